@@ -1,0 +1,5 @@
+import sys
+
+from pyrun.cli import main
+
+sys.exit(main())

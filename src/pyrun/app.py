@@ -1,0 +1,43 @@
+"""Orchestration: route a parsed command line to the sub-command that implements it."""
+
+from __future__ import annotations
+
+from pyrun.cliparse import Args
+from pyrun.console import Console
+
+
+def run_subcommand(args: Args) -> int:
+    console = Console(quiet=args.quiet or 0, verbose=args.verbose or 0, color=args.color or "auto")
+    name = args.subcommand
+    if name == "run":
+        from pyrun.commands.run import run
+
+        return run(args, console)
+    if name == "python":
+        return _python(args, console)
+    if name == "cache":
+        from pyrun.commands.cache import main as cache_main
+
+        return cache_main(args, console)
+    from pyrun.errors import PyrunError
+
+    raise PyrunError(f"`pyrun {name}` is not available in this build of pyrun")
+
+
+def _python(args: Args, console: Console) -> int:
+    import os
+
+    from pyrun.commands.python import main as python_main
+    from pyrun.local.cache import default_cache_dir
+    from pyrun.local.pyfind import python_settings
+    from pyrun.settings import Settings
+
+    python = python_settings(args, Settings([]), str(default_cache_dir(os.environ, args.cache_dir)))
+    return python_main(
+        args.rest,
+        console,
+        cache_dir=python.cache_dir,
+        offline=python.offline,
+        python_preference=python.preference,
+        python_downloads=python.downloads,
+    )

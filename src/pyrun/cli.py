@@ -1,0 +1,166 @@
+"""pyrun's entry point: parse the command line, dispatch, and render errors.
+
+Only the standard library's cheapest modules and pyrun's L0/L1 modules are imported here; the
+orchestration (`pyrun.app`) and everything it pulls in load inside the function that needs them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pyrun import __version__
+from pyrun.cli_options import COMMANDS, Opt
+from pyrun.errors import PyrunError, UsageError, render_error
+
+TOP_HELP = """\
+An extremely fast Python package runner, in Python.
+
+Usage: pyrun [OPTIONS] <COMMAND>
+
+Commands:
+  run      Run a command or script
+  lock     Update the project's lockfile
+  sync     Update the project's environment
+  export   Export the project's lockfile to an alternate format
+  python   Manage Python versions and installations
+  cache    Manage pyrun's cache
+  help     Display documentation for a command
+
+Options:
+  -q, --quiet            Use quiet output
+  -v, --verbose          Use verbose output
+      --color <WHEN>     Control the use of color in output
+      --offline          Disable network access
+      --directory <DIR>  Change to the given directory prior to running the command
+      --project <DIR>    Run the command within the given project directory
+      --cache-dir <DIR>  Path to the cache directory
+  -n, --no-cache         Avoid reading from or writing to the cache
+  -V, --version          Display the pyrun version
+  -h, --help             Display the concise help for this command
+
+Use `pyrun help <command>` for more information on a specific command.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-V"], ["--version"]):
+        print(f"pyrun {__version__}")
+        return 0
+    try:
+        return _dispatch(argv)
+    except PyrunError as exc:
+        return _report(exc, argv)
+    except KeyboardInterrupt:
+        return 130
+    except BaseExceptionGroup as group:  # errors raised inside trio nurseries
+        inner = _first_pyrun_error(group)
+        if inner is None:
+            raise
+        return _report(inner, argv)
+
+
+def _dispatch(argv: list[str]) -> int:
+    from pyrun.cliparse import parse_argv
+
+    args = parse_argv(argv)
+    if not args.subcommand:
+        if args.help:
+            sys.stdout.write(TOP_HELP)
+            return 0
+        sys.stderr.write(TOP_HELP)
+        return 2
+    if args.help:
+        sys.stdout.write(command_help(args.subcommand))
+        return 0
+    if args.subcommand == "help":
+        return _help(args.rest)
+    if args.directory:
+        _chdir(args.directory)
+    from pyrun.app import run_subcommand
+
+    return run_subcommand(args)
+
+
+def _chdir(directory: str) -> None:
+    import os
+
+    from pyrun.errors import os_error_text
+
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        raise PyrunError(os_error_text(exc)) from exc
+
+
+def _help(words: list[str]) -> int:
+    if not words:
+        sys.stdout.write(TOP_HELP)
+        return 0
+    if words[0] not in COMMANDS or words[0] == "help":
+        raise UsageError(f"unrecognized subcommand '{words[0]}'", usage="pyrun help [COMMAND]")
+    sys.stdout.write(command_help(words[0]))
+    return 0
+
+
+def command_help(name: str) -> str:
+    summary, options = COMMANDS[name]
+    usage = "pyrun run [OPTIONS] [COMMAND]" if name == "run" else f"pyrun {name} [OPTIONS]"
+    lines = [summary, "", f"Usage: {usage}", "", "Options:"]
+    lines += [_option_line(opt) for opt in options if not opt.hidden]
+    return "\n".join(lines) + "\n"
+
+
+def _option_line(opt: Opt) -> str:
+    short = next((f for f in opt.flags if not f.startswith("--")), "")
+    longs = ", ".join(f for f in opt.flags if f.startswith("--"))
+    head = f"{short + ', ' if short else '    '}{longs}"
+    if opt.kind in ("value", "multi"):
+        head += f" <{opt.metavar}>"
+    env = f" [env: {opt.env}=]" if opt.env else ""
+    return f"  {head:<38} {opt.help}{env}"
+
+
+def _report(exc: PyrunError, argv: list[str]) -> int:
+    quiet = _count_flag(argv, "q", "--quiet")
+    if isinstance(exc, UsageError) or quiet < 2:
+        sys.stderr.write(exc.render(color=_color(argv)))
+    return exc.code
+
+
+def _count_flag(argv: list[str], short: str, long: str) -> int:
+    count = 0
+    for token in argv:
+        if token == "--" or (token and not token.startswith("-")):
+            break
+        if token == long:
+            count += 1
+        elif token.startswith("-") and not token.startswith("--") and set(token[1:]) == {short}:
+            count += len(token) - 1
+    return count
+
+
+def _color(argv: list[str]) -> bool:
+    from pyrun.console import wants_color
+
+    mode = "auto"
+    for index, token in enumerate(argv):
+        if token.startswith("--color="):
+            mode = token.partition("=")[2]
+        elif token == "--color" and index + 1 < len(argv):
+            mode = argv[index + 1]
+    return wants_color(mode)
+
+
+def _first_pyrun_error(group: BaseExceptionGroup) -> PyrunError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, PyrunError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_pyrun_error(exc)
+            if found is not None:
+                return found
+    return None
+
+
+__all__ = ["main", "render_error"]

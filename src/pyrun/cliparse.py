@@ -1,0 +1,286 @@
+"""A small command-line parser with uv's (clap's) rules.
+
+argparse cannot express `run`'s rule that the first positional token ends pyrun's options and
+everything after it belongs to the command verbatim, and it costs more to import than this whole
+module. Values come from the command line first, then from `PYRUN_*` variables; `sources` records
+where each came from so conflict messages can name an environment variable as uv does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pyrun.cli_options import COMMANDS, CONFLICTS, COUNT, FLAG, MULTI, PASSTHROUGH, VALUE, Opt
+from pyrun.errors import PyrunError, UsageError
+
+TRUE_WORDS = {"1", "y", "yes", "t", "true", "on"}
+FALSE_WORDS = {"0", "n", "no", "f", "false", "off"}
+# Variables holding several values separated by spaces (SPEC §1.2).
+SPACE_SEPARATED = {
+    "PYRUN_ENV_FILE",
+    "PYRUN_NO_GROUP",
+    "PYRUN_INDEX",
+    "PYRUN_EXTRA_INDEX_URL",
+    "PYRUN_FIND_LINKS",
+    "PYRUN_INSECURE_HOST",
+    "PYRUN_NO_SOURCES_PACKAGE",
+}
+
+
+class Args:
+    """Parsed options of one sub-command; every option of the command is an attribute."""
+
+    def __init__(self, name: str, options: list[Opt]) -> None:
+        self.subcommand = name
+        self.command: list[str] = []
+        self.rest: list[str] = []
+        self.sources: dict[str, str] = {}
+        self._options = options
+        for opt in options:
+            default: object = [] if opt.kind == MULTI else 0 if opt.kind == COUNT else None
+            if opt.kind == FLAG:
+                default = False
+            setattr(self, opt.dest, default)
+
+    def __getattr__(self, name: str) -> Any:
+        # Options of other sub-commands read as unset, so shared code can ask for any of them.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return None
+
+    def given(self, dest: str) -> bool:
+        return dest in self.sources
+
+    def flag_name(self, dest: str) -> str:
+        """How the user spelt an option: `--frozen`, or `PYRUN_FROZEN=1` from the environment."""
+        source = self.sources.get(dest, "")
+        if source.startswith("env:"):
+            return f"{source[4:]}=1"
+        return source or "--" + dest.replace("_", "-")
+
+
+def parse_argv(argv: list[str]) -> Args:
+    """Split `argv` (without the program name) into a sub-command and its options."""
+    top = Args("", COMMANDS["help"][1])
+    index = _parse_options(argv, 0, top, COMMANDS["help"][1], stop_at_positional=True)
+    if index >= len(argv):
+        top.subcommand = ""
+        _apply_env(top)
+        return top
+    name = argv[index]
+    if name not in COMMANDS:
+        raise UsageError(f"unrecognized subcommand '{name}'", usage="pyrun [OPTIONS] <COMMAND>")
+    options = COMMANDS[name][1]
+    args = Args(name, options)
+    _carry_globals(top, args)
+    if name in PASSTHROUGH:
+        args.rest = _take_globals(argv[index + 1 :], args, options)
+    else:
+        _parse_options(argv, index + 1, args, options, stop_at_positional=(name == "run"))
+    _apply_env(args)
+    _check_conflicts(args)
+    return args
+
+
+def _take_globals(words: list[str], args: Args, options: list[Opt]) -> list[str]:
+    """Consume global options anywhere among a pass-through command's words; keep the rest."""
+    table = {flag: opt for opt in options for flag in opt.flags}
+    rest: list[str] = []
+    index = 0
+    while index < len(words):
+        token = words[index]
+        name = token.partition("=")[0]
+        if token == "--":
+            return rest + words[index:]
+        if name in table and name not in ("-h", "--help"):
+            index = _take_option(words, index, args, table, keep_unknown=False)
+        elif token.startswith("-") and not token.startswith("--") and _all_counters(token, table):
+            index = _take_short(words, index, args, table, keep_unknown=False)
+        else:
+            rest.append(token)
+            index += 1
+    return rest
+
+
+def _all_counters(token: str, table: dict[str, Opt]) -> bool:
+    opts = [table.get("-" + char) for char in token[1:]]
+    return bool(opts) and all(opt is not None and opt.kind == COUNT for opt in opts)
+
+
+def _carry_globals(top: Args, args: Args) -> None:
+    for dest, source in top.sources.items():
+        setattr(args, dest, getattr(top, dest))
+        args.sources[dest] = source
+
+
+def _parse_options(
+    argv: list[str],
+    index: int,
+    args: Args,
+    options: list[Opt],
+    *,
+    stop_at_positional: bool,
+    keep_unknown: bool = False,
+) -> int:
+    """Consume options from `argv[index:]`; return the index of the first unconsumed token."""
+    table = {flag: opt for opt in options for flag in opt.flags}
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            args.command = argv[index + 1 :]
+            return len(argv)
+        if token == "-" or not token.startswith("-"):
+            if stop_at_positional:
+                if args.subcommand == "run":
+                    args.command = argv[index:]
+                    return len(argv)
+                return index
+            raise UsageError(f"unexpected argument '{token}' found", usage=_usage(args))
+        index = _take_option(argv, index, args, table, keep_unknown)
+    return index
+
+
+def _take_option(
+    argv: list[str], index: int, args: Args, table: dict[str, Opt], keep_unknown: bool
+) -> int:
+    token = argv[index]
+    if token.startswith("--"):
+        name, eq, inline = token.partition("=")
+        opt = table.get(name)
+        if opt is None:
+            return _unknown(argv, index, args, token, keep_unknown)
+        if opt.kind in (FLAG, COUNT):
+            if eq:
+                raise UsageError(
+                    f"unexpected value '{inline}' for '{name}' found; no more were expected",
+                    usage=_usage(args),
+                )
+            _store(args, opt, None, name)
+            return index + 1
+        if eq:
+            _store(args, opt, inline, name)
+            return index + 1
+        return _store_next(argv, index, args, opt, name)
+    return _take_short(argv, index, args, table, keep_unknown)
+
+
+def _take_short(
+    argv: list[str], index: int, args: Args, table: dict[str, Opt], keep_unknown: bool
+) -> int:
+    token = argv[index]
+    for pos in range(1, len(token)):
+        flag = "-" + token[pos]
+        opt = table.get(flag)
+        if opt is None:
+            return _unknown(argv, index, args, flag, keep_unknown)
+        if opt.kind in (FLAG, COUNT):
+            _store(args, opt, None, flag)
+            continue
+        value = token[pos + 1 :].removeprefix("=")
+        if value:
+            _store(args, opt, value, flag)
+            return index + 1
+        return _store_next(argv, index, args, opt, flag)
+    return index + 1
+
+
+def _unknown(argv: list[str], index: int, args: Args, token: str, keep: bool) -> int:
+    if keep:
+        args.rest.append(argv[index])
+        return index + 1
+    raise UsageError(
+        f"unexpected argument '{token}' found\n\n  tip: to pass '{token}' as a value, use "
+        f"'-- {token}'",
+        usage=_usage(args),
+    )
+
+
+def _store_next(argv: list[str], index: int, args: Args, opt: Opt, flag: str) -> int:
+    if index + 1 >= len(argv):
+        long = opt.flags[-1]
+        raise UsageError(
+            f"a value is required for '{long} <{opt.metavar}>' but none was supplied",
+            usage=_usage(args),
+        )
+    _store(args, opt, argv[index + 1], flag)
+    return index + 2
+
+
+def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
+    args.sources[opt.dest] = flag
+    if opt.kind == FLAG:
+        setattr(args, opt.dest, True)
+    elif opt.kind == COUNT:
+        setattr(args, opt.dest, getattr(args, opt.dest) + 1)
+    elif opt.kind == VALUE:
+        setattr(args, opt.dest, value)
+    else:
+        assert value is not None
+        values = [v for v in value.split(",") if v] if opt.split else [value]
+        getattr(args, opt.dest).extend(values)
+
+
+def _apply_env(args: Args) -> None:
+    for opt in args._options:
+        if not opt.env or opt.dest in args.sources:
+            continue
+        raw = os.environ.get(opt.env)
+        if raw is None or (raw == "" and opt.kind != VALUE):
+            continue
+        if opt.kind == FLAG:
+            if not parse_bool_env(opt.env, raw):
+                continue
+            setattr(args, opt.dest, True)
+        elif opt.kind == VALUE:
+            setattr(args, opt.dest, raw)
+        else:
+            parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]
+            getattr(args, opt.dest).extend(parts)
+        args.sources[opt.dest] = "env:" + opt.env
+
+
+def parse_bool_env(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise PyrunError(
+        f"Failed to parse environment variable `{name}` with invalid value `{raw}`: "
+        "expected a boolean (true/false, yes/no, on/off, 1/0)"
+    )
+
+
+def _check_conflicts(args: Args) -> None:
+    for first, second in CONFLICTS:
+        if _is_set(args, first) and _is_set(args, second):
+            a, b = args.sources[first], args.sources[second]
+            if a.startswith("env:") and b.startswith("env:"):
+                raise PyrunError(
+                    f"the argument `{a[4:]}` (environment variable) cannot be used with "
+                    f"`{b[4:]}` (environment variable)"
+                )
+            raise UsageError(
+                f"the argument '{_spell(a)}' cannot be used with '{_spell(b)}'",
+                usage=f"pyrun {args.subcommand} {_spell(a)} "
+                + ("[COMMAND]" if args.subcommand == "run" else ""),
+            )
+    if _is_set(args, "offline") and _is_set(args, "refresh"):
+        raise PyrunError("the argument `--offline` cannot be used with `--refresh`")
+
+
+def _is_set(args: Args, dest: str) -> bool:
+    return dest in args.sources and bool(getattr(args, dest))
+
+
+def _spell(source: str) -> str:
+    return source[4:] if source.startswith("env:") else source
+
+
+def _usage(args: Args) -> str:
+    if args.subcommand == "run":
+        return "pyrun run [OPTIONS] [COMMAND]"
+    if args.subcommand:
+        return f"pyrun {args.subcommand} [OPTIONS]"
+    return "pyrun [OPTIONS] <COMMAND>"

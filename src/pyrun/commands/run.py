@@ -1,0 +1,205 @@
+"""`pyrun run`: the decision procedure of SPEC §2.0, step by step."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from pyrun.child import run_child
+from pyrun.cliparse import Args
+from pyrun.commands.common import open_cache
+from pyrun.console import Console
+from pyrun.errors import PyrunError
+from pyrun.local.cache import Cache
+from pyrun.local.childenv import RECURSION_VAR, RunEnv, child_spec
+from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.local.target import Target, classify, start_directory
+from pyrun.settings import Settings, load_settings
+
+DEFAULT_RECURSION_LIMIT = 100
+# Options that only mean something for a project, and how a warning names them (SPEC §2.5).
+PROJECT_ONLY = (
+    ("extra", "--extra"),
+    ("group", "--group"),
+    ("all_groups", "--all-groups"),
+    ("dev", "--dev"),
+    ("locked", "--locked"),
+    ("frozen", "--frozen"),
+    ("no_sync", "--no-sync"),
+)
+
+
+@dataclass
+class RunContext:
+    args: Args
+    console: Console
+    cwd: str
+    settings: Settings
+    workspace: Workspace | None
+    cache: Cache
+
+
+def run(args: Args, console: Console) -> int:
+    target = classify(
+        args.command,
+        module=bool(args.module),
+        script=bool(args.script),
+        gui_script=bool(args.gui_script),
+    )
+    cwd = os.getcwd()
+    start = start_directory(args.project, target, cwd)
+    depth = recursion_depth(args)
+    workspace = None if args.no_project else discover_workspace(start, console)
+    if args.no_project:
+        _discover_ignoring_errors(start, console)
+    settings = _settings(args, workspace, start, console)
+    env_files = load_env_files(args, console)
+    with open_cache(args, settings) as cache:
+        ctx = RunContext(
+            args=args, console=console, cwd=cwd, settings=settings, workspace=workspace, cache=cache
+        )
+        run_env = _base_environment(ctx, start)
+        try:
+            if target.kind == "none":
+                return _listing(run_env)
+            return run_child(child_spec(target, run_env, depth=depth, env_files=env_files))
+        finally:
+            _cleanup(run_env)
+
+
+def _discover_ignoring_errors(start: str, console: Console) -> None:
+    """`--no-project` still discovers (so `--package` errors match uv) but ignores failures."""
+    try:
+        discover_workspace(start, Console(quiet=1))
+    except PyrunError as exc:
+        console.debug(f"Ignoring project discovery error due to `--no-project`: {exc.message}")
+
+
+def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settings:
+    root = workspace.root if workspace else None
+    tool = workspace.root_file.tool if workspace else None
+    return load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=root or start,
+        project_tool=tool,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+
+
+def recursion_depth(args: Args) -> int:
+    """The incoming depth; past the limit, stop a shebang loop (SPEC §2.13)."""
+    depth = _int_env(RECURSION_VAR, os.environ.get(RECURSION_VAR, "0") or "0")
+    raw_limit = args.max_recursion_depth
+    limit = DEFAULT_RECURSION_LIMIT
+    if raw_limit is not None:
+        limit = _int_env("PYRUN_RUN_MAX_RECURSION_DEPTH", str(raw_limit))
+    if depth > limit:
+        raise PyrunError(
+            f"`pyrun run` was recursively invoked {depth} times which exceeds the limit of {limit}",
+            hint="If you are running a script with `pyrun run` in the shebang, you may need to "
+            "include the `--script` flag",
+        )
+    return depth
+
+
+def _int_env(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise PyrunError(
+            f"Failed to parse environment variable `{name}` with invalid value `{raw}`: "
+            "invalid digit found in string"
+        ) from None
+
+
+def load_env_files(args: Args, console: Console) -> dict[str, str]:
+    """Variables from `--env-file` files, for the child only (SPEC §2.12)."""
+    if args.no_env_file or not args.env_file:
+        return {}
+    from pyrun.core.dotenv import parse_env_file
+
+    values: dict[str, str] = {}
+    for path in args.env_file:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            raise PyrunError(f"No environment file found at: `{path}`") from None
+        except OSError as exc:
+            raise PyrunError(
+                f"Failed to read environment file `{path}`", causes=[str(exc)]
+            ) from exc
+        parsed, warnings = parse_env_file(text, path=path, environ={**os.environ, **values})
+        for warning in warnings:
+            console.warn(warning)
+        values.update(parsed)
+    return values
+
+
+def _base_environment(ctx: RunContext, start: str) -> RunEnv:
+    if ctx.workspace is not None:
+        from pyrun.commands.run_project import project_run_env
+
+        return project_run_env(ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache)
+    _warn_project_only(ctx.args, ctx.console)
+    from pyrun.commands.run_noproject import interpreter_run_env
+
+    return interpreter_run_env(ctx.args, ctx.settings, ctx.console, start, ctx.cache)
+
+
+def _warn_project_only(args: Args, console: Console) -> None:
+    if args.package:
+        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    where = "alongside `--no-project`" if args.no_project else "outside of a project"
+    for dest, flag in PROJECT_ONLY:
+        value = getattr(args, dest)
+        if not value:
+            continue
+        if not args.no_project and dest in ("frozen", "all_groups", "dev"):
+            continue
+        shown = f"{flag} {value[0]}" if isinstance(value, list) else flag
+        console.warn(f"`{shown}` has no effect when used {where}")
+
+
+def _listing(env: RunEnv) -> int:
+    bindir = env.bin_dirs[0] if env.bin_dirs else os.path.dirname(env.python)
+    lines = [
+        "Provide a command or script to invoke with `pyrun run <command>` or "
+        "`pyrun run <script>.py`.",
+        "",
+    ]
+    commands = _commands_in(bindir) if env.venv else []
+    if commands:
+        lines += ["The following commands are available in the environment:", ""]
+        lines += [f"- {name}" for name in commands] + [""]
+    lines.append("See `pyrun run --help` for more information.")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 2
+
+
+def _commands_in(bindir: str) -> list[str]:
+    try:
+        names = os.listdir(bindir)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(bindir, name)
+        if name.startswith(("activate", "deactivate")):
+            continue
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            found.append(name)
+    return sorted(found)
+
+
+def _cleanup(env: RunEnv) -> None:
+    import shutil
+
+    for path in env.cleanup:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+__all__ = ["Target", "run"]

@@ -1,0 +1,64 @@
+"""The base environment when there is no project (SPEC §2.5): a venv or an interpreter."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from pyrun.cliparse import Args
+from pyrun.commands.common import make_finder
+from pyrun.console import Console
+from pyrun.core.interpreter import Interpreter
+from pyrun.local.cache import Cache
+from pyrun.local.childenv import RunEnv
+from pyrun.local.pyselect import choose_python
+from pyrun.local.venv import base_interpreter, create_venv, venv_python
+from pyrun.settings import Settings
+
+
+def interpreter_run_env(
+    args: Args, settings: Settings, console: Console, start: str, cache: Cache
+) -> RunEnv:
+    choice = choose_python(
+        explicit=args.python,
+        search_from=start,
+        stop_at=None,
+        no_config=bool(args.no_config),
+        console=console,
+    )
+    finder = make_finder(args, settings, cache, console)
+    found = finder.find(choice.request, allow_venvs=True)
+    console.debug(f"Using {found.display()} at `{found.executable}`")
+    if args.isolated:
+        return isolated_env(found, str(cache.builds))
+    return interpreter_env(found)
+
+
+def interpreter_env(found: Interpreter) -> RunEnv:
+    """Run in a found interpreter: its venv, or the bare interpreter with its scripts dir."""
+    if found.is_venv:
+        prefix = found.prefix
+        return RunEnv(
+            python=venv_python(prefix) if _has_python(prefix) else found.executable,
+            venv=prefix,
+            bin_dirs=(os.path.join(prefix, "bin"),),
+        )
+    scripts = os.path.join(found.prefix, found.scheme.get("scripts", "bin"))
+    return RunEnv(python=found.executable, venv=None, bin_dirs=(scripts,))
+
+
+def _has_python(prefix: str) -> bool:
+    return os.path.exists(venv_python(prefix))
+
+
+def isolated_env(found: Interpreter, builds: str) -> RunEnv:
+    """A throw-away empty venv in `<cache>/builds-v0/`, removed after the child exits."""
+    os.makedirs(builds, exist_ok=True)
+    prefix = tempfile.mkdtemp(prefix=".tmp", dir=builds)
+    create_venv(prefix, base_interpreter(found), prompt="isolated")
+    return RunEnv(
+        python=venv_python(prefix),
+        venv=prefix,
+        bin_dirs=(os.path.join(prefix, "bin"),),
+        cleanup=(prefix,),
+    )

@@ -1,0 +1,136 @@
+"""The base environment of a project run: choose a Python, ensure `.venv`, lock and sync."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pyrun.cliparse import Args
+from pyrun.commands.common import make_finder
+from pyrun.console import Console, display_path
+from pyrun.core.requests import PythonRequest
+from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
+from pyrun.local.childenv import RunEnv
+from pyrun.local.discover import Workspace
+from pyrun.local.project_env import EnvRequest, ensure_project_env, project_env_path
+from pyrun.local.pyfind import Finder
+from pyrun.local.pyselect import PythonChoice, choose_python
+from pyrun.local.venv import venv_python
+from pyrun.settings import Settings
+
+
+def project_run_env(
+    workspace: Workspace, args: Args, settings: Settings, console: Console, cache: Cache
+) -> RunEnv:
+    finder = make_finder(args, settings, cache, console)
+    requires_python, source = workspace_requires_python(workspace)
+    choice = _project_choice(args, workspace, requires_python, console)
+    if args.isolated:
+        return _isolated(workspace, choice, requires_python, source, finder, cache, console)
+    path = project_env_path(
+        workspace.root, active=bool(args.active), no_active=bool(args.no_active), console=console
+    )
+    request = EnvRequest(
+        path=path,
+        choice=choice,
+        requires_python=requires_python,
+        requires_python_source=source,
+        prompt=_prompt(workspace),
+        no_sync=bool(args.no_sync),
+    )
+    with project_lock(workspace.root):
+        env = ensure_project_env(request, finder, console)
+        if not args.no_sync:
+            from pyrun.commands.sync_project import sync_into
+
+            sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
+    return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+
+
+def _isolated(
+    workspace: Workspace,
+    choice: PythonChoice,
+    requires_python: str | None,
+    source: str,
+    finder: Finder,
+    cache: Cache,
+    console: Console,
+) -> RunEnv:
+    """A fresh temporary env for the project (SPEC §2.10); `.venv` is neither used nor touched."""
+    from pyrun.commands.run_noproject import isolated_env
+    from pyrun.local.project_env import select_base_interpreter
+
+    request = EnvRequest(
+        path="",
+        choice=choice,
+        requires_python=requires_python,
+        requires_python_source=source,
+        prompt=_prompt(workspace),
+    )
+    base = select_base_interpreter(request, finder, Console(quiet=1))
+    env = isolated_env(base, str(cache.builds))
+    console.debug(f"Created isolated environment at `{env.venv}`")
+    return env
+
+
+def _project_choice(
+    args: Args, workspace: Workspace, requires_python: str | None, console: Console
+) -> PythonChoice:
+    """SPEC §2.6: only `<root>/.python-version` counts; the global pin only when compatible."""
+    choice = choose_python(
+        explicit=args.python,
+        search_from=workspace.root,
+        stop_at=workspace.root,
+        no_config=bool(args.no_config),
+        console=console,
+    )
+    pin = choice.request if choice.source == "global-pin" else None
+    if pin is not None and requires_python and not _intersects(pin, requires_python):
+        console.debug(f"Ignoring global Python pin incompatible with `{requires_python}`")
+        return PythonChoice(request=None, source="default")
+    return choice
+
+
+def _intersects(request: PythonRequest, requires_python: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    return any(
+        request.matches_version(3, minor, patch) and spec.contains(f"3.{minor}.{patch}")
+        for minor in range(0, 20)
+        for patch in range(0, 30)
+    )
+
+
+def workspace_requires_python(workspace: Workspace) -> tuple[str | None, str]:
+    """The intersection of the members' `requires-python` values, and where it came from."""
+    values = []
+    for member in workspace.members.values():
+        if member.requires_python and member.requires_python not in values:
+            values.append(member.requires_python)
+    if not values:
+        return None, "project.requires-python"
+    return ", ".join(values), "project.requires-python"
+
+
+def _prompt(workspace: Workspace) -> str:
+    current = workspace.current or workspace.root_file
+    return current.name or os.path.basename(workspace.root)
+
+
+@contextmanager
+def project_lock(root: str) -> Iterator[None]:
+    """Serialise env creation, locking and syncing per workspace; released before the child."""
+    digest = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"pyrun-{digest}.lock")
+    with FileLock(Path(path)).held(
+        timeout=lock_timeout_from_env(os.environ), what=display_path(root)
+    ):
+        yield

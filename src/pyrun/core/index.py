@@ -1,0 +1,442 @@
+"""Package index pages (PEP 503 HTML, PEP 691 JSON) parsed into data, and distribution filenames.
+
+Pure: the caller hands in the bytes it fetched and the URL it fetched them from; nothing here
+reads a file or a socket. The page formats are described in PEP 503 (HTML), PEP 691 (JSON),
+PEP 592 (yanked), PEP 658/714 (`core-metadata`) and PEP 700 (`size`, `upload-time`).
+
+The last part reads a wheel's `METADATA` out of pieces of its zip archive, so that a client can
+fetch only the central directory and one member with HTTP range requests (as uv does) instead of
+downloading a whole wheel to learn its dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from packaging import utils as packaging_utils
+from packaging.tags import Tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pyrun.errors import FailureError
+
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_CONTENT_TYPE = "application/vnd.pypi.simple.v1+html"
+# PEP 691: prefer JSON, accept the HTML variants as a fallback for PEP 503-only indexes.
+ACCEPT_HEADER = f"{JSON_CONTENT_TYPE}, {HTML_CONTENT_TYPE};q=0.2, text/html;q=0.01"
+
+# Source archive extensions uv accepts, longest first so `.tar.gz` wins over `.gz`-like suffixes.
+SDIST_EXTENSIONS = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.lz", ".tgz", ".zip")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexFile:
+    """One distribution file listed on a project page."""
+
+    filename: str
+    url: str  # absolute, without fragment
+    hashes: Mapping[str, str]
+    requires_python: str | None = None
+    # False, True (yanked without a reason) or the reason, never an empty string.
+    yanked: bool | str = False
+    size: int | None = None
+    upload_time: str | None = None
+    # False, True (a metadata file exists, no hash given) or its hashes (PEP 658/714).
+    core_metadata: bool | Mapping[str, str] = False
+
+    def __hash__(self) -> int:
+        # The dict fields are not hashable; filename and URL identify a file anyway.
+        return hash((self.filename, self.url))
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+    @property
+    def metadata_url(self) -> str:
+        """Where PEP 658 serves this file's metadata (meaningful only when `core_metadata`)."""
+        return self.url + ".metadata"
+
+    def dist(self) -> DistFilename | None:
+        """The parsed filename, or None when it is neither a wheel nor a source archive."""
+        return parse_dist_filename(self.filename)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectPage:
+    """A project's page on one index: its files in page order."""
+
+    name: NormalizedName
+    url: str
+    files: tuple[IndexFile, ...]
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.url, len(self.files)))
+
+    def by_version(self) -> dict[Version, list[tuple[DistFilename, IndexFile]]]:
+        """The files grouped by version, skipping names that do not parse or name another project.
+
+        Indexes do list stray files (misnamed uploads, other projects' files); uv ignores them
+        too, so they must not stop a resolution.
+        """
+        grouped: dict[Version, list[tuple[DistFilename, IndexFile]]] = {}
+        for file in self.files:
+            dist = file.dist()
+            if dist is not None and dist.name == self.name:
+                grouped.setdefault(dist.version, []).append((dist, file))
+        return grouped
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistFilename:
+    """What a distribution's filename says: a wheel has tags, a source archive has none."""
+
+    name: NormalizedName
+    version: Version
+    tags: frozenset[Tag] = frozenset()
+    build: tuple[()] | tuple[int, str] = ()
+    is_wheel: bool = False
+
+
+# -- page parsing --------------------------------------------------------------------------------
+
+
+def parse_project_page(
+    body: bytes, *, url: str, content_type: str | None, name: str
+) -> ProjectPage:
+    """Parse a project page in whichever format the server answered with.
+
+    `content_type` is the response's `Content-Type`; anything but PEP 691 JSON is read as HTML,
+    as pip and uv do for indexes that ignore the `Accept` header.
+    """
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type == JSON_CONTENT_TYPE or media_type == "application/json":
+        return parse_json_page(body, url=url, name=name)
+    return parse_html_page(body, url=url, name=name)
+
+
+def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
+    """Parse a PEP 691 JSON project page; relative file URLs are resolved against `url`."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad_page(url, f"The response is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _bad_page(url, "Expected a JSON object at the top level")
+    _check_api_version(data, url)
+    raw_files = data.get("files")
+    if not isinstance(raw_files, list):
+        raise _bad_page(url, "The `files` key is missing or not a list")
+    files = tuple(_json_file(entry, url, i) for i, entry in enumerate(raw_files))
+    page_name = data.get("name")
+    if not isinstance(page_name, str):
+        page_name = name
+    return ProjectPage(name=canonicalize_name(page_name), url=url, files=files)
+
+
+def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
+    """Parse a PEP 503 HTML project page: every `<a>` is a file, its text the filename."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad_page(url, f"The response is not valid UTF-8: {exc}", "HTML") from exc
+    # Like uv, any text is accepted as HTML: a page without links is a project with no files.
+    parser = _AnchorParser()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(url, parser.base) if parser.base else url
+    files = tuple(_html_file(attrs, text, base) for attrs, text in parser.anchors)
+    return ProjectPage(name=canonicalize_name(name), url=url, files=files)
+
+
+def _check_api_version(data: Mapping[str, Any], url: str) -> None:
+    meta = data.get("meta")
+    version = meta.get("api-version") if isinstance(meta, dict) else None
+    if not isinstance(version, str) or version.split(".", 1)[0] != "1":
+        # PEP 691: a client must refuse a major version it does not know.
+        raise _bad_page(url, f"Unsupported simple API version: `{version}`")
+
+
+def _json_file(entry: object, page_url: str, position: int) -> IndexFile:
+    where = f"files[{position}]"
+    if not isinstance(entry, dict):
+        raise _bad_page(page_url, f"`{where}` is not an object")
+    filename, href = entry.get("filename"), entry.get("url")
+    if not isinstance(filename, str) or not isinstance(href, str):
+        raise _bad_page(page_url, f"`{where}` needs string `filename` and `url` keys")
+    url, _fragment = urldefrag(urljoin(page_url, href))
+    metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+    return IndexFile(
+        filename=filename,
+        url=url,
+        hashes=_str_dict(entry.get("hashes"), page_url, f"{where}.hashes"),
+        requires_python=_optional_str(entry.get("requires-python")),
+        yanked=_yanked(entry.get("yanked", False)),
+        size=entry["size"] if isinstance(entry.get("size"), int) else None,
+        upload_time=_optional_str(entry.get("upload-time")),
+        core_metadata=_json_core_metadata(metadata, page_url, where),
+    )
+
+
+def _json_core_metadata(value: object, page_url: str, where: str) -> bool | Mapping[str, str]:
+    if isinstance(value, dict):
+        return _str_dict(value, page_url, f"{where}.core-metadata")
+    return bool(value)
+
+
+def _str_dict(value: object, page_url: str, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _bad_page(page_url, f"`{where}` is not a table of strings")
+    return {str(k).lower(): v.lower() for k, v in value.items()}
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _yanked(value: object) -> bool | str:
+    if isinstance(value, str):
+        # PEP 592: any string means yanked; an empty reason is still a yank.
+        return value.strip() or True
+    return bool(value)
+
+
+def _html_file(attrs: Mapping[str, str | None], text: str, base: str) -> IndexFile:
+    url, fragment = urldefrag(urljoin(base, attrs.get("href") or ""))
+    filename = text.strip() or url.rstrip("/").rsplit("/", 1)[-1]
+    metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+    return IndexFile(
+        filename=filename,
+        url=url,
+        hashes=_fragment_hashes(fragment),
+        requires_python=_optional_str(attrs.get("data-requires-python")),
+        yanked=_yanked(attrs["data-yanked"] or "") if "data-yanked" in attrs else False,
+        core_metadata=_html_core_metadata(metadata),
+    )
+
+
+def _fragment_hashes(fragment: str) -> dict[str, str]:
+    algorithm, sep, digest = fragment.partition("=")
+    return {algorithm.lower(): digest.lower()} if sep and digest else {}
+
+
+def _html_core_metadata(value: str | None) -> bool | Mapping[str, str]:
+    if value is None:
+        return False
+    hashes = _fragment_hashes(value)
+    # `true` (or any value that is not `<algorithm>=<digest>`) means "exists, hash unknown".
+    return hashes or value.strip().lower() != "false"
+
+
+class _AnchorParser(HTMLParser):
+    """Collects `<a>` attributes with their text, plus `<base href>`, from a PEP 503 page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self.base: str | None = None
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._open, self._text = dict(attrs), []
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.anchors.append((self._open, "".join(self._text)))
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+
+def _bad_page(url: str, cause: str, kind: str = "JSON") -> FailureError:
+    # uv's wording, so the first line of the error is the same for both tools.
+    return FailureError(f"Received some unexpected {kind} from `{url}`", causes=(cause,))
+
+
+# -- distribution filenames ----------------------------------------------------------------------
+
+
+def parse_wheel_filename(filename: str) -> DistFilename | None:
+    """`name-version(-build)?-py-abi-platform.whl`, or None when the name is not valid."""
+    try:
+        name, version, build, tags = packaging_utils.parse_wheel_filename(filename)
+    except (packaging_utils.InvalidWheelFilename, InvalidVersion):
+        return None
+    return DistFilename(name=name, version=version, tags=tags, build=build, is_wheel=True)
+
+
+def parse_sdist_filename(filename: str) -> DistFilename | None:
+    """`name-version.<archive extension>`, or None when the name is not valid."""
+    for extension in SDIST_EXTENSIONS:
+        if filename.lower().endswith(extension):
+            # packaging knows only `.tar.gz` and `.zip`; the name rule is the same for all.
+            stem = filename[: -len(extension)]
+            try:
+                name, version = packaging_utils.parse_sdist_filename(stem + ".tar.gz")
+            except (packaging_utils.InvalidSdistFilename, InvalidVersion):
+                return None
+            return DistFilename(name=name, version=version)
+    return None
+
+
+def parse_dist_filename(filename: str) -> DistFilename | None:
+    if filename.endswith(".whl"):
+        return parse_wheel_filename(filename)
+    return parse_sdist_filename(filename)
+
+
+# -- METADATA from pieces of a wheel -------------------------------------------------------------
+
+# The end-of-central-directory record is 22 bytes plus a comment of up to 65535 bytes, so the
+# last 64 KiB + 22 bytes of a zip always contain it.
+ZIP_TAIL_SIZE = 65536 + 22
+_EOCD_SIGNATURE = b"PK\x05\x06"
+_CENTRAL_SIGNATURE = b"PK\x01\x02"
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_LOCAL_HEADER_SIZE = 30
+
+
+class ZipLayoutError(ValueError):
+    """The bytes are not the zip structure expected; the caller falls back to a full download."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CentralDirectory:
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZipMember:
+    name: str
+    header_offset: int
+    compressed_size: int
+    method: int
+
+
+def find_central_directory(tail: bytes, total_size: int) -> CentralDirectory:
+    """Locate the central directory from the last bytes of a zip of `total_size` bytes."""
+    at = tail.rfind(_EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < 22:
+        raise ZipLayoutError("no end-of-central-directory record")
+    size, offset = struct.unpack_from("<II", tail, at + 12)
+    if offset == 0xFFFFFFFF or size == 0xFFFFFFFF:
+        raise ZipLayoutError("zip64 archives are read whole")
+    if offset + size > total_size:
+        raise ZipLayoutError("the central directory lies beyond the end of the file")
+    return CentralDirectory(offset=offset, size=size)
+
+
+def find_metadata_member(directory: bytes, project: str | None = None) -> ZipMember:
+    """The `*.dist-info/METADATA` entry of a central directory (of `project`, when given)."""
+    members = {member.name: member for member in _central_members(directory)}
+    return members[metadata_path(members, project)]
+
+
+def metadata_path(names: Iterable[str], project: str | None = None) -> str:
+    """The one top-level `<name>-<version>.dist-info/METADATA` among a wheel's member names."""
+    candidates = [name for name in names if _is_top_level_metadata(name, project)]
+    if len(candidates) != 1:
+        raise ZipLayoutError(f"found {len(candidates)} `.dist-info/METADATA` files in the wheel")
+    return candidates[0]
+
+
+def _is_top_level_metadata(path: str, project: str | None) -> bool:
+    parts = path.split("/")
+    if len(parts) != 2 or parts[1] != "METADATA" or not parts[0].endswith(".dist-info"):
+        return False
+    if project is None:
+        return True
+    dist_name = parts[0][: -len(".dist-info")].rsplit("-", 1)[0]
+    return canonicalize_name(dist_name) == canonicalize_name(project)
+
+
+def _central_members(directory: bytes) -> Iterable[ZipMember]:
+    at = 0
+    while at + 46 <= len(directory) and directory[at : at + 4] == _CENTRAL_SIGNATURE:
+        (method,) = struct.unpack_from("<H", directory, at + 10)
+        (compressed,) = struct.unpack_from("<I", directory, at + 20)
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", directory, at + 28)
+        (offset,) = struct.unpack_from("<I", directory, at + 42)
+        name = directory[at + 46 : at + 46 + name_len].decode("utf-8", "replace")
+        if 0xFFFFFFFF in (compressed, offset):
+            raise ZipLayoutError("zip64 members are read from the whole archive")
+        yield ZipMember(name=name, header_offset=offset, compressed_size=compressed, method=method)
+        at += 46 + name_len + extra_len + comment_len
+
+
+def local_member_span(member: ZipMember, slack: int = 1024) -> tuple[int, int]:
+    """The byte range [start, end) to fetch for a member: its local header, name, extra, data.
+
+    The local header's extra field may differ from the central one, so `slack` bytes are added;
+    `extract_member` says when that was not enough.
+    """
+    header = _LOCAL_HEADER_SIZE + len(member.name.encode()) + slack
+    return member.header_offset, member.header_offset + header + member.compressed_size
+
+
+def extract_member(chunk: bytes, member: ZipMember) -> bytes:
+    """Decompress a member from bytes that start at its local header."""
+    if chunk[:4] != _LOCAL_SIGNATURE or len(chunk) < _LOCAL_HEADER_SIZE:
+        raise ZipLayoutError("no local file header where the central directory points")
+    name_len, extra_len = struct.unpack_from("<HH", chunk, 26)
+    start = _LOCAL_HEADER_SIZE + name_len + extra_len
+    data = chunk[start : start + member.compressed_size]
+    if len(data) != member.compressed_size:
+        raise ZipLayoutError("the member's data was cut short")
+    if member.method == 0:
+        return data
+    if member.method == 8:
+        try:
+            return zlib.decompress(data, -15)
+        except zlib.error as exc:
+            raise ZipLayoutError(f"corrupt deflate data: {exc}") from exc
+    raise ZipLayoutError(f"unsupported compression method {member.method}")
+
+
+# -- several indexes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionFiles:
+    """One version of a project and the files that provide it, from one index."""
+
+    version: Version
+    index_url: str
+    rank: int  # the index's position in search order, 0 first
+    files: tuple[tuple[DistFilename, IndexFile], ...]
+
+
+def versions_across(pages: Iterable[tuple[str, ProjectPage]]) -> list[VersionFiles]:
+    """Every version found on the pages, each taken from the first index that lists it.
+
+    `pages` are `(index_url, page)` in search order. The result is ordered by index rank, then
+    highest version first: `unsafe-first-match` consumes it in this order, `unsafe-best-match`
+    sorts by version alone; with `first-index` there is only one page.
+    """
+    found: dict[Version, VersionFiles] = {}
+    for rank, (index_url, page) in enumerate(pages):
+        for version, files in page.by_version().items():
+            if version not in found:
+                entry = VersionFiles(
+                    version=version, index_url=index_url, rank=rank, files=tuple(files)
+                )
+                found[version] = entry
+    ordered = sorted(found.values(), key=lambda entry: entry.version, reverse=True)
+    ordered.sort(key=lambda entry: entry.rank)  # stable: versions stay descending per index
+    return ordered

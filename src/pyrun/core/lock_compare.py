@@ -1,0 +1,146 @@
+"""Semantic comparison of declared requirements with a lock's `[package.metadata]` (SPEC §2.8).
+
+The freshness check asks "did the declarations change since the lock was written?". Spelling
+must not matter (`python_version < '3.12'` is `python_full_version < '3.12'`, `>=1,<2` is
+`<2, >=1`, `Six` is `six`), but any real edit must, even one the locked version still satisfies.
+So requirement tables are reduced to normalised keys and compared as sets, as uv compares its
+`BTreeSet<Requirement>`s.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Pep508Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from pyrun.core.lockfile import PackageMetadata, Requirement
+from pyrun.core.markers import MarkerSyntaxError, marker_node, normalize_marker
+
+__all__ = [
+    "metadata_difference",
+    "metadata_matches",
+    "normalize_name",
+    "requirement_from_pep508",
+    "requirement_key",
+    "requirement_sets_equal",
+    "requirements_equal",
+]
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalisation, used for packages, extras and groups alike."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _specifier_key(text: str | None) -> Any:
+    if not text:
+        return SpecifierSet()
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return text  # compared verbatim: an unparsable specifier only equals itself
+
+
+def _marker_key(text: str | None) -> Any:
+    try:
+        return marker_node(text)
+    except MarkerSyntaxError:
+        return text
+
+
+def _path_key(text: str | None) -> str | None:
+    return None if text is None else posixpath.normpath(text.replace("\\", "/"))
+
+
+def requirement_key(req: Requirement) -> tuple[Any, ...]:
+    """A hashable key equal for requirement tables that mean the same thing."""
+    return (
+        normalize_name(req.name),
+        frozenset(normalize_name(extra) for extra in req.extras),
+        _marker_key(req.marker),
+        _specifier_key(req.specifier),
+        req.index.rstrip("/") if req.index else None,
+        req.url,
+        _path_key(req.subdirectory),
+        req.git,
+        _path_key(req.path),
+        _path_key(req.directory),
+        _path_key(req.editable),
+        _path_key(req.virtual),
+    )
+
+
+def requirements_equal(a: Requirement, b: Requirement) -> bool:
+    return requirement_key(a) == requirement_key(b)
+
+
+def requirement_sets_equal(a: Iterable[Requirement], b: Iterable[Requirement]) -> bool:
+    """Whether two collections hold the same requirements, ignoring order and spelling."""
+    return {requirement_key(r) for r in a} == {requirement_key(r) for r in b}
+
+
+def _groups_equal(
+    a: Mapping[str, Iterable[Requirement]], b: Mapping[str, Iterable[Requirement]]
+) -> bool:
+    left = {normalize_name(name): {requirement_key(r) for r in reqs} for name, reqs in a.items()}
+    right = {normalize_name(name): {requirement_key(r) for r in reqs} for name, reqs in b.items()}
+    return left == right
+
+
+def metadata_difference(declared: PackageMetadata, locked: PackageMetadata) -> str | None:
+    """The first field in which a member's declarations differ from the lock, or None."""
+    if not requirement_sets_equal(declared.requires_dist, locked.requires_dist):
+        return "requires-dist"
+    # uv keeps `provides-extras` in declaration order and compares it as a list.
+    declared_extras = [normalize_name(e) for e in declared.provides_extras]
+    if declared_extras != [normalize_name(e) for e in locked.provides_extras]:
+        return "provides-extras"
+    if not _groups_equal(declared.requires_dev, locked.requires_dev):
+        return "requires-dev"
+    return None
+
+
+def metadata_matches(declared: PackageMetadata, locked: PackageMetadata) -> bool:
+    return metadata_difference(declared, locked) is None
+
+
+def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requirement:
+    """A requirement table for a PEP 508 string as uv records it: normalised name, the marker
+    in uv's form with `extra == '<extra>'` folded in for optional dependencies, and either a
+    specifier or a direct URL. Sources from `tool.uv.sources` are the caller's to apply."""
+    try:
+        parsed = Pep508Requirement(text)
+    except InvalidRequirement as exc:
+        raise ValueError(f"invalid requirement {text!r}: {exc}") from None
+    marker = str(parsed.marker) if parsed.marker else None
+    if extra is not None:
+        clause = f"extra == '{normalize_name(extra)}'"
+        marker = f"({marker}) and {clause}" if marker else clause
+    specifier = _uv_specifier(parsed.specifier)
+    return Requirement(
+        name=normalize_name(parsed.name),
+        extras=tuple(sorted(normalize_name(e) for e in parsed.extras)),
+        marker=normalize_marker(marker) or None if marker else None,
+        specifier=specifier or None,
+        url=parsed.url or None,
+    )
+
+
+def _uv_specifier(specifiers: SpecifierSet) -> str:
+    """uv writes specifiers sorted by version, joined by `, ` (`>=1.0, <2`)."""
+
+    ordered = sorted(specifiers, key=_specifier_version)
+    return ", ".join(f"{spec.operator}{spec.version}" for spec in ordered)
+
+
+def _specifier_version(spec: Any) -> tuple[Any, ...]:
+    try:
+        return (0, Version(spec.version.removesuffix(".*")))
+    except InvalidVersion:
+        return (1, spec.version)

@@ -1,0 +1,958 @@
+"""uv's canonical PEP 508 marker strings (SPEC §3.2), computed the way uv computes them.
+
+uv never prints a marker the way it was written: it builds a reduced ordered decision diagram
+(uv-pep508 `marker/algebra.rs`), then prints the diagram as a simplified DNF (`simplify.rs`).
+Byte-identical lock files therefore need the same diagram, so this module is a small pure-Python
+port of that algebra: the same variable order, the same `python_version` -> `python_full_version`
+translation, the same edge merging and the same DNF simplification and sorting. Equal functions
+get the same interned node, which is also what makes `markers_equal` exact.
+
+Not ported: uv's table of known-incompatible pairs (`os_name == 'nt' and sys_platform ==
+'linux'` is `false` to uv, a plain conjunction here), PEP 751 list markers, and version bounds
+with pre-releases beyond uv's release-only semantics.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "MarkerSyntaxError",
+    "marker_sort_key",
+    "markers_equal",
+    "normalize_marker",
+    "simplify_marker",
+]
+
+
+class MarkerSyntaxError(ValueError):
+    """A marker that is not valid PEP 508."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and intervals
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.total_ordering
+class Ver:
+    """A release-only version: compares like uv's `Version` (trailing zeros ignored) but keeps
+    the written release for display (`3.0.*` must not print as `3.*`)."""
+
+    __slots__ = ("key", "release")
+
+    def __init__(self, release: tuple[int, ...]) -> None:
+        self.release = release
+        trimmed = list(release)
+        while len(trimmed) > 1 and trimmed[-1] == 0:
+            trimmed.pop()
+        self.key = tuple(trimmed)
+
+    def trimmed(self) -> Ver:
+        return Ver(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ver) and self.key == other.key
+
+    def __lt__(self, other: Ver) -> bool:
+        return self.key < other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return ".".join(map(str, self.release))
+
+    def __repr__(self) -> str:
+        return f"Ver({self})"
+
+
+# A bound is None (unbounded) or (value, inclusive). An interval is (lower, upper).
+Bound = tuple[Any, bool] | None
+Interval = tuple[Bound, Bound]
+FULL: Interval = (None, None)
+
+
+def _lower_gt(a: Bound, b: Bound) -> bool:
+    """Whether lower bound `a` starts strictly after lower bound `b`."""
+    if a is None:
+        return False
+    if b is None:
+        return True
+    if a[0] != b[0]:
+        return bool(a[0] > b[0])
+    return not a[1] and b[1]
+
+
+def _upper_lt(a: Bound, b: Bound) -> bool:
+    """Whether upper bound `a` ends strictly before upper bound `b`."""
+    if a is None:
+        return False
+    if b is None:
+        return True
+    if a[0] != b[0]:
+        return bool(a[0] < b[0])
+    return not a[1] and b[1]
+
+
+def _is_empty(iv: Interval) -> bool:
+    lo, hi = iv
+    if lo is None or hi is None:
+        return False
+    if lo[0] != hi[0]:
+        return bool(lo[0] > hi[0])
+    return not (lo[1] and hi[1])
+
+
+def _intersect(a: Interval, b: Interval) -> Interval | None:
+    lo = a[0] if _lower_gt(a[0], b[0]) else b[0]
+    hi = a[1] if _upper_lt(a[1], b[1]) else b[1]
+    iv = (lo, hi)
+    return None if _is_empty(iv) else iv
+
+
+def _complement(intervals: list[Interval]) -> list[Interval]:
+    """The gaps of a sorted list of disjoint intervals, as intervals."""
+    out: list[Interval] = []
+    start: Bound = None
+    for lo, hi in intervals:
+        if lo is not None:
+            out.append((start, (lo[0], not lo[1])))
+        if hi is None:
+            return out
+        start = (hi[0], not hi[1])
+    out.append((start, None))
+    return out
+
+
+def _partition(true_intervals: list[Interval]) -> tuple[tuple[Interval, int], ...]:
+    """uv's `Edges::from_range`: the given ranges lead to TRUE, the rest to FALSE."""
+    edges = [(iv, TRUE) for iv in true_intervals]
+    edges += [(iv, FALSE) for iv in _complement(true_intervals)]
+    edges.sort(key=lambda edge: _lower_key(edge[0][0]))
+    return tuple(edges)
+
+
+def _lower_key(bound: Bound) -> tuple[Any, ...]:
+    if bound is None:
+        return (0,)
+    return (1, bound[0], 0 if bound[1] else 1)
+
+
+def _upper_key(bound: Bound) -> tuple[Any, ...]:
+    if bound is None:
+        return (1,)
+    return (0, bound[0], 1 if bound[1] else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Variables (uv's `Variable` order: versions, strings, `in`, `contains`, extras)
+# ---------------------------------------------------------------------------------------------
+
+# CanonicalMarkerValueString: the decision-diagram order of string variables.
+_STRING_VARS = (
+    "os_name",
+    "sys_platform",
+    "platform_system",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_version",
+    "implementation_name",
+)
+_VERSION_VARS = ("implementation_version", "python_full_version")
+_ALIASES = {
+    "os.name": "os_name",
+    "sys.platform": "sys_platform",
+    "platform.version": "platform_version",
+    "platform.machine": "platform_machine",
+    "platform.python_implementation": "platform_python_implementation",
+    "python_implementation": "platform_python_implementation",
+}
+# MarkerValueString: the order terms of one conjunction are printed in.
+_DISPLAY_ORDER = {
+    "implementation_name": 0,
+    "os_name": 1,
+    "platform_machine": 3,
+    "platform_python_implementation": 5,
+    "platform_release": 8,
+    "platform_system": 9,
+    "platform_version": 10,
+    "sys_platform": 12,
+}
+# `platform_system` values uv rewrites to the equivalent `sys_platform` value.
+_PLATFORM_SYSTEM = {
+    "Windows": "win32",
+    "Darwin": "darwin",
+    "Linux": "linux",
+    "AIX": "aix",
+    "Emscripten": "emscripten",
+    "Android": "android",
+}
+
+# uv 0.13.9 orders version variables before string variables (newer uv swapped them).
+_VERSION, _STRING, _IN, _CONTAINS, _EXTRA = range(5)
+
+# A variable is a tuple whose natural order is uv's variable order:
+# (_VERSION, index), (_STRING, index), (_IN, index, value), (_CONTAINS, index, value),
+# (_EXTRA, name).
+Var = tuple[Any, ...]
+
+
+def _var_name(var: Var) -> str:
+    if var[0] == _VERSION:
+        return _VERSION_VARS[var[1]]
+    if var[0] == _EXTRA:
+        return "extra"
+    return _STRING_VARS[var[1]]
+
+
+def _is_range_var(var: Var) -> bool:
+    return var[0] in (_STRING, _VERSION)
+
+
+# ---------------------------------------------------------------------------------------------
+# The decision diagram
+# ---------------------------------------------------------------------------------------------
+
+TRUE = 0
+FALSE = 1
+
+# Node ids index `_NODES`; `_UNIQUE` merges isomorphic nodes (the reduction that makes the
+# diagram canonical). Both are process-global like uv's interner; `_LOCK` keeps ids unique
+# when markers are built from several threads.
+_NODES: list[tuple[Var, tuple[Any, ...]]] = [((), ()), ((), ())]
+_UNIQUE: dict[tuple[Var, tuple[Any, ...]], int] = {}
+_APPLY_CACHE: dict[tuple[str, int, int], int] = {}
+_LOCK = threading.RLock()
+
+
+def _children(edges: tuple[Any, ...], var: Var) -> list[int]:
+    if _is_range_var(var):
+        return [child for _, child in edges]
+    return list(edges)
+
+
+def _create(var: Var, edges: tuple[Any, ...]) -> int:
+    if _is_range_var(var):
+        edges = _merge_adjacent(edges)
+        if len(edges) == 1:
+            return int(edges[0][1])
+    elif edges[0] == edges[1]:
+        return int(edges[0])
+    key = (var, edges)
+    node = _UNIQUE.get(key)
+    if node is None:
+        node = len(_NODES)
+        _NODES.append(key)
+        _UNIQUE[key] = node
+    return node
+
+
+def _merge_adjacent(edges: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Adjacent ranges leading to the same child become one edge (reduced diagram)."""
+    merged: list[tuple[Interval, int]] = []
+    for iv, child in edges:
+        if merged and merged[-1][1] == child:
+            merged[-1] = ((merged[-1][0][0], iv[1]), child)
+        else:
+            merged.append((iv, child))
+    return tuple(merged)
+
+
+def _apply(op: str, x: int, y: int) -> int:
+    terminal = _terminal(op, x, y)
+    if terminal is not None:
+        return terminal
+    cached = _APPLY_CACHE.get((op, x, y))
+    if cached is not None:
+        return cached
+    xvar, xedges = _NODES[x]
+    yvar, yedges = _NODES[y]
+    if xvar < yvar:
+        result = _create(xvar, _map(xvar, xedges, lambda c: _apply(op, c, y)))
+    elif yvar < xvar:
+        result = _create(yvar, _map(yvar, yedges, lambda c: _apply(op, x, c)))
+    else:
+        result = _create(xvar, _combine(op, xvar, xedges, yedges))
+    _APPLY_CACHE[(op, x, y)] = result
+    return result
+
+
+def _terminal(op: str, x: int, y: int) -> int | None:
+    unit, zero = (TRUE, FALSE) if op == "and" else (FALSE, TRUE)
+    if x in (unit, y):
+        return y
+    if y == unit:
+        return x
+    if x == zero or y == zero:
+        return zero
+    return None
+
+
+def _map(var: Var, edges: tuple[Any, ...], f: Callable[[int], int]) -> tuple[Any, ...]:
+    if _is_range_var(var):
+        return tuple((iv, f(child)) for iv, child in edges)
+    return (f(edges[0]), f(edges[1]))
+
+
+def _combine(op: str, var: Var, left: tuple[Any, ...], right: tuple[Any, ...]) -> tuple[Any, ...]:
+    """uv's `apply_ranges`: split both partitions at every bound and combine the children."""
+    if not _is_range_var(var):
+        return (_apply(op, left[0], right[0]), _apply(op, left[1], right[1]))
+    out: list[tuple[Interval, int]] = []
+    for liv, lchild in left:
+        for riv, rchild in right:
+            iv = _intersect(liv, riv)
+            if iv is not None:
+                out.append((iv, _apply(op, lchild, rchild)))
+    return tuple(out)
+
+
+def _negate(x: int) -> int:
+    if x in (TRUE, FALSE):
+        return FALSE if x == TRUE else TRUE
+    var, edges = _NODES[x]
+    return _create(var, _map(var, edges, _negate))
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing PEP 508 marker text into the diagram
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<str>'[^']*'|"[^"]*")
+      | (?P<op>===|==|!=|<=|>=|~=|<|>)
+      | (?P<paren>[()])
+      | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+class _Tok(NamedTuple):
+    kind: str
+    text: str
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise MarkerSyntaxError(f"invalid marker {text!r} at position {pos}")
+        kind = match.lastgroup or ""
+        tokens.append(_Tok(kind, match.group(kind)))
+        pos = match.end()
+    return _join_not_in(tokens)
+
+
+def _join_not_in(tokens: list[_Tok]) -> list[_Tok]:
+    out: list[_Tok] = []
+    for tok in tokens:
+        if tok == _Tok("word", "in") and out and out[-1] == _Tok("word", "not"):
+            out[-1] = _Tok("op", "not in")
+        elif tok == _Tok("word", "in"):
+            out.append(_Tok("op", "in"))
+        else:
+            out.append(tok)
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+
+    def parse(self) -> int:
+        node = self._or()
+        if self.pos != len(self.tokens):
+            raise MarkerSyntaxError(f"invalid marker {self.text!r}: unexpected {self._peek()}")
+        return node
+
+    def _peek(self) -> _Tok | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _next(self) -> _Tok:
+        tok = self._peek()
+        if tok is None:
+            raise MarkerSyntaxError(f"invalid marker {self.text!r}: unexpected end")
+        self.pos += 1
+        return tok
+
+    def _or(self) -> int:
+        node = self._and()
+        while self._peek() == _Tok("word", "or"):
+            self.pos += 1
+            node = _apply("or", node, self._and())
+        return node
+
+    def _and(self) -> int:
+        node = self._atom()
+        while self._peek() == _Tok("word", "and"):
+            self.pos += 1
+            node = _apply("and", node, self._atom())
+        return node
+
+    def _atom(self) -> int:
+        if self._peek() == _Tok("paren", "("):
+            self.pos += 1
+            node = self._or()
+            if self._next() != _Tok("paren", ")"):
+                raise MarkerSyntaxError(f"invalid marker {self.text!r}: expected `)`")
+            return node
+        left, op, right = self._next(), self._next(), self._next()
+        if op.kind != "op":
+            raise MarkerSyntaxError(f"invalid marker {self.text!r}: expected an operator")
+        return _expression(left, op.text, right, self.text)
+
+
+def _expression(left: _Tok, op: str, right: _Tok, text: str) -> int:
+    if left.kind == "word" and right.kind == "str":
+        return _keyed(_key(left.text, text), op, right.text[1:-1], text, reversed_=False)
+    if left.kind == "str" and right.kind == "word":
+        return _keyed(_key(right.text, text), op, left.text[1:-1], text, reversed_=True)
+    raise MarkerSyntaxError(f"invalid marker {text!r}: compare a marker name with a string")
+
+
+def _key(word: str, text: str) -> str:
+    key = _ALIASES.get(word, word)
+    if key in _STRING_VARS or key in ("python_version", "python_full_version", "extra"):
+        return key
+    if key == "implementation_version":
+        return key
+    raise MarkerSyntaxError(f"invalid marker {text!r}: unknown marker name `{word}`")
+
+
+_INVERT = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!=", "~=": "~=",
+           "===": "==="}  # fmt: skip
+
+
+def _keyed(key: str, op: str, value: str, text: str, *, reversed_: bool) -> int:
+    if key == "extra":
+        return _extra(op, value, text)
+    if op in ("in", "not in"):
+        return _containment(key, op, value, text, reversed_=reversed_)
+    if reversed_:
+        op = _INVERT[op]
+    if key in ("python_version", "python_full_version", "implementation_version"):
+        return _version_expr(key, op, value, text)
+    return _string_expr(key, op, value)
+
+
+def _extra(op: str, value: str, text: str) -> int:
+    if op not in ("==", "!="):
+        raise MarkerSyntaxError(f"invalid marker {text!r}: `extra` only supports == and !=")
+    name = re.sub(r"[-_.]+", "-", value).lower()
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name):
+        return FALSE  # uv: an invalid extra name never matches
+    high, low = (TRUE, FALSE) if op == "==" else (FALSE, TRUE)
+    return _create((_EXTRA, name), (high, low))
+
+
+def _containment(key: str, op: str, value: str, text: str, *, reversed_: bool) -> int:
+    if key in ("python_version", "python_full_version", "implementation_version"):
+        if reversed_:
+            raise MarkerSyntaxError(f"invalid marker {text!r}: `in` with a version on the left")
+        return _version_in(key, op, value, text)
+    index = _STRING_VARS.index(key)
+    kind = _CONTAINS if reversed_ else _IN
+    high, low = (TRUE, FALSE) if op == "in" else (FALSE, TRUE)
+    return _create((kind, index, value), (high, low))
+
+
+def _string_expr(key: str, op: str, value: str) -> int:
+    if key == "platform_system" and value in _PLATFORM_SYSTEM:
+        key, value = "sys_platform", _PLATFORM_SYSTEM[value]
+    intervals = _string_range(key, op, value)
+    if intervals is None:
+        return TRUE  # uv ignores meaningless comparisons such as `os_name ~= 'x'`
+    return _create((_STRING, _STRING_VARS.index(key)), _partition(intervals))
+
+
+def _string_range(key: str, op: str, value: str) -> list[Interval] | None:
+    point: Interval = ((value, True), (value, True))
+    if op in ("==", "==="):
+        return [point]
+    if op == "!=":
+        return _complement([point])
+    if key in ("platform_release", "platform_version"):
+        lexicographic: dict[str, Interval] = {
+            ">": ((value, False), None),
+            ">=": ((value, True), None),
+            "<": (None, (value, False)),
+            "<=": (None, (value, True)),
+        }
+        return [lexicographic[op]] if op in lexicographic else None
+    if op in (">", "<"):
+        return []
+    if op in (">=", "<="):
+        return [point]
+    return None
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+class _Spec(NamedTuple):
+    op: str
+    release: tuple[int, ...]
+    star: bool
+
+
+def _parse_spec(op: str, value: str, text: str) -> _Spec:
+    star = value.endswith(".*")
+    raw = value[:-2] if star else value
+    try:
+        release = Version(raw.strip()).release
+    except InvalidVersion:
+        raise MarkerSyntaxError(f"invalid marker {text!r}: invalid version {value!r}") from None
+    if star and op not in ("==", "!="):
+        raise MarkerSyntaxError(f"invalid marker {text!r}: `.*` only works with == and !=")
+    if op == "~=" and len(release) < 2:
+        raise MarkerSyntaxError(f"invalid marker {text!r}: `~=` needs two release segments")
+    return _Spec(op, release, star)
+
+
+def _version_expr(key: str, op: str, value: str, text: str) -> int:
+    spec = _parse_spec(op, value, text)
+    if key == "python_version":
+        translated = _python_version_to_full(spec)
+        if isinstance(translated, int):
+            return translated
+        spec = translated
+    index = _VERSION_VARS.index("python_full_version" if key == "python_version" else key)
+    return _create((_VERSION, index), _partition(_spec_range(spec)))
+
+
+def _spec_range(spec: _Spec) -> list[Interval]:
+    """uv's `release_specifier_to_range(specifier, trim = true)`."""
+    version = Ver(spec.release).trimmed()
+    if spec.star:
+        low = Ver(spec.release)
+        high = Ver((*spec.release[:-1], spec.release[-1] + 1))
+        interval: Interval = ((low, True), (high, False))
+        return [interval] if spec.op == "==" else _complement([interval])
+    if spec.op == "~=":
+        upper = Ver((*spec.release[:-2], spec.release[-2] + 1))
+        return [((version, True), (upper, False))]
+    point: Interval = ((version, True), (version, True))
+    ranges: dict[str, list[Interval]] = {
+        "==": [point],
+        "===": [point],
+        "!=": _complement([point]),
+        # Nothing is below version 0: uv reads its own `python_version < '0'` as `false`.
+        "<": [(None, (version, False))] if version.key != (0,) else [],
+        "<=": [(None, (version, True))],
+        ">": [((version, False), None)],
+        ">=": [((version, True), None)],
+    }
+    return ranges[spec.op]
+
+
+def _python_version_to_full(spec: _Spec) -> _Spec | int:
+    """uv's `python_version_to_full_version`: `python_version` only has major.minor values."""
+    release = spec.release
+    if spec.star:
+        if len(release) == 1:
+            return spec
+        if all(x == 0 for x in release[2:]):
+            return _Spec(spec.op, release[:2], True)
+        return FALSE
+    if spec.op == "~=":
+        if len(release) == 2:
+            return spec
+        if all(x == 0 for x in release[2:]):
+            return _Spec("==", release[:2], True)
+        return FALSE
+    trimmed = Ver(release).key
+    if len(trimmed) <= 2:
+        major, minor = (*trimmed, 0)[:2]
+        return _major_minor_spec(spec.op, major, minor)
+    major, minor = release[0], release[1]
+    if spec.op in ("==", "==="):
+        return FALSE
+    if spec.op == "!=":
+        return TRUE
+    if spec.op in ("<", "<="):
+        return _Spec("<", (major, minor + 1), False)
+    return _Spec(">=", (major, minor + 1), False)
+
+
+def _major_minor_spec(op: str, major: int, minor: int) -> _Spec:
+    mm = (major, minor)
+    table = {
+        "==": _Spec("==", mm, True),
+        "===": _Spec("==", mm, True),
+        "!=": _Spec("!=", mm, True),
+        ">": _Spec(">=", (major, minor + 1), False),
+        "<": _Spec("<", mm, False),
+        ">=": _Spec(">=", mm, False),
+        "<=": _Spec("<", (major, minor + 1), False),
+    }
+    return table[op]
+
+
+def _version_in(key: str, op: str, value: str, text: str) -> int:
+    intervals: list[Interval] = []
+    node = FALSE
+    for word in value.split():
+        if key == "python_version":
+            spec = _python_version_to_full(_parse_spec("==", word, text))
+            if isinstance(spec, int):
+                node = _apply("or", node, spec)
+                continue
+        else:
+            spec = _Spec("==", _parse_spec("==", word, text).release, False)
+            # `from_versions` keeps the exact version: a singleton without trimming.
+            ver = Ver(spec.release)
+            intervals.append(((ver, True), (ver, True)))
+            continue
+        intervals.extend(_spec_range(spec))
+    index = _VERSION_VARS.index("python_full_version" if key == "python_version" else key)
+    intervals.sort(key=lambda iv: _lower_key(iv[0]))
+    node = _apply("or", node, _union_node((_VERSION, index), intervals))
+    return _negate(node) if op == "not in" else node
+
+
+def _union_node(var: Var, intervals: list[Interval]) -> int:
+    node = FALSE
+    for iv in intervals:
+        node = _apply("or", node, _create(var, _partition([iv])))
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing: uv's `to_dnf` (collect paths, simplify, sort) and `MarkerTreeContents` display
+# ---------------------------------------------------------------------------------------------
+
+
+class Term(NamedTuple):
+    """One marker expression of a DNF clause. Equality ignores `text` and `sort`."""
+
+    sort: tuple[int, ...]
+    key: str
+    op: str
+    value: Any
+    text: str
+
+    def same(self, other: Term) -> bool:
+        return self.key == other.key and self.op == other.op and self.value == other.value
+
+
+_NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", "<=": ">", ">": "<=",
+               "==*": "!=*", "!=*": "==*", "in": "not in", "not in": "in",
+               "cin": "cnot in", "cnot in": "cin"}  # fmt: skip
+
+
+def _is_negation(a: Term, b: Term) -> bool:
+    return a.key == b.key and a.value == b.value and _NEGATED_OP.get(a.op) == b.op
+
+
+def _version_term(key: str, op: str, ver: Ver) -> Term:
+    sort = (0, _VERSION_VARS.index(key))
+    if op in ("==*", "!=*"):
+        return Term(sort, key, op, ver, f"{key} {op[:2]} '{ver}.*'")
+    return Term(sort, key, op, ver, f"{key} {op} '{ver}'")
+
+
+def _string_term(key: str, op: str, value: str) -> Term:
+    return Term((2, _DISPLAY_ORDER[key]), key, op, value, f"{key} {op} '{value}'")
+
+
+def _to_dnf(node: int) -> list[list[Term]]:
+    dnf: list[list[Term]] = []
+    _collect(node, dnf, [])
+    _simplify(dnf)
+    for clause in dnf:
+        clause.sort(key=lambda term: term.sort)
+    dnf.sort(key=lambda clause: [term.sort for term in clause])
+    return dnf
+
+
+def _collect(node: int, dnf: list[list[Term]], path: list[Term]) -> None:
+    if node == FALSE:
+        return
+    if node == TRUE:
+        if path:
+            dnf.append(list(path))
+        return
+    var, edges = _NODES[node]
+    if _is_range_var(var):
+        _collect_ranges(var, edges, dnf, path)
+    else:
+        for positive, child in ((True, edges[0]), (False, edges[1])):
+            path.append(_bool_term(var, positive))
+            _collect(child, dnf, path)
+            path.pop()
+
+
+def _bool_term(var: Var, positive: bool) -> Term:
+    if var[0] == _EXTRA:
+        op = "==" if positive else "!="
+        return Term((4,), "extra", op, var[1], f"extra {op} '{var[1]}'")
+    key = _STRING_VARS[var[1]]
+    op = "in" if positive else "not in"
+    sort = (2, _DISPLAY_ORDER[key])
+    if var[0] == _IN:
+        return Term(sort, key, op, var[2], f"{key} {op} '{var[2]}'")
+    return Term(sort, key, "c" + op, var[2], f"'{var[2]}' {op} {key}")
+
+
+def _collect_ranges(
+    var: Var, edges: tuple[Any, ...], dnf: list[list[Term]], path: list[Term]
+) -> None:
+    groups: dict[int, list[Interval]] = {}
+    for iv, child in edges:
+        groups.setdefault(child, []).append(iv)
+    for child, intervals in groups.items():
+        if child == FALSE:
+            continue  # a path to `false` contributes no clause
+        for terms in _range_terms(var, intervals):
+            path.extend(terms)
+            _collect(child, dnf, path)
+            del path[len(path) - len(terms) :]
+
+
+def _range_terms(var: Var, intervals: list[Interval]) -> list[list[Term]]:
+    """The alternatives (one list of terms each) that describe a union of intervals."""
+    key = _var_name(var)
+    is_version = var[0] == _VERSION
+    excluded = _range_inequality(intervals)
+    if excluded is not None:
+        if is_version:
+            return [[_version_term(key, "!=", v) for v in excluded]]
+        return [[_string_term(key, "!=", v) for v in excluded]]
+    if is_version:
+        star = _star_range(intervals)
+        if star is not None:
+            return [[_version_term(key, "!=*", star)]]
+        return [_version_bounds(key, iv) for iv in intervals]
+    return [_string_bounds(key, iv) for iv in intervals]
+
+
+def _range_inequality(intervals: list[Interval]) -> list[Any] | None:
+    if intervals[0][0] is not None or intervals[-1][1] is not None:
+        return None
+    excluded = []
+    for (_, end), (start, _) in itertools.pairwise(intervals):
+        if end is None or start is None or end[1] or start[1] or end[0] != start[0]:
+            return None
+        excluded.append(end[0])
+    return excluded
+
+
+def _star_range(intervals: list[Interval]) -> Ver | None:
+    if len(intervals) != 2:
+        return None
+    (lo1, hi1), (lo2, hi2) = intervals
+    if lo1 is not None or hi2 is not None or hi1 is None or lo2 is None:
+        return None
+    if hi1[1] or not lo2[1]:
+        return None
+    v1, v2 = hi1[0], lo2[0]
+    if len(v1.key) == 1 and v2.release == (v1.key[0], 1):
+        return Ver((v1.key[0], 0))
+    if len(v1.key) == 2 and v2.release == (v1.key[0], v1.key[1] + 1):
+        return v1
+    return None
+
+
+def _version_bounds(key: str, iv: Interval) -> list[Term]:
+    lo, hi = iv
+    if lo is not None and hi is not None and lo[1] and hi[1] and lo[0] == hi[0]:
+        return [_version_term(key, "==", lo[0])]
+    if lo is not None and hi is not None and lo[1] and not hi[1]:
+        v1, v2 = lo[0], hi[0]
+        if len(v1.release) == 2 and v2.release == (v1.release[0], v1.release[1] + 1):
+            return [_version_term(key, "==*", v1)]
+    terms = []
+    if lo is not None:
+        terms.append(_version_term(key, ">=" if lo[1] else ">", lo[0]))
+    if hi is not None:
+        terms.append(_version_term(key, "<=" if hi[1] else "<", hi[0]))
+    return terms
+
+
+def _string_bounds(key: str, iv: Interval) -> list[Term]:
+    lo, hi = iv
+    if lo is not None and hi is not None and lo[0] == hi[0] and lo[1] == hi[1]:
+        return [_string_term(key, "==" if lo[1] else "!=", lo[0])]
+    terms = []
+    if lo is not None:
+        terms.append(_string_term(key, ">=" if lo[1] else ">", lo[0]))
+    if hi is not None:
+        terms.append(_string_term(key, "<=" if hi[1] else "<", hi[0]))
+    return terms
+
+
+def _simplify(dnf: list[list[Term]]) -> None:
+    """uv's `simplify`: drop terms another clause makes redundant, then redundant clauses."""
+    for i, clause in enumerate(dnf):
+        redundant: list[int] = []
+        for skipped, skipped_term in enumerate(clause):
+            for j, other in enumerate(dnf):
+                if i != j and _covers(other, clause, skipped_term, redundant):
+                    redundant.append(skipped)
+                    break
+        for index in sorted(redundant, reverse=True):
+            del clause[index]
+    dropped: list[int] = []
+    for i, clause in enumerate(dnf):
+        for j, other in enumerate(dnf):
+            if i != j and j not in dropped and all(_has(clause, t) for t in other):
+                dropped.append(i)
+                break
+    for index in reversed(dropped):
+        del dnf[index]
+
+
+def _covers(other: list[Term], clause: list[Term], skipped: Term, redundant: list[int]) -> bool:
+    for term in other:
+        if term.same(skipped):
+            return False
+        if _is_negation(term, skipped):
+            continue
+        position = next((k for k, t in enumerate(clause) if t.same(term)), None)
+        if position is None or position in redundant:
+            return False
+    return True
+
+
+def _has(clause: list[Term], term: Term) -> bool:
+    return any(t.same(term) for t in clause)
+
+
+def _display(node: int) -> str:
+    if node == FALSE:
+        return "python_version < '0'"
+    dnf = _to_dnf(node)
+    if len(dnf) == 1:
+        return " and ".join(t.text for t in dnf[0])
+    parts = []
+    for clause in dnf:
+        text = " and ".join(t.text for t in clause)
+        parts.append(text if len(clause) == 1 else f"({text})")
+    return " or ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# requires-python simplification
+# ---------------------------------------------------------------------------------------------
+
+
+def _requires_python_bounds(requires_python: str) -> Interval:
+    try:
+        specifiers = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        raise MarkerSyntaxError(f"invalid requires-python {requires_python!r}") from None
+    interval: Interval = FULL
+    for spec in specifiers:
+        parsed = _parse_spec(spec.operator, spec.version, requires_python)
+        ranges = _spec_range(parsed)
+        bounding: Interval = (ranges[0][0], ranges[-1][1])
+        interval = _intersect(interval, bounding) or ((Ver((0,)), False), (Ver((0,)), False))
+    return interval
+
+
+def _simplify_python(node: int, py: Interval, cache: dict[int, int]) -> int:
+    if node in (TRUE, FALSE):
+        return node
+    if node in cache:
+        return cache[node]
+    var, edges = _NODES[node]
+    if var != (_VERSION, 1):
+        result = _create(var, _map(var, edges, lambda c: _simplify_python(c, py, cache)))
+    else:
+        result = _clip(var, edges, py)
+    cache[node] = result
+    return result
+
+
+def _clip(var: Var, edges: tuple[Any, ...], py: Interval) -> int:
+    """uv's `simplify_python_versions`: keep the ranges inside requires-python, widen the ends."""
+    kept = [(iv, child) for iv, child in ((_intersect(e, py), c) for e, c in edges) if iv]
+    if not kept:
+        return FALSE
+    first_iv, first_child = kept[0]
+    kept[0] = ((None, first_iv[1]), first_child)
+    last_iv, last_child = kept[-1]
+    kept[-1] = ((last_iv[0], None), last_child)
+    return _create(var, tuple(kept))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _build(text: str) -> int:
+    with _LOCK:
+        return _Parser(text).parse()
+
+
+def marker_node(text: str | None) -> int:
+    """The interned decision-diagram node for a marker (TRUE for none or empty)."""
+    if text is None or not text.strip():
+        return TRUE
+    return _build(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def normalize_marker(text: str) -> str:
+    """uv's canonical form of a marker, e.g. `python_version >= '3.8'` ->
+    `python_full_version >= '3.8'`. Returns "" when the marker is always true."""
+    node = marker_node(text)
+    if node == TRUE:
+        return ""
+    with _LOCK:
+        return _display(node)
+
+
+def markers_equal(a: str | None, b: str | None) -> bool:
+    """Whether two markers match exactly the same environments (None means always)."""
+    return marker_node(a) == marker_node(b)
+
+
+@functools.lru_cache(maxsize=4096)
+def simplify_marker(marker: str, requires_python: str) -> str | None:
+    """Drop the Python bounds `requires_python` already implies; None when always true."""
+    node = marker_node(marker)
+    with _LOCK:
+        py = _requires_python_bounds(requires_python)
+        simplified = _simplify_python(node, py, {})
+        return None if simplified == TRUE else _display(simplified)
+
+
+def marker_sort_key(text: str | None) -> tuple[Any, ...]:
+    """A key that orders markers as uv's `MarkerTree` `Ord` does (lower bounds first,
+    `extra == 'a'` before `extra == 'b'`, no marker first)."""
+    return _node_key(marker_node(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _node_key(node: int) -> tuple[Any, ...]:
+    if node in (TRUE, FALSE):
+        return (node,)
+    var, edges = _NODES[node]
+    kind = {_VERSION: 2, _STRING: 3, _IN: 4, _CONTAINS: 5, _EXTRA: 6}[var[0]]
+    if _is_range_var(var):
+        children: Iterable[Any] = (
+            (_lower_key(iv[0]), _upper_key(iv[1]), _node_key(child)) for iv, child in edges
+        )
+    else:
+        children = (_node_key(child) for child in edges)
+    return (kind, var[1:], tuple(children))

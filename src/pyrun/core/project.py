@@ -1,0 +1,159 @@
+"""A `pyproject.toml`, parsed once into the facts pyrun needs (pure: takes the parsed TOML)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrun.errors import PyrunError
+
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalisation: `Foo_Bar.baz` -> `foo-bar-baz`."""
+    return _NORMALIZE.sub("-", name).lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectFile:
+    """One `pyproject.toml`: its directory and the tables pyrun reads."""
+
+    directory: str
+    has_project: bool
+    name: str | None = None
+    version: str | None = None
+    dynamic: tuple[str, ...] = ()
+    requires_python: str | None = None
+    dependencies: tuple[str, ...] = ()
+    optional_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    build_system: dict[str, Any] | None = None
+    tool: dict[str, Any] = field(default_factory=dict)
+    tool_name: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def workspace(self) -> dict[str, Any] | None:
+        table = self.tool.get("workspace")
+        return table if isinstance(table, dict) else None
+
+    @property
+    def managed(self) -> bool:
+        return self.tool.get("managed", True) is not False
+
+    @property
+    def is_package(self) -> bool:
+        """Whether the project is built and installed (SPEC §2.9 "The project itself")."""
+        package = self.tool.get("package")
+        if isinstance(package, bool):
+            return package
+        return self.build_system is not None
+
+
+def parse_project_file(data: dict[str, Any], directory: str, path: str) -> ProjectFile:
+    """Build a `ProjectFile` from parsed TOML; `path` names the file in error messages."""
+    tool_name, tool = _tool_table(data)
+    project = data.get("project")
+    if project is None:
+        return ProjectFile(
+            directory=directory,
+            has_project=False,
+            tool=tool,
+            tool_name=tool_name,
+            raw=data,
+            dependency_groups=_groups(data, path),
+            build_system=_table(data, "build-system", path),
+        )
+    if not isinstance(project, dict):
+        raise _field_error(path, "`project` must be a table")
+    name = project.get("name")
+    if not isinstance(name, str):
+        raise PyrunError(
+            f"Failed to parse: `{path}`",
+            causes=[
+                f"`{path}` is using the `[project]` table, but the required "
+                "`project.name` field is not set"
+            ],
+        )
+    return ProjectFile(
+        directory=directory,
+        has_project=True,
+        name=normalize_name(name),
+        version=_optional_str(project, "version", path),
+        dynamic=tuple(_str_list(project, "dynamic", path)),
+        requires_python=_optional_str(project, "requires-python", path),
+        dependencies=tuple(_str_list(project, "dependencies", path)),
+        optional_dependencies=_extras(project, path),
+        dependency_groups=_groups(data, path),
+        build_system=_table(data, "build-system", path),
+        tool=tool,
+        tool_name=tool_name,
+        raw=data,
+    )
+
+
+def _tool_table(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    tool = data.get("tool")
+    if not isinstance(tool, dict):
+        return None, {}
+    for name in ("pyrun", "uv"):
+        table = tool.get(name)
+        if isinstance(table, dict):
+            return name, table
+    return None, {}
+
+
+def both_tool_tables(data: dict[str, Any]) -> bool:
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "pyrun" in tool and "uv" in tool
+
+
+def _optional_str(table: dict[str, Any], key: str, path: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _field_error(path, f"`project.{key}` must be a string")
+    return value
+
+
+def _str_list(table: dict[str, Any], key: str, path: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _field_error(path, f"`project.{key}` must be a list of strings")
+    return value
+
+
+def _extras(project: dict[str, Any], path: str) -> dict[str, tuple[str, ...]]:
+    table = project.get("optional-dependencies", {})
+    if not isinstance(table, dict):
+        raise _field_error(path, "`project.optional-dependencies` must be a table")
+    extras: dict[str, tuple[str, ...]] = {}
+    for extra, requirements in table.items():
+        if not isinstance(requirements, list):
+            raise _field_error(path, f"`project.optional-dependencies.{extra}` must be a list")
+        extras[normalize_name(extra)] = tuple(requirements)
+    return extras
+
+
+def _groups(data: dict[str, Any], path: str) -> dict[str, tuple[Any, ...]]:
+    table = data.get("dependency-groups", {})
+    if not isinstance(table, dict):
+        raise _field_error(path, "`dependency-groups` must be a table")
+    groups: dict[str, tuple[Any, ...]] = {}
+    for group, items in table.items():
+        if not isinstance(items, list):
+            raise _field_error(path, f"`dependency-groups.{group}` must be a list")
+        groups[normalize_name(group)] = tuple(items)
+    return groups
+
+
+def _table(data: dict[str, Any], key: str, path: str) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise _field_error(path, f"`{key}` must be a table")
+    return value
+
+
+def _field_error(path: str, message: str) -> PyrunError:
+    return PyrunError(f"Failed to parse: `{path}`", causes=[message])

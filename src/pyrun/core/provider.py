@@ -1,0 +1,899 @@
+"""resolvelib over a `MetadataSource`, with uv's rules for a universal lock.
+
+The resolver sees four kinds of nodes (identifiers): a package (`six`), one of its extras
+(`rich[jupyter]`, pinned to the package's version, as pip does), a workspace member's dependency
+group (`app:dev`) and the target Python (`<python>`, whose one candidate is the lowest Python of
+the current fork, so `Requires-Python` failures appear in the explanation like uv's).
+
+Rules, as uv applies them:
+* A requirement applies unless its marker is impossible in the fork (`requires-python` and the
+  fork's markers): platform markers are kept and the dependency resolved for every platform.
+  `extra == 'x'` markers route a requirement to the `name[x]` node.
+* A version is usable when its `Requires-Python` admits the fork's lowest Python, it has a file
+  whose tags fit the range (or no file information at all), it is not yanked (unless pinned with
+  `==` or locked) and the pre-release policy admits it.
+* Locked versions (`preferences`) come first unless upgraded, then versions by the resolution
+  mode; under `if-necessary` pre-releases come only after every stable version.
+* Constraints narrow candidates without adding nodes; overrides replace the specifier of every
+  requirement on their package.
+
+`resolve()` drives the forks (see `pyrun.core.universal`): a fork is discovered while a
+candidate's dependencies are read, the current attempt is abandoned and each fork resolved from
+scratch with its markers assumed (the minimum Python narrowed), with versions chosen by earlier
+forks preferred, as uv does.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+from resolvelib import AbstractProvider, BaseReporter, Resolver
+from resolvelib.resolvers import (
+    RequirementInformation,
+    ResolutionImpossible,
+    ResolutionTooDeep,
+)
+
+from pyrun.core.resolution import (
+    LocalPackage,
+    PrereleaseMode,
+    Resolution,
+    ResolutionMode,
+    ResolveRequest,
+    Source,
+)
+from pyrun.core.universal import (
+    TRUE,
+    Dependency,
+    Dnf,
+    ForkSolution,
+    Pin,
+    PySet,
+    dnf_and,
+    dnf_lower_bound,
+    fork_order,
+    is_disjoint,
+    mentions_extra,
+    merge_forks,
+    parse_marker,
+    py_and,
+    py_or,
+    pyset_from_specifiers,
+    root_environment,
+    split_forks,
+)
+from pyrun.errors import FailureError
+
+PYTHON = "<python>"
+MAX_ROUNDS = 20_000
+MAX_FORKS = 256
+
+
+# --- The seam -------------------------------------------------------------------------------
+
+
+class FileLike(Protocol):
+    """What the resolver reads of an index file (`pyrun.core.index.IndexFile` fits)."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def requires_python(self) -> str | None: ...
+
+    @property
+    def yanked(self) -> object: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class CandidateInfo:
+    """One version of a package on the index, with its files (wheels and sdists)."""
+
+    version: str
+    files: tuple[Any, ...] = ()
+    requires_python: str | None = None
+    yanked: bool = False
+
+    @classmethod
+    def from_files(cls, version: str, files: Sequence[FileLike]) -> CandidateInfo:
+        """A version is yanked when all its files are; its `Requires-Python` is its files'."""
+        requires_python = next((f.requires_python for f in files if f.requires_python), None)
+        yanked = bool(files) and all(bool(f.yanked) for f in files)
+        return cls(
+            version=version, files=tuple(files), requires_python=requires_python, yanked=yanked
+        )
+
+
+def group_files(name: str, files: Iterable[FileLike]) -> list[CandidateInfo]:
+    """Group an index page's files by version (unparseable file names are skipped)."""
+    by_version: dict[Version, list[FileLike]] = {}
+    wanted = canonicalize_name(name)
+    for file in files:
+        parsed = _file_name_version(file.filename)
+        if parsed is not None and parsed[0] == wanted:
+            by_version.setdefault(parsed[1], []).append(file)
+    return [CandidateInfo.from_files(str(v), fs) for v, fs in sorted(by_version.items())]
+
+
+def _file_name_version(filename: str) -> tuple[str, Version] | None:
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return str(name), version
+
+
+class MetadataSource(Protocol):
+    """Blocking metadata access, called from the resolver thread."""
+
+    def candidates(self, name: str) -> Sequence[CandidateInfo]:
+        """Every version of `name` with its files; empty when the index does not know it."""
+        ...
+
+    def requires(self, name: str, version: str) -> Sequence[str]:
+        """The `Requires-Dist` lines of `name==version`."""
+        ...
+
+    def requires_python(self, name: str, version: str) -> str | None:
+        """The metadata's `Requires-Python`, when known."""
+        ...
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """A hint: these packages will probably be asked for soon."""
+        ...
+
+
+# --- Resolver nodes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Req:
+    """A requirement on one node; `marker` is the requirement's, extras removed."""
+
+    key: str
+    name: str
+    specifier: SpecifierSet
+    text: str
+    url: str | None = None
+    marker: Dnf = TRUE
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    key: str
+    name: str
+    version: Version | None
+    extra: str | None = None
+    group: str | None = None
+    info: CandidateInfo | LocalPackage | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        node = f"{self.name}[{self.extra}]" if self.extra else self.name
+        return node if self.version is None else f"{node}=={self.version}"
+
+
+class ForkNeeded(Exception):
+    """Raised inside a resolution when dependencies split the current fork."""
+
+    def __init__(self, forks: list[Dnf]) -> None:
+        super().__init__(f"{len(forks)} forks")
+        self.forks = forks
+
+
+def _node_key(name: str, extra: str | None = None, group: str | None = None) -> str:
+    if group is not None:
+        return f"{name}:{group}"
+    return f"{name}[{extra}]" if extra else name
+
+
+# --- State shared by every fork of one request ----------------------------------------------
+
+
+class _Shared:
+    def __init__(self, request: ResolveRequest, source: MetadataSource) -> None:
+        self.request = request
+        self.source = source
+        self.requires_python = pyset_from_specifiers(request.requires_python)
+        self.local: dict[str, LocalPackage] = {_name(p.name): p for p in request.local_packages}
+        self.local.update({_name(m.name): m for m in request.members})
+        self.members = [_name(m.name) for m in request.members]
+        self.constraints = _by_name(_parse(text) for text in request.constraints)
+        self.overrides = _by_name(_parse(text) for text in request.overrides)
+        self.first_party = self._first_party_requirements()
+        self.direct = {r.name for r in self.first_party}
+        self.explicit_pre = {r.name for r in self.first_party if _mentions_prerelease(r)}
+        self.allowed_yanks = self._allowed_yanks()
+        self.fork_preferences: dict[str, list[str]] = {}
+        self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
+
+    def _first_party_requirements(self) -> list[Requirement]:
+        texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
+        for member in self.request.members:
+            texts.extend(member.requires_dist)
+            for group in member.dependency_groups.values():
+                texts.extend(group)
+        return [_parse(text) for text in texts]
+
+    def _allowed_yanks(self) -> dict[str, set[Version]]:
+        allowed: dict[str, set[Version]] = collections.defaultdict(set)
+        for req in self.first_party:
+            specs = list(req.specifier)
+            exact = len(specs) == 1 and specs[0].operator in ("==", "===")
+            if exact and "*" not in specs[0].version:
+                allowed[req.name].add(_version(specs[0].version))
+        for name in self.request.preferences:
+            for text in self.request.preferred_versions(canonicalize_name(name)):
+                allowed[canonicalize_name(name)].add(_version(text))
+        return allowed
+
+    def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
+        if name not in self._candidates:
+            infos = [(_version(info.version), info) for info in self.source.candidates(name)]
+            self._candidates[name] = sorted(infos, key=lambda item: item[0])
+        return self._candidates[name]
+
+    def requires(self, name: str, version: str) -> tuple[Sequence[str], str | None]:
+        key = (name, version)
+        if key not in self._requires:
+            raw = self.source.requires(name, version)
+            self._requires[key] = (raw, self.source.requires_python(name, version))
+        return self._requires[key]
+
+    def preferred(self, name: str) -> list[str]:
+        return [*self.request.preferred_versions(name), *self.fork_preferences.get(name, ())]
+
+    def remember(self, solution: ForkSolution) -> None:
+        """Versions chosen in a solved fork become preferences for the next (uv does this in
+        the `highest` and `lowest` modes only)."""
+        if self.request.resolution is ResolutionMode.LOWEST_DIRECT:
+            return
+        for pin in solution.pins.values():
+            if pin.version is not None:
+                self.fork_preferences.setdefault(pin.name, []).append(pin.version)
+
+    def prerelease_policy(self, name: str) -> str:
+        mode = self.request.prerelease
+        if mode is PrereleaseMode.ALLOW:
+            return "allow"
+        if mode is PrereleaseMode.DISALLOW:
+            return "disallow"
+        if mode is PrereleaseMode.EXPLICIT and name not in self.explicit_pre:
+            return "disallow"
+        return "prefer-stable"
+
+    def highest_first(self, name: str) -> bool:
+        mode = self.request.resolution
+        if mode is ResolutionMode.LOWEST_DIRECT:
+            return name not in self.direct
+        return mode is ResolutionMode.HIGHEST
+
+
+def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:
+    grouped: dict[str, list[Requirement]] = collections.defaultdict(list)
+    for req in requirements:
+        grouped[canonicalize_name(req.name)].append(req)
+    return grouped
+
+
+def _parse(text: str) -> Requirement:
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise FailureError(f"Invalid requirement `{text}`: {exc}") from exc
+    req.name = canonicalize_name(req.name)
+    return req
+
+
+def _name(text: str) -> str:
+    return str(canonicalize_name(text))
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion as exc:
+        raise FailureError(f"Invalid version `{text}`: {exc}") from exc
+
+
+def _mentions_prerelease(req: Requirement) -> bool:
+    for spec in req.specifier:
+        if spec.operator in ("!=",):
+            continue
+        try:
+            if Version(spec.version.removesuffix(".*")).is_prerelease:
+                return True
+        except InvalidVersion:
+            continue
+    return False
+
+
+def _requirement_text(req: Requirement) -> str:
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    return f"{req.name}{extras}{req.specifier}" if not req.url else f"{req.name} @ {req.url}"
+
+
+# --- Wheel compatibility with the requires-python range (uv's `matches_wheel_tag`) ----------
+
+
+def wheel_fits_range(filename: str, pyset: PySet) -> bool:
+    """False for wheels no Python in the range can use (a `cp39` wheel under `>=3.10`)."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return True
+    low = pyset[0][0] if pyset else None
+    high = (pyset[-1][2], pyset[-1][3]) if pyset else (None, False)
+    return any(_tag_fits(tag, tags, low, high) for tag in tags)
+
+
+def _minor(text: str, prefix: str) -> int | None:
+    digits = text[len(prefix) :]
+    digits = digits.split("_", 1)[0].rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(digits) if digits.isdigit() else None
+
+
+def _tag_fits(
+    tag: Tag, tags: frozenset[Tag], low: Version | None, high: tuple[Version | None, bool]
+) -> bool:
+    abi, interpreter = tag.abi, tag.interpreter
+    if abi in ("abi3", "abi3t"):
+        return True
+    if abi == "none":
+        if interpreter[2:3] == "2" or interpreter.startswith(("py2", "cp2", "pp2")):
+            return False
+        if interpreter.startswith("py3"):
+            minor = _minor(interpreter, "py3")
+            return minor is None or not _above(minor, high)
+        return _minor_fits(interpreter, ("cp3", "pp3", "graalpy3"), low, high)
+    if abi.startswith(("cp2", "pypy2", "pypy_")):
+        return False
+    return _minor_fits(abi, ("cp3", "pypy3", "graalpy3"), low, high)
+
+
+def _minor_fits(
+    text: str, prefixes: tuple[str, ...], low: Version | None, high: tuple[Version | None, bool]
+) -> bool:
+    prefix = next((p for p in prefixes if text.startswith(p)), None)
+    minor = _minor(text, prefix) if prefix else None
+    if minor is None:
+        return True
+    if low is not None and (3, minor) < tuple(low.release[:2]):
+        return False
+    return not _above(minor, high)
+
+
+def _above(minor: int, high: tuple[Version | None, bool]) -> bool:
+    version, inclusive = high
+    if version is None:
+        return False
+    bound = tuple(version.release[:2])
+    exact_minor = len(version.release) <= 2 or not any(version.release[2:])
+    if (3, minor) == bound:
+        return not inclusive and exact_minor
+    return (3, minor) > bound
+
+
+# --- The provider ---------------------------------------------------------------------------
+
+
+class UniversalProvider(AbstractProvider[Req, Candidate, str]):
+    """Resolves one fork: every requirement possible in `env` applies."""
+
+    def __init__(self, shared: _Shared, env: Dnf) -> None:
+        self.shared = shared
+        self.env = env
+        self.target = dnf_lower_bound(env)
+        self.python = Candidate(PYTHON, "Python", self.target)
+        self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
+        self.roots: list[Req] = []
+        self._order: dict[str, int] = {}
+
+    # -- resolvelib interface --
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
+    ) -> Any:
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        pinned = any(
+            spec.operator in ("==", "===")
+            for info in information[identifier]
+            for spec in info.requirement.specifier
+        )
+        first_seen = self._order.setdefault(identifier, len(self._order))
+        name = _split_key(identifier)[0]
+        local = name in self.shared.local
+        return (identifier != PYTHON, not local, name not in causes, not pinned, first_seen)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
+        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if candidate.group is not None or candidate.version is None:
+            return True
+        if candidate.key == PYTHON or isinstance(candidate.info, LocalPackage):
+            return requirement.specifier.contains(candidate.version, prereleases=True)
+        if requirement.url is not None:
+            return False
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        if candidate.key == PYTHON:
+            return []
+        if candidate.group is not None:
+            member = self.shared.local[candidate.name]
+            texts: Sequence[str] = member.dependency_groups.get(candidate.group, ())
+            return self._dependencies(candidate, texts, None)
+        info = candidate.info
+        if isinstance(info, LocalPackage):
+            return self._dependencies(candidate, info.requires_dist, info.requires_python)
+        assert isinstance(info, CandidateInfo) and candidate.version is not None
+        if info.requires_python and not self._python_admits(info.requires_python):
+            # The index already says it cannot be used: no need to fetch its metadata.
+            return [self._python_req(info.requires_python)]
+        texts, requires_python = self.shared.requires(candidate.name, info.version)
+        return self._dependencies(candidate, texts, requires_python or info.requires_python)
+
+    # -- roots --
+
+    def root_requirements(self) -> list[Req]:
+        """Every member with all its extras and groups, and the requirements of no member."""
+        roots: list[Req] = []
+        for name in self.shared.members:
+            member = self.shared.local[name]
+            roots.append(Req(name, name, SpecifierSet(), name))
+            for extra in _member_extras(member):
+                roots.append(Req(_node_key(name, extra), name, SpecifierSet(), f"{name}[{extra}]"))
+            for group in member.dependency_groups:
+                roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
+        parsed = [self._requirement(text, None) for text in self.shared.request.requirements]
+        applicable = [req for req in parsed if req is not None]
+        self._check_forks(applicable)
+        self.roots = [r for req in applicable for r in self._expand(req)]
+        return roots + self.roots
+
+    # -- internals --
+
+    def _candidates_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
+        name, extra, group = _split_key(identifier)
+        if identifier == PYTHON:
+            return [self.python]
+        local = self.shared.local.get(name)
+        if local is not None:
+            version = Version(local.version) if local.version else None
+            return [Candidate(identifier, name, version, extra, group, local)]
+        if any(req.url for req in reqs):
+            return []
+        return [
+            Candidate(identifier, name, version, extra, None, info)
+            for version, info in self._ordered(name)
+        ]
+
+    def _ordered(self, name: str) -> list[tuple[Version, CandidateInfo]]:
+        """Usable versions, most wanted first: locked, then by mode and pre-release policy."""
+        usable = [(v, i) for v, i in self.shared.candidates(name) if self._usable(name, v, i)]
+        usable = [(v, i) for v, i in usable if self._constrained(name, v)]
+        if self.shared.highest_first(name):
+            usable.reverse()
+        policy = self.shared.prerelease_policy(name)
+        if policy == "prefer-stable":
+            usable.sort(key=lambda item: item[0].is_prerelease)
+        preferred: list[tuple[Version, CandidateInfo]] = []
+        for text in self.shared.preferred(name):
+            preferred.extend(item for item in usable if item[0] == Version(text))
+        rest = [item for item in usable if item not in preferred]
+        return list(dict.fromkeys(preferred)) + rest
+
+    def _usable(self, name: str, version: Version, info: CandidateInfo) -> bool:
+        allowed_yank = version in self.shared.allowed_yanks.get(name, ())
+        if info.yanked and not allowed_yank:
+            return False
+        policy = self.shared.prerelease_policy(name)
+        if version.is_prerelease and policy == "disallow":
+            return False
+        wheels = [f for f in info.files if f.filename.endswith(".whl")]
+        if wheels and len(wheels) == len(info.files):
+            pyset = py_and(self.shared.requires_python, _env_python(self.env))
+            return any(wheel_fits_range(f.filename, pyset) for f in wheels)
+        return True
+
+    def _constrained(self, name: str, version: Version) -> bool:
+        for constraint in self.shared.constraints.get(name, ()):
+            marker = parse_marker(str(constraint.marker) if constraint.marker else None)
+            if is_disjoint(self.env, marker):
+                continue
+            if not constraint.specifier.contains(version, prereleases=True):
+                return False
+        return True
+
+    def _python_admits(self, requires_python: str) -> bool:
+        if self.target is None:
+            return True
+        try:
+            return SpecifierSet(requires_python).contains(self.target, prereleases=True)
+        except InvalidSpecifier:
+            return True
+
+    def _python_req(self, requires_python: str) -> Req:
+        try:
+            specifier = SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            specifier = SpecifierSet()
+        return Req(PYTHON, "Python", specifier, f"Python{specifier}")
+
+    def _dependencies(
+        self,
+        candidate: Candidate,
+        texts: Sequence[str],
+        requires_python: str | None,
+    ) -> list[Req]:
+        extra = candidate.extra
+        routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
+        reqs = [r for r in (self._requirement(t, extra) for t in routed) if r is not None]
+        reqs = [r for req in reqs for r in self._overridden(req)]
+        self._check_forks(reqs)
+        self.recorded[candidate] = tuple(
+            Dependency(name=r.name, extras=r.extras, marker=r.marker) for r in reqs
+        )
+        result = [r for req in reqs for r in self._expand(req)]
+        if extra is not None and candidate.version is not None:
+            pin = SpecifierSet(f"=={candidate.version}")
+            result.append(Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}"))
+        elif extra is not None:
+            result.append(Req(candidate.name, candidate.name, SpecifierSet(), candidate.name))
+        if requires_python and extra is None and candidate.group is None:
+            result.append(self._python_req(requires_python))
+        self.shared.source.prefetch(sorted({r.name for r in reqs} - set(self.shared.local)))
+        return result
+
+    def _requirement(self, text: str, extra: str | None) -> Req | None:
+        """The requirement if it can apply in this fork, its marker stripped of extras."""
+        req = _parse(text)
+        marker = parse_marker(str(req.marker) if req.marker else None, extra)
+        if is_disjoint(self.env, marker):
+            return None
+        return Req(
+            req.name,
+            req.name,
+            req.specifier,
+            _requirement_text(req),
+            req.url,
+            marker,
+            tuple(sorted(canonicalize_name(e) for e in req.extras)),
+        )
+
+    def _overridden(self, req: Req) -> list[Req]:
+        overrides = self.shared.overrides.get(req.name)
+        if not overrides:
+            return [req]
+        result = []
+        for override in overrides:
+            extra_marker = parse_marker(str(override.marker) if override.marker else None)
+            marker = dnf_and(req.marker, extra_marker)
+            if marker and not is_disjoint(self.env, marker):
+                text = _requirement_text(override)
+                specifier, url = override.specifier, override.url
+                result.append(Req(req.key, req.name, specifier, text, url, marker, req.extras))
+        return result
+
+    def _expand(self, req: Req) -> list[Req]:
+        """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
+        nodes = [req]
+        for extra in req.extras:
+            nodes.append(
+                Req(_node_key(req.name, extra), req.name, req.specifier, req.text, req.url)
+            )
+        return nodes
+
+    def _check_forks(self, reqs: list[Req]) -> None:
+        markers: dict[str, list[Dnf]] = collections.defaultdict(list)
+        for req in reqs:
+            markers[req.name].append(dnf_and(self.env, req.marker))
+        forks = split_forks(self.env, markers)
+        if len(forks) > 1:
+            raise ForkNeeded(forks)
+
+
+def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
+    if ":" in identifier:
+        name, group = identifier.split(":", 1)
+        return name, None, group
+    if identifier.endswith("]"):
+        name, extra = identifier[:-1].split("[", 1)
+        return name, extra, None
+    return identifier, None, None
+
+
+def _marker_text(text: str) -> str | None:
+    req = _parse(text)
+    return str(req.marker) if req.marker else None
+
+
+def _env_python(env: Dnf) -> PySet:
+    result: PySet = ()
+    for cube in env:
+        result = py_or(result, cube.py)
+    return result
+
+
+def _member_extras(member: LocalPackage) -> list[str]:
+    extras = {_name(x) for x in member.provides_extras}
+    for text in member.requires_dist:
+        marker = _marker_text(text)
+        if marker and mentions_extra(marker):
+            extras.update(_extras_named(marker))
+    return sorted(extras)
+
+
+def _extras_named(marker: str) -> set[str]:
+    names: set[str] = set()
+    for part in marker.replace("(", " ").replace(")", " ").split(" and "):
+        for atom in part.split(" or "):
+            left, _, right = atom.strip().partition("==")
+            if left.strip() == "extra":
+                names.add(_name(right.strip().strip("'\"")))
+    return names
+
+
+# --- Driving the forks ----------------------------------------------------------------------
+
+
+def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
+    """Resolve `request` for every environment at once (blocking; run it on a worker thread)."""
+    shared = _Shared(request, source)
+    universe = root_environment(shared.requires_python, request.environments)
+    if not universe:
+        raise FailureError(
+            f"The supported environments do not include any Python version allowed by "
+            f"`requires-python` ({request.requires_python})"
+        )
+    queue = collections.deque([universe])
+    solutions: list[ForkSolution] = []
+    while queue:
+        env = queue.popleft()
+        try:
+            solution = solve_fork(shared, env)
+        except ForkNeeded as fork:
+            ordered = fork_order(fork.forks, request.fork_strategy, request.resolution)
+            queue.extendleft(reversed(ordered))
+            if len(queue) + len(solutions) > MAX_FORKS:
+                raise FailureError("The resolution split into too many forks") from None
+            continue
+        solutions.append(solution)
+        shared.remember(solution)
+    return merge_forks(solutions, shared.requires_python)
+
+
+def solve_fork(shared: _Shared, env: Dnf) -> ForkSolution:
+    provider = UniversalProvider(shared, env)
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+    roots = provider.root_requirements()
+    try:
+        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise explain(exc, provider) from None
+    except ResolutionTooDeep as exc:
+        raise FailureError(
+            "No solution found when resolving dependencies:",
+            causes=(f"The resolver gave up after {exc.args[0]} rounds",),
+        ) from None
+    return ForkSolution(env=env, pins=_pins(provider, dict(result.mapping)))
+
+
+def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[str, Pin]:
+    extras: dict[str, dict[str, tuple[Dependency, ...]]] = collections.defaultdict(dict)
+    groups: dict[str, dict[str, tuple[Dependency, ...]]] = collections.defaultdict(dict)
+    for candidate in mapping.values():
+        if candidate.extra is not None:
+            extras[candidate.name][candidate.extra] = provider.recorded.get(candidate, ())
+        elif candidate.group is not None:
+            groups[candidate.name][candidate.group] = provider.recorded.get(candidate, ())
+    pins = {}
+    for key, candidate in mapping.items():
+        if key != candidate.name or key == PYTHON:
+            continue
+        pins[key] = Pin(
+            name=candidate.name,
+            version=None if candidate.version is None else str(candidate.version),
+            source=_source(provider.shared, candidate),
+            files=_files(provider.shared, candidate),
+            dependencies=provider.recorded.get(candidate, ()),
+            optional_dependencies=extras.get(key, {}),
+            dependency_groups=groups.get(key, {}),
+        )
+    return pins
+
+
+def _source(shared: _Shared, candidate: Candidate) -> Source:
+    if isinstance(candidate.info, LocalPackage):
+        return candidate.info.source
+    return Source(kind="registry", location=shared.request.index_url.rstrip("/"))
+
+
+def _files(shared: _Shared, candidate: Candidate) -> tuple[Any, ...]:
+    """Every file usable somewhere in the `requires-python` range (uv keeps them all)."""
+    info = candidate.info
+    if isinstance(info, LocalPackage):
+        return info.files
+    if info is None:
+        return ()
+    low = shared.requires_python[0][0] if shared.requires_python else None
+    kept = []
+    for file in info.files:
+        if file.filename.endswith(".whl") and not wheel_fits_range(
+            file.filename, shared.requires_python
+        ):
+            continue
+        if file.requires_python and low is not None and not _lower_admits(file, low):
+            continue
+        kept.append(file)
+    return tuple(kept)
+
+
+def _lower_admits(file: FileLike, low: Version) -> bool:
+    """uv's `is_contained_by`: the file's lowest Python is at most the range's."""
+    try:
+        file_low = pyset_from_specifiers(file.requires_python or "")
+    except FailureError:
+        return True
+    return not file_low or file_low[0][0] is None or file_low[0][0] <= low
+
+
+# --- Explaining a failure -------------------------------------------------------------------
+
+
+def explain(exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider) -> FailureError:
+    """uv-like sentences naming which requirement of which package excluded what."""
+    by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
+    for cause in exc.causes:
+        by_key.setdefault(cause.requirement.key, []).append(cause)
+    causes = [_explain_key(key, infos, provider) for key, infos in by_key.items()]
+    return FailureError("No solution found when resolving dependencies:", causes=causes)
+
+
+def _explain_key(
+    key: str, infos: list[RequirementInformation[Req, Candidate]], provider: UniversalProvider
+) -> str:
+    if key == PYTHON:
+        return _explain_python(infos, provider)
+    parties = list(dict.fromkeys(f"{_who(i.parent, provider)} {i.requirement.text}" for i in infos))
+    if len(parties) == 1:
+        parties.insert(0, _availability(infos[0].requirement, provider))
+    culprits = [i.parent for i in infos if i.parent is not None and _is_package(i.parent)]
+    if not culprits:
+        conclusion = f"{_requirements_owner(provider)} requirements are unsatisfiable"
+        return f"Because {_join(parties)}, we can conclude that {conclusion}."
+    labels = _join(list(dict.fromkeys(c.label for c in culprits)))
+    text = f"Because {_join(parties)}, we can conclude that {labels} cannot be used."
+    return text + _because_required(culprits, provider)
+
+
+def _explain_python(
+    infos: list[RequirementInformation[Req, Candidate]], provider: UniversalProvider
+) -> str:
+    requested = provider.shared.request.requires_python
+    sentences = []
+    culprits = []
+    for info in infos:
+        spec = info.requirement.specifier
+        if info.parent is None:
+            continue
+        culprits.append(info.parent)
+        sentences.append(
+            f"Because the requested Python version ({requested}) does not satisfy Python{spec} "
+            f"and {info.parent.label} depends on Python{spec}, we can conclude that "
+            f"{info.parent.label} cannot be used."
+        )
+    return " ".join(sentences) + _because_required(culprits, provider)
+
+
+def _because_required(culprits: list[Candidate], provider: UniversalProvider) -> str:
+    names = {c.name for c in culprits}
+    for parent, deps in provider.recorded.items():
+        for dep in deps:
+            if dep.name in names:
+                owner = _requirements_owner(provider)
+                return (
+                    f" And because {_who(parent, provider)} {dep.name}, we can conclude that "
+                    f"{owner} requirements are unsatisfiable."
+                )
+    for req in provider.roots:
+        if req.name in names:
+            owner = _requirements_owner(provider)
+            return (
+                f" And because you require {req.text}, we can conclude that {owner} "
+                "requirements are unsatisfiable."
+            )
+    return ""
+
+
+def _who(parent: Candidate | None, provider: UniversalProvider) -> str:
+    if parent is None:
+        return "you require"
+    if parent.group is not None:
+        owner = "your project" if len(provider.shared.members) == 1 else parent.name
+        return f"{owner}'s group `{parent.group}` depends on"
+    if parent.name in provider.shared.members and parent.extra is None:
+        if len(provider.shared.members) == 1:
+            return "your project depends on"
+        return f"{parent.name} depends on"
+    return f"{parent.label} depends on"
+
+
+def _is_package(candidate: Candidate) -> bool:
+    return candidate.group is None and not isinstance(candidate.info, LocalPackage)
+
+
+def _requirements_owner(provider: UniversalProvider) -> str:
+    return "your project's" if len(provider.shared.members) == 1 else "your"
+
+
+def _availability(req: Req, provider: UniversalProvider) -> str:
+    """Why nothing satisfies `req` alone: not found, nothing in range, or excluded versions."""
+    if req.url is not None:
+        return f"{req.name} @ {req.url} was not provided to the resolver"
+    versions = provider.shared.candidates(req.name)
+    if not versions:
+        return f"{req.name} was not found in the package registry"
+    matching = [(v, i) for v, i in versions if req.specifier.contains(v, prereleases=True)]
+    if not matching:
+        ordered = [v for v, _ in versions]
+        return f"only {req.name}{_available_range(ordered)} is available"
+    version, info = matching[-1]
+    if info.yanked:
+        return f"{req.name}=={version} was yanked"
+    if version.is_prerelease and provider.shared.prerelease_policy(req.name) == "disallow":
+        return (
+            f"only pre-releases of {req.name} match {req.specifier} and pre-releases are disabled"
+        )
+    if req.name in provider.shared.constraints:
+        constraint = ", ".join(str(c.specifier) for c in provider.shared.constraints[req.name])
+        return f"{req.name} is constrained to {req.name}{constraint}"
+    return f"no usable version of {req.name} matches {req.specifier}"
+
+
+def _available_range(versions: list[Version]) -> str:
+    if len(versions) == 1:
+        return f"=={versions[0]}"
+    return f">={versions[0]},<={versions[-1]}"
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]

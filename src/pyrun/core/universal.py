@@ -1,0 +1,716 @@
+"""Universal resolution: markers evaluated for every environment at once, forks, and the merge.
+
+A universal lock holds one version per package valid for the whole `requires-python` range and
+every platform, except where requirements force a split (SPEC §3.9). Three pieces live here:
+
+* A small marker algebra. A marker is kept in disjunctive normal form: a tuple of `Cube`s, each
+  a conjunction of one Python-version interval set, per-variable sets of allowed or excluded
+  string values (`sys_platform == 'win32'`), and opaque atoms the algebra cannot reason about
+  (`'arm' in platform_version`). That is enough to answer the resolver's questions: is a
+  requirement possible under `requires-python` and the current fork, does a marker split a fork,
+  and how to print the result in uv's normalised form (`python_full_version`, single quotes,
+  simplified against `requires-python`).
+* Fork planning (`split_forks`), following uv's `Forks::new`: a package's dependencies fork the
+  resolution when one name is required under different markers that cut the current fork in two,
+  or when a single requirement's marker raises the minimum Python version.
+* The merge (`merge_forks`) of the per-fork solutions into one `Resolution`.
+
+Limits, compared with uv's marker ADDs: string variables are independent of each other (uv
+knows that `sys_platform == 'win32'` implies `os_name == 'nt'`), opaque atoms are only compared
+textually, and a disjunction spanning several variables can produce a fork per disjoint piece
+where uv would keep one fork. Markers are simplified against `requires-python` but not against
+`environments`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pyrun.core.resolution import (
+    Edge,
+    ForkStrategy,
+    Resolution,
+    ResolutionMode,
+    ResolvedPackage,
+    Source,
+)
+from pyrun.errors import FailureError
+
+# --- Python version interval sets -----------------------------------------------------------
+
+# An interval: (low, low inclusive, high, high inclusive); None is unbounded.
+Interval = tuple[Version | None, bool, Version | None, bool]
+PySet = tuple[Interval, ...]
+
+PY_FULL: PySet = ((None, False, None, False),)
+PY_EMPTY: PySet = ()
+
+
+def _low_key(interval: Interval) -> tuple[Any, ...]:
+    low, inclusive = interval[0], interval[1]
+    return (0,) if low is None else (1, low, 0 if inclusive else 1)
+
+
+def _high_key(interval: Interval) -> tuple[Any, ...]:
+    high, inclusive = interval[2], interval[3]
+    return (2,) if high is None else (1, high, 1 if inclusive else 0)
+
+
+def _interval_nonempty(interval: Interval) -> bool:
+    low, low_inc, high, high_inc = interval
+    if low is None or high is None:
+        return True
+    return low < high or (low == high and low_inc and high_inc)
+
+
+def _intersect_intervals(a: Interval, b: Interval) -> Interval:
+    low = a if _low_key(a) >= _low_key(b) else b
+    high = a if _high_key(a) <= _high_key(b) else b
+    return (low[0], low[1], high[2], high[3])
+
+
+def _normalize(intervals: Iterable[Interval]) -> PySet:
+    merged: list[Interval] = []
+    for item in sorted((i for i in intervals if _interval_nonempty(i)), key=_low_key):
+        if merged and _touches(merged[-1], item):
+            last = merged[-1]
+            high = last if _high_key(last) >= _high_key(item) else item
+            merged[-1] = (last[0], last[1], high[2], high[3])
+        else:
+            merged.append(item)
+    return tuple(merged)
+
+
+def _touches(a: Interval, b: Interval) -> bool:
+    """Whether `b` (starting at or after `a`) overlaps or is adjacent to `a`."""
+    if a[2] is None or b[0] is None:
+        return True
+    return b[0] < a[2] or (b[0] == a[2] and (a[3] or b[1]))
+
+
+def py_and(a: PySet, b: PySet) -> PySet:
+    return _normalize(_intersect_intervals(x, y) for x in a for y in b)
+
+
+def py_not(a: PySet) -> PySet:
+    gaps: list[Interval] = []
+    low: Version | None = None
+    low_inc = False
+    for start, start_inc, end, end_inc in a:
+        if start is not None:
+            gaps.append((low, low_inc, start, not start_inc))
+        if end is None:
+            return _normalize(gaps)
+        low, low_inc = end, not end_inc
+    gaps.append((low, low_inc, None, False))
+    return _normalize(gaps)
+
+
+def py_or(a: PySet, b: PySet) -> PySet:
+    return _normalize((*a, *b))
+
+
+def pyset_from_specifiers(text: str) -> PySet:
+    """The Python versions a `Requires-Python` value admits."""
+    result = PY_FULL
+    try:
+        specifiers = SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise FailureError(f"Invalid `requires-python` value `{text}`: {exc}") from exc
+    for spec in specifiers:
+        atom = _full_version_set(spec.operator, spec.version)
+        result = py_and(result, PY_FULL if atom is None else atom)
+    return result
+
+
+def lower_bound(pyset: PySet) -> Version | None:
+    return pyset[0][0] if pyset else None
+
+
+def _bump(release: Sequence[int]) -> Version:
+    return Version(".".join(str(part) for part in (*release[:-1], release[-1] + 1)))
+
+
+def _full_version_set(op: str, text: str) -> PySet | None:
+    """`python_full_version <op> <text>` as an interval set; None when not expressible."""
+    try:
+        if text.endswith(".*"):
+            if op not in ("==", "!="):
+                return None
+            prefix = Version(text[:-2]).release
+            span: PySet = ((Version(text[:-2]), True, _bump(prefix), False),)
+            return span if op == "==" else py_not(span)
+        version = Version(text)
+    except InvalidVersion:
+        return None
+    return _compare_set(op, version)
+
+
+def _compare_set(op: str, version: Version) -> PySet | None:
+    if op == "<":
+        return ((None, False, version, False),)
+    if op == "<=":
+        return ((None, False, version, True),)
+    if op == ">":
+        return ((version, False, None, False),)
+    if op == ">=":
+        return ((version, True, None, False),)
+    if op == "==":
+        return ((version, True, version, True),)
+    if op == "!=":
+        return py_not(((version, True, version, True),))
+    if op == "~=" and len(version.release) >= 2:
+        return ((version, True, _bump(version.release[:-1]), False),)
+    return None
+
+
+def _python_version_set(op: str, text: str) -> PySet | None:
+    """`python_version` compares `X.Y` strings; map it onto full versions (`<= '3.11'` is
+    `< 3.12`)."""
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        return None
+    if len(version.release) != 2 or text.endswith(".*"):
+        return _full_version_set(op, text)
+    next_minor = _bump(version.release)
+    minor: PySet = ((version, True, next_minor, False),)
+    table: dict[str, PySet] = {
+        "<": ((None, False, version, False),),
+        "<=": ((None, False, next_minor, False),),
+        ">": ((next_minor, True, None, False),),
+        ">=": ((version, True, None, False),),
+        "==": minor,
+        "!=": py_not(minor),
+    }
+    if op in table:
+        return table[op]
+    return _compare_set(op, version)
+
+
+# --- Cubes and markers in disjunctive normal form -------------------------------------------
+
+STRING_VARIABLES = frozenset(
+    {
+        "implementation_name",
+        "implementation_version",
+        "os_name",
+        "platform_machine",
+        "platform_python_implementation",
+        "platform_release",
+        "platform_system",
+        "platform_version",
+        "sys_platform",
+    }
+)
+_NEGATED_OP = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+    "in": "not in",
+    "not in": "in",
+}
+_FLIPPED_OP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+# A string variable's constraint: (allowed values or None for any, excluded values).
+StrConstraint = tuple[frozenset[str] | None, frozenset[str]]
+# An atom the algebra cannot interpret, as rendered text parts (left, operator, right).
+Opaque = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Cube:
+    """A satisfiable conjunction: Python versions, string-variable sets and opaque atoms."""
+
+    py: PySet = PY_FULL
+    strings: tuple[tuple[str, StrConstraint], ...] = ()
+    opaque: frozenset[Opaque] = frozenset()
+
+
+Dnf = tuple[Cube, ...]
+TRUE: Dnf = (Cube(),)
+FALSE: Dnf = ()
+
+
+def _and_strings(a: StrConstraint, b: StrConstraint) -> StrConstraint | None:
+    allowed = a[0] if b[0] is None else (b[0] if a[0] is None else a[0] & b[0])
+    excluded = a[1] | b[1]
+    if allowed is None:
+        return (None, excluded)
+    allowed = allowed - excluded
+    return (allowed, frozenset()) if allowed else None
+
+
+def cube_and(a: Cube, b: Cube) -> Cube | None:
+    py = py_and(a.py, b.py)
+    if not py:
+        return None
+    strings = dict(a.strings)
+    for name, constraint in b.strings:
+        merged = _and_strings(strings[name], constraint) if name in strings else constraint
+        if merged is None:
+            return None
+        strings[name] = merged
+    opaque = a.opaque | b.opaque
+    if any((left, _NEGATED_OP.get(op, ""), right) in opaque for left, op, right in opaque):
+        return None
+    return Cube(py, tuple(sorted(strings.items())), opaque)
+
+
+def dnf_and(a: Dnf, b: Dnf) -> Dnf:
+    cubes = (cube_and(x, y) for x in a for y in b)
+    return tuple(dict.fromkeys(cube for cube in cubes if cube is not None))
+
+
+def dnf_or(a: Dnf, b: Dnf) -> Dnf:
+    return tuple(dict.fromkeys((*a, *b)))
+
+
+def _negate_cube(cube: Cube) -> Dnf:
+    pieces: list[Cube] = []
+    negated_py = py_not(cube.py)
+    if negated_py:
+        pieces.append(Cube(py=negated_py))
+    for name, (allowed, excluded) in cube.strings:
+        if allowed is not None:
+            pieces.append(Cube(strings=((name, (None, allowed)),)))
+        elif excluded:
+            pieces.append(Cube(strings=((name, (excluded, frozenset())),)))
+    for left, op, right in cube.opaque:
+        # Without an inverse operator (`~=`, `===`) the negation is unknown: assume possible.
+        negated = _NEGATED_OP.get(op)
+        pieces.append(Cube(opaque=frozenset({(left, negated, right)})) if negated else Cube())
+    return tuple(pieces)
+
+
+def dnf_not(a: Dnf) -> Dnf:
+    result = TRUE
+    for cube in a:
+        result = dnf_and(result, _negate_cube(cube))
+        if not result:
+            break
+    return result
+
+
+def is_disjoint(a: Dnf, b: Dnf) -> bool:
+    return not dnf_and(a, b)
+
+
+def covers(outer: Dnf, inner: Dnf) -> bool:
+    """Whether every environment of `inner` is in `outer`."""
+    return not dnf_and(inner, dnf_not(outer))
+
+
+def dnf_lower_bound(a: Dnf) -> Version | None:
+    """The lowest Python version any environment of `a` admits (None: unbounded or empty)."""
+    lows = [lower_bound(cube.py) for cube in a]
+    if not lows or any(low is None for low in lows):
+        return None
+    return min(low for low in lows if low is not None)
+
+
+def python_dnf(pyset: PySet) -> Dnf:
+    return (Cube(py=pyset),) if pyset else FALSE
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_marker(text: str | None, extra: str | None = None) -> Dnf:
+    """A PEP 508 marker as DNF, with `extra == 'x'` atoms decided by `extra` (None: no extra)."""
+    if not text:
+        return TRUE
+    try:
+        tree = Marker(text)._markers
+    except InvalidMarker as exc:
+        raise FailureError(f"Invalid marker `{text}`: {exc}") from exc
+    return _from_tree(tree, extra)
+
+
+@functools.lru_cache(maxsize=8192)
+def mentions_extra(text: str | None) -> bool:
+    if not text:
+        return False
+    return any(_atom_parts(item)[0] == "extra" for item in _flatten(Marker(text)._markers))
+
+
+def _flatten(tree: Any) -> Iterable[Any]:
+    for item in tree:
+        if isinstance(item, list):
+            yield from _flatten(item)
+        elif isinstance(item, tuple):
+            yield item
+
+
+def _from_tree(tree: Any, extra: str | None) -> Dnf:
+    if isinstance(tree, tuple):
+        return _atom(tree, extra)
+    result = FALSE
+    conjunction = TRUE
+    for item in tree:
+        if item == "or":
+            result = dnf_or(result, conjunction)
+            conjunction = TRUE
+        elif item != "and":
+            conjunction = dnf_and(conjunction, _from_tree(item, extra))
+    return dnf_or(result, conjunction)
+
+
+def _atom_parts(atom: tuple[Any, Any, Any]) -> tuple[str, str, str, bool]:
+    """(variable, operator, value, variable-first) with the variable on the left when possible."""
+    left, op, right = atom
+    if type(left).__name__ == "Variable":
+        return str(left.value), str(op.value), str(right.value), True
+    if type(right).__name__ == "Variable":
+        flipped = _FLIPPED_OP.get(str(op.value))
+        if flipped is not None:
+            return str(right.value), flipped, str(left.value), True
+        return str(right.value), str(op.value), str(left.value), False
+    return str(left.value), str(op.value), str(right.value), True
+
+
+def _atom(atom: tuple[Any, Any, Any], extra: str | None) -> Dnf:
+    variable, op, value, variable_first = _atom_parts(atom)
+    if variable == "extra" and op in ("==", "!="):
+        matches = extra is not None and canonicalize_name(value) == extra
+        return TRUE if matches == (op == "==") else FALSE
+    if variable_first and variable in ("python_version", "python_full_version"):
+        convert = _python_version_set if variable == "python_version" else _full_version_set
+        pyset = convert(op, value)
+        if pyset is not None:
+            return python_dnf(pyset)
+    if variable_first and variable in STRING_VARIABLES and op in ("==", "!="):
+        values = frozenset({value})
+        constraint: StrConstraint = (values, frozenset()) if op == "==" else (None, values)
+        return (Cube(strings=((variable, constraint),)),)
+    text = (variable, op, f"'{value}'") if variable_first else (f"'{value}'", op, variable)
+    return (Cube(opaque=frozenset({text})),)
+
+
+# --- Simplification and rendering in uv's form ----------------------------------------------
+
+
+def simplify(a: Dnf) -> Dnf:
+    """Merge cubes that differ in one dimension and drop cubes contained in others."""
+    cubes = list(dict.fromkeys(a))
+    changed = True
+    while changed:
+        changed = False
+        for i, j in itertools.combinations(range(len(cubes)), 2):
+            merged = _merge_cubes(cubes[i], cubes[j])
+            if merged is not None:
+                cubes[i] = merged
+                del cubes[j]
+                changed = True
+                break
+    return tuple(c for c in cubes if not any(o is not c and covers((o,), (c,)) for o in cubes))
+
+
+def _merge_cubes(a: Cube, b: Cube) -> Cube | None:
+    if a.opaque != b.opaque:
+        return None
+    sa, sb = dict(a.strings), dict(b.strings)
+    differing = [name for name in sa.keys() | sb.keys() if sa.get(name) != sb.get(name)]
+    if a.py != b.py:
+        if differing:
+            return None
+        return Cube(py_or(a.py, b.py), a.strings, a.opaque)
+    if len(differing) != 1:
+        return None if differing else a
+    name = differing[0]
+    union = _or_strings(sa.get(name, (None, frozenset())), sb.get(name, (None, frozenset())))
+    if union == (None, frozenset()):
+        sa.pop(name, None)
+    else:
+        sa[name] = union
+    return Cube(a.py, tuple(sorted(sa.items())), a.opaque)
+
+
+def _or_strings(a: StrConstraint, b: StrConstraint) -> StrConstraint:
+    if a[0] is not None and b[0] is not None:
+        return (a[0] | b[0], frozenset())
+    if a[0] is None and b[0] is None:
+        return (None, a[1] & b[1])
+    allowed, excluded = (a[0], b[1]) if a[0] is not None else (b[0], a[1])
+    return (None, excluded - (allowed or frozenset()))
+
+
+def render(a: Dnf, requires_python: PySet = PY_FULL) -> str | None:
+    """The marker in uv's normalised form; None when always true within `requires-python`."""
+    simplified = simplify(dnf_and(a, python_dnf(requires_python)))
+    if not simplified:
+        return "python_full_version < '0'"
+    rendered = [_render_cube(cube, requires_python) for cube in simplified]
+    if any(not parts for parts in rendered):
+        return None
+    if len(rendered) == 1:
+        return " and ".join(rendered[0])
+    return " or ".join(_grouped(" and ".join(parts), len(parts) > 1) for parts in rendered)
+
+
+def _grouped(text: str, needed: bool) -> str:
+    return f"({text})" if needed else text
+
+
+def _render_cube(cube: Cube, requires_python: PySet) -> list[str]:
+    parts: list[str] = []
+    python = _render_python(cube.py, requires_python)
+    if python:
+        parts.append(python)
+    for name, (allowed, excluded) in cube.strings:
+        if allowed is not None:
+            values = sorted(allowed)
+            parts.append(" or ".join(f"{name} == '{value}'" for value in values))
+        parts.extend(f"{name} != '{value}'" for value in sorted(excluded))
+    parts.extend(f"{left} {op} {right}" for left, op, right in sorted(cube.opaque))
+    if len(parts) > 1:
+        parts = [_grouped(part, " or " in part) for part in parts]
+    return parts
+
+
+def _render_python(pyset: PySet, requires_python: PySet) -> str | None:
+    within = py_and(pyset, requires_python)
+    if within == requires_python:
+        return None
+    excluded = py_and(py_not(pyset), requires_python)
+    if len(within) == 2 and len(excluded) == 1 and _exact(excluded[0]):
+        return f"python_full_version != '{_exact(excluded[0])}'"
+    pieces = [_render_interval(interval, requires_python) for interval in within]
+    if len(pieces) == 1:
+        return pieces[0]
+    return " or ".join(_grouped(piece, " and " in piece) for piece in pieces)
+
+
+def _exact(interval: Interval) -> str | None:
+    """`3.11.*` for [3.11, 3.12), `3.11.4` for a point, else None."""
+    low, low_inc, high, high_inc = interval
+    if low is None or high is None or not low_inc:
+        return None
+    if low == high and high_inc:
+        return str(low)
+    release = low.release
+    if not high_inc and len(release) >= 2 and high == _bump(release) and not low.is_prerelease:
+        return f"{low}.*"
+    return None
+
+
+def _render_interval(interval: Interval, requires_python: PySet) -> str:
+    # Bounds that `requires-python` already implies are dropped first; only a range bounded on
+    # both sides by the marker itself reads as `== '3.11.*'`.
+    low, low_inc, high, high_inc = interval
+    bounds = [b for r in requires_python for b in ((r[0], r[1]), (r[2], r[3]))]
+    keep_low = low is not None and (low, low_inc) not in bounds
+    keep_high = high is not None and (high, high_inc) not in bounds
+    exact = _exact(interval)
+    if exact and keep_low and (keep_high or low == high):
+        return f"python_full_version == '{exact}'"
+    parts = []
+    if keep_low:
+        parts.append(f"python_full_version {'>=' if low_inc else '>'} '{low}'")
+    if keep_high:
+        parts.append(f"python_full_version {'<=' if high_inc else '<'} '{high}'")
+    return " and ".join(parts) if parts else "python_full_version >= '0'"
+
+
+# --- Forks ----------------------------------------------------------------------------------
+
+
+def root_environment(requires_python: PySet, environments: Sequence[str] | None) -> Dnf:
+    """The universe a resolution covers: `requires-python`, narrowed to `environments`."""
+    universe = python_dnf(requires_python)
+    if environments is None:
+        return universe
+    allowed = FALSE
+    for text in environments:
+        allowed = dnf_or(allowed, parse_marker(text))
+    return dnf_and(universe, allowed)
+
+
+def split_forks(env: Dnf, markers_by_name: Mapping[str, Sequence[Dnf]]) -> list[Dnf]:
+    """The forks `env` must split into for one package's dependencies (uv's `Forks::new`).
+
+    `markers_by_name` holds, per dependency name, the marker of each requirement on it (already
+    restricted to `env`). One fork (`[env]`) means no split.
+    """
+    forks = [env]
+    for name in sorted(markers_by_name):
+        markers = list(markers_by_name[name])
+        if all(marker == markers[0] for marker in markers):
+            # One marker (however many requirements): fork only to raise the minimum Python.
+            if not any(_raises_python(fork, markers[0]) for fork in forks):
+                continue
+            markers = markers[:1]
+        for marker in markers:
+            forks = _split_each(forks, marker)
+    return forks
+
+
+def _raises_python(fork: Dnf, marker: Dnf) -> bool:
+    inside = dnf_and(fork, marker)
+    if not inside:
+        return False
+    low, fork_low = dnf_lower_bound(inside), dnf_lower_bound(fork)
+    return low is not None and (fork_low is None or low > fork_low)
+
+
+def _split_each(forks: list[Dnf], marker: Dnf) -> list[Dnf]:
+    result: list[Dnf] = []
+    for fork in forks:
+        inside, outside = dnf_and(fork, marker), dnf_and(fork, dnf_not(marker))
+        result.extend((inside, outside) if inside and outside else (fork,))
+    return result
+
+
+def fork_order(forks: Sequence[Dnf], strategy: ForkStrategy, mode: ResolutionMode) -> list[Dnf]:
+    """Order forks as uv solves and lists them: by default the highest minimum Python first
+    (so each Python version gets the newest packages), keeping creation order among equals;
+    `fewest` and `lowest` solve the lowest minimum Python first.
+    """
+    descending = strategy is ForkStrategy.REQUIRES_PYTHON and mode is not ResolutionMode.LOWEST
+
+    def key(fork: Dnf) -> tuple[int, Any]:
+        low = dnf_lower_bound(fork)
+        return (0, Version("0")) if low is None else (1, low)
+
+    return sorted(forks, key=key, reverse=descending) if descending else sorted(forks, key=key)
+
+
+# --- The merge ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependency:
+    """A dependency as resolved in one fork; `marker` is the requirement's (extras removed)."""
+
+    name: str
+    extras: tuple[str, ...] = ()
+    marker: Dnf = TRUE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pin:
+    """One package as resolved in one fork."""
+
+    name: str
+    version: str | None
+    source: Source
+    files: tuple[Any, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForkSolution:
+    env: Dnf
+    pins: Mapping[str, Pin]
+
+
+EntryKey = tuple[str, str | None, Source]
+
+
+def merge_forks(solutions: Sequence[ForkSolution], requires_python: PySet) -> Resolution:
+    """One entry per (name, version, source); edges carry the markers under which they apply."""
+    forks = [s.env for s in solutions]
+    fork_markers = [render(env, requires_python) or "" for env in forks] if len(forks) > 1 else []
+    entries: dict[EntryKey, list[int]] = {}
+    for index, solution in enumerate(solutions):
+        for pin in solution.pins.values():
+            entries.setdefault((pin.name, pin.version, pin.source), []).append(index)
+    names = [key[0] for key in entries]
+    ambiguous = {name for name in names if names.count(name) > 1}
+    merger = _EdgeMerger(solutions, ambiguous, requires_python)
+    packages = []
+    for key, indexes in entries.items():
+        pin = solutions[indexes[0]].pins[key[0]]
+        markers = tuple(fork_markers[i] for i in indexes) if key[0] in ambiguous else ()
+        packages.append(merger.package(pin, indexes, markers))
+    packages.sort(key=lambda p: (p.name, _version_key(p.version)))
+    return Resolution(packages=tuple(packages), forks=tuple(fork_markers))
+
+
+def _version_key(version: str | None) -> tuple[Any, ...]:
+    try:
+        return (0, Version(version)) if version else (1,)
+    except InvalidVersion:
+        return (1, version)
+
+
+def _extra(extra: str) -> Callable[[Pin], tuple[Dependency, ...]]:
+    return lambda pin: pin.optional_dependencies.get(extra, ())
+
+
+def _group(group: str) -> Callable[[Pin], tuple[Dependency, ...]]:
+    return lambda pin: pin.dependency_groups.get(group, ())
+
+
+class _EdgeMerger:
+    def __init__(
+        self, solutions: Sequence[ForkSolution], ambiguous: set[str], requires_python: PySet
+    ) -> None:
+        self.solutions = solutions
+        self.ambiguous = ambiguous
+        self.requires_python = requires_python
+
+    def package(self, pin: Pin, forks: list[int], markers: tuple[str, ...]) -> ResolvedPackage:
+        name = pin.name
+        extras = {x for i in forks for x in self.solutions[i].pins[name].optional_dependencies}
+        groups = {g for i in forks for g in self.solutions[i].pins[name].dependency_groups}
+        return ResolvedPackage(
+            name=name,
+            version=pin.version,
+            source=pin.source,
+            files=pin.files,
+            dependencies=self.edges(name, forks, lambda p: p.dependencies),
+            optional_dependencies={x: self.edges(name, forks, _extra(x)) for x in sorted(extras)},
+            dependency_groups={g: self.edges(name, forks, _group(g)) for g in sorted(groups)},
+            resolution_markers=markers,
+        )
+
+    def edges(
+        self, name: str, forks: list[int], select: Callable[[Pin], tuple[Dependency, ...]]
+    ) -> tuple[Edge, ...]:
+        # Per edge (target, extras, target version): the forks each requirement marker holds in.
+        found: dict[tuple[str, tuple[str, ...], str | None], dict[Dnf, list[int]]] = {}
+        for index in forks:
+            pins = self.solutions[index].pins
+            for dep in select(pins[name]):
+                target = pins[dep.name].version if dep.name in self.ambiguous else None
+                holders = found.setdefault((dep.name, dep.extras, target), {})
+                holders.setdefault(dep.marker, []).append(index)
+        edges = [
+            Edge(name=n, extras=x, version=v, marker=self._marker(by_marker, forks))
+            for (n, x, v), by_marker in found.items()
+        ]
+        edges.sort(key=lambda e: (e.name, _version_key(e.version), e.extras, e.marker or ""))
+        return tuple(edges)
+
+    def _marker(self, by_marker: dict[Dnf, list[int]], forks: list[int]) -> str | None:
+        """The union of `marker ∧ fork` over the forks an edge holds in; a fork set equal to the
+        parent's adds nothing, since the parent is only reachable there anyway."""
+        domain = self._envs(forks)
+        union = FALSE
+        for marker, holders in by_marker.items():
+            if set(holders) == set(forks):
+                union = dnf_or(union, marker)
+            else:
+                union = dnf_or(union, dnf_and(marker, self._envs(holders)))
+        if covers(union, domain):
+            return None
+        return render(union, self.requires_python)
+
+    def _envs(self, indexes: Iterable[int]) -> Dnf:
+        union = FALSE
+        for index in indexes:
+            union = dnf_or(union, self.solutions[index].env)
+        return union

@@ -1,0 +1,94 @@
+"""pyrun's one error type and its rendering.
+
+Every failure a user can cause is a `PyrunError`: a message, the chain of causes (outermost
+first), an optional hint and the exit code. `cli.main` is the one place that catches them and
+renders the `error:` / `  cause:` / `hint:` lines (SPEC §1.8). Foreign exceptions are translated
+into these at the boundary that raised them, with `raise ... from`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Exit codes (SPEC §1.8): 1 for operation and lockfile-check failures, 2 for usage, discovery,
+# settings and Python-selection errors.
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class PyrunError(Exception):
+    """An error with everything needed to explain it to a user."""
+
+    code = EXIT_USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        causes: tuple[str, ...] | list[str] = (),
+        hint: str | None = None,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.causes = tuple(causes)
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def with_cause(self, cause: str) -> PyrunError:
+        self.causes = (*self.causes, cause)
+        return self
+
+    def render(self, color: bool = False) -> str:
+        return render_error(self.message, self.causes, self.hint, color)
+
+
+class UsageError(PyrunError):
+    """A command line that cannot be parsed; rendered with a usage line (SPEC §1.5)."""
+
+    def __init__(self, message: str, *, usage: str = "pyrun run [OPTIONS] [COMMAND]") -> None:
+        super().__init__(message, code=EXIT_USAGE)
+        self.usage = usage
+
+    def render(self, color: bool = False) -> str:
+        head = _paint("error", "31", color)
+        return (
+            f"{head}: {self.message}\n\nUsage: {self.usage}\n\n"
+            "For more information, try '--help'.\n"
+        )
+
+
+class FailureError(PyrunError):
+    """An operation that failed (resolution, download, build, lock check): exit 1."""
+
+    code = EXIT_FAILURE
+
+
+def render_error(
+    message: str, causes: tuple[str, ...] = (), hint: str | None = None, color: bool = False
+) -> str:
+    lines = [f"{_paint('error', '31', color)}: {message}"]
+    for cause in causes:
+        # Continuation lines of a multi-line cause stay aligned under its first character.
+        first, *rest = cause.split("\n")
+        lines.append("  cause: " + first)
+        lines.extend("         " + line if line else "" for line in rest)
+    if hint:
+        lines.append("")
+        lines.append(f"{_paint('hint', '36', color)}: {hint}")
+    return "\n".join(lines) + "\n"
+
+
+def render_warning(message: str, color: bool = False) -> str:
+    return f"{_paint('warning', '33', color)}: {message}\n"
+
+
+def os_error_text(exc: OSError) -> str:
+    """Format an OSError as uv does: `No such file or directory (os error 2)`."""
+    text = exc.strerror or os.strerror(exc.errno or 0)
+    return f"{text} (os error {exc.errno})" if exc.errno else str(exc)
+
+
+def _paint(word: str, code: str, color: bool) -> str:
+    return f"\x1b[1;{code}m{word}\x1b[0m" if color else word

@@ -1,0 +1,580 @@
+"""The cache directory: buckets, atomic persistence, locks, `cache clean` and `cache prune`.
+
+Layout (SPEC §2.15; the bucket names are part of the on-disk contract):
+
+    <cache>/CACHEDIR.TAG, .gitignore (`*`), .lock
+    archive-v0/<id>/            unpacked wheels (id from the wheel's SHA-256) and
+                                materialised with-envs; never modified once renamed into place
+    wheels-v1/<name>/<id>       symlink -> ../../archive-v0/<id>: which archives belong to a
+                                package (`cache clean NAME`, `prune`); `<id>.built` for wheels
+                                built from source (kept by `prune --ci`)
+    builds-v0/.tmp*             isolated build envs and per-run overlays
+    environments-v2/<h>/<h>     script envs and links to with-envs in archive-v0
+    interpreter-v1/, simple-v1/, sdists-v1/, git-v1/   other modules' data
+
+Every entry is written under a `.tmp*` name in its bucket and renamed into place, so a reader
+never sees half an entry and an interrupted writer leaves only a `.tmp*` that `prune` removes.
+Running pyrun processes hold a shared lock on `<cache>/.lock`; `clean` and `prune` take it
+exclusively, so they never delete what a running process is linking from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from pyrun.errors import FailureError, os_error_text
+
+ARCHIVE_BUCKET = "archive-v0"
+WHEELS_BUCKET = "wheels-v1"
+BUILDS_BUCKET = "builds-v0"
+ENVIRONMENTS_BUCKET = "environments-v2"
+INTERPRETER_BUCKET = "interpreter-v1"
+SIMPLE_BUCKET = "simple-v1"
+SDISTS_BUCKET = "sdists-v1"
+GIT_BUCKET = "git-v1"
+
+# Current version of every bucket pyrun knows; another version of the same name is stale.
+BUCKETS = (
+    ARCHIVE_BUCKET,
+    WHEELS_BUCKET,
+    BUILDS_BUCKET,
+    ENVIRONMENTS_BUCKET,
+    INTERPRETER_BUCKET,
+    SIMPLE_BUCKET,
+    SDISTS_BUCKET,
+    GIT_BUCKET,
+)
+
+# What uv writes (the signature only, no trailing newline); https://bford.info/cachedir/.
+CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55"
+TMP_PREFIX = ".tmp"
+BUILT_SUFFIX = ".built"
+DEFAULT_LOCK_TIMEOUT = 300.0
+# What `clean`/`prune` print (through `on_wait`) when a running process holds the cache.
+CACHE_IN_USE_MESSAGE = (
+    "Cache is currently in-use, waiting for other pyrun processes to finish "
+    "(use `--force` to override)"
+)
+
+
+def default_cache_dir(environ: Mapping[str, str], cache_dir: str | None = None) -> Path:
+    """`<cache>` per SPEC §1.7: option, `PYRUN_CACHE_DIR`, XDG, then the home default."""
+    explicit = cache_dir or environ.get("PYRUN_CACHE_DIR")
+    if explicit:
+        return Path(os.path.abspath(os.path.expanduser(explicit)))
+    if os.name == "nt" and environ.get("LOCALAPPDATA"):
+        return Path(environ["LOCALAPPDATA"]) / "pyrun" / "cache"
+    xdg = environ.get("XDG_CACHE_HOME")
+    # The XDG spec says relative values are invalid and must be ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "pyrun"
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return Path(home) / ".cache" / "pyrun"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemovalStats:
+    """What `clean`/`prune` removed, for `Removed N files (SIZE)` / `Removed N directories`."""
+
+    files: int = 0
+    directories: int = 0
+    bytes: int = 0
+
+    def __add__(self, other: RemovalStats) -> RemovalStats:
+        return RemovalStats(
+            files=self.files + other.files,
+            directories=self.directories + other.directories,
+            bytes=self.bytes + other.bytes,
+        )
+
+
+class Cache:
+    """A cache root. `Cache.temporary()` is the `--no-cache` variant, removed by `close()`."""
+
+    def __init__(self, root: Path | str, *, temporary: bool = False) -> None:
+        self.root = Path(root)
+        self.temporary = temporary
+        self._shared_lock: FileLock | None = None
+
+    @classmethod
+    def open(
+        cls, environ: Mapping[str, str], *, cache_dir: str | None = None, no_cache: bool = False
+    ) -> Cache:
+        """The run's cache, initialised: a temporary one under `--no-cache`."""
+        if no_cache:
+            return cls.create_temporary()
+        return cls(default_cache_dir(environ, cache_dir)).init()
+
+    @classmethod
+    def create_temporary(cls) -> Cache:
+        return cls(tempfile.mkdtemp(prefix="pyrun-cache-"), temporary=True).init()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.release_shared()
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def init(self) -> Cache:
+        """Create the root with `CACHEDIR.TAG` and `.gitignore` if they are missing."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _write_if_missing(self.root / "CACHEDIR.TAG", CACHEDIR_TAG.encode())
+            _write_if_missing(self.root / ".gitignore", b"*")
+        except OSError as exc:
+            raise FailureError(
+                f"Failed to initialize cache at `{self.root}`", causes=(os_error_text(exc),)
+            ) from exc
+        return self
+
+    # Buckets ------------------------------------------------------------------------------
+
+    def bucket(self, name: str) -> Path:
+        """A bucket directory, created on first use."""
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def archives(self) -> Path:
+        return self.bucket(ARCHIVE_BUCKET)
+
+    @property
+    def wheels(self) -> Path:
+        return self.bucket(WHEELS_BUCKET)
+
+    @property
+    def builds(self) -> Path:
+        return self.bucket(BUILDS_BUCKET)
+
+    @property
+    def environments(self) -> Path:
+        return self.bucket(ENVIRONMENTS_BUCKET)
+
+    @property
+    def interpreters(self) -> Path:
+        return self.bucket(INTERPRETER_BUCKET)
+
+    @property
+    def simple(self) -> Path:
+        return self.bucket(SIMPLE_BUCKET)
+
+    def archive_path(self, archive_id: str) -> Path:
+        """Where the archive with this id lives (whether or not it exists yet)."""
+        return self.root / ARCHIVE_BUCKET / archive_id
+
+    def has_archive(self, archive_id: str) -> bool:
+        return os.path.isdir(self.archive_path(archive_id))
+
+    def existing_archives(self, archive_ids: Iterable[str | None]) -> set[str]:
+        """The subset of `archive_ids` present: the `cached` argument of `make_plan`."""
+        return {aid for aid in archive_ids if aid and self.has_archive(aid)}
+
+    def tempdir(self, bucket: str) -> Path:
+        """A fresh `.tmp*` directory inside `bucket`, on the same file system as its entries."""
+        return Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.bucket(bucket)))
+
+    def link_archive(self, name: str, archive_id: str, *, built: bool = False) -> None:
+        """Record that `archive_id` holds a wheel of `name` (`wheels-v1/<name>/<id>`)."""
+        directory = self.bucket(WHEELS_BUCKET) / str(canonicalize_name(name))
+        directory.mkdir(exist_ok=True)
+        pointer = directory / (archive_id + (BUILT_SUFFIX if built else ""))
+        target = os.path.join("..", "..", ARCHIVE_BUCKET, archive_id)
+        with contextlib.suppress(FileExistsError):
+            os.symlink(target, pointer)
+
+    # Locks --------------------------------------------------------------------------------
+
+    def acquire_shared(self, *, timeout: float | None = DEFAULT_LOCK_TIMEOUT) -> None:
+        """Hold the shared cache lock until `release_shared()`/`close()` (a running process)."""
+        if self._shared_lock is None:
+            lock = FileLock(self.root / ".lock")
+            lock.acquire(shared=True, timeout=timeout, what=str(self.root))
+            self._shared_lock = lock
+
+    def release_shared(self) -> None:
+        if self._shared_lock is not None:
+            self._shared_lock.release()
+            self._shared_lock = None
+
+    def exclusive(
+        self,
+        *,
+        force: bool = False,
+        timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        on_wait: Callable[[], None] | None = None,
+    ) -> contextlib.AbstractContextManager[object]:
+        """The exclusive cache lock of `clean`/`prune`; `force` skips it (`--force`)."""
+        if force:
+            return contextlib.nullcontext()
+        return FileLock(self.root / ".lock").held(
+            shared=False, timeout=timeout, on_wait=on_wait, what=str(self.root)
+        )
+
+    def key_lock(
+        self, bucket: str, key: str, *, timeout: float | None = DEFAULT_LOCK_TIMEOUT
+    ) -> contextlib.AbstractContextManager[object]:
+        """An exclusive lock serialising work on one entry (`<bucket>/<key>.lock`)."""
+        path = self.bucket(bucket) / f"{key}.lock"
+        return FileLock(path).held(shared=False, timeout=timeout, what=key)
+
+    # clean / prune ------------------------------------------------------------------------
+
+    def clean(self, packages: Iterable[str] = ()) -> RemovalStats:
+        """`cache clean`: everything, or only the named packages' entries.
+
+        The caller holds `exclusive()`. The root itself is kept (with its tag files) so a
+        concurrent `--force` run still finds a valid cache.
+        """
+        names = {str(canonicalize_name(name)) for name in packages}
+        if not names:
+            return _remove_children(self.root, keep={"CACHEDIR.TAG", ".gitignore", ".lock"})
+        return sum((self._clean_package(name) for name in sorted(names)), RemovalStats())
+
+    def _clean_package(self, name: str) -> RemovalStats:
+        # Archives of the package first (found through its pointers), then every entry named
+        # after it in the per-package buckets: `<bucket>/<name>` or `<bucket>/<index>/<name>*`.
+        stats = RemovalStats()
+        for archive_id in self._package_archive_ids(name):
+            stats += _remove_tree(self.archive_path(archive_id))
+        for bucket in self._package_buckets():
+            for entry in _entries_named(bucket, name):
+                stats += _remove_tree(entry)
+        return stats
+
+    def _package_archive_ids(self, name: str) -> list[str]:
+        directory = self.root / WHEELS_BUCKET / name
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            return [entry.removesuffix(BUILT_SUFFIX) for entry in os.listdir(directory)]
+        return []
+
+    def _package_buckets(self) -> list[Path]:
+        skip = {ARCHIVE_BUCKET, BUILDS_BUCKET, ENVIRONMENTS_BUCKET, INTERPRETER_BUCKET}
+        return [self.root / bucket for bucket in BUCKETS if bucket not in skip]
+
+    def prune(self, *, ci: bool = False) -> RemovalStats:
+        """`cache prune`: stale bucket versions, temp dirs, dangling links, unused archives.
+
+        With `ci`, downloaded wheels go too (cheap to fetch again); built ones stay. Counts are
+        of removed top-level entries, for `Removed N directories (SIZE)`.
+        """
+        stats = self._prune_stale_buckets()
+        for bucket in BUCKETS:
+            stats += _prune_temporaries(self.root / bucket)
+        stats += self._prune_pointers(ci=ci)
+        stats += _prune_dangling_links(self.root / ENVIRONMENTS_BUCKET, depth=2)
+        return stats + self._prune_unreferenced_archives()
+
+    def _prune_stale_buckets(self) -> RemovalStats:
+        current = {bucket.rsplit("-v", 1)[0]: bucket for bucket in BUCKETS}
+        stats = RemovalStats()
+        for entry in _listdir(self.root):
+            base, sep, version = entry.rpartition("-v")
+            stale = sep and version.isdigit() and base in current and current[base] != entry
+            if stale:
+                stats += _count_as_directory(_remove_tree(self.root / entry))
+        return stats
+
+    def _prune_pointers(self, *, ci: bool) -> RemovalStats:
+        stats = RemovalStats()
+        wheels = self.root / WHEELS_BUCKET
+        for package in _listdir(wheels):
+            for pointer in _listdir(wheels / package):
+                path = wheels / package / pointer
+                if (ci and not pointer.endswith(BUILT_SUFFIX)) or not path.exists():
+                    stats += _count_as_directory(_remove_tree(path))
+            with contextlib.suppress(OSError):
+                os.rmdir(wheels / package)
+        return stats
+
+    def _prune_unreferenced_archives(self) -> RemovalStats:
+        referenced = self._referenced_archives()
+        stats = RemovalStats()
+        archives = self.root / ARCHIVE_BUCKET
+        for entry in _listdir(archives):
+            # `.tmp*` entries were handled above; `.lock` files belong to `key_lock`.
+            internal = entry.startswith(TMP_PREFIX) or entry.endswith(".lock")
+            if entry not in referenced and not internal:
+                stats += _count_as_directory(_remove_tree(archives / entry))
+        return stats
+
+    def _referenced_archives(self) -> set[str]:
+        """Archive ids that a wheel pointer or an environment link points at."""
+        links = [*_links_under(self.root / WHEELS_BUCKET, depth=2)]
+        links += _links_under(self.root / ENVIRONMENTS_BUCKET, depth=2)
+        archives = os.path.realpath(self.root / ARCHIVE_BUCKET)
+        referenced = set()
+        for link in links:
+            target = os.path.realpath(link)
+            if os.path.dirname(target) == archives:
+                referenced.add(os.path.basename(target))
+        return referenced
+
+
+# Atomic persistence ---------------------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `path` so that readers see the old content or the new, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def persist_dir(tmp: Path, final: Path) -> bool:
+    """Rename the finished directory `tmp` to `final`; `False` if another writer won.
+
+    Directory entries are immutable once in place, so when two processes build the same entry
+    concurrently the loser drops its copy and uses the winner's.
+    """
+    try:
+        os.rename(tmp, final)
+        return True
+    except OSError as exc:
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not final.is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+
+
+def _write_if_missing(path: Path, data: bytes) -> None:
+    if not path.exists():
+        atomic_write_bytes(path, data)
+
+
+# Locks ----------------------------------------------------------------------------------------
+
+
+class FileLock:
+    """An advisory `flock` on a file, shared or exclusive, with a timeout.
+
+    `flock` locks belong to the open file description, so they vanish with the process (no
+    stale lock files to break) and a second `FileLock` on the same path in one process is a
+    separate lock: never take the exclusive cache lock while holding the shared one.
+    """
+
+    POLL_INTERVAL = 0.05
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(
+        self,
+        *,
+        shared: bool = False,
+        timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        on_wait: Callable[[], None] | None = None,
+        what: str = "",
+    ) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            self._wait_for(fd, shared, timeout, on_wait, what)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def _wait_for(
+        self,
+        fd: int,
+        shared: bool,
+        timeout: float | None,
+        on_wait: Callable[[], None] | None,
+        what: str,
+    ) -> None:
+        # Polling with a non-blocking flock keeps the wait interruptible (Ctrl-C) and bounded,
+        # which a blocking flock in the main thread is not.
+        operation = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+        deadline = None if timeout is None else time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, operation)
+                return
+            except BlockingIOError:
+                pass
+            if not waited and on_wait is not None:
+                on_wait()
+            waited = True
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _lock_timeout(timeout or 0, what or str(self.path), self.path)
+            time.sleep(self.POLL_INTERVAL)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    @contextlib.contextmanager
+    def held(
+        self,
+        *,
+        shared: bool = False,
+        timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        on_wait: Callable[[], None] | None = None,
+        what: str = "",
+    ) -> Iterator[FileLock]:
+        self.acquire(shared=shared, timeout=timeout, on_wait=on_wait, what=what)
+        try:
+            yield self
+        finally:
+            self.release()
+
+
+def lock_timeout_from_env(environ: Mapping[str, str]) -> float:
+    """`PYRUN_LOCK_TIMEOUT` in seconds (default 300)."""
+    value = environ.get("PYRUN_LOCK_TIMEOUT")
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        return float(value)
+    except ValueError:
+        raise FailureError(
+            f"Failed to parse environment variable `PYRUN_LOCK_TIMEOUT` with invalid value "
+            f"`{value}`",
+            causes=("expected a number of seconds",),
+            code=2,
+        ) from None
+
+
+def _lock_timeout(timeout: float, what: str, path: Path) -> FailureError:
+    return FailureError(
+        f"Timeout ({timeout:g}s) when waiting for lock on `{what}` at `{path}`, is another "
+        "pyrun process running? You can set `PYRUN_LOCK_TIMEOUT` to increase the timeout."
+    )
+
+
+# Removal helpers ------------------------------------------------------------------------------
+
+
+def _listdir(path: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _remove_tree(path: Path) -> RemovalStats:
+    """Remove a file, link or directory tree, counting regular files and their sizes."""
+    stats = _measure(path)
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _rmtree(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return stats
+
+
+def _rmtree(path: Path) -> None:
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=_force_remove)
+    else:
+        shutil.rmtree(path, onerror=_force_remove)
+
+
+def _force_remove(func: Callable[[str], object], path: str, _exc: object) -> None:
+    # Read-only directories (some wheels ship them) block removal of their children.
+    with contextlib.suppress(OSError):
+        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        func(path)
+
+
+def _measure(path: Path) -> RemovalStats:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return RemovalStats()
+    if not stat.S_ISDIR(info.st_mode):
+        return RemovalStats(files=1, bytes=info.st_size if stat.S_ISREG(info.st_mode) else 0)
+    files = size = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            with contextlib.suppress(OSError):
+                entry = os.lstat(os.path.join(root, name))
+                files += 1
+                size += entry.st_size if stat.S_ISREG(entry.st_mode) else 0
+    return RemovalStats(files=files, bytes=size)
+
+
+def _count_as_directory(stats: RemovalStats) -> RemovalStats:
+    return RemovalStats(files=stats.files, directories=1, bytes=stats.bytes)
+
+
+def _remove_children(root: Path, *, keep: set[str]) -> RemovalStats:
+    stats = RemovalStats()
+    for entry in _listdir(root):
+        if entry not in keep:
+            stats += _remove_tree(root / entry)
+    return stats
+
+
+def _prune_temporaries(bucket: Path) -> RemovalStats:
+    stats = RemovalStats()
+    for entry in _listdir(bucket):
+        if entry.startswith(TMP_PREFIX):
+            stats += _count_as_directory(_remove_tree(bucket / entry))
+    return stats
+
+
+def _links_under(root: Path, *, depth: int) -> list[Path]:
+    found: list[Path] = []
+    for entry in _listdir(root):
+        path = root / entry
+        if os.path.islink(path):
+            found.append(path)
+        elif depth > 1 and path.is_dir():
+            found += _links_under(path, depth=depth - 1)
+    return found
+
+
+def _prune_dangling_links(root: Path, *, depth: int) -> RemovalStats:
+    stats = RemovalStats()
+    for link in _links_under(root, depth=depth):
+        if not link.exists():
+            stats += _count_as_directory(_remove_tree(link))
+    return stats
+
+
+def _entries_named(bucket: Path, name: str) -> list[Path]:
+    """`<bucket>/<name>[.ext]` and `<bucket>/<sub>/<name>[.ext]` (e.g. per-index pages)."""
+    found = []
+    for entry in _listdir(bucket):
+        path = bucket / entry
+        if _names_package(entry, name):
+            found.append(path)
+        elif path.is_dir() and not os.path.islink(path):
+            found += [path / sub for sub in _listdir(path) if _names_package(sub, name)]
+    return found
+
+
+def _names_package(entry: str, name: str) -> bool:
+    return entry == name or entry.startswith(name + ".")

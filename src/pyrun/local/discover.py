@@ -1,0 +1,198 @@
+"""Find the project and its workspace (SPEC §2.4) by walking the file system."""
+
+from __future__ import annotations
+
+import glob
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrun.console import Console, display_path
+from pyrun.core.project import ProjectFile, both_tool_tables, parse_project_file
+from pyrun.core.tomlerror import toml_error_text
+from pyrun.errors import PyrunError
+
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workspace:
+    """The discovered workspace: its root, its members, and the project the run targets."""
+
+    root: str
+    root_file: ProjectFile
+    members: dict[str, ProjectFile]
+    current: ProjectFile | None
+    # Every file discovery read, so a stamp can tell later whether anything changed.
+    inputs: tuple[str, ...] = field(default=())
+
+    @property
+    def is_virtual_root(self) -> bool:
+        return not self.root_file.has_project
+
+    def member_paths(self) -> dict[str, str]:
+        return {name: os.path.relpath(p.directory, self.root) for name, p in self.members.items()}
+
+
+def find_pyproject_dir(start: str) -> str | None:
+    """The first of `start` and its ancestors holding a `pyproject.toml`."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.isfile(os.path.join(current, PYPROJECT)):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def read_toml(path: str) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors name the file and show the line, as uv does."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise PyrunError(f"Failed to read `{display_path(path)}`", causes=[str(exc)]) from exc
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PyrunError(
+            f"Failed to parse: `{display_path(path)}`",
+            causes=[toml_error_text(str(exc), text)],
+        ) from exc
+
+
+def load_project_file(directory: str, console: Console | None = None) -> ProjectFile:
+    path = os.path.join(directory, PYPROJECT)
+    data = read_toml(path)
+    if console is not None and both_tool_tables(data):
+        console.warn(
+            f"Both `[tool.pyrun]` and `[tool.uv]` are present in `{display_path(path)}`; "
+            "using `[tool.pyrun]`"
+        )
+    return parse_project_file(data, directory, display_path(path))
+
+
+def discover_workspace(start: str, console: Console) -> Workspace | None:
+    """Apply SPEC §2.4 from `start`; None when there is no (managed) project."""
+    project_dir = find_pyproject_dir(start)
+    if project_dir is None:
+        return None
+    current = load_project_file(project_dir, console)
+    if not current.managed:
+        console.debug(f"Project `{display_path(project_dir)}` is marked as unmanaged")
+        return None
+    inputs = [os.path.join(project_dir, PYPROJECT)]
+    if current.has_project and current.workspace is None:
+        root_file = _enclosing_root(project_dir, current, inputs, console)
+    else:
+        root_file = current
+    members = _members(root_file, inputs, console)
+    target = current if current.has_project else None
+    return Workspace(
+        root=root_file.directory,
+        root_file=root_file,
+        members=members,
+        current=target,
+        inputs=tuple(dict.fromkeys(inputs)),
+    )
+
+
+def _enclosing_root(
+    project_dir: str, project: ProjectFile, inputs: list[str], console: Console
+) -> ProjectFile:
+    """The first ancestor `pyproject.toml` decides: a workspace that includes us, or nothing."""
+    parent = find_pyproject_dir(os.path.dirname(project_dir))
+    if parent is None or parent == project_dir:
+        return project
+    inputs.append(os.path.join(parent, PYPROJECT))
+    candidate = load_project_file(parent, console)
+    table = candidate.workspace
+    if table is None:
+        return project
+    if project_dir in _expand(parent, table.get("members", []), table.get("exclude", [])):
+        return candidate
+    return project
+
+
+def _expand(root: str, members: list[str], exclude: list[str]) -> list[str]:
+    excluded = {p for pattern in exclude for p in _glob_dirs(root, pattern)}
+    found: list[str] = []
+    for pattern in members:
+        for path in _glob_dirs(root, pattern):
+            if path not in excluded and path not in found:
+                found.append(path)
+    return found
+
+
+def _glob_dirs(root: str, pattern: str) -> list[str]:
+    matches = glob.glob(pattern, root_dir=root)
+    return sorted(
+        os.path.normpath(os.path.join(root, m))
+        for m in matches
+        if os.path.isdir(os.path.join(root, m))
+    )
+
+
+def _members(root_file: ProjectFile, inputs: list[str], console: Console) -> dict[str, ProjectFile]:
+    members: dict[str, ProjectFile] = {}
+    if root_file.has_project and root_file.name:
+        members[root_file.name] = root_file
+    table = root_file.workspace
+    if table is None:
+        return members
+    root = root_file.directory
+    for path in _expand(root, table.get("members", []), table.get("exclude", [])):
+        if path == root:
+            continue
+        member = _load_member(root, path, table, inputs, console)
+        if member is None:
+            continue
+        assert member.name is not None
+        if member.name in members:
+            raise PyrunError(
+                f"Two workspace members are both named `{member.name}`: "
+                f"`{display_path(members[member.name].directory)}` and `{display_path(path)}`"
+            )
+        members[member.name] = member
+    return members
+
+
+def _load_member(
+    root: str, path: str, table: dict[str, Any], inputs: list[str], console: Console
+) -> ProjectFile | None:
+    pyproject = os.path.join(path, PYPROJECT)
+    if not os.path.isfile(pyproject):
+        if os.path.basename(path).startswith(".") or _only_ignored(path):
+            return None
+        raise PyrunError(
+            f"Workspace member `{path}` is missing a `pyproject.toml` "
+            f"(matches: `{_matching_pattern(root, path, table)}`)"
+        )
+    inputs.append(pyproject)
+    member = load_project_file(path, console)
+    if not member.managed:
+        return None
+    if not member.has_project:
+        raise PyrunError(
+            f"Workspace member `{path}` is missing a `[project]` table in its `pyproject.toml`"
+        )
+    return member
+
+
+def _only_ignored(path: str) -> bool:
+    """A directory holding nothing but build leftovers (e.g. `__pycache__`) is not a member."""
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return True
+    return all(e in {"__pycache__", ".DS_Store"} or e.endswith(".egg-info") for e in entries)
+
+
+def _matching_pattern(root: str, path: str, table: dict[str, Any]) -> str:
+    for pattern in table.get("members", []):
+        if path in _glob_dirs(root, pattern):
+            return str(pattern)
+    return ""

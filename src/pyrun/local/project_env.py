@@ -1,0 +1,197 @@
+"""The project environment (SPEC §2.7): where it lives, reuse it, or (re)create it.
+
+The rule that protects users (§5.3): a compatible environment is never replaced just because a
+different interpreter would be chosen today, and two runs with unchanged inputs never both
+recreate. Recreation happens only when the env is broken, its interpreter was upgraded in place,
+or it no longer satisfies the request or `requires-python`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from pyrun.console import Console, display_path
+from pyrun.core.interpreter import Interpreter
+from pyrun.errors import PyrunError
+from pyrun.local.pyfind import Finder
+from pyrun.local.pyselect import PythonChoice
+from pyrun.local.venv import (
+    base_interpreter,
+    create_venv,
+    is_empty_dir,
+    read_pyvenv_cfg,
+    remove_venv,
+    venv_python,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvRequest:
+    """Everything that decides whether an environment fits."""
+
+    path: str
+    choice: PythonChoice
+    requires_python: str | None
+    requires_python_source: str  # e.g. "project.requires-python"
+    prompt: str
+    no_sync: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectEnv:
+    path: str
+    interpreter: Interpreter
+    created: bool
+
+
+def project_env_path(root: str, *, active: bool, console: Console, no_active: bool) -> str:
+    """`$VIRTUAL_ENV` with `--active`, else `PYRUN_PROJECT_ENVIRONMENT`, else `<root>/.venv`."""
+    virtual_env = os.environ.get("VIRTUAL_ENV")
+    if active and virtual_env:
+        return os.path.abspath(virtual_env)
+    configured = os.environ.get("PYRUN_PROJECT_ENVIRONMENT")
+    path = os.path.join(root, configured) if configured else os.path.join(root, ".venv")
+    path = os.path.normpath(os.path.abspath(path))
+    if virtual_env and not active and not no_active and not _same(virtual_env, path):
+        console.warn(
+            f"`VIRTUAL_ENV={virtual_env}` does not match the project environment path "
+            f"`{display_path(path)}` and will be ignored; use `--active` to target the active "
+            "environment instead"
+        )
+    return path
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) -> ProjectEnv:
+    """Reuse the environment at `request.path` if it fits, else (re)create it."""
+    path = request.path
+    existing = _existing(path, finder, console)
+    if existing is not None:
+        problem = incompatibility(existing, request)
+        if problem is None:
+            console.debug(f"Using existing virtual environment at `{display_path(path)}`")
+            return ProjectEnv(path=path, interpreter=existing, created=False)
+        if request.no_sync:
+            console.warn(
+                f"Using incompatible environment (`{display_path(path)}`) due to `--no-sync` "
+                f"({problem})"
+            )
+            return ProjectEnv(path=path, interpreter=existing, created=False)
+        console.debug(f"Recreating virtual environment: {problem}")
+        _warn_foreign(path, problem, console)
+    base = select_base_interpreter(request, finder, console)
+    if os.path.lexists(path) and not is_empty_dir(path):
+        remove_venv(path)
+        console.info(f"Removed virtual environment at: {display_path(path)}")
+    console.info(f"Creating virtual environment at: {display_path(path)}")
+    create_venv(path, base_interpreter(base), prompt=request.prompt)
+    created = finder.probe(venv_python(path))
+    if created is None:
+        raise PyrunError(
+            f"The virtual environment at `{display_path(path)}` does not work",
+            causes=[f"`{venv_python(path)}` failed to start"],
+        )
+    return ProjectEnv(path=path, interpreter=created, created=True)
+
+
+def _existing(path: str, finder: Finder, console: Console) -> Interpreter | None:
+    """The working interpreter of an existing env; None when there is nothing to reuse."""
+    if not os.path.lexists(path) or is_empty_dir(path):
+        return None
+    cfg = read_pyvenv_cfg(path)
+    if cfg is None:
+        raise PyrunError(
+            f"Project virtual environment directory `{path}` cannot be used because it is not "
+            "a valid Python environment (no Python executable was found)"
+        )
+    python = venv_python(path)
+    if os.path.islink(python) and not os.path.exists(python):
+        console.warn(
+            "Ignoring existing virtual environment linked to non-existent Python interpreter: "
+            f"`{display_path(python)}` -> `{os.readlink(python)}`"
+        )
+        return None
+    return finder.probe(python)
+
+
+def incompatibility(env: Interpreter, request: EnvRequest) -> str | None:
+    """Why an existing env does not fit the request, or None when it does."""
+    cfg = read_pyvenv_cfg(request.path) or {}
+    recorded = cfg.get("version_info")
+    if recorded and not env.version.startswith(_release(recorded)):
+        return (
+            f"The virtual environment's Python version ({recorded}) does not match the "
+            f"interpreter's ({env.version})"
+        )
+    choice = request.choice
+    if choice.request is not None and not env.satisfies(choice.request):
+        return (
+            "The project environment's Python version does not satisfy the request: "
+            f"`{choice.request.describe()}`"
+        )
+    if request.requires_python and not _in_range(env.version, request.requires_python):
+        return (
+            "The project environment's Python version does not satisfy the project's "
+            f"Python requirement: `{request.requires_python}`"
+        )
+    return None
+
+
+def _release(version: str) -> str:
+    return version.split("+")[0]
+
+
+def _in_range(version: str, requires_python: str) -> bool:
+    try:
+        return SpecifierSet(requires_python).contains(version, prereleases=True)
+    except InvalidSpecifier:
+        return True
+
+
+def _warn_foreign(path: str, problem: str, console: Console) -> None:
+    cfg = read_pyvenv_cfg(path) or {}
+    if "pyrun" not in cfg and "uv" not in cfg:
+        console.warn(
+            f"Replacing virtual environment at `{display_path(path)}` that was not created by "
+            f"pyrun ({problem})"
+        )
+
+
+def select_base_interpreter(request: EnvRequest, finder: Finder, console: Console) -> Interpreter:
+    """A base interpreter for a new env, validated against `requires-python` (SPEC §2.6)."""
+    from pyrun.core.requests import request_from_requires_python
+
+    choice = request.choice
+    python_request = choice.request
+    if python_request is None and request.requires_python:
+        python_request = request_from_requires_python(request.requires_python)
+    found = finder.find_base(python_request)
+    if request.requires_python and not _in_range(found.version, request.requires_python):
+        raise _incompatible(found, request)
+    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
+    return found
+
+
+def _incompatible(found: Interpreter, request: EnvRequest) -> PyrunError:
+    requirement = f"`{request.requires_python}` (from `{request.requires_python_source}`)"
+    choice = request.choice
+    if choice.source in ("version-file", "global-pin") and choice.file:
+        name = os.path.basename(choice.file)
+        return PyrunError(
+            f"The Python request from `{name}` resolved to Python {found.version}, which is "
+            f"incompatible with the project's Python requirement: {requirement}",
+            hint=f"Update the `{name}` file to a compatible version",
+        )
+    return PyrunError(
+        f"The requested interpreter resolved to Python {found.version}, which is incompatible "
+        f"with the project's Python requirement: {requirement}"
+    )

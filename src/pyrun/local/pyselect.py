@@ -1,0 +1,78 @@
+"""Which Python a run asks for: `--python`, version files, the global pin, `requires-python`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pyrun.console import Console, display_path
+from pyrun.core.requests import PythonRequest, parse_request, parse_version_file_with_warnings
+from pyrun.settings import user_config_dir
+
+VERSION_FILES = (".python-version", ".python-versions")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PythonChoice:
+    """A request and where it came from, for error messages."""
+
+    request: PythonRequest | None
+    source: str  # "explicit" | "version-file" | "global-pin" | "requires-python" | "default"
+    file: str | None = None
+
+
+def find_version_file(start: str, *, stop_at: str | None = None) -> str | None:
+    """The nearest version file from `start` upward (to `stop_at` inclusive, if given)."""
+    current = os.path.abspath(start)
+    while True:
+        for name in VERSION_FILES:
+            path = os.path.join(current, name)
+            if os.path.isfile(path):
+                return path
+        parent = os.path.dirname(current)
+        if (stop_at is not None and current == os.path.abspath(stop_at)) or parent == current:
+            return None
+        current = parent
+
+
+def read_version_file(path: str, console: Console) -> PythonRequest | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    requests, warnings = parse_version_file_with_warnings(text, path=display_path(path))
+    for warning in warnings:
+        console.warn(warning)
+    return requests[0] if requests else None
+
+
+def global_pin() -> str | None:
+    path = os.path.join(user_config_dir(os.environ), ".python-version")
+    return path if os.path.isfile(path) else None
+
+
+def choose_python(
+    *,
+    explicit: str | None,
+    search_from: str | None,
+    stop_at: str | None,
+    no_config: bool,
+    console: Console,
+) -> PythonChoice:
+    """SPEC §2.5/§2.6: an explicit request, else a version file, else the global pin."""
+    if explicit:
+        return PythonChoice(request=parse_request(explicit), source="explicit")
+    if not no_config and search_from is not None:
+        path = find_version_file(search_from, stop_at=stop_at)
+        if path is not None:
+            request = read_version_file(path, console)
+            if request is not None:
+                return PythonChoice(request=request, source="version-file", file=path)
+    if not no_config:
+        pin = global_pin()
+        if pin is not None:
+            request = read_version_file(pin, console)
+            if request is not None:
+                return PythonChoice(request=request, source="global-pin", file=pin)
+    return PythonChoice(request=None, source="default")

@@ -1,0 +1,135 @@
+"""Unpack a wheel once into the cache, where every environment links its files from.
+
+An unpacked wheel lives in `archive-v0/<id>/`, the id derived from the wheel's SHA-256, so the
+same wheel downloaded from two indexes or by two processes is unpacked once. The archive is
+extracted into a `.tmp*` directory of the bucket and renamed into place: a reader (or a process
+killed half-way) never sees a partial entry, and when two processes race, the second rename
+fails, its copy is dropped and both use the winner's. The wheel's RECORD is kept as is; installs
+trust its hashes instead of hashing every file again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from pyrun.core.plan import archive_id
+from pyrun.errors import FailureError, os_error_text
+from pyrun.local.cache import ARCHIVE_BUCKET, Cache, persist_dir
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_COPY_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's content."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def unpack_wheel(
+    wheel_path: Path, cache: Cache, *, sha256: str | None = None, built: bool = False
+) -> Path:
+    """The cache directory holding `wheel_path` unpacked, extracting it if needed.
+
+    `sha256` is the wheel's hex digest when the caller already computed it (a download hashes
+    while streaming); `built` marks wheels built from source, which `prune --ci` keeps.
+    """
+    digest = sha256 or _hash_wheel(wheel_path)
+    key = archive_id(digest)
+    final = cache.archive_path(key)
+    if not final.is_dir():
+        _extract_into_place(wheel_path, cache, final)
+    cache.link_archive(wheel_dist_name(wheel_path.name), key, built=built)
+    return final
+
+
+def wheel_dist_name(filename: str) -> str:
+    """The canonical distribution name from a wheel file name (`Foo_Bar-1.0-...` -> `foo-bar`)."""
+    return str(canonicalize_name(filename.split("-", 1)[0]))
+
+
+def _hash_wheel(wheel_path: Path) -> str:
+    try:
+        return file_sha256(wheel_path)
+    except OSError as exc:
+        raise _unpack_error(wheel_path, os_error_text(exc)) from exc
+
+
+def _extract_into_place(wheel_path: Path, cache: Cache, final: Path) -> None:
+    tmp = cache.tempdir(ARCHIVE_BUCKET)
+    try:
+        extract_wheel(wheel_path, tmp)
+        persist_dir(tmp, final)
+    except BaseException:
+        # Interrupted or failed: nothing but this temp dir was written, and it goes too.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def extract_wheel(wheel_path: Path, dest: Path) -> None:
+    """Extract every member of the wheel into the existing directory `dest`, safely."""
+    try:
+        with zipfile.ZipFile(wheel_path) as archive:
+            _extract_members(archive, wheel_path, dest)
+    except zipfile.BadZipFile as exc:
+        raise _unpack_error(wheel_path, f"invalid zip file: {exc}") from exc
+    except OSError as exc:
+        raise _unpack_error(wheel_path, os_error_text(exc)) from exc
+
+
+def _extract_members(archive: zipfile.ZipFile, wheel_path: Path, dest: Path) -> None:
+    made: set[str] = set()
+    root = os.fspath(dest)
+    for info in archive.infolist():
+        relative = member_path(info, wheel_path)
+        if relative is None:
+            continue
+        target = os.path.join(root, relative)
+        if info.is_dir():
+            _makedirs(target, made)
+            continue
+        _makedirs(os.path.dirname(target), made)
+        _extract_file(archive, info, target)
+
+
+def member_path(info: zipfile.ZipInfo, wheel_path: Path) -> str | None:
+    """The member's relative path, or an error if it could escape or is a link.
+
+    `None` for entries naming the root itself (`./`).
+    """
+    name = info.filename
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: absolute path")
+    parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: path escapes the wheel")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: symbolic link")
+    return os.path.join(*parts) if parts else None
+
+
+def _makedirs(path: str, made: set[str]) -> None:
+    if path not in made:
+        os.makedirs(path, exist_ok=True)
+        made.add(path)
+
+
+def _extract_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: str) -> None:
+    with archive.open(info) as source, open(target, "wb") as sink:
+        shutil.copyfileobj(source, sink, _COPY_CHUNK)
+        # Hardlinked installs share this inode, so its mode is the installed mode: any
+        # execute bit in the archive becomes a+x (like pip and uv), the rest is 0644.
+        if (info.external_attr >> 16) & 0o111:
+            os.fchmod(sink.fileno(), 0o755)
+
+
+def _unpack_error(wheel_path: Path, cause: str) -> FailureError:
+    return FailureError(f"Failed to unpack `{wheel_path.name}`", causes=(cause,))

@@ -1,0 +1,608 @@
+"""The one HTTP client of a run: retries, credentials, error translation and the page cache.
+
+Everything pyrun fetches goes through `HttpClient`, which wraps a single `httpx.AsyncClient` so
+connections are pooled across the whole run. Three concerns live here and nowhere else:
+
+* **Retries.** Connection failures, timeouts and 408/429/5xx answers are retried with exponential
+  backoff (`PYRUN_HTTP_RETRIES`, default 3), as uv does; other answers are final.
+* **Errors.** httpx exceptions are translated into `FailureError`s at this boundary, most
+  specific first, with `raise … from`, and worded like uv's (`Failed to fetch: <url>`, then the
+  chain of causes).
+* **The HTTP cache for index pages.** A page is stored with its validators (ETag,
+  Last-Modified) and its freshness (`Cache-Control: max-age`), written atomically (temporary file
+  + `os.replace`) so a concurrent reader never sees half an entry. A fresh entry is used without
+  a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`; `refresh`
+  revalidates even fresh entries; `offline` uses any entry and fails clearly without one.
+
+Credentials come from the URL (`https://user:pass@host/simple`, remembered for the host so file
+URLs on the same host authenticate too) or from the netrc file (`NETRC`, else `~/.netrc`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import netrc
+import os
+import random
+import ssl
+import tempfile
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import trio
+
+from pyrun import __version__
+from pyrun.errors import FailureError, PyrunError, os_error_text
+
+DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT = 30.0
+# Statuses worth another try: the server may be restarting or shedding load.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+_CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientOptions:
+    """What shapes the client; built by the settings layer (or `from_env` in tests)."""
+
+    cache_dir: Path | None = None  # None: no disk cache (offline mode then always fails)
+    offline: bool = False
+    refresh: bool = False
+    refresh_packages: frozenset[str] = frozenset()
+    retries: int = DEFAULT_RETRIES
+    timeout: float = DEFAULT_TIMEOUT
+    netrc_path: Path | None = None  # None: `$NETRC`, else `~/.netrc`
+    system_certs: bool = False
+    insecure_hosts: tuple[str, ...] = ()
+    # First retry delay in seconds; each later one doubles. Tests set 0.
+    retry_delay: float = 1.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> ClientOptions:
+        """Read `PYRUN_HTTP_RETRIES`, `PYRUN_HTTP_TIMEOUT` and `NETRC` from `environ`."""
+        values: dict[str, Any] = {
+            "retries": _env_number(environ, "PYRUN_HTTP_RETRIES", int, DEFAULT_RETRIES),
+            "timeout": _env_number(environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT),
+        }
+        if environ.get("NETRC"):
+            values["netrc_path"] = Path(environ["NETRC"])
+        values.update(overrides)
+        return cls(**values)
+
+
+def _env_number(
+    environ: Mapping[str, str], key: str, kind: Callable[[str], Any], default: Any
+) -> Any:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise PyrunError(
+            f"Failed to parse environment variable `{key}` with invalid value `{raw}`",
+            causes=("expected a non-negative number",),
+        )
+    return value
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+class OfflineError(FailureError):
+    """Network access was needed under `--offline` and the cache had no answer."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            "Network connectivity is disabled, but the requested data wasn't found in the cache "
+            f"for: `{redact_url(url)}`"
+        )
+        self.url = url
+
+
+class HttpStatusError(FailureError):
+    """The server answered with an error status (after any retries)."""
+
+    def __init__(self, url: str, status: int, reason: str) -> None:
+        kind = "client" if status < 500 else "server"
+        shown = redact_url(url)
+        super().__init__(
+            f"Failed to fetch: {shown}",
+            causes=(f"HTTP status {kind} error ({status} {reason}) for url ({shown})",),
+        )
+        self.url = url
+        self.status = status
+
+
+def strip_credentials(url: str) -> str:
+    """The URL without user and password: what may be stored, logged or locked."""
+    parsed = httpx.URL(url)
+    if not (parsed.username or parsed.password):
+        return url
+    return str(parsed.copy_with(username=None, password=None))
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by `****`, for messages."""
+    parsed = httpx.URL(url)
+    if not parsed.password:
+        return url
+    return str(parsed.copy_with(username=parsed.username, password="****"))
+
+
+def translate_error(
+    exc: httpx.HTTPError | httpx.InvalidURL, url: str, timeout: float
+) -> PyrunError:
+    """An httpx exception as a `FailureError` whose causes read like uv's (most specific first)."""
+    shown = redact_url(url)
+    sending = f"error sending request for url ({shown})"
+    if isinstance(exc, httpx.TimeoutException):
+        return FailureError(
+            f"Failed to fetch: {shown}",
+            causes=(sending, "operation timed out"),
+            hint=f"Increase the timeout with `PYRUN_HTTP_TIMEOUT` (current value: {timeout:g}s)",
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return FailureError(
+            f"Failed to fetch: {shown}",
+            causes=(sending, "client error (Connect)", *_connect_causes(exc)),
+        )
+    if isinstance(exc, httpx.ProxyError):
+        return FailureError(f"Failed to fetch: {shown}", causes=("proxy error", str(exc)))
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FailureError(f"Failed to fetch: {shown}", causes=("too many redirects",))
+    if isinstance(exc, httpx.DecodingError):
+        return FailureError(
+            f"Failed to fetch: {shown}", causes=("error decoding response body", str(exc))
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return FailureError(f"Invalid URL: {shown}", causes=(str(exc),))
+    return FailureError(f"Failed to fetch: {shown}", causes=(sending, *_root_causes(exc)))
+
+
+def _root_causes(exc: BaseException) -> tuple[str, ...]:
+    """The most useful text below an httpx exception: the OS error when there is one."""
+    os_error = _find_os_error(exc, depth=0)
+    if os_error is not None:
+        return (os_error_text(os_error),)
+    text = str(exc)
+    return (text,) if text else ()
+
+
+def _connect_causes(exc: httpx.ConnectError) -> tuple[str, ...]:
+    """uv's wording: `tcp connect error`, then `Connection refused (os error 111)`."""
+    os_error = _find_os_error(exc, depth=0)
+    if os_error is None or os_error.errno is None:
+        return _root_causes(exc)
+    return ("tcp connect error", f"{os.strerror(os_error.errno)} (os error {os_error.errno})")
+
+
+def _find_os_error(exc: BaseException | None, depth: int) -> OSError | None:
+    # trio reports a failed connect as an OSError without errno whose cause is a group of the
+    # per-address errors, so both the cause chain and exception groups are searched.
+    if exc is None or depth > 10:
+        return None
+    if isinstance(exc, OSError) and exc.errno:
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find_os_error(inner, depth + 1)
+            if found is not None:
+                return found
+    return _find_os_error(exc.__cause__ or exc.__context__, depth + 1)
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+
+class CredentialsAuth(httpx.Auth):
+    """Basic credentials from the URL itself, an earlier URL of the same realm, or netrc.
+
+    Index URLs are registered with `remember` before anything is fetched, so a file whose URL
+    carries no credentials (they are stripped from everything stored) still authenticates,
+    even when its page came from the cache.
+    """
+
+    def __init__(self, netrc_path: Path | None) -> None:
+        self._by_realm: dict[tuple[str, str, int | None], tuple[str, str]] = {}
+        self._netrc_path = netrc_path
+        self._netrc: netrc.netrc | bool | None = False  # False: not read yet
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        credentials = self._credentials_for(request.url)
+        if credentials is not None:
+            request.headers["Authorization"] = basic_auth_header(*credentials)
+        yield request
+
+    def remember(self, url: str | httpx.URL) -> None:
+        parsed = httpx.URL(url)
+        if parsed.username or parsed.password:
+            self._by_realm[_realm(parsed)] = (parsed.username, parsed.password)
+
+    def _credentials_for(self, url: httpx.URL) -> tuple[str, str] | None:
+        self.remember(url)
+        return self._by_realm.get(_realm(url)) or self._from_netrc(url.host)
+
+    def _from_netrc(self, host: str) -> tuple[str, str] | None:
+        if self._netrc is False:
+            self._netrc = _read_netrc(self._netrc_path)
+        if not isinstance(self._netrc, netrc.netrc):
+            return None
+        entry = self._netrc.authenticators(host)
+        if entry is None:
+            return None
+        login, _account, password = entry
+        return login, password or ""
+
+
+def _realm(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _read_netrc(path: Path | None) -> netrc.netrc | None:
+    path = path or Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+    try:
+        return netrc.netrc(str(path))
+    except FileNotFoundError:
+        return None
+    except (OSError, netrc.NetrcParseError):
+        # A broken netrc must not stop a run that may not need credentials at all.
+        return None
+
+
+# -- the on-disk page cache ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CachedResponse:
+    """An HTTP answer as stored in the cache: the body plus what is needed to revalidate it."""
+
+    url: str  # what was requested, without credentials
+    body: bytes
+    status: int = 200  # or a status the caller accepts as an answer (404: no such project)
+    location: str = ""  # where the body came from after redirects (base for relative URLs)
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    stored_at: float = 0.0
+    max_age: float | None = None  # None: must be revalidated before use
+    from_cache: bool = field(default=False, compare=False)
+
+    def is_fresh(self, now: float) -> bool:
+        return self.max_age is not None and now < self.stored_at + self.max_age
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+def read_cache_entry(path: Path) -> CachedResponse | None:
+    """The entry at `path`, or None when absent or unreadable (a bad entry is just a miss)."""
+    try:
+        raw = path.read_bytes()
+        header_line, _sep, body = raw.partition(b"\n")
+        header = json.loads(header_line)
+        if header.get("format") != _CACHE_FORMAT:
+            return None
+        return CachedResponse(
+            url=header["url"],
+            body=body,
+            status=int(header.get("status", 200)),
+            location=header.get("location") or header["url"],
+            content_type=header.get("content_type"),
+            etag=header.get("etag"),
+            last_modified=header.get("last_modified"),
+            stored_at=float(header["stored_at"]),
+            max_age=header.get("max_age"),
+            from_cache=True,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_cache_entry(path: Path, entry: CachedResponse) -> None:
+    """Store an entry atomically: one JSON header line, then the raw body."""
+    header = {
+        "format": _CACHE_FORMAT,
+        "url": entry.url,
+        "status": entry.status,
+        "location": entry.location,
+        "content_type": entry.content_type,
+        "etag": entry.etag,
+        "last_modified": entry.last_modified,
+        "stored_at": entry.stored_at,
+        "max_age": entry.max_age,
+    }
+    atomic_write(path, json.dumps(header).encode() + b"\n" + entry.body)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary sibling and `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def max_age_of(headers: httpx.Headers) -> float | None:
+    """Seconds a response stays fresh per `Cache-Control` (less its `Age`), or None."""
+    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
+    if any(d in ("no-cache", "no-store") for d in directives):
+        return None
+    for directive in directives:
+        name, _sep, value = directive.partition("=")
+        if name == "max-age" and value.strip().isdigit():
+            age = headers.get("age", "0")
+            return max(0.0, float(value) - (float(age) if age.isdigit() else 0.0))
+    return None
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """The run's HTTP client. Create with `make_client`; close with `aclose` (or `async with`)."""
+
+    def __init__(
+        self, options: ClientOptions, raw: httpx.AsyncClient, auth: CredentialsAuth
+    ) -> None:
+        self.options = options
+        self.raw = raw
+        self.auth = auth
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.raw.aclose()
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        allow: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """GET with retries; the body is read. Statuses >= 400 raise unless listed in `allow`."""
+        if self.options.offline:
+            raise OfflineError(url)
+        return await self._send_with_retries(url, dict(headers or {}), allow)
+
+    async def get_bytes(self, url: str, *, headers: Mapping[str, str] | None = None) -> bytes:
+        return (await self.get(url, headers=headers)).content
+
+    async def get_cached(
+        self,
+        url: str,
+        cache_path: Path | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        refresh: bool = False,
+        allow: frozenset[int] = frozenset(),
+    ) -> CachedResponse:
+        """GET through the page cache; returns the stored, revalidated or new answer.
+
+        A status listed in `allow` (e.g. 404: "no such project") is an answer like a 200 and
+        is cached too, so that `--offline` also knows which index lacked a project.
+        """
+        entry = None
+        if cache_path is not None:
+            entry = await trio.to_thread.run_sync(read_cache_entry, cache_path)
+        if self.options.offline:
+            if entry is None:
+                raise OfflineError(url)
+            return entry
+        if (
+            entry is not None
+            and not (refresh or self.options.refresh)
+            and entry.is_fresh(time.time())
+        ):
+            return entry
+        return await self._revalidate(url, cache_path, entry, dict(headers or {}), allow)
+
+    async def _revalidate(
+        self,
+        url: str,
+        cache_path: Path | None,
+        entry: CachedResponse | None,
+        headers: dict[str, str],
+        allow: frozenset[int],
+    ) -> CachedResponse:
+        if entry is not None and entry.url == strip_credentials(url):
+            headers.update(entry.conditional_headers())
+        response = await self.get(url, headers=headers, allow=allow | {304})
+        if response.status_code == 304 and entry is not None:
+            fresh = _refreshed(entry, response)
+        else:
+            fresh = _entry_from(url, response)
+        if cache_path is not None:
+            await trio.to_thread.run_sync(write_cache_entry, cache_path, fresh)
+        return fresh
+
+    async def download(self, url: str, dest: Path, *, chunk_size: int = 1 << 16) -> int:
+        """Stream `url` into `dest` atomically (temp file + rename); returns the byte count."""
+        if self.options.offline:
+            raise OfflineError(url)
+        started = time.monotonic()
+        for attempt in self._attempts():
+            try:
+                return await self._download_once(url, dest, chunk_size)
+            except _Retry as retry:
+                await self._wait_before_retry(attempt, started, retry.error)
+        raise AssertionError("unreachable")
+
+    async def _download_once(self, url: str, dest: Path, chunk_size: int) -> int:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        temp = dest.with_name(f".tmp-{os.getpid()}-{random.randrange(1 << 30)}-{dest.name}")
+        try:
+            async with self.raw.stream("GET", url) as response:
+                self._check_status(response, url, allow=frozenset())
+                total = await _stream_to(response, temp, chunk_size)
+            os.replace(temp, dest)
+            return total
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._retry_or_raise(exc, url) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+    # -- retries --
+
+    def _attempts(self) -> range:
+        return range(self.options.retries + 1)
+
+    async def _send_with_retries(
+        self, url: str, headers: dict[str, str], allow: frozenset[int]
+    ) -> httpx.Response:
+        started = time.monotonic()
+        for attempt in self._attempts():
+            try:
+                return await self._send_once(url, headers, allow)
+            except _Retry as retry:
+                await self._wait_before_retry(attempt, started, retry.error)
+        raise AssertionError("unreachable")
+
+    async def _send_once(
+        self, url: str, headers: dict[str, str], allow: frozenset[int]
+    ) -> httpx.Response:
+        try:
+            response = await self.raw.get(url, headers=headers)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._retry_or_raise(exc, url) from exc
+        self._check_status(response, url, allow)
+        return response
+
+    def _check_status(self, response: httpx.Response, url: str, allow: frozenset[int]) -> None:
+        status = response.status_code
+        if status < 400 or status in allow:
+            return
+        error = HttpStatusError(url, status, response.reason_phrase)
+        raise _Retry(error) if status in RETRY_STATUSES else error
+
+    def _retry_or_raise(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> Exception:
+        error = translate_error(exc, url, self.options.timeout)
+        error.__cause__ = exc  # keep the httpx chain for `-v` tracebacks, also after retries
+        if isinstance(exc, httpx.TransportError) and not isinstance(exc, _FINAL_ERRORS):
+            return _Retry(error)
+        return error
+
+    async def _wait_before_retry(self, attempt: int, started: float, error: PyrunError) -> None:
+        if attempt >= self.options.retries:
+            raise _give_up(error, attempt, time.monotonic() - started) from error.__cause__
+        # Exponential backoff with jitter, so concurrent failures do not retry in lockstep.
+        delay = self.options.retry_delay * (2**attempt) * (1 + random.random() / 2)
+        await trio.sleep(delay)
+
+
+class _Retry(Exception):
+    def __init__(self, error: PyrunError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+_FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
+
+
+def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
+    if retries == 0:
+        return error
+    return FailureError(
+        f"Request failed after {retries} {'retry' if retries == 1 else 'retries'} "
+        f"in {elapsed:.1f}s",
+        causes=(error.message, *error.causes),
+        hint=error.hint,
+    )
+
+
+async def _stream_to(response: httpx.Response, temp: Path, chunk_size: int) -> int:
+    total = 0
+    async with await trio.open_file(temp, "wb") as handle:
+        async for chunk in response.aiter_bytes(chunk_size):
+            await handle.write(chunk)
+            total += len(chunk)
+    return total
+
+
+def _entry_from(url: str, response: httpx.Response) -> CachedResponse:
+    return CachedResponse(
+        url=strip_credentials(url),
+        body=response.content,
+        status=response.status_code,
+        location=strip_credentials(str(response.url)),
+        content_type=response.headers.get("content-type"),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        stored_at=time.time(),
+        max_age=max_age_of(response.headers),
+    )
+
+
+def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedResponse:
+    """A 304 confirms the stored body; its headers may renew the validators and freshness."""
+    return CachedResponse(
+        url=entry.url,
+        body=entry.body,
+        status=entry.status,
+        location=entry.location,
+        content_type=entry.content_type,
+        etag=response.headers.get("etag", entry.etag),
+        last_modified=response.headers.get("last-modified", entry.last_modified),
+        stored_at=time.time(),
+        max_age=max_age_of(response.headers),
+        from_cache=True,
+    )
+
+
+def make_client(
+    options: ClientOptions, *, transport: httpx.AsyncBaseTransport | None = None
+) -> HttpClient:
+    """The run's client. `transport` replaces the network (httpx.MockTransport in tests)."""
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if transport is None:
+        for host in options.insecure_hosts:
+            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
+    auth = CredentialsAuth(options.netrc_path)
+    raw = httpx.AsyncClient(
+        auth=auth,
+        headers={"User-Agent": f"pyrun/{__version__}"},
+        timeout=httpx.Timeout(options.timeout),
+        follow_redirects=True,
+        verify=_ssl_context(options.system_certs),
+        mounts=mounts or None,
+        transport=transport,
+    )
+    return HttpClient(options, raw, auth)
+
+
+def _ssl_context(system_certs: bool) -> ssl.SSLContext | bool:
+    # httpx trusts certifi's bundle by default; `--system-certs` means the platform's store.
+    return ssl.create_default_context() if system_certs else True
+
+
+def basic_auth_header(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return f"Basic {token}"

@@ -1,0 +1,245 @@
+"""Download wheels into the cache: concurrent, hash-checked, unpacked, all or nothing per wheel.
+
+Each wheel is streamed into `wheels-v1/.tmp*/<filename>` while being hashed, checked against the
+expected hash, then unpacked (on a worker thread) into `archive-v0/<id>` by `unpack_wheel`, which
+renames a finished directory into place. The downloaded file itself is not kept: the unpacked
+archive is what installs link from. Whatever stops a download, a hash mismatch, an HTTP error,
+cancellation or Ctrl-C, the `finally` clauses remove the temporary files, so no partial entry is
+ever visible under a real name.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+import trio
+
+from pyrun.core.plan import archive_id
+from pyrun.errors import FailureError, PyrunError, os_error_text
+from pyrun.local.cache import WHEELS_BUCKET, Cache
+from pyrun.local.unpack import unpack_wheel
+
+DEFAULT_CONCURRENT_DOWNLOADS = 50
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, kw_only=True)
+class WheelDownload:
+    """A wheel to fetch: where from and the hash it must have (`sha256:<hex>`, optional)."""
+
+    name: str
+    version: str
+    url: str
+    hash: str | None = None
+    filename: str | None = None
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    @property
+    def file_name(self) -> str:
+        return self.filename or unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadedWheel:
+    wheel: WheelDownload
+    archive: Path
+    sha256: str
+    downloaded: bool  # False when the archive was already in the cache
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ExpectedHash:
+    algorithm: str
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.digest}"
+
+
+def concurrent_downloads(environ: Mapping[str, str]) -> int:
+    """`PYRUN_CONCURRENT_DOWNLOADS` (default 50)."""
+    value = environ.get("PYRUN_CONCURRENT_DOWNLOADS")
+    if not value:
+        return DEFAULT_CONCURRENT_DOWNLOADS
+    if not value.isdigit() or int(value) == 0:
+        raise PyrunError(
+            "Failed to parse environment variable `PYRUN_CONCURRENT_DOWNLOADS` with invalid "
+            f"value `{value}`",
+            causes=("expected a positive integer",),
+        )
+    return int(value)
+
+
+async def download_wheels(
+    client: httpx.AsyncClient,
+    cache: Cache,
+    wheels: Sequence[WheelDownload],
+    *,
+    limit: int | trio.CapacityLimiter = DEFAULT_CONCURRENT_DOWNLOADS,
+    unpack_limiter: trio.CapacityLimiter | None = None,
+) -> list[DownloadedWheel]:
+    """Fetch and unpack every wheel, at most `limit` downloads at once; results in order.
+
+    The first failure cancels the others (their temporary files are removed) and propagates
+    from the nursery.
+    """
+    limiter = limit if isinstance(limit, trio.CapacityLimiter) else trio.CapacityLimiter(limit)
+    results: list[DownloadedWheel | None] = [None] * len(wheels)
+
+    async def fetch(index: int, wheel: WheelDownload) -> None:
+        results[index] = await download_wheel(
+            client, cache, wheel, limiter=limiter, unpack_limiter=unpack_limiter
+        )
+
+    async with trio.open_nursery() as nursery:
+        for index, wheel in enumerate(wheels):
+            nursery.start_soon(fetch, index, wheel)
+    return [result for result in results if result is not None]
+
+
+async def download_wheel(
+    client: httpx.AsyncClient,
+    cache: Cache,
+    wheel: WheelDownload,
+    *,
+    limiter: trio.CapacityLimiter | None = None,
+    unpack_limiter: trio.CapacityLimiter | None = None,
+) -> DownloadedWheel:
+    """The cache archive of one wheel, downloading it unless the cache already has it."""
+    expected = _parse_hash(wheel)
+    if expected is not None and expected.algorithm == "sha256":
+        cached = cache.archive_path(archive_id(expected.digest))
+        if cached.is_dir():
+            return DownloadedWheel(
+                wheel=wheel, archive=cached, sha256=expected.digest, downloaded=False
+            )
+    if wheel.url.startswith("file:"):
+        return await _unpack_local(cache, wheel, expected, unpack_limiter)
+    tmp_dir = cache.tempdir(WHEELS_BUCKET)
+    try:
+        path = tmp_dir / wheel.file_name
+        async with limiter or trio.CapacityLimiter(math.inf):
+            sha256 = await _stream_to_file(client, wheel, path, expected)
+        archive = await _unpack(path, cache, sha256, unpack_limiter)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return DownloadedWheel(wheel=wheel, archive=archive, sha256=sha256, downloaded=True)
+
+
+async def _stream_to_file(
+    client: httpx.AsyncClient, wheel: WheelDownload, path: Path, expected: _ExpectedHash | None
+) -> str:
+    """Stream the wheel into `path`, returning its SHA-256 once the expected hash matched."""
+    hashers = _hashers(expected)
+    try:
+        async with client.stream("GET", wheel.url) as response:
+            response.raise_for_status()
+            # Local file writes are short and buffered: doing them on the event loop costs less
+            # than a thread hop per chunk.
+            with open(path, "wb") as file:
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    file.write(chunk)
+                    for hasher in hashers.values():
+                        hasher.update(chunk)
+    except httpx.HTTPStatusError as exc:
+        raise _download_error(wheel, _status_text(exc.response)) from exc
+    except httpx.HTTPError as exc:
+        raise _download_error(wheel, f"Failed to fetch: `{wheel.url}`", str(exc)) from exc
+    except OSError as exc:
+        raise _download_error(wheel, os_error_text(exc)) from exc
+    except PyrunError as exc:  # the shared client's own translation of network errors
+        raise _download_error(wheel, exc.message, *exc.causes) from exc
+    return _checked_sha256(wheel, hashers, expected)
+
+
+async def _unpack_local(
+    cache: Cache,
+    wheel: WheelDownload,
+    expected: _ExpectedHash | None,
+    unpack_limiter: trio.CapacityLimiter | None,
+) -> DownloadedWheel:
+    """A `file://` wheel: hash and unpack it in place, nothing to download."""
+    path = Path(url2pathname(urlsplit(wheel.url).path))
+    hashers = _hashers(expected)
+    try:
+        await trio.to_thread.run_sync(_hash_file, path, hashers, limiter=unpack_limiter)
+    except OSError as exc:
+        raise _download_error(wheel, os_error_text(exc)) from exc
+    sha256 = _checked_sha256(wheel, hashers, expected)
+    archive = await _unpack(path, cache, sha256, unpack_limiter)
+    return DownloadedWheel(wheel=wheel, archive=archive, sha256=sha256, downloaded=False)
+
+
+async def _unpack(
+    path: Path, cache: Cache, sha256: str, limiter: trio.CapacityLimiter | None
+) -> Path:
+    # Not abandoned on cancellation: the thread finishes its rename (or cleans its temp dir)
+    # before the cancellation propagates, so the cache is never left half-written.
+    job = functools.partial(unpack_wheel, path, cache, sha256=sha256)
+    return await trio.to_thread.run_sync(job, limiter=limiter)
+
+
+def _hash_file(path: Path, hashers: Mapping[str, hashlib._Hash]) -> None:
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            for hasher in hashers.values():
+                hasher.update(chunk)
+
+
+def _parse_hash(wheel: WheelDownload) -> _ExpectedHash | None:
+    if not wheel.hash:
+        return None
+    algorithm, sep, digest = wheel.hash.replace("=", ":", 1).partition(":")
+    if not sep or algorithm.lower() not in hashlib.algorithms_guaranteed:
+        raise FailureError(
+            f"Failed to download `{wheel.display}`",
+            causes=(f"Unsupported hash `{wheel.hash}`",),
+        )
+    return _ExpectedHash(algorithm=algorithm.lower(), digest=digest.lower())
+
+
+def _hashers(expected: _ExpectedHash | None) -> dict[str, hashlib._Hash]:
+    hashers = {"sha256": hashlib.sha256()}
+    if expected is not None and expected.algorithm != "sha256":
+        hashers[expected.algorithm] = hashlib.new(expected.algorithm)
+    return hashers
+
+
+def _checked_sha256(
+    wheel: WheelDownload, hashers: Mapping[str, hashlib._Hash], expected: _ExpectedHash | None
+) -> str:
+    if expected is not None:
+        computed = hashers[expected.algorithm].hexdigest()
+        if computed != expected.digest:
+            raise hash_mismatch(wheel.display, str(expected), f"{expected.algorithm}:{computed}")
+    return hashers["sha256"].hexdigest()
+
+
+def hash_mismatch(display: str, expected: str, computed: str) -> FailureError:
+    """uv's error for a wheel whose content does not match the lock (SPEC §3.1)."""
+    detail = f"Hash mismatch for `{display}`\n\nExpected:\n  {expected}\n\nComputed:\n  {computed}"
+    return FailureError(f"Failed to download `{display}`", causes=(detail,))
+
+
+def _download_error(wheel: WheelDownload, *causes: str) -> FailureError:
+    return FailureError(f"Failed to download `{wheel.display}`", causes=causes)
+
+
+def _status_text(response: httpx.Response) -> str:
+    kind = "client" if response.status_code < 500 else "server"
+    return (
+        f"HTTP status {kind} error ({response.status_code} {response.reason_phrase}) "
+        f"for url ({response.url})"
+    )

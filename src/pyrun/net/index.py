@@ -1,0 +1,445 @@
+"""Reading package indexes: project pages, wheel metadata, and the search across indexes.
+
+`IndexClient` fetches and parses; `IndexSet` decides which indexes to ask, in uv's order and by
+uv's `--index-strategy`. Both are async (trio) and leave nurseries to their callers, except that
+the `unsafe-*` strategies ask every index at once inside `IndexSet.find`.
+
+Within one run every URL is fetched at most once: concurrent callers asking for the same page or
+the same metadata wait for the first request instead of sending their own (`SingleFlight`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import httpx
+import trio
+from packaging.utils import canonicalize_name
+
+from pyrun.core.index import (
+    ACCEPT_HEADER,
+    ZIP_TAIL_SIZE,
+    IndexFile,
+    ProjectPage,
+    ZipLayoutError,
+    extract_member,
+    find_central_directory,
+    find_metadata_member,
+    local_member_span,
+    metadata_path,
+    parse_project_page,
+    parse_wheel_filename,
+)
+from pyrun.errors import FailureError, PyrunError
+from pyrun.net.client import (
+    CachedResponse,
+    HttpClient,
+    OfflineError,
+    atomic_write,
+    redact_url,
+    strip_credentials,
+)
+
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+# Pages live in `simple-v1/<index hash>/<name>.http`; wheel metadata, which is keyed by file URL
+# rather than by index, in `simple-v1/<name>.metadata/<filename>-<url hash>`. Both end up named
+# after the project, so `pyrun cache clean <name>` finds them (`pyrun.local.cache`).
+PAGE_BUCKET = "simple-v1"
+# 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
+# 401 and 403 are errors, so a misconfigured private index is not silently skipped.
+_NOT_FOUND = frozenset({404, 410})
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+class IndexStrategy(StrEnum):
+    FIRST_INDEX = "first-index"
+    UNSAFE_FIRST_MATCH = "unsafe-first-match"
+    UNSAFE_BEST_MATCH = "unsafe-best-match"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexConfig:
+    """One `[[tool.uv.index]]` entry (or `--index`, `--default-index`, …)."""
+
+    url: str
+    name: str | None = None
+    default: bool = False
+    # Used only for packages pinned to it with `sources = { pkg = { index = "<name>" } }`.
+    explicit: bool = False
+
+    @property
+    def key(self) -> str:
+        """The URL without trailing slash or credentials: identity for dedupe and the cache."""
+        return strip_credentials(self.url).rstrip("/")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexedPage:
+    index: IndexConfig
+    page: ProjectPage
+
+
+def short_hash(text: str) -> str:
+    """The first 16 hex digits of the text's SHA-256 (SPEC §1.7)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# -- fetch once per run --------------------------------------------------------------------------
+
+
+class SingleFlight(Generic[K, V]):
+    """Run an async computation once per key; concurrent callers share its result or error.
+
+    A computation that is cancelled records nothing, so a waiter that is still alive starts it
+    again instead of waiting forever.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[K, V] = {}
+        self._errors: dict[K, Exception] = {}
+        self._running: dict[K, trio.Event] = {}
+
+    async def run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        while key in self._running:
+            await self._running[key].wait()
+        if key in self._results:
+            return self._results[key]
+        if key in self._errors:
+            raise self._errors[key]
+        done = self._running[key] = trio.Event()
+        try:
+            value = await compute()
+        except Exception as exc:
+            self._errors[key] = exc
+            raise
+        finally:
+            del self._running[key]
+            done.set()
+        self._results[key] = value
+        return value
+
+
+# -- one index -----------------------------------------------------------------------------------
+
+
+class IndexClient:
+    """Pages and metadata from any index, cached on disk under `cache_dir` (None: no disk cache).
+
+    `fetch_page` returns None when the index does not have the project (404/410).
+    """
+
+    def __init__(self, http: HttpClient, cache_dir: Path | None) -> None:
+        self.http = http
+        self.cache_dir = cache_dir
+        self._pages: SingleFlight[str, ProjectPage | None] = SingleFlight()
+        self._metadata: SingleFlight[str, bytes] = SingleFlight()
+
+    async def fetch_page(self, index_url: str, name: str) -> ProjectPage | None:
+        """The project's page on the index at `index_url`, or None when the index lacks it."""
+        project = canonicalize_name(name)
+        url = f"{index_url.rstrip('/')}/{project}/"
+        self.http.auth.remember(index_url)
+        return await self._pages.run(url, lambda: self._fetch_page(index_url, project, url))
+
+    async def _fetch_page(self, index_url: str, project: str, url: str) -> ProjectPage | None:
+        options = self.http.options
+        answer = await self.http.get_cached(
+            url,
+            self._page_cache_path(index_url, project),
+            headers={"Accept": ACCEPT_HEADER},
+            refresh=options.refresh or project in options.refresh_packages,
+            allow=_NOT_FOUND,
+        )
+        if answer.status in _NOT_FOUND:
+            return None
+        # Large pages (megabytes of JSON for popular projects) parse off the event loop.
+        return await trio.to_thread.run_sync(_parse_answer, answer, project)
+
+    def _page_cache_path(self, index_url: str, project: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        index_key = strip_credentials(index_url).rstrip("/")
+        return self.cache_dir / PAGE_BUCKET / short_hash(index_key) / f"{project}.http"
+
+    async def fetch_metadata(self, file: IndexFile) -> bytes:
+        """The core metadata (`METADATA` bytes) of a wheel listed on a page.
+
+        In order: the disk cache; the PEP 658 `<url>.metadata` file when the index offers one
+        (checked against its sha256 when given); the wheel's own `METADATA`, read with HTTP
+        range requests, else by downloading the wheel.
+        """
+        if not file.is_wheel:
+            raise PyrunError(
+                f"Cannot read metadata of `{file.filename}` without building it",
+                hint="Source distributions are built to learn their metadata",
+                code=1,
+            )
+        return await self._metadata.run(file.url, lambda: self._fetch_metadata(file))
+
+    async def _fetch_metadata(self, file: IndexFile) -> bytes:
+        cache_path = self._metadata_cache_path(file)
+        if cache_path is not None:
+            cached = await trio.to_thread.run_sync(_read_verified, cache_path, file)
+            if cached is not None:
+                return cached
+        if self.http.options.offline:
+            raise OfflineError(file.metadata_url if file.core_metadata else file.url)
+        metadata = await self._metadata_from_network(file)
+        if cache_path is not None:
+            await trio.to_thread.run_sync(atomic_write, cache_path, metadata)
+        return metadata
+
+    async def _metadata_from_network(self, file: IndexFile) -> bytes:
+        if file.core_metadata:
+            metadata = await self.http.get_bytes(file.metadata_url)
+            check_metadata_hash(file, metadata)
+            return metadata
+        return await WheelMetadataReader(self.http, file).read()
+
+    def _metadata_cache_path(self, file: IndexFile) -> Path | None:
+        dist = parse_wheel_filename(file.filename)
+        if self.cache_dir is None or dist is None:
+            return None
+        key = short_hash(strip_credentials(file.url))
+        return self.cache_dir / PAGE_BUCKET / f"{dist.name}.metadata" / f"{file.filename}-{key}"
+
+
+def _parse_answer(answer: CachedResponse, project: str) -> ProjectPage:
+    return parse_project_page(
+        answer.body,
+        url=answer.location or answer.url,
+        content_type=answer.content_type,
+        name=project,
+    )
+
+
+def check_metadata_hash(file: IndexFile, metadata: bytes) -> None:
+    """Compare a PEP 658 metadata file with the sha256 the index announced, if it did."""
+    expected = _metadata_sha256(file)
+    if expected is None:
+        return
+    computed = hashlib.sha256(metadata).hexdigest()
+    if computed != expected:
+        raise FailureError(
+            f"Hash mismatch for metadata of `{file.filename}`",
+            causes=(f"Expected: sha256:{expected}", f"Computed: sha256:{computed}"),
+        )
+
+
+def _metadata_sha256(file: IndexFile) -> str | None:
+    if isinstance(file.core_metadata, bool):
+        return None
+    return file.core_metadata.get("sha256")
+
+
+def _read_verified(path: Path, file: IndexFile) -> bytes | None:
+    """A cached metadata file, or None when absent or no longer matching the announced hash."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    expected = _metadata_sha256(file)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        return None
+    return data
+
+
+# -- METADATA straight from a remote wheel --------------------------------------------------------
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+class WheelMetadataReader:
+    """Reads `METADATA` from a wheel on a server: tail, central directory, one member.
+
+    This costs two or three small requests instead of the whole wheel. Servers that ignore
+    `Range` send the whole file, which is then used directly; anything unexpected in the zip
+    layout falls back to a full download.
+    """
+
+    def __init__(self, http: HttpClient, file: IndexFile) -> None:
+        self.http = http
+        self.file = file
+        self.project = dist.name if (dist := parse_wheel_filename(file.filename)) else None
+
+    async def read(self) -> bytes:
+        response = await self.http.get(
+            self.file.url, headers={"Range": f"bytes=-{ZIP_TAIL_SIZE}"}, allow=frozenset({416})
+        )
+        total = _range_total(response)
+        if response.status_code == 200:
+            return self._from_whole(response.content)
+        if total is None:
+            return self._from_whole(await self.http.get_bytes(self.file.url))
+        try:
+            return await self._from_ranges(response.content, total)
+        except ZipLayoutError:
+            return self._from_whole(await self.http.get_bytes(self.file.url))
+
+    async def _from_ranges(self, tail: bytes, total: int) -> bytes:
+        tail_start = total - len(tail)
+        directory_info = find_central_directory(tail, total)
+        directory = await self._bytes_at(
+            directory_info.offset, directory_info.offset + directory_info.size, tail, tail_start
+        )
+        member = find_metadata_member(directory, self.project)
+        start, end = local_member_span(member)
+        chunk = await self._bytes_at(start, min(end, total), tail, tail_start)
+        return extract_member(chunk, member)
+
+    async def _bytes_at(self, start: int, end: int, tail: bytes, tail_start: int) -> bytes:
+        """Bytes [start, end) of the wheel, from the tail already fetched when it holds them."""
+        if start >= tail_start:
+            return tail[start - tail_start : end - tail_start]
+        response = await self.http.get(self.file.url, headers={"Range": f"bytes={start}-{end - 1}"})
+        if response.status_code != 206:
+            raise ZipLayoutError("the server stopped honouring range requests")
+        return response.content
+
+    def _from_whole(self, wheel: bytes) -> bytes:
+        check_wheel_hash(self.file, wheel)
+        try:
+            with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+                return archive.read(metadata_path(archive.namelist(), self.project))
+        except (zipfile.BadZipFile, ZipLayoutError, KeyError) as exc:
+            raise FailureError(
+                f"Failed to read metadata from `{self.file.filename}`",
+                causes=(f"{exc} ({redact_url(self.file.url)})",),
+            ) from exc
+
+
+def _range_total(response: httpx.Response) -> int | None:
+    if response.status_code != 206:
+        return None
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+    return int(match.group(3)) if match else None
+
+
+def check_wheel_hash(file: IndexFile, data: bytes) -> None:
+    expected = file.hashes.get("sha256")
+    if expected is None:
+        return
+    computed = hashlib.sha256(data).hexdigest()
+    if computed != expected:
+        raise FailureError(
+            f"Hash mismatch for `{file.filename}`",
+            causes=(f"Expected: sha256:{expected}", f"Computed: sha256:{computed}"),
+        )
+
+
+# -- several indexes -----------------------------------------------------------------------------
+
+
+class IndexSet:
+    """The configured indexes in search order, and the search itself.
+
+    Order (as uv): indexes as configured, explicit ones included but only searched for packages
+    pinned to them; the default index last (the first entry with `default = true`, else the
+    default index URL unless `no_index`).
+    """
+
+    def __init__(
+        self,
+        client: IndexClient,
+        indexes: Sequence[IndexConfig],
+        strategy: IndexStrategy = IndexStrategy.FIRST_INDEX,
+    ) -> None:
+        self.client = client
+        self.indexes = tuple(indexes)
+        self.strategy = strategy
+
+    @classmethod
+    def from_configs(
+        cls,
+        client: IndexClient,
+        configs: Sequence[IndexConfig],
+        *,
+        default_url: str = DEFAULT_INDEX_URL,
+        no_index: bool = False,
+        strategy: IndexStrategy = IndexStrategy.FIRST_INDEX,
+    ) -> IndexSet:
+        return cls(client, order_indexes(configs, default_url, no_index), strategy)
+
+    def named(self, name: str) -> IndexConfig:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        known = ", ".join(f"`{i.name}`" for i in self.indexes if i.name) or "none"
+        raise PyrunError(f"Index `{name}` is not defined (known indexes: {known})")
+
+    def searched(self, pinned: str | None = None) -> tuple[IndexConfig, ...]:
+        """The indexes searched for a package (pinned to index `pinned`, if given)."""
+        if pinned is not None:
+            return (self.named(pinned),)
+        return tuple(index for index in self.indexes if not index.explicit)
+
+    async def find(self, name: str, *, pinned: str | None = None) -> list[IndexedPage]:
+        """The pages to draw versions from, in search order; empty when no index has `name`.
+
+        `first-index` asks one index at a time and stops at the first that has the project,
+        so a private package name is never sent to a later (public) index; the `unsafe-*`
+        strategies ask all indexes concurrently and return every page found.
+        """
+        indexes = self.searched(pinned)
+        if self.strategy is IndexStrategy.FIRST_INDEX or len(indexes) == 1:
+            return await self._first(indexes, name)
+        return await self._all(indexes, name)
+
+    async def _first(self, indexes: Sequence[IndexConfig], name: str) -> list[IndexedPage]:
+        for index in indexes:
+            page = await self.client.fetch_page(index.url, name)
+            if page is not None:
+                return [IndexedPage(index=index, page=page)]
+        return []
+
+    async def _all(self, indexes: Sequence[IndexConfig], name: str) -> list[IndexedPage]:
+        pages: list[ProjectPage | None] = [None] * len(indexes)
+
+        async def fetch(position: int, index: IndexConfig) -> None:
+            pages[position] = await self.client.fetch_page(index.url, name)
+
+        async with trio.open_nursery() as nursery:
+            for position, index in enumerate(indexes):
+                nursery.start_soon(fetch, position, index)
+        return [
+            IndexedPage(index=index, page=page)
+            for index, page in zip(indexes, pages, strict=True)
+            if page is not None
+        ]
+
+
+def order_indexes(
+    configs: Sequence[IndexConfig], default_url: str, no_index: bool
+) -> tuple[IndexConfig, ...]:
+    """Configured indexes first (duplicates dropped, first wins), then the default index."""
+    if no_index:
+        return ()
+    seen: set[str] = set()
+    ordered: list[IndexConfig] = []
+    default: IndexConfig | None = None
+    for config in configs:
+        if config.key in seen:
+            continue
+        seen.add(config.key)
+        if config.default and default is None:
+            default = config
+        else:
+            ordered.append(config)
+    if default is None and default_url.rstrip("/") not in seen:
+        default = IndexConfig(url=default_url, default=True)
+    if default is not None:
+        ordered.append(default)
+    return tuple(ordered)

@@ -1,0 +1,158 @@
+"""The command-line parser: uv's rules for options, the command, variables and conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyrun.cliparse import parse_argv
+from pyrun.console import format_duration, format_size, plural
+from pyrun.errors import PyrunError, UsageError, render_error
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("PYRUN_"):
+            monkeypatch.delenv(key)
+
+
+def test_first_positional_ends_options():
+    args = parse_argv(["run", "-p", "3.12", "python", "--help", "-p", "3.8"])
+    assert args.python == "3.12"
+    assert args.command == ["python", "--help", "-p", "3.8"]
+    assert args.help is False
+
+
+def test_double_dash():
+    args = parse_argv(["run", "--isolated", "--", "-weird-name", "x"])
+    assert args.isolated is True
+    assert args.command == ["-weird-name", "x"]
+
+
+def test_value_forms():
+    args = parse_argv(["run", "-p3.11", "--with=a,b", "--with", "c", "-w", "d", "python"])
+    assert args.python == "3.11"
+    assert args.with_ == ["a", "b", "c", "d"]
+
+
+def test_counters_and_globals_before_the_subcommand():
+    args = parse_argv(["-v", "--offline", "run", "-qq", "python"])
+    assert args.verbose == 1 and args.quiet == 2 and args.offline is True
+
+
+def test_module_flag_takes_the_command_as_module():
+    args = parse_argv(["run", "-m", "http.server", "8000"])
+    assert args.module is True and args.command == ["http.server", "8000"]
+
+
+def test_unknown_option_is_a_usage_error():
+    with pytest.raises(UsageError) as info:
+        parse_argv(["run", "--bogus", "python"])
+    text = info.value.render()
+    assert text.startswith("error: unexpected argument '--bogus' found")
+    assert "Usage: pyrun run [OPTIONS] [COMMAND]" in text
+    assert info.value.code == 2
+
+
+def test_missing_value():
+    with pytest.raises(UsageError, match="a value is required for '--python <PYTHON>'"):
+        parse_argv(["run", "--python"])
+
+
+def test_flag_with_a_value_is_an_error():
+    with pytest.raises(UsageError, match="unexpected value 'yes' for '--locked'"):
+        parse_argv(["run", "--locked=yes", "python"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("--locked", "--frozen"),
+        ("--locked", "--upgrade"),
+        ("-m", "--script"),
+        ("--all-packages", "--package=x"),
+        ("--extra=a", "--all-extras"),
+        ("--only-dev", "--no-dev"),
+        ("--group=a", "--only-group=b"),
+    ],
+)
+def test_conflicts(first, second):
+    with pytest.raises(UsageError) as info:
+        parse_argv(["run", first, second, "python"])
+    name = first.split("=")[0]
+    assert f"the argument '{name}' cannot be used with '{second.split('=')[0]}'" in str(info.value)
+
+
+def test_environment_variables(monkeypatch):
+    monkeypatch.setenv("PYRUN_PYTHON", "3.10")
+    monkeypatch.setenv("PYRUN_NO_SYNC", "yes")
+    monkeypatch.setenv("PYRUN_ENV_FILE", "a.env b.env")
+    monkeypatch.setenv("PYRUN_ISOLATED", "off")
+    args = parse_argv(["run", "python"])
+    assert args.python == "3.10"
+    assert args.no_sync is True
+    assert args.env_file == ["a.env", "b.env"]
+    assert args.isolated is False
+    assert args.flag_name("no_sync") == "PYRUN_NO_SYNC=1"
+
+
+def test_option_beats_environment(monkeypatch):
+    monkeypatch.setenv("PYRUN_PYTHON", "3.10")
+    assert parse_argv(["run", "-p", "3.12", "python"]).python == "3.12"
+
+
+def test_invalid_boolean_variable(monkeypatch):
+    monkeypatch.setenv("PYRUN_FROZEN", "maybe")
+    with pytest.raises(PyrunError, match="`PYRUN_FROZEN` with invalid value `maybe`"):
+        parse_argv(["run", "python"])
+
+
+def test_conflict_between_variables(monkeypatch):
+    monkeypatch.setenv("PYRUN_LOCKED", "1")
+    monkeypatch.setenv("PYRUN_FROZEN", "1")
+    with pytest.raises(PyrunError) as info:
+        parse_argv(["run", "python"])
+    assert str(info.value) == (
+        "the argument `PYRUN_LOCKED` (environment variable) cannot be used with "
+        "`PYRUN_FROZEN` (environment variable)"
+    )
+
+
+def test_offline_with_refresh():
+    with pytest.raises(PyrunError, match="`--offline` cannot be used with `--refresh`"):
+        parse_argv(["run", "--offline", "--refresh", "python"])
+
+
+def test_passthrough_subcommands_keep_their_words():
+    args = parse_argv(["python", "install", "3.12", "--reinstall", "-q"])
+    assert args.rest == ["install", "3.12", "--reinstall"]
+    assert args.quiet == 1
+
+
+def test_unknown_subcommand():
+    with pytest.raises(UsageError, match="unrecognized subcommand 'frobnicate'"):
+        parse_argv(["frobnicate"])
+
+
+def test_render_error_with_causes_and_hint():
+    text = render_error("top", ("first\nsecond line", "deeper"), "do this")
+    assert text == (
+        "error: top\n  cause: first\n         second line\n  cause: deeper\n\nhint: do this\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.00008, "0.08ms"), (0.0579, "57ms"), (1.4199, "1.41s"), (62.5, "1m 02s")],
+)
+def test_durations(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_counts_and_sizes():
+    assert plural(1, "package") == "1 package"
+    assert plural(3, "package") == "3 packages"
+    assert format_size(28 * 1024) == "28.0KiB"
+    assert format_size(12) == "12.0B"

@@ -1,0 +1,239 @@
+"""Concurrent, hash-checked wheel downloads into the cache (httpx.MockTransport, no sockets)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from pyrun.core.plan import archive_id
+from pyrun.errors import FailureError, PyrunError
+from pyrun.local.cache import Cache
+from pyrun.net.download import (
+    WheelDownload,
+    concurrent_downloads,
+    download_wheel,
+    download_wheels,
+)
+from tests.unit.test_unpack import make_wheel
+
+Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache").init()
+
+
+def _wheels(tmp_path: Path, count: int) -> dict[str, bytes]:
+    """`{url: wheel bytes}` for `count` distinct wheels."""
+    served = {}
+    for index in range(count):
+        wheel = make_wheel(tmp_path, f"pkg{index}", files={f"pkg{index}.py": b"x = 1\n"})
+        served[f"https://files.invalid/{wheel.name}"] = wheel.read_bytes()
+    return served
+
+
+def _request(url: str, body: bytes | None, *, hash_: str | None = None) -> WheelDownload:
+    name = url.rsplit("/", 1)[1].split("-")[0]
+    digest = hash_ or (f"sha256:{hashlib.sha256(body).hexdigest()}" if body else None)
+    return WheelDownload(name=name, version="1.0", url=url, hash=digest)
+
+
+def _leftovers(cache: Cache) -> list[str]:
+    found = []
+    for bucket in ("archive-v0", "wheels-v1"):
+        if (cache.root / bucket).exists():
+            found += os.listdir(cache.root / bucket)
+    return found
+
+
+def _client(handler: Handler) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+def test_concurrent_downloads_respect_the_limit(tmp_path: Path, cache: Cache) -> None:
+    served = _wheels(tmp_path, 6)
+    in_flight = peak = 0
+    requests: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        requests.append(str(request.url))
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await trio.sleep(0.02)
+        in_flight -= 1
+        return httpx.Response(200, content=served[str(request.url)])
+
+    wanted = [_request(url, body) for url, body in served.items()]
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            results = await download_wheels(client, cache, wanted, limit=2)
+            assert [result.wheel for result in results] == wanted
+            for result, body in zip(results, served.values(), strict=True):
+                assert result.downloaded
+                assert result.sha256 == hashlib.sha256(body).hexdigest()
+                assert result.archive == cache.archive_path(archive_id(result.sha256))
+                assert (result.archive / f"{result.wheel.name}.py").is_file()
+            again = await download_wheels(client, cache, wanted)
+            assert not any(result.downloaded for result in again)
+
+    trio.run(main)
+    assert peak == 2
+    assert len(requests) == 6  # the second round came from the cache
+    assert sorted(os.listdir(cache.root / "wheels-v1")) == [f"pkg{i}" for i in range(6)]
+
+
+def test_hash_mismatch_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    wrong = "sha256:" + "0" * 64
+    computed = hashlib.sha256(body).hexdigest()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            await download_wheel(client, cache, _request(url, body, hash_=wrong))
+
+    with pytest.raises(FailureError) as info:
+        trio.run(main)
+    assert info.value.code == 1
+    assert info.value.message == "Failed to download `pkg0==1.0`"
+    assert info.value.causes == (
+        f"Hash mismatch for `pkg0==1.0`\n\nExpected:\n  {wrong}\n\nComputed:\n  sha256:{computed}",
+    )
+    assert _leftovers(cache) == []
+
+
+def test_other_hash_algorithms_are_checked(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            good = f"sha512:{hashlib.sha512(body).hexdigest().upper()}"
+            result = await download_wheel(client, cache, _request(url, body, hash_=good))
+            assert result.sha256 == hashlib.sha256(body).hexdigest()
+
+    trio.run(main)
+
+
+def test_http_errors_are_failures(tmp_path: Path, cache: Cache) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404)
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            await download_wheel(client, cache, _request("https://files.invalid/a-1.0.whl", None))
+
+    with pytest.raises(FailureError) as info:
+        trio.run(main)
+    assert info.value.causes == (
+        "HTTP status client error (404 Not Found) for url (https://files.invalid/a-1.0.whl)",
+    )
+    assert _leftovers(cache) == []
+
+
+def test_transport_errors_are_failures(cache: Cache) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            await download_wheel(client, cache, _request("https://files.invalid/a-1.0.whl", None))
+
+    with pytest.raises(FailureError) as info:
+        trio.run(main)
+    assert info.value.causes == (
+        "Failed to fetch: `https://files.invalid/a-1.0.whl`",
+        "connection refused",
+    )
+
+
+def test_cancel_in_the_middle_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    started = trio.Event()
+
+    async def stall() -> AsyncIterator[bytes]:
+        yield body[:10]
+        started.set()
+        await trio.sleep_forever()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=stall())
+
+    async def main() -> None:
+        async with _client(handler) as client, trio.open_nursery() as nursery:
+
+            async def fetch() -> None:
+                await download_wheel(client, cache, _request(url, body))
+
+            nursery.start_soon(fetch)
+            await started.wait()
+            assert any(name.startswith(".tmp") for name in os.listdir(cache.wheels))
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert _leftovers(cache) == []
+
+
+def test_one_failure_cancels_the_rest(tmp_path: Path, cache: Cache) -> None:
+    served = _wheels(tmp_path, 3)
+    urls = list(served)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == urls[0]:
+            return httpx.Response(500)
+
+        async def slow() -> AsyncIterator[bytes]:
+            yield b"partial"
+            await trio.sleep_forever()
+
+        return httpx.Response(200, content=slow())
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            await download_wheels(client, cache, [_request(u, served[u]) for u in urls])
+
+    with pytest.raises(ExceptionGroup) as info:
+        trio.run(main)
+    (error,) = info.value.exceptions
+    assert isinstance(error, FailureError)
+    assert error.message == f"Failed to download `{_request(urls[0], None).display}`"
+    assert _leftovers(cache) == []
+
+
+def test_file_urls_are_unpacked_in_place(tmp_path: Path, cache: Cache) -> None:
+    wheel = make_wheel(tmp_path, "local")
+    body = wheel.read_bytes()
+
+    async def main() -> None:
+        async with _client(_refuse) as client:
+            result = await download_wheel(client, cache, _request(wheel.as_uri(), body))
+            assert (result.archive / "local" / "__init__.py").is_file()
+            assert wheel.exists()
+
+    trio.run(main)
+
+
+async def _refuse(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"unexpected request to {request.url}")
+
+
+def test_concurrent_downloads_setting() -> None:
+    assert concurrent_downloads({}) == 50
+    assert concurrent_downloads({"PYRUN_CONCURRENT_DOWNLOADS": "4"}) == 4
+    with pytest.raises(PyrunError, match="PYRUN_CONCURRENT_DOWNLOADS") as info:
+        concurrent_downloads({"PYRUN_CONCURRENT_DOWNLOADS": "many"})
+    assert info.value.code == 2

@@ -1,0 +1,163 @@
+"""uv's canonical marker strings, semantic equality and requires-python simplification."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pyrun.core.markers import (
+    MarkerSyntaxError,
+    marker_sort_key,
+    markers_equal,
+    normalize_marker,
+    simplify_marker,
+)
+
+LOCKS = Path(__file__).parent / "data" / "locks"
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("python_version < '3.12'", "python_full_version < '3.12'"),
+        ("python_version >= '3.8'", "python_full_version >= '3.8'"),
+        ("python_version == '3.11'", "python_full_version == '3.11.*'"),
+        ("python_version != '3.8'", "python_full_version != '3.8.*'"),
+        ("python_version > '3.8'", "python_full_version >= '3.9'"),
+        ("python_version <= '3.8'", "python_full_version < '3.9'"),
+        ('python_full_version >= "3.8.0"', "python_full_version >= '3.8'"),
+        (
+            "python_version in '3.8 3.9'",
+            "python_full_version >= '3.8' and python_full_version < '3.10'",
+        ),
+        ("'3.8' <= python_version", "python_full_version >= '3.8'"),
+        ("sys_platform == 'win32'", "sys_platform == 'win32'"),
+        ("platform_system == 'Windows'", "sys_platform == 'win32'"),
+        (
+            "platform_system == 'Windows' and platform_machine == 'AMD64'",
+            "platform_machine == 'AMD64' and sys_platform == 'win32'",
+        ),
+        (
+            "python_version < '3.11' or implementation_name == 'pypy'",
+            "python_full_version < '3.11' or implementation_name == 'pypy'",
+        ),
+        ("extra == 'b' or extra == 'a'", "extra == 'a' or extra == 'b'"),
+        ("extra == 'Foo_Bar'", "extra == 'foo-bar'"),
+        (
+            "python_version < '3.11' and extra == 'toml'",
+            "python_full_version < '3.11' and extra == 'toml'",
+        ),
+        (
+            "sys_platform == 'linux' or sys_platform == 'darwin'",
+            "sys_platform == 'darwin' or sys_platform == 'linux'",
+        ),
+        (
+            "sys_platform != 'win32' and sys_platform != 'darwin'",
+            "sys_platform != 'darwin' and sys_platform != 'win32'",
+        ),
+        ("os.name == 'nt'", "os_name == 'nt'"),
+        ("'linux' in sys_platform", "'linux' in sys_platform"),
+        (
+            "platform_python_implementation == 'CPython'",
+            "platform_python_implementation == 'CPython'",
+        ),
+        (
+            "(python_version >= '3.9' and python_version < '3.11') and os_name == 'nt'",
+            "python_full_version >= '3.9' and python_full_version < '3.11' and os_name == 'nt'",
+        ),
+        ("python_version < '3.8' and python_version >= '3.9'", "python_version < '0'"),
+        ("python_version >= '3.8' or python_version < '3.8'", ""),
+    ],
+)
+def test_normalize_marker(written: str, canonical: str) -> None:
+    assert normalize_marker(written) == canonical
+
+
+def _lock_markers() -> list[str]:
+    found: set[str] = set()
+    for path in sorted(LOCKS.glob("*/*.lock")):
+        text = path.read_text()
+        found.update(re.findall(r'marker = "([^"]*)"', text))
+        found.update(m for m in re.findall(r'^    "([^"]*)",$', text, re.M) if "'" in m)
+    return sorted(found)
+
+
+def test_fixtures_contain_markers() -> None:
+    assert len(_lock_markers()) > 30
+
+
+@pytest.mark.parametrize("marker", _lock_markers())
+def test_uv_written_markers_are_fixed_points(marker: str) -> None:
+    # Every marker uv 0.13.9 wrote is already canonical: re-normalising must not change it.
+    assert normalize_marker(marker) == marker
+
+
+def test_markers_equal_is_semantic() -> None:
+    assert markers_equal("python_version < '3.12'", "python_full_version < '3.12'")
+    assert markers_equal("extra == 'x' and os_name == 'nt'", "os_name == 'nt' and extra == 'x'")
+    assert markers_equal(None, "")
+    assert markers_equal(None, "python_version >= '3' or python_version < '3'")
+    assert not markers_equal("python_version < '3.12'", "python_version <= '3.12'")
+    assert not markers_equal(None, "sys_platform == 'linux'")
+
+
+@pytest.mark.parametrize(
+    ("marker", "requires_python", "expected"),
+    [
+        ("python_full_version >= '3.8'", ">=3.10", None),
+        (
+            "python_full_version >= '3.10' and python_full_version < '3.12'",
+            ">=3.10",
+            "python_full_version < '3.12'",
+        ),
+        (
+            "python_full_version < '3.12' and sys_platform == 'linux'",
+            ">=3.12",
+            "python_version < '0'",
+        ),
+        (
+            "python_version < '3.11' or sys_platform == 'win32'",
+            ">=3.9",
+            "python_full_version < '3.11' or sys_platform == 'win32'",
+        ),
+        ("sys_platform == 'darwin'", ">=3.11", "sys_platform == 'darwin'"),
+        ("python_full_version >= '3.9' and python_full_version < '3.13'", ">=3.9, <3.13", None),
+    ],
+)
+def test_simplify_marker(marker: str, requires_python: str, expected: str | None) -> None:
+    assert simplify_marker(marker, requires_python) == expected
+
+
+def test_sort_key_orders_like_uv() -> None:
+    markers = [
+        "extra == 'b'",
+        "python_full_version >= '3.12'",
+        None,
+        "extra == 'a'",
+        "python_full_version < '3.12'",
+    ]
+    ordered = sorted(markers, key=marker_sort_key)
+    assert ordered == [
+        None,
+        "python_full_version < '3.12'",
+        "python_full_version >= '3.12'",
+        "extra == 'a'",
+        "extra == 'b'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "python_version <",
+        "sys_platform = 'x'",
+        "unknown_name == 'x'",
+        "(os_name == 'nt'",
+        "'a' == 'b'",
+    ],
+)
+def test_invalid_markers_raise(bad: str) -> None:
+    with pytest.raises(MarkerSyntaxError):
+        normalize_marker(bad)
