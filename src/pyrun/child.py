@@ -51,6 +51,41 @@ class ChildSpec:
         self.cleanup = cleanup or []
 
 
+RECURSION_VAR = "PYRUN_RUN_RECURSION_DEPTH"
+
+
+def child_environment(
+    bin_dirs: list[str], venv: str | None, depth: int, env_files: dict[str, str]
+) -> dict[str, str]:
+    """pyrun's environment plus what SPEC §2.12 adds; env-file keys never override it."""
+    environ = dict(os.environ)
+    environ.pop("PYTHONHOME", None)
+    bins: list[str] = []
+    for directory in bin_dirs:
+        if not bins or bins[-1] != directory:  # consecutive duplicates only
+            bins.append(directory)
+    original = environ.get("PATH", "")
+    environ["PATH"] = os.pathsep.join(bins + ([original] if original else []))
+    if venv is not None:
+        environ["VIRTUAL_ENV"] = venv
+    environ[RECURSION_VAR] = str(depth + 1)
+    launcher = pyrun_executable()
+    if launcher:
+        environ["PYRUN"] = launcher
+    for key, value in env_files.items():
+        environ.setdefault(key, value)
+    return environ
+
+
+def pyrun_executable() -> str | None:
+    """The running `pyrun` launcher, or the one beside the interpreter under `python -m pyrun`."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) == "pyrun" and os.path.isfile(argv0):
+        return os.path.abspath(argv0)
+    beside = os.path.join(os.path.dirname(sys.executable), "pyrun")
+    return beside if os.path.isfile(beside) else None
+
+
 def exit_status(returncode: int) -> int:
     """The child's code, or 128+N when it died of signal N."""
     return 128 - returncode if returncode < 0 else returncode

@@ -9,10 +9,15 @@ where each came from so conflict messages can name an environment variable as uv
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from pyrun.cli_options import COMMANDS, CONFLICTS, COUNT, FLAG, MULTI, PASSTHROUGH, VALUE, Opt
 from pyrun.errors import PyrunError, UsageError
+
+# `typing` costs ~10 ms to import and this module is on the warm path; mypy treats any
+# `TYPE_CHECKING` name as true, Python never runs the import.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TRUE_WORDS = {"1", "y", "yes", "t", "true", "on"}
 FALSE_WORDS = {"0", "n", "no", "f", "false", "off"}
@@ -48,6 +53,10 @@ class Args:
         if name.startswith("_"):
             raise AttributeError(name)
         return None
+
+    def option_values(self) -> dict[str, object]:
+        """Every option's value, keyed by destination (for the stamp's settings key)."""
+        return {opt.dest: getattr(self, opt.dest) for opt in self._options}
 
     def given(self, dest: str) -> bool:
         return dest in self.sources

@@ -36,9 +36,15 @@ class Console:
 
     def warn(self, message: str) -> None:
         """A warning, printed once per distinct text."""
-        if self.quiet == 0 and message not in self._warned:
-            self._warned.add(message)
+        if message in self._warned:
+            return
+        self._warned.add(message)
+        if self.quiet == 0:
             _write(render_warning(message, self.color))
+
+    @property
+    def warned(self) -> bool:
+        return bool(self._warned)
 
     def error(self, message: str, causes: tuple[str, ...] = (), hint: str | None = None) -> None:
         if self.quiet < 2:

@@ -6,13 +6,13 @@ import os
 import sys
 from dataclasses import dataclass
 
-from pyrun.child import run_child
+from pyrun.child import RECURSION_VAR, run_child
 from pyrun.cliparse import Args
 from pyrun.commands.common import open_cache
 from pyrun.console import Console
 from pyrun.errors import PyrunError
 from pyrun.local.cache import Cache
-from pyrun.local.childenv import RECURSION_VAR, RunEnv, child_spec
+from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
 from pyrun.settings import Settings, load_settings
@@ -143,7 +143,7 @@ def _base_environment(ctx: RunContext, start: str) -> RunEnv:
     if ctx.workspace is not None:
         from pyrun.commands.run_project import project_run_env
 
-        return project_run_env(ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache)
+        return project_run_env(ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache, start)
     _warn_project_only(ctx.args, ctx.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 

@@ -24,7 +24,7 @@ from pyrun.settings import Settings
 
 
 def project_run_env(
-    workspace: Workspace, args: Args, settings: Settings, console: Console, cache: Cache
+    workspace: Workspace, args: Args, settings: Settings, console: Console, cache: Cache, start: str
 ) -> RunEnv:
     finder = make_finder(args, settings, cache, console)
     requires_python, source = workspace_requires_python(workspace)
@@ -44,10 +44,26 @@ def project_run_env(
     )
     with project_lock(workspace.root):
         env = ensure_project_env(request, finder, console)
+        extra_inputs = None
         if not args.no_sync:
             from pyrun.commands.sync_project import sync_into
 
-            sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
+            extra_inputs = sync_into(
+                workspace, env.path, env.interpreter, args, settings, cache, console
+            )
+        if not cache.temporary:
+            from pyrun.commands.stamping import record_run
+
+            record_run(
+                args,
+                console,
+                workspace,
+                start,
+                env.path,
+                env.interpreter,
+                str(cache.root),
+                extra_inputs,
+            )
     return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 
-from pyrun.child import ChildSpec
+from pyrun.child import ChildSpec, child_environment
 from pyrun.local.target import Target
-
-RECURSION_VAR = "PYRUN_RUN_RECURSION_DEPTH"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +23,7 @@ class RunEnv:
 def child_spec(
     target: Target, env: RunEnv, *, depth: int, env_files: dict[str, str] | None = None
 ) -> ChildSpec:
-    environ = _environment(env, depth, env_files or {})
+    environ = child_environment(list(env.bin_dirs), env.venv, depth, env_files or {})
     argv = _argv(target, env, environ["PATH"])
     return ChildSpec(argv, environ, target.name, list(env.cleanup))
 
@@ -61,37 +58,3 @@ def _which(name: str, path: str) -> str:
         return name
     found = shutil.which(name, path=path)
     return found or name
-
-
-def _environment(env: RunEnv, depth: int, env_files: dict[str, str]) -> dict[str, str]:
-    environ = dict(os.environ)
-    environ.pop("PYTHONHOME", None)
-    bins = _dedupe_consecutive(list(env.bin_dirs))
-    original = environ.get("PATH", "")
-    environ["PATH"] = os.pathsep.join(bins + ([original] if original else []))
-    if env.venv is not None:
-        environ["VIRTUAL_ENV"] = env.venv
-    environ[RECURSION_VAR] = str(depth + 1)
-    launcher = pyrun_executable()
-    if launcher:
-        environ["PYRUN"] = launcher
-    for key, value in env_files.items():
-        environ.setdefault(key, value)
-    return environ
-
-
-def _dedupe_consecutive(items: list[str]) -> list[str]:
-    result: list[str] = []
-    for item in items:
-        if not result or result[-1] != item:
-            result.append(item)
-    return result
-
-
-def pyrun_executable() -> str | None:
-    """The running `pyrun` launcher, or the one beside the interpreter under `python -m pyrun`."""
-    argv0 = sys.argv[0] if sys.argv else ""
-    if os.path.basename(argv0) == "pyrun" and os.path.isfile(argv0):
-        return os.path.abspath(argv0)
-    beside = os.path.join(os.path.dirname(sys.executable), "pyrun")
-    return beside if os.path.isfile(beside) else None

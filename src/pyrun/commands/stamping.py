@@ -1,0 +1,97 @@
+"""Write the stamp the fast path verifies (see `pyrun.stamp`), after a successful project run."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from pyrun import stamp
+from pyrun.cliparse import Args
+from pyrun.console import Console
+from pyrun.core.interpreter import Interpreter
+from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.settings import system_config_files, user_config_dir
+
+ROOT_FILES = (".python-version", ".python-versions", "pyrun.toml", "uv.toml", "uv.lock")
+BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def record_run(
+    args: Args,
+    console: Console,
+    workspace: Workspace,
+    start: str,
+    env_path: str,
+    interpreter: Interpreter,
+    cache_dir: str,
+    extra_inputs: list[str] | None = None,
+) -> None:
+    """Stamp the environment unless this run said something a silent fast path would not."""
+    if console.warned:
+        console.debug("Not recording a stamp: this run printed warnings")
+        return
+    project_dir = find_pyproject_dir(start)
+    if project_dir is None:
+        return
+    key = stamp.settings_key(args.option_values(), os.environ)
+    path = stamp.stamp_path(cache_dir, project_dir, key)
+    site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
+    stamp.write_stamp(
+        path,
+        key=key,
+        env=env_path,
+        python=os.path.join(env_path, "bin", "python"),
+        site_packages=site,
+        files=_inputs(workspace, project_dir) + list(extra_inputs or []),
+        dirs=_member_dirs(workspace),
+        strict=_build_inputs(workspace),
+    )
+    console.debug(f"Recorded the environment's inputs in `{path}`")
+
+
+def _inputs(workspace: Workspace, project_dir: str) -> list[str]:
+    files = list(workspace.inputs)
+    files += _ancestor_pyprojects(project_dir)
+    files += [os.path.join(workspace.root, name) for name in ROOT_FILES]
+    config = user_config_dir(os.environ)
+    files += [os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")]
+    files += system_config_files(os.environ)
+    return files
+
+
+def _ancestor_pyprojects(project_dir: str) -> list[str]:
+    """Absent `pyproject.toml`s above the project up to the first present one (inclusive):
+    creating one there would change which workspace the project belongs to."""
+    files = []
+    parent = os.path.dirname(project_dir)
+    found = find_pyproject_dir(parent) if parent != project_dir else None
+    current = parent
+    while current and current != found:
+        files.append(os.path.join(current, "pyproject.toml"))
+        above = os.path.dirname(current)
+        if above == current:
+            break
+        current = above
+    if found:
+        files.append(os.path.join(found, "pyproject.toml"))
+    return files
+
+
+def _member_dirs(workspace: Workspace) -> list[str]:
+    """Directories whose listing decides membership (the fixed part of each member glob)."""
+    table = workspace.root_file.workspace or {}
+    dirs = []
+    for pattern in [*table.get("members", []), *table.get("exclude", [])]:
+        fixed = str(pattern).split("*")[0].split("?")[0].split("[")[0]
+        dirs.append(os.path.normpath(os.path.join(workspace.root, os.path.dirname(fixed))))
+        dirs += glob.glob(os.path.join(workspace.root, str(pattern)))
+    return dirs
+
+
+def _build_inputs(workspace: Workspace) -> list[str]:
+    """Files whose mtime keys an editable build (uv's rule: `touch pyproject.toml` rebuilds)."""
+    files = []
+    for member in workspace.members.values():
+        if member.is_package:
+            files += [os.path.join(member.directory, name) for name in BUILD_FILES]
+    return [f for f in files if os.path.exists(f)]

@@ -1,0 +1,214 @@
+"""The warm path: when the stamp proves the environment is current, run the command at once.
+
+Most `pyrun run` calls have nothing to do. uv re-validates everything each time, which is cheap
+in Rust; in Python the imports alone (trio, httpx, installer, ...) cost ~300 ms. So this module,
+using only the standard library's cheapest modules, walks up to the project with `os.stat`,
+reads the stamp the last successful sync wrote, checks each recorded input, and replaces itself
+with the command (`execve`). Any doubt returns None and the full path runs: never an error here.
+
+Why `exec` is safe here: nothing needs cleaning up afterwards (no temporary environment), and
+with pyrun gone the command receives every signal directly, exactly once, from whoever sent it
+(the terminal or a supervisor); its exit status is the process's own, which a shell reports as
+128+N when it dies of signal N, the same number the spawning path returns.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyrun import stamp
+from pyrun.child import RECURSION_VAR, child_environment
+from pyrun.cliparse import Args
+
+DEFAULT_RECURSION_LIMIT = 100
+# Options that mean "do work" (or a different environment) even when nothing changed.
+FORCING = (
+    "isolated",
+    "no_project",
+    "with_",
+    "with_editable",
+    "with_requirements",
+    "no_cache",
+    "upgrade",
+    "upgrade_package",
+    "upgrade_group",
+    "refresh",
+    "refresh_package",
+    "reinstall",
+    "reinstall_package",
+    "show_settings",
+    "script",
+    "gui_script",
+    "offline",
+)
+
+
+def try_fast_path(args: Args) -> int | None:
+    """Exec the command if the stamp holds; otherwise None (the caller takes the slow path)."""
+    decline = _decline_reason(args)
+    if decline is None:
+        decline = _attempt(args)
+    if args.verbose and decline:
+        sys.stderr.write(f"DEBUG Taking the full path: {decline}\n")
+    return None
+
+
+def _decline_reason(args: Args) -> str | None:
+    if not args.command:
+        return "no command"
+    for dest in FORCING:
+        if getattr(args, dest):
+            return f"`--{dest.rstrip('_').replace('_', '-')}` was given"
+    if args.env_file and not args.no_env_file:
+        return "`--env-file` was given"
+    return None
+
+
+def _attempt(args: Args) -> str | None:
+    """Verify and exec; returns why it could not (exec does not return)."""
+    cwd = os.getcwd()
+    target = _classify(args, cwd)
+    if isinstance(target, str):
+        return target
+    kind, start = target
+    project_dir = _find_project(start)
+    if project_dir is None:
+        return "no `pyproject.toml` found"
+    cache = cache_dir(args)
+    options = args.option_values()
+    key = stamp.settings_key(options, os.environ)
+    record = stamp.read_stamp(stamp.stamp_path(cache, project_dir, key))
+    if record is None or record.key != key:
+        return "no stamp for these settings"
+    change = stamp.first_change(record)
+    if change is not None:
+        return change
+    return _exec(args, kind, record)
+
+
+def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
+    """(kind, discovery start) for the targets the fast path handles; else why not."""
+    name = args.command[0]
+    if args.module:
+        return "module", _start(args, cwd)
+    if name.lower() == "python":
+        return "python", _start(args, cwd)
+    if name == "-" or name.startswith(("http://", "https://")):
+        return "a stdin or remote script"
+    lower = name.lower()
+    path = os.path.join(cwd, name)
+    if lower.endswith(".py") and os.path.isfile(path):
+        if _has_metadata_block(path):
+            return "a script with inline metadata"
+        start = args.project and _start(args, cwd)
+        return "pyfile", start or os.path.dirname(os.path.abspath(path))
+    if lower.endswith((".pyc", ".pyw")) or (os.path.exists(path) and os.sep in name):
+        return "a file target"
+    if os.path.isdir(path):
+        return "a directory target"
+    return "external", _start(args, cwd)
+
+
+def _start(args: Args, cwd: str) -> str:
+    if args.project:
+        path = os.path.normpath(os.path.join(cwd, os.path.expanduser(args.project)))
+        return os.path.dirname(path) if path.endswith("pyproject.toml") else path
+    return cwd
+
+
+def _has_metadata_block(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError:
+        return True
+    return text.startswith(b"# /// script") or b"\n# /// script" in text
+
+
+def _find_project(start: str) -> str | None:
+    current = start
+    while True:
+        if os.path.isfile(os.path.join(current, "pyproject.toml")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def cache_dir(args: Args) -> str:
+    """`<cache>` as SPEC §1.7 defines it (options and variables only: no settings files)."""
+    explicit = args.cache_dir
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "pyrun")
+    home = os.environ.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, ".cache", "pyrun")
+
+
+def _exec(args: Args, kind: str, record: stamp.Stamp) -> str:
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and os.path.abspath(active) != record.env:
+        return "`VIRTUAL_ENV` names another environment"
+    depth = _recursion_depth(args)
+    if depth is None:
+        return "recursion depth check"
+    bindir = os.path.join(record.env, "bin")
+    environ = child_environment([bindir], record.env, depth, {})
+    argv = _argv(kind, args.command, record.python, environ["PATH"])
+    if argv is None:
+        return f"`{args.command[0]}` is not on PATH"
+    if args.verbose:
+        sys.stderr.write(f"DEBUG Environment `{record.env}` is current (stamp verified)\n")
+    _restore_default_signals()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(argv[0], argv, environ)
+    except OSError as exc:
+        return f"exec failed ({exc})"
+    raise AssertionError("unreachable")
+
+
+def _argv(kind: str, command: list[str], python: str, path: str) -> list[str] | None:
+    rest = command[1:]
+    if kind == "python":
+        return [python, *rest]
+    if kind == "module":
+        return [python, "-m", *command]
+    if kind == "pyfile":
+        return [python, *command]
+    found = _which(command[0], path)
+    return [found, *rest] if found else None
+
+
+def _which(name: str, path: str) -> str | None:
+    if os.sep in name:
+        return None
+    for directory in path.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if directory and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _recursion_depth(args: Args) -> int | None:
+    try:
+        depth = int(os.environ.get(RECURSION_VAR) or "0")
+        limit = int(args.max_recursion_depth or DEFAULT_RECURSION_LIMIT)
+    except ValueError:
+        return None
+    return depth if depth <= limit else None
+
+
+def _restore_default_signals() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ; an exec'd program must start with the defaults."""
+    import signal
+
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)

@@ -1,0 +1,201 @@
+"""The warm path: a verified stamp runs the command at once; any change takes the full path."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import find_python, pyrun_executable
+
+PY312 = find_python("3.12")
+pytestmark = pytest.mark.skipif(not PY312, reason="needs CPython 3.12")
+HEAVY = (
+    "trio",
+    "httpx",
+    "installer",
+    "resolvelib",
+    "packaging",
+    "zstandard",
+    "tomllib",
+    "typing",
+    "dataclasses",
+    "subprocess",
+    "json",
+)
+SHOW = "import json, os, sys; print(json.dumps({'prefix': sys.prefix, 'env': dict(os.environ)}))"
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project("app", requires_python=">=3.12", files={"main.py": "print('main')\n"})
+
+
+def verbose_run(pyrun_env, project, *args, env=None):
+    return pyrun_env.run("run", "-v", *args, "python", "-c", "pass", cwd=project, env=env)
+
+
+def took_fast_path(result) -> bool:
+    return "stamp verified" in result.stderr
+
+
+def test_second_run_takes_the_fast_path(pyrun_env, project):
+    first = verbose_run(pyrun_env, project)
+    assert first.returncode == 0 and not took_fast_path(first), first
+    second = verbose_run(pyrun_env, project)
+    assert second.returncode == 0 and took_fast_path(second), second
+
+
+def test_fast_path_imports_nothing_heavy(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    command = [
+        sys.executable,
+        "-X",
+        "importtime",
+        pyrun_executable(),
+        "run",
+        "-v",
+        "python",
+        "-c",
+        "pass",
+    ]
+    env = {**pyrun_env.env}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "stamp verified" in result.stderr
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
+    assert "pyrun.fastpath" in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    assert heavy == [], f"the fast path imported {heavy}"
+    assert not any(
+        m.startswith(("pyrun.app", "pyrun.commands", "pyrun.core", "pyrun.net", "pyrun.local"))
+        for m in imported
+    )
+
+
+def test_child_sees_the_same_environment_on_both_paths(pyrun_env, project):
+    slow = pyrun_env.run("run", "python", "-c", SHOW, cwd=project)
+    fast = pyrun_env.run("run", "-v", "python", "-c", SHOW, cwd=project)
+    assert took_fast_path(fast), fast
+    slow_data, fast_data = json.loads(slow.stdout), json.loads(fast.stdout)
+    assert slow_data["prefix"] == fast_data["prefix"]
+    assert slow_data["env"] == fast_data["env"]
+
+
+def test_exit_code_and_targets_on_the_fast_path(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    code = pyrun_env.run("run", "-v", "python", "-c", "import sys; sys.exit(9)", cwd=project)
+    assert code.returncode == 9 and took_fast_path(code), code
+    script = pyrun_env.run("run", "-v", "main.py", cwd=project)
+    assert script.stdout == "main\n" and took_fast_path(script), script
+    module = pyrun_env.run("run", "-v", "-m", "main", cwd=project)
+    assert module.stdout == "main\n" and took_fast_path(module), module
+    external = pyrun_env.run(
+        "run", "-v", "python3", "-c", "import sys; print(sys.prefix)", cwd=project
+    )
+    assert external.stdout.strip() == str(project / ".venv") and took_fast_path(external)
+
+
+def test_signal_death_is_reported_by_the_shell_as_128_plus_n(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    command = f"{pyrun_executable()} run python -c 'import os; os.kill(os.getpid(), 9)'; echo $?"
+    result = subprocess.run(
+        ["sh", "-c", command], cwd=project, env=pyrun_env.env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "137", result
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda p: (p / "pyproject.toml").write_text(
+                (p / "pyproject.toml").read_text().replace('"0.1.0"', '"0.2.0"')
+            ),
+            "pyproject.toml",
+        ),
+        (lambda p: (p / ".python-version").write_text("3.12\n"), ".python-version"),
+        (lambda p: (p / "uv.lock").write_text("version = 1\n"), "uv.lock"),
+        (
+            lambda p: (p.parent / "pyproject.toml").write_text(
+                "[tool.uv.workspace]\nmembers = []\n"
+            ),
+            "pyproject.toml",
+        ),
+        (
+            lambda p: (p / ".venv" / "pyvenv.cfg").write_text(
+                (p / ".venv" / "pyvenv.cfg").read_text() + "extra = 1\n"
+            ),
+            "pyvenv.cfg",
+        ),
+    ],
+    ids=["pyproject", "python-version", "lock", "ancestor", "pyvenv"],
+)
+def test_a_changed_input_takes_the_full_path(pyrun_env, project, change, reason):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    change(project)
+    result = verbose_run(pyrun_env, project)
+    assert not took_fast_path(result), result
+    assert "Taking the full path" in result.stderr and reason in result.stderr, result.stderr
+
+
+def test_touching_without_changing_keeps_the_fast_path(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    os.utime(project / "pyproject.toml")
+    assert took_fast_path(verbose_run(pyrun_env, project))
+
+
+def test_deleted_environment_is_recreated(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    shutil.rmtree(project / ".venv")
+    result = pyrun_env.run("run", "python", "-c", "import sys; print(sys.prefix)", cwd=project)
+    assert result.stdout.strip() == str(project / ".venv"), result
+    assert "Creating virtual environment" in result.stderr
+
+
+def test_other_settings_do_not_reuse_the_stamp(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    assert not took_fast_path(verbose_run(pyrun_env, project, "--no-dev"))
+    assert took_fast_path(verbose_run(pyrun_env, project, "--no-dev"))
+
+
+def test_mismatched_virtual_env_still_warns(pyrun_env, project, tmp_path):
+    other = tmp_path / "other"
+    subprocess.run([PY312, "-m", "venv", "--without-pip", str(other)], check=True)
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    result = pyrun_env.run(
+        "run", "python", "-c", "pass", cwd=project, env={"VIRTUAL_ENV": str(other)}
+    )
+    assert "does not match the project environment path" in result.stderr, result
+
+
+def test_recursion_guard_holds_on_the_fast_path(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    result = pyrun_env.run(
+        "run", "python", "-c", "pass", cwd=project, env={"PYRUN_RUN_RECURSION_DEPTH": "101"}
+    )
+    assert result.returncode == 2 and "recursively invoked 101 times" in result.stderr
+
+
+def test_no_stamp_after_a_run_that_warned(pyrun_env, make_project):
+    project = make_project(
+        "both",
+        pyproject="""
+        [project]
+        name = "both"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+
+        [tool.pyrun]
+        [tool.uv]
+    """,
+    )
+    for _ in range(2):
+        result = pyrun_env.run("run", "python", "-c", "pass", cwd=project)
+        assert "warning: Both `[tool.pyrun]` and `[tool.uv]` are present" in result.stderr
