@@ -13,6 +13,10 @@ def run_subcommand(args: Args) -> int:
         from pyrun.commands.run import run
 
         return run(args, console)
+    if name == "lock":
+        from pyrun.commands.lock import main as lock_main
+
+        return lock_main(args, console)
     if name == "python":
         return _python(args, console)
     if name == "cache":

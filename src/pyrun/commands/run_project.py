@@ -28,7 +28,7 @@ def project_run_env(
 ) -> RunEnv:
     finder = make_finder(args, settings, cache, console)
     requires_python, source = workspace_requires_python(workspace)
-    choice = _project_choice(args, workspace, requires_python, console)
+    choice = project_python_choice(args, workspace, requires_python, console)
     if args.isolated:
         return _isolated(workspace, choice, requires_python, source, finder, cache, console)
     path = project_env_path(
@@ -93,7 +93,7 @@ def _isolated(
     return env
 
 
-def _project_choice(
+def project_python_choice(
     args: Args, workspace: Workspace, requires_python: str | None, console: Console
 ) -> PythonChoice:
     """SPEC §2.6: only `<root>/.python-version` counts; the global pin only when compatible."""

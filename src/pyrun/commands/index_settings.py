@@ -1,0 +1,178 @@
+"""Which package indexes a run uses (SPEC §1.3 "Index", §1.6 `index`), in uv's order.
+
+Sources, highest precedence first: the command line (`--index`, `--extra-index-url`,
+`--default-index`, `-i/--index-url`, each also a `PYRUN_*` variable), then the settings files and
+the project's `[[tool.pyrun.index]]`/`[[tool.uv.index]]` tables (lists concatenate across layers,
+SPEC §1.6). Within the command line uv puts `--index` before `--extra-index-url`, and treats
+`--default-index`/`--index-url` as `default = true` entries. Only the first default counts; a
+name used twice keeps its first definition. Without any default the public index is used, as uv
+does; `--no-index` drops every index that is not explicit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyrun.cliparse import Args
+from pyrun.errors import PyrunError
+from pyrun.settings import Settings
+
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+# `--index name=url`: uv accepts a name only when it is a valid index name.
+_NAMED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)=(.+)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexEntry:
+    """One configured index (the pure twin of `pyrun.net.index.IndexConfig`)."""
+
+    url: str
+    name: str | None = None
+    default: bool = False
+    explicit: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexSettings:
+    """The indexes of a run, in search order, and how to search them.
+
+    `entries` is what was configured (used by the lock freshness check: "are the lock's
+    registries among the configured indexes?"); `configured` says whether the user configured
+    any index at all, since uv only checks registry URLs then.
+    """
+
+    entries: tuple[IndexEntry, ...]
+    no_index: bool = False
+    strategy: str = "first-index"
+    find_links: tuple[str, ...] = ()
+    configured: bool = False
+
+    @property
+    def searched(self) -> tuple[IndexEntry, ...]:
+        """Indexes in search order: configured ones, then the default index last."""
+        if self.no_index:
+            return tuple(e for e in self.entries if e.explicit)
+        ordered = [e for e in self.entries if not e.default]
+        default = next((e for e in self.entries if e.default), None)
+        if default is None:
+            default = IndexEntry(url=DEFAULT_INDEX_URL, default=True)
+        return (*ordered, default)
+
+    @property
+    def default_url(self) -> str:
+        return next((e.url for e in self.searched if e.default), DEFAULT_INDEX_URL)
+
+    def url_of(self, name: str) -> str:
+        """The URL of the index called `name` (for `sources = { pkg = { index = "name" } }`)."""
+        for entry in self.entries:
+            if entry.name == name:
+                return entry.url
+        known = ", ".join(f"`{e.name}`" for e in self.entries if e.name) or "none"
+        raise PyrunError(f"Index `{name}` is not defined (known indexes: {known})")
+
+    def allowed_registries(self) -> frozenset[str]:
+        """Registry URLs (no trailing slash) a lock may name without being stale."""
+        return frozenset(registry_key(e.url) for e in self.searched)
+
+
+def registry_key(url: str) -> str:
+    """A registry URL as uv writes it in a lock: credentials and trailing slash removed."""
+    text = url.strip()
+    text = re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", text)
+    return text.rstrip("/")
+
+
+def index_settings(args: Args, settings: Settings) -> IndexSettings:
+    """Collect the indexes of a run from the command line, variables and settings files."""
+    cli = _cli_entries(args)
+    files = _file_entries(settings)
+    entries = _dedupe([*cli, *files])
+    strategy = str(settings.value(args, "index_strategy", "index-strategy", "first-index"))
+    if strategy not in STRATEGIES:
+        raise PyrunError(
+            f"invalid value '{strategy}' for '--index-strategy <INDEX_STRATEGY>'",
+            causes=(f"[possible values: {', '.join(STRATEGIES)}]",),
+        )
+    find_links = [*(args.find_links or []), *_strings(settings.file_list("find-links"))]
+    return IndexSettings(
+        entries=entries,
+        no_index=bool(settings.value(args, "no_index", "no-index", False)),
+        strategy=strategy,
+        find_links=tuple(find_links),
+        configured=bool(entries),
+    )
+
+
+def _cli_entries(args: Args) -> list[IndexEntry]:
+    entries = [_parse_cli_index(text) for text in _words(args.index)]
+    entries += [IndexEntry(url=url) for url in _words(args.extra_index_url)]
+    for value in (args.default_index, args.index_url):
+        if isinstance(value, str) and value.strip():
+            entries.append(IndexEntry(url=value.strip(), default=True))
+    return entries
+
+
+def _words(values: object) -> list[str]:
+    if not isinstance(values, list):
+        return []
+    return [word for value in values for word in str(value).split() if word]
+
+
+def _parse_cli_index(text: str) -> IndexEntry:
+    match = _NAMED.match(text)
+    if match and "://" not in match.group(1):
+        return IndexEntry(url=match.group(2), name=match.group(1))
+    return IndexEntry(url=text)
+
+
+def _file_entries(settings: Settings) -> list[IndexEntry]:
+    entries = [_table_entry(table) for table in settings.file_list("index")]
+    entries += [IndexEntry(url=url) for url in _strings(settings.file_list("extra-index-url"))]
+    for key in ("default-index", "index-url"):
+        value = settings.file_value(key)
+        if isinstance(value, str) and value.strip():
+            entries.append(IndexEntry(url=value.strip(), default=True))
+    return entries
+
+
+def _table_entry(table: Any) -> IndexEntry:
+    if not isinstance(table, dict) or not isinstance(table.get("url"), str):
+        raise PyrunError(
+            "Failed to parse the `index` setting",
+            causes=("each `[[tool.uv.index]]` entry needs a `url` string",),
+        )
+    name = table.get("name")
+    return IndexEntry(
+        url=table["url"],
+        name=name if isinstance(name, str) else None,
+        default=table.get("default") is True,
+        explicit=table.get("explicit") is True,
+    )
+
+
+def _strings(values: Iterable[Any]) -> list[str]:
+    return [value for value in values if isinstance(value, str)]
+
+
+def _dedupe(entries: Sequence[IndexEntry]) -> tuple[IndexEntry, ...]:
+    """First definition wins: per name, per URL, and for `default = true`."""
+    seen_names: set[str] = set()
+    seen_urls: set[str] = set()
+    has_default = False
+    kept: list[IndexEntry] = []
+    for entry in entries:
+        key = registry_key(entry.url)
+        if (entry.name and entry.name in seen_names) or key in seen_urls:
+            continue
+        if entry.default and has_default:
+            continue
+        has_default = has_default or entry.default
+        seen_urls.add(key)
+        if entry.name:
+            seen_names.add(entry.name)
+        kept.append(entry)
+    return tuple(kept)

@@ -1,0 +1,120 @@
+"""`pyrun lock`: create, update or check `<root>/uv.lock` (SPEC §4.1).
+
+The interpreter only supplies the default `requires-python` and the marker environment: the
+project env is used when it exists and fits, otherwise one is found (and announced with
+`Using CPython … interpreter at: …`) but no env is created.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from pyrun.cliparse import Args
+from pyrun.commands.common import make_finder, open_cache
+from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
+from pyrun.console import Console, format_duration, plural
+from pyrun.core.interpreter import Interpreter
+from pyrun.errors import PyrunError
+from pyrun.local.cache import Cache
+from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.settings import Settings, load_settings
+
+
+def main(args: Args, console: Console) -> int:
+    if args.script:
+        raise PyrunError(
+            "`pyrun lock --script` is not available in this build of pyrun",
+            hint="Lock the project instead, or run the script with `pyrun run`",
+        )
+    start = os.path.abspath(args.project or os.getcwd())
+    workspace = discover_workspace(start, console)
+    if workspace is None:
+        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root,
+        project_tool=workspace.root_file.tool,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    with open_cache(args, settings) as cache:
+        return _lock(workspace, args, settings, cache, console)
+
+
+def _lock(
+    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+) -> int:
+    from pyrun.commands.run_project import project_lock
+
+    mode, flag = _mode(args)
+    with project_lock(workspace.root):
+        interpreter = lock_interpreter(workspace, args, settings, cache, console)
+        started = time.monotonic()
+        result = lock_workspace(
+            workspace, interpreter, args, settings, cache, console, mode, flag=flag
+        )
+    _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
+    return 0
+
+
+def _mode(args: Args) -> tuple[Mode, str | None]:
+    if args.check_exists:
+        return "frozen", args.flag_name("check_exists")
+    if args.check:
+        return "locked", args.flag_name("check")
+    if args.dry_run:
+        return "dry-run", None
+    return "write", None
+
+
+def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:
+    count = len(result.lock.packages)
+    if count:
+        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
+    else:
+        console.info(f"Resolved in {format_duration(elapsed)}")
+    lines = change_lines(result.previous, result.lock)
+    if dry_run:
+        lines = [_dry(line) for line in lines]
+        if result.previous is not None and not lines:
+            console.info("No lockfile changes detected")
+    for line in lines:
+        console.info(line)
+
+
+def _dry(line: str) -> str:
+    verb, rest = line.split(" ", 1)
+    return {"Added": "Add", "Updated": "Update", "Removed": "Remove"}.get(verb, verb) + " " + rest
+
+
+def lock_interpreter(
+    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+) -> Interpreter:
+    """The project env's interpreter when it fits; else a base interpreter (no env created)."""
+    from pyrun.commands.run_project import project_python_choice, workspace_requires_python
+    from pyrun.local.project_env import (
+        EnvRequest,
+        incompatibility,
+        project_env_path,
+        select_base_interpreter,
+    )
+    from pyrun.local.venv import read_pyvenv_cfg, venv_python
+
+    finder = make_finder(args, settings, cache, console)
+    requires_python, source = workspace_requires_python(workspace)
+    choice = project_python_choice(args, workspace, requires_python, console)
+    path = project_env_path(workspace.root, active=False, no_active=True, console=console)
+    request = EnvRequest(
+        path=path,
+        choice=choice,
+        requires_python=requires_python,
+        requires_python_source=source,
+        prompt=workspace.root_file.name or os.path.basename(workspace.root),
+    )
+    if read_pyvenv_cfg(path) is not None:
+        existing = finder.probe(venv_python(path))
+        if existing is not None and incompatibility(existing, request) is None:
+            return existing
+    return select_base_interpreter(request, finder, console)

@@ -1,0 +1,566 @@
+"""The lock step of a project run and of `pyrun lock` (SPEC §2.8, §4.1).
+
+`ensure_lock` decides, before any network work, whether the existing `<root>/uv.lock`
+satisfies the workspace (`pyrun.core.freshness`). A satisfied lock is returned as read: no
+resolver, no trio or httpx import, no write. Otherwise the workspace is resolved (locked
+versions preferred unless upgrading), and the new lock is written atomically only when it
+differs from the old one semantically, so a lock uv wrote and pyrun agrees with keeps its bytes
+and its mtime.
+
+Modes: Write (default), Locked (`--locked`: any change is an error), Frozen (`--frozen`: use
+the lock as it is), Dry run (`--isolated`, `pyrun lock --dry-run`: never write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pyrun.cliparse import Args
+from pyrun.console import Console, display_path
+from pyrun.core.freshness import RunOptions, Satisfied, Stale, check_lock
+from pyrun.core.interpreter import Interpreter
+from pyrun.core.lock_build import (
+    WorkspaceFacts,
+    declare_workspace,
+    lock_requires_python,
+    requirement_tables,
+)
+from pyrun.core.lockfile import (
+    ConflictItem,
+    DependencyMetadata,
+    Lock,
+    LockOptions,
+    canonical,
+    dumps,
+    loads,
+)
+from pyrun.errors import FailureError, PyrunError
+from pyrun.local.cache import Cache
+from pyrun.local.discover import Workspace
+from pyrun.settings import Settings
+
+if TYPE_CHECKING:
+    from pyrun.commands.index_settings import IndexSettings
+
+Mode = Literal["write", "locked", "frozen", "dry-run"]
+LOCK_NAME = "uv.lock"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockResult:
+    """What the lock step did: the lock in force, the one before, and whether it resolved."""
+
+    lock: Lock
+    previous: Lock | None
+    resolved: bool
+    written: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockInputs:
+    facts: WorkspaceFacts
+    run: RunOptions
+    indexes: IndexSettings
+    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def ensure_lock(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    console: Console,
+    *,
+    mode: Mode | None = None,
+) -> Lock:
+    """The workspace's lock for a run or sync, per the mode (default: from `args`)."""
+    chosen = mode or run_mode(args)
+    return lock_workspace(workspace, interpreter, args, settings, cache, console, chosen).lock
+
+
+def run_mode(args: Args) -> Mode:
+    if args.frozen:
+        return "frozen"
+    if args.locked:
+        return "locked"
+    if args.isolated:
+        return "dry-run"
+    return "write"
+
+
+def lock_workspace(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    console: Console,
+    mode: Mode,
+    *,
+    flag: str | None = None,
+) -> LockResult:
+    """The lock step itself; `flag` names the option that chose the mode in messages."""
+    path = os.path.join(workspace.root, LOCK_NAME)
+    previous = read_lock(path)
+    if mode == "frozen":
+        return _frozen(previous, workspace, flag or args.flag_name("frozen"))
+    if previous is None and mode == "locked":
+        raise _missing(flag or args.flag_name("locked"))
+    inputs = lock_inputs(workspace, interpreter, args, settings, console)
+    if previous is not None:
+        verdict = check_lock(previous, inputs.facts, inputs.run)
+        if isinstance(verdict, Satisfied):
+            console.debug(f"Existing `{LOCK_NAME}` satisfies workspace requirements")
+            return LockResult(lock=previous, previous=previous, resolved=False, written=False)
+        _report(verdict, console)
+        keep = verdict.keep_preferences
+    else:
+        keep = False
+    lock = _resolve(workspace, args, settings, cache, inputs, previous if keep else None)
+    changed = previous is None or canonical(lock) != canonical(previous)
+    if changed and mode == "locked":
+        raise FailureError(
+            f"The lockfile at `{LOCK_NAME}` needs to be updated, but "
+            f"`{flag or args.flag_name('locked')}` was provided.",
+            hint="To update the lockfile, run `pyrun lock`.",
+        )
+    if not changed:
+        return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
+    if mode == "dry-run":
+        return LockResult(lock=lock, previous=previous, resolved=True, written=False)
+    write_lock(path, lock)
+    return LockResult(lock=lock, previous=previous, resolved=True, written=True)
+
+
+def _report(verdict: Stale, console: Console) -> None:
+    if verdict.notice:
+        console.info(verdict.reason)
+    else:
+        console.debug(verdict.reason)
+
+
+def _missing(flag: str) -> FailureError:
+    return FailureError(
+        f"Unable to find lockfile at `{LOCK_NAME}`, but `{flag}` was provided. To create a "
+        "lockfile, run `pyrun lock` or `pyrun sync` without the flag."
+    )
+
+
+def _frozen(previous: Lock | None, workspace: Workspace, flag: str) -> LockResult:
+    if previous is None:
+        raise _missing(flag)
+    present = {p.name for p in previous.packages if p.source.is_local_tree}
+    for name in workspace.members:
+        if name not in present:
+            raise FailureError(
+                f"The lockfile at `{LOCK_NAME}` needs to be updated, but `{flag}` was provided: "
+                f"Missing workspace member `{name}`."
+            )
+    return LockResult(lock=previous, previous=previous, resolved=False, written=False)
+
+
+# -- reading and writing -----------------------------------------------------------------------
+
+
+def read_lock(path: str) -> Lock | None:
+    """The lock at `path`, or None when there is none; a malformed lock is an error."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PyrunError(f"Failed to read `{display_path(path)}`", causes=(str(exc),)) from exc
+    return loads(text, filename=display_path(path))
+
+
+def write_lock(path: str, lock: Lock) -> None:
+    """Replace the lock atomically: readers see the old file or the new one, never a mix."""
+    data = dumps(lock).encode("utf-8")
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".tmp", suffix=".lock", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def lock_inputs(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    console: Console,
+) -> LockInputs:
+    from pyrun.commands.index_settings import index_settings, registry_key
+
+    indexes = index_settings(args, settings)
+    requires_python = _requires_python(workspace, interpreter, console)
+    no_sources = bool(settings.value(args, "no_sources", "no-sources", False))
+    members, group_tables, group_texts = declare_workspace(
+        root=workspace.root,
+        root_file=workspace.root_file,
+        members=workspace.members,
+        requires_python=requires_python,
+        index_url_of=lambda name: registry_key(indexes.url_of(name)),
+        no_sources=no_sources,
+    )
+    facts = WorkspaceFacts(
+        requires_python=requires_python,
+        members=members,
+        root_is_project=workspace.root_file.has_project,
+        constraints=requirement_tables(_strings(settings, "constraint-dependencies")),
+        overrides=requirement_tables(_strings(settings, "override-dependencies")),
+        excludes=tuple(_normal_names(_strings(settings, "exclude-dependencies"))),
+        build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
+        dependency_groups=group_tables,
+        root_groups=group_texts,
+        dependency_metadata=_dependency_metadata(settings),
+        options=lock_options(args, settings),
+        environments=tuple(_strings(settings, "environments")),
+        required_environments=tuple(_strings(settings, "required-environments")),
+        conflicts=_conflicts(settings, workspace.root_file.name or ""),
+    )
+    run = RunOptions(
+        options=facts.options,
+        upgrade=bool(args.upgrade),
+        upgrade_packages=frozenset(_normal_names(args.upgrade_package or [])),
+        refresh=bool(args.refresh) or bool(args.refresh_package),
+        allowed_registries=indexes.allowed_registries() if indexes.configured else None,
+    )
+    return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
+
+
+def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
+    values = [m.requires_python for m in workspace.members.values() if m.requires_python]
+    found = lock_requires_python(values)
+    if found is not None:
+        return found
+    default = f">={interpreter.major}.{interpreter.minor}"
+    console.warn(f"No `requires-python` value found in the workspace. Defaulting to `{default}`.")
+    return default
+
+
+def _strings(settings: Settings, key: str) -> list[str]:
+    return [value for value in settings.file_list(key) if isinstance(value, str)]
+
+
+def _normal_names(names: list[str]) -> list[str]:
+    from pyrun.core.lock_compare import normalize_name
+
+    return [normalize_name(name) for name in names]
+
+
+def _dependency_metadata(settings: Settings) -> tuple[DependencyMetadata, ...]:
+    out = []
+    for entry in settings.file_list("dependency-metadata"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise PyrunError("Each `dependency-metadata` entry needs a `name`")
+        out.append(
+            DependencyMetadata(
+                name=entry["name"],
+                version=entry.get("version"),
+                requires_dist=tuple(entry.get("requires-dist", ())),
+                requires_python=entry.get("requires-python"),
+                provides_extras=tuple(entry.get("provides-extras", ())),
+            )
+        )
+    return tuple(out)
+
+
+def _conflicts(settings: Settings, owner: str) -> tuple[tuple[ConflictItem, ...], ...]:
+    """`conflicts` sets; an item without `package` means the declaring project (`owner`)."""
+    from pyrun.core.lock_compare import normalize_name
+
+    sets = []
+    for items in settings.file_list("conflicts"):
+        if not isinstance(items, list):
+            continue
+        parsed = [
+            ConflictItem(
+                package=normalize_name(str(item.get("package") or owner)),
+                extra=_normal_or_none(item.get("extra")),
+                group=_normal_or_none(item.get("group")),
+            )
+            for item in items
+            if isinstance(item, dict)
+        ]
+        parsed.sort(key=lambda c: (c.package, c.extra or "", c.group or ""))
+        sets.append(tuple(parsed))
+    return tuple(sets)
+
+
+def _normal_or_none(value: object) -> str | None:
+    from pyrun.core.lock_compare import normalize_name
+
+    return normalize_name(value) if isinstance(value, str) else None
+
+
+_MODES = {
+    "resolution": ("highest", "lowest", "lowest-direct"),
+    "prerelease": ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"),
+    "fork_strategy": ("requires-python", "fewest"),
+}
+
+
+def lock_options(args: Args, settings: Settings) -> LockOptions:
+    """The `[options]` a lock made with these settings records (only non-default values)."""
+    resolution = _choice(args, settings, "resolution", "highest")
+    prerelease = _choice(args, settings, "prerelease", "if-necessary-or-explicit")
+    fork = _choice(args, settings, "fork_strategy", "requires-python")
+    exclude_newer = settings.value(args, "exclude_newer", "exclude-newer")
+    return LockOptions(
+        resolution_mode=None if resolution == "highest" else resolution,
+        prerelease_mode=None if prerelease == "if-necessary-or-explicit" else prerelease,
+        fork_strategy=None if fork == "requires-python" else fork,
+        exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer else None,
+    )
+
+
+def _choice(args: Args, settings: Settings, dest: str, default: str) -> str:
+    value = str(settings.value(args, dest, dest.replace("_", "-"), default))
+    allowed = _MODES[dest]
+    if value not in allowed:
+        flag = "--" + dest.replace("_", "-")
+        raise PyrunError(
+            f"invalid value '{value}' for '{flag} <{dest.upper()}>'",
+            causes=(f"[possible values: {', '.join(allowed)}]",),
+        )
+    return value
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _timestamp(text: str) -> str:
+    """`exclude-newer` as uv records it: an RFC 3339 UTC timestamp (`2025-06-01T00:00:00Z`)."""
+    raw = text.strip()
+    try:
+        if _DATE.match(raw):
+            moment = datetime.fromisoformat(raw + "T00:00:00+00:00")
+        else:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise PyrunError(
+            f"invalid value '{text}' for '--exclude-newer <EXCLUDE_NEWER>'",
+            causes=("expected an RFC 3339 timestamp or a date (e.g. `2025-06-01T00:00:00Z`)",),
+        ) from None
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+# -- resolving ---------------------------------------------------------------------------------
+
+
+def _resolve(
+    workspace: Workspace,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    inputs: LockInputs,
+    previous: Lock | None,
+) -> Lock:
+    # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
+    import trio
+
+    from pyrun.core.resolution import (
+        ForkStrategy,
+        LocalPackage,
+        PrereleaseMode,
+        ResolutionMode,
+        ResolveRequest,
+        Source,
+    )
+    from pyrun.net.client import ClientOptions
+    from pyrun.net.lock import IndexPlan, lock_async
+
+    facts = inputs.facts
+    options = facts.options
+    members = tuple(
+        LocalPackage(
+            name=m.name,
+            version=m.version,
+            source=Source(kind="virtual" if m.virtual else "editable", location=m.path),
+            requires_dist=m.requires_dist,
+            requires_python=m.requires_python,
+            provides_extras=m.provides_extras,
+            dependency_groups=m.dependency_groups,
+        )
+        for m in facts.members
+    )
+    _check_static(facts)
+    request = ResolveRequest(
+        requires_python=facts.requires_python,
+        members=members,
+        requirements=tuple(t for texts in inputs.root_groups.values() for t in texts),
+        constraints=tuple(_strings(settings, "constraint-dependencies")),
+        overrides=tuple(_strings(settings, "override-dependencies")),
+        preferences=_preferences(previous),
+        upgrade=_upgrade(args),
+        prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
+        resolution=ResolutionMode(options.resolution_mode or "highest"),
+        fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
+        environments=facts.environments or None,
+        index_url=inputs.indexes.default_url,
+    )
+    client = ClientOptions.from_env(
+        os.environ,
+        cache_dir=None if cache is None else cache.root,
+        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        refresh=bool(args.refresh) or bool(args.upgrade),
+        refresh_packages=frozenset(_normal_names(args.refresh_package or [])),
+        system_certs=bool(args.system_certs),
+        insecure_hosts=tuple(args.allow_insecure_host or ()),
+    )
+    plan = IndexPlan(
+        indexes=_index_configs(inputs.indexes),
+        strategy=_strategy(inputs.indexes.strategy),
+        pinned=_pinned(workspace),
+    )
+    exclude_newer = _exclude_newer_moment(options.exclude_newer)
+    outcome = trio.run(
+        lambda: lock_async(
+            request,
+            facts,
+            plan,
+            root=workspace.root,
+            options=client,
+            exclude_newer=exclude_newer,
+        )
+    )
+    return outcome.lock
+
+
+def _check_static(facts: WorkspaceFacts) -> None:
+    for member in facts.members:
+        if member.dynamic_dependencies:
+            raise FailureError(
+                f"Failed to read the metadata of workspace member `{member.name}`",
+                causes=(
+                    "its dependencies are dynamic, and building metadata is not supported yet",
+                ),
+            )
+
+
+def _preferences(previous: Lock | None) -> dict[str, tuple[str, ...]]:
+    if previous is None:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for package in previous.packages:
+        if package.version is not None and package.source.kind == "registry":
+            found[package.name] = (*found.get(package.name, ()), package.version)
+    return found
+
+
+def _upgrade(args: Args) -> bool | frozenset[str]:
+    if args.upgrade:
+        return True
+    names = frozenset(_normal_names(args.upgrade_package or []))
+    return names or False
+
+
+def _index_configs(indexes: IndexSettings) -> tuple[Any, ...]:
+    from pyrun.net.index import IndexConfig
+
+    return tuple(
+        IndexConfig(url=e.url, name=e.name, default=e.default, explicit=e.explicit)
+        for e in indexes.searched
+    )
+
+
+def _strategy(name: str) -> Any:
+    from pyrun.net.index import IndexStrategy
+
+    return IndexStrategy(name)
+
+
+def _pinned(workspace: Workspace) -> dict[str, str]:
+    """`sources = { pkg = { index = "name" } }` across the root and members (members win)."""
+    pinned: dict[str, str] = {}
+    from pyrun.core.lock_compare import normalize_name
+
+    for project in (workspace.root_file, *workspace.members.values()):
+        table = project.tool.get("sources")
+        if not isinstance(table, dict):
+            continue
+        for name, value in table.items():
+            if isinstance(value, dict) and isinstance(value.get("index"), str):
+                pinned[normalize_name(name)] = value["index"]
+    return pinned
+
+
+def _exclude_newer_moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# -- `pyrun lock` reporting --------------------------------------------------------------------
+
+
+def change_lines(previous: Lock | None, current: Lock) -> list[str]:
+    """`Added`, `Updated` and `Removed` lines, sorted by name, as `uv lock` prints them."""
+    if previous is None:
+        return []
+    old, new = _versions(previous), _versions(current)
+    lines = []
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name, []), new.get(name, [])
+        if before == after:
+            continue
+        if not before:
+            lines.append(f"Added {name} {_shown(after)}")
+        elif not after:
+            lines.append(f"Removed {name} {_shown(before)}")
+        else:
+            lines.append(f"Updated {name} {_shown(before)} -> {_shown(after)}")
+    return lines
+
+
+def _versions(lock: Lock) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for package in lock.packages:
+        if package.version is not None:
+            found.setdefault(package.name, []).append(package.version)
+    return {name: sorted(set(versions), key=_version_key) for name, versions in found.items()}
+
+
+def _version_key(text: str) -> tuple[Any, ...]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
+
+
+def _shown(versions: list[str]) -> str:
+    return ", ".join(f"v{v}" for v in versions)

@@ -1,0 +1,268 @@
+"""Does an existing `uv.lock` satisfy the workspace? The ordered checks of SPEC §2.8.
+
+The answer is a value, decided before any network work: `Satisfied`, or `Stale` with the reason
+(worded as uv prints it), whether the locked versions should still be preferred by the new
+resolution, and whether uv prints the reason at the default verbosity (`notice`). Newly
+published versions never make a lock stale; any edit to declared requirements does, even one
+the locked versions still satisfy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrun.core.lock_build import DeclaredMember, WorkspaceFacts
+from pyrun.core.lock_compare import (
+    metadata_difference,
+    normalize_name,
+    requirement_sets_equal,
+)
+from pyrun.core.lockfile import (
+    ConflictItem,
+    Lock,
+    LockOptions,
+    Package,
+    PackageMetadata,
+    Requirement,
+)
+from pyrun.core.markers import MarkerSyntaxError, markers_equal
+
+__all__ = ["Freshness", "RunOptions", "Satisfied", "Stale", "check_lock"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Satisfied:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stale:
+    reason: str
+    keep_preferences: bool
+    notice: bool = False  # printed at the default verbosity (uv writes it to stderr)
+
+
+Freshness = Satisfied | Stale
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """The settings of this run that a lock records or that force a resolution."""
+
+    options: LockOptions = field(default_factory=LockOptions)
+    upgrade: bool = False
+    upgrade_packages: frozenset[str] = frozenset()
+    refresh: bool = False
+    # Registry URLs (no trailing slash) the configured indexes allow; None: nothing configured.
+    allowed_registries: frozenset[str] | None = None
+    # `[package.metadata]` of local directory dependencies as they read now (static metadata).
+    local_metadata: Mapping[str, PackageMetadata] = field(default_factory=dict)
+
+
+def check_lock(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Freshness:
+    """The first reason `lock` cannot be used unchanged, in uv's order, or `Satisfied`."""
+    for check in (_modes, _exclude_newer, _upgrade, _universe, _resolver_inputs, _deep):
+        verdict = check(lock, facts, run)
+        if verdict is not None:
+            return verdict
+    return Satisfied()
+
+
+def _modes(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    locked, wanted = lock.options, run.options
+    pairs = (
+        ("resolution mode", locked.resolution_mode, wanted.resolution_mode, "highest"),
+        ("fork strategy", locked.fork_strategy, wanted.fork_strategy, "requires-python"),
+    )
+    for what, old, new, default in pairs:
+        if (old or default) != (new or default):
+            return Stale(
+                reason=f"Ignoring existing lockfile due to change in {what}: "
+                f"`{old or default}` vs. `{new or default}`",
+                keep_preferences=False,
+                notice=True,
+            )
+    return None
+
+
+def _exclude_newer(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    old = lock.options.exclude_newer_span or lock.options.exclude_newer
+    new = run.options.exclude_newer_span or run.options.exclude_newer
+    if old == new and lock.options.exclude_newer_package == run.options.exclude_newer_package:
+        return None
+    if old is None and new is not None:
+        reason = f"addition of exclude newer `{new}`"
+    elif old is not None and new is None:
+        reason = f"removal of exclude newer `{old}`"
+    elif old != new:
+        reason = f"change in exclude newer: `{old}` vs. `{new}`"
+    else:
+        reason = "change in exclude newer for a package"
+    return Stale(
+        reason=f"Resolving despite existing lockfile due to {reason}",
+        keep_preferences=True,
+        notice=True,
+    )
+
+
+def _upgrade(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    if run.upgrade:
+        return Stale(reason="Ignoring existing lockfile due to `--upgrade`", keep_preferences=False)
+    return None
+
+
+def _universe(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    if not _markers_match(lock.supported_markers, facts.environments):
+        return _clean("change in supported environments")
+    if not _markers_match(lock.required_markers, facts.required_environments):
+        return _clean("change in required environments")
+    if _conflict_sets(lock.conflicts) != _conflict_sets(facts.conflicts):
+        return _clean("change in conflicts")
+    if _spaced(lock.requires_python) != _spaced(facts.requires_python):
+        return _clean(
+            f"change in Python requirement: `{lock.requires_python}` vs. `{facts.requires_python}`"
+        )
+    return None
+
+
+def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> frozenset[frozenset[Any]]:
+    return frozenset(frozenset(items) for items in sets)
+
+
+def _clean(what: str) -> Stale:
+    return Stale(reason=f"Ignoring existing lockfile due to {what}", keep_preferences=False)
+
+
+def _spaced(text: str) -> str:
+    return ", ".join(part.strip() for part in text.split(",") if part.strip())
+
+
+def _markers_match(locked: Collection[str], declared: Collection[str]) -> bool:
+    if len(locked) != len(declared):
+        return False
+    try:
+        return all(any(markers_equal(a, b) for b in declared) for a in locked)
+    except MarkerSyntaxError:
+        return set(locked) == set(declared)
+
+
+def _resolver_inputs(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    old = lock.options.prerelease_mode or "if-necessary-or-explicit"
+    new = run.options.prerelease_mode or "if-necessary-or-explicit"
+    if old != new or lock.options.prerelease_package != run.options.prerelease_package:
+        return Stale(
+            reason="Resolving despite existing lockfile due to change in pre-release mode: "
+            f"`{old}` vs. `{new}`",
+            keep_preferences=True,
+            notice=True,
+        )
+    if run.upgrade_packages:
+        names = ", ".join(f"`{n}`" for n in sorted(run.upgrade_packages))
+        return _prefer(f"`--upgrade-package` ({names})")
+    if run.refresh:
+        return _prefer("`--refresh`")
+    return None
+
+
+def _prefer(what: str) -> Stale:
+    return Stale(reason=f"Resolving despite existing lockfile due to {what}", keep_preferences=True)
+
+
+# -- the deep comparison -----------------------------------------------------------------------
+
+
+def _deep(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
+    manifest = facts.manifest()
+    if tuple(sorted(lock.manifest.members)) != manifest.members:
+        return _prefer("mismatched workspace members")
+    for member in facts.members:
+        problem = _member_problem(lock, member)
+        if problem is not None:
+            return _prefer(problem)
+    problem = _manifest_problem(lock, facts)
+    if problem is not None:
+        return _prefer(problem)
+    if run.allowed_registries is not None:
+        for package in lock.packages:
+            if package.source.kind == "registry":
+                url = package.source.value.rstrip("/")
+                if url not in run.allowed_registries:
+                    return _prefer(f"unknown registry `{url}` for `{package.name}`")
+    for name, declared in run.local_metadata.items():
+        problem = _local_problem(lock, name, declared)
+        if problem is not None:
+            return _prefer(problem)
+    return None
+
+
+def _member_problem(lock: Lock, member: DeclaredMember) -> str | None:
+    package = _member_entry(lock, member)
+    label = f"`{member.name}`"
+    if package is None:
+        return f"missing workspace member {label}"
+    kind = "virtual" if member.virtual else "editable"
+    if package.source.kind != kind:
+        return f"change in the source of {label}: `{package.source.kind}` vs. `{kind}`"
+    if package.version != member.version:
+        return f"change in the version of {label}"
+    difference = metadata_difference(member.metadata, package.metadata)
+    if difference is not None:
+        return f"mismatched `{difference}` for {label}"
+    return None
+
+
+def _member_entry(lock: Lock, member: DeclaredMember) -> Package | None:
+    for package in lock.find(member.name):
+        if package.source.is_local_tree and _same_path(package.source.value, member.path):
+            return package
+    return None
+
+
+def _same_path(a: str, b: str) -> bool:
+    def norm(path: str) -> str:
+        return path.replace("\\", "/").strip("/").removeprefix("./") or "."
+
+    return norm(a) == norm(b)
+
+
+def _manifest_problem(lock: Lock, facts: WorkspaceFacts) -> str | None:
+    locked, declared = lock.manifest, facts.manifest()
+    pairs: tuple[tuple[str, tuple[Requirement, ...], tuple[Requirement, ...]], ...] = (
+        ("requirements", locked.requirements, declared.requirements),
+        ("constraints", locked.constraints, declared.constraints),
+        ("overrides", locked.overrides, declared.overrides),
+        ("build constraints", locked.build_constraints, declared.build_constraints),
+    )
+    for what, old, new in pairs:
+        if not requirement_sets_equal(old, new):
+            return f"mismatched {what}"
+    if {normalize_name(x) for x in locked.excludes} != {
+        normalize_name(x) for x in declared.excludes
+    }:
+        return "mismatched excludes"
+    if not _groups_equal(locked.dependency_groups, declared.dependency_groups):
+        return "mismatched dependency groups"
+    if set(locked.dependency_metadata) != set(declared.dependency_metadata):
+        return "mismatched dependency metadata"
+    return None
+
+
+def _groups_equal(
+    a: Mapping[str, tuple[Requirement, ...]], b: Mapping[str, tuple[Requirement, ...]]
+) -> bool:
+    left = {normalize_name(k): v for k, v in a.items() if v}
+    right = {normalize_name(k): v for k, v in b.items() if v}
+    if left.keys() != right.keys():
+        return False
+    return all(requirement_sets_equal(left[k], right[k]) for k in left)
+
+
+def _local_problem(lock: Lock, name: str, declared: PackageMetadata) -> str | None:
+    entries = [p for p in lock.find(name) if p.source.is_local_tree]
+    if not entries:
+        return None
+    if metadata_difference(declared, entries[0].metadata) is not None:
+        return f"mismatched metadata for local dependency `{name}`"
+    return None

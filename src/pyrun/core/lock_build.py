@@ -1,0 +1,816 @@
+"""From a resolution and the workspace's declarations to the `Lock` uv would write (SPEC §3).
+
+Two halves, both pure:
+
+* **What the workspace declares** (`declare_workspace`): each member's requirements lowered
+  through `tool.uv.sources` into the requirement tables uv records in `[package.metadata]`
+  (extras folded into markers, `include-group` expanded, legacy `dev-dependencies` merged into
+  `dev`), plus the PEP 508 strings the resolver needs. The freshness check compares the same
+  tables with an existing lock, so both use this one function.
+* **The lock itself** (`build_lock`): one `[[package]]` per resolved entry with its source,
+  edges, sdist and wheels, `[manifest]`, `[options]` and the header. Wheels are the index files
+  the resolver kept for the `requires-python` range, minus those whose platform tags can never
+  match the environments the package is reachable in (uv prunes `win32` wheels of a package only
+  required on `platform_machine == 'AMD64'`, for instance).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Pep508
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion
+
+from pyrun.core import universal
+from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
+from pyrun.core.lockfile import (
+    LOCK_REVISION,
+    ConflictItem,
+    Dependency,
+    DependencyMetadata,
+    Lock,
+    LockOptions,
+    Manifest,
+    Package,
+    PackageMetadata,
+    Requirement,
+    Sdist,
+    Source,
+    Wheel,
+    format_upload_time,
+)
+from pyrun.core.markers import normalize_marker
+from pyrun.core.project import ProjectFile
+from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
+from pyrun.core.resolution import Source as ResolvedSource
+from pyrun.errors import PyrunError
+
+__all__ = [
+    "DeclaredMember",
+    "LocalDependency",
+    "WorkspaceFacts",
+    "build_lock",
+    "declare_member",
+    "declare_workspace",
+    "lock_requires_python",
+]
+
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar.zst")
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalDependency:
+    """A non-registry requirement a member declares: the resolver needs its metadata.
+
+    `kind` is `directory`, `editable`, `virtual`, `path` (an archive), `url` or `git`;
+    `location` is relative to the workspace root for local kinds, else the URL.
+    """
+
+    name: str
+    kind: str
+    location: str
+    subdirectory: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclaredMember:
+    """A workspace member as the lock records it and the resolver reads it."""
+
+    name: str
+    version: str | None  # None: dynamic version (omitted from the lock)
+    path: str  # relative to the root, `/`-separated, "." for the root itself
+    virtual: bool
+    metadata: PackageMetadata
+    requires_dist: tuple[str, ...] = ()  # PEP 508, extras folded in as `extra == 'x'`
+    provides_extras: tuple[str, ...] = ()
+    dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    requires_python: str | None = None
+    dynamic_dependencies: bool = False
+    locals: tuple[LocalDependency, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceFacts:
+    """Everything besides the resolution that decides the lock's content."""
+
+    requires_python: str
+    members: tuple[DeclaredMember, ...]
+    root_is_project: bool = True
+    requirements: tuple[Requirement, ...] = ()
+    constraints: tuple[Requirement, ...] = ()
+    overrides: tuple[Requirement, ...] = ()
+    excludes: tuple[str, ...] = ()
+    build_constraints: tuple[Requirement, ...] = ()
+    dependency_groups: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
+    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_metadata: tuple[DependencyMetadata, ...] = ()
+    options: LockOptions = field(default_factory=LockOptions)
+    environments: tuple[str, ...] = ()
+    required_environments: tuple[str, ...] = ()
+    conflicts: tuple[tuple[ConflictItem, ...], ...] = ()
+    root_locals: tuple[LocalDependency, ...] = ()
+
+    def member(self, name: str) -> DeclaredMember | None:
+        return next((m for m in self.members if m.name == name), None)
+
+    def manifest(self) -> Manifest:
+        single_project = len(self.members) == 1 and self.root_is_project
+        return Manifest(
+            members=() if single_project else tuple(sorted(m.name for m in self.members)),
+            requirements=self.requirements,
+            constraints=self.constraints,
+            overrides=self.overrides,
+            excludes=self.excludes,
+            build_constraints=self.build_constraints,
+            dependency_groups=dict(self.dependency_groups),
+            dependency_metadata=self.dependency_metadata,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Lowered:
+    table: Requirement
+    text: str  # for the resolver
+    local: LocalDependency | None = None
+
+
+def lock_requires_python(values: Iterable[str]) -> str | None:
+    """The `requires-python` a lock records: the one value, or the intersection of several."""
+    distinct = list(dict.fromkeys(_spaced(v) for v in values if v and v.strip()))
+    if not distinct:
+        return None
+    if len(distinct) == 1:
+        return distinct[0]
+    pyset: universal.PySet = universal.PY_FULL
+    for value in distinct:
+        pyset = universal.py_and(pyset, universal.pyset_from_specifiers(value))
+    return _render_range(pyset) or distinct[0]
+
+
+def _spaced(text: str) -> str:
+    return ", ".join(part.strip() for part in text.split(",") if part.strip())
+
+
+def _render_range(pyset: universal.PySet) -> str | None:
+    if not pyset:
+        return None
+    low, low_inc, _, _ = pyset[0]
+    _, _, high, high_inc = pyset[-1]
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if low_inc else '>'}{low}")
+    if high is not None:
+        parts.append(f"{'<=' if high_inc else '<'}{high}")
+    return ", ".join(parts) or None
+
+
+def declare_workspace(
+    *,
+    root: str,
+    root_file: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    requires_python: str,
+    index_url_of: Callable[[str], str],
+    no_sources: bool = False,
+) -> tuple[
+    tuple[DeclaredMember, ...], dict[str, tuple[Requirement, ...]], dict[str, tuple[str, ...]]
+]:
+    """Members as declared, plus a virtual root's groups (as tables and resolver strings)."""
+    paths = {name: _relative(root, m.directory) for name, m in members.items()}
+    referenced = _workspace_references(root_file, members)
+    packaged = {name: _is_package(m, name in referenced) for name, m in members.items()}
+    lowering = _Lowering(
+        root_sources=_sources(root_file),
+        paths=paths,
+        packaged=packaged,
+        index_url_of=index_url_of,
+        no_sources=no_sources,
+    )
+    declared = tuple(
+        declare_member(m, path=paths[name], lowering=lowering, packaged=packaged[name])
+        for name, m in members.items()
+    )
+    tables: dict[str, tuple[Requirement, ...]] = {}
+    texts: dict[str, tuple[str, ...]] = {}
+    if not root_file.has_project:
+        for group, items in _expanded_groups(root_file).items():
+            lowered = [x for item in items for x in lowering.lower(item, ".", {}, None)]
+            tables[group] = tuple(x.table for x in lowered)
+            texts[group] = tuple(x.text for x in lowered)
+    return declared, tables, texts
+
+
+def _workspace_references(root_file: ProjectFile, members: Mapping[str, ProjectFile]) -> set[str]:
+    """Members another project depends on through `{ workspace = true }`."""
+    found = set()
+    for project in (root_file, *members.values()):
+        for name, value in _sources(project).items():
+            entries = value if isinstance(value, list) else [value]
+            if any(isinstance(e, dict) and e.get("workspace") is True for e in entries):
+                found.add(name)
+    return found
+
+
+def _is_package(member: ProjectFile, referenced: bool) -> bool:
+    """uv builds a member another member depends on even without `[build-system]`; otherwise
+    only with one (SPEC §2.9), unless `tool.uv.package` says otherwise."""
+    explicit = member.tool.get("package")
+    if isinstance(explicit, bool):
+        return explicit
+    return referenced or member.build_system is not None
+
+
+def _relative(root: str, directory: str) -> str:
+    rel = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
+    return "." if rel in ("", ".") else rel
+
+
+def declare_member(
+    member: ProjectFile, *, path: str, lowering: _Lowering, packaged: bool | None = None
+) -> DeclaredMember:
+    sources = _sources(member)
+    lowered: list[_Lowered] = []
+    for text in member.dependencies:
+        lowered.extend(lowering.lower(text, path, sources, None))
+    for extra, items in member.optional_dependencies.items():
+        for text in items:
+            lowered.extend(lowering.lower(text, path, sources, extra))
+    groups: dict[str, list[_Lowered]] = {}
+    for group, texts in _expanded_groups(member).items():
+        groups[group] = [x for item in texts for x in lowering.lower(item, path, sources, None)]
+    assert member.name is not None
+    extras = tuple(member.optional_dependencies)
+    return DeclaredMember(
+        name=member.name,
+        version=None if "version" in member.dynamic else member.version,
+        path=path,
+        virtual=not (member.is_package if packaged is None else packaged),
+        metadata=PackageMetadata(
+            requires_dist=tuple(x.table for x in lowered),
+            provides_extras=extras,
+            requires_dev={g: tuple(x.table for x in xs) for g, xs in groups.items()},
+        ),
+        requires_dist=tuple(x.text for x in lowered),
+        provides_extras=extras,
+        dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
+        requires_python=member.requires_python,
+        dynamic_dependencies=bool({"dependencies", "optional-dependencies"} & set(member.dynamic)),
+        locals=tuple(
+            dict.fromkeys(
+                x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
+            )
+        ),
+    )
+
+
+def _sources(project: ProjectFile) -> dict[str, Any]:
+    table = project.tool.get("sources")
+    if not isinstance(table, dict):
+        return {}
+    return {normalize_name(name): value for name, value in table.items()}
+
+
+def _expanded_groups(project: ProjectFile) -> dict[str, list[str]]:
+    """PEP 735 groups with `include-group` expanded, and legacy `dev-dependencies` in `dev`."""
+    raw = {normalize_name(name): list(items) for name, items in project.dependency_groups.items()}
+    legacy = project.tool.get("dev-dependencies")
+    if isinstance(legacy, list) and legacy:
+        raw["dev"] = [*legacy, *raw.get("dev", [])]
+    return {name: _expand_group(name, raw, ()) for name in raw}
+
+
+def _expand_group(name: str, raw: Mapping[str, list[Any]], seen: tuple[str, ...]) -> list[str]:
+    if name in seen:
+        cycle = " -> ".join((*seen, name))
+        raise PyrunError(f"Detected a cycle in `dependency-groups`: {cycle}")
+    out: list[str] = []
+    for item in raw.get(name, []):
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            included = normalize_name(item["include-group"])
+            if included not in raw:
+                raise PyrunError(
+                    f"Failed to find group `{included}` included by `{name}` in `dependency-groups`"
+                )
+            out.extend(_expand_group(included, raw, (*seen, name)))
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Lowering:
+    """uv's lowering of `tool.uv.sources` into requirement sources (member sources first)."""
+
+    root_sources: Mapping[str, Any]
+    paths: Mapping[str, str]
+    packaged: Mapping[str, bool]
+    index_url_of: Callable[[str], str]
+    no_sources: bool = False
+
+    def lower(
+        self, text: str, member_path: str, sources: Mapping[str, Any], extra: str | None
+    ) -> list[_Lowered]:
+        try:
+            parsed = Pep508(text)
+        except InvalidRequirement as exc:
+            raise PyrunError(f"Failed to parse requirement `{text}`", causes=(str(exc),)) from None
+        name = normalize_name(parsed.name)
+        base = requirement_from_pep508(text, extra=extra)
+        resolver_text = _with_extra(text, extra)
+        spec = None if self.no_sources else sources.get(name, self.root_sources.get(name))
+        if spec is None:
+            if name in self.paths and not parsed.url:
+                raise PyrunError(
+                    f"`{name}` is a workspace member but is declared without a source",
+                    hint=f"Add `{name} = {{ workspace = true }}` to `tool.uv.sources`",
+                )
+            if parsed.url:
+                # A direct URL: the resolver learns the package's metadata from the archive.
+                local = LocalDependency(name=name, kind="url", location=parsed.url)
+                text_by_name = _local_text(parsed, extra, None)
+                return [_Lowered(table=base, text=text_by_name, local=local)]
+            return [_Lowered(table=base, text=resolver_text)]
+        entries = spec if isinstance(spec, list) else [spec]
+        lowered: list[_Lowered] = []
+        remaining: universal.Dnf = universal.TRUE
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise PyrunError(f"Invalid `tool.uv.sources` entry for `{name}`")
+            marker = entry.get("marker") if isinstance(entry.get("marker"), str) else None
+            condition = universal.parse_marker(marker) if marker else universal.TRUE
+            remaining = universal.dnf_and(remaining, universal.dnf_not(condition))
+            lowered.append(self._one(parsed, base, entry, marker or None, member_path, extra))
+        if remaining:
+            # Environments no source covers fall back to the index, as uv lowers them.
+            rest = universal.render(remaining)
+            lowered.append(
+                _Lowered(table=_and_marker(base, rest), text=_marker_text(text, extra, rest))
+            )
+        return lowered
+
+    def _one(
+        self,
+        parsed: Pep508,
+        base: Requirement,
+        entry: Mapping[str, Any],
+        marker: str | None,
+        member_path: str,
+        extra: str | None,
+    ) -> _Lowered:
+        name = normalize_name(parsed.name)
+        table = _and_marker(base, marker)
+        text = _marker_text(str(parsed), extra, marker)
+        if "index" in entry:
+            url = self.index_url_of(str(entry["index"]))
+            return _Lowered(table=replace(table, index=url), text=text)
+        plain = replace(table, specifier=None, url=None)
+        local_text = _local_text(parsed, extra, marker)
+        if entry.get("workspace") is True:
+            return self._workspace(name, plain, local_text)
+        if "path" in entry:
+            return self._path(name, plain, local_text, entry, member_path)
+        if "url" in entry:
+            url = str(entry["url"])
+            sub = entry.get("subdirectory")
+            local = LocalDependency(name=name, kind="url", location=url, subdirectory=sub)
+            return _Lowered(
+                table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
+            )
+        if "git" in entry:
+            git = _git_url(entry)
+            local = LocalDependency(name=name, kind="git", location=git)
+            sub = entry.get("subdirectory")
+            return _Lowered(
+                table=replace(plain, git=git, subdirectory=sub), text=local_text, local=local
+            )
+        raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
+
+    def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:
+        if name not in self.paths:
+            raise PyrunError(
+                f"`{name}` references a workspace in `tool.uv.sources` (e.g., "
+                f"`{name} = {{ workspace = true }}`), but is not a workspace member"
+            )
+        path = self.paths[name]
+        if self.packaged.get(name, True):
+            return _Lowered(table=replace(plain, editable=path), text=text)
+        return _Lowered(table=replace(plain, virtual=path), text=text)
+
+    def _path(
+        self,
+        name: str,
+        plain: Requirement,
+        text: str,
+        entry: Mapping[str, Any],
+        member_path: str,
+    ) -> _Lowered:
+        raw = str(entry["path"]).replace("\\", "/")
+        path = raw if posixpath.isabs(raw) else posixpath.normpath(posixpath.join(member_path, raw))
+        if path.lower().endswith(_ARCHIVE_SUFFIXES):
+            local = LocalDependency(name=name, kind="path", location=path)
+            return _Lowered(table=replace(plain, path=path), text=text, local=local)
+        if entry.get("package") is False:
+            kind = "virtual"
+        else:
+            kind = "editable" if entry.get("editable") is True else "directory"
+        local = LocalDependency(name=name, kind=kind, location=path)
+        fields: dict[str, Any] = {kind: path}
+        return _Lowered(table=replace(plain, **fields), text=text, local=local)
+
+
+def _git_url(entry: Mapping[str, Any]) -> str:
+    url = str(entry["git"])
+    for key in ("rev", "tag", "branch"):
+        if isinstance(entry.get(key), str):
+            url += f"?{key}={entry[key]}"
+            break
+    return url
+
+
+def _and_marker(table: Requirement, marker: str | None) -> Requirement:
+    if not marker:
+        return table
+    combined = f"({table.marker}) and ({marker})" if table.marker else marker
+    return replace(table, marker=normalize_marker(combined) or None)
+
+
+def _with_extra(text: str, extra: str | None) -> str:
+    return _marker_text(text, extra, None)
+
+
+def _marker_text(text: str, extra: str | None, marker: str | None) -> str:
+    """`text` with `extra == 'x'` and `marker` added to its own marker."""
+    parsed = Pep508(text)
+    clauses = [f"({parsed.marker})"] if parsed.marker else []
+    if marker:
+        clauses.append(f"({marker})")
+    if extra is not None:
+        clauses.append(f"extra == '{normalize_name(extra)}'")
+    parsed.marker = None
+    return f"{parsed} ; {' and '.join(clauses)}" if clauses else str(parsed)
+
+
+def _local_text(parsed: Pep508, extra: str | None, marker: str | None) -> str:
+    """The resolver's view of a sourced requirement: name, extras and marker only (the
+    version comes from the local project, which the resolver knows by name)."""
+    extras = f"[{','.join(sorted(parsed.extras))}]" if parsed.extras else ""
+    base = f"{normalize_name(parsed.name)}{extras}"
+    if parsed.marker:
+        base += f" ; {parsed.marker}"
+    return _marker_text(base, extra, marker)
+
+
+def requirement_tables(texts: Iterable[str]) -> tuple[Requirement, ...]:
+    """Manifest requirement tables (`constraint-dependencies` etc.) from PEP 508 strings."""
+    out = []
+    for text in texts:
+        try:
+            out.append(requirement_from_pep508(text))
+        except ValueError as exc:
+            raise PyrunError(f"Failed to parse requirement `{text}`", causes=(str(exc),)) from None
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lock
+# ---------------------------------------------------------------------------------------------
+
+
+RegistryOf = Callable[[str, str | None], str | None]
+
+
+def build_lock(
+    resolution: Resolution,
+    facts: WorkspaceFacts,
+    *,
+    registry_of: RegistryOf | None = None,
+    local_metadata: Mapping[str, PackageMetadata] | None = None,
+) -> Lock:
+    """The lock uv writes for `resolution` (SPEC §3).
+
+    `registry_of(name, version)` names the index a registry package came from (None: the
+    resolution's own source); `local_metadata` holds `[package.metadata]` of local
+    dependencies that are not members (directories, source archives by URL).
+    """
+    sources = {
+        (p.name, p.version): _source(p.source, p.name, p.version, registry_of)
+        for p in resolution.packages
+    }
+    reach = _reachability(resolution, facts)
+    counts: dict[str, int] = {}
+    for p in resolution.packages:
+        counts[p.name] = counts.get(p.name, 0) + 1
+    packages = tuple(
+        _package(p, sources, counts, reach.get((p.name, p.version)), facts, local_metadata or {})
+        for p in resolution.packages
+    )
+    return Lock(
+        revision=LOCK_REVISION,
+        requires_python=facts.requires_python,
+        resolution_markers=tuple(_normal(m) for m in resolution.forks),
+        supported_markers=tuple(_normal(m) for m in facts.environments),
+        required_markers=tuple(_normal(m) for m in facts.required_environments),
+        conflicts=facts.conflicts,
+        options=facts.options,
+        manifest=facts.manifest(),
+        packages=packages,
+    )
+
+
+def _normal(marker: str) -> str:
+    return normalize_marker(marker) or marker
+
+
+def _uv_marker(marker: str | None) -> str | None:
+    """The resolver's marker in uv's canonical spelling (`platform_system == 'Linux'` is
+    `sys_platform == 'linux'` to uv)."""
+    return normalize_marker(marker) or None if marker else None
+
+
+def _source(
+    source: ResolvedSource, name: str, version: str | None, registry_of: RegistryOf | None
+) -> Source:
+    location = source.location
+    if source.kind == "registry":
+        found = registry_of(name, version) if registry_of else None
+        location = (found or location).rstrip("/")
+    return Source(kind=source.kind, value=location, subdirectory=source.subdirectory)
+
+
+def _package(
+    p: ResolvedPackage,
+    sources: Mapping[tuple[str, str | None], Source],
+    counts: Mapping[str, int],
+    reachable: universal.Dnf | None,
+    facts: WorkspaceFacts,
+    local_metadata: Mapping[str, PackageMetadata],
+) -> Package:
+    source = sources[(p.name, p.version)]
+    member = facts.member(p.name)
+    metadata = PackageMetadata()
+    if member is not None:
+        metadata = member.metadata
+    elif p.name in local_metadata and source.kind != "registry":
+        metadata = local_metadata[p.name]
+    sdist, wheels = _files(p.files, source, reachable)
+    return Package(
+        name=p.name,
+        version=p.version,
+        source=source,
+        resolution_markers=tuple(_normal(m) for m in p.resolution_markers),
+        dependencies=_edges(p.dependencies, sources, counts),
+        sdist=sdist,
+        wheels=wheels,
+        optional_dependencies={
+            x: _edges(es, sources, counts) for x, es in p.optional_dependencies.items()
+        },
+        dev_dependencies={g: _edges(es, sources, counts) for g, es in p.dependency_groups.items()},
+        metadata=metadata,
+    )
+
+
+def _edges(
+    edges: Sequence[Edge],
+    sources: Mapping[tuple[str, str | None], Source],
+    counts: Mapping[str, int],
+) -> tuple[Dependency, ...]:
+    out = []
+    for edge in edges:
+        ambiguous = counts.get(edge.name, 0) > 1
+        out.append(
+            Dependency(
+                name=edge.name,
+                version=edge.version if ambiguous else None,
+                source=sources.get((edge.name, edge.version)) if ambiguous else None,
+                extra=edge.extras,
+                marker=_uv_marker(edge.marker),
+            )
+        )
+    return tuple(out)
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def _files(
+    files: Sequence[Any], source: Source, reachable: universal.Dnf | None
+) -> tuple[Sdist | None, tuple[Wheel, ...]]:
+    if source.kind in ("virtual", "editable", "directory", "git"):
+        return None, ()
+    wheels = [f for f in files if f.filename.endswith(".whl")]
+    sdists = [f for f in files if not f.filename.endswith(".whl")]
+    if reachable is not None:
+        wheels = [w for w in wheels if _wheel_reachable(w.filename, reachable)]
+    if source.kind == "registry":
+        return _registry_sdist(sdists), tuple(_registry_wheel(w) for w in wheels)
+    if source.kind == "url":
+        sdist = Sdist(hash=_hash(sdists[0])) if sdists else None
+        return sdist, tuple(Wheel(url=_url(w), hash=_hash(w)) for w in wheels)
+    # A local archive (`path` source): wheels by file name, an sdist by nothing but its hash.
+    sdist = Sdist(hash=_hash(sdists[0])) if sdists else None
+    return sdist, tuple(Wheel(filename=w.filename, hash=_hash(w)) for w in wheels)
+
+
+def _registry_sdist(sdists: Sequence[Any]) -> Sdist | None:
+    if not sdists:
+        return None
+    # uv prefers a `.tar.gz` among several source archives of one version.
+    best = next((f for f in sdists if f.filename.endswith(".tar.gz")), sdists[0])
+    return Sdist(url=_url(best), hash=_hash(best), size=_size(best), upload_time=_upload(best))
+
+
+def _registry_wheel(file: Any) -> Wheel:
+    return Wheel(url=_url(file), hash=_hash(file), size=_size(file), upload_time=_upload(file))
+
+
+def _url(file: Any) -> str | None:
+    return getattr(file, "url", None)
+
+
+def _size(file: Any) -> int | None:
+    return getattr(file, "size", None)
+
+
+_HASH_ORDER = ("sha256", "sha384", "sha512", "blake2b", "md5")
+
+
+def _hash(file: Any) -> str | None:
+    hashes: Mapping[str, str] = getattr(file, "hashes", None) or {}
+    for algorithm in _HASH_ORDER:
+        if algorithm in hashes:
+            return f"{algorithm}:{hashes[algorithm]}"
+    return None
+
+
+def _upload(file: Any) -> str | None:
+    raw = getattr(file, "upload_time", None)
+    if not raw:
+        return None
+    try:
+        return format_upload_time(datetime.fromisoformat(str(raw).replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+# -- reachability and wheel pruning ------------------------------------------------------------
+
+
+def _reachability(
+    resolution: Resolution, facts: WorkspaceFacts
+) -> dict[tuple[str, str | None], universal.Dnf]:
+    """Per entry, the environments in which some path from a root reaches it."""
+    pyset = universal.pyset_from_specifiers(facts.requires_python)
+    universe = universal.root_environment(pyset, facts.environments or None)
+    by_key = {(p.name, p.version): p for p in resolution.packages}
+    by_name: dict[str, list[ResolvedPackage]] = {}
+    for p in resolution.packages:
+        by_name.setdefault(p.name, []).append(p)
+    reach: dict[tuple[str, str | None], universal.Dnf] = {}
+    roots = {m.name for m in facts.members}
+    queue = [(p.name, p.version) for p in resolution.packages if p.name in roots]
+    for key in queue:
+        reach[key] = universe
+    root_edges = [n for texts in facts.root_groups.values() for n in texts]
+    for text in root_edges:
+        _reach_text(text, by_name, universe, reach, queue)
+    while queue:
+        key = queue.pop()
+        package = by_key.get(key)
+        if package is None:
+            continue
+        for edge in _all_edges(package):
+            for target in _targets(edge, by_name):
+                marker = universal.dnf_and(reach[key], universal.parse_marker(edge.marker))
+                marker = universal.dnf_and(marker, _fork_env(target))
+                _extend(reach, (target.name, target.version), marker, queue)
+    return reach
+
+
+def _reach_text(
+    text: str,
+    by_name: Mapping[str, list[ResolvedPackage]],
+    universe: universal.Dnf,
+    reach: dict[tuple[str, str | None], universal.Dnf],
+    queue: list[tuple[str, str | None]],
+) -> None:
+    try:
+        parsed = Pep508(text)
+    except InvalidRequirement:
+        return
+    marker = universal.parse_marker(str(parsed.marker) if parsed.marker else None)
+    for target in by_name.get(str(canonicalize_name(parsed.name)), []):
+        env = universal.dnf_and(universal.dnf_and(universe, marker), _fork_env(target))
+        _extend(reach, (target.name, target.version), env, queue)
+
+
+def _extend(
+    reach: dict[tuple[str, str | None], universal.Dnf],
+    key: tuple[str, str | None],
+    marker: universal.Dnf,
+    queue: list[tuple[str, str | None]],
+) -> None:
+    if not marker:
+        return
+    current = reach.get(key, universal.FALSE)
+    if current and universal.covers(current, marker):
+        return
+    reach[key] = universal.simplify(universal.dnf_or(current, marker))
+    queue.append(key)
+
+
+def _all_edges(package: ResolvedPackage) -> list[Edge]:
+    edges = list(package.dependencies)
+    for group in (package.optional_dependencies, package.dependency_groups):
+        for items in group.values():
+            edges.extend(items)
+    return edges
+
+
+def _targets(edge: Edge, by_name: Mapping[str, list[ResolvedPackage]]) -> list[ResolvedPackage]:
+    found = by_name.get(edge.name, [])
+    if edge.version is not None:
+        found = [p for p in found if p.version == edge.version]
+    return found
+
+
+def _fork_env(package: ResolvedPackage) -> universal.Dnf:
+    if not package.resolution_markers:
+        return universal.TRUE
+    env: universal.Dnf = universal.FALSE
+    for marker in package.resolution_markers:
+        env = universal.dnf_or(env, universal.parse_marker(marker))
+    return env
+
+
+def _wheel_reachable(filename: str, reachable: universal.Dnf) -> bool:
+    implied = _implied_platform(filename)
+    return implied is None or not universal.is_disjoint(reachable, implied)
+
+
+def _implied_platform(filename: str) -> universal.Dnf | None:
+    """The platforms a wheel can be installed on as a marker; None when it says nothing."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    implied: universal.Dnf = universal.FALSE
+    for platform in {tag.platform for tag in tags}:
+        marker = _platform_marker(platform)
+        if marker is None:
+            return None
+        implied = universal.dnf_or(implied, universal.parse_marker(marker))
+    return implied
+
+
+_WINDOWS = {"win32": "x86", "win_amd64": "AMD64", "win_arm64": "ARM64"}
+_MAC_ARCHES = {
+    "arm64": ("arm64",),
+    "x86_64": ("x86_64",),
+    "universal2": ("x86_64", "arm64"),
+}
+
+
+def _platform_marker(platform: str) -> str | None:
+    if platform in _WINDOWS:
+        return f"sys_platform == 'win32' and platform_machine == '{_WINDOWS[platform]}'"
+    if platform.startswith("macosx_"):
+        arches = _MAC_ARCHES.get(platform.split("_", 3)[-1])
+        if arches is None:
+            return "sys_platform == 'darwin'"
+        machines = " or ".join(f"platform_machine == '{a}'" for a in arches)
+        return f"sys_platform == 'darwin' and ({machines})"
+    if platform.startswith(("manylinux", "musllinux", "linux_")):
+        arch = _linux_arch(platform)
+        if arch is None:
+            return "sys_platform == 'linux'"
+        return f"sys_platform == 'linux' and platform_machine == '{arch}'"
+    return None
+
+
+_LINUX_ARCHES = (
+    "x86_64",
+    "aarch64",
+    "i686",
+    "armv7l",
+    "armv6l",
+    "ppc64le",
+    "ppc64",
+    "s390x",
+    "riscv64",
+    "loongarch64",
+)
+
+
+def _linux_arch(platform: str) -> str | None:
+    return next((arch for arch in _LINUX_ARCHES if platform.endswith("_" + arch)), None)

@@ -1,0 +1,368 @@
+"""Resolve a workspace against its indexes and build the lock (SPEC §2.8, §3).
+
+`IndexMetadataSource` is the resolver's view of the indexes: project pages through `IndexSet`
+(uv's index order and strategy, `sources = { pkg = { index = "name" } }` pinning a package to
+one index), metadata through `IndexClient` (PEP 658 files checked against their announced hash,
+else range requests into the wheel), `exclude-newer` applied to upload times. It remembers
+which index served each version, so the lock names the right registry.
+
+`lock_async` reads the metadata of local dependencies (directories with static metadata, local
+wheels, wheels by URL), resolves on a worker thread (`pyrun.net.resolve`), and builds the lock
+(`pyrun.core.lock_build`). One HTTP client and one nursery serve the whole run; page and
+metadata fetches run concurrently as the resolver prefetches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.parser import BytesParser
+from pathlib import Path
+
+import trio
+from packaging.utils import canonicalize_name
+
+from pyrun.core.index import IndexFile, metadata_path, versions_across
+from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
+from pyrun.core.lock_compare import requirement_from_pep508
+from pyrun.core.lockfile import Lock, PackageMetadata
+from pyrun.core.provider import CandidateInfo, group_files
+from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
+from pyrun.errors import FailureError, PyrunError
+from pyrun.net.client import ClientOptions, HttpClient, make_client
+from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
+from pyrun.net.resolve import resolve_async
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Metadata:
+    requires_dist: tuple[str, ...]
+    requires_python: str | None
+    version: str | None = None
+    provides_extras: tuple[str, ...] = ()
+
+
+def parse_core_metadata(data: bytes) -> _Metadata:
+    """`Requires-Dist`, `Requires-Python`, `Version` and `Provides-Extra` of a METADATA file."""
+    message = BytesParser().parsebytes(data, headersonly=True)
+    return _Metadata(
+        requires_dist=tuple(str(v) for v in message.get_all("Requires-Dist") or ()),
+        requires_python=_header(message.get("Requires-Python")),
+        version=_header(message.get("Version")),
+        provides_extras=tuple(str(v) for v in message.get_all("Provides-Extra") or ()),
+    )
+
+
+def _header(value: object) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+class IndexMetadataSource:
+    """The async metadata source the resolver reads, over the run's indexes."""
+
+    def __init__(
+        self,
+        indexes: IndexSet,
+        *,
+        pinned: Mapping[str, str] | None = None,
+        exclude_newer: datetime | None = None,
+    ) -> None:
+        self.indexes = indexes
+        self.client = indexes.client
+        self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
+        self.exclude_newer = exclude_newer
+        self.origin: dict[tuple[str, str], str] = {}
+        self._files: dict[tuple[str, str], tuple[IndexFile, ...]] = {}
+        self._metadata: dict[tuple[str, str], _Metadata] = {}
+
+    async def async_candidates(self, name: str) -> Sequence[CandidateInfo]:
+        pages = await self.indexes.find(name, pinned=self.pinned.get(name))
+        found = versions_across((p.index.key, p.page) for p in pages)
+        files: list[IndexFile] = []
+        for entry in found:
+            kept = [f for _, f in entry.files if self._admitted(f)]
+            version = str(entry.version)
+            self.origin[(name, version)] = entry.index_url
+            self._files[(name, version)] = tuple(kept)
+            files.extend(kept)
+        return group_files(name, files)
+
+    def _admitted(self, file: IndexFile) -> bool:
+        if self.exclude_newer is None or not file.upload_time:
+            return True
+        try:
+            uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
+        except ValueError:
+            return True
+        return uploaded < self.exclude_newer
+
+    async def async_requires(self, name: str, version: str) -> Sequence[str]:
+        return (await self._read(name, version)).requires_dist
+
+    async def async_requires_python(self, name: str, version: str) -> str | None:
+        return (await self._read(name, version)).requires_python
+
+    async def _read(self, name: str, version: str) -> _Metadata:
+        key = (name, version)
+        if key not in self._metadata:
+            files = self._files.get(key, ())
+            wheels = [f for f in files if f.is_wheel]
+            if wheels:
+                # A wheel with a PEP 658 metadata file is cheapest; any wheel will do.
+                file = next((w for w in wheels if w.core_metadata), wheels[0])
+                raw = await self.client.fetch_metadata(file)
+            else:
+                raw = await self._sdist_metadata(name, version, files)
+            self._metadata[key] = parse_core_metadata(raw)
+        return self._metadata[key]
+
+    async def _sdist_metadata(self, name: str, version: str, files: Sequence[IndexFile]) -> bytes:
+        if not files:
+            raise FailureError(f"Failed to read metadata of `{name}=={version}`: no files")
+        data = await self.client.http.get_bytes(files[0].url)
+        check_wheel_hash(files[0], data)
+        return static_sdist_metadata(f"{name}=={version}", files[0].filename, data)
+
+    def registry_of(self, name: str, version: str | None) -> str | None:
+        if version is None:
+            return None
+        return self.origin.get((name, version))
+
+
+def static_sdist_metadata(label: str, filename: str, data: bytes) -> bytes:
+    """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
+    2.2 or later whose `Requires-Dist` and `Requires-Python` are not marked `Dynamic`."""
+    raw = _pkg_info(filename, data)
+    if raw is not None:
+        message = BytesParser().parsebytes(raw, headersonly=True)
+        dynamic = {str(v).strip().lower() for v in message.get_all("Dynamic") or ()}
+        version = str(message.get("Metadata-Version", "0")).strip()
+        if _at_least_2_2(version) and not dynamic & {"requires-dist", "requires-python"}:
+            return raw
+    raise FailureError(
+        f"Failed to read metadata of `{label}` from `{filename}`",
+        causes=("its metadata is dynamic; building source distributions is not supported yet",),
+    )
+
+
+def _at_least_2_2(version: str) -> bool:
+    try:
+        return tuple(int(p) for p in version.split(".")[:2]) >= (2, 2)
+    except ValueError:
+        return False
+
+
+def _pkg_info(filename: str, data: bytes) -> bytes | None:
+    """The top-level `PKG-INFO` of a `.tar.gz` or `.zip` source archive."""
+    try:
+        if filename.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.count("/") == 1]
+                found = next((n for n in names if n.endswith("/PKG-INFO")), None)
+                return archive.read(found) if found else None
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            for member in tar:
+                if (
+                    member.isfile()
+                    and member.name.count("/") == 1
+                    and member.name.endswith("/PKG-INFO")
+                ):
+                    handle = tar.extractfile(member)
+                    return handle.read() if handle else None
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError):
+        return None
+    return None
+
+
+# -- local dependencies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LocalFile:
+    """A file of a local or URL dependency as the lock records it."""
+
+    filename: str
+    url: str | None = None
+    hashes: Mapping[str, str] = field(default_factory=dict)
+
+
+async def read_local(
+    dep: LocalDependency, root: str, http: HttpClient
+) -> tuple[LocalPackage, PackageMetadata | None]:
+    """Metadata of a non-registry dependency, as a resolver `LocalPackage`."""
+    if dep.kind in ("directory", "editable", "virtual"):
+        return await trio.to_thread.run_sync(_directory_package, dep, root)
+    if dep.kind == "path":
+        data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
+        return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
+    if dep.kind == "url":
+        data = await http.get_bytes(dep.location)
+        name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
+        return _archive_package(dep, data, _LocalFile(filename=name, url=dep.location))
+    raise FailureError(
+        f"Failed to lock `{dep.name}`: git dependencies are not supported by this build of pyrun",
+        causes=(f"source: {dep.location}",),
+    )
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FailureError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
+
+
+def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
+    from pyrun.local.discover import load_project_file
+
+    directory = os.path.normpath(os.path.join(root, dep.location))
+    project = load_project_file(directory)
+    if not project.has_project or project.name is None:
+        raise FailureError(f"`{dep.location}` is not a Python project (no `[project]` table)")
+    if {"dependencies", "optional-dependencies"} & set(project.dynamic):
+        raise FailureError(
+            f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
+            causes=("its dependencies are dynamic; building metadata is not supported yet",),
+        )
+    texts = list(project.dependencies)
+    tables = [requirement_from_pep508(t) for t in project.dependencies]
+    for extra, items in project.optional_dependencies.items():
+        texts += [_extra_text(t, extra) for t in items]
+        tables += [requirement_from_pep508(t, extra=extra) for t in items]
+    local = LocalPackage(
+        name=dep.name,
+        version=None if "version" in project.dynamic else project.version,
+        source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
+        requires_dist=tuple(texts),
+        requires_python=project.requires_python,
+        provides_extras=tuple(project.optional_dependencies),
+    )
+    metadata = PackageMetadata(
+        requires_dist=tuple(tables), provides_extras=tuple(project.optional_dependencies)
+    )
+    return local, metadata
+
+
+def _extra_text(text: str, extra: str) -> str:
+    from packaging.requirements import Requirement
+
+    parsed = Requirement(text)
+    clause = f"extra == '{extra}'"
+    marker = f"({parsed.marker}) and {clause}" if parsed.marker else clause
+    parsed.marker = None
+    return f"{parsed} ; {marker}"
+
+
+def _archive_package(
+    dep: LocalDependency, data: bytes, file: _LocalFile
+) -> tuple[LocalPackage, PackageMetadata | None]:
+    digest = {"sha256": hashlib.sha256(data).hexdigest()}
+    file = replace(file, hashes=digest)
+    if file.filename.endswith(".whl"):
+        raw = _wheel_metadata(file.filename, data)
+    else:
+        raw = static_sdist_metadata(dep.name, file.filename, data)
+    metadata = parse_core_metadata(raw)
+    kind: SourceKind = "path" if dep.kind == "path" else "url"
+    local = LocalPackage(
+        name=dep.name,
+        version=metadata.version,
+        source=Source(kind=kind, location=dep.location, subdirectory=dep.subdirectory),
+        requires_dist=metadata.requires_dist,
+        requires_python=metadata.requires_python,
+        provides_extras=metadata.provides_extras,
+        files=(file,),
+    )
+    if file.filename.endswith(".whl"):
+        return local, None
+    # uv records the declared requirements of a source archive, as for a source tree.
+    tables = [requirement_from_pep508(t) for t in metadata.requires_dist]
+    return local, PackageMetadata(
+        requires_dist=tuple(tables), provides_extras=metadata.provides_extras
+    )
+
+
+def _wheel_metadata(filename: str, data: bytes) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.read(metadata_path(archive.namelist()))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise FailureError(f"Failed to read `{filename}`", causes=(str(exc),)) from exc
+
+
+# -- the whole step ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexPlan:
+    """The indexes of a run, already ordered (first the searched ones, default last)."""
+
+    indexes: tuple[IndexConfig, ...]
+    strategy: IndexStrategy = IndexStrategy.FIRST_INDEX
+    pinned: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockOutcome:
+    lock: Lock
+    resolution: Resolution
+
+
+async def lock_async(
+    request: ResolveRequest,
+    facts: WorkspaceFacts,
+    plan: IndexPlan,
+    *,
+    root: str,
+    options: ClientOptions,
+    exclude_newer: datetime | None = None,
+) -> LockOutcome:
+    """Resolve `request` (members already in it) and build the lock for `facts`."""
+    async with make_client(options) as http:
+        client = IndexClient(http, options.cache_dir)
+        indexes = IndexSet(client, plan.indexes, plan.strategy)
+        source = IndexMetadataSource(indexes, pinned=plan.pinned, exclude_newer=exclude_newer)
+        locals_, metadata = await _read_locals(facts, root, http)
+        request = replace(request, local_packages=(*request.local_packages, *locals_))
+        resolution = await resolve_async(request, source)
+    lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
+    return LockOutcome(lock=lock, resolution=resolution)
+
+
+async def _read_locals(
+    facts: WorkspaceFacts, root: str, http: HttpClient
+) -> tuple[list[LocalPackage], dict[str, PackageMetadata]]:
+    member_names = {m.name for m in facts.members}
+    wanted: dict[str, LocalDependency] = {}
+    for dep in [d for m in facts.members for d in m.locals] + list(facts.root_locals):
+        if dep.name not in member_names:
+            wanted.setdefault(dep.name, dep)
+    results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
+
+    async def read(dep: LocalDependency) -> None:
+        results[dep.name] = await read_local(dep, root, http)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for dep in wanted.values():
+                nursery.start_soon(read, dep)
+    except BaseExceptionGroup as group:
+        raise _first_pyrun_error(group) from None
+    packages = [results[name][0] for name in wanted]
+    metadata = {name: meta for name, (_, meta) in results.items() if meta is not None}
+    return packages, metadata
+
+
+def _first_pyrun_error(group: BaseExceptionGroup) -> BaseException:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_pyrun_error(exc)
+        if isinstance(exc, PyrunError):
+            return exc
+    return group.exceptions[0]

@@ -1,0 +1,328 @@
+"""`pyrun lock` and the lock step against a local index, checked against the real uv.
+
+Every test serves its packages from an `IndexServer` on 127.0.0.1 and points both tools at it
+(`--default-index`/`PYRUN_DEFAULT_INDEX`), with the same interpreter, so their locks can be
+compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PyrunEnv, Result, find_python
+from tests.support.index_server import IndexServer
+from tests.support.scenarios import load_scenario
+
+UV = Path(sys.executable).parent / "uv"
+PYTHON = find_python("3.12")
+
+pytestmark = [
+    pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
+]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def uv(project: Path, *args: str, index: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env.update(
+        UV_CACHE_DIR=str(project.parent / "uv-cache"),
+        UV_NO_CONFIG="1",
+        UV_PYTHON=str(PYTHON),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        NO_COLOR="1",
+    )
+    command = [str(UV), *args, "--default-index", index]
+    return subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def pyrun(sandbox: PyrunEnv, project: Path, *args: str, index: str, **env: str) -> Result:
+    extra = {
+        "PYRUN_DEFAULT_INDEX": index,
+        "PYRUN_HTTP_RETRIES": "0",
+        "PYRUN_PYTHON": str(PYTHON),
+        "PYRUN_NO_CONFIG": "1",
+        **env,
+    }
+    return sandbox.run(*args, cwd=project, env=extra)
+
+
+def write(directory: Path, text: str, name: str = "pyproject.toml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    with IndexServer() as server:
+        server.add_wheel("a", "1.0.0", requires_dist=["b>=1"])
+        server.add_wheel("b", "1.0.0")
+        server.add_wheel("b", "2.0.0")
+        server.add_wheel("c", "1.0.0")
+        yield server
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    write(
+        tmp_path / "app",
+        """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dependencies = ["a"]
+        """,
+    )
+    return tmp_path / "app"
+
+
+# -- byte identity with uv ---------------------------------------------------------------------
+
+SCENARIOS = ["simple-chain", "extras", "markers", "dependency-groups", "fork", "sdist"]
+
+
+@pytest.mark.uv
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_locks_are_byte_identical_to_uv(name: str, tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    scenario = load_scenario(name)
+    with scenario.serve() as server:
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        scenario.write_project(ours)
+        scenario.write_project(theirs)
+        result = pyrun(pyrun_env, ours, "lock", index=server.index_url)
+        assert result.returncode == 0, result
+        assert "Resolved" in result.stderr
+        done = uv(theirs, "lock", index=server.index_url)
+        assert done.returncode == 0, done.stderr
+        assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+        # Each tool accepts the other's lock as up to date.
+        check = uv(ours, "lock", "--check", index=server.index_url)
+        assert check.returncode == 0, check.stderr
+        mine = pyrun(pyrun_env, theirs, "lock", "--check", index=server.index_url)
+        assert mine.returncode == 0, mine
+
+
+WORKSPACE_ROOT = """
+[project]
+name = "root"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["alpha", "c"]
+
+[tool.uv.sources]
+alpha = { workspace = true }
+
+[tool.uv.workspace]
+members = ["packages/*"]
+exclude = ["packages/skipped"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+
+MEMBER = """
+[project]
+name = "{name}"
+version = "0.2.0"
+requires-python = ">=3.10"
+dependencies = [{deps}]
+
+[project.optional-dependencies]
+x = ["c ; sys_platform == 'win32'"]
+
+[dependency-groups]
+dev = ["b<2", {{include-group = "lint"}}]
+lint = ["c"]
+"""
+
+
+def make_workspace(root: Path) -> Path:
+    write(root, WORKSPACE_ROOT)
+    write(root / "packages" / "alpha", MEMBER.format(name="alpha", deps='"a"'))
+    write(root / "packages" / "beta", MEMBER.format(name="beta", deps='"c"'))
+    write(root / "packages" / "skipped", MEMBER.format(name="skipped", deps=""))
+    return root
+
+
+@pytest.mark.uv
+def test_workspace_lock_is_byte_identical_and_synced_by_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    ours = make_workspace(tmp_path / "ours")
+    theirs = make_workspace(tmp_path / "theirs")
+    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+    synced = uv(
+        ours, "sync", "--locked", "--all-packages", "--no-install-workspace", index=index.index_url
+    )
+    assert synced.returncode == 0, synced.stderr
+
+
+@pytest.mark.uv
+def test_uv_sync_locked_accepts_pyrun_lock(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    assert pyrun(pyrun_env, app, "lock", index=index.index_url).returncode == 0
+    synced = uv(app, "sync", "--locked", index=index.index_url)
+    assert synced.returncode == 0, synced.stderr
+    assert "+ a==1.0.0" in synced.stderr and "+ b==2.0.0" in synced.stderr
+
+
+# -- reuse, preferences, upgrades --------------------------------------------------------------
+
+
+def test_a_satisfied_lock_is_not_rewritten_and_needs_no_network(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    assert uv(app, "lock", index=index.index_url).returncode == 0
+    lock = app / "uv.lock"
+    before = lock.read_bytes(), lock.stat().st_mtime_ns
+    index.fail_with = 500  # any request would now fail
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url, PYTHONPROFILEIMPORTTIME="1")
+    assert result.returncode == 0, result
+    assert "Resolved 3 packages in" in result.stderr
+    assert (lock.read_bytes(), lock.stat().st_mtime_ns) == before
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert not {"trio", "httpx", "resolvelib"} & imported
+
+
+def test_locked_versions_are_preferred_and_upgrades_move_them(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    index.remove("b-2.0.0-py3-none-any.whl")
+    assert pyrun(pyrun_env, app, "lock", index=index.index_url).returncode == 0
+    index.add_wheel("b", "2.0.0")
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["a"]', '["a", "c"]'))
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "Added c v1.0.0" in result.stderr
+    assert 'name = "b"\nversion = "1.0.0"' in (app / "uv.lock").read_text()
+    result = pyrun(pyrun_env, app, "lock", "-P", "b", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "Updated b v1.0.0 -> v2.0.0" in result.stderr
+    assert 'name = "b"\nversion = "2.0.0"' in (app / "uv.lock").read_text()
+    index.add_wheel("c", "2.0.0")
+    result = pyrun(pyrun_env, app, "lock", "--upgrade", index=index.index_url)
+    assert "Updated c v1.0.0 -> v2.0.0" in result.stderr, result
+
+
+def test_check_modes_and_messages(app: Path, pyrun_env: PyrunEnv, index: IndexServer) -> None:
+    missing = pyrun(pyrun_env, app, "lock", "--locked", index=index.index_url)
+    assert missing.returncode == 1
+    assert missing.stderr.endswith(
+        "error: Unable to find lockfile at `uv.lock`, but `--locked` was provided. To create a "
+        "lockfile, run `pyrun lock` or `pyrun sync` without the flag.\n"
+    )
+    frozen = pyrun(pyrun_env, app, "lock", "--check-exists", index=index.index_url)
+    assert frozen.returncode == 1 and "`--check-exists` was provided" in frozen.stderr
+    dry = pyrun(pyrun_env, app, "lock", "--dry-run", index=index.index_url)
+    assert dry.returncode == 0 and not (app / "uv.lock").exists()
+    assert pyrun(pyrun_env, app, "lock", index=index.index_url).returncode == 0
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["a"]', '["a>=1"]'))
+    before = (app / "uv.lock").read_bytes()
+    stale = pyrun(pyrun_env, app, "lock", "--check", index=index.index_url)
+    assert stale.returncode == 1
+    assert stale.stderr.endswith(
+        "error: The lockfile at `uv.lock` needs to be updated, but `--check` was provided.\n"
+        "\nhint: To update the lockfile, run `pyrun lock`.\n"
+    )
+    assert (app / "uv.lock").read_bytes() == before
+    assert pyrun(pyrun_env, app, "lock", "--frozen", index=index.index_url).returncode == 0
+
+
+def test_offline_uses_the_cache_and_refresh_revalidates(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    assert pyrun(pyrun_env, app, "lock", index=index.index_url).returncode == 0
+    (app / "uv.lock").unlink()
+    index.fail_with = 500
+    offline = pyrun(pyrun_env, app, "lock", "--offline", index=index.index_url)
+    assert offline.returncode == 0, offline
+    index.fail_with = None
+    index.reset_counters()
+    refreshed = pyrun(pyrun_env, app, "lock", "--refresh", index=index.index_url)
+    assert refreshed.returncode == 0, refreshed
+    assert index.page_requests("a") == 1
+
+
+# -- bad input: clear errors, nothing written --------------------------------------------------
+
+
+def test_unsatisfiable_requirements(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    scenario = load_scenario("conflict")
+    with scenario.serve() as server:
+        scenario.write_project(tmp_path / "p")
+        result = pyrun(pyrun_env, tmp_path / "p", "lock", index=server.index_url)
+    assert result.returncode == 1
+    assert "No solution found when resolving dependencies" in result.stderr
+    assert not (tmp_path / "p" / "uv.lock").exists()
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (404, "a was not found in the package registry"),
+        (500, "HTTP status server error (500"),
+        ("garbage", "/simple/a/"),
+    ],
+)
+def test_index_failures(
+    failure: Any, expected: str, app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    index.fail_with = failure
+    index.fail_prefix = "/simple/a/"
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+    assert result.returncode == 1, result
+    assert expected in result.stderr
+    assert not (app / "uv.lock").exists()
+
+
+class _WrongMetadataHash(IndexServer):
+    def _json_file(self, dist: Any) -> dict[str, Any]:
+        entry = super()._json_file(dist)
+        if dist.filename.startswith("a-") and "core-metadata" in entry:
+            entry["core-metadata"] = entry["data-dist-info-metadata"] = {"sha256": "0" * 64}
+        return entry
+
+
+def test_metadata_hash_mismatch(app: Path, pyrun_env: PyrunEnv) -> None:
+    with _WrongMetadataHash() as server:
+        server.add_wheel("a", "1.0.0", requires_dist=["b>=1"])
+        server.add_wheel("b", "1.0.0")
+        result = pyrun(pyrun_env, app, "lock", index=server.index_url)
+    assert result.returncode == 1
+    assert "Hash mismatch for metadata of `a-1.0.0-py3-none-any.whl`" in result.stderr
+    assert not (app / "uv.lock").exists()
+
+
+def test_malformed_lock_names_entry_and_field(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = 'version = 1\nrequires-python = ">=3.9"\n\n[[package]]\nname = "a"\nversion = "1"\n'
+    (app / "uv.lock").write_text(text)
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+    assert result.returncode == 2
+    assert "Failed to parse `uv.lock`" in result.stderr
+    assert "package[0] (`a`): missing field `source`" in result.stderr
+    assert (app / "uv.lock").read_text() == text

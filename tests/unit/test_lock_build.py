@@ -1,0 +1,228 @@
+"""Resolution + workspace facts -> the lock uv writes (pure; no network)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyrun.core.lock_build import (
+    WorkspaceFacts,
+    build_lock,
+    declare_workspace,
+    lock_requires_python,
+)
+from pyrun.core.lockfile import PackageMetadata, dumps, loads
+from pyrun.core.project import parse_project_file
+from pyrun.core.resolution import Edge, Resolution, ResolvedPackage, Source
+
+DATA = Path(__file__).parent / "data" / "locks"
+INDEX = "https://index.invalid/simple"
+
+
+@dataclass(frozen=True)
+class File:
+    filename: str
+    url: str
+    hashes: dict[str, str] = field(default_factory=dict)
+    size: int | None = None
+    upload_time: str | None = None
+
+
+def registry(name: str, version: str, *files: File, **kw: object) -> ResolvedPackage:
+    return ResolvedPackage(
+        name=name,
+        version=version,
+        source=Source(kind="registry", location=INDEX + "/"),
+        files=files,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def wheel(filename: str) -> File:
+    return File(
+        filename,
+        f"https://files.invalid/{filename}",
+        {"sha256": "ab" * 32},
+        123,
+        "2024-12-04T17:35:26.475000Z",
+    )
+
+
+def facts_for(name: str, **layout: str) -> WorkspaceFacts:
+    base = DATA / name
+    root = parse_project_file(tomllib.loads((base / "pyproject.toml").read_text()), "/ws", "p")
+    members = {root.name: root} if root.name else {}
+    for member, path in layout.items():
+        text = (base / f"{member}.pyproject.toml").read_text()
+        members[member] = parse_project_file(tomllib.loads(text), f"/ws/{path}", "p")
+    rp = lock_requires_python(m.requires_python or "" for m in members.values()) or ">=3.8"
+    declared, groups, texts = declare_workspace(
+        root="/ws",
+        root_file=root,
+        members=members,
+        requires_python=rp,
+        index_url_of=lambda n: f"https://{n}.invalid/simple",
+    )
+    return WorkspaceFacts(
+        requires_python=rp,
+        members=declared,
+        root_is_project=root.has_project,
+        dependency_groups=groups,
+        root_groups=texts,
+    )
+
+
+def same(a: PackageMetadata, b: PackageMetadata) -> bool:
+    """Equal tables (exactly as uv spells them), in any order."""
+    groups = {k: set(v) for k, v in a.requires_dev.items()}
+    return (
+        set(a.requires_dist) == set(b.requires_dist)
+        and a.provides_extras == b.provides_extras
+        and groups == {k: set(v) for k, v in b.requires_dev.items()}
+    )
+
+
+def test_declared_metadata_matches_uv_for_every_source_kind() -> None:
+    facts = facts_for("fork")
+    (member,) = facts.members
+    locked = loads((DATA / "fork" / "uv.lock").read_text()).find("rich-demo")[0].metadata
+    assert same(member.metadata, locked)
+    assert member.virtual and member.path == "."
+    assert {(d.name, d.kind, d.location) for d in member.locals} == {
+        ("localpkg", "editable", "libs/localpkg"),
+        ("six", "url", next(r.url for r in member.metadata.requires_dist if r.name == "six")),
+    }
+    # The resolver sees sourced requirements by name, with their markers.
+    assert "localpkg" in member.requires_dist
+    assert "tomli>=2 ; (python_version < \"3.11\") and extra == 'toml'" in member.requires_dist
+
+
+def test_groups_include_and_legacy_dev_dependencies() -> None:
+    (member,) = facts_for("groups").members
+    locked = loads((DATA / "groups" / "uv.lock").read_text()).find("groups-demo")[0].metadata
+    assert same(member.metadata, locked)
+    assert not member.virtual  # a build system: editable
+
+
+def test_virtual_root_workspace_and_paths() -> None:
+    facts = facts_for("workspace", alpha="packages/alpha", beta="packages/beta")
+    lock = loads((DATA / "workspace" / "uv.lock").read_text())
+    assert facts.manifest().members == ("alpha", "beta")
+    groups = facts.manifest().dependency_groups
+    assert {k: set(v) for k, v in groups.items()} == {
+        k: set(v) for k, v in lock.manifest.dependency_groups.items()
+    }
+    for member in facts.members:
+        assert same(member.metadata, lock.find(member.name)[0].metadata)
+    paths = facts_for("paths").members[0]
+    locked = loads((DATA / "paths" / "uv.lock").read_text()).find("paths-demo")[0].metadata
+    assert same(paths.metadata, locked)
+
+
+def test_sources_with_markers_fall_back_to_the_index() -> None:
+    text = """
+        [project]
+        name = "p"
+        version = "1"
+        dependencies = ["torch>=2"]
+        [tool.uv.sources]
+        torch = [{ index = "cpu", marker = "sys_platform == 'linux'" }]
+    """
+    root = parse_project_file(tomllib.loads(text.replace("\n        ", "\n")), "/ws", "p")
+    (member,), _, _ = declare_workspace(
+        root="/ws",
+        root_file=root,
+        members={"p": root},
+        requires_python=">=3.10",
+        index_url_of=lambda n: f"https://{n}.invalid/simple",
+    )
+    tables = {(r.marker, r.index) for r in member.metadata.requires_dist}
+    assert tables == {
+        ("sys_platform == 'linux'", "https://cpu.invalid/simple"),
+        ("sys_platform != 'linux'", None),
+    }
+
+
+def test_small_project_lock_is_written_as_uv_writes_it() -> None:
+    facts = facts_for("plain-app")
+    project = ResolvedPackage(
+        name="plain-app",
+        version="0.1.0",
+        source=Source(kind="virtual", location="."),
+        dependencies=(Edge(name="six"),),
+    )
+    six = registry(
+        "six",
+        "1.17.0",
+        wheel("six-1.17.0-py2.py3-none-any.whl"),
+        File("six-1.17.0.tar.gz", "https://files.invalid/six.tar.gz", {"sha256": "cd" * 32}, 9),
+    )
+    text = dumps(build_lock(Resolution(packages=(project, six)), facts))
+    assert text.startswith('version = 1\nrevision = 5\nrequires-python = ">=3.9"\n\n')
+    assert 'source = { registry = "https://index.invalid/simple" }' in text
+    assert 'size = 123, upload-time = "2024-12-04T17:35:26.475Z" }' in text
+    assert 'sdist = { url = "https://files.invalid/six.tar.gz", hash = "sha256:' in text
+    assert "[manifest]" not in text
+    assert loads(text).find("plain-app")[0].metadata.requires_dist[0].name == "requests"
+
+
+def test_wheels_unreachable_on_their_platform_are_pruned() -> None:
+    facts = facts_for("plain-app")
+    project = ResolvedPackage(
+        name="plain-app",
+        version="0.1.0",
+        source=Source(kind="virtual", location="."),
+        dependencies=(
+            Edge(name="pywin32", marker="platform_machine == 'AMD64' and sys_platform == 'win32'"),
+            Edge(name="linuxonly", marker="sys_platform == 'linux'"),
+        ),
+    )
+    pywin32 = registry(
+        "pywin32",
+        "312",
+        wheel("pywin32-312-cp312-cp312-win_amd64.whl"),
+        wheel("pywin32-312-cp312-cp312-win_arm64.whl"),
+        wheel("pywin32-312-cp312-cp312-win32.whl"),
+    )
+    linux = registry(
+        "linuxonly",
+        "1",
+        wheel("linuxonly-1-py3-none-any.whl"),
+        wheel("linuxonly-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+        wheel("linuxonly-1-cp312-cp312-macosx_11_0_arm64.whl"),
+    )
+    lock = build_lock(Resolution(packages=(project, pywin32, linux)), facts)
+    assert [w.file_name for w in lock.find("pywin32")[0].wheels] == [
+        "pywin32-312-cp312-cp312-win_amd64.whl"
+    ]
+    assert len(lock.find("linuxonly")[0].wheels) == 2
+
+
+def test_forks_and_ambiguous_edges() -> None:
+    facts = facts_for("plain-app")
+    markers = ("python_full_version >= '3.12'", "python_full_version < '3.12'")
+    project = ResolvedPackage(
+        name="plain-app",
+        version="0.1.0",
+        source=Source(kind="virtual", location="."),
+        dependencies=(
+            Edge(name="a", version="1", marker="python_version < '3.12'"),
+            Edge(name="a", version="2", marker="python_full_version >= '3.12'"),
+        ),
+    )
+    a1 = registry("a", "1", resolution_markers=(markers[1],))
+    a2 = registry("a", "2", resolution_markers=(markers[0],))
+    lock = build_lock(Resolution(packages=(project, a1, a2), forks=markers), facts)
+    assert lock.resolution_markers == markers
+    edges = lock.find("plain-app")[0].dependencies
+    assert [(e.version, e.source and e.source.value, e.marker) for e in edges] == [
+        ("1", INDEX, "python_full_version < '3.12'"),
+        ("2", INDEX, "python_full_version >= '3.12'"),
+    ]
+
+
+def test_requires_python_of_several_members() -> None:
+    assert lock_requires_python([">=3.9,<4"]) == ">=3.9, <4"
+    assert lock_requires_python([">=3.9", ">=3.11"]) == ">=3.11"
+    assert lock_requires_python([]) is None
