@@ -17,6 +17,10 @@ def run_subcommand(args: Args) -> int:
         from pyrun.commands.lock import main as lock_main
 
         return lock_main(args, console)
+    if name == "sync":
+        from pyrun.commands.sync import main as sync_main
+
+        return sync_main(args, console)
     if name == "python":
         return _python(args, console)
     if name == "cache":

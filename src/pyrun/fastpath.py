@@ -41,6 +41,9 @@ FORCING = (
     "script",
     "gui_script",
     "offline",
+    # `--show-resolution` promises `Resolved …`/`Checked …` lines only the full path prints;
+    # plain `-v` keeps the fast path and says that it took it.
+    "show_resolution",
 )
 
 

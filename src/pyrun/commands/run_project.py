@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from pyrun.cliparse import Args
 from pyrun.commands.common import make_finder
 from pyrun.console import Console, display_path
 from pyrun.core.requests import PythonRequest
+from pyrun.errors import PyrunError
 from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
 from pyrun.local.childenv import RunEnv
 from pyrun.local.discover import Workspace
@@ -30,7 +32,7 @@ def project_run_env(
     requires_python, source = workspace_requires_python(workspace)
     choice = project_python_choice(args, workspace, requires_python, console)
     if args.isolated:
-        return _isolated(workspace, choice, requires_python, source, finder, cache, console)
+        return _isolated(workspace, args, settings, choice, finder, cache, console)
     path = project_env_path(
         workspace.root, active=bool(args.active), no_active=bool(args.no_active), console=console
     )
@@ -69,9 +71,9 @@ def project_run_env(
 
 def _isolated(
     workspace: Workspace,
+    args: Args,
+    settings: Settings,
     choice: PythonChoice,
-    requires_python: str | None,
-    source: str,
     finder: Finder,
     cache: Cache,
     console: Console,
@@ -80,6 +82,7 @@ def _isolated(
     from pyrun.commands.run_noproject import isolated_env
     from pyrun.local.project_env import select_base_interpreter
 
+    requires_python, source = workspace_requires_python(workspace)
     request = EnvRequest(
         path="",
         choice=choice,
@@ -90,6 +93,19 @@ def _isolated(
     base = select_base_interpreter(request, finder, Console(quiet=1))
     env = isolated_env(base, str(cache.builds))
     console.debug(f"Created isolated environment at `{env.venv}`")
+    assert env.venv is not None
+    interpreter = finder.probe(env.python)
+    if interpreter is None:
+        raise PyrunError(f"The isolated environment at `{env.venv}` does not work")
+    if not args.no_sync:
+        from pyrun.commands.sync_project import sync_into
+
+        try:
+            # Under --isolated the lock step runs in dry-run mode: uv.lock is never written.
+            sync_into(workspace, env.venv, interpreter, args, settings, cache, console)
+        except BaseException:
+            shutil.rmtree(env.venv, ignore_errors=True)
+            raise
     return env
 
 

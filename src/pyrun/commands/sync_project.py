@@ -1,13 +1,47 @@
-"""Lock and sync a project environment (SPEC §2.8, §2.9)."""
+"""Lock and sync a project environment (SPEC §2.8, §2.9, §2.14, §4.2).
+
+`sync_into` is the step `pyrun run` and `pyrun sync` share: get the lock, choose what to install
+(`pyrun.core.selection`), plan against the environment, fetch and build what the cache lacks,
+then uninstall and install (`pyrun.net.sync`). `run` syncs inexactly and prints only the
+`Uninstalled`/`Installed` summaries (details under `-v`/`--show-resolution`); `sync` is exact
+unless `--inexact` and prints everything.
+
+trio and httpx are imported only when a download or a build is needed: a sync that installs
+from the cache, or finds nothing to do, stays synchronous.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
 from pyrun.cliparse import Args
-from pyrun.console import Console
+from pyrun.console import Console, format_duration, plural
 from pyrun.core.interpreter import Interpreter
-from pyrun.errors import FailureError
+from pyrun.core.lockfile import Lock
+from pyrun.core.selection import (
+    DependencyOptions,
+    Selection,
+    choose_extras,
+    choose_groups,
+    choose_target,
+    group_owners,
+    select,
+)
+from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
+from pyrun.local.install import LINK_MODES, LinkMode
+from pyrun.net.sync import (
+    SyncOptions,
+    SyncPlan,
+    SyncReport,
+    SyncTargetEnv,
+    apply_plan,
+    plan_sync,
+)
 from pyrun.settings import Settings
 
 
@@ -19,19 +53,260 @@ def sync_into(
     settings: Settings,
     cache: Cache,
     console: Console,
-) -> None:
-    """Make the environment at `env_path` match the workspace's lock."""
-    if not _needs_packages(workspace):
-        console.debug("The project has no dependencies and is not built: nothing to install")
-        return
-    raise FailureError(
-        "Installing project dependencies is not available in this build of pyrun",
-        hint="Use `--no-sync` to run without installing the project's dependencies",
+) -> list[str]:
+    """Make the environment at `env_path` match the workspace's lock.
+
+    Returns the files the local projects' cache keys read beyond the `pyproject.toml`s
+    (dynamic-metadata inputs, `.git` refs), for the run stamp to watch.
+    """
+    out = _Output(console, verbose=args.subcommand == "sync" or _shows_resolution(args))
+    started = time.monotonic()
+    lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+    out.resolved(len(lock.packages), time.monotonic() - started)
+    selection = select_for(workspace, lock, interpreter, args)
+    for warning in selection.warnings:
+        console.warn(warning)
+    options = sync_options(args, settings, selection)
+    env = SyncTargetEnv(prefix=Path(env_path), interpreter=interpreter)
+    started = time.monotonic()
+    plan = plan_sync(selection, env, cache, options, console)
+    if plan.plan.is_noop:
+        out.checked(plan.required, time.monotonic() - started)
+    elif args.check or args.dry_run:
+        _report_pending(plan, out, check=bool(args.check))
+    else:
+        out.report(_execute(plan, env, cache, options, console), console)
+    return plan.input_files
+
+
+# ---------------------------------------------------------------------------------------------
+# The lock
+# ---------------------------------------------------------------------------------------------
+
+
+def obtain_lock(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    console: Console,
+) -> Lock:
+    """The lock step (SPEC §2.8): use, check, or re-resolve and write `uv.lock`."""
+    from pyrun.commands.lock_project import ensure_lock
+
+    return ensure_lock(workspace, interpreter, args, settings, cache, console)
+
+
+# ---------------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------------
+
+
+def dependency_options(args: Args) -> DependencyOptions:
+    return DependencyOptions(
+        extras=tuple(_list(args.extra)),
+        all_extras=bool(args.all_extras),
+        no_extras=tuple(_list(args.no_extra)),
+        groups=tuple(_list(args.group)),
+        only_groups=tuple(_list(args.only_group)),
+        no_groups=tuple(_list(args.no_group)),
+        no_default_groups=bool(args.no_default_groups),
+        all_groups=bool(args.all_groups),
+        dev=bool(args.dev),
+        no_dev=bool(args.no_dev),
+        only_dev=bool(args.only_dev),
+        no_editable=bool(args.no_editable),
+        no_editable_packages=tuple(_list(args.no_editable_package)),
+        no_install_project=bool(args.no_install_project),
+        no_install_workspace=bool(args.no_install_workspace),
+        no_install_packages=tuple(_list(args.no_install_package)),
     )
 
 
-def _needs_packages(workspace: Workspace) -> bool:
-    for member in workspace.members.values():
-        if member.dependencies or member.is_package or member.dependency_groups:
-            return True
-    return bool(workspace.root_file.dependency_groups)
+def _list(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args: Args) -> Selection:
+    """SPEC §2.9: the target, its groups and extras, and what the lock says to install."""
+    options = dependency_options(args)
+    current = workspace.current.name if workspace.current else None
+    target = choose_target(
+        members=workspace.members,
+        root_file=workspace.root_file,
+        current=current,
+        package=args.package if isinstance(args.package, str) else None,
+        all_packages=bool(args.all_packages),
+    )
+    owners = group_owners(target, workspace.members, workspace.root_file)
+    return select(
+        lock,
+        root=os.path.abspath(workspace.root),
+        target=target,
+        groups=choose_groups(target, owners, options),
+        extras=choose_extras(owners, options),
+        options=options,
+        markers=interpreter.markers,
+        tag_priorities=interpreter.tag_priorities(),
+        member_names=workspace.members,
+    )
+
+
+def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOptions:
+    from pyrun.commands.index_settings import index_settings
+
+    indexes = index_settings(args, settings)
+    return SyncOptions(
+        exact=_exact(args),
+        reinstall=_reinstall(args, settings),
+        link_mode=_link_mode(args, settings),
+        compile_bytecode=bool(settings.value(args, "compile_bytecode", "compile-bytecode")),
+        concurrent_builds=_positive_env("PYRUN_CONCURRENT_BUILDS", os.cpu_count() or 1),
+        concurrent_downloads=_positive_env("PYRUN_CONCURRENT_DOWNLOADS", 50),
+        config_settings=_config_settings(_list(args.config_setting)),
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        default_index=indexes.default_url,
+        offline=bool(settings.value(args, "offline", "offline")),
+        progress=not args.no_progress,
+        keep=frozenset(selection.skipped),
+    )
+
+
+def _exact(args: Args) -> bool:
+    if args.subcommand == "sync":
+        return not args.inexact
+    return bool(args.exact) and not args.inexact
+
+
+def _reinstall(args: Args, settings: Settings) -> bool | frozenset[str]:
+    if args.reinstall or settings.file_value("reinstall") is True:
+        return True
+    names = [*_list(args.reinstall_package), *_list(settings.file_list("reinstall-package"))]
+    return frozenset(names)
+
+
+def _link_mode(args: Args, settings: Settings) -> LinkMode:
+    mode = str(settings.value(args, "link_mode", "link-mode", "hardlink"))
+    for known in LINK_MODES:
+        if mode == known:
+            return known
+    raise PyrunError(
+        f"invalid value '{mode}' for '--link-mode <LINK_MODE>'",
+        causes=(f"[possible values: {', '.join(sorted(LINK_MODES))}]",),
+    )
+
+
+def _positive_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise PyrunError(
+            f"Failed to parse environment variable `{name}` with invalid value `{raw}`",
+            causes=("expected a positive integer",),
+        )
+    return int(raw)
+
+
+def _config_settings(items: list[str]) -> dict[str, str | list[str]] | None:
+    settings: dict[str, str | list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PyrunError(f"invalid value '{item}' for '--config-setting': expected KEY=VALUE")
+        previous = settings.get(key)
+        if previous is None:
+            settings[key] = value
+        else:
+            settings[key] = [*(previous if isinstance(previous, list) else [previous]), value]
+    return settings or None
+
+
+def _shows_resolution(args: Args) -> bool:
+    return bool(args.show_resolution) or bool(args.verbose)
+
+
+# ---------------------------------------------------------------------------------------------
+# Doing it
+# ---------------------------------------------------------------------------------------------
+
+
+def _execute(
+    plan: SyncPlan, env: SyncTargetEnv, cache: Cache, options: SyncOptions, console: Console
+) -> SyncReport:
+    started = time.monotonic()
+    ready = {}
+    if plan.needs_network_or_build:
+        import trio
+
+        from pyrun.net.sync import prepare
+
+        ready = trio.run(prepare, plan, env, cache, options, console)
+    prepared = time.monotonic() - started
+    report = apply_plan(plan, ready, env, options)
+    return _with_prepared(report, len(plan.work), prepared)
+
+
+def _with_prepared(report: SyncReport, count: int, seconds: float) -> SyncReport:
+    from dataclasses import replace
+
+    return replace(report, prepared=count, prepare_seconds=seconds)
+
+
+def _report_pending(plan: SyncPlan, out: _Output, *, check: bool) -> None:
+    """`--dry-run` / `--check`: say what would change without changing it."""
+    install = plan.plan.to_install
+    remove = plan.plan.to_uninstall
+    if plan.work:
+        out.line(f"Would download {plural(len(plan.work), 'package')}")
+    if remove:
+        out.line(f"Would uninstall {plural(len(remove), 'package')}")
+    if install:
+        out.line(f"Would install {plural(len(install), 'package')}")
+    for old in remove:
+        out.line(f" - {old.key}=={old.version}")
+    for new in install:
+        out.line(f" + {new.name}=={new.version or '(dynamic)'}")
+    if check:
+        raise FailureError(
+            "The environment is outdated; run `pyrun sync` to update the environment"
+        )
+
+
+@dataclass
+class _Output:
+    """SPEC §2.14 for `run` (details only with `-v`/`--show-resolution`), §4.2 for `sync`."""
+
+    console: Console
+    verbose: bool
+
+    def line(self, text: str) -> None:
+        self.console.info(text) if self.verbose else self.console.detail(text)
+
+    def resolved(self, count: int, seconds: float) -> None:
+        self.line(_counted("Resolved", count, seconds))
+
+    def checked(self, count: int, seconds: float) -> None:
+        self.line(_counted("Checked", count, seconds))
+
+    def report(self, report: SyncReport, console: Console) -> None:
+        if report.prepared:
+            self.line(_counted("Prepared", report.prepared, report.prepare_seconds))
+        if report.uninstalled:
+            console.info(_counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
+        if report.installed:
+            console.info(_counted("Installed", report.installed, report.install_seconds))
+        for change in report.changes:
+            self.line(change.line)
+        if report.link_warning:
+            from pyrun.local.install import LINK_FALLBACK_WARNING
+
+            console.warn(LINK_FALLBACK_WARNING)
+
+
+def _counted(verb: str, count: int, seconds: float) -> str:
+    if count == 0:
+        return f"{verb} in {format_duration(seconds)}"
+    return f"{verb} {plural(count, 'package')} in {format_duration(seconds)}"

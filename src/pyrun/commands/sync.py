@@ -1,0 +1,50 @@
+"""`pyrun sync`: the project steps of `pyrun run` (SPEC §2.4-§2.9), then stop (SPEC §4.2).
+
+The environment logic is `run`'s own (`project_run_env`): the same discovery, Python choice,
+`.venv` reuse or recreation and the same project lock. `sync_into` sees `args.subcommand ==
+"sync"` and syncs exactly (unless `--inexact`) with the full output.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyrun.cliparse import Args
+from pyrun.commands.common import open_cache
+from pyrun.console import Console
+from pyrun.errors import PyrunError
+from pyrun.local.discover import discover_workspace, read_toml
+from pyrun.settings import load_settings
+
+
+def main(args: Args, console: Console) -> int:
+    if args.script:
+        raise PyrunError("`pyrun sync --script` is not available in this build of pyrun")
+    start = _start_directory(args)
+    workspace = discover_workspace(start, console)
+    if workspace is None:
+        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root,
+        project_tool=workspace.root_file.tool,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    from pyrun.commands.run_project import project_run_env
+
+    with open_cache(args, settings) as cache:
+        project_run_env(workspace, args, settings, console, cache, start)
+    return 0
+
+
+def _start_directory(args: Args) -> str:
+    if not args.project:
+        return os.getcwd()
+    path = os.path.abspath(str(args.project))
+    if os.path.basename(path) == "pyproject.toml":
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise PyrunError(f"Project directory `{args.project}` does not exist")
+    return path

@@ -1,0 +1,853 @@
+"""Make an environment match a selection: plan -> download and build -> uninstall -> install.
+
+The steps, and why they are split:
+
+1. `plan_sync` (blocking, cheap): read the environment's `*.dist-info` names and a few small
+   files, compute local projects' cache keys from file metadata, look every artifact up in the
+   cache, and decide with `make_plan`. When the plan needs no download and no build, the caller
+   installs straight from the cache with `apply_plan` and neither trio nor httpx is imported.
+2. `prepare` (async): every download (`download_wheels`) and every build at once, builds bounded
+   by `PYRUN_CONCURRENT_BUILDS`. Builds run on worker threads; when a build environment needs
+   its requirements, the thread hops back into trio to resolve and download them.
+3. `apply_plan` (blocking): uninstall what is replaced (and, for an exact sync, what nothing
+   requires), then link every distribution from the cache.
+
+Nothing is half done: the environment is touched only after every download and build has
+succeeded, so a failure or a Ctrl-C during step 2 leaves it exactly as it was, and the cache
+holds only complete entries (see `pyrun.local.cache`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from pyrun.console import Console
+from pyrun.core.interpreter import Interpreter
+from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
+from pyrun.core.selection import Selected, Selection
+from pyrun.errors import FailureError, PyrunError
+from pyrun.local import build as builds
+from pyrun.local.cache import Cache
+from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
+
+if TYPE_CHECKING:
+    import trio
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from pyrun.core.index import IndexFile
+    from pyrun.net.client import HttpClient
+    from pyrun.net.download import WheelDownload
+    from pyrun.net.index import IndexSet
+
+DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncOptions:
+    exact: bool = False
+    reinstall: bool | frozenset[str] = False
+    link_mode: LinkMode = "hardlink"
+    compile_bytecode: bool = False
+    concurrent_builds: int = DEFAULT_CONCURRENT_BUILDS
+    concurrent_downloads: int = 50
+    config_settings: Mapping[str, str | list[str]] | None = None
+    no_build: bool = False
+    # Where build requirements come from: extra indexes first, the default index last.
+    index_urls: tuple[str, ...] = ()
+    default_index: str = "https://pypi.org/simple"
+    offline: bool = False
+    progress: bool = False
+    # Installed names to leave alone even under `exact` (`--no-install-*` skips).
+    keep: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncTargetEnv:
+    """The environment being synced."""
+
+    prefix: Path
+    interpreter: Interpreter
+
+    @property
+    def target(self) -> InstallTarget:
+        return InstallTarget.for_venv(
+            self.prefix,
+            self.interpreter.version_info[:2],
+            implementation=self.interpreter.implementation_name,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Item:
+    """One distribution to install: its selection, its final `RequiredDist`, and either the
+    cache archive to link from (`archive`) or the work that will produce it."""
+
+    selected: Selected
+    dist: RequiredDist
+    archive: Path | None = None
+    archive_sha256: str | None = None
+    build_key: str | None = None  # where a built wheel is recorded (sdists and trees)
+    previous_cache_info: Mapping[str, Any] | None = None
+
+    @property
+    def needs_work(self) -> bool:
+        return self.archive is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncPlan:
+    plan: InstallPlan
+    items: Mapping[str, Item]  # by canonical name, only the distributions to install
+    required: int  # how many distributions the selection requires
+    input_files: list[str] = field(default_factory=list)  # what local cache keys read
+
+    @property
+    def work(self) -> tuple[Item, ...]:
+        return tuple(item for item in self.items.values() if item.needs_work)
+
+    @property
+    def needs_network_or_build(self) -> bool:
+        return bool(self.work)
+
+
+def plan_sync(
+    selection: Selection,
+    env: SyncTargetEnv,
+    cache: Cache,
+    options: SyncOptions,
+    console: Console,
+) -> SyncPlan:
+    """Decide what to do; reads only dist-info names, small files and cache entries."""
+    from pyrun.local.install import installed_distributions
+
+    installed = installed_distributions(env.target.site_packages)
+    priorities = env.interpreter.tag_priorities()
+    items = [_item(s, installed.get(s.dist.key), cache, priorities) for s in selection.selected]
+    plan = make_plan(
+        [item.dist for item in items],
+        installed,
+        exact=options.exact,
+        reinstall=options.reinstall,
+    )
+    if options.keep and plan.extraneous:
+        kept = tuple(d for d in plan.extraneous if d.key not in options.keep)
+        plan = replace(plan, extraneous=kept)
+    wanted = {dist.key for dist in plan.to_install}
+    by_name = {item.dist.key: item for item in items if item.dist.key in wanted}
+    for item in by_name.values():
+        _explain_rebuild(item, console)
+    return SyncPlan(plan=plan, items=by_name, required=len(items), input_files=_key_files(items))
+
+
+def _key_files(items: Sequence[Item]) -> list[str]:
+    files: list[str] = []
+    for item in items:
+        if item.selected.artifact.kind == "tree" and item.dist.cache_info is not None:
+            source_dir = Path(item.selected.artifact.location)
+            files += map(str, builds.key_input_files(source_dir, item.dist.cache_info))
+    return files
+
+
+def _item(
+    selected: Selected,
+    installed: InstalledDist | None,
+    cache: Cache,
+    priorities: Mapping[Any, int],
+) -> Item:
+    artifact = selected.artifact
+    dist = selected.dist
+    if artifact.kind == "wheel":
+        archive = cache.archive_path(dist.cache_id) if dist.cache_id else None
+        ready = archive if archive is not None and archive.is_dir() else None
+        return Item(selected=selected, dist=dist, archive=ready)
+    if artifact.kind == "sdist":
+        key = builds.sdist_build_key(artifact.hash, artifact.location)
+        return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
+    if artifact.kind == "tree":
+        return _tree_item(selected, installed, cache, priorities)
+    return Item(selected=selected, dist=dist)  # git: fails in `prepare` with a clear error
+
+
+def _tree_item(
+    selected: Selected,
+    installed: InstalledDist | None,
+    cache: Cache,
+    priorities: Mapping[Any, int],
+) -> Item:
+    source_dir = Path(selected.artifact.location)
+    key = builds.local_cache_key(source_dir)
+    dist = replace(selected.dist, cache_info=key)
+    if not dist.version and installed is not None and installed.cache_info == key:
+        # A dynamic version is known only from a build; the installed copy built under the
+        # same key has it.
+        dist = replace(dist, version=installed.version)
+    build_key = builds.local_build_key(source_dir, selected.artifact.editable, key)
+    item = Item(
+        selected=selected,
+        dist=dist,
+        build_key=build_key,
+        previous_cache_info=installed.cache_info if installed else None,
+    )
+    return _with_build(item, cache, priorities)
+
+
+def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item:
+    assert item.build_key is not None
+    built = builds.find_built(cache, item.build_key, priorities)
+    if built is None:
+        return item
+    dist = item.dist if item.dist.version else replace(item.dist, version=built.version)
+    return replace(item, dist=dist, archive=built.archive, archive_sha256=built.sha256)
+
+
+def _explain_rebuild(item: Item, console: Console) -> None:
+    """Under `-v`, say which input of a local project's cache key changed (SPEC §5.1)."""
+    if item.dist.cache_info is None or item.previous_cache_info is None:
+        return
+    changed = builds.changed_inputs(item.previous_cache_info, item.dist.cache_info)
+    if changed:
+        console.debug(f"Rebuilding `{item.dist.name}`: changed {', '.join(changed)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparing: downloads and builds
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ready:
+    archive: Path
+    sha256: str | None = None
+    version: str | None = None  # the built wheel's version (dynamic versions)
+
+
+@dataclass
+class _Preparer:
+    """The state of one `prepare` call: the shared client, index search and limits."""
+
+    env: SyncTargetEnv
+    cache: Cache
+    options: SyncOptions
+    console: Console
+    http: HttpClient
+    indexes: IndexSet
+    build_limiter: trio.CapacityLimiter
+    download_limiter: trio.CapacityLimiter
+    progress: _Progress
+    results: dict[str, Ready] = field(default_factory=dict)
+
+
+async def prepare(
+    plan: SyncPlan,
+    env: SyncTargetEnv,
+    cache: Cache,
+    options: SyncOptions,
+    console: Console,
+    *,
+    http: HttpClient | None = None,
+) -> dict[str, Ready]:
+    """Download and build everything the plan lacks; archives by canonical name.
+
+    The first failure cancels the rest; temporary files are removed on the way out.
+    """
+    import trio
+
+    from pyrun.net.download import WheelDownload
+
+    owned = http is None
+    client = http or _make_client(cache, options)
+    preparer = _Preparer(
+        env=env,
+        cache=cache,
+        options=options,
+        console=console,
+        http=client,
+        indexes=_index_set(client, cache, options),
+        build_limiter=trio.CapacityLimiter(max(1, options.concurrent_builds)),
+        download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
+        progress=_Progress(enabled=options.progress and console.quiet == 0),
+    )
+    work = plan.work
+    wheels = [i for i in work if i.selected.artifact.kind == "wheel"]
+    others = [i for i in work if i.selected.artifact.kind != "wheel"]
+    preparer.progress.start(len(work))
+    try:
+        async with trio.open_nursery() as nursery:
+            if wheels:
+                downloads = [_wheel_download(item, WheelDownload) for item in wheels]
+                nursery.start_soon(_download_all, preparer, wheels, downloads)
+            for item in others:
+                nursery.start_soon(_build_item, preparer, item)
+    finally:
+        preparer.progress.finish()
+        if owned:
+            with trio.CancelScope(shield=True):
+                await client.aclose()
+    return preparer.results
+
+
+def _make_client(cache: Cache, options: SyncOptions) -> HttpClient:
+    from pyrun.net.client import ClientOptions, make_client
+
+    client_options = ClientOptions.from_env(
+        os.environ, cache_dir=cache.root, offline=options.offline
+    )
+    return make_client(client_options)
+
+
+def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet:
+    from pyrun.net.index import IndexClient, IndexConfig, IndexSet
+
+    client = IndexClient(http, cache.root)
+    configs = [IndexConfig(url=url) for url in options.index_urls]
+    return IndexSet.from_configs(client, configs, default_url=options.default_index)
+
+
+def _wheel_download(item: Item, kind: type[WheelDownload]) -> WheelDownload:
+    artifact = item.selected.artifact
+    return kind(
+        name=item.dist.name,
+        version=item.dist.version,
+        url=artifact.location,
+        hash=artifact.hash,
+        filename=artifact.filename,
+    )
+
+
+async def _download_all(
+    preparer: _Preparer,
+    items: Sequence[Item],
+    downloads: Sequence[WheelDownload],
+) -> None:
+    from pyrun.net.download import download_wheels
+
+    done = await download_wheels(
+        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+    )
+    for item, result in zip(items, done, strict=True):
+        preparer.results[item.dist.key] = Ready(archive=result.archive, sha256=result.sha256)
+        preparer.progress.advance(item.dist.name)
+
+
+async def _build_item(preparer: _Preparer, item: Item) -> None:
+    import trio
+
+    artifact = item.selected.artifact
+    if artifact.kind == "git":
+        raise FailureError(
+            f"Failed to install `{item.dist.name}`",
+            causes=(
+                f"Git dependencies are not supported by this build of pyrun: `{artifact.location}`",
+            ),
+        )
+    if preparer.options.no_build:
+        raise FailureError(
+            f"Distribution `{item.dist.name}=={item.dist.version}` can't be installed because it "
+            "is marked as `--no-build` but has no binary distribution"
+        )
+    display = _build_display(item)
+    preparer.console.info(f"   Building {display}")
+    if artifact.kind == "sdist":
+        source = await _fetch_sdist(preparer, item)
+    else:
+        source = None
+    job = _BuildJob(
+        preparer=preparer, item=item, sdist=source, token=trio.lowlevel.current_trio_token()
+    )
+    built = await trio.to_thread.run_sync(job.run, limiter=preparer.build_limiter)
+    preparer.console.info(f"      Built {display}")
+    preparer.results[item.dist.key] = Ready(
+        archive=built.archive, sha256=built.sha256, version=built.version
+    )
+    preparer.progress.advance(item.dist.name)
+
+
+def _build_display(item: Item) -> str:
+    """`NAME @ file:///abs` for local trees, `name==version` for sdists (as uv prints them)."""
+    if item.selected.artifact.kind == "tree" or item.dist.source is not SourceKind.REGISTRY:
+        return f"{item.dist.name} @ {item.dist.url}"
+    return f"{item.dist.name}=={item.dist.version}"
+
+
+async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
+    """The sdist file on disk: a local path as is, a remote one downloaded and hash-checked."""
+    artifact = item.selected.artifact
+    if artifact.location.startswith("file:"):
+        path = Path(url2pathname(urlsplit(artifact.location).path))
+        _check_hash(item, path)
+        return path
+    name = unquote(urlsplit(artifact.location).path.rsplit("/", 1)[-1]) or "source.tar.gz"
+    path = preparer.cache.tempdir(builds.SDISTS_BUCKET) / name
+    try:
+        async with preparer.download_limiter:
+            await preparer.http.download(artifact.location, path)
+        _check_hash(item, path)
+    except PyrunError as exc:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        display = f"{item.dist.name}=={item.dist.version}"
+        raise FailureError(
+            f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
+        ) from exc
+    except BaseException:
+        # Failed, mismatched or cancelled: the temporary directory goes (the build job
+        # removes it on success).
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    return path
+
+
+def _check_hash(item: Item, path: Path) -> None:
+    expected = item.selected.artifact.hash
+    if not expected or not expected.lower().startswith("sha256:"):
+        return
+    from pyrun.local.unpack import file_sha256
+    from pyrun.net.download import hash_mismatch
+
+    computed = file_sha256(path)
+    if computed != expected.split(":", 1)[1].lower():
+        raise hash_mismatch(
+            f"{item.dist.name}=={item.dist.version}", expected, f"sha256:{computed}"
+        )
+
+
+@dataclass
+class _BuildJob:
+    """One build on a worker thread; requirements are fetched back on the trio side."""
+
+    preparer: _Preparer
+    item: Item
+    sdist: Path | None
+    token: Any
+
+    def run(self) -> builds.BuiltWheel:
+        cache = self.preparer.cache
+        assert self.item.build_key is not None
+        with cache.key_lock(builds.SDISTS_BUCKET, self.item.build_key):
+            # Another process may have built it while we waited for the lock.
+            built = builds.find_built(
+                cache, self.item.build_key, self.preparer.env.interpreter.tag_priorities()
+            )
+            return built or self._build()
+
+    def _build(self) -> builds.BuiltWheel:
+        cache = self.preparer.cache
+        workdir = cache.tempdir(builds.SDISTS_BUCKET)
+        try:
+            source_dir = self._source_dir(workdir)
+            request = builds.BuildRequest(
+                source_dir=source_dir,
+                display=_build_display(self.item),
+                editable=self.item.selected.artifact.editable,
+                config_settings=self.preparer.options.config_settings,
+            )
+            wheel = builds.build_wheel(
+                request,
+                interpreter=self.preparer.env.interpreter,
+                cache=cache,
+                provide=self._provide,
+                out_dir=workdir / "dist",
+            )
+            assert self.item.build_key is not None
+            return builds.record_built(cache, self.item.build_key, wheel)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if self.sdist is not None and self.sdist.parent.name.startswith(".tmp"):
+                shutil.rmtree(self.sdist.parent, ignore_errors=True)
+
+    def _source_dir(self, workdir: Path) -> Path:
+        if self.sdist is None:
+            return Path(self.item.selected.artifact.location)
+        return builds.unpack_sdist(self.sdist, workdir / "src", name=self.sdist.name)
+
+    def _provide(self, env: builds.BuildEnv, requirements: Sequence[str]) -> None:
+        import trio
+
+        archives = trio.from_thread.run(self._fetch, list(requirements), trio_token=self.token)
+        builds.install_archives(env, archives)
+
+    async def _fetch(self, requirements: list[str]) -> list[Path]:
+        return await fetch_build_requirements(self.preparer, requirements)
+
+
+# ---------------------------------------------------------------------------------------------
+# Build requirements: an internal fallback resolver
+# ---------------------------------------------------------------------------------------------
+#
+# Build requirements are resolved for the one target interpreter by picking, for each
+# requirement, the newest version that satisfies it and has a wheel for the interpreter, then
+# following its `Requires-Dist` (markers evaluated for the interpreter). There is no
+# backtracking: a later requirement that the chosen version does not satisfy is an error.
+# Build requirements are short, flat lists (setuptools, hatchling, flit-core, ...), for which
+# this gives the same answer as a full resolution; it is a stopgap until the resolver
+# (`pyrun.net.resolve`) is given an index-backed metadata source that sync can use too.
+
+
+async def fetch_build_requirements(preparer: _Preparer, requirements: list[str]) -> list[Path]:
+    """Resolve `requirements` for the target interpreter and return their cache archives."""
+    from pyrun.net.download import download_wheels
+
+    downloads = await _resolve_fallback(preparer, requirements)
+    done = await download_wheels(
+        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+    )
+    return [result.archive for result in done]
+
+
+@dataclass
+class _Chosen:
+    version: Version
+    file: IndexFile
+    extras: set[str] = field(default_factory=set)
+
+
+async def _resolve_fallback(preparer: _Preparer, requirements: list[str]) -> list[WheelDownload]:
+    from packaging.utils import canonicalize_name
+
+    markers = preparer.env.interpreter.marker_environment()
+    chosen: dict[str, _Chosen] = {}
+    queue: list[tuple[str, frozenset[str]]] = [(r, frozenset()) for r in requirements]
+    while queue:
+        text, parent_extras = queue.pop(0)
+        requirement = _parse_requirement(text)
+        if not _marker_matches(requirement, markers, parent_extras):
+            continue
+        name = str(canonicalize_name(requirement.name))
+        pick = chosen.get(name)
+        if pick is None:
+            version, file = await _pick(preparer, name, requirement)
+            pick = chosen[name] = _Chosen(version=version, file=file)
+            new_extras = {""} | set(requirement.extras)
+        else:
+            _check_compatible(requirement, pick.version)
+            new_extras = set(requirement.extras) - pick.extras
+        if new_extras - pick.extras:
+            pick.extras |= new_extras
+            metadata = await preparer.indexes.client.fetch_metadata(pick.file)
+            # Dependencies are evaluated with the extras that are new for this package only.
+            queue += [(dep, frozenset(new_extras)) for dep in _requires_dist(metadata)]
+    return [_download_for(name, pick.version, pick.file) for name, pick in chosen.items()]
+
+
+def _parse_requirement(text: str) -> Requirement:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text)
+    except InvalidRequirement as exc:
+        raise FailureError(f"Invalid build requirement `{text}`", causes=(str(exc),)) from exc
+
+
+def _marker_matches(
+    requirement: Requirement, markers: Mapping[str, str], extras: frozenset[str]
+) -> bool:
+    """Whether a requirement applies; `extras` are the parent's active extras (`""`: none)."""
+    if requirement.marker is None:
+        return True
+    contexts = extras or frozenset({""})
+    return any(requirement.marker.evaluate({**markers, "extra": e}) for e in contexts)
+
+
+def _check_compatible(requirement: Requirement, version: Version) -> None:
+    if not requirement.specifier.contains(version, prereleases=True):
+        raise FailureError(
+            "Failed to resolve the build requirements",
+            causes=(f"`{requirement}` conflicts with the chosen `{requirement.name}=={version}`",),
+        )
+
+
+async def _pick(
+    preparer: _Preparer, name: str, requirement: Requirement
+) -> tuple[Version, IndexFile]:
+    """The newest version satisfying `requirement` with a wheel for the interpreter (stable
+    versions first, pre-releases only when no stable one fits)."""
+    interpreter = preparer.env.interpreter
+    pages = await preparer.indexes.find(name)
+    for allow_pre in (False, True):
+        for page in pages:
+            for version, files in sorted(page.page.by_version().items(), reverse=True):
+                if version.is_prerelease and not allow_pre:
+                    continue
+                if not requirement.specifier.contains(version, prereleases=True):
+                    continue
+                file = _best_file([f for _dist, f in files], interpreter)
+                if file is not None:
+                    return version, file
+    raise FailureError(
+        "Failed to resolve the build requirements",
+        causes=(f"No wheel of `{requirement}` found for {interpreter.display()}",),
+    )
+
+
+def _best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile | None:
+    from pyrun.core.lockfile import Wheel
+    from pyrun.core.selection import best_wheel
+
+    usable = {
+        f.filename: f
+        for f in files
+        if f.is_wheel and not f.yanked and _python_ok(f.requires_python, interpreter)
+    }
+    wheel = best_wheel([Wheel(filename=n) for n in usable], interpreter.tag_priorities())
+    return usable[wheel.file_name] if wheel is not None else None
+
+
+def _python_ok(requires_python: str | None, interpreter: Interpreter) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(interpreter.python_full_version)
+    except InvalidSpecifier:
+        return True
+
+
+def _requires_dist(metadata: bytes) -> list[str]:
+    from email.parser import BytesParser
+
+    message = BytesParser().parsebytes(metadata, headersonly=True)
+    return [str(value) for value in message.get_all("Requires-Dist") or []]
+
+
+def _download_for(name: str, version: Version, file: IndexFile) -> WheelDownload:
+    from pyrun.net.download import WheelDownload
+
+    sha256 = file.hashes.get("sha256")
+    return WheelDownload(
+        name=name,
+        version=str(version),
+        url=file.url,
+        hash=f"sha256:{sha256}" if sha256 else None,
+        filename=file.filename,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying: uninstall, install
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    sign: str  # "+", "-" or "~"
+    name: str
+    version: str
+    source: str = ""  # " (from …)" for non-registry distributions
+
+    @property
+    def line(self) -> str:
+        return f" {self.sign} {self.name}=={self.version}{self.source}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncReport:
+    required: int
+    prepared: int = 0
+    prepare_seconds: float = 0.0
+    uninstalled: int = 0
+    uninstall_seconds: float = 0.0
+    installed: int = 0
+    install_seconds: float = 0.0
+    check_seconds: float = 0.0
+    changes: tuple[Change, ...] = ()
+    link_warning: str | None = None
+
+    @property
+    def is_noop(self) -> bool:
+        return not (self.installed or self.uninstalled)
+
+
+def apply_plan(
+    sync: SyncPlan,
+    ready: Mapping[str, Ready],
+    env: SyncTargetEnv,
+    options: SyncOptions,
+) -> SyncReport:
+    """Uninstall, then link every distribution from the cache. Blocking."""
+    target = env.target
+    started = time.monotonic()
+    removed = sync.plan.to_uninstall
+    for old in removed:
+        uninstall(target.site_packages, old.name, prefix=target.prefix)
+    uninstall_seconds = time.monotonic() - started
+    started = time.monotonic()
+    linker = Linker(mode=options.link_mode)
+    installed: list[tuple[Item, str]] = []
+    for dist in sync.plan.to_install:
+        item = sync.items[dist.key]
+        installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
+    if options.compile_bytecode and installed:
+        from pyrun.local.compile import compile_bytecode
+
+        compile_bytecode(target.python_executable, target.site_packages)
+    return SyncReport(
+        required=sync.required,
+        uninstalled=len(removed),
+        uninstall_seconds=uninstall_seconds,
+        installed=len(installed),
+        install_seconds=time.monotonic() - started,
+        changes=_changes(removed, installed),
+        link_warning=linker.fallback_reason,
+    )
+
+
+def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker: Linker) -> str:
+    archive = ready.archive if ready is not None else item.archive
+    if archive is None:
+        raise FailureError(
+            f"Failed to install `{item.dist.name}`", causes=("nothing was prepared",)
+        )
+    sha256 = (ready.sha256 if ready is not None else None) or item.archive_sha256
+    extra = {}
+    if item.dist.cache_info is not None:
+        extra["pyrun_cache.json"] = json.dumps(item.dist.cache_info, sort_keys=True).encode()
+    result = install_wheel(
+        archive,
+        target,
+        linker=linker,
+        direct_url=direct_url(item, sha256),
+        requested=True,
+        extra_metadata=extra,
+    )
+    return result.version
+
+
+def direct_url(item: Item, wheel_sha256: str | None) -> dict[str, Any] | None:
+    """PEP 610 `direct_url.json` for non-registry distributions."""
+    dist = item.dist
+    if dist.source is SourceKind.REGISTRY:
+        return None
+    if dist.source in (SourceKind.EDITABLE, SourceKind.DIRECTORY):
+        info: dict[str, Any] = {"editable": True} if dist.editable else {}
+        return {"url": dist.url, "dir_info": info}
+    if dist.source is SourceKind.GIT:
+        return {"url": dist.url, "vcs_info": {"vcs": "git", "commit_id": dist.commit}}
+    archive_hash = dist.hash or (f"sha256:{wheel_sha256}" if wheel_sha256 else None)
+    archive_info = {"hash": archive_hash.replace(":", "=", 1)} if archive_hash else {}
+    return {"url": dist.url, "archive_info": archive_info}
+
+
+def _changes(
+    removed: Sequence[InstalledDist], installed: Sequence[tuple[Item, str]]
+) -> tuple[Change, ...]:
+    old = {dist.key: dist for dist in removed}
+    changes: list[Change] = []
+    for item, version in installed:
+        before = old.pop(item.dist.key, None)
+        source = item.selected.display_source
+        if before is not None and before.version == version:
+            changes.append(Change(sign="~", name=item.dist.name, version=version, source=source))
+            continue
+        if before is not None:
+            changes.append(Change(sign="-", name=before.key, version=before.version))
+        changes.append(Change(sign="+", name=item.dist.name, version=version, source=source))
+    changes += [Change(sign="-", name=dist.key, version=dist.version) for dist in old.values()]
+    order = {"-": 0, "~": 1, "+": 2}
+    return tuple(sorted(changes, key=lambda c: (c.name, order[c.sign])))
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole sync
+# ---------------------------------------------------------------------------------------------
+
+
+async def sync_environment(
+    selection: Selection,
+    env: SyncTargetEnv,
+    cache: Cache,
+    options: SyncOptions,
+    console: Console,
+    *,
+    http: HttpClient | None = None,
+) -> SyncReport:
+    """Plan, prepare (downloads and builds), then uninstall and install. For callers already
+    inside trio; `pyrun.commands.sync_project` avoids trio entirely when nothing is missing."""
+    import trio
+
+    started = time.monotonic()
+    sync = plan_sync(selection, env, cache, options, console)
+    checked = time.monotonic() - started
+    if sync.plan.is_noop:
+        return SyncReport(required=sync.required, check_seconds=checked)
+    started = time.monotonic()
+    ready = await prepare(sync, env, cache, options, console, http=http) if sync.work else {}
+    prepared = time.monotonic() - started
+    report = await trio.to_thread.run_sync(apply_plan, sync, ready, env, options)
+    return replace(report, prepared=len(sync.work), prepare_seconds=prepared)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress (a TTY only)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Progress:
+    """One status line on stderr, redrawn in place; nothing unless enabled and a TTY."""
+
+    enabled: bool
+    total: int = 0
+    done: int = 0
+    write: Callable[[str], Any] = field(default=sys.stderr.write)
+
+    def __post_init__(self) -> None:
+        self.enabled = self.enabled and sys.stderr.isatty()
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self._draw("")
+
+    def advance(self, name: str) -> None:
+        self.done += 1
+        self._draw(name)
+
+    def finish(self) -> None:
+        if self.enabled and self.total:
+            self.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+    def _draw(self, name: str) -> None:
+        if not self.enabled or not self.total:
+            return
+        width = 20
+        filled = width * self.done // self.total
+        bar = "█" * filled + "░" * (width - filled)
+        self.write(f"\r\x1b[2KPreparing packages... {bar} {self.done}/{self.total} {name}")
+        sys.stderr.flush()
+
+
+__all__ = [
+    "Change",
+    "Item",
+    "Ready",
+    "SyncOptions",
+    "SyncPlan",
+    "SyncReport",
+    "SyncTargetEnv",
+    "apply_plan",
+    "direct_url",
+    "plan_sync",
+    "prepare",
+    "sync_environment",
+]

@@ -1,0 +1,330 @@
+"""PEP 517/660 builds with an in-tree backend (offline), the built-wheel cache and cache keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from pyrun.core.interpreter import Interpreter
+from pyrun.errors import FailureError
+from pyrun.local import build
+from pyrun.local.cache import Cache
+from pyrun.local.interpreters import probe
+from tests.support.wheels import write_source_tree
+
+PYTHON_38 = "/root/.pyenv/versions/3.8.18/bin/python3.8"
+
+
+@pytest.fixture(scope="module")
+def interpreter() -> Interpreter:
+    # A target older than pyrun's own Python: the backend must run under the target.
+    target = PYTHON_38 if os.path.exists(PYTHON_38) else os.path.realpath(sys.executable)
+    found = probe(target)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache").init()
+
+
+class Recorder:
+    """A `RequirementsProvider` that records what the build asked for and installs nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, env: build.BuildEnv, requirements: Sequence[str]) -> None:
+        assert (env.prefix / "pyvenv.cfg").is_file()
+        self.calls.append(list(requirements))
+
+
+def make_request(source: Path, *, editable: bool = False) -> build.BuildRequest:
+    return build.BuildRequest(
+        source_dir=source, display=f"demo @ {source.as_uri()}", editable=editable
+    )
+
+
+def test_builds_a_wheel_with_the_target_interpreter(
+    tmp_path: Path, interpreter: Interpreter, cache: Cache
+) -> None:
+    source = write_source_tree(tmp_path / "demo", "demo", "1.2.0", build_requires=["flit-core"])
+    provider = Recorder()
+    wheel = build.build_wheel(
+        make_request(source),
+        interpreter=interpreter,
+        cache=cache,
+        provide=provider,
+        out_dir=tmp_path / "out",
+    )
+    assert wheel.name == "demo-1.2.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert "demo/__init__.py" in archive.namelist()
+    assert provider.calls == [["flit-core"]]
+    # The build environment is temporary.
+    assert not [p for p in (cache.root / "builds-v0").iterdir() if p.is_dir()]
+
+
+def test_builds_an_editable(tmp_path: Path, interpreter: Interpreter, cache: Cache) -> None:
+    source = write_source_tree(tmp_path / "demo", "demo", "1.0")
+    wheel = build.build_wheel(
+        make_request(source, editable=True),
+        interpreter=interpreter,
+        cache=cache,
+        provide=Recorder(),
+        out_dir=tmp_path / "out",
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("_demo_editable.pth").decode().strip() == str(source)
+
+
+def test_metadata_build(tmp_path: Path, interpreter: Interpreter, cache: Cache) -> None:
+    source = write_source_tree(tmp_path / "demo", "demo", "1.0", requires_dist=["six>=1"])
+    metadata = build.build_metadata(
+        make_request(source),
+        interpreter=interpreter,
+        cache=cache,
+        provide=Recorder(),
+        out_dir=tmp_path / "meta",
+    )
+    assert b"Name: demo" in metadata
+    assert b"Requires-Dist: six>=1" in metadata
+
+
+WRAPPING_BACKEND = """
+from pyrun_test_backend import *  # noqa
+import pyrun_test_backend as _base
+
+def get_requires_for_build_wheel(config_settings=None):
+    return ["from-hook>=1"]
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    if config_settings and config_settings.get("fail"):
+        print("something went wrong in the backend")
+        raise SystemExit(3)
+    return _base.build_wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def wrapped_tree(tmp_path: Path) -> Path:
+    source = write_source_tree(tmp_path / "demo", "demo", "1.0")
+    (source / "wrapping_backend.py").write_text(WRAPPING_BACKEND)
+    pyproject = (source / "pyproject.toml").read_text()
+    (source / "pyproject.toml").write_text(
+        pyproject.replace(
+            'build-backend = "pyrun_test_backend"', 'build-backend = "wrapping_backend"'
+        )
+    )
+    return source
+
+
+def test_get_requires_hook_is_honoured(
+    tmp_path: Path, interpreter: Interpreter, cache: Cache
+) -> None:
+    provider = Recorder()
+    build.build_wheel(
+        make_request(wrapped_tree(tmp_path)),
+        interpreter=interpreter,
+        cache=cache,
+        provide=provider,
+        out_dir=tmp_path / "out",
+    )
+    assert provider.calls == [["from-hook>=1"]]
+
+
+def test_build_failure_shows_the_backend_output(
+    tmp_path: Path, interpreter: Interpreter, cache: Cache
+) -> None:
+    request = build.BuildRequest(
+        source_dir=wrapped_tree(tmp_path), display="demo==1.0", config_settings={"fail": "1"}
+    )
+    with pytest.raises(FailureError) as info:
+        build.build_wheel(
+            request, interpreter=interpreter, cache=cache, provide=Recorder(), out_dir=tmp_path
+        )
+    assert info.value.message == "Failed to build `demo==1.0`"
+    assert "something went wrong in the backend" in info.value.causes[0]
+    assert info.value.code == 1
+
+
+def test_missing_backend_is_a_build_failure(
+    tmp_path: Path, interpreter: Interpreter, cache: Cache
+) -> None:
+    source = tmp_path / "broken"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        '[project]\nname = "broken"\nversion = "1"\n'
+        '[build-system]\nrequires = []\nbuild-backend = "no_such_backend"\n'
+    )
+    with pytest.raises(FailureError) as info:
+        build.build_wheel(
+            make_request(source),
+            interpreter=interpreter,
+            cache=cache,
+            provide=Recorder(),
+            out_dir=tmp_path / "out",
+        )
+    assert "no_such_backend" in info.value.causes[0]
+
+
+def test_build_system_defaults() -> None:
+    legacy = build.build_system({})
+    assert legacy.backend == "setuptools.build_meta:__legacy__"
+    assert legacy.requires == ("setuptools>=40.8.0",)
+    partial = build.build_system({"build-system": {"requires": ["setuptools>=70"]}})
+    assert partial.backend == "setuptools.build_meta:__legacy__"
+    assert partial.requires == ("setuptools>=70",)
+    full = build.build_system(
+        {"build-system": {"requires": [], "build-backend": "b", "backend-path": ["."]}}
+    )
+    assert full == build.BuildSystem(requires=(), backend="b", backend_path=(".",))
+
+
+# -- the built-wheel cache -------------------------------------------------------------------
+
+
+def test_built_wheels_are_recorded_and_found_by_tag(
+    tmp_path: Path, interpreter: Interpreter, cache: Cache
+) -> None:
+    source = write_source_tree(tmp_path / "demo", "demo", "2.0")
+    wheel = build.build_wheel(
+        make_request(source),
+        interpreter=interpreter,
+        cache=cache,
+        provide=Recorder(),
+        out_dir=tmp_path / "out",
+    )
+    key = build.sdist_build_key("sha256:" + "ab" * 32, "https://x/demo-2.0.tar.gz")
+    assert key == "sdist-" + "ab" * 16
+    assert build.find_built(cache, key, interpreter.tag_priorities()) is None
+    built = build.record_built(cache, key, wheel)
+    found = build.find_built(cache, key, interpreter.tag_priorities())
+    assert found == built
+    assert (found.archive / "demo" / "__init__.py").is_file()
+    assert found.version == "2.0"
+    # A key without a hash falls back to the location.
+    assert build.sdist_build_key(None, "https://x/a.tar.gz").startswith("sdist-url-")
+
+
+def test_local_build_key_depends_on_mode_and_cache_info(tmp_path: Path) -> None:
+    info = {"version": 1, "inputs": {"mtime": 1}}
+    editable = build.local_build_key(tmp_path, True, info)
+    assert editable != build.local_build_key(tmp_path, False, info)
+    assert editable != build.local_build_key(tmp_path, True, {"version": 1, "inputs": {"mtime": 2}})
+    assert editable == build.local_build_key(tmp_path, True, dict(info))
+
+
+# -- cache keys (SPEC §2.9, §5.1) -------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def bump_mtime(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+
+
+def test_default_key_changes_on_touch_not_on_code_edits(tmp_path: Path) -> None:
+    pyproject = write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    code = write(tmp_path / "p.py", "X = 1\n")
+    first = build.local_cache_key(tmp_path)
+    code.write_text("X = 2\n")
+    assert build.local_cache_key(tmp_path) == first
+    bump_mtime(pyproject)
+    second = build.local_cache_key(tmp_path)
+    assert second != first
+    assert build.changed_inputs(first, second) == ["mtime"]
+    (tmp_path / "src").mkdir()
+    assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["src"]
+
+
+def test_setuptools_dynamic_inputs_are_hashed(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [project]
+        name = "p"
+        dynamic = ["version", "dependencies"]
+        [tool.setuptools.dynamic]
+        version = { attr = "p.about.__version__" }
+        dependencies = { file = ["requirements.txt"] }
+        """,
+    )
+    requirements = write(tmp_path / "requirements.txt", "six\n")
+    about = write(tmp_path / "src" / "p" / "about.py", "__version__ = '1.0'\n")
+    first = build.local_cache_key(tmp_path)
+    assert set(first["inputs"]) >= {"content:requirements.txt", "content:src/p/about.py"}
+    mtime = requirements.stat().st_mtime_ns
+    requirements.write_text("six\niniconfig\n")
+    os.utime(requirements, ns=(mtime, mtime))  # same mtime: only the content changed
+    second = build.local_cache_key(tmp_path)
+    assert build.changed_inputs(first, second) == ["content:requirements.txt"]
+    about.write_text("__version__ = '2.0'\n")
+    assert "content:src/p/about.py" in build.changed_inputs(second, build.local_cache_key(tmp_path))
+
+
+def test_hatch_version_path_and_vcs_inputs(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [project]
+        name = "p"
+        dynamic = ["version"]
+        [build-system]
+        requires = ["hatchling", "hatch-vcs"]
+        build-backend = "hatchling.build"
+        [tool.hatch.version]
+        path = "p/__about__.py"
+        """,
+    )
+    write(tmp_path / "p" / "__about__.py", "__version__ = '1'\n")
+    git = tmp_path / ".git"
+    write(git / "HEAD", "ref: refs/heads/main\n")
+    write(git / "refs" / "heads" / "main", "a" * 40 + "\n")
+    write(git / "packed-refs", "# pack-refs\n" + "b" * 40 + " refs/tags/v1.0\n")
+    first = build.local_cache_key(tmp_path)
+    assert first["inputs"]["git:commit"] == "a" * 40
+    assert "content:p/__about__.py" in first["inputs"]
+    write(git / "refs" / "tags" / "v1.1", "c" * 40 + "\n")
+    second = build.local_cache_key(tmp_path)
+    assert build.changed_inputs(first, second) == ["git:tags"]
+    write(git / "refs" / "heads" / "main", "d" * 40 + "\n")
+    assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["git:commit"]
+
+
+def test_cache_keys_setting_replaces_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        """
+        [project]
+        name = "p"
+        version = "1"
+        [tool.uv]
+        cache-keys = [{ file = "*.cfg" }, { env = "MY_FLAG" }]
+        """,
+    )
+    config = write(tmp_path / "a.cfg", "x\n")
+    monkeypatch.setenv("MY_FLAG", "1")
+    first = build.local_cache_key(tmp_path)
+    assert set(first["inputs"]) == {"file:*.cfg", "env:MY_FLAG"}
+    bump_mtime(pyproject)
+    assert build.local_cache_key(tmp_path) == first  # pyproject is no longer part of the key
+    bump_mtime(config)
+    monkeypatch.setenv("MY_FLAG", "2")
+    assert build.changed_inputs(first, build.local_cache_key(tmp_path)) == [
+        "env:MY_FLAG",
+        "file:*.cfg",
+    ]
