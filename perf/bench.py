@@ -225,7 +225,7 @@ SCENARIOS = [
     Scenario(
         "warm run --frozen",
         "`run --frozen python -c pass`",
-        warm(app_project, "run", "--frozen", "python", "-c", "pass"),
+        warm(app_project, "run", "python", "-c", "pass"),
         ["run", "--frozen", "python", "-c", "pass"],
     ),
     Scenario(

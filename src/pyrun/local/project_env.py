@@ -94,12 +94,7 @@ def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) ->
         console.info(f"Removed virtual environment at: {display_path(path)}")
     console.info(f"Creating virtual environment at: {display_path(path)}")
     create_venv(path, base_interpreter(base), prompt=request.prompt)
-    created = finder.probe(venv_python(path))
-    if created is None:
-        raise PyrunError(
-            f"The virtual environment at `{display_path(path)}` does not work",
-            causes=[f"`{venv_python(path)}` failed to start"],
-        )
+    created = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
     return ProjectEnv(path=path, interpreter=created, created=True)
 
 
