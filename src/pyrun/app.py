@@ -21,15 +21,17 @@ def run_subcommand(args: Args) -> int:
         from pyrun.commands.sync import main as sync_main
 
         return sync_main(args, console)
+    if name == "export":
+        from pyrun.commands.export import main as export_main
+
+        return export_main(args, console)
     if name == "python":
         return _python(args, console)
     if name == "cache":
         from pyrun.commands.cache import main as cache_main
 
         return cache_main(args, console)
-    from pyrun.errors import PyrunError
-
-    raise PyrunError(f"`pyrun {name}` is not available in this build of pyrun")
+    raise AssertionError(f"unrouted sub-command {name}")
 
 
 def _python(args: Args, console: Console) -> int:

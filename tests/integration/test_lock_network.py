@@ -1,5 +1,6 @@
 """Opt-in (PYRUN_TEST_NETWORK=1): lock real projects from the default index with pyrun and
-check that the real uv accepts the lock (`uv sync --locked` installs exactly it)."""
+check that the real uv accepts the lock (`uv sync --locked` installs exactly it), and that
+`pyrun lock` writes byte for byte the lock `uv lock` writes."""
 
 from __future__ import annotations
 
@@ -71,3 +72,84 @@ def test_uv_sync_locked_accepts_pyrun_lock(name: str, tmp_path: Path, pyrun_env:
     # And pyrun accepts its own lock without resolving again.
     again = pyrun_env.run("lock", "--check", cwd=project, env={"PYRUN_PYTHON": str(PYTHON)})
     assert again.returncode == 0, again
+
+
+# name: (requires-python, dependencies); each locks byte-identically with uv 0.13.9.
+IDENTICAL = {
+    "requests": (">=3.9", ["requests"]),
+    "rich": (">=3.8", ["rich"]),
+    "httpx-http2": (">=3.9", ["httpx[http2]"]),
+    "pydantic": (">=3.9", ["pydantic"]),
+    "fastapi": (">=3.9", ["fastapi"]),
+    "flask": (">=3.9", ["flask"]),
+    "pytest": (">=3.8", ["pytest"]),
+    "black": (">=3.9", ["black"]),
+    "django": (">=3.10", ["django"]),
+    "jupyterlab": (">=3.9", ["jupyterlab"]),
+    "windows": (
+        ">=3.9",
+        ["colorama; sys_platform == 'win32'", "pywin32; sys_platform == 'win32'", "requests"],
+    ),
+}
+
+
+def project_file(name: str, requires_python: str, deps: list[str], extra: str = "") -> str:
+    listed = ", ".join(f'"{d}"' for d in deps)
+    return (
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\n'
+        f'requires-python = "{requires_python}"\ndependencies = [{listed}]\n{extra}'
+    )
+
+
+def lock_both(ours: Path, theirs: Path, pyrun_env: PyrunEnv) -> None:
+    result = pyrun_env.run("lock", cwd=ours, env={"PYRUN_PYTHON": str(PYTHON)}, timeout=600)
+    assert result.returncode == 0, result
+    done = uv(theirs, "lock")
+    assert done.returncode == 0, done.stderr
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(IDENTICAL))
+def test_lock_is_byte_identical_to_uv(name: str, tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    requires_python, deps = IDENTICAL[name]
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        directory.mkdir()
+        text = project_file(f"{name}-demo", requires_python, deps)
+        (directory / "pyproject.toml").write_text(text)
+    lock_both(ours, theirs, pyrun_env)
+
+
+BUILD_SYSTEM = '\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+WORKSPACE = {
+    "pyproject.toml": project_file(
+        "ws-root",
+        ">=3.9",
+        ["alpha", "rich"],
+        "\n[tool.uv.sources]\nalpha = { workspace = true }\n"
+        '\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+        '\n[dependency-groups]\ndev = ["pytest"]\n',
+    ),
+    "packages/alpha/pyproject.toml": project_file(
+        "alpha",
+        ">=3.9",
+        ["httpx", "beta"],
+        "\n[tool.uv.sources]\nbeta = { workspace = true }\n" + BUILD_SYSTEM,
+    ),
+    "packages/beta/pyproject.toml": project_file(
+        "beta",
+        ">=3.9",
+        ["click", "colorama; sys_platform == 'win32'"],
+        '\n[project.optional-dependencies]\nfast = ["orjson"]\n' + BUILD_SYSTEM,
+    ),
+}
+
+
+def test_workspace_lock_is_byte_identical_to_uv(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        for relative, text in WORKSPACE.items():
+            path = directory / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    lock_both(ours, theirs, pyrun_env)

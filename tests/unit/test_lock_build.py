@@ -10,11 +10,12 @@ from pyrun.core.lock_build import (
     WorkspaceFacts,
     build_lock,
     declare_workspace,
+    lock_preferences,
     lock_requires_python,
 )
 from pyrun.core.lockfile import PackageMetadata, dumps, loads
 from pyrun.core.project import parse_project_file
-from pyrun.core.resolution import Edge, Resolution, ResolvedPackage, Source
+from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage, Source
 
 DATA = Path(__file__).parent / "data" / "locks"
 INDEX = "https://index.invalid/simple"
@@ -207,7 +208,7 @@ def test_forks_and_ambiguous_edges() -> None:
         version="0.1.0",
         source=Source(kind="virtual", location="."),
         dependencies=(
-            Edge(name="a", version="1", marker="python_version < '3.12'"),
+            Edge(name="a", version="1", marker="python_full_version < '3.12'"),
             Edge(name="a", version="2", marker="python_full_version >= '3.12'"),
         ),
     )
@@ -226,3 +227,89 @@ def test_requires_python_of_several_members() -> None:
     assert lock_requires_python([">=3.9,<4"]) == ">=3.9, <4"
     assert lock_requires_python([">=3.9", ">=3.11"]) == ">=3.11"
     assert lock_requires_python([]) is None
+
+
+def test_edges_of_a_package_reachable_in_part_of_the_range_are_widened() -> None:
+    # uv's lock for `dj` (1.0 below 3.12, 2.0 from 3.12) whose `asg` splits at 3.11: where
+    # dj 1.0 is unreachable (>= 3.12) its edges are widened, the lower version taking it.
+    facts = facts_for("plain-app")
+    low, mid, high = (
+        "python_full_version < '3.11'",
+        "python_full_version == '3.11.*'",
+        "python_full_version >= '3.12'",
+    )
+    project = ResolvedPackage(
+        name="plain-app",
+        version="0.1.0",
+        source=Source(kind="virtual", location="."),
+        dependencies=(
+            Edge(name="dj", version="1.0", marker="python_full_version < '3.12'"),
+            Edge(name="dj", version="2.0", marker=high),
+        ),
+    )
+    dj1 = registry(
+        "dj",
+        "1.0",
+        resolution_markers=(mid, low),
+        dependencies=(
+            Edge(name="asg", version="1.0", marker=low),
+            Edge(name="asg", version="2.0", marker=mid),
+            Edge(name="tz", marker="sys_platform == 'win32'"),
+        ),
+    )
+    dj2 = registry("dj", "2.0", resolution_markers=(high,), dependencies=(Edge(name="asg"),))
+    asg1 = registry("asg", "1.0", resolution_markers=(low,))
+    asg2 = registry("asg", "2.0", resolution_markers=(high, mid))
+    tz = registry("tz", "1.0")
+    resolution = Resolution(packages=(project, dj1, dj2, asg1, asg2, tz), forks=(high, mid, low))
+    lock = build_lock(resolution, facts)
+    edges = lock.find("dj")[0].dependencies
+    assert [(e.name, e.version, e.marker) for e in edges] == [
+        ("asg", "1.0", "python_full_version != '3.11.*'"),
+        ("asg", "2.0", "python_full_version == '3.11.*'"),
+        ("tz", None, "sys_platform == 'win32'"),
+    ]
+
+
+def test_wheels_are_pruned_by_uv_architecture_families() -> None:
+    facts = facts_for("plain-app")
+    project = ResolvedPackage(
+        name="plain-app",
+        version="0.1.0",
+        source=Source(kind="virtual", location="."),
+        dependencies=(
+            Edge(name="armonly", marker="platform_machine == 'arm64'"),
+            Edge(name="pypyonly", marker="implementation_name == 'pypy'"),
+        ),
+    )
+    names = (
+        "{}-1-cp312-cp312-manylinux_2_17_aarch64.whl",
+        "{}-1-cp312-cp312-manylinux_2_17_x86_64.whl",
+        "{}-1-cp312-cp312-win32.whl",
+        "{}-1-cp312-cp312-macosx_11_0_universal2.whl",
+        "{}-1-cp312-cp312-musllinux_1_2_ppc64le.whl",
+    )
+    arm = registry("armonly", "1", *(wheel(n.format("armonly")) for n in names))
+    pypy = registry("pypyonly", "1", *(wheel(n.format("pypyonly")) for n in names))
+    lock = build_lock(Resolution(packages=(project, arm, pypy)), facts)
+    # `aarch64` wheels serve `arm64` machines too (uv's ARM family); x86 ones do not.
+    assert sorted(w.file_name for w in lock.find("armonly")[0].wheels) == [
+        "armonly-1-cp312-cp312-macosx_11_0_universal2.whl",
+        "armonly-1-cp312-cp312-manylinux_2_17_aarch64.whl",
+        "armonly-1-cp312-cp312-musllinux_1_2_ppc64le.whl",
+    ]
+    assert len(lock.find("pypyonly")[0].wheels) == len(names)
+
+
+def test_lock_preferences_carry_fork_markers() -> None:
+    lock = loads((DATA / "fork" / "uv.lock").read_text())
+    preferences = lock_preferences(lock)
+    assert preferences["colorama"] == (Preference(version="0.4.6"),)
+    forked = [p for p in lock.packages if p.resolution_markers]
+    assert forked
+    package = forked[0]
+    assert (
+        Preference(version=package.version or "", markers=package.resolution_markers)
+        in (preferences[package.name])
+    )
+    assert "rich-demo" not in preferences  # the project itself is not a registry package

@@ -12,7 +12,9 @@ import trio
 from pyrun.core.provider import CandidateInfo, group_files, resolve, wheel_fits_range
 from pyrun.core.resolution import (
     Edge,
+    ForkStrategy,
     LocalPackage,
+    Preference,
     PrereleaseMode,
     Resolution,
     ResolutionMode,
@@ -156,7 +158,13 @@ def test_requires_python_filters_candidates() -> None:
         {"lib": {"1.0": [], "2.0": [], "3.0": []}},
         python={("lib", "3.0"): ">=3.12", ("lib", "2.0"): ">=3.9,<4"},
     )
-    assert versions(resolve(request("lib"), source)) == {"lib": ("2.0",)}
+    # As uv: the newest version needs Python 3.12, so the range splits there (the upper
+    # part first) and the lower part takes the newest version its Python allows.
+    result = resolve(request("lib"), source)
+    assert result.forks == ("python_full_version >= '3.12'", "python_full_version < '3.12'")
+    assert versions(result) == {"lib": ("2.0", "3.0")}
+    fewest = resolve(request("lib", fork_strategy=ForkStrategy.FEWEST), source)
+    assert versions(fewest) == {"lib": ("2.0",)}
     # The metadata of an excluded version is never fetched.
     assert versions(resolve(request("lib", requires_python=">=3.12"), source)) == {"lib": ("3.0",)}
 
@@ -319,8 +327,13 @@ def test_fork_when_a_marker_raises_the_minimum_python() -> None:
     index: Index = {"ddd": {"1.0": [], "2.0": []}}
     source = MemorySource(index, python={("ddd", "2.0"): ">=3.12"})
     result = resolve(request("ddd ; python_version >= '3.11'"), source)
-    assert result.forks == ("python_full_version >= '3.11'", "python_full_version < '3.11'")
-    assert versions(result) == {"ddd": ("1.0",)}
+    # The marker forks at 3.11, then ddd 2.0 (Python >= 3.12) splits the upper fork (as uv).
+    assert result.forks == (
+        "python_full_version >= '3.12'",
+        "python_full_version == '3.11.*'",
+        "python_full_version < '3.11'",
+    )
+    assert versions(result) == {"ddd": ("1.0", "2.0")}
 
 
 def test_transitive_edges_in_forks_have_no_fork_marker() -> None:
@@ -496,3 +509,51 @@ def test_bridge_cancellation_stops_the_resolver_thread() -> None:
     start = time.perf_counter()
     assert trio.run(main)
     assert time.perf_counter() - start < 2
+
+
+def test_forks_inherit_decisions_made_before_the_split() -> None:
+    # As uv (checked against uv 0.13.9): flask's requirements were added before click split
+    # the range at 3.10, so the upper fork still resolves `imd` (marker `< '3.10'`), whose
+    # newest version splits it again at 3.11; `imd` is only locked where it is reachable.
+    index: Index = {
+        "flask": {"1.0": ["click", "imd ; python_version < '3.10'"]},
+        "click": {"1.0": [], "2.0": []},
+        "imd": {"1.0": [], "2.0": []},
+    }
+    python = {("click", "2.0"): ">=3.10", ("imd", "2.0"): ">=3.11"}
+    result = resolve(request("flask", requires_python=">=3.9"), MemorySource(index, python))
+    assert result.forks == (
+        "python_full_version >= '3.11'",
+        "python_full_version == '3.10.*'",
+        "python_full_version < '3.10'",
+    )
+    assert versions(result) == {"click": ("1.0", "2.0"), "flask": ("1.0",), "imd": ("1.0",)}
+    flask = result.get("flask")[0]
+    assert Edge(name="imd", marker="python_full_version < '3.10'") in flask.dependencies
+
+
+def test_lock_forks_and_preferences_per_fork() -> None:
+    index: Index = {"lib": {"1.0": [], "2.0": [], "3.0": [], "4.0": []}}
+    low, high = "python_full_version < '3.12'", "python_full_version >= '3.12'"
+    locked = (Preference(version="2.0", markers=(low,)), Preference(version="3.0", markers=(high,)))
+    result = resolve(
+        request("lib", forks=(high, low), preferences={"lib": locked}), MemorySource(index)
+    )
+    # The lock's forks are solved again, each preferring the version locked for it.
+    assert result.forks == (high, low)
+    assert [(p.version, p.resolution_markers) for p in result.get("lib")] == [
+        ("2.0", (low,)),
+        ("3.0", (high,)),
+    ]
+    plain = resolve(request("lib", preferences={"lib": ("2.0", "3.0")}), MemorySource(index))
+    assert versions(plain) == {"lib": ("2.0",)}
+
+
+def test_a_failing_fork_is_named_in_the_error() -> None:
+    source = MemorySource({"new": {"2.0": []}}, python={("new", "2.0"): ">=3.12"})
+    with pytest.raises(FailureError) as info:
+        resolve(request("new"), source)
+    assert info.value.message == (
+        "No solution found when resolving dependencies for split (markers: "
+        "python_full_version >= '3.10' and python_full_version < '3.12'):"
+    )

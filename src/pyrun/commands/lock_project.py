@@ -29,6 +29,7 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.lock_build import (
     WorkspaceFacts,
     declare_workspace,
+    lock_preferences,
     lock_requires_python,
     requirement_tables,
 )
@@ -423,7 +424,8 @@ def _resolve(
         requirements=tuple(t for texts in inputs.root_groups.values() for t in texts),
         constraints=tuple(_strings(settings, "constraint-dependencies")),
         overrides=tuple(_strings(settings, "override-dependencies")),
-        preferences=_preferences(previous),
+        preferences=lock_preferences(previous) if previous else {},
+        forks=previous.resolution_markers if previous else (),
         upgrade=_upgrade(args),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
         resolution=ResolutionMode(options.resolution_mode or "highest"),
@@ -468,16 +470,6 @@ def _check_static(facts: WorkspaceFacts) -> None:
                     "its dependencies are dynamic, and building metadata is not supported yet",
                 ),
             )
-
-
-def _preferences(previous: Lock | None) -> dict[str, tuple[str, ...]]:
-    if previous is None:
-        return {}
-    found: dict[str, tuple[str, ...]] = {}
-    for package in previous.packages:
-        if package.version is not None and package.source.kind == "registry":
-            found[package.name] = (*found.get(package.name, ()), package.version)
-    return found
 
 
 def _upgrade(args: Args) -> bool | frozenset[str]:

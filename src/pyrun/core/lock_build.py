@@ -10,8 +10,10 @@ Two halves, both pure:
 * **The lock itself** (`build_lock`): one `[[package]]` per resolved entry with its source,
   edges, sdist and wheels, `[manifest]`, `[options]` and the header. Wheels are the index files
   the resolver kept for the `requires-python` range, minus those whose platform tags can never
-  match the environments the package is reachable in (uv prunes `win32` wheels of a package only
-  required on `platform_machine == 'AMD64'`, for instance).
+  match the environments the package is reachable in (uv's `remove_unreachable_wheels`: `win32`
+  wheels of a package only required on `platform_machine == 'AMD64'` go, for instance). Edge
+  markers arrive in uv's canonical form; those of a package reachable in part of the Python
+  range only are widened over the rest, as uv writes them.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from pyrun.core.lockfile import (
 )
 from pyrun.core.markers import normalize_marker
 from pyrun.core.project import ProjectFile
-from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
+from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage
 from pyrun.core.resolution import Source as ResolvedSource
 from pyrun.errors import PyrunError
 
@@ -58,6 +60,7 @@ __all__ = [
     "build_lock",
     "declare_member",
     "declare_workspace",
+    "lock_preferences",
     "lock_requires_python",
 ]
 
@@ -156,6 +159,18 @@ def lock_requires_python(values: Iterable[str]) -> str | None:
     for value in distinct:
         pyset = universal.py_and(pyset, universal.pyset_from_specifiers(value))
     return _render_range(pyset) or distinct[0]
+
+
+def lock_preferences(lock: Lock) -> dict[str, tuple[Preference, ...]]:
+    """What a relock prefers (`ResolveRequest.preferences`): each registry package's locked
+    version with the forks it was locked for. Pass `lock.resolution_markers` as the request's
+    `forks` too, so the resolution starts from the lock's splits as uv's does."""
+    found: dict[str, tuple[Preference, ...]] = {}
+    for package in lock.packages:
+        if package.version is not None and package.source.kind == "registry":
+            preference = Preference(version=package.version, markers=package.resolution_markers)
+            found[package.name] = (*found.get(package.name, ()), preference)
+    return found
 
 
 def _spaced(text: str) -> str:
@@ -511,14 +526,14 @@ def build_lock(
     counts: dict[str, int] = {}
     for p in resolution.packages:
         counts[p.name] = counts.get(p.name, 0) + 1
+    context = _Context(sources=sources, counts=counts, facts=facts, local=local_metadata or {})
     packages = tuple(
-        _package(p, sources, counts, reach.get((p.name, p.version)), facts, local_metadata or {})
-        for p in resolution.packages
+        _package(p, context, reach.get((p.name, p.version))) for p in resolution.packages
     )
     return Lock(
         revision=LOCK_REVISION,
         requires_python=facts.requires_python,
-        resolution_markers=tuple(_normal(m) for m in resolution.forks),
+        resolution_markers=resolution.forks,
         supported_markers=tuple(_normal(m) for m in facts.environments),
         required_markers=tuple(_normal(m) for m in facts.required_environments),
         conflicts=facts.conflicts,
@@ -532,10 +547,12 @@ def _normal(marker: str) -> str:
     return normalize_marker(marker) or marker
 
 
-def _uv_marker(marker: str | None) -> str | None:
-    """The resolver's marker in uv's canonical spelling (`platform_system == 'Linux'` is
-    `sys_platform == 'linux'` to uv)."""
-    return normalize_marker(marker) or None if marker else None
+@dataclass(frozen=True, kw_only=True)
+class _Context:
+    sources: Mapping[tuple[str, str | None], Source]
+    counts: Mapping[str, int]
+    facts: WorkspaceFacts
+    local: Mapping[str, PackageMetadata]
 
 
 def _source(
@@ -548,56 +565,91 @@ def _source(
     return Source(kind=source.kind, value=location, subdirectory=source.subdirectory)
 
 
-def _package(
-    p: ResolvedPackage,
-    sources: Mapping[tuple[str, str | None], Source],
-    counts: Mapping[str, int],
-    reachable: universal.Dnf | None,
-    facts: WorkspaceFacts,
-    local_metadata: Mapping[str, PackageMetadata],
-) -> Package:
-    source = sources[(p.name, p.version)]
-    member = facts.member(p.name)
+def _package(p: ResolvedPackage, context: _Context, reachable: universal.Dnf | None) -> Package:
+    source = context.sources[(p.name, p.version)]
+    member = context.facts.member(p.name)
     metadata = PackageMetadata()
     if member is not None:
         metadata = member.metadata
-    elif p.name in local_metadata and source.kind != "registry":
-        metadata = local_metadata[p.name]
+    elif p.name in context.local and source.kind != "registry":
+        metadata = context.local[p.name]
     sdist, wheels = _files(p.files, source, reachable)
+    within = _reachable_range(reachable, context.facts.requires_python)
     return Package(
         name=p.name,
         version=p.version,
         source=source,
-        resolution_markers=tuple(_normal(m) for m in p.resolution_markers),
-        dependencies=_edges(p.dependencies, sources, counts),
+        resolution_markers=p.resolution_markers,
+        dependencies=_edges(p.dependencies, context, within),
         sdist=sdist,
         wheels=wheels,
         optional_dependencies={
-            x: _edges(es, sources, counts) for x, es in p.optional_dependencies.items()
+            x: _edges(es, context, within) for x, es in p.optional_dependencies.items()
         },
-        dev_dependencies={g: _edges(es, sources, counts) for g, es in p.dependency_groups.items()},
+        dev_dependencies={g: _edges(es, context, within) for g, es in p.dependency_groups.items()},
         metadata=metadata,
     )
 
 
+def _reachable_range(reachable: universal.Dnf | None, requires_python: str) -> _Range | None:
+    """The Python versions a package is reachable in, when narrower than the lock's range."""
+    if not reachable:
+        return None
+    pyset = universal.pyset_from_specifiers(requires_python)
+    narrowed = universal.py_and(pyset, universal.env_python(reachable))
+    if not narrowed or narrowed == pyset:
+        return None
+    return _Range(lock=pyset, reachable=narrowed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Range:
+    lock: universal.PySet
+    reachable: universal.PySet
+
+
 def _edges(
-    edges: Sequence[Edge],
-    sources: Mapping[tuple[str, str | None], Source],
-    counts: Mapping[str, int],
+    edges: Sequence[Edge], context: _Context, within: _Range | None
 ) -> tuple[Dependency, ...]:
+    markers = [edge.marker for edge in edges] if within is None else _widened(edges, within)
     out = []
-    for edge in edges:
-        ambiguous = counts.get(edge.name, 0) > 1
+    for edge, marker in zip(edges, markers, strict=True):
+        ambiguous = context.counts.get(edge.name, 0) > 1
         out.append(
             Dependency(
                 name=edge.name,
                 version=edge.version if ambiguous else None,
-                source=sources.get((edge.name, edge.version)) if ambiguous else None,
+                source=context.sources.get((edge.name, edge.version)) if ambiguous else None,
                 extra=edge.extras,
-                marker=_uv_marker(edge.marker),
+                marker=marker,
             )
         )
     return tuple(out)
+
+
+def _widened(edges: Sequence[Edge], within: _Range) -> list[str | None]:
+    """Edge markers of a package reachable only in part of the lock's Python range, as uv
+    writes them: where the package is unreachable any marker is correct, and uv widens each
+    edge over those Python versions, then keeps edges on one name disjoint, the lower version
+    taking the widened part (`exceptiongroup` reachable below 3.11 needs `typing-extensions`
+    4.13.2 on `python_full_version < '3.9' or python_full_version >= '3.11'` and 4.16.0 on
+    `python_full_version >= '3.9' and python_full_version < '3.11'`)."""
+    outside = universal.python_dnf(universal.py_not(within.reachable))
+    taken: dict[str, universal.Dnf] = {}
+    markers = []
+    for edge in edges:
+        marker = universal.parse_marker(edge.marker)
+        # Widened with the marker's own non-Python part: `python_full_version == '3.10.*' and
+        # implementation_name != 'PyPy'` for a package unreachable below 3.10 reads
+        # `python_full_version < '3.11' and implementation_name != 'PyPy'`.
+        anywhere = tuple(replace(cube, py=universal.PY_FULL) for cube in marker)
+        marker = universal.dnf_or(marker, universal.dnf_and(outside, anywhere))
+        before = taken.get(edge.name, universal.FALSE)
+        taken[edge.name] = universal.dnf_or(before, marker)
+        marker = universal.dnf_and(marker, universal.dnf_not(before))
+        marker = universal.dnf_and(marker, universal.python_dnf(within.lock))
+        markers.append(universal.uv_marker(marker, within.lock))
+    return markers
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -754,63 +806,71 @@ def _fork_env(package: ResolvedPackage) -> universal.Dnf:
 
 
 def _wheel_reachable(filename: str, reachable: universal.Dnf) -> bool:
-    implied = _implied_platform(filename)
-    return implied is None or not universal.is_disjoint(reachable, implied)
-
-
-def _implied_platform(filename: str) -> universal.Dnf | None:
-    """The platforms a wheel can be installed on as a marker; None when it says nothing."""
+    """uv's `remove_unreachable_wheels`: a wheel whose platform tags all belong to one OS (or
+    one architecture) is dropped when the package is never reachable there."""
     try:
         _, _, _, tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, InvalidVersion):
-        return None
-    implied: universal.Dnf = universal.FALSE
-    for platform in {tag.platform for tag in tags}:
-        marker = _platform_marker(platform)
-        if marker is None:
-            return None
-        implied = universal.dnf_or(implied, universal.parse_marker(marker))
-    return implied
+        return True
+    platforms = {tag.platform for tag in tags}
+    return not any(
+        universal.is_disjoint(reachable, universal.parse_marker(marker))
+        for marker in _platform_markers(platforms)
+    )
 
 
-_WINDOWS = {"win32": "x86", "win_amd64": "AMD64", "win_arm64": "ARM64"}
-_MAC_ARCHES = {
-    "arm64": ("arm64",),
-    "x86_64": ("x86_64",),
-    "universal2": ("x86_64", "arm64"),
+def _platform_markers(platforms: set[str]) -> list[str]:
+    """The markers uv checks a wheel's platform tags against, in its order: the OS (narrowed
+    to the architecture when every tag has the same one), then the architecture alone."""
+    markers = []
+    arch = _common_arch(platforms)
+    for os_marker, belongs in _OS_MARKERS:
+        if all(belongs(p) for p in platforms):
+            machines = _ARCH_MARKERS.get(arch) if arch else None
+            markers.append(f"{os_marker} and ({machines})" if machines else os_marker)
+    if arch:
+        markers.append(_ARCH_MARKERS[arch])
+    return markers
+
+
+def _is_linux(platform: str) -> bool:
+    return platform.startswith(("manylinux", "musllinux_", "linux_"))
+
+
+_OS_MARKERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("os_name == 'posix' and sys_platform == 'linux'", _is_linux),
+    ("os_name == 'nt' and sys_platform == 'win32'", lambda p: p.startswith("win")),
+    ("os_name == 'posix' and sys_platform == 'darwin'", lambda p: p.startswith("macosx_")),
+    ("sys_platform == 'android'", lambda p: p.startswith("android_")),
+)
+_ARCH_MARKERS = {
+    "arm": "platform_machine == 'aarch64' or platform_machine == 'arm64' "
+    "or platform_machine == 'ARM64'",
+    "x86_64": "platform_machine == 'x86_64' or platform_machine == 'amd64' "
+    "or platform_machine == 'AMD64'",
+    "x86": "platform_machine == 'i686' or platform_machine == 'i386' "
+    "or platform_machine == 'win32' or platform_machine == 'x86'",
 }
 
 
-def _platform_marker(platform: str) -> str | None:
-    if platform in _WINDOWS:
-        return f"sys_platform == 'win32' and platform_machine == '{_WINDOWS[platform]}'"
+def _common_arch(platforms: set[str]) -> str | None:
+    arches = {_arch(p) for p in platforms}
+    return arches.pop() if len(arches) == 1 else None
+
+
+def _arch(platform: str) -> str | None:
+    """uv's `is_arm` / `is_x86_64` / `is_x86` of one platform tag (None: none of them)."""
+    if platform in _WINDOWS_ARCH:
+        return _WINDOWS_ARCH[platform]
     if platform.startswith("macosx_"):
-        arches = _MAC_ARCHES.get(platform.split("_", 3)[-1])
-        if arches is None:
-            return "sys_platform == 'darwin'"
-        machines = " or ".join(f"platform_machine == '{a}'" for a in arches)
-        return f"sys_platform == 'darwin' and ({machines})"
-    if platform.startswith(("manylinux", "musllinux", "linux_")):
-        arch = _linux_arch(platform)
-        if arch is None:
-            return "sys_platform == 'linux'"
-        return f"sys_platform == 'linux' and platform_machine == '{arch}'"
+        return _MAC_ARCH.get(platform.rsplit("_", 1)[-1])
+    if platform.startswith("android_"):
+        return "arm" if platform.endswith("_arm64_v8a") or platform.endswith("_aarch64") else None
+    if _is_linux(platform):
+        return next((a for suffix, a in _LINUX_ARCH if platform.endswith(suffix)), None)
     return None
 
 
-_LINUX_ARCHES = (
-    "x86_64",
-    "aarch64",
-    "i686",
-    "armv7l",
-    "armv6l",
-    "ppc64le",
-    "ppc64",
-    "s390x",
-    "riscv64",
-    "loongarch64",
-)
-
-
-def _linux_arch(platform: str) -> str | None:
-    return next((arch for arch in _LINUX_ARCHES if platform.endswith("_" + arch)), None)
+_WINDOWS_ARCH = {"win32": "x86", "win_amd64": "x86_64", "win_arm64": "arm"}
+_MAC_ARCH = {"arm64": "arm", "x86_64": "x86_64", "i386": "x86"}
+_LINUX_ARCH = (("_aarch64", "arm"), ("_x86_64", "x86_64"), ("_i686", "x86"))

@@ -9,18 +9,27 @@ Rules, as uv applies them:
 * A requirement applies unless its marker is impossible in the fork (`requires-python` and the
   fork's markers): platform markers are kept and the dependency resolved for every platform.
   `extra == 'x'` markers route a requirement to the `name[x]` node.
-* A version is usable when its `Requires-Python` admits the fork's lowest Python, it has a file
-  whose tags fit the range (or no file information at all), it is not yanked (unless pinned with
-  `==` or locked) and the pre-release policy admits it.
-* Locked versions (`preferences`) come first unless upgraded, then versions by the resolution
-  mode; under `if-necessary` pre-releases come only after every stable version.
+* A version is usable when the lower bound of its `Requires-Python` is at most the fork's
+  lowest Python (upper bounds are ignored, uv's `is_contained_by`), it has a file whose tags fit
+  the range (or no file information at all), it is not yanked (unless pinned with `==` or
+  locked) and the pre-release policy admits it. When the most wanted version needs a higher
+  Python and the fork's range holds Pythons on both sides of that bound, the fork splits there
+  instead (uv's `fork_version_by_python_requirement`, strategy `requires-python` only): the
+  upper part is solved first, the lower part then takes an older version.
+* Locked versions (`preferences`) come first unless upgraded, those locked for a fork that
+  overlaps the current one before the others, then versions by the resolution mode; under
+  `if-necessary` pre-releases come only after every stable version.
 * Constraints narrow candidates without adding nodes; overrides replace the specifier of every
   requirement on their package.
 
-`resolve()` drives the forks (see `pyrun.core.universal`): a fork is discovered while a
-candidate's dependencies are read, the current attempt is abandoned and each fork resolved from
-scratch with its markers assumed (the minimum Python narrowed), with versions chosen by earlier
-forks preferred, as uv does.
+`resolve()` drives the forks (see `pyrun.core.universal`), starting from the previous lock's
+forks when the request carries them: a fork is discovered while a candidate's dependencies are
+read, the current attempt is abandoned and each fork resolved from scratch with its markers
+assumed (the minimum Python narrowed), with versions chosen by earlier forks preferred. uv forks
+its solver state instead, so decisions made before a split persist in every child with the
+requirements they added; each child re-pins those versions first and reads their dependencies
+in the parent's environment (`Inherited`), and what only such requirements reach is dropped
+from its solution.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from resolvelib.resolvers import (
 )
 
 from pyrun.core.resolution import (
+    ForkStrategy,
     LocalPackage,
     PrereleaseMode,
     Resolution,
@@ -57,6 +67,8 @@ from pyrun.core.resolution import (
     Source,
 )
 from pyrun.core.universal import (
+    FALSE,
+    PY_FULL,
     TRUE,
     Dependency,
     Dnf,
@@ -65,16 +77,21 @@ from pyrun.core.universal import (
     PySet,
     dnf_and,
     dnf_lower_bound,
+    dnf_not,
+    dnf_or,
+    env_python,
     fork_order,
     is_disjoint,
     mentions_extra,
     merge_forks,
     parse_marker,
     py_and,
-    py_or,
     pyset_from_specifiers,
+    python_dnf,
+    reachable_pins,
     root_environment,
     split_forks,
+    uv_marker,
 )
 from pyrun.errors import FailureError
 
@@ -192,11 +209,34 @@ class Candidate:
 
 
 class ForkNeeded(Exception):
-    """Raised inside a resolution when dependencies split the current fork."""
+    """Raised inside a resolution when the current fork must split.
 
-    def __init__(self, forks: list[Dnf]) -> None:
+    `ordered` forks are solved in the given order (uv's `requires-python` version forks: the
+    upper Python range first); others are ordered by the fork strategy.
+    """
+
+    def __init__(self, forks: list[Dnf], inherited: Inherited, *, ordered: bool = False) -> None:
         super().__init__(f"{len(forks)} forks")
         self.forks = forks
+        self.inherited = inherited
+        self.ordered = ordered
+
+
+# Candidates pinned when a fork split, with the environment their dependencies were read in.
+# uv forks its solver state: decisions made before the split stay, with the dependencies they
+# added (even one whose marker the new fork excludes). Forks here are solved from scratch, so
+# they re-pin those versions first and read their dependencies in the parent's environment.
+Inherited = Mapping[tuple[str, Version | None], Dnf]
+
+
+class _PinTracker(BaseReporter[Req, Candidate, str]):
+    """Remembers resolvelib's pins after each round (the decisions made so far)."""
+
+    def __init__(self) -> None:
+        self.mapping: Mapping[str, Candidate] = {}
+
+    def ending_round(self, index: int, state: Any) -> None:
+        self.mapping = dict(state.mapping)
 
 
 def _node_key(name: str, extra: str | None = None, group: str | None = None) -> str:
@@ -222,7 +262,8 @@ class _Shared:
         self.direct = {r.name for r in self.first_party}
         self.explicit_pre = {r.name for r in self.first_party if _mentions_prerelease(r)}
         self.allowed_yanks = self._allowed_yanks()
-        self.fork_preferences: dict[str, list[str]] = {}
+        self.fork_preferences: dict[str, list[tuple[str, Dnf]]] = {}
+        self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
 
@@ -259,8 +300,23 @@ class _Shared:
             self._requires[key] = (raw, self.source.requires_python(name, version))
         return self._requires[key]
 
-    def preferred(self, name: str) -> list[str]:
-        return [*self.request.preferred_versions(name), *self.fork_preferences.get(name, ())]
+    def preferred(self, name: str, env: Dnf) -> list[str]:
+        """Locked versions, then versions earlier forks chose; those whose markers overlap
+        `env` before the others (uv's `get_preferred`)."""
+        entries = [*self._locked(name), *self.fork_preferences.get(name, [])]
+        matching = [v for v, marker in entries if not is_disjoint(env, marker)]
+        return matching + [v for v, marker in entries if is_disjoint(env, marker)]
+
+    def _locked(self, name: str) -> list[tuple[str, Dnf]]:
+        if name not in self._locked_markers:
+            found = []
+            for preference in self.request.preferred(name):
+                marker = FALSE if preference.markers else TRUE
+                for text in preference.markers:
+                    marker = dnf_or(marker, parse_marker(text))
+                found.append((preference.version, marker))
+            self._locked_markers[name] = found
+        return self._locked_markers[name]
 
     def remember(self, solution: ForkSolution) -> None:
         """Versions chosen in a solved fork become preferences for the next (uv does this in
@@ -269,7 +325,8 @@ class _Shared:
             return
         for pin in solution.pins.values():
             if pin.version is not None:
-                self.fork_preferences.setdefault(pin.name, []).append(pin.version)
+                entry = (pin.version, solution.env)
+                self.fork_preferences.setdefault(pin.name, []).append(entry)
 
     def prerelease_policy(self, name: str) -> str:
         mode = self.request.prerelease
@@ -399,9 +456,12 @@ def _above(minor: int, high: tuple[Version | None, bool]) -> bool:
 class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     """Resolves one fork: every requirement possible in `env` applies."""
 
-    def __init__(self, shared: _Shared, env: Dnf) -> None:
+    def __init__(self, shared: _Shared, env: Dnf, inherited: Inherited | None = None) -> None:
         self.shared = shared
         self.env = env
+        self.inherited: Inherited = inherited or {}
+        self.tracker = _PinTracker()
+        self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
         self.python = Candidate(PYTHON, "Python", self.target)
         self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
@@ -464,10 +524,13 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return self._dependencies(candidate, info.requires_dist, info.requires_python)
         assert isinstance(info, CandidateInfo) and candidate.version is not None
         if info.requires_python and not self._python_admits(info.requires_python):
-            # The index already says it cannot be used: no need to fetch its metadata.
-            return [self._python_req(info.requires_python)]
+            # The index already says it cannot be used here: no need to fetch its metadata.
+            return self._python_mismatch(info.requires_python)
         texts, requires_python = self.shared.requires(candidate.name, info.version)
-        return self._dependencies(candidate, texts, requires_python or info.requires_python)
+        requires_python = requires_python or info.requires_python
+        if requires_python and not self._python_admits(requires_python):
+            return self._python_mismatch(requires_python)
+        return self._dependencies(candidate, texts, None)
 
     # -- roots --
 
@@ -513,8 +576,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         policy = self.shared.prerelease_policy(name)
         if policy == "prefer-stable":
             usable.sort(key=lambda item: item[0].is_prerelease)
-        preferred: list[tuple[Version, CandidateInfo]] = []
-        for text in self.shared.preferred(name):
+        preferred = [item for item in usable if item[0] == self._kept.get(name)]
+        for text in self.shared.preferred(name, self.env):
             preferred.extend(item for item in usable if item[0] == Version(text))
         rest = [item for item in usable if item not in preferred]
         return list(dict.fromkeys(preferred)) + rest
@@ -528,7 +591,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return False
         wheels = [f for f in info.files if f.filename.endswith(".whl")]
         if wheels and len(wheels) == len(info.files):
-            pyset = py_and(self.shared.requires_python, _env_python(self.env))
+            pyset = py_and(self.shared.requires_python, env_python(self.env))
             return any(wheel_fits_range(f.filename, pyset) for f in wheels)
         return True
 
@@ -542,12 +605,26 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return True
 
     def _python_admits(self, requires_python: str) -> bool:
+        """uv's `is_contained_by`: only the lower bounds count (a dependency's upper bound on
+        Python is ignored), so the fork's lowest Python must be at or above the version's."""
+        low = _requires_python_low(requires_python)
+        if low is None:
+            return True
         if self.target is None:
-            return True
-        try:
-            return SpecifierSet(requires_python).contains(self.target, prereleases=True)
-        except InvalidSpecifier:
-            return True
+            return False
+        return self.target > low[0] or (self.target == low[0] and low[1])
+
+    def _python_mismatch(self, requires_python: str) -> list[Req]:
+        """A version whose `Requires-Python` excludes the fork's lowest Python: split the fork at
+        its lower bound when both sides hold some Python (uv's
+        `fork_version_by_python_requirement`), else make the version unusable here."""
+        low = _requires_python_low(requires_python)
+        if low is not None and self.shared.request.fork_strategy is ForkStrategy.REQUIRES_PYTHON:
+            upper = python_dnf(((low[0], low[1], None, False),))
+            above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
+            if above and below:
+                raise ForkNeeded([above, below], self._inheritance(), ordered=True)
+        return [self._python_req(requires_python)]
 
     def _python_req(self, requires_python: str) -> Req:
         try:
@@ -563,10 +640,13 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         requires_python: str | None,
     ) -> list[Req]:
         extra = candidate.extra
+        inherited = self.inherited.get((candidate.key, candidate.version))
+        env = self.env if inherited is None else inherited
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
-        reqs = [r for r in (self._requirement(t, extra) for t in routed) if r is not None]
-        reqs = [r for req in reqs for r in self._overridden(req)]
-        self._check_forks(reqs)
+        reqs = [r for r in (self._requirement(t, extra, env) for t in routed) if r is not None]
+        reqs = [r for req in reqs for r in self._overridden(req, env)]
+        if inherited is None:
+            self._check_forks(reqs)
         self.recorded[candidate] = tuple(
             Dependency(name=r.name, extras=r.extras, marker=r.marker) for r in reqs
         )
@@ -576,16 +656,18 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             result.append(Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}"))
         elif extra is not None:
             result.append(Req(candidate.name, candidate.name, SpecifierSet(), candidate.name))
-        if requires_python and extra is None and candidate.group is None:
+        local = extra is None and candidate.group is None
+        if requires_python and local and not self._python_admits(requires_python):
             result.append(self._python_req(requires_python))
         self.shared.source.prefetch(sorted({r.name for r in reqs} - set(self.shared.local)))
         return result
 
-    def _requirement(self, text: str, extra: str | None) -> Req | None:
-        """The requirement if it can apply in this fork, its marker stripped of extras."""
+    def _requirement(self, text: str, extra: str | None, env: Dnf | None = None) -> Req | None:
+        """The requirement if it can apply in `env` (the fork's by default), its marker
+        stripped of extras."""
         req = _parse(text)
         marker = parse_marker(str(req.marker) if req.marker else None, extra)
-        if is_disjoint(self.env, marker):
+        if is_disjoint(self.env if env is None else env, marker):
             return None
         return Req(
             req.name,
@@ -597,7 +679,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             tuple(sorted(canonicalize_name(e) for e in req.extras)),
         )
 
-    def _overridden(self, req: Req) -> list[Req]:
+    def _overridden(self, req: Req, env: Dnf) -> list[Req]:
         overrides = self.shared.overrides.get(req.name)
         if not overrides:
             return [req]
@@ -605,7 +687,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         for override in overrides:
             extra_marker = parse_marker(str(override.marker) if override.marker else None)
             marker = dnf_and(req.marker, extra_marker)
-            if marker and not is_disjoint(self.env, marker):
+            if marker and not is_disjoint(env, marker):
                 text = _requirement_text(override)
                 specifier, url = override.specifier, override.url
                 result.append(Req(req.key, req.name, specifier, text, url, marker, req.extras))
@@ -626,7 +708,16 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             markers[req.name].append(dnf_and(self.env, req.marker))
         forks = split_forks(self.env, markers)
         if len(forks) > 1:
-            raise ForkNeeded(forks)
+            raise ForkNeeded(forks, self._inheritance())
+
+    def _inheritance(self) -> dict[tuple[str, Version | None], Dnf]:
+        """What a fork split now passes on: every pin so far, with its reading environment."""
+        found = {}
+        for candidate in self.tracker.mapping.values():
+            if candidate.key != PYTHON:
+                key = (candidate.key, candidate.version)
+                found[key] = self.inherited.get(key, self.env)
+        return found
 
 
 def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
@@ -642,13 +733,6 @@ def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
 def _marker_text(text: str) -> str | None:
     req = _parse(text)
     return str(req.marker) if req.marker else None
-
-
-def _env_python(env: Dnf) -> PySet:
-    result: PySet = ()
-    for cube in env:
-        result = py_or(result, cube.py)
-    return result
 
 
 def _member_extras(member: LocalPackage) -> list[str]:
@@ -682,15 +766,19 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             f"The supported environments do not include any Python version allowed by "
             f"`requires-python` ({request.requires_python})"
         )
-    queue = collections.deque([universe])
+    queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
+        (env, {}) for env in _initial_forks(universe, request.forks)
+    )
     solutions: list[ForkSolution] = []
     while queue:
-        env = queue.popleft()
+        env, inherited = queue.popleft()
         try:
-            solution = solve_fork(shared, env)
+            solution = solve_fork(shared, env, inherited, split=env != universe)
         except ForkNeeded as fork:
-            ordered = fork_order(fork.forks, request.fork_strategy, request.resolution)
-            queue.extendleft(reversed(ordered))
+            ordered = fork.forks
+            if not fork.ordered:
+                ordered = fork_order(fork.forks, request.fork_strategy, request.resolution)
+            queue.extendleft((child, fork.inherited) for child in reversed(ordered))
             if len(queue) + len(solutions) > MAX_FORKS:
                 raise FailureError("The resolution split into too many forks") from None
             continue
@@ -699,20 +787,32 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
     return merge_forks(solutions, shared.requires_python)
 
 
-def solve_fork(shared: _Shared, env: Dnf) -> ForkSolution:
-    provider = UniversalProvider(shared, env)
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
+    """uv starts from the previous lock's forks, in their order (those outside the universe
+    dropped), so a relock keeps its splits; without forks, one resolution of the universe."""
+    envs = [dnf_and(universe, parse_marker(text)) for text in forks if text]
+    envs = [env for env in envs if env]
+    return envs or [universe]
+
+
+def solve_fork(
+    shared: _Shared, env: Dnf, inherited: Inherited | None = None, *, split: bool = False
+) -> ForkSolution:
+    provider = UniversalProvider(shared, env, inherited)
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
     roots = provider.root_requirements()
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
-        raise explain(exc, provider) from None
+        raise explain(exc, provider, split=split) from None
     except ResolutionTooDeep as exc:
         raise FailureError(
             "No solution found when resolving dependencies:",
             causes=(f"The resolver gave up after {exc.args[0]} rounds",),
         ) from None
-    return ForkSolution(env=env, pins=_pins(provider, dict(result.mapping)))
+    pins = _pins(provider, dict(result.mapping))
+    starts = [*shared.members, *(req.name for req in provider.roots)]
+    return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
 
 
 def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[str, Pin]:
@@ -731,7 +831,7 @@ def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[st
             name=candidate.name,
             version=None if candidate.version is None else str(candidate.version),
             source=_source(provider.shared, candidate),
-            files=_files(provider.shared, candidate),
+            files=_files(provider, candidate),
             dependencies=provider.recorded.get(candidate, ()),
             optional_dependencies=extras.get(key, {}),
             dependency_groups=groups.get(key, {}),
@@ -745,14 +845,16 @@ def _source(shared: _Shared, candidate: Candidate) -> Source:
     return Source(kind="registry", location=shared.request.index_url.rstrip("/"))
 
 
-def _files(shared: _Shared, candidate: Candidate) -> tuple[Any, ...]:
-    """Every file usable somewhere in the `requires-python` range (uv keeps them all)."""
+def _files(provider: UniversalProvider, candidate: Candidate) -> tuple[Any, ...]:
+    """Every file usable somewhere in the `requires-python` range (uv keeps them all), minus
+    those whose own `Requires-Python` starts above the fork's lowest Python."""
+    shared = provider.shared
     info = candidate.info
     if isinstance(info, LocalPackage):
         return info.files
     if info is None:
         return ()
-    low = shared.requires_python[0][0] if shared.requires_python else None
+    low = provider.target
     kept = []
     for file in info.files:
         if file.filename.endswith(".whl") and not wheel_fits_range(
@@ -763,6 +865,18 @@ def _files(shared: _Shared, candidate: Candidate) -> tuple[Any, ...]:
             continue
         kept.append(file)
     return tuple(kept)
+
+
+def _requires_python_low(text: str) -> tuple[Version, bool] | None:
+    """The lower bound (version, inclusive) of a `Requires-Python` value; None when it has
+    none or cannot be parsed (uv then treats it as no constraint)."""
+    try:
+        pyset = pyset_from_specifiers(text)
+    except FailureError:
+        return None
+    if not pyset or pyset[0][0] is None:
+        return None
+    return pyset[0][0], pyset[0][1]
 
 
 def _lower_admits(file: FileLike, low: Version) -> bool:
@@ -777,13 +891,19 @@ def _lower_admits(file: FileLike, low: Version) -> bool:
 # --- Explaining a failure -------------------------------------------------------------------
 
 
-def explain(exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider) -> FailureError:
-    """uv-like sentences naming which requirement of which package excluded what."""
+def explain(
+    exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider, *, split: bool = False
+) -> FailureError:
+    """uv-like sentences naming which requirement of which package excluded what; a fork is
+    named by its full marker, as uv does (`for split (markers: ...)`)."""
     by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
     for cause in exc.causes:
         by_key.setdefault(cause.requirement.key, []).append(cause)
     causes = [_explain_key(key, infos, provider) for key, infos in by_key.items()]
-    return FailureError("No solution found when resolving dependencies:", causes=causes)
+    where = ""
+    if split:
+        where = f" for split (markers: {uv_marker(provider.env, PY_FULL) or 'true'})"
+    return FailureError(f"No solution found when resolving dependencies{where}:", causes=causes)
 
 
 def _explain_key(

@@ -69,12 +69,26 @@ class LocalPackage:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Preference:
+    """A locked version to try first; `markers` are the forks (the locked package's
+    `resolution-markers`) it was locked for, empty when it serves every environment. As uv,
+    a fork tries the preferences whose markers it overlaps before the others."""
+
+    version: str
+    markers: tuple[str, ...] = ()
+
+
+PreferenceValue = str | Preference | tuple[str | Preference, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResolveRequest:
     """Everything the resolver needs; see the module docstring.
 
     `preferences` maps a package name to its locked version(s), tried first unless `upgrade` is
-    True or names the package. `environments` restricts the universe to the union of those
-    markers (`tool.uv.environments`); None means every environment.
+    True or names the package. `forks` are the previous lock's `resolution-markers`: as uv, the
+    resolution starts split into those forks. `environments` restricts the universe to the
+    union of those markers (`tool.uv.environments`); None means every environment.
     """
 
     requires_python: str
@@ -83,7 +97,8 @@ class ResolveRequest:
     local_packages: tuple[LocalPackage, ...] = ()
     constraints: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
-    preferences: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    preferences: Mapping[str, PreferenceValue] = field(default_factory=dict)
+    forks: tuple[str, ...] = ()
     upgrade: bool | frozenset[str] = False
     prerelease: PrereleaseMode = PrereleaseMode.IF_NECESSARY
     resolution: ResolutionMode = ResolutionMode.HIGHEST
@@ -93,10 +108,15 @@ class ResolveRequest:
 
     def preferred_versions(self, name: str) -> tuple[str, ...]:
         """Locked versions of `name` to try first; none when upgrading it."""
+        return tuple(p.version for p in self.preferred(name))
+
+    def preferred(self, name: str) -> tuple[Preference, ...]:
+        """The locked versions of `name` with their fork markers; none when upgrading it."""
         if self.upgrade is True or (isinstance(self.upgrade, frozenset) and name in self.upgrade):
             return ()
         value = self.preferences.get(name, ())
-        return (value,) if isinstance(value, str) else tuple(value)
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(Preference(version=i) if isinstance(i, str) else i for i in items)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,9 @@ every platform, except where requirements force a split (SPEC §3.9). Three piec
   or when a single requirement's marker raises the minimum Python version.
 * The merge (`merge_forks`) of the per-fork solutions into one `Resolution`.
 
+Markers leave this module in uv's canonical form (`uv_marker`): rendered from the DNF, then
+normalised and simplified by `pyrun.core.markers`, the port of uv's decision diagrams.
+
 Limits, compared with uv's marker ADDs: string variables are independent of each other (uv
 knows that `sys_platform == 'win32'` implies `os_name == 'nt'`), opaque atoms are only compared
 textually, and a disjunction spanning several variables can produce a fork per disjoint piece
@@ -35,6 +38,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.markers import simplify_marker
 from pyrun.core.resolution import (
     Edge,
     ForkStrategy,
@@ -522,6 +526,36 @@ def _render_interval(interval: Interval, requires_python: PySet) -> str:
     return " and ".join(parts) if parts else "python_full_version >= '0'"
 
 
+def range_text(pyset: PySet) -> str:
+    """The bounding range of `pyset` as a `requires-python` value (`>=3.9, <3.10`); `pyset`
+    must not be empty."""
+    low, low_inc, _, _ = pyset[0]
+    _, _, high, high_inc = pyset[-1]
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if low_inc else '>'}{low}")
+    if high is not None:
+        parts.append(f"{'<=' if high_inc else '<'}{high}")
+    return ", ".join(parts)
+
+
+def uv_marker(a: Dnf, within: PySet) -> str | None:
+    """`a` as uv writes it in a lock: its canonical form (`pyrun.core.markers`, uv's decision
+    diagram) with the Python bounds `within` implies dropped; None when always true there."""
+    text = render(a)
+    if text is None:
+        return None
+    return simplify_marker(text, range_text(within)) if within else text
+
+
+def env_python(env: Dnf) -> PySet:
+    """The Python versions any environment of `env` admits."""
+    result: PySet = ()
+    for cube in env:
+        result = py_or(result, cube.py)
+    return result
+
+
 # --- Forks ----------------------------------------------------------------------------------
 
 
@@ -616,13 +650,40 @@ class ForkSolution:
     pins: Mapping[str, Pin]
 
 
+def reachable_pins(pins: Mapping[str, Pin], env: Dnf, roots: Iterable[str]) -> dict[str, Pin]:
+    """The pins some path from `roots` reaches through requirements possible in `env`.
+
+    A fork inherits decisions from its parent (as uv's forks do), and with them requirements
+    the fork itself excludes; what only those reach is not part of the fork's solution.
+    """
+    seen: dict[str, Pin] = {}
+    stack = [name for name in roots if name in pins]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        pin = seen[name] = pins[name]
+        for dep in _pin_dependencies(pin):
+            if dep.name in pins and dep.name not in seen and not is_disjoint(env, dep.marker):
+                stack.append(dep.name)
+    return {name: pin for name, pin in pins.items() if name in seen}
+
+
+def _pin_dependencies(pin: Pin) -> Iterable[Dependency]:
+    yield from pin.dependencies
+    for group in (pin.optional_dependencies, pin.dependency_groups):
+        for deps in group.values():
+            yield from deps
+
+
 EntryKey = tuple[str, str | None, Source]
 
 
 def merge_forks(solutions: Sequence[ForkSolution], requires_python: PySet) -> Resolution:
     """One entry per (name, version, source); edges carry the markers under which they apply."""
     forks = [s.env for s in solutions]
-    fork_markers = [render(env, requires_python) or "" for env in forks] if len(forks) > 1 else []
+    fork_markers = [uv_marker(env, requires_python) or "" for env in forks]
+    fork_markers = fork_markers if len(forks) > 1 else []
     entries: dict[EntryKey, list[int]] = {}
     for index, solution in enumerate(solutions):
         for pin in solution.pins.values():
@@ -684,7 +745,10 @@ class _EdgeMerger:
         found: dict[tuple[str, tuple[str, ...], str | None], dict[Dnf, list[int]]] = {}
         for index in forks:
             pins = self.solutions[index].pins
+            env = self.solutions[index].env
             for dep in select(pins[name]):
+                if dep.name not in pins or is_disjoint(env, dep.marker):
+                    continue  # a requirement inherited from a parent fork, excluded here
                 target = pins[dep.name].version if dep.name in self.ambiguous else None
                 holders = found.setdefault((dep.name, dep.extras, target), {})
                 holders.setdefault(dep.marker, []).append(index)
@@ -697,7 +761,9 @@ class _EdgeMerger:
 
     def _marker(self, by_marker: dict[Dnf, list[int]], forks: list[int]) -> str | None:
         """The union of `marker ∧ fork` over the forks an edge holds in; a fork set equal to the
-        parent's adds nothing, since the parent is only reachable there anyway."""
+        parent's adds nothing, since the parent is only reachable there anyway. uv simplifies
+        the result against the Python range of the parent's forks (an edge of a package locked
+        for `>= '3.9'` only reads `python_full_version < '3.10'`, not `== '3.9.*'`)."""
         domain = self._envs(forks)
         union = FALSE
         for marker, holders in by_marker.items():
@@ -707,7 +773,8 @@ class _EdgeMerger:
                 union = dnf_or(union, dnf_and(marker, self._envs(holders)))
         if covers(union, domain):
             return None
-        return render(union, self.requires_python)
+        within = py_and(self.requires_python, env_python(domain))
+        return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
 
     def _envs(self, indexes: Iterable[int]) -> Dnf:
         union = FALSE

@@ -1,0 +1,262 @@
+"""`pyrun export`: write the locked set as `requirements.txt` or `pylock.toml` (SPEC §4.3).
+
+Locks first, like `pyrun lock` (no environment is created; `--locked` and `--frozen` apply, and
+`--frozen` skips interpreter discovery and prints nothing), then renders the selection with
+`pyrun.core.export` to stdout and, with `-o FILE`, to FILE too (`-q` then drops the stdout copy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from typing import cast
+
+from pyrun.cliparse import Args
+from pyrun.commands.common import open_cache
+from pyrun.console import Console, format_duration, plural
+from pyrun.core.export import (
+    PYLOCK_TOML,
+    ExportSelection,
+    check_conflicts,
+    choose_format,
+    exportable,
+    header,
+    parse_format,
+    pylock_toml,
+    requirements_txt,
+)
+from pyrun.core.interpreter import Interpreter
+from pyrun.core.lockfile import Lock
+from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.selection import (
+    DependencyOptions,
+    SyncTarget,
+    choose_extras,
+    choose_groups,
+    choose_target,
+    group_owners,
+)
+from pyrun.errors import PyrunError, os_error_text
+from pyrun.local.cache import Cache
+from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.settings import Settings, load_settings
+
+
+def main(args: Args, console: Console, argv: list[str] | None = None) -> int:
+    """Run `pyrun export`; `argv` (default `sys.argv[1:]`) is echoed in the header."""
+    if args.format is not None:
+        parse_format(str(args.format))  # a bad value fails before any work, as in uv
+    if args.script:
+        root, lock, selection = _script_export(args, console)
+    else:
+        root, lock, selection = _project_export(args, console)
+    check_conflicts(lock, selection)
+    output = str(args.output_file) if args.output_file else None
+    chosen = choose_format(args.format, os.path.basename(output) if output else None)
+    text = _render(lock, selection, args, chosen, root)
+    if not args.no_header:
+        text = header(sys.argv[1:] if argv is None else argv) + text
+    _write(text, output, quiet=bool(args.quiet))
+    return 0
+
+
+def _render(lock: Lock, selection: ExportSelection, args: Args, fmt: str, root: str) -> str:
+    entries = exportable(lock, selection)
+    editable = not args.no_editable
+    if fmt == PYLOCK_TOML:
+        return pylock_toml(lock, entries, editable=editable, root=root)
+    return requirements_txt(
+        entries, hashes=not args.no_hashes, annotate=not args.no_annotate, editable=editable
+    )
+
+
+def _write(text: str, output: str | None, *, quiet: bool) -> None:
+    if output is not None:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise PyrunError(f"Failed to write `{output}`", causes=(os_error_text(exc),)) from exc
+    if output is None or not quiet:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+# -- projects ----------------------------------------------------------------------------------
+
+
+def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
+    workspace = discover_workspace(_start_directory(args), console)
+    if workspace is None:
+        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root,
+        project_tool=workspace.root_file.tool,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    selection = project_selection(workspace, args)
+    with open_cache(args, settings) as cache:
+        lock = _lock(workspace, args, settings, cache, console)
+    return workspace.root, lock, selection
+
+
+def _start_directory(args: Args) -> str:
+    if not args.project:
+        return os.getcwd()
+    path = os.path.abspath(str(args.project))
+    if os.path.basename(path) == "pyproject.toml":
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise PyrunError(f"Project directory `{args.project}` does not exist")
+    return path
+
+
+def _lock(
+    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+) -> Lock:
+    from pyrun.commands.lock_project import lock_workspace, run_mode
+
+    mode = run_mode(args)
+    if mode == "frozen":
+        # As uv: no interpreter is needed to read a lock as it is, and nothing is printed.
+        frozen = cast(Interpreter, None)
+        return lock_workspace(workspace, frozen, args, settings, cache, console, mode).lock
+    from pyrun.commands.lock import lock_interpreter
+    from pyrun.commands.run_project import project_lock
+
+    with project_lock(workspace.root):
+        interpreter = lock_interpreter(workspace, args, settings, cache, console)
+        started = time.monotonic()
+        lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
+    _resolved(lock, time.monotonic() - started, console)
+    return lock
+
+
+def _resolved(lock: Lock, elapsed: float, console: Console) -> None:
+    count = len(lock.packages)
+    if count:
+        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
+    else:
+        console.info(f"Resolved in {format_duration(elapsed)}")
+
+
+def dependency_options(args: Args) -> DependencyOptions:
+    return DependencyOptions(
+        extras=tuple(args.extra or ()),
+        all_extras=bool(args.all_extras),
+        no_extras=tuple(args.no_extra or ()),
+        groups=tuple(args.group or ()),
+        only_groups=tuple(args.only_group or ()),
+        no_groups=tuple(args.no_group or ()),
+        no_default_groups=bool(args.no_default_groups),
+        all_groups=bool(args.all_groups),
+        dev=bool(args.dev),
+        no_dev=bool(args.no_dev),
+        only_dev=bool(args.only_dev),
+    )
+
+
+def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
+    """The roots, extras and groups of SPEC §2.9, checked against the `pyproject.toml` files."""
+    current = workspace.current.name if workspace.current is not None else None
+    target = choose_target(
+        members=workspace.members,
+        root_file=workspace.root_file,
+        current=current,
+        package=args.package,
+        all_packages=bool(args.all_packages),
+    )
+    owners = _owners(target, workspace)
+    options = dependency_options(args)
+    groups = choose_groups(target, owners, options)
+    root_groups = groups.groups
+    if workspace.is_virtual_root and not target.virtual_root:
+        # A member of a virtual root may name the root's groups, but, as in uv, only groups
+        # named explicitly come from the root: its default groups are not the member's.
+        explicit = dataclasses.replace(options, no_default_groups=True)
+        root_groups = choose_groups(target, owners, explicit).groups
+    single = not target.virtual_root and not args.all_packages
+    return ExportSelection(
+        roots=target.members,
+        extras=choose_extras(owners, options),
+        groups=groups.groups,
+        root_groups=root_groups if workspace.is_virtual_root else frozenset(),
+        prod=not groups.only,
+        project=target.members[0] if single and target.members else None,
+        prune=_names(args.prune),
+        no_emit_project=bool(args.no_emit_project),
+        no_emit_workspace=bool(args.no_emit_workspace),
+        no_emit_packages=_names(args.no_emit_package),
+    )
+
+
+def _owners(target: SyncTarget, workspace: Workspace) -> tuple[ProjectFile, ...]:
+    owners = group_owners(target, workspace.members, workspace.root_file)
+    if workspace.is_virtual_root and not target.virtual_root and len(owners) == 1:
+        # The member sees the virtual root's groups as its own (uv's wording stays singular).
+        member = owners[0]
+        merged = {**workspace.root_file.dependency_groups, **member.dependency_groups}
+        owners = (dataclasses.replace(member, dependency_groups=merged),)
+    return owners
+
+
+def _names(values: list[str] | None) -> frozenset[str]:
+    return frozenset(normalize_name(value) for value in values or ())
+
+
+# -- scripts -----------------------------------------------------------------------------------
+
+
+def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
+    """`--script PATH`: export `PATH.lock` (locked first; never created, only resolved)."""
+    from pyrun.commands.lock_project import read_lock, run_mode
+    from pyrun.commands.run_script import (
+        load_script_file,
+        script_interpreter,
+        script_settings,
+        update_script_lock,
+    )
+
+    script = load_script_file(str(args.script), os.getcwd())
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=script.directory,
+        project_tool=None,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    settings = script_settings(settings, script)
+    lock_path = script.lock_path
+    assert lock_path is not None
+    mode = run_mode(args)
+    previous = read_lock(lock_path)
+    if previous is None and mode in ("frozen", "locked"):
+        raise PyrunError(
+            f"Unable to find lockfile at `{os.path.basename(lock_path)}`, but "
+            f"`{args.flag_name(mode)}` was provided. To create a lockfile, run `pyrun lock "
+            "--script`."
+        )
+    if mode == "frozen" and previous is not None:
+        return script.directory, previous, ExportSelection()
+    with open_cache(args, settings) as cache:
+        interpreter = script_interpreter(script, args, settings, cache, console)
+        started = time.monotonic()
+        lock = update_script_lock(
+            script,
+            interpreter,
+            args,
+            settings,
+            cache,
+            console,
+            previous,
+            locked=mode == "locked",
+            dry_run=previous is None,
+        )
+    _resolved(lock, time.monotonic() - started, console)
+    return script.directory, lock, ExportSelection()
