@@ -98,7 +98,7 @@ def run_child(spec: ChildSpec) -> int:
     try:
         process = subprocess.Popen(spec.argv, env=spec.env, preexec_fn=_preexec())
     except OSError as exc:
-        raise PyrunError(f"Failed to spawn: `{spec.display}`", causes=[os_error_text(exc)]) from exc
+        raise PyrunError(f"Failed to spawn: {spec.display}", causes=[os_error_text(exc)]) from exc
     previous = _install_relay(process)
     try:
         return exit_status(_wait(process))

@@ -38,7 +38,6 @@ FORCING = (
     "reinstall",
     "reinstall_package",
     "show_settings",
-    "script",
     "gui_script",
     "offline",
     # `--show-resolution` promises `Resolved …`/`Checked …` lines only the full path prints;
@@ -75,6 +74,8 @@ def _attempt(args: Args) -> str | None:
     if isinstance(target, str):
         return target
     kind, start = target
+    if kind == "script":
+        return _attempt_script(args, start)
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
@@ -101,11 +102,13 @@ def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
         return "a stdin or remote script"
     lower = name.lower()
     path = os.path.join(cwd, name)
-    if lower.endswith(".py") and os.path.isfile(path):
+    if (args.script or lower.endswith(".py")) and os.path.isfile(path):
         if _has_metadata_block(path):
-            return "a script with inline metadata"
+            return "script", os.path.abspath(path)
         start = args.project and _start(args, cwd)
         return "pyfile", start or os.path.dirname(os.path.abspath(path))
+    if args.script:
+        return "a `--script` target that is not a file"
     if lower.endswith((".pyc", ".pyw")) or (os.path.exists(path) and os.sep in name):
         return "a file target"
     if os.path.isdir(path):
@@ -127,6 +130,47 @@ def _has_metadata_block(path: str) -> bool:
     except OSError:
         return True
     return text.startswith(b"# /// script") or b"\n# /// script" in text
+
+
+# Options a script run ignores with a warning (SPEC §2.3): only the full path prints those.
+SCRIPT_WARNING_OPTIONS = (
+    "extra",
+    "all_extras",
+    "group",
+    "only_group",
+    "no_dev",
+    "no_sync",
+    "package",
+    "all_packages",
+    "active",
+)
+
+
+def _attempt_script(args: Args, path: str) -> str | None:
+    """A PEP 723 script: its cached env holds if the block, options and files are unchanged."""
+    from pyrun.errors import PyrunError
+    from pyrun.scriptblock import find_metadata_block
+
+    for dest in SCRIPT_WARNING_OPTIONS:
+        if getattr(args, dest):
+            return f"`--{dest.replace('_', '-')}` is not used by scripts (a warning is due)"
+    try:
+        with open(path, "rb") as handle:
+            raw = find_metadata_block(handle.read().decode("utf-8", "replace"))
+    except (OSError, PyrunError):
+        return "the script could not be read or its metadata is malformed"
+    if raw is None:
+        return "the script has no metadata block"
+    if "[tool.pyrun" in raw and "[tool.uv" in raw:
+        return "the script has both tool tables (a warning is due)"
+    env = os.path.join(cache_dir(args), "environments-v2", stamp.script_env_name(path))
+    options = stamp.script_options_key(args.option_values(), os.environ)
+    change = stamp.script_stamp_change(env, options, stamp.block_digest(raw))
+    if change is not None:
+        return change
+    python = os.path.join(env, "bin", "python")
+    # A script env ignores an active VIRTUAL_ENV silently (SPEC §2.3), so no check for it here.
+    return _exec(args, "pyfile", stamp.Stamp("", env, python, []), check_active=False)
 
 
 def _find_project(start: str) -> str | None:
@@ -152,9 +196,9 @@ def cache_dir(args: Args) -> str:
     return os.path.join(home, ".cache", "pyrun")
 
 
-def _exec(args: Args, kind: str, record: stamp.Stamp) -> str:
+def _exec(args: Args, kind: str, record: stamp.Stamp, *, check_active: bool = True) -> str:
     active = os.environ.get("VIRTUAL_ENV")
-    if active and os.path.abspath(active) != record.env:
+    if check_active and active and os.path.abspath(active) != record.env:
         return "`VIRTUAL_ENV` names another environment"
     depth = _recursion_depth(args)
     if depth is None:

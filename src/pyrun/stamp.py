@@ -35,6 +35,28 @@ NEUTRAL_OPTIONS = {
     "show_resolution",
     "no_active",
 }
+# For a PEP 723 script env, also the project-only options a script run ignores (with a warning).
+SCRIPT_NEUTRAL_OPTIONS = NEUTRAL_OPTIONS | {
+    "with_",
+    "with_editable",
+    "with_requirements",
+    "isolated",
+    "no_sync",
+    "no_project",
+    "package",
+    "all_packages",
+    "extra",
+    "all_extras",
+    "no_extra",
+    "group",
+    "only_group",
+    "no_group",
+    "all_groups",
+    "no_default_groups",
+    "dev",
+    "no_dev",
+    "only_dev",
+}
 # Variables that never change the environment (VIRTUAL_ENV is checked on its own).
 NEUTRAL_VARIABLES = {
     "PYRUN_RUN_RECURSION_DEPTH",
@@ -77,6 +99,32 @@ def settings_key(options: dict[str, object], environ: dict[str, str] | os._Envir
 def stamp_path(cache_dir: str, project_dir: str, key: str) -> str:
     name = sha256_hex(f"{project_dir}\0{key}".encode())[:32]
     return os.path.join(cache_dir, BUCKET, name)
+
+
+def script_options_key(
+    options: dict[str, object], environ: dict[str, str] | os._Environ[str]
+) -> str:
+    """`settings_key` for a script env: project-only options do not shape it."""
+    kept = {k: v for k, v in options.items() if k not in SCRIPT_NEUTRAL_OPTIONS}
+    return settings_key(kept, environ)
+
+
+def short_hash(text: str) -> str:
+    """SPEC §1.7: the first 16 hex digits of the SHA-256 of the UTF-8 text."""
+    return sha256_hex(text.encode("utf-8", "surrogateescape"))[:16]
+
+
+def script_env_name(path: str) -> str:
+    """`<stem>-<hash of the absolute path>` (SPEC §2.3), or the hash alone for odd stems."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    digest = short_hash(path)
+    usable = bool(stem) and all(c.isalnum() or c in "-_." for c in stem)
+    return f"{stem}-{digest}" if usable else digest
+
+
+def block_digest(raw: str) -> str:
+    """The digest of a PEP 723 block's TOML text, as recorded in a script env's stamp."""
+    return sha256_hex(raw.encode("utf-8", "surrogateescape"))
 
 
 # -- recording ------------------------------------------------------------------------------
@@ -143,6 +191,25 @@ def _interpreter_record(python: str) -> str:
     return f"binary\t{real}\t{info.st_mtime_ns}\t{info.st_size}"
 
 
+def python_record(prefix: str) -> str:
+    """A script env's interpreter: the binary `bin/python` resolves to, and its stat."""
+    try:
+        real = os.path.realpath(os.path.join(prefix, "bin", "python"))
+        info = os.stat(real)
+    except OSError:
+        return "python\t-"
+    return f"python\t{real}\t{info.st_mtime_ns}\t{info.st_size}"
+
+
+def input_record(path: str) -> str:
+    """A file a local dependency's cache key reads: its stat only."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return f"input\t{path}\t-"
+    return f"input\t{path}\t{info.st_mtime_ns}\t{info.st_size}"
+
+
 def remove_stamp(path: str) -> None:
     try:
         os.unlink(path)
@@ -151,6 +218,53 @@ def remove_stamp(path: str) -> None:
 
 
 # -- verifying -------------------------------------------------------------------------------
+
+SCRIPT_STAMP_NAME = ".pyrun-script-stamp"
+SCRIPT_STAMP_FORMAT = "pyrun-script-stamp 1"
+
+
+def script_stamp_change(prefix: str, options_key: str, block: str) -> str | None:
+    """Why a script env's stamp does not hold for these options and this block, or None.
+
+    The stamp's `key` line also covers the parsed settings; its records make the same promise
+    checkable without parsing: the settings and the Python choice come only from the recorded
+    files, options and variables.
+    """
+    try:
+        with open(os.path.join(prefix, SCRIPT_STAMP_NAME), encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return "the script environment has no stamp"
+    if not lines or lines[0] != SCRIPT_STAMP_FORMAT:
+        return "the script environment's stamp is from another version"
+    expected = {"options": options_key, "block": block}
+    for line in lines[1:]:
+        kind, _, rest = line.partition("\t")
+        if kind in expected and rest != expected[kind]:
+            return f"the script's {'metadata' if kind == 'block' else 'options'} changed"
+        if not script_record_holds(kind, rest, prefix):
+            return f"`{rest.split(chr(9))[0]}` changed"
+    return None
+
+
+def script_record_holds(kind: str, rest: str, prefix: str) -> bool:
+    """One record of a script stamp, checked with `stat` (a hash only when the stat moved)."""
+    if kind in ("key", "options", "block"):
+        return True
+    if kind == "python":
+        return python_record(prefix) == f"python\t{rest}"
+    if kind == "input":
+        return input_record(rest.split("\t", 1)[0]) == f"input\t{rest}"
+    if kind == "absent":
+        return not os.path.lexists(rest)
+    if kind == "file":
+        fields = ["file", *rest.split("\t")]
+        try:
+            info = os.stat(fields[1])
+        except OSError:
+            return False
+        return _check_file(fields[1], info, fields) is None
+    return False
 
 
 class Stamp:

@@ -199,3 +199,43 @@ def test_no_stamp_after_a_run_that_warned(pyrun_env, make_project):
     for _ in range(2):
         result = pyrun_env.run("run", "python", "-c", "pass", cwd=project)
         assert "warning: Both `[tool.pyrun]` and `[tool.uv]` are present" in result.stderr
+
+
+SCRIPT = """\
+# /// script
+# requires-python = ">=3.12"
+# dependencies = []
+# ///
+import json, os, sys
+print(json.dumps({"prefix": sys.prefix, "argv": sys.argv[1:], "env": dict(os.environ)}))
+"""
+
+
+def test_warm_script_takes_the_fast_path(pyrun_env, tmp_path):
+    script = tmp_path / "tool.py"
+    script.write_text(SCRIPT)
+    slow = pyrun_env.run("run", "tool.py", "a", cwd=tmp_path)
+    assert slow.returncode == 0, slow
+    fast = pyrun_env.run("run", "-v", "tool.py", "a", cwd=tmp_path)
+    assert took_fast_path(fast), fast
+    assert json.loads(fast.stdout) == json.loads(slow.stdout)
+    shebang = pyrun_env.run("run", "-v", "--script", str(script), cwd=tmp_path.parent)
+    assert took_fast_path(shebang), shebang
+
+
+def test_edited_script_metadata_takes_the_full_path(pyrun_env, tmp_path):
+    script = tmp_path / "tool.py"
+    script.write_text(SCRIPT)
+    assert pyrun_env.run("run", "tool.py", cwd=tmp_path).returncode == 0
+    script.write_text(SCRIPT.replace("import json", "import json  # code edits are fine"))
+    assert took_fast_path(pyrun_env.run("run", "-v", "tool.py", cwd=tmp_path))
+    script.write_text(SCRIPT.replace(">=3.12", ">=3.11"))
+    result = pyrun_env.run("run", "-v", "tool.py", cwd=tmp_path)
+    assert not took_fast_path(result) and "metadata changed" in result.stderr, result
+
+
+def test_script_warnings_are_never_skipped(pyrun_env, tmp_path):
+    (tmp_path / "tool.py").write_text(SCRIPT)
+    assert pyrun_env.run("run", "tool.py", cwd=tmp_path).returncode == 0
+    result = pyrun_env.run("run", "--no-dev", "tool.py", cwd=tmp_path)
+    assert "warning: `--no-dev` is not supported for Python scripts" in result.stderr, result

@@ -131,7 +131,7 @@ def test_program_in_cwd_is_not_found_by_name(pyrun_env, project):
     result = pyrun_env.run("run", "tool", cwd=project)
     assert result.returncode == 2
     assert result.stderr == (
-        "error: Failed to spawn: `tool`\n  cause: No such file or directory (os error 2)\n"
+        "error: Failed to spawn: tool\n  cause: No such file or directory (os error 2)\n"
     )
     by_path = pyrun_env.run("run", "./tool", cwd=project)
     assert by_path.stdout == "ran\n", by_path
@@ -140,7 +140,7 @@ def test_program_in_cwd_is_not_found_by_name(pyrun_env, project):
 def test_missing_python_file_is_an_external_command(pyrun_env, project):
     result = pyrun_env.run("run", "missing.py", cwd=project)
     assert result.returncode == 2
-    assert "Failed to spawn: `missing.py`" in result.stderr
+    assert "Failed to spawn: missing.py" in result.stderr
 
 
 def test_script_flag_with_a_directory_is_an_error(pyrun_env, project):

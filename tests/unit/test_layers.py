@@ -17,6 +17,7 @@ WARM = {
     "pyrun.fastpath",
     "pyrun.stamp",
     "pyrun.child",
+    "pyrun.scriptblock",
     "pyrun",
 }
 WARM_STDLIB = {

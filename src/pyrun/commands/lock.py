@@ -13,9 +13,9 @@ import time
 from pyrun.cliparse import Args
 from pyrun.commands.common import make_finder, open_cache
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
-from pyrun.console import Console, format_duration, plural
+from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
-from pyrun.errors import PyrunError
+from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.settings import Settings, load_settings
@@ -23,10 +23,7 @@ from pyrun.settings import Settings, load_settings
 
 def main(args: Args, console: Console) -> int:
     if args.script:
-        raise PyrunError(
-            "`pyrun lock --script` is not available in this build of pyrun",
-            hint="Lock the project instead, or run the script with `pyrun run`",
-        )
+        return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
     workspace = discover_workspace(start, console)
     if workspace is None:
@@ -118,3 +115,64 @@ def lock_interpreter(
         if existing is not None and incompatibility(existing, request) is None:
             return existing
     return select_base_interpreter(request, finder, console)
+
+
+def _lock_script(args: Args, console: Console) -> int:
+    """`pyrun lock --script s.py`: create, update or check `s.py.lock` (SPEC §2.3, §3.11)."""
+    from pyrun.commands.lock_project import read_lock
+    from pyrun.commands.run_script import (
+        load_script_file,
+        script_interpreter,
+        script_settings,
+        update_script_lock,
+    )
+
+    script = load_script_file(str(args.script), os.getcwd())
+    workspace = _workspace_around(script.directory)
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root if workspace else script.directory,
+        project_tool=workspace.root_file.tool if workspace else None,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    settings = script_settings(settings, script)
+    mode, flag = _mode(args)
+    lock_path = script.lock_path
+    assert lock_path is not None
+    with open_cache(args, settings) as cache:
+        interpreter = script_interpreter(script, args, settings, cache, console)
+        started = time.monotonic()
+        previous = read_lock(lock_path)
+        if previous is None and mode in ("frozen", "locked"):
+            raise FailureError(
+                f"Unable to find lockfile at `{display_path(lock_path)}`, but `{flag}` was "
+                "provided. To create a lockfile, run `pyrun lock` or `pyrun sync` without the "
+                "flag."
+            )
+        if mode == "frozen":
+            lock = previous
+        else:
+            lock = update_script_lock(
+                script,
+                interpreter,
+                args,
+                settings,
+                cache,
+                console,
+                previous,
+                locked=mode == "locked",
+                dry_run=mode == "dry-run",
+            )
+    assert lock is not None
+    result = LockResult(lock=lock, previous=previous, resolved=True, written=False)
+    _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
+    return 0
+
+
+def _workspace_around(directory: str) -> Workspace | None:
+    try:
+        return discover_workspace(directory, Console(quiet=1))
+    except PyrunError:
+        return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
 from pyrun.cliparse import Args
@@ -16,6 +18,9 @@ from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
 from pyrun.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pyrun.commands.run_script import Script
 
 DEFAULT_RECURSION_LIMIT = 100
 # Options that only mean something for a project, and how a warning names them (SPEC §2.5).
@@ -49,23 +54,109 @@ def run(args: Args, console: Console) -> int:
     )
     cwd = os.getcwd()
     start = start_directory(args.project, target, cwd)
+    # Step 5 before discovery: a script with metadata ignores any surrounding project.
+    script = _load_script(target, cwd)
     depth = recursion_depth(args)
-    workspace = None if args.no_project else discover_workspace(start, console)
-    if args.no_project:
-        _discover_ignoring_errors(start, console)
+    if script is not None or target.kind == "url":
+        workspace = _discover_for_settings(start)
+    else:
+        workspace = None if args.no_project else discover_workspace(start, console)
+        if args.no_project:
+            _discover_ignoring_errors(start, console)
     settings = _settings(args, workspace, start, console)
     env_files = load_env_files(args, console)
     with open_cache(args, settings) as cache:
         ctx = RunContext(
             args=args, console=console, cwd=cwd, settings=settings, workspace=workspace, cache=cache
         )
-        run_env = _base_environment(ctx, start)
+        downloads: list[str] = []
         try:
-            if target.kind == "none":
-                return _listing(run_env)
-            return run_child(child_spec(target, run_env, depth=depth, env_files=env_files))
+            if target.kind == "url":
+                target, script = _fetch_remote(ctx, target, downloads)
+            if script is not None or args.no_project:
+                ctx.workspace = None
+            if script is not None:
+                ctx.settings = _script_settings(ctx.settings, script)
+            return _run_in_env(ctx, target, script, start, depth, env_files)
         finally:
-            _cleanup(run_env)
+            _cleanup_paths(downloads)
+
+
+def _run_in_env(
+    ctx: RunContext,
+    target: Target,
+    script: Script | None,
+    start: str,
+    depth: int,
+    env_files: dict[str, str],
+) -> int:
+    """Steps 8-11: base env, `--with` layer, then the listing or the child."""
+    run_env, base_lock = _base_environment(ctx, start, script)
+    try:
+        run_env = _with_layer(ctx, target, run_env, base_lock)
+        if target.kind == "none":
+            return _listing(run_env)
+        return run_child(child_spec(target, run_env, depth=depth, env_files=env_files))
+    finally:
+        _cleanup(run_env)
+
+
+def _fetch_remote(
+    ctx: RunContext, target: Target, downloads: list[str]
+) -> tuple[Target, Script | None]:
+    """SPEC §2.1 row 3: download the script, then treat it as a local one keyed by its URL."""
+    from pyrun.commands.run_script import fetch_remote, load_script
+
+    local, directory = fetch_remote(target, ctx.args, ctx.settings, ctx.cache)
+    downloads.append(directory)
+    return local, load_script(local, ctx.cwd, url=target.name)
+
+
+def _load_script(target: Target, cwd: str) -> Script | None:
+    if not target.scriptlike:
+        return None
+    from pyrun.commands.run_script import load_script
+
+    return load_script(target, cwd)
+
+
+def _script_settings(settings: Settings, script: Script) -> Settings:
+    """The block's tool table ranks above the settings files, for the script env and for the
+    `--with` layer over it (SPEC §1.4)."""
+    from pyrun.commands.run_script import script_settings
+
+    return script_settings(settings, script)
+
+
+def _discover_for_settings(start: str) -> Workspace | None:
+    """A script's settings still come from the files around it; its project does not matter,
+    so a broken one is no error here."""
+    try:
+        return discover_workspace(start, Console(quiet=1))
+    except PyrunError:
+        return None
+
+
+def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None) -> RunEnv:
+    """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
+    args = ctx.args
+    if not (args.with_ or args.with_editable or args.with_requirements):
+        return base
+    from pyrun.commands.with_layer import collect_with, layer_with
+
+    request = collect_with(args, target, ctx.console, ctx.cwd)
+    if request is None:
+        return base
+    # On failure the caller still removes the base env's temporaries (`_run_in_env`).
+    return layer_with(
+        base,
+        request,
+        args=args,
+        settings=ctx.settings,
+        console=ctx.console,
+        cache=ctx.cache,
+        base_lock=base_lock,
+    )
 
 
 def _discover_ignoring_errors(start: str, console: Console) -> None:
@@ -139,15 +230,26 @@ def load_env_files(args: Args, console: Console) -> dict[str, str]:
     return values
 
 
-def _base_environment(ctx: RunContext, start: str) -> RunEnv:
+def _base_environment(
+    ctx: RunContext, start: str, script: Script | None
+) -> tuple[RunEnv, str | None]:
+    """Step 8: the environment and the lock (if any) whose versions `--with` should prefer."""
+    if script is not None:
+        from pyrun.commands.run_script import script_run_env
+
+        env = script_run_env(script, ctx.args, ctx.settings, ctx.console, ctx.cache)
+        return env.run_env, env.lock_path
     if ctx.workspace is not None:
         from pyrun.commands.run_project import project_run_env
 
-        return project_run_env(ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache, start)
+        run_env = project_run_env(
+            ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache, start
+        )
+        return run_env, os.path.join(ctx.workspace.root, "uv.lock")
     _warn_project_only(ctx.args, ctx.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
-    return interpreter_run_env(ctx.args, ctx.settings, ctx.console, start, ctx.cache)
+    return interpreter_run_env(ctx.args, ctx.settings, ctx.console, start, ctx.cache), None
 
 
 def _warn_project_only(args: Args, console: Console) -> None:
@@ -196,9 +298,13 @@ def _commands_in(bindir: str) -> list[str]:
 
 
 def _cleanup(env: RunEnv) -> None:
+    _cleanup_paths(env.cleanup)
+
+
+def _cleanup_paths(paths: Sequence[str]) -> None:
     import shutil
 
-    for path in env.cleanup:
+    for path in paths:
         shutil.rmtree(path, ignore_errors=True)
 
 

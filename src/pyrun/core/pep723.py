@@ -29,19 +29,24 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
-
-OPENING_TAG = "# /// script"
-
-UNCLOSED_MESSAGE = (
-    "An opening tag (`# /// script`) was found without a closing tag (`# ///`). Ensure that "
-    "every line between the opening and closing tags (including empty lines) starts with a "
-    "leading `#`."
+from pyrun.scriptblock import (
+    MULTIPLE_BLOCKS_MESSAGE,
+    OPENING_TAG,
+    TRAILING_CONTENT_MESSAGE,
+    UNCLOSED_MESSAGE,
+    find_metadata_block,
 )
-TRAILING_CONTENT_MESSAGE = (
-    "An opening tag (`# /// script`) was found, but the closing tag (`# ///`) has trailing "
-    "content. Remove the trailing content so the line is exactly `# ///`."
-)
-MULTIPLE_BLOCKS_MESSAGE = "The script contains multiple PEP 723 metadata blocks"
+
+__all__ = [
+    "MULTIPLE_BLOCKS_MESSAGE",
+    "OPENING_TAG",
+    "TRAILING_CONTENT_MESSAGE",
+    "UNCLOSED_MESSAGE",
+    "ScriptMetadata",
+    "find_metadata_block",
+    "parse_metadata_toml",
+    "parse_script_metadata",
+]
 
 # The keys uv 0.13.9 accepts in a script's `[tool.uv]` (its `ToolUv`: global options, resolver
 # and installer options, and the script-level dependency tables). Checked against the uv binary:
@@ -132,23 +137,6 @@ class ScriptMetadata:
     warnings: tuple[str, ...] = ()
 
 
-def find_metadata_block(text: str) -> str | None:
-    """Return the TOML content of the script's `# /// script` block, or None if it has none."""
-    lines = _block_lines(text)
-    if lines is None:
-        return None
-    content = _comment_run(lines[1:])
-    close = _last_closing_index(content)
-    if close is None:
-        if any(line.startswith("///") for line in content):
-            raise PyrunError(TRAILING_CONTENT_MESSAGE)
-        raise PyrunError(UNCLOSED_MESSAGE)
-    # `lines[0]` is the opening tag, so the closing tag is `lines[close + 1]`.
-    if _has_another_block(lines[close + 2 :]):
-        raise PyrunError(MULTIPLE_BLOCKS_MESSAGE)
-    return "".join(line + "\n" for line in content[:close])
-
-
 def parse_script_metadata(text: str, *, path: str) -> ScriptMetadata | None:
     """Find and parse a script's metadata block; None when the script has no block."""
     raw = find_metadata_block(text)
@@ -181,54 +169,6 @@ def parse_metadata_toml(raw: str, *, path: str) -> ScriptMetadata:
         tool_table_name=name,
         raw=raw,
         warnings=warnings,
-    )
-
-
-# --- the block ------------------------------------------------------------------------------
-
-
-def _block_lines(text: str) -> list[str] | None:
-    """The script's lines from the opening tag on, if the first `# /// script` opens a block."""
-    index = text.find(OPENING_TAG)
-    if index < 0 or (index > 0 and text[index - 1] not in "\r\n"):
-        return None
-    lines = _split_lines(text[index:])
-    return lines if lines[0] == OPENING_TAG else None
-
-
-def _split_lines(text: str) -> list[str]:
-    """Split like Rust's `str::lines`: on `\\n`, dropping one trailing `\\r` per line."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
-
-
-def _comment_run(lines: list[str]) -> list[str]:
-    """The embedded content of the run of `#` / `# …` lines at the start of `lines`."""
-    content = []
-    for line in lines:
-        if line == "#":
-            content.append("")
-        elif line.startswith("# "):
-            content.append(line[2:])
-        else:
-            break
-    return content
-
-
-def _last_closing_index(content: list[str]) -> int | None:
-    for index in range(len(content) - 1, -1, -1):
-        if content[index] == "///":
-            return index
-    return None
-
-
-def _has_another_block(lines: list[str]) -> bool:
-    """Whether a later exact `# /// script` line opens a block that also closes."""
-    return any(
-        line == OPENING_TAG and _last_closing_index(_comment_run(lines[index + 1 :])) is not None
-        for index, line in enumerate(lines)
     )
 
 
