@@ -91,6 +91,27 @@ def _attempt(args: Args) -> str | None:
     return _exec(args, kind, record)
 
 
+def verified_project_env(args: Args, start: str) -> str | None:
+    """The env of the project found from `start` when its stamp holds for these options (and
+    an active VIRTUAL_ENV would not draw a warning), else None."""
+    if args.no_cache or args.offline or args.isolated or args.no_project:
+        return None
+    for dest in FORCING:
+        if dest not in ("with_", "with_editable", "with_requirements") and getattr(args, dest):
+            return None
+    project_dir = _find_project(start)
+    if project_dir is None:
+        return None
+    key = stamp.settings_key(args.option_values(), os.environ)
+    record = stamp.read_stamp(stamp.stamp_path(cache_dir(args), project_dir, key))
+    if record is None or record.key != key or stamp.first_change(record) is not None:
+        return None
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and os.path.abspath(active) != record.env:
+        return None
+    return record.env
+
+
 def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
     """(kind, discovery start) for the targets the fast path handles; else why not."""
     name = args.command[0]

@@ -34,6 +34,10 @@ NEUTRAL_OPTIONS = {
     "max_recursion_depth",
     "show_resolution",
     "no_active",
+    # `--with` layers over the project env without changing it (SPEC §2.11).
+    "with_",
+    "with_editable",
+    "with_requirements",
 }
 # For a PEP 723 script env, also the project-only options a script run ignores (with a warning).
 SCRIPT_NEUTRAL_OPTIONS = NEUTRAL_OPTIONS | {

@@ -240,16 +240,35 @@ def _base_environment(
         env = script_run_env(script, ctx.args, ctx.settings, ctx.console, ctx.cache)
         return env.run_env, env.lock_path
     if ctx.workspace is not None:
+        lock_path = os.path.join(ctx.workspace.root, "uv.lock")
+        verified = _verified_project_env(ctx, start)
+        if verified is not None:
+            return verified, lock_path
         from pyrun.commands.run_project import project_run_env
 
         run_env = project_run_env(
             ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache, start
         )
-        return run_env, os.path.join(ctx.workspace.root, "uv.lock")
+        return run_env, lock_path
     _warn_project_only(ctx.args, ctx.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
     return interpreter_run_env(ctx.args, ctx.settings, ctx.console, start, ctx.cache), None
+
+
+def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
+    """The project env, when its stamp proves it current: runs the warm path declined only for
+    reasons of their own (`--with`, `--env-file`, a temporary env to clean up) skip the
+    environment, lock and sync steps, exactly as the warm path would."""
+    from pyrun.fastpath import verified_project_env
+
+    env = verified_project_env(ctx.args, start)
+    if env is None:
+        return None
+    ctx.console.debug(f"Environment `{env}` is current (stamp verified)")
+    return RunEnv(
+        python=os.path.join(env, "bin", "python"), venv=env, bin_dirs=(os.path.join(env, "bin"),)
+    )
 
 
 def _warn_project_only(args: Args, console: Console) -> None:
