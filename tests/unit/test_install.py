@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import errno
+import hashlib
 import os
 import subprocess
 import sys
 import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -274,3 +278,165 @@ def test_compile_bytecode_reports_a_missing_interpreter(tmp_path: Path) -> None:
     with pytest.raises(FailureError, match="Failed to bytecode-compile") as info:
         compile_bytecode(tmp_path / "nope" / "python", tmp_path)
     assert info.value.causes == ("No such file or directory (os error 2)",)
+
+
+# The linker against installer: the same environment, file by file -----------------------------
+
+RICH_ENTRY_POINTS = (
+    "[console_scripts]\n"
+    "rich-tool = demo.cli:main\n"
+    "rich-extra=demo.cli:main [extra]\n"
+    "[gui_scripts]\n"
+    "rich-gui = demo.cli:main\n"
+    "[other.plugins]\n"
+    "ignored = demo:main\n"
+)
+
+
+def _rich_wheel(directory: Path, *, purelib: bool) -> Path:
+    """A wheel using every part of the format: both roots, all `.data` schemes, entry points,
+    `#!python` scripts and others, executable files, nested and `__pycache__` directories."""
+    stem = "rich_demo-2.0"
+    dist_info = f"{stem}.dist-info"
+    members = {
+        "rich_demo/__init__.py": b"VALUE = 1\n",
+        "rich_demo/sub/deep/mod.py": b"x = 2\n",
+        "rich_demo/run.sh": b"#!/bin/sh\necho hi\n",
+        "rich_demo/__pycache__/mod.cpython-312.pyc": b"stale",
+        "top_level.py": b"y = 3\n",
+        f"{stem}.data/scripts/raw-python": b"#!python\nprint('raw')\n",
+        f"{stem}.data/scripts/pythonw-tool": b"#!pythonw -u\nprint('w')",
+        f"{stem}.data/scripts/shell-tool": b"#!/bin/sh\necho shell\n",
+        f"{stem}.data/data/share/rich/notes.txt": b"notes\n",
+        f"{stem}.data/headers/rich.h": b"#define RICH 1\n",
+        f"{stem}.data/purelib/extra_pure.py": b"z = 4\n",
+        f"{stem}.data/platlib/extra_plat.py": b"w = 5\n",
+        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: rich-demo\nVersion: 2.0\n",
+        f"{dist_info}/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {str(purelib).lower()}\n"
+            "Tag: py3-none-any\n"
+        ).encode(),
+        f"{dist_info}/entry_points.txt": RICH_ENTRY_POINTS.encode(),
+        f"{dist_info}/licenses/LICENSE": b"MIT\n",
+    }
+    executable = {"rich_demo/run.sh", *(m for m in members if "/scripts/" in m)}
+    record = "".join(
+        f"{name},{_sha256_record(body)},{len(body)}\n"
+        for name, body in members.items()
+        if name != "top_level.py"  # a file RECORD does not list: hashed at install
+    )
+    members[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    path = directory / f"{stem}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, body in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 if name in executable else 0o100644) << 16
+            wheel.writestr(info, body)
+    return path
+
+
+def _sha256_record(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mode & 0o7777)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _install_with_installer(wheel: Path, target: InstallTarget, metadata: dict[str, bytes]) -> None:
+    import installer
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+
+    with WheelFile.open(wheel) as source:
+        destination = SchemeDictionaryDestination(
+            scheme_dict=target.scheme_dict(source.distribution),
+            interpreter=str(target.python_executable),
+            script_kind="posix",
+            overwrite_existing=True,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the __pycache__ file is skipped
+            installer.install(source, destination, metadata)
+
+
+@pytest.mark.parametrize("purelib", [True, False])
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_same_environment_as_installer(tmp_path: Path, purelib: bool, mode: LinkMode) -> None:
+    wheel = _rich_wheel(tmp_path, purelib=purelib)
+    archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
+    env = tmp_path / "env"
+    target = InstallTarget.for_venv(env, (3, 12))
+    direct_url = {"url": "file:///src/rich.whl", "archive_info": {}}
+    extra = {"pyrun_cache.json": b'{"key": 1}'}
+    _install_with_installer(
+        wheel,
+        target,
+        {
+            "INSTALLER": b"pyrun",
+            "direct_url.json": b'{"url":"file:///src/rich.whl","archive_info":{}}',
+            "REQUESTED": b"",
+            **extra,
+        },
+    )
+    expected = _snapshot(env)
+    env.rename(tmp_path / "reference")
+    install_wheel(
+        archive, target, link_mode=mode, direct_url=direct_url, requested=True, extra_metadata=extra
+    )
+    actual = _snapshot(env)
+    assert sorted(actual) == sorted(expected)
+    for path, (content, file_mode) in expected.items():
+        assert actual[path] == (content, file_mode), path
+    record = "lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"
+    assert b"../../../bin/rich-gui,sha256=" in actual[record][0]
+    assert "lib/python3.12/site-packages/rich_demo/__pycache__/mod.cpython-312.pyc" not in actual
+
+
+@pytest.mark.parametrize(
+    "interpreter",
+    ["/venv/bin/python", "/with space/bin/python", "/" + "long/" * 30 + "python"],
+)
+def test_launchers_match_installer(interpreter: str) -> None:
+    from installer.scripts import Script
+
+    from pyrun.local.install import script_launcher
+
+    for attr in ("main", "cli.main"):
+        _name, expected = Script("tool", "pkg.mod", attr, "console").generate(interpreter, "posix")
+        assert script_launcher("pkg.mod", attr, interpreter) == expected
+
+
+def test_invalid_wheels_are_refused(tmp_path: Path, target: InstallTarget) -> None:
+    cache = Cache(tmp_path / "cache").init()
+    archive = unpack_wheel(make_wheel(tmp_path, "bad", data={"nowhere/x.txt": b"x"}), cache)
+    with pytest.raises(FailureError, match=r"Failed to install `bad==1\.0`") as info:
+        install_wheel(archive, target)
+    assert info.value.causes == (
+        "bad-1.0.data/nowhere is not contained in a valid .data subdirectory.",
+    )
+    (tmp_path / "x").mkdir()
+    other = unpack_wheel(make_wheel(tmp_path / "x", "other"), cache)
+    (other / "other-1.0.dist-info" / "WHEEL").write_text("Wheel-Version: 2.0\n")
+    with pytest.raises(FailureError, match=r"Failed to install `other==1\.0`") as info:
+        install_wheel(other, target)
+    assert info.value.causes == (
+        "Incompatible Wheel-Version 2.0, only support version 1.x wheels.",
+    )
+
+
+def test_install_metadata_in_the_wheel_is_replaced(tmp_path: Path, target: InstallTarget) -> None:
+    files = {"demo/__init__.py": b"", "demo-1.0.dist-info/INSTALLER": b"someone-else"}
+    archive = unpack_wheel(make_wheel(tmp_path, files=files), Cache(tmp_path / "cache").init())
+    install_wheel(archive, target)
+    dist_info = target.site_packages / "demo-1.0.dist-info"
+    assert (dist_info / "INSTALLER").read_bytes() == b"pyrun"
+    rows = (dist_info / "RECORD").read_text().splitlines()
+    assert [row for row in rows if "INSTALLER" in row] == [
+        "demo-1.0.dist-info/INSTALLER,sha256=82nPRuNYaSj3vbEwIYz_GtFqUeW-tI7T3BH5_odM0kw,5"
+    ]

@@ -255,6 +255,17 @@ def test_second_probe_uses_the_disk_cache(tmp_path: Path, spawns: list[str]) -> 
     assert len(entries) == 1 and entries[0].endswith(".json") and len(entries[0]) == 21
 
 
+def test_venv_interpreters_use_the_disk_cache_too(tmp_path: Path, spawns: list[str]) -> None:
+    # A venv's key holds its `pyvenv.cfg` stat, a tuple that comes back from JSON as a list.
+    venv = make_venv(tmp_path / "venv", real("3.12"))
+    target = str(venv / "bin" / "python3")
+    first = probe(target, cache_dir=str(tmp_path / "cache"))
+    interpreters.clear_memory_cache()
+    second = probe(target, cache_dir=str(tmp_path / "cache"))
+    assert spawns == [target], "the second probe must be answered from disk"
+    assert first == second and first is not None and first.is_venv
+
+
 def test_memory_cache_answers_within_a_run(tmp_path: Path, spawns: list[str]) -> None:
     target = link(tmp_path / "python3", real("3.12"))
     probe(target)

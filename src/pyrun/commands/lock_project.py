@@ -14,6 +14,7 @@ the lock as it is), Dry run (`--isolated`, `pyrun lock --dry-run`: never write).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -24,15 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.cliparse import Args
 from pyrun.console import Console, display_path
-from pyrun.core.freshness import RunOptions, Satisfied, Stale, check_lock
 from pyrun.core.interpreter import Interpreter
-from pyrun.core.lock_build import (
-    WorkspaceFacts,
-    declare_workspace,
-    lock_preferences,
-    lock_requires_python,
-    requirement_tables,
-)
 from pyrun.core.lockfile import (
     ConflictItem,
     DependencyMetadata,
@@ -43,12 +36,14 @@ from pyrun.core.lockfile import (
     loads,
 )
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import Cache
+from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
 from pyrun.settings import Settings
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
+    from pyrun.core.freshness import RunOptions, Stale
+    from pyrun.core.lock_build import WorkspaceFacts
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -113,17 +108,27 @@ def lock_workspace(
 ) -> LockResult:
     """The lock step itself; `flag` names the option that chose the mode in messages."""
     path = os.path.join(workspace.root, LOCK_NAME)
-    previous = read_lock(path)
+    text = read_lock_text(path)
+    previous = None if text is None else loads(text, filename=display_path(path))
     if mode == "frozen":
         return _frozen(previous, workspace, flag or args.flag_name("frozen"))
     if previous is None and mode == "locked":
         raise _missing(flag or args.flag_name("locked"))
+    memo = None
+    if text is not None and previous is not None:
+        memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
+        if memo.holds():
+            return _satisfied(previous, console)
     inputs = lock_inputs(workspace, interpreter, args, settings, console)
     if previous is not None:
+        from pyrun.core.freshness import Satisfied, check_lock
+
+        warned = console.warned
         verdict = check_lock(previous, inputs.facts, inputs.run)
         if isinstance(verdict, Satisfied):
-            console.debug(f"Existing `{LOCK_NAME}` satisfies workspace requirements")
-            return LockResult(lock=previous, previous=previous, resolved=False, written=False)
+            if memo is not None and not warned and not console.warned:
+                memo.record()
+            return _satisfied(previous, console)
         _report(verdict, console)
         keep = verdict.keep_preferences
     else:
@@ -142,6 +147,11 @@ def lock_workspace(
         return LockResult(lock=lock, previous=previous, resolved=True, written=False)
     write_lock(path, lock)
     return LockResult(lock=lock, previous=previous, resolved=True, written=True)
+
+
+def _satisfied(lock: Lock, console: Console) -> LockResult:
+    console.debug(f"Existing `{LOCK_NAME}` satisfies workspace requirements")
+    return LockResult(lock=lock, previous=lock, resolved=False, written=False)
 
 
 def _report(verdict: Stale, console: Console) -> None:
@@ -176,14 +186,18 @@ def _frozen(previous: Lock | None, workspace: Workspace, flag: str) -> LockResul
 
 def read_lock(path: str) -> Lock | None:
     """The lock at `path`, or None when there is none; a malformed lock is an error."""
+    text = read_lock_text(path)
+    return None if text is None else loads(text, filename=display_path(path))
+
+
+def read_lock_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read()
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=(str(exc),)) from exc
-    return loads(text, filename=display_path(path))
 
 
 def write_lock(path: str, lock: Lock) -> None:
@@ -219,6 +233,8 @@ def lock_inputs(
     console: Console,
 ) -> LockInputs:
     from pyrun.commands.index_settings import index_settings, registry_key
+    from pyrun.core.freshness import RunOptions
+    from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
 
     indexes = index_settings(args, settings)
     requires_python = _requires_python(workspace, interpreter, console)
@@ -258,6 +274,8 @@ def lock_inputs(
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
+    from pyrun.core.lock_build import lock_requires_python
+
     values = [m.requires_python for m in workspace.members.values() if m.requires_python]
     found = lock_requires_python(values)
     if found is not None:
@@ -378,6 +396,109 @@ def _timestamp(text: str) -> str:
     return text + "Z"
 
 
+# -- remembering satisfied checks --------------------------------------------------------------
+#
+# Whether a lock satisfies the workspace is a pure function of the lock's text and of what
+# `lock_inputs` reads: the discovered workspace (every `pyproject.toml` as parsed), the settings
+# files, the command line and `PYRUN_*`/`UV_*` variables, and the interpreter's version (the
+# default `requires-python`). A `Satisfied` answer is remembered in the cache under a digest of
+# all of them and of the code that decides, so the next run with the same inputs (a fresh
+# `.venv`, `pyrun lock` with nothing to do) skips building the workspace facts and importing the
+# lock builder, ~40 ms. Any doubt (a digest not found) means checking as before; only a check
+# that printed nothing is remembered, so a hit never hides a warning.
+
+# The modules whose code decides a check, below the `pyrun` package directory.
+_CHECK_CODE = (
+    "commands/lock_project.py",
+    "commands/index_settings.py",
+    "core/freshness.py",
+    "core/lock_build.py",
+    "core/lock_compare.py",
+    "core/lockfile.py",
+    "core/markers.py",
+    "core/project.py",
+    "core/universal.py",
+    "local/discover.py",
+    "settings.py",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckMemo:
+    """The cache entry that says "this lock, with these inputs, is satisfied"."""
+
+    path: str
+
+    @classmethod
+    def of(
+        cls,
+        cache: Cache,
+        text: str,
+        workspace: Workspace,
+        interpreter: Interpreter,
+        args: Args,
+        settings: Settings,
+    ) -> CheckMemo:
+        digest = hashlib.sha256()
+        for part in _check_inputs(text, workspace, interpreter, args, settings):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        name = digest.hexdigest()[:32]
+        return cls(path=os.path.join(cache.root, LOCK_CHECKS_BUCKET, name[:2], name))
+
+    def holds(self) -> bool:
+        return os.path.isfile(self.path)
+
+    def record(self) -> None:
+        # An empty file is the whole record; failing to write it only costs the next run time.
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(self.path, "wb"):
+                pass
+
+
+def _check_inputs(
+    text: str, workspace: Workspace, interpreter: Interpreter, args: Args, settings: Settings
+) -> list[str]:
+    from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
+
+    # Output options (`-q`, `-v`, ...) cannot change the verdict: leaving them out lets `sync`,
+    # `sync -q` and `run -v` share one entry.
+    options = sorted((k, v) for k, v in args.option_values().items() if k not in NEUTRAL_OPTIONS)
+    variables = sorted(
+        (key, value)
+        for key, value in os.environ.items()
+        if key.startswith(("PYRUN_", "UV_")) and key not in NEUTRAL_VARIABLES
+    )
+    return [
+        LOCK_CHECKS_BUCKET,
+        repr(_code_identity()),
+        text,
+        repr(workspace),
+        repr((interpreter.major, interpreter.minor)),
+        repr(options),
+        repr(sorted(source for source in args.sources if source not in NEUTRAL_OPTIONS)),
+        repr(settings.layers),
+        repr(variables),
+    ]
+
+
+def _code_identity() -> list[tuple[str, int, int]]:
+    """Size and mtime of the deciding modules: a memo made by other code never matches."""
+    import pyrun
+
+    base = os.path.dirname(pyrun.__file__)
+    found = [(f"pyrun {pyrun.__version__}", 0, 0)]
+    for relative in _CHECK_CODE:
+        try:
+            info = os.stat(os.path.join(base, relative))
+        except OSError:
+            found.append((relative, -1, -1))
+            continue
+        found.append((relative, info.st_size, info.st_mtime_ns))
+    return found
+
+
 # -- resolving ---------------------------------------------------------------------------------
 
 
@@ -392,6 +513,7 @@ def _resolve(
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     import trio
 
+    from pyrun.core.lock_build import lock_preferences
     from pyrun.core.resolution import (
         ForkStrategy,
         LocalPackage,

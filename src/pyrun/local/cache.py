@@ -45,6 +45,8 @@ INTERPRETER_BUCKET = "interpreter-v1"
 SIMPLE_BUCKET = "simple-v1"
 SDISTS_BUCKET = "sdists-v1"
 GIT_BUCKET = "git-v1"
+# Digests of lock checks that found `uv.lock` satisfied (see `pyrun.commands.lock_project`).
+LOCK_CHECKS_BUCKET = "lock-checks-v1"
 
 # Current version of every bucket pyrun knows; another version of the same name is stale.
 BUCKETS = (
@@ -56,6 +58,7 @@ BUCKETS = (
     SIMPLE_BUCKET,
     SDISTS_BUCKET,
     GIT_BUCKET,
+    LOCK_CHECKS_BUCKET,
 )
 
 # What uv writes (the signature only, no trailing newline); https://bford.info/cachedir/.
@@ -267,7 +270,13 @@ class Cache:
         return []
 
     def _package_buckets(self) -> list[Path]:
-        skip = {ARCHIVE_BUCKET, BUILDS_BUCKET, ENVIRONMENTS_BUCKET, INTERPRETER_BUCKET}
+        skip = {
+            ARCHIVE_BUCKET,
+            BUILDS_BUCKET,
+            ENVIRONMENTS_BUCKET,
+            INTERPRETER_BUCKET,
+            LOCK_CHECKS_BUCKET,
+        }
         return [self.root / bucket for bucket in BUCKETS if bucket not in skip]
 
     def prune(self, *, ci: bool = False) -> RemovalStats:

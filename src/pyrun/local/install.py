@@ -1,11 +1,13 @@
 """Install unpacked wheels from the cache into an environment, and uninstall them.
 
-The seams are installer's: `UnpackedWheelSource` reads a wheel unpacked in `archive-v0/<id>/`
-and `LinkingDestination` places its files. The destination links each file from the cache
-(hardlink by default, so installing is a directory walk plus one `link()` per file) and trusts
-the cached RECORD's hashes instead of hashing again. Anything generated at install time, the
-console scripts, scripts whose `#!python` shebang is rewritten, RECORD, INSTALLER and
-`direct_url.json`, is written fresh: a shared inode must never carry one environment's paths.
+An install gives the result `installer.install` gives with a scheme-dictionary destination (the
+same files, modes and RECORD), without its per-file machinery: the archive in `archive-v0/<id>/`
+is walked once with `scandir`, each regular file is linked from the cache (hardlink by default)
+and recorded with the cached RECORD's hash instead of being hashed again. Anything generated at
+install time, the console scripts, scripts whose `#!python` shebang is rewritten, RECORD,
+INSTALLER and `direct_url.json`, is written fresh: a shared inode must never carry one
+environment's paths. `tests/unit/test_install.py` checks the result against installer's, file by
+file.
 
 Reading what is installed looks only at `*.dist-info` names and three small files, which is what
 the install plan needs, and is far cheaper than an `importlib.metadata` scan.
@@ -13,23 +15,20 @@ the install plan needs, and is far cheaper than an `importlib.metadata` scan.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast
+from typing import Any, BinaryIO, Literal
 
-import installer
-from installer.destinations import SchemeDictionaryDestination
-from installer.exceptions import InstallerError
-from installer.records import Hash, RecordEntry, parse_record_file
-from installer.sources import WheelContentElement, WheelSource
-from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 from packaging.utils import canonicalize_name
 
 from pyrun.core.plan import InstalledDist
@@ -98,103 +97,38 @@ class InstallTarget:
         }
 
 
-# The source ----------------------------------------------------------------------------------
+# Reading an unpacked archive -------------------------------------------------------------------
+
+_SCHEME_NAMES = frozenset({"purelib", "platlib", "headers", "scripts", "data"})
 
 
-class CachedFile:
-    """A lazily opened stream over a cached file that also tells where the file is.
+class _Archive:
+    """What installing needs from an unpacked wheel: its names, root scheme and RECORD."""
 
-    The destination links `source_path` instead of reading the stream; only files that are
-    rewritten (scripts) are ever opened. `record_hash`/`record_size` come from the RECORD.
-    """
-
-    def __init__(self, source_path: str, record_hash: str, record_size: str) -> None:
-        self.source_path = source_path
-        self.record_hash = record_hash
-        self.record_size = record_size
-        self._file: BinaryIO | None = None
-
-    def _open(self) -> BinaryIO:
-        if self._file is None:
-            self._file = open(self.source_path, "rb")  # noqa: SIM115 - closed by close()
-        return self._file
-
-    def read(self, size: int = -1) -> bytes:
-        return self._open().read(size)
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._open().readline(size)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._open().seek(offset, whence)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-class UnpackedWheelSource(WheelSource):
-    """A wheel unpacked into a directory (an `archive-v0/<id>` entry)."""
-
-    def __init__(self, root: Path, *, skip_dist_info: Collection[str] = ()) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = os.fspath(root)
-        self._dist_info = find_single_dist_info(root)
-        stem = self._dist_info.removesuffix(".dist-info")
-        distribution, _, version = stem.partition("-")
-        super().__init__(distribution=distribution, version=version)
-        self._skip = {f"{self._dist_info}/{name}" for name in skip_dist_info}
+        self.dist_info = find_single_dist_info(root)
+        stem = self.dist_info.removesuffix(".dist-info")
+        self.distribution, _, self.version = stem.partition("-")
+        self.data_dir = stem + ".data"
+        self.root_scheme = "purelib"
+        self.records: dict[str, tuple[str, str]] = {}
 
-    @property
-    def dist_info_dir(self) -> str:
-        return self._dist_info
+    def load(self) -> None:
+        """Read `WHEEL` and `RECORD` (errors are `ValueError`/`OSError` for the caller)."""
+        self.root_scheme = _root_scheme(self.read("WHEEL"))
+        self.records = _parse_record(self.read("RECORD"))
 
-    @property
-    def data_dir(self) -> str:
-        return self._dist_info.removesuffix(".dist-info") + ".data"
-
-    @property
-    def dist_info_filenames(self) -> list[str]:
-        base = os.path.join(self.root, self._dist_info)
-        return [path[len(self._dist_info) + 1 :] for path in _walk_files(base, self._dist_info)]
-
-    def read_dist_info(self, filename: str) -> str:
-        path = os.path.join(self.root, self._dist_info, filename)
+    def read(self, name: str) -> str:
+        path = os.path.join(self.root, self.dist_info, name)
         with open(path, encoding="utf-8") as file:
             return file.read()
 
-    def records(self) -> dict[str, tuple[str, str, str]]:
-        lines = self.read_dist_info("RECORD").splitlines()
-        return {row[0]: row for row in parse_record_file(lines)}
-
-    def validate_record(self) -> None:
-        """Every file RECORD lists exists with the recorded size (hashes are trusted)."""
-        issues = []
-        for path, (_name, _hash, size) in self.records().items():
-            full = os.path.join(self.root, path)
-            if not os.path.isfile(full):
-                issues.append(f"{path} is listed in RECORD but missing")
-            elif size and os.path.getsize(full) != int(size):
-                issues.append(f"{path} does not have the size recorded in RECORD")
-        if issues:
-            raise self.validation_error("; ".join(issues))
-
-    def get_contents(self) -> Iterator[WheelContentElement]:
-        records = self.records()
-        scripts_prefix = f"{self.data_dir}/scripts/"
-        for path in _walk_files(self.root, ""):
-            if path in self._skip:
-                continue
-            # Modes travel with links and copies; only the scripts, written fresh, need the
-            # flag, and like uv they are always executable whatever the archive said.
-            full = os.path.join(self.root, path)
-            executable = path.startswith(scripts_prefix)
-            _name, digest, size = records.get(path, (path, "", ""))
-            stream = CachedFile(full, digest, size)
-            try:
-                yield (path, digest, size), cast(BinaryIO, stream), executable
-            finally:
-                stream.close()
+    def entry_points(self) -> str | None:
+        try:
+            return self.read("entry_points.txt")
+        except FileNotFoundError:
+            return None
 
 
 def find_single_dist_info(root: Path) -> str:
@@ -209,15 +143,299 @@ def find_single_dist_info(root: Path) -> str:
     return names[0]
 
 
-def _walk_files(root: str, prefix: str) -> Iterator[str]:
-    """Relative `/`-separated paths of the files under `root`, without stat calls."""
-    with os.scandir(root) as entries:
-        for entry in entries:
-            relative = f"{prefix}/{entry.name}" if prefix else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk_files(entry.path, relative)
+def _root_scheme(wheel_text: str) -> str:
+    """`purelib` or `platlib`, from the `WHEEL` file (which must be a 1.x wheel)."""
+    # WHEEL is an RFC 822 header block whose two keys read here never continue over lines, so
+    # splitting lines gives the `email` parser's answer without its ~15 ms import.
+    fields: dict[str, str] = {}
+    for line in wheel_text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    version = fields.get("wheel-version")
+    if not version or not version.startswith("1."):
+        raise ValueError(f"Incompatible Wheel-Version {version}, only support version 1.x wheels.")
+    return "purelib" if fields.get("root-is-purelib") == "true" else "platlib"
+
+
+def _parse_record(text: str) -> dict[str, tuple[str, str]]:
+    """RECORD as `{path: (hash, size)}`, checked as installer's `RecordEntry` checks it."""
+    import csv
+
+    records: dict[str, tuple[str, str]] = {}
+    for index, row in enumerate(csv.reader(text.splitlines())):
+        if len(row) != 3:
+            raise ValueError(f"RECORD row {index}: expected 3 elements, got {len(row)}")
+        path, digest, size = row
+        if digest and "=" not in digest:
+            raise ValueError(f"RECORD entry `{path}`: `hash` does not follow the required format")
+        if size and not size.strip().isdigit():
+            raise ValueError(f"RECORD entry `{path}`: `size` cannot be non-integer")
+        records[path.replace("\\", "/")] = (digest, size)
+    return records
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _hash_file(path: str) -> tuple[str, str]:
+    with open(path, "rb") as file:
+        data = file.read()
+    return _record_hash(data), str(len(data))
+
+
+# Generated files ---------------------------------------------------------------------------------
+
+# installer's launcher for an entry point (`installer.scripts._SCRIPT_TEMPLATE`), byte for byte.
+_SCRIPT_TEMPLATE = """\
+# -*- coding: utf-8 -*-
+import re
+import sys
+from {module} import {import_name}
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit({func_path}())
+"""
+
+# `module:attr [extras]`, as installer (after importlib_metadata) reads an entry point.
+_ENTRY_POINT = r"(?P<module>[\w.]+)\s*(:\s*(?P<attrs>[\w.]+))\s*(?P<extras>\[.*\])?\s*$"
+
+
+def parse_entry_points(text: str) -> list[tuple[str, str, str]]:
+    """`(name, module, attr)` of every console and GUI script in `entry_points.txt`."""
+    import configparser
+    import re
+
+    # The same parser settings as installer, so odd files (comments, continuation lines,
+    # `%` interpolation) give the same scripts or the same refusal.
+    config = configparser.ConfigParser(delimiters="=")
+    config.optionxform = str  # type: ignore[assignment, method-assign]
+    try:
+        config.read_string(text)
+        sections = [s for s in config.sections() if s in ("console_scripts", "gui_scripts")]
+        items = [item for section in sections for item in config.items(section)]
+    except configparser.Error as exc:
+        raise ValueError(f"Invalid `entry_points.txt`: {exc}") from exc
+    scripts = []
+    for name, value in items:
+        match = re.match(_ENTRY_POINT, value, re.UNICODE)
+        if match is None:
+            raise ValueError(f"Invalid entry point `{name} = {value}` in `entry_points.txt`")
+        scripts.append((name, match.group("module"), match.group("attrs")))
+    return scripts
+
+
+def script_launcher(module: str, attr: str, interpreter: str) -> bytes:
+    """The POSIX launcher installer writes for an entry point."""
+    code = _SCRIPT_TEMPLATE.format(
+        module=module, import_name=attr.split(".")[0], func_path=attr
+    ).encode("utf-8")
+    return _shebang(interpreter) + b"\n" + code
+
+
+def _shebang(executable: str) -> bytes:
+    raw = executable.encode("utf-8")
+    # Kernels cut `#!` lines at 127 bytes and split them at spaces; longer or spaced paths go
+    # through `/bin/sh` (distlib's and installer's trick).
+    if b" " not in raw and len(raw) + 3 <= 127:
+        return b"#!" + raw
+    import shlex
+
+    quoted = shlex.quote(executable).encode("utf-8")
+    return b"#!/bin/sh\n'''exec' " + quoted + b' "$0" "$@"\n' + b"' '''"
+
+
+def fix_shebang(data: bytes, interpreter: str) -> bytes:
+    """A `#!python` first line becomes the environment's interpreter (as installer does)."""
+    if not data.startswith(b"#!python"):
+        return data
+    newline = data.find(b"\n")
+    rest = data[newline + 1 :] if newline >= 0 else b""
+    return f"#!{interpreter}\n".encode() + rest
+
+
+# Installing one wheel ----------------------------------------------------------------------------
+
+
+class _Installation:
+    """One wheel's install, with the result of `installer.install` into a scheme dictionary.
+
+    Regular files are linked from the cache and recorded with the cached RECORD's hashes;
+    `.data/scripts` files, entry-point launchers, the install metadata and RECORD are written
+    fresh. Walking the archive with `scandir` gives each directory once, so the cost is about
+    one `link()` per file and one `mkdir()` per directory.
+    """
+
+    def __init__(self, archive: _Archive, target: InstallTarget, linker: Linker) -> None:
+        self.archive = archive
+        self.linker = linker
+        self.interpreter = os.fspath(target.python_executable)
+        scheme_dict = target.scheme_dict(archive.distribution)
+        self.roots = {name: os.path.abspath(path) for name, path in scheme_dict.items()}
+        # (scheme, path in the scheme, hash, size) for every file written.
+        self.rows: list[tuple[str, str, str, str]] = []
+        self.umask = _current_umask()
+
+    def run(self, metadata: Mapping[str, bytes]) -> None:
+        archive = self.archive
+        archive.load()
+        entry_points = archive.entry_points()
+        if entry_points is not None:
+            for name, module, attr in parse_entry_points(entry_points):
+                launcher = script_launcher(module, attr, self.interpreter)
+                self._write("scripts", name, launcher, executable=True)
+        dist_info = archive.dist_info
+        skip = {f"{dist_info}/{name}" for name in (*_INSTALL_METADATA, *metadata, "RECORD")}
+        self._place_top(skip)
+        for name, content in metadata.items():
+            self._write(archive.root_scheme, f"{dist_info}/{name}", content, executable=False)
+        self.rows.append((archive.root_scheme, f"{dist_info}/RECORD", "", ""))
+        self._write_record()
+
+    def _place_top(self, skip: set[str]) -> None:
+        archive = self.archive
+        root = archive.root_scheme
+        with os.scandir(archive.root) as entries:
+            for entry in entries:
+                if entry.name == archive.data_dir:
+                    self._place_data(entry)
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name == "__pycache__":
+                        continue
+                    self._place_dir(entry.path, f"{entry.name}/", root, f"{entry.name}/", skip)
+                elif entry.name not in skip:
+                    self.linker.ensure_dir(self.roots[root])
+                    self._place_file(entry.path, entry.name, root, entry.name)
+
+    def _place_data(self, data: os.DirEntry[str]) -> None:
+        """`<name>.data/<scheme>/...` goes to that scheme's directory."""
+        if not data.is_dir(follow_symlinks=False):
+            raise ValueError(f"{data.name} is not contained in a valid .data subdirectory.")
+        with os.scandir(data.path) as entries:
+            for entry in entries:
+                prefix = f"{data.name}/{entry.name}/"
+                if entry.name in _SCHEME_NAMES and entry.is_dir(follow_symlinks=False):
+                    self._place_dir(entry.path, prefix, entry.name, "", set())
+                elif not entry.is_dir(follow_symlinks=False) or _has_files(entry.path):
+                    path = prefix.rstrip("/")
+                    raise ValueError(f"{path} is not contained in a valid .data subdirectory.")
+
+    def _place_dir(
+        self, source: str, wheel_prefix: str, scheme: str, scheme_prefix: str, skip: set[str]
+    ) -> None:
+        # Files in `__pycache__` directories are never installed (installer refuses them as a
+        # security risk): bytecode is the target interpreter's business.
+        made = False
+        with os.scandir(source) as entries:
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name != "__pycache__":
+                        self._place_dir(
+                            entry.path,
+                            f"{wheel_prefix}{name}/",
+                            scheme,
+                            f"{scheme_prefix}{name}/",
+                            skip,
+                        )
+                    continue
+                wheel_path = wheel_prefix + name
+                if wheel_path in skip:
+                    continue
+                if not made:
+                    # Directories are made only for files, as installer does: an empty
+                    # directory of the archive is not installed.
+                    self.linker.ensure_dir(f"{self.roots[scheme]}/{scheme_prefix}".rstrip("/"))
+                    made = True
+                self._place_file(entry.path, wheel_path, scheme, scheme_prefix + name)
+
+    def _place_file(self, source: str, wheel_path: str, scheme: str, path: str) -> None:
+        target = f"{self.roots[scheme]}/{path}"
+        if scheme == "scripts":
+            with open(source, "rb") as file:
+                content = fix_shebang(file.read(), self.interpreter)
+            self._write_to(target, scheme, path, content, executable=True)
+            return
+        self.linker.place(source, target)
+        digest, size = self.archive.records.get(wheel_path, ("", ""))
+        if not digest or not size:
+            # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
+            digest, size = _hash_file(target)
+        self.rows.append((scheme, path, digest, str(int(size))))
+
+    def _write(self, scheme: str, path: str, content: bytes, *, executable: bool) -> None:
+        root = self.roots[scheme]
+        target = os.path.normpath(os.path.join(root, path))
+        if not target.startswith(root + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        self.linker.ensure_dir(os.path.dirname(target))
+        self._write_to(target, scheme, path, content, executable=executable)
+
+    def _write_to(
+        self, target: str, scheme: str, path: str, content: bytes, *, executable: bool
+    ) -> None:
+        write_new_file(target, content, mode=0o777 if executable else 0o666)
+        if executable:
+            # Like installer: executable by everyone whatever the umask says.
+            created = 0o777 & ~self.umask
+            if created & 0o111 != 0o111:
+                os.chmod(target, created | 0o111)
+        self.rows.append((scheme, path, _record_hash(content), str(len(content))))
+
+    def _write_record(self) -> None:
+        """RECORD as installer writes it: sorted by path within each scheme, other schemes'
+        paths prefixed with their location relative to the root scheme's directory."""
+        import csv
+
+        root_scheme = self.archive.root_scheme
+        root = self.roots[root_scheme]
+        prefixes = {
+            scheme: "" if scheme == root_scheme else os.path.relpath(path, root) + "/"
+            for scheme, path in self.roots.items()
+        }
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n")
+        for scheme, path, digest, size in sorted(self.rows, key=lambda row: row[1]):
+            row = prefixes[scheme] + path
+            if _PLAIN_FIELD(row):
+                # The common case without the csv writer's per-row cost; hashes and sizes
+                # never need quoting.
+                buffer.write(f"{row},{digest},{size}\n")
             else:
-                yield relative
+                writer.writerow((row, digest, size))
+        target = os.path.join(root, self.archive.dist_info, "RECORD")
+        write_new_file(target, buffer.getvalue().encode("utf-8"), mode=0o666)
+
+
+# Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
+_PLAIN_FIELD = re.compile(r'[^,"\r\n]*').fullmatch
+
+
+def write_new_file(target: str, content: bytes, *, mode: int) -> None:
+    """Write `content` to a new inode at `target`, replacing any file there.
+
+    An existing file may be a hardlink into the cache: it is unlinked, never written through.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags, mode)
+    except FileExistsError:
+        os.unlink(target)
+        fd = os.open(target, flags, mode)
+    with open(fd, "wb") as file:
+        file.write(content)
+
+
+def _has_files(directory: str) -> bool:
+    return any(files for _root, _dirs, files in os.walk(directory))
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # The destination -----------------------------------------------------------------------------
@@ -235,9 +453,28 @@ class Linker:
     fallback_reason: str | None = None
     linked: int = 0
     copied: int = 0
+    # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
+    made: set[str] = field(default_factory=set)
+
+    def ensure_dir(self, path: str) -> None:
+        if path in self.made:
+            return
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(path, exist_ok=True)
+        self.made.add(path)
 
     def place(self, source: str, target: str) -> None:
         if self.mode == "hardlink":
+            try:
+                os.link(source, target)
+                self.linked += 1
+                return
+            except OSError:
+                pass  # an existing file, or no hardlinks here: decided below
             self._hardlink(source, target)
         elif self.mode == "symlink":
             _replace_existing(os.symlink, source, target)
@@ -309,58 +546,6 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
         shutil.copyfileobj(src, dst)
 
 
-@dataclass
-class LinkingDestination(SchemeDictionaryDestination):
-    """installer's scheme destination, placing cached files with a `Linker`."""
-
-    linker: Linker = field(default_factory=Linker)
-
-    def __post_init__(self) -> None:
-        self._roots = {name: os.path.abspath(path) for name, path in self.scheme_dict.items()}
-        self._made: set[str] = set()
-
-    def write_to_fs(
-        self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
-    ) -> RecordEntry:
-        target = self._target(scheme, path)
-        source = getattr(stream, "source_path", None)
-        if source is None or scheme == "scripts":
-            return self._write_fresh(target, path, stream, is_executable)
-        cached = cast(CachedFile, stream)
-        self.linker.place(source, target)
-        if not cached.record_hash or not cached.record_size:
-            return self._record_from_disk(target, path)
-        return RecordEntry(path, Hash.parse(cached.record_hash), int(cached.record_size))
-
-    def _target(self, scheme: Scheme, path: str) -> str:
-        root = self._roots[scheme]
-        target = os.path.normpath(os.path.join(root, path))
-        if not target.startswith(root + os.sep):
-            raise ValueError(f"Attempting to write {path} outside of the target directory")
-        parent = os.path.dirname(target)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        return target
-
-    def _write_fresh(
-        self, target: str, path: str, stream: BinaryIO, is_executable: bool
-    ) -> RecordEntry:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(target)  # may be a hardlink into the cache: replace, never overwrite
-        with open(target, "wb") as file:
-            digest, size = copyfileobj_with_hashing(stream, file, self.hash_algorithm)
-        if is_executable:
-            make_file_executable(Path(target))
-        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
-
-    def _record_from_disk(self, target: str, path: str) -> RecordEntry:
-        # Files the wheel's RECORD does not hash (rare): hash the linked copy once.
-        with open(target, "rb") as file:
-            digest, size = copyfileobj_with_hashing(file, io.BytesIO(), self.hash_algorithm)
-        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
-
-
 # Installing ----------------------------------------------------------------------------------
 
 
@@ -388,24 +573,18 @@ def install_wheel(
     dist-info files (e.g. `pyrun_cache.json`).
     """
     metadata = _install_metadata(direct_url, requested, extra_metadata)
-    source = UnpackedWheelSource(archive, skip_dist_info=_INSTALL_METADATA | set(metadata))
-    destination = LinkingDestination(
-        scheme_dict=target.scheme_dict(source.distribution),
-        interpreter=os.fspath(target.python_executable),
-        script_kind="posix",
-        overwrite_existing=True,
-        linker=linker or Linker(mode=link_mode),
-    )
+    source = _Archive(archive)
+    installation = _Installation(source, target, linker or Linker(mode=link_mode))
     try:
-        installer.install(source, destination, metadata)
-    except (InstallerError, ValueError, OSError) as exc:
+        installation.run(metadata)
+    except (ValueError, OSError) as exc:
         cause = os_error_text(exc) if isinstance(exc, OSError) else str(exc)
         raise FailureError(
             f"Failed to install `{source.distribution}=={source.version}`", causes=(cause,)
         ) from exc
-    dist_info = target.purelib / source.dist_info_dir
+    dist_info = target.purelib / source.dist_info
     if not dist_info.is_dir():
-        dist_info = target.platlib / source.dist_info_dir
+        dist_info = target.platlib / source.dist_info
     return InstalledWheel(name=source.distribution, version=source.version, dist_info=dist_info)
 
 
@@ -526,8 +705,12 @@ def _record_paths(dist_info: Path, site_packages: str, root: str) -> list[str]:
     except FileNotFoundError:
         return []
     paths = []
-    for row in parse_record_file(lines):
-        path = os.path.normpath(os.path.join(site_packages, row[0]))
+    import csv
+
+    for row in csv.reader(lines):
+        if not row:
+            continue
+        path = os.path.normpath(os.path.join(site_packages, row[0].replace("\\", "/")))
         if path.startswith(root + os.sep):
             paths.append(path)
     return paths

@@ -193,7 +193,9 @@ def _read_cache(entry: str | None, key: tuple[object, ...]) -> dict[str, object]
             stored = json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("key") != list(key):
+    # Compared in its JSON form: the key's tuples (a venv's `pyvenv.cfg` stat) come back as
+    # lists, and comparing them with tuples made every venv interpreter a cache miss.
+    if not isinstance(stored, dict) or stored.get("key") != json.loads(json.dumps(list(key))):
         return None
     data = stored.get("probe")
     return data if isinstance(data, dict) else None

@@ -12,6 +12,9 @@ The steps, and why they are split:
 3. `apply_plan` (blocking): uninstall what is replaced (and, for an exact sync, what nothing
    requires), then link every distribution from the cache.
 
+`pyrun.local.build` is imported only where a source tree or an sdist is at hand: a sync of wheels
+from the cache never loads it.
+
 Nothing is half done: the environment is touched only after every download and build has
 succeeded, so a failure or a Ctrl-C during step 2 leaves it exactly as it was, and the cache
 holds only complete entries (see `pyrun.local.cache`).
@@ -29,15 +32,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
 from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local import build as builds
-from pyrun.local.cache import Cache
+from pyrun.local.cache import SDISTS_BUCKET, Cache
 from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from pyrun.core.index import IndexFile
+    from pyrun.local import build as builds
     from pyrun.net.client import HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
@@ -164,6 +166,8 @@ def _key_files(items: Sequence[Item]) -> list[str]:
     files: list[str] = []
     for item in items:
         if item.selected.artifact.kind == "tree" and item.dist.cache_info is not None:
+            from pyrun.local import build as builds
+
             source_dir = Path(item.selected.artifact.location)
             files += map(str, builds.key_input_files(source_dir, item.dist.cache_info))
     return files
@@ -182,6 +186,8 @@ def _item(
         ready = archive if archive is not None and archive.is_dir() else None
         return Item(selected=selected, dist=dist, archive=ready)
     if artifact.kind == "sdist":
+        from pyrun.local import build as builds
+
         key = builds.sdist_build_key(artifact.hash, artifact.location)
         return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
     if artifact.kind == "tree":
@@ -195,6 +201,8 @@ def _tree_item(
     cache: Cache,
     priorities: Mapping[Any, int],
 ) -> Item:
+    from pyrun.local import build as builds
+
     source_dir = Path(selected.artifact.location)
     key = builds.local_cache_key(source_dir)
     dist = replace(selected.dist, cache_info=key)
@@ -213,6 +221,8 @@ def _tree_item(
 
 
 def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item:
+    from pyrun.local import build as builds
+
     assert item.build_key is not None
     built = builds.find_built(cache, item.build_key, priorities)
     if built is None:
@@ -225,6 +235,8 @@ def _explain_rebuild(item: Item, console: Console) -> None:
     """Under `-v`, say which input of a local project's cache key changed (SPEC §5.1)."""
     if item.dist.cache_info is None or item.previous_cache_info is None:
         return
+    from pyrun.local import build as builds
+
     changed = builds.changed_inputs(item.previous_cache_info, item.dist.cache_info)
     if changed:
         console.debug(f"Rebuilding `{item.dist.name}`: changed {', '.join(changed)}")
@@ -394,11 +406,13 @@ async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
     """The sdist file on disk: a local path as is, a remote one downloaded and hash-checked."""
     artifact = item.selected.artifact
     if artifact.location.startswith("file:"):
+        from urllib.request import url2pathname
+
         path = Path(url2pathname(urlsplit(artifact.location).path))
         _check_hash(item, path)
         return path
     name = unquote(urlsplit(artifact.location).path.rsplit("/", 1)[-1]) or "source.tar.gz"
-    path = preparer.cache.tempdir(builds.SDISTS_BUCKET) / name
+    path = preparer.cache.tempdir(SDISTS_BUCKET) / name
     try:
         async with preparer.download_limiter:
             await preparer.http.download(artifact.location, path)
@@ -441,9 +455,11 @@ class _BuildJob:
     token: Any
 
     def run(self) -> builds.BuiltWheel:
+        from pyrun.local import build as builds
+
         cache = self.preparer.cache
         assert self.item.build_key is not None
-        with cache.key_lock(builds.SDISTS_BUCKET, self.item.build_key):
+        with cache.key_lock(SDISTS_BUCKET, self.item.build_key):
             # Another process may have built it while we waited for the lock.
             built = builds.find_built(
                 cache, self.item.build_key, self.preparer.env.interpreter.tag_priorities()
@@ -451,8 +467,10 @@ class _BuildJob:
             return built or self._build()
 
     def _build(self) -> builds.BuiltWheel:
+        from pyrun.local import build as builds
+
         cache = self.preparer.cache
-        workdir = cache.tempdir(builds.SDISTS_BUCKET)
+        workdir = cache.tempdir(SDISTS_BUCKET)
         try:
             source_dir = self._source_dir(workdir)
             request = builds.BuildRequest(
@@ -478,10 +496,14 @@ class _BuildJob:
     def _source_dir(self, workdir: Path) -> Path:
         if self.sdist is None:
             return Path(self.item.selected.artifact.location)
+        from pyrun.local import build as builds
+
         return builds.unpack_sdist(self.sdist, workdir / "src", name=self.sdist.name)
 
     def _provide(self, env: builds.BuildEnv, requirements: Sequence[str]) -> None:
         import trio
+
+        from pyrun.local import build as builds
 
         archives = trio.from_thread.run(self._fetch, list(requirements), trio_token=self.token)
         builds.install_archives(env, archives)
