@@ -26,7 +26,6 @@ DEFAULT_RECURSION_LIMIT = 100
 FORCING = (
     "isolated",
     "no_project",
-    "with_",
     "with_editable",
     "with_requirements",
     "no_cache",
@@ -82,18 +81,27 @@ def _attempt(args: Args) -> str | None:
     cache = cache_dir(args)
     options = args.option_values()
     key = stamp.settings_key(options, os.environ)
-    record = stamp.read_stamp(stamp.stamp_path(cache, project_dir, key))
+    stamp_file = stamp.stamp_path(cache, project_dir, key)
+    record = stamp.read_stamp(stamp_file)
     if record is None or record.key != key:
         return "no stamp for these settings"
     change = stamp.first_change(record)
     if change is not None:
         return change
+    if args.with_ and not stamp.with_marker_holds(stamp_file, list(args.with_)):
+        return "the `--with` requirements are not known to be satisfied"
     return _exec(args, kind, record)
 
 
 def verified_project_env(args: Args, start: str) -> str | None:
     """The env of the project found from `start` when its stamp holds for these options (and
     an active VIRTUAL_ENV would not draw a warning), else None."""
+    found = verified_project_stamp(args, start)
+    return found[0] if found else None
+
+
+def verified_project_stamp(args: Args, start: str) -> tuple[str, str] | None:
+    """(env, stamp file) when the project's stamp holds; see `verified_project_env`."""
     if args.no_cache or args.offline or args.isolated or args.no_project:
         return None
     for dest in FORCING:
@@ -109,7 +117,7 @@ def verified_project_env(args: Args, start: str) -> str | None:
     active = os.environ.get("VIRTUAL_ENV")
     if active and os.path.abspath(active) != record.env:
         return None
-    return record.env
+    return record.env, stamp.stamp_path(cache_dir(args), project_dir, key)
 
 
 def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
@@ -172,6 +180,8 @@ def _attempt_script(args: Args, path: str) -> str | None:
     from pyrun.errors import PyrunError
     from pyrun.scriptblock import find_metadata_block
 
+    if args.with_:
+        return "`--with` over a script"
     for dest in SCRIPT_WARNING_OPTIONS:
         if getattr(args, dest):
             return f"`--{dest.replace('_', '-')}` is not used by scripts (a warning is due)"

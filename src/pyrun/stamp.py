@@ -177,12 +177,21 @@ def write_stamp(
     lines += [file_record(f).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)]
     lines += [dir_record(d) for d in dict.fromkeys(dirs)]
     lines += [dir_record(site_packages), file_record(os.path.join(env, "pyvenv.cfg"))]
+    lines.append(_link_record(python))
     lines.append(_interpreter_record(python))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     os.replace(temporary, path)
+
+
+def _link_record(python: str) -> str:
+    """Where the env's `bin/python` points: replacing the link must not go unnoticed."""
+    try:
+        return f"link\t{python}\t{os.readlink(python)}"
+    except OSError:
+        return f"link\t{python}\t-"
 
 
 def _interpreter_record(python: str) -> str:
@@ -212,6 +221,32 @@ def input_record(path: str) -> str:
     except OSError:
         return f"input\t{path}\t-"
     return f"input\t{path}\t{info.st_mtime_ns}\t{info.st_size}"
+
+
+def with_marker_path(stamp_file: str, requirements: list[str]) -> str:
+    """Where a run records that the env behind `stamp_file` already satisfies `--with` these."""
+    return f"{stamp_file}.with-{short_hash(chr(0).join(requirements))}"
+
+
+def write_with_marker(stamp_file: str, requirements: list[str]) -> None:
+    """Remember that these `--with` requirements need no layer, for this exact stamp."""
+    try:
+        with open(stamp_file, "rb") as handle:
+            digest = sha256_hex(handle.read())
+        with open(with_marker_path(stamp_file, requirements), "w", encoding="utf-8") as handle:
+            handle.write(digest)
+    except OSError:
+        pass
+
+
+def with_marker_holds(stamp_file: str, requirements: list[str]) -> bool:
+    try:
+        with open(with_marker_path(stamp_file, requirements), encoding="utf-8") as handle:
+            recorded = handle.read()
+        with open(stamp_file, "rb") as handle:
+            return sha256_hex(handle.read()) == recorded
+    except OSError:
+        return False
 
 
 def remove_stamp(path: str) -> None:
@@ -308,6 +343,8 @@ def _check(fields: list[str]) -> str | None:
     kind, path = fields[0], fields[1] if len(fields) > 1 else ""
     if kind == "absent":
         return f"`{path}` was created" if os.path.lexists(path) else None
+    if kind == "link":
+        return None if _link_record(path) == "\t".join(fields) else f"`{path}` was relinked"
     try:
         info = os.stat(path)
     except OSError:

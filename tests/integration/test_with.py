@@ -122,6 +122,17 @@ def test_satisfied_with_is_skipped(env, project):
     assert result.stderr == ""
 
 
+def test_satisfied_with_takes_the_warm_path_next_time(env, project):
+    first = env.run("run", "-v", "--with", "beta", "python", "-c", PRINT, cwd=project)
+    assert "stamp verified" not in first.stderr.split("Taking the full path")[0], first
+    second = env.run("run", "-v", "--with", "beta", "python", "-c", PRINT, cwd=project)
+    assert "is current (stamp verified)" in second.stderr and "full path" not in second.stderr
+    assert second.stdout == first.stdout
+    unsatisfied = env.run("run", "-v", "--with", "beta>=2", "python", "-c", PRINT, cwd=project)
+    assert "`--with` requirements are not known to be satisfied" in unsatisfied.stderr
+    assert unsatisfied.stdout.split()[0] == "2.0.0", unsatisfied
+
+
 def test_warm_with_run_does_not_resolve(env, index, project):
     args = ("run", "--with", "alpha", "python", "-c", "import alpha; print('ok')")
     assert env.run(*args, cwd=project).returncode == 0

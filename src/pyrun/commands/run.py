@@ -93,7 +93,7 @@ def _run_in_env(
     """Steps 8-11: base env, `--with` layer, then the listing or the child."""
     run_env, base_lock = _base_environment(ctx, start, script)
     try:
-        run_env = _with_layer(ctx, target, run_env, base_lock)
+        run_env = _with_layer(ctx, target, run_env, base_lock, start)
         if target.kind == "none":
             return _listing(run_env)
         return run_child(child_spec(target, run_env, depth=depth, env_files=env_files))
@@ -137,7 +137,9 @@ def _discover_for_settings(start: str) -> Workspace | None:
         return None
 
 
-def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None) -> RunEnv:
+def _with_layer(
+    ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None, start: str
+) -> RunEnv:
     """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
     args = ctx.args
     if not (args.with_ or args.with_editable or args.with_requirements):
@@ -148,7 +150,7 @@ def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | 
     if request is None:
         return base
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
-    return layer_with(
+    layered = layer_with(
         base,
         request,
         args=args,
@@ -157,6 +159,23 @@ def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | 
         cache=ctx.cache,
         base_lock=base_lock,
     )
+    if layered is base:
+        _remember_satisfied_with(ctx, start)
+    return layered
+
+
+def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
+    """Plain `--with` requirements the stamped project env satisfies need no layer while the
+    stamp holds: record it, so the warm path can run them directly next time."""
+    args = ctx.args
+    if ctx.workspace is None or args.with_editable or args.with_requirements or ctx.console.warned:
+        return
+    from pyrun import stamp
+    from pyrun.fastpath import verified_project_stamp
+
+    found = verified_project_stamp(args, start)
+    if found is not None:
+        stamp.write_with_marker(found[1], list(args.with_))
 
 
 def _discover_ignoring_errors(start: str, console: Console) -> None:
