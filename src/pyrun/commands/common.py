@@ -7,6 +7,7 @@ import os
 from pyrun.cliparse import Args
 from pyrun.console import Console
 from pyrun.local.cache import Cache
+from pyrun.local.discover import Workspace
 from pyrun.local.pyfind import Finder, python_settings
 from pyrun.settings import Settings
 
@@ -20,3 +21,23 @@ def open_cache(args: Args, settings: Settings) -> Cache:
 def make_finder(args: Args, settings: Settings, cache: Cache, console: Console) -> Finder:
     python = python_settings(args, settings, str(cache.root))
     return Finder(python, console, os.getcwd())
+
+
+def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, Settings]:
+    """The workspace found from `start` and its settings, for the project sub-commands."""
+    from pyrun.errors import PyrunError
+    from pyrun.local.discover import discover_workspace, read_toml
+    from pyrun.settings import load_settings
+
+    workspace = discover_workspace(start, console)
+    if workspace is None:
+        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root,
+        project_tool=workspace.root_file.tool,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    return workspace, settings

@@ -14,7 +14,7 @@ import time
 from typing import cast
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import open_cache
+from pyrun.commands.common import load_project, open_cache
 from pyrun.console import Console, format_duration, plural
 from pyrun.core.export import (
     PYLOCK_TOML,
@@ -40,7 +40,7 @@ from pyrun.core.selection import (
 )
 from pyrun.errors import PyrunError, os_error_text
 from pyrun.local.cache import Cache
-from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.local.discover import Workspace, read_toml
 from pyrun.settings import Settings, load_settings
 
 
@@ -88,17 +88,7 @@ def _write(text: str, output: str | None, *, quiet: bool) -> None:
 
 
 def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
-    workspace = discover_workspace(_start_directory(args), console)
-    if workspace is None:
-        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    settings = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
-        project_root=workspace.root,
-        project_tool=workspace.root_file.tool,
-        read_toml=read_toml,
-        warn=console.warn,
-    )
+    workspace, settings = load_project(args, console, _start_directory(args))
     selection = project_selection(workspace, args)
     with open_cache(args, settings) as cache:
         lock = _lock(workspace, args, settings, cache, console)

@@ -11,7 +11,7 @@ import os
 import time
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import make_finder, open_cache
+from pyrun.commands.common import load_project, make_finder, open_cache
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
@@ -25,17 +25,7 @@ def main(args: Args, console: Console) -> int:
     if args.script:
         return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
-    workspace = discover_workspace(start, console)
-    if workspace is None:
-        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    settings = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
-        project_root=workspace.root,
-        project_tool=workspace.root_file.tool,
-        read_toml=read_toml,
-        warn=console.warn,
-    )
+    workspace, settings = load_project(args, console, start)
     with open_cache(args, settings) as cache:
         return _lock(workspace, args, settings, cache, console)
 

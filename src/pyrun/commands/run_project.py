@@ -13,14 +13,13 @@ from pathlib import Path
 from pyrun.cliparse import Args
 from pyrun.commands.common import make_finder
 from pyrun.console import Console, display_path
-from pyrun.core.requests import PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
 from pyrun.local.childenv import RunEnv
 from pyrun.local.discover import Workspace
 from pyrun.local.project_env import EnvRequest, ensure_project_env, project_env_path
 from pyrun.local.pyfind import Finder
-from pyrun.local.pyselect import PythonChoice, choose_python
+from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
 from pyrun.settings import Settings
 
@@ -121,24 +120,10 @@ def project_python_choice(
         console=console,
     )
     pin = choice.request if choice.source == "global-pin" else None
-    if pin is not None and requires_python and not _intersects(pin, requires_python):
+    if pin is not None and requires_python and not request_intersects(pin, requires_python):
         console.debug(f"Ignoring global Python pin incompatible with `{requires_python}`")
         return PythonChoice(request=None, source="default")
     return choice
-
-
-def _intersects(request: PythonRequest, requires_python: str) -> bool:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        spec = SpecifierSet(requires_python)
-    except InvalidSpecifier:
-        return True
-    return any(
-        request.matches_version(3, minor, patch) and spec.contains(f"3.{minor}.{patch}")
-        for minor in range(0, 20)
-        for patch in range(0, 30)
-    )
 
 
 def workspace_requires_python(workspace: Workspace) -> tuple[str | None, str]:

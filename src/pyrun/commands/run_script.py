@@ -32,7 +32,7 @@ from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import ENVIRONMENTS_BUCKET, Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.pyfind import Finder
-from pyrun.local.pyselect import PythonChoice, choose_python
+from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
 from pyrun.settings import Settings
@@ -315,28 +315,14 @@ def script_python_choice(args: Args, script: Script, console: Console) -> Python
         console=console,
     )
     requires_python = script.metadata.requires_python
-    pinned = choice.source in ("version-file", "global-pin") and choice.request is not None
-    if pinned and requires_python and not _intersects(choice.request, requires_python):
+    pin = choice.request if choice.source in ("version-file", "global-pin") else None
+    if pin is not None and requires_python and not request_intersects(pin, requires_python):
         console.debug(
             f"Ignoring the Python request from `{choice.file}`: incompatible with the "
             f"script's `requires-python` (`{requires_python}`)"
         )
         return PythonChoice(request=None, source="default")
     return choice
-
-
-def _intersects(request: Any, requires_python: str) -> bool:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        spec = SpecifierSet(requires_python)
-    except InvalidSpecifier:
-        return True
-    return any(
-        request.matches_version(3, minor, patch) and spec.contains(f"3.{minor}.{patch}")
-        for minor in range(0, 20)
-        for patch in range(0, 30)
-    )
 
 
 def ensure_script_env(

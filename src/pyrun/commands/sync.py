@@ -10,28 +10,16 @@ from __future__ import annotations
 import os
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import open_cache
+from pyrun.commands.common import load_project, open_cache
 from pyrun.console import Console
 from pyrun.errors import PyrunError
-from pyrun.local.discover import discover_workspace, read_toml
-from pyrun.settings import load_settings
 
 
 def main(args: Args, console: Console) -> int:
     if args.script:
         raise PyrunError("`pyrun sync --script` is not available in this build of pyrun")
     start = _start_directory(args)
-    workspace = discover_workspace(start, console)
-    if workspace is None:
-        raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    settings = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
-        project_root=workspace.root,
-        project_tool=workspace.root_file.tool,
-        read_toml=read_toml,
-        warn=console.warn,
-    )
+    workspace, settings = load_project(args, console, start)
     from pyrun.commands.run_project import project_run_env
 
     with open_cache(args, settings) as cache:

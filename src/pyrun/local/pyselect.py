@@ -76,3 +76,19 @@ def choose_python(
             if request is not None:
                 return PythonChoice(request=request, source="global-pin", file=pin)
     return PythonChoice(request=None, source="default")
+
+
+def request_intersects(request: PythonRequest, requires_python: str) -> bool:
+    """Whether some CPython 3.x release satisfies both the request and `requires-python`
+    (a pin that cannot is skipped, SPEC §2.3/§2.6)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    return any(
+        request.matches_version(3, minor, patch) and spec.contains(f"3.{minor}.{patch}")
+        for minor in range(0, 20)
+        for patch in range(0, 30)
+    )
