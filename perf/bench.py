@@ -256,8 +256,8 @@ SCENARIOS = [
     ),
     Scenario(
         "lock (fresh lock)",
-        "`lock` when `uv.lock` already satisfies the project",
-        warm(app_project, "lock"),
+        "`lock` when `uv.lock` already satisfies the project (synced `.venv` present)",
+        warm(app_project, "sync"),
         ["lock"],
     ),
     Scenario(

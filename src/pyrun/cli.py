@@ -77,10 +77,10 @@ def _dispatch(argv: list[str]) -> int:
         return _help(args.rest)
     if args.directory:
         _chdir(args.directory)
-    if args.subcommand == "run":
-        from pyrun.fastpath import try_fast_path
+    if args.subcommand in ("run", "lock"):
+        from pyrun.fastpath import try_fast_path, try_lock_fast_path
 
-        code = try_fast_path(args)
+        code = try_fast_path(args) if args.subcommand == "run" else try_lock_fast_path(args)
         if code is not None:
             return code
     from pyrun.app import run_subcommand

@@ -93,6 +93,50 @@ def _attempt(args: Args) -> str | None:
     return _exec(args, kind, record)
 
 
+LOCK_FORCING = (
+    "dry_run",
+    "script",
+    "upgrade",
+    "upgrade_package",
+    "upgrade_group",
+    "refresh",
+    "refresh_package",
+    "offline",
+    "no_cache",
+    "show_settings",
+)
+
+
+def try_lock_fast_path(args: Args) -> int | None:
+    """`pyrun lock` whose inputs all match the stamp of the last identical run: say what that
+    run said, without importing anything to check it again."""
+    import time
+
+    started = time.monotonic()
+    if args.verbose or any(getattr(args, dest) for dest in LOCK_FORCING):
+        return None
+    project_dir = _find_project(os.path.abspath(args.project or os.getcwd()))
+    if project_dir is None:
+        return None
+    key = stamp.lock_key(stamp.settings_key(args.option_values(), os.environ))
+    record = stamp.read_stamp(stamp.stamp_path(cache_dir(args), project_dir, key))
+    if record is None or record.key != key or stamp.first_change(record) is not None:
+        return None
+    if not args.quiet:
+        elapsed = _duration(time.monotonic() - started)
+        for note in record.notes():
+            sys.stderr.write(note.replace("{T}", elapsed) + "\n")
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    """`format_duration` of `pyrun.console`, without importing it (it pulls in more)."""
+    ms = seconds * 1000
+    if ms < 1:
+        return f"{int(ms * 100) / 100:.2f}ms"
+    return f"{int(ms)}ms" if seconds < 1 else f"{int(seconds * 100) / 100:.2f}s"
+
+
 def verified_project_env(args: Args, start: str) -> str | None:
     """The env of the project found from `start` when its stamp holds for these options (and
     an active VIRTUAL_ENV would not draw a warning), else None."""

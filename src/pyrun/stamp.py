@@ -100,6 +100,11 @@ def settings_key(options: dict[str, object], environ: dict[str, str] | os._Envir
     return sha256_hex("\n".join(parts).encode())[:32]
 
 
+def lock_key(key: str) -> str:
+    """`pyrun lock` stamps live beside `pyrun run`'s, under their own key."""
+    return sha256_hex(f"lock\0{key}".encode())[:32]
+
+
 def stamp_path(cache_dir: str, project_dir: str, key: str) -> str:
     name = sha256_hex(f"{project_dir}\0{key}".encode())[:32]
     return os.path.join(cache_dir, BUCKET, name)
@@ -165,6 +170,7 @@ def write_stamp(
     files: list[str],
     dirs: list[str],
     strict: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> None:
     """Record the state after a successful sync; written atomically (temp file + rename).
 
@@ -179,6 +185,7 @@ def write_stamp(
     lines += [dir_record(site_packages), file_record(os.path.join(env, "pyvenv.cfg"))]
     lines.append(_link_record(python))
     lines.append(_interpreter_record(python))
+    lines += [f"note\t{note}" for note in notes or []]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w", encoding="utf-8") as handle:
@@ -309,6 +316,9 @@ def script_record_holds(kind: str, rest: str, prefix: str) -> bool:
 class Stamp:
     __slots__ = ("env", "key", "lines", "python")
 
+    def notes(self) -> list[str]:
+        return [line.split("\t", 1)[1] for line in self.lines if line.startswith("note\t")]
+
     def __init__(self, key: str, env: str, python: str, lines: list[str]) -> None:
         self.key = key
         self.env = env
@@ -341,6 +351,8 @@ def first_change(stamp: Stamp) -> str | None:
 
 def _check(fields: list[str]) -> str | None:
     kind, path = fields[0], fields[1] if len(fields) > 1 else ""
+    if kind == "note":
+        return None
     if kind == "absent":
         return f"`{path}` was created" if os.path.lexists(path) else None
     if kind == "link":

@@ -239,3 +239,40 @@ def test_script_warnings_are_never_skipped(pyrun_env, tmp_path):
     assert pyrun_env.run("run", "tool.py", cwd=tmp_path).returncode == 0
     result = pyrun_env.run("run", "--no-dev", "tool.py", cwd=tmp_path)
     assert "warning: `--no-dev` is not supported for Python scripts" in result.stderr, result
+
+
+def lock_imports(pyrun_env, project, *args):
+    command = [sys.executable, "-X", "importtime", pyrun_executable(), "lock", *args]
+    env = {**pyrun_env.env}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("import time")]
+    return result.returncode, lines, imported
+
+
+def test_unchanged_lock_is_answered_by_the_warm_path(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    first = pyrun_env.run("lock", cwd=project)
+    assert first.returncode == 0 and first.stderr.startswith("Resolved 1 package in "), first
+    code, lines, imported = lock_imports(pyrun_env, project)
+    assert code == 0 and len(lines) == 1 and lines[0].startswith("Resolved 1 package in ")
+    assert "pyrun.commands.lock_project" not in imported
+    check = pyrun_env.run("lock", "--check", cwd=project)
+    assert check.returncode == 0, check
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text().replace("dependencies = []", "dependencies = []\n")
+    )
+    code, lines, imported = lock_imports(pyrun_env, project, "--check")
+    assert code == 0 and "pyrun.commands.lock_project" in imported  # re-checked for real
+
+
+def test_stale_lock_is_never_answered_from_a_stamp(pyrun_env, project):
+    assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text().replace(">=3.12", ">=3.12.1")
+    )
+    stale = pyrun_env.run("lock", "--check", cwd=project)
+    assert stale.returncode == 1, stale
+    assert "needs to be updated" in stale.stderr

@@ -43,7 +43,30 @@ def _lock(
             workspace, interpreter, args, settings, cache, console, mode, flag=flag
         )
     _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
+    if mode != "dry-run":
+        _record(workspace, interpreter, result, args, cache, console)
     return 0
+
+
+def _record(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    result: LockResult,
+    args: Args,
+    cache: Cache,
+    console: Console,
+) -> None:
+    """Let the warm path answer the next identical `pyrun lock`: only when this one used the
+    project env (no interpreter announcement) and the lock now satisfies the project."""
+    from pyrun.commands.stamping import record_run
+
+    env = os.path.join(workspace.root, ".venv")
+    if cache.temporary or not interpreter.is_venv or interpreter.prefix != env:
+        return
+    count = len(result.lock.packages)
+    note = f"Resolved {plural(count, 'package')} in {{T}}" if count else "Resolved in {T}"
+    start = os.path.abspath(args.project or os.getcwd())
+    record_run(args, console, workspace, start, env, interpreter, str(cache.root), notes=[note])
 
 
 def _mode(args: Args) -> tuple[Mode, str | None]:

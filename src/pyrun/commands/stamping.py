@@ -25,8 +25,12 @@ def record_run(
     interpreter: Interpreter,
     cache_dir: str,
     extra_inputs: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> None:
-    """Stamp the environment unless this run said something a silent fast path would not."""
+    """Stamp the environment unless this run said something a silent fast path would not.
+
+    `notes` are lines the fast path prints in place of the run (`pyrun lock`'s `Resolved …`).
+    """
     if console.warned:
         console.debug("Not recording a stamp: this run printed warnings")
         return
@@ -34,6 +38,8 @@ def record_run(
     if project_dir is None:
         return
     key = stamp.settings_key(args.option_values(), os.environ)
+    if args.subcommand == "lock":
+        key = stamp.lock_key(key)
     path = stamp.stamp_path(cache_dir, project_dir, key)
     site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
     stamp.write_stamp(
@@ -45,6 +51,7 @@ def record_run(
         files=_inputs(workspace, project_dir) + list(extra_inputs or []),
         dirs=_member_dirs(workspace),
         strict=_build_inputs(workspace),
+        notes=notes,
     )
     console.debug(f"Recorded the environment's inputs in `{path}`")
 
