@@ -43,7 +43,7 @@ from pyrun.settings import Settings
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.core.freshness import RunOptions, Stale
-    from pyrun.core.lock_build import WorkspaceFacts
+    from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -119,7 +119,7 @@ def lock_workspace(
         memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
         if memo.holds():
             return _satisfied(previous, console)
-    inputs = lock_inputs(workspace, interpreter, args, settings, console)
+    inputs = lock_inputs(workspace, interpreter, args, settings, console, cache=cache)
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock
 
@@ -231,7 +231,11 @@ def lock_inputs(
     args: Args,
     settings: Settings,
     console: Console,
+    *,
+    cache: Cache | None = None,
 ) -> LockInputs:
+    """What the lock check and the resolution read. Members with dynamic requirements are
+    declared from their built metadata, which needs `cache` (built once per cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.freshness import RunOptions
     from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
@@ -239,6 +243,11 @@ def lock_inputs(
     indexes = index_settings(args, settings)
     requires_python = _requires_python(workspace, interpreter, console)
     no_sources = bool(settings.value(args, "no_sources", "no-sources", False))
+    built = (
+        {}
+        if cache is None
+        else dynamic_metadata(workspace, interpreter, args, settings, cache, indexes, console)
+    )
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,
@@ -246,6 +255,7 @@ def lock_inputs(
         requires_python=requires_python,
         index_url_of=lambda name: registry_key(indexes.url_of(name)),
         no_sources=no_sources,
+        built=built,
     )
     facts = WorkspaceFacts(
         requires_python=requires_python,
@@ -271,6 +281,106 @@ def lock_inputs(
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
+
+
+# -- dynamic requirements (SPEC §2.8, §2.9) ---------------------------------------------------
+
+
+def dynamic_metadata(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    indexes: IndexSettings,
+    console: Console,
+) -> dict[str, BuiltMetadata]:
+    """The built metadata of each member whose requirements are dynamic, by member name: read
+    from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when the
+    member's cache key has no entry yet."""
+    from pyrun.core.lock_build import parse_built_metadata
+
+    keys = _dynamic_keys(workspace)
+    if not keys:
+        return {}
+    from pyrun.local import build as builds
+
+    found = {name: builds.find_metadata(cache, key) for name, key in keys.items()}
+    missing = {name: keys[name] for name, data in found.items() if data is None}
+    if missing:
+        found.update(
+            _build_metadata(
+                workspace, missing, interpreter, args, settings, cache, indexes, console
+            )
+        )
+    return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
+
+
+def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
+    """The metadata cache key of each member with dynamic requirements (file metadata only)."""
+    from pyrun.core.lock_build import has_dynamic_requirements
+
+    dynamic = {n: m for n, m in workspace.members.items() if has_dynamic_requirements(m)}
+    if not dynamic:
+        return {}
+    from pathlib import Path
+
+    from pyrun.local import build as builds
+
+    keys = {}
+    for name, member in dynamic.items():
+        directory = Path(member.directory)
+        keys[name] = builds.local_metadata_key(directory, builds.local_cache_key(directory))
+    return keys
+
+
+def _build_metadata(
+    workspace: Workspace,
+    keys: Mapping[str, str],
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    indexes: IndexSettings,
+    console: Console,
+) -> dict[str, bytes]:
+    # trio and httpx only here: the build requirements come from the indexes.
+    import functools
+    from pathlib import Path
+
+    import trio
+
+    from pyrun.local import build as builds
+    from pyrun.net.sync import SyncOptions, build_requirements_provider
+
+    options = SyncOptions(
+        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        default_index=indexes.default_url,
+        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+    )
+
+    async def build_all() -> dict[str, bytes]:
+        built: dict[str, bytes] = {}
+        async with build_requirements_provider(interpreter, cache, options, console) as provide:
+            for name, key in keys.items():
+                directory = Path(workspace.members[name].directory)
+                request = builds.BuildRequest(
+                    source_dir=directory, display=f"{name} @ {directory.as_uri()}"
+                )
+                console.debug(f"Building the metadata of `{name}` (dynamic requirements)")
+                job = functools.partial(
+                    builds.cached_metadata,
+                    request,
+                    key,
+                    interpreter=interpreter,
+                    cache=cache,
+                    provide=provide,
+                )
+                built[name] = await trio.to_thread.run_sync(job)
+        return built
+
+    return trio.run(build_all)
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -475,6 +585,8 @@ def _check_inputs(
         repr(_code_identity()),
         text,
         repr(workspace),
+        # A dynamic member's requirements depend on files the parsed workspace doesn't show.
+        repr(_dynamic_keys(workspace)),
         repr((interpreter.major, interpreter.minor)),
         repr(options),
         repr(sorted(source for source in args.sources if source not in NEUTRAL_OPTIONS)),
@@ -588,9 +700,7 @@ def _check_static(facts: WorkspaceFacts) -> None:
         if member.dynamic_dependencies:
             raise FailureError(
                 f"Failed to read the metadata of workspace member `{member.name}`",
-                causes=(
-                    "its dependencies are dynamic, and building metadata is not supported yet",
-                ),
+                causes=("its dependencies are dynamic, and no cache was given to build them in",),
             )
 
 

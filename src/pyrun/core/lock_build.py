@@ -54,14 +54,17 @@ from pyrun.core.resolution import Source as ResolvedSource
 from pyrun.errors import PyrunError
 
 __all__ = [
+    "BuiltMetadata",
     "DeclaredMember",
     "LocalDependency",
     "WorkspaceFacts",
     "build_lock",
     "declare_member",
     "declare_workspace",
+    "has_dynamic_requirements",
     "lock_preferences",
     "lock_requires_python",
+    "parse_built_metadata",
 ]
 
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar.zst")
@@ -87,6 +90,27 @@ class LocalDependency:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BuiltMetadata:
+    """The requirements of a member whose `[project]` marks them dynamic, as its build backend
+    reported them (`Requires-Dist` with extras already in the markers, `Provides-Extra`)."""
+
+    requires_dist: tuple[str, ...]
+    provides_extras: tuple[str, ...]
+
+
+def parse_built_metadata(data: bytes) -> BuiltMetadata:
+    """`Requires-Dist` and `Provides-Extra` of core metadata (a `METADATA` file's bytes)."""
+    from email.parser import BytesParser
+
+    message = BytesParser().parsebytes(data, headersonly=True)
+    extras = (normalize_name(str(e)) for e in message.get_all("Provides-Extra") or ())
+    return BuiltMetadata(
+        requires_dist=tuple(str(r).strip() for r in message.get_all("Requires-Dist") or ()),
+        provides_extras=tuple(dict.fromkeys(extras)),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeclaredMember:
     """A workspace member as the lock records it and the resolver reads it."""
 
@@ -99,7 +123,7 @@ class DeclaredMember:
     provides_extras: tuple[str, ...] = ()
     dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requires_python: str | None = None
-    dynamic_dependencies: bool = False
+    dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
 
 
@@ -198,10 +222,14 @@ def declare_workspace(
     requires_python: str,
     index_url_of: Callable[[str], str],
     no_sources: bool = False,
+    built: Mapping[str, BuiltMetadata] | None = None,
 ) -> tuple[
     tuple[DeclaredMember, ...], dict[str, tuple[Requirement, ...]], dict[str, tuple[str, ...]]
 ]:
-    """Members as declared, plus a virtual root's groups (as tables and resolver strings)."""
+    """Members as declared, plus a virtual root's groups (as tables and resolver strings).
+
+    `built` holds, by member name, the built metadata of members with dynamic requirements.
+    """
     paths = {name: _relative(root, m.directory) for name, m in members.items()}
     referenced = _workspace_references(root_file, members)
     packaged = {name: _is_package(m, name in referenced) for name, m in members.items()}
@@ -213,7 +241,13 @@ def declare_workspace(
         no_sources=no_sources,
     )
     declared = tuple(
-        declare_member(m, path=paths[name], lowering=lowering, packaged=packaged[name])
+        declare_member(
+            m,
+            path=paths[name],
+            lowering=lowering,
+            packaged=packaged[name],
+            built=(built or {}).get(name),
+        )
         for name, m in members.items()
     )
     tables: dict[str, tuple[Requirement, ...]] = {}
@@ -252,20 +286,32 @@ def _relative(root: str, directory: str) -> str:
 
 
 def declare_member(
-    member: ProjectFile, *, path: str, lowering: _Lowering, packaged: bool | None = None
+    member: ProjectFile,
+    *,
+    path: str,
+    lowering: _Lowering,
+    packaged: bool | None = None,
+    built: BuiltMetadata | None = None,
 ) -> DeclaredMember:
+    """A member's declarations; `built` replaces `[project]`'s requirements when they are
+    dynamic (uv lowers the built `Requires-Dist` through `tool.uv.sources` just the same)."""
     sources = _sources(member)
     lowered: list[_Lowered] = []
-    for text in member.dependencies:
-        lowered.extend(lowering.lower(text, path, sources, None))
-    for extra, items in member.optional_dependencies.items():
-        for text in items:
-            lowered.extend(lowering.lower(text, path, sources, extra))
+    if built is not None:
+        for text in built.requires_dist:
+            lowered.extend(lowering.lower(text, path, sources, None))
+        extras = built.provides_extras
+    else:
+        for text in member.dependencies:
+            lowered.extend(lowering.lower(text, path, sources, None))
+        for extra, items in member.optional_dependencies.items():
+            for text in items:
+                lowered.extend(lowering.lower(text, path, sources, extra))
+        extras = tuple(member.optional_dependencies)
     groups: dict[str, list[_Lowered]] = {}
     for group, texts in _expanded_groups(member).items():
         groups[group] = [x for item in texts for x in lowering.lower(item, path, sources, None)]
     assert member.name is not None
-    extras = tuple(member.optional_dependencies)
     return DeclaredMember(
         name=member.name,
         version=None if "version" in member.dynamic else member.version,
@@ -280,13 +326,18 @@ def declare_member(
         provides_extras=extras,
         dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
         requires_python=member.requires_python,
-        dynamic_dependencies=bool({"dependencies", "optional-dependencies"} & set(member.dynamic)),
+        dynamic_dependencies=has_dynamic_requirements(member) and built is None,
         locals=tuple(
             dict.fromkeys(
                 x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
             )
         ),
     )
+
+
+def has_dynamic_requirements(member: ProjectFile) -> bool:
+    """Whether only a build can tell the member's requirements (SPEC §2.9)."""
+    return bool({"dependencies", "optional-dependencies"} & set(member.dynamic))
 
 
 def _sources(project: ProjectFile) -> dict[str, Any]:

@@ -424,6 +424,60 @@ def _listdir(path: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# The cache of built metadata (dynamic requirements of local projects, SPEC §2.8, §2.9)
+# ---------------------------------------------------------------------------------------------
+#
+#     sdists-v1/local-<path hash>-metadata-<cache key hash>/METADATA
+#
+# Keyed like a local build, so a project's metadata is built once per cache key: a lock check
+# or a run reads the file, and a change to an input of the key (an edited `requirements.txt`
+# named by `tool.setuptools.dynamic`, say) means one new build.
+
+METADATA_FILE = "METADATA"
+
+
+def local_metadata_key(source_dir: Path, cache_info: Mapping[str, Any]) -> str:
+    key_text = json.dumps(cache_info, sort_keys=True)
+    return f"local-{_short(os.fspath(source_dir))}-metadata-{_short(key_text)}"
+
+
+def find_metadata(cache: Cache, key: str) -> bytes | None:
+    """The metadata recorded under `key`, if any."""
+    try:
+        return (cache.root / SDISTS_BUCKET / key / METADATA_FILE).read_bytes()
+    except OSError:
+        return None
+
+
+def cached_metadata(
+    request: BuildRequest,
+    key: str,
+    *,
+    interpreter: Interpreter,
+    cache: Cache,
+    provide: RequirementsProvider,
+) -> bytes:
+    """The metadata under `key`, built (`build_metadata`) and recorded when missing.
+
+    Blocking: run it on a worker thread when `provide` needs the event loop.
+    """
+    with cache.key_lock(SDISTS_BUCKET, key):
+        # Another process may have built it while we waited for the lock.
+        found = find_metadata(cache, key)
+        if found is not None:
+            return found
+        workdir = cache.tempdir(SDISTS_BUCKET)
+        try:
+            data = build_metadata(
+                request, interpreter=interpreter, cache=cache, provide=provide, out_dir=workdir
+            )
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
 # The cache key of a local source tree (SPEC §2.9, §5.1)
 # ---------------------------------------------------------------------------------------------
 

@@ -22,12 +22,13 @@ holds only complete entries (see `pyrun.local.cache`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -510,6 +511,50 @@ class _BuildJob:
 
     async def _fetch(self, requirements: list[str]) -> list[Path]:
         return await fetch_build_requirements(self.preparer, requirements)
+
+
+@contextlib.asynccontextmanager
+async def build_requirements_provider(
+    interpreter: Interpreter,
+    cache: Cache,
+    options: SyncOptions,
+    console: Console,
+    *,
+    http: HttpClient | None = None,
+) -> AsyncIterator[builds.RequirementsProvider]:
+    """A `RequirementsProvider` for builds outside a sync (the metadata of a dynamic workspace
+    member while locking): call it from a worker thread of this trio run, as `_BuildJob` does."""
+    import trio
+
+    owned = http is None
+    client = http or _make_client(cache, options)
+    preparer = _Preparer(
+        env=SyncTargetEnv(prefix=Path(interpreter.prefix), interpreter=interpreter),
+        cache=cache,
+        options=options,
+        console=console,
+        http=client,
+        indexes=_index_set(client, cache, options),
+        build_limiter=trio.CapacityLimiter(1),
+        download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
+        progress=_Progress(enabled=False),
+    )
+    token = trio.lowlevel.current_trio_token()
+
+    def provide(env: builds.BuildEnv, requirements: Sequence[str]) -> None:
+        from pyrun.local import build as builds
+
+        archives = trio.from_thread.run(
+            fetch_build_requirements, preparer, list(requirements), trio_token=token
+        )
+        builds.install_archives(env, archives)
+
+    try:
+        yield provide
+    finally:
+        if owned:
+            with trio.CancelScope(shield=True):
+                await client.aclose()
 
 
 # ---------------------------------------------------------------------------------------------
