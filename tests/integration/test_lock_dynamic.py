@@ -198,3 +198,23 @@ def test_built_metadata_is_parsed_from_core_metadata() -> None:
     built = parse_built_metadata(data)
     assert built.requires_dist == ("a>=1", 'b<2; extra == "Test_X"')
     assert built.provides_extras == ("test-x",)
+
+
+def test_stamped_lock_notices_an_edited_requirements_file(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    """With the project env present, an unchanged `pyrun lock` is answered from its stamp; the
+    files dynamic metadata is built from are part of that stamp."""
+    project = make_project(tmp_path / "p")
+    version = {"PYRUN_PYTHON": f"{sys.version_info[0]}.{sys.version_info[1]}"}
+    synced = pyrun(pyrun_env, project, "sync", index=index.index_url, **version)
+    assert synced.returncode == 0, synced
+    stamps = set((pyrun_env.cache / "stamps-v1").iterdir())
+    first = pyrun(pyrun_env, project, "lock", index=index.index_url, **version)
+    assert first.returncode == 0 and first.stderr.startswith("Resolved "), first
+    assert set((pyrun_env.cache / "stamps-v1").iterdir()) - stamps, "the lock was not stamped"
+    before = (project / "uv.lock").read_text()
+    write(project, "a\nlib\nc\n", name="requirements.txt")
+    relocked = pyrun(pyrun_env, project, "lock", index=index.index_url, **version)
+    assert relocked.returncode == 0, relocked
+    assert (project / "uv.lock").read_text() != before, "the stamp hid the edited file"

@@ -66,7 +66,27 @@ def _record(
     count = len(result.lock.packages)
     note = f"Resolved {plural(count, 'package')} in {{T}}" if count else "Resolved in {T}"
     start = os.path.abspath(args.project or os.getcwd())
-    record_run(args, console, workspace, start, env, interpreter, str(cache.root), notes=[note])
+    inputs = _dynamic_inputs(workspace)
+    record_run(
+        args, console, workspace, start, env, interpreter, str(cache.root), inputs, notes=[note]
+    )
+
+
+def _dynamic_inputs(workspace: Workspace) -> list[str]:
+    """Files the metadata of members with dynamic requirements is built from: editing one must
+    send the next `pyrun lock` down the full path (SPEC §5.1)."""
+    from pathlib import Path
+
+    from pyrun.core.lock_build import has_dynamic_requirements
+    from pyrun.local.build import key_input_files, local_cache_key
+
+    files: list[str] = []
+    for member in workspace.members.values():
+        if has_dynamic_requirements(member):
+            directory = Path(member.directory)
+            key = local_cache_key(directory, member.raw)
+            files += [str(path) for path in key_input_files(directory, key)]
+    return files
 
 
 def _mode(args: Args) -> tuple[Mode, str | None]:
