@@ -164,3 +164,18 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return directory
 
     return make
+
+
+@pytest.fixture(scope="session")
+def setuptools_wheel(request: pytest.FixtureRequest) -> Path:
+    """A setuptools wheel from the public index, downloaded once and kept in the pytest cache."""
+    directory = Path(request.config.cache.mkdir("pyrun-setuptools-wheel"))
+    found = sorted(directory.glob("setuptools-*.whl"))
+    if not found:
+        command = [sys.executable, "-m", "pip", "download", "setuptools", "--no-deps"]
+        command += ["--only-binary=:all:", "-d", str(directory), "-q"]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        found = sorted(directory.glob("setuptools-*.whl"))
+        if not found:
+            pytest.skip(f"could not download setuptools: {completed.stderr[-500:]}")
+    return found[-1]
