@@ -41,3 +41,18 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
         warn=console.warn,
     )
     return workspace, settings
+
+
+def project_start(args: Args) -> str:
+    """Where `sync` and `export` start discovery: `--project` (a directory or its
+    `pyproject.toml`), else the cwd."""
+    from pyrun.errors import PyrunError
+
+    if not args.project:
+        return os.getcwd()
+    path = os.path.abspath(str(args.project))
+    if os.path.basename(path) == "pyproject.toml":
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise PyrunError(f"Project directory `{args.project}` does not exist")
+    return path

@@ -14,7 +14,7 @@ import time
 from typing import cast
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import load_project, open_cache
+from pyrun.commands.common import load_project, open_cache, project_start
 from pyrun.console import Console, format_duration, plural
 from pyrun.core.export import (
     PYLOCK_TOML,
@@ -88,22 +88,11 @@ def _write(text: str, output: str | None, *, quiet: bool) -> None:
 
 
 def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
-    workspace, settings = load_project(args, console, _start_directory(args))
+    workspace, settings = load_project(args, console, project_start(args))
     selection = project_selection(workspace, args)
     with open_cache(args, settings) as cache:
         lock = _lock(workspace, args, settings, cache, console)
     return workspace.root, lock, selection
-
-
-def _start_directory(args: Args) -> str:
-    if not args.project:
-        return os.getcwd()
-    path = os.path.abspath(str(args.project))
-    if os.path.basename(path) == "pyproject.toml":
-        path = os.path.dirname(path)
-    if not os.path.isdir(path):
-        raise PyrunError(f"Project directory `{args.project}` does not exist")
-    return path
 
 
 def _lock(

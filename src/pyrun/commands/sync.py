@@ -7,10 +7,8 @@ The environment logic is `run`'s own (`project_run_env`): the same discovery, Py
 
 from __future__ import annotations
 
-import os
-
 from pyrun.cliparse import Args
-from pyrun.commands.common import load_project, open_cache
+from pyrun.commands.common import load_project, open_cache, project_start
 from pyrun.console import Console
 from pyrun.errors import PyrunError
 
@@ -18,21 +16,10 @@ from pyrun.errors import PyrunError
 def main(args: Args, console: Console) -> int:
     if args.script:
         raise PyrunError("`pyrun sync --script` is not available in this build of pyrun")
-    start = _start_directory(args)
+    start = project_start(args)
     workspace, settings = load_project(args, console, start)
     from pyrun.commands.run_project import project_run_env
 
     with open_cache(args, settings) as cache:
         project_run_env(workspace, args, settings, console, cache, start)
     return 0
-
-
-def _start_directory(args: Args) -> str:
-    if not args.project:
-        return os.getcwd()
-    path = os.path.abspath(str(args.project))
-    if os.path.basename(path) == "pyproject.toml":
-        path = os.path.dirname(path)
-    if not os.path.isdir(path):
-        raise PyrunError(f"Project directory `{args.project}` does not exist")
-    return path
