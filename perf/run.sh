@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark pyrun against uv: builds perf/.work/tools (Python 3.12, pyrun, uv 0.13.9) once,
 # then runs perf/bench.py. Arguments go to bench.py (e.g. --only "warm run" --runs 30).
+# PYRUN_PERF_TOOLS and --work let two benchmarks run side by side without sharing state.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-tools="$root/perf/.work/tools"
+tools="${PYRUN_PERF_TOOLS:-$root/perf/.work/tools}"
 python="${PYRUN_PERF_PYTHON:-}"
 if [ -z "$python" ]; then
   for candidate in python3.12 /root/.pyenv/versions/3.12.*/bin/python3.12 python3; do

@@ -42,6 +42,10 @@ Use `pyrun help <command>` for more information on a specific command.
 """
 
 
+# The stamp-checked shortcut each command may take before the full path (`pyrun.fastpath`).
+FAST_PATHS = {"run": "try_fast_path", "lock": "try_lock_fast_path", "sync": "try_sync_fast_path"}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["-V"], ["--version"]):
@@ -77,10 +81,10 @@ def _dispatch(argv: list[str]) -> int:
         return _help(args.rest)
     if args.directory:
         _chdir(args.directory)
-    if args.subcommand in ("run", "lock"):
-        from pyrun.fastpath import try_fast_path, try_lock_fast_path
+    if args.subcommand in FAST_PATHS:
+        from pyrun import fastpath
 
-        code = try_fast_path(args) if args.subcommand == "run" else try_lock_fast_path(args)
+        code = getattr(fastpath, FAST_PATHS[args.subcommand])(args)
         if code is not None:
             return code
     from pyrun.app import run_subcommand

@@ -87,10 +87,69 @@ def _attempt(args: Args) -> str | None:
         return "no stamp for these settings"
     change = stamp.first_change(record)
     if change is not None:
-        return change
+        change = _rebuild(args, stamp_file, record, change, sync=False)
+        if change is not None:
+            return change
     if args.with_ and not stamp.with_marker_holds(stamp_file, list(args.with_)):
         return "the `--with` requirements are not known to be satisfied"
     return _exec(args, kind, record)
+
+
+def _rebuild(
+    args: Args, stamp_file: str, record: stamp.Stamp, change: str, *, sync: bool
+) -> str | None:
+    """When the env is gone but every input holds, rebuild it from the recipe of the sync
+    that created it (`pyrun.replay`); returns why not, or None once it is back."""
+    import time
+
+    started = time.monotonic()
+    if os.path.lexists(record.env):
+        return change
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and os.path.abspath(active) != record.env:
+        return "`VIRTUAL_ENV` names another environment"
+    inputs = stamp.first_change(record, outside_env=True)
+    if inputs is not None:
+        return inputs
+    from pyrun import replay
+
+    recipe = replay.load_recipe(stamp_file, record)
+    if recipe is None:
+        return f"{change}, and no recipe for these inputs rebuilds it"
+    checked = time.monotonic()
+    reason = replay.recreate(stamp_file, record, recipe)
+    if reason is not None:
+        return reason
+    if args.verbose:
+        sys.stderr.write(f"DEBUG Rebuilt `{record.env}` from the recipe of the sync that made it\n")
+    if not args.quiet:
+        timings = (checked - started, time.monotonic() - checked)
+        replay.announce(recipe, record.env, sync=sync, verbose=bool(args.verbose), timings=timings)
+    return None
+
+
+# `pyrun sync` options that ask for more than making the env what the lock says.
+SYNC_FORCING = ("dry_run", "check", "script", *FORCING)
+
+
+def try_sync_fast_path(args: Args) -> int | None:
+    """`pyrun sync` of a deleted env whose inputs are unchanged: replay its recipe."""
+    if any(getattr(args, dest, None) for dest in SYNC_FORCING):
+        return None
+    project_dir = _find_project(_start(args, os.getcwd()))
+    if project_dir is None:
+        return None
+    key = stamp.settings_key(args.option_values(), os.environ)
+    stamp_file = stamp.stamp_path(cache_dir(args), project_dir, key)
+    record = stamp.read_stamp(stamp_file)
+    if record is None or record.key != key or os.path.lexists(record.env):
+        return None
+    decline = _rebuild(args, stamp_file, record, "the environment is missing", sync=True)
+    if decline is None:
+        return 0
+    if args.verbose:
+        sys.stderr.write(f"DEBUG Taking the full path: {decline}\n")
+    return None
 
 
 LOCK_FORCING = (
@@ -123,18 +182,12 @@ def try_lock_fast_path(args: Args) -> int | None:
     if record is None or record.key != key or stamp.first_change(record) is not None:
         return None
     if not args.quiet:
-        elapsed = _duration(time.monotonic() - started)
+        from pyrun.console import format_duration
+
+        elapsed = format_duration(time.monotonic() - started)
         for note in record.notes():
             sys.stderr.write(note.replace("{T}", elapsed) + "\n")
     return 0
-
-
-def _duration(seconds: float) -> str:
-    """`format_duration` of `pyrun.console`, without importing it (it pulls in more)."""
-    ms = seconds * 1000
-    if ms < 1:
-        return f"{int(ms * 100) / 100:.2f}ms"
-    return f"{int(ms)}ms" if seconds < 1 else f"{int(seconds * 100) / 100:.2f}s"
 
 
 def verified_project_env(args: Args, start: str) -> str | None:

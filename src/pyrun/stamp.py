@@ -187,10 +187,55 @@ def write_stamp(
     lines.append(_interpreter_record(python))
     lines += [f"note\t{note}" for note in notes or []]
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    _write_lines(path, lines)
+
+
+def _write_lines(path: str, lines: list[str]) -> None:
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     os.replace(temporary, path)
+
+
+def refresh_env_records(path: str, record: Stamp) -> None:
+    """Re-record what the stamp says about the env itself (its `site-packages` listing, its
+    `pyvenv.cfg`, its `bin/python` link) after the env was rebuilt from a recipe: the inputs
+    are unchanged, only the env's own files are new."""
+    lines = [FORMAT, f"key\t{record.key}", f"env\t{record.env}", f"python\t{record.python}"]
+    for line in record.lines:
+        fields = line.split("\t")
+        if len(fields) > 1 and _under(fields[1], record.env):
+            line = _rerecord(fields)
+        lines.append(line)
+    _write_lines(path, lines)
+
+
+def _rerecord(fields: list[str]) -> str:
+    kind, path = fields[0], fields[1]
+    if kind == "dir":
+        return dir_record(path)
+    if kind in ("file", "strict"):
+        return file_record(path).replace("file\t", f"{kind}\t", 1)
+    if kind == "link":
+        return _link_record(path)
+    if kind == "binary":
+        return _interpreter_record(path)
+    return "\t".join(fields)
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def inputs_digest(record: Stamp) -> str:
+    """A digest of the stamp's key and of its records outside the env: what a recipe for the
+    env was made from (the env's own records change when it is rebuilt)."""
+    kept = [record.key]
+    for line in record.lines:
+        fields = line.split("\t", 2)
+        if len(fields) < 2 or not _under(fields[1], record.env):
+            kept.append(line)
+    return sha256_hex("\n".join(kept).encode("utf-8", "surrogateescape"))
 
 
 def _link_record(python: str) -> str:
@@ -340,10 +385,16 @@ def read_stamp(path: str) -> Stamp | None:
     return Stamp(fields["key"], fields["env"], fields["python"], lines[4:])
 
 
-def first_change(stamp: Stamp) -> str | None:
-    """The first recorded input that no longer holds (a path and what changed), or None."""
+def first_change(stamp: Stamp, *, outside_env: bool = False) -> str | None:
+    """The first recorded input that no longer holds (a path and what changed), or None.
+
+    With `outside_env`, the env's own records are skipped: do the inputs alone still hold?
+    """
     for line in stamp.lines:
-        reason = _check(line.split("\t"))
+        fields = line.split("\t")
+        if outside_env and len(fields) > 1 and _under(fields[1], stamp.env):
+            continue
+        reason = _check(fields)
         if reason is not None:
             return reason
     return None

@@ -18,6 +18,8 @@ WARM = {
     "pyrun.stamp",
     "pyrun.child",
     "pyrun.scriptblock",
+    "pyrun.replay",
+    "pyrun.console",
     "pyrun",
 }
 WARM_STDLIB = {
@@ -35,6 +37,9 @@ WARM_STDLIB = {
     "subprocess",
     "threading",
     "resource",
+    "marshal",
+    "fcntl",
+    "time",
 }
 HEAVY = {"trio", "httpx", "installer", "resolvelib", "zstandard", "pyproject_hooks"}
 

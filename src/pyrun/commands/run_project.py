@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyrun.cliparse import Args
 from pyrun.commands.common import make_finder
@@ -17,11 +16,19 @@ from pyrun.errors import PyrunError
 from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
 from pyrun.local.childenv import RunEnv
 from pyrun.local.discover import Workspace
-from pyrun.local.project_env import EnvRequest, ensure_project_env, project_env_path
+from pyrun.local.project_env import (
+    EnvRequest,
+    ProjectEnv,
+    ensure_project_env,
+    project_env_path,
+)
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
 from pyrun.settings import Settings
+
+if TYPE_CHECKING:
+    from pyrun.commands.sync_project import SyncResult
 
 
 def project_run_env(
@@ -45,27 +52,49 @@ def project_run_env(
     )
     with project_lock(workspace.root):
         env = ensure_project_env(request, finder, console)
-        extra_inputs = None
+        result = None
         if not args.no_sync:
             from pyrun.commands.sync_project import sync_into
 
-            extra_inputs = sync_into(
-                workspace, env.path, env.interpreter, args, settings, cache, console
-            )
+            result = sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
         if not cache.temporary:
-            from pyrun.commands.stamping import record_run
-
-            record_run(
-                args,
-                console,
-                workspace,
-                start,
-                env.path,
-                env.interpreter,
-                str(cache.root),
-                extra_inputs,
-            )
+            _record(args, console, workspace, start, env, cache, result)
     return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+
+
+def _record(
+    args: Args,
+    console: Console,
+    workspace: Workspace,
+    start: str,
+    env: ProjectEnv,
+    cache: Cache,
+    result: SyncResult | None,
+) -> None:
+    """The stamp for the fast path and, for an env this run created, the recipe that rebuilds
+    it when it is deleted (`pyrun.replay`)."""
+    from pyrun.commands.stamping import record_run
+
+    inputs = result.input_files if result else None
+    stamp_file = record_run(
+        args, console, workspace, start, env.path, env.interpreter, str(cache.root), inputs
+    )
+    if stamp_file is None or result is None or env.base is None:
+        return
+    from pyrun.local.recipe import write_recipe
+
+    report = result.report
+    facts: dict[str, object] = {
+        "root": workspace.root,
+        "python": env.base.executable,
+        "display": env.base.display(),
+        "resolved": result.resolved,
+        "installed": report.installed if report else 0,
+        "checked": result.checked,
+        "changes": [change.line for change in report.changes] if report else [],
+    }
+    why_not = write_recipe(stamp_file, report.linked if report else {}, facts)
+    console.debug(f"Not recording a recipe: {why_not}" if why_not else "Recorded a recipe")
 
 
 def _isolated(
@@ -145,8 +174,9 @@ def _prompt(workspace: Workspace) -> str:
 @contextmanager
 def project_lock(root: str) -> Iterator[None]:
     """Serialise env creation, locking and syncing per workspace; released before the child."""
-    digest = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:16]
-    path = os.path.join(tempfile.gettempdir(), f"pyrun-{digest}.lock")
+    from pyrun.replay import project_lock_path
+
+    path = project_lock_path(root)
     with FileLock(Path(path)).held(
         timeout=lock_timeout_from_env(os.environ), what=display_path(root)
     ):

@@ -26,17 +26,18 @@ def record_run(
     cache_dir: str,
     extra_inputs: list[str] | None = None,
     notes: list[str] | None = None,
-) -> None:
-    """Stamp the environment unless this run said something a silent fast path would not.
+) -> str | None:
+    """Stamp the environment unless this run said something a silent fast path would not;
+    returns the stamp's path when one was written.
 
     `notes` are lines the fast path prints in place of the run (`pyrun lock`'s `Resolved …`).
     """
     if console.warned:
         console.debug("Not recording a stamp: this run printed warnings")
-        return
+        return None
     project_dir = find_pyproject_dir(start)
     if project_dir is None:
-        return
+        return None
     key = stamp.settings_key(args.option_values(), os.environ)
     if args.subcommand == "lock":
         key = stamp.lock_key(key)
@@ -54,6 +55,7 @@ def record_run(
         notes=notes,
     )
     console.debug(f"Recorded the environment's inputs in `{path}`")
+    return path
 
 
 def _inputs(workspace: Workspace, project_dir: str) -> list[str]:

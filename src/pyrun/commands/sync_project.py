@@ -45,6 +45,18 @@ from pyrun.net.sync import (
 from pyrun.settings import Settings
 
 
+@dataclass(frozen=True, kw_only=True)
+class SyncResult:
+    """What a sync did, for the stamp and the fresh-env recipe written after it."""
+
+    # Files the local projects' cache keys read beyond the `pyproject.toml`s (dynamic-metadata
+    # inputs, `.git` refs), for the run stamp to watch.
+    input_files: list[str]
+    resolved: int
+    report: SyncReport | None = None
+    checked: int | None = None  # packages found already installed, when nothing changed
+
+
 def sync_into(
     workspace: Workspace,
     env_path: str,
@@ -53,12 +65,8 @@ def sync_into(
     settings: Settings,
     cache: Cache,
     console: Console,
-) -> list[str]:
-    """Make the environment at `env_path` match the workspace's lock.
-
-    Returns the files the local projects' cache keys read beyond the `pyproject.toml`s
-    (dynamic-metadata inputs, `.git` refs), for the run stamp to watch.
-    """
+) -> SyncResult:
+    """Make the environment at `env_path` match the workspace's lock."""
     out = _Output(console, verbose=args.subcommand == "sync" or _shows_resolution(args))
     started = time.monotonic()
     lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
@@ -70,13 +78,18 @@ def sync_into(
     env = SyncTargetEnv(prefix=Path(env_path), interpreter=interpreter)
     started = time.monotonic()
     plan = plan_sync(selection, env, cache, options, console)
+    report, checked = None, None
     if plan.plan.is_noop:
-        out.checked(plan.required, time.monotonic() - started)
+        checked = plan.required
+        out.checked(checked, time.monotonic() - started)
     elif args.check or args.dry_run:
         _report_pending(plan, out, check=bool(args.check))
     else:
-        out.report(_execute(plan, env, cache, options, console), console)
-    return plan.input_files
+        report = _execute(plan, env, cache, options, console)
+        out.report(report, console)
+    return SyncResult(
+        input_files=plan.input_files, resolved=len(lock.packages), report=report, checked=checked
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -455,6 +455,9 @@ class Linker:
     copied: int = 0
     # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
     made: set[str] = field(default_factory=set)
+    # target -> cache file for every hardlink made, when asked for: a fresh env's recipe
+    # (`pyrun.local.recipe`) replays them without the installer's per-file logic.
+    journal: dict[str, str] | None = None
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
@@ -472,6 +475,8 @@ class Linker:
             try:
                 os.link(source, target)
                 self.linked += 1
+                if self.journal is not None:
+                    self.journal[target] = source
                 return
             except OSError:
                 pass  # an existing file, or no hardlinks here: decided below

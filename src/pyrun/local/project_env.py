@@ -45,6 +45,7 @@ class ProjectEnv:
     path: str
     interpreter: Interpreter
     created: bool
+    base: Interpreter | None = None  # the interpreter a new env was made from
 
 
 def project_env_path(root: str, *, active: bool, console: Console, no_active: bool) -> str:
@@ -95,7 +96,7 @@ def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) ->
     console.info(f"Creating virtual environment at: {display_path(path)}")
     create_venv(path, base_interpreter(base), prompt=request.prompt)
     created = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
-    return ProjectEnv(path=path, interpreter=created, created=True)
+    return ProjectEnv(path=path, interpreter=created, created=True, base=base)
 
 
 def _existing(path: str, finder: Finder, console: Console) -> Interpreter | None:

@@ -94,6 +94,8 @@ def create_venv(
     try:
         os.makedirs(parent, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=".tmp-venv-", dir=parent)
+        # mkdtemp makes it private (0700); an env is an ordinary directory, as uv makes it.
+        os.chmod(staging, 0o777 & ~_umask())
     except OSError as exc:
         raise PyrunError(
             f"Failed to create virtual environment at `{prefix}`", causes=[os_error_text(exc)]
@@ -109,6 +111,12 @@ def create_venv(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _populate(

@@ -739,6 +739,8 @@ class SyncReport:
     check_seconds: float = 0.0
     changes: tuple[Change, ...] = ()
     link_warning: str | None = None
+    # target -> cache file of every hardlink this sync made (see `Linker.journal`).
+    linked: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_noop(self) -> bool:
@@ -759,7 +761,7 @@ def apply_plan(
         uninstall(target.site_packages, old.name, prefix=target.prefix)
     uninstall_seconds = time.monotonic() - started
     started = time.monotonic()
-    linker = Linker(mode=options.link_mode)
+    linker = Linker(mode=options.link_mode, journal={})
     installed: list[tuple[Item, str]] = []
     for dist in sync.plan.to_install:
         item = sync.items[dist.key]
@@ -776,6 +778,7 @@ def apply_plan(
         install_seconds=time.monotonic() - started,
         changes=_changes(removed, installed),
         link_warning=linker.fallback_reason,
+        linked=linker.journal or {},
     )
 
 

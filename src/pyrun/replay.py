@@ -1,0 +1,177 @@
+"""Recreate a deleted project environment from the recipe of the sync that last built it.
+
+`rm -rf .venv`, a fresh CI checkout with a restored cache, a branch switch that drops the env:
+the inputs are unchanged (the stamp proves it) and every wheel is still unpacked in the cache,
+so the full path would make exactly the env it made last time, after ~200 ms of imports and
+lock parsing. The recipe (written by `pyrun.local.recipe` when a sync creates an env) lists
+that env's every directory, symlink, hardlink into the cache and small generated file; this
+module replays it with the standard library only: assembled in a sibling directory and renamed
+into place, so an interrupted or failed replay leaves nothing behind and the caller simply takes
+the full path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyrun import stamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
+    # ("d", path) | ("s", path, target) | ("l", path, cache file) | ("f", path, mode, bytes)
+    Entry = tuple[Any, ...]
+
+FORMAT = "pyrun-recipe 1"
+SUFFIX = ".recipe"
+
+
+class Recipe:
+    """What the sync that created the env knew, and the env's entries in creation order."""
+
+    __slots__ = (
+        "changes",
+        "checked",
+        "display",
+        "entries",
+        "installed",
+        "python",
+        "resolved",
+        "root",
+    )
+
+    def __init__(self, facts: dict[str, Any], entries: list[Entry]) -> None:
+        self.root = str(facts["root"])
+        self.python = str(facts["python"])
+        self.display = str(facts["display"])
+        self.resolved = int(facts["resolved"])
+        self.installed = int(facts["installed"])
+        self.checked: int | None = facts.get("checked")
+        self.changes = [str(line) for line in facts["changes"]]
+        self.entries = entries
+
+
+def recipe_path(stamp_file: str) -> str:
+    return stamp_file + SUFFIX
+
+
+def load_recipe(stamp_file: str, record: stamp.Stamp) -> Recipe | None:
+    """The recipe beside `stamp_file` if it was written for these very inputs, else None."""
+    import marshal
+
+    try:
+        with open(recipe_path(stamp_file), "rb") as handle:
+            data = marshal.loads(handle.read())
+        form, digest, facts, entries = data
+        if form != FORMAT or digest != stamp.inputs_digest(record):
+            return None
+        return Recipe(facts, entries)
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        return None
+
+
+def project_lock_path(root: str) -> str:
+    """The lock file that serialises env work per workspace (shared with the full path)."""
+    digest = stamp.sha256_hex(os.path.abspath(root).encode())[:16]
+    return os.path.join(_temp_dir(), f"pyrun-{digest}.lock")
+
+
+def _temp_dir() -> str:
+    # `tempfile.gettempdir()`'s choice for any sane setup, without its ~8 ms import.
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(name)
+        if value and os.path.isdir(value) and os.access(value, os.W_OK | os.X_OK):
+            return os.path.abspath(value)
+    return "/tmp"
+
+
+def recreate(stamp_file: str, record: stamp.Stamp, recipe: Recipe) -> str | None:
+    """Build `record.env` from `recipe` and refresh the stamp; why not, or None when done."""
+    import fcntl
+
+    fd = os.open(project_lock_path(recipe.root), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return "another pyrun is working on this project"
+        if os.path.lexists(record.env):
+            return "the environment appeared meanwhile"
+        reason = _assemble(record.env, recipe.entries)
+        if reason is None:
+            stamp.refresh_env_records(stamp_file, record)
+        return reason
+    finally:
+        os.close(fd)
+
+
+def _assemble(env: str, entries: list[Entry]) -> str | None:
+    staging = os.path.join(os.path.dirname(env), f".tmp-venv-replay-{os.getpid()}")
+    try:
+        os.mkdir(staging)
+    except OSError as exc:
+        return f"could not create `{staging}` ({exc.strerror})"
+    try:
+        _build(staging, entries)
+        os.rename(staging, env)
+    except OSError as exc:
+        _discard(staging)
+        return f"replaying the recipe failed ({exc.strerror or exc}: {exc.filename})"
+    except BaseException:
+        _discard(staging)
+        raise
+    return None
+
+
+def _build(staging: str, entries: list[Entry]) -> None:
+    link, mkdir, symlink, join = os.link, os.mkdir, os.symlink, os.path.join
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for entry in entries:
+        kind, rel = entry[0], join(staging, entry[1])
+        if kind == "l":
+            link(entry[2], rel)
+        elif kind == "d":
+            mkdir(rel)
+        elif kind == "f":
+            fd = os.open(rel, flags, 0o600)
+            try:
+                os.write(fd, entry[3])
+                os.fchmod(fd, entry[2])
+            finally:
+                os.close(fd)
+        elif kind == "s":
+            symlink(entry[2], rel)
+        else:
+            raise OSError(f"unknown recipe entry {kind!r}")
+
+
+def _discard(staging: str) -> None:
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def announce(
+    recipe: Recipe, env: str, *, sync: bool, verbose: bool, timings: tuple[float, float]
+) -> None:
+    """What the full path prints when it creates the env and installs into it (SPEC §2.14)."""
+    from pyrun.console import display_path, format_duration, plural
+
+    checked, installed = (format_duration(seconds) for seconds in timings)
+    lines = [
+        f"Using {recipe.display} interpreter at: {display_path(recipe.python)}",
+        f"Creating virtual environment at: {display_path(env)}",
+    ]
+    details = sync or verbose
+    if details:
+        lines.append(f"Resolved {plural(recipe.resolved, 'package')} in {checked}")
+    if recipe.installed:
+        lines.append(f"Installed {plural(recipe.installed, 'package')} in {installed}")
+    elif details and recipe.checked is not None:
+        counted = f" {plural(recipe.checked, 'package')}" if recipe.checked else ""
+        lines.append(f"Checked{counted} in {installed}")
+    if details:
+        lines += recipe.changes
+    sys.stderr.write("".join(line + "\n" for line in lines))

@@ -1,0 +1,148 @@
+"""Recipes: written from an env, replayed into a sibling directory, never half-applied."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyrun import replay, stamp
+from pyrun.local import recipe
+
+
+def make_env(root: Path, cache_file: Path) -> tuple[Path, dict[str, str]]:
+    env = root / ".venv"
+    (env / "bin").mkdir(parents=True)
+    (env / "lib" / "site").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "bin" / "tool").write_text("#!/bin/sh\n")
+    (env / "bin" / "tool").chmod(0o755)
+    (env / "bin" / "python").symlink_to("/usr/bin/python3")
+    linked = env / "lib" / "site" / "mod.py"
+    os.link(cache_file, linked)
+    return env, {str(linked): str(cache_file)}
+
+
+def write_stamp(path: Path, env: Path, inputs: list[Path]) -> stamp.Stamp:
+    stamp.write_stamp(
+        str(path),
+        key="k",
+        env=str(env),
+        python=str(env / "bin" / "python"),
+        site_packages=str(env / "lib" / "site"),
+        files=[str(p) for p in inputs],
+        dirs=[],
+    )
+    record = stamp.read_stamp(str(path))
+    assert record is not None
+    return record
+
+
+FACTS: dict[str, object] = {
+    "root": "/",
+    "python": "/usr/bin/python3",
+    "display": "CPython 3.12.1",
+    "resolved": 2,
+    "installed": 1,
+    "changes": [" + mod==1.0"],
+}
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> tuple[Path, Path, Path]:
+    cache_file = tmp_path / "cache" / "mod.py"
+    cache_file.parent.mkdir()
+    cache_file.write_text("X = 1\n")
+    env, linked = make_env(tmp_path / "project", cache_file)
+    pyproject = tmp_path / "project" / "pyproject.toml"
+    pyproject.write_text("[project]\n")
+    stamp_file = tmp_path / "stamps" / "s"
+    write_stamp(stamp_file, env, [pyproject])
+    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    return env, stamp_file, cache_file
+
+
+def test_a_recipe_rebuilds_the_same_tree_and_refreshes_the_stamp(recorded):
+    env, stamp_file, cache_file = recorded
+    before = sorted((str(p.relative_to(env)), p.is_symlink()) for p in env.rglob("*"))
+    shutil.rmtree(env)
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None and stamp.first_change(record) is not None
+    assert stamp.first_change(record, outside_env=True) is None
+    loaded = replay.load_recipe(str(stamp_file), record)
+    assert loaded is not None and loaded.installed == 1
+    assert replay.recreate(str(stamp_file), record, loaded) is None
+    after = sorted((str(p.relative_to(env)), p.is_symlink()) for p in env.rglob("*"))
+    assert after == before
+    assert (env / "lib/site/mod.py").stat().st_ino == cache_file.stat().st_ino
+    assert os.stat(env / "bin/tool").st_mode & 0o777 == 0o755
+    refreshed = stamp.read_stamp(str(stamp_file))
+    assert refreshed is not None and stamp.first_change(refreshed) is None
+    assert stamp.inputs_digest(refreshed) == stamp.inputs_digest(record)
+
+
+def test_a_recipe_for_other_inputs_is_refused(recorded, tmp_path):
+    env, stamp_file, _ = recorded
+    other = tmp_path / "project" / ".python-version"
+    other.write_text("3.12\n")
+    record = write_stamp(stamp_file, env, [tmp_path / "project" / "pyproject.toml", other])
+    assert replay.load_recipe(str(stamp_file), record) is None
+
+
+def test_a_garbled_recipe_is_ignored(recorded):
+    _, stamp_file, _ = recorded
+    Path(replay.recipe_path(str(stamp_file))).write_bytes(b"\x00garbage")
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None and replay.load_recipe(str(stamp_file), record) is None
+
+
+def test_a_missing_cache_file_leaves_nothing_behind(recorded):
+    env, stamp_file, cache_file = recorded
+    shutil.rmtree(env)
+    cache_file.unlink()
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None
+    loaded = replay.load_recipe(str(stamp_file), record)
+    assert loaded is not None
+    reason = replay.recreate(str(stamp_file), record, loaded)
+    assert reason is not None and "replaying the recipe failed" in reason
+    assert not env.exists()
+    assert os.listdir(env.parent) == ["pyproject.toml"]
+
+
+def test_an_interrupted_replay_leaves_nothing_behind(tmp_path):
+    def entries() -> Iterator[tuple[object, ...]]:
+        yield ("d", "bin")
+        raise KeyboardInterrupt
+
+    env = tmp_path / ".venv"
+    with pytest.raises(KeyboardInterrupt):
+        replay._assemble(str(env), entries())  # type: ignore[arg-type]
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_existing_env_is_left_alone(recorded):
+    _, stamp_file, _ = recorded
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None
+    loaded = replay.load_recipe(str(stamp_file), record)
+    assert loaded is not None
+    assert replay.recreate(str(stamp_file), record, loaded) == (
+        "the environment appeared meanwhile"
+    )
+
+
+def test_an_env_of_copied_files_gets_no_recipe(tmp_path, monkeypatch):
+    cache_file = tmp_path / "cache.py"
+    cache_file.write_text("")
+    env, _ = make_env(tmp_path / "project", cache_file)
+    (env / "lib" / "site" / "big.bin").write_bytes(b"x" * 4096)
+    stamp_file = tmp_path / "stamps" / "s"
+    write_stamp(stamp_file, env, [])
+    monkeypatch.setattr(recipe, "INLINE_LIMIT", 1024)
+    reason = recipe.write_recipe(str(stamp_file), {}, FACTS)
+    assert reason == "too many of its files are not links into the cache"
+    assert not os.path.exists(replay.recipe_path(str(stamp_file)))
