@@ -16,12 +16,19 @@ once. On Linux the child also gets a parent-death signal, so a SIGKILLed pyrun l
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from collections.abc import Callable
-from types import FrameType
 
 from pyrun.errors import PyrunError, os_error_text
+
+# `signal` imports `enum` and `functools` (~5 ms): the warm path, which only needs
+# `child_environment`, must not pay for them, so they load where signals are handled.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable
+    from types import FrameType
+
+    Handler = Callable[[int, FrameType | None], None]
 
 FORWARDED = (
     "SIGTERM",
@@ -94,7 +101,7 @@ def exit_status(returncode: int) -> int:
 def run_child(spec: ChildSpec) -> int:
     import subprocess
 
-    _apply_rlimit(spec.env)
+    apply_rlimit()
     try:
         process = subprocess.Popen(spec.argv, env=spec.env, preexec_fn=_preexec())
     except OSError as exc:
@@ -120,6 +127,8 @@ def _wait(process: object) -> int:
 
 
 def _install_relay(process: object) -> dict[int, object]:
+    import signal
+
     previous: dict[int, object] = {}
 
     def forward(signum: int, _frame: FrameType | None) -> None:
@@ -136,10 +145,9 @@ def _install_relay(process: object) -> dict[int, object]:
     return previous
 
 
-Handler = Callable[[int, FrameType | None], None]
-
-
 def _sigint_handler(forward: Handler) -> Handler | signal.Handlers:
+    import signal
+
     if _stdin_is_tty():
         return signal.SIG_IGN
 
@@ -161,6 +169,8 @@ def _stdin_is_tty() -> bool:
 
 
 def _restore(previous: dict[int, object]) -> None:
+    import signal
+
     for signum, handler in previous.items():
         try:
             signal.signal(signum, handler)  # type: ignore[arg-type]
@@ -173,6 +183,7 @@ def _preexec() -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
+    import signal
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -191,7 +202,8 @@ def _preexec() -> Callable[[], None] | None:
     return set_parent_death_signal
 
 
-def _apply_rlimit(env: dict[str, str]) -> None:
+def apply_rlimit() -> None:
+    """`PYRUN_RUN_RLIMIT_NOFILE`: the open-files limit the command starts with."""
     raw = os.environ.get("PYRUN_RUN_RLIMIT_NOFILE")
     if not raw:
         return

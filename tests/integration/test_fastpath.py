@@ -88,6 +88,15 @@ def test_child_sees_the_same_environment_on_both_paths(pyrun_env, project):
     assert slow_data["env"] == fast_data["env"]
 
 
+def test_open_files_limit_applies_on_both_paths(pyrun_env, project):
+    show = "import resource; print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
+    limit = {"PYRUN_RUN_RLIMIT_NOFILE": "123"}
+    slow = pyrun_env.run("run", "python", "-c", show, cwd=project, env=limit)
+    fast = pyrun_env.run("run", "-v", "python", "-c", show, cwd=project, env=limit)
+    assert took_fast_path(fast), fast
+    assert slow.stdout == fast.stdout == "123\n", (slow, fast)
+
+
 def test_exit_code_and_targets_on_the_fast_path(pyrun_env, project):
     assert pyrun_env.run("run", "python", "-c", "pass", cwd=project).returncode == 0
     code = pyrun_env.run("run", "-v", "python", "-c", "import sys; sys.exit(9)", cwd=project)
