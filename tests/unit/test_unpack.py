@@ -197,3 +197,56 @@ def test_extract_skips_directory_entries(tmp_path: Path) -> None:
 
 def test_wheel_dist_name() -> None:
     assert wheel_dist_name("Foo_Bar-1.0-py3-none-any.whl") == "foo-bar"
+
+
+def _zip(path: Path, members: Mapping[str, tuple[bytes, int]]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, (body, method) in members.items():
+            archive.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), body, method)
+    return path
+
+
+def test_every_compression_method_zipfile_knows_is_extracted(tmp_path: Path) -> None:
+    body = b"print('hello')\n" * 100
+    methods = {
+        "stored": zipfile.ZIP_STORED,
+        "deflated": zipfile.ZIP_DEFLATED,
+        "bzip2": zipfile.ZIP_BZIP2,
+        "lzma": zipfile.ZIP_LZMA,
+    }
+    wheel = _zip(tmp_path / "m.whl", {f"pkg/{n}.py": (body, m) for n, m in methods.items()})
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_wheel(wheel, dest)
+    assert {p.name: p.read_bytes() for p in (dest / "pkg").iterdir()} == {
+        f"{name}.py": body for name in methods
+    }
+
+
+def test_a_corrupted_member_fails_cleanly(tmp_path: Path) -> None:
+    body = b"x = 1\n" * 200
+    wheel = _zip(tmp_path / "bad.whl", {"pkg/a.py": (body, zipfile.ZIP_STORED)})
+    data = bytearray(wheel.read_bytes())
+    at = data.index(body)
+    data[at] ^= 0xFF  # same size, wrong CRC
+    wheel.write_bytes(bytes(data))
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(FailureError) as caught:
+        extract_wheel(wheel, dest)
+    assert "Bad CRC-32" in str(caught.value.causes)
+
+
+def test_a_truncated_deflate_stream_fails_cleanly(tmp_path: Path) -> None:
+    body = os.urandom(64).hex().encode() * 50
+    wheel = _zip(tmp_path / "bad.whl", {"pkg/a.py": (body, zipfile.ZIP_DEFLATED)})
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo("pkg/a.py")
+    data = bytearray(wheel.read_bytes())
+    start = info.header_offset + 30 + len(info.filename)
+    data[start : start + 8] = b"\xff" * 8
+    wheel.write_bytes(bytes(data))
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(FailureError, match="Failed to unpack"):
+        extract_wheel(wheel, dest)
