@@ -77,12 +77,11 @@ def _dynamic_inputs(workspace: Workspace) -> list[str]:
     send the next `pyrun lock` down the full path (SPEC §5.1)."""
     from pathlib import Path
 
-    from pyrun.core.lock_build import has_dynamic_requirements
     from pyrun.local.build import key_input_files, local_cache_key
 
     files: list[str] = []
     for member in workspace.members.values():
-        if has_dynamic_requirements(member):
+        if member.has_dynamic_requirements:
             directory = Path(member.directory)
             key = local_cache_key(directory, member.raw)
             files += [str(path) for path in key_input_files(directory, key)]

@@ -318,9 +318,7 @@ def dynamic_metadata(
 
 def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
     """The metadata cache key of each member with dynamic requirements (file metadata only)."""
-    from pyrun.core.lock_build import has_dynamic_requirements
-
-    dynamic = {n: m for n, m in workspace.members.items() if has_dynamic_requirements(m)}
+    dynamic = {n: m for n, m in workspace.members.items() if m.has_dynamic_requirements}
     if not dynamic:
         return {}
     from pathlib import Path

@@ -61,7 +61,6 @@ __all__ = [
     "build_lock",
     "declare_member",
     "declare_workspace",
-    "has_dynamic_requirements",
     "lock_preferences",
     "lock_requires_python",
     "parse_built_metadata",
@@ -326,18 +325,13 @@ def declare_member(
         provides_extras=extras,
         dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
         requires_python=member.requires_python,
-        dynamic_dependencies=has_dynamic_requirements(member) and built is None,
+        dynamic_dependencies=member.has_dynamic_requirements and built is None,
         locals=tuple(
             dict.fromkeys(
                 x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
             )
         ),
     )
-
-
-def has_dynamic_requirements(member: ProjectFile) -> bool:
-    """Whether only a build can tell the member's requirements (SPEC §2.9)."""
-    return bool({"dependencies", "optional-dependencies"} & set(member.dynamic))
 
 
 def _sources(project: ProjectFile) -> dict[str, Any]:

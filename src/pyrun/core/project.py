@@ -44,6 +44,11 @@ class ProjectFile:
         return self.tool.get("managed", True) is not False
 
     @property
+    def has_dynamic_requirements(self) -> bool:
+        """Whether only a build can tell the member's requirements (SPEC §2.9)."""
+        return bool({"dependencies", "optional-dependencies"} & set(self.dynamic))
+
+    @property
     def is_package(self) -> bool:
         """Whether the project is built and installed (SPEC §2.9 "The project itself")."""
         package = self.tool.get("package")
