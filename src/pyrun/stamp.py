@@ -113,8 +113,14 @@ def stamp_path(cache_dir: str, project_dir: str, key: str) -> str:
 def script_options_key(
     options: dict[str, object], environ: dict[str, str] | os._Environ[str]
 ) -> str:
-    """`settings_key` for a script env: project-only options do not shape it."""
-    kept = {k: v for k, v in options.items() if k not in SCRIPT_NEUTRAL_OPTIONS}
+    """`settings_key` for a script env: project-only options do not shape it. Options left
+    at their (empty) default are dropped, so `run` and `sync --script`, whose option tables
+    differ, agree on the env they share."""
+    kept = {
+        k: v
+        for k, v in options.items()
+        if k not in SCRIPT_NEUTRAL_OPTIONS and v not in (None, False, "", [])
+    }
     return settings_key(kept, environ)
 
 

@@ -439,3 +439,56 @@ def test_lock_script_check_and_errors(env, tmp_path):
     assert dry.returncode == 0, dry
     assert "Add gamma v1.0.0" in dry.stderr
     assert "gamma" not in Path(f"{path}.lock").read_text()
+
+
+# -- pyrun sync --script ---------------------------------------------------------------------
+
+
+def test_sync_script_creates_then_checks_the_env_the_run_uses(env, index, tmp_path):
+    path = script(tmp_path / "w", "tool.py", ["alpha"], SHOW)
+    first = env.run("sync", "--script", str(path), cwd=tmp_path)
+    assert first.returncode == 0, first
+    lines = first.stderr.splitlines()
+    assert lines[0].startswith("Creating script environment at: ")
+    assert lines[1].startswith("Resolved 2 packages in ")
+    assert " + alpha==1.0.0" in lines and " + beta==2.0.0" in lines
+    again = env.run("sync", "--script", str(path), cwd=tmp_path)
+    assert again.returncode == 0, again
+    lines = again.stderr.splitlines()
+    assert lines[0].startswith("Using script environment at: ")
+    assert lines[2].startswith("Checked 2 packages in "), again
+    run = env.run("run", "-v", str(path))
+    assert run.returncode == 0 and "stamp verified" in run.stderr, run
+    assert run.stdout.split()[0] == "2.0.0"
+
+
+def test_sync_script_is_exact_and_honours_the_script_lock(env, index, tmp_path):
+    path = script(tmp_path / "w", "tool.py", ["alpha"], SHOW)
+    assert env.run("sync", "--script", str(path)).returncode == 0
+    prefix = next((env.cache / "environments-v2").glob("tool-*/pyvenv.cfg")).parent
+    extra = env.run("run", "--with", "gamma", str(path))  # an overlay: the env stays exact
+    assert extra.returncode == 0, extra
+    site = next(prefix.glob("lib/python3.*/site-packages"))
+    (site / "stray-1.0.dist-info").mkdir()
+    (site / "stray-1.0.dist-info" / "METADATA").write_text("Name: stray\nVersion: 1.0\n")
+    (site / "stray-1.0.dist-info" / "RECORD").write_text("stray-1.0.dist-info/METADATA,,\n")
+    synced = env.run("sync", "--script", str(path))
+    assert synced.returncode == 0 and " - stray==1.0" in synced.stderr, synced
+    assert not (site / "stray-1.0.dist-info").exists()
+    assert env.run("lock", "--script", str(path)).returncode == 0
+    index.refuse_downloads = True
+    locked = env.run("sync", "--script", str(path), "--locked", env={"PYRUN_OFFLINE": "1"})
+    assert locked.returncode == 0 and "Checked 2 packages" in locked.stderr, locked
+
+
+def test_sync_script_errors(env, tmp_path):
+    missing = env.run("sync", "--script", "nope.py", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr == "error: Failed to read `nope.py` (not found)\n"
+    (tmp_path / "plain.py").write_text("print(1)\n")
+    plain = env.run("sync", "--script", "plain.py", cwd=tmp_path)
+    assert plain.returncode == 2
+    assert plain.stderr.startswith("error: `plain.py` does not contain a PEP 723 metadata tag")
+    path = script(tmp_path, "tool.py", ["alpha"], SHOW)
+    dry = env.run("sync", "--script", str(path), "--dry-run")
+    assert dry.returncode == 2 and "cannot be used with `--script`" in dry.stderr, dry

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, make_finder, open_cache
@@ -19,6 +20,9 @@ from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pyrun.commands.run_script import Script
 
 
 def main(args: Args, console: Console) -> int:
@@ -152,24 +156,10 @@ def lock_interpreter(
 def _lock_script(args: Args, console: Console) -> int:
     """`pyrun lock --script s.py`: create, update or check `s.py.lock` (SPEC §2.3, §3.11)."""
     from pyrun.commands.lock_project import read_lock
-    from pyrun.commands.run_script import (
-        load_script_file,
-        script_interpreter,
-        script_settings,
-        update_script_lock,
-    )
+    from pyrun.commands.run_script import load_script_file, script_interpreter, update_script_lock
 
     script = load_script_file(str(args.script), os.getcwd())
-    workspace = _workspace_around(script.directory)
-    settings = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
-        project_root=workspace.root if workspace else script.directory,
-        project_tool=workspace.root_file.tool if workspace else None,
-        read_toml=read_toml,
-        warn=console.warn,
-    )
-    settings = script_settings(settings, script)
+    settings = script_file_settings(args, console, script)
     mode, flag = _mode(args)
     lock_path = script.lock_path
     assert lock_path is not None
@@ -201,6 +191,22 @@ def _lock_script(args: Args, console: Console) -> int:
     result = LockResult(lock=lock, previous=previous, resolved=True, written=False)
     _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
     return 0
+
+
+def script_file_settings(args: Args, console: Console, script: Script) -> Settings:
+    """Settings for `--script PATH`: the files around the script, then its block's table."""
+    from pyrun.commands.run_script import script_settings
+
+    workspace = _workspace_around(script.directory)
+    settings = load_settings(
+        config_file=args.config_file,
+        no_config=bool(args.no_config),
+        project_root=workspace.root if workspace else script.directory,
+        project_tool=workspace.root_file.tool if workspace else None,
+        read_toml=read_toml,
+        warn=console.warn,
+    )
+    return script_settings(settings, script)
 
 
 def _workspace_around(directory: str) -> Workspace | None:

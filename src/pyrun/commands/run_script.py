@@ -148,19 +148,29 @@ def _remote_file_name(url: str) -> str:
     return f"{cleaned}.py"
 
 
-def load_script_file(path: str, cwd: str) -> Script:
-    """A script named on the command line (`pyrun lock --script`): it must exist; a script
-    without a block has no dependencies, as uv treats it."""
+def load_script_file(path: str, cwd: str, *, require_block: bool = False) -> Script:
+    """A script named on the command line (`pyrun lock --script`, `pyrun sync --script`): it
+    must exist; without a block it has no dependencies for `lock`, as uv treats it, while
+    `sync` (`require_block`) refuses it, as uv does."""
     from pyrun.core.pep723 import parse_metadata_toml, parse_script_metadata
 
     full = os.path.abspath(os.path.join(cwd, path))
     text = _read_script(full, path)
     if text is None:
+        if require_block:
+            raise PyrunError(f"Failed to read `{path}` (not found)", code=2)
         raise PyrunError(
             f"failed to read from file `{path}`: No such file or directory (os error 2)"
         )
     shown = display_path(full)
-    metadata = parse_script_metadata(text, path=shown) or parse_metadata_toml("", path=shown)
+    parsed = parse_script_metadata(text, path=shown)
+    if parsed is None and require_block:
+        raise PyrunError(
+            f"`{path}` does not contain a PEP 723 metadata tag",
+            code=2,
+            hint="Add a `# /// script` block that lists the script's dependencies",
+        )
+    metadata = parsed or parse_metadata_toml("", path=shown)
     return Script(kind="file", path=full, directory=os.path.dirname(full), metadata=metadata)
 
 
@@ -224,12 +234,20 @@ class ScriptEnv:
 
 
 def script_run_env(
-    script: Script, args: Args, settings: Settings, console: Console, cache: Cache
+    script: Script,
+    args: Args,
+    settings: Settings,
+    console: Console,
+    cache: Cache,
+    *,
+    sync: bool = False,
 ) -> ScriptEnv:
     """Ensure the script's environment is current and return it (SPEC §2.3).
 
-    `settings` already include the block's tool table (`script_settings`)."""
-    warn_ignored_options(args, console)
+    `settings` already include the block's tool table (`script_settings`). `sync` is
+    `pyrun sync --script`: always checked, exact, and with `sync`'s full output."""
+    if not sync:
+        warn_ignored_options(args, console)
     for warning in script.metadata.warnings:
         console.warn(warning)
     active = os.environ.get("VIRTUAL_ENV") if args.active else None
@@ -237,17 +255,17 @@ def script_run_env(
     choice = script_python_choice(args, script, console)
     key, _ = _env_key(script, args, settings, choice, path)
     run_env = RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
-    if not _forced(args) and stamp_holds(path, key):
+    if not sync and not _forced(args) and stamp_holds(path, key):
         console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     with cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
         finder = make_finder(args, settings, cache, console)
         interpreter = ensure_script_env(
-            path, script, choice, finder, console, replace=active is None
+            path, script, choice, finder, console, replace=active is None, announce=sync
         )
         started = time.monotonic()
         lock = script_lock(script, interpreter, args, settings, cache, console)
-        verbose = bool(args.show_resolution) or bool(args.verbose)
+        verbose = sync or bool(args.show_resolution) or bool(args.verbose)
         _line(
             console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started)
         )
@@ -260,6 +278,8 @@ def script_run_env(
             settings=settings,
             cache=cache,
             console=console,
+            exact=True if sync else None,
+            verbose=verbose,
         )
         # Recomputed: the env's interpreter and the script lock may be new since the check.
         key, records = _env_key(script, args, settings, choice, path)
@@ -333,9 +353,10 @@ def ensure_script_env(
     console: Console,
     *,
     replace: bool = True,
+    announce: bool = False,
 ) -> Interpreter:
-    """Reuse the env at `path` while it fits, else rebuild it in place (quietly). An active
-    env (`--active`) is the user's: it is used as it is, never replaced."""
+    """Reuse the env at `path` while it fits, else rebuild it in place (quietly unless
+    `announce`). An active env (`--active`) is the user's: used as it is, never replaced."""
     from pyrun.local.project_env import EnvRequest, incompatibility
     from pyrun.local.venv import base_interpreter, create_venv, read_pyvenv_cfg, remove_venv
 
@@ -352,9 +373,13 @@ def ensure_script_env(
         if existing is not None:
             problem = incompatibility(existing, request)
             if problem is None or not replace:
+                if announce:
+                    console.info(f"Using script environment at: {display_path(path)}")
                 return existing
             console.debug(f"Recreating the script environment: {problem}")
     base = _base_interpreter(choice, requires_python, finder)
+    if announce:
+        console.info(f"Creating script environment at: {display_path(path)}")
     remove_venv(path)
     create_venv(path, base_interpreter(base), prompt=_prompt(script))
     created = finder.probe(venv_python(path))
@@ -926,14 +951,17 @@ def install_lock(
     cache: Cache,
     console: Console,
     exact: bool | None = None,
+    verbose: bool | None = None,
 ) -> list[str]:
-    """Make the env at `prefix` match `lock`; print `Installed N packages in T` (SPEC §2.14).
+    """Make the env at `prefix` match `lock`; print `Installed N packages in T` (SPEC §2.14),
+    and the other lines too when `verbose` (default: `-v` or `--show-resolution`).
 
     Returns the files the cache keys of local projects read (for the stamp)."""
     from pyrun.commands.sync_project import sync_options
     from pyrun.net.sync import SyncTargetEnv, apply_plan, plan_sync
 
-    verbose = bool(args.show_resolution) or bool(args.verbose)
+    if verbose is None:
+        verbose = bool(args.show_resolution) or bool(args.verbose)
     selection = select_requirements(lock, root=root, interpreter=interpreter)
     options = sync_options(args, settings, selection)
     if exact is not None:

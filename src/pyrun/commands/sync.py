@@ -15,11 +15,33 @@ from pyrun.errors import PyrunError
 
 def main(args: Args, console: Console) -> int:
     if args.script:
-        raise PyrunError("`pyrun sync --script` is not available in this build of pyrun")
+        return _sync_script(args, console)
     start = project_start(args)
     workspace, settings = load_project(args, console, start)
     from pyrun.commands.run_project import project_run_env
 
     with open_cache(args, settings) as cache:
         project_run_env(workspace, args, settings, console, cache, start)
+    return 0
+
+
+def _sync_script(args: Args, console: Console) -> int:
+    """`pyrun sync --script s.py`: make the script's cached env match its block (or `s.py.lock`)
+    exactly, as the run before it would, saying which env it used (SPEC §4.2)."""
+    import os
+
+    from pyrun.commands.lock import script_file_settings
+    from pyrun.commands.run_script import load_script_file, script_run_env
+
+    for flag in ("dry_run", "check"):
+        if getattr(args, flag):
+            raise PyrunError(
+                f"`--{flag.replace('_', '-')}` cannot be used with `--script` in pyrun yet",
+                code=2,
+                hint="Run `pyrun sync --script` without it, or `pyrun lock --script --check`",
+            )
+    script = load_script_file(str(args.script), os.getcwd(), require_block=True)
+    settings = script_file_settings(args, console, script)
+    with open_cache(args, settings) as cache:
+        script_run_env(script, args, settings, console, cache, sync=True)
     return 0
