@@ -91,16 +91,9 @@ def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> Entry:
     if not stat.S_ISREG(info.st_mode):
         raise _Unreplayable(f"`{path}` is not a regular file")
     source = linked.get(path)
-    if source is not None and _same_inode(source, info):
+    # A file written over a linked path after the link (the installer writes new inodes, never
+    # through a link) has one link only: it is kept inline, not taken from the cache.
+    if source is not None and info.st_nlink > 1:
         return ("l", relative, source)
     with open(path, "rb") as handle:
         return ("f", relative, stat.S_IMODE(info.st_mode), handle.read())
-
-
-def _same_inode(source: str, info: os.stat_result) -> bool:
-    # The env's file may have been replaced after linking (a later write of the same path).
-    try:
-        cached = os.stat(source)
-    except OSError:
-        return False
-    return (cached.st_ino, cached.st_dev) == (info.st_ino, info.st_dev)
