@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from pyrun.local.pythons import host_platform
+from pyrun.local.host import host_platform
 
 PYRUN_PYTHON = [sys.executable, "-m", "pyrun", "python"]
 

@@ -145,7 +145,7 @@ def _parse_requests(texts: Sequence[str]) -> list[PythonRequest]:
 
 
 def _host(settings: PythonSettings) -> Host:
-    from pyrun.local.pythons import host_platform
+    from pyrun.local.host import host_platform
 
     return host_platform(settings.libc)
 

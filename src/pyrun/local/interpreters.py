@@ -24,10 +24,8 @@ import functools
 import hashlib
 import json
 import os
-import platform
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,8 +35,10 @@ from packaging.version import Version
 
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter, ProbeError
+from pyrun.core.pydownloads import Host
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
+from pyrun.local.host import host_platform
 
 PROBE_TIMEOUT = 10.0
 CACHE_BUCKET = "interpreter-v1"
@@ -219,37 +219,6 @@ def _write_cache(
 # -- the host and managed installations ----------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class HostPlatform:
-    """The platform pyrun runs on, in key spelling: `linux`, `x86_64`, `gnu`."""
-
-    os: str
-    arch: str
-    libc: str
-
-
-def host_platform(environ: Mapping[str, str] | None = None) -> HostPlatform:
-    """Defaults for managed installs and downloads (SPEC §6.3); `PYRUN_LIBC` overrides libc."""
-    environ = os.environ if environ is None else environ
-    os_name = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, "")
-    machine = platform.machine().lower()
-    arch = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686", "i586": "i686"}.get(
-        machine, machine
-    )
-    libc = environ.get("PYRUN_LIBC") or _host_libc(os_name)
-    return HostPlatform(os=os_name or sys.platform, arch=arch, libc=libc)
-
-
-def _host_libc(os_name: str) -> str:
-    if os_name != "linux":
-        return "none"
-    try:
-        glibc = os.confstr("CS_GNU_LIBC_VERSION")
-    except (AttributeError, OSError, ValueError):
-        glibc = None
-    return "gnu" if glibc else "musl"
-
-
 def default_managed_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     """`<pythons>` then uv's install dir (read-only), per SPEC §1.7."""
     environ = os.environ if environ is None else environ
@@ -305,10 +274,10 @@ class ManagedInstall:
 
 
 def list_managed_installs(
-    managed_dirs: Sequence[str], *, host: HostPlatform | None = None
+    managed_dirs: Sequence[str], *, host: Host | None = None
 ) -> list[ManagedInstall]:
     """Installs for this platform (any `x86_64_vN` level), newest first; pyrun's on a tie."""
-    host = host or host_platform()
+    host = host or host_platform(os.environ.get("PYRUN_LIBC"))
     installs = [
         install
         for index, root in enumerate(managed_dirs)
@@ -350,7 +319,7 @@ def _installs_in(root: str, index: int) -> Iterator[ManagedInstall]:
         )
 
 
-def _fits_host(install: ManagedInstall, host: HostPlatform) -> bool:
+def _fits_host(install: ManagedInstall, host: Host) -> bool:
     os_name = "macos" if install.os == "darwin" else install.os
     family = install.arch.split("_v")[0]
     return os_name == host.os and family == host.arch and install.libc == host.libc
@@ -388,7 +357,7 @@ class _Search:
     allow_venvs: bool
     console: Console | None
     cache_dir: str | None
-    host: HostPlatform
+    host: Host
 
     def probe(self, path: str) -> Interpreter | None:
         return probe(path, cache_dir=self.cache_dir, console=self.console)
@@ -426,7 +395,7 @@ def _make_search(
         allow_venvs=allow_venvs,
         console=console,
         cache_dir=cache_dir,
-        host=host_platform(environ),
+        host=host_platform(environ.get("PYRUN_LIBC")),
     )
 
 

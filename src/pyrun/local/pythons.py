@@ -10,7 +10,6 @@ so a half-finished install never has a name that looks installed.
 from __future__ import annotations
 
 import os
-import platform
 import re
 import shutil
 import sys
@@ -25,9 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from pyrun.core.pydownloads import (
     Download,
-    Host,
     ManagedKey,
-    display_os,
     newest_first,
     parse_download_list,
 )
@@ -157,41 +154,6 @@ def python_bin_dir(environ: Mapping[str, str]) -> Path:
     if environ.get("XDG_DATA_HOME"):
         return (Path(environ["XDG_DATA_HOME"]) / ".." / "bin").resolve()
     return Path.home() / ".local" / "bin"
-
-
-# --- the host -----------------------------------------------------------------------------
-
-_ARCH_ALIASES = {
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "arm64": "aarch64",
-    "i386": "i686",
-    "i586": "i686",
-    "x86": "i686",
-    "armv7l": "armv7",
-    "armv8l": "armv7",
-    "ppc64le": "powerpc64le",
-}
-
-
-def host_platform(libc_override: str | None = None) -> Host:
-    """This machine as the download list names it (`PYRUN_LIBC` overrides the libc)."""
-    os_name = display_os(
-        {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
-    )
-    machine = platform.machine().lower()
-    arch = _ARCH_ALIASES.get(machine, machine)
-    libc = libc_override.lower() if libc_override else _host_libc(os_name, arch)
-    return Host(os=os_name, arch=arch, libc=libc)
-
-
-def _host_libc(os_name: str, arch: str) -> str:
-    if os_name != "linux":
-        return "none"
-    name, _ = platform.libc_ver()
-    if name != "glibc" and any(Path("/lib").glob("ld-musl-*")):
-        return "musl"
-    return "gnueabihf" if arch == "armv7" else "gnu"
 
 
 # --- the download list --------------------------------------------------------------------

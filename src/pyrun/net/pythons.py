@@ -33,6 +33,7 @@ from pyrun.core.pydownloads import (
 )
 from pyrun.errors import EXIT_FAILURE, FailureError, PyrunError, os_error_text
 from pyrun.local import pythons as local
+from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
 
 _CHUNK = 1 << 18
@@ -361,7 +362,7 @@ async def ensure_python(
 
     The run pipeline calls this inside its nursery when discovery found nothing (SPEC §2.5).
     """
-    host = local.host_platform(settings.libc)
+    host = host_platform(settings.libc)
     found = find_installed(request, settings, host)
     if found is not None:
         return found.executable
