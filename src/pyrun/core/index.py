@@ -11,12 +11,12 @@ downloading a whole wheel to learn its dependencies.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
@@ -93,6 +93,16 @@ class ProjectPage:
                 grouped.setdefault(dist.version, []).append((dist, file))
         return grouped
 
+    def versions(self) -> dict[Version, list[IndexFile]]:
+        """`by_version` without the parsed names, which a resolution does not need: thousands
+        of files are grouped without building an object for each name."""
+        grouped: dict[Version, list[IndexFile]] = {}
+        for file in self.files:
+            found = _name_and_version(file.filename)
+            if found is not None and found[0] == self.name:
+                grouped.setdefault(found[1], []).append(file)
+        return grouped
+
 
 @dataclass(frozen=True, kw_only=True)
 class DistFilename:
@@ -147,8 +157,11 @@ def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad_page(url, f"The response is not valid UTF-8: {exc}", "HTML") from exc
+    # Imported here: `html.parser` costs ~8 ms to import and PEP 691 JSON indexes never need it.
+    from pyrun.core.html_anchors import AnchorParser
+
     # Like uv, any text is accepted as HTML: a page without links is a project with no files.
-    parser = _AnchorParser()
+    parser = AnchorParser()
     parser.feed(text)
     parser.close()
     base = urljoin(url, parser.base) if parser.base else url
@@ -165,38 +178,57 @@ def _check_api_version(data: Mapping[str, Any], url: str) -> None:
 
 
 def _json_file(entry: object, page_url: str, position: int) -> IndexFile:
-    where = f"files[{position}]"
+    # Called for each of the thousands of files of a popular project's page: error texts are
+    # only formatted when needed.
     if not isinstance(entry, dict):
-        raise _bad_page(page_url, f"`{where}` is not an object")
+        raise _bad_page(page_url, f"`files[{position}]` is not an object")
     filename, href = entry.get("filename"), entry.get("url")
     if not isinstance(filename, str) or not isinstance(href, str):
-        raise _bad_page(page_url, f"`{where}` needs string `filename` and `url` keys")
-    url, _fragment = urldefrag(urljoin(page_url, href))
+        raise _bad_page(page_url, f"`files[{position}]` needs string `filename` and `url` keys")
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+    size = entry.get("size")
     return IndexFile(
         filename=filename,
-        url=url,
-        hashes=_str_dict(entry.get("hashes"), page_url, f"{where}.hashes"),
+        url=_absolute_url(page_url, href),
+        hashes=_str_dict(entry.get("hashes"), page_url, position, "hashes"),
         requires_python=_optional_str(entry.get("requires-python")),
         yanked=_yanked(entry.get("yanked", False)),
-        size=entry["size"] if isinstance(entry.get("size"), int) else None,
+        size=size if isinstance(size, int) else None,
         upload_time=_optional_str(entry.get("upload-time")),
-        core_metadata=_json_core_metadata(metadata, page_url, where),
+        core_metadata=_json_core_metadata(metadata, page_url, position),
     )
 
 
-def _json_core_metadata(value: object, page_url: str, where: str) -> bool | Mapping[str, str]:
+def _absolute_url(page_url: str, href: str) -> str:
+    """`href` resolved against the page, without fragment.
+
+    PyPI lists absolute URLs; `urljoin` would return those unchanged but costs more than
+    the rest of a file entry, on pages of thousands of files. Anything with a query,
+    parameters or fragment takes the general path, whose re-assembly may normalise them.
+    """
+    plain = "?" not in href and "#" not in href and ";" not in href
+    if plain and href.startswith(("https://", "http://")):
+        return href
+    url, _fragment = urldefrag(urljoin(page_url, href))
+    return url
+
+
+def _json_core_metadata(value: object, page_url: str, position: int) -> bool | Mapping[str, str]:
     if isinstance(value, dict):
-        return _str_dict(value, page_url, f"{where}.core-metadata")
+        return _str_dict(value, page_url, position, "core-metadata")
     return bool(value)
 
 
-def _str_dict(value: object, page_url: str, where: str) -> dict[str, str]:
+def _str_dict(value: object, page_url: str, position: int, key: str) -> dict[str, str]:
+    """A file's table of strings (`hashes`, `core-metadata`), keys and values lowercased."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise _bad_page(page_url, f"`{where}` is not a table of strings")
-    return {str(k).lower(): v.lower() for k, v in value.items()}
+    if isinstance(value, dict):
+        table = {str(k).lower(): v.lower() for k, v in value.items() if isinstance(v, str)}
+        # (Keys differing only in case collapse; then count the string values again.)
+        if len(table) == len(value) or all(isinstance(v, str) for v in value.values()):
+            return table
+    raise _bad_page(page_url, f"`files[{position}].{key}` is not a table of strings")
 
 
 def _optional_str(value: object) -> str | None:
@@ -237,32 +269,6 @@ def _html_core_metadata(value: str | None) -> bool | Mapping[str, str]:
     return hashes or value.strip().lower() != "false"
 
 
-class _AnchorParser(HTMLParser):
-    """Collects `<a>` attributes with their text, plus `<base href>`, from a PEP 503 page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.base: str | None = None
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._open, self._text = dict(attrs), []
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text)))
-            self._open = None
-
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
-
-
 def _bad_page(url: str, cause: str, kind: str = "JSON") -> FailureError:
     # uv's wording, so the first line of the error is the same for both tools.
     return FailureError(f"Received some unexpected {kind} from `{url}`", causes=(cause,))
@@ -272,12 +278,78 @@ def _bad_page(url: str, cause: str, kind: str = "JSON") -> FailureError:
 
 
 def parse_wheel_filename(filename: str) -> DistFilename | None:
-    """`name-version(-build)?-py-abi-platform.whl`, or None when the name is not valid."""
+    """`name-version(-build)?-py-abi-platform.whl`, or None when the name is not valid.
+
+    packaging's parser decides; its answer is memoised for the two halves separately,
+    because a project's page lists the same `name-version` and the same tag sets over and
+    over (one wheel per platform per version), and a resolution parses thousands of names.
+    """
+    parts = _wheel_parts(filename)
+    if parts is None:
+        return None
+    (name, version, build), tags = parts
+    return DistFilename(name=name, version=version, tags=tags, build=build, is_wheel=True)
+
+
+def _wheel_parts(filename: str) -> tuple[_WheelHead, frozenset[Tag]] | None:
+    if not filename.endswith(".whl"):
+        return None
+    stem = filename[:-4]
+    if stem.count("-") not in (4, 5):
+        return None
+    head, interpreter, abi, platform = stem.rsplit("-", 3)
+    parsed_head = _wheel_head(head)
+    tags = _wheel_tags(f"{interpreter}-{abi}-{platform}") if parsed_head else None
+    if parsed_head is None or tags is None:
+        return None
+    return parsed_head, tags
+
+
+def wheel_tags(filename: str) -> frozenset[Tag] | None:
+    """The tags of a wheel's filename; None when `parse_wheel_filename` would reject it."""
+    parts = _wheel_parts(filename)
+    return None if parts is None else parts[1]
+
+
+def _name_and_version(filename: str) -> tuple[NormalizedName, Version] | None:
+    """What grouping needs of a distribution's filename (None when it does not parse)."""
+    if filename.endswith(".whl"):
+        parts = _wheel_parts(filename)
+        return None if parts is None else (parts[0][0], parts[0][1])
+    dist = parse_sdist_filename(filename)
+    return None if dist is None else (dist.name, dist.version)
+
+
+_WheelHead = tuple[NormalizedName, Version, tuple[()] | tuple[int, str]]
+
+
+@functools.lru_cache(maxsize=16384)
+def _wheel_head(head: str) -> _WheelHead | None:
+    """Name, version and build tag of `name-version(-build)?`, checked as packaging does
+    (with a placeholder tag set, which always parses)."""
     try:
-        name, version, build, tags = packaging_utils.parse_wheel_filename(filename)
+        name, version, build, _tags = packaging_utils.parse_wheel_filename(
+            f"{head}-py3-none-any.whl"
+        )
     except (packaging_utils.InvalidWheelFilename, InvalidVersion):
         return None
-    return DistFilename(name=name, version=version, tags=tags, build=build, is_wheel=True)
+    return name, version, build
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_tags(tag_text: str) -> frozenset[Tag] | None:
+    """The tag set of `py-abi-platform`, checked as packaging does (placeholder name)."""
+    try:
+        return packaging_utils.parse_wheel_filename(f"x-0-{tag_text}.whl")[3]
+    except (packaging_utils.InvalidWheelFilename, InvalidVersion):
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_version(text: str) -> Version:
+    """`Version(text)` (raising `InvalidVersion` alike), memoised: the same version strings
+    are parsed again by the prefetcher and by every fork of the resolver."""
+    return Version(text)
 
 
 def parse_sdist_filename(filename: str) -> DistFilename | None:
@@ -419,7 +491,7 @@ class VersionFiles:
     version: Version
     index_url: str
     rank: int  # the index's position in search order, 0 first
-    files: tuple[tuple[DistFilename, IndexFile], ...]
+    files: tuple[IndexFile, ...]
 
 
 def versions_across(pages: Iterable[tuple[str, ProjectPage]]) -> list[VersionFiles]:
@@ -431,7 +503,7 @@ def versions_across(pages: Iterable[tuple[str, ProjectPage]]) -> list[VersionFil
     """
     found: dict[Version, VersionFiles] = {}
     for rank, (index_url, page) in enumerate(pages):
-        for version, files in page.by_version().items():
+        for version, files in page.versions().items():
             if version not in found:
                 entry = VersionFiles(
                     version=version, index_url=index_url, rank=rank, files=tuple(files)

@@ -35,6 +35,7 @@ from its solution.
 from __future__ import annotations
 
 import collections
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -57,6 +58,7 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.resolution import (
     ForkStrategy,
     LocalPackage,
@@ -352,7 +354,10 @@ def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]
     return grouped
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse(text: str) -> Requirement:
+    """The requirement, name canonicalised. Memoised: every fork re-reads the same texts, and
+    callers only read the result."""
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
@@ -367,7 +372,7 @@ def _name(text: str) -> str:
 
 def _version(text: str) -> Version:
     try:
-        return Version(text)
+        return parse_version(text)
     except InvalidVersion as exc:
         raise FailureError(f"Invalid version `{text}`: {exc}") from exc
 
@@ -384,6 +389,22 @@ def _mentions_prerelease(req: Requirement) -> bool:
     return False
 
 
+def dependency_names(requires: Iterable[str], env: Dnf) -> list[str]:
+    """The packages `Requires-Dist` lines name that may apply somewhere in `env` without any
+    extra: what a resolution will most likely ask about next (for prefetching). Lines that do
+    not parse are left to the resolver to report."""
+    names = []
+    for text in requires:
+        try:
+            req = _parse(text)
+            marker = parse_marker(str(req.marker) if req.marker else None)
+        except (FailureError, ValueError):
+            continue
+        if not is_disjoint(env, marker):
+            names.append(req.name)
+    return list(dict.fromkeys(names))
+
+
 def _requirement_text(req: Requirement) -> str:
     extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
     return f"{req.name}{extras}{req.specifier}" if not req.url else f"{req.name} @ {req.url}"
@@ -394,10 +415,13 @@ def _requirement_text(req: Requirement) -> str:
 
 def wheel_fits_range(filename: str, pyset: PySet) -> bool:
     """False for wheels no Python in the range can use (a `cp39` wheel under `>=3.10`)."""
-    try:
-        _, _, _, tags = parse_wheel_filename(filename)
-    except (InvalidWheelFilename, InvalidVersion):
-        return True
+    tags = wheel_tags(filename)
+    return True if tags is None else _tags_fit_range(tags, pyset)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags_fit_range(tags: frozenset[Tag], pyset: PySet) -> bool:
+    """Memoised: a page repeats the same few tag sets for every version."""
     low = pyset[0][0] if pyset else None
     high = (pyset[-1][2], pyset[-1][3]) if pyset else (None, False)
     return any(_tag_fits(tag, tags, low, high) for tag in tags)
@@ -467,6 +491,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
         self.roots: list[Req] = []
         self._order: dict[str, int] = {}
+        # What `_ordered` returns depends only on the package within one fork, and
+        # resolvelib asks again each time a requirement on it is added or backtracked.
+        self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._wheel_range: PySet | None = None
 
     # -- resolvelib interface --
 
@@ -569,6 +597,11 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def _ordered(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         """Usable versions, most wanted first: locked, then by mode and pre-release policy."""
+        if name not in self._ordered_cache:
+            self._ordered_cache[name] = self._order_candidates(name)
+        return self._ordered_cache[name]
+
+    def _order_candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         usable = [(v, i) for v, i in self.shared.candidates(name) if self._usable(name, v, i)]
         usable = [(v, i) for v, i in usable if self._constrained(name, v)]
         if self.shared.highest_first(name):
@@ -578,7 +611,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             usable.sort(key=lambda item: item[0].is_prerelease)
         preferred = [item for item in usable if item[0] == self._kept.get(name)]
         for text in self.shared.preferred(name, self.env):
-            preferred.extend(item for item in usable if item[0] == Version(text))
+            preferred.extend(item for item in usable if item[0] == _version(text))
         rest = [item for item in usable if item not in preferred]
         return list(dict.fromkeys(preferred)) + rest
 
@@ -591,8 +624,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return False
         wheels = [f for f in info.files if f.filename.endswith(".whl")]
         if wheels and len(wheels) == len(info.files):
-            pyset = py_and(self.shared.requires_python, env_python(self.env))
-            return any(wheel_fits_range(f.filename, pyset) for f in wheels)
+            if self._wheel_range is None:
+                self._wheel_range = py_and(self.shared.requires_python, env_python(self.env))
+            return any(wheel_fits_range(f.filename, self._wheel_range) for f in wheels)
         return True
 
     def _constrained(self, name: str, version: Version) -> bool:

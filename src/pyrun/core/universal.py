@@ -309,7 +309,9 @@ def dnf_not(a: Dnf) -> Dnf:
 
 
 def is_disjoint(a: Dnf, b: Dnf) -> bool:
-    return not dnf_and(a, b)
+    # Stops at the first satisfiable pair instead of building the whole conjunction: the
+    # lock builder asks this for every wheel of every package.
+    return not any(cube_and(x, y) is not None for x in a for y in b)
 
 
 def covers(outer: Dnf, inner: Dnf) -> bool:

@@ -1,7 +1,7 @@
 """The one HTTP client of a run: retries, credentials, error translation and the page cache.
 
 Everything pyrun fetches goes through `HttpClient`, which wraps a single `httpx.AsyncClient` so
-connections are pooled across the whole run. Three concerns live here and nowhere else:
+connections are pooled across the whole run. Four concerns live here and nowhere else:
 
 * **Retries.** Connection failures, timeouts and 408/429/5xx answers are retried with exponential
   backoff (`PYRUN_HTTP_RETRIES`, default 3), as uv does; other answers are final.
@@ -13,6 +13,9 @@ connections are pooled across the whole run. Three concerns live here and nowher
   + `os.replace`) so a concurrent reader never sees half an entry. A fresh entry is used without
   a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`; `refresh`
   revalidates even fresh entries; `offline` uses any entry and fails clearly without one.
+* **Name lookups.** The first request installs a `CachingResolver` for the trio run: each host
+  is looked up once however many connections the pool opens, and a lookup the resolver leaves
+  unanswered is asked again after `DNS_HEDGE_DELAY` instead of stalling for its full timeout.
 
 Credentials come from the URL (`https://user:pass@host/simple`, remembered for the host so file
 URLs on the same host authenticate too) or from the netrc file (`NETRC`, else `~/.netrc`).
@@ -27,6 +30,7 @@ import json
 import netrc
 import os
 import random
+import socket
 import ssl
 import tempfile
 import time
@@ -48,6 +52,11 @@ DEFAULT_TIMEOUT = 30.0
 # 28 parallel wheel downloads took 5 s where 8-24 connections took 1.1-1.7 s (handshakes
 # stall past ~25 at once), and each handshake costs CPU the resolver needs.
 DEFAULT_MAX_CONNECTIONS = 16
+# A name lookup still unanswered after this long is asked again alongside (the first answer
+# wins): a resolver that drops a query otherwise stalls the connection for its full timeout
+# (5 s with glibc), which here hit one lookup in thirty.
+DNS_HEDGE_DELAY = 0.5
+DNS_ATTEMPTS = 3
 # Statuses worth another try: the server may be restarting or shedding load.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 _CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
@@ -365,6 +374,100 @@ def max_age_of(headers: httpx.Headers) -> float | None:
     return None
 
 
+# -- name lookups ------------------------------------------------------------------------------
+
+AddrInfo = list[tuple[Any, ...]]
+
+
+class CachingResolver(trio.abc.HostnameResolver):
+    """trio's name lookups for one run, each asked once (and hedged, see `DNS_HEDGE_DELAY`).
+
+    Every new pooled connection looks its host up again, and a burst of parallel requests opens
+    a dozen connections to the same two hosts: one lookup per host is enough for a short run,
+    and each avoided lookup is one less chance of a dropped query. Failures are not kept, so a
+    later connection asks again.
+    """
+
+    def __init__(self, hedge_delay: float = DNS_HEDGE_DELAY, attempts: int = DNS_ATTEMPTS) -> None:
+        self.hedge_delay = hedge_delay
+        self.attempts = attempts
+        self._answers: dict[tuple[Any, ...], AddrInfo] = {}
+        self._pending: dict[tuple[Any, ...], trio.Event] = {}
+
+    async def getaddrinfo(
+        self,
+        host: bytes | None,
+        port: bytes | str | int | None,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> AddrInfo:
+        key = (host, port, family, type, proto, flags)
+        while key in self._pending:
+            await self._pending[key].wait()
+        if key in self._answers:
+            return self._answers[key]
+        done = self._pending[key] = trio.Event()
+        try:
+            answer = await _hedged_lookup(key, self.hedge_delay, self.attempts)
+        finally:
+            del self._pending[key]
+            done.set()
+        self._answers[key] = answer
+        return answer
+
+    async def getnameinfo(
+        self, sockaddr: tuple[str, int] | tuple[str, int, int, int], flags: int
+    ) -> tuple[str, str]:
+        return await trio.to_thread.run_sync(
+            socket.getnameinfo, sockaddr, flags, abandon_on_cancel=True
+        )
+
+
+async def _hedged_lookup(args: tuple[Any, ...], delay: float, attempts: int) -> AddrInfo:
+    """`socket.getaddrinfo(*args)` in a thread, started again every `delay` seconds while no
+    attempt has answered (at most `attempts` in all); the first answer, or error, wins."""
+    answers: list[AddrInfo | OSError] = []
+    finished = trio.Event()
+
+    async def attempt() -> None:
+        try:
+            answer: AddrInfo | OSError = await trio.to_thread.run_sync(
+                socket.getaddrinfo, *args, abandon_on_cancel=True
+            )
+        except OSError as exc:
+            answer = exc
+        answers.append(answer)
+        finished.set()
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(attempts):
+            nursery.start_soon(attempt)
+            with trio.move_on_after(delay):
+                await finished.wait()
+            if finished.is_set():
+                break
+        await finished.wait()
+        nursery.cancel_scope.cancel()
+    if isinstance(answers[0], OSError):
+        raise answers[0]
+    return answers[0]
+
+
+_RESOLVER: trio.lowlevel.RunVar[CachingResolver | None] = trio.lowlevel.RunVar(
+    "pyrun_resolver", default=None
+)
+
+
+def use_caching_resolver() -> None:
+    """Install a `CachingResolver` for the current trio run (once; later calls are free)."""
+    if _RESOLVER.get() is None:
+        resolver = CachingResolver()
+        _RESOLVER.set(resolver)
+        trio.socket.set_custom_hostname_resolver(resolver)
+
+
 # -- the client ----------------------------------------------------------------------------------
 
 
@@ -377,6 +480,11 @@ class HttpClient:
         self.options = options
         self.raw = raw
         self.auth = auth
+        # Requests beyond the pool's size wait here rather than in httpcore's queue, whose
+        # bookkeeping scans every queued request against every connection each time one
+        # starts or ends: with dozens prefetched at once that cost a quarter of the CPU spent
+        # on HTTP.
+        self._slots = trio.Semaphore(max(1, options.max_connections))
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -397,6 +505,7 @@ class HttpClient:
         """GET with retries; the body is read. Statuses >= 400 raise unless listed in `allow`."""
         if self.options.offline:
             raise OfflineError(url)
+        use_caching_resolver()
         return await self._send_with_retries(url, dict(headers or {}), allow)
 
     async def get_bytes(self, url: str, *, headers: Mapping[str, str] | None = None) -> bytes:
@@ -454,6 +563,7 @@ class HttpClient:
         """Stream `url` into `dest` atomically (temp file + rename); returns the byte count."""
         if self.options.offline:
             raise OfflineError(url)
+        use_caching_resolver()
         started = time.monotonic()
         for attempt in self._attempts():
             try:
@@ -466,7 +576,7 @@ class HttpClient:
         dest.parent.mkdir(parents=True, exist_ok=True)
         temp = dest.with_name(f".tmp-{os.getpid()}-{random.randrange(1 << 30)}-{dest.name}")
         try:
-            async with self.raw.stream("GET", url) as response:
+            async with self._slots, self.raw.stream("GET", url) as response:
                 self._check_status(response, url, allow=frozenset())
                 total = await _stream_to(response, temp, chunk_size)
             os.replace(temp, dest)
@@ -497,7 +607,8 @@ class HttpClient:
         self, url: str, headers: dict[str, str], allow: frozenset[int]
     ) -> httpx.Response:
         try:
-            response = await self.raw.get(url, headers=headers)
+            async with self._slots:
+                response = await self.raw.get(url, headers=headers)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._retry_or_raise(exc, url) from exc
         self._check_status(response, url, allow)
@@ -593,6 +704,9 @@ def make_client(
         for host in options.insecure_hosts:
             mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
     auth = CredentialsAuth(options.netrc_path)
+    with contextlib.suppress(RuntimeError):  # outside a trio run: installed by the first request
+        # Also for callers streaming through `raw` directly (wheel downloads).
+        use_caching_resolver()
     raw = httpx.AsyncClient(
         auth=auth,
         headers={"User-Agent": f"pyrun/{__version__}"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tarfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,7 @@ from pyrun.core.index import IndexFile, metadata_path, versions_across
 from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
 from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
-from pyrun.core.provider import CandidateInfo, group_files
+from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, make_client
@@ -48,9 +49,16 @@ class _Metadata:
     provides_extras: tuple[str, ...] = ()
 
 
+# The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
+_END_OF_HEADERS = re.compile(rb"\n\r?\n")
+
+
 def parse_core_metadata(data: bytes) -> _Metadata:
     """`Requires-Dist`, `Requires-Python`, `Version` and `Provides-Extra` of a METADATA file."""
-    message = BytesParser().parsebytes(data, headersonly=True)
+    # Only the headers are read: the parser would otherwise still split the long description
+    # (often most of the file) into lines, for nothing.
+    end = _END_OF_HEADERS.search(data)
+    message = BytesParser().parsebytes(data[: end.end()] if end else data, headersonly=True)
     return _Metadata(
         requires_dist=tuple(str(v) for v in message.get_all("Requires-Dist") or ()),
         requires_python=_header(message.get("Requires-Python")),
@@ -83,15 +91,18 @@ class IndexMetadataSource:
 
     async def async_candidates(self, name: str) -> Sequence[CandidateInfo]:
         pages = await self.indexes.find(name, pinned=self.pinned.get(name))
-        found = versions_across((p.index.key, p.page) for p in pages)
-        files: list[IndexFile] = []
+        wanted = canonicalize_name(name)
+        # Files naming another project are strays: `versions_across` keeps a page's own.
+        found = versions_across((p.index.key, p.page) for p in pages if p.page.name == wanted)
+        infos: list[CandidateInfo] = []
         for entry in found:
-            kept = [f for _, f in entry.files if self._admitted(f)]
+            kept = tuple(f for f in entry.files if self._admitted(f))
             version = str(entry.version)
             self.origin[(name, version)] = entry.index_url
-            self._files[(name, version)] = tuple(kept)
-            files.extend(kept)
-        return group_files(name, files)
+            self._files[(name, version)] = kept
+            if kept:
+                infos.append(CandidateInfo.from_files(version, kept))
+        return infos
 
     def _admitted(self, file: IndexFile) -> bool:
         if self.exclude_newer is None or not file.upload_time:

@@ -7,11 +7,14 @@ callback first calls `trio.from_thread.check_cancelled()`, so a Ctrl-C (or any c
 the calling task) stops the resolver at its next question instead of after the whole resolution.
 
 Everything is fetched once: a page or a metadata file is a `_Slot` that the first request (or
-prefetch) fills in a task of the bridge's nursery, and later requests wait on. When the provider
-learns a candidate's dependencies it calls `prefetch(names)`, and the bridge starts fetching all
-those pages at once (and, when a page arrives, the metadata of its newest stable version, the
-likeliest pick), so the network works while the resolver thinks. Prefetch failures are stored
-and raised only if the resolver asks for that data.
+prefetch) fills in a task of the bridge's nursery, and later requests wait on. The bridge walks
+the likely dependency tree ahead of the resolver, at network speed rather than at the pace of
+the resolver's questions: when a page arrives it fetches the metadata of the version the
+resolver will most likely pick (the locked one, else the newest stable one), and when metadata
+arrives it fetches the pages of the dependencies it names (those that may apply somewhere in the
+resolution's environments without an extra). The provider's own `prefetch(names)` hints start
+the walk from the roots. Prefetch failures are stored and raised only if the resolver asks for
+that data.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import trio
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyrun.core.provider import CandidateInfo, resolve
+from pyrun.core.index import parse_version
+from pyrun.core.provider import CandidateInfo, dependency_names, resolve
 from pyrun.core.resolution import Resolution, ResolveRequest
+from pyrun.core.universal import Dnf, pyset_from_specifiers, root_environment
 from pyrun.errors import PyrunError
 
 T = TypeVar("T")
@@ -50,6 +56,10 @@ class _Slot(Generic[T]):
 
     async def wait(self) -> T:
         await self.event.wait()
+        return self.result()
+
+    def result(self) -> T:
+        """The value (or error) of a filled slot."""
         if self.error is not None:
             raise self.error
         assert self.value is not None
@@ -57,27 +67,51 @@ class _Slot(Generic[T]):
 
 
 class TrioBridge:
-    """A blocking `MetadataSource` for the resolver thread over an `AsyncMetadataSource`."""
+    """A blocking `MetadataSource` for the resolver thread over an `AsyncMetadataSource`.
 
-    def __init__(self, source: AsyncMetadataSource, nursery: trio.Nursery) -> None:
+    With a `request`, the bridge also prefetches down the likely dependency tree (see the module
+    docstring); without one it fetches only what it is asked for or hinted at.
+    """
+
+    def __init__(
+        self,
+        source: AsyncMetadataSource,
+        nursery: trio.Nursery,
+        request: ResolveRequest | None = None,
+    ) -> None:
         self.source = source
         self.nursery = nursery
+        self.request = request
+        self.universe = _universe(request)
+        # Local packages are never looked up on an index (nor their names sent to one).
+        self.local = _local_names(request)
         self._pages: dict[str, _Slot[Sequence[CandidateInfo]]] = {}
         self._metadata: dict[tuple[str, str], _Slot[Metadata]] = {}
 
     # -- called from the resolver thread --
 
+    # Data the prefetch already holds is read directly: a filled slot never changes again, so
+    # the trip into the trio thread (and back) is only made to wait for, or start, a fetch.
+
     def candidates(self, name: str) -> Sequence[CandidateInfo]:
         trio.from_thread.check_cancelled()
+        slot = self._pages.get(name)
+        if slot is not None and slot.event.is_set():
+            return slot.result()
         return trio.from_thread.run(self.wait_page, name)
 
     def requires(self, name: str, version: str) -> Sequence[str]:
-        trio.from_thread.check_cancelled()
-        return trio.from_thread.run(self.wait_metadata, name, version)[0]
+        return self._metadata_now(name, version)[0]
 
     def requires_python(self, name: str, version: str) -> str | None:
+        return self._metadata_now(name, version)[1]
+
+    def _metadata_now(self, name: str, version: str) -> Metadata:
         trio.from_thread.check_cancelled()
-        return trio.from_thread.run(self.wait_metadata, name, version)[1]
+        slot = self._metadata.get((name, version))
+        if slot is not None and slot.event.is_set():
+            return slot.result()
+        return trio.from_thread.run(self.wait_metadata, name, version)
 
     def prefetch(self, names: Iterable[str]) -> None:
         trio.from_thread.check_cancelled()
@@ -114,14 +148,21 @@ class TrioBridge:
 
     async def _fetch_page(self, name: str) -> Sequence[CandidateInfo]:
         page = await self.source.async_candidates(name)
-        likely = _likely_version(page)
+        likely = _likely_version(page, self._locked(name))
         if likely is not None:
             self._metadata_slot(name, likely)
         return page
 
     async def _fetch_metadata(self, key: tuple[str, str]) -> Metadata:
         requires = await self.source.async_requires(*key)
-        return requires, await self.source.async_requires_python(*key)
+        requires_python = await self.source.async_requires_python(*key)
+        if self.universe is not None:
+            names = dependency_names(requires, self.universe)
+            self.prefetch_nowait(name for name in names if name not in self.local)
+        return requires, requires_python
+
+    def _locked(self, name: str) -> tuple[str, ...]:
+        return () if self.request is None else self.request.preferred_versions(name)
 
 
 async def _fill(slot: _Slot[T], fetch: Callable[[Any], Awaitable[T]], key: Any) -> None:
@@ -133,12 +174,36 @@ async def _fill(slot: _Slot[T], fetch: Callable[[Any], Awaitable[T]], key: Any) 
         slot.event.set()
 
 
-def _likely_version(page: Sequence[CandidateInfo]) -> str | None:
-    """The newest stable, unyanked version: what `highest` resolution usually picks."""
+def _universe(request: ResolveRequest | None) -> Dnf | None:
+    """Where a dependency must be able to apply to be prefetched; None: no deep prefetch
+    (also when the request is invalid, which the resolver itself reports)."""
+    if request is None:
+        return None
+    try:
+        pyset = pyset_from_specifiers(request.requires_python)
+        return root_environment(pyset, request.environments)
+    except (PyrunError, ValueError):
+        return None
+
+
+def _local_names(request: ResolveRequest | None) -> frozenset[str]:
+    if request is None:
+        return frozenset()
+    packages = (*request.members, *request.local_packages)
+    return frozenset(str(canonicalize_name(p.name)) for p in packages)
+
+
+def _likely_version(page: Sequence[CandidateInfo], locked: Sequence[str] = ()) -> str | None:
+    """What the resolver most likely picks: a locked version the page has, else the newest
+    stable, unyanked one (`highest` resolution)."""
+    listed = {info.version for info in page}
+    for pinned in locked:
+        if pinned in listed:
+            return pinned
     best: tuple[Version, str] | None = None
     for info in page:
         try:
-            version = Version(info.version)
+            version = parse_version(info.version)
         except InvalidVersion:
             continue
         if not info.yanked and not version.is_prerelease and (best is None or version > best[0]):
@@ -152,7 +217,7 @@ async def resolve_async(request: ResolveRequest, source: AsyncMetadataSource) ->
     failure: PyrunError | None = None
     resolution: Resolution | None = None
     async with trio.open_nursery() as nursery:
-        bridge = TrioBridge(source, nursery)
+        bridge = TrioBridge(source, nursery, request)
         try:
             resolution = await trio.to_thread.run_sync(resolve, request, bridge)
         except PyrunError as exc:
