@@ -17,7 +17,7 @@ stamp="$venv/.installed"
 if [ ! -x "$venv/bin/python" ]; then
   "$(pick_python)" -m venv "$venv"
 fi
-if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ] || [ "$root/bin/pyrun" -nt "$stamp" ]; then
   "$venv/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
   "$venv/bin/python" -m pip install --quiet -e "$root[dev]" >&2
   touch "$stamp"

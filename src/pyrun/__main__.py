@@ -1,5 +1,3 @@
-import sys
+from pyrun.cli import launch
 
-from pyrun.cli import main
-
-sys.exit(main())
+launch()

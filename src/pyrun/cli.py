@@ -64,6 +64,25 @@ def main(argv: list[str] | None = None) -> int:
         return _report(inner, argv)
 
 
+def launch() -> None:
+    """The `pyrun` program: `main`, then an immediate exit with its code.
+
+    Tearing the interpreter down after a full run (module finalizers, the garbage of a
+    resolution) costs ~100 ms and changes nothing a user can see: every file pyrun writes is
+    closed by then, its worker threads are done and the child has exited. Only the standard
+    streams may still hold output, so they are flushed first.
+    """
+    import os
+
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def _dispatch(argv: list[str]) -> int:
     from pyrun.cliparse import parse_argv
 
@@ -173,4 +192,4 @@ def _first_pyrun_error(group: BaseExceptionGroup) -> PyrunError | None:
     return None
 
 
-__all__ = ["main", "render_error"]
+__all__ = ["launch", "main", "render_error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pyrun import __version__
 from pyrun.cliparse import parse_argv
 from pyrun.console import format_duration, format_size, plural
 from pyrun.errors import PyrunError, UsageError, render_error
@@ -156,3 +157,18 @@ def test_counts_and_sizes():
     assert plural(3, "package") == "3 packages"
     assert format_size(28 * 1024) == "28.0KiB"
     assert format_size(12) == "12.0B"
+
+
+def test_the_program_flushes_its_output_before_its_fast_exit():
+    """`launch` ends with `os._exit`: whatever was printed must still arrive, with the code."""
+    import subprocess
+    import sys
+
+    version = subprocess.run(
+        [sys.executable, "-m", "pyrun", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (version.returncode, version.stdout) == (0, f"pyrun {__version__}\n")
+    bad = subprocess.run(
+        [sys.executable, "-m", "pyrun", "bogus"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 2 and "unrecognized subcommand 'bogus'" in bad.stderr
