@@ -7,6 +7,7 @@ from pyrun.console import Console
 
 
 def run_subcommand(args: Args) -> int:
+    _tune_gc()
     console = Console(quiet=args.quiet or 0, verbose=args.verbose or 0, color=args.color or "auto")
     name = args.subcommand
     if name == "run":
@@ -32,6 +33,16 @@ def run_subcommand(args: Args) -> int:
 
         return cache_main(args, console)
     raise AssertionError(f"unrouted sub-command {name}")
+
+
+def _tune_gc() -> None:
+    """A full run allocates hundreds of thousands of objects that live until it ends (pages,
+    metadata, the resolver's state) and makes little cyclic garbage: the default thresholds
+    collect the young generation every 700 allocations and rescan the old one for nothing,
+    ~5% of a resolution's CPU. Collections still happen, just much less often."""
+    import gc
+
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _python(args: Args, console: Console) -> int:
