@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
+    from pyrun.net.client import ClientOptions
+    from pyrun.net.prefetch import WheelPrefetch
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -133,7 +135,10 @@ def lock_workspace(
         keep = verdict.keep_preferences
     else:
         keep = False
-    lock = _resolve(workspace, args, settings, cache, inputs, previous if keep else None)
+    prefetch_for = interpreter if _syncs_next(args, mode) else None
+    lock = _resolve(
+        workspace, args, settings, cache, inputs, previous if keep else None, prefetch_for
+    )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
         raise FailureError(
@@ -612,6 +617,15 @@ def _code_identity() -> list[tuple[str, int, int]]:
 # -- resolving ---------------------------------------------------------------------------------
 
 
+def _syncs_next(args: Args, mode: Mode) -> bool:
+    """Whether an env is synced from this lock right after it is resolved (`run`, `sync`):
+    then its wheels are worth fetching while resolving (`pyrun.net.prefetch`)."""
+    if args.subcommand not in ("run", "sync") or mode != "write":
+        return False
+    skip = ("dry_run", "check", "no_sync", "offline", "no_binary", "no_binary_package", "no_cache")
+    return not any(getattr(args, dest, None) for dest in skip)
+
+
 def _resolve(
     workspace: Workspace,
     args: Args,
@@ -619,6 +633,7 @@ def _resolve(
     cache: Cache,
     inputs: LockInputs,
     previous: Lock | None,
+    prefetch_for: Interpreter | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     import trio
@@ -680,17 +695,45 @@ def _resolve(
         pinned=_pinned(workspace),
     )
     exclude_newer = _exclude_newer_moment(options.exclude_newer)
-    outcome = trio.run(
-        lambda: lock_async(
-            request,
-            facts,
-            plan,
-            root=workspace.root,
-            options=client,
-            exclude_newer=exclude_newer,
+    prefetch = _prefetch(prefetch_for, cache, settings, client)
+    try:
+        outcome = trio.run(
+            lambda: lock_async(
+                request,
+                facts,
+                plan,
+                root=workspace.root,
+                options=client,
+                exclude_newer=exclude_newer,
+                on_read=prefetch.want if prefetch else None,
+            )
         )
-    )
+    except BaseException:
+        if prefetch is not None:
+            prefetch.abort()
+        raise
+    if prefetch is not None:
+        prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
     return outcome.lock
+
+
+def _prefetch(
+    interpreter: Interpreter | None, cache: Cache | None, settings: Settings, client: ClientOptions
+) -> WheelPrefetch | None:
+    if interpreter is None or cache is None or cache.temporary:
+        return None
+    if settings.file_value("no-binary") or settings.file_value("offline"):
+        return None
+    from pyrun.net.prefetch import WheelPrefetch
+
+    prefetch = WheelPrefetch(
+        cache,
+        interpreter,
+        system_certs=client.system_certs,
+        insecure_hosts=client.insecure_hosts,
+    )
+    prefetch.start()
+    return prefetch
 
 
 def _check_static(facts: WorkspaceFacts) -> None:

@@ -20,7 +20,7 @@ import os
 import re
 import tarfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
@@ -80,8 +80,10 @@ class IndexMetadataSource:
         *,
         pinned: Mapping[str, str] | None = None,
         exclude_newer: datetime | None = None,
+        on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
     ) -> None:
         self.indexes = indexes
+        self.on_read = on_read  # told of each candidate read (`pyrun.net.prefetch`)
         self.client = indexes.client
         self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
         self.exclude_newer = exclude_newer
@@ -123,6 +125,8 @@ class IndexMetadataSource:
         key = (name, version)
         if key not in self._metadata:
             files = self._files.get(key, ())
+            if self.on_read is not None:
+                self.on_read(name, version, files)
             wheels = [f for f in files if f.is_wheel]
             if wheels:
                 # A wheel with a PEP 658 metadata file is cheapest; any wheel will do.
@@ -333,12 +337,16 @@ async def lock_async(
     root: str,
     options: ClientOptions,
     exclude_newer: datetime | None = None,
+    on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
 ) -> LockOutcome:
-    """Resolve `request` (members already in it) and build the lock for `facts`."""
+    """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
+    told of each candidate whose metadata the resolver reads."""
     async with make_client(options) as http:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
-        source = IndexMetadataSource(indexes, pinned=plan.pinned, exclude_newer=exclude_newer)
+        source = IndexMetadataSource(
+            indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
+        )
         locals_, metadata = await _read_locals(facts, root, http)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)

@@ -657,7 +657,7 @@ async def _pick(
                     continue
                 if not requirement.specifier.contains(version, prereleases=True):
                     continue
-                file = _best_file([f for _dist, f in files], interpreter)
+                file = best_file([f for _dist, f in files], interpreter)
                 if file is not None:
                     return version, file
     raise FailureError(
@@ -666,7 +666,7 @@ async def _pick(
     )
 
 
-def _best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile | None:
+def best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile | None:
     from pyrun.core.lockfile import Wheel
     from pyrun.core.selection import best_wheel
 

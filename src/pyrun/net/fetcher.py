@@ -1,0 +1,106 @@
+"""A helper process that downloads and unpacks wheels into the cache while the parent resolves.
+
+`python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]...` reads requests
+from stdin, one per line: `want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that
+wheel into the cache at once; `keep\\tNAME\\tVERSION` (sent when the resolution ends) marks
+what the parent will install; `end` cancels every download not kept, waits for the rest and
+exits. End of input without `end` (the parent died) finishes what is in flight and exits.
+
+Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
+unpacking in threads of the same process only slowed it down. A second process uses the second
+core. Whatever goes wrong here is only a missed head start: the parent's sync fetches any wheel
+that is not in the cache and reports errors itself, so this process prints nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import trio
+
+from pyrun.local.cache import Cache
+from pyrun.net.client import ClientOptions, make_client
+from pyrun.net.download import WheelDownload, download_wheel
+
+CONCURRENCY = 8
+
+
+class Fetcher:
+    def __init__(self, cache: Cache, nursery: trio.Nursery, client: httpx.AsyncClient) -> None:
+        self.cache = cache
+        self.nursery = nursery
+        self.client = client
+        self.limiter = trio.CapacityLimiter(CONCURRENCY)
+        self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
+        self.kept: set[tuple[str, str]] = set()
+
+    def handle(self, line: str) -> bool:
+        """Act on one request; False once the parent said `end`."""
+        fields = line.rstrip("\n").split("\t")
+        if fields[0] == "want" and len(fields) == 6:
+            self._want(*fields[1:])
+        elif fields[0] == "keep" and len(fields) == 3:
+            self.kept.add((fields[1], fields[2]))
+        elif fields[0] == "end":
+            for key, scope in self.scopes.items():
+                if key not in self.kept:
+                    scope.cancel()
+            return False
+        return True
+
+    def _want(self, name: str, version: str, url: str, sha256: str, filename: str) -> None:
+        key = (name, version)
+        if key in self.scopes:
+            return
+        wheel = WheelDownload(
+            name=name, version=version, url=url, hash=f"sha256:{sha256}", filename=filename
+        )
+        self.scopes[key] = trio.CancelScope()
+        self.nursery.start_soon(self._fetch, key, wheel)
+
+    async def _fetch(self, key: tuple[str, str], wheel: WheelDownload) -> None:
+        try:
+            with self.scopes[key]:
+                await download_wheel(self.client, self.cache, wheel, limiter=self.limiter)
+        except Exception:  # a missed head start: the parent's sync fetches it again
+            pass
+
+
+async def serve(cache: Cache, options: ClientOptions) -> None:
+    stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
+    async with make_client(options) as http, trio.open_nursery() as nursery:
+        fetcher = Fetcher(cache, nursery, http.raw)
+        buffer = b""
+        while True:
+            chunk = await stdin.receive_some(65536)
+            if not chunk:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if not fetcher.handle(line.decode("utf-8", "replace")):
+                    return
+
+
+def main(argv: list[str]) -> int:
+    import os
+
+    cache = Cache(Path(argv[0])).init()
+    hosts = tuple(argv[i + 1] for i, arg in enumerate(argv) if arg == "--insecure-host")
+    options = ClientOptions.from_env(
+        os.environ,
+        cache_dir=cache.root,
+        system_certs="--system-certs" in argv,
+        insecure_hosts=hosts,
+    )
+    try:
+        trio.run(serve, cache, options)
+    except BaseException:  # never an error of its own (see the module docstring)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
