@@ -26,10 +26,10 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion
+from packaging.utils import canonicalize_name
 
 from pyrun.core import universal
+from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
 from pyrun.core.lockfile import (
     LOCK_REVISION,
@@ -853,9 +853,8 @@ def _fork_env(package: ResolvedPackage) -> universal.Dnf:
 def _wheel_reachable(filename: str, reachable: universal.Dnf) -> bool:
     """uv's `remove_unreachable_wheels`: a wheel whose platform tags all belong to one OS (or
     one architecture) is dropped when the package is never reachable there."""
-    try:
-        _, _, _, tags = parse_wheel_filename(filename)
-    except (InvalidWheelFilename, InvalidVersion):
+    tags = wheel_tags(filename)  # memoised: every file of every package comes through here
+    if tags is None:
         return True
     platforms = {tag.platform for tag in tags}
     return not any(
