@@ -25,8 +25,10 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import archive_id
 from pyrun.local.cache import Cache
 
-# How long the end of a run may wait for the helper to finish the wheels the lock kept.
-FINISH_TIMEOUT = 300.0
+# How long the end of a run may wait for the helper to finish the wheels the lock kept. The
+# client's own timeouts catch a stalled transfer; this only bounds a helper that hangs, and is
+# generous because a killed helper's half-done large download would start over in the sync.
+FINISH_TIMEOUT = 1800.0
 
 
 class WheelPrefetch:
