@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from pyrun.core.host import Host
 from pyrun.errors import PyrunError
 
 # uv's data names macOS `darwin`; keys shown to users (and directory names) say `macos`.
@@ -150,15 +151,6 @@ class Download:
     @property
     def filename(self) -> str:
         return self.url.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Host:
-    """The machine a build must run on (SPEC §6.3 defaults)."""
-
-    os: str
-    arch: str
-    libc: str
 
 
 def parse_download_list(text: str | bytes, location: str) -> list[Download]:

@@ -11,7 +11,7 @@ import platform
 import sys
 from pathlib import Path
 
-from pyrun.core.pydownloads import Host, display_os
+from pyrun.core.host import Host
 
 _ARCH_ALIASES = {
     "amd64": "x86_64",
@@ -28,8 +28,8 @@ _ARCH_ALIASES = {
 
 def host_platform(libc_override: str | None = None) -> Host:
     """This machine: `linux`, `x86_64`, `gnu` (`PYRUN_LIBC`, passed in, overrides the libc)."""
-    os_name = display_os(
-        {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
+    os_name = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(
+        sys.platform, sys.platform.lower()
     )
     machine = platform.machine().lower()
     arch = _ARCH_ALIASES.get(machine, machine)

@@ -34,8 +34,8 @@ from pathlib import Path
 from packaging.version import Version
 
 from pyrun.console import Console, display_path
+from pyrun.core.host import Host
 from pyrun.core.interpreter import Interpreter, ProbeError
-from pyrun.core.pydownloads import Host
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
