@@ -226,6 +226,42 @@ def test_locked_versions_are_preferred_and_upgrades_move_them(
     assert "Updated c v1.0.0 -> v2.0.0" in result.stderr, result
 
 
+@pytest.mark.uv
+def test_upgrade_group_moves_the_groups_direct_requirements_as_uv_does(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    index.remove("b-2.0.0-py3-none-any.whl")
+    text = """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dependencies = ["c"]
+
+        [dependency-groups]
+        dev = ["a"]
+        lint = [{include-group = "dev"}]
+        """
+    ours, theirs = write(tmp_path / "ours", text).parent, write(tmp_path / "theirs", text).parent
+    assert pyrun(pyrun_env, ours, "lock", index=index.index_url).returncode == 0
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    index.add_wheel("b", "2.0.0")
+    index.add_wheel("c", "2.0.0")
+    index.add_wheel("a", "2.0.0", requires_dist=["b>=1"])
+    result = pyrun(pyrun_env, ours, "lock", "--upgrade-group", "lint", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "Updated a v1.0.0 -> v2.0.0" in result.stderr
+    assert "Updated b" not in result.stderr and "Updated c" not in result.stderr
+    reference = uv(theirs, "lock", "--upgrade-group", "lint", index=index.index_url)
+    assert reference.returncode == 0, reference.stderr
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+    missing = pyrun(pyrun_env, ours, "lock", "--upgrade-group", "docs", index=index.index_url)
+    assert missing.returncode == 2
+    assert "Group `docs` is not defined in the project's `dependency-groups` table" in (
+        missing.stderr
+    )
+
+
 def test_check_modes_and_messages(app: Path, pyrun_env: PyrunEnv, index: IndexServer) -> None:
     missing = pyrun(pyrun_env, app, "lock", "--locked", index=index.index_url)
     assert missing.returncode == 1

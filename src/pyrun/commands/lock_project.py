@@ -281,11 +281,35 @@ def lock_inputs(
     run = RunOptions(
         options=facts.options,
         upgrade=bool(args.upgrade),
-        upgrade_packages=frozenset(_normal_names(args.upgrade_package or [])),
+        upgrade_packages=_upgrade_packages(args, facts, group_texts),
         refresh=bool(args.refresh) or bool(args.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
+
+
+def _upgrade_packages(
+    args: Args, facts: WorkspaceFacts, root_groups: Mapping[str, tuple[str, ...]]
+) -> frozenset[str]:
+    """`-P` names plus, for each `--upgrade-group G`, the packages G requires directly in any
+    member (or the virtual root), as uv counts them; an undefined group is an error."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    names = set(_normal_names(args.upgrade_package or []))
+    for group in _normal_names(args.upgrade_group or []):
+        texts = [t for m in facts.members for t in m.dependency_groups.get(group, ())]
+        texts += root_groups.get(group, ())
+        defined = group in root_groups or any(group in m.dependency_groups for m in facts.members)
+        if not defined:
+            raise PyrunError(
+                f"Group `{group}` is not defined in the project's `dependency-groups` table",
+                code=2,
+            )
+        for text in texts:
+            with contextlib.suppress(InvalidRequirement):
+                names.add(str(canonicalize_name(Requirement(text).name)))
+    return frozenset(names)
 
 
 # -- dynamic requirements (SPEC §2.8, §2.9) ---------------------------------------------------
@@ -673,7 +697,7 @@ def _resolve(
         overrides=tuple(_strings(settings, "override-dependencies")),
         preferences=lock_preferences(previous) if previous else {},
         forks=previous.resolution_markers if previous else (),
-        upgrade=_upgrade(args),
+        upgrade=_upgrade(args, inputs),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
         resolution=ResolutionMode(options.resolution_mode or "highest"),
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
@@ -745,11 +769,10 @@ def _check_static(facts: WorkspaceFacts) -> None:
             )
 
 
-def _upgrade(args: Args) -> bool | frozenset[str]:
+def _upgrade(args: Args, inputs: LockInputs) -> bool | frozenset[str]:
     if args.upgrade:
         return True
-    names = frozenset(_normal_names(args.upgrade_package or []))
-    return names or False
+    return inputs.run.upgrade_packages or False
 
 
 def _index_configs(indexes: IndexSettings) -> tuple[Any, ...]:

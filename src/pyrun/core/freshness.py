@@ -159,8 +159,7 @@ def _resolver_inputs(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stal
             notice=True,
         )
     if run.upgrade_packages:
-        names = ", ".join(f"`{n}`" for n in sorted(run.upgrade_packages))
-        return _prefer(f"`--upgrade-package` ({names})")
+        return _prefer("`--upgrade-package` or `--upgrade-group`")
     if run.refresh:
         return _prefer("`--refresh`")
     return None
