@@ -262,6 +262,39 @@ def test_upgrade_group_moves_the_groups_direct_requirements_as_uv_does(
     )
 
 
+@pytest.mark.uv
+def test_relative_exclude_newer_is_recorded_as_a_span_like_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dependencies = ["a"]
+        """
+    ours, theirs = write(tmp_path / "ours", text).parent, write(tmp_path / "theirs", text).parent
+    index.add_wheel("b", "3.0.0", upload_time=_recent())  # too new for "1 week"
+    flag = ("--exclude-newer", "1 week")
+    result = pyrun(pyrun_env, ours, "lock", *flag, index=index.index_url)
+    assert result.returncode == 0, result
+    assert uv(theirs, "lock", *flag, index=index.index_url).returncode == 0
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+    assert 'exclude-newer-span = "P1W"' in (ours / "uv.lock").read_text()
+    assert 'name = "b"\nversion = "2.0.0"' in (ours / "uv.lock").read_text()
+    check = pyrun(pyrun_env, ours, "lock", "--check", *flag, index=index.index_url)
+    assert check.returncode == 0, check
+    bad = pyrun(pyrun_env, ours, "lock", "--exclude-newer", "2 months", index=index.index_url)
+    assert bad.returncode == 2, bad
+    assert "uses 'months' which is not allowed; use days instead, e.g., `60 days`" in bad.stderr
+
+
+def _recent() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
 def test_check_modes_and_messages(app: Path, pyrun_env: PyrunEnv, index: IndexServer) -> None:
     missing = pyrun(pyrun_env, app, "lock", "--locked", index=index.index_url)
     assert missing.returncode == 1

@@ -490,12 +490,29 @@ def lock_options(args: Args, settings: Settings) -> LockOptions:
     prerelease = _choice(args, settings, "prerelease", "if-necessary-or-explicit")
     fork = _choice(args, settings, "fork_strategy", "requires-python")
     exclude_newer = settings.value(args, "exclude_newer", "exclude-newer")
+    span = _span(str(exclude_newer)) if exclude_newer else None
     return LockOptions(
         resolution_mode=None if resolution == "highest" else resolution,
         prerelease_mode=None if prerelease == "if-necessary-or-explicit" else prerelease,
         fork_strategy=None if fork == "requires-python" else fork,
-        exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer else None,
+        exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer and not span else None,
+        exclude_newer_span=span,
     )
+
+
+def _span(text: str) -> str | None:
+    """A relative `exclude-newer` (`1 week`, `P7D`) as the ISO 8601 span uv records."""
+    from pyrun.core.spans import parse_span
+
+    try:
+        span = parse_span(text)
+    except PyrunError as exc:
+        raise PyrunError(_invalid_exclude_newer(text), causes=(exc.message,)) from None
+    return None if span is None else span.iso()
+
+
+def _invalid_exclude_newer(text: str) -> str:
+    return f"invalid value '{text}' for '--exclude-newer <EXCLUDE_NEWER>'"
 
 
 def _choice(args: Args, settings: Settings, dest: str, default: str) -> str:
@@ -523,8 +540,12 @@ def _timestamp(text: str) -> str:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise PyrunError(
-            f"invalid value '{text}' for '--exclude-newer <EXCLUDE_NEWER>'",
-            causes=("expected an RFC 3339 timestamp or a date (e.g. `2025-06-01T00:00:00Z`)",),
+            _invalid_exclude_newer(text),
+            causes=(
+                f"`{text}` could not be parsed as a valid exclude-newer value (expected a date "
+                "like `2024-01-01`, a timestamp like `2024-01-01T00:00:00Z`, or a duration "
+                "like `3 days` or `P3D`)",
+            ),
         ) from None
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
@@ -718,7 +739,7 @@ def _resolve(
         strategy=_strategy(inputs.indexes.strategy),
         pinned=_pinned(workspace),
     )
-    exclude_newer = _exclude_newer_moment(options.exclude_newer)
+    exclude_newer = _exclude_newer_moment(options)
     prefetch = _prefetch(prefetch_for, cache, settings, client)
     try:
         outcome = trio.run(
@@ -805,10 +826,11 @@ def _pinned(workspace: Workspace) -> dict[str, str]:
     return pinned
 
 
-def _exclude_newer_moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _exclude_newer_moment(options: LockOptions) -> datetime | None:
+    from pyrun.core.spans import exclude_newer_moment
+
+    now = datetime.now(UTC)
+    return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
 
 
 # -- `pyrun lock` reporting --------------------------------------------------------------------

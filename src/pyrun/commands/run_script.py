@@ -808,7 +808,7 @@ def resolve_lock(
         strategy=_strategy(indexes.strategy),
         pinned=request.pinned,
     )
-    exclude_newer = _moment(facts.options.exclude_newer)
+    exclude_newer = _moment(facts.options)
     client = _client_options(args, settings, cache)
     try:
         outcome = trio.run(
@@ -896,10 +896,13 @@ def _strategy(name: str) -> Any:
     return IndexStrategy(name)
 
 
-def _moment(text: str | None) -> Any:
-    from datetime import datetime
+def _moment(options: Any) -> Any:
+    from datetime import UTC, datetime
 
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    from pyrun.core.spans import exclude_newer_moment
+
+    now = datetime.now(UTC)
+    return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
 
 
 def _client_options(args: Args, settings: Settings, cache: Cache) -> Any:
