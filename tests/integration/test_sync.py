@@ -606,3 +606,52 @@ def test_lock_written_by_uv_is_installed_as_locked(env, index, tmp_path):
     assert installed(project) == {name: locked[name] for name in ("alpha", "beta", "delta", "app")}
     assert shutil.which("python", path=str(project / ".venv" / "bin"))
     assert pip_check(project / ".venv" / "bin" / "python").returncode == 0
+
+
+# -- --dry-run and --check -----------------------------------------------------------------------
+
+
+def _uv_sync(project: Path, index: IndexServer, *args: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
+    environ.pop("VIRTUAL_ENV", None)
+    environ.update(
+        UV_CACHE_DIR=str(project.parent / "uv-cache"), UV_NO_CONFIG="1", UV_PYTHON_DOWNLOADS="never"
+    )
+    return subprocess.run(
+        [str(UV), "sync", "--python", str(PY312), "--index-url", index.index_url, *args],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _lines(text: str) -> list[str]:
+    """Output lines without timings and interpreter paths, which differ between the tools."""
+    import re
+
+    kept = [line for line in text.splitlines() if not line.startswith("Using CPython")]
+    return [re.sub(r" in [0-9.]+m?s$", "", line) for line in kept]
+
+
+def test_dry_run_and_check_change_nothing_and_say_what_uv_says(env, index, tmp_path):
+    ours = make_project(tmp_path / "ours", index, packaged=False, tail="")
+    theirs = make_project(tmp_path / "theirs", index, packaged=False, tail="")
+    (ours / "uv.lock").unlink()
+    (theirs / "uv.lock").unlink()
+    dry = env.run("sync", "--dry-run", cwd=ours)
+    reference = _uv_sync(theirs, index, "--dry-run")
+    assert dry.returncode == reference.returncode == 0, (dry, reference.stderr)
+    assert _lines(dry.stderr) == _lines(reference.stderr)
+    assert sorted(p.name for p in ours.iterdir()) == [".python-version", "pyproject.toml"]
+    check = env.run("sync", "--check", cwd=ours)
+    assert check.returncode == 1 and "The environment is outdated" in check.stderr, check
+    assert not (ours / ".venv").exists() and not (ours / "uv.lock").exists()
+    assert env.run("sync", cwd=ours).returncode == 0
+    assert _uv_sync(theirs, index).returncode == 0
+    in_sync = env.run("sync", "--check", cwd=ours)
+    reference = _uv_sync(theirs, index, "--check")
+    assert in_sync.returncode == reference.returncode == 0, (in_sync, reference.stderr)
+    assert _lines(in_sync.stderr) == _lines(reference.stderr)
+    assert _lines(in_sync.stderr)[-1] == "Would make no changes"

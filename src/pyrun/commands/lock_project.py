@@ -92,7 +92,8 @@ def run_mode(args: Args) -> Mode:
         return "frozen"
     if args.locked:
         return "locked"
-    if args.isolated:
+    # `--isolated` and `sync --dry-run`/`--check` must not leave a written lock behind.
+    if args.isolated or getattr(args, "dry_run", False) or getattr(args, "check", False):
         return "dry-run"
     return "write"
 

@@ -51,6 +51,8 @@ def project_run_env(
         no_sync=bool(args.no_sync),
     )
     with project_lock(workspace.root):
+        if getattr(args, "dry_run", None) or getattr(args, "check", None):
+            return _dry_run(workspace, args, settings, request, finder, cache, console)
         env = ensure_project_env(request, finder, console)
         result = None
         if not args.no_sync:
@@ -59,6 +61,32 @@ def project_run_env(
             result = sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
         if not cache.temporary:
             _record(args, console, workspace, start, env, cache, result)
+    return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+
+
+def _dry_run(
+    workspace: Workspace,
+    args: Args,
+    settings: Settings,
+    request: EnvRequest,
+    finder: Finder,
+    cache: Cache,
+    console: Console,
+) -> RunEnv:
+    """`sync --dry-run`/`--check`: report against the env as it is, or as it would be
+    created, without creating or changing anything (uv's `Would use`/`Would create`)."""
+    from pyrun.commands.sync_project import sync_into
+    from pyrun.local.project_env import existing_env, select_base_interpreter
+
+    path = request.path
+    interpreter = existing_env(request, finder, console)
+    if interpreter is not None:
+        console.info(f"Would use project environment at: {display_path(path)}")
+    else:
+        base = select_base_interpreter(request, finder, console)
+        console.info(f"Would create project environment at: {display_path(path)}")
+        interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
+    sync_into(workspace, path, interpreter, args, settings, cache, console)
     return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyrun.cliparse import Args
-from pyrun.console import Console, format_duration, plural
+from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock
 from pyrun.core.selection import (
@@ -68,9 +68,13 @@ def sync_into(
 ) -> SyncResult:
     """Make the environment at `env_path` match the workspace's lock."""
     out = _Output(console, verbose=args.subcommand == "sync" or _shows_resolution(args))
+    dry = args.subcommand == "sync" and bool(args.dry_run or args.check)
     started = time.monotonic()
-    lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
-    out.resolved(len(lock.packages), time.monotonic() - started)
+    if dry:
+        lock = _dry_lock(workspace, interpreter, args, settings, cache, console, out, started)
+    else:
+        lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+        out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, args)
     for warning in selection.warnings:
         console.warn(warning)
@@ -82,7 +86,9 @@ def sync_into(
     if plan.plan.is_noop:
         checked = plan.required
         out.checked(checked, time.monotonic() - started)
-    elif args.check or args.dry_run:
+        if dry:
+            out.line("Would make no changes")
+    elif dry:
         _report_pending(plan, out, check=bool(args.check))
     else:
         report = _execute(plan, env, cache, options, console)
@@ -109,6 +115,32 @@ def obtain_lock(
     from pyrun.commands.lock_project import ensure_lock
 
     return ensure_lock(workspace, interpreter, args, settings, cache, console)
+
+
+def _dry_lock(
+    workspace: Workspace,
+    interpreter: Interpreter,
+    args: Args,
+    settings: Settings,
+    cache: Cache,
+    console: Console,
+    out: _Output,
+    started: float,
+) -> Lock:
+    """The lock step of `sync --dry-run`/`--check`: never written; say what would happen."""
+    from pyrun.commands.lock_project import LOCK_NAME, lock_workspace, run_mode
+    from pyrun.core.lockfile import canonical
+
+    result = lock_workspace(workspace, interpreter, args, settings, cache, console, run_mode(args))
+    out.resolved(len(result.lock.packages), time.monotonic() - started)
+    where = display_path(os.path.join(workspace.root, LOCK_NAME))
+    if result.previous is None:
+        out.line(f"Would create lockfile at: {where}")
+    elif result.resolved and canonical(result.lock) != canonical(result.previous):
+        out.line(f"Would update lockfile at: {where}")
+    else:
+        out.line(f"Found up-to-date lockfile at: {where}")
+    return result.lock
 
 
 # ---------------------------------------------------------------------------------------------

@@ -99,6 +99,14 @@ def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) ->
     return ProjectEnv(path=path, interpreter=created, created=True, base=base)
 
 
+def existing_env(request: EnvRequest, finder: Finder, console: Console) -> Interpreter | None:
+    """The env at `request.path` when it exists and fits (what a run would reuse), else None."""
+    existing = _existing(request.path, finder, console)
+    if existing is None or incompatibility(existing, request) is not None:
+        return None
+    return existing
+
+
 def _existing(path: str, finder: Finder, console: Console) -> Interpreter | None:
     """The working interpreter of an existing env; None when there is nothing to reuse."""
     if not os.path.lexists(path) or is_empty_dir(path):
