@@ -489,6 +489,26 @@ def test_sync_script_errors(env, tmp_path):
     plain = env.run("sync", "--script", "plain.py", cwd=tmp_path)
     assert plain.returncode == 2
     assert plain.stderr.startswith("error: `plain.py` does not contain a PEP 723 metadata tag")
-    path = script(tmp_path, "tool.py", ["alpha"], SHOW)
+
+
+def test_sync_script_dry_run_and_check_change_nothing(env, index, tmp_path):
+    path = script(tmp_path / "w", "tool.py", ["alpha"], SHOW)
     dry = env.run("sync", "--script", str(path), "--dry-run")
-    assert dry.returncode == 2 and "cannot be used with `--script`" in dry.stderr, dry
+    assert dry.returncode == 0, dry
+    lines = dry.stderr.splitlines()
+    assert lines[0].startswith("Would create script environment at: ")
+    assert lines[-3:] == ["Would install 2 packages", " + alpha==1.0.0", " + beta==2.0.0"]
+    assert not (env.cache / "environments-v2").exists() or not any(
+        (env.cache / "environments-v2").glob("tool-*/pyvenv.cfg")
+    )
+    check = env.run("sync", "--script", str(path), "--check")
+    assert check.returncode == 1 and "The environment is outdated" in check.stderr, check
+    assert env.run("sync", "--script", str(path)).returncode == 0
+    assert env.run("lock", "--script", str(path)).returncode == 0
+    synced = env.run("sync", "--script", str(path), "--check")
+    assert synced.returncode == 0, synced
+    lines = synced.stderr.splitlines()
+    assert lines[0].startswith("Would use script environment at: ")
+    assert lines[2].startswith("Found up-to-date lockfile at: ")
+    assert lines[2].endswith("tool.py.lock")
+    assert lines[-1] == "Would make no changes"

@@ -258,6 +258,9 @@ def script_run_env(
     if not sync and not _forced(args) and stamp_holds(path, key):
         console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
+    if sync and (args.dry_run or args.check):
+        _dry_sync(script, args, settings, console, cache, path, choice)
+        return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     with cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
         finder = make_finder(args, settings, cache, console)
         interpreter = ensure_script_env(
@@ -285,6 +288,85 @@ def script_run_env(
         key, records = _env_key(script, args, settings, choice, path)
         write_stamp(path, key, records, inputs)
     return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
+
+
+def _dry_sync(
+    script: Script,
+    args: Args,
+    settings: Settings,
+    console: Console,
+    cache: Cache,
+    path: str,
+    choice: PythonChoice,
+) -> None:
+    """`sync --script --dry-run`/`--check`: what a sync would do, changing nothing."""
+    from pyrun.commands.lock_project import read_lock
+
+    finder = make_finder(args, settings, cache, console)
+    interpreter = _fitting_env(path, script, choice, finder)
+    if interpreter is not None:
+        console.info(f"Would use script environment at: {display_path(path)}")
+    else:
+        base = _base_interpreter(choice, script.metadata.requires_python, finder)
+        console.info(f"Would create script environment at: {display_path(path)}")
+        interpreter = base.in_new_venv(path, venv_python(path))
+    started = time.monotonic()
+    lock_path = script.lock_path
+    previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
+    if previous is None or args.frozen:
+        lock = previous or resolve_script(script, interpreter, args, settings, cache, None)
+    else:
+        lock = update_script_lock(
+            script,
+            interpreter,
+            args,
+            settings,
+            cache,
+            console,
+            previous,
+            locked=bool(args.locked),
+            dry_run=True,
+        )
+    console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
+    if previous is not None and lock_path is not None:
+        from pyrun.core.lockfile import canonical
+
+        state = "Found up-to-date" if canonical(lock) == canonical(previous) else "Would update"
+        console.info(f"{state} lockfile at: {display_path(lock_path)}")
+    install_lock(
+        lock,
+        root=script.directory,
+        prefix=path,
+        interpreter=interpreter,
+        args=args,
+        settings=settings,
+        cache=cache,
+        console=console,
+        exact=True,
+        verbose=True,
+        dry=True,
+    )
+
+
+def _fitting_env(
+    path: str, script: Script, choice: PythonChoice, finder: Finder
+) -> Interpreter | None:
+    from pyrun.local.project_env import EnvRequest, incompatibility
+    from pyrun.local.venv import read_pyvenv_cfg
+
+    if read_pyvenv_cfg(path) is None:
+        return None
+    existing = finder.probe(venv_python(path))
+    request = EnvRequest(
+        path=path,
+        choice=choice,
+        requires_python=script.metadata.requires_python,
+        requires_python_source="script",
+        prompt="",
+    )
+    if existing is None or incompatibility(existing, request) is not None:
+        return None
+    return existing
 
 
 def _forced(args: Args) -> bool:
@@ -955,6 +1037,7 @@ def install_lock(
     console: Console,
     exact: bool | None = None,
     verbose: bool | None = None,
+    dry: bool = False,
 ) -> list[str]:
     """Make the env at `prefix` match `lock`; print `Installed N packages in T` (SPEC §2.14),
     and the other lines too when `verbose` (default: `-v` or `--show-resolution`).
@@ -974,6 +1057,13 @@ def install_lock(
     plan = plan_sync(selection, env, cache, options, console)
     if plan.plan.is_noop:
         _line(console, verbose, _counted("Checked", plan.required, time.monotonic() - started))
+        if dry:
+            _line(console, verbose, "Would make no changes")
+        return plan.input_files
+    if dry:
+        from pyrun.commands.sync_project import report_pending
+
+        report_pending(plan, lambda text: _line(console, verbose, text), check=bool(args.check))
         return plan.input_files
     ready: Mapping[str, Any] = {}
     if plan.needs_network_or_build:

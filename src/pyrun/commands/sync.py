@@ -10,7 +10,6 @@ from __future__ import annotations
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, open_cache, project_start
 from pyrun.console import Console
-from pyrun.errors import PyrunError
 
 
 def main(args: Args, console: Console) -> int:
@@ -33,13 +32,6 @@ def _sync_script(args: Args, console: Console) -> int:
     from pyrun.commands.lock import script_file_settings
     from pyrun.commands.run_script import load_script_file, script_run_env
 
-    for flag in ("dry_run", "check"):
-        if getattr(args, flag):
-            raise PyrunError(
-                f"`--{flag.replace('_', '-')}` cannot be used with `--script` in pyrun yet",
-                code=2,
-                hint="Run `pyrun sync --script` without it, or `pyrun lock --script --check`",
-            )
     script = load_script_file(str(args.script), os.getcwd(), require_block=True)
     settings = script_file_settings(args, console, script)
     with open_cache(args, settings) as cache:

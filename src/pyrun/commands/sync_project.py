@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def sync_into(
         if dry:
             out.line("Would make no changes")
     elif dry:
-        _report_pending(plan, out, check=bool(args.check))
+        report_pending(plan, out.line, check=bool(args.check))
     else:
         report = _execute(plan, env, cache, options, console)
         out.report(report, console)
@@ -300,20 +301,20 @@ def _with_prepared(report: SyncReport, count: int, seconds: float) -> SyncReport
     return replace(report, prepared=count, prepare_seconds=seconds)
 
 
-def _report_pending(plan: SyncPlan, out: _Output, *, check: bool) -> None:
+def report_pending(plan: SyncPlan, line: Callable[[str], None], *, check: bool) -> None:
     """`--dry-run` / `--check`: say what would change without changing it."""
     install = plan.plan.to_install
     remove = plan.plan.to_uninstall
     if plan.work:
-        out.line(f"Would download {plural(len(plan.work), 'package')}")
+        line(f"Would download {plural(len(plan.work), 'package')}")
     if remove:
-        out.line(f"Would uninstall {plural(len(remove), 'package')}")
+        line(f"Would uninstall {plural(len(remove), 'package')}")
     if install:
-        out.line(f"Would install {plural(len(install), 'package')}")
+        line(f"Would install {plural(len(install), 'package')}")
     for old in remove:
-        out.line(f" - {old.key}=={old.version}")
+        line(f" - {old.key}=={old.version}")
     for new in install:
-        out.line(f" + {new.name}=={new.version or '(dynamic)'}")
+        line(f" + {new.name}=={new.version or '(dynamic)'}")
     if check:
         raise FailureError(
             "The environment is outdated; run `pyrun sync` to update the environment"
