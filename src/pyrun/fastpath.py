@@ -78,13 +78,10 @@ def _attempt(args: Args) -> str | None:
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
-    cache = cache_dir(args)
-    options = args.option_values()
-    key = stamp.settings_key(options, os.environ)
-    stamp_file = stamp.stamp_path(cache, project_dir, key)
-    record = stamp.read_stamp(stamp_file)
-    if record is None or record.key != key:
+    found = _stamp_for(args, project_dir)
+    if found is None:
         return "no stamp for these settings"
+    stamp_file, record = found
     change = stamp.first_change(record)
     if change is not None:
         change = _rebuild(args, stamp_file, record, change, sync=False)
@@ -139,11 +136,10 @@ def try_sync_fast_path(args: Args) -> int | None:
     project_dir = _find_project(_start(args, os.getcwd()))
     if project_dir is None:
         return None
-    key = stamp.settings_key(args.option_values(), os.environ)
-    stamp_file = stamp.stamp_path(cache_dir(args), project_dir, key)
-    record = stamp.read_stamp(stamp_file)
-    if record is None or record.key != key or os.path.lexists(record.env):
+    found = _stamp_for(args, project_dir)
+    if found is None or os.path.lexists(found[1].env):
         return None
+    stamp_file, record = found
     decline = _rebuild(args, stamp_file, record, "the environment is missing", sync=True)
     if decline is None:
         return 0
@@ -177,10 +173,10 @@ def try_lock_fast_path(args: Args) -> int | None:
     project_dir = _find_project(os.path.abspath(args.project or os.getcwd()))
     if project_dir is None:
         return None
-    key = stamp.lock_key(stamp.settings_key(args.option_values(), os.environ))
-    record = stamp.read_stamp(stamp.stamp_path(cache_dir(args), project_dir, key))
-    if record is None or record.key != key or stamp.first_change(record) is not None:
+    found = _stamp_for(args, project_dir, lock=True)
+    if found is None or stamp.first_change(found[1]) is not None:
         return None
+    record = found[1]
     if not args.quiet:
         from pyrun.console import format_duration
 
@@ -207,14 +203,29 @@ def verified_project_stamp(args: Args, start: str) -> tuple[str, str] | None:
     project_dir = _find_project(start)
     if project_dir is None:
         return None
-    key = stamp.settings_key(args.option_values(), os.environ)
-    record = stamp.read_stamp(stamp.stamp_path(cache_dir(args), project_dir, key))
-    if record is None or record.key != key or stamp.first_change(record) is not None:
+    found = _stamp_for(args, project_dir)
+    if found is None or stamp.first_change(found[1]) is not None:
         return None
+    stamp_file, record = found
     active = os.environ.get("VIRTUAL_ENV")
     if active and os.path.abspath(active) != record.env:
         return None
-    return record.env, stamp.stamp_path(cache_dir(args), project_dir, key)
+    return record.env, stamp_file
+
+
+def _stamp_for(
+    args: Args, project_dir: str, *, lock: bool = False
+) -> tuple[str, stamp.Stamp] | None:
+    """(stamp file, stamp) the last identical run of this project recorded, else None.
+    `pyrun lock` stamps live under their own key (`stamp.lock_key`)."""
+    key = stamp.settings_key(args.option_values(), os.environ)
+    if lock:
+        key = stamp.lock_key(key)
+    stamp_file = stamp.stamp_path(cache_dir(args), project_dir, key)
+    record = stamp.read_stamp(stamp_file)
+    if record is None or record.key != key:
+        return None
+    return stamp_file, record
 
 
 def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
