@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pyrun.core.lockfile import Lock, Requirement
     from pyrun.core.pep723 import ScriptMetadata
     from pyrun.core.selection import Selection
+    from pyrun.local.project_env import EnvRequest
     from pyrun.net.sync import SyncReport
 
 # A group name no project can declare (names are normalised): the key under which a lock's
@@ -313,20 +314,7 @@ def _dry_sync(
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
-    if previous is None or args.frozen:
-        lock = previous or resolve_script(script, interpreter, args, settings, cache, None)
-    else:
-        lock = update_script_lock(
-            script,
-            interpreter,
-            args,
-            settings,
-            cache,
-            console,
-            previous,
-            locked=bool(args.locked),
-            dry_run=True,
-        )
+    lock = script_lock(script, interpreter, args, settings, cache, console, dry_run=True)
     console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
     if previous is not None and lock_path is not None:
         from pyrun.core.lockfile import canonical
@@ -351,22 +339,31 @@ def _dry_sync(
 def _fitting_env(
     path: str, script: Script, choice: PythonChoice, finder: Finder
 ) -> Interpreter | None:
-    from pyrun.local.project_env import EnvRequest, incompatibility
+    """The script env at `path` when it exists and fits (what a sync would reuse)."""
+    from pyrun.local.project_env import incompatibility
+
+    existing = _probe_env(path, finder)
+    if existing is None or incompatibility(existing, _env_request(path, script, choice)):
+        return None
+    return existing
+
+
+def _probe_env(path: str, finder: Finder) -> Interpreter | None:
     from pyrun.local.venv import read_pyvenv_cfg
 
-    if read_pyvenv_cfg(path) is None:
-        return None
-    existing = finder.probe(venv_python(path))
-    request = EnvRequest(
+    return finder.probe(venv_python(path)) if read_pyvenv_cfg(path) is not None else None
+
+
+def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
+    from pyrun.local.project_env import EnvRequest
+
+    return EnvRequest(
         path=path,
         choice=choice,
         requires_python=script.metadata.requires_python,
         requires_python_source="script",
         prompt="",
     )
-    if existing is None or incompatibility(existing, request) is not None:
-        return None
-    return existing
 
 
 def _forced(args: Args) -> bool:
@@ -439,27 +436,18 @@ def ensure_script_env(
 ) -> Interpreter:
     """Reuse the env at `path` while it fits, else rebuild it in place (quietly unless
     `announce`). An active env (`--active`) is the user's: used as it is, never replaced."""
-    from pyrun.local.project_env import EnvRequest, incompatibility
-    from pyrun.local.venv import base_interpreter, create_venv, read_pyvenv_cfg, remove_venv
+    from pyrun.local.project_env import incompatibility
+    from pyrun.local.venv import base_interpreter, create_venv, remove_venv
 
-    requires_python = script.metadata.requires_python
-    request = EnvRequest(
-        path=path,
-        choice=choice,
-        requires_python=requires_python,
-        requires_python_source="script",
-        prompt="",
-    )
-    if read_pyvenv_cfg(path) is not None:
-        existing = finder.probe(venv_python(path))
-        if existing is not None:
-            problem = incompatibility(existing, request)
-            if problem is None or not replace:
-                if announce:
-                    console.info(f"Using script environment at: {display_path(path)}")
-                return existing
-            console.debug(f"Recreating the script environment: {problem}")
-    base = _base_interpreter(choice, requires_python, finder)
+    existing = _probe_env(path, finder)
+    if existing is not None:
+        problem = incompatibility(existing, _env_request(path, script, choice))
+        if problem is None or not replace:
+            if announce:
+                console.info(f"Using script environment at: {display_path(path)}")
+            return existing
+        console.debug(f"Recreating the script environment: {problem}")
+    base = _base_interpreter(choice, script.metadata.requires_python, finder)
     if announce:
         console.info(f"Creating script environment at: {display_path(path)}")
     remove_venv(path)
@@ -613,9 +601,12 @@ def script_lock(
     settings: Settings,
     cache: Cache,
     console: Console,
+    *,
+    dry_run: bool = False,
 ) -> Lock:
     """Use, check or update `<script>.lock` as for a project (SPEC §2.3); without one, resolve
-    afresh (the result is not written: only `pyrun lock --script` creates a script lock)."""
+    afresh (the result is not written: only `pyrun lock --script` creates a script lock).
+    `dry_run` checks and resolves as usual but never writes the lock."""
     from pyrun.commands.lock_project import read_lock
 
     lock_path = script.lock_path
@@ -626,7 +617,15 @@ def script_lock(
     if args.frozen:
         return previous
     return update_script_lock(
-        script, interpreter, args, settings, cache, console, previous, locked=bool(args.locked)
+        script,
+        interpreter,
+        args,
+        settings,
+        cache,
+        console,
+        previous,
+        locked=bool(args.locked),
+        dry_run=dry_run,
     )
 
 
