@@ -285,9 +285,7 @@ def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
     if env is None:
         return None
     ctx.console.debug(f"Environment `{env}` is current (stamp verified)")
-    return RunEnv(
-        python=os.path.join(env, "bin", "python"), venv=env, bin_dirs=(os.path.join(env, "bin"),)
-    )
+    return RunEnv.of_venv(env)
 
 
 def _warn_project_only(args: Args, console: Console) -> None:

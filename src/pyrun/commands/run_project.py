@@ -61,7 +61,7 @@ def project_run_env(
             result = sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
         if not cache.temporary:
             _record(args, console, workspace, start, env, cache, result)
-    return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+    return RunEnv.of_venv(path)
 
 
 def _dry_run(
@@ -87,7 +87,7 @@ def _dry_run(
         console.info(f"Would create project environment at: {display_path(path)}")
         interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
     sync_into(workspace, path, interpreter, args, settings, cache, console)
-    return RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+    return RunEnv.of_venv(path)
 
 
 def _record(

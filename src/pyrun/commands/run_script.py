@@ -255,7 +255,7 @@ def script_run_env(
     path = os.path.abspath(active) if active else str(cache.environments / script.env_name)
     choice = script_python_choice(args, script, console)
     key, _ = _env_key(script, args, settings, choice, path)
-    run_env = RunEnv(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+    run_env = RunEnv.of_venv(path)
     if not sync and not _forced(args) and stamp_holds(path, key):
         console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)

@@ -19,6 +19,13 @@ class RunEnv:
     bin_dirs: tuple[str, ...]  # prepended to PATH, first wins
     cleanup: tuple[str, ...] = ()  # temporary directories to remove after the child exits
 
+    @classmethod
+    def of_venv(cls, path: str) -> RunEnv:
+        """The venv at `path`: its `bin/python`, its `bin` first on PATH."""
+        from pyrun.local.venv import venv_python
+
+        return cls(python=venv_python(path), venv=path, bin_dirs=(os.path.join(path, "bin"),))
+
 
 def child_spec(
     target: Target, env: RunEnv, *, depth: int, env_files: dict[str, str] | None = None
