@@ -18,6 +18,7 @@ Two halves, both pure:
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pyrun.core import universal
 from pyrun.core.index import wheel_tags
@@ -172,16 +174,16 @@ class _Lowered:
 
 
 def lock_requires_python(values: Iterable[str]) -> str | None:
-    """The `requires-python` a lock records: the one value, or the intersection of several."""
+    """The `requires-python` a lock records: the intersection of the declared values, written
+    back from its version ranges as uv writes it (`>= 3.10` as `>=3.10`, `~=3.10` as
+    `>=3.10, <4`, holes as `!=` clauses)."""
     distinct = list(dict.fromkeys(_spaced(v) for v in values if v and v.strip()))
     if not distinct:
         return None
-    if len(distinct) == 1:
-        return distinct[0]
     pyset: universal.PySet = universal.PY_FULL
     for value in distinct:
         pyset = universal.py_and(pyset, universal.pyset_from_specifiers(value))
-    return _render_range(pyset) or distinct[0]
+    return _render_pyset(pyset) or distinct[0]
 
 
 def lock_preferences(lock: Lock) -> dict[str, tuple[Preference, ...]]:
@@ -200,17 +202,71 @@ def _spaced(text: str) -> str:
     return ", ".join(part.strip() for part in text.split(",") if part.strip())
 
 
-def _render_range(pyset: universal.PySet) -> str | None:
+def _render_pyset(pyset: universal.PySet) -> str | None:
+    """uv's `VersionSpecifiers::from_release_only_bounds`: the bounding range, plus `!=` clauses
+    for the holes it can spell (one excluded version, or whole minor series)."""
     if not pyset:
         return None
+    specifiers: list[tuple[Version, str]] = []
+    for (_, _, end, end_inc), (start, start_inc, _, _) in itertools.pairwise(pyset):
+        assert end is not None and start is not None  # inner bounds of disjoint intervals
+        specifiers.extend(_hole(end, end_inc, start, start_inc))
     low, low_inc, _, _ = pyset[0]
     _, _, high, high_inc = pyset[-1]
-    parts = []
+    specifiers.extend(_bounding(low, low_inc, high, high_inc))
+    specifiers.sort(key=lambda item: item[0])
+    return ", ".join(text for _, text in specifiers) or None
+
+
+def _hole(
+    end: Version, end_inc: bool, start: Version, start_inc: bool
+) -> list[tuple[Version, str]]:
+    if not end_inc and not start_inc and end == start:
+        return [(end, f"!={end}")]
+    if end_inc or not start_inc:
+        return []  # a gap uv cannot spell either: it drops it (with a warning)
+    prev, after = _trimmed(end), _trimmed(start)
+    if len(prev) == 1 and len(after) == 2 and prev[0] == after[0]:
+        minors: range = range(after[1])
+    elif len(prev) == 2 and len(after) == 2 and prev[0] == after[0] and prev[1] < after[1]:
+        minors = range(prev[1], after[1])
+    else:
+        return []
+    return [(Version(f"{after[0]}.{minor}"), f"!={after[0]}.{minor}.*") for minor in minors]
+
+
+def _bounding(
+    low: Version | None, low_inc: bool, high: Version | None, high_inc: bool
+) -> list[tuple[Version, str]]:
+    if low is not None and high is not None and low_inc:
+        if high_inc and low == high:
+            return [(low, f"=={low}")]
+        star = _star_series(low, high) if not high_inc else None
+        if star is not None:
+            return [(low, f"=={star}.*")]
+    out = []
     if low is not None:
-        parts.append(f"{'>=' if low_inc else '>'}{low}")
+        out.append((low, f"{'>=' if low_inc else '>'}{low}"))
     if high is not None:
-        parts.append(f"{'<=' if high_inc else '<'}{high}")
-    return ", ".join(parts) or None
+        out.append((high, f"{'<=' if high_inc else '<'}{high}"))
+    return out
+
+
+def _star_series(low: Version, high: Version) -> str | None:
+    """`>=3.7, <3.8` is `==3.7.*` (and `>=3, <3.1` is `==3.0.*`)."""
+    lower, upper = _trimmed(low), _trimmed(high)
+    if len(lower) == 1 and upper == (lower[0], 1):
+        return f"{lower[0]}.0"
+    if len(lower) == 2 and upper == (lower[0], lower[1] + 1):
+        return f"{lower[0]}.{lower[1]}"
+    return None
+
+
+def _trimmed(version: Version) -> tuple[int, ...]:
+    release = list(version.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    return tuple(release)
 
 
 def declare_workspace(
@@ -295,25 +351,28 @@ def declare_member(
     """A member's declarations; `built` replaces `[project]`'s requirements when they are
     dynamic (uv lowers the built `Requires-Dist` through `tool.uv.sources` just the same)."""
     sources = _sources(member)
+    project = normalize_name(member.name) if member.name else None
     lowered: list[_Lowered] = []
     if built is not None:
         for text in built.requires_dist:
-            lowered.extend(lowering.lower(text, path, sources, None))
+            lowered.extend(lowering.lower(text, path, sources, None, project=project))
         extras = built.provides_extras
     else:
         for text in member.dependencies:
-            lowered.extend(lowering.lower(text, path, sources, None))
+            lowered.extend(lowering.lower(text, path, sources, None, project=project))
         for extra, items in member.optional_dependencies.items():
             for text in items:
-                lowered.extend(lowering.lower(text, path, sources, extra))
+                lowered.extend(lowering.lower(text, path, sources, extra, project=project))
         extras = tuple(member.optional_dependencies)
     groups: dict[str, list[_Lowered]] = {}
     for group, texts in _expanded_groups(member).items():
-        groups[group] = [x for item in texts for x in lowering.lower(item, path, sources, None)]
+        groups[group] = [
+            x for item in texts for x in lowering.lower(item, path, sources, None, project=project)
+        ]
     assert member.name is not None
     return DeclaredMember(
         name=member.name,
-        version=None if "version" in member.dynamic else member.version,
+        version=None if "version" in member.dynamic else _normal_version(member.version),
         path=path,
         virtual=not (member.is_package if packaged is None else packaged),
         metadata=PackageMetadata(
@@ -332,6 +391,16 @@ def declare_member(
             )
         ),
     )
+
+
+def _normal_version(text: str | None) -> str | None:
+    """The version as uv records it (`3.2.0.dev` is locked as `3.2.0.dev0`)."""
+    if text is None:
+        return None
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        return text  # not a PEP 440 version: compared and written as declared
 
 
 def _sources(project: ProjectFile) -> dict[str, Any]:
@@ -379,8 +448,15 @@ class _Lowering:
     no_sources: bool = False
 
     def lower(
-        self, text: str, member_path: str, sources: Mapping[str, Any], extra: str | None
+        self,
+        text: str,
+        member_path: str,
+        sources: Mapping[str, Any],
+        extra: str | None,
+        *,
+        project: str | None = None,
     ) -> list[_Lowered]:
+        """`text` as uv lowers it for the project named `project` (None: a virtual root)."""
         try:
             parsed = Pep508(text)
         except InvalidRequirement as exc:
@@ -390,7 +466,9 @@ class _Lowering:
         resolver_text = _with_extra(text, extra)
         spec = None if self.no_sources else sources.get(name, self.root_sources.get(name))
         if spec is None:
-            if name in self.paths and not parsed.url:
+            # A project requiring itself (`proj[extra]` in its own extras or groups) is no
+            # workspace dependency: uv records it without a source, as the project with extras.
+            if name in self.paths and not parsed.url and name != project:
                 raise PyrunError(
                     f"`{name}` is a workspace member but is declared without a source",
                     hint=f"Add `{name} = {{ workspace = true }}` to `tool.uv.sources`",

@@ -30,12 +30,23 @@ __all__ = [
     "requirement_key",
     "requirement_sets_equal",
     "requirements_equal",
+    "versions_equal",
 ]
 
 
 def normalize_name(name: str) -> str:
     """PEP 503 normalisation, used for packages, extras and groups alike."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def versions_equal(a: str | None, b: str | None) -> bool:
+    """PEP 440 equality (`3.2.0.dev` is `3.2.0.dev0`, `1.0` is `1`); text for invalid ones."""
+    if a is None or b is None:
+        return a is b
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _specifier_key(text: str | None) -> Any:
@@ -97,9 +108,10 @@ def metadata_difference(declared: PackageMetadata, locked: PackageMetadata) -> s
     """The first field in which a member's declarations differ from the lock, or None."""
     if not requirement_sets_equal(declared.requires_dist, locked.requires_dist):
         return "requires-dist"
-    # uv keeps `provides-extras` in declaration order and compares it as a list.
-    declared_extras = [normalize_name(e) for e in declared.provides_extras]
-    if declared_extras != [normalize_name(e) for e in locked.provides_extras]:
+    # uv writes `provides-extras` in declaration order but compares it as a set: reordering
+    # `[project.optional-dependencies]` changes nothing the resolver sees.
+    declared_extras = {normalize_name(e) for e in declared.provides_extras}
+    if declared_extras != {normalize_name(e) for e in locked.provides_extras}:
         return "provides-extras"
     if not _groups_equal(declared.requires_dev, locked.requires_dev):
         return "requires-dev"
