@@ -136,9 +136,15 @@ def test_locked_options_must_match_the_run() -> None:
     assert verdict("options") == Satisfied()
     result = verdict("options", "--resolution", "highest")
     assert isinstance(result, Stale) and result.notice
-    result = verdict("options", pyproject=edited("options", "2025-06-01", "2025-07-01"))
+    result = verdict("options", pyproject=edited("options", "2025-06-01", "2025-05-01"))
     assert isinstance(result, Stale) and result.keep_preferences
-    assert result.reason.startswith("Resolving despite existing lockfile due to")
+    assert result.reason == (
+        "Resolving despite existing lockfile due to change of exclude newer timestamp "
+        "from `2025-06-01T00:00:00Z` to `2025-05-01T00:00:00Z`"
+    )
+    # A later cutoff admits everything the lock holds: uv 0.13.9 keeps the lock.
+    later = edited("options", "2025-06-01", "2025-07-01")
+    assert verdict("options", pyproject=later) == Satisfied()
 
 
 def test_upgrade_flags() -> None:

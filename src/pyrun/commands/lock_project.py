@@ -20,7 +20,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.cliparse import Args
@@ -29,6 +29,7 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import (
     ConflictItem,
     DependencyMetadata,
+    ExcludeNewerPackage,
     Lock,
     LockOptions,
     canonical,
@@ -498,7 +499,57 @@ def lock_options(args: Args, settings: Settings) -> LockOptions:
         fork_strategy=None if fork == "requires-python" else fork,
         exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer and not span else None,
         exclude_newer_span=span,
+        exclude_newer_package=_exclude_newer_packages(args, settings),
     )
+
+
+def _exclude_newer_packages(args: Args, settings: Settings) -> dict[str, ExcludeNewerPackage]:
+    """`exclude-newer-package` merged as uv merges it: `--exclude-newer-package` entries first,
+    then each settings file's table, a package's first value winning."""
+    merged: dict[str, ExcludeNewerPackage] = {}
+    for name, value in _exclude_newer_package_entries(args, settings):
+        merged.setdefault(_normal_or_none(name) or name, _exclude_newer_package(name, value))
+    return dict(sorted(merged.items()))
+
+
+def _exclude_newer_package_entries(args: Args, settings: Settings) -> list[tuple[str, object]]:
+    entries: list[tuple[str, object]] = []
+    for text in getattr(args, "exclude_newer_package", None) or ():
+        name, sep, value = str(text).partition("=")
+        if not sep or not name.strip():
+            raise PyrunError(
+                f"invalid value '{text}' for '--exclude-newer-package <EXCLUDE_NEWER_PACKAGE>'",
+                causes=(
+                    f"Invalid `exclude-newer-package` value `{text}`: expected format "
+                    "`PACKAGE=DATE` or `PACKAGE=false`",
+                ),
+            )
+        entries.append((name.strip(), False if value == "false" else value))
+    for origin, table in settings.layers:
+        values = table.get("exclude-newer-package")
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise PyrunError(
+                f"Invalid `exclude-newer-package` in `{origin}`: expected a table of "
+                "package names to dates, durations or `false`"
+            )
+        entries.extend(values.items())
+    return entries
+
+
+def _exclude_newer_package(name: str, value: object) -> ExcludeNewerPackage:
+    if value is False:
+        return ExcludeNewerPackage(disabled=True)
+    if not isinstance(value, str):
+        raise PyrunError(
+            f"Invalid `exclude-newer-package` value for `{name}`: expected a date, a timestamp, "
+            "a duration or `false`",
+        )
+    span = _span(value)
+    if span is not None:
+        return ExcludeNewerPackage(span=span)
+    return ExcludeNewerPackage(timestamp=_timestamp(value))
 
 
 def _span(text: str) -> str | None:
@@ -536,7 +587,9 @@ def _timestamp(text: str) -> str:
     raw = text.strip()
     try:
         if _DATE.match(raw):
-            moment = datetime.fromisoformat(raw + "T00:00:00+00:00")
+            # A date admits everything uploaded that day: the cutoff is the next local midnight.
+            day = datetime.fromisoformat(raw) + timedelta(days=1)
+            moment = day.astimezone()
         else:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -741,6 +794,7 @@ def _resolve(
         pinned=_pinned(workspace),
     )
     exclude_newer = _exclude_newer_moment(options)
+    exclude_newer_package = _exclude_newer_package_cutoffs(options)
     prefetch = _prefetch(prefetch_for, cache, settings, client)
     try:
         outcome = trio.run(
@@ -751,6 +805,7 @@ def _resolve(
                 root=workspace.root,
                 options=client,
                 exclude_newer=exclude_newer,
+                exclude_newer_package=exclude_newer_package,
                 on_read=prefetch.want if prefetch else None,
             )
         )
@@ -832,6 +887,12 @@ def _exclude_newer_moment(options: LockOptions) -> datetime | None:
 
     now = datetime.now(UTC)
     return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
+
+
+def _exclude_newer_package_cutoffs(options: LockOptions) -> dict[str, datetime | None]:
+    from pyrun.core.spans import package_cutoffs
+
+    return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
 
 
 # -- `pyrun lock` reporting --------------------------------------------------------------------

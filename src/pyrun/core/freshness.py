@@ -13,11 +13,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyrun.core import universal
+from pyrun.core.exclude_newer_change import exclude_newer_change
 from pyrun.core.lock_build import DeclaredMember, WorkspaceFacts
 from pyrun.core.lock_compare import (
     metadata_difference,
     normalize_name,
     requirement_sets_equal,
+    versions_equal,
 )
 from pyrun.core.lockfile import (
     ConflictItem,
@@ -28,6 +31,7 @@ from pyrun.core.lockfile import (
     Requirement,
 )
 from pyrun.core.markers import MarkerSyntaxError, markers_equal
+from pyrun.errors import FailureError
 
 __all__ = ["Freshness", "RunOptions", "Satisfied", "Stale", "check_lock"]
 
@@ -88,20 +92,11 @@ def _modes(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
 
 
 def _exclude_newer(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
-    old = lock.options.exclude_newer_span or lock.options.exclude_newer
-    new = run.options.exclude_newer_span or run.options.exclude_newer
-    if old == new and lock.options.exclude_newer_package == run.options.exclude_newer_package:
+    change = exclude_newer_change(lock.options, run.options)
+    if change is None:
         return None
-    if old is None and new is not None:
-        reason = f"addition of exclude newer `{new}`"
-    elif old is not None and new is None:
-        reason = f"removal of exclude newer `{old}`"
-    elif old != new:
-        reason = f"change in exclude newer: `{old}` vs. `{new}`"
-    else:
-        reason = "change in exclude newer for a package"
     return Stale(
-        reason=f"Resolving despite existing lockfile due to {reason}",
+        reason=f"Resolving despite existing lockfile due to {change}",
         keep_preferences=True,
         notice=True,
     )
@@ -120,7 +115,7 @@ def _universe(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | Non
         return _clean("change in required environments")
     if _conflict_sets(lock.conflicts) != _conflict_sets(facts.conflicts):
         return _clean("change in conflicts")
-    if _spaced(lock.requires_python) != _spaced(facts.requires_python):
+    if not _same_python_range(lock.requires_python, facts.requires_python):
         return _clean(
             f"change in Python requirement: `{lock.requires_python}` vs. `{facts.requires_python}`"
         )
@@ -133,6 +128,22 @@ def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> frozenset[froz
 
 def _clean(what: str) -> Stale:
     return Stale(reason=f"Ignoring existing lockfile due to {what}", keep_preferences=False)
+
+
+def _same_python_range(locked: str, declared: str) -> bool:
+    """uv compares the bounding ranges only: `>= 3.10` is `>=3.10`, `~=3.10` is `>=3.10, <4`,
+    and a hole (`!=3.9.1`) changes nothing it needs to re-resolve for."""
+    try:
+        return _bounds(locked) == _bounds(declared)
+    except FailureError:
+        return _spaced(locked) == _spaced(declared)
+
+
+def _bounds(text: str) -> tuple[Any, ...]:
+    pyset = universal.pyset_from_specifiers(text)
+    if not pyset:
+        return ()
+    return (*pyset[0][:2], *pyset[-1][2:])
 
 
 def _spaced(text: str) -> str:
@@ -204,7 +215,7 @@ def _member_problem(lock: Lock, member: DeclaredMember) -> str | None:
     kind = "virtual" if member.virtual else "editable"
     if package.source.kind != kind:
         return f"change in the source of {label}: `{package.source.kind}` vs. `{kind}`"
-    if package.version != member.version:
+    if not versions_equal(package.version, member.version):
         return f"change in the version of {label}"
     difference = metadata_difference(member.metadata, package.metadata)
     if difference is not None:

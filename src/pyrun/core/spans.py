@@ -9,8 +9,10 @@ the error suggests days, as uv's does.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from pyrun.core.lockfile import ExcludeNewerPackage
 from pyrun.errors import PyrunError
 
 # Unit spellings of the friendly format, by unit; the order is the ISO 8601 order.
@@ -68,6 +70,19 @@ def exclude_newer_moment(
     if exclude_newer:
         return datetime.fromisoformat(exclude_newer.replace("Z", "+00:00"))
     return None
+
+
+def package_cutoffs(
+    packages: Mapping[str, ExcludeNewerPackage], now: datetime
+) -> dict[str, datetime | None]:
+    """Per-package cutoffs at `now`, by normalised name; None: the package has no cutoff
+    (`false`), not even the global one."""
+    return {
+        name: None
+        if setting.disabled
+        else exclude_newer_moment(setting.timestamp, setting.span, now)
+        for name, setting in packages.items()
+    }
 
 
 def parse_span(text: str) -> Span | None:

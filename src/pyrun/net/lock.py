@@ -80,6 +80,7 @@ class IndexMetadataSource:
         *,
         pinned: Mapping[str, str] | None = None,
         exclude_newer: datetime | None = None,
+        exclude_newer_package: Mapping[str, datetime | None] | None = None,
         on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
     ) -> None:
         self.indexes = indexes
@@ -87,6 +88,10 @@ class IndexMetadataSource:
         self.client = indexes.client
         self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
         self.exclude_newer = exclude_newer
+        # A package's own cutoff replaces the global one; None there means no cutoff at all.
+        self.exclude_newer_package = {
+            str(canonicalize_name(k)): v for k, v in (exclude_newer_package or {}).items()
+        }
         self.origin: dict[tuple[str, str], str] = {}
         self._files: dict[tuple[str, str], tuple[IndexFile, ...]] = {}
         self._metadata: dict[tuple[str, str], _Metadata] = {}
@@ -98,22 +103,14 @@ class IndexMetadataSource:
         found = versions_across((p.index.key, p.page) for p in pages if p.page.name == wanted)
         infos: list[CandidateInfo] = []
         for entry in found:
-            kept = tuple(f for f in entry.files if self._admitted(f))
+            cutoff = self.exclude_newer_package.get(str(wanted), self.exclude_newer)
+            kept = tuple(f for f in entry.files if _admitted(f, cutoff))
             version = str(entry.version)
             self.origin[(name, version)] = entry.index_url
             self._files[(name, version)] = kept
             if kept:
                 infos.append(CandidateInfo.from_files(version, kept))
         return infos
-
-    def _admitted(self, file: IndexFile) -> bool:
-        if self.exclude_newer is None or not file.upload_time:
-            return True
-        try:
-            uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
-        except ValueError:
-            return True
-        return uploaded < self.exclude_newer
 
     async def async_requires(self, name: str, version: str) -> Sequence[str]:
         return (await self._read(name, version)).requires_dist
@@ -329,6 +326,16 @@ class LockOutcome:
     resolution: Resolution
 
 
+def _admitted(file: IndexFile, cutoff: datetime | None) -> bool:
+    if cutoff is None or not file.upload_time:
+        return True
+    try:
+        uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return uploaded < cutoff
+
+
 async def lock_async(
     request: ResolveRequest,
     facts: WorkspaceFacts,
@@ -337,6 +344,7 @@ async def lock_async(
     root: str,
     options: ClientOptions,
     exclude_newer: datetime | None = None,
+    exclude_newer_package: Mapping[str, datetime | None] | None = None,
     on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
 ) -> LockOutcome:
     """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
@@ -345,7 +353,11 @@ async def lock_async(
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(
-            indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
+            indexes,
+            pinned=plan.pinned,
+            exclude_newer=exclude_newer,
+            exclude_newer_package=exclude_newer_package,
+            on_read=on_read,
         )
         locals_, metadata = await _read_locals(facts, root, http)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
