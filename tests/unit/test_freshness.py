@@ -18,6 +18,7 @@ from pyrun.core.freshness import RunOptions, Satisfied, Stale, check_lock
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock, LockOptions, loads
 from pyrun.core.project import ProjectFile, parse_project_file
+from pyrun.errors import PyrunError
 from pyrun.local.discover import Workspace
 from pyrun.settings import Settings
 
@@ -39,6 +40,10 @@ SATISFIED = [
     "conflicts",
     "options",
     "large",
+    "dev-version",
+    "self-extra",
+    "exclude-newer-package",
+    "spaced-python",
 ]
 
 
@@ -196,3 +201,125 @@ def test_check_lock_is_pure_data() -> None:
     result = check_lock(lock_of("extras"), found.facts, run)
     assert isinstance(result, Stale) and "pre-release" in result.reason
     assert RunOptions().allowed_registries is None
+
+
+def test_versions_compare_as_pep440_versions() -> None:
+    # `3.2.0.dev` is locked as `3.2.0.dev0` (pallets/flask's shape): the same version.
+    assert verdict("dev-version") == Satisfied()
+    bumped = edited("dev-version", '"3.2.0.dev"', '"3.2.0.dev1"')
+    result = verdict("dev-version", pyproject=bumped)
+    assert isinstance(result, Stale) and result.keep_preferences
+    assert result.reason.endswith("due to change in the version of `devver`")
+
+
+@pytest.mark.parametrize(
+    "spelling", ["~=3.10", ">=3.10,<4", ">= 3.10.0, < 4.0", ">=3.10,!=3.10.1,<4"]
+)
+def test_requires_python_compares_by_its_bounding_range(spelling: str) -> None:
+    text = edited("spaced-python", '"~= 3.10"', f'"{spelling}"')
+    assert verdict("spaced-python", pyproject=text) == Satisfied()
+
+
+def test_requires_python_with_new_bounds_is_stale() -> None:
+    text = edited("spaced-python", '"~= 3.10"', '">=3.10"')
+    result = verdict("spaced-python", pyproject=text)
+    assert isinstance(result, Stale) and not result.keep_preferences
+    assert result.reason == (
+        "Ignoring existing lockfile due to change in Python requirement: `>=3.10, <4` vs. `>=3.10`"
+    )
+
+
+def test_a_project_requiring_itself_satisfies_its_lock() -> None:
+    assert verdict("self-extra") == Satisfied()
+    text = edited("self-extra", 'dev = ["Self-Extra[fast]"]', 'dev = ["self-extra[all]"]')
+    result = verdict("self-extra", pyproject=text)
+    assert isinstance(result, Stale) and "requires-dev" in result.reason
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dates mean the next local midnight (as in uv): pin the zone the fixture was locked in."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+ENTRIES = {
+    "Own_Pkg": "false",
+    "pinned": '"2026-05-26"',
+    "recent": '"3 days"',
+    "exact": '"2026-05-26T10:00:00+02:00"',
+}
+
+
+def entries(**changes: str | None) -> str:
+    merged = {**ENTRIES, **changes}
+    return "{ " + ", ".join(f"{k} = {v}" for k, v in merged.items() if v is not None) + " }"
+
+
+@pytest.mark.usefixtures("utc")
+def test_exclude_newer_package_is_read_as_uv_records_it() -> None:
+    declared = inputs("exclude-newer-package").run.options
+    locked = lock_of("exclude-newer-package").options
+    assert declared.exclude_newer_package == locked.exclude_newer_package
+    assert declared.exclude_newer_span == "P7D"
+    assert verdict("exclude-newer-package") == Satisfied()
+
+
+@pytest.mark.usefixtures("utc")
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        # Only changes that can exclude a locked file re-resolve (each checked with uv 0.13.9).
+        ({"pinned": '"2026-06-01"', "exact": '"2026-06-01"'}, None),
+        ({"pinned": "false"}, None),
+        ({"added": '"2020-01-01"'}, None),
+        (
+            {"pinned": '"2026-05-25"'},
+            "change of exclude newer timestamp from `2026-05-27T00:00:00Z` to "
+            "`2026-05-26T00:00:00Z` for package `pinned`",
+        ),
+        (
+            {"recent": '"4 days"'},
+            "change of exclude newer span from `P3D` to `P4D` for package `recent`",
+        ),
+        ({"recent": '"2026-01-01"'}, "removal of exclude newer span for package `recent`"),
+        ({"pinned": None}, "removal of exclude newer for package `pinned`"),
+        (
+            {"Own_Pkg": '"2026-01-01"'},
+            "remove exclude newer exclusion (now `2026-01-02T00:00:00Z`) for package `own-pkg`",
+        ),
+    ],
+)
+def test_exclude_newer_package_changes(changes: dict[str, str | None], reason: str | None) -> None:
+    text = edited("exclude-newer-package", entries(), entries(**changes))
+    result = verdict("exclude-newer-package", pyproject=text)
+    if reason is None:
+        assert result == Satisfied()
+    else:
+        assert result == Stale(
+            reason=f"Resolving despite existing lockfile due to {reason}",
+            keep_preferences=True,
+            notice=True,
+        )
+
+
+@pytest.mark.usefixtures("utc")
+def test_exclude_newer_package_flag_takes_precedence_over_the_file() -> None:
+    result = verdict("exclude-newer-package", "--exclude-newer-package", "Recent=P1D")
+    assert isinstance(result, Stale)
+    assert result.reason.endswith(
+        "change of exclude newer span from `P3D` to `P1D` for package `recent`"
+    )
+    same = verdict("exclude-newer-package", "--exclude-newer-package", "recent=3 days")
+    assert same == Satisfied()
+
+
+def test_a_malformed_exclude_newer_package_flag_is_an_error() -> None:
+    with pytest.raises(PyrunError, match="for '--exclude-newer-package") as caught:
+        verdict("exclude-newer-package", "--exclude-newer-package", "recent")
+    assert caught.value.causes == (
+        "Invalid `exclude-newer-package` value `recent`: expected format `PACKAGE=DATE` "
+        "or `PACKAGE=false`",
+    )

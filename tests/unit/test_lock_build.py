@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from pyrun.core.lock_build import (
     WorkspaceFacts,
     build_lock,
@@ -14,8 +16,9 @@ from pyrun.core.lock_build import (
     lock_requires_python,
 )
 from pyrun.core.lockfile import PackageMetadata, dumps, loads
-from pyrun.core.project import parse_project_file
+from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage, Source
+from pyrun.errors import PyrunError
 
 DATA = Path(__file__).parent / "data" / "locks"
 INDEX = "https://index.invalid/simple"
@@ -313,3 +316,63 @@ def test_lock_preferences_carry_fork_markers() -> None:
         in (preferences[package.name])
     )
     assert "rich-demo" not in preferences  # the project itself is not a registry package
+
+
+@pytest.mark.parametrize(
+    ("declared", "recorded"),
+    [
+        # Each pair as uv 0.13.9 writes `requires-python` for the declared value.
+        (">= 3.10", ">=3.10"),
+        ("~=3.10", ">=3.10, <4"),
+        (">=3.10.0,<4.0", ">=3.10.0, <4.0"),
+        (">=3.9,!=3.9.1", ">=3.9, !=3.9.1"),
+        ("==3.11.*", "==3.11.*"),
+        (">=3.9,<3.13,!=3.10.*", ">=3.9, !=3.10.*, <3.13"),
+        (">=3.8,!=3.9.*,!=3.10.*", ">=3.8, !=3.9.*, !=3.10.*"),
+        (">3.9,<=3.12", ">3.9, <=3.12"),
+    ],
+)
+def test_requires_python_is_written_from_its_ranges_as_uv_writes_it(
+    declared: str, recorded: str
+) -> None:
+    assert lock_requires_python([declared]) == recorded
+
+
+def test_versions_are_recorded_normalised() -> None:
+    (member,) = facts_for("dev-version").members
+    assert member.version == "3.2.0.dev0"
+    assert loads((DATA / "dev-version" / "uv.lock").read_text()).packages[0].version == "3.2.0.dev0"
+
+
+def test_a_project_requiring_itself_is_lowered_without_a_source() -> None:
+    # `self-extra[fast]` in its own extras and groups: uv locks it as the project with extras,
+    # where another member named without `{ workspace = true }` is an error.
+    (member,) = facts_for("self-extra").members
+    locked = loads((DATA / "self-extra" / "uv.lock").read_text()).find("self-extra")[0].metadata
+    assert same(member.metadata, locked)
+    (dev,) = member.metadata.requires_dev["dev"]
+    assert (dev.name, dev.extras, dev.editable, dev.virtual) == (
+        "self-extra",
+        ("fast",),
+        None,
+        None,
+    )
+
+
+def test_another_member_without_a_workspace_source_is_still_an_error() -> None:
+    def member(text: str, directory: str) -> ProjectFile:
+        return parse_project_file(tomllib.loads(text), directory, f"{directory}/pyproject.toml")
+
+    root = member('[tool.uv.workspace]\nmembers = ["a", "b"]\n', "/ws")
+    members = {
+        "a": member('[project]\nname = "a"\nversion = "1"\ndependencies = ["b[x]"]\n', "/ws/a"),
+        "b": member('[project]\nname = "b"\nversion = "1"\n', "/ws/b"),
+    }
+    with pytest.raises(PyrunError, match="`b` is a workspace member but is declared without"):
+        declare_workspace(
+            root="/ws",
+            root_file=root,
+            members=members,
+            requires_python=">=3.10",
+            index_url_of=lambda n: n,
+        )

@@ -380,7 +380,13 @@ def declare_member(
             provides_extras=extras,
             requires_dev={g: tuple(x.table for x in xs) for g, xs in groups.items()},
         ),
-        requires_dist=tuple(x.text for x in lowered),
+        requires_dist=tuple(x.text for x in lowered)
+        if built is not None
+        else _flat_texts(
+            member,
+            project,
+            lambda text, extra: lowering.lower(text, path, sources, extra, project=project),
+        ),
         provides_extras=extras,
         dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
         requires_python=member.requires_python,
@@ -391,6 +397,52 @@ def declare_member(
             )
         ),
     )
+
+
+def _flat_texts(
+    member: ProjectFile, project: str | None, lower: Callable[[str, str | None], list[_Lowered]]
+) -> tuple[str, ...]:
+    """The resolver's strings, with the project's references to its own extras expanded as uv's
+    `FlatRequiresDist` expands them: `app[fast] ; extra == 'all'` becomes the requirements of
+    `fast` under `extra == 'all'`. The lock's edges are the expanded ones; its metadata keeps
+    the reference as declared."""
+    texts: list[str] = []
+    for text in member.dependencies:
+        texts.extend(_flat(text, None, None, member, project, lower, ()))
+    for extra, items in member.optional_dependencies.items():
+        for text in items:
+            texts.extend(_flat(text, extra, None, member, project, lower, ()))
+    return tuple(texts)
+
+
+def _flat(
+    text: str,
+    extra: str | None,
+    within: str | None,
+    member: ProjectFile,
+    project: str | None,
+    lower: Callable[[str, str | None], list[_Lowered]],
+    seen: tuple[str, ...],
+) -> list[str]:
+    """`text` (declared under `extra`, reached under marker `within`) as resolver strings."""
+    declared = _marker_text(text, None, within) if within else text
+    try:
+        parsed = Pep508(text)
+    except InvalidRequirement:
+        return [x.text for x in lower(declared, extra)]  # `lower` reports it
+    if normalize_name(parsed.name) != project or not parsed.extras or parsed.url:
+        return [x.text for x in lower(declared, extra)]
+    # A self-reference: its own marker guards everything the included extras require.
+    guard = Pep508(declared).marker
+    inner = str(guard) if guard else None
+    optional = {normalize_name(k): v for k, v in member.optional_dependencies.items()}
+    out: list[str] = []
+    for included in sorted(normalize_name(e) for e in parsed.extras):
+        if included in seen:
+            continue
+        for item in optional.get(included, ()):
+            out.extend(_flat(item, extra, inner, member, project, lower, (*seen, included)))
+    return out
 
 
 def _normal_version(text: str | None) -> str | None:

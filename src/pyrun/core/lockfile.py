@@ -661,9 +661,10 @@ def _exclude_newer_packages(table: Mapping[str, Any]) -> dict[str, ExcludeNewerP
         elif isinstance(value, str):
             out[name] = ExcludeNewerPackage(timestamp=value)
         elif isinstance(value, dict):
-            out[name] = ExcludeNewerPackage(
-                timestamp=_str(value, "timestamp"), span=_str(value, "span")
-            )
+            # With a span, uv writes a placeholder timestamp (the moment moves with the clock).
+            span = _str(value, "span")
+            timestamp = None if span is not None else _str(value, "timestamp")
+            out[name] = ExcludeNewerPackage(timestamp=timestamp, span=span)
         else:
             raise _Invalid(f"`exclude-newer-package.{name}`", "expected a string or a table")
     return out
