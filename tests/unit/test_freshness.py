@@ -44,6 +44,7 @@ SATISFIED = [
     "self-extra",
     "exclude-newer-package",
     "spaced-python",
+    "hatch-dynamic-version",
 ]
 
 
@@ -323,3 +324,23 @@ def test_a_malformed_exclude_newer_package_flag_is_an_error() -> None:
         "Invalid `exclude-newer-package` value `recent`: expected format `PACKAGE=DATE` "
         "or `PACKAGE=false`",
     )
+
+
+def test_flattened_self_references_of_a_dynamic_version_member_are_accepted() -> None:
+    # hatchling flattens `dyn[fast]` under `all` into `idna ; ... and extra == 'all'`; uv locks
+    # those built requirements for a dynamic version and accepts them (its FlatRequiresDist).
+    assert verdict("hatch-dynamic-version") == Satisfied()
+    text = edited("hatch-dynamic-version", "sys_platform == 'linux'", "sys_platform == 'win32'")
+    result = verdict("hatch-dynamic-version", pyproject=text)
+    assert isinstance(result, Stale) and "requires-dist" in result.reason
+
+
+def test_flattening_applies_to_dynamic_versions_only() -> None:
+    text = edited("hatch-dynamic-version", 'dynamic = ["version"]', 'version = "1.2.3"')
+    lock = loads(
+        (DATA / "hatch-dynamic-version" / "uv.lock")
+        .read_text()
+        .replace('name = "dyn"\n', 'name = "dyn"\nversion = "1.2.3"\n')
+    )
+    result = verdict("hatch-dynamic-version", pyproject=text, lock=lock)
+    assert isinstance(result, Stale) and "requires-dist" in result.reason

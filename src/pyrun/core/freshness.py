@@ -217,7 +217,8 @@ def _member_problem(lock: Lock, member: DeclaredMember) -> str | None:
         return f"change in the source of {label}: `{package.source.kind}` vs. `{kind}`"
     if not versions_equal(package.version, member.version):
         return f"change in the version of {label}"
-    difference = metadata_difference(member.metadata, package.metadata)
+    flat_name = member.name if member.version is None else None
+    difference = metadata_difference(member.metadata, package.metadata, flat_name=flat_name)
     if difference is not None:
         return f"mismatched `{difference}` for {label}"
     return None

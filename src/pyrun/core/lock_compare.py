@@ -9,6 +9,7 @@ So requirement tables are reduced to normalised keys and compared as sets, as uv
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyrun.core.lockfile import PackageMetadata, Requirement
 from pyrun.core.markers import MarkerSyntaxError, marker_node, normalize_marker
+from pyrun.errors import FailureError
 
 __all__ = [
     "metadata_difference",
@@ -104,9 +106,20 @@ def _groups_equal(
     return left == right
 
 
-def metadata_difference(declared: PackageMetadata, locked: PackageMetadata) -> str | None:
-    """The first field in which a member's declarations differ from the lock, or None."""
-    if not requirement_sets_equal(declared.requires_dist, locked.requires_dist):
+def metadata_difference(
+    declared: PackageMetadata, locked: PackageMetadata, *, flat_name: str | None = None
+) -> str | None:
+    """The first field in which a member's declarations differ from the lock, or None.
+
+    `flat_name`: the member's name when its version is dynamic. uv then took its locked
+    metadata from the build backend, and hatchling flattens a project's references to its own
+    extras; uv accepts those flattened requirements too."""
+    if not requirement_sets_equal(declared.requires_dist, locked.requires_dist) and (
+        flat_name is None
+        or not requirement_sets_equal(
+            flatten_self_references(declared.requires_dist, flat_name), locked.requires_dist
+        )
+    ):
         return "requires-dist"
     # uv writes `provides-extras` in declaration order but compares it as a set: reordering
     # `[project.optional-dependencies]` changes nothing the resolver sees.
@@ -116,6 +129,67 @@ def metadata_difference(declared: PackageMetadata, locked: PackageMetadata) -> s
     if not _groups_equal(declared.requires_dev, locked.requires_dev):
         return "requires-dev"
     return None
+
+
+def flatten_self_references(
+    requirements: tuple[Requirement, ...], name: str
+) -> tuple[Requirement, ...]:
+    """uv's `FlatRequiresDist`: `name[fast] ; extra == 'all'` replaced by what `fast` requires,
+    under `extra == 'all'`, transitively; self-references with a version keep it as a bare
+    constraint on `name`."""
+    project = normalize_name(name)
+    if all(normalize_name(r.name) != project for r in requirements):
+        return requirements
+    flattened = list(requirements)
+    queue = [
+        (normalize_name(extra), r.marker)
+        for r in requirements
+        if normalize_name(r.name) == project
+        for extra in r.extras
+    ]
+    seen: set[tuple[str, str | None]] = set()
+    while queue:
+        extra, marker = queue.pop(0)
+        if (extra, marker) in seen:
+            continue
+        seen.add((extra, marker))
+        for requirement in requirements:
+            guard = _extra_part(requirement.marker, extra)
+            if guard is None:
+                continue
+            combined = _conjoin(marker, guard)
+            expanded = dataclasses.replace(requirement, marker=combined)
+            if normalize_name(requirement.name) == project:
+                queue.extend((normalize_name(e), requirement.marker) for e in requirement.extras)
+            flattened.append(expanded)
+    constraints = [
+        dataclasses.replace(r, extras=())
+        for r in flattened
+        if normalize_name(r.name) == project and r.specifier
+    ]
+    kept = [r for r in flattened if normalize_name(r.name) != project]
+    return tuple(dict.fromkeys([*kept, *constraints]))
+
+
+def _extra_part(marker: str | None, extra: str) -> str | None:
+    """The condition under which `marker` holds for `extra` but not without extras: None when
+    never ("" when always)."""
+    from pyrun.core import universal
+
+    try:
+        with_extra = universal.parse_marker(marker, extra)
+        production = universal.parse_marker(marker, None)
+    except FailureError:
+        return None
+    only = universal.dnf_and(with_extra, universal.dnf_not(production))
+    if not only:
+        return None
+    return universal.render(only) or ""
+
+
+def _conjoin(marker: str | None, guard: str) -> str | None:
+    parts = [f"({text})" for text in (marker, guard) if text]
+    return normalize_marker(" and ".join(parts)) or None if parts else None
 
 
 def metadata_matches(declared: PackageMetadata, locked: PackageMetadata) -> bool:
