@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from pyrun.core.lock_build import (
     lock_preferences,
     lock_requires_python,
 )
-from pyrun.core.lockfile import PackageMetadata, dumps, loads
+from pyrun.core.lockfile import PackageMetadata, Requirement, dumps, loads
 from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage, Source
 from pyrun.errors import PyrunError
@@ -376,3 +377,40 @@ def test_another_member_without_a_workspace_source_is_still_an_error() -> None:
             requires_python=">=3.10",
             index_url_of=lambda n: n,
         )
+
+
+def test_sources_limited_to_an_extra_or_a_group_lower_only_there() -> None:
+    # As uv 0.13.9 records it: the source applies to `c` in extra `cpu` and group `dev` only.
+    text = """
+        [project]
+        name = "app"
+        version = "1.0"
+        dependencies = ["c"]
+
+        [project.optional-dependencies]
+        cpu = ["c"]
+
+        [dependency-groups]
+        dev = ["c>=1"]
+        lint = ["c"]
+
+        [tool.uv.sources]
+        c = [{ index = "alt", extra = "cpu" }, { index = "alt", group = "dev" }]
+        """
+    root = parse_project_file(tomllib.loads(textwrap.dedent(text)), "/ws", "p")
+    (member,), _, _ = declare_workspace(
+        root="/ws",
+        root_file=root,
+        members={"app": root},
+        requires_python=">=3.10",
+        index_url_of=lambda name: f"https://{name}.invalid/simple",
+    )
+    alt = "https://alt.invalid/simple"
+    assert set(member.metadata.requires_dist) == {
+        Requirement(name="c"),
+        Requirement(name="c", marker="extra == 'cpu'", index=alt),
+    }
+    assert member.metadata.requires_dev == {
+        "dev": (Requirement(name="c", specifier=">=1", index=alt),),
+        "lint": (Requirement(name="c"),),
+    }

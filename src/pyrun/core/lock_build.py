@@ -309,7 +309,9 @@ def declare_workspace(
     texts: dict[str, tuple[str, ...]] = {}
     if not root_file.has_project:
         for group, items in _expanded_groups(root_file).items():
-            lowered = [x for item in items for x in lowering.lower(item, ".", {}, None)]
+            lowered = [
+                x for item in items for x in lowering.lower(item, ".", {}, None, group=group)
+            ]
             tables[group] = tuple(x.table for x in lowered)
             texts[group] = tuple(x.text for x in lowered)
     return declared, tables, texts
@@ -367,7 +369,9 @@ def declare_member(
     groups: dict[str, list[_Lowered]] = {}
     for group, texts in _expanded_groups(member).items():
         groups[group] = [
-            x for item in texts for x in lowering.lower(item, path, sources, None, project=project)
+            x
+            for item in texts
+            for x in lowering.lower(item, path, sources, None, project=project, group=group)
         ]
     assert member.name is not None
     return DeclaredMember(
@@ -507,8 +511,10 @@ class _Lowering:
         extra: str | None,
         *,
         project: str | None = None,
+        group: str | None = None,
     ) -> list[_Lowered]:
-        """`text` as uv lowers it for the project named `project` (None: a virtual root)."""
+        """`text` as uv lowers it for the project named `project` (None: a virtual root), when
+        declared under optional dependency `extra` or dependency group `group`."""
         try:
             parsed = Pep508(text)
         except InvalidRequirement as exc:
@@ -531,7 +537,11 @@ class _Lowering:
                 text_by_name = _local_text(parsed, extra, None)
                 return [_Lowered(table=base, text=text_by_name, local=local)]
             return [_Lowered(table=base, text=resolver_text)]
-        entries = spec if isinstance(spec, list) else [spec]
+        # Sources limited to an extra or a group (`{ index = "cu124", extra = "gpu" }`) only
+        # lower requirements declared there; elsewhere the requirement goes to the indexes.
+        entries = [
+            e for e in (spec if isinstance(spec, list) else [spec]) if _applies(e, extra, group)
+        ]
         lowered: list[_Lowered] = []
         remaining: universal.Dnf = universal.TRUE
         for entry in entries:
@@ -617,6 +627,18 @@ class _Lowering:
         local = LocalDependency(name=name, kind=kind, location=path)
         fields: dict[str, Any] = {kind: path}
         return _Lowered(table=replace(plain, **fields), text=text, local=local)
+
+
+def _applies(entry: object, extra: str | None, group: str | None) -> bool:
+    if not isinstance(entry, dict):
+        return True  # reported as an invalid entry by the caller
+    for key, declared_under in (("extra", extra), ("group", group)):
+        wanted = entry.get(key)
+        if isinstance(wanted, str) and normalize_name(wanted) != (
+            normalize_name(declared_under) if declared_under else None
+        ):
+            return False
+    return True
 
 
 def _git_url(entry: Mapping[str, Any]) -> str:
