@@ -75,6 +75,27 @@ SHAPES = {
         [dependency-groups]
         dev = ["App[fast]"]
         """,
+    # Spellings uv normalises: names, versions, specifiers, markers, legacy dev-dependencies
+    # next to a PEP 735 `dev` that another group includes.
+    "spellings": """
+        [project]
+        name = "My_App"
+        version = "v1.0.post1.dev"
+        requires-python = ">=3.10.0"
+        dependencies = ["A ; python_version >= '3.10'", "Six_Pkg==1.0.0", "b<3,>=1.0"]
+
+        [project.optional-dependencies]
+        Cpu = ["c"]
+        gpu = ["d ; python_version < '3.9'"]
+
+        [tool.uv]
+        dev-dependencies = ["b>=1.0"]
+
+        [dependency-groups]
+        dev = ["c"]
+        Lint_Tools = ["d ; sys_platform == 'linux'", {include-group = "dev"}]
+        empty = []
+        """,
     # openai/openai-agents-python, PrefectHQ/fastmcp: a relative cooldown with exemptions.
     "exclude-newer-package": """
         [project]
@@ -98,6 +119,8 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("b", "2.0.0", upload_time=RECENT)  # only admitted by `b = false`
         server.add_wheel("c", "0.9.0", upload_time="2023-01-01T00:00:00.000000Z")
         server.add_wheel("c", "1.0.0")  # newer than `c`'s own cutoff
+        server.add_wheel("d", "1.0.0")
+        server.add_wheel("six-pkg", "1.0.0")
         yield server
 
 

@@ -16,6 +16,7 @@ from pyrun.core.lock_build import (
     lock_preferences,
     lock_requires_python,
 )
+from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import PackageMetadata, Requirement, dumps, loads
 from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage, Source
@@ -414,3 +415,43 @@ def test_sources_limited_to_an_extra_or_a_group_lower_only_there() -> None:
         "dev": (Requirement(name="c", specifier=">=1", index=alt),),
         "lint": (Requirement(name="c"),),
     }
+
+
+def test_legacy_dev_dependencies_join_dev_after_groups_are_expanded() -> None:
+    # uv 0.13.9: a group including `dev` gets the PEP 735 `dev` only, not the legacy list.
+    text = """
+        [project]
+        name = "app"
+        version = "1.0"
+
+        [tool.uv]
+        dev-dependencies = ["b>=1.0"]
+
+        [dependency-groups]
+        dev = ["c"]
+        lint = ["d", {include-group = "dev"}]
+        """
+    root = parse_project_file(tomllib.loads(textwrap.dedent(text)), "/ws", "p")
+    (member,), _, _ = declare_workspace(
+        root="/ws",
+        root_file=root,
+        members={"app": root},
+        requires_python=">=3.10",
+        index_url_of=lambda name: name,
+    )
+    groups = {name: {r.name for r in reqs} for name, reqs in member.metadata.requires_dev.items()}
+    assert groups == {"dev": {"b", "c"}, "lint": {"c", "d"}}
+
+
+@pytest.mark.parametrize(
+    ("declared", "recorded"),
+    [
+        # As uv 0.13.9 writes `specifier`: by version, then operator, joined by `,`.
+        ("a >= 1.0 , < 3", ">=1.0,<3"),
+        ("a~=1.0,!=1.5,<2", "~=1.0,!=1.5,<2"),
+        ("a>=1,<=1", "<=1,>=1"),
+        ("a==1.0.*", "==1.0.*"),
+    ],
+)
+def test_specifiers_are_written_as_uv_writes_them(declared: str, recorded: str) -> None:
+    assert requirement_from_pep508(declared).specifier == recorded

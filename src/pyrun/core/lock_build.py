@@ -467,12 +467,16 @@ def _sources(project: ProjectFile) -> dict[str, Any]:
 
 
 def _expanded_groups(project: ProjectFile) -> dict[str, list[str]]:
-    """PEP 735 groups with `include-group` expanded, and legacy `dev-dependencies` in `dev`."""
+    """PEP 735 groups with `include-group` expanded, and legacy `dev-dependencies` in `dev`.
+
+    The legacy list joins `dev` after expansion: a group including `dev` gets the PEP 735
+    group's requirements only, as uv expands it."""
     raw = {normalize_name(name): list(items) for name, items in project.dependency_groups.items()}
+    expanded = {name: _expand_group(name, raw, ()) for name in raw}
     legacy = project.tool.get("dev-dependencies")
     if isinstance(legacy, list) and legacy:
-        raw["dev"] = [*legacy, *raw.get("dev", [])]
-    return {name: _expand_group(name, raw, ()) for name in raw}
+        expanded["dev"] = [*legacy, *expanded.get("dev", [])]
+    return expanded
 
 
 def _expand_group(name: str, raw: Mapping[str, list[Any]], seen: tuple[str, ...]) -> list[str]:

@@ -219,14 +219,24 @@ def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requireme
 
 
 def _uv_specifier(specifiers: SpecifierSet) -> str:
-    """uv writes specifiers sorted by version, joined by `, ` (`>=1.0, <2`)."""
+    """uv 0.13.9 writes specifiers sorted by version, then operator, joined by `,` (`>=1.0,<2`)."""
 
-    ordered = sorted(specifiers, key=_specifier_version)
-    return ", ".join(f"{spec.operator}{spec.version}" for spec in ordered)
+    ordered = sorted(specifiers, key=_specifier_order)
+    return ",".join(f"{spec.operator}{spec.version}" for spec in ordered)
 
 
-def _specifier_version(spec: Any) -> tuple[Any, ...]:
+# uv's `Operator` declaration order breaks ties between specifiers of one version.
+_OPERATOR_RANK = {
+    op: rank for rank, op in enumerate(("==", "===", "!=", "~=", "<", "<=", ">", ">="))
+}
+
+
+def _specifier_order(spec: Any) -> tuple[Any, ...]:
+    star = spec.version.endswith(".*")
+    rank = _OPERATOR_RANK.get(spec.operator, len(_OPERATOR_RANK))
+    # `==1.*` and `!=1.*` sort just after their plain forms, as `EqualStar`/`NotEqualStar` do.
+    rank = rank * 2 + (1 if star else 0)
     try:
-        return (0, Version(spec.version.removesuffix(".*")))
+        return (0, Version(spec.version.removesuffix(".*")), rank)
     except InvalidVersion:
-        return (1, spec.version)
+        return (1, spec.version, rank)
