@@ -20,6 +20,7 @@ from tests.conftest import PyrunEnv, Result
 from tests.integration.test_lock import PYTHON, UV, write
 from tests.integration.test_lock import pyrun as pyrun_without_config
 from tests.support.index_server import IndexServer
+from tests.support.wheels import write_source_tree
 
 pytestmark = [
     pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
@@ -168,3 +169,73 @@ def test_exclude_newer_package_cutoffs_apply_per_package(
         """
     )
     assert expected in text
+
+
+def non_editable_workspace(root: Path) -> Path:
+    """A virtual workspace whose `gamma` asks for `alpha` as a built copy, not editable."""
+    write(
+        root,
+        """
+        [tool.uv.workspace]
+        members = ["packages/*"]
+
+        [tool.uv.sources]
+        alpha = { workspace = true }
+
+        [dependency-groups]
+        dev = ["alpha[fast]"]
+        """,
+    )
+    write_source_tree(root / "packages" / "alpha", "alpha", "0.1.0", extras={"fast": ["c"]})
+    write(
+        root / "packages" / "gamma",
+        """
+        [project]
+        name = "gamma"
+        version = "2"
+        requires-python = ">=3.10"
+        dependencies = ["alpha", "a"]
+
+        [tool.uv]
+        package = false
+
+        [tool.uv.sources]
+        alpha = { workspace = true, editable = false }
+        """,
+    )
+    return root
+
+
+@pytest.mark.uv
+def test_a_member_asked_for_with_editable_false_is_locked_and_installed_as_uv_does(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    theirs = non_editable_workspace(tmp_path / "theirs")
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    locked = (theirs / "uv.lock").read_text()
+    assert 'source = { directory = "packages/alpha" }' in locked
+
+    ours = tmp_path / "ours"
+    shutil.copytree(theirs, ours)
+    check = pyrun(pyrun_env, ours, "lock", "--check", index=index.index_url)
+    assert check.returncode == 0, check
+    for _ in range(2):
+        ran = pyrun(
+            pyrun_env,
+            ours,
+            "run",
+            "--all-packages",
+            "python",
+            "-c",
+            "import alpha, pathlib; print(pathlib.Path(alpha.__file__).parent)",
+            index=index.index_url,
+        )
+        assert ran.returncode == 0, ran
+        assert "site-packages" in ran.stdout  # a built copy, not the source tree
+        assert (ours / "uv.lock").read_text() == locked
+
+    fresh = non_editable_workspace(tmp_path / "fresh")
+    made = pyrun(pyrun_env, fresh, "lock", index=index.index_url)
+    assert made.returncode == 0, made
+    assert (fresh / "uv.lock").read_text() == locked

@@ -455,3 +455,45 @@ def test_legacy_dev_dependencies_join_dev_after_groups_are_expanded() -> None:
 )
 def test_specifiers_are_written_as_uv_writes_them(declared: str, recorded: str) -> None:
     assert requirement_from_pep508(declared).specifier == recorded
+
+
+def workspace_of(**pyprojects: str) -> tuple[ProjectFile, dict[str, ProjectFile]]:
+    def parse(text: str, directory: str) -> ProjectFile:
+        return parse_project_file(tomllib.loads(textwrap.dedent(text)), directory, "p")
+
+    root = parse('[tool.uv.workspace]\nmembers = ["*"]\n', "/ws")
+    return root, {name: parse(text, f"/ws/{name}") for name, text in pyprojects.items()}
+
+
+def test_a_workspace_source_with_editable_false_makes_the_member_a_directory() -> None:
+    root, members = workspace_of(
+        a='[project]\nname = "a"\nversion = "1"\n[build-system]\nrequires = []\n',
+        b="""
+            [project]
+            name = "b"
+            version = "1"
+            dependencies = ["a"]
+            [tool.uv.sources]
+            a = { workspace = true, editable = false }
+            """,
+    )
+    declared, _, _ = declare_workspace(
+        root="/ws", root_file=root, members=members, requires_python=">=3.10", index_url_of=str
+    )
+    by_name = {m.name: m for m in declared}
+    assert by_name["a"].source_kind == "directory"
+    assert by_name["b"].source_kind == "virtual"
+    assert by_name["b"].metadata.requires_dist == (Requirement(name="a", directory="a"),)
+
+
+def test_conflicting_editable_requests_are_an_error() -> None:
+    member = '[project]\nname = "{0}"\nversion = "1"\ndependencies = ["a"]\n[tool.uv.sources]\n'
+    root, members = workspace_of(
+        a='[project]\nname = "a"\nversion = "1"\n',
+        b=member.format("b") + "a = { workspace = true, editable = false }\n",
+        c=member.format("c") + "a = { workspace = true, editable = true }\n",
+    )
+    with pytest.raises(PyrunError, match="`a` was requested as both `editable = true` and"):
+        declare_workspace(
+            root="/ws", root_file=root, members=members, requires_python=">=3.10", index_url_of=str
+        )

@@ -755,7 +755,7 @@ def _resolve(
         LocalPackage(
             name=m.name,
             version=m.version,
-            source=Source(kind="virtual" if m.virtual else "editable", location=m.path),
+            source=Source(kind=m.source_kind, location=m.path),
             requires_dist=m.requires_dist,
             requires_python=m.requires_python,
             provides_extras=m.provides_extras,

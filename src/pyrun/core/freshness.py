@@ -212,7 +212,7 @@ def _member_problem(lock: Lock, member: DeclaredMember) -> str | None:
     label = f"`{member.name}`"
     if package is None:
         return f"missing workspace member {label}"
-    kind = "virtual" if member.virtual else "editable"
+    kind = member.source_kind
     if package.source.kind != kind:
         return f"change in the source of {label}: `{package.source.kind}` vs. `{kind}`"
     if not versions_equal(package.version, member.version):

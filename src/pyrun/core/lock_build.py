@@ -23,7 +23,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -120,12 +120,20 @@ class DeclaredMember:
     path: str  # relative to the root, `/`-separated, "." for the root itself
     virtual: bool
     metadata: PackageMetadata
+    editable: bool = True  # False: a `{ workspace = true, editable = false }` asks for a copy
     requires_dist: tuple[str, ...] = ()  # PEP 508, extras folded in as `extra == 'x'`
     provides_extras: tuple[str, ...] = ()
     dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requires_python: str | None = None
     dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
+
+    @property
+    def source_kind(self) -> Literal["virtual", "editable", "directory"]:
+        """How the lock names the member's source: `virtual`, `editable` or `directory`."""
+        if self.virtual:
+            return "virtual"
+        return "editable" if self.editable else "directory"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,12 +294,13 @@ def declare_workspace(
     `built` holds, by member name, the built metadata of members with dynamic requirements.
     """
     paths = {name: _relative(root, m.directory) for name, m in members.items()}
-    referenced = _workspace_references(root_file, members)
-    packaged = {name: _is_package(m, name in referenced) for name, m in members.items()}
+    required = _required_members(root_file, members)
+    packaged = {name: _is_package(m, name in required) for name, m in members.items()}
     lowering = _Lowering(
         root_sources=_sources(root_file),
         paths=paths,
         packaged=packaged,
+        editable={name: flag is not False for name, flag in required.items()},
         index_url_of=index_url_of,
         no_sources=no_sources,
     )
@@ -301,6 +310,7 @@ def declare_workspace(
             path=paths[name],
             lowering=lowering,
             packaged=packaged[name],
+            editable=required.get(name) is not False,
             built=(built or {}).get(name),
         )
         for name, m in members.items()
@@ -317,14 +327,29 @@ def declare_workspace(
     return declared, tables, texts
 
 
-def _workspace_references(root_file: ProjectFile, members: Mapping[str, ProjectFile]) -> set[str]:
-    """Members another project depends on through `{ workspace = true }`."""
-    found = set()
+def _required_members(
+    root_file: ProjectFile, members: Mapping[str, ProjectFile]
+) -> dict[str, bool | None]:
+    """Members another project depends on through `{ workspace = true }`, with the `editable`
+    those sources ask for (None: not said), as uv's `collect_required_members` finds them: a
+    project's source naming itself does not count, and the last entry read decides."""
+    found: dict[str, bool | None] = {}
     for project in (root_file, *members.values()):
-        for name, value in _sources(project).items():
-            entries = value if isinstance(value, list) else [value]
-            if any(isinstance(e, dict) and e.get("workspace") is True for e in entries):
-                found.add(name)
+        own = normalize_name(project.name) if project.has_project and project.name else None
+        for name, value in sorted(_sources(project).items()):
+            if name == own:
+                continue
+            for entry in value if isinstance(value, list) else [value]:
+                if not isinstance(entry, dict) or entry.get("workspace") is not True:
+                    continue
+                editable = entry.get("editable")
+                flag = editable if isinstance(editable, bool) else None
+                if flag is not None and found.get(name, flag) not in (None, flag):
+                    raise PyrunError(
+                        f"Workspace member `{name}` was requested as both `editable = true` "
+                        "and `editable = false`"
+                    )
+                found[name] = flag
     return found
 
 
@@ -348,6 +373,7 @@ def declare_member(
     path: str,
     lowering: _Lowering,
     packaged: bool | None = None,
+    editable: bool = True,
     built: BuiltMetadata | None = None,
 ) -> DeclaredMember:
     """A member's declarations; `built` replaces `[project]`'s requirements when they are
@@ -379,6 +405,7 @@ def declare_member(
         version=None if "version" in member.dynamic else _normal_version(member.version),
         path=path,
         virtual=not (member.is_package if packaged is None else packaged),
+        editable=editable,
         metadata=PackageMetadata(
             requires_dist=tuple(x.table for x in lowered),
             provides_extras=extras,
@@ -506,6 +533,8 @@ class _Lowering:
     packaged: Mapping[str, bool]
     index_url_of: Callable[[str], str]
     no_sources: bool = False
+    # Members some `{ workspace = true, editable = false }` asks for as built copies: False.
+    editable: Mapping[str, bool] = field(default_factory=dict)
 
     def lower(
         self,
@@ -607,9 +636,11 @@ class _Lowering:
                 f"`{name} = {{ workspace = true }}`), but is not a workspace member"
             )
         path = self.paths[name]
-        if self.packaged.get(name, True):
-            return _Lowered(table=replace(plain, editable=path), text=text)
-        return _Lowered(table=replace(plain, virtual=path), text=text)
+        if not self.packaged.get(name, True):
+            return _Lowered(table=replace(plain, virtual=path), text=text)
+        if not self.editable.get(name, True):
+            return _Lowered(table=replace(plain, directory=path), text=text)
+        return _Lowered(table=replace(plain, editable=path), text=text)
 
     def _path(
         self,
