@@ -344,3 +344,13 @@ def test_flattening_applies_to_dynamic_versions_only() -> None:
     )
     result = verdict("hatch-dynamic-version", pyproject=text, lock=lock)
     assert isinstance(result, Stale) and "requires-dist" in result.reason
+
+
+@pytest.mark.usefixtures("utc")
+def test_a_date_cutoff_admits_that_whole_day() -> None:
+    # uv 0.13.9 records `exclude-newer = "2026-05-26"` as the next local midnight.
+    text = edited(
+        "exclude-newer-package", 'exclude-newer = "7 days"', 'exclude-newer = "2026-05-26"'
+    )
+    options = inputs("exclude-newer-package", pyproject=text).run.options
+    assert (options.exclude_newer, options.exclude_newer_span) == ("2026-05-27T00:00:00Z", None)
