@@ -239,3 +239,23 @@ def test_a_member_asked_for_with_editable_false_is_locked_and_installed_as_uv_do
     made = pyrun(pyrun_env, fresh, "lock", index=index.index_url)
     assert made.returncode == 0, made
     assert (fresh / "uv.lock").read_text() == locked
+
+
+def test_scripts_apply_exclude_newer_package_too(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    block = [
+        "# /// script",
+        '# requires-python = ">=3.10"',
+        '# dependencies = ["b"]',
+        "# [tool.uv]",
+        '# exclude-newer = "7 days"',
+        "# exclude-newer-package = { b = false }",
+        "# ///",
+        "import b; print(b.__version__)",
+    ]
+    path = tmp_path / "s.py"
+    path.write_text("\n".join(block) + "\n")
+    ran = pyrun(pyrun_env, tmp_path, "run", str(path), index=index.index_url)
+    assert ran.returncode == 0, ran
+    assert ran.stdout == "2.0.0\n"  # exempt from the week-long cooldown that hides it

@@ -890,6 +890,7 @@ def resolve_lock(
         pinned=request.pinned,
     )
     exclude_newer = _moment(facts.options)
+    exclude_newer_package = _package_moments(facts.options)
     client = _client_options(args, settings, cache)
     try:
         outcome = trio.run(
@@ -900,6 +901,7 @@ def resolve_lock(
                 root=request.root,
                 options=client,
                 exclude_newer=exclude_newer,
+                exclude_newer_package=exclude_newer_package,
             )
         )
     except FailureError as exc:
@@ -984,6 +986,14 @@ def _moment(options: Any) -> Any:
 
     now = datetime.now(UTC)
     return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
+
+
+def _package_moments(options: Any) -> Any:
+    from datetime import UTC, datetime
+
+    from pyrun.core.spans import package_cutoffs
+
+    return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
 
 
 def _client_options(args: Args, settings: Settings, cache: Cache) -> Any:
