@@ -259,3 +259,32 @@ def test_scripts_apply_exclude_newer_package_too(
     ran = pyrun(pyrun_env, tmp_path, "run", str(path), index=index.index_url)
     assert ran.returncode == 0, ran
     assert ran.stdout == "2.0.0\n"  # exempt from the week-long cooldown that hides it
+
+
+@pytest.mark.uv
+def test_a_requires_python_change_keeps_the_locked_versions_as_uv_does(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["c"]
+        """
+    index.remove("c-1.0.0-py3-none-any.whl")  # lock c 0.9.0 first
+    theirs = write(tmp_path / "theirs", text).parent
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    ours = tmp_path / "ours"
+    shutil.copytree(theirs, ours)
+    index.add_wheel("c", "1.0.0")
+    for project in (theirs, ours):
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(">=3.10", ">=3.11"))
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    made = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert made.returncode == 0, made
+    relocked = (ours / "uv.lock").read_text()
+    assert 'name = "c"\nversion = "0.9.0"' in relocked
+    assert relocked == (theirs / "uv.lock").read_text()

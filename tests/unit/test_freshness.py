@@ -14,7 +14,7 @@ import pytest
 from pyrun.cliparse import parse_argv
 from pyrun.commands.lock_project import LockInputs, lock_inputs
 from pyrun.console import Console
-from pyrun.core.freshness import RunOptions, Satisfied, Stale, check_lock
+from pyrun.core.freshness import RunOptions, Satisfied, Stale, check_lock, preferred_lock
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock, LockOptions, loads
 from pyrun.core.project import ProjectFile, parse_project_file
@@ -121,11 +121,21 @@ def test_group_edit_is_stale() -> None:
     assert isinstance(result, Stale) and "requires-dev" in result.reason
 
 
-def test_changed_requires_python_is_a_clean_resolution() -> None:
+def test_changed_requires_python_keeps_the_versions_but_not_the_forks() -> None:
+    # uv 0.13.9: "Resolving despite existing lockfile due to change in Python requirement";
+    # the lock's forks may not cover the new range, so only its versions are preferred.
     result = verdict("extras", pyproject=edited("extras", '">=3.10"', '">=3.11"'))
     assert isinstance(result, Stale)
-    assert not result.keep_preferences
+    assert result.keep_preferences and not result.keep_forks
     assert "Python requirement" in result.reason
+    forked = lock_of("fork")
+    assert forked.resolution_markers
+    preferred = preferred_lock(forked, result)
+    assert preferred is not None and not preferred.resolution_markers
+    assert not any(p.resolution_markers for p in preferred.packages)
+    assert [p.version for p in preferred.packages] == [p.version for p in forked.packages]
+    assert preferred_lock(forked, dataclasses.replace(result, keep_forks=True)) is forked
+    assert preferred_lock(forked, dataclasses.replace(result, keep_preferences=False)) is None
 
 
 def test_resolution_mode_change_is_printed_and_drops_preferences() -> None:
@@ -187,7 +197,11 @@ def test_manifest_settings_are_compared() -> None:
     assert isinstance(result, Stale) and "constraints" in result.reason
     text = edited("manifest", "sys_platform == 'darwin'\"]", "sys_platform == 'win32'\"]")
     result = verdict("manifest", pyproject=text)
-    assert isinstance(result, Stale) and "supported environments" in result.reason
+    assert result == Stale(
+        reason="Resolving despite existing lockfile due to change in supported environments",
+        keep_preferences=True,
+        keep_forks=False,
+    )
 
 
 def test_registries_are_checked_only_when_indexes_are_configured() -> None:
@@ -224,9 +238,11 @@ def test_requires_python_compares_by_its_bounding_range(spelling: str) -> None:
 def test_requires_python_with_new_bounds_is_stale() -> None:
     text = edited("spaced-python", '"~= 3.10"', '">=3.10"')
     result = verdict("spaced-python", pyproject=text)
-    assert isinstance(result, Stale) and not result.keep_preferences
-    assert result.reason == (
-        "Ignoring existing lockfile due to change in Python requirement: `>=3.10, <4` vs. `>=3.10`"
+    assert result == Stale(
+        reason="Resolving despite existing lockfile due to change in Python requirement: "
+        "`>=3.10, <4` vs. `>=3.10`",
+        keep_preferences=True,
+        keep_forks=False,
     )
 
 

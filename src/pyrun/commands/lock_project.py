@@ -125,7 +125,7 @@ def lock_workspace(
             return _satisfied(previous, console)
     inputs = lock_inputs(workspace, interpreter, args, settings, console, cache=cache)
     if previous is not None:
-        from pyrun.core.freshness import Satisfied, check_lock
+        from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
 
         warned = console.warned
         verdict = check_lock(previous, inputs.facts, inputs.run)
@@ -134,13 +134,11 @@ def lock_workspace(
                 memo.record()
             return _satisfied(previous, console)
         _report(verdict, console)
-        keep = verdict.keep_preferences
+        preferred = preferred_lock(previous, verdict)
     else:
-        keep = False
+        preferred = None
     prefetch_for = interpreter if _syncs_next(args, mode) else None
-    lock = _resolve(
-        workspace, args, settings, cache, inputs, previous if keep else None, prefetch_for
-    )
+    lock = _resolve(workspace, args, settings, cache, inputs, preferred, prefetch_for)
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
         raise FailureError(

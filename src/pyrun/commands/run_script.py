@@ -660,19 +660,19 @@ def update_script_lock(
 ) -> Lock:
     """Check `previous` against the script; re-resolve and write when stale (or missing)."""
     from pyrun.commands.lock_project import write_lock
-    from pyrun.core.freshness import Satisfied, check_lock
+    from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
     from pyrun.core.lockfile import canonical
 
     request = script_request(script, interpreter, args, settings, console)
-    keep = True
+    preferred = previous
     if previous is not None:
         verdict = check_lock(previous, request.facts, request.run)
         if isinstance(verdict, Satisfied):
             console.debug("Existing script lockfile satisfies the script's requirements")
             return previous
         console.info(verdict.reason) if verdict.notice else console.debug(verdict.reason)
-        keep = verdict.keep_preferences
-    lock = resolve_lock(request, args, settings, cache, previous if keep else None, "script")
+        preferred = preferred_lock(previous, verdict)
+    lock = resolve_lock(request, args, settings, cache, preferred, "script")
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
         raise FailureError(

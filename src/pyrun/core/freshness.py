@@ -9,6 +9,7 @@ the locked versions still satisfy.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from pyrun.core.lockfile import (
 from pyrun.core.markers import MarkerSyntaxError, markers_equal
 from pyrun.errors import FailureError
 
-__all__ = ["Freshness", "RunOptions", "Satisfied", "Stale", "check_lock"]
+__all__ = ["Freshness", "RunOptions", "Satisfied", "Stale", "check_lock", "preferred_lock"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +47,9 @@ class Stale:
     reason: str
     keep_preferences: bool
     notice: bool = False  # printed at the default verbosity (uv writes it to stderr)
+    # False: the locked versions are preferred but the lock's forks are not (uv's `Versions`),
+    # since they may not cover the new universe.
+    keep_forks: bool = True
 
 
 Freshness = Satisfied | Stale
@@ -110,16 +114,35 @@ def _upgrade(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None
 
 def _universe(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
     if not _markers_match(lock.supported_markers, facts.environments):
-        return _clean("change in supported environments")
+        return _versions("change in supported environments")
     if not _markers_match(lock.required_markers, facts.required_environments):
-        return _clean("change in required environments")
+        return _versions("change in required environments")
     if _conflict_sets(lock.conflicts) != _conflict_sets(facts.conflicts):
         return _clean("change in conflicts")
     if not _same_python_range(lock.requires_python, facts.requires_python):
-        return _clean(
+        return _versions(
             f"change in Python requirement: `{lock.requires_python}` vs. `{facts.requires_python}`"
         )
     return None
+
+
+def _versions(what: str) -> Stale:
+    return Stale(
+        reason=f"Resolving despite existing lockfile due to {what}",
+        keep_preferences=True,
+        keep_forks=False,
+    )
+
+
+def preferred_lock(lock: Lock, verdict: Stale) -> Lock | None:
+    """What a re-resolution after `verdict` may prefer from `lock`: all of it, its versions
+    without its forks, or nothing."""
+    if not verdict.keep_preferences:
+        return None
+    if verdict.keep_forks:
+        return lock
+    packages = tuple(dataclasses.replace(p, resolution_markers=()) for p in lock.packages)
+    return dataclasses.replace(lock, resolution_markers=(), packages=packages)
 
 
 def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> frozenset[frozenset[Any]]:
