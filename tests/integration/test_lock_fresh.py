@@ -97,6 +97,17 @@ SHAPES = {
         Lint_Tools = ["d ; sys_platform == 'linux'", {include-group = "dev"}]
         empty = []
         """,
+    # A pre-release allowed for one package only (`[options.prerelease-package]`).
+    "prerelease-package": """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["c", "d"]
+
+        [tool.uv]
+        prerelease-package = { C = "allow" }
+        """,
     # openai/openai-agents-python, PrefectHQ/fastmcp: a relative cooldown with exemptions.
     "exclude-newer-package": """
         [project]
@@ -121,6 +132,8 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("c", "0.9.0", upload_time="2023-01-01T00:00:00.000000Z")
         server.add_wheel("c", "1.0.0")  # newer than `c`'s own cutoff
         server.add_wheel("d", "1.0.0")
+        server.add_wheel("c", "2.0.0a1", upload_time="2023-02-01T00:00:00.000000Z")
+        server.add_wheel("d", "2.0.0a1")
         server.add_wheel("six-pkg", "1.0.0")
         yield server
 

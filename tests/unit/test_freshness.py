@@ -45,6 +45,7 @@ SATISFIED = [
     "exclude-newer-package",
     "spaced-python",
     "hatch-dynamic-version",
+    "prerelease-package",
 ]
 
 
@@ -370,3 +371,25 @@ def test_a_date_cutoff_admits_that_whole_day() -> None:
     )
     options = inputs("exclude-newer-package", pyproject=text).run.options
     assert (options.exclude_newer, options.exclude_newer_span) == ("2026-05-27T00:00:00Z", None)
+
+
+def test_package_specific_prerelease_modes_are_read_and_compared() -> None:
+    declared = inputs("prerelease-package").run.options.prerelease_package
+    assert declared == {"b": "disallow", "foo-bar": "allow"}
+    assert declared == lock_of("prerelease-package").options.prerelease_package
+    changed = edited("prerelease-package", '"allow"', '"explicit"')
+    assert verdict("prerelease-package", pyproject=changed) == Stale(
+        reason="Resolving despite existing lockfile due to change in package-specific "
+        "pre-release modes",
+        keep_preferences=True,
+    )
+    # A flag wins over the file for its package, and merges with the rest.
+    flagged = verdict("prerelease-package", "--prerelease-package", "foo-bar=allow")
+    assert flagged == Satisfied()
+    assert isinstance(verdict("prerelease-package", "--prerelease-package", "c=allow"), Stale)
+
+
+def test_an_unknown_prerelease_package_mode_is_an_error() -> None:
+    text = edited("prerelease-package", '"allow"', '"sometimes"')
+    with pytest.raises(PyrunError, match="Invalid `prerelease-package` mode for `foo-bar`"):
+        verdict("prerelease-package", pyproject=text)

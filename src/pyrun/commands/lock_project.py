@@ -498,46 +498,59 @@ def lock_options(args: Args, settings: Settings) -> LockOptions:
         exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer and not span else None,
         exclude_newer_span=span,
         exclude_newer_package=_exclude_newer_packages(args, settings),
+        prerelease_package=_prerelease_packages(args, settings),
     )
 
 
 def _exclude_newer_packages(args: Args, settings: Settings) -> dict[str, ExcludeNewerPackage]:
-    """`exclude-newer-package` merged as uv merges it: `--exclude-newer-package` entries first,
-    then each settings file's table, a package's first value winning."""
-    merged: dict[str, ExcludeNewerPackage] = {}
-    for name, value in _exclude_newer_package_entries(args, settings):
-        merged.setdefault(_normal_or_none(name) or name, _exclude_newer_package(name, value))
-    return dict(sorted(merged.items()))
+    """`exclude-newer-package`, merged as uv merges it (see `_package_entries`)."""
+    entries = _package_entries(
+        args, settings, "exclude-newer-package", "`PACKAGE=DATE` or `PACKAGE=false`"
+    )
+    return {name: _exclude_newer_package(name, value) for name, value in entries.items()}
 
 
-def _exclude_newer_package_entries(args: Args, settings: Settings) -> list[tuple[str, object]]:
-    entries: list[tuple[str, object]] = []
-    for text in getattr(args, "exclude_newer_package", None) or ():
+def _prerelease_packages(args: Args, settings: Settings) -> dict[str, str]:
+    """`prerelease-package`, merged as uv merges it (see `_package_entries`)."""
+    entries = _package_entries(args, settings, "prerelease-package", "`PACKAGE=MODE`")
+    allowed = _MODES["prerelease"]
+    for name, value in entries.items():
+        if value not in allowed:
+            choices = ", ".join(f"`{mode}`" for mode in allowed[:-1])
+            raise PyrunError(
+                f"Invalid `prerelease-package` mode for `{name}`: expected one of {choices}, "
+                f"or `{allowed[-1]}`, found `{value}`"
+            )
+    return {name: str(value) for name, value in entries.items()}
+
+
+def _package_entries(args: Args, settings: Settings, key: str, form: str) -> dict[str, object]:
+    """A per-package table from `--<key> PACKAGE=VALUE` flags and each settings file's `<key>`
+    table, by normalised name and sorted; a package's first value wins (flags, then files
+    by precedence), as uv merges them."""
+    merged: dict[str, object] = {}
+    flag = f"--{key}"
+    for text in getattr(args, key.replace("-", "_"), None) or ():
         name, sep, value = str(text).partition("=")
         if not sep or not name.strip():
             raise PyrunError(
-                f"invalid value '{text}' for '--exclude-newer-package <EXCLUDE_NEWER_PACKAGE>'",
-                causes=(
-                    f"Invalid `exclude-newer-package` value `{text}`: expected format "
-                    "`PACKAGE=DATE` or `PACKAGE=false`",
-                ),
+                f"invalid value '{text}' for '{flag} <{key.replace('-', '_').upper()}>'",
+                causes=(f"Invalid `{key}` value `{text}`: expected format {form}",),
             )
-        entries.append((name.strip(), False if value == "false" else value))
+        merged.setdefault(_normal_or_none(name.strip()) or name, value)
     for origin, table in settings.layers:
-        values = table.get("exclude-newer-package")
+        values = table.get(key)
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise PyrunError(
-                f"Invalid `exclude-newer-package` in `{origin}`: expected a table of "
-                "package names to dates, durations or `false`"
-            )
-        entries.extend(values.items())
-    return entries
+            raise PyrunError(f"Invalid `{key}` in `{origin}`: expected a table of package names")
+        for name, value in values.items():
+            merged.setdefault(_normal_or_none(name) or name, value)
+    return dict(sorted(merged.items()))
 
 
 def _exclude_newer_package(name: str, value: object) -> ExcludeNewerPackage:
-    if value is False:
+    if value is False or value == "false":  # `false` in a table, `PACKAGE=false` on the line
         return ExcludeNewerPackage(disabled=True)
     if not isinstance(value, str):
         raise PyrunError(
@@ -772,6 +785,7 @@ def _resolve(
         forks=previous.resolution_markers if previous else (),
         upgrade=_upgrade(args, inputs),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
+        prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
         resolution=ResolutionMode(options.resolution_mode or "highest"),
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
         environments=facts.environments or None,

@@ -931,6 +931,7 @@ def _resolve_request(
         preferences=preferences_of(previous),
         upgrade=_upgrade(args),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
+        prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
         resolution=ResolutionMode(options.resolution_mode or "highest"),
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
         environments=request.facts.environments or None,

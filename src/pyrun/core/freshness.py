@@ -185,13 +185,15 @@ def _markers_match(locked: Collection[str], declared: Collection[str]) -> bool:
 def _resolver_inputs(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
     old = lock.options.prerelease_mode or "if-necessary-or-explicit"
     new = run.options.prerelease_mode or "if-necessary-or-explicit"
-    if old != new or lock.options.prerelease_package != run.options.prerelease_package:
+    if old != new:
         return Stale(
             reason="Resolving despite existing lockfile due to change in pre-release mode: "
             f"`{old}` vs. `{new}`",
             keep_preferences=True,
             notice=True,
         )
+    if dict(lock.options.prerelease_package) != dict(run.options.prerelease_package):
+        return _prefer("change in package-specific pre-release modes")
     if run.upgrade_packages:
         return _prefer("`--upgrade-package` or `--upgrade-group`")
     if run.refresh:

@@ -331,7 +331,7 @@ class _Shared:
                 self.fork_preferences.setdefault(pin.name, []).append(entry)
 
     def prerelease_policy(self, name: str) -> str:
-        mode = self.request.prerelease
+        mode = self.request.prerelease_package.get(name, self.request.prerelease)
         if mode is PrereleaseMode.ALLOW:
             return "allow"
         if mode is PrereleaseMode.DISALLOW:

@@ -101,6 +101,8 @@ class ResolveRequest:
     forks: tuple[str, ...] = ()
     upgrade: bool | frozenset[str] = False
     prerelease: PrereleaseMode = PrereleaseMode.IF_NECESSARY
+    # `prerelease-package`: a mode for one package (normalised name), replacing `prerelease`.
+    prerelease_package: Mapping[str, PrereleaseMode] = field(default_factory=dict)
     resolution: ResolutionMode = ResolutionMode.HIGHEST
     fork_strategy: ForkStrategy = ForkStrategy.REQUIRES_PYTHON
     environments: tuple[str, ...] | None = None
