@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
+    from pyrun.net.lock import IndexPlan
     from pyrun.net.prefetch import WheelPrefetch
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -741,7 +742,7 @@ def _resolve(
         pinned=_pinned(workspace),
     )
     exclude_newer = _exclude_newer_moment(options)
-    prefetch = _prefetch(prefetch_for, cache, settings, client)
+    prefetch = _prefetch(prefetch_for, cache, settings, client, plan)
     try:
         outcome = trio.run(
             lambda: lock_async(
@@ -764,7 +765,11 @@ def _resolve(
 
 
 def _prefetch(
-    interpreter: Interpreter | None, cache: Cache | None, settings: Settings, client: ClientOptions
+    interpreter: Interpreter | None,
+    cache: Cache | None,
+    settings: Settings,
+    client: ClientOptions,
+    plan: IndexPlan,
 ) -> WheelPrefetch | None:
     if interpreter is None or cache is None or cache.temporary:
         return None
@@ -777,6 +782,7 @@ def _prefetch(
         interpreter,
         system_certs=client.system_certs,
         insecure_hosts=client.insecure_hosts,
+        index_urls=[index.url for index in plan.indexes],
     )
     prefetch.start()
     return prefetch

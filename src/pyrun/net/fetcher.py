@@ -1,10 +1,12 @@
 """A helper process that downloads and unpacks wheels into the cache while the parent resolves.
 
 `python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]...` reads requests
-from stdin, one per line: `want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that
-wheel into the cache at once; `keep\\tNAME\\tVERSION` (sent when the resolution ends) marks
-what the parent will install; `end` cancels every download not kept, waits for the rest and
-exits. End of input without `end` (the parent died) finishes what is in flight and exits.
+from stdin, one per line: `auth\\tURL` gives the credentials of an index (`URL` carries them;
+they come through the pipe, never the command line, which any user may read);
+`want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that wheel into the cache at once;
+`keep\\tNAME\\tVERSION` (sent when the resolution ends) marks what the parent will install;
+`end` cancels every download not kept, waits for the rest and exits. End of input without
+`end` (the parent died) finishes what is in flight and exits.
 
 Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
 unpacking in threads of the same process only slowed it down. A second process uses the second
@@ -17,18 +19,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import httpx
 import trio
 
 from pyrun.local.cache import Cache
-from pyrun.net.client import ClientOptions, make_client
+from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.download import WheelDownload, download_wheel
 
 CONCURRENCY = 8
 
 
 class Fetcher:
-    def __init__(self, cache: Cache, nursery: trio.Nursery, client: httpx.AsyncClient) -> None:
+    def __init__(self, cache: Cache, nursery: trio.Nursery, client: HttpClient) -> None:
         self.cache = cache
         self.nursery = nursery
         self.client = client
@@ -39,7 +40,9 @@ class Fetcher:
     def handle(self, line: str) -> bool:
         """Act on one request; False once the parent said `end`."""
         fields = line.rstrip("\n").split("\t")
-        if fields[0] == "want" and len(fields) == 6:
+        if fields[0] == "auth" and len(fields) == 2:
+            self.client.auth.remember(fields[1])
+        elif fields[0] == "want" and len(fields) == 6:
             self._want(*fields[1:])
         elif fields[0] == "keep" and len(fields) == 3:
             self.kept.add((fields[1], fields[2]))
@@ -71,7 +74,7 @@ class Fetcher:
 async def serve(cache: Cache, options: ClientOptions) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
-        fetcher = Fetcher(cache, nursery, http.raw)
+        fetcher = Fetcher(cache, nursery, http)
         buffer = b""
         while True:
             chunk = await stdin.receive_some(65536)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from typing import IO
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -39,6 +40,7 @@ class WheelPrefetch:
         *,
         system_certs: bool = False,
         insecure_hosts: Sequence[str] = (),
+        index_urls: Sequence[str] = (),
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
@@ -48,6 +50,8 @@ class WheelPrefetch:
             self.argv += ["--insecure-host", host]
         self.process: subprocess.Popen[bytes] | None = None
         self.sent: set[tuple[str, str]] = set()
+        # Index URLs that carry credentials: the helper authenticates its downloads with them.
+        self.credentials = [url for url in index_urls if _has_credentials(url)]
 
     def start(self) -> None:
         try:
@@ -60,6 +64,9 @@ class WheelPrefetch:
             )
         except OSError:
             self.process = None
+            return
+        for url in self.credentials:
+            self._send(["auth", url])
 
     def want(self, name: str, version: str, files: Sequence[IndexFile]) -> None:
         """The resolver reads `name==version`: have its wheel for this env fetched."""
@@ -110,6 +117,11 @@ class WheelPrefetch:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+
+
+def _has_credentials(url: str) -> bool:
+    netloc = urlsplit(url).netloc
+    return "@" in netloc
 
 
 def _key(name: str, version: str) -> tuple[str, str]:

@@ -334,6 +334,10 @@ def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet
 
     client = IndexClient(http, cache.root)
     configs = [IndexConfig(url=url) for url in options.index_urls]
+    # Wheel URLs come from the lock, without credentials: the client must know every index's
+    # credentials before the first download, not only once a page of that index is fetched.
+    for url in (*options.index_urls, options.default_index):
+        http.auth.remember(url)
     return IndexSet.from_configs(client, configs, default_url=options.default_index)
 
 
@@ -356,7 +360,7 @@ async def _download_all(
     from pyrun.net.download import download_wheels
 
     done = await download_wheels(
-        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
     )
     for item, result in zip(items, done, strict=True):
         preparer.results[item.dist.key] = Ready(archive=result.archive, sha256=result.sha256)
@@ -576,7 +580,7 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
 
     downloads = await _resolve_fallback(preparer, requirements)
     done = await download_wheels(
-        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
     )
     return [result.archive for result in done]
 
