@@ -21,7 +21,8 @@ a test uses its cache), `fail_with` (a status such as 404/500 answered with a `R
 <retry_after>` header when that is set, `"garbage"`, `"reset"`: the connection is reset before
 any answer, or `"truncate"`: the full `Content-Length` but half the body, then the connection
 closes) optionally limited to paths starting with `fail_prefix` and to the next `fail_times`
-matching requests. Every
+matching requests. `stall_path`: a request for exactly that path gets its headers and the
+first bytes of its body, sets `stalled`, then waits (up to a minute) for `release`. Every
 request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
 Basic credentials on every request.
 """
@@ -116,6 +117,9 @@ class IndexServer:
         self.fail_prefix = "/"
         self.fail_times: int | None = None
         self.retry_after: str | None = None
+        self.stall_path: str | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self._dists: dict[str, Dist] = {}
@@ -374,6 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             self._reply(401, b"Unauthorized", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
             return
+        if path == self.index.stall_path:
+            self._stall()
+            return
         failure = self.index._should_fail(path)
         if failure is not None:
             self._fail(failure, path)
@@ -385,6 +392,17 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         token = base64.b64encode(":".join(self.index.auth).encode()).decode()
         return self.headers.get("Authorization") == f"Basic {token}"
+
+    def _stall(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.write(b"x" * 10)
+        self.wfile.flush()
+        self.index.stalled.set()
+        self.index.release.wait(60)
+        self.close_connection = True
 
     def _fail(self, failure: int | str, path: str) -> None:
         if failure == "garbage":

@@ -380,6 +380,7 @@ def _build_metadata(
     import trio
 
     from pyrun.local import build as builds
+    from pyrun.net import interrupt
     from pyrun.net.sync import SyncOptions, build_requirements_provider
 
     options = SyncOptions(
@@ -409,7 +410,7 @@ def _build_metadata(
                 built[name] = await trio.to_thread.run_sync(job)
         return built
 
-    return trio.run(build_all)
+    return interrupt.run(build_all)
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -683,8 +684,6 @@ def _resolve(
     prefetch_for: Interpreter | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
-    import trio
-
     from pyrun.core.lock_build import lock_preferences
     from pyrun.core.resolution import (
         ForkStrategy,
@@ -694,6 +693,7 @@ def _resolve(
         ResolveRequest,
         Source,
     )
+    from pyrun.net import interrupt
     from pyrun.net.client import ClientOptions
     from pyrun.net.lock import IndexPlan, lock_async
 
@@ -744,7 +744,7 @@ def _resolve(
     exclude_newer = _exclude_newer_moment(options)
     prefetch = _prefetch(prefetch_for, cache, settings, client, plan)
     try:
-        outcome = trio.run(
+        outcome = interrupt.run(
             lambda: lock_async(
                 request,
                 facts,

@@ -16,6 +16,7 @@ that is not in the cache and reports errors itself, so this process prints nothi
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -74,6 +75,8 @@ class Fetcher:
 async def serve(cache: Cache, options: ClientOptions) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
+        # A system task: cancelled by trio once the downloads are done, never waited for.
+        trio.lowlevel.spawn_system_task(_stop_on_sigterm, nursery.cancel_scope)
         fetcher = Fetcher(cache, nursery, http)
         buffer = b""
         while True:
@@ -87,9 +90,21 @@ async def serve(cache: Cache, options: ClientOptions) -> None:
                     return
 
 
+async def _stop_on_sigterm(scope: trio.CancelScope) -> None:
+    """The parent's way to stop this process at once (Ctrl-C, a failed resolution): cancel
+    every download, so their temporary files are removed before the process exits."""
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _signum in signals:
+            scope.cancel()
+            return
+
+
 def main(argv: list[str]) -> int:
     import os
 
+    # A Ctrl-C in a terminal reaches this whole process group: the parent decides what this
+    # process does then (it sends SIGTERM), and a KeyboardInterrupt here could land anywhere.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = Cache(Path(argv[0])).init()
     hosts = tuple(argv[i + 1] for i, arg in enumerate(argv) if arg == "--insecure-host")
     options = ClientOptions.from_env(

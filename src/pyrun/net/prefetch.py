@@ -30,6 +30,9 @@ from pyrun.local.cache import Cache
 # client's own timeouts catch a stalled transfer; this only bounds a helper that hangs, and is
 # generous because a killed helper's half-done large download would start over in the sync.
 FINISH_TIMEOUT = 1800.0
+# How long a stopped helper may take to cancel its downloads (and remove their temporary
+# files) before it is killed.
+STOP_TIMEOUT = 5.0
 
 
 class WheelPrefetch:
@@ -88,13 +91,20 @@ class WheelPrefetch:
             if version is not None:
                 self._send(["keep", *_key(name, version)])
         self._send(["end"])
-        self._wait(FINISH_TIMEOUT)
+        try:
+            self._wait(FINISH_TIMEOUT, process=self.process)
+        except KeyboardInterrupt:
+            self.abort()  # Ctrl-C while the helper finishes: stop it too
+            raise
+        self.process = None
 
     def abort(self) -> None:
-        """The resolution failed or was interrupted: stop the helper."""
+        """The resolution failed or was interrupted: stop the helper. SIGTERM makes it cancel
+        every download, which removes their temporary files, then exit."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-        self._wait(10.0)
+        self._wait(STOP_TIMEOUT, process=self.process)
+        self.process = None
 
     def _send(self, fields: list[str]) -> None:
         stdin: IO[bytes] | None = self.process.stdin if self.process else None
@@ -106,8 +116,8 @@ class WheelPrefetch:
         except (OSError, ValueError):
             self.process = None  # it is gone: the sync fetches everything itself
 
-    def _wait(self, timeout: float) -> None:
-        process, self.process = self.process, None
+    @staticmethod
+    def _wait(timeout: float, *, process: subprocess.Popen[bytes] | None) -> None:
         if process is None:
             return
         try:

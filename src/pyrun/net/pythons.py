@@ -35,6 +35,7 @@ from pyrun.errors import EXIT_FAILURE, FailureError, PyrunError, os_error_text
 from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
+from pyrun.net import interrupt
 
 _CHUNK = 1 << 18
 # Statuses worth another try: the server may well answer the next request.
@@ -419,4 +420,4 @@ def download_for_run(request: DownloadRequest | None, python: object, console: C
         offline=bool(getattr(python, "offline", False)),
     )
     wanted: DownloadRequest = request if request is not None else DEFAULT_REQUEST
-    return str(trio.run(partial(ensure_python, wanted, settings, console)))
+    return str(interrupt.run(partial(ensure_python, wanted, settings, console)))

@@ -1,0 +1,54 @@
+"""Run trio with Ctrl-C as a cancellation, never as an exception raised at a random line.
+
+trio's own handling raises KeyboardInterrupt wherever the main thread happens to be. Inside a
+nursery it comes out wrapped in an exception group (a 150-line traceback at the top), and when
+it lands inside a finalizer (a `__del__`, a generator being closed) Python reports and drops it:
+the interrupt is lost and the run goes on, e.g. waiting for a stalled download to finish.
+
+`run` instead receives SIGINT through trio's signal receiver: the first one cancels everything
+in flight. Each task unwinds through its `finally` clauses (temporary files removed, helper
+processes stopped), worker threads stop at their next cancellation check, and `run` raises a
+plain KeyboardInterrupt, which `cli.main` turns into exit status 130 without a traceback.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import trio
+
+T = TypeVar("T")
+
+
+def run(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """`trio.run(fn, *args)`, where Ctrl-C cancels the run and raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        return trio.run(fn, *args)  # only the main thread receives signals
+    interrupted = trio.Event()  # set from inside the run only; read after it
+    result: list[T] = []
+
+    async def main() -> None:
+        with trio.CancelScope() as scope, trio.open_signal_receiver(signal.SIGINT) as signals:
+
+            async def watch() -> None:
+                async for _signum in signals:
+                    interrupted.set()
+                    scope.cancel()
+                    return
+
+            trio.lowlevel.spawn_system_task(watch)
+            result.append(await fn(*args))
+
+    try:
+        trio.run(main)
+    except BaseException:
+        # Whatever the cancellation made of the work in flight, the user asked to stop.
+        if interrupted.is_set():
+            raise KeyboardInterrupt from None
+        raise
+    if interrupted.is_set() or not result:
+        raise KeyboardInterrupt
+    return result[0]
