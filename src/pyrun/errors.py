@@ -91,15 +91,17 @@ def os_error_text(exc: OSError) -> str:
     return f"{text} (os error {exc.errno})" if exc.errno else str(exc)
 
 
-def disk_write_error(exc: OSError) -> PyrunError | None:
-    """A write the disk refused (read-only, full, not permitted) as an error naming the path,
-    with what to do next; None for other OS errors."""
+def disk_write_error(exc: OSError, path: object = None) -> PyrunError | None:
+    """A write the disk refused (read-only, full, not permitted) as an error naming the path
+    (the error's own, else `path`: a failed `write` names none), with what to do next; None
+    for other OS errors."""
     import errno  # here: the warm path imports this module and never needs it
 
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     if not full and exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
         return None
-    where = f" `{exc.filename}`" if exc.filename else ""
+    where = exc.filename or path
+    where = f" `{where}`" if where else " to the disk"
     if full:
         hint = (
             "Free some space, or point the cache elsewhere with `--cache-dir` or "

@@ -166,7 +166,7 @@ async def _stream_to_file(
     try:
         hashers = await client.stream(wheel.url, consume)
     except OSError as exc:
-        raise (disk_write_error(exc) or _download_error(wheel, os_error_text(exc))) from exc
+        raise (disk_write_error(exc, path) or _download_error(wheel, os_error_text(exc))) from exc
     except PyrunError as exc:  # the client's translation of network errors, after retries
         raise _download_error(wheel, exc.message, *exc.causes) from exc
     return _checked_sha256(wheel, hashers, expected)
@@ -196,7 +196,13 @@ async def _unpack(
     # Not abandoned on cancellation: the thread finishes its rename (or cleans its temp dir)
     # before the cancellation propagates, so the cache is never left half-written.
     job = functools.partial(unpack_wheel, path, cache, sha256=sha256)
-    return await trio.to_thread.run_sync(job, limiter=limiter)
+    try:
+        return await trio.to_thread.run_sync(job, limiter=limiter)
+    except OSError as exc:
+        refused = disk_write_error(exc, cache.root)
+        if refused is None:
+            raise
+        raise refused from exc
 
 
 def _hash_file(path: Path, hashers: Mapping[str, hashlib._Hash]) -> None:

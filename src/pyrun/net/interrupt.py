@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import trio
@@ -27,28 +27,36 @@ def run(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     """`trio.run(fn, *args)`, where Ctrl-C cancels the run and raises KeyboardInterrupt."""
     if threading.current_thread() is not threading.main_thread():
         return trio.run(fn, *args)  # only the main thread receives signals
-    interrupted = trio.Event()  # set from inside the run only; read after it
+    interrupted = False
     result: list[T] = []
 
+    async def watch(signals: AsyncIterator[int], scope: trio.CancelScope) -> None:
+        nonlocal interrupted
+        async for _signum in signals:
+            interrupted = True
+            scope.cancel()
+            return
+
     async def main() -> None:
-        with trio.CancelScope() as scope, trio.open_signal_receiver(signal.SIGINT) as signals:
-
-            async def watch() -> None:
-                async for _signum in signals:
-                    interrupted.set()
-                    scope.cancel()
-                    return
-
-            trio.lowlevel.spawn_system_task(watch)
-            result.append(await fn(*args))
+        failure: BaseException | None = None
+        with trio.open_signal_receiver(signal.SIGINT) as signals:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(watch, signals, nursery.cancel_scope)
+                try:
+                    result.append(await fn(*args))
+                except BaseException as exc:  # re-raised below, as itself, not in a group
+                    failure = exc
+                nursery.cancel_scope.cancel()
+        if failure is not None and not interrupted:
+            raise failure
 
     try:
         trio.run(main)
     except BaseException:
         # Whatever the cancellation made of the work in flight, the user asked to stop.
-        if interrupted.is_set():
+        if interrupted:
             raise KeyboardInterrupt from None
         raise
-    if interrupted.is_set() or not result:
+    if interrupted or not result:
         raise KeyboardInterrupt
     return result[0]
