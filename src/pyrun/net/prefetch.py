@@ -11,6 +11,7 @@ start, dies or misses a wheel only means the sync fetches it itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,9 +31,6 @@ from pyrun.local.cache import Cache
 # client's own timeouts catch a stalled transfer; this only bounds a helper that hangs, and is
 # generous because a killed helper's half-done large download would start over in the sync.
 FINISH_TIMEOUT = 1800.0
-# How long a stopped helper may take to cancel its downloads (and remove their temporary
-# files) before it is killed.
-STOP_TIMEOUT = 5.0
 
 
 class WheelPrefetch:
@@ -100,11 +98,16 @@ class WheelPrefetch:
 
     def abort(self) -> None:
         """The resolution failed or was interrupted: stop the helper. SIGTERM makes it cancel
-        every download, which removes their temporary files, then exit."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-        self._wait(STOP_TIMEOUT, process=self.process)
-        self.process = None
+        every download, which removes their temporary files, then exit. It is not waited for:
+        wheels it is unpacking finish first (up to a second on a busy machine), and a Ctrl-C
+        must be honoured at once; killing it instead would leave their temporary files."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            process.terminate()
+            if process.stdin is not None:
+                process.stdin.close()
 
     def _send(self, fields: list[str]) -> None:
         stdin: IO[bytes] | None = self.process.stdin if self.process else None
