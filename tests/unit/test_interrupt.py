@@ -12,6 +12,7 @@ import trio
 
 from pyrun import cli
 from pyrun.errors import FailureError
+from pyrun.local import sigint
 from pyrun.net import interrupt
 
 
@@ -111,3 +112,14 @@ def test_a_refused_write_is_an_error_naming_the_path(
 def test_other_os_errors_are_not_disguised(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(FileNotFoundError):
         _main_raising(monkeypatch, FileNotFoundError(errno.ENOENT, "gone", "/x"))
+
+
+def test_sigint_is_held_back_until_the_environment_is_consistent() -> None:
+    steps = []
+    with pytest.raises(KeyboardInterrupt), sigint.held():
+        os.kill(os.getpid(), signal.SIGINT)
+        steps.append("linked the rest")
+    assert steps == ["linked the rest"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with sigint.held():  # nothing received: nothing raised
+        steps.append("again")

@@ -39,6 +39,7 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
 from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
+from pyrun.local import sigint
 from pyrun.local.cache import SDISTS_BUCKET, Cache
 from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
 
@@ -757,19 +758,21 @@ def apply_plan(
     env: SyncTargetEnv,
     options: SyncOptions,
 ) -> SyncReport:
-    """Uninstall, then link every distribution from the cache. Blocking."""
+    """Uninstall, then link every distribution from the cache. Blocking; a Ctrl-C meanwhile
+    takes effect once the environment is consistent again."""
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
-    for old in removed:
-        uninstall(target.site_packages, old.name, prefix=target.prefix)
-    uninstall_seconds = time.monotonic() - started
-    started = time.monotonic()
     linker = Linker(mode=options.link_mode, journal={})
     installed: list[tuple[Item, str]] = []
-    for dist in sync.plan.to_install:
-        item = sync.items[dist.key]
-        installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
+    with sigint.held():
+        for old in removed:
+            uninstall(target.site_packages, old.name, prefix=target.prefix)
+        uninstall_seconds = time.monotonic() - started
+        started = time.monotonic()
+        for dist in sync.plan.to_install:
+            item = sync.items[dist.key]
+            installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
     if options.compile_bytecode and installed:
         from pyrun.local.compile import compile_bytecode
 

@@ -1,0 +1,34 @@
+"""Hold Ctrl-C back while an environment is being changed, so it is never left half-changed.
+
+Uninstalling and linking distributions takes a fraction of a second; a KeyboardInterrupt in
+the middle would leave a package half-linked or its old files half-removed. While `held` is
+active a SIGINT is only noted, and raised as KeyboardInterrupt once the step is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Defer SIGINT until the block ends (main thread only: elsewhere signals never land)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
