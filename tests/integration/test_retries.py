@@ -94,3 +94,13 @@ def test_a_persistent_failure_names_the_url(pyrun_env, index, project):
     assert f"HTTP status server error (503 Service Unavailable) for url ({url})" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (project / ".venv/lib/python3.12/site-packages/alpha").exists()
+
+
+def test_a_cold_run_retries_in_the_sync_not_in_the_helper(pyrun_env, index, project):
+    # The prefetch helper tries once (a failure only costs its head start); the sync retries.
+    (project / "uv.lock").unlink()
+    fail_next(index, 503, times=None)
+    result = pyrun(pyrun_env, project, index, "run", "python", "-c", "1", PYRUN_HTTP_RETRIES="2")
+    assert result.returncode == 1, result
+    assert "Request failed after 2 retries in " in result.stderr
+    assert index.downloads(WHEEL) == 1 + 3

@@ -112,6 +112,10 @@ def main(argv: list[str]) -> int:
         cache_dir=cache.root,
         system_certs="--system-certs" in argv,
         insecure_hosts=hosts,
+        # No retries: a failure here only costs the head start, and the parent's sync, which
+        # does retry, fetches the wheel again; retrying here too would double the wait before
+        # a persistent failure is reported.
+        retries=0,
     )
     try:
         trio.run(serve, cache, options)
