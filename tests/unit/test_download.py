@@ -358,3 +358,14 @@ def test_retry_after_is_waited_for(cache: Cache, tmp_path: Path) -> None:
     # An autojumping clock: the 30 s wait passes at once, and is still measured.
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     assert asked[1] - asked[0] >= 30.0
+
+
+def test_python_download_errors_say_download_and_mask_the_password() -> None:
+    from pyrun.net.client import HttpStatusError
+    from pyrun.net.pythons import _download_failure
+
+    url = "https://me:hunter2@mirror.invalid/cpython.tar.gz"
+    error = _download_failure(HttpStatusError(url, 404, "Not Found"), url)
+    text = error.render()
+    assert text.startswith("error: Failed to download `https://me:****@mirror.invalid/")
+    assert "hunter2" not in text

@@ -146,10 +146,11 @@ async def _download(client: HttpClient, url: str, dest: Path) -> str:
 def _download_failure(exc: PyrunError, url: str) -> DownloadFailed:
     """The client's error in uv's words for a Python download: `Failed to download `<url>``
     where the client says `Failed to fetch: <url>`."""
-    fetch = f"Failed to fetch: {redact_url(url)}"
-    said = [f"Failed to download `{url}`" if text == fetch else text for text in exc.causes]
+    shown = redact_url(url)
+    fetch, download = f"Failed to fetch: {shown}", f"Failed to download `{shown}`"
+    said = [download if text == fetch else text for text in exc.causes]
     if exc.message == fetch:
-        return DownloadFailed(f"Failed to download `{url}`", causes=said, hint=exc.hint)
+        return DownloadFailed(download, causes=said, hint=exc.hint)
     return DownloadFailed(exc.message, causes=said, hint=exc.hint)
 
 
