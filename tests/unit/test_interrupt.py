@@ -123,3 +123,18 @@ def test_sigint_is_held_back_until_the_environment_is_consistent() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with sigint.held():  # nothing received: nothing raised
         steps.append("again")
+
+
+def test_an_ignored_sigint_stays_ignored() -> None:
+    # A shell starts background jobs with SIGINT ignored: Ctrl-C is not meant for them.
+    async def work() -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        await trio.sleep(0.05)
+        return "finished"
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert interrupt.run(work) == "finished"
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

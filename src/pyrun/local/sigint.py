@@ -16,8 +16,12 @@ from types import FrameType
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Defer SIGINT until the block ends (main thread only: elsewhere signals never land)."""
-    if threading.current_thread() is not threading.main_thread():
+    """Defer SIGINT until the block ends: in the main thread (signals land nowhere else), and
+    only where Ctrl-C would raise KeyboardInterrupt (not where it is ignored)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield
         return
     received: list[int] = []

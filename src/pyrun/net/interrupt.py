@@ -25,8 +25,11 @@ T = TypeVar("T")
 
 def run(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     """`trio.run(fn, *args)`, where Ctrl-C cancels the run and raises KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        return trio.run(fn, *args)  # only the main thread receives signals
+    if (
+        threading.current_thread() is not threading.main_thread()  # signals go to the main one
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # e.g. ignored
+    ):
+        return trio.run(fn, *args)
     interrupted = False
     result: list[T] = []
 
