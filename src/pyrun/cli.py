@@ -10,7 +10,7 @@ import sys
 
 from pyrun import __version__
 from pyrun.cli_options import COMMANDS, Opt
-from pyrun.errors import PyrunError, UsageError, render_error
+from pyrun.errors import EXIT_INTERRUPTED, PyrunError, UsageError, disk_write_error, render_error
 
 TOP_HELP = """\
 An extremely fast Python package runner, in Python.
@@ -56,12 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     except PyrunError as exc:
         return _report(exc, argv)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BaseExceptionGroup as group:  # errors raised inside trio nurseries
-        inner = _first_pyrun_error(group)
+        if group.subgroup(KeyboardInterrupt) is not None:
+            return EXIT_INTERRUPTED  # Ctrl-C wins over the errors it caused
+        inner = _first_pyrun_error(group) or _first_disk_error(group)
         if inner is None:
             raise
         return _report(inner, argv)
+    except OSError as exc:
+        # Last resort for a disk that refuses a write somewhere no caller anticipated (a
+        # read-only or full cache): say so and what to do, rather than a traceback.
+        refused = disk_write_error(exc)
+        if refused is None:
+            raise
+        return _report(refused, argv)
 
 
 def launch() -> None:
@@ -190,6 +199,13 @@ def _first_pyrun_error(group: BaseExceptionGroup) -> PyrunError | None:
             if found is not None:
                 return found
     return None
+
+
+def _first_disk_error(group: BaseExceptionGroup) -> PyrunError | None:
+    found: BaseException | None = group.subgroup(OSError)
+    while isinstance(found, BaseExceptionGroup):
+        found = found.exceptions[0]
+    return disk_write_error(found) if isinstance(found, OSError) else None
 
 
 __all__ = ["launch", "main", "render_error"]

@@ -14,6 +14,7 @@ import os
 # settings and Python-selection errors.
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as uv and shells report a Ctrl-C
 
 
 class PyrunError(Exception):
@@ -88,6 +89,30 @@ def os_error_text(exc: OSError) -> str:
     """Format an OSError as uv does: `No such file or directory (os error 2)`."""
     text = exc.strerror or os.strerror(exc.errno or 0)
     return f"{text} (os error {exc.errno})" if exc.errno else str(exc)
+
+
+def disk_write_error(exc: OSError, path: object = None) -> PyrunError | None:
+    """A write the disk refused (read-only, full, not permitted) as an error naming the path
+    (the error's own, else `path`: a failed `write` names none), with what to do next; None
+    for other OS errors."""
+    import errno  # here: the warm path imports this module and never needs it
+
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if not full and exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return None
+    where = exc.filename or path
+    where = f" `{where}`" if where else " to the disk"
+    if full:
+        hint = (
+            "Free some space, or point the cache elsewhere with `--cache-dir` or "
+            "`PYRUN_CACHE_DIR` (or use `--no-cache`)"
+        )
+    else:
+        hint = (
+            "If this is the cache, use a writable one with `--cache-dir` or `PYRUN_CACHE_DIR`, "
+            "or run with `--no-cache`"
+        )
+    return PyrunError(f"Failed to write{where}", causes=(os_error_text(exc),), hint=hint)
 
 
 def _paint(word: str, code: str, color: bool) -> str:

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -395,10 +394,12 @@ def test_interrupted_sync_leaves_cache_and_environment_usable(env, index, tmp_pa
             stderr=subprocess.PIPE,
         )
         assert slow.requested.wait(60), "the download never started"
-        time.sleep(0.3)
+        # The download is in flight and stays so until `release`: the interrupt cannot miss it
+        # however busy the machine, and must not wait for the stalled server.
         process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=60)
-        assert process.returncode != 0, err
+        _out, err = process.communicate(timeout=20)
+        assert process.returncode == 130, err
+        assert "Traceback" not in err
         assert not installed(project)  # nothing half-installed
         assert not list((env.cache / "archive-v0").glob(".tmp*"))
         slow.release.set()

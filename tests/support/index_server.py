@@ -17,8 +17,12 @@ Routes:
   `dist-info-metadata` spellings) unless `metadata_files=False`.
 
 Switches, settable at any time: `refuse_downloads` (403 for every file and metadata file: proves
-a test uses its cache), `fail_with` (a status such as 404/500, or `"garbage"`) optionally limited
-to paths starting with `fail_prefix` and to the next `fail_times` matching requests. Every
+a test uses its cache), `fail_with` (a status such as 404/500 answered with a `Retry-After:
+<retry_after>` header when that is set, `"garbage"`, `"reset"`: the connection is reset before
+any answer, or `"truncate"`: the full `Content-Length` but half the body, then the connection
+closes) optionally limited to paths starting with `fail_prefix` and to the next `fail_times`
+matching requests. `stall_path`: a request for exactly that path gets its headers and the
+first bytes of its body, sets `stalled`, then waits (up to a minute) for `release`. Every
 request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
 Basic credentials on every request.
 """
@@ -30,6 +34,8 @@ import hashlib
 import html
 import json
 import re
+import socket
+import struct
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -110,6 +116,10 @@ class IndexServer:
         self.fail_with: int | str | None = None
         self.fail_prefix = "/"
         self.fail_times: int | None = None
+        self.retry_after: str | None = None
+        self.stall_path: str | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self._dists: dict[str, Dist] = {}
@@ -368,6 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             self._reply(401, b"Unauthorized", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
             return
+        if path == self.index.stall_path:
+            self._stall()
+            return
         failure = self.index._should_fail(path)
         if failure is not None:
             self._fail(failure, path)
@@ -380,12 +393,37 @@ class _Handler(BaseHTTPRequestHandler):
         token = base64.b64encode(":".join(self.index.auth).encode()).decode()
         return self.headers.get("Authorization") == f"Basic {token}"
 
+    def _stall(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.write(b"x" * 10)
+        self.wfile.flush()
+        self.index.stalled.set()
+        self.index.release.wait(60)
+        self.close_connection = True
+
     def _fail(self, failure: int | str, path: str) -> None:
         if failure == "garbage":
             kind = JSON_TYPE if path.startswith("/simple") else "application/octet-stream"
             self._reply(200, GARBAGE, kind)
+        elif failure == "reset":
+            # SO_LINGER with a zero timeout: closing sends a TCP reset, not a clean FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif failure == "truncate":
+            dist = self.index.dist(path.rsplit("/", 1)[-1])
+            data = dist.data if dist is not None else b"x" * 1000
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
         else:
-            self._reply(int(failure), b"failure requested by the test", "text/plain")
+            extra = {"Retry-After": self.index.retry_after} if self.index.retry_after else {}
+            self._reply(int(failure), b"failure requested by the test", "text/plain", extra)
 
     def _route(self, path: str) -> None:
         if path in ("/simple", "/simple/"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrun.errors import FailureError
+from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import (
     CACHEDIR_TAG,
     Cache,
@@ -69,9 +70,33 @@ def test_open_uses_environment_or_temporary(tmp_path: Path) -> None:
 def test_init_failure_names_the_cache(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(FailureError, match="Failed to initialize cache") as info:
+    with pytest.raises(PyrunError, match="Failed to initialize cache") as info:
         Cache(blocker / "c").init()
-    assert info.value.causes == ("Not a directory (os error 20)",)
+    assert info.value.code == 2  # as uv
+    assert info.value.causes == (
+        f"failed to create directory `{blocker / 'c'}`: Not a directory (os error 20)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"), [(errno.EROFS, "use a writable one"), (errno.ENOSPC, "Free some space")]
+)
+def test_init_on_a_read_only_or_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, hint: str
+) -> None:
+    def refuse(path: Path, data: bytes) -> None:
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr("pyrun.local.cache.atomic_write_bytes", refuse)
+    with pytest.raises(PyrunError) as info:
+        Cache(tmp_path / "c").init()
+    assert info.value.code == 2
+    assert info.value.causes == (
+        f"failed to write `{tmp_path / 'c' / 'CACHEDIR.TAG'}`: {os.strerror(code)} "
+        f"(os error {code})",
+    )
+    assert info.value.hint is not None and hint in info.value.hint
+    assert "--cache-dir" in info.value.hint
 
 
 def test_atomic_write_bytes_replaces(tmp_path: Path) -> None:

@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 import trio
+import trio.testing
 
 from pyrun.core.plan import archive_id
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
+from pyrun.net.client import ClientOptions, HttpClient, make_client, retry_after
 from pyrun.net.download import (
     WheelDownload,
     concurrent_downloads,
@@ -54,8 +56,9 @@ def _leftovers(cache: Cache) -> list[str]:
     return found
 
 
-def _client(handler: Handler) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+def _client(handler: Handler, retries: int = 0) -> HttpClient:
+    options = ClientOptions(retries=retries, retry_delay=0.0)
+    return make_client(options, transport=httpx.MockTransport(handler))
 
 
 def test_concurrent_downloads_respect_the_limit(tmp_path: Path, cache: Cache) -> None:
@@ -140,6 +143,7 @@ def test_http_errors_are_failures(tmp_path: Path, cache: Cache) -> None:
     with pytest.raises(FailureError) as info:
         trio.run(main)
     assert info.value.causes == (
+        "Failed to fetch: https://files.invalid/a-1.0.whl",
         "HTTP status client error (404 Not Found) for url (https://files.invalid/a-1.0.whl)",
     )
     assert _leftovers(cache) == []
@@ -156,7 +160,9 @@ def test_transport_errors_are_failures(cache: Cache) -> None:
     with pytest.raises(FailureError) as info:
         trio.run(main)
     assert info.value.causes == (
-        "Failed to fetch: `https://files.invalid/a-1.0.whl`",
+        "Failed to fetch: https://files.invalid/a-1.0.whl",
+        "error sending request for url (https://files.invalid/a-1.0.whl)",
+        "client error (Connect)",
         "connection refused",
     )
 
@@ -237,3 +243,129 @@ def test_concurrent_downloads_setting() -> None:
     with pytest.raises(PyrunError, match="PYRUN_CONCURRENT_DOWNLOADS") as info:
         concurrent_downloads({"PYRUN_CONCURRENT_DOWNLOADS": "many"})
     assert info.value.code == 2
+
+
+# -- the shared retry policy ----------------------------------------------------------------
+
+
+def test_a_503_then_a_reset_mid_body_are_retried(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    answers: list[str] = []
+
+    async def cut_short() -> AsyncIterator[bytes]:
+        yield body[:10]
+        raise httpx.ReadError("connection reset by peer")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        answers.append(["503", "reset", "ok"][len(answers)])
+        if answers[-1] == "503":
+            return httpx.Response(503)
+        if answers[-1] == "reset":
+            return httpx.Response(200, content=cut_short())
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler, retries=2) as client:
+            result = await download_wheel(client, cache, _request(url, body))
+            assert result.archive.is_dir()
+
+    trio.run(main)
+    assert answers == ["503", "reset", "ok"]
+    assert not [name for name in _leftovers(cache) if name.startswith(".tmp")]
+
+
+def test_a_short_body_without_length_is_retried_on_hash_mismatch(
+    tmp_path: Path, cache: Cache
+) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    calls = 0
+
+    async def whole_or_half() -> AsyncIterator[bytes]:
+        yield body if calls > 1 else body[: len(body) // 2]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, content=whole_or_half())  # streamed: no Content-Length
+
+    async def main() -> None:
+        async with _client(handler, retries=1) as client:
+            await download_wheel(client, cache, _request(url, body))
+
+    trio.run(main)
+    assert calls == 2
+
+
+def test_a_hash_mismatch_with_a_known_length_is_final(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler, retries=3) as client:
+            await download_wheel(client, cache, _request(url, body, hash_="sha256:" + "0" * 64))
+
+    with pytest.raises(FailureError) as info:
+        trio.run(main)
+    assert calls == 1
+    assert "Hash mismatch" in info.value.causes[0]
+
+
+def test_persistent_failures_give_up_naming_the_url_without_password(cache: Cache) -> None:
+    url = "https://user:hunter2@files.invalid/a-1.0.whl"
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502)
+
+    async def main() -> None:
+        async with _client(handler, retries=2) as client:
+            await download_wheel(client, cache, _request(url, None))
+
+    with pytest.raises(FailureError) as info:
+        trio.run(main)
+    text = info.value.render()
+    assert "hunter2" not in text
+    assert info.value.causes[0].startswith("Request failed after 2 retries in ")
+    assert "https://user:****@files.invalid/a-1.0.whl" in text
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("7", 7.0), ("", None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_values(header: str, seconds: float | None) -> None:
+    assert retry_after(header) == seconds
+
+
+def test_retry_after_is_waited_for(cache: Cache, tmp_path: Path) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    asked: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(trio.current_time())
+        if len(asked) == 1:
+            return httpx.Response(429, headers={"Retry-After": "30"})
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler, retries=1) as client:
+            await download_wheel(client, cache, _request(url, body))
+
+    # An autojumping clock: the 30 s wait passes at once, and is still measured.
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert asked[1] - asked[0] >= 30.0
+
+
+def test_python_download_errors_say_download_and_mask_the_password() -> None:
+    from pyrun.net.client import HttpStatusError
+    from pyrun.net.pythons import _download_failure
+
+    url = "https://me:hunter2@mirror.invalid/cpython.tar.gz"
+    error = _download_failure(HttpStatusError(url, 404, "Not Found"), url)
+    text = error.render()
+    assert text.startswith("error: Failed to download `https://me:****@mirror.invalid/")
+    assert "hunter2" not in text

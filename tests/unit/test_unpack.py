@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import stat
@@ -250,3 +251,20 @@ def test_a_truncated_deflate_stream_fails_cleanly(tmp_path: Path) -> None:
     dest.mkdir()
     with pytest.raises(FailureError, match="Failed to unpack"):
         extract_wheel(wheel, dest)
+
+
+def test_a_full_disk_while_unpacking_leaves_nothing_and_says_so(
+    tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = make_wheel(tmp_path, "demo", files={"demo.py": b"x = 1\n"})
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("pyrun.local.unpack._extract_members", full)
+    with pytest.raises(FailureError) as info:
+        unpack_wheel(wheel, cache)
+    assert info.value.code == 2
+    assert info.value.causes == ("No space left on device (os error 28)",)
+    assert info.value.hint is not None and info.value.hint.startswith("Free some space")
+    assert os.listdir(cache.root / "archive-v0") == []

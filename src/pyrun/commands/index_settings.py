@@ -11,10 +11,12 @@ does; `--no-index` drops every index that is not explicit.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pyrun.cliparse import Args
 from pyrun.errors import PyrunError
@@ -90,7 +92,7 @@ def index_settings(args: Args, settings: Settings) -> IndexSettings:
     """Collect the indexes of a run from the command line, variables and settings files."""
     cli = _cli_entries(args)
     files = _file_entries(settings)
-    entries = _dedupe([*cli, *files])
+    entries = tuple(_with_env_credentials(e, os.environ) for e in _dedupe([*cli, *files]))
     strategy = str(settings.value(args, "index_strategy", "index-strategy", "first-index"))
     if strategy not in STRATEGIES:
         raise PyrunError(
@@ -151,6 +153,35 @@ def _table_entry(table: Any) -> IndexEntry:
         name=name if isinstance(name, str) else None,
         default=table.get("default") is True,
         explicit=table.get("explicit") is True,
+    )
+
+
+def credential_variables(name: str) -> tuple[str, str]:
+    """uv's `UV_INDEX_<NAME>_USERNAME`/`_PASSWORD` for an index called `name`, as pyrun spells
+    them: the name upper-cased, every character other than a letter or digit an underscore."""
+    key = "".join(c.upper() if c.isascii() and c.isalnum() else "_" for c in name)
+    return f"PYRUN_INDEX_{key}_USERNAME", f"PYRUN_INDEX_{key}_PASSWORD"
+
+
+def _with_env_credentials(entry: IndexEntry, environ: Mapping[str, str]) -> IndexEntry:
+    """A named index's credentials from the environment, carried in its URL from here on (the
+    HTTP client sends a URL's credentials to its host only, and nothing stores them)."""
+    if not entry.name:
+        return entry
+    user_key, password_key = credential_variables(entry.name)
+    user, password = environ.get(user_key), environ.get(password_key)
+    if not user and not password:
+        return entry
+    parts = urlsplit(entry.url)
+    host = parts.netloc.rpartition("@")[2]
+    user = quote(user if user else parts.username or "", safe="")
+    password = quote(password if password else parts.password or "", safe="")
+    netloc = f"{user}:{password}@{host}" if password else f"{user}@{host}"
+    return IndexEntry(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        name=entry.name,
+        default=entry.default,
+        explicit=entry.explicit,
     )
 
 

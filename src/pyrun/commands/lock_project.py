@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
+    from pyrun.net.lock import IndexPlan
     from pyrun.net.prefetch import WheelPrefetch
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -378,6 +379,7 @@ def _build_metadata(
     import trio
 
     from pyrun.local import build as builds
+    from pyrun.net import interrupt
     from pyrun.net.sync import SyncOptions, build_requirements_provider
 
     options = SyncOptions(
@@ -407,7 +409,7 @@ def _build_metadata(
                 built[name] = await trio.to_thread.run_sync(job)
         return built
 
-    return trio.run(build_all)
+    return interrupt.run(build_all)
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -746,8 +748,6 @@ def _resolve(
     prefetch_for: Interpreter | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
-    import trio
-
     from pyrun.core.lock_build import lock_preferences
     from pyrun.core.resolution import (
         ForkStrategy,
@@ -757,6 +757,7 @@ def _resolve(
         ResolveRequest,
         Source,
     )
+    from pyrun.net import interrupt
     from pyrun.net.client import ClientOptions
     from pyrun.net.lock import IndexPlan, lock_async
 
@@ -807,9 +808,9 @@ def _resolve(
     )
     exclude_newer = _exclude_newer_moment(options)
     exclude_newer_package = _exclude_newer_package_cutoffs(options)
-    prefetch = _prefetch(prefetch_for, cache, settings, client)
+    prefetch = _prefetch(prefetch_for, cache, settings, client, plan)
     try:
-        outcome = trio.run(
+        outcome = interrupt.run(
             lambda: lock_async(
                 request,
                 facts,
@@ -831,7 +832,11 @@ def _resolve(
 
 
 def _prefetch(
-    interpreter: Interpreter | None, cache: Cache | None, settings: Settings, client: ClientOptions
+    interpreter: Interpreter | None,
+    cache: Cache | None,
+    settings: Settings,
+    client: ClientOptions,
+    plan: IndexPlan,
 ) -> WheelPrefetch | None:
     if interpreter is None or cache is None or cache.temporary:
         return None
@@ -844,6 +849,7 @@ def _prefetch(
         interpreter,
         system_certs=client.system_certs,
         insecure_hosts=client.insecure_hosts,
+        index_urls=[index.url for index in plan.indexes],
     )
     prefetch.start()
     return prefetch

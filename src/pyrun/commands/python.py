@@ -229,14 +229,13 @@ def _choose_downloads(
 def _run_install(
     downloads: list[Download], settings: PythonSettings, console: Console, *, reinstall: bool
 ) -> InstallReport:
-    import trio
-
+    from pyrun.net import interrupt
     from pyrun.net.pythons import install_downloads
 
     async def install() -> InstallReport:
         return await install_downloads(downloads, settings, console, reinstall=reinstall)
 
-    return trio.run(install)
+    return interrupt.run(install)
 
 
 def _link_bins(
@@ -419,15 +418,14 @@ _IMPLEMENTATIONS = ["cpython", "pypy", "graalpy"]
 
 
 def _load_download_list(settings: PythonSettings) -> list[Download]:
-    import trio
-
+    from pyrun.net import interrupt
     from pyrun.net.pythons import load_downloads, new_client
 
     async def load() -> list[Download]:
         async with new_client(settings) as client:
             return await load_downloads(settings, client)
 
-    return trio.run(load)
+    return interrupt.run(load)
 
 
 def _dedupe(rows: list[_Row], args: argparse.Namespace) -> list[_Row]:

@@ -122,8 +122,7 @@ def fetch_remote(
     local target to run and the directory to remove afterwards."""
     import tempfile
 
-    import trio
-
+    from pyrun.net import interrupt
     from pyrun.net.client import make_client
 
     options = _client_options(args, settings, cache)
@@ -132,7 +131,7 @@ def fetch_remote(
         async with make_client(options) as http:
             return await http.get_bytes(target.name)
 
-    data = trio.run(fetch)
+    data = interrupt.run(fetch)
     directory = tempfile.mkdtemp(prefix="pyrun-remote-")
     path = os.path.join(directory, _remote_file_name(target.name))
     with open(path, "wb") as handle:
@@ -877,9 +876,8 @@ def resolve_lock(
         from pyrun.core.resolution import Resolution
 
         return build_lock(Resolution(packages=()), facts)
-    import trio
-
     from pyrun.commands.index_settings import index_settings
+    from pyrun.net import interrupt
     from pyrun.net.lock import IndexPlan, lock_async
 
     indexes = index_settings(args, settings)
@@ -893,7 +891,7 @@ def resolve_lock(
     exclude_newer_package = _package_moments(facts.options)
     client = _client_options(args, settings, cache)
     try:
-        outcome = trio.run(
+        outcome = interrupt.run(
             lambda: lock_async(
                 resolve_request,
                 facts,
@@ -1077,11 +1075,10 @@ def install_lock(
         return plan.input_files
     ready: Mapping[str, Any] = {}
     if plan.needs_network_or_build:
-        import trio
-
+        from pyrun.net import interrupt
         from pyrun.net.sync import prepare
 
-        ready = trio.run(prepare, plan, env, cache, options, console)
+        ready = interrupt.run(prepare, plan, env, cache, options, console)
     prepared = time.monotonic() - started
     report = apply_plan(plan, ready, env, options)
     _report(report, len(plan.work), prepared, console, verbose)

@@ -285,11 +285,10 @@ def _execute(
     started = time.monotonic()
     ready = {}
     if plan.needs_network_or_build:
-        import trio
-
+        from pyrun.net import interrupt
         from pyrun.net.sync import prepare
 
-        ready = trio.run(prepare, plan, env, cache, options, console)
+        ready = interrupt.run(prepare, plan, env, cache, options, console)
     prepared = time.monotonic() - started
     report = apply_plan(plan, ready, env, options)
     return _with_prepared(report, len(plan.work), prepared)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pyrun.errors import FailureError, os_error_text
+from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 
 ARCHIVE_BUCKET = "archive-v0"
 WHEELS_BUCKET = "wheels-v1"
@@ -143,8 +143,13 @@ class Cache:
             _write_if_missing(self.root / "CACHEDIR.TAG", CACHEDIR_TAG.encode())
             _write_if_missing(self.root / ".gitignore", b"*")
         except OSError as exc:
-            raise FailureError(
-                f"Failed to initialize cache at `{self.root}`", causes=(os_error_text(exc),)
+            # uv's wording and exit status (2: the cache is part of the run's configuration).
+            action = "create directory" if exc.filename == str(self.root) else "write"
+            refused = disk_write_error(exc)
+            raise PyrunError(
+                f"Failed to initialize cache at `{self.root}`",
+                causes=(f"failed to {action} `{exc.filename}`: {os_error_text(exc)}",),
+                hint=refused.hint if refused is not None else None,
             ) from exc
         return self
 

@@ -10,6 +10,7 @@ trust its hashes instead of hashing every file again.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import mmap
 import os
@@ -25,7 +26,7 @@ from typing import BinaryIO
 from packaging.utils import canonicalize_name
 
 from pyrun.core.plan import archive_id
-from pyrun.errors import FailureError, os_error_text
+from pyrun.errors import EXIT_USAGE, FailureError, disk_write_error, os_error_text
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache, persist_dir
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -91,7 +92,12 @@ def extract_wheel(wheel_path: Path, dest: Path) -> None:
     except (zipfile.BadZipFile, zlib.error) as exc:
         raise _unpack_error(wheel_path, f"invalid zip file: {exc}") from exc
     except OSError as exc:
-        raise _unpack_error(wheel_path, os_error_text(exc)) from exc
+        error = _unpack_error(wheel_path, os_error_text(exc))
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            # Only writes fail so: the disk (the cache's, usually) needs attention, not the wheel.
+            refused = disk_write_error(exc, dest)
+            error.hint, error.code = refused.hint if refused else None, EXIT_USAGE
+        raise error from exc
 
 
 def _mapped(handle: BinaryIO) -> mmap.mmap | None:

@@ -3,8 +3,11 @@
 Everything pyrun fetches goes through `HttpClient`, which wraps a single `httpx.AsyncClient` so
 connections are pooled across the whole run. Four concerns live here and nowhere else:
 
-* **Retries.** Connection failures, timeouts and 408/429/5xx answers are retried with exponential
-  backoff (`PYRUN_HTTP_RETRIES`, default 3), as uv does; other answers are final.
+* **Retries.** One policy for every request, pages, metadata and files alike: connection
+  failures, resets, timeouts, 408/429/5xx answers and bodies cut short are retried with
+  exponential backoff (`PYRUN_HTTP_RETRIES`, default 3), waiting at least what a `Retry-After`
+  header asks (up to `MAX_RETRY_AFTER`), as uv does; other answers are final. A streamed body is
+  retried from its start (`HttpClient.stream`).
 * **Errors.** httpx exceptions are translated into `FailureError`s at this boundary, most
   specific first, with `raise … from`, and worded like uv's (`Failed to fetch: <url>`, then the
   chain of causes).
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.utils
 import functools
 import json
 import netrc
@@ -34,16 +38,18 @@ import socket
 import ssl
 import tempfile
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import trio
 
 from pyrun import __version__
 from pyrun.errors import FailureError, PyrunError, os_error_text
+
+T = TypeVar("T")
 
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 30.0
@@ -59,6 +65,8 @@ DNS_HEDGE_DELAY = 0.5
 DNS_ATTEMPTS = 3
 # Statuses worth another try: the server may be restarting or shedding load.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+# The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.
+MAX_RETRY_AFTER = 60.0
 _CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
 
 
@@ -139,6 +147,11 @@ class HttpStatusError(FailureError):
         )
         self.url = url
         self.status = status
+
+
+class RetryableError(FailureError):
+    """Raised by a `HttpClient.stream` consumer for a body that may just have been cut short
+    (e.g. a hash mismatch when the length was not announced): the request is tried again."""
 
 
 def strip_credentials(url: str) -> str:
@@ -561,31 +574,45 @@ class HttpClient:
 
     async def download(self, url: str, dest: Path, *, chunk_size: int = 1 << 16) -> int:
         """Stream `url` into `dest` atomically (temp file + rename); returns the byte count."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        temp = dest.with_name(f".tmp-{os.getpid()}-{random.randrange(1 << 30)}-{dest.name}")
+        try:
+            total = await self.stream(
+                url, functools.partial(_stream_to, temp=temp, size=chunk_size)
+            )
+            os.replace(temp, dest)
+            return total
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+    async def stream(self, url: str, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        """GET `url` and return what `consume` makes of the response while its body streams.
+
+        The retry policy covers the body too: a reset or a body shorter than its
+        `Content-Length` while `consume` reads, or a `RetryableError` it raises, starts the
+        request over, so `consume` must start from scratch each time (reopen, rehash).
+        """
         if self.options.offline:
             raise OfflineError(url)
         use_caching_resolver()
         started = time.monotonic()
         for attempt in self._attempts():
             try:
-                return await self._download_once(url, dest, chunk_size)
+                return await self._stream_once(url, consume)
             except _Retry as retry:
-                await self._wait_before_retry(attempt, started, retry.error)
+                await self._wait_before_retry(attempt, started, retry)
         raise AssertionError("unreachable")
 
-    async def _download_once(self, url: str, dest: Path, chunk_size: int) -> int:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = dest.with_name(f".tmp-{os.getpid()}-{random.randrange(1 << 30)}-{dest.name}")
+    async def _stream_once(self, url: str, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
         try:
             async with self._slots, self.raw.stream("GET", url) as response:
                 self._check_status(response, url, allow=frozenset())
-                total = await _stream_to(response, temp, chunk_size)
-            os.replace(temp, dest)
-            return total
+                return await consume(response)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._retry_or_raise(exc, url) from exc
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+        except RetryableError as exc:
+            raise _Retry(exc) from exc
 
     # -- retries --
 
@@ -600,7 +627,7 @@ class HttpClient:
             try:
                 return await self._send_once(url, headers, allow)
             except _Retry as retry:
-                await self._wait_before_retry(attempt, started, retry.error)
+                await self._wait_before_retry(attempt, started, retry)
         raise AssertionError("unreachable")
 
     async def _send_once(
@@ -619,7 +646,9 @@ class HttpClient:
         if status < 400 or status in allow:
             return
         error = HttpStatusError(url, status, response.reason_phrase)
-        raise _Retry(error) if status in RETRY_STATUSES else error
+        if status in RETRY_STATUSES:
+            raise _Retry(error, after=retry_after(response.headers.get("retry-after")))
+        raise error
 
     def _retry_or_raise(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> Exception:
         error = translate_error(exc, url, self.options.timeout)
@@ -628,18 +657,36 @@ class HttpClient:
             return _Retry(error)
         return error
 
-    async def _wait_before_retry(self, attempt: int, started: float, error: PyrunError) -> None:
+    async def _wait_before_retry(self, attempt: int, started: float, retry: _Retry) -> None:
+        error = retry.error
         if attempt >= self.options.retries:
             raise _give_up(error, attempt, time.monotonic() - started) from error.__cause__
         # Exponential backoff with jitter, so concurrent failures do not retry in lockstep.
         delay = self.options.retry_delay * (2**attempt) * (1 + random.random() / 2)
-        await trio.sleep(delay)
+        await trio.sleep(max(delay, min(retry.after or 0.0, MAX_RETRY_AFTER)))
 
 
 class _Retry(Exception):
-    def __init__(self, error: PyrunError) -> None:
+    def __init__(self, error: PyrunError, *, after: float | None = None) -> None:
         super().__init__(error.message)
         self.error = error
+        self.after = after  # seconds the server asked for (`Retry-After`)
+
+
+def retry_after(value: str | None) -> float | None:
+    """A `Retry-After` header in seconds: delta-seconds or an HTTP date; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 _FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
@@ -656,10 +703,10 @@ def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
     )
 
 
-async def _stream_to(response: httpx.Response, temp: Path, chunk_size: int) -> int:
+async def _stream_to(response: httpx.Response, *, temp: Path, size: int) -> int:
     total = 0
     async with await trio.open_file(temp, "wb") as handle:
-        async for chunk in response.aiter_bytes(chunk_size):
+        async for chunk in response.aiter_bytes(size):
             await handle.write(chunk)
             total += len(chunk)
     return total

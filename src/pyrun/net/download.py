@@ -24,9 +24,10 @@ import httpx
 import trio
 
 from pyrun.core.plan import archive_id
-from pyrun.errors import FailureError, PyrunError, os_error_text
+from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 from pyrun.local.cache import WHEELS_BUCKET, Cache
 from pyrun.local.unpack import unpack_wheel
+from pyrun.net.client import HttpClient, RetryableError
 
 DEFAULT_CONCURRENT_DOWNLOADS = 50
 _CHUNK = 1 << 16
@@ -83,7 +84,7 @@ def concurrent_downloads(environ: Mapping[str, str]) -> int:
 
 
 async def download_wheels(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     cache: Cache,
     wheels: Sequence[WheelDownload],
     *,
@@ -110,7 +111,7 @@ async def download_wheels(
 
 
 async def download_wheel(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     cache: Cache,
     wheel: WheelDownload,
     *,
@@ -139,27 +140,34 @@ async def download_wheel(
 
 
 async def _stream_to_file(
-    client: httpx.AsyncClient, wheel: WheelDownload, path: Path, expected: _ExpectedHash | None
+    client: HttpClient, wheel: WheelDownload, path: Path, expected: _ExpectedHash | None
 ) -> str:
     """Stream the wheel into `path`, returning its SHA-256 once the expected hash matched."""
-    hashers = _hashers(expected)
+
+    async def consume(response: httpx.Response) -> dict[str, hashlib._Hash]:
+        # Called again from scratch when the client retries: a new file, new hashes.
+        hashers = _hashers(expected)
+        # Local file writes are short and buffered: doing them on the event loop costs less
+        # than a thread hop per chunk.
+        with open(path, "wb") as file:
+            async for chunk in response.aiter_bytes(_CHUNK):
+                file.write(chunk)
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+        if "content-length" not in response.headers:
+            # Without an announced length a connection cut short looks like a complete body:
+            # a mismatch may be that, and is worth another try.
+            try:
+                _checked_sha256(wheel, hashers, expected)
+            except FailureError as exc:
+                raise RetryableError(exc.message, causes=exc.causes) from None
+        return hashers
+
     try:
-        async with client.stream("GET", wheel.url) as response:
-            response.raise_for_status()
-            # Local file writes are short and buffered: doing them on the event loop costs less
-            # than a thread hop per chunk.
-            with open(path, "wb") as file:
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    file.write(chunk)
-                    for hasher in hashers.values():
-                        hasher.update(chunk)
-    except httpx.HTTPStatusError as exc:
-        raise _download_error(wheel, _status_text(exc.response)) from exc
-    except httpx.HTTPError as exc:
-        raise _download_error(wheel, f"Failed to fetch: `{wheel.url}`", str(exc)) from exc
+        hashers = await client.stream(wheel.url, consume)
     except OSError as exc:
-        raise _download_error(wheel, os_error_text(exc)) from exc
-    except PyrunError as exc:  # the shared client's own translation of network errors
+        raise (disk_write_error(exc, path) or _download_error(wheel, os_error_text(exc))) from exc
+    except PyrunError as exc:  # the client's translation of network errors, after retries
         raise _download_error(wheel, exc.message, *exc.causes) from exc
     return _checked_sha256(wheel, hashers, expected)
 
@@ -188,7 +196,13 @@ async def _unpack(
     # Not abandoned on cancellation: the thread finishes its rename (or cleans its temp dir)
     # before the cancellation propagates, so the cache is never left half-written.
     job = functools.partial(unpack_wheel, path, cache, sha256=sha256)
-    return await trio.to_thread.run_sync(job, limiter=limiter)
+    try:
+        return await trio.to_thread.run_sync(job, limiter=limiter)
+    except OSError as exc:
+        refused = disk_write_error(exc, cache.root)
+        if refused is None:
+            raise
+        raise refused from exc
 
 
 def _hash_file(path: Path, hashers: Mapping[str, hashlib._Hash]) -> None:
@@ -235,11 +249,3 @@ def hash_mismatch(display: str, expected: str, computed: str) -> FailureError:
 
 def _download_error(wheel: WheelDownload, *causes: str) -> FailureError:
     return FailureError(f"Failed to download `{wheel.display}`", causes=causes)
-
-
-def _status_text(response: httpx.Response) -> str:
-    kind = "client" if response.status_code < 500 else "server"
-    return (
-        f"HTTP status {kind} error ({response.status_code} {response.reason_phrase}) "
-        f"for url ({response.url})"
-    )

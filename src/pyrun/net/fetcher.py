@@ -1,10 +1,12 @@
 """A helper process that downloads and unpacks wheels into the cache while the parent resolves.
 
 `python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]...` reads requests
-from stdin, one per line: `want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that
-wheel into the cache at once; `keep\\tNAME\\tVERSION` (sent when the resolution ends) marks
-what the parent will install; `end` cancels every download not kept, waits for the rest and
-exits. End of input without `end` (the parent died) finishes what is in flight and exits.
+from stdin, one per line: `auth\\tURL` gives the credentials of an index (`URL` carries them;
+they come through the pipe, never the command line, which any user may read);
+`want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that wheel into the cache at once;
+`keep\\tNAME\\tVERSION` (sent when the resolution ends) marks what the parent will install;
+`end` cancels every download not kept, waits for the rest and exits. End of input without
+`end` (the parent died) finishes what is in flight and exits.
 
 Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
 unpacking in threads of the same process only slowed it down. A second process uses the second
@@ -14,21 +16,21 @@ that is not in the cache and reports errors itself, so this process prints nothi
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
-import httpx
 import trio
 
 from pyrun.local.cache import Cache
-from pyrun.net.client import ClientOptions, make_client
+from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.download import WheelDownload, download_wheel
 
 CONCURRENCY = 8
 
 
 class Fetcher:
-    def __init__(self, cache: Cache, nursery: trio.Nursery, client: httpx.AsyncClient) -> None:
+    def __init__(self, cache: Cache, nursery: trio.Nursery, client: HttpClient) -> None:
         self.cache = cache
         self.nursery = nursery
         self.client = client
@@ -39,7 +41,9 @@ class Fetcher:
     def handle(self, line: str) -> bool:
         """Act on one request; False once the parent said `end`."""
         fields = line.rstrip("\n").split("\t")
-        if fields[0] == "want" and len(fields) == 6:
+        if fields[0] == "auth" and len(fields) == 2:
+            self.client.auth.remember(fields[1])
+        elif fields[0] == "want" and len(fields) == 6:
             self._want(*fields[1:])
         elif fields[0] == "keep" and len(fields) == 3:
             self.kept.add((fields[1], fields[2]))
@@ -71,7 +75,9 @@ class Fetcher:
 async def serve(cache: Cache, options: ClientOptions) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
-        fetcher = Fetcher(cache, nursery, http.raw)
+        # A system task: cancelled by trio once the downloads are done, never waited for.
+        trio.lowlevel.spawn_system_task(_stop_on_sigterm, nursery.cancel_scope)
+        fetcher = Fetcher(cache, nursery, http)
         buffer = b""
         while True:
             chunk = await stdin.receive_some(65536)
@@ -84,9 +90,21 @@ async def serve(cache: Cache, options: ClientOptions) -> None:
                     return
 
 
+async def _stop_on_sigterm(scope: trio.CancelScope) -> None:
+    """The parent's way to stop this process at once (Ctrl-C, a failed resolution): cancel
+    every download, so their temporary files are removed before the process exits."""
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _signum in signals:
+            scope.cancel()
+            return
+
+
 def main(argv: list[str]) -> int:
     import os
 
+    # A Ctrl-C in a terminal reaches this whole process group: the parent decides what this
+    # process does then (it sends SIGTERM), and a KeyboardInterrupt here could land anywhere.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = Cache(Path(argv[0])).init()
     hosts = tuple(argv[i + 1] for i, arg in enumerate(argv) if arg == "--insecure-host")
     options = ClientOptions.from_env(
@@ -94,6 +112,10 @@ def main(argv: list[str]) -> int:
         cache_dir=cache.root,
         system_certs="--system-certs" in argv,
         insecure_hosts=hosts,
+        # No retries: a failure here only costs the head start, and the parent's sync, which
+        # does retry, fetches the wheel again; retrying here too would double the wait before
+        # a persistent failure is reported.
+        retries=0,
     )
     try:
         trio.run(serve, cache, options)

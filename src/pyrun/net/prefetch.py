@@ -11,11 +11,13 @@ start, dies or misses a wheel only means the sync fetches it itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from typing import IO
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -39,6 +41,7 @@ class WheelPrefetch:
         *,
         system_certs: bool = False,
         insecure_hosts: Sequence[str] = (),
+        index_urls: Sequence[str] = (),
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
@@ -48,6 +51,8 @@ class WheelPrefetch:
             self.argv += ["--insecure-host", host]
         self.process: subprocess.Popen[bytes] | None = None
         self.sent: set[tuple[str, str]] = set()
+        # Index URLs that carry credentials: the helper authenticates its downloads with them.
+        self.credentials = [url for url in index_urls if _has_credentials(url)]
 
     def start(self) -> None:
         try:
@@ -60,6 +65,9 @@ class WheelPrefetch:
             )
         except OSError:
             self.process = None
+            return
+        for url in self.credentials:
+            self._send(["auth", url])
 
     def want(self, name: str, version: str, files: Sequence[IndexFile]) -> None:
         """The resolver reads `name==version`: have its wheel for this env fetched."""
@@ -81,13 +89,25 @@ class WheelPrefetch:
             if version is not None:
                 self._send(["keep", *_key(name, version)])
         self._send(["end"])
-        self._wait(FINISH_TIMEOUT)
+        try:
+            self._wait(FINISH_TIMEOUT, process=self.process)
+        except KeyboardInterrupt:
+            self.abort()  # Ctrl-C while the helper finishes: stop it too
+            raise
+        self.process = None
 
     def abort(self) -> None:
-        """The resolution failed or was interrupted: stop the helper."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-        self._wait(10.0)
+        """The resolution failed or was interrupted: stop the helper. SIGTERM makes it cancel
+        every download, which removes their temporary files, then exit. It is not waited for:
+        wheels it is unpacking finish first (up to a second on a busy machine), and a Ctrl-C
+        must be honoured at once; killing it instead would leave their temporary files."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            process.terminate()
+            if process.stdin is not None:
+                process.stdin.close()
 
     def _send(self, fields: list[str]) -> None:
         stdin: IO[bytes] | None = self.process.stdin if self.process else None
@@ -99,8 +119,8 @@ class WheelPrefetch:
         except (OSError, ValueError):
             self.process = None  # it is gone: the sync fetches everything itself
 
-    def _wait(self, timeout: float) -> None:
-        process, self.process = self.process, None
+    @staticmethod
+    def _wait(timeout: float, *, process: subprocess.Popen[bytes] | None) -> None:
         if process is None:
             return
         try:
@@ -110,6 +130,11 @@ class WheelPrefetch:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+
+
+def _has_credentials(url: str) -> bool:
+    netloc = urlsplit(url).netloc
+    return "@" in netloc
 
 
 def _key(name: str, version: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from pyrun.console import Console, format_duration
+from pyrun.console import Console
 from pyrun.core.pydownloads import (
     Download,
     DownloadRequest,
@@ -35,28 +35,20 @@ from pyrun.errors import EXIT_FAILURE, FailureError, PyrunError, os_error_text
 from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
+from pyrun.net import interrupt
+from pyrun.net.client import ClientOptions, HttpClient, make_client, redact_url
 
 _CHUNK = 1 << 18
-# Statuses worth another try: the server may well answer the next request.
-_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class DownloadFailed(FailureError):
     """A download that failed for a reason another attempt might not have (retries exhausted)."""
 
 
-class _Transient(Exception):
-    """A network failure that deserves a retry; carries the causes to show if retries run out."""
-
-    def __init__(self, causes: list[str]) -> None:
-        super().__init__(causes[0])
-        self.causes = causes
-
-
 # --- the download list --------------------------------------------------------------------
 
 
-async def load_downloads(settings: PythonSettings, client: httpx.AsyncClient) -> list[Download]:
+async def load_downloads(settings: PythonSettings, client: HttpClient) -> list[Download]:
     """The bundled list, or `PYRUN_PYTHON_DOWNLOADS_JSON_URL` (a path, file:// or http(s)://)."""
     location = settings.downloads_json_url
     if location is None:
@@ -70,45 +62,19 @@ async def load_downloads(settings: PythonSettings, client: httpx.AsyncClient) ->
         )
     try:
         response = await client.get(location)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
+    except PyrunError as exc:
         raise PyrunError(
-            f"Unable to fetch the Python download list at {location}", causes=[_http_text(exc)]
+            f"Unable to fetch the Python download list at {location}",
+            causes=[exc.message, *exc.causes],
         ) from exc
     return parse_download_list(response.content, location)
 
 
-def _transport_causes(exc: httpx.TransportError, url: str) -> list[str]:
-    """uv's wording: `error sending request for url (…)`, then the OS error if there is one."""
-    found = _os_error_in(exc)
-    detail = os_error_text(found) if found is not None else (str(exc) or type(exc).__name__)
-    return [f"error sending request for url ({url})", detail]
-
-
-def _os_error_in(exc: BaseException | None) -> OSError | None:
-    """The first OSError with an errno in a chain or group (trio groups connect failures)."""
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.errno:
-            return exc
-        if isinstance(exc, BaseExceptionGroup):
-            inner = (_os_error_in(e) for e in exc.exceptions)
-            return next((e for e in inner if e is not None), None)
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _http_text(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response
-        return f"HTTP status {status.status_code} {status.reason_phrase} for `{exc.request.url}`"
-    cause = exc.__context__ or exc.__cause__
-    detail = os_error_text(cause) if isinstance(cause, OSError) else (str(exc) or repr(exc))
-    return f"{type(exc).__name__}: {detail}"
-
-
-def new_client(settings: PythonSettings) -> httpx.AsyncClient:
-    # Python archives are large; only the connect and idle-read waits are bounded.
-    return httpx.AsyncClient(timeout=settings.http_timeout, follow_redirects=True)
+def new_client(settings: PythonSettings) -> HttpClient:
+    """The shared client and its retry policy. Python archives are large: its timeout bounds
+    the connect and idle-read waits only."""
+    options = ClientOptions(retries=settings.retries, timeout=settings.http_timeout)
+    return make_client(options)
 
 
 # --- fetching one archive -----------------------------------------------------------------
@@ -127,7 +93,7 @@ def _check_hash(download: Download, computed: str) -> None:
 
 
 async def fetch_archive(
-    download: Download, settings: PythonSettings, client: httpx.AsyncClient, dest: Path
+    download: Download, settings: PythonSettings, client: HttpClient, dest: Path
 ) -> None:
     """Fetch `download` into `dest` (mirror applied), checking its sha256; retry network errors."""
     url = rewrite_url(download, settings.mirror, settings.pypy_mirror)
@@ -140,7 +106,7 @@ async def fetch_archive(
             f"Failed to download `{url}`",
             causes=["Network connectivity is disabled, but a remote file was requested"],
         )
-    digest = await _download_with_retries(client, url, dest, settings.retries)
+    digest = await _download(client, url, dest)
     _check_hash(download, digest)
 
 
@@ -158,53 +124,37 @@ def _copy_hashing(source: Path, dest: Path) -> str:
     return hasher.hexdigest()
 
 
-async def _download_with_retries(
-    client: httpx.AsyncClient, url: str, dest: Path, retries: int
-) -> str:
-    start = trio.current_time()
-    attempt = 0
-    while True:
-        try:
-            return await _download_once(client, url, dest)
-        except _Transient as transient:
-            if attempt >= retries:
-                elapsed = format_duration(trio.current_time() - start)
-                count = "1 retry" if retries == 1 else f"{retries} retries"
-                message = f"Request failed after {count} in {elapsed}"
-                raise DownloadFailed(message, causes=transient.causes) from None
-            attempt += 1
-            await trio.sleep(min(0.2 * 2**attempt, 5.0))
+async def _download(client: HttpClient, url: str, dest: Path) -> str:
+    """Stream `url` to `dest`, hashing every chunk; retried from scratch by the client."""
 
+    async def consume(response: httpx.Response) -> str:
+        hasher = hashlib.sha256()
+        async with await trio.open_file(dest, "wb") as writer:
+            async for chunk in response.aiter_bytes(_CHUNK):
+                hasher.update(chunk)
+                await writer.write(chunk)
+        return hasher.hexdigest()
 
-async def _download_once(client: httpx.AsyncClient, url: str, dest: Path) -> str:
-    """Stream `url` to `dest`, hashing every chunk; the body is drained to EOF."""
-    hasher = hashlib.sha256()
     try:
-        async with client.stream("GET", url) as response:
-            _raise_for_status(response, url)
-            async with await trio.open_file(dest, "wb") as writer:
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    hasher.update(chunk)
-                    await writer.write(chunk)
-    except httpx.TransportError as exc:
-        raise _Transient([f"Failed to download `{url}`", *_transport_causes(exc, url)]) from exc
+        return await client.stream(url, consume)
     except OSError as exc:
         raise FailureError(f"Failed to write `{dest}`", causes=[os_error_text(exc)]) from exc
-    return hasher.hexdigest()
+    except PyrunError as exc:
+        raise _download_failure(exc, url) from exc
 
 
-def _raise_for_status(response: httpx.Response, url: str) -> None:
-    if response.status_code < 400:
-        return
-    text = f"HTTP status {response.status_code} {response.reason_phrase} for `{url}`"
-    if response.status_code in _TRANSIENT_STATUSES:
-        raise _Transient([f"Failed to download `{url}`", text])
-    raise FailureError(f"Failed to download `{url}`", causes=[text])
+def _download_failure(exc: PyrunError, url: str) -> DownloadFailed:
+    """The client's error in uv's words for a Python download: `Failed to download `<url>``
+    where the client says `Failed to fetch: <url>`."""
+    shown = redact_url(url)
+    fetch, download = f"Failed to fetch: {shown}", f"Failed to download `{shown}`"
+    said = [download if text == fetch else text for text in exc.causes]
+    if exc.message == fetch:
+        return DownloadFailed(download, causes=said, hint=exc.hint)
+    return DownloadFailed(exc.message, causes=said, hint=exc.hint)
 
 
-async def fetch_verified(
-    download: Download, settings: PythonSettings, client: httpx.AsyncClient
-) -> Path:
+async def fetch_verified(download: Download, settings: PythonSettings, client: HttpClient) -> Path:
     """A verified archive on disk: from `PYRUN_PYTHON_CACHE_DIR` if kept there, else fetched.
 
     Without an archive cache the file is a `.temp/` file the caller removes after installing.
@@ -220,7 +170,7 @@ async def fetch_verified(
 
 
 async def _fill(
-    temp: Path, download: Download, settings: PythonSettings, client: httpx.AsyncClient
+    temp: Path, download: Download, settings: PythonSettings, client: HttpClient
 ) -> None:
     cache = settings.archive_cache_dir
     if cache is None:
@@ -276,7 +226,7 @@ async def install_downloads(
     console: Console,
     *,
     reinstall: bool = False,
-    client: httpx.AsyncClient | None = None,
+    client: HttpClient | None = None,
 ) -> InstallReport:
     """Download and install `downloads` concurrently under one hold of the `<pythons>` lock."""
     report = InstallReport()
@@ -297,7 +247,7 @@ async def install_downloads(
 async def _install_one(
     download: Download,
     settings: PythonSettings,
-    client: httpx.AsyncClient,
+    client: HttpClient,
     reinstall: bool,
     report: InstallReport,
 ) -> None:
@@ -316,7 +266,7 @@ async def _install_one(
 
 
 async def _fetch_and_install(
-    download: Download, settings: PythonSettings, client: httpx.AsyncClient
+    download: Download, settings: PythonSettings, client: HttpClient
 ) -> ManagedInstall:
     archive = await fetch_verified(download, settings, client)
     try:
@@ -356,7 +306,7 @@ async def ensure_python(
     settings: PythonSettings,
     console: Console,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: HttpClient | None = None,
 ) -> Path:
     """The interpreter of a managed build for `request`, downloading one if allowed.
 
@@ -401,7 +351,7 @@ def _check_downloads_allowed(
 
 
 async def choose_download(
-    request: DownloadRequest, settings: PythonSettings, client: httpx.AsyncClient, host: Host
+    request: DownloadRequest, settings: PythonSettings, client: HttpClient, host: Host
 ) -> Download:
     """The build to download for `request`, or the "No download found" error."""
     return require_download(await load_downloads(settings, client), request, host)
@@ -419,4 +369,4 @@ def download_for_run(request: DownloadRequest | None, python: object, console: C
         offline=bool(getattr(python, "offline", False)),
     )
     wanted: DownloadRequest = request if request is not None else DEFAULT_REQUEST
-    return str(trio.run(partial(ensure_python, wanted, settings, console)))
+    return str(interrupt.run(partial(ensure_python, wanted, settings, console)))

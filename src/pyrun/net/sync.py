@@ -39,6 +39,7 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
 from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
+from pyrun.local import sigint
 from pyrun.local.cache import SDISTS_BUCKET, Cache
 from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
 
@@ -334,6 +335,10 @@ def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet
 
     client = IndexClient(http, cache.root)
     configs = [IndexConfig(url=url) for url in options.index_urls]
+    # Wheel URLs come from the lock, without credentials: the client must know every index's
+    # credentials before the first download, not only once a page of that index is fetched.
+    for url in (*options.index_urls, options.default_index):
+        http.auth.remember(url)
     return IndexSet.from_configs(client, configs, default_url=options.default_index)
 
 
@@ -356,7 +361,7 @@ async def _download_all(
     from pyrun.net.download import download_wheels
 
     done = await download_wheels(
-        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
     )
     for item, result in zip(items, done, strict=True):
         preparer.results[item.dist.key] = Ready(archive=result.archive, sha256=result.sha256)
@@ -576,7 +581,7 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
 
     downloads = await _resolve_fallback(preparer, requirements)
     done = await download_wheels(
-        preparer.http.raw, preparer.cache, downloads, limit=preparer.download_limiter
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
     )
     return [result.archive for result in done]
 
@@ -753,19 +758,21 @@ def apply_plan(
     env: SyncTargetEnv,
     options: SyncOptions,
 ) -> SyncReport:
-    """Uninstall, then link every distribution from the cache. Blocking."""
+    """Uninstall, then link every distribution from the cache. Blocking; a Ctrl-C meanwhile
+    takes effect once the environment is consistent again."""
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
-    for old in removed:
-        uninstall(target.site_packages, old.name, prefix=target.prefix)
-    uninstall_seconds = time.monotonic() - started
-    started = time.monotonic()
     linker = Linker(mode=options.link_mode, journal={})
     installed: list[tuple[Item, str]] = []
-    for dist in sync.plan.to_install:
-        item = sync.items[dist.key]
-        installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
+    with sigint.held():
+        for old in removed:
+            uninstall(target.site_packages, old.name, prefix=target.prefix)
+        uninstall_seconds = time.monotonic() - started
+        started = time.monotonic()
+        for dist in sync.plan.to_install:
+            item = sync.items[dist.key]
+            installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
     if options.compile_bytecode and installed:
         from pyrun.local.compile import compile_bytecode
 
