@@ -13,8 +13,10 @@ both, and reports every difference:
     scripts/realworld.py --keep               # keep the scratch copies for a look afterwards
 
 It writes `results.json` (every command, exit code, key stderr lines, log file) to the output
-directory and the summary table to `tests/realworld/RESULTS.md` (only for a full run, so that a
-partial run never overwrites the committed table with half of it).
+directory and the summary table to `tests/realworld/RESULTS.md`. A run of some projects
+(`--only`) replaces their rows in `results.json` and keeps the other projects' rows from earlier
+runs of the same pyrun commit; the table is written once every project has rows, so it is never
+half a table.
 """
 
 from __future__ import annotations
@@ -664,8 +666,9 @@ def render_markdown(
 
 
 def metadata() -> dict[str, str]:
+    # The last commit that changed pyrun itself: commits to the test bed do not change results.
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "log", "-1", "--format=%h", "--", "src"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     uv_version = subprocess.run([TOOLS[1].executable, "--version"], capture_output=True, text=True)
     return {
@@ -703,32 +706,51 @@ def run_all(args: argparse.Namespace) -> list[CheckResult]:
     checks = set(args.check or ())
     args.out.mkdir(parents=True, exist_ok=True)
     meta = metadata()
-    results: list[CheckResult] = []
+    store = args.out / "results.json"
+    # A run of some projects updates their rows and keeps the others' from earlier runs.
+    by_project = {} if checks else _earlier_results(store, meta)
     for project in chosen:
-        print(
-            f"== {project.name} ({project.repo}{'/' + project.subdir if project.subdir else ''})",
-            flush=True,
-        )
+        subdir = f"/{project.subdir}" if project.subdir else ""
+        print(f"== {project.name} ({project.repo}{subdir})", flush=True)
         try:
             found = run_project(project, args.out, checks, args.keep)
         except (ConfigError, subprocess.CalledProcessError, OSError) as exc:
             print(f"   error: {project.name}: {exc}", flush=True)
             continue
-        for result in found:
-            flag = "  " if result.same else "≠ "
-            ours = cell(result.pyrun_ok, result.pyrun_reason)[:70]
-            print(
-                f"   {flag}{result.check:<28} pyrun {ours:<72}"
-                f" uv {cell(result.uv_ok, result.uv_reason)[:60]}",
-                flush=True,
-            )
-        results += found
-        _write_json(args.out / "results.json", meta, results)
-    full_run = not args.only and not checks
-    if full_run:
-        RESULTS_MD.write_text(render_markdown(results, meta, chosen), encoding="utf-8")
-    print(f"results: {args.out / 'results.json'}" + (f", {RESULTS_MD}" if full_run else ""))
-    return results
+        _print_results(found)
+        by_project[project.name] = found
+        _write_json(store, meta, [r for p in projects for r in by_project.get(p.name, [])])
+    results = [result for project in projects for result in by_project.get(project.name, [])]
+    complete = not checks and all(project.name in by_project for project in projects)
+    if complete:
+        RESULTS_MD.write_text(render_markdown(results, meta, projects), encoding="utf-8")
+    print(f"results: {store}" + (f", {RESULTS_MD}" if complete else ""))
+    return [result for project in chosen for result in by_project.get(project.name, [])]
+
+
+def _earlier_results(store: Path, meta: dict[str, str]) -> dict[str, list[CheckResult]]:
+    """The results an earlier run of the same pyrun commit left, by project."""
+    try:
+        earlier = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if earlier.get("pyrun_commit") != meta["pyrun_commit"]:
+        return {}
+    by_project: dict[str, list[CheckResult]] = {}
+    for entry in earlier.get("results", []):
+        by_project.setdefault(entry["project"], []).append(CheckResult(**entry))
+    return by_project
+
+
+def _print_results(found: list[CheckResult]) -> None:
+    for result in found:
+        flag = "  " if result.same else "≠ "
+        ours = cell(result.pyrun_ok, result.pyrun_reason)[:70]
+        print(
+            f"   {flag}{result.check:<28} pyrun {ours:<72}"
+            f" uv {cell(result.uv_ok, result.uv_reason)[:60]}",
+            flush=True,
+        )
 
 
 def _write_json(path: Path, meta: dict[str, str], results: list[CheckResult]) -> None:
