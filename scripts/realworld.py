@@ -13,10 +13,10 @@ both, and reports every difference:
     scripts/realworld.py --keep               # keep the scratch copies for a look afterwards
 
 It writes `results.json` (every command, exit code, key stderr lines, log file) to the output
-directory and the summary table to `tests/realworld/RESULTS.md`. A run of some projects
-(`--only`) replaces their rows in `results.json` and keeps the other projects' rows from earlier
-runs of the same pyrun commit; the table is written once every project has rows, so it is never
-half a table.
+directory and the summary table to `tests/realworld/RESULTS.md`. A run of some projects or
+checks (`--only`, `--check`) replaces those rows in `results.json` and keeps the rest from
+earlier runs of the same pyrun commit; the table is written once every project has every row,
+so it is never half a table.
 """
 
 from __future__ import annotations
@@ -52,7 +52,16 @@ MINORS = ("3.10", "3.11", "3.12", "3.13")
 DEFAULT_PYTHON = "3.12"
 MEMBER_COMMAND = ("python", "-c", "print('ok')")
 # The checks, in the order they run; extras, groups, packages and members add one check each.
-BASE_CHECKS = ("lock --check", "run --frozen", "installed", "run (warm)", "sync --locked")
+# `lock --check --offline` catches a lock that is re-resolved to the same content: uv trusts a
+# fresh lock without the index, so a tool that needs the network there did not trust it.
+BASE_CHECKS = (
+    "lock --check",
+    "lock --check --offline",
+    "run --frozen",
+    "installed",
+    "run (warm)",
+    "sync --locked",
+)
 EXPORT_CHECKS = ("export", "export --no-hashes")
 PROJECT_KEYS = {
     "name",
@@ -381,6 +390,9 @@ def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
     if "lock --check" in wanted:
         box.restore_lock()
         record("lock --check", box.run("lock", "--check", "-v"))
+    if "lock --check --offline" in wanted:
+        box.restore_lock()
+        record("lock --check --offline", box.run("lock", "--check", "--offline", "-v"))
     if wanted & {"run --frozen", "installed"}:
         box.restore_lock()
         shutil.rmtree(box.venv, ignore_errors=True)
@@ -557,10 +569,7 @@ def pristine_copy(project: Project, out: Path) -> Path:
     partial = target.with_name(target.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", f"--git-dir={project.mirror}", "archive", "HEAD"], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(partial)], input=archive.stdout, check=True)
+    subprocess.run(["tar", "-x", "-C", str(partial)], input=_archive(project.mirror), check=True)
     git = ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
     stamp = "2026-01-01T00:00:00+0000"
     git_env = {
@@ -578,6 +587,30 @@ def pristine_copy(project: Project, out: Path) -> Path:
         subprocess.run([*git, "tag", project.git_tag], cwd=partial, env=git_env, check=True)
     partial.rename(target)
     return target
+
+
+def _archive(mirror: Path) -> bytes:
+    """HEAD as a tar, leaving out the blobs a snapshot does not hold (its largest files)."""
+    git = ["git", f"--git-dir={mirror}"]
+    listing = subprocess.run(
+        [*git, "ls-tree", "-r", "-z", "HEAD"], capture_output=True, check=True
+    ).stdout.decode()
+    blobs = {}
+    for entry in filter(None, listing.split("\0")):
+        info, path = entry.split("\t", 1)
+        _mode, kind, sha = info.split()
+        if kind == "blob":
+            blobs.setdefault(sha, []).append(path)
+    check = subprocess.run(
+        [*git, "cat-file", "--batch-check"], input="\n".join(blobs).encode(), capture_output=True
+    ).stdout.decode()
+    missing = [line.split()[0] for line in check.splitlines() if line.endswith(" missing")]
+    excludes = [f":(exclude,literal){path}" for sha in missing for path in blobs[sha]]
+    if excludes:
+        print(f"   note: {len(excludes)} files absent from the snapshot left out", flush=True)
+    return subprocess.run(
+        [*git, "archive", "HEAD", "--", ".", *excludes], capture_output=True, check=True
+    ).stdout
 
 
 def run_project(
@@ -707,8 +740,8 @@ def run_all(args: argparse.Namespace) -> list[CheckResult]:
     args.out.mkdir(parents=True, exist_ok=True)
     meta = metadata()
     store = args.out / "results.json"
-    # A run of some projects updates their rows and keeps the others' from earlier runs.
-    by_project = {} if checks else _earlier_results(store, meta)
+    # A run of some projects or checks updates their rows and keeps the others from earlier runs.
+    rows = _earlier_results(store, meta)
     for project in chosen:
         subdir = f"/{project.subdir}" if project.subdir else ""
         print(f"== {project.name} ({project.repo}{subdir})", flush=True)
@@ -718,28 +751,38 @@ def run_all(args: argparse.Namespace) -> list[CheckResult]:
             print(f"   error: {project.name}: {exc}", flush=True)
             continue
         _print_results(found)
-        by_project[project.name] = found
-        _write_json(store, meta, [r for p in projects for r in by_project.get(p.name, [])])
-    results = [result for project in projects for result in by_project.get(project.name, [])]
-    complete = not checks and all(project.name in by_project for project in projects)
+        rows.update(((result.project, result.check), result) for result in found)
+        _write_json(store, meta, _in_order(rows, projects))
+    results = _in_order(rows, projects)
+    expected = sum(len(project.checks()) for project in projects)
+    complete = len(results) == expected
     if complete:
         RESULTS_MD.write_text(render_markdown(results, meta, projects), encoding="utf-8")
     print(f"results: {store}" + (f", {RESULTS_MD}" if complete else ""))
-    return [result for project in chosen for result in by_project.get(project.name, [])]
+    return [result for result in results if result.project in {p.name for p in chosen}]
 
 
-def _earlier_results(store: Path, meta: dict[str, str]) -> dict[str, list[CheckResult]]:
-    """The results an earlier run of the same pyrun commit left, by project."""
+def _in_order(
+    rows: dict[tuple[str, str], CheckResult], projects: list[Project]
+) -> list[CheckResult]:
+    return [
+        rows[project.name, check]
+        for project in projects
+        for check in project.checks()
+        if (project.name, check) in rows
+    ]
+
+
+def _earlier_results(store: Path, meta: dict[str, str]) -> dict[tuple[str, str], CheckResult]:
+    """The rows an earlier run of the same pyrun commit left, by (project, check)."""
     try:
         earlier = json.loads(store.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if earlier.get("pyrun_commit") != meta["pyrun_commit"]:
         return {}
-    by_project: dict[str, list[CheckResult]] = {}
-    for entry in earlier.get("results", []):
-        by_project.setdefault(entry["project"], []).append(CheckResult(**entry))
-    return by_project
+    results = (CheckResult(**entry) for entry in earlier.get("results", []))
+    return {(result.project, result.check): result for result in results}
 
 
 def _print_results(found: list[CheckResult]) -> None:

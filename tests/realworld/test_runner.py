@@ -41,7 +41,8 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
     )
     [project] = realworld.load_projects(path)
     assert project.checks() == [
-        "lock --check", "run --frozen", "installed", "run (warm)", "sync --locked",
+        "lock --check", "lock --check --offline", "run --frozen", "installed", "run (warm)",
+        "sync --locked",
         "extra fast", "group docs", "package demo-core", "member core",
         "export", "export --no-hashes",
     ]  # fmt: skip
