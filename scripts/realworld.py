@@ -78,6 +78,7 @@ PROJECT_KEYS = {
     "git_tag",
     "shape",
 }
+DURATION = re.compile(r" in \d+(?:\.\d+)?m?s\b")
 # The `-v` line that says why a tool does not trust the lock (pyrun's, then uv's wording).
 RELOCK_REASON = re.compile(r"(?:Resolving despite|Ignoring) existing lockfile due to (.*)$")
 KEY_LINE = re.compile(
@@ -493,6 +494,11 @@ def as_uv_export(text: str) -> str:
     return "\n".join(lines)
 
 
+def without_timings(text: str) -> str:
+    """Command output with run times (pytest's `102 passed in 0.20s`) blanked: they always vary."""
+    return DURATION.sub(" in <time>", text)
+
+
 def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, str]:
     """Whether pyrun did what uv did; if not, the difference in a line."""
     if ours.ok != theirs.ok:
@@ -504,10 +510,13 @@ def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, s
         difference = set_difference(ours.payload, theirs.payload)
         return not difference, f"installed sets differ: {difference}" if difference else ""
     if isinstance(ours.payload, str) and isinstance(theirs.payload, str):
-        mine = as_uv_export(ours.payload) if check.startswith("export") else ours.payload
-        if mine != theirs.payload:
+        if check.startswith("export"):
+            mine, reference = as_uv_export(ours.payload), theirs.payload
+        else:
+            mine, reference = without_timings(ours.payload), without_timings(theirs.payload)
+        if mine != reference:
             what = "bytes" if check.startswith("export") else "output"
-            return False, f"{what} differ: {text_difference(mine, theirs.payload)}"
+            return False, f"{what} differ: {text_difference(mine, reference)}"
     return True, ""
 
 

@@ -92,6 +92,15 @@ def test_exports_differing_only_in_the_tool_name_are_the_same() -> None:
     assert realworld.compare("export", longer, seen(True, "", uv)) == (False, "bytes differ: +y==2")
 
 
+def test_run_outputs_are_compared_without_their_timings() -> None:
+    assert realworld.compare(
+        "run --frozen", seen(True, "", "3 passed in 0.23s"), seen(True, "", "3 passed in 1.2s")
+    ) == (True, "")
+    assert not realworld.compare(
+        "run --frozen", seen(True, "", "3 passed in 0.2s"), seen(True, "", "2 passed in 0.2s")
+    )[0]
+
+
 def test_a_failure_under_one_tool_only_is_a_difference() -> None:
     failed = seen(False, "exit 1: error: stale")
     assert realworld.compare("lock --check", failed, seen(True, "exit 0")) == (
