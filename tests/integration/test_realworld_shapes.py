@@ -175,7 +175,7 @@ def test_exclude_newer_package_matches_the_lock(
     strict=True,
     reason="autogen (autogen-studio): its lock (by a newer uv) lists `provides-extras` sorted, not"
     " in declared order; uv 0.13.9 accepts it, pyrun re-locks for `mismatched provides-extras`"
-    " (core/freshness.py:_member_problem via metadata_difference compares the order)",
+    " (core/lock_compare.py:metadata_difference compares them as a list)",
 )
 def test_extras_declared_out_of_order_match_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
