@@ -499,10 +499,13 @@ def without_timings(text: str) -> str:
     return DURATION.sub(" in <time>", text)
 
 
+VERDICTS = ("pyrun failed, uv passed", "pyrun passed, uv failed")
+
+
 def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, str]:
     """Whether pyrun did what uv did; if not, the difference in a line."""
     if ours.ok != theirs.ok:
-        verdict = "pyrun failed, uv passed" if theirs.ok else "pyrun passed, uv failed"
+        verdict = VERDICTS[0] if theirs.ok else VERDICTS[1]
         return False, f"{verdict}: {ours.reason if theirs.ok else theirs.reason}"
     if not ours.ok:
         return True, ""
@@ -685,7 +688,7 @@ def render_markdown(
         "|---|---|---|---|---|",
     ]
     for result in results:
-        mark = "=" if result.same else f"≠ {_md(result.difference, 240)}"
+        mark = "=" if result.same else f"≠ {_md(_short_difference(result.difference), 240)}"
         lines.append(
             f"| {result.project} | {result.check} | {cell(result.pyrun_ok, result.pyrun_reason)}"
             f" | {cell(result.uv_ok, result.uv_reason)} | {mark} |"
@@ -705,6 +708,12 @@ def render_markdown(
             f" | {_md(project.notes, 300)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _short_difference(difference: str) -> str:
+    """The difference without the failing tool's reason, which its own column already shows."""
+    verdict, colon, _reason = difference.partition(": ")
+    return verdict if colon and verdict in VERDICTS else difference
 
 
 def metadata() -> dict[str, str]:
@@ -731,9 +740,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=DEFAULT_OUT, help="scratch and output directory"
     )
     parser.add_argument("--projects", type=Path, default=PROJECTS_FILE, help="the project list")
+    parser.add_argument(
+        "--render", action="store_true", help="only write RESULTS.md again from results.json"
+    )
     args = parser.parse_args(argv)
     try:
-        results = run_all(args)
+        results = render_only(args) if args.render else run_all(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -780,6 +792,21 @@ def _in_order(
         for check in project.checks()
         if (project.name, check) in rows
     ]
+
+
+def render_only(args: argparse.Namespace) -> list[CheckResult]:
+    store = args.out / "results.json"
+    try:
+        earlier = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {store}: {exc}") from exc
+    meta = {key: str(earlier.get(key, "unknown")) for key in ("date", "pyrun_commit", "uv_version")}
+    projects = load_projects(args.projects)
+    rows = _earlier_results(store, meta)
+    results = _in_order(rows, projects)
+    RESULTS_MD.write_text(render_markdown(results, meta, projects), encoding="utf-8")
+    print(f"{RESULTS_MD}: {len(results)} rows from {store}")
+    return results
 
 
 def _earlier_results(store: Path, meta: dict[str, str]) -> dict[tuple[str, str], CheckResult]:

@@ -136,9 +136,10 @@ def test_a_command_that_outlives_its_timeout_is_recorded_as_one(tmp_path: Path) 
 def test_the_table_escapes_what_markdown_would_read_as_columns() -> None:
     project = realworld.Project(name="demo", repo="acme/demo", command=("x",))
     result = realworld.CheckResult(
-        "demo", "export", False, "exit 2: a | b", True, "exit 0", False, "pyrun failed", [], [], []
+        "demo", "export", False, "exit 2: a | b", True, "exit 0", False, "", [], [], []
     )
+    result.difference = "pyrun failed, uv passed: exit 2: a | b"
     meta = {"date": "today", "pyrun_commit": "abc", "uv_version": "uv 0.13.9"}
     table = realworld.render_markdown([result], meta, [project])
-    assert "| demo | export | ✗ exit 2: a \\| b | ✓ | ≠ pyrun failed |" in table
+    assert "| demo | export | ✗ exit 2: a \\| b | ✓ | ≠ pyrun failed, uv passed |" in table
     assert "**1 differences**" in table
