@@ -244,3 +244,40 @@ def test_export_markers_are_factored_as_uv_prints_them(tmp_path: Path, pyrun_env
         )
         assert ours.returncode == 0, ours
         assert ours.stdout == theirs.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="semantic-kernel: with `[tool.uv] environments`, pyrun's export puts the environments'"
+    " marker on `-e .` and expands it into every marker; uv emits `-e .` bare and keeps"
+    " `A and (env1 or env2)` (core/export.py:_reachability and the marker display)",
+)
+def test_export_with_environments_as_uv_prints_it(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    with IndexServer() as index:
+        index.add_wheel("x", "1.0.0")
+        project = tmp_path / "app"
+        write(
+            project,
+            """
+            [project]
+            name = "app"
+            version = "0.1.0"
+            requires-python = ">=3.10"
+            dependencies = ["x ; python_full_version < '3.11'"]
+
+            [tool.uv]
+            environments = ["sys_platform == 'darwin'", "sys_platform == 'linux'"]
+
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+            """,
+        )
+        made = uv(project, "lock", index=index.index_url)
+        assert made.returncode == 0, made.stderr
+        args = ("export", "--frozen", "--no-hashes", "--no-header")
+        theirs = uv(project, *args, index=index.index_url)
+        assert theirs.returncode == 0, theirs.stderr
+        ours = pyrun(pyrun_env, project, *args, index=index.index_url)
+        assert ours.returncode == 0, ours
+        assert ours.stdout == theirs.stdout
