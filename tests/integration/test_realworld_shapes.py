@@ -11,6 +11,7 @@ the real project it was found on (see tests/realworld/RESULTS.md).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from tests.conftest import PyrunEnv, Result
 from tests.integration.test_lock import PYTHON, UV, write
 from tests.support.index_server import IndexServer
+from tests.support.wheels import write_source_tree
 
 pytestmark = [
     pytest.mark.uv,
@@ -281,3 +283,26 @@ def test_export_with_environments_as_uv_prints_it(tmp_path: Path, pyrun_env: Pyr
         ours = pyrun(pyrun_env, project, *args, index=index.index_url)
         assert ours.returncode == 0, ours
         assert ours.stdout == theirs.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="uv's scripts/benchmark: `no-build = true` (and `no-binary-package` naming the project)"
+    " makes pyrun refuse to install the project itself (`can't be installed because it is marked"
+    " as --no-build`, net/sync.py:_build_item); uv still builds the project",
+)
+def test_no_build_still_builds_the_project_itself(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    project = write_source_tree(
+        tmp_path / "app", "app", "0.1.0", requires_dist=["b"], requires_python=">=3.12"
+    )
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write('\n[tool.uv]\nno-build = true\nno-binary-package = ["app"]\n')
+    made = uv(project, "lock", index=index.index_url)
+    assert made.returncode == 0, made.stderr
+    theirs = uv(project, "sync", "--frozen", index=index.index_url)
+    assert theirs.returncode == 0, theirs.stderr
+    shutil.rmtree(project / ".venv")
+    ours = pyrun(pyrun_env, project, "sync", "--frozen", index=index.index_url)
+    assert ours.returncode == 0, ours
