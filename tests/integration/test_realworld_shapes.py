@@ -84,12 +84,6 @@ def assert_pyrun_keeps_uvs_lock(
     assert "existing lockfile due to" not in ours.stderr, ours
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='werkzeug, jinja, markupsafe, click: pyproject `version = "3.2.0.dev"`, lock '
-    "`3.2.0.dev0`; pyrun re-locks for a `change in the version of` the project "
-    "(core/freshness.py:_member_problem compares the strings)",
-)
 def test_a_version_written_unnormalized_matches_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
@@ -111,12 +105,6 @@ def test_a_version_written_unnormalized_matches_the_lock(
     assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='uvicorn: a dependency group naming the project itself (`dev = ["uvicorn[standard]"]`)'
-    " is an error in pyrun (core/lock_build.py:_Lowering.lower: `is a workspace member but is"
-    " declared without a source`); uv treats it as the project",
-)
 def test_a_group_may_require_the_project_itself(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
@@ -144,12 +132,6 @@ def test_a_group_may_require_the_project_itself(
     assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attrs, openai-agents, fastmcp: `[tool.uv.exclude-newer-package]` makes pyrun re-lock"
-    " (`change in exclude newer for a package`): commands/lock_project.py:lock_options never"
-    " records the setting, so it never equals the lock's `[options.exclude-newer-package]`",
-)
 def test_exclude_newer_package_matches_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
@@ -173,12 +155,6 @@ def test_exclude_newer_package_matches_the_lock(
     assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autogen (autogen-studio): its lock (by a newer uv) lists `provides-extras` sorted, not"
-    " in declared order; uv 0.13.9 accepts it, pyrun re-locks for `mismatched provides-extras`"
-    " (core/lock_compare.py:metadata_difference compares them as a list)",
-)
 def test_extras_declared_out_of_order_match_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
