@@ -27,7 +27,6 @@ from pyrun.cliparse import Args
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import (
-    ConflictItem,
     DependencyMetadata,
     Lock,
     LockOptions,
@@ -243,6 +242,7 @@ def lock_inputs(
     """What the lock check and the resolution read. Members with dynamic requirements are
     declared from their built metadata, which needs `cache` (built once per cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
+    from pyrun.core.conflicts import workspace_conflicts
     from pyrun.core.freshness import RunOptions
     from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
 
@@ -277,7 +277,7 @@ def lock_inputs(
         options=lock_options(args, settings),
         environments=tuple(_strings(settings, "environments")),
         required_environments=tuple(_strings(settings, "required-environments")),
-        conflicts=_conflicts(settings, workspace.root_file.name or ""),
+        conflicts=workspace_conflicts(workspace.root_file, workspace.members),
     )
     run = RunOptions(
         options=facts.options,
@@ -448,34 +448,6 @@ def _dependency_metadata(settings: Settings) -> tuple[DependencyMetadata, ...]:
             )
         )
     return tuple(out)
-
-
-def _conflicts(settings: Settings, owner: str) -> tuple[tuple[ConflictItem, ...], ...]:
-    """`conflicts` sets; an item without `package` means the declaring project (`owner`)."""
-    from pyrun.core.lock_compare import normalize_name
-
-    sets = []
-    for items in settings.file_list("conflicts"):
-        if not isinstance(items, list):
-            continue
-        parsed = [
-            ConflictItem(
-                package=normalize_name(str(item.get("package") or owner)),
-                extra=_normal_or_none(item.get("extra")),
-                group=_normal_or_none(item.get("group")),
-            )
-            for item in items
-            if isinstance(item, dict)
-        ]
-        parsed.sort(key=lambda c: (c.package, c.extra or "", c.group or ""))
-        sets.append(tuple(parsed))
-    return tuple(sets)
-
-
-def _normal_or_none(value: object) -> str | None:
-    from pyrun.core.lock_compare import normalize_name
-
-    return normalize_name(value) if isinstance(value, str) else None
 
 
 _MODES = {
@@ -684,6 +656,7 @@ def _resolve(
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     import trio
 
+    from pyrun.core.conflicts import encode
     from pyrun.core.lock_build import lock_preferences
     from pyrun.core.resolution import (
         ForkStrategy,
@@ -725,6 +698,7 @@ def _resolve(
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
         environments=facts.environments or None,
         index_url=inputs.indexes.default_url,
+        conflicts=tuple(tuple(encode(item) for item in items) for items in facts.conflicts),
     )
     client = ClientOptions.from_env(
         os.environ,

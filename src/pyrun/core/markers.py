@@ -702,7 +702,8 @@ def _collect(node: int, dnf: list[list[Term]], path: list[Term]) -> None:
 def _bool_term(var: Var, positive: bool) -> Term:
     if var[0] == _EXTRA:
         op = "==" if positive else "!="
-        return Term((4,), "extra", op, var[1], f"extra {op} '{var[1]}'")
+        # uv 0.13.9 orders extra expressions by name (clauses and the terms within them).
+        return Term((4, var[1]), "extra", op, var[1], f"extra {op} '{var[1]}'")
     key = _STRING_VARS[var[1]]
     op = "in" if positive else "not in"
     sort = (2, _DISPLAY_ORDER[key])

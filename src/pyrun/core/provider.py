@@ -77,6 +77,7 @@ from pyrun.core.universal import (
     ForkSolution,
     Pin,
     PySet,
+    conflict_dnf,
     dnf_and,
     dnf_lower_bound,
     dnf_not,
@@ -94,6 +95,12 @@ from pyrun.core.universal import (
     root_environment,
     split_forks,
     uv_marker,
+)
+from pyrun.core.universal_conflicts import (
+    ConflictGraph,
+    extra_item,
+    group_item,
+    split_conflicts,
 )
 from pyrun.errors import FailureError
 
@@ -315,7 +322,7 @@ class _Shared:
             for preference in self.request.preferred(name):
                 marker = FALSE if preference.markers else TRUE
                 for text in preference.markers:
-                    marker = dnf_or(marker, parse_marker(text))
+                    marker = dnf_or(marker, parse_marker(text, conflicts=True))
                 found.append((preference.version, marker))
             self._locked_markers[name] = found
         return self._locked_markers[name]
@@ -569,9 +576,12 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             member = self.shared.local[name]
             roots.append(Req(name, name, SpecifierSet(), name))
             for extra in _member_extras(member):
-                roots.append(Req(_node_key(name, extra), name, SpecifierSet(), f"{name}[{extra}]"))
+                if self._allowed(extra_item(name, extra)):
+                    key = _node_key(name, extra)
+                    roots.append(Req(key, name, SpecifierSet(), f"{name}[{extra}]"))
             for group in member.dependency_groups:
-                roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
+                if self._allowed(group_item(name, group)):
+                    roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
         parsed = [self._requirement(text, None) for text in self.shared.request.requirements]
         applicable = [req for req in parsed if req is not None]
         self._check_forks(applicable)
@@ -579,6 +589,11 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return roots + self.roots
 
     # -- internals --
+
+    def _allowed(self, item: str) -> bool:
+        """Whether a conflict fork leaves the extra or group `item` (encoded) active: a fork
+        that excludes it drops its requirements, as uv's `Fork::filter` does."""
+        return not is_disjoint(self.env, conflict_dnf(item, True))
 
     def _candidates_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
         name, extra, group = _split_key(identifier)
@@ -800,8 +815,10 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             f"The supported environments do not include any Python version allowed by "
             f"`requires-python` ({request.requires_python})"
         )
+    initial = _initial_forks(universe, request.forks)
+    initial = split_conflicts(initial, request.conflicts, _root_items(request))
     queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
-        (env, {}) for env in _initial_forks(universe, request.forks)
+        (env, {}) for env in initial
     )
     solutions: list[ForkSolution] = []
     while queue:
@@ -818,15 +835,33 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             continue
         solutions.append(solution)
         shared.remember(solution)
-    return merge_forks(solutions, shared.requires_python)
+    return merge_forks(solutions, shared.requires_python, _conflict_graph(request))
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
     """uv starts from the previous lock's forks, in their order (those outside the universe
     dropped), so a relock keeps its splits; without forks, one resolution of the universe."""
-    envs = [dnf_and(universe, parse_marker(text)) for text in forks if text]
+    envs = [dnf_and(universe, parse_marker(text, conflicts=True)) for text in forks if text]
     envs = [env for env in envs if env]
     return envs or [universe]
+
+
+def _root_items(request: ResolveRequest) -> set[str]:
+    """The conflict items (encoded) the workspace root requires: every member's extras and
+    dependency groups."""
+    items: set[str] = set()
+    for member in request.members:
+        name = _name(member.name)
+        items.update(extra_item(name, extra) for extra in _member_extras(member))
+        items.update(group_item(name, group) for group in member.dependency_groups)
+    return items
+
+
+def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
+    if not request.conflicts:
+        return None
+    members = tuple(_name(m.name) for m in request.members)
+    return ConflictGraph(sets=request.conflicts, members=members)
 
 
 def solve_fork(

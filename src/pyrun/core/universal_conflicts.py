@@ -1,0 +1,239 @@
+"""Conflicting extras and groups in a universal resolution (uv's conflict markers).
+
+A declared conflict set (`[tool.uv] conflicts`, see `pyrun.core.conflicts`) forks the
+resolution at the root: one fork where no item of the set is active and, for each item, one where
+only that item is. Fork environments then carry conflict variables (`conflict_dnf`), so the
+merged edges do too: `lib==1` under `extra == 'extra-4-proj-v1'`. Three steps of uv's
+`ResolverOutput` and lock writer give those markers their final form, reproduced here:
+
+* Forks are listed (`resolution-markers`) by their PEP 508 part alone when those parts are
+  pairwise disjoint, else with their conflict part; markers that are always true are dropped
+  (`canonical_fork_markers`).
+* Every edge marker "imbibes" the declared conflicts: knowing that no two items of a set are
+  active together, `m` becomes `not world or m` (`imbibe`).
+* Where the graph proves an item active (every path to a node passes through the extra `v1`),
+  the edges leaving that node assume it, and assume the other items of its sets inactive
+  (`Activation`, uv's `simplify_conflict_markers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pyrun.core.universal import (
+    FALSE,
+    TRUE,
+    Cube,
+    Dnf,
+    PySet,
+    assign_conflicts,
+    conflict_dnf,
+    covers,
+    dnf_and,
+    dnf_not,
+    dnf_or,
+    is_conflict_variable,
+    is_disjoint,
+    python_dnf,
+    uv_marker,
+    without_conflicts,
+)
+
+__all__ = [
+    "ConflictGraph",
+    "canonical_fork_markers",
+    "extra_item",
+    "group_item",
+    "imbibe",
+    "split_conflicts",
+]
+
+
+def extra_item(package: str, extra: str) -> str:
+    """uv's encoding of a package's extra as a conflict item (`extra-3-foo-bar`)."""
+    return f"extra-{len(package)}-{package}-{extra}"
+
+
+def group_item(package: str, group: str) -> str:
+    """uv's encoding of a package's dependency group as a conflict item (`group-3-foo-dev`)."""
+    return f"group-{len(package)}-{package}-{group}"
+
+
+@dataclass(frozen=True)
+class ConflictGraph:
+    """What the merge needs to know about conflicts: the sets (encoded items) and the members
+    (whose extras and groups the root requires)."""
+
+    sets: tuple[tuple[str, ...], ...]
+    members: tuple[str, ...]
+
+
+# -- forks -------------------------------------------------------------------------------------
+
+
+def split_conflicts(
+    envs: Sequence[Dnf], sets: Sequence[Sequence[str]], present: Iterable[str]
+) -> list[Dnf]:
+    """uv's conflict forks: for each set, every fork where some item of the set is still
+    required (`present` and not excluded by the fork) splits into a fork with none of the set's
+    items and one per item with only that item; impossible combinations disappear."""
+    available = set(present)
+    forks = list(envs)
+    for items in sets:
+        split: list[Dnf] = []
+        for env in forks:
+            if not any(item in available and _possible(env, item) for item in items):
+                split.append(env)
+                continue
+            choices = [None, *items]
+            for chosen in choices:
+                child = env
+                for item in items:
+                    child = dnf_and(child, conflict_dnf(item, item == chosen))
+                if child:
+                    split.append(child)
+        forks = split
+    return forks
+
+
+def _possible(env: Dnf, item: str) -> bool:
+    return not is_disjoint(env, conflict_dnf(item, True))
+
+
+def canonical_fork_markers(envs: Sequence[Dnf], requires_python: PySet) -> list[str]:
+    """Fork markers as uv persists them: by their PEP 508 parts (deduplicated) when those are
+    pairwise disjoint, else in full; markers that are always true are left out."""
+    within = python_dnf(requires_python)
+    pep508: list[Dnf] = []
+    for env in envs:
+        part = dnf_and(without_conflicts(env), within)
+        if not any(covers(part, seen) and covers(seen, part) for seen in pep508):
+            pep508.append(part)
+    overlap = any(not is_disjoint(a, b) for i, a in enumerate(pep508) for b in pep508[i + 1 :])
+    chosen = [dnf_and(env, within) for env in envs] if overlap else pep508
+    rendered = (uv_marker(env, requires_python) for env in chosen)
+    return [text for text in rendered if text is not None]
+
+
+# -- edge markers ------------------------------------------------------------------------------
+
+
+def world(sets: Sequence[Sequence[str]]) -> Dnf:
+    """What uv knows about any installation: no two items of a set are active together."""
+    result = TRUE
+    for items in sets:
+        for i, first in enumerate(items):
+            for second in items[i + 1 :]:
+                pair = dnf_or(conflict_dnf(first, False), conflict_dnf(second, False))
+                result = dnf_and(result, pair)
+    return result
+
+
+def imbibe(marker: Dnf, knowledge: Dnf) -> Dnf:
+    """`marker` simplified under `knowledge` the way uv's `imbibe` does: `knowledge -> marker`."""
+    return dnf_or(dnf_not(knowledge), marker)
+
+
+def split_by_conflicts(env: Dnf) -> dict[Cube, Dnf]:
+    """`env`'s cubes grouped by their conflict part: {conflict-only cube: PEP 508 part}."""
+    parts: dict[Cube, Dnf] = {}
+    for cube in env:
+        conflict = Cube(strings=tuple(s for s in cube.strings if is_conflict_variable(s[0])))
+        rest = without_conflicts((cube,))
+        parts[conflict] = dnf_or(parts.get(conflict, FALSE), rest)
+    return parts
+
+
+Node = tuple[object, str | None, str | None]  # (entry, extra, group)
+Inference = Mapping[str, bool]
+
+
+class Activation:
+    """Which conflict items every path to a node activates (uv's `simplify_conflict_markers`).
+
+    Nodes are (entry, extra, group): a package entry itself, one of its extras or one of its
+    dependency groups. The root reaches every member and each of its extras and groups; an
+    edge passes its source's activated sets on, and an extra or group node adds itself.
+    """
+
+    def __init__(self, sets: Sequence[Sequence[str]]) -> None:
+        self.sets = sets
+        self.edges: dict[Node, set[Node]] = {}
+        self.items: dict[Node, str] = {}
+        self._inferences: dict[Node, list[Inference]] | None = None
+
+    def add_node(self, node: Node, item: str | None) -> None:
+        self.edges.setdefault(node, set())
+        if item is not None:
+            self.items[node] = item
+
+    def add_edge(self, source: Node, target: Node) -> None:
+        self.edges.setdefault(source, set()).add(target)
+        self.edges.setdefault(target, set())
+
+    def inferences(self, node: Node) -> list[Inference]:
+        if self._inferences is None:
+            self._inferences = self._infer(self._propagate())
+        return self._inferences.get(node, [])
+
+    def _propagate(self) -> dict[Node, set[frozenset[str]]]:
+        """Each node's activated sets, its own item included."""
+        incoming = {target for targets in self.edges.values() for target in targets}
+        reached: dict[Node, set[frozenset[str]]] = {}
+        queue = [node for node in self.edges if node not in incoming]
+        for node in queue:
+            reached[node] = {frozenset()}
+        while queue:
+            node = queue.pop()
+            own = self._own(node, reached[node])
+            for target in self.edges[node]:
+                known = reached.setdefault(target, set())
+                if not own <= known:
+                    known |= own
+                    queue.append(target)
+        return {node: self._own(node, sets) for node, sets in reached.items()}
+
+    def _own(self, node: Node, sets: set[frozenset[str]]) -> set[frozenset[str]]:
+        item = self.items.get(node)
+        return sets if item is None else {s | {item} for s in sets}
+
+    def _infer(self, activated: Mapping[Node, set[frozenset[str]]]) -> dict[Node, list[Inference]]:
+        result: dict[Node, list[Inference]] = {}
+        for node, sets in activated.items():
+            inferred: list[Inference] = []
+            for active in sorted(sets, key=sorted):
+                values: dict[str, bool] = {}
+                for item in active:
+                    for items in self.sets:
+                        if item in items:
+                            values.update((other, False) for other in items if other != item)
+                for item in active:
+                    values[item] = True
+                inferred.append(values)
+            result[node] = inferred
+        return result
+
+
+def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dnf:
+    """uv's per-edge step: when every activated set makes `marker` true on its own, assume all
+    of them; else, when assuming each set gives the same marker, use that."""
+    if not inferences:
+        return marker
+    satisfied = all(
+        covers(assign_conflicts(marker, _included(values), default=False), TRUE)
+        for values in inferences
+    )
+    if satisfied:
+        for values in inferences:
+            marker = assign_conflicts(marker, values)
+        return marker
+    candidates = [assign_conflicts(marker, values) for values in inferences]
+    first = candidates[0]
+    if all(covers(first, other) and covers(other, first) for other in candidates[1:]):
+        return first
+    return marker
+
+
+def _included(values: Inference) -> dict[str, bool]:
+    return {item: True for item, value in values.items() if value}
