@@ -95,6 +95,7 @@ from pyrun.core.universal import (
     root_environment,
     split_forks,
     uv_marker,
+    without_conflicts,
 )
 from pyrun.core.universal_conflicts import (
     ConflictGraph,
@@ -313,8 +314,14 @@ class _Shared:
         """Locked versions, then versions earlier forks chose; those whose markers overlap
         `env` before the others (uv's `get_preferred`)."""
         entries = [*self._locked(name), *self.fork_preferences.get(name, [])]
-        matching = [v for v, marker in entries if not is_disjoint(env, marker)]
-        return matching + [v for v, marker in entries if is_disjoint(env, marker)]
+        if len(entries) < 2:
+            return [v for v, _ in entries]
+        # Only the PEP 508 part of a marker counts (every conflict fork "matches"); among equals
+        # the version the mode wants comes first.
+        pep508 = without_conflicts(env)
+        ordered = sorted(entries, key=lambda e: _version(e[0]), reverse=self.highest_first(name))
+        ordered.sort(key=lambda e: is_disjoint(pep508, without_conflicts(e[1])))
+        return [v for v, _ in ordered]
 
     def _locked(self, name: str) -> list[tuple[str, Dnf]]:
         if name not in self._locked_markers:

@@ -75,26 +75,34 @@ class ConflictGraph:
 def split_conflicts(
     envs: Sequence[Dnf], sets: Sequence[Sequence[str]], present: Iterable[str]
 ) -> list[Dnf]:
-    """uv's conflict forks: for each set, every fork where some item of the set is still
-    required (`present` and not excluded by the fork) splits into a fork with none of the set's
-    items and one per item with only that item; impossible combinations disappear."""
+    """uv's conflict forks, for each of `envs` (the initial forks) in turn.
+
+    For each set, a fork in which two or more of the set's items are still required (`present`
+    and not excluded by the fork) splits into a fork with none of them and one per item with
+    only that item; impossible combinations disappear. uv solves the forks of one split last
+    created first, so they are returned in that order.
+    """
     available = set(present)
-    forks = list(envs)
-    for items in sets:
-        split: list[Dnf] = []
-        for env in forks:
-            if not any(item in available and _possible(env, item) for item in items):
-                split.append(env)
-                continue
-            choices = [None, *items]
-            for chosen in choices:
-                child = env
-                for item in items:
-                    child = dnf_and(child, conflict_dnf(item, item == chosen))
-                if child:
-                    split.append(child)
-        forks = split
-    return forks
+    result: list[Dnf] = []
+    for env in envs:
+        forks = [env]
+        for items in sets:
+            forks = [child for fork in forks for child in _split(fork, items, available)]
+        result.extend(reversed(forks))
+    return result
+
+
+def _split(env: Dnf, items: Sequence[str], available: set[str]) -> list[Dnf]:
+    if sum(1 for item in items if item in available and _possible(env, item)) < 2:
+        return [env]
+    children = []
+    for chosen in (None, *items):
+        child = env
+        for item in items:
+            child = dnf_and(child, conflict_dnf(item, item == chosen))
+        if child:
+            children.append(child)
+    return children
 
 
 def _possible(env: Dnf, item: str) -> bool:
@@ -131,7 +139,13 @@ def world(sets: Sequence[Sequence[str]]) -> Dnf:
 
 
 def imbibe(marker: Dnf, knowledge: Dnf) -> Dnf:
-    """`marker` simplified under `knowledge` the way uv's `imbibe` does: `knowledge -> marker`."""
+    """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
+    knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
+    conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
+    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`")."""
+    pep508 = without_conflicts(marker)
+    if covers(marker, dnf_and(pep508, knowledge)):
+        return pep508
     return dnf_or(dnf_not(knowledge), marker)
 
 
