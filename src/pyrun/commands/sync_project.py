@@ -21,10 +21,13 @@ from pathlib import Path
 from pyrun.cliparse import Args
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.lock_compare import normalize_name
 from pyrun.core.lockfile import Lock
 from pyrun.core.selection import (
     DependencyOptions,
+    GroupChoice,
     Selection,
+    SyncTarget,
     choose_extras,
     choose_groups,
     choose_target,
@@ -186,17 +189,49 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         all_packages=bool(args.all_packages),
     )
     owners = group_owners(target, workspace.members, workspace.root_file)
+    groups = choose_groups(target, owners, options)
+    extras = choose_extras(owners, options)
+    _refuse_conflicts(lock, target, groups, extras, options)
     return select(
         lock,
         root=os.path.abspath(workspace.root),
         target=target,
-        groups=choose_groups(target, owners, options),
-        extras=choose_extras(owners, options),
+        groups=groups,
+        extras=extras,
         options=options,
         markers=interpreter.markers,
         tag_priorities=interpreter.tag_priorities(),
         member_names=workspace.members,
     )
+
+
+def _refuse_conflicts(
+    lock: Lock,
+    target: SyncTarget,
+    groups: GroupChoice,
+    extras: frozenset[str],
+    options: DependencyOptions,
+) -> None:
+    """uv's `detect_conflicts`: the selection may not activate two items of a conflict set,
+    whatever the lock (even under `--frozen`)."""
+    if not lock.conflicts:
+        return
+    from pyrun.core.conflicts import conflict_error
+
+    explicit = {normalize_name(g) for g in (*options.groups, *options.only_groups)}
+    if options.dev or options.only_dev:
+        explicit.add("dev")
+    defaults = set() if options.all_groups else groups.groups - explicit
+    error = conflict_error(
+        lock.conflicts,
+        target.members,
+        extras=extras,
+        groups=groups.groups,
+        prod=not groups.only,
+        default_groups=defaults,
+    )
+    if error is not None:
+        raise error
 
 
 def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOptions:
