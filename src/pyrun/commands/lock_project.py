@@ -277,7 +277,7 @@ def lock_inputs(
         options=lock_options(args, settings),
         environments=tuple(_strings(settings, "environments")),
         required_environments=tuple(_strings(settings, "required-environments")),
-        conflicts=workspace_conflicts(workspace.root_file, workspace.members),
+        conflicts=workspace_conflicts(workspace.root_file, workspace.members, display_path),
     )
     run = RunOptions(
         options=facts.options,

@@ -13,7 +13,7 @@ where `<len>` is the length of the package name (uv's encoding).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from pyrun.core.lock_compare import normalize_name
@@ -220,9 +220,14 @@ def _conjunction(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
-def workspace_conflicts(root: ProjectFile, members: Mapping[str, ProjectFile]) -> ConflictSets:
+def workspace_conflicts(
+    root: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    display: Callable[[str], str] = str,
+) -> ConflictSets:
     """Every conflict set of a workspace, in uv's order: a virtual root's first (its items must
-    name their package), then each member's, members by name."""
+    name their package), then each member's, members by name. `display` shortens the paths
+    errors name."""
     declared: list[tuple[ProjectFile, str | None]] = []
     if not root.has_project:
         declared.append((root, None))
@@ -231,6 +236,6 @@ def workspace_conflicts(root: ProjectFile, members: Mapping[str, ProjectFile]) -
     for project, owner in declared:
         value = project.tool.get("conflicts")
         if value is not None:
-            where = os.path.join(project.directory, "pyproject.toml")
+            where = display(os.path.join(project.directory, "pyproject.toml"))
             sets.extend(parse_conflicts(value, owner, where))
     return tuple(sets)
