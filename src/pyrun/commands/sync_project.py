@@ -216,19 +216,27 @@ def _refuse_conflicts(
     whatever the lock (even under `--frozen`)."""
     if not lock.conflicts:
         return
-    from pyrun.core.conflicts import conflict_error
+    from pyrun.core.conflicts import conflict_error, installed_members
 
     explicit = {normalize_name(g) for g in (*options.groups, *options.only_groups)}
     if options.dev or options.only_dev:
         explicit.add("dev")
     defaults = set() if options.all_groups else groups.groups - explicit
+    prod = not groups.only
+    # `--all-extras` means every extra the lock knows, declared statically or not.
+    chosen = None if options.all_extras else extras
+    excluded = {normalize_name(e) for e in options.no_extras}
+    members = installed_members(
+        lock, target.members, extras=chosen, groups=groups.groups, prod=prod
+    )
     error = conflict_error(
         lock.conflicts,
-        target.members,
-        extras=extras,
+        members,
+        extras=chosen,
         groups=groups.groups,
-        prod=not groups.only,
+        prod=prod,
         default_groups=defaults,
+        excluded_extras=excluded,
     )
     if error is not None:
         raise error

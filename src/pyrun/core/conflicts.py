@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from pyrun.core.lock_compare import normalize_name
-from pyrun.core.lockfile import ConflictItem
+from pyrun.core.lockfile import ConflictItem, Lock
 from pyrun.core.project import ProjectFile
 from pyrun.errors import PyrunError
 
@@ -25,6 +25,7 @@ __all__ = [
     "ConflictSets",
     "conflict_error",
     "encode",
+    "installed_members",
     "item_label",
     "parse_conflicts",
     "sort_set",
@@ -158,15 +159,19 @@ def conflict_error(
     groups: Collection[str],
     prod: bool,
     default_groups: Collection[str] = (),
+    excluded_extras: Collection[str] = (),
 ) -> PyrunError | None:
     """uv's `detect_conflicts`: the error for the first set of which the selection activates two
     or more items, or None. `packages` are the installed workspace members; `extras` None means
-    every extra (`--all-extras`); `default_groups` are groups enabled only by default."""
+    every extra but `excluded_extras` (`--all-extras --no-extra x`); `default_groups` are
+    groups enabled only by default."""
     for items in sets:
         chosen = [
             item
             for item in items
-            if item.package in packages and _activated(item, extras, groups, prod)
+            if item.package in packages
+            and item.extra not in excluded_extras
+            and _activated(item, extras, groups, prod)
         ]
         if len(chosen) >= 2:
             return PyrunError(_message(items, chosen, default_groups))
@@ -239,3 +244,52 @@ def workspace_conflicts(
             where = display(os.path.join(project.directory, "pyproject.toml"))
             sets.extend(parse_conflicts(value, owner, where))
     return tuple(sets)
+
+
+def installed_members(
+    lock: Lock,
+    roots: Iterable[str],
+    *,
+    extras: Collection[str] | None,
+    groups: Collection[str],
+    prod: bool,
+) -> set[str]:
+    """The workspace members an install of `roots` reaches through the lock (uv's
+    `InstallTarget::packages`): the roots, and every member some dependency, activated extra
+    (None: all of them) or selected group leads to, markers aside."""
+    packages = {package.name: package for package in lock.packages}
+    members = set(lock.manifest.members)
+    found = set(roots)
+    queue: list[tuple[str, str | None]] = []
+    for name in roots:
+        package = packages.get(name)
+        if package is None:
+            continue
+        if prod:
+            queue.append((name, None))
+            queue += [
+                (name, extra)
+                for extra in package.optional_dependencies
+                if extras is None or extra in extras
+            ]
+        for group, deps in package.dev_dependencies.items():
+            if group in groups:
+                queue += [(dep.name, extra) for dep in deps for extra in (None, *dep.extra)]
+    seen = set(queue)
+    while queue:
+        name, extra = queue.pop()
+        if name in members:
+            found.add(name)
+        package = packages.get(name)
+        if package is None:
+            continue
+        if extra is None:
+            deps = package.dependencies
+        else:
+            deps = package.optional_dependencies.get(extra, ())
+        for dep in deps:
+            for step in ((dep.name, None), *((dep.name, e) for e in dep.extra)):
+                if step not in seen:
+                    seen.add(step)
+                    queue.append(step)
+    return found
