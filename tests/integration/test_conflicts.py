@@ -307,3 +307,64 @@ def test_an_invalid_conflict_set_is_a_parse_error(tmp_path: Path, pyrun_env: Pyr
         "but found only one"
     ) in result.stderr
     assert not (project / "uv.lock").exists()
+
+
+# A root project whose default `dev` group conflicts with an extra of a member it depends on
+# (the shape of pydantic-ai: `pydantic-ai-slim[mcp-tasks]` against `pydantic-ai:dev`).
+MEMBER_EXTRA_ROOT = """
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.12"
+dependencies = ["app-slim"]
+
+[dependency-groups]
+dev = ["pyd==1.0.0"]
+
+[tool.uv.sources]
+app-slim = { workspace = true }
+
+[tool.uv.workspace]
+members = ["slim"]
+
+[tool.uv]
+conflicts = [[{ package = "app-slim", extra = "tasks" }, { group = "dev" }]]
+"""
+
+MEMBER_EXTRA_SLIM = """
+[project]
+name = "app-slim"
+version = "0.1.0"
+requires-python = ">=3.12"
+dependencies = ["other"]
+
+[project.optional-dependencies]
+tasks = ["pyd==2.0.0"]
+"""
+
+
+@pytest.mark.uv
+def test_a_conflict_with_a_reached_members_extra_is_refused_like_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    project = tmp_path / "app"
+    write(project, MEMBER_EXTRA_ROOT)
+    write(project / "slim", MEMBER_EXTRA_SLIM)
+    done = uv(project, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    theirs = uv(project, "sync", "--frozen", "--dry-run", "--all-extras", index=index.index_url)
+    assert theirs.returncode == 2
+    message = (
+        "Group `dev` (enabled by default) and extra `tasks` are incompatible with the "
+        "declared conflicts: {`app:dev`, `app-slim[tasks]`}"
+    )
+    assert f"error: {message}" in " ".join(theirs.stderr.split())
+    ours = pyrun(pyrun_env, project, "sync", "--frozen", "--all-extras", index=index.index_url)
+    assert ours.returncode == 2, ours
+    assert f"error: {message}\n" in ours.stderr
+    # The dev side alone installs `pyd` 1.0.0, as uv does.
+    fine = pyrun(
+        pyrun_env, project, "sync", "--frozen", "--no-install-workspace", index=index.index_url
+    )
+    assert fine.returncode == 0, fine
+    assert installed(project)["pyd"] == "1.0.0"

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pyrun.core.conflicts import conflict_error, encode, parse_conflicts, workspace_conflicts
+from pyrun.core.conflicts import (
+    conflict_error,
+    encode,
+    installed_members,
+    parse_conflicts,
+    workspace_conflicts,
+)
 from pyrun.core.lockfile import ConflictItem
 from pyrun.core.project import ProjectFile
 from pyrun.core.universal import (
@@ -277,3 +283,35 @@ def test_edges_below_an_extra_assume_it() -> None:
 def test_an_item_and_its_negation_cover_everything() -> None:
     assert dnf_not(on(X1)) == off(X1)
     assert uv_marker(dnf_or(on(X1), off(X1)), PY) is None
+
+
+def test_installed_members_follow_dependencies_extras_and_groups() -> None:
+    from pyrun.core.lockfile import Dependency, Lock, Manifest, Package, Source
+
+    def package(name: str, **fields: object) -> Package:
+        source = Source(kind="editable", value=name)
+        return Package(name=name, version="1.0", source=source, **fields)  # type: ignore[arg-type]
+
+    lock = Lock(
+        requires_python=">=3.12",
+        manifest=Manifest(members=("app", "slim", "extra-only", "group-only", "alone")),
+        packages=(
+            package(
+                "app",
+                dependencies=(Dependency(name="slim", extra=("x",)),),
+                optional_dependencies={"opt": (Dependency(name="extra-only"),)},
+                dev_dependencies={"dev": (Dependency(name="group-only"),)},
+            ),
+            package("slim", optional_dependencies={"x": (Dependency(name="lib"),)}),
+            package("extra-only"),
+            package("group-only"),
+            package("alone"),
+            Package(name="lib", version="1.0", source=Source(kind="registry", value="u")),
+        ),
+    )
+    found = installed_members(lock, ["app"], extras=(), groups=(), prod=True)
+    assert found == {"app", "slim"}
+    everything = installed_members(lock, ["app"], extras=None, groups={"dev"}, prod=True)
+    assert everything == {"app", "slim", "extra-only", "group-only"}
+    only_group = installed_members(lock, ["app"], extras=None, groups={"dev"}, prod=False)
+    assert only_group == {"app", "group-only"}
