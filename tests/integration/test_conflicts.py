@@ -368,3 +368,25 @@ def test_a_conflict_with_a_reached_members_extra_is_refused_like_uv(
     )
     assert fine.returncode == 0, fine
     assert installed(project)["pyd"] == "1.0.0"
+
+
+@pytest.mark.uv
+def test_a_relock_from_conflict_forks_matches_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    # The lock's forks (with conflict parts) are solved again highest minimum Python first.
+    ours, theirs = make(tmp_path / "ours", "groups"), make(tmp_path / "theirs", "groups")
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    (ours / "uv.lock").write_text((theirs / "uv.lock").read_text())
+    for project in (ours, theirs):
+        path = project / "pyproject.toml"
+        path.write_text(path.read_text().replace('["other"]', '["other", "plain"]'))
+    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert text.index("python_full_version >= '3.11' and extra == 'group-4-proj-a'") < text.index(
+        "extra != 'group-4-proj-a' and extra == 'group-4-proj-b'"
+    )

@@ -822,7 +822,11 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             f"The supported environments do not include any Python version allowed by "
             f"`requires-python` ({request.requires_python})"
         )
-    initial = _initial_forks(universe, request.forks)
+    # The previous lock's forks are solved highest minimum Python first (uv's order; a fresh
+    # resolution lists its forks that way already), then split on the declared conflicts.
+    initial = fork_order(
+        _initial_forks(universe, request.forks), request.fork_strategy, request.resolution
+    )
     initial = split_conflicts(initial, request.conflicts, _root_items(request))
     queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
         (env, {}) for env in initial
