@@ -16,7 +16,9 @@ from pyrun.core.lockfile import ConflictItem
 from pyrun.core.project import ProjectFile
 from pyrun.core.universal import (
     TRUE,
+    assign_conflicts,
     conflict_dnf,
+    covers,
     dnf_and,
     dnf_not,
     dnf_or,
@@ -233,7 +235,18 @@ def test_a_set_with_one_possible_item_left_does_not_split() -> None:
         "extra == 'extra-4-proj-x1' and extra != 'extra-4-proj-x2' and extra != 'group-4-proj-g'",
         "extra != 'extra-4-proj-x1' and extra != 'extra-4-proj-x2'",
     ]
-    assert split_conflicts([TRUE], [(X1, X2)], {X1}) == [TRUE]
+    # An item nothing requires still gets its fork, as in uv (a set naming an undefined extra).
+    assert len(split_conflicts([TRUE], [(X1, X2)], {X1})) == 3
+    assert split_conflicts([TRUE], [(X1, X2)], set()) == [TRUE]
+
+
+def test_overlapping_sets_give_each_allowed_selection_one_fork() -> None:
+    a, b, c = (f"group-4-proj-{name}" for name in "abc")
+    forks = split_conflicts([TRUE], [(a, b), (b, c), (c, a)], {a, b, c})
+    for active in ((), (a,), (b,), (c,)):
+        values = {item: item in active for item in (a, b, c)}
+        holding = [f for f in forks if covers(assign_conflicts(f, values), TRUE)]
+        assert len(holding) == 1, active
 
 
 def test_fork_markers_keep_conflict_parts_only_when_the_rest_overlaps() -> None:
@@ -315,3 +328,16 @@ def test_installed_members_follow_dependencies_extras_and_groups() -> None:
     assert everything == {"app", "slim", "extra-only", "group-only"}
     only_group = installed_members(lock, ["app"], extras=None, groups={"dev"}, prod=False)
     assert only_group == {"app", "group-only"}
+
+
+def test_a_failing_conflict_fork_is_named_as_uv_names_it() -> None:
+    from pyrun.core.universal_conflicts import describe_fork
+
+    universe = parse_marker("python_full_version >= '3.10'")
+    fork = dnf_and(universe, dnf_and(on(X1), off(group_item("proj", "dev"))))
+    assert describe_fork(fork, universe) == "included: proj[x1]; excluded: proj[group:dev]"
+    narrower = dnf_and(fork, parse_marker("sys_platform == 'win32'"))
+    assert describe_fork(narrower, universe) == (
+        "markers: python_full_version >= '3.10' and sys_platform == 'win32'; "
+        "included: proj[x1]; excluded: proj[group:dev]"
+    )

@@ -70,7 +70,6 @@ from pyrun.core.resolution import (
 )
 from pyrun.core.universal import (
     FALSE,
-    PY_FULL,
     TRUE,
     Dependency,
     Dnf,
@@ -94,11 +93,11 @@ from pyrun.core.universal import (
     reachable_pins,
     root_environment,
     split_forks,
-    uv_marker,
     without_conflicts,
 )
 from pyrun.core.universal_conflicts import (
     ConflictGraph,
+    describe_fork,
     extra_item,
     group_item,
     split_conflicts,
@@ -975,15 +974,19 @@ def explain(
     exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider, *, split: bool = False
 ) -> FailureError:
     """uv-like sentences naming which requirement of which package excluded what; a fork is
-    named by its full marker, as uv does (`for split (markers: ...)`)."""
+    named as uv names it (`for split (markers: ...; included: ...; excluded: ...)`)."""
     by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
     for cause in exc.causes:
         by_key.setdefault(cause.requirement.key, []).append(cause)
     causes = [_explain_key(key, infos, provider) for key, infos in by_key.items()]
-    where = ""
+    header = "No solution found when resolving dependencies:"
     if split:
-        where = f" for split (markers: {uv_marker(provider.env, PY_FULL) or 'true'})"
-    return FailureError(f"No solution found when resolving dependencies{where}:", causes=causes)
+        # uv 0.13.9 ends a fork's header without the colon.
+        shared = provider.shared
+        universe = root_environment(shared.requires_python, shared.request.environments)
+        fork = describe_fork(provider.env, universe) or "markers: true"
+        header = f"No solution found when resolving dependencies for split ({fork})"
+    return FailureError(header, causes=causes)
 
 
 def _explain_key(

@@ -77,23 +77,34 @@ def split_conflicts(
 ) -> list[Dnf]:
     """uv's conflict forks, for each of `envs` (the initial forks) in turn.
 
-    For each set, a fork in which two or more of the set's items are still required (`present`
-    and not excluded by the fork) splits into a fork with none of them and one per item with
-    only that item; impossible combinations disappear. uv solves the forks of one split last
-    created first, so they are returned in that order.
+    For each set, a fork in which some item of the set is still required (`present` and not
+    excluded by the fork) splits into a fork with none of the set's items and one per item with
+    only that item; impossible combinations disappear. A set with fewer than two items left is
+    already satisfied and splits nothing, unless its remaining item still conflicts with another
+    possible item through another set. uv solves the forks of one split last created first, so
+    they are returned in that order.
     """
     available = set(present)
     result: list[Dnf] = []
     for env in envs:
         forks = [env]
         for items in sets:
-            forks = [child for fork in forks for child in _split(fork, items, available)]
+            forks = [child for fork in forks for child in _split(fork, items, sets, available)]
         result.extend(reversed(forks))
     return result
 
 
-def _split(env: Dnf, items: Sequence[str], available: set[str]) -> list[Dnf]:
-    if sum(1 for item in items if item in available and _possible(env, item)) < 2:
+def _split(
+    env: Dnf, items: Sequence[str], sets: Sequence[Sequence[str]], available: set[str]
+) -> list[Dnf]:
+    if not any(item in available and _possible(env, item) for item in items):
+        return [env]
+    remaining = [item for item in items if _possible(env, item)]
+    if len(remaining) < 2 and not any(
+        other is not items and item in other and any(o != item and _possible(env, o) for o in other)
+        for item in remaining
+        for other in sets
+    ):
         return [env]
     children = []
     for chosen in (None, *items):
@@ -103,6 +114,36 @@ def _split(env: Dnf, items: Sequence[str], available: set[str]) -> list[Dnf]:
         if child:
             children.append(child)
     return children
+
+
+def describe_fork(env: Dnf, universe: Dnf) -> str:
+    """A fork as uv names it in errors: `markers: …; included: foo[x]; excluded: foo[group:g]`,
+    the markers left out when the fork covers all of `universe` (a conflict fork)."""
+    parts = []
+    pep508 = without_conflicts(env)
+    if not covers(pep508, universe):
+        parts.append(f"markers: {uv_marker(pep508, ()) or 'true'}")
+    if len(env) == 1:
+        constraints = [s for s in env[0].strings if is_conflict_variable(s[0])]
+        included = sorted(_label(n) for n, (allowed, _) in constraints if allowed is not None)
+        excluded = sorted(_label(n) for n, (allowed, _) in constraints if allowed is None)
+        if included:
+            parts.append("included: " + ", ".join(included))
+        if excluded:
+            parts.append("excluded: " + ", ".join(excluded))
+    return "; ".join(parts)
+
+
+def _label(variable: str) -> str:
+    """`foo[x]`, `foo[group:dev]` or `foo` for an encoded item (`extra-3-foo-x`)."""
+    encoded = variable.split(":", 1)[1]
+    kind, size, rest = encoded.split("-", 2)
+    package, name = rest[: int(size)], rest[int(size) + 1 :]
+    if kind == "extra":
+        return f"{package}[{name}]"
+    if kind == "group":
+        return f"{package}[group:{name}]"
+    return package
 
 
 def _possible(env: Dnf, item: str) -> bool:
