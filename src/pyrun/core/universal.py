@@ -15,6 +15,10 @@ every platform, except where requirements force a split (SPEC §3.9). Three piec
   or when a single requirement's marker raises the minimum Python version.
 * The merge (`merge_forks`) of the per-fork solutions into one `Resolution`.
 
+Declared conflicts (`[tool.uv] conflicts`) add one boolean variable per conflict item to the
+cubes (`conflict_dnf`), printed as uv encodes them (`extra == 'extra-3-foo-bar'`); the forks
+they cause and the markers' final form are in `pyrun.core.universal_conflicts`.
+
 Markers leave this module in uv's canonical form (`uv_marker`): rendered from the DNF, then
 normalised and simplified by `pyrun.core.markers`, the port of uv's decision diagrams.
 
@@ -51,7 +55,7 @@ from pyrun.core.resolution import (
 from pyrun.errors import FailureError
 
 if TYPE_CHECKING:
-    from pyrun.core.universal_conflicts import Activation, ConflictGraph
+    from pyrun.core.universal_conflicts import ConflictGraph, ConflictMerge
 
 # --- Python version interval sets -----------------------------------------------------------
 
@@ -801,6 +805,13 @@ def _group(group: str) -> Callable[[Pin], tuple[Dependency, ...]]:
     return lambda pin: pin.dependency_groups.get(group, ())
 
 
+def conflict_merge(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> ConflictMerge:
+    # Imported here: `universal_conflicts` builds on this module's algebra.
+    from pyrun.core.universal_conflicts import ConflictMerge
+
+    return ConflictMerge(solutions, graph)
+
+
 class _EdgeMerger:
     def __init__(
         self,
@@ -812,7 +823,7 @@ class _EdgeMerger:
         self.solutions = solutions
         self.ambiguous = ambiguous
         self.requires_python = requires_python
-        self.conflicts = None if conflicts is None else _ConflictMerge(solutions, conflicts)
+        self.conflicts = None if conflicts is None else conflict_merge(solutions, conflicts)
 
     def package(self, pin: Pin, forks: list[int], markers: tuple[str, ...]) -> ResolvedPackage:
         name = pin.name
@@ -892,23 +903,10 @@ class _EdgeMerger:
     def _conflict_marker(
         self, by_marker: dict[Dnf, list[int]], forks: list[int], node: Any, ambiguous: bool
     ) -> str | None:
-        """`_marker` for a resolution with conflict forks: conflict parts of the forks are kept
-        (uv restricts an edge by its parent's PEP 508 reachability only), the declared
-        conflicts are imbibed and what the graph proves active is assumed."""
         assert self.conflicts is not None
-        from pyrun.core.universal_conflicts import imbibe, simplify_with_inferences
-
         domain = self._envs(forks)
-        parent = without_conflicts(domain)
-        union = FALSE
-        for marker, holders in by_marker.items():
-            for conflict, pep508 in self.conflicts.parts(holders).items():
-                piece = TRUE if covers(pep508, parent) else pep508
-                union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
-        union = imbibe(union, self.conflicts.world)
-        if not ambiguous:
-            union = simplify_with_inferences(union, self.conflicts.activation.inferences(node))
-        if covers(union, parent):
+        union = self.conflicts.edge_marker(by_marker, domain, node, ambiguous=ambiguous)
+        if union is None:
             return None
         within = py_and(self.requires_python, env_python(domain))
         return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
@@ -918,79 +916,3 @@ class _EdgeMerger:
         for index in indexes:
             union = dnf_or(union, self.solutions[index].env)
         return union
-
-
-class _ConflictMerge:
-    """The conflict facts the edge merger needs: the declared world, each fork split by its
-    conflict part, and the activation graph of the merged solutions."""
-
-    def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
-        from pyrun.core.universal_conflicts import split_by_conflicts, world
-
-        self.solutions = solutions
-        self.world = world(graph.sets)
-        self._parts = [split_by_conflicts(s.env) for s in solutions]
-        self.activation = _activation(solutions, graph)
-
-    def parts(self, indexes: Iterable[int]) -> dict[Cube, Dnf]:
-        """{conflict part: union of the PEP 508 parts} over the forks `indexes`."""
-        merged: dict[Cube, Dnf] = {}
-        for index in indexes:
-            for conflict, pep508 in self._parts[index].items():
-                merged[conflict] = dnf_or(merged.get(conflict, FALSE), pep508)
-        return merged
-
-
-def _activation(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> Activation:
-    """The graph uv propagates activated extras and groups along: the root requires each
-    member, its extras and its groups; every (package, extra or group) node requires its
-    dependencies and the extras they name."""
-    from pyrun.core.universal_conflicts import Activation, extra_item, group_item
-
-    activation = Activation(graph.sets)
-    root: Any = ("<root>", None, None)
-    activation.add_node(root, None)
-    for solution in solutions:
-        for pin in solution.pins.values():
-            key = (pin.name, pin.version, pin.source)
-            nodes: list[tuple[Any, str | None, Iterable[Dependency], str | None]] = [
-                ((key, None, None), None, pin.dependencies, pin.name)
-            ]
-            nodes += [
-                ((key, x, None), extra_item(pin.name, x), deps, pin.name)
-                for x, deps in pin.optional_dependencies.items()
-            ]
-            nodes += [
-                ((key, None, g), group_item(pin.name, g), deps, None)
-                for g, deps in pin.dependency_groups.items()
-            ]
-            for node, item, deps, own in nodes:
-                activation.add_node(node, item)
-                if pin.name in graph.members:
-                    activation.add_edge(root, node)
-                _link(activation, solution, node, deps, own)
-    return activation
-
-
-def _link(
-    activation: Activation,
-    solution: ForkSolution,
-    source: Any,
-    deps: Iterable[Dependency],
-    own: str | None,
-) -> None:
-    """Edges from `source` to what `deps` reach in `solution` (never to `own`: uv ignores a
-    package's requirements on itself)."""
-    from pyrun.core.universal_conflicts import extra_item
-
-    pins = solution.pins
-    for dep in deps:
-        if dep.name not in pins or dep.name == own or is_disjoint(solution.env, dep.marker):
-            continue
-        target = pins[dep.name]
-        key = (target.name, target.version, target.source)
-        activation.add_edge(source, (key, None, None))
-        for extra in dep.extras:
-            node = (key, extra, None)
-            activation.add_node(node, extra_item(dep.name, extra))
-            activation.add_edge(source, node)

@@ -25,7 +25,9 @@ from pyrun.core.universal import (
     FALSE,
     TRUE,
     Cube,
+    Dependency,
     Dnf,
+    ForkSolution,
     PySet,
     assign_conflicts,
     conflict_dnf,
@@ -42,6 +44,7 @@ from pyrun.core.universal import (
 
 __all__ = [
     "ConflictGraph",
+    "ConflictMerge",
     "canonical_fork_markers",
     "extra_item",
     "group_item",
@@ -292,3 +295,92 @@ def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dn
 
 def _included(values: Inference) -> dict[str, bool]:
     return {item: True for item, value in values.items() if value}
+
+
+class ConflictMerge:
+    """The conflict facts the edge merger needs: the declared world, each fork split by its
+    conflict part, and the activation graph of the merged solutions."""
+
+    def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
+        self.solutions = solutions
+        self.world = world(graph.sets)
+        self._parts = [split_by_conflicts(s.env) for s in solutions]
+        self.activation = _activation(solutions, graph)
+
+    def parts(self, indexes: Iterable[int]) -> dict[Cube, Dnf]:
+        """{conflict part: union of the PEP 508 parts} over the forks `indexes`."""
+        merged: dict[Cube, Dnf] = {}
+        for index in indexes:
+            for conflict, pep508 in self._parts[index].items():
+                merged[conflict] = dnf_or(merged.get(conflict, FALSE), pep508)
+        return merged
+
+    def edge_marker(
+        self, by_marker: Mapping[Dnf, list[int]], domain: Dnf, node: Node, *, ambiguous: bool
+    ) -> Dnf | None:
+        """An edge's marker from the forks each requirement marker holds in (`by_marker`), its
+        parent reached in `domain`; None when it always applies there. The forks' conflict parts
+        are kept (uv restricts an edge by its parent's PEP 508 reachability only), the declared
+        conflicts imbibed, and what the graph proves active assumed (not for an edge whose
+        target is locked at several versions, as uv skips those)."""
+        parent = without_conflicts(domain)
+        union = FALSE
+        for marker, holders in by_marker.items():
+            for conflict, pep508 in self.parts(holders).items():
+                piece = TRUE if covers(pep508, parent) else pep508
+                union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
+        union = imbibe(union, self.world)
+        if not ambiguous:
+            union = simplify_with_inferences(union, self.activation.inferences(node))
+        return None if covers(union, parent) else union
+
+
+def _activation(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> Activation:
+    """The graph uv propagates activated extras and groups along: the root requires each
+    member, its extras and its groups; every (package, extra or group) node requires its
+    dependencies and the extras they name."""
+    activation = Activation(graph.sets)
+    root: Node = ("<root>", None, None)
+    activation.add_node(root, None)
+    for solution in solutions:
+        for pin in solution.pins.values():
+            key = (pin.name, pin.version, pin.source)
+            nodes: list[tuple[Node, str | None, Iterable[Dependency], str | None]] = [
+                ((key, None, None), None, pin.dependencies, pin.name)
+            ]
+            nodes += [
+                ((key, x, None), extra_item(pin.name, x), deps, pin.name)
+                for x, deps in pin.optional_dependencies.items()
+            ]
+            nodes += [
+                ((key, None, g), group_item(pin.name, g), deps, None)
+                for g, deps in pin.dependency_groups.items()
+            ]
+            for node, item, deps, own in nodes:
+                activation.add_node(node, item)
+                if pin.name in graph.members:
+                    activation.add_edge(root, node)
+                _link(activation, solution, node, deps, own)
+    return activation
+
+
+def _link(
+    activation: Activation,
+    solution: ForkSolution,
+    source: Node,
+    deps: Iterable[Dependency],
+    own: str | None,
+) -> None:
+    """Edges from `source` to what `deps` reach in `solution` (never to `own`: uv ignores a
+    package's requirements on itself)."""
+    pins = solution.pins
+    for dep in deps:
+        if dep.name not in pins or dep.name == own or is_disjoint(solution.env, dep.marker):
+            continue
+        target = pins[dep.name]
+        key = (target.name, target.version, target.source)
+        activation.add_edge(source, (key, None, None))
+        for extra in dep.extras:
+            node = (key, extra, None)
+            activation.add_node(node, extra_item(dep.name, extra))
+            activation.add_edge(source, node)
