@@ -283,12 +283,16 @@ def test_a_selection_of_both_sides_is_refused_like_uv(
 
 
 @pytest.mark.uv
+@pytest.mark.parametrize(
+    ("name", "selection"),
+    [("extra-vs-group", ["--extra", "x1", "--group", "g2"]), ("groups", ["--group", "b"])],
+)
 def test_export_refuses_both_sides_like_uv(
-    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+    name: str, selection: list[str], tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
-    project = make(tmp_path / "app", "extra-vs-group")
+    project = make(tmp_path / "app", name)
     assert uv(project, "lock", index=index.index_url).returncode == 0
-    args = ["export", "--frozen", "--extra", "x1", "--group", "g2"]
+    args = ["export", "--frozen", *selection]
     theirs = uv(project, *args, index=index.index_url)
     ours = pyrun(pyrun_env, project, *args, index=index.index_url)
     assert (ours.returncode, theirs.returncode) == (2, 2)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyrun.cliparse import Args
@@ -191,7 +191,10 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
     owners = group_owners(target, workspace.members, workspace.root_file)
     groups = choose_groups(target, owners, options)
     extras = choose_extras(owners, options)
-    _refuse_conflicts(lock, target, groups, extras, options)
+    if lock.conflicts:
+        explicit = replace(options, no_default_groups=True)
+        named = choose_groups(target, owners, explicit).groups
+        _refuse_conflicts(lock, target, groups, named, extras, options)
     return select(
         lock,
         root=os.path.abspath(workspace.root),
@@ -209,19 +212,16 @@ def _refuse_conflicts(
     lock: Lock,
     target: SyncTarget,
     groups: GroupChoice,
+    explicit_groups: frozenset[str],
     extras: frozenset[str],
     options: DependencyOptions,
 ) -> None:
     """uv's `detect_conflicts`: the selection may not activate two items of a conflict set,
-    whatever the lock (even under `--frozen`)."""
-    if not lock.conflicts:
-        return
+    whatever the lock (even under `--frozen`). `explicit_groups` are the groups the command
+    line names; the others were chosen as defaults, and the error says so."""
     from pyrun.core.conflicts import conflict_error, installed_members
 
-    explicit = {normalize_name(g) for g in (*options.groups, *options.only_groups)}
-    if options.dev or options.only_dev:
-        explicit.add("dev")
-    defaults = set() if options.all_groups else groups.groups - explicit
+    defaults = groups.groups - explicit_groups
     prod = not groups.only
     # `--all-extras` means every extra the lock knows, declared statically or not.
     chosen = None if options.all_extras else extras

@@ -73,6 +73,7 @@ class ExportSelection:
     groups: frozenset[str] = frozenset()
     root_groups: frozenset[str] = frozenset()
     prod: bool = True
+    default_groups: frozenset[str] = frozenset()  # groups chosen only because they are defaults
     project: str | None = None
     prune: frozenset[str] = frozenset()
     no_emit_project: bool = False
@@ -703,14 +704,22 @@ def header(argv: Sequence[str], program: str = "pyrun") -> str:
 
 def check_conflicts(lock: Lock, selection: ExportSelection) -> None:
     """Refuse to export a selection that activates two items of a declared conflict set."""
-    from pyrun.core.conflicts import conflict_error
+    from pyrun.core.conflicts import conflict_error, installed_members
 
-    error = conflict_error(
-        lock.conflicts,
+    members = installed_members(
+        lock,
         selection.roots,
         extras=selection.extras,
         groups=selection.groups,
         prod=selection.prod,
+    )
+    error = conflict_error(
+        lock.conflicts,
+        members,
+        extras=selection.extras,
+        groups=selection.groups,
+        prod=selection.prod,
+        default_groups=selection.default_groups,
     )
     if error is not None:
         raise error
