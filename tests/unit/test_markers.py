@@ -161,3 +161,43 @@ def test_sort_key_orders_like_uv() -> None:
 def test_invalid_markers_raise(bad: str) -> None:
     with pytest.raises(MarkerSyntaxError):
         normalize_marker(bad)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        # Checked against uv 0.13.9 (lock files): simplification repeats until stable, so a
+        # term made redundant by a later clause goes too.
+        (
+            "python_full_version < '3.11' or 'aaa' not in platform_version "
+            "or 'bbb' in platform_version",
+            "python_full_version < '3.11' or 'aaa' not in platform_version "
+            "or 'bbb' in platform_version",
+        ),
+        (
+            "python_full_version < '3.11' or extra != 'group-4-proj-a' "
+            "or (extra == 'group-4-proj-a' and extra == 'group-4-proj-b')",
+            "python_full_version < '3.11' or extra != 'group-4-proj-a' "
+            "or extra == 'group-4-proj-b'",
+        ),
+        # Clauses of one kind are ordered by the extra's name, shorter clauses first.
+        (
+            "extra == 'extra-4-proj-bb' or extra != 'extra-4-proj-aa'",
+            "extra != 'extra-4-proj-aa' or extra == 'extra-4-proj-bb'",
+        ),
+        (
+            "extra != 'extra-4-proj-zz' or extra == 'extra-4-proj-aa'",
+            "extra == 'extra-4-proj-aa' or extra != 'extra-4-proj-zz'",
+        ),
+        (
+            "(extra == 'group-4-proj-a' and extra == 'group-4-proj-b') "
+            "or extra == 'group-4-proj-c' "
+            "or (python_full_version >= '3.11' and extra == 'group-4-proj-a')",
+            "(python_full_version >= '3.11' and extra == 'group-4-proj-a') "
+            "or extra == 'group-4-proj-c' "
+            "or (extra == 'group-4-proj-a' and extra == 'group-4-proj-b')",
+        ),
+    ],
+)
+def test_extra_markers_print_as_uv_0_13_9(written: str, canonical: str) -> None:
+    assert normalize_marker(written) == canonical

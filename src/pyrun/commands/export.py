@@ -153,12 +153,14 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
     owners = _owners(target, workspace)
     options = dependency_options(args)
     groups = choose_groups(target, owners, options)
+    explicit = choose_groups(
+        target, owners, dataclasses.replace(options, no_default_groups=True)
+    ).groups
     root_groups = groups.groups
     if workspace.is_virtual_root and not target.virtual_root:
         # A member of a virtual root may name the root's groups, but, as in uv, only groups
         # named explicitly come from the root: its default groups are not the member's.
-        explicit = dataclasses.replace(options, no_default_groups=True)
-        root_groups = choose_groups(target, owners, explicit).groups
+        root_groups = explicit
     single = not target.virtual_root and not args.all_packages
     return ExportSelection(
         roots=target.members,
@@ -166,6 +168,7 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         groups=groups.groups,
         root_groups=root_groups if workspace.is_virtual_root else frozenset(),
         prod=not groups.only,
+        default_groups=groups.groups - explicit,
         project=target.members[0] if single and target.members else None,
         prune=_names(args.prune),
         no_emit_project=bool(args.no_emit_project),

@@ -27,7 +27,6 @@ from pyrun.cliparse import Args
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import (
-    ConflictItem,
     DependencyMetadata,
     ExcludeNewerPackage,
     Lock,
@@ -243,6 +242,7 @@ def lock_inputs(
     """What the lock check and the resolution read. Members with dynamic requirements are
     declared from their built metadata, which needs `cache` (built once per cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
+    from pyrun.core.conflicts import workspace_conflicts
     from pyrun.core.freshness import RunOptions
     from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
 
@@ -277,7 +277,7 @@ def lock_inputs(
         options=lock_options(args, settings),
         environments=tuple(_strings(settings, "environments")),
         required_environments=tuple(_strings(settings, "required-environments")),
-        conflicts=_conflicts(settings, workspace.root_file.name or ""),
+        conflicts=workspace_conflicts(workspace.root_file, workspace.members, display_path),
     )
     run = RunOptions(
         options=facts.options,
@@ -451,34 +451,6 @@ def _dependency_metadata(settings: Settings) -> tuple[DependencyMetadata, ...]:
     return tuple(out)
 
 
-def _conflicts(settings: Settings, owner: str) -> tuple[tuple[ConflictItem, ...], ...]:
-    """`conflicts` sets; an item without `package` means the declaring project (`owner`)."""
-    from pyrun.core.lock_compare import normalize_name
-
-    sets = []
-    for items in settings.file_list("conflicts"):
-        if not isinstance(items, list):
-            continue
-        parsed = [
-            ConflictItem(
-                package=normalize_name(str(item.get("package") or owner)),
-                extra=_normal_or_none(item.get("extra")),
-                group=_normal_or_none(item.get("group")),
-            )
-            for item in items
-            if isinstance(item, dict)
-        ]
-        parsed.sort(key=lambda c: (c.package, c.extra or "", c.group or ""))
-        sets.append(tuple(parsed))
-    return tuple(sets)
-
-
-def _normal_or_none(value: object) -> str | None:
-    from pyrun.core.lock_compare import normalize_name
-
-    return normalize_name(value) if isinstance(value, str) else None
-
-
 _MODES = {
     "resolution": ("highest", "lowest", "lowest-direct"),
     "prerelease": ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"),
@@ -530,6 +502,8 @@ def _package_entries(args: Args, settings: Settings, key: str, form: str) -> dic
     """A per-package table from `--<key> PACKAGE=VALUE` flags and each settings file's `<key>`
     table, by normalised name and sorted; a package's first value wins (flags, then files
     by precedence), as uv merges them."""
+    from pyrun.core.lock_compare import normalize_name
+
     merged: dict[str, object] = {}
     flag = f"--{key}"
     for text in getattr(args, key.replace("-", "_"), None) or ():
@@ -539,7 +513,7 @@ def _package_entries(args: Args, settings: Settings, key: str, form: str) -> dic
                 f"invalid value '{text}' for '{flag} <{key.replace('-', '_').upper()}>'",
                 causes=(f"Invalid `{key}` value `{text}`: expected format {form}",),
             )
-        merged.setdefault(_normal_or_none(name.strip()) or name, value)
+        merged.setdefault(normalize_name(name.strip()), value)
     for origin, table in settings.layers:
         values = table.get(key)
         if values is None:
@@ -547,7 +521,7 @@ def _package_entries(args: Args, settings: Settings, key: str, form: str) -> dic
         if not isinstance(values, dict):
             raise PyrunError(f"Invalid `{key}` in `{origin}`: expected a table of package names")
         for name, value in values.items():
-            merged.setdefault(_normal_or_none(name) or name, value)
+            merged.setdefault(normalize_name(str(name)), value)
     return dict(sorted(merged.items()))
 
 
@@ -748,6 +722,7 @@ def _resolve(
     prefetch_for: Interpreter | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
+    from pyrun.core.conflicts import encode
     from pyrun.core.lock_build import lock_preferences
     from pyrun.core.resolution import (
         ForkStrategy,
@@ -791,6 +766,7 @@ def _resolve(
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
         environments=facts.environments or None,
         index_url=inputs.indexes.default_url,
+        conflicts=tuple(tuple(encode(item) for item in items) for items in facts.conflicts),
     )
     client = ClientOptions.from_env(
         os.environ,

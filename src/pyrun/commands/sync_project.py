@@ -15,16 +15,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyrun.cliparse import Args
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.lock_compare import normalize_name
 from pyrun.core.lockfile import Lock
 from pyrun.core.selection import (
     DependencyOptions,
+    GroupChoice,
     Selection,
+    SyncTarget,
     choose_extras,
     choose_groups,
     choose_target,
@@ -186,17 +189,57 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         all_packages=bool(args.all_packages),
     )
     owners = group_owners(target, workspace.members, workspace.root_file)
+    groups = choose_groups(target, owners, options)
+    extras = choose_extras(owners, options)
+    if lock.conflicts:
+        explicit = replace(options, no_default_groups=True)
+        named = choose_groups(target, owners, explicit).groups
+        _refuse_conflicts(lock, target, groups, named, extras, options)
     return select(
         lock,
         root=os.path.abspath(workspace.root),
         target=target,
-        groups=choose_groups(target, owners, options),
-        extras=choose_extras(owners, options),
+        groups=groups,
+        extras=extras,
         options=options,
         markers=interpreter.markers,
         tag_priorities=interpreter.tag_priorities(),
         member_names=workspace.members,
     )
+
+
+def _refuse_conflicts(
+    lock: Lock,
+    target: SyncTarget,
+    groups: GroupChoice,
+    explicit_groups: frozenset[str],
+    extras: frozenset[str],
+    options: DependencyOptions,
+) -> None:
+    """uv's `detect_conflicts`: the selection may not activate two items of a conflict set,
+    whatever the lock (even under `--frozen`). `explicit_groups` are the groups the command
+    line names; the others were chosen as defaults, and the error says so."""
+    from pyrun.core.conflicts import conflict_error, installed_members
+
+    defaults = groups.groups - explicit_groups
+    prod = not groups.only
+    # `--all-extras` means every extra the lock knows, declared statically or not.
+    chosen = None if options.all_extras else extras
+    excluded = {normalize_name(e) for e in options.no_extras}
+    members = installed_members(
+        lock, target.members, extras=chosen, groups=groups.groups, prod=prod
+    )
+    error = conflict_error(
+        lock.conflicts,
+        members,
+        extras=chosen,
+        groups=groups.groups,
+        prod=prod,
+        default_groups=defaults,
+        excluded_extras=excluded,
+    )
+    if error is not None:
+        raise error
 
 
 def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOptions:

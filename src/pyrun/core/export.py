@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
-from pyrun.core.lockfile import ConflictItem, Dependency, Lock, Package, Requirement
+from pyrun.core.lockfile import Dependency, Lock, Package, Requirement
 from pyrun.core.markers import normalize_marker
 from pyrun.core.project import normalize_name
 from pyrun.errors import FailureError, PyrunError
@@ -73,6 +73,7 @@ class ExportSelection:
     groups: frozenset[str] = frozenset()
     root_groups: frozenset[str] = frozenset()
     prod: bool = True
+    default_groups: frozenset[str] = frozenset()  # groups chosen only because they are defaults
     project: str | None = None
     prune: frozenset[str] = frozenset()
     no_emit_project: bool = False
@@ -702,32 +703,23 @@ def header(argv: Sequence[str], program: str = "pyrun") -> str:
 
 
 def check_conflicts(lock: Lock, selection: ExportSelection) -> None:
-    """Refuse to export two extras (or groups) of the roots that the lock declares in conflict."""
-    for items in lock.conflicts:
-        chosen = [
-            item
-            for item in items
-            if item.package in selection.roots
-            and (
-                (item.extra is not None and item.extra in selection.extras and selection.prod)
-                or (item.group is not None and item.group in selection.groups)
-            )
-        ]
-        if len(chosen) < 2:
-            continue
-        raise PyrunError(_conflict_message(chosen, items))
+    """Refuse to export a selection that activates two items of a declared conflict set."""
+    from pyrun.core.conflicts import conflict_error, installed_members
 
-
-def _conflict_message(chosen: Sequence[ConflictItem], items: Sequence[ConflictItem]) -> str:
-    groups = all(item.group is not None for item in chosen)
-    names = sorted(f"`{item.group if groups else item.extra}`" for item in chosen)
-    listed = ", ".join(
-        sorted(
-            f"`{item.package}:{item.group}`" if item.group else f"`{item.package}[{item.extra}]`"
-            for item in items
-        )
+    members = installed_members(
+        lock,
+        selection.roots,
+        extras=selection.extras,
+        groups=selection.groups,
+        prod=selection.prod,
     )
-    joined = " and ".join(names) if len(names) == 2 else ", ".join(names)
-    if groups:
-        return f"Groups {joined} are incompatible with the conflicts: {{{listed}}}"
-    return f"Extras {joined} are incompatible with the declared conflicts: {{{listed}}}"
+    error = conflict_error(
+        lock.conflicts,
+        members,
+        extras=selection.extras,
+        groups=selection.groups,
+        prod=selection.prod,
+        default_groups=selection.default_groups,
+    )
+    if error is not None:
+        raise error

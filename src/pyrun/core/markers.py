@@ -675,11 +675,25 @@ def _string_term(key: str, op: str, value: str) -> Term:
 def _to_dnf(node: int) -> list[list[Term]]:
     dnf: list[list[Term]] = []
     _collect(node, dnf, [])
-    _simplify(dnf)
+    # uv 0.13.9 repeats the simplification until nothing changes: a term removed from one clause
+    # can make a term of an earlier clause redundant (`(a and b) or not a` is `b or not a`).
+    while True:
+        before = [list(clause) for clause in dnf]
+        _simplify(dnf)
+        if dnf == before:
+            break
     for clause in dnf:
-        clause.sort(key=lambda term: term.sort)
-    dnf.sort(key=lambda clause: [term.sort for term in clause])
+        clause.sort(key=lambda term: (term.sort, _tie(term)))
+    dnf.sort(key=lambda clause: ([t.sort for t in clause], [_tie(t) for t in clause]))
     return dnf
+
+
+def _tie(term: Term) -> str:
+    """uv 0.13.9 breaks ties between expressions of one kind by name for `extra` and
+    containment expressions (`extra == 'a'` before `extra != 'b'`); others keep their order."""
+    if term.key == "extra" or term.op in ("in", "not in", "cin", "cnot in"):
+        return str(term.value)
+    return ""
 
 
 def _collect(node: int, dnf: list[list[Term]], path: list[Term]) -> None:

@@ -70,13 +70,13 @@ from pyrun.core.resolution import (
 )
 from pyrun.core.universal import (
     FALSE,
-    PY_FULL,
     TRUE,
     Dependency,
     Dnf,
     ForkSolution,
     Pin,
     PySet,
+    conflict_dnf,
     dnf_and,
     dnf_lower_bound,
     dnf_not,
@@ -93,7 +93,14 @@ from pyrun.core.universal import (
     reachable_pins,
     root_environment,
     split_forks,
-    uv_marker,
+    without_conflicts,
+)
+from pyrun.core.universal_conflicts import (
+    ConflictGraph,
+    describe_fork,
+    extra_item,
+    group_item,
+    split_conflicts,
 )
 from pyrun.errors import FailureError
 
@@ -306,8 +313,14 @@ class _Shared:
         """Locked versions, then versions earlier forks chose; those whose markers overlap
         `env` before the others (uv's `get_preferred`)."""
         entries = [*self._locked(name), *self.fork_preferences.get(name, [])]
-        matching = [v for v, marker in entries if not is_disjoint(env, marker)]
-        return matching + [v for v, marker in entries if is_disjoint(env, marker)]
+        if len(entries) < 2:
+            return [v for v, _ in entries]
+        # Only the PEP 508 part of a marker counts (every conflict fork "matches"); among equals
+        # the version the mode wants comes first.
+        pep508 = without_conflicts(env)
+        ordered = sorted(entries, key=lambda e: _version(e[0]), reverse=self.highest_first(name))
+        ordered.sort(key=lambda e: is_disjoint(pep508, without_conflicts(e[1])))
+        return [v for v, _ in ordered]
 
     def _locked(self, name: str) -> list[tuple[str, Dnf]]:
         if name not in self._locked_markers:
@@ -315,7 +328,7 @@ class _Shared:
             for preference in self.request.preferred(name):
                 marker = FALSE if preference.markers else TRUE
                 for text in preference.markers:
-                    marker = dnf_or(marker, parse_marker(text))
+                    marker = dnf_or(marker, parse_marker(text, conflicts=True))
                 found.append((preference.version, marker))
             self._locked_markers[name] = found
         return self._locked_markers[name]
@@ -569,9 +582,12 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             member = self.shared.local[name]
             roots.append(Req(name, name, SpecifierSet(), name))
             for extra in _member_extras(member):
-                roots.append(Req(_node_key(name, extra), name, SpecifierSet(), f"{name}[{extra}]"))
+                if self._allowed(extra_item(name, extra)):
+                    key = _node_key(name, extra)
+                    roots.append(Req(key, name, SpecifierSet(), f"{name}[{extra}]"))
             for group in member.dependency_groups:
-                roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
+                if self._allowed(group_item(name, group)):
+                    roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
         parsed = [self._requirement(text, None) for text in self.shared.request.requirements]
         applicable = [req for req in parsed if req is not None]
         self._check_forks(applicable)
@@ -579,6 +595,11 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return roots + self.roots
 
     # -- internals --
+
+    def _allowed(self, item: str) -> bool:
+        """Whether a conflict fork leaves the extra or group `item` (encoded) active: a fork
+        that excludes it drops its requirements, as uv's `Fork::filter` does."""
+        return not is_disjoint(self.env, conflict_dnf(item, True))
 
     def _candidates_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
         name, extra, group = _split_key(identifier)
@@ -800,8 +821,14 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             f"The supported environments do not include any Python version allowed by "
             f"`requires-python` ({request.requires_python})"
         )
+    # The previous lock's forks are solved highest minimum Python first (uv's order; a fresh
+    # resolution lists its forks that way already), then split on the declared conflicts.
+    initial = fork_order(
+        _initial_forks(universe, request.forks), request.fork_strategy, request.resolution
+    )
+    initial = split_conflicts(initial, request.conflicts, _root_items(request))
     queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
-        (env, {}) for env in _initial_forks(universe, request.forks)
+        (env, {}) for env in initial
     )
     solutions: list[ForkSolution] = []
     while queue:
@@ -818,15 +845,33 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             continue
         solutions.append(solution)
         shared.remember(solution)
-    return merge_forks(solutions, shared.requires_python)
+    return merge_forks(solutions, shared.requires_python, _conflict_graph(request))
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
     """uv starts from the previous lock's forks, in their order (those outside the universe
     dropped), so a relock keeps its splits; without forks, one resolution of the universe."""
-    envs = [dnf_and(universe, parse_marker(text)) for text in forks if text]
+    envs = [dnf_and(universe, parse_marker(text, conflicts=True)) for text in forks if text]
     envs = [env for env in envs if env]
     return envs or [universe]
+
+
+def _root_items(request: ResolveRequest) -> set[str]:
+    """The conflict items (encoded) the workspace root requires: every member's extras and
+    dependency groups."""
+    items: set[str] = set()
+    for member in request.members:
+        name = _name(member.name)
+        items.update(extra_item(name, extra) for extra in _member_extras(member))
+        items.update(group_item(name, group) for group in member.dependency_groups)
+    return items
+
+
+def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
+    if not request.conflicts:
+        return None
+    members = tuple(_name(m.name) for m in request.members)
+    return ConflictGraph(sets=request.conflicts, members=members)
 
 
 def solve_fork(
@@ -929,15 +974,19 @@ def explain(
     exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider, *, split: bool = False
 ) -> FailureError:
     """uv-like sentences naming which requirement of which package excluded what; a fork is
-    named by its full marker, as uv does (`for split (markers: ...)`)."""
+    named as uv names it (`for split (markers: ...; included: ...; excluded: ...)`)."""
     by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
     for cause in exc.causes:
         by_key.setdefault(cause.requirement.key, []).append(cause)
     causes = [_explain_key(key, infos, provider) for key, infos in by_key.items()]
-    where = ""
+    header = "No solution found when resolving dependencies:"
     if split:
-        where = f" for split (markers: {uv_marker(provider.env, PY_FULL) or 'true'})"
-    return FailureError(f"No solution found when resolving dependencies{where}:", causes=causes)
+        # uv 0.13.9 ends a fork's header without the colon.
+        shared = provider.shared
+        universe = root_environment(shared.requires_python, shared.request.environments)
+        fork = describe_fork(provider.env, universe) or "markers: true"
+        header = f"No solution found when resolving dependencies for split ({fork})"
+    return FailureError(header, causes=causes)
 
 
 def _explain_key(

@@ -107,6 +107,8 @@ class ResolveRequest:
     fork_strategy: ForkStrategy = ForkStrategy.REQUIRES_PYTHON
     environments: tuple[str, ...] | None = None
     index_url: str = DEFAULT_INDEX
+    # `[tool.uv] conflicts`, each item in uv's marker encoding (`extra-3-foo-bar`).
+    conflicts: tuple[tuple[str, ...], ...] = ()
 
     def preferred_versions(self, name: str) -> tuple[str, ...]:
         """Locked versions of `name` to try first; none when upgrading it."""

@@ -15,6 +15,10 @@ every platform, except where requirements force a split (SPEC §3.9). Three piec
   or when a single requirement's marker raises the minimum Python version.
 * The merge (`merge_forks`) of the per-fork solutions into one `Resolution`.
 
+Declared conflicts (`[tool.uv] conflicts`) add one boolean variable per conflict item to the
+cubes (`conflict_dnf`), printed as uv encodes them (`extra == 'extra-3-foo-bar'`); the forks
+they cause and the markers' final form are in `pyrun.core.universal_conflicts`.
+
 Markers leave this module in uv's canonical form (`uv_marker`): rendered from the DNF, then
 normalised and simplified by `pyrun.core.markers`, the port of uv's decision diagrams.
 
@@ -29,9 +33,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -48,6 +53,9 @@ from pyrun.core.resolution import (
     Source,
 )
 from pyrun.errors import FailureError
+
+if TYPE_CHECKING:
+    from pyrun.core.universal_conflicts import ConflictGraph, ConflictMerge
 
 # --- Python version interval sets -----------------------------------------------------------
 
@@ -332,15 +340,18 @@ def python_dnf(pyset: PySet) -> Dnf:
 
 
 @functools.lru_cache(maxsize=8192)
-def parse_marker(text: str | None, extra: str | None = None) -> Dnf:
-    """A PEP 508 marker as DNF, with `extra == 'x'` atoms decided by `extra` (None: no extra)."""
+def parse_marker(text: str | None, extra: str | None = None, *, conflicts: bool = False) -> Dnf:
+    """A PEP 508 marker as DNF, with `extra == 'x'` atoms decided by `extra` (None: no extra).
+
+    With `conflicts`, the marker is one uv wrote itself (a fork marker): `extra` atoms whose
+    value encodes a conflict item (`extra-3-foo-bar`) become that item's variable instead."""
     if not text:
         return TRUE
     try:
         tree = Marker(text)._markers
     except InvalidMarker as exc:
         raise FailureError(f"Invalid marker `{text}`: {exc}") from exc
-    return _from_tree(tree, extra)
+    return _from_tree(tree, extra, conflicts)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -358,9 +369,9 @@ def _flatten(tree: Any) -> Iterable[Any]:
             yield item
 
 
-def _from_tree(tree: Any, extra: str | None) -> Dnf:
+def _from_tree(tree: Any, extra: str | None, conflicts: bool = False) -> Dnf:
     if isinstance(tree, tuple):
-        return _atom(tree, extra)
+        return _atom(tree, extra, conflicts)
     result = FALSE
     conjunction = TRUE
     for item in tree:
@@ -368,7 +379,7 @@ def _from_tree(tree: Any, extra: str | None) -> Dnf:
             result = dnf_or(result, conjunction)
             conjunction = TRUE
         elif item != "and":
-            conjunction = dnf_and(conjunction, _from_tree(item, extra))
+            conjunction = dnf_and(conjunction, _from_tree(item, extra, conflicts))
     return dnf_or(result, conjunction)
 
 
@@ -385,8 +396,10 @@ def _atom_parts(atom: tuple[Any, Any, Any]) -> tuple[str, str, str, bool]:
     return str(left.value), str(op.value), str(right.value), True
 
 
-def _atom(atom: tuple[Any, Any, Any], extra: str | None) -> Dnf:
+def _atom(atom: tuple[Any, Any, Any], extra: str | None, conflicts: bool = False) -> Dnf:
     variable, op, value, variable_first = _atom_parts(atom)
+    if conflicts and variable == "extra" and op in ("==", "!=") and _ENCODED.match(value):
+        return conflict_dnf(canonicalize_name(value), op == "==")
     if variable == "extra" and op in ("==", "!="):
         matches = extra is not None and canonicalize_name(value) == extra
         return TRUE if matches == (op == "==") else FALSE
@@ -401,6 +414,58 @@ def _atom(atom: tuple[Any, Any, Any], extra: str | None) -> Dnf:
         return (Cube(strings=((variable, constraint),)),)
     text = (variable, op, f"'{value}'") if variable_first else (f"'{value}'", op, variable)
     return (Cube(opaque=frozenset({text})),)
+
+
+# --- Conflict items -------------------------------------------------------------------------
+
+# A conflict item (uv's encoded `extra-3-foo-bar`, see `pyrun.core.conflicts`) is a boolean
+# variable, kept among the cube's string variables under a prefix no marker variable has:
+# active is "allowed {1}", inactive "excluded {1}". The algebra then negates, merges and
+# simplifies items like any other variable, and `render` prints them as uv does.
+CONFLICT_PREFIX = "extra:"
+_ACTIVE = frozenset({"1"})
+_ENCODED = re.compile(r"^(extra|group|project)-\d+-")
+
+
+def conflict_dnf(encoded: str, active: bool) -> Dnf:
+    """The marker `extra == '<encoded>'` (or `!=` when not `active`)."""
+    constraint: StrConstraint = (_ACTIVE, frozenset()) if active else (None, _ACTIVE)
+    return (Cube(strings=((CONFLICT_PREFIX + encoded, constraint),)),)
+
+
+def is_conflict_variable(name: str) -> bool:
+    return name.startswith(CONFLICT_PREFIX)
+
+
+def without_conflicts(a: Dnf) -> Dnf:
+    """`a` with every conflict item forgotten (uv's `pep508()` part of a universal marker)."""
+    cubes = (
+        Cube(cube.py, tuple(s for s in cube.strings if not is_conflict_variable(s[0])), cube.opaque)
+        for cube in a
+    )
+    return tuple(dict.fromkeys(cubes))
+
+
+def assign_conflicts(a: Dnf, values: Mapping[str, bool], default: bool | None = None) -> Dnf:
+    """`a` with the conflict items in `values` (encoded names) fixed to those truth values, and
+    with `default` (when given) for every other item."""
+    result: list[Cube] = []
+    for cube in a:
+        kept = []
+        possible = True
+        for name, constraint in cube.strings:
+            if not is_conflict_variable(name):
+                kept.append((name, constraint))
+                continue
+            value = values.get(name[len(CONFLICT_PREFIX) :], default)
+            if value is None:
+                kept.append((name, constraint))
+            elif value != (constraint[0] is not None):
+                possible = False
+                break
+        if possible:
+            result.append(Cube(cube.py, tuple(kept), cube.opaque))
+    return tuple(dict.fromkeys(result))
 
 
 # --- Simplification and rendering in uv's form ----------------------------------------------
@@ -474,6 +539,10 @@ def _render_cube(cube: Cube, requires_python: PySet) -> list[str]:
     if python:
         parts.append(python)
     for name, (allowed, excluded) in cube.strings:
+        if is_conflict_variable(name):
+            item = name[len(CONFLICT_PREFIX) :]
+            parts.append(f"extra {'==' if allowed is not None else '!='} '{item}'")
+            continue
         if allowed is not None:
             values = sorted(allowed)
             parts.append(" or ".join(f"{name} == '{value}'" for value in values))
@@ -681,10 +750,29 @@ def _pin_dependencies(pin: Pin) -> Iterable[Dependency]:
 EntryKey = tuple[str, str | None, Source]
 
 
-def merge_forks(solutions: Sequence[ForkSolution], requires_python: PySet) -> Resolution:
-    """One entry per (name, version, source); edges carry the markers under which they apply."""
+def merge_forks(
+    solutions: Sequence[ForkSolution],
+    requires_python: PySet,
+    conflicts: ConflictGraph | None = None,
+) -> Resolution:
+    """One entry per (name, version, source); edges carry the markers under which they apply.
+    With declared `conflicts`, fork and edge markers take uv's conflict-aware form (see
+    `pyrun.core.universal_conflicts`)."""
+    from pyrun.core.universal_conflicts import canonical_fork_markers
+
     forks = [s.env for s in solutions]
-    fork_markers = [uv_marker(env, requires_python) or "" for env in forks]
+    if conflicts is None:
+        fork_markers = [uv_marker(env, requires_python) or "" for env in forks]
+
+        def package_markers(indexes: list[int]) -> tuple[str, ...]:
+            return tuple(fork_markers[i] for i in indexes)
+    else:
+        fork_markers = canonical_fork_markers(forks, requires_python)
+
+        def package_markers(indexes: list[int]) -> tuple[str, ...]:
+            chosen = [forks[i] for i in indexes]
+            return tuple(canonical_fork_markers(chosen, requires_python))
+
     fork_markers = fork_markers if len(forks) > 1 else []
     entries: dict[EntryKey, list[int]] = {}
     for index, solution in enumerate(solutions):
@@ -692,11 +780,11 @@ def merge_forks(solutions: Sequence[ForkSolution], requires_python: PySet) -> Re
             entries.setdefault((pin.name, pin.version, pin.source), []).append(index)
     names = [key[0] for key in entries]
     ambiguous = {name for name in names if names.count(name) > 1}
-    merger = _EdgeMerger(solutions, ambiguous, requires_python)
+    merger = _EdgeMerger(solutions, ambiguous, requires_python, conflicts)
     packages = []
     for key, indexes in entries.items():
         pin = solutions[indexes[0]].pins[key[0]]
-        markers = tuple(fork_markers[i] for i in indexes) if key[0] in ambiguous else ()
+        markers = package_markers(indexes) if key[0] in ambiguous else ()
         packages.append(merger.package(pin, indexes, markers))
     packages.sort(key=lambda p: (p.name, _version_key(p.version)))
     return Resolution(packages=tuple(packages), forks=tuple(fork_markers))
@@ -717,13 +805,25 @@ def _group(group: str) -> Callable[[Pin], tuple[Dependency, ...]]:
     return lambda pin: pin.dependency_groups.get(group, ())
 
 
+def conflict_merge(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> ConflictMerge:
+    # Imported here: `universal_conflicts` builds on this module's algebra.
+    from pyrun.core.universal_conflicts import ConflictMerge
+
+    return ConflictMerge(solutions, graph)
+
+
 class _EdgeMerger:
     def __init__(
-        self, solutions: Sequence[ForkSolution], ambiguous: set[str], requires_python: PySet
+        self,
+        solutions: Sequence[ForkSolution],
+        ambiguous: set[str],
+        requires_python: PySet,
+        conflicts: ConflictGraph | None = None,
     ) -> None:
         self.solutions = solutions
         self.ambiguous = ambiguous
         self.requires_python = requires_python
+        self.conflicts = None if conflicts is None else conflict_merge(solutions, conflicts)
 
     def package(self, pin: Pin, forks: list[int], markers: tuple[str, ...]) -> ResolvedPackage:
         name = pin.name
@@ -734,15 +834,24 @@ class _EdgeMerger:
             version=pin.version,
             source=pin.source,
             files=pin.files,
-            dependencies=self.edges(name, forks, lambda p: p.dependencies),
-            optional_dependencies={x: self.edges(name, forks, _extra(x)) for x in sorted(extras)},
-            dependency_groups={g: self.edges(name, forks, _group(g)) for g in sorted(groups)},
+            dependencies=self.edges(pin, forks, lambda p: p.dependencies, (None, None)),
+            optional_dependencies={
+                x: self.edges(pin, forks, _extra(x), (x, None)) for x in sorted(extras)
+            },
+            dependency_groups={
+                g: self.edges(pin, forks, _group(g), (None, g)) for g in sorted(groups)
+            },
             resolution_markers=markers,
         )
 
     def edges(
-        self, name: str, forks: list[int], select: Callable[[Pin], tuple[Dependency, ...]]
+        self,
+        pin: Pin,
+        forks: list[int],
+        select: Callable[[Pin], tuple[Dependency, ...]],
+        context: tuple[str | None, str | None],
     ) -> tuple[Edge, ...]:
+        name = pin.name
         # Per edge (target, extras, target version): the forks each requirement marker holds in.
         found: dict[tuple[str, tuple[str, ...], str | None], dict[Dnf, list[int]]] = {}
         for index in forks:
@@ -754,10 +863,23 @@ class _EdgeMerger:
                 target = pins[dep.name].version if dep.name in self.ambiguous else None
                 holders = found.setdefault((dep.name, dep.extras, target), {})
                 holders.setdefault(dep.marker, []).append(index)
-        edges = [
-            Edge(name=n, extras=x, version=v, marker=self._marker(by_marker, forks))
-            for (n, x, v), by_marker in found.items()
-        ]
+        if self.conflicts is not None:
+            node = ((pin.name, pin.version, pin.source), *context)
+            targets = [n for n, _, _ in found]
+            edges = [
+                Edge(
+                    name=n,
+                    extras=x,
+                    version=v,
+                    marker=self._conflict_marker(by_marker, forks, node, targets.count(n) > 1),
+                )
+                for (n, x, v), by_marker in found.items()
+            ]
+        else:
+            edges = [
+                Edge(name=n, extras=x, version=v, marker=self._marker(by_marker, forks))
+                for (n, x, v), by_marker in found.items()
+            ]
         edges.sort(key=lambda e: (e.name, _version_key(e.version), e.extras, e.marker or ""))
         return tuple(edges)
 
@@ -774,6 +896,17 @@ class _EdgeMerger:
             else:
                 union = dnf_or(union, dnf_and(marker, self._envs(holders)))
         if covers(union, domain):
+            return None
+        within = py_and(self.requires_python, env_python(domain))
+        return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
+
+    def _conflict_marker(
+        self, by_marker: dict[Dnf, list[int]], forks: list[int], node: Any, ambiguous: bool
+    ) -> str | None:
+        assert self.conflicts is not None
+        domain = self._envs(forks)
+        union = self.conflicts.edge_marker(by_marker, domain, node, ambiguous=ambiguous)
+        if union is None:
             return None
         within = py_and(self.requires_python, env_python(domain))
         return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
