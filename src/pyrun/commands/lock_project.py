@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
+    from pyrun.net.lock import GitSources
     from pyrun.net.prefetch import WheelPrefetch
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -752,6 +753,7 @@ def _resolve(
                 options=client,
                 exclude_newer=exclude_newer,
                 on_read=prefetch.want if prefetch else None,
+                git=_git_sources(cache, client, previous, request.upgrade),
             )
         )
     except BaseException:
@@ -761,6 +763,23 @@ def _resolve(
     if prefetch is not None:
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
     return outcome.lock
+
+
+def _git_sources(
+    cache: Cache | None,
+    client: ClientOptions,
+    previous: Lock | None,
+    upgrade: bool | frozenset[str],
+) -> GitSources:
+    """The git cache, with the commits the previous lock pins (all of them released by
+    `--upgrade`, one package's by `--upgrade-package`)."""
+    from pyrun.core.lock_build import git_pins
+    from pyrun.local.git import GitCache
+    from pyrun.net.lock import GitSources
+
+    pins = {} if previous is None or upgrade is True else git_pins(previous, upgrade or ())
+    root = cache if cache is not None else Cache.create_temporary()
+    return GitSources(cache=GitCache(root, offline=client.offline), pins=pins)
 
 
 def _prefetch(

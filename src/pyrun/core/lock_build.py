@@ -29,6 +29,7 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import canonicalize_name
 
 from pyrun.core import universal
+from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
 from pyrun.core.lockfile import (
@@ -194,6 +195,19 @@ def lock_preferences(lock: Lock) -> dict[str, tuple[Preference, ...]]:
             preference = Preference(version=package.version, markers=package.resolution_markers)
             found[package.name] = (*found.get(package.name, ()), preference)
     return found
+
+
+def git_pins(lock: Lock, released: Iterable[str] = ()) -> dict[str, str]:
+    """The commit each git source of `lock` pins, by its requirement URL (`repo?tag=v1`);
+    packages in `released` (`--upgrade-package`) are left out, to be resolved afresh."""
+    skip = {normalize_name(name) for name in released}
+    return {
+        base: commit
+        for package in lock.packages
+        if package.source.kind == "git" and package.name not in skip
+        for base, _, commit in [package.source.value.partition("#")]
+        if commit
+    }
 
 
 def _spaced(text: str) -> str:
@@ -395,6 +409,8 @@ class _Lowering:
                     f"`{name}` is a workspace member but is declared without a source",
                     hint=f"Add `{name} = {{ workspace = true }}` to `tool.uv.sources`",
                 )
+            if parsed.url and parsed.url.startswith("git+"):
+                return [self._direct_git(name, base, parsed, extra)]
             if parsed.url:
                 # A direct URL: the resolver learns the package's metadata from the archive.
                 local = LocalDependency(name=name, kind="url", location=parsed.url)
@@ -448,13 +464,19 @@ class _Lowering:
                 table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
             )
         if "git" in entry:
-            git = _git_url(entry)
+            git = parse_source_table(name, entry).requirement_url()
             local = LocalDependency(name=name, kind="git", location=git)
-            sub = entry.get("subdirectory")
-            return _Lowered(
-                table=replace(plain, git=git, subdirectory=sub), text=local_text, local=local
-            )
+            return _Lowered(table=replace(plain, git=git), text=local_text, local=local)
         raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
+
+    def _direct_git(
+        self, name: str, base: Requirement, parsed: Pep508, extra: str | None
+    ) -> _Lowered:
+        """`name @ git+…`: the lock records the repository, reference and subdirectory."""
+        git = parse_direct(str(parsed.url)).requirement_url()
+        local = LocalDependency(name=name, kind="git", location=git)
+        table = replace(base, url=None, git=git)
+        return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
     def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:
         if name not in self.paths:
@@ -487,15 +509,6 @@ class _Lowering:
         local = LocalDependency(name=name, kind=kind, location=path)
         fields: dict[str, Any] = {kind: path}
         return _Lowered(table=replace(plain, **fields), text=text, local=local)
-
-
-def _git_url(entry: Mapping[str, Any]) -> str:
-    url = str(entry["git"])
-    for key in ("rev", "tag", "branch"):
-        if isinstance(entry.get(key), str):
-            url += f"?{key}={entry[key]}"
-            break
-    return url
 
 
 def _and_marker(table: Requirement, marker: str | None) -> Requirement:

@@ -354,6 +354,11 @@ def local_build_key(source_dir: Path, editable: bool, cache_info: Mapping[str, A
     return f"local-{_short(os.fspath(source_dir))}-{mode}-{_short(key_text)}"
 
 
+def git_build_key(locked_url: str) -> str:
+    """The build-cache key of a git source: its lock URL, which names the commit."""
+    return "git-" + _short(locked_url)
+
+
 def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import trio
 from packaging.utils import canonicalize_name
 
+from pyrun.core.gitref import parse_locked
 from pyrun.core.index import IndexFile, metadata_path, versions_across
 from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
 from pyrun.core.lock_compare import requirement_from_pep508
@@ -36,6 +37,7 @@ from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
+from pyrun.local.git import GitCache, GitFailure
 from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
 from pyrun.net.resolve import resolve_async
@@ -207,12 +209,23 @@ class _LocalFile:
     hashes: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class GitSources:
+    """How a lock finds git dependencies: the cache, and the commits the previous lock pins
+    (by requirement URL; uv keeps them until `--upgrade`/`--upgrade-package`)."""
+
+    cache: GitCache
+    pins: Mapping[str, str] = field(default_factory=dict)
+
+
 async def read_local(
-    dep: LocalDependency, root: str, http: HttpClient
+    dep: LocalDependency, root: str, http: HttpClient, git: GitSources | None = None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
     """Metadata of a non-registry dependency, as a resolver `LocalPackage`."""
     if dep.kind in ("directory", "editable", "virtual"):
         return await trio.to_thread.run_sync(_directory_package, dep, root)
+    if dep.kind == "git" and git is not None:
+        return await trio.to_thread.run_sync(_git_package, dep, git)
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
         return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
@@ -233,16 +246,40 @@ def _read_bytes(path: str) -> bytes:
         raise FailureError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
 
 
+def _git_package(dep: LocalDependency, git: GitSources) -> tuple[LocalPackage, None]:
+    """A git dependency's static metadata, read from its checkout at the pinned (or newly
+    resolved) commit. uv records no `[package.metadata]` for git packages."""
+    url, _ = parse_locked(dep.location)
+    try:
+        commit = git.pins.get(dep.location) or git.cache.resolve(url)
+        directory = git.cache.checkout(url, commit)
+    except GitFailure as exc:
+        raise FailureError(
+            f"Failed to download and build `{dep.name} @ {url.pep508()}`",
+            causes=("Git operation failed", *exc.causes),
+        ) from None
+    source = Source(kind="git", location=url.locked_url(commit))
+    local, _ = _tree_package(dep, str(directory), url.pep508(), source)
+    return local, None
+
+
 def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
+    directory = os.path.normpath(os.path.join(root, dep.location))
+    source = Source(kind=dep.kind, location=dep.location)  # type: ignore[arg-type]
+    return _tree_package(dep, directory, dep.location, source)
+
+
+def _tree_package(
+    dep: LocalDependency, directory: str, shown: str, source: Source
+) -> tuple[LocalPackage, PackageMetadata]:
     from pyrun.local.discover import load_project_file
 
-    directory = os.path.normpath(os.path.join(root, dep.location))
     project = load_project_file(directory)
     if not project.has_project or project.name is None:
-        raise FailureError(f"`{dep.location}` is not a Python project (no `[project]` table)")
+        raise FailureError(f"`{shown}` is not a Python project (no `[project]` table)")
     if {"dependencies", "optional-dependencies"} & set(project.dynamic):
         raise FailureError(
-            f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
+            f"Failed to read metadata of `{dep.name}` at `{shown}`",
             causes=("its dependencies are dynamic; building metadata is not supported yet",),
         )
     texts = list(project.dependencies)
@@ -253,7 +290,7 @@ def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, P
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
-        source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
+        source=source,
         requires_dist=tuple(texts),
         requires_python=project.requires_python,
         provides_extras=tuple(project.optional_dependencies),
@@ -338,16 +375,17 @@ async def lock_async(
     options: ClientOptions,
     exclude_newer: datetime | None = None,
     on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
+    git: GitSources | None = None,
 ) -> LockOutcome:
     """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
-    told of each candidate whose metadata the resolver reads."""
+    told of each candidate whose metadata the resolver reads; `git` finds git dependencies."""
     async with make_client(options) as http:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(
             indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
         )
-        locals_, metadata = await _read_locals(facts, root, http)
+        locals_, metadata = await _read_locals(facts, root, http, git)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
@@ -355,7 +393,7 @@ async def lock_async(
 
 
 async def _read_locals(
-    facts: WorkspaceFacts, root: str, http: HttpClient
+    facts: WorkspaceFacts, root: str, http: HttpClient, git: GitSources | None
 ) -> tuple[list[LocalPackage], dict[str, PackageMetadata]]:
     member_names = {m.name for m in facts.members}
     wanted: dict[str, LocalDependency] = {}
@@ -365,7 +403,7 @@ async def _read_locals(
     results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
 
     async def read(dep: LocalDependency) -> None:
-        results[dep.name] = await read_local(dep, root, http)
+        results[dep.name] = await read_local(dep, root, http, git)
 
     try:
         async with trio.open_nursery() as nursery:

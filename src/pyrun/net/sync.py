@@ -193,7 +193,11 @@ def _item(
         return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
     if artifact.kind == "tree":
         return _tree_item(selected, installed, cache, priorities)
-    return Item(selected=selected, dist=dist)  # git: fails in `prepare` with a clear error
+    from pyrun.local import build as builds
+
+    # A git source builds once per commit (and subdirectory): the lock pins both.
+    key = builds.git_build_key(artifact.location)
+    return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
 
 
 def _tree_item(
@@ -367,13 +371,6 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
     import trio
 
     artifact = item.selected.artifact
-    if artifact.kind == "git":
-        raise FailureError(
-            f"Failed to install `{item.dist.name}`",
-            causes=(
-                f"Git dependencies are not supported by this build of pyrun: `{artifact.location}`",
-            ),
-        )
     if preparer.options.no_build:
         raise FailureError(
             f"Distribution `{item.dist.name}=={item.dist.version}` can't be installed because it "
@@ -381,12 +378,17 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
         )
     display = _build_display(item)
     preparer.console.info(f"   Building {display}")
+    source = tree = None
     if artifact.kind == "sdist":
         source = await _fetch_sdist(preparer, item)
-    else:
-        source = None
+    elif artifact.kind == "git":
+        tree = await trio.to_thread.run_sync(_git_checkout, preparer, item)
     job = _BuildJob(
-        preparer=preparer, item=item, sdist=source, token=trio.lowlevel.current_trio_token()
+        preparer=preparer,
+        item=item,
+        sdist=source,
+        tree=tree,
+        token=trio.lowlevel.current_trio_token(),
     )
     built = await trio.to_thread.run_sync(job.run, limiter=preparer.build_limiter)
     preparer.console.info(f"      Built {display}")
@@ -394,6 +396,27 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
         archive=built.archive, sha256=built.sha256, version=built.version
     )
     preparer.progress.advance(item.dist.name)
+
+
+def _git_checkout(preparer: _Preparer, item: Item) -> Path:
+    """The locked commit's tree, from the git cache (fetched only when the cache lacks it)."""
+    from pyrun.core.gitref import parse_locked
+    from pyrun.local.git import GitCache, GitFailure
+
+    url, commit = parse_locked(item.selected.artifact.location)
+    if commit is None:
+        raise FailureError(
+            f"Failed to install `{item.dist.name}`",
+            causes=(f"the lock's git source has no commit: `{item.selected.artifact.location}`",),
+            hint="Run `pyrun lock` to pin the commit",
+        )
+    try:
+        return GitCache(preparer.cache, offline=preparer.options.offline).checkout(url, commit)
+    except GitFailure as exc:
+        raise FailureError(
+            f"Failed to download and build `{item.dist.name} @ {url.pep508()}`",
+            causes=("Git operation failed", *exc.causes),
+        ) from None
 
 
 def _build_display(item: Item) -> str:
@@ -454,6 +477,7 @@ class _BuildJob:
     item: Item
     sdist: Path | None
     token: Any
+    tree: Path | None = None  # a git checkout to build from
 
     def run(self) -> builds.BuiltWheel:
         from pyrun.local import build as builds
@@ -495,6 +519,8 @@ class _BuildJob:
                 shutil.rmtree(self.sdist.parent, ignore_errors=True)
 
     def _source_dir(self, workdir: Path) -> Path:
+        if self.tree is not None:
+            return self.tree
         if self.sdist is None:
             return Path(self.item.selected.artifact.location)
         from pyrun.local import build as builds

@@ -1,0 +1,206 @@
+"""The git cache: one bare repository per remote, and one checkout per commit.
+
+Layout under the cache's `git-v1/` bucket (keys as `GitUrl.cache_key`, a hash of the canonical
+repository URL, so every ref and subdirectory of one repository shares one fetch):
+
+    git-v1/db/<key>/                       bare repository, fetched into
+    git-v1/checkouts/<key>/<commit>/       the tree at that commit (never changes once written)
+
+All git work goes through the `git` command-line tool, as uv does, with the same refspecs:
+a branch is fetched into `refs/remotes/origin/<branch>`, a tag into
+`refs/remotes/origin/tags/<tag>`, a commit into `refs/commit/<sha>`, the default branch into
+`refs/remotes/origin/HEAD`. A commit already in the database is never fetched again, which is
+what lets a lock that pins commits install (and `--offline` work) from the cache alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyrun.core.gitref import GitUrl, is_commit
+from pyrun.errors import FailureError
+from pyrun.local.cache import GIT_BUCKET, Cache
+
+__all__ = ["GitCache", "GitFailure"]
+
+
+class GitFailure(Exception):
+    """A git operation failed; `causes` say what, from the outermost step in."""
+
+    def __init__(self, *causes: str) -> None:
+        super().__init__(causes[0] if causes else "git failed")
+        self.causes = causes
+
+
+@dataclass(frozen=True)
+class GitCache:
+    cache: Cache
+    offline: bool = False
+
+    def resolve(self, url: GitUrl) -> str:
+        """The commit `url`'s reference names now (fetching unless it is a known commit)."""
+        with self.cache.key_lock(GIT_BUCKET, url.cache_key):
+            db = self._database(url)
+            pinned = url.ref.pinned_commit
+            if pinned and _has_commit(db, pinned):
+                return pinned
+            if self.offline:
+                local = None if pinned else _rev_parse(db, _local_ref(url))
+                if local is None:
+                    raise GitFailure(
+                        f"failed to fetch `{url.repository}` ({url.ref.display()})",
+                        "network access is disabled (offline) and the git cache does not have it",
+                    )
+                return local
+            _fetch(db, url.repository, _refspecs(db, url), what=_what(url))
+            commit = pinned or _rev_parse(db, _local_ref(url))
+            if commit is None or not _has_commit(db, commit):
+                raise GitFailure(f"failed to find {_what(url)} in `{url.repository}`")
+            return commit
+
+    def checkout(self, url: GitUrl, commit: str) -> Path:
+        """The repository's tree at `commit` (plus `url`'s subdirectory), fetched if missing."""
+        tree = self.cache.bucket(GIT_BUCKET) / "checkouts" / url.cache_key / commit
+        if not tree.is_dir():
+            with self.cache.key_lock(GIT_BUCKET, url.cache_key):
+                if not tree.is_dir():
+                    self._ensure_commit(url, commit)
+                    _extract(self._database(url), commit, tree)
+        directory = tree / url.subdirectory if url.subdirectory else tree
+        if not directory.is_dir():
+            raise GitFailure(
+                f"the subdirectory `{url.subdirectory}` does not exist at commit `{commit}`"
+            )
+        return directory
+
+    def _ensure_commit(self, url: GitUrl, commit: str) -> None:
+        db = self._database(url)
+        if _has_commit(db, commit):
+            return
+        if self.offline:
+            raise GitFailure(
+                f"failed to fetch commit `{commit}` of `{url.repository}`",
+                "network access is disabled (offline) and the git cache does not have it",
+            )
+        _fetch(db, url.repository, [f"+{commit}:refs/commit/{commit}"], what=f"commit `{commit}`")
+        if not _has_commit(db, commit):
+            raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
+
+    def _database(self, url: GitUrl) -> Path:
+        db = self.cache.bucket(GIT_BUCKET) / "db" / url.cache_key
+        if not (db / "HEAD").is_file():
+            db.mkdir(parents=True, exist_ok=True)
+            _git(["init", "--bare", "--quiet", str(db)], what="initialize the git cache")
+        return db
+
+
+def _what(url: GitUrl) -> str:
+    if url.ref.kind == "default":
+        return "the default branch"
+    if url.ref.pinned_commit:
+        return f"commit `{url.ref.value}`"
+    return f"{url.ref.kind} `{url.ref.value}`".replace("rev ", "reference ", 1)
+
+
+def _refspecs(db: Path, url: GitUrl) -> list[str]:
+    kind, value = url.ref.kind, url.ref.value
+    if kind == "branch":
+        return [f"+refs/heads/{value}:refs/remotes/origin/{value}"]
+    if kind == "tag":
+        return [f"+refs/tags/{value}:refs/remotes/origin/tags/{value}"]
+    if kind == "default":
+        return ["+HEAD:refs/remotes/origin/HEAD"]
+    if is_commit(value):
+        return [f"+{value}:refs/commit/{value.lower()}"]
+    # A `rev` may be a branch, a tag or an abbreviated commit: fetch every branch and tag,
+    # then let `rev-parse` decide (branches first, as uv does).
+    return ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/remotes/origin/tags/*"]
+
+
+def _local_ref(url: GitUrl) -> str:
+    kind, value = url.ref.kind, url.ref.value
+    if kind == "branch":
+        return f"refs/remotes/origin/{value}"
+    if kind == "tag":
+        return f"refs/remotes/origin/tags/{value}"
+    if kind == "default":
+        return "refs/remotes/origin/HEAD"
+    return value
+
+
+def _rev_parse(db: Path, ref: str) -> str | None:
+    candidates = [ref]
+    if not ref.startswith("refs/"):
+        candidates = [f"refs/remotes/origin/{ref}", f"refs/remotes/origin/tags/{ref}", ref]
+    for candidate in candidates:
+        done = _run(
+            ["--git-dir", str(db), "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"]
+        )
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def _has_commit(db: Path, commit: str) -> bool:
+    done = _run(["--git-dir", str(db), "cat-file", "-e", f"{commit}^{{commit}}"])
+    return done.returncode == 0
+
+
+def _fetch(db: Path, remote: str, refspecs: Sequence[str], *, what: str) -> None:
+    done = _run(
+        ["--git-dir", str(db), "fetch", "--force", "--update-head-ok", "--quiet", remote, *refspecs]
+    )
+    if done.returncode != 0:
+        raise GitFailure(f"failed to fetch {what} from `{remote}`", done.stderr.strip())
+
+
+def _extract(db: Path, commit: str, tree: Path) -> None:
+    """Write the tree at `commit` to `tree` atomically (a temporary sibling, then rename)."""
+    staging = tree.with_name(f".tmp-{commit}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        command = ["git", "--git-dir", str(db), "archive", "--format=tar", commit]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environ()
+        ) as process:
+            assert process.stdout is not None
+            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
+                archive.extractall(staging, filter="data")
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if process.returncode != 0:
+            raise GitFailure(f"failed to check out commit `{commit}`", error.strip())
+        staging.rename(tree)
+    except (OSError, tarfile.TarError) as exc:
+        raise GitFailure(f"failed to check out commit `{commit}`", str(exc)) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _git(args: list[str], *, what: str) -> None:
+    done = _run(args)
+    if done.returncode != 0:
+        raise GitFailure(f"failed to {what}", done.stderr.strip())
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, env=_environ(), check=False
+        )
+    except FileNotFoundError:
+        raise FailureError(
+            "Git executable not found",
+            hint="Ensure that Git is installed and available on PATH",
+        ) from None
+
+
+def _environ() -> dict[str, str]:
+    # Never prompt for credentials: a hidden prompt would hang the run.
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
