@@ -245,7 +245,12 @@ def lock_inputs(
     declared from their built metadata, which needs `cache` (built once per cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.freshness import RunOptions
-    from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
+    from pyrun.core.lock_build import (
+        WorkspaceFacts,
+        declare_workspace,
+        requirement_tables,
+        virtual_root_locals,
+    )
 
     indexes = index_settings(args, settings)
     requires_python = _requires_python(workspace, interpreter, console)
@@ -274,6 +279,13 @@ def lock_inputs(
         build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
         dependency_groups=group_tables,
         root_groups=group_texts,
+        root_locals=virtual_root_locals(
+            root=workspace.root,
+            root_file=workspace.root_file,
+            members=workspace.members,
+            index_url_of=lambda name: registry_key(indexes.url_of(name)),
+            no_sources=no_sources,
+        ),
         dependency_metadata=_dependency_metadata(settings),
         options=lock_options(args, settings),
         environments=tuple(_strings(settings, "environments")),

@@ -93,6 +93,22 @@ class GitUrl:
             text += f"#subdirectory={self.subdirectory}"
         return text
 
+    def pinned_pep508(self, commit: str) -> str:
+        """`git+<repo>@<commit>#subdirectory=…`: an installed copy's origin, as uv shows it."""
+        return GitUrl(
+            repository=self.repository, ref=GitRef("rev", commit), subdirectory=self.subdirectory
+        ).pep508()
+
+    def direct_url(self, commit: str) -> dict[str, Any]:
+        """PEP 610 `direct_url.json` of a distribution built from `commit`, as uv writes it."""
+        vcs: dict[str, Any] = {"vcs": "git", "commit_id": commit}
+        if self.ref.kind != "default":
+            vcs["requested_revision"] = self.ref.value
+        data: dict[str, Any] = {"url": self.repository, "vcs_info": vcs}
+        if self.subdirectory:
+            data["subdirectory"] = self.subdirectory
+        return data
+
     @property
     def cache_key(self) -> str:
         """The git cache's name for the repository: one fetch serves every ref and subdir."""

@@ -243,34 +243,66 @@ def declare_workspace(
 
     `built` holds, by member name, the built metadata of members with dynamic requirements.
     """
-    paths = {name: _relative(root, m.directory) for name, m in members.items()}
-    referenced = _workspace_references(root_file, members)
-    packaged = {name: _is_package(m, name in referenced) for name, m in members.items()}
-    lowering = _Lowering(
-        root_sources=_sources(root_file),
-        paths=paths,
-        packaged=packaged,
-        index_url_of=index_url_of,
-        no_sources=no_sources,
-    )
+    lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
     declared = tuple(
         declare_member(
             m,
-            path=paths[name],
+            path=lowering.paths[name],
             lowering=lowering,
-            packaged=packaged[name],
+            packaged=lowering.packaged[name],
             built=(built or {}).get(name),
         )
         for name, m in members.items()
     )
     tables: dict[str, tuple[Requirement, ...]] = {}
     texts: dict[str, tuple[str, ...]] = {}
-    if not root_file.has_project:
-        for group, items in _expanded_groups(root_file).items():
-            lowered = [x for item in items for x in lowering.lower(item, ".", {}, None)]
-            tables[group] = tuple(x.table for x in lowered)
-            texts[group] = tuple(x.text for x in lowered)
+    for group, lowered in _virtual_root_groups(root_file, lowering).items():
+        tables[group] = tuple(x.table for x in lowered)
+        texts[group] = tuple(x.text for x in lowered)
     return declared, tables, texts
+
+
+def virtual_root_locals(
+    *,
+    root: str,
+    root_file: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    index_url_of: Callable[[str], str],
+    no_sources: bool = False,
+) -> tuple[LocalDependency, ...]:
+    """The non-registry requirements of a virtual root's groups (git, path, URL sources):
+    the resolver needs their metadata as it needs the members' own."""
+    lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
+    groups = _virtual_root_groups(root_file, lowering)
+    return tuple(x.local for lowered in groups.values() for x in lowered if x.local is not None)
+
+
+def _workspace_lowering(
+    root: str,
+    root_file: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    index_url_of: Callable[[str], str],
+    no_sources: bool,
+) -> _Lowering:
+    paths = {name: _relative(root, m.directory) for name, m in members.items()}
+    referenced = _workspace_references(root_file, members)
+    packaged = {name: _is_package(m, name in referenced) for name, m in members.items()}
+    return _Lowering(
+        root_sources=_sources(root_file),
+        paths=paths,
+        packaged=packaged,
+        index_url_of=index_url_of,
+        no_sources=no_sources,
+    )
+
+
+def _virtual_root_groups(root_file: ProjectFile, lowering: _Lowering) -> dict[str, list[_Lowered]]:
+    if root_file.has_project:
+        return {}
+    return {
+        group: [x for item in items for x in lowering.lower(item, ".", {}, None)]
+        for group, items in _expanded_groups(root_file).items()
+    }
 
 
 def _workspace_references(root_file: ProjectFile, members: Mapping[str, ProjectFile]) -> set[str]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import trio
 from packaging.utils import canonicalize_name
 
-from pyrun.core.gitref import parse_locked
+from pyrun.core.gitref import parse_direct, parse_locked
 from pyrun.core.index import IndexFile, metadata_path, versions_across
 from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
 from pyrun.core.lock_compare import requirement_from_pep508
@@ -405,15 +405,40 @@ async def _read_locals(
     async def read(dep: LocalDependency) -> None:
         results[dep.name] = await read_local(dep, root, http, git)
 
-    try:
-        async with trio.open_nursery() as nursery:
-            for dep in wanted.values():
-                nursery.start_soon(read, dep)
-    except BaseExceptionGroup as group:
-        raise _first_pyrun_error(group) from None
+    batch = list(wanted.values())
+    while batch:
+        try:
+            async with trio.open_nursery() as nursery:
+                for dep in batch:
+                    nursery.start_soon(read, dep)
+        except BaseExceptionGroup as group:
+            raise _first_pyrun_error(group) from None
+        # A git package may itself require others by git URL (uv accepts URL requirements
+        # of URL dependencies): those are read too, until none is new.
+        found = [d for dep in batch for d in _git_requirements(results[dep.name][0])]
+        batch = [wanted.setdefault(d.name, d) for d in found if d.name not in wanted]
     packages = [results[name][0] for name in wanted]
     metadata = {name: meta for name, (_, meta) in results.items() if meta is not None}
     return packages, metadata
+
+
+def _git_requirements(package: LocalPackage) -> list[LocalDependency]:
+    """The `name @ git+…` requirements of a git package, as dependencies to read."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if package.source.kind != "git":
+        return []
+    found: list[LocalDependency] = []
+    for text in package.requires_dist:
+        try:
+            parsed = Requirement(text)
+        except InvalidRequirement:
+            continue  # the resolver reports it, with its context
+        if parsed.url and parsed.url.startswith("git+"):
+            location = parse_direct(parsed.url).requirement_url()
+            name = str(canonicalize_name(parsed.name))
+            found.append(LocalDependency(name=name, kind="git", location=location))
+    return found
 
 
 def _first_pyrun_error(group: BaseExceptionGroup) -> BaseException:

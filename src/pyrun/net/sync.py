@@ -420,7 +420,13 @@ def _git_checkout(preparer: _Preparer, item: Item) -> Path:
 
 
 def _build_display(item: Item) -> str:
-    """`NAME @ file:///abs` for local trees, `name==version` for sdists (as uv prints them)."""
+    """`NAME @ file:///abs` for local trees, `name @ git+…@<commit>` for git sources,
+    `name==version` for sdists (as uv prints them)."""
+    if item.selected.artifact.kind == "git" and item.dist.commit:
+        from pyrun.core.gitref import parse_locked
+
+        url, _ = parse_locked(item.selected.artifact.location)
+        return f"{item.dist.name} @ {url.pinned_pep508(item.dist.commit)}"
     if item.selected.artifact.kind == "tree" or item.dist.source is not SourceKind.REGISTRY:
         return f"{item.dist.name} @ {item.dist.url}"
     return f"{item.dist.name}=={item.dist.version}"
@@ -837,8 +843,10 @@ def direct_url(item: Item, wheel_sha256: str | None) -> dict[str, Any] | None:
     if dist.source in (SourceKind.EDITABLE, SourceKind.DIRECTORY):
         info: dict[str, Any] = {"editable": True} if dist.editable else {}
         return {"url": dist.url, "dir_info": info}
-    if dist.source is SourceKind.GIT:
-        return {"url": dist.url, "vcs_info": {"vcs": "git", "commit_id": dist.commit}}
+    if dist.source is SourceKind.GIT and dist.commit:
+        from pyrun.core.gitref import parse_locked
+
+        return parse_locked(item.selected.artifact.location)[0].direct_url(dist.commit)
     archive_hash = dist.hash or (f"sha256:{wheel_sha256}" if wheel_sha256 else None)
     archive_info = {"hash": archive_hash.replace(":", "=", 1)} if archive_hash else {}
     return {"url": dist.url, "archive_info": archive_info}
