@@ -139,7 +139,14 @@ def lock_workspace(
         keep = False
     prefetch_for = interpreter if _syncs_next(args, mode) else None
     lock = _resolve(
-        workspace, args, settings, cache, inputs, previous if keep else None, prefetch_for
+        workspace,
+        args,
+        settings,
+        cache,
+        inputs,
+        previous if keep else None,
+        prefetch_for,
+        console=console,
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -693,6 +700,8 @@ def _resolve(
     inputs: LockInputs,
     previous: Lock | None,
     prefetch_for: Interpreter | None = None,
+    *,
+    console: Console | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     import trio
@@ -765,7 +774,7 @@ def _resolve(
                 options=client,
                 exclude_newer=exclude_newer,
                 on_read=prefetch.want if prefetch else None,
-                git=_git_sources(cache, client, previous, request.upgrade),
+                git=_git_sources(cache, client, previous, request.upgrade, console),
             )
         )
     except BaseException:
@@ -782,6 +791,7 @@ def _git_sources(
     client: ClientOptions,
     previous: Lock | None,
     upgrade: bool | frozenset[str],
+    console: Console | None,
 ) -> GitSources:
     """The git cache, with the commits the previous lock pins (all of them released by
     `--upgrade`, one package's by `--upgrade-package`)."""
@@ -791,7 +801,8 @@ def _git_sources(
 
     pins = {} if previous is None or upgrade is True else git_pins(previous, upgrade or ())
     root = cache if cache is not None else Cache.create_temporary()
-    return GitSources(cache=GitCache(root, offline=client.offline), pins=pins)
+    report = console.info if console is not None else None
+    return GitSources(cache=GitCache(root, offline=client.offline, report=report), pins=pins)
 
 
 def _prefetch(

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,8 @@ class GitFailure(Exception):
 class GitCache:
     cache: Cache
     offline: bool = False
+    # Told of each fetch, as uv reports them (`Updating <repo> (<ref>)`, `Updated … (<sha>)`).
+    report: Callable[[str], None] | None = None
 
     def resolve(self, url: GitUrl) -> str:
         """The commit `url`'s reference names now (fetching unless it is a known commit)."""
@@ -58,10 +60,12 @@ class GitCache:
                         "network access is disabled (offline) and the git cache does not have it",
                     )
                 return local
-            _fetch(db, url.repository, _refspecs(db, url), what=_what(url))
+            self._tell(f"   Updating {url.repository} ({url.ref.display()})")
+            _fetch(db, url.repository, _refspecs(url), what=_what(url))
             commit = pinned or _rev_parse(db, _local_ref(url))
             if commit is None or not _has_commit(db, commit):
                 raise GitFailure(f"failed to find {_what(url)} in `{url.repository}`")
+            self._tell(f"    Updated {url.repository} ({commit})")
             return commit
 
     def checkout(self, url: GitUrl, commit: str) -> Path:
@@ -88,9 +92,15 @@ class GitCache:
                 f"failed to fetch commit `{commit}` of `{url.repository}`",
                 "network access is disabled (offline) and the git cache does not have it",
             )
+        self._tell(f"   Updating {url.repository} ({url.ref.display()})")
         _fetch(db, url.repository, [f"+{commit}:refs/commit/{commit}"], what=f"commit `{commit}`")
         if not _has_commit(db, commit):
             raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
+        self._tell(f"    Updated {url.repository} ({commit})")
+
+    def _tell(self, line: str) -> None:
+        if self.report is not None:
+            self.report(line)
 
     def _database(self, url: GitUrl) -> Path:
         db = self.cache.bucket(GIT_BUCKET) / "db" / url.cache_key
@@ -108,7 +118,7 @@ def _what(url: GitUrl) -> str:
     return f"{url.ref.kind} `{url.ref.value}`".replace("rev ", "reference ", 1)
 
 
-def _refspecs(db: Path, url: GitUrl) -> list[str]:
+def _refspecs(url: GitUrl) -> list[str]:
     kind, value = url.ref.kind, url.ref.value
     if kind == "branch":
         return [f"+refs/heads/{value}:refs/remotes/origin/{value}"]

@@ -410,12 +410,17 @@ def _git_checkout(preparer: _Preparer, item: Item) -> Path:
             causes=(f"the lock's git source has no commit: `{item.selected.artifact.location}`",),
             hint="Run `pyrun lock` to pin the commit",
         )
+    git = GitCache(preparer.cache, offline=preparer.options.offline, report=preparer.console.info)
     try:
-        return GitCache(preparer.cache, offline=preparer.options.offline).checkout(url, commit)
+        return git.checkout(url, commit)
     except GitFailure as exc:
         raise FailureError(
             f"Failed to download and build `{item.dist.name} @ {url.pep508()}`",
             causes=("Git operation failed", *exc.causes),
+            hint=None
+            if preparer.options.offline
+            else f"The lock pins commit `{commit}`; if the repository no longer has it, run "
+            f"`pyrun lock --upgrade-package {item.dist.name}` to lock its current commit",
         ) from None
 
 
