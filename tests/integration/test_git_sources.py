@@ -370,3 +370,52 @@ def test_uv_sync_locked_accepts_the_lock_pyrun_writes(
     assert done.returncode == 0, done.stderr
     assert (app / SITE / "tool" / "__init__.py").is_file()
     assert (app / SITE / "leaf" / "__init__.py").is_file()
+
+
+# -- scripts and `--with` ------------------------------------------------------------------------
+
+
+@pytest.mark.uv
+def test_script_with_a_git_requirement_locks_as_uv_and_runs(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    mono = uri(repos / "mono")
+    body = f"""\
+        # /// script
+        # requires-python = ">=3.12"
+        # dependencies = ["leaf @ git+{mono}@main#subdirectory=libs/leaf"]
+        # ///
+        import leaf
+        print("script ran")
+        """
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        directory.mkdir()
+        (directory / "s.py").write_text(textwrap.dedent(body))
+    result = pyrun(pyrun_env, ours, "run", "s.py", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "script ran" in result.stdout
+    assert pyrun(pyrun_env, ours, "lock", "--script", "s.py", index=index.index_url).returncode == 0
+    done = uv(theirs, "lock", "--script", "s.py", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    assert (ours / "s.py.lock").read_text() == (theirs / "s.py.lock").read_text()
+
+
+def test_with_a_git_requirement(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    requirement = f"twig @ git+{uri(repos / 'mono')}@main#subdirectory=twig"
+    result = pyrun(
+        pyrun_env,
+        tmp_path,
+        "run",
+        "--no-project",
+        "--with",
+        requirement,
+        "python",
+        "-c",
+        "import twig; print('with ran')",
+        index=index.index_url,
+    )
+    assert result.returncode == 0, result
+    assert "with ran" in result.stdout

@@ -793,16 +793,15 @@ def _git_sources(
     upgrade: bool | frozenset[str],
     console: Console | None,
 ) -> GitSources:
-    """The git cache, with the commits the previous lock pins (all of them released by
-    `--upgrade`, one package's by `--upgrade-package`)."""
-    from pyrun.core.lock_build import git_pins
-    from pyrun.local.git import GitCache
-    from pyrun.net.lock import GitSources
+    from pyrun.net.lock import git_sources
 
-    pins = {} if previous is None or upgrade is True else git_pins(previous, upgrade or ())
-    root = cache if cache is not None else Cache.create_temporary()
-    report = console.info if console is not None else None
-    return GitSources(cache=GitCache(root, offline=client.offline, report=report), pins=pins)
+    return git_sources(
+        cache if cache is not None else Cache.create_temporary(),
+        offline=client.offline,
+        previous=previous,
+        upgrade=upgrade,
+        report=console.info if console is not None else None,
+    )
 
 
 def _prefetch(

@@ -880,7 +880,8 @@ def resolve_lock(
     import trio
 
     from pyrun.commands.index_settings import index_settings
-    from pyrun.net.lock import IndexPlan, lock_async
+    from pyrun.core.lockfile import Lock
+    from pyrun.net.lock import IndexPlan, git_sources, lock_async
 
     indexes = index_settings(args, settings)
     resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)
@@ -891,6 +892,12 @@ def resolve_lock(
     )
     exclude_newer = _moment(facts.options)
     client = _client_options(args, settings, cache)
+    git = git_sources(
+        cache,
+        offline=client.offline,
+        previous=previous if isinstance(previous, Lock) else None,
+        upgrade=_upgrade(args),
+    )
     try:
         outcome = trio.run(
             lambda: lock_async(
@@ -900,6 +907,7 @@ def resolve_lock(
                 root=request.root,
                 options=client,
                 exclude_newer=exclude_newer,
+                git=git,
             )
         )
     except FailureError as exc:

@@ -667,10 +667,15 @@ def _check_pylock_hashes(lock: Any, artifacts: Sequence[Any]) -> None:
 
 
 def _as_local(table: Any) -> Any:
-    """`name @ file:///dir` is a local directory (or archive) for the resolver, not a URL."""
+    """`name @ file:///dir` is a local directory (or archive) for the resolver, not a URL;
+    `name @ git+…` a git source."""
     from dataclasses import replace as _replace
 
     url = table.url
+    if url and url.startswith("git+"):
+        from pyrun.core.gitref import parse_direct
+
+        return _replace(table, url=None, git=parse_direct(url).requirement_url())
     if not url or not url.startswith("file:"):
         return table
     path = _strip_file_url(url)

@@ -37,6 +37,7 @@ from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
+from pyrun.local.cache import Cache
 from pyrun.local.git import GitCache, GitFailure
 from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
@@ -216,6 +217,22 @@ class GitSources:
 
     cache: GitCache
     pins: Mapping[str, str] = field(default_factory=dict)
+
+
+def git_sources(
+    cache: Cache,
+    *,
+    offline: bool,
+    previous: Lock | None,
+    upgrade: bool | frozenset[str],
+    report: Callable[[str], None] | None = None,
+) -> GitSources:
+    """The git cache, with the commits `previous` pins (all of them released by `--upgrade`,
+    one package's by `--upgrade-package`)."""
+    from pyrun.core.lock_build import git_pins
+
+    pins = {} if previous is None or upgrade is True else git_pins(previous, upgrade or ())
+    return GitSources(cache=GitCache(cache, offline=offline, report=report), pins=pins)
 
 
 async def read_local(
