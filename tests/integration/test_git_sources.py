@@ -236,24 +236,6 @@ def test_unreachable_repository_is_a_clear_error(
     assert "Git operation failed" in result.stderr
 
 
-def test_offline_lock_without_the_repository_in_cache_fails_clearly(
-    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
-) -> None:
-    tool = uri(repos / "tool")
-    app = project(
-        tmp_path / "app",
-        f"""
-        [project]
-        name = "app"
-        version = "0.1.0"
-        dependencies = ["tool @ git+{tool}@v1"]
-        """,
-    )
-    result = pyrun(pyrun_env, app, "lock", "--offline", index=index.index_url)
-    assert_clean_error(result, f"Failed to download and build `tool @ git+{tool}@v1`")
-    assert "offline" in result.stderr
-
-
 def test_virtual_root_groups_and_transitive_git_requirements(
     tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
 ) -> None:
@@ -344,6 +326,25 @@ def test_offline_install_builds_from_the_git_cache(
     assert import_check(pyrun_env, app, "tool, leaf", index.index_url).returncode == 0
 
 
+def test_offline_lock_of_a_remote_repository_fails_clearly(
+    tmp_path: Path, served: GitHttpServer, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    tool = served.url("tool")
+    app = project(
+        tmp_path / "app",
+        f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        dependencies = ["tool @ git+{tool}@v1"]
+        """,
+    )
+    result = pyrun(pyrun_env, app, "lock", "--offline", index=index.index_url)
+    assert_clean_error(result, f"Failed to download and build `tool @ git+{tool}@v1`")
+    assert "network connectivity is disabled (i.e., with `--offline`)" in result.stderr
+    assert served.requests == 0
+
+
 def test_missing_locked_commit_is_a_clear_error(
     tmp_path: Path, served: GitHttpServer, index: IndexServer, pyrun_env: PyrunEnv
 ) -> None:
@@ -419,3 +420,39 @@ def test_with_a_git_requirement(
     )
     assert result.returncode == 0, result
     assert "with ran" in result.stdout
+
+
+# -- dynamic metadata ----------------------------------------------------------------------------
+
+
+@pytest.mark.uv
+def test_dynamic_metadata_is_built_from_the_checkout(
+    tmp_path: Path, repos: Path, pyrun_env: PyrunEnv, setuptools_wheel: Path
+) -> None:
+    legacy = init_repo(repos / "legacy")
+    (legacy / "setup.py").write_text(
+        "from setuptools import setup\n"
+        "setup(name='legacy', version='1.2.3', packages=['legacy'],\n"
+        f"      install_requires=['twig @ git+{uri(repos / 'mono')}@main#subdirectory=twig'])\n"
+    )
+    (legacy / "legacy").mkdir()
+    (legacy / "legacy" / "__init__.py").write_text("")
+    commit_all(legacy, "setup.py only")
+    text = f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["legacy @ git+{uri(legacy)}"]
+        """
+    ours, theirs = project(tmp_path / "ours", text), project(tmp_path / "theirs", text)
+    with IndexServer() as index:
+        index.add(setuptools_wheel.name, setuptools_wheel.read_bytes())
+        result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+        assert result.returncode == 0, result
+        done = uv(theirs, "lock", index=index.index_url)
+        assert done.returncode == 0, done.stderr
+        assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+        synced = pyrun(pyrun_env, ours, "sync", "--frozen", index=index.index_url)
+        assert synced.returncode == 0, synced
+        assert import_check(pyrun_env, ours, "legacy, twig", index.index_url).returncode == 0

@@ -69,11 +69,18 @@ def test_known_commit_needs_no_repository(repo: Path, cache: Cache, tmp_path: Pa
     assert (offline.checkout(pinned, commit) / "pkg").is_dir()
 
 
-def test_offline_without_the_commit_fails(repo: Path, cache: Cache) -> None:
+def test_offline_fetches_only_local_repositories(repo: Path, cache: Cache) -> None:
     commit = git(repo, "rev-parse", "HEAD")
+    offline = GitCache(cache, offline=True)
+    # As with uv, `--offline` forbids the network, not a repository on this machine.
+    assert offline.resolve(url(repo, GitRef("tag", "v1"))) == commit
+    remote = GitUrl(repository="http://127.0.0.1:9/repo")
     with pytest.raises(GitFailure) as caught:
-        GitCache(cache, offline=True).checkout(url(repo, GitRef("default")), commit)
-    assert "offline" in caught.value.causes[-1]
+        offline.checkout(remote, "0123456789abcdef0123456789abcdef01234567")
+    assert caught.value.causes[-1] == (
+        "Remote Git fetches are not allowed because network connectivity is disabled "
+        "(i.e., with `--offline`)"
+    )
 
 
 def test_missing_reference_and_subdirectory(repo: Path, cache: Cache) -> None:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
-    from pyrun.net.lock import GitSources
+    from pyrun.net.git_deps import GitBuilds, GitSources
     from pyrun.net.prefetch import WheelPrefetch
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -146,6 +146,7 @@ def lock_workspace(
         inputs,
         previous if keep else None,
         prefetch_for,
+        interpreter=interpreter,
         console=console,
     )
     changed = previous is None or canonical(lock) != canonical(previous)
@@ -701,6 +702,7 @@ def _resolve(
     previous: Lock | None,
     prefetch_for: Interpreter | None = None,
     *,
+    interpreter: Interpreter | None = None,
     console: Console | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
@@ -774,7 +776,13 @@ def _resolve(
                 options=client,
                 exclude_newer=exclude_newer,
                 on_read=prefetch.want if prefetch else None,
-                git=_git_sources(cache, client, previous, request.upgrade, console),
+                git=_git_sources(
+                    cache,
+                    client,
+                    previous,
+                    request.upgrade,
+                    _git_builds(interpreter, args, settings, inputs.indexes, console),
+                ),
             )
         )
     except BaseException:
@@ -791,17 +799,40 @@ def _git_sources(
     client: ClientOptions,
     previous: Lock | None,
     upgrade: bool | frozenset[str],
-    console: Console | None,
+    builds: GitBuilds | None,
 ) -> GitSources:
-    from pyrun.net.lock import git_sources
+    from pyrun.net.git_deps import git_sources
 
     return git_sources(
         cache if cache is not None else Cache.create_temporary(),
         offline=client.offline,
         previous=previous,
         upgrade=upgrade,
-        report=console.info if console is not None else None,
+        report=builds.console.info if builds is not None else None,
+        builds=builds,
     )
+
+
+def _git_builds(
+    interpreter: Interpreter | None,
+    args: Args,
+    settings: Settings,
+    indexes: IndexSettings,
+    console: Console | None,
+) -> GitBuilds | None:
+    """What building a git dependency's dynamic metadata needs, when this run can build."""
+    if interpreter is None or console is None:
+        return None
+    from pyrun.net.git_deps import GitBuilds
+    from pyrun.net.sync import SyncOptions
+
+    options = SyncOptions(
+        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        default_index=indexes.default_url,
+        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+    )
+    return GitBuilds(interpreter=interpreter, options=options, console=console)
 
 
 def _prefetch(

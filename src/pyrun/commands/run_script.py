@@ -881,7 +881,8 @@ def resolve_lock(
 
     from pyrun.commands.index_settings import index_settings
     from pyrun.core.lockfile import Lock
-    from pyrun.net.lock import IndexPlan, git_sources, lock_async
+    from pyrun.net.git_deps import git_sources
+    from pyrun.net.lock import IndexPlan, lock_async
 
     indexes = index_settings(args, settings)
     resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)

@@ -359,6 +359,11 @@ def git_build_key(locked_url: str) -> str:
     return "git-" + _short(locked_url)
 
 
+def git_metadata_key(locked_url: str) -> str:
+    """Where the built metadata of a git source is recorded (one commit never changes)."""
+    return f"git-{_short(locked_url)}-metadata"
+
+
 def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -10,7 +10,8 @@ All git work goes through the `git` command-line tool, as uv does, with the same
 a branch is fetched into `refs/remotes/origin/<branch>`, a tag into
 `refs/remotes/origin/tags/<tag>`, a commit into `refs/commit/<sha>`, the default branch into
 `refs/remotes/origin/HEAD`. A commit already in the database is never fetched again, which is
-what lets a lock that pins commits install (and `--offline` work) from the cache alone.
+what lets a lock that pins commits install (and `--offline` work) from the cache alone;
+offline, git may still fetch from `file://` repositories (`GIT_ALLOW_PROTOCOL=file`, as uv).
 """
 
 from __future__ import annotations
@@ -52,16 +53,8 @@ class GitCache:
             pinned = url.ref.pinned_commit
             if pinned and _has_commit(db, pinned):
                 return pinned
-            if self.offline:
-                local = None if pinned else _rev_parse(db, _local_ref(url))
-                if local is None:
-                    raise GitFailure(
-                        f"failed to fetch `{url.repository}` ({url.ref.display()})",
-                        "network access is disabled (offline) and the git cache does not have it",
-                    )
-                return local
             self._tell(f"   Updating {url.repository} ({url.ref.display()})")
-            _fetch(db, url.repository, _refspecs(url), what=_what(url))
+            _fetch(db, url.repository, _refspecs(url), what=_what(url), offline=self.offline)
             commit = pinned or _rev_parse(db, _local_ref(url))
             if commit is None or not _has_commit(db, commit):
                 raise GitFailure(f"failed to find {_what(url)} in `{url.repository}`")
@@ -87,13 +80,9 @@ class GitCache:
         db = self._database(url)
         if _has_commit(db, commit):
             return
-        if self.offline:
-            raise GitFailure(
-                f"failed to fetch commit `{commit}` of `{url.repository}`",
-                "network access is disabled (offline) and the git cache does not have it",
-            )
         self._tell(f"   Updating {url.repository} ({url.ref.display()})")
-        _fetch(db, url.repository, [f"+{commit}:refs/commit/{commit}"], what=f"commit `{commit}`")
+        refspec = f"+{commit}:refs/commit/{commit}"
+        _fetch(db, url.repository, [refspec], what=f"commit `{commit}`", offline=self.offline)
         if not _has_commit(db, commit):
             raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
         self._tell(f"    Updated {url.repository} ({commit})")
@@ -162,12 +151,31 @@ def _has_commit(db: Path, commit: str) -> bool:
     return done.returncode == 0
 
 
-def _fetch(db: Path, remote: str, refspecs: Sequence[str], *, what: str) -> None:
+def _fetch(db: Path, remote: str, refspecs: Sequence[str], *, what: str, offline: bool) -> None:
+    # Offline, git may still fetch from a local repository (`file://`), as uv allows.
+    extra = {"GIT_ALLOW_PROTOCOL": "file"} if offline else {}
     done = _run(
-        ["--git-dir", str(db), "fetch", "--force", "--update-head-ok", "--quiet", remote, *refspecs]
+        [
+            "--git-dir",
+            str(db),
+            "fetch",
+            "--force",
+            "--update-head-ok",
+            "--quiet",
+            remote,
+            *refspecs,
+        ],
+        extra,
     )
-    if done.returncode != 0:
-        raise GitFailure(f"failed to fetch {what} from `{remote}`", done.stderr.strip())
+    if done.returncode == 0:
+        return
+    if offline and "transport '" in done.stderr and "' not allowed" in done.stderr:
+        raise GitFailure(
+            f"failed to fetch {what} from `{remote}`",
+            "Remote Git fetches are not allowed because network connectivity is disabled "
+            "(i.e., with `--offline`)",
+        )
+    raise GitFailure(f"failed to fetch {what} from `{remote}`", done.stderr.strip())
 
 
 def _extract(db: Path, commit: str, tree: Path) -> None:
@@ -199,10 +207,10 @@ def _git(args: list[str], *, what: str) -> None:
         raise GitFailure(f"failed to {what}", done.stderr.strip())
 
 
-def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            ["git", *args], capture_output=True, text=True, env=_environ(), check=False
+            ["git", *args], capture_output=True, text=True, env=_environ(extra), check=False
         )
     except FileNotFoundError:
         raise FailureError(
@@ -211,6 +219,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
         ) from None
 
 
-def _environ() -> dict[str, str]:
+def _environ(extra: dict[str, str] | None = None) -> dict[str, str]:
     # Never prompt for credentials: a hidden prompt would hang the run.
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
+    base = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
+    return {**os.environ, **base, **(extra or {})}

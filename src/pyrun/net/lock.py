@@ -29,7 +29,6 @@ from pathlib import Path
 import trio
 from packaging.utils import canonicalize_name
 
-from pyrun.core.gitref import parse_direct, parse_locked
 from pyrun.core.index import IndexFile, metadata_path, versions_across
 from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
 from pyrun.core.lock_compare import requirement_from_pep508
@@ -37,9 +36,8 @@ from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import Cache
-from pyrun.local.git import GitCache, GitFailure
 from pyrun.net.client import ClientOptions, HttpClient, make_client
+from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
 from pyrun.net.resolve import resolve_async
 
@@ -210,31 +208,6 @@ class _LocalFile:
     hashes: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class GitSources:
-    """How a lock finds git dependencies: the cache, and the commits the previous lock pins
-    (by requirement URL; uv keeps them until `--upgrade`/`--upgrade-package`)."""
-
-    cache: GitCache
-    pins: Mapping[str, str] = field(default_factory=dict)
-
-
-def git_sources(
-    cache: Cache,
-    *,
-    offline: bool,
-    previous: Lock | None,
-    upgrade: bool | frozenset[str],
-    report: Callable[[str], None] | None = None,
-) -> GitSources:
-    """The git cache, with the commits `previous` pins (all of them released by `--upgrade`,
-    one package's by `--upgrade-package`)."""
-    from pyrun.core.lock_build import git_pins
-
-    pins = {} if previous is None or upgrade is True else git_pins(previous, upgrade or ())
-    return GitSources(cache=GitCache(cache, offline=offline, report=report), pins=pins)
-
-
 async def read_local(
     dep: LocalDependency, root: str, http: HttpClient, git: GitSources | None = None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
@@ -242,7 +215,7 @@ async def read_local(
     if dep.kind in ("directory", "editable", "virtual"):
         return await trio.to_thread.run_sync(_directory_package, dep, root)
     if dep.kind == "git" and git is not None:
-        return await trio.to_thread.run_sync(_git_package, dep, git)
+        return await trio.to_thread.run_sync(read_git_package, dep, git)
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
         return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
@@ -251,7 +224,7 @@ async def read_local(
         name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
         return _archive_package(dep, data, _LocalFile(filename=name, url=dep.location))
     raise FailureError(
-        f"Failed to lock `{dep.name}`: git dependencies are not supported by this build of pyrun",
+        f"Failed to lock `{dep.name}`: git dependencies need the git cache, and none was given",
         causes=(f"source: {dep.location}",),
     )
 
@@ -263,30 +236,13 @@ def _read_bytes(path: str) -> bytes:
         raise FailureError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
 
 
-def _git_package(dep: LocalDependency, git: GitSources) -> tuple[LocalPackage, None]:
-    """A git dependency's static metadata, read from its checkout at the pinned (or newly
-    resolved) commit. uv records no `[package.metadata]` for git packages."""
-    url, _ = parse_locked(dep.location)
-    try:
-        commit = git.pins.get(dep.location) or git.cache.resolve(url)
-        directory = git.cache.checkout(url, commit)
-    except GitFailure as exc:
-        raise FailureError(
-            f"Failed to download and build `{dep.name} @ {url.pep508()}`",
-            causes=("Git operation failed", *exc.causes),
-        ) from None
-    source = Source(kind="git", location=url.locked_url(commit))
-    local, _ = _tree_package(dep, str(directory), url.pep508(), source)
-    return local, None
-
-
 def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
     directory = os.path.normpath(os.path.join(root, dep.location))
     source = Source(kind=dep.kind, location=dep.location)  # type: ignore[arg-type]
-    return _tree_package(dep, directory, dep.location, source)
+    return tree_package(dep, directory, dep.location, source)
 
 
-def _tree_package(
+def tree_package(
     dep: LocalDependency, directory: str, shown: str, source: Source
 ) -> tuple[LocalPackage, PackageMetadata]:
     from pyrun.local.discover import load_project_file
@@ -402,7 +358,8 @@ async def lock_async(
         source = IndexMetadataSource(
             indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
         )
-        locals_, metadata = await _read_locals(facts, root, http, git)
+        async with with_builds(git, http) as git_ready:
+            locals_, metadata = await _read_locals(facts, root, http, git_ready)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
@@ -432,30 +389,11 @@ async def _read_locals(
             raise _first_pyrun_error(group) from None
         # A git package may itself require others by git URL (uv accepts URL requirements
         # of URL dependencies): those are read too, until none is new.
-        found = [d for dep in batch for d in _git_requirements(results[dep.name][0])]
+        found = [d for dep in batch for d in git_requirements(results[dep.name][0])]
         batch = [wanted.setdefault(d.name, d) for d in found if d.name not in wanted]
     packages = [results[name][0] for name in wanted]
     metadata = {name: meta for name, (_, meta) in results.items() if meta is not None}
     return packages, metadata
-
-
-def _git_requirements(package: LocalPackage) -> list[LocalDependency]:
-    """The `name @ git+…` requirements of a git package, as dependencies to read."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    if package.source.kind != "git":
-        return []
-    found: list[LocalDependency] = []
-    for text in package.requires_dist:
-        try:
-            parsed = Requirement(text)
-        except InvalidRequirement:
-            continue  # the resolver reports it, with its context
-        if parsed.url and parsed.url.startswith("git+"):
-            location = parse_direct(parsed.url).requirement_url()
-            name = str(canonicalize_name(parsed.name))
-            found.append(LocalDependency(name=name, kind="git", location=location))
-    return found
 
 
 def _first_pyrun_error(group: BaseExceptionGroup) -> BaseException:
