@@ -305,6 +305,9 @@ def test_install_over_http_then_reinstall_and_offline_from_the_cache(
     direct = (app / SITE / "leaf-0.2.0.dist-info" / "direct_url.json").read_text()
     assert '"requested_revision":"main"' in direct and '"subdirectory":"libs/leaf"' in direct
     served.stop()  # from here on, any fetch would fail
+    # A warm run checks the lock (its commits are pinned) and the environment: no git at all.
+    warm = pyrun(pyrun_env, app, "run", "python", "-c", "import tool", index=index.index_url)
+    assert warm.returncode == 0, warm
     for flags in ((), ("--offline",)):
         (app / ".venv").rename(tmp_path / f"old-venv{len(flags)}")
         again = pyrun(pyrun_env, app, "sync", "--frozen", *flags, index=index.index_url)
@@ -456,3 +459,40 @@ def test_dynamic_metadata_is_built_from_the_checkout(
         synced = pyrun(pyrun_env, ours, "sync", "--frozen", index=index.index_url)
         assert synced.returncode == 0, synced
         assert import_check(pyrun_env, ours, "legacy, twig", index.index_url).returncode == 0
+
+
+@pytest.mark.uv
+def test_virtual_root_sources_lock_checks_against_uv(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    """A virtual root's `tool.uv.sources` with git URLs used by a member: pyrun accepts uv's
+    lock (it once saw mismatched `requires-dist`) and writes the same one."""
+    mono, tool = uri(repos / "mono"), uri(repos / "tool")
+    root_text = f"""
+        [tool.uv.workspace]
+        members = ["packages/*"]
+
+        [dependency-groups]
+        dev = ["tool"]
+
+        [tool.uv.sources]
+        leaf = {{ git = "{mono}", branch = "main", subdirectory = "libs/leaf" }}
+        tool = {{ git = "{tool}", tag = "v1" }}
+        """
+    member_text = """
+        [project]
+        name = "member"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["leaf"]
+        """
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        project(directory, root_text)
+        project(directory / "packages" / "member", member_text)
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    check = pyrun(pyrun_env, theirs, "lock", "--check", "--offline", index=index.index_url)
+    assert check.returncode == 0, check
+    assert pyrun(pyrun_env, ours, "lock", index=index.index_url).returncode == 0
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
