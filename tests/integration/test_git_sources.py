@@ -195,6 +195,7 @@ def test_moved_ref_keeps_the_locked_commit_until_upgraded(
     upgraded = pyrun(pyrun_env, app, "lock", "--upgrade-package", "twig", index=index.index_url)
     assert upgraded.returncode == 0, upgraded
     assert f"#{moved}" in (app / "uv.lock").read_text()
+    assert f"Updated twig v0.3.0 ({first[:8]}) -> v0.3.0 ({moved[:8]})" in upgraded.stderr
 
 
 def test_sources_table_with_two_references_is_rejected(

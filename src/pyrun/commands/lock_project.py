@@ -929,11 +929,23 @@ def change_lines(previous: Lock | None, current: Lock) -> list[str]:
 
 
 def _versions(lock: Lock) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
+    """Each package's locked versions, a git package's with its commit (`0.2.0 (e6b56e58)`):
+    a moved commit is a change even when the version is not."""
+    found: dict[str, set[tuple[str, str]]] = {}
     for package in lock.packages:
         if package.version is not None:
-            found.setdefault(package.name, []).append(package.version)
-    return {name: sorted(set(versions), key=_version_key) for name, versions in found.items()}
+            sha = ""
+            if package.source.kind == "git":
+                sha = package.source.value.partition("#")[2][:8]
+            found.setdefault(package.name, set()).add((package.version, sha))
+    return {
+        name: [f"{v} ({sha})" if sha else v for v, sha in sorted(pairs, key=_version_sha_key)]
+        for name, pairs in found.items()
+    }
+
+
+def _version_sha_key(pair: tuple[str, str]) -> tuple[Any, ...]:
+    return (_version_key(pair[0]), pair[1])
 
 
 def _version_key(text: str) -> tuple[Any, ...]:
