@@ -237,6 +237,25 @@ def test_unreachable_repository_is_a_clear_error(
     assert "Git operation failed" in result.stderr
 
 
+def test_name_that_does_not_match_the_repository_is_rejected(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    tool = uri(repos / "tool")
+    app = project(
+        tmp_path / "app",
+        f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        dependencies = ["wrong @ git+{tool}@v1"]
+        """,
+    )
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+    assert_clean_error(result, f"Failed to download and build `wrong @ git+{tool}@v1`")
+    assert "Package metadata name `tool` does not match given name `wrong`" in result.stderr
+    assert not (app / "uv.lock").exists()
+
+
 def test_virtual_root_groups_and_transitive_git_requirements(
     tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
 ) -> None:

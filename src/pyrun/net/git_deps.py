@@ -104,10 +104,20 @@ def read_git_package(dep: LocalDependency, git: GitSources) -> tuple[LocalPackag
     source = Source(kind="git", location=url.locked_url(commit))
     if _needs_build(directory):
         return _built_package(dep, url, commit, directory, git, source), None
+    from pyrun.local.discover import load_project_file
     from pyrun.net.lock import tree_package
 
+    _check_name(dep, url, load_project_file(str(directory)).name)
     local, _ = tree_package(dep, str(directory), url.pep508(), source)
     return local, None
+
+
+def _check_name(dep: LocalDependency, url: GitUrl, found: str | None) -> None:
+    if found is not None and canonicalize_name(found) != canonicalize_name(dep.name):
+        raise FailureError(
+            f"Failed to download and build `{dep.name} @ {url.pep508()}`",
+            causes=(f"Package metadata name `{found}` does not match given name `{dep.name}`",),
+        )
 
 
 def git_requirements(package: LocalPackage) -> list[LocalDependency]:
@@ -163,6 +173,7 @@ def _built_package(
         cache=git.cache.cache,
         provide=git.provide,
     )
+    _check_name(dep, url, _metadata_name(data))
     metadata = parse_core_metadata(data)
     return LocalPackage(
         name=dep.name,
@@ -172,3 +183,10 @@ def _built_package(
         requires_python=metadata.requires_python,
         provides_extras=metadata.provides_extras,
     )
+
+
+def _metadata_name(data: bytes) -> str | None:
+    from email.parser import BytesParser
+
+    name = BytesParser().parsebytes(data, headersonly=True).get("Name")
+    return str(name).strip() if name else None
