@@ -384,6 +384,34 @@ def test_missing_locked_commit_is_a_clear_error(
     assert "pyrun lock --upgrade-package tool" in result.stderr
 
 
+def test_credentials_are_used_but_never_written_or_shown(
+    tmp_path: Path, served: GitHttpServer, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    plain = served.url("tool")
+    secret = plain.replace("http://", "http://user:s3cret@")
+    app = project(
+        tmp_path / "app",
+        f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["tool @ git+{secret}@v1"]
+        """,
+    )
+    result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    lock = (app / "uv.lock").read_text()
+    assert f'source = {{ git = "{plain}?rev=v1#' in lock
+    assert "s3cret" not in lock + result.stderr
+    served.stop()
+    (app / "uv.lock").unlink()
+    fresh = PyrunEnv(tmp_path / "fresh")
+    failed = pyrun(fresh, app, "lock", index=index.index_url)
+    assert_clean_error(failed, f"Failed to download and build `tool @ git+{plain}@v1`")
+    assert "s3cret" not in failed.stderr
+
+
 @pytest.mark.uv
 def test_uv_sync_locked_accepts_the_lock_pyrun_writes(
     tmp_path: Path, served: GitHttpServer, index: IndexServer, pyrun_env: PyrunEnv

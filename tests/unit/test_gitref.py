@@ -99,3 +99,18 @@ def test_one_cache_entry_per_repository() -> None:
     second = parse_source_table("r", {"git": "https://github.com/o/r", "branch": "main"})
     assert first.cache_key == second.cache_key
     assert first.cache_key != parse_direct("git+https://github.com/o/other").cache_key
+
+
+def test_credentials_fetch_but_never_reach_the_lock() -> None:
+    url = parse_direct("git+https://user:s3cret@host/o/r@v1")
+    assert url.fetch_url == "https://user:s3cret@host/o/r"
+    assert "s3cret" not in url.requirement_url() + url.locked_url(SHA) + url.pep508()
+    passed_on = url.requirement_url(credentials=True)
+    assert passed_on == "https://user:s3cret@host/o/r?rev=v1"
+    again, _ = parse_locked(passed_on)
+    assert (again, again.fetch_url) == (url, url.fetch_url)
+
+
+def test_lfs_sources_are_refused_clearly() -> None:
+    with pytest.raises(PyrunError, match="Git LFS"):
+        parse_source_table("x", {"git": "https://h/r", "lfs": True})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
@@ -69,16 +69,28 @@ class GitUrl:
     repository: str
     ref: GitRef = GitRef("default")
     subdirectory: str | None = None
+    # `user:token@` as written, used to fetch but never written to the lock (uv strips it).
+    credentials: str = field(default="", compare=False, repr=False)
 
-    def requirement_url(self) -> str:
-        """The lock's `git = …` of a requirement table: `repo?subdirectory=…&tag=…`."""
+    @property
+    def fetch_url(self) -> str:
+        """The repository with its credentials, for `git fetch`."""
+        if not self.credentials:
+            return self.repository
+        parts = urlsplit(self.repository)
+        return urlunsplit(parts._replace(netloc=f"{self.credentials}@{parts.netloc}"))
+
+    def requirement_url(self, *, credentials: bool = False) -> str:
+        """The lock's `git = …` of a requirement table: `repo?subdirectory=…&tag=…` (with the
+        credentials only for passing the source on in memory, never for the lock)."""
         pairs: list[tuple[str, str]] = []
         if self.subdirectory:
             pairs.append(("subdirectory", self.subdirectory))
         if self.ref.kind != "default":
             pairs.append((self.ref.kind, self.ref.value))
         query = "&".join(f"{_form(k)}={_form(v)}" for k, v in pairs)
-        return f"{self.repository}?{query}" if query else self.repository
+        repository = self.fetch_url if credentials else self.repository
+        return f"{repository}?{query}" if query else repository
 
     def locked_url(self, commit: str) -> str:
         """The lock's `source = { git = … }`: the requirement URL with `#<commit>`."""
@@ -139,8 +151,10 @@ def parse_direct(url: str) -> GitUrl:
             raise PyrunError(f"Invalid URL: `{url}`", causes=("the git reference is empty",))
         ref = GitRef("rev", unquote(value))
     subdirectory = dict(parse_qsl(fragment)).get("subdirectory") or None
-    repository = _without_credentials(urlunsplit(parts._replace(path=path, fragment="")))
-    return GitUrl(repository=repository, ref=ref, subdirectory=subdirectory)
+    repository, credentials = _split_credentials(urlunsplit(parts._replace(path=path, fragment="")))
+    return GitUrl(
+        repository=repository, ref=ref, subdirectory=subdirectory, credentials=credentials
+    )
 
 
 def parse_source_table(name: str, entry: Mapping[str, Any]) -> GitUrl:
@@ -158,27 +172,36 @@ def parse_source_table(name: str, entry: Mapping[str, Any]) -> GitUrl:
                 f"Failed to parse entry `{name}` in `tool.uv.sources`",
                 causes=(f"`{key}` must be a string",),
             )
+    if entry.get("lfs") is True:
+        raise PyrunError(
+            f"Failed to lock `{name}`: Git LFS sources (`lfs = true`) are not supported by pyrun",
+            hint="Remove `lfs = true`, or lock this project with uv",
+        )
     if url.startswith("git+"):
         url = url[len("git+") :]
     parts = urlsplit(url)
     _check_scheme(url, parts.scheme)
     ref = GitRef(given[0], entry[given[0]]) if given else GitRef("default")  # type: ignore[arg-type]
     subdirectory = entry.get("subdirectory") or None
-    repository = _without_credentials(urlunsplit(parts._replace(query="", fragment="")))
-    return GitUrl(repository=repository, ref=ref, subdirectory=subdirectory)
+    repository, credentials = _split_credentials(urlunsplit(parts._replace(query="", fragment="")))
+    return GitUrl(
+        repository=repository, ref=ref, subdirectory=subdirectory, credentials=credentials
+    )
 
 
 def parse_locked(value: str) -> tuple[GitUrl, str | None]:
     """A lock's git URL (`repo?query#commit`) as a `GitUrl` and its commit, if any."""
     base, _, commit = value.partition("#")
-    repository, _, query = base.partition("?")
+    written, _, query = base.partition("?")
+    repository, credentials = _split_credentials(written)
     ref, subdirectory = GitRef("default"), None
     for key, item in parse_qsl(query):
         if key in ("branch", "tag", "rev"):
             ref = GitRef(key, item)  # type: ignore[arg-type]
         elif key == "subdirectory":
             subdirectory = item
-    return GitUrl(repository=repository, ref=ref, subdirectory=subdirectory), commit or None
+    url = GitUrl(repository=repository, ref=ref, subdirectory=subdirectory, credentials=credentials)
+    return url, commit or None
 
 
 def _check_scheme(url: str, scheme: str) -> None:
@@ -189,12 +212,14 @@ def _check_scheme(url: str, scheme: str) -> None:
         )
 
 
-def _without_credentials(url: str) -> str:
+def _split_credentials(url: str) -> tuple[str, str]:
+    """The URL without `user:password@`, and that part (empty when there is none)."""
     parts = urlsplit(url)
     # `ssh://git@host/…`: the user is part of the address, not a secret (uv keeps it too).
     if "@" not in parts.netloc or parts.scheme == "ssh":
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        return url, ""
+    credentials, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=host)), credentials
 
 
 def _form(text: str) -> str:

@@ -496,18 +496,21 @@ class _Lowering:
                 table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
             )
         if "git" in entry:
-            git = parse_source_table(name, entry).requirement_url()
-            local = LocalDependency(name=name, kind="git", location=git)
-            return _Lowered(table=replace(plain, git=git), text=local_text, local=local)
+            source = parse_source_table(name, entry)
+            location = source.requirement_url(credentials=True)
+            local = LocalDependency(name=name, kind="git", location=location)
+            table = replace(plain, git=source.requirement_url())
+            return _Lowered(table=table, text=local_text, local=local)
         raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
 
     def _direct_git(
         self, name: str, base: Requirement, parsed: Pep508, extra: str | None
     ) -> _Lowered:
         """`name @ git+…`: the lock records the repository, reference and subdirectory."""
-        git = parse_direct(str(parsed.url)).requirement_url()
-        local = LocalDependency(name=name, kind="git", location=git)
-        table = replace(base, url=None, git=git)
+        source = parse_direct(str(parsed.url))
+        location = source.requirement_url(credentials=True)
+        local = LocalDependency(name=name, kind="git", location=location)
+        table = replace(base, url=None, git=source.requirement_url())
         return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
     def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:

@@ -54,7 +54,7 @@ class GitCache:
             if pinned and _has_commit(db, pinned):
                 return pinned
             self._tell(f"   Updating {url.repository} ({url.ref.display()})")
-            _fetch(db, url.repository, _refspecs(url), what=_what(url), offline=self.offline)
+            _fetch(db, url, _refspecs(url), what=_what(url), offline=self.offline)
             commit = pinned or _rev_parse(db, _local_ref(url))
             if commit is None or not _has_commit(db, commit):
                 raise GitFailure(f"failed to find {_what(url)} in `{url.repository}`")
@@ -82,7 +82,7 @@ class GitCache:
             return
         self._tell(f"   Updating {url.repository} ({url.ref.display()})")
         refspec = f"+{commit}:refs/commit/{commit}"
-        _fetch(db, url.repository, [refspec], what=f"commit `{commit}`", offline=self.offline)
+        _fetch(db, url, [refspec], what=f"commit `{commit}`", offline=self.offline)
         if not _has_commit(db, commit):
             raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
         self._tell(f"    Updated {url.repository} ({commit})")
@@ -151,22 +151,12 @@ def _has_commit(db: Path, commit: str) -> bool:
     return done.returncode == 0
 
 
-def _fetch(db: Path, remote: str, refspecs: Sequence[str], *, what: str, offline: bool) -> None:
+def _fetch(db: Path, url: GitUrl, refspecs: Sequence[str], *, what: str, offline: bool) -> None:
+    remote = url.repository  # as messages show it: never with credentials
     # Offline, git may still fetch from a local repository (`file://`), as uv allows.
     extra = {"GIT_ALLOW_PROTOCOL": "file"} if offline else {}
-    done = _run(
-        [
-            "--git-dir",
-            str(db),
-            "fetch",
-            "--force",
-            "--update-head-ok",
-            "--quiet",
-            remote,
-            *refspecs,
-        ],
-        extra,
-    )
+    command = ["--git-dir", str(db), "fetch", "--force", "--update-head-ok", "--quiet"]
+    done = _run([*command, url.fetch_url, *refspecs], extra)
     if done.returncode == 0:
         return
     if offline and "transport '" in done.stderr and "' not allowed" in done.stderr:
@@ -175,7 +165,9 @@ def _fetch(db: Path, remote: str, refspecs: Sequence[str], *, what: str, offline
             "Remote Git fetches are not allowed because network connectivity is disabled "
             "(i.e., with `--offline`)",
         )
-    raise GitFailure(f"failed to fetch {what} from `{remote}`", done.stderr.strip())
+    # git may echo the URL it was given: never show its credentials.
+    shown = done.stderr.replace(url.fetch_url, remote).strip()
+    raise GitFailure(f"failed to fetch {what} from `{remote}`", shown)
 
 
 def _extract(db: Path, commit: str, tree: Path) -> None:

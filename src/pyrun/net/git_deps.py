@@ -94,7 +94,7 @@ def read_git_package(dep: LocalDependency, git: GitSources) -> tuple[LocalPackag
     records no `[package.metadata]` for git packages."""
     url, _ = parse_locked(dep.location)
     try:
-        commit = git.pins.get(dep.location) or git.cache.resolve(url)
+        commit = git.pins.get(url.requirement_url()) or git.cache.resolve(url)
         directory = git.cache.checkout(url, commit)
     except GitFailure as exc:
         raise FailureError(
@@ -134,7 +134,7 @@ def git_requirements(package: LocalPackage) -> list[LocalDependency]:
         except InvalidRequirement:
             continue  # the resolver reports it, with its context
         if parsed.url and parsed.url.startswith("git+"):
-            location = parse_direct(parsed.url).requirement_url()
+            location = parse_direct(parsed.url).requirement_url(credentials=True)
             name = str(canonicalize_name(parsed.name))
             found.append(LocalDependency(name=name, kind="git", location=location))
     return found
