@@ -412,6 +412,24 @@ def test_credentials_are_used_but_never_written_or_shown(
     assert "s3cret" not in failed.stderr
 
 
+def test_locked_commit_behind_its_branch_installs_from_a_strict_server(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    """A server that refuses unadvertised commits still serves the branch they are on."""
+    with GitHttpServer(repos, protocol_v2=False) as server:
+        app = http_app(tmp_path / "app", server)
+        assert pyrun(pyrun_env, app, "lock", index=index.index_url).returncode == 0
+        locked = git(repos / "mono", "rev-parse", "HEAD")
+        (repos / "mono" / "libs" / "leaf" / "leaf" / "__init__.py").write_text("LATER = 1\n")
+        commit_all(repos / "mono", "move main past the locked commit")
+        fresh = PyrunEnv(tmp_path / "fresh")
+        result = pyrun(fresh, app, "sync", "--frozen", index=index.index_url)
+        assert result.returncode == 0, result
+        assert f"leaf==0.2.0 (from git+{server.url('mono')}@{locked}#subdirectory=libs/leaf)" in (
+            result.stderr
+        )
+
+
 @pytest.mark.uv
 def test_uv_sync_locked_accepts_the_lock_pyrun_writes(
     tmp_path: Path, served: GitHttpServer, index: IndexServer, pyrun_env: PyrunEnv

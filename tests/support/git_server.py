@@ -53,8 +53,10 @@ def commit_all(repo: Path, message: str) -> str:
 class GitHttpServer:
     """Smart HTTP for the repositories under `root`, on an ephemeral port of 127.0.0.1."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, protocol_v2: bool = True) -> None:
         self.root = root
+        # Protocol v0 (as older forges speak it) refuses to send commits no ref points at.
+        self.protocol_v2 = protocol_v2
         self.requests = 0
         self._lock = threading.Lock()
         server = self
@@ -118,7 +120,7 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "REMOTE_ADDR": self.client_address[0],
-            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", "") if self.owner.protocol_v2 else "",
             "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
         }
         done = subprocess.run(

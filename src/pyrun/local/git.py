@@ -69,7 +69,9 @@ class GitCache:
                 if not tree.is_dir():
                     self._ensure_commit(url, commit)
                     _extract(self._database(url), commit, tree)
-        directory = tree / url.subdirectory if url.subdirectory else tree
+        directory = (tree / url.subdirectory).resolve() if url.subdirectory else tree
+        if not directory.is_relative_to(tree.resolve()):
+            raise GitFailure(f"the subdirectory `{url.subdirectory}` is outside the repository")
         if not directory.is_dir():
             raise GitFailure(
                 f"the subdirectory `{url.subdirectory}` does not exist at commit `{commit}`"
@@ -82,7 +84,17 @@ class GitCache:
             return
         self._tell(f"   Updating {url.repository} ({url.ref.display()})")
         refspec = f"+{commit}:refs/commit/{commit}"
-        _fetch(db, url, [refspec], what=f"commit `{commit}`", offline=self.offline)
+        try:
+            _fetch(db, url, [refspec], what=f"commit `{commit}`", offline=self.offline)
+        except GitFailure as by_id:
+            # Some servers refuse a commit nobody advertises; it is usually still reachable
+            # from a branch or tag, so fetch those before giving up (with the first error).
+            try:
+                _fetch(db, url, _ALL_REFS, what="branches and tags", offline=self.offline)
+            except GitFailure:
+                raise by_id from None
+            if not _has_commit(db, commit):
+                raise by_id from None
         if not _has_commit(db, commit):
             raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
         self._tell(f"    Updated {url.repository} ({commit})")
@@ -119,7 +131,10 @@ def _refspecs(url: GitUrl) -> list[str]:
         return [f"+{value}:refs/commit/{value.lower()}"]
     # A `rev` may be a branch, a tag or an abbreviated commit: fetch every branch and tag,
     # then let `rev-parse` decide (branches first, as uv does).
-    return ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/remotes/origin/tags/*"]
+    return list(_ALL_REFS)
+
+
+_ALL_REFS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/remotes/origin/tags/*")
 
 
 def _local_ref(url: GitUrl) -> str:
