@@ -7,9 +7,10 @@ else range requests into the wheel), `exclude-newer` applied to upload times. It
 which index served each version, so the lock names the right registry.
 
 `lock_async` reads the metadata of local dependencies (directories with static metadata, local
-wheels, wheels by URL), resolves on a worker thread (`pyrun.net.resolve`), and builds the lock
-(`pyrun.core.lock_build`). One HTTP client and one nursery serve the whole run; page and
-metadata fetches run concurrently as the resolver prefetches.
+wheels, wheels by URL, git checkouts through `pyrun.net.git_deps`), resolves on a worker thread
+(`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
+nursery serve the whole run; page and metadata fetches run concurrently as the resolver
+prefetches.
 """
 
 from __future__ import annotations
@@ -358,12 +359,17 @@ async def lock_async(
         source = IndexMetadataSource(
             indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
         )
-        async with with_builds(git, http) as git_ready:
+        async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, git_ready)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
+
+
+def _has_git(facts: WorkspaceFacts) -> bool:
+    declared = [d for m in facts.members for d in m.locals] + list(facts.root_locals)
+    return any(dep.kind == "git" for dep in declared)
 
 
 async def _read_locals(
