@@ -57,6 +57,8 @@ def test_checkout_is_the_tree_at_the_commit(repo: Path, cache: Cache) -> None:
     tree = GitCache(cache).checkout(url(repo, GitRef("tag", "v1"), "pkg"), first)
     assert (tree / "pyproject.toml").is_file()
     assert not (tree / "later.txt").exists()
+    # A working copy, as uv's: backends that version from git (setuptools-scm) can read it.
+    assert git(tree, "rev-parse", "HEAD") == first
 
 
 def test_known_commit_needs_no_repository(repo: Path, cache: Cache, tmp_path: Path) -> None:

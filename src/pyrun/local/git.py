@@ -4,7 +4,7 @@ Layout under the cache's `git-v1/` bucket (keys as `GitUrl.cache_key`, a hash of
 repository URL, so every ref and subdirectory of one repository shares one fetch):
 
     git-v1/db/<key>/                       bare repository, fetched into
-    git-v1/checkouts/<key>/<commit>/       the tree at that commit (never changes once written)
+    git-v1/checkouts/<key>/<commit>/       a working copy at that commit (written once)
 
 All git work goes through the `git` command-line tool, as uv does, with the same refspecs:
 a branch is fetched into `refs/remotes/origin/<branch>`, a tag into
@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +67,7 @@ class GitCache:
             with self.cache.key_lock(GIT_BUCKET, url.cache_key):
                 if not tree.is_dir():
                     self._ensure_commit(url, commit)
-                    _extract(self._database(url), commit, tree)
+                    _check_out(self._database(url), commit, tree, offline=self.offline)
         directory = (tree / url.subdirectory).resolve() if url.subdirectory else tree
         if not directory.is_relative_to(tree.resolve()):
             raise GitFailure(f"the subdirectory `{url.subdirectory}` is outside the repository")
@@ -185,31 +184,33 @@ def _fetch(db: Path, url: GitUrl, refspecs: Sequence[str], *, what: str, offline
     raise GitFailure(f"failed to fetch {what} from `{remote}`", shown)
 
 
-def _extract(db: Path, commit: str, tree: Path) -> None:
-    """Write the tree at `commit` to `tree` atomically (a temporary sibling, then rename)."""
+def _check_out(db: Path, commit: str, tree: Path, *, offline: bool) -> None:
+    """Write a working copy at `commit` to `tree`, atomically (a temporary sibling, renamed).
+
+    As uv does: a local clone of the database (hard links, no network), reset to the commit,
+    then its submodules. The copy keeps its `.git`, which backends that take the version
+    from git (setuptools-scm, hatch-vcs) read.
+    """
     staging = tree.with_name(f".tmp-{commit}-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    what = f"check out commit `{commit}`"
     try:
-        command = ["git", "--git-dir", str(db), "archive", "--format=tar", commit]
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environ()
-        ) as process:
-            assert process.stdout is not None
-            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-                archive.extractall(staging, filter="data")
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        if process.returncode != 0:
-            raise GitFailure(f"failed to check out commit `{commit}`", error.strip())
+        _git(["clone", "--local", "--no-checkout", "--quiet", str(db), str(staging)], what=what)
+        _git(["-C", str(staging), "reset", "--hard", "--quiet", commit], what=what)
+        if (staging / ".gitmodules").is_file():
+            extra = {"GIT_ALLOW_PROTOCOL": "file"} if offline else None
+            command = ["-C", str(staging), "submodule", "update", "--init", "--recursive"]
+            _git([*command, "--quiet"], what="update the submodules", extra=extra)
         staging.rename(tree)
-    except (OSError, tarfile.TarError) as exc:
-        raise GitFailure(f"failed to check out commit `{commit}`", str(exc)) from exc
+    except OSError as exc:
+        raise GitFailure(f"failed to {what}", str(exc)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _git(args: list[str], *, what: str) -> None:
-    done = _run(args)
+def _git(args: list[str], *, what: str, extra: dict[str, str] | None = None) -> None:
+    done = _run(args, extra)
     if done.returncode != 0:
         raise GitFailure(f"failed to {what}", done.stderr.strip())
 
