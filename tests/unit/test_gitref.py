@@ -43,7 +43,9 @@ def test_parse_direct(url: str, repository: str, ref: GitRef, subdirectory: str 
     assert (parsed.repository, parsed.ref, parsed.subdirectory) == (repository, ref, subdirectory)
 
 
-@pytest.mark.parametrize("url", ["https://host/r", "git+ftp://host/r", "git+https://host/r@"])
+@pytest.mark.parametrize(
+    "url", ["https://host/r", "git+ftp://host/r", "git+https://host/r@", "git+https://h:x/r"]
+)
 def test_parse_direct_rejects(url: str) -> None:
     with pytest.raises(PyrunError, match="Invalid URL"):
         parse_direct(url)
@@ -114,3 +116,10 @@ def test_credentials_fetch_but_never_reach_the_lock() -> None:
 def test_lfs_sources_are_refused_clearly() -> None:
     with pytest.raises(PyrunError, match="Git LFS"):
         parse_source_table("x", {"git": "https://h/r", "lfs": True})
+
+
+def test_http_urls_are_written_as_uv_writes_them() -> None:
+    url = parse_direct("git+HTTPS://User:Tok@GitHub.COM:443/O/R@v1")
+    assert (url.repository, url.credentials) == ("https://github.com/O/R", "User:Tok")
+    assert parse_direct("git+http://LocalHost:8080/r").repository == "http://localhost:8080/r"
+    assert parse_source_table("x", {"git": "https://h"}).repository == "https://h/"

@@ -212,9 +212,25 @@ def _check_scheme(url: str, scheme: str) -> None:
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _split_credentials(url: str) -> tuple[str, str]:
-    """The URL without `user:password@`, and that part (empty when there is none)."""
+    """The URL without `user:password@`, and that part (empty when there is none); an
+    `http(s)` host lower-cased and its default port dropped, as uv's URL parser writes it."""
     parts = urlsplit(url)
+    if parts.scheme in _DEFAULT_PORTS and parts.hostname:
+        userinfo = parts.netloc.rpartition("@")[0]
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise PyrunError(f"Invalid URL: `{url}`", causes=(str(exc),)) from None
+        if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+            host += f":{port}"
+        netloc = f"{userinfo}@{host}" if userinfo else host
+        parts = parts._replace(netloc=netloc, path=parts.path or "/")
+        url = urlunsplit(parts)
     # `ssh://git@host/…`: the user is part of the address, not a secret (uv keeps it too).
     if "@" not in parts.netloc or parts.scheme == "ssh":
         return url, ""
