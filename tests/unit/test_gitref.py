@@ -44,7 +44,15 @@ def test_parse_direct(url: str, repository: str, ref: GitRef, subdirectory: str 
 
 
 @pytest.mark.parametrize(
-    "url", ["https://host/r", "git+ftp://host/r", "git+https://host/r@", "git+https://h:x/r"]
+    "url",
+    [
+        "https://host/r",
+        "git+ftp://host/r",
+        "git+https://host/r@",
+        "git+https://h:x/r",
+        "git+ssh://git@h:x/r",
+        "git+https://[::1/r",
+    ],
 )
 def test_parse_direct_rejects(url: str) -> None:
     with pytest.raises(PyrunError, match="Invalid URL"):

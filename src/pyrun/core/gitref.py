@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from pyrun.errors import PyrunError
 
@@ -142,7 +142,7 @@ def parse_direct(url: str) -> GitUrl:
     if not url.startswith("git+"):
         raise PyrunError(f"Invalid URL: `{url}`", causes=("a git URL must start with `git+`",))
     rest, _, fragment = url[len("git+") :].partition("#")
-    parts = urlsplit(rest)
+    parts = _split(url, rest)
     _check_scheme(url, parts.scheme)
     path, ref = parts.path, GitRef("default")
     if "@" in path:
@@ -179,7 +179,7 @@ def parse_source_table(name: str, entry: Mapping[str, Any]) -> GitUrl:
         )
     if url.startswith("git+"):
         url = url[len("git+") :]
-    parts = urlsplit(url)
+    parts = _split(url, url)
     _check_scheme(url, parts.scheme)
     ref = GitRef(given[0], entry[given[0]]) if given else GitRef("default")  # type: ignore[arg-type]
     subdirectory = entry.get("subdirectory") or None
@@ -202,6 +202,16 @@ def parse_locked(value: str) -> tuple[GitUrl, str | None]:
             subdirectory = item
     url = GitUrl(repository=repository, ref=ref, subdirectory=subdirectory, credentials=credentials)
     return url, commit or None
+
+
+def _split(written: str, url: str) -> SplitResult:
+    """`urlsplit`, with a malformed host or port an error naming the URL as `written`."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily: a bad port only raises when read
+    except ValueError as exc:
+        raise PyrunError(f"Invalid URL: `{written}`", causes=(str(exc),)) from None
+    return parts
 
 
 def _check_scheme(url: str, scheme: str) -> None:
