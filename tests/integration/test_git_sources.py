@@ -562,3 +562,24 @@ def test_virtual_root_sources_lock_checks_against_uv(
     assert check.returncode == 0, check
     assert pyrun(pyrun_env, ours, "lock", index=index.index_url).returncode == 0
     assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+
+
+def test_with_requirements_file_names_git_lines_by_egg(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    mono = uri(repos / "mono")
+    (tmp_path / "named.txt").write_text(f"git+{mono}@main#subdirectory=twig&egg=twig\n")
+    (tmp_path / "unnamed.txt").write_text(f"git+{mono}@main#subdirectory=twig\n")
+    code = "import twig; print('requirements ran')"
+    run = ("run", "--no-project", "--with-requirements")
+    named = pyrun(
+        pyrun_env, tmp_path, *run, "named.txt", "python", "-c", code, index=index.index_url
+    )
+    assert named.returncode == 0, named
+    assert "requirements ran" in named.stdout
+    unnamed = pyrun(
+        pyrun_env, tmp_path, *run, "unnamed.txt", "python", "-c", code, index=index.index_url
+    )
+    assert unnamed.returncode == 2, unnamed
+    assert "error: Cannot tell the package name of" in unnamed.stderr
+    assert "Traceback" not in unnamed.stderr
