@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
+    from pyrun.net.git_deps import GitBuilds, GitSources
     from pyrun.net.lock import IndexPlan
     from pyrun.net.prefetch import WheelPrefetch
 
@@ -138,7 +139,17 @@ def lock_workspace(
     else:
         preferred = None
     prefetch_for = interpreter if _syncs_next(args, mode) else None
-    lock = _resolve(workspace, args, settings, cache, inputs, preferred, prefetch_for)
+    lock = _resolve(
+        workspace,
+        args,
+        settings,
+        cache,
+        inputs,
+        preferred,
+        prefetch_for,
+        interpreter=interpreter,
+        console=console,
+    )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
         raise FailureError(
@@ -244,7 +255,12 @@ def lock_inputs(
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.conflicts import workspace_conflicts
     from pyrun.core.freshness import RunOptions
-    from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
+    from pyrun.core.lock_build import (
+        WorkspaceFacts,
+        declare_workspace,
+        requirement_tables,
+        virtual_root_locals,
+    )
 
     indexes = index_settings(args, settings)
     requires_python = _requires_python(workspace, interpreter, console)
@@ -273,6 +289,13 @@ def lock_inputs(
         build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
         dependency_groups=group_tables,
         root_groups=group_texts,
+        root_locals=virtual_root_locals(
+            root=workspace.root,
+            root_file=workspace.root_file,
+            members=workspace.members,
+            index_url_of=lambda name: registry_key(indexes.url_of(name)),
+            no_sources=no_sources,
+        ),
         dependency_metadata=_dependency_metadata(settings),
         options=lock_options(args, settings),
         environments=tuple(_strings(settings, "environments")),
@@ -720,6 +743,9 @@ def _resolve(
     inputs: LockInputs,
     previous: Lock | None,
     prefetch_for: Interpreter | None = None,
+    *,
+    interpreter: Interpreter | None = None,
+    console: Console | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     from pyrun.core.conflicts import encode
@@ -796,6 +822,13 @@ def _resolve(
                 exclude_newer=exclude_newer,
                 exclude_newer_package=exclude_newer_package,
                 on_read=prefetch.want if prefetch else None,
+                git=_git_sources(
+                    cache,
+                    client,
+                    previous,
+                    request.upgrade,
+                    _git_builds(interpreter, args, settings, inputs.indexes, console),
+                ),
             )
         )
     except BaseException:
@@ -805,6 +838,47 @@ def _resolve(
     if prefetch is not None:
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
     return outcome.lock
+
+
+def _git_sources(
+    cache: Cache | None,
+    client: ClientOptions,
+    previous: Lock | None,
+    upgrade: bool | frozenset[str],
+    builds: GitBuilds | None,
+) -> GitSources:
+    from pyrun.net.git_deps import git_sources
+
+    return git_sources(
+        cache if cache is not None else Cache.create_temporary(),
+        offline=client.offline,
+        previous=previous,
+        upgrade=upgrade,
+        report=builds.console.info if builds is not None else None,
+        builds=builds,
+    )
+
+
+def _git_builds(
+    interpreter: Interpreter | None,
+    args: Args,
+    settings: Settings,
+    indexes: IndexSettings,
+    console: Console | None,
+) -> GitBuilds | None:
+    """What building a git dependency's dynamic metadata needs, when this run can build."""
+    if interpreter is None or console is None:
+        return None
+    from pyrun.net.git_deps import GitBuilds
+    from pyrun.net.sync import SyncOptions
+
+    options = SyncOptions(
+        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        default_index=indexes.default_url,
+        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+    )
+    return GitBuilds(interpreter=interpreter, options=options, console=console)
 
 
 def _prefetch(
@@ -912,11 +986,23 @@ def change_lines(previous: Lock | None, current: Lock) -> list[str]:
 
 
 def _versions(lock: Lock) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
+    """Each package's locked versions, a git package's with its commit (`0.2.0 (e6b56e58)`):
+    a moved commit is a change even when the version is not."""
+    found: dict[str, set[tuple[str, str]]] = {}
     for package in lock.packages:
         if package.version is not None:
-            found.setdefault(package.name, []).append(package.version)
-    return {name: sorted(set(versions), key=_version_key) for name, versions in found.items()}
+            sha = ""
+            if package.source.kind == "git":
+                sha = package.source.value.partition("#")[2][:8]
+            found.setdefault(package.name, set()).add((package.version, sha))
+    return {
+        name: [f"{v} ({sha})" if sha else v for v, sha in sorted(pairs, key=_version_sha_key)]
+        for name, pairs in found.items()
+    }
+
+
+def _version_sha_key(pair: tuple[str, str]) -> tuple[Any, ...]:
+    return (_version_key(pair[0]), pair[1])
 
 
 def _version_key(text: str) -> tuple[Any, ...]:

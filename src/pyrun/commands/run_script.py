@@ -877,7 +877,9 @@ def resolve_lock(
 
         return build_lock(Resolution(packages=()), facts)
     from pyrun.commands.index_settings import index_settings
+    from pyrun.core.lockfile import Lock
     from pyrun.net import interrupt
+    from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
 
     indexes = index_settings(args, settings)
@@ -890,6 +892,12 @@ def resolve_lock(
     exclude_newer = _moment(facts.options)
     exclude_newer_package = _package_moments(facts.options)
     client = _client_options(args, settings, cache)
+    git = git_sources(
+        cache,
+        offline=client.offline,
+        previous=previous if isinstance(previous, Lock) else None,
+        upgrade=_upgrade(args),
+    )
     try:
         outcome = interrupt.run(
             lambda: lock_async(
@@ -900,6 +908,7 @@ def resolve_lock(
                 options=client,
                 exclude_newer=exclude_newer,
                 exclude_newer_package=exclude_newer_package,
+                git=git,
             )
         )
     except FailureError as exc:

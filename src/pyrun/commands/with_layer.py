@@ -204,11 +204,26 @@ def _project_name(directory: str, shown: str) -> str:
 def _unnamed(location: str, extras: Sequence[str], base: str) -> str:
     """`./pkg` or `https://…/x.whl` without a name: `name[extras] @ url`."""
     suffix = f"[{','.join(extras)}]" if extras else ""
+    if location.startswith("git+"):
+        return f"{_git_name(location)}{suffix} @ {location}"
     if "://" in location and not location.startswith("file:"):
         return f"{_archive_name(location.rsplit('/', 1)[-1])}{suffix} @ {location}"
     path = os.path.normpath(os.path.join(base, _strip_file_url(location)))
     name = _project_name(path, location) if os.path.isdir(path) else _archive_name(path)
     return f"{name}{suffix} @ {Path(path).as_uri()}"
+
+
+def _git_name(location: str) -> str:
+    """An unnamed git requirement's name, from its `#egg=` fragment."""
+    from urllib.parse import parse_qsl
+
+    egg = dict(parse_qsl(location.partition("#")[2])).get("egg")
+    if not egg:
+        raise PyrunError(
+            f"Cannot tell the package name of `{location}`",
+            hint="Name it: `NAME @ " + location + "`, or add `#egg=NAME`",
+        )
+    return egg
 
 
 def _archive_name(filename: str) -> str:
@@ -667,10 +682,15 @@ def _check_pylock_hashes(lock: Any, artifacts: Sequence[Any]) -> None:
 
 
 def _as_local(table: Any) -> Any:
-    """`name @ file:///dir` is a local directory (or archive) for the resolver, not a URL."""
+    """`name @ file:///dir` is a local directory (or archive) for the resolver, not a URL;
+    `name @ git+…` a git source."""
     from dataclasses import replace as _replace
 
     url = table.url
+    if url and url.startswith("git+"):
+        from pyrun.core.gitref import parse_direct
+
+        return _replace(table, url=None, git=parse_direct(url).requirement_url())
     if not url or not url.startswith("file:"):
         return table
     path = _strip_file_url(url)

@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pyrun.core import universal
+from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
 from pyrun.core.lockfile import (
@@ -206,6 +207,19 @@ def lock_preferences(lock: Lock) -> dict[str, tuple[Preference, ...]]:
     return found
 
 
+def git_pins(lock: Lock, released: Iterable[str] = ()) -> dict[str, str]:
+    """The commit each git source of `lock` pins, by its requirement URL (`repo?tag=v1`);
+    packages in `released` (`--upgrade-package`) are left out, to be resolved afresh."""
+    skip = {normalize_name(name) for name in released}
+    return {
+        base: commit
+        for package in lock.packages
+        if package.source.kind == "git" and package.name not in skip
+        for base, _, commit in [package.source.value.partition("#")]
+        if commit
+    }
+
+
 def _spaced(text: str) -> str:
     return ", ".join(part.strip() for part in text.split(",") if part.strip())
 
@@ -293,10 +307,52 @@ def declare_workspace(
 
     `built` holds, by member name, the built metadata of members with dynamic requirements.
     """
+    lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
+    declared = tuple(
+        declare_member(
+            m,
+            path=lowering.paths[name],
+            lowering=lowering,
+            packaged=lowering.packaged[name],
+            editable=lowering.editable.get(name, True),
+            built=(built or {}).get(name),
+        )
+        for name, m in members.items()
+    )
+    tables: dict[str, tuple[Requirement, ...]] = {}
+    texts: dict[str, tuple[str, ...]] = {}
+    for group, lowered in _virtual_root_groups(root_file, lowering).items():
+        tables[group] = tuple(x.table for x in lowered)
+        texts[group] = tuple(x.text for x in lowered)
+    return declared, tables, texts
+
+
+def virtual_root_locals(
+    *,
+    root: str,
+    root_file: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    index_url_of: Callable[[str], str],
+    no_sources: bool = False,
+) -> tuple[LocalDependency, ...]:
+    """The non-registry requirements of a virtual root's groups (git, path, URL sources):
+    the resolver needs their metadata as it needs the members' own."""
+    lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
+    groups = _virtual_root_groups(root_file, lowering)
+    return tuple(x.local for lowered in groups.values() for x in lowered if x.local is not None)
+
+
+def _workspace_lowering(
+    root: str,
+    root_file: ProjectFile,
+    members: Mapping[str, ProjectFile],
+    index_url_of: Callable[[str], str],
+    no_sources: bool,
+) -> _Lowering:
     paths = {name: _relative(root, m.directory) for name, m in members.items()}
     required = _required_members(root_file, members)
     packaged = {name: _is_package(m, name in required) for name, m in members.items()}
-    lowering = _Lowering(
+    return _Lowering(
         root_sources=_sources(root_file),
         paths=paths,
         packaged=packaged,
@@ -304,27 +360,15 @@ def declare_workspace(
         index_url_of=index_url_of,
         no_sources=no_sources,
     )
-    declared = tuple(
-        declare_member(
-            m,
-            path=paths[name],
-            lowering=lowering,
-            packaged=packaged[name],
-            editable=required.get(name) is not False,
-            built=(built or {}).get(name),
-        )
-        for name, m in members.items()
-    )
-    tables: dict[str, tuple[Requirement, ...]] = {}
-    texts: dict[str, tuple[str, ...]] = {}
-    if not root_file.has_project:
-        for group, items in _expanded_groups(root_file).items():
-            lowered = [
-                x for item in items for x in lowering.lower(item, ".", {}, None, group=group)
-            ]
-            tables[group] = tuple(x.table for x in lowered)
-            texts[group] = tuple(x.text for x in lowered)
-    return declared, tables, texts
+
+
+def _virtual_root_groups(root_file: ProjectFile, lowering: _Lowering) -> dict[str, list[_Lowered]]:
+    if root_file.has_project:
+        return {}
+    return {
+        group: [x for item in items for x in lowering.lower(item, ".", {}, None, group=group)]
+        for group, items in _expanded_groups(root_file).items()
+    }
 
 
 def _required_members(
@@ -564,6 +608,8 @@ class _Lowering:
                     f"`{name}` is a workspace member but is declared without a source",
                     hint=f"Add `{name} = {{ workspace = true }}` to `tool.uv.sources`",
                 )
+            if parsed.url and parsed.url.startswith("git+"):
+                return [self._direct_git(name, base, parsed, extra)]
             if parsed.url:
                 # A direct URL: the resolver learns the package's metadata from the archive.
                 local = LocalDependency(name=name, kind="url", location=parsed.url)
@@ -621,13 +667,22 @@ class _Lowering:
                 table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
             )
         if "git" in entry:
-            git = _git_url(entry)
-            local = LocalDependency(name=name, kind="git", location=git)
-            sub = entry.get("subdirectory")
-            return _Lowered(
-                table=replace(plain, git=git, subdirectory=sub), text=local_text, local=local
-            )
+            source = parse_source_table(name, entry)
+            location = source.requirement_url(credentials=True)
+            local = LocalDependency(name=name, kind="git", location=location)
+            table = replace(plain, git=source.requirement_url())
+            return _Lowered(table=table, text=local_text, local=local)
         raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
+
+    def _direct_git(
+        self, name: str, base: Requirement, parsed: Pep508, extra: str | None
+    ) -> _Lowered:
+        """`name @ git+…`: the lock records the repository, reference and subdirectory."""
+        source = parse_direct(str(parsed.url))
+        location = source.requirement_url(credentials=True)
+        local = LocalDependency(name=name, kind="git", location=location)
+        table = replace(base, url=None, git=source.requirement_url())
+        return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
     def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:
         if name not in self.paths:
@@ -674,15 +729,6 @@ def _applies(entry: object, extra: str | None, group: str | None) -> bool:
         ):
             return False
     return True
-
-
-def _git_url(entry: Mapping[str, Any]) -> str:
-    url = str(entry["git"])
-    for key in ("rev", "tag", "branch"):
-        if isinstance(entry.get(key), str):
-            url += f"?{key}={entry[key]}"
-            break
-    return url
 
 
 def _and_marker(table: Requirement, marker: str | None) -> Requirement:

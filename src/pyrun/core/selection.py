@@ -130,6 +130,11 @@ class Selected:
         """` (from …)` for non-registry sources, as uv's change lines show them."""
         if self.dist.source is SourceKind.REGISTRY:
             return ""
+        if self.dist.source is SourceKind.GIT and self.dist.commit:
+            from pyrun.core.gitref import parse_locked
+
+            url, _ = parse_locked(self.artifact.location)
+            return f" (from {url.pinned_pep508(self.dist.commit)})"
         return f" (from {self.dist.url})"
 
 

@@ -354,6 +354,16 @@ def local_build_key(source_dir: Path, editable: bool, cache_info: Mapping[str, A
     return f"local-{_short(os.fspath(source_dir))}-{mode}-{_short(key_text)}"
 
 
+def git_build_key(locked_url: str) -> str:
+    """The build-cache key of a git source: its lock URL, which names the commit."""
+    return "git-" + _short(locked_url)
+
+
+def git_metadata_key(locked_url: str) -> str:
+    """Where the built metadata of a git source is recorded (one commit never changes)."""
+    return f"git-{_short(locked_url)}-metadata"
+
+
 def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

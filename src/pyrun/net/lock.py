@@ -7,9 +7,10 @@ else range requests into the wheel), `exclude-newer` applied to upload times. It
 which index served each version, so the lock names the right registry.
 
 `lock_async` reads the metadata of local dependencies (directories with static metadata, local
-wheels, wheels by URL), resolves on a worker thread (`pyrun.net.resolve`), and builds the lock
-(`pyrun.core.lock_build`). One HTTP client and one nursery serve the whole run; page and
-metadata fetches run concurrently as the resolver prefetches.
+wheels, wheels by URL, git checkouts through `pyrun.net.git_deps`), resolves on a worker thread
+(`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
+nursery serve the whole run; page and metadata fetches run concurrently as the resolver
+prefetches.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, make_client
+from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
 from pyrun.net.resolve import resolve_async
 
@@ -205,11 +207,13 @@ class _LocalFile:
 
 
 async def read_local(
-    dep: LocalDependency, root: str, http: HttpClient
+    dep: LocalDependency, root: str, http: HttpClient, git: GitSources | None = None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
     """Metadata of a non-registry dependency, as a resolver `LocalPackage`."""
     if dep.kind in ("directory", "editable", "virtual"):
         return await trio.to_thread.run_sync(_directory_package, dep, root)
+    if dep.kind == "git" and git is not None:
+        return await trio.to_thread.run_sync(read_git_package, dep, git)
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
         return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
@@ -218,7 +222,7 @@ async def read_local(
         name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
         return _archive_package(dep, data, _LocalFile(filename=name, url=dep.location))
     raise FailureError(
-        f"Failed to lock `{dep.name}`: git dependencies are not supported by this build of pyrun",
+        f"Failed to lock `{dep.name}`: git dependencies need the git cache, and none was given",
         causes=(f"source: {dep.location}",),
     )
 
@@ -231,15 +235,22 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
+    directory = os.path.normpath(os.path.join(root, dep.location))
+    source = Source(kind=dep.kind, location=dep.location)  # type: ignore[arg-type]
+    return tree_package(dep, directory, dep.location, source)
+
+
+def tree_package(
+    dep: LocalDependency, directory: str, shown: str, source: Source
+) -> tuple[LocalPackage, PackageMetadata]:
     from pyrun.local.discover import load_project_file
 
-    directory = os.path.normpath(os.path.join(root, dep.location))
     project = load_project_file(directory)
     if not project.has_project or project.name is None:
-        raise FailureError(f"`{dep.location}` is not a Python project (no `[project]` table)")
+        raise FailureError(f"`{shown}` is not a Python project (no `[project]` table)")
     if {"dependencies", "optional-dependencies"} & set(project.dynamic):
         raise FailureError(
-            f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
+            f"Failed to read metadata of `{dep.name}` at `{shown}`",
             causes=("its dependencies are dynamic; building metadata is not supported yet",),
         )
     texts = list(project.dependencies)
@@ -250,7 +261,7 @@ def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, P
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
-        source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
+        source=source,
         requires_dist=tuple(texts),
         requires_python=project.requires_python,
         provides_extras=tuple(project.optional_dependencies),
@@ -346,9 +357,10 @@ async def lock_async(
     exclude_newer: datetime | None = None,
     exclude_newer_package: Mapping[str, datetime | None] | None = None,
     on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
+    git: GitSources | None = None,
 ) -> LockOutcome:
     """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
-    told of each candidate whose metadata the resolver reads."""
+    told of each candidate whose metadata the resolver reads; `git` finds git dependencies."""
     async with make_client(options) as http:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
@@ -359,15 +371,21 @@ async def lock_async(
             exclude_newer_package=exclude_newer_package,
             on_read=on_read,
         )
-        locals_, metadata = await _read_locals(facts, root, http)
+        async with with_builds(git if _has_git(facts) else None, http) as git_ready:
+            locals_, metadata = await _read_locals(facts, root, http, git_ready)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
 
 
+def _has_git(facts: WorkspaceFacts) -> bool:
+    declared = [d for m in facts.members for d in m.locals] + list(facts.root_locals)
+    return any(dep.kind == "git" for dep in declared)
+
+
 async def _read_locals(
-    facts: WorkspaceFacts, root: str, http: HttpClient
+    facts: WorkspaceFacts, root: str, http: HttpClient, git: GitSources | None
 ) -> tuple[list[LocalPackage], dict[str, PackageMetadata]]:
     member_names = {m.name for m in facts.members}
     wanted: dict[str, LocalDependency] = {}
@@ -377,14 +395,20 @@ async def _read_locals(
     results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
 
     async def read(dep: LocalDependency) -> None:
-        results[dep.name] = await read_local(dep, root, http)
+        results[dep.name] = await read_local(dep, root, http, git)
 
-    try:
-        async with trio.open_nursery() as nursery:
-            for dep in wanted.values():
-                nursery.start_soon(read, dep)
-    except BaseExceptionGroup as group:
-        raise _first_pyrun_error(group) from None
+    batch = list(wanted.values())
+    while batch:
+        try:
+            async with trio.open_nursery() as nursery:
+                for dep in batch:
+                    nursery.start_soon(read, dep)
+        except BaseExceptionGroup as group:
+            raise _first_pyrun_error(group) from None
+        # A git package may itself require others by git URL (uv accepts URL requirements
+        # of URL dependencies): those are read too, until none is new.
+        found = [d for dep in batch for d in git_requirements(results[dep.name][0])]
+        batch = [wanted.setdefault(d.name, d) for d in found if d.name not in wanted]
     packages = [results[name][0] for name in wanted]
     metadata = {name: meta for name, (_, meta) in results.items() if meta is not None}
     return packages, metadata

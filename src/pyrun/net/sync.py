@@ -194,7 +194,11 @@ def _item(
         return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
     if artifact.kind == "tree":
         return _tree_item(selected, installed, cache, priorities)
-    return Item(selected=selected, dist=dist)  # git: fails in `prepare` with a clear error
+    from pyrun.local import build as builds
+
+    # A git source builds once per commit (and subdirectory): the lock pins both.
+    key = builds.git_build_key(artifact.location)
+    return _with_build(Item(selected=selected, dist=dist, build_key=key), cache, priorities)
 
 
 def _tree_item(
@@ -372,13 +376,6 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
     import trio
 
     artifact = item.selected.artifact
-    if artifact.kind == "git":
-        raise FailureError(
-            f"Failed to install `{item.dist.name}`",
-            causes=(
-                f"Git dependencies are not supported by this build of pyrun: `{artifact.location}`",
-            ),
-        )
     if preparer.options.no_build:
         raise FailureError(
             f"Distribution `{item.dist.name}=={item.dist.version}` can't be installed because it "
@@ -386,12 +383,17 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
         )
     display = _build_display(item)
     preparer.console.info(f"   Building {display}")
+    source = tree = None
     if artifact.kind == "sdist":
         source = await _fetch_sdist(preparer, item)
-    else:
-        source = None
+    elif artifact.kind == "git":
+        tree = await trio.to_thread.run_sync(_git_checkout, preparer, item)
     job = _BuildJob(
-        preparer=preparer, item=item, sdist=source, token=trio.lowlevel.current_trio_token()
+        preparer=preparer,
+        item=item,
+        sdist=source,
+        tree=tree,
+        token=trio.lowlevel.current_trio_token(),
     )
     built = await trio.to_thread.run_sync(job.run, limiter=preparer.build_limiter)
     preparer.console.info(f"      Built {display}")
@@ -401,8 +403,40 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
     preparer.progress.advance(item.dist.name)
 
 
+def _git_checkout(preparer: _Preparer, item: Item) -> Path:
+    """The locked commit's tree, from the git cache (fetched only when the cache lacks it)."""
+    from pyrun.core.gitref import parse_locked
+    from pyrun.local.git import GitCache, GitFailure
+
+    url, commit = parse_locked(item.selected.artifact.location)
+    if commit is None:
+        raise FailureError(
+            f"Failed to install `{item.dist.name}`",
+            causes=(f"the lock's git source has no commit: `{item.selected.artifact.location}`",),
+            hint="Run `pyrun lock` to pin the commit",
+        )
+    git = GitCache(preparer.cache, offline=preparer.options.offline, report=preparer.console.info)
+    try:
+        return git.checkout(url, commit)
+    except GitFailure as exc:
+        raise FailureError(
+            f"Failed to download and build `{item.dist.name} @ {url.pep508()}`",
+            causes=("Git operation failed", *exc.causes),
+            hint=None
+            if preparer.options.offline
+            else f"The lock pins commit `{commit}`; if the repository no longer has it, run "
+            f"`pyrun lock --upgrade-package {item.dist.name}` to lock its current commit",
+        ) from None
+
+
 def _build_display(item: Item) -> str:
-    """`NAME @ file:///abs` for local trees, `name==version` for sdists (as uv prints them)."""
+    """`NAME @ file:///abs` for local trees, `name @ git+…@<commit>` for git sources,
+    `name==version` for sdists (as uv prints them)."""
+    if item.selected.artifact.kind == "git" and item.dist.commit:
+        from pyrun.core.gitref import parse_locked
+
+        url, _ = parse_locked(item.selected.artifact.location)
+        return f"{item.dist.name} @ {url.pinned_pep508(item.dist.commit)}"
     if item.selected.artifact.kind == "tree" or item.dist.source is not SourceKind.REGISTRY:
         return f"{item.dist.name} @ {item.dist.url}"
     return f"{item.dist.name}=={item.dist.version}"
@@ -459,6 +493,7 @@ class _BuildJob:
     item: Item
     sdist: Path | None
     token: Any
+    tree: Path | None = None  # a git checkout to build from
 
     def run(self) -> builds.BuiltWheel:
         from pyrun.local import build as builds
@@ -500,6 +535,8 @@ class _BuildJob:
                 shutil.rmtree(self.sdist.parent, ignore_errors=True)
 
     def _source_dir(self, workdir: Path) -> Path:
+        if self.tree is not None:
+            return self.tree
         if self.sdist is None:
             return Path(self.item.selected.artifact.location)
         from pyrun.local import build as builds
@@ -818,8 +855,10 @@ def direct_url(item: Item, wheel_sha256: str | None) -> dict[str, Any] | None:
     if dist.source in (SourceKind.EDITABLE, SourceKind.DIRECTORY):
         info: dict[str, Any] = {"editable": True} if dist.editable else {}
         return {"url": dist.url, "dir_info": info}
-    if dist.source is SourceKind.GIT:
-        return {"url": dist.url, "vcs_info": {"vcs": "git", "commit_id": dist.commit}}
+    if dist.source is SourceKind.GIT and dist.commit:
+        from pyrun.core.gitref import parse_locked
+
+        return parse_locked(item.selected.artifact.location)[0].direct_url(dist.commit)
     archive_hash = dist.hash or (f"sha256:{wheel_sha256}" if wheel_sha256 else None)
     archive_info = {"hash": archive_hash.replace(":", "=", 1)} if archive_hash else {}
     return {"url": dist.url, "archive_info": archive_info}
