@@ -45,7 +45,9 @@ if TYPE_CHECKING:
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
+    from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
+    from pyrun.net.sync import SyncOptions
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -138,7 +140,14 @@ def lock_workspace(
         keep = False
     prefetch_for = interpreter if _syncs_next(args, mode) else None
     lock = _resolve(
-        workspace, args, settings, cache, inputs, previous if keep else None, prefetch_for
+        workspace,
+        args,
+        settings,
+        cache,
+        inputs,
+        previous if keep else None,
+        prefetch_for,
+        build=build_setup(args, settings, inputs.indexes, interpreter, cache, console),
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -379,14 +388,9 @@ def _build_metadata(
     import trio
 
     from pyrun.local import build as builds
-    from pyrun.net.sync import SyncOptions, build_requirements_provider
+    from pyrun.net.sync import build_requirements_provider
 
-    options = SyncOptions(
-        index_urls=tuple(e.url for e in indexes.searched if not e.default),
-        default_index=indexes.default_url,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
-        no_build=bool(settings.value(args, "no_build", "no-build")),
-    )
+    options = build_requirement_options(args, settings, indexes)
 
     async def build_all() -> dict[str, bytes]:
         built: dict[str, bytes] = {}
@@ -409,6 +413,45 @@ def _build_metadata(
         return built
 
     return trio.run(build_all)
+
+
+def build_requirement_options(
+    args: Args, settings: Settings, indexes: IndexSettings
+) -> SyncOptions:
+    """Where the build requirements of a metadata build come from: the run's indexes."""
+    from pyrun.net.sync import SyncOptions
+
+    return SyncOptions(
+        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        default_index=indexes.default_url,
+        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+    )
+
+
+def build_setup(
+    args: Args,
+    settings: Settings,
+    indexes: IndexSettings,
+    interpreter: Interpreter,
+    cache: Cache,
+    console: Console,
+) -> BuildSetup:
+    """How a lock builds the metadata of sdists and dynamic local projects."""
+    from pyrun.net.metadata_build import BuildPolicy, BuildSetup
+
+    packages = list(args.no_build_package or []) + settings.file_list("no-build-package")
+    policy = BuildPolicy(
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+        no_build_packages=frozenset(_normal_names([str(p) for p in packages])),
+    )
+    return BuildSetup(
+        interpreter=interpreter,
+        cache=cache,
+        console=console,
+        requirements=build_requirement_options(args, settings, indexes),
+        policy=policy,
+    )
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -680,6 +723,8 @@ def _resolve(
     inputs: LockInputs,
     previous: Lock | None,
     prefetch_for: Interpreter | None = None,
+    *,
+    build: BuildSetup | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     import trio
@@ -752,6 +797,7 @@ def _resolve(
                 options=client,
                 exclude_newer=exclude_newer,
                 on_read=prefetch.want if prefetch else None,
+                build=build,
             )
         )
     except BaseException:

@@ -428,6 +428,7 @@ def _listdir(path: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 #
 #     sdists-v1/local-<path hash>-metadata-<cache key hash>/METADATA
+#     sdists-v1/sdist-<sha256>/METADATA      (an sdist's, next to the wheels built from it)
 #
 # Keyed like a local build, so a project's metadata is built once per cache key: a lock check
 # or a run reads the file, and a change to an input of the key (an edited `requirements.txt`
@@ -473,8 +474,13 @@ def cached_metadata(
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)
+        record_metadata(cache, key, data)
         return data
+
+
+def record_metadata(cache: Cache, key: str, data: bytes) -> None:
+    """Remember `data` as the metadata under `key` (atomically: never a partial file)."""
+    atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,14 @@ metadata fetches run concurrently as the resolver prefetches.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
 import tarfile
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
@@ -31,13 +32,15 @@ from packaging.utils import canonicalize_name
 
 from pyrun.core.index import IndexFile, metadata_path, versions_across
 from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
-from pyrun.core.lock_compare import requirement_from_pep508
+from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
+from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
+from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
 
 
@@ -81,8 +84,10 @@ class IndexMetadataSource:
         pinned: Mapping[str, str] | None = None,
         exclude_newer: datetime | None = None,
         on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
+        builder: MetadataBuilder | None = None,
     ) -> None:
         self.indexes = indexes
+        self.builder = builder  # builds what has no static metadata; None: such a read fails
         self.on_read = on_read  # told of each candidate read (`pyrun.net.prefetch`)
         self.client = indexes.client
         self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
@@ -138,11 +143,24 @@ class IndexMetadataSource:
         return self._metadata[key]
 
     async def _sdist_metadata(self, name: str, version: str, files: Sequence[IndexFile]) -> bytes:
-        if not files:
-            raise FailureError(f"Failed to read metadata of `{name}=={version}`: no files")
-        data = await self.client.http.get_bytes(files[0].url)
-        check_wheel_hash(files[0], data)
-        return static_sdist_metadata(f"{name}=={version}", files[0].filename, data)
+        label = f"{name}=={version}"
+        sdists = sorted((f for f in files if not f.is_wheel), key=_sdist_preference)
+        if not sdists:
+            raise FailureError(f"Failed to read metadata of `{label}`: no files")
+        file = sdists[0]
+
+        async def download() -> bytes:
+            data = await self.client.http.get_bytes(file.url)
+            check_wheel_hash(file, data)
+            return data
+
+        if self.builder is not None:
+            sha256 = file.hashes.get("sha256")
+            return await self.builder.sdist(name, version, file.filename, sha256, download)
+        raw = static_pkg_info(file.filename, await download())
+        if raw is None:
+            raise _needs_build(label, file.filename)
+        return raw
 
     def registry_of(self, name: str, version: str | None) -> str | None:
         if version is None:
@@ -150,20 +168,34 @@ class IndexMetadataSource:
         return self.origin.get((name, version))
 
 
-def static_sdist_metadata(label: str, filename: str, data: bytes) -> bytes:
-    """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
-    2.2 or later whose `Requires-Dist` and `Requires-Python` are not marked `Dynamic`."""
-    raw = _pkg_info(filename, data)
-    if raw is not None:
-        message = BytesParser().parsebytes(raw, headersonly=True)
-        dynamic = {str(v).strip().lower() for v in message.get_all("Dynamic") or ()}
-        version = str(message.get("Metadata-Version", "0")).strip()
-        if _at_least_2_2(version) and not dynamic & {"requires-dist", "requires-python"}:
-            return raw
-    raise FailureError(
+# The fields the resolver reads: an sdist whose `PKG-INFO` marks one `Dynamic` must be built.
+_RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extra"})
+
+
+def _sdist_preference(file: IndexFile) -> int:
+    """uv reads a `.tar.gz` before any other source archive of the same version."""
+    return 0 if file.filename.endswith(".tar.gz") else 1
+
+
+def _needs_build(label: str, filename: str) -> FailureError:
+    return FailureError(
         f"Failed to read metadata of `{label}` from `{filename}`",
-        causes=("its metadata is dynamic; building source distributions is not supported yet",),
+        causes=("its metadata is dynamic, and no cache was given to build it in",),
     )
+
+
+def static_pkg_info(filename: str, data: bytes) -> bytes | None:
+    """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
+    2.2 or later that marks none of the fields the resolver reads `Dynamic`."""
+    raw = _pkg_info(filename, data)
+    if raw is None:
+        return None
+    message = BytesParser().parsebytes(raw, headersonly=True)
+    dynamic = {str(v).strip().lower() for v in message.get_all("Dynamic") or ()}
+    version = str(message.get("Metadata-Version", "0")).strip()
+    if _at_least_2_2(version) and not dynamic & _RESOLVER_FIELDS:
+        return raw
+    return None
 
 
 def _at_least_2_2(version: str) -> bool:
@@ -208,18 +240,31 @@ class _LocalFile:
 
 
 async def read_local(
-    dep: LocalDependency, root: str, http: HttpClient
+    dep: LocalDependency, root: str, http: HttpClient, builder: MetadataBuilder | None = None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
-    """Metadata of a non-registry dependency, as a resolver `LocalPackage`."""
+    """Metadata of a non-registry dependency, as a resolver `LocalPackage`; `builder` builds
+    it when it is dynamic."""
     if dep.kind in ("directory", "editable", "virtual"):
-        return await trio.to_thread.run_sync(_directory_package, dep, root)
+        directory = os.path.normpath(os.path.join(root, dep.location))
+        project = await trio.to_thread.run_sync(_project_file, dep, directory)
+        if not {"dependencies", "optional-dependencies"} & set(project.dynamic):
+            return _directory_package(dep, project)
+        if builder is None:
+            raise FailureError(
+                f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
+                causes=("its dependencies are dynamic, and no cache was given to build them in",),
+            )
+        built = await builder.tree(dep.name, Path(directory))
+        return _built_directory_package(dep, project, parse_core_metadata(built))
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
-        return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
+        file = _LocalFile(filename=os.path.basename(dep.location))
+        return await _archive_package(dep, data, file, builder)
     if dep.kind == "url":
         data = await http.get_bytes(dep.location)
         name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
-        return _archive_package(dep, data, _LocalFile(filename=name, url=dep.location))
+        file = _LocalFile(filename=name, url=dep.location)
+        return await _archive_package(dep, data, file, builder)
     raise FailureError(
         f"Failed to lock `{dep.name}`: git dependencies are not supported by this build of pyrun",
         causes=(f"source: {dep.location}",),
@@ -233,18 +278,18 @@ def _read_bytes(path: str) -> bytes:
         raise FailureError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
 
 
-def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
+def _project_file(dep: LocalDependency, directory: str) -> ProjectFile:
     from pyrun.local.discover import load_project_file
 
-    directory = os.path.normpath(os.path.join(root, dep.location))
     project = load_project_file(directory)
     if not project.has_project or project.name is None:
         raise FailureError(f"`{dep.location}` is not a Python project (no `[project]` table)")
-    if {"dependencies", "optional-dependencies"} & set(project.dynamic):
-        raise FailureError(
-            f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
-            causes=("its dependencies are dynamic; building metadata is not supported yet",),
-        )
+    return project
+
+
+def _directory_package(
+    dep: LocalDependency, project: ProjectFile
+) -> tuple[LocalPackage, PackageMetadata]:
     texts = list(project.dependencies)
     tables = [requirement_from_pep508(t) for t in project.dependencies]
     for extra, items in project.optional_dependencies.items():
@@ -264,6 +309,24 @@ def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, P
     return local, metadata
 
 
+def _built_directory_package(
+    dep: LocalDependency, project: ProjectFile, built: _Metadata
+) -> tuple[LocalPackage, PackageMetadata]:
+    """A directory whose requirements are dynamic, from its built metadata: uv records the
+    built `Requires-Dist` (extras already folded into markers) and `Provides-Extra`."""
+    extras = tuple(dict.fromkeys(normalize_name(e) for e in built.provides_extras))
+    local = LocalPackage(
+        name=dep.name,
+        version=None if "version" in project.dynamic else project.version,
+        source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
+        requires_dist=built.requires_dist,
+        requires_python=built.requires_python,
+        provides_extras=extras,
+    )
+    tables = tuple(requirement_from_pep508(t) for t in built.requires_dist)
+    return local, PackageMetadata(requires_dist=tables, provides_extras=extras)
+
+
 def _extra_text(text: str, extra: str) -> str:
     from packaging.requirements import Requirement
 
@@ -274,15 +337,15 @@ def _extra_text(text: str, extra: str) -> str:
     return f"{parsed} ; {marker}"
 
 
-def _archive_package(
-    dep: LocalDependency, data: bytes, file: _LocalFile
+async def _archive_package(
+    dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
     digest = {"sha256": hashlib.sha256(data).hexdigest()}
     file = replace(file, hashes=digest)
     if file.filename.endswith(".whl"):
         raw = _wheel_metadata(file.filename, data)
     else:
-        raw = static_sdist_metadata(dep.name, file.filename, data)
+        raw = await _archive_sdist_metadata(dep, data, file, builder)
     metadata = parse_core_metadata(raw)
     kind: SourceKind = "path" if dep.kind == "path" else "url"
     local = LocalPackage(
@@ -301,6 +364,21 @@ def _archive_package(
     return local, PackageMetadata(
         requires_dist=tuple(tables), provides_extras=metadata.provides_extras
     )
+
+
+async def _archive_sdist_metadata(
+    dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
+) -> bytes:
+    if builder is None:
+        raw = static_pkg_info(file.filename, data)
+        if raw is None:
+            raise _needs_build(dep.name, file.filename)
+        return raw
+
+    async def have() -> bytes:
+        return data
+
+    return await builder.sdist(dep.name, None, file.filename, file.hashes["sha256"], have)
 
 
 def _wheel_metadata(filename: str, data: bytes) -> bytes:
@@ -338,24 +416,45 @@ async def lock_async(
     options: ClientOptions,
     exclude_newer: datetime | None = None,
     on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
+    build: BuildSetup | None = None,
 ) -> LockOutcome:
     """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
-    told of each candidate whose metadata the resolver reads."""
-    async with make_client(options) as http:
+    told of each candidate whose metadata the resolver reads; `build` says how to build the
+    metadata of sdists and dynamic local projects (without it, reading one is an error)."""
+    async with make_client(options) as http, _builder(build, http) as builder:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(
-            indexes, pinned=plan.pinned, exclude_newer=exclude_newer, on_read=on_read
+            indexes,
+            pinned=plan.pinned,
+            exclude_newer=exclude_newer,
+            on_read=on_read,
+            builder=builder,
         )
-        locals_, metadata = await _read_locals(facts, root, http)
+        locals_, metadata = await _read_locals(facts, root, http, builder)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         resolution = await resolve_async(request, source)
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
 
 
+@contextlib.asynccontextmanager
+async def _builder(
+    build: BuildSetup | None, http: HttpClient
+) -> AsyncIterator[MetadataBuilder | None]:
+    if build is None:
+        yield None
+        return
+    from pyrun.net.sync import build_requirements_provider
+
+    async with build_requirements_provider(
+        build.interpreter, build.cache, build.requirements, build.console, http=http
+    ) as provide:
+        yield MetadataBuilder(build, provide)
+
+
 async def _read_locals(
-    facts: WorkspaceFacts, root: str, http: HttpClient
+    facts: WorkspaceFacts, root: str, http: HttpClient, builder: MetadataBuilder | None
 ) -> tuple[list[LocalPackage], dict[str, PackageMetadata]]:
     member_names = {m.name for m in facts.members}
     wanted: dict[str, LocalDependency] = {}
@@ -365,7 +464,7 @@ async def _read_locals(
     results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
 
     async def read(dep: LocalDependency) -> None:
-        results[dep.name] = await read_local(dep, root, http)
+        results[dep.name] = await read_local(dep, root, http, builder)
 
     try:
         async with trio.open_nursery() as nursery:
