@@ -107,9 +107,16 @@ class IndexMetadataSource:
             version = str(entry.version)
             self.origin[(name, version)] = entry.index_url
             self._files[(name, version)] = kept
-            if kept:
+            if kept and self._buildable_or_binary(name, kept):
                 infos.append(CandidateInfo.from_files(version, kept))
         return infos
+
+    def _buildable_or_binary(self, name: str, files: Sequence[IndexFile]) -> bool:
+        """uv counts a version without wheels as unusable when building `name` is forbidden
+        (even when its sdist's metadata is static)."""
+        if self.builder is None or not self.builder.setup.policy.forbids(name):
+            return True
+        return any(f.is_wheel for f in files)
 
     def _admitted(self, file: IndexFile) -> bool:
         if self.exclude_newer is None or not file.upload_time:

@@ -1,0 +1,292 @@
+"""Locking packages whose metadata must be built: sdist-only versions and dynamic path
+dependencies (SPEC §2.8, §2.9).
+
+The sdists are made by hand, without static metadata, for the setuptools, hatchling and flit
+backends; those backends (and what they require) are served from the local index, their wheels
+fetched from the public index once and kept in the pytest cache. Locks are compared byte for
+byte with the real uv's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyrunEnv, Result
+from tests.integration.test_lock import PYTHON, pyrun, uv, write
+from tests.support.index_server import IndexServer
+from tests.support.wheels import sdist_archive
+
+pytestmark = [
+    pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
+]
+
+# setuptools reads the requirements from a file: PKG-INFO 2.1 says nothing reliable.
+SETUPTOOLS_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "sdyn"
+version = "1.0"
+dynamic = ["dependencies"]
+
+[tool.setuptools]
+py-modules = []
+
+[tool.setuptools.dynamic]
+dependencies = { file = ["requirements.txt"] }
+""",
+    "requirements.txt": "b>=1\nc ; python_version >= '3.10'\n",
+    "PKG-INFO": "Metadata-Version: 2.1\nName: sdyn\nVersion: 1.0\n",
+}
+# hatchling reads the version from the code; no PKG-INFO at all.
+HATCHLING_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "hdyn"
+dynamic = ["version"]
+dependencies = ["b"]
+
+[project.optional-dependencies]
+extra = ["c"]
+
+[tool.hatch.version]
+path = "hdyn/__init__.py"
+""",
+    "hdyn/__init__.py": "__version__ = '1.0'\n",
+}
+# flit takes the version and the description from the module.
+FLIT_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = ["flit_core>=3.4"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "fdyn"
+dynamic = ["version", "description"]
+dependencies = ["c"]
+""",
+    "fdyn.py": '"""Flit project."""\n__version__ = "1.0"\n',
+}
+BROKEN_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = []
+build-backend = "broken_backend"
+backend-path = ["."]
+
+[project]
+name = "broken"
+version = "1.0"
+dynamic = ["dependencies"]
+""",
+    "broken_backend.py": (
+        "def prepare_metadata_for_build_wheel(directory, settings=None):\n"
+        "    print('the backend says no')\n"
+        "    raise RuntimeError('kaput')\n"
+    ),
+}
+SDISTS = {"sdyn": SETUPTOOLS_PROJECT, "hdyn": HATCHLING_PROJECT, "fdyn": FLIT_PROJECT}
+BUILD_NOTE = "Building the metadata of `"
+
+
+@pytest.fixture
+def index(
+    setuptools_wheel: Path, backend_wheels: Callable[[str], list[Path]]
+) -> Iterator[IndexServer]:
+    with IndexServer() as server:
+        server.add_wheel("b", "1.0.0")
+        server.add_wheel("c", "1.0.0")
+        wheels = [setuptools_wheel, *backend_wheels("hatchling"), *backend_wheels("flit-core")]
+        for wheel in dict.fromkeys(wheels):
+            server.add(wheel.name, wheel.read_bytes())
+        for name, files in {**SDISTS, "broken": BROKEN_PROJECT}.items():
+            server.add(f"{name}-1.0.tar.gz", sdist_archive(name, "1.0", files))
+        yield server
+
+
+def project(root: Path, *dependencies: str) -> Path:
+    listed = ", ".join(f'"{d}"' for d in dependencies)
+    write(
+        root,
+        f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = [{listed}]
+        """,
+    )
+    return root
+
+
+def lock(env: PyrunEnv, root: Path, index: IndexServer, *args: str) -> Result:
+    result = pyrun(env, root, "lock", "-v", *args, index=index.index_url)
+    assert result.returncode == 0, result
+    return result
+
+
+def built_entries(env: PyrunEnv) -> list[Path]:
+    return sorted((env.cache / "sdists-v1").glob("sdist-*/METADATA"))
+
+
+@pytest.mark.uv
+def test_sdists_of_three_backends_lock_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    ours = project(tmp_path / "ours", "sdyn", "hdyn[extra]", "fdyn")
+    theirs = project(tmp_path / "theirs", "sdyn", "hdyn[extra]", "fdyn")
+    result = lock(pyrun_env, ours, index)
+    for label in ("sdyn==1.0", "hdyn==1.0", "fdyn==1.0"):
+        assert f"{BUILD_NOTE}{label}`" in result.stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert 'sdist = { url = "' + index.file_url("hdyn-1.0.tar.gz") in text
+    assert '{ name = "c", marker = "python_full_version >= \'3.10\'" }' not in text
+    # Each tool accepts the other's lock as it is.
+    check = uv(ours, "lock", "--check", index=index.index_url)
+    assert check.returncode == 0, check.stderr
+    mine = pyrun(pyrun_env, theirs, "lock", "--check", index=index.index_url)
+    assert mine.returncode == 0, mine
+
+
+def test_sdist_metadata_is_built_once_for_every_project(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    lock(pyrun_env, project(tmp_path / "first", "sdyn"), index)
+    (entry,) = built_entries(pyrun_env)
+    built_at = entry.stat().st_mtime_ns
+    # Neither the sdist nor a build requirement can be downloaded now: only the cache helps.
+    index.refuse_downloads = True
+    second = project(tmp_path / "second", "sdyn", "b")
+    result = lock(pyrun_env, second, index)
+    assert BUILD_NOTE not in result.stderr
+    assert built_entries(pyrun_env) == [entry]
+    assert entry.stat().st_mtime_ns == built_at
+    assert '{ name = "b" },' in (second / "uv.lock").read_text()
+    # And offline, from the cached pages and metadata alone.
+    third = project(tmp_path / "third", "sdyn")
+    offline = lock(pyrun_env, third, index, "--offline")
+    assert BUILD_NOTE not in offline.stderr
+    assert (third / "uv.lock").read_text() == (tmp_path / "first" / "uv.lock").read_text()
+
+
+def test_static_pkg_info_needs_no_build(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    files = {**SETUPTOOLS_PROJECT, "PKG-INFO": "Metadata-Version: 2.2\nName: sdyn\nVersion: 2.0\n"}
+    files["PKG-INFO"] += "Requires-Dist: c\n"
+    index.add("sdyn-2.0.tar.gz", sdist_archive("sdyn", "2.0", files))
+    root = project(tmp_path / "p", "sdyn")
+    result = lock(pyrun_env, root, index)
+    assert BUILD_NOTE not in result.stderr
+    assert [d.filename for d in index.dists("setuptools") if index.downloads(d.filename)] == []
+    assert index.downloads("sdyn-2.0.tar.gz") == 1
+    text = (root / "uv.lock").read_text()
+    assert 'version = "2.0"' in text
+    assert 'dependencies = [\n    { name = "c" },\n]' in text
+    assert len(built_entries(pyrun_env)) == 1  # the static PKG-INFO, cached for --offline
+
+
+def test_a_failing_backend_names_the_package_and_leaves_no_entry(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    root = project(tmp_path / "p", "broken")
+    result = pyrun(pyrun_env, root, "lock", index=index.index_url)
+    assert result.returncode == 1, result
+    assert "error: Failed to build `broken==1.0`" in result.stderr
+    assert "The build backend returned an error" in result.stderr
+    assert "the backend says no" in result.stderr
+    assert "Traceback" not in result.stderr.split("[build output]")[0]
+    assert not (root / "uv.lock").exists()
+    assert built_entries(pyrun_env) == []
+    leftovers = [p for p in (pyrun_env.cache / "sdists-v1").iterdir() if p.name.startswith(".tmp")]
+    assert leftovers == []
+
+
+def test_no_build_package_makes_sdist_only_versions_unusable(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    root = project(tmp_path / "p", "hdyn", "b")
+    result = pyrun(pyrun_env, root, "lock", "--no-build-package", "hdyn", index=index.index_url)
+    assert result.returncode == 1, result
+    assert "No solution found when resolving dependencies" in result.stderr
+    assert "hdyn" in result.stderr
+    assert built_entries(pyrun_env) == []
+    # Other packages still build.
+    fine = pyrun(pyrun_env, root, "lock", "--no-build-package", "fdyn", index=index.index_url)
+    assert fine.returncode == 0, fine
+
+
+DEP = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "dep"
+version = "2.0"
+dynamic = ["dependencies", "optional-dependencies"]
+
+[tool.setuptools]
+py-modules = []
+
+[tool.setuptools.dynamic]
+dependencies = { file = ["requirements.txt"] }
+optional-dependencies = { x = { file = ["x.txt"] } }
+"""
+
+
+def path_project(root: Path) -> Path:
+    write(
+        root,
+        """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["dep", "edep"]
+
+        [tool.uv.sources]
+        dep = { path = "dep" }
+        edep = { path = "edep", editable = true }
+        """,
+    )
+    write(root / "dep", DEP)
+    write(root / "dep", "b>=1\nc ; python_version >= '3.10'\n", name="requirements.txt")
+    write(root / "dep", "B<2\n", name="x.txt")
+    edep = DEP.replace('name = "dep"', 'name = "edep"').replace(', "optional-dependencies"', "")
+    write(root / "edep", edep.replace('optional-dependencies = { x = { file = ["x.txt"] } }', ""))
+    write(root / "edep", "c\n", name="requirements.txt")
+    return root
+
+
+@pytest.mark.uv
+def test_dynamic_path_dependencies_lock_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    ours, theirs = path_project(tmp_path / "ours"), path_project(tmp_path / "theirs")
+    result = lock(pyrun_env, ours, index)
+    assert f"{BUILD_NOTE}dep`" in result.stderr and f"{BUILD_NOTE}edep`" in result.stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert '{ name = "b", marker = "extra == \'x\'", specifier = "<2" }' in text
+    assert 'provides-extras = ["x"]' in text
+    again = lock(pyrun_env, ours, index)
+    assert BUILD_NOTE not in again.stderr
+    mine = pyrun(pyrun_env, theirs, "lock", "--check", index=index.index_url)
+    assert mine.returncode == 0, mine
