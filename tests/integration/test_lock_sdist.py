@@ -290,3 +290,26 @@ def test_dynamic_path_dependencies_lock_like_uv(
     assert BUILD_NOTE not in again.stderr
     mine = pyrun(pyrun_env, theirs, "lock", "--check", index=index.index_url)
     assert mine.returncode == 0, mine
+
+
+@pytest.mark.uv
+def test_lock_check_reads_dynamic_path_dependencies_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    """uv's `lock --check` compares a path dependency's built requirements with the lock's
+    `[package.metadata]`: a changed `requirements.txt` makes the lock stale for both tools."""
+    root = path_project(tmp_path / "p")
+    done = uv(root, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    fresh = pyrun(pyrun_env, root, "lock", "--check", index=index.index_url)
+    assert fresh.returncode == 0, fresh
+    write(root / "dep", "b>=1\n", name="requirements.txt")
+    # uv's cache key is the mtime of the build files only (pyrun also hashes the files named by
+    # `tool.setuptools.dynamic`): touch one, so uv rebuilds too.
+    pyproject = root / "dep" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n")
+    theirs = uv(root, "lock", "--check", index=index.index_url)
+    assert theirs.returncode == 1, theirs.stderr
+    mine = pyrun(pyrun_env, root, "lock", "--check", index=index.index_url)
+    assert mine.returncode == 1, mine
+    assert "needs to be updated" in mine.stderr

@@ -253,7 +253,12 @@ def lock_inputs(
     declared from their built metadata, which needs `cache` (built once per cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.freshness import RunOptions
-    from pyrun.core.lock_build import WorkspaceFacts, declare_workspace, requirement_tables
+    from pyrun.core.lock_build import (
+        WorkspaceFacts,
+        built_local_metadata,
+        declare_workspace,
+        requirement_tables,
+    )
 
     indexes = index_settings(args, settings)
     requires_python = _requires_python(workspace, interpreter, console)
@@ -290,6 +295,11 @@ def lock_inputs(
     )
     run = RunOptions(
         options=facts.options,
+        local_metadata={
+            name: built_local_metadata(data)
+            for name, data in built.items()
+            if name not in workspace.members
+        },
         upgrade=bool(args.upgrade),
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
         refresh=bool(args.refresh) or bool(args.refresh_package),
@@ -334,9 +344,9 @@ def dynamic_metadata(
     indexes: IndexSettings,
     console: Console,
 ) -> dict[str, BuiltMetadata]:
-    """The built metadata of each member whose requirements are dynamic, by member name: read
-    from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when the
-    member's cache key has no entry yet."""
+    """The built metadata of each member or path dependency whose requirements are dynamic, by
+    name: read from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when
+    the project's cache key has no entry yet."""
     from pyrun.core.lock_build import parse_built_metadata
 
     keys = _dynamic_keys(workspace)
@@ -356,8 +366,8 @@ def dynamic_metadata(
 
 
 def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
-    """The metadata cache key of each member with dynamic requirements (file metadata only)."""
-    dynamic = {n: m for n, m in workspace.members.items() if m.has_dynamic_requirements}
+    """The metadata cache key of each project with dynamic requirements (file metadata only)."""
+    dynamic = _dynamic_dirs(workspace)
     if not dynamic:
         return {}
     from pathlib import Path
@@ -365,10 +375,42 @@ def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
     from pyrun.local import build as builds
 
     keys = {}
-    for name, member in dynamic.items():
-        directory = Path(member.directory)
-        keys[name] = builds.local_metadata_key(directory, builds.local_cache_key(directory))
+    for name, directory in dynamic.items():
+        path = Path(directory)
+        keys[name] = builds.local_metadata_key(path, builds.local_cache_key(path))
     return keys
+
+
+def _dynamic_dirs(workspace: Workspace) -> dict[str, str]:
+    """The directories whose requirements only a build can tell, by package name: members, and
+    directories outside the workspace that `tool.uv.sources` names by `path`."""
+    from pyrun.core.lock_compare import normalize_name
+
+    found = {n: m.directory for n, m in workspace.members.items() if m.has_dynamic_requirements}
+    for project in (workspace.root_file, *workspace.members.values()):
+        table = project.tool.get("sources")
+        for name, value in table.items() if isinstance(table, dict) else ():
+            key = normalize_name(name)
+            for entry in value if isinstance(value, list) else [value]:
+                path = entry.get("path") if isinstance(entry, dict) else None
+                if key in workspace.members or key in found or not isinstance(path, str):
+                    continue
+                directory = os.path.normpath(os.path.join(project.directory, path))
+                if _has_dynamic_requirements(directory):
+                    found[key] = directory
+    return found
+
+
+def _has_dynamic_requirements(directory: str) -> bool:
+    from pyrun.local.discover import load_project_file
+
+    if not os.path.isfile(os.path.join(directory, "pyproject.toml")):
+        return False
+    try:
+        project = load_project_file(directory)
+    except PyrunError:
+        return False  # the resolution reports it, where the dependency is read
+    return project.has_project and project.has_dynamic_requirements
 
 
 def _build_metadata(
@@ -392,11 +434,13 @@ def _build_metadata(
 
     options = build_requirement_options(args, settings, indexes)
 
+    directories = _dynamic_dirs(workspace)
+
     async def build_all() -> dict[str, bytes]:
         built: dict[str, bytes] = {}
         async with build_requirements_provider(interpreter, cache, options, console) as provide:
             for name, key in keys.items():
-                directory = Path(workspace.members[name].directory)
+                directory = Path(directories[name])
                 request = builds.BuildRequest(
                     source_dir=directory, display=f"{name} @ {directory.as_uri()}"
                 )

@@ -31,8 +31,14 @@ import trio
 from packaging.utils import canonicalize_name
 
 from pyrun.core.index import IndexFile, metadata_path, versions_across
-from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
-from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
+from pyrun.core.lock_build import (
+    LocalDependency,
+    WorkspaceFacts,
+    build_lock,
+    built_local_metadata,
+    parse_built_metadata,
+)
+from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
@@ -262,7 +268,7 @@ async def read_local(
                 causes=("its dependencies are dynamic, and no cache was given to build them in",),
             )
         built = await builder.tree(dep.name, Path(directory))
-        return _built_directory_package(dep, project, parse_core_metadata(built))
+        return _built_directory_package(dep, project, built)
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
         file = _LocalFile(filename=os.path.basename(dep.location))
@@ -317,21 +323,19 @@ def _directory_package(
 
 
 def _built_directory_package(
-    dep: LocalDependency, project: ProjectFile, built: _Metadata
+    dep: LocalDependency, project: ProjectFile, raw: bytes
 ) -> tuple[LocalPackage, PackageMetadata]:
-    """A directory whose requirements are dynamic, from its built metadata: uv records the
-    built `Requires-Dist` (extras already folded into markers) and `Provides-Extra`."""
-    extras = tuple(dict.fromkeys(normalize_name(e) for e in built.provides_extras))
+    """A directory whose requirements are dynamic, from its built metadata."""
+    built = parse_built_metadata(raw)
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
         source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
         requires_dist=built.requires_dist,
-        requires_python=built.requires_python,
-        provides_extras=extras,
+        requires_python=parse_core_metadata(raw).requires_python,
+        provides_extras=built.provides_extras,
     )
-    tables = tuple(requirement_from_pep508(t) for t in built.requires_dist)
-    return local, PackageMetadata(requires_dist=tables, provides_extras=extras)
+    return local, built_local_metadata(built)
 
 
 def _extra_text(text: str, extra: str) -> str:
