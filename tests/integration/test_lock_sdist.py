@@ -200,6 +200,29 @@ def test_static_pkg_info_needs_no_build(
     assert len(built_entries(pyrun_env)) == 1  # the static PKG-INFO, cached for --offline
 
 
+@pytest.mark.uv
+def test_static_pyproject_wins_over_pkg_info_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    """uv reads a static `[project]` before `PKG-INFO`; neither needs the (broken) backend."""
+    files = dict(BROKEN_PROJECT)
+    files["pyproject.toml"] = (
+        files["pyproject.toml"]
+        .replace('dynamic = ["dependencies"]', 'dependencies = ["b"]')
+        .replace('version = "1.0"', 'version = "2.0"')
+    )
+    files["PKG-INFO"] = "Metadata-Version: 2.2\nName: broken\nVersion: 2.0\nRequires-Dist: c\n"
+    index.add("broken-2.0.tar.gz", sdist_archive("broken", "2.0", files))
+    ours = project(tmp_path / "ours", "broken>=2")
+    theirs = project(tmp_path / "theirs", "broken>=2")
+    assert BUILD_NOTE not in lock(pyrun_env, ours, index).stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert 'name = "b"' in text and 'name = "c"' not in text
+
+
 def test_a_failing_backend_names_the_package_and_leaves_no_entry(
     pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import tarfile
+import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -170,7 +171,7 @@ class IndexMetadataSource:
         if self.builder is not None:
             sha256 = file.hashes.get("sha256")
             return await self.builder.sdist(name, version, file.filename, sha256, download)
-        raw = static_pkg_info(file.filename, await download())
+        raw = static_sdist_metadata(file.filename, await download())
         if raw is None:
             raise _needs_build(label, file.filename)
         return raw
@@ -200,7 +201,7 @@ def _needs_build(label: str, filename: str) -> FailureError:
 def static_pkg_info(filename: str, data: bytes) -> bytes | None:
     """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
     2.2 or later that marks none of the fields the resolver reads `Dynamic`."""
-    raw = _pkg_info(filename, data)
+    raw = _top_level(filename, data, "PKG-INFO")
     if raw is None:
         return None
     message = BytesParser().parsebytes(raw, headersonly=True)
@@ -218,20 +219,80 @@ def _at_least_2_2(version: str) -> bool:
         return False
 
 
-def _pkg_info(filename: str, data: bytes) -> bytes | None:
-    """The top-level `PKG-INFO` of a `.tar.gz` or `.zip` source archive."""
+def static_sdist_metadata(filename: str, data: bytes) -> bytes | None:
+    """An sdist's metadata when it is reliable without a build, as uv 0.13.9 reads it: a
+    `pyproject.toml` whose `[project]` marks none of the fields the resolver reads `dynamic`
+    (`static_pyproject`, read first where the two disagree), else a static `PKG-INFO`."""
+    return static_pyproject(filename, data) or static_pkg_info(filename, data)
+
+
+# `[project]` fields whose being dynamic means only a build can tell the resolver's metadata.
+_PYPROJECT_FIELDS = frozenset(
+    {"version", "dependencies", "optional-dependencies", "requires-python"}
+)
+
+
+def static_pyproject(filename: str, data: bytes) -> bytes | None:
+    """Core metadata written from an sdist's static `[project]` table, or None."""
+    raw = _top_level(filename, data, "pyproject.toml")
+    try:
+        table = tomllib.loads(raw.decode("utf-8")).get("project") if raw else None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+        return None
+    dynamic = table.get("dynamic", [])
+    if not isinstance(table.get("version"), str) or not isinstance(dynamic, list):
+        return None
+    if {str(f) for f in dynamic} & _PYPROJECT_FIELDS:
+        return None
+    try:
+        return _metadata_text(table).encode("utf-8")
+    except (TypeError, ValueError):
+        return None  # malformed: the build backend will say what is wrong
+
+
+def _metadata_text(table: Mapping[str, object]) -> str:
+    lines = ["Metadata-Version: 2.2", f"Name: {table['name']}", f"Version: {table['version']}"]
+    if isinstance(table.get("requires-python"), str):
+        lines.append(f"Requires-Python: {table['requires-python']}")
+    lines += [f"Requires-Dist: {_valid(text)}" for text in _strings(table.get("dependencies", []))]
+    extras = table.get("optional-dependencies", {})
+    if not isinstance(extras, dict):
+        raise TypeError("optional-dependencies")
+    for extra, texts in extras.items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f"Requires-Dist: {_extra_text(t, extra)}" for t in _strings(texts)]
+    return "\n".join(lines) + "\n\n"
+
+
+def _valid(text: str) -> str:
+    from packaging.requirements import Requirement
+
+    Requirement(text)  # InvalidRequirement is a ValueError
+    return text
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
+def _top_level(filename: str, data: bytes, basename: str) -> bytes | None:
+    """The file `basename` at the top of a `.tar.gz` or `.zip` source archive (`<dir>/name`)."""
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = [n for n in archive.namelist() if n.count("/") == 1]
-                found = next((n for n in names if n.endswith("/PKG-INFO")), None)
+                found = next((n for n in names if n.endswith(f"/{basename}")), None)
                 return archive.read(found) if found else None
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             for member in tar:
                 if (
                     member.isfile()
                     and member.name.count("/") == 1
-                    and member.name.endswith("/PKG-INFO")
+                    and member.name.endswith(f"/{basename}")
                 ):
                     handle = tar.extractfile(member)
                     return handle.read() if handle else None
@@ -381,7 +442,7 @@ async def _archive_sdist_metadata(
     dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
 ) -> bytes:
     if builder is None:
-        raw = static_pkg_info(file.filename, data)
+        raw = static_sdist_metadata(file.filename, data)
         if raw is None:
             raise _needs_build(dep.name, file.filename)
         return raw

@@ -5,7 +5,8 @@ For a version published without wheels, uv reads the sdist's metadata in this or
 
 1. the metadata cached for the sdist's hash (`sdists-v1/sdist-<sha256>/METADATA`): a second lock,
    in any project, neither downloads nor builds, and `--offline` works once it is there;
-2. the sdist's `PKG-INFO`, when it is Metadata 2.2+ and none of `Requires-Dist`,
+2. the sdist's `pyproject.toml` when `[project]` is static for the fields the resolver reads
+   and `version`, else its `PKG-INFO` when it is Metadata 2.2+ and none of `Requires-Dist`,
    `Requires-Python`, `Provides-Extra` is `Dynamic` (`pyrun.net.lock.static_sdist_metadata`);
 3. PEP 517 `prepare_metadata_for_build_wheel` (a wheel build when the backend lacks the hook) in
    an isolated build environment (`pyrun.local.build`), unless `--no-build` forbids it.
@@ -92,7 +93,7 @@ class MetadataBuilder:
     ) -> bytes:
         """The metadata of the sdist `filename` of `name` (`version` when an index gives it);
         `download` gets its bytes (hash-checked) when the cache has no entry for `sha256`."""
-        from pyrun.net.lock import static_pkg_info
+        from pyrun.net.lock import static_sdist_metadata
 
         cache = self.setup.cache
         if sha256 is not None:
@@ -101,7 +102,7 @@ class MetadataBuilder:
                 return found
         data = await download()
         key = _sdist_key(sha256 or hashlib.sha256(data).hexdigest())
-        static = static_pkg_info(filename, data)
+        static = static_sdist_metadata(filename, data)
         if static is not None:
             builds.record_metadata(cache, key, static)
             return static
