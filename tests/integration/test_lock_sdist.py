@@ -239,18 +239,43 @@ def test_a_failing_backend_names_the_package_and_leaves_no_entry(
     assert leftovers == []
 
 
-def test_no_build_package_makes_sdist_only_versions_unusable(
+@pytest.mark.uv
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        (
+            ("--no-build-package", "hdyn"),
+            "disabled for `hdyn` (i.e., with `--no-build-package hdyn`)",
+        ),
+        (("--no-build",), "disabled for all packages (i.e., with `--no-build`)"),
+    ],
+)
+def test_no_build_makes_sdist_only_versions_unusable_like_uv(
+    pyrun_env: PyrunEnv,
+    index: IndexServer,
+    tmp_path: Path,
+    flags: tuple[str, ...],
+    reason: str,
+) -> None:
+    root = project(tmp_path / "p", "hdyn", "b")
+    result = pyrun(pyrun_env, root, "lock", *flags, index=index.index_url)
+    assert result.returncode == 1, result
+    hint = f"hint: Wheels are required for `hdyn` because building from source is {reason}"
+    assert "error: No solution found when resolving dependencies" in result.stderr
+    assert "hdyn==1.0 has no usable wheels" in result.stderr
+    assert hint in result.stderr
+    theirs = uv(root, "lock", *flags, index=index.index_url)
+    assert theirs.returncode == 1 and hint in theirs.stderr, theirs.stderr
+    assert built_entries(pyrun_env) == []
+
+
+def test_no_build_package_leaves_other_sdists_buildable(
     pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
 ) -> None:
     root = project(tmp_path / "p", "hdyn", "b")
-    result = pyrun(pyrun_env, root, "lock", "--no-build-package", "hdyn", index=index.index_url)
-    assert result.returncode == 1, result
-    assert "No solution found when resolving dependencies" in result.stderr
-    assert "hdyn" in result.stderr
-    assert built_entries(pyrun_env) == []
-    # Other packages still build.
     fine = pyrun(pyrun_env, root, "lock", "--no-build-package", "fdyn", index=index.index_url)
     assert fine.returncode == 0, fine
+    assert 'name = "hdyn"' in (root / "uv.lock").read_text()
 
 
 DEP = """
@@ -336,3 +361,23 @@ def test_lock_check_reads_dynamic_path_dependencies_like_uv(
     mine = pyrun(pyrun_env, root, "lock", "--check", index=index.index_url)
     assert mine.returncode == 1, mine
     assert "needs to be updated" in mine.stderr
+
+
+@pytest.mark.uv
+def test_no_build_refuses_a_dynamic_path_dependency_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    root = path_project(tmp_path / "p")
+    result = pyrun(pyrun_env, root, "lock", "--no-build", index=index.index_url)
+    assert result.returncode == 1, result
+    theirs = uv(root, "lock", "--no-build", index=index.index_url)
+    assert theirs.returncode == 1, theirs.stderr
+    # Both projects need a build; which one is refused first depends on scheduling.
+    forms = [
+        f"error: Failed to build `{name} @ {(root / name).as_uri()}`\n"
+        f"  cause: Building source distributions for `{name}` is disabled\n"
+        for name in ("dep", "edep")
+    ]
+    assert any(form in theirs.stderr for form in forms), theirs.stderr
+    assert any(form in result.stderr for form in forms), result
+    assert not (root / "uv.lock").exists()

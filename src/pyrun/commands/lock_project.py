@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -357,11 +357,8 @@ def dynamic_metadata(
     found = {name: builds.find_metadata(cache, key) for name, key in keys.items()}
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
-        found.update(
-            _build_metadata(
-                workspace, missing, interpreter, args, settings, cache, indexes, console
-            )
-        )
+        setup = build_setup(args, settings, indexes, interpreter, cache, console)
+        found.update(_build_metadata(missing, _dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
 
@@ -414,46 +411,25 @@ def _has_dynamic_requirements(directory: str) -> bool:
 
 
 def _build_metadata(
-    workspace: Workspace,
-    keys: Mapping[str, str],
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
-    indexes: IndexSettings,
-    console: Console,
+    names: Iterable[str], directories: Mapping[str, str], setup: BuildSetup
 ) -> dict[str, bytes]:
+    """Build the metadata of the projects `names` (at `directories`), as the lock would."""
     # trio and httpx only here: the build requirements come from the indexes.
-    import functools
     from pathlib import Path
 
     import trio
 
-    from pyrun.local import build as builds
+    from pyrun.net.metadata_build import MetadataBuilder
     from pyrun.net.sync import build_requirements_provider
-
-    options = build_requirement_options(args, settings, indexes)
-
-    directories = _dynamic_dirs(workspace)
 
     async def build_all() -> dict[str, bytes]:
         built: dict[str, bytes] = {}
-        async with build_requirements_provider(interpreter, cache, options, console) as provide:
-            for name, key in keys.items():
-                directory = Path(directories[name])
-                request = builds.BuildRequest(
-                    source_dir=directory, display=f"{name} @ {directory.as_uri()}"
-                )
-                console.debug(f"Building the metadata of `{name}` (dynamic requirements)")
-                job = functools.partial(
-                    builds.cached_metadata,
-                    request,
-                    key,
-                    interpreter=interpreter,
-                    cache=cache,
-                    provide=provide,
-                )
-                built[name] = await trio.to_thread.run_sync(job)
+        async with build_requirements_provider(
+            setup.interpreter, setup.cache, setup.requirements, setup.console
+        ) as provide:
+            builder = MetadataBuilder(setup, provide)
+            for name in names:
+                built[name] = await builder.tree(name, Path(directories[name]))
         return built
 
     return trio.run(build_all)

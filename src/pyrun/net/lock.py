@@ -95,6 +95,7 @@ class IndexMetadataSource:
     ) -> None:
         self.indexes = indexes
         self.builder = builder  # builds what has no static metadata; None: such a read fails
+        self.wheels_required: set[str] = set()  # names with versions unusable for want of wheels
         self.on_read = on_read  # told of each candidate read (`pyrun.net.prefetch`)
         self.client = indexes.client
         self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
@@ -114,16 +115,19 @@ class IndexMetadataSource:
             version = str(entry.version)
             self.origin[(name, version)] = entry.index_url
             self._files[(name, version)] = kept
-            if kept and self._buildable_or_binary(name, kept):
-                infos.append(CandidateInfo.from_files(version, kept))
+            if kept:
+                infos.append(self._candidate(name, version, kept))
         return infos
 
-    def _buildable_or_binary(self, name: str, files: Sequence[IndexFile]) -> bool:
+    def _candidate(self, name: str, version: str, files: Sequence[IndexFile]) -> CandidateInfo:
         """uv counts a version without wheels as unusable when building `name` is forbidden
         (even when its sdist's metadata is static)."""
-        if self.builder is None or not self.builder.setup.policy.forbids(name):
-            return True
-        return any(f.is_wheel for f in files)
+        info = CandidateInfo.from_files(version, files)
+        policy = self.builder.setup.policy if self.builder is not None else None
+        if policy is None or not policy.forbids(name) or any(f.is_wheel for f in files):
+            return info
+        self.wheels_required.add(name)
+        return replace(info, unusable="has no usable wheels")
 
     def _admitted(self, file: IndexFile) -> bool:
         if self.exclude_newer is None or not file.upload_time:
@@ -505,9 +509,25 @@ async def lock_async(
         )
         locals_, metadata = await _read_locals(facts, root, http, builder)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
-        resolution = await resolve_async(request, source)
+        try:
+            resolution = await resolve_async(request, source)
+        except FailureError as exc:
+            raise _with_no_build_hint(exc, source, build) from None
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
+
+
+def _with_no_build_hint(
+    exc: FailureError, source: IndexMetadataSource, build: BuildSetup | None
+) -> FailureError:
+    """uv's hint when a resolution failed over versions `--no-build` made unusable."""
+    text = "\n".join(exc.causes)
+    named = sorted(n for n in source.wheels_required if f"{n}==" in text)
+    if build is None or not named or exc.hint is not None:
+        return exc
+    name = named[0]
+    hint = f"Wheels are required for `{name}` because {build.policy.reason(name)}"
+    return FailureError(exc.message, causes=exc.causes, hint=hint)
 
 
 @contextlib.asynccontextmanager

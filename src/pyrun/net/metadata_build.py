@@ -128,11 +128,10 @@ class MetadataBuilder:
         return await trio.to_thread.run_sync(job, limiter=self.limiter)
 
     def _check_allowed(self, name: str, display: str) -> None:
-        policy = self.setup.policy
-        if policy.forbids(name):
+        if self.setup.policy.forbids(name):
             raise FailureError(
-                f"Failed to read the metadata of `{display}`",
-                causes=(f"It has no static metadata, and {policy.reason(name)}",),
+                f"Failed to build `{display}`",
+                causes=(f"Building source distributions for `{name}` is disabled",),
             )
 
     def _build_sdist(self, label: str, filename: str, data: bytes, key: str) -> bytes:
