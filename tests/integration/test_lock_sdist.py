@@ -381,3 +381,24 @@ def test_no_build_refuses_a_dynamic_path_dependency_like_uv(
     assert any(form in theirs.stderr for form in forms), theirs.stderr
     assert any(form in result.stderr for form in forms), result
     assert not (root / "uv.lock").exists()
+
+
+@pytest.mark.uv
+def test_a_script_lock_builds_sdist_metadata_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    script = """
+    # /// script
+    # requires-python = ">=3.12"
+    # dependencies = ["hdyn"]
+    # ///
+    """
+    ours = write(tmp_path / "ours", script, name="s.py")
+    theirs = write(tmp_path / "theirs", script, name="s.py")
+    result = pyrun(pyrun_env, ours.parent, "lock", "--script", "s.py", "-v", index=index.index_url)
+    assert result.returncode == 0, result
+    assert f"{BUILD_NOTE}hdyn==1.0`" in result.stderr
+    done = uv(theirs.parent, "lock", "--script", "s.py", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours.parent / "s.py.lock").read_text()
+    assert text == (theirs.parent / "s.py.lock").read_text()
