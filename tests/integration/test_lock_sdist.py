@@ -96,6 +96,32 @@ dynamic = ["dependencies"]
         "    raise RuntimeError('kaput')\n"
     ),
 }
+# A tiny in-tree backend whose metadata hook warns and writes the metadata itself.
+NOISY_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = []
+build-backend = "noisy_backend"
+backend-path = ["."]
+
+[project]
+name = "noisy"
+version = "1.0"
+dynamic = ["dependencies"]
+""",
+    "noisy_backend.py": (
+        "import os, warnings\n"
+        "def prepare_metadata_for_build_wheel(directory, settings=None):\n"
+        "    warnings.warn('a noisy backend warning')\n"
+        "    print('noisy stdout')\n"
+        "    info = os.path.join(directory, 'noisy-1.0.dist-info')\n"
+        "    os.makedirs(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as f:\n"
+        "        f.write('Metadata-Version: 2.1\\nName: noisy\\nVersion: 1.0\\n'\n"
+        "                'Requires-Dist: b\\n')\n"
+        "    return 'noisy-1.0.dist-info'\n"
+    ),
+}
 SDISTS = {"sdyn": SETUPTOOLS_PROJECT, "hdyn": HATCHLING_PROJECT, "fdyn": FLIT_PROJECT}
 BUILD_NOTE = "Building the metadata of `"
 
@@ -110,7 +136,7 @@ def index(
         wheels = [setuptools_wheel, *backend_wheels("hatchling"), *backend_wheels("flit-core")]
         for wheel in dict.fromkeys(wheels):
             server.add(wheel.name, wheel.read_bytes())
-        for name, files in {**SDISTS, "broken": BROKEN_PROJECT}.items():
+        for name, files in {**SDISTS, "broken": BROKEN_PROJECT, "noisy": NOISY_PROJECT}.items():
             server.add(f"{name}-1.0.tar.gz", sdist_archive(name, "1.0", files))
         yield server
 
@@ -160,6 +186,21 @@ def test_sdists_of_three_backends_lock_like_uv(
     assert check.returncode == 0, check.stderr
     mine = pyrun(pyrun_env, theirs, "lock", "--check", index=index.index_url)
     assert mine.returncode == 0, mine
+
+
+@pytest.mark.uv
+def test_a_backend_output_stays_quiet_on_success(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    ours, theirs = project(tmp_path / "ours", "noisy"), project(tmp_path / "theirs", "noisy")
+    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "noisy" not in result.stderr + result.stdout
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    assert "noisy" not in done.stderr
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+    assert '{ name = "b" },' in (ours / "uv.lock").read_text()
 
 
 def test_sdist_metadata_is_built_once_for_every_project(

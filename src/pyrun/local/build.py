@@ -21,6 +21,7 @@ metadata only (no build, no hashing of the project's code).
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import json
@@ -252,6 +253,7 @@ def _backend(
     """
     from pyproject_hooks import BuildBackendHookCaller
 
+    _silence_backend_warnings()
     system = build_system(read_pyproject(request.source_dir))
     kind = "editable" if request.editable else "wheel"
     settings = dict(request.config_settings or {}) or None
@@ -275,6 +277,18 @@ def _backend(
             raise
         except Exception as exc:
             raise _build_error(request, exc, runner.output) from exc
+
+
+@functools.cache
+def _silence_backend_warnings() -> None:
+    """pyproject_hooks re-raises the backend's warnings in this process, where Python would
+    print them to stderr between pyrun's own lines; uv shows a backend's output only when the
+    build fails, and so does pyrun (`_Runner` keeps it for the error)."""
+    import warnings
+
+    from pyproject_hooks import BuildBackendWarning
+
+    warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
 
 def _provide(
