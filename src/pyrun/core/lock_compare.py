@@ -133,10 +133,10 @@ def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requireme
 
 
 def _uv_specifier(specifiers: SpecifierSet) -> str:
-    """uv writes specifiers sorted by version, joined by `, ` (`>=1.0, <2`)."""
+    """uv writes specifiers sorted by version, joined by `,` (`>=1.0,<2`)."""
 
     ordered = sorted(specifiers, key=_specifier_version)
-    return ", ".join(f"{spec.operator}{spec.version}" for spec in ordered)
+    return ",".join(f"{spec.operator}{spec.version}" for spec in ordered)
 
 
 def _specifier_version(spec: Any) -> tuple[Any, ...]:
