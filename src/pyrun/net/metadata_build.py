@@ -80,8 +80,8 @@ class MetadataBuilder:
     def __init__(self, setup: BuildSetup, provide: builds.RequirementsProvider) -> None:
         self.setup = setup
         self.provide = provide
-        # One build at a time: the machine's cores go to the backend, not to a queue of them.
-        self.limiter = trio.CapacityLimiter(1)
+        # As many builds at once as a sync runs (one per core by default).
+        self.limiter = trio.CapacityLimiter(max(1, setup.requirements.concurrent_builds))
 
     async def sdist(
         self,
