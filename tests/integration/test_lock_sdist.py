@@ -444,3 +444,26 @@ def test_a_script_lock_builds_sdist_metadata_like_uv(
     assert done.returncode == 0, done.stderr
     text = (ours.parent / "s.py.lock").read_text()
     assert text == (theirs.parent / "s.py.lock").read_text()
+
+
+def test_stamped_lock_notices_an_edited_path_dependency(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    """With the project env present, an unchanged `pyrun lock` is answered from its stamp; the
+    files a dynamic path dependency's metadata is built from are part of that stamp."""
+    root = path_project(tmp_path / "p")
+    version = {"PYRUN_PYTHON": str(PYTHON)}
+    synced = pyrun(pyrun_env, root, "sync", index=index.index_url, **version)
+    assert synced.returncode == 0, synced
+    stamps = set((pyrun_env.cache / "stamps-v1").iterdir())
+    first = pyrun(pyrun_env, root, "lock", index=index.index_url, **version)
+    assert first.returncode == 0 and first.stderr.startswith("Resolved "), first
+    assert set((pyrun_env.cache / "stamps-v1").iterdir()) - stamps, "the lock was not stamped"
+    before = (root / "uv.lock").read_text()
+    assert '{ name = "c", marker' in before
+    write(root / "dep", "b>=1\nc\n", name="requirements.txt")
+    relocked = pyrun(pyrun_env, root, "lock", index=index.index_url, **version)
+    assert relocked.returncode == 0, relocked
+    after = (root / "uv.lock").read_text()
+    assert after != before, "the stamp hid the edited file"
+    assert '{ name = "c", marker' not in after.split('name = "dep"')[1].split("[[package]]")[0]

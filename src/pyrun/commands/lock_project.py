@@ -358,13 +358,13 @@ def dynamic_metadata(
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
         setup = build_setup(args, settings, indexes, interpreter, cache, console)
-        found.update(_build_metadata(missing, _dynamic_dirs(workspace), setup))
+        found.update(_build_metadata(missing, dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
 
 def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
     """The metadata cache key of each project with dynamic requirements (file metadata only)."""
-    dynamic = _dynamic_dirs(workspace)
+    dynamic = dynamic_dirs(workspace)
     if not dynamic:
         return {}
     from pathlib import Path
@@ -378,7 +378,7 @@ def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
     return keys
 
 
-def _dynamic_dirs(workspace: Workspace) -> dict[str, str]:
+def dynamic_dirs(workspace: Workspace) -> dict[str, str]:
     """The directories whose requirements only a build can tell, by package name: members, and
     directories outside the workspace that `tool.uv.sources` names by `path`."""
     from pyrun.core.lock_compare import normalize_name
