@@ -3,13 +3,16 @@
 `IndexMetadataSource` is the resolver's view of the indexes: project pages through `IndexSet`
 (uv's index order and strategy, `sources = { pkg = { index = "name" } }` pinning a package to
 one index), metadata through `IndexClient` (PEP 658 files checked against their announced hash,
-else range requests into the wheel), `exclude-newer` applied to upload times. It remembers
-which index served each version, so the lock names the right registry.
+else range requests into the wheel), `exclude-newer` applied to upload times. A version with
+no wheel is read from its sdist: static metadata when uv would trust it, else a PEP 517 build
+cached by the sdist's hash (`pyrun.net.metadata_build`). It remembers which index served each
+version, so the lock names the right registry.
 
-`lock_async` reads the metadata of local dependencies (directories with static metadata, local
-wheels, wheels by URL), resolves on a worker thread (`pyrun.net.resolve`), and builds the lock
-(`pyrun.core.lock_build`). One HTTP client and one nursery serve the whole run; page and
-metadata fetches run concurrently as the resolver prefetches.
+`lock_async` reads the metadata of local dependencies (directories, built when their
+requirements are dynamic; local sdists and wheels; archives by URL), resolves on a worker thread
+(`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
+nursery serve the whole run; page and metadata fetches run concurrently as the resolver
+prefetches.
 """
 
 from __future__ import annotations
