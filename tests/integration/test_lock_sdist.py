@@ -264,6 +264,27 @@ def test_static_pyproject_wins_over_pkg_info_like_uv(
     assert 'name = "b"' in text and 'name = "c"' not in text
 
 
+@pytest.mark.uv
+def test_static_metadata_of_another_version_is_passed_over_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    """A `[project]` naming another version than the sdist's is not trusted; `PKG-INFO` is."""
+    files = dict(BROKEN_PROJECT)
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        'dynamic = ["dependencies"]', 'dependencies = ["b"]'
+    )
+    files["PKG-INFO"] = "Metadata-Version: 2.2\nName: broken\nVersion: 3.0\nRequires-Dist: c\n"
+    index.add("broken-3.0.tar.gz", sdist_archive("broken", "3.0", files))
+    ours = project(tmp_path / "ours", "broken>=3")
+    theirs = project(tmp_path / "theirs", "broken>=3")
+    assert BUILD_NOTE not in lock(pyrun_env, ours, index).stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert 'name = "c"' in text and 'name = "b"' not in text
+
+
 def test_a_failing_backend_names_the_package_and_leaves_no_entry(
     pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
 ) -> None:

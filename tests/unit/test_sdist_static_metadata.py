@@ -74,3 +74,13 @@ def test_a_malformed_pyproject_is_left_to_the_backend() -> None:
     broken = PYPROJECT.format(more="").replace('["b>=1"]', '["b>=>1"]')
     assert read({"pyproject.toml": broken}) is None
     assert read({"pyproject.toml": "[project\n"}) is None
+
+
+def test_a_static_source_for_another_version_is_passed_over() -> None:
+    """uv validates static metadata against the sdist's name and version, as a build's."""
+    pkg_info = "Metadata-Version: 2.2\nName: pkg\nVersion: 1.0\nRequires-Dist: other\n"
+    other_version = PYPROJECT.format(more="").replace('version = "1.0"', 'version = "0.9"')
+    found = read({"pyproject.toml": other_version, "PKG-INFO": pkg_info})
+    assert found is not None and found["Requires-Dist"] == ["other"]
+    other_name = pkg_info.replace("Name: pkg", "Name: pkg2")
+    assert read({"pyproject.toml": other_version, "PKG-INFO": other_name}) is None

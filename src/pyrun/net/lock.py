@@ -230,7 +230,28 @@ def static_sdist_metadata(filename: str, data: bytes) -> bytes | None:
     """An sdist's metadata when it is reliable without a build, as uv 0.13.9 reads it: a
     `pyproject.toml` whose `[project]` marks none of the fields the resolver reads `dynamic`
     (`static_pyproject`, read first where the two disagree), else a static `PKG-INFO`."""
-    return static_pyproject(filename, data) or static_pkg_info(filename, data)
+    for raw in (static_pyproject(filename, data), static_pkg_info(filename, data)):
+        if raw is not None and _describes(raw, filename):
+            return raw
+    return None
+
+
+def _describes(raw: bytes, filename: str) -> bool:
+    """Whether metadata names the sdist's own project and version: uv passes over a static
+    source that does not (and reads the next, or builds)."""
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        name, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        return True  # nothing to compare with
+    message = BytesParser().parsebytes(raw, headersonly=True)
+    try:
+        found = Version(str(message.get("Version", "")).strip())
+    except InvalidVersion:
+        return False
+    return canonicalize_name(str(message.get("Name", ""))) == name and found == version
 
 
 # `[project]` fields whose being dynamic means only a build can tell the resolver's metadata.
