@@ -291,10 +291,16 @@ def test_a_failing_backend_names_the_package_and_leaves_no_entry(
     root = project(tmp_path / "p", "broken")
     result = pyrun(pyrun_env, root, "lock", index=index.index_url)
     assert result.returncode == 1, result
-    assert "error: Failed to build `broken==1.0`" in result.stderr
-    assert "The build backend returned an error" in result.stderr
-    assert "the backend says no" in result.stderr
-    assert "Traceback" not in result.stderr.split("[build output]")[0]
+    # uv's account, word for word: what failed, then the hook's stdout and stderr.
+    assert (
+        result.stderr.startswith("Using CPython 3.12")
+        and "\nerror: Failed to build `broken==1.0`\n" in result.stderr
+    ), result
+    assert "  cause: The build backend returned an error\n" in result.stderr
+    call = "Call to `broken_backend.prepare_metadata_for_build_wheel` failed (exit status: 1)"
+    assert f"  cause: {call}\n\n         [stdout]\n         the backend says no\n" in result.stderr
+    assert "\n         [stderr]\n         Traceback" in result.stderr
+    assert "RuntimeError: kaput" in result.stderr
     assert not (root / "uv.lock").exists()
     assert built_entries(pyrun_env) == []
     leftovers = [p for p in (pyrun_env.cache / "sdists-v1").iterdir() if p.name.startswith(".tmp")]
