@@ -179,3 +179,24 @@ def setuptools_wheel(request: pytest.FixtureRequest) -> Path:
         if not found:
             pytest.skip(f"could not download setuptools: {completed.stderr[-500:]}")
     return found[-1]
+
+
+@pytest.fixture(scope="session")
+def backend_wheels(request: pytest.FixtureRequest) -> Callable[[str], list[Path]]:
+    """`backend_wheels("hatchling")`: the wheels of a build backend and of its requirements
+    for CPython 3.12, downloaded from the public index once and kept in the pytest cache (the
+    tests serve them from their local index); skips when neither has them."""
+
+    def wheels(requirement: str) -> list[Path]:
+        directory = Path(request.config.cache.mkdir(f"pyrun-backend-{requirement}"))
+        done = directory / "complete"
+        if not done.is_file():
+            command = [sys.executable, "-m", "pip", "download", requirement, "-q"]
+            command += ["--only-binary=:all:", "--python-version", "3.12", "-d", str(directory)]
+            completed = subprocess.run(command, capture_output=True, text=True, check=False)
+            if completed.returncode != 0:
+                pytest.skip(f"could not download {requirement}: {completed.stderr[-500:]}")
+            done.write_text("")
+        return sorted(directory.glob("*.whl"))
+
+    return wheels

@@ -268,6 +268,13 @@ def make_sdist(
     return _tar_gz({f"{root}/{path}": content for path, content in tree.items()})
 
 
+def sdist_archive(name: str, version: str, files: Files) -> bytes:
+    """A `.tar.gz` sdist holding exactly `files` under `<name>-<version>/` (no PKG-INFO unless
+    given): for sdists whose metadata only a real build backend can produce."""
+    root = f"{dist_name(name)}-{normalize_version(version)}"
+    return _tar_gz({f"{root}/{path}": _bytes(content) for path, content in files.items()})
+
+
 def source_tree(
     name: str,
     version: str,

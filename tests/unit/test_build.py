@@ -150,7 +150,9 @@ def test_build_failure_shows_the_backend_output(
             request, interpreter=interpreter, cache=cache, provide=Recorder(), out_dir=tmp_path
         )
     assert info.value.message == "Failed to build `demo==1.0`"
-    assert "something went wrong in the backend" in info.value.causes[0]
+    assert info.value.causes[0] == "The build backend returned an error"
+    assert info.value.causes[1].startswith("Call to `")
+    assert "something went wrong in the backend" in info.value.causes[1]
     assert info.value.code == 1
 
 

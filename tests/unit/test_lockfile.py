@@ -333,6 +333,15 @@ def test_loads_a_large_lock_quickly() -> None:
 # --- lock_compare -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "specifier"),
+    [("b>=1,<3", ">=1,<3"), ("b<3, >=1", ">=1,<3"), ("b >=1.0, !=1.5, <3.0", ">=1.0,!=1.5,<3.0")],
+)
+def test_multiple_specifiers_are_joined_as_uv_0_13_writes_them(text: str, specifier: str) -> None:
+    """uv 0.13.9 writes `specifier = ">=1,<3"` in `[package.metadata]`: sorted, no space."""
+    assert requirement_from_pep508(text).specifier == specifier
+
+
 def test_requirement_from_pep508_matches_uv_tables() -> None:
     lock = loads((LOCKS / "fork" / "uv.lock").read_text())
     locked = lock.find("rich-demo")[0].metadata.requires_dist

@@ -77,18 +77,19 @@ def _record(
 
 
 def _dynamic_inputs(workspace: Workspace) -> list[str]:
-    """Files the metadata of members with dynamic requirements is built from: editing one must
-    send the next `pyrun lock` down the full path (SPEC §5.1)."""
+    """Files the metadata of projects with dynamic requirements (members, path dependencies) is
+    built from: editing one must send the next `pyrun lock` down the full path (SPEC §5.1)."""
     from pathlib import Path
 
+    from pyrun.commands.lock_project import dynamic_dirs
     from pyrun.local.build import key_input_files, local_cache_key
 
     files: list[str] = []
-    for member in workspace.members.values():
-        if member.has_dynamic_requirements:
-            directory = Path(member.directory)
-            key = local_cache_key(directory, member.raw)
-            files += [str(path) for path in key_input_files(directory, key)]
+    for directory in map(Path, dynamic_dirs(workspace).values()):
+        key = local_cache_key(directory)
+        files += [str(path) for path in key_input_files(directory, key)]
+        # A member's own build files are watched as workspace inputs; a path dependency's not.
+        files += [str(directory / name) for name in ("pyproject.toml", "setup.py", "setup.cfg")]
     return files
 
 

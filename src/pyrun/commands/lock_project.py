@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     from pyrun.net.client import ClientOptions
     from pyrun.net.git_deps import GitBuilds, GitSources
     from pyrun.net.lock import IndexPlan
+    from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
+    from pyrun.net.sync import SyncOptions
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -149,6 +151,7 @@ def lock_workspace(
         prefetch_for,
         interpreter=interpreter,
         console=console,
+        build=build_setup(args, settings, inputs.indexes, interpreter, cache, console),
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -257,6 +260,7 @@ def lock_inputs(
     from pyrun.core.freshness import RunOptions
     from pyrun.core.lock_build import (
         WorkspaceFacts,
+        built_local_metadata,
         declare_workspace,
         requirement_tables,
         virtual_root_locals,
@@ -304,6 +308,11 @@ def lock_inputs(
     )
     run = RunOptions(
         options=facts.options,
+        local_metadata={
+            name: built_local_metadata(data)
+            for name, data in built.items()
+            if name not in workspace.members
+        },
         upgrade=bool(args.upgrade),
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
         refresh=bool(args.refresh) or bool(args.refresh_package),
@@ -348,9 +357,9 @@ def dynamic_metadata(
     indexes: IndexSettings,
     console: Console,
 ) -> dict[str, BuiltMetadata]:
-    """The built metadata of each member whose requirements are dynamic, by member name: read
-    from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when the
-    member's cache key has no entry yet."""
+    """The built metadata of each member or path dependency whose requirements are dynamic, by
+    name: read from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when
+    the project's cache key has no entry yet."""
     from pyrun.core.lock_build import parse_built_metadata
 
     keys = _dynamic_keys(workspace)
@@ -361,17 +370,14 @@ def dynamic_metadata(
     found = {name: builds.find_metadata(cache, key) for name, key in keys.items()}
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
-        found.update(
-            _build_metadata(
-                workspace, missing, interpreter, args, settings, cache, indexes, console
-            )
-        )
+        setup = build_setup(args, settings, indexes, interpreter, cache, console)
+        found.update(_build_metadata(missing, dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
 
 def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
-    """The metadata cache key of each member with dynamic requirements (file metadata only)."""
-    dynamic = {n: m for n, m in workspace.members.items() if m.has_dynamic_requirements}
+    """The metadata cache key of each project with dynamic requirements (file metadata only)."""
+    dynamic = dynamic_dirs(workspace)
     if not dynamic:
         return {}
     from pathlib import Path
@@ -379,60 +385,105 @@ def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
     from pyrun.local import build as builds
 
     keys = {}
-    for name, member in dynamic.items():
-        directory = Path(member.directory)
-        keys[name] = builds.local_metadata_key(directory, builds.local_cache_key(directory))
+    for name, directory in dynamic.items():
+        path = Path(directory)
+        keys[name] = builds.local_metadata_key(path, builds.local_cache_key(path))
     return keys
 
 
+def dynamic_dirs(workspace: Workspace) -> dict[str, str]:
+    """The directories whose requirements only a build can tell, by package name: members, and
+    directories outside the workspace that `tool.uv.sources` names by `path`."""
+    from pyrun.core.lock_compare import normalize_name
+
+    found = {n: m.directory for n, m in workspace.members.items() if m.has_dynamic_requirements}
+    for project in (workspace.root_file, *workspace.members.values()):
+        table = project.tool.get("sources")
+        for name, value in table.items() if isinstance(table, dict) else ():
+            key = normalize_name(name)
+            for entry in value if isinstance(value, list) else [value]:
+                path = entry.get("path") if isinstance(entry, dict) else None
+                if key in workspace.members or key in found or not isinstance(path, str):
+                    continue
+                directory = os.path.normpath(os.path.join(project.directory, path))
+                if _has_dynamic_requirements(directory):
+                    found[key] = directory
+    return found
+
+
+def _has_dynamic_requirements(directory: str) -> bool:
+    from pyrun.local.discover import load_project_file
+
+    if not os.path.isfile(os.path.join(directory, "pyproject.toml")):
+        return False
+    try:
+        project = load_project_file(directory)
+    except PyrunError:
+        return False  # the resolution reports it, where the dependency is read
+    return project.has_project and project.has_dynamic_requirements
+
+
 def _build_metadata(
-    workspace: Workspace,
-    keys: Mapping[str, str],
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
-    indexes: IndexSettings,
-    console: Console,
+    names: Iterable[str], directories: Mapping[str, str], setup: BuildSetup
 ) -> dict[str, bytes]:
+    """Build the metadata of the projects `names` (at `directories`), as the lock would."""
     # trio and httpx only here: the build requirements come from the indexes.
-    import functools
     from pathlib import Path
 
-    import trio
-
-    from pyrun.local import build as builds
     from pyrun.net import interrupt
-    from pyrun.net.sync import SyncOptions, build_requirements_provider
+    from pyrun.net.metadata_build import MetadataBuilder
+    from pyrun.net.sync import build_requirements_provider
 
-    options = SyncOptions(
+    async def build_all() -> dict[str, bytes]:
+        built: dict[str, bytes] = {}
+        async with build_requirements_provider(
+            setup.interpreter, setup.cache, setup.requirements, setup.console
+        ) as provide:
+            builder = MetadataBuilder(setup, provide)
+            for name in names:
+                built[name] = await builder.tree(name, Path(directories[name]))
+        return built
+
+    return interrupt.run(build_all)
+
+
+def build_requirement_options(
+    args: Args, settings: Settings, indexes: IndexSettings
+) -> SyncOptions:
+    """Where the build requirements of a metadata build come from: the run's indexes."""
+    from pyrun.net.sync import SyncOptions
+
+    return SyncOptions(
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
         offline=bool(args.offline) or bool(settings.file_value("offline", False)),
         no_build=bool(settings.value(args, "no_build", "no-build")),
     )
 
-    async def build_all() -> dict[str, bytes]:
-        built: dict[str, bytes] = {}
-        async with build_requirements_provider(interpreter, cache, options, console) as provide:
-            for name, key in keys.items():
-                directory = Path(workspace.members[name].directory)
-                request = builds.BuildRequest(
-                    source_dir=directory, display=f"{name} @ {directory.as_uri()}"
-                )
-                console.debug(f"Building the metadata of `{name}` (dynamic requirements)")
-                job = functools.partial(
-                    builds.cached_metadata,
-                    request,
-                    key,
-                    interpreter=interpreter,
-                    cache=cache,
-                    provide=provide,
-                )
-                built[name] = await trio.to_thread.run_sync(job)
-        return built
 
-    return interrupt.run(build_all)
+def build_setup(
+    args: Args,
+    settings: Settings,
+    indexes: IndexSettings,
+    interpreter: Interpreter,
+    cache: Cache,
+    console: Console,
+) -> BuildSetup:
+    """How a lock builds the metadata of sdists and dynamic local projects."""
+    from pyrun.net.metadata_build import BuildPolicy, BuildSetup
+
+    packages = list(args.no_build_package or []) + settings.file_list("no-build-package")
+    policy = BuildPolicy(
+        no_build=bool(settings.value(args, "no_build", "no-build")),
+        no_build_packages=frozenset(_normal_names([str(p) for p in packages])),
+    )
+    return BuildSetup(
+        interpreter=interpreter,
+        cache=cache,
+        console=console,
+        requirements=build_requirement_options(args, settings, indexes),
+        policy=policy,
+    )
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -746,6 +797,7 @@ def _resolve(
     *,
     interpreter: Interpreter | None = None,
     console: Console | None = None,
+    build: BuildSetup | None = None,
 ) -> Lock:
     # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
     from pyrun.core.conflicts import encode
@@ -829,6 +881,7 @@ def _resolve(
                     request.upgrade,
                     _git_builds(interpreter, args, settings, inputs.indexes, console),
                 ),
+                build=build,
             )
         )
     except BaseException:

@@ -671,7 +671,16 @@ def update_script_lock(
             return previous
         console.info(verdict.reason) if verdict.notice else console.debug(verdict.reason)
         preferred = preferred_lock(previous, verdict)
-    lock = resolve_lock(request, args, settings, cache, preferred, "script")
+    lock = resolve_lock(
+        request,
+        args,
+        settings,
+        cache,
+        preferred,
+        "script",
+        interpreter=interpreter,
+        console=console,
+    )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
         raise FailureError(
@@ -693,7 +702,7 @@ def resolve_script(
     previous: Lock | None,
 ) -> Lock:
     request = script_request(script, interpreter, args, settings, Console(quiet=1))
-    return resolve_lock(request, args, settings, cache, previous, "script")
+    return resolve_lock(request, args, settings, cache, previous, "script", interpreter=interpreter)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -866,9 +875,13 @@ def resolve_lock(
     cache: Cache,
     previous: Lock | Mapping[str, tuple[str, ...]] | None,
     what: str,
+    *,
+    interpreter: Interpreter | None = None,
+    console: Console | None = None,
 ) -> Lock:
     """Resolve `request` (preferring `previous`'s versions) into a lock. trio, httpx and the
-    resolver are imported here only: a run whose stamp holds never gets this far."""
+    resolver are imported here only: a run whose stamp holds never gets this far. With an
+    `interpreter`, metadata that only a build can tell (sdists, dynamic trees) is built."""
     facts = request.facts
     if not request.texts and not facts.root_locals:
         # Nothing to resolve: no resolver, no client, no network (SPEC §2.3).
@@ -877,12 +890,17 @@ def resolve_lock(
 
         return build_lock(Resolution(packages=()), facts)
     from pyrun.commands.index_settings import index_settings
+    from pyrun.commands.lock_project import build_setup
     from pyrun.core.lockfile import Lock
     from pyrun.net import interrupt
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
 
     indexes = index_settings(args, settings)
+    build = None
+    if interpreter is not None:
+        shown = console or Console(quiet=1)
+        build = build_setup(args, settings, indexes, interpreter, cache, shown)
     resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)
     plan = IndexPlan(
         indexes=_index_configs(indexes),
@@ -909,6 +927,7 @@ def resolve_lock(
                 exclude_newer=exclude_newer,
                 exclude_newer_package=exclude_newer_package,
                 git=git,
+                build=build,
             )
         )
     except FailureError as exc:

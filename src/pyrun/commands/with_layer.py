@@ -598,7 +598,16 @@ def _resolve_and_build(
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, args, settings)
     preferences = _preferences(base_lock, sites)
-    lock = resolve_lock(lock_request, args, settings, cache, preferences, "`--with`")
+    lock = resolve_lock(
+        lock_request,
+        args,
+        settings,
+        cache,
+        preferences,
+        "`--with`",
+        interpreter=interpreter,
+        console=console,
+    )
     _check_pylock_hashes(lock, artifacts)
     verbose = bool(args.show_resolution) or bool(args.verbose)
     _line(console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started))

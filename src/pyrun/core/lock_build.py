@@ -62,6 +62,7 @@ __all__ = [
     "LocalDependency",
     "WorkspaceFacts",
     "build_lock",
+    "built_local_metadata",
     "declare_member",
     "declare_workspace",
     "lock_preferences",
@@ -110,6 +111,13 @@ def parse_built_metadata(data: bytes) -> BuiltMetadata:
         requires_dist=tuple(str(r).strip() for r in message.get_all("Requires-Dist") or ()),
         provides_extras=tuple(dict.fromkeys(extras)),
     )
+
+
+def built_local_metadata(built: BuiltMetadata) -> PackageMetadata:
+    """`[package.metadata]` of a directory dependency from its built metadata, as uv records
+    it: the built `Requires-Dist` (extras folded into markers) and `Provides-Extra`."""
+    tables = tuple(requirement_from_pep508(text) for text in built.requires_dist)
+    return PackageMetadata(requires_dist=tables, provides_extras=built.provides_extras)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -133,6 +133,8 @@ class CandidateInfo:
     files: tuple[Any, ...] = ()
     requires_python: str | None = None
     yanked: bool = False
+    # Why the version cannot be used at all (`has no usable wheels` under `--no-build`).
+    unusable: str | None = None
 
     @classmethod
     def from_files(cls, version: str, files: Sequence[FileLike]) -> CandidateInfo:
@@ -638,7 +640,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def _usable(self, name: str, version: Version, info: CandidateInfo) -> bool:
         allowed_yank = version in self.shared.allowed_yanks.get(name, ())
-        if info.yanked and not allowed_yank:
+        if info.unusable is not None or (info.yanked and not allowed_yank):
             return False
         policy = self.shared.prerelease_policy(name)
         if version.is_prerelease and policy == "disallow":
@@ -1078,6 +1080,8 @@ def _availability(req: Req, provider: UniversalProvider) -> str:
         ordered = [v for v, _ in versions]
         return f"only {req.name}{_available_range(ordered)} is available"
     version, info = matching[-1]
+    if info.unusable is not None:
+        return f"{req.name}=={version} {info.unusable}"
     if info.yanked:
         return f"{req.name}=={version} was yanked"
     if version.is_prerelease and provider.shared.prerelease_policy(req.name) == "disallow":

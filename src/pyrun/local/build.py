@@ -21,6 +21,7 @@ metadata only (no build, no hashing of the project's code).
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import json
@@ -153,11 +154,13 @@ def install_archives(env: BuildEnv, archives: Iterable[Path]) -> None:
 
 
 class _Runner:
-    """pyproject_hooks' subprocess runner, keeping the output for error messages."""
+    """pyproject_hooks' subprocess runner, keeping the last hook's output for error messages."""
 
     def __init__(self, env: BuildEnv) -> None:
         self.env = env
-        self.output = ""
+        self.hook = ""
+        self.stdout = ""
+        self.stderr = ""
 
     def __call__(
         self,
@@ -171,11 +174,13 @@ class _Runner:
             cwd=cwd,
             env=environ,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             check=False,
         )
-        self.output += result.stdout.decode("utf-8", errors="replace")
+        # pyproject_hooks runs `python _in_process.py <hook> <control dir>`.
+        self.hook = cmd[2] if len(cmd) > 2 else ""
+        self.stdout = result.stdout.decode("utf-8", errors="replace")
+        self.stderr = result.stderr.decode("utf-8", errors="replace")
         if result.returncode != 0:
             raise subprocess.CalledProcessError(result.returncode, cmd, result.stdout)
 
@@ -252,6 +257,7 @@ def _backend(
     """
     from pyproject_hooks import BuildBackendHookCaller
 
+    _silence_backend_warnings()
     system = build_system(read_pyproject(request.source_dir))
     kind = "editable" if request.editable else "wheel"
     settings = dict(request.config_settings or {}) or None
@@ -274,7 +280,19 @@ def _backend(
         except FailureError:
             raise
         except Exception as exc:
-            raise _build_error(request, exc, runner.output) from exc
+            raise _build_error(request, exc, runner, system.backend) from exc
+
+
+@functools.cache
+def _silence_backend_warnings() -> None:
+    """pyproject_hooks re-raises the backend's warnings in this process, where Python would
+    print them to stderr between pyrun's own lines; uv shows a backend's output only when the
+    build fails, and so does pyrun (`_Runner` keeps it for the error)."""
+    import warnings
+
+    from pyproject_hooks import BuildBackendWarning
+
+    warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
 
 def _provide(
@@ -293,22 +311,39 @@ def _provide(
         ) from exc
 
 
-def _build_error(request: BuildRequest, exc: Exception, output: str) -> FailureError:
+def _build_error(
+    request: BuildRequest, exc: Exception, runner: _Runner, backend: str
+) -> FailureError:
+    """uv's account of a failed build: what failed, then the backend's stdout and stderr."""
     from pyproject_hooks import BackendUnavailable, HookMissing
 
     what = "an editable" if request.editable else "a wheel"
     if isinstance(exc, HookMissing):
-        cause = f"The build backend does not support building {what} (`{exc.hook_name}` hook)"
+        causes = [f"The build backend does not support building {what} (`{exc.hook_name}` hook)"]
     elif isinstance(exc, BackendUnavailable):
-        cause = f"The build backend `{exc.backend_name}` could not be imported"
+        causes = [f"The build backend `{exc.backend_name}` could not be imported"]
     elif isinstance(exc, subprocess.CalledProcessError):
-        cause = f"The build backend returned an error (exit status {exc.returncode})"
+        call = f"{backend.split(':', 1)[0]}.{runner.hook}"
+        causes = [
+            "The build backend returned an error",
+            f"Call to `{call}` failed (exit status: {exc.returncode})",
+        ]
     else:
-        cause = str(exc) or type(exc).__name__
-    tail = output.strip().splitlines()[-_STDERR_TAIL:]
-    if tail:
-        cause += "\n\n[build output]\n" + "\n".join(tail)
-    return FailureError(f"Failed to build `{request.display}`", causes=(cause,))
+        causes = [str(exc) or type(exc).__name__]
+    output = _output_sections(runner)
+    if output:
+        causes[-1] += "\n\n" + output
+    return FailureError(f"Failed to build `{request.display}`", causes=tuple(causes))
+
+
+def _output_sections(runner: _Runner) -> str:
+    """`[stdout]` and `[stderr]` of the failed hook, each its last lines, as uv shows them."""
+    sections = []
+    for label, text in (("stdout", runner.stdout), ("stderr", runner.stderr)):
+        lines = text.strip().splitlines()[-_STDERR_TAIL:]
+        if lines:
+            sections.append(f"[{label}]\n" + "\n".join(lines))
+    return "\n\n".join(sections)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,6 +473,7 @@ def _listdir(path: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 #
 #     sdists-v1/local-<path hash>-metadata-<cache key hash>/METADATA
+#     sdists-v1/sdist-<sha256>/METADATA      (an sdist's, next to the wheels built from it)
 #
 # Keyed like a local build, so a project's metadata is built once per cache key: a lock check
 # or a run reads the file, and a change to an input of the key (an edited `requirements.txt`
@@ -483,8 +519,13 @@ def cached_metadata(
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)
+        record_metadata(cache, key, data)
         return data
+
+
+def record_metadata(cache: Cache, key: str, data: bytes) -> None:
+    """Remember `data` as the metadata under `key` (atomically: never a partial file)."""
+    atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 `IndexMetadataSource` is the resolver's view of the indexes: project pages through `IndexSet`
 (uv's index order and strategy, `sources = { pkg = { index = "name" } }` pinning a package to
 one index), metadata through `IndexClient` (PEP 658 files checked against their announced hash,
-else range requests into the wheel), `exclude-newer` applied to upload times. It remembers
-which index served each version, so the lock names the right registry.
+else range requests into the wheel), `exclude-newer` applied to upload times. A version with
+no wheel is read from its sdist: static metadata when uv would trust it, else a PEP 517 build
+cached by the sdist's hash (`pyrun.net.metadata_build`). It remembers which index served each
+version, so the lock names the right registry.
 
-`lock_async` reads the metadata of local dependencies (directories with static metadata, local
-wheels, wheels by URL, git checkouts through `pyrun.net.git_deps`), resolves on a worker thread
+`lock_async` reads the metadata of local dependencies (directories, built when their
+requirements are dynamic; local sdists and wheels; archives by URL; git checkouts through
+`pyrun.net.git_deps`), resolves on a worker thread
 (`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
 nursery serve the whole run; page and metadata fetches run concurrently as the resolver
 prefetches.
@@ -15,13 +18,15 @@ prefetches.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
 import tarfile
+import tomllib
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
@@ -31,15 +36,23 @@ import trio
 from packaging.utils import canonicalize_name
 
 from pyrun.core.index import IndexFile, metadata_path, versions_across
-from pyrun.core.lock_build import LocalDependency, WorkspaceFacts, build_lock
+from pyrun.core.lock_build import (
+    LocalDependency,
+    WorkspaceFacts,
+    build_lock,
+    built_local_metadata,
+    parse_built_metadata,
+)
 from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
+from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
+from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
 
 
@@ -84,8 +97,11 @@ class IndexMetadataSource:
         exclude_newer: datetime | None = None,
         exclude_newer_package: Mapping[str, datetime | None] | None = None,
         on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
+        builder: MetadataBuilder | None = None,
     ) -> None:
         self.indexes = indexes
+        self.builder = builder  # builds what has no static metadata; None: such a read fails
+        self.wheels_required: set[str] = set()  # names with versions unusable for want of wheels
         self.on_read = on_read  # told of each candidate read (`pyrun.net.prefetch`)
         self.client = indexes.client
         self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
@@ -111,8 +127,27 @@ class IndexMetadataSource:
             self.origin[(name, version)] = entry.index_url
             self._files[(name, version)] = kept
             if kept:
-                infos.append(CandidateInfo.from_files(version, kept))
+                infos.append(self._candidate(name, version, kept))
         return infos
+
+    def _candidate(self, name: str, version: str, files: Sequence[IndexFile]) -> CandidateInfo:
+        """uv counts a version without wheels as unusable when building `name` is forbidden
+        (even when its sdist's metadata is static)."""
+        info = CandidateInfo.from_files(version, files)
+        policy = self.builder.setup.policy if self.builder is not None else None
+        if policy is None or not policy.forbids(name) or any(f.is_wheel for f in files):
+            return info
+        self.wheels_required.add(name)
+        return replace(info, unusable="has no usable wheels")
+
+    def _admitted(self, file: IndexFile) -> bool:
+        if self.exclude_newer is None or not file.upload_time:
+            return True
+        try:
+            uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
+        except ValueError:
+            return True
+        return uploaded < self.exclude_newer
 
     async def async_requires(self, name: str, version: str) -> Sequence[str]:
         return (await self._read(name, version)).requires_dist
@@ -137,11 +172,24 @@ class IndexMetadataSource:
         return self._metadata[key]
 
     async def _sdist_metadata(self, name: str, version: str, files: Sequence[IndexFile]) -> bytes:
-        if not files:
-            raise FailureError(f"Failed to read metadata of `{name}=={version}`: no files")
-        data = await self.client.http.get_bytes(files[0].url)
-        check_wheel_hash(files[0], data)
-        return static_sdist_metadata(f"{name}=={version}", files[0].filename, data)
+        label = f"{name}=={version}"
+        sdists = sorted((f for f in files if not f.is_wheel), key=_sdist_preference)
+        if not sdists:
+            raise FailureError(f"Failed to read metadata of `{label}`: no files")
+        file = sdists[0]
+
+        async def download() -> bytes:
+            data = await self.client.http.get_bytes(file.url)
+            check_wheel_hash(file, data)
+            return data
+
+        if self.builder is not None:
+            sha256 = file.hashes.get("sha256")
+            return await self.builder.sdist(name, version, file.filename, sha256, download)
+        raw = static_sdist_metadata(file.filename, await download())
+        if raw is None:
+            raise _needs_build(label, file.filename)
+        return raw
 
     def registry_of(self, name: str, version: str | None) -> str | None:
         if version is None:
@@ -149,20 +197,34 @@ class IndexMetadataSource:
         return self.origin.get((name, version))
 
 
-def static_sdist_metadata(label: str, filename: str, data: bytes) -> bytes:
-    """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
-    2.2 or later whose `Requires-Dist` and `Requires-Python` are not marked `Dynamic`."""
-    raw = _pkg_info(filename, data)
-    if raw is not None:
-        message = BytesParser().parsebytes(raw, headersonly=True)
-        dynamic = {str(v).strip().lower() for v in message.get_all("Dynamic") or ()}
-        version = str(message.get("Metadata-Version", "0")).strip()
-        if _at_least_2_2(version) and not dynamic & {"requires-dist", "requires-python"}:
-            return raw
-    raise FailureError(
+# The fields the resolver reads: an sdist whose `PKG-INFO` marks one `Dynamic` must be built.
+_RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extra"})
+
+
+def _sdist_preference(file: IndexFile) -> int:
+    """uv reads a `.tar.gz` before any other source archive of the same version."""
+    return 0 if file.filename.endswith(".tar.gz") else 1
+
+
+def _needs_build(label: str, filename: str) -> FailureError:
+    return FailureError(
         f"Failed to read metadata of `{label}` from `{filename}`",
-        causes=("its metadata is dynamic; building source distributions is not supported yet",),
+        causes=("its metadata is dynamic, and no cache was given to build it in",),
     )
+
+
+def static_pkg_info(filename: str, data: bytes) -> bytes | None:
+    """An sdist's `PKG-INFO` when it is reliable without a build (as uv reads it): metadata
+    2.2 or later that marks none of the fields the resolver reads `Dynamic`."""
+    raw = _top_level(filename, data, "PKG-INFO")
+    if raw is None:
+        return None
+    message = BytesParser().parsebytes(raw, headersonly=True)
+    dynamic = {str(v).strip().lower() for v in message.get_all("Dynamic") or ()}
+    version = str(message.get("Metadata-Version", "0")).strip()
+    if _at_least_2_2(version) and not dynamic & _RESOLVER_FIELDS:
+        return raw
+    return None
 
 
 def _at_least_2_2(version: str) -> bool:
@@ -172,20 +234,101 @@ def _at_least_2_2(version: str) -> bool:
         return False
 
 
-def _pkg_info(filename: str, data: bytes) -> bytes | None:
-    """The top-level `PKG-INFO` of a `.tar.gz` or `.zip` source archive."""
+def static_sdist_metadata(filename: str, data: bytes) -> bytes | None:
+    """An sdist's metadata when it is reliable without a build, as uv 0.13.9 reads it: a
+    `pyproject.toml` whose `[project]` marks none of the fields the resolver reads `dynamic`
+    (`static_pyproject`, read first where the two disagree), else a static `PKG-INFO`."""
+    for raw in (static_pyproject(filename, data), static_pkg_info(filename, data)):
+        if raw is not None and _describes(raw, filename):
+            return raw
+    return None
+
+
+def _describes(raw: bytes, filename: str) -> bool:
+    """Whether metadata names the sdist's own project and version: uv passes over a static
+    source that does not (and reads the next, or builds)."""
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        name, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        return True  # nothing to compare with
+    message = BytesParser().parsebytes(raw, headersonly=True)
+    try:
+        found = Version(str(message.get("Version", "")).strip())
+    except InvalidVersion:
+        return False
+    return canonicalize_name(str(message.get("Name", ""))) == name and found == version
+
+
+# `[project]` fields whose being dynamic means only a build can tell the resolver's metadata.
+_PYPROJECT_FIELDS = frozenset(
+    {"version", "dependencies", "optional-dependencies", "requires-python"}
+)
+
+
+def static_pyproject(filename: str, data: bytes) -> bytes | None:
+    """Core metadata written from an sdist's static `[project]` table, or None."""
+    raw = _top_level(filename, data, "pyproject.toml")
+    try:
+        table = tomllib.loads(raw.decode("utf-8")).get("project") if raw else None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+        return None
+    dynamic = table.get("dynamic", [])
+    if not isinstance(table.get("version"), str) or not isinstance(dynamic, list):
+        return None
+    if {str(f) for f in dynamic} & _PYPROJECT_FIELDS:
+        return None
+    try:
+        return _metadata_text(table).encode("utf-8")
+    except (TypeError, ValueError):
+        return None  # malformed: the build backend will say what is wrong
+
+
+def _metadata_text(table: Mapping[str, object]) -> str:
+    lines = ["Metadata-Version: 2.2", f"Name: {table['name']}", f"Version: {table['version']}"]
+    if isinstance(table.get("requires-python"), str):
+        lines.append(f"Requires-Python: {table['requires-python']}")
+    lines += [f"Requires-Dist: {_valid(text)}" for text in _strings(table.get("dependencies", []))]
+    extras = table.get("optional-dependencies", {})
+    if not isinstance(extras, dict):
+        raise TypeError("optional-dependencies")
+    for extra, texts in extras.items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f"Requires-Dist: {_extra_text(t, extra)}" for t in _strings(texts)]
+    return "\n".join(lines) + "\n\n"
+
+
+def _valid(text: str) -> str:
+    from packaging.requirements import Requirement
+
+    Requirement(text)  # InvalidRequirement is a ValueError
+    return text
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
+def _top_level(filename: str, data: bytes, basename: str) -> bytes | None:
+    """The file `basename` at the top of a `.tar.gz` or `.zip` source archive (`<dir>/name`)."""
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = [n for n in archive.namelist() if n.count("/") == 1]
-                found = next((n for n in names if n.endswith("/PKG-INFO")), None)
+                found = next((n for n in names if n.endswith(f"/{basename}")), None)
                 return archive.read(found) if found else None
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             for member in tar:
                 if (
                     member.isfile()
                     and member.name.count("/") == 1
-                    and member.name.endswith("/PKG-INFO")
+                    and member.name.endswith(f"/{basename}")
                 ):
                     handle = tar.extractfile(member)
                     return handle.read() if handle else None
@@ -207,20 +350,37 @@ class _LocalFile:
 
 
 async def read_local(
-    dep: LocalDependency, root: str, http: HttpClient, git: GitSources | None = None
+    dep: LocalDependency,
+    root: str,
+    http: HttpClient,
+    builder: MetadataBuilder | None = None,
+    git: GitSources | None = None,
 ) -> tuple[LocalPackage, PackageMetadata | None]:
-    """Metadata of a non-registry dependency, as a resolver `LocalPackage`."""
+    """Metadata of a non-registry dependency, as a resolver `LocalPackage`; `builder` builds
+    it when it is dynamic."""
     if dep.kind in ("directory", "editable", "virtual"):
-        return await trio.to_thread.run_sync(_directory_package, dep, root)
+        directory = os.path.normpath(os.path.join(root, dep.location))
+        project = await trio.to_thread.run_sync(_project_file, dep, directory)
+        if not {"dependencies", "optional-dependencies"} & set(project.dynamic):
+            return _directory_package(dep, project)
+        if builder is None:
+            raise FailureError(
+                f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
+                causes=("its dependencies are dynamic, and no cache was given to build them in",),
+            )
+        built = await builder.tree(dep.name, Path(directory))
+        return _built_directory_package(dep, project, built)
     if dep.kind == "git" and git is not None:
         return await trio.to_thread.run_sync(read_git_package, dep, git)
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
-        return _archive_package(dep, data, _LocalFile(filename=os.path.basename(dep.location)))
+        file = _LocalFile(filename=os.path.basename(dep.location))
+        return await _archive_package(dep, data, file, builder)
     if dep.kind == "url":
         data = await http.get_bytes(dep.location)
         name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
-        return _archive_package(dep, data, _LocalFile(filename=name, url=dep.location))
+        file = _LocalFile(filename=name, url=dep.location)
+        return await _archive_package(dep, data, file, builder)
     raise FailureError(
         f"Failed to lock `{dep.name}`: git dependencies need the git cache, and none was given",
         causes=(f"source: {dep.location}",),
@@ -234,25 +394,32 @@ def _read_bytes(path: str) -> bytes:
         raise FailureError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
 
 
-def _directory_package(dep: LocalDependency, root: str) -> tuple[LocalPackage, PackageMetadata]:
-    directory = os.path.normpath(os.path.join(root, dep.location))
-    source = Source(kind=dep.kind, location=dep.location)  # type: ignore[arg-type]
-    return tree_package(dep, directory, dep.location, source)
+def _project_file(dep: LocalDependency, directory: str, shown: str | None = None) -> ProjectFile:
+    from pyrun.local.discover import load_project_file
+
+    project = load_project_file(directory)
+    if not project.has_project or project.name is None:
+        shown = shown or dep.location
+        raise FailureError(f"`{shown}` is not a Python project (no `[project]` table)")
+    return project
 
 
 def tree_package(
     dep: LocalDependency, directory: str, shown: str, source: Source
 ) -> tuple[LocalPackage, PackageMetadata]:
-    from pyrun.local.discover import load_project_file
-
-    project = load_project_file(directory)
-    if not project.has_project or project.name is None:
-        raise FailureError(f"`{shown}` is not a Python project (no `[project]` table)")
+    """A source tree with static requirements (a git checkout), recorded as `source`."""
+    project = _project_file(dep, directory, shown)
     if {"dependencies", "optional-dependencies"} & set(project.dynamic):
         raise FailureError(
             f"Failed to read metadata of `{dep.name}` at `{shown}`",
-            causes=("its dependencies are dynamic; building metadata is not supported yet",),
+            causes=("its dependencies are dynamic, and no build was set up for them",),
         )
+    return _directory_package(dep, project, source)
+
+
+def _directory_package(
+    dep: LocalDependency, project: ProjectFile, source: Source | None = None
+) -> tuple[LocalPackage, PackageMetadata]:
     texts = list(project.dependencies)
     tables = [requirement_from_pep508(t) for t in project.dependencies]
     for extra, items in project.optional_dependencies.items():
@@ -261,7 +428,7 @@ def tree_package(
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
-        source=source,
+        source=source or Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
         requires_dist=tuple(texts),
         requires_python=project.requires_python,
         provides_extras=tuple(project.optional_dependencies),
@@ -270,6 +437,22 @@ def tree_package(
         requires_dist=tuple(tables), provides_extras=tuple(project.optional_dependencies)
     )
     return local, metadata
+
+
+def _built_directory_package(
+    dep: LocalDependency, project: ProjectFile, raw: bytes
+) -> tuple[LocalPackage, PackageMetadata]:
+    """A directory whose requirements are dynamic, from its built metadata."""
+    built = parse_built_metadata(raw)
+    local = LocalPackage(
+        name=dep.name,
+        version=None if "version" in project.dynamic else project.version,
+        source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
+        requires_dist=built.requires_dist,
+        requires_python=parse_core_metadata(raw).requires_python,
+        provides_extras=built.provides_extras,
+    )
+    return local, built_local_metadata(built)
 
 
 def _extra_text(text: str, extra: str) -> str:
@@ -282,15 +465,15 @@ def _extra_text(text: str, extra: str) -> str:
     return f"{parsed} ; {marker}"
 
 
-def _archive_package(
-    dep: LocalDependency, data: bytes, file: _LocalFile
+async def _archive_package(
+    dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
     digest = {"sha256": hashlib.sha256(data).hexdigest()}
     file = replace(file, hashes=digest)
     if file.filename.endswith(".whl"):
         raw = _wheel_metadata(file.filename, data)
     else:
-        raw = static_sdist_metadata(dep.name, file.filename, data)
+        raw = await _archive_sdist_metadata(dep, data, file, builder)
     metadata = parse_core_metadata(raw)
     kind: SourceKind = "path" if dep.kind == "path" else "url"
     local = LocalPackage(
@@ -309,6 +492,21 @@ def _archive_package(
     return local, PackageMetadata(
         requires_dist=tuple(tables), provides_extras=metadata.provides_extras
     )
+
+
+async def _archive_sdist_metadata(
+    dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
+) -> bytes:
+    if builder is None:
+        raw = static_sdist_metadata(file.filename, data)
+        if raw is None:
+            raise _needs_build(dep.name, file.filename)
+        return raw
+
+    async def have() -> bytes:
+        return data
+
+    return await builder.sdist(dep.name, None, file.filename, file.hashes["sha256"], have)
 
 
 def _wheel_metadata(filename: str, data: bytes) -> bytes:
@@ -358,10 +556,13 @@ async def lock_async(
     exclude_newer_package: Mapping[str, datetime | None] | None = None,
     on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
     git: GitSources | None = None,
+    build: BuildSetup | None = None,
 ) -> LockOutcome:
     """Resolve `request` (members already in it) and build the lock for `facts`; `on_read` is
-    told of each candidate whose metadata the resolver reads; `git` finds git dependencies."""
-    async with make_client(options) as http:
+    told of each candidate whose metadata the resolver reads; `git` finds git dependencies;
+    `build` says how to build the metadata of sdists and dynamic local projects (without it,
+    reading one is an error)."""
+    async with make_client(options) as http, _builder(build, http) as builder:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(
@@ -370,11 +571,15 @@ async def lock_async(
             exclude_newer=exclude_newer,
             exclude_newer_package=exclude_newer_package,
             on_read=on_read,
+            builder=builder,
         )
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
-            locals_, metadata = await _read_locals(facts, root, http, git_ready)
+            locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
         request = replace(request, local_packages=(*request.local_packages, *locals_))
-        resolution = await resolve_async(request, source)
+        try:
+            resolution = await resolve_async(request, source)
+        except FailureError as exc:
+            raise _with_no_build_hint(exc, source, build) from None
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
 
@@ -384,8 +589,40 @@ def _has_git(facts: WorkspaceFacts) -> bool:
     return any(dep.kind == "git" for dep in declared)
 
 
+def _with_no_build_hint(
+    exc: FailureError, source: IndexMetadataSource, build: BuildSetup | None
+) -> FailureError:
+    """uv's hint when a resolution failed over versions `--no-build` made unusable."""
+    text = "\n".join(exc.causes)
+    named = sorted(n for n in source.wheels_required if f"{n}==" in text)
+    if build is None or not named or exc.hint is not None:
+        return exc
+    name = named[0]
+    hint = f"Wheels are required for `{name}` because {build.policy.reason(name)}"
+    return FailureError(exc.message, causes=exc.causes, hint=hint)
+
+
+@contextlib.asynccontextmanager
+async def _builder(
+    build: BuildSetup | None, http: HttpClient
+) -> AsyncIterator[MetadataBuilder | None]:
+    if build is None:
+        yield None
+        return
+    from pyrun.net.sync import build_requirements_provider
+
+    async with build_requirements_provider(
+        build.interpreter, build.cache, build.requirements, build.console, http=http
+    ) as provide:
+        yield MetadataBuilder(build, provide)
+
+
 async def _read_locals(
-    facts: WorkspaceFacts, root: str, http: HttpClient, git: GitSources | None
+    facts: WorkspaceFacts,
+    root: str,
+    http: HttpClient,
+    builder: MetadataBuilder | None,
+    git: GitSources | None,
 ) -> tuple[list[LocalPackage], dict[str, PackageMetadata]]:
     member_names = {m.name for m in facts.members}
     wanted: dict[str, LocalDependency] = {}
@@ -395,7 +632,7 @@ async def _read_locals(
     results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
 
     async def read(dep: LocalDependency) -> None:
-        results[dep.name] = await read_local(dep, root, http, git)
+        results[dep.name] = await read_local(dep, root, http, builder, git)
 
     batch = list(wanted.values())
     while batch:
