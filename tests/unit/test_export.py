@@ -36,11 +36,6 @@ LAYOUT = {
     "paths": {"localdir": "vendor/localdir"},
     "workspace": {"alpha": "packages/alpha", "beta": "packages/beta"},
 }
-# `pyrun.core.markers` prints `python_full_version < '3.11' or (python_full_version < '3.13' and
-# implementation_name == 'pypy')` where uv keeps the redundant `python_full_version >= '3.11'`
-# in the second clause; these pass once the marker port reproduces uv's DNF there.
-MARKER_DNF = pytest.mark.xfail(strict=True, reason="marker DNF differs from uv's (markers.py)")
-
 CASES = [
     (1, "plain-app", "--frozen"),
     (2, "plain-app", "--frozen --format pylock.toml"),
@@ -132,10 +127,7 @@ def export(options: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def _params() -> list[object]:
     params: list[object] = []
     for number, fixture, options in CASES:
-        marks = [MARKER_DNF] if fixture == "fork" and "--only-dev" not in options else []
-        params.append(
-            pytest.param(number, fixture, options, marks=marks, id=f"{fixture} {options}")
-        )
+        params.append(pytest.param(number, fixture, options, id=f"{fixture} {options}"))
     return params
 
 
@@ -358,3 +350,101 @@ def test_conflict_markers_follow_the_activated_extras() -> None:
     check_conflicts(lock, ExportSelection(roots=("app",), extras=frozenset({"a"})))
     with pytest.raises(PyrunError):
         check_conflicts(lock, ExportSelection(roots=("app",), extras=frozenset({"a", "b"})))
+
+
+# A lock an older uv wrote: `orm`'s marker is a plain DNF that uv 0.13.9 prints factored, and
+# `md[linkify]` is only asked for behind `tui`'s marker while `md` itself is unconditional.
+EXTRA_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "orm" },
+    { name = "rich" },
+    { name = "tui", marker = "sys_platform != 'win32'" },
+]
+
+[package.metadata]
+requires-dist = [
+    { name = "orm" },
+    { name = "rich" },
+    { name = "tui", marker = "sys_platform != 'win32'" },
+]
+
+[[package]]
+name = "greenlet"
+version = "3.1.1"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "linkify"
+version = "2.0.3"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "md"
+version = "3.0.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+linkify = [
+    { name = "linkify" },
+]
+
+[[package]]
+name = "orm"
+version = "2.0.37"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "greenlet", marker = "GREENLET" },
+]
+
+[[package]]
+name = "rich"
+version = "13.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "md" },
+]
+
+[[package]]
+name = "tui"
+version = "1.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "md", extra = ["linkify"] },
+]
+""".replace(
+    "GREENLET",
+    "(python_full_version < '3.14' and platform_machine == 'AMD64') or "
+    "(python_full_version < '3.14' and platform_machine == 'aarch64') or "
+    "(python_full_version < '3.14' and platform_machine == 'x86_64')",
+)
+
+
+def test_markers_print_factored_and_extras_keep_their_own_reachability() -> None:
+    entries = exportable(loads(EXTRA_LOCK), ExportSelection(roots=("app",)))
+    # `uv export --frozen --no-hashes` (uv 0.13.9) on this lock, without its header.
+    assert requirements_txt(entries, hashes=False) == (
+        "-e .\n"
+        "greenlet==3.1.1 ; python_full_version < '3.14' and (platform_machine == 'AMD64' "
+        "or platform_machine == 'aarch64' or platform_machine == 'x86_64')\n"
+        "    # via orm\n"
+        "linkify==2.0.3 ; sys_platform != 'win32'\n"
+        "    # via md\n"
+        "md==3.0.0\n"
+        "    # via\n"
+        "    #   rich\n"
+        "    #   tui\n"
+        "orm==2.0.37\n"
+        "    # via app\n"
+        "rich==13.0.0\n"
+        "    # via app\n"
+        "tui==1.0.0 ; sys_platform != 'win32'\n"
+        "    # via app\n"
+    )

@@ -95,6 +95,10 @@ class ExportEntry:
 
 _Id = tuple[str, str | None, str, str]
 _ROOT: _Id = ("", None, "", "")
+# A graph node: a package, or one of its extras (uv gives each requested extra its own
+# reachability, so `foo[ssl]`'s dependencies are only as reachable as the edges asking for it).
+_Node = tuple[_Id, str | None]
+_ROOT_NODE: _Node = (_ROOT, None)
 
 
 def _id(package: Package) -> _Id:
@@ -103,8 +107,8 @@ def _id(package: Package) -> _Id:
 
 @dataclass(frozen=True)
 class _Edge:
-    parent: _Id
-    child: _Id
+    parent: _Node
+    child: _Node
     marker: str | None
     # The conflict item the edge activates (`extra-3-pkg-x` / `group-3-pkg-g`), if any.
     activates: str | None = None
@@ -119,9 +123,18 @@ class _Graph:
     seen: set[tuple[_Id, str | None]] = field(default_factory=set)
     queue: list[tuple[Package, str | None]] = field(default_factory=list)
 
-    def add(self, parent: _Id, child: Package, marker: str | None, activates: str | None) -> None:
+    def add(
+        self,
+        parent: _Node,
+        child: Package,
+        marker: str | None,
+        activates: str | None,
+        extras: Iterable[str] = (),
+    ) -> None:
+        """Edges to `child` and to each of the `extras` of it the parent asks for."""
         self.nodes.setdefault(_id(child), child)
-        self.edges.append(_Edge(parent, _id(child), marker, activates))
+        for extra in (None, *sorted({normalize_name(e) for e in extras})):
+            self.edges.append(_Edge(parent, (_id(child), extra), marker, activates))
 
     def push(self, package: Package, extras: Iterable[str]) -> None:
         for extra in (None, *(normalize_name(e) for e in extras)):
@@ -169,8 +182,8 @@ def _add_roots(graph: _Graph) -> set[str]:
             continue
         package = _member(graph.lock, name)
         if sel.prod:
-            graph.add(_ROOT, package, None, None)
             extras = sorted(sel.extras & set(package.optional_dependencies))
+            graph.add(_ROOT_NODE, package, None, None, extras)
             graph.queue.append((package, None))
             graph.queue.extend((package, extra) for extra in extras)
             activated |= {_conflict_item(name, e, group=False) for e in extras}
@@ -181,7 +194,7 @@ def _add_roots(graph: _Graph) -> set[str]:
             for dep in deps:
                 if dep.name not in sel.prune:
                     child = graph.resolve(dep)
-                    graph.add(_ROOT, child, dep.marker, None)
+                    graph.add(_ROOT_NODE, child, dep.marker, None, dep.extra)
                     graph.push(child, dep.extra)
     _add_root_requirements(graph)
     return activated
@@ -202,7 +215,7 @@ def _add_root_requirements(graph: _Graph) -> None:
             marker = _requirement_marker(req.marker, package.resolution_markers)
             if marker == _FALSE:
                 continue
-            graph.add(_ROOT, package, marker, None)
+            graph.add(_ROOT_NODE, package, marker, None, req.extras)
             graph.push(package, req.extras)
 
 
@@ -227,7 +240,7 @@ def _walk(graph: _Graph) -> None:
             if dep.name in graph.selection.prune:
                 continue
             child = graph.resolve(dep)
-            graph.add(_id(package), child, dep.marker, activates)
+            graph.add((_id(package), extra), child, dep.marker, activates, dep.extra)
             graph.push(child, dep.extra)
 
 
@@ -257,6 +270,10 @@ def _normal(text: str) -> str | None:
     return normalize_marker(text) or None
 
 
+def _canonical(marker: str | None) -> str | None:
+    return None if marker is None else _normal(marker)
+
+
 _CONFLICT_ATOM = re.compile(r"extra\s*(==|!=)\s*'((?:extra|group)-\d+-[^']*)'")
 
 
@@ -272,14 +289,18 @@ def _resolve_conflicts(marker: str | None, activated: set[str]) -> str | None:
     return _normal(_CONFLICT_ATOM.sub(value, marker))
 
 
-def _reachability(graph: _Graph, activated: set[str], root: str | None) -> dict[_Id, str | None]:
+def _reachability(graph: _Graph, activated: set[str], root: str | None) -> dict[_Node, str | None]:
     """Each node's marker: the union over paths of the conjunction of edge markers."""
-    outgoing: dict[_Id, list[_Edge]] = {}
+    outgoing: dict[_Node, list[_Edge]] = {}
     for edge in graph.edges:
         outgoing.setdefault(edge.parent, []).append(edge)
-    edge_markers = {id(edge): _resolve_conflicts(edge.marker, activated) for edge in graph.edges}
-    reach: dict[_Id, str | None] = {_ROOT: root}
-    stack = [_ROOT]
+    # Every marker is printed in uv's canonical form, even one copied from a single edge: the
+    # lock may hold a form an older uv wrote (a plain DNF where uv 0.13.9 factors).
+    edge_markers = {
+        id(edge): _canonical(_resolve_conflicts(edge.marker, activated)) for edge in graph.edges
+    }
+    reach: dict[_Node, str | None] = {_ROOT_NODE: root}
+    stack = [_ROOT_NODE]
     while stack:
         parent = stack.pop()
         for edge in outgoing.get(parent, ()):
@@ -311,12 +332,13 @@ def exportable(lock: Lock, selection: ExportSelection) -> list[ExportEntry]:
     reach = _reachability(graph, _activated(graph, initial), root_marker)
     parents: dict[_Id, set[str]] = {}
     for edge in graph.edges:
-        if edge.parent != _ROOT:
-            parents.setdefault(edge.child, set()).add(edge.parent[0])
+        (child, extra), (parent, _) = edge.child, edge.parent
+        if parent != _ROOT and extra is None:
+            parents.setdefault(child, set()).add(parent[0])
     members = set(lock.manifest.members)
     entries = []
     for key, package in graph.nodes.items():
-        marker = reach.get(key, _FALSE)
+        marker = reach.get((key, None), _FALSE)
         if marker == _FALSE or not _emitted(package.name, selection, members):
             continue
         dependents = tuple(sorted(parents.get(key, ())))
