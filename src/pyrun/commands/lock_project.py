@@ -116,7 +116,7 @@ def lock_workspace(
     if mode == "frozen":
         return _frozen(previous, workspace, flag or args.flag_name("frozen"))
     if previous is None and mode == "locked":
-        raise _missing(flag or args.flag_name("locked"))
+        raise missing_lock(flag or args.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
         memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
@@ -167,7 +167,8 @@ def _report(verdict: Stale, console: Console) -> None:
         console.debug(verdict.reason)
 
 
-def _missing(flag: str) -> FailureError:
+def missing_lock(flag: str) -> FailureError:
+    """`--frozen`/`--locked` without a `uv.lock`, in uv's words (naming our own commands)."""
     return FailureError(
         f"Unable to find lockfile at `{LOCK_NAME}`, but `{flag}` was provided. To create a "
         "lockfile, run `pyrun lock` or `pyrun sync` without the flag."
@@ -176,7 +177,7 @@ def _missing(flag: str) -> FailureError:
 
 def _frozen(previous: Lock | None, workspace: Workspace, flag: str) -> LockResult:
     if previous is None:
-        raise _missing(flag)
+        raise missing_lock(flag)
     present = {p.name for p in previous.packages if p.source.is_local_tree}
     for name in workspace.members:
         if name not in present:

@@ -204,9 +204,10 @@ def select_base_interpreter(request: EnvRequest, finder: Finder, console: Consol
     if python_request is None and request.requires_python:
         python_request = request_from_requires_python(request.requires_python)
     found = finder.find_base(python_request)
+    # uv names the interpreter it found before judging it.
+    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
     if request.requires_python and not _in_range(found.version, request.requires_python):
         raise _incompatible(found, request)
-    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
     return found
 
 
@@ -215,10 +216,11 @@ def _incompatible(found: Interpreter, request: EnvRequest) -> PyrunError:
     choice = request.choice
     if choice.source in ("version-file", "global-pin") and choice.file:
         name = os.path.basename(choice.file)
+        # The second line is part of uv's message (no `hint:`), naming our own command.
         return PyrunError(
             f"The Python request from `{name}` resolved to Python {found.version}, which is "
-            f"incompatible with the project's Python requirement: {requirement}",
-            hint=f"Update the `{name}` file to a compatible version",
+            f"incompatible with the project's Python requirement: {requirement}\n"
+            "Use `pyrun python pin` to update the `.python-version` file to a compatible version"
         )
     return PyrunError(
         f"The requested interpreter resolved to Python {found.version}, which is incompatible "
