@@ -61,6 +61,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def uv(cwd: Path, *args: str) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("COLUMNS", None)  # uv wraps its errors to it; pyrun does not
     home = cwd.parent / "home"  # settings discovery on, with no user configuration
     env.update(
         HOME=str(home),
@@ -83,6 +84,7 @@ def side_by_side(
     theirs = write(tmp_path / "uv" / "p", files)
     ours = write(tmp_path / "pyrun" / "p", files)
     expected = uv(theirs, *args)
+    pyrun_env.env.pop("COLUMNS", None)
     got = pyrun_env.run(*args, cwd=ours, env={"PYRUN_PYTHON": str(PY311)})
     return expected, got, theirs, ours
 
