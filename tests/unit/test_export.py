@@ -34,6 +34,7 @@ GOLDEN = DATA / "export"
 LAYOUT = {
     "fork": {"localpkg": "libs/localpkg"},
     "paths": {"localdir": "vendor/localdir"},
+    "root-groups": {"core": "packages/core"},
     "workspace": {"alpha": "packages/alpha", "beta": "packages/beta"},
 }
 CASES = [
@@ -93,6 +94,11 @@ CASES = [
     (50, "fork", "--frozen --format pylock.toml --no-editable"),
     (51, "script", "--frozen --script s.py --no-hashes"),
     (52, "script", "--frozen --script s.py --format pylock.toml"),
+    # A member of a project root takes the root's groups named explicitly, except those it
+    # declares itself (uv 0.13.9's `group_root`).
+    (53, "root-groups", "--frozen --package core --group docs --group dev --no-hashes"),
+    (54, "root-groups", "--frozen --package core --all-groups"),
+    (55, "root-groups", "--frozen --package core --only-group docs --no-hashes"),
 ]
 
 

@@ -36,6 +36,7 @@ from pyrun.core.selection import (
     choose_extras,
     choose_groups,
     choose_target,
+    declared_groups,
     group_owners,
 )
 from pyrun.errors import PyrunError, os_error_text
@@ -150,23 +151,27 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         package=args.package,
         all_packages=bool(args.all_packages),
     )
-    owners = _owners(target, workspace)
+    single = not target.virtual_root and not args.all_packages
+    member = workspace.members[target.members[0]] if single and target.members else None
+    inherits = member is not None and _inherits_root_groups(workspace, member)
+    owners = _owners(target, workspace, inherits)
     options = dependency_options(args)
     groups = choose_groups(target, owners, options)
-    root_groups = groups.groups
-    if workspace.is_virtual_root and not target.virtual_root:
-        # A member of a virtual root may name the root's groups, but, as in uv, only groups
-        # named explicitly come from the root: its default groups are not the member's.
-        explicit = dataclasses.replace(options, no_default_groups=True)
-        root_groups = choose_groups(target, owners, explicit).groups
-    single = not target.virtual_root and not args.all_packages
+    inherited: frozenset[str] = frozenset()
+    if inherits and member is not None:
+        inherited = _inherited_groups(workspace.root_file, member, target, owners, options)
+    virtual = workspace.is_virtual_root
     return ExportSelection(
         roots=target.members,
         extras=choose_extras(owners, options),
         groups=groups.groups,
-        root_groups=root_groups if workspace.is_virtual_root else frozenset(),
+        root_groups=(groups.groups if target.virtual_root else inherited)
+        if virtual
+        else frozenset(),
+        group_root=workspace.root_file.name if inherits and not virtual else None,
+        inherited_groups=inherited if not virtual else frozenset(),
         prod=not groups.only,
-        project=target.members[0] if single and target.members else None,
+        project=member.name if member is not None else None,
         prune=_names(args.prune),
         no_emit_project=bool(args.no_emit_project),
         no_emit_workspace=bool(args.no_emit_workspace),
@@ -174,10 +179,31 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
     )
 
 
-def _owners(target: SyncTarget, workspace: Workspace) -> tuple[ProjectFile, ...]:
+def _inherits_root_groups(workspace: Workspace, member: ProjectFile) -> bool:
+    """Whether the one selected member may name the workspace root's groups: the root is a
+    virtual root or another project (uv 0.13.9's `group_root`)."""
+    root = workspace.root_file
+    return not root.has_project or root.name != member.name
+
+
+def _inherited_groups(
+    root: ProjectFile,
+    member: ProjectFile,
+    target: SyncTarget,
+    owners: tuple[ProjectFile, ...],
+    options: DependencyOptions,
+) -> frozenset[str]:
+    """The root's groups the member takes: those named explicitly (defaults belong to the
+    member) that the member does not declare itself (uv's `includes_group`)."""
+    explicit = dataclasses.replace(options, no_default_groups=True)
+    chosen = choose_groups(target, owners, explicit).groups
+    return frozenset(chosen & set(declared_groups(root)) - set(declared_groups(member)))
+
+
+def _owners(target: SyncTarget, workspace: Workspace, inherits: bool) -> tuple[ProjectFile, ...]:
     owners = group_owners(target, workspace.members, workspace.root_file)
-    if workspace.is_virtual_root and not target.virtual_root and len(owners) == 1:
-        # The member sees the virtual root's groups as its own (uv's wording stays singular).
+    if inherits and len(owners) == 1:
+        # The member sees the root's groups as its own (uv's wording stays singular).
         member = owners[0]
         merged = {**workspace.root_file.dependency_groups, **member.dependency_groups}
         owners = (dataclasses.replace(member, dependency_groups=merged),)

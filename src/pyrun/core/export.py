@@ -63,8 +63,10 @@ class ExportSelection:
     """What to export; names are normalised.
 
     `roots` are the members walked from; `groups` select their `[package.dev-dependencies]`,
-    `root_groups` the `[manifest.dependency-groups]` of a virtual root. `prod` is false under
-    `--only-group` (the roots themselves and their dependencies are left out). `project` is
+    `root_groups` the `[manifest.dependency-groups]` of a virtual root, `inherited_groups` those
+    of `group_root`, a root project whose groups (but not itself) a selected member takes.
+    `prod` is false under `--only-group` (the roots themselves and their dependencies are left
+    out). `project` is
     the single project `--no-emit-project` drops (None for whole-workspace targets, as in uv).
     """
 
@@ -72,6 +74,8 @@ class ExportSelection:
     extras: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
     root_groups: frozenset[str] = frozenset()
+    group_root: str | None = None
+    inherited_groups: frozenset[str] = frozenset()
     prod: bool = True
     project: str | None = None
     prune: frozenset[str] = frozenset()
@@ -187,16 +191,26 @@ def _add_roots(graph: _Graph) -> set[str]:
             graph.queue.append((package, None))
             graph.queue.extend((package, extra) for extra in extras)
             activated |= {_conflict_item(name, e, group=False) for e in extras}
-        for group, deps in package.dev_dependencies.items():
-            if group not in sel.groups:
-                continue
-            activated.add(_conflict_item(name, group, group=True))
-            for dep in deps:
-                if dep.name not in sel.prune:
-                    child = graph.resolve(dep)
-                    graph.add(_ROOT_NODE, child, dep.marker, None, dep.extra)
-                    graph.push(child, dep.extra)
+        activated |= _add_groups(graph, package, sel.groups)
+    if sel.group_root is not None and sel.group_root not in sel.prune:
+        activated |= _add_groups(graph, _member(graph.lock, sel.group_root), sel.inherited_groups)
     _add_root_requirements(graph)
+    return activated
+
+
+def _add_groups(graph: _Graph, package: Package, groups: frozenset[str]) -> set[str]:
+    """Edges from the root to the package's selected groups (not to the package itself);
+    returns the conflict items they activate."""
+    activated = set[str]()
+    for group, deps in package.dev_dependencies.items():
+        if group not in groups:
+            continue
+        activated.add(_conflict_item(package.name, group, group=True))
+        for dep in deps:
+            if dep.name not in graph.selection.prune:
+                child = graph.resolve(dep)
+                graph.add(_ROOT_NODE, child, dep.marker, None, dep.extra)
+                graph.push(child, dep.extra)
     return activated
 
 
