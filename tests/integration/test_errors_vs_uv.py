@@ -58,7 +58,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def uv(cwd: Path, *args: str) -> Result:
+def uv(cwd: Path, *args: str, downloads: str = "never") -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
     env.pop("VIRTUAL_ENV", None)
     env.pop("COLUMNS", None)  # uv wraps its errors to it; pyrun does not
@@ -69,7 +69,7 @@ def uv(cwd: Path, *args: str) -> Result:
         XDG_CONFIG_DIRS=str(home / "etc"),
         UV_CACHE_DIR=str(cwd.parent / "uv-cache"),
         UV_PYTHON=str(PY311),
-        UV_PYTHON_DOWNLOADS="never",
+        UV_PYTHON_DOWNLOADS=downloads,
         NO_COLOR="1",
     )
     done = subprocess.run(
@@ -153,3 +153,20 @@ def test_unparsable_pyproject_warns_then_fails_like_uv(pyrun_env: PyrunEnv, tmp_
     assert [line for line in got.stderr.splitlines() if "expected" not in line] == frame
     assert frame[0] == "warning: Failed to parse `pyproject.toml` during settings discovery:"
     assert "error: Failed to parse: pyproject.toml" in frame
+
+
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_a_version_nobody_ships_is_not_found_as_in_uv(
+    pyrun_env: PyrunEnv, tmp_path: Path, command: str
+) -> None:
+    # Downloads allowed: neither tool finds a build of 3.99 in its embedded list.
+    theirs = write(tmp_path / "uv" / "p", PROJECT)
+    ours = write(tmp_path / "pyrun" / "p", PROJECT)
+    args = [command, "--python", "3.99", *(["python", "-c", "pass"] if command == "run" else [])]
+    expected = uv(theirs, *args, downloads="automatic")
+    pyrun_env.env.pop("COLUMNS", None)
+    got = pyrun_env.run(*args, cwd=ours, env={"PYRUN_PYTHON_DOWNLOADS": "automatic"})
+    assert expected.returncode == 2, expected
+    own = expected.stderr.replace("uv embeds", "pyrun embeds").replace("of uv.", "of pyrun.")
+    assert (got.returncode, got.stderr) == (2, own)
+    assert sorted(os.listdir(ours)) == sorted(os.listdir(theirs)) == ["pyproject.toml"]
