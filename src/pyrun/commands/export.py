@@ -7,7 +7,6 @@ Locks first, like `pyrun lock` (no environment is created; `--locked` and `--fro
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
@@ -29,15 +28,16 @@ from pyrun.core.export import (
 )
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock
-from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.project import normalize_name
 from pyrun.core.selection import (
     DependencyOptions,
-    SyncTarget,
     choose_extras,
     choose_groups,
     choose_target,
-    declared_groups,
     group_owners,
+    inherited_groups,
+    root_group_owner,
+    with_root_groups,
 )
 from pyrun.errors import PyrunError, os_error_text
 from pyrun.local.cache import Cache
@@ -153,13 +153,14 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
     )
     single = not target.virtual_root and not args.all_packages
     member = workspace.members[target.members[0]] if single and target.members else None
-    inherits = member is not None and _inherits_root_groups(workspace, member)
-    owners = _owners(target, workspace, inherits)
+    owners = group_owners(target, workspace.members, workspace.root_file)
     options = dependency_options(args)
-    groups = choose_groups(target, owners, options)
+    root = root_group_owner(target, workspace.members, workspace.root_file) if single else None
     inherited: frozenset[str] = frozenset()
-    if inherits and member is not None:
-        inherited = _inherited_groups(workspace.root_file, member, target, owners, options)
+    if root is not None and member is not None:
+        owners = with_root_groups(owners, root)
+        inherited = inherited_groups(root, member, target, owners, options)
+    groups = choose_groups(target, owners, options)
     virtual = workspace.is_virtual_root
     return ExportSelection(
         roots=target.members,
@@ -168,7 +169,7 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         root_groups=(groups.groups if target.virtual_root else inherited)
         if virtual
         else frozenset(),
-        group_root=workspace.root_file.name if inherits and not virtual else None,
+        group_root=root.name if root is not None and not virtual else None,
         inherited_groups=inherited if not virtual else frozenset(),
         prod=not groups.only,
         project=member.name if member is not None else None,
@@ -177,37 +178,6 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         no_emit_workspace=bool(args.no_emit_workspace),
         no_emit_packages=_names(args.no_emit_package),
     )
-
-
-def _inherits_root_groups(workspace: Workspace, member: ProjectFile) -> bool:
-    """Whether the one selected member may name the workspace root's groups: the root is a
-    virtual root or another project (uv 0.13.9's `group_root`)."""
-    root = workspace.root_file
-    return not root.has_project or root.name != member.name
-
-
-def _inherited_groups(
-    root: ProjectFile,
-    member: ProjectFile,
-    target: SyncTarget,
-    owners: tuple[ProjectFile, ...],
-    options: DependencyOptions,
-) -> frozenset[str]:
-    """The root's groups the member takes: those named explicitly (defaults belong to the
-    member) that the member does not declare itself (uv's `includes_group`)."""
-    explicit = dataclasses.replace(options, no_default_groups=True)
-    chosen = choose_groups(target, owners, explicit).groups
-    return frozenset(chosen & set(declared_groups(root)) - set(declared_groups(member)))
-
-
-def _owners(target: SyncTarget, workspace: Workspace, inherits: bool) -> tuple[ProjectFile, ...]:
-    owners = group_owners(target, workspace.members, workspace.root_file)
-    if inherits and len(owners) == 1:
-        # The member sees the root's groups as its own (uv's wording stays singular).
-        member = owners[0]
-        merged = {**workspace.root_file.dependency_groups, **member.dependency_groups}
-        owners = (dataclasses.replace(member, dependency_groups=merged),)
-    return owners
 
 
 def _names(values: list[str] | None) -> frozenset[str]:

@@ -24,12 +24,16 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock
 from pyrun.core.selection import (
     DependencyOptions,
+    InheritedGroups,
     Selection,
     choose_extras,
     choose_groups,
     choose_target,
     group_owners,
+    inherited_groups,
+    root_group_owner,
     select,
+    with_root_groups,
 )
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -186,6 +190,13 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         all_packages=bool(args.all_packages),
     )
     owners = group_owners(target, workspace.members, workspace.root_file)
+    root = root_group_owner(target, workspace.members, workspace.root_file)
+    inherited = None
+    if root is not None:
+        owners = with_root_groups(owners, root)
+        member = workspace.members[target.members[0]]
+        groups = inherited_groups(root, member, target, owners, options)
+        inherited = InheritedGroups(root=root.name if root.has_project else None, groups=groups)
     return select(
         lock,
         root=os.path.abspath(workspace.root),
@@ -196,6 +207,7 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         markers=interpreter.markers,
         tag_priorities=interpreter.tag_priorities(),
         member_names=workspace.members,
+        inherited=inherited,
     )
 
 
