@@ -454,3 +454,46 @@ def test_markers_print_factored_and_extras_keep_their_own_reachability() -> None
         "tui==1.0.0 ; sys_platform != 'win32'\n"
         "    # via app\n"
     )
+
+
+FORKS = """\
+{kind} = [
+    "sys_platform == 'linux'",
+    "sys_platform == 'darwin'",
+]
+"""
+
+
+def _with_forks(kind: str) -> str:
+    head, sep, rest = EXTRA_LOCK.partition('requires-python = ">=3.10"\n')
+    return head + sep + FORKS.format(kind=kind) + rest
+
+
+def test_supported_markers_put_no_marker_on_the_project() -> None:
+    # `tool.uv.environments` alone: uv prints the markers as without it, `-e .` bare.
+    entries = exportable(loads(_with_forks("supported-markers")), ExportSelection(roots=("app",)))
+    lines = requirements_txt(entries, hashes=False, annotate=False).splitlines()
+    assert lines[0] == "-e ."
+    assert "md==3.0.0" in lines
+    assert "linkify==2.0.3 ; sys_platform != 'win32'" in lines
+
+
+def test_forks_limit_every_dependency_but_not_the_project() -> None:
+    entries = exportable(loads(_with_forks("resolution-markers")), ExportSelection(roots=("app",)))
+    lines = requirements_txt(entries, hashes=False, annotate=False).splitlines()
+    # `uv export --frozen --no-hashes --no-annotate` (uv 0.13.9) on this lock.
+    assert lines == [
+        "-e .",
+        "greenlet==3.1.1 ; python_full_version < '3.14' and ("
+        "(platform_machine == 'AMD64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'aarch64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'x86_64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'AMD64' and sys_platform == 'linux') or "
+        "(platform_machine == 'aarch64' and sys_platform == 'linux') or "
+        "(platform_machine == 'x86_64' and sys_platform == 'linux'))",
+        "linkify==2.0.3 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "md==3.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "orm==2.0.37 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "rich==13.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "tui==1.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+    ]

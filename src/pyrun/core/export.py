@@ -116,6 +116,8 @@ class _Edge:
     marker: str | None
     # The conflict item the edge activates (`extra-3-pkg-x` / `group-3-pkg-g`), if any.
     activates: str | None = None
+    # An edge from the root to a target member itself: the one kind outside the lock's forks.
+    member: bool = False
 
 
 @dataclass
@@ -134,11 +136,13 @@ class _Graph:
         marker: str | None,
         activates: str | None,
         extras: Iterable[str] = (),
+        *,
+        member: bool = False,
     ) -> None:
         """Edges to `child` and to each of the `extras` of it the parent asks for."""
         self.nodes.setdefault(_id(child), child)
         for extra in (None, *sorted({normalize_name(e) for e in extras})):
-            self.edges.append(_Edge(parent, (_id(child), extra), marker, activates))
+            self.edges.append(_Edge(parent, (_id(child), extra), marker, activates, member))
 
     def push(self, package: Package, extras: Iterable[str]) -> None:
         for extra in (None, *(normalize_name(e) for e in extras)):
@@ -187,7 +191,7 @@ def _add_roots(graph: _Graph) -> set[str]:
         package = _member(graph.lock, name)
         if sel.prod:
             extras = sorted(sel.extras & set(package.optional_dependencies))
-            graph.add(_ROOT_NODE, package, None, None, extras)
+            graph.add(_ROOT_NODE, package, None, None, extras, member=True)
             graph.queue.append((package, None))
             graph.queue.extend((package, extra) for extra in extras)
             activated |= {_conflict_item(name, e, group=False) for e in extras}
@@ -303,8 +307,10 @@ def _resolve_conflicts(marker: str | None, activated: set[str]) -> str | None:
     return _normal(_CONFLICT_ATOM.sub(value, marker))
 
 
-def _reachability(graph: _Graph, activated: set[str], root: str | None) -> dict[_Node, str | None]:
-    """Each node's marker: the union over paths of the conjunction of edge markers."""
+def _reachability(graph: _Graph, activated: set[str], forks: str | None) -> dict[_Node, str | None]:
+    """Each node's marker: the union over paths of the conjunction of edge markers. In a
+    forked lock every dependency edge is also limited to the union of the forks (`forks`), as
+    uv does, while the target members themselves stay unconditional."""
     outgoing: dict[_Node, list[_Edge]] = {}
     for edge in graph.edges:
         outgoing.setdefault(edge.parent, []).append(edge)
@@ -313,7 +319,11 @@ def _reachability(graph: _Graph, activated: set[str], root: str | None) -> dict[
     edge_markers = {
         id(edge): _canonical(_resolve_conflicts(edge.marker, activated)) for edge in graph.edges
     }
-    reach: dict[_Node, str | None] = {_ROOT_NODE: root}
+    if forks is not None:
+        for edge in graph.edges:
+            if not edge.member:
+                edge_markers[id(edge)] = _and(edge_markers[id(edge)], forks)
+    reach: dict[_Node, str | None] = {_ROOT_NODE: None}
     stack = [_ROOT_NODE]
     while stack:
         parent = stack.pop()
@@ -342,8 +352,8 @@ def exportable(lock: Lock, selection: ExportSelection) -> list[ExportEntry]:
     graph = _Graph(lock, selection)
     initial = _add_roots(graph)
     _walk(graph)
-    root_marker = _or(lock.supported_markers) if lock.supported_markers else None
-    reach = _reachability(graph, _activated(graph, initial), root_marker)
+    forks = _or(lock.resolution_markers) if lock.resolution_markers else None
+    reach = _reachability(graph, _activated(graph, initial), forks)
     parents: dict[_Id, set[str]] = {}
     for edge in graph.edges:
         (child, extra), (parent, _) = edge.child, edge.parent
