@@ -22,6 +22,7 @@ from pyrun.core.export import (
     exportable,
     header,
     is_pylock_name,
+    pylock_toml,
     requirements_txt,
 )
 from pyrun.core.lockfile import loads
@@ -496,4 +497,60 @@ def test_forks_limit_every_dependency_but_not_the_project() -> None:
         "orm==2.0.37 ; sys_platform == 'darwin' or sys_platform == 'linux'",
         "rich==13.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
         "tui==1.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+    ]
+
+
+WHEEL_NAMES_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "backports-tarfile" },
+    { name = "cython" },
+    { name = "six" },
+]
+
+[[package]]
+name = "backports-tarfile"
+version = "1.2.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.example/backports.tarfile-1.2.0-py3-none-any.whl", hash = "sha256:HASH", size = 30181 },
+]
+
+[[package]]
+name = "cython"
+version = "0.29.37"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.example/Cython-0.29.37-py2.py3-none-any.whl", hash = "sha256:HASH", size = 989503 },
+]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.example/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:HASH", size = 11050 },
+]
+""".replace("HASH", "a" * 64)
+
+
+def test_pylock_names_wheels_whose_url_is_not_their_normalised_filename() -> None:
+    lock = loads(WHEEL_NAMES_LOCK)
+    text = pylock_toml(lock, exportable(lock, ExportSelection(roots=("app",))), created_by="uv")
+    files = "https://files.example"
+    digest = 'hashes = { sha256 = "' + "a" * 64 + '" }'
+    # The `wheels` lines of `uv export --frozen --format pylock.toml` (uv 0.13.9) on this lock.
+    assert [line for line in text.splitlines() if line.startswith("wheels = ")] == [
+        'wheels = [{ name = "backports_tarfile-1.2.0-py3-none-any.whl", '
+        f'url = "{files}/backports.tarfile-1.2.0-py3-none-any.whl", size = 30181, {digest} }}]',
+        'wheels = [{ name = "cython-0.29.37-py2.py3-none-any.whl", '
+        f'url = "{files}/Cython-0.29.37-py2.py3-none-any.whl", size = 989503, {digest} }}]',
+        f'wheels = [{{ url = "{files}/six-1.17.0-py2.py3-none-any.whl", size = 11050, {digest} }}]',
     ]

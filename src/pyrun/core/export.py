@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -601,7 +601,11 @@ def _registry_files(package: Package, root: str) -> list[tuple[str, str]]:
     if package.sdist is not None:
         s = package.sdist
         out.append(("sdist", _file_table(_file_url(s.url, s.path, registry, root), s)))
-    wheels = [_file_table(_file_url(w.url, w.path, registry, root), w) for w in package.wheels]
+    wheels = [
+        _file_table(url, w, name=_wheel_name(url))
+        for w in package.wheels
+        for url in [_file_url(w.url, w.path, registry, root)]
+    ]
     if len(wheels) == 1:
         out.append(("wheels", f"[{wheels[0]}]"))
     elif wheels:
@@ -627,14 +631,26 @@ class _File(Protocol):
     def upload_time(self) -> str | None: ...
 
 
-def _file_table(url: str, artifact: _File) -> str:
+def _file_table(url: str, artifact: _File, *, name: str | None = None) -> str:
     pairs = [
+        ("name", None if name is None else _toml_string(name)),
         ("url", _toml_string(url)),
         ("upload-time", _toml_datetime(artifact.upload_time)),
         ("size", None if artifact.size is None else str(artifact.size)),
         ("hashes", _hash_table(artifact.hash)),
     ]
     return _inline(pairs)
+
+
+def _wheel_name(url: str) -> str | None:
+    """PEP 751's optional `name`, which uv writes when the URL's last component is not the
+    wheel's normalised filename (`backports.tarfile-…` is `backports_tarfile-…`)."""
+    last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    project, sep, rest = last.partition("-")
+    if not sep or not last.endswith(".whl"):
+        return None
+    normalized = f"{re.sub(r'[-_.]+', '_', project).lower()}-{rest}"
+    return None if normalized == last else normalized
 
 
 def _toml_datetime(text: str | None) -> str | None:
