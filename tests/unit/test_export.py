@@ -520,7 +520,7 @@ name = "backports-tarfile"
 version = "1.2.0"
 source = { registry = "https://pypi.org/simple" }
 wheels = [
-    { url = "https://files.example/backports.tarfile-1.2.0-py3-none-any.whl", hash = "sha256:HASH", size = 30181 },
+    { url = "URL/backports.tarfile-1.2.0-py3-none-any.whl", hash = "sha256:@", size = 30181 },
 ]
 
 [[package]]
@@ -528,7 +528,7 @@ name = "cython"
 version = "0.29.37"
 source = { registry = "https://pypi.org/simple" }
 wheels = [
-    { url = "https://files.example/Cython-0.29.37-py2.py3-none-any.whl", hash = "sha256:HASH", size = 989503 },
+    { url = "URL/Cython-0.29.37-py2.py3-none-any.whl", hash = "sha256:@", size = 989503 },
 ]
 
 [[package]]
@@ -536,9 +536,9 @@ name = "six"
 version = "1.17.0"
 source = { registry = "https://pypi.org/simple" }
 wheels = [
-    { url = "https://files.example/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:HASH", size = 11050 },
+    { url = "URL/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:@", size = 11050 },
 ]
-""".replace("HASH", "a" * 64)
+""".replace("URL/", "https://files.example/").replace("@", "a" * 64)
 
 
 def test_pylock_names_wheels_whose_url_is_not_their_normalised_filename() -> None:
