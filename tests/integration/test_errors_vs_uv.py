@@ -4,6 +4,8 @@ pyrun's), the same exit code, and nothing left behind that uv does not leave."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +172,30 @@ def test_a_version_nobody_ships_is_not_found_as_in_uv(
     own = expected.stderr.replace("uv embeds", "pyrun embeds").replace("of uv.", "of pyrun.")
     assert (got.returncode, got.stderr) == (2, own)
     assert sorted(os.listdir(ours)) == sorted(os.listdir(theirs)) == ["pyproject.toml"]
+
+
+@pytest.mark.parametrize(
+    "args", [("sync", "--locked", "--offline"), ("export", "--locked", "--offline")]
+)
+def test_a_stale_lock_under_locked_reports_the_resolution_first(
+    pyrun_env: PyrunEnv, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # The lock uv wrote for `>=3.10` no longer fits `>=3.11`: nothing to download to see it.
+    theirs = write(tmp_path / "uv" / "p", PROJECT)
+    assert uv(theirs, "lock", "--offline").returncode == 0
+    (theirs / "pyproject.toml").write_text(PROJECT["pyproject.toml"].replace(">=3.10", ">=3.11"))
+    ours = tmp_path / "pyrun" / "p"
+    shutil.copytree(theirs, ours)
+    expected = uv(theirs, *args)
+    pyrun_env.env.pop("COLUMNS", None)
+    got = pyrun_env.run(*args, cwd=ours, env={"PYRUN_PYTHON": str(PY311)})
+
+    def shown(stderr: str) -> list[str]:
+        lines = [re.sub(r" in [0-9.]+m?s$", " in <time>", line) for line in stderr.splitlines()]
+        return [line for line in lines if not line.startswith("Using ")]  # its own python path
+
+    assert (got.returncode, expected.returncode) == (1, 1)
+    assert shown(got.stderr) == [
+        line.replace("`uv lock`", "`pyrun lock`") for line in shown(expected.stderr)
+    ]
+    assert "Resolved 1 package in <time>" in shown(got.stderr)

@@ -107,18 +107,22 @@ def _lock(
         frozen = cast(Interpreter, None)
         return lock_workspace(workspace, frozen, args, settings, cache, console, mode).lock
     from pyrun.commands.lock import lock_interpreter
+    from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     with project_lock(workspace.root):
         interpreter = lock_interpreter(workspace, args, settings, cache, console)
         started = time.monotonic()
-        lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
-    _resolved(lock, time.monotonic() - started, console)
+        try:
+            lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
+        except LockOutdatedError as exc:
+            _resolved(exc.resolved, time.monotonic() - started, console)
+            raise
+    _resolved(len(lock.packages), time.monotonic() - started, console)
     return lock
 
 
-def _resolved(lock: Lock, elapsed: float, console: Console) -> None:
-    count = len(lock.packages)
+def _resolved(count: int, elapsed: float, console: Console) -> None:
     if count:
         console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
     else:
@@ -233,5 +237,5 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
             locked=mode == "locked",
             dry_run=previous is None,
         )
-    _resolved(lock, time.monotonic() - started, console)
+    _resolved(len(lock.packages), time.monotonic() - started, console)
     return script.directory, lock, ExportSelection()

@@ -142,11 +142,7 @@ def lock_workspace(
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
-        raise FailureError(
-            f"The lockfile at `{LOCK_NAME}` needs to be updated, but "
-            f"`{flag or args.flag_name('locked')}` was provided.",
-            hint="To update the lockfile, run `pyrun lock`.",
-        )
+        raise LockOutdatedError(len(lock.packages), flag or args.flag_name("locked"))
     if not changed:
         return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
     if mode == "dry-run":
@@ -165,6 +161,18 @@ def _report(verdict: Stale, console: Console) -> None:
         console.info(verdict.reason)
     else:
         console.debug(verdict.reason)
+
+
+class LockOutdatedError(FailureError):
+    """`--locked` with a lock the resolution changes. `resolved` is the new lock's package
+    count: `sync` and `export` report it (`Resolved N packages …`) before the error, as uv."""
+
+    def __init__(self, resolved: int, flag: str) -> None:
+        super().__init__(
+            f"The lockfile at `{LOCK_NAME}` needs to be updated, but `{flag}` was provided.",
+            hint="To update the lockfile, run `pyrun lock`.",
+        )
+        self.resolved = resolved
 
 
 def missing_lock(flag: str) -> FailureError:

@@ -78,7 +78,13 @@ def sync_into(
     if dry:
         lock = _dry_lock(workspace, interpreter, args, settings, cache, console, out, started)
     else:
-        lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+        from pyrun.commands.lock_project import LockOutdatedError
+
+        try:
+            lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+        except LockOutdatedError as exc:
+            out.resolved(exc.resolved, time.monotonic() - started)
+            raise
         out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, args)
     for warning in selection.warnings:
