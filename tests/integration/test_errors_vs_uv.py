@@ -175,7 +175,13 @@ def test_a_version_nobody_ships_is_not_found_as_in_uv(
 
 
 @pytest.mark.parametrize(
-    "args", [("sync", "--locked", "--offline"), ("export", "--locked", "--offline")]
+    "args",
+    [
+        ("sync", "--locked", "--offline"),
+        ("export", "--locked", "--offline"),
+        ("lock", "--locked", "--offline"),
+        ("lock", "--check", "--offline"),
+    ],
 )
 def test_a_stale_lock_under_locked_reports_the_resolution_first(
     pyrun_env: PyrunEnv, tmp_path: Path, args: tuple[str, ...]
