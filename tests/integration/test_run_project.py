@@ -12,6 +12,7 @@ from tests.conftest import find_python
 
 PY311 = find_python("3.11")
 PY312 = find_python("3.12")
+PY311_VERSION = Path(PY311).parent.parent.name if PY311 else ""  # pyenv's `versions/3.11.x`
 PRINT_PREFIX = "import sys; print(sys.prefix)"
 pytestmark = pytest.mark.skipif(not (PY311 and PY312), reason="needs CPython 3.11 and 3.12")
 
@@ -139,7 +140,7 @@ def test_malformed_pyproject_names_line_and_column(pyrun_env, make_project):
     project = make_project("bad", pyproject='[project]\nname = "bad"\nversion = \n')
     result = pyrun_env.run("run", "python", "-c", "pass", cwd=project)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: Failed to parse: `pyproject.toml`\n")
+    assert "error: Failed to parse: pyproject.toml\n" in result.stderr
     assert "TOML parse error at line 3, column 11" in result.stderr
     assert "3 | version = " in result.stderr
     assert not (project / ".venv").exists()
@@ -249,9 +250,18 @@ def test_incompatible_version_file_is_an_error_with_a_hint(pyrun_env, make_proje
     project = make_project("app", requires_python=">=3.12", files={".python-version": "3.11\n"})
     result = pyrun_env.run("run", "python", "-c", "pass", cwd=project)
     assert result.returncode == 2
-    assert "The Python request from `.python-version` resolved to Python 3.11" in result.stderr
-    assert "incompatible with the project's Python requirement: `>=3.12`" in result.stderr
-    assert "hint: Update the `.python-version` file to a compatible version" in result.stderr
+    using, error, advice = result.stderr.splitlines()
+    # As uv 0.13.9 words it, with its own command in the second line of the message.
+    assert using.startswith(f"Using CPython {PY311_VERSION} interpreter at: ")
+    assert error == (
+        f"error: The Python request from `.python-version` resolved to Python {PY311_VERSION}, "
+        "which is incompatible with the project's Python requirement: `>=3.12` "
+        "(from `project.requires-python`)"
+    )
+    assert advice == (
+        "Use `pyrun python pin` to update the `.python-version` file to a compatible version"
+    )
+    assert not (project / ".venv").exists()
 
 
 def test_incompatible_explicit_request_is_an_error(pyrun_env, make_project):

@@ -216,7 +216,7 @@ def test_env_files_reach_only_the_child(pyrun_env, project):
 def test_missing_env_file(pyrun_env, project):
     result = pyrun_env.run("run", "--env-file", "nope.env", "python", "-c", "pass", cwd=project)
     assert result.returncode == 2
-    assert result.stderr == "error: No environment file found at: `nope.env`\n"
+    assert result.stderr == "error: No environment file found at: nope.env\n"
 
 
 def test_no_env_file_ignores_them(pyrun_env, project):

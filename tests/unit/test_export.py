@@ -22,6 +22,7 @@ from pyrun.core.export import (
     exportable,
     header,
     is_pylock_name,
+    pylock_toml,
     requirements_txt,
 )
 from pyrun.core.lockfile import loads
@@ -34,13 +35,9 @@ GOLDEN = DATA / "export"
 LAYOUT = {
     "fork": {"localpkg": "libs/localpkg"},
     "paths": {"localdir": "vendor/localdir"},
+    "root-groups": {"core": "packages/core"},
     "workspace": {"alpha": "packages/alpha", "beta": "packages/beta"},
 }
-# `pyrun.core.markers` prints `python_full_version < '3.11' or (python_full_version < '3.13' and
-# implementation_name == 'pypy')` where uv keeps the redundant `python_full_version >= '3.11'`
-# in the second clause; these pass once the marker port reproduces uv's DNF there.
-MARKER_DNF = pytest.mark.xfail(strict=True, reason="marker DNF differs from uv's (markers.py)")
-
 CASES = [
     (1, "plain-app", "--frozen"),
     (2, "plain-app", "--frozen --format pylock.toml"),
@@ -98,6 +95,11 @@ CASES = [
     (50, "fork", "--frozen --format pylock.toml --no-editable"),
     (51, "script", "--frozen --script s.py --no-hashes"),
     (52, "script", "--frozen --script s.py --format pylock.toml"),
+    # A member of a project root takes the root's groups named explicitly, except those it
+    # declares itself (uv 0.13.9's `group_root`).
+    (53, "root-groups", "--frozen --package core --group docs --group dev --no-hashes"),
+    (54, "root-groups", "--frozen --package core --all-groups"),
+    (55, "root-groups", "--frozen --package core --only-group docs --no-hashes"),
 ]
 
 
@@ -132,10 +134,7 @@ def export(options: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def _params() -> list[object]:
     params: list[object] = []
     for number, fixture, options in CASES:
-        marks = [MARKER_DNF] if fixture == "fork" and "--only-dev" not in options else []
-        params.append(
-            pytest.param(number, fixture, options, marks=marks, id=f"{fixture} {options}")
-        )
+        params.append(pytest.param(number, fixture, options, id=f"{fixture} {options}"))
     return params
 
 
@@ -358,3 +357,200 @@ def test_conflict_markers_follow_the_activated_extras() -> None:
     check_conflicts(lock, ExportSelection(roots=("app",), extras=frozenset({"a"})))
     with pytest.raises(PyrunError):
         check_conflicts(lock, ExportSelection(roots=("app",), extras=frozenset({"a", "b"})))
+
+
+# A lock an older uv wrote: `orm`'s marker is a plain DNF that uv 0.13.9 prints factored, and
+# `md[linkify]` is only asked for behind `tui`'s marker while `md` itself is unconditional.
+EXTRA_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "orm" },
+    { name = "rich" },
+    { name = "tui", marker = "sys_platform != 'win32'" },
+]
+
+[package.metadata]
+requires-dist = [
+    { name = "orm" },
+    { name = "rich" },
+    { name = "tui", marker = "sys_platform != 'win32'" },
+]
+
+[[package]]
+name = "greenlet"
+version = "3.1.1"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "linkify"
+version = "2.0.3"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "md"
+version = "3.0.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+linkify = [
+    { name = "linkify" },
+]
+
+[[package]]
+name = "orm"
+version = "2.0.37"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "greenlet", marker = "GREENLET" },
+]
+
+[[package]]
+name = "rich"
+version = "13.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "md" },
+]
+
+[[package]]
+name = "tui"
+version = "1.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "md", extra = ["linkify"] },
+]
+""".replace(
+    "GREENLET",
+    "(python_full_version < '3.14' and platform_machine == 'AMD64') or "
+    "(python_full_version < '3.14' and platform_machine == 'aarch64') or "
+    "(python_full_version < '3.14' and platform_machine == 'x86_64')",
+)
+
+
+def test_markers_print_factored_and_extras_keep_their_own_reachability() -> None:
+    entries = exportable(loads(EXTRA_LOCK), ExportSelection(roots=("app",)))
+    # `uv export --frozen --no-hashes` (uv 0.13.9) on this lock, without its header.
+    assert requirements_txt(entries, hashes=False) == (
+        "-e .\n"
+        "greenlet==3.1.1 ; python_full_version < '3.14' and (platform_machine == 'AMD64' "
+        "or platform_machine == 'aarch64' or platform_machine == 'x86_64')\n"
+        "    # via orm\n"
+        "linkify==2.0.3 ; sys_platform != 'win32'\n"
+        "    # via md\n"
+        "md==3.0.0\n"
+        "    # via\n"
+        "    #   rich\n"
+        "    #   tui\n"
+        "orm==2.0.37\n"
+        "    # via app\n"
+        "rich==13.0.0\n"
+        "    # via app\n"
+        "tui==1.0.0 ; sys_platform != 'win32'\n"
+        "    # via app\n"
+    )
+
+
+FORKS = """\
+{kind} = [
+    "sys_platform == 'linux'",
+    "sys_platform == 'darwin'",
+]
+"""
+
+
+def _with_forks(kind: str) -> str:
+    head, sep, rest = EXTRA_LOCK.partition('requires-python = ">=3.10"\n')
+    return head + sep + FORKS.format(kind=kind) + rest
+
+
+def test_supported_markers_put_no_marker_on_the_project() -> None:
+    # `tool.uv.environments` alone: uv prints the markers as without it, `-e .` bare.
+    entries = exportable(loads(_with_forks("supported-markers")), ExportSelection(roots=("app",)))
+    lines = requirements_txt(entries, hashes=False, annotate=False).splitlines()
+    assert lines[0] == "-e ."
+    assert "md==3.0.0" in lines
+    assert "linkify==2.0.3 ; sys_platform != 'win32'" in lines
+
+
+def test_forks_limit_every_dependency_but_not_the_project() -> None:
+    entries = exportable(loads(_with_forks("resolution-markers")), ExportSelection(roots=("app",)))
+    lines = requirements_txt(entries, hashes=False, annotate=False).splitlines()
+    # `uv export --frozen --no-hashes --no-annotate` (uv 0.13.9) on this lock.
+    assert lines == [
+        "-e .",
+        "greenlet==3.1.1 ; python_full_version < '3.14' and ("
+        "(platform_machine == 'AMD64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'aarch64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'x86_64' and sys_platform == 'darwin') or "
+        "(platform_machine == 'AMD64' and sys_platform == 'linux') or "
+        "(platform_machine == 'aarch64' and sys_platform == 'linux') or "
+        "(platform_machine == 'x86_64' and sys_platform == 'linux'))",
+        "linkify==2.0.3 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "md==3.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "orm==2.0.37 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "rich==13.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+        "tui==1.0.0 ; sys_platform == 'darwin' or sys_platform == 'linux'",
+    ]
+
+
+WHEEL_NAMES_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "backports-tarfile" },
+    { name = "cython" },
+    { name = "six" },
+]
+
+[[package]]
+name = "backports-tarfile"
+version = "1.2.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "URL/backports.tarfile-1.2.0-py3-none-any.whl", hash = "sha256:@", size = 30181 },
+]
+
+[[package]]
+name = "cython"
+version = "0.29.37"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "URL/Cython-0.29.37-py2.py3-none-any.whl", hash = "sha256:@", size = 989503 },
+]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "URL/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:@", size = 11050 },
+]
+""".replace("URL/", "https://files.example/").replace("@", "a" * 64)
+
+
+def test_pylock_names_wheels_whose_url_is_not_their_normalised_filename() -> None:
+    lock = loads(WHEEL_NAMES_LOCK)
+    text = pylock_toml(lock, exportable(lock, ExportSelection(roots=("app",))), created_by="uv")
+    files = "https://files.example"
+    digest = 'hashes = { sha256 = "' + "a" * 64 + '" }'
+    # The `wheels` lines of `uv export --frozen --format pylock.toml` (uv 0.13.9) on this lock.
+    assert [line for line in text.splitlines() if line.startswith("wheels = ")] == [
+        'wheels = [{ name = "backports_tarfile-1.2.0-py3-none-any.whl", '
+        f'url = "{files}/backports.tarfile-1.2.0-py3-none-any.whl", size = 30181, {digest} }}]',
+        'wheels = [{ name = "cython-0.29.37-py2.py3-none-any.whl", '
+        f'url = "{files}/Cython-0.29.37-py2.py3-none-any.whl", size = 989503, {digest} }}]',
+        f'wheels = [{{ url = "{files}/six-1.17.0-py2.py3-none-any.whl", size = 11050, {digest} }}]',
+    ]

@@ -201,3 +201,107 @@ def test_invalid_markers_raise(bad: str) -> None:
 )
 def test_extra_markers_print_as_uv_0_13_9(written: str, canonical: str) -> None:
     assert normalize_marker(written) == canonical
+
+
+# Markers and what `uv export` (uv 0.13.9) prints for them: an ISOP cover of the diagram
+# (string variables before version ones), then shared prefixes and suffixes factored out.
+UV_PRINTED = [
+    (
+        "(python_full_version < '3.14' and platform_machine == 'AMD64') "
+        "or (python_full_version < '3.14' and platform_machine == 'x86_64')",
+        "python_full_version < '3.14' and (platform_machine == 'AMD64' "
+        "or platform_machine == 'x86_64')",
+    ),
+    (
+        "(sys_platform == 'linux' and platform_machine == 'x86_64') or (sys_platform == 'linux' "
+        "and platform_machine == 'arm64') or sys_platform == 'darwin'",
+        "(platform_machine == 'arm64' or platform_machine == 'x86_64') "
+        "and sys_platform == 'linux' or sys_platform == 'darwin'",
+    ),
+    (
+        "(platform_machine == 'x86_64' and sys_platform == 'linux') "
+        "or (platform_machine == 'x86_64' and sys_platform == 'darwin') "
+        "or (platform_machine == 'arm64' and sys_platform == 'linux') "
+        "or (platform_machine == 'arm64' and sys_platform == 'darwin')",
+        "(platform_machine == 'arm64' or platform_machine == 'x86_64') "
+        "and (sys_platform == 'darwin' or sys_platform == 'linux')",
+    ),
+    (
+        "(implementation_name == 'cpython' and sys_platform == 'linux') "
+        "or (implementation_name == 'pypy' and sys_platform == 'linux') "
+        "or (implementation_name == 'pypy' and sys_platform == 'darwin')",
+        "implementation_name == 'pypy' and (sys_platform == 'darwin' or sys_platform == 'linux') "
+        "or implementation_name == 'cpython' and sys_platform == 'linux'",
+    ),
+    (
+        "(python_full_version < '3.12' and implementation_name == 'cpython' "
+        "and sys_platform == 'linux') or (python_full_version < '3.12' "
+        "and implementation_name == 'cpython' and sys_platform == 'darwin') "
+        "or (python_full_version >= '3.13' and sys_platform == 'linux')",
+        "python_full_version < '3.12' and implementation_name == 'cpython' "
+        "and (sys_platform == 'darwin' or sys_platform == 'linux') "
+        "or python_full_version >= '3.13' and sys_platform == 'linux'",
+    ),
+    (
+        "(implementation_name == 'cpython' and platform_machine == 'x86_64' "
+        "and sys_platform == 'linux') or (platform_machine == 'arm64' and sys_platform == 'linux')",
+        "(implementation_name == 'cpython' and platform_machine == 'x86_64' "
+        "and sys_platform == 'linux') or (platform_machine == 'arm64' and sys_platform == 'linux')",
+    ),
+    (
+        "(python_full_version < '3.11' and sys_platform == 'linux') "
+        "or (python_full_version < '3.11' and sys_platform == 'darwin') "
+        "or (python_full_version >= '3.12' and sys_platform == 'linux') "
+        "or (python_full_version >= '3.12' and sys_platform == 'win32')",
+        "(python_full_version < '3.11' and sys_platform == 'darwin') "
+        "or (python_full_version != '3.11.*' and sys_platform == 'linux') "
+        "or (python_full_version >= '3.12' and sys_platform == 'win32')",
+    ),
+    (
+        "(platform_machine == 'arm64' and sys_platform == 'darwin' "
+        "and platform_python_implementation == 'CPython') or (python_full_version >= '3.13' "
+        "and platform_machine == 'aarch64' and sys_platform != 'win32')",
+        "python_full_version >= '3.13' and platform_machine == 'aarch64' "
+        "and (sys_platform == 'darwin' or (sys_platform != 'darwin' and sys_platform != 'win32')) "
+        "or platform_machine == 'arm64' and platform_python_implementation == 'CPython' "
+        "and sys_platform == 'darwin'",
+    ),
+    (
+        "(sys_platform != 'win32' and implementation_name == 'cpython') "
+        "or (python_full_version >= '3.13' and sys_platform == 'linux') "
+        "or (platform_python_implementation == 'CPython' and sys_platform == 'darwin')",
+        "python_full_version >= '3.13' and sys_platform == 'linux' "
+        "or implementation_name == 'cpython' and (sys_platform == 'darwin' "
+        "or sys_platform == 'linux' or (sys_platform != 'darwin' and sys_platform != 'linux' "
+        "and sys_platform != 'win32')) or platform_python_implementation == 'CPython' "
+        "and sys_platform == 'darwin'",
+    ),
+    (
+        "(python_full_version >= '3.11') or (python_full_version < '3.10') "
+        "or (platform_machine == 'aarch64')",
+        "python_full_version != '3.10.*' or platform_machine == 'aarch64'",
+    ),
+    (
+        "('linux' in platform_release and platform_machine == 'x86_64') "
+        "or (platform_machine in 'x86_64 AMD64' and platform_machine == 'x86_64') "
+        "or (implementation_name == 'cpython' and platform_python_implementation != 'PyPy') "
+        "or (sys_platform != 'win32' and 'linux' in platform_release)",
+        "implementation_name == 'cpython' and platform_python_implementation != 'PyPy' "
+        "or platform_machine == 'x86_64' and (platform_machine in 'x86_64 AMD64' "
+        "or 'linux' in platform_release) or 'linux' in platform_release "
+        "and sys_platform != 'win32'",
+    ),
+    (
+        "(platform_machine == 'x86_64' and python_full_version == '3.10.*') "
+        "or ('linux' in platform_release and platform_machine in 'x86_64 AMD64' "
+        "and python_version not in '3.10 3.11')",
+        "python_full_version == '3.10.*' and platform_machine == 'x86_64' "
+        "or (python_full_version < '3.10' or python_full_version >= '3.12') "
+        "and platform_machine in 'x86_64 AMD64' and 'linux' in platform_release",
+    ),
+]
+
+
+@pytest.mark.parametrize(("written", "printed"), UV_PRINTED)
+def test_prints_uvs_factored_cover(written: str, printed: str) -> None:
+    assert normalize_marker(written) == printed

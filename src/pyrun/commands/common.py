@@ -29,9 +29,10 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
     from pyrun.local.discover import discover_workspace, read_toml
     from pyrun.settings import load_settings
 
-    workspace = discover_workspace(start, console)
+    workspace = discover_workspace(start, console, settings_discovery=not args.no_config)
     if workspace is None:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
+    workspace.require_member(getattr(args, "package", None))
     settings = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),

@@ -7,10 +7,10 @@ Locks first, like `pyrun lock` (no environment is created; `--locked` and `--fro
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import cast
 
 from pyrun.cliparse import Args
@@ -29,14 +29,16 @@ from pyrun.core.export import (
 )
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock
-from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.project import normalize_name
 from pyrun.core.selection import (
     DependencyOptions,
-    SyncTarget,
     choose_extras,
     choose_groups,
     choose_target,
     group_owners,
+    inherited_groups,
+    root_group_owner,
+    with_root_groups,
 )
 from pyrun.errors import PyrunError, os_error_text
 from pyrun.local.cache import Cache
@@ -106,18 +108,22 @@ def _lock(
         frozen = cast(Interpreter, None)
         return lock_workspace(workspace, frozen, args, settings, cache, console, mode).lock
     from pyrun.commands.lock import lock_interpreter
+    from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     with project_lock(workspace.root):
         interpreter = lock_interpreter(workspace, args, settings, cache, console)
         started = time.monotonic()
-        lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
-    _resolved(lock, time.monotonic() - started, console)
+        try:
+            lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
+        except LockOutdatedError as exc:
+            _resolved(exc.resolved, time.monotonic() - started, console)
+            raise
+    _resolved(len(lock.packages), time.monotonic() - started, console)
     return lock
 
 
-def _resolved(lock: Lock, elapsed: float, console: Console) -> None:
-    count = len(lock.packages)
+def _resolved(count: int, elapsed: float, console: Console) -> None:
     if count:
         console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
     else:
@@ -150,41 +156,37 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         package=args.package,
         all_packages=bool(args.all_packages),
     )
-    owners = _owners(target, workspace)
+    single = not target.virtual_root and not args.all_packages
+    member = workspace.members[target.members[0]] if single and target.members else None
+    owners = group_owners(target, workspace.members, workspace.root_file)
     options = dependency_options(args)
+    root = root_group_owner(target, workspace.members, workspace.root_file) if single else None
+    inherited: frozenset[str] = frozenset()
+    if root is not None and member is not None:
+        owners = with_root_groups(owners, root)
+        inherited = inherited_groups(root, member, target, owners, options)
     groups = choose_groups(target, owners, options)
     explicit = choose_groups(
-        target, owners, dataclasses.replace(options, no_default_groups=True)
+        target, owners, replace(options, no_default_groups=True)
     ).groups
-    root_groups = groups.groups
-    if workspace.is_virtual_root and not target.virtual_root:
-        # A member of a virtual root may name the root's groups, but, as in uv, only groups
-        # named explicitly come from the root: its default groups are not the member's.
-        root_groups = explicit
-    single = not target.virtual_root and not args.all_packages
+    virtual = workspace.is_virtual_root
     return ExportSelection(
         roots=target.members,
         extras=choose_extras(owners, options),
         groups=groups.groups,
-        root_groups=root_groups if workspace.is_virtual_root else frozenset(),
+        root_groups=(groups.groups if target.virtual_root else inherited)
+        if virtual
+        else frozenset(),
+        group_root=root.name if root is not None and not virtual else None,
+        inherited_groups=inherited if not virtual else frozenset(),
         prod=not groups.only,
         default_groups=groups.groups - explicit,
-        project=target.members[0] if single and target.members else None,
+        project=member.name if member is not None else None,
         prune=_names(args.prune),
         no_emit_project=bool(args.no_emit_project),
         no_emit_workspace=bool(args.no_emit_workspace),
         no_emit_packages=_names(args.no_emit_package),
     )
-
-
-def _owners(target: SyncTarget, workspace: Workspace) -> tuple[ProjectFile, ...]:
-    owners = group_owners(target, workspace.members, workspace.root_file)
-    if workspace.is_virtual_root and not target.virtual_root and len(owners) == 1:
-        # The member sees the virtual root's groups as its own (uv's wording stays singular).
-        member = owners[0]
-        merged = {**workspace.root_file.dependency_groups, **member.dependency_groups}
-        owners = (dataclasses.replace(member, dependency_groups=merged),)
-    return owners
 
 
 def _names(values: list[str] | None) -> frozenset[str]:
@@ -240,5 +242,5 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
             locked=mode == "locked",
             dry_run=previous is None,
         )
-    _resolved(lock, time.monotonic() - started, console)
+    _resolved(len(lock.packages), time.monotonic() - started, console)
     return script.directory, lock, ExportSelection()

@@ -37,15 +37,20 @@ def main(args: Args, console: Console) -> int:
 def _lock(
     workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
 ) -> int:
+    from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     mode, flag = _mode(args)
     with project_lock(workspace.root):
         interpreter = lock_interpreter(workspace, args, settings, cache, console)
         started = time.monotonic()
-        result = lock_workspace(
-            workspace, interpreter, args, settings, cache, console, mode, flag=flag
-        )
+        try:
+            result = lock_workspace(
+                workspace, interpreter, args, settings, cache, console, mode, flag=flag
+            )
+        except LockOutdatedError as exc:
+            _print_resolved(exc.resolved, time.monotonic() - started, console)
+            raise
     _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
     if mode != "dry-run":
         _record(workspace, interpreter, result, args, cache, console)
@@ -103,12 +108,15 @@ def _mode(args: Args) -> tuple[Mode, str | None]:
     return "write", None
 
 
-def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:
-    count = len(result.lock.packages)
+def _print_resolved(count: int, elapsed: float, console: Console) -> None:
     if count:
         console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
     else:
         console.info(f"Resolved in {format_duration(elapsed)}")
+
+
+def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:
+    _print_resolved(len(result.lock.packages), elapsed, console)
     lines = change_lines(result.previous, result.lock)
     if dry_run:
         lines = [_dry(line) for line in lines]

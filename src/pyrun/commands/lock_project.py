@@ -120,7 +120,7 @@ def lock_workspace(
     if mode == "frozen":
         return _frozen(previous, workspace, flag or args.flag_name("frozen"))
     if previous is None and mode == "locked":
-        raise _missing(flag or args.flag_name("locked"))
+        raise missing_lock(flag or args.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
         memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
@@ -155,11 +155,7 @@ def lock_workspace(
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
-        raise FailureError(
-            f"The lockfile at `{LOCK_NAME}` needs to be updated, but "
-            f"`{flag or args.flag_name('locked')}` was provided.",
-            hint="To update the lockfile, run `pyrun lock`.",
-        )
+        raise LockOutdatedError(len(lock.packages), flag or args.flag_name("locked"))
     if not changed:
         return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
     if mode == "dry-run":
@@ -180,7 +176,20 @@ def _report(verdict: Stale, console: Console) -> None:
         console.debug(verdict.reason)
 
 
-def _missing(flag: str) -> FailureError:
+class LockOutdatedError(FailureError):
+    """`--locked` with a lock the resolution changes. `resolved` is the new lock's package
+    count: `sync` and `export` report it (`Resolved N packages …`) before the error, as uv."""
+
+    def __init__(self, resolved: int, flag: str) -> None:
+        super().__init__(
+            f"The lockfile at `{LOCK_NAME}` needs to be updated, but `{flag}` was provided.",
+            hint="To update the lockfile, run `pyrun lock`.",
+        )
+        self.resolved = resolved
+
+
+def missing_lock(flag: str) -> FailureError:
+    """`--frozen`/`--locked` without a `uv.lock`, in uv's words (naming our own commands)."""
     return FailureError(
         f"Unable to find lockfile at `{LOCK_NAME}`, but `{flag}` was provided. To create a "
         "lockfile, run `pyrun lock` or `pyrun sync` without the flag."
@@ -189,7 +198,7 @@ def _missing(flag: str) -> FailureError:
 
 def _frozen(previous: Lock | None, workspace: Workspace, flag: str) -> LockResult:
     if previous is None:
-        raise _missing(flag)
+        raise missing_lock(flag)
     present = {p.name for p in previous.packages if p.source.is_local_tree}
     for name in workspace.members:
         if name not in present:

@@ -1,4 +1,4 @@
-"""`pyrun python install|list|find|dir|uninstall` (SPEC §4.4, §6).
+"""`pyrun python install|list|find|dir|pin|uninstall` (SPEC §4.4, §6).
 
 Listings and paths go to stdout; progress and summaries to stderr through the `Console`.
 Failures are raised as `PyrunError`s for `cli.main` to render, except a partly failed
@@ -69,6 +69,23 @@ def _parser() -> _Parser:
     directory = commands.add_parser("dir", help="Show the Python installation directory")
     directory.add_argument("--bin", action="store_true")
     _global_flags(directory)
+    pin = commands.add_parser("pin", help="Pin to a specific Python version")
+    pin.add_argument("request", nargs="?", help="The Python version request")
+    pin.add_argument(
+        "--resolved",
+        action="store_true",
+        help="Write the resolved Python interpreter path instead of the request",
+    )
+    pin.add_argument(
+        "--no-project",
+        action="store_true",
+        help="Avoid validating the Python pin is compatible with the project or workspace",
+    )
+    pin.add_argument(
+        "--global", dest="global_", action="store_true", help="Update the global Python pin"
+    )
+    pin.add_argument("--rm", action="store_true", help="Remove the Python version pin")
+    _global_flags(pin)
     uninstall = commands.add_parser("uninstall", help="Uninstall Python versions")
     uninstall.add_argument("targets", nargs="*", metavar="TARGETS")
     uninstall.add_argument("--all", action="store_true")
@@ -528,6 +545,24 @@ def _find(args: argparse.Namespace, context: _Context) -> int:
     return 0
 
 
+def _pin(args: argparse.Namespace, context: _Context) -> int:
+    from pyrun.cliparse import parse_bool_env
+    from pyrun.commands.python_pin import PinOptions, pin
+
+    no_project_env = os.environ.get("PYRUN_NO_PROJECT")
+    options = PinOptions(
+        request=args.request,
+        resolved=args.resolved,
+        no_project=args.no_project
+        or (no_project_env is not None and parse_bool_env("PYRUN_NO_PROJECT", no_project_env)),
+        global_=args.global_,
+        rm=args.rm,
+        preference=context.settings.preference,
+        cache_dir=context.cache_dir,
+    )
+    return pin(options, context.console, os.getcwd())
+
+
 def _dir(args: argparse.Namespace, context: _Context) -> int:
     settings = context.settings
     print(settings.bin_dir if args.bin else settings.install_dir)
@@ -611,5 +646,6 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, _Context], int]] = {
     "list": _list,
     "find": _find,
     "dir": _dir,
+    "pin": _pin,
     "uninstall": _uninstall,
 }

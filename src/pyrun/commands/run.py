@@ -60,7 +60,14 @@ def run(args: Args, console: Console) -> int:
     if script is not None or target.kind == "url":
         workspace = _discover_for_settings(start)
     else:
-        workspace = None if args.no_project else discover_workspace(start, console)
+        discovery = not args.no_config
+        workspace = (
+            None
+            if args.no_project
+            else discover_workspace(start, console, settings_discovery=discovery)
+        )
+        if workspace is not None:
+            workspace.require_member(args.package)
         if args.no_project:
             _discover_ignoring_errors(start, console)
     settings = _settings(args, workspace, start, console)
@@ -237,7 +244,7 @@ def load_env_files(args: Args, console: Console) -> dict[str, str]:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except FileNotFoundError:
-            raise PyrunError(f"No environment file found at: `{path}`") from None
+            raise PyrunError(f"No environment file found at: {path}") from None
         except OSError as exc:
             raise PyrunError(
                 f"Failed to read environment file `{path}`", causes=[str(exc)]

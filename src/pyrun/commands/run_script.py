@@ -193,6 +193,7 @@ def script_interpreter(
             requires_python=script.metadata.requires_python,
             requires_python_source="script",
             prompt="",
+            kind="script",
         )
         if existing is not None and incompatibility(existing, request) is None:
             return existing
@@ -362,6 +363,7 @@ def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
         requires_python=script.metadata.requires_python,
         requires_python_source="script",
         prompt="",
+        kind="script",
     )
 
 
@@ -445,7 +447,7 @@ def ensure_script_env(
             if announce:
                 console.info(f"Using script environment at: {display_path(path)}")
             return existing
-        console.debug(f"Recreating the script environment: {problem}")
+        console.debug(problem)
     base = _base_interpreter(choice, script.metadata.requires_python, finder)
     if announce:
         console.info(f"Creating script environment at: {display_path(path)}")

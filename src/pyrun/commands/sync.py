@@ -7,6 +7,8 @@ The environment logic is `run`'s own (`project_run_env`): the same discovery, Py
 
 from __future__ import annotations
 
+import os
+
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, open_cache, project_start
 from pyrun.console import Console
@@ -17,7 +19,12 @@ def main(args: Args, console: Console) -> int:
         return _sync_script(args, console)
     start = project_start(args)
     workspace, settings = load_project(args, console, start)
+    from pyrun.commands.lock_project import LOCK_NAME, missing_lock
     from pyrun.commands.run_project import project_run_env
+
+    if args.frozen and not os.path.isfile(os.path.join(workspace.root, LOCK_NAME)):
+        # uv refuses before it makes the environment (`run --frozen` makes it first).
+        raise missing_lock("--frozen")
 
     with open_cache(args, settings) as cache:
         project_run_env(workspace, args, settings, console, cache, start)

@@ -26,13 +26,17 @@ from pyrun.core.lockfile import Lock
 from pyrun.core.selection import (
     DependencyOptions,
     GroupChoice,
+    InheritedGroups,
     Selection,
     SyncTarget,
     choose_extras,
     choose_groups,
     choose_target,
     group_owners,
+    inherited_groups,
+    root_group_owner,
     select,
+    with_root_groups,
 )
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -77,7 +81,13 @@ def sync_into(
     if dry:
         lock = _dry_lock(workspace, interpreter, args, settings, cache, console, out, started)
     else:
-        lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+        from pyrun.commands.lock_project import LockOutdatedError
+
+        try:
+            lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+        except LockOutdatedError as exc:
+            out.resolved(exc.resolved, time.monotonic() - started)
+            raise
         out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, args)
     for warning in selection.warnings:
@@ -189,6 +199,13 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         all_packages=bool(args.all_packages),
     )
     owners = group_owners(target, workspace.members, workspace.root_file)
+    root = root_group_owner(target, workspace.members, workspace.root_file)
+    inherited = None
+    if root is not None:
+        owners = with_root_groups(owners, root)
+        member = workspace.members[target.members[0]]
+        names = inherited_groups(root, member, target, owners, options)
+        inherited = InheritedGroups(root=root.name if root.has_project else None, groups=names)
     groups = choose_groups(target, owners, options)
     extras = choose_extras(owners, options)
     if lock.conflicts:
@@ -205,6 +222,7 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         markers=interpreter.markers,
         tag_priorities=interpreter.tag_priorities(),
         member_names=workspace.members,
+        inherited=inherited,
     )
 
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -63,8 +63,10 @@ class ExportSelection:
     """What to export; names are normalised.
 
     `roots` are the members walked from; `groups` select their `[package.dev-dependencies]`,
-    `root_groups` the `[manifest.dependency-groups]` of a virtual root. `prod` is false under
-    `--only-group` (the roots themselves and their dependencies are left out). `project` is
+    `root_groups` the `[manifest.dependency-groups]` of a virtual root, `inherited_groups` those
+    of `group_root`, a root project whose groups (but not itself) a selected member takes.
+    `prod` is false under `--only-group` (the roots themselves and their dependencies are left
+    out). `project` is
     the single project `--no-emit-project` drops (None for whole-workspace targets, as in uv).
     """
 
@@ -72,6 +74,8 @@ class ExportSelection:
     extras: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
     root_groups: frozenset[str] = frozenset()
+    group_root: str | None = None
+    inherited_groups: frozenset[str] = frozenset()
     prod: bool = True
     default_groups: frozenset[str] = frozenset()  # groups chosen only because they are defaults
     project: str | None = None
@@ -96,6 +100,10 @@ class ExportEntry:
 
 _Id = tuple[str, str | None, str, str]
 _ROOT: _Id = ("", None, "", "")
+# A graph node: a package, or one of its extras (uv gives each requested extra its own
+# reachability, so `foo[ssl]`'s dependencies are only as reachable as the edges asking for it).
+_Node = tuple[_Id, str | None]
+_ROOT_NODE: _Node = (_ROOT, None)
 
 
 def _id(package: Package) -> _Id:
@@ -104,11 +112,13 @@ def _id(package: Package) -> _Id:
 
 @dataclass(frozen=True)
 class _Edge:
-    parent: _Id
-    child: _Id
+    parent: _Node
+    child: _Node
     marker: str | None
     # The conflict item the edge activates (`extra-3-pkg-x` / `group-3-pkg-g`), if any.
     activates: str | None = None
+    # An edge from the root to a target member itself: the one kind outside the lock's forks.
+    member: bool = False
 
 
 @dataclass
@@ -120,9 +130,20 @@ class _Graph:
     seen: set[tuple[_Id, str | None]] = field(default_factory=set)
     queue: list[tuple[Package, str | None]] = field(default_factory=list)
 
-    def add(self, parent: _Id, child: Package, marker: str | None, activates: str | None) -> None:
+    def add(
+        self,
+        parent: _Node,
+        child: Package,
+        marker: str | None,
+        activates: str | None,
+        extras: Iterable[str] = (),
+        *,
+        member: bool = False,
+    ) -> None:
+        """Edges to `child` and to each of the `extras` of it the parent asks for."""
         self.nodes.setdefault(_id(child), child)
-        self.edges.append(_Edge(parent, _id(child), marker, activates))
+        for extra in (None, *sorted({normalize_name(e) for e in extras})):
+            self.edges.append(_Edge(parent, (_id(child), extra), marker, activates, member))
 
     def push(self, package: Package, extras: Iterable[str]) -> None:
         for extra in (None, *(normalize_name(e) for e in extras)):
@@ -170,21 +191,31 @@ def _add_roots(graph: _Graph) -> set[str]:
             continue
         package = _member(graph.lock, name)
         if sel.prod:
-            graph.add(_ROOT, package, None, None)
             extras = sorted(sel.extras & set(package.optional_dependencies))
+            graph.add(_ROOT_NODE, package, None, None, extras, member=True)
             graph.queue.append((package, None))
             graph.queue.extend((package, extra) for extra in extras)
             activated |= {_conflict_item(name, e, group=False) for e in extras}
-        for group, deps in package.dev_dependencies.items():
-            if group not in sel.groups:
-                continue
-            activated.add(_conflict_item(name, group, group=True))
-            for dep in deps:
-                if dep.name not in sel.prune:
-                    child = graph.resolve(dep)
-                    graph.add(_ROOT, child, dep.marker, None)
-                    graph.push(child, dep.extra)
+        activated |= _add_groups(graph, package, sel.groups)
+    if sel.group_root is not None and sel.group_root not in sel.prune:
+        activated |= _add_groups(graph, _member(graph.lock, sel.group_root), sel.inherited_groups)
     _add_root_requirements(graph)
+    return activated
+
+
+def _add_groups(graph: _Graph, package: Package, groups: frozenset[str]) -> set[str]:
+    """Edges from the root to the package's selected groups (not to the package itself);
+    returns the conflict items they activate."""
+    activated = set[str]()
+    for group, deps in package.dev_dependencies.items():
+        if group not in groups:
+            continue
+        activated.add(_conflict_item(package.name, group, group=True))
+        for dep in deps:
+            if dep.name not in graph.selection.prune:
+                child = graph.resolve(dep)
+                graph.add(_ROOT_NODE, child, dep.marker, None, dep.extra)
+                graph.push(child, dep.extra)
     return activated
 
 
@@ -203,7 +234,7 @@ def _add_root_requirements(graph: _Graph) -> None:
             marker = _requirement_marker(req.marker, package.resolution_markers)
             if marker == _FALSE:
                 continue
-            graph.add(_ROOT, package, marker, None)
+            graph.add(_ROOT_NODE, package, marker, None, req.extras)
             graph.push(package, req.extras)
 
 
@@ -228,7 +259,7 @@ def _walk(graph: _Graph) -> None:
             if dep.name in graph.selection.prune:
                 continue
             child = graph.resolve(dep)
-            graph.add(_id(package), child, dep.marker, activates)
+            graph.add((_id(package), extra), child, dep.marker, activates, dep.extra)
             graph.push(child, dep.extra)
 
 
@@ -258,6 +289,10 @@ def _normal(text: str) -> str | None:
     return normalize_marker(text) or None
 
 
+def _canonical(marker: str | None) -> str | None:
+    return None if marker is None else _normal(marker)
+
+
 _CONFLICT_ATOM = re.compile(r"extra\s*(==|!=)\s*'((?:extra|group)-\d+-[^']*)'")
 
 
@@ -273,14 +308,24 @@ def _resolve_conflicts(marker: str | None, activated: set[str]) -> str | None:
     return _normal(_CONFLICT_ATOM.sub(value, marker))
 
 
-def _reachability(graph: _Graph, activated: set[str], root: str | None) -> dict[_Id, str | None]:
-    """Each node's marker: the union over paths of the conjunction of edge markers."""
-    outgoing: dict[_Id, list[_Edge]] = {}
+def _reachability(graph: _Graph, activated: set[str], forks: str | None) -> dict[_Node, str | None]:
+    """Each node's marker: the union over paths of the conjunction of edge markers. In a
+    forked lock every dependency edge is also limited to the union of the forks (`forks`), as
+    uv does, while the target members themselves stay unconditional."""
+    outgoing: dict[_Node, list[_Edge]] = {}
     for edge in graph.edges:
         outgoing.setdefault(edge.parent, []).append(edge)
-    edge_markers = {id(edge): _resolve_conflicts(edge.marker, activated) for edge in graph.edges}
-    reach: dict[_Id, str | None] = {_ROOT: root}
-    stack = [_ROOT]
+    # Every marker is printed in uv's canonical form, even one copied from a single edge: the
+    # lock may hold a form an older uv wrote (a plain DNF where uv 0.13.9 factors).
+    edge_markers = {
+        id(edge): _canonical(_resolve_conflicts(edge.marker, activated)) for edge in graph.edges
+    }
+    if forks is not None:
+        for edge in graph.edges:
+            if not edge.member:
+                edge_markers[id(edge)] = _and(edge_markers[id(edge)], forks)
+    reach: dict[_Node, str | None] = {_ROOT_NODE: None}
+    stack = [_ROOT_NODE]
     while stack:
         parent = stack.pop()
         for edge in outgoing.get(parent, ()):
@@ -308,16 +353,17 @@ def exportable(lock: Lock, selection: ExportSelection) -> list[ExportEntry]:
     graph = _Graph(lock, selection)
     initial = _add_roots(graph)
     _walk(graph)
-    root_marker = _or(lock.supported_markers) if lock.supported_markers else None
-    reach = _reachability(graph, _activated(graph, initial), root_marker)
+    forks = _or(lock.resolution_markers) if lock.resolution_markers else None
+    reach = _reachability(graph, _activated(graph, initial), forks)
     parents: dict[_Id, set[str]] = {}
     for edge in graph.edges:
-        if edge.parent != _ROOT:
-            parents.setdefault(edge.child, set()).add(edge.parent[0])
+        (child, extra), (parent, _) = edge.child, edge.parent
+        if parent != _ROOT and extra is None:
+            parents.setdefault(child, set()).add(parent[0])
     members = set(lock.manifest.members)
     entries = []
     for key, package in graph.nodes.items():
-        marker = reach.get(key, _FALSE)
+        marker = reach.get((key, None), _FALSE)
         if marker == _FALSE or not _emitted(package.name, selection, members):
             continue
         dependents = tuple(sorted(parents.get(key, ())))
@@ -556,7 +602,11 @@ def _registry_files(package: Package, root: str) -> list[tuple[str, str]]:
     if package.sdist is not None:
         s = package.sdist
         out.append(("sdist", _file_table(_file_url(s.url, s.path, registry, root), s)))
-    wheels = [_file_table(_file_url(w.url, w.path, registry, root), w) for w in package.wheels]
+    wheels = [
+        _file_table(url, w, name=_wheel_name(url))
+        for w in package.wheels
+        for url in [_file_url(w.url, w.path, registry, root)]
+    ]
     if len(wheels) == 1:
         out.append(("wheels", f"[{wheels[0]}]"))
     elif wheels:
@@ -582,14 +632,26 @@ class _File(Protocol):
     def upload_time(self) -> str | None: ...
 
 
-def _file_table(url: str, artifact: _File) -> str:
+def _file_table(url: str, artifact: _File, *, name: str | None = None) -> str:
     pairs = [
+        ("name", None if name is None else _toml_string(name)),
         ("url", _toml_string(url)),
         ("upload-time", _toml_datetime(artifact.upload_time)),
         ("size", None if artifact.size is None else str(artifact.size)),
         ("hashes", _hash_table(artifact.hash)),
     ]
     return _inline(pairs)
+
+
+def _wheel_name(url: str) -> str | None:
+    """PEP 751's optional `name`, which uv writes when the URL's last component is not the
+    wheel's normalised filename (`backports.tarfile-…` is `backports_tarfile-…`)."""
+    last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    project, sep, rest = last.partition("-")
+    if not sep or not last.endswith(".whl"):
+        return None
+    normalized = f"{re.sub(r'[-_.]+', '_', project).lower()}-{rest}"
+    return None if normalized == last else normalized
 
 
 def _toml_datetime(text: str | None) -> str | None:

@@ -1,10 +1,12 @@
 """uv's canonical PEP 508 marker strings (SPEC §3.2), computed the way uv computes them.
 
 uv never prints a marker the way it was written: it builds a reduced ordered decision diagram
-(uv-pep508 `marker/algebra.rs`), then prints the diagram as a simplified DNF (`simplify.rs`).
-Byte-identical lock files therefore need the same diagram, so this module is a small pure-Python
-port of that algebra: the same variable order, the same `python_version` -> `python_full_version`
-translation, the same edge merging and the same DNF simplification and sorting. Equal functions
+(uv-pep508 `marker/algebra.rs`), extracts an irredundant sum-of-products cover from it
+(`algebra/isop.rs`, expanded and sorted by `simplify.rs`), and prints that with shared prefixes
+and suffixes factored out (`format.rs`). Byte-identical lock files and exports therefore need
+the same diagram, so this module is a small pure-Python port of that algebra (as of uv 0.13.9):
+the same variable order, the same `python_version` -> `python_full_version` translation, the
+same edge merging, cover extraction, sorting and factoring. Equal functions
 get the same interned node, which is also what makes `markers_equal` exact.
 
 Not ported: uv's table of known-incompatible pairs (`os_name == 'nt' and sys_platform ==
@@ -198,8 +200,8 @@ _PLATFORM_SYSTEM = {
     "Android": "android",
 }
 
-# uv 0.13.9 orders version variables before string variables (newer uv swapped them).
-_VERSION, _STRING, _IN, _CONTAINS, _EXTRA = range(5)
+# uv 0.13.9 orders string variables before version variables (`Variable` in algebra.rs).
+_STRING, _VERSION, _IN, _CONTAINS, _EXTRA = range(5)
 
 # A variable is a tuple whose natural order is uv's variable order:
 # (_VERSION, index), (_STRING, index), (_IN, index, value), (_CONTAINS, index, value),
@@ -635,7 +637,7 @@ def _union_node(var: Var, intervals: list[Interval]) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Printing: uv's `to_dnf` (collect paths, simplify, sort) and `MarkerTreeContents` display
+# Printing: uv 0.13.9's `to_dnf` (ISOP cover, sort) and `format.rs` display
 # ---------------------------------------------------------------------------------------------
 
 
@@ -652,15 +654,6 @@ class Term(NamedTuple):
         return self.key == other.key and self.op == other.op and self.value == other.value
 
 
-_NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", "<=": ">", ">": "<=",
-               "==*": "!=*", "!=*": "==*", "in": "not in", "not in": "in",
-               "cin": "cnot in", "cnot in": "cin"}  # fmt: skip
-
-
-def _is_negation(a: Term, b: Term) -> bool:
-    return a.key == b.key and a.value == b.value and _NEGATED_OP.get(a.op) == b.op
-
-
 def _version_term(key: str, op: str, ver: Ver) -> Term:
     sort = (0, _VERSION_VARS.index(key))
     if op in ("==*", "!=*"):
@@ -673,15 +666,9 @@ def _string_term(key: str, op: str, value: str) -> Term:
 
 
 def _to_dnf(node: int) -> list[list[Term]]:
+    """uv 0.13.9's `to_dnf`: expand the node's ISOP cover into clauses, then sort them."""
     dnf: list[list[Term]] = []
-    _collect(node, dnf, [])
-    # uv 0.13.9 repeats the simplification until nothing changes: a term removed from one clause
-    # can make a term of an earlier clause redundant (`(a and b) or not a` is `b or not a`).
-    while True:
-        before = [list(clause) for clause in dnf]
-        _simplify(dnf)
-        if dnf == before:
-            break
+    _collect_cover(_isop(node, node, {})[1], dnf, [])
     for clause in dnf:
         clause.sort(key=lambda term: (term.sort, _tie(term)))
     dnf.sort(key=lambda clause: ([t.sort for t in clause], [_tie(t) for t in clause]))
@@ -696,21 +683,127 @@ def _tie(term: Term) -> str:
     return ""
 
 
-def _collect(node: int, dnf: list[list[Term]], path: list[Term]) -> None:
-    if node == FALSE:
+# A cover (uv's `isop::Cover`) is `True`, `False`, a guard node whose accepting ranges are
+# the cover, or a tuple of (guard node, suffix cover) branches. A guard is a single-variable
+# node: the clauses of a branch are the guard's conditions followed by the suffix's clauses.
+Cover = bool | int | tuple[tuple[int, Any], ...]
+
+
+def _isop(
+    lower: int, upper: int, cache: dict[tuple[int, int], tuple[int, Cover]]
+) -> tuple[int, Cover]:
+    """uv's `isop_cached` (Minato-Morreale): a cover of some function `f` with
+    `lower => f => upper`, and `f` itself, so callers can use the rest as don't-cares."""
+    if lower == FALSE:
+        return FALSE, False
+    if upper == TRUE:
+        return TRUE, True
+    cached = cache.get((lower, upper))
+    if cached is not None:
+        return cached
+    var, edges = _NODES[lower]
+    if lower == upper and all(child in (TRUE, FALSE) for child in _children(edges, var)):
+        return lower, lower  # a single decision is its own cover
+    exact = lower == upper
+    cofactors = _cover_cofactors(lower, upper)
+    # A clause can omit this variable only where every branch permits it.
+    common_upper = TRUE
+    for _, _, up in cofactors:
+        common_upper = _apply("and", common_upper, up)
+    common_lower = function = FALSE
+    branches: dict[int, tuple[int, Cover]] = {}
+    for guard, lo, up in cofactors:
+        specific, cover = _isop(_apply("and", lo, _negate(common_upper)), up, cache)
+        common_lower = _apply("or", common_lower, _apply("and", lo, _negate(specific)))
+        if specific == FALSE:
+            continue
+        if not exact:
+            function = _apply("or", function, _apply("and", guard, specific))
+        if specific in branches:  # equal suffixes share one guard: the union of the ranges
+            other, cover = branches[specific]
+            guard = _apply("or", other, guard)
+        branches[specific] = (guard, cover)
+    common, cover = _isop(common_lower, common_upper, cache)
+    function = lower if exact else _apply("or", function, common)
+    if common != FALSE:
+        branches[common] = (TRUE, cover)
+    result = (function, tuple(branches.values()))
+    cache[(lower, upper)] = result
+    return result
+
+
+def _cover_cofactors(lower: int, upper: int) -> list[tuple[int, int, int]]:
+    """uv's `cover_cofactors`: split the first variable into guards, each with the lower and
+    upper cofactors that hold under it (neither depends on that variable any more)."""
+    if lower == upper:
+        var, edges = _NODES[lower]
+        if not _is_range_var(var):
+            high, low = edges
+            guards = {high: _create(var, (TRUE, FALSE)), low: _create(var, (FALSE, TRUE))}
+            return [(guards[child], child, child) for child in (low, high)]
+        children = list(dict.fromkeys(child for _, child in edges))
+        return [
+            (_guard(var, [iv for iv, c in edges if c == child]), child, child) for child in children
+        ]
+    lvar, ledges = _NODES[lower]
+    uvar, uedges = _NODES[upper]
+    var = min(lvar, uvar)
+    if not _is_range_var(var):
+        l_high, l_low = ledges if lvar == var else (lower, lower)
+        u_high, u_low = uedges if uvar == var else (upper, upper)
+        guard = _create(var, (TRUE, FALSE))
+        return [(_negate(guard), l_low, u_low), (guard, l_high, u_high)]
+    lparts = ledges if lvar == var else ((FULL, lower),)
+    uparts = uedges if uvar == var else ((FULL, upper),)
+    regions: dict[tuple[int, int], list[Interval]] = {}
+    for liv, lchild in lparts:  # both partitions are sorted: regions come in domain order
+        for uiv, uchild in uparts:
+            iv = _intersect(liv, uiv)
+            if iv is not None:
+                regions.setdefault((lchild, uchild), []).append(iv)
+    return [
+        (FALSE if lo == FALSE else _guard(var, ivs), lo, up) for (lo, up), ivs in regions.items()
+    ]
+
+
+def _guard(var: Var, intervals: list[Interval]) -> int:
+    return _union_node(var, sorted(intervals, key=lambda iv: _lower_key(iv[0])))
+
+
+def _collect_cover(cover: Cover, dnf: list[list[Term]], path: list[Term]) -> None:
+    if cover is False:
         return
-    if node == TRUE:
+    if cover is True:
         if path:
             dnf.append(list(path))
         return
-    var, edges = _NODES[node]
+    if isinstance(cover, int):
+        _collect_guard(cover, True, dnf, path)
+        return
+    for guard, suffix in cover:
+        _collect_guard(guard, suffix, dnf, path)
+
+
+def _collect_guard(guard: int, suffix: Cover, dnf: list[list[Term]], path: list[Term]) -> None:
+    """The guard's accepting conditions, rendered with uv's range rules, before the suffix."""
+    if guard == FALSE:
+        return
+    if guard == TRUE:
+        _collect_cover(suffix, dnf, path)
+        return
+    var, edges = _NODES[guard]
     if _is_range_var(var):
-        _collect_ranges(var, edges, dnf, path)
+        alternatives = _range_terms(var, [iv for iv, child in edges if child == TRUE])
     else:
-        for positive, child in ((True, edges[0]), (False, edges[1])):
-            path.append(_bool_term(var, positive))
-            _collect(child, dnf, path)
-            path.pop()
+        alternatives = [
+            [_bool_term(var, positive)]
+            for positive, child in zip((True, False), edges, strict=True)
+            if child == TRUE
+        ]
+    for terms in alternatives:
+        path.extend(terms)
+        _collect_cover(suffix, dnf, path)
+        del path[len(path) - len(terms) :]
 
 
 def _bool_term(var: Var, positive: bool) -> Term:
@@ -723,21 +816,6 @@ def _bool_term(var: Var, positive: bool) -> Term:
     if var[0] == _IN:
         return Term(sort, key, op, var[2], f"{key} {op} '{var[2]}'")
     return Term(sort, key, "c" + op, var[2], f"'{var[2]}' {op} {key}")
-
-
-def _collect_ranges(
-    var: Var, edges: tuple[Any, ...], dnf: list[list[Term]], path: list[Term]
-) -> None:
-    groups: dict[int, list[Interval]] = {}
-    for iv, child in edges:
-        groups.setdefault(child, []).append(iv)
-    for child, intervals in groups.items():
-        if child == FALSE:
-            continue  # a path to `false` contributes no clause
-        for terms in _range_terms(var, intervals):
-            path.extend(terms)
-            _collect(child, dnf, path)
-            del path[len(path) - len(terms) :]
 
 
 def _range_terms(var: Var, intervals: list[Interval]) -> list[list[Term]]:
@@ -812,54 +890,73 @@ def _string_bounds(key: str, iv: Interval) -> list[Term]:
     return terms
 
 
-def _simplify(dnf: list[list[Term]]) -> None:
-    """uv's `simplify`: drop terms another clause makes redundant, then redundant clauses."""
-    for i, clause in enumerate(dnf):
-        redundant: list[int] = []
-        for skipped, skipped_term in enumerate(clause):
-            for j, other in enumerate(dnf):
-                if i != j and _covers(other, clause, skipped_term, redundant):
-                    redundant.append(skipped)
-                    break
-        for index in sorted(redundant, reverse=True):
-            del clause[index]
-    dropped: list[int] = []
-    for i, clause in enumerate(dnf):
-        for j, other in enumerate(dnf):
-            if i != j and j not in dropped and all(_has(clause, t) for t in other):
-                dropped.append(i)
-                break
-    for index in reversed(dropped):
-        del dnf[index]
-
-
-def _covers(other: list[Term], clause: list[Term], skipped: Term, redundant: list[int]) -> bool:
-    for term in other:
-        if term.same(skipped):
-            return False
-        if _is_negation(term, skipped):
-            continue
-        position = next((k for k, t in enumerate(clause) if t.same(term)), None)
-        if position is None or position in redundant:
-            return False
-    return True
-
-
-def _has(clause: list[Term], term: Term) -> bool:
-    return any(t.same(term) for t in clause)
-
-
 def _display(node: int) -> str:
     if node == FALSE:
         return "python_version < '0'"
-    dnf = _to_dnf(node)
-    if len(dnf) == 1:
-        return " and ".join(t.text for t in dnf[0])
+    return _factored(_to_dnf(node))
+
+
+_Clause = list[Term]
+
+
+def _factored(clauses: list[_Clause]) -> str:
+    """uv 0.13.9's `format.rs`: group clauses by their shared prefix, then combine prefixes
+    that lead to the same suffixes, so `AX or AY or BX or BY` prints as `(A or B) and (X or Y)`.
+    Without anything to share, the plain DNF is printed as before."""
+    if len(clauses) < 2 or all(len(clause) == 1 for clause in clauses):
+        return _disjunction(clauses)
+    by_first: dict[tuple[Any, ...], list[_Clause]] = {}
+    for clause in clauses:
+        by_first.setdefault(_term_key(clause[0]), []).append(clause)
+    shared_prefix = len(by_first) < len(clauses)
+    by_suffixes: dict[tuple[Any, ...], tuple[list[_Clause], list[_Clause]]] = {}
+    for group in by_first.values():
+        first = group[0]
+        size = 1 if len(group) == 1 else _common_prefix(first, group[1:])
+        suffixes = [clause[size:] for clause in group]
+        if any(not suffix for suffix in suffixes):
+            suffixes = []  # the prefix alone covers every longer clause of the group
+        key = tuple(tuple(_term_key(t) for t in suffix) for suffix in suffixes)
+        by_suffixes.setdefault(key, (suffixes, []))[1].append(first[:size])
+    shared_suffix = any(
+        suffixes and len(prefixes) > 1 for suffixes, prefixes in by_suffixes.values()
+    )
+    if not shared_prefix and not shared_suffix:
+        return _disjunction(clauses)
     parts = []
-    for clause in dnf:
-        text = " and ".join(t.text for t in clause)
-        parts.append(text if len(clause) == 1 else f"({text})")
+    for suffixes, prefixes in by_suffixes.values():
+        if suffixes:
+            parts.append(f"{_operand(prefixes)} and {_operand(suffixes)}")
+        else:
+            parts.append(_disjunction(prefixes))
     return " or ".join(parts)
+
+
+def _term_key(term: Term) -> tuple[Any, ...]:
+    return (term.key, term.op, term.value)
+
+
+def _common_prefix(first: _Clause, others: list[_Clause]) -> int:
+    size = len(first)
+    for clause in others:
+        pairs = zip(first[:size], clause, strict=False)
+        size = sum(1 for _ in itertools.takewhile(lambda pair: pair[0].same(pair[1]), pairs))
+    return size
+
+
+def _operand(clauses: list[_Clause]) -> str:
+    """A disjunction used as an operand of `and` is parenthesized."""
+    text = _disjunction(clauses)
+    return text if len(clauses) == 1 else f"({text})"
+
+
+def _disjunction(clauses: list[_Clause]) -> str:
+    if len(clauses) == 1:
+        return " and ".join(t.text for t in clauses[0])
+    return " or ".join(
+        f"({' and '.join(t.text for t in clause)})" if len(clause) > 1 else clause[0].text
+        for clause in clauses
+    )
 
 
 # ---------------------------------------------------------------------------------------------

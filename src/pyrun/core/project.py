@@ -76,7 +76,7 @@ def parse_project_file(data: dict[str, Any], directory: str, path: str) -> Proje
     name = project.get("name")
     if not isinstance(name, str):
         raise PyrunError(
-            f"Failed to parse: `{path}`",
+            f"Failed to parse: {path}",
             causes=[
                 f"`{path}` is using the `[project]` table, but the required "
                 "`project.name` field is not set"
@@ -161,4 +161,4 @@ def _table(data: dict[str, Any], key: str, path: str) -> dict[str, Any] | None:
 
 
 def _field_error(path: str, message: str) -> PyrunError:
-    return PyrunError(f"Failed to parse: `{path}`", causes=[message])
+    return PyrunError(f"Failed to parse: {path}", causes=[message])

@@ -353,8 +353,12 @@ def require_download(
         )
     download = select_download(downloads, request, host)
     if download is None:
-        raise PyrunError(f"No download found for request: {request_key_text(request, host)}")
+        raise NoDownloadError(f"No download found for request: {request_key_text(request, host)}")
     return download
+
+
+class NoDownloadError(PyrunError):
+    """No build in the download list fits the request (perhaps the list is too old)."""
 
 
 def rewrite_url(download: Download, python_mirror: str | None, pypy_mirror: str | None) -> str:

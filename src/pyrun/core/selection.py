@@ -18,6 +18,7 @@ environment and the tag priorities.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import posixpath
 import re
@@ -39,6 +40,7 @@ __all__ = [
     "Artifact",
     "DependencyOptions",
     "GroupChoice",
+    "InheritedGroups",
     "Selected",
     "Selection",
     "SyncTarget",
@@ -46,7 +48,10 @@ __all__ = [
     "choose_groups",
     "choose_target",
     "group_owners",
+    "inherited_groups",
+    "root_group_owner",
     "select",
+    "with_root_groups",
 ]
 
 ArtifactKind = Literal["wheel", "sdist", "tree", "git"]
@@ -89,6 +94,15 @@ class SyncTarget:
     include_members: bool = True  # False under `--only-group`
     virtual_root: bool = False  # a virtual root's own groups come from `[manifest]`
     project: ProjectFile | None = None  # the project whose `default-groups` apply
+
+
+@dataclass(frozen=True, kw_only=True)
+class InheritedGroups:
+    """The workspace root's groups a selected member takes; `root` is the root project's
+    name, None for a virtual root (whose groups are `[manifest]` requirement tables)."""
+
+    root: str | None
+    groups: frozenset[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +201,41 @@ def group_owners(
     if target.virtual_root or not owners:
         owners.append(root_file)
     return tuple(owners)
+
+
+def root_group_owner(
+    target: SyncTarget, members: Mapping[str, ProjectFile], root_file: ProjectFile
+) -> ProjectFile | None:
+    """The workspace root whose groups the one selected member may also name (uv 0.13.9's
+    `group_root`): a virtual root, or a root project other than that member."""
+    if target.virtual_root or len(target.members) != 1:
+        return None
+    member = members.get(target.members[0])
+    if member is None or (root_file.has_project and root_file.name == member.name):
+        return None
+    return root_file
+
+
+def with_root_groups(owners: Sequence[ProjectFile], root: ProjectFile) -> tuple[ProjectFile, ...]:
+    """The member seeing the root's group names as its own, for checking `--group` and for
+    `--all-groups` (uv's wording for an unknown group stays singular)."""
+    (member,) = owners
+    merged = {**root.dependency_groups, **member.dependency_groups}
+    return (dataclasses.replace(member, dependency_groups=merged),)
+
+
+def inherited_groups(
+    root: ProjectFile,
+    member: ProjectFile,
+    target: SyncTarget,
+    owners: Sequence[ProjectFile],
+    options: DependencyOptions,
+) -> frozenset[str]:
+    """The root's groups the member takes (uv's `includes_group`): those named explicitly
+    (default groups belong to the member) that the member does not declare itself."""
+    explicit = dataclasses.replace(options, no_default_groups=True)
+    chosen = choose_groups(target, owners, explicit).groups
+    return frozenset(chosen & set(declared_groups(root)) - set(declared_groups(member)))
 
 
 def declared_groups(project: ProjectFile) -> tuple[str, ...]:
@@ -420,17 +469,23 @@ def select(
     markers: Mapping[str, str],
     tag_priorities: Mapping[Tag, int],
     member_names: Iterable[str] = (),
+    inherited: InheritedGroups | None = None,
 ) -> Selection:
     """The distributions to install for `target`, sorted by name.
 
     `root` is the absolute workspace root (lock paths are relative to it); `member_names` are
-    all workspace members (for `--no-install-workspace`).
+    all workspace members (for `--no-install-workspace`); `inherited` the root's groups the
+    selected member takes.
     """
     roots = [_member_package(lock, name) for name in target.members]
     activated = _initial_activation(roots, extras, groups.groups)
+    if inherited is not None and inherited.root is not None:
+        activated |= {encode_conflict_item(inherited.root, g, group=True) for g in inherited.groups}
     for _ in range(4):  # conflict markers may depend on extras reached through edges
         walk = _Walk(lock, _MarkerEnv(markers, frozenset(activated), groups.groups))
         _walk_roots(walk, roots, extras, groups, lock, target)
+        if inherited is not None:
+            _walk_inherited(walk, lock, inherited)
         if walk.activated <= activated:
             break
         activated |= walk.activated
@@ -479,6 +534,18 @@ def _walk_roots(
     if target.virtual_root:
         for group in sorted(groups.groups):
             _visit_requirements(walk, lock, lock.manifest.dependency_groups.get(group, ()))
+
+
+def _walk_inherited(walk: _Walk, lock: Lock, inherited: InheritedGroups) -> None:
+    """The root's groups only, never the root itself."""
+    if inherited.root is None:
+        for group in sorted(inherited.groups):
+            _visit_requirements(walk, lock, lock.manifest.dependency_groups.get(group, ()))
+        return
+    package = _member_package(lock, inherited.root)
+    for group in sorted(inherited.groups):
+        for child, extra in walk.follow(package.dev_dependencies.get(group, ())):
+            walk.visit(child, [extra] if extra else [])
 
 
 def _visit_requirements(walk: _Walk, lock: Lock, requirements: Iterable[Requirement]) -> None:

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyrun.console import Console, display_path
-from pyrun.core.project import ProjectFile, both_tool_tables, parse_project_file
+from pyrun.core.project import (
+    ProjectFile,
+    both_tool_tables,
+    normalize_name,
+    parse_project_file,
+)
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
@@ -33,6 +38,17 @@ class Workspace:
 
     def member_paths(self) -> dict[str, str]:
         return {name: os.path.relpath(p.directory, self.root) for name, p in self.members.items()}
+
+    def require_member(self, package: str | None) -> None:
+        """uv's `NoSuchMember`: `--package` must name a member. Checked as soon as the
+        workspace is known, so a bad name creates nothing (no `.venv`, no lock)."""
+        if package is None:
+            return
+        name = normalize_name(package)
+        if name not in self.members:
+            raise PyrunError(
+                f"The workspace does not have a member {name}: {os.path.abspath(self.root)}"
+            )
 
 
 def find_pyproject_dir(start: str) -> str | None:
@@ -58,10 +74,15 @@ def read_toml(path: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PyrunError(
-            f"Failed to parse: `{display_path(path)}`",
-            causes=[toml_error_text(str(exc), text)],
-        ) from exc
+        raise TomlSyntaxError(display_path(path), toml_error_text(str(exc), text)) from exc
+
+
+class TomlSyntaxError(PyrunError):
+    """A file that is not valid TOML; `detail` is the located parse error."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"Failed to parse: {path}", causes=[detail])
+        self.detail = detail
 
 
 def load_project_file(directory: str, console: Console | None = None) -> ProjectFile:
@@ -75,12 +96,23 @@ def load_project_file(directory: str, console: Console | None = None) -> Project
     return parse_project_file(data, directory, display_path(path))
 
 
-def discover_workspace(start: str, console: Console) -> Workspace | None:
-    """Apply SPEC §2.4 from `start`; None when there is no (managed) project."""
+def discover_workspace(
+    start: str, console: Console, *, settings_discovery: bool = False
+) -> Workspace | None:
+    """Apply SPEC §2.4 from `start`; None when there is no (managed) project.
+
+    With `settings_discovery` (not `--no-config`), an unparsable `pyproject.toml` is first
+    reported as uv's settings discovery reports it (a warning), then as the error."""
     project_dir = find_pyproject_dir(start)
     if project_dir is None:
         return None
-    current = load_project_file(project_dir, console)
+    try:
+        current = load_project_file(project_dir, console)
+    except TomlSyntaxError as exc:
+        if settings_discovery:
+            detail = "\n".join(f"  {line}" if line else "" for line in exc.detail.split("\n"))
+            console.warn(f"Failed to parse `{PYPROJECT}` during settings discovery:\n{detail}\n")
+        raise
     if not current.managed:
         console.debug(f"Project `{display_path(project_dir)}` is marked as unmanaged")
         return None

@@ -15,6 +15,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.requests import PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice
@@ -38,6 +39,7 @@ class EnvRequest:
     requires_python_source: str  # e.g. "project.requires-python"
     prompt: str
     no_sync: bool = False
+    kind: str = "project"  # or "script": how uv names the environment in its reasons
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,7 +89,7 @@ def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) ->
                 f"({problem})"
             )
             return ProjectEnv(path=path, interpreter=existing, created=False)
-        console.debug(f"Recreating virtual environment: {problem}")
+        console.debug(problem)
         _warn_foreign(path, problem, console)
     base = select_base_interpreter(request, finder, console)
     if os.path.lexists(path) and not is_empty_dir(path):
@@ -128,26 +130,49 @@ def _existing(path: str, finder: Finder, console: Console) -> Interpreter | None
 
 
 def incompatibility(env: Interpreter, request: EnvRequest) -> str | None:
-    """Why an existing env does not fit the request, or None when it does."""
+    """Why an existing env does not fit the request (uv's wording), or None when it does."""
     cfg = read_pyvenv_cfg(request.path) or {}
     recorded = cfg.get("version_info")
+    kind = request.kind
     if recorded and not env.version.startswith(_release(recorded)):
         return (
-            f"The virtual environment's Python version ({recorded}) does not match the "
-            f"interpreter's ({env.version})"
+            f"The interpreter in the {kind} environment has a different version "
+            f"({env.version}) than it was created with ({recorded})"
         )
     choice = request.choice
-    if choice.request is not None and not env.satisfies(choice.request):
+    if choice.request is not None and not satisfies(env, choice.request):
         return (
-            "The project environment's Python version does not satisfy the request: "
+            f"The {kind} environment's Python version does not satisfy the request: "
             f"`{choice.request.describe()}`"
         )
     if request.requires_python and not _in_range(env.version, request.requires_python):
         return (
-            "The project environment's Python version does not satisfy the project's "
-            f"Python requirement: `{request.requires_python}`"
+            f"The {kind} environment's Python version does not meet the Python requirement: "
+            f"`{request.requires_python}`"
         )
     return None
+
+
+def satisfies(env: Interpreter, request: PythonRequest) -> bool:
+    """`env.satisfies(request)`, with uv's file-system checks for a request by path: the env
+    fits when the path is its own python or the base interpreter it was made from, compared
+    as files (a pyenv `bin/python3` is the `python3.12` a venv records), or for a directory
+    when it is the env itself."""
+    if env.satisfies(request):
+        return True
+    if request.kind != "path" or not request.path:
+        return False
+    path = request.path
+    if os.path.isdir(path):
+        return _same_file(path, env.prefix) or _same_file(venv_python(path), env.executable)
+    return any(_same_file(path, exe) for exe in (env.executable, env.base_executable) if exe)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _release(version: str) -> str:
@@ -179,9 +204,10 @@ def select_base_interpreter(request: EnvRequest, finder: Finder, console: Consol
     if python_request is None and request.requires_python:
         python_request = request_from_requires_python(request.requires_python)
     found = finder.find_base(python_request)
+    # uv names the interpreter it found before judging it.
+    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
     if request.requires_python and not _in_range(found.version, request.requires_python):
         raise _incompatible(found, request)
-    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
     return found
 
 
@@ -190,10 +216,11 @@ def _incompatible(found: Interpreter, request: EnvRequest) -> PyrunError:
     choice = request.choice
     if choice.source in ("version-file", "global-pin") and choice.file:
         name = os.path.basename(choice.file)
+        # The second line is part of uv's message (no `hint:`), naming our own command.
         return PyrunError(
             f"The Python request from `{name}` resolved to Python {found.version}, which is "
-            f"incompatible with the project's Python requirement: {requirement}",
-            hint=f"Update the `{name}` file to a compatible version",
+            f"incompatible with the project's Python requirement: {requirement}\n"
+            "Use `pyrun python pin` to update the `.python-version` file to a compatible version"
         )
     return PyrunError(
         f"The requested interpreter resolved to Python {found.version}, which is incompatible "

@@ -58,6 +58,12 @@ def _preference(args: object, settings: object) -> str:
     return str(value)
 
 
+STALE_DOWNLOADS_HINT = (
+    "pyrun embeds available Python downloads and may require an update to install new "
+    "versions. Consider retrying on a newer version of pyrun."
+)
+
+
 class Finder:
     """Find interpreters for a run; `find` raises the standard error when none fits."""
 
@@ -94,9 +100,18 @@ class Finder:
         from pyrun.local import interpreters
 
         if self._may_download(request):
+            from pyrun.core.pydownloads import NoDownloadError
             from pyrun.net.pythons import download_for_run
 
-            path = download_for_run(request, self.python, self.console)
+            try:
+                path = download_for_run(request, self.python, self.console)
+            except NoDownloadError:
+                # As uv words it: nothing was found, and the embedded list may be too old.
+                error = interpreters.not_found_error(
+                    request, preference=self.python.preference, allow_venvs=allow_venvs
+                )
+                error.hint = STALE_DOWNLOADS_HINT
+                raise error from None
             probed = interpreters.probe(path, cache_dir=self.python.cache_dir)
             if probed is not None:
                 return probed
