@@ -178,12 +178,6 @@ def test_extras_declared_out_of_order_match_the_lock(
     assert_pyrun_keeps_uvs_lock(project, pyrun_env, index, edit=in_order)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mcp, uv's scripts/benchmark (pycparser via cffi): uv's export factors a conjunct"
-    " shared by every clause out of the marker, `A and ((B and C) or D)`; pyrun prints the"
-    " expanded `(A and B and C) or (A and D)` (core/markers.py, the display of a marker)",
-)
 def test_export_markers_are_factored_as_uv_prints_them(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
     with IndexServer() as index:
         index.add_wheel("x", "1.0.0", requires_dist=["d"])
@@ -224,12 +218,6 @@ def test_export_markers_are_factored_as_uv_prints_them(tmp_path: Path, pyrun_env
         assert ours.stdout == theirs.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="semantic-kernel: with `[tool.uv] environments`, pyrun's export puts the environments'"
-    " marker on `-e .` and expands it into every marker; uv emits `-e .` bare and keeps"
-    " `A and (env1 or env2)` (core/export.py:_reachability and the marker display)",
-)
 def test_export_with_environments_as_uv_prints_it(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
     with IndexServer() as index:
         index.add_wheel("x", "1.0.0")
