@@ -10,7 +10,7 @@ import sys
 
 from pyrun import __version__
 from pyrun.cli_options import COMMANDS, Opt
-from pyrun.errors import PyrunError, UsageError, render_error
+from pyrun.errors import EXIT_USAGE, PyrunError, UsageError, render_error
 
 TOP_HELP = """\
 An extremely fast Python package runner, in Python.
@@ -60,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     except BaseExceptionGroup as group:  # errors raised inside trio nurseries
         inner = _first_pyrun_error(group)
         if inner is None:
-            raise
+            if not _only_exceptions(group):
+                raise
+            return _report_bug(group, argv)
         return _report(inner, argv)
+    except Exception as exc:  # the last resort: never a bare traceback
+        return _report_bug(exc, argv)
 
 
 def launch() -> None:
@@ -155,6 +159,27 @@ def _report(exc: PyrunError, argv: list[str]) -> int:
     if isinstance(exc, UsageError) or quiet < 2:
         sys.stderr.write(exc.render(color=_color(argv)))
     return exc.code
+
+
+BUG_HINT = "this is a bug in pyrun; please report it with the output of the same command with -v"
+
+
+def _report_bug(exc: BaseException, argv: list[str]) -> int:
+    """An exception no layer translated: one `error:` line naming it, the traceback only
+    under `-v` (it is for the bug report, not for the user)."""
+    if _count_flag(argv, "v", "--verbose"):
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception(exc)))
+    detail = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+    sys.stderr.write(render_error(f"unexpected {text}", hint=BUG_HINT, color=_color(argv)))
+    return EXIT_USAGE
+
+
+def _only_exceptions(group: BaseExceptionGroup) -> bool:
+    """Whether the group holds no KeyboardInterrupt/SystemExit, which must keep propagating."""
+    return group.split(Exception)[1] is None
 
 
 def _count_flag(argv: list[str], short: str, long: str) -> int:
