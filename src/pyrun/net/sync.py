@@ -757,6 +757,7 @@ def apply_plan(
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
+    _mark_changing(target)
     for old in removed:
         uninstall(target.site_packages, old.name, prefix=target.prefix)
     uninstall_seconds = time.monotonic() - started
@@ -780,6 +781,14 @@ def apply_plan(
         link_warning=linker.fallback_reason,
         linked=linker.journal or {},
     )
+
+
+def _mark_changing(target: InstallTarget) -> None:
+    """Touch `site-packages` before changing anything in it: a stamp (`pyrun.stamp`) records
+    its mtime, so from here on no stamp claims the environment current until the sync that
+    finishes writes a new one, whatever step an interruption stops at."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(target.site_packages)
 
 
 def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker: Linker) -> str:
