@@ -198,4 +198,3 @@ def _record_rows(text: str) -> dict[str, tuple[str, str]]:
             digest, size = row[1].strip(), row[2].strip()
             rows[row[0].replace("\\", "/")] = (digest, size if size.isdigit() else "")
     return rows
-
