@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyrun.core import _lock_toml
 from pyrun.core.markers import MarkerSyntaxError, marker_sort_key
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.errors import PyrunError
 
 __all__ = [
@@ -748,7 +749,7 @@ def _parse_toml(text: str) -> dict[str, Any]:
     try:
         return _lock_toml.parse(text)
     except _lock_toml.Unsupported:
-        return tomllib.loads(text)
+        return load_toml(text)
 
 
 def loads(text: str, *, filename: str = "uv.lock") -> Lock:

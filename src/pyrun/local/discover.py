@@ -10,6 +10,7 @@ from typing import Any
 
 from pyrun.console import Console, display_path
 from pyrun.core.project import ProjectFile, both_tool_tables, parse_project_file
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
@@ -56,7 +57,7 @@ def read_toml(path: str) -> dict[str, Any]:
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=[str(exc)]) from exc
     text = raw.decode("utf-8", errors="replace")
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PyrunError(
             f"Failed to parse: `{display_path(path)}`",
