@@ -136,7 +136,7 @@ def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
     """Parse a PEP 691 JSON project page; relative file URLs are resolved against `url`."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # bad UTF-8, bad JSON, or an integer past the 4,300-digit limit
         raise _bad_page(url, f"The response is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise _bad_page(url, "Expected a JSON object at the top level")

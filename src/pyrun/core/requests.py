@@ -262,7 +262,10 @@ def parse_request(text: str, *, path_exists: Callable[[str], bool] | None = None
     lower = value.lower()
     if lower in ("any", "default"):
         return PythonRequest(kind=lower, text=text)
-    request = _parse_versions_and_implementations(lower, text)
+    try:
+        request = _parse_versions_and_implementations(lower, text)
+    except ValueError:  # a number past Python's 4,300-digit limit, raised inside `Version`
+        raise _invalid_version(value) from None
     if request is not None:
         _check_supported(request)
         return request
