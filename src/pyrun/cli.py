@@ -167,7 +167,7 @@ BUG_HINT = "this is a bug in pyrun; please report it with the output of the same
 def _report_bug(exc: BaseException, argv: list[str]) -> int:
     """An exception no layer translated: one `error:` line naming it, the traceback only
     under `-v` (it is for the bug report, not for the user)."""
-    if _count_flag(argv, "v", "--verbose"):
+    if _verbose(argv):
         import traceback
 
         sys.stderr.write("".join(traceback.format_exception(exc)))
@@ -175,6 +175,18 @@ def _report_bug(exc: BaseException, argv: list[str]) -> int:
     text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
     sys.stderr.write(render_error(f"unexpected {text}", hint=BUG_HINT, color=_color(argv)))
     return EXIT_USAGE
+
+
+def _verbose(argv: list[str]) -> bool:
+    """Whether `-v` was given, before or after the sub-command (not in `run`'s command)."""
+    subcommand = next((token for token in argv if not token.startswith("-")), None)
+    if subcommand is None:
+        return _count_flag(argv, "v", "--verbose") > 0
+    at = argv.index(subcommand)
+    return bool(
+        _count_flag(argv[:at], "v", "--verbose")
+        or _count_flag(argv[at + 1 :], "v", "--verbose")
+    )
 
 
 def _only_exceptions(group: BaseExceptionGroup) -> bool:

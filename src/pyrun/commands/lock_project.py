@@ -275,8 +275,8 @@ def lock_inputs(
         root_groups=group_texts,
         dependency_metadata=_dependency_metadata(settings),
         options=lock_options(args, settings),
-        environments=tuple(_strings(settings, "environments")),
-        required_environments=tuple(_strings(settings, "required-environments")),
+        environments=tuple(_markers(settings, "environments")),
+        required_environments=tuple(_markers(settings, "required-environments")),
         conflicts=_conflicts(settings, workspace.root_file.name or ""),
     )
     run = RunOptions(
@@ -425,6 +425,22 @@ def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Co
 
 def _strings(settings: Settings, key: str) -> list[str]:
     return [value for value in settings.file_list(key) if isinstance(value, str)]
+
+
+def _markers(settings: Settings, key: str) -> list[str]:
+    """A setting of markers, each checked here so a bad one is named with its setting rather
+    than failing deep in the resolver."""
+    from pyrun.core.markers import normalize_marker
+
+    markers = _strings(settings, key)
+    for marker in markers:
+        try:
+            normalize_marker(marker)
+        except ValueError as exc:
+            raise PyrunError(
+                f"Failed to parse the `{key}` setting", causes=(f"`{marker}`: {exc}",)
+            ) from None
+    return markers
 
 
 def _normal_names(names: list[str]) -> list[str]:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -337,10 +337,9 @@ def parse_marker(text: str | None, extra: str | None = None) -> Dnf:
     if not text:
         return TRUE
     try:
-        tree = Marker(text)._markers
-    except InvalidMarker as exc:
+        return _from_tree(Marker(text)._markers, extra)
+    except ValueError as exc:  # InvalidMarker, MarkerSyntaxError, a 4,300+ digit number
         raise FailureError(f"Invalid marker `{text}`: {exc}") from exc
-    return _from_tree(tree, extra)
 
 
 @functools.lru_cache(maxsize=8192)
