@@ -179,14 +179,12 @@ def _report_bug(exc: BaseException, argv: list[str]) -> int:
 
 def _verbose(argv: list[str]) -> bool:
     """Whether `-v` was given, before or after the sub-command (not in `run`'s command)."""
-    subcommand = next((token for token in argv if not token.startswith("-")), None)
-    if subcommand is None:
+    from pyrun.cliparse import parse_argv
+
+    try:
+        return bool(parse_argv(argv).verbose)
+    except Exception:  # the command line itself may be what failed
         return _count_flag(argv, "v", "--verbose") > 0
-    at = argv.index(subcommand)
-    return bool(
-        _count_flag(argv[:at], "v", "--verbose")
-        or _count_flag(argv[at + 1 :], "v", "--verbose")
-    )
 
 
 def _only_exceptions(group: BaseExceptionGroup) -> bool:

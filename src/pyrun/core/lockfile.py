@@ -748,7 +748,9 @@ def _lock(doc: Mapping[str, Any]) -> Lock:
 def _parse_toml(text: str) -> dict[str, Any]:
     try:
         return _lock_toml.parse(text)
-    except _lock_toml.Unsupported:
+    except (_lock_toml.Unsupported, RecursionError, ValueError):
+        # Outside the fast reader's layout, or input it chokes on (deep nesting, a number past
+        # the 4,300-digit limit): the full parser decides, and reports errors properly.
         return load_toml(text)
 
 
