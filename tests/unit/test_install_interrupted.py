@@ -8,6 +8,7 @@ disk would, then checks what the next sync sees and that its plan repairs the en
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -156,3 +157,28 @@ def _rewrite(files: dict[str, bytes], old: Path, new: Path) -> dict[str, bytes]:
     return {
         name: body.replace(old_python.encode(), new_python.encode()) for name, body in files.items()
     }
+
+
+def test_a_sync_that_starts_changing_the_env_voids_its_stamp(tmp_path: Path) -> None:
+    """Whatever step a sync is stopped at, the stamp of the env it was changing no longer
+    holds: `apply_plan` touches site-packages (which the stamp records) before anything else."""
+    from pyrun.net.sync import _mark_changing
+    from pyrun.stamp import first_change, read_stamp, write_stamp
+
+    target = _target(tmp_path / "venv")
+    (target.prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    path = str(tmp_path / "stamp")
+    write_stamp(
+        path,
+        key="k",
+        env=str(target.prefix),
+        python=str(target.python_executable),
+        site_packages=str(target.site_packages),
+        files=[],
+        dirs=[],
+    )
+    record = read_stamp(path)
+    assert record is not None and first_change(record) is None
+    time.sleep(0.02)  # past the file system's timestamp granularity
+    _mark_changing(target)
+    assert first_change(record) is not None
