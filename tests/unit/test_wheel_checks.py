@@ -206,3 +206,33 @@ def test_refused_wheel_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
         unpack_wheel(wheel, cache)
     bucket = tmp_path / "cache" / ARCHIVE_BUCKET
     assert not bucket.exists() or list(bucket.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_source_archive_bomb_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    import io
+    import tarfile
+
+    from pyrun.local.archives import extract_archive
+
+    body = bytes(8 << 20)
+    archive = tmp_path / f"demo-1.0.{kind}"
+    if kind == "zip":
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("demo-1.0/zeros", body)
+    else:
+        with tarfile.open(archive, "w:gz") as tf:
+            info = tarfile.TarInfo("demo-1.0/zeros")
+            info.size = len(body)
+            tf.addfile(info, io.BytesIO(body))
+    monkeypatch.setenv(MAX_SIZE_ENV, str(1 << 20))
+    with pytest.raises(FailureError) as caught:
+        extract_archive(archive, tmp_path / "out")
+    assert caught.value.message == f"Failed to unpack `{archive.name}`"
+    assert "more than the limit of 1048576 bytes" in caught.value.causes[0]
+    assert not (tmp_path / "out" / "demo-1.0" / "zeros").exists()
+    monkeypatch.delenv(MAX_SIZE_ENV)
+    extract_archive(archive, tmp_path / "ok")
+    assert (tmp_path / "ok" / "demo-1.0" / "zeros").stat().st_size == 8 << 20

@@ -95,7 +95,7 @@ def planned_members(
         seen.add(key)
         total += info.file_size
         members.append((info, relative))
-    _check_size(total, wheel_size, wheel_name, limits)
+    check_size(total, wheel_size, wheel_name, limits)
     return members
 
 
@@ -117,7 +117,8 @@ def member_path(info: zipfile.ZipInfo, wheel_name: str) -> str | None:
     return os.path.join(*parts) if parts else None
 
 
-def _check_size(total: int, wheel_size: int, wheel_name: str, limits: Limits) -> None:
+def check_size(total: int, wheel_size: int, wheel_name: str, limits: Limits) -> None:
+    """Refuse an archive of `wheel_size` bytes that unpacks to `total` bytes, past a limit."""
     hint = "if this wheel is genuine, raise the limit with `{}`"
     if total > limits.max_unpacked_size:
         raise unpack_error(
