@@ -16,6 +16,7 @@ from pyrun.core.dotenv import parse_env_file
 from pyrun.core.index import parse_html_page, parse_json_page
 from pyrun.core.lock_build import requirement_tables
 from pyrun.core.pep723 import parse_script_metadata
+from pyrun.core.pydownloads import parse_download_list
 from pyrun.core.requests import parse_request, parse_version_file
 from pyrun.core.requirements_txt import parse_requirements_txt
 from pyrun.core.universal import parse_marker
@@ -71,6 +72,7 @@ def _env_file(path: str) -> object:
 
 
 BYTES_READERS: dict[str, Callable[[bytes], object]] = {
+    "python-downloads": lambda body: parse_download_list(body, "downloads.json"),
     "html-page": lambda body: parse_html_page(body, url=INDEX, name="demo"),
     "json-page": lambda body: parse_json_page(body, url=INDEX, name="demo"),
     ".python-version-file": _file_reader(lambda path: read_version_file(path, Console(quiet=2))),

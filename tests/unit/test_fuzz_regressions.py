@@ -39,6 +39,8 @@ BYTES_CASES = [
         b'{"meta": {"api-version": "1.0"}, "files": [], "x": ' + HUGE.encode() + b"}",
         "not valid JSON",
     ),
+    ("json-page", b"[" * 100_000, "not valid JSON"),
+    ("python-downloads", b"[" * 100_000, "Unable to parse the JSON Python download list"),
     ("pyproject-file", f"[project]\nname = 'x'\nv = {DEEP}\n".encode(), "Failed to parse"),
     ("pyproject-file", f"[project]\nname = 'x'\nv = {HUGE}\n".encode(), "Failed to parse"),
     (
