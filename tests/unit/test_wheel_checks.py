@@ -75,14 +75,26 @@ def test_duplicate_member_is_refused(tmp_path: Path) -> None:
     members = [("demo/__init__.py", b"good\n"), ("demo/__init__.py", b"evil\n")]
     wheel = _wheel(tmp_path, members)
     (tmp_path / "out").mkdir()
-    assert _refused(wheel, tmp_path / "out") == "Duplicate archive member `demo/__init__.py`"
+    assert _refused(wheel, tmp_path / "out") == (
+        "Duplicate archive member `demo/__init__.py` with different contents"
+    )
     assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_duplicate_after_normalization_is_refused(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path, [("demo/a.py", b"1"), ("demo/./a.py", b"2")])
     (tmp_path / "out").mkdir()
-    assert _refused(wheel, tmp_path / "out") == "Duplicate archive member `demo/./a.py`"
+    assert _refused(wheel, tmp_path / "out") == (
+        "Duplicate archive member `demo/./a.py` with different contents"
+    )
+
+
+def test_identical_duplicate_is_extracted_once(tmp_path: Path) -> None:
+    """uv accepts a repeated entry with the same content; so does pyrun."""
+    wheel = _wheel(tmp_path, [("demo/a.py", b"same\n"), ("demo/a.py", b"same\n")])
+    (tmp_path / "out").mkdir()
+    extract_wheel(wheel, tmp_path / "out")
+    assert (tmp_path / "out" / "demo" / "a.py").read_bytes() == b"same\n"
 
 
 @pytest.mark.parametrize(

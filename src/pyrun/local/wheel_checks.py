@@ -80,19 +80,31 @@ def planned_members(
     archive: zipfile.ZipFile, wheel_name: str, wheel_size: int, limits: Limits
 ) -> list[tuple[zipfile.ZipInfo, str]]:
     """Every member with its relative path (the root entry `./` left out), once the whole
-    directory is known to be safe to extract: no escaping path, link or duplicate, and an
-    unpacked size within `limits`."""
+    directory is known to be safe to extract: no escaping path or link, no two entries for
+    one path with different contents, and an unpacked size within `limits`."""
     members: list[tuple[zipfile.ZipInfo, str]] = []
-    seen: set[str] = set()
+    seen: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in archive.infolist():
         relative = member_path(info, wheel_name)
         if relative is None:
             continue
         key = relative.rstrip("/")
-        if key in seen and not info.is_dir():
-            raise unpack_error(wheel_name, f"Duplicate archive member `{info.filename}`")
-        seen.add(key)
+        first = seen.setdefault(key, info)
+        if first is not info:
+            # Like uv: a repeated entry is harmless when it is the same content (same CRC and
+            # size, or both directories) and is skipped; otherwise which copy wins would
+            # depend on the extractor.
+            if (first.is_dir(), first.CRC, first.file_size) != (
+                info.is_dir(),
+                info.CRC,
+                info.file_size,
+            ):
+                raise unpack_error(
+                    wheel_name,
+                    f"Duplicate archive member `{info.filename}` with different contents",
+                )
+            continue
         total += info.file_size
         members.append((info, relative))
     check_size(total, wheel_size, wheel_name, limits)
