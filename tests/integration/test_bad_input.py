@@ -71,3 +71,12 @@ def test_bad_pyproject_is_a_clear_error(pyrun_env: PyrunEnv, tmp_path: Path, cas
     assert expected in result.stderr, result.stderr
     assert "bug in pyrun" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_nul_in_an_env_file_value_is_a_spawn_error(pyrun_env: PyrunEnv, tmp_path: Path) -> None:
+    (tmp_path / "nul.env").write_bytes(b"A=1\x00\n")
+    result = pyrun_env.run("run", "--no-project", "--env-file", "nul.env", "true", cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert result.stderr.endswith(
+        "error: Failed to spawn: true\n  cause: nul byte found in provided data\n"
+    ), result.stderr

@@ -22,6 +22,8 @@ DEEP = "[" * 600 + "]" * 600
 TEXT_CASES = [
     ("--python", HUGE, "Invalid version request"),
     ("--python", f"3.{HUGE}", "Invalid version request"),
+    ("--python", "/tmp/a\x00b", "contains a NUL byte"),
+    (".python-version", "a\x00b", "contains a NUL byte"),
     (".python-version", HUGE, "Invalid version request"),
     ("uv.lock", f"version = 1\nx = {DEEP}\n", "Failed to parse `uv.lock`"),
     ("uv.lock", f"version = {HUGE}\n", "Failed to parse `uv.lock`"),

@@ -254,6 +254,8 @@ def parse_request(text: str, *, path_exists: Callable[[str], bool] | None = None
     """Parse one request. `path_exists` lets the caller say whether bare text names an existing
     file or directory (uv checks this before trying the key and executable forms)."""
     value = text.strip()
+    if "\x00" in value:
+        raise PyrunError(f"Invalid Python request: {value!r} contains a NUL byte")
     if not value:
         raise PyrunError(
             "Invalid Python request: the request is empty",
