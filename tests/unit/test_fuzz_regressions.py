@@ -23,6 +23,8 @@ TEXT_CASES = [
     ("--python", HUGE, "Invalid version request"),
     ("--python", f"3.{HUGE}", "Invalid version request"),
     ("--python", "/tmp/a\x00b", "contains a NUL byte"),
+    ("--python", f"{HUGE}-", "Invalid version request"),
+    ("--python", f"cpython-{HUGE}-linux", "Invalid version request"),
     (".python-version", "a\x00b", "contains a NUL byte"),
     (".python-version", HUGE, "Invalid version request"),
     ("uv.lock", f"version = 1\nx = {DEEP}\n", "Failed to parse `uv.lock`"),

@@ -261,13 +261,19 @@ def parse_request(text: str, *, path_exists: Callable[[str], bool] | None = None
             "Invalid Python request: the request is empty",
             hint="Use a version like `3.12`, an implementation like `cpython@3.12`, or a path",
         )
+    try:
+        return _parse_nonempty(value, text, path_exists)
+    except ValueError:  # a number past Python's 4,300-digit limit, raised inside `Version`
+        raise _invalid_version(value) from None
+
+
+def _parse_nonempty(
+    value: str, text: str, path_exists: Callable[[str], bool] | None
+) -> PythonRequest:
     lower = value.lower()
     if lower in ("any", "default"):
         return PythonRequest(kind=lower, text=text)
-    try:
-        request = _parse_versions_and_implementations(lower, text)
-    except ValueError:  # a number past Python's 4,300-digit limit, raised inside `Version`
-        raise _invalid_version(value) from None
+    request = _parse_versions_and_implementations(lower, text)
     if request is not None:
         _check_supported(request)
         return request
