@@ -757,7 +757,8 @@ def apply_plan(
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
-    _mark_changing(target)
+    if not sync.plan.is_noop:
+        _mark_changing(target)
     for old in removed:
         uninstall(target.site_packages, old.name, prefix=target.prefix)
     uninstall_seconds = time.monotonic() - started
