@@ -16,13 +16,20 @@ import pytest
 PYENV = Path("/root/.pyenv/versions")
 
 
+OPT_IN = {
+    "network": ("PYRUN_TEST_NETWORK", "uses the real package index; set PYRUN_TEST_NETWORK=1"),
+    "slow": ("PYRUN_TEST_SLOW", "many trials of a long test; set PYRUN_TEST_SLOW=1"),
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("PYRUN_TEST_NETWORK") == "1":
-        return
-    skip = pytest.mark.skip(reason="uses the real package index; set PYRUN_TEST_NETWORK=1")
-    for item in items:
-        if "network" in item.keywords:
-            item.add_marker(skip)
+    for marker, (variable, reason) in OPT_IN.items():
+        if os.environ.get(variable) == "1":
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 def pyrun_executable() -> str:

@@ -106,6 +106,10 @@ def run_child(spec: ChildSpec) -> int:
         process = subprocess.Popen(spec.argv, env=spec.env, preexec_fn=_preexec())
     except OSError as exc:
         raise PyrunError(f"Failed to spawn: {spec.display}", causes=[os_error_text(exc)]) from exc
+    except ValueError as exc:  # a NUL in the command or the environment (`--env-file`)
+        raise PyrunError(
+            f"Failed to spawn: {spec.display}", causes=["nul byte found in provided data"]
+        ) from exc
     previous = _install_relay(process)
     try:
         return exit_status(_wait(process))

@@ -10,7 +10,14 @@ import sys
 
 from pyrun import __version__
 from pyrun.cli_options import COMMANDS, Opt
-from pyrun.errors import EXIT_INTERRUPTED, PyrunError, UsageError, disk_write_error, render_error
+from pyrun.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PyrunError,
+    UsageError,
+    disk_write_error,
+    render_error,
+)
 
 TOP_HELP = """\
 An extremely fast Python package runner, in Python.
@@ -62,15 +69,19 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_INTERRUPTED  # Ctrl-C wins over the errors it caused
         inner = _first_pyrun_error(group) or _first_disk_error(group)
         if inner is None:
-            raise
+            if not _only_exceptions(group):
+                raise
+            return _report_bug(group, argv)
         return _report(inner, argv)
     except OSError as exc:
-        # Last resort for a disk that refuses a write somewhere no caller anticipated (a
-        # read-only or full cache): say so and what to do, rather than a traceback.
+        # A disk that refuses a write somewhere no caller anticipated (a read-only or full
+        # cache): say so and what to do, rather than a traceback.
         refused = disk_write_error(exc)
         if refused is None:
-            raise
+            return _report_bug(exc, argv)
         return _report(refused, argv)
+    except Exception as exc:  # the last resort: never a bare traceback
+        return _report_bug(exc, argv)
 
 
 def launch() -> None:
@@ -164,6 +175,37 @@ def _report(exc: PyrunError, argv: list[str]) -> int:
     if isinstance(exc, UsageError) or quiet < 2:
         sys.stderr.write(exc.render(color=_color(argv)))
     return exc.code
+
+
+BUG_HINT = "this is a bug in pyrun; please report it with the output of the same command with -v"
+
+
+def _report_bug(exc: BaseException, argv: list[str]) -> int:
+    """An exception no layer translated: one `error:` line naming it, the traceback only
+    under `-v` (it is for the bug report, not for the user)."""
+    if _verbose(argv):
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception(exc)))
+    detail = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+    sys.stderr.write(render_error(f"unexpected {text}", hint=BUG_HINT, color=_color(argv)))
+    return EXIT_USAGE
+
+
+def _verbose(argv: list[str]) -> bool:
+    """Whether `-v` was given, before or after the sub-command (not in `run`'s command)."""
+    from pyrun.cliparse import parse_argv
+
+    try:
+        return bool(parse_argv(argv).verbose)
+    except Exception:  # the command line itself may be what failed
+        return _count_flag(argv, "v", "--verbose") > 0
+
+
+def _only_exceptions(group: BaseExceptionGroup) -> bool:
+    """Whether the group holds no KeyboardInterrupt/SystemExit, which must keep propagating."""
+    return group.split(Exception)[1] is None
 
 
 def _count_flag(argv: list[str], short: str, long: str) -> int:

@@ -109,9 +109,15 @@ def test_a_refused_write_is_an_error_naming_the_path(
     assert hint in err and "--cache-dir" in err and "PYRUN_CACHE_DIR" in err
 
 
-def test_other_os_errors_are_not_disguised(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(FileNotFoundError):
-        _main_raising(monkeypatch, FileNotFoundError(errno.ENOENT, "gone", "/x"))
+def test_other_os_errors_are_not_disguised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not a refused write: the last-resort handler reports it as what it is, not as a disk
+    # problem with a cache hint.
+    assert _main_raising(monkeypatch, FileNotFoundError(errno.ENOENT, "gone", "/x")) == 2
+    err = capsys.readouterr().err
+    assert "unexpected FileNotFoundError" in err
+    assert "cache" not in err
 
 
 def test_sigint_is_held_back_until_the_environment_is_consistent() -> None:

@@ -311,8 +311,8 @@ def lock_inputs(
         ),
         dependency_metadata=_dependency_metadata(settings),
         options=lock_options(args, settings),
-        environments=tuple(_strings(settings, "environments")),
-        required_environments=tuple(_strings(settings, "required-environments")),
+        environments=tuple(_markers(settings, "environments")),
+        required_environments=tuple(_markers(settings, "required-environments")),
         conflicts=workspace_conflicts(workspace.root_file, workspace.members, display_path),
     )
     run = RunOptions(
@@ -509,6 +509,22 @@ def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Co
 
 def _strings(settings: Settings, key: str) -> list[str]:
     return [value for value in settings.file_list(key) if isinstance(value, str)]
+
+
+def _markers(settings: Settings, key: str) -> list[str]:
+    """A setting of markers, each checked here so a bad one is named with its setting rather
+    than failing deep in the resolver."""
+    from pyrun.core.markers import normalize_marker
+
+    markers = _strings(settings, key)
+    for marker in markers:
+        try:
+            normalize_marker(marker)
+        except ValueError as exc:
+            raise PyrunError(
+                f"Failed to parse the `{key}` setting", causes=(f"`{marker}`: {exc}",)
+            ) from None
+    return markers
 
 
 def _normal_names(names: list[str]) -> list[str]:

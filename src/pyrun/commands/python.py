@@ -204,7 +204,7 @@ def _install_requests(targets: list[str], console: Console) -> tuple[list[Python
     if targets:
         return _parse_requests(targets), False
     from pyrun.core.requests import DEFAULT_REQUEST, parse_version_file
-    from pyrun.local.pyselect import find_version_file
+    from pyrun.local.pyselect import find_version_file, not_utf8
 
     path = find_version_file(os.getcwd())
     if path is None:
@@ -214,6 +214,8 @@ def _install_requests(targets: list[str], console: Console) -> tuple[list[Python
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=[str(exc)]) from exc
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
     requests = parse_version_file(text, path=path)
     if not requests:
         return [DEFAULT_REQUEST], True

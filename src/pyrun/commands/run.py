@@ -245,6 +245,10 @@ def load_env_files(args: Args, console: Console) -> dict[str, str]:
                 text = handle.read()
         except FileNotFoundError:
             raise PyrunError(f"No environment file found at: {path}") from None
+        except UnicodeDecodeError:
+            raise PyrunError(
+                f"Failed to read environment file `{path}`: stream did not contain valid UTF-8"
+            ) from None
         except OSError as exc:
             raise PyrunError(
                 f"Failed to read environment file `{path}`", causes=[str(exc)]

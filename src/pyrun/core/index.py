@@ -136,7 +136,8 @@ def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
     """Parse a PEP 691 JSON project page; relative file URLs are resolved against `url`."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # Bad UTF-8 or JSON, an integer past the 4,300-digit limit, arrays nested too deep.
         raise _bad_page(url, f"The response is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise _bad_page(url, "Expected a JSON object at the top level")

@@ -602,10 +602,10 @@ class _Lowering:
         declared under optional dependency `extra` or dependency group `group`."""
         try:
             parsed = Pep508(text)
-        except InvalidRequirement as exc:
+            base = requirement_from_pep508(text, extra=extra)
+        except ValueError as exc:  # InvalidRequirement, a bad marker, a 4,300+ digit number
             raise PyrunError(f"Failed to parse requirement `{text}`", causes=(str(exc),)) from None
         name = normalize_name(parsed.name)
-        base = requirement_from_pep508(text, extra=extra)
         resolver_text = _with_extra(text, extra)
         spec = None if self.no_sources else sources.get(name, self.root_sources.get(name))
         if spec is None:
@@ -830,7 +830,10 @@ def build_lock(
 
 
 def _normal(marker: str) -> str:
-    return normalize_marker(marker) or marker
+    try:
+        return normalize_marker(marker) or marker
+    except ValueError as exc:
+        raise PyrunError(f"Failed to parse marker `{marker}`", causes=(str(exc),)) from None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyrun.core import _lock_toml
 from pyrun.core.markers import MarkerSyntaxError, marker_sort_key
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.errors import PyrunError
 
 __all__ = [
@@ -748,8 +749,10 @@ def _lock(doc: Mapping[str, Any]) -> Lock:
 def _parse_toml(text: str) -> dict[str, Any]:
     try:
         return _lock_toml.parse(text)
-    except _lock_toml.Unsupported:
-        return tomllib.loads(text)
+    except (_lock_toml.Unsupported, RecursionError, ValueError):
+        # Outside the fast reader's layout, or input it chokes on (deep nesting, a number past
+        # the 4,300-digit limit): the full parser decides, and reports errors properly.
+        return load_toml(text)
 
 
 def loads(text: str, *, filename: str = "uv.lock") -> Lock:

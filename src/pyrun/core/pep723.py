@@ -27,6 +27,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 from pyrun.scriptblock import (
@@ -148,7 +149,7 @@ def parse_script_metadata(text: str, *, path: str) -> ScriptMetadata | None:
 def parse_metadata_toml(raw: str, *, path: str) -> ScriptMetadata:
     """Parse the TOML content of a metadata block (as returned by `find_metadata_block`)."""
     try:
-        document = tomllib.loads(raw)
+        document = load_toml(raw)
     except tomllib.TOMLDecodeError as exc:
         raise PyrunError(toml_error_text(str(exc), raw)) from exc
     spans = _TomlSpans(raw)

@@ -82,6 +82,9 @@ class InstalledDist:
     direct_url: Mapping[str, Any] | None = None
     installer: str | None = None
     cache_info: Mapping[str, Any] | None = None
+    # False when the dist-info has no RECORD: an install was interrupted before its last step
+    # (see `pyrun.local.install`), so its files cannot be trusted to be in place.
+    complete: bool = True
 
     @property
     def key(self) -> str:
@@ -173,7 +176,9 @@ def _is_forced(key: str, forced: bool | set[str]) -> bool:
 
 
 def satisfies(installed: InstalledDist, required: RequiredDist) -> bool:
-    """Whether the installed copy can stay: same version and same source."""
+    """Whether the installed copy can stay: complete, same version and same source."""
+    if not installed.complete:
+        return False
     if not _same_version(installed.version, required.version):
         return False
     if required.cache_info is not None and installed.cache_info != required.cache_info:

@@ -82,6 +82,7 @@ def parse_project_file(data: dict[str, Any], directory: str, path: str) -> Proje
                 "`project.name` field is not set"
             ],
         )
+    _check_version_fields(project, path)
     return ProjectFile(
         directory=directory,
         has_project=True,
@@ -97,6 +98,27 @@ def parse_project_file(data: dict[str, Any], directory: str, path: str) -> Proje
         tool_name=tool_name,
         raw=data,
     )
+
+
+def _check_version_fields(project: dict[str, Any], path: str) -> None:
+    """`version` and `requires-python` parse (uv refuses the file otherwise); numbers past
+    Python's 4,300-digit limit are refused here rather than deep inside the resolver."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    version = _optional_str(project, "version", path)
+    requires_python = _optional_str(project, "requires-python", path)
+    try:
+        if version is not None:
+            Version(version)
+    except ValueError as exc:  # InvalidVersion, or a number past the 4,300-digit limit
+        raise _field_error(path, f"`project.version` is invalid: {exc}") from None
+    try:
+        if requires_python is not None:
+            for spec in SpecifierSet(requires_python):
+                Version(spec.version.removesuffix(".*"))
+    except ValueError as exc:
+        raise _field_error(path, f"`project.requires-python` is invalid: {exc}") from None
 
 
 def _tool_table(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -591,7 +591,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
                 if self._allowed(group_item(name, group)):
                     roots.append(Req(_node_key(name, group=group), name, SpecifierSet(), name))
         parsed = [self._requirement(text, None) for text in self.shared.request.requirements]
-        applicable = [req for req in parsed if req is not None]
+        applicable = list(dict.fromkeys(req for req in parsed if req is not None))
         self._check_forks(applicable)
         self.roots = [r for req in applicable for r in self._expand(req)]
         return roots + self.roots
@@ -702,12 +702,15 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
         reqs = [r for r in (self._requirement(t, extra, env) for t in routed) if r is not None]
         reqs = [r for req in reqs for r in self._overridden(req, env)]
+        # The same requirement listed again adds nothing but cost: resolvelib checks every
+        # requirement of a name against every candidate each time one is added (quadratic).
+        unique = list(dict.fromkeys(reqs))
         if inherited is None:
-            self._check_forks(reqs)
+            self._check_forks(unique)
         self.recorded[candidate] = tuple(
             Dependency(name=r.name, extras=r.extras, marker=r.marker) for r in reqs
         )
-        result = [r for req in reqs for r in self._expand(req)]
+        result = [r for req in unique for r in self._expand(req)]
         if extra is not None and candidate.version is not None:
             pin = SpecifierSet(f"=={candidate.version}")
             result.append(Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}"))

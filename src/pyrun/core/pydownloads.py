@@ -157,7 +157,7 @@ def parse_download_list(text: str | bytes, location: str) -> list[Download]:
     """Parse a download list; unparseable entries are skipped (SPEC §6.2)."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise PyrunError(
             f"Unable to parse the JSON Python download list at {location}", causes=[str(exc)]
         ) from exc

@@ -30,6 +30,7 @@ from packaging.pylock import (
 )
 from packaging.tags import Tag, parse_tag
 
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
@@ -64,7 +65,7 @@ class LockedArtifact:
 def load_pylock(text: str, *, path: str) -> Pylock:
     """Parse and validate a lock file; errors are exit-code-2 `PyrunError`s naming `path`."""
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PyrunError(
             f"Failed to parse `{path}`", causes=(toml_error_text(str(exc), text),)

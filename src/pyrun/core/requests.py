@@ -254,11 +254,22 @@ def parse_request(text: str, *, path_exists: Callable[[str], bool] | None = None
     """Parse one request. `path_exists` lets the caller say whether bare text names an existing
     file or directory (uv checks this before trying the key and executable forms)."""
     value = text.strip()
+    if "\x00" in value:
+        raise PyrunError(f"Invalid Python request: {value!r} contains a NUL byte")
     if not value:
         raise PyrunError(
             "Invalid Python request: the request is empty",
             hint="Use a version like `3.12`, an implementation like `cpython@3.12`, or a path",
         )
+    try:
+        return _parse_nonempty(value, text, path_exists)
+    except ValueError:  # a number past Python's 4,300-digit limit, raised inside `Version`
+        raise _invalid_version(value) from None
+
+
+def _parse_nonempty(
+    value: str, text: str, path_exists: Callable[[str], bool] | None
+) -> PythonRequest:
     lower = value.lower()
     if lower in ("any", "default"):
         return PythonRequest(kind=lower, text=text)

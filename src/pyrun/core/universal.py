@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -348,10 +348,9 @@ def parse_marker(text: str | None, extra: str | None = None, *, conflicts: bool 
     if not text:
         return TRUE
     try:
-        tree = Marker(text)._markers
-    except InvalidMarker as exc:
+        return _from_tree(Marker(text)._markers, extra, conflicts)
+    except ValueError as exc:  # InvalidMarker, MarkerSyntaxError, a 4,300+ digit number
         raise FailureError(f"Invalid marker `{text}`: {exc}") from exc
-    return _from_tree(tree, extra, conflicts)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from pyrun.errors import FailureError, os_error_text
+from pyrun.local.wheel_checks import Limits, check_size
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.zst", ".tar", ".zip")
 _CHUNK = 1 << 20
@@ -49,7 +50,7 @@ def extract_archive(archive: Path, target: Path, *, name: str | None = None) -> 
     """
     kind = archive_format(name or archive.name)
     target.mkdir(parents=True, exist_ok=True)
-    guard = _Guard(target)
+    guard = _Guard(target, name or archive.name, archive.stat().st_size)
     corrupt: tuple[type[Exception], ...] = (tarfile.TarError, zipfile.BadZipFile, EOFError)
     corrupt += _codec_errors(kind)
     try:
@@ -100,10 +101,20 @@ def _open_tar_stream(archive: Path, kind: str) -> Iterator[tarfile.TarFile]:
 class _Guard:
     """Decides where each member may go; remembers links for a final check."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, name: str, size: int) -> None:
         self.target = target
         self.root = os.path.realpath(target)
         self.links: list[Path] = []
+        self.name = name
+        self.size = size
+        self.unpacked = 0
+        self.limits = Limits.from_env()
+
+    def account(self, size: int) -> None:
+        """Count a file's declared size (tar and zip readers never return more) before it is
+        written: the limits on wheels bound source archives too."""
+        self.unpacked += size
+        check_size(self.unpacked, self.size, self.name, self.limits)
 
     def destination(self, member_name: str) -> Path:
         """Where a member goes; a link already there is removed so it is never written through."""
@@ -150,6 +161,7 @@ def _extract_tar(tar: tarfile.TarFile, guard: _Guard) -> None:
         if member.isdir():
             path.mkdir(parents=True, exist_ok=True)
         elif member.isreg():
+            guard.account(member.size)
             source = tar.extractfile(member)
             assert source is not None
             _write_file(path, source, member.mode)
@@ -214,5 +226,6 @@ def _extract_zip(archive: Path, guard: _Guard) -> None:
                 guard.link_target(info.filename, path, link)
                 _make_symlink(path, link)
             else:
+                guard.account(info.file_size)
                 with zf.open(info) as source:
                     _write_file(path, source, mode)

@@ -38,6 +38,7 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.cache import BUILDS_BUCKET, SDISTS_BUCKET, Cache, atomic_write_bytes
 from pyrun.local.install import InstallTarget, Linker, install_wheel
@@ -83,10 +84,10 @@ def read_pyproject(source_dir: Path) -> dict[str, Any]:
     path = source_dir / "pyproject.toml"
     try:
         with open(path, "rb") as file:
-            return tomllib.load(file)
+            return load_toml(file.read().decode("utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         cause = os_error_text(exc) if isinstance(exc, OSError) else str(exc)
         raise FailureError(f"Failed to read `{path}`", causes=(cause,)) from exc
 

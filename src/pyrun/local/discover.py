@@ -15,6 +15,7 @@ from pyrun.core.project import (
     normalize_name,
     parse_project_file,
 )
+from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
@@ -68,11 +69,11 @@ def read_toml(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=[str(exc)]) from exc
     text = raw.decode("utf-8", errors="replace")
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise TomlSyntaxError(display_path(path), toml_error_text(str(exc), text)) from exc
 
@@ -150,6 +151,12 @@ def _enclosing_root(
 
 
 def _expand(root: str, members: list[str], exclude: list[str]) -> list[str]:
+    for pattern in (*members, *exclude):
+        if not isinstance(pattern, str) or "\x00" in pattern:
+            raise PyrunError(
+                f"Failed to parse: `{display_path(os.path.join(root, PYPROJECT))}`",
+                causes=[f"invalid workspace glob {pattern!r}: expected a string without NUL"],
+            )
     excluded = {p for pattern in exclude for p in _glob_dirs(root, pattern)}
     found: list[str] = []
     for pattern in members:

@@ -406,7 +406,7 @@ class _Installation:
             else:
                 writer.writerow((row, digest, size))
         target = os.path.join(root, self.archive.dist_info, "RECORD")
-        write_new_file(target, buffer.getvalue().encode("utf-8"), mode=0o666)
+        commit_file(target, buffer.getvalue().encode("utf-8"))
 
 
 # Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
@@ -426,6 +426,24 @@ def write_new_file(target: str, content: bytes, *, mode: int) -> None:
         fd = os.open(target, flags, mode)
     with open(fd, "wb") as file:
         file.write(content)
+
+
+def commit_file(target: str, content: bytes) -> None:
+    """Write `target` whole or not at all (a temporary file renamed over it).
+
+    RECORD is written this way, last: its presence is what marks a distribution installed, so
+    an install interrupted at any earlier point (a signal, a full disk) leaves a dist-info
+    without RECORD, which `installed_distributions` reports incomplete and the next sync
+    reinstalls.
+    """
+    temporary = f"{target}.tmp{os.getpid()}"
+    try:
+        write_new_file(temporary, content, mode=0o666)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _has_files(directory: str) -> bool:
@@ -628,6 +646,7 @@ def _read_installed(dist_info: Path) -> InstalledDist:
     name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
     installer_text = _read_small(dist_info / "INSTALLER")
     return InstalledDist(
+        complete=os.path.isfile(dist_info / "RECORD"),
         name=name,
         version=version,
         dist_info_path=dist_info,
@@ -689,6 +708,10 @@ def uninstall(
         return None
     root = os.path.abspath(prefix or _prefix_of(site_packages))
     paths = _record_paths(dist_info, os.path.abspath(site_packages), root)
+    # RECORD goes first: if the removal is interrupted, the distribution is already incomplete
+    # (and reinstalled by the next sync) rather than installed with files missing.
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(dist_info / "RECORD")
     removed = sum(_remove_file(path) for path in paths)
     _remove_pycache(paths)
     shutil.rmtree(dist_info, ignore_errors=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pyrun.console import Console, display_path
 from pyrun.core.requests import PythonRequest, parse_request, parse_version_file_with_warnings
+from pyrun.errors import PyrunError
 from pyrun.settings import user_config_dir
 
 VERSION_FILES = (".python-version", ".python-versions")
@@ -41,10 +42,18 @@ def read_version_file(path: str, console: Console) -> PythonRequest | None:
             text = handle.read()
     except OSError:
         return None
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
     requests, warnings = parse_version_file_with_warnings(text, path=display_path(path))
     for warning in warnings:
         console.warn(warning)
     return requests[0] if requests else None
+
+
+def not_utf8(path: str) -> PyrunError:
+    return PyrunError(
+        f"Failed to read `{display_path(path)}`", causes=["stream did not contain valid UTF-8"]
+    )
 
 
 def global_pin() -> str | None:

@@ -4,8 +4,9 @@ An unpacked wheel lives in `archive-v0/<id>/`, the id derived from the wheel's S
 same wheel downloaded from two indexes or by two processes is unpacked once. The archive is
 extracted into a `.tmp*` directory of the bucket and renamed into place: a reader (or a process
 killed half-way) never sees a partial entry, and when two processes race, the second rename
-fails, its copy is dropped and both use the winner's. The wheel's RECORD is kept as is; installs
-trust its hashes instead of hashing every file again.
+fails, its copy is dropped and both use the winner's. Every file is checked against the hash and
+size the wheel's RECORD declares as it is extracted (`pyrun.local.wheel_checks`), which is what
+lets installs trust those hashes instead of hashing every file again.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import errno
 import hashlib
 import mmap
 import os
-import re
 import shutil
-import stat
 import struct
 import zipfile
 import zlib
@@ -28,8 +27,8 @@ from packaging.utils import canonicalize_name
 from pyrun.core.plan import archive_id
 from pyrun.errors import EXIT_USAGE, FailureError, disk_write_error, os_error_text
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache, persist_dir
+from pyrun.local.wheel_checks import Limits, RecordCheck, planned_members
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_CHUNK = 1 << 20
 
 
@@ -79,17 +78,22 @@ def _extract_into_place(wheel_path: Path, cache: Cache, final: Path) -> None:
         raise
 
 
-def extract_wheel(wheel_path: Path, dest: Path) -> None:
-    """Extract every member of the wheel into the existing directory `dest`, safely."""
+def extract_wheel(wheel_path: Path, dest: Path, limits: Limits | None = None) -> None:
+    """Extract every member of the wheel into the existing directory `dest`, safely: the
+    checks of `pyrun.local.wheel_checks` pass first, and each file is checked against RECORD as
+    it is written (the caller removes `dest` if anything fails)."""
+    limits = limits or Limits.from_env()
     try:
         with open(wheel_path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+            size = os.fstat(handle.fileno()).st_size
+            members = planned_members(archive, wheel_path.name, size, limits)
             raw = _mapped(handle)
             try:
-                _extract_members(archive, raw, wheel_path, dest)
+                _extract_members(archive, raw, members, wheel_path.name, dest)
             finally:
                 if raw is not None:
                     raw.close()
-    except (zipfile.BadZipFile, zlib.error) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as exc:
         raise _unpack_error(wheel_path, f"invalid zip file: {exc}") from exc
     except OSError as exc:
         error = _unpack_error(wheel_path, os_error_text(exc))
@@ -108,20 +112,24 @@ def _mapped(handle: BinaryIO) -> mmap.mmap | None:
 
 
 def _extract_members(
-    archive: zipfile.ZipFile, raw: mmap.mmap | None, wheel_path: Path, dest: Path
+    archive: zipfile.ZipFile,
+    raw: mmap.mmap | None,
+    members: list[tuple[zipfile.ZipInfo, str]],
+    wheel_name: str,
+    dest: Path,
 ) -> None:
     made: set[str] = set()
     root = os.fspath(dest)
-    for info in archive.infolist():
-        relative = member_path(info, wheel_path)
-        if relative is None:
-            continue
+    record = RecordCheck.from_members(
+        wheel_name, members, lambda info: _member_bytes(archive, raw, info)
+    )
+    for info, relative in members:
         target = os.path.join(root, relative)
         if info.is_dir():
             _makedirs(target, made)
             continue
         _makedirs(os.path.dirname(target), made)
-        _extract_file(archive, raw, info, target)
+        _extract_file(archive, raw, info, target, record, relative)
 
 
 def _member_bytes(archive: zipfile.ZipFile, raw: mmap.mmap | None, info: zipfile.ZipInfo) -> bytes:
@@ -129,7 +137,8 @@ def _member_bytes(archive: zipfile.ZipFile, raw: mmap.mmap | None, info: zipfile
     and inflated directly: `ZipFile.read` builds a stream object per member and reads the local
     header with two system calls, which is most of the cost of a wheel of many small files
     (tzdata's 600 take half the time). Other methods, encryption and odd headers go through
-    `zipfile`, which also raises its own errors for them."""
+    `zipfile`, which also raises its own errors for them. Inflating stops one byte past the
+    declared size, so a member lying about its size cannot balloon in memory."""
     offset = info.header_offset
     method = info.compress_type
     if (
@@ -144,26 +153,13 @@ def _member_bytes(archive: zipfile.ZipFile, raw: mmap.mmap | None, info: zipfile
     name_length, extra_length = struct.unpack_from("<HH", header, 26)
     start = offset + 30 + name_length + extra_length
     packed = raw[start : start + info.compress_size]
-    data = zlib.decompress(packed, -15) if method == zipfile.ZIP_DEFLATED else packed
+    if method == zipfile.ZIP_DEFLATED:
+        data = zlib.decompressobj(-15).decompress(packed, info.file_size + 1)
+    else:
+        data = packed
     if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
     return data
-
-
-def member_path(info: zipfile.ZipInfo, wheel_path: Path) -> str | None:
-    """The member's relative path, or an error if it could escape or is a link.
-
-    `None` for entries naming the root itself (`./`).
-    """
-    name = info.filename
-    if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: absolute path")
-    parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: path escapes the wheel")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise _unpack_error(wheel_path, f"Invalid archive member `{name}`: symbolic link")
-    return os.path.join(*parts) if parts else None
 
 
 def _makedirs(path: str, made: set[str]) -> None:
@@ -173,21 +169,36 @@ def _makedirs(path: str, made: set[str]) -> None:
 
 
 def _extract_file(
-    archive: zipfile.ZipFile, raw: mmap.mmap | None, info: zipfile.ZipInfo, target: str
+    archive: zipfile.ZipFile,
+    raw: mmap.mmap | None,
+    info: zipfile.ZipInfo,
+    target: str,
+    record: RecordCheck,
+    relative: str,
 ) -> None:
     # Hardlinked installs share this inode, so its mode is the installed mode: any execute bit
     # in the archive becomes a+x (like pip and uv), the rest is 0644 (with the usual umask).
     executable = bool((info.external_attr >> 16) & 0o111)
+    hasher = record.hasher(relative)
     if info.file_size > _COPY_CHUNK:
+        size = 0
         with archive.open(info) as source, open(target, "wb") as sink:
-            shutil.copyfileobj(source, sink, _COPY_CHUNK)
+            while chunk := source.read(_COPY_CHUNK):
+                size += len(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+                sink.write(chunk)
             if executable:
                 os.fchmod(sink.fileno(), 0o755)
+        record.verify(relative, hasher, size)
         return
     # Most members are small: one read and a bare descriptor skip the stream objects and the
     # extra system calls of `open()` (fstat, isatty), which add up over thousands of files.
     data = _member_bytes(archive, raw, info)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    if hasher is not None:
+        hasher.update(data)
+    record.verify(relative, hasher, len(data))
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         view = memoryview(data)
         while view:

@@ -34,6 +34,7 @@ import json
 import netrc
 import os
 import random
+import re
 import socket
 import ssl
 import tempfile
@@ -154,9 +155,16 @@ class RetryableError(FailureError):
     (e.g. a hash mismatch when the length was not announced): the request is tried again."""
 
 
+# `scheme://user:password@`: what redaction removes from a URL httpx cannot parse.
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
 def strip_credentials(url: str) -> str:
     """The URL without user and password: what may be stored, logged or locked."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return _USERINFO.sub(r"\g<scheme>", url, count=1)
     if not (parsed.username or parsed.password):
         return url
     return str(parsed.copy_with(username=None, password=None))
@@ -164,10 +172,18 @@ def strip_credentials(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced by `****`, for messages."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return _USERINFO.sub(_masked_userinfo, url, count=1)
     if not parsed.password:
         return url
     return str(parsed.copy_with(username=parsed.username, password="****"))
+
+
+def _masked_userinfo(match: re.Match[str]) -> str:
+    user, sep, _password = match["userinfo"].partition(":")
+    return f"{match['scheme']}{user}{':****' if sep else ''}@"
 
 
 def translate_error(

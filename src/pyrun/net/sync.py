@@ -800,6 +800,8 @@ def apply_plan(
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
+    if not sync.plan.is_noop:
+        _mark_changing(target)
     linker = Linker(mode=options.link_mode, journal={})
     installed: list[tuple[Item, str]] = []
     with sigint.held():
@@ -824,6 +826,14 @@ def apply_plan(
         link_warning=linker.fallback_reason,
         linked=linker.journal or {},
     )
+
+
+def _mark_changing(target: InstallTarget) -> None:
+    """Touch `site-packages` before changing anything in it: a stamp (`pyrun.stamp`) records
+    its mtime, so from here on no stamp claims the environment current until the sync that
+    finishes writes a new one, whatever step an interruption stops at."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(target.site_packages)
 
 
 def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker: Linker) -> str:
