@@ -394,3 +394,36 @@ def test_a_relock_from_conflict_forks_matches_uv(
     assert text.index("python_full_version >= '3.11' and extra == 'group-4-proj-a'") < text.index(
         "extra != 'group-4-proj-a' and extra == 'group-4-proj-b'"
     )
+
+
+# -- export ------------------------------------------------------------------------------------
+
+EXPORTS = [
+    ("extras", ()),
+    ("extras", ("--extra", "v1")),
+    ("extras", ("--extra", "v2", "--no-hashes")),
+    ("extra-vs-group", ()),
+    ("extra-vs-group", ("--extra", "x1", "--no-default-groups")),
+    ("extra-vs-group", ("--only-group", "g2")),
+    ("groups", ("--no-default-groups",)),
+    ("groups", ("--only-group", "a")),
+    ("groups", ("--group", "b", "--no-default-groups", "--no-hashes")),
+]
+
+
+@pytest.mark.uv
+@pytest.mark.parametrize(("name", "options"), EXPORTS)
+def test_export_decides_conflict_markers_as_uv(
+    name: str, options: tuple[str, ...], tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """An edge whose conflict marker holds when an item is *not* activated (`extra !=
+    'group-4-proj-dev'`) is followed; pydantic-ai's export lost 61 packages to that."""
+    project = make(tmp_path / "p", name)
+    assert uv(project, "lock", index=index.index_url).returncode == 0
+    ours = pyrun(
+        pyrun_env, project, "export", "--frozen", "--no-header", *options, index=index.index_url
+    )
+    theirs = uv(project, "export", "--frozen", "--no-header", *options, index=index.index_url)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.returncode == 0, ours
+    assert ours.stdout == theirs.stdout

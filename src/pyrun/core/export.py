@@ -11,8 +11,9 @@ algebra, so equal conditions print identically. The edge markers are used as the
 them (already simplified against `requires-python`), exactly as uv does, so nothing is
 re-simplified at the end.
 
-Declared conflicts are resolved the simple way: a conflict marker (`extra == 'extra-3-pkg-x'`)
-is true when that extra or group is activated anywhere in the walk, false otherwise.
+Declared conflicts are decided by the selection: a conflict marker (`extra == 'extra-3-pkg-x'`)
+is true when that extra or group is activated by the roots or by an extra node that is itself
+reachable, false otherwise (computed to a fixed point).
 
 Pure: the caller passes the parsed lock and the selection; the text is returned.
 """
@@ -50,7 +51,7 @@ __all__ = [
 
 # How `pyrun.core.markers` prints an unsatisfiable marker, and a marker it reduces to "always".
 _FALSE = "python_version < '0'"
-_TRUE_ATOM = "(extra == '' or extra != '')"
+_TRUE_ATOM = "(extra == 'x' or extra != 'x')"  # an empty extra name is no tautology
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,6 +322,9 @@ def _reachability(graph: _Graph, activated: set[str], forks: str | None) -> dict
         id(edge): _canonical(_resolve_conflicts(edge.marker, activated)) for edge in graph.edges
     }
     if forks is not None:
+        # The forks of a lock with conflicts carry conflict items too: decided the same way.
+        forks = _canonical(_resolve_conflicts(forks, activated))
+    if forks is not None:
         for edge in graph.edges:
             if not edge.member:
                 edge_markers[id(edge)] = _and(edge_markers[id(edge)], forks)
@@ -339,8 +343,26 @@ def _reachability(graph: _Graph, activated: set[str], forks: str | None) -> dict
     return reach
 
 
-def _activated(graph: _Graph, initial: set[str]) -> set[str]:
-    return initial | {e.activates for e in graph.edges if e.activates is not None}
+def _activated_reach(
+    graph: _Graph, initial: set[str], forks: str | None
+) -> dict[_Node, str | None]:
+    """Reachability with conflict markers decided by the items the selection activates: the
+    roots' own, plus each extra whose node is itself reachable. An extra edge that is only
+    reachable under a conflict marker the selection makes false (`pkg[x] ; extra == 'extra-3-
+    root-x'` with `x` not selected) activates nothing, as in uv: repeat until the set of
+    activated items is stable."""
+    activated = set(initial)
+    for _ in range(8):  # each round can only follow one more level of conditional extras
+        reach = _reachability(graph, activated, forks)
+        found = initial | {
+            e.activates
+            for e in graph.edges
+            if e.activates is not None and reach.get(e.parent, _FALSE) != _FALSE
+        }
+        if found == activated:
+            return reach
+        activated = found
+    return reach
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +376,7 @@ def exportable(lock: Lock, selection: ExportSelection) -> list[ExportEntry]:
     initial = _add_roots(graph)
     _walk(graph)
     forks = _or(lock.resolution_markers) if lock.resolution_markers else None
-    reach = _reachability(graph, _activated(graph, initial), forks)
+    reach = _activated_reach(graph, initial, forks)
     parents: dict[_Id, set[str]] = {}
     for edge in graph.edges:
         (child, extra), (parent, _) = edge.child, edge.parent
