@@ -166,9 +166,7 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         owners = with_root_groups(owners, root)
         inherited = inherited_groups(root, member, target, owners, options)
     groups = choose_groups(target, owners, options)
-    explicit = choose_groups(
-        target, owners, replace(options, no_default_groups=True)
-    ).groups
+    explicit = choose_groups(target, owners, replace(options, no_default_groups=True)).groups
     virtual = workspace.is_virtual_root
     return ExportSelection(
         roots=target.members,
