@@ -3,9 +3,8 @@
 Each test is the smallest synthetic project with the shape: uv locks it from a local index, and
 pyrun must accept that lock as it is, as uv does: `lock --check --offline`, because a tool that
 re-resolves and happens to arrive at the same lock passes a plain `--check` but needs the index;
-and no `-v` notice of a re-resolution. They are strict xfails while
-the difference stands, so the fix that closes one is told to drop its marker; the reason names
-the real project it was found on (see tests/realworld/RESULTS.md).
+and no `-v` notice of a re-resolution. Each was a strict xfail while the difference stood; the
+docstrings name the real project it was found on (see tests/realworld/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -87,6 +86,7 @@ def assert_pyrun_keeps_uvs_lock(
 def test_a_version_written_unnormalized_matches_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
+    """Found on werkzeug, jinja, markupsafe and click (`3.2.0.dev` against `3.2.0.dev0`)."""
     project = tmp_path / "app"
     write(
         project,
@@ -108,6 +108,7 @@ def test_a_version_written_unnormalized_matches_the_lock(
 def test_a_group_may_require_the_project_itself(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
+    """Found on uvicorn (`dev = ["uvicorn[standard]"]`) and packse."""
     project = tmp_path / "app"
     write(
         project,
@@ -135,6 +136,7 @@ def test_a_group_may_require_the_project_itself(
 def test_exclude_newer_package_matches_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
+    """Found on attrs, openai-agents, fastmcp."""
     project = tmp_path / "app"
     write(
         project,
@@ -158,6 +160,7 @@ def test_exclude_newer_package_matches_the_lock(
 def test_extras_declared_out_of_order_match_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
+    """Found on autogen (autogen-studio)."""
     project = tmp_path / "app"
     write(
         project,
@@ -179,6 +182,7 @@ def test_extras_declared_out_of_order_match_the_lock(
 
 
 def test_export_markers_are_factored_as_uv_prints_them(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    """Found on mcp, uv's scripts/benchmark (pycparser via cffi)."""
     with IndexServer() as index:
         index.add_wheel("x", "1.0.0", requires_dist=["d"])
         index.add_wheel("y", "1.0.0", requires_dist=["d"])
@@ -219,6 +223,7 @@ def test_export_markers_are_factored_as_uv_prints_them(tmp_path: Path, pyrun_env
 
 
 def test_export_with_environments_as_uv_prints_it(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    """Found on semantic-kernel."""
     with IndexServer() as index:
         index.add_wheel("x", "1.0.0")
         project = tmp_path / "app"
@@ -249,15 +254,10 @@ def test_export_with_environments_as_uv_prints_it(tmp_path: Path, pyrun_env: Pyr
         assert ours.stdout == theirs.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uv's scripts/benchmark: `no-build = true` (and `no-binary-package` naming the project)"
-    " makes pyrun refuse to install the project itself (`can't be installed because it is marked"
-    " as --no-build`, net/sync.py:_build_item); uv still builds the project",
-)
 def test_no_build_still_builds_the_project_itself(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
+    """Found on uv's scripts/benchmark."""
     project = write_source_tree(
         tmp_path / "app", "app", "0.1.0", requires_dist=["b"], requires_python=">=3.12"
     )

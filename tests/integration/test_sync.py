@@ -656,3 +656,48 @@ def test_dry_run_and_check_change_nothing_and_say_what_uv_says(env, index, tmp_p
     assert in_sync.returncode == reference.returncode == 0, (in_sync, reference.stderr)
     assert _lines(in_sync.stderr) == _lines(reference.stderr)
     assert _lines(in_sync.stderr)[-1] == "Would make no changes"
+
+
+NO_BUILD_CASES = [
+    # uv builds the project (a workspace member) whatever `no-build` says, editable or not.
+    ("alpha", "no-build = true\n", None),
+    ("alpha", 'no-build-package = ["app"]\n', None),
+    ("gamma", 'no-build-package = ["gamma"]\n', "gamma"),
+    ("gamma", "no-build = true\n", "gamma"),
+    # `no-build` exempts what `no-binary-package` names (normalised).
+    ("gamma", 'no-build = true\nno-binary-package = ["Gamma"]\n', None),
+]
+
+
+@pytest.mark.uv
+@pytest.mark.parametrize("editable", [True, False])
+@pytest.mark.parametrize(("dependency", "settings", "refused"), NO_BUILD_CASES)
+def test_no_build_refuses_what_uv_refuses(
+    env, index, tmp_path, dependency, settings, refused, editable
+):
+    project = make_project(
+        tmp_path, index, dependencies=(dependency,), tail=f"\n[tool.uv]\n{settings}"
+    )
+    twin = shutil.copytree(project, tmp_path / "twin")
+    command = ["run", "--frozen", *([] if editable else ["--no-editable"])]
+    command += ["python", "-c", f"import app, {dependency}"]
+    result = env.run(*command, cwd=project)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
+    environ.pop("COLUMNS", None)  # uv wraps its errors to the terminal's width; pyrun does not
+    environ.update(UV_CACHE_DIR=str(tmp_path / "uv-run-cache"), UV_INDEX_URL=index.index_url)
+    theirs = subprocess.run(
+        [str(UV), *command[:2], "--python", str(PY312), *command[2:]],
+        cwd=twin,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, theirs.returncode) == ((0, 0) if refused is None else (2, 2))
+    if refused is not None:
+        message = (
+            f"error: Distribution `{refused}==0.5.0 @ registry+{index.index_url}` can't be "
+            "installed because it is marked as `--no-build` but has no binary distribution\n"
+        )
+        assert message in result.stderr
+        assert message in theirs.stderr

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyrun.cliparse import Args
+from pyrun.commands.build_settings import with_build_settings
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lock_compare import normalize_name
@@ -264,7 +265,7 @@ def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOp
     from pyrun.commands.index_settings import index_settings
 
     indexes = index_settings(args, settings)
-    return SyncOptions(
+    options = SyncOptions(
         exact=_exact(args),
         reinstall=_reinstall(args, settings),
         link_mode=_link_mode(args, settings),
@@ -272,13 +273,13 @@ def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOp
         concurrent_builds=_positive_env("PYRUN_CONCURRENT_BUILDS", os.cpu_count() or 1),
         concurrent_downloads=_positive_env("PYRUN_CONCURRENT_DOWNLOADS", 50),
         config_settings=_config_settings(_list(args.config_setting)),
-        no_build=bool(settings.value(args, "no_build", "no-build")),
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
         offline=bool(settings.value(args, "offline", "offline")),
         progress=not args.no_progress,
         keep=frozenset(selection.skipped),
     )
+    return with_build_settings(options, args, settings)
 
 
 def _exact(args: Args) -> bool:

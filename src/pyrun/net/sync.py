@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
+from pyrun.core.project import normalize_name
 from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local import sigint
@@ -72,6 +73,10 @@ class SyncOptions:
     concurrent_downloads: int = 50
     config_settings: Mapping[str, str | list[str]] | None = None
     no_build: bool = False
+    # Normalised names: `no-build-package` forbids building these; `no-binary-package` names
+    # packages that must come from source, which is why uv exempts them from `no-build`.
+    no_build_package: frozenset[str] = frozenset()
+    no_binary_package: frozenset[str] = frozenset()
     # Where build requirements come from: extra indexes first, the default index last.
     index_urls: tuple[str, ...] = ()
     default_index: str = "https://pypi.org/simple"
@@ -79,6 +84,14 @@ class SyncOptions:
     progress: bool = False
     # Installed names to leave alone even under `exact` (`--no-install-*` skips).
     keep: frozenset[str] = frozenset()
+
+    def forbids_build(self, name: str) -> bool:
+        """uv's `BuildOptions::no_build_package`: `no-build` covers every package except those
+        listed in `no-binary-package` (so a project that forbids builds can still build itself)."""
+        key = normalize_name(name)
+        if self.no_build:
+            return key not in self.no_binary_package
+        return key in self.no_build_package
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,10 +389,13 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
     import trio
 
     artifact = item.selected.artifact
-    if preparer.options.no_build:
-        raise FailureError(
-            f"Distribution `{item.dist.name}=={item.dist.version}` can't be installed because it "
-            "is marked as `--no-build` but has no binary distribution"
+    # uv builds workspace members whatever `no-build` says: only dependencies can be refused.
+    if not item.selected.member and preparer.options.forbids_build(item.dist.name):
+        locked = item.selected.package.source
+        # uv names the lock entry (`name==version @ kind+location`) and exits 2 here.
+        raise PyrunError(
+            f"Distribution `{item.dist.name}=={item.dist.version} @ {locked.kind}+{locked.value}` "
+            "can't be installed because it is marked as `--no-build` but has no binary distribution"
         )
     display = _build_display(item)
     preparer.console.info(f"   Building {display}")
