@@ -187,3 +187,14 @@ def test_placeholders_drop_the_keyword_escape_underscore() -> None:
     }
     assert "WITH" in metavars
     assert not any(m.endswith("_") for m in metavars)
+
+
+def test_subcommand_typo_gets_uvs_tip() -> None:
+    from pyrun.cliparse import parse_argv
+    from pyrun.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        parse_argv(["sycn"])
+    assert caught.value.message == (
+        "unrecognized subcommand 'sycn'\n\n  tip: a similar subcommand exists: 'sync'"
+    )
