@@ -33,7 +33,7 @@ class Opt:
         self.dest = dest or long.lstrip("-").replace("-", "_")
         self.split = split
         self.hidden = hidden
-        self.metavar = metavar or self.dest.upper()
+        self.metavar = metavar or self.dest.upper().rstrip("_")
 
 
 GLOBAL = [

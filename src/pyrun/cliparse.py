@@ -69,6 +69,17 @@ class Args:
         return source or "--" + dest.replace("_", "-")
 
 
+def _unknown_subcommand(name: str) -> str:
+    # Imported here: difflib is only needed on this error path, not the warm path.
+    from difflib import get_close_matches
+
+    message = f"unrecognized subcommand '{name}'"
+    close = get_close_matches(name, [c for c in COMMANDS if c != "help"], n=1, cutoff=0.7)
+    if close:
+        message += f"\n\n  tip: a similar subcommand exists: '{close[0]}'"
+    return message
+
+
 def parse_argv(argv: list[str]) -> Args:
     """Split `argv` (without the program name) into a sub-command and its options."""
     top = Args("", COMMANDS["help"][1])
@@ -79,7 +90,7 @@ def parse_argv(argv: list[str]) -> Args:
         return top
     name = argv[index]
     if name not in COMMANDS:
-        raise UsageError(f"unrecognized subcommand '{name}'", usage="pyrun [OPTIONS] <COMMAND>")
+        raise UsageError(_unknown_subcommand(name), usage="pyrun [OPTIONS] <COMMAND>")
     options = COMMANDS[name][1]
     args = Args(name, options)
     _carry_globals(top, args)

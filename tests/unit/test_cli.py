@@ -172,3 +172,29 @@ def test_the_program_flushes_its_output_before_its_fast_exit():
         [sys.executable, "-m", "pyrun", "bogus"], capture_output=True, text=True, check=False
     )
     assert bad.returncode == 2 and "unrecognized subcommand 'bogus'" in bad.stderr
+
+
+def test_placeholders_drop_the_keyword_escape_underscore() -> None:
+    # `with` is a Python keyword, so its dest is `with_`; uv shows `--with <WITH>`.
+    from pyrun import cli_options
+
+    metavars = {
+        opt.metavar
+        for table in vars(cli_options).values()
+        if isinstance(table, list)
+        for opt in table
+        if isinstance(opt, cli_options.Opt)
+    }
+    assert "WITH" in metavars
+    assert not any(m.endswith("_") for m in metavars)
+
+
+def test_subcommand_typo_gets_uvs_tip() -> None:
+    from pyrun.cliparse import parse_argv
+    from pyrun.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        parse_argv(["sycn"])
+    assert caught.value.message == (
+        "unrecognized subcommand 'sycn'\n\n  tip: a similar subcommand exists: 'sync'"
+    )
