@@ -132,6 +132,23 @@ def test_record_hash_mismatch_names_the_file(tmp_path: Path) -> None:
     assert f"Computed: {real}" in cause
 
 
+def test_a_hex_record_digest_that_matches_is_accepted(tmp_path: Path) -> None:
+    """Some published wheels write RECORD digests in hex (chevron-blue 0.3.0, seen on packse
+    in the real-project test bed); pip and uv install them."""
+    body = b"real\n"
+    hexed = "sha256=" + hashlib.sha256(body).hexdigest()
+    wheel = _wheel(tmp_path, [("demo/a.py", body)], record={"demo/a.py": f"{hexed},5"})
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_wheel(wheel, dest)
+    assert (dest / "demo" / "a.py").read_bytes() == body
+    wrong = "sha256=" + hashlib.sha256(b"fake!").hexdigest()
+    (tmp_path / "bad").mkdir()
+    bad = _wheel(tmp_path / "bad", [("demo/a.py", body)], record={"demo/a.py": f"{wrong},5"})
+    (tmp_path / "out2").mkdir()
+    assert _refused(bad, tmp_path / "out2").startswith("The hash of `demo/a.py` does not match")
+
+
 def test_record_hash_mismatch_of_a_large_file(tmp_path: Path) -> None:
     body = os.urandom(2 << 20)  # streamed, not read whole
     wheel = _wheel(
