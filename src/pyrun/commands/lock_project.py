@@ -948,14 +948,8 @@ def _git_builds(
     if interpreter is None or console is None:
         return None
     from pyrun.net.git_deps import GitBuilds
-    from pyrun.net.sync import SyncOptions
 
-    options = SyncOptions(
-        index_urls=tuple(e.url for e in indexes.searched if not e.default),
-        default_index=indexes.default_url,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
-        no_build=bool(settings.value(args, "no_build", "no-build")),
-    )
+    options = build_requirement_options(args, settings, indexes)
     return GitBuilds(interpreter=interpreter, options=options, console=console)
 
 
