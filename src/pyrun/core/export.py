@@ -354,6 +354,8 @@ def _activated_reach(
     activated = set(initial)
     for _ in range(8):  # each round can only follow one more level of conditional extras
         reach = _reachability(graph, activated, forks)
+        if not graph.lock.conflicts:
+            return reach  # no conflict markers: what is activated changes nothing
         found = initial | {
             e.activates
             for e in graph.edges
