@@ -298,7 +298,7 @@ def test_touching_pyproject_rebuilds_the_project(env, index, tmp_path):
     assert "Uninstalled 1 package in" in result.stderr
     assert "Installed 1 package in" in result.stderr
     assert f" ~ app==0.1.0 (from {url})" in result.stderr
-    assert "Rebuilding `app`: changed mtime" in result.stderr
+    assert "Rebuilding `app`: changed timestamp" in result.stderr
 
 
 def test_no_editable_installs_a_copy(env, index, tmp_path):

@@ -16,6 +16,7 @@ from pyrun.errors import FailureError
 from pyrun.local import build
 from pyrun.local.cache import Cache
 from pyrun.local.interpreters import probe
+from tests.support.fsclock import wait_past
 from tests.support.wheels import write_source_tree
 
 PYTHON_38 = "/root/.pyenv/versions/3.8.18/bin/python3.8"
@@ -216,10 +217,11 @@ def test_built_wheels_are_recorded_and_found_by_tag(
 
 
 def test_local_build_key_depends_on_mode_and_cache_info(tmp_path: Path) -> None:
-    info = {"version": 1, "inputs": {"mtime": 1}}
+    info = {"version": 2, "inputs": {"timestamp": 1}}
     editable = build.local_build_key(tmp_path, True, info)
     assert editable != build.local_build_key(tmp_path, False, info)
-    assert editable != build.local_build_key(tmp_path, True, {"version": 1, "inputs": {"mtime": 2}})
+    other = {"version": 2, "inputs": {"timestamp": 2}}
+    assert editable != build.local_build_key(tmp_path, True, other)
     assert editable == build.local_build_key(tmp_path, True, dict(info))
 
 
@@ -233,6 +235,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def bump_mtime(path: Path) -> None:
+    wait_past(path)  # so that the ctime, which uv keys by, moves too
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
 
@@ -246,9 +249,9 @@ def test_default_key_changes_on_touch_not_on_code_edits(tmp_path: Path) -> None:
     bump_mtime(pyproject)
     second = build.local_cache_key(tmp_path)
     assert second != first
-    assert build.changed_inputs(first, second) == ["mtime"]
+    assert build.changed_inputs(first, second) == ["timestamp"]
     (tmp_path / "src").mkdir()
-    assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["src"]
+    assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["dir:src"]
 
 
 def test_setuptools_dynamic_inputs_are_hashed(tmp_path: Path) -> None:
@@ -330,3 +333,62 @@ def test_cache_keys_setting_replaces_the_default(
         "env:MY_FLAG",
         "file:*.cfg",
     ]
+
+
+def test_a_key_from_an_older_pyrun_reads_as_a_version_change(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    old = {"version": 1, "inputs": {"mtime": 1, "src": False}}
+    assert build.changed_inputs(old, build.local_cache_key(tmp_path)) == ["cache key version"]
+
+
+def cache_keys_project(root: Path, entries: str) -> None:
+    text = f'[project]\nname = "p"\nversion = "1"\n[tool.uv]\ncache-keys = {entries}\n'
+    write(root / "pyproject.toml", text)
+
+
+def test_cache_keys_glob_without_a_slash_names_files_at_any_depth(tmp_path: Path) -> None:
+    cache_keys_project(tmp_path, '[{ file = "*.cfg" }]')
+    deep = write(tmp_path / "sub" / "deep" / "a.cfg", "x\n")
+    hidden = write(tmp_path / ".venv" / "pyvenv.cfg", "x\n")
+    (tmp_path / "dir.cfg").mkdir()  # a matching directory is not a file
+    first = build.local_cache_key(tmp_path)
+    assert sorted(build.key_input_files(tmp_path, first)) == sorted([deep, hidden])
+    wait_past(hidden)
+    bump_mtime(deep)
+    assert build.changed_inputs(first, build.local_cache_key(tmp_path)) == ["file:*.cfg"]
+
+
+def test_cache_keys_glob_walks_from_its_literal_directories(tmp_path: Path) -> None:
+    cache_keys_project(tmp_path, '[{ file = "sub/*.cfg" }, "{a,b}.txt", { file = "s*b" }]')
+    deep = write(tmp_path / "sub" / "deep" / "a.cfg", "x\n")
+    other = write(tmp_path / "other" / "o.cfg", "x\n")
+    b_txt = write(tmp_path / "b.txt", "x\n")
+    c_txt = write(tmp_path / "c.txt", "x\n")
+    first = build.local_cache_key(tmp_path)
+    assert first["inputs"]["file:s*b"] is None  # `sub` matches, but it is a directory
+    bump_mtime(other)
+    bump_mtime(c_txt)
+    assert build.local_cache_key(tmp_path) == first
+    wait_past(b_txt)
+    bump_mtime(deep)
+    bump_mtime(b_txt)
+    assert build.changed_inputs(first, build.local_cache_key(tmp_path)) == [
+        "file:sub/*.cfg",
+        "file:{a,b}.txt",
+    ]
+
+
+def test_cache_keys_dir_entry_changes_when_the_directory_is_replaced_not_filled(
+    tmp_path: Path,
+) -> None:
+    cache_keys_project(tmp_path, '[{ dir = "data" }, { file = "data" }]')
+    first = build.local_cache_key(tmp_path)
+    assert first["inputs"] == {"dir:data": None, "file:data": None}
+    (tmp_path / "data").mkdir()
+    second = build.local_cache_key(tmp_path)
+    assert build.changed_inputs(first, second) == ["dir:data"]
+    write(tmp_path / "data" / "new.csv", "1\n")
+    assert build.local_cache_key(tmp_path) == second
+    (tmp_path / "data").rename(tmp_path / "old")
+    (tmp_path / "data").mkdir()
+    assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["dir:data"]

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -41,6 +42,7 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.cache import BUILDS_BUCKET, SDISTS_BUCKET, Cache, atomic_write_bytes
+from pyrun.local.cache_globs import is_glob, matching_files
 from pyrun.local.install import InstallTarget, Linker, install_wheel
 from pyrun.local.unpack import file_sha256, unpack_wheel
 from pyrun.local.venv import base_interpreter, create_venv
@@ -49,9 +51,9 @@ from pyrun.local.venv import base_interpreter, create_venv
 # setuptools' legacy backend, which runs `setup.py` as `pip` always did.
 DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
-CACHE_KEY_VERSION = 1
+CACHE_KEY_VERSION = 2  # 2: ctimes and directory identities, as uv
 _STDERR_TAIL = 40  # lines of the backend's output shown when a build fails
-# Files whose mtime is uv's default cache key (plus whether `src/` exists).
+# Files whose newest timestamp is uv's default cache key (with the `src/` directory).
 _DEFAULT_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # Build requirements that derive the version from the VCS (SPEC §5.1).
 _VCS_PLUGINS = frozenset(
@@ -537,7 +539,7 @@ def record_metadata(cache: Cache, key: str, data: bytes) -> None:
 def local_cache_key(source_dir: Path, pyproject: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What decides whether a local project must be rebuilt, as `pyrun_cache.json` holds it.
 
-    `{"version": 1, "inputs": {name: value}}`; the names say which input changed (`-v`).
+    `{"version": 2, "inputs": {name: value}}`; the names say which input changed (`-v`).
     `cache-keys` in the tool table replaces the default (nothing inferred is added).
     """
     data = read_pyproject(source_dir) if pyproject is None else pyproject
@@ -560,7 +562,7 @@ def key_input_files(source_dir: Path, cache_info: Mapping[str, Any]) -> list[Pat
         if kind == "content":
             files.append(source_dir / value)
         elif kind == "file":
-            files += [source_dir / m for m in glob.glob(value, root_dir=source_dir, recursive=True)]
+            files += _file_entry(source_dir, value)
         elif kind == "git":
             files += _git_files(source_dir)
     return list(dict.fromkeys(files))
@@ -580,6 +582,8 @@ def _git_files(source_dir: Path) -> list[Path]:
 
 def changed_inputs(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
     """The names of the inputs that differ between two cache keys (for `-v`)."""
+    if old is not None and old.get("version") != new.get("version"):
+        return ["cache key version"]
     before = (old or {}).get("inputs", {})
     after = new.get("inputs", {})
     if not isinstance(before, dict) or not isinstance(after, dict):
@@ -598,29 +602,35 @@ def _tool_table(data: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _default_inputs(source_dir: Path) -> dict[str, Any]:
-    """uv's default: the newest mtime of the three build files, and whether `src/` exists."""
-    mtimes = [_mtime(source_dir / name) for name in _DEFAULT_KEY_FILES]
-    present = [m for m in mtimes if m is not None]
-    return {
-        "mtime": max(present) if present else None,
-        "src": (source_dir / "src").is_dir(),
-    }
+    """uv's default: the newest timestamp of the three build files, and the `src/` directory."""
+    inputs = {"timestamp": _newest(source_dir / name for name in _DEFAULT_KEY_FILES)}
+    inputs["dir:src"] = _dir_identity(source_dir / "src")
+    return inputs
 
 
 def _explicit_inputs(source_dir: Path, entries: list[Any]) -> dict[str, Any]:
+    """`[tool.uv] cache-keys`: a bare string is a `file` entry; unknown shapes add nothing."""
     inputs: dict[str, Any] = {}
     for entry in entries:
+        if isinstance(entry, str):
+            entry = {"file": entry}
         if not isinstance(entry, dict):
             continue
         if isinstance(entry.get("file"), str):
-            inputs[f"file:{entry['file']}"] = _glob_mtime(source_dir, entry["file"])
+            inputs[f"file:{entry['file']}"] = _newest(_file_entry(source_dir, entry["file"]))
         elif isinstance(entry.get("dir"), str):
-            inputs[f"dir:{entry['dir']}"] = _mtime(source_dir / entry["dir"])
+            inputs[f"dir:{entry['dir']}"] = _dir_identity(source_dir / entry["dir"])
         elif isinstance(entry.get("env"), str):
             inputs[f"env:{entry['env']}"] = os.environ.get(entry["env"])
         elif "git" in entry:
             inputs.update(_git_inputs(source_dir, entry["git"]))
     return inputs
+
+
+def _file_entry(source_dir: Path, pattern: str) -> list[Path]:
+    if is_glob(pattern):
+        return list(matching_files(source_dir, pattern))
+    return [source_dir / pattern]
 
 
 def inferred_inputs(source_dir: Path, pyproject: Mapping[str, Any]) -> dict[str, Any]:
@@ -804,17 +814,36 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _mtime(path: Path) -> int | None:
+def _newest(paths: Iterable[Path]) -> int | None:
+    stamps = [t for t in map(_timestamp, paths) if t is not None]
+    return max(stamps) if stamps else None
+
+
+def _timestamp(path: Path) -> int | None:
+    """When a file last changed, as uv's cache info sees it: the ctime on POSIX, so a file
+    rewritten or copied with its mtime kept (`cp -a`, an unpacked archive) still counts as
+    changed; the mtime where there is no ctime (Windows). Not a file: no timestamp."""
+    info = _stat(path)
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return None
+    return info.st_mtime_ns if os.name == "nt" else info.st_ctime_ns
+
+
+def _dir_identity(path: Path) -> int | None:
+    """A `dir` entry: uv keys a directory by its creation time, else by its inode, so that a
+    new or re-created directory (not every entry added to it) changes the key."""
+    info = _stat(path)
+    if info is None or not stat.S_ISDIR(info.st_mode):
+        return None
+    birth = getattr(info, "st_birthtime_ns", None)
+    return birth if isinstance(birth, int) else info.st_ino
+
+
+def _stat(path: Path) -> os.stat_result | None:
     try:
-        return os.stat(path).st_mtime_ns
+        return os.stat(path)
     except OSError:
         return None
-
-
-def _glob_mtime(source_dir: Path, pattern: str) -> int | None:
-    matches = glob.glob(pattern, root_dir=source_dir, recursive=True)
-    mtimes = [m for m in (_mtime(source_dir / match) for match in matches) if m is not None]
-    return max(mtimes) if mtimes else None
 
 
 def _content_hash(path: Path) -> str | None:

@@ -1,0 +1,25 @@
+"""Wait for the filesystem's clock, for tests that compare file timestamps.
+
+Linux stamps files from a coarse clock (one tick is several milliseconds), so two writes in a row
+often share a ctime. A test that needs a later write to look newer waits for the next tick.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def wait_past(path: Path) -> None:
+    """Return once a file written now gets a ctime later than `path`'s."""
+    reference = os.stat(path).st_ctime_ns
+    probe = path.parent / ".fsclock-probe"
+    try:
+        while True:
+            probe.write_bytes(b"")
+            if os.stat(probe).st_ctime_ns > reference:
+                return
+            time.sleep(0.001)
+    finally:
+        probe.unlink(missing_ok=True)
