@@ -270,3 +270,88 @@ def test_no_build_still_builds_the_project_itself(
     shutil.rmtree(project / ".venv")
     ours = pyrun(pyrun_env, project, "sync", "--frozen", index=index.index_url)
     assert ours.returncode == 0, ours
+
+
+def nested_member_workspace(root: Path, between: str, member_sources: str = "") -> None:
+    """A workspace whose member `examples/clients/client` sits below `examples/`, whose own
+    `pyproject.toml` is `between`; the root's sources name the members."""
+    write(
+        root,
+        """
+        [project]
+        name = "app"
+        version = "1.0"
+        requires-python = ">=3.12"
+        dependencies = ["b"]
+
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [tool.uv.workspace]
+        members = ["examples/clients/*"]
+
+        [tool.uv.sources]
+        app = { workspace = true }
+        """,
+    )
+    write(root / "examples", between)
+    write(
+        root / "examples" / "clients" / "client",
+        f"""
+        [project]
+        name = "client"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["app", "c"]
+
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        {member_sources}
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "between",
+    ['[project]\nname = "stories"\nversion = "0"\n', "[tool.ruff]\nline-length = 100\n"],
+    ids=["a-project", "no-project-table"],
+)
+def test_a_member_below_another_pyproject_is_lowered_without_the_roots_sources(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, between: str
+) -> None:
+    """Found on modelcontextprotocol/python-sdk (`examples/clients/*` below the `examples`
+    member): uv finds such a member's workspace by walking up to the first `pyproject.toml`,
+    which declares none, so it locks `{ name = "app" }` where the root's sources would say
+    `editable = "."`."""
+    project = tmp_path / "ws"
+    nested_member_workspace(project, between)
+    assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
+    theirs = (project / "uv.lock").read_text()
+    assert 'requires-dist = [\n    { name = "app" },' in theirs
+    (project / "uv.lock").unlink()
+    ours = pyrun(pyrun_env, project, "lock", index=index.index_url)
+    assert ours.returncode == 0, ours
+    assert (project / "uv.lock").read_text() == theirs
+
+
+def test_a_member_below_another_pyproject_has_no_workspace_of_its_own_to_name(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """The same member naming the root `{ workspace = true }` itself: to uv, `app` is not a
+    member of the member's own workspace, and both tools refuse to lock."""
+    project = tmp_path / "ws"
+    sources = "[tool.uv.sources]\napp = { workspace = true }"
+    nested_member_workspace(project, '[project]\nname = "stories"\nversion = "0"\n', sources)
+    theirs = uv(project, "lock", index=index.index_url)
+    assert theirs.returncode == 1, theirs.stderr
+    ours = pyrun(pyrun_env, project, "lock", index=index.index_url)
+    assert ours.returncode == 1, ours
+    assert error_part(ours.stderr) == error_part(theirs.stderr)
+    assert "but is not a workspace member" in ours.stderr
+    assert not (project / "uv.lock").exists()
+
+
+def error_part(stderr: str) -> str:
+    return stderr[stderr.index("error:") :]

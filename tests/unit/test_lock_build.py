@@ -20,7 +20,7 @@ from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import PackageMetadata, Requirement, dumps, loads
 from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage, Source
-from pyrun.errors import PyrunError
+from pyrun.errors import FailureError, PyrunError
 
 DATA = Path(__file__).parent / "data" / "locks"
 INDEX = "https://index.invalid/simple"
@@ -361,23 +361,79 @@ def test_a_project_requiring_itself_is_lowered_without_a_source() -> None:
     )
 
 
-def test_another_member_without_a_workspace_source_is_still_an_error() -> None:
-    def member(text: str, directory: str) -> ProjectFile:
-        return parse_project_file(tomllib.loads(text), directory, f"{directory}/pyproject.toml")
+def project_file(text: str, directory: str) -> ProjectFile:
+    return parse_project_file(tomllib.loads(text), directory, f"{directory}/pyproject.toml")
 
-    root = member('[tool.uv.workspace]\nmembers = ["a", "b"]\n', "/ws")
+
+def declare(root: ProjectFile, members: dict[str, ProjectFile], **kw: object) -> list[object]:
+    declared, _, _ = declare_workspace(
+        root="/ws",
+        root_file=root,
+        members=members,
+        requires_python=">=3.10",
+        index_url_of=lambda n: n,
+        **kw,  # type: ignore[arg-type]
+    )
+    return [m.metadata for m in declared]
+
+
+def test_another_member_without_a_workspace_source_is_still_an_error() -> None:
+    root = project_file('[tool.uv.workspace]\nmembers = ["a", "b"]\n', "/ws")
     members = {
-        "a": member('[project]\nname = "a"\nversion = "1"\ndependencies = ["b[x]"]\n', "/ws/a"),
-        "b": member('[project]\nname = "b"\nversion = "1"\n', "/ws/b"),
+        "a": project_file(
+            '[project]\nname = "a"\nversion = "1"\n[dependency-groups]\ndev = ["b[x]"]\n', "/ws/a"
+        ),
+        "b": project_file('[project]\nname = "b"\nversion = "1"\n', "/ws/b"),
     }
-    with pytest.raises(PyrunError, match="`b` is a workspace member but is declared without"):
-        declare_workspace(
-            root="/ws",
-            root_file=root,
-            members=members,
-            requires_python=">=3.10",
-            index_url_of=lambda n: n,
-        )
+    # As uv 0.13.9 words it: the member fails to build (exit 1), naming the entry and its group.
+    with pytest.raises(FailureError) as raised:
+        declare(root, members)
+    assert raised.value.message == "Failed to build `a @ file:///ws/a`"
+    assert raised.value.causes == (
+        "Failed to parse entry in group `dev`: `b`",
+        "`b` is included as a workspace member, but is missing an entry in `tool.uv.sources` "
+        "(e.g., `b = { workspace = true }`)",
+    )
+
+
+def test_a_standalone_member_is_lowered_without_the_roots_sources() -> None:
+    # `examples/clients/c` below an `examples` project: uv finds no workspace from it, so the
+    # root's `{ workspace = true }` does not apply and `a` needs no source of its own.
+    root = project_file(
+        '[project]\nname = "a"\nversion = "1"\n[tool.uv.workspace]\nmembers = ["x/c"]\n'
+        '[tool.uv.sources]\na = { workspace = true }\n[build-system]\nrequires = ["hatchling"]\n',
+        "/ws",
+    )
+    client = project_file('[project]\nname = "c"\nversion = "1"\ndependencies = ["a"]\n', "/ws/x/c")
+    members = {"a": root, "c": client}
+    _, joined = declare(root, members)
+    assert [r.editable for r in joined.requires_dist] == ["."]  # type: ignore[attr-defined]
+    _, alone = declare(root, members, standalone=frozenset({"c"}))
+    assert [(r.name, r.editable) for r in alone.requires_dist] == [("a", None)]  # type: ignore[attr-defined]
+
+
+def test_a_standalone_member_has_no_other_member_to_name() -> None:
+    root = project_file('[project]\nname = "a"\nversion = "1"\n', "/ws")
+    client = project_file(
+        '[project]\nname = "c"\nversion = "1"\ndependencies = ["a"]\n'
+        "[tool.uv.sources]\na = { workspace = true }\n",
+        "/ws/x/c",
+    )
+    with pytest.raises(FailureError) as raised:
+        declare(root, {"a": root, "c": client}, standalone=frozenset({"c"}))
+    assert raised.value.causes[0] == "Failed to parse entry: `a`"
+    assert "but is not a workspace member" in raised.value.causes[1]
+
+
+def test_a_virtual_roots_group_without_a_member_source_is_a_usage_error() -> None:
+    root = project_file(
+        '[tool.uv.workspace]\nmembers = ["b"]\n[dependency-groups]\ndev = ["b"]\n', "/ws"
+    )
+    member = project_file('[project]\nname = "b"\nversion = "1"\n', "/ws/b")
+    with pytest.raises(PyrunError) as raised:
+        declare(root, {"b": member})
+    assert not isinstance(raised.value, FailureError)
+    assert raised.value.message == "Failed to parse entry: `b`"
 
 
 def test_sources_limited_to_an_extra_or_a_group_lower_only_there() -> None:

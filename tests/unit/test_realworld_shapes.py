@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pyrun.console import Console
 from pyrun.local.build import local_cache_key
+from pyrun.local.discover import discover_workspace
 from tests.support.fsclock import wait_past
 
 
@@ -28,3 +30,27 @@ def test_a_build_file_rewritten_with_its_mtime_kept_changes_the_cache_key(tmp_pa
     os.utime(pyproject, ns=(kept.st_atime_ns, kept.st_mtime_ns))
     assert os.stat(pyproject).st_ctime_ns != kept.st_ctime_ns  # the rewrite is visible to uv
     assert local_cache_key(tmp_path) != before
+
+
+def write_project(directory: Path, text: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+# modelcontextprotocol/python-sdk: `examples/clients/*` members below the `examples` member.
+def test_a_member_below_another_pyproject_is_standalone(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        '[project]\nname = "root"\nversion = "1"\n[tool.uv.workspace]\nmembers = ["examples", "*/*/*"]\n',
+    )
+    for member in ("examples", "examples/clients/c", "other/deep/d"):
+        name = member.rsplit("/", 1)[-1]
+        write_project(tmp_path / member, f'[project]\nname = "{name}"\nversion = "1"\n')
+    workspace = discover_workspace(str(tmp_path), Console())
+    assert workspace is not None
+    assert set(workspace.members) == {"root", "examples", "c", "d"}
+    # `other/` holds no `pyproject.toml`: uv walks on to the root from `d`.
+    assert workspace.standalone == frozenset({"c"})
+    # A `pyproject.toml` created where discovery looked would change that: it is an input.
+    for between in ("other/deep", "other", "examples/clients"):
+        assert str(tmp_path / between / "pyproject.toml") in workspace.inputs

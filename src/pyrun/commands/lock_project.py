@@ -291,6 +291,7 @@ def lock_inputs(
         index_url_of=lambda name: registry_key(indexes.url_of(name)),
         no_sources=no_sources,
         built=built,
+        standalone=workspace.standalone,
     )
     facts = WorkspaceFacts(
         requires_python=requires_python,

@@ -23,6 +23,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement
@@ -54,7 +55,7 @@ from pyrun.core.markers import normalize_marker
 from pyrun.core.project import ProjectFile
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage
 from pyrun.core.resolution import Source as ResolvedSource
-from pyrun.errors import PyrunError
+from pyrun.errors import FailureError, PyrunError
 
 __all__ = [
     "BuiltMetadata",
@@ -308,14 +309,17 @@ def declare_workspace(
     index_url_of: Callable[[str], str],
     no_sources: bool = False,
     built: Mapping[str, BuiltMetadata] | None = None,
+    standalone: frozenset[str] = frozenset(),
 ) -> tuple[
     tuple[DeclaredMember, ...], dict[str, tuple[Requirement, ...]], dict[str, tuple[str, ...]]
 ]:
     """Members as declared, plus a virtual root's groups (as tables and resolver strings).
 
-    `built` holds, by member name, the built metadata of members with dynamic requirements.
+    `built` holds, by member name, the built metadata of members with dynamic requirements;
+    `standalone` names the members uv lowers as workspaces of their own.
     """
     lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
+    lowering = replace(lowering, standalone=standalone)
     declared = tuple(
         declare_member(
             m,
@@ -361,6 +365,7 @@ def _workspace_lowering(
     required = _required_members(root_file, members)
     packaged = {name: _is_package(m, name in required) for name, m in members.items()}
     return _Lowering(
+        root=root,
         root_sources=_sources(root_file),
         paths=paths,
         packaged=packaged,
@@ -432,6 +437,7 @@ def declare_member(
     dynamic (uv lowers the built `Requires-Dist` through `tool.uv.sources` just the same)."""
     sources = _sources(member)
     project = normalize_name(member.name) if member.name else None
+    lowering = lowering.for_member(project, path)
     lowered: list[_Lowered] = []
     if built is not None:
         for text in built.requires_dist:
@@ -576,10 +582,19 @@ def _expand_group(name: str, raw: Mapping[str, list[Any]], seen: tuple[str, ...]
     return out
 
 
+class _SourceError(PyrunError):
+    """A requirement's source that does not fit the workspace (`_Lowering.lower` words it)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Lowering:
     """uv's lowering of `tool.uv.sources` into requirement sources (member sources first)."""
 
+    root: str
     root_sources: Mapping[str, Any]
     paths: Mapping[str, str]
     packaged: Mapping[str, bool]
@@ -587,6 +602,15 @@ class _Lowering:
     no_sources: bool = False
     # Members some `{ workspace = true, editable = false }` asks for as built copies: False.
     editable: Mapping[str, bool] = field(default_factory=dict)
+    # Members uv lowers as a workspace of their own (`Workspace.standalone`).
+    standalone: frozenset[str] = frozenset()
+
+    def for_member(self, project: str | None, path: str) -> _Lowering:
+        """The lowering of one member's requirements. A standalone member is a workspace of
+        its own to uv: the root's sources do not apply, and no other member is a member."""
+        if project is None or project not in self.standalone:
+            return self
+        return replace(self, root_sources={}, paths={project: path}, standalone=frozenset())
 
     def lower(
         self,
@@ -601,6 +625,30 @@ class _Lowering:
         """`text` as uv lowers it for the project named `project` (None: a virtual root), when
         declared under optional dependency `extra` or dependency group `group`."""
         try:
+            return self._lower(text, member_path, sources, extra, project=project, group=group)
+        except _SourceError as exc:
+            # uv reports a source that does not fit as a failure to read the entry, and, for a
+            # project, as a failure to build it (exit 1); a virtual root's as a usage error.
+            where = f" in group `{group}`" if group and project else ""
+            entry = f"Failed to parse entry{where}: `{exc.name}`"
+            if project is None:
+                raise PyrunError(entry, causes=(exc.message,)) from None
+            url = PurePath(self.root, member_path).as_uri()
+            raise FailureError(
+                f"Failed to build `{project} @ {url}`", causes=(entry, exc.message)
+            ) from None
+
+    def _lower(
+        self,
+        text: str,
+        member_path: str,
+        sources: Mapping[str, Any],
+        extra: str | None,
+        *,
+        project: str | None,
+        group: str | None,
+    ) -> list[_Lowered]:
+        try:
             parsed = Pep508(text)
             base = requirement_from_pep508(text, extra=extra)
         except ValueError as exc:  # InvalidRequirement, a bad marker, a 4,300+ digit number
@@ -612,9 +660,10 @@ class _Lowering:
             # A project requiring itself (`proj[extra]` in its own extras or groups) is no
             # workspace dependency: uv records it without a source, as the project with extras.
             if name in self.paths and not parsed.url and name != project:
-                raise PyrunError(
-                    f"`{name}` is a workspace member but is declared without a source",
-                    hint=f"Add `{name} = {{ workspace = true }}` to `tool.uv.sources`",
+                raise _SourceError(
+                    name,
+                    f"`{name}` is included as a workspace member, but is missing an entry in "
+                    f"`tool.uv.sources` (e.g., `{name} = {{ workspace = true }}`)",
                 )
             if parsed.url and parsed.url.startswith("git+"):
                 return [self._direct_git(name, base, parsed, extra)]
@@ -694,9 +743,10 @@ class _Lowering:
 
     def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:
         if name not in self.paths:
-            raise PyrunError(
+            raise _SourceError(
+                name,
                 f"`{name}` references a workspace in `tool.uv.sources` (e.g., "
-                f"`{name} = {{ workspace = true }}`), but is not a workspace member"
+                f"`{name} = {{ workspace = true }}`), but is not a workspace member",
             )
         path = self.paths[name]
         if not self.packaged.get(name, True):

@@ -32,6 +32,8 @@ class Workspace:
     current: ProjectFile | None
     # Every file discovery read, so a stamp can tell later whether anything changed.
     inputs: tuple[str, ...] = field(default=())
+    # Members uv finds no workspace from (`standalone_members`).
+    standalone: frozenset[str] = frozenset()
 
     @property
     def is_virtual_root(self) -> bool:
@@ -129,8 +131,30 @@ def discover_workspace(
         root_file=root_file,
         members=members,
         current=target,
+        standalone=standalone_members(root_file.directory, members, inputs),
         inputs=tuple(dict.fromkeys(inputs)),
     )
+
+
+def standalone_members(
+    root: str, members: dict[str, ProjectFile], inputs: list[str]
+) -> frozenset[str]:
+    """Members with a `pyproject.toml` between them and the root (`examples/clients/x` below an
+    `examples` project). Looking for a member's workspace, uv walks up to the first
+    `pyproject.toml` only, and one that declares no workspace ends the search: uv lowers such a
+    member's requirements as a workspace of its own, without the root's sources. Every place
+    looked at is an input (a file created there changes the lock's requirements)."""
+    found: set[str] = set()
+    for name, member in members.items():
+        directory = os.path.dirname(member.directory)
+        while member.directory != root and directory != root and directory.startswith(root):
+            candidate = os.path.join(directory, PYPROJECT)
+            inputs.append(candidate)
+            if os.path.isfile(candidate):
+                found.add(name)
+                break
+            directory = os.path.dirname(directory)
+    return frozenset(found)
 
 
 def _enclosing_root(
