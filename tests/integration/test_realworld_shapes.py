@@ -83,6 +83,16 @@ def assert_pyrun_keeps_uvs_lock(
     assert "existing lockfile due to" not in ours.stderr, ours
 
 
+def assert_pyrun_locks_as_uv(
+    project: Path, theirs: str, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """Locked from scratch, pyrun writes uv's lock (`theirs`) byte for byte."""
+    (project / "uv.lock").unlink()
+    ours = pyrun(pyrun_env, project, "lock", index=index.index_url)
+    assert ours.returncode == 0, ours
+    assert (project / "uv.lock").read_text() == theirs
+
+
 def test_a_version_written_unnormalized_matches_the_lock(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
@@ -330,10 +340,7 @@ def test_a_member_below_another_pyproject_is_lowered_without_the_roots_sources(
     assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
     theirs = (project / "uv.lock").read_text()
     assert 'requires-dist = [\n    { name = "app" },' in theirs
-    (project / "uv.lock").unlink()
-    ours = pyrun(pyrun_env, project, "lock", index=index.index_url)
-    assert ours.returncode == 0, ours
-    assert (project / "uv.lock").read_text() == theirs
+    assert_pyrun_locks_as_uv(project, theirs, pyrun_env, index)
 
 
 def test_a_member_below_another_pyproject_has_no_workspace_of_its_own_to_name(
@@ -354,4 +361,52 @@ def test_a_member_below_another_pyproject_has_no_workspace_of_its_own_to_name(
 
 
 def error_part(stderr: str) -> str:
-    return stderr[stderr.index("error:") :]
+    """The error and its causes, with uv's wrapping of long lines undone."""
+    return " ".join(stderr[stderr.index("error:") :].split())
+
+
+def test_a_path_dependencys_own_sources_apply_to_its_requirements(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """Found on langgraph (`libs/*` require each other by path): uv lowers a path
+    dependency's requirements through its own `tool.uv.sources`, so `../two` is locked as an
+    editable package reached through `one`, with paths relative to the locking project."""
+    project = tmp_path / "app"
+    write(
+        project,
+        """
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["one"]
+
+        [tool.uv.sources]
+        one = { path = "../libs/one" }
+        """,
+    )
+    hatchling = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    write(
+        tmp_path / "libs" / "one",
+        """
+        [project]
+        name = "one"
+        version = "1.0"
+        requires-python = ">=3.12"
+        dependencies = ["two", "b<2"]
+
+        [dependency-groups]
+        dev = ["two", "c"]
+
+        [tool.uv.sources]
+        two = { path = "../two", editable = true }
+        """
+        + hatchling,
+    )
+    two = '[project]\nname = "two"\nversion = "2.0"\nrequires-python = ">=3.12"\n'
+    two += 'dependencies = ["c"]\n'
+    write(tmp_path / "libs" / "two", two + hatchling)
+    assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
+    theirs = (project / "uv.lock").read_text()
+    assert '\n    { name = "two", editable = "../libs/two" },\n]' in theirs
+    assert_pyrun_locks_as_uv(project, theirs, pyrun_env, index)

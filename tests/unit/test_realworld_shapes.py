@@ -41,7 +41,8 @@ def write_project(directory: Path, text: str) -> None:
 def test_a_member_below_another_pyproject_is_standalone(tmp_path: Path) -> None:
     write_project(
         tmp_path,
-        '[project]\nname = "root"\nversion = "1"\n[tool.uv.workspace]\nmembers = ["examples", "*/*/*"]\n',
+        '[project]\nname = "root"\nversion = "1"\n'
+        '[tool.uv.workspace]\nmembers = ["examples", "*/*/*"]\n',
     )
     for member in ("examples", "examples/clients/c", "other/deep/d"):
         name = member.rsplit("/", 1)[-1]

@@ -65,6 +65,7 @@ __all__ = [
     "build_lock",
     "built_local_metadata",
     "declare_member",
+    "declare_path_dependency",
     "declare_workspace",
     "lock_preferences",
     "lock_requires_python",
@@ -422,6 +423,41 @@ def _is_package(member: ProjectFile, referenced: bool) -> bool:
 def _relative(root: str, directory: str) -> str:
     rel = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
     return "." if rel in ("", ".") else rel
+
+
+def declare_path_dependency(
+    project: ProjectFile,
+    *,
+    root: str,
+    workspace_root: ProjectFile,
+    workspace_members: Mapping[str, ProjectFile],
+    built: BuiltMetadata | None = None,
+) -> DeclaredMember:
+    """A path dependency's requirements as uv lowers them: through its own `tool.uv.sources`
+    and those of the workspace it belongs to (`workspace_root`, often itself), with paths made
+    relative to `root`, the locking workspace's root. `built`: its dynamic requirements."""
+    assert project.name is not None
+    lowering = _workspace_lowering(
+        root, workspace_root, workspace_members, _own_index_url(workspace_root), False
+    )
+    name = normalize_name(project.name)
+    path = lowering.paths.get(name) or _relative(root, project.directory)
+    return declare_member(project, path=path, lowering=lowering, packaged=True, built=built)
+
+
+def _own_index_url(project: ProjectFile) -> Callable[[str], str]:
+    """`{ index = "name" }` in a project outside the workspace names one of its own indexes."""
+
+    def url_of(name: str) -> str:
+        entries = project.tool.get("index")
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and entry.get("name") == name and "url" in entry:
+                return str(entry["url"]).rstrip("/")
+        raise PyrunError(
+            f"Package `{project.name}` references an undeclared index: `{name}`",
+        )
+
+    return url_of
 
 
 def declare_member(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
+from typing import NamedTuple
 
 import trio
 from packaging.utils import canonicalize_name
@@ -40,7 +41,7 @@ from pyrun.core.lock_build import (
     LocalDependency,
     WorkspaceFacts,
     build_lock,
-    built_local_metadata,
+    declare_path_dependency,
     parse_built_metadata,
 )
 from pyrun.core.lock_compare import requirement_from_pep508
@@ -349,38 +350,50 @@ class _LocalFile:
     hashes: Mapping[str, str] = field(default_factory=dict)
 
 
+class LocalRead(NamedTuple):
+    """A non-registry dependency as read: the resolver's package, the `[package.metadata]`
+    to record (None: none), and the local dependencies its own sources add."""
+
+    package: LocalPackage
+    metadata: PackageMetadata | None
+    requires: tuple[LocalDependency, ...] = ()
+
+
 async def read_local(
     dep: LocalDependency,
     root: str,
     http: HttpClient,
     builder: MetadataBuilder | None = None,
     git: GitSources | None = None,
-) -> tuple[LocalPackage, PackageMetadata | None]:
+) -> LocalRead:
     """Metadata of a non-registry dependency, as a resolver `LocalPackage`; `builder` builds
     it when it is dynamic."""
     if dep.kind in ("directory", "editable", "virtual"):
         directory = os.path.normpath(os.path.join(root, dep.location))
         project = await trio.to_thread.run_sync(_project_file, dep, directory)
-        if not {"dependencies", "optional-dependencies"} & set(project.dynamic):
-            return _directory_package(dep, project)
-        if builder is None:
-            raise FailureError(
-                f"Failed to read metadata of `{dep.name}` at `{dep.location}`",
-                causes=("its dependencies are dynamic, and no cache was given to build them in",),
-            )
-        built = await builder.tree(dep.name, Path(directory))
-        return _built_directory_package(dep, project, built)
+        built = None
+        if {"dependencies", "optional-dependencies"} & set(project.dynamic):
+            if builder is None:
+                why = "its dependencies are dynamic, and no cache was given to build them in"
+                raise FailureError(
+                    f"Failed to read metadata of `{dep.name}` at `{dep.location}`", causes=(why,)
+                )
+            built = await builder.tree(dep.name, Path(directory))
+        return await trio.to_thread.run_sync(_path_package, dep, project, root, built)
     if dep.kind == "git" and git is not None:
-        return await trio.to_thread.run_sync(read_git_package, dep, git)
+        package, metadata = await trio.to_thread.run_sync(read_git_package, dep, git)
+        # A git package may itself require others by git URL (uv accepts URL requirements
+        # of URL dependencies): those are read too.
+        return LocalRead(package, metadata, tuple(git_requirements(package)))
     if dep.kind == "path":
         data = await trio.to_thread.run_sync(_read_bytes, os.path.join(root, dep.location))
         file = _LocalFile(filename=os.path.basename(dep.location))
-        return await _archive_package(dep, data, file, builder)
+        return LocalRead(*await _archive_package(dep, data, file, builder))
     if dep.kind == "url":
         data = await http.get_bytes(dep.location)
         name = dep.location.rsplit("/", 1)[-1].split("#", 1)[0]
         file = _LocalFile(filename=name, url=dep.location)
-        return await _archive_package(dep, data, file, builder)
+        return LocalRead(*await _archive_package(dep, data, file, builder))
     raise FailureError(
         f"Failed to lock `{dep.name}`: git dependencies need the git cache, and none was given",
         causes=(f"source: {dep.location}",),
@@ -439,20 +452,35 @@ def _directory_package(
     return local, metadata
 
 
-def _built_directory_package(
-    dep: LocalDependency, project: ProjectFile, raw: bytes
-) -> tuple[LocalPackage, PackageMetadata]:
-    """A directory whose requirements are dynamic, from its built metadata."""
-    built = parse_built_metadata(raw)
+def _path_package(
+    dep: LocalDependency, project: ProjectFile, root: str, raw: bytes | None
+) -> LocalRead:
+    """A directory outside the workspace, its requirements (built from `raw` when dynamic)
+    lowered through its own sources as uv lowers them: `c = { path = "../c" }` in the
+    dependency makes `c` a local package of this lock too."""
+    from pyrun.console import Console
+    from pyrun.local.discover import discover_workspace
+
+    found = discover_workspace(project.directory, Console())
+    own = found if found is not None and project.name in found.members else None
+    declared = declare_path_dependency(
+        project,
+        root=root,
+        workspace_root=own.root_file if own else project,
+        workspace_members=own.members if own else {str(project.name): project},
+        built=parse_built_metadata(raw) if raw is not None else None,
+    )
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
         source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
-        requires_dist=built.requires_dist,
-        requires_python=parse_core_metadata(raw).requires_python,
-        provides_extras=built.provides_extras,
+        requires_dist=declared.requires_dist,
+        requires_python=(
+            parse_core_metadata(raw).requires_python if raw else project.requires_python
+        ),
+        provides_extras=declared.provides_extras,
     )
-    return local, built_local_metadata(built)
+    return LocalRead(local, declared.metadata, declared.locals)
 
 
 def _extra_text(text: str, extra: str) -> str:
@@ -629,7 +657,7 @@ async def _read_locals(
     for dep in [d for m in facts.members for d in m.locals] + list(facts.root_locals):
         if dep.name not in member_names:
             wanted.setdefault(dep.name, dep)
-    results: dict[str, tuple[LocalPackage, PackageMetadata | None]] = {}
+    results: dict[str, LocalRead] = {}
 
     async def read(dep: LocalDependency) -> None:
         results[dep.name] = await read_local(dep, root, http, builder, git)
@@ -642,12 +670,13 @@ async def _read_locals(
                     nursery.start_soon(read, dep)
         except BaseExceptionGroup as group:
             raise _first_pyrun_error(group) from None
-        # A git package may itself require others by git URL (uv accepts URL requirements
-        # of URL dependencies): those are read too, until none is new.
-        found = [d for dep in batch for d in git_requirements(results[dep.name][0])]
-        batch = [wanted.setdefault(d.name, d) for d in found if d.name not in wanted]
-    packages = [results[name][0] for name in wanted]
-    metadata = {name: meta for name, (_, meta) in results.items() if meta is not None}
+        # What the packages just read require by their own sources is read too, until
+        # nothing is new; a member is already known (the resolver finds it by name).
+        found = [d for dep in batch for d in results[dep.name].requires]
+        new = [d for d in found if d.name not in wanted and d.name not in member_names]
+        batch = [wanted.setdefault(d.name, d) for d in new]
+    packages = [results[name].package for name in wanted]
+    metadata = {name: read.metadata for name, read in results.items() if read.metadata}
     return packages, metadata
 
 
