@@ -365,16 +365,11 @@ def error_part(stderr: str) -> str:
     return " ".join(stderr[stderr.index("error:") :].split())
 
 
-def test_a_path_dependencys_own_sources_apply_to_its_requirements(
-    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
-) -> None:
-    """Found on langgraph (`libs/*` require each other by path): uv lowers a path
-    dependency's requirements through its own `tool.uv.sources`, so `../two` is locked as an
-    editable package reached through `one`, with paths relative to the locking project."""
-    project = tmp_path / "app"
+def app_requiring_one(project: Path, path: str) -> Path:
+    """A project requiring `one` from the directory `path`."""
     write(
         project,
-        """
+        f"""
         [project]
         name = "app"
         version = "0.1.0"
@@ -382,9 +377,19 @@ def test_a_path_dependencys_own_sources_apply_to_its_requirements(
         dependencies = ["one"]
 
         [tool.uv.sources]
-        one = { path = "../libs/one" }
+        one = {{ path = "{path}" }}
         """,
     )
+    return project
+
+
+def test_a_path_dependencys_own_sources_apply_to_its_requirements(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """Found on langgraph (`libs/*` require each other by path): uv lowers a path
+    dependency's requirements through its own `tool.uv.sources`, so `../two` is locked as an
+    editable package reached through `one`, with paths relative to the locking project."""
+    project = app_requiring_one(tmp_path / "app", "../libs/one")
     hatchling = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
     write(
         tmp_path / "libs" / "one",
@@ -410,3 +415,26 @@ def test_a_path_dependencys_own_sources_apply_to_its_requirements(
     theirs = (project / "uv.lock").read_text()
     assert '\n    { name = "two", editable = "../libs/two" },\n]' in theirs
     assert_pyrun_locks_as_uv(project, theirs, pyrun_env, index)
+
+
+def test_a_path_dependencys_changed_requirements_make_the_lock_stale(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv compares a path dependency's requirements with the lock as it does a member's: one
+    that gained a requirement fails `lock --check`, and the next `run` locks and installs it
+    (pyrun's recorded check and run stamp must not hide the change)."""
+    project = app_requiring_one(tmp_path / "app", "../one")
+    write_source_tree(tmp_path / "one", "one", "1.0", requires_dist=["b<2"])
+    made = uv(project, "lock", index=index.index_url)
+    assert made.returncode == 0, made.stderr
+    for _ in range(2):  # the second run takes the recorded check and the stamp
+        ran = pyrun(pyrun_env, project, "run", "python", "-c", "import b", index=index.index_url)
+        assert ran.returncode == 0, ran
+    write_source_tree(tmp_path / "one", "one", "1.0", requires_dist=["b<2", "c"])
+    theirs = uv(project, "lock", "--check", "--offline", index=index.index_url)
+    assert theirs.returncode == 1, theirs.stderr
+    ours = pyrun(pyrun_env, project, "lock", "--check", "--offline", index=index.index_url)
+    assert ours.returncode == 1, ours
+    ran = pyrun(pyrun_env, project, "run", "python", "-c", "import c", index=index.index_url)
+    assert ran.returncode == 0, ran
+    assert '{ name = "c" }' in (project / "uv.lock").read_text()

@@ -392,3 +392,11 @@ def test_cache_keys_dir_entry_changes_when_the_directory_is_replaced_not_filled(
     (tmp_path / "data").rename(tmp_path / "old")
     (tmp_path / "data").mkdir()
     assert build.changed_inputs(second, build.local_cache_key(tmp_path)) == ["dir:data"]
+
+
+def test_the_default_keys_files_are_watched_even_when_absent(tmp_path: Path) -> None:
+    # A path dependency's `pyproject.toml` edited, or a `setup.py` created, changes its key:
+    # the run stamp must see both (members' build files are watched elsewhere).
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "1"\n')
+    files = build.key_input_files(tmp_path, build.local_cache_key(tmp_path))
+    assert files == [tmp_path / "pyproject.toml", tmp_path / "setup.py", tmp_path / "setup.cfg"]

@@ -12,6 +12,7 @@ import pytest
 from pyrun.core.lock_build import (
     WorkspaceFacts,
     build_lock,
+    declare_path_dependency,
     declare_workspace,
     lock_preferences,
     lock_requires_python,
@@ -553,3 +554,25 @@ def test_conflicting_editable_requests_are_an_error() -> None:
         declare_workspace(
             root="/ws", root_file=root, members=members, requires_python=">=3.10", index_url_of=str
         )
+
+
+def test_a_path_dependencys_sources_are_relative_to_the_locking_root() -> None:
+    # langgraph: `libs/sdk-py` (a path dependency of `libs/langgraph`) names `../langgraph`,
+    # which is the locking project itself: uv records `editable = "."`, and `../checkpoint`
+    # as seen from the root.
+    sdk = project_file(
+        '[project]\nname = "sdk"\nversion = "1"\ndependencies = ["cp"]\n'
+        '[dependency-groups]\ndev = ["lg"]\n[tool.uv.sources]\n'
+        'lg = { path = "../langgraph", editable = true }\ncp = { path = "../checkpoint" }\n',
+        "/x/libs/sdk-py",
+    )
+    declared = declare_path_dependency(
+        sdk, root="/x/libs/langgraph", workspace_root=sdk, workspace_members={"sdk": sdk}
+    )
+    assert declared.path == "../sdk-py"
+    ((cp,), (lg,)) = declared.metadata.requires_dist, declared.metadata.requires_dev["dev"]
+    assert (cp.directory, lg.editable) == ("../checkpoint", ".")
+    assert [(d.name, d.kind, d.location) for d in declared.locals] == [
+        ("cp", "directory", "../checkpoint"),
+        ("lg", "editable", "."),
+    ]

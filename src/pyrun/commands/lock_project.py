@@ -31,6 +31,7 @@ from pyrun.core.lockfile import (
     ExcludeNewerPackage,
     Lock,
     LockOptions,
+    PackageMetadata,
     canonical,
     dumps,
     loads,
@@ -269,7 +270,6 @@ def lock_inputs(
     from pyrun.core.freshness import RunOptions
     from pyrun.core.lock_build import (
         WorkspaceFacts,
-        built_local_metadata,
         declare_workspace,
         requirement_tables,
         virtual_root_locals,
@@ -318,17 +318,24 @@ def lock_inputs(
     )
     run = RunOptions(
         options=facts.options,
-        local_metadata={
-            name: built_local_metadata(data)
-            for name, data in built.items()
-            if name not in workspace.members
-        },
+        local_metadata=_path_metadata(workspace, facts, built),
         upgrade=bool(args.upgrade),
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
         refresh=bool(args.refresh) or bool(args.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
+
+
+def _path_metadata(
+    workspace: Workspace, facts: WorkspaceFacts, built: Mapping[str, BuiltMetadata]
+) -> dict[str, PackageMetadata]:
+    """The `[package.metadata]` each path dependency must have in the lock, by name."""
+    from pyrun.local.path_deps import declared_path_trees
+
+    start = [d for m in facts.members for d in m.locals] + list(facts.root_locals)
+    found = declared_path_trees(workspace.root, start, frozenset(workspace.members), built)
+    return {name: declared.metadata for name, declared in found}
 
 
 def _upgrade_packages(
@@ -776,12 +783,30 @@ def _check_inputs(
         repr(workspace),
         # A dynamic member's requirements depend on files the parsed workspace doesn't show.
         repr(_dynamic_keys(workspace)),
+        # As do a path dependency's, outside the workspace.
+        repr(_tree_projects(text, workspace.root)),
         repr((interpreter.major, interpreter.minor)),
         repr(options),
         repr(sorted(source for source in args.sources if source not in NEUTRAL_OPTIONS)),
         repr(settings.layers),
         repr(variables),
     ]
+
+
+_TREE_SOURCE = re.compile(r'^source = \{ (?:directory|editable|virtual) = "([^"]*)" \}$', re.M)
+
+
+def _tree_projects(text: str, root: str) -> list[tuple[str, str]]:
+    """The digest of the `pyproject.toml` of each source tree the lock names."""
+    found = []
+    for location in sorted(set(_TREE_SOURCE.findall(text))):
+        try:
+            with open(os.path.join(root, location, "pyproject.toml"), "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+        except OSError:
+            digest = "unreadable"
+        found.append((location, digest))
+    return found
 
 
 def _code_identity() -> list[tuple[str, int, int]]:

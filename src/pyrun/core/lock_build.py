@@ -800,7 +800,10 @@ class _Lowering:
         member_path: str,
     ) -> _Lowered:
         raw = str(entry["path"]).replace("\\", "/")
-        path = raw if posixpath.isabs(raw) else posixpath.normpath(posixpath.join(member_path, raw))
+        # Relative to the root, through it: `../langgraph` from `../sdk-py` is `.` when the
+        # root is `langgraph` itself.
+        joined = posixpath.join(self.root.replace("\\", "/"), member_path, raw)
+        path = raw if posixpath.isabs(raw) else _relative(self.root, joined)
         if path.lower().endswith(_ARCHIVE_SUFFIXES):
             local = LocalDependency(name=name, kind="path", location=path)
             return _Lowered(table=replace(plain, path=path), text=text, local=local)

@@ -561,6 +561,8 @@ def key_input_files(source_dir: Path, cache_info: Mapping[str, Any]) -> list[Pat
         kind, _, value = str(name).partition(":")
         if kind == "content":
             files.append(source_dir / value)
+        elif kind == "timestamp":  # the default key: absent ones too (creating one counts)
+            files += [source_dir / name for name in _DEFAULT_KEY_FILES]
         elif kind == "file":
             files += _file_entry(source_dir, value)
         elif kind == "git":

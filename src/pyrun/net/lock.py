@@ -41,7 +41,6 @@ from pyrun.core.lock_build import (
     LocalDependency,
     WorkspaceFacts,
     build_lock,
-    declare_path_dependency,
     parse_built_metadata,
 )
 from pyrun.core.lock_compare import requirement_from_pep508
@@ -458,18 +457,9 @@ def _path_package(
     """A directory outside the workspace, its requirements (built from `raw` when dynamic)
     lowered through its own sources as uv lowers them: `c = { path = "../c" }` in the
     dependency makes `c` a local package of this lock too."""
-    from pyrun.console import Console
-    from pyrun.local.discover import discover_workspace
+    from pyrun.local.path_deps import declare_path, required_locals
 
-    found = discover_workspace(project.directory, Console())
-    own = found if found is not None and project.name in found.members else None
-    declared = declare_path_dependency(
-        project,
-        root=root,
-        workspace_root=own.root_file if own else project,
-        workspace_members=own.members if own else {str(project.name): project},
-        built=parse_built_metadata(raw) if raw is not None else None,
-    )
+    declared = declare_path(project, root, parse_built_metadata(raw) if raw else None)
     local = LocalPackage(
         name=dep.name,
         version=None if "version" in project.dynamic else project.version,
@@ -480,7 +470,7 @@ def _path_package(
         ),
         provides_extras=declared.provides_extras,
     )
-    return LocalRead(local, declared.metadata, declared.locals)
+    return LocalRead(local, declared.metadata, required_locals(declared))
 
 
 def _extra_text(text: str, extra: str) -> str:
