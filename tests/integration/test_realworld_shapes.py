@@ -438,3 +438,27 @@ def test_a_path_dependencys_changed_requirements_make_the_lock_stale(
     ran = pyrun(pyrun_env, project, "run", "python", "-c", "import c", index=index.index_url)
     assert ran.returncode == 0, ran
     assert '{ name = "c" }' in (project / "uv.lock").read_text()
+
+
+def test_a_path_dependency_in_another_workspace_brings_its_sibling(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """A path dependency that is a member of another workspace is lowered through that
+    workspace's sources: its `{ workspace = true }` sibling is locked as a path too."""
+    project = app_requiring_one(tmp_path / "app", "../w/one")
+    write(
+        tmp_path / "w",
+        """
+        [tool.uv.workspace]
+        members = ["one", "sibling"]
+
+        [tool.uv.sources]
+        sibling = { workspace = true }
+        """,
+    )
+    write_source_tree(tmp_path / "w" / "one", "one", "1.0", requires_dist=["sibling", "b<2"])
+    write_source_tree(tmp_path / "w" / "sibling", "sibling", "1.0", requires_dist=["c"])
+    assert_pyrun_keeps_uvs_lock(project, pyrun_env, index)
+    theirs = (project / "uv.lock").read_text()
+    assert 'source = { editable = "../w/sibling" }' in theirs
+    assert_pyrun_locks_as_uv(project, theirs, pyrun_env, index)

@@ -786,10 +786,15 @@ class _Lowering:
             )
         path = self.paths[name]
         if not self.packaged.get(name, True):
-            return _Lowered(table=replace(plain, virtual=path), text=text)
-        if not self.editable.get(name, True):
-            return _Lowered(table=replace(plain, directory=path), text=text)
-        return _Lowered(table=replace(plain, editable=path), text=text)
+            kind, table = "virtual", replace(plain, virtual=path)
+        elif not self.editable.get(name, True):
+            kind, table = "directory", replace(plain, directory=path)
+        else:
+            kind, table = "editable", replace(plain, editable=path)
+        # The member as a local dependency: of no use in its own workspace, whose members the
+        # resolver knows, but a path dependency's sibling in another workspace must be read.
+        local = LocalDependency(name=name, kind=kind, location=path)
+        return _Lowered(table=table, text=text, local=local)
 
     def _path(
         self,
