@@ -5,7 +5,8 @@ pyrun is meant to be a drop-in for uv 0.13.9, and its own fixtures cannot show e
 projects take. This runner takes the projects listed in `tests/realworld/projects.toml` from the
 local snapshots in `/work/.mirror/<owner>+<name>/repo` (it fetches nothing itself), gives each
 tool its own copy of the project, its own cache and its own home, runs the same commands under
-both, and reports every difference:
+both, and reports every difference. The last check deletes `uv.lock` and locks from scratch
+under both tools, comparing the new locks byte for byte:
 
     scripts/realworld.py                      # every project, every check
     scripts/realworld.py --only werkzeug      # one project (repeatable)
@@ -63,6 +64,10 @@ BASE_CHECKS = (
     "sync --locked",
 )
 EXPORT_CHECKS = ("export", "export --no-hashes")
+# Last: `uv.lock` deleted, `lock` run, and the two new locks compared byte for byte. It shows
+# what pyrun decides on its own (forks, markers, versions), where the checks above mostly show
+# that it accepts and installs what uv decided.
+SCRATCH_CHECK = "lock (from scratch)"
 PROJECT_KEYS = {
     "name",
     "repo",
@@ -78,6 +83,7 @@ PROJECT_KEYS = {
     "git_tag",
     "shape",
 }
+LOCK_FIELD = re.compile(r'^(name|version) = "([^"]*)"$', re.MULTILINE)
 DURATION = re.compile(r" in \d+(?:\.\d+)?m?s\b")
 # The `-v` line that says why a tool does not trust the lock (pyrun's, then uv's wording).
 RELOCK_REASON = re.compile(r"(?:Resolving despite|Ignoring) existing lockfile due to (.*)$")
@@ -120,6 +126,7 @@ class Project:
             *(f"package {name}" for name in self.packages),
             *(f"member {path}" for path in self.members),
             *EXPORT_CHECKS,
+            SCRATCH_CHECK,
         ]
 
 
@@ -375,6 +382,41 @@ def text_difference(ours: str, theirs: str, limit: int = 6) -> str:
     return " | ".join(line[:140] for line in lines[:limit]) + more
 
 
+PACKAGE_HEADER = "\n[[package]]\n"
+
+
+def lock_difference(ours: str, theirs: str) -> str:
+    """Where two `uv.lock` texts first differ, in uv's order: the header (everything before the
+    first `[[package]]`), a package one lock lacks, or the first package whose entry differs,
+    with its first changed lines; "" when they are identical."""
+    if ours == theirs:
+        return ""
+    our_head, our_packages = _lock_sections(ours)
+    their_head, their_packages = _lock_sections(theirs)
+    if our_head != their_head:
+        return f"header: {text_difference(our_head, their_head, 3)}"
+    for key, entry in their_packages.items():
+        if key not in our_packages:
+            return f"package {key}: missing from pyrun's lock"
+        if our_packages[key] != entry:
+            return f"package {key}: {text_difference(our_packages[key], entry, 3)}"
+    if extra := next((key for key in our_packages if key not in their_packages), None):
+        return f"package {extra}: only in pyrun's lock"
+    return f"packages in another order: {text_difference(ours, theirs, 3)}"
+
+
+def _lock_sections(text: str) -> tuple[str, dict[str, str]]:
+    """A lock's header and its `[[package]]` entries keyed `name version` (what identifies an
+    entry: a package locked at two versions has two entries)."""
+    head, *entries = text.split(PACKAGE_HEADER)
+    packages: dict[str, str] = {}
+    for entry in entries:
+        fields = dict(LOCK_FIELD.findall(entry.split("\n[", 1)[0]))
+        key = " ".join(filter(None, (fields.get("name"), fields.get("version"))))
+        packages[key or entry.split("\n", 1)[0]] = entry
+    return head, packages
+
+
 def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
     """Run the project's checks in order under one tool."""
     project = box.project
@@ -419,8 +461,20 @@ def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
             box.restore_lock()
             exported = record(name, box.run("export", "--frozen", *extra_args))
             exported.payload = exported.outcomes[0].stdout
+    if SCRATCH_CHECK in wanted:
+        seen[SCRATCH_CHECK] = _lock_from_scratch(box)
     box.restore_lock()
     return seen
+
+
+def _lock_from_scratch(box: Sandbox) -> Observation:
+    assert box.lock is not None
+    box.lock.unlink()
+    locked = box.run("lock")
+    written = box.lock.read_text(encoding="utf-8") if box.lock.exists() else None
+    ok = locked.ok and written is not None
+    reason = locked.why() if not locked.ok else ("exit 0" if ok else "exit 0 but no uv.lock")
+    return Observation([locked], ok, reason, written)
 
 
 def _rewritten(box: Sandbox, outcome: Outcome) -> str:
@@ -513,6 +567,9 @@ def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, s
         difference = set_difference(ours.payload, theirs.payload)
         return not difference, f"installed sets differ: {difference}" if difference else ""
     if isinstance(ours.payload, str) and isinstance(theirs.payload, str):
+        if check == SCRATCH_CHECK:
+            difference = lock_difference(ours.payload, theirs.payload)
+            return not difference, f"locks differ: {difference}" if difference else ""
         if check.startswith("export"):
             mine, reference = as_uv_export(ours.payload), theirs.payload
         else:
@@ -682,7 +739,9 @@ def render_markdown(
         "Every check runs under both tools on separate copies with separate caches; each check"
         " starts from the committed `uv.lock`. `installed` compares the (name, version) set in"
         " `.venv` after the cold `run --frozen`; `extra`/`group`/`package` compare it after"
-        " `sync --frozen …`; `export` compares stdout byte for byte.",
+        " `sync --frozen …`; `export` compares stdout byte for byte; `lock (from scratch)` deletes"
+        " `uv.lock`, runs `lock` and compares the two new locks byte for byte (the first"
+        " differing package is named).",
         "",
         "| Project | Check | pyrun | uv | Same? |",
         "|---|---|---|---|---|",
