@@ -765,7 +765,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     def _check_forks(self, reqs: list[Req]) -> None:
         markers: dict[str, list[Dnf]] = collections.defaultdict(list)
         for req in reqs:
-            markers[req.name].append(dnf_and(self.env, req.marker))
+            markers[req.name].append(req.marker)
         forks = split_forks(self.env, markers)
         if len(forks) > 1:
             raise ForkNeeded(forks, self._inheritance())
