@@ -136,6 +136,7 @@ class DeclaredMember:
     requires_python: str | None = None
     dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
+    default_groups: tuple[str, ...] | str | None = None  # as the lock records it
 
     @property
     def source_kind(self) -> Literal["virtual", "editable", "directory"]:
@@ -419,6 +420,18 @@ def _relative(root: str, directory: str) -> str:
     return "." if rel in ("", ".") else rel
 
 
+def _declared_default_groups(member: ProjectFile) -> tuple[str, ...] | str | None:
+    """`tool.uv.default-groups` as uv 0.13.9 records it on the member's entry: sorted and
+    deduplicated, and not at all when it is uv's default (`["dev"]`)."""
+    raw = member.tool.get("default-groups")
+    if raw is None or raw == "all":
+        return raw
+    if not isinstance(raw, list):
+        return None  # reported where groups are selected
+    names = tuple(sorted({normalize_name(str(name)) for name in raw}))
+    return None if names == ("dev",) else names
+
+
 def declare_member(
     member: ProjectFile,
     *,
@@ -479,6 +492,7 @@ def declare_member(
                 x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
             )
         ),
+        default_groups=_declared_default_groups(member),
     )
 
 
@@ -867,6 +881,7 @@ def _package(p: ResolvedPackage, context: _Context, reachable: universal.Dnf | N
         version=p.version,
         source=source,
         resolution_markers=p.resolution_markers,
+        default_groups=member.default_groups if member is not None else None,
         dependencies=_edges(p.dependencies, context),
         sdist=sdist,
         wheels=wheels,
