@@ -78,6 +78,7 @@ PROJECT_KEYS = {
     "groups",
     "packages",
     "members",
+    "syncs",
     "needs",
     "notes",
     "git_tag",
@@ -109,6 +110,7 @@ class Project:
     groups: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
+    syncs: tuple[tuple[str, ...], ...] = ()
     needs: tuple[str, ...] = ()
     shape: tuple[str, ...] = ()
     notes: str = ""
@@ -125,9 +127,16 @@ class Project:
             *(f"group {name}" for name in self.groups),
             *(f"package {name}" for name in self.packages),
             *(f"member {path}" for path in self.members),
+            *(sync_check(args) for args in self.syncs),
             *EXPORT_CHECKS,
             SCRATCH_CHECK,
         ]
+
+
+def sync_check(args: tuple[str, ...]) -> str:
+    """The check a `syncs` entry adds: `sync --frozen` with those arguments (one side of a
+    declared conflict, say), judged by the installed set."""
+    return " ".join(("sync", *args))
 
 
 def load_projects(path: Path = PROJECTS_FILE) -> list[Project]:
@@ -155,6 +164,10 @@ def _project(entry: dict[str, object], path: Path) -> Project:
     }
     if not lists["command"]:
         raise ConfigError(f"{where}: `command` is empty")
+    syncs = entry.get("syncs", [])
+    if not isinstance(syncs, list):
+        raise ConfigError(f"{where}: `syncs` must be a list of argument lists")
+    lists["syncs"] = tuple(tuple(_strings(args, f"{where}: `syncs` entry")) for args in syncs)
     return Project(
         name=str(entry["name"]),
         repo=str(entry["repo"]),
@@ -495,6 +508,8 @@ def _selection_checks(
         yield f"package {package}", ("sync", "--frozen", "--package", package), None
     for member in project.members:
         yield f"member {member}", ("run", "--frozen", *MEMBER_COMMAND), box.copy / member
+    for args in project.syncs:
+        yield sync_check(args), ("sync", "--frozen", *args), None
 
 
 def _installed(box: Sandbox, outcome: Outcome) -> Observation:

@@ -25,6 +25,11 @@ def test_the_committed_project_list_loads() -> None:
     assert all(project.command for project in projects)
 
 
+@pytest.mark.parametrize("shape", ["[tool.uv] conflicts", "git source", "sdist-only package"])
+def test_the_bed_has_two_projects_of_each_issue_13_shape(shape: str) -> None:
+    assert len([p for p in realworld.load_projects() if shape in p.shape]) >= 2
+
+
 def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
     path = write_projects(
         tmp_path,
@@ -37,6 +42,7 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         groups = ["docs"]
         packages = ["demo-core"]
         members = ["core"]
+        syncs = [["--no-group", "a", "--group", "b"]]
         """,
     )
     [project] = realworld.load_projects(path)
@@ -44,6 +50,7 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         "lock --check", "lock --check --offline", "run --frozen", "installed", "run (warm)",
         "sync --locked",
         "extra fast", "group docs", "package demo-core", "member core",
+        "sync --no-group a --group b",
         "export", "export --no-hashes", "lock (from scratch)",
     ]  # fmt: skip
 
@@ -56,6 +63,7 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = "python"\n', "list of strings"),
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\n' * 2, "duplicate"),
         ("[[project]\n", "cannot read"),
+        ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\nsyncs = ["--group"]\n', "syncs"),
     ],
 )
 def test_a_bad_project_list_is_an_error(tmp_path: Path, body: str, message: str) -> None:
