@@ -67,7 +67,7 @@ class Reachability:
     ) -> ResolvedPackage:
         def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
             parent = self._parent(package, context)
-            return tuple(
+            return _merged(
                 self._edge(edge, parent, extras)
                 for edge in items
                 if any(key in extras for key in _target_keys(edge, extras))
@@ -101,6 +101,19 @@ class Reachability:
             if edge.marker
             else None,
         )
+
+
+def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
+    """Edges to one target under one marker become one, naming the extras of all (uv merges
+    `foo` and `foo[x]` required under the same marker into `foo[x]`)."""
+    merged: dict[tuple[str, str | None, str | None], Edge] = {}
+    for edge in edges:
+        key = (edge.name, edge.version, edge.marker)
+        if key in merged:
+            extras = tuple(sorted({*merged[key].extras, *edge.extras}))
+            edge = replace(merged[key], extras=extras)
+        merged[key] = edge
+    return tuple(merged.values())
 
 
 def _target_keys(edge: Edge, entries: Iterable[EntryKey]) -> list[EntryKey]:
