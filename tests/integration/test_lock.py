@@ -103,6 +103,7 @@ SCENARIOS = [
     "sdist",
     "edge-markers",
     "edge-extras",
+    "graalpy-wheels",
 ]
 
 
