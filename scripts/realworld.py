@@ -5,7 +5,8 @@ pyrun is meant to be a drop-in for uv 0.13.9, and its own fixtures cannot show e
 projects take. This runner takes the projects listed in `tests/realworld/projects.toml` from the
 local snapshots in `/work/.mirror/<owner>+<name>/repo` (it fetches nothing itself), gives each
 tool its own copy of the project, its own cache and its own home, runs the same commands under
-both, and reports every difference:
+both, and reports every difference. The last check deletes `uv.lock` and locks from scratch
+under both tools, comparing the new locks byte for byte:
 
     scripts/realworld.py                      # every project, every check
     scripts/realworld.py --only werkzeug      # one project (repeatable)
@@ -63,6 +64,10 @@ BASE_CHECKS = (
     "sync --locked",
 )
 EXPORT_CHECKS = ("export", "export --no-hashes")
+# Last: `uv.lock` deleted, `lock` run, and the two new locks compared byte for byte. It shows
+# what pyrun decides on its own (forks, markers, versions), where the checks above mostly show
+# that it accepts and installs what uv decided.
+SCRATCH_CHECK = "lock (from scratch)"
 PROJECT_KEYS = {
     "name",
     "repo",
@@ -73,11 +78,13 @@ PROJECT_KEYS = {
     "groups",
     "packages",
     "members",
+    "syncs",
     "needs",
     "notes",
     "git_tag",
     "shape",
 }
+LOCK_FIELD = re.compile(r'^(name|version) = "([^"]*)"$', re.MULTILINE)
 DURATION = re.compile(r" in \d+(?:\.\d+)?m?s\b")
 # The `-v` line that says why a tool does not trust the lock (pyrun's, then uv's wording).
 RELOCK_REASON = re.compile(r"(?:Resolving despite|Ignoring) existing lockfile due to (.*)$")
@@ -103,6 +110,7 @@ class Project:
     groups: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
+    syncs: tuple[tuple[str, ...], ...] = ()
     needs: tuple[str, ...] = ()
     shape: tuple[str, ...] = ()
     notes: str = ""
@@ -119,8 +127,16 @@ class Project:
             *(f"group {name}" for name in self.groups),
             *(f"package {name}" for name in self.packages),
             *(f"member {path}" for path in self.members),
+            *(sync_check(args) for args in self.syncs),
             *EXPORT_CHECKS,
+            SCRATCH_CHECK,
         ]
+
+
+def sync_check(args: tuple[str, ...]) -> str:
+    """The check a `syncs` entry adds: `sync --frozen` with those arguments (one side of a
+    declared conflict, say), judged by the installed set."""
+    return " ".join(("sync", *args))
 
 
 def load_projects(path: Path = PROJECTS_FILE) -> list[Project]:
@@ -148,6 +164,10 @@ def _project(entry: dict[str, object], path: Path) -> Project:
     }
     if not lists["command"]:
         raise ConfigError(f"{where}: `command` is empty")
+    syncs = entry.get("syncs", [])
+    if not isinstance(syncs, list):
+        raise ConfigError(f"{where}: `syncs` must be a list of argument lists")
+    lists["syncs"] = tuple(tuple(_strings(args, f"{where}: `syncs` entry")) for args in syncs)
     return Project(
         name=str(entry["name"]),
         repo=str(entry["repo"]),
@@ -375,6 +395,41 @@ def text_difference(ours: str, theirs: str, limit: int = 6) -> str:
     return " | ".join(line[:140] for line in lines[:limit]) + more
 
 
+PACKAGE_HEADER = "\n[[package]]\n"
+
+
+def lock_difference(ours: str, theirs: str) -> str:
+    """Where two `uv.lock` texts first differ, in uv's order: the header (everything before the
+    first `[[package]]`), a package one lock lacks, or the first package whose entry differs,
+    with its first changed lines; "" when they are identical."""
+    if ours == theirs:
+        return ""
+    our_head, our_packages = _lock_sections(ours)
+    their_head, their_packages = _lock_sections(theirs)
+    if our_head != their_head:
+        return f"header: {text_difference(our_head, their_head, 3)}"
+    for key, entry in their_packages.items():
+        if key not in our_packages:
+            return f"package {key}: missing from pyrun's lock"
+        if our_packages[key] != entry:
+            return f"package {key}: {text_difference(our_packages[key], entry, 3)}"
+    if extra := next((key for key in our_packages if key not in their_packages), None):
+        return f"package {extra}: only in pyrun's lock"
+    return f"packages in another order: {text_difference(ours, theirs, 3)}"
+
+
+def _lock_sections(text: str) -> tuple[str, dict[str, str]]:
+    """A lock's header and its `[[package]]` entries keyed `name version` (what identifies an
+    entry: a package locked at two versions has two entries)."""
+    head, *entries = text.split(PACKAGE_HEADER)
+    packages: dict[str, str] = {}
+    for entry in entries:
+        fields = dict(LOCK_FIELD.findall(entry.split("\n[", 1)[0]))
+        key = " ".join(filter(None, (fields.get("name"), fields.get("version"))))
+        packages[key or entry.split("\n", 1)[0]] = entry
+    return head, packages
+
+
 def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
     """Run the project's checks in order under one tool."""
     project = box.project
@@ -419,8 +474,20 @@ def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
             box.restore_lock()
             exported = record(name, box.run("export", "--frozen", *extra_args))
             exported.payload = exported.outcomes[0].stdout
+    if SCRATCH_CHECK in wanted:
+        seen[SCRATCH_CHECK] = _lock_from_scratch(box)
     box.restore_lock()
     return seen
+
+
+def _lock_from_scratch(box: Sandbox) -> Observation:
+    assert box.lock is not None
+    box.lock.unlink()
+    locked = box.run("lock")
+    written = box.lock.read_text(encoding="utf-8") if box.lock.exists() else None
+    ok = locked.ok and written is not None
+    reason = locked.why() if not locked.ok else ("exit 0" if ok else "exit 0 but no uv.lock")
+    return Observation([locked], ok, reason, written)
 
 
 def _rewritten(box: Sandbox, outcome: Outcome) -> str:
@@ -441,6 +508,8 @@ def _selection_checks(
         yield f"package {package}", ("sync", "--frozen", "--package", package), None
     for member in project.members:
         yield f"member {member}", ("run", "--frozen", *MEMBER_COMMAND), box.copy / member
+    for args in project.syncs:
+        yield sync_check(args), ("sync", "--frozen", *args), None
 
 
 def _installed(box: Sandbox, outcome: Outcome) -> Observation:
@@ -513,6 +582,9 @@ def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, s
         difference = set_difference(ours.payload, theirs.payload)
         return not difference, f"installed sets differ: {difference}" if difference else ""
     if isinstance(ours.payload, str) and isinstance(theirs.payload, str):
+        if check == SCRATCH_CHECK:
+            difference = lock_difference(ours.payload, theirs.payload)
+            return not difference, f"locks differ: {difference}" if difference else ""
         if check.startswith("export"):
             mine, reference = as_uv_export(ours.payload), theirs.payload
         else:
@@ -682,7 +754,9 @@ def render_markdown(
         "Every check runs under both tools on separate copies with separate caches; each check"
         " starts from the committed `uv.lock`. `installed` compares the (name, version) set in"
         " `.venv` after the cold `run --frozen`; `extra`/`group`/`package` compare it after"
-        " `sync --frozen …`; `export` compares stdout byte for byte.",
+        " `sync --frozen …`; `export` compares stdout byte for byte; `lock (from scratch)` deletes"
+        " `uv.lock`, runs `lock` and compares the two new locks byte for byte (the first"
+        " differing package is named).",
         "",
         "| Project | Check | pyrun | uv | Same? |",
         "|---|---|---|---|---|",

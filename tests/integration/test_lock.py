@@ -94,7 +94,17 @@ def app(tmp_path: Path) -> Path:
 
 # -- byte identity with uv ---------------------------------------------------------------------
 
-SCENARIOS = ["simple-chain", "extras", "markers", "dependency-groups", "fork", "sdist"]
+SCENARIOS = [
+    "simple-chain",
+    "extras",
+    "markers",
+    "dependency-groups",
+    "fork",
+    "sdist",
+    "edge-markers",
+    "edge-extras",
+    "graalpy-wheels",
+]
 
 
 @pytest.mark.uv

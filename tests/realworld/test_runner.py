@@ -25,6 +25,11 @@ def test_the_committed_project_list_loads() -> None:
     assert all(project.command for project in projects)
 
 
+@pytest.mark.parametrize("shape", ["[tool.uv] conflicts", "git source", "sdist-only package"])
+def test_the_bed_has_two_projects_of_each_issue_13_shape(shape: str) -> None:
+    assert len([p for p in realworld.load_projects() if shape in p.shape]) >= 2
+
+
 def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
     path = write_projects(
         tmp_path,
@@ -37,6 +42,7 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         groups = ["docs"]
         packages = ["demo-core"]
         members = ["core"]
+        syncs = [["--no-group", "a", "--group", "b"]]
         """,
     )
     [project] = realworld.load_projects(path)
@@ -44,7 +50,8 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         "lock --check", "lock --check --offline", "run --frozen", "installed", "run (warm)",
         "sync --locked",
         "extra fast", "group docs", "package demo-core", "member core",
-        "export", "export --no-hashes",
+        "sync --no-group a --group b",
+        "export", "export --no-hashes", "lock (from scratch)",
     ]  # fmt: skip
 
 
@@ -56,6 +63,7 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = "python"\n', "list of strings"),
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\n' * 2, "duplicate"),
         ("[[project]\n", "cannot read"),
+        ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\nsyncs = ["--group"]\n', "syncs"),
     ],
 )
 def test_a_bad_project_list_is_an_error(tmp_path: Path, body: str, message: str) -> None:
@@ -143,3 +151,78 @@ def test_the_table_escapes_what_markdown_would_read_as_columns() -> None:
     table = realworld.render_markdown([result], meta, [project])
     assert "| demo | export | ✗ exit 2: a \\| b | ✓ | ≠ pyrun failed, uv passed |" in table
     assert "**1 differences**" in table
+
+
+LOCK = """version = 1
+requires-python = ">=3.10"
+
+[[package]]
+name = "anyio"
+version = "4.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "coverage"
+version = "7.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+toml = [
+    { name = "tomli" },
+]
+
+[[package]]
+name = "coverage"
+version = "7.1"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def test_locks_from_scratch_name_the_first_package_that_differs() -> None:
+    same = realworld.compare("lock (from scratch)", seen(True, "", LOCK), seen(True, "", LOCK))
+    assert same == (True, "")
+    edited = LOCK.replace('    { name = "tomli" },', '    { name = "tomli", marker = "x" },')
+    ours, theirs = seen(True, "", edited), seen(True, "", LOCK)
+    assert realworld.compare("lock (from scratch)", ours, theirs) == (
+        False,
+        'locks differ: package coverage 7.0: -    { name = "tomli" }, '
+        '| +    { name = "tomli", marker = "x" },',
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "expected"),
+    [
+        (
+            LOCK.replace(">=3.10", ">=3.11"),
+            'header: -requires-python = ">=3.10" | +requires-python = ">=3.11"',
+        ),
+        (
+            LOCK.replace('version = "7.1"', 'version = "7.2"'),
+            "package coverage 7.1: missing from pyrun's lock",
+        ),
+        (
+            LOCK + '\n[[package]]\nname = "zipp"\nversion = "1"\n',
+            "package zipp 1: only in pyrun's lock",
+        ),
+    ],
+)
+def test_a_lock_difference_says_where(ours: str, expected: str) -> None:
+    assert realworld.lock_difference(ours, LOCK) == expected
+
+
+def test_a_lock_from_scratch_is_judged_by_the_lock_it_wrote(tmp_path: Path) -> None:
+    project = tmp_path / "copy"
+    project.mkdir()
+    (project / "uv.lock").write_text("old\n", encoding="utf-8")
+    fake = tmp_path / "fake-tool"
+    fake.write_text("#!/bin/sh\nprintf 'new\\n' > uv.lock\n", encoding="utf-8")
+    fake.chmod(0o755)
+    tool = realworld.Tool("fake", str(fake), "FAKE_CACHE", "FAKE_PYTHON", "FAKE_DOWNLOADS")
+    box = realworld.Sandbox(
+        tool, realworld.Project(name="demo", repo="acme/demo", command=("x",)), project,
+        tmp_path / "out", {"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    observed = realworld.observe(box, ["lock (from scratch)"])["lock (from scratch)"]
+    assert (observed.ok, observed.payload) == (True, "new\n")
+    assert (project / "uv.lock").read_text(encoding="utf-8") == "old\n"

@@ -12,6 +12,7 @@ from pyrun.core.markers import (
     marker_sort_key,
     markers_equal,
     normalize_marker,
+    restrict_marker,
     simplify_marker,
 )
 
@@ -305,3 +306,56 @@ UV_PRINTED = [
 @pytest.mark.parametrize(("written", "printed"), UV_PRINTED)
 def test_prints_uvs_factored_cover(written: str, printed: str) -> None:
     assert normalize_marker(written) == printed
+
+
+ENVIRONMENT = (
+    "(platform_machine == 'x86_64' and sys_platform == 'darwin') or "
+    "(platform_machine == 'x86_64' and sys_platform == 'linux') or "
+    "(platform_machine == 'AMD64' and sys_platform == 'win32')"
+)
+
+# (marker, assumption, what uv 0.13.9 writes for an edge with that marker from a parent reachable
+# where the assumption holds; requires-python >=3.10); the Python cases are pinned against the
+# real uv by the `edge-markers` scenario in tests/integration/test_lock.py.
+RESTRICTED = [
+    ("python_version >= '3.12' and sys_platform == 'emscripten'", "python_version >= '3.11'",
+     "python_full_version >= '3.12' and sys_platform == 'emscripten'"),
+    ("python_version < '3.11' or python_version >= '3.13'", "python_version >= '3.11'",
+     "python_full_version >= '3.13'"),
+    ("python_version < '3.11'", "python_version < '3.12'", "python_full_version != '3.11.*'"),
+    ("python_version >= '3.11'", "python_version < '3.12'", "python_full_version == '3.11.*'"),
+    ("sys_platform == 'linux' and python_version < '3.12'", "sys_platform == 'linux'",
+     "python_full_version < '3.12'"),
+    (f"({ENVIRONMENT}) and python_version < '3.11'", ENVIRONMENT, "python_full_version < '3.11'"),
+    ("python_version >= '3.12'", "sys_platform == 'linux' or python_version >= '3.12'",
+     "python_full_version >= '3.12'"),
+    ("sys_platform == 'linux'", "sys_platform == 'linux'", None),
+    ("python_version < '3.11'", None, "python_full_version < '3.11'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("marker", "assumption", "restricted"), RESTRICTED)
+def test_restricting_an_edge_to_its_parent_reads_as_uv_writes_it(
+    marker: str, assumption: str | None, restricted: str | None
+) -> None:
+    assert restrict_marker(marker, assumption, ">=3.10") == restricted
+
+
+@pytest.mark.parametrize(
+    ("marker", "assumption"),
+    [
+        ("python_version < '3.11'", "sys_platform == 'linux'"),
+        ("sys_platform == 'linux' or python_version < '3.11'",
+         "sys_platform == 'darwin' or python_version >= '3.10'"),
+        ("extra == 'foo' and sys_platform == 'linux'",
+         "extra == 'foo' or sys_platform == 'darwin'"),
+        ("python_version < '3.11'", "python_version >= '3.12'"),
+        ("platform_machine == 'x86_64' and python_version == '3.10'", ENVIRONMENT),
+    ],
+)  # fmt: skip
+def test_a_restricted_marker_means_the_same_where_the_assumption_holds(
+    marker: str, assumption: str
+) -> None:
+    restricted = restrict_marker(marker, assumption, ">=3.8")
+    joined = f"({restricted}) and ({assumption})" if restricted else assumption
+    assert markers_equal(joined, f"({marker}) and ({assumption})")

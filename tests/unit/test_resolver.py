@@ -408,6 +408,11 @@ def test_wheel_tags_against_the_range() -> None:
     assert not wheel_fits_range("x-1-cp39-cp39-win_amd64.whl", rp)
     assert not wheel_fits_range("x-1-py2-none-any.whl", rp)
     assert not wheel_fits_range("x-1-cp312-cp312-win_amd64.whl", pyset_from_specifiers("<3.12"))
+    # GraalPy's ABI names the Python it implements after its own version (uv drops these
+    # under `~=3.13.0`: keboola's duckdb-transformation lock from scratch).
+    graalpy = "x-1-graalpy312-graalpy250_312_native-manylinux2014_x86_64.whl"
+    assert not wheel_fits_range(graalpy, pyset_from_specifiers(">=3.13.0, <3.14"))
+    assert wheel_fits_range(graalpy, pyset_from_specifiers(">=3.10"))
 
 
 def test_group_files_by_version() -> None:

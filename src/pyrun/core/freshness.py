@@ -24,6 +24,7 @@ from pyrun.core.lock_compare import (
     versions_equal,
 )
 from pyrun.core.lockfile import (
+    DEFAULT_GROUPS_REVISION,
     ConflictItem,
     Lock,
     LockOptions,
@@ -246,6 +247,9 @@ def _member_problem(lock: Lock, member: DeclaredMember) -> str | None:
     difference = metadata_difference(member.metadata, package.metadata, flat_name=flat_name)
     if difference is not None:
         return f"mismatched `{difference}` for {label}"
+    # uv records `default-groups` from revision 5 on and ignores it in older locks.
+    if lock.revision >= DEFAULT_GROUPS_REVISION and package.default_groups != member.default_groups:
+        return "mismatched member default groups"
     return None
 
 

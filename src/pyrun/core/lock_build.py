@@ -28,13 +28,13 @@ from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pyrun.core import universal
 from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
+from pyrun.core.lock_reach import Reachability, RootRequirement, reachability
 from pyrun.core.lockfile import (
     LOCK_REVISION,
     ConflictItem,
@@ -138,6 +138,7 @@ class DeclaredMember:
     requires_python: str | None = None
     dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
+    default_groups: tuple[str, ...] | str | None = None  # as the lock records it
 
     @property
     def source_kind(self) -> Literal["virtual", "editable", "directory"]:
@@ -460,6 +461,18 @@ def _own_index_url(project: ProjectFile) -> Callable[[str], str]:
     return url_of
 
 
+def _declared_default_groups(member: ProjectFile) -> tuple[str, ...] | str | None:
+    """`tool.uv.default-groups` as uv 0.13.9 records it on the member's entry: sorted and
+    deduplicated, and not at all when it is uv's default (`["dev"]`)."""
+    raw = member.tool.get("default-groups")
+    if raw is None or raw == "all":
+        return raw
+    if not isinstance(raw, list):
+        return None  # reported where groups are selected
+    names = tuple(sorted({normalize_name(str(name)) for name in raw}))
+    return None if names == ("dev",) else names
+
+
 def declare_member(
     member: ProjectFile,
     *,
@@ -521,6 +534,7 @@ def declare_member(
                 x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
             )
         ),
+        default_groups=_declared_default_groups(member),
     )
 
 
@@ -903,13 +917,12 @@ def build_lock(
         for p in resolution.packages
     }
     reach = _reachability(resolution, facts)
+    resolution = reach.prune(resolution)
     counts: dict[str, int] = {}
     for p in resolution.packages:
         counts[p.name] = counts.get(p.name, 0) + 1
     context = _Context(sources=sources, counts=counts, facts=facts, local=local_metadata or {})
-    packages = tuple(
-        _package(p, context, reach.get((p.name, p.version))) for p in resolution.packages
-    )
+    packages = tuple(_package(p, context, reach.of(p.name, p.version)) for p in resolution.packages)
     return Lock(
         revision=LOCK_REVISION,
         requires_python=facts.requires_python,
@@ -957,46 +970,24 @@ def _package(p: ResolvedPackage, context: _Context, reachable: universal.Dnf | N
     elif p.name in context.local and source.kind != "registry":
         metadata = context.local[p.name]
     sdist, wheels = _files(p.files, source, reachable)
-    within = _reachable_range(reachable, context.facts.requires_python)
     return Package(
         name=p.name,
         version=p.version,
         source=source,
         resolution_markers=p.resolution_markers,
-        dependencies=_edges(p.dependencies, context, within),
+        default_groups=member.default_groups if member is not None else None,
+        dependencies=_edges(p.dependencies, context),
         sdist=sdist,
         wheels=wheels,
-        optional_dependencies={
-            x: _edges(es, context, within) for x, es in p.optional_dependencies.items()
-        },
-        dev_dependencies={g: _edges(es, context, within) for g, es in p.dependency_groups.items()},
+        optional_dependencies={x: _edges(es, context) for x, es in p.optional_dependencies.items()},
+        dev_dependencies={g: _edges(es, context) for g, es in p.dependency_groups.items()},
         metadata=metadata,
     )
 
 
-def _reachable_range(reachable: universal.Dnf | None, requires_python: str) -> _Range | None:
-    """The Python versions a package is reachable in, when narrower than the lock's range."""
-    if not reachable:
-        return None
-    pyset = universal.pyset_from_specifiers(requires_python)
-    narrowed = universal.py_and(pyset, universal.env_python(reachable))
-    if not narrowed or narrowed == pyset:
-        return None
-    return _Range(lock=pyset, reachable=narrowed)
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Range:
-    lock: universal.PySet
-    reachable: universal.PySet
-
-
-def _edges(
-    edges: Sequence[Edge], context: _Context, within: _Range | None
-) -> tuple[Dependency, ...]:
-    markers = [edge.marker for edge in edges] if within is None else _widened(edges, within)
+def _edges(edges: Sequence[Edge], context: _Context) -> tuple[Dependency, ...]:
     out = []
-    for edge, marker in zip(edges, markers, strict=True):
+    for edge in edges:
         ambiguous = context.counts.get(edge.name, 0) > 1
         out.append(
             Dependency(
@@ -1004,35 +995,10 @@ def _edges(
                 version=edge.version if ambiguous else None,
                 source=context.sources.get((edge.name, edge.version)) if ambiguous else None,
                 extra=edge.extras,
-                marker=marker,
+                marker=edge.marker,
             )
         )
     return tuple(out)
-
-
-def _widened(edges: Sequence[Edge], within: _Range) -> list[str | None]:
-    """Edge markers of a package reachable only in part of the lock's Python range, as uv
-    writes them: where the package is unreachable any marker is correct, and uv widens each
-    edge over those Python versions, then keeps edges on one name disjoint, the lower version
-    taking the widened part (`exceptiongroup` reachable below 3.11 needs `typing-extensions`
-    4.13.2 on `python_full_version < '3.9' or python_full_version >= '3.11'` and 4.16.0 on
-    `python_full_version >= '3.9' and python_full_version < '3.11'`)."""
-    outside = universal.python_dnf(universal.py_not(within.reachable))
-    taken: dict[str, universal.Dnf] = {}
-    markers = []
-    for edge in edges:
-        marker = universal.parse_marker(edge.marker)
-        # Widened with the marker's own non-Python part: `python_full_version == '3.10.*' and
-        # implementation_name != 'PyPy'` for a package unreachable below 3.10 reads
-        # `python_full_version < '3.11' and implementation_name != 'PyPy'`.
-        anywhere = tuple(replace(cube, py=universal.PY_FULL) for cube in marker)
-        marker = universal.dnf_or(marker, universal.dnf_and(outside, anywhere))
-        before = taken.get(edge.name, universal.FALSE)
-        taken[edge.name] = universal.dnf_or(before, marker)
-        marker = universal.dnf_and(marker, universal.dnf_not(before))
-        marker = universal.dnf_and(marker, universal.python_dnf(within.lock))
-        markers.append(universal.uv_marker(marker, within.lock))
-    return markers
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -1101,91 +1067,27 @@ def _upload(file: Any) -> str | None:
 # -- reachability and wheel pruning ------------------------------------------------------------
 
 
-def _reachability(
-    resolution: Resolution, facts: WorkspaceFacts
-) -> dict[tuple[str, str | None], universal.Dnf]:
-    """Per entry, the environments in which some path from a root reaches it."""
+def _reachability(resolution: Resolution, facts: WorkspaceFacts) -> Reachability:
+    """Where each node is reachable from the workspace (`pyrun.core.lock_reach`)."""
     pyset = universal.pyset_from_specifiers(facts.requires_python)
     universe = universal.root_environment(pyset, facts.environments or None)
-    by_key = {(p.name, p.version): p for p in resolution.packages}
-    by_name: dict[str, list[ResolvedPackage]] = {}
-    for p in resolution.packages:
-        by_name.setdefault(p.name, []).append(p)
-    reach: dict[tuple[str, str | None], universal.Dnf] = {}
-    roots = {m.name for m in facts.members}
-    queue = [(p.name, p.version) for p in resolution.packages if p.name in roots]
-    for key in queue:
-        reach[key] = universe
-    root_edges = [n for texts in facts.root_groups.values() for n in texts]
-    for text in root_edges:
-        _reach_text(text, by_name, universe, reach, queue)
-    while queue:
-        key = queue.pop()
-        package = by_key.get(key)
-        if package is None:
-            continue
-        for edge in _all_edges(package):
-            for target in _targets(edge, by_name):
-                marker = universal.dnf_and(reach[key], universal.parse_marker(edge.marker))
-                marker = universal.dnf_and(marker, _fork_env(target))
-                _extend(reach, (target.name, target.version), marker, queue)
-    return reach
+    return reachability(
+        resolution,
+        facts.requires_python,
+        universe,
+        roots=(member.name for member in facts.members),
+        root_requirements=_root_requirements(facts),
+    )
 
 
-def _reach_text(
-    text: str,
-    by_name: Mapping[str, list[ResolvedPackage]],
-    universe: universal.Dnf,
-    reach: dict[tuple[str, str | None], universal.Dnf],
-    queue: list[tuple[str, str | None]],
-) -> None:
-    try:
-        parsed = Pep508(text)
-    except InvalidRequirement:
-        return
-    marker = universal.parse_marker(str(parsed.marker) if parsed.marker else None)
-    for target in by_name.get(str(canonicalize_name(parsed.name)), []):
-        env = universal.dnf_and(universal.dnf_and(universe, marker), _fork_env(target))
-        _extend(reach, (target.name, target.version), env, queue)
-
-
-def _extend(
-    reach: dict[tuple[str, str | None], universal.Dnf],
-    key: tuple[str, str | None],
-    marker: universal.Dnf,
-    queue: list[tuple[str, str | None]],
-) -> None:
-    if not marker:
-        return
-    current = reach.get(key, universal.FALSE)
-    if current and universal.covers(current, marker):
-        return
-    reach[key] = universal.simplify(universal.dnf_or(current, marker))
-    queue.append(key)
-
-
-def _all_edges(package: ResolvedPackage) -> list[Edge]:
-    edges = list(package.dependencies)
-    for group in (package.optional_dependencies, package.dependency_groups):
-        for items in group.values():
-            edges.extend(items)
-    return edges
-
-
-def _targets(edge: Edge, by_name: Mapping[str, list[ResolvedPackage]]) -> list[ResolvedPackage]:
-    found = by_name.get(edge.name, [])
-    if edge.version is not None:
-        found = [p for p in found if p.version == edge.version]
+def _root_requirements(facts: WorkspaceFacts) -> list[RootRequirement]:
+    found = [
+        RootRequirement(normalize_name(table.name), table.extras, table.marker)
+        for table in facts.requirements
+    ]
+    for texts in facts.root_groups.values():
+        found.extend(filter(None, (RootRequirement.parse(text) for text in texts)))
     return found
-
-
-def _fork_env(package: ResolvedPackage) -> universal.Dnf:
-    if not package.resolution_markers:
-        return universal.TRUE
-    env: universal.Dnf = universal.FALSE
-    for marker in package.resolution_markers:
-        env = universal.dnf_or(env, universal.parse_marker(marker))
-    return env
 
 
 def _wheel_reachable(filename: str, reachable: universal.Dnf) -> bool:

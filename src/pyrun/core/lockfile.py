@@ -46,6 +46,7 @@ __all__ = [
 SOURCE_KINDS = ("registry", "virtual", "editable", "directory", "path", "url", "git")
 LOCK_VERSION = 1
 LOCK_REVISION = 5
+DEFAULT_GROUPS_REVISION = 5  # the first revision whose member entries record `default-groups`
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,6 +162,8 @@ class Package:
     version: str | None  # None: a local project with a dynamic version
     source: Source
     resolution_markers: tuple[str, ...] = ()
+    # A member's `tool.uv.default-groups` when not `["dev"]`: sorted names, or "all".
+    default_groups: tuple[str, ...] | str | None = None
     dependencies: tuple[Dependency, ...] = ()
     sdist: Sdist | None = None
     wheels: tuple[Wheel, ...] = ()
@@ -341,6 +344,7 @@ def _canonical_package(p: Package) -> Package:
         version=p.version,
         source=p.source,
         resolution_markers=p.resolution_markers,
+        default_groups=p.default_groups,
         dependencies=_sorted_edges(p.dependencies),
         sdist=p.sdist,
         wheels=tuple(sorted(p.wheels, key=lambda w: w.file_name)),
@@ -606,6 +610,7 @@ def _package(table: dict[str, Any]) -> Package:
         version=_str(table, "version"),
         source=_sub_source(table),  # type: ignore[arg-type]
         resolution_markers=_strings(table, "resolution-markers"),
+        default_groups=_default_groups(table),
         dependencies=_each(_tables(table, "dependencies"), _dependency),
         sdist=parsed_sdist,
         wheels=_each(_tables(table, "wheels"), _wheel),
@@ -613,6 +618,13 @@ def _package(table: dict[str, Any]) -> Package:
         dev_dependencies=_groups(table, "dev-dependencies", _dependency),
         metadata=_metadata(table),
     )
+
+
+def _default_groups(table: Mapping[str, Any]) -> tuple[str, ...] | str | None:
+    value = table.get("default-groups")
+    if value is None or value == "all":
+        return value
+    return _strings(table, "default-groups")
 
 
 def _packages(doc: Mapping[str, Any]) -> tuple[Package, ...]:
@@ -1052,6 +1064,10 @@ def _write_package(w: _Writer, p: Package, counts: Mapping[str, int]) -> None:
     w.value("source", _source_inline(p.source))
     if p.resolution_markers:
         w.multiline("resolution-markers", (_string(m) for m in p.resolution_markers))
+    if isinstance(p.default_groups, str):
+        w.value("default-groups", _string(p.default_groups))
+    elif p.default_groups is not None:
+        w.value("default-groups", _array(_string(g) for g in p.default_groups))
     if p.dependencies:
         w.multiline("dependencies", (_dependency_inline(d, counts) for d in p.dependencies))
     if p.sdist is not None:

@@ -1048,6 +1048,77 @@ def simplify_marker(marker: str, requires_python: str) -> str | None:
         return None if simplified == TRUE else _display(simplified)
 
 
+@functools.lru_cache(maxsize=8192)
+def restrict_marker(marker: str | None, assumption: str | None, requires_python: str) -> str | None:
+    """`marker` as uv writes a lock edge whose parent is reachable only where `assumption`
+    holds (uv's `MarkerTree::restrict` on both markers simplified against `requires_python`):
+    equal to `marker` wherever `assumption` holds, and free elsewhere, which drops what the
+    assumption implies (`sys_platform == 'linux' and python_full_version < '3.12'` under
+    `sys_platform == 'linux'` reads `python_full_version < '3.12'`). None when always true."""
+    with _LOCK:
+        py = _requires_python_bounds(requires_python)
+        value = _simplify_python(marker_node(marker), py, {})
+        given = _simplify_python(marker_node(assumption), py, {})
+        restricted = _restrict(value, given, {})
+        return None if restricted == TRUE else _display(restricted)
+
+
+def _restrict(value: int, assumption: int, cache: dict[tuple[int, int], int]) -> int:
+    if assumption == TRUE or value in (TRUE, FALSE):
+        return value
+    if assumption == FALSE:
+        return FALSE
+    if value == assumption:
+        return TRUE
+    if value == _negate(assumption):
+        return FALSE
+    if (value, assumption) in cache:
+        return cache[value, assumption]
+    var, edges = _NODES[value]
+    assumed_var, assumed_edges = _NODES[assumption]
+    if var < assumed_var:
+        result = _create(var, _map(var, edges, lambda child: _restrict(child, assumption, cache)))
+    elif assumed_var < var:
+        # `value` does not test this variable: quantify it out of the assumption.
+        either = FALSE
+        for child in _children(assumed_edges, assumed_var):
+            either = _apply("or", either, child)
+        result = _restrict(value, either, cache)
+    else:
+        result = _restrict_split(var, edges, assumed_edges, cache)
+    cache[value, assumption] = result
+    return result
+
+
+def _restrict_split(
+    var: Var, edges: tuple[Any, ...], assumed: tuple[Any, ...], cache: dict[tuple[int, int], int]
+) -> int:
+    """Both diagrams test `var`: restrict piece by piece; a piece the assumption rules out takes
+    the first reachable piece's result, as uv does, so it merges with a neighbour or vanishes."""
+    pieces: list[tuple[Interval | None, int, int]]
+    if _is_range_var(var):
+        pieces = [
+            (iv, child, given)
+            for left, child in edges
+            for right, given in assumed
+            if (iv := _intersect(left, right)) is not None
+        ]
+    else:
+        pieces = [(None, edges[0], assumed[0]), (None, edges[1], assumed[1])]
+    results = [
+        None if given == FALSE else _restrict(child, given, cache) for _, child, given in pieces
+    ]
+    fallback = next((result for result in results if result is not None), None)
+    if fallback is None:
+        return FALSE
+    children = [fallback if result is None else result for result in results]
+    if _is_range_var(var):
+        return _create(
+            var, tuple((iv, child) for (iv, _, _), child in zip(pieces, children, strict=True))
+        )
+    return _create(var, (children[0], children[1]))
+
+
 def marker_sort_key(text: str | None) -> tuple[Any, ...]:
     """A key that orders markers as uv's `MarkerTree` `Ord` does (lower bounds first,
     `extra == 'a'` before `extra == 'b'`, no marker first)."""

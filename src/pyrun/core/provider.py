@@ -463,6 +463,9 @@ def _tag_fits(
         return _minor_fits(interpreter, ("cp3", "pp3", "graalpy3"), low, high)
     if abi.startswith(("cp2", "pypy2", "pypy_")):
         return False
+    if abi.startswith("graalpy") and abi.count("_") == 2:
+        # `graalpy250_312_native`: GraalPy 25.0 for Python 3.12 (uv's `AbiTag::GraalPy`).
+        return _minor_fits(abi.split("_")[1], ("3",), low, high)
     return _minor_fits(abi, ("cp3", "pypy3", "graalpy3"), low, high)
 
 
@@ -765,7 +768,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     def _check_forks(self, reqs: list[Req]) -> None:
         markers: dict[str, list[Dnf]] = collections.defaultdict(list)
         for req in reqs:
-            markers[req.name].append(dnf_and(self.env, req.marker))
+            markers[req.name].append(req.marker)
         forks = split_forks(self.env, markers)
         if len(forks) > 1:
             raise ForkNeeded(forks, self._inheritance())

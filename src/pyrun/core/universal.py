@@ -643,8 +643,9 @@ def root_environment(requires_python: PySet, environments: Sequence[str] | None)
 def split_forks(env: Dnf, markers_by_name: Mapping[str, Sequence[Dnf]]) -> list[Dnf]:
     """The forks `env` must split into for one package's dependencies (uv's `Forks::new`).
 
-    `markers_by_name` holds, per dependency name, the marker of each requirement on it (already
-    restricted to `env`). One fork (`[env]`) means no split.
+    `markers_by_name` holds, per dependency name, the marker of each requirement on it as
+    written (not restricted to `env`: uv compares and bounds the requirements' own markers).
+    One fork (`[env]`) means no split.
     """
     forks = [env]
     for name in sorted(markers_by_name):
@@ -660,10 +661,12 @@ def split_forks(env: Dnf, markers_by_name: Mapping[str, Sequence[Dnf]]) -> list[
 
 
 def _raises_python(fork: Dnf, marker: Dnf) -> bool:
-    inside = dnf_and(fork, marker)
-    if not inside:
+    """uv's `python_requirement.raises(requires_python(marker))`: the marker's own lowest Python
+    is above the fork's (`python_version < '3.11' or python_version >= '3.13'` has none, so it
+    raises nothing even in a fork on `>= '3.11'`)."""
+    if is_disjoint(fork, marker):
         return False
-    low, fork_low = dnf_lower_bound(inside), dnf_lower_bound(fork)
+    low, fork_low = dnf_lower_bound(marker), dnf_lower_bound(fork)
     return low is not None and (fork_low is None or low > fork_low)
 
 

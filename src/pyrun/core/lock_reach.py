@@ -1,0 +1,238 @@
+"""Where each entry of a universal resolution is reachable, and its edges as uv writes them.
+
+uv builds its lock from a graph whose nodes are packages, their extras (`foo[x]`) and the
+workspace's dependency groups, and computes for every node the environments in which some path
+from the workspace reaches it (`marker_reachability`: the union over incoming edges of the
+parent's reachability and the edge's marker). Three things in the lock follow from it:
+
+* an entry reachable nowhere is left out, with every edge to it (`c` requiring
+  `j; sys_platform != 'linux'` while `c` itself is only required on Linux);
+* an edge's marker is restricted to where its parent node is reachable (`restrict_marker`): what
+  the parent's reachability implies is dropped, and Python ranges where the parent is
+  unreachable take the first reachable range's value (`python_full_version != '3.11.*'` for a
+  requirement on `< '3.11'` of a package reachable below 3.12 only);
+* an edge names only the extras its target locks (`coverage[toml]` of a version whose `toml`
+  extra requires nothing in its environments is written as plain `coverage`).
+
+Wheels whose platforms the entry never reaches are pruned from the same reachability (see
+`pyrun.core.lock_build`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Pep508
+from packaging.utils import canonicalize_name
+
+from pyrun.core import universal
+from pyrun.core.markers import restrict_marker
+from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
+
+__all__ = ["Reachability", "RootRequirement", "reachability"]
+
+# (name, version, context): context None is the package itself, ("extra", x) its extra `x`,
+# ("group", g) a member's dependency group `g`.
+Context = tuple[str, str] | None
+NodeKey = tuple[str, str | None, Context]
+EntryKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """The reachability of every node of a resolution that some path from the workspace reaches."""
+
+    nodes: Mapping[NodeKey, universal.Dnf]
+    requires_python: str
+
+    def of(self, name: str, version: str | None) -> universal.Dnf | None:
+        """Where the entry is reachable; None when nothing reaches it."""
+        return self.nodes.get((name, version, None))
+
+    def prune(self, resolution: Resolution) -> Resolution:
+        """`resolution` without its unreachable entries, edges to them, and edge extras the
+        target does not lock; edge markers restricted to where their parent is reachable."""
+        kept = [p for p in resolution.packages if self.of(p.name, p.version) is not None]
+        # An extra whose requirements apply nowhere has no table in the lock, and no edge names it.
+        extras = {
+            (p.name, p.version): {x for x, e in p.optional_dependencies.items() if e} for p in kept
+        }
+        packages = tuple(self._package(p, extras) for p in kept)
+        return replace(resolution, packages=packages)
+
+    def _package(
+        self, package: ResolvedPackage, extras: Mapping[EntryKey, set[str]]
+    ) -> ResolvedPackage:
+        def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
+            parent = self._parent(package, context)
+            return _merged(
+                self._edge(edge, parent, extras)
+                for edge in items
+                if any(key in extras for key in _target_keys(edge, extras))
+            )
+
+        return replace(
+            package,
+            dependencies=edges(package.dependencies, None),
+            optional_dependencies={
+                x: edges(items, ("extra", x)) for x, items in package.optional_dependencies.items()
+            },
+            dependency_groups={
+                g: edges(items, ("group", g)) for g, items in package.dependency_groups.items()
+            },
+        )
+
+    def _parent(self, package: ResolvedPackage, context: Context) -> str | None:
+        """The parent node's reachability as marker text (None: everywhere), without the
+        conflict items (uv restricts against its PEP 508 part only)."""
+        found = self.nodes.get((package.name, package.version, context))
+        if found is None:
+            found = self.nodes.get((package.name, package.version, None), universal.TRUE)
+        return universal.render(universal.without_conflicts(found))
+
+    def _edge(self, edge: Edge, parent: str | None, extras: Mapping[EntryKey, set[str]]) -> Edge:
+        locked = set().union(*(extras.get(key, set()) for key in _target_keys(edge, extras)))
+        return replace(
+            edge,
+            extras=tuple(x for x in edge.extras if x in locked),
+            marker=restrict_marker(edge.marker, parent, self.requires_python)
+            if edge.marker
+            else None,
+        )
+
+
+def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
+    """Edges to one target under one marker become one, naming the extras of all (uv merges
+    `foo` and `foo[x]` required under the same marker into `foo[x]`)."""
+    merged: dict[tuple[str, str | None, str | None], Edge] = {}
+    for edge in edges:
+        key = (edge.name, edge.version, edge.marker)
+        if key in merged:
+            extras = tuple(sorted({*merged[key].extras, *edge.extras}))
+            edge = replace(merged[key], extras=extras)
+        merged[key] = edge
+    return tuple(merged.values())
+
+
+def _target_keys(edge: Edge, entries: Iterable[EntryKey]) -> list[EntryKey]:
+    if edge.version is not None:
+        return [(edge.name, edge.version)]
+    return [key for key in entries if key[0] == edge.name]
+
+
+@dataclass(frozen=True)
+class RootRequirement:
+    """A requirement of the root itself: a virtual workspace root's groups, a script's
+    dependencies, `[manifest] requirements`."""
+
+    name: str
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> RootRequirement | None:
+        try:
+            parsed = Pep508(text)
+        except InvalidRequirement:
+            return None
+        extras = tuple(sorted(str(canonicalize_name(x)) for x in parsed.extras))
+        marker = str(parsed.marker) if parsed.marker else None
+        return cls(str(canonicalize_name(parsed.name)), extras, marker)
+
+
+def reachability(
+    resolution: Resolution,
+    requires_python: str,
+    universe: universal.Dnf,
+    roots: Iterable[str],
+    root_requirements: Iterable[RootRequirement] = (),
+) -> Reachability:
+    """Every node's reachability, propagated from the workspace members `roots` (each with all
+    its extras and groups, reachable in all of `universe`) and the root's own requirements."""
+    walk = _Walk(resolution)
+    members = set(roots)
+    for package in resolution.packages:
+        if package.name in members:
+            for context in _contexts(package):
+                walk.extend((package.name, package.version, context), universe)
+    for requirement in root_requirements:
+        marker = universal.dnf_and(universe, universal.parse_marker(requirement.marker))
+        for target in walk.by_name.get(requirement.name, []):
+            walk.arrive(target, requirement.extras, marker)
+    walk.run()
+    return Reachability(nodes=walk.reach, requires_python=requires_python)
+
+
+def _contexts(package: ResolvedPackage) -> list[Context]:
+    return [
+        None,
+        *(("extra", x) for x in package.optional_dependencies),
+        *(("group", g) for g in package.dependency_groups),
+    ]
+
+
+class _Walk:
+    """uv's `marker_reachability`: a node is re-queued whenever its reachability grows."""
+
+    def __init__(self, resolution: Resolution) -> None:
+        self.by_key = {(p.name, p.version): p for p in resolution.packages}
+        self.by_name: dict[str, list[ResolvedPackage]] = {}
+        for package in resolution.packages:
+            self.by_name.setdefault(package.name, []).append(package)
+        self.reach: dict[NodeKey, universal.Dnf] = {}
+        self.queue: list[NodeKey] = []
+
+    def extend(self, key: NodeKey, marker: universal.Dnf) -> None:
+        if not marker:
+            return
+        current = self.reach.get(key, universal.FALSE)
+        if current and universal.covers(current, marker):
+            return
+        self.reach[key] = universal.simplify(universal.dnf_or(current, marker))
+        self.queue.append(key)
+
+    def run(self) -> None:
+        while self.queue:
+            name, version, context = key = self.queue.pop()
+            package = self.by_key.get((name, version))
+            if package is None:
+                continue
+            for edge in _edges(package, context):
+                # Edge and fork markers are pyrun's own, in uv's form: conflict items in them
+                # (`extra == 'group-4-proj-a'`) are variables, not extras of this package.
+                given = universal.parse_marker(edge.marker, conflicts=True)
+                marker = universal.dnf_and(self.reach[key], given)
+                for target in self._targets(edge):
+                    self.arrive(target, edge.extras, marker)
+
+    def arrive(self, target: ResolvedPackage, extras: Sequence[str], marker: universal.Dnf) -> None:
+        marker = universal.dnf_and(marker, _fork_env(target))
+        self.extend((target.name, target.version, None), marker)
+        for extra in extras:
+            if extra in target.optional_dependencies:
+                self.extend((target.name, target.version, ("extra", extra)), marker)
+
+    def _targets(self, edge: Edge) -> list[ResolvedPackage]:
+        found = self.by_name.get(edge.name, [])
+        if edge.version is not None:
+            found = [p for p in found if p.version == edge.version]
+        return found
+
+
+def _edges(package: ResolvedPackage, context: Context) -> Sequence[Edge]:
+    if context is None:
+        return package.dependencies
+    kind, name = context
+    table = package.optional_dependencies if kind == "extra" else package.dependency_groups
+    return table.get(name, ())
+
+
+def _fork_env(package: ResolvedPackage) -> universal.Dnf:
+    if not package.resolution_markers:
+        return universal.TRUE
+    env: universal.Dnf = universal.FALSE
+    for marker in package.resolution_markers:
+        env = universal.dnf_or(env, universal.parse_marker(marker, conflicts=True))
+    return env
