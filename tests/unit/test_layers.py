@@ -20,6 +20,7 @@ WARM = {
     "pyrun.scriptblock",
     "pyrun.replay",
     "pyrun.console",
+    "pyrun.options",
     "pyrun",
 }
 WARM_STDLIB = {

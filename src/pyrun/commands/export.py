@@ -43,7 +43,8 @@ from pyrun.core.selection import (
 from pyrun.errors import PyrunError, os_error_text
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, read_toml
-from pyrun.settings import Settings, load_settings
+from pyrun.options import Settled, settle
+from pyrun.settings import load_settings
 
 
 def main(args: Args, console: Console, argv: list[str] | None = None) -> int:
@@ -92,13 +93,13 @@ def _write(text: str, output: str | None, *, quiet: bool) -> None:
 def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
     workspace, settings = load_project(args, console, project_start(args))
     selection = project_selection(workspace, args)
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         lock = _lock(workspace, args, settings, cache, console)
     return workspace.root, lock, selection
 
 
 def _lock(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+    workspace: Workspace, args: Args, settings: Settled, cache: Cache, console: Console
 ) -> Lock:
     from pyrun.commands.lock_project import lock_workspace, run_mode
 
@@ -205,7 +206,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
     )
 
     script = load_script_file(str(args.script), os.getcwd())
-    settings = load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=script.directory,
@@ -213,7 +214,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         read_toml=read_toml,
         warn=console.warn,
     )
-    settings = script_settings(settings, script)
+    settings = settle(args, script_settings(files, script))
     lock_path = script.lock_path
     assert lock_path is not None
     mode = run_mode(args)
@@ -226,7 +227,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         )
     if mode == "frozen" and previous is not None:
         return script.directory, previous, ExportSelection()
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         interpreter = script_interpreter(script, args, settings, cache, console)
         started = time.monotonic()
         lock = update_script_lock(

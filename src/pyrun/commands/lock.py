@@ -19,7 +19,8 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
-from pyrun.settings import Settings, load_settings
+from pyrun.options import Settled, settle
+from pyrun.settings import load_settings
 
 if TYPE_CHECKING:
     from pyrun.commands.run_script import Script
@@ -30,12 +31,12 @@ def main(args: Args, console: Console) -> int:
         return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
     workspace, settings = load_project(args, console, start)
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         return _lock(workspace, args, settings, cache, console)
 
 
 def _lock(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+    workspace: Workspace, args: Args, settings: Settled, cache: Cache, console: Console
 ) -> int:
     from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
@@ -132,7 +133,7 @@ def _dry(line: str) -> str:
 
 
 def lock_interpreter(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
+    workspace: Workspace, args: Args, settings: Settled, cache: Cache, console: Console
 ) -> Interpreter:
     """The project env's interpreter when it fits; else a base interpreter (no env created)."""
     from pyrun.commands.run_project import project_python_choice, workspace_requires_python
@@ -144,7 +145,7 @@ def lock_interpreter(
     )
     from pyrun.local.venv import read_pyvenv_cfg, venv_python
 
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     requires_python, source = workspace_requires_python(workspace)
     choice = project_python_choice(args, workspace, requires_python, console)
     path = project_env_path(workspace.root, active=False, no_active=True, console=console)
@@ -172,7 +173,7 @@ def _lock_script(args: Args, console: Console) -> int:
     mode, flag = _mode(args)
     lock_path = script.lock_path
     assert lock_path is not None
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         interpreter = script_interpreter(script, args, settings, cache, console)
         started = time.monotonic()
         previous = read_lock(lock_path)
@@ -202,12 +203,12 @@ def _lock_script(args: Args, console: Console) -> int:
     return 0
 
 
-def script_file_settings(args: Args, console: Console, script: Script) -> Settings:
+def script_file_settings(args: Args, console: Console, script: Script) -> Settled:
     """Settings for `--script PATH`: the files around the script, then its block's table."""
     from pyrun.commands.run_script import script_settings
 
     workspace = _workspace_around(script.directory)
-    settings = load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=workspace.root if workspace else script.directory,
@@ -215,7 +216,7 @@ def script_file_settings(args: Args, console: Console, script: Script) -> Settin
         read_toml=read_toml,
         warn=console.warn,
     )
-    return script_settings(settings, script)
+    return settle(args, script_settings(files, script))
 
 
 def _workspace_around(directory: str) -> Workspace | None:

@@ -17,6 +17,7 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
+from pyrun.options import Settled, resettle, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class RunContext:
     args: Args
     console: Console
     cwd: str
-    settings: Settings
+    settings: Settled
     workspace: Workspace | None
     cache: Cache
 
@@ -72,7 +73,7 @@ def run(args: Args, console: Console) -> int:
             _discover_ignoring_errors(start, console)
     settings = _settings(args, workspace, start, console)
     env_files = load_env_files(args, console)
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         ctx = RunContext(
             args=args, console=console, cwd=cwd, settings=settings, workspace=workspace, cache=cache
         )
@@ -127,12 +128,12 @@ def _load_script(target: Target, cwd: str) -> Script | None:
     return load_script(target, cwd)
 
 
-def _script_settings(settings: Settings, script: Script) -> Settings:
+def _script_settings(settings: Settled, script: Script) -> Settled:
     """The block's tool table ranks above the settings files, for the script env and for the
     `--with` layer over it (SPEC §1.4)."""
     from pyrun.commands.run_script import script_settings
 
-    return script_settings(settings, script)
+    return resettle(settings, script_settings(settings.files or Settings([]), script))
 
 
 def _discover_for_settings(start: str) -> Workspace | None:
@@ -180,7 +181,7 @@ def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
     from pyrun import stamp
     from pyrun.fastpath import verified_project_stamp
 
-    found = verified_project_stamp(args, start)
+    found = verified_project_stamp(ctx.settings, start)
     if found is not None:
         stamp.write_with_marker(found[1], list(args.with_))
 
@@ -193,10 +194,10 @@ def _discover_ignoring_errors(start: str, console: Console) -> None:
         console.debug(f"Ignoring project discovery error due to `--no-project`: {exc.message}")
 
 
-def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settings:
+def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settled:
     root = workspace.root if workspace else None
     tool = workspace.root_file.tool if workspace else None
-    return load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=root or start,
@@ -204,6 +205,7 @@ def _settings(args: Args, workspace: Workspace | None, start: str, console: Cons
         read_toml=read_toml,
         warn=console.warn,
     )
+    return settle(args, files)
 
 
 def recursion_depth(args: Args) -> int:
@@ -292,7 +294,7 @@ def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
     environment, lock and sync steps, exactly as the warm path would."""
     from pyrun.fastpath import verified_project_env
 
-    env = verified_project_env(ctx.args, start)
+    env = verified_project_env(ctx.settings, start)
     if env is None:
         return None
     ctx.console.debug(f"Environment `{env}` is current (stamp verified)")

@@ -13,11 +13,11 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.pyselect import choose_python
 from pyrun.local.venv import base_interpreter, create_venv, venv_python
-from pyrun.settings import Settings
+from pyrun.options import Settled
 
 
 def interpreter_run_env(
-    args: Args, settings: Settings, console: Console, start: str, cache: Cache
+    args: Args, settings: Settled, console: Console, start: str, cache: Cache
 ) -> RunEnv:
     choice = choose_python(
         explicit=args.python,
@@ -26,7 +26,7 @@ def interpreter_run_env(
         no_config=bool(args.no_config),
         console=console,
     )
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     found = finder.find(choice.request, allow_venvs=True)
     console.debug(f"Using {found.display()} at `{found.executable}`")
     if args.isolated:

@@ -25,16 +25,16 @@ from pyrun.local.project_env import (
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
-from pyrun.settings import Settings
+from pyrun.options import Settled
 
 if TYPE_CHECKING:
     from pyrun.commands.sync_project import SyncResult
 
 
 def project_run_env(
-    workspace: Workspace, args: Args, settings: Settings, console: Console, cache: Cache, start: str
+    workspace: Workspace, args: Args, settings: Settled, console: Console, cache: Cache, start: str
 ) -> RunEnv:
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     requires_python, source = workspace_requires_python(workspace)
     choice = project_python_choice(args, workspace, requires_python, console)
     if args.isolated:
@@ -67,7 +67,7 @@ def project_run_env(
 def _dry_run(
     workspace: Workspace,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     request: EnvRequest,
     finder: Finder,
     cache: Cache,
@@ -128,7 +128,7 @@ def _record(
 def _isolated(
     workspace: Workspace,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     choice: PythonChoice,
     finder: Finder,
     cache: Cache,

@@ -35,6 +35,7 @@ from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
+from pyrun.options import Settled
 from pyrun.settings import Settings
 from pyrun.stamp import SCRIPT_STAMP_FORMAT as STAMP_FORMAT
 from pyrun.stamp import SCRIPT_STAMP_NAME as STAMP_NAME
@@ -116,7 +117,7 @@ def load_script(target: Target, cwd: str, *, url: str | None = None) -> Script |
 
 
 def fetch_remote(
-    target: Target, args: Args, settings: Settings, cache: Cache
+    target: Target, args: Args, settings: Settled, cache: Cache
 ) -> tuple[Target, str]:
     """Download a remote script into a new temporary directory as `<stem>.py`; returns the
     local target to run and the directory to remove afterwards."""
@@ -175,14 +176,14 @@ def load_script_file(path: str, cwd: str, *, require_block: bool = False) -> Scr
 
 
 def script_interpreter(
-    script: Script, args: Args, settings: Settings, cache: Cache, console: Console
+    script: Script, args: Args, settings: Settled, cache: Cache, console: Console
 ) -> Interpreter:
     """The interpreter a script lock is made for (it supplies the default `requires-python`):
     the script env's when it exists and fits, else the one a new env would get."""
     from pyrun.local.project_env import EnvRequest, incompatibility
     from pyrun.local.venv import read_pyvenv_cfg
 
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     choice = script_python_choice(args, script, console)
     path = str(cache.environments / script.env_name)
     if read_pyvenv_cfg(path) is not None:
@@ -215,10 +216,10 @@ def _read_script(path: str, shown: str) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def script_settings(settings: Settings, script: Script) -> Settings:
+def script_settings(files: Settings, script: Script) -> Settings:
     """The block's tool table ranks above every settings file (SPEC §1.4 precedence)."""
     label = script.path or "-"
-    return Settings([(label, dict(script.metadata.tool)), *settings.layers])
+    return Settings([(label, dict(script.metadata.tool)), *files.layers])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class ScriptEnv:
 def script_run_env(
     script: Script,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
     *,
@@ -263,7 +264,7 @@ def script_run_env(
         _dry_sync(script, args, settings, console, cache, path, choice)
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     with cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
-        finder = make_finder(args, settings, cache, console)
+        finder = make_finder(settings, cache, console)
         interpreter = ensure_script_env(
             path, script, choice, finder, console, replace=active is None, announce=sync
         )
@@ -294,7 +295,7 @@ def script_run_env(
 def _dry_sync(
     script: Script,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
     path: str,
@@ -303,7 +304,7 @@ def _dry_sync(
     """`sync --script --dry-run`/`--check`: what a sync would do, changing nothing."""
     from pyrun.commands.lock_project import read_lock
 
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     interpreter = _fitting_env(path, script, choice, finder)
     if interpreter is not None:
         console.info(f"Would use script environment at: {display_path(path)}")
@@ -511,7 +512,7 @@ _CONFIG_NAMES = ("pyproject.toml", "pyrun.toml", "uv.toml", ".python-version", "
 
 
 def _env_key(
-    script: Script, args: Args, settings: Settings, choice: PythonChoice, path: str
+    script: Script, args: Args, settings: Settled, choice: PythonChoice, path: str
 ) -> tuple[str, list[str]]:
     """A digest of everything that decides what the script env must contain, and the stamp
     records that make it checkable without parsing anything."""
@@ -599,7 +600,7 @@ def script_lock(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
     *,
@@ -651,7 +652,7 @@ def update_script_lock(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
     previous: Lock | None,
@@ -699,7 +700,7 @@ def resolve_script(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     previous: Lock | None,
 ) -> Lock:
@@ -728,7 +729,7 @@ def script_request(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
 ) -> LockRequest:
     """The script's requirements lowered through its `sources`, as uv locks them."""
@@ -736,7 +737,7 @@ def script_request(
     from pyrun.core.lock_build import declare_workspace
     from pyrun.core.project import ProjectFile
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     requires_python = script.metadata.requires_python
     if not requires_python:
         requires_python = f">={interpreter.major}.{interpreter.minor}"
@@ -747,7 +748,7 @@ def script_request(
                 f"`{requires_python}`."
             )
     tool = dict(script.metadata.tool)
-    no_sources = bool(settings.value(args, "no_sources", "no-sources", False))
+    no_sources = settings.resolver.no_sources
     root_file = ProjectFile(
         directory=script.directory,
         has_project=False,
@@ -781,7 +782,7 @@ def make_request(
     tables: Sequence[Requirement],
     texts: Sequence[str],
     args: Args,
-    settings: Settings,
+    settings: Settled,
     pinned: Mapping[str, str] | None = None,
     environments: tuple[str, ...] = (),
     constraints: Sequence[str] = (),
@@ -793,19 +794,19 @@ def make_request(
     from pyrun.core.lock_build import WorkspaceFacts, requirement_tables
     from pyrun.core.lock_compare import normalize_name
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     facts = WorkspaceFacts(
         requires_python=requires_python,
         members=(),
         root_is_project=False,
         requirements=tuple(tables),
         constraints=requirement_tables(
-            [*_strings(settings, "constraint-dependencies"), *constraints]
+            [*settings.resolver.constraint_dependencies, *constraints]
         ),
-        overrides=requirement_tables(_strings(settings, "override-dependencies")),
-        excludes=tuple(normalize_name(n) for n in _strings(settings, "exclude-dependencies")),
-        build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
-        options=lock_options(args, settings),
+        overrides=requirement_tables(settings.resolver.override_dependencies),
+        excludes=tuple(normalize_name(n) for n in settings.resolver.exclude_dependencies),
+        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
+        options=lock_options(settings),
         environments=environments,
         root_locals=locals_of(tables),
     )
@@ -822,12 +823,8 @@ def make_request(
         texts=tuple(texts),
         run=run,
         pinned=dict(pinned or {}),
-        constraints=(*_strings(settings, "constraint-dependencies"), *constraints),
+        constraints=(*settings.resolver.constraint_dependencies, *constraints),
     )
-
-
-def _strings(settings: Settings, key: str) -> list[str]:
-    return [value for value in settings.file_list(key) if isinstance(value, str)]
 
 
 def locals_of(tables: Sequence[Requirement]) -> tuple[LocalDependency, ...]:
@@ -873,7 +870,7 @@ def _pinned_indexes(tool: Mapping[str, Any]) -> dict[str, str]:
 def resolve_lock(
     request: LockRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     previous: Lock | Mapping[str, tuple[str, ...]] | None,
     what: str,
@@ -898,7 +895,7 @@ def resolve_lock(
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     build = None
     if interpreter is not None:
         shown = console or Console(quiet=1)
@@ -944,7 +941,7 @@ def resolve_lock(
 def _resolve_request(
     request: LockRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     previous: Lock | Mapping[str, tuple[str, ...]] | None,
     index_url: str,
 ) -> Any:
@@ -955,7 +952,7 @@ def _resolve_request(
         requires_python=request.facts.requires_python,
         requirements=request.texts,
         constraints=request.constraints,
-        overrides=tuple(_strings(settings, "override-dependencies")),
+        overrides=settings.resolver.override_dependencies,
         preferences=preferences_of(previous),
         upgrade=_upgrade(args),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
@@ -1025,14 +1022,14 @@ def _package_moments(options: Any) -> Any:
     return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
 
 
-def _client_options(args: Args, settings: Settings, cache: Cache) -> Any:
+def _client_options(args: Args, settings: Settled, cache: Cache) -> Any:
     from pyrun.core.lock_compare import normalize_name
     from pyrun.net.client import ClientOptions
 
     return ClientOptions.from_env(
         os.environ,
         cache_dir=cache.root,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
+        offline=settings.globals.offline,
         refresh=bool(args.refresh) or bool(args.upgrade),
         refresh_packages=frozenset(normalize_name(n) for n in args.refresh_package or []),
         system_certs=bool(args.system_certs),
@@ -1070,7 +1067,7 @@ def install_lock(
     prefix: str,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
     exact: bool | None = None,

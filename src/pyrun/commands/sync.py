@@ -26,7 +26,7 @@ def main(args: Args, console: Console) -> int:
         # uv refuses before it makes the environment (`run --frozen` makes it first).
         raise missing_lock("--frozen")
 
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         project_run_env(workspace, args, settings, console, cache, start)
     return 0
 
@@ -41,6 +41,6 @@ def _sync_script(args: Args, console: Console) -> int:
 
     script = load_script_file(str(args.script), os.getcwd(), require_block=True)
     settings = script_file_settings(args, console, script)
-    with open_cache(args, settings) as cache:
+    with open_cache(settings) as cache:
         script_run_env(script, args, settings, console, cache, sync=True)
     return 0

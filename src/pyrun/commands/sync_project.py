@@ -42,7 +42,6 @@ from pyrun.core.selection import (
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
-from pyrun.local.install import LINK_MODES, LinkMode
 from pyrun.net.sync import (
     SyncOptions,
     SyncPlan,
@@ -51,7 +50,7 @@ from pyrun.net.sync import (
     apply_plan,
     plan_sync,
 )
-from pyrun.settings import Settings
+from pyrun.options import InstallerOptions, Settled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +70,7 @@ def sync_into(
     env_path: str,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
 ) -> SyncResult:
@@ -122,7 +121,7 @@ def obtain_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
 ) -> Lock:
@@ -136,7 +135,7 @@ def _dry_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     console: Console,
     out: _Output,
@@ -261,25 +260,25 @@ def _refuse_conflicts(
         raise error
 
 
-def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOptions:
+def sync_options(args: Args, settings: Settled, selection: Selection) -> SyncOptions:
     from pyrun.commands.index_settings import index_settings
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     options = SyncOptions(
         exact=_exact(args),
-        reinstall=_reinstall(args, settings),
-        link_mode=_link_mode(args, settings),
-        compile_bytecode=bool(settings.value(args, "compile_bytecode", "compile-bytecode")),
+        reinstall=_reinstall(settings.installer),
+        link_mode=settings.installer.link_mode,
+        compile_bytecode=settings.installer.compile_bytecode,
         concurrent_builds=_positive_env("PYRUN_CONCURRENT_BUILDS", os.cpu_count() or 1),
         concurrent_downloads=_positive_env("PYRUN_CONCURRENT_DOWNLOADS", 50),
-        config_settings=_config_settings(_list(args.config_setting)),
+        config_settings=_config_settings(list(settings.build.config_setting)),
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
-        offline=bool(settings.value(args, "offline", "offline")),
+        offline=settings.globals.offline,
         progress=not args.no_progress,
         keep=frozenset(selection.skipped),
     )
-    return with_build_settings(options, args, settings)
+    return with_build_settings(options, settings.build)
 
 
 def _exact(args: Args) -> bool:
@@ -288,22 +287,8 @@ def _exact(args: Args) -> bool:
     return bool(args.exact) and not args.inexact
 
 
-def _reinstall(args: Args, settings: Settings) -> bool | frozenset[str]:
-    if args.reinstall or settings.file_value("reinstall") is True:
-        return True
-    names = [*_list(args.reinstall_package), *_list(settings.file_list("reinstall-package"))]
-    return frozenset(names)
-
-
-def _link_mode(args: Args, settings: Settings) -> LinkMode:
-    mode = str(settings.value(args, "link_mode", "link-mode", "hardlink"))
-    for known in LINK_MODES:
-        if mode == known:
-            return known
-    raise PyrunError(
-        f"invalid value '{mode}' for '--link-mode <LINK_MODE>'",
-        causes=(f"[possible values: {', '.join(sorted(LINK_MODES))}]",),
-    )
+def _reinstall(installer: InstallerOptions) -> bool | frozenset[str]:
+    return True if installer.reinstall else frozenset(installer.reinstall_package)
 
 
 def _positive_env(name: str, default: int) -> int:

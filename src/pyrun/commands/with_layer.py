@@ -44,7 +44,7 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
-from pyrun.settings import Settings
+from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
 
 OVERLAY_PTH = "_pyrun_ephemeral_overlay.pth"
@@ -276,13 +276,13 @@ def layer_with(
     request: WithRequest,
     *,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
     base_lock: str | None,
 ) -> RunEnv:
     """SPEC §2.11 steps 2-6: the base env itself when it suffices, else an overlay."""
-    finder = make_finder(args, settings, cache, console)
+    finder = make_finder(settings, cache, console)
     interpreter = finder.probe(base.python)
     if interpreter is None:
         raise PyrunError(f"Failed to query the Python interpreter at `{base.python}`")
@@ -483,7 +483,7 @@ def with_environment(
     interpreter: Interpreter,
     sites: Sequence[str],
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
     base_lock: str | None,
@@ -516,7 +516,7 @@ def _canonical_interpreter(interpreter: Interpreter) -> str:
 def _memo_key(
     request: WithRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     sites: Sequence[str],
     base_lock: str | None,
 ) -> str:
@@ -585,7 +585,7 @@ def _resolve_and_build(
     interpreter: Interpreter,
     sites: Sequence[str],
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
     base_lock: str | None,
@@ -625,7 +625,7 @@ def _lock_request(
     artifacts: Sequence[Any],
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
 ) -> Any:
     """The requirements for a resolution for this one interpreter (not a universal one)."""
     from dataclasses import replace as _replace
@@ -761,7 +761,7 @@ def _create_with_env(
     lock: Any,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     cache: Cache,
 ) -> str:
@@ -774,7 +774,7 @@ def _create_with_env(
 
     prefix = str(cache.archives / secrets.token_hex(10))
     create_venv(prefix, base_interpreter(interpreter), prompt="with")
-    created = make_finder(args, settings, cache, console).probe(venv_python(prefix))
+    created = make_finder(settings, cache, console).probe(venv_python(prefix))
     if created is None:
         raise PyrunError(f"The `--with` environment at `{prefix}` does not work")
     install_lock(
