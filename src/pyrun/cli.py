@@ -123,7 +123,7 @@ def _dispatch(argv: list[str]) -> int:
         _chdir(args.directory)
     from pyrun.options import settle
 
-    settled = settle(args)
+    settled = settle(args.command_line())
     if args.subcommand in FAST_PATHS:
         from pyrun import fastpath
 

@@ -2,8 +2,8 @@
 once, with uv's precedence (option > variable > script table > project > user > system), into a
 frozen tree of typed groups that every later step reads by attribute.
 
-`settle(args)` gives what the command line alone says (the warm path reads no settings file);
-`settle(args, files)` puts the command line over the settings files a command discovered. Every
+`settle(line)` gives what the command line alone says (the warm path reads no settings file);
+`settle(line, files)` puts the command line over the settings files a command discovered. Every
 value that a settings file can supply is merged here and nowhere else, so each is derived once
 (`offline` used to be derived at six sites in three spellings).
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, Literal, TypeVar, dataclass_transform
 
-    from pyrun.cliparse import Args
     from pyrun.settings import Settings
 
     T = TypeVar("T")
@@ -222,10 +221,12 @@ class RunOptions:
 
 @record
 class CommandLine:
-    """What the user typed (and `PYRUN_*` variables said), kept for two needs only: the stamp
-    key (`values`, so stamps written before stay valid) and messages that name the flag the
-    user gave, e.g. `PYRUN_FROZEN=1`."""
+    """What the user typed (and `PYRUN_*` variables said), as `pyrun.cliparse` parsed it: what
+    `settle` reads, and kept for two needs besides: the stamp key (`values`, so stamps written
+    before stay valid) and messages that name the flag the user gave, e.g. `PYRUN_FROZEN=1`."""
 
+    subcommand: str = ""
+    command: tuple[str, ...] = ()
     values: Mapping[str, object] = {}
     sources: Mapping[str, str] = {}
 
@@ -248,8 +249,6 @@ class CommandLine:
 class Settled:
     """The whole configuration of one run."""
 
-    subcommand: str = ""
-    command: tuple[str, ...] = ()
     globals: GlobalSettings = GlobalSettings()
     python: PythonOptions = PythonOptions()
     index: IndexOptions = IndexOptions()
@@ -262,38 +261,33 @@ class Settled:
     files: Settings | None = None
 
     @property
+    def subcommand(self) -> str:
+        return self.cli.subcommand
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """`run`'s command: the words after pyrun's own options."""
+        return self.cli.command
+
+    @property
     def layers(self) -> list[tuple[str, dict[str, Any]]]:
         """The settings files' tables, highest precedence first: (origin, table)."""
         return self.files.layers if self.files is not None else []
 
 
-def settle(args: Args, files: Settings | None = None) -> Settled:
+def settle(line: CommandLine, files: Settings | None = None) -> Settled:
     """The configuration of this run: the command line over `files` (none: the command line
     and variables alone, as the warm path needs). Raises `PyrunError` for a bad value."""
-    cli = CommandLine(values=args.option_values(), sources=dict(args.sources))
-    return _settle(args.subcommand, tuple(args.command), cli, files)
-
-
-def resettle(settled: Settled, files: Settings) -> Settled:
-    """The same command line over other settings files (a script's table on top of them)."""
-    return _settle(settled.subcommand, settled.command, settled.cli, files)
-
-
-def _settle(
-    subcommand: str, command: tuple[str, ...], cli: CommandLine, files: Settings | None
-) -> Settled:
-    layer = _Layers(cli, files)
+    layer = _Layers(line, files)
     return Settled(
-        subcommand=subcommand,
-        command=command,
         globals=_globals(layer),
         python=_python(layer),
         index=_index(layer),
         resolver=_resolver(layer),
         installer=_installer(layer),
         build=_build(layer),
-        run=_run(layer.args),
-        cli=cli,
+        run=_run(layer.given),
+        cli=line,
         files=files,
     )
 
@@ -304,7 +298,7 @@ class _Layers:
 
     def __init__(self, cli: CommandLine, files: Settings | None) -> None:
         self.cli = cli
-        self.args = _Values(cli.values)
+        self.given = _Values(cli.values)
         self.tables = [table for _origin, table in files.layers] if files else []
         self.origins = [origin for origin, _table in files.layers] if files else []
 
@@ -351,67 +345,67 @@ def _strs(values: object) -> tuple[str, ...]:
 
 
 def _globals(layer: _Layers) -> GlobalSettings:
-    args = layer.args
+    given = layer.given
     # `--no-offline` turns off an `offline = true` from a settings file, as in uv.
-    offline = bool(args.offline) or (not args.no_offline and bool(layer.file("offline", False)))
+    offline = bool(given.offline) or (not given.no_offline and bool(layer.file("offline", False)))
     return GlobalSettings(
-        quiet=int(args.quiet or 0),
-        verbose=int(args.verbose or 0),
-        color=str(args.color or "auto"),
+        quiet=int(given.quiet or 0),
+        verbose=int(given.verbose or 0),
+        color=str(given.color or "auto"),
         offline=offline,
-        no_progress=bool(args.no_progress),
-        project=args.project,
-        cache_dir=args.cache_dir or layer.file("cache-dir"),
-        no_cache=bool(args.no_cache) or bool(layer.file("no-cache", False)),
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
-        system_certs=bool(args.system_certs),
-        allow_insecure_host=_strs(args.allow_insecure_host),
-        show_settings=bool(args.show_settings),
+        no_progress=bool(given.no_progress),
+        project=given.project,
+        cache_dir=given.cache_dir or layer.file("cache-dir"),
+        no_cache=bool(given.no_cache) or bool(layer.file("no-cache", False)),
+        config_file=given.config_file,
+        no_config=bool(given.no_config),
+        system_certs=bool(given.system_certs),
+        allow_insecure_host=_strs(given.allow_insecure_host),
+        show_settings=bool(given.show_settings),
     )
 
 
 def _python(layer: _Layers) -> PythonOptions:
     import os
 
-    args = layer.args
+    given = layer.given
     downloads = str(layer.file("python-downloads", "automatic"))
     downloads = os.environ.get("PYRUN_PYTHON_DOWNLOADS") or downloads
-    if args.no_python_downloads:
+    if given.no_python_downloads:
         downloads = "never"
     return PythonOptions(
-        request=args.python,
+        request=given.python,
         preference=_preference(layer),
         downloads=_one_of(downloads, DOWNLOAD_MODES, _setting_error("python-downloads")),
     )
 
 
 def _preference(layer: _Layers) -> Preference:
-    if layer.args.managed_python:
+    if layer.given.managed_python:
         return "only-managed"
-    if layer.args.no_managed_python:
+    if layer.given.no_managed_python:
         return "only-system"
-    value = layer.args.python_preference or layer.file("python-preference", "managed")
+    value = layer.given.python_preference or layer.file("python-preference", "managed")
     return _one_of(str(value), PREFERENCES, _setting_error("python-preference"))
 
 
 def _index(layer: _Layers) -> IndexOptions:
-    args = layer.args
+    given = layer.given
     strategy = str(layer.value("index_strategy", "index-strategy", "first-index"))
     return IndexOptions(
-        cli_entries=tuple(_cli_indexes(args)),
+        cli_entries=tuple(_cli_indexes(given)),
         file_entries=tuple(_file_indexes(layer)),
         strategy=_one_of(strategy, INDEX_STRATEGIES, _flag_error("--index-strategy")),
-        find_links=(*_strs(args.find_links), *layer.strings("find-links")),
+        find_links=(*_strs(given.find_links), *layer.strings("find-links")),
         no_index=bool(layer.value("no_index", "no-index", False)),
-        keyring_provider=args.keyring_provider,
+        keyring_provider=given.keyring_provider,
     )
 
 
-def _cli_indexes(args: _Values) -> list[IndexEntry]:
-    entries = [_named_index(text) for text in _words(args.index)]
-    entries += [IndexEntry(url=url) for url in _words(args.extra_index_url)]
-    for value in (args.default_index, args.index_url):
+def _cli_indexes(given: _Values) -> list[IndexEntry]:
+    entries = [_named_index(text) for text in _words(given.index)]
+    entries += [IndexEntry(url=url) for url in _words(given.extra_index_url)]
+    for value in (given.default_index, given.index_url):
         if isinstance(value, str) and value.strip():
             entries.append(IndexEntry(url=value.strip(), default=True))
     return entries
@@ -456,12 +450,12 @@ def _table_index(table: object) -> IndexEntry:
 
 
 def _resolver(layer: _Layers) -> ResolverOptions:
-    args = layer.args
+    given = layer.given
     exclude_newer = layer.value("exclude_newer", "exclude-newer")
     return ResolverOptions(
-        upgrade=bool(args.upgrade),
-        upgrade_package=_strs(args.upgrade_package),
-        upgrade_group=_strs(args.upgrade_group),
+        upgrade=bool(given.upgrade),
+        upgrade_package=_strs(given.upgrade_package),
+        upgrade_group=_strs(given.upgrade_group),
         resolution=_mode(layer, "resolution", RESOLUTIONS, "highest"),
         prerelease=_mode(layer, "prerelease", PRERELEASES, "if-necessary-or-explicit"),
         prerelease_package=_package_table(layer, "prerelease-package", "`PACKAGE=MODE`"),
@@ -471,9 +465,9 @@ def _resolver(layer: _Layers) -> ResolverOptions:
             layer, "exclude-newer-package", "`PACKAGE=DATE` or `PACKAGE=false`"
         ),
         no_sources=bool(layer.value("no_sources", "no-sources", False)),
-        no_sources_package=_strs(args.no_sources_package),
-        refresh=bool(args.refresh),
-        refresh_package=_strs(args.refresh_package),
+        no_sources_package=_strs(given.no_sources_package),
+        refresh=bool(given.refresh),
+        refresh_package=_strs(given.refresh_package),
         constraint_dependencies=layer.strings("constraint-dependencies"),
         override_dependencies=layer.strings("override-dependencies"),
         exclude_dependencies=layer.strings("exclude-dependencies"),
@@ -543,10 +537,10 @@ def _dependency_metadata(entries: list[Any]) -> list[DependencyMetadataEntry]:
 
 
 def _installer(layer: _Layers) -> InstallerOptions:
-    args = layer.args
+    given = layer.given
     mode = str(layer.value("link_mode", "link-mode", "hardlink"))
     return InstallerOptions(
-        reinstall=bool(args.reinstall) or layer.file("reinstall") is True,
+        reinstall=bool(given.reinstall) or layer.file("reinstall") is True,
         reinstall_package=layer.names("reinstall_package", "reinstall-package"),
         link_mode=_one_of(mode, LINK_MODES, _flag_error("--link-mode", sort=True)),
         compile_bytecode=bool(layer.value("compile_bytecode", "compile-bytecode")),
@@ -554,34 +548,34 @@ def _installer(layer: _Layers) -> InstallerOptions:
 
 
 def _build(layer: _Layers) -> BuildOptions:
-    args = layer.args
+    given = layer.given
     return BuildOptions(
-        config_setting=_strs(args.config_setting),
-        config_settings_package=_strs(args.config_settings_package),
-        no_build_isolation=bool(args.no_build_isolation),
-        no_build_isolation_package=_strs(args.no_build_isolation_package),
+        config_setting=_strs(given.config_setting),
+        config_settings_package=_strs(given.config_settings_package),
+        no_build_isolation=bool(given.no_build_isolation),
+        no_build_isolation_package=_strs(given.no_build_isolation_package),
         no_build=bool(layer.value("no_build", "no-build")),
         no_build_package=layer.names("no_build_package", "no-build-package"),
-        no_binary=bool(args.no_binary) or bool(layer.file("no-binary")),
+        no_binary=bool(given.no_binary) or bool(layer.file("no-binary")),
         no_binary_package=layer.names("no_binary_package", "no-binary-package"),
     )
 
 
-def _run(args: _Values) -> RunOptions:
+def _run(given: _Values) -> RunOptions:
     return RunOptions(
-        module=bool(args.module),
-        script=args.script is True,
-        gui_script=bool(args.gui_script),
-        with_=_strs(args.with_),
-        with_editable=_strs(args.with_editable),
-        with_requirements=_strs(args.with_requirements),
-        isolated=bool(args.isolated),
-        no_project=bool(args.no_project),
-        no_sync=bool(args.no_sync),
-        env_file=_strs(args.env_file),
-        no_env_file=bool(args.no_env_file),
-        max_recursion_depth=args.max_recursion_depth,
-        show_resolution=bool(args.show_resolution),
+        module=bool(given.module),
+        script=given.script is True,
+        gui_script=bool(given.gui_script),
+        with_=_strs(given.with_),
+        with_editable=_strs(given.with_editable),
+        with_requirements=_strs(given.with_requirements),
+        isolated=bool(given.isolated),
+        no_project=bool(given.no_project),
+        no_sync=bool(given.no_sync),
+        env_file=_strs(given.env_file),
+        no_env_file=bool(given.no_env_file),
+        max_recursion_depth=given.max_recursion_depth,
+        show_resolution=bool(given.show_resolution),
     )
 
 

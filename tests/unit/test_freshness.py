@@ -79,7 +79,9 @@ def inputs(name: str, *argv: str, pyproject: str | None = None) -> LockInputs:
     ws = workspace(name, pyproject)
     settings = Settings([("pyproject.toml", dict(ws.root_file.tool))])
     args = parse_argv(["lock", *argv])
-    return lock_inputs(ws, cast(Interpreter, None), args, settle(args, settings), Console(quiet=1))
+    return lock_inputs(
+        ws, cast(Interpreter, None), args, settle(args.command_line(), settings), Console(quiet=1)
+    )
 
 
 def lock_of(name: str) -> Lock:

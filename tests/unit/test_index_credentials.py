@@ -30,7 +30,7 @@ def _urls(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *indexes: str) -
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     words = [word for index in indexes for word in ("--index", index)]
-    settings = index_settings(settle(parse_argv(["lock", *words]), Settings([])))
+    settings = index_settings(settle(parse_argv(["lock", *words]).command_line(), Settings([])))
     return [entry.url for entry in settings.entries]
 
 

@@ -37,7 +37,7 @@ def _memo(cache: Cache, workspace: Workspace, *argv: str, **changes: Any) -> Che
         workspace,
         changes.get("interpreter", PYTHON_312),
         parse_argv(["lock", *argv]),
-        settle(parse_argv(["lock", *argv]), changes.get("settings", Settings([]))),
+        settle(parse_argv(["lock", *argv]).command_line(), changes.get("settings", Settings([]))),
     )
 
 

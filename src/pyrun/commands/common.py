@@ -64,7 +64,7 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
         read_toml=read_toml,
         warn=console.warn,
     )
-    return workspace, settle(args, files)
+    return workspace, settle(args.command_line(), files)
 
 
 def project_start(args: Args) -> str:

@@ -214,7 +214,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         read_toml=read_toml,
         warn=console.warn,
     )
-    settings = settle(args, script_settings(files, script))
+    settings = settle(args.command_line(), script_settings(files, script))
     lock_path = script.lock_path
     assert lock_path is not None
     mode = run_mode(args)

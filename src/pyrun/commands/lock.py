@@ -216,7 +216,7 @@ def script_file_settings(args: Args, console: Console, script: Script) -> Settle
         read_toml=read_toml,
         warn=console.warn,
     )
-    return settle(args, script_settings(files, script))
+    return settle(args.command_line(), script_settings(files, script))
 
 
 def _workspace_around(directory: str) -> Workspace | None:

@@ -458,9 +458,7 @@ def _build_metadata(
     return interrupt.run(build_all)
 
 
-def build_requirement_options(
-    args: Args, settings: Settled, indexes: IndexSettings
-) -> SyncOptions:
+def build_requirement_options(settings: Settled, indexes: IndexSettings) -> SyncOptions:
     """Where the build requirements of a metadata build come from: the run's indexes."""
     from pyrun.net.sync import SyncOptions
 
@@ -491,7 +489,7 @@ def build_setup(
         interpreter=interpreter,
         cache=cache,
         console=console,
-        requirements=build_requirement_options(args, settings, indexes),
+        requirements=build_requirement_options(settings, indexes),
         policy=policy,
     )
 
@@ -891,7 +889,7 @@ def _git_builds(
         return None
     from pyrun.net.git_deps import GitBuilds
 
-    options = build_requirement_options(args, settings, indexes)
+    options = build_requirement_options(settings, indexes)
     return GitBuilds(interpreter=interpreter, options=options, console=console)
 
 

@@ -17,7 +17,7 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
-from pyrun.options import Settled, resettle, settle
+from pyrun.options import Settled, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def _script_settings(settings: Settled, script: Script) -> Settled:
     `--with` layer over it (SPEC §1.4)."""
     from pyrun.commands.run_script import script_settings
 
-    return resettle(settings, script_settings(settings.files or Settings([]), script))
+    return settle(settings.cli, script_settings(settings.files or Settings([]), script))
 
 
 def _discover_for_settings(start: str) -> Workspace | None:
@@ -205,7 +205,7 @@ def _settings(args: Args, workspace: Workspace | None, start: str, console: Cons
         read_toml=read_toml,
         warn=console.warn,
     )
-    return settle(args, files)
+    return settle(args.command_line(), files)
 
 
 def recursion_depth(args: Args) -> int:

@@ -116,9 +116,7 @@ def load_script(target: Target, cwd: str, *, url: str | None = None) -> Script |
     return Script(kind="file", path=path, directory=os.path.dirname(path), metadata=metadata)
 
 
-def fetch_remote(
-    target: Target, args: Args, settings: Settled, cache: Cache
-) -> tuple[Target, str]:
+def fetch_remote(target: Target, args: Args, settings: Settled, cache: Cache) -> tuple[Target, str]:
     """Download a remote script into a new temporary directory as `<stem>.py`; returns the
     local target to run and the directory to remove afterwards."""
     import tempfile
@@ -800,9 +798,7 @@ def make_request(
         members=(),
         root_is_project=False,
         requirements=tuple(tables),
-        constraints=requirement_tables(
-            [*settings.resolver.constraint_dependencies, *constraints]
-        ),
+        constraints=requirement_tables([*settings.resolver.constraint_dependencies, *constraints]),
         overrides=requirement_tables(settings.resolver.override_dependencies),
         excludes=tuple(normalize_name(n) for n in settings.resolver.exclude_dependencies),
         build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
