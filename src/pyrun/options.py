@@ -346,8 +346,9 @@ def _strs(values: object) -> tuple[str, ...]:
 
 def _globals(layer: _Layers) -> GlobalSettings:
     given = layer.given
-    # `--no-offline` turns off an `offline = true` from a settings file, as in uv.
-    offline = bool(given.offline) or (not given.no_offline and bool(layer.file("offline", False)))
+    # `--no-offline` overrides `PYRUN_OFFLINE` and an `offline = true` from a settings file, as
+    # uv's `--no-offline` does.
+    offline = not given.no_offline and (bool(given.offline) or bool(layer.file("offline", False)))
     return GlobalSettings(
         quiet=int(given.quiet or 0),
         verbose=int(given.verbose or 0),

@@ -30,9 +30,13 @@ def test_offline_comes_from_a_flag_a_variable_or_any_settings_file(
     assert settled("sync").globals.offline is True
 
 
-def test_no_offline_overrides_a_settings_file() -> None:
+def test_no_offline_overrides_a_settings_file_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     files = [("uv.toml", {"offline": True})]
     assert settled("sync", "--no-offline", files=files).globals.offline is False
+    monkeypatch.setenv("PYRUN_OFFLINE", "1")
+    assert settled("sync", "--no-offline").globals.offline is False
 
 
 def test_an_option_outranks_the_settings_files_and_higher_files_outrank_lower() -> None:

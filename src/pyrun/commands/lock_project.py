@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.cliparse import Args
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import (
@@ -80,15 +81,13 @@ def ensure_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settled,
-    cache: Cache,
-    console: Console,
+    session: Session,
     *,
     mode: Mode | None = None,
 ) -> Lock:
     """The workspace's lock for a run or sync, per the mode (default: from `args`)."""
     chosen = mode or run_mode(args)
-    return lock_workspace(workspace, interpreter, args, settings, cache, console, chosen).lock
+    return lock_workspace(workspace, interpreter, args, session, chosen).lock
 
 
 def run_mode(args: Args) -> Mode:
@@ -106,9 +105,7 @@ def lock_workspace(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settled,
-    cache: Cache,
-    console: Console,
+    session: Session,
     mode: Mode,
     *,
     flag: str | None = None,
@@ -123,20 +120,22 @@ def lock_workspace(
         raise missing_lock(flag or args.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
-        memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
+        memo = CheckMemo.of(session.cache, text, workspace, interpreter, args, session.settled)
         if memo.holds():
-            return _satisfied(previous, console)
-    inputs = lock_inputs(workspace, interpreter, args, settings, console, cache=cache)
+            return _satisfied(previous, session.console)
+    inputs = lock_inputs(
+        workspace, interpreter, args, session.settled, session.console, session=session
+    )
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
 
-        warned = console.warned
+        warned = session.console.warned
         verdict = check_lock(previous, inputs.facts, inputs.run)
         if isinstance(verdict, Satisfied):
-            if memo is not None and not warned and not console.warned:
+            if memo is not None and not warned and not session.console.warned:
                 memo.record()
-            return _satisfied(previous, console)
-        _report(verdict, console)
+            return _satisfied(previous, session.console)
+        _report(verdict, session.console)
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
@@ -144,14 +143,16 @@ def lock_workspace(
     lock = _resolve(
         workspace,
         args,
-        settings,
-        cache,
+        session.settled,
+        session.cache,
         inputs,
         preferred,
         prefetch_for,
         interpreter=interpreter,
-        console=console,
-        build=build_setup(args, settings, inputs.indexes, interpreter, cache, console),
+        console=session.console,
+        build=build_setup(
+            session.settled, inputs.indexes, interpreter, session.cache, session.console
+        ),
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -260,10 +261,11 @@ def lock_inputs(
     settings: Settled,
     console: Console,
     *,
-    cache: Cache | None = None,
+    session: Session | None = None,
 ) -> LockInputs:
     """What the lock check and the resolution read. Members with dynamic requirements are
-    declared from their built metadata, which needs `cache` (built once per cache key)."""
+    declared from their built metadata, which needs the session's cache (built once per
+    cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.conflicts import workspace_conflicts
     from pyrun.core.freshness import RunOptions
@@ -278,11 +280,7 @@ def lock_inputs(
     indexes = index_settings(settings)
     requires_python = _requires_python(workspace, interpreter, console)
     no_sources = settings.resolver.no_sources
-    built = (
-        {}
-        if cache is None
-        else dynamic_metadata(workspace, interpreter, args, settings, cache, indexes, console)
-    )
+    built = {} if session is None else dynamic_metadata(workspace, interpreter, session, indexes)
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,
@@ -324,9 +322,9 @@ def lock_inputs(
             for name, data in built.items()
             if name not in workspace.members
         },
-        upgrade=bool(args.upgrade),
+        upgrade=settings.resolver.upgrade,
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
-        refresh=bool(args.refresh) or bool(args.refresh_package),
+        refresh=settings.resolver.refresh or bool(settings.resolver.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
@@ -362,11 +360,8 @@ def _upgrade_packages(
 def dynamic_metadata(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
+    session: Session,
     indexes: IndexSettings,
-    console: Console,
 ) -> dict[str, BuiltMetadata]:
     """The built metadata of each member or path dependency whose requirements are dynamic, by
     name: read from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when
@@ -378,10 +373,10 @@ def dynamic_metadata(
         return {}
     from pyrun.local import build as builds
 
-    found = {name: builds.find_metadata(cache, key) for name, key in keys.items()}
+    found = {name: builds.find_metadata(session.cache, key) for name, key in keys.items()}
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
-        setup = build_setup(args, settings, indexes, interpreter, cache, console)
+        setup = build_setup(session.settled, indexes, interpreter, session.cache, session.console)
         found.update(_build_metadata(missing, dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
@@ -471,7 +466,6 @@ def build_requirement_options(settings: Settled, indexes: IndexSettings) -> Sync
 
 
 def build_setup(
-    args: Args,
     settings: Settled,
     indexes: IndexSettings,
     interpreter: Interpreter,
@@ -815,10 +809,10 @@ def _resolve(
         os.environ,
         cache_dir=None if cache is None else cache.root,
         offline=settings.globals.offline,
-        refresh=bool(args.refresh) or bool(args.upgrade),
-        refresh_packages=frozenset(_normal_names(args.refresh_package or [])),
-        system_certs=bool(args.system_certs),
-        insecure_hosts=tuple(args.allow_insecure_host or ()),
+        refresh=settings.resolver.refresh or settings.resolver.upgrade,
+        refresh_packages=frozenset(_normal_names(list(settings.resolver.refresh_package))),
+        system_certs=settings.globals.system_certs,
+        insecure_hosts=settings.globals.allow_insecure_host,
     )
     plan = IndexPlan(
         indexes=_index_configs(inputs.indexes),
@@ -844,7 +838,7 @@ def _resolve(
                     client,
                     previous,
                     request.upgrade,
-                    _git_builds(interpreter, args, settings, inputs.indexes, console),
+                    _git_builds(interpreter, settings, inputs.indexes, console),
                 ),
                 build=build,
             )
@@ -879,7 +873,6 @@ def _git_sources(
 
 def _git_builds(
     interpreter: Interpreter | None,
-    args: Args,
     settings: Settled,
     indexes: IndexSettings,
     console: Console | None,

@@ -26,26 +26,12 @@ def run_subcommand(args: Args, settled: Settled, console: Console) -> int:
 
         return export_main(args, console)
     if name == "python":
-        return _python(args.rest, settled, console)
+        # `pyrun python` reads no settings file: the command line and variables decide.
+        from pyrun.commands.python import main as python_main
+
+        return python_main(args.rest, settled, console)
     if name == "cache":
         from pyrun.commands.cache import main as cache_main
 
         return cache_main(args, console)
     raise AssertionError(f"unrouted sub-command {name}")
-
-
-def _python(words: list[str], settled: Settled, console: Console) -> int:
-    """`pyrun python` reads no settings file: the command line and variables decide."""
-    import os
-
-    from pyrun.commands.python import main as python_main
-    from pyrun.local.cache import default_cache_dir
-
-    return python_main(
-        words,
-        console,
-        cache_dir=str(default_cache_dir(os.environ, settled.globals.cache_dir)),
-        offline=settled.globals.offline,
-        python_preference=settled.python.preference,
-        python_downloads=settled.python.downloads,
-    )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pyrun.cliparse import Args
 from pyrun.commands.build_settings import with_build_settings
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lock_compare import normalize_name
@@ -66,36 +67,30 @@ class SyncResult:
 
 
 def sync_into(
-    workspace: Workspace,
-    env_path: str,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, env_path: str, interpreter: Interpreter, args: Args, session: Session
 ) -> SyncResult:
     """Make the environment at `env_path` match the workspace's lock."""
-    out = _Output(console, verbose=args.subcommand == "sync" or _shows_resolution(args))
+    out = _Output(session.console, verbose=args.subcommand == "sync" or _shows_resolution(args))
     dry = args.subcommand == "sync" and bool(args.dry_run or args.check)
     started = time.monotonic()
     if dry:
-        lock = _dry_lock(workspace, interpreter, args, settings, cache, console, out, started)
+        lock = _dry_lock(workspace, interpreter, args, session, out, started)
     else:
         from pyrun.commands.lock_project import LockOutdatedError
 
         try:
-            lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+            lock = obtain_lock(workspace, interpreter, args, session)
         except LockOutdatedError as exc:
             out.resolved(exc.resolved, time.monotonic() - started)
             raise
         out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, args)
     for warning in selection.warnings:
-        console.warn(warning)
-    options = sync_options(args, settings, selection)
+        session.console.warn(warning)
+    options = sync_options(args, session.settled, selection)
     env = SyncTargetEnv(prefix=Path(env_path), interpreter=interpreter)
     started = time.monotonic()
-    plan = plan_sync(selection, env, cache, options, console)
+    plan = plan_sync(selection, env, session.cache, options, session.console)
     report, checked = None, None
     if plan.plan.is_noop:
         checked = plan.required
@@ -105,8 +100,8 @@ def sync_into(
     elif dry:
         report_pending(plan, out.line, check=bool(args.check))
     else:
-        report = _execute(plan, env, cache, options, console)
-        out.report(report, console)
+        report = _execute(plan, env, session.cache, options, session.console)
+        out.report(report, session.console)
     return SyncResult(
         input_files=plan.input_files, resolved=len(lock.packages), report=report, checked=checked
     )
@@ -118,26 +113,19 @@ def sync_into(
 
 
 def obtain_lock(
-    workspace: Workspace,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, interpreter: Interpreter, args: Args, session: Session
 ) -> Lock:
     """The lock step (SPEC §2.8): use, check, or re-resolve and write `uv.lock`."""
     from pyrun.commands.lock_project import ensure_lock
 
-    return ensure_lock(workspace, interpreter, args, settings, cache, console)
+    return ensure_lock(workspace, interpreter, args, session)
 
 
 def _dry_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settled,
-    cache: Cache,
-    console: Console,
+    session: Session,
     out: _Output,
     started: float,
 ) -> Lock:
@@ -145,7 +133,7 @@ def _dry_lock(
     from pyrun.commands.lock_project import LOCK_NAME, lock_workspace, run_mode
     from pyrun.core.lockfile import canonical
 
-    result = lock_workspace(workspace, interpreter, args, settings, cache, console, run_mode(args))
+    result = lock_workspace(workspace, interpreter, args, session, run_mode(args))
     out.resolved(len(result.lock.packages), time.monotonic() - started)
     where = display_path(os.path.join(workspace.root, LOCK_NAME))
     if result.previous is None:
@@ -275,7 +263,7 @@ def sync_options(args: Args, settings: Settled, selection: Selection) -> SyncOpt
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
         offline=settings.globals.offline,
-        progress=not args.no_progress,
+        progress=not settings.globals.no_progress,
         keep=frozenset(selection.skipped),
     )
     return with_build_settings(options, settings.build)
