@@ -4,14 +4,18 @@ frozen tree of typed groups that every later step reads by attribute.
 
 `settle(line)` gives what the command line alone says (the warm path reads no settings file);
 `settle(line, files)` puts the command line over the settings files a command discovered. Every
-value that a settings file can supply is merged here and nowhere else, so each is derived once
-(`offline` used to be derived at six sites in three spellings).
+value that a settings file can supply is merged here and nowhere else, so `offline`, `no-build`
+and the rest mean the same thing at every step that reads them.
 
 The groups follow uv's (`crates/uv/src/settings.rs`): global, python, index, resolver,
-installer, build, then what selects dependencies and each sub-command's own options.
+installer, build, and `pyrun run`'s own options (the warm path's). The options that select
+dependencies and the other sub-commands' own flags are still read from the parsed command line
+by the command layer. Settings-file keys pyrun does not act on yet (`upgrade`,
+`config-settings`, `allow-insecure-host`, ...) are not merged, as before; adding one is a line
+here.
 
-Loaded on the warm path, so only `os` is imported: the records are built by `record`, a
-dataclass look-alike that costs nothing to import (`dataclasses` costs ~13 ms).
+Loaded on the warm path, so it imports nothing beyond `pyrun.errors`: the records are built by
+`record`, a dataclass look-alike that costs nothing to import (`dataclasses` costs ~13 ms).
 """
 
 from __future__ import annotations
