@@ -1,7 +1,8 @@
 """pyrun's entry point: parse the command line, dispatch, and render errors.
 
 Only the standard library's cheapest modules and pyrun's L0/L1 modules are imported here; the
-orchestration (`pyrun.app`) and everything it pulls in load inside the function that needs them.
+full path (`pyrun.app`, `pyrun.commands`) and everything it pulls in load inside the function
+that needs them.
 """
 
 from __future__ import annotations
@@ -120,15 +121,19 @@ def _dispatch(argv: list[str]) -> int:
         return _help(args.rest)
     if args.directory:
         _chdir(args.directory)
+    from pyrun.options import settle
+
+    settled = settle(args.command_line())
     if args.subcommand in FAST_PATHS:
         from pyrun import fastpath
 
-        code = getattr(fastpath, FAST_PATHS[args.subcommand])(args)
+        code = getattr(fastpath, FAST_PATHS[args.subcommand])(settled)
         if code is not None:
             return code
-    from pyrun.app import run_subcommand
+    from pyrun.app import start_full_run
+    from pyrun.commands.route import run_subcommand
 
-    return run_subcommand(args)
+    return run_subcommand(args, settled, start_full_run(settled))
 
 
 def _chdir(directory: str) -> None:

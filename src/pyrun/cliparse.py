@@ -19,6 +19,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyrun.options import CommandLine
+
 TRUE_WORDS = {"1", "y", "yes", "t", "true", "on"}
 FALSE_WORDS = {"0", "n", "no", "f", "false", "off"}
 # Variables holding several values separated by spaces (SPEC §1.2).
@@ -60,6 +62,17 @@ class Args:
 
     def given(self, dest: str) -> bool:
         return dest in self.sources
+
+    def command_line(self) -> CommandLine:
+        """The parse, frozen: what `pyrun.options.settle` reads."""
+        from pyrun.options import CommandLine
+
+        return CommandLine(
+            subcommand=self.subcommand,
+            command=tuple(self.command),
+            values=self.option_values(),
+            sources=dict(self.sources),
+        )
 
     def flag_name(self, dest: str) -> str:
         """How the user spelt an option: `--frozen`, or `PYRUN_FROZEN=1` from the environment."""

@@ -19,7 +19,7 @@ import sys
 
 from pyrun import stamp
 from pyrun.child import RECURSION_VAR, apply_rlimit, child_environment
-from pyrun.cliparse import Args
+from pyrun.options import Settled
 
 DEFAULT_RECURSION_LIMIT = 100
 # Options that mean "do work" (or a different environment) even when nothing changed.
@@ -45,55 +45,55 @@ FORCING = (
 )
 
 
-def try_fast_path(args: Args) -> int | None:
+def try_fast_path(settled: Settled) -> int | None:
     """Exec the command if the stamp holds; otherwise None (the caller takes the slow path)."""
-    decline = _decline_reason(args)
+    decline = _decline_reason(settled)
     if decline is None:
-        decline = _attempt(args)
-    if args.verbose and decline:
+        decline = _attempt(settled)
+    if settled.globals.verbose and decline:
         sys.stderr.write(f"DEBUG Taking the full path: {decline}\n")
     return None
 
 
-def _decline_reason(args: Args) -> str | None:
-    if not args.command:
+def _decline_reason(settled: Settled) -> str | None:
+    if not settled.command:
         return "no command"
     for dest in FORCING:
-        if getattr(args, dest):
+        if settled.cli.set(dest):
             return f"`--{dest.rstrip('_').replace('_', '-')}` was given"
-    if args.env_file and not args.no_env_file:
+    if settled.run.env_file and not settled.run.no_env_file:
         return "`--env-file` was given"
     return None
 
 
-def _attempt(args: Args) -> str | None:
+def _attempt(settled: Settled) -> str | None:
     """Verify and exec; returns why it could not (exec does not return)."""
     cwd = os.getcwd()
-    target = _classify(args, cwd)
+    target = _classify(settled, cwd)
     if isinstance(target, str):
         return target
     kind, start = target
     if kind == "script":
-        return _attempt_script(args, start)
+        return _attempt_script(settled, start)
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
-    found = _stamp_for(args, project_dir)
+    found = _stamp_for(settled, project_dir)
     if found is None:
         return "no stamp for these settings"
     stamp_file, record = found
     change = stamp.first_change(record)
     if change is not None:
-        change = _rebuild(args, stamp_file, record, change, sync=False)
+        change = _rebuild(settled, stamp_file, record, change, sync=False)
         if change is not None:
             return change
-    if args.with_ and not stamp.with_marker_holds(stamp_file, list(args.with_)):
+    if settled.run.with_ and not stamp.with_marker_holds(stamp_file, list(settled.run.with_)):
         return "the `--with` requirements are not known to be satisfied"
-    return _exec(args, kind, record)
+    return _exec(settled, kind, record)
 
 
 def _rebuild(
-    args: Args, stamp_file: str, record: stamp.Stamp, change: str, *, sync: bool
+    settled: Settled, stamp_file: str, record: stamp.Stamp, change: str, *, sync: bool
 ) -> str | None:
     """When the env is gone but every input holds, rebuild it from the recipe of the sync
     that created it (`pyrun.replay`); returns why not, or None once it is back."""
@@ -117,11 +117,13 @@ def _rebuild(
     reason = replay.recreate(stamp_file, record, recipe)
     if reason is not None:
         return reason
-    if args.verbose:
+    if settled.globals.verbose:
         sys.stderr.write(f"DEBUG Rebuilt `{record.env}` from the recipe of the sync that made it\n")
-    if not args.quiet:
+    if not settled.globals.quiet:
         timings = (checked - started, time.monotonic() - checked)
-        replay.announce(recipe, record.env, sync=sync, verbose=bool(args.verbose), timings=timings)
+        replay.announce(
+            recipe, record.env, sync=sync, verbose=bool(settled.globals.verbose), timings=timings
+        )
     return None
 
 
@@ -129,21 +131,21 @@ def _rebuild(
 SYNC_FORCING = ("dry_run", "check", "script", *FORCING)
 
 
-def try_sync_fast_path(args: Args) -> int | None:
+def try_sync_fast_path(settled: Settled) -> int | None:
     """`pyrun sync` of a deleted env whose inputs are unchanged: replay its recipe."""
-    if any(getattr(args, dest, None) for dest in SYNC_FORCING):
+    if any(settled.cli.set(dest) for dest in SYNC_FORCING):
         return None
-    project_dir = _find_project(_start(args, os.getcwd()))
+    project_dir = _find_project(_start(settled, os.getcwd()))
     if project_dir is None:
         return None
-    found = _stamp_for(args, project_dir)
+    found = _stamp_for(settled, project_dir)
     if found is None or os.path.lexists(found[1].env):
         return None
     stamp_file, record = found
-    decline = _rebuild(args, stamp_file, record, "the environment is missing", sync=True)
+    decline = _rebuild(settled, stamp_file, record, "the environment is missing", sync=True)
     if decline is None:
         return 0
-    if args.verbose:
+    if settled.globals.verbose:
         sys.stderr.write(f"DEBUG Taking the full path: {decline}\n")
     return None
 
@@ -162,22 +164,22 @@ LOCK_FORCING = (
 )
 
 
-def try_lock_fast_path(args: Args) -> int | None:
+def try_lock_fast_path(settled: Settled) -> int | None:
     """`pyrun lock` whose inputs all match the stamp of the last identical run: say what that
     run said, without importing anything to check it again."""
     import time
 
     started = time.monotonic()
-    if args.verbose or any(getattr(args, dest) for dest in LOCK_FORCING):
+    if settled.globals.verbose or any(settled.cli.set(dest) for dest in LOCK_FORCING):
         return None
-    project_dir = _find_project(os.path.abspath(args.project or os.getcwd()))
+    project_dir = _find_project(os.path.abspath(settled.globals.project or os.getcwd()))
     if project_dir is None:
         return None
-    found = _stamp_for(args, project_dir, lock=True)
+    found = _stamp_for(settled, project_dir, lock=True)
     if found is None or stamp.first_change(found[1]) is not None:
         return None
     record = found[1]
-    if not args.quiet:
+    if not settled.globals.quiet:
         from pyrun.console import format_duration
 
         elapsed = format_duration(time.monotonic() - started)
@@ -186,24 +188,29 @@ def try_lock_fast_path(args: Args) -> int | None:
     return 0
 
 
-def verified_project_env(args: Args, start: str) -> str | None:
+def verified_project_env(settled: Settled, start: str) -> str | None:
     """The env of the project found from `start` when its stamp holds for these options (and
     an active VIRTUAL_ENV would not draw a warning), else None."""
-    found = verified_project_stamp(args, start)
+    found = verified_project_stamp(settled, start)
     return found[0] if found else None
 
 
-def verified_project_stamp(args: Args, start: str) -> tuple[str, str] | None:
+def verified_project_stamp(settled: Settled, start: str) -> tuple[str, str] | None:
     """(env, stamp file) when the project's stamp holds; see `verified_project_env`."""
-    if args.no_cache or args.offline or args.isolated or args.no_project:
+    if (
+        settled.globals.no_cache
+        or settled.globals.offline
+        or settled.run.isolated
+        or settled.run.no_project
+    ):
         return None
     for dest in FORCING:
-        if dest not in ("with_", "with_editable", "with_requirements") and getattr(args, dest):
+        if dest not in ("with_", "with_editable", "with_requirements") and settled.cli.set(dest):
             return None
     project_dir = _find_project(start)
     if project_dir is None:
         return None
-    found = _stamp_for(args, project_dir)
+    found = _stamp_for(settled, project_dir)
     if found is None or stamp.first_change(found[1]) is not None:
         return None
     stamp_file, record = found
@@ -214,48 +221,48 @@ def verified_project_stamp(args: Args, start: str) -> tuple[str, str] | None:
 
 
 def _stamp_for(
-    args: Args, project_dir: str, *, lock: bool = False
+    settled: Settled, project_dir: str, *, lock: bool = False
 ) -> tuple[str, stamp.Stamp] | None:
     """(stamp file, stamp) the last identical run of this project recorded, else None.
     `pyrun lock` stamps live under their own key (`stamp.lock_key`)."""
-    key = stamp.settings_key(args.option_values(), os.environ)
+    key = stamp.settings_key(dict(settled.cli.values), os.environ)
     if lock:
         key = stamp.lock_key(key)
-    stamp_file = stamp.stamp_path(cache_dir(args), project_dir, key)
+    stamp_file = stamp.stamp_path(cache_dir(settled), project_dir, key)
     record = stamp.read_stamp(stamp_file)
     if record is None or record.key != key:
         return None
     return stamp_file, record
 
 
-def _classify(args: Args, cwd: str) -> tuple[str, str] | str:
+def _classify(settled: Settled, cwd: str) -> tuple[str, str] | str:
     """(kind, discovery start) for the targets the fast path handles; else why not."""
-    name = args.command[0]
-    if args.module:
-        return "module", _start(args, cwd)
+    name = settled.command[0]
+    if settled.run.module:
+        return "module", _start(settled, cwd)
     if name.lower() == "python":
-        return "python", _start(args, cwd)
+        return "python", _start(settled, cwd)
     if name == "-" or name.startswith(("http://", "https://")):
         return "a stdin or remote script"
     lower = name.lower()
     path = os.path.join(cwd, name)
-    if (args.script or lower.endswith(".py")) and os.path.isfile(path):
+    if (settled.run.script or lower.endswith(".py")) and os.path.isfile(path):
         if _has_metadata_block(path):
             return "script", os.path.abspath(path)
-        start = args.project and _start(args, cwd)
+        start = settled.globals.project and _start(settled, cwd)
         return "pyfile", start or os.path.dirname(os.path.abspath(path))
-    if args.script:
+    if settled.run.script:
         return "a `--script` target that is not a file"
     if lower.endswith((".pyc", ".pyw")) or (os.path.exists(path) and os.sep in name):
         return "a file target"
     if os.path.isdir(path):
         return "a directory target"
-    return "external", _start(args, cwd)
+    return "external", _start(settled, cwd)
 
 
-def _start(args: Args, cwd: str) -> str:
-    if args.project:
-        path = os.path.normpath(os.path.join(cwd, os.path.expanduser(args.project)))
+def _start(settled: Settled, cwd: str) -> str:
+    if settled.globals.project:
+        path = os.path.normpath(os.path.join(cwd, os.path.expanduser(settled.globals.project)))
         return os.path.dirname(path) if path.endswith("pyproject.toml") else path
     return cwd
 
@@ -283,15 +290,15 @@ SCRIPT_WARNING_OPTIONS = (
 )
 
 
-def _attempt_script(args: Args, path: str) -> str | None:
+def _attempt_script(settled: Settled, path: str) -> str | None:
     """A PEP 723 script: its cached env holds if the block, options and files are unchanged."""
     from pyrun.errors import PyrunError
     from pyrun.scriptblock import find_metadata_block
 
-    if args.with_:
+    if settled.run.with_:
         return "`--with` over a script"
     for dest in SCRIPT_WARNING_OPTIONS:
-        if getattr(args, dest):
+        if settled.cli.set(dest):
             return f"`--{dest.replace('_', '-')}` is not used by scripts (a warning is due)"
     try:
         with open(path, "rb") as handle:
@@ -302,14 +309,14 @@ def _attempt_script(args: Args, path: str) -> str | None:
         return "the script has no metadata block"
     if "[tool.pyrun" in raw and "[tool.uv" in raw:
         return "the script has both tool tables (a warning is due)"
-    env = os.path.join(cache_dir(args), "environments-v2", stamp.script_env_name(path))
-    options = stamp.script_options_key(args.option_values(), os.environ)
+    env = os.path.join(cache_dir(settled), "environments-v2", stamp.script_env_name(path))
+    options = stamp.script_options_key(dict(settled.cli.values), os.environ)
     change = stamp.script_stamp_change(env, options, stamp.block_digest(raw))
     if change is not None:
         return change
     python = os.path.join(env, "bin", "python")
     # A script env ignores an active VIRTUAL_ENV silently (SPEC §2.3), so no check for it here.
-    return _exec(args, "pyfile", stamp.Stamp("", env, python, []), check_active=False)
+    return _exec(settled, "pyfile", stamp.Stamp("", env, python, []), check_active=False)
 
 
 def _find_project(start: str) -> str | None:
@@ -323,9 +330,9 @@ def _find_project(start: str) -> str | None:
         current = parent
 
 
-def cache_dir(args: Args) -> str:
+def cache_dir(settled: Settled) -> str:
     """`<cache>` as SPEC §1.7 defines it (options and variables only: no settings files)."""
-    explicit = args.cache_dir
+    explicit = settled.globals.cache_dir
     if explicit:
         return os.path.abspath(os.path.expanduser(explicit))
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -335,19 +342,19 @@ def cache_dir(args: Args) -> str:
     return os.path.join(home, ".cache", "pyrun")
 
 
-def _exec(args: Args, kind: str, record: stamp.Stamp, *, check_active: bool = True) -> str:
+def _exec(settled: Settled, kind: str, record: stamp.Stamp, *, check_active: bool = True) -> str:
     active = os.environ.get("VIRTUAL_ENV")
     if check_active and active and os.path.abspath(active) != record.env:
         return "`VIRTUAL_ENV` names another environment"
-    depth = _recursion_depth(args)
+    depth = _recursion_depth(settled)
     if depth is None:
         return "recursion depth check"
     bindir = os.path.join(record.env, "bin")
     environ = child_environment([bindir], record.env, depth, {})
-    argv = _argv(kind, args.command, record.python, environ["PATH"])
+    argv = _argv(kind, settled.command, record.python, environ["PATH"])
     if argv is None:
-        return f"`{args.command[0]}` is not on PATH"
-    if args.verbose:
+        return f"`{settled.command[0]}` is not on PATH"
+    if settled.globals.verbose:
         sys.stderr.write(f"DEBUG Environment `{record.env}` is current (stamp verified)\n")
     _restore_default_signals()
     apply_rlimit()
@@ -360,7 +367,7 @@ def _exec(args: Args, kind: str, record: stamp.Stamp, *, check_active: bool = Tr
     raise AssertionError("unreachable")
 
 
-def _argv(kind: str, command: list[str], python: str, path: str) -> list[str] | None:
+def _argv(kind: str, command: tuple[str, ...], python: str, path: str) -> list[str] | None:
     rest = command[1:]
     if kind == "python":
         return [python, *rest]
@@ -382,10 +389,10 @@ def _which(name: str, path: str) -> str | None:
     return None
 
 
-def _recursion_depth(args: Args) -> int | None:
+def _recursion_depth(settled: Settled) -> int | None:
     try:
         depth = int(os.environ.get(RECURSION_VAR) or "0")
-        limit = int(args.max_recursion_depth or DEFAULT_RECURSION_LIMIT)
+        limit = int(settled.run.max_recursion_depth or DEFAULT_RECURSION_LIMIT)
     except ValueError:
         return None
     return depth if depth <= limit else None

@@ -91,31 +91,12 @@ KNOWN_KEYS = PROJECT_KEYS | OPTION_KEYS
 
 
 class Settings:
-    """The settings files' values, layered; `value()` puts the command line on top."""
+    """The settings files' tables, layered; `pyrun.options` merges them under the command
+    line, key by key."""
 
     def __init__(self, layers: list[tuple[str, dict[str, Any]]]) -> None:
         # Highest precedence first: (origin, table).
         self.layers = layers
-
-    def file_value(self, key: str, default: Any = None) -> Any:
-        for _origin, table in self.layers:
-            if key in table:
-                return table[key]
-        return default
-
-    def file_list(self, key: str) -> list[Any]:
-        """Lists concatenate across layers, higher precedence first (SPEC §1.6)."""
-        items: list[Any] = []
-        for _origin, table in self.layers:
-            value = table.get(key)
-            if isinstance(value, list):
-                items.extend(value)
-        return items
-
-    def value(self, args: Any, dest: str, key: str, default: Any = None) -> Any:
-        if args.given(dest):
-            return getattr(args, dest)
-        return self.file_value(key, default)
 
 
 def user_config_dir(environ: dict[str, str] | os._Environ[str]) -> str:

@@ -657,12 +657,13 @@ def test_concurrent_installs_download_once(
 # --- the run pipeline's entry point and remote download lists ------------------------------
 
 ENSURE = (
-    "import sys, types\n"
+    "import os, sys\n"
     "from pyrun.console import Console\n"
     "from pyrun.core.requests import parse_request\n"
     "from pyrun.errors import PyrunError\n"
     "from pyrun.net.pythons import download_for_run\n"
-    "python = types.SimpleNamespace(downloads=sys.argv[2], preference='managed', offline=False)\n"
+    "from pyrun.local.pythons import python_settings\n"
+    "python = python_settings(os.environ, downloads=sys.argv[2], preference='managed')\n"
     "try:\n"
     "    print(download_for_run(parse_request(sys.argv[1]), python, Console()))\n"
     "except PyrunError as exc:\n"

@@ -20,6 +20,7 @@ from pyrun.core.lockfile import Lock, LockOptions, loads
 from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.errors import PyrunError
 from pyrun.local.discover import Workspace
+from pyrun.options import settle
 from pyrun.settings import Settings
 
 DATA = Path(__file__).parent / "data" / "locks"
@@ -78,7 +79,9 @@ def inputs(name: str, *argv: str, pyproject: str | None = None) -> LockInputs:
     ws = workspace(name, pyproject)
     settings = Settings([("pyproject.toml", dict(ws.root_file.tool))])
     args = parse_argv(["lock", *argv])
-    return lock_inputs(ws, cast(Interpreter, None), args, settings, Console(quiet=1))
+    return lock_inputs(
+        ws, cast(Interpreter, None), args, settle(args.command_line(), settings), Console(quiet=1)
+    )
 
 
 def lock_of(name: str) -> Lock:

@@ -10,6 +10,7 @@ from pyrun.commands.index_settings import (
     index_settings,
     registry_key,
 )
+from pyrun.options import settle
 from pyrun.settings import Settings
 
 
@@ -29,7 +30,7 @@ def _urls(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *indexes: str) -
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     words = [word for index in indexes for word in ("--index", index)]
-    settings = index_settings(parse_argv(["lock", *words]), Settings([]))
+    settings = index_settings(settle(parse_argv(["lock", *words]).command_line(), Settings([])))
     return [entry.url for entry in settings.entries]
 
 

@@ -15,6 +15,7 @@ from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace, discover_workspace
+from pyrun.options import settle
 from pyrun.settings import Settings
 
 PYPROJECT = '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
@@ -36,7 +37,7 @@ def _memo(cache: Cache, workspace: Workspace, *argv: str, **changes: Any) -> Che
         workspace,
         changes.get("interpreter", PYTHON_312),
         parse_argv(["lock", *argv]),
-        changes.get("settings", Settings([])),
+        settle(parse_argv(["lock", *argv]).command_line(), changes.get("settings", Settings([]))),
     )
 
 

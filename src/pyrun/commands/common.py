@@ -6,24 +6,47 @@ import os
 
 from pyrun.cliparse import Args
 from pyrun.console import Console
+from pyrun.core.requests import PythonRequest
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
-from pyrun.local.pyfind import Finder, python_settings
-from pyrun.settings import Settings
+from pyrun.local.pyfind import Downloader, Finder
+from pyrun.options import PythonOptions, Settled, settle
 
 
-def open_cache(args: Args, settings: Settings) -> Cache:
-    no_cache = bool(args.no_cache) or bool(settings.file_value("no-cache", False))
-    cache_dir = args.cache_dir or settings.file_value("cache-dir")
-    return Cache.open(os.environ, cache_dir=cache_dir, no_cache=no_cache)
+def open_cache(settled: Settled) -> Cache:
+    return Cache.open(
+        os.environ, cache_dir=settled.globals.cache_dir, no_cache=settled.globals.no_cache
+    )
 
 
-def make_finder(args: Args, settings: Settings, cache: Cache, console: Console) -> Finder:
-    python = python_settings(args, settings, str(cache.root))
-    return Finder(python, console, os.getcwd())
+def make_finder(settled: Settled, cache: Cache, console: Console) -> Finder:
+    download = None if settled.globals.offline else managed_downloader(settled.python, console)
+    return Finder(
+        settled.python,
+        cache_dir=str(cache.root),
+        console=console,
+        cwd=os.getcwd(),
+        download=download,
+    )
 
 
-def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, Settings]:
+def managed_downloader(python: PythonOptions, console: Console) -> Downloader:
+    """Where the finder gets a managed Python: the network layer, imported only when a run
+    downloads one."""
+
+    def download(request: PythonRequest | None) -> str:
+        from pyrun.local.pythons import python_settings
+        from pyrun.net.pythons import download_for_run
+
+        settings = python_settings(
+            os.environ, downloads=python.downloads, preference=python.preference
+        )
+        return download_for_run(request, settings, console)
+
+    return download
+
+
+def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, Settled]:
     """The workspace found from `start` and its settings, for the project sub-commands."""
     from pyrun.errors import PyrunError
     from pyrun.local.discover import discover_workspace, read_toml
@@ -33,7 +56,7 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
     if workspace is None:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
     workspace.require_member(getattr(args, "package", None))
-    settings = load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=workspace.root,
@@ -41,7 +64,7 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
         read_toml=read_toml,
         warn=console.warn,
     )
-    return workspace, settings
+    return workspace, settle(args.command_line(), files)
 
 
 def project_start(args: Args) -> str:

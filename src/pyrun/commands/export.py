@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import cast
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import load_project, open_cache, project_start
+from pyrun.commands.common import load_project, project_start
+from pyrun.commands.session import Session, open_session
 from pyrun.console import Console, format_duration, plural
 from pyrun.core.export import (
     PYLOCK_TOML,
@@ -41,9 +42,9 @@ from pyrun.core.selection import (
     with_root_groups,
 )
 from pyrun.errors import PyrunError, os_error_text
-from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, read_toml
-from pyrun.settings import Settings, load_settings
+from pyrun.options import settle
+from pyrun.settings import load_settings
 
 
 def main(args: Args, console: Console, argv: list[str] | None = None) -> int:
@@ -92,34 +93,32 @@ def _write(text: str, output: str | None, *, quiet: bool) -> None:
 def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
     workspace, settings = load_project(args, console, project_start(args))
     selection = project_selection(workspace, args)
-    with open_cache(args, settings) as cache:
-        lock = _lock(workspace, args, settings, cache, console)
+    with open_session(settings, console) as session:
+        lock = _lock(workspace, args, session)
     return workspace.root, lock, selection
 
 
-def _lock(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
-) -> Lock:
+def _lock(workspace: Workspace, args: Args, session: Session) -> Lock:
     from pyrun.commands.lock_project import lock_workspace, run_mode
 
     mode = run_mode(args)
     if mode == "frozen":
         # As uv: no interpreter is needed to read a lock as it is, and nothing is printed.
         frozen = cast(Interpreter, None)
-        return lock_workspace(workspace, frozen, args, settings, cache, console, mode).lock
+        return lock_workspace(workspace, frozen, args, session, mode).lock
     from pyrun.commands.lock import lock_interpreter
     from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     with project_lock(workspace.root):
-        interpreter = lock_interpreter(workspace, args, settings, cache, console)
+        interpreter = lock_interpreter(workspace, args, session)
         started = time.monotonic()
         try:
-            lock = lock_workspace(workspace, interpreter, args, settings, cache, console, mode).lock
+            lock = lock_workspace(workspace, interpreter, args, session, mode).lock
         except LockOutdatedError as exc:
-            _resolved(exc.resolved, time.monotonic() - started, console)
+            _resolved(exc.resolved, time.monotonic() - started, session.console)
             raise
-    _resolved(len(lock.packages), time.monotonic() - started, console)
+    _resolved(len(lock.packages), time.monotonic() - started, session.console)
     return lock
 
 
@@ -205,7 +204,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
     )
 
     script = load_script_file(str(args.script), os.getcwd())
-    settings = load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=script.directory,
@@ -213,7 +212,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         read_toml=read_toml,
         warn=console.warn,
     )
-    settings = script_settings(settings, script)
+    settings = settle(args.command_line(), script_settings(files, script))
     lock_path = script.lock_path
     assert lock_path is not None
     mode = run_mode(args)
@@ -226,16 +225,14 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         )
     if mode == "frozen" and previous is not None:
         return script.directory, previous, ExportSelection()
-    with open_cache(args, settings) as cache:
-        interpreter = script_interpreter(script, args, settings, cache, console)
+    with open_session(settings, console) as session:
+        interpreter = script_interpreter(script, args, session)
         started = time.monotonic()
         lock = update_script_lock(
             script,
             interpreter,
             args,
-            settings,
-            cache,
-            console,
+            session,
             previous,
             locked=mode == "locked",
             dry_run=previous is None,

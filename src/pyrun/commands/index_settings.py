@@ -13,29 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pyrun.cliparse import Args
 from pyrun.errors import PyrunError
-from pyrun.settings import Settings
+from pyrun.options import IndexEntry, Settled
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
-STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-# `--index name=url`: uv accepts a name only when it is a valid index name.
-_NAMED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)=(.+)$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class IndexEntry:
-    """One configured index (the pure twin of `pyrun.net.index.IndexConfig`)."""
-
-    url: str
-    name: str | None = None
-    default: bool = False
-    explicit: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,71 +73,17 @@ def registry_key(url: str) -> str:
     return text.rstrip("/")
 
 
-def index_settings(args: Args, settings: Settings) -> IndexSettings:
-    """Collect the indexes of a run from the command line, variables and settings files."""
-    cli = _cli_entries(args)
-    files = _file_entries(settings)
-    entries = tuple(_with_env_credentials(e, os.environ) for e in _dedupe([*cli, *files]))
-    strategy = str(settings.value(args, "index_strategy", "index-strategy", "first-index"))
-    if strategy not in STRATEGIES:
-        raise PyrunError(
-            f"invalid value '{strategy}' for '--index-strategy <INDEX_STRATEGY>'",
-            causes=(f"[possible values: {', '.join(STRATEGIES)}]",),
-        )
-    find_links = [*(args.find_links or []), *_strings(settings.file_list("find-links"))]
+def index_settings(settled: Settled) -> IndexSettings:
+    """The indexes of a run, from the command line, variables and settings files."""
+    index = settled.index
+    configured = _dedupe([*index.cli_entries, *index.file_entries])
+    entries = tuple(_with_env_credentials(e, os.environ) for e in configured)
     return IndexSettings(
         entries=entries,
-        no_index=bool(settings.value(args, "no_index", "no-index", False)),
-        strategy=strategy,
-        find_links=tuple(find_links),
+        no_index=index.no_index,
+        strategy=index.strategy,
+        find_links=index.find_links,
         configured=bool(entries),
-    )
-
-
-def _cli_entries(args: Args) -> list[IndexEntry]:
-    entries = [_parse_cli_index(text) for text in _words(args.index)]
-    entries += [IndexEntry(url=url) for url in _words(args.extra_index_url)]
-    for value in (args.default_index, args.index_url):
-        if isinstance(value, str) and value.strip():
-            entries.append(IndexEntry(url=value.strip(), default=True))
-    return entries
-
-
-def _words(values: object) -> list[str]:
-    if not isinstance(values, list):
-        return []
-    return [word for value in values for word in str(value).split() if word]
-
-
-def _parse_cli_index(text: str) -> IndexEntry:
-    match = _NAMED.match(text)
-    if match and "://" not in match.group(1):
-        return IndexEntry(url=match.group(2), name=match.group(1))
-    return IndexEntry(url=text)
-
-
-def _file_entries(settings: Settings) -> list[IndexEntry]:
-    entries = [_table_entry(table) for table in settings.file_list("index")]
-    entries += [IndexEntry(url=url) for url in _strings(settings.file_list("extra-index-url"))]
-    for key in ("default-index", "index-url"):
-        value = settings.file_value(key)
-        if isinstance(value, str) and value.strip():
-            entries.append(IndexEntry(url=value.strip(), default=True))
-    return entries
-
-
-def _table_entry(table: Any) -> IndexEntry:
-    if not isinstance(table, dict) or not isinstance(table.get("url"), str):
-        raise PyrunError(
-            "Failed to parse the `index` setting",
-            causes=("each `[[tool.uv.index]]` entry needs a `url` string",),
-        )
-    name = table.get("name")
-    return IndexEntry(
-        url=table["url"],
-        name=name if isinstance(name, str) else None,
-        default=table.get("default") is True,
-        explicit=table.get("explicit") is True,
     )
 
 
@@ -183,10 +114,6 @@ def _with_env_credentials(entry: IndexEntry, environ: Mapping[str, str]) -> Inde
         default=entry.default,
         explicit=entry.explicit,
     )
-
-
-def _strings(values: Iterable[Any]) -> list[str]:
-    return [value for value in values if isinstance(value, str)]
 
 
 def _dedupe(entries: Sequence[IndexEntry]) -> tuple[IndexEntry, ...]:

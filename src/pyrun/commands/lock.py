@@ -12,14 +12,16 @@ import time
 from typing import TYPE_CHECKING
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import load_project, make_finder, open_cache
+from pyrun.commands.common import load_project
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
+from pyrun.commands.session import Session, open_session
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
-from pyrun.settings import Settings, load_settings
+from pyrun.options import Settled, settle
+from pyrun.settings import load_settings
 
 if TYPE_CHECKING:
     from pyrun.commands.run_script import Script
@@ -30,30 +32,26 @@ def main(args: Args, console: Console) -> int:
         return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
     workspace, settings = load_project(args, console, start)
-    with open_cache(args, settings) as cache:
-        return _lock(workspace, args, settings, cache, console)
+    with open_session(settings, console) as session:
+        return _lock(workspace, args, session)
 
 
-def _lock(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
-) -> int:
+def _lock(workspace: Workspace, args: Args, session: Session) -> int:
     from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     mode, flag = _mode(args)
     with project_lock(workspace.root):
-        interpreter = lock_interpreter(workspace, args, settings, cache, console)
+        interpreter = lock_interpreter(workspace, args, session)
         started = time.monotonic()
         try:
-            result = lock_workspace(
-                workspace, interpreter, args, settings, cache, console, mode, flag=flag
-            )
+            result = lock_workspace(workspace, interpreter, args, session, mode, flag=flag)
         except LockOutdatedError as exc:
-            _print_resolved(exc.resolved, time.monotonic() - started, console)
+            _print_resolved(exc.resolved, time.monotonic() - started, session.console)
             raise
-    _print_result(result, time.monotonic() - started, console, dry_run=mode == "dry-run")
+    _print_result(result, time.monotonic() - started, session.console, dry_run=mode == "dry-run")
     if mode != "dry-run":
-        _record(workspace, interpreter, result, args, cache, console)
+        _record(workspace, interpreter, result, args, session.cache, session.console)
     return 0
 
 
@@ -131,9 +129,7 @@ def _dry(line: str) -> str:
     return {"Added": "Add", "Updated": "Update", "Removed": "Remove"}.get(verb, verb) + " " + rest
 
 
-def lock_interpreter(
-    workspace: Workspace, args: Args, settings: Settings, cache: Cache, console: Console
-) -> Interpreter:
+def lock_interpreter(workspace: Workspace, args: Args, session: Session) -> Interpreter:
     """The project env's interpreter when it fits; else a base interpreter (no env created)."""
     from pyrun.commands.run_project import project_python_choice, workspace_requires_python
     from pyrun.local.project_env import (
@@ -144,10 +140,10 @@ def lock_interpreter(
     )
     from pyrun.local.venv import read_pyvenv_cfg, venv_python
 
-    finder = make_finder(args, settings, cache, console)
+    finder = session.finder
     requires_python, source = workspace_requires_python(workspace)
-    choice = project_python_choice(args, workspace, requires_python, console)
-    path = project_env_path(workspace.root, active=False, no_active=True, console=console)
+    choice = project_python_choice(args, workspace, requires_python, session.console)
+    path = project_env_path(workspace.root, active=False, no_active=True, console=session.console)
     request = EnvRequest(
         path=path,
         choice=choice,
@@ -159,7 +155,7 @@ def lock_interpreter(
         existing = finder.probe(venv_python(path))
         if existing is not None and incompatibility(existing, request) is None:
             return existing
-    return select_base_interpreter(request, finder, console)
+    return select_base_interpreter(request, finder, session.console)
 
 
 def _lock_script(args: Args, console: Console) -> int:
@@ -172,8 +168,8 @@ def _lock_script(args: Args, console: Console) -> int:
     mode, flag = _mode(args)
     lock_path = script.lock_path
     assert lock_path is not None
-    with open_cache(args, settings) as cache:
-        interpreter = script_interpreter(script, args, settings, cache, console)
+    with open_session(settings, console) as session:
+        interpreter = script_interpreter(script, args, session)
         started = time.monotonic()
         previous = read_lock(lock_path)
         if previous is None and mode in ("frozen", "locked"):
@@ -189,9 +185,7 @@ def _lock_script(args: Args, console: Console) -> int:
                 script,
                 interpreter,
                 args,
-                settings,
-                cache,
-                console,
+                session,
                 previous,
                 locked=mode == "locked",
                 dry_run=mode == "dry-run",
@@ -202,12 +196,12 @@ def _lock_script(args: Args, console: Console) -> int:
     return 0
 
 
-def script_file_settings(args: Args, console: Console, script: Script) -> Settings:
+def script_file_settings(args: Args, console: Console, script: Script) -> Settled:
     """Settings for `--script PATH`: the files around the script, then its block's table."""
     from pyrun.commands.run_script import script_settings
 
     workspace = _workspace_around(script.directory)
-    settings = load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=workspace.root if workspace else script.directory,
@@ -215,7 +209,7 @@ def script_file_settings(args: Args, console: Console, script: Script) -> Settin
         read_toml=read_toml,
         warn=console.warn,
     )
-    return script_settings(settings, script)
+    return settle(args.command_line(), script_settings(files, script))
 
 
 def _workspace_around(directory: str) -> Workspace | None:

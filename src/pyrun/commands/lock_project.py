@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.cliparse import Args
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import (
@@ -39,7 +40,7 @@ from pyrun.core.lockfile import (
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
-from pyrun.settings import Settings
+from pyrun.options import PRERELEASES, Settled
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
@@ -81,15 +82,13 @@ def ensure_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    session: Session,
     *,
     mode: Mode | None = None,
 ) -> Lock:
     """The workspace's lock for a run or sync, per the mode (default: from `args`)."""
     chosen = mode or run_mode(args)
-    return lock_workspace(workspace, interpreter, args, settings, cache, console, chosen).lock
+    return lock_workspace(workspace, interpreter, args, session, chosen).lock
 
 
 def run_mode(args: Args) -> Mode:
@@ -107,9 +106,7 @@ def lock_workspace(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    session: Session,
     mode: Mode,
     *,
     flag: str | None = None,
@@ -124,20 +121,22 @@ def lock_workspace(
         raise missing_lock(flag or args.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
-        memo = CheckMemo.of(cache, text, workspace, interpreter, args, settings)
+        memo = CheckMemo.of(session.cache, text, workspace, interpreter, args, session.settled)
         if memo.holds():
-            return _satisfied(previous, console)
-    inputs = lock_inputs(workspace, interpreter, args, settings, console, cache=cache)
+            return _satisfied(previous, session.console)
+    inputs = lock_inputs(
+        workspace, interpreter, args, session.settled, session.console, session=session
+    )
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
 
-        warned = console.warned
+        warned = session.console.warned
         verdict = check_lock(previous, inputs.facts, inputs.run)
         if isinstance(verdict, Satisfied):
-            if memo is not None and not warned and not console.warned:
+            if memo is not None and not warned and not session.console.warned:
                 memo.record()
-            return _satisfied(previous, console)
-        _report(verdict, console)
+            return _satisfied(previous, session.console)
+        _report(verdict, session.console)
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
@@ -145,14 +144,16 @@ def lock_workspace(
     lock = _resolve(
         workspace,
         args,
-        settings,
-        cache,
+        session.settled,
+        session.cache,
         inputs,
         preferred,
         prefetch_for,
         interpreter=interpreter,
-        console=console,
-        build=build_setup(args, settings, inputs.indexes, interpreter, cache, console),
+        console=session.console,
+        build=build_setup(
+            session.settled, inputs.indexes, interpreter, session.cache, session.console
+        ),
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -258,13 +259,14 @@ def lock_inputs(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
     *,
-    cache: Cache | None = None,
+    session: Session | None = None,
 ) -> LockInputs:
     """What the lock check and the resolution read. Members with dynamic requirements are
-    declared from their built metadata, which needs `cache` (built once per cache key)."""
+    declared from their built metadata, which needs the session's cache (built once per
+    cache key)."""
     from pyrun.commands.index_settings import index_settings, registry_key
     from pyrun.core.conflicts import workspace_conflicts
     from pyrun.core.freshness import RunOptions
@@ -275,14 +277,10 @@ def lock_inputs(
         virtual_root_locals,
     )
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     requires_python = _requires_python(workspace, interpreter, console)
-    no_sources = bool(settings.value(args, "no_sources", "no-sources", False))
-    built = (
-        {}
-        if cache is None
-        else dynamic_metadata(workspace, interpreter, args, settings, cache, indexes, console)
-    )
+    no_sources = settings.resolver.no_sources
+    built = {} if session is None else dynamic_metadata(workspace, interpreter, session, indexes)
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,
@@ -297,10 +295,10 @@ def lock_inputs(
         requires_python=requires_python,
         members=members,
         root_is_project=workspace.root_file.has_project,
-        constraints=requirement_tables(_strings(settings, "constraint-dependencies")),
-        overrides=requirement_tables(_strings(settings, "override-dependencies")),
-        excludes=tuple(_normal_names(_strings(settings, "exclude-dependencies"))),
-        build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
+        constraints=requirement_tables(settings.resolver.constraint_dependencies),
+        overrides=requirement_tables(settings.resolver.override_dependencies),
+        excludes=tuple(_normal_names(list(settings.resolver.exclude_dependencies))),
+        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
         dependency_groups=group_tables,
         root_groups=group_texts,
         root_locals=virtual_root_locals(
@@ -311,17 +309,19 @@ def lock_inputs(
             no_sources=no_sources,
         ),
         dependency_metadata=_dependency_metadata(settings),
-        options=lock_options(args, settings),
-        environments=tuple(_markers(settings, "environments")),
-        required_environments=tuple(_markers(settings, "required-environments")),
+        options=lock_options(settings),
+        environments=_markers("environments", settings.resolver.environments),
+        required_environments=_markers(
+            "required-environments", settings.resolver.required_environments
+        ),
         conflicts=workspace_conflicts(workspace.root_file, workspace.members, display_path),
     )
     run = RunOptions(
         options=facts.options,
         local_metadata=_path_metadata(workspace, facts, built),
-        upgrade=bool(args.upgrade),
+        upgrade=settings.resolver.upgrade,
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
-        refresh=bool(args.refresh) or bool(args.refresh_package),
+        refresh=settings.resolver.refresh or bool(settings.resolver.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
@@ -368,11 +368,8 @@ def _upgrade_packages(
 def dynamic_metadata(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
+    session: Session,
     indexes: IndexSettings,
-    console: Console,
 ) -> dict[str, BuiltMetadata]:
     """The built metadata of each member or path dependency whose requirements are dynamic, by
     name: read from the cache, and built (PEP 517 `prepare_metadata_for_build_wheel`) only when
@@ -384,10 +381,10 @@ def dynamic_metadata(
         return {}
     from pyrun.local import build as builds
 
-    found = {name: builds.find_metadata(cache, key) for name, key in keys.items()}
+    found = {name: builds.find_metadata(session.cache, key) for name, key in keys.items()}
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
-        setup = build_setup(args, settings, indexes, interpreter, cache, console)
+        setup = build_setup(session.settled, indexes, interpreter, session.cache, session.console)
         found.update(_build_metadata(missing, dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
@@ -464,23 +461,20 @@ def _build_metadata(
     return interrupt.run(build_all)
 
 
-def build_requirement_options(
-    args: Args, settings: Settings, indexes: IndexSettings
-) -> SyncOptions:
+def build_requirement_options(settings: Settled, indexes: IndexSettings) -> SyncOptions:
     """Where the build requirements of a metadata build come from: the run's indexes."""
     from pyrun.net.sync import SyncOptions
 
     return SyncOptions(
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
-        no_build=bool(settings.value(args, "no_build", "no-build")),
+        offline=settings.globals.offline,
+        no_build=settings.build.no_build,
     )
 
 
 def build_setup(
-    args: Args,
-    settings: Settings,
+    settings: Settled,
     indexes: IndexSettings,
     interpreter: Interpreter,
     cache: Cache,
@@ -489,16 +483,15 @@ def build_setup(
     """How a lock builds the metadata of sdists and dynamic local projects."""
     from pyrun.net.metadata_build import BuildPolicy, BuildSetup
 
-    packages = list(args.no_build_package or []) + settings.file_list("no-build-package")
     policy = BuildPolicy(
-        no_build=bool(settings.value(args, "no_build", "no-build")),
-        no_build_packages=frozenset(_normal_names([str(p) for p in packages])),
+        no_build=settings.build.no_build,
+        no_build_packages=frozenset(_normal_names(list(settings.build.no_build_package))),
     )
     return BuildSetup(
         interpreter=interpreter,
         cache=cache,
         console=console,
-        requirements=build_requirement_options(args, settings, indexes),
+        requirements=build_requirement_options(settings, indexes),
         policy=policy,
     )
 
@@ -515,16 +508,11 @@ def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Co
     return default
 
 
-def _strings(settings: Settings, key: str) -> list[str]:
-    return [value for value in settings.file_list(key) if isinstance(value, str)]
-
-
-def _markers(settings: Settings, key: str) -> list[str]:
+def _markers(key: str, markers: tuple[str, ...]) -> tuple[str, ...]:
     """A setting of markers, each checked here so a bad one is named with its setting rather
     than failing deep in the resolver."""
     from pyrun.core.markers import normalize_marker
 
-    markers = _strings(settings, key)
     for marker in markers:
         try:
             normalize_marker(marker)
@@ -541,60 +529,45 @@ def _normal_names(names: list[str]) -> list[str]:
     return [normalize_name(name) for name in names]
 
 
-def _dependency_metadata(settings: Settings) -> tuple[DependencyMetadata, ...]:
-    out = []
-    for entry in settings.file_list("dependency-metadata"):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise PyrunError("Each `dependency-metadata` entry needs a `name`")
-        out.append(
-            DependencyMetadata(
-                name=entry["name"],
-                version=entry.get("version"),
-                requires_dist=tuple(entry.get("requires-dist", ())),
-                requires_python=entry.get("requires-python"),
-                provides_extras=tuple(entry.get("provides-extras", ())),
-            )
+def _dependency_metadata(settings: Settled) -> tuple[DependencyMetadata, ...]:
+    return tuple(
+        DependencyMetadata(
+            name=entry.name,
+            version=entry.version,
+            requires_dist=entry.requires_dist,
+            requires_python=entry.requires_python,
+            provides_extras=entry.provides_extras,
         )
-    return tuple(out)
+        for entry in settings.resolver.dependency_metadata
+    )
 
 
-_MODES = {
-    "resolution": ("highest", "lowest", "lowest-direct"),
-    "prerelease": ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"),
-    "fork_strategy": ("requires-python", "fewest"),
-}
-
-
-def lock_options(args: Args, settings: Settings) -> LockOptions:
+def lock_options(settings: Settled) -> LockOptions:
     """The `[options]` a lock made with these settings records (only non-default values)."""
-    resolution = _choice(args, settings, "resolution", "highest")
-    prerelease = _choice(args, settings, "prerelease", "if-necessary-or-explicit")
-    fork = _choice(args, settings, "fork_strategy", "requires-python")
-    exclude_newer = settings.value(args, "exclude_newer", "exclude-newer")
-    span = _span(str(exclude_newer)) if exclude_newer else None
+    resolver = settings.resolver
+    exclude_newer = resolver.exclude_newer
+    span = _span(exclude_newer) if exclude_newer else None
     return LockOptions(
-        resolution_mode=None if resolution == "highest" else resolution,
-        prerelease_mode=None if prerelease == "if-necessary-or-explicit" else prerelease,
-        fork_strategy=None if fork == "requires-python" else fork,
-        exclude_newer=_timestamp(str(exclude_newer)) if exclude_newer and not span else None,
+        resolution_mode=None if resolver.resolution == "highest" else resolver.resolution,
+        prerelease_mode=(
+            None if resolver.prerelease == "if-necessary-or-explicit" else resolver.prerelease
+        ),
+        fork_strategy=(
+            None if resolver.fork_strategy == "requires-python" else resolver.fork_strategy
+        ),
+        exclude_newer=_timestamp(exclude_newer) if exclude_newer and not span else None,
         exclude_newer_span=span,
-        exclude_newer_package=_exclude_newer_packages(args, settings),
-        prerelease_package=_prerelease_packages(args, settings),
+        exclude_newer_package={
+            name: _exclude_newer_package(name, value)
+            for name, value in resolver.exclude_newer_package.items()
+        },
+        prerelease_package=_prerelease_packages(resolver.prerelease_package),
     )
 
 
-def _exclude_newer_packages(args: Args, settings: Settings) -> dict[str, ExcludeNewerPackage]:
-    """`exclude-newer-package`, merged as uv merges it (see `_package_entries`)."""
-    entries = _package_entries(
-        args, settings, "exclude-newer-package", "`PACKAGE=DATE` or `PACKAGE=false`"
-    )
-    return {name: _exclude_newer_package(name, value) for name, value in entries.items()}
-
-
-def _prerelease_packages(args: Args, settings: Settings) -> dict[str, str]:
-    """`prerelease-package`, merged as uv merges it (see `_package_entries`)."""
-    entries = _package_entries(args, settings, "prerelease-package", "`PACKAGE=MODE`")
-    allowed = _MODES["prerelease"]
+def _prerelease_packages(entries: Mapping[str, object]) -> dict[str, str]:
+    """`prerelease-package`, merged as uv merges it (`pyrun.options`)."""
+    allowed = PRERELEASES
     for name, value in entries.items():
         if value not in allowed:
             choices = ", ".join(f"`{mode}`" for mode in allowed[:-1])
@@ -603,33 +576,6 @@ def _prerelease_packages(args: Args, settings: Settings) -> dict[str, str]:
                 f"or `{allowed[-1]}`, found `{value}`"
             )
     return {name: str(value) for name, value in entries.items()}
-
-
-def _package_entries(args: Args, settings: Settings, key: str, form: str) -> dict[str, object]:
-    """A per-package table from `--<key> PACKAGE=VALUE` flags and each settings file's `<key>`
-    table, by normalised name and sorted; a package's first value wins (flags, then files
-    by precedence), as uv merges them."""
-    from pyrun.core.lock_compare import normalize_name
-
-    merged: dict[str, object] = {}
-    flag = f"--{key}"
-    for text in getattr(args, key.replace("-", "_"), None) or ():
-        name, sep, value = str(text).partition("=")
-        if not sep or not name.strip():
-            raise PyrunError(
-                f"invalid value '{text}' for '{flag} <{key.replace('-', '_').upper()}>'",
-                causes=(f"Invalid `{key}` value `{text}`: expected format {form}",),
-            )
-        merged.setdefault(normalize_name(name.strip()), value)
-    for origin, table in settings.layers:
-        values = table.get(key)
-        if values is None:
-            continue
-        if not isinstance(values, dict):
-            raise PyrunError(f"Invalid `{key}` in `{origin}`: expected a table of package names")
-        for name, value in values.items():
-            merged.setdefault(normalize_name(str(name)), value)
-    return dict(sorted(merged.items()))
 
 
 def _exclude_newer_package(name: str, value: object) -> ExcludeNewerPackage:
@@ -659,18 +605,6 @@ def _span(text: str) -> str | None:
 
 def _invalid_exclude_newer(text: str) -> str:
     return f"invalid value '{text}' for '--exclude-newer <EXCLUDE_NEWER>'"
-
-
-def _choice(args: Args, settings: Settings, dest: str, default: str) -> str:
-    value = str(settings.value(args, dest, dest.replace("_", "-"), default))
-    allowed = _MODES[dest]
-    if value not in allowed:
-        flag = "--" + dest.replace("_", "-")
-        raise PyrunError(
-            f"invalid value '{value}' for '{flag} <{dest.upper()}>'",
-            causes=(f"[possible values: {', '.join(allowed)}]",),
-        )
-    return value
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -743,7 +677,7 @@ class CheckMemo:
         workspace: Workspace,
         interpreter: Interpreter,
         args: Args,
-        settings: Settings,
+        settings: Settled,
     ) -> CheckMemo:
         digest = hashlib.sha256()
         for part in _check_inputs(text, workspace, interpreter, args, settings):
@@ -764,7 +698,7 @@ class CheckMemo:
 
 
 def _check_inputs(
-    text: str, workspace: Workspace, interpreter: Interpreter, args: Args, settings: Settings
+    text: str, workspace: Workspace, interpreter: Interpreter, args: Args, settings: Settled
 ) -> list[str]:
     from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
 
@@ -840,7 +774,7 @@ def _syncs_next(args: Args, mode: Mode) -> bool:
 def _resolve(
     workspace: Workspace,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     inputs: LockInputs,
     previous: Lock | None,
@@ -884,8 +818,8 @@ def _resolve(
         requires_python=facts.requires_python,
         members=members,
         requirements=tuple(t for texts in inputs.root_groups.values() for t in texts),
-        constraints=tuple(_strings(settings, "constraint-dependencies")),
-        overrides=tuple(_strings(settings, "override-dependencies")),
+        constraints=settings.resolver.constraint_dependencies,
+        overrides=settings.resolver.override_dependencies,
         preferences=lock_preferences(previous) if previous else {},
         forks=previous.resolution_markers if previous else (),
         upgrade=_upgrade(args, inputs),
@@ -900,11 +834,11 @@ def _resolve(
     client = ClientOptions.from_env(
         os.environ,
         cache_dir=None if cache is None else cache.root,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
-        refresh=bool(args.refresh) or bool(args.upgrade),
-        refresh_packages=frozenset(_normal_names(args.refresh_package or [])),
-        system_certs=bool(args.system_certs),
-        insecure_hosts=tuple(args.allow_insecure_host or ()),
+        offline=settings.globals.offline,
+        refresh=settings.resolver.refresh or settings.resolver.upgrade,
+        refresh_packages=frozenset(_normal_names(list(settings.resolver.refresh_package))),
+        system_certs=settings.globals.system_certs,
+        insecure_hosts=settings.globals.allow_insecure_host,
     )
     plan = IndexPlan(
         indexes=_index_configs(inputs.indexes),
@@ -930,7 +864,7 @@ def _resolve(
                     client,
                     previous,
                     request.upgrade,
-                    _git_builds(interpreter, args, settings, inputs.indexes, console),
+                    _git_builds(interpreter, settings, inputs.indexes, console),
                 ),
                 build=build,
             )
@@ -965,8 +899,7 @@ def _git_sources(
 
 def _git_builds(
     interpreter: Interpreter | None,
-    args: Args,
-    settings: Settings,
+    settings: Settled,
     indexes: IndexSettings,
     console: Console | None,
 ) -> GitBuilds | None:
@@ -975,20 +908,20 @@ def _git_builds(
         return None
     from pyrun.net.git_deps import GitBuilds
 
-    options = build_requirement_options(args, settings, indexes)
+    options = build_requirement_options(settings, indexes)
     return GitBuilds(interpreter=interpreter, options=options, console=console)
 
 
 def _prefetch(
     interpreter: Interpreter | None,
     cache: Cache | None,
-    settings: Settings,
+    settings: Settled,
     client: ClientOptions,
     plan: IndexPlan,
 ) -> WheelPrefetch | None:
     if interpreter is None or cache is None or cache.temporary:
         return None
-    if settings.file_value("no-binary") or settings.file_value("offline"):
+    if settings.build.no_binary or settings.globals.offline:
         return None
     from pyrun.net.prefetch import WheelPrefetch
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.errors import EXIT_FAILURE, PyrunError, UsageError, os_error_text
+from pyrun.options import Settled
 
 if TYPE_CHECKING:
     from pyrun.core.pydownloads import Download, Host, ManagedKey
@@ -111,34 +112,31 @@ class _Context:
     cache_dir: str | None
 
 
-def main(
-    argv: list[str],
-    console: Console,
-    *,
-    cache_dir: str | None,
-    offline: bool,
-    python_preference: str,
-    python_downloads: str,
-) -> int:
-    """Run `pyrun python <argv…>`; returns the exit code (errors are raised)."""
+def main(argv: list[str], settled: Settled, console: Console) -> int:
+    """Run `pyrun python <argv…>`; returns the exit code (errors are raised). The global
+    options before `python` are settled already; its own words are parsed here."""
+    from pyrun.local.cache import default_cache_dir
+
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # -h/--help printed the help
         return int(exit_.code or 0)
     context = _Context(
         console=console,
-        settings=_settings(args, offline, python_preference, python_downloads),
-        cache_dir=cache_dir,
+        settings=_settings(args, settled),
+        cache_dir=str(default_cache_dir(os.environ, settled.globals.cache_dir)),
     )
     handler: Callable[[argparse.Namespace, _Context], int] = _HANDLERS[args.command]
     return handler(args, context)
 
 
-def _settings(
-    args: argparse.Namespace, offline: bool, preference: str, downloads: str
-) -> PythonSettings:
+def _settings(args: argparse.Namespace, settled: Settled) -> PythonSettings:
+    """The settled Python options, with the ones given after `python` on top."""
     from pyrun.local.pythons import python_settings
 
+    preference: str = settled.python.preference
+    downloads: str = settled.python.downloads
+    offline = settled.globals.offline
     if getattr(args, "managed_python", False):
         preference = "only-managed"
     if getattr(args, "no_managed_python", False):

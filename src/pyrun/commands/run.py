@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
 from pyrun.cliparse import Args
-from pyrun.commands.common import open_cache
+from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
 from pyrun.errors import PyrunError
-from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
+from pyrun.options import Settled, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -38,11 +38,9 @@ PROJECT_ONLY = (
 @dataclass
 class RunContext:
     args: Args
-    console: Console
     cwd: str
-    settings: Settings
     workspace: Workspace | None
-    cache: Cache
+    session: Session
 
 
 def run(args: Args, console: Console) -> int:
@@ -72,10 +70,8 @@ def run(args: Args, console: Console) -> int:
             _discover_ignoring_errors(start, console)
     settings = _settings(args, workspace, start, console)
     env_files = load_env_files(args, console)
-    with open_cache(args, settings) as cache:
-        ctx = RunContext(
-            args=args, console=console, cwd=cwd, settings=settings, workspace=workspace, cache=cache
-        )
+    with open_session(settings, console) as session:
+        ctx = RunContext(args=args, cwd=cwd, workspace=workspace, session=session)
         downloads: list[str] = []
         try:
             if target.kind == "url":
@@ -83,7 +79,7 @@ def run(args: Args, console: Console) -> int:
             if script is not None or args.no_project:
                 ctx.workspace = None
             if script is not None:
-                ctx.settings = _script_settings(ctx.settings, script)
+                ctx.session = ctx.session.resettled(_script_settings(ctx.session.settled, script))
             return _run_in_env(ctx, target, script, start, depth, env_files)
         finally:
             _cleanup_paths(downloads)
@@ -114,7 +110,7 @@ def _fetch_remote(
     """SPEC §2.1 row 3: download the script, then treat it as a local one keyed by its URL."""
     from pyrun.commands.run_script import fetch_remote, load_script
 
-    local, directory = fetch_remote(target, ctx.args, ctx.settings, ctx.cache)
+    local, directory = fetch_remote(target, ctx.session.settled, ctx.session.cache)
     downloads.append(directory)
     return local, load_script(local, ctx.cwd, url=target.name)
 
@@ -127,12 +123,12 @@ def _load_script(target: Target, cwd: str) -> Script | None:
     return load_script(target, cwd)
 
 
-def _script_settings(settings: Settings, script: Script) -> Settings:
+def _script_settings(settings: Settled, script: Script) -> Settled:
     """The block's tool table ranks above the settings files, for the script env and for the
     `--with` layer over it (SPEC §1.4)."""
     from pyrun.commands.run_script import script_settings
 
-    return script_settings(settings, script)
+    return settle(settings.cli, script_settings(settings.files or Settings([]), script))
 
 
 def _discover_for_settings(start: str) -> Workspace | None:
@@ -153,7 +149,7 @@ def _with_layer(
         return base
     from pyrun.commands.with_layer import collect_with, layer_with
 
-    request = collect_with(args, target, ctx.console, ctx.cwd)
+    request = collect_with(args, target, ctx.session.console, ctx.cwd)
     if request is None:
         return base
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
@@ -161,9 +157,7 @@ def _with_layer(
         base,
         request,
         args=args,
-        settings=ctx.settings,
-        console=ctx.console,
-        cache=ctx.cache,
+        session=ctx.session,
         base_lock=base_lock,
     )
     if layered is base:
@@ -175,12 +169,17 @@ def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
     """Plain `--with` requirements the stamped project env satisfies need no layer while the
     stamp holds: record it, so the warm path can run them directly next time."""
     args = ctx.args
-    if ctx.workspace is None or args.with_editable or args.with_requirements or ctx.console.warned:
+    if (
+        ctx.workspace is None
+        or args.with_editable
+        or args.with_requirements
+        or ctx.session.console.warned
+    ):
         return
     from pyrun import stamp
     from pyrun.fastpath import verified_project_stamp
 
-    found = verified_project_stamp(args, start)
+    found = verified_project_stamp(ctx.session.settled, start)
     if found is not None:
         stamp.write_with_marker(found[1], list(args.with_))
 
@@ -193,10 +192,10 @@ def _discover_ignoring_errors(start: str, console: Console) -> None:
         console.debug(f"Ignoring project discovery error due to `--no-project`: {exc.message}")
 
 
-def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settings:
+def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settled:
     root = workspace.root if workspace else None
     tool = workspace.root_file.tool if workspace else None
-    return load_settings(
+    files = load_settings(
         config_file=args.config_file,
         no_config=bool(args.no_config),
         project_root=root or start,
@@ -204,6 +203,7 @@ def _settings(args: Args, workspace: Workspace | None, start: str, console: Cons
         read_toml=read_toml,
         warn=console.warn,
     )
+    return settle(args.command_line(), files)
 
 
 def recursion_depth(args: Args) -> int:
@@ -267,7 +267,7 @@ def _base_environment(
     if script is not None:
         from pyrun.commands.run_script import script_run_env
 
-        env = script_run_env(script, ctx.args, ctx.settings, ctx.console, ctx.cache)
+        env = script_run_env(script, ctx.args, ctx.session)
         return env.run_env, env.lock_path
     if ctx.workspace is not None:
         lock_path = os.path.join(ctx.workspace.root, "uv.lock")
@@ -276,14 +276,12 @@ def _base_environment(
             return verified, lock_path
         from pyrun.commands.run_project import project_run_env
 
-        run_env = project_run_env(
-            ctx.workspace, ctx.args, ctx.settings, ctx.console, ctx.cache, start
-        )
+        run_env = project_run_env(ctx.workspace, ctx.args, ctx.session, start)
         return run_env, lock_path
-    _warn_project_only(ctx.args, ctx.console)
+    _warn_project_only(ctx.args, ctx.session.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
-    return interpreter_run_env(ctx.args, ctx.settings, ctx.console, start, ctx.cache), None
+    return interpreter_run_env(ctx.args, ctx.session, start), None
 
 
 def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
@@ -292,10 +290,10 @@ def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
     environment, lock and sync steps, exactly as the warm path would."""
     from pyrun.fastpath import verified_project_env
 
-    env = verified_project_env(ctx.args, start)
+    env = verified_project_env(ctx.session.settled, start)
     if env is None:
         return None
-    ctx.console.debug(f"Environment `{env}` is current (stamp verified)")
+    ctx.session.console.debug(f"Environment `{env}` is current (stamp verified)")
     return RunEnv.of_venv(env)
 
 

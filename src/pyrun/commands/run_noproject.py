@@ -6,31 +6,26 @@ import os
 import tempfile
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import make_finder
-from pyrun.console import Console
+from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
-from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.pyselect import choose_python
 from pyrun.local.venv import base_interpreter, create_venv, venv_python
-from pyrun.settings import Settings
 
 
-def interpreter_run_env(
-    args: Args, settings: Settings, console: Console, start: str, cache: Cache
-) -> RunEnv:
+def interpreter_run_env(args: Args, session: Session, start: str) -> RunEnv:
     choice = choose_python(
         explicit=args.python,
         search_from=start,
         stop_at=None,
         no_config=bool(args.no_config),
-        console=console,
+        console=session.console,
     )
-    finder = make_finder(args, settings, cache, console)
+    finder = session.finder
     found = finder.find(choice.request, allow_venvs=True)
-    console.debug(f"Using {found.display()} at `{found.executable}`")
+    session.console.debug(f"Using {found.display()} at `{found.executable}`")
     if args.isolated:
-        return isolated_env(found, str(cache.builds))
+        return isolated_env(found, str(session.cache.builds))
     return interpreter_env(found)
 
 

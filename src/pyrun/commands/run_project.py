@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import make_finder
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.errors import PyrunError
 from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
@@ -25,22 +25,22 @@ from pyrun.local.project_env import (
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
-from pyrun.settings import Settings
 
 if TYPE_CHECKING:
     from pyrun.commands.sync_project import SyncResult
 
 
-def project_run_env(
-    workspace: Workspace, args: Args, settings: Settings, console: Console, cache: Cache, start: str
-) -> RunEnv:
-    finder = make_finder(args, settings, cache, console)
+def project_run_env(workspace: Workspace, args: Args, session: Session, start: str) -> RunEnv:
+    finder = session.finder
     requires_python, source = workspace_requires_python(workspace)
-    choice = project_python_choice(args, workspace, requires_python, console)
+    choice = project_python_choice(args, workspace, requires_python, session.console)
     if args.isolated:
-        return _isolated(workspace, args, settings, choice, finder, cache, console)
+        return _isolated(workspace, args, session, choice, finder)
     path = project_env_path(
-        workspace.root, active=bool(args.active), no_active=bool(args.no_active), console=console
+        workspace.root,
+        active=bool(args.active),
+        no_active=bool(args.no_active),
+        console=session.console,
     )
     request = EnvRequest(
         path=path,
@@ -52,26 +52,20 @@ def project_run_env(
     )
     with project_lock(workspace.root):
         if getattr(args, "dry_run", None) or getattr(args, "check", None):
-            return _dry_run(workspace, args, settings, request, finder, cache, console)
-        env = ensure_project_env(request, finder, console)
+            return _dry_run(workspace, args, session, request, finder)
+        env = ensure_project_env(request, finder, session.console)
         result = None
         if not args.no_sync:
             from pyrun.commands.sync_project import sync_into
 
-            result = sync_into(workspace, env.path, env.interpreter, args, settings, cache, console)
-        if not cache.temporary:
-            _record(args, console, workspace, start, env, cache, result)
+            result = sync_into(workspace, env.path, env.interpreter, args, session)
+        if not session.cache.temporary:
+            _record(args, session.console, workspace, start, env, session.cache, result)
     return RunEnv.of_venv(path)
 
 
 def _dry_run(
-    workspace: Workspace,
-    args: Args,
-    settings: Settings,
-    request: EnvRequest,
-    finder: Finder,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, args: Args, session: Session, request: EnvRequest, finder: Finder
 ) -> RunEnv:
     """`sync --dry-run`/`--check`: report against the env as it is, or as it would be
     created, without creating or changing anything (uv's `Would use`/`Would create`)."""
@@ -79,14 +73,14 @@ def _dry_run(
     from pyrun.local.project_env import existing_env, select_base_interpreter
 
     path = request.path
-    interpreter = existing_env(request, finder, console)
+    interpreter = existing_env(request, finder, session.console)
     if interpreter is not None:
-        console.info(f"Would use project environment at: {display_path(path)}")
+        session.console.info(f"Would use project environment at: {display_path(path)}")
     else:
-        base = select_base_interpreter(request, finder, console)
-        console.info(f"Would create project environment at: {display_path(path)}")
+        base = select_base_interpreter(request, finder, session.console)
+        session.console.info(f"Would create project environment at: {display_path(path)}")
         interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
-    sync_into(workspace, path, interpreter, args, settings, cache, console)
+    sync_into(workspace, path, interpreter, args, session)
     return RunEnv.of_venv(path)
 
 
@@ -126,13 +120,7 @@ def _record(
 
 
 def _isolated(
-    workspace: Workspace,
-    args: Args,
-    settings: Settings,
-    choice: PythonChoice,
-    finder: Finder,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, args: Args, session: Session, choice: PythonChoice, finder: Finder
 ) -> RunEnv:
     """A fresh temporary env for the project (SPEC §2.10); `.venv` is neither used nor touched."""
     from pyrun.commands.run_noproject import isolated_env
@@ -147,8 +135,8 @@ def _isolated(
         prompt=_prompt(workspace),
     )
     base = select_base_interpreter(request, finder, Console(quiet=1))
-    env = isolated_env(base, str(cache.builds))
-    console.debug(f"Created isolated environment at `{env.venv}`")
+    env = isolated_env(base, str(session.cache.builds))
+    session.console.debug(f"Created isolated environment at `{env.venv}`")
     assert env.venv is not None
     interpreter = finder.probe(env.python)
     if interpreter is None:
@@ -158,7 +146,7 @@ def _isolated(
 
         try:
             # Under --isolated the lock step runs in dry-run mode: uv.lock is never written.
-            sync_into(workspace, env.venv, interpreter, args, settings, cache, console)
+            sync_into(workspace, env.venv, interpreter, args, session)
         except BaseException:
             shutil.rmtree(env.venv, ignore_errors=True)
             raise

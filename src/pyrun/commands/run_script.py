@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyrun import stamp
 from pyrun.cliparse import Args
-from pyrun.commands.common import make_finder
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
@@ -35,6 +35,7 @@ from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
+from pyrun.options import Settled
 from pyrun.settings import Settings
 from pyrun.stamp import SCRIPT_STAMP_FORMAT as STAMP_FORMAT
 from pyrun.stamp import SCRIPT_STAMP_NAME as STAMP_NAME
@@ -115,9 +116,7 @@ def load_script(target: Target, cwd: str, *, url: str | None = None) -> Script |
     return Script(kind="file", path=path, directory=os.path.dirname(path), metadata=metadata)
 
 
-def fetch_remote(
-    target: Target, args: Args, settings: Settings, cache: Cache
-) -> tuple[Target, str]:
+def fetch_remote(target: Target, settings: Settled, cache: Cache) -> tuple[Target, str]:
     """Download a remote script into a new temporary directory as `<stem>.py`; returns the
     local target to run and the directory to remove afterwards."""
     import tempfile
@@ -125,7 +124,7 @@ def fetch_remote(
     from pyrun.net import interrupt
     from pyrun.net.client import make_client
 
-    options = _client_options(args, settings, cache)
+    options = _client_options(settings, cache)
 
     async def fetch() -> bytes:
         async with make_client(options) as http:
@@ -174,17 +173,15 @@ def load_script_file(path: str, cwd: str, *, require_block: bool = False) -> Scr
     return Script(kind="file", path=full, directory=os.path.dirname(full), metadata=metadata)
 
 
-def script_interpreter(
-    script: Script, args: Args, settings: Settings, cache: Cache, console: Console
-) -> Interpreter:
+def script_interpreter(script: Script, args: Args, session: Session) -> Interpreter:
     """The interpreter a script lock is made for (it supplies the default `requires-python`):
     the script env's when it exists and fits, else the one a new env would get."""
     from pyrun.local.project_env import EnvRequest, incompatibility
     from pyrun.local.venv import read_pyvenv_cfg
 
-    finder = make_finder(args, settings, cache, console)
-    choice = script_python_choice(args, script, console)
-    path = str(cache.environments / script.env_name)
+    finder = session.finder
+    choice = script_python_choice(args, script, session.console)
+    path = str(session.cache.environments / script.env_name)
     if read_pyvenv_cfg(path) is not None:
         existing = finder.probe(venv_python(path))
         request = EnvRequest(
@@ -215,10 +212,10 @@ def _read_script(path: str, shown: str) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def script_settings(settings: Settings, script: Script) -> Settings:
+def script_settings(files: Settings, script: Script) -> Settings:
     """The block's tool table ranks above every settings file (SPEC §1.4 precedence)."""
     label = script.path or "-"
-    return Settings([(label, dict(script.metadata.tool)), *settings.layers])
+    return Settings([(label, dict(script.metadata.tool)), *files.layers])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,43 +232,39 @@ class ScriptEnv:
 
 
 def script_run_env(
-    script: Script,
-    args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
-    *,
-    sync: bool = False,
+    script: Script, args: Args, session: Session, *, sync: bool = False
 ) -> ScriptEnv:
     """Ensure the script's environment is current and return it (SPEC §2.3).
 
-    `settings` already include the block's tool table (`script_settings`). `sync` is
+    The session's settings already include the block's tool table (`script_settings`). `sync` is
     `pyrun sync --script`: always checked, exact, and with `sync`'s full output."""
     if not sync:
-        warn_ignored_options(args, console)
+        warn_ignored_options(args, session.console)
     for warning in script.metadata.warnings:
-        console.warn(warning)
+        session.console.warn(warning)
     active = os.environ.get("VIRTUAL_ENV") if args.active else None
-    path = os.path.abspath(active) if active else str(cache.environments / script.env_name)
-    choice = script_python_choice(args, script, console)
-    key, _ = _env_key(script, args, settings, choice, path)
+    path = os.path.abspath(active) if active else str(session.cache.environments / script.env_name)
+    choice = script_python_choice(args, script, session.console)
+    key, _ = _env_key(script, args, session.settled, choice, path)
     run_env = RunEnv.of_venv(path)
     if not sync and not _forced(args) and stamp_holds(path, key):
-        console.debug(f"The script environment at `{display_path(path)}` is up to date")
+        session.console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     if sync and (args.dry_run or args.check):
-        _dry_sync(script, args, settings, console, cache, path, choice)
+        _dry_sync(script, args, session, path, choice)
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
-    with cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
-        finder = make_finder(args, settings, cache, console)
+    with session.cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
+        finder = session.finder
         interpreter = ensure_script_env(
-            path, script, choice, finder, console, replace=active is None, announce=sync
+            path, script, choice, finder, session.console, replace=active is None, announce=sync
         )
         started = time.monotonic()
-        lock = script_lock(script, interpreter, args, settings, cache, console)
+        lock = script_lock(script, interpreter, args, session)
         verbose = sync or bool(args.show_resolution) or bool(args.verbose)
         _line(
-            console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started)
+            session.console,
+            verbose,
+            _counted("Resolved", len(lock.packages), time.monotonic() - started),
         )
         inputs = install_lock(
             lock,
@@ -279,57 +272,47 @@ def script_run_env(
             prefix=path,
             interpreter=interpreter,
             args=args,
-            settings=settings,
-            cache=cache,
-            console=console,
+            session=session,
             exact=True if sync else None,
             verbose=verbose,
         )
         # Recomputed: the env's interpreter and the script lock may be new since the check.
-        key, records = _env_key(script, args, settings, choice, path)
+        key, records = _env_key(script, args, session.settled, choice, path)
         write_stamp(path, key, records, inputs)
     return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
 
 
 def _dry_sync(
-    script: Script,
-    args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
-    path: str,
-    choice: PythonChoice,
+    script: Script, args: Args, session: Session, path: str, choice: PythonChoice
 ) -> None:
     """`sync --script --dry-run`/`--check`: what a sync would do, changing nothing."""
     from pyrun.commands.lock_project import read_lock
 
-    finder = make_finder(args, settings, cache, console)
+    finder = session.finder
     interpreter = _fitting_env(path, script, choice, finder)
     if interpreter is not None:
-        console.info(f"Would use script environment at: {display_path(path)}")
+        session.console.info(f"Would use script environment at: {display_path(path)}")
     else:
         base = _base_interpreter(choice, script.metadata.requires_python, finder)
-        console.info(f"Would create script environment at: {display_path(path)}")
+        session.console.info(f"Would create script environment at: {display_path(path)}")
         interpreter = base.in_new_venv(path, venv_python(path))
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
-    lock = script_lock(script, interpreter, args, settings, cache, console, dry_run=True)
-    console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
+    lock = script_lock(script, interpreter, args, session, dry_run=True)
+    session.console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
     if previous is not None and lock_path is not None:
         from pyrun.core.lockfile import canonical
 
         state = "Found up-to-date" if canonical(lock) == canonical(previous) else "Would update"
-        console.info(f"{state} lockfile at: {display_path(lock_path)}")
+        session.console.info(f"{state} lockfile at: {display_path(lock_path)}")
     install_lock(
         lock,
         root=script.directory,
         prefix=path,
         interpreter=interpreter,
         args=args,
-        settings=settings,
-        cache=cache,
-        console=console,
+        session=session,
         exact=True,
         verbose=True,
         dry=True,
@@ -511,7 +494,7 @@ _CONFIG_NAMES = ("pyproject.toml", "pyrun.toml", "uv.toml", ".python-version", "
 
 
 def _env_key(
-    script: Script, args: Args, settings: Settings, choice: PythonChoice, path: str
+    script: Script, args: Args, settings: Settled, choice: PythonChoice, path: str
 ) -> tuple[str, list[str]]:
     """A digest of everything that decides what the script env must contain, and the stamp
     records that make it checkable without parsing anything."""
@@ -596,14 +579,7 @@ def record_holds(line: str, prefix: str) -> bool:
 
 
 def script_lock(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
-    *,
-    dry_run: bool = False,
+    script: Script, interpreter: Interpreter, args: Args, session: Session, *, dry_run: bool = False
 ) -> Lock:
     """Use, check or update `<script>.lock` as for a project (SPEC §2.3); without one, resolve
     afresh (the result is not written: only `pyrun lock --script` creates a script lock).
@@ -613,17 +589,15 @@ def script_lock(
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     if previous is None:
-        _check_missing_lock(args, console)
-        return resolve_script(script, interpreter, args, settings, cache, None)
+        _check_missing_lock(args, session.console)
+        return resolve_script(script, interpreter, args, session.settled, session.cache, None)
     if args.frozen:
         return previous
     return update_script_lock(
         script,
         interpreter,
         args,
-        settings,
-        cache,
-        console,
+        session,
         previous,
         locked=bool(args.locked),
         dry_run=dry_run,
@@ -651,9 +625,7 @@ def update_script_lock(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    session: Session,
     previous: Lock | None,
     *,
     locked: bool,
@@ -664,24 +636,26 @@ def update_script_lock(
     from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
     from pyrun.core.lockfile import canonical
 
-    request = script_request(script, interpreter, args, settings, console)
+    request = script_request(script, interpreter, args, session.settled, session.console)
     preferred = previous
     if previous is not None:
         verdict = check_lock(previous, request.facts, request.run)
         if isinstance(verdict, Satisfied):
-            console.debug("Existing script lockfile satisfies the script's requirements")
+            session.console.debug("Existing script lockfile satisfies the script's requirements")
             return previous
-        console.info(verdict.reason) if verdict.notice else console.debug(verdict.reason)
+        session.console.info(verdict.reason) if verdict.notice else session.console.debug(
+            verdict.reason
+        )
         preferred = preferred_lock(previous, verdict)
     lock = resolve_lock(
         request,
         args,
-        settings,
-        cache,
+        session.settled,
+        session.cache,
         preferred,
         "script",
         interpreter=interpreter,
-        console=console,
+        console=session.console,
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
@@ -699,7 +673,7 @@ def resolve_script(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     previous: Lock | None,
 ) -> Lock:
@@ -728,7 +702,7 @@ def script_request(
     script: Script,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     console: Console,
 ) -> LockRequest:
     """The script's requirements lowered through its `sources`, as uv locks them."""
@@ -736,7 +710,7 @@ def script_request(
     from pyrun.core.lock_build import declare_workspace
     from pyrun.core.project import ProjectFile
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     requires_python = script.metadata.requires_python
     if not requires_python:
         requires_python = f">={interpreter.major}.{interpreter.minor}"
@@ -747,7 +721,7 @@ def script_request(
                 f"`{requires_python}`."
             )
     tool = dict(script.metadata.tool)
-    no_sources = bool(settings.value(args, "no_sources", "no-sources", False))
+    no_sources = settings.resolver.no_sources
     root_file = ProjectFile(
         directory=script.directory,
         has_project=False,
@@ -781,7 +755,7 @@ def make_request(
     tables: Sequence[Requirement],
     texts: Sequence[str],
     args: Args,
-    settings: Settings,
+    settings: Settled,
     pinned: Mapping[str, str] | None = None,
     environments: tuple[str, ...] = (),
     constraints: Sequence[str] = (),
@@ -793,19 +767,17 @@ def make_request(
     from pyrun.core.lock_build import WorkspaceFacts, requirement_tables
     from pyrun.core.lock_compare import normalize_name
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     facts = WorkspaceFacts(
         requires_python=requires_python,
         members=(),
         root_is_project=False,
         requirements=tuple(tables),
-        constraints=requirement_tables(
-            [*_strings(settings, "constraint-dependencies"), *constraints]
-        ),
-        overrides=requirement_tables(_strings(settings, "override-dependencies")),
-        excludes=tuple(normalize_name(n) for n in _strings(settings, "exclude-dependencies")),
-        build_constraints=requirement_tables(_strings(settings, "build-constraint-dependencies")),
-        options=lock_options(args, settings),
+        constraints=requirement_tables([*settings.resolver.constraint_dependencies, *constraints]),
+        overrides=requirement_tables(settings.resolver.override_dependencies),
+        excludes=tuple(normalize_name(n) for n in settings.resolver.exclude_dependencies),
+        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
+        options=lock_options(settings),
         environments=environments,
         root_locals=locals_of(tables),
     )
@@ -822,12 +794,8 @@ def make_request(
         texts=tuple(texts),
         run=run,
         pinned=dict(pinned or {}),
-        constraints=(*_strings(settings, "constraint-dependencies"), *constraints),
+        constraints=(*settings.resolver.constraint_dependencies, *constraints),
     )
-
-
-def _strings(settings: Settings, key: str) -> list[str]:
-    return [value for value in settings.file_list(key) if isinstance(value, str)]
 
 
 def locals_of(tables: Sequence[Requirement]) -> tuple[LocalDependency, ...]:
@@ -873,7 +841,7 @@ def _pinned_indexes(tool: Mapping[str, Any]) -> dict[str, str]:
 def resolve_lock(
     request: LockRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     cache: Cache,
     previous: Lock | Mapping[str, tuple[str, ...]] | None,
     what: str,
@@ -898,11 +866,11 @@ def resolve_lock(
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     build = None
     if interpreter is not None:
         shown = console or Console(quiet=1)
-        build = build_setup(args, settings, indexes, interpreter, cache, shown)
+        build = build_setup(settings, indexes, interpreter, cache, shown)
     resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)
     plan = IndexPlan(
         indexes=_index_configs(indexes),
@@ -911,7 +879,7 @@ def resolve_lock(
     )
     exclude_newer = _moment(facts.options)
     exclude_newer_package = _package_moments(facts.options)
-    client = _client_options(args, settings, cache)
+    client = _client_options(settings, cache)
     git = git_sources(
         cache,
         offline=client.offline,
@@ -944,7 +912,7 @@ def resolve_lock(
 def _resolve_request(
     request: LockRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     previous: Lock | Mapping[str, tuple[str, ...]] | None,
     index_url: str,
 ) -> Any:
@@ -955,7 +923,7 @@ def _resolve_request(
         requires_python=request.facts.requires_python,
         requirements=request.texts,
         constraints=request.constraints,
-        overrides=tuple(_strings(settings, "override-dependencies")),
+        overrides=settings.resolver.override_dependencies,
         preferences=preferences_of(previous),
         upgrade=_upgrade(args),
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
@@ -1025,18 +993,18 @@ def _package_moments(options: Any) -> Any:
     return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
 
 
-def _client_options(args: Args, settings: Settings, cache: Cache) -> Any:
+def _client_options(settings: Settled, cache: Cache) -> Any:
     from pyrun.core.lock_compare import normalize_name
     from pyrun.net.client import ClientOptions
 
     return ClientOptions.from_env(
         os.environ,
         cache_dir=cache.root,
-        offline=bool(args.offline) or bool(settings.file_value("offline", False)),
-        refresh=bool(args.refresh) or bool(args.upgrade),
-        refresh_packages=frozenset(normalize_name(n) for n in args.refresh_package or []),
-        system_certs=bool(args.system_certs),
-        insecure_hosts=tuple(args.allow_insecure_host or ()),
+        offline=settings.globals.offline,
+        refresh=settings.resolver.refresh or settings.resolver.upgrade,
+        refresh_packages=frozenset(normalize_name(n) for n in settings.resolver.refresh_package),
+        system_certs=settings.globals.system_certs,
+        insecure_hosts=settings.globals.allow_insecure_host,
     )
 
 
@@ -1070,9 +1038,7 @@ def install_lock(
     prefix: str,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    session: Session,
     exact: bool | None = None,
     verbose: bool | None = None,
     dry: bool = False,
@@ -1087,31 +1053,35 @@ def install_lock(
     if verbose is None:
         verbose = bool(args.show_resolution) or bool(args.verbose)
     selection = select_requirements(lock, root=root, interpreter=interpreter)
-    options = sync_options(args, settings, selection)
+    options = sync_options(args, session.settled, selection)
     if exact is not None:
         options = replace(options, exact=exact)
     env = SyncTargetEnv(prefix=Path(prefix), interpreter=interpreter)
     started = time.monotonic()
-    plan = plan_sync(selection, env, cache, options, console)
+    plan = plan_sync(selection, env, session.cache, options, session.console)
     if plan.plan.is_noop:
-        _line(console, verbose, _counted("Checked", plan.required, time.monotonic() - started))
+        _line(
+            session.console, verbose, _counted("Checked", plan.required, time.monotonic() - started)
+        )
         if dry:
-            _line(console, verbose, "Would make no changes")
+            _line(session.console, verbose, "Would make no changes")
         return plan.input_files
     if dry:
         from pyrun.commands.sync_project import report_pending
 
-        report_pending(plan, lambda text: _line(console, verbose, text), check=bool(args.check))
+        report_pending(
+            plan, lambda text: _line(session.console, verbose, text), check=bool(args.check)
+        )
         return plan.input_files
     ready: Mapping[str, Any] = {}
     if plan.needs_network_or_build:
         from pyrun.net import interrupt
         from pyrun.net.sync import prepare
 
-        ready = interrupt.run(prepare, plan, env, cache, options, console)
+        ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started
     report = apply_plan(plan, ready, env, options)
-    _report(report, len(plan.work), prepared, console, verbose)
+    _report(report, len(plan.work), prepared, session.console, verbose)
     return plan.input_files
 
 

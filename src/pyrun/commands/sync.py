@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import load_project, open_cache, project_start
+from pyrun.commands.common import load_project, project_start
+from pyrun.commands.session import open_session
 from pyrun.console import Console
 
 
@@ -26,8 +27,8 @@ def main(args: Args, console: Console) -> int:
         # uv refuses before it makes the environment (`run --frozen` makes it first).
         raise missing_lock("--frozen")
 
-    with open_cache(args, settings) as cache:
-        project_run_env(workspace, args, settings, console, cache, start)
+    with open_session(settings, console) as session:
+        project_run_env(workspace, args, session, start)
     return 0
 
 
@@ -41,6 +42,6 @@ def _sync_script(args: Args, console: Console) -> int:
 
     script = load_script_file(str(args.script), os.getcwd(), require_block=True)
     settings = script_file_settings(args, console, script)
-    with open_cache(args, settings) as cache:
-        script_run_env(script, args, settings, console, cache, sync=True)
+    with open_session(settings, console) as session:
+        script_run_env(script, args, session, sync=True)
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pyrun.cliparse import Args
 from pyrun.commands.build_settings import with_build_settings
+from pyrun.commands.session import Session
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lock_compare import normalize_name
@@ -42,7 +43,6 @@ from pyrun.core.selection import (
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
-from pyrun.local.install import LINK_MODES, LinkMode
 from pyrun.net.sync import (
     SyncOptions,
     SyncPlan,
@@ -51,7 +51,7 @@ from pyrun.net.sync import (
     apply_plan,
     plan_sync,
 )
-from pyrun.settings import Settings
+from pyrun.options import InstallerOptions, Settled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,36 +67,30 @@ class SyncResult:
 
 
 def sync_into(
-    workspace: Workspace,
-    env_path: str,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, env_path: str, interpreter: Interpreter, args: Args, session: Session
 ) -> SyncResult:
     """Make the environment at `env_path` match the workspace's lock."""
-    out = _Output(console, verbose=args.subcommand == "sync" or _shows_resolution(args))
+    out = _Output(session.console, verbose=args.subcommand == "sync" or _shows_resolution(args))
     dry = args.subcommand == "sync" and bool(args.dry_run or args.check)
     started = time.monotonic()
     if dry:
-        lock = _dry_lock(workspace, interpreter, args, settings, cache, console, out, started)
+        lock = _dry_lock(workspace, interpreter, args, session, out, started)
     else:
         from pyrun.commands.lock_project import LockOutdatedError
 
         try:
-            lock = obtain_lock(workspace, interpreter, args, settings, cache, console)
+            lock = obtain_lock(workspace, interpreter, args, session)
         except LockOutdatedError as exc:
             out.resolved(exc.resolved, time.monotonic() - started)
             raise
         out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, args)
     for warning in selection.warnings:
-        console.warn(warning)
-    options = sync_options(args, settings, selection)
+        session.console.warn(warning)
+    options = sync_options(args, session.settled, selection)
     env = SyncTargetEnv(prefix=Path(env_path), interpreter=interpreter)
     started = time.monotonic()
-    plan = plan_sync(selection, env, cache, options, console)
+    plan = plan_sync(selection, env, session.cache, options, session.console)
     report, checked = None, None
     if plan.plan.is_noop:
         checked = plan.required
@@ -106,8 +100,8 @@ def sync_into(
     elif dry:
         report_pending(plan, out.line, check=bool(args.check))
     else:
-        report = _execute(plan, env, cache, options, console)
-        out.report(report, console)
+        report = _execute(plan, env, session.cache, options, session.console)
+        out.report(report, session.console)
     return SyncResult(
         input_files=plan.input_files, resolved=len(lock.packages), report=report, checked=checked
     )
@@ -119,26 +113,19 @@ def sync_into(
 
 
 def obtain_lock(
-    workspace: Workspace,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, interpreter: Interpreter, args: Args, session: Session
 ) -> Lock:
     """The lock step (SPEC §2.8): use, check, or re-resolve and write `uv.lock`."""
     from pyrun.commands.lock_project import ensure_lock
 
-    return ensure_lock(workspace, interpreter, args, settings, cache, console)
+    return ensure_lock(workspace, interpreter, args, session)
 
 
 def _dry_lock(
     workspace: Workspace,
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
-    cache: Cache,
-    console: Console,
+    session: Session,
     out: _Output,
     started: float,
 ) -> Lock:
@@ -146,7 +133,7 @@ def _dry_lock(
     from pyrun.commands.lock_project import LOCK_NAME, lock_workspace, run_mode
     from pyrun.core.lockfile import canonical
 
-    result = lock_workspace(workspace, interpreter, args, settings, cache, console, run_mode(args))
+    result = lock_workspace(workspace, interpreter, args, session, run_mode(args))
     out.resolved(len(result.lock.packages), time.monotonic() - started)
     where = display_path(os.path.join(workspace.root, LOCK_NAME))
     if result.previous is None:
@@ -261,25 +248,25 @@ def _refuse_conflicts(
         raise error
 
 
-def sync_options(args: Args, settings: Settings, selection: Selection) -> SyncOptions:
+def sync_options(args: Args, settings: Settled, selection: Selection) -> SyncOptions:
     from pyrun.commands.index_settings import index_settings
 
-    indexes = index_settings(args, settings)
+    indexes = index_settings(settings)
     options = SyncOptions(
         exact=_exact(args),
-        reinstall=_reinstall(args, settings),
-        link_mode=_link_mode(args, settings),
-        compile_bytecode=bool(settings.value(args, "compile_bytecode", "compile-bytecode")),
+        reinstall=_reinstall(settings.installer),
+        link_mode=settings.installer.link_mode,
+        compile_bytecode=settings.installer.compile_bytecode,
         concurrent_builds=_positive_env("PYRUN_CONCURRENT_BUILDS", os.cpu_count() or 1),
         concurrent_downloads=_positive_env("PYRUN_CONCURRENT_DOWNLOADS", 50),
-        config_settings=_config_settings(_list(args.config_setting)),
+        config_settings=_config_settings(list(settings.build.config_setting)),
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
-        offline=bool(settings.value(args, "offline", "offline")),
-        progress=not args.no_progress,
+        offline=settings.globals.offline,
+        progress=not settings.globals.no_progress,
         keep=frozenset(selection.skipped),
     )
-    return with_build_settings(options, args, settings)
+    return with_build_settings(options, settings.build)
 
 
 def _exact(args: Args) -> bool:
@@ -288,22 +275,8 @@ def _exact(args: Args) -> bool:
     return bool(args.exact) and not args.inexact
 
 
-def _reinstall(args: Args, settings: Settings) -> bool | frozenset[str]:
-    if args.reinstall or settings.file_value("reinstall") is True:
-        return True
-    names = [*_list(args.reinstall_package), *_list(settings.file_list("reinstall-package"))]
-    return frozenset(names)
-
-
-def _link_mode(args: Args, settings: Settings) -> LinkMode:
-    mode = str(settings.value(args, "link_mode", "link-mode", "hardlink"))
-    for known in LINK_MODES:
-        if mode == known:
-            return known
-    raise PyrunError(
-        f"invalid value '{mode}' for '--link-mode <LINK_MODE>'",
-        causes=(f"[possible values: {', '.join(sorted(LINK_MODES))}]",),
-    )
+def _reinstall(installer: InstallerOptions) -> bool | frozenset[str]:
+    return True if installer.reinstall else frozenset(installer.reinstall_package)
 
 
 def _positive_env(name: str, default: int) -> int:

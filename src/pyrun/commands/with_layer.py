@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrun.cliparse import Args
-from pyrun.commands.common import make_finder
+from pyrun.commands.session import Session
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import PyrunError
@@ -44,7 +44,7 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
-from pyrun.settings import Settings
+from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
 
 OVERLAY_PTH = "_pyrun_ephemeral_overlay.pth"
@@ -272,24 +272,17 @@ def _tree_state(directory: str) -> str:
 
 
 def layer_with(
-    base: RunEnv,
-    request: WithRequest,
-    *,
-    args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
-    base_lock: str | None,
+    base: RunEnv, request: WithRequest, *, args: Args, session: Session, base_lock: str | None
 ) -> RunEnv:
     """SPEC §2.11 steps 2-6: the base env itself when it suffices, else an overlay."""
-    finder = make_finder(args, settings, cache, console)
+    finder = session.finder
     interpreter = finder.probe(base.python)
     if interpreter is None:
         raise PyrunError(f"Failed to query the Python interpreter at `{base.python}`")
     sites = _site_dirs(interpreter)
     artifacts = _pylock_artifacts(request, interpreter)
     if not _reinstalling(args) and satisfied(request, artifacts, sites, interpreter):
-        console.debug("The base environment satisfies the `--with` requirements")
+        session.console.debug("The base environment satisfies the `--with` requirements")
         return base
     with_prefix = with_environment(
         request,
@@ -297,12 +290,10 @@ def layer_with(
         interpreter=interpreter,
         sites=sites,
         args=args,
-        settings=settings,
-        console=console,
-        cache=cache,
+        session=session,
         base_lock=base_lock,
     )
-    overlay = make_overlay(base, with_prefix, interpreter, sites, cache)
+    overlay = make_overlay(base, with_prefix, interpreter, sites, session.cache)
     bins = (os.path.join(overlay, "bin"), os.path.join(with_prefix, "bin"), *base.bin_dirs)
     return RunEnv(
         python=venv_python(overlay),
@@ -483,16 +474,16 @@ def with_environment(
     interpreter: Interpreter,
     sites: Sequence[str],
     args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
+    session: Session,
     base_lock: str | None,
 ) -> str:
     """The with-env's prefix: the memoised one, else resolve and reuse or create."""
     from pyrun.commands.run_script import short_hash
 
-    root = cache.environments / short_hash(_canonical_interpreter(interpreter))
-    memo = root / (_MEMO_PREFIX + short_hash(_memo_key(request, args, settings, sites, base_lock)))
+    root = session.cache.environments / short_hash(_canonical_interpreter(interpreter))
+    memo = root / (
+        _MEMO_PREFIX + short_hash(_memo_key(request, args, session.settled, sites, base_lock))
+    )
     # Upgrades and refreshes ask for a fresh resolution, not for the remembered one.
     forced = _reinstalling(args) or any(
         bool(getattr(args, dest))
@@ -500,10 +491,10 @@ def with_environment(
     )
     found = _live_env(memo)
     if found is not None and not forced:
-        console.debug(f"Using the cached `--with` environment at `{found}`")
+        session.console.debug(f"Using the cached `--with` environment at `{found}`")
         return found
     prefix = _resolve_and_build(
-        request, artifacts, interpreter, sites, args, settings, console, cache, base_lock, root
+        request, artifacts, interpreter, sites, args, session, base_lock, root
     )
     _link(memo, prefix)
     return prefix
@@ -516,7 +507,7 @@ def _canonical_interpreter(interpreter: Interpreter) -> str:
 def _memo_key(
     request: WithRequest,
     args: Args,
-    settings: Settings,
+    settings: Settled,
     sites: Sequence[str],
     base_lock: str | None,
 ) -> str:
@@ -585,9 +576,7 @@ def _resolve_and_build(
     interpreter: Interpreter,
     sites: Sequence[str],
     args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
+    session: Session,
     base_lock: str | None,
     root: Path,
 ) -> str:
@@ -596,26 +585,30 @@ def _resolve_and_build(
     from pyrun.commands.run_script import _counted, _line, resolve_lock, short_hash
 
     started = time.monotonic()
-    lock_request = _lock_request(request, artifacts, interpreter, args, settings)
+    lock_request = _lock_request(request, artifacts, interpreter, args, session.settled)
     preferences = _preferences(base_lock, sites)
     lock = resolve_lock(
         lock_request,
         args,
-        settings,
-        cache,
+        session.settled,
+        session.cache,
         preferences,
         "`--with`",
         interpreter=interpreter,
-        console=console,
+        console=session.console,
     )
     _check_pylock_hashes(lock, artifacts)
     verbose = bool(args.show_resolution) or bool(args.verbose)
-    _line(console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started))
+    _line(
+        session.console,
+        verbose,
+        _counted("Resolved", len(lock.packages), time.monotonic() - started),
+    )
     link = root / short_hash(_resolution_text(lock))
     found = _live_env(link)
     if found is not None and not _reinstalling(args):
         return found
-    prefix = _create_with_env(lock, interpreter, args, settings, console, cache)
+    prefix = _create_with_env(lock, interpreter, args, session)
     _link(link, prefix)
     return prefix
 
@@ -625,7 +618,7 @@ def _lock_request(
     artifacts: Sequence[Any],
     interpreter: Interpreter,
     args: Args,
-    settings: Settings,
+    settings: Settled,
 ) -> Any:
     """The requirements for a resolution for this one interpreter (not a universal one)."""
     from dataclasses import replace as _replace
@@ -757,14 +750,7 @@ def _resolution_text(lock: Any) -> str:
     return "\n".join(sorted(lines))
 
 
-def _create_with_env(
-    lock: Any,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settings,
-    console: Console,
-    cache: Cache,
-) -> str:
+def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: Session) -> str:
     """A new with-env in `archive-v0/<id>`, synced exactly to `lock`; linked only once done, so
     an interrupted creation leaves an unreferenced entry that `cache prune` removes."""
     import secrets
@@ -772,9 +758,9 @@ def _create_with_env(
     from pyrun.commands.run_script import install_lock
     from pyrun.local.venv import base_interpreter, create_venv
 
-    prefix = str(cache.archives / secrets.token_hex(10))
+    prefix = str(session.cache.archives / secrets.token_hex(10))
     create_venv(prefix, base_interpreter(interpreter), prompt="with")
-    created = make_finder(args, settings, cache, console).probe(venv_python(prefix))
+    created = session.finder.probe(venv_python(prefix))
     if created is None:
         raise PyrunError(f"The `--with` environment at `{prefix}` does not work")
     install_lock(
@@ -783,9 +769,7 @@ def _create_with_env(
         prefix=prefix,
         interpreter=created,
         args=args,
-        settings=settings,
-        cache=cache,
-        console=console,
+        session=session,
         exact=True,
     )
     return prefix

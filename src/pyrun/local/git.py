@@ -209,16 +209,16 @@ def _check_out(db: Path, commit: str, tree: Path, *, offline: bool) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _git(args: list[str], *, what: str, extra: dict[str, str] | None = None) -> None:
-    done = _run(args, extra)
+def _git(argv: list[str], *, what: str, extra: dict[str, str] | None = None) -> None:
+    done = _run(argv, extra)
     if done.returncode != 0:
         raise GitFailure(f"failed to {what}", done.stderr.strip())
 
 
-def _run(args: list[str], extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(argv: list[str], extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            ["git", *args], capture_output=True, text=True, env=_environ(extra), check=False
+            ["git", *argv], capture_output=True, text=True, env=_environ(extra), check=False
         )
     except FileNotFoundError:
         raise FailureError(

@@ -3,59 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.requests import PythonRequest
-from pyrun.errors import PyrunError
+from pyrun.options import PythonOptions
 
-PREFERENCES = ("only-managed", "managed", "system", "only-system")
-DOWNLOAD_MODES = ("automatic", "manual", "never")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PythonSettings:
-    preference: str = "managed"
-    downloads: str = "automatic"
-    cache_dir: str | None = None
-    offline: bool = False
-
-
-def python_settings(args: object, settings: object, cache_dir: str | None) -> PythonSettings:
-    """Preference and download mode from flags, variables and settings files."""
-    preference = _preference(args, settings)
-    downloads = str(settings.file_value("python-downloads", "automatic"))  # type: ignore[attr-defined]
-    env_downloads = os.environ.get("PYRUN_PYTHON_DOWNLOADS")
-    if env_downloads:
-        downloads = env_downloads
-    if getattr(args, "no_python_downloads", False):
-        downloads = "never"
-    if downloads not in DOWNLOAD_MODES:
-        raise PyrunError(
-            f"Invalid value for python-downloads: `{downloads}` (expected one of "
-            f"{', '.join(DOWNLOAD_MODES)})"
-        )
-    offline = bool(getattr(args, "offline", False))
-    return PythonSettings(
-        preference=preference, downloads=downloads, cache_dir=cache_dir, offline=offline
-    )
-
-
-def _preference(args: object, settings: object) -> str:
-    if getattr(args, "managed_python", False):
-        return "only-managed"
-    if getattr(args, "no_managed_python", False):
-        return "only-system"
-    value = getattr(args, "python_preference", None) or settings.file_value(  # type: ignore[attr-defined]
-        "python-preference", "managed"
-    )
-    if value not in PREFERENCES:
-        raise PyrunError(
-            f"Invalid value for python-preference: `{value}` (expected one of "
-            f"{', '.join(PREFERENCES)})"
-        )
-    return str(value)
+# Downloads a managed Python for a request (None: the default one) and returns its executable;
+# raises `NoDownloadError` when no build fits. The command layer wires in the network's.
+Downloader = Callable[[PythonRequest | None], str]
 
 
 STALE_DOWNLOADS_HINT = (
@@ -67,10 +24,21 @@ STALE_DOWNLOADS_HINT = (
 class Finder:
     """Find interpreters for a run; `find` raises the standard error when none fits."""
 
-    def __init__(self, python: PythonSettings, console: Console, cwd: str) -> None:
+    def __init__(
+        self,
+        python: PythonOptions,
+        *,
+        cache_dir: str | None,
+        console: Console,
+        cwd: str,
+        download: Downloader | None,
+    ) -> None:
+        """`download` is None when this run may not download (offline, `python-downloads`)."""
         self.python = python
+        self.cache_dir = cache_dir
         self.console = console
         self.cwd = cwd
+        self.download = download
 
     def find(self, request: PythonRequest | None, *, allow_venvs: bool) -> Interpreter:
         from pyrun.local import interpreters
@@ -81,7 +49,7 @@ class Finder:
             cwd=self.cwd,
             environ=os.environ,
             allow_venvs=allow_venvs,
-            cache_dir=self.python.cache_dir,
+            cache_dir=self.cache_dir,
             console=self.console,
         )
         if found is not None:
@@ -94,17 +62,16 @@ class Finder:
     def probe(self, path: str) -> Interpreter | None:
         from pyrun.local import interpreters
 
-        return interpreters.probe(path, cache_dir=self.python.cache_dir, console=self.console)
+        return interpreters.probe(path, cache_dir=self.cache_dir, console=self.console)
 
     def _download_or_fail(self, request: PythonRequest | None, allow_venvs: bool) -> Interpreter:
         from pyrun.local import interpreters
 
-        if self._may_download(request):
+        if self.download is not None and self._may_download(request):
             from pyrun.core.pydownloads import NoDownloadError
-            from pyrun.net.pythons import download_for_run
 
             try:
-                path = download_for_run(request, self.python, self.console)
+                path = self.download(request)
             except NoDownloadError:
                 # As uv words it: nothing was found, and the embedded list may be too old.
                 error = interpreters.not_found_error(
@@ -112,7 +79,7 @@ class Finder:
                 )
                 error.hint = STALE_DOWNLOADS_HINT
                 raise error from None
-            probed = interpreters.probe(path, cache_dir=self.python.cache_dir)
+            probed = interpreters.probe(path, cache_dir=self.cache_dir)
             if probed is not None:
                 return probed
         raise interpreters.not_found_error(
@@ -120,8 +87,6 @@ class Finder:
         )
 
     def _may_download(self, request: PythonRequest | None) -> bool:
-        if self.python.downloads != "automatic" or self.python.offline:
-            return False
-        if self.python.preference == "only-system":
+        if self.python.downloads != "automatic" or self.python.preference == "only-system":
             return False
         return request is None or request.kind not in ("path", "executable")

@@ -51,19 +51,19 @@ def classify(
     return _classify_path(name, args)
 
 
-def _classify_path(name: str, args: tuple[str, ...]) -> Target:
+def _classify_path(name: str, words: tuple[str, ...]) -> Target:
     lower = name.lower()
     if lower == "python":
-        return Target(kind="python", name=name, args=args)
+        return Target(kind="python", name=name, args=words)
     if lower.endswith((".py", ".pyc")) and os.path.isfile(name):
-        return Target(kind="pyfile", name=name, args=args, scriptlike=lower.endswith(".py"))
+        return Target(kind="pyfile", name=name, args=words, scriptlike=lower.endswith(".py"))
     if lower.endswith(".pyw") and os.path.isfile(name):
-        return Target(kind="gui", name=name, args=args, scriptlike=True)
+        return Target(kind="gui", name=name, args=words, scriptlike=True)
     if os.path.isdir(name) and os.path.isfile(os.path.join(name, "__main__.py")):
-        return Target(kind="dir", name=name, args=args)
+        return Target(kind="dir", name=name, args=words)
     if os.path.isfile(name) and _is_zipapp(name):
-        return Target(kind="zip", name=name, args=args)
-    return Target(kind="external", name=name, args=args)
+        return Target(kind="zip", name=name, args=words)
+    return Target(kind="external", name=name, args=words)
 
 
 def _is_zipapp(path: str) -> bool:

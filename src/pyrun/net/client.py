@@ -454,8 +454,8 @@ class CachingResolver(trio.abc.HostnameResolver):
         )
 
 
-async def _hedged_lookup(args: tuple[Any, ...], delay: float, attempts: int) -> AddrInfo:
-    """`socket.getaddrinfo(*args)` in a thread, started again every `delay` seconds while no
+async def _hedged_lookup(query: tuple[Any, ...], delay: float, attempts: int) -> AddrInfo:
+    """`socket.getaddrinfo(*query)` in a thread, started again every `delay` seconds while no
     attempt has answered (at most `attempts` in all); the first answer, or error, wins."""
     answers: list[AddrInfo | OSError] = []
     finished = trio.Event()
@@ -463,7 +463,7 @@ async def _hedged_lookup(args: tuple[Any, ...], delay: float, attempts: int) -> 
     async def attempt() -> None:
         try:
             answer: AddrInfo | OSError = await trio.to_thread.run_sync(
-                socket.getaddrinfo, *args, abandon_on_cancel=True
+                socket.getaddrinfo, *query, abandon_on_cancel=True
             )
         except OSError as exc:
             answer = exc

@@ -357,16 +357,12 @@ async def choose_download(
     return require_download(await load_downloads(settings, client), request, host)
 
 
-def download_for_run(request: DownloadRequest | None, python: object, console: Console) -> str:
-    """Synchronous entry for `pyrun.local.pyfind`: download a build for `request` (None: the
-    default request) with the preference, download mode and offline flag of `python`."""
+def download_for_run(
+    request: DownloadRequest | None, settings: PythonSettings, console: Console
+) -> str:
+    """Synchronous entry for the interpreter finder (`pyrun.local.pyfind.Finder`, wired in by
+    the command layer): download a build for `request` (None: the default request)."""
     from pyrun.core.requests import DEFAULT_REQUEST
 
-    settings = local.python_settings(
-        os.environ,
-        downloads=str(getattr(python, "downloads", "") or "") or None,
-        preference=str(getattr(python, "preference", "") or "") or None,
-        offline=bool(getattr(python, "offline", False)),
-    )
     wanted: DownloadRequest = request if request is not None else DEFAULT_REQUEST
     return str(interrupt.run(partial(ensure_python, wanted, settings, console)))

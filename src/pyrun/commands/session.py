@@ -1,0 +1,41 @@
+"""What every step of one command shares, as one value instead of a parameter each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from pyrun.commands.common import make_finder, open_cache
+from pyrun.console import Console
+from pyrun.local.cache import Cache
+from pyrun.local.pyfind import Finder
+from pyrun.options import Settled
+
+
+@dataclass(frozen=True)
+class Session:
+    """The settled configuration of a run, its cache, its console and its interpreter finder.
+
+    `client` is the slot for the run's one HTTP client (issue 12's runtime half); until that
+    lands each network step still opens its own and this stays None.
+    """
+
+    settled: Settled
+    cache: Cache
+    console: Console
+    finder: Finder
+    client: object | None = None
+
+    def resettled(self, settled: Settled) -> Session:
+        """The same run under other settings (a script's table over the files): the finder
+        follows, since the table may change the Python preference or downloads."""
+        return replace(self, settled=settled, finder=make_finder(settled, self.cache, self.console))
+
+
+@contextmanager
+def open_session(settled: Settled, console: Console) -> Iterator[Session]:
+    """The session of one command: its cache is open (a `--no-cache` one removed) until the
+    block ends."""
+    with open_cache(settled) as cache:
+        yield Session(settled, cache, console, make_finder(settled, cache, console))
