@@ -9,6 +9,15 @@ from pyrun.console import Console
 def run_subcommand(args: Args) -> int:
     _tune_gc()
     console = Console(quiet=args.quiet or 0, verbose=args.verbose or 0, color=args.color or "auto")
+    try:
+        return _route(args, console)
+    finally:
+        from pyrun.commands.common import stop_runtime
+
+        stop_runtime()
+
+
+def _route(args: Args, console: Console) -> int:
     name = args.subcommand
     if name == "run":
         from pyrun.commands.run import run

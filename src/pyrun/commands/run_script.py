@@ -123,12 +123,12 @@ def fetch_remote(
     import tempfile
 
     from pyrun.net import interrupt
-    from pyrun.net.client import make_client
+    from pyrun.net.client import run_client
 
     options = _client_options(args, settings, cache)
 
     async def fetch() -> bytes:
-        async with make_client(options) as http:
+        async with run_client(options) as http:
             return await http.get_bytes(target.name)
 
     data = interrupt.run(fetch)

@@ -49,7 +49,7 @@ from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
 from pyrun.errors import FailureError, PyrunError
-from pyrun.net.client import ClientOptions, HttpClient, make_client
+from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
@@ -562,7 +562,7 @@ async def lock_async(
     told of each candidate whose metadata the resolver reads; `git` finds git dependencies;
     `build` says how to build the metadata of sdists and dynamic local projects (without it,
     reading one is an error)."""
-    async with make_client(options) as http, _builder(build, http) as builder:
+    async with run_client(options) as http, _builder(build, http) as builder:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(

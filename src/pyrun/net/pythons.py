@@ -36,7 +36,7 @@ from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
 from pyrun.net import interrupt
-from pyrun.net.client import ClientOptions, HttpClient, make_client, redact_url
+from pyrun.net.client import ClientOptions, HttpClient, redact_url, run_client
 
 _CHUNK = 1 << 18
 
@@ -71,10 +71,10 @@ async def load_downloads(settings: PythonSettings, client: HttpClient) -> list[D
 
 
 def new_client(settings: PythonSettings) -> HttpClient:
-    """The shared client and its retry policy. Python archives are large: its timeout bounds
-    the connect and idle-read waits only."""
+    """The run's client with the Python settings' retry policy. Python archives are large: its
+    timeout bounds the connect and idle-read waits only."""
     options = ClientOptions(retries=settings.retries, timeout=settings.http_timeout)
-    return make_client(options)
+    return run_client(options)
 
 
 # --- fetching one archive -----------------------------------------------------------------
