@@ -176,33 +176,26 @@ def test_started_work_runs_while_the_caller_does_something_else() -> None:
     interrupt.stop()
 
 
+async def _stalled(cleaned: list[str]) -> None:
+    try:
+        await trio.sleep_forever()
+    finally:
+        cleaned.append("unwound")
+
+
 def test_stop_cancels_background_work_and_lets_it_unwind() -> None:
-    cleaned = []
-
-    async def stalled() -> None:
-        try:
-            await trio.sleep_forever()
-        finally:
-            cleaned.append("temp file removed")
-
-    pending = interrupt.start(stalled)
+    cleaned: list[str] = []
+    pending = interrupt.start(_stalled, cleaned)
     time.sleep(0.05)
     interrupt.stop()
-    assert cleaned == ["temp file removed"]
+    assert cleaned == ["unwound"]
     with pytest.raises(KeyboardInterrupt):  # abandoned with the command
         pending.result()
 
 
 def test_sigint_while_waiting_for_started_work_cancels_it() -> None:
-    cleaned = []
-
-    async def stalled() -> None:
-        try:
-            await trio.sleep_forever()
-        finally:
-            cleaned.append("unwound")
-
-    pending = interrupt.start(stalled)
+    cleaned: list[str] = []
+    pending = interrupt.start(_stalled, cleaned)
     threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
         pending.result()
