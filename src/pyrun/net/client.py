@@ -136,18 +136,38 @@ class OfflineError(FailureError):
         self.url = url
 
 
-class HttpStatusError(FailureError):
+class FetchError(FailureError):
+    """A request for `url` that failed (`Failed to fetch: <url>`, the causes say why)."""
+
+    def __init__(self, url: str, *, causes: tuple[str, ...] = (), hint: str | None = None) -> None:
+        super().__init__(f"Failed to fetch: {redact_url(url)}", causes=causes, hint=hint)
+        self.url = url
+
+
+class HttpStatusError(FetchError):
     """The server answered with an error status (after any retries)."""
 
     def __init__(self, url: str, status: int, reason: str) -> None:
         kind = "client" if status < 500 else "server"
         shown = redact_url(url)
         super().__init__(
-            f"Failed to fetch: {shown}",
-            causes=(f"HTTP status {kind} error ({status} {reason}) for url ({shown})",),
+            url, causes=(f"HTTP status {kind} error ({status} {reason}) for url ({shown})",)
         )
-        self.url = url
         self.status = status
+
+
+class RetriesExhausted(FailureError):
+    """Every attempt failed; `last` is the final attempt's error, whose text becomes the
+    first cause."""
+
+    def __init__(self, last: PyrunError, retries: int, elapsed: float) -> None:
+        super().__init__(
+            f"Request failed after {retries} {'retry' if retries == 1 else 'retries'} "
+            f"in {elapsed:.1f}s",
+            causes=(last.message, *last.causes),
+            hint=last.hint,
+        )
+        self.last = last
 
 
 class RetryableError(FailureError):
@@ -193,27 +213,22 @@ def translate_error(
     shown = redact_url(url)
     sending = f"error sending request for url ({shown})"
     if isinstance(exc, httpx.TimeoutException):
-        return FailureError(
-            f"Failed to fetch: {shown}",
+        return FetchError(
+            url,
             causes=(sending, "operation timed out"),
             hint=f"Increase the timeout with `PYRUN_HTTP_TIMEOUT` (current value: {timeout:g}s)",
         )
     if isinstance(exc, httpx.ConnectError):
-        return FailureError(
-            f"Failed to fetch: {shown}",
-            causes=(sending, "client error (Connect)", *_connect_causes(exc)),
-        )
+        return FetchError(url, causes=(sending, "client error (Connect)", *_connect_causes(exc)))
     if isinstance(exc, httpx.ProxyError):
-        return FailureError(f"Failed to fetch: {shown}", causes=("proxy error", str(exc)))
+        return FetchError(url, causes=("proxy error", str(exc)))
     if isinstance(exc, httpx.TooManyRedirects):
-        return FailureError(f"Failed to fetch: {shown}", causes=("too many redirects",))
+        return FetchError(url, causes=("too many redirects",))
     if isinstance(exc, httpx.DecodingError):
-        return FailureError(
-            f"Failed to fetch: {shown}", causes=("error decoding response body", str(exc))
-        )
+        return FetchError(url, causes=("error decoding response body", str(exc)))
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return FailureError(f"Invalid URL: {shown}", causes=(str(exc),))
-    return FailureError(f"Failed to fetch: {shown}", causes=(sending, *_root_causes(exc)))
+    return FetchError(url, causes=(sending, *_root_causes(exc)))
 
 
 def _root_causes(exc: BaseException) -> tuple[str, ...]:
@@ -727,14 +742,7 @@ _FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.Prox
 
 
 def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
-    if retries == 0:
-        return error
-    return FailureError(
-        f"Request failed after {retries} {'retry' if retries == 1 else 'retries'} "
-        f"in {elapsed:.1f}s",
-        causes=(error.message, *error.causes),
-        hint=error.hint,
-    )
+    return error if retries == 0 else RetriesExhausted(error, retries, elapsed)
 
 
 async def _stream_to(response: httpx.Response, *, temp: Path, size: int) -> int:

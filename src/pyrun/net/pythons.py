@@ -36,7 +36,14 @@ from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
 from pyrun.net import interrupt
-from pyrun.net.client import ClientOptions, HttpClient, redact_url, run_client
+from pyrun.net.client import (
+    ClientOptions,
+    FetchError,
+    HttpClient,
+    RetriesExhausted,
+    redact_url,
+    run_client,
+)
 
 _CHUNK = 1 << 18
 
@@ -146,12 +153,13 @@ async def _download(client: HttpClient, url: str, dest: Path) -> str:
 def _download_failure(exc: PyrunError, url: str) -> DownloadFailed:
     """The client's error in uv's words for a Python download: `Failed to download `<url>``
     where the client says `Failed to fetch: <url>`."""
-    shown = redact_url(url)
-    fetch, download = f"Failed to fetch: {shown}", f"Failed to download `{shown}`"
-    said = [download if text == fetch else text for text in exc.causes]
-    if exc.message == fetch:
-        return DownloadFailed(download, causes=said, hint=exc.hint)
-    return DownloadFailed(exc.message, causes=said, hint=exc.hint)
+    download = f"Failed to download `{redact_url(url)}`"
+    if isinstance(exc, FetchError):
+        return DownloadFailed(download, causes=exc.causes, hint=exc.hint)
+    if isinstance(exc, RetriesExhausted) and isinstance(exc.last, FetchError):
+        causes = [download, *exc.last.causes]
+        return DownloadFailed(exc.message, causes=causes, hint=exc.hint)
+    return DownloadFailed(exc.message, causes=exc.causes, hint=exc.hint)
 
 
 async def fetch_verified(download: Download, settings: PythonSettings, client: HttpClient) -> Path:
