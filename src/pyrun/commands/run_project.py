@@ -53,7 +53,8 @@ def project_run_env(
     with project_lock(workspace.root):
         if getattr(args, "dry_run", None) or getattr(args, "check", None):
             return _dry_run(workspace, args, settings, request, finder, cache, console)
-        env = ensure_project_env(request, finder, console)
+        with _overlapping_downloads(workspace, args, settings, cache):
+            env = ensure_project_env(request, finder, console)
         result = None
         if not args.no_sync:
             from pyrun.commands.sync_project import sync_into
@@ -62,6 +63,23 @@ def project_run_env(
         if not cache.temporary:
             _record(args, console, workspace, start, env, cache, result)
     return RunEnv.of_venv(path)
+
+
+@contextmanager
+def _overlapping_downloads(
+    workspace: Workspace, args: Args, settings: Settings, cache: Cache
+) -> Iterator[None]:
+    """If a managed Python must be downloaded, the lock's first reads happen meanwhile."""
+    from pyrun.commands.lock_project import index_warm_up
+
+    job = None if args.no_sync else index_warm_up(workspace, args, settings, cache)
+    if job is None:
+        yield
+        return
+    from pyrun.net.pythons import alongside_downloads
+
+    with alongside_downloads(job):
+        yield
 
 
 def _dry_run(

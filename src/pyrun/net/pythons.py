@@ -8,9 +8,12 @@ and is only extracted once the whole body has been read and the digest matches.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -365,9 +368,48 @@ async def choose_download(
     return require_download(await load_downloads(settings, client), request, host)
 
 
+# Work that needs no interpreter, to run while one downloads (`alongside_downloads`).
+_ALONGSIDE: ContextVar[tuple[Callable[[], Awaitable[None]], ...]] = ContextVar(
+    "pyrun_alongside_downloads", default=()
+)
+
+
+@contextlib.contextmanager
+def alongside_downloads(job: Callable[[], Awaitable[None]]) -> Iterator[None]:
+    """While the block runs, a managed-Python download for the run (`download_for_run`) runs
+    `job` concurrently: work the command would otherwise only start once the interpreter is
+    there. `job` must not fail (its work is redone, and its errors reported, by the step that
+    needs it); the download returns when both are done, or fails at once, cancelling `job`."""
+    token = _ALONGSIDE.set((*_ALONGSIDE.get(), job))
+    try:
+        yield
+    finally:
+        _ALONGSIDE.reset(token)
+
+
+async def _ensure_alongside(
+    request: DownloadRequest,
+    settings: PythonSettings,
+    console: Console,
+    jobs: tuple[Callable[[], Awaitable[None]], ...],
+) -> Path:
+    failure: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        for job in jobs:
+            nursery.start_soon(job)
+        try:
+            return await ensure_python(request, settings, console)
+        except BaseException as exc:  # re-raised below, as itself, not in a group
+            failure = exc
+            nursery.cancel_scope.cancel()
+    assert failure is not None
+    raise failure
+
+
 def download_for_run(request: DownloadRequest | None, python: object, console: Console) -> str:
     """Synchronous entry for `pyrun.local.pyfind`: download a build for `request` (None: the
-    default request) with the preference, download mode and offline flag of `python`."""
+    default request) with the preference, download mode and offline flag of `python`, and
+    meanwhile the work registered with `alongside_downloads`."""
     from pyrun.core.requests import DEFAULT_REQUEST
 
     settings = local.python_settings(
@@ -377,4 +419,4 @@ def download_for_run(request: DownloadRequest | None, python: object, console: C
         offline=bool(getattr(python, "offline", False)),
     )
     wanted: DownloadRequest = request if request is not None else DEFAULT_REQUEST
-    return str(interrupt.run(partial(ensure_python, wanted, settings, console)))
+    return str(interrupt.run(_ensure_alongside, wanted, settings, console, _ALONGSIDE.get()))
