@@ -70,19 +70,19 @@ class Pending(Generic[T]):
     """Work running in the process's trio run, for a result to be waited for later."""
 
     def __init__(
-        self, runtime: _Runtime, fn: Callable[..., Awaitable[T]], args: tuple[Any, ...]
+        self, runtime: _Runtime, fn: Callable[..., Awaitable[T]], fn_args: tuple[Any, ...]
     ) -> None:
         self._runtime = runtime
         self._scope = trio.CancelScope()
         self._done = threading.Event()
         self._value: list[T] = []
         self._error: BaseException | None = None
-        runtime.submit(self._task, fn, args)
+        runtime.submit(self._task, fn, fn_args)
 
-    async def _task(self, fn: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> None:
+    async def _task(self, fn: Callable[..., Awaitable[T]], fn_args: tuple[Any, ...]) -> None:
         try:
             with self._scope:
-                self._value.append(await fn(*args))
+                self._value.append(await fn(*fn_args))
         except BaseException as exc:  # handed to the thread that waits, as itself
             self._error = exc
         finally:
