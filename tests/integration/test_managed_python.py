@@ -30,6 +30,7 @@ import pytest
 import zstandard
 
 from pyrun.local.host import host_platform
+from tests.support.index_server import IndexServer
 
 PYRUN_PYTHON = [sys.executable, "-m", "pyrun", "python"]
 
@@ -233,10 +234,14 @@ class Mirror:
     """Files served on 127.0.0.1, with a count of GET requests per path."""
 
     files: dict[str, bytes] = field(default_factory=dict)
-    modes: dict[str, str] = field(default_factory=dict)  # "truncate" | "stall"
+    modes: dict[str, str] = field(default_factory=dict)  # "truncate" | "stall" | "hold"
     counts: Counter[str] = field(default_factory=Counter)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    # "hold": the body is sent once `release` is set (or after `hold_seconds`); whether it was
+    # released, per hold.
+    hold_seconds: float = 20.0
+    held: list[bool] = field(default_factory=list)
 
 
 def _handler(mirror: Mirror) -> type[http.server.BaseHTTPRequestHandler]:
@@ -247,10 +252,13 @@ def _handler(mirror: Mirror) -> type[http.server.BaseHTTPRequestHandler]:
             if body is None:
                 self.send_error(404)
                 return
+            mode = mirror.modes.get(self.path)
+            if mode == "hold":
+                mirror.held.append(mirror.release.wait(mirror.hold_seconds))
+                mode = None
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            mode = mirror.modes.get(self.path)
             if mode is None:
                 self.wfile.write(body)
                 return
@@ -712,18 +720,7 @@ def test_pyrun_run_downloads_a_python_for_a_project(
 ) -> None:
     """No interpreter fits: `pyrun run` downloads, verifies, installs and runs; once."""
     setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
-    empty = tmp_path / "no-pythons"
-    empty.mkdir()
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "needs-py"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
-    )
-    env = {
-        **setup.env,
-        "PYRUN_PYTHON_SEARCH_PATH": str(empty),
-        "PYRUN_PYTHON_DOWNLOADS": "automatic",
-    }
+    project, env = _project_without_python(tmp_path, setup)
     code = "import sys; print(sys.prefix); print(sys.base_prefix)"
     command = [sys.executable, "-m", "pyrun", "run", "--python", "3.12", "python", "-c", code]
 
@@ -738,3 +735,53 @@ def test_pyrun_run_downloads_a_python_for_a_project(
     assert second.stdout == first.stdout
     assert "Creating virtual environment" not in second.stderr
     assert mirror.counts[setup.path] == 1
+
+
+def test_a_lock_from_scratch_reads_the_index_while_the_python_downloads(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    """The design card's overlap: the build's body is held back until the index has been asked
+    for the project's requirement, which a run that waited for the interpreter never does."""
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    mirror.modes[setup.path] = "hold"
+    project, env = _project_without_python(tmp_path, setup, 'dependencies = ["alpha"]\n')
+    with IndexServer() as index:
+        index.add_wheel("alpha", "1.0.0")
+        env["PYRUN_INDEX_URL"] = index.index_url
+        watcher = threading.Thread(target=_release_on_page, args=(index, "alpha", mirror))
+        watcher.start()
+        command = [sys.executable, "-m", "pyrun", "run", "--python", "3.12", "python", "-c", ""]
+        result = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True)
+        mirror.release.set()
+        watcher.join()
+    assert result.returncode == 0, result.stderr
+    assert mirror.held == [True]  # released by the page request, not by the timeout
+    assert "Installed 1 package" in result.stderr
+    assert 'name = "alpha"' in (project / "uv.lock").read_text()
+
+
+def _project_without_python(
+    tmp_path: Path, setup: Setup, more: str = ""
+) -> tuple[Path, dict[str, str]]:
+    """A project needing Python 3.12, and an environment where only a download provides it."""
+    empty = tmp_path / "no-pythons"
+    empty.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "needs-py"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n' + more
+    )
+    env = {
+        **setup.env,
+        "PYRUN_PYTHON_SEARCH_PATH": str(empty),
+        "PYRUN_PYTHON_DOWNLOADS": "automatic",
+    }
+    return project, env
+
+
+def _release_on_page(index: IndexServer, project: str, mirror: Mirror) -> None:
+    deadline = time.monotonic() + mirror.hold_seconds
+    while not mirror.release.is_set() and time.monotonic() < deadline:
+        if index.page_requests(project):
+            mirror.release.set()
+        time.sleep(0.01)

@@ -369,3 +369,14 @@ def test_python_download_errors_say_download_and_mask_the_password() -> None:
     text = error.render()
     assert text.startswith("error: Failed to download `https://me:****@mirror.invalid/")
     assert "hunter2" not in text
+
+
+def test_python_download_errors_after_retries_name_the_download_from_the_last_error() -> None:
+    from pyrun.net.client import HttpStatusError, RetriesExhausted
+    from pyrun.net.pythons import _download_failure
+
+    url = "https://mirror.invalid/cpython.tar.gz"
+    last = HttpStatusError(url, 503, "Service Unavailable")
+    error = _download_failure(RetriesExhausted(last, 2, 1.5), url)
+    assert error.message == "Request failed after 2 retries in 1.5s"
+    assert error.causes == (f"Failed to download `{url}`", *last.causes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -144,3 +145,69 @@ def test_an_ignored_sigint_stays_ignored() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# -- the process's one trio run --------------------------------------------------------------
+
+
+def test_every_call_runs_in_the_same_trio_run_until_stopped() -> None:
+    async def token() -> object:
+        return trio.lowlevel.current_trio_token()
+
+    first = interrupt.run(token)
+    assert interrupt.run(token) is first  # run-scoped state (clients, DNS cache) is shared
+    interrupt.stop()
+    assert interrupt.run(token) is not first  # a new run after `stop`
+    interrupt.stop()
+
+
+def test_started_work_runs_while_the_caller_does_something_else() -> None:
+    release = threading.Event()
+
+    async def download() -> str:
+        await trio.to_thread.run_sync(release.wait)
+        return "python"
+
+    pending = interrupt.start(download)
+    time.sleep(0.05)
+    assert not pending.done()  # the caller went on; the work waits for it
+    release.set()
+    assert pending.result() == "python"
+    interrupt.stop()
+
+
+async def _stalled(cleaned: list[str]) -> None:
+    try:
+        await trio.sleep_forever()
+    finally:
+        cleaned.append("unwound")
+
+
+def test_stop_cancels_background_work_and_lets_it_unwind() -> None:
+    cleaned: list[str] = []
+    pending = interrupt.start(_stalled, cleaned)
+    time.sleep(0.05)
+    interrupt.stop()
+    assert cleaned == ["unwound"]
+    with pytest.raises(KeyboardInterrupt):  # abandoned with the command
+        pending.result()
+
+
+def test_sigint_while_waiting_for_started_work_cancels_it() -> None:
+    cleaned: list[str] = []
+    pending = interrupt.start(_stalled, cleaned)
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        pending.result()
+    assert cleaned == ["unwound"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    interrupt.stop()
+
+
+def test_a_task_of_the_run_cannot_wait_for_the_run() -> None:
+    async def nested() -> None:
+        interrupt.run(trio.sleep, 0)  # would block the run it waits for
+
+    with pytest.raises(RuntimeError, match="deadlock"):
+        interrupt.run(nested)
+    interrupt.stop()

@@ -11,9 +11,13 @@ import trio
 
 from pyrun.core.provider import CandidateInfo, group_files, resolve, wheel_fits_range
 from pyrun.core.resolution import (
+    Clash,
+    Demand,
+    Dependent,
     Edge,
     ForkStrategy,
     LocalPackage,
+    NoSolutionError,
     Preference,
     PrereleaseMode,
     Resolution,
@@ -136,6 +140,27 @@ def test_conflict_names_the_culprit() -> None:
     assert "foo==1.0 depends on bar>=2" in text
     assert "your project depends on bar<2" in text
     assert "we can conclude that" in text
+
+
+def test_the_failure_carries_the_conflict_it_is_rendered_from() -> None:
+    index: Index = {"foo": {"1.0": ["bar>=2"]}, "bar": {"1.0": [], "2.0": []}}
+    with pytest.raises(NoSolutionError) as info:
+        resolve(request("foo==1.0", "bar<2"), MemorySource(index))
+    conflict = info.value.conflict
+    (clash,) = conflict.clashes
+    assert isinstance(clash, Clash) and clash.package == "bar"
+    assert [d.text() for d in clash.demands] == [
+        "your project depends on bar<2",
+        "foo==1.0 depends on bar>=2",
+    ]
+    assert [ref.label for ref in clash.excluded] == ["foo==1.0"]
+    assert clash.required_by == Demand(dependent=Dependent(kind="project"), requirement="foo")
+    assert conflict.versioned_names() == {"foo"}
+    assert info.value.causes == conflict.causes()
+    # A script's failure says whose dependencies they were, from the same data.
+    relabelled = info.value.about("script")
+    assert relabelled.message == "No solution found when resolving script dependencies:"
+    assert relabelled.causes == info.value.causes and relabelled.conflict is conflict
 
 
 def test_missing_package_message() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from pyrun.cliparse import Args
 from pyrun.console import Console
@@ -80,3 +81,12 @@ def project_start(args: Args) -> str:
     if not os.path.isdir(path):
         raise PyrunError(f"Project directory `{args.project}` does not exist")
     return path
+
+
+def stop_runtime() -> None:
+    """End the process's trio run (`pyrun.net.interrupt`), closing its connections and
+    cancelling what still runs in it. Only a command that needed the network imported that
+    module: the others are not made to import trio just to find nothing to stop."""
+    runtime = sys.modules.get("pyrun.net.interrupt")
+    if runtime is not None:
+        runtime.stop()

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -796,8 +797,7 @@ def _resolve(
         Source,
     )
     from pyrun.net import interrupt
-    from pyrun.net.client import ClientOptions
-    from pyrun.net.lock import IndexPlan, lock_async
+    from pyrun.net.lock import lock_async
 
     facts = inputs.facts
     options = facts.options
@@ -831,20 +831,8 @@ def _resolve(
         index_url=inputs.indexes.default_url,
         conflicts=tuple(tuple(encode(item) for item in items) for items in facts.conflicts),
     )
-    client = ClientOptions.from_env(
-        os.environ,
-        cache_dir=None if cache is None else cache.root,
-        offline=settings.globals.offline,
-        refresh=settings.resolver.refresh or settings.resolver.upgrade,
-        refresh_packages=frozenset(_normal_names(list(settings.resolver.refresh_package))),
-        system_certs=settings.globals.system_certs,
-        insecure_hosts=settings.globals.allow_insecure_host,
-    )
-    plan = IndexPlan(
-        indexes=_index_configs(inputs.indexes),
-        strategy=_strategy(inputs.indexes.strategy),
-        pinned=_pinned(workspace),
-    )
+    client = _client_options(settings, cache)
+    plan = _index_plan(workspace, inputs.indexes)
     exclude_newer = _exclude_newer_moment(options)
     exclude_newer_package = _exclude_newer_package_cutoffs(options)
     prefetch = _prefetch(prefetch_for, cache, settings, client, plan)
@@ -876,6 +864,84 @@ def _resolve(
     if prefetch is not None:
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
     return outcome.lock
+
+
+def _client_options(settings: Settled, cache: Cache | None) -> ClientOptions:
+    from pyrun.net.client import ClientOptions
+
+    return ClientOptions.from_env(
+        os.environ,
+        cache_dir=None if cache is None else cache.root,
+        offline=settings.globals.offline,
+        refresh=settings.resolver.refresh or settings.resolver.upgrade,
+        refresh_packages=frozenset(_normal_names(list(settings.resolver.refresh_package))),
+        system_certs=settings.globals.system_certs,
+        insecure_hosts=settings.globals.allow_insecure_host,
+    )
+
+
+def _index_plan(workspace: Workspace, indexes: IndexSettings) -> IndexPlan:
+    from pyrun.net.lock import IndexPlan
+
+    return IndexPlan(
+        indexes=_index_configs(indexes),
+        strategy=_strategy(indexes.strategy),
+        pinned=_pinned(workspace),
+    )
+
+
+def index_warm_up(
+    workspace: Workspace, settings: Settled, cache: Cache
+) -> Callable[[], Awaitable[None]] | None:
+    """What a lock from scratch reads first and needs no interpreter for (the index pages of
+    the direct requirements, `pyrun.net.index_warmup`), for a Python download to overlap; None
+    when a lock exists (it may well hold), offline, or when there is nothing to read."""
+    from functools import partial
+
+    from pyrun.commands.index_settings import index_settings
+
+    if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
+        return None
+    names = _direct_index_names(workspace)
+    try:
+        options = _client_options(settings, cache)
+        plan = _index_plan(workspace, index_settings(settings))
+    except PyrunError:
+        return None  # reported by the lock step, where it always was
+    if not names or options.offline or options.refresh:
+        return None
+    from pyrun.net.index_warmup import read_pages
+
+    return partial(read_pages, options, plan, names)
+
+
+def _direct_index_names(workspace: Workspace) -> list[str]:
+    """The members' requirements on registry packages (not on members, URLs or other sources)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from pyrun.core.lock_compare import normalize_name
+
+    projects = (workspace.root_file, *workspace.members.values())
+    elsewhere = {normalize_name(n) for p in projects for n in _sources(p.tool)} - set(
+        _pinned(workspace)
+    )
+    names: dict[str, None] = {}
+    for project in projects:
+        texts = [*project.dependencies, *itertools.chain(*project.optional_dependencies.values())]
+        texts += [t for group in project.dependency_groups.values() for t in group]
+        for text in texts:
+            try:
+                requirement = Requirement(text) if isinstance(text, str) else None
+            except InvalidRequirement:
+                continue  # the lock reports it
+            if requirement is not None and requirement.url is None:
+                names[normalize_name(requirement.name)] = None
+    return [n for n in names if n not in elsewhere and n not in workspace.members]
+
+
+def _sources(tool: Mapping[str, Any]) -> list[str]:
+    table = tool.get("sources")
+    return list(table) if isinstance(table, dict) else []
 
 
 def _git_sources(

@@ -8,6 +8,15 @@ from pyrun.options import Settled
 
 
 def run_subcommand(args: Args, settled: Settled, console: Console) -> int:
+    try:
+        return _route(args, settled, console)
+    finally:
+        from pyrun.commands.common import stop_runtime
+
+        stop_runtime()
+
+
+def _route(args: Args, settled: Settled, console: Console) -> int:
     name = args.subcommand
     if name == "run":
         from pyrun.commands.run import run

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
 from pyrun.cliparse import Args
+from pyrun.commands.common import stop_runtime
 from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
 from pyrun.errors import PyrunError
@@ -99,6 +100,7 @@ def _run_in_env(
         run_env = _with_layer(ctx, target, run_env, base_lock, start)
         if target.kind == "none":
             return _listing(run_env)
+        stop_runtime()  # its connections and idle thread have no business in the child's time
         return run_child(child_spec(target, run_env, depth=depth, env_files=env_files))
     finally:
         _cleanup(run_env)

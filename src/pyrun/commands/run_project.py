@@ -53,7 +53,8 @@ def project_run_env(workspace: Workspace, args: Args, session: Session, start: s
     with project_lock(workspace.root):
         if getattr(args, "dry_run", None) or getattr(args, "check", None):
             return _dry_run(workspace, args, session, request, finder)
-        env = ensure_project_env(request, finder, session.console)
+        with _overlapping_downloads(workspace, args, session):
+            env = ensure_project_env(request, finder, session.console)
         result = None
         if not args.no_sync:
             from pyrun.commands.sync_project import sync_into
@@ -62,6 +63,21 @@ def project_run_env(workspace: Workspace, args: Args, session: Session, start: s
         if not session.cache.temporary:
             _record(args, session.console, workspace, start, env, session.cache, result)
     return RunEnv.of_venv(path)
+
+
+@contextmanager
+def _overlapping_downloads(workspace: Workspace, args: Args, session: Session) -> Iterator[None]:
+    """If a managed Python must be downloaded, the lock's first reads happen meanwhile."""
+    from pyrun.commands.lock_project import index_warm_up
+
+    job = None if args.no_sync else index_warm_up(workspace, session.settled, session.cache)
+    if job is None:
+        yield
+        return
+    from pyrun.net.pythons import alongside_downloads
+
+    with alongside_downloads(job):
+        yield
 
 
 def _dry_run(

@@ -122,12 +122,12 @@ def fetch_remote(target: Target, settings: Settled, cache: Cache) -> tuple[Targe
     import tempfile
 
     from pyrun.net import interrupt
-    from pyrun.net.client import make_client
+    from pyrun.net.client import run_client
 
     options = _client_options(settings, cache)
 
     async def fetch() -> bytes:
-        async with make_client(options) as http:
+        async with run_client(options) as http:
             return await http.get_bytes(target.name)
 
     data = interrupt.run(fetch)
@@ -862,6 +862,7 @@ def resolve_lock(
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.lock_project import build_setup
     from pyrun.core.lockfile import Lock
+    from pyrun.core.resolution import NoSolutionError
     from pyrun.net import interrupt
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
@@ -900,12 +901,8 @@ def resolve_lock(
                 build=build,
             )
         )
-    except FailureError as exc:
-        if exc.message.startswith("No solution found when resolving dependencies"):
-            raise FailureError(
-                f"No solution found when resolving {what} dependencies:", causes=exc.causes
-            ) from exc
-        raise
+    except NoSolutionError as exc:
+        raise exc.about(what) from exc
     return outcome.lock
 
 

@@ -60,13 +60,22 @@ from resolvelib.resolvers import (
 
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.resolution import (
+    Clash,
+    Conflict,
+    Demand,
+    Dependent,
     ForkStrategy,
     LocalPackage,
+    NoSolutionError,
+    PackageRef,
     PrereleaseMode,
+    PythonClash,
+    PythonDemand,
     Resolution,
     ResolutionMode,
     ResolveRequest,
     Source,
+    Unavailable,
 )
 from pyrun.core.universal import (
     FALSE,
@@ -893,10 +902,7 @@ def solve_fork(
     except ResolutionImpossible as exc:
         raise explain(exc, provider, split=split) from None
     except ResolutionTooDeep as exc:
-        raise FailureError(
-            "No solution found when resolving dependencies:",
-            causes=(f"The resolver gave up after {exc.args[0]} rounds",),
-        ) from None
+        raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
     pins = _pins(provider, dict(result.mapping))
     starts = [*shared.members, *(req.name for req in provider.roots)]
     return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
@@ -980,133 +986,125 @@ def _lower_admits(file: FileLike, low: Version) -> bool:
 
 def explain(
     exc: ResolutionImpossible[Req, Candidate], provider: UniversalProvider, *, split: bool = False
-) -> FailureError:
-    """uv-like sentences naming which requirement of which package excluded what; a fork is
-    named as uv names it (`for split (markers: ...; included: ...; excluded: ...)`)."""
+) -> NoSolutionError:
+    """The conflict the resolver found, in data: per package, which requirement of which
+    package excluded what; a fork is described as uv names it (`markers: ...; included: ...`)."""
     by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
     for cause in exc.causes:
         by_key.setdefault(cause.requirement.key, []).append(cause)
-    causes = [_explain_key(key, infos, provider) for key, infos in by_key.items()]
-    header = "No solution found when resolving dependencies:"
+    fork = None
     if split:
-        # uv 0.13.9 ends a fork's header without the colon.
         shared = provider.shared
         universe = root_environment(shared.requires_python, shared.request.environments)
         fork = describe_fork(provider.env, universe) or "markers: true"
-        header = f"No solution found when resolving dependencies for split ({fork})"
-    return FailureError(header, causes=causes)
+    clashes = tuple(_clash(key, infos, provider) for key, infos in by_key.items())
+    single = len(provider.shared.members) == 1
+    return NoSolutionError(Conflict(clashes=clashes, single_project=single, fork=fork))
 
 
-def _explain_key(
+def _clash(
     key: str, infos: list[RequirementInformation[Req, Candidate]], provider: UniversalProvider
-) -> str:
+) -> Clash | PythonClash:
     if key == PYTHON:
-        return _explain_python(infos, provider)
-    parties = list(dict.fromkeys(f"{_who(i.parent, provider)} {i.requirement.text}" for i in infos))
-    if len(parties) == 1:
-        parties.insert(0, _availability(infos[0].requirement, provider))
-    culprits = [i.parent for i in infos if i.parent is not None and _is_package(i.parent)]
-    if not culprits:
-        conclusion = f"{_requirements_owner(provider)} requirements are unsatisfiable"
-        return f"Because {_join(parties)}, we can conclude that {conclusion}."
-    labels = _join(list(dict.fromkeys(c.label for c in culprits)))
-    text = f"Because {_join(parties)}, we can conclude that {labels} cannot be used."
-    return text + _because_required(culprits, provider)
-
-
-def _explain_python(
-    infos: list[RequirementInformation[Req, Candidate]], provider: UniversalProvider
-) -> str:
-    requested = provider.shared.request.requires_python
-    sentences = []
-    culprits = []
-    for info in infos:
-        spec = info.requirement.specifier
-        if info.parent is None:
-            continue
-        culprits.append(info.parent)
-        sentences.append(
-            f"Because the requested Python version ({requested}) does not satisfy Python{spec} "
-            f"and {info.parent.label} depends on Python{spec}, we can conclude that "
-            f"{info.parent.label} cannot be used."
+        return _python_clash(infos, provider)
+    demands = tuple(
+        dict.fromkeys(
+            Demand(dependent=_who(i.parent, provider), requirement=i.requirement.text)
+            for i in infos
         )
-    return " ".join(sentences) + _because_required(culprits, provider)
+    )
+    unavailable = _availability(infos[0].requirement, provider) if len(demands) == 1 else None
+    culprits = [i.parent for i in infos if i.parent is not None and _is_package(i.parent)]
+    return Clash(
+        package=infos[0].requirement.name,
+        demands=demands,
+        unavailable=unavailable,
+        excluded=tuple(dict.fromkeys(_ref(c) for c in culprits)),
+        required_by=_required_by(culprits, provider) if culprits else None,
+    )
 
 
-def _because_required(culprits: list[Candidate], provider: UniversalProvider) -> str:
+def _python_clash(
+    infos: list[RequirementInformation[Req, Candidate]], provider: UniversalProvider
+) -> PythonClash:
+    parents = [(i.parent, i.requirement) for i in infos if i.parent is not None]
+    return PythonClash(
+        requested=provider.shared.request.requires_python,
+        demands=tuple(
+            PythonDemand(package=_ref(parent), specifier=str(req.specifier))
+            for parent, req in parents
+        ),
+        required_by=_required_by([parent for parent, _req in parents], provider),
+    )
+
+
+def _ref(candidate: Candidate) -> PackageRef:
+    version = None if candidate.version is None else str(candidate.version)
+    return PackageRef(name=candidate.name, version=version, extra=candidate.extra)
+
+
+def _required_by(culprits: list[Candidate], provider: UniversalProvider) -> Demand | None:
+    """How the first of `culprits` is required: by a package, else by the root."""
     names = {c.name for c in culprits}
     for parent, deps in provider.recorded.items():
         for dep in deps:
             if dep.name in names:
-                owner = _requirements_owner(provider)
-                return (
-                    f" And because {_who(parent, provider)} {dep.name}, we can conclude that "
-                    f"{owner} requirements are unsatisfiable."
-                )
+                return Demand(dependent=_who(parent, provider), requirement=dep.name)
     for req in provider.roots:
         if req.name in names:
-            owner = _requirements_owner(provider)
-            return (
-                f" And because you require {req.text}, we can conclude that {owner} "
-                "requirements are unsatisfiable."
-            )
-    return ""
+            return Demand(dependent=Dependent(kind="you"), requirement=req.text)
+    return None
 
 
-def _who(parent: Candidate | None, provider: UniversalProvider) -> str:
+def _who(parent: Candidate | None, provider: UniversalProvider) -> Dependent:
     if parent is None:
-        return "you require"
+        return Dependent(kind="you")
+    member = None if len(provider.shared.members) == 1 else parent.name
     if parent.group is not None:
-        owner = "your project" if len(provider.shared.members) == 1 else parent.name
-        return f"{owner}'s group `{parent.group}` depends on"
+        return Dependent(kind="group", member=member, group=parent.group)
     if parent.name in provider.shared.members and parent.extra is None:
-        if len(provider.shared.members) == 1:
-            return "your project depends on"
-        return f"{parent.name} depends on"
-    return f"{parent.label} depends on"
+        return Dependent(kind="project", member=member)
+    return Dependent(kind="package", package=_ref(parent))
 
 
 def _is_package(candidate: Candidate) -> bool:
     return candidate.group is None and not isinstance(candidate.info, LocalPackage)
 
 
-def _requirements_owner(provider: UniversalProvider) -> str:
-    return "your project's" if len(provider.shared.members) == 1 else "your"
-
-
-def _availability(req: Req, provider: UniversalProvider) -> str:
+def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
     """Why nothing satisfies `req` alone: not found, nothing in range, or excluded versions."""
+    name = req.name
     if req.url is not None:
-        return f"{req.name} @ {req.url} was not provided to the resolver"
-    versions = provider.shared.candidates(req.name)
+        return Unavailable(
+            package=name, reason=f"{name} @ {req.url} was not provided to the resolver"
+        )
+    versions = provider.shared.candidates(name)
     if not versions:
-        return f"{req.name} was not found in the package registry"
+        return Unavailable(package=name, reason=f"{name} was not found in the package registry")
     matching = [(v, i) for v, i in versions if req.specifier.contains(v, prereleases=True)]
     if not matching:
         ordered = [v for v, _ in versions]
-        return f"only {req.name}{_available_range(ordered)} is available"
-    version, info = matching[-1]
-    if info.unusable is not None:
-        return f"{req.name}=={version} {info.unusable}"
-    if info.yanked:
-        return f"{req.name}=={version} was yanked"
-    if version.is_prerelease and provider.shared.prerelease_policy(req.name) == "disallow":
-        return (
-            f"only pre-releases of {req.name} match {req.specifier} and pre-releases are disabled"
+        return Unavailable(
+            package=name, reason=f"only {name}{_available_range(ordered)} is available"
         )
-    if req.name in provider.shared.constraints:
-        constraint = ", ".join(str(c.specifier) for c in provider.shared.constraints[req.name])
-        return f"{req.name} is constrained to {req.name}{constraint}"
-    return f"no usable version of {req.name} matches {req.specifier}"
+    version, info = matching[-1]
+    if info.unusable is not None or info.yanked:
+        why = info.unusable if info.unusable is not None else "was yanked"
+        return Unavailable(package=name, version=str(version), reason=f"{name}=={version} {why}")
+    return Unavailable(package=name, reason=_excluded_reason(req, version, provider))
+
+
+def _excluded_reason(req: Req, version: Version, provider: UniversalProvider) -> str:
+    name = req.name
+    if version.is_prerelease and provider.shared.prerelease_policy(name) == "disallow":
+        return f"only pre-releases of {name} match {req.specifier} and pre-releases are disabled"
+    if name in provider.shared.constraints:
+        constraint = ", ".join(str(c.specifier) for c in provider.shared.constraints[name])
+        return f"{name} is constrained to {name}{constraint}"
+    return f"no usable version of {name} matches {req.specifier}"
 
 
 def _available_range(versions: list[Version]) -> str:
     if len(versions) == 1:
         return f"=={versions[0]}"
     return f">={versions[0]},<={versions[-1]}"
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -5,7 +5,8 @@ and dependency groups, all of which a universal lock covers), requirements of no
 script's), the `requires-python` range, constraints, overrides, locked versions to prefer and the
 modes. `Resolution` is what the lock is written from: one `ResolvedPackage` per (name, version,
 source), with edges carrying the markers under which they apply, and the fork markers when the
-resolution had to split (SPEC §3.9).
+resolution had to split (SPEC §3.9). When no resolution exists, `NoSolutionError` carries the
+`Conflict` the resolver found, and its text is rendered from that.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from pyrun.errors import FailureError
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 
@@ -171,3 +174,198 @@ class Resolution:
         for package in self.packages:
             found[package.name] = (*found.get(package.name, ()), package.version)
         return found
+
+
+# --- a resolution that failed -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageRef:
+    """A package version in a conflict (`version` None for a local project without one)."""
+
+    name: str
+    version: str | None = None
+    extra: str | None = None
+
+    @property
+    def label(self) -> str:
+        node = f"{self.name}[{self.extra}]" if self.extra else self.name
+        return node if self.version is None else f"{node}=={self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependent:
+    """Who declared a requirement: `you` (the requirements given), a workspace member
+    (`project`) or one of its dependency groups (`group`), with `member` None when it is the
+    only project, or a `package`."""
+
+    kind: Literal["you", "project", "group", "package"]
+    member: str | None = None
+    group: str | None = None
+    package: PackageRef | None = None
+
+    def says(self) -> str:
+        """The subject and verb of a sentence about its requirement."""
+        if self.kind == "you":
+            return "you require"
+        if self.kind == "group":
+            return f"{self.member or 'your project'}'s group `{self.group}` depends on"
+        if self.kind == "project":
+            return f"{self.member or 'your project'} depends on"
+        assert self.package is not None
+        return f"{self.package.label} depends on"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Demand:
+    """A requirement and who declared it (`requirement` as written, or a name)."""
+
+    dependent: Dependent
+    requirement: str
+
+    def text(self) -> str:
+        return f"{self.dependent.says()} {self.requirement}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unavailable:
+    """Why nothing satisfies a lone requirement: `reason` says it about `package` (and about
+    `version` when one version was found but cannot be used)."""
+
+    package: str
+    reason: str
+    version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clash:
+    """Requirements on one package that no available version satisfies together.
+
+    `excluded` are the packages that cannot be used because of it; `required_by` how the
+    first of them is required (None when nothing requires them: the clash is at the root).
+    """
+
+    package: str
+    demands: tuple[Demand, ...]
+    unavailable: Unavailable | None = None
+    excluded: tuple[PackageRef, ...] = ()
+    required_by: Demand | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PythonDemand:
+    """A package's `Requires-Python` specifier."""
+
+    package: PackageRef
+    specifier: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PythonClash:
+    """Packages whose `Requires-Python` excludes the `requested` range."""
+
+    requested: str
+    demands: tuple[PythonDemand, ...]
+    required_by: Demand | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conflict:
+    """What the resolver found when no set of versions works: the clashes, the fork it was
+    resolving (uv's `markers: …; included: …` text, None when unsplit), and, when it gave up
+    instead, after how many rounds."""
+
+    clashes: tuple[Clash | PythonClash, ...] = ()
+    single_project: bool = True
+    fork: str | None = None
+    gave_up_after: int | None = None
+
+    def header(self, subject: str | None) -> str:
+        if subject is not None:
+            return f"No solution found when resolving {subject} dependencies:"
+        if self.fork is not None:
+            # uv 0.13.9 ends a fork's header without the colon.
+            return f"No solution found when resolving dependencies for split ({self.fork})"
+        return "No solution found when resolving dependencies:"
+
+    def causes(self) -> tuple[str, ...]:
+        if self.gave_up_after is not None:
+            return (f"The resolver gave up after {self.gave_up_after} rounds",)
+        return tuple(self._explain(clash) for clash in self.clashes)
+
+    def versioned_names(self) -> frozenset[str]:
+        """The packages the explanation names at a version (`name==version`)."""
+        names: set[str] = set()
+        for clash in self.clashes:
+            refs: list[PackageRef | None] = []
+            if clash.required_by is not None:
+                refs.append(clash.required_by.dependent.package)
+            if isinstance(clash, PythonClash):
+                refs.extend(demand.package for demand in clash.demands)
+            else:
+                refs.extend(demand.dependent.package for demand in clash.demands)
+                refs.extend(clash.excluded)
+                if clash.unavailable is not None and clash.unavailable.version is not None:
+                    names.add(clash.unavailable.package)
+            names.update(ref.name for ref in refs if ref is not None and ref.version is not None)
+        return frozenset(names)
+
+    def _owner(self) -> str:
+        return "your project's" if self.single_project else "your"
+
+    def _explain(self, clash: Clash | PythonClash) -> str:
+        if isinstance(clash, PythonClash):
+            return self._explain_python(clash)
+        parties = [demand.text() for demand in clash.demands]
+        if clash.unavailable is not None:
+            parties.insert(0, clash.unavailable.reason)
+        if not clash.excluded:
+            conclusion = f"{self._owner()} requirements are unsatisfiable"
+            return f"Because {_join(parties)}, we can conclude that {conclusion}."
+        labels = _join([ref.label for ref in clash.excluded])
+        text = f"Because {_join(parties)}, we can conclude that {labels} cannot be used."
+        return text + self._because_required(clash.required_by)
+
+    def _explain_python(self, clash: PythonClash) -> str:
+        sentences = []
+        for demand in clash.demands:
+            label, spec = demand.package.label, demand.specifier
+            sentences.append(
+                f"Because the requested Python version ({clash.requested}) does not satisfy "
+                f"Python{spec} and {label} depends on Python{spec}, we can conclude that "
+                f"{label} cannot be used."
+            )
+        return " ".join(sentences) + self._because_required(clash.required_by)
+
+    def _because_required(self, demand: Demand | None) -> str:
+        if demand is None:
+            return ""
+        return (
+            f" And because {demand.text()}, we can conclude that {self._owner()} requirements "
+            "are unsatisfiable."
+        )
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class NoSolutionError(FailureError):
+    """No set of versions satisfies the requirements; `conflict` is what the resolver found.
+
+    `subject` names whose dependencies they were (`script`), as uv says for a script."""
+
+    def __init__(
+        self, conflict: Conflict, *, subject: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(conflict.header(subject), causes=conflict.causes(), hint=hint)
+        self.conflict = conflict
+        self.subject = subject
+
+    def about(self, subject: str) -> NoSolutionError:
+        return NoSolutionError(self.conflict, subject=subject, hint=self.hint)
+
+    def with_hint(self, hint: str) -> NoSolutionError:
+        return NoSolutionError(self.conflict, subject=self.subject, hint=hint)

@@ -136,18 +136,38 @@ class OfflineError(FailureError):
         self.url = url
 
 
-class HttpStatusError(FailureError):
+class FetchError(FailureError):
+    """A request for `url` that failed (`Failed to fetch: <url>`, the causes say why)."""
+
+    def __init__(self, url: str, *, causes: tuple[str, ...] = (), hint: str | None = None) -> None:
+        super().__init__(f"Failed to fetch: {redact_url(url)}", causes=causes, hint=hint)
+        self.url = url
+
+
+class HttpStatusError(FetchError):
     """The server answered with an error status (after any retries)."""
 
     def __init__(self, url: str, status: int, reason: str) -> None:
         kind = "client" if status < 500 else "server"
         shown = redact_url(url)
         super().__init__(
-            f"Failed to fetch: {shown}",
-            causes=(f"HTTP status {kind} error ({status} {reason}) for url ({shown})",),
+            url, causes=(f"HTTP status {kind} error ({status} {reason}) for url ({shown})",)
         )
-        self.url = url
         self.status = status
+
+
+class RetriesExhausted(FailureError):
+    """Every attempt failed; `last` is the final attempt's error, whose text becomes the
+    first cause."""
+
+    def __init__(self, last: PyrunError, retries: int, elapsed: float) -> None:
+        super().__init__(
+            f"Request failed after {retries} {'retry' if retries == 1 else 'retries'} "
+            f"in {elapsed:.1f}s",
+            causes=(last.message, *last.causes),
+            hint=last.hint,
+        )
+        self.last = last
 
 
 class RetryableError(FailureError):
@@ -193,27 +213,22 @@ def translate_error(
     shown = redact_url(url)
     sending = f"error sending request for url ({shown})"
     if isinstance(exc, httpx.TimeoutException):
-        return FailureError(
-            f"Failed to fetch: {shown}",
+        return FetchError(
+            url,
             causes=(sending, "operation timed out"),
             hint=f"Increase the timeout with `PYRUN_HTTP_TIMEOUT` (current value: {timeout:g}s)",
         )
     if isinstance(exc, httpx.ConnectError):
-        return FailureError(
-            f"Failed to fetch: {shown}",
-            causes=(sending, "client error (Connect)", *_connect_causes(exc)),
-        )
+        return FetchError(url, causes=(sending, "client error (Connect)", *_connect_causes(exc)))
     if isinstance(exc, httpx.ProxyError):
-        return FailureError(f"Failed to fetch: {shown}", causes=("proxy error", str(exc)))
+        return FetchError(url, causes=("proxy error", str(exc)))
     if isinstance(exc, httpx.TooManyRedirects):
-        return FailureError(f"Failed to fetch: {shown}", causes=("too many redirects",))
+        return FetchError(url, causes=("too many redirects",))
     if isinstance(exc, httpx.DecodingError):
-        return FailureError(
-            f"Failed to fetch: {shown}", causes=("error decoding response body", str(exc))
-        )
+        return FetchError(url, causes=("error decoding response body", str(exc)))
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return FailureError(f"Invalid URL: {shown}", causes=(str(exc),))
-    return FailureError(f"Failed to fetch: {shown}", causes=(sending, *_root_causes(exc)))
+    return FetchError(url, causes=(sending, *_root_causes(exc)))
 
 
 def _root_causes(exc: BaseException) -> tuple[str, ...]:
@@ -295,10 +310,13 @@ def _realm(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
+def _netrc_location(path: Path | None) -> Path:
+    return path or Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+
+
 def _read_netrc(path: Path | None) -> netrc.netrc | None:
-    path = path or Path(os.environ.get("NETRC") or Path.home() / ".netrc")
     try:
-        return netrc.netrc(str(path))
+        return netrc.netrc(str(_netrc_location(path)))
     except FileNotFoundError:
         return None
     except (OSError, netrc.NetrcParseError):
@@ -501,10 +519,17 @@ def use_caching_resolver() -> None:
 
 
 class HttpClient:
-    """The run's HTTP client. Create with `make_client`; close with `aclose` (or `async with`)."""
+    """An HTTP client: `run_client` gives a command's steps one; close with `aclose` (or
+    `async with`)."""
 
     def __init__(
-        self, options: ClientOptions, raw: httpx.AsyncClient, auth: CredentialsAuth
+        self,
+        options: ClientOptions,
+        raw: httpx.AsyncClient,
+        auth: CredentialsAuth,
+        *,
+        slots: trio.Semaphore | None = None,
+        owned: bool = True,
     ) -> None:
         self.options = options
         self.raw = raw
@@ -513,7 +538,8 @@ class HttpClient:
         # bookkeeping scans every queued request against every connection each time one
         # starts or ends: with dozens prefetched at once that cost a quarter of the CPU spent
         # on HTTP.
-        self._slots = trio.Semaphore(max(1, options.max_connections))
+        self._slots = slots or trio.Semaphore(max(1, options.max_connections))
+        self._owned = owned
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -522,7 +548,14 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self.raw.aclose()
+        """Close the connections, unless they are shared (`run_client`): the run closes those."""
+        if self._owned:
+            await self.raw.aclose()
+
+    def sharing(self, options: ClientOptions) -> HttpClient:
+        """A client with `options` for its requests (offline, refresh, cache, retries) over
+        this one's connections, name lookups and credentials; closing it closes nothing."""
+        return HttpClient(options, self.raw, self.auth, slots=self._slots, owned=False)
 
     async def get(
         self,
@@ -709,14 +742,7 @@ _FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.Prox
 
 
 def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
-    if retries == 0:
-        return error
-    return FailureError(
-        f"Request failed after {retries} {'retry' if retries == 1 else 'retries'} "
-        f"in {elapsed:.1f}s",
-        causes=(error.message, *error.causes),
-        hint=error.hint,
-    )
+    return error if retries == 0 else RetriesExhausted(error, retries, elapsed)
 
 
 async def _stream_to(response: httpx.Response, *, temp: Path, size: int) -> int:
@@ -761,7 +787,8 @@ def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedRespons
 def make_client(
     options: ClientOptions, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> HttpClient:
-    """The run's client. `transport` replaces the network (httpx.MockTransport in tests)."""
+    """A new client the caller closes. `transport` replaces the network (httpx.MockTransport
+    in tests); commands use `run_client`."""
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
     if transport is None:
         for host in options.insecure_hosts:
@@ -788,10 +815,52 @@ def make_client(
     return HttpClient(options, raw, auth)
 
 
+_RunClients = dict[tuple[Any, ...], "HttpClient"]
+_RUN_CLIENTS: trio.lowlevel.RunVar[_RunClients | None] = trio.lowlevel.RunVar(
+    "pyrun_run_clients", default=None
+)
+
+
+def run_client(options: ClientOptions) -> HttpClient:
+    """The client of the process's trio run (`pyrun.net.interrupt`) for `options`.
+
+    Every step of a command (lock, sync, script fetch, Python download) gets a view of the
+    same connections, so the pool, the name lookups and the credentials a step learnt serve
+    the next; the run closes them when it stops. Only what shapes connections themselves
+    (trust, insecure hosts, timeout, pool size, netrc) separates two clients. In any other
+    trio run (a test's own, the fetcher process) the caller gets a client of its own to close.
+    """
+    from pyrun.net import interrupt
+
+    resources = interrupt.run_resources()
+    if resources is None:
+        return make_client(options)
+    clients = _RUN_CLIENTS.get()
+    if clients is None:
+        clients = {}
+        _RUN_CLIENTS.set(clients)
+    key = _connection_key(options)
+    shared = clients.get(key)
+    if shared is None:
+        shared = clients[key] = make_client(options)
+        resources.push_async_callback(shared.raw.aclose)
+    return shared.sharing(options)
+
+
+def _connection_key(options: ClientOptions) -> tuple[Any, ...]:
+    return (
+        options.system_certs,
+        options.insecure_hosts,
+        options.timeout,
+        options.max_connections,
+        _netrc_location(options.netrc_path),
+    )
+
+
 @functools.cache
 def _ssl_context(system_certs: bool) -> ssl.SSLContext:
-    """One context per process: loading the trust store costs ~70 ms, and a run may make a
-    client for locking and another for syncing. httpx trusts certifi's bundle by default;
+    """One context per process: loading the trust store costs ~70 ms, and a process may
+    make more than one client (`run_client`). httpx trusts certifi's bundle by default;
     `--system-certs` means the platform's store."""
     return ssl.create_default_context() if system_certs else httpx.create_ssl_context()
 

@@ -47,9 +47,16 @@ from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
-from pyrun.core.resolution import LocalPackage, Resolution, ResolveRequest, Source, SourceKind
+from pyrun.core.resolution import (
+    LocalPackage,
+    NoSolutionError,
+    Resolution,
+    ResolveRequest,
+    Source,
+    SourceKind,
+)
 from pyrun.errors import FailureError, PyrunError
-from pyrun.net.client import ClientOptions, HttpClient, make_client
+from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
@@ -580,7 +587,7 @@ async def lock_async(
     told of each candidate whose metadata the resolver reads; `git` finds git dependencies;
     `build` says how to build the metadata of sdists and dynamic local projects (without it,
     reading one is an error)."""
-    async with make_client(options) as http, _builder(build, http) as builder:
+    async with run_client(options) as http, _builder(build, http) as builder:
         client = IndexClient(http, options.cache_dir)
         indexes = IndexSet(client, plan.indexes, plan.strategy)
         source = IndexMetadataSource(
@@ -596,7 +603,7 @@ async def lock_async(
         request = replace(request, local_packages=(*request.local_packages, *locals_))
         try:
             resolution = await resolve_async(request, source)
-        except FailureError as exc:
+        except NoSolutionError as exc:
             raise _with_no_build_hint(exc, source, build) from None
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
     return LockOutcome(lock=lock, resolution=resolution)
@@ -608,16 +615,14 @@ def _has_git(facts: WorkspaceFacts) -> bool:
 
 
 def _with_no_build_hint(
-    exc: FailureError, source: IndexMetadataSource, build: BuildSetup | None
-) -> FailureError:
+    exc: NoSolutionError, source: IndexMetadataSource, build: BuildSetup | None
+) -> NoSolutionError:
     """uv's hint when a resolution failed over versions `--no-build` made unusable."""
-    text = "\n".join(exc.causes)
-    named = sorted(n for n in source.wheels_required if f"{n}==" in text)
+    named = sorted(source.wheels_required & exc.conflict.versioned_names())
     if build is None or not named or exc.hint is not None:
         return exc
     name = named[0]
-    hint = f"Wheels are required for `{name}` because {build.policy.reason(name)}"
-    return FailureError(exc.message, causes=exc.causes, hint=hint)
+    return exc.with_hint(f"Wheels are required for `{name}` because {build.policy.reason(name)}")
 
 
 @contextlib.asynccontextmanager

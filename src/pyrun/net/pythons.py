@@ -8,9 +8,12 @@ and is only extracted once the whole body has been read and the digest matches.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -36,7 +39,14 @@ from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
 from pyrun.net import interrupt
-from pyrun.net.client import ClientOptions, HttpClient, make_client, redact_url
+from pyrun.net.client import (
+    ClientOptions,
+    FetchError,
+    HttpClient,
+    RetriesExhausted,
+    redact_url,
+    run_client,
+)
 
 _CHUNK = 1 << 18
 
@@ -71,10 +81,10 @@ async def load_downloads(settings: PythonSettings, client: HttpClient) -> list[D
 
 
 def new_client(settings: PythonSettings) -> HttpClient:
-    """The shared client and its retry policy. Python archives are large: its timeout bounds
-    the connect and idle-read waits only."""
+    """The run's client with the Python settings' retry policy. Python archives are large: its
+    timeout bounds the connect and idle-read waits only."""
     options = ClientOptions(retries=settings.retries, timeout=settings.http_timeout)
-    return make_client(options)
+    return run_client(options)
 
 
 # --- fetching one archive -----------------------------------------------------------------
@@ -146,12 +156,13 @@ async def _download(client: HttpClient, url: str, dest: Path) -> str:
 def _download_failure(exc: PyrunError, url: str) -> DownloadFailed:
     """The client's error in uv's words for a Python download: `Failed to download `<url>``
     where the client says `Failed to fetch: <url>`."""
-    shown = redact_url(url)
-    fetch, download = f"Failed to fetch: {shown}", f"Failed to download `{shown}`"
-    said = [download if text == fetch else text for text in exc.causes]
-    if exc.message == fetch:
-        return DownloadFailed(download, causes=said, hint=exc.hint)
-    return DownloadFailed(exc.message, causes=said, hint=exc.hint)
+    download = f"Failed to download `{redact_url(url)}`"
+    if isinstance(exc, FetchError):
+        return DownloadFailed(download, causes=exc.causes, hint=exc.hint)
+    if isinstance(exc, RetriesExhausted) and isinstance(exc.last, FetchError):
+        causes = [download, *exc.last.causes]
+        return DownloadFailed(exc.message, causes=causes, hint=exc.hint)
+    return DownloadFailed(exc.message, causes=exc.causes, hint=exc.hint)
 
 
 async def fetch_verified(download: Download, settings: PythonSettings, client: HttpClient) -> Path:
@@ -357,12 +368,51 @@ async def choose_download(
     return require_download(await load_downloads(settings, client), request, host)
 
 
+# Work that needs no interpreter, to run while one downloads (`alongside_downloads`).
+_ALONGSIDE: ContextVar[tuple[Callable[[], Awaitable[None]], ...]] = ContextVar(
+    "pyrun_alongside_downloads", default=()
+)
+
+
+@contextlib.contextmanager
+def alongside_downloads(job: Callable[[], Awaitable[None]]) -> Iterator[None]:
+    """While the block runs, a managed-Python download for the run (`download_for_run`) runs
+    `job` concurrently: work the command would otherwise only start once the interpreter is
+    there. `job` must not fail (its work is redone, and its errors reported, by the step that
+    needs it); the download returns when both are done, or fails at once, cancelling `job`."""
+    token = _ALONGSIDE.set((*_ALONGSIDE.get(), job))
+    try:
+        yield
+    finally:
+        _ALONGSIDE.reset(token)
+
+
+async def _ensure_alongside(
+    request: DownloadRequest,
+    settings: PythonSettings,
+    console: Console,
+    jobs: tuple[Callable[[], Awaitable[None]], ...],
+) -> Path:
+    failure: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        for job in jobs:
+            nursery.start_soon(job)
+        try:
+            return await ensure_python(request, settings, console)
+        except BaseException as exc:  # re-raised below, as itself, not in a group
+            failure = exc
+            nursery.cancel_scope.cancel()
+    assert failure is not None
+    raise failure
+
+
 def download_for_run(
     request: DownloadRequest | None, settings: PythonSettings, console: Console
 ) -> str:
     """Synchronous entry for the interpreter finder (`pyrun.local.pyfind.Finder`, wired in by
-    the command layer): download a build for `request` (None: the default request)."""
+    the command layer): download a build for `request` (None: the default request), and
+    meanwhile the work registered with `alongside_downloads`."""
     from pyrun.core.requests import DEFAULT_REQUEST
 
     wanted: DownloadRequest = request if request is not None else DEFAULT_REQUEST
-    return str(interrupt.run(partial(ensure_python, wanted, settings, console)))
+    return str(interrupt.run(_ensure_alongside, wanted, settings, console, _ALONGSIDE.get()))

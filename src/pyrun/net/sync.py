@@ -307,7 +307,7 @@ async def prepare(
     from pyrun.net.download import WheelDownload
 
     owned = http is None
-    client = http or _make_client(cache, options)
+    client = http or _run_client(cache, options)
     preparer = _Preparer(
         env=env,
         cache=cache,
@@ -338,13 +338,13 @@ async def prepare(
     return preparer.results
 
 
-def _make_client(cache: Cache, options: SyncOptions) -> HttpClient:
-    from pyrun.net.client import ClientOptions, make_client
+def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
+    from pyrun.net.client import ClientOptions, run_client
 
     client_options = ClientOptions.from_env(
         os.environ, cache_dir=cache.root, offline=options.offline
     )
-    return make_client(client_options)
+    return run_client(client_options)
 
 
 def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet:
@@ -585,7 +585,7 @@ async def build_requirements_provider(
     import trio
 
     owned = http is None
-    client = http or _make_client(cache, options)
+    client = http or _run_client(cache, options)
     preparer = _Preparer(
         env=SyncTargetEnv(prefix=Path(interpreter.prefix), interpreter=interpreter),
         cache=cache,
