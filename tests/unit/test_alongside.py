@@ -74,13 +74,15 @@ def _warm_up_for(tmp_path: Path, pyproject: str, *argv: str) -> Any:
     from pyrun.commands.lock_project import index_warm_up
     from pyrun.local.cache import Cache
     from pyrun.local.discover import discover_workspace
+    from pyrun.options import settle
     from pyrun.settings import Settings
 
     (tmp_path / "pyproject.toml").write_text(pyproject)
     workspace = discover_workspace(str(tmp_path), Console(quiet=1), settings_discovery=False)
     assert workspace is not None
     cache = Cache.open({}, cache_dir=str(tmp_path / "cache"), no_cache=False)
-    return index_warm_up(workspace, parse_argv(["sync", *argv]), Settings([]), cache)
+    settled = settle(parse_argv(["sync", *argv]).command_line(), Settings([]))
+    return index_warm_up(workspace, settled, cache)
 
 
 PYPROJECT = """\
