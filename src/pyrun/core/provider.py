@@ -59,6 +59,7 @@ from resolvelib.resolvers import (
 )
 
 from pyrun.core.index import parse_version, wheel_tags
+from pyrun.core.local_pins import pin_locals
 from pyrun.core.resolution import (
     ForkStrategy,
     LocalPackage,
@@ -241,13 +242,19 @@ Inherited = Mapping[tuple[str, Version | None], Dnf]
 
 
 class _PinTracker(BaseReporter[Req, Candidate, str]):
-    """Remembers resolvelib's pins after each round (the decisions made so far)."""
+    """Remembers resolvelib's pins after each round (the decisions made so far), after those
+    made before the search (`pyrun.core.local_pins`)."""
 
     def __init__(self) -> None:
         self.mapping: Mapping[str, Candidate] = {}
+        self._before: Mapping[str, Candidate] = {}
+
+    def pinned_before(self, mapping: Mapping[str, Candidate]) -> None:
+        self._before = dict(mapping)
+        self.mapping = dict(mapping)
 
     def ending_round(self, index: int, state: Any) -> None:
-        self.mapping = dict(state.mapping)
+        self.mapping = {**self._before, **state.mapping}
 
 
 def _node_key(name: str, extra: str | None = None, group: str | None = None) -> str:
@@ -277,6 +284,7 @@ class _Shared:
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
+        self._contains: dict[tuple[SpecifierSet, Version], bool] = {}
 
     def _first_party_requirements(self) -> list[Requirement]:
         texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
@@ -297,6 +305,15 @@ class _Shared:
             for text in self.request.preferred_versions(canonicalize_name(name)):
                 allowed[canonicalize_name(name)].add(_version(text))
         return allowed
+
+    def contains(self, specifier: SpecifierSet, version: Version) -> bool:
+        """`specifier.contains(version)`, pre-releases admitted, memoised: resolvelib asks
+        for every requirement on a package each time one is added or a pin is checked."""
+        key = (specifier, version)
+        found = self._contains.get(key)
+        if found is None:
+            found = self._contains[key] = specifier.contains(version, prereleases=True)
+        return found
 
     def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         if name not in self._candidates:
@@ -541,7 +558,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
-        reqs = list(requirements[identifier])
+        # Identical requirements (1,000 members requiring `packaging`) are checked once.
+        reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
         return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
@@ -550,10 +568,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if candidate.group is not None or candidate.version is None:
             return True
         if candidate.key == PYTHON or isinstance(candidate.info, LocalPackage):
-            return requirement.specifier.contains(candidate.version, prereleases=True)
+            return self.shared.contains(requirement.specifier, candidate.version)
         if requirement.url is not None:
             return False
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        return self.shared.contains(requirement.specifier, candidate.version)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
         if candidate.key == PYTHON:
@@ -574,6 +592,23 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if requires_python and not self._python_admits(requires_python):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
+
+    # -- for pinning local nodes before the search (`pyrun.core.local_pins`) --
+
+    def is_local(self, identifier: str) -> bool:
+        return _split_key(identifier)[0] in self.shared.local
+
+    def is_python(self, identifier: str) -> bool:
+        return identifier == PYTHON
+
+    def find_local(self, identifier: str) -> Candidate:
+        """A local node's one candidate."""
+        return self._candidates_for(identifier, [])[0]
+
+    def find_matches_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
+        """`find_matches` with nothing ruled out yet."""
+        found = self._candidates_for(identifier, reqs)
+        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
 
     # -- roots --
 
@@ -882,21 +917,39 @@ def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
 def solve_fork(
     shared: _Shared, env: Dnf, inherited: Inherited | None = None, *, split: bool = False
 ) -> ForkSolution:
+    """Local nodes pinned first without search (`pyrun.core.local_pins`), then resolvelib on
+    the registry requirements they make; when that fails, resolvelib on everything, whose
+    failure is explained as it always was."""
     provider = UniversalProvider(shared, env, inherited)
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
     roots = provider.root_requirements()
-    try:
-        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
-    except ResolutionImpossible as exc:
-        raise explain(exc, provider, split=split) from None
-    except ResolutionTooDeep as exc:
-        raise FailureError(
-            "No solution found when resolving dependencies:",
-            causes=(f"The resolver gave up after {exc.args[0]} rounds",),
-        ) from None
-    pins = _pins(provider, dict(result.mapping))
+    local = pin_locals(provider, roots)
+    if local is not None:
+        try:
+            mapping = _search(provider, local.external)
+        except (ResolutionImpossible, ResolutionTooDeep):
+            local = None
+        else:
+            mapping = {**local.mapping, **mapping}
+    if local is None:
+        provider = UniversalProvider(shared, env, inherited)
+        roots = provider.root_requirements()
+        try:
+            mapping = _search(provider, roots)
+        except ResolutionImpossible as exc:
+            raise explain(exc, provider, split=split) from None
+        except ResolutionTooDeep as exc:
+            raise FailureError(
+                "No solution found when resolving dependencies:",
+                causes=(f"The resolver gave up after {exc.args[0]} rounds",),
+            ) from None
+    pins = _pins(provider, mapping)
     starts = [*shared.members, *(req.name for req in provider.roots)]
     return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
+
+
+def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
+    return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 
 def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[str, Pin]:
