@@ -527,6 +527,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._wheel_range: PySet | None = None
+        self._requirements: dict[tuple[str, str | None], Req | None] = {}
 
     # -- resolvelib interface --
 
@@ -759,10 +760,19 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def _requirement(self, text: str, extra: str | None, env: Dnf | None = None) -> Req | None:
         """The requirement if it can apply in `env` (the fork's by default), its marker
-        stripped of extras."""
+        stripped of extras. Memoised in the fork's own environment: members repeat the same
+        requirements (a thousand `packaging`)."""
+        if env is not None and env is not self.env:
+            return self._read_requirement(text, extra, env)
+        key = (text, extra)
+        if key not in self._requirements:
+            self._requirements[key] = self._read_requirement(text, extra, self.env)
+        return self._requirements[key]
+
+    def _read_requirement(self, text: str, extra: str | None, env: Dnf) -> Req | None:
         req = _parse(text)
         marker = parse_marker(str(req.marker) if req.marker else None, extra)
-        if is_disjoint(self.env if env is None else env, marker):
+        if is_disjoint(env, marker):
             return None
         return Req(
             req.name,
@@ -798,6 +808,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return nodes
 
     def _check_forks(self, reqs: list[Req]) -> None:
+        if all(req.marker == TRUE for req in reqs):
+            return  # requirements that apply everywhere in the fork never split it
         markers: dict[str, list[Dnf]] = collections.defaultdict(list)
         for req in reqs:
             markers[req.name].append(dnf_and(self.env, req.marker))
