@@ -1064,10 +1064,20 @@ def _explain_key(
 ) -> str:
     if key == PYTHON:
         return _explain_python(infos, provider)
+    # A requirement nothing satisfies is the whole story (uv names it alone), not the other
+    # members that require the same package.
+    infos = [i for i in infos if not _satisfiable(i.requirement, provider)][:1] or infos
     parties = list(dict.fromkeys(f"{_who(i.parent, provider)} {i.requirement.text}" for i in infos))
     if len(parties) == 1:
         parties.insert(0, _availability(infos[0].requirement, provider))
     culprits = [i.parent for i in infos if i.parent is not None and _is_package(i.parent)]
+    member = infos[0].parent if len(infos) == 1 else None
+    if member is not None and _is_member(member, provider) and len(provider.shared.members) > 1:
+        return (
+            f"Because {_join(parties)}, we can conclude that {member.name}'s requirements are "
+            f"unsatisfiable.\nAnd because your workspace requires {member.name}, we can conclude "
+            "that your workspace's requirements are unsatisfiable."
+        )
     if not culprits:
         conclusion = f"{_requirements_owner(provider)} requirements are unsatisfiable"
         return f"Because {_join(parties)}, we can conclude that {conclusion}."
@@ -1126,6 +1136,19 @@ def _who(parent: Candidate | None, provider: UniversalProvider) -> str:
             return "your project depends on"
         return f"{parent.name} depends on"
     return f"{parent.label} depends on"
+
+
+def _satisfiable(req: Req, provider: UniversalProvider) -> bool:
+    """Whether some usable version satisfies `req` on its own."""
+    if req.url is not None or provider.is_local(req.key):
+        return True
+    return bool(provider.find_matches_for(req.key, [req]))
+
+
+def _is_member(candidate: Candidate, provider: UniversalProvider) -> bool:
+    return candidate.name in provider.shared.members and candidate.extra is None and (
+        candidate.group is None
+    )
 
 
 def _is_package(candidate: Candidate) -> bool:

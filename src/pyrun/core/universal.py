@@ -35,7 +35,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
@@ -796,6 +796,20 @@ def _version_key(version: str | None) -> tuple[Any, ...]:
         return (1, version)
 
 
+def _merge_extras(edges: list[Edge]) -> list[Edge]:
+    """One edge per target and marker, with the union of the extras (uv's `add_dependency`:
+    `foo` and `foo[x]` under the same marker are the one edge `foo[x]`)."""
+    merged: dict[tuple[str, str | None, str | None], Edge] = {}
+    for edge in edges:
+        key = (edge.name, edge.version, edge.marker)
+        if key in merged:
+            extras = tuple(sorted({*merged[key].extras, *edge.extras}))
+            merged[key] = replace(merged[key], extras=extras)
+        else:
+            merged[key] = edge
+    return list(merged.values())
+
+
 def _extra(extra: str) -> Callable[[Pin], tuple[Dependency, ...]]:
     return lambda pin: pin.optional_dependencies.get(extra, ())
 
@@ -879,6 +893,7 @@ class _EdgeMerger:
                 Edge(name=n, extras=x, version=v, marker=self._marker(by_marker, forks))
                 for (n, x, v), by_marker in found.items()
             ]
+        edges = _merge_extras(edges)
         edges.sort(key=lambda e: (e.name, _version_key(e.version), e.extras, e.marker or ""))
         return tuple(edges)
 
