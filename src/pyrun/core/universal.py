@@ -249,6 +249,14 @@ class Cube:
     py: PySet = PY_FULL
     strings: tuple[tuple[str, StrConstraint], ...] = ()
     opaque: frozenset[Opaque] = frozenset()
+    # Cubes are hashed over and over (deduplication, the memoised `dnf_and`): hash them once.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.py, self.strings, self.opaque)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 Dnf = tuple[Cube, ...]
@@ -281,7 +289,9 @@ def cube_and(a: Cube, b: Cube) -> Cube | None:
     return Cube(py, tuple(sorted(strings.items())), opaque)
 
 
+@functools.lru_cache(maxsize=16384)
 def dnf_and(a: Dnf, b: Dnf) -> Dnf:
+    """Memoised: the lock builder and the forks ask the same conjunctions again and again."""
     cubes = (cube_and(x, y) for x in a for y in b)
     return tuple(dict.fromkeys(cube for cube in cubes if cube is not None))
 
