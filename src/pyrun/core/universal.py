@@ -326,9 +326,11 @@ def dnf_not(a: Dnf) -> Dnf:
     return result
 
 
+@functools.lru_cache(maxsize=16384)
 def is_disjoint(a: Dnf, b: Dnf) -> bool:
     # Stops at the first satisfiable pair instead of building the whole conjunction: the
-    # lock builder asks this for every wheel of every package.
+    # lock builder asks this for every wheel of every package (and memoised: with the same
+    # few markers, every edge of a workspace).
     return not any(cube_and(x, y) is not None for x in a for y in b)
 
 
