@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workspace import scenarios as workspace_scenarios
+
 HERE = Path(__file__).resolve().parent
 # A realistic application: ~30 packages once resolved, pure Python and binary wheels mixed.
 APP_DEPENDENCIES = [
@@ -59,6 +61,8 @@ class Scenario:
     args: list[str]
     before_each: Callable[[Path, Tool], None] | None = None
     runs: int = 15
+    # After the timed runs: why the tools' results differ (None when they agree).
+    verify: Callable[[dict[str, Path]], str | None] | None = None
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Result:
     times: dict[str, list[float]] = field(default_factory=dict)
     memory: dict[str, list[int]] = field(default_factory=dict)
     failure: str | None = None
+    mismatch: str | None = None
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, str]:
@@ -301,6 +306,7 @@ SCENARIOS = [
         warm(workspace, "run", "python", "-c", "pass"),
         ["run", "python", "-c", "pass"],
     ),
+    *workspace_scenarios(Scenario, warm),
 ]
 
 
@@ -327,6 +333,8 @@ def run_scenario(scenario: Scenario, tools: list[Tool], root: Path) -> Result:
                 return result
             result.times.setdefault(tool.name, []).append(elapsed)
             result.memory.setdefault(tool.name, []).append(rss)
+    if scenario.verify:
+        result.mismatch = scenario.verify(cwds)
     return result
 
 
@@ -339,6 +347,8 @@ def report(results: list[Result], header: str) -> str:
     ]
     for result in results:
         name = result.scenario.name
+        if result.mismatch:
+            name += f" (**{result.mismatch}**)"
         if result.failure:
             lines.append(f"| {name} | — | — | not run: {result.failure} | | | |")
             continue

@@ -18,6 +18,7 @@ Two halves, both pure:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -499,6 +500,10 @@ def declare_member(
             for text in items:
                 lowered.extend(lowering.lower(text, path, sources, extra, project=project))
         extras = tuple(member.optional_dependencies)
+
+    def lower_again(text: str, extra: str | None) -> list[_Lowered]:
+        return lowering.lower(text, path, sources, extra, project=project)
+
     groups: dict[str, list[_Lowered]] = {}
     for group, texts in _expanded_groups(member).items():
         groups[group] = [
@@ -520,11 +525,7 @@ def declare_member(
         ),
         requires_dist=tuple(x.text for x in lowered)
         if built is not None
-        else _flat_texts(
-            member,
-            project,
-            lambda text, extra: lowering.lower(text, path, sources, extra, project=project),
-        ),
+        else _flat_texts(member, project, functools.cache(lower_again)),
         provides_extras=extras,
         dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
         requires_python=member.requires_python,
@@ -566,13 +567,13 @@ def _flat(
     """`text` (declared under `extra`, reached under marker `within`) as resolver strings."""
     declared = _marker_text(text, None, within) if within else text
     try:
-        parsed = Pep508(text)
+        parsed = _read_only_pep508(text)
     except InvalidRequirement:
         return [x.text for x in lower(declared, extra)]  # `lower` reports it
     if normalize_name(parsed.name) != project or not parsed.extras or parsed.url:
         return [x.text for x in lower(declared, extra)]
     # A self-reference: its own marker guards everything the included extras require.
-    guard = Pep508(declared).marker
+    guard = _read_only_pep508(declared).marker
     inner = str(guard) if guard else None
     optional = {normalize_name(k): v for k, v in member.optional_dependencies.items()}
     out: list[str] = []
@@ -699,7 +700,7 @@ class _Lowering:
         group: str | None,
     ) -> list[_Lowered]:
         try:
-            parsed = Pep508(text)
+            parsed = _read_only_pep508(text)
             base = requirement_from_pep508(text, extra=extra)
         except ValueError as exc:  # InvalidRequirement, a bad marker, a 4,300+ digit number
             raise PyrunError(f"Failed to parse requirement `{text}`", causes=(str(exc),)) from None
@@ -858,8 +859,15 @@ def _with_extra(text: str, extra: str | None) -> str:
     return _marker_text(text, extra, None)
 
 
+# A parse shared by every caller (memoised: members repeat the same requirements), so callers
+# must not modify it.
+_read_only_pep508 = functools.lru_cache(maxsize=8192)(Pep508)
+
+
+@functools.lru_cache(maxsize=8192)
 def _marker_text(text: str, extra: str | None, marker: str | None) -> str:
-    """`text` with `extra == 'x'` and `marker` added to its own marker."""
+    """`text` with `extra == 'x'` and `marker` added to its own marker (memoised: members of a
+    workspace repeat the same requirements)."""
     parsed = Pep508(text)
     clauses = [f"({parsed.marker})"] if parsed.marker else []
     if marker:

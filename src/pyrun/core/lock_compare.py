@@ -10,6 +10,7 @@ So requirement tables are reduced to normalised keys and compared as sets, as uv
 from __future__ import annotations
 
 import dataclasses
+import functools
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -196,6 +197,7 @@ def metadata_matches(declared: PackageMetadata, locked: PackageMetadata) -> bool
     return metadata_difference(declared, locked) is None
 
 
+@functools.lru_cache(maxsize=8192)
 def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requirement:
     """A requirement table for a PEP 508 string as uv records it: normalised name, the marker
     in uv's form with `extra == '<extra>'` folded in for optional dependencies, and either a

@@ -8,6 +8,7 @@ model (they are only parsed when an ordering needs them), which keeps `loads` ch
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -237,7 +238,20 @@ class Lock:
 
     def find(self, name: str) -> tuple[Package, ...]:
         """Every entry locked under `name` (several when the resolution forked)."""
-        return tuple(p for p in self.packages if p.name == name)
+        return self._by_name.get(name, ())
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, tuple[Package, ...]]:
+        # Built once: checking a workspace asks for every member (quadratic by scanning).
+        found: dict[str, tuple[Package, ...]] = {}
+        for package in self.packages:
+            found[package.name] = (*found.get(package.name, ()), package)
+        return found
+
+    @functools.cached_property
+    def _canonical(self) -> Lock:
+        # Built once: a lock is compared with the previous one and then written.
+        return _canonical_lock(self)
 
 
 def format_upload_time(moment: datetime) -> str:
@@ -377,8 +391,12 @@ def _canonical_manifest(m: Manifest) -> Manifest:
 
 def canonical(lock: Lock) -> Lock:
     """The same lock with every list in uv's order (what `loads` returns, `dumps` writes)."""
+    return lock._canonical
+
+
+def _canonical_lock(lock: Lock) -> Lock:
     packages = [_canonical_package(p) for p in lock.packages]
-    return Lock(
+    result = Lock(
         version=lock.version,
         revision=lock.revision,
         requires_python=lock.requires_python,
@@ -390,6 +408,9 @@ def canonical(lock: Lock) -> Lock:
         manifest=_canonical_manifest(lock.manifest),
         packages=tuple(sorted(packages, key=_package_key)),
     )
+    # The canonical form of a canonical lock is itself (set where `cached_property` keeps it).
+    result.__dict__["_canonical"] = result
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

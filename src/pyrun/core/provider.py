@@ -59,6 +59,7 @@ from resolvelib.resolvers import (
 )
 
 from pyrun.core.index import parse_version, wheel_tags
+from pyrun.core.local_pins import pin_locals
 from pyrun.core.resolution import (
     Clash,
     Conflict,
@@ -250,13 +251,19 @@ Inherited = Mapping[tuple[str, Version | None], Dnf]
 
 
 class _PinTracker(BaseReporter[Req, Candidate, str]):
-    """Remembers resolvelib's pins after each round (the decisions made so far)."""
+    """Remembers resolvelib's pins after each round (the decisions made so far), after those
+    made before the search (`pyrun.core.local_pins`)."""
 
     def __init__(self) -> None:
         self.mapping: Mapping[str, Candidate] = {}
+        self._before: Mapping[str, Candidate] = {}
+
+    def pinned_before(self, mapping: Mapping[str, Candidate]) -> None:
+        self._before = dict(mapping)
+        self.mapping = dict(mapping)
 
     def ending_round(self, index: int, state: Any) -> None:
-        self.mapping = dict(state.mapping)
+        self.mapping = {**self._before, **state.mapping}
 
 
 def _node_key(name: str, extra: str | None = None, group: str | None = None) -> str:
@@ -286,6 +293,7 @@ class _Shared:
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
+        self._contains: dict[tuple[SpecifierSet, Version], bool] = {}
 
     def _first_party_requirements(self) -> list[Requirement]:
         texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
@@ -306,6 +314,15 @@ class _Shared:
             for text in self.request.preferred_versions(canonicalize_name(name)):
                 allowed[canonicalize_name(name)].add(_version(text))
         return allowed
+
+    def contains(self, specifier: SpecifierSet, version: Version) -> bool:
+        """`specifier.contains(version)`, pre-releases admitted, memoised: resolvelib asks
+        for every requirement on a package each time one is added or a pin is checked."""
+        key = (specifier, version)
+        found = self._contains.get(key)
+        if found is None:
+            found = self._contains[key] = specifier.contains(version, prereleases=True)
+        return found
 
     def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         if name not in self._candidates:
@@ -522,6 +539,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._wheel_range: PySet | None = None
+        self._requirements: dict[tuple[str, str | None], Req | None] = {}
 
     # -- resolvelib interface --
 
@@ -553,7 +571,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
-        reqs = list(requirements[identifier])
+        # Identical requirements (1,000 members requiring `packaging`) are checked once.
+        reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
         return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
@@ -562,10 +581,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if candidate.group is not None or candidate.version is None:
             return True
         if candidate.key == PYTHON or isinstance(candidate.info, LocalPackage):
-            return requirement.specifier.contains(candidate.version, prereleases=True)
+            return self.shared.contains(requirement.specifier, candidate.version)
         if requirement.url is not None:
             return False
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        return self.shared.contains(requirement.specifier, candidate.version)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
         if candidate.key == PYTHON:
@@ -586,6 +605,23 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if requires_python and not self._python_admits(requires_python):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
+
+    # -- for pinning local nodes before the search (`pyrun.core.local_pins`) --
+
+    def is_local(self, identifier: str) -> bool:
+        return _split_key(identifier)[0] in self.shared.local
+
+    def is_python(self, identifier: str) -> bool:
+        return identifier == PYTHON
+
+    def find_local(self, identifier: str) -> Candidate:
+        """A local node's one candidate."""
+        return self._candidates_for(identifier, [])[0]
+
+    def find_matches_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
+        """`find_matches` with nothing ruled out yet."""
+        found = self._candidates_for(identifier, reqs)
+        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
 
     # -- roots --
 
@@ -736,10 +772,19 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def _requirement(self, text: str, extra: str | None, env: Dnf | None = None) -> Req | None:
         """The requirement if it can apply in `env` (the fork's by default), its marker
-        stripped of extras."""
+        stripped of extras. Memoised in the fork's own environment: members repeat the same
+        requirements (a thousand `packaging`)."""
+        if env is not None and env is not self.env:
+            return self._read_requirement(text, extra, env)
+        key = (text, extra)
+        if key not in self._requirements:
+            self._requirements[key] = self._read_requirement(text, extra, self.env)
+        return self._requirements[key]
+
+    def _read_requirement(self, text: str, extra: str | None, env: Dnf) -> Req | None:
         req = _parse(text)
         marker = parse_marker(str(req.marker) if req.marker else None, extra)
-        if is_disjoint(self.env if env is None else env, marker):
+        if is_disjoint(env, marker):
             return None
         return Req(
             req.name,
@@ -775,6 +820,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return nodes
 
     def _check_forks(self, reqs: list[Req]) -> None:
+        if all(req.marker == TRUE for req in reqs):
+            return  # requirements that apply everywhere in the fork never split it
         markers: dict[str, list[Dnf]] = collections.defaultdict(list)
         for req in reqs:
             markers[req.name].append(req.marker)
@@ -894,18 +941,36 @@ def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
 def solve_fork(
     shared: _Shared, env: Dnf, inherited: Inherited | None = None, *, split: bool = False
 ) -> ForkSolution:
+    """Local nodes pinned first without search (`pyrun.core.local_pins`), then resolvelib on
+    the registry requirements they make; when that fails, resolvelib on everything, whose
+    failure is explained as it always was."""
     provider = UniversalProvider(shared, env, inherited)
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
     roots = provider.root_requirements()
-    try:
-        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
-    except ResolutionImpossible as exc:
-        raise explain(exc, provider, split=split) from None
-    except ResolutionTooDeep as exc:
-        raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
-    pins = _pins(provider, dict(result.mapping))
+    local = pin_locals(provider, roots)
+    if local is not None:
+        try:
+            mapping = _search(provider, local.external)
+        except (ResolutionImpossible, ResolutionTooDeep):
+            local = None
+        else:
+            mapping = {**local.mapping, **mapping}
+    if local is None:
+        provider = UniversalProvider(shared, env, inherited)
+        roots = provider.root_requirements()
+        try:
+            mapping = _search(provider, roots)
+        except ResolutionImpossible as exc:
+            raise explain(exc, provider, split=split) from None
+        except ResolutionTooDeep as exc:
+            raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
+    pins = _pins(provider, mapping)
     starts = [*shared.members, *(req.name for req in provider.roots)]
     return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
+
+
+def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
+    return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 
 def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[str, Pin]:
@@ -1007,6 +1072,11 @@ def _clash(
 ) -> Clash | PythonClash:
     if key == PYTHON:
         return _python_clash(infos, provider)
+    # A requirement nothing satisfies is the whole story (uv names it alone), not the other
+    # members that require the same package.
+    infos = [i for i in infos if not _satisfiable(i.requirement, provider)][:1] or infos
+    lone = infos[0].parent if len(infos) == 1 else None
+    member = lone is not None and _is_member(lone, provider) and len(provider.shared.members) > 1
     demands = tuple(
         dict.fromkeys(
             Demand(dependent=_who(i.parent, provider), requirement=i.requirement.text)
@@ -1021,6 +1091,7 @@ def _clash(
         unavailable=unavailable,
         excluded=tuple(dict.fromkeys(_ref(c) for c in culprits)),
         required_by=_required_by(culprits, provider) if culprits else None,
+        member=lone.name if member and lone is not None else None,
     )
 
 
@@ -1065,6 +1136,21 @@ def _who(parent: Candidate | None, provider: UniversalProvider) -> Dependent:
     if parent.name in provider.shared.members and parent.extra is None:
         return Dependent(kind="project", member=member)
     return Dependent(kind="package", package=_ref(parent))
+
+
+def _satisfiable(req: Req, provider: UniversalProvider) -> bool:
+    """Whether some usable version satisfies `req` on its own."""
+    if req.url is not None or provider.is_local(req.key):
+        return True
+    return bool(provider.find_matches_for(req.key, [req]))
+
+
+def _is_member(candidate: Candidate, provider: UniversalProvider) -> bool:
+    return (
+        candidate.name in provider.shared.members
+        and candidate.extra is None
+        and (candidate.group is None)
+    )
 
 
 def _is_package(candidate: Candidate) -> bool:

@@ -242,7 +242,8 @@ class Clash:
     """Requirements on one package that no available version satisfies together.
 
     `excluded` are the packages that cannot be used because of it; `required_by` how the
-    first of them is required (None when nothing requires them: the clash is at the root).
+    first of them is required (None when nothing requires them: the clash is at the root);
+    `member` the workspace member whose own requirement it is, when it is one member's alone.
     """
 
     package: str
@@ -250,6 +251,7 @@ class Clash:
     unavailable: Unavailable | None = None
     excluded: tuple[PackageRef, ...] = ()
     required_by: Demand | None = None
+    member: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -319,6 +321,12 @@ class Conflict:
         parties = [demand.text() for demand in clash.demands]
         if clash.unavailable is not None:
             parties.insert(0, clash.unavailable.reason)
+        if clash.member is not None:
+            return (
+                f"Because {_join(parties)}, we can conclude that {clash.member}'s requirements "
+                f"are unsatisfiable.\nAnd because your workspace requires {clash.member}, we can "
+                "conclude that your workspace's requirements are unsatisfiable."
+            )
         if not clash.excluded:
             conclusion = f"{self._owner()} requirements are unsatisfiable"
             return f"Because {_join(parties)}, we can conclude that {conclusion}."

@@ -35,7 +35,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
@@ -249,6 +249,14 @@ class Cube:
     py: PySet = PY_FULL
     strings: tuple[tuple[str, StrConstraint], ...] = ()
     opaque: frozenset[Opaque] = frozenset()
+    # Cubes are hashed over and over (deduplication, the memoised `dnf_and`): hash them once.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.py, self.strings, self.opaque)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 Dnf = tuple[Cube, ...]
@@ -281,7 +289,9 @@ def cube_and(a: Cube, b: Cube) -> Cube | None:
     return Cube(py, tuple(sorted(strings.items())), opaque)
 
 
+@functools.lru_cache(maxsize=16384)
 def dnf_and(a: Dnf, b: Dnf) -> Dnf:
+    """Memoised: the lock builder and the forks ask the same conjunctions again and again."""
     cubes = (cube_and(x, y) for x in a for y in b)
     return tuple(dict.fromkeys(cube for cube in cubes if cube is not None))
 
@@ -316,9 +326,11 @@ def dnf_not(a: Dnf) -> Dnf:
     return result
 
 
+@functools.lru_cache(maxsize=16384)
 def is_disjoint(a: Dnf, b: Dnf) -> bool:
     # Stops at the first satisfiable pair instead of building the whole conjunction: the
-    # lock builder asks this for every wheel of every package.
+    # lock builder asks this for every wheel of every package (and memoised: with the same
+    # few markers, every edge of a workspace).
     return not any(cube_and(x, y) is not None for x in a for y in b)
 
 
@@ -799,6 +811,20 @@ def _version_key(version: str | None) -> tuple[Any, ...]:
         return (1, version)
 
 
+def _merge_extras(edges: list[Edge]) -> list[Edge]:
+    """One edge per target and marker, with the union of the extras (uv's `add_dependency`:
+    `foo` and `foo[x]` under the same marker are the one edge `foo[x]`)."""
+    merged: dict[tuple[str, str | None, str | None], Edge] = {}
+    for edge in edges:
+        key = (edge.name, edge.version, edge.marker)
+        if key in merged:
+            extras = tuple(sorted({*merged[key].extras, *edge.extras}))
+            merged[key] = replace(merged[key], extras=extras)
+        else:
+            merged[key] = edge
+    return list(merged.values())
+
+
 def _extra(extra: str) -> Callable[[Pin], tuple[Dependency, ...]]:
     return lambda pin: pin.optional_dependencies.get(extra, ())
 
@@ -882,6 +908,7 @@ class _EdgeMerger:
                 Edge(name=n, extras=x, version=v, marker=self._marker(by_marker, forks))
                 for (n, x, v), by_marker in found.items()
             ]
+        edges = _merge_extras(edges)
         edges.sort(key=lambda e: (e.name, _version_key(e.version), e.extras, e.marker or ""))
         return tuple(edges)
 
