@@ -35,6 +35,7 @@ pytestmark = [
 def uv(project: Path, *args: str, index: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("COLUMNS", None)  # uv wraps its error report to COLUMNS (pytest-xdist sets it)
     env.update(
         UV_CACHE_DIR=str(project.parent / "uv-cache"),
         UV_NO_CONFIG="1",
