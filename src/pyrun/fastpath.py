@@ -78,7 +78,7 @@ def _attempt(args: Args) -> str | None:
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
-    found = _stamp_for(args, project_dir)
+    found = _stamp_for(args, project_dir) or _adopt(args, project_dir)
     if found is None:
         return "no stamp for these settings"
     stamp_file, record = found
@@ -136,7 +136,7 @@ def try_sync_fast_path(args: Args) -> int | None:
     project_dir = _find_project(_start(args, os.getcwd()))
     if project_dir is None:
         return None
-    found = _stamp_for(args, project_dir)
+    found = _stamp_for(args, project_dir) or _adopt(args, project_dir)
     if found is None or os.path.lexists(found[1].env):
         return None
     stamp_file, record = found
@@ -226,6 +226,21 @@ def _stamp_for(
     if record is None or record.key != key:
         return None
     return stamp_file, record
+
+
+def _adopt(args: Args, project_dir: str) -> tuple[str, stamp.Stamp] | None:
+    """A checkout without a stamp: adopt the stamp of another checkout of the same inputs."""
+    from pyrun import relocate
+
+    key = stamp.settings_key(args.option_values(), os.environ)
+    adopted = relocate.adopt(cache_dir(args), key, project_dir)
+    if isinstance(adopted, str):
+        if args.verbose:
+            sys.stderr.write(f"DEBUG Not adopting another checkout's stamp: {adopted}\n")
+        return None
+    if args.verbose:
+        sys.stderr.write(f"DEBUG Adopted the stamp of another checkout: `{adopted[0]}`\n")
+    return adopted
 
 
 def _classify(args: Args, cwd: str) -> tuple[str, str] | str:

@@ -7,18 +7,23 @@ path; the few files the sync generated (the venv's scripts and `pyvenv.cfg`, con
 `RECORD`, `INSTALLER`, an editable's `.pth`) are kept inline. An env of many copied or compiled
 files would make the recipe as big as the env: then no recipe is written and a deleted env takes
 the full path, as before.
+
+A recipe is also filed for other checkouts of the project (`record_checkout`): with the entries
+that name the checkout's root, for `pyrun.relocate` to rewrite, unless something about the
+project (an input outside it, a build that reads more than `pyproject.toml`) makes a checkout
+elsewhere doubtful.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 import stat
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pyrun import stamp
-from pyrun.replay import FORMAT, recipe_path
+from pyrun import relocate, replay, stamp
+from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.settings import system_config_files, user_config_dir
 
 if TYPE_CHECKING:
     from pyrun.replay import Entry
@@ -48,16 +53,7 @@ def write_recipe(
         return str(exc)
     except OSError as exc:
         return f"the environment could not be read ({exc.strerror})"
-    data = marshal.dumps((FORMAT, stamp.inputs_digest(record), facts, entries))
-    target = recipe_path(stamp_file)
-    temporary = f"{target}.tmp{os.getpid()}"
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except OSError as exc:
-        return f"the recipe could not be written ({exc.strerror})"
-    return None
+    return replay.save(stamp_file, record, facts, entries)
 
 
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
@@ -97,3 +93,97 @@ def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> Entry:
         return ("l", relative, source)
     with open(path, "rb") as handle:
         return ("f", relative, stat.S_IMODE(info.st_mode), handle.read())
+
+
+def record_checkout(
+    stamp_file: str, cache_dir: str, workspace: Workspace, start: str
+) -> str | None:
+    """File the recipe beside `stamp_file` for other checkouts of the project to adopt
+    (`pyrun.relocate`); returns why it is not filed, or None."""
+    record = stamp.read_stamp(stamp_file)
+    recipe = replay.load_recipe(stamp_file, record) if record is not None else None
+    project_dir = find_pyproject_dir(start)
+    if record is None or recipe is None or project_dir is None:
+        return "the recipe could not be read back"
+    root = workspace.root
+    reason = (
+        _workspace_doubt(workspace)
+        or relocate.root_doubt(root, record.env)
+        or (None if stamp.under(record.env, root) else "the environment is outside the project")
+        or _records_doubt(record, root)
+    )
+    if reason is not None:
+        return reason
+    try:
+        rewrite = _rewrites(recipe.entries, root, record.env)
+        with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
+            path = relocate.entry_path(cache_dir, record.key, handle.read())
+        relative = os.path.relpath(project_dir, root)
+        relocate.write_entry(path, root, relative, stamp_file, rewrite)
+    except _Unreplayable as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"the checkout entry could not be written ({exc.strerror})"
+    return None
+
+
+def _workspace_doubt(workspace: Workspace) -> str | None:
+    """A member built from more than its `pyproject.toml` may build differently elsewhere."""
+    for member in [workspace.root_file, *workspace.members.values()]:
+        if member.is_package and (member.dynamic or "cache-keys" in member.tool):
+            return f"`{member.directory}` has dynamic metadata or its own cache keys"
+    return None
+
+
+def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
+    """An input outside the project (a path dependency, an enclosing `pyproject.toml`) is the
+    same file from any checkout, or another one: in doubt either way."""
+    config = user_config_dir(os.environ)
+    shared = {os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")}
+    shared.update(system_config_files(os.environ))
+    ancestors = set(relocate.ancestor_records(root))
+    for line in record.lines:
+        fields = line.split("\t")
+        kind = fields[0]
+        if kind in ("note", "binary") or line in ancestors:
+            continue
+        if stamp.under(fields[1], root):
+            if kind == "dir" and not stamp.under(fields[1], record.env):
+                return f"`{fields[1]}` is a member directory (its listing is not recorded)"
+        elif fields[1] not in shared:
+            return f"`{fields[1]}` lies outside the project"
+    return None
+
+
+def _rewrites(entries: list[Entry], root: str, env: str) -> list[int]:
+    """The entries another checkout must rewrite: files naming the root, editables' cache keys.
+
+    Linked files are read only where a build of the project puts its path: top-level modules
+    and `.pth` files of `site-packages` (an editable's hook); packages from an index never
+    name a checkout.
+    """
+    wanted = root.encode()
+    rewrite = []
+    for index, entry in enumerate(entries):
+        kind, relative = entry[0], entry[1]
+        if kind == "f":
+            data = entry[3]
+        elif kind == "l" and _top_level(relative):
+            with open(entry[2], "rb") as handle:
+                data = handle.read()
+        else:
+            continue
+        if relative.endswith(f".dist-info/{relocate.CACHE_INFO}"):
+            rewrite.append(index)
+            continue
+        named = relocate.names_root(data, wanted)
+        if named is None or (named and b"\0" in data):
+            raise _Unreplayable(f"`{relative}` names the project in a way that cannot be moved")
+        if named:
+            rewrite.append(index)
+    return rewrite
+
+
+def _top_level(relative: str) -> bool:
+    parts = relative.split(os.sep)
+    return len(parts) == 4 and parts[0] == "lib" and parts[2] == "site-packages"
