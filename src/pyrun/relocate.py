@@ -33,7 +33,8 @@ CHECKOUTS = "checkouts"
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@~")
 # What may follow a root where it is named: a path goes on, or the string ends.
 ROOT_ENDS = frozenset(b"/\n\r\t \"',:;)]}")
-# Kernels cut `#!` lines at 127 bytes: a longer interpreter path gets a `/bin/sh` launcher.
+# Kernels cut `#!` lines at 127 bytes (with `#!` and the newline): the installer gives a longer
+# interpreter path a `/bin/sh` launcher instead.
 SHEBANG_LIMIT = 127
 CACHE_INFO = "pyrun_cache.json"
 # The files uv's default cache key for a local build watches (`pyrun.local.build`).
@@ -50,7 +51,7 @@ def root_doubt(root: str, env: str) -> str | None:
     """Why paths under `root` cannot be rewritten by replacing bytes, or None."""
     if not set(root) <= SAFE:
         return f"`{root}` holds characters written differently in scripts and URLs"
-    if len(os.path.join(env, "bin", "python").encode()) + 2 > SHEBANG_LIMIT:
+    if len(os.path.join(env, "bin", "python").encode()) + 3 > SHEBANG_LIMIT:
         return "the interpreter's path is too long for a plain shebang"
     return None
 
