@@ -206,6 +206,11 @@ class Move:
         kind, path = fields[0], self.path(fields[1])
         if kind == "absent":
             return f"!`{path}` exists" if os.path.lexists(path) else f"absent\t{path}"
+        if kind == "dir":
+            # A member directory: the same names in it make the same globs match.
+            now = stamp.dir_record(path)
+            same = len(fields) > 3 and now.split("\t")[3:] == fields[3:]
+            return now if same else f"!the listing of `{path}` differs from the other checkout's"
         if kind not in ("file", "strict"):
             return f"!`{fields[1]}` cannot be compared across checkouts"
         now = stamp.file_record(path)
@@ -242,8 +247,12 @@ class Move:
                 data = data.replace(self.old_bytes, self.new_bytes)
             moved[index] = ("f", relative, mode, data)
             hashes[relative] = record_hash(data)
+        # Only a RECORD that mentions a moved file's name can list it (most list none).
+        names = {os.path.basename(relative).encode() for relative in hashes}
         for index, entry in enumerate(moved):
-            if entry[0] == "f" and entry[1].endswith(".dist-info/RECORD"):
+            if entry[0] != "f" or not entry[1].endswith(".dist-info/RECORD"):
+                continue
+            if any(name in entry[3] for name in names):
                 moved[index] = (*entry[:3], rehash(entry[1], entry[3], hashes))
         return moved
 

@@ -163,11 +163,17 @@ def file_record(path: str) -> str:
 
 
 def dir_record(path: str) -> str:
-    """A directory whose listing matters (workspace member globs): its mtime changes with it."""
+    """A directory whose listing matters (workspace member globs): its mtime changes with it.
+    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ."""
     try:
-        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}"
+        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}\t{listing_digest(path)}"
     except OSError:
         return f"absent\t{path}"
+
+
+def listing_digest(path: str) -> str:
+    names = sorted(os.listdir(path))
+    return sha256_hex("\0".join(names).encode("utf-8", "surrogateescape"))[:32]
 
 
 def write_stamp(

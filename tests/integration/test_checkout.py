@@ -15,7 +15,9 @@ import pytest
 
 from tests.integration import test_replay
 from tests.integration.test_replay import REBUILT, snapshot, without_timings
-from tests.integration.test_sync import PY312, UV, make_project
+from tests.integration.test_sync import PY312, UV, make_project, uv_lock
+from tests.support.index_server import IndexServer
+from tests.support.wheels import write_source_tree
 
 pytestmark = pytest.mark.skipif(
     not (PY312 and UV.exists()), reason="needs CPython 3.12 and uv in the dev environment"
@@ -108,3 +110,42 @@ def test_a_checkout_that_has_an_env_is_left_alone(env, index, tmp_path):
     (second / ".venv").mkdir()
     again = env.run("sync", "-v", cwd=second)
     assert ADOPTED not in again.stderr and f"`{second / '.venv'}` exists" in again.stderr
+
+
+def workspace(root: Path, index: IndexServer) -> Path:
+    """A virtual root over `packages/*`; member `lib` (built, editable) needs alpha."""
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "root"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["lib"]\n\n[tool.uv.sources]\nlib = { workspace = true }\n\n'
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    )
+    write_source_tree(
+        root / "packages" / "lib",
+        "lib",
+        "0.1.0",
+        requires_dist=("alpha",),
+        requires_python=">=3.8",
+        files={"lib/__init__.py": "VALUE = 1\n"},
+    )
+    uv_lock(root, index)
+    return root
+
+
+def test_a_workspace_checkout_is_adopted_while_its_members_are_the_same(env, index, tmp_path):
+    root = workspace(tmp_path / "first" / "ws", index)
+    assert env.run("sync", cwd=root).returncode == 0
+    second = checkout(root, tmp_path / "second" / "ws")
+    adopted = env.run("sync", "-v", cwd=second)
+    assert adopted.returncode == 0 and ADOPTED in adopted.stderr, adopted
+    replayed = snapshot(second / ".venv")
+    shutil.rmtree(second / ".venv")
+    shutil.rmtree(env.cache / "stamps-v1")
+    assert env.run("sync", cwd=second).returncode == 0
+    assert snapshot(second / ".venv") == replayed
+    # A third checkout with one more directory under `packages/` may have another member.
+    third = checkout(root, tmp_path / "third" / "ws")
+    (third / "packages" / "notes").mkdir()
+    again = env.run("sync", "-v", cwd=third)
+    assert again.returncode == 0 and ADOPTED not in again.stderr, again
+    assert f"the listing of `{third / 'packages'}` differs" in again.stderr

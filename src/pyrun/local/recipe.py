@@ -147,10 +147,7 @@ def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
         kind = fields[0]
         if kind in ("note", "binary") or line in ancestors:
             continue
-        if stamp.under(fields[1], root):
-            if kind == "dir" and not stamp.under(fields[1], record.env):
-                return f"`{fields[1]}` is a member directory (its listing is not recorded)"
-        elif fields[1] not in shared:
+        if not stamp.under(fields[1], root) and fields[1] not in shared:
             return f"`{fields[1]}` lies outside the project"
     return None
 
