@@ -201,20 +201,30 @@ def page_from_form(form: object, key: str) -> ProjectPage | None:
     if not (isinstance(form, tuple) and len(form) == 5 and form[:2] == (PAGE_FORM, key)):
         return None
     _form, _key, name, url, rows = form
-    files = tuple(
-        IndexFile(
-            filename=filename,
-            url=file_url,
-            hashes=hashes,
-            requires_python=requires_python,
-            yanked=yanked,
-            size=size,
-            upload_time=upload_time,
-            core_metadata=core_metadata,
-        )
-        for filename, file_url, hashes, requires_python, yanked, size, upload_time, core_metadata in rows
-    )
+    files = tuple(_stored_file(*row) for row in rows)
     return ProjectPage(name=NormalizedName(name), url=url, files=files)
+
+
+def _stored_file(
+    filename: str,
+    url: str,
+    hashes: dict[str, str],
+    requires_python: str | None,
+    yanked: bool | str,
+    size: int | None,
+    upload_time: str | None,
+    core_metadata: bool | dict[str, str],
+) -> IndexFile:
+    return IndexFile(
+        filename=filename,
+        url=url,
+        hashes=hashes,
+        requires_python=requires_python,
+        yanked=yanked,
+        size=size,
+        upload_time=upload_time,
+        core_metadata=core_metadata,
+    )
 
 
 def _check_api_version(data: Mapping[str, Any], url: str) -> None:
