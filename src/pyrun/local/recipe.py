@@ -28,8 +28,14 @@ from pyrun.settings import system_config_files, user_config_dir
 if TYPE_CHECKING:
     from pyrun.replay import Entry
 
-# Inline bytes beyond which replaying would cost more than it saves.
+# Inline bytes a recipe may hold: RECORDs and copied scripts grow with the env (~30 MB for 300
+# packages, whose linked files are ~700 MB), so up to an eighth of the linked bytes, at least
+# 4 MB; past that the env is mostly copies (`link-mode = copy`, compiled files) and the recipe
+# would duplicate it in the cache.
 INLINE_LIMIT = 4 * 1024 * 1024
+INLINE_SHARE = 8
+# Stop reading a mostly copied env early, before holding all of it in memory.
+INLINE_CEILING = 128 * 1024 * 1024
 
 
 class _Unreplayable(Exception):
@@ -59,7 +65,7 @@ def write_recipe(
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
     entries: list[Entry] = []
-    inline = 0
+    inline = linked_bytes = 0
     for directory, dirnames, filenames in os.walk(env):
         relative = os.path.relpath(directory, env)
         prefix = "" if relative == "." else relative + os.sep
@@ -71,28 +77,33 @@ def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
             else:
                 entries.append(("d", prefix + name))
         for name in sorted(filenames):
-            entry = _file_entry(os.path.join(directory, name), prefix + name, linked)
+            entry, size = _file_entry(os.path.join(directory, name), prefix + name, linked)
             if entry[0] == "f":
-                inline += len(entry[3])
-                if inline > INLINE_LIMIT:
+                inline += size
+                if inline > INLINE_CEILING:
                     raise _Unreplayable("too many of its files are not links into the cache")
+            elif entry[0] == "l":
+                linked_bytes += size
             entries.append(entry)
+    if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
+        raise _Unreplayable("too many of its files are not links into the cache")
     return entries
 
 
-def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> Entry:
+def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> tuple[Entry, int]:
+    """The entry for the file at `path`, and its size."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        return ("s", relative, os.readlink(path))
+        return ("s", relative, os.readlink(path)), 0
     if not stat.S_ISREG(info.st_mode):
         raise _Unreplayable(f"`{path}` is not a regular file")
     source = linked.get(path)
     # A file written over a linked path after the link (the installer writes new inodes, never
     # through a link) has one link only: it is kept inline, not taken from the cache.
     if source is not None and info.st_nlink > 1:
-        return ("l", relative, source)
+        return ("l", relative, source), info.st_size
     with open(path, "rb") as handle:
-        return ("f", relative, stat.S_IMODE(info.st_mode), handle.read())
+        return ("f", relative, stat.S_IMODE(info.st_mode), handle.read()), info.st_size
 
 
 def record_checkout(
