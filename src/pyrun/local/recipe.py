@@ -112,10 +112,9 @@ def record_checkout(
     """File the recipe beside `stamp_file` for other checkouts of the project to adopt
     (`pyrun.relocate`); returns why it is not filed, or None."""
     record = stamp.read_stamp(stamp_file)
-    recipe = replay.load_recipe(stamp_file, record) if record is not None else None
     project_dir = find_pyproject_dir(start)
-    if record is None or recipe is None or project_dir is None:
-        return "the recipe could not be read back"
+    if record is None or project_dir is None:
+        return "the stamp could not be read back"
     root = workspace.root
     reason = (
         _workspace_doubt(workspace)
@@ -125,6 +124,10 @@ def record_checkout(
     )
     if reason is not None:
         return reason
+    # Read back only now: a large env's recipe takes tens of milliseconds to load.
+    recipe = replay.load_recipe(stamp_file, record)
+    if recipe is None:
+        return "the recipe could not be read back"
     try:
         rewrite = _rewrites(recipe.entries, root, record.env)
         with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
