@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
+
 from pyrun import relocate
+from pyrun.local import recipe
 
 
 def test_a_root_is_named_only_as_a_whole_path_component():
@@ -57,3 +60,19 @@ def test_ancestor_records_reach_the_filesystem_root():
         "absent\t/a/pyproject.toml",
         "absent\t/pyproject.toml",
     ]
+
+
+def test_what_a_checkout_entry_rewrites_and_what_stops_it():
+    entries = [
+        ("d", "bin"),
+        ("s", "bin/python", "/usr/bin/python3.12"),
+        ("s", "bin/python3", "python"),
+        ("f", "bin/tool", 0o755, b"#!/work/app/.venv/bin/python\nimport tool\n"),
+        ("f", "pyvenv.cfg", 0o644, b"home = /usr/bin\n"),
+        ("f", "lib/python3.12/site-packages/a-1.dist-info/pyrun_cache.json", 0o644, b"{}"),
+    ]
+    assert recipe._rewrites(entries, "/work/app") == [3, 5]
+    with pytest.raises(recipe._Unreplayable, match="links to a path inside the project"):
+        recipe._rewrites([("s", "bin/python", "/work/app/python/bin/python3")], "/work/app")
+    with pytest.raises(recipe._Unreplayable, match="cannot be moved"):
+        recipe._rewrites([("f", "x.pyc", 0o644, b"\0/work/app/x.py")], "/work/app")

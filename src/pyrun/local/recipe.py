@@ -129,7 +129,7 @@ def record_checkout(
     if recipe is None:
         return "the recipe could not be read back"
     try:
-        rewrite = _rewrites(recipe.entries, root, record.env)
+        rewrite = _rewrites(recipe.entries, root)
         with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
             path = relocate.entry_path(cache_dir, record.key, handle.read())
         relative = os.path.relpath(project_dir, root)
@@ -166,7 +166,7 @@ def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
     return None
 
 
-def _rewrites(entries: list[Entry], root: str, env: str) -> list[int]:
+def _rewrites(entries: list[Entry], root: str) -> list[int]:
     """The entries another checkout must rewrite: files naming the root, editables' cache keys.
 
     Linked files are read only where a build of the project puts its path: top-level modules
@@ -177,6 +177,10 @@ def _rewrites(entries: list[Entry], root: str, env: str) -> list[int]:
     rewrite = []
     for index, entry in enumerate(entries):
         kind, relative = entry[0], entry[1]
+        if kind == "s":
+            if stamp.under(entry[2], root):
+                raise _Unreplayable(f"`{relative}` links to a path inside the project")
+            continue
         if kind == "f":
             data = entry[3]
         elif kind == "l" and _top_level(relative):
