@@ -109,10 +109,13 @@ def adopt(cache_dir: str, key: str, project_dir: str) -> tuple[str, stamp.Stamp]
     record = stamp.Stamp(key, env, os.path.join(env, "bin", "python"), lines)
     try:
         entries = move.entries(recipe.entries, rewrite)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
         return f"the other checkout's environment cannot be moved ({exc})"
     new_stamp_file = stamp.stamp_path(cache_dir, project_dir, key)
-    stamp.write_lines(new_stamp_file, stamp.header(record) + lines)
+    try:
+        stamp.write_lines(new_stamp_file, stamp.header(record) + lines)
+    except OSError as exc:
+        return f"the stamp could not be written ({exc.strerror})"
     reason = replay.save(new_stamp_file, record, move.facts(recipe), entries)
     if reason is not None:
         stamp.remove_stamp(new_stamp_file)

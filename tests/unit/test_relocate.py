@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 
 import pytest
 
@@ -76,3 +77,20 @@ def test_what_a_checkout_entry_rewrites_and_what_stops_it():
         recipe._rewrites([("s", "bin/python", "/work/app/python/bin/python3")], "/work/app")
     with pytest.raises(recipe._Unreplayable, match="cannot be moved"):
         recipe._rewrites([("f", "x.pyc", 0o644, b"\0/work/app/x.py")], "/work/app")
+
+
+def test_a_garbled_or_stale_checkout_entry_is_a_reason_not_an_error(tmp_path):
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_bytes(b'[project]\nname = "app"\n')
+    cache = str(tmp_path / "cache")
+    assert "no other checkout" in relocate.adopt(cache, "key", str(project))
+    path = relocate.entry_path(cache, "key", b'[project]\nname = "app"\n')
+    os.makedirs(os.path.dirname(path))
+    with open(path, "wb") as handle:
+        handle.write(b"\x00garbage")
+    assert "no other checkout" in relocate.adopt(cache, "key", str(project))
+    relocate.write_entry(path, str(tmp_path / "old"), ".", str(tmp_path / "gone"), [])
+    assert relocate.adopt(cache, "key", str(project)) == (
+        "the other checkout's stamp or recipe is gone"
+    )
