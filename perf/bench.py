@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import coldpath
 from workspace import scenarios as workspace_scenarios
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +60,8 @@ class Scenario:
     description: str
     setup: Callable[[Path, Tool], Path]  # returns the cwd for the timed command
     args: list[str]
-    before_each: Callable[[Path, Tool], None] | None = None
+    # May return another cwd for this run (a new checkout); None keeps the setup's.
+    before_each: Callable[[Path, Tool], Path | None] | None = None
     runs: int = 15
     # After the timed runs: why the tools' results differ (None when they agree).
     verify: Callable[[dict[str, Path]], str | None] | None = None
@@ -308,6 +310,7 @@ SCENARIOS = [
     ),
     *workspace_scenarios(Scenario, warm),
 ]
+SCENARIOS += coldpath.scenarios(sys.modules[__name__])
 
 
 def run_scenario(scenario: Scenario, tools: list[Tool], root: Path) -> Result:
@@ -322,11 +325,12 @@ def run_scenario(scenario: Scenario, tools: list[Tool], root: Path) -> Result:
             return result
     for _ in range(scenario.runs):
         for tool in tools:
+            cwd = cwds[tool.name]
             if scenario.before_each:
-                scenario.before_each(cwds[tool.name], tool)
+                cwd = scenario.before_each(cwd, tool) or cwd
             exe = scenario.args[0] if scenario.args[0].startswith(".venv") else tool.exe
             argv = [exe, *scenario.args[1:]] if exe != tool.exe else [exe, *scenario.args]
-            elapsed, rss, code, stderr = timed(argv, cwds[tool.name], tool.env)
+            elapsed, rss, code, stderr = timed(argv, cwd, tool.env)
             if code != 0:
                 lines = stderr.strip().splitlines()
                 result.failure = f"{tool.name} exited {code}: {lines[-1] if lines else ''}"

@@ -78,7 +78,7 @@ def _attempt(settled: Settled) -> str | None:
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
-    found = _stamp_for(settled, project_dir)
+    found = _stamp_for(settled, project_dir) or _adopt(settled, project_dir)
     if found is None:
         return "no stamp for these settings"
     stamp_file, record = found
@@ -138,7 +138,7 @@ def try_sync_fast_path(settled: Settled) -> int | None:
     project_dir = _find_project(_start(settled, os.getcwd()))
     if project_dir is None:
         return None
-    found = _stamp_for(settled, project_dir)
+    found = _stamp_for(settled, project_dir) or _adopt(settled, project_dir)
     if found is None or os.path.lexists(found[1].env):
         return None
     stamp_file, record = found
@@ -233,6 +233,21 @@ def _stamp_for(
     if record is None or record.key != key:
         return None
     return stamp_file, record
+
+
+def _adopt(settled: Settled, project_dir: str) -> tuple[str, stamp.Stamp] | None:
+    """A checkout without a stamp: adopt the stamp of another checkout of the same inputs."""
+    from pyrun import relocate
+
+    key = stamp.settings_key(dict(settled.cli.values), os.environ)
+    adopted = relocate.adopt(cache_dir(settled), key, project_dir)
+    if isinstance(adopted, str):
+        if settled.globals.verbose:
+            sys.stderr.write(f"DEBUG Not adopting another checkout's stamp: {adopted}\n")
+        return None
+    if settled.globals.verbose:
+        sys.stderr.write(f"DEBUG Adopted the stamp of another checkout: `{adopted[0]}`\n")
+    return adopted
 
 
 def _classify(settled: Settled, cwd: str) -> tuple[str, str] | str:

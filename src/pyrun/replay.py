@@ -72,6 +72,23 @@ def load_recipe(stamp_file: str, record: stamp.Stamp) -> Recipe | None:
         return None
 
 
+def save(
+    stamp_file: str, record: stamp.Stamp, facts: dict[str, object], entries: list[Entry]
+) -> str | None:
+    """Write the recipe for the env of `record` beside `stamp_file`; why not, or None."""
+    import marshal
+
+    target = recipe_path(stamp_file)
+    temporary = f"{target}.tmp{os.getpid()}"
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(marshal.dumps((FORMAT, stamp.inputs_digest(record), facts, entries)))
+        os.replace(temporary, target)
+    except OSError as exc:
+        return f"the recipe could not be written ({exc.strerror})"
+    return None
+
+
 def project_lock_path(root: str) -> str:
     """The lock file that serialises env work per workspace (shared with the full path)."""
     digest = stamp.sha256_hex(os.path.abspath(root).encode())[:16]

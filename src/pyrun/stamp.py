@@ -82,12 +82,16 @@ LOCATION_VARIABLES = (
 
 
 def sha256_hex(data: bytes) -> str:
+    return sha256_digest(data).hex()
+
+
+def sha256_digest(data: bytes) -> bytes:
     # The builtin module avoids hashlib's OpenSSL import (~5 ms): `_sha2` since 3.12.
     try:
         from _sha2 import sha256
     except ImportError:
         from hashlib import sha256
-    return sha256(data).hexdigest()
+    return sha256(data).digest()
 
 
 def settings_key(options: dict[str, object], environ: dict[str, str] | os._Environ[str]) -> str:
@@ -159,11 +163,17 @@ def file_record(path: str) -> str:
 
 
 def dir_record(path: str) -> str:
-    """A directory whose listing matters (workspace member globs): its mtime changes with it."""
+    """A directory whose listing matters (workspace member globs): its mtime changes with it.
+    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ."""
     try:
-        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}"
+        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}\t{listing_digest(path)}"
     except OSError:
         return f"absent\t{path}"
+
+
+def listing_digest(path: str) -> str:
+    names = sorted(os.listdir(path))
+    return sha256_hex("\0".join(names).encode("utf-8", "surrogateescape"))[:32]
 
 
 def write_stamp(
@@ -183,7 +193,7 @@ def write_stamp(
     `strict` files count as changed when their mtime changes even if their bytes do not: uv keys
     an editable build on `pyproject.toml`'s mtime, so `touch pyproject.toml` must rebuild.
     """
-    lines = [FORMAT, f"key\t{key}", f"env\t{env}", f"python\t{python}"]
+    lines = header(Stamp(key, env, python, []))
     strict = strict or []
     lines += [file_record(f) for f in dict.fromkeys(files) if f not in strict]
     lines += [file_record(f).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)]
@@ -193,10 +203,15 @@ def write_stamp(
     lines.append(_interpreter_record(python))
     lines += [f"note\t{note}" for note in notes or []]
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    _write_lines(path, lines)
+    write_lines(path, lines)
 
 
-def _write_lines(path: str, lines: list[str]) -> None:
+def header(record: Stamp) -> list[str]:
+    """The stamp file's first lines: its format, key, env and interpreter."""
+    return [FORMAT, f"key\t{record.key}", f"env\t{record.env}", f"python\t{record.python}"]
+
+
+def write_lines(path: str, lines: list[str]) -> None:
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -207,13 +222,13 @@ def refresh_env_records(path: str, record: Stamp) -> None:
     """Re-record what the stamp says about the env itself (its `site-packages` listing, its
     `pyvenv.cfg`, its `bin/python` link) after the env was rebuilt from a recipe: the inputs
     are unchanged, only the env's own files are new."""
-    lines = [FORMAT, f"key\t{record.key}", f"env\t{record.env}", f"python\t{record.python}"]
+    lines = header(record)
     for line in record.lines:
         fields = line.split("\t")
-        if len(fields) > 1 and _under(fields[1], record.env):
+        if len(fields) > 1 and under(fields[1], record.env):
             line = _rerecord(fields)
         lines.append(line)
-    _write_lines(path, lines)
+    write_lines(path, lines)
 
 
 def _rerecord(fields: list[str]) -> str:
@@ -229,7 +244,7 @@ def _rerecord(fields: list[str]) -> str:
     return "\t".join(fields)
 
 
-def _under(path: str, directory: str) -> bool:
+def under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
@@ -239,7 +254,7 @@ def inputs_digest(record: Stamp) -> str:
     kept = [record.key]
     for line in record.lines:
         fields = line.split("\t", 2)
-        if len(fields) < 2 or not _under(fields[1], record.env):
+        if len(fields) < 2 or not under(fields[1], record.env):
             kept.append(line)
     return sha256_hex("\n".join(kept).encode("utf-8", "surrogateescape"))
 
@@ -398,15 +413,15 @@ def first_change(stamp: Stamp, *, outside_env: bool = False) -> str | None:
     """
     for line in stamp.lines:
         fields = line.split("\t")
-        if outside_env and len(fields) > 1 and _under(fields[1], stamp.env):
+        if outside_env and len(fields) > 1 and under(fields[1], stamp.env):
             continue
-        reason = _check(fields)
+        reason = check_record(fields)
         if reason is not None:
             return reason
     return None
 
 
-def _check(fields: list[str]) -> str | None:
+def check_record(fields: list[str]) -> str | None:
     kind, path = fields[0], fields[1] if len(fields) > 1 else ""
     if kind == "note":
         return None

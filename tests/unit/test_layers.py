@@ -19,6 +19,7 @@ WARM = {
     "pyrun.child",
     "pyrun.scriptblock",
     "pyrun.replay",
+    "pyrun.relocate",
     "pyrun.console",
     "pyrun.options",
     "pyrun",

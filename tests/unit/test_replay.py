@@ -146,3 +146,19 @@ def test_an_env_of_copied_files_gets_no_recipe(tmp_path, monkeypatch):
     reason = recipe.write_recipe(str(stamp_file), {}, FACTS)
     assert reason == "too many of its files are not links into the cache"
     assert not os.path.exists(replay.recipe_path(str(stamp_file)))
+
+
+def test_a_large_env_may_inline_an_eighth_of_what_it_links(tmp_path, monkeypatch):
+    # RECORDs and copied scripts grow with the env: 300 packages inline ~30 MB of ~700 MB.
+    cache_file = tmp_path / "cache.py"
+    cache_file.write_bytes(b"y" * 16384)
+    env, linked = make_env(tmp_path / "project", cache_file)
+    (env / "lib" / "site" / "RECORD").write_bytes(b"x" * 1500)
+    stamp_file = tmp_path / "stamps" / "s"
+    write_stamp(stamp_file, env, [])
+    monkeypatch.setattr(recipe, "INLINE_LIMIT", 100)
+    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    # The same inline bytes against twice the share of linked bytes: refused.
+    monkeypatch.setattr(recipe, "INLINE_SHARE", 16)
+    reason = recipe.write_recipe(str(stamp_file), linked, FACTS)
+    assert reason == "too many of its files are not links into the cache"

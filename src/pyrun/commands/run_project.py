@@ -119,7 +119,7 @@ def _record(
     )
     if stamp_file is None or result is None or env.base is None:
         return
-    from pyrun.local.recipe import write_recipe
+    from pyrun.local.recipe import record_checkout, write_recipe
 
     report = result.report
     facts: dict[str, object] = {
@@ -133,6 +133,9 @@ def _record(
     }
     why_not = write_recipe(stamp_file, report.linked if report else {}, facts)
     console.debug(f"Not recording a recipe: {why_not}" if why_not else "Recorded a recipe")
+    if why_not is None:
+        why_not = record_checkout(stamp_file, str(cache.root), workspace, start)
+        console.debug(f"Not filing for other checkouts: {why_not}" if why_not else "Filed it")
 
 
 def _isolated(

@@ -7,24 +7,35 @@ path; the few files the sync generated (the venv's scripts and `pyvenv.cfg`, con
 `RECORD`, `INSTALLER`, an editable's `.pth`) are kept inline. An env of many copied or compiled
 files would make the recipe as big as the env: then no recipe is written and a deleted env takes
 the full path, as before.
+
+A recipe is also filed for other checkouts of the project (`record_checkout`): with the entries
+that name the checkout's root, for `pyrun.relocate` to rewrite, unless something about the
+project (an input outside it, a build that reads more than `pyproject.toml`) makes a checkout
+elsewhere doubtful.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 import stat
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pyrun import stamp
-from pyrun.replay import FORMAT, recipe_path
+from pyrun import relocate, replay, stamp
+from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.settings import system_config_files, user_config_dir
 
 if TYPE_CHECKING:
     from pyrun.replay import Entry
 
-# Inline bytes beyond which replaying would cost more than it saves.
+# Inline bytes a recipe may hold: RECORDs and copied scripts grow with the env (~30 MB for 300
+# packages, whose linked files are ~700 MB), so up to an eighth of the linked bytes, at least
+# 4 MB; past that the env is mostly copies (`link-mode = copy`, compiled files) and the recipe
+# would duplicate it in the cache.
 INLINE_LIMIT = 4 * 1024 * 1024
+INLINE_SHARE = 8
+# Stop reading a mostly copied env early, before holding all of it in memory.
+INLINE_CEILING = 128 * 1024 * 1024
 
 
 class _Unreplayable(Exception):
@@ -48,22 +59,13 @@ def write_recipe(
         return str(exc)
     except OSError as exc:
         return f"the environment could not be read ({exc.strerror})"
-    data = marshal.dumps((FORMAT, stamp.inputs_digest(record), facts, entries))
-    target = recipe_path(stamp_file)
-    temporary = f"{target}.tmp{os.getpid()}"
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except OSError as exc:
-        return f"the recipe could not be written ({exc.strerror})"
-    return None
+    return replay.save(stamp_file, record, facts, entries)
 
 
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
     entries: list[Entry] = []
-    inline = 0
+    inline = linked_bytes = 0
     for directory, dirnames, filenames in os.walk(env):
         relative = os.path.relpath(directory, env)
         prefix = "" if relative == "." else relative + os.sep
@@ -75,25 +77,128 @@ def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
             else:
                 entries.append(("d", prefix + name))
         for name in sorted(filenames):
-            entry = _file_entry(os.path.join(directory, name), prefix + name, linked)
+            entry, size = _file_entry(os.path.join(directory, name), prefix + name, linked)
             if entry[0] == "f":
-                inline += len(entry[3])
-                if inline > INLINE_LIMIT:
+                inline += size
+                if inline > INLINE_CEILING:
                     raise _Unreplayable("too many of its files are not links into the cache")
+            elif entry[0] == "l":
+                linked_bytes += size
             entries.append(entry)
+    if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
+        raise _Unreplayable("too many of its files are not links into the cache")
     return entries
 
 
-def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> Entry:
+def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> tuple[Entry, int]:
+    """The entry for the file at `path`, and its size."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        return ("s", relative, os.readlink(path))
+        return ("s", relative, os.readlink(path)), 0
     if not stat.S_ISREG(info.st_mode):
         raise _Unreplayable(f"`{path}` is not a regular file")
     source = linked.get(path)
     # A file written over a linked path after the link (the installer writes new inodes, never
     # through a link) has one link only: it is kept inline, not taken from the cache.
     if source is not None and info.st_nlink > 1:
-        return ("l", relative, source)
+        return ("l", relative, source), info.st_size
     with open(path, "rb") as handle:
-        return ("f", relative, stat.S_IMODE(info.st_mode), handle.read())
+        return ("f", relative, stat.S_IMODE(info.st_mode), handle.read()), info.st_size
+
+
+def record_checkout(
+    stamp_file: str, cache_dir: str, workspace: Workspace, start: str
+) -> str | None:
+    """File the recipe beside `stamp_file` for other checkouts of the project to adopt
+    (`pyrun.relocate`); returns why it is not filed, or None."""
+    record = stamp.read_stamp(stamp_file)
+    project_dir = find_pyproject_dir(start)
+    if record is None or project_dir is None:
+        return "the stamp could not be read back"
+    root = workspace.root
+    reason = (
+        _workspace_doubt(workspace)
+        or relocate.root_doubt(root, record.env)
+        or (None if stamp.under(record.env, root) else "the environment is outside the project")
+        or _records_doubt(record, root)
+    )
+    if reason is not None:
+        return reason
+    # Read back only now: a large env's recipe takes tens of milliseconds to load.
+    recipe = replay.load_recipe(stamp_file, record)
+    if recipe is None:
+        return "the recipe could not be read back"
+    try:
+        rewrite = _rewrites(recipe.entries, root)
+        with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
+            path = relocate.entry_path(cache_dir, record.key, handle.read())
+        relative = os.path.relpath(project_dir, root)
+        relocate.write_entry(path, root, relative, stamp_file, rewrite)
+    except _Unreplayable as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"the checkout entry could not be written ({exc.strerror})"
+    return None
+
+
+def _workspace_doubt(workspace: Workspace) -> str | None:
+    """A member built from more than its `pyproject.toml` may build differently elsewhere."""
+    for member in [workspace.root_file, *workspace.members.values()]:
+        if member.is_package and (member.dynamic or "cache-keys" in member.tool):
+            return f"`{member.directory}` has dynamic metadata or its own cache keys"
+    return None
+
+
+def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
+    """An input outside the project (a path dependency, an enclosing `pyproject.toml`) is the
+    same file from any checkout, or another one: in doubt either way."""
+    config = user_config_dir(os.environ)
+    shared = {os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")}
+    shared.update(system_config_files(os.environ))
+    ancestors = set(relocate.ancestor_records(root))
+    for line in record.lines:
+        fields = line.split("\t")
+        kind = fields[0]
+        if kind in ("note", "binary") or line in ancestors:
+            continue
+        if not stamp.under(fields[1], root) and fields[1] not in shared:
+            return f"`{fields[1]}` lies outside the project"
+    return None
+
+
+def _rewrites(entries: list[Entry], root: str) -> list[int]:
+    """The entries another checkout must rewrite: files naming the root, editables' cache keys.
+
+    Linked files are read only where a build of the project puts its path: top-level modules
+    and `.pth` files of `site-packages` (an editable's hook); packages from an index never
+    name a checkout.
+    """
+    wanted = root.encode()
+    rewrite = []
+    for index, entry in enumerate(entries):
+        kind, relative = entry[0], entry[1]
+        if kind == "s":
+            if stamp.under(entry[2], root):
+                raise _Unreplayable(f"`{relative}` links to a path inside the project")
+            continue
+        if kind == "f":
+            data = entry[3]
+        elif kind == "l" and _top_level(relative):
+            with open(entry[2], "rb") as handle:
+                data = handle.read()
+        else:
+            continue
+        if relative.endswith(f".dist-info/{relocate.CACHE_INFO}"):
+            rewrite.append(index)
+            continue
+        named = relocate.names_root(data, wanted)
+        if named is None or (named and b"\0" in data):
+            raise _Unreplayable(f"`{relative}` names the project in a way that cannot be moved")
+        if named:
+            rewrite.append(index)
+    return rewrite
+
+
+def _top_level(relative: str) -> bool:
+    parts = relative.split(os.sep)
+    return len(parts) == 4 and parts[0] == "lib" and parts[2] == "site-packages"

@@ -10,8 +10,10 @@ the same metadata wait for the first request instead of sending their own (`Sing
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import marshal
 import re
 import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -35,6 +37,8 @@ from pyrun.core.index import (
     find_metadata_member,
     local_member_span,
     metadata_path,
+    page_form,
+    page_from_form,
     parse_project_page,
     parse_wheel_filename,
 )
@@ -53,6 +57,8 @@ DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # rather than by index, in `simple-v1/<name>.metadata/<filename>-<url hash>`. Both end up named
 # after the project, so `pyrun cache clean <name>` finds them (`pyrun.local.cache`).
 PAGE_BUCKET = "simple-v1"
+# The compact parsed form of `<name>.http` is `<name>.parsed` (`pyrun.core.index.page_form`).
+PARSED_SUFFIX = ".parsed"
 # 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
 # 401 and 403 are errors, so a misconfigured private index is not silently skipped.
 _NOT_FOUND = frozenset({404, 410})
@@ -166,13 +172,19 @@ class IndexClient:
         if answer.status in _NOT_FOUND:
             return None
         # Large pages (megabytes of JSON for popular projects) parse off the event loop.
-        return await trio.to_thread.run_sync(_parse_answer, answer, project)
+        parsed = self._parsed_cache_path(index_url, project)
+        return await trio.to_thread.run_sync(_page_of, answer, project, parsed)
 
     def _page_cache_path(self, index_url: str, project: str) -> Path | None:
         if self.cache_dir is None:
             return None
         index_key = strip_credentials(index_url).rstrip("/")
         return self.cache_dir / PAGE_BUCKET / short_hash(index_key) / f"{project}.http"
+
+    def _parsed_cache_path(self, index_url: str, project: str) -> Path | None:
+        """Where the page's compact parsed form lives, beside its HTTP cache entry."""
+        path = self._page_cache_path(index_url, project)
+        return path.with_suffix(PARSED_SUFFIX) if path is not None else None
 
     async def fetch_metadata(self, file: IndexFile) -> bytes:
         """The core metadata (`METADATA` bytes) of a wheel listed on a page.
@@ -217,13 +229,24 @@ class IndexClient:
         return self.cache_dir / PAGE_BUCKET / f"{dist.name}.metadata" / f"{file.filename}-{key}"
 
 
-def _parse_answer(answer: CachedResponse, project: str) -> ProjectPage:
-    return parse_project_page(
-        answer.body,
-        url=answer.location or answer.url,
-        content_type=answer.content_type,
-        name=project,
-    )
+def _page_of(answer: CachedResponse, project: str, parsed: Path | None) -> ProjectPage:
+    """The page the answer holds: from its parsed form when one was kept for this very body,
+    else parsed (and the parsed form kept)."""
+    url = answer.location or answer.url
+    key = f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
+    if parsed is not None:
+        try:
+            page = page_from_form(marshal.loads(parsed.read_bytes()), key)
+        except (OSError, ValueError, EOFError, TypeError):
+            page = None
+        if page is not None:
+            return page
+    page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
+    if parsed is not None:
+        # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
+        with contextlib.suppress(OSError):
+            atomic_write(parsed, marshal.dumps(page_form(page, key)))
+    return page
 
 
 def check_metadata_hash(file: IndexFile, metadata: bytes) -> None:

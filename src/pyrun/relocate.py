@@ -1,0 +1,317 @@
+"""A new checkout of a project the cache already knows: adopt another checkout's recipe.
+
+CI clones the project to a new path and restores the cache; a developer opens a second worktree.
+Stamps are keyed by the project's path, so such a checkout would take the full path (imports,
+lock parsing, installing) to make an env that differs from the other checkout's only in the
+paths a few files name. So when a sync records a recipe, it also files a *checkout entry* under
+the content of the project's `pyproject.toml` and the settings (`pyrun.local.recipe`). A run
+without a stamp looks that entry up and, when every input under the new root has the bytes it
+had under the old one and everything outside both roots still holds, writes a stamp and a
+recipe for the new path: the old root replaced by the new in the files that name it (console
+scripts' shebangs, the activation scripts, an editable's `.pth` and `direct_url.json`), an
+editable's `pyrun_cache.json` recomputed for the new checkout, and the `RECORD` lines of what
+changed re-hashed. The usual replay (`pyrun.replay`) then builds the env. Anything in doubt
+returns a reason and the full path runs.
+
+Standard library only (its cheapest corner): this runs on the warm path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyrun import replay, stamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from pyrun.replay import Entry
+
+FORMAT = "pyrun-checkout 1"
+CHECKOUTS = "checkouts"
+# Characters a root may hold: written the same way in a shebang, a shell script, a `file:` URL
+# and a RECORD, so a plain byte replacement is exact (anything else takes the full path).
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@~")
+# What may follow a root where it is named: a path goes on, or the string ends.
+ROOT_ENDS = frozenset(b"/\n\r\t \"',:;)]}")
+# Kernels cut `#!` lines at 127 bytes (with `#!` and the newline): the installer gives a longer
+# interpreter path a `/bin/sh` launcher instead.
+SHEBANG_LIMIT = 127
+CACHE_INFO = "pyrun_cache.json"
+# The files uv's default cache key for a local build watches (`pyrun.local.build`).
+BUILD_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def entry_path(cache_dir: str, key: str, pyproject: bytes) -> str:
+    """Where the checkout entry for these settings and this `pyproject.toml` content lives."""
+    digest = stamp.sha256_hex(b"checkout\0" + key.encode() + b"\0" + pyproject)[:32]
+    return os.path.join(cache_dir, stamp.BUCKET, CHECKOUTS, digest)
+
+
+def root_doubt(root: str, env: str) -> str | None:
+    """Why paths under `root` cannot be rewritten by replacing bytes, or None."""
+    if not set(root) <= SAFE:
+        return f"`{root}` holds characters written differently in scripts and URLs"
+    if len(os.path.join(env, "bin", "python").encode()) + 3 > SHEBANG_LIMIT:
+        return "the interpreter's path is too long for a plain shebang"
+    return None
+
+
+def names_root(data: bytes, root: bytes) -> bool | None:
+    """Whether `data` names `root` (as a whole path component); None when it names a longer
+    path that starts with the same bytes (`/src/app` in `/src/app2`): no safe rewrite."""
+    start = data.find(root)
+    found = False
+    while start >= 0:
+        end = start + len(root)
+        if end < len(data) and data[end] not in ROOT_ENDS:
+            return None
+        found = True
+        start = data.find(root, end)
+    return found
+
+
+def write_entry(path: str, root: str, relative: str, stamp_file: str, rewrite: list[int]) -> None:
+    """File `stamp_file` (of a checkout at `root`, project at `relative`) under `path`."""
+    import marshal
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.tmp{os.getpid()}"
+    with open(temporary, "wb") as handle:
+        handle.write(marshal.dumps((FORMAT, root, relative, stamp_file, rewrite)))
+    os.replace(temporary, path)
+
+
+def adopt(cache_dir: str, key: str, project_dir: str) -> tuple[str, stamp.Stamp] | str:
+    """The stamp (and recipe) for `project_dir`, made from another checkout's; else why not."""
+    entry = _read_entry(cache_dir, key, project_dir)
+    if isinstance(entry, str):
+        return entry
+    old_root, relative, old_stamp_file, rewrite = entry
+    new_root = project_dir if relative == "." else _strip(project_dir, relative)
+    if new_root is None or new_root == old_root:
+        return "the checkout entry is for this very checkout"
+    old = stamp.read_stamp(old_stamp_file)
+    recipe = replay.load_recipe(old_stamp_file, old) if old is not None else None
+    if old is None or recipe is None:
+        return "the other checkout's stamp or recipe is gone"
+    if not stamp.under(old.env, old_root):
+        return "the other checkout's environment is outside it"
+    move = Move(old_root, new_root)
+    env = move.path(old.env)
+    reason = root_doubt(new_root, env) or _enclosing(new_root)
+    if reason is None and os.path.lexists(env):
+        reason = f"`{env}` exists"
+    if reason is not None:
+        return reason
+    lines = move.records(old)
+    if isinstance(lines, str):
+        return lines
+    record = stamp.Stamp(key, env, os.path.join(env, "bin", "python"), lines)
+    try:
+        entries = move.entries(recipe.entries, rewrite)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        return f"the other checkout's environment cannot be moved ({exc})"
+    new_stamp_file = stamp.stamp_path(cache_dir, project_dir, key)
+    try:
+        stamp.write_lines(new_stamp_file, stamp.header(record) + lines)
+    except OSError as exc:
+        return f"the stamp could not be written ({exc.strerror})"
+    reason = replay.save(new_stamp_file, record, move.facts(recipe), entries)
+    if reason is not None:
+        stamp.remove_stamp(new_stamp_file)
+        return reason
+    return new_stamp_file, record
+
+
+def _read_entry(
+    cache_dir: str, key: str, project_dir: str
+) -> tuple[str, str, str, list[int]] | str:
+    import marshal
+
+    try:
+        with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
+            pyproject = handle.read()
+        with open(entry_path(cache_dir, key, pyproject), "rb") as handle:
+            form, root, relative, stamp_file, rewrite = marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return "no other checkout with this `pyproject.toml` and these settings"
+    if form != FORMAT:
+        return "the checkout entry is from another version"
+    return root, relative, stamp_file, rewrite
+
+
+def _strip(project_dir: str, relative: str) -> str | None:
+    suffix = os.sep + relative
+    return project_dir[: -len(suffix)] if project_dir.endswith(suffix) else None
+
+
+def _enclosing(root: str) -> str | None:
+    """A `pyproject.toml` above the new root could make it a member of another workspace."""
+    current = os.path.dirname(root)
+    while True:
+        if os.path.lexists(os.path.join(current, "pyproject.toml")):
+            return f"`{current}` holds a `pyproject.toml`"
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def ancestor_records(root: str) -> list[str]:
+    """The `absent` records for the `pyproject.toml` of each directory above `root`."""
+    records = []
+    current = os.path.dirname(root)
+    while True:
+        records.append(f"absent\t{os.path.join(current, 'pyproject.toml')}")
+        parent = os.path.dirname(current)
+        if parent == current:
+            return records
+        current = parent
+
+
+class Move:
+    """Rewrites what one checkout recorded into what the other would have."""
+
+    __slots__ = ("new", "new_bytes", "old", "old_bytes")
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+        self.old_bytes, self.new_bytes = old.encode(), new.encode()
+
+    def path(self, path: str) -> str:
+        return self.new + path[len(self.old) :]
+
+    def records(self, old: stamp.Stamp) -> list[str] | str:
+        """The stamp's records for the new checkout, each input checked to have the bytes the
+        old one had; env records are moved as they are (the replay re-records them)."""
+        ancestors = set(ancestor_records(self.old))
+        lines = []
+        for line in old.lines:
+            fields = line.split("\t")
+            if line in ancestors:
+                continue
+            if len(fields) < 2 or fields[0] == "note" or not stamp.under(fields[1], self.old):
+                reason = stamp.check_record(fields)
+                if reason is not None:
+                    return reason
+                lines.append(line)
+            elif stamp.under(fields[1], old.env):
+                lines.append("\t".join([fields[0], self.path(fields[1]), *fields[2:]]))
+            else:
+                moved = self._input(fields)
+                if moved.startswith("!"):
+                    return moved[1:]
+                lines.append(moved)
+        return lines + ancestor_records(self.new)
+
+    def _input(self, fields: list[str]) -> str:
+        """An input under the root, re-recorded at its new path; `!reason` when it differs."""
+        kind, path = fields[0], self.path(fields[1])
+        if kind == "absent":
+            return f"!`{path}` exists" if os.path.lexists(path) else f"absent\t{path}"
+        if kind == "dir":
+            # A member directory: the same names in it make the same globs match.
+            now = stamp.dir_record(path)
+            same = len(fields) > 3 and now.split("\t")[3:] == fields[3:]
+            return now if same else f"!the listing of `{path}` differs from the other checkout's"
+        if kind not in ("file", "strict"):
+            return f"!`{fields[1]}` cannot be compared across checkouts"
+        now = stamp.file_record(path)
+        if now.split("\t")[-1] != fields[4]:
+            return f"!`{path}` differs from the other checkout's"
+        return now.replace("file\t", f"{kind}\t", 1)
+
+    def facts(self, recipe: replay.Recipe) -> dict[str, object]:
+        return {
+            "root": self.new,
+            "python": recipe.python,
+            "display": recipe.display,
+            "resolved": recipe.resolved,
+            "installed": recipe.installed,
+            "checked": recipe.checked,
+            "changes": [line.replace(self.old, self.new) for line in recipe.changes],
+        }
+
+    def entries(self, entries: list[Entry], rewrite: list[int]) -> list[Entry]:
+        """The recipe's entries with the root replaced in the files that name it."""
+        moved = list(entries)
+        hashes: dict[str, str] = {}
+        for index in rewrite:
+            kind, relative = moved[index][0], moved[index][1]
+            if kind == "l":
+                with open(moved[index][2], "rb") as handle:
+                    data = handle.read()
+                mode = os.stat(moved[index][2]).st_mode & 0o7777
+            else:
+                data, mode = moved[index][3], moved[index][2]
+            if relative.endswith(CACHE_INFO):
+                data = self._cache_info(entries, relative)
+            else:
+                data = data.replace(self.old_bytes, self.new_bytes)
+            moved[index] = ("f", relative, mode, data)
+            hashes[relative] = record_hash(data)
+        # Only a RECORD that mentions a moved file's name can list it (most list none).
+        names = {os.path.basename(relative).encode() for relative in hashes}
+        for index, entry in enumerate(moved):
+            if entry[0] != "f" or not entry[1].endswith(".dist-info/RECORD"):
+                continue
+            if any(name in entry[3] for name in names):
+                moved[index] = (*entry[:3], rehash(entry[1], entry[3], hashes))
+        return moved
+
+    def _cache_info(self, entries: list[Entry], relative: str) -> bytes:
+        """An editable's `pyrun_cache.json` as a build in the new checkout records it: uv's
+        default key (the build files' newest mtime, whether `src/` exists) and nothing else."""
+        import json
+
+        source = self.path(_editable_source(entries, os.path.dirname(relative)))
+        mtimes = []
+        for name in BUILD_KEY_FILES:
+            try:
+                mtimes.append(os.stat(os.path.join(source, name)).st_mtime_ns)
+            except OSError:
+                pass
+        info = {
+            "inputs": {
+                "mtime": max(mtimes) if mtimes else None,
+                "src": os.path.isdir(os.path.join(source, "src")),
+            },
+            "version": 1,
+        }
+        return json.dumps(info, sort_keys=True).encode()
+
+
+def _editable_source(entries: list[Entry], dist_info: str) -> str:
+    """The source directory an editable's `direct_url.json` names."""
+    import json
+
+    wanted = os.path.join(dist_info, "direct_url.json")
+    for entry in entries:
+        if entry[0] == "f" and entry[1] == wanted:
+            data = json.loads(entry[3])
+            if data.get("dir_info", {}).get("editable") and data["url"].startswith("file://"):
+                return str(data["url"][len("file://") :])
+    raise ValueError(f"`{dist_info}` is not an editable install of a local directory")
+
+
+def record_hash(data: bytes) -> str:
+    """`sha256=<urlsafe base64, unpadded>,<size>`, as a RECORD line ends."""
+    import binascii
+
+    encoded = binascii.b2a_base64(stamp.sha256_digest(data), newline=False).decode()
+    digest = encoded.replace("+", "-").replace("/", "_").rstrip("=")
+    return f"sha256={digest},{len(data)}"
+
+
+def rehash(record: str, data: bytes, hashes: dict[str, str]) -> bytes:
+    """`data` (the RECORD at env-relative `record`) with the lines of `hashes`' files updated."""
+    site = os.path.dirname(os.path.dirname(record))
+    lines = data.decode("utf-8").split("\n")
+    for number, line in enumerate(lines):
+        path, _, _ = line.rpartition(",")
+        path, _, _ = path.rpartition(",")
+        name = path[1:-1].replace('""', '"') if path.startswith('"') else path
+        moved = hashes.get(os.path.normpath(os.path.join(site, name))) if name else None
+        if moved is not None:
+            lines[number] = f"{path},{moved}"
+    return "\n".join(lines).encode("utf-8")

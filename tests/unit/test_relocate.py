@@ -1,0 +1,96 @@
+"""The byte-level rules `pyrun.relocate` moves a recipe between checkouts by."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+import pytest
+
+from pyrun import relocate
+from pyrun.local import recipe
+
+
+def test_a_root_is_named_only_as_a_whole_path_component():
+    root = b"/work/app"
+    assert relocate.names_root(b"#!/work/app/.venv/bin/python\n", root) is True
+    assert relocate.names_root(b'{"url":"file:///work/app"}', root) is True
+    assert relocate.names_root(b"VIRTUAL_ENV='/work/app/.venv'", root) is True
+    assert relocate.names_root(b"nothing here", root) is False
+    # `/work/app2` starts with the root's bytes but is another directory: no safe rewrite.
+    assert relocate.names_root(b"/work/app/x /work/app2/y", root) is None
+
+
+def test_record_hash_is_the_wheel_record_form():
+    data = b"print('hi')\n"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    assert relocate.record_hash(data) == f"sha256={digest},{len(data)}"
+
+
+def test_rehash_updates_only_the_moved_files_lines():
+    record = "lib/python3.12/site-packages/beta-2.0.0.dist-info/RECORD"
+    data = (
+        b"beta/__init__.py,sha256=abc,10\n"
+        b"../../../bin/beta,sha256=old,100\n"
+        b'"odd,name.pth",sha256=old,5\n'
+        b"beta-2.0.0.dist-info/RECORD,,\n"
+    )
+    moved = {
+        "bin/beta": "sha256=new,120",
+        "lib/python3.12/site-packages/odd,name.pth": "sha256=n,6",
+    }
+    assert relocate.rehash(record, data, moved) == (
+        b"beta/__init__.py,sha256=abc,10\n"
+        b"../../../bin/beta,sha256=new,120\n"
+        b'"odd,name.pth",sha256=n,6\n'
+        b"beta-2.0.0.dist-info/RECORD,,\n"
+    )
+
+
+def test_roots_that_scripts_would_quote_or_shebangs_cut_are_refused():
+    assert relocate.root_doubt("/work/app", "/work/app/.venv") is None
+    assert relocate.root_doubt("/work/my app", "/work/my app/.venv") is not None
+    assert relocate.root_doubt("/work/app's", "/work/app's/.venv") is not None
+    deep = "/w" + "/deep" * 25
+    assert relocate.root_doubt(deep, deep + "/.venv") is not None
+
+
+def test_ancestor_records_reach_the_filesystem_root():
+    assert relocate.ancestor_records("/a/b") == [
+        "absent\t/a/pyproject.toml",
+        "absent\t/pyproject.toml",
+    ]
+
+
+def test_what_a_checkout_entry_rewrites_and_what_stops_it():
+    entries = [
+        ("d", "bin"),
+        ("s", "bin/python", "/usr/bin/python3.12"),
+        ("s", "bin/python3", "python"),
+        ("f", "bin/tool", 0o755, b"#!/work/app/.venv/bin/python\nimport tool\n"),
+        ("f", "pyvenv.cfg", 0o644, b"home = /usr/bin\n"),
+        ("f", "lib/python3.12/site-packages/a-1.dist-info/pyrun_cache.json", 0o644, b"{}"),
+    ]
+    assert recipe._rewrites(entries, "/work/app") == [3, 5]
+    with pytest.raises(recipe._Unreplayable, match="links to a path inside the project"):
+        recipe._rewrites([("s", "bin/python", "/work/app/python/bin/python3")], "/work/app")
+    with pytest.raises(recipe._Unreplayable, match="cannot be moved"):
+        recipe._rewrites([("f", "x.pyc", 0o644, b"\0/work/app/x.py")], "/work/app")
+
+
+def test_a_garbled_or_stale_checkout_entry_is_a_reason_not_an_error(tmp_path):
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_bytes(b'[project]\nname = "app"\n')
+    cache = str(tmp_path / "cache")
+    assert "no other checkout" in relocate.adopt(cache, "key", str(project))
+    path = relocate.entry_path(cache, "key", b'[project]\nname = "app"\n')
+    os.makedirs(os.path.dirname(path))
+    with open(path, "wb") as handle:
+        handle.write(b"\x00garbage")
+    assert "no other checkout" in relocate.adopt(cache, "key", str(project))
+    relocate.write_entry(path, str(tmp_path / "old"), ".", str(tmp_path / "gone"), [])
+    assert relocate.adopt(cache, "key", str(project)) == (
+        "the other checkout's stamp or recipe is gone"
+    )
