@@ -38,7 +38,6 @@ ROOT_ENDS = frozenset(b"/\n\r\t \"',:;)]}")
 SHEBANG_LIMIT = 127
 CACHE_INFO = "pyrun_cache.json"
 # The files uv's default cache key for a local build watches (`pyrun.local.build`).
-BUILD_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 def entry_path(cache_dir: str, key: str, pyproject: bytes) -> str:
@@ -261,23 +260,14 @@ class Move:
 
     def _cache_info(self, entries: list[Entry], relative: str) -> bytes:
         """An editable's `pyrun_cache.json` as a build in the new checkout records it: uv's
-        default key (the build files' newest mtime, whether `src/` exists) and nothing else."""
+        default key and nothing else."""
         import json
+        from pathlib import Path
+
+        from pyrun.local.cache_key import CACHE_KEY_VERSION, default_inputs
 
         source = self.path(_editable_source(entries, os.path.dirname(relative)))
-        mtimes = []
-        for name in BUILD_KEY_FILES:
-            try:
-                mtimes.append(os.stat(os.path.join(source, name)).st_mtime_ns)
-            except OSError:
-                pass
-        info = {
-            "inputs": {
-                "mtime": max(mtimes) if mtimes else None,
-                "src": os.path.isdir(os.path.join(source, "src")),
-            },
-            "version": 1,
-        }
+        info = {"inputs": default_inputs(Path(source)), "version": CACHE_KEY_VERSION}
         return json.dumps(info, sort_keys=True).encode()
 
 

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,6 +42,13 @@ from pyrun.core.tomlerror import loads as load_toml
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.cache import BUILDS_BUCKET, SDISTS_BUCKET, Cache, atomic_write_bytes
 from pyrun.local.cache_globs import is_glob, matching_files
+from pyrun.local.cache_key import (
+    CACHE_KEY_VERSION,
+    DEFAULT_KEY_FILES,
+    default_inputs,
+    dir_identity,
+    newest,
+)
 from pyrun.local.install import InstallTarget, Linker, install_wheel
 from pyrun.local.unpack import file_sha256, unpack_wheel
 from pyrun.local.venv import base_interpreter, create_venv
@@ -51,10 +57,7 @@ from pyrun.local.venv import base_interpreter, create_venv
 # setuptools' legacy backend, which runs `setup.py` as `pip` always did.
 DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
-CACHE_KEY_VERSION = 2  # 2: ctimes and directory identities, as uv
 _STDERR_TAIL = 40  # lines of the backend's output shown when a build fails
-# Files whose newest timestamp is uv's default cache key (with the `src/` directory).
-_DEFAULT_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # Build requirements that derive the version from the VCS (SPEC §5.1).
 _VCS_PLUGINS = frozenset(
     {
@@ -548,7 +551,7 @@ def local_cache_key(source_dir: Path, pyproject: Mapping[str, Any] | None = None
     if isinstance(explicit, list):
         inputs = _explicit_inputs(source_dir, explicit)
     else:
-        inputs = _default_inputs(source_dir)
+        inputs = default_inputs(source_dir)
         inputs.update(inferred_inputs(source_dir, data))
     return {"version": CACHE_KEY_VERSION, "inputs": inputs}
 
@@ -562,7 +565,7 @@ def key_input_files(source_dir: Path, cache_info: Mapping[str, Any]) -> list[Pat
         if kind == "content":
             files.append(source_dir / value)
         elif kind == "timestamp":  # the default key: absent ones too (creating one counts)
-            files += [source_dir / name for name in _DEFAULT_KEY_FILES]
+            files += [source_dir / name for name in DEFAULT_KEY_FILES]
         elif kind == "file":
             files += _file_entry(source_dir, value)
         elif kind == "git":
@@ -603,13 +606,6 @@ def _tool_table(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def _default_inputs(source_dir: Path) -> dict[str, Any]:
-    """uv's default: the newest timestamp of the three build files, and the `src/` directory."""
-    inputs = {"timestamp": _newest(source_dir / name for name in _DEFAULT_KEY_FILES)}
-    inputs["dir:src"] = _dir_identity(source_dir / "src")
-    return inputs
-
-
 def _explicit_inputs(source_dir: Path, entries: list[Any]) -> dict[str, Any]:
     """`[tool.uv] cache-keys`: a bare string is a `file` entry; unknown shapes add nothing."""
     inputs: dict[str, Any] = {}
@@ -619,9 +615,9 @@ def _explicit_inputs(source_dir: Path, entries: list[Any]) -> dict[str, Any]:
         if not isinstance(entry, dict):
             continue
         if isinstance(entry.get("file"), str):
-            inputs[f"file:{entry['file']}"] = _newest(_file_entry(source_dir, entry["file"]))
+            inputs[f"file:{entry['file']}"] = newest(_file_entry(source_dir, entry["file"]))
         elif isinstance(entry.get("dir"), str):
-            inputs[f"dir:{entry['dir']}"] = _dir_identity(source_dir / entry["dir"])
+            inputs[f"dir:{entry['dir']}"] = dir_identity(source_dir / entry["dir"])
         elif isinstance(entry.get("env"), str):
             inputs[f"env:{entry['env']}"] = os.environ.get(entry["env"])
         elif "git" in entry:
@@ -813,38 +809,6 @@ def _read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _newest(paths: Iterable[Path]) -> int | None:
-    stamps = [t for t in map(_timestamp, paths) if t is not None]
-    return max(stamps) if stamps else None
-
-
-def _timestamp(path: Path) -> int | None:
-    """When a file last changed, as uv's cache info sees it: the ctime on POSIX, so a file
-    rewritten or copied with its mtime kept (`cp -a`, an unpacked archive) still counts as
-    changed; the mtime where there is no ctime (Windows). Not a file: no timestamp."""
-    info = _stat(path)
-    if info is None or not stat.S_ISREG(info.st_mode):
-        return None
-    return info.st_mtime_ns if os.name == "nt" else info.st_ctime_ns
-
-
-def _dir_identity(path: Path) -> int | None:
-    """A `dir` entry: uv keys a directory by its creation time, else by its inode, so that a
-    new or re-created directory (not every entry added to it) changes the key."""
-    info = _stat(path)
-    if info is None or not stat.S_ISDIR(info.st_mode):
-        return None
-    birth = getattr(info, "st_birthtime_ns", None)
-    return birth if isinstance(birth, int) else info.st_ino
-
-
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except OSError:
         return None
 
 
