@@ -104,9 +104,14 @@ def launch() -> None:
 
 
 def _dispatch(argv: list[str]) -> int:
-    from pyrun.cliparse import parse_argv
+    import os
+
+    from pyrun.cliparse import adopt_uv_variables, parse_argv
 
     args = parse_argv(argv)
+    for name, uv_name in adopt_uv_variables(os.environ):
+        if args.verbose:
+            sys.stderr.write(f"DEBUG Using uv's `{uv_name}` for `{name}`\n")
     if not args.subcommand:
         if args.help:
             sys.stdout.write(TOP_HELP)

@@ -2,8 +2,9 @@
 
 argparse cannot express `run`'s rule that the first positional token ends pyrun's options and
 everything after it belongs to the command verbatim, and it costs more to import than this whole
-module. Values come from the command line first, then from `PYRUN_*` variables; `sources` records
-where each came from so conflict messages can name an environment variable as uv does.
+module. Values come from the command line first, then from `PYRUN_*` variables, then from uv's
+`UV_*` spelling of the same variable; `sources` records where each came from so conflict messages
+and `-v` can name the variable as uv does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pyrun.errors import PyrunError, UsageError
 # `TYPE_CHECKING` name as true, Python never runs the import.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, MutableMapping
     from typing import Any
 
 TRUE_WORDS = {"1", "y", "yes", "t", "true", "on"}
@@ -31,6 +33,58 @@ SPACE_SEPARATED = {
     "PYRUN_INSECURE_HOST",
     "PYRUN_NO_SOURCES_PACKAGE",
 }
+
+
+# A uv user's `UV_OFFLINE`, `UV_DEFAULT_INDEX` or `UV_INDEX_<NAME>_PASSWORD` must not be ignored
+# silently by a drop-in: every `PYRUN_X` falls back to `UV_X`, except these, whose uv variable
+# already means something else to pyrun (`UV_PYTHON_INSTALL_DIR` is where pyrun *reads* uv's own
+# Pythons, and never writes; SPEC §6.4).
+NOT_FROM_UV = {"PYRUN_PYTHON_INSTALL_DIR"}
+# uv's cache holds buckets with pyrun's names (`archive-v0`, `builds-v0`) in uv's formats, and each
+# tool's `cache prune` treats the other's buckets as stale: pyrun keeps its cache in a directory of
+# its own inside uv's (uv's `prune` may drop it, which costs a re-download, never a wrong file).
+UV_SUBDIRECTORY = {"PYRUN_CACHE_DIR": "pyrun"}
+
+
+def uv_variable(name: str) -> str | None:
+    """uv's name for pyrun's variable `name` (`PYRUN_OFFLINE` -> `UV_OFFLINE`), if it has one."""
+    if not name.startswith("PYRUN_") or name in NOT_FROM_UV:
+        return None
+    return "UV_" + name.removeprefix("PYRUN_")
+
+
+def env_lookup(name: str, environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """The value of pyrun's variable `name` and the variable it came from: `name` itself, else
+    uv's spelling of it; None when neither is set."""
+    raw = environ.get(name)
+    if raw is not None:
+        return raw, name
+    fallback = uv_variable(name)
+    raw = environ.get(fallback) if fallback else None
+    if fallback is None or raw is None:
+        return None
+    subdirectory = UV_SUBDIRECTORY.get(name)
+    if subdirectory and raw:
+        raw = os.path.join(raw, subdirectory)
+    return raw, fallback
+
+
+def adopt_uv_variables(environ: MutableMapping[str, str]) -> list[tuple[str, str]]:
+    """Set `PYRUN_X` from `UV_X` wherever only uv's is set; return the (pyrun, uv) pairs.
+
+    Done once, before any sub-command runs, so that every reader of a `PYRUN_*` variable (and the
+    stamp, which digests them) sees uv's value without knowing about uv's names.
+    """
+    adopted = []
+    for uv_name in [name for name in environ if name.startswith("UV_")]:
+        name = "PYRUN_" + uv_name.removeprefix("UV_")
+        if name in environ:
+            continue
+        found = env_lookup(name, environ)
+        if found is not None:
+            environ[name] = found[0]
+            adopted.append((name, uv_name))
+    return adopted
 
 
 class Args:
@@ -245,11 +299,12 @@ def _apply_env(args: Args) -> None:
     for opt in args._options:
         if not opt.env or opt.dest in args.sources:
             continue
-        raw = os.environ.get(opt.env)
-        if raw is None or (raw == "" and opt.kind != VALUE):
+        found = env_lookup(opt.env)
+        if found is None or (found[0] == "" and opt.kind != VALUE):
             continue
+        raw, variable = found
         if opt.kind == FLAG:
-            if not parse_bool_env(opt.env, raw):
+            if not parse_bool_env(variable, raw):
                 continue
             setattr(args, opt.dest, True)
         elif opt.kind == VALUE:
@@ -257,7 +312,7 @@ def _apply_env(args: Args) -> None:
         else:
             parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]
             getattr(args, opt.dest).extend(parts)
-        args.sources[opt.dest] = "env:" + opt.env
+        args.sources[opt.dest] = "env:" + variable
 
 
 def parse_bool_env(name: str, raw: str) -> bool:

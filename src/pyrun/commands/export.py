@@ -212,6 +212,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         project_tool=None,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     settings = script_settings(settings, script)
     lock_path = script.lock_path

@@ -214,6 +214,7 @@ def script_file_settings(args: Args, console: Console, script: Script) -> Settin
         project_tool=workspace.root_file.tool if workspace else None,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     return script_settings(settings, script)
 

@@ -203,6 +203,7 @@ def _settings(args: Args, workspace: Workspace | None, start: str, console: Cons
         project_tool=tool,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
 
 
