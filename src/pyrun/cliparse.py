@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import os
 
-from pyrun.cli_options import COMMANDS, CONFLICTS, COUNT, FLAG, MULTI, PASSTHROUGH, VALUE, Opt
-from pyrun.errors import PyrunError, UsageError
+from pyrun.cli_options import (
+    COMMANDS,
+    CONFLICTS,
+    COUNT,
+    FLAG,
+    MULTI,
+    PASSTHROUGH,
+    UV_ONLY,
+    VALUE,
+    Opt,
+)
+from pyrun.errors import EXIT_USAGE, PyrunError, UsageError
 
 # `typing` costs ~10 ms to import and this module is on the warm path; mypy treats any
 # `TYPE_CHECKING` name as true, Python never runs the import.
@@ -124,14 +134,53 @@ class Args:
 
 
 def _unknown_subcommand(name: str) -> str:
-    # Imported here: difflib is only needed on this error path, not the warm path.
-    from difflib import get_close_matches
-
     message = f"unrecognized subcommand '{name}'"
-    close = get_close_matches(name, [c for c in COMMANDS if c != "help"], n=1, cutoff=0.7)
+    close = similar(name, [c for c in COMMANDS if c != "help"])
     if close:
-        message += f"\n\n  tip: a similar subcommand exists: '{close[0]}'"
+        message += f"\n\n  tip: a similar subcommand exists: '{close}'"
     return message
+
+
+def similar(word: str, candidates: list[str]) -> str | None:
+    """clap's suggestion: the candidate most like `word` by Jaro similarity, if above 0.7."""
+    scored = [(jaro(word, candidate), candidate) for candidate in candidates]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] > 0.7 else None
+
+
+def jaro(first: str, second: str) -> float:
+    """The Jaro similarity of two strings (0: nothing alike, 1: equal), as `strsim` computes it."""
+    if first == second:
+        return 1.0
+    if not first or not second:
+        return 0.0
+    window = max(max(len(first), len(second)) // 2 - 1, 0)
+    taken = [False] * len(second)
+    matched: list[str] = []
+    for index, char in enumerate(first):
+        for other in range(max(0, index - window), min(len(second), index + window + 1)):
+            if not taken[other] and second[other] == char:
+                taken[other] = True
+                matched.append(char)
+                break
+    if not matched:
+        return 0.0
+    in_second = [char for char, hit in zip(second, taken, strict=True) if hit]
+    transpositions = sum(a != b for a, b in zip(matched, in_second, strict=True)) / 2
+    count = len(matched)
+    return (count / len(first) + count / len(second) + (count - transpositions) / count) / 3
+
+
+def left_to_uv(name: str, argv: list[str]) -> PyrunError:
+    import shlex
+
+    covered = [f"`{command}`" for command in COMMANDS if command != "help"]
+    return PyrunError(
+        f"`pyrun {name}` is not available: pyrun covers {', '.join(covered[:-1])} and "
+        f"{covered[-1]}",
+        hint=f"use uv for it: `uv {shlex.join(argv)}`",
+        code=EXIT_USAGE,
+    )
 
 
 def parse_argv(argv: list[str]) -> Args:
@@ -143,6 +192,8 @@ def parse_argv(argv: list[str]) -> Args:
         _apply_env(top)
         return top
     name = argv[index]
+    if name in UV_ONLY:
+        raise left_to_uv(name, argv)
     if name not in COMMANDS:
         raise UsageError(_unknown_subcommand(name), usage="pyrun [OPTIONS] <COMMAND>")
     options = COMMANDS[name][1]
@@ -167,7 +218,7 @@ def _take_globals(words: list[str], args: Args, options: list[Opt]) -> list[str]
         name = token.partition("=")[0]
         if token == "--":
             return rest + words[index:]
-        if name in table and name not in ("-h", "--help"):
+        if name in table:
             index = _take_option(words, index, args, table, keep_unknown=False)
         elif token.startswith("-") and not token.startswith("--") and _all_counters(token, table):
             index = _take_short(words, index, args, table, keep_unknown=False)
@@ -281,7 +332,26 @@ def _store_next(argv: list[str], index: int, args: Args, opt: Opt, flag: str) ->
     return index + 2
 
 
+def _check_choice(opt: Opt, value: str) -> None:
+    if not opt.choices or value in opt.choices:
+        return
+    message = (
+        f"invalid value '{value}' for '{_long_flag(opt)} <{opt.metavar}>'\n"
+        f"  [possible values: {', '.join(opt.choices)}]"
+    )
+    close = similar(value, list(opt.choices))
+    if close:
+        message += f"\n\n  tip: a similar value exists: '{close}'"
+    raise UsageError(message, usage=None)
+
+
+def _long_flag(opt: Opt) -> str:
+    return next((flag for flag in opt.flags if flag.startswith("--")), opt.flags[0])
+
+
 def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
+    if value is not None:
+        _check_choice(opt, value)
     args.sources[opt.dest] = flag
     if opt.kind == FLAG:
         setattr(args, opt.dest, True)
@@ -308,6 +378,7 @@ def _apply_env(args: Args) -> None:
                 continue
             setattr(args, opt.dest, True)
         elif opt.kind == VALUE:
+            _check_choice(opt, raw)
             setattr(args, opt.dest, raw)
         else:
             parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]

@@ -64,6 +64,7 @@ def uv(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
             "UV_PYTHON_DOWNLOADS": "never",
             "UV_NO_PROGRESS": "1",
             "NO_COLOR": "1",
+            "COLUMNS": "200",  # uv wraps error text to the terminal's width
             **env,
         }
     )
