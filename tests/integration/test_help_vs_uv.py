@@ -16,9 +16,10 @@ UV = Path(sys.executable).parent / "uv"
 pytestmark = [pytest.mark.uv]
 
 
-def uv(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def uv(*args: str, cwd: Path, columns: int = 100) -> subprocess.CompletedProcess[str]:
+    # uv wraps help and error text to the terminal's width, pyrun only its help.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
-    env.update(NO_COLOR="1", UV_NO_CONFIG="1", COLUMNS="100")
+    env.update(NO_COLOR="1", UV_NO_CONFIG="1", COLUMNS=str(columns))
     return subprocess.run(
         [str(UV), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
@@ -64,3 +65,20 @@ def test_typo_gets_uvs_tip(pyrun_env: PyrunEnv) -> None:
     theirs = uv("sycn", cwd=pyrun_env.root)
     assert ours.returncode == theirs.returncode == 2
     assert ours.stderr == theirs.stderr.replace("uv [OPTIONS]", "pyrun [OPTIONS]")
+
+
+@pytest.mark.parametrize(
+    "command", [["run", "--package", "nope", "python", "-V"], ["sync", "--package", "nope"]]
+)
+def test_unknown_member_fails_before_the_environment_exists(command, pyrun_env: PyrunEnv) -> None:
+    ours_dir, theirs_dir = pyrun_env.root / "ours", pyrun_env.root / "theirs"
+    for project in (ours_dir, theirs_dir):
+        project.mkdir()
+        (project / "pyproject.toml").write_text(
+            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        )
+    ours = pyrun_env.run(*command, cwd=ours_dir)
+    theirs = uv(*command, cwd=theirs_dir, columns=1000)
+    assert ours.returncode == theirs.returncode == 2
+    assert ours.stderr == theirs.stderr.replace(str(theirs_dir), str(ours_dir))
+    assert not (ours_dir / ".venv").exists() and not (theirs_dir / ".venv").exists()
