@@ -84,9 +84,9 @@ def _dispatch(argv: list[str]) -> int:
     from pyrun.cliparse import adopt_uv_variables, parse_argv
 
     args = parse_argv(argv)
-    for name, uv_name in adopt_uv_variables(os.environ):
-        if args.verbose:
-            sys.stderr.write(f"DEBUG Using uv's `{uv_name}` for `{name}`\n")
+    adopted = adopt_uv_variables(os.environ)
+    if args.verbose:
+        _describe_variables(args, adopted)
     if args.version:
         print(f"pyrun {__version__}")
         return 0
@@ -103,6 +103,15 @@ def _dispatch(argv: list[str]) -> int:
     from pyrun.app import run_subcommand
 
     return run_subcommand(args)
+
+
+def _describe_variables(args: Args, adopted: list[tuple[str, str]]) -> None:
+    """At `-v`: each option taken from a variable, and each uv variable standing in for pyrun's."""
+    for dest, source in args.sources.items():
+        if source.startswith("env:"):
+            sys.stderr.write(f"DEBUG Using `{args.long_flag(dest)}` from `{source[4:]}`\n")
+    for name, uv_name in adopted:
+        sys.stderr.write(f"DEBUG Using uv's `{uv_name}` for `{name}`\n")
 
 
 def _chdir(directory: str) -> None:

@@ -125,6 +125,11 @@ class Args:
     def given(self, dest: str) -> bool:
         return dest in self.sources
 
+    def long_flag(self, dest: str) -> str:
+        """The name `--help` shows for an option (`--with` for `with_`)."""
+        opt = next((opt for opt in self._options if opt.dest == dest), None)
+        return _long_flag(opt) if opt else "--" + dest.replace("_", "-")
+
     def flag_name(self, dest: str) -> str:
         """How the user spelt an option: `--frozen`, or `PYRUN_FROZEN=1` from the environment."""
         source = self.sources.get(dest, "")

@@ -170,7 +170,21 @@ def load_settings(
             if path is not None and os.path.isfile(path):
                 debug(f"Found {kind} configuration in: {path}")
                 layers.append((path, _checked(read_toml(path), path, warn)))
+    _describe_origins(layers, debug)
     return Settings(layers)
+
+
+def _describe_origins(
+    layers: list[tuple[str, dict[str, Any]]], debug: Callable[[str], None]
+) -> None:
+    """Say (at `-v`) which file each setting is taken from: the first file that has it (lists
+    also take the later files' items)."""
+    seen: set[str] = set()
+    for origin, table in layers:
+        taken = [key for key in table if key not in seen or isinstance(table[key], list)]
+        seen.update(table)
+        if taken:
+            debug(f"Using {', '.join(f'`{key}`' for key in taken)} from `{origin}`")
 
 
 def _project_layer(

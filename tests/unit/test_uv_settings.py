@@ -136,6 +136,9 @@ def test_user_and_system_uv_toml_apply_beneath_pyrun_files(tmp_path, monkeypatch
         f"Found user configuration in: {pyrun_user}",
         f"Found user configuration in: {uv_user}",
         f"Found system configuration in: {uv_system}",
+        f"Using `resolution` from `{pyrun_user}`",
+        f"Using `offline` from `{uv_user}`",
+        f"Using `index-url` from `{uv_system}`",
     ]
 
 
@@ -174,3 +177,17 @@ def test_config_file_and_no_config_skip_uv_toml(tmp_path, monkeypatch):
 def test_user_files_name_both_tools(monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", "/cfg")
     assert user_config_files(os.environ) == ["/cfg/pyrun/pyrun.toml", "/cfg/uv/uv.toml"]
+
+
+def test_verbose_names_the_variable_behind_each_option(monkeypatch, capsys):
+    from pyrun import cli
+
+    monkeypatch.setenv("UV_NO_CACHE", "1")
+    monkeypatch.setenv("PYRUN_NO_PROGRESS", "1")
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # adoption must not leak
+    assert cli.main(["-v", "cache", "--help"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "DEBUG Using `--no-cache` from `UV_NO_CACHE`" in err
+    assert "DEBUG Using `--no-progress` from `PYRUN_NO_PROGRESS`" in err
+    assert "DEBUG Using uv's `UV_PYTHON_DOWNLOADS` for `PYRUN_PYTHON_DOWNLOADS`" in err
