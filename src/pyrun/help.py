@@ -54,14 +54,26 @@ def help_for(words: list[str], *, long: bool, width: int | None = None) -> str:
     if name in UV_ONLY:
         raise left_to_uv(name, [name, *rest])
     if name not in COMMANDS:
-        listed = "".join(f"\n    {command}" for command in COMMAND_ORDER)
-        raise PyrunError(
-            f"There is no command `{name}` for `pyrun`. Did you mean one of:{listed}",
-            code=EXIT_USAGE,
+        raise _no_command(name, [], list(COMMAND_ORDER))
+    subs = [sub.name for sub in SUBCOMMANDS.get(name, [])]
+    if long and rest and (rest[0] not in subs or rest[1:]):
+        # `pyrun help` words that name nothing, as uv words it (`--help` is a usage error).
+        wrong = rest[0] not in subs
+        raise _no_command(
+            rest[0] if wrong else rest[1], words[: 1 if wrong else 2], subs if wrong else []
         )
-    if name in SUBCOMMANDS and rest:
+    if subs and rest:
         return _sub(name, rest, long, width)
     return _command(name, long, width)
+
+
+def _no_command(word: str, parents: list[str], choices: list[str]) -> PyrunError:
+    listed = "".join(f"\n    {choice}" for choice in choices)
+    where = " ".join(["pyrun", *parents])
+    return PyrunError(
+        f"There is no command `{word}` for `{where}`. Did you mean one of:{listed}",
+        code=EXIT_USAGE,
+    )
 
 
 def _top(long: bool, width: int) -> str:

@@ -160,3 +160,28 @@ def test_next_line_layout_matches_uv():
 def test_narrow_terminal_wraps_to_its_width(monkeypatch):
     text = help_for(["lock"], long=False, width=70)
     assert max(len(line) for line in text.splitlines()) <= 70
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["nope"], "There is no command `nope` for `pyrun`. Did you mean one of:\n    run\n"),
+        (
+            ["python", "nope"],
+            "There is no command `nope` for `pyrun python`. Did you mean one of:\n    list\n",
+        ),
+        (["run", "extra"], "There is no command `extra` for `pyrun run`. Did you mean one of:"),
+        (
+            ["cache", "dir", "x"],
+            "There is no command `x` for `pyrun cache dir`. Did you mean one of:",
+        ),
+    ],
+)
+def test_help_for_nothing_says_so_as_uv_does(words, message, capsys):
+    assert cli.main(["help", *words]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+
+
+def test_help_for_a_uv_only_command_points_to_uv(capsys):
+    assert cli.main(["help", "add"]) == 2
+    assert "hint: use uv for it: `uv add`" in capsys.readouterr().err
