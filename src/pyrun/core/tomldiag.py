@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -251,45 +251,70 @@ _RULES: tuple[tuple[str, Rule], ...] = (
 # -- scanning --------------------------------------------------------------------------------
 
 
-def _contexts(text: str, stop: int) -> list[str]:
-    """Which arrays, inline tables and strings are open at `stop` (innermost last)."""
+# A piece of the document: (start, end, kind, open arrays/inline tables, string kind or "").
+Piece = tuple[int, int, str, tuple[str, ...], str]
+CHAR, STRING, OPEN_STRING, COMMENT, HEADER = "char", "string", "open-string", "comment", "header"
+_CLOSERS = {BASIC: '"', LITERAL: "'", ML_BASIC: '"' * 3, ML_LITERAL: "'" * 3}
+
+
+def walk(text: str) -> Iterator[Piece]:
+    """The document as consecutive pieces: each structural character on its own, and whole
+    strings, comments and table headers; each with the arrays and inline tables open before it.
+    An unterminated one-line string ends at its line's end, a multi-line one at the document's."""
     stack: list[str] = []
     index = 0
-    while index < stop:
+    line_blank = True  # nothing but blanks since the line's start: where a `[table]` may begin
+    while index < len(text):
         char = text[index]
-        top = stack[-1] if stack else None
-        if top in (BASIC, ML_BASIC) and char == "\\":
-            index += 2
-            continue
-        if top in (BASIC, LITERAL, ML_BASIC, ML_LITERAL):
-            closer = {BASIC: '"', LITERAL: "'", ML_BASIC: '"""', ML_LITERAL: "'''"}[top]
-            if text.startswith(closer, index):
-                stack.pop()
-                index += len(closer)
-                continue
-            if char == "\n" and top in (BASIC, LITERAL):
-                return stack  # an unterminated one-line string: the error is here
-            index += 1
-            continue
-        if char == "#":
-            index = _line_end(text, index)
-            continue
-        if not stack and char == "[" and not text[text.rfind("\n", 0, index) + 1 : index].strip():
-            index = _line_end(text, index)  # a table header
-            continue
         opened = next((q for q in STRINGS if text.startswith(q, index)), None)
         if opened:
-            stack.append(STRINGS[opened])
-            index += len(opened)
+            kind = STRINGS[opened]
+            end, closed = _string_end(text, index + len(opened), kind)
+            yield index, end, STRING if closed else OPEN_STRING, tuple(stack), kind
+            index, line_blank = end, False
             continue
+        if char == "#" or (char == "[" and not stack and line_blank):
+            end = _line_end(text, index)
+            yield index, end, COMMENT if char == "#" else HEADER, tuple(stack), ""
+            index = end
+            continue
+        yield index, index + 1, CHAR, tuple(stack), ""
         if char == "[":
             stack.append(ARRAY)
         elif char == "{":
             stack.append(INLINE)
         elif char in "]}" and stack:
             stack.pop()
+        line_blank = char == "\n" or (line_blank and char in " \t")
         index += 1
-    return stack
+    yield len(text), len(text), CHAR, tuple(stack), ""
+
+
+def _string_end(text: str, index: int, kind: str) -> tuple[int, bool]:
+    """Where the string whose body starts at `index` ends, and whether it was closed."""
+    closer = _CLOSERS[kind]
+    while index < len(text):
+        if kind in (BASIC, ML_BASIC) and text[index] == "\\":
+            index += 2
+            continue
+        if text.startswith(closer, index):
+            return index + len(closer), True
+        if text[index] == "\n" and kind in (BASIC, LITERAL):
+            return index, False
+        index += 1
+    return len(text), False
+
+
+def _contexts(text: str, stop: int) -> list[str]:
+    """Which arrays, inline tables and strings are open at `stop` (innermost last)."""
+    for start, end, kind, stack, string in walk(text):
+        if start >= stop:
+            return list(stack)
+        if kind in (STRING, OPEN_STRING) and (stop < end or (kind == OPEN_STRING and stop == end)):
+            return [*stack, string]
+        if kind in (COMMENT, HEADER) and stop < end:
+            return list(stack)
+    return []
 
 
 def _key_parts(text: str, start: int) -> list[tuple[int, int]]:

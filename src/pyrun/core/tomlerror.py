@@ -79,6 +79,32 @@ def loads(text: str) -> dict[str, Any]:
     """`tomllib.loads` that fails only with `TOMLDecodeError`, in time linear in `text`."""
     _check_dotted_keys(text)
     try:
+        return _parse(text)
+    except tomllib.TOMLDecodeError as error:
+        # uv reads TOML 1.1 inline tables (over several lines, with comments or a trailing
+        # comma); tomllib does not. Only a refused document is rewritten and read again.
+        from pyrun.core.toml11 import inline_tables_on_one_line
+
+        rewritten = inline_tables_on_one_line(text) if "{" in text else None
+        if rewritten is None:
+            raise
+        try:
+            return _parse(rewritten)
+        except tomllib.TOMLDecodeError as later:
+            # An error past the first one is a real one the rewrite uncovered (its line is the
+            # same in both texts); otherwise the first error stands.
+            raise (later if _line(later) > _line(error) else error) from None
+
+
+def _line(error: tomllib.TOMLDecodeError) -> float:
+    match = _POSITION.match(str(error))
+    if match:
+        return int(match["line"])
+    return float("inf") if _END.match(str(error)) else 0
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         raise
