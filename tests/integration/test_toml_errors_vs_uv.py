@@ -70,3 +70,17 @@ def test_stderr_is_uvs(name: str, tmp_path: Path, pyrun_env: PyrunEnv) -> None:
     theirs = uv(project, "lock", "--offline")
     assert ours.returncode == theirs.returncode == 2
     assert without_interpreter_line(ours.stderr) == without_interpreter_line(theirs.stderr)
+
+
+def test_toml_1_1_inline_tables_are_read_as_uv_reads_them(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    text = HEAD + "[tool.x]\nv = {\n  a = 1,  # several lines\n  b = [2,\n 3],\n}\n"
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for project in (ours, theirs):
+        project.mkdir()
+        (project / "pyproject.toml").write_text(text)
+    mine = pyrun_env.run("lock", "--offline", cwd=ours, env={"PYRUN_PYTHON": str(PYTHON)})
+    done = uv(theirs, "lock", "--offline")
+    assert mine.returncode == done.returncode == 0, (mine, done.stderr)
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()

@@ -37,14 +37,17 @@ def test_multi_line_inline_tables_read_as_uv_reads_them() -> None:
 
 
 def test_rewrite_keeps_every_line_after_a_table_in_place() -> None:
-    rewritten = inline_tables_on_one_line(MULTI_LINE)
-    assert rewritten is not None
+    joined = inline_tables_on_one_line(MULTI_LINE)
+    assert joined is not None
+    rewritten, last_line = joined
+    assert last_line == 7
     assert rewritten.count("\n") == MULTI_LINE.count("\n")
     assert rewritten.splitlines()[7:] == MULTI_LINE.splitlines()[7:]
 
 
 def test_documents_without_them_are_left_alone() -> None:
     assert inline_tables_on_one_line('x = { a = 1 }\ny = "{\\n}"\n') is None
+    assert inline_tables_on_one_line("x = { a = 1\ny = 2\n") is None  # never closed
 
 
 def test_a_real_error_after_a_multi_line_table_is_the_one_reported() -> None:

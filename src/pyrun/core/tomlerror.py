@@ -85,15 +85,16 @@ def loads(text: str) -> dict[str, Any]:
         # comma); tomllib does not. Only a refused document is rewritten and read again.
         from pyrun.core.toml11 import inline_tables_on_one_line
 
-        rewritten = inline_tables_on_one_line(text) if "{" in text else None
-        if rewritten is None:
+        joined = inline_tables_on_one_line(text) if "{" in text else None
+        if joined is None:
             raise
+        rewritten, last_joined = joined
         try:
             return _parse(rewritten)
         except tomllib.TOMLDecodeError as later:
-            # An error past the first one is a real one the rewrite uncovered (its line is the
-            # same in both texts); otherwise the first error stands.
-            raise (later if _line(later) > _line(error) else error) from None
+            # An error past the joined tables is a real one the rewrite uncovered, at the same
+            # line in both texts; otherwise the first error stands.
+            raise (later if _line(later) > max(last_joined, _line(error)) else error) from None
 
 
 def _line(error: tomllib.TOMLDecodeError) -> float:
