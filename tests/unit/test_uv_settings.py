@@ -107,6 +107,11 @@ def read_toml(path: str) -> dict[str, object]:
         return tomllib.load(file)
 
 
+def winning(settings, key: str) -> object:
+    """The value the highest-precedence layer gives `key` (None: no layer has it)."""
+    return next((table[key] for _, table in settings.layers if key in table), None)
+
+
 def load(project: Path | None = None, **kwargs: object):
     found: list[str] = []
     settings = load_settings(
@@ -129,9 +134,9 @@ def test_user_and_system_uv_toml_apply_beneath_pyrun_files(tmp_path, monkeypatch
     uv_system = write(tmp_path / "etc/uv/uv.toml", 'index-url = "http://sys.invalid"\n')
     settings, found = load()
     assert [origin for origin, _ in settings.layers] == [pyrun_user, uv_user, uv_system]
-    assert settings.file_value("resolution") == "lowest"
-    assert settings.file_value("offline") is True
-    assert settings.file_value("index-url") == "http://sys.invalid"
+    assert winning(settings, "resolution") == "lowest"
+    assert winning(settings, "offline") is True
+    assert winning(settings, "index-url") == "http://sys.invalid"
     assert found == [
         f"Found user configuration in: {pyrun_user}",
         f"Found user configuration in: {uv_user}",
@@ -148,7 +153,7 @@ def test_project_uv_toml_beats_user_uv_toml(tmp_path, monkeypatch):
     project = tmp_path / "project"
     write(project / "uv.toml", "offline = false\n")
     settings, _ = load(project)
-    assert settings.file_value("offline") is False
+    assert winning(settings, "offline") is False
 
 
 def test_first_system_uv_toml_wins_and_etc_is_the_last_resort(tmp_path, monkeypatch):
@@ -161,7 +166,7 @@ def test_first_system_uv_toml_wins_and_etc_is_the_last_resort(tmp_path, monkeypa
         "/etc/uv/uv.toml",
     ]
     settings, _ = load()
-    assert settings.file_value("offline") is True
+    assert winning(settings, "offline") is True
 
 
 def test_config_file_and_no_config_skip_uv_toml(tmp_path, monkeypatch):
@@ -169,7 +174,7 @@ def test_config_file_and_no_config_skip_uv_toml(tmp_path, monkeypatch):
     write(tmp_path / "home/uv/uv.toml", "offline = true\n")
     given = write(tmp_path / "given.toml", "resolution = 'lowest'\n")
     settings, _ = load(config_file=given)
-    assert settings.file_value("offline") is None
+    assert winning(settings, "offline") is None
     settings, _ = load(no_config=True)
     assert settings.layers == []
 
