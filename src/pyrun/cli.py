@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from pyrun import __version__
-from pyrun.cli_options import COMMANDS, Opt
+from pyrun.cli_options import PASSTHROUGH
 from pyrun.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -20,35 +20,10 @@ from pyrun.errors import (
     render_error,
 )
 
-TOP_HELP = """\
-An extremely fast Python package runner, in Python.
-
-Usage: pyrun [OPTIONS] <COMMAND>
-
-Commands:
-  run      Run a command or script
-  lock     Update the project's lockfile
-  sync     Update the project's environment
-  export   Export the project's lockfile to an alternate format
-  python   Manage Python versions and installations
-  cache    Manage pyrun's cache
-  help     Display documentation for a command
-
-Options:
-  -q, --quiet            Use quiet output
-  -v, --verbose          Use verbose output
-      --color <WHEN>     Control the use of color in output
-      --offline          Disable network access
-      --directory <DIR>  Change to the given directory prior to running the command
-      --project <DIR>    Run the command within the given project directory
-      --cache-dir <DIR>  Path to the cache directory
-  -n, --no-cache         Avoid reading from or writing to the cache
-  -V, --version          Display the pyrun version
-  -h, --help             Display the concise help for this command
-
-Use `pyrun help <command>` for more information on a specific command.
-"""
-
+# `typing` is not imported on the warm path; mypy treats any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrun.cliparse import Args
 
 # The stamp-checked shortcut each command may take before the full path (`pyrun.fastpath`).
 FAST_PATHS = {"run": "try_fast_path", "lock": "try_lock_fast_path", "sync": "try_sync_fast_path"}
@@ -105,20 +80,19 @@ def launch() -> None:
 
 
 def _dispatch(argv: list[str]) -> int:
-    from pyrun.cliparse import parse_argv
+    import os
+
+    from pyrun.cliparse import adopt_uv_variables, parse_argv
 
     args = parse_argv(argv)
-    if not args.subcommand:
-        if args.help:
-            sys.stdout.write(TOP_HELP)
-            return 0
-        sys.stderr.write(TOP_HELP)
-        return 2
-    if args.help:
-        sys.stdout.write(command_help(args.subcommand))
+    adopted = adopt_uv_variables(os.environ)
+    if args.verbose:
+        _describe_variables(args, adopted)
+    if args.version:
+        print(f"pyrun {__version__}")
         return 0
-    if args.subcommand == "help":
-        return _help(args.rest)
+    if args.help or args.subcommand in ("", "help"):
+        return _help(args)
     if args.directory:
         _chdir(args.directory)
     from pyrun.options import settle
@@ -136,6 +110,15 @@ def _dispatch(argv: list[str]) -> int:
     return run_subcommand(args, settled, start_full_run(settled))
 
 
+def _describe_variables(args: Args, adopted: list[tuple[str, str]]) -> None:
+    """At `-v`: each option taken from a variable, and each uv variable standing in for pyrun's."""
+    for dest, source in args.sources.items():
+        if source.startswith("env:"):
+            sys.stderr.write(f"DEBUG Using `{args.long_flag(dest)}` from `{source[4:]}`\n")
+    for name, uv_name in adopted:
+        sys.stderr.write(f"DEBUG Using uv's `{uv_name}` for `{name}`\n")
+
+
 def _chdir(directory: str) -> None:
     import os
 
@@ -147,32 +130,22 @@ def _chdir(directory: str) -> None:
         raise PyrunError(os_error_text(exc)) from exc
 
 
-def _help(words: list[str]) -> int:
-    if not words:
-        sys.stdout.write(TOP_HELP)
+def _help(args: Args) -> int:
+    """`--help` (concise) anywhere before a command's own words, or `pyrun help WORDS` (long)."""
+    from pyrun.help import help_for
+
+    if args.subcommand == "help" and not args.help:
+        sys.stdout.write(help_for(args.rest, long=True))
         return 0
-    if words[0] not in COMMANDS or words[0] == "help":
-        raise UsageError(f"unrecognized subcommand '{words[0]}'", usage="pyrun help [COMMAND]")
-    sys.stdout.write(command_help(words[0]))
-    return 0
-
-
-def command_help(name: str) -> str:
-    summary, options = COMMANDS[name]
-    usage = "pyrun run [OPTIONS] [COMMAND]" if name == "run" else f"pyrun {name} [OPTIONS]"
-    lines = [summary, "", f"Usage: {usage}", "", "Options:"]
-    lines += [_option_line(opt) for opt in options if not opt.hidden]
-    return "\n".join(lines) + "\n"
-
-
-def _option_line(opt: Opt) -> str:
-    short = next((f for f in opt.flags if not f.startswith("--")), "")
-    longs = ", ".join(f for f in opt.flags if f.startswith("--"))
-    head = f"{short + ', ' if short else '    '}{longs}"
-    if opt.kind in ("value", "multi"):
-        head += f" <{opt.metavar}>"
-    env = f" [env: {opt.env}=]" if opt.env else ""
-    return f"  {head:<38} {opt.help}{env}"
+    words = [args.subcommand] if args.subcommand else []
+    if args.subcommand in PASSTHROUGH:
+        words += [word for word in args.rest[:1] if not word.startswith("-")]
+    text = help_for(words, long=False)
+    if args.help:
+        sys.stdout.write(text)
+        return 0
+    sys.stderr.write(text)  # `pyrun` alone: the help, as a usage error (uv's exit code 2)
+    return EXIT_USAGE
 
 
 def _report(exc: PyrunError, argv: list[str]) -> int:

@@ -2,21 +2,33 @@
 
 argparse cannot express `run`'s rule that the first positional token ends pyrun's options and
 everything after it belongs to the command verbatim, and it costs more to import than this whole
-module. Values come from the command line first, then from `PYRUN_*` variables; `sources` records
-where each came from so conflict messages can name an environment variable as uv does.
+module. Values come from the command line first, then from `PYRUN_*` variables, then from uv's
+`UV_*` spelling of the same variable; `sources` records where each came from so conflict messages
+and `-v` can name the variable as uv does.
 """
 
 from __future__ import annotations
 
 import os
 
-from pyrun.cli_options import COMMANDS, CONFLICTS, COUNT, FLAG, MULTI, PASSTHROUGH, VALUE, Opt
-from pyrun.errors import PyrunError, UsageError
+from pyrun.cli_options import (
+    COMMANDS,
+    CONFLICTS,
+    COUNT,
+    FLAG,
+    MULTI,
+    PASSTHROUGH,
+    UV_ONLY,
+    VALUE,
+    Opt,
+)
+from pyrun.errors import EXIT_USAGE, PyrunError, UsageError
 
 # `typing` costs ~10 ms to import and this module is on the warm path; mypy treats any
 # `TYPE_CHECKING` name as true, Python never runs the import.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, MutableMapping
     from typing import Any
 
     from pyrun.options import CommandLine
@@ -33,6 +45,58 @@ SPACE_SEPARATED = {
     "PYRUN_INSECURE_HOST",
     "PYRUN_NO_SOURCES_PACKAGE",
 }
+
+
+# A uv user's `UV_OFFLINE`, `UV_DEFAULT_INDEX` or `UV_INDEX_<NAME>_PASSWORD` must not be ignored
+# silently by a drop-in: every `PYRUN_X` falls back to `UV_X`, except these, whose uv variable
+# already means something else to pyrun (`UV_PYTHON_INSTALL_DIR` is where pyrun *reads* uv's own
+# Pythons, and never writes; SPEC §6.4).
+NOT_FROM_UV = {"PYRUN_PYTHON_INSTALL_DIR"}
+# uv's cache holds buckets with pyrun's names (`archive-v0`, `builds-v0`) in uv's formats, and each
+# tool's `cache prune` treats the other's buckets as stale: pyrun keeps its cache in a directory of
+# its own inside uv's (uv's `prune` may drop it, which costs a re-download, never a wrong file).
+UV_SUBDIRECTORY = {"PYRUN_CACHE_DIR": "pyrun"}
+
+
+def uv_variable(name: str) -> str | None:
+    """uv's name for pyrun's variable `name` (`PYRUN_OFFLINE` -> `UV_OFFLINE`), if it has one."""
+    if not name.startswith("PYRUN_") or name in NOT_FROM_UV:
+        return None
+    return "UV_" + name.removeprefix("PYRUN_")
+
+
+def env_lookup(name: str, environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """The value of pyrun's variable `name` and the variable it came from: `name` itself, else
+    uv's spelling of it; None when neither is set."""
+    raw = environ.get(name)
+    if raw is not None:
+        return raw, name
+    fallback = uv_variable(name)
+    raw = environ.get(fallback) if fallback else None
+    if fallback is None or raw is None:
+        return None
+    subdirectory = UV_SUBDIRECTORY.get(name)
+    if subdirectory and raw:
+        raw = os.path.join(raw, subdirectory)
+    return raw, fallback
+
+
+def adopt_uv_variables(environ: MutableMapping[str, str]) -> list[tuple[str, str]]:
+    """Set `PYRUN_X` from `UV_X` wherever only uv's is set; return the (pyrun, uv) pairs.
+
+    Done once, before any sub-command runs, so that every reader of a `PYRUN_*` variable (and the
+    stamp, which digests them) sees uv's value without knowing about uv's names.
+    """
+    adopted = []
+    for uv_name in [name for name in environ if name.startswith("UV_")]:
+        name = "PYRUN_" + uv_name.removeprefix("UV_")
+        if name in environ:
+            continue
+        found = env_lookup(name, environ)
+        if found is not None:
+            environ[name] = found[0]
+            adopted.append((name, uv_name))
+    return adopted
 
 
 class Args:
@@ -74,6 +138,11 @@ class Args:
             sources=dict(self.sources),
         )
 
+    def long_flag(self, dest: str) -> str:
+        """The name `--help` shows for an option (`--with` for `with_`)."""
+        opt = next((opt for opt in self._options if opt.dest == dest), None)
+        return _long_flag(opt) if opt else "--" + dest.replace("_", "-")
+
     def flag_name(self, dest: str) -> str:
         """How the user spelt an option: `--frozen`, or `PYRUN_FROZEN=1` from the environment."""
         source = self.sources.get(dest, "")
@@ -83,14 +152,53 @@ class Args:
 
 
 def _unknown_subcommand(name: str) -> str:
-    # Imported here: difflib is only needed on this error path, not the warm path.
-    from difflib import get_close_matches
-
     message = f"unrecognized subcommand '{name}'"
-    close = get_close_matches(name, [c for c in COMMANDS if c != "help"], n=1, cutoff=0.7)
+    close = similar(name, [c for c in COMMANDS if c != "help"])
     if close:
-        message += f"\n\n  tip: a similar subcommand exists: '{close[0]}'"
+        message += f"\n\n  tip: a similar subcommand exists: '{close}'"
     return message
+
+
+def similar(word: str, candidates: list[str]) -> str | None:
+    """clap's suggestion: the candidate most like `word` by Jaro similarity, if above 0.7."""
+    scored = [(jaro(word, candidate), candidate) for candidate in candidates]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] > 0.7 else None
+
+
+def jaro(first: str, second: str) -> float:
+    """The Jaro similarity of two strings (0: nothing alike, 1: equal), as `strsim` computes it."""
+    if first == second:
+        return 1.0
+    if not first or not second:
+        return 0.0
+    window = max(max(len(first), len(second)) // 2 - 1, 0)
+    taken = [False] * len(second)
+    matched: list[str] = []
+    for index, char in enumerate(first):
+        for other in range(max(0, index - window), min(len(second), index + window + 1)):
+            if not taken[other] and second[other] == char:
+                taken[other] = True
+                matched.append(char)
+                break
+    if not matched:
+        return 0.0
+    in_second = [char for char, hit in zip(second, taken, strict=True) if hit]
+    transpositions = sum(a != b for a, b in zip(matched, in_second, strict=True)) / 2
+    count = len(matched)
+    return (count / len(first) + count / len(second) + (count - transpositions) / count) / 3
+
+
+def left_to_uv(name: str, argv: list[str]) -> PyrunError:
+    import shlex
+
+    covered = [f"`{command}`" for command in COMMANDS if command != "help"]
+    return PyrunError(
+        f"`pyrun {name}` is not available: pyrun covers {', '.join(covered[:-1])} and "
+        f"{covered[-1]}",
+        hint=f"use uv for it: `uv {shlex.join(argv)}`",
+        code=EXIT_USAGE,
+    )
 
 
 def parse_argv(argv: list[str]) -> Args:
@@ -102,6 +210,8 @@ def parse_argv(argv: list[str]) -> Args:
         _apply_env(top)
         return top
     name = argv[index]
+    if name in UV_ONLY:
+        raise left_to_uv(name, argv)
     if name not in COMMANDS:
         raise UsageError(_unknown_subcommand(name), usage="pyrun [OPTIONS] <COMMAND>")
     options = COMMANDS[name][1]
@@ -126,7 +236,7 @@ def _take_globals(words: list[str], args: Args, options: list[Opt]) -> list[str]
         name = token.partition("=")[0]
         if token == "--":
             return rest + words[index:]
-        if name in table and name not in ("-h", "--help"):
+        if name in table:
             index = _take_option(words, index, args, table, keep_unknown=False)
         elif token.startswith("-") and not token.startswith("--") and _all_counters(token, table):
             index = _take_short(words, index, args, table, keep_unknown=False)
@@ -240,7 +350,26 @@ def _store_next(argv: list[str], index: int, args: Args, opt: Opt, flag: str) ->
     return index + 2
 
 
+def _check_choice(opt: Opt, value: str) -> None:
+    if not opt.choices or value in opt.choices:
+        return
+    message = (
+        f"invalid value '{value}' for '{_long_flag(opt)} <{opt.metavar}>'\n"
+        f"  [possible values: {', '.join(opt.choices)}]"
+    )
+    close = similar(value, list(opt.choices))
+    if close:
+        message += f"\n\n  tip: a similar value exists: '{close}'"
+    raise UsageError(message, usage=None)
+
+
+def _long_flag(opt: Opt) -> str:
+    return next((flag for flag in opt.flags if flag.startswith("--")), opt.flags[0])
+
+
 def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
+    if value is not None:
+        _check_choice(opt, value)
     args.sources[opt.dest] = flag
     if opt.kind == FLAG:
         setattr(args, opt.dest, True)
@@ -258,19 +387,21 @@ def _apply_env(args: Args) -> None:
     for opt in args._options:
         if not opt.env or opt.dest in args.sources:
             continue
-        raw = os.environ.get(opt.env)
-        if raw is None or (raw == "" and opt.kind != VALUE):
+        found = env_lookup(opt.env)
+        if found is None or (found[0] == "" and opt.kind != VALUE):
             continue
+        raw, variable = found
         if opt.kind == FLAG:
-            if not parse_bool_env(opt.env, raw):
+            if not parse_bool_env(variable, raw):
                 continue
             setattr(args, opt.dest, True)
         elif opt.kind == VALUE:
+            _check_choice(opt, raw)
             setattr(args, opt.dest, raw)
         else:
             parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]
             getattr(args, opt.dest).extend(parts)
-        args.sources[opt.dest] = "env:" + opt.env
+        args.sources[opt.dest] = "env:" + variable
 
 
 def parse_bool_env(name: str, raw: str) -> bool:

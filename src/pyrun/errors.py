@@ -46,18 +46,19 @@ class PyrunError(Exception):
 
 
 class UsageError(PyrunError):
-    """A command line that cannot be parsed; rendered with a usage line (SPEC §1.5)."""
+    """A command line that cannot be parsed; rendered with a usage line (SPEC §1.5), except
+    for a bad value, which clap shows with the allowed values instead (`usage=None`)."""
 
-    def __init__(self, message: str, *, usage: str = "pyrun run [OPTIONS] [COMMAND]") -> None:
+    def __init__(
+        self, message: str, *, usage: str | None = "pyrun run [OPTIONS] [COMMAND]"
+    ) -> None:
         super().__init__(message, code=EXIT_USAGE)
         self.usage = usage
 
     def render(self, color: bool = False) -> str:
         head = _paint("error", "31", color)
-        return (
-            f"{head}: {self.message}\n\nUsage: {self.usage}\n\n"
-            "For more information, try '--help'.\n"
-        )
+        usage = f"Usage: {self.usage}\n\n" if self.usage is not None else ""
+        return f"{head}: {self.message}\n\n{usage}For more information, try '--help'.\n"
 
 
 class FailureError(PyrunError):

@@ -7,7 +7,7 @@ value came from); this module adds the settings files of SPEC §1.6 underneath t
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Keys valid in `[tool.pyrun]`, `[tool.uv]`, `pyrun.toml` and `uv.toml`.
@@ -99,16 +99,29 @@ class Settings:
         self.layers = layers
 
 
-def user_config_dir(environ: dict[str, str] | os._Environ[str]) -> str:
+def user_config_dir(environ: Mapping[str, str], tool: str = "pyrun") -> str:
     base = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "pyrun")
+    return os.path.join(base, tool)
 
 
-def system_config_files(environ: dict[str, str] | os._Environ[str]) -> list[str]:
-    dirs = environ.get("XDG_CONFIG_DIRS")
-    if dirs:
-        return [os.path.join(d, "pyrun", "pyrun.toml") for d in dirs.split(os.pathsep) if d]
-    return ["/etc/pyrun/pyrun.toml"]
+# The user and system settings files, pyrun's before uv's: a uv user's `~/.config/uv/uv.toml`
+# (a private index, `offline`) applies to pyrun too, beneath pyrun's own files.
+CONFIG_FILES = (("pyrun", "pyrun.toml"), ("uv", "uv.toml"))
+
+
+def user_config_files(environ: Mapping[str, str]) -> list[str]:
+    return [os.path.join(user_config_dir(environ, tool), name) for tool, name in CONFIG_FILES]
+
+
+def system_config_files(environ: Mapping[str, str]) -> list[str]:
+    """Every system settings file that may apply, in the order they are looked for."""
+    return [path for tool, name in CONFIG_FILES for path in _system_candidates(environ, tool, name)]
+
+
+def _system_candidates(environ: Mapping[str, str], tool: str, name: str) -> list[str]:
+    # uv's rule: the first of `$XDG_CONFIG_DIRS/<tool>/<name>`, then `/etc/<tool>/<name>`.
+    dirs = [d for d in environ.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d]
+    return [os.path.join(d, tool, name) for d in [*dirs, "/etc"]]
 
 
 def load_settings(
@@ -119,8 +132,10 @@ def load_settings(
     project_tool: dict[str, Any] | None,
     read_toml: Callable[[str], dict[str, Any]],
     warn: Callable[[str], None],
+    debug: Callable[[str], None] = lambda message: None,
 ) -> Settings:
-    """Collect the settings files that apply (SPEC §1.6)."""
+    """Collect the settings files that apply (SPEC §1.6): `--config-file` alone, else the
+    project's, then the user's and the system's (pyrun's, then uv's)."""
     if no_config:
         return Settings([])
     if config_file:
@@ -129,13 +144,28 @@ def load_settings(
     project = _project_layer(project_root, project_tool, read_toml, warn)
     if project is not None:
         layers.append(project)
-    user = os.path.join(user_config_dir(os.environ), "pyrun.toml")
-    for path in [user, *system_config_files(os.environ)]:
-        if os.path.isfile(path):
-            layers.append((path, _checked(read_toml(path), path, warn)))
-            if path != user:
-                break
+    for tool, name in CONFIG_FILES:
+        user = os.path.join(user_config_dir(os.environ, tool), name)
+        system = next(filter(os.path.isfile, _system_candidates(os.environ, tool, name)), None)
+        for kind, path in (("user", user), ("system", system)):
+            if path is not None and os.path.isfile(path):
+                debug(f"Found {kind} configuration in: {path}")
+                layers.append((path, _checked(read_toml(path), path, warn)))
+    _describe_origins(layers, debug)
     return Settings(layers)
+
+
+def _describe_origins(
+    layers: list[tuple[str, dict[str, Any]]], debug: Callable[[str], None]
+) -> None:
+    """Say (at `-v`) which file each setting is taken from: the first file that has it (lists
+    also take the later files' items)."""
+    seen: set[str] = set()
+    for origin, table in layers:
+        taken = [key for key in table if key not in seen or isinstance(table[key], list)]
+        seen.update(table)
+        if taken:
+            debug(f"Using {', '.join(f'`{key}`' for key in taken)} from `{origin}`")
 
 
 def _project_layer(

@@ -270,4 +270,5 @@ def test_top_level_commands(pyrun_env, tmp_path):
     helped = pyrun_env.run("help", "run", cwd=tmp_path)
     assert helped.returncode == 0 and helped.stdout.startswith("Run a command or script.")
     run_help = pyrun_env.run("run", "--help", "python", cwd=tmp_path)
-    assert run_help.returncode == 0 and run_help.stdout.startswith("Run a command or script.")
+    # The concise help's summary has no period, as uv's (`uv run --help`).
+    assert run_help.returncode == 0 and run_help.stdout.startswith("Run a command or script\n")

@@ -198,3 +198,28 @@ def test_subcommand_typo_gets_uvs_tip() -> None:
     assert caught.value.message == (
         "unrecognized subcommand 'sycn'\n\n  tip: a similar subcommand exists: 'sync'"
     )
+
+
+@pytest.mark.parametrize("argv", [["add", "requests"], ["-v", "tool", "run", "ruff"]])
+def test_uv_only_command_says_what_pyrun_covers(argv, capsys) -> None:
+    from pyrun import cli
+
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: `pyrun {argv[-3] if argv[0] == '-v' else argv[0]}` is not available: pyrun "
+        "covers `run`, `lock`, `sync`, `export`, `python` and `cache`\n\n"
+        f"hint: use uv for it: `uv {' '.join(argv)}`\n"
+    )
+
+
+def test_bad_value_lists_the_possible_values_as_uv_does(monkeypatch) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_argv(["lock", "--color", "sometimes"])
+    assert caught.value.render() == (
+        "error: invalid value 'sometimes' for '--color <COLOR_CHOICE>'\n"
+        "  [possible values: auto, always, never]\n\n"
+        "For more information, try '--help'.\n"
+    )
+    monkeypatch.setenv("UV_RESOLUTION", "newest")
+    with pytest.raises(UsageError, match="invalid value 'newest' for '--resolution <RESOLUTION>'"):
+        parse_argv(["sync"])

@@ -157,7 +157,7 @@ def test_invalid_toml_caret_diagram() -> None:
         "  |\n"
         '2 |   "requests",\n'
         "  |              ^\n"
-        "invalid value"
+        "unclosed array, expected `]`"
     )
 
 

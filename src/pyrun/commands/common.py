@@ -64,6 +64,7 @@ def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, S
         project_tool=workspace.root_file.tool,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     return workspace, settle(args.command_line(), files)
 

@@ -211,6 +211,7 @@ def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelec
         project_tool=None,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     settings = settle(args.command_line(), script_settings(files, script))
     lock_path = script.lock_path

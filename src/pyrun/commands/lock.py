@@ -208,6 +208,7 @@ def script_file_settings(args: Args, console: Console, script: Script) -> Settle
         project_tool=workspace.root_file.tool if workspace else None,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     return settle(args.command_line(), script_settings(files, script))
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pyrun.console import Console, display_path, format_duration, plural
 from pyrun.errors import EXIT_FAILURE, PyrunError, UsageError, os_error_text
@@ -33,17 +33,25 @@ NEVER_MESSAGE = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises pyrun's usage error instead of exiting."""
+    """argparse that raises pyrun's usage error instead of exiting.
+
+    No `-h`: `pyrun.cli` answers `--help` from the option table (`cli_options.SUBCOMMANDS`)
+    before these words reach this parser.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, usage=self.format_usage().removeprefix("usage: ").strip())
 
 
 def _parser() -> _Parser:
-    parser = _Parser(prog="pyrun python", description="Manage Python versions and installations")
+    parser = _Parser(prog="pyrun python")
     _global_flags(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    install = commands.add_parser("install", help="Download and install Python versions")
+    install = commands.add_parser("install")
     install.add_argument("targets", nargs="*", metavar="TARGETS")
     install.add_argument("-r", "--reinstall", action="store_true")
     install.add_argument("-f", "--force", action="store_true")
@@ -51,7 +59,7 @@ def _parser() -> _Parser:
     install.add_argument("-i", "--install-dir")
     install.add_argument("--no-bin", action="store_true")
     _global_flags(install)
-    listing = commands.add_parser("list", help="List the available Python installations")
+    listing = commands.add_parser("list")
     listing.add_argument("request", nargs="?")
     kinds = listing.add_mutually_exclusive_group()
     kinds.add_argument("--only-installed", action="store_true")
@@ -62,32 +70,22 @@ def _parser() -> _Parser:
     listing.add_argument("--show-urls", action="store_true")
     listing.add_argument("--output-format", choices=("text", "json"), default="text")
     _global_flags(listing)
-    find = commands.add_parser("find", help="Search for a Python installation")
+    find = commands.add_parser("find")
     find.add_argument("request", nargs="?")
     find.add_argument("--system", action="store_true")
     find.add_argument("--no-project", action="store_true")
     _global_flags(find)
-    directory = commands.add_parser("dir", help="Show the Python installation directory")
+    directory = commands.add_parser("dir")
     directory.add_argument("--bin", action="store_true")
     _global_flags(directory)
-    pin = commands.add_parser("pin", help="Pin to a specific Python version")
-    pin.add_argument("request", nargs="?", help="The Python version request")
-    pin.add_argument(
-        "--resolved",
-        action="store_true",
-        help="Write the resolved Python interpreter path instead of the request",
-    )
-    pin.add_argument(
-        "--no-project",
-        action="store_true",
-        help="Avoid validating the Python pin is compatible with the project or workspace",
-    )
-    pin.add_argument(
-        "--global", dest="global_", action="store_true", help="Update the global Python pin"
-    )
-    pin.add_argument("--rm", action="store_true", help="Remove the Python version pin")
+    pin = commands.add_parser("pin")
+    pin.add_argument("request", nargs="?")
+    pin.add_argument("--resolved", action="store_true")
+    pin.add_argument("--no-project", action="store_true")
+    pin.add_argument("--global", dest="global_", action="store_true")
+    pin.add_argument("--rm", action="store_true")
     _global_flags(pin)
-    uninstall = commands.add_parser("uninstall", help="Uninstall Python versions")
+    uninstall = commands.add_parser("uninstall")
     uninstall.add_argument("targets", nargs="*", metavar="TARGETS")
     uninstall.add_argument("--all", action="store_true")
     uninstall.add_argument("-i", "--install-dir")
@@ -114,13 +112,11 @@ class _Context:
 
 def main(argv: list[str], settled: Settled, console: Console) -> int:
     """Run `pyrun python <argv…>`; returns the exit code (errors are raised). The global
-    options before `python` are settled already; its own words are parsed here."""
+    options before `python` are settled already; its own words are parsed here (`--help` is
+    answered from the option table before this runs)."""
     from pyrun.local.cache import default_cache_dir
 
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:  # -h/--help printed the help
-        return int(exit_.code or 0)
+    args = _parser().parse_args(argv)
     context = _Context(
         console=console,
         settings=_settings(args, settled),

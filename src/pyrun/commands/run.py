@@ -204,6 +204,7 @@ def _settings(args: Args, workspace: Workspace | None, start: str, console: Cons
         project_tool=tool,
         read_toml=read_toml,
         warn=console.warn,
+        debug=console.debug,
     )
     return settle(args.command_line(), files)
 

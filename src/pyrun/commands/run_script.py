@@ -529,7 +529,7 @@ def _config_files(script: Script, args: Args) -> list[str]:
     """Every file whose content or presence can change the settings, the Python request or
     the lock: config and version files from the script's directory up, the user's and the
     system's, `--config-file`, and the script lock."""
-    from pyrun.settings import system_config_files, user_config_dir
+    from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
     files = []
     current = script.directory
@@ -540,7 +540,7 @@ def _config_files(script: Script, args: Args) -> list[str]:
             break
         current = parent
     user = user_config_dir(os.environ)
-    files += [os.path.join(user, "pyrun.toml"), os.path.join(user, ".python-version")]
+    files += [*user_config_files(os.environ), os.path.join(user, ".python-version")]
     files += system_config_files(os.environ)
     if args.config_file:
         files.append(os.path.abspath(str(args.config_file)))

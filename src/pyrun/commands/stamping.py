@@ -10,7 +10,7 @@ from pyrun.cliparse import Args
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.local.discover import Workspace, find_pyproject_dir
-from pyrun.settings import system_config_files, user_config_dir
+from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
 ROOT_FILES = (".python-version", ".python-versions", "pyrun.toml", "uv.toml", "uv.lock")
 BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -63,7 +63,7 @@ def _inputs(workspace: Workspace, project_dir: str) -> list[str]:
     files += _ancestor_pyprojects(project_dir)
     files += [os.path.join(workspace.root, name) for name in ROOT_FILES]
     config = user_config_dir(os.environ)
-    files += [os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")]
+    files += [*user_config_files(os.environ), os.path.join(config, ".python-version")]
     files += system_config_files(os.environ)
     return files
 

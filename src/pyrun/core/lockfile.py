@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from pyrun.core import _lock_toml
 from pyrun.core.markers import MarkerSyntaxError, marker_sort_key
 from pyrun.core.tomlerror import loads as load_toml
+from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
 __all__ = [
@@ -794,7 +795,7 @@ def loads(text: str, *, filename: str = "uv.lock") -> Lock:
     try:
         doc = _parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PyrunError(message, causes=(f"TOML parse error: {exc}",)) from None
+        raise PyrunError(message, causes=(toml_error_text(str(exc), text),)) from None
     try:
         return canonical(_lock(doc))
     except _Invalid as exc:

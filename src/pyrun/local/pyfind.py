@@ -82,9 +82,23 @@ class Finder:
             probed = interpreters.probe(path, cache_dir=self.cache_dir)
             if probed is not None:
                 return probed
-        raise interpreters.not_found_error(
+        error = interpreters.not_found_error(
             request, preference=self.python.preference, allow_venvs=allow_venvs
         )
+        error.hint = self._unused_download_hint(request)
+        raise error
+
+    def _unused_download_hint(self, request: PythonRequest | None) -> str | None:
+        from pyrun.core.requests import DEFAULT_REQUEST
+        from pyrun.local import pythons
+
+        settings = pythons.python_settings(
+            os.environ,
+            downloads=self.python.downloads,
+            preference=self.python.preference,
+            offline=self.download is None,
+        )
+        return pythons.unused_download_hint(request or DEFAULT_REQUEST, settings)
 
     def _may_download(self, request: PythonRequest | None) -> bool:
         if self.python.downloads != "automatic" or self.python.preference == "only-system":

@@ -25,11 +25,15 @@ from urllib.parse import unquote, urlparse
 from pyrun.core.pydownloads import (
     Download,
     ManagedKey,
+    is_downloadable,
     newest_first,
     parse_download_list,
+    select_download,
 )
+from pyrun.core.requests import PythonRequest
 from pyrun.errors import EXIT_FAILURE, PyrunError, os_error_text
 from pyrun.local.archives import extract_archive
+from pyrun.local.host import host_platform
 
 DOWNLOADS_MODES = ("automatic", "manual", "never")
 PREFERENCES = ("only-managed", "managed", "system", "only-system")
@@ -141,7 +145,8 @@ def pythons_dir(environ: Mapping[str, str]) -> Path:
 
 
 def uv_pythons_dir(environ: Mapping[str, str]) -> Path:
-    """uv's managed Pythons, read-only: this is the one place pyrun reads a `UV_*` variable."""
+    """uv's managed Pythons, read-only. `UV_PYTHON_INSTALL_DIR` means this directory and is never
+    a fallback for pyrun's own (`pyrun.cliparse.NOT_FROM_UV`)."""
     given = environ.get("UV_PYTHON_INSTALL_DIR")
     return Path(given).absolute() if given else _data_home(environ) / "uv" / "python"
 
@@ -157,6 +162,37 @@ def python_bin_dir(environ: Mapping[str, str]) -> Path:
 
 
 # --- the download list --------------------------------------------------------------------
+
+
+def unused_download_hint(request: PythonRequest, settings: PythonSettings) -> str | None:
+    """uv's hint when no interpreter fits but a managed build would, had the settings allowed
+    a download (uv checks the mode, then the preference, then offline, in that order)."""
+    if settings.downloads_json_url and is_remote(settings.downloads_json_url):
+        return None  # never fetched just to word a hint
+    downloads = (
+        read_local_download_list(settings.downloads_json_url)
+        if settings.downloads_json_url
+        else load_bundled_downloads()
+    )
+    if not is_downloadable(request):
+        return None
+    if select_download(downloads, request, host_platform(settings.libc)) is None:
+        return None
+    available = "A managed Python download is available"
+    if request.kind not in ("default", "any"):
+        available += f" for {request.describe()}"
+    if settings.downloads == "manual":
+        return (
+            f"{available}, but Python downloads are set to 'manual', use "
+            f"`pyrun python install {request.text}` to install the required version"
+        )
+    if settings.downloads == "never":
+        return f"{available}, but Python downloads are set to 'never'"
+    if settings.preference == "only-system":
+        return f"{available}, but the Python preference is set to 'only system'"
+    if settings.offline:
+        return f"{available}, but pyrun is set to offline mode"
+    return None
 
 
 def load_bundled_downloads() -> list[Download]:
