@@ -28,6 +28,7 @@ class Opt:
     """One option: how it is spelt and parsed, and how `--help` presents it."""
 
     __slots__ = (
+        "aliases",
         "choices",
         "default",
         "dest",
@@ -54,6 +55,7 @@ class Opt:
         metavar: str = "",
         heading: str = OPTIONS,
         choices: tuple[str, ...] = (),
+        aliases: dict[str, str] | None = None,
         default: str = "",
     ) -> None:
         # The first long flag is the name `--help` shows; any other is a hidden alias.
@@ -68,6 +70,8 @@ class Opt:
         self.metavar = metavar or self.dest.upper().rstrip("_")
         self.heading = heading
         self.choices = choices
+        # Hidden spellings of a choice (clap's value aliases): alias -> the choice it means.
+        self.aliases = aliases or {}
         self.default = default
 
 
@@ -580,6 +584,7 @@ EXPORT = [
         VALUE,
         "The format to which `uv.lock` should be exported",
         choices=("requirements.txt", "pylock.toml"),
+        aliases={"requirements-txt": "requirements.txt", "pylock-toml": "pylock.toml"},
     ),
     *workspace_options("Export the dependencies for", "Export the entire workspace"),
     Opt("--prune", MULTI, "Prune the given package from the dependency tree", metavar="PACKAGE"),

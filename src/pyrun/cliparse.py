@@ -350,9 +350,12 @@ def _store_next(argv: list[str], index: int, args: Args, opt: Opt, flag: str) ->
     return index + 2
 
 
-def _check_choice(opt: Opt, value: str) -> None:
+def _check_choice(opt: Opt, value: str) -> str:
+    """`value`, or the choice an alias of it means; a value outside the choices is an error."""
     if not opt.choices or value in opt.choices:
-        return
+        return value
+    if value in opt.aliases:
+        return opt.aliases[value]
     message = (
         f"invalid value '{value}' for '{_long_flag(opt)} <{opt.metavar}>'\n"
         f"  [possible values: {', '.join(opt.choices)}]"
@@ -369,7 +372,7 @@ def _long_flag(opt: Opt) -> str:
 
 def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
     if value is not None:
-        _check_choice(opt, value)
+        value = _check_choice(opt, value)
     args.sources[opt.dest] = flag
     if opt.kind == FLAG:
         setattr(args, opt.dest, True)
@@ -396,8 +399,7 @@ def _apply_env(args: Args) -> None:
                 continue
             setattr(args, opt.dest, True)
         elif opt.kind == VALUE:
-            _check_choice(opt, raw)
-            setattr(args, opt.dest, raw)
+            setattr(args, opt.dest, _check_choice(opt, raw))
         else:
             parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]
             getattr(args, opt.dest).extend(parts)

@@ -223,3 +223,12 @@ def test_bad_value_lists_the_possible_values_as_uv_does(monkeypatch) -> None:
     monkeypatch.setenv("UV_RESOLUTION", "newest")
     with pytest.raises(UsageError, match="invalid value 'newest' for '--resolution <RESOLUTION>'"):
         parse_argv(["sync"])
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [("requirements-txt", "requirements.txt"), ("pylock-toml", "pylock.toml")],
+)
+def test_a_value_alias_reads_as_the_choice_it_names(given: str, meant: str) -> None:
+    """uv's `--format` takes clap value aliases; `--help` lists only the canonical names."""
+    assert parse_argv(["export", "--format", given]).format == meant
