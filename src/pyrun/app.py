@@ -8,7 +8,12 @@ from pyrun.console import Console
 
 def run_subcommand(args: Args) -> int:
     _tune_gc()
-    console = Console(quiet=args.quiet or 0, verbose=args.verbose or 0, color=args.color or "auto")
+    console = Console(
+        quiet=args.quiet or 0,
+        verbose=args.verbose or 0,
+        color=args.color or "auto",
+        progress=not args.no_progress,
+    )
     name = args.subcommand
     if name == "run":
         from pyrun.commands.run import run

@@ -15,7 +15,7 @@ from typing import cast
 
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, open_cache, project_start
-from pyrun.console import Console, format_duration, plural
+from pyrun.console import Console
 from pyrun.core.export import (
     PYLOCK_TOML,
     ExportSelection,
@@ -124,10 +124,7 @@ def _lock(
 
 
 def _resolved(count: int, elapsed: float, console: Console) -> None:
-    if count:
-        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
-    else:
-        console.info(f"Resolved in {format_duration(elapsed)}")
+    console.info(console.counted("Resolved", count, elapsed))
 
 
 def dependency_options(args: Args) -> DependencyOptions:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, make_finder, open_cache
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import Console, display_path, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -109,10 +109,7 @@ def _mode(args: Args) -> tuple[Mode, str | None]:
 
 
 def _print_resolved(count: int, elapsed: float, console: Console) -> None:
-    if count:
-        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
-    else:
-        console.info(f"Resolved in {format_duration(elapsed)}")
+    console.info(console.counted("Resolved", count, elapsed))
 
 
 def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:

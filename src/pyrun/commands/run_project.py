@@ -81,10 +81,10 @@ def _dry_run(
     path = request.path
     interpreter = existing_env(request, finder, console)
     if interpreter is not None:
-        console.info(f"Would use project environment at: {display_path(path)}")
+        console.info(f"Would use project environment at: {console.path(display_path(path))}")
     else:
         base = select_base_interpreter(request, finder, console)
-        console.info(f"Would create project environment at: {display_path(path)}")
+        console.info(f"Would create project environment at: {console.path(display_path(path))}")
         interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
     sync_into(workspace, path, interpreter, args, settings, cache, console)
     return RunEnv.of_venv(path)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pyrun import stamp
 from pyrun.cliparse import Args
 from pyrun.commands.common import make_finder
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import ENVIRONMENTS_BUCKET, Cache
@@ -270,9 +270,8 @@ def script_run_env(
         started = time.monotonic()
         lock = script_lock(script, interpreter, args, settings, cache, console)
         verbose = sync or bool(args.show_resolution) or bool(args.verbose)
-        _line(
-            console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started)
-        )
+        took = time.monotonic() - started
+        _line(console, verbose, console.counted("Resolved", len(lock.packages), took))
         inputs = install_lock(
             lock,
             root=script.directory,
@@ -306,21 +305,21 @@ def _dry_sync(
     finder = make_finder(args, settings, cache, console)
     interpreter = _fitting_env(path, script, choice, finder)
     if interpreter is not None:
-        console.info(f"Would use script environment at: {display_path(path)}")
+        console.info(f"Would use script environment at: {console.path(display_path(path))}")
     else:
         base = _base_interpreter(choice, script.metadata.requires_python, finder)
-        console.info(f"Would create script environment at: {display_path(path)}")
+        console.info(f"Would create script environment at: {console.path(display_path(path))}")
         interpreter = base.in_new_venv(path, venv_python(path))
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     lock = script_lock(script, interpreter, args, settings, cache, console, dry_run=True)
-    console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
+    console.info(console.counted("Resolved", len(lock.packages), time.monotonic() - started))
     if previous is not None and lock_path is not None:
         from pyrun.core.lockfile import canonical
 
         state = "Found up-to-date" if canonical(lock) == canonical(previous) else "Would update"
-        console.info(f"{state} lockfile at: {display_path(lock_path)}")
+        console.info(f"{state} lockfile at: {console.path(display_path(lock_path))}")
     install_lock(
         lock,
         root=script.directory,
@@ -445,12 +444,12 @@ def ensure_script_env(
         problem = incompatibility(existing, _env_request(path, script, choice))
         if problem is None or not replace:
             if announce:
-                console.info(f"Using script environment at: {display_path(path)}")
+                console.info(f"Using script environment at: {console.path(display_path(path))}")
             return existing
         console.debug(problem)
     base = _base_interpreter(choice, script.metadata.requires_python, finder)
     if announce:
-        console.info(f"Creating script environment at: {display_path(path)}")
+        console.info(f"Creating script environment at: {console.path(display_path(path))}")
     remove_venv(path)
     create_venv(path, base_interpreter(base), prompt=_prompt(script))
     created = finder.probe(venv_python(path))
@@ -1094,7 +1093,8 @@ def install_lock(
     started = time.monotonic()
     plan = plan_sync(selection, env, cache, options, console)
     if plan.plan.is_noop:
-        _line(console, verbose, _counted("Checked", plan.required, time.monotonic() - started))
+        took = time.monotonic() - started
+        _line(console, verbose, console.counted("Checked", plan.required, took))
         if dry:
             _line(console, verbose, "Would make no changes")
         return plan.input_files
@@ -1110,7 +1110,7 @@ def install_lock(
 
         ready = interrupt.run(prepare, plan, env, cache, options, console)
     prepared = time.monotonic() - started
-    report = apply_plan(plan, ready, env, options)
+    report = apply_plan(plan, ready, env, options, console.reporter())
     _report(report, len(plan.work), prepared, console, verbose)
     return plan.input_files
 
@@ -1119,13 +1119,13 @@ def _report(
     report: SyncReport, prepared: int, seconds: float, console: Console, verbose: bool
 ) -> None:
     if prepared:
-        _line(console, verbose, _counted("Prepared", prepared, seconds))
+        _line(console, verbose, console.counted("Prepared", prepared, seconds))
     if report.uninstalled:
-        console.info(_counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
+        console.info(console.counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
     if report.installed:
-        console.info(_counted("Installed", report.installed, report.install_seconds))
+        console.info(console.counted("Installed", report.installed, report.install_seconds))
     for change in report.changes:
-        _line(console, verbose, change.line)
+        _line(console, verbose, change.styled(console))
     if report.link_warning:
         from pyrun.local.install import LINK_FALLBACK_WARNING
 
@@ -1134,12 +1134,6 @@ def _report(
 
 def _line(console: Console, verbose: bool, text: str) -> None:
     console.info(text) if verbose else console.detail(text)
-
-
-def _counted(verb: str, count: int, seconds: float) -> str:
-    if count == 0:
-        return f"{verb} in {format_duration(seconds)}"
-    return f"{verb} {plural(count, 'package')} in {format_duration(seconds)}"
 
 
 __all__ = [

@@ -593,7 +593,7 @@ def _resolve_and_build(
 ) -> str:
     import time
 
-    from pyrun.commands.run_script import _counted, _line, resolve_lock, short_hash
+    from pyrun.commands.run_script import _line, resolve_lock, short_hash
 
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, args, settings)
@@ -610,7 +610,8 @@ def _resolve_and_build(
     )
     _check_pylock_hashes(lock, artifacts)
     verbose = bool(args.show_resolution) or bool(args.verbose)
-    _line(console, verbose, _counted("Resolved", len(lock.packages), time.monotonic() - started))
+    took = time.monotonic() - started
+    _line(console, verbose, console.counted("Resolved", len(lock.packages), took))
     link = root / short_hash(_resolution_text(lock))
     found = _live_env(link)
     if found is not None and not _reinstalling(args):
