@@ -124,7 +124,7 @@ class Console:
         """`Building name @ url`, `Downloading numpy (16.1MiB)`: a bold verb (cyan while it
         happens, green once done for builds) and a dim detail."""
         verb = self.paint(verb, GREEN if done else CYAN, BOLD)
-        return f"{verb} {subject}{self.paint(detail, DIM)}"
+        return f"{verb} {subject}{self.paint(detail, DIM) if detail else ''}"
 
 
 def _write(text: str) -> None:

@@ -150,26 +150,28 @@ class LiveReporter(Reporter):
 
     # -- phases ---------------------------------------------------------------------------
 
+    # Each phase sets its state before the region starts: its first frame draws it at once.
+
     @contextmanager
     def resolving(self) -> Iterator[None]:
-        with self._phase():
-            self._root = "Resolving dependencies..."
-            try:
+        self._root = "Resolving dependencies..."
+        try:
+            with self._phase():
                 yield
-            finally:
-                self._root = None
+        finally:
+            self._root = None
 
     def resolved_one(self, name: str, version: str) -> None:
         self._root = f"{name}=={version}"
 
     @contextmanager
     def preparing(self, total: int) -> Iterator[None]:
-        with self._phase():
-            self._root, self._counts = "Preparing packages...", (0, total)
-            try:
+        self._root, self._counts = "Preparing packages...", (0, total)
+        try:
+            with self._phase():
                 yield
-            finally:
-                self._root = self._counts = None
+        finally:
+            self._root = self._counts = None
 
     def prepared_one(self) -> None:
         with self._lock:
@@ -179,12 +181,12 @@ class LiveReporter(Reporter):
 
     @contextmanager
     def installing(self, total: int) -> Iterator[None]:
-        with self._phase():
-            self._install = (0, total, "Installing wheels...")
-            try:
+        self._install = (0, total, "Installing wheels...")
+        try:
+            with self._phase():
                 yield
-            finally:
-                self._install = None
+        finally:
+            self._install = None
 
     def installed_one(self, label: str) -> None:
         with self._lock:
@@ -259,7 +261,7 @@ class LiveReporter(Reporter):
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        live.start()
+        live.start(refresh=True)  # drawn at once, not a tick later
         return live
 
     def render(self) -> RenderableType:
