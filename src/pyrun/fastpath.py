@@ -121,7 +121,14 @@ def _rebuild(
         sys.stderr.write(f"DEBUG Rebuilt `{record.env}` from the recipe of the sync that made it\n")
     if not args.quiet:
         timings = (checked - started, time.monotonic() - checked)
-        replay.announce(recipe, record.env, sync=sync, verbose=bool(args.verbose), timings=timings)
+        replay.announce(
+            recipe,
+            record.env,
+            sync=sync,
+            verbose=bool(args.verbose),
+            timings=timings,
+            color=args.color or "auto",
+        )
     return None
 
 

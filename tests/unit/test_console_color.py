@@ -110,3 +110,32 @@ def test_console_lines_carry_the_colour(stderr):
     assert fake.getvalue() == (
         f"{UV_WARNING} \x1b[1mcareful\x1b[0m\n{UV_ERROR} broken\n{UV_CAUSE} why\n"
     )
+
+
+def test_the_warm_path_rebuild_announces_in_the_same_colours(stderr, tmp_path, monkeypatch):
+    from pyrun.replay import Recipe, announce
+
+    facts = {
+        "root": str(tmp_path),
+        "python": str(tmp_path / "python"),
+        "display": "CPython 3.12.1",
+        "resolved": 3,
+        "installed": 2,
+        "changes": [" + anyio==4.16.0", " + app==0.1.0 (from file:///app)"],
+    }
+    monkeypatch.chdir(tmp_path)
+    fake = stderr(False)
+    announce(Recipe(facts, []), str(tmp_path / ".venv"), sync=True, verbose=False,
+             timings=(0.001, 0.25), color="always")  # fmt: skip
+    assert fake.getvalue().splitlines()[1:] == [
+        "Creating virtual environment at: \x1b[36m.venv\x1b[39m",
+        "\x1b[2mResolved \x1b[1m3 packages\x1b[0m \x1b[2min 1ms\x1b[0m\x1b[0m",
+        "\x1b[2mInstalled \x1b[1m2 packages\x1b[0m \x1b[2min 250ms\x1b[0m\x1b[0m",
+        " \x1b[32m+\x1b[39m \x1b[1manyio\x1b[0m\x1b[2m==4.16.0\x1b[0m",
+        " \x1b[32m+\x1b[39m \x1b[1mapp\x1b[0m\x1b[2m==0.1.0 (from file:///app)\x1b[0m",
+    ]
+    fake.truncate(0)
+    fake.seek(0)
+    announce(Recipe(facts, []), str(tmp_path / ".venv"), sync=True, verbose=False,
+             timings=(0.001, 0.25), color="never")  # fmt: skip
+    assert fake.getvalue().splitlines()[-2:] == facts["changes"]
