@@ -311,3 +311,29 @@ def test_colour_when_piped_follows_the_settings(pyrun_env, index, project, args,
     result = pyrun_env.run("sync", *args, cwd=project, env=environ)
     assert result.returncode == 0, result
     assert ("\x1b[" in result.stderr) is coloured, result
+
+
+@pytest.mark.uv
+def test_lock_changes_in_colour_match_uv(pyrun_env, index, tmp_path):
+    projects = []
+    for name in ("ours", "theirs"):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "pyproject.toml").write_text(PROJECT.replace('"big", "mid", ', ""))
+        (root / ".python-version").write_text("3.12\n")
+        assert uv(root, tmp_path, "lock", "--index-url", index.index_url).returncode == 0
+        (root / "pyproject.toml").write_text(
+            PROJECT.replace('"big", "mid", "alpha"', '"mid", "beta"')
+        )
+        projects.append(root)
+    ours, theirs = projects
+    mine = pyrun_env.run(
+        "lock", "--color", "always", cwd=ours, env={"PYRUN_INDEX_URL": index.index_url}
+    )
+    done = uv(theirs, tmp_path, "lock", "--color", "always", "--index-url", index.index_url)
+    assert mine.returncode == done.returncode == 0, (mine, done.stderr)
+    expected = [
+        "\x1b[1m\x1b[31mRemoved\x1b[39m\x1b[0m alpha v1.0.0",
+        "\x1b[1m\x1b[32mAdded\x1b[39m\x1b[0m mid v1.0.0",
+    ]
+    assert mine.stderr.splitlines()[-2:] == done.stderr.splitlines()[-2:] == expected

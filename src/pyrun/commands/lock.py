@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, make_finder, open_cache
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
-from pyrun.console import Console, display_path, plural
+from pyrun.console import BOLD, GREEN, RED, Console, display_path, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -120,7 +120,15 @@ def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_r
         if result.previous is not None and not lines:
             console.info("No lockfile changes detected")
     for line in lines:
-        console.info(line)
+        console.info(_styled(line, console))
+
+
+def _styled(line: str, console: Console) -> str:
+    """uv's colours for a lock change: the verb bold, green for additions and updates, red for
+    removals."""
+    verb, rest = line.split(" ", 1)
+    colour = RED if verb.startswith("Remove") else GREEN
+    return f"{console.paint(verb, BOLD, colour)} {rest}"
 
 
 def _dry(line: str) -> str:
