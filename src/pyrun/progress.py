@@ -73,6 +73,13 @@ class Reporter:
     def prepared_one(self) -> None:
         pass
 
+    def build_started(self, line: str) -> int:
+        """A build began (`line`: `   Building name @ url`); the id of its line."""
+        return 0
+
+    def build_ended(self, build: int, line: str) -> None:
+        """It succeeded (`line`: `      Built name @ url`)."""
+
     def download_started(self, name: str, size: int | None) -> int:
         """A download began (`size` in bytes when announced); the id of its bar."""
         return 0
@@ -114,6 +121,13 @@ class LineReporter(Reporter):
         self._ids = itertools.count(1)
         self._announced: dict[int, str] = {}
 
+    def build_started(self, line: str) -> int:
+        self.console.info(line)
+        return 0
+
+    def build_ended(self, build: int, line: str) -> None:
+        self.console.info(line)
+
     def download_started(self, name: str, size: int | None) -> int:
         download = next(self._ids)
         if size is not None and size <= LARGE_DOWNLOAD:
@@ -142,6 +156,7 @@ class LiveReporter(Reporter):
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._downloads: dict[int, _Download] = {}
+        self._builds: dict[int, str] = {}  # lines above the spinner while they run
         self._root: str | None = None  # the spinner's message
         self._counts: tuple[int, int] | None = None  # (k, N) after the message
         self._install: tuple[int, int, str] | None = None  # (k, N, last installed)
@@ -194,6 +209,21 @@ class LiveReporter(Reporter):
                 done, total, _ = self._install
                 self._install = (min(done + 1, total), total, label)
 
+    # -- builds: a line in the region while one runs, then `Built` above it (as uv) -------
+
+    def build_started(self, line: str) -> int:
+        with self._lock:
+            build = next(self._ids)
+            self._builds[build] = line
+        if self._live is None:
+            self.console.info(line)  # no region to show it in
+        return build
+
+    def build_ended(self, build: int, line: str) -> None:
+        with self._lock:
+            self._builds.pop(build, None)
+        self.console.info(line)
+
     # -- downloads ------------------------------------------------------------------------
 
     def download_started(self, name: str, size: int | None) -> int:
@@ -238,6 +268,7 @@ class LiveReporter(Reporter):
             if owner:
                 with self._lock:
                     live, self._live = self._live, None
+                    self._builds.clear()  # a failed build's line goes with the region
                 if live is not None:
                     live.stop()
 
@@ -269,7 +300,7 @@ class LiveReporter(Reporter):
         from rich.text import Text
 
         with self._lock:
-            lines: list[Text] = []
+            lines = [Text.from_ansi(line, **_ONE_LINE) for line in self._builds.values()]
             if self._root is not None:
                 frame = SPINNER[int((time.monotonic() - self._started) / SPINNER_INTERVAL) % 10]
                 root = Text.assemble((frame, "white"), " ", (self._root, "dim"), **_ONE_LINE)

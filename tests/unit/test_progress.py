@@ -223,3 +223,23 @@ def test_rich_is_imported_only_inside_the_progress_module():
             # At load time (TYPE_CHECKING blocks aside) it must not import rich either.
             top = {node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)}
             assert not any(name.startswith("rich") for name in top), top
+
+
+def test_a_build_is_a_line_in_the_region_then_built_is_printed(stderr):
+    fake = stderr(True)
+    console = Console(color="never")
+    reporter = console.reporter()
+    with reporter.preparing(1):
+        build = reporter.build_started("   Building app @ file:///app")
+        assert region(reporter)[0] == "   Building app @ file:///app"
+        assert region(reporter)[1].endswith("Preparing packages... (0/1)")
+        reporter.build_ended(build, "      Built app @ file:///app")
+        assert not any("Building" in line for line in region(reporter))
+    assert "      Built app @ file:///app\n" in fake.getvalue()
+
+
+def test_builds_are_printed_lines_in_a_log(stderr):
+    fake = stderr(False)
+    reporter = make_reporter(Console(color="never"))
+    reporter.build_ended(reporter.build_started("   Building app"), "      Built app")
+    assert fake.getvalue() == "   Building app\n      Built app\n"

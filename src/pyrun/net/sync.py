@@ -404,7 +404,8 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
             f"Distribution `{item.dist.name}=={item.dist.version} @ {locked.kind}+{locked.value}` "
             "can't be installed because it is marked as `--no-build` but has no binary distribution"
         )
-    preparer.console.info("   " + _build_line(preparer.console, "Building", item))
+    reporter = preparer.reporter
+    building = reporter.build_started("   " + _build_line(preparer.console, "Building", item))
     source = tree = None
     if artifact.kind == "sdist":
         source = await _fetch_sdist(preparer, item)
@@ -418,7 +419,7 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
         token=trio.lowlevel.current_trio_token(),
     )
     built = await trio.to_thread.run_sync(job.run, limiter=preparer.build_limiter)
-    preparer.console.info("      " + _build_line(preparer.console, "Built", item))
+    reporter.build_ended(building, "      " + _build_line(preparer.console, "Built", item))
     preparer.results[item.dist.key] = Ready(
         archive=built.archive, sha256=built.sha256, version=built.version
     )
