@@ -87,9 +87,19 @@ def terminal_env(env: PyrunEnv, index: IndexServer, **extra: str) -> dict[str, s
     return {**environ, **extra}
 
 
-def on_terminal(env: PyrunEnv, index: IndexServer, project: Path, *args: str, **extra: str):
+def on_terminal(
+    env: PyrunEnv,
+    index: IndexServer,
+    project: Path,
+    *args: str,
+    interrupt_on: str | None = None,
+    **extra: str,
+):
     return run_in_terminal(
-        [pyrun_executable(), *args], cwd=project, env=terminal_env(env, index, **extra)
+        [pyrun_executable(), *args],
+        cwd=project,
+        env=terminal_env(env, index, **extra),
+        interrupt_on=interrupt_on,
     )
 
 
@@ -337,3 +347,12 @@ def test_lock_changes_in_colour_match_uv(pyrun_env, index, tmp_path):
         "\x1b[1m\x1b[32mAdded\x1b[39m\x1b[0m mid v1.0.0",
     ]
     assert mine.stderr.splitlines()[-2:] == done.stderr.splitlines()[-2:] == expected
+
+
+def test_ctrl_c_while_drawing_clears_the_region_and_restores_the_cursor(pyrun_env, slow, project):
+    code, output = on_terminal(
+        pyrun_env, slow, project, "sync", interrupt_on="Preparing packages..."
+    )
+    assert code == 130, output
+    assert output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l")  # the cursor is back
+    assert "Traceback" not in output

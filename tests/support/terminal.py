@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -29,8 +30,10 @@ def run_in_terminal(
     columns: int = 100,
     rows: int = 30,
     timeout: float = 120,
+    interrupt_on: str | None = None,
 ) -> tuple[int, str]:
-    """The exit code and everything written to the terminal (escapes included)."""
+    """The exit code and everything written to the terminal (escapes included). With
+    `interrupt_on`, a Ctrl-C (SIGINT) is sent once that text has been drawn."""
     main, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     process = subprocess.Popen(
@@ -55,6 +58,11 @@ def run_in_terminal(
             if not chunk:
                 break
             output += chunk
+            if interrupt_on is not None and interrupt_on in ANSI.sub(
+                "", output.decode(errors="replace")
+            ):
+                process.send_signal(signal.SIGINT)
+                interrupt_on = None
         code = process.wait(timeout=timeout)
     finally:
         os.close(main)
