@@ -145,12 +145,13 @@ def wants_color(mode: str) -> bool:
         return False
     if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE"):
         return True
-    return is_terminal() and os.environ.get("TERM") != "dumb"
+    return is_terminal()
 
 
 def is_terminal() -> bool:
+    """Whether stderr is a terminal that can redraw (uv treats `TERM=dumb` as none)."""
     try:
-        return sys.stderr.isatty()
+        return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
     except (AttributeError, ValueError):  # replaced or closed stderr
         return False
 

@@ -3,14 +3,16 @@
 Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 * `Reporter` (under `-q`): reports nothing.
-* `LineReporter` (stderr is not a terminal, or `--no-progress`): uv's log lines for downloads
-  that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or of unknown
-  size) starts and ` Downloaded numpy` when it ends; nothing else, so a CI log stays short.
+* `LineReporter` (stderr is not a terminal, `TERM=dumb`, or `--no-progress`): uv's log lines
+  for downloads that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
+  of unknown size) starts and ` Downloaded numpy` when it ends, and the `Building`/`Built`
+  lines; nothing else, so a CI log stays short.
 * `LiveReporter` (stderr is a terminal): a region at the bottom of the terminal, redrawn in
   place and removed when the work ends: a spinner naming the package being resolved, then
-  `Preparing packages... (k/N)` with one bar per download in flight (the largest last), then the
-  install bar. Lines printed meanwhile (`Building …`, warnings) go above it. It is drawn with
-  `rich`, imported only when a terminal asks for it.
+  `Preparing packages... (k/N)` with one bar per download in flight (the largest last) and a
+  `Building …` line per build in progress, then the install bar. Lines printed meanwhile
+  (`Built …`, warnings) go above it. It is drawn with `rich`, imported only when a terminal
+  asks for it.
 
 The hooks are called from the trio thread, worker threads (installs) and the thread that reads
 the prefetch helper's reports (`pyrun.net.prefetch`): every reporter is thread-safe.

@@ -243,3 +243,9 @@ def test_builds_are_printed_lines_in_a_log(stderr):
     reporter = make_reporter(Console(color="never"))
     reporter.build_ended(reporter.build_started("   Building app"), "      Built app")
     assert fake.getvalue() == "   Building app\n      Built app\n"
+
+
+def test_a_dumb_terminal_gets_the_log_lines(stderr, monkeypatch):
+    stderr(True)
+    monkeypatch.setenv("TERM", "dumb")
+    assert type(make_reporter(Console())) is LineReporter
