@@ -3,7 +3,7 @@
 Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 * `Reporter` (under `-q`): reports nothing.
-* `LineReporter` (stderr is not a terminal, `TERM=dumb`, or `--no-progress`): uv's log lines
+* `LineReporter` (stderr is not a terminal, `TERM=dumb`, `-v` or `--no-progress`): uv's lines
   for downloads that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
   of unknown size) starts and ` Downloaded numpy` when it ends, and the `Building`/`Built`
   lines; nothing else, so a CI log stays short.
@@ -49,7 +49,8 @@ _ONE_LINE: dict[str, Any] = {"no_wrap": True, "overflow": "ellipsis"}
 def make_reporter(console: Console) -> Reporter:
     if console.quiet:
         return Reporter()
-    if console.progress and is_terminal():
+    # As uv: `-v` logs would tear a live region, so they get the log lines instead.
+    if console.progress and not console.verbose and is_terminal():
         return LiveReporter(console)
     return LineReporter(console)
 

@@ -249,3 +249,8 @@ def test_a_dumb_terminal_gets_the_log_lines(stderr, monkeypatch):
     stderr(True)
     monkeypatch.setenv("TERM", "dumb")
     assert type(make_reporter(Console())) is LineReporter
+
+
+def test_verbose_gets_the_log_lines_on_a_terminal(stderr):
+    stderr(True)
+    assert type(make_reporter(Console(verbose=1))) is LineReporter
