@@ -164,3 +164,11 @@ def test_wheels_ready_before_counting_starts_are_counted_at_once() -> None:
     reports.run()
     reports.count({("a", "1"), ("c", "1")})
     assert recorder.calls == [("prepared",)]
+
+
+def test_reports_after_an_abort_are_not_shown() -> None:
+    recorder = Recorder()
+    reports = _Reports(io.BytesIO(b"start\t1\tnumpy\t20000000\nend\t1\t1\n"), recorder)
+    reports.silenced = True
+    reports.run()
+    assert recorder.calls == []

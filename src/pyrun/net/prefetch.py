@@ -131,6 +131,8 @@ class WheelPrefetch:
         every download, which removes their temporary files, then exit. It is not waited for:
         wheels it is unpacking finish first (up to a second on a busy machine), and a Ctrl-C
         must be honoured at once; killing it instead would leave their temporary files."""
+        if self.reports is not None:
+            self.reports.silenced = True  # nothing more to show once the run is failing
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -172,6 +174,7 @@ class _Reports(threading.Thread):
         self.bars: dict[str, int] = {}  # the helper's download id -> the reporter's
         self.ready: set[tuple[str, str]] = set()
         self.counted: set[tuple[str, str]] | None = None
+        self.silenced = False
         self.lock = threading.Lock()
 
     def count(self, keys: set[tuple[str, str]]) -> None:
@@ -185,10 +188,12 @@ class _Reports(threading.Thread):
         with contextlib.suppress(OSError, ValueError):
             for raw in self.stream:
                 self._handle(raw.decode("utf-8", "replace").rstrip("\n").split("\t"))
-        for bar in self.bars.values():  # the helper died mid-download
+        for bar in self.bars.values():  # the helper stopped mid-download
             self.reporter.download_ended(bar, complete=False)
 
     def _handle(self, fields: list[str]) -> None:
+        if self.silenced:
+            return
         match fields:
             case ["start", download, name, size]:
                 announced = int(size) if size.isdigit() else None
