@@ -876,18 +876,17 @@ def _install_all(
     installed: list[tuple[Item, str]] = []
     if not sync.plan.to_install:
         return installed
-    with _installing(reporter, len(sync.plan.to_install)):
+    from pyrun.progress import Reporter
+
+    reporter = reporter or Reporter()
+    with reporter.installing(len(sync.plan.to_install)):
         for dist in sync.plan.to_install:
             item = sync.items[dist.key]
             version = _install_one(item, ready.get(dist.key), target, linker)
             installed.append((item, version))
-            if reporter is not None:
-                reporter.installed_one(f"{item.dist.name}=={version}")
+            # uv's label: the distribution as its change line names it.
+            reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
     return installed
-
-
-def _installing(reporter: Reporter | None, total: int) -> contextlib.AbstractContextManager[None]:
-    return reporter.installing(total) if reporter is not None else contextlib.nullcontext()
 
 
 def _mark_changing(target: InstallTarget) -> None:
