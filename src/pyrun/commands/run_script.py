@@ -613,7 +613,7 @@ def script_lock(
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     if previous is None:
         _check_missing_lock(args, console)
-        return resolve_script(script, interpreter, args, settings, cache, None)
+        return resolve_script(script, interpreter, args, settings, cache, None, console)
     if args.frozen:
         return previous
     return update_script_lock(
@@ -701,9 +701,13 @@ def resolve_script(
     settings: Settings,
     cache: Cache,
     previous: Lock | None,
+    console: Console | None = None,
 ) -> Lock:
+    """`console` shows the resolution's progress; the request's own notes stay quiet."""
     request = script_request(script, interpreter, args, settings, Console(quiet=1))
-    return resolve_lock(request, args, settings, cache, previous, "script", interpreter=interpreter)
+    return resolve_lock(
+        request, args, settings, cache, previous, "script", interpreter=interpreter, console=console
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -896,6 +900,7 @@ def resolve_lock(
     from pyrun.net import interrupt
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
+    from pyrun.progress import Reporter
 
     indexes = index_settings(args, settings)
     build = None
@@ -917,20 +922,23 @@ def resolve_lock(
         previous=previous if isinstance(previous, Lock) else None,
         upgrade=_upgrade(args),
     )
+    reporter = console.reporter() if console is not None else Reporter()
     try:
-        outcome = interrupt.run(
-            lambda: lock_async(
-                resolve_request,
-                facts,
-                plan,
-                root=request.root,
-                options=client,
-                exclude_newer=exclude_newer,
-                exclude_newer_package=exclude_newer_package,
-                git=git,
-                build=build,
+        with reporter.resolving():  # the spinner names each package the resolver reads
+            outcome = interrupt.run(
+                lambda: lock_async(
+                    resolve_request,
+                    facts,
+                    plan,
+                    root=request.root,
+                    options=client,
+                    exclude_newer=exclude_newer,
+                    exclude_newer_package=exclude_newer_package,
+                    on_read=lambda name, version, _files: reporter.resolved_one(name, version),
+                    git=git,
+                    build=build,
+                )
             )
-        )
     except FailureError as exc:
         if exc.message.startswith("No solution found when resolving dependencies"):
             raise FailureError(
