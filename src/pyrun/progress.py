@@ -39,6 +39,10 @@ LARGE_DOWNLOAD = 1024 * 1024
 SPINNER = ("⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏")
 SPINNER_INTERVAL = 0.2  # seconds per frame, uv's steady tick
 REFRESH_PER_SECOND = 10
+# A phase is drawn once it has lasted this long: one that ends sooner (an install from the
+# cache, a resolution answered from the cache) would only flash, and would make the run import
+# rich for nothing.
+DRAW_AFTER = 0.1
 NAME_WIDTH = 20
 DOWNLOAD_BAR_WIDTH = 30
 INSTALL_BAR_WIDTH = 20
@@ -154,9 +158,12 @@ class LiveReporter(Reporter):
 
     shows_downloads = True
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, draw_after: float = DRAW_AFTER) -> None:
         self.console = console
+        self.draw_after = draw_after
         self._lock = threading.RLock()
+        self._phases = 0  # phases open now (they may nest)
+        self._timer: threading.Timer | None = None
         self._ids = itertools.count(1)
         self._downloads: dict[int, _Download] = {}
         self._builds: dict[int, str] = {}  # lines above the spinner while they run
@@ -218,7 +225,8 @@ class LiveReporter(Reporter):
         with self._lock:
             build = next(self._ids)
             self._builds[build] = line
-        if self._live is None:
+            outside = not self._phases
+        if outside:
             self.console.info(line)  # no region to show it in
         return build
 
@@ -260,20 +268,38 @@ class LiveReporter(Reporter):
 
     @contextmanager
     def _phase(self) -> Iterator[None]:
-        """Draw while the phase lasts; the region goes once no phase is left."""
+        """Draw while the phase lasts (from `draw_after` on); the region goes once no phase is
+        left."""
         with self._lock:
-            owner = self._live is None
-            if owner:
-                self._live = self._start_live()
+            self._phases += 1
+            if self._phases == 1:
+                self._timer = threading.Timer(self.draw_after, self._draw)
+                self._timer.daemon = True
+                self._timer.start()
         try:
             yield
         finally:
-            if owner:
-                with self._lock:
+            with self._lock:
+                self._phases -= 1
+                last = self._phases == 0
+                if last:
+                    timer, self._timer = self._timer, None
                     live, self._live = self._live, None
                     self._builds.clear()  # a failed build's line goes with the region
+            if last:
+                if timer is not None:
+                    timer.cancel()
                 if live is not None:
                     live.stop()
+
+    def _draw(self) -> None:
+        with self._lock:
+            if not self._phases or self._live is not None:
+                return
+            try:
+                self._live = self._start_live()
+            except Exception:  # progress is a nicety: a terminal it cannot draw on ends it
+                self.draw_after = float("inf")
 
     def _start_live(self) -> Live:
         import sys

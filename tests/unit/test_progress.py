@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import threading
+import time
 
 import pytest
 from rich.console import Console as RichConsole
@@ -168,6 +169,7 @@ def test_a_phase_draws_then_clears_and_lines_go_above(stderr):
     console = Console(color="never")
     reporter = console.reporter()
     with reporter.preparing(2):
+        time.sleep(0.3)  # a phase is drawn once it lasts
         console.info("   Building thing @ file:///thing")
         reporter.prepared_one()
     output = fake.getvalue()
@@ -230,6 +232,7 @@ def test_a_build_is_a_line_in_the_region_then_built_is_printed(stderr):
     console = Console(color="never")
     reporter = console.reporter()
     with reporter.preparing(1):
+        time.sleep(0.3)
         build = reporter.build_started("   Building app @ file:///app")
         assert region(reporter)[0] == "   Building app @ file:///app"
         assert region(reporter)[1].endswith("Preparing packages... (0/1)")
@@ -254,3 +257,13 @@ def test_a_dumb_terminal_gets_the_log_lines(stderr, monkeypatch):
 def test_verbose_gets_the_log_lines_on_a_terminal(stderr):
     stderr(True)
     assert type(make_reporter(Console(verbose=1))) is LineReporter
+
+
+def test_a_phase_over_at_once_draws_nothing(stderr):
+    fake = stderr(True)
+    reporter = make_reporter(Console(color="never"))
+    with reporter.installing(3):
+        for label in ("a==1", "b==1", "c==1"):
+            reporter.installed_one(label)
+    time.sleep(0.3)  # past the time it would have been drawn
+    assert fake.getvalue() == ""
