@@ -10,7 +10,12 @@ from pyrun.options import Settled
 def start_full_run(settled: Settled) -> Console:
     _tune_gc()
     options = settled.globals
-    return Console(quiet=options.quiet, verbose=options.verbose, color=options.color)
+    return Console(
+        quiet=options.quiet,
+        verbose=options.verbose,
+        color=options.color,
+        progress=not options.no_progress,
+    )
 
 
 def _tune_gc() -> None:

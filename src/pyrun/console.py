@@ -1,38 +1,61 @@
-"""pyrun's own output on stderr: verbosity, colour and the number formats of SPEC §1.8."""
+"""pyrun's own output on stderr: verbosity, colour and the number formats of SPEC §1.8.
+
+Colours are uv's, escape for escape (its terminal library writes e.g. `ESC[36m…ESC[39m` for a
+path), so a coloured log reads the same from both tools. Live progress is `pyrun.progress`,
+reached through `Console.reporter` on the full path only: this module is on the warm path.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from pyrun.errors import render_error, render_warning
 
+if TYPE_CHECKING:
+    from pyrun.progress import Reporter
+
+# SGR on/off pairs as uv writes them.
+BOLD = ("\x1b[1m", "\x1b[0m")
+DIM = ("\x1b[2m", "\x1b[0m")
+CYAN = ("\x1b[36m", "\x1b[39m")
+GREEN = ("\x1b[32m", "\x1b[39m")
+RED = ("\x1b[31m", "\x1b[39m")
+YELLOW = ("\x1b[33m", "\x1b[39m")
+_SIGNS = {"+": GREEN, "-": RED, "~": YELLOW}
+
 
 class Console:
-    """Where pyrun's messages go. One instance per run, configured from `-q`/`-v`/`--color`."""
+    """Where pyrun's messages go. One instance per run, configured from `-q`/`-v`/`--color`
+    and `--no-progress`."""
 
-    def __init__(self, quiet: int = 0, verbose: int = 0, color: str = "auto") -> None:
+    def __init__(
+        self, quiet: int = 0, verbose: int = 0, color: str = "auto", progress: bool = True
+    ) -> None:
         self.quiet = quiet
         self.verbose = verbose
         self.color = wants_color(color)
+        self.progress = progress
         self._warned: set[str] = set()
         self._start = time.monotonic()
+        self._reporter: Reporter | None = None
 
     def info(self, message: str) -> None:
         """An informational line, hidden by `-q`."""
         if self.quiet == 0:
-            _write(message + "\n")
+            self._emit(message + "\n")
 
     def detail(self, message: str) -> None:
         """A `--show-resolution` line (also shown by `-v`)."""
         if self.quiet == 0 and self.verbose > 0:
-            _write(message + "\n")
+            self._emit(message + "\n")
 
     def debug(self, message: str) -> None:
         if self.verbose > 0 and self.quiet == 0:
             elapsed = time.monotonic() - self._start
-            _write(f"DEBUG [{elapsed:6.3f}s] {message}\n")
+            self._emit(f"DEBUG [{elapsed:6.3f}s] {message}\n")
 
     def warn(self, message: str) -> None:
         """A warning, printed once per distinct text."""
@@ -40,7 +63,7 @@ class Console:
             return
         self._warned.add(message)
         if self.quiet == 0:
-            _write(render_warning(message, self.color))
+            self._emit(render_warning(message, self.color))
 
     @property
     def warned(self) -> bool:
@@ -48,7 +71,60 @@ class Console:
 
     def error(self, message: str, causes: tuple[str, ...] = (), hint: str | None = None) -> None:
         if self.quiet < 2:
-            _write(render_error(message, causes, hint, self.color))
+            self._emit(render_error(message, causes, hint, self.color))
+
+    def reporter(self) -> Reporter:
+        """The progress reporter of this run: live drawing on a terminal, uv's download lines
+        elsewhere, nothing under `-q` (see `pyrun.progress`). Made on first use."""
+        if self._reporter is None:
+            from pyrun.progress import make_reporter
+
+            self._reporter = make_reporter(self)
+        return self._reporter
+
+    def _emit(self, text: str) -> None:
+        # While progress is drawn, a line must go above it, not through it.
+        if self._reporter is not None and self._reporter.print_above(text):
+            return
+        _write(text)
+
+    # -- uv's colours ----------------------------------------------------------------------
+
+    def paint(self, text: str, *styles: tuple[str, str]) -> str:
+        """`text` in `styles` (outermost first) when colour is on."""
+        if not self.color:
+            return text
+        for on, off in reversed(styles):
+            text = f"{on}{text}{off}"
+        return text
+
+    def path(self, text: str) -> str:
+        """A path or URL the user may want to find again: cyan."""
+        return self.paint(text, CYAN)
+
+    def counted(self, verb: str, count: int, seconds: float) -> str:
+        """`Resolved 3 packages in 12ms` (`Resolved in 12ms` for none), dim with a bold count."""
+        took = f"in {format_duration(seconds)}"
+        if not self.color:
+            return f"{verb} {plural(count, 'package')} {took}" if count else f"{verb} {took}"
+        dim_on, dim_off = DIM
+        if count == 0:
+            return f"{dim_on}{verb} {self.paint(took, DIM)}{dim_off}"
+        counted = self.paint(plural(count, "package"), BOLD)
+        return f"{dim_on}{verb} {counted} {self.paint(took, DIM)}{dim_off}"
+
+    def change(self, sign: str, name: str, rest: str) -> str:
+        """An environment change, ` + name==1.0 (from …)`: a coloured sign, a bold name."""
+        colour = _SIGNS.get(sign)
+        if colour is None or not self.color:
+            return f" {sign} {name}{rest}"
+        return f" {self.paint(sign, colour)} {self.paint(name, BOLD)}{self.paint(rest, DIM)}"
+
+    def action(self, verb: str, subject: str, detail: str = "", *, done: bool = False) -> str:
+        """`Building name @ url`, `Downloading numpy (16.1MiB)`: a bold verb (cyan while it
+        happens, green once done for builds) and a dim detail."""
+        verb = self.paint(verb, GREEN if done else CYAN, BOLD)
+        return f"{verb} {subject}{self.paint(detail, DIM) if detail else ''}"
 
 
 def _write(text: str) -> None:
@@ -60,11 +136,24 @@ def _write(text: str) -> None:
 
 
 def wants_color(mode: str) -> bool:
+    """uv's rule: `--color always|never` decide; under `auto` a non-empty `NO_COLOR` turns colour
+    off, then a non-empty `FORCE_COLOR` or `CLICOLOR_FORCE` turns it on (whatever the value,
+    `0` included), and otherwise stderr must be a terminal other than `TERM=dumb`."""
     if mode == "always":
         return True
     if mode == "never" or os.environ.get("NO_COLOR"):
         return False
-    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE"):
+        return True
+    return is_terminal()
+
+
+def is_terminal() -> bool:
+    """Whether stderr is a terminal that can redraw (uv treats `TERM=dumb` as none)."""
+    try:
+        return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
 
 
 def format_duration(seconds: float) -> str:

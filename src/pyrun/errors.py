@@ -56,9 +56,10 @@ class UsageError(PyrunError):
         self.usage = usage
 
     def render(self, color: bool = False) -> str:
-        head = _paint("error", "31", color)
+        # clap's style, as uv's usage errors: the colon inside the colour.
+        head = "\x1b[1m\x1b[31merror:\x1b[0m" if color else "error:"
         usage = f"Usage: {self.usage}\n\n" if self.usage is not None else ""
-        return f"{head}: {self.message}\n\n{usage}For more information, try '--help'.\n"
+        return f"{head} {self.message}\n\n{usage}For more information, try '--help'.\n"
 
 
 class FailureError(PyrunError):
@@ -70,20 +71,22 @@ class FailureError(PyrunError):
 def render_error(
     message: str, causes: tuple[str, ...] = (), hint: str | None = None, color: bool = False
 ) -> str:
-    lines = [f"{_paint('error', '31', color)}: {message}"]
+    lines = [f"{_label('error', _RED, color)} {message}"]
     for cause in causes:
         # Continuation lines of a multi-line cause stay aligned under its first character.
         first, *rest = cause.split("\n")
-        lines.append("  cause: " + first)
+        lines.append(f"  {_label('cause', _RED, color)} {first}")
         lines.extend("         " + line if line else "" for line in rest)
     if hint:
         lines.append("")
-        lines.append(f"{_paint('hint', '36', color)}: {hint}")
+        lines.append(f"{_label('hint', _CYAN, color)} {hint}")
     return "\n".join(lines) + "\n"
 
 
 def render_warning(message: str, color: bool = False) -> str:
-    return f"{_paint('warning', '33', color)}: {message}\n"
+    if color:
+        message = f"\x1b[1m{message}\x1b[0m"  # uv makes a warning's text bold too
+    return f"{_label('warning', _YELLOW, color)} {message}\n"
 
 
 def os_error_text(exc: OSError) -> str:
@@ -116,5 +119,14 @@ def disk_write_error(exc: OSError, path: object = None) -> PyrunError | None:
     return PyrunError(f"Failed to write{where}", causes=(os_error_text(exc),), hint=hint)
 
 
-def _paint(word: str, code: str, color: bool) -> str:
-    return f"\x1b[1;{code}m{word}\x1b[0m" if color else word
+# uv's labels, escape for escape: `error`/`warning`/`cause` bold then coloured, `hint` coloured
+# then bold, and a bold colon after each.
+_RED = ("\x1b[1m\x1b[31m", "\x1b[39m\x1b[0m")
+_YELLOW = ("\x1b[1m\x1b[33m", "\x1b[39m\x1b[0m")
+_CYAN = ("\x1b[36m\x1b[1m", "\x1b[0m\x1b[39m")
+
+
+def _label(word: str, style: tuple[str, str], color: bool) -> str:
+    if not color:
+        return f"{word}:"
+    return f"{style[0]}{word}{style[1]}\x1b[1m:\x1b[0m"

@@ -122,7 +122,12 @@ def _rebuild(
     if not settled.globals.quiet:
         timings = (checked - started, time.monotonic() - checked)
         replay.announce(
-            recipe, record.env, sync=sync, verbose=bool(settled.globals.verbose), timings=timings
+            recipe,
+            record.env,
+            sync=sync,
+            verbose=bool(settled.globals.verbose),
+            timings=timings,
+            color=settled.globals.color,
         )
     return None
 

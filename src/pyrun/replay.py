@@ -21,6 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
     from typing import Any
 
+    from pyrun.console import Console
+
     # ("d", path) | ("s", path, target) | ("l", path, cache file) | ("f", path, mode, bytes)
     Entry = tuple[Any, ...]
 
@@ -171,24 +173,38 @@ def _discard(staging: str) -> None:
 
 
 def announce(
-    recipe: Recipe, env: str, *, sync: bool, verbose: bool, timings: tuple[float, float]
+    recipe: Recipe,
+    env: str,
+    *,
+    sync: bool,
+    verbose: bool,
+    timings: tuple[float, float],
+    color: str = "auto",
 ) -> None:
-    """What the full path prints when it creates the env and installs into it (SPEC §2.14)."""
-    from pyrun.console import display_path, format_duration, plural
+    """What the full path prints when it creates the env and installs into it (SPEC §2.14),
+    in the same colours."""
+    from pyrun.console import Console, display_path
 
-    checked, installed = (format_duration(seconds) for seconds in timings)
+    console = Console(color=color)
+    checked, installed = timings
     lines = [
-        f"Using {recipe.display} interpreter at: {display_path(recipe.python)}",
-        f"Creating virtual environment at: {display_path(env)}",
+        f"Using {recipe.display} interpreter at: {console.path(display_path(recipe.python))}",
+        f"Creating virtual environment at: {console.path(display_path(env))}",
     ]
     details = sync or verbose
     if details:
-        lines.append(f"Resolved {plural(recipe.resolved, 'package')} in {checked}")
+        lines.append(console.counted("Resolved", recipe.resolved, checked))
     if recipe.installed:
-        lines.append(f"Installed {plural(recipe.installed, 'package')} in {installed}")
+        lines.append(console.counted("Installed", recipe.installed, installed))
     elif details and recipe.checked is not None:
-        counted = f" {plural(recipe.checked, 'package')}" if recipe.checked else ""
-        lines.append(f"Checked{counted} in {installed}")
+        lines.append(console.counted("Checked", recipe.checked, installed))
     if details:
-        lines += recipe.changes
+        lines += [_styled_change(console, line) for line in recipe.changes]
     sys.stderr.write("".join(line + "\n" for line in lines))
+
+
+def _styled_change(console: Console, line: str) -> str:
+    """A recorded ` + name==1.0 (from …)` line, coloured as the full path prints it."""
+    sign, _, rest = line[1:].partition(" ")
+    name, sep, tail = rest.partition("==")
+    return console.change(sign, name, sep + tail) if sep else line

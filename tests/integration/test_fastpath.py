@@ -27,6 +27,7 @@ HEAVY = (
     "dataclasses",
     "subprocess",
     "json",
+    "rich",
 )
 SHOW = "import json, os, sys; print(json.dumps({'prefix': sys.prefix, 'env': dict(os.environ)}))"
 

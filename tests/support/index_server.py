@@ -25,6 +25,10 @@ matching requests. `stall_path`: a request for exactly that path gets its header
 first bytes of its body, sets `stalled`, then waits (up to a minute) for `release`. Every
 request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
 Basic credentials on every request.
+
+A slow index, for what a user sees while pyrun waits (progress on a terminal): `delay` seconds
+before every answer, and `rate` bytes per second at which bodies are sent (in `RATE_CHUNK`
+pieces), so a large download is seen part-way.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +63,7 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
 DEFAULT_UPLOAD_TIME = "2024-01-01T00:00:00.000000Z"
 GARBAGE = b"{this is not json\x00\xff"
+RATE_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -118,6 +124,8 @@ class IndexServer:
         self.fail_times: int | None = None
         self.retry_after: str | None = None
         self.stall_path: str | None = None
+        self.delay = 0.0
+        self.rate: int | None = None
         self.stalled = threading.Event()
         self.release = threading.Event()
         self.requests: Counter[str] = Counter()
@@ -375,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_body = send_body
         path = unquote(urlsplit(self.path).path)
         self.index._record(self.command, path, dict(self.headers.items()))
+        if self.index.delay:
+            time.sleep(self.index.delay)
         if not self._authorized():
             self._reply(401, b"Unauthorized", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
             return
@@ -502,7 +512,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(0 if status == 304 else len(body)))
         self.end_headers()
         if self._send_body and status != 304:
+            self._write_body(body)
+
+    def _write_body(self, body: bytes) -> None:
+        rate = self.index.rate
+        if not rate:
             self.wfile.write(body)
+            return
+        for start in range(0, len(body), RATE_CHUNK):
+            self.wfile.write(body[start : start + RATE_CHUNK])
+            self.wfile.flush()
+            time.sleep(RATE_CHUNK / rate)
 
 
 def _negotiate(accept: str, html_only: bool) -> str:

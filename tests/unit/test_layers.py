@@ -43,7 +43,7 @@ WARM_STDLIB = {
     "fcntl",
     "time",
 }
-HEAVY = {"trio", "httpx", "installer", "resolvelib", "zstandard", "pyproject_hooks"}
+HEAVY = {"trio", "httpx", "installer", "resolvelib", "zstandard", "pyproject_hooks", "rich"}
 
 
 def module_name(path: Path) -> str:

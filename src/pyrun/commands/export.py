@@ -16,7 +16,7 @@ from typing import cast
 from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, project_start
 from pyrun.commands.session import Session, open_session
-from pyrun.console import Console, format_duration, plural
+from pyrun.console import Console
 from pyrun.core.export import (
     PYLOCK_TOML,
     ExportSelection,
@@ -123,10 +123,7 @@ def _lock(workspace: Workspace, args: Args, session: Session) -> Lock:
 
 
 def _resolved(count: int, elapsed: float, console: Console) -> None:
-    if count:
-        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
-    else:
-        console.info(f"Resolved in {format_duration(elapsed)}")
+    console.info(console.counted("Resolved", count, elapsed))
 
 
 def dependency_options(args: Args) -> DependencyOptions:

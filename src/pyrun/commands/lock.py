@@ -15,7 +15,7 @@ from pyrun.cliparse import Args
 from pyrun.commands.common import load_project
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
 from pyrun.commands.session import Session, open_session
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import BOLD, GREEN, RED, Console, display_path, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -107,10 +107,7 @@ def _mode(args: Args) -> tuple[Mode, str | None]:
 
 
 def _print_resolved(count: int, elapsed: float, console: Console) -> None:
-    if count:
-        console.info(f"Resolved {plural(count, 'package')} in {format_duration(elapsed)}")
-    else:
-        console.info(f"Resolved in {format_duration(elapsed)}")
+    console.info(console.counted("Resolved", count, elapsed))
 
 
 def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:
@@ -121,7 +118,15 @@ def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_r
         if result.previous is not None and not lines:
             console.info("No lockfile changes detected")
     for line in lines:
-        console.info(line)
+        console.info(_styled(line, console))
+
+
+def _styled(line: str, console: Console) -> str:
+    """uv's colours for a lock change: the verb bold, green for additions and updates, red for
+    removals."""
+    verb, rest = line.split(" ", 1)
+    colour = RED if verb.startswith("Remove") else GREEN
+    return f"{console.paint(verb, BOLD, colour)} {rest}"
 
 
 def _dry(line: str) -> str:

@@ -19,7 +19,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,6 +46,7 @@ from pyrun.options import PRERELEASES, Settled
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.core.freshness import RunOptions, Stale
+    from pyrun.core.index import IndexFile
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
     from pyrun.net.git_deps import GitBuilds, GitSources
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
     from pyrun.net.sync import SyncOptions
+    from pyrun.progress import Reporter
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -798,6 +800,7 @@ def _resolve(
     )
     from pyrun.net import interrupt
     from pyrun.net.lock import lock_async
+    from pyrun.progress import Reporter
 
     facts = inputs.facts
     options = facts.options
@@ -835,28 +838,37 @@ def _resolve(
     plan = _index_plan(workspace, inputs.indexes)
     exclude_newer = _exclude_newer_moment(options)
     exclude_newer_package = _exclude_newer_package_cutoffs(options)
-    prefetch = _prefetch(prefetch_for, cache, settings, client, plan)
+    reporter = console.reporter() if console is not None else Reporter()
+    shown = reporter if reporter.shows_downloads else None
+    prefetch = _prefetch(prefetch_for, cache, settings, client, plan, shown)
+
+    def on_read(name: str, version: str, files: Sequence[IndexFile]) -> None:
+        reporter.resolved_one(name, version)  # the spinner names what is being resolved
+        if prefetch is not None:
+            prefetch.want(name, version, files)
+
     try:
-        outcome = interrupt.run(
-            lambda: lock_async(
-                request,
-                facts,
-                plan,
-                root=workspace.root,
-                options=client,
-                exclude_newer=exclude_newer,
-                exclude_newer_package=exclude_newer_package,
-                on_read=prefetch.want if prefetch else None,
-                git=_git_sources(
-                    cache,
-                    client,
-                    previous,
-                    request.upgrade,
-                    _git_builds(interpreter, settings, inputs.indexes, console),
-                ),
-                build=build,
+        with reporter.resolving():
+            outcome = interrupt.run(
+                lambda: lock_async(
+                    request,
+                    facts,
+                    plan,
+                    root=workspace.root,
+                    options=client,
+                    exclude_newer=exclude_newer,
+                    exclude_newer_package=exclude_newer_package,
+                    on_read=on_read,
+                    git=_git_sources(
+                        cache,
+                        client,
+                        previous,
+                        request.upgrade,
+                        _git_builds(interpreter, settings, inputs.indexes, console),
+                    ),
+                    build=build,
+                )
             )
-        )
     except BaseException:
         if prefetch is not None:
             prefetch.abort()
@@ -984,6 +996,7 @@ def _prefetch(
     settings: Settled,
     client: ClientOptions,
     plan: IndexPlan,
+    reporter: Reporter | None,
 ) -> WheelPrefetch | None:
     if interpreter is None or cache is None or cache.temporary:
         return None
@@ -997,6 +1010,7 @@ def _prefetch(
         system_certs=client.system_certs,
         insecure_hosts=client.insecure_hosts,
         index_urls=[index.url for index in plan.indexes],
+        reporter=reporter,
     )
     prefetch.start()
     return prefetch

@@ -91,10 +91,14 @@ def _dry_run(
     path = request.path
     interpreter = existing_env(request, finder, session.console)
     if interpreter is not None:
-        session.console.info(f"Would use project environment at: {display_path(path)}")
+        session.console.info(
+            f"Would use project environment at: {session.console.path(display_path(path))}"
+        )
     else:
         base = select_base_interpreter(request, finder, session.console)
-        session.console.info(f"Would create project environment at: {display_path(path)}")
+        session.console.info(
+            f"Would create project environment at: {session.console.path(display_path(path))}"
+        )
         interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
     sync_into(workspace, path, interpreter, args, session)
     return RunEnv.of_venv(path)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pyrun import stamp
 from pyrun.cliparse import Args
 from pyrun.commands.session import Session
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import ENVIRONMENTS_BUCKET, Cache
@@ -261,10 +261,9 @@ def script_run_env(
         started = time.monotonic()
         lock = script_lock(script, interpreter, args, session)
         verbose = sync or bool(args.show_resolution) or bool(args.verbose)
+        took = time.monotonic() - started
         _line(
-            session.console,
-            verbose,
-            _counted("Resolved", len(lock.packages), time.monotonic() - started),
+            session.console, verbose, session.console.counted("Resolved", len(lock.packages), took)
         )
         inputs = install_lock(
             lock,
@@ -291,21 +290,28 @@ def _dry_sync(
     finder = session.finder
     interpreter = _fitting_env(path, script, choice, finder)
     if interpreter is not None:
-        session.console.info(f"Would use script environment at: {display_path(path)}")
+        session.console.info(
+            f"Would use script environment at: {session.console.path(display_path(path))}"
+        )
     else:
         base = _base_interpreter(choice, script.metadata.requires_python, finder)
-        session.console.info(f"Would create script environment at: {display_path(path)}")
+        session.console.info(
+            f"Would create script environment at: {session.console.path(display_path(path))}"
+        )
         interpreter = base.in_new_venv(path, venv_python(path))
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     lock = script_lock(script, interpreter, args, session, dry_run=True)
-    session.console.info(_counted("Resolved", len(lock.packages), time.monotonic() - started))
+    took = time.monotonic() - started
+    session.console.info(session.console.counted("Resolved", len(lock.packages), took))
     if previous is not None and lock_path is not None:
         from pyrun.core.lockfile import canonical
 
         state = "Found up-to-date" if canonical(lock) == canonical(previous) else "Would update"
-        session.console.info(f"{state} lockfile at: {display_path(lock_path)}")
+        session.console.info(
+            f"{state} lockfile at: {session.console.path(display_path(lock_path))}"
+        )
     install_lock(
         lock,
         root=script.directory,
@@ -428,12 +434,12 @@ def ensure_script_env(
         problem = incompatibility(existing, _env_request(path, script, choice))
         if problem is None or not replace:
             if announce:
-                console.info(f"Using script environment at: {display_path(path)}")
+                console.info(f"Using script environment at: {console.path(display_path(path))}")
             return existing
         console.debug(problem)
     base = _base_interpreter(choice, script.metadata.requires_python, finder)
     if announce:
-        console.info(f"Creating script environment at: {display_path(path)}")
+        console.info(f"Creating script environment at: {console.path(display_path(path))}")
     remove_venv(path)
     create_venv(path, base_interpreter(base), prompt=_prompt(script))
     created = finder.probe(venv_python(path))
@@ -590,7 +596,9 @@ def script_lock(
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     if previous is None:
         _check_missing_lock(args, session.console)
-        return resolve_script(script, interpreter, args, session.settled, session.cache, None)
+        return resolve_script(
+            script, interpreter, args, session.settled, session.cache, None, session.console
+        )
     if args.frozen:
         return previous
     return update_script_lock(
@@ -676,9 +684,13 @@ def resolve_script(
     settings: Settled,
     cache: Cache,
     previous: Lock | None,
+    console: Console | None = None,
 ) -> Lock:
+    """`console` shows the resolution's progress; the request's own notes stay quiet."""
     request = script_request(script, interpreter, args, settings, Console(quiet=1))
-    return resolve_lock(request, args, settings, cache, previous, "script", interpreter=interpreter)
+    return resolve_lock(
+        request, args, settings, cache, previous, "script", interpreter=interpreter, console=console
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -866,6 +878,7 @@ def resolve_lock(
     from pyrun.net import interrupt
     from pyrun.net.git_deps import git_sources
     from pyrun.net.lock import IndexPlan, lock_async
+    from pyrun.progress import Reporter
 
     indexes = index_settings(settings)
     build = None
@@ -887,20 +900,23 @@ def resolve_lock(
         previous=previous if isinstance(previous, Lock) else None,
         upgrade=_upgrade(args),
     )
+    reporter = console.reporter() if console is not None else Reporter()
     try:
-        outcome = interrupt.run(
-            lambda: lock_async(
-                resolve_request,
-                facts,
-                plan,
-                root=request.root,
-                options=client,
-                exclude_newer=exclude_newer,
-                exclude_newer_package=exclude_newer_package,
-                git=git,
-                build=build,
+        with reporter.resolving():  # the spinner names each package the resolver reads
+            outcome = interrupt.run(
+                lambda: lock_async(
+                    resolve_request,
+                    facts,
+                    plan,
+                    root=request.root,
+                    options=client,
+                    exclude_newer=exclude_newer,
+                    exclude_newer_package=exclude_newer_package,
+                    on_read=lambda name, version, _files: reporter.resolved_one(name, version),
+                    git=git,
+                    build=build,
+                )
             )
-        )
     except NoSolutionError as exc:
         raise exc.about(what) from exc
     return outcome.lock
@@ -1057,9 +1073,8 @@ def install_lock(
     started = time.monotonic()
     plan = plan_sync(selection, env, session.cache, options, session.console)
     if plan.plan.is_noop:
-        _line(
-            session.console, verbose, _counted("Checked", plan.required, time.monotonic() - started)
-        )
+        took = time.monotonic() - started
+        _line(session.console, verbose, session.console.counted("Checked", plan.required, took))
         if dry:
             _line(session.console, verbose, "Would make no changes")
         return plan.input_files
@@ -1077,7 +1092,7 @@ def install_lock(
 
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started
-    report = apply_plan(plan, ready, env, options)
+    report = apply_plan(plan, ready, env, options, session.console.reporter())
     _report(report, len(plan.work), prepared, session.console, verbose)
     return plan.input_files
 
@@ -1086,13 +1101,13 @@ def _report(
     report: SyncReport, prepared: int, seconds: float, console: Console, verbose: bool
 ) -> None:
     if prepared:
-        _line(console, verbose, _counted("Prepared", prepared, seconds))
+        _line(console, verbose, console.counted("Prepared", prepared, seconds))
     if report.uninstalled:
-        console.info(_counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
+        console.info(console.counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
     if report.installed:
-        console.info(_counted("Installed", report.installed, report.install_seconds))
+        console.info(console.counted("Installed", report.installed, report.install_seconds))
     for change in report.changes:
-        _line(console, verbose, change.line)
+        _line(console, verbose, change.styled(console))
     if report.link_warning:
         from pyrun.local.install import LINK_FALLBACK_WARNING
 
@@ -1101,12 +1116,6 @@ def _report(
 
 def _line(console: Console, verbose: bool, text: str) -> None:
     console.info(text) if verbose else console.detail(text)
-
-
-def _counted(verb: str, count: int, seconds: float) -> str:
-    if count == 0:
-        return f"{verb} in {format_duration(seconds)}"
-    return f"{verb} {plural(count, 'package')} in {format_duration(seconds)}"
 
 
 __all__ = [

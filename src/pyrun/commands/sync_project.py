@@ -21,7 +21,7 @@ from pathlib import Path
 from pyrun.cliparse import Args
 from pyrun.commands.build_settings import with_build_settings
 from pyrun.commands.session import Session
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import Console, display_path, plural
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.lock_compare import normalize_name
 from pyrun.core.lockfile import Lock
@@ -263,7 +263,6 @@ def sync_options(args: Args, settings: Settled, selection: Selection) -> SyncOpt
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
         offline=settings.globals.offline,
-        progress=not settings.globals.no_progress,
         keep=frozenset(selection.skipped),
     )
     return with_build_settings(options, settings.build)
@@ -325,7 +324,7 @@ def _execute(
 
         ready = interrupt.run(prepare, plan, env, cache, options, console)
     prepared = time.monotonic() - started
-    report = apply_plan(plan, ready, env, options)
+    report = apply_plan(plan, ready, env, options, console.reporter())
     return _with_prepared(report, len(plan.work), prepared)
 
 
@@ -366,27 +365,22 @@ class _Output:
         self.console.info(text) if self.verbose else self.console.detail(text)
 
     def resolved(self, count: int, seconds: float) -> None:
-        self.line(_counted("Resolved", count, seconds))
+        self.line(self.console.counted("Resolved", count, seconds))
 
     def checked(self, count: int, seconds: float) -> None:
-        self.line(_counted("Checked", count, seconds))
+        self.line(self.console.counted("Checked", count, seconds))
 
     def report(self, report: SyncReport, console: Console) -> None:
         if report.prepared:
-            self.line(_counted("Prepared", report.prepared, report.prepare_seconds))
+            self.line(self.console.counted("Prepared", report.prepared, report.prepare_seconds))
         if report.uninstalled:
-            console.info(_counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
+            took = report.uninstall_seconds
+            console.info(console.counted("Uninstalled", report.uninstalled, took))
         if report.installed:
-            console.info(_counted("Installed", report.installed, report.install_seconds))
+            console.info(console.counted("Installed", report.installed, report.install_seconds))
         for change in report.changes:
-            self.line(change.line)
+            self.line(change.styled(console))
         if report.link_warning:
             from pyrun.local.install import LINK_FALLBACK_WARNING
 
             console.warn(LINK_FALLBACK_WARNING)
-
-
-def _counted(verb: str, count: int, seconds: float) -> str:
-    if count == 0:
-        return f"{verb} in {format_duration(seconds)}"
-    return f"{verb} {plural(count, 'package')} in {format_duration(seconds)}"

@@ -582,7 +582,7 @@ def _resolve_and_build(
 ) -> str:
     import time
 
-    from pyrun.commands.run_script import _counted, _line, resolve_lock, short_hash
+    from pyrun.commands.run_script import _line, resolve_lock, short_hash
 
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, args, session.settled)
@@ -599,11 +599,8 @@ def _resolve_and_build(
     )
     _check_pylock_hashes(lock, artifacts)
     verbose = bool(args.show_resolution) or bool(args.verbose)
-    _line(
-        session.console,
-        verbose,
-        _counted("Resolved", len(lock.packages), time.monotonic() - started),
-    )
+    took = time.monotonic() - started
+    _line(session.console, verbose, session.console.counted("Resolved", len(lock.packages), took))
     link = root / short_hash(_resolution_text(lock))
     found = _live_env(link)
     if found is not None and not _reinstalling(args):

@@ -94,8 +94,8 @@ def ensure_project_env(request: EnvRequest, finder: Finder, console: Console) ->
     base = select_base_interpreter(request, finder, console)
     if os.path.lexists(path) and not is_empty_dir(path):
         remove_venv(path)
-        console.info(f"Removed virtual environment at: {display_path(path)}")
-    console.info(f"Creating virtual environment at: {display_path(path)}")
+        console.info(f"Removed virtual environment at: {console.path(display_path(path))}")
+    console.info(f"Creating virtual environment at: {console.path(display_path(path))}")
     create_venv(path, base_interpreter(base), prompt=request.prompt)
     created = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
     return ProjectEnv(path=path, interpreter=created, created=True, base=base)
@@ -205,7 +205,8 @@ def select_base_interpreter(request: EnvRequest, finder: Finder, console: Consol
         python_request = request_from_requires_python(request.requires_python)
     found = finder.find_base(python_request)
     # uv names the interpreter it found before judging it.
-    console.info(f"Using {found.display()} interpreter at: {display_path(found.executable)}")
+    where = console.path(display_path(found.executable))
+    console.info(f"Using {found.display()} interpreter at: {where}")
     if request.requires_python and not _in_range(found.version, request.requires_python):
         raise _incompatible(found, request)
     return found

@@ -14,9 +14,10 @@ import functools
 import hashlib
 import math
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -69,6 +70,16 @@ class _ExpectedHash:
         return f"{self.algorithm}:{self.digest}"
 
 
+class DownloadReport(Protocol):
+    """Told of each transfer as it goes (`pyrun.progress.Reporter` is one)."""
+
+    def download_started(self, name: str, size: int | None) -> int: ...
+
+    def downloaded_bytes(self, download: int, count: int) -> None: ...
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None: ...
+
+
 def concurrent_downloads(environ: Mapping[str, str]) -> int:
     """`PYRUN_CONCURRENT_DOWNLOADS` (default 50)."""
     value = environ.get("PYRUN_CONCURRENT_DOWNLOADS")
@@ -90,8 +101,11 @@ async def download_wheels(
     *,
     limit: int | trio.CapacityLimiter = DEFAULT_CONCURRENT_DOWNLOADS,
     unpack_limiter: trio.CapacityLimiter | None = None,
+    report: DownloadReport | None = None,
+    on_done: Callable[[int, DownloadedWheel], None] | None = None,
 ) -> list[DownloadedWheel]:
     """Fetch and unpack every wheel, at most `limit` downloads at once; results in order.
+    `on_done(index, result)` is called as each one is ready (progress counts them).
 
     The first failure cancels the others (their temporary files are removed) and propagates
     from the nursery.
@@ -100,9 +114,11 @@ async def download_wheels(
     results: list[DownloadedWheel | None] = [None] * len(wheels)
 
     async def fetch(index: int, wheel: WheelDownload) -> None:
-        results[index] = await download_wheel(
-            client, cache, wheel, limiter=limiter, unpack_limiter=unpack_limiter
+        result = results[index] = await download_wheel(
+            client, cache, wheel, limiter=limiter, unpack_limiter=unpack_limiter, report=report
         )
+        if on_done is not None:
+            on_done(index, result)
 
     async with trio.open_nursery() as nursery:
         for index, wheel in enumerate(wheels):
@@ -117,6 +133,7 @@ async def download_wheel(
     *,
     limiter: trio.CapacityLimiter | None = None,
     unpack_limiter: trio.CapacityLimiter | None = None,
+    report: DownloadReport | None = None,
 ) -> DownloadedWheel:
     """The cache archive of one wheel, downloading it unless the cache already has it."""
     expected = _parse_hash(wheel)
@@ -132,7 +149,7 @@ async def download_wheel(
     try:
         path = tmp_dir / wheel.file_name
         async with limiter or trio.CapacityLimiter(math.inf):
-            sha256 = await _stream_to_file(client, wheel, path, expected)
+            sha256 = await _stream_to_file(client, wheel, path, expected, report)
         archive = await _unpack(path, cache, sha256, unpack_limiter)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -140,20 +157,26 @@ async def download_wheel(
 
 
 async def _stream_to_file(
-    client: HttpClient, wheel: WheelDownload, path: Path, expected: _ExpectedHash | None
+    client: HttpClient,
+    wheel: WheelDownload,
+    path: Path,
+    expected: _ExpectedHash | None,
+    report: DownloadReport | None = None,
 ) -> str:
     """Stream the wheel into `path`, returning its SHA-256 once the expected hash matched."""
 
     async def consume(response: httpx.Response) -> dict[str, hashlib._Hash]:
-        # Called again from scratch when the client retries: a new file, new hashes.
+        # Called again from scratch when the client retries: a new file, new hashes, a new bar.
         hashers = _hashers(expected)
+        progress = _Progress.start(report, wheel.name, response)
         # Local file writes are short and buffered: doing them on the event loop costs less
         # than a thread hop per chunk.
-        with open(path, "wb") as file:
+        with progress, open(path, "wb") as file:
             async for chunk in response.aiter_bytes(_CHUNK):
                 file.write(chunk)
                 for hasher in hashers.values():
                     hasher.update(chunk)
+                progress.advance(len(chunk))
         if "content-length" not in response.headers:
             # Without an announced length a connection cut short looks like a complete body:
             # a mismatch may be that, and is worth another try.
@@ -170,6 +193,34 @@ async def _stream_to_file(
     except PyrunError as exc:  # the client's translation of network errors, after retries
         raise _download_error(wheel, exc.message, *exc.causes) from exc
     return _checked_sha256(wheel, hashers, expected)
+
+
+@dataclass
+class _Progress:
+    """One transfer's reporting: started with the announced size, ended however it ends."""
+
+    report: DownloadReport | None
+    download: int = 0
+    complete: bool = False
+
+    @classmethod
+    def start(cls, report: DownloadReport | None, name: str, response: httpx.Response) -> _Progress:
+        if report is None:
+            return cls(None)
+        length = response.headers.get("content-length", "")
+        size = int(length) if length.isdigit() else None
+        return cls(report, report.download_started(name, size))
+
+    def advance(self, count: int) -> None:
+        if self.report is not None:
+            self.report.downloaded_bytes(self.download, count)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, kind: object, *_rest: object) -> None:
+        if self.report is not None:
+            self.report.download_ended(self.download, complete=kind is None)
 
 
 async def _unpack_local(

@@ -8,6 +8,11 @@ they come through the pipe, never the command line, which any user may read);
 `end` cancels every download not kept, waits for the rest and exits. End of input without
 `end` (the parent died) finishes what is in flight and exits.
 
+With `--report`, it tells the parent on stdout how its downloads go, one line each, so the
+parent can draw them (`pyrun.net.prefetch`): `start\tID\tNAME\tSIZE` (SIZE empty when not
+announced), `bytes\tID\tCOUNT`, `end\tID\t1|0` (0: failed or cancelled), and
+`ready\tNAME\tVERSION` once a wheel is unpacked in the cache.
+
 Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
 unpacking in threads of the same process only slowed it down. A second process uses the second
 core. Whatever goes wrong here is only a missed head start: the parent's sync fetches any wheel
@@ -16,6 +21,8 @@ that is not in the cache and reports errors itself, so this process prints nothi
 
 from __future__ import annotations
 
+import itertools
+import os
 import signal
 import sys
 from pathlib import Path
@@ -29,11 +36,42 @@ from pyrun.net.download import WheelDownload, download_wheel
 CONCURRENCY = 8
 
 
+class PipeReport:
+    """Download progress as lines on stdout, for the parent to draw (`--report`)."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+
+    def download_started(self, name: str, size: int | None) -> int:
+        download = next(self._ids)
+        self.send("start", str(download), name, "" if size is None else str(size))
+        return download
+
+    def downloaded_bytes(self, download: int, count: int) -> None:
+        self.send("bytes", str(download), str(count))
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None:
+        self.send("end", str(download), "1" if complete else "0")
+
+    def send(self, *fields: str) -> None:
+        try:
+            os.write(sys.stdout.fileno(), ("\t".join(fields) + "\n").encode())
+        except OSError:
+            pass  # the parent stopped listening: the downloads go on regardless
+
+
 class Fetcher:
-    def __init__(self, cache: Cache, nursery: trio.Nursery, client: HttpClient) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        nursery: trio.Nursery,
+        client: HttpClient,
+        report: PipeReport | None = None,
+    ) -> None:
         self.cache = cache
         self.nursery = nursery
         self.client = client
+        self.report = report
         self.limiter = trio.CapacityLimiter(CONCURRENCY)
         self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
         self.kept: set[tuple[str, str]] = set()
@@ -67,17 +105,21 @@ class Fetcher:
     async def _fetch(self, key: tuple[str, str], wheel: WheelDownload) -> None:
         try:
             with self.scopes[key]:
-                await download_wheel(self.client, self.cache, wheel, limiter=self.limiter)
+                await download_wheel(
+                    self.client, self.cache, wheel, limiter=self.limiter, report=self.report
+                )
         except Exception:  # a missed head start: the parent's sync fetches it again
-            pass
+            return
+        if self.report is not None:
+            self.report.send("ready", *key)
 
 
-async def serve(cache: Cache, options: ClientOptions) -> None:
+async def serve(cache: Cache, options: ClientOptions, report: PipeReport | None = None) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
         # A system task: cancelled by trio once the downloads are done, never waited for.
         trio.lowlevel.spawn_system_task(_stop_on_sigterm, nursery.cancel_scope)
-        fetcher = Fetcher(cache, nursery, http)
+        fetcher = Fetcher(cache, nursery, http, report)
         buffer = b""
         while True:
             chunk = await stdin.receive_some(65536)
@@ -100,8 +142,6 @@ async def _stop_on_sigterm(scope: trio.CancelScope) -> None:
 
 
 def main(argv: list[str]) -> int:
-    import os
-
     # A Ctrl-C in a terminal reaches this whole process group: the parent decides what this
     # process does then (it sends SIGTERM), and a KeyboardInterrupt here could land anywhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -118,7 +158,7 @@ def main(argv: list[str]) -> int:
         retries=0,
     )
     try:
-        trio.run(serve, cache, options)
+        trio.run(serve, cache, options, PipeReport() if "--report" in argv else None)
     except BaseException:  # never an error of its own (see the module docstring)
         return 1
     return 0
@@ -126,6 +166,4 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     # The parent waits for this exit: skip the interpreter's teardown (~100 ms), as pyrun does.
-    import os
-
     os._exit(main(sys.argv[1:]))

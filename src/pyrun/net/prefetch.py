@@ -7,6 +7,10 @@ for that environment) to a helper process, `pyrun.net.fetcher`, which fetches it
 When the resolution ends, the helper drops what the lock did not keep and finishes the rest;
 the sync then finds those wheels unpacked. Nothing here can fail a run: a helper that cannot
 start, dies or misses a wheel only means the sync fetches it itself.
+
+Given a progress reporter, the helper reports its downloads on a pipe (`--report`) and a thread
+here hands them to the reporter: bars while resolving, then `Preparing packages... (k/N)` while
+the end of the run waits for the wheels the lock kept.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
-from typing import IO
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
@@ -26,6 +31,9 @@ from pyrun.core.index import IndexFile
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import archive_id
 from pyrun.local.cache import Cache
+
+if TYPE_CHECKING:
+    from pyrun.progress import Reporter
 
 # How long the end of a run may wait for the helper to finish the wheels the lock kept. The
 # client's own timeouts catch a stalled transfer; this only bounds a helper that hangs, and is
@@ -42,15 +50,20 @@ class WheelPrefetch:
         system_certs: bool = False,
         insecure_hosts: Sequence[str] = (),
         index_urls: Sequence[str] = (),
+        reporter: Reporter | None = None,
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
         self.argv = [sys.executable, "-m", "pyrun.net.fetcher", str(cache.root)]
         self.argv += ["--system-certs"] if system_certs else []
+        self.argv += ["--report"] if reporter is not None else []
+        self.reporter = reporter
+        self.reports: _Reports | None = None
         for host in insecure_hosts:
             self.argv += ["--insecure-host", host]
         self.process: subprocess.Popen[bytes] | None = None
         self.sent: set[tuple[str, str]] = set()
+        self.fetching: set[tuple[str, str]] = set()  # what the helper was asked to fetch
         # Index URLs that carry credentials: the helper authenticates its downloads with them.
         self.credentials = [url for url in index_urls if _has_credentials(url)]
 
@@ -59,13 +72,16 @@ class WheelPrefetch:
             self.process = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if self.reporter is None else subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             )
         except OSError:
             self.process = None
             return
+        if self.reporter is not None and self.process.stdout is not None:
+            self.reports = _Reports(self.process.stdout, self.reporter)
+            self.reports.start()
         for url in self.credentials:
             self._send(["auth", url])
 
@@ -81,26 +97,42 @@ class WheelPrefetch:
         sha256 = file.hashes.get("sha256") if file is not None else None
         if file is None or not sha256 or self.cache.archive_path(archive_id(sha256)).is_dir():
             return  # an sdist (the sync builds it), nothing to check against, or cached
+        self.fetching.add(key)
         self._send(["want", *key, file.url, sha256, file.filename])
 
     def finish(self, kept: Iterable[tuple[str, str | None]]) -> None:
         """The resolution is done: let the helper finish what the lock kept, and wait for it."""
-        for name, version in kept:
-            if version is not None:
-                self._send(["keep", *_key(name, version)])
+        keys = {_key(name, version) for name, version in kept if version is not None}
+        for key in keys:
+            self._send(["keep", *key])
         self._send(["end"])
         try:
-            self._wait(FINISH_TIMEOUT, process=self.process)
+            with self._preparing(keys & self.fetching):
+                self._wait(FINISH_TIMEOUT, process=self.process)
+                if self.reports is not None:
+                    self.reports.join(FINISH_TIMEOUT)  # the last reports, up to end of file
         except KeyboardInterrupt:
             self.abort()  # Ctrl-C while the helper finishes: stop it too
             raise
         self.process = None
+
+    @contextlib.contextmanager
+    def _preparing(self, pending: set[tuple[str, str]]) -> Iterator[None]:
+        """`Preparing packages... (k/N)` over the wheels the helper fetches for the lock."""
+        if self.reports is None or self.reporter is None or not pending:
+            yield
+            return
+        with self.reporter.preparing(len(pending)):
+            self.reports.count(pending)
+            yield
 
     def abort(self) -> None:
         """The resolution failed or was interrupted: stop the helper. SIGTERM makes it cancel
         every download, which removes their temporary files, then exit. It is not waited for:
         wheels it is unpacking finish first (up to a second on a busy machine), and a Ctrl-C
         must be honoured at once; killing it instead would leave their temporary files."""
+        if self.reports is not None:
+            self.reports.silenced = True  # nothing more to show once the run is failing
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -130,6 +162,51 @@ class WheelPrefetch:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+
+
+class _Reports(threading.Thread):
+    """Reads the helper's reports (see `pyrun.net.fetcher`) and tells the reporter."""
+
+    def __init__(self, stream: IO[bytes], reporter: Reporter) -> None:
+        super().__init__(name="pyrun-prefetch-reports", daemon=True)
+        self.stream = stream
+        self.reporter = reporter
+        self.bars: dict[str, int] = {}  # the helper's download id -> the reporter's
+        self.ready: set[tuple[str, str]] = set()
+        self.counted: set[tuple[str, str]] | None = None
+        self.silenced = False
+        self.lock = threading.Lock()
+
+    def count(self, keys: set[tuple[str, str]]) -> None:
+        """From now on, count these wheels as prepared when ready (those ready already now)."""
+        with self.lock:
+            self.counted = keys
+            for _ in keys & self.ready:
+                self.reporter.prepared_one()
+
+    def run(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for raw in self.stream:
+                self._handle(raw.decode("utf-8", "replace").rstrip("\n").split("\t"))
+        for bar in self.bars.values():  # the helper stopped mid-download
+            self.reporter.download_ended(bar, complete=False)
+
+    def _handle(self, fields: list[str]) -> None:
+        if self.silenced:
+            return
+        match fields:
+            case ["start", download, name, size]:
+                announced = int(size) if size.isdigit() else None
+                self.bars[download] = self.reporter.download_started(name, announced)
+            case ["bytes", download, count] if download in self.bars and count.isdigit():
+                self.reporter.downloaded_bytes(self.bars[download], int(count))
+            case ["end", download, complete] if download in self.bars:
+                self.reporter.download_ended(self.bars.pop(download), complete=complete == "1")
+            case ["ready", name, version]:
+                with self.lock:
+                    self.ready.add((name, version))
+                    if self.counted is not None and (name, version) in self.counted:
+                        self.reporter.prepared_one()
 
 
 def _has_credentials(url: str) -> bool:

@@ -26,9 +26,8 @@ import contextlib
 import json
 import os
 import shutil
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from pyrun.net.client import HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
+    from pyrun.progress import Reporter
 
 DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
 
@@ -81,7 +81,6 @@ class SyncOptions:
     index_urls: tuple[str, ...] = ()
     default_index: str = "https://pypi.org/simple"
     offline: bool = False
-    progress: bool = False
     # Installed names to leave alone even under `exact` (`--no-install-*` skips).
     keep: frozenset[str] = frozenset()
 
@@ -285,7 +284,7 @@ class _Preparer:
     indexes: IndexSet
     build_limiter: trio.CapacityLimiter
     download_limiter: trio.CapacityLimiter
-    progress: _Progress
+    reporter: Reporter
     results: dict[str, Ready] = field(default_factory=dict)
 
 
@@ -317,21 +316,20 @@ async def prepare(
         indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(max(1, options.concurrent_builds)),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
-        progress=_Progress(enabled=options.progress and console.quiet == 0),
+        reporter=console.reporter(),
     )
     work = plan.work
     wheels = [i for i in work if i.selected.artifact.kind == "wheel"]
     others = [i for i in work if i.selected.artifact.kind != "wheel"]
-    preparer.progress.start(len(work))
     try:
-        async with trio.open_nursery() as nursery:
-            if wheels:
-                downloads = [_wheel_download(item, WheelDownload) for item in wheels]
-                nursery.start_soon(_download_all, preparer, wheels, downloads)
-            for item in others:
-                nursery.start_soon(_build_item, preparer, item)
+        with preparer.reporter.preparing(len(work)):
+            async with trio.open_nursery() as nursery:
+                if wheels:
+                    downloads = [_wheel_download(item, WheelDownload) for item in wheels]
+                    nursery.start_soon(_download_all, preparer, wheels, downloads)
+                for item in others:
+                    nursery.start_soon(_build_item, preparer, item)
     finally:
-        preparer.progress.finish()
         if owned:
             with trio.CancelScope(shield=True):
                 await client.aclose()
@@ -375,14 +373,23 @@ async def _download_all(
     items: Sequence[Item],
     downloads: Sequence[WheelDownload],
 ) -> None:
-    from pyrun.net.download import download_wheels
+    from pyrun.net.download import DownloadedWheel, download_wheels
 
-    done = await download_wheels(
-        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
+    def ready(index: int, result: DownloadedWheel) -> None:
+        # Counted as each one is ready, not once all are: `Preparing packages... (k/N)`.
+        preparer.results[items[index].dist.key] = Ready(
+            archive=result.archive, sha256=result.sha256
+        )
+        preparer.reporter.prepared_one()
+
+    await download_wheels(
+        preparer.http,
+        preparer.cache,
+        downloads,
+        limit=preparer.download_limiter,
+        report=preparer.reporter,
+        on_done=ready,
     )
-    for item, result in zip(items, done, strict=True):
-        preparer.results[item.dist.key] = Ready(archive=result.archive, sha256=result.sha256)
-        preparer.progress.advance(item.dist.name)
 
 
 async def _build_item(preparer: _Preparer, item: Item) -> None:
@@ -397,8 +404,8 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
             f"Distribution `{item.dist.name}=={item.dist.version} @ {locked.kind}+{locked.value}` "
             "can't be installed because it is marked as `--no-build` but has no binary distribution"
         )
-    display = _build_display(item)
-    preparer.console.info(f"   Building {display}")
+    reporter = preparer.reporter
+    building = reporter.build_started("   " + _build_line(preparer.console, "Building", item))
     source = tree = None
     if artifact.kind == "sdist":
         source = await _fetch_sdist(preparer, item)
@@ -412,11 +419,11 @@ async def _build_item(preparer: _Preparer, item: Item) -> None:
         token=trio.lowlevel.current_trio_token(),
     )
     built = await trio.to_thread.run_sync(job.run, limiter=preparer.build_limiter)
-    preparer.console.info(f"      Built {display}")
+    reporter.build_ended(building, "      " + _build_line(preparer.console, "Built", item))
     preparer.results[item.dist.key] = Ready(
         archive=built.archive, sha256=built.sha256, version=built.version
     )
-    preparer.progress.advance(item.dist.name)
+    preparer.reporter.prepared_one()
 
 
 def _git_checkout(preparer: _Preparer, item: Item) -> Path:
@@ -443,6 +450,14 @@ def _git_checkout(preparer: _Preparer, item: Item) -> Path:
             else f"The lock pins commit `{commit}`; if the repository no longer has it, run "
             f"`pyrun lock --upgrade-package {item.dist.name}` to lock its current commit",
         ) from None
+
+
+def _build_line(console: Console, verb: str, item: Item) -> str:
+    """`Building name @ url` as uv colours it: the name plain, the rest of the label dim."""
+    display = _build_display(item)
+    cut = min((display.find(mark) for mark in (" @ ", "==") if mark in display), default=-1)
+    name, rest = (display[:cut], display[cut:]) if cut > 0 else (display, "")
+    return console.action(verb, name, rest, done=verb == "Built")
 
 
 def _build_display(item: Item) -> str:
@@ -595,7 +610,7 @@ async def build_requirements_provider(
         indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(1),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
-        progress=_Progress(enabled=False),
+        reporter=console.reporter(),
     )
     token = trio.lowlevel.current_trio_token()
 
@@ -634,7 +649,11 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
 
     downloads = await _resolve_fallback(preparer, requirements)
     done = await download_wheels(
-        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
+        preparer.http,
+        preparer.cache,
+        downloads,
+        limit=preparer.download_limiter,
+        report=preparer.reporter,
     )
     return [result.archive for result in done]
 
@@ -784,6 +803,10 @@ class Change:
     def line(self) -> str:
         return f" {self.sign} {self.name}=={self.version}{self.source}"
 
+    def styled(self, console: Console) -> str:
+        """The line in uv's colours when the console has them."""
+        return console.change(self.sign, self.name, f"=={self.version}{self.source}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SyncReport:
@@ -810,24 +833,23 @@ def apply_plan(
     ready: Mapping[str, Ready],
     env: SyncTargetEnv,
     options: SyncOptions,
+    reporter: Reporter | None = None,
 ) -> SyncReport:
-    """Uninstall, then link every distribution from the cache. Blocking; a Ctrl-C meanwhile
-    takes effect once the environment is consistent again."""
+    """Uninstall, then link every distribution from the cache (with an install bar when
+    `reporter` draws one). Blocking; a Ctrl-C meanwhile takes effect once the environment is
+    consistent again."""
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
     if not sync.plan.is_noop:
         _mark_changing(target)
     linker = Linker(mode=options.link_mode, journal={})
-    installed: list[tuple[Item, str]] = []
     with sigint.held():
         for old in removed:
             uninstall(target.site_packages, old.name, prefix=target.prefix)
         uninstall_seconds = time.monotonic() - started
         started = time.monotonic()
-        for dist in sync.plan.to_install:
-            item = sync.items[dist.key]
-            installed.append((item, _install_one(item, ready.get(dist.key), target, linker)))
+        installed = _install_all(sync, ready, target, linker, reporter)
     if options.compile_bytecode and installed:
         from pyrun.local.compile import compile_bytecode
 
@@ -842,6 +864,29 @@ def apply_plan(
         link_warning=linker.fallback_reason,
         linked=linker.journal or {},
     )
+
+
+def _install_all(
+    sync: SyncPlan,
+    ready: Mapping[str, Ready],
+    target: InstallTarget,
+    linker: Linker,
+    reporter: Reporter | None,
+) -> list[tuple[Item, str]]:
+    installed: list[tuple[Item, str]] = []
+    if not sync.plan.to_install:
+        return installed
+    from pyrun.progress import Reporter
+
+    reporter = reporter or Reporter()
+    with reporter.installing(len(sync.plan.to_install)):
+        for dist in sync.plan.to_install:
+            item = sync.items[dist.key]
+            version = _install_one(item, ready.get(dist.key), target, linker)
+            installed.append((item, version))
+            # uv's label: the distribution as its change line names it.
+            reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
+    return installed
 
 
 def _mark_changing(target: InstallTarget) -> None:
@@ -935,48 +980,10 @@ async def sync_environment(
     started = time.monotonic()
     ready = await prepare(sync, env, cache, options, console, http=http) if sync.work else {}
     prepared = time.monotonic() - started
-    report = await trio.to_thread.run_sync(apply_plan, sync, ready, env, options)
+    report = await trio.to_thread.run_sync(
+        apply_plan, sync, ready, env, options, console.reporter()
+    )
     return replace(report, prepared=len(sync.work), prepare_seconds=prepared)
-
-
-# ---------------------------------------------------------------------------------------------
-# Progress (a TTY only)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Progress:
-    """One status line on stderr, redrawn in place; nothing unless enabled and a TTY."""
-
-    enabled: bool
-    total: int = 0
-    done: int = 0
-    write: Callable[[str], Any] = field(default=sys.stderr.write)
-
-    def __post_init__(self) -> None:
-        self.enabled = self.enabled and sys.stderr.isatty()
-
-    def start(self, total: int) -> None:
-        self.total = total
-        self._draw("")
-
-    def advance(self, name: str) -> None:
-        self.done += 1
-        self._draw(name)
-
-    def finish(self) -> None:
-        if self.enabled and self.total:
-            self.write("\r\x1b[2K")
-            sys.stderr.flush()
-
-    def _draw(self, name: str) -> None:
-        if not self.enabled or not self.total:
-            return
-        width = 20
-        filled = width * self.done // self.total
-        bar = "█" * filled + "░" * (width - filled)
-        self.write(f"\r\x1b[2KPreparing packages... {bar} {self.done}/{self.total} {name}")
-        sys.stderr.flush()
 
 
 __all__ = [
