@@ -145,9 +145,10 @@ def standalone_members(
     member's requirements as a workspace of its own, without the root's sources. Every place
     looked at is an input (a file created there changes the lock's requirements)."""
     found: set[str] = set()
+    inside = root.rstrip(os.sep) + os.sep  # strictly below the root
     for name, member in members.items():
         directory = os.path.dirname(member.directory)
-        while member.directory != root and directory != root and directory.startswith(root):
+        while directory.startswith(inside):
             candidate = os.path.join(directory, PYPROJECT)
             inputs.append(candidate)
             if os.path.isfile(candidate):
