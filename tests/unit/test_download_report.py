@@ -172,3 +172,15 @@ def test_reports_after_an_abort_are_not_shown() -> None:
     reports.silenced = True
     reports.run()
     assert recorder.calls == []
+
+
+def test_a_failing_reporter_does_not_stop_the_reading() -> None:
+    class Broken(Recorder):
+        def download_started(self, name: str, size: int | None) -> int:
+            raise RuntimeError("cannot draw")
+
+    stream = io.BytesIO(b"start\t1\tnumpy\t20000000\n" + b"bytes\t1\t65536\n" * 1000)
+    reports = _Reports(stream, Broken())
+    reports.run()
+    assert stream.tell() == len(stream.getvalue())  # everything was read
+    assert reports.silenced

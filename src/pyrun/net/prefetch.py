@@ -187,7 +187,12 @@ class _Reports(threading.Thread):
     def run(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             for raw in self.stream:
-                self._handle(raw.decode("utf-8", "replace").rstrip("\n").split("\t"))
+                try:
+                    self._handle(raw.decode("utf-8", "replace").rstrip("\n").split("\t"))
+                except Exception:
+                    # Reading on matters more than showing: a helper whose pipe fills up
+                    # would stall, and the run with it.
+                    self.silenced = True
         for bar in self.bars.values():  # the helper stopped mid-download
             self.reporter.download_ended(bar, complete=False)
 
