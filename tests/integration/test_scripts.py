@@ -312,6 +312,7 @@ def test_directory_as_a_script(env, tmp_path):
 
 def uv(args: list[str], cwd: Path, index: IndexServer) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
+    environ.pop("COLUMNS", None)  # uv wraps its error report to COLUMNS (pytest-xdist sets it)
     environ.update(
         UV_CACHE_DIR=str(cwd / "uv-cache"),
         UV_NO_CONFIG="1",
@@ -339,6 +340,20 @@ def test_uv_script_lock_is_honoured_and_pyrun_lock_is_identical(env, index, tmp_
     assert lock.read_text() == uv_text
     checked = uv(["lock", "--script", str(path), "--check"], tmp_path, index)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+@pytest.mark.parametrize(
+    "how", [["run", "SCRIPT"], ["run", "--no-project", "--with", "beta>=3", "python", "-c", ""]]
+)
+def test_no_solution_for_a_script_or_with_reads_as_uvs(env, index, tmp_path, how):
+    # uv names whose dependencies they were (`script`, `--with`) and then puts no colon.
+    path = script(tmp_path, "s.py", ["beta>=3"], "print('never')\n")
+    argv = [str(path) if word == "SCRIPT" else word for word in how]
+    ours, theirs = env.run(*argv, cwd=tmp_path), uv(argv, tmp_path, index)
+    assert ours.returncode == theirs.returncode == 1, theirs.stderr
+    assert ours.stderr == theirs.stderr
 
 
 # -- remote scripts --------------------------------------------------------------------------

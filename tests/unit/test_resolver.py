@@ -159,8 +159,24 @@ def test_the_failure_carries_the_conflict_it_is_rendered_from() -> None:
     assert info.value.causes == conflict.causes()
     # A script's failure says whose dependencies they were, from the same data.
     relabelled = info.value.about("script")
-    assert relabelled.message == "No solution found when resolving script dependencies:"
+    assert relabelled.message == "No solution found when resolving script dependencies"
     assert relabelled.causes == info.value.causes and relabelled.conflict is conflict
+
+
+@pytest.mark.parametrize(
+    ("wanted", "available"),
+    [
+        ("bar>=3", "only bar<=2.0 is available"),  # newer than any: uv leaves the bottom open
+        ("bar>2.0", "only bar<=2.0 is available"),
+        ("bar==3.*", "only bar<=2.0 is available"),
+        ("bar<1.0", "only bar>=1.0 is available"),
+        ("bar>1.0,<2.0", "only bar>=1.0,<=2.0 is available"),
+    ],
+)
+def test_what_is_available_is_worded_as_uv_words_it(wanted: str, available: str) -> None:
+    with pytest.raises(NoSolutionError) as info:
+        resolve(request(wanted), MemorySource({"bar": {"1.0": [], "2.0": []}}))
+    assert info.value.causes[0].startswith(f"Because {available} and ")
 
 
 def test_missing_package_message() -> None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
@@ -1171,7 +1171,8 @@ def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
     if not matching:
         ordered = [v for v, _ in versions]
         return Unavailable(
-            package=name, reason=f"only {name}{_available_range(ordered)} is available"
+            package=name,
+            reason=f"only {name}{_available_range(ordered, req.specifier)} is available",
         )
     version, info = matching[-1]
     if info.unusable is not None or info.yanked:
@@ -1190,7 +1191,33 @@ def _excluded_reason(req: Req, version: Version, provider: UniversalProvider) ->
     return f"no usable version of {name} matches {req.specifier}"
 
 
-def _available_range(versions: list[Version]) -> str:
-    if len(versions) == 1:
-        return f"=={versions[0]}"
-    return f">={versions[0]},<={versions[-1]}"
+def _available_range(versions: list[Version], requested: SpecifierSet) -> str:
+    """What is available outside `requested`, as uv words it (`update_availability_range`):
+    when every available version lies on one side of the request, the other side stays open
+    (`only foo<=2.0` for `foo>=3`)."""
+    first, last = versions[0], versions[-1]
+    if first == last:
+        return f"=={first}"
+    if any(_admits_only_above(spec, last) for spec in requested):
+        return f"<={last}"
+    if any(_admits_only_below(spec, first) for spec in requested):
+        return f">={first}"
+    return f">={first},<={last}"
+
+
+def _admits_only_above(spec: Specifier, version: Version) -> bool:
+    """Whether everything `spec` admits lies above `version`."""
+    operator, text = spec.operator, spec.version
+    if operator == "==" and text.endswith(".*"):
+        return parse_version(text[:-2] + ".dev0") > version
+    if operator in (">=", "~=", "=="):
+        return parse_version(text) > version
+    return operator == ">" and parse_version(text) >= version
+
+
+def _admits_only_below(spec: Specifier, version: Version) -> bool:
+    """Whether everything `spec` admits lies below `version`."""
+    operator, text = spec.operator, spec.version
+    if operator in ("<=", "==") and not text.endswith(".*"):
+        return parse_version(text) < version
+    return operator == "<" and parse_version(text) <= version

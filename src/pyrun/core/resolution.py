@@ -283,10 +283,10 @@ class Conflict:
     gave_up_after: int | None = None
 
     def header(self, subject: str | None) -> str:
+        # uv 0.13.9 ends the header with a colon only for a project's unsplit resolution.
         if subject is not None:
-            return f"No solution found when resolving {subject} dependencies:"
+            return f"No solution found when resolving {subject} dependencies"
         if self.fork is not None:
-            # uv 0.13.9 ends a fork's header without the colon.
             return f"No solution found when resolving dependencies for split ({self.fork})"
         return "No solution found when resolving dependencies:"
 

@@ -49,6 +49,7 @@ import trio
 
 from pyrun import __version__
 from pyrun.errors import FailureError, PyrunError, os_error_text
+from pyrun.net import interrupt
 
 T = TypeVar("T")
 
@@ -830,8 +831,6 @@ def run_client(options: ClientOptions) -> HttpClient:
     (trust, insecure hosts, timeout, pool size, netrc) separates two clients. In any other
     trio run (a test's own, the fetcher process) the caller gets a client of its own to close.
     """
-    from pyrun.net import interrupt
-
     resources = interrupt.run_resources()
     if resources is None:
         return make_client(options)
