@@ -137,11 +137,13 @@ def scenarios(scenario: type[Scenario], warm: Callable[..., Setup]) -> list[Scen
     """The scenarios, built with `bench.Scenario` and `bench.warm` (passed in: `bench` is the
     script that imports this module)."""
     run = ("run", "python", "-c", "pass")
+    # No `:` in names: they name the scenario's directory, and uv refuses a `.venv` whose path
+    # holds the PATH separator.
     big = f"workspace {MEMBERS}"
     synced = shared(primed(warm, MEMBERS, *run))
     return [
         scenario(
-            f"{big}: lock",
+            f"{big} lock",
             f"`lock` of the {MEMBERS}-member workspace with no `uv.lock`, cache warm",
             primed(warm, MEMBERS, "lock"),
             ["lock"],
@@ -150,7 +152,7 @@ def scenarios(scenario: type[Scenario], warm: Callable[..., Setup]) -> list[Scen
             verify=same_lock,
         ),
         scenario(
-            f"{big}: relock",
+            f"{big} relock",
             f"`lock` after member {EDITED} gained a dependency on `{GAINED}`, the old lock present",
             primed(warm, MEMBERS, "lock"),
             ["lock"],
@@ -159,26 +161,26 @@ def scenarios(scenario: type[Scenario], warm: Callable[..., Setup]) -> list[Scen
             verify=same_lock,
         ),
         scenario(
-            f"{big}: lock --check",
+            f"{big} lock --check",
             "`lock --check` with the lock fresh",
             primed(warm, MEMBERS, "lock"),
             ["lock", "--check"],
             runs=7,
         ),
         scenario(
-            f"{big}: warm run (root)",
+            f"{big} warm run (root)",
             "`run python -c pass` at the virtual root, environment in sync",
             synced,
             list(run),
         ),
         scenario(
-            f"{big}: warm run (member)",
+            f"{big} warm run (member)",
             f"`run python -c pass` in member {EDITED}, environment in sync",
             in_member(synced),
             list(run),
         ),
         scenario(
-            f"workspace {SMALL}: warm run (root)",
+            f"workspace {SMALL} warm run (root)",
             f"the same at the root of a {SMALL}-member workspace, for comparison",
             primed(warm, SMALL, *run),
             list(run),

@@ -22,6 +22,10 @@ Rules, as uv applies them:
 * Constraints narrow candidates without adding nodes; overrides replace the specifier of every
   requirement on their package.
 
+Each fork pins its local nodes (members, path dependencies: one candidate each) before the
+search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
+registry packages; when that fails, the full search runs and explains the failure.
+
 `resolve()` drives the forks (see `pyrun.core.universal`), starting from the previous lock's
 forks when the request carries them: a fork is discovered while a candidate's dependencies are
 read, the current attempt is abandoned and each fork resolved from scratch with its markers
