@@ -8,6 +8,8 @@ from __future__ import annotations
 
 # Kinds of option: a boolean flag, a counter (-v, -q), a single value, or a repeatable value.
 FLAG, COUNT, VALUE, MULTI = "flag", "count", "value", "multi"
+# `split=REQUIREMENTS`: a list of PEP 508 requirements, split on commas as uv splits `--with`.
+REQUIREMENTS = "requirements"
 
 
 # Help headings, in the order `--help` shows them (uv's).
@@ -50,7 +52,7 @@ class Opt:
         *,
         env: str | None = None,
         dest: str | None = None,
-        split: bool = False,
+        split: bool | str = False,
         hidden: bool = False,
         metavar: str = "",
         heading: str = OPTIONS,
@@ -506,7 +508,13 @@ RUN = [
         "Avoid reading environment variables from a `.env` file",
         env="PYRUN_NO_ENV_FILE",
     ),
-    Opt("-w --with", MULTI, "Run with the given packages installed", split=True, dest="with_"),
+    Opt(
+        "-w --with",
+        MULTI,
+        "Run with the given packages installed",
+        split=REQUIREMENTS,
+        dest="with_",
+    ),
     Opt("--with-editable", MULTI, "Run with the given packages installed in editable mode"),
     Opt(
         "--with-requirements", MULTI, "Run with the packages listed in the given files", split=True

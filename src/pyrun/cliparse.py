@@ -18,6 +18,7 @@ from pyrun.cli_options import (
     FLAG,
     MULTI,
     PASSTHROUGH,
+    REQUIREMENTS,
     UV_ONLY,
     VALUE,
     Opt,
@@ -382,8 +383,27 @@ def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
         setattr(args, opt.dest, value)
     else:
         assert value is not None
-        values = [v for v in value.split(",") if v] if opt.split else [value]
+        values = _split(value, opt.split)
         getattr(args, opt.dest).extend(values)
+
+
+def _split(value: str, how: bool | str) -> list[str]:
+    """A value as the list it stands for: whole, split on commas, or (`REQUIREMENTS`) split on
+    the commas that separate requirements, as uv splits `--with`: not inside `[extras]`, and
+    not before a version operator (`a>=1,<2` is one requirement)."""
+    if not how:
+        return [value]
+    if how != REQUIREMENTS:
+        return [v for v in value.split(",") if v]
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(value):
+        if char in "[]":
+            depth = depth + 1 if char == "[" else max(depth - 1, 0)
+        elif char == "," and depth == 0 and value[index + 1 :].lstrip()[:1] not in tuple("!=<>~"):
+            parts.append(value[start:index].strip())
+            start = index + 1
+    parts.append(value[start:].strip())
+    return [part for part in parts if part]
 
 
 def _apply_env(args: Args) -> None:

@@ -232,3 +232,18 @@ def test_bad_value_lists_the_possible_values_as_uv_does(monkeypatch) -> None:
 def test_a_value_alias_reads_as_the_choice_it_names(given: str, meant: str) -> None:
     """uv's `--format` takes clap value aliases; `--help` lists only the canonical names."""
     assert parse_argv(["export", "--format", given]).format == meant
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("a,b", ["a", "b"]),
+        ("alpha>1.0,<2.0", ["alpha>1.0,<2.0"]),
+        ("alpha>1.0, <2.0,beta", ["alpha>1.0, <2.0", "beta"]),
+        ("psycopg[binary,pool]>=3,!=3.1.1 , rich", ["psycopg[binary,pool]>=3,!=3.1.1", "rich"]),
+        ("a,,b,", ["a", "b"]),
+        ("a,@b", ["a", "@b"]),  # uv 0.13.9 splits before `@` (and then refuses `@b`)
+    ],
+)
+def test_with_splits_on_the_commas_between_requirements_as_uv(given: str, meant: list[str]) -> None:
+    assert parse_argv(["run", "--with", given, "python"]).with_ == meant
