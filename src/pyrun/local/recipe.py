@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pyrun import relocate, replay, stamp
 from pyrun.local.discover import Workspace, find_pyproject_dir
-from pyrun.settings import system_config_files, user_config_dir
+from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
 if TYPE_CHECKING:
     from pyrun.replay import Entry
@@ -152,9 +152,8 @@ def _workspace_doubt(workspace: Workspace) -> str | None:
 def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
     """An input outside the project (a path dependency, an enclosing `pyproject.toml`) is the
     same file from any checkout, or another one: in doubt either way."""
-    config = user_config_dir(os.environ)
-    shared = {os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")}
-    shared.update(system_config_files(os.environ))
+    shared = {os.path.join(user_config_dir(os.environ), ".python-version")}
+    shared.update(user_config_files(os.environ), system_config_files(os.environ))
     ancestors = set(relocate.ancestor_records(root))
     for line in record.lines:
         fields = line.split("\t")
