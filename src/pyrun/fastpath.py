@@ -233,7 +233,10 @@ def _adopt(args: Args, project_dir: str) -> tuple[str, stamp.Stamp] | None:
     from pyrun import relocate
 
     key = stamp.settings_key(args.option_values(), os.environ)
-    adopted = relocate.adopt(cache_dir(args), key, project_dir)
+    try:
+        adopted = relocate.adopt(cache_dir(args), key, project_dir)
+    except Exception as exc:  # a bug here must not fail the run: the full path decides
+        adopted = f"adopting failed ({type(exc).__name__}: {exc})"
     if isinstance(adopted, str):
         if args.verbose:
             sys.stderr.write(f"DEBUG Not adopting another checkout's stamp: {adopted}\n")

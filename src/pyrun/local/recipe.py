@@ -224,16 +224,16 @@ def _workspace_doubt(workspace: Workspace) -> str | None:
 
 
 def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
-    """An input outside the project (a path dependency, an enclosing `pyproject.toml`) is the
-    same file from any checkout, or another one: in doubt either way."""
+    """An input outside the project (a path dependency, a user's file) is the same file from
+    any checkout, or another one: in doubt either way. Only the settings files and what
+    encloses the project (checked again by `pyrun.relocate`) are the same for every checkout."""
     config = user_config_dir(os.environ)
     shared = {os.path.join(config, "pyrun.toml"), os.path.join(config, ".python-version")}
     shared.update(system_config_files(os.environ))
-    ancestors = set(relocate.ancestor_records(root))
     for line in record.lines:
         fields = line.split("\t")
         kind = fields[0]
-        if kind in ("note", "binary") or line in ancestors:
+        if kind in ("note", "binary") or relocate.above(fields[1], root):
             continue
         if not stamp.under(fields[1], root) and fields[1] not in shared:
             return f"`{fields[1]}` lies outside the project"
