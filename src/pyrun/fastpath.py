@@ -245,7 +245,10 @@ def _adopt(settled: Settled, project_dir: str) -> tuple[str, stamp.Stamp] | None
     from pyrun import relocate
 
     key = stamp.settings_key(dict(settled.cli.values), os.environ)
-    adopted = relocate.adopt(cache_dir(settled), key, project_dir)
+    try:
+        adopted = relocate.adopt(cache_dir(settled), key, project_dir)
+    except Exception as exc:  # a bug here must not fail the run: the full path decides
+        adopted = f"adopting failed ({type(exc).__name__}: {exc})"
     if isinstance(adopted, str):
         if settled.globals.verbose:
             sys.stderr.write(f"DEBUG Not adopting another checkout's stamp: {adopted}\n")

@@ -97,7 +97,7 @@ def adopt(cache_dir: str, key: str, project_dir: str) -> tuple[str, stamp.Stamp]
         return "the other checkout's environment is outside it"
     move = Move(old_root, new_root)
     env = move.path(old.env)
-    reason = root_doubt(new_root, env) or _enclosing(new_root)
+    reason = root_doubt(new_root, env)
     if reason is None and os.path.lexists(env):
         reason = f"`{env}` exists"
     if reason is not None:
@@ -144,28 +144,51 @@ def _strip(project_dir: str, relative: str) -> str | None:
     return project_dir[: -len(suffix)] if project_dir.endswith(suffix) else None
 
 
-def _enclosing(root: str) -> str | None:
-    """A `pyproject.toml` above the new root could make it a member of another workspace."""
+def above(path: str, root: str) -> bool:
+    """Whether `path` is the `pyproject.toml` of a directory above `root` (what discovery
+    checks, and the stamp records, to know the project is no other workspace's member)."""
+    directory, name = os.path.split(path)
+    return name == "pyproject.toml" and directory != root and stamp.under(root, directory)
+
+
+def enclosing(root: str) -> tuple[list[str], str | None]:
+    """The `pyproject.toml` paths above `root` up to the first that exists: the absent ones,
+    and the one found (or None)."""
+    absent: list[str] = []
     current = os.path.dirname(root)
     while True:
-        if os.path.lexists(os.path.join(current, "pyproject.toml")):
-            return f"`{current}` holds a `pyproject.toml`"
+        candidate = os.path.join(current, "pyproject.toml")
+        if os.path.lexists(candidate):
+            return absent, candidate
+        absent.append(candidate)
         parent = os.path.dirname(current)
         if parent == current:
-            return None
+            return absent, None
         current = parent
 
 
-def ancestor_records(root: str) -> list[str]:
-    """The `absent` records for the `pyproject.toml` of each directory above `root`."""
-    records = []
-    current = os.path.dirname(root)
-    while True:
-        records.append(f"absent\t{os.path.join(current, 'pyproject.toml')}")
-        parent = os.path.dirname(current)
-        if parent == current:
-            return records
-        current = parent
+def _enclosing_records(recorded: str | None, root: str) -> list[str] | str:
+    """The records of what encloses the new root, when it is what enclosed the old one: no
+    `pyproject.toml`, or the same file (unchanged, and defining no workspace, whose members
+    could include one checkout and not the other)."""
+    absent, present = enclosing(root)
+    lines = [f"absent\t{path}" for path in absent]
+    if present is None and recorded is None:
+        return lines
+    fields = recorded.split("\t") if recorded is not None else ["absent", ""]
+    if present is None or fields[1] != present:
+        return f"`{present or fields[1]}` encloses only one of the checkouts"
+    reason = stamp.check_record(fields)
+    if reason is not None:
+        return reason
+    try:
+        with open(present, "rb") as handle:
+            if b"workspace" in handle.read():
+                return f"`{present}` may define a workspace"
+    except OSError:
+        return f"`{present}` could not be read"
+    assert recorded is not None
+    return [*lines, recorded]
 
 
 class Move:
@@ -183,13 +206,16 @@ class Move:
     def records(self, old: stamp.Stamp) -> list[str] | str:
         """The stamp's records for the new checkout, each input checked to have the bytes the
         old one had; env records are moved as they are (the replay re-records them)."""
-        ancestors = set(ancestor_records(self.old))
+        enclosed: str | None = None
         lines = []
         for line in old.lines:
             fields = line.split("\t")
-            if line in ancestors:
-                continue
-            if len(fields) < 2 or fields[0] == "note" or not stamp.under(fields[1], self.old):
+            if len(fields) > 1 and above(fields[1], self.old):
+                if fields[0] == "file":
+                    enclosed = line
+                elif fields[0] != "absent":
+                    return f"`{fields[1]}` cannot be compared across checkouts"
+            elif len(fields) < 2 or fields[0] == "note" or not stamp.under(fields[1], self.old):
                 reason = stamp.check_record(fields)
                 if reason is not None:
                     return reason
@@ -201,7 +227,8 @@ class Move:
                 if moved.startswith("!"):
                     return moved[1:]
                 lines.append(moved)
-        return lines + ancestor_records(self.new)
+        around = _enclosing_records(enclosed, self.new)
+        return around if isinstance(around, str) else lines + around
 
     def _input(self, fields: list[str]) -> str:
         """An input under the root, re-recorded at its new path; `!reason` when it differs."""

@@ -95,12 +95,31 @@ def test_a_checkout_inside_another_project_takes_the_full_path(env, index, tmp_p
     project = make_project(tmp_path / "first", index, tail="", packaged=False)
     assert env.run("sync", cwd=project).returncode == 0
     (tmp_path / "outer").mkdir()
-    (tmp_path / "outer" / "pyproject.toml").write_text('[project]\nname = "outer"\n')
+    (tmp_path / "outer" / "pyproject.toml").write_text('[project]\nname = "outer"\nversion = "0"\n')
     second = checkout(project, tmp_path / "outer" / "app")
     again = env.run("sync", "-v", cwd=second)
     assert again.returncode == 0, again
     assert ADOPTED not in again.stderr
-    assert f"`{tmp_path / 'outer'}` holds a `pyproject.toml`" in again.stderr
+    outer = tmp_path / "outer" / "pyproject.toml"
+    assert f"`{outer}` encloses only one of the checkouts" in again.stderr
+
+
+def test_checkouts_inside_the_same_project_adopt_unless_it_has_a_workspace(env, index, tmp_path):
+    # Projects kept inside another repository (the perf bench's, under pyrun's own checkout).
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "pyproject.toml").write_text('[project]\nname = "outer"\nversion = "0"\n')
+    project = make_project(outer / "first", index, tail="", packaged=False)
+    assert env.run("sync", cwd=project).returncode == 0
+    second = checkout(project, outer / "second" / "app")
+    adopted = env.run("sync", "-v", cwd=second)
+    assert adopted.returncode == 0 and ADOPTED in adopted.stderr, adopted
+    (outer / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["third/*"]\n')
+    project_again = env.run("sync", cwd=project)
+    assert project_again.returncode == 0, project_again
+    third = checkout(project, outer / "third" / "app")
+    refused = env.run("sync", "-v", cwd=third)
+    assert ADOPTED not in refused.stderr, refused
 
 
 def test_a_checkout_that_has_an_env_is_left_alone(env, index, tmp_path):

@@ -56,11 +56,16 @@ def test_roots_that_scripts_would_quote_or_shebangs_cut_are_refused():
     assert relocate.root_doubt(deep, deep + "/.venv") is not None
 
 
-def test_ancestor_records_reach_the_filesystem_root():
-    assert relocate.ancestor_records("/a/b") == [
-        "absent\t/a/pyproject.toml",
-        "absent\t/pyproject.toml",
-    ]
+def test_what_encloses_a_root_is_found_up_to_the_first_pyproject(tmp_path):
+    root = tmp_path / "outer" / "inner" / "app"
+    root.mkdir(parents=True)
+    assert relocate.above(str(tmp_path / "outer" / "pyproject.toml"), str(root))
+    assert not relocate.above(str(root / "pyproject.toml"), str(root))
+    assert not relocate.above(str(tmp_path / "outer" / "x.toml"), str(root))
+    (tmp_path / "outer" / "pyproject.toml").write_text("[project]\n")
+    absent, present = relocate.enclosing(str(root))
+    assert absent == [str(tmp_path / "outer" / "inner" / "pyproject.toml")]
+    assert present == str(tmp_path / "outer" / "pyproject.toml")
 
 
 def test_what_a_checkout_entry_rewrites_and_what_stops_it():

@@ -162,3 +162,34 @@ def test_a_large_env_may_inline_an_eighth_of_what_it_links(tmp_path, monkeypatch
     monkeypatch.setattr(recipe, "INLINE_SHARE", 16)
     reason = recipe.write_recipe(str(stamp_file), linked, FACTS)
     assert reason == "too many of its files are not links into the cache"
+
+
+def test_a_binary_script_copied_from_the_cache_is_replayed_as_a_copy(tmp_path):
+    # The installer copies a wheel's scripts; a binary one is the cache file's bytes unchanged.
+    archive = tmp_path / "cache" / "archive-v0" / "abc"
+    scripts = archive / "tool-1.0.data" / "scripts"
+    scripts.mkdir(parents=True)
+    binary = bytes(range(256)) * 512  # 128 KiB, over the size looked up in the cache
+    (scripts / "tool-bin").write_bytes(binary)
+    (scripts / "other").write_bytes(binary[:-1] + b"!")
+    cache_file = archive / "tool.py"
+    cache_file.write_text("")
+    env, linked = make_env(tmp_path / "project", cache_file)
+    for name in ("tool-bin", "other"):
+        (env / "bin" / name).write_bytes((scripts / "tool-bin").read_bytes())
+        (env / "bin" / name).chmod(0o755)
+    stamp_file = tmp_path / "stamps" / "s"
+    write_stamp(stamp_file, env, [])
+    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None
+    loaded = replay.load_recipe(str(stamp_file), record)
+    assert loaded is not None
+    kinds = {entry[1]: entry[0] for entry in loaded.entries}
+    # `other` has the same name nowhere in the cache with the same bytes: it stays inline.
+    assert kinds["bin/tool-bin"] == "c" and kinds["bin/other"] == "f"
+    shutil.rmtree(env)
+    assert replay.recreate(str(stamp_file), record, loaded) is None
+    copied = env / "bin" / "tool-bin"
+    assert copied.read_bytes() == binary and copied.stat().st_mode & 0o777 == 0o755
+    assert copied.stat().st_ino != (scripts / "tool-bin").stat().st_ino

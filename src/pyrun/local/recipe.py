@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pyrun import relocate, replay, stamp
+from pyrun.local.cache import ARCHIVE_BUCKET
 from pyrun.local.discover import Workspace, find_pyproject_dir
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
@@ -36,6 +37,9 @@ INLINE_LIMIT = 4 * 1024 * 1024
 INLINE_SHARE = 8
 # Stop reading a mostly copied env early, before holding all of it in memory.
 INLINE_CEILING = 128 * 1024 * 1024
+# Scripts from this size up are looked for in the cache (a binary copied unchanged).
+COPY_THRESHOLD = 64 * 1024
+COMPARE_CHUNK = 1 << 20
 
 
 class _Unreplayable(Exception):
@@ -66,6 +70,7 @@ def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
     entries: list[Entry] = []
     inline = linked_bytes = 0
+    scripts = _ScriptSources(linked)
     for directory, dirnames, filenames in os.walk(env):
         relative = os.path.relpath(directory, env)
         prefix = "" if relative == "." else relative + os.sep
@@ -77,12 +82,13 @@ def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
             else:
                 entries.append(("d", prefix + name))
         for name in sorted(filenames):
-            entry, size = _file_entry(os.path.join(directory, name), prefix + name, linked)
+            path = os.path.join(directory, name)
+            entry, size = _file_entry(path, prefix + name, linked, scripts)
             if entry[0] == "f":
                 inline += size
                 if inline > INLINE_CEILING:
                     raise _Unreplayable("too many of its files are not links into the cache")
-            elif entry[0] == "l":
+            elif entry[0] in ("l", "c"):
                 linked_bytes += size
             entries.append(entry)
     if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
@@ -90,7 +96,9 @@ def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     return entries
 
 
-def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> tuple[Entry, int]:
+def _file_entry(
+    path: str, relative: str, linked: Mapping[str, str], scripts: _ScriptSources
+) -> tuple[Entry, int]:
     """The entry for the file at `path`, and its size."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
@@ -102,8 +110,74 @@ def _file_entry(path: str, relative: str, linked: Mapping[str, str]) -> tuple[En
     # through a link) has one link only: it is kept inline, not taken from the cache.
     if source is not None and info.st_nlink > 1:
         return ("l", relative, source), info.st_size
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_size >= COPY_THRESHOLD and relative.startswith("bin" + os.sep):
+        source = scripts.same_as(path, os.path.basename(path), info.st_size)
+        if source is not None:
+            return ("c", relative, mode, source), info.st_size
     with open(path, "rb") as handle:
-        return ("f", relative, stat.S_IMODE(info.st_mode), handle.read()), info.st_size
+        return ("f", relative, mode, handle.read()), info.st_size
+
+
+class _ScriptSources:
+    """The scripts of the wheels the env links from (`<archive>/<name>.data/scripts/*`).
+
+    The installer copies a wheel's scripts rather than linking them (it rewrites a `#!python`
+    line); a binary one (uv's, ruff's: tens of megabytes) is copied unchanged, and is then
+    recorded as a copy of the cache file instead of inline bytes.
+    """
+
+    def __init__(self, linked: Mapping[str, str]) -> None:
+        self.linked = linked
+        self._by_name: dict[str, list[str]] | None = None
+
+    def same_as(self, path: str, name: str, size: int) -> str | None:
+        """The cache file with the same bytes as the env's script at `path`, if any."""
+        for candidate in self._index().get(name, []):
+            try:
+                if os.path.getsize(candidate) == size and _same_bytes(path, candidate):
+                    return candidate
+            except OSError:
+                continue
+        return None
+
+    def _index(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for archive in _archives(self.linked.values()):
+                for data in _listdir(archive):
+                    scripts = os.path.join(archive, data, "scripts")
+                    if data.endswith(".data"):
+                        for name in _listdir(scripts):
+                            self._by_name.setdefault(name, []).append(os.path.join(scripts, name))
+        return self._by_name
+
+
+def _archives(sources: Iterable[str]) -> set[str]:
+    """The unpacked wheels (`<cache>/archive-v0/<id>`) that linked files come from."""
+    found = set()
+    for source in sources:
+        head, marker, rest = source.partition(os.sep + ARCHIVE_BUCKET + os.sep)
+        if marker:
+            found.add(head + marker + rest.split(os.sep, 1)[0])
+    return found
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _same_bytes(first: str, second: str) -> bool:
+    with open(first, "rb") as one, open(second, "rb") as other:
+        while True:
+            chunk = one.read(COMPARE_CHUNK)
+            if chunk != other.read(COMPARE_CHUNK):
+                return False
+            if not chunk:
+                return True
 
 
 def record_checkout(
@@ -150,15 +224,15 @@ def _workspace_doubt(workspace: Workspace) -> str | None:
 
 
 def _records_doubt(record: stamp.Stamp, root: str) -> str | None:
-    """An input outside the project (a path dependency, an enclosing `pyproject.toml`) is the
-    same file from any checkout, or another one: in doubt either way."""
+    """An input outside the project (a path dependency, a user's file) is the same file from
+    any checkout, or another one: in doubt either way. Only the settings files and what
+    encloses the project (checked again by `pyrun.relocate`) are the same for every checkout."""
     shared = {os.path.join(user_config_dir(os.environ), ".python-version")}
     shared.update(user_config_files(os.environ), system_config_files(os.environ))
-    ancestors = set(relocate.ancestor_records(root))
     for line in record.lines:
         fields = line.split("\t")
         kind = fields[0]
-        if kind in ("note", "binary") or line in ancestors:
+        if kind in ("note", "binary") or relocate.above(fields[1], root):
             continue
         if not stamp.under(fields[1], root) and fields[1] not in shared:
             return f"`{fields[1]}` lies outside the project"
