@@ -375,3 +375,30 @@ def test_no_compatible_wheel_and_no_sdist_is_an_error() -> None:
     assert pywin32.sdist is None
     with pytest.raises(FailureError, match="doesn't have a source distribution or wheel"):
         run_select("fork", python="3.12.1", platform="win32", tag_platform="linux")
+
+
+_DYNAMIC_EXTRAS_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "app"
+source = { editable = "." }
+
+[package.metadata]
+provides-extras = ["mcp-tasks"]
+"""
+
+
+def test_an_extra_of_dynamic_optional_dependencies_is_known_from_the_lock() -> None:
+    """pydantic-ai builds its optional dependencies: its table is empty, its lock entry's
+    `provides-extras` names them, and uv accepts `--extra` for them."""
+    data = {"project": {"name": "app", "version": "1", "dynamic": ["optional-dependencies"]}}
+    owner = parse_project_file(data, "/p", "/p/pyproject.toml")
+    wanted = DependencyOptions(extras=("mcp-tasks",))
+    with pytest.raises(PyrunError, match="Extra `mcp-tasks` is not defined"):
+        choose_extras([owner], wanted)
+    assert choose_extras([owner], wanted, loads(_DYNAMIC_EXTRAS_LOCK)) == {"mcp-tasks"}
+    with pytest.raises(PyrunError, match="Extra `nope` is not defined"):
+        choose_extras([owner], DependencyOptions(extras=("nope",)), loads(_DYNAMIC_EXTRAS_LOCK))

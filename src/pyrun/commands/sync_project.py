@@ -195,7 +195,7 @@ def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args:
         names = inherited_groups(root, member, target, owners, options)
         inherited = InheritedGroups(root=root.name if root.has_project else None, groups=names)
     groups = choose_groups(target, owners, options)
-    extras = choose_extras(owners, options)
+    extras = choose_extras(owners, options, lock)
     if lock.conflicts:
         explicit = replace(options, no_default_groups=True)
         named = choose_groups(target, owners, explicit).groups

@@ -313,9 +313,19 @@ def _unknown_group(name: str, single: bool) -> PyrunError:
     return PyrunError(f"Group `{name}` is not defined in {where} `dependency-groups` table")
 
 
-def choose_extras(owners: Sequence[ProjectFile], options: DependencyOptions) -> frozenset[str]:
-    """The active extras: only what `--extra`/`--all-extras` ask for, checked against owners."""
+def choose_extras(
+    owners: Sequence[ProjectFile], options: DependencyOptions, lock: Lock | None = None
+) -> frozenset[str]:
+    """The active extras: only what `--extra`/`--all-extras` ask for, checked against owners.
+
+    An owner's extras are those of its `optional-dependencies` table and, as uv checks them,
+    the `provides-extras` its `lock` entry records: with dynamic optional dependencies (built
+    by the backend) the table is empty and only the lock knows them."""
     known = {extra for owner in owners for extra in owner.optional_dependencies}
+    for owner in owners:
+        if lock is not None and owner.name:
+            for package in lock.find(normalize_name(owner.name)):
+                known.update(normalize_name(e) for e in package.metadata.provides_extras)
     for name in (*options.extras, *options.no_extras):
         if normalize_name(name) not in known:
             raise _unknown_extra(name, owners)
