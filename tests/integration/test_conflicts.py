@@ -427,3 +427,71 @@ def test_export_decides_conflict_markers_as_uv(
     assert theirs.returncode == 0, theirs.stderr
     assert ours.returncode == 0, ours
     assert ours.stdout == theirs.stdout
+
+
+# A root extra forwarding to a member's extra, both conflicting with the dev group (the shape
+# of pydantic-ai's `mcp-tasks`): the lock writes the edge to `member[tasks]` under the marker
+# `extra == 'extra-6-member-tasks' or (…)`, which the edge's own extra satisfies.
+FORWARDED_ROOT = """
+[project]
+name = "proj"
+version = "0.1.0"
+requires-python = ">=3.12"
+dependencies = ["member"]
+
+[project.optional-dependencies]
+tasks = ["member[tasks]"]
+
+[dependency-groups]
+dev = ["pyd==1.0.0"]
+
+[tool.uv.sources]
+member = { workspace = true }
+
+[tool.uv.workspace]
+members = ["packages/*"]
+
+[tool.uv]
+conflicts = [
+    [{ package = "member", extra = "tasks" }, { group = "dev" }],
+    [{ package = "proj", extra = "tasks" }, { group = "dev" }],
+]
+"""
+
+FORWARDED_MEMBER = """
+[project]
+name = "member"
+version = "0.1.0"
+requires-python = ">=3.12"
+dependencies = ["other"]
+
+[project.optional-dependencies]
+tasks = ["pyd==2.0.0", "lib"]
+
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+"""
+
+
+@pytest.mark.uv
+def test_an_extra_forwarded_to_a_members_conflicting_extra_installs_as_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, setuptools_wheel: Path
+) -> None:
+    index.add(setuptools_wheel.name, setuptools_wheel.read_bytes())  # builds the member
+    sets = {}
+    for tool in ("pyrun", "uv"):
+        project = tmp_path / tool
+        write(project, FORWARDED_ROOT)
+        write(project / "packages" / "member", FORWARDED_MEMBER)
+        assert uv(project, "lock", index=index.index_url).returncode == 0
+        selection = ("sync", "--frozen", "--no-group", "dev", "--extra", "tasks")
+        if tool == "uv":
+            result = uv(project, *selection, index=index.index_url)
+        else:
+            result = pyrun(pyrun_env, project, *selection, index=index.index_url)
+        assert result.returncode == 0, result
+        sets[tool] = installed(project)
+    assert "extra-6-member-tasks" in (tmp_path / "uv" / "uv.lock").read_text()
+    assert sets["pyrun"] == sets["uv"]
+    assert sets["pyrun"].get("pyd") == "2.0.0" and "lib" in sets["pyrun"]

@@ -23,7 +23,7 @@ import functools
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Literal
 
@@ -433,12 +433,21 @@ class _Walk:
     def follow(self, edges: Iterable[Dependency]) -> list[tuple[Package, str | None]]:
         out: list[tuple[Package, str | None]] = []
         for edge in edges:
-            if not self.env.evaluate(edge.marker):
+            if not self._holds(edge):
                 continue
             target = self.resolve_edge(edge)
             out.append((target, None))
             out.extend((target, normalize_name(extra)) for extra in edge.extra)
         return out
+
+    def _holds(self, edge: Dependency) -> bool:
+        """Whether `edge` is followed. As uv's install walk does, the extras the edge itself
+        activates (`pkg[extra]`) count as activated for its own conflict marker: a lock writes
+        `extra == 'extra-3-pkg-x' or …` on an edge to `pkg[x]`."""
+        if not edge.extra or not edge.marker:
+            return self.env.evaluate(edge.marker)
+        own = {encode_conflict_item(edge.name, normalize_name(e)) for e in edge.extra}
+        return replace(self.env, extras=self.env.extras | own).evaluate(edge.marker)
 
     def resolve_edge(self, edge: Dependency) -> Package:
         candidates = [
