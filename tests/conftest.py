@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests send Ctrl-C to pyrun and to themselves. A shell that starts the suite as a
+    background job (`… &`, no job control) hands every process an ignored SIGINT, which pyrun
+    keeps ignored by design: give the suite, and the processes it starts, the default."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 PYENV = Path("/root/.pyenv/versions")
 

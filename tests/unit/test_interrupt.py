@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 import trio
@@ -15,6 +16,18 @@ from pyrun import cli
 from pyrun.errors import FailureError
 from pyrun.local import sigint
 from pyrun.net import interrupt
+
+
+@pytest.fixture(autouse=True)
+def _default_sigint_handler() -> Iterator[None]:
+    """These tests send SIGINT to their own process: Python's default handler must be the one
+    installed (a pytest worker may inherit another, and an ignored SIGINT is left ignored by
+    design, which would leave the work in flight forever)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_sigint_cancels_the_work_in_flight_and_raises_keyboard_interrupt() -> None:
