@@ -122,9 +122,9 @@ def test_a_cold_run_shows_the_spinner_and_bars_advancing(pyrun_env, slow, projec
     code, output = on_terminal(pyrun_env, slow, project, "run", "python", "-c", "pass")
     assert code == 0, output
     lines = frames(output)
-    # The resolution: a spinner, first `Resolving dependencies...`, then the package read.
+    # The resolution: a spinner naming the package being read (`Resolving dependencies...`
+    # shows only when no package was read before the first frame, 0.1 s in).
     spinning = [line for line in lines if line[:1] in SPINNER]
-    assert any(line.endswith("Resolving dependencies...") for line in spinning), lines
     assert any(re.search(r"^. (alpha|beta|big)==1\.0\.0$", line) for line in spinning), lines
     # The wheels fetched while resolving: `Preparing packages... (k/N)` while the run waits
     # for them (the small ones are ready by then), a bar for the big wheel whose byte count
@@ -133,9 +133,9 @@ def test_a_cold_run_shows_the_spinner_and_bars_advancing(pyrun_env, slow, projec
     assert counts and counts == sorted(counts, key=int), lines
     done = numbers(r"^big +-+ +([\d.]+ [KM]iB|\d+ B)/2\.39 MiB", lines)
     assert len(set(done)) >= 2, lines
-    # The install bar, then the summary, last, once the region is gone (`run` lists the
-    # changes only under `-v`).
-    assert numbers(r"\[(\d+)/5\] ", lines), lines
+    # The summary, last, once the region is gone (`run` lists the changes only under `-v`).
+    # Five small wheels install in under the 0.1 s a phase must last to be drawn, so the
+    # install bar is not asked for here (`tests/unit/test_progress.py` draws it).
     assert lines[-1].startswith("Installed 5 packages in "), lines
     assert output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l")  # the cursor is back
 

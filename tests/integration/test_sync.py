@@ -494,7 +494,11 @@ def run_on_tty(env: PyrunEnv, args: list[str], cwd: Path, extra: dict[str, str])
 
 def test_progress_only_on_a_tty_and_not_with_no_progress(env, index, tmp_path):
     project = make_project(tmp_path, index, packaged=False)
-    on_tty = run_on_tty(env, ["run", "python", "-c", "1"], project, {})
+    index.delay = 0.3  # progress is drawn once a phase lasts 0.1 s: make the downloads last
+    try:
+        on_tty = run_on_tty(env, ["run", "python", "-c", "1"], project, {})
+    finally:
+        index.delay = 0
     assert "Preparing packages" in on_tty
     assert "Installed 3 packages" in on_tty
     hidden = run_on_tty(
