@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -321,13 +322,20 @@ def test_loads_matches_tomllib_when_falling_back() -> None:
 
 def test_loads_a_large_lock_quickly() -> None:
     text = (LOCKS / "large" / "uv.lock").read_text()
-    loads(text)
-    started = time.perf_counter()
     lock = loads(text)
-    elapsed = time.perf_counter() - started
     assert len(lock.packages) > 150
-    # ~20-40 ms on the dev machine; a generous bound keeps shared CI machines green.
-    assert elapsed < 0.25
+    # CPU time, best of three: a loaded shared machine descheduling the test is not slowness.
+    # ~20-40 ms on the dev machine; the bound is generous.
+    assert _best_cpu_seconds(lambda: loads(text)) < 0.25
+
+
+def _best_cpu_seconds(work: Callable[[], object], runs: int = 3) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.process_time()
+        work()
+        timings.append(time.process_time() - started)
+    return min(timings)
 
 
 # --- lock_compare -------------------------------------------------------------------------

@@ -436,9 +436,10 @@ def test_hundred_packages_resolve_quickly() -> None:
     for i in range(100):
         deps = [f"pkg{j}>=1" for j in range(i + 1, min(i + 4, 100))]
         index[f"pkg{i}"] = {f"{v}.0": deps for v in range(1, 6)}
-    start = time.perf_counter()
+    # CPU time: a loaded shared machine descheduling the test is not slowness.
+    start = time.process_time()
     result = resolve(request("pkg0"), MemorySource(index))
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert len(versions(result)) == 100
 
 
