@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # without importing `typing` at run time
     # | ("c", path, mode, cache file): a copy, for a file the installer copied unchanged
     Entry = tuple[Any, ...]
 
-FORMAT = "pyrun-recipe 2"
+# Raised whenever what pyrun writes into a new env changes (3: uv's activation scripts), so a
+# recipe recorded by an older pyrun is not replayed with the old files.
+FORMAT = "pyrun-recipe 3"
 SUFFIX = ".recipe"
 
 
