@@ -4,9 +4,10 @@ Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 * `Reporter` (under `-q`): reports nothing.
 * `LineReporter` (stderr is not a terminal, `TERM=dumb`, `-v` or `--no-progress`): uv's lines
-  for downloads that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
-  of unknown size) starts and ` Downloaded numpy` when it ends, and the `Building`/`Built`
-  lines; nothing else, so a CI log stays short.
+  for transfers that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
+  of unknown size) starts and ` Downloaded numpy` when it ends (`Extracting`/` Extracted` for a
+  managed Python unpacked from its archive cache), and the `Building`/`Built` lines; nothing
+  else, so a CI log stays short.
 * `LiveReporter` (stderr is a terminal): a region at the bottom of the terminal, redrawn in
   place and removed when the work ends: a spinner naming the package being resolved, then
   `Preparing packages... (k/N)` with one bar per download in flight (the largest last) and a
@@ -36,6 +37,19 @@ if TYPE_CHECKING:
 
 # uv announces a download in a log only above this size (or when the size is unknown).
 LARGE_DOWNLOAD = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Verbs:
+    """How a log names a transfer while it runs and once it is done."""
+
+    ongoing: str
+    done: str
+
+
+DOWNLOAD = Verbs("Downloading", "Downloaded")
+# A managed Python read back from `PYRUN_PYTHON_CACHE_DIR` (uv's `Extracting … (extract)`).
+EXTRACT = Verbs("Extracting", "Extracted")
 SPINNER = ("⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏")
 SPINNER_INTERVAL = 0.2  # seconds per frame, uv's steady tick
 REFRESH_PER_SECOND = 10
@@ -87,8 +101,9 @@ class Reporter:
     def build_ended(self, build: int, line: str) -> None:
         """It succeeded (`line`: `      Built name @ url`)."""
 
-    def download_started(self, name: str, size: int | None) -> int:
-        """A download began (`size` in bytes when announced); the id of its bar."""
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        """A download began (`size` in bytes when announced); the id of its bar. `verbs` name
+        it in a log."""
         return 0
 
     def downloaded_bytes(self, download: int, count: int) -> None:
@@ -96,6 +111,11 @@ class Reporter:
 
     def download_ended(self, download: int, *, complete: bool = True) -> None:
         """It ended: `complete` False when it failed or was cancelled."""
+
+    @contextmanager
+    def transferring(self) -> Iterator[None]:
+        """Around transfers with no count of their own (managed Pythons): their bars only."""
+        yield
 
     @contextmanager
     def installing(self, total: int) -> Iterator[None]:
@@ -126,7 +146,7 @@ class LineReporter(Reporter):
         self.console = console
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._announced: dict[int, str] = {}
+        self._announced: dict[int, tuple[str, Verbs]] = {}
 
     def build_started(self, line: str) -> int:
         self.console.info(line)
@@ -135,22 +155,23 @@ class LineReporter(Reporter):
     def build_ended(self, build: int, line: str) -> None:
         self.console.info(line)
 
-    def download_started(self, name: str, size: int | None) -> int:
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
         download = next(self._ids)
         if size is not None and size <= LARGE_DOWNLOAD:
             return download
         with self._lock:
-            self._announced[download] = name
+            self._announced[download] = (name, verbs)
         detail = f"({format_size(size)})" if size is not None else ""
         subject = f"{name} " if detail else name
-        self.console.info(self.console.action("Downloading", subject, detail))
+        self.console.info(self.console.action(verbs.ongoing, subject, detail))
         return download
 
     def download_ended(self, download: int, *, complete: bool = True) -> None:
         with self._lock:
-            name = self._announced.pop(download, None)
-        if name is not None and complete:
-            self.console.info(" " + self.console.action("Downloaded", name))
+            announced = self._announced.pop(download, None)
+        if announced is not None and complete:
+            name, verbs = announced
+            self.console.info(" " + self.console.action(verbs.done, name))
 
 
 class LiveReporter(Reporter):
@@ -205,6 +226,11 @@ class LiveReporter(Reporter):
                 self._counts = (min(done + 1, total), total)
 
     @contextmanager
+    def transferring(self) -> Iterator[None]:
+        with self._phase():
+            yield
+
+    @contextmanager
     def installing(self, total: int) -> Iterator[None]:
         self._install = (0, total, "Installing wheels...")
         try:
@@ -237,7 +263,7 @@ class LiveReporter(Reporter):
 
     # -- downloads ------------------------------------------------------------------------
 
-    def download_started(self, name: str, size: int | None) -> int:
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
         with self._lock:
             download = next(self._ids)
             self._downloads[download] = _Download(name=name, size=size)
@@ -357,7 +383,7 @@ class _Region:
 def _download_line(download: _Download) -> Any:
     from rich.text import Text
 
-    name = download.name[:NAME_WIDTH].ljust(NAME_WIDTH)
+    name = download.name.ljust(NAME_WIDTH)  # padded, never cut (uv's `{msg:N}`)
     if download.size is None:
         return Text.assemble((name, "dim"), " ....", **_ONE_LINE)
     size = max(download.size, 1)
@@ -395,10 +421,13 @@ def binary_bytes(count: int) -> str:
 
 
 __all__ = [
+    "DOWNLOAD",
+    "EXTRACT",
     "LARGE_DOWNLOAD",
     "LineReporter",
     "LiveReporter",
     "Reporter",
+    "Verbs",
     "binary_bytes",
     "make_reporter",
 ]

@@ -12,6 +12,7 @@ from rich.console import Console as RichConsole
 
 from pyrun.console import Console
 from pyrun.progress import (
+    EXTRACT,
     LARGE_DOWNLOAD,
     LineReporter,
     LiveReporter,
@@ -79,6 +80,14 @@ def test_line_reporter_colours_as_uv(stderr):
     )
 
 
+def test_line_reporter_names_an_extraction_as_uv(stderr):
+    fake = stderr(False)
+    reporter = make_reporter(Console(color="never"))
+    name = "cpython-3.12.1-linux-x86_64-gnu (extract)"
+    reporter.download_ended(reporter.download_started(name, 7_570_738, verbs=EXTRACT))
+    assert fake.getvalue().splitlines() == [f"Extracting {name} (7.2MiB)", f" Extracted {name}"]
+
+
 def test_quiet_reports_nothing(stderr):
     fake = stderr(True)
     reporter = make_reporter(Console(quiet=1))
@@ -139,6 +148,17 @@ def test_region_while_preparing_counts_and_draws_a_bar_per_download(stderr):
     for download in (numpy, idna, unknown):
         reporter.download_ended(download)
     assert len(region(reporter)) == 1
+
+
+def test_region_while_transferring_shows_bars_only_with_long_names_whole(stderr):
+    reporter = live(stderr)
+    name = "cpython-3.12.1-linux-x86_64-gnu (download)"
+    with reporter.transferring():
+        download = reporter.download_started(name, 7_570_738)
+        reporter.downloaded_bytes(download, 1 << 20)
+        assert region(reporter) == [f"{name} {'-' * 30} 1.00 MiB/7.22 MiB"]
+        reporter.download_ended(download)
+        assert region(reporter) == []
 
 
 def test_region_while_installing(stderr):
