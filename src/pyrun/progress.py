@@ -17,6 +17,11 @@ Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 The hooks are called from the trio thread, worker threads (installs) and the thread that reads
 the prefetch helper's reports (`pyrun.net.prefetch`): every reporter is thread-safe.
+
+Work done ahead of its step, the wheels the prefetch helper fetches while the resolver runs, is
+reported as uv reports it in its own place: the helper reports through `ahead()`, whose log
+lines wait, and `release()` (the sync's prepare step, after `Resolved N packages`) prints them
+and hands over what was prepared for the `Prepared N packages` line.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,6 +82,7 @@ class Reporter:
     """The hooks, each doing nothing: what `-q` gets, and the base of the others."""
 
     shows_downloads = False  # whether download hooks are worth calling at all
+    _ahead: tuple[int, float] = (0, 0.0)  # what was prepared ahead (`prepared_ahead`)
 
     @contextmanager
     def resolving(self) -> Iterator[None]:
@@ -129,6 +135,23 @@ class Reporter:
         """Write `text` above the live region if one is drawn; False when none is."""
         return False
 
+    # -- work done ahead of its step (the prefetch) ---------------------------------------
+
+    def ahead(self) -> Reporter:
+        """The hooks for transfers made ahead of their step: drawn at once, but logged only
+        at `release()`."""
+        return self
+
+    def prepared_ahead(self, count: int, seconds: float) -> None:
+        """`count` distributions were made ready ahead, the step waited `seconds` for them."""
+        self._ahead = (self._ahead[0] + count, self._ahead[1] + seconds)
+
+    def release(self) -> tuple[int, float]:
+        """The prepare step has come: log what was held, and take what was prepared ahead
+        (count, seconds) for its `Prepared` line."""
+        ahead, self._ahead = self._ahead, (0, 0.0)
+        return ahead
+
 
 @dataclass
 class _Download:
@@ -147,6 +170,7 @@ class LineReporter(Reporter):
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._announced: dict[int, tuple[str, Verbs]] = {}
+        self._held: list[str] = []  # lines of transfers made ahead, until `release`
 
     def build_started(self, line: str) -> int:
         self.console.info(line)
@@ -156,6 +180,14 @@ class LineReporter(Reporter):
         self.console.info(line)
 
     def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        return self._started(name, size, verbs, self.console.info)
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None:
+        self._ended(download, complete, self.console.info)
+
+    def _started(
+        self, name: str, size: int | None, verbs: Verbs, say: Callable[[str], None]
+    ) -> int:
         download = next(self._ids)
         if size is not None and size <= LARGE_DOWNLOAD:
             return download
@@ -163,15 +195,51 @@ class LineReporter(Reporter):
             self._announced[download] = (name, verbs)
         detail = f"({format_size(size)})" if size is not None else ""
         subject = f"{name} " if detail else name
-        self.console.info(self.console.action(verbs.ongoing, subject, detail))
+        say(self.console.action(verbs.ongoing, subject, detail))
         return download
 
-    def download_ended(self, download: int, *, complete: bool = True) -> None:
+    def _ended(self, download: int, complete: bool, say: Callable[[str], None]) -> None:
         with self._lock:
             announced = self._announced.pop(download, None)
         if announced is not None and complete:
             name, verbs = announced
-            self.console.info(" " + self.console.action(verbs.done, name))
+            say(" " + self.console.action(verbs.done, name))
+
+    def _hold(self, line: str) -> None:
+        with self._lock:
+            self._held.append(line)
+
+    def ahead(self) -> Reporter:
+        return _HeldLines(self)
+
+    def release(self) -> tuple[int, float]:
+        self._print_held()
+        return super().release()
+
+    @contextmanager
+    def installing(self, total: int) -> Iterator[None]:
+        # Held lines are never lost: at the latest they come before the install's summary.
+        self._print_held()
+        yield
+
+    def _print_held(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for line in held:
+            self.console.info(line)
+
+
+class _HeldLines(Reporter):
+    """A `LineReporter` as the prefetch sees it: the same lines, held until `release`."""
+
+    def __init__(self, lines: LineReporter) -> None:
+        self.lines = lines
+
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        return self.lines._started(name, size, verbs, self.lines._hold)
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None:
+        self.lines._ended(download, complete, self.lines._hold)
 
 
 class LiveReporter(Reporter):

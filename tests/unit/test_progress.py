@@ -88,6 +88,34 @@ def test_line_reporter_names_an_extraction_as_uv(stderr):
     assert fake.getvalue().splitlines() == [f"Extracting {name} (7.2MiB)", f" Extracted {name}"]
 
 
+def test_lines_of_transfers_made_ahead_wait_for_release(stderr):
+    fake = stderr(False)
+    console = Console(color="never")
+    reporter = console.reporter()
+    ahead = reporter.ahead()
+    ahead.download_ended(ahead.download_started("numpy", 16_900_000))
+    reporter.prepared_ahead(3, 0.25)
+    console.info("Resolved 4 packages in 10ms")
+    assert reporter.release() == (3, 0.25)
+    assert fake.getvalue().splitlines() == [
+        "Resolved 4 packages in 10ms",
+        "Downloading numpy (16.1MiB)",
+        " Downloaded numpy",
+    ]
+    assert reporter.release() == (0, 0.0)  # taken once
+
+
+def test_held_lines_come_at_the_latest_before_the_install(stderr):
+    fake = stderr(False)
+    reporter = make_reporter(Console(color="never"))
+    ahead = reporter.ahead()
+    ahead.download_ended(ahead.download_started("numpy", 16_900_000))
+    assert fake.getvalue() == ""
+    with reporter.installing(1):
+        pass
+    assert fake.getvalue().splitlines() == ["Downloading numpy (16.1MiB)", " Downloaded numpy"]
+
+
 def test_quiet_reports_nothing(stderr):
     fake = stderr(True)
     reporter = make_reporter(Console(quiet=1))
