@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pyrun.console import Console, format_size, is_terminal
+from pyrun.console import DIM, Console, format_size, is_terminal
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -107,6 +107,13 @@ class Reporter:
     def build_ended(self, build: int, line: str) -> None:
         """It succeeded (`line`: `      Built name @ url`)."""
 
+    def checkout_started(self, repository: str, ref: str) -> int:
+        """A git fetch began; the id of its line (`   Updating <repository> (<ref>)`)."""
+        return 0
+
+    def checkout_ended(self, checkout: int, repository: str, commit: str) -> None:
+        """It succeeded (`    Updated <repository> (<commit>)`)."""
+
     def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
         """A download began (`size` in bytes when announced); the id of its bar. `verbs` name
         it in a log."""
@@ -153,6 +160,23 @@ class Reporter:
         return ahead
 
 
+class _Checkouts(Reporter):
+    """Git fetches shown as uv shows them, as builds are: `Updating` while the fetch runs (in
+    the live region on a terminal), `Updated` once it is done."""
+
+    console: Console
+
+    def checkout_started(self, repository: str, ref: str) -> int:
+        return self.build_started("   " + self._line("Updating", repository, ref, done=False))
+
+    def checkout_ended(self, checkout: int, repository: str, commit: str) -> None:
+        self.build_ended(checkout, "    " + self._line("Updated", repository, commit, done=True))
+
+    def _line(self, verb: str, repository: str, revision: str, *, done: bool) -> str:
+        action = self.console.action(verb, repository, done=done)
+        return f"{action} ({self.console.paint(revision, DIM)})"
+
+
 @dataclass
 class _Download:
     name: str
@@ -160,7 +184,7 @@ class _Download:
     done: int = 0
 
 
-class LineReporter(Reporter):
+class LineReporter(_Checkouts):
     """uv's non-terminal output: start and end lines for large downloads only."""
 
     shows_downloads = True
@@ -242,7 +266,7 @@ class _HeldLines(Reporter):
         self.lines._ended(download, complete, self.lines._hold)
 
 
-class LiveReporter(Reporter):
+class LiveReporter(_Checkouts):
     """A region redrawn in place at the bottom of the terminal (see the module docstring)."""
 
     shows_downloads = True

@@ -189,6 +189,19 @@ def test_region_while_transferring_shows_bars_only_with_long_names_whole(stderr)
         assert region(reporter) == []
 
 
+def test_a_git_fetch_is_in_the_region_while_it_runs_then_updated_above(stderr):
+    """As uv on a terminal: `Updating` only while the fetch runs, `Updated` stays."""
+    fake = stderr(True)
+    reporter = make_reporter(Console(color="never"))
+    repository, commit = "https://example.com/o/r", "a" * 40
+    with reporter.resolving():
+        fetch = reporter.checkout_started(repository, "main")
+        assert region(reporter)[0] == f"   Updating {repository} (main)"
+        reporter.checkout_ended(fetch, repository, commit)
+        assert len(region(reporter)) == 1  # the spinner alone
+    assert f"    Updated {repository} ({commit})\n" in fake.getvalue()
+
+
 def test_region_while_installing(stderr):
     reporter = live(stderr)
     reporter._install = (0, 4, "Installing wheels...")
