@@ -838,6 +838,18 @@ UV = Path(sys.executable).parent / "uv"
 SLOW_RATE = 3_000_000
 
 
+def _uv_env(env: dict[str, str], tmp_path: Path, mirror: Mirror) -> dict[str, str]:
+    """`env` for uv: the same download list and mirror (`serve_build`), a cache of its own."""
+    return {
+        **env,
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "UV_PYTHON_BIN_DIR": str(tmp_path / "uv-bin"),
+        "UV_PYTHON_DOWNLOADS_JSON_URL": str(tmp_path / "downloads.json"),
+        "UV_PYTHON_INSTALL_MIRROR": mirror.url,
+    }
+
+
 def _transfers(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "Download" in line or "Extract" in line]
 
@@ -901,13 +913,8 @@ def test_python_transfer_lines_match_uv_byte_for_byte(
     setup = serve_build(tmp_path, mirror, fake_build)
     ours = {**setup.env, "PYRUN_PYTHON_CACHE_DIR": str(tmp_path / "kept-pyrun")}
     theirs = {
-        **setup.env,
-        "UV_NO_CONFIG": "1",
-        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
-        "UV_PYTHON_BIN_DIR": str(tmp_path / "uv-bin"),
+        **_uv_env(setup.env, tmp_path, mirror),
         "UV_PYTHON_CACHE_DIR": str(tmp_path / "kept-uv"),
-        "UV_PYTHON_DOWNLOADS_JSON_URL": str(tmp_path / "downloads.json"),
-        "UV_PYTHON_INSTALL_MIRROR": mirror.url,
     }
     lines = {}
     # pyrun first: it would find uv's install (`UV_PYTHON_INSTALL_DIR`) and download nothing.
@@ -928,3 +935,36 @@ def test_python_transfer_lines_match_uv_byte_for_byte(
     assert lines["pyrun"] == lines["uv"]
     first, again = lines["uv"]
     assert [len(first), len(again)] == [4, 2], lines  # download + extract, then extract only
+
+
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+def test_a_run_that_downloads_python_logs_as_uv_byte_for_byte(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    """The whole log of a cold `run` that downloads its Python, in colour: the transfer lines,
+    then `Using CPython 3.12.x` without a path (uv names a managed Python so), and the same
+    line when the env is made again (pyrun replays it from its recipe)."""
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    ours, env = _project_without_python(tmp_path, setup)
+    theirs = tmp_path / "theirs"
+    shutil.copytree(ours, theirs)
+    # uv in a directory of its own: pyrun reads uv's installs, and would find its Python there.
+    uv_env = {**_uv_env(env, tmp_path, mirror), "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv-own")}
+    run = ["run", "--color", "always", "--managed-python", "--python", "3.12", "python", "-c", ""]
+
+    def both() -> tuple[str, str]:
+        mine = subprocess.run([pyrun_executable(), *run], env=env, cwd=ours, capture_output=True)
+        done = subprocess.run([str(UV), *run], env=uv_env, cwd=theirs, capture_output=True)
+        assert mine.returncode == done.returncode == 0, (mine.stderr, done.stderr)
+        return mine.stderr.decode(), done.stderr.decode()
+
+    mine, done = both()
+    assert mine == done
+    assert mine.startswith(f"\x1b[36m\x1b[1mDownloading\x1b[0m\x1b[39m {setup.key} (download) ")
+    version = fake_build.version_text
+    assert f"Using CPython \x1b[36m{version}\x1b[39m\x1b[36m\x1b[39m\n" in mine
+    for project in (ours, theirs):
+        shutil.rmtree(project / ".venv")
+    again, again_uv = both()
+    assert again == again_uv == "".join(mine.splitlines(keepends=True)[2:])
