@@ -120,6 +120,16 @@ class Console:
             return f" {sign} {name}{rest}"
         return f" {self.paint(sign, colour)} {self.paint(name, BOLD)}{self.paint(rest, DIM)}"
 
+    def using(self, display: str, executable: str, *, managed: bool) -> str:
+        """uv's line naming the interpreter a new env is made from: `Using CPython 3.12.1
+        interpreter at: <path>`, or for a managed Python `Using CPython 3.12.1` with the
+        version in cyan."""
+        if not managed:
+            return f"Using {display} interpreter at: {self.path(executable)}"
+        implementation, _, version = display.rpartition(" ")
+        # uv paints the (here empty) variant suffix too: an empty pair of escapes.
+        return f"Using {implementation} {self.paint(version, CYAN)}{self.paint('', CYAN)}"
+
     def action(self, verb: str, subject: str, detail: str = "", *, done: bool = False) -> str:
         """`Building name @ url`, `Downloading numpy (16.1MiB)`: a bold verb (cyan while it
         happens, green once done for builds) and a dim detail."""

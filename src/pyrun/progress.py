@@ -4,9 +4,10 @@ Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 * `Reporter` (under `-q`): reports nothing.
 * `LineReporter` (stderr is not a terminal, `TERM=dumb`, `-v` or `--no-progress`): uv's lines
-  for downloads that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
-  of unknown size) starts and ` Downloaded numpy` when it ends, and the `Building`/`Built`
-  lines; nothing else, so a CI log stays short.
+  for transfers that take a while, `Downloading numpy (16.1MiB)` when one larger than 1 MiB (or
+  of unknown size) starts and ` Downloaded numpy` when it ends (`Extracting`/` Extracted` for a
+  managed Python unpacked from its archive cache), and the `Building`/`Built` lines; nothing
+  else, so a CI log stays short.
 * `LiveReporter` (stderr is a terminal): a region at the bottom of the terminal, redrawn in
   place and removed when the work ends: a spinner naming the package being resolved, then
   `Preparing packages... (k/N)` with one bar per download in flight (the largest last) and a
@@ -16,6 +17,11 @@ Three reporters behind one interface, chosen once per run by `make_reporter`:
 
 The hooks are called from the trio thread, worker threads (installs) and the thread that reads
 the prefetch helper's reports (`pyrun.net.prefetch`): every reporter is thread-safe.
+
+Work done ahead of its step, the wheels the prefetch helper fetches while the resolver runs, is
+reported as uv reports it in its own place: the helper reports through `ahead()`, whose log
+lines wait, and `release()` (the sync's prepare step, after `Resolved N packages`) prints them
+and hands over what was prepared for the `Prepared N packages` line.
 """
 
 from __future__ import annotations
@@ -23,12 +29,12 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pyrun.console import Console, format_size, is_terminal
+from pyrun.console import DIM, Console, format_size, is_terminal
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -36,6 +42,19 @@ if TYPE_CHECKING:
 
 # uv announces a download in a log only above this size (or when the size is unknown).
 LARGE_DOWNLOAD = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Verbs:
+    """How a log names a transfer while it runs and once it is done."""
+
+    ongoing: str
+    done: str
+
+
+DOWNLOAD = Verbs("Downloading", "Downloaded")
+# A managed Python read back from `PYRUN_PYTHON_CACHE_DIR` (uv's `Extracting … (extract)`).
+EXTRACT = Verbs("Extracting", "Extracted")
 SPINNER = ("⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏")
 SPINNER_INTERVAL = 0.2  # seconds per frame, uv's steady tick
 REFRESH_PER_SECOND = 10
@@ -63,6 +82,7 @@ class Reporter:
     """The hooks, each doing nothing: what `-q` gets, and the base of the others."""
 
     shows_downloads = False  # whether download hooks are worth calling at all
+    _ahead: tuple[int, float] = (0, 0.0)  # what was prepared ahead (`prepared_ahead`)
 
     @contextmanager
     def resolving(self) -> Iterator[None]:
@@ -87,8 +107,16 @@ class Reporter:
     def build_ended(self, build: int, line: str) -> None:
         """It succeeded (`line`: `      Built name @ url`)."""
 
-    def download_started(self, name: str, size: int | None) -> int:
-        """A download began (`size` in bytes when announced); the id of its bar."""
+    def checkout_started(self, repository: str, ref: str) -> int:
+        """A git fetch began; the id of its line (`   Updating <repository> (<ref>)`)."""
+        return 0
+
+    def checkout_ended(self, checkout: int, repository: str, commit: str) -> None:
+        """It succeeded (`    Updated <repository> (<commit>)`)."""
+
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        """A download began (`size` in bytes when announced); the id of its bar. `verbs` name
+        it in a log."""
         return 0
 
     def downloaded_bytes(self, download: int, count: int) -> None:
@@ -96,6 +124,11 @@ class Reporter:
 
     def download_ended(self, download: int, *, complete: bool = True) -> None:
         """It ended: `complete` False when it failed or was cancelled."""
+
+    @contextmanager
+    def transferring(self) -> Iterator[None]:
+        """Around transfers with no count of their own (managed Pythons): their bars only."""
+        yield
 
     @contextmanager
     def installing(self, total: int) -> Iterator[None]:
@@ -109,6 +142,40 @@ class Reporter:
         """Write `text` above the live region if one is drawn; False when none is."""
         return False
 
+    # -- work done ahead of its step (the prefetch) ---------------------------------------
+
+    def ahead(self) -> Reporter:
+        """The hooks for transfers made ahead of their step: drawn at once, but logged only
+        at `release()`."""
+        return self
+
+    def prepared_ahead(self, count: int, seconds: float) -> None:
+        """`count` distributions were made ready ahead, the step waited `seconds` for them."""
+        self._ahead = (self._ahead[0] + count, self._ahead[1] + seconds)
+
+    def release(self) -> tuple[int, float]:
+        """The prepare step has come: log what was held, and take what was prepared ahead
+        (count, seconds) for its `Prepared` line."""
+        ahead, self._ahead = self._ahead, (0, 0.0)
+        return ahead
+
+
+class _Checkouts(Reporter):
+    """Git fetches shown as uv shows them, as builds are: `Updating` while the fetch runs (in
+    the live region on a terminal), `Updated` once it is done."""
+
+    console: Console
+
+    def checkout_started(self, repository: str, ref: str) -> int:
+        return self.build_started("   " + self._line("Updating", repository, ref, done=False))
+
+    def checkout_ended(self, checkout: int, repository: str, commit: str) -> None:
+        self.build_ended(checkout, "    " + self._line("Updated", repository, commit, done=True))
+
+    def _line(self, verb: str, repository: str, revision: str, *, done: bool) -> str:
+        action = self.console.action(verb, repository, done=done)
+        return f"{action} ({self.console.paint(revision, DIM)})"
+
 
 @dataclass
 class _Download:
@@ -117,7 +184,7 @@ class _Download:
     done: int = 0
 
 
-class LineReporter(Reporter):
+class LineReporter(_Checkouts):
     """uv's non-terminal output: start and end lines for large downloads only."""
 
     shows_downloads = True
@@ -126,7 +193,8 @@ class LineReporter(Reporter):
         self.console = console
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._announced: dict[int, str] = {}
+        self._announced: dict[int, tuple[str, Verbs]] = {}
+        self._held: list[str] = []  # lines of transfers made ahead, until `release`
 
     def build_started(self, line: str) -> int:
         self.console.info(line)
@@ -135,25 +203,70 @@ class LineReporter(Reporter):
     def build_ended(self, build: int, line: str) -> None:
         self.console.info(line)
 
-    def download_started(self, name: str, size: int | None) -> int:
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        return self._started(name, size, verbs, self.console.info)
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None:
+        self._ended(download, complete, self.console.info)
+
+    def _started(
+        self, name: str, size: int | None, verbs: Verbs, say: Callable[[str], None]
+    ) -> int:
         download = next(self._ids)
         if size is not None and size <= LARGE_DOWNLOAD:
             return download
         with self._lock:
-            self._announced[download] = name
+            self._announced[download] = (name, verbs)
         detail = f"({format_size(size)})" if size is not None else ""
         subject = f"{name} " if detail else name
-        self.console.info(self.console.action("Downloading", subject, detail))
+        say(self.console.action(verbs.ongoing, subject, detail))
         return download
 
-    def download_ended(self, download: int, *, complete: bool = True) -> None:
+    def _ended(self, download: int, complete: bool, say: Callable[[str], None]) -> None:
         with self._lock:
-            name = self._announced.pop(download, None)
-        if name is not None and complete:
-            self.console.info(" " + self.console.action("Downloaded", name))
+            announced = self._announced.pop(download, None)
+        if announced is not None and complete:
+            name, verbs = announced
+            say(" " + self.console.action(verbs.done, name))
+
+    def _hold(self, line: str) -> None:
+        with self._lock:
+            self._held.append(line)
+
+    def ahead(self) -> Reporter:
+        return _HeldLines(self)
+
+    def release(self) -> tuple[int, float]:
+        self._print_held()
+        return super().release()
+
+    @contextmanager
+    def installing(self, total: int) -> Iterator[None]:
+        # Held lines are never lost: at the latest they come before the install's summary.
+        self._print_held()
+        yield
+
+    def _print_held(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for line in held:
+            self.console.info(line)
 
 
-class LiveReporter(Reporter):
+class _HeldLines(Reporter):
+    """A `LineReporter` as the prefetch sees it: the same lines, held until `release`."""
+
+    def __init__(self, lines: LineReporter) -> None:
+        self.lines = lines
+
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
+        return self.lines._started(name, size, verbs, self.lines._hold)
+
+    def download_ended(self, download: int, *, complete: bool = True) -> None:
+        self.lines._ended(download, complete, self.lines._hold)
+
+
+class LiveReporter(_Checkouts):
     """A region redrawn in place at the bottom of the terminal (see the module docstring)."""
 
     shows_downloads = True
@@ -205,6 +318,11 @@ class LiveReporter(Reporter):
                 self._counts = (min(done + 1, total), total)
 
     @contextmanager
+    def transferring(self) -> Iterator[None]:
+        with self._phase():
+            yield
+
+    @contextmanager
     def installing(self, total: int) -> Iterator[None]:
         self._install = (0, total, "Installing wheels...")
         try:
@@ -237,7 +355,7 @@ class LiveReporter(Reporter):
 
     # -- downloads ------------------------------------------------------------------------
 
-    def download_started(self, name: str, size: int | None) -> int:
+    def download_started(self, name: str, size: int | None, *, verbs: Verbs = DOWNLOAD) -> int:
         with self._lock:
             download = next(self._ids)
             self._downloads[download] = _Download(name=name, size=size)
@@ -357,7 +475,7 @@ class _Region:
 def _download_line(download: _Download) -> Any:
     from rich.text import Text
 
-    name = download.name[:NAME_WIDTH].ljust(NAME_WIDTH)
+    name = download.name.ljust(NAME_WIDTH)  # padded, never cut (uv's `{msg:N}`)
     if download.size is None:
         return Text.assemble((name, "dim"), " ....", **_ONE_LINE)
     size = max(download.size, 1)
@@ -395,10 +513,13 @@ def binary_bytes(count: int) -> str:
 
 
 __all__ = [
+    "DOWNLOAD",
+    "EXTRACT",
     "LARGE_DOWNLOAD",
     "LineReporter",
     "LiveReporter",
     "Reporter",
+    "Verbs",
     "binary_bytes",
     "make_reporter",
 ]

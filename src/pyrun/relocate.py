@@ -252,6 +252,7 @@ class Move:
             "root": self.new,
             "python": recipe.python,
             "display": recipe.display,
+            "managed": recipe.managed,
             "resolved": recipe.resolved,
             "installed": recipe.installed,
             "checked": recipe.checked,

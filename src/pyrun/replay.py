@@ -42,6 +42,7 @@ class Recipe:
         "display",
         "entries",
         "installed",
+        "managed",
         "python",
         "resolved",
         "root",
@@ -51,6 +52,7 @@ class Recipe:
         self.root = str(facts["root"])
         self.python = str(facts["python"])
         self.display = str(facts["display"])
+        self.managed = bool(facts.get("managed", False))
         self.resolved = int(facts["resolved"])
         self.installed = int(facts["installed"])
         self.checked: int | None = facts.get("checked")
@@ -234,7 +236,7 @@ def announce(
     console = Console(color=color)
     checked, installed = timings
     lines = [
-        f"Using {recipe.display} interpreter at: {console.path(display_path(recipe.python))}",
+        console.using(recipe.display, display_path(recipe.python), managed=recipe.managed),
         f"Creating virtual environment at: {console.path(display_path(env))}",
     ]
     details = sync or verbose

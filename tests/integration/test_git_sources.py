@@ -583,3 +583,30 @@ def test_with_requirements_file_names_git_lines_by_egg(
     assert unnamed.returncode == 2, unnamed
     assert "error: Cannot tell the package name of" in unnamed.stderr
     assert "Traceback" not in unnamed.stderr
+
+
+@pytest.mark.uv
+def test_fetch_lines_match_uv_escape_for_escape(
+    tmp_path: Path, repos: Path, index: IndexServer, pyrun_env: PyrunEnv
+) -> None:
+    text = f"""
+        [project]
+        name = "app"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["tool"]
+
+        [tool.uv.sources]
+        tool = {{ git = "{uri(repos / "tool")}", tag = "v1" }}
+        """
+    ours, theirs = project(tmp_path / "ours", text), project(tmp_path / "theirs", text)
+    result = pyrun(pyrun_env, ours, "lock", "--color", "always", index=index.index_url)
+    done = uv(theirs, "lock", "--color", "always", index=index.index_url)
+    assert result.returncode == done.returncode == 0, (result, done.stderr)
+
+    def fetches(stderr: str) -> list[str]:
+        return [line for line in stderr.splitlines() if "Updat" in line]
+
+    commit = git(repos / "tool", "rev-parse", "HEAD")
+    assert fetches(result.stderr) == fetches(done.stderr)
+    assert fetches(done.stderr)[1].endswith(f"(\x1b[2m{commit}\x1b[0m)")

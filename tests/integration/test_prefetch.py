@@ -61,8 +61,14 @@ def test_a_cold_run_fetches_each_wheel_once_while_resolving(env, index, tmp_path
     assert result.returncode == 0, result
     assert [index.downloads(name) for name in WHEELS] == [1, 1]
     assert index.downloads("beta-1.0.0-py3-none-any.whl") == 0
-    # The helper fetched them: the sync itself had nothing to prepare.
-    assert "Prepared" not in result.stderr
+    # The helper fetched them while resolving; they count as prepared, as uv (which fetches
+    # them after resolving) counts them.
+    lines = result.stderr.splitlines()
+    prepared = [line for line in lines if line.startswith("Prepared ")]
+    assert len(prepared) == 1 and prepared[0].startswith("Prepared 2 packages in "), lines
+    assert lines.index(prepared[0]) > next(
+        i for i, line in enumerate(lines) if line.startswith("Resolved ")
+    )
     assert fetchers(env.cache) == []
 
 

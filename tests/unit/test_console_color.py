@@ -9,7 +9,7 @@ import pytest
 
 from pyrun.console import Console, wants_color
 from pyrun.errors import UsageError, render_error, render_warning
-from tests.support.terminal import install_stderr
+from tests.support.terminal import ANSI, install_stderr
 
 UV_ERROR = "\x1b[1m\x1b[31merror\x1b[39m\x1b[0m\x1b[1m:\x1b[0m"
 UV_CAUSE = "  \x1b[1m\x1b[31mcause\x1b[39m\x1b[0m\x1b[1m:\x1b[0m"
@@ -139,3 +139,28 @@ def test_the_warm_path_rebuild_announces_in_the_same_colours(stderr, tmp_path, m
     announce(Recipe(facts, []), str(tmp_path / ".venv"), sync=True, verbose=False,
              timings=(0.001, 0.25), color="never")  # fmt: skip
     assert fake.getvalue().splitlines()[-2:] == facts["changes"]
+
+
+@pytest.mark.parametrize("managed", [False, True])
+def test_using_names_a_managed_python_without_its_path_as_uv(
+    stderr, tmp_path, monkeypatch, managed
+):
+    from pyrun.replay import Recipe, announce
+
+    expected = (
+        "Using CPython \x1b[36m3.12.1\x1b[39m\x1b[36m\x1b[39m"
+        if managed
+        else "Using CPython 3.12.1 interpreter at: \x1b[36m/opt/py/bin/python3\x1b[39m"
+    )
+    console = Console(color="always")
+    assert console.using("CPython 3.12.1", "/opt/py/bin/python3", managed=managed) == expected
+    plain = Console(color="never").using("CPython 3.12.1", "/opt/py/bin/python3", managed=managed)
+    assert plain == ANSI.sub("", expected)
+    # The warm path's rebuild says the same, from the fact its recipe recorded.
+    facts = {"root": str(tmp_path), "python": "/opt/py/bin/python3", "display": "CPython 3.12.1",
+             "managed": managed, "resolved": 1, "installed": 0, "changes": []}  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    fake = stderr(False)
+    announce(Recipe(facts, []), str(tmp_path / ".venv"), sync=False, verbose=False,
+             timings=(0.001, 0.25), color="always")  # fmt: skip
+    assert fake.getvalue().splitlines()[0] == expected

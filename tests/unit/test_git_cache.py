@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from pyrun.console import Console
 from pyrun.core.gitref import GitRef, GitUrl
 from pyrun.local.cache import Cache
 from pyrun.local.git import GitCache, GitFailure
+from pyrun.progress import make_reporter
 from tests.support.git_server import commit_all, git, init_repo
+from tests.support.terminal import install_stderr
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git CLI")
 
@@ -93,10 +96,20 @@ def test_missing_reference_and_subdirectory(repo: Path, cache: Cache) -> None:
         GitCache(cache).checkout(url(repo, GitRef("default"), "missing"), commit)
 
 
-def test_reports_fetches(repo: Path, cache: Cache) -> None:
-    lines: list[str] = []
-    commit = GitCache(cache, report=lines.append).resolve(url(repo, GitRef("tag", "v1")))
-    assert lines == [
-        f"   Updating {repo.as_uri()} (v1)",
-        f"    Updated {repo.as_uri()} ({commit})",
-    ]
+@pytest.mark.parametrize("color", ["never", "always"])
+def test_reports_fetches_in_uv_words_and_colours(
+    repo: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch, color: str
+) -> None:
+    stderr = install_stderr(monkeypatch, tty=False)
+    report = make_reporter(Console(color=color))
+    commit = GitCache(cache, report=report).resolve(url(repo, GitRef("tag", "v1")))
+    if color == "never":
+        assert stderr.getvalue().splitlines() == [
+            f"   Updating {repo.as_uri()} (v1)",
+            f"    Updated {repo.as_uri()} ({commit})",
+        ]
+    else:  # escape for escape what uv 0.13.9 writes
+        assert stderr.getvalue().splitlines() == [
+            f"   \x1b[36m\x1b[1mUpdating\x1b[0m\x1b[39m {repo.as_uri()} (\x1b[2mv1\x1b[0m)",
+            f"    \x1b[32m\x1b[1mUpdated\x1b[0m\x1b[39m {repo.as_uri()} (\x1b[2m{commit}\x1b[0m)",
+        ]

@@ -12,6 +12,7 @@ from rich.console import Console as RichConsole
 
 from pyrun.console import Console
 from pyrun.progress import (
+    EXTRACT,
     LARGE_DOWNLOAD,
     LineReporter,
     LiveReporter,
@@ -79,6 +80,42 @@ def test_line_reporter_colours_as_uv(stderr):
     )
 
 
+def test_line_reporter_names_an_extraction_as_uv(stderr):
+    fake = stderr(False)
+    reporter = make_reporter(Console(color="never"))
+    name = "cpython-3.12.1-linux-x86_64-gnu (extract)"
+    reporter.download_ended(reporter.download_started(name, 7_570_738, verbs=EXTRACT))
+    assert fake.getvalue().splitlines() == [f"Extracting {name} (7.2MiB)", f" Extracted {name}"]
+
+
+def test_lines_of_transfers_made_ahead_wait_for_release(stderr):
+    fake = stderr(False)
+    console = Console(color="never")
+    reporter = console.reporter()
+    ahead = reporter.ahead()
+    ahead.download_ended(ahead.download_started("numpy", 16_900_000))
+    reporter.prepared_ahead(3, 0.25)
+    console.info("Resolved 4 packages in 10ms")
+    assert reporter.release() == (3, 0.25)
+    assert fake.getvalue().splitlines() == [
+        "Resolved 4 packages in 10ms",
+        "Downloading numpy (16.1MiB)",
+        " Downloaded numpy",
+    ]
+    assert reporter.release() == (0, 0.0)  # taken once
+
+
+def test_held_lines_come_at_the_latest_before_the_install(stderr):
+    fake = stderr(False)
+    reporter = make_reporter(Console(color="never"))
+    ahead = reporter.ahead()
+    ahead.download_ended(ahead.download_started("numpy", 16_900_000))
+    assert fake.getvalue() == ""
+    with reporter.installing(1):
+        pass
+    assert fake.getvalue().splitlines() == ["Downloading numpy (16.1MiB)", " Downloaded numpy"]
+
+
 def test_quiet_reports_nothing(stderr):
     fake = stderr(True)
     reporter = make_reporter(Console(quiet=1))
@@ -139,6 +176,30 @@ def test_region_while_preparing_counts_and_draws_a_bar_per_download(stderr):
     for download in (numpy, idna, unknown):
         reporter.download_ended(download)
     assert len(region(reporter)) == 1
+
+
+def test_region_while_transferring_shows_bars_only_with_long_names_whole(stderr):
+    reporter = live(stderr)
+    name = "cpython-3.12.1-linux-x86_64-gnu (download)"
+    with reporter.transferring():
+        download = reporter.download_started(name, 7_570_738)
+        reporter.downloaded_bytes(download, 1 << 20)
+        assert region(reporter) == [f"{name} {'-' * 30} 1.00 MiB/7.22 MiB"]
+        reporter.download_ended(download)
+        assert region(reporter) == []
+
+
+def test_a_git_fetch_is_in_the_region_while_it_runs_then_updated_above(stderr):
+    """As uv on a terminal: `Updating` only while the fetch runs, `Updated` stays."""
+    fake = stderr(True)
+    reporter = make_reporter(Console(color="never"))
+    repository, commit = "https://example.com/o/r", "a" * 40
+    with reporter.resolving():
+        fetch = reporter.checkout_started(repository, "main")
+        assert region(reporter)[0] == f"   Updating {repository} (main)"
+        reporter.checkout_ended(fetch, repository, commit)
+        assert len(region(reporter)) == 1  # the spinner alone
+    assert f"    Updated {repository} ({commit})\n" in fake.getvalue()
 
 
 def test_region_while_installing(stderr):

@@ -970,7 +970,7 @@ def _git_sources(
         offline=client.offline,
         previous=previous,
         upgrade=upgrade,
-        report=builds.console.info if builds is not None else None,
+        report=builds.console.reporter() if builds is not None else None,
         builds=builds,
     )
 

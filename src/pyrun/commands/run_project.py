@@ -130,6 +130,7 @@ def _record(
         "root": workspace.root,
         "python": env.base.executable,
         "display": env.base.display(),
+        "managed": env.base.managed,
         "resolved": result.resolved,
         "installed": report.installed if report else 0,
         "checked": result.checked,

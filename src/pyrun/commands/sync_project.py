@@ -316,6 +316,9 @@ def _shows_resolution(args: Args) -> bool:
 def _execute(
     plan: SyncPlan, env: SyncTargetEnv, cache: Cache, options: SyncOptions, console: Console
 ) -> SyncReport:
+    # What the prefetch made ready while resolving was prepared for this step: logged from
+    # here (after `Resolved`, as uv) and counted in its `Prepared` line.
+    ahead, waited = console.reporter().release()
     started = time.monotonic()
     ready = {}
     if plan.needs_network_or_build:
@@ -325,7 +328,7 @@ def _execute(
         ready = interrupt.run(prepare, plan, env, cache, options, console)
     prepared = time.monotonic() - started
     report = apply_plan(plan, ready, env, options, console.reporter())
-    return _with_prepared(report, len(plan.work), prepared)
+    return _with_prepared(report, len(plan.work) + ahead, prepared + waited)
 
 
 def _with_prepared(report: SyncReport, count: int, seconds: float) -> SyncReport:

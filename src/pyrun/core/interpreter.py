@@ -42,6 +42,10 @@ class ProbeError(ValueError):
     """The probe's output is not what this version of pyrun expects."""
 
 
+# The `source` of an interpreter found among (or just downloaded into) managed installations.
+MANAGED_SOURCE = "managed installations"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Interpreter:
     """One interpreter, as reported by the probe.
@@ -195,6 +199,11 @@ class Interpreter:
         if self.musl_version:
             return "musl"
         return "none"
+
+    @property
+    def managed(self) -> bool:
+        """Found among managed installations: uv then names it without its path."""
+        return self.source == MANAGED_SOURCE
 
     def display(self) -> str:
         """`CPython 3.12.1`, as in `Using CPython 3.12.1 interpreter at: …`."""

@@ -19,15 +19,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pyrun.core.gitref import GitUrl, is_commit
 from pyrun.errors import FailureError
 from pyrun.local.cache import GIT_BUCKET, Cache
 
-__all__ = ["GitCache", "GitFailure"]
+__all__ = ["CheckoutReport", "GitCache", "GitFailure"]
 
 
 class GitFailure(Exception):
@@ -38,12 +39,20 @@ class GitFailure(Exception):
         self.causes = causes
 
 
+class CheckoutReport(Protocol):
+    """Told of each fetch (`pyrun.progress.Reporter` is one): uv's `Updating <repo> (<ref>)`
+    while it runs, `Updated <repo> (<commit>)` once it is done."""
+
+    def checkout_started(self, repository: str, ref: str) -> int: ...
+
+    def checkout_ended(self, checkout: int, repository: str, commit: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class GitCache:
     cache: Cache
     offline: bool = False
-    # Told of each fetch, as uv reports them (`Updating <repo> (<ref>)`, `Updated … (<sha>)`).
-    report: Callable[[str], None] | None = None
+    report: CheckoutReport | None = None
 
     def resolve(self, url: GitUrl) -> str:
         """The commit `url`'s reference names now (fetching unless it is a known commit)."""
@@ -52,12 +61,12 @@ class GitCache:
             pinned = url.ref.pinned_commit
             if pinned and _has_commit(db, pinned):
                 return pinned
-            self._tell(f"   Updating {url.repository} ({url.ref.display()})")
+            fetch = self._started(url)
             _fetch(db, url, _refspecs(url), what=_what(url), offline=self.offline)
             commit = pinned or _rev_parse(db, _local_ref(url))
             if commit is None or not _has_commit(db, commit):
                 raise GitFailure(f"failed to find {_what(url)} in `{url.repository}`")
-            self._tell(f"    Updated {url.repository} ({commit})")
+            self._ended(fetch, url, commit)
             return commit
 
     def checkout(self, url: GitUrl, commit: str) -> Path:
@@ -81,7 +90,7 @@ class GitCache:
         db = self._database(url)
         if _has_commit(db, commit):
             return
-        self._tell(f"   Updating {url.repository} ({url.ref.display()})")
+        fetch = self._started(url)
         refspec = f"+{commit}:refs/commit/{commit}"
         try:
             _fetch(db, url, [refspec], what=f"commit `{commit}`", offline=self.offline)
@@ -96,11 +105,16 @@ class GitCache:
                 raise by_id from None
         if not _has_commit(db, commit):
             raise GitFailure(f"failed to find commit `{commit}` in `{url.repository}`")
-        self._tell(f"    Updated {url.repository} ({commit})")
+        self._ended(fetch, url, commit)
 
-    def _tell(self, line: str) -> None:
+    def _started(self, url: GitUrl) -> int:
+        if self.report is None:
+            return 0
+        return self.report.checkout_started(url.repository, url.ref.display())
+
+    def _ended(self, fetch: int, url: GitUrl, commit: str) -> None:
         if self.report is not None:
-            self.report(line)
+            self.report.checkout_ended(fetch, url.repository, commit)
 
     def _database(self, url: GitUrl) -> Path:
         db = self.cache.bucket(GIT_BUCKET) / "db" / url.cache_key

@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
-from pyrun.core.interpreter import Interpreter, ProbeError
+from pyrun.core.interpreter import MANAGED_SOURCE, Interpreter, ProbeError
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
@@ -49,7 +49,7 @@ ACTIVE_VENV = "active virtual environment"
 CONDA_PREFIX = "conda prefix"
 BASE_CONDA = "base conda environment"
 DISCOVERED_VENV = "virtual environment"
-MANAGED = "managed installations"
+MANAGED = MANAGED_SOURCE
 SEARCH_PATH = "search path"
 PROVIDED_PATH = "provided path"
 

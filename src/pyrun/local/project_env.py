@@ -205,8 +205,8 @@ def select_base_interpreter(request: EnvRequest, finder: Finder, console: Consol
         python_request = request_from_requires_python(request.requires_python)
     found = finder.find_base(python_request)
     # uv names the interpreter it found before judging it.
-    where = console.path(display_path(found.executable))
-    console.info(f"Using {found.display()} interpreter at: {where}")
+    where = display_path(found.executable)
+    console.info(console.using(found.display(), where, managed=found.managed))
     if request.requires_python and not _in_range(found.version, request.requires_python):
         raise _incompatible(found, request)
     return found

@@ -168,7 +168,7 @@ async def _stream_to_file(
     async def consume(response: httpx.Response) -> dict[str, hashlib._Hash]:
         # Called again from scratch when the client retries: a new file, new hashes, a new bar.
         hashers = _hashers(expected)
-        progress = _Progress.start(report, wheel.name, response)
+        progress = TransferProgress.of_response(report, wheel.name, response)
         # Local file writes are short and buffered: doing them on the event loop costs less
         # than a thread hop per chunk.
         with progress, open(path, "wb") as file:
@@ -196,31 +196,38 @@ async def _stream_to_file(
 
 
 @dataclass
-class _Progress:
-    """One transfer's reporting: started with the announced size, ended however it ends."""
+class TransferProgress:
+    """One transfer's reporting (`download`: the id `download_started` gave), ended however it
+    ends: used as a context manager around the transfer."""
 
     report: DownloadReport | None
     download: int = 0
-    complete: bool = False
 
     @classmethod
-    def start(cls, report: DownloadReport | None, name: str, response: httpx.Response) -> _Progress:
+    def of_response(
+        cls, report: DownloadReport | None, name: str, response: httpx.Response
+    ) -> TransferProgress:
+        """Started with the size the response announces."""
         if report is None:
             return cls(None)
-        length = response.headers.get("content-length", "")
-        size = int(length) if length.isdigit() else None
-        return cls(report, report.download_started(name, size))
+        return cls(report, report.download_started(name, announced_size(response)))
 
     def advance(self, count: int) -> None:
         if self.report is not None:
             self.report.downloaded_bytes(self.download, count)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> TransferProgress:
         return self
 
     def __exit__(self, kind: object, *_rest: object) -> None:
         if self.report is not None:
             self.report.download_ended(self.download, complete=kind is None)
+
+
+def announced_size(response: httpx.Response) -> int | None:
+    """The body's size from `Content-Length`, when the server sent one."""
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
 
 
 async def _unpack_local(

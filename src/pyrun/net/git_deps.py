@@ -10,7 +10,7 @@ by commit so it is built once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from pyrun.core.lockfile import Lock
 from pyrun.core.resolution import LocalPackage, Source
 from pyrun.errors import FailureError
 from pyrun.local.cache import Cache
-from pyrun.local.git import GitCache, GitFailure
+from pyrun.local.git import CheckoutReport, GitCache, GitFailure
 
 if TYPE_CHECKING:
     from pyrun.console import Console
@@ -64,7 +64,7 @@ def git_sources(
     offline: bool,
     previous: Lock | None,
     upgrade: bool | frozenset[str],
-    report: Callable[[str], None] | None = None,
+    report: CheckoutReport | None = None,
     builds: GitBuilds | None = None,
 ) -> GitSources:
     """The git cache, with the commits `previous` pins (all of them released by `--upgrade`,

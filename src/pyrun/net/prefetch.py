@@ -10,7 +10,9 @@ start, dies or misses a wheel only means the sync fetches it itself.
 
 Given a progress reporter, the helper reports its downloads on a pipe (`--report`) and a thread
 here hands them to the reporter: bars while resolving, then `Preparing packages... (k/N)` while
-the end of the run waits for the wheels the lock kept.
+the end of the run waits for the wheels the lock kept. As uv prepares only after resolving, the
+log lines of these downloads wait for the sync's prepare step (`Reporter.ahead`), and the
+wheels the lock kept count there as prepared (`Reporter.prepared_ahead`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -80,7 +83,7 @@ class WheelPrefetch:
             self.process = None
             return
         if self.reporter is not None and self.process.stdout is not None:
-            self.reports = _Reports(self.process.stdout, self.reporter)
+            self.reports = _Reports(self.process.stdout, self.reporter.ahead())
             self.reports.start()
         for url in self.credentials:
             self._send(["auth", url])
@@ -106,6 +109,7 @@ class WheelPrefetch:
         for key in keys:
             self._send(["keep", *key])
         self._send(["end"])
+        started = time.monotonic()
         try:
             with self._preparing(keys & self.fetching):
                 self._wait(FINISH_TIMEOUT, process=self.process)
@@ -115,6 +119,9 @@ class WheelPrefetch:
             self.abort()  # Ctrl-C while the helper finishes: stop it too
             raise
         self.process = None
+        if self.reports is not None and self.reporter is not None:
+            fetched = keys & self.fetching & self.reports.ready
+            self.reporter.prepared_ahead(len(fetched), time.monotonic() - started)
 
     @contextlib.contextmanager
     def _preparing(self, pending: set[tuple[str, str]]) -> Iterator[None]:

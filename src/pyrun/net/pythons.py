@@ -4,6 +4,11 @@ One exclusive lock on `<pythons>/.lock` covers download and install. After takin
 is checked again, so when several pyrun processes want the same build, one downloads and the
 others find it installed. The archive streams through a sha256 hasher into `<pythons>/.temp/`
 and is only extracted once the whole body has been read and the digest matches.
+
+Each transfer is reported to the run's progress reporter as uv reports it: a bar named
+`<key> (download)` on a terminal, `Downloading <key> (download) (7.2MiB)` and
+` Downloaded <key> (download)` in a log. With an archive cache the archive is downloaded into
+it first and then read back from it, reported as `<key> (extract)`, as uv does.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -47,6 +51,8 @@ from pyrun.net.client import (
     redact_url,
     run_client,
 )
+from pyrun.net.download import TransferProgress, announced_size
+from pyrun.progress import DOWNLOAD, EXTRACT, Reporter, Verbs
 
 _CHUNK = 1 << 18
 
@@ -102,13 +108,40 @@ def _check_hash(download: Download, computed: str) -> None:
         raise _hash_mismatch(download, computed)
 
 
+@dataclass(frozen=True)
+class _Label:
+    """How one transfer of an archive is reported: uv's `<key> (download)` / `<key> (extract)`."""
+
+    report: Reporter | None
+    name: str
+    verbs: Verbs
+
+    @classmethod
+    def of(
+        cls, report: Reporter | None, download: Download, direction: str, verbs: Verbs
+    ) -> _Label:
+        return cls(report, f"{download.key} ({direction})", verbs)
+
+    def start(self, size: int | None) -> TransferProgress:
+        if self.report is None:
+            return TransferProgress(None)
+        started = self.report.download_started(self.name, size, verbs=self.verbs)
+        return TransferProgress(self.report, started)
+
+
 async def fetch_archive(
-    download: Download, settings: PythonSettings, client: HttpClient, dest: Path
+    download: Download,
+    settings: PythonSettings,
+    client: HttpClient,
+    dest: Path,
+    report: Reporter | None = None,
 ) -> None:
     """Fetch `download` into `dest` (mirror applied), checking its sha256; retry network errors."""
     url = rewrite_url(download, settings.mirror, settings.pypy_mirror)
+    label = _Label.of(report, download, "download", DOWNLOAD)
     if url.startswith("file://") or "://" not in url:
-        digest = await trio.to_thread.run_sync(_copy_hashing, local.file_url_path(url), dest)
+        source = local.file_url_path(url)
+        digest = await trio.to_thread.run_sync(_copy_hashing, source, dest, label)
         _check_hash(download, digest)
         return
     if settings.offline:
@@ -116,17 +149,22 @@ async def fetch_archive(
             f"Failed to download `{url}`",
             causes=["Network connectivity is disabled, but a remote file was requested"],
         )
-    digest = await _download(client, url, dest)
+    digest = await _download(client, url, dest, label)
     _check_hash(download, digest)
 
 
-def _copy_hashing(source: Path, dest: Path) -> str:
+def _copy_hashing(source: Path, dest: Path, label: _Label) -> str:
     hasher = hashlib.sha256()
     try:
-        with source.open("rb") as reader, dest.open("wb") as writer:
+        with (
+            source.open("rb") as reader,
+            dest.open("wb") as writer,
+            label.start(os.fstat(reader.fileno()).st_size) as progress,
+        ):
             while chunk := reader.read(_CHUNK):
                 hasher.update(chunk)
                 writer.write(chunk)
+                progress.advance(len(chunk))
     except OSError as exc:
         raise FailureError(
             f"Failed to read `{source}`", causes=[os_error_text(exc)], code=EXIT_FAILURE
@@ -134,15 +172,18 @@ def _copy_hashing(source: Path, dest: Path) -> str:
     return hasher.hexdigest()
 
 
-async def _download(client: HttpClient, url: str, dest: Path) -> str:
-    """Stream `url` to `dest`, hashing every chunk; retried from scratch by the client."""
+async def _download(client: HttpClient, url: str, dest: Path, label: _Label) -> str:
+    """Stream `url` to `dest`, hashing every chunk; retried from scratch by the client (with a
+    new bar)."""
 
     async def consume(response: httpx.Response) -> str:
         hasher = hashlib.sha256()
-        async with await trio.open_file(dest, "wb") as writer:
-            async for chunk in response.aiter_bytes(_CHUNK):
-                hasher.update(chunk)
-                await writer.write(chunk)
+        with label.start(announced_size(response)) as progress:
+            async with await trio.open_file(dest, "wb") as writer:
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    hasher.update(chunk)
+                    await writer.write(chunk)
+                    progress.advance(len(chunk))
         return hasher.hexdigest()
 
     try:
@@ -165,14 +206,19 @@ def _download_failure(exc: PyrunError, url: str) -> DownloadFailed:
     return DownloadFailed(exc.message, causes=exc.causes, hint=exc.hint)
 
 
-async def fetch_verified(download: Download, settings: PythonSettings, client: HttpClient) -> Path:
+async def fetch_verified(
+    download: Download,
+    settings: PythonSettings,
+    client: HttpClient,
+    report: Reporter | None = None,
+) -> Path:
     """A verified archive on disk: from `PYRUN_PYTHON_CACHE_DIR` if kept there, else fetched.
 
-    Without an archive cache the file is a `.temp/` file the caller removes after installing.
+    The file is a `.temp/` file the caller removes after installing.
     """
     temp = await trio.to_thread.run_sync(local.new_temp_file, settings.install_dir)
     try:
-        await _fill(temp, download, settings, client)
+        await _fill(temp, download, settings, client, report)
     except BaseException:
         # Failed or cancelled: leave nothing behind (hash mismatch, truncated body, Ctrl-C).
         temp.unlink(missing_ok=True)
@@ -181,26 +227,45 @@ async def fetch_verified(download: Download, settings: PythonSettings, client: H
 
 
 async def _fill(
-    temp: Path, download: Download, settings: PythonSettings, client: HttpClient
+    temp: Path,
+    download: Download,
+    settings: PythonSettings,
+    client: HttpClient,
+    report: Reporter | None,
 ) -> None:
     cache = settings.archive_cache_dir
     if cache is None:
-        await fetch_archive(download, settings, client, temp)
+        await fetch_archive(download, settings, client, temp, report)
         return
+    # As uv: the archive goes into the cache, then is read back from it (`(extract)`).
     kept = cache / cache_file_name(download)
-    if kept.is_file():
-        digest = await trio.to_thread.run_sync(_copy_hashing, kept, temp)
-        if download.sha256 is None or digest == download.sha256.lower():
-            return
-    await fetch_archive(download, settings, client, temp)
-    await trio.to_thread.run_sync(_keep_archive, temp, kept)
+    extract = _Label.of(report, download, "extract", EXTRACT)
+    if not kept.is_file():
+        await _fetch_kept(download, settings, client, kept, report)
+    digest = await trio.to_thread.run_sync(_copy_hashing, kept, temp, extract)
+    if download.sha256 is None or digest == download.sha256.lower():
+        return
+    # The kept copy no longer matches its listed hash (damaged): fetch it anew.
+    await _fetch_kept(download, settings, client, kept, report)
+    digest = await trio.to_thread.run_sync(_copy_hashing, kept, temp, extract)
+    _check_hash(download, digest)
 
 
-def _keep_archive(temp: Path, kept: Path) -> None:
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    partial = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
-    shutil.copyfile(temp, partial)
-    os.replace(partial, kept)
+async def _fetch_kept(
+    download: Download,
+    settings: PythonSettings,
+    client: HttpClient,
+    kept: Path,
+    report: Reporter | None,
+) -> None:
+    """Fetch into the archive cache: a partial file renamed into place once verified."""
+    await trio.to_thread.run_sync(partial(kept.parent.mkdir, parents=True, exist_ok=True))
+    part = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
+    try:
+        await fetch_archive(download, settings, client, part, report)
+        os.replace(part, kept)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 # --- installing ---------------------------------------------------------------------------
@@ -244,10 +309,13 @@ async def install_downloads(
     owned = client is None
     http = client or new_client(settings)
     lock = await acquire_lock(settings, console)
+    progress = console.reporter()
     try:
-        async with trio.open_nursery() as nursery:
-            for download in downloads:
-                nursery.start_soon(_install_one, download, settings, http, reinstall, report)
+        with progress.transferring():
+            async with trio.open_nursery() as nursery:
+                for download in downloads:
+                    job = partial(_install_one, download, settings, http, reinstall, report)
+                    nursery.start_soon(job, progress)
     finally:
         lock.release()
         if owned:
@@ -261,6 +329,7 @@ async def _install_one(
     client: HttpClient,
     reinstall: bool,
     report: InstallReport,
+    progress: Reporter,
 ) -> None:
     target = settings.install_dir / str(download.key)
     existed = target.is_dir()
@@ -269,7 +338,7 @@ async def _install_one(
         report.existing.append(ManagedInstall(key=download.key, path=target, owner="pyrun"))
         return
     try:
-        install = await _fetch_and_install(download, settings, client)
+        install = await _fetch_and_install(download, settings, client, progress)
     except PyrunError as error:
         report.failed.append(_failed_install(download, error))
         return
@@ -277,9 +346,9 @@ async def _install_one(
 
 
 async def _fetch_and_install(
-    download: Download, settings: PythonSettings, client: HttpClient
+    download: Download, settings: PythonSettings, client: HttpClient, progress: Reporter
 ) -> ManagedInstall:
-    archive = await fetch_verified(download, settings, client)
+    archive = await fetch_verified(download, settings, client, progress)
     try:
         install = partial(local.install_archive, archive, download, settings.install_dir)
         return await trio.to_thread.run_sync(install)

@@ -438,7 +438,7 @@ def _git_checkout(preparer: _Preparer, item: Item) -> Path:
             causes=(f"the lock's git source has no commit: `{item.selected.artifact.location}`",),
             hint="Run `pyrun lock` to pin the commit",
         )
-    git = GitCache(preparer.cache, offline=preparer.options.offline, report=preparer.console.info)
+    git = GitCache(preparer.cache, offline=preparer.options.offline, report=preparer.reporter)
     try:
         return git.checkout(url, commit)
     except GitFailure as exc:
