@@ -606,3 +606,22 @@ def test_a_failing_fork_is_named_in_the_error() -> None:
         "No solution found when resolving dependencies for split (markers: "
         "python_full_version >= '3.10' and python_full_version < '3.12')"
     )
+
+
+def test_a_dynamic_version_constrains_the_resolution_but_is_not_locked() -> None:
+    """A tree whose version only its build knows: requirements on it are checked against the
+    built version, and the lock leaves it out (as uv's)."""
+    url = "file:///work/sdk"
+    sdk = LocalPackage(
+        name="sdk",
+        version=None,
+        dynamic_version="0.4.3",
+        source=Source(kind="editable", location="sdk"),
+    )
+    index: Index = {"api": {"1.0": ["sdk>=0.3"], "2.0": ["sdk>=0.4.4"]}}
+    req = request("api", f"sdk @ {url}", local_packages=(sdk,))
+    result = resolve(req, MemorySource(index))
+    assert versions(result) == {"api": ("1.0",), "sdk": (None,)}
+    with pytest.raises(FailureError) as info:
+        resolve(request("api>=2", f"sdk @ {url}", local_packages=(sdk,)), MemorySource(index))
+    assert "api==2.0 depends on sdk>=0.4.4" in " ".join(info.value.causes)

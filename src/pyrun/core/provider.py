@@ -661,7 +661,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return [self.python]
         local = self.shared.local.get(name)
         if local is not None:
-            version = Version(local.version) if local.version else None
+            text = local.resolved_version
+            version = Version(text) if text else None
             return [Candidate(identifier, name, version, extra, group, local)]
         if any(req.url for req in reqs):
             return []
@@ -991,7 +992,7 @@ def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[st
             continue
         pins[key] = Pin(
             name=candidate.name,
-            version=None if candidate.version is None else str(candidate.version),
+            version=_locked_version(candidate),
             source=_source(provider.shared, candidate),
             files=_files(provider, candidate),
             dependencies=provider.recorded.get(candidate, ()),
@@ -999,6 +1000,16 @@ def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[st
             dependency_groups=groups.get(key, {}),
         )
     return pins
+
+
+def _locked_version(candidate: Candidate) -> str | None:
+    """The version the lock records: none for a source tree whose version is dynamic."""
+    if candidate.version is None:
+        return None
+    info = candidate.info
+    if isinstance(info, LocalPackage) and info.version is None:
+        return None
+    return str(candidate.version)
 
 
 def _source(shared: _Shared, candidate: Candidate) -> Source:
