@@ -622,6 +622,30 @@ def test_a_dynamic_version_constrains_the_resolution_but_is_not_locked() -> None
     req = request("api", f"sdk @ {url}", local_packages=(sdk,))
     result = resolve(req, MemorySource(index))
     assert versions(result) == {"api": ("1.0",), "sdk": (None,)}
+
+
+@pytest.mark.parametrize(
+    ("required", "reason"),
+    [
+        (">=0.4.4", "only sdk<0.4.4 is available"),
+        (">0.4.3", "only sdk<=0.4.3 is available"),
+        ("<0.4", "only sdk>=0.4 is available"),
+        ("<=0.4.2", "only sdk>0.4.2 is available"),
+        ("==0.4.4", "there is no version of sdk==0.4.4"),
+        ("~=0.5", "only sdk==0.4.3 is available"),
+    ],
+)
+def test_a_local_version_that_misses_a_requirement_is_the_reason_given(
+    required: str, reason: str
+) -> None:
+    """uv knows no other version of a tree: what is available is what the requirement leaves
+    out (`<0.4.4` for `>=0.4.4`), or none at all for `==`."""
+    sdk = LocalPackage(name="sdk", version="0.4.3", source=Source(kind="editable", location="sdk"))
+    index: Index = {"api": {"2.0": [f"sdk{required}"]}}
+    req = request("api", "sdk @ file:///work/sdk", local_packages=(sdk,))
     with pytest.raises(FailureError) as info:
-        resolve(request("api>=2", f"sdk @ {url}", local_packages=(sdk,)), MemorySource(index))
-    assert "api==2.0 depends on sdk>=0.4.4" in " ".join(info.value.causes)
+        resolve(req, MemorySource(index))
+    assert info.value.causes[0].startswith(
+        f"Because {reason} and api==2.0 depends on sdk{required}, we can conclude that "
+        "api==2.0 cannot be used."
+    )
