@@ -9,8 +9,9 @@ cached by the sdist's hash (`pyrun.net.metadata_build`). It remembers which inde
 version, so the lock names the right registry.
 
 `lock_async` reads the metadata of local dependencies (directories, built when their
-requirements are dynamic; local sdists and wheels; archives by URL; git checkouts through
-`pyrun.net.git_deps`), resolves on a worker thread
+requirements or version are dynamic; local sdists and wheels; archives by URL; git checkouts
+through `pyrun.net.git_deps`) and the built version of each member whose version is dynamic,
+resolves on a worker thread
 (`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
 nursery serve the whole run; page and metadata fetches run concurrently as the resolver
 prefetches.
