@@ -223,3 +223,42 @@ def test_checking_uvs_lock_builds_nothing_even_after_the_version_moved(
     assert builds(theirs) == ["prepare_metadata_for_build_editable"]  # the first lock's only
     assert builds(ours) == []
     assert (ours / "uv.lock").read_text() == lock == (theirs / "uv.lock").read_text()
+
+
+STATIC = 'version = "0.4.3"'
+DYNAMIC = 'dynamic = ["version"]'
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reason"),
+    [
+        (
+            STATIC,
+            'version = "0.4.5"',
+            "mismatched version: `sdk` (expected: `0.4.3`, found: `0.4.5`)",
+        ),
+        (STATIC, DYNAMIC, "dynamic version: `sdk` (expected a static version)"),
+        (DYNAMIC, STATIC, "static version: `sdk` (expected a dynamic version)"),
+    ],
+    ids=["bumped", "became-dynamic", "became-static"],
+)
+def test_a_path_dependencys_version_change_outdates_uvs_lock_as_for_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, before: str, after: str, reason: str
+) -> None:
+    """uv's lock records a directory dependency's version exactly when it is static: a new
+    static version, or a switch either way, makes the lock stale (no build needed to tell)."""
+    theirs = project(tmp_path / "theirs")
+    pyproject = theirs / "sdk" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(DYNAMIC, before))
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    ours = tmp_path / "ours"
+    shutil.copytree(theirs, ours)
+    for directory in (ours, theirs):
+        path = directory / "sdk" / "pyproject.toml"
+        path.write_text(path.read_text().replace(before, after))
+    expected = f"Resolving despite existing lockfile due to {reason}"
+    done = uv(theirs, "lock", "--check", "-v", index=index.index_url)
+    assert done.returncode == 1 and expected in done.stderr, done.stderr
+    result = pyrun(pyrun_env, ours, "lock", "--check", "-v", index=index.index_url)
+    assert result.returncode == 1 and expected in result.stderr, result
+    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
