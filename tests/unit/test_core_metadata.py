@@ -39,3 +39,17 @@ def test_the_description_is_not_read_as_headers(newline: str) -> None:
 def test_headers_without_a_description() -> None:
     metadata = parse_core_metadata(HEADERS.encode())
     assert len(metadata.requires_dist) == 3
+
+
+def test_a_built_dynamic_version_is_checked_before_the_resolver_compares_it() -> None:
+    from pyrun.errors import FailureError
+    from pyrun.net.lock import built_version
+
+    built = parse_core_metadata(b"Metadata-Version: 2.1\nName: sdk\nVersion: 0.4.3\n")
+    assert built_version("sdk", "../sdk", built) == "0.4.3"
+    assert built_version("sdk", "../sdk", None) is None  # nothing was built
+    for data, found in [(b"Version: latest\n", "`latest`"), (b"Name: sdk\n", "no version")]:
+        with pytest.raises(FailureError) as info:
+            built_version("sdk", "../sdk", parse_core_metadata(data))
+        assert info.value.message == "Failed to read metadata of `sdk` at `../sdk`"
+        assert info.value.causes == (f"its build backend reported {found}, not a valid version",)

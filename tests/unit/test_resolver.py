@@ -607,3 +607,46 @@ def test_a_failing_fork_is_named_in_the_error() -> None:
         "No solution found when resolving dependencies for split (markers: "
         "python_full_version >= '3.10' and python_full_version < '3.12')"
     )
+
+
+def test_a_dynamic_version_constrains_the_resolution_but_is_not_locked() -> None:
+    """A tree whose version only its build knows: requirements on it are checked against the
+    built version, and the lock leaves it out (as uv's)."""
+    url = "file:///work/sdk"
+    sdk = LocalPackage(
+        name="sdk",
+        version=None,
+        dynamic_version="0.4.3",
+        source=Source(kind="editable", location="sdk"),
+    )
+    index: Index = {"api": {"1.0": ["sdk>=0.3"], "2.0": ["sdk>=0.4.4"]}}
+    req = request("api", f"sdk @ {url}", local_packages=(sdk,))
+    result = resolve(req, MemorySource(index))
+    assert versions(result) == {"api": ("1.0",), "sdk": (None,)}
+
+
+@pytest.mark.parametrize(
+    ("required", "reason"),
+    [
+        (">=0.4.4", "only sdk<0.4.4 is available"),
+        (">0.4.3", "only sdk<=0.4.3 is available"),
+        ("<0.4", "only sdk>=0.4 is available"),
+        ("<=0.4.2", "only sdk>0.4.2 is available"),
+        ("==0.4.4", "there is no version of sdk==0.4.4"),
+        ("~=0.5", "only sdk==0.4.3 is available"),
+    ],
+)
+def test_a_local_version_that_misses_a_requirement_is_the_reason_given(
+    required: str, reason: str
+) -> None:
+    """uv knows no other version of a tree: what is available is what the requirement leaves
+    out (`<0.4.4` for `>=0.4.4`), or none at all for `==`."""
+    sdk = LocalPackage(name="sdk", version="0.4.3", source=Source(kind="editable", location="sdk"))
+    index: Index = {"api": {"2.0": [f"sdk{required}"]}}
+    req = request("api", "sdk @ file:///work/sdk", local_packages=(sdk,))
+    with pytest.raises(FailureError) as info:
+        resolve(req, MemorySource(index))
+    assert info.value.causes[0].startswith(
+        f"Because {reason} and api==2.0 depends on sdk{required}, we can conclude that "
+        "api==2.0 cannot be used."
+    )

@@ -33,7 +33,6 @@ from pyrun.core.lockfile import (
     ExcludeNewerPackage,
     Lock,
     LockOptions,
-    PackageMetadata,
     canonical,
     dumps,
     loads,
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.index import IndexFile
-    from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
+    from pyrun.core.lock_build import BuiltMetadata, DeclaredMember, WorkspaceFacts
     from pyrun.net.client import ClientOptions
     from pyrun.net.git_deps import GitBuilds, GitSources
     from pyrun.net.lock import IndexPlan
@@ -321,7 +320,7 @@ def lock_inputs(
     )
     run = RunOptions(
         options=facts.options,
-        local_metadata=_path_metadata(workspace, facts, built),
+        local_trees=_path_trees(workspace, facts, built),
         upgrade=settings.resolver.upgrade,
         upgrade_packages=_upgrade_packages(args, facts, group_texts),
         refresh=settings.resolver.refresh or bool(settings.resolver.refresh_package),
@@ -330,15 +329,14 @@ def lock_inputs(
     return LockInputs(facts=facts, run=run, indexes=indexes, root_groups=group_texts)
 
 
-def _path_metadata(
+def _path_trees(
     workspace: Workspace, facts: WorkspaceFacts, built: Mapping[str, BuiltMetadata]
-) -> dict[str, PackageMetadata]:
-    """The `[package.metadata]` each path dependency must have in the lock, by name."""
+) -> dict[str, DeclaredMember]:
+    """Each path dependency as the lock must record it (version, metadata), by name."""
     from pyrun.local.path_deps import declared_path_trees
 
     start = [d for m in facts.members for d in m.locals] + list(facts.root_locals)
-    found = declared_path_trees(workspace.root, start, frozenset(workspace.members), built)
-    return {name: declared.metadata for name, declared in found}
+    return dict(declared_path_trees(workspace.root, start, frozenset(workspace.members), built))
 
 
 def _upgrade_packages(

@@ -29,7 +29,6 @@ from pyrun.core.lockfile import (
     Lock,
     LockOptions,
     Package,
-    PackageMetadata,
     Requirement,
 )
 from pyrun.core.markers import MarkerSyntaxError, markers_equal
@@ -66,8 +65,8 @@ class RunOptions:
     refresh: bool = False
     # Registry URLs (no trailing slash) the configured indexes allow; None: nothing configured.
     allowed_registries: frozenset[str] | None = None
-    # `[package.metadata]` of local directory dependencies as they read now (static metadata).
-    local_metadata: Mapping[str, PackageMetadata] = field(default_factory=dict)
+    # Local directory dependencies as they read now (static metadata), by name.
+    local_trees: Mapping[str, DeclaredMember] = field(default_factory=dict)
 
 
 def check_lock(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Freshness:
@@ -226,7 +225,7 @@ def _deep(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | None:
                 url = package.source.value.rstrip("/")
                 if url not in run.allowed_registries:
                     return _prefer(f"unknown registry `{url}` for `{package.name}`")
-    for name, declared in run.local_metadata.items():
+    for name, declared in run.local_trees.items():
         problem = _local_problem(lock, name, declared)
         if problem is not None:
             return _prefer(problem)
@@ -299,10 +298,25 @@ def _groups_equal(
     return all(requirement_sets_equal(left[k], right[k]) for k in left)
 
 
-def _local_problem(lock: Lock, name: str, declared: PackageMetadata) -> str | None:
+def _local_problem(lock: Lock, name: str, declared: DeclaredMember) -> str | None:
     entries = [p for p in lock.find(name) if p.source.is_local_tree]
     if not entries:
         return None
-    if metadata_difference(declared, entries[0].metadata) is not None:
+    problem = _local_version_problem(name, entries[0].version, declared.version)
+    if problem is not None:
+        return problem
+    if metadata_difference(declared.metadata, entries[0].metadata) is not None:
         return f"mismatched metadata for local dependency `{name}`"
+    return None
+
+
+def _local_version_problem(name: str, locked: str | None, declared: str | None) -> str | None:
+    """uv's verdict on a directory dependency's version: the lock records none exactly when
+    the version is dynamic (nothing to compare then: a check never builds for it)."""
+    if locked is not None and declared is None:
+        return f"dynamic version: `{name}` (expected a static version)"
+    if locked is None and declared is not None:
+        return f"static version: `{name}` (expected a dynamic version)"
+    if not versions_equal(locked, declared):
+        return f"mismatched version: `{name}` (expected: `{locked}`, found: `{declared}`)"
     return None

@@ -661,7 +661,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return [self.python]
         local = self.shared.local.get(name)
         if local is not None:
-            version = Version(local.version) if local.version else None
+            text = local.resolved_version
+            version = Version(text) if text else None
             return [Candidate(identifier, name, version, extra, group, local)]
         if any(req.url for req in reqs):
             return []
@@ -991,7 +992,7 @@ def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[st
             continue
         pins[key] = Pin(
             name=candidate.name,
-            version=None if candidate.version is None else str(candidate.version),
+            version=_locked_version(candidate),
             source=_source(provider.shared, candidate),
             files=_files(provider, candidate),
             dependencies=provider.recorded.get(candidate, ()),
@@ -999,6 +1000,16 @@ def _pins(provider: UniversalProvider, mapping: dict[str, Candidate]) -> dict[st
             dependency_groups=groups.get(key, {}),
         )
     return pins
+
+
+def _locked_version(candidate: Candidate) -> str | None:
+    """The version the lock records: none for a source tree whose version is dynamic."""
+    if candidate.version is None:
+        return None
+    info = candidate.info
+    if isinstance(info, LocalPackage) and info.version is None:
+        return None
+    return str(candidate.version)
 
 
 def _source(shared: _Shared, candidate: Candidate) -> Source:
@@ -1144,8 +1155,10 @@ def _who(parent: Candidate | None, provider: UniversalProvider) -> Dependent:
 
 def _satisfiable(req: Req, provider: UniversalProvider) -> bool:
     """Whether some usable version satisfies `req` on its own."""
-    if req.url is not None or provider.is_local(req.key):
+    if req.url is not None:
         return True
+    if provider.is_local(req.key):
+        return provider.is_satisfied_by(req, provider.find_local(req.key))
     return bool(provider.find_matches_for(req.key, [req]))
 
 
@@ -1168,6 +1181,10 @@ def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
         return Unavailable(
             package=name, reason=f"{name} @ {req.url} was not provided to the resolver"
         )
+    if provider.is_local(req.key) and not _satisfiable(req, provider):
+        local = provider.find_local(req.key)
+        assert local.version is not None  # a versionless tree satisfies every specifier
+        return _local_availability(req, local.version)
     versions = provider.shared.candidates(name)
     if not versions:
         return Unavailable(package=name, reason=f"{name} was not found in the package registry")
@@ -1183,6 +1200,24 @@ def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
         why = info.unusable if info.unusable is not None else "was yanked"
         return Unavailable(package=name, version=str(version), reason=f"{name}=={version} {why}")
     return Unavailable(package=name, reason=_excluded_reason(req, version, provider))
+
+
+# What lies outside a one-sided specifier, as uv prints the range a requirement misses.
+_COMPLEMENT = {">=": "<", ">": "<=", "<": ">=", "<=": ">"}
+
+
+def _local_availability(req: Req, version: Version) -> Unavailable:
+    """Why a local tree's one version fails `req`, as uv words it: uv knows no other version
+    of a tree, so what is available is all that `req` leaves out."""
+    name, specs = req.name, list(req.specifier)
+    if len(specs) == 1:
+        operator, text = specs[0].operator, specs[0].version
+        if operator == "==" and not text.endswith(".*"):
+            return Unavailable(package=name, reason=f"there is no version of {name}=={text}")
+        if operator in _COMPLEMENT:
+            reason = f"only {name}{_COMPLEMENT[operator]}{text} is available"
+            return Unavailable(package=name, reason=reason)
+    return Unavailable(package=name, reason=f"only {name}=={version} is available")
 
 
 def _excluded_reason(req: Req, version: Version, provider: UniversalProvider) -> str:

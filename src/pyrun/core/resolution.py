@@ -59,16 +59,25 @@ class LocalPackage:
 
     `requires_dist` holds PEP 508 strings, extras' requirements folded in with `extra == 'x'`
     markers; `dependency_groups` has `include-group` already expanded (members only).
+    `version` is what the lock records: None for a source tree whose version is dynamic, whose
+    built version is then `dynamic_version` (the resolver checks specifiers against it; the
+    lock leaves it out, as uv's does).
     """
 
     name: str
     version: str | None
     source: Source
+    dynamic_version: str | None = None
     requires_dist: tuple[str, ...] = ()
     requires_python: str | None = None
     provides_extras: tuple[str, ...] = ()
     dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     files: tuple[Any, ...] = ()
+
+    @property
+    def resolved_version(self) -> str | None:
+        """The version the resolver sees: the recorded one, else the built dynamic one."""
+        return self.version if self.version is not None else self.dynamic_version
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,8 +9,9 @@ cached by the sdist's hash (`pyrun.net.metadata_build`). It remembers which inde
 version, so the lock names the right registry.
 
 `lock_async` reads the metadata of local dependencies (directories, built when their
-requirements are dynamic; local sdists and wheels; archives by URL; git checkouts through
-`pyrun.net.git_deps`), resolves on a worker thread
+requirements or version are dynamic; local sdists and wheels; archives by URL; git checkouts
+through `pyrun.net.git_deps`) and the built version of each member whose version is dynamic,
+resolves on a worker thread
 (`pyrun.net.resolve`), and builds the lock (`pyrun.core.lock_build`). One HTTP client and one
 nursery serve the whole run; page and metadata fetches run concurrently as the resolver
 prefetches.
@@ -378,9 +379,9 @@ async def read_local(
         directory = os.path.normpath(os.path.join(root, dep.location))
         project = await trio.to_thread.run_sync(_project_file, dep, directory)
         built = None
-        if {"dependencies", "optional-dependencies"} & set(project.dynamic):
+        if _built_when_locking(project):
             if builder is None:
-                why = "its dependencies are dynamic, and no cache was given to build them in"
+                why = "its metadata is dynamic, and no cache was given to build it in"
                 raise FailureError(
                     f"Failed to read metadata of `{dep.name}` at `{dep.location}`", causes=(why,)
                 )
@@ -404,6 +405,12 @@ async def read_local(
         f"Failed to lock `{dep.name}`: git dependencies need the git cache, and none was given",
         causes=(f"source: {dep.location}",),
     )
+
+
+def _built_when_locking(project: ProjectFile) -> bool:
+    """Whether a source tree's metadata needs a build: its requirements are dynamic, or its
+    version is (uv builds it then too, and the resolver checks specifiers against it)."""
+    return bool({"dependencies", "optional-dependencies", "version"} & set(project.dynamic))
 
 
 def _read_bytes(path: str) -> bytes:
@@ -467,17 +474,36 @@ def _path_package(
     from pyrun.local.path_deps import declare_path, required_locals
 
     declared = declare_path(project, root, parse_built_metadata(raw) if raw else None)
+    core = parse_core_metadata(raw) if raw else None
+    dynamic = "version" in project.dynamic
     local = LocalPackage(
         name=dep.name,
-        version=None if "version" in project.dynamic else project.version,
+        version=None if dynamic else project.version,
+        dynamic_version=built_version(dep.name, dep.location, core) if dynamic else None,
         source=Source(kind=dep.kind, location=dep.location),  # type: ignore[arg-type]
         requires_dist=declared.requires_dist,
-        requires_python=(
-            parse_core_metadata(raw).requires_python if raw else project.requires_python
-        ),
+        requires_python=core.requires_python if core else project.requires_python,
         provides_extras=declared.provides_extras,
     )
     return LocalRead(local, declared.metadata, required_locals(declared))
+
+
+def built_version(name: str, location: str, core: _Metadata | None) -> str | None:
+    """The `Version` a build reported for a source tree whose version is dynamic (None when
+    nothing was built), checked: the resolver compares it with specifiers."""
+    if core is None:
+        return None
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(core.version or "")
+    except InvalidVersion:
+        found = f"`{core.version}`" if core.version else "no version"
+        raise FailureError(
+            f"Failed to read metadata of `{name}` at `{location}`",
+            causes=(f"its build backend reported {found}, not a valid version",),
+        ) from None
+    return core.version
 
 
 def _extra_text(text: str, extra: str) -> str:
@@ -600,7 +626,11 @@ async def lock_async(
         )
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
-        request = replace(request, local_packages=(*request.local_packages, *locals_))
+        request = replace(
+            request,
+            members=await _with_member_versions(request.members, root, builder),
+            local_packages=(*request.local_packages, *locals_),
+        )
         try:
             resolution = await resolve_async(request, source)
         except NoSolutionError as exc:
@@ -638,6 +668,32 @@ async def _builder(
         build.interpreter, build.cache, build.requirements, build.console, http=http
     ) as provide:
         yield MetadataBuilder(build, provide)
+
+
+async def _with_member_versions(
+    members: Sequence[LocalPackage], root: str, builder: MetadataBuilder | None
+) -> tuple[LocalPackage, ...]:
+    """The members, each whose version is dynamic with the version its build reports (cached
+    by its cache key, as a member with dynamic requirements already is). A virtual member is
+    never installed and no requirement can name it by version, so it is left unbuilt."""
+    found = list(members)
+    if builder is None:
+        return tuple(found)
+
+    async def build(index: int, member: LocalPackage) -> None:
+        location = member.source.location
+        raw = await builder.tree(member.name, Path(os.path.normpath(os.path.join(root, location))))
+        version = built_version(member.name, location, parse_core_metadata(raw))
+        found[index] = replace(member, dynamic_version=version)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for index, member in enumerate(members):
+                if member.version is None and member.source.kind != "virtual":
+                    nursery.start_soon(build, index, member)
+    except BaseExceptionGroup as group:
+        raise _first_pyrun_error(group) from None
+    return tuple(found)
 
 
 async def _read_locals(

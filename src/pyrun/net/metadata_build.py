@@ -11,8 +11,10 @@ For a version published without wheels, uv reads the sdist's metadata in this or
 3. PEP 517 `prepare_metadata_for_build_wheel` (a wheel build when the backend lacks the hook) in
    an isolated build environment (`pyrun.local.build`), unless `--no-build` forbids it.
 
-A local source tree whose requirements are dynamic is built the same way and cached under its
-cache key (`local_cache_key`), like a workspace member's (`pyrun.commands.lock_project`).
+A local source tree whose requirements or version are dynamic is built the same way and cached
+under its cache key (`local_cache_key`), like a workspace member's
+(`pyrun.commands.lock_project`): a second lock reads the cache, and a lock check never builds
+for a dynamic version (uv's lock records none, so there is nothing to compare it with).
 
 Builds are blocking, so they run on a worker thread; their build requirements are resolved and
 downloaded back on the trio side by the `RequirementsProvider` the caller passes in.
@@ -115,14 +117,14 @@ class MetadataBuilder:
         return built
 
     async def tree(self, name: str, directory: Path) -> bytes:
-        """The metadata of the local project at `directory` (dynamic requirements)."""
+        """The metadata of the local project at `directory` (dynamic requirements or version)."""
         key = builds.local_metadata_key(directory, builds.local_cache_key(directory))
         found = builds.find_metadata(self.setup.cache, key)
         if found is not None:
             return found
         display = f"{name} @ {directory.as_uri()}"
         self._check_allowed(name, display)
-        self.setup.console.debug(f"Building the metadata of `{name}` (dynamic requirements)")
+        self.setup.console.debug(f"Building the metadata of `{name}` (dynamic metadata)")
         request = builds.BuildRequest(source_dir=directory, display=display)
         job = functools.partial(self._cached, request, key)
         return await trio.to_thread.run_sync(job, limiter=self.limiter)
