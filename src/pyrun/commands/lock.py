@@ -15,7 +15,7 @@ from pyrun.cliparse import Args
 from pyrun.commands.common import load_project
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
 from pyrun.commands.session import Session, open_session
-from pyrun.console import BOLD, GREEN, RED, Console, display_path, plural
+from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -63,19 +63,37 @@ def _record(
     cache: Cache,
     console: Console,
 ) -> None:
-    """Let the warm path answer the next identical `pyrun lock`: only when this one used the
-    project env (no interpreter announcement) and the lock now satisfies the project."""
+    """Let the warm path answer the next identical `pyrun lock` (the lock now satisfies the
+    project). With the project env, the stamp's env records cover the interpreter; without
+    one, what its discovery looked at is recorded, and the announcement becomes a note."""
     from pyrun.commands.stamping import record_run
+    from pyrun.local.project_env import project_env_path
 
-    env = os.path.join(workspace.root, ".venv")
-    if cache.temporary or not interpreter.is_venv or interpreter.prefix != env:
+    if cache.temporary:
         return
-    count = len(result.lock.packages)
-    note = f"Resolved {plural(count, 'package')} in {{T}}" if count else "Resolved in {T}"
+    env = project_env_path(workspace.root, active=False, no_active=True, console=console)
+    notes = [f"resolved\t{len(result.lock.packages)}"]
+    records: list[str] | None = None
+    if not interpreter.is_venv or interpreter.prefix != env:
+        from pyrun.local.python_inputs import discovery_records
+
+        records = discovery_records(os.environ)
+        if records is None:
+            return
+        notes.insert(0, f"interpreter\t{interpreter.display()}\t{interpreter.executable}")
     start = os.path.abspath(args.project or os.getcwd())
     inputs = _dynamic_inputs(workspace)
     record_run(
-        args, console, workspace, start, env, interpreter, str(cache.root), inputs, notes=[note]
+        args,
+        console,
+        workspace,
+        start,
+        env,
+        interpreter,
+        str(cache.root),
+        inputs,
+        notes=notes,
+        records=records,
     )
 
 
