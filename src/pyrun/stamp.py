@@ -164,11 +164,14 @@ def file_record(path: str, *, ctime: bool = False) -> str:
     return f"{record}\t{info.st_ctime_ns}" if ctime else record
 
 
-def dir_record(path: str) -> str:
+def dir_record(path: str, *, listing: bool = True) -> str:
     """A directory whose listing matters (workspace member globs): its mtime changes with it.
-    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ."""
+    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ; a stamp
+    never moved to another checkout (`pyrun lock`'s) leaves it out (a thousand members cost
+    a thousand listings)."""
     try:
-        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}\t{listing_digest(path)}"
+        record = f"dir\t{path}\t{os.stat(path).st_mtime_ns}"
+        return f"{record}\t{listing_digest(path)}" if listing else record
     except OSError:
         return f"absent\t{path}"
 
@@ -190,12 +193,14 @@ def write_stamp(
     strict: list[str] | None = None,
     records: list[str] | None = None,
     notes: list[str] | None = None,
+    listings: bool = True,
 ) -> None:
     """Record the state after a successful sync; written atomically (temp file + rename).
 
     `strict` files count as changed when their mtime changes even if their bytes do not: uv keys
     an editable build on `pyproject.toml`'s mtime, so `touch pyproject.toml` must rebuild.
-    `records` are made by their owners (`var_record`, `probe_record`, ...).
+    `records` are made by their owners (`var_record`, `probe_record`, ...); without
+    `listings`, `dirs` are recorded by mtime alone (see `dir_record`).
     """
     lines = header(Stamp(key, env, python, []))
     strict = strict or []
@@ -203,7 +208,7 @@ def write_stamp(
     lines += [
         file_record(f, ctime=True).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)
     ]
-    lines += [dir_record(d) for d in dict.fromkeys(dirs)]
+    lines += [dir_record(d, listing=listings) for d in dict.fromkeys(dirs)]
     lines += records or []
     lines += [dir_record(site_packages), file_record(os.path.join(env, "pyvenv.cfg"))]
     lines.append(_link_record(python))

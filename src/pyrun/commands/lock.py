@@ -94,6 +94,7 @@ def _record(
         inputs,
         notes=notes,
         records=records,
+        listings=False,
     )
 
 

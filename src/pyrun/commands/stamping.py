@@ -27,12 +27,14 @@ def record_run(
     extra_inputs: list[str] | None = None,
     notes: list[str] | None = None,
     records: list[str] | None = None,
+    listings: bool = True,
 ) -> str | None:
     """Stamp the environment unless this run said something a silent fast path would not;
     returns the stamp's path when one was written.
 
     `notes` say what the fast path prints in place of the run (`pyrun lock`'s report);
-    `records` are further stamp records the caller made (`pyrun.stamp`).
+    `records` are further stamp records the caller made (`pyrun.stamp`); `listings=False` for
+    a stamp no other checkout adopts (`stamp.dir_record`).
     """
     if console.warned:
         console.debug("Not recording a stamp: this run printed warnings")
@@ -56,6 +58,7 @@ def record_run(
         strict=_build_inputs(workspace),
         records=records,
         notes=notes,
+        listings=listings,
     )
     console.debug(f"Recorded the environment's inputs in `{path}`")
     return path

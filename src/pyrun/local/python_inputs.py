@@ -29,6 +29,6 @@ def discovery_records(environ: Mapping[str, str]) -> list[str] | None:
     values = dict(environ)
     records = [stamp.var_record(name, values) for name in VARIABLES]
     directories = [*interpreters.default_managed_dirs(environ), *entries]
-    records += [stamp.dir_record(directory) for directory in dict.fromkeys(directories)]
+    records += [stamp.dir_record(path, listing=False) for path in dict.fromkeys(directories)]
     records += [stamp.probe_record(path) for path in interpreters.probed_paths()]
     return records
