@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from pyrun import stamp
-
-
-def rewrite_keeping_stat(path: Path, text: str) -> None:
-    """New bytes of the same size, with the old mtime put back (what `cp -p` or a tool that
-    restores timestamps leaves): only the ctime tells."""
-    before = path.stat()
-    assert len(text.encode()) == before.st_size
-    time.sleep(0.01)  # let the clock move past the ctime the first write left
-    path.write_text(text)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+from tests.support.fsclock import rewrite_keeping_stat, wait_past
 
 
 def check(record: str) -> str | None:
@@ -111,7 +101,7 @@ def test_a_probe_record_notices_a_retargeted_link(tmp_path):
 def test_a_probe_record_notices_the_executable_bit(tmp_path):
     python = make_python(tmp_path / "bin")
     record = stamp.probe_record(str(python))
-    time.sleep(0.01)
+    wait_past(python)
     python.chmod(0o644)
     assert check(record) is not None
 

@@ -18,8 +18,9 @@ from pyrun.commands.session import Session, open_session
 from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import Cache
+from pyrun.local.cache import Cache, default_cache_dir
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
@@ -31,9 +32,20 @@ def main(args: Args, console: Console) -> int:
     if args.script:
         return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
-    workspace, settings = load_project(args, console, start)
+    memo = _pyproject_memo(args, start)
+    workspace, settings = load_project(args, console, start, memo)
     with open_session(settings, console) as session:
+        if memo is not None and str(session.cache.root) == memo.cache_root:
+            memo.save()  # only into the cache the settings chose (not one they moved away from)
         return _lock(workspace, args, session)
+
+
+def _pyproject_memo(args: Args, start: str) -> PyprojectMemo | None:
+    """The memo of parsed `pyproject.toml`s in the cache the command line and variables name
+    (the settings files that may move it are among what discovery reads)."""
+    if args.no_cache:
+        return None
+    return PyprojectMemo.load(str(default_cache_dir(os.environ, args.cache_dir)), start)
 
 
 def _lock(workspace: Workspace, args: Args, session: Session) -> int:
