@@ -204,7 +204,8 @@ def write_stamp(
     """
     lines = header(Stamp(key, env, python, []))
     strict = strict or []
-    lines += [file_record(f, ctime=True) for f in dict.fromkeys(files) if f not in strict]
+    strict_set = set(strict)  # a workspace's thousand members: no list scan per file
+    lines += [file_record(f, ctime=True) for f in dict.fromkeys(files) if f not in strict_set]
     lines += [
         file_record(f, ctime=True).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)
     ]
