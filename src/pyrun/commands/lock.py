@@ -76,17 +76,18 @@ def _record(
     console: Console,
 ) -> None:
     """Let the warm path answer the next identical `pyrun lock` (the lock now satisfies the
-    project). With the project env, the stamp's env records cover the interpreter; without
-    one, what its discovery looked at is recorded, and the announcement becomes a note."""
+    project). The project env's interpreter (`lock_interpreter` returns no other venv) is
+    covered by the stamp's env records; a base interpreter was found and announced: what its
+    discovery looked at is recorded, and the announcement becomes a note."""
     from pyrun.commands.stamping import record_run
     from pyrun.local.project_env import project_env_path
 
-    if cache.temporary:
-        return
     env = project_env_path(workspace.root, active=False, no_active=True, console=console)
+    if cache.temporary or (interpreter.is_venv and interpreter.prefix != env):
+        return
     notes = [f"resolved\t{len(result.lock.packages)}"]
     records: list[str] | None = None
-    if not interpreter.is_venv or interpreter.prefix != env:
+    if not interpreter.is_venv:
         from pyrun.local.python_inputs import discovery_records
 
         records = discovery_records(os.environ)
