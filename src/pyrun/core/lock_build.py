@@ -422,6 +422,7 @@ def _is_package(member: ProjectFile, referenced: bool) -> bool:
     return referenced or member.build_system is not None
 
 
+@functools.lru_cache(maxsize=4096)  # each member's path is asked for by every lowering
 def _relative(root: str, directory: str) -> str:
     rel = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
     return "." if rel in ("", ".") else rel
