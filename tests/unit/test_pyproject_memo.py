@@ -122,3 +122,15 @@ def test_discovery_through_the_memo_sees_a_new_member(tmp_path):
     memo = PyprojectMemo.load(str(cache), str(root))
     assert set(discover_workspace(str(root), Console(), memo=memo).members) == {"a", "b"}
     assert os.path.isfile(memo.path)
+
+
+def test_a_memo_another_toml_reader_wrote_is_ignored(tmp_path, pyproject, monkeypatch):
+    from pyrun.local import pyproject_memo
+
+    cache = tmp_path / "cache"
+    memo = PyprojectMemo.load(str(cache), str(pyproject.parent))
+    memo.read(str(pyproject), parsed(pyproject))
+    memo.save()
+    monkeypatch.setattr(pyproject_memo, "_reader_identity", lambda: ["another reader"])
+    again = PyprojectMemo.load(str(cache), str(pyproject.parent))
+    assert again.read(str(pyproject), lambda: {"reparsed": True}) == {"reparsed": True}

@@ -24,8 +24,22 @@ from typing import Any
 from pyrun.local.cache import PYPROJECTS_BUCKET as BUCKET
 from pyrun.stamp import sha256_hex
 
-# What the documents depend on besides the files: this format and the TOML reader.
-_FORMAT = ("pyrun-pyprojects 1", sys.version)
+
+def _reader_identity() -> list[str]:
+    """What the documents depend on besides the files: this format, the Python (`tomllib`)
+    and pyrun's own reading of TOML (its modules' size and mtime, as `CheckMemo` keys code)."""
+    from pyrun.core import tomlerror
+
+    found = ["pyrun-pyprojects 1", sys.version]
+    directory = os.path.dirname(tomlerror.__file__)
+    for name in ("tomlerror.py", "toml11.py"):
+        try:
+            info = os.stat(os.path.join(directory, name))
+        except OSError:
+            return [*found, "unknown"]
+        found.append(f"{name} {info.st_size} {info.st_mtime_ns}")
+    return found
+
 
 Identity = tuple[int, int, int, int, int]
 
@@ -56,7 +70,7 @@ class PyprojectMemo:
                 form, entries = marshal.load(handle)
         except (OSError, EOFError, ValueError, TypeError):
             return cls(cache_root, path, {})
-        valid = form == list(_FORMAT) and isinstance(entries, dict)
+        valid = form == _reader_identity() and isinstance(entries, dict)
         return cls(cache_root, path, entries if valid else {})
 
     def read(self, path: str, parse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -83,5 +97,5 @@ class PyprojectMemo:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             temporary = f"{self.path}.tmp{os.getpid()}"
             with open(temporary, "wb") as handle:
-                marshal.dump((list(_FORMAT), self._used), handle)
+                marshal.dump((_reader_identity(), self._used), handle)
             os.replace(temporary, self.path)
