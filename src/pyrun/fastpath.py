@@ -183,14 +183,32 @@ def try_lock_fast_path(settled: Settled) -> int | None:
     found = _stamp_for(settled, project_dir, lock=True)
     if found is None or stamp.first_change(found[1]) is not None:
         return None
-    record = found[1]
+    lines = _lock_report(settled, found[1], time.monotonic() - started)
+    if lines is None:
+        return None
     if not settled.globals.quiet:
-        from pyrun.console import format_duration
-
-        elapsed = format_duration(time.monotonic() - started)
-        for note in record.notes():
-            sys.stderr.write(note.replace("{T}", elapsed) + "\n")
+        sys.stderr.write("".join(f"{line}\n" for line in lines))
     return 0
+
+
+def _lock_report(settled: Settled, record: stamp.Stamp, elapsed: float) -> list[str] | None:
+    """What the recorded `pyrun lock` printed, drawn as the full path draws it; None for a
+    note this code does not know (the full path decides)."""
+    from pyrun.console import Console, display_path
+
+    console = Console(color=settled.globals.color)
+    lines = []
+    for note in record.notes():
+        kind, _, rest = note.partition("\t")
+        if kind == "interpreter" and "\t" in rest:
+            display, _, executable = rest.partition("\t")
+            where = console.path(display_path(executable))
+            lines.append(f"Using {display} interpreter at: {where}")
+        elif kind == "resolved" and rest.isdigit():
+            lines.append(console.counted("Resolved", int(rest), elapsed))
+        else:
+            return None
+    return lines
 
 
 def verified_project_env(settled: Settled, start: str) -> str | None:

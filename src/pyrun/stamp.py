@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-FORMAT = "pyrun-stamp 2"
+FORMAT = "pyrun-stamp 3"
 BUCKET = "stamps-v1"
 
 # Options that never change the environment: output, the target and the child's variables.
@@ -149,8 +149,9 @@ def block_digest(raw: str) -> str:
 # -- recording ------------------------------------------------------------------------------
 
 
-def file_record(path: str) -> str:
-    """`file <path> <mtime_ns> <size> <sha256>`, or `absent <path>`."""
+def file_record(path: str, *, ctime: bool = False) -> str:
+    """`file <path> <mtime_ns> <size> <sha256>`, or `absent <path>`; with `ctime`, the inode's
+    change time follows: a rewrite that restores the size and mtime still moves it."""
     try:
         info = os.stat(path)
         with open(path, "rb") as handle:
@@ -159,14 +160,18 @@ def file_record(path: str) -> str:
         return f"absent\t{path}"
     except OSError:
         return f"unreadable\t{path}"
-    return f"file\t{path}\t{info.st_mtime_ns}\t{info.st_size}\t{digest}"
+    record = f"file\t{path}\t{info.st_mtime_ns}\t{info.st_size}\t{digest}"
+    return f"{record}\t{info.st_ctime_ns}" if ctime else record
 
 
-def dir_record(path: str) -> str:
+def dir_record(path: str, *, listing: bool = True) -> str:
     """A directory whose listing matters (workspace member globs): its mtime changes with it.
-    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ."""
+    The listing's digest follows, for a checkout elsewhere, whose mtimes all differ; a stamp
+    never moved to another checkout (`pyrun lock`'s) leaves it out (a thousand members cost
+    a thousand listings)."""
     try:
-        return f"dir\t{path}\t{os.stat(path).st_mtime_ns}\t{listing_digest(path)}"
+        record = f"dir\t{path}\t{os.stat(path).st_mtime_ns}"
+        return f"{record}\t{listing_digest(path)}" if listing else record
     except OSError:
         return f"absent\t{path}"
 
@@ -186,18 +191,26 @@ def write_stamp(
     files: list[str],
     dirs: list[str],
     strict: list[str] | None = None,
+    records: list[str] | None = None,
     notes: list[str] | None = None,
+    listings: bool = True,
 ) -> None:
     """Record the state after a successful sync; written atomically (temp file + rename).
 
     `strict` files count as changed when their mtime changes even if their bytes do not: uv keys
     an editable build on `pyproject.toml`'s mtime, so `touch pyproject.toml` must rebuild.
+    `records` are made by their owners (`var_record`, `probe_record`, ...); without
+    `listings`, `dirs` are recorded by mtime alone (see `dir_record`).
     """
     lines = header(Stamp(key, env, python, []))
     strict = strict or []
-    lines += [file_record(f) for f in dict.fromkeys(files) if f not in strict]
-    lines += [file_record(f).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)]
-    lines += [dir_record(d) for d in dict.fromkeys(dirs)]
+    strict_set = set(strict)  # a workspace's thousand members: no list scan per file
+    lines += [file_record(f, ctime=True) for f in dict.fromkeys(files) if f not in strict_set]
+    lines += [
+        file_record(f, ctime=True).replace("file\t", "strict\t", 1) for f in dict.fromkeys(strict)
+    ]
+    lines += [dir_record(d, listing=listings) for d in dict.fromkeys(dirs)]
+    lines += records or []
     lines += [dir_record(site_packages), file_record(os.path.join(env, "pyvenv.cfg"))]
     lines.append(_link_record(python))
     lines.append(_interpreter_record(python))
@@ -285,6 +298,30 @@ def python_record(prefix: str) -> str:
     except OSError:
         return "python\t-"
     return f"python\t{real}\t{info.st_mtime_ns}\t{info.st_size}"
+
+
+def var_record(name: str, environ: dict[str, str] | os._Environ[str]) -> str:
+    """An environment variable's value (unset and empty alike) that a recorded decision read."""
+    return f"var\t{name}\t{environ.get(name, '')}"
+
+
+def probe_record(path: str) -> str:
+    """An interpreter a discovery looked at, as the probe cache identifies it: the file the
+    path resolves to and its stat, and the stat of the `pyvenv.cfg` beside its `bin/`. The
+    ctime also moves when the file stops (or starts) being executable."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return f"absent\t{path}"
+    cfg = os.path.join(os.path.dirname(os.path.dirname(path)), "pyvenv.cfg")
+    try:
+        cfg_info = os.stat(cfg)
+        cfg_key = f"{cfg_info.st_mtime_ns}:{cfg_info.st_size}"
+    except OSError:
+        cfg_key = "-"
+    real = os.path.realpath(path)
+    stat = f"{info.st_mtime_ns}\t{info.st_ctime_ns}\t{info.st_size}"
+    return f"probe\t{path}\t{real}\t{stat}\t{cfg_key}"
 
 
 def input_record(path: str) -> str:
@@ -425,6 +462,12 @@ def check_record(fields: list[str]) -> str | None:
     kind, path = fields[0], fields[1] if len(fields) > 1 else ""
     if kind == "note":
         return None
+    if kind == "var":
+        value = fields[2] if len(fields) > 2 else ""
+        return None if os.environ.get(path, "") == value else f"`${path}` changed"
+    if kind == "probe":
+        same = probe_record(path) == "\t".join(fields)
+        return None if same else f"the interpreter `{path}` changed"
     if kind == "absent":
         return f"`{path}` was created" if os.path.lexists(path) else None
     if kind == "link":
@@ -442,15 +485,20 @@ def check_record(fields: list[str]) -> str | None:
         return _check_file(path, info, fields)
     if kind == "strict":
         same = str(info.st_mtime_ns) == fields[2] and str(info.st_size) == fields[3]
-        return None if same else f"`{path}` was modified"
+        return _check_file(path, info, fields) if same else f"`{path}` was modified"
     return f"`{path}` could not be read"
 
 
 def _check_file(path: str, info: os.stat_result, fields: list[str]) -> str | None:
-    if str(info.st_mtime_ns) == fields[2] and str(info.st_size) == fields[3]:
+    if (
+        str(info.st_mtime_ns) == fields[2]
+        and str(info.st_size) == fields[3]
+        and (len(fields) < 6 or str(info.st_ctime_ns) == fields[5])
+    ):
         return None
-    # Touched but maybe not changed (a checkout, an editor saving the same bytes): compare
-    # contents, so that only a real change sends the run down the slow path.
+    # Touched but maybe not changed (a checkout, an editor saving the same bytes), or rewritten
+    # with its old size and mtime (the ctime moved): compare contents, so that only a real
+    # change sends the run down the slow path.
     try:
         with open(path, "rb") as handle:
             same = sha256_hex(handle.read()) == fields[4]

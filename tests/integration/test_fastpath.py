@@ -251,9 +251,9 @@ def test_script_warnings_are_never_skipped(pyrun_env, tmp_path):
     assert "warning: `--no-dev` is not supported for Python scripts" in result.stderr, result
 
 
-def lock_imports(pyrun_env, project, *args):
+def lock_imports(pyrun_env, project, *args, env=None):
     command = [sys.executable, "-X", "importtime", pyrun_executable(), "lock", *args]
-    env = {**pyrun_env.env}
+    env = {**pyrun_env.env, **(env or {})}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
@@ -286,3 +286,54 @@ def test_stale_lock_is_never_answered_from_a_stamp(pyrun_env, project):
     stale = pyrun_env.run("lock", "--check", cwd=project)
     assert stale.returncode == 1, stale
     assert "needs to be updated" in stale.stderr
+
+
+@pytest.fixture
+def workspace(make_project):
+    """A virtual root and one member, no project env: `pyrun lock` finds an interpreter."""
+    root = make_project("ws", pyproject='[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    make_project("ws/packages/member", requires_python=">=3.12")
+    return root
+
+
+def test_lock_without_an_env_is_answered_by_the_warm_path(pyrun_env, workspace):
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    full = pyrun_env.run("lock", "--check", cwd=workspace)
+    assert full.returncode == 0 and full.stderr.startswith("Using CPython 3.1"), full
+    code, lines, imported = lock_imports(pyrun_env, workspace, "--check")
+    assert code == 0 and "pyrun.commands.lock_project" not in imported
+    assert lines[0] == full.stderr.splitlines()[0]  # the same interpreter, announced the same
+    assert len(lines) == 2 and lines[1].startswith("Resolved 1 package in ")
+
+
+def test_a_member_rewritten_with_its_old_size_and_mtime_is_checked_again(pyrun_env, workspace):
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
+    member = workspace / "packages" / "member" / "pyproject.toml"
+    before = member.stat()
+    member.write_text(member.read_text().replace('"0.1.0"', '"0.2.0"'))
+    os.utime(member, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert member.stat().st_size == before.st_size
+    stale = pyrun_env.run("lock", "--check", cwd=workspace)
+    assert stale.returncode == 1 and "needs to be updated" in stale.stderr, stale
+
+
+def test_a_python_earlier_on_the_path_is_found_again(pyrun_env, workspace, tmp_path):
+    early = tmp_path / "early"
+    early.mkdir()
+    env = {"PATH": f"{early}{os.pathsep}{pyrun_env.env['PATH']}"}
+    assert pyrun_env.run("lock", cwd=workspace, env=env).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace, env=env).returncode == 0
+    (early / "python3").symlink_to(PY312)
+    found = pyrun_env.run("lock", "--check", cwd=workspace, env=env)
+    assert found.returncode == 0, found
+    assert found.stderr.startswith("Using CPython 3.12."), found
+    assert f"interpreter at: {early / 'python3'}\n" in found.stderr, found
+
+
+def test_another_search_path_takes_the_full_path(pyrun_env, workspace):
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
+    env = {"PATH": f"/nonexistent{os.pathsep}{pyrun_env.env['PATH']}"}
+    code, _lines, imported = lock_imports(pyrun_env, workspace, "--check", env=env)
+    assert code == 0 and "pyrun.commands.lock_project" in imported

@@ -11,6 +11,7 @@ from pyrun.core.requests import PythonRequest
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
 from pyrun.local.pyfind import Downloader, Finder
+from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import PythonOptions, Settled, settle
 
 
@@ -47,13 +48,15 @@ def managed_downloader(python: PythonOptions, console: Console) -> Downloader:
     return download
 
 
-def load_project(args: Args, console: Console, start: str) -> tuple[Workspace, Settled]:
+def load_project(
+    args: Args, console: Console, start: str, memo: PyprojectMemo | None = None
+) -> tuple[Workspace, Settled]:
     """The workspace found from `start` and its settings, for the project sub-commands."""
     from pyrun.errors import PyrunError
     from pyrun.local.discover import discover_workspace, read_toml
     from pyrun.settings import load_settings
 
-    workspace = discover_workspace(start, console, settings_discovery=not args.no_config)
+    workspace = discover_workspace(start, console, settings_discovery=not args.no_config, memo=memo)
     if workspace is None:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
     workspace.require_member(getattr(args, "package", None))

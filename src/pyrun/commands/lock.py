@@ -15,11 +15,12 @@ from pyrun.cliparse import Args
 from pyrun.commands.common import load_project
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
 from pyrun.commands.session import Session, open_session
-from pyrun.console import BOLD, GREEN, RED, Console, display_path, plural
+from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import Cache
+from pyrun.local.cache import Cache, default_cache_dir
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
+from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
@@ -31,9 +32,20 @@ def main(args: Args, console: Console) -> int:
     if args.script:
         return _lock_script(args, console)
     start = os.path.abspath(args.project or os.getcwd())
-    workspace, settings = load_project(args, console, start)
+    memo = _pyproject_memo(args, start)
+    workspace, settings = load_project(args, console, start, memo)
     with open_session(settings, console) as session:
+        if memo is not None and str(session.cache.root) == memo.cache_root:
+            memo.save()  # only into the cache the settings chose (not one they moved away from)
         return _lock(workspace, args, session)
+
+
+def _pyproject_memo(args: Args, start: str) -> PyprojectMemo | None:
+    """The memo of parsed `pyproject.toml`s in the cache the command line and variables name
+    (the settings files that may move it are among what discovery reads)."""
+    if args.no_cache:
+        return None
+    return PyprojectMemo.load(str(default_cache_dir(os.environ, args.cache_dir)), start)
 
 
 def _lock(workspace: Workspace, args: Args, session: Session) -> int:
@@ -63,19 +75,39 @@ def _record(
     cache: Cache,
     console: Console,
 ) -> None:
-    """Let the warm path answer the next identical `pyrun lock`: only when this one used the
-    project env (no interpreter announcement) and the lock now satisfies the project."""
+    """Let the warm path answer the next identical `pyrun lock` (the lock now satisfies the
+    project). The project env's interpreter (`lock_interpreter` returns no other venv) is
+    covered by the stamp's env records; a base interpreter was found and announced: what its
+    discovery looked at is recorded, and the announcement becomes a note."""
     from pyrun.commands.stamping import record_run
+    from pyrun.local.project_env import project_env_path
 
-    env = os.path.join(workspace.root, ".venv")
-    if cache.temporary or not interpreter.is_venv or interpreter.prefix != env:
+    env = project_env_path(workspace.root, active=False, no_active=True, console=console)
+    if cache.temporary or (interpreter.is_venv and interpreter.prefix != env):
         return
-    count = len(result.lock.packages)
-    note = f"Resolved {plural(count, 'package')} in {{T}}" if count else "Resolved in {T}"
+    notes = [f"resolved\t{len(result.lock.packages)}"]
+    records: list[str] | None = None
+    if not interpreter.is_venv:
+        from pyrun.local.python_inputs import discovery_records
+
+        records = discovery_records(os.environ)
+        if records is None:
+            return
+        notes.insert(0, f"interpreter\t{interpreter.display()}\t{interpreter.executable}")
     start = os.path.abspath(args.project or os.getcwd())
     inputs = _dynamic_inputs(workspace)
     record_run(
-        args, console, workspace, start, env, interpreter, str(cache.root), inputs, notes=[note]
+        args,
+        console,
+        workspace,
+        start,
+        env,
+        interpreter,
+        str(cache.root),
+        inputs,
+        notes=notes,
+        records=records,
+        listings=False,
     )
 
 

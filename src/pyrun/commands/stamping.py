@@ -26,11 +26,15 @@ def record_run(
     cache_dir: str,
     extra_inputs: list[str] | None = None,
     notes: list[str] | None = None,
+    records: list[str] | None = None,
+    listings: bool = True,
 ) -> str | None:
     """Stamp the environment unless this run said something a silent fast path would not;
     returns the stamp's path when one was written.
 
-    `notes` are lines the fast path prints in place of the run (`pyrun lock`'s `Resolved …`).
+    `notes` say what the fast path prints in place of the run (`pyrun lock`'s report);
+    `records` are further stamp records the caller made (`pyrun.stamp`); `listings=False` for
+    a stamp no other checkout adopts (`stamp.dir_record`).
     """
     if console.warned:
         console.debug("Not recording a stamp: this run printed warnings")
@@ -52,7 +56,9 @@ def record_run(
         files=_inputs(workspace, project_dir) + list(extra_inputs or []),
         dirs=_member_dirs(workspace),
         strict=_build_inputs(workspace),
+        records=records,
         notes=notes,
+        listings=listings,
     )
     console.debug(f"Recorded the environment's inputs in `{path}`")
     return path

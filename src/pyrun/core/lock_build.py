@@ -422,6 +422,7 @@ def _is_package(member: ProjectFile, referenced: bool) -> bool:
     return referenced or member.build_system is not None
 
 
+@functools.lru_cache(maxsize=4096)  # each member's path is asked for by every lowering
 def _relative(root: str, directory: str) -> str:
     rel = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
     return "." if rel in ("", ".") else rel
@@ -488,6 +489,12 @@ def declare_member(
     sources = _sources(member)
     project = normalize_name(member.name) if member.name else None
     lowering = lowering.for_member(project, path)
+
+    # The lock's metadata and the resolver's strings lower the same requirements: once each.
+    @functools.cache
+    def lower(text: str, extra: str | None) -> list[_Lowered]:
+        return lowering.lower(text, path, sources, extra, project=project)
+
     lowered: list[_Lowered] = []
     if built is not None:
         for text in built.requires_dist:
@@ -495,14 +502,11 @@ def declare_member(
         extras = built.provides_extras
     else:
         for text in member.dependencies:
-            lowered.extend(lowering.lower(text, path, sources, None, project=project))
+            lowered.extend(lower(text, None))
         for extra, items in member.optional_dependencies.items():
             for text in items:
-                lowered.extend(lowering.lower(text, path, sources, extra, project=project))
+                lowered.extend(lower(text, extra))
         extras = tuple(member.optional_dependencies)
-
-    def lower_again(text: str, extra: str | None) -> list[_Lowered]:
-        return lowering.lower(text, path, sources, extra, project=project)
 
     groups: dict[str, list[_Lowered]] = {}
     for group, texts in _expanded_groups(member).items():
@@ -525,7 +529,7 @@ def declare_member(
         ),
         requires_dist=tuple(x.text for x in lowered)
         if built is not None
-        else _flat_texts(member, project, functools.cache(lower_again)),
+        else _flat_texts(member, project, lower),
         provides_extras=extras,
         dependency_groups={g: tuple(x.text for x in xs) for g, xs in groups.items()},
         requires_python=member.requires_python,
@@ -735,8 +739,11 @@ class _Lowering:
             if not isinstance(entry, dict):
                 raise PyrunError(f"Invalid `tool.uv.sources` entry for `{name}`")
             marker = entry.get("marker") if isinstance(entry.get("marker"), str) else None
-            condition = universal.parse_marker(marker) if marker else universal.TRUE
-            remaining = universal.dnf_and(remaining, universal.dnf_not(condition))
+            if marker:
+                condition = universal.parse_marker(marker)
+                remaining = universal.dnf_and(remaining, universal.dnf_not(condition))
+            else:
+                remaining = universal.FALSE  # an unconditional source leaves the index nothing
             lowered.append(self._one(parsed, base, entry, marker or None, member_path, extra))
         if remaining:
             # Environments no source covers fall back to the index, as uv lowers them.

@@ -37,9 +37,14 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
-    """PEP 503 normalisation, used for packages, extras and groups alike."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalisation, used for packages, extras and groups alike. Memoised: a large
+    workspace names the same few packages tens of thousands of times."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def versions_equal(a: str | None, b: str | None) -> bool:

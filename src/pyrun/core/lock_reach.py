@@ -55,22 +55,15 @@ class Reachability:
         """`resolution` without its unreachable entries, edges to them, and edge extras the
         target does not lock; edge markers restricted to where their parent is reachable."""
         kept = [p for p in resolution.packages if self.of(p.name, p.version) is not None]
-        # An extra whose requirements apply nowhere has no table in the lock, and no edge names it.
-        extras = {
-            (p.name, p.version): {x for x, e in p.optional_dependencies.items() if e} for p in kept
-        }
-        packages = tuple(self._package(p, extras) for p in kept)
+        locked = _Locked(kept)
+        packages = tuple(self._package(p, locked) for p in kept)
         return replace(resolution, packages=packages)
 
-    def _package(
-        self, package: ResolvedPackage, extras: Mapping[EntryKey, set[str]]
-    ) -> ResolvedPackage:
+    def _package(self, package: ResolvedPackage, locked: _Locked) -> ResolvedPackage:
         def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
             parent = self._parent(package, context)
             return _merged(
-                self._edge(edge, parent, extras)
-                for edge in items
-                if any(key in extras for key in _target_keys(edge, extras))
+                self._edge(edge, parent, locked) for edge in items if locked.targets(edge)
             )
 
         return replace(
@@ -92,11 +85,11 @@ class Reachability:
             found = self.nodes.get((package.name, package.version, None), universal.TRUE)
         return universal.render(universal.without_conflicts(found))
 
-    def _edge(self, edge: Edge, parent: str | None, extras: Mapping[EntryKey, set[str]]) -> Edge:
-        locked = set().union(*(extras.get(key, set()) for key in _target_keys(edge, extras)))
+    def _edge(self, edge: Edge, parent: str | None, locked: _Locked) -> Edge:
+        named = locked.extras_of(edge)
         return replace(
             edge,
-            extras=tuple(x for x in edge.extras if x in locked),
+            extras=tuple(x for x in edge.extras if x in named),
             marker=restrict_marker(edge.marker, parent, self.requires_python)
             if edge.marker
             else None,
@@ -116,10 +109,28 @@ def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
     return tuple(merged.values())
 
 
-def _target_keys(edge: Edge, entries: Iterable[EntryKey]) -> list[EntryKey]:
-    if edge.version is not None:
-        return [(edge.name, edge.version)]
-    return [key for key in entries if key[0] == edge.name]
+class _Locked:
+    """The entries a pruned lock keeps, and the extras each locks: an extra whose requirements
+    apply nowhere has no table in the lock, and no edge names it."""
+
+    def __init__(self, kept: Iterable[ResolvedPackage]) -> None:
+        self.extras: dict[EntryKey, set[str]] = {}
+        # An edge without a version (to a local package) targets every entry of its name;
+        # indexed, so that a workspace's thousands of such edges stay linear.
+        self.by_name: dict[str, list[EntryKey]] = {}
+        for package in kept:
+            key = (package.name, package.version)
+            self.extras[key] = {x for x, e in package.optional_dependencies.items() if e}
+            self.by_name.setdefault(package.name, []).append(key)
+
+    def targets(self, edge: Edge) -> list[EntryKey]:
+        if edge.version is None:
+            return self.by_name.get(edge.name, [])
+        key = (edge.name, edge.version)
+        return [key] if key in self.extras else []
+
+    def extras_of(self, edge: Edge) -> set[str]:
+        return set().union(*(self.extras[key] for key in self.targets(edge)))
 
 
 @dataclass(frozen=True)

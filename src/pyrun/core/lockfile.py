@@ -919,6 +919,8 @@ def _source_inline(source: Source) -> str:
     )
 
 
+# Memoised: a workspace's members repeat the same requirements and edges thousands of times.
+@functools.lru_cache(maxsize=8192)
 def _requirement_inline(req: Requirement) -> str:
     pairs: list[tuple[str, str | None]] = [("name", _string(req.name))]
     if req.extras:
@@ -929,8 +931,14 @@ def _requirement_inline(req: Requirement) -> str:
 
 
 def _dependency_inline(dep: Dependency, counts: Mapping[str, int]) -> str:
+    return _dependency_text(dep, ambiguous=counts.get(dep.name, 0) != 1)
+
+
+@functools.lru_cache(maxsize=8192)
+def _dependency_text(dep: Dependency, *, ambiguous: bool) -> str:
+    """The edge; `ambiguous` when its name is locked more than once (or not at all)."""
     pairs: list[tuple[str, str | None]] = [("name", _string(dep.name))]
-    if counts.get(dep.name, 0) != 1:
+    if ambiguous:
         pairs.append(("version", _opt_str(dep.version)))
         if dep.source is not None:
             pairs.append(("source", _source_inline(dep.source)))

@@ -116,6 +116,8 @@ def _parse(text: str) -> dict[str, Any]:
 
 
 def _check_dotted_keys(text: str) -> None:
+    if text.count(".") < MAX_KEY_PARTS:
+        return  # no key in it can have that many parts (most files: the scan is skipped)
     for match in _DOTTED_KEY.finditer(text):
         key = match["key"]
         if key.count(".") >= MAX_KEY_PARTS and len(_KEY_PART.findall(key)) > MAX_KEY_PARTS:

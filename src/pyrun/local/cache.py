@@ -47,6 +47,8 @@ SDISTS_BUCKET = "sdists-v1"
 GIT_BUCKET = "git-v1"
 # Digests of lock checks that found `uv.lock` satisfied (see `pyrun.commands.lock_project`).
 LOCK_CHECKS_BUCKET = "lock-checks-v1"
+# Parsed `pyproject.toml` files by discovery start (see `pyrun.local.pyproject_memo`).
+PYPROJECTS_BUCKET = "pyprojects-v1"
 
 # Current version of every bucket pyrun knows; another version of the same name is stale.
 BUCKETS = (
@@ -59,6 +61,7 @@ BUCKETS = (
     SDISTS_BUCKET,
     GIT_BUCKET,
     LOCK_CHECKS_BUCKET,
+    PYPROJECTS_BUCKET,
 )
 
 # What uv writes (the signature only, no trailing newline); https://bford.info/cachedir/.
@@ -281,6 +284,7 @@ class Cache:
             ENVIRONMENTS_BUCKET,
             INTERPRETER_BUCKET,
             LOCK_CHECKS_BUCKET,
+            PYPROJECTS_BUCKET,
         }
         return [self.root / bucket for bucket in BUCKETS if bucket not in skip]
 

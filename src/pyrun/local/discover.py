@@ -6,7 +6,7 @@ import glob
 import os
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyrun.console import Console, display_path
 from pyrun.core.project import (
@@ -18,6 +18,9 @@ from pyrun.core.project import (
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
+
+if TYPE_CHECKING:
+    from pyrun.local.pyproject_memo import PyprojectMemo
 
 PYPROJECT = "pyproject.toml"
 
@@ -66,8 +69,11 @@ def find_pyproject_dir(start: str) -> str | None:
         current = parent
 
 
-def read_toml(path: str) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the file and show the line, as uv does."""
+def read_toml(path: str, memo: PyprojectMemo | None = None) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors name the file and show the line, as uv does. With a
+    `memo`, a file unchanged since a previous run is not parsed again."""
+    if memo is not None:
+        return memo.read(path, lambda: read_toml(path))
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -88,9 +94,11 @@ class TomlSyntaxError(PyrunError):
         self.detail = detail
 
 
-def load_project_file(directory: str, console: Console | None = None) -> ProjectFile:
+def load_project_file(
+    directory: str, console: Console | None = None, memo: PyprojectMemo | None = None
+) -> ProjectFile:
     path = os.path.join(directory, PYPROJECT)
-    data = read_toml(path)
+    data = read_toml(path, memo)
     if console is not None and both_tool_tables(data):
         console.warn(
             f"Both `[tool.pyrun]` and `[tool.uv]` are present in `{display_path(path)}`; "
@@ -100,17 +108,22 @@ def load_project_file(directory: str, console: Console | None = None) -> Project
 
 
 def discover_workspace(
-    start: str, console: Console, *, settings_discovery: bool = False
+    start: str,
+    console: Console,
+    *,
+    settings_discovery: bool = False,
+    memo: PyprojectMemo | None = None,
 ) -> Workspace | None:
     """Apply SPEC §2.4 from `start`; None when there is no (managed) project.
 
     With `settings_discovery` (not `--no-config`), an unparsable `pyproject.toml` is first
-    reported as uv's settings discovery reports it (a warning), then as the error."""
+    reported as uv's settings discovery reports it (a warning), then as the error. `memo`
+    spares parsing the files unchanged since the run that saved it."""
     project_dir = find_pyproject_dir(start)
     if project_dir is None:
         return None
     try:
-        current = load_project_file(project_dir, console)
+        current = load_project_file(project_dir, console, memo)
     except TomlSyntaxError as exc:
         if settings_discovery:
             detail = "\n".join(f"  {line}" if line else "" for line in exc.detail.split("\n"))
@@ -121,10 +134,10 @@ def discover_workspace(
         return None
     inputs = [os.path.join(project_dir, PYPROJECT)]
     if current.has_project and current.workspace is None:
-        root_file = _enclosing_root(project_dir, current, inputs, console)
+        root_file = _enclosing_root(project_dir, current, inputs, console, memo)
     else:
         root_file = current
-    members = _members(root_file, inputs, console)
+    members = _members(root_file, inputs, console, memo)
     target = current if current.has_project else None
     return Workspace(
         root=root_file.directory,
@@ -159,14 +172,18 @@ def standalone_members(
 
 
 def _enclosing_root(
-    project_dir: str, project: ProjectFile, inputs: list[str], console: Console
+    project_dir: str,
+    project: ProjectFile,
+    inputs: list[str],
+    console: Console,
+    memo: PyprojectMemo | None,
 ) -> ProjectFile:
     """The first ancestor `pyproject.toml` decides: a workspace that includes us, or nothing."""
     parent = find_pyproject_dir(os.path.dirname(project_dir))
     if parent is None or parent == project_dir:
         return project
     inputs.append(os.path.join(parent, PYPROJECT))
-    candidate = load_project_file(parent, console)
+    candidate = load_project_file(parent, console, memo)
     table = candidate.workspace
     if table is None:
         return project
@@ -200,7 +217,9 @@ def _glob_dirs(root: str, pattern: str) -> list[str]:
     )
 
 
-def _members(root_file: ProjectFile, inputs: list[str], console: Console) -> dict[str, ProjectFile]:
+def _members(
+    root_file: ProjectFile, inputs: list[str], console: Console, memo: PyprojectMemo | None
+) -> dict[str, ProjectFile]:
     members: dict[str, ProjectFile] = {}
     if root_file.has_project and root_file.name:
         members[root_file.name] = root_file
@@ -211,7 +230,7 @@ def _members(root_file: ProjectFile, inputs: list[str], console: Console) -> dic
     for path in _expand(root, table.get("members", []), table.get("exclude", [])):
         if path == root:
             continue
-        member = _load_member(root, path, table, inputs, console)
+        member = _load_member(root, path, table, inputs, console, memo)
         if member is None:
             continue
         assert member.name is not None
@@ -225,7 +244,12 @@ def _members(root_file: ProjectFile, inputs: list[str], console: Console) -> dic
 
 
 def _load_member(
-    root: str, path: str, table: dict[str, Any], inputs: list[str], console: Console
+    root: str,
+    path: str,
+    table: dict[str, Any],
+    inputs: list[str],
+    console: Console,
+    memo: PyprojectMemo | None,
 ) -> ProjectFile | None:
     pyproject = os.path.join(path, PYPROJECT)
     if not os.path.isfile(pyproject):
@@ -236,7 +260,7 @@ def _load_member(
             f"(matches: `{_matching_pattern(root, path, table)}`)"
         )
     inputs.append(pyproject)
-    member = load_project_file(path, console)
+    member = load_project_file(path, console, memo)
     if not member.managed:
         return None
     if not member.has_project:

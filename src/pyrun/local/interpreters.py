@@ -96,6 +96,12 @@ def probe(
     return _memory[key]
 
 
+def probed_paths() -> list[str]:
+    """Every path this process probed (working or not), in probing order: what a discovery
+    looked at, for a stamp that must notice when one of them changes."""
+    return list(dict.fromkeys(str(key[0]) for key in _memory))
+
+
 def clear_memory_cache() -> None:
     """Forget this run's probe results (tests; after replacing an interpreter in place)."""
     _memory.clear()
