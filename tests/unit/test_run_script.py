@@ -12,12 +12,11 @@ import pytest
 from packaging.tags import Tag
 
 from pyrun.cliparse import parse_argv
+from pyrun.commands.resolve_step import locals_of, preferences_of
 from pyrun.commands.run_script import (
     STAMP_NAME,
     Script,
     load_script,
-    locals_of,
-    preferences_of,
     record_holds,
     select_requirements,
     stamp_holds,

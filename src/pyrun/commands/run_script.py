@@ -42,8 +42,8 @@ from pyrun.stamp import SCRIPT_STAMP_NAME as STAMP_NAME
 from pyrun.stamp import sha256_hex, short_hash
 
 if TYPE_CHECKING:
-    from pyrun.core.lock_build import LocalDependency, WorkspaceFacts
-    from pyrun.core.lockfile import Lock, Requirement
+    from pyrun.commands.resolve_step import LockRequest
+    from pyrun.core.lockfile import Lock
     from pyrun.core.pep723 import ScriptMetadata
     from pyrun.core.selection import Selection
     from pyrun.local.project_env import EnvRequest
@@ -121,10 +121,11 @@ def fetch_remote(target: Target, settings: Settled, cache: Cache) -> tuple[Targe
     local target to run and the directory to remove afterwards."""
     import tempfile
 
+    from pyrun.commands.resolve_step import client_options
     from pyrun.net import interrupt
     from pyrun.net.client import run_client
 
-    options = _client_options(settings, cache)
+    options = client_options(settings, cache)
 
     async def fetch() -> bytes:
         async with run_client(options) as http:
@@ -596,9 +597,7 @@ def script_lock(
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     if previous is None:
         _check_missing_lock(args, session.console)
-        return resolve_script(
-            script, interpreter, args, session.settled, session.cache, None, session.console
-        )
+        return resolve_script(script, interpreter, session)
     if args.frozen:
         return previous
     return update_script_lock(
@@ -641,10 +640,11 @@ def update_script_lock(
 ) -> Lock:
     """Check `previous` against the script; re-resolve and write when stale (or missing)."""
     from pyrun.commands.lock_project import write_lock
+    from pyrun.commands.resolve_step import Preferred, resolve
     from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
     from pyrun.core.lockfile import canonical
 
-    request = script_request(script, interpreter, args, session.settled, session.console)
+    request = script_request(script, interpreter, session.settled, session.console)
     preferred = previous
     if previous is not None:
         verdict = check_lock(previous, request.facts, request.run)
@@ -655,15 +655,12 @@ def update_script_lock(
             verdict.reason
         )
         preferred = preferred_lock(previous, verdict)
-    lock = resolve_lock(
+    lock = resolve(
+        session,
         request,
-        args,
-        session.settled,
-        session.cache,
-        preferred,
-        "script",
+        Preferred.versions_of(preferred),
         interpreter=interpreter,
-        console=session.console,
+        what="script",
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
@@ -677,20 +674,12 @@ def update_script_lock(
     return lock if changed else previous or lock
 
 
-def resolve_script(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    previous: Lock | None,
-    console: Console | None = None,
-) -> Lock:
-    """`console` shows the resolution's progress; the request's own notes stay quiet."""
-    request = script_request(script, interpreter, args, settings, Console(quiet=1))
-    return resolve_lock(
-        request, args, settings, cache, previous, "script", interpreter=interpreter, console=console
-    )
+def resolve_script(script: Script, interpreter: Interpreter, session: Session) -> Lock:
+    """A script without a lock, resolved afresh; the request's own notes stay quiet."""
+    from pyrun.commands.resolve_step import Preferred, resolve
+
+    request = script_request(script, interpreter, session.settled, Console(quiet=1))
+    return resolve(session, request, Preferred(), interpreter=interpreter, what="script")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -698,27 +687,12 @@ def resolve_script(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockRequest:
-    """Requirements of no project, ready for the freshness check and the resolver."""
-
-    root: str  # relative paths in sources and in the lock are relative to this
-    facts: WorkspaceFacts
-    texts: tuple[str, ...]  # the requirements, as the resolver reads them
-    run: Any  # pyrun.core.freshness.RunOptions
-    pinned: Mapping[str, str]
-    constraints: tuple[str, ...] = ()  # PEP 508, for the resolver
-
-
 def script_request(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    console: Console,
+    script: Script, interpreter: Interpreter, settings: Settled, console: Console
 ) -> LockRequest:
     """The script's requirements lowered through its `sources`, as uv locks them."""
     from pyrun.commands.index_settings import index_settings, registry_key
+    from pyrun.commands.resolve_step import loose_request, pinned_indexes
     from pyrun.core.lock_build import declare_workspace
     from pyrun.core.project import ProjectFile
 
@@ -749,275 +723,13 @@ def script_request(
         no_sources=no_sources,
     )
     requirements = tables.get(_REQUIREMENTS_GROUP, ())
-    return make_request(
+    return loose_request(
+        settings,
         root=script.directory,
         requires_python=requires_python,
         tables=requirements,
         texts=texts.get(_REQUIREMENTS_GROUP, ()),
-        args=args,
-        settings=settings,
-        pinned=_pinned_indexes(tool),
-    )
-
-
-def make_request(
-    *,
-    root: str,
-    requires_python: str,
-    tables: Sequence[Requirement],
-    texts: Sequence[str],
-    args: Args,
-    settings: Settled,
-    pinned: Mapping[str, str] | None = None,
-    environments: tuple[str, ...] = (),
-    constraints: Sequence[str] = (),
-) -> LockRequest:
-    """A `LockRequest` with the run's resolver settings (constraints, overrides, modes)."""
-    from pyrun.commands.index_settings import index_settings
-    from pyrun.commands.lock_project import lock_options
-    from pyrun.core.freshness import RunOptions
-    from pyrun.core.lock_build import WorkspaceFacts, requirement_tables
-    from pyrun.core.lock_compare import normalize_name
-
-    indexes = index_settings(settings)
-    facts = WorkspaceFacts(
-        requires_python=requires_python,
-        members=(),
-        root_is_project=False,
-        requirements=tuple(tables),
-        constraints=requirement_tables([*settings.resolver.constraint_dependencies, *constraints]),
-        overrides=requirement_tables(settings.resolver.override_dependencies),
-        excludes=tuple(normalize_name(n) for n in settings.resolver.exclude_dependencies),
-        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
-        options=lock_options(settings),
-        environments=environments,
-        root_locals=locals_of(tables),
-    )
-    run = RunOptions(
-        options=facts.options,
-        upgrade=bool(args.upgrade),
-        upgrade_packages=frozenset(normalize_name(n) for n in args.upgrade_package or []),
-        refresh=bool(args.refresh) or bool(args.refresh_package),
-        allowed_registries=indexes.allowed_registries() if indexes.configured else None,
-    )
-    return LockRequest(
-        root=root,
-        facts=facts,
-        texts=tuple(texts),
-        run=run,
-        pinned=dict(pinned or {}),
-        constraints=(*settings.resolver.constraint_dependencies, *constraints),
-    )
-
-
-def locals_of(tables: Sequence[Requirement]) -> tuple[LocalDependency, ...]:
-    """The non-registry requirements, whose metadata the resolver must be given."""
-    found: dict[str, LocalDependency] = {}
-    for table in tables:
-        dep = _local(table)
-        if dep is not None:
-            found.setdefault(dep.name, dep)
-    return tuple(found.values())
-
-
-def _local(table: Requirement) -> LocalDependency | None:
-    from pyrun.core.lock_build import LocalDependency
-
-    sub = table.subdirectory
-    for kind, value in (
-        ("editable", table.editable),
-        ("directory", table.directory),
-        ("virtual", table.virtual),
-        ("path", table.path),
-        ("url", table.url),
-        ("git", table.git),
-    ):
-        if value:
-            return LocalDependency(name=table.name, kind=kind, location=value, subdirectory=sub)
-    return None
-
-
-def _pinned_indexes(tool: Mapping[str, Any]) -> dict[str, str]:
-    """`sources = { pkg = { index = "name" } }`: the package comes only from that index."""
-    from pyrun.core.lock_compare import normalize_name
-
-    table = tool.get("sources")
-    pinned: dict[str, str] = {}
-    if isinstance(table, dict):
-        for name, value in table.items():
-            if isinstance(value, dict) and isinstance(value.get("index"), str):
-                pinned[normalize_name(name)] = value["index"]
-    return pinned
-
-
-def resolve_lock(
-    request: LockRequest,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-    what: str,
-    *,
-    interpreter: Interpreter | None = None,
-    console: Console | None = None,
-) -> Lock:
-    """Resolve `request` (preferring `previous`'s versions) into a lock. trio, httpx and the
-    resolver are imported here only: a run whose stamp holds never gets this far. With an
-    `interpreter`, metadata that only a build can tell (sdists, dynamic trees) is built."""
-    facts = request.facts
-    if not request.texts and not facts.root_locals:
-        # Nothing to resolve: no resolver, no client, no network (SPEC §2.3).
-        from pyrun.core.lock_build import build_lock
-        from pyrun.core.resolution import Resolution
-
-        return build_lock(Resolution(packages=()), facts)
-    from pyrun.commands.index_settings import index_settings
-    from pyrun.commands.lock_project import build_setup
-    from pyrun.core.lockfile import Lock
-    from pyrun.core.resolution import NoSolutionError
-    from pyrun.net import interrupt
-    from pyrun.net.git_deps import git_sources
-    from pyrun.net.lock import IndexPlan, lock_async
-    from pyrun.progress import Reporter
-
-    indexes = index_settings(settings)
-    build = None
-    if interpreter is not None:
-        shown = console or Console(quiet=1)
-        build = build_setup(settings, indexes, interpreter, cache, shown)
-    resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)
-    plan = IndexPlan(
-        indexes=_index_configs(indexes),
-        strategy=_strategy(indexes.strategy),
-        pinned=request.pinned,
-    )
-    exclude_newer = _moment(facts.options)
-    exclude_newer_package = _package_moments(facts.options)
-    client = _client_options(settings, cache)
-    git = git_sources(
-        cache,
-        offline=client.offline,
-        previous=previous if isinstance(previous, Lock) else None,
-        upgrade=_upgrade(args),
-    )
-    reporter = console.reporter() if console is not None else Reporter()
-    try:
-        with reporter.resolving():  # the spinner names each package the resolver reads
-            outcome = interrupt.run(
-                lambda: lock_async(
-                    resolve_request,
-                    facts,
-                    plan,
-                    root=request.root,
-                    options=client,
-                    exclude_newer=exclude_newer,
-                    exclude_newer_package=exclude_newer_package,
-                    on_read=lambda name, version, _files: reporter.resolved_one(name, version),
-                    git=git,
-                    build=build,
-                )
-            )
-    except NoSolutionError as exc:
-        raise exc.about(what) from exc
-    return outcome.lock
-
-
-def _resolve_request(
-    request: LockRequest,
-    args: Args,
-    settings: Settled,
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-    index_url: str,
-) -> Any:
-    from pyrun.core.resolution import ForkStrategy, PrereleaseMode, ResolutionMode, ResolveRequest
-
-    options = request.facts.options
-    return ResolveRequest(
-        requires_python=request.facts.requires_python,
-        requirements=request.texts,
-        constraints=request.constraints,
-        overrides=settings.resolver.override_dependencies,
-        preferences=preferences_of(previous),
-        upgrade=_upgrade(args),
-        prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
-        prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
-        resolution=ResolutionMode(options.resolution_mode or "highest"),
-        fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
-        environments=request.facts.environments or None,
-        index_url=index_url,
-    )
-
-
-def preferences_of(
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-) -> dict[str, tuple[str, ...]]:
-    """Versions to try first: a lock's registry versions, or a ready-made mapping."""
-    from pyrun.core.lockfile import Lock
-
-    if previous is None:
-        return {}
-    if not isinstance(previous, Lock):
-        return dict(previous)
-    found: dict[str, tuple[str, ...]] = {}
-    for package in previous.packages:
-        if package.version is not None and package.source.kind == "registry":
-            found[package.name] = (*found.get(package.name, ()), package.version)
-    return found
-
-
-def _upgrade(args: Args) -> bool | frozenset[str]:
-    from pyrun.core.lock_compare import normalize_name
-
-    if args.upgrade:
-        return True
-    names = frozenset(normalize_name(n) for n in args.upgrade_package or [])
-    return names or False
-
-
-def _index_configs(indexes: Any) -> tuple[Any, ...]:
-    from pyrun.net.index import IndexConfig
-
-    return tuple(
-        IndexConfig(url=e.url, name=e.name, default=e.default, explicit=e.explicit)
-        for e in indexes.searched
-    )
-
-
-def _strategy(name: str) -> Any:
-    from pyrun.net.index import IndexStrategy
-
-    return IndexStrategy(name)
-
-
-def _moment(options: Any) -> Any:
-    from datetime import UTC, datetime
-
-    from pyrun.core.spans import exclude_newer_moment
-
-    now = datetime.now(UTC)
-    return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
-
-
-def _package_moments(options: Any) -> Any:
-    from datetime import UTC, datetime
-
-    from pyrun.core.spans import package_cutoffs
-
-    return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
-
-
-def _client_options(settings: Settled, cache: Cache) -> Any:
-    from pyrun.core.lock_compare import normalize_name
-    from pyrun.net.client import ClientOptions
-
-    return ClientOptions.from_env(
-        os.environ,
-        cache_dir=cache.root,
-        offline=settings.globals.offline,
-        refresh=settings.resolver.refresh or settings.resolver.upgrade,
-        refresh_packages=frozenset(normalize_name(n) for n in settings.resolver.refresh_package),
-        system_certs=settings.globals.system_certs,
-        insecure_hosts=settings.globals.allow_insecure_host,
+        pinned=pinned_indexes([tool]),
     )
 
 
@@ -1119,13 +831,10 @@ def _line(console: Console, verbose: bool, text: str) -> None:
 
 
 __all__ = [
-    "LockRequest",
     "Script",
     "ScriptEnv",
     "install_lock",
     "load_script",
-    "make_request",
-    "resolve_lock",
     "script_lock",
     "script_run_env",
     "select_requirements",

@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyrun.cliparse import Args
 from pyrun.commands.session import Session
@@ -46,6 +46,9 @@ from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
 from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
+
+if TYPE_CHECKING:
+    from pyrun.commands.resolve_step import LockRequest
 
 OVERLAY_PTH = "_pyrun_ephemeral_overlay.pth"
 _UNSUPPORTED_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -582,21 +585,13 @@ def _resolve_and_build(
 ) -> str:
     import time
 
-    from pyrun.commands.run_script import _line, resolve_lock, short_hash
+    from pyrun.commands.resolve_step import Preferred, resolve
+    from pyrun.commands.run_script import _line, short_hash
 
     started = time.monotonic()
-    lock_request = _lock_request(request, artifacts, interpreter, args, session.settled)
-    preferences = _preferences(base_lock, sites)
-    lock = resolve_lock(
-        lock_request,
-        args,
-        session.settled,
-        session.cache,
-        preferences,
-        "`--with`",
-        interpreter=interpreter,
-        console=session.console,
-    )
+    lock_request = _lock_request(request, artifacts, interpreter, session.settled)
+    preferred = Preferred.versions_of(_preferences(base_lock, sites))
+    lock = resolve(session, lock_request, preferred, interpreter=interpreter, what="`--with`")
     _check_pylock_hashes(lock, artifacts)
     verbose = bool(args.show_resolution) or bool(args.verbose)
     took = time.monotonic() - started
@@ -611,16 +606,12 @@ def _resolve_and_build(
 
 
 def _lock_request(
-    request: WithRequest,
-    artifacts: Sequence[Any],
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-) -> Any:
+    request: WithRequest, artifacts: Sequence[Any], interpreter: Interpreter, settings: Settled
+) -> LockRequest:
     """The requirements for a resolution for this one interpreter (not a universal one)."""
     from dataclasses import replace as _replace
 
-    from pyrun.commands.run_script import make_request
+    from pyrun.commands.resolve_step import loose_request
     from pyrun.core.lock_compare import requirement_from_pep508
 
     tables = [_as_local(requirement_from_pep508(text)) for text in request.requirements]
@@ -635,13 +626,12 @@ def _lock_request(
             table = _replace(table, directory=None, editable=table.directory)
         tables.append(table)
         texts.append(_resolver_text(text))
-    return make_request(
+    return loose_request(
+        settings,
         root=os.getcwd(),
         requires_python=f"=={interpreter.python_full_version}",
         tables=tables,
         texts=texts,
-        args=args,
-        settings=settings,
         environments=(_environment_marker(interpreter),),
         constraints=request.constraints,
     )
@@ -718,7 +708,7 @@ def _environment_marker(interpreter: Interpreter) -> str:
 
 def _preferences(base_lock: str | None, sites: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """The base lock's versions, else the base env's installed ones (SPEC §2.11 step 3)."""
-    from pyrun.commands.run_script import preferences_of
+    from pyrun.commands.resolve_step import preferences_of
 
     if base_lock is not None and os.path.exists(base_lock):
         from pyrun.commands.lock_project import read_lock
