@@ -12,13 +12,13 @@ import pytest
 from packaging.tags import Tag
 
 from pyrun.cliparse import parse_argv
+from pyrun.commands.install_step import select_requirements
 from pyrun.commands.resolve_step import locals_of, preferences_of
 from pyrun.commands.run_script import (
     STAMP_NAME,
     Script,
     load_script,
     record_holds,
-    select_requirements,
     stamp_holds,
     warn_ignored_options,
     write_stamp,

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyrun import stamp
 from pyrun.cliparse import Args
+from pyrun.commands.install_step import (
+    REQUIREMENTS_GROUP,
+    InstallMode,
+    Output,
+    env_at,
+    install,
+    select_requirements,
+)
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -45,13 +53,8 @@ if TYPE_CHECKING:
     from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.lockfile import Lock
     from pyrun.core.pep723 import ScriptMetadata
-    from pyrun.core.selection import Selection
     from pyrun.local.project_env import EnvRequest
-    from pyrun.net.sync import SyncReport
 
-# A group name no project can declare (names are normalised): the key under which a lock's
-# top-level requirements are handed to `select` (see `select_requirements`).
-_REQUIREMENTS_GROUP = "<requirements>"
 # Options that ask for work even when nothing changed.
 _FORCING = ("upgrade", "upgrade_package", "refresh", "refresh_package", "reinstall")
 
@@ -261,21 +264,13 @@ def script_run_env(
         )
         started = time.monotonic()
         lock = script_lock(script, interpreter, args, session)
-        verbose = sync or bool(args.show_resolution) or bool(args.verbose)
-        took = time.monotonic() - started
-        _line(
-            session.console, verbose, session.console.counted("Resolved", len(lock.packages), took)
-        )
-        inputs = install_lock(
-            lock,
-            root=script.directory,
-            prefix=path,
-            interpreter=interpreter,
-            args=args,
-            session=session,
-            exact=True if sync else None,
-            verbose=verbose,
-        )
+        out = Output(session.console, sync or bool(args.show_resolution) or bool(args.verbose))
+        out.resolved(len(lock.packages), time.monotonic() - started)
+        selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
+        from pyrun.commands.sync_project import exact_sync
+
+        mode = InstallMode(exact=True if sync else exact_sync(args))
+        inputs = install(session, selection, env_at(path, interpreter), mode, out).input_files
         # Recomputed: the env's interpreter and the script lock may be new since the check.
         key, records = _env_key(script, args, session.settled, choice, path)
         write_stamp(path, key, records, inputs)
@@ -313,17 +308,9 @@ def _dry_sync(
         session.console.info(
             f"{state} lockfile at: {session.console.path(display_path(lock_path))}"
         )
-    install_lock(
-        lock,
-        root=script.directory,
-        prefix=path,
-        interpreter=interpreter,
-        args=args,
-        session=session,
-        exact=True,
-        verbose=True,
-        dry=True,
-    )
+    selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
+    mode = InstallMode(exact=True, dry_run=True, check=bool(args.check))
+    install(session, selection, env_at(path, interpreter), mode, Output(session.console, True))
 
 
 def _fitting_env(
@@ -711,7 +698,7 @@ def script_request(
     root_file = ProjectFile(
         directory=script.directory,
         has_project=False,
-        dependency_groups={_REQUIREMENTS_GROUP: script.metadata.dependencies},
+        dependency_groups={REQUIREMENTS_GROUP: script.metadata.dependencies},
         tool=tool,
     )
     _, tables, texts = declare_workspace(
@@ -722,120 +709,21 @@ def script_request(
         index_url_of=lambda name: registry_key(indexes.url_of(name)),
         no_sources=no_sources,
     )
-    requirements = tables.get(_REQUIREMENTS_GROUP, ())
+    requirements = tables.get(REQUIREMENTS_GROUP, ())
     return loose_request(
         settings,
         root=script.directory,
         requires_python=requires_python,
         tables=requirements,
-        texts=texts.get(_REQUIREMENTS_GROUP, ()),
+        texts=texts.get(REQUIREMENTS_GROUP, ()),
         pinned=pinned_indexes([tool]),
     )
-
-
-def select_requirements(lock: Lock, *, root: str, interpreter: Interpreter) -> Selection:
-    """What to install for a lock of top-level requirements (a script's or a `--with` set).
-
-    `select` walks a virtual root's groups from `[manifest]`; a script lock's requirements are
-    handed to it as one such group, so both kinds of lock share one walk.
-    """
-    from pyrun.core.selection import DependencyOptions, GroupChoice, SyncTarget, select
-
-    manifest = replace(
-        lock.manifest, dependency_groups={_REQUIREMENTS_GROUP: lock.manifest.requirements}
-    )
-    return select(
-        replace(lock, manifest=manifest),
-        root=root,
-        target=SyncTarget(members=(), virtual_root=True),
-        groups=GroupChoice(groups=frozenset({_REQUIREMENTS_GROUP}), only=True),
-        extras=frozenset(),
-        options=DependencyOptions(),
-        markers=interpreter.markers,
-        tag_priorities=interpreter.tag_priorities(),
-    )
-
-
-def install_lock(
-    lock: Lock,
-    *,
-    root: str,
-    prefix: str,
-    interpreter: Interpreter,
-    args: Args,
-    session: Session,
-    exact: bool | None = None,
-    verbose: bool | None = None,
-    dry: bool = False,
-) -> list[str]:
-    """Make the env at `prefix` match `lock`; print `Installed N packages in T` (SPEC §2.14),
-    and the other lines too when `verbose` (default: `-v` or `--show-resolution`).
-
-    Returns the files the cache keys of local projects read (for the stamp)."""
-    from pyrun.commands.sync_project import sync_options
-    from pyrun.net.sync import SyncTargetEnv, apply_plan, plan_sync
-
-    if verbose is None:
-        verbose = bool(args.show_resolution) or bool(args.verbose)
-    selection = select_requirements(lock, root=root, interpreter=interpreter)
-    options = sync_options(args, session.settled, selection)
-    if exact is not None:
-        options = replace(options, exact=exact)
-    env = SyncTargetEnv(prefix=Path(prefix), interpreter=interpreter)
-    started = time.monotonic()
-    plan = plan_sync(selection, env, session.cache, options, session.console)
-    if plan.plan.is_noop:
-        took = time.monotonic() - started
-        _line(session.console, verbose, session.console.counted("Checked", plan.required, took))
-        if dry:
-            _line(session.console, verbose, "Would make no changes")
-        return plan.input_files
-    if dry:
-        from pyrun.commands.sync_project import report_pending
-
-        report_pending(
-            plan, lambda text: _line(session.console, verbose, text), check=bool(args.check)
-        )
-        return plan.input_files
-    ready: Mapping[str, Any] = {}
-    if plan.needs_network_or_build:
-        from pyrun.net import interrupt
-        from pyrun.net.sync import prepare
-
-        ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
-    prepared = time.monotonic() - started
-    report = apply_plan(plan, ready, env, options, session.console.reporter())
-    _report(report, len(plan.work), prepared, session.console, verbose)
-    return plan.input_files
-
-
-def _report(
-    report: SyncReport, prepared: int, seconds: float, console: Console, verbose: bool
-) -> None:
-    if prepared:
-        _line(console, verbose, console.counted("Prepared", prepared, seconds))
-    if report.uninstalled:
-        console.info(console.counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
-    if report.installed:
-        console.info(console.counted("Installed", report.installed, report.install_seconds))
-    for change in report.changes:
-        _line(console, verbose, change.styled(console))
-    if report.link_warning:
-        from pyrun.local.install import LINK_FALLBACK_WARNING
-
-        console.warn(LINK_FALLBACK_WARNING)
-
-
-def _line(console: Console, verbose: bool, text: str) -> None:
-    console.info(text) if verbose else console.detail(text)
 
 
 __all__ = [
     "Script",
     "ScriptEnv",
-    "install_lock",
     "load_script",
     "script_lock",
     "script_run_env",
-    "select_requirements",
 ]

@@ -481,7 +481,7 @@ def with_environment(
     base_lock: str | None,
 ) -> str:
     """The with-env's prefix: the memoised one, else resolve and reuse or create."""
-    from pyrun.commands.run_script import short_hash
+    from pyrun.stamp import short_hash
 
     root = session.cache.environments / short_hash(_canonical_interpreter(interpreter))
     memo = root / (
@@ -585,17 +585,17 @@ def _resolve_and_build(
 ) -> str:
     import time
 
+    from pyrun.commands.install_step import Output
     from pyrun.commands.resolve_step import Preferred, resolve
-    from pyrun.commands.run_script import _line, short_hash
+    from pyrun.stamp import short_hash
 
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, session.settled)
     preferred = Preferred.versions_of(_preferences(base_lock, sites))
     lock = resolve(session, lock_request, preferred, interpreter=interpreter, what="`--with`")
     _check_pylock_hashes(lock, artifacts)
-    verbose = bool(args.show_resolution) or bool(args.verbose)
-    took = time.monotonic() - started
-    _line(session.console, verbose, session.console.counted("Resolved", len(lock.packages), took))
+    out = Output(session.console, bool(args.show_resolution) or bool(args.verbose))
+    out.resolved(len(lock.packages), time.monotonic() - started)
     link = root / short_hash(_resolution_text(lock))
     found = _live_env(link)
     if found is not None and not _reinstalling(args):
@@ -742,7 +742,13 @@ def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: S
     an interrupted creation leaves an unreferenced entry that `cache prune` removes."""
     import secrets
 
-    from pyrun.commands.run_script import install_lock
+    from pyrun.commands.install_step import (
+        InstallMode,
+        Output,
+        env_at,
+        install,
+        select_requirements,
+    )
     from pyrun.local.venv import base_interpreter, create_venv
 
     prefix = str(session.cache.archives / secrets.token_hex(10))
@@ -750,15 +756,9 @@ def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: S
     created = session.finder.probe(venv_python(prefix))
     if created is None:
         raise PyrunError(f"The `--with` environment at `{prefix}` does not work")
-    install_lock(
-        lock,
-        root=os.getcwd(),
-        prefix=prefix,
-        interpreter=created,
-        args=args,
-        session=session,
-        exact=True,
-    )
+    selection = select_requirements(lock, root=os.getcwd(), interpreter=created)
+    out = Output(session.console, bool(args.show_resolution) or bool(args.verbose))
+    install(session, selection, env_at(prefix, created), InstallMode(exact=True), out)
     return prefix
 
 
