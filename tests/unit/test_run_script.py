@@ -14,15 +14,9 @@ from packaging.tags import Tag
 from pyrun.cliparse import parse_argv
 from pyrun.commands.install_step import select_requirements
 from pyrun.commands.resolve_step import locals_of, preferences_of
-from pyrun.commands.run_script import (
-    STAMP_NAME,
-    Script,
-    load_script,
-    record_holds,
-    stamp_holds,
-    warn_ignored_options,
-    write_stamp,
-)
+from pyrun.commands.run_script import warn_ignored_options
+from pyrun.commands.script_file import Script, load_script
+from pyrun.commands.script_stamp import STAMP_NAME, record_holds, stamp_holds, write_stamp
 from pyrun.console import Console
 from pyrun.core.lockfile import Requirement, loads
 from pyrun.core.pep723 import parse_metadata_toml

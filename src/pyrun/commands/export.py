@@ -193,12 +193,9 @@ def _names(values: list[str] | None) -> frozenset[str]:
 def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
     """`--script PATH`: export `PATH.lock` (locked first; never created, only resolved)."""
     from pyrun.commands.lock_project import read_lock, run_mode
-    from pyrun.commands.run_script import (
-        load_script_file,
-        script_interpreter,
-        script_settings,
-        update_script_lock,
-    )
+    from pyrun.commands.run_script import script_interpreter
+    from pyrun.commands.script_file import load_script_file, script_settings
+    from pyrun.commands.script_lock import update_script_lock
 
     script = load_script_file(str(args.script), os.getcwd())
     files = load_settings(

@@ -24,7 +24,7 @@ from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
 if TYPE_CHECKING:
-    from pyrun.commands.run_script import Script
+    from pyrun.commands.script_file import Script
 
 
 def main(args: Args, console: Console) -> int:
@@ -166,7 +166,9 @@ def lock_interpreter(workspace: Workspace, args: Args, session: Session) -> Inte
 def _lock_script(args: Args, console: Console) -> int:
     """`pyrun lock --script s.py`: create, update or check `s.py.lock` (SPEC §2.3, §3.11)."""
     from pyrun.commands.lock_project import read_lock
-    from pyrun.commands.run_script import load_script_file, script_interpreter, update_script_lock
+    from pyrun.commands.run_script import script_interpreter
+    from pyrun.commands.script_file import load_script_file
+    from pyrun.commands.script_lock import update_script_lock
 
     script = load_script_file(str(args.script), os.getcwd())
     settings = script_file_settings(args, console, script)
@@ -203,7 +205,7 @@ def _lock_script(args: Args, console: Console) -> int:
 
 def script_file_settings(args: Args, console: Console, script: Script) -> Settled:
     """Settings for `--script PATH`: the files around the script, then its block's table."""
-    from pyrun.commands.run_script import script_settings
+    from pyrun.commands.script_file import script_settings
 
     workspace = _workspace_around(script.directory)
     files = load_settings(

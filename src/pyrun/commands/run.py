@@ -21,7 +21,7 @@ from pyrun.options import Settled, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from pyrun.commands.run_script import Script
+    from pyrun.commands.script_file import Script
 
 DEFAULT_RECURSION_LIMIT = 100
 # Options that only mean something for a project, and how a warning names them (SPEC §2.5).
@@ -110,7 +110,7 @@ def _fetch_remote(
     ctx: RunContext, target: Target, downloads: list[str]
 ) -> tuple[Target, Script | None]:
     """SPEC §2.1 row 3: download the script, then treat it as a local one keyed by its URL."""
-    from pyrun.commands.run_script import fetch_remote, load_script
+    from pyrun.commands.script_file import fetch_remote, load_script
 
     local, directory = fetch_remote(target, ctx.session.settled, ctx.session.cache)
     downloads.append(directory)
@@ -120,7 +120,7 @@ def _fetch_remote(
 def _load_script(target: Target, cwd: str) -> Script | None:
     if not target.scriptlike:
         return None
-    from pyrun.commands.run_script import load_script
+    from pyrun.commands.script_file import load_script
 
     return load_script(target, cwd)
 
@@ -128,7 +128,7 @@ def _load_script(target: Target, cwd: str) -> Script | None:
 def _script_settings(settings: Settled, script: Script) -> Settled:
     """The block's tool table ranks above the settings files, for the script env and for the
     `--with` layer over it (SPEC §1.4)."""
-    from pyrun.commands.run_script import script_settings
+    from pyrun.commands.script_file import script_settings
 
     return settle(settings.cli, script_settings(settings.files or Settings([]), script))
 

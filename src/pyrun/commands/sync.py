@@ -38,7 +38,8 @@ def _sync_script(args: Args, console: Console) -> int:
     import os
 
     from pyrun.commands.lock import script_file_settings
-    from pyrun.commands.run_script import load_script_file, script_run_env
+    from pyrun.commands.run_script import script_run_env
+    from pyrun.commands.script_file import load_script_file
 
     script = load_script_file(str(args.script), os.getcwd(), require_block=True)
     settings = script_file_settings(args, console, script)
