@@ -22,6 +22,7 @@ from pyrun.core.lockfile import Requirement, loads
 from pyrun.core.pep723 import parse_metadata_toml
 from pyrun.errors import PyrunError
 from pyrun.local.target import Target
+from pyrun.options import settle
 from pyrun.stamp import file_record, python_record
 
 META = parse_metadata_toml('dependencies = ["alpha"]\n', path="s.py")
@@ -166,7 +167,7 @@ def test_project_only_options_warn_in_uv_order():
         ["run", "--isolated", "--only-group", "h", "--package", "p", "--no-dev", "s.py"]
     )
     console = RecordingConsole()
-    warn_ignored_options(args, console)
+    warn_ignored_options(settle(args.command_line()), console)
     assert console.lines == [
         "`--no-dev` is not supported for Python scripts with inline metadata",
         "`--only-group h` is not supported for Python scripts with inline metadata",

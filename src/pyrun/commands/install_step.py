@@ -180,6 +180,18 @@ def select_requirements(lock: Lock, *, root: str, interpreter: Interpreter) -> S
     )
 
 
+def exact_sync(settled: Settled) -> bool:
+    """`sync` is exact unless `--inexact`; `run` only with `--exact`."""
+    if settled.subcommand == "sync":
+        return not settled.sync.inexact
+    return settled.sync.exact and not settled.sync.inexact
+
+
+def shows_resolution(settled: Settled) -> bool:
+    """`--show-resolution` or `-v`: a run prints the lines a sync always prints."""
+    return settled.run.show_resolution or bool(settled.globals.verbose)
+
+
 # -- the installer's options -------------------------------------------------------------------
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -78,23 +77,23 @@ class LockInputs:
 def ensure_lock(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     *,
     mode: Mode | None = None,
 ) -> Lock:
-    """The workspace's lock for a run or sync, per the mode (default: from `args`)."""
-    chosen = mode or run_mode(args)
-    return lock_workspace(workspace, interpreter, args, session, chosen).lock
+    """The workspace's lock for a run or sync, per the mode (default: from the options)."""
+    chosen = mode or run_mode(session.settled)
+    return lock_workspace(workspace, interpreter, session, chosen).lock
 
 
-def run_mode(args: Args) -> Mode:
-    if args.frozen:
+def run_mode(settled: Settled) -> Mode:
+    flags = settled.lock
+    if flags.frozen:
         return "frozen"
-    if args.locked:
+    if flags.locked:
         return "locked"
     # `--isolated` and `sync --dry-run`/`--check` must not leave a written lock behind.
-    if args.isolated or getattr(args, "dry_run", False) or getattr(args, "check", False):
+    if settled.run.isolated or flags.dry_run or flags.check:
         return "dry-run"
     return "write"
 
@@ -102,28 +101,26 @@ def run_mode(args: Args) -> Mode:
 def lock_workspace(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     mode: Mode,
     *,
     flag: str | None = None,
 ) -> LockResult:
     """The lock step itself; `flag` names the option that chose the mode in messages."""
+    cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
     previous = None if text is None else loads(text, filename=display_path(path))
     if mode == "frozen":
-        return _frozen(previous, workspace, flag or args.flag_name("frozen"))
+        return _frozen(previous, workspace, flag or cli.flag_name("frozen"))
     if previous is None and mode == "locked":
-        raise missing_lock(flag or args.flag_name("locked"))
+        raise missing_lock(flag or cli.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
-        memo = CheckMemo.of(session.cache, text, workspace, interpreter, args, session.settled)
+        memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console)
-    inputs = lock_inputs(
-        workspace, interpreter, args, session.settled, session.console, session=session
-    )
+    inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
 
@@ -145,11 +142,11 @@ def lock_workspace(
         Preferred.relock(preferred),
         interpreter=interpreter,
         project=True,
-        prefetch_for=interpreter if _syncs_next(args, mode) else None,
+        prefetch_for=interpreter if _syncs_next(session.settled, mode) else None,
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
-        raise LockOutdatedError(len(lock.packages), flag or args.flag_name("locked"))
+        raise LockOutdatedError(len(lock.packages), flag or cli.flag_name("locked"))
     if not changed:
         return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
     if mode == "dry-run":
@@ -250,7 +247,6 @@ def _umask() -> int:
 def lock_inputs(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     settings: Settled,
     console: Console,
     *,
@@ -312,7 +308,7 @@ def lock_inputs(
         options=facts.options,
         local_metadata=_path_metadata(workspace, facts, built),
         upgrade=settings.resolver.upgrade,
-        upgrade_packages=_upgrade_packages(args, facts, group_texts),
+        upgrade_packages=_upgrade_packages(settings, facts, group_texts),
         refresh=settings.resolver.refresh or bool(settings.resolver.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
@@ -331,15 +327,15 @@ def _path_metadata(
 
 
 def _upgrade_packages(
-    args: Args, facts: WorkspaceFacts, root_groups: Mapping[str, tuple[str, ...]]
+    settings: Settled, facts: WorkspaceFacts, root_groups: Mapping[str, tuple[str, ...]]
 ) -> frozenset[str]:
     """`-P` names plus, for each `--upgrade-group G`, the packages G requires directly in any
     member (or the virtual root), as uv counts them; an undefined group is an error."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    names = set(_normal_names(args.upgrade_package or []))
-    for group in _normal_names(args.upgrade_group or []):
+    names = set(_normal_names(list(settings.resolver.upgrade_package)))
+    for group in _normal_names(list(settings.resolver.upgrade_group)):
         texts = [t for m in facts.members for t in m.dependency_groups.get(group, ())]
         texts += root_groups.get(group, ())
         defined = group in root_groups or any(group in m.dependency_groups for m in facts.members)
@@ -635,11 +631,10 @@ class CheckMemo:
         text: str,
         workspace: Workspace,
         interpreter: Interpreter,
-        args: Args,
         settings: Settled,
     ) -> CheckMemo:
         digest = hashlib.sha256()
-        for part in _check_inputs(text, workspace, interpreter, args, settings):
+        for part in _check_inputs(text, workspace, interpreter, settings):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         name = digest.hexdigest()[:32]
@@ -657,13 +652,14 @@ class CheckMemo:
 
 
 def _check_inputs(
-    text: str, workspace: Workspace, interpreter: Interpreter, args: Args, settings: Settled
+    text: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
 ) -> list[str]:
     from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
 
     # Output options (`-q`, `-v`, ...) cannot change the verdict: leaving them out lets `sync`,
     # `sync -q` and `run -v` share one entry.
-    options = sorted((k, v) for k, v in args.option_values().items() if k not in NEUTRAL_OPTIONS)
+    values = settings.cli.values.items()
+    options = sorted((k, v) for k, v in values if k not in NEUTRAL_OPTIONS)
     variables = sorted(
         (key, value)
         for key, value in os.environ.items()
@@ -680,7 +676,7 @@ def _check_inputs(
         repr(_tree_projects(text, workspace.root)),
         repr((interpreter.major, interpreter.minor)),
         repr(options),
-        repr(sorted(source for source in args.sources if source not in NEUTRAL_OPTIONS)),
+        repr(sorted(source for source in settings.cli.sources if source not in NEUTRAL_OPTIONS)),
         repr(settings.layers),
         repr(variables),
     ]
@@ -721,13 +717,15 @@ def _code_identity() -> list[tuple[str, int, int]]:
 # -- resolving ---------------------------------------------------------------------------------
 
 
-def _syncs_next(args: Args, mode: Mode) -> bool:
+def _syncs_next(settled: Settled, mode: Mode) -> bool:
     """Whether an env is synced from this lock right after it is resolved (`run`, `sync`):
     then its wheels are worth fetching while resolving (`pyrun.net.prefetch`)."""
-    if args.subcommand not in ("run", "sync") or mode != "write":
+    if settled.subcommand not in ("run", "sync") or mode != "write":
         return False
-    skip = ("dry_run", "check", "no_sync", "offline", "no_binary", "no_binary_package", "no_cache")
-    return not any(getattr(args, dest, None) for dest in skip)
+    flags, build, options = settled.lock, settled.build, settled.globals
+    dry = flags.dry_run or flags.check or settled.run.no_sync
+    binary_only = build.no_binary or bool(build.no_binary_package)
+    return not (dry or binary_only or options.offline or options.no_cache)
 
 
 def project_request(workspace: Workspace, inputs: LockInputs, settings: Settled) -> LockRequest:

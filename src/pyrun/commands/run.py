@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
-from pyrun.cliparse import Args
 from pyrun.commands.common import stop_runtime
 from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
@@ -17,67 +16,57 @@ from pyrun.errors import PyrunError
 from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
-from pyrun.options import Settled, settle
+from pyrun.options import RunOptions, Settled, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pyrun.commands.script_file import Script
 
 DEFAULT_RECURSION_LIMIT = 100
-# Options that only mean something for a project, and how a warning names them (SPEC §2.5).
-PROJECT_ONLY = (
-    ("extra", "--extra"),
-    ("group", "--group"),
-    ("all_groups", "--all-groups"),
-    ("dev", "--dev"),
-    ("locked", "--locked"),
-    ("frozen", "--frozen"),
-    ("no_sync", "--no-sync"),
-)
 
 
 @dataclass
 class RunContext:
-    args: Args
     cwd: str
     workspace: Workspace | None
     session: Session
 
 
-def run(args: Args, console: Console) -> int:
+def run(line: Settled, console: Console) -> int:
+    options = line.run
     target = classify(
-        args.command,
-        module=bool(args.module),
-        script=bool(args.script),
-        gui_script=bool(args.gui_script),
+        list(line.command),
+        module=options.module,
+        script=options.script,
+        gui_script=options.gui_script,
     )
     cwd = os.getcwd()
-    start = start_directory(args.project, target, cwd)
+    start = start_directory(line.globals.project, target, cwd)
     # Step 5 before discovery: a script with metadata ignores any surrounding project.
     script = _load_script(target, cwd)
-    depth = recursion_depth(args)
+    depth = recursion_depth(options)
     if script is not None or target.kind == "url":
         workspace = _discover_for_settings(start)
     else:
-        discovery = not args.no_config
+        discovery = not line.globals.no_config
         workspace = (
             None
-            if args.no_project
+            if options.no_project
             else discover_workspace(start, console, settings_discovery=discovery)
         )
         if workspace is not None:
-            workspace.require_member(args.package)
-        if args.no_project:
+            workspace.require_member(line.selection.package)
+        if options.no_project:
             _discover_ignoring_errors(start, console)
-    settings = _settings(args, workspace, start, console)
-    env_files = load_env_files(args, console)
+    settings = _settings(line, workspace, start, console)
+    env_files = load_env_files(options, console)
     with open_session(settings, console) as session:
-        ctx = RunContext(args=args, cwd=cwd, workspace=workspace, session=session)
+        ctx = RunContext(cwd=cwd, workspace=workspace, session=session)
         downloads: list[str] = []
         try:
             if target.kind == "url":
                 target, script = _fetch_remote(ctx, target, downloads)
-            if script is not None or args.no_project:
+            if script is not None or options.no_project:
                 ctx.workspace = None
             if script is not None:
                 ctx.session = ctx.session.resettled(_script_settings(ctx.session.settled, script))
@@ -146,22 +135,16 @@ def _with_layer(
     ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None, start: str
 ) -> RunEnv:
     """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
-    args = ctx.args
-    if not (args.with_ or args.with_editable or args.with_requirements):
+    options = ctx.session.settled.run
+    if not (options.with_ or options.with_editable or options.with_requirements):
         return base
     from pyrun.commands.with_layer import collect_with, layer_with
 
-    request = collect_with(args, target, ctx.session.console, ctx.cwd)
+    request = collect_with(options, target, ctx.session.console, ctx.cwd)
     if request is None:
         return base
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
-    layered = layer_with(
-        base,
-        request,
-        args=args,
-        session=ctx.session,
-        base_lock=base_lock,
-    )
+    layered = layer_with(base, request, session=ctx.session, base_lock=base_lock)
     if layered is base:
         _remember_satisfied_with(ctx, start)
     return layered
@@ -170,11 +153,11 @@ def _with_layer(
 def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
     """Plain `--with` requirements the stamped project env satisfies need no layer while the
     stamp holds: record it, so the warm path can run them directly next time."""
-    args = ctx.args
+    options = ctx.session.settled.run
     if (
         ctx.workspace is None
-        or args.with_editable
-        or args.with_requirements
+        or options.with_editable
+        or options.with_requirements
         or ctx.session.console.warned
     ):
         return
@@ -183,7 +166,7 @@ def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
 
     found = verified_project_stamp(ctx.session.settled, start)
     if found is not None:
-        stamp.write_with_marker(found[1], list(args.with_))
+        stamp.write_with_marker(found[1], list(options.with_))
 
 
 def _discover_ignoring_errors(start: str, console: Console) -> None:
@@ -194,25 +177,25 @@ def _discover_ignoring_errors(start: str, console: Console) -> None:
         console.debug(f"Ignoring project discovery error due to `--no-project`: {exc.message}")
 
 
-def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settled:
+def _settings(line: Settled, workspace: Workspace | None, start: str, console: Console) -> Settled:
     root = workspace.root if workspace else None
     tool = workspace.root_file.tool if workspace else None
     files = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
+        config_file=line.globals.config_file,
+        no_config=line.globals.no_config,
         project_root=root or start,
         project_tool=tool,
         read_toml=read_toml,
         warn=console.warn,
         debug=console.debug,
     )
-    return settle(args.command_line(), files)
+    return settle(line.cli, files)
 
 
-def recursion_depth(args: Args) -> int:
+def recursion_depth(options: RunOptions) -> int:
     """The incoming depth; past the limit, stop a shebang loop (SPEC §2.13)."""
     depth = _int_env(RECURSION_VAR, os.environ.get(RECURSION_VAR, "0") or "0")
-    raw_limit = args.max_recursion_depth
+    raw_limit = options.max_recursion_depth
     limit = DEFAULT_RECURSION_LIMIT
     if raw_limit is not None:
         limit = _int_env("PYRUN_RUN_MAX_RECURSION_DEPTH", str(raw_limit))
@@ -235,14 +218,14 @@ def _int_env(name: str, raw: str) -> int:
         ) from None
 
 
-def load_env_files(args: Args, console: Console) -> dict[str, str]:
+def load_env_files(options: RunOptions, console: Console) -> dict[str, str]:
     """Variables from `--env-file` files, for the child only (SPEC §2.12)."""
-    if args.no_env_file or not args.env_file:
+    if options.no_env_file or not options.env_file:
         return {}
     from pyrun.core.dotenv import parse_env_file
 
     values: dict[str, str] = {}
-    for path in args.env_file:
+    for path in options.env_file:
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
@@ -270,7 +253,7 @@ def _base_environment(
     if script is not None:
         from pyrun.commands.run_script import script_run_env
 
-        env = script_run_env(script, ctx.args, ctx.session)
+        env = script_run_env(script, ctx.session)
         return env.run_env, env.lock_path
     if ctx.workspace is not None:
         lock_path = os.path.join(ctx.workspace.root, "uv.lock")
@@ -279,12 +262,12 @@ def _base_environment(
             return verified, lock_path
         from pyrun.commands.run_project import project_run_env
 
-        run_env = project_run_env(ctx.workspace, ctx.args, ctx.session, start)
+        run_env = project_run_env(ctx.workspace, ctx.session, start)
         return run_env, lock_path
-    _warn_project_only(ctx.args, ctx.session.console)
+    _warn_project_only(ctx.session.settled, ctx.session.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
-    return interpreter_run_env(ctx.args, ctx.session, start), None
+    return interpreter_run_env(ctx.session, start), None
 
 
 def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
@@ -300,17 +283,27 @@ def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
     return RunEnv.of_venv(env)
 
 
-def _warn_project_only(args: Args, console: Console) -> None:
-    if args.package:
+def _warn_project_only(settled: Settled, console: Console) -> None:
+    """Options that only mean something for a project, named as uv does (SPEC §2.5)."""
+    chosen, no_project = settled.selection, settled.run.no_project
+    if chosen.package:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    where = "alongside `--no-project`" if args.no_project else "outside of a project"
-    for dest, flag in PROJECT_ONLY:
-        value = getattr(args, dest)
+    where = "alongside `--no-project`" if no_project else "outside of a project"
+    project_only: tuple[tuple[str, bool | tuple[str, ...]], ...] = (
+        ("--extra", chosen.extras),
+        ("--group", chosen.groups),
+        ("--all-groups", chosen.all_groups),
+        ("--dev", chosen.dev),
+        ("--locked", settled.lock.locked),
+        ("--frozen", settled.lock.frozen),
+        ("--no-sync", settled.run.no_sync),
+    )
+    for flag, value in project_only:
         if not value:
             continue
-        if not args.no_project and dest in ("frozen", "all_groups", "dev"):
+        if not no_project and flag in ("--frozen", "--all-groups", "--dev"):
             continue
-        shown = f"{flag} {value[0]}" if isinstance(value, list) else flag
+        shown = f"{flag} {value[0]}" if isinstance(value, tuple) else flag
         console.warn(f"`{shown}` has no effect when used {where}")
 
 

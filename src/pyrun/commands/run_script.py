@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyrun.cliparse import Args
 from pyrun.commands.install_step import (
     InstallMode,
     Output,
     env_at,
+    exact_sync,
     install,
     select_requirements,
+    shows_resolution,
 )
 from pyrun.commands.script_file import Script
 from pyrun.commands.script_lock import script_lock
@@ -38,13 +39,10 @@ from pyrun.local.childenv import RunEnv
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
+from pyrun.options import Settled
 
 if TYPE_CHECKING:
     from pyrun.local.project_env import EnvRequest
-
-
-# Options that ask for work even when nothing changed.
-_FORCING = ("upgrade", "upgrade_package", "refresh", "refresh_package", "reinstall")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,27 +53,26 @@ class ScriptEnv:
     lock_path: str | None
 
 
-def script_run_env(
-    script: Script, args: Args, session: Session, *, sync: bool = False
-) -> ScriptEnv:
+def script_run_env(script: Script, session: Session, *, sync: bool = False) -> ScriptEnv:
     """Ensure the script's environment is current and return it (SPEC §2.3).
 
     The session's settings already include the block's tool table (`script_settings`). `sync` is
     `pyrun sync --script`: always checked, exact, and with `sync`'s full output."""
+    settled = session.settled
     if not sync:
-        warn_ignored_options(args, session.console)
+        warn_ignored_options(settled, session.console)
     for warning in script.metadata.warnings:
         session.console.warn(warning)
-    active = os.environ.get("VIRTUAL_ENV") if args.active else None
+    active = os.environ.get("VIRTUAL_ENV") if settled.sync.active else None
     path = os.path.abspath(active) if active else str(session.cache.environments / script.env_name)
-    choice = script_python_choice(args, script, session.console)
-    key, _ = env_key(script, args, session.settled, choice, path)
+    choice = script_python_choice(settled, script, session.console)
+    key, _ = env_key(script, settled, choice, path)
     run_env = RunEnv.of_venv(path)
-    if not sync and not _forced(args) and stamp_holds(path, key):
+    if not sync and not _forced(settled) and stamp_holds(path, key):
         session.console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
-    if sync and (args.dry_run or args.check):
-        _dry_sync(script, args, session, path, choice)
+    if sync and (settled.lock.dry_run or settled.lock.check):
+        _dry_sync(script, session, path, choice)
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     with session.cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
         finder = session.finder
@@ -83,23 +80,19 @@ def script_run_env(
             path, script, choice, finder, session.console, replace=active is None, announce=sync
         )
         started = time.monotonic()
-        lock = script_lock(script, interpreter, args, session)
-        out = Output(session.console, sync or bool(args.show_resolution) or bool(args.verbose))
+        lock = script_lock(script, interpreter, session)
+        out = Output(session.console, sync or shows_resolution(settled))
         out.resolved(len(lock.packages), time.monotonic() - started)
         selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
-        from pyrun.commands.sync_project import exact_sync
-
-        mode = InstallMode(exact=True if sync else exact_sync(args))
+        mode = InstallMode(exact=True if sync else exact_sync(settled))
         inputs = install(session, selection, env_at(path, interpreter), mode, out).input_files
         # Recomputed: the env's interpreter and the script lock may be new since the check.
-        key, records = env_key(script, args, session.settled, choice, path)
+        key, records = env_key(script, settled, choice, path)
         write_stamp(path, key, records, inputs)
     return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
 
 
-def _dry_sync(
-    script: Script, args: Args, session: Session, path: str, choice: PythonChoice
-) -> None:
+def _dry_sync(script: Script, session: Session, path: str, choice: PythonChoice) -> None:
     """`sync --script --dry-run`/`--check`: what a sync would do, changing nothing."""
     from pyrun.commands.lock_project import read_lock
 
@@ -118,7 +111,7 @@ def _dry_sync(
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
-    lock = script_lock(script, interpreter, args, session, dry_run=True)
+    lock = script_lock(script, interpreter, session, dry_run=True)
     took = time.monotonic() - started
     session.console.info(session.console.counted("Resolved", len(lock.packages), took))
     if previous is not None and lock_path is not None:
@@ -129,7 +122,7 @@ def _dry_sync(
             f"{state} lockfile at: {session.console.path(display_path(lock_path))}"
         )
     selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
-    mode = InstallMode(exact=True, dry_run=True, check=bool(args.check))
+    mode = InstallMode(exact=True, dry_run=True, check=session.settled.lock.check)
     install(session, selection, env_at(path, interpreter), mode, Output(session.console, True))
 
 
@@ -164,75 +157,60 @@ def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
     )
 
 
-def _forced(args: Args) -> bool:
-    return any(bool(getattr(args, dest)) for dest in _FORCING)
+def _forced(settled: Settled) -> bool:
+    """Options that ask for work even when nothing changed. A settings file's `reinstall`
+    does not force it (only the command line does), as before options were settled."""
+    resolver = settled.resolver
+    asked = (resolver.upgrade, resolver.upgrade_package, resolver.refresh)
+    return any((*asked, resolver.refresh_package, settled.cli.set("reinstall")))
 
 
-def warn_ignored_options(args: Args, console: Console) -> None:
+def warn_ignored_options(settled: Settled, console: Console) -> None:
     """Project-only options mean nothing for a script: say so, in uv's order and words."""
-    if args.extra or args.all_extras:
+    chosen = settled.selection
+    if chosen.extras or chosen.all_extras:
         console.warn("Extras are not supported for Python scripts with inline metadata")
-    if args.no_dev:
+    if chosen.no_dev:
         console.warn("`--no-dev` is not supported for Python scripts with inline metadata")
-    for flag, dest in (("--group", "group"), ("--only-group", "only_group")):
-        for name in _values(args, dest):
+    for flag, names in (("--group", chosen.groups), ("--only-group", chosen.only_groups)):
+        for name in names:
             console.warn(
                 f"`{flag} {name}` is not supported for Python scripts with inline metadata"
             )
-    for flag, dest in (
-        ("--package", "package"),
-        ("--all-packages", "all_packages"),
-        ("--no-sync", "no_sync"),
-        ("--isolated", "isolated"),
+    for flag, given in (
+        ("--package", bool(chosen.package)),
+        ("--all-packages", chosen.all_packages),
+        ("--no-sync", settled.run.no_sync),
+        ("--isolated", settled.run.isolated),
     ):
-        if getattr(args, dest):
+        if given:
             console.warn(
                 f"`{flag}` is a no-op for Python scripts with inline metadata, which always run "
                 "in isolation"
             )
 
 
-def _values(args: Args, dest: str) -> list[str]:
-    value = getattr(args, dest)
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 # -- the interpreter ---------------------------------------------------------------------------
 
 
-def script_interpreter(script: Script, args: Args, session: Session) -> Interpreter:
+def script_interpreter(script: Script, session: Session) -> Interpreter:
     """The interpreter a script lock is made for (it supplies the default `requires-python`):
     the script env's when it exists and fits, else the one a new env would get."""
-    from pyrun.local.project_env import EnvRequest, incompatibility
-    from pyrun.local.venv import read_pyvenv_cfg
-
-    finder = session.finder
-    choice = script_python_choice(args, script, session.console)
+    choice = script_python_choice(session.settled, script, session.console)
     path = str(session.cache.environments / script.env_name)
-    if read_pyvenv_cfg(path) is not None:
-        existing = finder.probe(venv_python(path))
-        request = EnvRequest(
-            path=path,
-            choice=choice,
-            requires_python=script.metadata.requires_python,
-            requires_python_source="script",
-            prompt="",
-            kind="script",
-        )
-        if existing is not None and incompatibility(existing, request) is None:
-            return existing
-    return _base_interpreter(choice, script.metadata.requires_python, finder)
+    found = _fitting_env(path, script, choice, session.finder)
+    return found or _base_interpreter(choice, script.metadata.requires_python, session.finder)
 
 
-def script_python_choice(args: Args, script: Script, console: Console) -> PythonChoice:
+def script_python_choice(settled: Settled, script: Script, console: Console) -> PythonChoice:
     """`--python`; else a version file from the script's directory up, else the global pin,
     either skipped when it cannot meet the script's `requires-python`; else nothing (the
     `requires-python` itself is asked for when the env is created)."""
     choice = choose_python(
-        explicit=args.python,
+        explicit=settled.python.request,
         search_from=script.directory,
         stop_at=None,
-        no_config=bool(args.no_config),
+        no_config=settled.globals.no_config,
         console=console,
     )
     requires_python = script.metadata.requires_python

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from pyrun.cliparse import Args
 from pyrun.commands.install_step import REQUIREMENTS_GROUP
 from pyrun.commands.script_file import Script
 from pyrun.commands.session import Session
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def script_lock(
-    script: Script, interpreter: Interpreter, args: Args, session: Session, *, dry_run: bool = False
+    script: Script, interpreter: Interpreter, session: Session, *, dry_run: bool = False
 ) -> Lock:
     """Use, check or update `<script>.lock` as for a project (SPEC §2.3); without one, resolve
     afresh (the result is not written: only `pyrun lock --script` creates a script lock).
@@ -32,27 +31,22 @@ def script_lock(
 
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
+    flags = session.settled.lock
     if previous is None:
-        _check_missing_lock(args, session.console)
+        _check_missing_lock(session.settled, session.console)
         return resolve_script(script, interpreter, session)
-    if args.frozen:
+    if flags.frozen:
         return previous
     return update_script_lock(
-        script,
-        interpreter,
-        args,
-        session,
-        previous,
-        locked=bool(args.locked),
-        dry_run=dry_run,
+        script, interpreter, session, previous, locked=flags.locked, dry_run=dry_run
     )
 
 
-def _check_missing_lock(args: Args, console: Console) -> None:
-    for dest in ("locked", "frozen"):
-        if not getattr(args, dest):
+def _check_missing_lock(settled: Settled, console: Console) -> None:
+    for dest, given in (("locked", settled.lock.locked), ("frozen", settled.lock.frozen)):
+        if not given:
             continue
-        spelled = args.flag_name(dest)
+        spelled = settled.cli.flag_name(dest)
         if spelled.endswith("=1"):
             console.warn(
                 f"No lockfile found for Python script (ignoring `{spelled}`); run "
@@ -68,7 +62,6 @@ def _check_missing_lock(args: Args, console: Console) -> None:
 def update_script_lock(
     script: Script,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     previous: Lock | None,
     *,
@@ -101,9 +94,9 @@ def update_script_lock(
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
+        flag = session.settled.cli.flag_name("locked")
         raise FailureError(
-            f"The lockfile at `uv.lock` needs to be updated, but `{args.flag_name('locked')}` "
-            "was provided.",
+            f"The lockfile at `uv.lock` needs to be updated, but `{flag}` was provided.",
             hint="To update the lockfile, run `pyrun lock`.",
         )
     if changed and not dry_run and script.lock_path is not None:

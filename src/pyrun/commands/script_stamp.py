@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyrun import stamp
-from pyrun.cliparse import Args
 from pyrun.commands.script_file import Script
 from pyrun.local.pyselect import PythonChoice
 from pyrun.options import Settled
@@ -35,15 +34,15 @@ _CONFIG_NAMES = ("pyproject.toml", "pyrun.toml", "uv.toml", ".python-version", "
 
 
 def env_key(
-    script: Script, args: Args, settings: Settled, choice: PythonChoice, path: str
+    script: Script, settings: Settled, choice: PythonChoice, path: str
 ) -> tuple[str, list[str]]:
     """A digest of everything that decides what the script env must contain, and the stamp
     records that make it checkable without parsing anything."""
     records = [
-        f"options\t{options_digest(args)}",
+        f"options\t{options_digest(settings)}",
         f"block\t{stamp.block_digest(script.metadata.raw)}",
         stamp.python_record(path),
-        *(stamp.file_record(p) for p in _config_files(script, args)),
+        *(stamp.file_record(p) for p in _config_files(script, settings)),
     ]
     parts = [STAMP_FORMAT, path, *map(_content_only, records)]
     parts += [f"layer {origin}: {table!r}" for origin, table in settings.layers]
@@ -61,12 +60,12 @@ def _content_only(record: str) -> str:
     return f"file\t{path}\t{digest}"
 
 
-def options_digest(args: Args) -> str:
+def options_digest(settings: Settled) -> str:
     """The options and `PYRUN_*`/location variables that shape a script env."""
-    return stamp.script_options_key(args.option_values(), os.environ)
+    return stamp.script_options_key(dict(settings.cli.values), os.environ)
 
 
-def _config_files(script: Script, args: Args) -> list[str]:
+def _config_files(script: Script, settings: Settled) -> list[str]:
     """Every file whose content or presence can change the settings, the Python request or
     the lock: config and version files from the script's directory up, the user's and the
     system's, `--config-file`, and the script lock."""
@@ -83,8 +82,8 @@ def _config_files(script: Script, args: Args) -> list[str]:
     user = user_config_dir(os.environ)
     files += [*user_config_files(os.environ), os.path.join(user, ".python-version")]
     files += system_config_files(os.environ)
-    if args.config_file:
-        files.append(os.path.abspath(str(args.config_file)))
+    if settings.globals.config_file:
+        files.append(os.path.abspath(str(settings.globals.config_file)))
     if script.lock_path is not None:
         files.append(script.lock_path)
     return files

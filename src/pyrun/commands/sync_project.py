@@ -13,8 +13,14 @@ import os
 import time
 from dataclasses import dataclass, replace
 
-from pyrun.cliparse import Args
-from pyrun.commands.install_step import InstallMode, Output, env_at, install
+from pyrun.commands.install_step import (
+    InstallMode,
+    Output,
+    env_at,
+    exact_sync,
+    install,
+    shows_resolution,
+)
 from pyrun.commands.session import Session
 from pyrun.console import display_path
 from pyrun.core.interpreter import Interpreter
@@ -37,6 +43,7 @@ from pyrun.core.selection import (
 )
 from pyrun.local.discover import Workspace
 from pyrun.net.sync import SyncReport
+from pyrun.options import SelectionOptions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,27 +59,29 @@ class SyncResult:
 
 
 def sync_into(
-    workspace: Workspace, env_path: str, interpreter: Interpreter, args: Args, session: Session
+    workspace: Workspace, env_path: str, interpreter: Interpreter, session: Session
 ) -> SyncResult:
     """Make the environment at `env_path` match the workspace's lock."""
-    out = Output(session.console, verbose=args.subcommand == "sync" or _shows_resolution(args))
-    dry = args.subcommand == "sync" and bool(args.dry_run or args.check)
+    settled = session.settled
+    syncing = settled.subcommand == "sync"
+    out = Output(session.console, verbose=syncing or shows_resolution(settled))
+    dry = syncing and (settled.lock.dry_run or settled.lock.check)
     started = time.monotonic()
     if dry:
-        lock = _dry_lock(workspace, interpreter, args, session, out, started)
+        lock = _dry_lock(workspace, interpreter, session, out, started)
     else:
         from pyrun.commands.lock_project import LockOutdatedError
 
         try:
-            lock = obtain_lock(workspace, interpreter, args, session)
+            lock = obtain_lock(workspace, interpreter, session)
         except LockOutdatedError as exc:
             out.resolved(exc.resolved, time.monotonic() - started)
             raise
         out.resolved(len(lock.packages), time.monotonic() - started)
-    selection = select_for(workspace, lock, interpreter, args)
+    selection = select_for(workspace, lock, interpreter, settled.selection)
     for warning in selection.warnings:
         session.console.warn(warning)
-    mode = InstallMode(exact=exact_sync(args), dry_run=dry, check=dry and bool(args.check))
+    mode = InstallMode(exact=exact_sync(settled), dry_run=dry, check=dry and settled.lock.check)
     done = install(session, selection, env_at(env_path, interpreter), mode, out)
     return SyncResult(
         input_files=done.input_files,
@@ -87,19 +96,16 @@ def sync_into(
 # ---------------------------------------------------------------------------------------------
 
 
-def obtain_lock(
-    workspace: Workspace, interpreter: Interpreter, args: Args, session: Session
-) -> Lock:
+def obtain_lock(workspace: Workspace, interpreter: Interpreter, session: Session) -> Lock:
     """The lock step (SPEC §2.8): use, check, or re-resolve and write `uv.lock`."""
     from pyrun.commands.lock_project import ensure_lock
 
-    return ensure_lock(workspace, interpreter, args, session)
+    return ensure_lock(workspace, interpreter, session)
 
 
 def _dry_lock(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     out: Output,
     started: float,
@@ -108,7 +114,7 @@ def _dry_lock(
     from pyrun.commands.lock_project import LOCK_NAME, lock_workspace, run_mode
     from pyrun.core.lockfile import canonical
 
-    result = lock_workspace(workspace, interpreter, args, session, run_mode(args))
+    result = lock_workspace(workspace, interpreter, session, run_mode(session.settled))
     out.resolved(len(result.lock.packages), time.monotonic() - started)
     where = display_path(os.path.join(workspace.root, LOCK_NAME))
     if result.previous is None:
@@ -125,41 +131,39 @@ def _dry_lock(
 # ---------------------------------------------------------------------------------------------
 
 
-def dependency_options(args: Args) -> DependencyOptions:
+def dependency_options(selection: SelectionOptions) -> DependencyOptions:
     return DependencyOptions(
-        extras=tuple(_list(args.extra)),
-        all_extras=bool(args.all_extras),
-        no_extras=tuple(_list(args.no_extra)),
-        groups=tuple(_list(args.group)),
-        only_groups=tuple(_list(args.only_group)),
-        no_groups=tuple(_list(args.no_group)),
-        no_default_groups=bool(args.no_default_groups),
-        all_groups=bool(args.all_groups),
-        dev=bool(args.dev),
-        no_dev=bool(args.no_dev),
-        only_dev=bool(args.only_dev),
-        no_editable=bool(args.no_editable),
-        no_editable_packages=tuple(_list(args.no_editable_package)),
-        no_install_project=bool(args.no_install_project),
-        no_install_workspace=bool(args.no_install_workspace),
-        no_install_packages=tuple(_list(args.no_install_package)),
+        extras=selection.extras,
+        all_extras=selection.all_extras,
+        no_extras=selection.no_extras,
+        groups=selection.groups,
+        only_groups=selection.only_groups,
+        no_groups=selection.no_groups,
+        no_default_groups=selection.no_default_groups,
+        all_groups=selection.all_groups,
+        dev=selection.dev,
+        no_dev=selection.no_dev,
+        only_dev=selection.only_dev,
+        no_editable=selection.no_editable,
+        no_editable_packages=selection.no_editable_packages,
+        no_install_project=selection.no_install_project,
+        no_install_workspace=selection.no_install_workspace,
+        no_install_packages=selection.no_install_packages,
     )
 
 
-def _list(value: object) -> list[str]:
-    return [str(item) for item in value] if isinstance(value, list) else []
-
-
-def select_for(workspace: Workspace, lock: Lock, interpreter: Interpreter, args: Args) -> Selection:
+def select_for(
+    workspace: Workspace, lock: Lock, interpreter: Interpreter, chosen: SelectionOptions
+) -> Selection:
     """SPEC §2.9: the target, its groups and extras, and what the lock says to install."""
-    options = dependency_options(args)
+    options = dependency_options(chosen)
     current = workspace.current.name if workspace.current else None
     target = choose_target(
         members=workspace.members,
         root_file=workspace.root_file,
         current=current,
-        package=args.package if isinstance(args.package, str) else None,
-        all_packages=bool(args.all_packages),
+        package=chosen.package,
+        all_packages=chosen.all_packages,
     )
     owners = group_owners(target, workspace.members, workspace.root_file)
     root = root_group_owner(target, workspace.members, workspace.root_file)
@@ -221,14 +225,3 @@ def _refuse_conflicts(
     )
     if error is not None:
         raise error
-
-
-def exact_sync(args: Args) -> bool:
-    """`sync` is exact unless `--inexact`; `run` only with `--exact`."""
-    if args.subcommand == "sync":
-        return not args.inexact
-    return bool(args.exact) and not args.inexact
-
-
-def _shows_resolution(args: Args) -> bool:
-    return bool(args.show_resolution) or bool(args.verbose)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
@@ -44,7 +43,7 @@ from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
 from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
-from pyrun.options import Settled
+from pyrun.options import RunOptions, Settled
 from pyrun.stamp import sha256_hex
 
 if TYPE_CHECKING:
@@ -84,13 +83,13 @@ class WithRequest:
         return "\n".join(lines)
 
 
-def collect_with(args: Args, target: Target, console: Console, cwd: str) -> WithRequest | None:
+def collect_with(run: RunOptions, target: Target, console: Console, cwd: str) -> WithRequest | None:
     """SPEC §2.11 step 1; None when nothing is asked for."""
-    requirements = [text.strip() for text in _list(args.with_) if text.strip()]
-    editables = [_editable(path, cwd) for path in _list(args.with_editable)]
+    requirements = [text.strip() for text in run.with_ if text.strip()]
+    editables = [_editable(path, cwd) for path in run.with_editable]
     constraints: list[str] = []
     pylocks: list[tuple[str, str]] = []
-    for path in _list(args.with_requirements):
+    for path in run.with_requirements:
         if not path.strip():
             continue
         _read_requirements_file(path, target, cwd, console, requirements, editables, constraints)
@@ -103,10 +102,6 @@ def collect_with(args: Args, target: Target, console: Console, cwd: str) -> With
         pylocks=tuple(pylocks),
     )
     return None if request.empty else request
-
-
-def _list(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _is_pylock(path: str) -> bool:
@@ -275,7 +270,7 @@ def _tree_state(directory: str) -> str:
 
 
 def layer_with(
-    base: RunEnv, request: WithRequest, *, args: Args, session: Session, base_lock: str | None
+    base: RunEnv, request: WithRequest, *, session: Session, base_lock: str | None
 ) -> RunEnv:
     """SPEC §2.11 steps 2-6: the base env itself when it suffices, else an overlay."""
     finder = session.finder
@@ -284,7 +279,7 @@ def layer_with(
         raise PyrunError(f"Failed to query the Python interpreter at `{base.python}`")
     sites = _site_dirs(interpreter)
     artifacts = _pylock_artifacts(request, interpreter)
-    if not _reinstalling(args) and satisfied(request, artifacts, sites, interpreter):
+    if not _reinstalling(session.settled) and satisfied(request, artifacts, sites, interpreter):
         session.console.debug("The base environment satisfies the `--with` requirements")
         return base
     with_prefix = with_environment(
@@ -292,7 +287,6 @@ def layer_with(
         artifacts,
         interpreter=interpreter,
         sites=sites,
-        args=args,
         session=session,
         base_lock=base_lock,
     )
@@ -318,9 +312,10 @@ def _site_dirs(interpreter: Interpreter) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _reinstalling(args: Args) -> bool:
-    """`--reinstall`/`--reinstall-package`: the layer is rebuilt even when nothing changed."""
-    return bool(args.reinstall) or bool(args.reinstall_package)
+def _reinstalling(settled: Settled) -> bool:
+    """`--reinstall`/`--reinstall-package` on the command line (not a settings file's): the
+    layer is rebuilt even when nothing changed."""
+    return settled.cli.set("reinstall") or settled.cli.set("reinstall_package")
 
 
 def _pylock_artifacts(request: WithRequest, interpreter: Interpreter) -> tuple[Any, ...]:
@@ -476,31 +471,35 @@ def with_environment(
     *,
     interpreter: Interpreter,
     sites: Sequence[str],
-    args: Args,
     session: Session,
     base_lock: str | None,
 ) -> str:
     """The with-env's prefix: the memoised one, else resolve and reuse or create."""
     from pyrun.stamp import short_hash
 
-    root = session.cache.environments / short_hash(_canonical_interpreter(interpreter))
-    memo = root / (
-        _MEMO_PREFIX + short_hash(_memo_key(request, args, session.settled, sites, base_lock))
+    settled = session.settled
+    memo = _with_root(session, interpreter) / (
+        _MEMO_PREFIX + short_hash(_memo_key(request, settled, sites, base_lock))
     )
     # Upgrades and refreshes ask for a fresh resolution, not for the remembered one.
-    forced = _reinstalling(args) or any(
-        bool(getattr(args, dest))
-        for dest in ("upgrade", "upgrade_package", "refresh", "refresh_package")
-    )
+    resolver = settled.resolver
+    asked = (resolver.upgrade, resolver.upgrade_package, resolver.refresh)
+    forced = _reinstalling(settled) or any((*asked, resolver.refresh_package))
     found = _live_env(memo)
     if found is not None and not forced:
         session.console.debug(f"Using the cached `--with` environment at `{found}`")
         return found
-    prefix = _resolve_and_build(
-        request, artifacts, interpreter, sites, args, session, base_lock, root
-    )
+    preferred = _preferences(base_lock, sites)
+    prefix = _resolve_and_build(request, artifacts, interpreter, session, preferred)
     _link(memo, prefix)
     return prefix
+
+
+def _with_root(session: Session, interpreter: Interpreter) -> Path:
+    """Where the with-envs of this interpreter are linked from."""
+    from pyrun.stamp import short_hash
+
+    return session.cache.environments / short_hash(_canonical_interpreter(interpreter))
 
 
 def _canonical_interpreter(interpreter: Interpreter) -> str:
@@ -508,15 +507,11 @@ def _canonical_interpreter(interpreter: Interpreter) -> str:
 
 
 def _memo_key(
-    request: WithRequest,
-    args: Args,
-    settings: Settled,
-    sites: Sequence[str],
-    base_lock: str | None,
+    request: WithRequest, settings: Settled, sites: Sequence[str], base_lock: str | None
 ) -> str:
     from pyrun import stamp
 
-    options = {k: v for k, v in args.option_values().items() if _shapes_with_env(k)}
+    options = {k: v for k, v in settings.cli.values.items() if _shapes_with_env(k)}
     parts = [
         request.identity(),
         stamp.settings_key(options, os.environ),
@@ -577,30 +572,32 @@ def _resolve_and_build(
     request: WithRequest,
     artifacts: Sequence[Any],
     interpreter: Interpreter,
-    sites: Sequence[str],
-    args: Args,
     session: Session,
-    base_lock: str | None,
-    root: Path,
+    preferred: Mapping[str, tuple[str, ...]],
 ) -> str:
     import time
 
-    from pyrun.commands.install_step import Output
+    from pyrun.commands.install_step import Output, shows_resolution
     from pyrun.commands.resolve_step import Preferred, resolve
     from pyrun.stamp import short_hash
 
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, session.settled)
-    preferred = Preferred.versions_of(_preferences(base_lock, sites))
-    lock = resolve(session, lock_request, preferred, interpreter=interpreter, what="`--with`")
+    lock = resolve(
+        session,
+        lock_request,
+        Preferred.versions_of(preferred),
+        interpreter=interpreter,
+        what="`--with`",
+    )
     _check_pylock_hashes(lock, artifacts)
-    out = Output(session.console, bool(args.show_resolution) or bool(args.verbose))
+    out = Output(session.console, shows_resolution(session.settled))
     out.resolved(len(lock.packages), time.monotonic() - started)
-    link = root / short_hash(_resolution_text(lock))
+    link = _with_root(session, interpreter) / short_hash(_resolution_text(lock))
     found = _live_env(link)
-    if found is not None and not _reinstalling(args):
+    if found is not None and not _reinstalling(session.settled):
         return found
-    prefix = _create_with_env(lock, interpreter, args, session)
+    prefix = _create_with_env(lock, interpreter, session)
     _link(link, prefix)
     return prefix
 
@@ -737,7 +734,7 @@ def _resolution_text(lock: Any) -> str:
     return "\n".join(sorted(lines))
 
 
-def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: Session) -> str:
+def _create_with_env(lock: Any, interpreter: Interpreter, session: Session) -> str:
     """A new with-env in `archive-v0/<id>`, synced exactly to `lock`; linked only once done, so
     an interrupted creation leaves an unreferenced entry that `cache prune` removes."""
     import secrets
@@ -748,6 +745,7 @@ def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: S
         env_at,
         install,
         select_requirements,
+        shows_resolution,
     )
     from pyrun.local.venv import base_interpreter, create_venv
 
@@ -757,7 +755,7 @@ def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: S
     if created is None:
         raise PyrunError(f"The `--with` environment at `{prefix}` does not work")
     selection = select_requirements(lock, root=os.getcwd(), interpreter=created)
-    out = Output(session.console, bool(args.show_resolution) or bool(args.verbose))
+    out = Output(session.console, shows_resolution(session.settled))
     install(session, selection, env_at(prefix, created), InstallMode(exact=True), out)
     return prefix
 
