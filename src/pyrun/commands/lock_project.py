@@ -141,7 +141,6 @@ def lock_workspace(
         project_request(workspace, inputs, session.settled),
         Preferred.relock(preferred),
         interpreter=interpreter,
-        project=True,
         prefetch_for=interpreter if _syncs_next(session.settled, mode) else None,
     )
     changed = previous is None or canonical(lock) != canonical(previous)

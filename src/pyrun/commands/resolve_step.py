@@ -48,6 +48,9 @@ class LockRequest:
     pinned: Mapping[str, str] = field(default_factory=dict)  # package -> index name
     constraints: tuple[str, ...] = ()  # PEP 508, for the resolver
     overrides: tuple[str, ...] = ()
+    # What the requirements belong to when not a project (`script`, `` `--with` ``): failures
+    # name it. A project's resolution also builds and reports its git dependencies.
+    subject: str | None = None
 
     @property
     def upgrade(self) -> bool | frozenset[str]:
@@ -88,14 +91,11 @@ def resolve(
     preferred: Preferred,
     *,
     interpreter: Interpreter | None = None,
-    what: str | None = None,
-    project: bool = False,
     prefetch_for: Interpreter | None = None,
 ) -> Lock:
     """Resolve `request` into a lock. With an `interpreter`, metadata only a build can tell
-    (sdists, dynamic trees) is built; `what` names the subject of a failure (`script`);
-    `project` also builds and reports git dependencies; `prefetch_for` fetches the wheels
-    that interpreter will install while the resolver still runs."""
+    (sdists, dynamic trees) is built; `prefetch_for` fetches the wheels that interpreter will
+    install while the resolver still runs."""
     facts = request.facts
     if not request.texts and not facts.root_locals and not facts.members:
         # Nothing to resolve: no resolver, no client, no network (SPEC §2.3).
@@ -114,10 +114,11 @@ def resolve(
     build = None
     if interpreter is not None:
         build = build_setup(settled, request.indexes, interpreter, session.cache, console)
-    git = _git_sources(session, client, request, preferred, interpreter if project else None)
+    builder = interpreter if request.subject is None else None
+    git = _git_sources(session, client, request, preferred, builder)
     reporter = console.reporter()
     shown = reporter if reporter.shows_downloads else None
-    prefetch = _prefetch(prefetch_for, session.cache, settled, client, plan, shown)
+    prefetch = _prefetch(session, prefetch_for, client, plan, shown)
 
     def on_read(name: str, version: str, files: Sequence[IndexFile]) -> None:
         reporter.resolved_one(name, version)  # the spinner names what is being resolved
@@ -143,8 +144,8 @@ def resolve(
     except BaseException as exc:
         if prefetch is not None:
             prefetch.abort()
-        if what is not None and isinstance(exc, NoSolutionError):
-            raise exc.about(what) from exc
+        if request.subject is not None and isinstance(exc, NoSolutionError):
+            raise exc.about(request.subject) from exc
         raise
     if prefetch is not None:
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
@@ -320,13 +321,13 @@ def _git_sources(
 
 
 def _prefetch(
+    session: Session,
     interpreter: Interpreter | None,
-    cache: Cache,
-    settled: Settled,
     client: ClientOptions,
     plan: IndexPlan,
     reporter: Reporter | None,
 ) -> WheelPrefetch | None:
+    cache, settled = session.cache, session.settled
     if interpreter is None or cache.temporary:
         return None
     if settled.build.no_binary or settled.globals.offline:
@@ -375,6 +376,7 @@ def loose_request(
     pinned: Mapping[str, str] | None = None,
     environments: tuple[str, ...] = (),
     constraints: Sequence[str] = (),
+    subject: str,
 ) -> LockRequest:
     """A `LockRequest` for requirements that belong to no project, with the run's resolver
     settings (constraints, overrides, modes)."""
@@ -415,6 +417,7 @@ def loose_request(
         pinned=dict(pinned or {}),
         constraints=(*resolver.constraint_dependencies, *constraints),
         overrides=resolver.override_dependencies,
+        subject=subject,
     )
 
 

@@ -28,6 +28,7 @@ DEFAULT_RECURSION_LIMIT = 100
 @dataclass
 class RunContext:
     cwd: str
+    start: str  # where discovery started (the project's or the script's directory, or cwd)
     workspace: Workspace | None
     session: Session
 
@@ -61,7 +62,7 @@ def run(line: Settled, console: Console) -> int:
     settings = _settings(line, workspace, start, console)
     env_files = load_env_files(options, console)
     with open_session(settings, console) as session:
-        ctx = RunContext(cwd=cwd, workspace=workspace, session=session)
+        ctx = RunContext(cwd=cwd, start=start, workspace=workspace, session=session)
         downloads: list[str] = []
         try:
             if target.kind == "url":
@@ -70,7 +71,7 @@ def run(line: Settled, console: Console) -> int:
                 ctx.workspace = None
             if script is not None:
                 ctx.session = ctx.session.resettled(_script_settings(ctx.session.settled, script))
-            return _run_in_env(ctx, target, script, start, depth, env_files)
+            return _run_in_env(ctx, target, script, depth, env_files)
         finally:
             _cleanup_paths(downloads)
 
@@ -79,14 +80,13 @@ def _run_in_env(
     ctx: RunContext,
     target: Target,
     script: Script | None,
-    start: str,
     depth: int,
     env_files: dict[str, str],
 ) -> int:
     """Steps 8-11: base env, `--with` layer, then the listing or the child."""
-    run_env, base_lock = _base_environment(ctx, start, script)
+    run_env, base_lock = _base_environment(ctx, script)
     try:
-        run_env = _with_layer(ctx, target, run_env, base_lock, start)
+        run_env = _with_layer(ctx, target, run_env, base_lock)
         if target.kind == "none":
             return _listing(run_env)
         stop_runtime()  # its connections and idle thread have no business in the child's time
@@ -131,9 +131,7 @@ def _discover_for_settings(start: str) -> Workspace | None:
         return None
 
 
-def _with_layer(
-    ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None, start: str
-) -> RunEnv:
+def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None) -> RunEnv:
     """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
     options = ctx.session.settled.run
     if not (options.with_ or options.with_editable or options.with_requirements):
@@ -146,11 +144,11 @@ def _with_layer(
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
     layered = layer_with(base, request, session=ctx.session, base_lock=base_lock)
     if layered is base:
-        _remember_satisfied_with(ctx, start)
+        _remember_satisfied_with(ctx)
     return layered
 
 
-def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
+def _remember_satisfied_with(ctx: RunContext) -> None:
     """Plain `--with` requirements the stamped project env satisfies need no layer while the
     stamp holds: record it, so the warm path can run them directly next time."""
     options = ctx.session.settled.run
@@ -164,7 +162,7 @@ def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
     from pyrun import stamp
     from pyrun.fastpath import verified_project_stamp
 
-    found = verified_project_stamp(ctx.session.settled, start)
+    found = verified_project_stamp(ctx.session.settled, ctx.start)
     if found is not None:
         stamp.write_with_marker(found[1], list(options.with_))
 
@@ -246,9 +244,7 @@ def load_env_files(options: RunOptions, console: Console) -> dict[str, str]:
     return values
 
 
-def _base_environment(
-    ctx: RunContext, start: str, script: Script | None
-) -> tuple[RunEnv, str | None]:
+def _base_environment(ctx: RunContext, script: Script | None) -> tuple[RunEnv, str | None]:
     """Step 8: the environment and the lock (if any) whose versions `--with` should prefer."""
     if script is not None:
         from pyrun.commands.run_script import script_run_env
@@ -257,26 +253,26 @@ def _base_environment(
         return env.run_env, env.lock_path
     if ctx.workspace is not None:
         lock_path = os.path.join(ctx.workspace.root, "uv.lock")
-        verified = _verified_project_env(ctx, start)
+        verified = _verified_project_env(ctx)
         if verified is not None:
             return verified, lock_path
         from pyrun.commands.run_project import project_run_env
 
-        run_env = project_run_env(ctx.workspace, ctx.session, start)
+        run_env = project_run_env(ctx.workspace, ctx.session, ctx.start)
         return run_env, lock_path
     _warn_project_only(ctx.session.settled, ctx.session.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
-    return interpreter_run_env(ctx.session, start), None
+    return interpreter_run_env(ctx.session, ctx.start), None
 
 
-def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
+def _verified_project_env(ctx: RunContext) -> RunEnv | None:
     """The project env, when its stamp proves it current: runs the warm path declined only for
     reasons of their own (`--with`, `--env-file`, a temporary env to clean up) skip the
     environment, lock and sync steps, exactly as the warm path would."""
     from pyrun.fastpath import verified_project_env
 
-    env = verified_project_env(ctx.session.settled, start)
+    env = verified_project_env(ctx.session.settled, ctx.start)
     if env is None:
         return None
     ctx.session.console.debug(f"Environment `{env}` is current (stamp verified)")

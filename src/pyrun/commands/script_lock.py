@@ -85,13 +85,7 @@ def update_script_lock(
             verdict.reason
         )
         preferred = preferred_lock(previous, verdict)
-    lock = resolve(
-        session,
-        request,
-        Preferred.versions_of(preferred),
-        interpreter=interpreter,
-        what="script",
-    )
+    lock = resolve(session, request, Preferred.versions_of(preferred), interpreter=interpreter)
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
         flag = session.settled.cli.flag_name("locked")
@@ -109,7 +103,7 @@ def resolve_script(script: Script, interpreter: Interpreter, session: Session) -
     from pyrun.commands.resolve_step import Preferred, resolve
 
     request = script_request(script, interpreter, session.settled, Console(quiet=1))
-    return resolve(session, request, Preferred(), interpreter=interpreter, what="script")
+    return resolve(session, request, Preferred(), interpreter=interpreter)
 
 
 # -- the request -------------------------------------------------------------------------------
@@ -158,4 +152,5 @@ def script_request(
         tables=requirements,
         texts=texts.get(REQUIREMENTS_GROUP, ()),
         pinned=pinned_indexes([tool]),
+        subject="script",
     )

@@ -583,13 +583,7 @@ def _resolve_and_build(
 
     started = time.monotonic()
     lock_request = _lock_request(request, artifacts, interpreter, session.settled)
-    lock = resolve(
-        session,
-        lock_request,
-        Preferred.versions_of(preferred),
-        interpreter=interpreter,
-        what="`--with`",
-    )
+    lock = resolve(session, lock_request, Preferred.versions_of(preferred), interpreter=interpreter)
     _check_pylock_hashes(lock, artifacts)
     out = Output(session.console, shows_resolution(session.settled))
     out.resolved(len(lock.packages), time.monotonic() - started)
@@ -631,6 +625,7 @@ def _lock_request(
         texts=texts,
         environments=(_environment_marker(interpreter),),
         constraints=request.constraints,
+        subject="`--with`",
     )
 
 
