@@ -132,23 +132,12 @@ def _dry_lock(
 
 
 def dependency_options(selection: SelectionOptions) -> DependencyOptions:
+    """The settled selection as `core.selection` reads it: the same fields, by name (the
+    settled record is a light twin, since `pyrun.options` may not import the core)."""
+    from dataclasses import fields
+
     return DependencyOptions(
-        extras=selection.extras,
-        all_extras=selection.all_extras,
-        no_extras=selection.no_extras,
-        groups=selection.groups,
-        only_groups=selection.only_groups,
-        no_groups=selection.no_groups,
-        no_default_groups=selection.no_default_groups,
-        all_groups=selection.all_groups,
-        dev=selection.dev,
-        no_dev=selection.no_dev,
-        only_dev=selection.only_dev,
-        no_editable=selection.no_editable,
-        no_editable_packages=selection.no_editable_packages,
-        no_install_project=selection.no_install_project,
-        no_install_workspace=selection.no_install_workspace,
-        no_install_packages=selection.no_install_packages,
+        **{field.name: getattr(selection, field.name) for field in fields(DependencyOptions)}
     )
 
 

@@ -85,23 +85,35 @@ class WithRequest:
 
 def collect_with(run: RunOptions, target: Target, console: Console, cwd: str) -> WithRequest | None:
     """SPEC §2.11 step 1; None when nothing is asked for."""
-    requirements = [text.strip() for text in run.with_ if text.strip()]
-    editables = [_editable(path, cwd) for path in run.with_editable]
-    constraints: list[str] = []
+    found = _Collected(cwd=cwd, console=console)
+    found.requirements += [text.strip() for text in run.with_ if text.strip()]
+    found.editables += [_editable(path, cwd) for path in run.with_editable]
     pylocks: list[tuple[str, str]] = []
     for path in run.with_requirements:
         if not path.strip():
             continue
-        _read_requirements_file(path, target, cwd, console, requirements, editables, constraints)
+        _read_requirements_file(path, target, found)
         if _is_pylock(path):
             pylocks.append((path, _read_text(path, cwd)))
     request = WithRequest(
-        requirements=tuple(_direct(r, cwd) for r in requirements),
-        editables=tuple(editables),
-        constraints=tuple(constraints),
+        requirements=tuple(_direct(r, cwd) for r in found.requirements),
+        editables=tuple(found.editables),
+        constraints=tuple(found.constraints),
         pylocks=tuple(pylocks),
     )
     return None if request.empty else request
+
+
+@dataclass
+class _Collected:
+    """What the options and requirements files asked for so far; relative paths in a file are
+    relative to the file, on the command line to `cwd`."""
+
+    cwd: str
+    console: Console
+    requirements: list[str] = field(default_factory=list)
+    editables: list[tuple[str, str]] = field(default_factory=list)  # (name, directory)
+    constraints: list[str] = field(default_factory=list)
 
 
 def _is_pylock(path: str) -> bool:
@@ -109,16 +121,8 @@ def _is_pylock(path: str) -> bool:
     return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml"))
 
 
-def _read_requirements_file(
-    path: str,
-    target: Target,
-    cwd: str,
-    console: Console,
-    requirements: list[str],
-    editables: list[tuple[str, str]],
-    constraints: list[str],
-) -> None:
-    """Add one `--with-requirements` file's contents to the lists (pylock files excepted)."""
+def _read_requirements_file(path: str, target: Target, found: _Collected) -> None:
+    """Add one `--with-requirements` file's contents to `found` (pylock files excepted)."""
     name = os.path.basename(path)
     if name in _UNSUPPORTED_FILES:
         raise PyrunError(
@@ -128,11 +132,11 @@ def _read_requirements_file(
         raise PyrunError("Cannot read both requirements file and script from stdin")
     if _is_pylock(path):
         return
-    text = sys.stdin.read() if path == "-" else _read_text(path, cwd)
+    text = sys.stdin.read() if path == "-" else _read_text(path, found.cwd)
     if path.lower().endswith(".py"):
-        requirements.extend(_script_requirements(text, path))
+        found.requirements.extend(_script_requirements(text, path))
         return
-    _add_requirements_txt(text, path, cwd, console, requirements, editables, constraints)
+    _add_requirements_txt(text, path, found)
 
 
 def _script_requirements(text: str, path: str) -> tuple[str, ...]:
@@ -144,31 +148,24 @@ def _script_requirements(text: str, path: str) -> tuple[str, ...]:
     return metadata.dependencies
 
 
-def _add_requirements_txt(
-    text: str,
-    path: str,
-    cwd: str,
-    console: Console,
-    requirements: list[str],
-    editables: list[tuple[str, str]],
-    constraints: list[str],
-) -> None:
+def _add_requirements_txt(text: str, path: str, found: _Collected) -> None:
     from pyrun.core.requirements_txt import parse_requirements_txt
 
+    cwd = found.cwd
     parsed = parse_requirements_txt(
         text, path=path, read=lambda p: _read_text(p, cwd), environ=os.environ
     )
     for warning in parsed.warnings:
-        console.warn(warning)
+        found.console.warn(warning)
     base = cwd if path == "-" else os.path.dirname(os.path.join(cwd, path))
     for entry in parsed.requirements:
         if entry.editable:
-            editables.append(_editable(entry.location or entry.text, base))
+            found.editables.append(_editable(entry.location or entry.text, base))
         elif entry.requirement is not None:
-            requirements.append(str(entry.requirement))
+            found.requirements.append(str(entry.requirement))
         else:
-            requirements.append(_unnamed(entry.location or entry.text, entry.extras, base))
-    constraints.extend(str(e.requirement) for e in parsed.constraints if e.requirement)
+            found.requirements.append(_unnamed(entry.location or entry.text, entry.extras, base))
+    found.constraints.extend(str(e.requirement) for e in parsed.constraints if e.requirement)
 
 
 def _read_text(path: str, cwd: str) -> str:
