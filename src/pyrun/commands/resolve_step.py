@@ -21,6 +21,7 @@ from pyrun.options import Settled
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
+    from pyrun.console import Console
     from pyrun.core.freshness import RunOptions
     from pyrun.core.index import IndexFile
     from pyrun.core.lock_build import LocalDependency, WorkspaceFacts
@@ -276,7 +277,7 @@ def build_setup(
     indexes: IndexSettings,
     interpreter: Interpreter,
     cache: Cache,
-    console: Any,
+    console: Console,
 ) -> BuildSetup:
     """How a lock builds the metadata of sdists and dynamic local projects."""
     from pyrun.core.lock_compare import normalize_name
