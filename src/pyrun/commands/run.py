@@ -136,7 +136,8 @@ def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | 
     options = ctx.session.settled.run
     if not (options.with_ or options.with_editable or options.with_requirements):
         return base
-    from pyrun.commands.with_layer import collect_with, layer_with
+    from pyrun.commands.with_layer import layer_with
+    from pyrun.commands.with_request import collect_with
 
     request = collect_with(options, target, ctx.session.console, ctx.cwd)
     if request is None:

@@ -20,245 +20,34 @@ A warm run must not resolve: beside the resolution-keyed link there is a request
 the settings, the interpreter and what the base env holds (its lock's bytes and its
 `*.dist-info` names). When that link leads to a complete env, the run goes straight to step 4:
 no resolver, no network, no trio or httpx.
+
+Step 1 is `pyrun.commands.with_request`, the overlay of step 4 `pyrun.commands.with_overlay`;
+the resolution and the with-env's sync are the shared resolve and install steps.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import stat
-import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyrun.commands.session import Session
-from pyrun.console import Console
+from pyrun.commands.with_overlay import make_overlay
+from pyrun.commands.with_request import WithRequest, strip_file_url
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import PyrunError
-from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
-from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
-from pyrun.options import RunOptions, Settled
+from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
 
 if TYPE_CHECKING:
     from pyrun.commands.resolve_step import LockRequest
 
-OVERLAY_PTH = "_pyrun_ephemeral_overlay.pth"
-_UNSUPPORTED_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 _MEMO_PREFIX = "req-"
-# What a console script's first lines may name: the interpreter of the env it was installed in.
-_SHEBANG_LINES = 3
-
-
-# ---------------------------------------------------------------------------------------------
-# Collecting
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class WithRequest:
-    """The `--with*` requirements of a run."""
-
-    requirements: tuple[str, ...] = ()  # PEP 508, direct references as `name @ url`
-    editables: tuple[tuple[str, str], ...] = ()  # (name, absolute directory)
-    constraints: tuple[str, ...] = ()  # `-c` files of requirements files
-    pylocks: tuple[tuple[str, str], ...] = ()  # (path as given, text) of `pylock.toml` files
-
-    @property
-    def empty(self) -> bool:
-        return not (self.requirements or self.editables or self.pylocks)
-
-    def identity(self) -> str:
-        """Everything the request says, for the memo key."""
-        lines = [f"req {r}" for r in self.requirements]
-        lines += [f"editable {n} {p} {_tree_state(p)}" for n, p in self.editables]
-        lines += [f"constraint {c}" for c in self.constraints]
-        lines += [f"pylock {p} {sha256_hex(t.encode())}" for p, t in self.pylocks]
-        return "\n".join(lines)
-
-
-def collect_with(run: RunOptions, target: Target, console: Console, cwd: str) -> WithRequest | None:
-    """SPEC §2.11 step 1; None when nothing is asked for."""
-    found = _Collected(cwd=cwd, console=console)
-    found.requirements += [text.strip() for text in run.with_ if text.strip()]
-    found.editables += [_editable(path, cwd) for path in run.with_editable]
-    pylocks: list[tuple[str, str]] = []
-    for path in run.with_requirements:
-        if not path.strip():
-            continue
-        _read_requirements_file(path, target, found)
-        if _is_pylock(path):
-            pylocks.append((path, _read_text(path, cwd)))
-    request = WithRequest(
-        requirements=tuple(_direct(r, cwd) for r in found.requirements),
-        editables=tuple(found.editables),
-        constraints=tuple(found.constraints),
-        pylocks=tuple(pylocks),
-    )
-    return None if request.empty else request
-
-
-@dataclass
-class _Collected:
-    """What the options and requirements files asked for so far; relative paths in a file are
-    relative to the file, on the command line to `cwd`."""
-
-    cwd: str
-    console: Console
-    requirements: list[str] = field(default_factory=list)
-    editables: list[tuple[str, str]] = field(default_factory=list)  # (name, directory)
-    constraints: list[str] = field(default_factory=list)
-
-
-def _is_pylock(path: str) -> bool:
-    name = os.path.basename(path)
-    return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml"))
-
-
-def _read_requirements_file(path: str, target: Target, found: _Collected) -> None:
-    """Add one `--with-requirements` file's contents to `found` (pylock files excepted)."""
-    name = os.path.basename(path)
-    if name in _UNSUPPORTED_FILES:
-        raise PyrunError(
-            "Adding requirements from a `pyproject.toml` is not supported in `pyrun run`"
-        )
-    if path == "-" and target.kind == "stdin":
-        raise PyrunError("Cannot read both requirements file and script from stdin")
-    if _is_pylock(path):
-        return
-    text = sys.stdin.read() if path == "-" else _read_text(path, found.cwd)
-    if path.lower().endswith(".py"):
-        found.requirements.extend(_script_requirements(text, path))
-        return
-    _add_requirements_txt(text, path, found)
-
-
-def _script_requirements(text: str, path: str) -> tuple[str, ...]:
-    from pyrun.core.pep723 import parse_script_metadata
-
-    metadata = parse_script_metadata(text, path=path)
-    if metadata is None:
-        raise PyrunError(f"`{path}` does not contain inline script metadata")
-    return metadata.dependencies
-
-
-def _add_requirements_txt(text: str, path: str, found: _Collected) -> None:
-    from pyrun.core.requirements_txt import parse_requirements_txt
-
-    cwd = found.cwd
-    parsed = parse_requirements_txt(
-        text, path=path, read=lambda p: _read_text(p, cwd), environ=os.environ
-    )
-    for warning in parsed.warnings:
-        found.console.warn(warning)
-    base = cwd if path == "-" else os.path.dirname(os.path.join(cwd, path))
-    for entry in parsed.requirements:
-        if entry.editable:
-            found.editables.append(_editable(entry.location or entry.text, base))
-        elif entry.requirement is not None:
-            found.requirements.append(str(entry.requirement))
-        else:
-            found.requirements.append(_unnamed(entry.location or entry.text, entry.extras, base))
-    found.constraints.extend(str(e.requirement) for e in parsed.constraints if e.requirement)
-
-
-def _read_text(path: str, cwd: str) -> str:
-    full = os.path.join(cwd, path)
-    try:
-        with open(full, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise PyrunError(f"File not found: `{path}`") from None
-    except OSError as exc:
-        raise PyrunError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
-
-
-def _editable(path: str, base: str) -> tuple[str, str]:
-    """An editable request: the project's name and its absolute directory."""
-    directory = os.path.normpath(os.path.join(base, _strip_file_url(path)))
-    return _project_name(directory, path), directory
-
-
-def _project_name(directory: str, shown: str) -> str:
-    from pyrun.local.discover import load_project_file
-
-    if not os.path.isfile(os.path.join(directory, "pyproject.toml")):
-        raise PyrunError(f"`{shown}` is not a Python project (no `pyproject.toml` in it)")
-    project = load_project_file(directory)
-    if project.name is None:
-        raise PyrunError(f"`{shown}` is not a Python project (no `[project]` name)")
-    return project.name
-
-
-def _unnamed(location: str, extras: Sequence[str], base: str) -> str:
-    """`./pkg` or `https://…/x.whl` without a name: `name[extras] @ url`."""
-    suffix = f"[{','.join(extras)}]" if extras else ""
-    if location.startswith("git+"):
-        return f"{_git_name(location)}{suffix} @ {location}"
-    if "://" in location and not location.startswith("file:"):
-        return f"{_archive_name(location.rsplit('/', 1)[-1])}{suffix} @ {location}"
-    path = os.path.normpath(os.path.join(base, _strip_file_url(location)))
-    name = _project_name(path, location) if os.path.isdir(path) else _archive_name(path)
-    return f"{name}{suffix} @ {Path(path).as_uri()}"
-
-
-def _git_name(location: str) -> str:
-    """An unnamed git requirement's name, from its `#egg=` fragment."""
-    from urllib.parse import parse_qsl
-
-    egg = dict(parse_qsl(location.partition("#")[2])).get("egg")
-    if not egg:
-        raise PyrunError(
-            f"Cannot tell the package name of `{location}`",
-            hint="Name it: `NAME @ " + location + "`, or add `#egg=NAME`",
-        )
-    return egg
-
-
-def _archive_name(filename: str) -> str:
-    from packaging.utils import parse_sdist_filename, parse_wheel_filename
-
-    base = os.path.basename(filename.split("#", 1)[0].split("?", 1)[0])
-    try:
-        if base.endswith(".whl"):
-            return str(parse_wheel_filename(base)[0])
-        return str(parse_sdist_filename(base)[0])
-    except ValueError as exc:
-        raise PyrunError(f"Cannot tell the package name of `{filename}`") from exc
-
-
-def _strip_file_url(text: str) -> str:
-    if text.startswith("file://"):
-        from urllib.parse import unquote, urlsplit
-
-        return unquote(urlsplit(text).path)
-    return text
-
-
-def _direct(text: str, cwd: str) -> str:
-    """Make a relative `name @ ./path` absolute: the with-env is shared across directories."""
-    name, sep, url = text.partition(" @ ")
-    if not sep or "://" in url:
-        return text
-    path = os.path.normpath(os.path.join(cwd, url.strip()))
-    return f"{name} @ {Path(path).as_uri()}"
-
-
-def _tree_state(directory: str) -> str:
-    parts = []
-    for name in ("pyproject.toml", "setup.py", "setup.cfg"):
-        try:
-            info = os.stat(os.path.join(directory, name))
-        except OSError:
-            continue
-        parts.append(f"{name}:{info.st_mtime_ns}:{info.st_size}")
-    return ",".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,7 +460,7 @@ def _as_local(table: Any) -> Any:
         return _replace(table, url=None, git=parse_direct(url).requirement_url())
     if not url or not url.startswith("file:"):
         return table
-    path = _strip_file_url(url)
+    path = strip_file_url(url)
     if os.path.isdir(path):
         return _replace(table, url=None, directory=path)
     return _replace(table, url=None, path=path)
@@ -750,135 +539,3 @@ def _create_with_env(lock: Any, interpreter: Interpreter, session: Session) -> s
     out = Output(session.console, shows_resolution(session.settled))
     install(session, selection, env_at(prefix, created), InstallMode(exact=True), out)
     return prefix
-
-
-# -- step 5: the per-run overlay ---------------------------------------------------------------
-
-
-def make_overlay(
-    base: RunEnv, with_prefix: str, interpreter: Interpreter, sites: Sequence[str], cache: Cache
-) -> str:
-    """A throw-away venv that sees the with-env first, then the base env (SPEC §2.11 step 5)."""
-    from pyrun.local.venv import base_interpreter, create_venv, read_pyvenv_cfg, site_packages
-
-    base_prefix = base.venv or interpreter.prefix
-    config = (read_pyvenv_cfg(base.venv) if base.venv else None) or {}
-    include = config.get("include-system-site-packages", "false")
-    overlay = tempfile.mkdtemp(prefix=".tmp", dir=cache.builds)
-    try:
-        new_base = base_interpreter(interpreter)
-        extra = {"extends-environment": base_prefix, "include-system-site-packages": include}
-        create_venv(overlay, new_base, prompt="overlay", extra_cfg=extra)
-        with_site = site_packages(with_prefix, new_base)
-        _write_pth(Path(site_packages(overlay, new_base)), [with_site, *sites])
-        envs = [with_prefix, *([base.venv] if base.venv else [])]
-        copy_console_scripts(overlay, envs)
-        _link_jupyter(overlay, envs)
-    except BaseException:
-        shutil.rmtree(overlay, ignore_errors=True)
-        raise
-    return overlay
-
-
-def overlay_pth_text(site_dirs: Iterable[str]) -> str:
-    """One line: import `site` and add each directory, written as bytes so any path survives."""
-    calls = "; ".join(f"site.addsitedir(os.fsdecode({_bytes_literal(d)}))" for d in site_dirs)
-    return f"import os, site; {calls}\n"
-
-
-def _bytes_literal(path: str) -> str:
-    out = []
-    for byte in os.fsencode(path):
-        char = chr(byte)
-        if char in '"\\' or not 0x20 <= byte < 0x7F:
-            out.append(f"\\x{byte:02x}")
-        else:
-            out.append(char)
-    return 'b"' + "".join(out) + '"'
-
-
-def _write_pth(site: Path, site_dirs: Sequence[str]) -> None:
-    (site / OVERLAY_PTH).write_text(overlay_pth_text(site_dirs), encoding="utf-8")
-
-
-def copy_console_scripts(overlay: str, envs: Sequence[str]) -> None:
-    """Console scripts of the with-env, then of the base env, re-pointed at the overlay's
-    interpreter, so a tool sees the `--with` packages and the project's (first copy wins)."""
-    bindir = os.path.join(overlay, "bin")
-    new_python = venv_python(overlay)
-    for env in envs:
-        old_python = venv_python(env)
-        source_dir = os.path.join(env, "bin")
-        for name in _listdir(source_dir):
-            target = os.path.join(bindir, name)
-            if _skipped_script(name) or os.path.lexists(target):
-                continue
-            _copy_script(os.path.join(source_dir, name), target, old_python, new_python)
-
-
-def _skipped_script(name: str) -> bool:
-    return name.startswith(("python", "activate", "deactivate", "pydoc")) or name == "pyvenv.cfg"
-
-
-def _copy_script(source: str, target: str, old_python: str, new_python: str) -> None:
-    try:
-        if not os.path.isfile(source) or os.path.islink(source):
-            return
-        with open(source, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return
-    if not data.startswith(b"#!"):
-        return
-    head, sep, rest = _split_lines(data, _SHEBANG_LINES)
-    old, new = os.fsencode(old_python), os.fsencode(new_python)
-    if old not in head:
-        return
-    with open(target, "wb") as handle:
-        handle.write(head.replace(old, new) + sep + rest)
-    mode = os.stat(source).st_mode
-    os.chmod(target, stat.S_IMODE(mode))
-
-
-def _split_lines(data: bytes, count: int) -> tuple[bytes, bytes, bytes]:
-    """The first `count` lines, and the rest (the separator kept apart)."""
-    index = -1
-    for _ in range(count):
-        index = data.find(b"\n", index + 1)
-        if index < 0:
-            return data, b"", b""
-    return data[:index], b"\n", data[index + 1 :]
-
-
-def _link_jupyter(overlay: str, envs: Sequence[str]) -> None:
-    """Jupyter looks under `sys.prefix`: link what both envs provide there (first wins)."""
-    for relative in (os.path.join("etc", "jupyter"), os.path.join("share", "jupyter")):
-        for env in envs:
-            source = os.path.join(env, relative)
-            if not os.path.isdir(source):
-                continue
-            destination = os.path.join(overlay, relative)
-            os.makedirs(destination, exist_ok=True)
-            for name in _listdir(source):
-                link = os.path.join(destination, name)
-                if not os.path.lexists(link):
-                    os.symlink(os.path.join(source, name), link)
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return sorted(os.listdir(path))
-    except OSError:
-        return []
-
-
-__all__ = [
-    "OVERLAY_PTH",
-    "WithRequest",
-    "collect_with",
-    "copy_console_scripts",
-    "layer_with",
-    "make_overlay",
-    "overlay_pth_text",
-    "satisfied",
-]
