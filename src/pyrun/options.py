@@ -8,9 +8,9 @@ value that a settings file can supply is merged here and nowhere else, so `offli
 and the rest mean the same thing at every step that reads them.
 
 The groups follow uv's (`crates/uv/src/settings.rs`): global, python, index, resolver,
-installer, build, and `pyrun run`'s own options (the warm path's). The options that select
-dependencies and the other sub-commands' own flags are still read from the parsed command line
-by the command layer. Settings-file keys pyrun does not act on yet (`upgrade`,
+installer, build, `pyrun run`'s own options (the warm path's), and the project commands' flags
+(the dependency selection, the lock and sync modes, `export`'s output), which come from the
+command line and variables alone. Settings-file keys pyrun does not act on yet (`upgrade`,
 `config-settings`, `allow-insecure-host`, ...) are not merged, as before; adding one is a line
 here.
 
@@ -224,6 +224,68 @@ class RunOptions:
 
 
 @record
+class SelectionOptions:
+    """Which packages, extras and groups a project command installs or exports (SPEC §2.9)."""
+
+    package: str | None = None
+    all_packages: bool = False
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    no_extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    only_groups: tuple[str, ...] = ()
+    no_groups: tuple[str, ...] = ()
+    no_default_groups: bool = False
+    all_groups: bool = False
+    dev: bool = False
+    no_dev: bool = False
+    only_dev: bool = False
+    no_editable: bool = False
+    no_editable_packages: tuple[str, ...] = ()
+    no_install_project: bool = False
+    no_install_workspace: bool = False
+    no_install_packages: tuple[str, ...] = ()
+
+
+@record
+class LockFlags:
+    """How the lock may change: `--locked`, `--frozen`, and `lock`/`sync`'s `--check`,
+    `--check-exists` and `--dry-run`; `script` is `lock`/`sync`/`export --script PATH`."""
+
+    locked: bool = False
+    frozen: bool = False
+    check: bool = False
+    check_exists: bool = False
+    dry_run: bool = False
+    script: str | None = None
+
+
+@record
+class SyncFlags:
+    """Which environment a project command syncs, and how."""
+
+    exact: bool = False
+    inexact: bool = False
+    active: bool = False
+    no_active: bool = False
+
+
+@record
+class ExportOptions:
+    """`pyrun export`'s output (its `--format` is checked by `pyrun.core.export`)."""
+
+    format: str | None = None
+    output_file: str | None = None
+    no_header: bool = False
+    no_hashes: bool = False
+    no_annotate: bool = False
+    no_emit_project: bool = False
+    no_emit_workspace: bool = False
+    no_emit_packages: tuple[str, ...] = ()
+    prune: tuple[str, ...] = ()
+
+
+@record
 class CommandLine:
     """What the user typed (and `PYRUN_*` variables said), as `pyrun.cliparse` parsed it: what
     `settle` reads, and kept for two needs besides: the stamp key (`values`, so stamps written
@@ -260,6 +322,10 @@ class Settled:
     installer: InstallerOptions = InstallerOptions()
     build: BuildOptions = BuildOptions()
     run: RunOptions = RunOptions()
+    selection: SelectionOptions = SelectionOptions()
+    lock: LockFlags = LockFlags()
+    sync: SyncFlags = SyncFlags()
+    export: ExportOptions = ExportOptions()
     cli: CommandLine = CommandLine()
     # The settings files it was settled over (their text also keys stamps and scripts' envs).
     files: Settings | None = None
@@ -291,6 +357,10 @@ def settle(line: CommandLine, files: Settings | None = None) -> Settled:
         installer=_installer(layer),
         build=_build(layer),
         run=_run(layer.given),
+        selection=_selection(layer.given),
+        lock=_lock_flags(layer.given),
+        sync=_sync_flags(layer.given),
+        export=_export(layer.given),
         cli=line,
         files=files,
     )
@@ -581,6 +651,64 @@ def _run(given: _Values) -> RunOptions:
         no_env_file=bool(given.no_env_file),
         max_recursion_depth=given.max_recursion_depth,
         show_resolution=bool(given.show_resolution),
+    )
+
+
+def _selection(given: _Values) -> SelectionOptions:
+    return SelectionOptions(
+        package=given.package if isinstance(given.package, str) else None,
+        all_packages=bool(given.all_packages),
+        extras=_strs(given.extra),
+        all_extras=bool(given.all_extras),
+        no_extras=_strs(given.no_extra),
+        groups=_strs(given.group),
+        only_groups=_strs(given.only_group),
+        no_groups=_strs(given.no_group),
+        no_default_groups=bool(given.no_default_groups),
+        all_groups=bool(given.all_groups),
+        dev=bool(given.dev),
+        no_dev=bool(given.no_dev),
+        only_dev=bool(given.only_dev),
+        no_editable=bool(given.no_editable),
+        no_editable_packages=_strs(given.no_editable_package),
+        no_install_project=bool(given.no_install_project),
+        no_install_workspace=bool(given.no_install_workspace),
+        no_install_packages=_strs(given.no_install_package),
+    )
+
+
+def _lock_flags(given: _Values) -> LockFlags:
+    return LockFlags(
+        locked=bool(given.locked),
+        frozen=bool(given.frozen),
+        check=bool(given.check),
+        check_exists=bool(given.check_exists),
+        dry_run=bool(given.dry_run),
+        # `run --script` is a flag; `lock`/`sync`/`export --script` name a file.
+        script=given.script if isinstance(given.script, str) else None,
+    )
+
+
+def _sync_flags(given: _Values) -> SyncFlags:
+    return SyncFlags(
+        exact=bool(given.exact),
+        inexact=bool(given.inexact),
+        active=bool(given.active),
+        no_active=bool(given.no_active),
+    )
+
+
+def _export(given: _Values) -> ExportOptions:
+    return ExportOptions(
+        format=None if given.format is None else str(given.format),
+        output_file=str(given.output_file) if given.output_file else None,
+        no_header=bool(given.no_header),
+        no_hashes=bool(given.no_hashes),
+        no_annotate=bool(given.no_annotate),
+        no_emit_project=bool(given.no_emit_project),
+        no_emit_workspace=bool(given.no_emit_workspace),
+        no_emit_packages=_strs(given.no_emit_package),
+        prune=_strs(given.prune),
     )
 
 

@@ -23,6 +23,7 @@ from pyrun.core.universal import parse_marker
 from pyrun.local.discover import load_project_file
 from pyrun.local.pyselect import read_version_file
 from pyrun.net.client import redact_url, strip_credentials
+from pyrun.options import settle
 
 INDEX = "https://example.invalid/simple/demo/"
 
@@ -68,7 +69,8 @@ def _file_reader(read: Callable[[str], object]) -> Callable[[bytes], object]:
 
 
 def _env_file(path: str) -> object:
-    return load_env_files(parse_argv(["run", "--env-file", path, "true"]), Console(quiet=2))
+    line = settle(parse_argv(["run", "--env-file", path, "true"]).command_line())
+    return load_env_files(line.run, Console(quiet=2))
 
 
 BYTES_READERS: dict[str, Callable[[bytes], object]] = {

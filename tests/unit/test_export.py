@@ -27,6 +27,7 @@ from pyrun.core.export import (
 )
 from pyrun.core.lockfile import loads
 from pyrun.errors import PyrunError
+from pyrun.options import settle
 
 DATA = Path(__file__).parent / "data"
 LOCKS = DATA / "locks"
@@ -127,7 +128,7 @@ def materialise(name: str, directory: Path) -> Path:
 def export(options: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     argv = ["export", *options.split()]
     args = parse_argv(argv)
-    code = main(args, Console(quiet=args.quiet or 0, color="never"), argv)
+    code = main(settle(args.command_line()), Console(quiet=args.quiet or 0, color="never"), argv)
     return code, capsys.readouterr().out
 
 

@@ -80,7 +80,7 @@ def inputs(name: str, *argv: str, pyproject: str | None = None) -> LockInputs:
     settings = Settings([("pyproject.toml", dict(ws.root_file.tool))])
     args = parse_argv(["lock", *argv])
     return lock_inputs(
-        ws, cast(Interpreter, None), args, settle(args.command_line(), settings), Console(quiet=1)
+        ws, cast(Interpreter, None), settle(args.command_line(), settings), Console(quiet=1)
     )
 
 

@@ -36,7 +36,6 @@ def _memo(cache: Cache, workspace: Workspace, *argv: str, **changes: Any) -> Che
         changes.get("text", LOCK_TEXT),
         workspace,
         changes.get("interpreter", PYTHON_312),
-        parse_argv(["lock", *argv]),
         settle(parse_argv(["lock", *argv]).command_line(), changes.get("settings", Settings([]))),
     )
 

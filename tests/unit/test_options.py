@@ -147,3 +147,62 @@ def test_settled_records_are_frozen_and_compare_by_value() -> None:
         first.globals.offline = False  # type: ignore[misc]
     with pytest.raises(TypeError):
         IndexEntry(link="https://x")  # type: ignore[call-arg]
+
+
+# -- the project commands' own flags -----------------------------------------------------------
+
+
+def test_the_dependency_selection_is_settled_from_the_command_line() -> None:
+    from pyrun.commands.sync_project import dependency_options
+    from pyrun.core.selection import DependencyOptions
+
+    line = settled(
+        "sync",
+        *("--extra", "a", "--extra", "b", "--no-dev", "--group", "docs"),
+        *("--package", "p", "--no-install-project", "--no-editable"),
+        *("--no-install-package", "q"),
+    )
+    chosen = line.selection
+    assert (chosen.extras, chosen.groups, chosen.package) == (("a", "b"), ("docs",), "p")
+    assert chosen.no_dev and chosen.no_install_project and chosen.no_editable
+    assert dependency_options(chosen) == DependencyOptions(
+        extras=("a", "b"),
+        groups=("docs",),
+        no_dev=True,
+        no_editable=True,
+        no_install_project=True,
+        no_install_packages=("q",),
+    )
+    assert settled("sync").selection.package is None
+
+
+def test_script_names_a_file_for_lock_and_sync_but_is_a_flag_for_run() -> None:
+    assert settled("lock", "--script", "s.py").lock.script == "s.py"
+    assert settled("sync", "--script", "s.py", "--dry-run").lock.dry_run is True
+    run = settled("run", "--script", "s.py")
+    assert run.lock.script is None and run.run.script is True
+
+
+def test_lock_and_sync_modes_and_the_flag_a_message_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    line = settled("sync", "--locked", "--inexact", "--check")
+    assert (line.lock.locked, line.lock.frozen, line.lock.check) == (True, False, True)
+    assert (line.sync.inexact, line.sync.exact) == (True, False)
+    monkeypatch.setenv("PYRUN_FROZEN", "1")
+    from_variable = settled("sync")
+    assert from_variable.lock.frozen is True
+    assert from_variable.cli.flag_name("frozen") == "PYRUN_FROZEN=1"
+
+
+def test_export_options_are_settled_with_their_lists() -> None:
+    line = settled(
+        "export",
+        *("--format", "pylock.toml", "-o", "out.toml", "--no-hashes"),
+        *("--no-emit-package", "x", "--prune", "y", "--no-header"),
+    )
+    options = line.export
+    assert (options.format, options.output_file) == ("pylock.toml", "out.toml")
+    assert options.no_hashes and options.no_header and not options.no_annotate
+    assert (options.no_emit_packages, options.prune) == (("x",), ("y",))
+    assert settled("export").export.format is None

@@ -12,23 +12,17 @@ import pytest
 from packaging.tags import Tag
 
 from pyrun.cliparse import parse_argv
-from pyrun.commands.run_script import (
-    STAMP_NAME,
-    Script,
-    load_script,
-    locals_of,
-    preferences_of,
-    record_holds,
-    select_requirements,
-    stamp_holds,
-    warn_ignored_options,
-    write_stamp,
-)
+from pyrun.commands.install_step import select_requirements
+from pyrun.commands.resolve_step import locals_of, preferences_of
+from pyrun.commands.run_script import warn_ignored_options
+from pyrun.commands.script_file import Script, load_script
+from pyrun.commands.script_stamp import STAMP_NAME, record_holds, stamp_holds, write_stamp
 from pyrun.console import Console
 from pyrun.core.lockfile import Requirement, loads
 from pyrun.core.pep723 import parse_metadata_toml
 from pyrun.errors import PyrunError
 from pyrun.local.target import Target
+from pyrun.options import settle
 from pyrun.stamp import file_record, python_record
 
 META = parse_metadata_toml('dependencies = ["alpha"]\n', path="s.py")
@@ -173,7 +167,7 @@ def test_project_only_options_warn_in_uv_order():
         ["run", "--isolated", "--only-group", "h", "--package", "p", "--no-dev", "s.py"]
     )
     console = RecordingConsole()
-    warn_ignored_options(args, console)
+    warn_ignored_options(settle(args.command_line()), console)
     assert console.lines == [
         "`--no-dev` is not supported for Python scripts with inline metadata",
         "`--only-group h` is not supported for Python scripts with inline metadata",

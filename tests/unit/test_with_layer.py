@@ -12,26 +12,21 @@ from typing import Any
 import pytest
 
 from pyrun.cliparse import parse_argv
-from pyrun.commands.with_layer import (
-    OVERLAY_PTH,
-    WithRequest,
-    collect_with,
-    copy_console_scripts,
-    overlay_pth_text,
-    satisfied,
-)
+from pyrun.commands.with_layer import satisfied
+from pyrun.commands.with_overlay import OVERLAY_PTH, copy_console_scripts, overlay_pth_text
+from pyrun.commands.with_request import WithRequest, collect_with
 from pyrun.console import Console
 from pyrun.errors import PyrunError
 from pyrun.local.target import Target
+from pyrun.options import settle
 
 PLAIN = Target(kind="python", name="python")
 STDIN = Target(kind="stdin", name="-", stdin_text="print(1)", scriptlike=True)
 
 
 def collect(argv: list[str], tmp_path: Path, target: Target = PLAIN) -> WithRequest | None:
-    return collect_with(
-        parse_argv(["run", *argv, "python"]), target, Console(quiet=2), str(tmp_path)
-    )
+    line = settle(parse_argv(["run", *argv, "python"]).command_line())
+    return collect_with(line.run, target, Console(quiet=2), str(tmp_path))
 
 
 # -- collecting ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from pyrun.cliparse import Args
 from pyrun.console import Console
 from pyrun.core.requests import PythonRequest
 from pyrun.local.cache import Cache
@@ -49,41 +48,44 @@ def managed_downloader(python: PythonOptions, console: Console) -> Downloader:
 
 
 def load_project(
-    args: Args, console: Console, start: str, memo: PyprojectMemo | None = None
+    line: Settled, console: Console, start: str, memo: PyprojectMemo | None = None
 ) -> tuple[Workspace, Settled]:
-    """The workspace found from `start` and its settings, for the project sub-commands."""
+    """The workspace found from `start` and its settings (`line`, what the command line says,
+    settled over the files found), for the project sub-commands."""
     from pyrun.errors import PyrunError
     from pyrun.local.discover import discover_workspace, read_toml
     from pyrun.settings import load_settings
 
-    workspace = discover_workspace(start, console, settings_discovery=not args.no_config, memo=memo)
+    no_config = line.globals.no_config
+    workspace = discover_workspace(start, console, settings_discovery=not no_config, memo=memo)
     if workspace is None:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    workspace.require_member(getattr(args, "package", None))
+    workspace.require_member(line.selection.package)
     files = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
+        config_file=line.globals.config_file,
+        no_config=no_config,
         project_root=workspace.root,
         project_tool=workspace.root_file.tool,
         read_toml=read_toml,
         warn=console.warn,
         debug=console.debug,
     )
-    return workspace, settle(args.command_line(), files)
+    return workspace, settle(line.cli, files)
 
 
-def project_start(args: Args) -> str:
+def project_start(line: Settled) -> str:
     """Where `sync` and `export` start discovery: `--project` (a directory or its
     `pyproject.toml`), else the cwd."""
     from pyrun.errors import PyrunError
 
-    if not args.project:
+    project = line.globals.project
+    if not project:
         return os.getcwd()
-    path = os.path.abspath(str(args.project))
+    path = os.path.abspath(str(project))
     if os.path.basename(path) == "pyproject.toml":
         path = os.path.dirname(path)
     if not os.path.isdir(path):
-        raise PyrunError(f"Project directory `{args.project}` does not exist")
+        raise PyrunError(f"Project directory `{project}` does not exist")
     return path
 
 

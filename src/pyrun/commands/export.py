@@ -13,7 +13,6 @@ import time
 from dataclasses import replace
 from typing import cast
 
-from pyrun.cliparse import Args
 from pyrun.commands.common import load_project, project_start
 from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
@@ -32,7 +31,6 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.lockfile import Lock
 from pyrun.core.project import normalize_name
 from pyrun.core.selection import (
-    DependencyOptions,
     choose_extras,
     choose_groups,
     choose_target,
@@ -43,35 +41,37 @@ from pyrun.core.selection import (
 )
 from pyrun.errors import PyrunError, os_error_text
 from pyrun.local.discover import Workspace, read_toml
-from pyrun.options import settle
+from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
 
-def main(args: Args, console: Console, argv: list[str] | None = None) -> int:
+def main(line: Settled, console: Console, argv: list[str] | None = None) -> int:
     """Run `pyrun export`; `argv` (default `sys.argv[1:]`) is echoed in the header."""
-    if args.format is not None:
-        parse_format(str(args.format))  # a bad value fails before any work, as in uv
-    if args.script:
-        root, lock, selection = _script_export(args, console)
+    options = line.export
+    if options.format is not None:
+        parse_format(options.format)  # a bad value fails before any work, as in uv
+    if line.lock.script:
+        root, lock, selection = _script_export(line.lock.script, line, console)
     else:
-        root, lock, selection = _project_export(args, console)
+        root, lock, selection = _project_export(line, console)
     check_conflicts(lock, selection)
-    output = str(args.output_file) if args.output_file else None
-    chosen = choose_format(args.format, os.path.basename(output) if output else None)
-    text = _render(lock, selection, args, chosen, root)
-    if not args.no_header:
+    output = options.output_file
+    chosen = choose_format(options.format, os.path.basename(output) if output else None)
+    text = _render(lock, selection, line, chosen, root)
+    if not options.no_header:
         text = header(sys.argv[1:] if argv is None else argv) + text
-    _write(text, output, quiet=bool(args.quiet))
+    _write(text, output, quiet=bool(line.globals.quiet))
     return 0
 
 
-def _render(lock: Lock, selection: ExportSelection, args: Args, fmt: str, root: str) -> str:
+def _render(lock: Lock, selection: ExportSelection, line: Settled, fmt: str, root: str) -> str:
     entries = exportable(lock, selection)
-    editable = not args.no_editable
+    editable = not line.selection.no_editable
     if fmt == PYLOCK_TOML:
         return pylock_toml(lock, entries, editable=editable, root=root)
+    options = line.export
     return requirements_txt(
-        entries, hashes=not args.no_hashes, annotate=not args.no_annotate, editable=editable
+        entries, hashes=not options.no_hashes, annotate=not options.no_annotate, editable=editable
     )
 
 
@@ -90,31 +90,31 @@ def _write(text: str, output: str | None, *, quiet: bool) -> None:
 # -- projects ----------------------------------------------------------------------------------
 
 
-def _project_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
-    workspace, settings = load_project(args, console, project_start(args))
-    selection = project_selection(workspace, args)
+def _project_export(line: Settled, console: Console) -> tuple[str, Lock, ExportSelection]:
+    workspace, settings = load_project(line, console, project_start(line))
+    selection = project_selection(workspace, settings)
     with open_session(settings, console) as session:
-        lock = _lock(workspace, args, session)
+        lock = _lock(workspace, session)
     return workspace.root, lock, selection
 
 
-def _lock(workspace: Workspace, args: Args, session: Session) -> Lock:
+def _lock(workspace: Workspace, session: Session) -> Lock:
     from pyrun.commands.lock_project import lock_workspace, run_mode
 
-    mode = run_mode(args)
+    mode = run_mode(session.settled)
     if mode == "frozen":
         # As uv: no interpreter is needed to read a lock as it is, and nothing is printed.
         frozen = cast(Interpreter, None)
-        return lock_workspace(workspace, frozen, args, session, mode).lock
+        return lock_workspace(workspace, frozen, session, mode).lock
     from pyrun.commands.lock import lock_interpreter
     from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
     with project_lock(workspace.root):
-        interpreter = lock_interpreter(workspace, args, session)
+        interpreter = lock_interpreter(workspace, session)
         started = time.monotonic()
         try:
-            lock = lock_workspace(workspace, interpreter, args, session, mode).lock
+            lock = lock_workspace(workspace, interpreter, session, mode).lock
         except LockOutdatedError as exc:
             _resolved(exc.resolved, time.monotonic() - started, session.console)
             raise
@@ -126,36 +126,23 @@ def _resolved(count: int, elapsed: float, console: Console) -> None:
     console.info(console.counted("Resolved", count, elapsed))
 
 
-def dependency_options(args: Args) -> DependencyOptions:
-    return DependencyOptions(
-        extras=tuple(args.extra or ()),
-        all_extras=bool(args.all_extras),
-        no_extras=tuple(args.no_extra or ()),
-        groups=tuple(args.group or ()),
-        only_groups=tuple(args.only_group or ()),
-        no_groups=tuple(args.no_group or ()),
-        no_default_groups=bool(args.no_default_groups),
-        all_groups=bool(args.all_groups),
-        dev=bool(args.dev),
-        no_dev=bool(args.no_dev),
-        only_dev=bool(args.only_dev),
-    )
-
-
-def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
+def project_selection(workspace: Workspace, settled: Settled) -> ExportSelection:
     """The roots, extras and groups of SPEC §2.9, checked against the `pyproject.toml` files."""
+    from pyrun.commands.sync_project import dependency_options
+
+    chosen, emit = settled.selection, settled.export
     current = workspace.current.name if workspace.current is not None else None
     target = choose_target(
         members=workspace.members,
         root_file=workspace.root_file,
         current=current,
-        package=args.package,
-        all_packages=bool(args.all_packages),
+        package=chosen.package,
+        all_packages=chosen.all_packages,
     )
-    single = not target.virtual_root and not args.all_packages
+    single = not target.virtual_root and not chosen.all_packages
     member = workspace.members[target.members[0]] if single and target.members else None
     owners = group_owners(target, workspace.members, workspace.root_file)
-    options = dependency_options(args)
+    options = dependency_options(chosen)
     root = root_group_owner(target, workspace.members, workspace.root_file) if single else None
     inherited: frozenset[str] = frozenset()
     if root is not None and member is not None:
@@ -176,60 +163,56 @@ def project_selection(workspace: Workspace, args: Args) -> ExportSelection:
         prod=not groups.only,
         default_groups=groups.groups - explicit,
         project=member.name if member is not None else None,
-        prune=_names(args.prune),
-        no_emit_project=bool(args.no_emit_project),
-        no_emit_workspace=bool(args.no_emit_workspace),
-        no_emit_packages=_names(args.no_emit_package),
+        prune=_names(emit.prune),
+        no_emit_project=emit.no_emit_project,
+        no_emit_workspace=emit.no_emit_workspace,
+        no_emit_packages=_names(emit.no_emit_packages),
     )
 
 
-def _names(values: list[str] | None) -> frozenset[str]:
-    return frozenset(normalize_name(value) for value in values or ())
+def _names(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalize_name(value) for value in values)
 
 
 # -- scripts -----------------------------------------------------------------------------------
 
 
-def _script_export(args: Args, console: Console) -> tuple[str, Lock, ExportSelection]:
+def _script_export(path: str, line: Settled, console: Console) -> tuple[str, Lock, ExportSelection]:
     """`--script PATH`: export `PATH.lock` (locked first; never created, only resolved)."""
     from pyrun.commands.lock_project import read_lock, run_mode
-    from pyrun.commands.run_script import (
-        load_script_file,
-        script_interpreter,
-        script_settings,
-        update_script_lock,
-    )
+    from pyrun.commands.run_script import script_interpreter
+    from pyrun.commands.script_file import load_script_file, script_settings
+    from pyrun.commands.script_lock import update_script_lock
 
-    script = load_script_file(str(args.script), os.getcwd())
+    script = load_script_file(path, os.getcwd())
     files = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
+        config_file=line.globals.config_file,
+        no_config=line.globals.no_config,
         project_root=script.directory,
         project_tool=None,
         read_toml=read_toml,
         warn=console.warn,
         debug=console.debug,
     )
-    settings = settle(args.command_line(), script_settings(files, script))
+    settings = settle(line.cli, script_settings(files, script))
     lock_path = script.lock_path
     assert lock_path is not None
-    mode = run_mode(args)
+    mode = run_mode(settings)
     previous = read_lock(lock_path)
     if previous is None and mode in ("frozen", "locked"):
         raise PyrunError(
             f"Unable to find lockfile at `{os.path.basename(lock_path)}`, but "
-            f"`{args.flag_name(mode)}` was provided. To create a lockfile, run `pyrun lock "
+            f"`{settings.cli.flag_name(mode)}` was provided. To create a lockfile, run `pyrun lock "
             "--script`."
         )
     if mode == "frozen" and previous is not None:
         return script.directory, previous, ExportSelection()
     with open_session(settings, console) as session:
-        interpreter = script_interpreter(script, args, session)
+        interpreter = script_interpreter(script, session)
         started = time.monotonic()
         lock = update_script_lock(
             script,
             interpreter,
-            args,
             session,
             previous,
             locked=mode == "locked",

@@ -11,69 +11,63 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from pyrun.cliparse import Args
 from pyrun.commands.common import load_project
 from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
 from pyrun.commands.session import Session, open_session
 from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import Cache, default_cache_dir
+from pyrun.local.cache import default_cache_dir
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
 if TYPE_CHECKING:
-    from pyrun.commands.run_script import Script
+    from pyrun.commands.script_file import Script
 
 
-def main(args: Args, console: Console) -> int:
-    if args.script:
-        return _lock_script(args, console)
-    start = os.path.abspath(args.project or os.getcwd())
-    memo = _pyproject_memo(args, start)
-    workspace, settings = load_project(args, console, start, memo)
+def main(line: Settled, console: Console) -> int:
+    if line.lock.script:
+        return _lock_script(line.lock.script, line, console)
+    start = os.path.abspath(line.globals.project or os.getcwd())
+    memo = _pyproject_memo(line, start)
+    workspace, settings = load_project(line, console, start, memo)
     with open_session(settings, console) as session:
         if memo is not None and str(session.cache.root) == memo.cache_root:
             memo.save()  # only into the cache the settings chose (not one they moved away from)
-        return _lock(workspace, args, session)
+        return _lock(workspace, session)
 
 
-def _pyproject_memo(args: Args, start: str) -> PyprojectMemo | None:
+def _pyproject_memo(line: Settled, start: str) -> PyprojectMemo | None:
     """The memo of parsed `pyproject.toml`s in the cache the command line and variables name
     (the settings files that may move it are among what discovery reads)."""
-    if args.no_cache:
+    if line.globals.no_cache:
         return None
-    return PyprojectMemo.load(str(default_cache_dir(os.environ, args.cache_dir)), start)
+    return PyprojectMemo.load(str(default_cache_dir(os.environ, line.globals.cache_dir)), start)
 
 
-def _lock(workspace: Workspace, args: Args, session: Session) -> int:
+def _lock(workspace: Workspace, session: Session) -> int:
     from pyrun.commands.lock_project import LockOutdatedError
     from pyrun.commands.run_project import project_lock
 
-    mode, flag = _mode(args)
+    mode, flag = _mode(session.settled)
     with project_lock(workspace.root):
-        interpreter = lock_interpreter(workspace, args, session)
+        interpreter = lock_interpreter(workspace, session)
         started = time.monotonic()
         try:
-            result = lock_workspace(workspace, interpreter, args, session, mode, flag=flag)
+            result = lock_workspace(workspace, interpreter, session, mode, flag=flag)
         except LockOutdatedError as exc:
             _print_resolved(exc.resolved, time.monotonic() - started, session.console)
             raise
     _print_result(result, time.monotonic() - started, session.console, dry_run=mode == "dry-run")
     if mode != "dry-run":
-        _record(workspace, interpreter, result, args, session.cache, session.console)
+        _record(workspace, interpreter, result, session)
     return 0
 
 
 def _record(
-    workspace: Workspace,
-    interpreter: Interpreter,
-    result: LockResult,
-    args: Args,
-    cache: Cache,
-    console: Console,
+    workspace: Workspace, interpreter: Interpreter, result: LockResult, session: Session
 ) -> None:
     """Let the warm path answer the next identical `pyrun lock` (the lock now satisfies the
     project). The project env's interpreter (`lock_interpreter` returns no other venv) is
@@ -82,8 +76,8 @@ def _record(
     from pyrun.commands.stamping import record_run
     from pyrun.local.project_env import project_env_path
 
-    env = project_env_path(workspace.root, active=False, no_active=True, console=console)
-    if cache.temporary or (interpreter.is_venv and interpreter.prefix != env):
+    env = project_env_path(workspace.root, active=False, no_active=True, console=session.console)
+    if session.cache.temporary or (interpreter.is_venv and interpreter.prefix != env):
         return
     notes = [f"resolved\t{len(result.lock.packages)}"]
     records: list[str] | None = None
@@ -94,17 +88,15 @@ def _record(
         if records is None:
             return
         notes.insert(0, f"interpreter\t{interpreter.display()}\t{interpreter.executable}")
-    start = os.path.abspath(args.project or os.getcwd())
+    start = os.path.abspath(session.settled.globals.project or os.getcwd())
     inputs = _dynamic_inputs(workspace)
     record_run(
-        args,
-        console,
+        session,
         workspace,
         start,
         env,
         interpreter,
-        str(cache.root),
-        inputs,
+        extra_inputs=inputs,
         notes=notes,
         records=records,
         listings=False,
@@ -128,12 +120,13 @@ def _dynamic_inputs(workspace: Workspace) -> list[str]:
     return files
 
 
-def _mode(args: Args) -> tuple[Mode, str | None]:
-    if args.check_exists:
-        return "frozen", args.flag_name("check_exists")
-    if args.check:
-        return "locked", args.flag_name("check")
-    if args.dry_run:
+def _mode(settled: Settled) -> tuple[Mode, str | None]:
+    flags, cli = settled.lock, settled.cli
+    if flags.check_exists:
+        return "frozen", cli.flag_name("check_exists")
+    if flags.check:
+        return "locked", cli.flag_name("check")
+    if flags.dry_run:
         return "dry-run", None
     return "write", None
 
@@ -166,7 +159,7 @@ def _dry(line: str) -> str:
     return {"Added": "Add", "Updated": "Update", "Removed": "Remove"}.get(verb, verb) + " " + rest
 
 
-def lock_interpreter(workspace: Workspace, args: Args, session: Session) -> Interpreter:
+def lock_interpreter(workspace: Workspace, session: Session) -> Interpreter:
     """The project env's interpreter when it fits; else a base interpreter (no env created)."""
     from pyrun.commands.run_project import project_python_choice, workspace_requires_python
     from pyrun.local.project_env import (
@@ -179,7 +172,7 @@ def lock_interpreter(workspace: Workspace, args: Args, session: Session) -> Inte
 
     finder = session.finder
     requires_python, source = workspace_requires_python(workspace)
-    choice = project_python_choice(args, workspace, requires_python, session.console)
+    choice = project_python_choice(session.settled, workspace, requires_python, session.console)
     path = project_env_path(workspace.root, active=False, no_active=True, console=session.console)
     request = EnvRequest(
         path=path,
@@ -195,18 +188,20 @@ def lock_interpreter(workspace: Workspace, args: Args, session: Session) -> Inte
     return select_base_interpreter(request, finder, session.console)
 
 
-def _lock_script(args: Args, console: Console) -> int:
+def _lock_script(path: str, line: Settled, console: Console) -> int:
     """`pyrun lock --script s.py`: create, update or check `s.py.lock` (SPEC §2.3, §3.11)."""
     from pyrun.commands.lock_project import read_lock
-    from pyrun.commands.run_script import load_script_file, script_interpreter, update_script_lock
+    from pyrun.commands.run_script import script_interpreter
+    from pyrun.commands.script_file import load_script_file
+    from pyrun.commands.script_lock import update_script_lock
 
-    script = load_script_file(str(args.script), os.getcwd())
-    settings = script_file_settings(args, console, script)
-    mode, flag = _mode(args)
+    script = load_script_file(path, os.getcwd())
+    settings = script_file_settings(line, console, script)
+    mode, flag = _mode(settings)
     lock_path = script.lock_path
     assert lock_path is not None
     with open_session(settings, console) as session:
-        interpreter = script_interpreter(script, args, session)
+        interpreter = script_interpreter(script, session)
         started = time.monotonic()
         previous = read_lock(lock_path)
         if previous is None and mode in ("frozen", "locked"):
@@ -221,7 +216,6 @@ def _lock_script(args: Args, console: Console) -> int:
             lock = update_script_lock(
                 script,
                 interpreter,
-                args,
                 session,
                 previous,
                 locked=mode == "locked",
@@ -233,21 +227,21 @@ def _lock_script(args: Args, console: Console) -> int:
     return 0
 
 
-def script_file_settings(args: Args, console: Console, script: Script) -> Settled:
+def script_file_settings(line: Settled, console: Console, script: Script) -> Settled:
     """Settings for `--script PATH`: the files around the script, then its block's table."""
-    from pyrun.commands.run_script import script_settings
+    from pyrun.commands.script_file import script_settings
 
     workspace = _workspace_around(script.directory)
     files = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
+        config_file=line.globals.config_file,
+        no_config=line.globals.no_config,
         project_root=workspace.root if workspace else script.directory,
         project_tool=workspace.root_file.tool if workspace else None,
         read_toml=read_toml,
         warn=console.warn,
         debug=console.debug,
     )
-    return settle(args.command_line(), script_settings(files, script))
+    return settle(line.cli, script_settings(files, script))
 
 
 def _workspace_around(directory: str) -> Workspace | None:

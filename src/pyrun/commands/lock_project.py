@@ -19,12 +19,11 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -44,16 +43,10 @@ from pyrun.options import PRERELEASES, Settled
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
+    from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.freshness import RunOptions, Stale
-    from pyrun.core.index import IndexFile
     from pyrun.core.lock_build import BuiltMetadata, DeclaredMember, WorkspaceFacts
-    from pyrun.net.client import ClientOptions
-    from pyrun.net.git_deps import GitBuilds, GitSources
-    from pyrun.net.lock import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
-    from pyrun.net.prefetch import WheelPrefetch
-    from pyrun.net.sync import SyncOptions
-    from pyrun.progress import Reporter
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
@@ -83,23 +76,23 @@ class LockInputs:
 def ensure_lock(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     *,
     mode: Mode | None = None,
 ) -> Lock:
-    """The workspace's lock for a run or sync, per the mode (default: from `args`)."""
-    chosen = mode or run_mode(args)
-    return lock_workspace(workspace, interpreter, args, session, chosen).lock
+    """The workspace's lock for a run or sync, per the mode (default: from the options)."""
+    chosen = mode or run_mode(session.settled)
+    return lock_workspace(workspace, interpreter, session, chosen).lock
 
 
-def run_mode(args: Args) -> Mode:
-    if args.frozen:
+def run_mode(settled: Settled) -> Mode:
+    flags = settled.lock
+    if flags.frozen:
         return "frozen"
-    if args.locked:
+    if flags.locked:
         return "locked"
     # `--isolated` and `sync --dry-run`/`--check` must not leave a written lock behind.
-    if args.isolated or getattr(args, "dry_run", False) or getattr(args, "check", False):
+    if settled.run.isolated or flags.dry_run or flags.check:
         return "dry-run"
     return "write"
 
@@ -107,28 +100,26 @@ def run_mode(args: Args) -> Mode:
 def lock_workspace(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     session: Session,
     mode: Mode,
     *,
     flag: str | None = None,
 ) -> LockResult:
     """The lock step itself; `flag` names the option that chose the mode in messages."""
+    cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
     previous = None if text is None else loads(text, filename=display_path(path))
     if mode == "frozen":
-        return _frozen(previous, workspace, flag or args.flag_name("frozen"))
+        return _frozen(previous, workspace, flag or cli.flag_name("frozen"))
     if previous is None and mode == "locked":
-        raise missing_lock(flag or args.flag_name("locked"))
+        raise missing_lock(flag or cli.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
-        memo = CheckMemo.of(session.cache, text, workspace, interpreter, args, session.settled)
+        memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console)
-    inputs = lock_inputs(
-        workspace, interpreter, args, session.settled, session.console, session=session
-    )
+    inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
 
@@ -142,24 +133,18 @@ def lock_workspace(
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
-    prefetch_for = interpreter if _syncs_next(args, mode) else None
-    lock = _resolve(
-        workspace,
-        args,
-        session.settled,
-        session.cache,
-        inputs,
-        preferred,
-        prefetch_for,
+    from pyrun.commands.resolve_step import Preferred, resolve
+
+    lock = resolve(
+        session,
+        project_request(workspace, inputs, session.settled),
+        Preferred.relock(preferred),
         interpreter=interpreter,
-        console=session.console,
-        build=build_setup(
-            session.settled, inputs.indexes, interpreter, session.cache, session.console
-        ),
+        prefetch_for=interpreter if _syncs_next(session.settled, mode) else None,
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
-        raise LockOutdatedError(len(lock.packages), flag or args.flag_name("locked"))
+        raise LockOutdatedError(len(lock.packages), flag or cli.flag_name("locked"))
     if not changed:
         return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
     if mode == "dry-run":
@@ -260,7 +245,6 @@ def _umask() -> int:
 def lock_inputs(
     workspace: Workspace,
     interpreter: Interpreter,
-    args: Args,
     settings: Settled,
     console: Console,
     *,
@@ -322,7 +306,7 @@ def lock_inputs(
         options=facts.options,
         local_trees=_path_trees(workspace, facts, built),
         upgrade=settings.resolver.upgrade,
-        upgrade_packages=_upgrade_packages(args, facts, group_texts),
+        upgrade_packages=_upgrade_packages(settings, facts, group_texts),
         refresh=settings.resolver.refresh or bool(settings.resolver.refresh_package),
         allowed_registries=indexes.allowed_registries() if indexes.configured else None,
     )
@@ -340,15 +324,15 @@ def _path_trees(
 
 
 def _upgrade_packages(
-    args: Args, facts: WorkspaceFacts, root_groups: Mapping[str, tuple[str, ...]]
+    settings: Settled, facts: WorkspaceFacts, root_groups: Mapping[str, tuple[str, ...]]
 ) -> frozenset[str]:
     """`-P` names plus, for each `--upgrade-group G`, the packages G requires directly in any
     member (or the virtual root), as uv counts them; an undefined group is an error."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    names = set(_normal_names(args.upgrade_package or []))
-    for group in _normal_names(args.upgrade_group or []):
+    names = set(_normal_names(list(settings.resolver.upgrade_package)))
+    for group in _normal_names(list(settings.resolver.upgrade_group)):
         texts = [t for m in facts.members for t in m.dependency_groups.get(group, ())]
         texts += root_groups.get(group, ())
         defined = group in root_groups or any(group in m.dependency_groups for m in facts.members)
@@ -385,6 +369,8 @@ def dynamic_metadata(
     found = {name: builds.find_metadata(session.cache, key) for name, key in keys.items()}
     missing = {name: keys[name] for name, data in found.items() if data is None}
     if missing:
+        from pyrun.commands.resolve_step import build_setup
+
         setup = build_setup(session.settled, indexes, interpreter, session.cache, session.console)
         found.update(_build_metadata(missing, dynamic_dirs(workspace), setup))
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
@@ -460,41 +446,6 @@ def _build_metadata(
         return built
 
     return interrupt.run(build_all)
-
-
-def build_requirement_options(settings: Settled, indexes: IndexSettings) -> SyncOptions:
-    """Where the build requirements of a metadata build come from: the run's indexes."""
-    from pyrun.net.sync import SyncOptions
-
-    return SyncOptions(
-        index_urls=tuple(e.url for e in indexes.searched if not e.default),
-        default_index=indexes.default_url,
-        offline=settings.globals.offline,
-        no_build=settings.build.no_build,
-    )
-
-
-def build_setup(
-    settings: Settled,
-    indexes: IndexSettings,
-    interpreter: Interpreter,
-    cache: Cache,
-    console: Console,
-) -> BuildSetup:
-    """How a lock builds the metadata of sdists and dynamic local projects."""
-    from pyrun.net.metadata_build import BuildPolicy, BuildSetup
-
-    policy = BuildPolicy(
-        no_build=settings.build.no_build,
-        no_build_packages=frozenset(_normal_names(list(settings.build.no_build_package))),
-    )
-    return BuildSetup(
-        interpreter=interpreter,
-        cache=cache,
-        console=console,
-        requirements=build_requirement_options(settings, indexes),
-        policy=policy,
-    )
 
 
 def _requires_python(workspace: Workspace, interpreter: Interpreter, console: Console) -> str:
@@ -677,11 +628,10 @@ class CheckMemo:
         text: str,
         workspace: Workspace,
         interpreter: Interpreter,
-        args: Args,
         settings: Settled,
     ) -> CheckMemo:
         digest = hashlib.sha256()
-        for part in _check_inputs(text, workspace, interpreter, args, settings):
+        for part in _check_inputs(text, workspace, interpreter, settings):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         name = digest.hexdigest()[:32]
@@ -699,13 +649,14 @@ class CheckMemo:
 
 
 def _check_inputs(
-    text: str, workspace: Workspace, interpreter: Interpreter, args: Args, settings: Settled
+    text: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
 ) -> list[str]:
     from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
 
     # Output options (`-q`, `-v`, ...) cannot change the verdict: leaving them out lets `sync`,
     # `sync -q` and `run -v` share one entry.
-    options = sorted((k, v) for k, v in args.option_values().items() if k not in NEUTRAL_OPTIONS)
+    values = settings.cli.values.items()
+    options = sorted((k, v) for k, v in values if k not in NEUTRAL_OPTIONS)
     variables = sorted(
         (key, value)
         for key, value in os.environ.items()
@@ -722,7 +673,7 @@ def _check_inputs(
         repr(_tree_projects(text, workspace.root)),
         repr((interpreter.major, interpreter.minor)),
         repr(options),
-        repr(sorted(source for source in args.sources if source not in NEUTRAL_OPTIONS)),
+        repr(sorted(source for source in settings.cli.sources if source not in NEUTRAL_OPTIONS)),
         repr(settings.layers),
         repr(variables),
     ]
@@ -763,141 +714,36 @@ def _code_identity() -> list[tuple[str, int, int]]:
 # -- resolving ---------------------------------------------------------------------------------
 
 
-def _syncs_next(args: Args, mode: Mode) -> bool:
+def _syncs_next(settled: Settled, mode: Mode) -> bool:
     """Whether an env is synced from this lock right after it is resolved (`run`, `sync`):
     then its wheels are worth fetching while resolving (`pyrun.net.prefetch`)."""
-    if args.subcommand not in ("run", "sync") or mode != "write":
+    if settled.subcommand not in ("run", "sync") or mode != "write":
         return False
-    skip = ("dry_run", "check", "no_sync", "offline", "no_binary", "no_binary_package", "no_cache")
-    return not any(getattr(args, dest, None) for dest in skip)
+    flags, build, options = settled.lock, settled.build, settled.globals
+    dry = flags.dry_run or flags.check or settled.run.no_sync
+    binary_only = build.no_binary or bool(build.no_binary_package)
+    return not (dry or binary_only or options.offline or options.no_cache)
 
 
-def _resolve(
-    workspace: Workspace,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    inputs: LockInputs,
-    previous: Lock | None,
-    prefetch_for: Interpreter | None = None,
-    *,
-    interpreter: Interpreter | None = None,
-    console: Console | None = None,
-    build: BuildSetup | None = None,
-) -> Lock:
-    # The resolver, trio and httpx are imported only here: a satisfied lock never needs them.
-    from pyrun.core.conflicts import encode
-    from pyrun.core.lock_build import lock_preferences
-    from pyrun.core.resolution import (
-        ForkStrategy,
-        LocalPackage,
-        PrereleaseMode,
-        ResolutionMode,
-        ResolveRequest,
-        Source,
-    )
-    from pyrun.net import interrupt
-    from pyrun.net.lock import lock_async
-    from pyrun.progress import Reporter
+def project_request(workspace: Workspace, inputs: LockInputs, settings: Settled) -> LockRequest:
+    """The workspace's lock facts as the resolve step reads them."""
+    from pyrun.commands.resolve_step import LockRequest, pinned_indexes
 
-    facts = inputs.facts
-    options = facts.options
-    members = tuple(
-        LocalPackage(
-            name=m.name,
-            version=m.version,
-            source=Source(kind=m.source_kind, location=m.path),
-            requires_dist=m.requires_dist,
-            requires_python=m.requires_python,
-            provides_extras=m.provides_extras,
-            dependency_groups=m.dependency_groups,
-        )
-        for m in facts.members
-    )
-    _check_static(facts)
-    request = ResolveRequest(
-        requires_python=facts.requires_python,
-        members=members,
-        requirements=tuple(t for texts in inputs.root_groups.values() for t in texts),
+    return LockRequest(
+        root=workspace.root,
+        facts=inputs.facts,
+        texts=tuple(t for texts in inputs.root_groups.values() for t in texts),
+        run=inputs.run,
+        indexes=inputs.indexes,
+        pinned=pinned_indexes(_tools(workspace)),
         constraints=settings.resolver.constraint_dependencies,
         overrides=settings.resolver.override_dependencies,
-        preferences=lock_preferences(previous) if previous else {},
-        forks=previous.resolution_markers if previous else (),
-        upgrade=_upgrade(args, inputs),
-        prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
-        prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
-        resolution=ResolutionMode(options.resolution_mode or "highest"),
-        fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
-        environments=facts.environments or None,
-        index_url=inputs.indexes.default_url,
-        conflicts=tuple(tuple(encode(item) for item in items) for items in facts.conflicts),
-    )
-    client = _client_options(settings, cache)
-    plan = _index_plan(workspace, inputs.indexes)
-    exclude_newer = _exclude_newer_moment(options)
-    exclude_newer_package = _exclude_newer_package_cutoffs(options)
-    reporter = console.reporter() if console is not None else Reporter()
-    shown = reporter if reporter.shows_downloads else None
-    prefetch = _prefetch(prefetch_for, cache, settings, client, plan, shown)
-
-    def on_read(name: str, version: str, files: Sequence[IndexFile]) -> None:
-        reporter.resolved_one(name, version)  # the spinner names what is being resolved
-        if prefetch is not None:
-            prefetch.want(name, version, files)
-
-    try:
-        with reporter.resolving():
-            outcome = interrupt.run(
-                lambda: lock_async(
-                    request,
-                    facts,
-                    plan,
-                    root=workspace.root,
-                    options=client,
-                    exclude_newer=exclude_newer,
-                    exclude_newer_package=exclude_newer_package,
-                    on_read=on_read,
-                    git=_git_sources(
-                        cache,
-                        client,
-                        previous,
-                        request.upgrade,
-                        _git_builds(interpreter, settings, inputs.indexes, console),
-                    ),
-                    build=build,
-                )
-            )
-    except BaseException:
-        if prefetch is not None:
-            prefetch.abort()
-        raise
-    if prefetch is not None:
-        prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
-    return outcome.lock
-
-
-def _client_options(settings: Settled, cache: Cache | None) -> ClientOptions:
-    from pyrun.net.client import ClientOptions
-
-    return ClientOptions.from_env(
-        os.environ,
-        cache_dir=None if cache is None else cache.root,
-        offline=settings.globals.offline,
-        refresh=settings.resolver.refresh or settings.resolver.upgrade,
-        refresh_packages=frozenset(_normal_names(list(settings.resolver.refresh_package))),
-        system_certs=settings.globals.system_certs,
-        insecure_hosts=settings.globals.allow_insecure_host,
     )
 
 
-def _index_plan(workspace: Workspace, indexes: IndexSettings) -> IndexPlan:
-    from pyrun.net.lock import IndexPlan
-
-    return IndexPlan(
-        indexes=_index_configs(indexes),
-        strategy=_strategy(indexes.strategy),
-        pinned=_pinned(workspace),
-    )
+def _tools(workspace: Workspace) -> list[Mapping[str, Any]]:
+    """The `[tool.uv]` tables of the root and the members (members last: they win)."""
+    return [project.tool for project in (workspace.root_file, *workspace.members.values())]
 
 
 def index_warm_up(
@@ -909,13 +755,14 @@ def index_warm_up(
     from functools import partial
 
     from pyrun.commands.index_settings import index_settings
+    from pyrun.commands.resolve_step import client_options, index_plan, pinned_indexes
 
     if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
         return None
     names = _direct_index_names(workspace)
     try:
-        options = _client_options(settings, cache)
-        plan = _index_plan(workspace, index_settings(settings))
+        options = client_options(settings, cache)
+        plan = index_plan(index_settings(settings), pinned_indexes(_tools(workspace)))
     except PyrunError:
         return None  # reported by the lock step, where it always was
     if not names or options.offline or options.refresh:
@@ -929,11 +776,12 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
     """The members' requirements on registry packages (not on members, URLs or other sources)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
+    from pyrun.commands.resolve_step import pinned_indexes
     from pyrun.core.lock_compare import normalize_name
 
     projects = (workspace.root_file, *workspace.members.values())
     elsewhere = {normalize_name(n) for p in projects for n in _sources(p.tool)} - set(
-        _pinned(workspace)
+        pinned_indexes(_tools(workspace))
     )
     names: dict[str, None] = {}
     for project in projects:
@@ -952,124 +800,6 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
 def _sources(tool: Mapping[str, Any]) -> list[str]:
     table = tool.get("sources")
     return list(table) if isinstance(table, dict) else []
-
-
-def _git_sources(
-    cache: Cache | None,
-    client: ClientOptions,
-    previous: Lock | None,
-    upgrade: bool | frozenset[str],
-    builds: GitBuilds | None,
-) -> GitSources:
-    from pyrun.net.git_deps import git_sources
-
-    return git_sources(
-        cache if cache is not None else Cache.create_temporary(),
-        offline=client.offline,
-        previous=previous,
-        upgrade=upgrade,
-        report=builds.console.reporter() if builds is not None else None,
-        builds=builds,
-    )
-
-
-def _git_builds(
-    interpreter: Interpreter | None,
-    settings: Settled,
-    indexes: IndexSettings,
-    console: Console | None,
-) -> GitBuilds | None:
-    """What building a git dependency's dynamic metadata needs, when this run can build."""
-    if interpreter is None or console is None:
-        return None
-    from pyrun.net.git_deps import GitBuilds
-
-    options = build_requirement_options(settings, indexes)
-    return GitBuilds(interpreter=interpreter, options=options, console=console)
-
-
-def _prefetch(
-    interpreter: Interpreter | None,
-    cache: Cache | None,
-    settings: Settled,
-    client: ClientOptions,
-    plan: IndexPlan,
-    reporter: Reporter | None,
-) -> WheelPrefetch | None:
-    if interpreter is None or cache is None or cache.temporary:
-        return None
-    if settings.build.no_binary or settings.globals.offline:
-        return None
-    from pyrun.net.prefetch import WheelPrefetch
-
-    prefetch = WheelPrefetch(
-        cache,
-        interpreter,
-        system_certs=client.system_certs,
-        insecure_hosts=client.insecure_hosts,
-        index_urls=[index.url for index in plan.indexes],
-        reporter=reporter,
-    )
-    prefetch.start()
-    return prefetch
-
-
-def _check_static(facts: WorkspaceFacts) -> None:
-    for member in facts.members:
-        if member.dynamic_dependencies:
-            raise FailureError(
-                f"Failed to read the metadata of workspace member `{member.name}`",
-                causes=("its dependencies are dynamic, and no cache was given to build them in",),
-            )
-
-
-def _upgrade(args: Args, inputs: LockInputs) -> bool | frozenset[str]:
-    if args.upgrade:
-        return True
-    return inputs.run.upgrade_packages or False
-
-
-def _index_configs(indexes: IndexSettings) -> tuple[Any, ...]:
-    from pyrun.net.index import IndexConfig
-
-    return tuple(
-        IndexConfig(url=e.url, name=e.name, default=e.default, explicit=e.explicit)
-        for e in indexes.searched
-    )
-
-
-def _strategy(name: str) -> Any:
-    from pyrun.net.index import IndexStrategy
-
-    return IndexStrategy(name)
-
-
-def _pinned(workspace: Workspace) -> dict[str, str]:
-    """`sources = { pkg = { index = "name" } }` across the root and members (members win)."""
-    pinned: dict[str, str] = {}
-    from pyrun.core.lock_compare import normalize_name
-
-    for project in (workspace.root_file, *workspace.members.values()):
-        table = project.tool.get("sources")
-        if not isinstance(table, dict):
-            continue
-        for name, value in table.items():
-            if isinstance(value, dict) and isinstance(value.get("index"), str):
-                pinned[normalize_name(name)] = value["index"]
-    return pinned
-
-
-def _exclude_newer_moment(options: LockOptions) -> datetime | None:
-    from pyrun.core.spans import exclude_newer_moment
-
-    now = datetime.now(UTC)
-    return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
-
-
-def _exclude_newer_package_cutoffs(options: LockOptions) -> dict[str, datetime | None]:
-    from pyrun.core.spans import package_cutoffs
-
-    return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
 
 
 # -- `pyrun lock` reporting --------------------------------------------------------------------

@@ -21,19 +21,19 @@ def _route(args: Args, settled: Settled, console: Console) -> int:
     if name == "run":
         from pyrun.commands.run import run
 
-        return run(args, console)
+        return run(settled, console)
     if name == "lock":
         from pyrun.commands.lock import main as lock_main
 
-        return lock_main(args, console)
+        return lock_main(settled, console)
     if name == "sync":
         from pyrun.commands.sync import main as sync_main
 
-        return sync_main(args, console)
+        return sync_main(settled, console)
     if name == "export":
         from pyrun.commands.export import main as export_main
 
-        return export_main(args, console)
+        return export_main(settled, console)
     if name == "python":
         # `pyrun python` reads no settings file: the command line and variables decide.
         from pyrun.commands.python import main as python_main

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
-from pyrun.cliparse import Args
 from pyrun.commands.common import stop_runtime
 from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
@@ -17,71 +16,62 @@ from pyrun.errors import PyrunError
 from pyrun.local.childenv import RunEnv, child_spec
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
 from pyrun.local.target import Target, classify, start_directory
-from pyrun.options import Settled, settle
+from pyrun.options import RunOptions, Settled, settle
 from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from pyrun.commands.run_script import Script
+    from pyrun.commands.script_file import Script
 
 DEFAULT_RECURSION_LIMIT = 100
-# Options that only mean something for a project, and how a warning names them (SPEC §2.5).
-PROJECT_ONLY = (
-    ("extra", "--extra"),
-    ("group", "--group"),
-    ("all_groups", "--all-groups"),
-    ("dev", "--dev"),
-    ("locked", "--locked"),
-    ("frozen", "--frozen"),
-    ("no_sync", "--no-sync"),
-)
 
 
 @dataclass
 class RunContext:
-    args: Args
     cwd: str
+    start: str  # where discovery started (the project's or the script's directory, or cwd)
     workspace: Workspace | None
     session: Session
 
 
-def run(args: Args, console: Console) -> int:
+def run(line: Settled, console: Console) -> int:
+    options = line.run
     target = classify(
-        args.command,
-        module=bool(args.module),
-        script=bool(args.script),
-        gui_script=bool(args.gui_script),
+        list(line.command),
+        module=options.module,
+        script=options.script,
+        gui_script=options.gui_script,
     )
     cwd = os.getcwd()
-    start = start_directory(args.project, target, cwd)
+    start = start_directory(line.globals.project, target, cwd)
     # Step 5 before discovery: a script with metadata ignores any surrounding project.
     script = _load_script(target, cwd)
-    depth = recursion_depth(args)
+    depth = recursion_depth(options)
     if script is not None or target.kind == "url":
         workspace = _discover_for_settings(start)
     else:
-        discovery = not args.no_config
+        discovery = not line.globals.no_config
         workspace = (
             None
-            if args.no_project
+            if options.no_project
             else discover_workspace(start, console, settings_discovery=discovery)
         )
         if workspace is not None:
-            workspace.require_member(args.package)
-        if args.no_project:
+            workspace.require_member(line.selection.package)
+        if options.no_project:
             _discover_ignoring_errors(start, console)
-    settings = _settings(args, workspace, start, console)
-    env_files = load_env_files(args, console)
+    settings = _settings(line, workspace, start, console)
+    env_files = load_env_files(options, console)
     with open_session(settings, console) as session:
-        ctx = RunContext(args=args, cwd=cwd, workspace=workspace, session=session)
+        ctx = RunContext(cwd=cwd, start=start, workspace=workspace, session=session)
         downloads: list[str] = []
         try:
             if target.kind == "url":
                 target, script = _fetch_remote(ctx, target, downloads)
-            if script is not None or args.no_project:
+            if script is not None or options.no_project:
                 ctx.workspace = None
             if script is not None:
                 ctx.session = ctx.session.resettled(_script_settings(ctx.session.settled, script))
-            return _run_in_env(ctx, target, script, start, depth, env_files)
+            return _run_in_env(ctx, target, script, depth, env_files)
         finally:
             _cleanup_paths(downloads)
 
@@ -90,14 +80,13 @@ def _run_in_env(
     ctx: RunContext,
     target: Target,
     script: Script | None,
-    start: str,
     depth: int,
     env_files: dict[str, str],
 ) -> int:
     """Steps 8-11: base env, `--with` layer, then the listing or the child."""
-    run_env, base_lock = _base_environment(ctx, start, script)
+    run_env, base_lock = _base_environment(ctx, script)
     try:
-        run_env = _with_layer(ctx, target, run_env, base_lock, start)
+        run_env = _with_layer(ctx, target, run_env, base_lock)
         if target.kind == "none":
             return _listing(run_env)
         stop_runtime()  # its connections and idle thread have no business in the child's time
@@ -110,7 +99,7 @@ def _fetch_remote(
     ctx: RunContext, target: Target, downloads: list[str]
 ) -> tuple[Target, Script | None]:
     """SPEC §2.1 row 3: download the script, then treat it as a local one keyed by its URL."""
-    from pyrun.commands.run_script import fetch_remote, load_script
+    from pyrun.commands.script_file import fetch_remote, load_script
 
     local, directory = fetch_remote(target, ctx.session.settled, ctx.session.cache)
     downloads.append(directory)
@@ -120,7 +109,7 @@ def _fetch_remote(
 def _load_script(target: Target, cwd: str) -> Script | None:
     if not target.scriptlike:
         return None
-    from pyrun.commands.run_script import load_script
+    from pyrun.commands.script_file import load_script
 
     return load_script(target, cwd)
 
@@ -128,7 +117,7 @@ def _load_script(target: Target, cwd: str) -> Script | None:
 def _script_settings(settings: Settled, script: Script) -> Settled:
     """The block's tool table ranks above the settings files, for the script env and for the
     `--with` layer over it (SPEC §1.4)."""
-    from pyrun.commands.run_script import script_settings
+    from pyrun.commands.script_file import script_settings
 
     return settle(settings.cli, script_settings(settings.files or Settings([]), script))
 
@@ -142,48 +131,41 @@ def _discover_for_settings(start: str) -> Workspace | None:
         return None
 
 
-def _with_layer(
-    ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None, start: str
-) -> RunEnv:
+def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None) -> RunEnv:
     """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
-    args = ctx.args
-    if not (args.with_ or args.with_editable or args.with_requirements):
+    options = ctx.session.settled.run
+    if not (options.with_ or options.with_editable or options.with_requirements):
         return base
-    from pyrun.commands.with_layer import collect_with, layer_with
+    from pyrun.commands.with_layer import layer_with
+    from pyrun.commands.with_request import collect_with
 
-    request = collect_with(args, target, ctx.session.console, ctx.cwd)
+    request = collect_with(options, target, ctx.session.console, ctx.cwd)
     if request is None:
         return base
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
-    layered = layer_with(
-        base,
-        request,
-        args=args,
-        session=ctx.session,
-        base_lock=base_lock,
-    )
+    layered = layer_with(base, request, session=ctx.session, base_lock=base_lock)
     if layered is base:
-        _remember_satisfied_with(ctx, start)
+        _remember_satisfied_with(ctx)
     return layered
 
 
-def _remember_satisfied_with(ctx: RunContext, start: str) -> None:
+def _remember_satisfied_with(ctx: RunContext) -> None:
     """Plain `--with` requirements the stamped project env satisfies need no layer while the
     stamp holds: record it, so the warm path can run them directly next time."""
-    args = ctx.args
+    options = ctx.session.settled.run
     if (
         ctx.workspace is None
-        or args.with_editable
-        or args.with_requirements
+        or options.with_editable
+        or options.with_requirements
         or ctx.session.console.warned
     ):
         return
     from pyrun import stamp
     from pyrun.fastpath import verified_project_stamp
 
-    found = verified_project_stamp(ctx.session.settled, start)
+    found = verified_project_stamp(ctx.session.settled, ctx.start)
     if found is not None:
-        stamp.write_with_marker(found[1], list(args.with_))
+        stamp.write_with_marker(found[1], list(options.with_))
 
 
 def _discover_ignoring_errors(start: str, console: Console) -> None:
@@ -194,25 +176,25 @@ def _discover_ignoring_errors(start: str, console: Console) -> None:
         console.debug(f"Ignoring project discovery error due to `--no-project`: {exc.message}")
 
 
-def _settings(args: Args, workspace: Workspace | None, start: str, console: Console) -> Settled:
+def _settings(line: Settled, workspace: Workspace | None, start: str, console: Console) -> Settled:
     root = workspace.root if workspace else None
     tool = workspace.root_file.tool if workspace else None
     files = load_settings(
-        config_file=args.config_file,
-        no_config=bool(args.no_config),
+        config_file=line.globals.config_file,
+        no_config=line.globals.no_config,
         project_root=root or start,
         project_tool=tool,
         read_toml=read_toml,
         warn=console.warn,
         debug=console.debug,
     )
-    return settle(args.command_line(), files)
+    return settle(line.cli, files)
 
 
-def recursion_depth(args: Args) -> int:
+def recursion_depth(options: RunOptions) -> int:
     """The incoming depth; past the limit, stop a shebang loop (SPEC §2.13)."""
     depth = _int_env(RECURSION_VAR, os.environ.get(RECURSION_VAR, "0") or "0")
-    raw_limit = args.max_recursion_depth
+    raw_limit = options.max_recursion_depth
     limit = DEFAULT_RECURSION_LIMIT
     if raw_limit is not None:
         limit = _int_env("PYRUN_RUN_MAX_RECURSION_DEPTH", str(raw_limit))
@@ -235,14 +217,14 @@ def _int_env(name: str, raw: str) -> int:
         ) from None
 
 
-def load_env_files(args: Args, console: Console) -> dict[str, str]:
+def load_env_files(options: RunOptions, console: Console) -> dict[str, str]:
     """Variables from `--env-file` files, for the child only (SPEC §2.12)."""
-    if args.no_env_file or not args.env_file:
+    if options.no_env_file or not options.env_file:
         return {}
     from pyrun.core.dotenv import parse_env_file
 
     values: dict[str, str] = {}
-    for path in args.env_file:
+    for path in options.env_file:
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
@@ -263,54 +245,62 @@ def load_env_files(args: Args, console: Console) -> dict[str, str]:
     return values
 
 
-def _base_environment(
-    ctx: RunContext, start: str, script: Script | None
-) -> tuple[RunEnv, str | None]:
+def _base_environment(ctx: RunContext, script: Script | None) -> tuple[RunEnv, str | None]:
     """Step 8: the environment and the lock (if any) whose versions `--with` should prefer."""
     if script is not None:
         from pyrun.commands.run_script import script_run_env
 
-        env = script_run_env(script, ctx.args, ctx.session)
+        env = script_run_env(script, ctx.session)
         return env.run_env, env.lock_path
     if ctx.workspace is not None:
         lock_path = os.path.join(ctx.workspace.root, "uv.lock")
-        verified = _verified_project_env(ctx, start)
+        verified = _verified_project_env(ctx)
         if verified is not None:
             return verified, lock_path
         from pyrun.commands.run_project import project_run_env
 
-        run_env = project_run_env(ctx.workspace, ctx.args, ctx.session, start)
+        run_env = project_run_env(ctx.workspace, ctx.session, ctx.start)
         return run_env, lock_path
-    _warn_project_only(ctx.args, ctx.session.console)
+    _warn_project_only(ctx.session.settled, ctx.session.console)
     from pyrun.commands.run_noproject import interpreter_run_env
 
-    return interpreter_run_env(ctx.args, ctx.session, start), None
+    return interpreter_run_env(ctx.session, ctx.start), None
 
 
-def _verified_project_env(ctx: RunContext, start: str) -> RunEnv | None:
+def _verified_project_env(ctx: RunContext) -> RunEnv | None:
     """The project env, when its stamp proves it current: runs the warm path declined only for
     reasons of their own (`--with`, `--env-file`, a temporary env to clean up) skip the
     environment, lock and sync steps, exactly as the warm path would."""
     from pyrun.fastpath import verified_project_env
 
-    env = verified_project_env(ctx.session.settled, start)
+    env = verified_project_env(ctx.session.settled, ctx.start)
     if env is None:
         return None
     ctx.session.console.debug(f"Environment `{env}` is current (stamp verified)")
     return RunEnv.of_venv(env)
 
 
-def _warn_project_only(args: Args, console: Console) -> None:
-    if args.package:
+def _warn_project_only(settled: Settled, console: Console) -> None:
+    """Options that only mean something for a project, named as uv does (SPEC §2.5)."""
+    chosen, no_project = settled.selection, settled.run.no_project
+    if chosen.package:
         raise PyrunError("No `pyproject.toml` found in current directory or any parent directory")
-    where = "alongside `--no-project`" if args.no_project else "outside of a project"
-    for dest, flag in PROJECT_ONLY:
-        value = getattr(args, dest)
+    where = "alongside `--no-project`" if no_project else "outside of a project"
+    project_only: tuple[tuple[str, bool | tuple[str, ...]], ...] = (
+        ("--extra", chosen.extras),
+        ("--group", chosen.groups),
+        ("--all-groups", chosen.all_groups),
+        ("--dev", chosen.dev),
+        ("--locked", settled.lock.locked),
+        ("--frozen", settled.lock.frozen),
+        ("--no-sync", settled.run.no_sync),
+    )
+    for flag, value in project_only:
         if not value:
             continue
-        if not args.no_project and dest in ("frozen", "all_groups", "dev"):
+        if not no_project and flag in ("--frozen", "--all-groups", "--dev"):
             continue
-        shown = f"{flag} {value[0]}" if isinstance(value, list) else flag
+        shown = f"{flag} {value[0]}" if isinstance(value, tuple) else flag
         console.warn(f"`{shown}` has no effect when used {where}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
 from pyrun.local.childenv import RunEnv
@@ -13,18 +12,19 @@ from pyrun.local.pyselect import choose_python
 from pyrun.local.venv import base_interpreter, create_venv, venv_python
 
 
-def interpreter_run_env(args: Args, session: Session, start: str) -> RunEnv:
+def interpreter_run_env(session: Session, start: str) -> RunEnv:
+    settled = session.settled
     choice = choose_python(
-        explicit=args.python,
+        explicit=settled.python.request,
         search_from=start,
         stop_at=None,
-        no_config=bool(args.no_config),
+        no_config=settled.globals.no_config,
         console=session.console,
     )
     finder = session.finder
     found = finder.find(choice.request, allow_venvs=True)
     session.console.debug(f"Using {found.display()} at `{found.executable}`")
-    if args.isolated:
+    if settled.run.isolated:
         return isolated_env(found, str(session.cache.builds))
     return interpreter_env(found)
 

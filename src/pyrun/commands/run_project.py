@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.errors import PyrunError
-from pyrun.local.cache import Cache, FileLock, lock_timeout_from_env
+from pyrun.local.cache import FileLock, lock_timeout_from_env
 from pyrun.local.childenv import RunEnv
 from pyrun.local.discover import Workspace
 from pyrun.local.project_env import (
@@ -22,24 +21,25 @@ from pyrun.local.project_env import (
     ensure_project_env,
     project_env_path,
 )
-from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
+from pyrun.options import Settled
 
 if TYPE_CHECKING:
     from pyrun.commands.sync_project import SyncResult
 
 
-def project_run_env(workspace: Workspace, args: Args, session: Session, start: str) -> RunEnv:
+def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEnv:
+    settled = session.settled
     finder = session.finder
     requires_python, source = workspace_requires_python(workspace)
-    choice = project_python_choice(args, workspace, requires_python, session.console)
-    if args.isolated:
-        return _isolated(workspace, args, session, choice, finder)
+    choice = project_python_choice(settled, workspace, requires_python, session.console)
+    if settled.run.isolated:
+        return _isolated(workspace, session, choice)
     path = project_env_path(
         workspace.root,
-        active=bool(args.active),
-        no_active=bool(args.no_active),
+        active=settled.sync.active,
+        no_active=settled.sync.no_active,
         console=session.console,
     )
     request = EnvRequest(
@@ -48,29 +48,30 @@ def project_run_env(workspace: Workspace, args: Args, session: Session, start: s
         requires_python=requires_python,
         requires_python_source=source,
         prompt=_prompt(workspace),
-        no_sync=bool(args.no_sync),
+        no_sync=settled.run.no_sync,
     )
     with project_lock(workspace.root):
-        if getattr(args, "dry_run", None) or getattr(args, "check", None):
-            return _dry_run(workspace, args, session, request, finder)
-        with _overlapping_downloads(workspace, args, session):
+        if settled.lock.dry_run or settled.lock.check:
+            return _dry_run(workspace, session, request)
+        with _overlapping_downloads(workspace, session):
             env = ensure_project_env(request, finder, session.console)
         result = None
-        if not args.no_sync:
+        if not settled.run.no_sync:
             from pyrun.commands.sync_project import sync_into
 
-            result = sync_into(workspace, env.path, env.interpreter, args, session)
+            result = sync_into(workspace, env.path, env.interpreter, session)
         if not session.cache.temporary:
-            _record(args, session.console, workspace, start, env, session.cache, result)
+            _record(session, workspace, start, env, result)
     return RunEnv.of_venv(path)
 
 
 @contextmanager
-def _overlapping_downloads(workspace: Workspace, args: Args, session: Session) -> Iterator[None]:
+def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[None]:
     """If a managed Python must be downloaded, the lock's first reads happen meanwhile."""
     from pyrun.commands.lock_project import index_warm_up
 
-    job = None if args.no_sync else index_warm_up(workspace, session.settled, session.cache)
+    settled = session.settled
+    job = None if settled.run.no_sync else index_warm_up(workspace, settled, session.cache)
     if job is None:
         yield
         return
@@ -80,15 +81,13 @@ def _overlapping_downloads(workspace: Workspace, args: Args, session: Session) -
         yield
 
 
-def _dry_run(
-    workspace: Workspace, args: Args, session: Session, request: EnvRequest, finder: Finder
-) -> RunEnv:
+def _dry_run(workspace: Workspace, session: Session, request: EnvRequest) -> RunEnv:
     """`sync --dry-run`/`--check`: report against the env as it is, or as it would be
     created, without creating or changing anything (uv's `Would use`/`Would create`)."""
     from pyrun.commands.sync_project import sync_into
     from pyrun.local.project_env import existing_env, select_base_interpreter
 
-    path = request.path
+    path, finder = request.path, session.finder
     interpreter = existing_env(request, finder, session.console)
     if interpreter is not None:
         session.console.info(
@@ -100,26 +99,21 @@ def _dry_run(
             f"Would create project environment at: {session.console.path(display_path(path))}"
         )
         interpreter = base.in_new_venv(os.path.abspath(path), venv_python(os.path.abspath(path)))
-    sync_into(workspace, path, interpreter, args, session)
+    sync_into(workspace, path, interpreter, session)
     return RunEnv.of_venv(path)
 
 
 def _record(
-    args: Args,
-    console: Console,
-    workspace: Workspace,
-    start: str,
-    env: ProjectEnv,
-    cache: Cache,
-    result: SyncResult | None,
+    session: Session, workspace: Workspace, start: str, env: ProjectEnv, result: SyncResult | None
 ) -> None:
     """The stamp for the fast path and, for an env this run created, the recipe that rebuilds
     it when it is deleted (`pyrun.replay`)."""
     from pyrun.commands.stamping import record_run
 
     inputs = result.input_files if result else None
+    console, cache = session.console, session.cache
     stamp_file = record_run(
-        args, console, workspace, start, env.path, env.interpreter, str(cache.root), inputs
+        session, workspace, start, env.path, env.interpreter, extra_inputs=inputs
     )
     if stamp_file is None or result is None or env.base is None:
         return
@@ -143,13 +137,12 @@ def _record(
         console.debug(f"Not filing for other checkouts: {why_not}" if why_not else "Filed it")
 
 
-def _isolated(
-    workspace: Workspace, args: Args, session: Session, choice: PythonChoice, finder: Finder
-) -> RunEnv:
+def _isolated(workspace: Workspace, session: Session, choice: PythonChoice) -> RunEnv:
     """A fresh temporary env for the project (SPEC §2.10); `.venv` is neither used nor touched."""
     from pyrun.commands.run_noproject import isolated_env
     from pyrun.local.project_env import select_base_interpreter
 
+    finder = session.finder
     requires_python, source = workspace_requires_python(workspace)
     request = EnvRequest(
         path="",
@@ -165,12 +158,12 @@ def _isolated(
     interpreter = finder.probe(env.python)
     if interpreter is None:
         raise PyrunError(f"The isolated environment at `{env.venv}` does not work")
-    if not args.no_sync:
+    if not session.settled.run.no_sync:
         from pyrun.commands.sync_project import sync_into
 
         try:
             # Under --isolated the lock step runs in dry-run mode: uv.lock is never written.
-            sync_into(workspace, env.venv, interpreter, args, session)
+            sync_into(workspace, env.venv, interpreter, session)
         except BaseException:
             shutil.rmtree(env.venv, ignore_errors=True)
             raise
@@ -178,14 +171,14 @@ def _isolated(
 
 
 def project_python_choice(
-    args: Args, workspace: Workspace, requires_python: str | None, console: Console
+    settled: Settled, workspace: Workspace, requires_python: str | None, console: Console
 ) -> PythonChoice:
     """SPEC §2.6: only `<root>/.python-version` counts; the global pin only when compatible."""
     choice = choose_python(
-        explicit=args.python,
+        explicit=settled.python.request,
         search_from=workspace.root,
         stop_at=workspace.root,
-        no_config=bool(args.no_config),
+        no_config=settled.globals.no_config,
         console=console,
     )
     pin = choice.request if choice.source == "global-pin" else None

@@ -1,226 +1,48 @@
-"""PEP 723 scripts (SPEC §2.3): the script's own cached environment, its lock, and its sync.
+"""PEP 723 scripts (SPEC §2.3): the script's own cached environment and its sync.
 
 A script with a `# /// script` block runs in `<cache>/environments-v2/<stem>-<hash>`, whatever
 project surrounds it. The expensive part of a run (choosing an interpreter, locking, planning
 the sync) happens only when something changed: after a successful sync the env gets a small
-stamp (`.pyrun-script-stamp`) holding a digest of every input that shaped it (the metadata
-block, the options and variables, the settings files' tables, the Python request, the script
-lock's bytes, the interpreter binary) plus the stat of every file a local dependency's cache key
-read. A warm run recomputes the digest from what it already parsed, compares, stats, and runs:
-no interpreter probe, no resolver, no trio or httpx.
+stamp (`pyrun.commands.script_stamp`) holding a digest of every input that shaped it. A warm
+run recomputes the digest from what it already parsed, compares, stats, and runs: no
+interpreter probe, no resolver, no trio or httpx.
 
-The second half of this module is what scripts and the `--with` layer (`with_layer`) share:
-resolving a set of requirements that belong to no project into a `Lock`, and installing such a
-lock into an environment.
+The script itself is `pyrun.commands.script_file`, its lock `pyrun.commands.script_lock`; the
+resolve and install steps are the ones projects and `--with` use.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pyrun import stamp
-from pyrun.cliparse import Args
+from pyrun.commands.install_step import (
+    InstallMode,
+    Output,
+    env_at,
+    exact_sync,
+    install,
+    select_requirements,
+    shows_resolution,
+)
+from pyrun.commands.script_file import Script
+from pyrun.commands.script_lock import script_lock
+from pyrun.commands.script_stamp import env_key, stamp_holds, write_stamp
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
-from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import ENVIRONMENTS_BUCKET, Cache
+from pyrun.errors import PyrunError
+from pyrun.local.cache import ENVIRONMENTS_BUCKET
 from pyrun.local.childenv import RunEnv
 from pyrun.local.pyfind import Finder
 from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
-from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
 from pyrun.options import Settled
-from pyrun.settings import Settings
-from pyrun.stamp import SCRIPT_STAMP_FORMAT as STAMP_FORMAT
-from pyrun.stamp import SCRIPT_STAMP_NAME as STAMP_NAME
-from pyrun.stamp import sha256_hex, short_hash
 
 if TYPE_CHECKING:
-    from pyrun.core.lock_build import LocalDependency, WorkspaceFacts
-    from pyrun.core.lockfile import Lock, Requirement
-    from pyrun.core.pep723 import ScriptMetadata
-    from pyrun.core.selection import Selection
     from pyrun.local.project_env import EnvRequest
-    from pyrun.net.sync import SyncReport
-
-# A group name no project can declare (names are normalised): the key under which a lock's
-# top-level requirements are handed to `select` (see `select_requirements`).
-_REQUIREMENTS_GROUP = "<requirements>"
-# Options that ask for work even when nothing changed.
-_FORCING = ("upgrade", "upgrade_package", "refresh", "refresh_package", "reinstall")
-
-
-# ---------------------------------------------------------------------------------------------
-# The script
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Script:
-    """A script target with a metadata block."""
-
-    kind: str  # "file" | "stdin" | "url"
-    path: str | None  # absolute path of a local script (or of a downloaded one)
-    directory: str  # where version files are searched and relative sources resolved
-    metadata: ScriptMetadata
-    url: str | None = None  # where a remote script came from
-
-    @property
-    def lock_path(self) -> str | None:
-        """`<script>.lock` (SPEC §1.7); stdin and remote scripts have none."""
-        return f"{self.path}.lock" if self.path is not None and self.url is None else None
-
-    @property
-    def env_name(self) -> str:
-        """`<stem>-<hash of the absolute path>`, the hash of a remote script's URL, or the hash
-        of a stdin block (SPEC §2.3)."""
-        if self.url is not None:
-            return short_hash(self.url)
-        if self.path is None:
-            return short_hash(self.metadata.raw)
-        return stamp.script_env_name(self.path)
-
-
-def load_script(target: Target, cwd: str, *, url: str | None = None) -> Script | None:
-    """The target's PEP 723 script, or None when it is not one (or has no block).
-
-    Errors in the block exit 2 (SPEC §2.3). A missing `--script` file is left to Python, whose
-    "can't open file" message uv also shows. `url` names where a downloaded script came from.
-    """
-    if not target.scriptlike:
-        return None
-    from pyrun.core.pep723 import parse_script_metadata
-
-    if target.kind == "stdin":
-        metadata = parse_script_metadata(target.stdin_text or "", path="-")
-        if metadata is None:
-            return None
-        return Script(kind="stdin", path=None, directory=cwd, metadata=metadata)
-    if target.kind not in ("script", "pyfile", "gui"):
-        return None
-    path = os.path.abspath(os.path.join(cwd, target.name))
-    text = _read_script(path, target.name)
-    if text is None:
-        return None
-    metadata = parse_script_metadata(text, path=url or display_path(path))
-    if metadata is None:
-        return None
-    if url is not None:
-        return Script(kind="url", path=path, directory=cwd, metadata=metadata, url=url)
-    return Script(kind="file", path=path, directory=os.path.dirname(path), metadata=metadata)
-
-
-def fetch_remote(target: Target, settings: Settled, cache: Cache) -> tuple[Target, str]:
-    """Download a remote script into a new temporary directory as `<stem>.py`; returns the
-    local target to run and the directory to remove afterwards."""
-    import tempfile
-
-    from pyrun.net import interrupt
-    from pyrun.net.client import run_client
-
-    options = _client_options(settings, cache)
-
-    async def fetch() -> bytes:
-        async with run_client(options) as http:
-            return await http.get_bytes(target.name)
-
-    data = interrupt.run(fetch)
-    directory = tempfile.mkdtemp(prefix="pyrun-remote-")
-    path = os.path.join(directory, _remote_file_name(target.name))
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return replace(target, kind="script", name=path), directory
-
-
-def _remote_file_name(url: str) -> str:
-    from urllib.parse import unquote, urlsplit
-
-    name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-    stem = name[:-3] if name.endswith(".py") else name
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "script"
-    return f"{cleaned}.py"
-
-
-def load_script_file(path: str, cwd: str, *, require_block: bool = False) -> Script:
-    """A script named on the command line (`pyrun lock --script`, `pyrun sync --script`): it
-    must exist; without a block it has no dependencies for `lock`, as uv treats it, while
-    `sync` (`require_block`) refuses it, as uv does."""
-    from pyrun.core.pep723 import parse_metadata_toml, parse_script_metadata
-
-    full = os.path.abspath(os.path.join(cwd, path))
-    text = _read_script(full, path)
-    if text is None:
-        if require_block:
-            raise PyrunError(f"Failed to read `{path}` (not found)", code=2)
-        raise PyrunError(
-            f"failed to read from file `{path}`: No such file or directory (os error 2)"
-        )
-    shown = display_path(full)
-    parsed = parse_script_metadata(text, path=shown)
-    if parsed is None and require_block:
-        raise PyrunError(
-            f"`{path}` does not contain a PEP 723 metadata tag",
-            code=2,
-            hint="Add a `# /// script` block that lists the script's dependencies",
-        )
-    metadata = parsed or parse_metadata_toml("", path=shown)
-    return Script(kind="file", path=full, directory=os.path.dirname(full), metadata=metadata)
-
-
-def script_interpreter(script: Script, args: Args, session: Session) -> Interpreter:
-    """The interpreter a script lock is made for (it supplies the default `requires-python`):
-    the script env's when it exists and fits, else the one a new env would get."""
-    from pyrun.local.project_env import EnvRequest, incompatibility
-    from pyrun.local.venv import read_pyvenv_cfg
-
-    finder = session.finder
-    choice = script_python_choice(args, script, session.console)
-    path = str(session.cache.environments / script.env_name)
-    if read_pyvenv_cfg(path) is not None:
-        existing = finder.probe(venv_python(path))
-        request = EnvRequest(
-            path=path,
-            choice=choice,
-            requires_python=script.metadata.requires_python,
-            requires_python_source="script",
-            prompt="",
-            kind="script",
-        )
-        if existing is not None and incompatibility(existing, request) is None:
-            return existing
-    return _base_interpreter(choice, script.metadata.requires_python, finder)
-
-
-def _read_script(path: str, shown: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise PyrunError(
-            f"failed to read from file `{shown}`: Is a directory (os error 21)"
-        ) from None
-    except OSError as exc:
-        raise PyrunError(f"failed to read from file `{shown}`", causes=(str(exc),)) from exc
-    return data.decode("utf-8", "replace")
-
-
-def script_settings(files: Settings, script: Script) -> Settings:
-    """The block's tool table ranks above every settings file (SPEC §1.4 precedence)."""
-    label = script.path or "-"
-    return Settings([(label, dict(script.metadata.tool)), *files.layers])
-
-
-# ---------------------------------------------------------------------------------------------
-# The run
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,27 +53,26 @@ class ScriptEnv:
     lock_path: str | None
 
 
-def script_run_env(
-    script: Script, args: Args, session: Session, *, sync: bool = False
-) -> ScriptEnv:
+def script_run_env(script: Script, session: Session, *, sync: bool = False) -> ScriptEnv:
     """Ensure the script's environment is current and return it (SPEC §2.3).
 
     The session's settings already include the block's tool table (`script_settings`). `sync` is
     `pyrun sync --script`: always checked, exact, and with `sync`'s full output."""
+    settled = session.settled
     if not sync:
-        warn_ignored_options(args, session.console)
+        warn_ignored_options(settled, session.console)
     for warning in script.metadata.warnings:
         session.console.warn(warning)
-    active = os.environ.get("VIRTUAL_ENV") if args.active else None
+    active = os.environ.get("VIRTUAL_ENV") if settled.sync.active else None
     path = os.path.abspath(active) if active else str(session.cache.environments / script.env_name)
-    choice = script_python_choice(args, script, session.console)
-    key, _ = _env_key(script, args, session.settled, choice, path)
+    choice = script_python_choice(settled, script, session.console)
+    key, _ = env_key(script, settled, choice, path)
     run_env = RunEnv.of_venv(path)
-    if not sync and not _forced(args) and stamp_holds(path, key):
+    if not sync and not _forced(settled) and stamp_holds(path, key):
         session.console.debug(f"The script environment at `{display_path(path)}` is up to date")
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
-    if sync and (args.dry_run or args.check):
-        _dry_sync(script, args, session, path, choice)
+    if sync and (settled.lock.dry_run or settled.lock.check):
+        _dry_sync(script, session, path, choice)
         return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
     with session.cache.key_lock(ENVIRONMENTS_BUCKET, os.path.basename(path)):
         finder = session.finder
@@ -259,31 +80,19 @@ def script_run_env(
             path, script, choice, finder, session.console, replace=active is None, announce=sync
         )
         started = time.monotonic()
-        lock = script_lock(script, interpreter, args, session)
-        verbose = sync or bool(args.show_resolution) or bool(args.verbose)
-        took = time.monotonic() - started
-        _line(
-            session.console, verbose, session.console.counted("Resolved", len(lock.packages), took)
-        )
-        inputs = install_lock(
-            lock,
-            root=script.directory,
-            prefix=path,
-            interpreter=interpreter,
-            args=args,
-            session=session,
-            exact=True if sync else None,
-            verbose=verbose,
-        )
+        lock = script_lock(script, interpreter, session)
+        out = Output(session.console, sync or shows_resolution(settled))
+        out.resolved(len(lock.packages), time.monotonic() - started)
+        selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
+        mode = InstallMode(exact=True if sync else exact_sync(settled))
+        inputs = install(session, selection, env_at(path, interpreter), mode, out).input_files
         # Recomputed: the env's interpreter and the script lock may be new since the check.
-        key, records = _env_key(script, args, session.settled, choice, path)
+        key, records = env_key(script, settled, choice, path)
         write_stamp(path, key, records, inputs)
     return ScriptEnv(run_env=run_env, lock_path=script.lock_path)
 
 
-def _dry_sync(
-    script: Script, args: Args, session: Session, path: str, choice: PythonChoice
-) -> None:
+def _dry_sync(script: Script, session: Session, path: str, choice: PythonChoice) -> None:
     """`sync --script --dry-run`/`--check`: what a sync would do, changing nothing."""
     from pyrun.commands.lock_project import read_lock
 
@@ -302,7 +111,7 @@ def _dry_sync(
     started = time.monotonic()
     lock_path = script.lock_path
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
-    lock = script_lock(script, interpreter, args, session, dry_run=True)
+    lock = script_lock(script, interpreter, session, dry_run=True)
     took = time.monotonic() - started
     session.console.info(session.console.counted("Resolved", len(lock.packages), took))
     if previous is not None and lock_path is not None:
@@ -312,17 +121,9 @@ def _dry_sync(
         session.console.info(
             f"{state} lockfile at: {session.console.path(display_path(lock_path))}"
         )
-    install_lock(
-        lock,
-        root=script.directory,
-        prefix=path,
-        interpreter=interpreter,
-        args=args,
-        session=session,
-        exact=True,
-        verbose=True,
-        dry=True,
-    )
+    selection = select_requirements(lock, root=script.directory, interpreter=interpreter)
+    mode = InstallMode(exact=True, dry_run=True, check=session.settled.lock.check)
+    install(session, selection, env_at(path, interpreter), mode, Output(session.console, True))
 
 
 def _fitting_env(
@@ -356,51 +157,60 @@ def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
     )
 
 
-def _forced(args: Args) -> bool:
-    return any(bool(getattr(args, dest)) for dest in _FORCING)
+def _forced(settled: Settled) -> bool:
+    """Options that ask for work even when nothing changed. A settings file's `reinstall`
+    does not force it (only the command line does), as before options were settled."""
+    resolver = settled.resolver
+    asked = (resolver.upgrade, resolver.upgrade_package, resolver.refresh)
+    return any((*asked, resolver.refresh_package, settled.cli.set("reinstall")))
 
 
-def warn_ignored_options(args: Args, console: Console) -> None:
+def warn_ignored_options(settled: Settled, console: Console) -> None:
     """Project-only options mean nothing for a script: say so, in uv's order and words."""
-    if args.extra or args.all_extras:
+    chosen = settled.selection
+    if chosen.extras or chosen.all_extras:
         console.warn("Extras are not supported for Python scripts with inline metadata")
-    if args.no_dev:
+    if chosen.no_dev:
         console.warn("`--no-dev` is not supported for Python scripts with inline metadata")
-    for flag, dest in (("--group", "group"), ("--only-group", "only_group")):
-        for name in _values(args, dest):
+    for flag, names in (("--group", chosen.groups), ("--only-group", chosen.only_groups)):
+        for name in names:
             console.warn(
                 f"`{flag} {name}` is not supported for Python scripts with inline metadata"
             )
-    for flag, dest in (
-        ("--package", "package"),
-        ("--all-packages", "all_packages"),
-        ("--no-sync", "no_sync"),
-        ("--isolated", "isolated"),
+    for flag, given in (
+        ("--package", bool(chosen.package)),
+        ("--all-packages", chosen.all_packages),
+        ("--no-sync", settled.run.no_sync),
+        ("--isolated", settled.run.isolated),
     ):
-        if getattr(args, dest):
+        if given:
             console.warn(
                 f"`{flag}` is a no-op for Python scripts with inline metadata, which always run "
                 "in isolation"
             )
 
 
-def _values(args: Args, dest: str) -> list[str]:
-    value = getattr(args, dest)
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 # -- the interpreter ---------------------------------------------------------------------------
 
 
-def script_python_choice(args: Args, script: Script, console: Console) -> PythonChoice:
+def script_interpreter(script: Script, session: Session) -> Interpreter:
+    """The interpreter a script lock is made for (it supplies the default `requires-python`):
+    the script env's when it exists and fits, else the one a new env would get."""
+    choice = script_python_choice(session.settled, script, session.console)
+    path = str(session.cache.environments / script.env_name)
+    found = _fitting_env(path, script, choice, session.finder)
+    return found or _base_interpreter(choice, script.metadata.requires_python, session.finder)
+
+
+def script_python_choice(settled: Settled, script: Script, console: Console) -> PythonChoice:
     """`--python`; else a version file from the script's directory up, else the global pin,
     either skipped when it cannot meet the script's `requires-python`; else nothing (the
     `requires-python` itself is asked for when the env is created)."""
     choice = choose_python(
-        explicit=args.python,
+        explicit=settled.python.request,
         search_from=script.directory,
         stop_at=None,
-        no_config=bool(args.no_config),
+        no_config=settled.globals.no_config,
         console=console,
     )
     requires_python = script.metadata.requires_python
@@ -478,655 +288,3 @@ def _prompt(script: Script) -> str:
     if script.path is None:
         return "script"
     return os.path.splitext(os.path.basename(script.path))[0] or "script"
-
-
-# -- the stamp ---------------------------------------------------------------------------------
-#
-# `<env>/.pyrun-script-stamp`, one record per line, tab-separated:
-#
-#     pyrun-script-stamp 1
-#     key      <digest of everything below plus the parsed settings>   (this module's check)
-#     options  <pyrun.stamp.script_options_key of the options>
-#     block    <sha256 of the metadata block's TOML text>
-#     python   <realpath of the env's bin/python>  <mtime_ns>  <size>
-#     file     <path>  <mtime_ns>  <size>  <sha256>    settings, version files, script lock
-#     absent   <path>                                  the same kinds of file, not there
-#     input    <path>  <mtime_ns>  <size>  (or `-`)    what local dependencies' cache keys read
-#
-# The records let a warm path that has not parsed any TOML prove the env current with `stat`
-# and hashing alone: same options digest, same block digest, and every record still true.
-
-_CONFIG_NAMES = ("pyproject.toml", "pyrun.toml", "uv.toml", ".python-version", ".python-versions")
-
-
-def _env_key(
-    script: Script, args: Args, settings: Settled, choice: PythonChoice, path: str
-) -> tuple[str, list[str]]:
-    """A digest of everything that decides what the script env must contain, and the stamp
-    records that make it checkable without parsing anything."""
-    records = [
-        f"options\t{options_digest(args)}",
-        f"block\t{stamp.block_digest(script.metadata.raw)}",
-        stamp.python_record(path),
-        *(stamp.file_record(p) for p in _config_files(script, args)),
-    ]
-    parts = [STAMP_FORMAT, path, *map(_content_only, records)]
-    parts += [f"layer {origin}: {table!r}" for origin, table in settings.layers]
-    request = choice.request.describe() if choice.request is not None else ""
-    parts.append(f"python {choice.source} {request} {choice.file or ''}")
-    key = sha256_hex("\n".join(parts).encode("utf-8", "surrogateescape"))
-    return key, records
-
-
-def _content_only(record: str) -> str:
-    """A `file` record without its stat: touching a file must not change the key."""
-    if not record.startswith("file\t"):
-        return record
-    _, path, _, _, digest = record.split("\t")
-    return f"file\t{path}\t{digest}"
-
-
-def options_digest(args: Args) -> str:
-    """The options and `PYRUN_*`/location variables that shape a script env."""
-    return stamp.script_options_key(args.option_values(), os.environ)
-
-
-def _config_files(script: Script, args: Args) -> list[str]:
-    """Every file whose content or presence can change the settings, the Python request or
-    the lock: config and version files from the script's directory up, the user's and the
-    system's, `--config-file`, and the script lock."""
-    from pyrun.settings import system_config_files, user_config_dir, user_config_files
-
-    files = []
-    current = script.directory
-    while True:
-        files += [os.path.join(current, name) for name in _CONFIG_NAMES]
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    user = user_config_dir(os.environ)
-    files += [*user_config_files(os.environ), os.path.join(user, ".python-version")]
-    files += system_config_files(os.environ)
-    if args.config_file:
-        files.append(os.path.abspath(str(args.config_file)))
-    if script.lock_path is not None:
-        files.append(script.lock_path)
-    return files
-
-
-def write_stamp(prefix: str, key: str, records: Sequence[str], inputs: Sequence[str]) -> None:
-    """Record the key, its records and the stat of every local input file, atomically."""
-    from pyrun.local.cache import atomic_write_bytes
-
-    lines = [STAMP_FORMAT, f"key\t{key}", *records]
-    lines += [stamp.input_record(path) for path in sorted(set(inputs))]
-    atomic_write_bytes(Path(prefix) / STAMP_NAME, ("\n".join(lines) + "\n").encode())
-
-
-def stamp_holds(prefix: str, key: str) -> bool:
-    """Whether the env was last synced for exactly `key` and no recorded file changed."""
-    try:
-        with open(os.path.join(prefix, STAMP_NAME), encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return False
-    if lines[:2] != [STAMP_FORMAT, f"key\t{key}"]:
-        return False
-    return all(record_holds(line, prefix) for line in lines[2:])
-
-
-def record_holds(line: str, prefix: str) -> bool:
-    kind, _, rest = line.partition("\t")
-    return stamp.script_record_holds(kind, rest, prefix)
-
-
-# -- the lock ----------------------------------------------------------------------------------
-
-
-def script_lock(
-    script: Script, interpreter: Interpreter, args: Args, session: Session, *, dry_run: bool = False
-) -> Lock:
-    """Use, check or update `<script>.lock` as for a project (SPEC §2.3); without one, resolve
-    afresh (the result is not written: only `pyrun lock --script` creates a script lock).
-    `dry_run` checks and resolves as usual but never writes the lock."""
-    from pyrun.commands.lock_project import read_lock
-
-    lock_path = script.lock_path
-    previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
-    if previous is None:
-        _check_missing_lock(args, session.console)
-        return resolve_script(
-            script, interpreter, args, session.settled, session.cache, None, session.console
-        )
-    if args.frozen:
-        return previous
-    return update_script_lock(
-        script,
-        interpreter,
-        args,
-        session,
-        previous,
-        locked=bool(args.locked),
-        dry_run=dry_run,
-    )
-
-
-def _check_missing_lock(args: Args, console: Console) -> None:
-    for dest in ("locked", "frozen"):
-        if not getattr(args, dest):
-            continue
-        spelled = args.flag_name(dest)
-        if spelled.endswith("=1"):
-            console.warn(
-                f"No lockfile found for Python script (ignoring `{spelled}`); run "
-                "`pyrun lock --script` to generate a lockfile"
-            )
-            continue
-        raise PyrunError(
-            f"Unable to find lockfile for Python script, but `{spelled}` was provided. To "
-            "create a lockfile, run `pyrun lock --script`."
-        )
-
-
-def update_script_lock(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    session: Session,
-    previous: Lock | None,
-    *,
-    locked: bool,
-    dry_run: bool = False,
-) -> Lock:
-    """Check `previous` against the script; re-resolve and write when stale (or missing)."""
-    from pyrun.commands.lock_project import write_lock
-    from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
-    from pyrun.core.lockfile import canonical
-
-    request = script_request(script, interpreter, args, session.settled, session.console)
-    preferred = previous
-    if previous is not None:
-        verdict = check_lock(previous, request.facts, request.run)
-        if isinstance(verdict, Satisfied):
-            session.console.debug("Existing script lockfile satisfies the script's requirements")
-            return previous
-        session.console.info(verdict.reason) if verdict.notice else session.console.debug(
-            verdict.reason
-        )
-        preferred = preferred_lock(previous, verdict)
-    lock = resolve_lock(
-        request,
-        args,
-        session.settled,
-        session.cache,
-        preferred,
-        "script",
-        interpreter=interpreter,
-        console=session.console,
-    )
-    changed = previous is None or canonical(lock) != canonical(previous)
-    if changed and locked:
-        raise FailureError(
-            f"The lockfile at `uv.lock` needs to be updated, but `{args.flag_name('locked')}` "
-            "was provided.",
-            hint="To update the lockfile, run `pyrun lock`.",
-        )
-    if changed and not dry_run and script.lock_path is not None:
-        write_lock(script.lock_path, lock)
-    return lock if changed else previous or lock
-
-
-def resolve_script(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    previous: Lock | None,
-    console: Console | None = None,
-) -> Lock:
-    """`console` shows the resolution's progress; the request's own notes stay quiet."""
-    request = script_request(script, interpreter, args, settings, Console(quiet=1))
-    return resolve_lock(
-        request, args, settings, cache, previous, "script", interpreter=interpreter, console=console
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared with `--with`: resolve requirements that belong to no project, install a lock
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class LockRequest:
-    """Requirements of no project, ready for the freshness check and the resolver."""
-
-    root: str  # relative paths in sources and in the lock are relative to this
-    facts: WorkspaceFacts
-    texts: tuple[str, ...]  # the requirements, as the resolver reads them
-    run: Any  # pyrun.core.freshness.RunOptions
-    pinned: Mapping[str, str]
-    constraints: tuple[str, ...] = ()  # PEP 508, for the resolver
-
-
-def script_request(
-    script: Script,
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-    console: Console,
-) -> LockRequest:
-    """The script's requirements lowered through its `sources`, as uv locks them."""
-    from pyrun.commands.index_settings import index_settings, registry_key
-    from pyrun.core.lock_build import declare_workspace
-    from pyrun.core.project import ProjectFile
-
-    indexes = index_settings(settings)
-    requires_python = script.metadata.requires_python
-    if not requires_python:
-        requires_python = f">={interpreter.major}.{interpreter.minor}"
-        # uv warns for a block without the key, not for a script without a block.
-        if script.metadata.raw.strip():
-            console.warn(
-                "No `requires-python` value found in the workspace. Defaulting to "
-                f"`{requires_python}`."
-            )
-    tool = dict(script.metadata.tool)
-    no_sources = settings.resolver.no_sources
-    root_file = ProjectFile(
-        directory=script.directory,
-        has_project=False,
-        dependency_groups={_REQUIREMENTS_GROUP: script.metadata.dependencies},
-        tool=tool,
-    )
-    _, tables, texts = declare_workspace(
-        root=script.directory,
-        root_file=root_file,
-        members={},
-        requires_python=requires_python,
-        index_url_of=lambda name: registry_key(indexes.url_of(name)),
-        no_sources=no_sources,
-    )
-    requirements = tables.get(_REQUIREMENTS_GROUP, ())
-    return make_request(
-        root=script.directory,
-        requires_python=requires_python,
-        tables=requirements,
-        texts=texts.get(_REQUIREMENTS_GROUP, ()),
-        args=args,
-        settings=settings,
-        pinned=_pinned_indexes(tool),
-    )
-
-
-def make_request(
-    *,
-    root: str,
-    requires_python: str,
-    tables: Sequence[Requirement],
-    texts: Sequence[str],
-    args: Args,
-    settings: Settled,
-    pinned: Mapping[str, str] | None = None,
-    environments: tuple[str, ...] = (),
-    constraints: Sequence[str] = (),
-) -> LockRequest:
-    """A `LockRequest` with the run's resolver settings (constraints, overrides, modes)."""
-    from pyrun.commands.index_settings import index_settings
-    from pyrun.commands.lock_project import lock_options
-    from pyrun.core.freshness import RunOptions
-    from pyrun.core.lock_build import WorkspaceFacts, requirement_tables
-    from pyrun.core.lock_compare import normalize_name
-
-    indexes = index_settings(settings)
-    facts = WorkspaceFacts(
-        requires_python=requires_python,
-        members=(),
-        root_is_project=False,
-        requirements=tuple(tables),
-        constraints=requirement_tables([*settings.resolver.constraint_dependencies, *constraints]),
-        overrides=requirement_tables(settings.resolver.override_dependencies),
-        excludes=tuple(normalize_name(n) for n in settings.resolver.exclude_dependencies),
-        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
-        options=lock_options(settings),
-        environments=environments,
-        root_locals=locals_of(tables),
-    )
-    run = RunOptions(
-        options=facts.options,
-        upgrade=bool(args.upgrade),
-        upgrade_packages=frozenset(normalize_name(n) for n in args.upgrade_package or []),
-        refresh=bool(args.refresh) or bool(args.refresh_package),
-        allowed_registries=indexes.allowed_registries() if indexes.configured else None,
-    )
-    return LockRequest(
-        root=root,
-        facts=facts,
-        texts=tuple(texts),
-        run=run,
-        pinned=dict(pinned or {}),
-        constraints=(*settings.resolver.constraint_dependencies, *constraints),
-    )
-
-
-def locals_of(tables: Sequence[Requirement]) -> tuple[LocalDependency, ...]:
-    """The non-registry requirements, whose metadata the resolver must be given."""
-    found: dict[str, LocalDependency] = {}
-    for table in tables:
-        dep = _local(table)
-        if dep is not None:
-            found.setdefault(dep.name, dep)
-    return tuple(found.values())
-
-
-def _local(table: Requirement) -> LocalDependency | None:
-    from pyrun.core.lock_build import LocalDependency
-
-    sub = table.subdirectory
-    for kind, value in (
-        ("editable", table.editable),
-        ("directory", table.directory),
-        ("virtual", table.virtual),
-        ("path", table.path),
-        ("url", table.url),
-        ("git", table.git),
-    ):
-        if value:
-            return LocalDependency(name=table.name, kind=kind, location=value, subdirectory=sub)
-    return None
-
-
-def _pinned_indexes(tool: Mapping[str, Any]) -> dict[str, str]:
-    """`sources = { pkg = { index = "name" } }`: the package comes only from that index."""
-    from pyrun.core.lock_compare import normalize_name
-
-    table = tool.get("sources")
-    pinned: dict[str, str] = {}
-    if isinstance(table, dict):
-        for name, value in table.items():
-            if isinstance(value, dict) and isinstance(value.get("index"), str):
-                pinned[normalize_name(name)] = value["index"]
-    return pinned
-
-
-def resolve_lock(
-    request: LockRequest,
-    args: Args,
-    settings: Settled,
-    cache: Cache,
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-    what: str,
-    *,
-    interpreter: Interpreter | None = None,
-    console: Console | None = None,
-) -> Lock:
-    """Resolve `request` (preferring `previous`'s versions) into a lock. trio, httpx and the
-    resolver are imported here only: a run whose stamp holds never gets this far. With an
-    `interpreter`, metadata that only a build can tell (sdists, dynamic trees) is built."""
-    facts = request.facts
-    if not request.texts and not facts.root_locals:
-        # Nothing to resolve: no resolver, no client, no network (SPEC §2.3).
-        from pyrun.core.lock_build import build_lock
-        from pyrun.core.resolution import Resolution
-
-        return build_lock(Resolution(packages=()), facts)
-    from pyrun.commands.index_settings import index_settings
-    from pyrun.commands.lock_project import build_setup
-    from pyrun.core.lockfile import Lock
-    from pyrun.core.resolution import NoSolutionError
-    from pyrun.net import interrupt
-    from pyrun.net.git_deps import git_sources
-    from pyrun.net.lock import IndexPlan, lock_async
-    from pyrun.progress import Reporter
-
-    indexes = index_settings(settings)
-    build = None
-    if interpreter is not None:
-        shown = console or Console(quiet=1)
-        build = build_setup(settings, indexes, interpreter, cache, shown)
-    resolve_request = _resolve_request(request, args, settings, previous, indexes.default_url)
-    plan = IndexPlan(
-        indexes=_index_configs(indexes),
-        strategy=_strategy(indexes.strategy),
-        pinned=request.pinned,
-    )
-    exclude_newer = _moment(facts.options)
-    exclude_newer_package = _package_moments(facts.options)
-    client = _client_options(settings, cache)
-    git = git_sources(
-        cache,
-        offline=client.offline,
-        previous=previous if isinstance(previous, Lock) else None,
-        upgrade=_upgrade(args),
-    )
-    reporter = console.reporter() if console is not None else Reporter()
-    try:
-        with reporter.resolving():  # the spinner names each package the resolver reads
-            outcome = interrupt.run(
-                lambda: lock_async(
-                    resolve_request,
-                    facts,
-                    plan,
-                    root=request.root,
-                    options=client,
-                    exclude_newer=exclude_newer,
-                    exclude_newer_package=exclude_newer_package,
-                    on_read=lambda name, version, _files: reporter.resolved_one(name, version),
-                    git=git,
-                    build=build,
-                )
-            )
-    except NoSolutionError as exc:
-        raise exc.about(what) from exc
-    return outcome.lock
-
-
-def _resolve_request(
-    request: LockRequest,
-    args: Args,
-    settings: Settled,
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-    index_url: str,
-) -> Any:
-    from pyrun.core.resolution import ForkStrategy, PrereleaseMode, ResolutionMode, ResolveRequest
-
-    options = request.facts.options
-    return ResolveRequest(
-        requires_python=request.facts.requires_python,
-        requirements=request.texts,
-        constraints=request.constraints,
-        overrides=settings.resolver.override_dependencies,
-        preferences=preferences_of(previous),
-        upgrade=_upgrade(args),
-        prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
-        prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
-        resolution=ResolutionMode(options.resolution_mode or "highest"),
-        fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
-        environments=request.facts.environments or None,
-        index_url=index_url,
-    )
-
-
-def preferences_of(
-    previous: Lock | Mapping[str, tuple[str, ...]] | None,
-) -> dict[str, tuple[str, ...]]:
-    """Versions to try first: a lock's registry versions, or a ready-made mapping."""
-    from pyrun.core.lockfile import Lock
-
-    if previous is None:
-        return {}
-    if not isinstance(previous, Lock):
-        return dict(previous)
-    found: dict[str, tuple[str, ...]] = {}
-    for package in previous.packages:
-        if package.version is not None and package.source.kind == "registry":
-            found[package.name] = (*found.get(package.name, ()), package.version)
-    return found
-
-
-def _upgrade(args: Args) -> bool | frozenset[str]:
-    from pyrun.core.lock_compare import normalize_name
-
-    if args.upgrade:
-        return True
-    names = frozenset(normalize_name(n) for n in args.upgrade_package or [])
-    return names or False
-
-
-def _index_configs(indexes: Any) -> tuple[Any, ...]:
-    from pyrun.net.index import IndexConfig
-
-    return tuple(
-        IndexConfig(url=e.url, name=e.name, default=e.default, explicit=e.explicit)
-        for e in indexes.searched
-    )
-
-
-def _strategy(name: str) -> Any:
-    from pyrun.net.index import IndexStrategy
-
-    return IndexStrategy(name)
-
-
-def _moment(options: Any) -> Any:
-    from datetime import UTC, datetime
-
-    from pyrun.core.spans import exclude_newer_moment
-
-    now = datetime.now(UTC)
-    return exclude_newer_moment(options.exclude_newer, options.exclude_newer_span, now)
-
-
-def _package_moments(options: Any) -> Any:
-    from datetime import UTC, datetime
-
-    from pyrun.core.spans import package_cutoffs
-
-    return package_cutoffs(options.exclude_newer_package, datetime.now(UTC))
-
-
-def _client_options(settings: Settled, cache: Cache) -> Any:
-    from pyrun.core.lock_compare import normalize_name
-    from pyrun.net.client import ClientOptions
-
-    return ClientOptions.from_env(
-        os.environ,
-        cache_dir=cache.root,
-        offline=settings.globals.offline,
-        refresh=settings.resolver.refresh or settings.resolver.upgrade,
-        refresh_packages=frozenset(normalize_name(n) for n in settings.resolver.refresh_package),
-        system_certs=settings.globals.system_certs,
-        insecure_hosts=settings.globals.allow_insecure_host,
-    )
-
-
-def select_requirements(lock: Lock, *, root: str, interpreter: Interpreter) -> Selection:
-    """What to install for a lock of top-level requirements (a script's or a `--with` set).
-
-    `select` walks a virtual root's groups from `[manifest]`; a script lock's requirements are
-    handed to it as one such group, so both kinds of lock share one walk.
-    """
-    from pyrun.core.selection import DependencyOptions, GroupChoice, SyncTarget, select
-
-    manifest = replace(
-        lock.manifest, dependency_groups={_REQUIREMENTS_GROUP: lock.manifest.requirements}
-    )
-    return select(
-        replace(lock, manifest=manifest),
-        root=root,
-        target=SyncTarget(members=(), virtual_root=True),
-        groups=GroupChoice(groups=frozenset({_REQUIREMENTS_GROUP}), only=True),
-        extras=frozenset(),
-        options=DependencyOptions(),
-        markers=interpreter.markers,
-        tag_priorities=interpreter.tag_priorities(),
-    )
-
-
-def install_lock(
-    lock: Lock,
-    *,
-    root: str,
-    prefix: str,
-    interpreter: Interpreter,
-    args: Args,
-    session: Session,
-    exact: bool | None = None,
-    verbose: bool | None = None,
-    dry: bool = False,
-) -> list[str]:
-    """Make the env at `prefix` match `lock`; print `Installed N packages in T` (SPEC §2.14),
-    and the other lines too when `verbose` (default: `-v` or `--show-resolution`).
-
-    Returns the files the cache keys of local projects read (for the stamp)."""
-    from pyrun.commands.sync_project import sync_options
-    from pyrun.net.sync import SyncTargetEnv, apply_plan, plan_sync
-
-    if verbose is None:
-        verbose = bool(args.show_resolution) or bool(args.verbose)
-    selection = select_requirements(lock, root=root, interpreter=interpreter)
-    options = sync_options(args, session.settled, selection)
-    if exact is not None:
-        options = replace(options, exact=exact)
-    env = SyncTargetEnv(prefix=Path(prefix), interpreter=interpreter)
-    started = time.monotonic()
-    plan = plan_sync(selection, env, session.cache, options, session.console)
-    if plan.plan.is_noop:
-        took = time.monotonic() - started
-        _line(session.console, verbose, session.console.counted("Checked", plan.required, took))
-        if dry:
-            _line(session.console, verbose, "Would make no changes")
-        return plan.input_files
-    if dry:
-        from pyrun.commands.sync_project import report_pending
-
-        report_pending(
-            plan, lambda text: _line(session.console, verbose, text), check=bool(args.check)
-        )
-        return plan.input_files
-    ready: Mapping[str, Any] = {}
-    if plan.needs_network_or_build:
-        from pyrun.net import interrupt
-        from pyrun.net.sync import prepare
-
-        ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
-    prepared = time.monotonic() - started
-    report = apply_plan(plan, ready, env, options, session.console.reporter())
-    _report(report, len(plan.work), prepared, session.console, verbose)
-    return plan.input_files
-
-
-def _report(
-    report: SyncReport, prepared: int, seconds: float, console: Console, verbose: bool
-) -> None:
-    if prepared:
-        _line(console, verbose, console.counted("Prepared", prepared, seconds))
-    if report.uninstalled:
-        console.info(console.counted("Uninstalled", report.uninstalled, report.uninstall_seconds))
-    if report.installed:
-        console.info(console.counted("Installed", report.installed, report.install_seconds))
-    for change in report.changes:
-        _line(console, verbose, change.styled(console))
-    if report.link_warning:
-        from pyrun.local.install import LINK_FALLBACK_WARNING
-
-        console.warn(LINK_FALLBACK_WARNING)
-
-
-def _line(console: Console, verbose: bool, text: str) -> None:
-    console.info(text) if verbose else console.detail(text)
-
-
-__all__ = [
-    "LockRequest",
-    "Script",
-    "ScriptEnv",
-    "install_lock",
-    "load_script",
-    "make_request",
-    "resolve_lock",
-    "script_lock",
-    "script_run_env",
-    "select_requirements",
-]

@@ -17,15 +17,15 @@ from pyrun.options import Settled
 class Session:
     """The settled configuration of a run, its cache, its console and its interpreter finder.
 
-    `client` is the slot for the run's one HTTP client (issue 12's runtime half); until that
-    lands each network step still opens its own and this stays None.
+    The run's one HTTP client is not here: `pyrun.net.client.run_client` shares it across the
+    network steps of the process's one trio run, and only a step that needs the network
+    imports it.
     """
 
     settled: Settled
     cache: Cache
     console: Console
     finder: Finder
-    client: object | None = None
 
     def resettled(self, settled: Settled) -> Session:
         """The same run under other settings (a script's table over the files): the finder

@@ -6,8 +6,7 @@ import glob
 import os
 
 from pyrun import stamp
-from pyrun.cliparse import Args
-from pyrun.console import Console
+from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
 from pyrun.local.discover import Workspace, find_pyproject_dir
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
@@ -17,13 +16,12 @@ BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 def record_run(
-    args: Args,
-    console: Console,
+    session: Session,
     workspace: Workspace,
     start: str,
     env_path: str,
     interpreter: Interpreter,
-    cache_dir: str,
+    *,
     extra_inputs: list[str] | None = None,
     notes: list[str] | None = None,
     records: list[str] | None = None,
@@ -36,16 +34,17 @@ def record_run(
     `records` are further stamp records the caller made (`pyrun.stamp`); `listings=False` for
     a stamp no other checkout adopts (`stamp.dir_record`).
     """
+    console, settled = session.console, session.settled
     if console.warned:
         console.debug("Not recording a stamp: this run printed warnings")
         return None
     project_dir = find_pyproject_dir(start)
     if project_dir is None:
         return None
-    key = stamp.settings_key(args.option_values(), os.environ)
-    if args.subcommand == "lock":
+    key = stamp.settings_key(dict(settled.cli.values), os.environ)
+    if settled.subcommand == "lock":
         key = stamp.lock_key(key)
-    path = stamp.stamp_path(cache_dir, project_dir, key)
+    path = stamp.stamp_path(str(session.cache.root), project_dir, key)
     site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
     stamp.write_stamp(
         path,

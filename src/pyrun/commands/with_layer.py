@@ -20,250 +20,34 @@ A warm run must not resolve: beside the resolution-keyed link there is a request
 the settings, the interpreter and what the base env holds (its lock's bytes and its
 `*.dist-info` names). When that link leads to a complete env, the run goes straight to step 4:
 no resolver, no network, no trio or httpx.
+
+Step 1 is `pyrun.commands.with_request`, the overlay of step 4 `pyrun.commands.with_overlay`;
+the resolution and the with-env's sync are the shared resolve and install steps.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import stat
-import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyrun.cliparse import Args
 from pyrun.commands.session import Session
-from pyrun.console import Console
+from pyrun.commands.with_overlay import make_overlay
+from pyrun.commands.with_request import WithRequest, strip_file_url
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import PyrunError
-from pyrun.local.cache import Cache
 from pyrun.local.childenv import RunEnv
-from pyrun.local.target import Target
 from pyrun.local.venv import venv_python
 from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
 
-OVERLAY_PTH = "_pyrun_ephemeral_overlay.pth"
-_UNSUPPORTED_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+if TYPE_CHECKING:
+    from pyrun.commands.resolve_step import LockRequest
+
 _MEMO_PREFIX = "req-"
-# What a console script's first lines may name: the interpreter of the env it was installed in.
-_SHEBANG_LINES = 3
-
-
-# ---------------------------------------------------------------------------------------------
-# Collecting
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class WithRequest:
-    """The `--with*` requirements of a run."""
-
-    requirements: tuple[str, ...] = ()  # PEP 508, direct references as `name @ url`
-    editables: tuple[tuple[str, str], ...] = ()  # (name, absolute directory)
-    constraints: tuple[str, ...] = ()  # `-c` files of requirements files
-    pylocks: tuple[tuple[str, str], ...] = ()  # (path as given, text) of `pylock.toml` files
-
-    @property
-    def empty(self) -> bool:
-        return not (self.requirements or self.editables or self.pylocks)
-
-    def identity(self) -> str:
-        """Everything the request says, for the memo key."""
-        lines = [f"req {r}" for r in self.requirements]
-        lines += [f"editable {n} {p} {_tree_state(p)}" for n, p in self.editables]
-        lines += [f"constraint {c}" for c in self.constraints]
-        lines += [f"pylock {p} {sha256_hex(t.encode())}" for p, t in self.pylocks]
-        return "\n".join(lines)
-
-
-def collect_with(args: Args, target: Target, console: Console, cwd: str) -> WithRequest | None:
-    """SPEC §2.11 step 1; None when nothing is asked for."""
-    requirements = [text.strip() for text in _list(args.with_) if text.strip()]
-    editables = [_editable(path, cwd) for path in _list(args.with_editable)]
-    constraints: list[str] = []
-    pylocks: list[tuple[str, str]] = []
-    for path in _list(args.with_requirements):
-        if not path.strip():
-            continue
-        _read_requirements_file(path, target, cwd, console, requirements, editables, constraints)
-        if _is_pylock(path):
-            pylocks.append((path, _read_text(path, cwd)))
-    request = WithRequest(
-        requirements=tuple(_direct(r, cwd) for r in requirements),
-        editables=tuple(editables),
-        constraints=tuple(constraints),
-        pylocks=tuple(pylocks),
-    )
-    return None if request.empty else request
-
-
-def _list(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _is_pylock(path: str) -> bool:
-    name = os.path.basename(path)
-    return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml"))
-
-
-def _read_requirements_file(
-    path: str,
-    target: Target,
-    cwd: str,
-    console: Console,
-    requirements: list[str],
-    editables: list[tuple[str, str]],
-    constraints: list[str],
-) -> None:
-    """Add one `--with-requirements` file's contents to the lists (pylock files excepted)."""
-    name = os.path.basename(path)
-    if name in _UNSUPPORTED_FILES:
-        raise PyrunError(
-            "Adding requirements from a `pyproject.toml` is not supported in `pyrun run`"
-        )
-    if path == "-" and target.kind == "stdin":
-        raise PyrunError("Cannot read both requirements file and script from stdin")
-    if _is_pylock(path):
-        return
-    text = sys.stdin.read() if path == "-" else _read_text(path, cwd)
-    if path.lower().endswith(".py"):
-        requirements.extend(_script_requirements(text, path))
-        return
-    _add_requirements_txt(text, path, cwd, console, requirements, editables, constraints)
-
-
-def _script_requirements(text: str, path: str) -> tuple[str, ...]:
-    from pyrun.core.pep723 import parse_script_metadata
-
-    metadata = parse_script_metadata(text, path=path)
-    if metadata is None:
-        raise PyrunError(f"`{path}` does not contain inline script metadata")
-    return metadata.dependencies
-
-
-def _add_requirements_txt(
-    text: str,
-    path: str,
-    cwd: str,
-    console: Console,
-    requirements: list[str],
-    editables: list[tuple[str, str]],
-    constraints: list[str],
-) -> None:
-    from pyrun.core.requirements_txt import parse_requirements_txt
-
-    parsed = parse_requirements_txt(
-        text, path=path, read=lambda p: _read_text(p, cwd), environ=os.environ
-    )
-    for warning in parsed.warnings:
-        console.warn(warning)
-    base = cwd if path == "-" else os.path.dirname(os.path.join(cwd, path))
-    for entry in parsed.requirements:
-        if entry.editable:
-            editables.append(_editable(entry.location or entry.text, base))
-        elif entry.requirement is not None:
-            requirements.append(str(entry.requirement))
-        else:
-            requirements.append(_unnamed(entry.location or entry.text, entry.extras, base))
-    constraints.extend(str(e.requirement) for e in parsed.constraints if e.requirement)
-
-
-def _read_text(path: str, cwd: str) -> str:
-    full = os.path.join(cwd, path)
-    try:
-        with open(full, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise PyrunError(f"File not found: `{path}`") from None
-    except OSError as exc:
-        raise PyrunError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
-
-
-def _editable(path: str, base: str) -> tuple[str, str]:
-    """An editable request: the project's name and its absolute directory."""
-    directory = os.path.normpath(os.path.join(base, _strip_file_url(path)))
-    return _project_name(directory, path), directory
-
-
-def _project_name(directory: str, shown: str) -> str:
-    from pyrun.local.discover import load_project_file
-
-    if not os.path.isfile(os.path.join(directory, "pyproject.toml")):
-        raise PyrunError(f"`{shown}` is not a Python project (no `pyproject.toml` in it)")
-    project = load_project_file(directory)
-    if project.name is None:
-        raise PyrunError(f"`{shown}` is not a Python project (no `[project]` name)")
-    return project.name
-
-
-def _unnamed(location: str, extras: Sequence[str], base: str) -> str:
-    """`./pkg` or `https://…/x.whl` without a name: `name[extras] @ url`."""
-    suffix = f"[{','.join(extras)}]" if extras else ""
-    if location.startswith("git+"):
-        return f"{_git_name(location)}{suffix} @ {location}"
-    if "://" in location and not location.startswith("file:"):
-        return f"{_archive_name(location.rsplit('/', 1)[-1])}{suffix} @ {location}"
-    path = os.path.normpath(os.path.join(base, _strip_file_url(location)))
-    name = _project_name(path, location) if os.path.isdir(path) else _archive_name(path)
-    return f"{name}{suffix} @ {Path(path).as_uri()}"
-
-
-def _git_name(location: str) -> str:
-    """An unnamed git requirement's name, from its `#egg=` fragment."""
-    from urllib.parse import parse_qsl
-
-    egg = dict(parse_qsl(location.partition("#")[2])).get("egg")
-    if not egg:
-        raise PyrunError(
-            f"Cannot tell the package name of `{location}`",
-            hint="Name it: `NAME @ " + location + "`, or add `#egg=NAME`",
-        )
-    return egg
-
-
-def _archive_name(filename: str) -> str:
-    from packaging.utils import parse_sdist_filename, parse_wheel_filename
-
-    base = os.path.basename(filename.split("#", 1)[0].split("?", 1)[0])
-    try:
-        if base.endswith(".whl"):
-            return str(parse_wheel_filename(base)[0])
-        return str(parse_sdist_filename(base)[0])
-    except ValueError as exc:
-        raise PyrunError(f"Cannot tell the package name of `{filename}`") from exc
-
-
-def _strip_file_url(text: str) -> str:
-    if text.startswith("file://"):
-        from urllib.parse import unquote, urlsplit
-
-        return unquote(urlsplit(text).path)
-    return text
-
-
-def _direct(text: str, cwd: str) -> str:
-    """Make a relative `name @ ./path` absolute: the with-env is shared across directories."""
-    name, sep, url = text.partition(" @ ")
-    if not sep or "://" in url:
-        return text
-    path = os.path.normpath(os.path.join(cwd, url.strip()))
-    return f"{name} @ {Path(path).as_uri()}"
-
-
-def _tree_state(directory: str) -> str:
-    parts = []
-    for name in ("pyproject.toml", "setup.py", "setup.cfg"):
-        try:
-            info = os.stat(os.path.join(directory, name))
-        except OSError:
-            continue
-        parts.append(f"{name}:{info.st_mtime_ns}:{info.st_size}")
-    return ",".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +56,7 @@ def _tree_state(directory: str) -> str:
 
 
 def layer_with(
-    base: RunEnv, request: WithRequest, *, args: Args, session: Session, base_lock: str | None
+    base: RunEnv, request: WithRequest, *, session: Session, base_lock: str | None
 ) -> RunEnv:
     """SPEC §2.11 steps 2-6: the base env itself when it suffices, else an overlay."""
     finder = session.finder
@@ -281,7 +65,7 @@ def layer_with(
         raise PyrunError(f"Failed to query the Python interpreter at `{base.python}`")
     sites = _site_dirs(interpreter)
     artifacts = _pylock_artifacts(request, interpreter)
-    if not _reinstalling(args) and satisfied(request, artifacts, sites, interpreter):
+    if not _reinstalling(session.settled) and satisfied(request, artifacts, sites, interpreter):
         session.console.debug("The base environment satisfies the `--with` requirements")
         return base
     with_prefix = with_environment(
@@ -289,7 +73,6 @@ def layer_with(
         artifacts,
         interpreter=interpreter,
         sites=sites,
-        args=args,
         session=session,
         base_lock=base_lock,
     )
@@ -315,9 +98,10 @@ def _site_dirs(interpreter: Interpreter) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _reinstalling(args: Args) -> bool:
-    """`--reinstall`/`--reinstall-package`: the layer is rebuilt even when nothing changed."""
-    return bool(args.reinstall) or bool(args.reinstall_package)
+def _reinstalling(settled: Settled) -> bool:
+    """`--reinstall`/`--reinstall-package` on the command line (not a settings file's): the
+    layer is rebuilt even when nothing changed."""
+    return settled.cli.set("reinstall") or settled.cli.set("reinstall_package")
 
 
 def _pylock_artifacts(request: WithRequest, interpreter: Interpreter) -> tuple[Any, ...]:
@@ -473,31 +257,35 @@ def with_environment(
     *,
     interpreter: Interpreter,
     sites: Sequence[str],
-    args: Args,
     session: Session,
     base_lock: str | None,
 ) -> str:
     """The with-env's prefix: the memoised one, else resolve and reuse or create."""
-    from pyrun.commands.run_script import short_hash
+    from pyrun.stamp import short_hash
 
-    root = session.cache.environments / short_hash(_canonical_interpreter(interpreter))
-    memo = root / (
-        _MEMO_PREFIX + short_hash(_memo_key(request, args, session.settled, sites, base_lock))
+    settled = session.settled
+    memo = _with_root(session, interpreter) / (
+        _MEMO_PREFIX + short_hash(_memo_key(request, settled, sites, base_lock))
     )
     # Upgrades and refreshes ask for a fresh resolution, not for the remembered one.
-    forced = _reinstalling(args) or any(
-        bool(getattr(args, dest))
-        for dest in ("upgrade", "upgrade_package", "refresh", "refresh_package")
-    )
+    resolver = settled.resolver
+    asked = (resolver.upgrade, resolver.upgrade_package, resolver.refresh)
+    forced = _reinstalling(settled) or any((*asked, resolver.refresh_package))
     found = _live_env(memo)
     if found is not None and not forced:
         session.console.debug(f"Using the cached `--with` environment at `{found}`")
         return found
-    prefix = _resolve_and_build(
-        request, artifacts, interpreter, sites, args, session, base_lock, root
-    )
+    preferred = _preferences(base_lock, sites)
+    prefix = _resolve_and_build(request, artifacts, interpreter, session, preferred)
     _link(memo, prefix)
     return prefix
+
+
+def _with_root(session: Session, interpreter: Interpreter) -> Path:
+    """Where the with-envs of this interpreter are linked from."""
+    from pyrun.stamp import short_hash
+
+    return session.cache.environments / short_hash(_canonical_interpreter(interpreter))
 
 
 def _canonical_interpreter(interpreter: Interpreter) -> str:
@@ -505,15 +293,11 @@ def _canonical_interpreter(interpreter: Interpreter) -> str:
 
 
 def _memo_key(
-    request: WithRequest,
-    args: Args,
-    settings: Settled,
-    sites: Sequence[str],
-    base_lock: str | None,
+    request: WithRequest, settings: Settled, sites: Sequence[str], base_lock: str | None
 ) -> str:
     from pyrun import stamp
 
-    options = {k: v for k, v in args.option_values().items() if _shapes_with_env(k)}
+    options = {k: v for k, v in settings.cli.values.items() if _shapes_with_env(k)}
     parts = [
         request.identity(),
         stamp.settings_key(options, os.environ),
@@ -574,53 +358,37 @@ def _resolve_and_build(
     request: WithRequest,
     artifacts: Sequence[Any],
     interpreter: Interpreter,
-    sites: Sequence[str],
-    args: Args,
     session: Session,
-    base_lock: str | None,
-    root: Path,
+    preferred: Mapping[str, tuple[str, ...]],
 ) -> str:
     import time
 
-    from pyrun.commands.run_script import _line, resolve_lock, short_hash
+    from pyrun.commands.install_step import Output, shows_resolution
+    from pyrun.commands.resolve_step import Preferred, resolve
+    from pyrun.stamp import short_hash
 
     started = time.monotonic()
-    lock_request = _lock_request(request, artifacts, interpreter, args, session.settled)
-    preferences = _preferences(base_lock, sites)
-    lock = resolve_lock(
-        lock_request,
-        args,
-        session.settled,
-        session.cache,
-        preferences,
-        "`--with`",
-        interpreter=interpreter,
-        console=session.console,
-    )
+    lock_request = _lock_request(request, artifacts, interpreter, session.settled)
+    lock = resolve(session, lock_request, Preferred.versions_of(preferred), interpreter=interpreter)
     _check_pylock_hashes(lock, artifacts)
-    verbose = bool(args.show_resolution) or bool(args.verbose)
-    took = time.monotonic() - started
-    _line(session.console, verbose, session.console.counted("Resolved", len(lock.packages), took))
-    link = root / short_hash(_resolution_text(lock))
+    out = Output(session.console, shows_resolution(session.settled))
+    out.resolved(len(lock.packages), time.monotonic() - started)
+    link = _with_root(session, interpreter) / short_hash(_resolution_text(lock))
     found = _live_env(link)
-    if found is not None and not _reinstalling(args):
+    if found is not None and not _reinstalling(session.settled):
         return found
-    prefix = _create_with_env(lock, interpreter, args, session)
+    prefix = _create_with_env(lock, interpreter, session)
     _link(link, prefix)
     return prefix
 
 
 def _lock_request(
-    request: WithRequest,
-    artifacts: Sequence[Any],
-    interpreter: Interpreter,
-    args: Args,
-    settings: Settled,
-) -> Any:
+    request: WithRequest, artifacts: Sequence[Any], interpreter: Interpreter, settings: Settled
+) -> LockRequest:
     """The requirements for a resolution for this one interpreter (not a universal one)."""
     from dataclasses import replace as _replace
 
-    from pyrun.commands.run_script import make_request
+    from pyrun.commands.resolve_step import loose_request
     from pyrun.core.lock_compare import requirement_from_pep508
 
     tables = [_as_local(requirement_from_pep508(text)) for text in request.requirements]
@@ -635,15 +403,15 @@ def _lock_request(
             table = _replace(table, directory=None, editable=table.directory)
         tables.append(table)
         texts.append(_resolver_text(text))
-    return make_request(
+    return loose_request(
+        settings,
         root=os.getcwd(),
         requires_python=f"=={interpreter.python_full_version}",
         tables=tables,
         texts=texts,
-        args=args,
-        settings=settings,
         environments=(_environment_marker(interpreter),),
         constraints=request.constraints,
+        subject="`--with`",
     )
 
 
@@ -692,7 +460,7 @@ def _as_local(table: Any) -> Any:
         return _replace(table, url=None, git=parse_direct(url).requirement_url())
     if not url or not url.startswith("file:"):
         return table
-    path = _strip_file_url(url)
+    path = strip_file_url(url)
     if os.path.isdir(path):
         return _replace(table, url=None, directory=path)
     return _replace(table, url=None, path=path)
@@ -718,7 +486,7 @@ def _environment_marker(interpreter: Interpreter) -> str:
 
 def _preferences(base_lock: str | None, sites: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """The base lock's versions, else the base env's installed ones (SPEC §2.11 step 3)."""
-    from pyrun.commands.run_script import preferences_of
+    from pyrun.commands.resolve_step import preferences_of
 
     if base_lock is not None and os.path.exists(base_lock):
         from pyrun.commands.lock_project import read_lock
@@ -747,12 +515,19 @@ def _resolution_text(lock: Any) -> str:
     return "\n".join(sorted(lines))
 
 
-def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: Session) -> str:
+def _create_with_env(lock: Any, interpreter: Interpreter, session: Session) -> str:
     """A new with-env in `archive-v0/<id>`, synced exactly to `lock`; linked only once done, so
     an interrupted creation leaves an unreferenced entry that `cache prune` removes."""
     import secrets
 
-    from pyrun.commands.run_script import install_lock
+    from pyrun.commands.install_step import (
+        InstallMode,
+        Output,
+        env_at,
+        install,
+        select_requirements,
+        shows_resolution,
+    )
     from pyrun.local.venv import base_interpreter, create_venv
 
     prefix = str(session.cache.archives / secrets.token_hex(10))
@@ -760,145 +535,7 @@ def _create_with_env(lock: Any, interpreter: Interpreter, args: Args, session: S
     created = session.finder.probe(venv_python(prefix))
     if created is None:
         raise PyrunError(f"The `--with` environment at `{prefix}` does not work")
-    install_lock(
-        lock,
-        root=os.getcwd(),
-        prefix=prefix,
-        interpreter=created,
-        args=args,
-        session=session,
-        exact=True,
-    )
+    selection = select_requirements(lock, root=os.getcwd(), interpreter=created)
+    out = Output(session.console, shows_resolution(session.settled))
+    install(session, selection, env_at(prefix, created), InstallMode(exact=True), out)
     return prefix
-
-
-# -- step 5: the per-run overlay ---------------------------------------------------------------
-
-
-def make_overlay(
-    base: RunEnv, with_prefix: str, interpreter: Interpreter, sites: Sequence[str], cache: Cache
-) -> str:
-    """A throw-away venv that sees the with-env first, then the base env (SPEC §2.11 step 5)."""
-    from pyrun.local.venv import base_interpreter, create_venv, read_pyvenv_cfg, site_packages
-
-    base_prefix = base.venv or interpreter.prefix
-    config = (read_pyvenv_cfg(base.venv) if base.venv else None) or {}
-    include = config.get("include-system-site-packages", "false")
-    overlay = tempfile.mkdtemp(prefix=".tmp", dir=cache.builds)
-    try:
-        new_base = base_interpreter(interpreter)
-        extra = {"extends-environment": base_prefix, "include-system-site-packages": include}
-        create_venv(overlay, new_base, prompt="overlay", extra_cfg=extra)
-        with_site = site_packages(with_prefix, new_base)
-        _write_pth(Path(site_packages(overlay, new_base)), [with_site, *sites])
-        envs = [with_prefix, *([base.venv] if base.venv else [])]
-        copy_console_scripts(overlay, envs)
-        _link_jupyter(overlay, envs)
-    except BaseException:
-        shutil.rmtree(overlay, ignore_errors=True)
-        raise
-    return overlay
-
-
-def overlay_pth_text(site_dirs: Iterable[str]) -> str:
-    """One line: import `site` and add each directory, written as bytes so any path survives."""
-    calls = "; ".join(f"site.addsitedir(os.fsdecode({_bytes_literal(d)}))" for d in site_dirs)
-    return f"import os, site; {calls}\n"
-
-
-def _bytes_literal(path: str) -> str:
-    out = []
-    for byte in os.fsencode(path):
-        char = chr(byte)
-        if char in '"\\' or not 0x20 <= byte < 0x7F:
-            out.append(f"\\x{byte:02x}")
-        else:
-            out.append(char)
-    return 'b"' + "".join(out) + '"'
-
-
-def _write_pth(site: Path, site_dirs: Sequence[str]) -> None:
-    (site / OVERLAY_PTH).write_text(overlay_pth_text(site_dirs), encoding="utf-8")
-
-
-def copy_console_scripts(overlay: str, envs: Sequence[str]) -> None:
-    """Console scripts of the with-env, then of the base env, re-pointed at the overlay's
-    interpreter, so a tool sees the `--with` packages and the project's (first copy wins)."""
-    bindir = os.path.join(overlay, "bin")
-    new_python = venv_python(overlay)
-    for env in envs:
-        old_python = venv_python(env)
-        source_dir = os.path.join(env, "bin")
-        for name in _listdir(source_dir):
-            target = os.path.join(bindir, name)
-            if _skipped_script(name) or os.path.lexists(target):
-                continue
-            _copy_script(os.path.join(source_dir, name), target, old_python, new_python)
-
-
-def _skipped_script(name: str) -> bool:
-    return name.startswith(("python", "activate", "deactivate", "pydoc")) or name == "pyvenv.cfg"
-
-
-def _copy_script(source: str, target: str, old_python: str, new_python: str) -> None:
-    try:
-        if not os.path.isfile(source) or os.path.islink(source):
-            return
-        with open(source, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return
-    if not data.startswith(b"#!"):
-        return
-    head, sep, rest = _split_lines(data, _SHEBANG_LINES)
-    old, new = os.fsencode(old_python), os.fsencode(new_python)
-    if old not in head:
-        return
-    with open(target, "wb") as handle:
-        handle.write(head.replace(old, new) + sep + rest)
-    mode = os.stat(source).st_mode
-    os.chmod(target, stat.S_IMODE(mode))
-
-
-def _split_lines(data: bytes, count: int) -> tuple[bytes, bytes, bytes]:
-    """The first `count` lines, and the rest (the separator kept apart)."""
-    index = -1
-    for _ in range(count):
-        index = data.find(b"\n", index + 1)
-        if index < 0:
-            return data, b"", b""
-    return data[:index], b"\n", data[index + 1 :]
-
-
-def _link_jupyter(overlay: str, envs: Sequence[str]) -> None:
-    """Jupyter looks under `sys.prefix`: link what both envs provide there (first wins)."""
-    for relative in (os.path.join("etc", "jupyter"), os.path.join("share", "jupyter")):
-        for env in envs:
-            source = os.path.join(env, relative)
-            if not os.path.isdir(source):
-                continue
-            destination = os.path.join(overlay, relative)
-            os.makedirs(destination, exist_ok=True)
-            for name in _listdir(source):
-                link = os.path.join(destination, name)
-                if not os.path.lexists(link):
-                    os.symlink(os.path.join(source, name), link)
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return sorted(os.listdir(path))
-    except OSError:
-        return []
-
-
-__all__ = [
-    "OVERLAY_PTH",
-    "WithRequest",
-    "collect_with",
-    "copy_console_scripts",
-    "layer_with",
-    "make_overlay",
-    "overlay_pth_text",
-    "satisfied",
-]
