@@ -105,6 +105,9 @@ SCENARIOS = [
     "edge-markers",
     "edge-extras",
     "graalpy-wheels",
+    "fork-order",
+    "fork-order-transitive",
+    "fork-false-edge",
 ]
 
 
