@@ -105,6 +105,9 @@ SCENARIOS = [
     "edge-markers",
     "edge-extras",
     "graalpy-wheels",
+    "fork-order",
+    "fork-order-transitive",
+    "fork-false-edge",
 ]
 
 
@@ -127,6 +130,30 @@ def test_locks_are_byte_identical_to_uv(name: str, tmp_path: Path, pyrun_env: Py
         assert check.returncode == 0, check.stderr
         mine = pyrun(pyrun_env, theirs, "lock", "--check", index=server.index_url)
         assert mine.returncode == 0, mine
+
+
+@pytest.mark.uv
+@pytest.mark.parametrize(
+    "option", [("--fork-strategy", "fewest"), ("--resolution", "lowest")], ids=" ".join
+)
+def test_forks_are_solved_lowest_python_first_as_uv_does(
+    option: tuple[str, str], tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    # `fewest` and `lowest` solve the lowest minimum Python first; equal forks keep uv's order.
+    scenario = load_scenario("fork-order")
+    with scenario.serve() as server:
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        scenario.write_project(ours)
+        scenario.write_project(theirs)
+        result = pyrun(pyrun_env, ours, "lock", *option, index=server.index_url)
+        assert result.returncode == 0, result
+        done = uv(theirs, "lock", *option, index=server.index_url)
+        assert done.returncode == 0, done.stderr
+        lock = (ours / "uv.lock").read_text()
+        assert lock == (theirs / "uv.lock").read_text()
+        header = lock.split("resolution-markers = [", 1)[1].split("]", 1)[0]
+        assert header.split()[0] == '"python_full_version'
+        assert header.index("< '3.12'") < header.index(">= '3.12'")
 
 
 WORKSPACE_ROOT = """

@@ -107,6 +107,7 @@ from pyrun.core.universal import (
     reachable_pins,
     root_environment,
     split_forks,
+    split_order,
     without_conflicts,
 )
 from pyrun.core.universal_conflicts import (
@@ -234,17 +235,14 @@ class Candidate:
 
 
 class ForkNeeded(Exception):
-    """Raised inside a resolution when the current fork must split.
-
-    `ordered` forks are solved in the given order (uv's `requires-python` version forks: the
-    upper Python range first); others are ordered by the fork strategy.
+    """Raised inside a resolution when the current fork must split; `forks` are in the order
+    uv solves them (`split_order`; a `requires-python` version split: the upper range first).
     """
 
-    def __init__(self, forks: list[Dnf], inherited: Inherited, *, ordered: bool = False) -> None:
+    def __init__(self, forks: list[Dnf], inherited: Inherited) -> None:
         super().__init__(f"{len(forks)} forks")
         self.forks = forks
         self.inherited = inherited
-        self.ordered = ordered
 
 
 # Candidates pinned when a fork split, with the environment their dependencies were read in.
@@ -646,7 +644,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         applicable = list(dict.fromkeys(req for req in parsed if req is not None))
         self._check_forks(applicable)
         self.roots = [r for req in applicable for r in self._expand(req)]
-        return roots + self.roots
+        # Name order, as uv meets a package's requirements (see `_dependencies`).
+        return sorted(roots + self.roots, key=lambda req: req.name)
 
     # -- internals --
 
@@ -733,7 +732,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             upper = python_dnf(((low[0], low[1], None, False),))
             above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
             if above and below:
-                raise ForkNeeded([above, below], self._inheritance(), ordered=True)
+                raise ForkNeeded([above, below], self._inheritance())
         return [self._python_req(requires_python)]
 
     def _python_req(self, requires_python: str) -> Req:
@@ -755,6 +754,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
         reqs = [r for r in (self._requirement(t, extra, env) for t in routed) if r is not None]
         reqs = [r for req in reqs for r in self._overridden(req, env)]
+        # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
+        # order: that order decides which package is visited, and splits a fork, first.
+        reqs.sort(key=lambda req: req.name)
         # The same requirement listed again adds nothing but cost: resolvelib checks every
         # requirement of a name against every candidate each time one is added (quadratic).
         unique = list(dict.fromkeys(reqs))
@@ -832,7 +834,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             markers[req.name].append(req.marker)
         forks = split_forks(self.env, markers)
         if len(forks) > 1:
-            raise ForkNeeded(forks, self._inheritance())
+            request = self.shared.request
+            bounds = [_upper_bounded(reqs, fork) for fork in forks]
+            ordered = split_order(forks, bounds, request.fork_strategy, request.resolution)
+            raise ForkNeeded(ordered, self._inheritance())
 
     def _inheritance(self) -> dict[tuple[str, Version | None], Dnf]:
         """What a fork split now passes on: every pin so far, with its reading environment."""
@@ -842,6 +847,21 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
                 key = (candidate.key, candidate.version)
                 found[key] = self.inherited.get(key, self.env)
         return found
+
+
+def _upper_bounded(reqs: Iterable[Req], fork: Dnf) -> int:
+    """How many of a package's requirements in `fork` bound their versions from above, one per
+    node (`foo[x,y]<2` is two): what uv's `cmp_upper_bounds` counts among a fork's
+    dependencies."""
+    return sum(
+        max(1, len(req.extras))
+        for req in reqs
+        if req.url is None and _has_upper_bound(req.specifier) and not is_disjoint(fork, req.marker)
+    )
+
+
+def _has_upper_bound(specifier: SpecifierSet) -> bool:
+    return any(spec.operator in ("<", "<=", "==", "~=", "===") for spec in specifier)
 
 
 def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
@@ -905,10 +925,7 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
         try:
             solution = solve_fork(shared, env, inherited, split=env != universe)
         except ForkNeeded as fork:
-            ordered = fork.forks
-            if not fork.ordered:
-                ordered = fork_order(fork.forks, request.fork_strategy, request.resolution)
-            queue.extendleft((child, fork.inherited) for child in reversed(ordered))
+            queue.extendleft((child, fork.inherited) for child in reversed(fork.forks))
             if len(queue) + len(solutions) > MAX_FORKS:
                 raise FailureError("The resolution split into too many forks") from None
             continue

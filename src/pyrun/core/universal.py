@@ -683,25 +683,48 @@ def _raises_python(fork: Dnf, marker: Dnf) -> bool:
 
 
 def _split_each(forks: list[Dnf], marker: Dnf) -> list[Dnf]:
+    # uv's `Forker::fork` makes the part outside the marker first, then the part inside: the
+    # order decides which of two equal forks is solved first, and so the lock's order.
     result: list[Dnf] = []
     for fork in forks:
         inside, outside = dnf_and(fork, marker), dnf_and(fork, dnf_not(marker))
-        result.extend((inside, outside) if inside and outside else (fork,))
+        result.extend((outside, inside) if inside and outside else (fork,))
     return result
 
 
 def fork_order(forks: Sequence[Dnf], strategy: ForkStrategy, mode: ResolutionMode) -> list[Dnf]:
-    """Order forks as uv solves and lists them: by default the highest minimum Python first
-    (so each Python version gets the newest packages), keeping creation order among equals;
-    `fewest` and `lowest` solve the lowest minimum Python first.
+    """Order a previous lock's forks as uv solves and lists them: by default the highest
+    minimum Python first (so each Python version gets the newest packages), keeping the lock's
+    order among equals; `fewest` and `lowest` solve the lowest minimum Python first.
     """
-    descending = strategy is ForkStrategy.REQUIRES_PYTHON and mode is not ResolutionMode.LOWEST
+    descending = _highest_python_first(strategy, mode)
+    return sorted(forks, key=_python_key, reverse=descending)
 
-    def key(fork: Dnf) -> tuple[int, Any]:
-        low = dnf_lower_bound(fork)
-        return (0, Version("0")) if low is None else (1, low)
 
-    return sorted(forks, key=key, reverse=descending) if descending else sorted(forks, key=key)
+def split_order(
+    forks: Sequence[Dnf], upper_bounds: Sequence[int], strategy: ForkStrategy, mode: ResolutionMode
+) -> list[Dnf]:
+    """The order uv solves the forks one package's dependencies split into.
+
+    uv sorts them by minimum Python (descending by default, ascending under `fewest` and
+    `lowest`), then by how many of the package's requirements in each fork have an upper bound
+    (`numpy<2` before `numpy>=1`: a version chosen under the bound may serve the other fork as
+    well), and pushes them on a stack: equal forks are solved last-made first.
+    """
+    # uv's sort, primary key last (Python's sort is stable, also with `reverse`).
+    by_bounds = sorted(zip(forks, upper_bounds, strict=True), key=lambda entry: entry[1])
+    descending = not _highest_python_first(strategy, mode)
+    ordered = sorted(by_bounds, key=lambda entry: _python_key(entry[0]), reverse=descending)
+    return [fork for fork, _ in reversed(ordered)]
+
+
+def _highest_python_first(strategy: ForkStrategy, mode: ResolutionMode) -> bool:
+    return strategy is ForkStrategy.REQUIRES_PYTHON and mode is not ResolutionMode.LOWEST
+
+
+def _python_key(fork: Dnf) -> tuple[int, Any]:
+    low = dnf_lower_bound(fork)
+    return (0, Version("0")) if low is None else (1, low)
 
 
 # --- The merge ------------------------------------------------------------------------------
@@ -884,10 +907,11 @@ class _EdgeMerger:
         found: dict[tuple[str, tuple[str, ...], str | None], dict[Dnf, list[int]]] = {}
         for index in forks:
             pins = self.solutions[index].pins
-            env = self.solutions[index].env
             for dep in select(pins[name]):
-                if dep.name not in pins or is_disjoint(env, dep.marker):
-                    continue  # a requirement inherited from a parent fork, excluded here
+                # A requirement read before the fork split stays in it, even one the fork's
+                # markers exclude: uv keeps its edge, with a marker that is never true.
+                if dep.name not in pins:
+                    continue
                 target = pins[dep.name].version if dep.name in self.ambiguous else None
                 holders = found.setdefault((dep.name, dep.extras, target), {})
                 holders.setdefault(dep.marker, []).append(index)
