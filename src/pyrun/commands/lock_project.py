@@ -143,6 +143,10 @@ def lock_workspace(
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
+    if not session.settled.globals.offline:
+        from pyrun.net.client import preload_trust_store
+
+        preload_trust_store(session.settled.globals.system_certs)
     prefetch_for = interpreter if _syncs_next(args, mode) else None
     lock = _resolve(
         workspace,

@@ -38,6 +38,7 @@ import re
 import socket
 import ssl
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -856,8 +857,35 @@ def _connection_key(options: ClientOptions) -> tuple[Any, ...]:
     )
 
 
-@functools.cache
+def preload_trust_store(system_certs: bool) -> None:
+    """Start loading the trust store that the first client will need, on a thread.
+
+    OpenSSL reads and parses the ~150 certificates (20-100 ms here) without holding the GIL,
+    so a command that calls this before its remaining imports and setup has the context
+    ready by its first request instead of loading it then. A failure is not reported here:
+    the client's own load raises it again.
+    """
+    threading.Thread(
+        target=_preload, args=(system_certs,), name="pyrun-trust-store", daemon=True
+    ).start()
+
+
+def _preload(system_certs: bool) -> None:
+    with contextlib.suppress(Exception):
+        _ssl_context(system_certs)
+
+
+_TRUST_LOCK = threading.Lock()
+
+
 def _ssl_context(system_certs: bool) -> ssl.SSLContext:
+    # The lock makes a client that asks while the preload runs wait for it, not load twice.
+    with _TRUST_LOCK:
+        return _load_ssl_context(system_certs)
+
+
+@functools.cache
+def _load_ssl_context(system_certs: bool) -> ssl.SSLContext:
     """One context per process: loading the trust store costs ~70 ms, and a process may
     make more than one client (`run_client`). httpx trusts certifi's bundle by default;
     `--system-certs` means the platform's store."""
