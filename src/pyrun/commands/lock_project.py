@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from pyrun.core.lock_build import BuiltMetadata, WorkspaceFacts
     from pyrun.net.client import ClientOptions
     from pyrun.net.git_deps import GitBuilds, GitSources
-    from pyrun.net.lock import IndexPlan
+    from pyrun.net.index import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
     from pyrun.net.sync import SyncOptions
@@ -127,6 +127,8 @@ def lock_workspace(
         memo = CheckMemo.of(session.cache, text, workspace, interpreter, args, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console)
+    if previous is None:
+        _start_reading_pages(workspace, session)
     inputs = lock_inputs(
         workspace, interpreter, args, session.settled, session.console, session=session
     )
@@ -171,6 +173,16 @@ def lock_workspace(
         return LockResult(lock=lock, previous=previous, resolved=True, written=False)
     write_lock(path, lock)
     return LockResult(lock=lock, previous=previous, resolved=True, written=True)
+
+
+def _start_reading_pages(workspace: Workspace, session: Session) -> None:
+    """A lock from scratch reads the pages of its direct requirements in the background while
+    the rest of it gets ready; its resolution finds them read (`pyrun.net.index`)."""
+    job = index_warm_up(workspace, session.settled, session.cache)
+    if job is not None:
+        from pyrun.net import interrupt
+
+        interrupt.start(job)
 
 
 def _satisfied(lock: Lock, console: Console) -> LockResult:
@@ -897,7 +909,7 @@ def _client_options(settings: Settled, cache: Cache | None) -> ClientOptions:
 
 
 def _index_plan(workspace: Workspace, indexes: IndexSettings) -> IndexPlan:
-    from pyrun.net.lock import IndexPlan
+    from pyrun.net.index import IndexPlan
 
     return IndexPlan(
         indexes=_index_configs(indexes),
