@@ -183,6 +183,8 @@ _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/
 
 def strip_credentials(url: str) -> str:
     """The URL without user and password: what may be stored, logged or locked."""
+    if "@" not in url:
+        return url  # no userinfo (parsing costs more than the rest of a cache lookup)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -194,6 +196,8 @@ def strip_credentials(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced by `****`, for messages."""
+    if "@" not in url:
+        return url
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -288,6 +292,8 @@ class CredentialsAuth(httpx.Auth):
         yield request
 
     def remember(self, url: str | httpx.URL) -> None:
+        if isinstance(url, str) and "@" not in url:
+            return  # no credentials to remember
         parsed = httpx.URL(url)
         if parsed.username or parsed.password:
             self._by_realm[_realm(parsed)] = (parsed.username, parsed.password)
