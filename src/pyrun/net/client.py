@@ -625,7 +625,7 @@ class HttpClient:
             fresh = _refreshed(entry, response)
         else:
             fresh = _entry_from(url, response)
-        if cache_path is not None:
+        if cache_path is not None and not _same_entry(entry, fresh):
             await trio.to_thread.run_sync(write_cache_entry, cache_path, fresh)
         return fresh
 
@@ -789,6 +789,23 @@ def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedRespons
         stored_at=time.time(),
         max_age=max_age_of(response.headers),
         from_cache=True,
+    )
+
+
+def _same_entry(stored: CachedResponse | None, fresh: CachedResponse) -> bool:
+    """Whether rewriting `stored` as `fresh` would change what a later run decides. Indexes
+    that send no caching headers answer every read with the whole page, mostly unchanged:
+    without a `max-age` the time it was stored plays no part, so such a page is not
+    rewritten (megabytes per lock)."""
+    return (
+        stored is not None
+        and stored.max_age is None
+        and fresh.max_age is None
+        and (stored.status, stored.location, stored.content_type, stored.etag)
+        == (fresh.status, fresh.location, fresh.content_type, fresh.etag)
+        and stored.last_modified == fresh.last_modified
+        and stored.url == fresh.url
+        and stored.body == fresh.body
     )
 
 
