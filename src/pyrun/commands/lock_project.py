@@ -943,6 +943,10 @@ def index_warm_up(
     return partial(read_pages, options, plan, names)
 
 
+# The name a PEP 508 requirement starts with (as packaging reads it, for a valid one).
+_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
 def _direct_index_names(workspace: Workspace) -> list[str]:
     """The members' requirements on registry packages (not on members, URLs or other sources)."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -954,15 +958,24 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
         _pinned(workspace)
     )
     names: dict[str, None] = {}
+    seen: set[str] = set()
     for project in projects:
         texts = [*project.dependencies, *itertools.chain(*project.optional_dependencies.values())]
         texts += [t for group in project.dependency_groups.values() for t in group]
         for text in texts:
+            if not isinstance(text, str) or text in seen:
+                continue
+            seen.add(text)
+            # Every lock from scratch comes here: in a large workspace most requirements name
+            # members, which the answer leaves out, so they are not parsed.
+            leading = _LEADING_NAME.match(text)
+            if leading is not None and normalize_name(leading[1]) in workspace.members:
+                continue
             try:
-                requirement = Requirement(text) if isinstance(text, str) else None
+                requirement = Requirement(text)
             except InvalidRequirement:
                 continue  # the lock reports it
-            if requirement is not None and requirement.url is None:
+            if requirement.url is None:
                 names[normalize_name(requirement.name)] = None
     return [n for n in names if n not in elsewhere and n not in workspace.members]
 
