@@ -373,6 +373,19 @@ def test_offline_uses_the_cache_and_refresh_revalidates(
     assert index.page_requests("a") == 1
 
 
+def test_a_lock_from_scratch_reads_each_page_once(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    # The direct requirements' pages are read while the lock gets ready; the resolution
+    # uses those reads instead of asking again (the index sends no caching headers).
+    for _ in range(2):
+        index.reset_counters()
+        result = pyrun(pyrun_env, app, "lock", index=index.index_url)
+        assert result.returncode == 0, result
+        assert (index.page_requests("a"), index.page_requests("b")) == (1, 1)
+        (app / "uv.lock").unlink()
+
+
 # -- bad input: clear errors, nothing written --------------------------------------------------
 
 

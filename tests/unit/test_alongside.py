@@ -114,3 +114,22 @@ def test_no_warm_up_with_a_lock_offline_or_refreshing(tmp_path: Path, argv: tupl
     if not argv:
         (tmp_path / "uv.lock").write_text("version = 1\n")  # it may well hold: read nothing
     assert _warm_up_for(tmp_path, PYPROJECT, *argv) is None
+
+
+def test_the_warm_up_leaves_out_members_however_their_requirements_are_spelt(
+    tmp_path: Path,
+) -> None:
+    for name, requires in (("m-one", ["M_Two>=0", "alpha"]), ("m-two", ["m.one ; os_name != 'x'"])):
+        member = tmp_path / "packages" / name
+        member.mkdir(parents=True)
+        (member / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nversion = "1"\ndependencies = {requires!r}\n'
+        )
+    root = '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    job = _warm_up_for(
+        tmp_path,
+        root + '[project]\nname = "r"\nversion = "1"\n'
+        'dependencies = ["m-one", "alpha", "beta @ https://x.invalid/b.whl"]\n',
+    )
+    assert job is not None
+    assert job.args[2] == ["alpha"]

@@ -597,3 +597,22 @@ def test_failed_download_leaves_nothing(tmp_path: Path) -> None:
         run(main)
     assert "404 Not Found" in caught.value.causes[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unchanged_page_without_caching_headers_is_not_rewritten(tmp_path: Path) -> None:
+    body = {"yanked": False}
+    recorder = Recorder(lambda request: json_page(wheel_entry(**body)))
+
+    async def fetch() -> Any:
+        async with client_for(recorder) as http:
+            return await IndexClient(http, tmp_path).fetch_page(INDEX, "demo")
+
+    run(fetch)
+    (entry,) = (tmp_path / "simple-v1").glob("*/demo.http")
+    written = entry.stat()
+    run(fetch)  # the same page again: nothing in the entry would change
+    assert (entry.stat().st_ino, entry.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    body["yanked"] = True
+    assert run(fetch).files[0].yanked is True
+    assert entry.stat().st_ino != written.st_ino
+    assert len(recorder.requests) == 3

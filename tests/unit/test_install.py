@@ -13,6 +13,7 @@ import time
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -440,3 +441,23 @@ def test_install_metadata_in_the_wheel_is_replaced(tmp_path: Path, target: Insta
     assert [row for row in rows if "INSTALLER" in row] == [
         "demo-1.0.dist-info/INSTALLER,sha256=82nPRuNYaSj3vbEwIYz_GtFqUeW-tI7T3BH5_odM0kw,5"
     ]
+
+
+def test_missing_parent_directories_are_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    real_mkdir = os.mkdir
+
+    def mkdir(path: str, *args: Any) -> None:
+        made.append(os.path.relpath(path, tmp_path))
+        real_mkdir(path, *args)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    linker = Linker()
+    # A package whose subpackage comes before its own files (scandir order).
+    linker.ensure_dir(str(tmp_path / "pkg" / "sub" / "deep"))
+    for path in ("pkg", "pkg/sub", "pkg/sub/deep", "pkg/sub"):
+        linker.ensure_dir(str(tmp_path / path))
+    assert made == ["pkg/sub/deep", "pkg/sub", "pkg", "pkg/sub", "pkg/sub/deep"]
+    assert (tmp_path / "pkg" / "sub" / "deep").is_dir()

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from packaging.version import Version
 
 from pyrun.core.index import page_form, page_from_form, parse_json_page
 from pyrun.net.index import IndexClient
@@ -64,3 +66,27 @@ def test_a_revalidated_page_comes_from_its_parsed_form(tmp_path: Path) -> None:
     assert changed.files[0].yanked is True and changed.url == first.url
     parsed.write_bytes(b"\x00garbage")
     assert run(fetch) == changed
+
+
+def test_the_form_keeps_the_grouping_by_version():
+    page = parse_json_page(PAGE, url=URL, name="demo")
+    stored = page_from_form(marshal.loads(marshal.dumps(page_form(page, "k1"))), "k1")
+    assert stored is not None and stored.groups == (("1.0", (0, 1)),)
+    assert stored.versions() == page.versions() == {Version("1.0"): list(page.files)}
+
+
+def test_stored_groups_come_from_the_form_not_from_the_filenames():
+    page = parse_json_page(PAGE, url=URL, name="demo")
+    form = list(page_form(page, "k1"))
+    form[5] = (("9.9", (1,)),)  # only the stored grouping could say this
+    stored = page_from_form(tuple(form), "k1")
+    assert stored is not None and stored.versions() == {Version("9.9"): [page.files[1]]}
+
+
+@pytest.mark.parametrize(
+    "groups", [None, [("1.0", (0,))], (("1.0", (2,)),), (("1.0", (-1,)),), ((1, (0,)),)]
+)
+def test_a_form_whose_groups_do_not_fit_its_files_is_not_used(groups: object):
+    form = list(page_form(parse_json_page(PAGE, url=URL, name="demo"), "k1"))
+    form[5] = groups
+    assert page_from_form(tuple(form), "k1") is None

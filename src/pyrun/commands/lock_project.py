@@ -119,6 +119,8 @@ def lock_workspace(
         memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console)
+    if previous is None:
+        _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
         from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
@@ -133,6 +135,10 @@ def lock_workspace(
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
+    if not session.settled.globals.offline:
+        from pyrun.net.client import preload_trust_store
+
+        preload_trust_store(session.settled.globals.system_certs)
     from pyrun.commands.resolve_step import Preferred, resolve
 
     lock = resolve(
@@ -151,6 +157,16 @@ def lock_workspace(
         return LockResult(lock=lock, previous=previous, resolved=True, written=False)
     write_lock(path, lock)
     return LockResult(lock=lock, previous=previous, resolved=True, written=True)
+
+
+def _start_reading_pages(workspace: Workspace, session: Session) -> None:
+    """A lock from scratch reads the pages of its direct requirements in the background while
+    the rest of it gets ready; its resolution finds them read (`pyrun.net.index`)."""
+    job = index_warm_up(workspace, session.settled, session.cache)
+    if job is not None:
+        from pyrun.net import interrupt
+
+        interrupt.start(job)
 
 
 def _satisfied(lock: Lock, console: Console) -> LockResult:
@@ -772,6 +788,10 @@ def index_warm_up(
     return partial(read_pages, options, plan, names)
 
 
+# The name a PEP 508 requirement starts with (as packaging reads it, for a valid one).
+_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
 def _direct_index_names(workspace: Workspace) -> list[str]:
     """The members' requirements on registry packages (not on members, URLs or other sources)."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -784,15 +804,24 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
         pinned_indexes(_tools(workspace))
     )
     names: dict[str, None] = {}
+    seen: set[str] = set()
     for project in projects:
         texts = [*project.dependencies, *itertools.chain(*project.optional_dependencies.values())]
         texts += [t for group in project.dependency_groups.values() for t in group]
         for text in texts:
+            if not isinstance(text, str) or text in seen:
+                continue
+            seen.add(text)
+            # Every lock from scratch comes here: in a large workspace most requirements name
+            # members, which the answer leaves out, so they are not parsed.
+            leading = _LEADING_NAME.match(text)
+            if leading is not None and normalize_name(leading[1]) in workspace.members:
+                continue
             try:
-                requirement = Requirement(text) if isinstance(text, str) else None
+                requirement = Requirement(text)
             except InvalidRequirement:
                 continue  # the lock reports it
-            if requirement is not None and requirement.url is None:
+            if requirement.url is None:
                 names[normalize_name(requirement.name)] = None
     return [n for n in names if n not in elsewhere and n not in workspace.members]
 

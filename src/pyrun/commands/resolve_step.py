@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pyrun.local.cache import Cache
     from pyrun.net.client import ClientOptions
     from pyrun.net.git_deps import GitSources
-    from pyrun.net.lock import IndexPlan
+    from pyrun.net.index import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
     from pyrun.net.sync import SyncOptions
@@ -231,8 +231,7 @@ def client_options(settled: Settled, cache: Cache | None) -> ClientOptions:
 
 def index_plan(indexes: IndexSettings, pinned: Mapping[str, str]) -> IndexPlan:
     """The indexes in search order, the strategy, and the packages pinned to one index."""
-    from pyrun.net.index import IndexConfig, IndexStrategy
-    from pyrun.net.lock import IndexPlan
+    from pyrun.net.index import IndexConfig, IndexPlan, IndexStrategy
 
     return IndexPlan(
         indexes=tuple(

@@ -16,7 +16,7 @@ import json
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
@@ -76,6 +76,9 @@ class ProjectPage:
     name: NormalizedName
     url: str
     files: tuple[IndexFile, ...]
+    # The page's own files by version (`VersionGroups`), when already known: kept in the
+    # parsed form, so a page loaded from the cache is not grouped again. None: from `files`.
+    groups: VersionGroups | None = field(default=None, compare=False, repr=False)
 
     def __hash__(self) -> int:
         return hash((self.name, self.url, len(self.files)))
@@ -96,12 +99,28 @@ class ProjectPage:
     def versions(self) -> dict[Version, list[IndexFile]]:
         """`by_version` without the parsed names, which a resolution does not need: thousands
         of files are grouped without building an object for each name."""
-        grouped: dict[Version, list[IndexFile]] = {}
-        for file in self.files:
+        files = self.files
+        return {
+            parse_version(text): [files[i] for i in positions]
+            for text, positions in self.version_groups
+        }
+
+    @functools.cached_property
+    def version_groups(self) -> VersionGroups:
+        """The page's own files by version, in the order versions first appear."""
+        if self.groups is not None:
+            return self.groups
+        grouped: dict[Version, list[int]] = {}
+        for position, file in enumerate(self.files):
             found = _name_and_version(file.filename)
             if found is not None and found[0] == self.name:
-                grouped.setdefault(found[1], []).append(file)
-        return grouped
+                grouped.setdefault(found[1], []).append(position)
+        return tuple((str(version), tuple(positions)) for version, positions in grouped.items())
+
+
+# A page's versions (normalised text) with the positions of their files in the page: grouping
+# parses every filename, which costs more than loading the page, so it is done once per body.
+VersionGroups = tuple[tuple[str, tuple[int, ...]], ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,7 +194,7 @@ def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
 # A parsed page as plain tuples (what `marshal` stores), for `pyrun.net.index` to keep beside the
 # HTTP cache entry: a revalidated page (304) is loaded from it at a fraction of the cost of
 # parsing its JSON or HTML again.
-PAGE_FORM = "pyrun-page 1"
+PAGE_FORM = "pyrun-page 2"
 
 
 def page_form(page: ProjectPage, key: str) -> tuple[Any, ...]:
@@ -193,16 +212,34 @@ def page_form(page: ProjectPage, key: str) -> tuple[Any, ...]:
         )
         for f in page.files
     )
-    return (PAGE_FORM, key, str(page.name), page.url, rows)
+    return (PAGE_FORM, key, str(page.name), page.url, rows, page.version_groups)
 
 
 def page_from_form(form: object, key: str) -> ProjectPage | None:
     """The page `page_form` stored, when it was stored for the body named `key`; else None."""
-    if not (isinstance(form, tuple) and len(form) == 5 and form[:2] == (PAGE_FORM, key)):
+    if not (isinstance(form, tuple) and len(form) == 6 and form[:2] == (PAGE_FORM, key)):
         return None
-    _form, _key, name, url, rows = form
+    _form, _key, name, url, rows, groups = form
+    if not _groups_fit(groups, len(rows)):
+        return None
     files = tuple(_stored_file(*row) for row in rows)
-    return ProjectPage(name=NormalizedName(name), url=url, files=files)
+    return ProjectPage(name=NormalizedName(name), url=url, files=files, groups=groups)
+
+
+def _groups_fit(groups: object, count: int) -> bool:
+    """Whether stored groups are `VersionGroups` over `count` files (a form that does not fit
+    is ignored, like any other unreadable one)."""
+    if not isinstance(groups, tuple):
+        return False
+    for group in groups:
+        match group:
+            case (str(), tuple(positions)) if all(
+                isinstance(i, int) and 0 <= i < count for i in positions
+            ):
+                continue
+            case _:
+                return False
+    return True
 
 
 def _stored_file(

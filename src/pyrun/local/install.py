@@ -485,7 +485,15 @@ class Linker:
         except FileExistsError:
             pass
         except FileNotFoundError:
-            os.makedirs(path, exist_ok=True)
+            # A package's subdirectory can come before its files: its missing ancestors are
+            # made here and remembered (`os.makedirs` would not say which it made, and each
+            # would be tried again when its own files come).
+            parent = os.path.dirname(path)
+            if parent == path:
+                raise
+            self.ensure_dir(parent)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path)
         self.made.add(path)
 
     def place(self, source: str, target: str) -> None:

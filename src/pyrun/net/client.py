@@ -38,6 +38,7 @@ import re
 import socket
 import ssl
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -182,6 +183,8 @@ _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/
 
 def strip_credentials(url: str) -> str:
     """The URL without user and password: what may be stored, logged or locked."""
+    if "@" not in url:
+        return url  # no userinfo (parsing costs more than the rest of a cache lookup)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -193,6 +196,8 @@ def strip_credentials(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced by `****`, for messages."""
+    if "@" not in url:
+        return url
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -287,6 +292,8 @@ class CredentialsAuth(httpx.Auth):
         yield request
 
     def remember(self, url: str | httpx.URL) -> None:
+        if isinstance(url, str) and "@" not in url:
+            return  # no credentials to remember
         parsed = httpx.URL(url)
         if parsed.username or parsed.password:
             self._by_realm[_realm(parsed)] = (parsed.username, parsed.password)
@@ -618,7 +625,7 @@ class HttpClient:
             fresh = _refreshed(entry, response)
         else:
             fresh = _entry_from(url, response)
-        if cache_path is not None:
+        if cache_path is not None and not _same_entry(entry, fresh):
             await trio.to_thread.run_sync(write_cache_entry, cache_path, fresh)
         return fresh
 
@@ -785,6 +792,23 @@ def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedRespons
     )
 
 
+def _same_entry(stored: CachedResponse | None, fresh: CachedResponse) -> bool:
+    """Whether rewriting `stored` as `fresh` would change what a later run decides. Indexes
+    that send no caching headers answer every read with the whole page, mostly unchanged:
+    without a `max-age` the time it was stored plays no part, so such a page is not
+    rewritten (megabytes per lock)."""
+    return (
+        stored is not None
+        and stored.max_age is None
+        and fresh.max_age is None
+        and (stored.status, stored.location, stored.content_type, stored.etag)
+        == (fresh.status, fresh.location, fresh.content_type, fresh.etag)
+        and stored.last_modified == fresh.last_modified
+        and stored.url == fresh.url
+        and stored.body == fresh.body
+    )
+
+
 def make_client(
     options: ClientOptions, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> HttpClient:
@@ -856,8 +880,35 @@ def _connection_key(options: ClientOptions) -> tuple[Any, ...]:
     )
 
 
-@functools.cache
+def preload_trust_store(system_certs: bool) -> None:
+    """Start loading the trust store that the first client will need, on a thread.
+
+    OpenSSL reads and parses the ~150 certificates (20-100 ms here) without holding the GIL,
+    so a command that calls this before its remaining imports and setup has the context
+    ready by its first request instead of loading it then. A failure is not reported here:
+    the client's own load raises it again.
+    """
+    threading.Thread(
+        target=_preload, args=(system_certs,), name="pyrun-trust-store", daemon=True
+    ).start()
+
+
+def _preload(system_certs: bool) -> None:
+    with contextlib.suppress(Exception):
+        _ssl_context(system_certs)
+
+
+_TRUST_LOCK = threading.Lock()
+
+
 def _ssl_context(system_certs: bool) -> ssl.SSLContext:
+    # The lock makes a client that asks while the preload runs wait for it, not load twice.
+    with _TRUST_LOCK:
+        return _load_ssl_context(system_certs)
+
+
+@functools.cache
+def _load_ssl_context(system_certs: bool) -> ssl.SSLContext:
     """One context per process: loading the trust store costs ~70 ms, and a process may
     make more than one client (`run_client`). httpx trusts certifi's bundle by default;
     `--system-certs` means the platform's store."""

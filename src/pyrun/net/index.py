@@ -5,7 +5,10 @@ uv's `--index-strategy`. Both are async (trio) and leave nurseries to their call
 the `unsafe-*` strategies ask every index at once inside `IndexSet.find`.
 
 Within one run every URL is fetched at most once: concurrent callers asking for the same page or
-the same metadata wait for the first request instead of sending their own (`SingleFlight`).
+the same metadata wait for the first request instead of sending their own (`SingleFlight`). In
+the process's trio run (`pyrun.net.interrupt`) the pages are the run's, whichever client reads
+them: the pages a lock reads first, fetched while it gets ready (`pyrun.net.index_warmup`), are
+not fetched again by its resolution.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import io
 import marshal
 import re
 import zipfile
-from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -43,6 +46,7 @@ from pyrun.core.index import (
     parse_wheel_filename,
 )
 from pyrun.errors import FailureError, PyrunError
+from pyrun.net import interrupt
 from pyrun.net.client import (
     CachedResponse,
     HttpClient,
@@ -93,6 +97,15 @@ class IndexConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IndexPlan:
+    """The indexes of a run, already ordered (first the searched ones, default last)."""
+
+    indexes: tuple[IndexConfig, ...]
+    strategy: IndexStrategy = IndexStrategy.FIRST_INDEX
+    pinned: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class IndexedPage:
     index: IndexConfig
     page: ProjectPage
@@ -110,10 +123,12 @@ class SingleFlight(Generic[K, V]):
     """Run an async computation once per key; concurrent callers share its result or error.
 
     A computation that is cancelled records nothing, so a waiter that is still alive starts it
-    again instead of waiting forever.
+    again instead of waiting forever. Without `keep_errors`, a failure is raised to the callers
+    waiting for it but not kept: the next caller computes again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_errors: bool = True) -> None:
+        self._keep_errors = keep_errors
         self._results: dict[K, V] = {}
         self._errors: dict[K, Exception] = {}
         self._running: dict[K, trio.Event] = {}
@@ -129,7 +144,8 @@ class SingleFlight(Generic[K, V]):
         try:
             value = await compute()
         except Exception as exc:
-            self._errors[key] = exc
+            if self._keep_errors:
+                self._errors[key] = exc
             raise
         finally:
             del self._running[key]
@@ -150,7 +166,7 @@ class IndexClient:
     def __init__(self, http: HttpClient, cache_dir: Path | None) -> None:
         self.http = http
         self.cache_dir = cache_dir
-        self._pages: SingleFlight[str, ProjectPage | None] = SingleFlight()
+        self._pages: SingleFlight[_PageKey, ProjectPage | None] = SingleFlight()
         self._metadata: SingleFlight[str, bytes] = SingleFlight()
 
     async def fetch_page(self, index_url: str, name: str) -> ProjectPage | None:
@@ -158,7 +174,9 @@ class IndexClient:
         project = canonicalize_name(name)
         url = f"{index_url.rstrip('/')}/{project}/"
         self.http.auth.remember(index_url)
-        return await self._pages.run(url, lambda: self._fetch_page(index_url, project, url))
+        key = (url, self.cache_dir, self.http.options.offline)
+        pages = _run_pages() or self._pages
+        return await pages.run(key, lambda: self._fetch_page(index_url, project, url))
 
     async def _fetch_page(self, index_url: str, project: str, url: str) -> ProjectPage | None:
         options = self.http.options
@@ -227,6 +245,26 @@ class IndexClient:
             return None
         key = short_hash(strip_credentials(file.url))
         return self.cache_dir / PAGE_BUCKET / f"{dist.name}.metadata" / f"{file.filename}-{key}"
+
+
+# A page read by URL, into which cache, whether offline.
+_PageKey = tuple[str, Path | None, bool]
+_RUN_PAGES: trio.lowlevel.RunVar[SingleFlight[_PageKey, ProjectPage | None] | None] = (
+    trio.lowlevel.RunVar("pyrun_index_pages", default=None)
+)
+
+
+def _run_pages() -> SingleFlight[_PageKey, ProjectPage | None] | None:
+    """The pages of the process's trio run; None in any other run (a test's own, the fetcher
+    process), where each client keeps its own. A failed read is not kept: the next reader (the
+    lock, after a warm-up) reads the page again and reports what went wrong."""
+    if interrupt.run_resources() is None:
+        return None
+    pages = _RUN_PAGES.get()
+    if pages is None:
+        pages = SingleFlight(keep_errors=False)
+        _RUN_PAGES.set(pages)
+    return pages
 
 
 def _page_of(answer: CachedResponse, project: str, parsed: Path | None) -> ProjectPage:

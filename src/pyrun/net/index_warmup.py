@@ -17,8 +17,7 @@ import trio
 
 from pyrun.errors import PyrunError
 from pyrun.net.client import ClientOptions, run_client
-from pyrun.net.index import IndexClient, IndexSet
-from pyrun.net.lock import IndexPlan
+from pyrun.net.index import IndexClient, IndexPlan, IndexSet
 
 
 async def read_pages(options: ClientOptions, plan: IndexPlan, names: Iterable[str]) -> None:

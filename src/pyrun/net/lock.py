@@ -59,7 +59,7 @@ from pyrun.core.resolution import (
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
-from pyrun.net.index import IndexClient, IndexConfig, IndexSet, IndexStrategy, check_wheel_hash
+from pyrun.net.index import IndexClient, IndexPlan, IndexSet, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
 
@@ -569,15 +569,6 @@ def _wheel_metadata(filename: str, data: bytes) -> bytes:
 
 
 # -- the whole step ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class IndexPlan:
-    """The indexes of a run, already ordered (first the searched ones, default last)."""
-
-    indexes: tuple[IndexConfig, ...]
-    strategy: IndexStrategy = IndexStrategy.FIRST_INDEX
-    pinned: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
