@@ -113,12 +113,21 @@ class Console:
         counted = self.paint(plural(count, "package"), BOLD)
         return f"{dim_on}{verb} {counted} {self.paint(took, DIM)}{dim_off}"
 
+    def summary(self, verb: str, what: str, seconds: float) -> str:
+        """`Installed Python 3.12.1 in 1.2s`: dim, with `what` bold (uv's summary lines)."""
+        took = f"in {format_duration(seconds)}"
+        if not self.color:
+            return f"{verb} {what} {took}"
+        dim_on, dim_off = DIM
+        return f"{dim_on}{verb} {self.paint(what, BOLD)} {self.paint(took, DIM)}{dim_off}"
+
     def change(self, sign: str, name: str, rest: str) -> str:
         """An environment change, ` + name==1.0 (from …)`: a coloured sign, a bold name."""
         colour = _SIGNS.get(sign)
         if colour is None or not self.color:
             return f" {sign} {name}{rest}"
-        return f" {self.paint(sign, colour)} {self.paint(name, BOLD)}{self.paint(rest, DIM)}"
+        dimmed = self.paint(rest, DIM) if rest else ""
+        return f" {self.paint(sign, colour)} {self.paint(name, BOLD)}{dimmed}"
 
     def using(self, display: str, executable: str, *, managed: bool) -> str:
         """uv's line naming the interpreter a new env is made from: `Using CPython 3.12.1

@@ -450,7 +450,7 @@ def test_install_downloads_verifies_and_installs_once(
         f" Downloaded {setup.key} (download)",
     ]
     assert lines[2].startswith(f"Installed Python {fake_build.version_text} in ")
-    assert lines[3] == f" + {setup.key}"
+    assert lines[3] == f" + {setup.key} (python3.12)"  # uv names the executable it linked
     assert mirror.counts[setup.path] == 1
     install = setup.pythons / setup.key
     out = subprocess.check_output(
@@ -935,6 +935,51 @@ def test_python_transfer_lines_match_uv_byte_for_byte(
     assert lines["pyrun"] == lines["uv"]
     first, again = lines["uv"]
     assert [len(first), len(again)] == [4, 2], lines  # download + extract, then extract only
+
+
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+def test_install_names_the_linked_executable_and_warns_off_path_as_uv(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    """`python install` in colour, then a reinstall: uv's summary, ` + key (python3.12)` and
+    the warning that the bin directory is not on `PATH`, with the command for the user's shell.
+    uv also offers `uv python update-shell`, which pyrun does not have."""
+    setup = serve_build(tmp_path, mirror, fake_build)
+    shell = {"SHELL": "/bin/bash"}
+    uv_env = {**_uv_env(setup.env, tmp_path, mirror), **shell}
+    uv_env["UV_PYTHON_INSTALL_DIR"] = str(tmp_path / "uv-own")
+    logs = {}
+    for tool, env, argv in (
+        ("pyrun", {**setup.env, **shell}, PYRUN_PYTHON),
+        ("uv", uv_env, [str(UV), "python"]),
+    ):
+        runs = [
+            subprocess.run(
+                [*argv, "install", *extra, "--color", "always", "3.12"],
+                env={k: v for k, v in env.items() if not k.endswith("_VERSION")},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            for extra in ([], ["--reinstall"])
+        ]
+        assert [run.returncode for run in runs] == [0, 0], runs
+        logs[tool] = [_summary(run.stderr) for run in runs]
+    uv_bin, our_bin = str(tmp_path / "uv-bin"), setup.env["PYRUN_PYTHON_BIN_DIR"]
+    update_shell = " or `\x1b[32muv python update-shell\x1b[39m`"
+    expected = [
+        [line.replace(uv_bin, our_bin).replace(update_shell, "") for line in log]
+        for log in logs["uv"]
+    ]
+    assert logs["pyrun"] == expected
+    assert any("(python3.12)" in line for line in expected[0]), expected
+
+
+def _summary(stderr: str) -> list[str]:
+    """The lines after the transfers, with the time taken left out."""
+    lines = [line for line in stderr.splitlines() if line not in _transfers(stderr)]
+    return [re.sub(r"in \d+(\.\d+)?m?s", "in T", line) for line in lines]
 
 
 @pytest.mark.uv

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from pyrun.console import Console, display_path, format_duration, plural
+from pyrun.console import GREEN, Console, display_path, format_duration, plural
 from pyrun.errors import EXIT_FAILURE, PyrunError, UsageError, os_error_text
 from pyrun.options import Settled
 
@@ -186,8 +186,10 @@ def _install(args: argparse.Namespace, context: _Context) -> int:
         return EXIT_FAILURE
     downloads = _choose_downloads(missing, settings, host)
     report = _run_install(downloads, settings, console, reinstall=args.reinstall)
-    _link_bins(report.installed + report.reinstalled, settings, console, args)
-    _print_install_summary(report, console, time.monotonic() - start)
+    linked = _link_bins(report.installed + report.reinstalled, settings, console, args)
+    _print_install_summary(report, console, time.monotonic() - start, linked)
+    if not args.no_bin and (report.installed or report.reinstalled):
+        _warn_if_not_on_path(settings.bin_dir, console)
     for error in report.failed:
         console.error(error.message, error.causes, error.hint)
     return EXIT_FAILURE if report.failed else 0
@@ -256,11 +258,13 @@ def _link_bins(
     settings: PythonSettings,
     console: Console,
     args: argparse.Namespace,
-) -> None:
+) -> dict[str, str]:
+    """Link each install's `python3.X` into the bin directory; the name linked, by install key."""
     from pyrun.local.pythons import link_into_bin
 
+    linked: dict[str, str] = {}
     if args.no_bin:
-        return
+        return linked
     for install in installs:
         try:
             result = link_into_bin(install, settings.bin_dir, force=args.force)
@@ -272,20 +276,39 @@ def _link_bins(
                 f"Executable already exists at `{display_path(str(result.path))}` but is not "
                 "managed by pyrun; use `--force` to replace it"
             )
+        elif result is not None:
+            linked[str(install.key)] = result.path.name
+    return linked
 
 
-def _print_install_summary(report: InstallReport, console: Console, elapsed: float) -> None:
+def _print_install_summary(
+    report: InstallReport, console: Console, elapsed: float, linked: dict[str, str]
+) -> None:
     changed = [(" + ", i.key) for i in report.installed]
     changed += [(" ~ ", i.key) for i in report.reinstalled]
     if not changed:
         return
     # uv says "Installed" for reinstalls too; the ` ~ ` lines tell them apart.
     if len(changed) == 1:
-        console.info(f"Installed Python {changed[0][1].version} in {format_duration(elapsed)}")
+        what = f"Python {changed[0][1].version}"
     else:
-        console.info(f"Installed {plural(len(changed), 'version')} in {format_duration(elapsed)}")
+        what = plural(len(changed), "version")
+    console.info(console.summary("Installed", what, elapsed))
     for sign, key in sorted(changed, key=lambda item: str(item[1])):
-        console.info(f"{sign}{key}")
+        # uv names the executables it linked for the install: ` + cpython-3.12.1-… (python3.12)`.
+        name = linked.get(str(key))
+        console.info(console.change(sign.strip(), str(key), "") + (f" ({name})" if name else ""))
+
+
+def _warn_if_not_on_path(bin_dir: Path, console: Console) -> None:
+    from pyrun.local.shell import not_on_path_warning
+
+    def paint(text: str, part: str) -> str:
+        return console.path(text) if part == "path" else console.paint(text, GREEN)
+
+    warning = not_on_path_warning(str(bin_dir), os.environ, paint)
+    if warning is not None:
+        console.warn(warning)
 
 
 # --- list ---------------------------------------------------------------------------------
