@@ -331,6 +331,32 @@ def test_a_python_earlier_on_the_path_is_found_again(pyrun_env, workspace, tmp_p
     assert f"interpreter at: {early / 'python3'}\n" in found.stderr, found
 
 
+def test_a_wrapper_script_on_the_path_is_asked_again_every_time(pyrun_env, workspace, tmp_path):
+    """A pyenv shim runs whatever its own configuration selects (`PYENV_VERSION` here), which
+    its stat does not show: a lock that probed one takes the full path every time."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3"
+    shim.write_text('#!/bin/sh\nexec "$WRAPPED_PYTHON" "$@"\n')
+    shim.chmod(0o755)
+    env = {"PATH": f"{shims}{os.pathsep}{pyrun_env.env['PATH']}", "WRAPPED_PYTHON": PY312}
+    assert pyrun_env.run("lock", cwd=workspace, env=env).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace, env=env).returncode == 0
+    other = find_python("3.13") or find_python("3.11")
+    if other is None:
+        pytest.skip("needs a second CPython (3.13 or 3.11) for the shim to switch to")
+    code, lines, imported = lock_imports(
+        pyrun_env, workspace, "--check", env={**env, "WRAPPED_PYTHON": other}
+    )
+    assert code == 0 and "pyrun.commands.lock_project" in imported, lines
+    assert lines[0] == f"Using CPython {_version(other)} interpreter at: {other}", lines
+
+
+def _version(python: str) -> str:
+    code = "import platform; print(platform.python_version())"
+    return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+
+
 def test_another_search_path_takes_the_full_path(pyrun_env, workspace):
     assert pyrun_env.run("lock", cwd=workspace).returncode == 0
     assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
