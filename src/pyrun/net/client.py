@@ -599,7 +599,9 @@ class HttpClient:
         """
         entry = None
         if cache_path is not None:
-            entry = await trio.to_thread.run_sync(read_cache_entry, cache_path)
+            # A local file read and a one-line JSON header: cheaper on the loop than the
+            # hop to a worker thread and back (GIL hand-offs included), once per page.
+            entry = read_cache_entry(cache_path)
         if self.options.offline:
             if entry is None:
                 raise OfflineError(url)
