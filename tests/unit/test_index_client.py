@@ -16,6 +16,7 @@ from pyrun.core.index import IndexFile
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, OfflineError, make_client, redact_url
 from pyrun.net.index import (
+    PAGE_READS_AT_ONCE,
     IndexClient,
     IndexConfig,
     IndexSet,
@@ -286,6 +287,38 @@ def test_concurrent_fetches_of_one_page_share_a_request() -> None:
     results = run(main)
     assert len(results) == 5 and all(page == results[0] for page in results)
     assert len(recorder.requests) == 1
+
+
+def test_pages_are_read_a_few_at_a_time() -> None:
+    # Each request beyond the open connections opens another (a TLS handshake of CPU each).
+    in_flight: list[int] = [0, 0]  # now, most
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight)
+        await trio.sleep(0.01)
+        in_flight[0] -= 1
+        name = request.url.path.strip("/").split("/")[-1]
+        return json_page(wheel_entry(filename=f"{name}-1.0-py3-none-any.whl"))
+
+    async def main() -> list[Any]:
+        pages: list[Any] = []
+        async with make_client(
+            ClientOptions(retry_delay=0.0), transport=httpx.MockTransport(answer)
+        ) as http:
+            client = IndexClient(http, None)
+
+            async def fetch(name: str) -> None:
+                pages.append(await client.fetch_page(INDEX, name))
+
+            async with trio.open_nursery() as nursery:
+                for number in range(3 * PAGE_READS_AT_ONCE):
+                    nursery.start_soon(fetch, f"p{number}")
+        return pages
+
+    pages = run(main)
+    assert len(pages) == 3 * PAGE_READS_AT_ONCE and all(page is not None for page in pages)
+    assert in_flight == [0, PAGE_READS_AT_ONCE]
 
 
 # -- metadata --------------------------------------------------------------------------------------
