@@ -166,7 +166,7 @@ class IndexClient:
     def __init__(self, http: HttpClient, cache_dir: Path | None) -> None:
         self.http = http
         self.cache_dir = cache_dir
-        self._reads = _PageReads(keep_errors=True)
+        self._reads = _IndexReads(keep_errors=True)
         self._metadata: SingleFlight[str, bytes] = SingleFlight()
 
     async def fetch_page(self, index_url: str, name: str) -> ProjectPage | None:
@@ -177,7 +177,7 @@ class IndexClient:
         key = (url, self.cache_dir, self.http.options.offline)
         reads = _run_reads() or self._reads
         return await reads.pages.run(
-            key, lambda: self._fetch_page(index_url, project, url, reads.slots)
+            key, lambda: self._fetch_page(index_url, project, url, reads.page_slots)
         )
 
     async def _fetch_page(
@@ -240,7 +240,8 @@ class IndexClient:
                 return cached
         if self.http.options.offline:
             raise OfflineError(file.metadata_url if file.core_metadata else file.url)
-        metadata = await self._metadata_from_network(file)
+        async with (_run_reads() or self._reads).metadata_slots:
+            metadata = await self._metadata_from_network(file)
         if cache_path is not None:
             await trio.to_thread.run_sync(atomic_write, cache_path, metadata)
         return metadata
@@ -262,30 +263,35 @@ class IndexClient:
 
 # A page read by URL, into which cache, whether offline.
 _PageKey = tuple[str, Path | None, bool]
-# Page requests in flight at once. The pool opens a connection for each request it cannot
-# give an idle one, and a TLS handshake costs ~1.3 ms of CPU in this GIL-bound process: the
-# perf app's 28 pages over at most 8 connections took 55 ms of CPU and 159 ms, over 16
-# (the pool's limit, sized for downloads) 68 ms and 187 ms (medians of 5, machine loaded).
+# Page requests in flight at once, and metadata requests. The pool opens a connection for each
+# request it cannot give an idle one, and a TLS handshake costs ~1.3 ms of CPU in this
+# GIL-bound process: the perf app's 28 pages over at most 8 connections took 55 ms of CPU and
+# 159 ms, over 16 (the pool's limit, sized for downloads) 68 ms and 187 ms (medians of 5,
+# machine loaded). Pages and metadata live on different hosts (pypi.org and
+# files.pythonhosted.org): 8 of each keep both within the pool, which otherwise closes idle
+# connections of one host to open more to the other, and handshakes again later.
 PAGE_READS_AT_ONCE = 8
+METADATA_READS_AT_ONCE = 8
 
 
-class _PageReads:
-    """Who reads pages together: each page once (`SingleFlight`), `PAGE_READS_AT_ONCE` at a
-    time."""
+class _IndexReads:
+    """What the index reads of a run share: each page read once (`SingleFlight`), and the
+    slots that bound the requests in flight."""
 
     def __init__(self, *, keep_errors: bool) -> None:
         self.pages: SingleFlight[_PageKey, ProjectPage | None] = SingleFlight(
             keep_errors=keep_errors
         )
-        self.slots = trio.CapacityLimiter(PAGE_READS_AT_ONCE)
+        self.page_slots = trio.CapacityLimiter(PAGE_READS_AT_ONCE)
+        self.metadata_slots = trio.CapacityLimiter(METADATA_READS_AT_ONCE)
 
 
-_RUN_READS: trio.lowlevel.RunVar[_PageReads | None] = trio.lowlevel.RunVar(
+_RUN_READS: trio.lowlevel.RunVar[_IndexReads | None] = trio.lowlevel.RunVar(
     "pyrun_index_pages", default=None
 )
 
 
-def _run_reads() -> _PageReads | None:
+def _run_reads() -> _IndexReads | None:
     """The page reads of the process's trio run; None in any other run (a test's own, the
     fetcher process), where each client keeps its own. A failed read is not kept: the next
     reader (the lock, after a warm-up) reads the page again and reports what went wrong."""
@@ -293,7 +299,7 @@ def _run_reads() -> _PageReads | None:
         return None
     reads = _RUN_READS.get()
     if reads is None:
-        reads = _PageReads(keep_errors=False)
+        reads = _IndexReads(keep_errors=False)
         _RUN_READS.set(reads)
     return reads
 
