@@ -8,6 +8,7 @@ compared byte for byte.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PyrunEnv, Result, find_python
+from tests.conftest import PyrunEnv, Result, find_python, pyrun_executable
 from tests.support.index_server import IndexServer
 from tests.support.scenarios import load_scenario
 
@@ -50,15 +51,18 @@ def uv(project: Path, *args: str, index: str) -> subprocess.CompletedProcess[str
     )
 
 
-def pyrun(sandbox: PyrunEnv, project: Path, *args: str, index: str, **env: str) -> Result:
-    extra = {
+def index_env(index: str) -> dict[str, str]:
+    """What points pyrun at the test's index and interpreter, with nothing else configured."""
+    return {
         "PYRUN_DEFAULT_INDEX": index,
         "PYRUN_HTTP_RETRIES": "0",
         "PYRUN_PYTHON": str(PYTHON),
         "PYRUN_NO_CONFIG": "1",
-        **env,
     }
-    return sandbox.run(*args, cwd=project, env=extra)
+
+
+def pyrun(sandbox: PyrunEnv, project: Path, *args: str, index: str, **env: str) -> Result:
+    return sandbox.run(*args, cwd=project, env={**index_env(index), **env})
 
 
 def write(directory: Path, text: str, name: str = "pyproject.toml") -> Path:
@@ -384,6 +388,30 @@ def test_a_lock_from_scratch_reads_each_page_once(
         assert result.returncode == 0, result
         assert (index.page_requests("a"), index.page_requests("b")) == (1, 1)
         (app / "uv.lock").unlink()
+
+
+def test_a_lock_of_wheels_loads_no_install_or_build_code(
+    app: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    # Importing is most of a warm lock's CPU: the planning, install and build modules are for
+    # syncs and sdists, and a lock whose versions all have wheels must not pay for them.
+    env = {**pyrun_env.env, **index_env(index.index_url)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-X", "importtime", pyrun_executable(), "lock"]
+    result = subprocess.run(command, cwd=app, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (app / "uv.lock").is_file()
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
+    assert "pyrun.net.lock" in imported  # the lock really resolved
+    unneeded = {
+        "pyrun.core.plan",
+        "pyrun.core.selection",
+        "pyrun.local.build",
+        "pyrun.local.install",
+        "pyrun.local.unpack",
+        "pyrun.local.wheel_checks",
+    }
+    assert sorted(imported & unneeded) == []
 
 
 # -- bad input: clear errors, nothing written --------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,8 @@ from pyrun.core.index import IndexFile
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, OfflineError, make_client, redact_url
 from pyrun.net.index import (
+    METADATA_READS_AT_ONCE,
+    PAGE_READS_AT_ONCE,
     IndexClient,
     IndexConfig,
     IndexSet,
@@ -286,6 +289,69 @@ def test_concurrent_fetches_of_one_page_share_a_request() -> None:
     results = run(main)
     assert len(results) == 5 and all(page == results[0] for page in results)
     assert len(recorder.requests) == 1
+
+
+class InFlight:
+    """An async MockTransport handler that counts the requests it is serving at once."""
+
+    def __init__(self, answer: Handler) -> None:
+        self.answer = answer
+        self.now = 0
+        self.most = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        await trio.sleep(0.01)
+        self.now -= 1
+        return self.answer(request)
+
+
+def read_together(handler: InFlight, reads: list[Callable[[IndexClient], Awaitable[Any]]]) -> int:
+    """Run the reads at once through one index client; how many succeeded."""
+
+    async def main() -> int:
+        done: list[Any] = []
+        transport = httpx.MockTransport(handler)
+        async with make_client(ClientOptions(retry_delay=0.0), transport=transport) as http:
+            client = IndexClient(http, None)
+
+            async def read(fetch: Callable[[IndexClient], Awaitable[Any]]) -> None:
+                done.append(await fetch(client))
+
+            async with trio.open_nursery() as nursery:
+                for fetch in reads:
+                    nursery.start_soon(read, fetch)
+        return sum(result is not None for result in done)
+
+    return run(main)
+
+
+# Each request beyond the open connections opens another (a TLS handshake of CPU each), and
+# pages and metadata come from different hosts that share the pool.
+
+
+def test_pages_are_read_a_few_at_a_time() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        name = request.url.path.strip("/").split("/")[-1]
+        return json_page(wheel_entry(filename=f"{name}-1.0-py3-none-any.whl"))
+
+    handler = InFlight(answer)
+    names = [f"p{number}" for number in range(3 * PAGE_READS_AT_ONCE)]
+    pages = [functools.partial(IndexClient.fetch_page, index_url=INDEX, name=n) for n in names]
+    assert read_together(handler, pages) == len(names)
+    assert (handler.now, handler.most) == (0, PAGE_READS_AT_ONCE)
+
+
+def test_metadata_is_read_a_few_at_a_time() -> None:
+    handler = InFlight(lambda request: httpx.Response(200, content=METADATA))
+    files = [
+        wheel_file(url=f"https://files.invalid/{n}/demo-1.0-py3-none-any.whl", core_metadata=True)
+        for n in range(3 * METADATA_READS_AT_ONCE)
+    ]
+    reads = [functools.partial(IndexClient.fetch_metadata, file=file) for file in files]
+    assert read_together(handler, reads) == len(files)
+    assert (handler.now, handler.most) == (0, METADATA_READS_AT_ONCE)
 
 
 # -- metadata --------------------------------------------------------------------------------------

@@ -90,3 +90,20 @@ def test_a_form_whose_groups_do_not_fit_its_files_is_not_used(groups: object):
     form = list(page_form(parse_json_page(PAGE, url=URL, name="demo"), "k1"))
     form[5] = groups
     assert page_from_form(tuple(form), "k1") is None
+
+
+@pytest.mark.parametrize("row", [("demo-1.0.tar.gz", "u"), "not a row", (*"abcdefghi",)])
+def test_a_form_whose_rows_do_not_fit_is_not_used(row: object):
+    form = list(page_form(parse_json_page(PAGE, url=URL, name="demo"), "k1"))
+    form[4] = (form[4][0], row)
+    assert page_from_form(tuple(form), "k1") is None
+
+
+def test_stored_files_are_the_files_parsed():
+    page = parse_json_page(PAGE, url=URL, name="demo")
+    loaded = page_from_form(page_form(page, "k1"), "k1")
+    assert loaded is not None
+    for stored, parsed in zip(loaded.files, page.files, strict=True):
+        assert stored == parsed and hash(stored) == hash(parsed) and repr(stored) == repr(parsed)
+        with pytest.raises(AttributeError):
+            stored.url = "elsewhere"  # type: ignore[misc]  # still frozen

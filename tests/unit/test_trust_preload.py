@@ -8,29 +8,63 @@ from pathlib import Path
 
 import pytest
 
-from pyrun.net import client
+from pyrun.net import trust
 
 
 @pytest.fixture(autouse=True)
 def fresh_trust_store() -> Iterator[None]:
-    client._load_ssl_context.cache_clear()
+    trust._load.cache_clear()
+    trust._STARTED.clear()
     yield
-    client._load_ssl_context.cache_clear()
+    trust._load.cache_clear()
+    trust._STARTED.clear()
+
+
+def _preload_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "pyrun-trust-store"]
 
 
 def _join_preloads() -> None:
-    for thread in threading.enumerate():
-        if thread.name == "pyrun-trust-store":
-            thread.join(30)
+    for thread in _preload_threads():
+        thread.join(30)
 
 
 def test_the_client_uses_the_preloaded_context() -> None:
-    client.preload_trust_store(system_certs=False)
+    trust.preload(system_certs=False)
     _join_preloads()
-    assert client._load_ssl_context.cache_info().currsize == 1
-    loaded = client._ssl_context(False)
-    assert client._load_ssl_context.cache_info().misses == 1
-    assert client._ssl_context(False) is loaded
+    assert trust._load.cache_info().currsize == 1
+    loaded = trust.ssl_context(False)
+    assert trust._load.cache_info().misses == 1
+    assert trust.ssl_context(False) is loaded
+
+
+def test_a_second_preload_starts_no_second_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[threading.Thread] = []
+    original = threading.Thread.start
+
+    def record(thread: threading.Thread) -> None:
+        started.append(thread)
+        original(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", record)
+    trust.preload(system_certs=False)
+    trust.preload(system_certs=False)
+    _join_preloads()
+    assert [t.name for t in started] == ["pyrun-trust-store"]
+
+
+def test_ssl_cert_file_replaces_the_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import certifi
+
+    end = "-----END CERTIFICATE-----\n"
+    first = Path(certifi.where()).read_text().split(end)[0] + end
+    (tmp_path / "one.pem").write_text(first)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "one.pem"))
+    assert trust.ssl_context(False).cert_store_stats()["x509_ca"] == 1
+    trust._load.cache_clear()
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)  # else it replaces certifi's bundle
+    assert trust.ssl_context(False).cert_store_stats()["x509_ca"] > 1
 
 
 def test_a_failed_preload_is_silent_and_the_client_raises(
@@ -39,8 +73,8 @@ def test_a_failed_preload_is_silent_and_the_client_raises(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     failures: list[threading.ExceptHookArgs] = []
     monkeypatch.setattr(threading, "excepthook", failures.append)
-    client.preload_trust_store(system_certs=False)
+    trust.preload(system_certs=False)
     _join_preloads()
     assert failures == []
     with pytest.raises(OSError):
-        client._ssl_context(False)
+        trust.ssl_context(False)

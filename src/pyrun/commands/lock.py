@@ -109,10 +109,14 @@ def _dynamic_inputs(workspace: Workspace) -> list[str]:
     from pathlib import Path
 
     from pyrun.commands.lock_project import dynamic_dirs
+
+    directories = dynamic_dirs(workspace)
+    if not directories:
+        return []  # nothing is built: the build side stays unimported
     from pyrun.local.build import key_input_files, local_cache_key
 
     files: list[str] = []
-    for directory in map(Path, dynamic_dirs(workspace).values()):
+    for directory in map(Path, directories.values()):
         key = local_cache_key(directory)
         files += [str(path) for path in key_input_files(directory, key)]
         # A member's own build files are watched as workspace inputs; a path dependency's not.

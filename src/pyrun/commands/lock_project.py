@@ -120,6 +120,11 @@ def lock_workspace(
         if memo.holds():
             return _satisfied(previous, session.console)
     if previous is None:
+        if not session.settled.globals.offline:
+            # Loaded off the GIL while the warm-up imports the network stack, not by its client.
+            from pyrun.net import trust
+
+            trust.preload(session.settled.globals.system_certs)
         _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
@@ -136,9 +141,9 @@ def lock_workspace(
     else:
         preferred = None
     if not session.settled.globals.offline:
-        from pyrun.net.client import preload_trust_store
+        from pyrun.net import trust
 
-        preload_trust_store(session.settled.globals.system_certs)
+        trust.preload(session.settled.globals.system_certs)
     from pyrun.commands.resolve_step import Preferred, resolve
 
     lock = resolve(

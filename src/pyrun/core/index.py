@@ -222,7 +222,10 @@ def page_from_form(form: object, key: str) -> ProjectPage | None:
     _form, _key, name, url, rows, groups = form
     if not _groups_fit(groups, len(rows)):
         return None
-    files = tuple(_stored_file(*row) for row in rows)
+    try:
+        files = tuple(map(_stored_file, rows))
+    except (TypeError, ValueError):  # rows of another shape
+        return None
     return ProjectPage(name=NormalizedName(name), url=url, files=files, groups=groups)
 
 
@@ -242,26 +245,28 @@ def _groups_fit(groups: object, count: int) -> bool:
     return True
 
 
-def _stored_file(
-    filename: str,
-    url: str,
-    hashes: dict[str, str],
-    requires_python: str | None,
-    yanked: bool | str,
-    size: int | None,
-    upload_time: str | None,
-    core_metadata: bool | dict[str, str],
-) -> IndexFile:
-    return IndexFile(
-        filename=filename,
-        url=url,
-        hashes=hashes,
-        requires_python=requires_python,
-        yanked=yanked,
-        size=size,
-        upload_time=upload_time,
-        core_metadata=core_metadata,
-    )
+# The fields of a stored row, in `page_form`'s order.
+_ROW_FIELDS = (
+    "filename",
+    "url",
+    "hashes",
+    "requires_python",
+    "yanked",
+    "size",
+    "upload_time",
+    "core_metadata",
+)
+_new_file = functools.partial(object.__new__, IndexFile)
+
+
+def _stored_file(row: tuple[Any, ...]) -> IndexFile:
+    """The file of a row in `page_form`'s order (stored, or checked by the JSON page parser).
+    Its fields are set directly rather than through the frozen dataclass's `__init__` (one
+    `object.__setattr__` per field): the same object at half the cost, thousands of times per
+    lock."""
+    file = _new_file()
+    file.__dict__.update(zip(_ROW_FIELDS, row, strict=True))
+    return file
 
 
 def _check_api_version(data: Mapping[str, Any], url: str) -> None:
@@ -282,15 +287,17 @@ def _json_file(entry: object, page_url: str, position: int) -> IndexFile:
         raise _bad_page(page_url, f"`files[{position}]` needs string `filename` and `url` keys")
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
     size = entry.get("size")
-    return IndexFile(
-        filename=filename,
-        url=_absolute_url(page_url, href),
-        hashes=_str_dict(entry.get("hashes"), page_url, position, "hashes"),
-        requires_python=_optional_str(entry.get("requires-python")),
-        yanked=_yanked(entry.get("yanked", False)),
-        size=size if isinstance(size, int) else None,
-        upload_time=_optional_str(entry.get("upload-time")),
-        core_metadata=_json_core_metadata(metadata, page_url, position),
+    return _stored_file(
+        (
+            filename,
+            _absolute_url(page_url, href),
+            _str_dict(entry.get("hashes"), page_url, position, "hashes"),
+            _optional_str(entry.get("requires-python")),
+            _yanked(entry.get("yanked", False)),
+            size if isinstance(size, int) else None,
+            _optional_str(entry.get("upload-time")),
+            _json_core_metadata(metadata, page_url, position),
+        )
     )
 
 

@@ -36,21 +36,23 @@ import os
 import random
 import re
 import socket
-import ssl
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+# httpx imports httpcore only when it builds its first client (~20 ms): that is the start of a
+# command's first request, on the trio thread, where it delays the page reads a lock starts
+# early. Imported here, it loads with httpx, before any request is under way.
+import httpcore  # noqa: F401
 import httpx
 import trio
 
 from pyrun import __version__
 from pyrun.errors import FailureError, PyrunError, os_error_text
-from pyrun.net import interrupt
+from pyrun.net import interrupt, trust
 
 T = TypeVar("T")
 
@@ -597,7 +599,9 @@ class HttpClient:
         """
         entry = None
         if cache_path is not None:
-            entry = await trio.to_thread.run_sync(read_cache_entry, cache_path)
+            # A local file read and a one-line JSON header: cheaper on the loop than the
+            # hop to a worker thread and back (GIL hand-offs included), once per page.
+            entry = read_cache_entry(cache_path)
         if self.options.offline:
             if entry is None:
                 raise OfflineError(url)
@@ -829,7 +833,7 @@ def make_client(
         # or a large sync would fail while long downloads hold every connection.
         timeout=httpx.Timeout(options.timeout, pool=None),
         follow_redirects=True,
-        verify=_ssl_context(options.system_certs),
+        verify=trust.ssl_context(options.system_certs),
         limits=httpx.Limits(
             max_connections=options.max_connections,
             max_keepalive_connections=options.max_connections,
@@ -878,41 +882,6 @@ def _connection_key(options: ClientOptions) -> tuple[Any, ...]:
         options.max_connections,
         _netrc_location(options.netrc_path),
     )
-
-
-def preload_trust_store(system_certs: bool) -> None:
-    """Start loading the trust store that the first client will need, on a thread.
-
-    OpenSSL reads and parses the ~150 certificates (20-100 ms here) without holding the GIL,
-    so a command that calls this before its remaining imports and setup has the context
-    ready by its first request instead of loading it then. A failure is not reported here:
-    the client's own load raises it again.
-    """
-    threading.Thread(
-        target=_preload, args=(system_certs,), name="pyrun-trust-store", daemon=True
-    ).start()
-
-
-def _preload(system_certs: bool) -> None:
-    with contextlib.suppress(Exception):
-        _ssl_context(system_certs)
-
-
-_TRUST_LOCK = threading.Lock()
-
-
-def _ssl_context(system_certs: bool) -> ssl.SSLContext:
-    # The lock makes a client that asks while the preload runs wait for it, not load twice.
-    with _TRUST_LOCK:
-        return _load_ssl_context(system_certs)
-
-
-@functools.cache
-def _load_ssl_context(system_certs: bool) -> ssl.SSLContext:
-    """One context per process: loading the trust store costs ~70 ms, and a process may
-    make more than one client (`run_client`). httpx trusts certifi's bundle by default;
-    `--system-certs` means the platform's store."""
-    return ssl.create_default_context() if system_certs else httpx.create_ssl_context()
 
 
 def basic_auth_header(username: str, password: str) -> str:

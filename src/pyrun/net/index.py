@@ -166,7 +166,7 @@ class IndexClient:
     def __init__(self, http: HttpClient, cache_dir: Path | None) -> None:
         self.http = http
         self.cache_dir = cache_dir
-        self._pages: SingleFlight[_PageKey, ProjectPage | None] = SingleFlight()
+        self._reads = _IndexReads(keep_errors=True)
         self._metadata: SingleFlight[str, bytes] = SingleFlight()
 
     async def fetch_page(self, index_url: str, name: str) -> ProjectPage | None:
@@ -175,23 +175,34 @@ class IndexClient:
         url = f"{index_url.rstrip('/')}/{project}/"
         self.http.auth.remember(index_url)
         key = (url, self.cache_dir, self.http.options.offline)
-        pages = _run_pages() or self._pages
-        return await pages.run(key, lambda: self._fetch_page(index_url, project, url))
-
-    async def _fetch_page(self, index_url: str, project: str, url: str) -> ProjectPage | None:
-        options = self.http.options
-        answer = await self.http.get_cached(
-            url,
-            self._page_cache_path(index_url, project),
-            headers={"Accept": ACCEPT_HEADER},
-            refresh=options.refresh or project in options.refresh_packages,
-            allow=_NOT_FOUND,
+        reads = _run_reads() or self._reads
+        return await reads.pages.run(
+            key, lambda: self._fetch_page(index_url, project, url, reads.page_slots)
         )
+
+    async def _fetch_page(
+        self, index_url: str, project: str, url: str, slots: trio.CapacityLimiter
+    ) -> ProjectPage | None:
+        options = self.http.options
+        async with slots:
+            answer = await self.http.get_cached(
+                url,
+                self._page_cache_path(index_url, project),
+                headers={"Accept": ACCEPT_HEADER},
+                refresh=options.refresh or project in options.refresh_packages,
+                allow=_NOT_FOUND,
+            )
         if answer.status in _NOT_FOUND:
             return None
-        # Large pages (megabytes of JSON for popular projects) parse off the event loop.
         parsed = self._parsed_cache_path(index_url, project)
-        return await trio.to_thread.run_sync(_page_of, answer, project, parsed)
+        key = _body_key(answer, project)
+        # The parsed form of this very body, when kept, loads in a fraction of a millisecond
+        # per thousand files: on the loop. Parsing (megabytes of JSON for popular projects)
+        # runs off it.
+        page = _stored_page(parsed, key)
+        if page is not None:
+            return page
+        return await trio.to_thread.run_sync(_parsed_page, answer, project, parsed, key)
 
     def _page_cache_path(self, index_url: str, project: str) -> Path | None:
         if self.cache_dir is None:
@@ -222,12 +233,15 @@ class IndexClient:
     async def _fetch_metadata(self, file: IndexFile) -> bytes:
         cache_path = self._metadata_cache_path(file)
         if cache_path is not None:
-            cached = await trio.to_thread.run_sync(_read_verified, cache_path, file)
+            # A few kilobytes from a local file: read on the loop, as a worker thread's hop
+            # (and its GIL hand-offs) costs more CPU than the read.
+            cached = _read_verified(cache_path, file)
             if cached is not None:
                 return cached
         if self.http.options.offline:
             raise OfflineError(file.metadata_url if file.core_metadata else file.url)
-        metadata = await self._metadata_from_network(file)
+        async with (_run_reads() or self._reads).metadata_slots:
+            metadata = await self._metadata_from_network(file)
         if cache_path is not None:
             await trio.to_thread.run_sync(atomic_write, cache_path, metadata)
         return metadata
@@ -249,36 +263,68 @@ class IndexClient:
 
 # A page read by URL, into which cache, whether offline.
 _PageKey = tuple[str, Path | None, bool]
-_RUN_PAGES: trio.lowlevel.RunVar[SingleFlight[_PageKey, ProjectPage | None] | None] = (
-    trio.lowlevel.RunVar("pyrun_index_pages", default=None)
+# Page requests in flight at once, and metadata requests. The pool opens a connection for each
+# request it cannot give an idle one, and a TLS handshake costs ~1.3 ms of CPU in this
+# GIL-bound process: the perf app's 28 pages over at most 8 connections took 55 ms of CPU and
+# 159 ms, over 16 (the pool's limit, sized for downloads) 68 ms and 187 ms (medians of 5,
+# machine loaded). Pages and metadata live on different hosts (pypi.org and
+# files.pythonhosted.org): 8 of each keep both within the pool, which otherwise closes idle
+# connections of one host to open more to the other, and handshakes again later.
+PAGE_READS_AT_ONCE = 8
+METADATA_READS_AT_ONCE = 8
+
+
+class _IndexReads:
+    """What the index reads of a run share: each page read once (`SingleFlight`), and the
+    slots that bound the requests in flight."""
+
+    def __init__(self, *, keep_errors: bool) -> None:
+        self.pages: SingleFlight[_PageKey, ProjectPage | None] = SingleFlight(
+            keep_errors=keep_errors
+        )
+        self.page_slots = trio.CapacityLimiter(PAGE_READS_AT_ONCE)
+        self.metadata_slots = trio.CapacityLimiter(METADATA_READS_AT_ONCE)
+
+
+_RUN_READS: trio.lowlevel.RunVar[_IndexReads | None] = trio.lowlevel.RunVar(
+    "pyrun_index_pages", default=None
 )
 
 
-def _run_pages() -> SingleFlight[_PageKey, ProjectPage | None] | None:
-    """The pages of the process's trio run; None in any other run (a test's own, the fetcher
-    process), where each client keeps its own. A failed read is not kept: the next reader (the
-    lock, after a warm-up) reads the page again and reports what went wrong."""
+def _run_reads() -> _IndexReads | None:
+    """The page reads of the process's trio run; None in any other run (a test's own, the
+    fetcher process), where each client keeps its own. A failed read is not kept: the next
+    reader (the lock, after a warm-up) reads the page again and reports what went wrong."""
     if interrupt.run_resources() is None:
         return None
-    pages = _RUN_PAGES.get()
-    if pages is None:
-        pages = SingleFlight(keep_errors=False)
-        _RUN_PAGES.set(pages)
-    return pages
+    reads = _RUN_READS.get()
+    if reads is None:
+        reads = _IndexReads(keep_errors=False)
+        _RUN_READS.set(reads)
+    return reads
 
 
-def _page_of(answer: CachedResponse, project: str, parsed: Path | None) -> ProjectPage:
-    """The page the answer holds: from its parsed form when one was kept for this very body,
-    else parsed (and the parsed form kept)."""
+def _body_key(answer: CachedResponse, project: str) -> str:
+    """What names the body a parsed form was made from (and how it was read)."""
     url = answer.location or answer.url
-    key = f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
-    if parsed is not None:
-        try:
-            page = page_from_form(marshal.loads(parsed.read_bytes()), key)
-        except (OSError, ValueError, EOFError, TypeError):
-            page = None
-        if page is not None:
-            return page
+    return f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
+
+
+def _stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
+    """The page kept in parsed form for the body named `key`; None when there is none."""
+    if parsed is None:
+        return None
+    try:
+        return page_from_form(marshal.loads(parsed.read_bytes()), key)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def _parsed_page(
+    answer: CachedResponse, project: str, parsed: Path | None, key: str
+) -> ProjectPage:
+    """The page the answer holds, parsed, with its parsed form kept for the next read."""
+    url = answer.location or answer.url
     page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
     if parsed is not None:
         # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.

@@ -38,10 +38,12 @@ from packaging.version import InvalidVersion, Version
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError
-from pyrun.local import build as builds
 from pyrun.local.cache import SDISTS_BUCKET, Cache
 
+# `pyrun.local.build` (and the install side it stands on) is imported by the methods that use
+# it: a lock whose versions all have wheels builds nothing and never loads it.
 if TYPE_CHECKING:
+    from pyrun.local import build as builds
     from pyrun.net.sync import SyncOptions
 
 
@@ -95,6 +97,7 @@ class MetadataBuilder:
     ) -> bytes:
         """The metadata of the sdist `filename` of `name` (`version` when an index gives it);
         `download` gets its bytes (hash-checked) when the cache has no entry for `sha256`."""
+        from pyrun.local import build as builds
         from pyrun.net.lock import static_sdist_metadata
 
         cache = self.setup.cache
@@ -118,6 +121,8 @@ class MetadataBuilder:
 
     async def tree(self, name: str, directory: Path) -> bytes:
         """The metadata of the local project at `directory` (dynamic requirements or version)."""
+        from pyrun.local import build as builds
+
         key = builds.local_metadata_key(directory, builds.local_cache_key(directory))
         found = builds.find_metadata(self.setup.cache, key)
         if found is not None:
@@ -137,6 +142,8 @@ class MetadataBuilder:
             )
 
     def _build_sdist(self, label: str, filename: str, data: bytes, key: str) -> bytes:
+        from pyrun.local import build as builds
+
         cache = self.setup.cache
         workdir = cache.tempdir(SDISTS_BUCKET)
         try:
@@ -149,6 +156,8 @@ class MetadataBuilder:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _cached(self, request: builds.BuildRequest, key: str) -> bytes:
+        from pyrun.local import build as builds
+
         return builds.cached_metadata(
             request,
             key,
@@ -159,6 +168,8 @@ class MetadataBuilder:
 
 
 def _sdist_key(sha256: str) -> str:
+    from pyrun.local import build as builds
+
     return builds.sdist_build_key(f"sha256:{sha256}", "")
 
 

@@ -35,21 +35,22 @@ from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
-from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist, SourceKind, make_plan
 from pyrun.core.project import normalize_name
-from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local import sigint
 from pyrun.local.cache import SDISTS_BUCKET, Cache
-from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
 
+# The planning and install side is imported where it is used: a lock imports this module for
+# `SyncOptions` and `build_requirements_provider` and installs nothing.
 if TYPE_CHECKING:
     import trio
     from packaging.requirements import Requirement
     from packaging.version import Version
 
     from pyrun.core.index import IndexFile
+    from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist
+    from pyrun.core.selection import Selected, Selection
     from pyrun.local import build as builds
+    from pyrun.local.install import InstallTarget, Linker, LinkMode
     from pyrun.net.client import HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
@@ -102,6 +103,8 @@ class SyncTargetEnv:
 
     @property
     def target(self) -> InstallTarget:
+        from pyrun.local.install import InstallTarget
+
         return InstallTarget.for_venv(
             self.prefix,
             self.interpreter.version_info[:2],
@@ -155,6 +158,7 @@ def plan_sync(
     console: Console,
 ) -> SyncPlan:
     """Decide what to do; reads only dist-info names, small files and cache entries."""
+    from pyrun.core.plan import make_plan
     from pyrun.local.install import installed_distributions
 
     installed = installed_distributions(env.target.site_packages)
@@ -463,6 +467,8 @@ def _build_line(console: Console, verb: str, item: Item) -> str:
 def _build_display(item: Item) -> str:
     """`NAME @ file:///abs` for local trees, `name @ git+…@<commit>` for git sources,
     `name==version` for sdists (as uv prints them)."""
+    from pyrun.core.plan import SourceKind
+
     if item.selected.artifact.kind == "git" and item.dist.commit:
         from pyrun.core.gitref import parse_locked
 
@@ -838,6 +844,9 @@ def apply_plan(
     """Uninstall, then link every distribution from the cache (with an install bar when
     `reporter` draws one). Blocking; a Ctrl-C meanwhile takes effect once the environment is
     consistent again."""
+    from pyrun.local import sigint
+    from pyrun.local.install import Linker, uninstall
+
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
@@ -898,6 +907,8 @@ def _mark_changing(target: InstallTarget) -> None:
 
 
 def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker: Linker) -> str:
+    from pyrun.local.install import install_wheel
+
     archive = ready.archive if ready is not None else item.archive
     if archive is None:
         raise FailureError(
@@ -920,6 +931,8 @@ def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker:
 
 def direct_url(item: Item, wheel_sha256: str | None) -> dict[str, Any] | None:
     """PEP 610 `direct_url.json` for non-registry distributions."""
+    from pyrun.core.plan import SourceKind
+
     dist = item.dist
     if dist.source is SourceKind.REGISTRY:
         return None
