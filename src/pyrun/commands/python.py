@@ -406,7 +406,7 @@ def _system_row(key_text: str, path: Path) -> _Row:
 def _download_rows(
     settings: PythonSettings, request: PythonRequest | None, args: argparse.Namespace
 ) -> list[_Row]:
-    from pyrun.core.pydownloads import matching_downloads, newest_first, rewrite_url
+    from pyrun.core.pydownloads import download_urls, matching_downloads, newest_first
     from pyrun.core.requests import ANY_REQUEST
 
     if settings.preference == "only-system":
@@ -424,7 +424,7 @@ def _download_rows(
             key=d.key,
             sort=newest_first(d.key),
             kind=2,
-            url=rewrite_url(d, settings.mirror, settings.pypy_mirror),
+            url=download_urls(d, settings.mirror, settings.pypy_mirror)[0],
         )
         for d in downloads
         if "debug" not in d.key.variant
