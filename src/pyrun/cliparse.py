@@ -506,10 +506,7 @@ def _check_conflicts(args: Args) -> None:
                     f"the argument `{a[4:]}` (environment variable) cannot be used with "
                     f"`{b[4:]}` (environment variable)"
                 )
-            raise UsageError(
-                f"the argument '{_spell(a)}' cannot be used with '{_spell(b)}'",
-                usage=_conflict_usage(args, second),
-            )
+            raise _conflict_error(args, first, second)
     if _is_set(args, "offline") and _is_set(args, "refresh"):
         raise PyrunError("the argument `--offline` cannot be used with `--refresh`")
 
@@ -518,8 +515,24 @@ def _is_set(args: Args, dest: str) -> bool:
     return dest in args.sources and bool(getattr(args, dest))
 
 
-def _spell(source: str) -> str:
-    return source[4:] if source.startswith("env:") else source
+def _conflict_error(args: Args, first: str, second: str) -> UsageError:
+    """clap's words for two options that cannot be combined: the one given first first, each
+    as typed with its value's name (`'--all-extras' cannot be used with '--extra <EXTRA>'`)."""
+    given = [opt.dest for opt in args._given]
+    if second in given and (first not in given or given.index(second) < given.index(first)):
+        first, second = second, first
+    return UsageError(
+        f"the argument '{_spelt(args, first)}' cannot be used with '{_spelt(args, second)}'",
+        usage=_conflict_usage(args, second),
+    )
+
+
+def _spelt(args: Args, dest: str) -> str:
+    source = args.sources[dest]
+    if source.startswith("env:"):
+        return source[4:]
+    opt = next(opt for opt in args._options if opt.dest == dest)
+    return _shown(opt, source)
 
 
 def _usage(args: Args) -> str:
@@ -605,12 +618,6 @@ def _store_positionals(args: Args, sub: Sub) -> None:
 
 
 def _check_sub_conflicts(args: Args, sub: Sub) -> None:
-    given = [opt.dest for opt in args._given]
-    for pair in sub.conflicts:
-        if all(dest in given for dest in pair):
-            first, second = sorted(pair, key=given.index)
-            raise UsageError(
-                f"the argument '{args.sources[first]}' cannot be used with "
-                f"'{args.sources[second]}'",
-                usage=_conflict_usage(args, second),
-            )
+    for first, second in sub.conflicts:
+        if first in args.sources and second in args.sources:
+            raise _conflict_error(args, first, second)

@@ -65,7 +65,10 @@ CASES = [
     "python list --only-downloads --only-installed",
     "python pin --rm --global --resolved",
     "run --locked --frozen",
+    "run --frozen --locked",
     "lock --locked --frozen",
+    "sync --all-extras --extra x",
+    "sync --extra x --all-extras",
 ]
 
 
