@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyrun import __version__
-from pyrun.cliparse import parse_argv
+from pyrun.cliparse import parse_argv, parse_subcommand
 from pyrun.console import format_duration, format_size, plural
 from pyrun.errors import PyrunError, UsageError, render_error
 
@@ -256,3 +256,25 @@ def test_a_value_alias_reads_as_the_choice_it_names(given: str, meant: str) -> N
 )
 def test_with_splits_on_the_commas_between_requirements_as_uv(given: str, meant: list[str]) -> None:
     assert parse_argv(["run", "--with", given, "python"]).with_ == meant
+
+
+def test_python_and_cache_words_are_parsed_with_claps_rules():
+    install = parse_subcommand("python", ["install", "-r", "3.12", "pypy"])
+    assert (install.subcommand, install.reinstall, install.targets) == (
+        "install",
+        True,
+        ["3.12", "pypy"],
+    )
+    assert parse_subcommand("python", ["list", "3.12"]).request == "3.12"
+    assert parse_subcommand("cache", ["clean", "--force", "a", "b"]).package == ["a", "b"]
+    # No abbreviations (argparse took `--reinstal` for `--reinstall`).
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("python", ["install", "--reinstal"])
+    assert "tip: a similar argument exists: '--reinstall'" in info.value.message
+    assert info.value.usage == "pyrun python install --reinstall [TARGETS]..."
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("python", ["find", "a", "b"])
+    assert info.value.message == "unexpected argument 'b' found"
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("cache", ["prune", "--bogus"])
+    assert info.value.message == "unexpected argument '--bogus' found"  # no `--` tip: no positional
