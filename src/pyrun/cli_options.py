@@ -663,7 +663,7 @@ COMMANDS: dict[str, tuple[str, list[Opt]]] = {
 class Sub:
     """A sub-command of `python` or `cache`: its help (they parse their own words)."""
 
-    __slots__ = ("arguments", "conflicts", "name", "options", "summary", "usage")
+    __slots__ = ("aliases", "arguments", "conflicts", "name", "options", "summary", "usage")
 
     def __init__(
         self,
@@ -673,6 +673,7 @@ class Sub:
         arguments: list[Arg] | None = None,
         usage: str = "",
         conflicts: tuple[tuple[str, str], ...] = (),
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.summary = summary
@@ -680,6 +681,7 @@ class Sub:
         self.arguments = arguments or []
         self.usage = usage
         self.conflicts = conflicts  # pairs of option destinations that cannot be combined
+        self.aliases = aliases  # other names uv accepts for it (not listed in `--help`)
 
 
 DOWNLOADS_JSON = Opt(
@@ -812,6 +814,7 @@ SUBCOMMANDS: dict[str, list[Sub]] = {
             [Opt("--force", FLAG, "Force removal of the cache, ignoring in-use checks")],
             [Arg("[PACKAGE]...", "The packages to remove from the cache")],
             "[PACKAGE]...",
+            aliases=("clear",),
         ),
         Sub(
             "prune",

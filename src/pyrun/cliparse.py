@@ -586,7 +586,7 @@ def _shown(opt: Opt, typed: str = "") -> str:
 def parse_subcommand(family: str, words: list[str]) -> Args:
     """`pyrun python|cache WORDS…` with clap's rules and words: the sub-command's options, and
     its positional arguments (stored as `targets`, `request`, `package`)."""
-    subs = {sub.name: sub for sub in SUBCOMMANDS[family]}
+    subs = {name: sub for sub in SUBCOMMANDS[family] for name in (sub.name, *sub.aliases)}
     usage = f"pyrun {family} [OPTIONS] <COMMAND>"
     name = words[0]
     if name.startswith("-"):
@@ -594,7 +594,7 @@ def parse_subcommand(family: str, words: list[str]) -> Args:
     if name not in subs:
         raise UsageError(_unknown_subcommand(name, list(subs)), usage=usage)
     sub = subs[name]
-    args = Args(name, sub.options, path=f"{family} {name}", arguments=sub.usage)
+    args = Args(sub.name, sub.options, path=f"{family} {sub.name}", arguments=sub.usage)
     _parse_options(words, 1, args, sub.options, stop_at_positional=False, positional=True)
     _store_positionals(args, sub)
     _check_sub_conflicts(args, sub)

@@ -45,6 +45,8 @@ CASES = [
     "python bogus",
     "python instal",
     "cache --bogus",
+    "cache clena",  # uv's hidden alias `clear` is among the suggestions
+    "cache clear --bogus",
     "python uninstall",
     "python list a b",
     "python list a -- b",

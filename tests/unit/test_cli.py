@@ -267,6 +267,7 @@ def test_python_and_cache_words_are_parsed_with_claps_rules():
     )
     assert parse_subcommand("python", ["list", "3.12"]).request == "3.12"
     assert parse_subcommand("cache", ["clean", "--force", "a", "b"]).package == ["a", "b"]
+    assert parse_subcommand("cache", ["clear"]).subcommand == "clean"  # uv's alias
     # No abbreviations (argparse took `--reinstal` for `--reinstall`).
     with pytest.raises(UsageError) as info:
         parse_subcommand("python", ["install", "--reinstal"])
