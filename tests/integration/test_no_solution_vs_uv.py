@@ -5,8 +5,7 @@ terminal), with the same exit code and no lock written.
 Not covered yet (uv's PubGrub report derives them): a yanked version in the way (`only the
 following versions of gone are available:` and a list), a root requirement narrowed to the
 available versions (`client>=1` shown as `client==1.0.0`), and two packages' requirements
-combined before the root's (`all versions of top depend on api>=3`), and a requirement under a
-marker (`client{sys_platform == 'linux'}`)."""
+combined before the root's (`all versions of top depend on api>=3`)."""
 
 from __future__ import annotations
 
@@ -60,6 +59,7 @@ SHAPES = {
     "not-on-index": project(["nosuch"]),
     "prerelease-only": project(["beta>=3"]),
     "pinned-against-a-package": project(["client", "api==2.0.0"]),
+    "markers": project(["api>=2", "client ; sys_platform == 'linux'"]),
 }
 
 

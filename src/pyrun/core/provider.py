@@ -105,6 +105,7 @@ from pyrun.core.universal import (
     pyset_from_specifiers,
     python_dnf,
     reachable_pins,
+    render,
     root_environment,
     split_forks,
     split_order,
@@ -1182,7 +1183,13 @@ def _demand_on(
         for dep in deps:
             if dep.name in names:
                 requirement = _as_written(parent, dep.name)
-                return Demand(dependent=_who(parent, provider), requirement=requirement), parent
+                # uv shows the marker of a project's own requirement, not of a package's.
+                own = isinstance(parent.info, LocalPackage)
+                marker = render(dep.marker, provider.shared.requires_python) if own else None
+                demand = Demand(
+                    dependent=_who(parent, provider), requirement=requirement, marker=marker
+                )
+                return demand, parent
     for req in provider.roots:
         if req.name in names:
             return Demand(dependent=Dependent(kind="you"), requirement=req.text), None

@@ -259,9 +259,16 @@ class Demand:
 
     dependent: Dependent
     requirement: str
+    # The marker a project's requirement applies under, which uv shows in braces:
+    # `client{sys_platform == 'linux'}`.
+    marker: str | None = None
 
     def text(self) -> str:
-        return f"{self.dependent.says()} {self.requirement}"
+        return f"{self.dependent.says()} {self.target}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.requirement}{{{self.marker}}}" if self.marker else self.requirement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -397,10 +404,14 @@ class Conflict:
             return f"Because {_join(parties)}, we can conclude that {conclusion}."
         labels = _join([ref.label for ref in clash.excluded])
         outcome = f"{labels} cannot be used"
+        chain = clash.required_chain or _maybe(clash.required_by)
         if self.single_project and any(d.dependent.kind == "project" for d in demands):
             outcome = f"{labels} and your project are incompatible"
+            if chain and chain[0].marker:
+                # uv's package under a marker is a package of its own, named after the project.
+                outcome = f"your project and {labels}{{{chain[0].marker}}} are incompatible"
         text = f"Because {_join(parties)}, we can conclude that {outcome}."
-        return text + self._because_required(clash.required_chain or _maybe(clash.required_by))
+        return text + self._because_required(chain)
 
     def _own_part(self, demands: list[Demand]) -> Dependent | None:
         """The single project's extra or group whose requirement clashes with the project's."""
