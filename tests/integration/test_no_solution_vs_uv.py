@@ -75,3 +75,25 @@ def test_no_solution_reads_as_uvs(
     assert expected.returncode == 1, expected.stderr
     assert (got.returncode, got.stderr) == (1, expected.stderr.replace("`uv ", "`pyrun "))
     assert not (ours / "uv.lock").exists()
+
+
+SCRIPT = '# /// script\n# requires-python = ">=3.12"\n# dependencies = ["modern"]\n# ///\n'
+
+
+@pytest.mark.parametrize("command", ["lock", "export"])
+def test_a_scripts_no_solution_reads_as_uvs(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, command: str
+) -> None:
+    """`lock --script` and `export --script` say plain `dependencies` (`run` says `script
+    dependencies`) and give the `requires-python` hint, as uv does.
+
+    Not covered: a script's `run` without a lock, which uv resolves for the interpreter alone
+    (`the current Python version (3.12.1) does not satisfy ...`)."""
+    theirs, ours = tmp_path / "uv" / "p", tmp_path / "pyrun" / "p"
+    for directory in (theirs, ours):
+        write(directory, SCRIPT, name="s.py")
+    args = (command, "--script", "s.py")
+    expected = uv(theirs, *args, index=index.index_url)
+    got = pyrun(pyrun_env, ours, *args, index=index.index_url)
+    assert expected.returncode == 1, expected.stderr
+    assert (got.returncode, got.stderr) == (1, expected.stderr.replace("`uv ", "`pyrun "))

@@ -471,19 +471,21 @@ def _join(parts: list[str]) -> str:
 class NoSolutionError(FailureError):
     """No set of versions satisfies the requirements; `conflict` is what the resolver found.
 
-    `subject` names whose dependencies they were (`script`), as uv says for a script."""
+    `subject` names whose dependencies they were (`script`), as uv says for a script; uv
+    gives those no `requires-python` hint (a script's run has no `requires-python` to change).
+    """
 
     def __init__(
         self, conflict: Conflict, *, subject: str | None = None, hint: str | None = None
     ) -> None:
-        super().__init__(
-            conflict.header(subject), causes=conflict.causes(), hint=hint or conflict.hint()
-        )
+        own = conflict.hint() if subject is None else None
+        super().__init__(conflict.header(subject), causes=conflict.causes(), hint=hint or own)
         self.conflict = conflict
         self.subject = subject
+        self.given_hint = hint
 
     def about(self, subject: str) -> NoSolutionError:
-        return NoSolutionError(self.conflict, subject=subject, hint=self.hint)
+        return NoSolutionError(self.conflict, subject=subject, hint=self.given_hint)
 
     def with_hint(self, hint: str) -> NoSolutionError:
         return NoSolutionError(self.conflict, subject=self.subject, hint=hint)
