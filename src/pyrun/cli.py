@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from pyrun import __version__
-from pyrun.cli_options import PASSTHROUGH
+from pyrun.cli_options import PASSTHROUGH, SUBCOMMANDS
 from pyrun.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -91,7 +91,12 @@ def _dispatch(argv: list[str]) -> int:
     if args.version:
         print(f"pyrun {__version__}")
         return 0
-    if args.help or args.subcommand in ("", "help"):
+    # `pyrun python` or `pyrun cache` alone: the help, as a usage error (as `pyrun` alone).
+    if (
+        args.help
+        or args.subcommand in ("", "help")
+        or (args.subcommand in SUBCOMMANDS and not args.rest)
+    ):
         return _help(args)
     if args.directory:
         _chdir(args.directory)

@@ -663,7 +663,7 @@ COMMANDS: dict[str, tuple[str, list[Opt]]] = {
 class Sub:
     """A sub-command of `python` or `cache`: its help (they parse their own words)."""
 
-    __slots__ = ("arguments", "name", "options", "summary", "usage")
+    __slots__ = ("aliases", "arguments", "conflicts", "name", "options", "summary", "usage")
 
     def __init__(
         self,
@@ -672,12 +672,16 @@ class Sub:
         options: list[Opt],
         arguments: list[Arg] | None = None,
         usage: str = "",
+        conflicts: tuple[tuple[str, str], ...] = (),
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.summary = summary
         self.options = options + GLOBAL
         self.arguments = arguments or []
         self.usage = usage
+        self.conflicts = conflicts  # pairs of option destinations that cannot be combined
+        self.aliases = aliases  # other names uv accepts for it (not listed in `--help`)
 
 
 DOWNLOADS_JSON = Opt(
@@ -709,6 +713,7 @@ SUBCOMMANDS: dict[str, list[Sub]] = {
             ],
             [Arg("[REQUEST]", "A Python request to filter by")],
             "[REQUEST]",
+            (("only_installed", "only_downloads"),),
         ),
         Sub(
             "install",
@@ -768,11 +773,12 @@ SUBCOMMANDS: dict[str, list[Sub]] = {
                     "Avoid validating the Python pin is compatible with the project or workspace",
                     env="PYRUN_NO_PROJECT",
                 ),
-                Opt("--global", FLAG, "Update the global Python version pin"),
+                Opt("--global", FLAG, "Update the global Python version pin", dest="global_"),
                 Opt("--rm", FLAG, "Remove the Python version pin"),
             ],
             [Arg("[REQUEST]", "The Python version request")],
             "[REQUEST]",
+            (("rm", "resolved"),),
         ),
         Sub(
             "dir",
@@ -808,6 +814,7 @@ SUBCOMMANDS: dict[str, list[Sub]] = {
             [Opt("--force", FLAG, "Force removal of the cache, ignoring in-use checks")],
             [Arg("[PACKAGE]...", "The packages to remove from the cache")],
             "[PACKAGE]...",
+            aliases=("clear",),
         ),
         Sub(
             "prune",

@@ -19,9 +19,11 @@ from pyrun.cli_options import (
     MULTI,
     PASSTHROUGH,
     REQUIREMENTS,
+    SUBCOMMANDS,
     UV_ONLY,
     VALUE,
     Opt,
+    Sub,
 )
 from pyrun.errors import EXIT_USAGE, PyrunError, UsageError
 
@@ -103,12 +105,22 @@ def adopt_uv_variables(environ: MutableMapping[str, str]) -> list[tuple[str, str
 class Args:
     """Parsed options of one sub-command; every option of the command is an attribute."""
 
-    def __init__(self, name: str, options: list[Opt]) -> None:
+    def __init__(
+        self, name: str, options: list[Opt], *, path: str = "", arguments: str = ""
+    ) -> None:
         self.subcommand = name
         self.command: list[str] = []
         self.rest: list[str] = []
         self.sources: dict[str, str] = {}
         self._options = options
+        # How usage lines name the command (`python install`) and its positional arguments
+        # (`[TARGETS]...`); clap's `run` has none: its command is an external sub-command.
+        self._path = path or name
+        self._arguments = arguments
+        # The options given on the command line, in order, then those taken from variables:
+        # clap's usage lines after a conflict show both.
+        self._given: list[Opt] = []
+        self._from_env: list[Opt] = []
         for opt in options:
             default: object = [] if opt.kind == MULTI else 0 if opt.kind == COUNT else None
             if opt.kind == FLAG:
@@ -152,19 +164,28 @@ class Args:
         return source or "--" + dest.replace("_", "-")
 
 
-def _unknown_subcommand(name: str) -> str:
+def _unknown_subcommand(name: str, names: list[str]) -> str:
     message = f"unrecognized subcommand '{name}'"
-    close = similar(name, [c for c in COMMANDS if c != "help"])
-    if close:
-        message += f"\n\n  tip: a similar subcommand exists: '{close}'"
+    close = all_similar(name, names)
+    if len(close) == 1:
+        message += f"\n\n  tip: a similar subcommand exists: '{close[0]}'"
+    elif close:
+        quoted = ", ".join(f"'{candidate}'" for candidate in close)
+        message += f"\n\n  tip: some similar subcommands exist: {quoted}"
     return message
+
+
+def all_similar(word: str, candidates: list[str]) -> list[str]:
+    """clap's suggestions: every candidate whose Jaro similarity to `word` is above 0.7, the
+    most similar last (a stable sort, so equals keep the candidates' order)."""
+    scored = [(jaro(word, candidate), candidate) for candidate in candidates]
+    return [candidate for score, candidate in sorted(scored, key=lambda x: x[0]) if score > 0.7]
 
 
 def similar(word: str, candidates: list[str]) -> str | None:
     """clap's suggestion: the candidate most like `word` by Jaro similarity, if above 0.7."""
-    scored = [(jaro(word, candidate), candidate) for candidate in candidates]
-    best = max(scored, default=(0.0, ""))
-    return best[1] if best[0] > 0.7 else None
+    close = all_similar(word, candidates)
+    return close[-1] if close else None
 
 
 def jaro(first: str, second: str) -> float:
@@ -214,7 +235,8 @@ def parse_argv(argv: list[str]) -> Args:
     if name in UV_ONLY:
         raise left_to_uv(name, argv)
     if name not in COMMANDS:
-        raise UsageError(_unknown_subcommand(name), usage="pyrun [OPTIONS] <COMMAND>")
+        commands = [command for command in COMMANDS if command != "help"]
+        raise UsageError(_unknown_subcommand(name, commands), usage="pyrun [OPTIONS] <COMMAND>")
     options = COMMANDS[name][1]
     args = Args(name, options)
     _carry_globals(top, args)
@@ -266,14 +288,23 @@ def _parse_options(
     *,
     stop_at_positional: bool,
     keep_unknown: bool = False,
+    positional: bool = False,
 ) -> int:
-    """Consume options from `argv[index:]`; return the index of the first unconsumed token."""
+    """Consume options from `argv[index:]`; return the index of the first unconsumed token.
+
+    With `positional`, words that are not options are collected in `args.command` (and every
+    word after `--`); without, `--` ends the options and the first such word is an error.
+    """
     table = {flag: opt for opt in options for flag in opt.flags}
     while index < len(argv):
         token = argv[index]
         if token == "--":
-            args.command = argv[index + 1 :]
+            args.command = [*args.command, *argv[index + 1 :]] if positional else argv[index + 1 :]
             return len(argv)
+        if positional and (token == "-" or not token.startswith("-")):
+            args.command.append(token)
+            index += 1
+            continue
         if token == "-" or not token.startswith("-"):
             if stop_at_positional:
                 if args.subcommand == "run":
@@ -298,7 +329,7 @@ def _take_option(
             if eq:
                 raise UsageError(
                     f"unexpected value '{inline}' for '{name}' found; no more were expected",
-                    usage=_usage(args),
+                    usage=_smart_usage(args, [*args._given, opt]),
                 )
             _store(args, opt, None, name)
             return index + 1
@@ -333,20 +364,34 @@ def _unknown(argv: list[str], index: int, args: Args, token: str, keep: bool) ->
     if keep:
         args.rest.append(argv[index])
         return index + 1
-    raise UsageError(
-        f"unexpected argument '{token}' found\n\n  tip: to pass '{token}' as a value, use "
-        f"'-- {token}'",
-        usage=_usage(args),
-    )
+    message = f"unexpected argument '{token}' found"
+    close = _similar_option(token, args._options) if token.startswith("--") else None
+    if close is not None:
+        opt, long = close
+        message += f"\n\n  tip: a similar argument exists: '{long}'"
+        # A suggested alias (`lock --locked` for `--check`) is a hidden option to clap.
+        used = [*args._given, opt] if long == _long_flag(opt) else args._given
+        raise UsageError(message, usage=_smart_usage(args, used))
+    if args._arguments:
+        # clap offers `--` only where a positional argument could take the word.
+        message += f"\n\n  tip: to pass '{token}' as a value, use '-- {token}'"
+    raise UsageError(message, usage=_usage(args))
+
+
+def _similar_option(token: str, options: list[Opt]) -> tuple[Opt, str] | None:
+    """clap's "did you mean" for a long option: the most similar long name (hidden ones and
+    aliases too), with the option it names."""
+    longs = {flag[2:]: opt for opt in options for flag in opt.flags if flag.startswith("--")}
+    close = similar(token[2:], list(longs))
+    return (longs[close], f"--{close}") if close is not None else None
 
 
 def _store_next(argv: list[str], index: int, args: Args, opt: Opt, flag: str) -> int:
     if index + 1 >= len(argv):
-        long = opt.flags[-1]
-        raise UsageError(
-            f"a value is required for '{long} <{opt.metavar}>' but none was supplied",
-            usage=_usage(args),
-        )
+        message = f"a value is required for '{_shown(opt)}' but none was supplied"
+        if opt.choices:
+            message += f"\n  [possible values: {', '.join(opt.choices)}]"
+        raise UsageError(message, usage=None)
     _store(args, opt, argv[index + 1], flag)
     return index + 2
 
@@ -374,6 +419,16 @@ def _long_flag(opt: Opt) -> str:
 def _store(args: Args, opt: Opt, value: str | None, flag: str) -> None:
     if value is not None:
         value = _check_choice(opt, value)
+    # An alias counts as an option of its own (`lock --check --locked` is accepted, as by uv).
+    if (
+        opt in args._given
+        and opt.kind in (FLAG, VALUE)
+        and _named(opt, flag) == _named(opt, args.sources[opt.dest])
+    ):
+        raise UsageError(
+            f"the argument '{_shown(opt, flag)}' cannot be used multiple times", usage=_usage(args)
+        )
+    args._given.append(opt)
     args.sources[opt.dest] = flag
     if opt.kind == FLAG:
         setattr(args, opt.dest, True)
@@ -424,6 +479,10 @@ def _apply_env(args: Args) -> None:
             parts = raw.split() if opt.env in SPACE_SEPARATED else [raw]
             getattr(args, opt.dest).extend(parts)
         args.sources[opt.dest] = "env:" + variable
+        if opt.kind != FLAG:
+            # uv reads most of its boolean variables outside clap (`UV_OFFLINE`): only values
+            # count as used in clap's usage lines (`--no-cache`, `--no-config` are exceptions).
+            args._from_env.append(opt)
 
 
 def parse_bool_env(name: str, raw: str) -> bool:
@@ -447,11 +506,7 @@ def _check_conflicts(args: Args) -> None:
                     f"the argument `{a[4:]}` (environment variable) cannot be used with "
                     f"`{b[4:]}` (environment variable)"
                 )
-            raise UsageError(
-                f"the argument '{_spell(a)}' cannot be used with '{_spell(b)}'",
-                usage=f"pyrun {args.subcommand} {_spell(a)} "
-                + ("[COMMAND]" if args.subcommand == "run" else ""),
-            )
+            raise _conflict_error(args, first, second)
     if _is_set(args, "offline") and _is_set(args, "refresh"):
         raise PyrunError("the argument `--offline` cannot be used with `--refresh`")
 
@@ -460,13 +515,109 @@ def _is_set(args: Args, dest: str) -> bool:
     return dest in args.sources and bool(getattr(args, dest))
 
 
-def _spell(source: str) -> str:
-    return source[4:] if source.startswith("env:") else source
+def _conflict_error(args: Args, first: str, second: str) -> UsageError:
+    """clap's words for two options that cannot be combined: the one given first first, each
+    as typed with its value's name (`'--all-extras' cannot be used with '--extra <EXTRA>'`)."""
+    given = [opt.dest for opt in args._given]
+    if second in given and (first not in given or given.index(second) < given.index(first)):
+        first, second = second, first
+    return UsageError(
+        f"the argument '{_spelt(args, first)}' cannot be used with '{_spelt(args, second)}'",
+        usage=_conflict_usage(args, second),
+    )
+
+
+def _spelt(args: Args, dest: str) -> str:
+    source = args.sources[dest]
+    if source.startswith("env:"):
+        return source[4:]
+    opt = next(opt for opt in args._options if opt.dest == dest)
+    return _shown(opt, source)
 
 
 def _usage(args: Args) -> str:
     if args.subcommand == "run":
         return "pyrun run [OPTIONS] [COMMAND]"
     if args.subcommand:
-        return f"pyrun {args.subcommand} [OPTIONS]"
+        return f"pyrun {args._path} [OPTIONS]" + (f" {args._arguments}" if args._arguments else "")
     return "pyrun [OPTIONS] <COMMAND>"
+
+
+def _smart_usage(args: Args, used: list[Opt]) -> str:
+    """clap's usage once options were given: those used (not hidden), then the positional
+    arguments (`<TARGETS>...` once some were given); the plain usage when none show."""
+    shown = [_shown(opt) for opt in dict.fromkeys(used) if not _hidden(args, opt)]
+    if not shown:
+        return _usage(args)
+    arguments = args._arguments
+    if arguments and args.command:
+        arguments = "<" + arguments.removeprefix("[").replace("]", ">", 1)
+    return " ".join(["pyrun", args._path, *shown, *([arguments] if arguments else [])])
+
+
+def _conflict_usage(args: Args, other: str) -> str:
+    """The usage clap shows for two options that conflict: what was used, less the second."""
+    used = [*args._given, *args._from_env]
+    return _smart_usage(args, [opt for opt in used if opt.dest != other])
+
+
+def _hidden(args: Args, opt: Opt) -> bool:
+    """Hidden from usage lines: a hidden option, or one given by a hidden alias (to clap, a
+    hidden option of its own)."""
+    typed = args.sources.get(opt.dest, "")
+    return opt.hidden or (typed.startswith("--") and typed != _long_flag(opt))
+
+
+def _named(opt: Opt, flag: str) -> str:
+    """The option a flag names to clap: a long alias is one of its own, a short flag is not."""
+    return flag if flag.startswith("--") else _long_flag(opt)
+
+
+def _shown(opt: Opt, typed: str = "") -> str:
+    """An option as clap names it in errors: `--python <PYTHON>`, `--offline`; by the long
+    name it was `typed` with, when that is one (an alias is an option of its own to clap)."""
+    long = typed if typed.startswith("--") else _long_flag(opt)
+    return f"{long} <{opt.metavar}>" if opt.kind in (VALUE, MULTI) else long
+
+
+# --- `pyrun python …` and `pyrun cache …` ---------------------------------------------------
+
+
+def parse_subcommand(family: str, words: list[str]) -> Args:
+    """`pyrun python|cache WORDS…` with clap's rules and words: the sub-command's options, and
+    its positional arguments (stored as `targets`, `request`, `package`)."""
+    subs = {name: sub for sub in SUBCOMMANDS[family] for name in (sub.name, *sub.aliases)}
+    usage = f"pyrun {family} [OPTIONS] <COMMAND>"
+    name = words[0]
+    if name.startswith("-"):
+        raise UsageError(f"unexpected argument '{name}' found", usage=usage)
+    if name not in subs:
+        raise UsageError(_unknown_subcommand(name, list(subs)), usage=usage)
+    sub = subs[name]
+    args = Args(sub.name, sub.options, path=f"{family} {sub.name}", arguments=sub.usage)
+    _parse_options(words, 1, args, sub.options, stop_at_positional=False, positional=True)
+    _store_positionals(args, sub)
+    _check_sub_conflicts(args, sub)
+    return args
+
+
+def _store_positionals(args: Args, sub: Sub) -> None:
+    values = args.command
+    if not sub.arguments:
+        if values:
+            raise UsageError(f"unexpected argument '{values[0]}' found", usage=_usage(args))
+        return
+    argument = sub.arguments[0].name
+    dest = argument.strip("[]<>.").lower()
+    if not argument.endswith("..."):
+        if len(values) > 1:
+            raise UsageError(f"unexpected argument '{values[1]}' found", usage=_usage(args))
+        setattr(args, dest, values[0] if values else None)
+        return
+    setattr(args, dest, list(values))
+
+
+def _check_sub_conflicts(args: Args, sub: Sub) -> None:
+    for first, second in sub.conflicts:
+        if first in args.sources and second in args.sources:
+            raise _conflict_error(args, first, second)

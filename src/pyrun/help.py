@@ -106,7 +106,7 @@ def _command(name: str, long: bool, width: int) -> str:
 
 
 def _sub(name: str, words: list[str], long: bool, width: int) -> str:
-    found = next((sub for sub in SUBCOMMANDS[name] if sub.name == words[0]), None)
+    found = next((sub for sub in SUBCOMMANDS[name] if words[0] in (sub.name, *sub.aliases)), None)
     if found is None:
         raise UsageError(
             f"unrecognized subcommand '{words[0]}'", usage=f"pyrun {name} [OPTIONS] <COMMAND>"

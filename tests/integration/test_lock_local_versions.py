@@ -174,17 +174,10 @@ def test_a_dynamic_version_below_a_requirement_fails_as_for_uv(
         "         And because your project depends on api>=2, we can conclude that your "
         "project's requirements are unsatisfiable.",
     ]
-    # pyrun names the same culprit for the same reason; its renderer does not merge versions
-    # into ranges (`api==2.0.0`) nor break the derivation into lines as uv's does.
+    # pyrun names the same culprit for the same reason, in uv's words.
     result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
     assert result.returncode == 1, result
-    error, cause = result.stderr.splitlines()[1:3]
-    assert error.startswith("error: No solution found when resolving dependencies")
-    assert cause.startswith(
-        "  cause: Because only sdk<0.4.4 is available and api==2.0.0 depends on sdk>=0.4.4, we "
-        "can conclude that api==2.0.0 cannot be used."
-    )
-    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[1:] == done.stderr.splitlines()[1:]
     assert not (ours / "uv.lock").exists()
 
 

@@ -243,8 +243,7 @@ def test_usage_errors(pyrun_env, project):
     both = pyrun_env.run("run", "--locked", "--frozen", "python", cwd=project)
     assert both.returncode == 2
     assert both.stderr.startswith(
-        "error: the argument '--locked' cannot be used with "
-        "'--frozen'\n\nUsage: pyrun run --locked [COMMAND]"
+        "error: the argument '--locked' cannot be used with '--frozen'\n\nUsage: pyrun run --locked"
     )
     envs = pyrun_env.run(
         "run", "python", cwd=project, env={"PYRUN_LOCKED": "1", "PYRUN_FROZEN": "true"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyrun import __version__
-from pyrun.cliparse import parse_argv
+from pyrun.cliparse import parse_argv, parse_subcommand
 from pyrun.console import format_duration, format_size, plural
 from pyrun.errors import PyrunError, UsageError, render_error
 
@@ -68,22 +68,31 @@ def test_flag_with_a_value_is_an_error():
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
+    ("first", "second", "message"),
     [
-        ("--locked", "--frozen"),
-        ("--locked", "--upgrade"),
-        ("-m", "--script"),
-        ("--all-packages", "--package=x"),
-        ("--extra=a", "--all-extras"),
-        ("--only-dev", "--no-dev"),
-        ("--group=a", "--only-group=b"),
+        ("--locked", "--frozen", "'--locked' cannot be used with '--frozen'"),
+        ("--locked", "--upgrade", "'--locked' cannot be used with '--upgrade'"),
+        ("-m", "--script", "'--module' cannot be used with '--script'"),
+        (
+            "--all-packages",
+            "--package=x",
+            "'--all-packages' cannot be used with '--package <PACKAGE>'",
+        ),
+        ("--extra=a", "--all-extras", "'--extra <EXTRA>' cannot be used with '--all-extras'"),
+        ("--all-extras", "--extra=a", "'--all-extras' cannot be used with '--extra <EXTRA>'"),
+        ("--only-dev", "--no-dev", "'--only-dev' cannot be used with '--no-dev'"),
+        (
+            "--group=a",
+            "--only-group=b",
+            "'--group <GROUP>' cannot be used with '--only-group <ONLY_GROUP>'",
+        ),
     ],
 )
-def test_conflicts(first, second):
+def test_conflicts(first, second, message):
+    # As clap words it: the option given first first, each by its long name and value's name.
     with pytest.raises(UsageError) as info:
         parse_argv(["run", first, second, "python"])
-    name = first.split("=")[0]
-    assert f"the argument '{name}' cannot be used with '{second.split('=')[0]}'" in str(info.value)
+    assert f"the argument {message}" in str(info.value)
 
 
 def test_environment_variables(monkeypatch):
@@ -247,3 +256,26 @@ def test_a_value_alias_reads_as_the_choice_it_names(given: str, meant: str) -> N
 )
 def test_with_splits_on_the_commas_between_requirements_as_uv(given: str, meant: list[str]) -> None:
     assert parse_argv(["run", "--with", given, "python"]).with_ == meant
+
+
+def test_python_and_cache_words_are_parsed_with_claps_rules():
+    install = parse_subcommand("python", ["install", "-r", "3.12", "pypy"])
+    assert (install.subcommand, install.reinstall, install.targets) == (
+        "install",
+        True,
+        ["3.12", "pypy"],
+    )
+    assert parse_subcommand("python", ["list", "3.12"]).request == "3.12"
+    assert parse_subcommand("cache", ["clean", "--force", "a", "b"]).package == ["a", "b"]
+    assert parse_subcommand("cache", ["clear"]).subcommand == "clean"  # uv's alias
+    # No abbreviations (argparse took `--reinstal` for `--reinstall`).
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("python", ["install", "--reinstal"])
+    assert "tip: a similar argument exists: '--reinstall'" in info.value.message
+    assert info.value.usage == "pyrun python install --reinstall [TARGETS]..."
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("python", ["find", "a", "b"])
+    assert info.value.message == "unexpected argument 'b' found"
+    with pytest.raises(UsageError) as info:
+        parse_subcommand("cache", ["prune", "--bogus"])
+    assert info.value.message == "unexpected argument '--bogus' found"  # no `--` tip: no positional

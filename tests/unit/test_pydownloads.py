@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from pyrun.core.pydownloads import (
     Host,
     ManagedKey,
     cache_file_name,
+    download_urls,
     key_matches,
     parse_download_list,
     request_key_text,
@@ -25,7 +29,7 @@ from pyrun.errors import PyrunError
 from pyrun.local.pythons import load_bundled_downloads
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCE = REPO.parent / "shared" / "data" / "python-downloads.json"
+UV = Path(sys.executable).parent / "uv"
 BUNDLED = REPO / "src" / "pyrun" / "data" / "python-downloads.json"
 LINUX = Host(os="linux", arch="x86_64", libc="gnu")
 PBS = "https://github.com/astral-sh/python-build-standalone/releases/download/"
@@ -164,12 +168,46 @@ def _load_script() -> object:
     return module
 
 
-@pytest.mark.skipif(not SOURCE.exists(), reason="the shared source list is not present")
-def test_script_regenerates_the_data_file_byte_identically(tmp_path: Path) -> None:
+@pytest.mark.uv
+@pytest.mark.skipif(not UV.exists(), reason="needs uv in the dev environment")
+@pytest.mark.skipif(shutil.which("zstd") is None, reason="needs the zstd command")
+def test_script_regenerates_the_data_file_from_uv_byte_identically(tmp_path: Path) -> None:
+    """The bundled list is the one compiled into the pinned uv, and `uv python list` shows no
+    key it lacks."""
     script = _load_script()
     output = tmp_path / "out.json"
-    assert script.main([str(SOURCE), "--output", str(output)]) == 0  # type: ignore[attr-defined]
+    argv = ["--from-uv", str(UV), "--output", str(output)]
+    assert script.main(argv) == 0  # type: ignore[attr-defined]
     assert output.read_bytes() == BUNDLED.read_bytes()
+
+
+def test_script_reads_a_list_embedded_as_a_zstd_frame(tmp_path: Path) -> None:
+    if shutil.which("zstd") is None:
+        pytest.skip("needs the zstd command")
+    script = _load_script()
+    listing = json.dumps({"cpython-3.12.7-linux-x86_64-gnu": entry()}).encode()
+    frame = subprocess.run(["zstd", "-c", "-q"], input=listing, capture_output=True, check=True)
+    other = subprocess.run(["zstd", "-c", "-q"], input=b"[1]", capture_output=True, check=True)
+    binary = tmp_path / "uv"
+    binary.write_bytes(b"\x7fELF" + other.stdout + b"\0" * 9 + frame.stdout + b"\0trailing")
+    assert script.read_uv_binary(str(binary)) == listing  # type: ignore[attr-defined]
+    binary.write_bytes(b"\x7fELF" + other.stdout)
+    with pytest.raises(ValueError, match="no embedded download list"):
+        script.read_uv_binary(str(binary))  # type: ignore[attr-defined]
+
+
+def test_script_names_keys_uv_lists_that_the_list_lacks() -> None:
+    script = _load_script()
+    data = {
+        "cpython-3.12.7-darwin-aarch64-none": {},
+        "cpython-3.12.1-emscripten-wasm32-musl": {},
+    }
+    keys = {
+        "cpython-3.12.7-macos-aarch64-none",
+        "pyodide-3.12.1-emscripten-wasm32-musl",
+        "cpython-3.15.2-linux-x86_64-gnu",
+    }
+    assert script.unlisted(data, keys) == ["cpython-3.15.2-linux-x86_64-gnu"]  # type: ignore[attr-defined]
 
 
 def test_script_rejects_invalid_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,30 +232,37 @@ def test_script_rejects_invalid_entries(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 # --- selection -----------------------------------------------------------------------------
+# The expected picks are uv 0.13.9's (`uv python install REQUEST` against an unreachable mirror
+# names the build it chose); tests/integration/test_python_choice_vs_uv.py asks uv itself.
 
 
 @pytest.mark.parametrize(
     ("request_text", "expected"),
     [
-        ("3.12", "cpython-3.12.14-linux-x86_64-gnu"),
-        ("312", "cpython-3.12.14-linux-x86_64-gnu"),
-        ("cpython@3.12", "cpython-3.12.14-linux-x86_64-gnu"),
-        ("cp312", "cpython-3.12.14-linux-x86_64-gnu"),
+        ("3.12", "cpython-3.12.16-linux-x86_64-gnu"),
+        ("312", "cpython-3.12.16-linux-x86_64-gnu"),
+        ("cpython@3.12", "cpython-3.12.16-linux-x86_64-gnu"),
+        ("cp312", "cpython-3.12.16-linux-x86_64-gnu"),
         ("3.12.3", "cpython-3.12.3-linux-x86_64-gnu"),
-        (">=3.11,<3.13", "cpython-3.12.14-linux-x86_64-gnu"),
-        ("3.13t", "cpython-3.13.15+freethreaded-linux-x86_64-gnu"),
-        ("3.13+freethreaded", "cpython-3.13.15+freethreaded-linux-x86_64-gnu"),
-        ("3.13+gil", "cpython-3.13.15-linux-x86_64-gnu"),
-        ("3.12d", "cpython-3.12.14+debug-linux-x86_64-gnu"),
-        ("3.13td", "cpython-3.13.15+freethreaded+debug-linux-x86_64-gnu"),
+        (">=3.11,<3.13", "cpython-3.12.16-linux-x86_64-gnu"),
+        ("3.13t", "cpython-3.13.18+freethreaded-linux-x86_64-gnu"),
+        ("3.13+freethreaded", "cpython-3.13.18+freethreaded-linux-x86_64-gnu"),
+        ("3.13+gil", "cpython-3.13.18-linux-x86_64-gnu"),
+        ("3.12d", "cpython-3.12.16+debug-linux-x86_64-gnu"),
+        ("3.13td", "cpython-3.13.18+freethreaded+debug-linux-x86_64-gnu"),
         ("3.14rc1", "cpython-3.14.0rc1-linux-x86_64-gnu"),
-        ("3.15", "cpython-3.15.0rc1-linux-x86_64-gnu"),  # nothing stable: a pre-release
-        ("any", "cpython-3.14.7-linux-x86_64-gnu"),  # newest stable, not 3.15.0rc1
-        ("default", "cpython-3.14.7-linux-x86_64-gnu"),
+        ("3.15", "cpython-3.15.2-linux-x86_64-gnu"),
+        ("3.16", "cpython-3.16.0a2-linux-x86_64-gnu"),  # nothing stable: a pre-release
+        (">=3.12", "cpython-3.15.2-linux-x86_64-gnu"),  # stable first, not 3.16.0a2
+        ("3.16.0a1", "cpython-3.16.0a1-linux-x86_64-gnu"),
+        ("any", "cpython-3.16.0a2-linux-x86_64-gnu"),  # `any` takes pre-releases (as uv)
+        ("default", "cpython-3.15.2-linux-x86_64-gnu"),
+        ("pypy", "pypy-3.12.15-linux-x86_64-gnu"),
+        ("graalpy", "graalpy-3.13.0-linux-x86_64-gnu"),
         ("pypy@3.10", "pypy-3.10.16-linux-x86_64-gnu"),
         ("pp310", "pypy-3.10.16-linux-x86_64-gnu"),
-        ("cpython-3.12-linux-x86_64_v3-gnu", "cpython-3.12.14-linux-x86_64_v3-gnu"),
-        ("cpython-3.12-linux-aarch64-gnu", "cpython-3.12.14-linux-aarch64-gnu"),
+        ("cpython-3.12-linux-x86_64_v3-gnu", "cpython-3.12.16-linux-x86_64_v3-gnu"),
+        ("cpython-3.12-linux-aarch64-gnu", "cpython-3.12.16-linux-aarch64-gnu"),
         ("3.99", None),
     ],
 )
@@ -230,10 +275,10 @@ def test_select_on_linux_x86_64_gnu(
 @pytest.mark.parametrize(
     ("host", "expected"),
     [
-        (Host(os="linux", arch="x86_64", libc="musl"), "cpython-3.12.14-linux-x86_64-musl"),
-        (Host(os="linux", arch="aarch64", libc="gnu"), "cpython-3.12.14-linux-aarch64-gnu"),
-        (Host(os="macos", arch="aarch64", libc="none"), "cpython-3.12.14-macos-aarch64-none"),
-        (Host(os="windows", arch="x86_64", libc="none"), "cpython-3.12.14-windows-x86_64-none"),
+        (Host(os="linux", arch="x86_64", libc="musl"), "cpython-3.12.16-linux-x86_64-musl"),
+        (Host(os="linux", arch="aarch64", libc="gnu"), "cpython-3.12.16-linux-aarch64-gnu"),
+        (Host(os="macos", arch="aarch64", libc="none"), "cpython-3.12.16-macos-aarch64-none"),
+        (Host(os="windows", arch="x86_64", libc="none"), "cpython-3.12.16-windows-x86_64-none"),
     ],
 )
 def test_select_follows_the_host(bundled: list[Download], host: Host, expected: str) -> None:
@@ -304,6 +349,18 @@ def test_mirror_replaces_the_release_prefix() -> None:
     )
     assert rewrite_url(download, "file:///srv/mirror", None) == f"file:///srv/mirror/{rest}"
     assert rewrite_url(download, None, "http://pypy.invalid/") == download.url
+
+
+def test_cpython_comes_from_astral_first_then_github_as_uv_does() -> None:
+    (download,) = downloads_of(entry())
+    rest = download.url.removeprefix(PBS)
+    astral = "https://releases.astral.sh/github/python-build-standalone/releases/download/"
+    assert download_urls(download, None, None) == [astral + rest, download.url]
+    # A user mirror is the only source; PyPy has one URL.
+    assert download_urls(download, "file:///srv/m", None) == [f"file:///srv/m/{rest}"]
+    pypy = {**entry(name="pypy"), "url": "https://downloads.python.org/pypy/pypy3.10-v7.tar.bz2"}
+    (pypy_download,) = downloads_of(pypy)
+    assert download_urls(pypy_download, None, None) == [pypy_download.url]
 
 
 def test_mirror_for_a_foreign_url_is_an_error() -> None:

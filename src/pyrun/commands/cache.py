@@ -6,47 +6,20 @@ import os
 import sys
 from collections.abc import Callable
 
-from pyrun.cliparse import Args
+from pyrun.cliparse import Args, parse_subcommand
 from pyrun.console import Console, format_size, plural
-from pyrun.errors import UsageError
 from pyrun.local.cache import Cache, default_cache_dir
-
-USAGE = "pyrun cache <COMMAND>"
 
 
 def main(args: Args, console: Console) -> int:
-    words = list(args.rest)
-    if not words:
-        raise UsageError(
-            "'pyrun cache' requires a subcommand but one was not provided", usage=USAGE
-        )
-    command, rest = words[0], words[1:]
-    root = default_cache_dir(os.environ, args.cache_dir)
-    if command == "dir":
-        _no_extra(rest, "dir")
-        sys.stdout.write(f"{root}\n")
+    cache = Cache(default_cache_dir(os.environ, args.cache_dir))
+    own = parse_subcommand("cache", list(args.rest))
+    if own.subcommand == "dir":
+        sys.stdout.write(f"{cache.root}\n")
         return 0
-    if command == "clean":
-        force = "--force" in rest
-        packages = [word for word in rest if word != "--force"]
-        _reject_options(packages, "clean")
-        return _clean(Cache(root), packages, force, console)
-    if command == "prune":
-        flags = set(rest)
-        _reject_options(sorted(flags - {"--force", "--ci"}), "prune", allow_positional=False)
-        return _prune(Cache(root), ci="--ci" in flags, force="--force" in flags, console=console)
-    raise UsageError(f"unrecognized subcommand '{command}'", usage=USAGE)
-
-
-def _no_extra(rest: list[str], name: str) -> None:
-    if rest:
-        raise UsageError(f"unexpected argument '{rest[0]}' found", usage=f"pyrun cache {name}")
-
-
-def _reject_options(words: list[str], name: str, *, allow_positional: bool = True) -> None:
-    for word in words:
-        if word.startswith("-") or not allow_positional:
-            raise UsageError(f"unexpected argument '{word}' found", usage=f"pyrun cache {name}")
+    if own.subcommand == "clean":
+        return _clean(cache, own.package, own.force, console)
+    return _prune(cache, ci=own.ci, force=own.force, console=console)
 
 
 def _clean(cache: Cache, packages: list[str], force: bool, console: Console) -> int:

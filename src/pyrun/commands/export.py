@@ -217,6 +217,7 @@ def _script_export(path: str, line: Settled, console: Console) -> tuple[str, Loc
             previous,
             locked=mode == "locked",
             dry_run=previous is None,
+            named=False,
         )
     _resolved(len(lock.packages), time.monotonic() - started, console)
     return script.directory, lock, ExportSelection()

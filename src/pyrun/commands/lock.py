@@ -224,6 +224,7 @@ def _lock_script(path: str, line: Settled, console: Console) -> int:
                 previous,
                 locked=mode == "locked",
                 dry_run=mode == "dry-run",
+                named=False,
             )
     assert lock is not None
     result = LockResult(lock=lock, previous=previous, resolved=True, written=False)

@@ -7,15 +7,15 @@ Failures are raised as `PyrunError`s for `cli.main` to render, except a partly f
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
+from pyrun.cliparse import Args, parse_subcommand
 from pyrun.console import GREEN, Console, display_path, format_duration, plural
 from pyrun.errors import EXIT_FAILURE, PyrunError, UsageError, os_error_text
 from pyrun.options import Settled
@@ -32,77 +32,6 @@ NEVER_MESSAGE = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises pyrun's usage error instead of exiting.
-
-    No `-h`: `pyrun.cli` answers `--help` from the option table (`cli_options.SUBCOMMANDS`)
-    before these words reach this parser.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message, usage=self.format_usage().removeprefix("usage: ").strip())
-
-
-def _parser() -> _Parser:
-    parser = _Parser(prog="pyrun python")
-    _global_flags(parser)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    install = commands.add_parser("install")
-    install.add_argument("targets", nargs="*", metavar="TARGETS")
-    install.add_argument("-r", "--reinstall", action="store_true")
-    install.add_argument("-f", "--force", action="store_true")
-    install.add_argument("--mirror")
-    install.add_argument("-i", "--install-dir")
-    install.add_argument("--no-bin", action="store_true")
-    _global_flags(install)
-    listing = commands.add_parser("list")
-    listing.add_argument("request", nargs="?")
-    kinds = listing.add_mutually_exclusive_group()
-    kinds.add_argument("--only-installed", action="store_true")
-    kinds.add_argument("--only-downloads", action="store_true")
-    listing.add_argument("--all-versions", action="store_true")
-    listing.add_argument("--all-platforms", action="store_true")
-    listing.add_argument("--all-arches", action="store_true")
-    listing.add_argument("--show-urls", action="store_true")
-    listing.add_argument("--output-format", choices=("text", "json"), default="text")
-    _global_flags(listing)
-    find = commands.add_parser("find")
-    find.add_argument("request", nargs="?")
-    find.add_argument("--system", action="store_true")
-    find.add_argument("--no-project", action="store_true")
-    _global_flags(find)
-    directory = commands.add_parser("dir")
-    directory.add_argument("--bin", action="store_true")
-    _global_flags(directory)
-    pin = commands.add_parser("pin")
-    pin.add_argument("request", nargs="?")
-    pin.add_argument("--resolved", action="store_true")
-    pin.add_argument("--no-project", action="store_true")
-    pin.add_argument("--global", dest="global_", action="store_true")
-    pin.add_argument("--rm", action="store_true")
-    _global_flags(pin)
-    uninstall = commands.add_parser("uninstall")
-    uninstall.add_argument("targets", nargs="*", metavar="TARGETS")
-    uninstall.add_argument("--all", action="store_true")
-    uninstall.add_argument("-i", "--install-dir")
-    _global_flags(uninstall)
-    return parser
-
-
-def _global_flags(parser: argparse.ArgumentParser) -> None:
-    # Global options may follow the sub-command (SPEC §1.1); the lead's CLI usually strips them.
-    # SUPPRESS keeps a flag given before the sub-command from being reset by the sub-parser.
-    quiet = argparse.SUPPRESS
-    parser.add_argument("--offline", action="store_true", default=quiet)
-    parser.add_argument("--managed-python", action="store_true", default=quiet)
-    parser.add_argument("--no-managed-python", action="store_true", default=quiet)
-    parser.add_argument("--no-python-downloads", action="store_true", default=quiet)
-
-
 @dataclass(frozen=True, kw_only=True)
 class _Context:
     console: Console
@@ -116,17 +45,17 @@ def main(argv: list[str], settled: Settled, console: Console) -> int:
     answered from the option table before this runs)."""
     from pyrun.local.cache import default_cache_dir
 
-    args = _parser().parse_args(argv)
+    args = parse_subcommand("python", argv)
     context = _Context(
         console=console,
         settings=_settings(args, settled),
         cache_dir=str(default_cache_dir(os.environ, settled.globals.cache_dir)),
     )
-    handler: Callable[[argparse.Namespace, _Context], int] = _HANDLERS[args.command]
+    handler: Callable[[Args, _Context], int] = _HANDLERS[args.subcommand]
     return handler(args, context)
 
 
-def _settings(args: argparse.Namespace, settled: Settled) -> PythonSettings:
+def _settings(args: Args, settled: Settled) -> PythonSettings:
     """The settled Python options, with the ones given after `python` on top."""
     from pyrun.local.pythons import python_settings
 
@@ -164,7 +93,7 @@ def _host(settings: PythonSettings) -> Host:
 # --- install ------------------------------------------------------------------------------
 
 
-def _install(args: argparse.Namespace, context: _Context) -> int:
+def _install(args: Args, context: _Context) -> int:
     from pyrun.core.pydownloads import key_matches
     from pyrun.local.pythons import find_installs
 
@@ -257,7 +186,7 @@ def _link_bins(
     installs: list[ManagedInstall],
     settings: PythonSettings,
     console: Console,
-    args: argparse.Namespace,
+    args: Args,
 ) -> dict[str, str]:
     """Link each install's `python3.X` into the bin directory; the name linked, by install key."""
     from pyrun.local.pythons import link_into_bin
@@ -323,7 +252,7 @@ class _Row:
     url: str | None = None
 
 
-def _list(args: argparse.Namespace, context: _Context) -> int:
+def _list(args: Args, context: _Context) -> int:
     settings = context.settings
     request = _parse_requests([args.request])[0] if args.request else None
     rows: list[_Row] = []
@@ -404,9 +333,9 @@ def _system_row(key_text: str, path: Path) -> _Row:
 
 
 def _download_rows(
-    settings: PythonSettings, request: PythonRequest | None, args: argparse.Namespace
+    settings: PythonSettings, request: PythonRequest | None, args: Args
 ) -> list[_Row]:
-    from pyrun.core.pydownloads import matching_downloads, newest_first, rewrite_url
+    from pyrun.core.pydownloads import download_urls, matching_downloads, newest_first
     from pyrun.core.requests import ANY_REQUEST
 
     if settings.preference == "only-system":
@@ -424,7 +353,7 @@ def _download_rows(
             key=d.key,
             sort=newest_first(d.key),
             kind=2,
-            url=rewrite_url(d, settings.mirror, settings.pypy_mirror),
+            url=download_urls(d, settings.mirror, settings.pypy_mirror)[0],
         )
         for d in downloads
         if "debug" not in d.key.variant
@@ -464,7 +393,7 @@ def _load_download_list(settings: PythonSettings) -> list[Download]:
     return interrupt.run(load)
 
 
-def _dedupe(rows: list[_Row], args: argparse.Namespace) -> list[_Row]:
+def _dedupe(rows: list[_Row], args: Args) -> list[_Row]:
     """uv's rules: each path once; downloads only for the newest patch of a minor version."""
     seen_paths: set[Path] = set()
     seen_minor: set[tuple[object, ...]] = set()
@@ -487,7 +416,7 @@ def _dedupe(rows: list[_Row], args: argparse.Namespace) -> list[_Row]:
 
 def _skip(
     row: _Row,
-    args: argparse.Namespace,
+    args: Args,
     seen_minor: set[tuple[object, ...]],
     seen_patch: set[tuple[object, ...]],
 ) -> bool:
@@ -543,7 +472,7 @@ def _json_row(row: _Row) -> dict[str, object]:
 # --- find, dir ----------------------------------------------------------------------------
 
 
-def _find(args: argparse.Namespace, context: _Context) -> int:
+def _find(args: Args, context: _Context) -> int:
     from pyrun.local import interpreters
 
     request = _parse_requests([args.request])[0] if args.request else None
@@ -564,7 +493,7 @@ def _find(args: argparse.Namespace, context: _Context) -> int:
     return 0
 
 
-def _pin(args: argparse.Namespace, context: _Context) -> int:
+def _pin(args: Args, context: _Context) -> int:
     from pyrun.cliparse import parse_bool_env
     from pyrun.commands.python_pin import PinOptions, pin
 
@@ -582,7 +511,7 @@ def _pin(args: argparse.Namespace, context: _Context) -> int:
     return pin(options, context.console, os.getcwd())
 
 
-def _dir(args: argparse.Namespace, context: _Context) -> int:
+def _dir(args: Args, context: _Context) -> int:
     settings = context.settings
     print(settings.bin_dir if args.bin else settings.install_dir)
     return 0
@@ -591,7 +520,7 @@ def _dir(args: argparse.Namespace, context: _Context) -> int:
 # --- uninstall ----------------------------------------------------------------------------
 
 
-def _uninstall(args: argparse.Namespace, context: _Context) -> int:
+def _uninstall(args: Args, context: _Context) -> int:
     from pyrun.local.pythons import locked
 
     if not args.targets and not args.all:
@@ -660,7 +589,7 @@ def _remove(install: ManagedInstall, settings: PythonSettings) -> None:
         ) from exc
 
 
-_HANDLERS: dict[str, Callable[[argparse.Namespace, _Context], int]] = {
+_HANDLERS: dict[str, Callable[[Args, _Context], int]] = {
     "install": _install,
     "list": _list,
     "find": _find,

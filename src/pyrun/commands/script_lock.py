@@ -67,12 +67,17 @@ def update_script_lock(
     *,
     locked: bool,
     dry_run: bool = False,
+    named: bool = True,
 ) -> Lock:
-    """Check `previous` against the script; re-resolve and write when stale (or missing)."""
+    """Check `previous` against the script; re-resolve and write when stale (or missing).
+
+    `named`: a failure says `script dependencies`, as uv's `run` does; its `lock --script`
+    and `export --script` say plain `dependencies`."""
     from pyrun.commands.lock_project import write_lock
     from pyrun.commands.resolve_step import Preferred, resolve
     from pyrun.core.freshness import Satisfied, check_lock, preferred_lock
     from pyrun.core.lockfile import canonical
+    from pyrun.core.resolution import NoSolutionError
 
     request = script_request(script, interpreter, session.settled, session.console)
     preferred = previous
@@ -85,7 +90,12 @@ def update_script_lock(
             verdict.reason
         )
         preferred = preferred_lock(previous, verdict)
-    lock = resolve(session, request, Preferred.versions_of(preferred), interpreter=interpreter)
+    try:
+        lock = resolve(session, request, Preferred.versions_of(preferred), interpreter=interpreter)
+    except NoSolutionError as exc:
+        if named:
+            raise
+        raise NoSolutionError(exc.conflict, hint=exc.given_hint) from exc
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and locked:
         flag = session.settled.cli.flag_name("locked")

@@ -105,6 +105,7 @@ from pyrun.core.universal import (
     pyset_from_specifiers,
     python_dnf,
     reachable_pins,
+    render,
     root_environment,
     split_forks,
     split_order,
@@ -1121,8 +1122,9 @@ def _clash(
         package=infos[0].requirement.name,
         demands=demands,
         unavailable=unavailable,
-        excluded=tuple(dict.fromkeys(_ref(c) for c in culprits)),
+        excluded=tuple(dict.fromkeys(_ref(c, provider) for c in culprits)),
         required_by=_required_by(culprits, provider) if culprits else None,
+        required_chain=_required_chain(culprits, provider),
         member=lone.name if member and lone is not None else None,
     )
 
@@ -1134,29 +1136,85 @@ def _python_clash(
     return PythonClash(
         requested=provider.shared.request.requires_python,
         demands=tuple(
-            PythonDemand(package=_ref(parent), specifier=str(req.specifier))
+            PythonDemand(package=_ref(parent, provider), specifier=str(req.specifier))
             for parent, req in parents
         ),
         required_by=_required_by([parent for parent, _req in parents], provider),
+        required_chain=_required_chain([parent for parent, _req in parents], provider),
     )
 
 
-def _ref(candidate: Candidate) -> PackageRef:
+def _ref(candidate: Candidate, provider: UniversalProvider) -> PackageRef:
     version = None if candidate.version is None else str(candidate.version)
-    return PackageRef(name=candidate.name, version=version, extra=candidate.extra)
+    # uv names a package's only version as the whole package (`all versions of foo`), and its
+    # newest as the range above (`foo>=2.0`).
+    known = [str(v) for v, _ in provider.shared.candidates(candidate.name)]
+    every = version is not None and known == [version]
+    newest = version is not None and known[-1:] == [version]
+    return PackageRef(
+        name=candidate.name, version=version, extra=candidate.extra, every=every, newest=newest
+    )
+
+
+def _required_chain(culprits: list[Candidate], provider: UniversalProvider) -> tuple[Demand, ...]:
+    """How the first of `culprits` is reached from the root: the demand on it, then the demand
+    on the package that made it, and so on up to a requirement of the root (at most 8 steps;
+    empty when nothing requires them)."""
+    chain: list[Demand] = []
+    names = {c.name for c in culprits}
+    seen: set[str] = set()
+    while names and len(chain) < 8:
+        step = _demand_on(names, provider)
+        if step is None:
+            return ()
+        demand, parent = step
+        chain.append(demand)
+        if parent is None or not _is_package(parent) or parent.name in seen:
+            return tuple(chain)
+        seen.add(parent.name)
+        names = {parent.name}
+    return tuple(chain)
+
+
+def _demand_on(
+    names: set[str], provider: UniversalProvider
+) -> tuple[Demand, Candidate | None] | None:
+    for parent, deps in provider.recorded.items():
+        for dep in deps:
+            if dep.name in names:
+                requirement = _as_written(parent, dep.name)
+                # uv shows the marker of a project's own requirement, not of a package's.
+                own = isinstance(parent.info, LocalPackage)
+                marker = render(dep.marker, provider.shared.requires_python) if own else None
+                demand = Demand(
+                    dependent=_who(parent, provider), requirement=requirement, marker=marker
+                )
+                return demand, parent
+    for req in provider.roots:
+        if req.name in names:
+            return Demand(dependent=Dependent(kind="you"), requirement=req.text), None
+    return None
+
+
+def _as_written(parent: Candidate, name: str) -> str:
+    """A project's requirement on `name` as its author wrote the versions (`api>=2`), as uv
+    shows it; a package's as the bare name."""
+    if not isinstance(parent.info, LocalPackage):
+        return name
+    for text in parent.info.requires_dist:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == name:
+            return f"{name}{requirement.specifier}"
+    return name
 
 
 def _required_by(culprits: list[Candidate], provider: UniversalProvider) -> Demand | None:
     """How the first of `culprits` is required: by a package, else by the root."""
-    names = {c.name for c in culprits}
-    for parent, deps in provider.recorded.items():
-        for dep in deps:
-            if dep.name in names:
-                return Demand(dependent=_who(parent, provider), requirement=dep.name)
-    for req in provider.roots:
-        if req.name in names:
-            return Demand(dependent=Dependent(kind="you"), requirement=req.text)
-    return None
+    step = _demand_on({c.name for c in culprits}, provider)
+    return step[0] if step is not None else None
 
 
 def _who(parent: Candidate | None, provider: UniversalProvider) -> Dependent:
@@ -1164,10 +1222,14 @@ def _who(parent: Candidate | None, provider: UniversalProvider) -> Dependent:
         return Dependent(kind="you")
     member = None if len(provider.shared.members) == 1 else parent.name
     if parent.group is not None:
-        return Dependent(kind="group", member=member, group=parent.group)
-    if parent.name in provider.shared.members and parent.extra is None:
-        return Dependent(kind="project", member=member)
-    return Dependent(kind="package", package=_ref(parent))
+        own = PackageRef(name=parent.name)
+        return Dependent(kind="group", member=member, group=parent.group, package=own)
+    if parent.name in provider.shared.members:
+        if parent.extra is None:
+            return Dependent(kind="project", member=member)
+        own = PackageRef(name=parent.name, extra=parent.extra)
+        return Dependent(kind="extra", member=member, package=own)
+    return Dependent(kind="package", package=_ref(parent, provider))
 
 
 def _satisfiable(req: Req, provider: UniversalProvider) -> bool:

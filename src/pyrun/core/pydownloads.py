@@ -320,7 +320,8 @@ def key_matches(key: ManagedKey, request: DownloadRequest, host: Host) -> bool:
 
 def prefer_stable(keys: list[ManagedKey], request: DownloadRequest) -> list[ManagedKey]:
     """Drop pre-releases unless requested or nothing else is left (SPEC §6.3)."""
-    if request.allows_prereleases():
+    # `any` takes pre-releases too (uv's download request for `any` sets `prereleases`).
+    if request.allows_prereleases() or request.kind == "any":
         return keys
     return [key for key in keys if not key.prerelease] or keys
 
@@ -375,7 +376,21 @@ def rewrite_url(download: Download, python_mirror: str | None, pypy_mirror: str 
     return mirror.rstrip("/") + "/" + download.url[len(prefix) :]
 
 
+def download_urls(
+    download: Download, python_mirror: str | None, pypy_mirror: str | None
+) -> list[str]:
+    """The URLs to try for `download`, in order, as uv 0.13.9 does: a CPython build without a
+    user mirror comes from Astral's mirror of the release assets first, with the GitHub asset
+    as the fallback; everything else (a user mirror, PyPy, GraalPy) has one URL."""
+    if python_mirror or not download.url.startswith(CPYTHON_PREFIX):
+        return [rewrite_url(download, python_mirror, pypy_mirror)]
+    return [ASTRAL_CPYTHON_PREFIX + download.url[len(CPYTHON_PREFIX) :], download.url]
+
+
 CPYTHON_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
+ASTRAL_CPYTHON_PREFIX = (
+    "https://releases.astral.sh/github/python-build-standalone/releases/download/"
+)
 PYPY_PREFIX = "https://downloads.python.org/pypy/"
 
 

@@ -195,9 +195,22 @@ class PackageRef:
     name: str
     version: str | None = None
     extra: str | None = None
+    # `version` is the package's only version: uv names it `all versions of <name>`; its newest,
+    # and uv's range of it reaches up to every later version: `<name>>=<version>`.
+    every: bool = False
+    newest: bool = False
 
     @property
     def label(self) -> str:
+        if self.every and self.extra is None:
+            return f"all versions of {self.name}"
+        if self.newest and self.extra is None:
+            return f"{self.name}>={self.version}"
+        return self.pinned
+
+    @property
+    def pinned(self) -> str:
+        """`name==version` (`name[extra]==version`), whatever the package's other versions."""
         node = f"{self.name}[{self.extra}]" if self.extra else self.name
         return node if self.version is None else f"{node}=={self.version}"
 
@@ -208,7 +221,7 @@ class Dependent:
     (`project`) or one of its dependency groups (`group`), with `member` None when it is the
     only project, or a `package`."""
 
-    kind: Literal["you", "project", "group", "package"]
+    kind: Literal["you", "project", "group", "extra", "package"]
     member: str | None = None
     group: str | None = None
     package: PackageRef | None = None
@@ -217,12 +230,27 @@ class Dependent:
         """The subject and verb of a sentence about its requirement."""
         if self.kind == "you":
             return "you require"
-        if self.kind == "group":
-            return f"{self.member or 'your project'}'s group `{self.group}` depends on"
+        if self.kind in ("group", "extra"):
+            return f"{self.node} depends on"
         if self.kind == "project":
             return f"{self.member or 'your project'} depends on"
         assert self.package is not None
-        return f"{self.package.label} depends on"
+        verb = "depend on" if self.package.label.startswith("all versions of ") else "depends on"
+        return f"{self.package.label} {verb}"
+
+    @property
+    def node(self) -> str:
+        """A project's extra or group as uv names it: `proj[new]`, `proj:dev`."""
+        assert self.package is not None
+        if self.kind == "group":
+            return f"{self.package.name}:{self.group}"
+        return f"{self.package.name}[{self.package.extra}]"
+
+    @property
+    def rank(self) -> int:
+        """uv's order of the clauses about one package: packages' and extras' requirements,
+        then the root's, then groups'."""
+        return {"package": 0, "extra": 0, "you": 1, "project": 1}.get(self.kind, 2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,9 +259,16 @@ class Demand:
 
     dependent: Dependent
     requirement: str
+    # The marker a project's requirement applies under, which uv shows in braces:
+    # `client{sys_platform == 'linux'}`.
+    marker: str | None = None
 
     def text(self) -> str:
-        return f"{self.dependent.says()} {self.requirement}"
+        return f"{self.dependent.says()} {self.target}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.requirement}{{{self.marker}}}" if self.marker else self.requirement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +295,8 @@ class Clash:
     unavailable: Unavailable | None = None
     excluded: tuple[PackageRef, ...] = ()
     required_by: Demand | None = None
+    # `required_by`, then the demand on its dependent, and so on up to the root's.
+    required_chain: tuple[Demand, ...] = ()
     member: str | None = None
 
 
@@ -278,6 +315,7 @@ class PythonClash:
     requested: str
     demands: tuple[PythonDemand, ...]
     required_by: Demand | None = None
+    required_chain: tuple[Demand, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,12 +330,26 @@ class Conflict:
     gave_up_after: int | None = None
 
     def header(self, subject: str | None) -> str:
-        # uv 0.13.9 ends the header with a colon only for a project's unsplit resolution.
+        # uv 0.13.9 puts no colon after the header, on a terminal or not.
         if subject is not None:
             return f"No solution found when resolving {subject} dependencies"
         if self.fork is not None:
             return f"No solution found when resolving dependencies for split ({self.fork})"
-        return "No solution found when resolving dependencies:"
+        return "No solution found when resolving dependencies"
+
+    def hint(self) -> str | None:
+        """uv's hint when a package's `Requires-Python` leaves out part of the project's."""
+        for clash in self.clashes:
+            if isinstance(clash, PythonClash) and clash.demands:
+                demand = clash.demands[0]
+                label, spec = demand.package.pinned, demand.specifier
+                return (
+                    f"The `requires-python` value ({clash.requested}) includes Python versions "
+                    f"that are not supported by your dependencies (e.g., {label} only supports "
+                    f"{spec}). Consider using a more restrictive `requires-python` value (like "
+                    f"{spec})."
+                )
+        return None
 
     def causes(self) -> tuple[str, ...]:
         if self.gave_up_after is not None:
@@ -327,7 +379,10 @@ class Conflict:
     def _explain(self, clash: Clash | PythonClash) -> str:
         if isinstance(clash, PythonClash):
             return self._explain_python(clash)
-        parties = [demand.text() for demand in clash.demands]
+        # As uv: a package's requirement before the root's, one dependent's requirements in
+        # one clause (`your project depends on a>=2 and a<2`).
+        demands = sorted(clash.demands, key=lambda demand: demand.dependent.rank)
+        parties = _clauses(demands)
         if clash.unavailable is not None:
             parties.insert(0, clash.unavailable.reason)
         if clash.member is not None:
@@ -338,29 +393,73 @@ class Conflict:
             )
         if not clash.excluded:
             conclusion = f"{self._owner()} requirements are unsatisfiable"
+            own = self._own_part(demands)
+            if own is not None:
+                return (
+                    f"Because {_join(parties)}, we can conclude that your project and {own.node} "
+                    f"are incompatible.\nAnd because your project requires "
+                    f"{'your project and ' if own.kind == 'group' else ''}{own.node}, we can "
+                    f"conclude that {conclusion}."
+                )
             return f"Because {_join(parties)}, we can conclude that {conclusion}."
         labels = _join([ref.label for ref in clash.excluded])
-        text = f"Because {_join(parties)}, we can conclude that {labels} cannot be used."
-        return text + self._because_required(clash.required_by)
+        outcome = f"{labels} cannot be used"
+        chain = clash.required_chain or _maybe(clash.required_by)
+        if self.single_project and any(d.dependent.kind == "project" for d in demands):
+            outcome = f"{labels} and your project are incompatible"
+            if chain and chain[0].marker:
+                # uv's package under a marker is a package of its own, named after the project.
+                outcome = f"your project and {labels}{{{chain[0].marker}}} are incompatible"
+        text = f"Because {_join(parties)}, we can conclude that {outcome}."
+        return text + self._because_required(chain)
+
+    def _own_part(self, demands: list[Demand]) -> Dependent | None:
+        """The single project's extra or group whose requirement clashes with the project's."""
+        kinds = {demand.dependent.kind for demand in demands}
+        if not self.single_project or "project" not in kinds:
+            return None
+        return next((d.dependent for d in demands if d.dependent.kind in ("group", "extra")), None)
 
     def _explain_python(self, clash: PythonClash) -> str:
         sentences = []
         for demand in clash.demands:
-            label, spec = demand.package.label, demand.specifier
+            label, spec = demand.package.pinned, demand.specifier
             sentences.append(
                 f"Because the requested Python version ({clash.requested}) does not satisfy "
                 f"Python{spec} and {label} depends on Python{spec}, we can conclude that "
                 f"{label} cannot be used."
             )
-        return " ".join(sentences) + self._because_required(clash.required_by)
+        # uv adds that the package has no other version to try.
+        alone = [d.package.pinned for d in clash.demands if d.package.every]
+        prefix = (f"only {_join(alone)} is available",) if alone else ()
+        chain = clash.required_chain or _maybe(clash.required_by)
+        return "\n".join(sentences) + self._because_required(chain, prefix)
 
-    def _because_required(self, demand: Demand | None) -> str:
-        if demand is None:
+    def _because_required(self, chain: tuple[Demand, ...], prefix: tuple[str, ...] = ()) -> str:
+        if not chain:
             return ""
+        reasons = _join([*prefix, *(demand.text() for demand in chain)])
         return (
-            f" And because {demand.text()}, we can conclude that {self._owner()} requirements "
+            f"\nAnd because {reasons}, we can conclude that {self._owner()} requirements "
             "are unsatisfiable."
         )
+
+
+def _maybe(demand: Demand | None) -> tuple[Demand, ...]:
+    return () if demand is None else (demand,)
+
+
+def _clauses(demands: list[Demand]) -> list[str]:
+    """One clause per run of demands by the same dependent: `X depends on a and b`."""
+    clauses: list[str] = []
+    previous: Dependent | None = None
+    for demand in demands:
+        if demand.dependent == previous:
+            clauses[-1] += f" and {demand.requirement}"
+        else:
+            clauses.append(demand.text())
+        previous = demand.dependent
+    return clauses
 
 
 def _join(parts: list[str]) -> str:
@@ -372,17 +471,21 @@ def _join(parts: list[str]) -> str:
 class NoSolutionError(FailureError):
     """No set of versions satisfies the requirements; `conflict` is what the resolver found.
 
-    `subject` names whose dependencies they were (`script`), as uv says for a script."""
+    `subject` names whose dependencies they were (`script`), as uv says for a script; uv
+    gives those no `requires-python` hint (a script's run has no `requires-python` to change).
+    """
 
     def __init__(
         self, conflict: Conflict, *, subject: str | None = None, hint: str | None = None
     ) -> None:
-        super().__init__(conflict.header(subject), causes=conflict.causes(), hint=hint)
+        own = conflict.hint() if subject is None else None
+        super().__init__(conflict.header(subject), causes=conflict.causes(), hint=hint or own)
         self.conflict = conflict
         self.subject = subject
+        self.given_hint = hint
 
     def about(self, subject: str) -> NoSolutionError:
-        return NoSolutionError(self.conflict, subject=subject, hint=self.hint)
+        return NoSolutionError(self.conflict, subject=subject, hint=self.given_hint)
 
     def with_hint(self, hint: str) -> NoSolutionError:
         return NoSolutionError(self.conflict, subject=self.subject, hint=hint)

@@ -18,7 +18,7 @@ import hashlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -31,12 +31,12 @@ from pyrun.core.pydownloads import (
     DownloadRequest,
     Host,
     cache_file_name,
+    download_urls,
     key_matches,
     parse_download_list,
     prefer_stable,
     request_key_text,
     require_download,
-    rewrite_url,
 )
 from pyrun.errors import EXIT_FAILURE, FailureError, PyrunError, os_error_text
 from pyrun.local import pythons as local
@@ -137,7 +137,7 @@ async def fetch_archive(
     report: Reporter | None = None,
 ) -> None:
     """Fetch `download` into `dest` (mirror applied), checking its sha256; retry network errors."""
-    url = rewrite_url(download, settings.mirror, settings.pypy_mirror)
+    *mirrors, url = download_urls(download, settings.mirror, settings.pypy_mirror)
     label = _Label.of(report, download, "download", DOWNLOAD)
     if url.startswith("file://") or "://" not in url:
         source = local.file_url_path(url)
@@ -147,10 +147,24 @@ async def fetch_archive(
     if settings.offline:
         raise FailureError(
             f"Failed to download `{url}`",
-            causes=["Network connectivity is disabled, but a remote file was requested"],
+            causes=[
+                "Network connectivity is disabled, but the requested data wasn't found in the "
+                f"cache: {url}"
+            ],
         )
-    digest = await _download(client, url, dest, label)
+    digest = await _download_first(client, [*mirrors, url], dest, label)
     _check_hash(download, digest)
+
+
+async def _download_first(client: HttpClient, urls: list[str], dest: Path, label: _Label) -> str:
+    """`_download` from the first URL that answers. As uv, a mirror that fails (blocked,
+    unreachable, 404) gets one attempt before the next URL; the last gets the retry policy, so
+    a failure names it."""
+    single = client.sharing(replace(client.options, retries=0))
+    for mirror in urls[:-1]:
+        with contextlib.suppress(DownloadFailed):
+            return await _download(single, mirror, dest, label)
+    return await _download(client, urls[-1], dest, label)
 
 
 def _copy_hashing(source: Path, dest: Path, label: _Label) -> str:
@@ -278,7 +292,12 @@ class InstallReport:
     installed: list[ManagedInstall] = field(default_factory=list)
     reinstalled: list[ManagedInstall] = field(default_factory=list)
     existing: list[ManagedInstall] = field(default_factory=list)
-    failed: list[PyrunError] = field(default_factory=list)
+    errors: list[tuple[Download, PyrunError]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FailureError]:
+        """`python install`'s words for each failure: `Failed to install <key>`, then why."""
+        return [_failed_install(download, error) for download, error in self.errors]
 
 
 async def acquire_lock(settings: PythonSettings, console: Console) -> local.PythonsLock:
@@ -340,7 +359,7 @@ async def _install_one(
     try:
         install = await _fetch_and_install(download, settings, client, progress)
     except PyrunError as error:
-        report.failed.append(_failed_install(download, error))
+        report.errors.append((download, error))
         return
     (report.reinstalled if existed else report.installed).append(install)
 
@@ -408,8 +427,11 @@ async def ensure_python(
     finally:
         if owned:
             await http.aclose()
-    if report.failed:
-        raise report.failed[0]
+    if report.errors:
+        # `run` reports the download's own error, not `Failed to install <key>`, and exits 2,
+        # as uv does.
+        _, error = report.errors[0]
+        raise PyrunError(error.message, causes=error.causes, hint=error.hint) from error
     return (report.installed or report.reinstalled or report.existing)[0].executable
 
 
