@@ -23,6 +23,7 @@ holds only complete entries (see `pyrun.local.cache`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -281,11 +282,23 @@ class _Preparer:
     options: SyncOptions
     console: Console
     http: HttpClient
-    indexes: IndexSet
     build_limiter: trio.CapacityLimiter
     download_limiter: trio.CapacityLimiter
     reporter: Reporter
     results: dict[str, Ready] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Wheel URLs come from the lock, without credentials: the client must know every
+        # index's credentials before the first download, not only once a page is fetched.
+        for url in (*self.options.index_urls, self.options.default_index):
+            self.http.auth.remember(url)
+
+    @functools.cached_property
+    def indexes(self) -> IndexSet:
+        """The index search, which only builds need (sdists, build requirements): made on first
+        use, so that a sync of wheels from the lock neither imports it nor waits for it before
+        its first download."""
+        return _index_set(self.http, self.cache, self.options)
 
 
 async def prepare(
@@ -313,13 +326,12 @@ async def prepare(
         options=options,
         console=console,
         http=client,
-        indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(max(1, options.concurrent_builds)),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
         reporter=console.reporter(),
     )
     work = plan.work
-    wheels = [i for i in work if i.selected.artifact.kind == "wheel"]
+    wheels = _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
     others = [i for i in work if i.selected.artifact.kind != "wheel"]
     try:
         with preparer.reporter.preparing(len(work)):
@@ -336,6 +348,15 @@ async def prepare(
     return preparer.results
 
 
+def _largest_first(items: list[Item]) -> list[Item]:
+    """The wheels by size, largest first (those of unknown size keep their order, ahead).
+
+    Downloads beyond the connection pool wait for a free connection, and the largest wheels
+    take longest both to arrive and to unpack (the most files): started last, they would end
+    the sync alone, long after the small ones."""
+    return sorted(items, key=lambda item: -(item.selected.artifact.size or 1 << 62))
+
+
 def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
     from pyrun.net.client import ClientOptions, run_client
 
@@ -350,10 +371,6 @@ def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet
 
     client = IndexClient(http, cache.root)
     configs = [IndexConfig(url=url) for url in options.index_urls]
-    # Wheel URLs come from the lock, without credentials: the client must know every index's
-    # credentials before the first download, not only once a page of that index is fetched.
-    for url in (*options.index_urls, options.default_index):
-        http.auth.remember(url)
     return IndexSet.from_configs(client, configs, default_url=options.default_index)
 
 
@@ -607,7 +624,6 @@ async def build_requirements_provider(
         options=options,
         console=console,
         http=client,
-        indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(1),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
         reporter=console.reporter(),
