@@ -194,6 +194,41 @@ def test_cancel_in_the_middle_leaves_nothing(tmp_path: Path, cache: Cache) -> No
     assert _leftovers(cache) == []
 
 
+def test_cancel_while_waiting_to_unpack_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+    # The unpacking thread removes the downloaded file; one that never ran cannot.
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        busy = trio.CapacityLimiter(1)
+        await busy.acquire()  # every unpacking thread is taken
+        async with _client(handler) as client:
+            with trio.move_on_after(0.2) as waited:
+                await download_wheel(client, cache, _request(url, body), unpack_limiter=busy)
+            assert waited.cancelled_caught
+
+    trio.run(main)
+    assert _leftovers(cache) == []
+
+
+def test_a_downloaded_wheel_leaves_only_its_archive(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            result = await download_wheel(client, cache, _request(url, body))
+        assert result.downloaded
+
+    trio.run(main)
+    assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
+    assert len(os.listdir(cache.root / "archive-v0")) == 1
+
+
 def test_one_failure_cancels_the_rest(tmp_path: Path, cache: Cache) -> None:
     served = _wheels(tmp_path, 3)
     urls = list(served)

@@ -79,3 +79,15 @@ def test_the_index_search_is_made_only_when_a_build_needs_it(
             assert len(made) == 1
 
     trio.run(main)
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_the_trust_store_is_preloaded_for_the_sync_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: bool
+) -> None:
+    loads: list[bool] = []
+    monkeypatch.setattr("pyrun.net.client.preload_trust_store", loads.append)
+    sync.preload_trust_store(Cache(tmp_path / "cache").init(), sync.SyncOptions(offline=offline))
+    # The same trust as the client `prepare` makes; nothing to load when nothing is fetched.
+    expected = sync._client_options(Cache(tmp_path / "cache"), sync.SyncOptions()).system_certs
+    assert loads == ([] if offline else [expected])

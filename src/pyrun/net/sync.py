@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from pyrun.core.index import IndexFile
     from pyrun.local import build as builds
-    from pyrun.net.client import HttpClient
+    from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
     from pyrun.progress import Reporter
@@ -358,12 +358,26 @@ def _largest_first(items: list[Item]) -> list[Item]:
 
 
 def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
-    from pyrun.net.client import ClientOptions, run_client
+    from pyrun.net.client import run_client
 
-    client_options = ClientOptions.from_env(
-        os.environ, cache_dir=cache.root, offline=options.offline
-    )
-    return run_client(client_options)
+    return run_client(_client_options(cache, options))
+
+
+def _client_options(cache: Cache, options: SyncOptions) -> ClientOptions:
+    from pyrun.net.client import ClientOptions
+
+    return ClientOptions.from_env(os.environ, cache_dir=cache.root, offline=options.offline)
+
+
+def preload_trust_store(cache: Cache, options: SyncOptions) -> None:
+    """Start loading the trust store of `prepare`'s client on a thread, for a caller about to
+    prepare: OpenSSL parses it (20-70 ms) without holding the GIL while the rest of the network
+    stack is imported, instead of on the event loop just before the first download."""
+    if options.offline:
+        return
+    from pyrun.net.client import preload_trust_store as preload
+
+    preload(_client_options(cache, options).system_certs)
 
 
 def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet:
@@ -1013,6 +1027,7 @@ __all__ = [
     "apply_plan",
     "direct_url",
     "plan_sync",
+    "preload_trust_store",
     "prepare",
     "sync_environment",
 ]
