@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,18 @@ class DownloadReport(Protocol):
     def download_ended(self, download: int, *, complete: bool = True) -> None: ...
 
 
+def unpack_threads() -> int:
+    """How many wheels unpack at once: a few per core.
+
+    Unpacking is mostly creating files and inflating, both outside the GIL, so a couple of
+    threads per core keep the disk busy; more only queue for the GIL, and every hand-over
+    costs system time. With trio's default (40 threads), a cold `run --locked` of 27 wheels
+    took 1.6-2.0 s of CPU on two busy cores, against 1.0-1.1 s with 2-4 threads.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(2, min(8, 2 * (cores or 1)))
+
+
 def concurrent_downloads(environ: Mapping[str, str]) -> int:
     """`PYRUN_CONCURRENT_DOWNLOADS` (default 50)."""
     value = environ.get("PYRUN_CONCURRENT_DOWNLOADS")
@@ -104,13 +117,15 @@ async def download_wheels(
     report: DownloadReport | None = None,
     on_done: Callable[[int, DownloadedWheel], None] | None = None,
 ) -> list[DownloadedWheel]:
-    """Fetch and unpack every wheel, at most `limit` downloads at once; results in order.
-    `on_done(index, result)` is called as each one is ready (progress counts them).
+    """Fetch and unpack every wheel, at most `limit` downloads at once and `unpack_limiter`
+    unpacks (default: `unpack_threads()`); results in order. `on_done(index, result)` is
+    called as each one is ready (progress counts them).
 
     The first failure cancels the others (their temporary files are removed) and propagates
     from the nursery.
     """
     limiter = limit if isinstance(limit, trio.CapacityLimiter) else trio.CapacityLimiter(limit)
+    unpack_limiter = unpack_limiter or trio.CapacityLimiter(unpack_threads())
     results: list[DownloadedWheel | None] = [None] * len(wheels)
 
     async def fetch(index: int, wheel: WheelDownload) -> None:
