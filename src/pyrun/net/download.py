@@ -85,9 +85,10 @@ def unpack_threads() -> int:
     """How many wheels unpack at once: a few per core.
 
     Unpacking is mostly creating files and inflating, both outside the GIL, so a couple of
-    threads per core keep the disk busy; more only queue for the GIL, and every hand-over
-    costs system time. With trio's default (40 threads), a cold `run --locked` of 27 wheels
-    took 1.6-2.0 s of CPU on two busy cores, against 1.0-1.1 s with 2-4 threads.
+    threads per core keep the disk busy; more only queue for the GIL and the disk. Without a
+    bound, a cold sync unpacks every wheel it has downloaded at once (trio's default pool has
+    40 threads); measured side by side on two loaded cores, the bound costs nothing (a cold
+    `run --locked` of 27 wheels: same wall and CPU time within noise).
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(2, min(8, 2 * (cores or 1)))
