@@ -91,3 +91,24 @@ def test_the_trust_store_is_preloaded_for_the_sync_client(
     # The same trust as the client `prepare` makes; nothing to load when nothing is fetched.
     expected = sync._client_options(Cache(tmp_path / "cache"), sync.SyncOptions()).system_certs
     assert loads == ([] if offline else [expected])
+
+
+def test_the_downloads_trust_what_the_command_line_says(tmp_path: Path) -> None:
+    from pyrun.cliparse import parse_argv
+    from pyrun.commands.install_step import sync_options
+    from pyrun.core.selection import Selection
+    from pyrun.options import settle
+    from pyrun.settings import Settings
+
+    argv = ["sync", "--system-certs", "--allow-insecure-host", "mirror.internal:8443"]
+    settled = settle(parse_argv(argv).command_line(), Settings([]))
+    options = sync_options(settled, Selection(selected=()), exact=True)
+    client = sync._client_options(Cache(tmp_path / "cache"), options)
+    assert client.system_certs
+    assert client.insecure_hosts == ("mirror.internal:8443",)
+    plain = sync_options(
+        settle(parse_argv(["sync"]).command_line(), Settings([])),
+        Selection(selected=()),
+        exact=True,
+    )
+    assert not sync._client_options(Cache(tmp_path / "cache"), plain).system_certs

@@ -82,6 +82,10 @@ class SyncOptions:
     index_urls: tuple[str, ...] = ()
     default_index: str = "https://pypi.org/simple"
     offline: bool = False
+    # The downloads trust what the lock's requests trust (`--system-certs`,
+    # `--allow-insecure-host`): the wheels often come from the same hosts.
+    system_certs: bool = False
+    insecure_hosts: tuple[str, ...] = ()
     # Installed names to leave alone even under `exact` (`--no-install-*` skips).
     keep: frozenset[str] = frozenset()
 
@@ -366,7 +370,13 @@ def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
 def _client_options(cache: Cache, options: SyncOptions) -> ClientOptions:
     from pyrun.net.client import ClientOptions
 
-    return ClientOptions.from_env(os.environ, cache_dir=cache.root, offline=options.offline)
+    return ClientOptions.from_env(
+        os.environ,
+        cache_dir=cache.root,
+        offline=options.offline,
+        system_certs=options.system_certs,
+        insecure_hosts=options.insecure_hosts,
+    )
 
 
 def preload_trust_store(cache: Cache, options: SyncOptions) -> None:
