@@ -31,7 +31,7 @@ import trio
 
 from pyrun.local.cache import Cache
 from pyrun.net.client import ClientOptions, HttpClient, make_client
-from pyrun.net.download import WheelDownload, download_wheel, unpack_threads
+from pyrun.net.download import WheelDownload, download_wheel
 
 CONCURRENCY = 8
 
@@ -73,7 +73,6 @@ class Fetcher:
         self.client = client
         self.report = report
         self.limiter = trio.CapacityLimiter(CONCURRENCY)
-        self.unpack_limiter = trio.CapacityLimiter(unpack_threads())
         self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
         self.kept: set[tuple[str, str]] = set()
 
@@ -107,12 +106,7 @@ class Fetcher:
         try:
             with self.scopes[key]:
                 await download_wheel(
-                    self.client,
-                    self.cache,
-                    wheel,
-                    limiter=self.limiter,
-                    unpack_limiter=self.unpack_limiter,
-                    report=self.report,
+                    self.client, self.cache, wheel, limiter=self.limiter, report=self.report
                 )
         except Exception:  # a missed head start: the parent's sync fetches it again
             return
