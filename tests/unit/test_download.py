@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import trio.testing
 from pyrun.core.plan import archive_id
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
+from pyrun.net import download
 from pyrun.net.client import ClientOptions, HttpClient, make_client, retry_after
 from pyrun.net.download import (
     WheelDownload,
@@ -93,6 +96,44 @@ def test_concurrent_downloads_respect_the_limit(tmp_path: Path, cache: Cache) ->
     assert peak == 2
     assert len(requests) == 6  # the second round came from the cache
     assert sorted(os.listdir(cache.root / "wheels-v1")) == [f"pkg{i}" for i in range(6)]
+
+
+def test_unpacks_run_a_few_at_a_time(
+    tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dozens of unpacking threads only contend for the GIL (see `unpack_threads`).
+    served = _wheels(tmp_path, 6)
+    running = peak = 0
+    lock = threading.Lock()
+    real = download.unpack_wheel
+
+    def unpack(*args: Any, **kwargs: Any) -> Path:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(download, "unpack_wheel", unpack)
+    monkeypatch.setattr(download, "unpack_threads", lambda: 2)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=served[str(request.url)])
+
+    async def main() -> None:
+        async with _client(handler) as client:
+            wanted = [_request(url, body) for url, body in served.items()]
+            assert len(await download_wheels(client, cache, wanted)) == 6
+
+    trio.run(main)
+    assert peak == 2
+
+
+def test_unpack_threads_are_a_few_per_core() -> None:
+    assert 2 <= download.unpack_threads() <= 8
 
 
 def test_hash_mismatch_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
@@ -192,6 +233,42 @@ def test_cancel_in_the_middle_leaves_nothing(tmp_path: Path, cache: Cache) -> No
 
     trio.run(main)
     assert _leftovers(cache) == []
+
+
+def _fetch_served(cache: Cache, url: str, body: bytes, *, threads_busy: bool = False) -> bool:
+    """Download `url` from a server answering `body`; False if it was given up (after 0.2 s
+    when `threads_busy`: every unpacking thread is taken meanwhile)."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    async def main() -> bool:
+        threads = trio.CapacityLimiter(1)
+        if threads_busy:
+            await threads.acquire()
+        async with _client(handler) as client:
+            with trio.move_on_after(0.2 if threads_busy else 60):
+                result = await download_wheel(
+                    client, cache, _request(url, body), unpack_limiter=threads
+                )
+                return result.downloaded
+        return False
+
+    return trio.run(main)
+
+
+def test_cancel_while_waiting_to_unpack_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+    # The unpacking thread removes the downloaded file; one that never ran cannot.
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    assert not _fetch_served(cache, url, body, threads_busy=True)
+    assert _leftovers(cache) == []
+
+
+def test_a_downloaded_wheel_leaves_only_its_archive(tmp_path: Path, cache: Cache) -> None:
+    (url, body), *_ = _wheels(tmp_path, 1).items()
+    assert _fetch_served(cache, url, body)
+    assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
+    assert len(os.listdir(cache.root / "archive-v0")) == 1
 
 
 def test_one_failure_cancels_the_rest(tmp_path: Path, cache: Cache) -> None:

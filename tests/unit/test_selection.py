@@ -402,3 +402,15 @@ def test_an_extra_of_dynamic_optional_dependencies_is_known_from_the_lock() -> N
     assert choose_extras([owner], wanted, loads(_DYNAMIC_EXTRAS_LOCK)) == {"mcp-tasks"}
     with pytest.raises(PyrunError, match="Extra `nope` is not defined"):
         choose_extras([owner], DependencyOptions(extras=("nope",)), loads(_DYNAMIC_EXTRAS_LOCK))
+
+
+def test_a_wheel_artifact_carries_the_size_the_lock_records() -> None:
+    # The sync downloads the largest wheels first (`pyrun.net.sync`): it needs their sizes.
+    charset = by_name(run_select("plain-app", python="3.11.7"))["charset-normalizer"]
+    lock = load("plain-app")
+    (package,) = [
+        p for p in lock.packages if p.name == "charset-normalizer" and p.version == "3.5.2"
+    ]
+    (wheel,) = [w for w in package.wheels if w.file_name == charset.artifact.filename]
+    assert wheel.size is not None
+    assert charset.artifact.size == wheel.size

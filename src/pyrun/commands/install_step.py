@@ -131,8 +131,10 @@ def _execute(
     started = time.monotonic()
     ready = {}
     if plan.needs_network_or_build:
+        from pyrun.net.sync import preload_trust_store, prepare
+
+        preload_trust_store(options)
         from pyrun.net import interrupt
-        from pyrun.net.sync import prepare
 
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
@@ -216,6 +218,8 @@ def sync_options(settled: Settled, selection: Selection, *, exact: bool) -> Sync
         index_urls=tuple(e.url for e in indexes.searched if not e.default),
         default_index=indexes.default_url,
         offline=settled.globals.offline,
+        system_certs=settled.globals.system_certs,
+        insecure_hosts=settled.globals.allow_insecure_host,
         keep=frozenset(selection.skipped),
     )
     return with_build_settings(options, settled.build)

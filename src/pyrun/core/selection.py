@@ -130,6 +130,7 @@ class Artifact:
     hash: str | None = None
     filename: str | None = None
     editable: bool = False
+    size: int | None = None  # in bytes, when the lock records it (wheels)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -659,7 +660,11 @@ def _registry(package: Package, root: str, priorities: Mapping[Tag, int]) -> Sel
         location = _wheel_location(wheel, root, package)
         dist = _dist(package, SourceKind.REGISTRY, hash=wheel.hash, filename=wheel.file_name)
         artifact = Artifact(
-            kind="wheel", location=location, hash=wheel.hash, filename=wheel.file_name
+            kind="wheel",
+            location=location,
+            hash=wheel.hash,
+            filename=wheel.file_name,
+            size=wheel.size,
         )
         return Selected(package=package, dist=dist, artifact=artifact)
     sdist = package.sdist

@@ -23,6 +23,7 @@ holds only complete entries (see `pyrun.local.cache`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from pyrun.core.selection import Selected, Selection
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker, LinkMode
-    from pyrun.net.client import HttpClient
+    from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
     from pyrun.progress import Reporter
@@ -82,6 +83,10 @@ class SyncOptions:
     index_urls: tuple[str, ...] = ()
     default_index: str = "https://pypi.org/simple"
     offline: bool = False
+    # The downloads trust what the lock's requests trust (`--system-certs`,
+    # `--allow-insecure-host`): the wheels often come from the same hosts.
+    system_certs: bool = False
+    insecure_hosts: tuple[str, ...] = ()
     # Installed names to leave alone even under `exact` (`--no-install-*` skips).
     keep: frozenset[str] = frozenset()
 
@@ -285,11 +290,23 @@ class _Preparer:
     options: SyncOptions
     console: Console
     http: HttpClient
-    indexes: IndexSet
     build_limiter: trio.CapacityLimiter
     download_limiter: trio.CapacityLimiter
     reporter: Reporter
     results: dict[str, Ready] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Wheel URLs come from the lock, without credentials: the client must know every
+        # index's credentials before the first download, not only once a page is fetched.
+        for url in (*self.options.index_urls, self.options.default_index):
+            self.http.auth.remember(url)
+
+    @functools.cached_property
+    def indexes(self) -> IndexSet:
+        """The index search, which only builds need (sdists, build requirements): made on first
+        use, so that a sync of wheels from the lock neither imports it nor waits for it before
+        its first download."""
+        return _index_set(self.http, self.cache, self.options)
 
 
 async def prepare(
@@ -317,13 +334,12 @@ async def prepare(
         options=options,
         console=console,
         http=client,
-        indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(max(1, options.concurrent_builds)),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
         reporter=console.reporter(),
     )
     work = plan.work
-    wheels = [i for i in work if i.selected.artifact.kind == "wheel"]
+    wheels = _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
     others = [i for i in work if i.selected.artifact.kind != "wheel"]
     try:
         with preparer.reporter.preparing(len(work)):
@@ -340,13 +356,42 @@ async def prepare(
     return preparer.results
 
 
-def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
-    from pyrun.net.client import ClientOptions, run_client
+def _largest_first(items: list[Item]) -> list[Item]:
+    """The wheels by size, largest first (those of unknown size keep their order, ahead).
 
-    client_options = ClientOptions.from_env(
-        os.environ, cache_dir=cache.root, offline=options.offline
+    Downloads beyond the connection pool wait for a free connection, and the largest wheels
+    take longest both to arrive and to unpack (the most files): started last, they would end
+    the sync alone, long after the small ones."""
+    return sorted(items, key=lambda item: -(item.selected.artifact.size or 1 << 62))
+
+
+def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
+    from pyrun.net.client import run_client
+
+    return run_client(_client_options(cache, options))
+
+
+def _client_options(cache: Cache, options: SyncOptions) -> ClientOptions:
+    from pyrun.net.client import ClientOptions
+
+    return ClientOptions.from_env(
+        os.environ,
+        cache_dir=cache.root,
+        offline=options.offline,
+        system_certs=options.system_certs,
+        insecure_hosts=options.insecure_hosts,
     )
-    return run_client(client_options)
+
+
+def preload_trust_store(options: SyncOptions) -> None:
+    """Start loading the trust store of `prepare`'s client on a thread, for a caller about to
+    prepare: OpenSSL parses it (20-70 ms) without holding the GIL while the rest of the network
+    stack is imported, instead of on the event loop just before the first download."""
+    if options.offline:
+        return
+    from pyrun.net import trust
+
+    trust.preload(options.system_certs)
 
 
 def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet:
@@ -354,10 +399,6 @@ def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet
 
     client = IndexClient(http, cache.root)
     configs = [IndexConfig(url=url) for url in options.index_urls]
-    # Wheel URLs come from the lock, without credentials: the client must know every index's
-    # credentials before the first download, not only once a page of that index is fetched.
-    for url in (*options.index_urls, options.default_index):
-        http.auth.remember(url)
     return IndexSet.from_configs(client, configs, default_url=options.default_index)
 
 
@@ -613,7 +654,6 @@ async def build_requirements_provider(
         options=options,
         console=console,
         http=client,
-        indexes=_index_set(client, cache, options),
         build_limiter=trio.CapacityLimiter(1),
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
         reporter=console.reporter(),
@@ -1010,6 +1050,7 @@ __all__ = [
     "apply_plan",
     "direct_url",
     "plan_sync",
+    "preload_trust_store",
     "prepare",
     "sync_environment",
 ]
