@@ -301,11 +301,40 @@ PKG_A = '[[package]]\nname = "a"\nsource = { registry = "r" }\n'
             PKG_A + "[package.metadata]\nrequires-dist = [{ name = 3 }]\n",
             "package[0] (`a`): `metadata`: `requires-dist[0]`: `name`: expected a string",
         ),
+        # The fast readers of edges, requirements and string lists leave errors to the checks.
+        (
+            PKG_A + 'dependencies = [{ name = "b", extra = ["x", 1] }]\n',
+            "package[0] (`a`): `dependencies[0]`: `extra[1]`: expected a string",
+        ),
+        (
+            PKG_A + 'dependencies = [{ name = "b", marker = 1 }]\n',
+            "package[0] (`a`): `dependencies[0]`: `marker`: expected a string",
+        ),
+        (
+            PKG_A + '[package.metadata]\nrequires-dist = [{ name = "b", extras = "x" }]\n',
+            "package[0] (`a`): `metadata`: `requires-dist[0]`: `extras`: expected an array",
+        ),
+        (
+            PKG_A + '[package.metadata]\nrequires-dist = [{ name = "b", url = 2 }]\n',
+            "package[0] (`a`): `metadata`: `requires-dist[0]`: `url`: expected a string",
+        ),
+        (
+            PKG_A + 'resolution-markers = ["x", 2]\n',
+            "package[0] (`a`): `resolution-markers[1]`: expected a string",
+        ),
     ],
 )
 def test_malformed_entries_give_precise_causes(body: str, cause: str) -> None:
     text = f'version = 1\nrequires-python = ">=3.11"\n\n{body}'
     assert _error(text).causes == (cause,)
+
+
+def test_unknown_requirement_keys_are_ignored_as_before() -> None:
+    table = '{ name = "b", extras = ["x"], future = 1 }'
+    body = f"{PKG_A}[package.metadata]\nrequires-dist = [{table}]\n"
+    lock = loads(f'version = 1\nrequires-python = ">=3.11"\n\n{body}')
+    (requirement,) = lock.packages[0].metadata.requires_dist
+    assert (requirement.name, requirement.extras, requirement.url) == ("b", ("x",), None)
 
 
 def test_missing_requires_python_and_bad_toml() -> None:

@@ -458,6 +458,9 @@ def _str(table: Mapping[str, Any], key: str, *, required: bool = False) -> Any:
 
 
 def _strings(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    found = table.get(key, ())
+    if _string_list(found):  # the usual case, without a check per item
+        return tuple(found)
     values = _typed(table, key, list) or []
     for index, value in enumerate(values):
         if not isinstance(value, str):
@@ -508,6 +511,25 @@ def _sub_source(table: Mapping[str, Any]) -> Source | None:
 
 
 def _dependency(table: dict[str, Any]) -> Dependency:
+    # Fast path for well-formed edges (thousands in a large lock); errors take the slow path.
+    get = table.get
+    name, version, marker, extra = get("name"), get("version"), get("marker"), get("extra", ())
+    if type(name) is str and _strings_or_none(version, marker) and _string_list(extra):
+        return Dependency(
+            name=name,
+            version=version,
+            source=_sub_source(table),
+            extra=tuple(extra),
+            marker=marker,
+        )
+    return _checked_dependency(table)
+
+
+def _string_list(value: Any) -> bool:
+    return value == () or (type(value) is list and all(type(v) is str for v in value))
+
+
+def _checked_dependency(table: dict[str, Any]) -> Dependency:
     return Dependency(
         name=_str(table, "name", required=True),
         version=_str(table, "version"),
@@ -578,7 +600,25 @@ def _checked_wheel(table: dict[str, Any]) -> Wheel:
     return wheel
 
 
+_REQUIREMENT_KEYS = frozenset(("name", "extras", "marker", *_REQUIREMENT_SOURCE_KEYS))
+
+
 def _requirement(table: dict[str, Any]) -> Requirement:
+    # Fast path for well-formed requirements (every member's `requires-dist` in a workspace):
+    # only known keys, all strings but `extras`; anything else takes the slow path.
+    extras = table.get("extras", ())
+    if (
+        table.keys() <= _REQUIREMENT_KEYS
+        and type(table.get("name")) is str
+        and _string_list(extras)
+        and all(type(v) is str for k, v in table.items() if k != "extras")
+    ):
+        values = {k: v for k, v in table.items() if k != "extras"}
+        return Requirement(extras=tuple(extras), **values)
+    return _checked_requirement(table)
+
+
+def _checked_requirement(table: dict[str, Any]) -> Requirement:
     values = {key: _str(table, key) for key in _REQUIREMENT_SOURCE_KEYS}
     return Requirement(
         name=_str(table, "name", required=True),
