@@ -444,3 +444,16 @@ def test_metadata_difference_names_the_field() -> None:
         requires_dev={"dev": (Requirement(name="pytest"),)},
     )
     assert metadata_difference(no_empty_group, locked) == "requires-dev"
+
+
+def test_requirement_sort_key_covers_every_source_field_in_order() -> None:
+    from pyrun.core.lockfile import _REQUIREMENT_SOURCE_KEYS, _requirement_key
+
+    values = {key: f"{index}-{key}" for index, key in enumerate(_REQUIREMENT_SOURCE_KEYS)}
+    key = _requirement_key(Requirement(name="a", **values))
+    assert key[4] == tuple(values.values())
+    ranks = [
+        _requirement_key(Requirement(name="a", **source))[3]
+        for source in ({}, {"url": "u"}, {"git": "g"}, {"path": "p"}, {"editable": "e"})
+    ]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)

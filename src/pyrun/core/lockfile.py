@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -337,19 +337,40 @@ def _edge_key(dep: Dependency) -> tuple[Any, ...]:
 
 
 def _requirement_key(req: Requirement) -> tuple[Any, ...]:
-    source = tuple(getattr(req, key) or "" for key in _REQUIREMENT_SOURCE_KEYS)
+    # Spelled out rather than looped over `_REQUIREMENT_SOURCE_KEYS` (same order): a large
+    # lock sorts thousands of requirements.
+    source = (
+        req.git or "",
+        req.url or "",
+        req.subdirectory or "",
+        req.path or "",
+        req.directory or "",
+        req.editable or "",
+        req.virtual or "",
+        req.specifier or "",
+        req.index or "",
+    )
     # uv's `RequirementSource` order: registry, url, git, path, directory.
-    rank = next((r for r, key in enumerate(("url", "git", "path")) if getattr(req, key)), -1)
     if req.directory or req.editable or req.virtual:
-        rank = 3
-    return (req.name, req.extras, _Lazy(req.marker, _marker_key), rank + 1, source)
+        rank = 4
+    else:
+        rank = 1 if req.url else 2 if req.git else 3 if req.path else 0
+    return (req.name, req.extras, _Lazy(req.marker, _marker_key), rank, source)
 
 
-def _sorted_edges(edges: Iterable[Dependency]) -> tuple[Dependency, ...]:
+# Most lists in a lock hold one item or none (a workspace member's edges and requirements):
+# those need no sort keys, whose `_Lazy` parts cost more than the sort.
+
+
+def _sorted_edges(edges: Sequence[Dependency]) -> tuple[Dependency, ...]:
+    if len(edges) < 2:
+        return tuple(edges)
     return tuple(sorted(edges, key=_edge_key))
 
 
-def _sorted_requirements(reqs: Iterable[Requirement]) -> tuple[Requirement, ...]:
+def _sorted_requirements(reqs: Sequence[Requirement]) -> tuple[Requirement, ...]:
+    if len(reqs) < 2:
+        return tuple(reqs)
     return tuple(sorted(set(reqs), key=_requirement_key))
 
 
@@ -362,7 +383,7 @@ def _canonical_package(p: Package) -> Package:
         default_groups=p.default_groups,
         dependencies=_sorted_edges(p.dependencies),
         sdist=p.sdist,
-        wheels=tuple(sorted(p.wheels, key=lambda w: w.file_name)),
+        wheels=tuple(p.wheels) if len(p.wheels) < 2 else tuple(sorted(p.wheels, key=_file_name)),
         optional_dependencies=_sorted_groups(p.optional_dependencies, _sorted_edges),
         dev_dependencies=_sorted_groups(p.dev_dependencies, _sorted_edges),
         metadata=PackageMetadata(
@@ -371,6 +392,10 @@ def _canonical_package(p: Package) -> Package:
             requires_dev=_sorted_groups(p.metadata.requires_dev, _sorted_requirements),
         ),
     )
+
+
+def _file_name(wheel: Wheel) -> str:
+    return wheel.file_name
 
 
 def _sorted_groups(groups: Mapping[str, Any], sort: Callable[[Any], Any]) -> dict[str, Any]:
