@@ -741,9 +741,14 @@ def _versions(lock: Lock) -> dict[str, list[str]]:
                 sha = package.source.value.partition("#")[2][:8]
             found.setdefault(package.name, set()).add((package.version, sha))
     return {
-        name: [f"{v} ({sha})" if sha else v for v, sha in sorted(pairs, key=_version_sha_key)]
+        name: [f"{v} ({sha})" if sha else v for v, sha in _ordered(pairs)]
         for name, pairs in found.items()
     }
+
+
+def _ordered(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    # Almost every name has one version: no `Version` parse for those (a thousand members).
+    return list(pairs) if len(pairs) < 2 else sorted(pairs, key=_version_sha_key)
 
 
 def _version_sha_key(pair: tuple[str, str]) -> tuple[Any, ...]:

@@ -591,6 +591,7 @@ def _flat(
     return out
 
 
+@functools.lru_cache(maxsize=1024)  # a workspace's members mostly share one version
 def _normal_version(text: str | None) -> str | None:
     """The version as uv records it (`3.2.0.dev` is locked as `3.2.0.dev0`)."""
     if text is None:

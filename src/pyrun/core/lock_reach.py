@@ -61,7 +61,10 @@ class Reachability:
 
     def _package(self, package: ResolvedPackage, locked: _Locked) -> ResolvedPackage:
         def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
-            parent = self._parent(package, context)
+            # Only an edge's own marker is restricted to its parent: most edges (a workspace's
+            # between members) have none, and rendering the parent's marker is not free.
+            marked = any(edge.marker for edge in items)
+            parent = self._parent(package, context) if marked else None
             return _merged(
                 self._edge(edge, parent, locked) for edge in items if locked.targets(edge)
             )
@@ -87,13 +90,13 @@ class Reachability:
 
     def _edge(self, edge: Edge, parent: str | None, locked: _Locked) -> Edge:
         named = locked.extras_of(edge)
-        return replace(
-            edge,
-            extras=tuple(x for x in edge.extras if x in named),
-            marker=restrict_marker(edge.marker, parent, self.requires_python)
-            if edge.marker
-            else None,
+        extras = tuple(x for x in edge.extras if x in named)
+        marker = (
+            restrict_marker(edge.marker, parent, self.requires_python) if edge.marker else None
         )
+        if extras == edge.extras and marker == edge.marker:
+            return edge  # the usual case: no copy
+        return replace(edge, extras=extras, marker=marker)
 
 
 def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
