@@ -173,7 +173,15 @@ class WorkspaceFacts:
     root_locals: tuple[LocalDependency, ...] = ()
 
     def member(self, name: str) -> DeclaredMember | None:
-        return next((m for m in self.members if m.name == name), None)
+        return self._members_by_name.get(name)
+
+    @functools.cached_property
+    def _members_by_name(self) -> dict[str, DeclaredMember]:
+        # Built once: the lock asks for every package's member (quadratic by scanning).
+        found: dict[str, DeclaredMember] = {}
+        for member in self.members:
+            found.setdefault(member.name, member)
+        return found
 
     def manifest(self) -> Manifest:
         single_project = len(self.members) == 1 and self.root_is_project
