@@ -874,8 +874,9 @@ def loads(text: str, *, filename: str = "uv.lock") -> Lock:
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of keys, written thousands of times
 def _key(key: str) -> str:
-    if key and all(ch in _BARE_KEY for ch in key):
+    if key and _BARE_KEY.issuperset(key):
         return key
     return _basic_string(key, multiline=False)
 
