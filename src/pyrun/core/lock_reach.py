@@ -91,9 +91,7 @@ class Reachability:
     def _edge(self, edge: Edge, parent: str | None, locked: _Locked) -> Edge:
         named = locked.extras_of(edge)
         extras = tuple(x for x in edge.extras if x in named)
-        marker = (
-            restrict_marker(edge.marker, parent, self.requires_python) if edge.marker else None
-        )
+        marker = restrict_marker(edge.marker, parent, self.requires_python) if edge.marker else None
         if extras == edge.extras and marker == edge.marker:
             return edge  # the usual case: no copy
         return replace(edge, extras=extras, marker=marker)
