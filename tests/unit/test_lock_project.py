@@ -92,3 +92,53 @@ def test_a_failed_record_is_harmless(tmp_path: Path, cache: Cache) -> None:
     memo.record()
     assert not memo.holds()
     assert os.path.isfile(cache.root / LOCK_CHECKS_BUCKET)
+
+
+WORKSPACE_ROOT = '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+
+
+def _member(directory: Path, name: str, dependencies: str = "") -> None:
+    (directory / "packages" / name).mkdir(parents=True, exist_ok=True)
+    text = f'[project]\nname = "{name}"\nversion = "0.1.0"\ndependencies = [{dependencies}]\n'
+    (directory / "packages" / name / "pyproject.toml").write_text(text)
+
+
+def test_a_member_edit_changes_the_key(tmp_path: Path, cache: Cache) -> None:
+    _member(tmp_path, "alpha")
+    _member(tmp_path, "beta")
+    before = _memo(cache, _workspace(tmp_path, WORKSPACE_ROOT)).path
+    _member(tmp_path, "beta", '"iniconfig"')
+    assert _memo(cache, _workspace(tmp_path, WORKSPACE_ROOT)).path != before
+
+
+def test_the_key_is_the_same_for_a_workspace_read_through_the_memo(
+    tmp_path: Path, cache: Cache
+) -> None:
+    """Documents loaded from the `pyproject.toml` memo key the same as freshly parsed ones
+    (marshal's reference and interning flags would otherwise tell them apart)."""
+    from pyrun.local.pyproject_memo import PyprojectMemo
+
+    for name in ("alpha", "beta", "gamma"):
+        _member(tmp_path, name, '"iniconfig>=2", "packaging"')
+    (tmp_path / "pyproject.toml").write_text(WORKSPACE_ROOT)
+    keys = []
+    for _ in range(3):  # parsed, then memo written; then read from the memo
+        memo = PyprojectMemo.load(str(cache.root), str(tmp_path))
+        workspace = discover_workspace(str(tmp_path), Console(), memo=memo)
+        memo.save()
+        assert workspace is not None
+        keys.append(_memo(cache, workspace).path)
+    assert len(set(keys)) == 1
+
+
+def test_a_path_dependency_outside_the_workspace_is_read(tmp_path: Path, cache: Cache) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text(PYPROJECT.replace('"app"', '"outside"'))
+    project = tmp_path / "project"
+    project.mkdir()
+    workspace = _workspace(project)
+    text = LOCK_TEXT + '\n[[package]]\nname = "outside"\nsource = { directory = "../outside" }\n'
+    before = _memo(cache, workspace, text=text).path
+    (outside / "pyproject.toml").write_text(PYPROJECT.replace('"app"', '"outside"') + "\n")
+    assert _memo(cache, workspace, text=text).path != before

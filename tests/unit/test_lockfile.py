@@ -301,11 +301,40 @@ PKG_A = '[[package]]\nname = "a"\nsource = { registry = "r" }\n'
             PKG_A + "[package.metadata]\nrequires-dist = [{ name = 3 }]\n",
             "package[0] (`a`): `metadata`: `requires-dist[0]`: `name`: expected a string",
         ),
+        # The fast readers of edges, requirements and string lists leave errors to the checks.
+        (
+            PKG_A + 'dependencies = [{ name = "b", extra = ["x", 1] }]\n',
+            "package[0] (`a`): `dependencies[0]`: `extra[1]`: expected a string",
+        ),
+        (
+            PKG_A + 'dependencies = [{ name = "b", marker = 1 }]\n',
+            "package[0] (`a`): `dependencies[0]`: `marker`: expected a string",
+        ),
+        (
+            PKG_A + '[package.metadata]\nrequires-dist = [{ name = "b", extras = "x" }]\n',
+            "package[0] (`a`): `metadata`: `requires-dist[0]`: `extras`: expected an array",
+        ),
+        (
+            PKG_A + '[package.metadata]\nrequires-dist = [{ name = "b", url = 2 }]\n',
+            "package[0] (`a`): `metadata`: `requires-dist[0]`: `url`: expected a string",
+        ),
+        (
+            PKG_A + 'resolution-markers = ["x", 2]\n',
+            "package[0] (`a`): `resolution-markers[1]`: expected a string",
+        ),
     ],
 )
 def test_malformed_entries_give_precise_causes(body: str, cause: str) -> None:
     text = f'version = 1\nrequires-python = ">=3.11"\n\n{body}'
     assert _error(text).causes == (cause,)
+
+
+def test_unknown_requirement_keys_are_ignored_as_before() -> None:
+    table = '{ name = "b", extras = ["x"], future = 1 }'
+    body = f"{PKG_A}[package.metadata]\nrequires-dist = [{table}]\n"
+    lock = loads(f'version = 1\nrequires-python = ">=3.11"\n\n{body}')
+    (requirement,) = lock.packages[0].metadata.requires_dist
+    assert (requirement.name, requirement.extras, requirement.url) == ("b", ("x",), None)
 
 
 def test_missing_requires_python_and_bad_toml() -> None:
@@ -415,3 +444,16 @@ def test_metadata_difference_names_the_field() -> None:
         requires_dev={"dev": (Requirement(name="pytest"),)},
     )
     assert metadata_difference(no_empty_group, locked) == "requires-dev"
+
+
+def test_requirement_sort_key_covers_every_source_field_in_order() -> None:
+    from pyrun.core.lockfile import _REQUIREMENT_SOURCE_KEYS, _requirement_key
+
+    values = {key: f"{index}-{key}" for index, key in enumerate(_REQUIREMENT_SOURCE_KEYS)}
+    key = _requirement_key(Requirement(name="a", **values))
+    assert key[4] == tuple(values.values())
+    ranks = [
+        _requirement_key(Requirement(name="a", **source))[3]
+        for source in ({}, {"url": "u"}, {"git": "g"}, {"path": "p"}, {"editable": "e"})
+    ]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)

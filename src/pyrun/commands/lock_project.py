@@ -14,7 +14,6 @@ the lock as it is), Dry run (`--isolated`, `pyrun lock --dry-run`: never write).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import re
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from pyrun.commands.lock_check_memo import CheckMemo
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -37,7 +37,7 @@ from pyrun.core.lockfile import (
     loads,
 )
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
+from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import PRERELEASES, Settled
 
@@ -382,7 +382,7 @@ def dynamic_metadata(
     the project's cache key has no entry yet."""
     from pyrun.core.lock_build import parse_built_metadata
 
-    keys = _dynamic_keys(workspace)
+    keys = dynamic_keys(workspace)
     if not keys:
         return {}
     from pyrun.local import build as builds
@@ -397,7 +397,7 @@ def dynamic_metadata(
     return {name: parse_built_metadata(data) for name, data in found.items() if data is not None}
 
 
-def _dynamic_keys(workspace: Workspace) -> dict[str, str]:
+def dynamic_keys(workspace: Workspace) -> dict[str, str]:
     """The metadata cache key of each project with dynamic requirements (file metadata only)."""
     dynamic = dynamic_dirs(workspace)
     if not dynamic:
@@ -609,129 +609,6 @@ def _timestamp(text: str) -> str:
     return text + "Z"
 
 
-# -- remembering satisfied checks --------------------------------------------------------------
-#
-# Whether a lock satisfies the workspace is a pure function of the lock's text and of what
-# `lock_inputs` reads: the discovered workspace (every `pyproject.toml` as parsed), the settings
-# files, the command line and `PYRUN_*`/`UV_*` variables, and the interpreter's version (the
-# default `requires-python`). A `Satisfied` answer is remembered in the cache under a digest of
-# all of them and of the code that decides, so the next run with the same inputs (a fresh
-# `.venv`, `pyrun lock` with nothing to do) skips building the workspace facts and importing the
-# lock builder, ~40 ms. Any doubt (a digest not found) means checking as before; only a check
-# that printed nothing is remembered, so a hit never hides a warning.
-
-# The modules whose code decides a check, below the `pyrun` package directory.
-_CHECK_CODE = (
-    "commands/lock_project.py",
-    "commands/index_settings.py",
-    "core/freshness.py",
-    "core/lock_build.py",
-    "core/lock_compare.py",
-    "core/lockfile.py",
-    "core/markers.py",
-    "core/project.py",
-    "core/universal.py",
-    "local/discover.py",
-    "settings.py",
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckMemo:
-    """The cache entry that says "this lock, with these inputs, is satisfied"."""
-
-    path: str
-
-    @classmethod
-    def of(
-        cls,
-        cache: Cache,
-        text: str,
-        workspace: Workspace,
-        interpreter: Interpreter,
-        settings: Settled,
-    ) -> CheckMemo:
-        digest = hashlib.sha256()
-        for part in _check_inputs(text, workspace, interpreter, settings):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-            digest.update(b"\0")
-        name = digest.hexdigest()[:32]
-        return cls(path=os.path.join(cache.root, LOCK_CHECKS_BUCKET, name[:2], name))
-
-    def holds(self) -> bool:
-        return os.path.isfile(self.path)
-
-    def record(self) -> None:
-        # An empty file is the whole record; failing to write it only costs the next run time.
-        with contextlib.suppress(OSError):
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(self.path, "wb"):
-                pass
-
-
-def _check_inputs(
-    text: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
-) -> list[str]:
-    from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
-
-    # Output options (`-q`, `-v`, ...) cannot change the verdict: leaving them out lets `sync`,
-    # `sync -q` and `run -v` share one entry.
-    values = settings.cli.values.items()
-    options = sorted((k, v) for k, v in values if k not in NEUTRAL_OPTIONS)
-    variables = sorted(
-        (key, value)
-        for key, value in os.environ.items()
-        if key.startswith(("PYRUN_", "UV_")) and key not in NEUTRAL_VARIABLES
-    )
-    return [
-        LOCK_CHECKS_BUCKET,
-        repr(_code_identity()),
-        text,
-        repr(workspace),
-        # A dynamic member's requirements depend on files the parsed workspace doesn't show.
-        repr(_dynamic_keys(workspace)),
-        # As do a path dependency's, outside the workspace.
-        repr(_tree_projects(text, workspace.root)),
-        repr((interpreter.major, interpreter.minor)),
-        repr(options),
-        repr(sorted(source for source in settings.cli.sources if source not in NEUTRAL_OPTIONS)),
-        repr(settings.layers),
-        repr(variables),
-    ]
-
-
-_TREE_SOURCE = re.compile(r'^source = \{ (?:directory|editable|virtual) = "([^"]*)" \}$', re.M)
-
-
-def _tree_projects(text: str, root: str) -> list[tuple[str, str]]:
-    """The digest of the `pyproject.toml` of each source tree the lock names."""
-    found = []
-    for location in sorted(set(_TREE_SOURCE.findall(text))):
-        try:
-            with open(os.path.join(root, location, "pyproject.toml"), "rb") as handle:
-                digest = hashlib.sha256(handle.read()).hexdigest()
-        except OSError:
-            digest = "unreadable"
-        found.append((location, digest))
-    return found
-
-
-def _code_identity() -> list[tuple[str, int, int]]:
-    """Size and mtime of the deciding modules: a memo made by other code never matches."""
-    import pyrun
-
-    base = os.path.dirname(pyrun.__file__)
-    found = [(f"pyrun {pyrun.__version__}", 0, 0)]
-    for relative in _CHECK_CODE:
-        try:
-            info = os.stat(os.path.join(base, relative))
-        except OSError:
-            found.append((relative, -1, -1))
-            continue
-        found.append((relative, info.st_size, info.st_mtime_ns))
-    return found
-
-
 # -- resolving ---------------------------------------------------------------------------------
 
 
@@ -869,9 +746,14 @@ def _versions(lock: Lock) -> dict[str, list[str]]:
                 sha = package.source.value.partition("#")[2][:8]
             found.setdefault(package.name, set()).add((package.version, sha))
     return {
-        name: [f"{v} ({sha})" if sha else v for v, sha in sorted(pairs, key=_version_sha_key)]
+        name: [f"{v} ({sha})" if sha else v for v, sha in _ordered(pairs)]
         for name, pairs in found.items()
     }
+
+
+def _ordered(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    # Almost every name has one version: no `Version` parse for those (a thousand members).
+    return list(pairs) if len(pairs) < 2 else sorted(pairs, key=_version_sha_key)
 
 
 def _version_sha_key(pair: tuple[str, str]) -> tuple[Any, ...]:

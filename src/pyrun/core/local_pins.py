@@ -68,8 +68,10 @@ class _Pinner:
             self._add(req)
         while (key := self._next()) is not None:
             candidate = self.candidates[key]
-            # What a fork split raised while reading the dependencies passes on.
-            self.provider.tracker.mapping = dict(self.pins.mapping)
+            # What a fork split raised while reading the dependencies passes on: the pins so
+            # far, read there and then (`_inheritance`), so the live mapping serves (a copy per
+            # pin was quadratic in the number of members).
+            self.provider.tracker.mapping = self.pins.mapping
             dependencies = self.provider.get_dependencies(candidate)
             self.pins.mapping[key] = candidate
             for req in dependencies:

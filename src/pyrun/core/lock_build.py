@@ -18,6 +18,7 @@ Two halves, both pure:
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import posixpath
@@ -35,6 +36,7 @@ from pyrun.core import universal
 from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
+from pyrun.core.lock_compare import read_only_pep508 as _read_only_pep508
 from pyrun.core.lock_reach import Reachability, RootRequirement, reachability
 from pyrun.core.lockfile import (
     LOCK_REVISION,
@@ -171,7 +173,15 @@ class WorkspaceFacts:
     root_locals: tuple[LocalDependency, ...] = ()
 
     def member(self, name: str) -> DeclaredMember | None:
-        return next((m for m in self.members if m.name == name), None)
+        return self._members_by_name.get(name)
+
+    @functools.cached_property
+    def _members_by_name(self) -> dict[str, DeclaredMember]:
+        # Built once: the lock asks for every package's member (quadratic by scanning).
+        found: dict[str, DeclaredMember] = {}
+        for member in self.members:
+            found.setdefault(member.name, member)
+        return found
 
     def manifest(self) -> Manifest:
         single_project = len(self.members) == 1 and self.root_is_project
@@ -589,6 +599,7 @@ def _flat(
     return out
 
 
+@functools.lru_cache(maxsize=1024)  # a workspace's members mostly share one version
 def _normal_version(text: str | None) -> str | None:
     """The version as uv records it (`3.2.0.dev` is locked as `3.2.0.dev0`)."""
     if text is None:
@@ -768,10 +779,11 @@ class _Lowering:
         if "index" in entry:
             url = self.index_url_of(str(entry["index"]))
             return _Lowered(table=replace(table, index=url), text=text)
-        plain = replace(table, specifier=None, url=None)
         local_text = _local_text(parsed, extra, marker)
         if entry.get("workspace") is True:
-            return self._workspace(name, plain, local_text)
+            # One `replace` for the whole change: a large workspace lowers thousands of these.
+            return self._workspace(name, table, local_text)
+        plain = replace(table, specifier=None, url=None)
         if "path" in entry:
             return self._path(name, plain, local_text, entry, member_path)
         if "url" in entry:
@@ -799,7 +811,8 @@ class _Lowering:
         table = replace(base, url=None, git=source.requirement_url())
         return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
-    def _workspace(self, name: str, plain: Requirement, text: str) -> _Lowered:
+    def _workspace(self, name: str, table: Requirement, text: str) -> _Lowered:
+        """`table` from a `{ workspace = true }` source: the member's path, no version or URL."""
         if name not in self.paths:
             raise _SourceError(
                 name,
@@ -808,11 +821,13 @@ class _Lowering:
             )
         path = self.paths[name]
         if not self.packaged.get(name, True):
-            kind, table = "virtual", replace(plain, virtual=path)
+            kind = "virtual"
         elif not self.editable.get(name, True):
-            kind, table = "directory", replace(plain, directory=path)
+            kind = "directory"
         else:
-            kind, table = "editable", replace(plain, editable=path)
+            kind = "editable"
+        fields: dict[str, Any] = {kind: path}
+        table = replace(table, specifier=None, url=None, **fields)
         # The member as a local dependency: of no use in its own workspace, whose members the
         # resolver knows, but a path dependency's sibling in another workspace must be read.
         local = LocalDependency(name=name, kind=kind, location=path)
@@ -866,23 +881,21 @@ def _with_extra(text: str, extra: str | None) -> str:
     return _marker_text(text, extra, None)
 
 
-# A parse shared by every caller (memoised: members repeat the same requirements), so callers
-# must not modify it.
-_read_only_pep508 = functools.lru_cache(maxsize=8192)(Pep508)
-
-
 @functools.lru_cache(maxsize=8192)
 def _marker_text(text: str, extra: str | None, marker: str | None) -> str:
     """`text` with `extra == 'x'` and `marker` added to its own marker (memoised: members of a
     workspace repeat the same requirements)."""
-    parsed = Pep508(text)
-    clauses = [f"({parsed.marker})"] if parsed.marker else []
+    shared = _read_only_pep508(text)
+    clauses = [f"({shared.marker})"] if shared.marker else []
     if marker:
         clauses.append(f"({marker})")
     if extra is not None:
         clauses.append(f"extra == '{normalize_name(extra)}'")
+    if not clauses:
+        return str(shared)
+    parsed = copy.copy(shared)  # the shared parse stays as it is
     parsed.marker = None
-    return f"{parsed} ; {' and '.join(clauses)}" if clauses else str(parsed)
+    return f"{parsed} ; {' and '.join(clauses)}"
 
 
 def _local_text(parsed: Pep508, extra: str | None, marker: str | None) -> str:

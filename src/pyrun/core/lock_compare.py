@@ -202,13 +202,19 @@ def metadata_matches(declared: PackageMetadata, locked: PackageMetadata) -> bool
     return metadata_difference(declared, locked) is None
 
 
+# One parse per distinct PEP 508 string, shared by every reader of a lock's inputs (members of
+# a workspace repeat the same requirements, and each is read for its table, its resolver text
+# and its markers): callers must not modify what it returns.
+read_only_pep508 = functools.lru_cache(maxsize=8192)(Pep508Requirement)
+
+
 @functools.lru_cache(maxsize=8192)
 def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requirement:
     """A requirement table for a PEP 508 string as uv records it: normalised name, the marker
     in uv's form with `extra == '<extra>'` folded in for optional dependencies, and either a
     specifier or a direct URL. Sources from `tool.uv.sources` are the caller's to apply."""
     try:
-        parsed = Pep508Requirement(text)
+        parsed = read_only_pep508(text)
     except InvalidRequirement as exc:
         raise ValueError(f"invalid requirement {text!r}: {exc}") from None
     marker = str(parsed.marker) if parsed.marker else None

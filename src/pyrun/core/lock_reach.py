@@ -61,7 +61,10 @@ class Reachability:
 
     def _package(self, package: ResolvedPackage, locked: _Locked) -> ResolvedPackage:
         def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
-            parent = self._parent(package, context)
+            # Only an edge's own marker is restricted to its parent: most edges (a workspace's
+            # between members) have none, and rendering the parent's marker is not free.
+            marked = any(edge.marker for edge in items)
+            parent = self._parent(package, context) if marked else None
             return _merged(
                 self._edge(edge, parent, locked) for edge in items if locked.targets(edge)
             )
@@ -87,13 +90,11 @@ class Reachability:
 
     def _edge(self, edge: Edge, parent: str | None, locked: _Locked) -> Edge:
         named = locked.extras_of(edge)
-        return replace(
-            edge,
-            extras=tuple(x for x in edge.extras if x in named),
-            marker=restrict_marker(edge.marker, parent, self.requires_python)
-            if edge.marker
-            else None,
-        )
+        extras = tuple(x for x in edge.extras if x in named)
+        marker = restrict_marker(edge.marker, parent, self.requires_python) if edge.marker else None
+        if extras == edge.extras and marker == edge.marker:
+            return edge  # the usual case: no copy
+        return replace(edge, extras=extras, marker=marker)
 
 
 def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
@@ -162,7 +163,7 @@ def reachability(
 ) -> Reachability:
     """Every node's reachability, propagated from the workspace members `roots` (each with all
     its extras and groups, reachable in all of `universe`) and the root's own requirements."""
-    walk = _Walk(resolution)
+    walk = _Walk(resolution, universe)
     members = set(roots)
     for package in resolution.packages:
         if package.name in members:
@@ -187,21 +188,31 @@ def _contexts(package: ResolvedPackage) -> list[Context]:
 class _Walk:
     """uv's `marker_reachability`: a node is re-queued whenever its reachability grows."""
 
-    def __init__(self, resolution: Resolution) -> None:
+    def __init__(self, resolution: Resolution, universe: universal.Dnf) -> None:
         self.by_key = {(p.name, p.version): p for p in resolution.packages}
         self.by_name: dict[str, list[ResolvedPackage]] = {}
         for package in resolution.packages:
             self.by_name.setdefault(package.name, []).append(package)
         self.reach: dict[NodeKey, universal.Dnf] = {}
+        # Every marker the walk propagates lies within `universe` (it starts there, and edges
+        # and forks only narrow it): a node reached in all of it can grow no further, which
+        # most nodes of a workspace are, each reached once per edge to it.
+        self.universe = universe
+        self.everywhere: set[NodeKey] = set()
         self.queue: list[NodeKey] = []
 
     def extend(self, key: NodeKey, marker: universal.Dnf) -> None:
         if not marker:
             return
+        if key in self.everywhere:
+            return  # `covers` would say so: every marker here lies within the universe
         current = self.reach.get(key, universal.FALSE)
         if current and universal.covers(current, marker):
             return
-        self.reach[key] = universal.simplify(universal.dnf_or(current, marker))
+        grown = universal.simplify(universal.dnf_or(current, marker))
+        self.reach[key] = grown
+        if grown == self.universe:
+            self.everywhere.add(key)
         self.queue.append(key)
 
     def run(self) -> None:

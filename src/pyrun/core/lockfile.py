@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -337,19 +337,40 @@ def _edge_key(dep: Dependency) -> tuple[Any, ...]:
 
 
 def _requirement_key(req: Requirement) -> tuple[Any, ...]:
-    source = tuple(getattr(req, key) or "" for key in _REQUIREMENT_SOURCE_KEYS)
+    # Spelled out rather than looped over `_REQUIREMENT_SOURCE_KEYS` (same order): a large
+    # lock sorts thousands of requirements.
+    source = (
+        req.git or "",
+        req.url or "",
+        req.subdirectory or "",
+        req.path or "",
+        req.directory or "",
+        req.editable or "",
+        req.virtual or "",
+        req.specifier or "",
+        req.index or "",
+    )
     # uv's `RequirementSource` order: registry, url, git, path, directory.
-    rank = next((r for r, key in enumerate(("url", "git", "path")) if getattr(req, key)), -1)
     if req.directory or req.editable or req.virtual:
-        rank = 3
-    return (req.name, req.extras, _Lazy(req.marker, _marker_key), rank + 1, source)
+        rank = 4
+    else:
+        rank = 1 if req.url else 2 if req.git else 3 if req.path else 0
+    return (req.name, req.extras, _Lazy(req.marker, _marker_key), rank, source)
 
 
-def _sorted_edges(edges: Iterable[Dependency]) -> tuple[Dependency, ...]:
+# Most lists in a lock hold one item or none (a workspace member's edges and requirements):
+# those need no sort keys, whose `_Lazy` parts cost more than the sort.
+
+
+def _sorted_edges(edges: Sequence[Dependency]) -> tuple[Dependency, ...]:
+    if len(edges) < 2:
+        return tuple(edges)
     return tuple(sorted(edges, key=_edge_key))
 
 
-def _sorted_requirements(reqs: Iterable[Requirement]) -> tuple[Requirement, ...]:
+def _sorted_requirements(reqs: Sequence[Requirement]) -> tuple[Requirement, ...]:
+    if len(reqs) < 2:
+        return tuple(reqs)
     return tuple(sorted(set(reqs), key=_requirement_key))
 
 
@@ -362,7 +383,7 @@ def _canonical_package(p: Package) -> Package:
         default_groups=p.default_groups,
         dependencies=_sorted_edges(p.dependencies),
         sdist=p.sdist,
-        wheels=tuple(sorted(p.wheels, key=lambda w: w.file_name)),
+        wheels=tuple(p.wheels) if len(p.wheels) < 2 else tuple(sorted(p.wheels, key=_file_name)),
         optional_dependencies=_sorted_groups(p.optional_dependencies, _sorted_edges),
         dev_dependencies=_sorted_groups(p.dev_dependencies, _sorted_edges),
         metadata=PackageMetadata(
@@ -371,6 +392,10 @@ def _canonical_package(p: Package) -> Package:
             requires_dev=_sorted_groups(p.metadata.requires_dev, _sorted_requirements),
         ),
     )
+
+
+def _file_name(wheel: Wheel) -> str:
+    return wheel.file_name
 
 
 def _sorted_groups(groups: Mapping[str, Any], sort: Callable[[Any], Any]) -> dict[str, Any]:
@@ -458,6 +483,9 @@ def _str(table: Mapping[str, Any], key: str, *, required: bool = False) -> Any:
 
 
 def _strings(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    found = table.get(key, ())
+    if _string_list(found):  # the usual case, without a check per item
+        return tuple(found)
     values = _typed(table, key, list) or []
     for index, value in enumerate(values):
         if not isinstance(value, str):
@@ -508,6 +536,25 @@ def _sub_source(table: Mapping[str, Any]) -> Source | None:
 
 
 def _dependency(table: dict[str, Any]) -> Dependency:
+    # Fast path for well-formed edges (thousands in a large lock); errors take the slow path.
+    get = table.get
+    name, version, marker, extra = get("name"), get("version"), get("marker"), get("extra", ())
+    if type(name) is str and _strings_or_none(version, marker) and _string_list(extra):
+        return Dependency(
+            name=name,
+            version=version,
+            source=_sub_source(table),
+            extra=tuple(extra),
+            marker=marker,
+        )
+    return _checked_dependency(table)
+
+
+def _string_list(value: Any) -> bool:
+    return value == () or (type(value) is list and all(type(v) is str for v in value))
+
+
+def _checked_dependency(table: dict[str, Any]) -> Dependency:
     return Dependency(
         name=_str(table, "name", required=True),
         version=_str(table, "version"),
@@ -578,7 +625,25 @@ def _checked_wheel(table: dict[str, Any]) -> Wheel:
     return wheel
 
 
+_REQUIREMENT_KEYS = frozenset(("name", "extras", "marker", *_REQUIREMENT_SOURCE_KEYS))
+
+
 def _requirement(table: dict[str, Any]) -> Requirement:
+    # Fast path for well-formed requirements (every member's `requires-dist` in a workspace):
+    # only known keys, all strings but `extras`; anything else takes the slow path.
+    extras = table.get("extras", ())
+    if (
+        table.keys() <= _REQUIREMENT_KEYS
+        and type(table.get("name")) is str
+        and _string_list(extras)
+        and all(type(v) is str for k, v in table.items() if k != "extras")
+    ):
+        values = {k: v for k, v in table.items() if k != "extras"}
+        return Requirement(extras=tuple(extras), **values)
+    return _checked_requirement(table)
+
+
+def _checked_requirement(table: dict[str, Any]) -> Requirement:
     values = {key: _str(table, key) for key in _REQUIREMENT_SOURCE_KEYS}
     return Requirement(
         name=_str(table, "name", required=True),
@@ -809,8 +874,9 @@ def loads(text: str, *, filename: str = "uv.lock") -> Lock:
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of keys, written thousands of times
 def _key(key: str) -> str:
-    if key and all(ch in _BARE_KEY for ch in key):
+    if key and _BARE_KEY.issuperset(key):
         return key
     return _basic_string(key, multiline=False)
 

@@ -1,0 +1,174 @@
+"""Remembering satisfied lock checks (`CheckMemo`).
+
+Whether a lock satisfies the workspace is a pure function of the lock's text and of what
+`lock_inputs` reads: the discovered workspace (every `pyproject.toml` as parsed), the settings
+files, the command line and `PYRUN_*`/`UV_*` variables, and the interpreter's version (the
+default `requires-python`). A `Satisfied` answer is remembered in the cache under a digest of
+all of them and of the code that decides, so the next run with the same inputs (a fresh
+`.venv`, `pyrun lock` with nothing to do) skips building the workspace facts and importing the
+lock builder, ~40 ms. Any doubt (a digest not found) means checking as before; only a check
+that printed nothing is remembered, so a hit never hides a warning.
+
+Every relock computes the key too (and misses), so it is kept cheap: each project enters as
+its directory and parsed document in `marshal` form, not as the `repr` of the whole workspace,
+and only source trees outside the workspace are read from disk (a member's `pyproject.toml`
+is already in the key as parsed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pyrun.core.interpreter import Interpreter
+from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
+from pyrun.local.discover import Workspace
+from pyrun.options import Settled
+
+# The modules whose code decides a check, below the `pyrun` package directory.
+_CHECK_CODE = (
+    "commands/lock_check_memo.py",
+    "commands/lock_project.py",
+    "commands/index_settings.py",
+    "core/freshness.py",
+    "core/lock_build.py",
+    "core/lock_compare.py",
+    "core/lockfile.py",
+    "core/markers.py",
+    "core/project.py",
+    "core/universal.py",
+    "local/discover.py",
+    "settings.py",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckMemo:
+    """The cache entry that says "this lock, with these inputs, is satisfied"."""
+
+    path: str
+
+    @classmethod
+    def of(
+        cls,
+        cache: Cache,
+        text: str,
+        workspace: Workspace,
+        interpreter: Interpreter,
+        settings: Settled,
+    ) -> CheckMemo:
+        digest = hashlib.sha256()
+        for part in _check_inputs(text, workspace, interpreter, settings):
+            digest.update(part)
+            digest.update(b"\0")
+        name = digest.hexdigest()[:32]
+        return cls(path=os.path.join(cache.root, LOCK_CHECKS_BUCKET, name[:2], name))
+
+    def holds(self) -> bool:
+        return os.path.isfile(self.path)
+
+    def record(self) -> None:
+        # An empty file is the whole record; failing to write it only costs the next run time.
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(self.path, "wb"):
+                pass
+
+
+def _check_inputs(
+    text: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
+) -> Iterator[bytes]:
+    from pyrun.commands.lock_project import dynamic_keys
+    from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
+
+    # Output options (`-q`, `-v`, ...) cannot change the verdict: leaving them out lets `sync`,
+    # `sync -q` and `run -v` share one entry.
+    values = settings.cli.values.items()
+    options = sorted((k, v) for k, v in values if k not in NEUTRAL_OPTIONS)
+    variables = sorted(
+        (key, value)
+        for key, value in os.environ.items()
+        if key.startswith(("PYRUN_", "UV_")) and key not in NEUTRAL_VARIABLES
+    )
+    yield LOCK_CHECKS_BUCKET.encode()
+    yield _text(repr(_code_identity()))
+    yield _text(text)
+    yield from workspace_identity(workspace)
+    # A dynamic member's requirements depend on files the parsed workspace doesn't show.
+    yield _text(repr(dynamic_keys(workspace)))
+    # As do a path dependency's, outside the workspace.
+    yield _text(repr(_tree_projects(text, workspace)))
+    yield _text(repr((interpreter.major, interpreter.minor)))
+    yield _text(repr(options))
+    yield _text(repr(sorted(s for s in settings.cli.sources if s not in NEUTRAL_OPTIONS)))
+    yield _text(repr(settings.layers))
+    yield _text(repr(variables))
+
+
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
+
+
+def workspace_identity(workspace: Workspace) -> Iterator[bytes]:
+    """What the discovered workspace is made of, as bytes: its own fields, and each project's
+    directory and parsed document (everything else in a `ProjectFile` is derived from those by
+    `parse_project_file`, whose code is in the key). `marshal` version 0 writes neither
+    references nor interning flags, so equal documents give equal bytes however they were made
+    (parsed now, or loaded from the `pyproject.toml` memo)."""
+    current = workspace.current.directory if workspace.current is not None else None
+    yield _text(repr((workspace.root, current, workspace.inputs, sorted(workspace.standalone))))
+    for name, project in (("", workspace.root_file), *workspace.members.items()):
+        yield _text(f"{name}\0{project.directory}")
+        yield _document(project.raw)
+
+
+def _document(raw: dict[str, Any]) -> bytes:
+    try:
+        return marshal.dumps(raw, 0)
+    except ValueError:  # a TOML date or time: not marshal-able, its repr is exact
+        return _text(repr(raw))
+
+
+_TREE_SOURCE = re.compile(r'^source = \{ (?:directory|editable|virtual) = "([^"]*)" \}$', re.M)
+
+
+def _tree_projects(text: str, workspace: Workspace) -> list[tuple[str, str]]:
+    """The digest of the `pyproject.toml` of each source tree the lock names outside the
+    workspace's projects (theirs are in the key as parsed)."""
+    root = workspace.root
+    projects = {os.path.normpath(p.directory) for p in workspace.members.values()}
+    projects.add(os.path.normpath(workspace.root_file.directory))
+    found = []
+    for location in sorted(set(_TREE_SOURCE.findall(text))):
+        directory = os.path.normpath(os.path.join(root, location))
+        if directory in projects:
+            continue
+        try:
+            with open(os.path.join(directory, "pyproject.toml"), "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+        except OSError:
+            digest = "unreadable"
+        found.append((location, digest))
+    return found
+
+
+def _code_identity() -> list[tuple[str, int, int]]:
+    """Size and mtime of the deciding modules: a memo made by other code never matches."""
+    import pyrun
+
+    base = os.path.dirname(pyrun.__file__)
+    found = [(f"pyrun {pyrun.__version__}", 0, 0)]
+    for relative in _CHECK_CODE:
+        try:
+            info = os.stat(os.path.join(base, relative))
+        except OSError:
+            found.append((relative, -1, -1))
+            continue
+        found.append((relative, info.st_size, info.st_mtime_ns))
+    return found

@@ -1,0 +1,133 @@
+"""Relocking a small workspace after each kind of member edit, by pyrun and by uv, byte for byte.
+
+The old lock is present each time (written by each tool's own first lock, which must already
+agree), so the relock prefers the locked versions: a newer `base` published in between must
+not move anything the edit did not touch, in either tool.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyrunEnv
+from tests.integration.test_lock import PYTHON, write
+from tests.integration.test_lock_workspace_scale import lock_both
+from tests.support.index_server import IndexServer
+
+pytestmark = [
+    pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
+    pytest.mark.uv,
+]
+
+MEMBERS = 8
+ROOT = '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+
+
+def member(
+    name: str,
+    requirements: list[str],
+    *,
+    version: str = "0.1.0",
+    siblings: tuple[str, ...] = (),
+    extras: str = "",
+    groups: str = "",
+) -> str:
+    text = (
+        f'[project]\nname = "{name}"\nversion = "{version}"\nrequires-python = ">=3.12"\n'
+        f"dependencies = [{', '.join(repr(r) for r in [*requirements, *siblings])}]\n"
+    )
+    if extras:
+        text += f"\n[project.optional-dependencies]\n{extras}\n"
+    if groups:
+        text += f"\n[dependency-groups]\n{groups}\n"
+    text += '\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    sources = "".join(f"{s} = {{ workspace = true }}\n" for s in siblings)
+    return text + (f"\n[tool.uv.sources]\n{sources}" if sources else "")
+
+
+def name(index: int) -> str:
+    return f"m{index}"
+
+
+def make_workspace(root: Path) -> Path:
+    write(root, ROOT)
+    for index in range(MEMBERS):
+        siblings = tuple(name(s) for s in {index - 1, index // 2} if 0 <= s < index)
+        extras = 'fast = ["tool"]' if index == 3 else ""
+        groups = 'dev = ["tool<2"]' if index == 5 else ""
+        text = member(name(index), ["base"], siblings=siblings, extras=extras, groups=groups)
+        write(root / "packages" / name(index), text)
+    return root
+
+
+def _rewrite(
+    index: int, *requirements: str, version: str = "0.1.0", extras: str = "", groups: str = ""
+) -> Callable[[Path], None]:
+    """Member `index` rewritten with `requirements` (and no siblings)."""
+
+    def edit(root: Path) -> None:
+        text = member(
+            name(index), list(requirements), version=version, extras=extras, groups=groups
+        )
+        write(root / "packages" / name(index), text)
+
+    return edit
+
+
+def _add_member(root: Path) -> None:
+    write(root / "packages" / "added", member("added", ["gained"], siblings=(name(2),)))
+
+
+def _remove_member(root: Path) -> None:
+    # Member 7 is a leaf: nothing else requires it.
+    shutil.rmtree(root / "packages" / name(7))
+
+
+def _rename_member(root: Path) -> None:
+    shutil.rmtree(root / "packages" / name(7))
+    siblings = (name(6), name(3))
+    write(root / "packages" / "renamed", member("renamed", ["base"], siblings=siblings))
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "gains a dependency": _rewrite(4, "base", "gained"),
+    "loses a dependency": _rewrite(4),
+    "bumps its version": _rewrite(6, "base", version="0.2.0"),
+    "changes an extra": _rewrite(3, "base", extras='fast = ["tool<2"]\nslow = ["gained"]'),
+    "changes a group": _rewrite(5, "base", groups='dev = ["tool>=2"]\nlint = ["gained"]'),
+    "is added": _add_member,
+    "is removed": _remove_member,
+    "is renamed": _rename_member,
+}
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    with IndexServer() as server:
+        for version in ("1.0.0", "2.0.0"):
+            server.add_wheel("base", version)
+        server.add_wheel("tool", "1.0.0")
+        server.add_wheel("tool", "2.0.0", requires_dist=["base>=1"])
+        server.add_wheel("gained", "1.0.0", requires_dist=["base>=1"])
+        yield server
+
+
+@pytest.mark.parametrize("edit", list(EDITS), ids=[e.replace(" ", "-") for e in EDITS])
+def test_a_relock_after_a_member_edit_matches_uv(
+    edit: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    ours = make_workspace(tmp_path / "ours")
+    theirs = make_workspace(tmp_path / "theirs")
+    lock_both(ours, theirs, pyrun_env, index)
+    before = (ours / "uv.lock").read_text()
+    index.add_wheel("base", "3.0.0")  # preferred: the locked 2.0.0 stays
+    for root in (ours, theirs):
+        EDITS[edit](root)
+    lock_both(ours, theirs, pyrun_env, index)
+    after = (ours / "uv.lock").read_text()
+    assert after != before
+    assert 'version = "3.0.0"' not in after
