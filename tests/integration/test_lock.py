@@ -108,6 +108,7 @@ SCENARIOS = [
     "fork-order",
     "fork-order-transitive",
     "fork-false-edge",
+    "exact-pin-chain",
 ]
 
 

@@ -62,6 +62,7 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from pyrun.core.backjump import ChainResolver
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.local_pins import pin_locals
 from pyrun.core.resolution import (
@@ -542,6 +543,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._wheel_range: PySet | None = None
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
+        self._extras_of: dict[str, dict[str, None]] = {}
 
     # -- resolvelib interface --
 
@@ -576,8 +578,15 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # Identical requirements (1,000 members requiring `packaging`) are checked once.
         reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
+        siblings: list[Req] = []
+        name = _split_key(identifier)[0]
+        for other in self._extras_of.get(name, ()):
+            if other != identifier and other in requirements:
+                siblings.extend(requirements[other])
+                bad.update(c.version for c in incompatibilities[other])
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        every = reqs + list(dict.fromkeys(siblings))
+        return [c for c in found if all(self.is_satisfied_by(r, c) for r in every)]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if candidate.group is not None or candidate.version is None:
@@ -607,6 +616,22 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if requires_python and not self._python_admits(requires_python):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
+
+    def package_of(self, identifier: str) -> str:
+        """The package a node belongs to (a package's extras are nodes of their own)."""
+        return _split_key(identifier)[0]
+
+    def narrows(self, requirement: Req, other: Req) -> bool:
+        """Whether `requirement` rules out a version `other` admits (`pyrun.core.backjump`)."""
+        if requirement.url is not None or other.url is not None:
+            return True
+        if requirement.key == PYTHON or requirement.name in self.shared.local:
+            return True
+        contains = self.shared.contains
+        return any(
+            contains(other.specifier, version) and not contains(requirement.specifier, version)
+            for version, _info in self._ordered(requirement.name)
+        )
 
     # -- for pinning local nodes before the search (`pyrun.core.local_pins`) --
 
@@ -820,7 +845,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     def _expand(self, req: Req) -> list[Req]:
         """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
         nodes = [req]
+        if req.extras:
+            self._extras_of.setdefault(req.name, {req.name: None})
         for extra in req.extras:
+            self._extras_of[req.name][_node_key(req.name, extra)] = None
             nodes.append(
                 Req(_node_key(req.name, extra), req.name, req.specifier, req.text, req.url)
             )
@@ -991,7 +1019,7 @@ def solve_fork(
 
 
 def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
+    resolver: Resolver[Req, Candidate, str] = ChainResolver(provider, provider.tracker)
     return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 
