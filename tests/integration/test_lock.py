@@ -109,6 +109,7 @@ SCENARIOS = [
     "fork-order-transitive",
     "fork-false-edge",
     "exact-pin-chain",
+    "exact-pin-chain-way-round",
 ]
 
 

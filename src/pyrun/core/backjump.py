@@ -31,11 +31,7 @@ from resolvelib.resolvers.resolution import Resolution, _build_result
 from resolvelib.structs import CT, KT, RT
 
 
-class _Packaged(Protocol):
-    def package_of(self, identifier: Any) -> str:
-        """The package a node belongs to (the same for a package and its extras)."""
-        ...
-
+class _Narrowing(Protocol):
     def narrows(self, requirement: Any, other: Any) -> bool:
         """Whether `requirement` rules out a version `other` admits."""
         ...
@@ -70,16 +66,10 @@ class _ChainResolution(Resolution[RT, CT, KT]):
     def _involved(
         self, causes: list[RequirementInformation[RT, CT]]
     ) -> list[RequirementInformation[RT, CT]]:
-        """The causes that take part in the clash (all of them when that leaves none).
-
-        Left out: a requirement on the failed package itself (its extras are nodes of their
-        own that pin its version: one extra's version clashing with the one another extra
-        chose is the package agreeing with itself, and uv moves a package and its extras
-        together), and a requirement that rules out none of the versions the failed
-        candidates asked for (`langchain-core>=0.2` beside `<1` and `>=1`): PubGrub's
-        incompatibilities hold only the terms that clash."""
-        provider = cast(_Packaged, self._p)
-        failed = provider.package_of(self._pinning)
+        """The causes that take part in the clash: left out, a requirement that rules out
+        none of the versions the failed candidates asked for (`langchain-core>=0.2` beside
+        `<1` and `>=1`), as PubGrub's incompatibilities hold only the terms that clash."""
+        provider = cast(_Narrowing, self._p)
         asked = [
             c
             for c in causes
@@ -88,14 +78,12 @@ class _ChainResolution(Resolution[RT, CT, KT]):
 
         def involved(cause: RequirementInformation[RT, CT]) -> bool:
             key = self._p.identify(cause.requirement)
-            if provider.package_of(key) == failed:
-                return False
             rivals = [a.requirement for a in asked if self._p.identify(a.requirement) == key]
             if cause in asked or not rivals:
                 return True
             return any(provider.narrows(cause.requirement, rival) for rival in rivals)
 
-        return [c for c in causes if involved(c)] or causes
+        return [c for c in causes if involved(c)]
 
     def _patch_criteria(self, incompatibilities_from_broken: list[tuple[KT, list[CT]]]) -> bool:
         # The package left without candidates, for `_backjump` to follow to its requirers.

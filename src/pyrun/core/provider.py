@@ -617,10 +617,6 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
 
-    def package_of(self, identifier: str) -> str:
-        """The package a node belongs to (a package's extras are nodes of their own)."""
-        return _split_key(identifier)[0]
-
     def narrows(self, requirement: Req, other: Req) -> bool:
         """Whether `requirement` rules out a version `other` admits (`pyrun.core.backjump`)."""
         if requirement.url is not None or other.url is not None:
