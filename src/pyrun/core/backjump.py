@@ -17,7 +17,12 @@ never considered `graphrag-llm` or `graphrag`. uv (PubGrub) derives the chain an
 the ones looked for, so the backjump continues to `graphrag-llm`, then `graphrag`, which has
 other versions: PubGrub's derivation along a chain of exact pins.
 
-The rest is resolvelib 1.x's `Resolution._backjump`, unchanged.
+Two more departures, both PubGrub's: the packages looked for are the makers of the clashing
+requirements (`_culprits`), not every package that merely depends on the clashing one, and a
+requirement that rules out none of the versions the failed candidates asked for takes no part
+(`_involved`). The rest is resolvelib 1.x's `Resolution._backjump`, including its switch to
+undoing one decision at a time when backjumping runs long (keeping that switch keeps locks such
+as openai-agents' identical to uv's).
 """
 
 from __future__ import annotations
@@ -51,11 +56,6 @@ class ChainResolver(Resolver[RT, CT, KT]):
 class _ChainResolution(Resolution[RT, CT, KT]):
     def __init__(self, provider: Any, reporter: Any) -> None:
         super().__init__(provider, reporter)
-        # resolvelib gives up on backjumping 10% of the remaining rounds after its first
-        # backjump past an unrelated decision, and falls back to undoing one decision at a
-        # time from there: on autogen's workspace that never ends. Backjump to the end, as
-        # resolvelib 1.0 did; a backjump that finds nothing still falls back.
-        self._optimistic_backjumping_ratio = 1.0
         self._emptied: KT | None = None
         self._pinning: KT | None = None
 
