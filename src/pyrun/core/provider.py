@@ -543,7 +543,6 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._wheel_range: PySet | None = None
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
-        self._extras_of: dict[str, dict[str, None]] = {}
 
     # -- resolvelib interface --
 
@@ -578,15 +577,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # Identical requirements (1,000 members requiring `packaging`) are checked once.
         reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
-        siblings: list[Req] = []
-        name = _split_key(identifier)[0]
-        for other in self._extras_of.get(name, ()):
-            if other != identifier and other in requirements:
-                siblings.extend(requirements[other])
-                bad.update(c.version for c in incompatibilities[other])
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
-        every = reqs + list(dict.fromkeys(siblings))
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in every)]
+        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if candidate.group is not None or candidate.version is None:
@@ -841,10 +833,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     def _expand(self, req: Req) -> list[Req]:
         """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
         nodes = [req]
-        if req.extras:
-            self._extras_of.setdefault(req.name, {req.name: None})
         for extra in req.extras:
-            self._extras_of[req.name][_node_key(req.name, extra)] = None
             nodes.append(
                 Req(_node_key(req.name, extra), req.name, req.specifier, req.text, req.url)
             )
