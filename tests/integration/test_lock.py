@@ -112,6 +112,8 @@ SCENARIOS = [
     "fork-order",
     "fork-order-transitive",
     "fork-false-edge",
+    "exact-pin-chain",
+    "exact-pin-chain-way-round",
 ]
 
 
