@@ -112,8 +112,17 @@ SCENARIOS = [
     "fork-order",
     "fork-order-transitive",
     "fork-false-edge",
-    "exact-pin-chain",
     "exact-pin-chain-way-round",
+    # autogen's shape (issue 13): every extra-bearing candidate clashes with an exact pin reached
+    # through a chain; uv moves the chain's head back, resolvelib's backjump walks past it.
+    # Following the chain (tried in session 6) fixed this shape but doubled the rounds of
+    # openai-agents' lock from scratch, so it was not kept.
+    pytest.param(
+        "exact-pin-chain",
+        marks=pytest.mark.xfail(
+            strict=True, reason="issue 13: backjumping does not follow exact-pin chains"
+        ),
+    ),
 ]
 
 

@@ -62,7 +62,6 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
-from pyrun.core.backjump import ChainResolver
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.local_pins import pin_locals
 from pyrun.core.resolution import (
@@ -610,18 +609,6 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
 
-    def narrows(self, requirement: Req, other: Req) -> bool:
-        """Whether `requirement` rules out a version `other` admits (`pyrun.core.backjump`)."""
-        if requirement.url is not None or other.url is not None:
-            return True
-        if requirement.key == PYTHON or requirement.name in self.shared.local:
-            return True
-        contains = self.shared.contains
-        return any(
-            contains(other.specifier, version) and not contains(requirement.specifier, version)
-            for version, _info in self._ordered(requirement.name)
-        )
-
     # -- for pinning local nodes before the search (`pyrun.core.local_pins`) --
 
     def is_local(self, identifier: str) -> bool:
@@ -1005,7 +992,7 @@ def solve_fork(
 
 
 def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
-    resolver: Resolver[Req, Candidate, str] = ChainResolver(provider, provider.tracker)
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
     return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 
