@@ -95,13 +95,11 @@ from pyrun.core.universal import (
     dnf_lower_bound,
     dnf_not,
     dnf_or,
-    env_python,
     fork_order,
     is_disjoint,
     mentions_extra,
     merge_forks,
     parse_marker,
-    py_and,
     pyset_from_specifiers,
     python_dnf,
     reachable_pins,
@@ -541,7 +539,6 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # What `_ordered` returns depends only on the package within one fork, and
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
-        self._wheel_range: PySet | None = None
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
 
     # -- resolvelib interface --
@@ -700,9 +697,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return False
         wheels = [f for f in info.files if f.filename.endswith(".whl")]
         if wheels and len(wheels) == len(info.files):
-            if self._wheel_range is None:
-                self._wheel_range = py_and(self.shared.requires_python, env_python(self.env))
-            return any(wheel_fits_range(f.filename, self._wheel_range) for f in wheels)
+            # The project's Python range, not the fork's: uv sorts wheels out once per package,
+            # in a version map every fork shares, so a `cp314`-only version stays usable in a
+            # `>= 3.15` fork (a relock of langgraph keeps psycopg-binary 3.3.4 there).
+            return any(wheel_fits_range(f.filename, self.shared.requires_python) for f in wheels)
         return True
 
     def _constrained(self, name: str, version: Version) -> bool:
