@@ -68,6 +68,16 @@ EXPORT_CHECKS = ("export", "export --no-hashes")
 # what pyrun decides on its own (forks, markers, versions), where the checks above mostly show
 # that it accepts and installs what uv decided.
 SCRATCH_CHECK = "lock (from scratch)"
+# Before it: one dependency added to the project (to its first listed member when the root is
+# virtual), `lock` run with the committed lock present, and the two new locks compared byte for
+# byte. uv keeps every locked version the edit does not touch, and a drop-in must too.
+RELOCK_CHECK = "relock (after an edit)"
+RELOCK_ADDITION = "iniconfig>=1"
+PROJECT_TABLE = re.compile(r"^\[project\]\s*$(?:(?!^\[).)*", re.M | re.S)
+DYNAMIC_DEPENDENCIES = re.compile(r"^dynamic\s*=.*\"dependencies\"", re.M)
+PROJECT_DEPENDENCIES = re.compile(
+    r"^\[project\]\s*$(?:(?!^\[).)*?^dependencies\s*=\s*\[", re.M | re.S
+)
 PROJECT_KEYS = {
     "name",
     "repo",
@@ -129,6 +139,7 @@ class Project:
             *(f"member {path}" for path in self.members),
             *(sync_check(args) for args in self.syncs),
             *EXPORT_CHECKS,
+            RELOCK_CHECK,
             SCRATCH_CHECK,
         ]
 
@@ -474,6 +485,9 @@ def observe(box: Sandbox, checks: list[str]) -> dict[str, Observation]:
             box.restore_lock()
             exported = record(name, box.run("export", "--frozen", *extra_args))
             exported.payload = exported.outcomes[0].stdout
+    if RELOCK_CHECK in wanted:
+        box.restore_lock()
+        seen[RELOCK_CHECK] = _relock_after_edit(box)
     if SCRATCH_CHECK in wanted:
         seen[SCRATCH_CHECK] = _lock_from_scratch(box)
     box.restore_lock()
@@ -488,6 +502,40 @@ def _lock_from_scratch(box: Sandbox) -> Observation:
     ok = locked.ok and written is not None
     reason = locked.why() if not locked.ok else ("exit 0" if ok else "exit 0 but no uv.lock")
     return Observation([locked], ok, reason, written)
+
+
+def _relock_after_edit(box: Sandbox) -> Observation:
+    assert box.lock is not None
+    candidates = [box.lock.parent, *(box.copy / member for member in box.project.members)]
+    for directory in candidates:
+        pyproject = directory / "pyproject.toml"
+        original = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+        edited = add_dependency(original, RELOCK_ADDITION)
+        if edited is not None:
+            break
+    else:
+        return Observation(ok=False, reason="no [project] dependencies to add one to")
+    pyproject.write_text(edited, encoding="utf-8")
+    try:
+        locked = box.run("lock", "-v")
+        written = box.lock.read_text(encoding="utf-8") if box.lock.exists() else None
+    finally:
+        pyproject.write_text(original, encoding="utf-8")
+    ok = locked.ok and written is not None
+    return Observation([locked], ok, locked.why() if not locked.ok else "exit 0", written)
+
+
+def add_dependency(pyproject: str, requirement: str) -> str | None:
+    """`pyproject` with `requirement` first in `[project] dependencies` (the list made when the
+    table has none); None without a `[project]` table or with dynamic dependencies."""
+    table = PROJECT_TABLE.search(pyproject)
+    if table is None or DYNAMIC_DEPENDENCIES.search(table.group(0)):
+        return None
+    found = PROJECT_DEPENDENCIES.search(pyproject)
+    if found is None:
+        at = table.start() + len("[project]")
+        return f'{pyproject[:at]}\ndependencies = ["{requirement}"]{pyproject[at:]}'
+    return f'{pyproject[: found.end()]}\n    "{requirement}",{pyproject[found.end() :]}'
 
 
 def _rewritten(box: Sandbox, outcome: Outcome) -> str:
@@ -582,7 +630,7 @@ def compare(check: str, ours: Observation, theirs: Observation) -> tuple[bool, s
         difference = set_difference(ours.payload, theirs.payload)
         return not difference, f"installed sets differ: {difference}" if difference else ""
     if isinstance(ours.payload, str) and isinstance(theirs.payload, str):
-        if check == SCRATCH_CHECK:
+        if check in (SCRATCH_CHECK, RELOCK_CHECK):
             difference = lock_difference(ours.payload, theirs.payload)
             return not difference, f"locks differ: {difference}" if difference else ""
         if check.startswith("export"):

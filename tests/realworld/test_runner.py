@@ -51,8 +51,34 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
         "sync --locked",
         "extra fast", "group docs", "package demo-core", "member core",
         "sync --no-group a --group b",
-        "export", "export --no-hashes", "lock (from scratch)",
+        "export", "export --no-hashes", "relock (after an edit)", "lock (from scratch)",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "expected"),
+    [
+        (
+            '[project]\nname = "x"\ndependencies = [\n  "a",\n]\n[tool.x]\ndependencies = [\n',
+            '[project]\nname = "x"\ndependencies = [\n    "iniconfig>=1",\n  "a",\n]\n'
+            "[tool.x]\ndependencies = [\n",
+        ),
+        ("[project]\ndependencies = []\n", '[project]\ndependencies = [\n    "iniconfig>=1",]\n'),
+        # No list in the project table: one is made.
+        (
+            '[project]\nname = "x"\n[tool]\ndependencies = ["a"]\n',
+            '[project]\ndependencies = ["iniconfig>=1"]\nname = "x"\n'
+            '[tool]\ndependencies = ["a"]\n',
+        ),
+        # A virtual root, or dependencies the backend computes: nothing to edit.
+        ('[tool.uv.workspace]\nmembers = ["a"]\n[tool.x]\ndependencies = []\n', None),
+        ('[project]\nname = "x"\ndynamic = ["version", "dependencies"]\n', None),
+    ],
+)
+def test_the_relock_edit_adds_one_dependency_to_the_project_table(
+    pyproject: str, expected: str | None
+) -> None:
+    assert realworld.add_dependency(pyproject, "iniconfig>=1") == expected
 
 
 @pytest.mark.parametrize(
