@@ -130,7 +130,7 @@ def _record(
         "checked": result.checked,
         "changes": [change.line for change in report.changes] if report else [],
     }
-    why_not = write_recipe(stamp_file, report.linked if report else {}, facts)
+    why_not = write_recipe(stamp_file, report.journal if report else None, facts)
     console.debug(f"Not recording a recipe: {why_not}" if why_not else "Recorded a recipe")
     if why_not is None:
         why_not = record_checkout(stamp_file, str(cache.root), workspace, start)

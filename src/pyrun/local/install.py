@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from packaging.utils import canonicalize_name
 
 from pyrun.core.plan import InstalledDist
 from pyrun.errors import FailureError, os_error_text
+from pyrun.local.journal import Journal
 
 LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
@@ -355,13 +357,18 @@ class _Installation:
         target = f"{self.roots[scheme]}/{path}"
         if scheme == "scripts":
             with open(source, "rb") as file:
-                content = fix_shebang(file.read(), self.interpreter)
-            self._write_to(target, scheme, path, content, executable=True)
+                data = file.read()
+            content = fix_shebang(data, self.interpreter)
+            # `fix_shebang` hands back its input when it leaves it alone: the cache file's bytes.
+            unchanged = source if content is data else None
+            self._write_to(target, scheme, path, content, executable=True, source=unchanged)
             return
-        self.linker.place(source, target)
         digest, size = self.archive.records.get(wheel_path, ("", ""))
-        if not digest or not size:
+        if digest and size:
+            self.linker.place(source, target, int(size))
+        else:
             # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
+            self.linker.place(source, target, os.path.getsize(source))
             digest, size = _hash_file(target)
         self.rows.append((scheme, path, digest, str(int(size))))
 
@@ -374,14 +381,24 @@ class _Installation:
         self._write_to(target, scheme, path, content, executable=executable)
 
     def _write_to(
-        self, target: str, scheme: str, path: str, content: bytes, *, executable: bool
+        self,
+        target: str,
+        scheme: str,
+        path: str,
+        content: bytes,
+        *,
+        executable: bool,
+        source: str | None = None,
     ) -> None:
         write_new_file(target, content, mode=0o777 if executable else 0o666)
+        mode = 0o666 & ~self.umask
         if executable:
             # Like installer: executable by everyone whatever the umask says.
             created = 0o777 & ~self.umask
-            if created & 0o111 != 0o111:
-                os.chmod(target, created | 0o111)
+            mode = created | 0o111
+            if created != mode:
+                os.chmod(target, mode)
+        self.linker.wrote(target, mode, content, source)
         self.rows.append((scheme, path, _record_hash(content), str(len(content))))
 
     def _write_record(self) -> None:
@@ -406,7 +423,9 @@ class _Installation:
             else:
                 writer.writerow((row, digest, size))
         target = os.path.join(root, self.archive.dist_info, "RECORD")
-        commit_file(target, buffer.getvalue().encode("utf-8"))
+        content = buffer.getvalue().encode("utf-8")
+        commit_file(target, content)
+        self.linker.wrote(target, 0o666 & ~self.umask, content)
 
 
 # Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
@@ -473,65 +492,86 @@ class Linker:
     copied: int = 0
     # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
     made: set[str] = field(default_factory=set)
-    # target -> cache file for every hardlink made, when asked for: a fresh env's recipe
-    # (`pyrun.local.recipe`) replays them without the installer's per-file logic.
-    journal: dict[str, str] | None = None
+    # Everything this linker's installs make, when asked for: a fresh env's recipe
+    # (`pyrun.local.recipe`) is built from it.
+    journal: Journal | None = None
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
             return
+        parent = os.path.dirname(path)
+        if parent not in self.made and parent != path:
+            # Parents first: a package's subdirectory can come before its files, and a
+            # `mkdir` that fails for want of a parent costs as much as one that succeeds.
+            self.ensure_dir(parent)
         try:
             os.mkdir(path)
         except FileExistsError:
             pass
-        except FileNotFoundError:
-            # A package's subdirectory can come before its files: its missing ancestors are
-            # made here and remembered (`os.makedirs` would not say which it made, and each
-            # would be tried again when its own files come).
-            parent = os.path.dirname(path)
-            if parent == path:
+        except OSError:
+            # An ancestor above the env may refuse differently (EISDIR for `/` on macOS,
+            # EROFS on a read-only mount): what matters is that it exists.
+            if not os.path.isdir(path):
                 raise
-            self.ensure_dir(parent)
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(path)
+        else:
+            if self.journal is not None:
+                self.journal.made_dir(path)
         self.made.add(path)
 
-    def place(self, source: str, target: str) -> None:
+    def place(self, source: str, target: str, size: int) -> None:
+        """Put the cache file `source` (of `size` bytes) at `target`."""
+        journal = self.journal
         if self.mode == "hardlink":
             try:
                 os.link(source, target)
-                self.linked += 1
-                if self.journal is not None:
-                    self.journal[target] = source
-                return
             except OSError:
-                pass  # an existing file, or no hardlinks here: decided below
-            self._hardlink(source, target)
+                # An existing file, or no hardlinks here: decided below.
+                self._hardlink(source, target, size)
+                return
+            self.linked += 1
+            if journal is not None:
+                journal.linked(target, source, size)
         elif self.mode == "symlink":
             _replace_existing(os.symlink, source, target)
             self.linked += 1
+            if journal is not None:
+                journal.symlinked(target, source)
         elif self.mode == "clone":
             clone_file(source, target)
-            self.copied += 1
+            self._copied(source, target, size)
         else:
-            self._copy(source, target)
+            self._copy(source, target, size)
 
-    def _hardlink(self, source: str, target: str) -> None:
+    def _hardlink(self, source: str, target: str, size: int) -> None:
         try:
             _replace_existing(os.link, source, target)
-            self.linked += 1
         except FileNotFoundError:
             raise
         except OSError as exc:
             self.mode = "copy"
             self.fallback_reason = os_error_text(exc)
-            self._copy(source, target)
+            self._copy(source, target, size)
+            return
+        self.linked += 1
+        if self.journal is not None:
+            self.journal.linked(target, source, size)
 
-    def _copy(self, source: str, target: str) -> None:
+    def _copy(self, source: str, target: str, size: int) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)  # never write through a link into someone else's inode
         shutil.copy(source, target)
+        self._copied(source, target, size)
+
+    def _copied(self, source: str, target: str, size: int) -> None:
         self.copied += 1
+        if self.journal is not None:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+            self.journal.copied(target, source, mode, size)
+
+    def wrote(self, target: str, mode: int, content: bytes, source: str | None = None) -> None:
+        """Note a file an install generated (`source`: the cache file, if the same bytes)."""
+        if self.journal is not None:
+            self.journal.wrote(target, mode, content, source=source)
 
 
 def _replace_existing(make: Any, source: str, target: str) -> None:

@@ -1,12 +1,12 @@
 """Write the recipe `pyrun.replay` rebuilds a deleted environment from.
 
-Written right after the stamp, only by a sync that created the environment (so the sync's own
-hardlink journal covers every installed file): a walk of the new env records each directory,
-symlink and file in creation order. Files hardlinked from the cache are recorded by their cache
-path; the few files the sync generated (the venv's scripts and `pyvenv.cfg`, console scripts,
-`RECORD`, `INSTALLER`, an editable's `.pth`) are kept inline. An env of many copied or compiled
-files would make the recipe as big as the env: then no recipe is written and a deleted env takes
-the full path, as before.
+Written right after the stamp, only by a sync that created the environment, from the journal of
+what its installs made (`pyrun.local.journal`): each directory, hardlink into the cache (by its
+cache path) and generated file (console scripts, `RECORD`, `INSTALLER`, an editable's `.pth`:
+inline) in creation order, after the venv's own few entries, which a walk that skips what the
+journal holds finds. When something else wrote into the env (bytecode compilation), the whole
+env is walked instead. An env of many copied or compiled files would make the recipe as big as
+the env: then no recipe is written and a deleted env takes the full path, as before.
 
 A recipe is also filed for other checkouts of the project (`record_checkout`): with the entries
 that name the checkout's root, for `pyrun.relocate` to rewrite, unless something about the
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pyrun import relocate, replay, stamp
 from pyrun.local.cache import ARCHIVE_BUCKET
 from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.local.journal import COPY_THRESHOLD, Journal
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ INLINE_LIMIT = 4 * 1024 * 1024
 INLINE_SHARE = 8
 # Stop reading a mostly copied env early, before holding all of it in memory.
 INLINE_CEILING = 128 * 1024 * 1024
-# Scripts from this size up are looked for in the cache (a binary copied unchanged).
-COPY_THRESHOLD = 64 * 1024
 COMPARE_CHUNK = 1 << 20
 
 
@@ -46,19 +45,21 @@ class _Unreplayable(Exception):
     pass
 
 
-def write_recipe(
-    stamp_file: str, linked: Mapping[str, str], facts: dict[str, object]
-) -> str | None:
+def write_recipe(stamp_file: str, journal: Journal | None, facts: dict[str, object]) -> str | None:
     """Record the env of the stamp at `stamp_file`; returns why not when it is not recorded.
 
-    `linked` maps each file the sync hardlinked to its cache file; `facts` are what the full
-    path prints (`root`, `python`, `display`, `resolved`, `installed`, `changes`).
+    `journal` is what the sync's installs made in the env (None when it installed nothing);
+    `facts` are what the full path prints (`root`, `python`, `display`, `resolved`,
+    `installed`, `changes`).
     """
     record = stamp.read_stamp(stamp_file)
     if record is None:
         return "the stamp could not be read back"
     try:
-        entries = env_entries(record.env, linked)
+        if journal is not None and journal.untracked is not None:
+            entries = env_entries(record.env, journal.hardlinks())
+        else:
+            entries = journal_entries(record.env, journal or Journal())
     except _Unreplayable as exc:
         return str(exc)
     except OSError as exc:
@@ -66,34 +67,76 @@ def write_recipe(
     return replay.save(stamp_file, record, facts, entries)
 
 
+def journal_entries(env: str, journal: Journal) -> list[Entry]:
+    """The entries of the venv itself (a walk that skips whatever the journal holds), then the
+    journal's in the order the installs made them."""
+    walked = _Walk(env, linked={}, known=journal.entries)
+    entries = walked.entries
+    start = len(env) + len(os.sep)
+    for path, made in journal.entries.items():
+        if not path.startswith(env + os.sep):
+            raise _Unreplayable(f"`{path}` lies outside the environment")
+        entries.append((made[0], path[start:], *made[1:]))
+    _check_share(walked.inline + journal.inline_bytes, journal.linked_bytes)
+    return entries
+
+
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
-    entries: list[Entry] = []
-    inline = linked_bytes = 0
-    scripts = _ScriptSources(linked)
-    for directory, dirnames, filenames in os.walk(env):
-        relative = os.path.relpath(directory, env)
-        prefix = "" if relative == "." else relative + os.sep
-        for name in sorted(dirnames):
-            path = os.path.join(directory, name)
-            if os.path.islink(path):
-                entries.append(("s", prefix + name, os.readlink(path)))
-                dirnames.remove(name)  # os.walk does not follow it; neither do we
-            else:
-                entries.append(("d", prefix + name))
-        for name in sorted(filenames):
-            path = os.path.join(directory, name)
-            entry, size = _file_entry(path, prefix + name, linked, scripts)
-            if entry[0] == "f":
-                inline += size
-                if inline > INLINE_CEILING:
-                    raise _Unreplayable("too many of its files are not links into the cache")
-            elif entry[0] in ("l", "c"):
-                linked_bytes += size
-            entries.append(entry)
+    walked = _Walk(env, linked=linked, known={})
+    _check_share(walked.inline, walked.linked_bytes)
+    return walked.entries
+
+
+def _check_share(inline: int, linked_bytes: int) -> None:
     if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
         raise _Unreplayable("too many of its files are not links into the cache")
-    return entries
+
+
+class _Walk:
+    """The entries of `env` in creation order, except the paths in `known` and all beneath
+    them; files are links where `linked` says so, else inline."""
+
+    def __init__(self, env: str, *, linked: Mapping[str, str], known: Container[str]) -> None:
+        self.entries: list[Entry] = []
+        self.inline = self.linked_bytes = 0
+        scripts = _ScriptSources(linked)
+        for directory, dirnames, filenames in os.walk(env):
+            relative = os.path.relpath(directory, env)
+            prefix = "" if relative == "." else relative + os.sep
+            self._dirs(directory, prefix, dirnames, known)
+            for name in sorted(filenames):
+                path = os.path.join(directory, name)
+                if path not in known:
+                    self._file(path, prefix + name, linked, scripts)
+
+    def _dirs(
+        self, directory: str, prefix: str, dirnames: list[str], known: Container[str]
+    ) -> None:
+        descend = []
+        for name in sorted(dirnames):
+            path = os.path.join(directory, name)
+            if path in known:
+                continue
+            if os.path.islink(path):
+                # os.walk does not follow it; neither do we
+                self.entries.append(("s", prefix + name, os.readlink(path)))
+            else:
+                self.entries.append(("d", prefix + name))
+                descend.append(name)
+        dirnames[:] = descend
+
+    def _file(
+        self, path: str, relative: str, linked: Mapping[str, str], scripts: _ScriptSources
+    ) -> None:
+        entry, size = _file_entry(path, relative, linked, scripts)
+        if entry[0] == "f":
+            self.inline += size
+            if self.inline > INLINE_CEILING:
+                raise _Unreplayable("too many of its files are not links into the cache")
+        elif entry[0] in ("l", "c"):
+            self.linked_bytes += size
+        self.entries.append(entry)
 
 
 def _file_entry(

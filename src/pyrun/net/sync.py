@@ -42,6 +42,7 @@ from pyrun.errors import FailureError, PyrunError
 from pyrun.local import sigint
 from pyrun.local.cache import SDISTS_BUCKET, Cache
 from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
+from pyrun.local.journal import Journal
 
 if TYPE_CHECKING:
     import trio
@@ -820,8 +821,8 @@ class SyncReport:
     check_seconds: float = 0.0
     changes: tuple[Change, ...] = ()
     link_warning: str | None = None
-    # target -> cache file of every hardlink this sync made (see `Linker.journal`).
-    linked: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
+    journal: Journal | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_noop(self) -> bool:
@@ -843,10 +844,12 @@ def apply_plan(
     removed = sync.plan.to_uninstall
     if not sync.plan.is_noop:
         _mark_changing(target)
-    linker = Linker(mode=options.link_mode, journal={})
+    journal = Journal()
+    linker = Linker(mode=options.link_mode, journal=journal)
     with sigint.held():
         for old in removed:
             uninstall(target.site_packages, old.name, prefix=target.prefix)
+            journal.mark_untracked("packages were uninstalled from it")
         uninstall_seconds = time.monotonic() - started
         started = time.monotonic()
         installed = _install_all(sync, ready, target, linker, reporter)
@@ -854,6 +857,7 @@ def apply_plan(
         from pyrun.local.compile import compile_bytecode
 
         compile_bytecode(target.python_executable, target.site_packages)
+        journal.mark_untracked("its bytecode was compiled")
     return SyncReport(
         required=sync.required,
         uninstalled=len(removed),
@@ -862,7 +866,7 @@ def apply_plan(
         install_seconds=time.monotonic() - started,
         changes=_changes(removed, installed),
         link_warning=linker.fallback_reason,
-        linked=linker.journal or {},
+        journal=journal,
     )
 
 
