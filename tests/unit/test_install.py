@@ -455,7 +455,7 @@ def test_missing_parent_directories_are_made_once_parents_first(
         real_mkdir(path, *args)  # a missing parent would raise FileNotFoundError here
 
     monkeypatch.setattr(os, "mkdir", mkdir)
-    linker = Linker(journal=Journal())
+    linker = Linker(journal=Journal(str(tmp_path)))
     # A package whose subpackage comes before its own files (scandir order).
     linker.ensure_dir(str(tmp_path / "pkg" / "sub" / "deep"))
     for path in ("pkg", "pkg/sub", "pkg/sub/deep", "pkg/sub"):
@@ -465,9 +465,21 @@ def test_missing_parent_directories_are_made_once_parents_first(
     assert [path for path in made if not path.startswith(".")] == ["pkg", "pkg/sub", "pkg/sub/deep"]
     # Only what was created is journaled, in creation order.
     assert linker.journal is not None
-    assert [os.path.relpath(p, tmp_path) for p in linker.journal.entries] == [
+    assert list(linker.journal.entries) == [
         "pkg",
         "pkg/sub",
         "pkg/sub/deep",
     ]
     assert (tmp_path / "pkg" / "sub" / "deep").is_dir()
+
+
+def test_record_rows_read_the_same_with_and_without_quotes() -> None:
+    from pyrun.local.install import _parse_record
+
+    plain = "pkg/a.py,sha256=abc,3\npkg/b.py,,\n"
+    assert _parse_record(plain) == {"pkg/a.py": ("sha256=abc", "3"), "pkg/b.py": ("", "")}
+    quoted = plain + '"pkg/odd,name.py",sha256=def,4\n'
+    assert _parse_record(quoted)["pkg/odd,name.py"] == ("sha256=def", "4")
+    for broken in ("pkg/a.py,sha256=abc,3\n\n", "pkg/a.py,sha256=abc\n"):
+        with pytest.raises(ValueError, match="expected 3 elements"):
+            _parse_record(broken)

@@ -68,7 +68,7 @@ def installed(tmp_path: Path) -> tuple[Path, Journal]:
     create_venv(str(venv), base)
     cache = Cache(tmp_path / "cache").init()
     target = InstallTarget.for_venv(venv, (3, 12))
-    linker = Linker(journal=Journal())
+    linker = Linker(journal=Journal(str(venv)))
     for spec in WHEELS:
         wheel_dir = tmp_path / "wheels" / str(spec["name"])
         wheel_dir.mkdir(parents=True)
@@ -96,7 +96,7 @@ def test_the_replaced_file_is_journaled_with_the_wheel_that_replaced_it(
     venv, journal = installed
     path = venv / "lib/python3.12/site-packages/demo/sub/deep/mod.py"
     assert path.read_bytes() == b"X = 3\n"
-    source = journal.entries[str(path)][1]
+    source = journal.entries[str(path.relative_to(venv))][2]
     assert Path(source).read_bytes() == b"X = 3\n"
     assert os.path.samefile(source, path)
 
@@ -138,3 +138,11 @@ def test_files_written_behind_the_journal_are_found_by_a_walk(
     assert loaded is not None
     paths = {entry[1] for entry in loaded.entries}
     assert "lib/python3.12/site-packages/demo/__pycache__/__init__.cpython-312.pyc" in paths
+
+
+def test_a_path_outside_the_env_leaves_the_journal_untracked(tmp_path: Path) -> None:
+    journal = Journal(str(tmp_path / "env"))
+    journal.made_dir(str(tmp_path / "env" / "lib"))
+    assert journal.untracked is None
+    journal.linked(str(tmp_path / "env-other" / "mod.py"), "/cache/mod.py", 1)
+    assert journal.untracked is not None and "env-other" in journal.untracked

@@ -14,9 +14,9 @@ from pyrun.local import recipe
 from pyrun.local.journal import Journal
 
 
-def journal_of(linked: dict[str, str], *, untracked: bool = False) -> Journal:
-    """The journal of installs that hardlinked `linked` (target -> cache file)."""
-    journal = Journal()
+def journal_of(env: Path, linked: dict[str, str], *, untracked: bool = False) -> Journal:
+    """The journal of installs into `env` that hardlinked `linked` (target -> cache file)."""
+    journal = Journal(str(env))
     for target, source in linked.items():
         journal.linked(target, source, os.path.getsize(source))
     if untracked:
@@ -72,7 +72,7 @@ def recorded(tmp_path: Path) -> tuple[Path, Path, Path]:
     pyproject.write_text("[project]\n")
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [pyproject])
-    assert recipe.write_recipe(str(stamp_file), journal_of(linked), FACTS) is None
+    assert recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS) is None
     return env, stamp_file, cache_file
 
 
@@ -168,10 +168,10 @@ def test_a_large_env_may_inline_an_eighth_of_what_it_links(tmp_path, monkeypatch
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [])
     monkeypatch.setattr(recipe, "INLINE_LIMIT", 100)
-    assert recipe.write_recipe(str(stamp_file), journal_of(linked), FACTS) is None
+    assert recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS) is None
     # The same inline bytes against twice the share of linked bytes: refused.
     monkeypatch.setattr(recipe, "INLINE_SHARE", 16)
-    reason = recipe.write_recipe(str(stamp_file), journal_of(linked), FACTS)
+    reason = recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS)
     assert reason == "too many of its files are not links into the cache"
 
 
@@ -192,7 +192,7 @@ def test_a_walked_env_finds_a_binary_script_copied_from_the_cache(tmp_path):
         (env / "bin" / name).chmod(0o755)
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [])
-    journal = journal_of(linked, untracked=True)
+    journal = journal_of(env, linked, untracked=True)
     assert recipe.write_recipe(str(stamp_file), journal, FACTS) is None
     record = stamp.read_stamp(str(stamp_file))
     assert record is not None

@@ -2,8 +2,9 @@
 
 The recipe of a new environment (`pyrun.local.recipe`) lists every directory, link into the cache
 and generated file of the env. The installer knows each of them when it makes it, so it records
-them here as it goes, and the recipe is built from this journal instead of a walk of the env's
-~50k files afterwards (a quarter of a 300-package sync's time, mostly `lstat`).
+them here as it goes, in the recipe's own form, and the recipe is built from this journal instead
+of a walk of the env's ~50k files afterwards (a quarter of a 300-package sync's time, mostly
+`lstat`).
 
 A journal is the whole truth about the env only while the installer is its only writer after the
 venv was created; a step that writes files it does not journal (bytecode compilation) marks it
@@ -12,44 +13,53 @@ venv was created; a step that writes files it does not journal (bytecode compila
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 # From this size up, a script the installer copied unchanged from the cache is recorded as a
 # copy of the cache file rather than inline bytes (uv's and ruff's binaries are tens of MB).
 COPY_THRESHOLD = 64 * 1024
 
-# `path -> (kind, *fields)`, the recipe's entry without its path (see `pyrun.replay.Entry`):
-# ("d",) | ("l", cache file) | ("s", target) | ("f", mode, bytes) | ("c", mode, cache file)
-Record = tuple[Any, ...]
+# A recipe entry (see `pyrun.replay.Entry`), its path relative to the env:
+# ("d", path) | ("l", path, cache file) | ("s", path, target) | ("f", path, mode, bytes)
+# | ("c", path, mode, cache file)
+Entry = tuple[Any, ...]
 
 
 class Journal:
-    """Every directory, link and file an install made, keyed by absolute path.
+    """Every directory, link and file an install made under `root`, keyed by relative path.
 
     A path made twice (a file a later wheel replaces) keeps its first position, which is after
-    its parent directory's, and its last content, which is what the env holds.
+    its parent directory's, and its last content, which is what the env holds. A path outside
+    `root` makes the journal untracked: the recipe cannot name it.
     """
 
-    __slots__ = ("entries", "inline_bytes", "linked_bytes", "untracked")
+    __slots__ = ("_start", "entries", "inline_bytes", "linked_bytes", "root", "untracked")
 
-    def __init__(self) -> None:
-        self.entries: dict[str, Record] = {}
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._start = len(self.root) + len(os.sep)
+        self.entries: dict[str, Entry] = {}
         self.linked_bytes = 0
         self.inline_bytes = 0
         self.untracked: str | None = None  # why the journal is not the whole env, if it is not
 
     def made_dir(self, path: str) -> None:
-        self.entries[path] = ("d",)
+        relative = self._relative(path)
+        self.entries[relative] = ("d", relative)
 
     def linked(self, target: str, source: str, size: int) -> None:
-        self.entries[target] = ("l", source)
+        relative = self._relative(target)
+        self.entries[relative] = ("l", relative, source)
         self.linked_bytes += size
 
     def symlinked(self, target: str, source: str) -> None:
-        self.entries[target] = ("s", source)
+        relative = self._relative(target)
+        self.entries[relative] = ("s", relative, source)
 
     def copied(self, target: str, source: str, mode: int, size: int) -> None:
-        self.entries[target] = ("c", mode, source)
+        relative = self._relative(target)
+        self.entries[relative] = ("c", relative, mode, source)
         self.linked_bytes += size
 
     def wrote(self, target: str, mode: int, content: bytes, *, source: str | None = None) -> None:
@@ -58,7 +68,8 @@ class Journal:
         if source is not None and len(content) >= COPY_THRESHOLD:
             self.copied(target, source, mode, len(content))
             return
-        self.entries[target] = ("f", mode, content)
+        relative = self._relative(target)
+        self.entries[relative] = ("f", relative, mode, content)
         self.inline_bytes += len(content)
 
     def mark_untracked(self, reason: str) -> None:
@@ -67,4 +78,14 @@ class Journal:
 
     def hardlinks(self) -> dict[str, str]:
         """target -> cache file of every file that is (still) a hardlink into the cache."""
-        return {path: record[1] for path, record in self.entries.items() if record[0] == "l"}
+        root = self.root
+        return {
+            os.path.join(root, entry[1]): entry[2]
+            for entry in self.entries.values()
+            if entry[0] == "l"
+        }
+
+    def _relative(self, path: str) -> str:
+        if not path.startswith(self.root) or path[self._start - 1 : self._start] != os.sep:
+            self.untracked = f"`{path}` lies outside it"
+        return path[self._start :]

@@ -52,33 +52,39 @@ def write_recipe(stamp_file: str, journal: Journal | None, facts: dict[str, obje
     `facts` are what the full path prints (`root`, `python`, `display`, `resolved`,
     `installed`, `changes`).
     """
+    return save_recipe(stamp_file, journal, facts)[0]
+
+
+def save_recipe(
+    stamp_file: str, journal: Journal | None, facts: dict[str, object]
+) -> tuple[str | None, list[Entry]]:
+    """`write_recipe`, also giving the entries saved (none when not), for `record_checkout`."""
     record = stamp.read_stamp(stamp_file)
     if record is None:
-        return "the stamp could not be read back"
+        return "the stamp could not be read back", []
     try:
-        if journal is not None and journal.untracked is not None:
+        if journal is None:
+            entries = env_entries(record.env, {})
+        elif journal.untracked is not None:
             entries = env_entries(record.env, journal.hardlinks())
         else:
-            entries = journal_entries(record.env, journal or Journal())
+            entries = journal_entries(record.env, journal)
     except _Unreplayable as exc:
-        return str(exc)
+        return str(exc), []
     except OSError as exc:
-        return f"the environment could not be read ({exc.strerror})"
-    return replay.save(stamp_file, record, facts, entries)
+        return f"the environment could not be read ({exc.strerror})", []
+    reason = replay.save(stamp_file, record, facts, entries)
+    return reason, [] if reason else entries
 
 
 def journal_entries(env: str, journal: Journal) -> list[Entry]:
     """The entries of the venv itself (a walk that skips whatever the journal holds), then the
     journal's in the order the installs made them."""
+    if os.path.abspath(env) != journal.root:
+        raise _Unreplayable("the installs journaled another environment")
     walked = _Walk(env, linked={}, known=journal.entries)
-    entries = walked.entries
-    start = len(env) + len(os.sep)
-    for path, made in journal.entries.items():
-        if not path.startswith(env + os.sep):
-            raise _Unreplayable(f"`{path}` lies outside the environment")
-        entries.append((made[0], path[start:], *made[1:]))
     _check_share(walked.inline + journal.inline_bytes, journal.linked_bytes)
-    return entries
+    return walked.entries + list(journal.entries.values())
 
 
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
@@ -94,8 +100,8 @@ def _check_share(inline: int, linked_bytes: int) -> None:
 
 
 class _Walk:
-    """The entries of `env` in creation order, except the paths in `known` and all beneath
-    them; files are links where `linked` says so, else inline."""
+    """The entries of `env` in creation order, except the paths in `known` (relative to `env`)
+    and all beneath them; files are links where `linked` says so, else inline."""
 
     def __init__(self, env: str, *, linked: Mapping[str, str], known: Container[str]) -> None:
         self.entries: list[Entry] = []
@@ -106,18 +112,17 @@ class _Walk:
             prefix = "" if relative == "." else relative + os.sep
             self._dirs(directory, prefix, dirnames, known)
             for name in sorted(filenames):
-                path = os.path.join(directory, name)
-                if path not in known:
-                    self._file(path, prefix + name, linked, scripts)
+                if prefix + name not in known:
+                    self._file(os.path.join(directory, name), prefix + name, linked, scripts)
 
     def _dirs(
         self, directory: str, prefix: str, dirnames: list[str], known: Container[str]
     ) -> None:
         descend = []
         for name in sorted(dirnames):
-            path = os.path.join(directory, name)
-            if path in known:
+            if prefix + name in known:
                 continue
+            path = os.path.join(directory, name)
             if os.path.islink(path):
                 # os.walk does not follow it; neither do we
                 self.entries.append(("s", prefix + name, os.readlink(path)))
@@ -224,10 +229,15 @@ def _same_bytes(first: str, second: str) -> bool:
 
 
 def record_checkout(
-    stamp_file: str, cache_dir: str, workspace: Workspace, start: str
+    stamp_file: str,
+    cache_dir: str,
+    workspace: Workspace,
+    start: str,
+    entries: list[Entry] | None = None,
 ) -> str | None:
     """File the recipe beside `stamp_file` for other checkouts of the project to adopt
-    (`pyrun.relocate`); returns why it is not filed, or None."""
+    (`pyrun.relocate`); returns why it is not filed, or None. `entries` are the recipe's, when
+    the caller has just saved them (else they are read back)."""
     record = stamp.read_stamp(stamp_file)
     project_dir = find_pyproject_dir(start)
     if record is None or project_dir is None:
@@ -241,12 +251,14 @@ def record_checkout(
     )
     if reason is not None:
         return reason
-    # Read back only now: a large env's recipe takes tens of milliseconds to load.
-    recipe = replay.load_recipe(stamp_file, record)
-    if recipe is None:
-        return "the recipe could not be read back"
+    if entries is None:
+        # Read back only now: a large env's recipe takes tens of milliseconds to load.
+        recipe = replay.load_recipe(stamp_file, record)
+        if recipe is None:
+            return "the recipe could not be read back"
+        entries = recipe.entries
     try:
-        rewrite = _rewrites(recipe.entries, root)
+        rewrite = _rewrites(entries, root)
         with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
             path = relocate.entry_path(cache_dir, record.key, handle.read())
         relative = os.path.relpath(project_dir, root)
@@ -316,5 +328,7 @@ def _rewrites(entries: list[Entry], root: str) -> list[int]:
 
 
 def _top_level(relative: str) -> bool:
+    if relative.count(os.sep) != 3:  # most of ~50k entries: no split needed
+        return False
     parts = relative.split(os.sep)
     return len(parts) == 4 and parts[0] == "lib" and parts[2] == "site-packages"

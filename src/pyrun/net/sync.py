@@ -844,7 +844,7 @@ def apply_plan(
     removed = sync.plan.to_uninstall
     if not sync.plan.is_noop:
         _mark_changing(target)
-    journal = Journal()
+    journal = Journal(os.fspath(target.prefix))
     linker = Linker(mode=options.link_mode, journal=journal)
     with sigint.held():
         for old in removed:
