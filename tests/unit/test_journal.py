@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from pyrun import replay
+from pyrun.errors import FailureError
 from pyrun.local import recipe
 from pyrun.local.cache import Cache
-from pyrun.local.install import InstallTarget, Linker, install_wheel
+from pyrun.local.install import InstallTarget, Linker, install_wheel, run_installs
 from pyrun.local.journal import COPY_THRESHOLD, Journal
 from pyrun.local.unpack import unpack_wheel
 from pyrun.local.venv import BaseInterpreter, create_venv
@@ -59,13 +61,17 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
     return found
 
 
-@pytest.fixture
-def installed(tmp_path: Path) -> tuple[Path, Journal]:
-    venv = tmp_path / "project" / ".venv"
+def new_venv(venv: Path) -> None:
     base = BaseInterpreter(
         executable=str(BASE_PYTHON), version=(3, 12, 1), implementation="CPython"
     )
     create_venv(str(venv), base)
+
+
+@pytest.fixture
+def installed(tmp_path: Path) -> tuple[Path, Journal]:
+    venv = tmp_path / "project" / ".venv"
+    new_venv(venv)
     cache = Cache(tmp_path / "cache").init()
     target = InstallTarget.for_venv(venv, (3, 12))
     linker = Linker(journal=Journal(str(venv)))
@@ -146,3 +152,68 @@ def test_a_path_outside_the_env_leaves_the_journal_untracked(tmp_path: Path) -> 
     assert journal.untracked is None
     journal.linked(str(tmp_path / "env-other" / "mod.py"), "/cache/mod.py", 1)
     assert journal.untracked is not None and "env-other" in journal.untracked
+
+
+@pytest.mark.parametrize("parallel_from", [replay.PARALLEL_FROM, 1])
+def test_installs_on_threads_journal_an_env_a_replay_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_from: int
+) -> None:
+    # The replay, too, on one thread and (any recipe past `PARALLEL_FROM`) on several.
+    monkeypatch.setattr(replay, "PARALLEL_FROM", parallel_from)
+    venv = tmp_path / "project" / ".venv"
+    new_venv(venv)
+    cache = Cache(tmp_path / "cache").init()
+    archives = []
+    for index in range(12):
+        # Shared directories (a namespace package, `share/`) are made by whichever comes first.
+        files = {f"ns/pkg{index}/sub/m{k}.py": f"K = {k}\n".encode() for k in range(20)}
+        data = {f"data/share/ns/pkg{index}.txt": b"x\n"}
+        wheel_dir = tmp_path / "wheels" / str(index)
+        wheel_dir.mkdir(parents=True)
+        wheel = make_wheel(wheel_dir, f"pkg{index}", files=files, data=data)
+        archives.append(unpack_wheel(wheel, cache))
+    target = InstallTarget.for_venv(venv, (3, 12))
+    linker = Linker(journal=Journal(str(venv)))
+    installs = [partial(install_wheel, archive, target, linker=linker) for archive in archives]
+    names = [installed.name for installed in run_installs(installs)]
+    assert names == [f"pkg{index}" for index in range(12)]
+    assert linker.journal is not None
+    entries = recipe.journal_entries(str(venv), linker.journal)
+    assert sorted(entries, key=repr) == sorted(
+        recipe.env_entries(str(venv), linker.journal.hardlinks()), key=repr
+    )
+    copy = tmp_path / "replayed"
+    assert replay._assemble(str(copy), entries) is None
+    assert snapshot(copy) == snapshot(venv)
+
+
+def test_a_file_made_twice_is_trusted_only_if_the_env_holds_the_journaled_one(
+    installed: tuple[Path, Journal],
+) -> None:
+    venv, journal = installed
+    relative = "lib/python3.12/site-packages/demo/sub/deep/mod.py"
+    assert journal.replacements == {relative}
+    assert recipe.journal_entries(str(venv), journal)  # the env holds the journaled link
+    # As if another thread's install had landed last: the journal no longer tells the truth.
+    path = venv / relative
+    path.unlink()
+    path.write_bytes(b"X = 2\n")
+    with pytest.raises(recipe._Unreplayable, match="installed by two distributions"):
+        recipe.journal_entries(str(venv), journal)
+
+
+def test_run_installs_gives_results_in_order_and_stops_at_a_failure() -> None:
+    started: list[int] = []
+
+    def install(index: int) -> int:
+        started.append(index)
+        if index == 1:
+            raise FailureError("Failed to install `one`")
+        return index
+
+    assert list(run_installs([partial(install, i) for i in (0, 2, 3)])) == [0, 2, 3]
+    started.clear()
+    many = [partial(install, i) for i in range(200)]
+    with pytest.raises(FailureError, match="one"):
+        list(run_installs(many))
+    assert len(started) < 200  # what had not started when it failed never did

@@ -110,7 +110,9 @@ def test_a_garbled_recipe_is_ignored(recorded):
     assert record is not None and replay.load_recipe(str(stamp_file), record) is None
 
 
-def test_a_missing_cache_file_leaves_nothing_behind(recorded):
+@pytest.mark.parametrize("parallel_from", [replay.PARALLEL_FROM, 1])
+def test_a_missing_cache_file_leaves_nothing_behind(recorded, monkeypatch, parallel_from):
+    monkeypatch.setattr(replay, "PARALLEL_FROM", parallel_from)
     env, stamp_file, cache_file = recorded
     shutil.rmtree(env)
     cache_file.unlink()
@@ -125,13 +127,14 @@ def test_a_missing_cache_file_leaves_nothing_behind(recorded):
 
 
 def test_an_interrupted_replay_leaves_nothing_behind(tmp_path):
-    def entries() -> Iterator[tuple[object, ...]]:
-        yield ("d", "bin")
-        raise KeyboardInterrupt
+    class Interrupted(list[tuple[object, ...]]):
+        def __iter__(self) -> Iterator[tuple[object, ...]]:
+            yield ("d", "bin")
+            raise KeyboardInterrupt
 
     env = tmp_path / ".venv"
     with pytest.raises(KeyboardInterrupt):
-        replay._assemble(str(env), entries())  # type: ignore[arg-type]
+        replay._assemble(str(env), Interrupted())
     assert os.listdir(tmp_path) == []
 
 

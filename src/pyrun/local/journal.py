@@ -29,12 +29,21 @@ Entry = tuple[Any, ...]
 class Journal:
     """Every directory, link and file an install made under `root`, keyed by relative path.
 
-    A path made twice (a file a later wheel replaces) keeps its first position, which is after
-    its parent directory's, and its last content, which is what the env holds. A path outside
-    `root` makes the journal untracked: the recipe cannot name it.
+    Installs on several threads record in whatever order their calls land: a directory may be
+    journaled after a file in it (see `ordered`). A path made twice (a file another wheel
+    replaces) keeps its last record, which is checked against the env (`replacements`). A path
+    outside `root` makes the journal untracked: the recipe cannot name it.
     """
 
-    __slots__ = ("_start", "entries", "inline_bytes", "linked_bytes", "root", "untracked")
+    __slots__ = (
+        "_start",
+        "entries",
+        "inline_bytes",
+        "linked_bytes",
+        "replacements",
+        "root",
+        "untracked",
+    )
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
@@ -43,6 +52,9 @@ class Journal:
         self.linked_bytes = 0
         self.inline_bytes = 0
         self.untracked: str | None = None  # why the journal is not the whole env, if it is not
+        # Paths where an install replaced another's file: with installs on several threads the
+        # env keeps whichever came last, which the journal's order need not tell.
+        self.replacements: set[str] = set()
 
     def made_dir(self, path: str) -> None:
         relative = self._relative(path)
@@ -72,9 +84,20 @@ class Journal:
         self.entries[relative] = ("f", relative, mode, content)
         self.inline_bytes += len(content)
 
+    def replaced(self, path: str) -> None:
+        self.replacements.add(self._relative(path))
+
     def mark_untracked(self, reason: str) -> None:
         """Something else wrote into the env: the journal no longer describes all of it."""
         self.untracked = reason
+
+    def ordered(self) -> list[Entry]:
+        """The entries with every directory first, parents before children (a parent's path
+        sorts before all paths under it), then the rest in the order they were made."""
+        dirs = sorted(path for path, entry in self.entries.items() if entry[0] == "d")
+        return [self.entries[path] for path in dirs] + [
+            entry for entry in self.entries.values() if entry[0] != "d"
+        ]
 
     def hardlinks(self) -> dict[str, str]:
         """target -> cache file of every file that is (still) a hardlink into the cache."""

@@ -84,7 +84,24 @@ def journal_entries(env: str, journal: Journal) -> list[Entry]:
         raise _Unreplayable("the installs journaled another environment")
     walked = _Walk(env, linked={}, known=journal.entries)
     _check_share(walked.inline + journal.inline_bytes, journal.linked_bytes)
-    return walked.entries + list(journal.entries.values())
+    for relative in journal.replacements:
+        if not _holds(os.path.join(env, relative), journal.entries[relative]):
+            raise _Unreplayable(f"`{relative}` was installed by two distributions at once")
+    return walked.entries + journal.ordered()
+
+
+def _holds(path: str, entry: Entry) -> bool:
+    """Whether the file at `path` is what `entry` says (for the few paths made twice)."""
+    kind = entry[0]
+    if kind == "l":
+        return os.path.samefile(entry[2], path)
+    if kind == "s":
+        return os.path.islink(path) and os.readlink(path) == entry[2]
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    if kind == "f":
+        with open(path, "rb") as handle:
+            return mode == entry[2] and handle.read() == entry[3]
+    return kind == "c" and mode == entry[2] and _same_bytes(path, entry[3])
 
 
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:

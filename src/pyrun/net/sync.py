@@ -29,6 +29,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -41,7 +42,14 @@ from pyrun.core.selection import Selected, Selection
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local import sigint
 from pyrun.local.cache import SDISTS_BUCKET, Cache
-from pyrun.local.install import InstallTarget, Linker, LinkMode, install_wheel, uninstall
+from pyrun.local.install import (
+    InstallTarget,
+    Linker,
+    LinkMode,
+    install_wheel,
+    run_installs,
+    uninstall,
+)
 from pyrun.local.journal import Journal
 
 if TYPE_CHECKING:
@@ -884,9 +892,9 @@ def _install_all(
 
     reporter = reporter or Reporter()
     with reporter.installing(len(sync.plan.to_install)):
-        for dist in sync.plan.to_install:
-            item = sync.items[dist.key]
-            version = _install_one(item, ready.get(dist.key), target, linker)
+        todo = [(sync.items[dist.key], ready.get(dist.key)) for dist in sync.plan.to_install]
+        installs = [partial(_install_one, item, made, target, linker) for item, made in todo]
+        for (item, _), version in zip(todo, run_installs(installs), strict=True):
             installed.append((item, version))
             # uv's label: the distribution as its change line names it.
             reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
