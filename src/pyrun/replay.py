@@ -149,7 +149,51 @@ def _assemble(env: str, entries: list[Entry]) -> str | None:
     return None
 
 
+# A big env (300 packages: ~60k entries) is made on a few threads: each `mkdir`/`link` waits on
+# the file system far longer than the loop computes, and the waits overlap. A small one is not
+# worth the ~5 ms of importing the thread pool.
+PARALLEL_FROM = 4096
+THREADS = 4
+
+
 def _build(staging: str, entries: list[Entry]) -> None:
+    if len(entries) < PARALLEL_FROM:
+        _make(staging, entries)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Directories level by level (a parent is one level up), then everything else, whose
+    # parents all exist by then.
+    levels: dict[int, list[Entry]] = {}
+    rest = []
+    for entry in entries:
+        if entry[0] == "d":
+            levels.setdefault(entry[1].count(os.sep), []).append(entry)
+        else:
+            rest.append(entry)
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="pyrun-replay") as pool:
+        for depth in sorted(levels):
+            _in_parallel(pool, staging, levels[depth])
+        _in_parallel(pool, staging, rest)
+
+
+def _in_parallel(pool: Any, staging: str, entries: list[Entry]) -> None:
+    """`_make` over `entries` in chunks on `pool`; the first failure stops what has not
+    started and is raised once the running chunks end."""
+    size = max(256, len(entries) // (THREADS * 8))
+    futures = [
+        pool.submit(_make, staging, entries[start : start + size])
+        for start in range(0, len(entries), size)
+    ]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _make(staging: str, entries: list[Entry]) -> None:
     link, mkdir, symlink, join = os.link, os.mkdir, os.symlink, os.path.join
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     for entry in entries:

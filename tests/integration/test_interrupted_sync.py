@@ -140,3 +140,40 @@ def test_sync_killed_while_linking_is_repaired(env: PyrunEnv, project: Path) -> 
 @pytest.mark.slow
 def test_cold_sync_interrupted_fifty_times(env: PyrunEnv, project: Path) -> None:
     _trials(env, project, 50, [signal.SIGINT, signal.SIGKILL], cold=True, seed=3)
+
+
+def _wait_for_first_install(process: subprocess.Popen[str], site: Path) -> None:
+    """Until a new env holds its first complete distribution (some, not all, are linked)."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(site.glob("*.dist-info/RECORD")):
+            return
+        time.sleep(0.0005)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+def test_a_new_env_interrupted_while_linking_gets_no_recipe(
+    env: PyrunEnv, project: Path, signum: int
+) -> None:
+    """A recipe is the whole env or nothing: no recipe may replay a half-linked env."""
+    _timed_sync(env, project)  # the cache is warm from here on
+    stamps = env.cache / "stamps-v1"
+    interrupted = 0
+    for _trial in range(3):
+        shutil.rmtree(project / ".venv")
+        shutil.rmtree(stamps)
+        process = env.popen("sync", "--frozen", cwd=project, stdout=DEVNULL, stderr=DEVNULL)
+        _wait_for_first_install(process, project / SITE)
+        if process.poll() is None:
+            process.send_signal(signum)
+        process.communicate(timeout=60)
+        if process.returncode == 0:
+            continue  # it finished before the signal landed
+        interrupted += 1
+        assert not [path for path in stamps.rglob("*") if path.is_file()], "something recorded"
+        shutil.rmtree(project / ".venv")  # a replay would now be the only way back
+        result = env.run("sync", "--frozen", "-v", cwd=project)
+        assert result.returncode == 0, result
+        assert "from the recipe" not in result.stderr
+        _assert_complete(env, project)
+    assert interrupted, "no signal landed while linking"

@@ -27,6 +27,7 @@ from pyrun.local.install import (
     installed_distributions,
     uninstall,
 )
+from pyrun.local.journal import Journal
 from pyrun.local.unpack import unpack_wheel
 from tests.unit.test_unpack import make_wheel
 
@@ -443,7 +444,7 @@ def test_install_metadata_in_the_wheel_is_replaced(tmp_path: Path, target: Insta
     ]
 
 
-def test_missing_parent_directories_are_made_once(
+def test_missing_parent_directories_are_made_once_parents_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[str] = []
@@ -451,13 +452,34 @@ def test_missing_parent_directories_are_made_once(
 
     def mkdir(path: str, *args: Any) -> None:
         made.append(os.path.relpath(path, tmp_path))
-        real_mkdir(path, *args)
+        real_mkdir(path, *args)  # a missing parent would raise FileNotFoundError here
 
     monkeypatch.setattr(os, "mkdir", mkdir)
-    linker = Linker()
+    linker = Linker(journal=Journal(str(tmp_path)))
     # A package whose subpackage comes before its own files (scandir order).
     linker.ensure_dir(str(tmp_path / "pkg" / "sub" / "deep"))
     for path in ("pkg", "pkg/sub", "pkg/sub/deep", "pkg/sub"):
         linker.ensure_dir(str(tmp_path / path))
-    assert made == ["pkg/sub/deep", "pkg/sub", "pkg", "pkg/sub", "pkg/sub/deep"]
+    # Each directory is tried once, parents first (the existing ancestors fail harmlessly).
+    assert len(made) == len(set(made))
+    assert [path for path in made if not path.startswith(".")] == ["pkg", "pkg/sub", "pkg/sub/deep"]
+    # Only what was created is journaled, in creation order.
+    assert linker.journal is not None
+    assert list(linker.journal.entries) == [
+        "pkg",
+        "pkg/sub",
+        "pkg/sub/deep",
+    ]
     assert (tmp_path / "pkg" / "sub" / "deep").is_dir()
+
+
+def test_record_rows_read_the_same_with_and_without_quotes() -> None:
+    from pyrun.local.install import _parse_record
+
+    plain = "pkg/a.py,sha256=abc,3\npkg/b.py,,\n"
+    assert _parse_record(plain) == {"pkg/a.py": ("sha256=abc", "3"), "pkg/b.py": ("", "")}
+    quoted = plain + '"pkg/odd,name.py",sha256=def,4\n'
+    assert _parse_record(quoted)["pkg/odd,name.py"] == ("sha256=def", "4")
+    for broken in ("pkg/a.py,sha256=abc,3\n\n", "pkg/a.py,sha256=abc\n"):
+        with pytest.raises(ValueError, match="expected 3 elements"):
+            _parse_record(broken)

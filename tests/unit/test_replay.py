@@ -11,6 +11,17 @@ import pytest
 
 from pyrun import replay, stamp
 from pyrun.local import recipe
+from pyrun.local.journal import Journal
+
+
+def journal_of(env: Path, linked: dict[str, str], *, untracked: bool = False) -> Journal:
+    """The journal of installs into `env` that hardlinked `linked` (target -> cache file)."""
+    journal = Journal(str(env))
+    for target, source in linked.items():
+        journal.linked(target, source, os.path.getsize(source))
+    if untracked:
+        journal.mark_untracked("something else wrote into it")
+    return journal
 
 
 def make_env(root: Path, cache_file: Path) -> tuple[Path, dict[str, str]]:
@@ -61,7 +72,7 @@ def recorded(tmp_path: Path) -> tuple[Path, Path, Path]:
     pyproject.write_text("[project]\n")
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [pyproject])
-    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    assert recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS) is None
     return env, stamp_file, cache_file
 
 
@@ -99,7 +110,9 @@ def test_a_garbled_recipe_is_ignored(recorded):
     assert record is not None and replay.load_recipe(str(stamp_file), record) is None
 
 
-def test_a_missing_cache_file_leaves_nothing_behind(recorded):
+@pytest.mark.parametrize("parallel_from", [replay.PARALLEL_FROM, 1])
+def test_a_missing_cache_file_leaves_nothing_behind(recorded, monkeypatch, parallel_from):
+    monkeypatch.setattr(replay, "PARALLEL_FROM", parallel_from)
     env, stamp_file, cache_file = recorded
     shutil.rmtree(env)
     cache_file.unlink()
@@ -114,13 +127,14 @@ def test_a_missing_cache_file_leaves_nothing_behind(recorded):
 
 
 def test_an_interrupted_replay_leaves_nothing_behind(tmp_path):
-    def entries() -> Iterator[tuple[object, ...]]:
-        yield ("d", "bin")
-        raise KeyboardInterrupt
+    class Interrupted(list[tuple[object, ...]]):
+        def __iter__(self) -> Iterator[tuple[object, ...]]:
+            yield ("d", "bin")
+            raise KeyboardInterrupt
 
     env = tmp_path / ".venv"
     with pytest.raises(KeyboardInterrupt):
-        replay._assemble(str(env), entries())  # type: ignore[arg-type]
+        replay._assemble(str(env), Interrupted())
     assert os.listdir(tmp_path) == []
 
 
@@ -143,7 +157,7 @@ def test_an_env_of_copied_files_gets_no_recipe(tmp_path, monkeypatch):
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [])
     monkeypatch.setattr(recipe, "INLINE_LIMIT", 1024)
-    reason = recipe.write_recipe(str(stamp_file), {}, FACTS)
+    reason = recipe.write_recipe(str(stamp_file), None, FACTS)
     assert reason == "too many of its files are not links into the cache"
     assert not os.path.exists(replay.recipe_path(str(stamp_file)))
 
@@ -157,15 +171,16 @@ def test_a_large_env_may_inline_an_eighth_of_what_it_links(tmp_path, monkeypatch
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [])
     monkeypatch.setattr(recipe, "INLINE_LIMIT", 100)
-    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    assert recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS) is None
     # The same inline bytes against twice the share of linked bytes: refused.
     monkeypatch.setattr(recipe, "INLINE_SHARE", 16)
-    reason = recipe.write_recipe(str(stamp_file), linked, FACTS)
+    reason = recipe.write_recipe(str(stamp_file), journal_of(env, linked), FACTS)
     assert reason == "too many of its files are not links into the cache"
 
 
-def test_a_binary_script_copied_from_the_cache_is_replayed_as_a_copy(tmp_path):
+def test_a_walked_env_finds_a_binary_script_copied_from_the_cache(tmp_path):
     # The installer copies a wheel's scripts; a binary one is the cache file's bytes unchanged.
+    # When the journal is not the whole env (bytecode compiled), the walk looks for it.
     archive = tmp_path / "cache" / "archive-v0" / "abc"
     scripts = archive / "tool-1.0.data" / "scripts"
     scripts.mkdir(parents=True)
@@ -180,7 +195,8 @@ def test_a_binary_script_copied_from_the_cache_is_replayed_as_a_copy(tmp_path):
         (env / "bin" / name).chmod(0o755)
     stamp_file = tmp_path / "stamps" / "s"
     write_stamp(stamp_file, env, [])
-    assert recipe.write_recipe(str(stamp_file), linked, FACTS) is None
+    journal = journal_of(env, linked, untracked=True)
+    assert recipe.write_recipe(str(stamp_file), journal, FACTS) is None
     record = stamp.read_stamp(str(stamp_file))
     assert record is not None
     loaded = replay.load_recipe(str(stamp_file), record)

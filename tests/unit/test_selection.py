@@ -369,6 +369,20 @@ def test_best_wheel_prefers_the_most_specific_tag() -> None:
     assert best_wheel(wheels[2:], priorities("3.11.7")) is None
 
 
+def test_best_wheel_ranks_compressed_tags_and_skips_names_that_do_not_parse() -> None:
+    wheels = [
+        Wheel(url="https://x/p-1.0-py2.py3-none-any.whl"),
+        Wheel(url="https://x/p-not.a.version-cp311-cp311-manylinux_2_17_x86_64.whl"),
+        Wheel(url="https://x/p-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+        Wheel(url="https://x/p-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+        Wheel(url="https://x/p-1.0.tar.gz"),
+    ]
+    chosen = best_wheel(wheels, priorities("3.11.7"))
+    # The best tags belong to a name that does not parse; of equal ranks the first listed wins.
+    assert chosen is wheels[2]
+    assert best_wheel([wheels[0], wheels[4]], priorities("3.11.7")) is wheels[0]
+
+
 def test_no_compatible_wheel_and_no_sdist_is_an_error() -> None:
     lock = load("fork")
     pywin32 = next(p for p in lock.packages if p.name == "pywin32")

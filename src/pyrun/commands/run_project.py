@@ -117,7 +117,7 @@ def _record(
     )
     if stamp_file is None or result is None or env.base is None:
         return
-    from pyrun.local.recipe import record_checkout, write_recipe
+    from pyrun.local.recipe import record_checkout, save_recipe
 
     report = result.report
     facts: dict[str, object] = {
@@ -130,10 +130,10 @@ def _record(
         "checked": result.checked,
         "changes": [change.line for change in report.changes] if report else [],
     }
-    why_not = write_recipe(stamp_file, report.linked if report else {}, facts)
+    why_not, entries = save_recipe(stamp_file, report.journal if report else None, facts)
     console.debug(f"Not recording a recipe: {why_not}" if why_not else "Recorded a recipe")
     if why_not is None:
-        why_not = record_checkout(stamp_file, str(cache.root), workspace, start)
+        why_not = record_checkout(stamp_file, str(cache.root), workspace, start, entries)
         console.debug(f"Not filing for other checkouts: {why_not}" if why_not else "Filed it")
 
 

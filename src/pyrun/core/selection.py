@@ -699,20 +699,36 @@ def _archive(package: Package, root: str, priorities: Mapping[Tag, int]) -> Sele
 
 def best_wheel(wheels: Iterable[Wheel], priorities: Mapping[Tag, int]) -> Wheel | None:
     """The wheel whose best tag ranks highest for the interpreter; None when none fits."""
-    best: tuple[int, Wheel] | None = None
-    for wheel in wheels:
-        rank = _wheel_rank(wheel.file_name, priorities)
-        if rank is not None and (best is None or rank < best[0]):
-            best = (rank, wheel)
-    return best[1] if best else None
+    # Ranked by their tags alone (a lock lists ~10 wheels a package, 3,000 for a big app), then
+    # the best is checked whole: a name or version that does not parse drops it for the next.
+    ranked = []
+    for index, wheel in enumerate(wheels):
+        rank = _tags_rank(wheel.file_name, priorities)
+        if rank is not None:
+            ranked.append((rank, index, wheel))
+    for _rank, _index, wheel in sorted(ranked, key=lambda item: item[:2]):
+        try:
+            parse_wheel_filename(wheel.file_name)
+        except InvalidWheelFilename:
+            continue
+        return wheel
+    return None
 
 
-def _wheel_rank(filename: str, priorities: Mapping[Tag, int]) -> int | None:
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+def _tags_rank(filename: str, priorities: Mapping[Tag, int]) -> int | None:
+    """The rank of a wheel file name's best tag (packaging's `parse_tag` on its last three
+    fields), or None when no tag fits or the name has no tags where a wheel's are."""
+    parts = filename.removesuffix(".whl").split("-")
+    if not filename.endswith(".whl") or len(parts) not in (5, 6):
         return None
-    ranks = [priorities[tag] for tag in tags if tag in priorities]
+    interpreters, abis, platforms = parts[-3:]
+    ranks = [
+        rank
+        for interpreter in interpreters.split(".")
+        for abi in abis.split(".")
+        for platform in platforms.split(".")
+        if (rank := priorities.get(Tag(interpreter, abi, platform))) is not None
+    ]
     return min(ranks) if ranks else None
 
 

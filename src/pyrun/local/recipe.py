@@ -1,12 +1,12 @@
 """Write the recipe `pyrun.replay` rebuilds a deleted environment from.
 
-Written right after the stamp, only by a sync that created the environment (so the sync's own
-hardlink journal covers every installed file): a walk of the new env records each directory,
-symlink and file in creation order. Files hardlinked from the cache are recorded by their cache
-path; the few files the sync generated (the venv's scripts and `pyvenv.cfg`, console scripts,
-`RECORD`, `INSTALLER`, an editable's `.pth`) are kept inline. An env of many copied or compiled
-files would make the recipe as big as the env: then no recipe is written and a deleted env takes
-the full path, as before.
+Written right after the stamp, only by a sync that created the environment, from the journal of
+what its installs made (`pyrun.local.journal`): each directory, hardlink into the cache (by its
+cache path) and generated file (console scripts, `RECORD`, `INSTALLER`, an editable's `.pth`:
+inline) in creation order, after the venv's own few entries, which a walk that skips what the
+journal holds finds. When something else wrote into the env (bytecode compilation), the whole
+env is walked instead. An env of many copied or compiled files would make the recipe as big as
+the env: then no recipe is written and a deleted env takes the full path, as before.
 
 A recipe is also filed for other checkouts of the project (`record_checkout`): with the entries
 that name the checkout's root, for `pyrun.relocate` to rewrite, unless something about the
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pyrun import relocate, replay, stamp
 from pyrun.local.cache import ARCHIVE_BUCKET
 from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.local.journal import COPY_THRESHOLD, Journal
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ INLINE_LIMIT = 4 * 1024 * 1024
 INLINE_SHARE = 8
 # Stop reading a mostly copied env early, before holding all of it in memory.
 INLINE_CEILING = 128 * 1024 * 1024
-# Scripts from this size up are looked for in the cache (a binary copied unchanged).
-COPY_THRESHOLD = 64 * 1024
 COMPARE_CHUNK = 1 << 20
 
 
@@ -46,54 +45,120 @@ class _Unreplayable(Exception):
     pass
 
 
-def write_recipe(
-    stamp_file: str, linked: Mapping[str, str], facts: dict[str, object]
-) -> str | None:
+def write_recipe(stamp_file: str, journal: Journal | None, facts: dict[str, object]) -> str | None:
     """Record the env of the stamp at `stamp_file`; returns why not when it is not recorded.
 
-    `linked` maps each file the sync hardlinked to its cache file; `facts` are what the full
-    path prints (`root`, `python`, `display`, `resolved`, `installed`, `changes`).
+    `journal` is what the sync's installs made in the env (None when it installed nothing);
+    `facts` are what the full path prints (`root`, `python`, `display`, `resolved`,
+    `installed`, `changes`).
     """
+    return save_recipe(stamp_file, journal, facts)[0]
+
+
+def save_recipe(
+    stamp_file: str, journal: Journal | None, facts: dict[str, object]
+) -> tuple[str | None, list[Entry]]:
+    """`write_recipe`, also giving the entries saved (none when not), for `record_checkout`."""
     record = stamp.read_stamp(stamp_file)
     if record is None:
-        return "the stamp could not be read back"
+        return "the stamp could not be read back", []
     try:
-        entries = env_entries(record.env, linked)
+        if journal is None:
+            entries = env_entries(record.env, {})
+        elif journal.untracked is not None:
+            entries = env_entries(record.env, journal.hardlinks())
+        else:
+            entries = journal_entries(record.env, journal)
     except _Unreplayable as exc:
-        return str(exc)
+        return str(exc), []
     except OSError as exc:
-        return f"the environment could not be read ({exc.strerror})"
-    return replay.save(stamp_file, record, facts, entries)
+        return f"the environment could not be read ({exc.strerror})", []
+    reason = replay.save(stamp_file, record, facts, entries)
+    return reason, [] if reason else entries
+
+
+def journal_entries(env: str, journal: Journal) -> list[Entry]:
+    """The entries of the venv itself (a walk that skips whatever the journal holds), then the
+    journal's in the order the installs made them."""
+    if os.path.abspath(env) != journal.root:
+        raise _Unreplayable("the installs journaled another environment")
+    walked = _Walk(env, linked={}, known=journal.entries)
+    _check_share(walked.inline + journal.inline_bytes, journal.linked_bytes)
+    for relative in journal.replacements:
+        if not _holds(os.path.join(env, relative), journal.entries[relative]):
+            raise _Unreplayable(f"`{relative}` was installed by two distributions at once")
+    return walked.entries + journal.ordered()
+
+
+def _holds(path: str, entry: Entry) -> bool:
+    """Whether the file at `path` is what `entry` says (for the few paths made twice)."""
+    kind = entry[0]
+    if kind == "l":
+        return os.path.samefile(entry[2], path)
+    if kind == "s":
+        return os.path.islink(path) and os.readlink(path) == entry[2]
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    if kind == "f":
+        with open(path, "rb") as handle:
+            return mode == entry[2] and handle.read() == entry[3]
+    return kind == "c" and mode == entry[2] and _same_bytes(path, entry[3])
 
 
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
-    entries: list[Entry] = []
-    inline = linked_bytes = 0
-    scripts = _ScriptSources(linked)
-    for directory, dirnames, filenames in os.walk(env):
-        relative = os.path.relpath(directory, env)
-        prefix = "" if relative == "." else relative + os.sep
-        for name in sorted(dirnames):
-            path = os.path.join(directory, name)
-            if os.path.islink(path):
-                entries.append(("s", prefix + name, os.readlink(path)))
-                dirnames.remove(name)  # os.walk does not follow it; neither do we
-            else:
-                entries.append(("d", prefix + name))
-        for name in sorted(filenames):
-            path = os.path.join(directory, name)
-            entry, size = _file_entry(path, prefix + name, linked, scripts)
-            if entry[0] == "f":
-                inline += size
-                if inline > INLINE_CEILING:
-                    raise _Unreplayable("too many of its files are not links into the cache")
-            elif entry[0] in ("l", "c"):
-                linked_bytes += size
-            entries.append(entry)
+    walked = _Walk(env, linked=linked, known={})
+    _check_share(walked.inline, walked.linked_bytes)
+    return walked.entries
+
+
+def _check_share(inline: int, linked_bytes: int) -> None:
     if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
         raise _Unreplayable("too many of its files are not links into the cache")
-    return entries
+
+
+class _Walk:
+    """The entries of `env` in creation order, except the paths in `known` (relative to `env`)
+    and all beneath them; files are links where `linked` says so, else inline."""
+
+    def __init__(self, env: str, *, linked: Mapping[str, str], known: Container[str]) -> None:
+        self.entries: list[Entry] = []
+        self.inline = self.linked_bytes = 0
+        scripts = _ScriptSources(linked)
+        for directory, dirnames, filenames in os.walk(env):
+            relative = os.path.relpath(directory, env)
+            prefix = "" if relative == "." else relative + os.sep
+            self._dirs(directory, prefix, dirnames, known)
+            for name in sorted(filenames):
+                if prefix + name not in known:
+                    self._file(os.path.join(directory, name), prefix + name, linked, scripts)
+
+    def _dirs(
+        self, directory: str, prefix: str, dirnames: list[str], known: Container[str]
+    ) -> None:
+        descend = []
+        for name in sorted(dirnames):
+            if prefix + name in known:
+                continue
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                # os.walk does not follow it; neither do we
+                self.entries.append(("s", prefix + name, os.readlink(path)))
+            else:
+                self.entries.append(("d", prefix + name))
+                descend.append(name)
+        dirnames[:] = descend
+
+    def _file(
+        self, path: str, relative: str, linked: Mapping[str, str], scripts: _ScriptSources
+    ) -> None:
+        entry, size = _file_entry(path, relative, linked, scripts)
+        if entry[0] == "f":
+            self.inline += size
+            if self.inline > INLINE_CEILING:
+                raise _Unreplayable("too many of its files are not links into the cache")
+        elif entry[0] in ("l", "c"):
+            self.linked_bytes += size
+        self.entries.append(entry)
 
 
 def _file_entry(
@@ -181,10 +246,15 @@ def _same_bytes(first: str, second: str) -> bool:
 
 
 def record_checkout(
-    stamp_file: str, cache_dir: str, workspace: Workspace, start: str
+    stamp_file: str,
+    cache_dir: str,
+    workspace: Workspace,
+    start: str,
+    entries: list[Entry] | None = None,
 ) -> str | None:
     """File the recipe beside `stamp_file` for other checkouts of the project to adopt
-    (`pyrun.relocate`); returns why it is not filed, or None."""
+    (`pyrun.relocate`); returns why it is not filed, or None. `entries` are the recipe's, when
+    the caller has just saved them (else they are read back)."""
     record = stamp.read_stamp(stamp_file)
     project_dir = find_pyproject_dir(start)
     if record is None or project_dir is None:
@@ -198,12 +268,14 @@ def record_checkout(
     )
     if reason is not None:
         return reason
-    # Read back only now: a large env's recipe takes tens of milliseconds to load.
-    recipe = replay.load_recipe(stamp_file, record)
-    if recipe is None:
-        return "the recipe could not be read back"
+    if entries is None:
+        # Read back only now: a large env's recipe takes tens of milliseconds to load.
+        recipe = replay.load_recipe(stamp_file, record)
+        if recipe is None:
+            return "the recipe could not be read back"
+        entries = recipe.entries
     try:
-        rewrite = _rewrites(recipe.entries, root)
+        rewrite = _rewrites(entries, root)
         with open(os.path.join(project_dir, "pyproject.toml"), "rb") as handle:
             path = relocate.entry_path(cache_dir, record.key, handle.read())
         relative = os.path.relpath(project_dir, root)
@@ -273,5 +345,7 @@ def _rewrites(entries: list[Entry], root: str) -> list[int]:
 
 
 def _top_level(relative: str) -> bool:
+    if relative.count(os.sep) != 3:  # most of ~50k entries: no split needed
+        return False
     parts = relative.split(os.sep)
     return len(parts) == 4 and parts[0] == "lib" and parts[2] == "site-packages"

@@ -30,6 +30,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from pyrun.core.selection import Selected, Selection
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker, LinkMode
+    from pyrun.local.journal import Journal
     from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
@@ -866,8 +868,8 @@ class SyncReport:
     check_seconds: float = 0.0
     changes: tuple[Change, ...] = ()
     link_warning: str | None = None
-    # target -> cache file of every hardlink this sync made (see `Linker.journal`).
-    linked: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
+    journal: Journal | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_noop(self) -> bool:
@@ -886,16 +888,19 @@ def apply_plan(
     consistent again."""
     from pyrun.local import sigint
     from pyrun.local.install import Linker, uninstall
+    from pyrun.local.journal import Journal
 
     target = env.target
     started = time.monotonic()
     removed = sync.plan.to_uninstall
     if not sync.plan.is_noop:
         _mark_changing(target)
-    linker = Linker(mode=options.link_mode, journal={})
+    journal = Journal(os.fspath(target.prefix))
+    linker = Linker(mode=options.link_mode, journal=journal)
     with sigint.held():
         for old in removed:
             uninstall(target.site_packages, old.name, prefix=target.prefix)
+            journal.mark_untracked("packages were uninstalled from it")
         uninstall_seconds = time.monotonic() - started
         started = time.monotonic()
         installed = _install_all(sync, ready, target, linker, reporter)
@@ -903,6 +908,7 @@ def apply_plan(
         from pyrun.local.compile import compile_bytecode
 
         compile_bytecode(target.python_executable, target.site_packages)
+        journal.mark_untracked("its bytecode was compiled")
     return SyncReport(
         required=sync.required,
         uninstalled=len(removed),
@@ -911,7 +917,7 @@ def apply_plan(
         install_seconds=time.monotonic() - started,
         changes=_changes(removed, installed),
         link_warning=linker.fallback_reason,
-        linked=linker.journal or {},
+        journal=journal,
     )
 
 
@@ -925,13 +931,14 @@ def _install_all(
     installed: list[tuple[Item, str]] = []
     if not sync.plan.to_install:
         return installed
+    from pyrun.local.install import run_installs
     from pyrun.progress import Reporter
 
     reporter = reporter or Reporter()
     with reporter.installing(len(sync.plan.to_install)):
-        for dist in sync.plan.to_install:
-            item = sync.items[dist.key]
-            version = _install_one(item, ready.get(dist.key), target, linker)
+        todo = [(sync.items[dist.key], ready.get(dist.key)) for dist in sync.plan.to_install]
+        installs = [partial(_install_one, item, made, target, linker) for item, made in todo]
+        for (item, _), version in zip(todo, run_installs(installs), strict=True):
             installed.append((item, version))
             # uv's label: the distribution as its change line names it.
             reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
