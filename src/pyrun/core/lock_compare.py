@@ -224,11 +224,26 @@ def requirement_from_pep508(text: str, *, extra: str | None = None) -> Requireme
     specifier = _uv_specifier(parsed.specifier)
     return Requirement(
         name=normalize_name(parsed.name),
-        extras=tuple(sorted(normalize_name(e) for e in parsed.extras)),
+        extras=_declared_extras(text, parsed.extras),
         marker=normalize_marker(marker) or None if marker else None,
         specifier=specifier or None,
         url=parsed.url or None,
     )
+
+
+# The bracket after a PEP 508 name: `httpx [socks, http2]`.
+_EXTRAS = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[([^\]]*)\]")
+
+
+def _declared_extras(text: str, parsed: Iterable[str]) -> tuple[str, ...]:
+    """The extras in the order they are written, as uv keeps them (`["socks", "http2"]`);
+    packaging hands them over as a set."""
+    found = _EXTRAS.match(text)
+    written = [e.strip() for e in found.group(1).split(",")] if found else []
+    names = [normalize_name(e) for e in written if e]
+    if set(names) != {normalize_name(e) for e in parsed}:
+        return tuple(sorted(normalize_name(e) for e in parsed))
+    return tuple(dict.fromkeys(names))
 
 
 def _uv_specifier(specifiers: SpecifierSet) -> str:
