@@ -94,6 +94,28 @@ for _name in _HOOKS:
     globals()[_name] = _logged(_name)
 """
 
+# Appended to the backend: the metadata hooks list `Provides-Extra` in reverse, as a backend
+# with its own order would (hatchling sorts them).
+REVERSED_EXTRAS = """
+
+def _reversing(hook):
+    def run(metadata_directory, *args, **kwargs):
+        name = hook(metadata_directory, *args, **kwargs)
+        path = Path(metadata_directory) / name / "METADATA"
+        lines = path.read_text().split("\\n")
+        places = [i for i, line in enumerate(lines) if line.startswith("Provides-Extra:")]
+        for i, line in zip(places, [lines[i] for i in places][::-1]):
+            lines[i] = line
+        path.write_text("\\n".join(lines))
+        return name
+
+    return run
+
+
+for _name in ("prepare_metadata_for_build_wheel", "prepare_metadata_for_build_editable"):
+    globals()[_name] = _reversing(globals()[_name])
+"""
+
 
 @pytest.fixture
 def index(setuptools_wheel: Path) -> Iterator[IndexServer]:
@@ -255,3 +277,24 @@ def test_a_path_dependencys_version_change_outdates_uvs_lock_as_for_uv(
     result = pyrun(pyrun_env, ours, "lock", "--check", "-v", index=index.index_url)
     assert result.returncode == 1 and expected in result.stderr, result
     assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+
+
+@pytest.mark.parametrize("root", [ROOT, WORKSPACE_ROOT], ids=["path", "workspace"])
+def test_provides_extras_follow_the_build_once_the_version_is_dynamic(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, root: str
+) -> None:
+    """uv takes a dynamic-version tree's metadata from its build, so `provides-extras` is in
+    the backend's order (hatchling sorts them; here the backend writes them reversed), not
+    the `pyproject.toml`'s. Found by the bed's relock check on autogen-studio."""
+    extras = '\n[project.optional-dependencies]\nweb = ["api"]\ndatabase = ["api"]\n'
+    reversing = LOGGED_BACKEND + REVERSED_EXTRAS
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        project(directory, root)
+        write(directory / "sdk", SDK.replace("dependencies = []", "dependencies = []" + extras))
+        write(directory / "sdk", reversing, name="logged.py")
+    assert uv(theirs, "lock", index=index.index_url).returncode == 0
+    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()

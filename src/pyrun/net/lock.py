@@ -617,11 +617,11 @@ async def lock_async(
         )
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
+        members, built_extras = await _with_member_versions(request.members, root, builder)
         request = replace(
-            request,
-            members=await _with_member_versions(request.members, root, builder),
-            local_packages=(*request.local_packages, *locals_),
+            request, members=members, local_packages=(*request.local_packages, *locals_)
         )
+        facts = _with_built_extras_order(facts, built_extras)
         try:
             resolution = await resolve_async(request, source)
         except NoSolutionError as exc:
@@ -663,19 +663,22 @@ async def _builder(
 
 async def _with_member_versions(
     members: Sequence[LocalPackage], root: str, builder: MetadataBuilder | None
-) -> tuple[LocalPackage, ...]:
+) -> tuple[tuple[LocalPackage, ...], dict[str, tuple[str, ...]]]:
     """The members, each whose version is dynamic with the version its build reports (cached
-    by its cache key, as a member with dynamic requirements already is). A virtual member is
-    never installed and no requirement can name it by version, so it is left unbuilt."""
+    by its cache key, as a member with dynamic requirements already is), and the order of the
+    extras each such build provides. A virtual member is never installed and no requirement
+    can name it by version, so it is left unbuilt."""
     found = list(members)
+    extras: dict[str, tuple[str, ...]] = {}
     if builder is None:
-        return tuple(found)
+        return tuple(found), extras
 
     async def build(index: int, member: LocalPackage) -> None:
         location = member.source.location
         raw = await builder.tree(member.name, Path(os.path.normpath(os.path.join(root, location))))
-        version = built_version(member.name, location, parse_core_metadata(raw))
-        found[index] = replace(member, dynamic_version=version)
+        core = parse_core_metadata(raw)
+        found[index] = replace(member, dynamic_version=built_version(member.name, location, core))
+        extras[canonicalize_name(member.name)] = core.provides_extras
 
     try:
         async with trio.open_nursery() as nursery:
@@ -684,7 +687,24 @@ async def _with_member_versions(
                     nursery.start_soon(build, index, member)
     except BaseExceptionGroup as group:
         raise _first_pyrun_error(group) from None
-    return tuple(found)
+    return tuple(found), extras
+
+
+def _with_built_extras_order(
+    facts: WorkspaceFacts, built: Mapping[str, tuple[str, ...]]
+) -> WorkspaceFacts:
+    """uv takes a member's metadata from its build once its version is dynamic, so the lock
+    lists `provides-extras` in the backend's order (hatchling sorts them), not the
+    `pyproject.toml`'s. Only the order is taken: the extras themselves are the declared ones."""
+    members = []
+    for member in facts.members:
+        order = tuple(canonicalize_name(e) for e in built.get(canonicalize_name(member.name), ()))
+        declared = member.metadata.provides_extras
+        if order and order != declared and set(order) == set(declared):
+            metadata = replace(member.metadata, provides_extras=order)
+            member = replace(member, metadata=metadata)
+        members.append(member)
+    return replace(facts, members=tuple(members))
 
 
 async def _read_locals(
