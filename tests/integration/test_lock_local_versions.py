@@ -280,18 +280,20 @@ def test_a_path_dependencys_version_change_outdates_uvs_lock_as_for_uv(
 
 
 @pytest.mark.parametrize("root", [ROOT, WORKSPACE_ROOT], ids=["path", "workspace"])
-def test_provides_extras_follow_the_build_once_the_version_is_dynamic(
+def test_extras_follow_the_build_once_the_version_is_dynamic(
     tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, root: str
 ) -> None:
-    """uv takes a dynamic-version tree's metadata from its build, so `provides-extras` is in
-    the backend's order (hatchling sorts them; here the backend writes them reversed), not
-    the `pyproject.toml`'s. Found by the bed's relock check on autogen-studio."""
-    extras = '\n[project.optional-dependencies]\nweb = ["api"]\ndatabase = ["api"]\n'
+    """uv takes a dynamic-version tree's metadata from its build, so `provides-extras` and a
+    requirement's extras are in the backend's order (hatchling sorts both; this backend writes
+    the extras it provides reversed and sorts a requirement's), not the `pyproject.toml`'s.
+    Found by the bed's relock check on autogen-studio."""
+    declared = 'dependencies = ["api[zeta,alpha]"]\n[project.optional-dependencies]\n'
+    declared += 'web = ["api"]\ndatabase = ["api"]\n'
     reversing = LOGGED_BACKEND + REVERSED_EXTRAS
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     for directory in (ours, theirs):
         project(directory, root)
-        write(directory / "sdk", SDK.replace("dependencies = []", "dependencies = []" + extras))
+        write(directory / "sdk", SDK.replace("dependencies = []\n", declared))
         write(directory / "sdk", reversing, name="logged.py")
     assert uv(theirs, "lock", index=index.index_url).returncode == 0
     result = pyrun(pyrun_env, ours, "lock", index=index.index_url)

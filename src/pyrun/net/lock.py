@@ -617,11 +617,11 @@ async def lock_async(
         )
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
-        members, built_extras = await _with_member_versions(request.members, root, builder)
+        members, built = await _with_member_versions(request.members, root, builder)
         request = replace(
             request, members=members, local_packages=(*request.local_packages, *locals_)
         )
-        facts = _with_built_extras_order(facts, built_extras)
+        facts = _in_built_order(facts, built)
         try:
             resolution = await resolve_async(request, source)
         except NoSolutionError as exc:
@@ -663,22 +663,22 @@ async def _builder(
 
 async def _with_member_versions(
     members: Sequence[LocalPackage], root: str, builder: MetadataBuilder | None
-) -> tuple[tuple[LocalPackage, ...], dict[str, tuple[str, ...]]]:
+) -> tuple[tuple[LocalPackage, ...], dict[str, _Metadata]]:
     """The members, each whose version is dynamic with the version its build reports (cached
-    by its cache key, as a member with dynamic requirements already is), and the order of the
-    extras each such build provides. A virtual member is never installed and no requirement
-    can name it by version, so it is left unbuilt."""
+    by its cache key, as a member with dynamic requirements already is), and the metadata each
+    such build reported. A virtual member is never installed and no requirement can name it by
+    version, so it is left unbuilt."""
     found = list(members)
-    extras: dict[str, tuple[str, ...]] = {}
+    built: dict[str, _Metadata] = {}
     if builder is None:
-        return tuple(found), extras
+        return tuple(found), built
 
     async def build(index: int, member: LocalPackage) -> None:
         location = member.source.location
         raw = await builder.tree(member.name, Path(os.path.normpath(os.path.join(root, location))))
         core = parse_core_metadata(raw)
         found[index] = replace(member, dynamic_version=built_version(member.name, location, core))
-        extras[canonicalize_name(member.name)] = core.provides_extras
+        built[canonicalize_name(member.name)] = core
 
     try:
         async with trio.open_nursery() as nursery:
@@ -687,24 +687,39 @@ async def _with_member_versions(
                     nursery.start_soon(build, index, member)
     except BaseExceptionGroup as group:
         raise _first_pyrun_error(group) from None
-    return tuple(found), extras
+    return tuple(found), built
 
 
-def _with_built_extras_order(
-    facts: WorkspaceFacts, built: Mapping[str, tuple[str, ...]]
-) -> WorkspaceFacts:
-    """uv takes a member's metadata from its build once its version is dynamic, so the lock
-    lists `provides-extras` in the backend's order (hatchling sorts them), not the
-    `pyproject.toml`'s. Only the order is taken: the extras themselves are the declared ones."""
+def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, _Metadata]) -> WorkspaceFacts:
+    """uv takes the metadata of a member whose version is dynamic from its build, so the lock
+    lists its extras in the backend's order (hatchling sorts `provides-extras` and each
+    requirement's extras), not the `pyproject.toml`'s. Only orders are taken from the build:
+    what the member requires and provides stays what it declares."""
     members = []
     for member in facts.members:
-        order = tuple(canonicalize_name(e) for e in built.get(canonicalize_name(member.name), ()))
-        declared = member.metadata.provides_extras
-        if order and order != declared and set(order) == set(declared):
-            metadata = replace(member.metadata, provides_extras=order)
-            member = replace(member, metadata=metadata)
+        core = built.get(canonicalize_name(member.name))
+        if core is not None:
+            member = replace(member, metadata=_metadata_in_order(member.metadata, core))
         members.append(member)
     return replace(facts, members=tuple(members))
+
+
+def _metadata_in_order(metadata: PackageMetadata, core: _Metadata) -> PackageMetadata:
+    extras: tuple[str, ...] = tuple(canonicalize_name(e) for e in core.provides_extras)
+    if set(extras) != set(metadata.provides_extras):
+        extras = metadata.provides_extras
+    orders: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
+    for text in core.requires_dist:
+        try:
+            table = requirement_from_pep508(text)
+        except ValueError:
+            continue
+        orders[(table.name, frozenset(table.extras))] = table.extras
+    requires = tuple(
+        replace(r, extras=orders.get((r.name, frozenset(r.extras)), r.extras))
+        for r in metadata.requires_dist
+    )
+    return replace(metadata, provides_extras=extras, requires_dist=requires)
 
 
 async def _read_locals(
