@@ -114,6 +114,7 @@ SCENARIOS = [
     "fork-false-edge",
     "exact-pin-chain-way-round",
     "extras-declared-order",
+    "fork-platform-system",
     # autogen's shape (issue 13): every extra-bearing candidate clashes with an exact pin reached
     # through a chain; uv moves the chain's head back, resolvelib's backjump walks past it.
     # Following the chain (tried in session 6) fixed this shape but doubled the rounds of

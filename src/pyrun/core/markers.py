@@ -191,7 +191,7 @@ _DISPLAY_ORDER = {
     "sys_platform": 12,
 }
 # `platform_system` values uv rewrites to the equivalent `sys_platform` value.
-_PLATFORM_SYSTEM = {
+PLATFORM_SYSTEM_AS_SYS_PLATFORM = _PLATFORM_SYSTEM = {
     "Windows": "win32",
     "Darwin": "darwin",
     "Linux": "linux",

@@ -43,7 +43,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyrun.core.markers import simplify_marker
+from pyrun.core.markers import PLATFORM_SYSTEM_AS_SYS_PLATFORM, simplify_marker
 from pyrun.core.resolution import (
     Edge,
     ForkStrategy,
@@ -420,6 +420,10 @@ def _atom(atom: tuple[Any, Any, Any], extra: str | None, conflicts: bool = False
         if pyset is not None:
             return python_dnf(pyset)
     if variable_first and variable in STRING_VARIABLES and op in ("==", "!="):
+        if variable == "platform_system" and value in PLATFORM_SYSTEM_AS_SYS_PLATFORM:
+            # One variable, as uv's algebra has it: a fork on `sys_platform == 'darwin'` is
+            # not split again by `platform_system == 'Windows'` into a fork that is empty.
+            variable, value = "sys_platform", PLATFORM_SYSTEM_AS_SYS_PLATFORM[value]
         values = frozenset({value})
         constraint: StrConstraint = (values, frozenset()) if op == "==" else (None, values)
         return (Cube(strings=((variable, constraint),)),)
