@@ -802,9 +802,11 @@ def render_markdown(
         "Every check runs under both tools on separate copies with separate caches; each check"
         " starts from the committed `uv.lock`. `installed` compares the (name, version) set in"
         " `.venv` after the cold `run --frozen`; `extra`/`group`/`package` compare it after"
-        " `sync --frozen …`; `export` compares stdout byte for byte; `lock (from scratch)` deletes"
-        " `uv.lock`, runs `lock` and compares the two new locks byte for byte (the first"
-        " differing package is named).",
+        " `sync --frozen …`; `export` compares stdout byte for byte; `relock (after an edit)`"
+        " adds `iniconfig>=1` to the project's dependencies (its first listed member's under a"
+        " virtual root) and runs `lock` with the committed lock present; `lock (from scratch)`"
+        " deletes `uv.lock` and runs `lock`. Both compare the two new locks byte for byte (the"
+        " first differing package is named).",
         "",
         "| Project | Check | pyrun | uv | Same? |",
         "|---|---|---|---|---|",
