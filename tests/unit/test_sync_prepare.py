@@ -81,19 +81,6 @@ def test_the_index_search_is_made_only_when_a_build_needs_it(
     trio.run(main)
 
 
-@pytest.mark.parametrize(
-    ("offline", "system_certs"), [(False, False), (False, True), (True, False)]
-)
-def test_the_trust_store_is_preloaded_for_the_sync_client(
-    monkeypatch: pytest.MonkeyPatch, offline: bool, system_certs: bool
-) -> None:
-    loads: list[bool] = []
-    monkeypatch.setattr("pyrun.net.trust.preload", loads.append)
-    sync.preload_trust_store(sync.SyncOptions(offline=offline, system_certs=system_certs))
-    # The trust the sync's client is made with; nothing to load when nothing is fetched.
-    assert loads == ([] if offline else [system_certs])
-
-
 def test_the_downloads_trust_what_the_command_line_says(tmp_path: Path) -> None:
     from pyrun.cliparse import parse_argv
     from pyrun.commands.install_step import sync_options

@@ -131,10 +131,8 @@ def _execute(
     started = time.monotonic()
     ready = {}
     if plan.needs_network_or_build:
-        from pyrun.net.sync import preload_trust_store, prepare
-
-        preload_trust_store(options)
         from pyrun.net import interrupt
+        from pyrun.net.sync import prepare
 
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited

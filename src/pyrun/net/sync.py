@@ -385,17 +385,6 @@ def _client_options(cache: Cache, options: SyncOptions) -> ClientOptions:
     )
 
 
-def preload_trust_store(options: SyncOptions) -> None:
-    """Start loading the trust store of `prepare`'s client on a thread, for a caller about to
-    prepare: OpenSSL parses it (20-70 ms) without holding the GIL while the rest of the network
-    stack is imported, instead of on the event loop just before the first download."""
-    if options.offline:
-        return
-    from pyrun.net import trust
-
-    trust.preload(options.system_certs)
-
-
 def _index_set(http: HttpClient, cache: Cache, options: SyncOptions) -> IndexSet:
     from pyrun.net.index import IndexClient, IndexConfig, IndexSet
 
@@ -1057,7 +1046,6 @@ __all__ = [
     "apply_plan",
     "direct_url",
     "plan_sync",
-    "preload_trust_store",
     "prepare",
     "sync_environment",
 ]
