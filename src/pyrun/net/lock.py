@@ -695,6 +695,8 @@ def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, _Metadata]) -> Wo
     lists its extras in the backend's order (hatchling sorts `provides-extras` and each
     requirement's extras), not the `pyproject.toml`'s. Only orders are taken from the build:
     what the member requires and provides stays what it declares."""
+    if not built:  # nothing dynamic: the workspace's facts as declared, not a copy of them
+        return facts
     members = []
     for member in facts.members:
         core = built.get(canonicalize_name(member.name))
