@@ -180,11 +180,14 @@ def _build(staging: str, entries: list[Entry]) -> None:
 def _in_parallel(pool: Any, staging: str, entries: list[Entry]) -> None:
     """`_make` over `entries` in chunks on `pool`; the first failure stops what has not
     started and is raised once the running chunks end."""
+    from pyrun.local import sigint
+
     size = max(256, len(entries) // (THREADS * 8))
-    futures = [
-        pool.submit(_make, staging, entries[start : start + size])
-        for start in range(0, len(entries), size)
-    ]
+    with sigint.kept_for_main():  # the pool starts its threads in `submit`
+        futures = [
+            pool.submit(_make, staging, entries[start : start + size])
+            for start in range(0, len(entries), size)
+        ]
     try:
         for future in futures:
             future.result()

@@ -688,8 +688,11 @@ def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
     from concurrent.futures import ThreadPoolExecutor
 
     workers = min(INSTALL_THREADS, len(installs))
+    from pyrun.local import sigint
+
     with ThreadPoolExecutor(workers, thread_name_prefix="pyrun-install") as pool:
-        futures = [pool.submit(install) for install in installs]
+        with sigint.kept_for_main():  # the pool starts its threads in `submit`
+            futures = [pool.submit(install) for install in installs]
         try:
             for future in futures:
                 yield future.result()

@@ -1,8 +1,14 @@
-"""Hold Ctrl-C back while an environment is being changed, so it is never left half-changed.
+"""Ctrl-C and the other signals pyrun handles, kept where they can be handled.
 
 Uninstalling and linking distributions takes a fraction of a second; a KeyboardInterrupt in
 the middle would leave a package half-linked or its old files half-removed. While `held` is
 active a SIGINT is only noted, and raised as KeyboardInterrupt once the step is done.
+
+Threads pyrun starts block these signals (`kept_for_main`): the kernel hands a signal sent to
+the process to any thread that does not block it, but Python runs the handler only in the main
+thread, and only once that thread runs Python code again. A Ctrl-C taken by a worker thread
+while the main thread waits for a stalled download was therefore never handled: the wait never
+ended (seen as a rare hang of `sync` after Ctrl-C, more often under load).
 """
 
 from __future__ import annotations
@@ -12,6 +18,27 @@ import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
+
+from pyrun.child import FORWARDED
+
+# SIGPIPE stays out: Python ignores it, and a blocked ignored signal would stay pending.
+_MAIN_THREAD_SIGNALS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGINT", *FORWARDED)
+    if name != "SIGPIPE" and hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def kept_for_main() -> Iterator[None]:
+    """Threads started in the block (and every thread they start) block the signals pyrun
+    handles, so the kernel can only give them to the main thread; a new thread inherits the
+    mask of the one that starts it, so there is no moment when it could take one."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _MAIN_THREAD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

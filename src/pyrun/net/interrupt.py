@@ -32,6 +32,8 @@ from typing import Any, Generic, TypeVar
 
 import trio
 
+from pyrun.local import sigint
+
 T = TypeVar("T")
 
 _RESOURCES: trio.lowlevel.RunVar[contextlib.AsyncExitStack | None] = trio.lowlevel.RunVar(
@@ -147,7 +149,8 @@ class _Runtime:
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self.thread = threading.Thread(target=self._thread_main, name="pyrun-trio", daemon=True)
-        self.thread.start()
+        with sigint.kept_for_main():  # and so for trio's worker threads, which it starts
+            self.thread.start()
         self._ready.wait()
         if self._failure is not None:
             raise self._failure

@@ -30,9 +30,13 @@ def preload(system_certs: bool) -> None:
         if system_certs in _STARTED:
             return
         _STARTED.add(system_certs)
-    threading.Thread(
+    from pyrun.local import sigint
+
+    thread = threading.Thread(
         target=_preload, args=(system_certs,), name="pyrun-trust-store", daemon=True
-    ).start()
+    )
+    with sigint.kept_for_main():
+        thread.start()
 
 
 def _preload(system_certs: bool) -> None:
