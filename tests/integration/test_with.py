@@ -215,6 +215,49 @@ def test_with_no_solution(env, project):
     assert result.stderr.startswith("error: No solution found when resolving `--with` dependencies")
 
 
+def test_a_bad_with_requirement_is_refused_before_any_environment_is_made(env, tmp_path):
+    directory = tmp_path / "fresh"
+    directory.mkdir()
+    (directory / "pyproject.toml").write_text(
+        '[project]\nname = "fresh"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+    )
+    (directory / ".python-version").write_text("3.12\n")
+    result = env.run("run", "--with", "x[", "python", "-c", "pass", cwd=directory)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith("error: Failed to parse: `x[`\n  cause: "), result.stderr
+    assert not (directory / ".venv").exists()
+
+
+def test_with_a_path_without_a_name(env, project, tmp_path):
+    """uv reads `--with ../pkg` as an unnamed requirement: the project at that path."""
+    source = write_source_tree(
+        tmp_path / "localpkg", "localpkg", "0.1.0", files={"localpkg/__init__.py": ""}
+    )
+    code = "import localpkg, importlib.metadata as m; print(m.version('localpkg'))"
+    relative = os.path.relpath(source, project)
+    result = env.run("run", "--with", relative, "python", "-c", code, cwd=project)
+    assert result.returncode == 0, result
+    assert result.stdout == "0.1.0\n"
+
+
+@pytest.mark.parametrize("written", ["./missing", "missing @ ./missing", "-e ./missing"])
+def test_a_missing_path_is_not_found_where_uv_looks(env, project, tmp_path, written):
+    """Paths in a requirements file are relative to the working directory, as in uv and pip;
+    one that is not there is uv's "Distribution not found"."""
+    requirements = tmp_path / "elsewhere" / "requirements.txt"
+    requirements.parent.mkdir()
+    requirements.write_text(written + "\n")
+    (requirements.parent / "missing").mkdir()  # next to the file: not where it is looked for
+    result = env.run(
+        "run", "--with-requirements", str(requirements), "python", "-c", "pass", cwd=project
+    )
+    assert result.returncode == 1, result
+    assert result.stderr == (
+        "error: Failed to resolve `--with` requirement\n"
+        f"  cause: Distribution not found at: {(project / 'missing').as_uri()}\n"
+    )
+
+
 # -- --with-editable -------------------------------------------------------------------------
 
 

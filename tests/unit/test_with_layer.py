@@ -33,6 +33,8 @@ def collect(argv: list[str], tmp_path: Path, target: Target = PLAIN) -> WithRequ
 
 
 def test_with_values_split_on_commas_and_relative_paths_become_absolute(tmp_path):
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist/c.whl").write_bytes(b"")
     request = collect(["--with", "a>=1,b", "--with", "c @ ./dist/c.whl"], tmp_path)
     assert request is not None
     assert request.requirements == ("a>=1", "b", f"c @ {(tmp_path / 'dist/c.whl').as_uri()}")
@@ -76,8 +78,16 @@ def test_editable_needs_a_project(tmp_path):
     (project / "pyproject.toml").write_text('[project]\nname = "Pkg"\nversion = "1"\n')
     request = collect(["--with-editable", "pkg"], tmp_path)
     assert request is not None and request.editables == (("pkg", str(project)),)
-    with pytest.raises(PyrunError, match="is not a Python project"):
-        collect(["--with-editable", "nowhere"], tmp_path)
+    (tmp_path / "empty").mkdir()
+    for given, cause in [
+        ("nowhere", f"Distribution not found at: {(tmp_path / 'nowhere').as_uri()}"),
+        ("empty", f"`{tmp_path / 'empty'}` does not appear to be a Python project, as neither "),
+    ]:
+        with pytest.raises(PyrunError) as caught:
+            collect(["--with-editable", given], tmp_path)
+        assert caught.value.message == "Failed to resolve `--with` requirement"
+        assert caught.value.causes[0].startswith(cause)
+        assert caught.value.code == 1
 
 
 def test_pylock_files_are_kept_for_later(tmp_path):

@@ -21,6 +21,7 @@ from pyrun.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pyrun.commands.script_file import Script
+    from pyrun.commands.with_request import WithRequest
 
 DEFAULT_RECURSION_LIMIT = 100
 
@@ -84,9 +85,12 @@ def _run_in_env(
     env_files: dict[str, str],
 ) -> int:
     """Steps 8-11: base env, `--with` layer, then the listing or the child."""
+    # Read before the base env, as uv does: a `--with` that cannot be read changes nothing.
+    request = _with_request(ctx, target)
     run_env, base_lock = _base_environment(ctx, script)
     try:
-        run_env = _with_layer(ctx, target, run_env, base_lock)
+        if request is not None:
+            run_env = _with_layer(ctx, request, run_env, base_lock)
         if target.kind == "none":
             return _listing(run_env)
         stop_runtime()  # its connections and idle thread have no business in the child's time
@@ -131,17 +135,22 @@ def _discover_for_settings(start: str) -> Workspace | None:
         return None
 
 
-def _with_layer(ctx: RunContext, target: Target, base: RunEnv, base_lock: str | None) -> RunEnv:
-    """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
+def _with_request(ctx: RunContext, target: Target) -> WithRequest | None:
+    """Step 9's input (SPEC §2.11 step 1): the `--with*` requirements, None without any."""
     options = ctx.session.settled.run
     if not (options.with_ or options.with_editable or options.with_requirements):
-        return base
-    from pyrun.commands.with_layer import layer_with
+        return None
     from pyrun.commands.with_request import collect_with
 
-    request = collect_with(options, target, ctx.session.console, ctx.cwd)
-    if request is None:
-        return base
+    return collect_with(options, target, ctx.session.console, ctx.cwd)
+
+
+def _with_layer(
+    ctx: RunContext, request: WithRequest, base: RunEnv, base_lock: str | None
+) -> RunEnv:
+    """Step 9 (SPEC §2.11): layer `--with` requirements over the base environment."""
+    from pyrun.commands.with_layer import layer_with
+
     # On failure the caller still removes the base env's temporaries (`_run_in_env`).
     layered = layer_with(base, request, session=ctx.session, base_lock=base_lock)
     if layered is base:

@@ -46,7 +46,7 @@ class WithRequest:
 def collect_with(run: RunOptions, target: Target, console: Console, cwd: str) -> WithRequest | None:
     """SPEC §2.11 step 1; None when nothing is asked for."""
     found = _Collected(cwd=cwd, console=console)
-    found.requirements += [text.strip() for text in run.with_ if text.strip()]
+    found.requirements += [_command_line(text.strip(), cwd) for text in run.with_ if text.strip()]
     found.editables += [_editable(path, cwd) for path in run.with_editable]
     pylocks: list[tuple[str, str]] = []
     for path in run.with_requirements:
@@ -117,14 +117,15 @@ def _add_requirements_txt(text: str, path: str, found: _Collected) -> None:
     )
     for warning in parsed.warnings:
         found.console.warn(warning)
-    base = cwd if path == "-" else os.path.dirname(os.path.join(cwd, path))
+    # As in uv (and pip), paths in the file are relative to the working directory, not to it.
     for entry in parsed.requirements:
         if entry.editable:
-            found.editables.append(_editable(entry.location or entry.text, base))
+            found.editables.append(_editable(entry.location or entry.text, cwd))
         elif entry.requirement is not None:
             found.requirements.append(str(entry.requirement))
         else:
-            found.requirements.append(_unnamed(entry.location or entry.text, entry.extras, base))
+            location = entry.location or entry.text
+            found.requirements.append(_unnamed(location, entry.extras, entry.marker, cwd))
     found.constraints.extend(str(e.requirement) for e in parsed.constraints if e.requirement)
 
 
@@ -139,16 +140,48 @@ def _read_text(path: str, cwd: str) -> str:
         raise PyrunError(f"Failed to read `{path}`", causes=(str(exc),)) from exc
 
 
+def _command_line(text: str, cwd: str) -> str:
+    """One `--with` value as uv reads it: a PEP 508 requirement, or a path or URL without a
+    name (`./pkg[extra]`, `https://…/x.whl`); checked here, before any environment is made."""
+    from pyrun.core.requirements_txt import looks_unnamed, split_unnamed
+
+    if looks_unnamed(text):
+        location, extras, marker = split_unnamed(text)
+        return _unnamed(location, extras, marker, cwd)
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        raise PyrunError(f"Failed to parse: `{text}`", causes=(str(exc),)) from None
+    return text
+
+
 def _editable(path: str, base: str) -> tuple[str, str]:
     """An editable request: the project's name and its absolute directory."""
     directory = os.path.normpath(os.path.join(base, strip_file_url(path)))
+    if not os.path.exists(directory):
+        raise _not_found(directory)
     return _project_name(directory, path), directory
+
+
+def _not_found(path: str) -> PyrunError:
+    return _unresolved(f"Distribution not found at: {Path(path).as_uri()}")
+
+
+def _unresolved(cause: str) -> PyrunError:
+    return PyrunError("Failed to resolve `--with` requirement", causes=(cause,), code=1)
 
 
 def _project_name(directory: str, shown: str) -> str:
     from pyrun.local.discover import load_project_file
 
     if not os.path.isfile(os.path.join(directory, "pyproject.toml")):
+        if not os.path.isfile(os.path.join(directory, "setup.py")):  # uv's words for this case
+            raise _unresolved(
+                f"`{directory}` does not appear to be a Python project, as neither "
+                "`pyproject.toml` nor `setup.py` are present in the directory"
+            )
         raise PyrunError(f"`{shown}` is not a Python project (no `pyproject.toml` in it)")
     project = load_project_file(directory)
     if project.name is None:
@@ -156,16 +189,19 @@ def _project_name(directory: str, shown: str) -> str:
     return project.name
 
 
-def _unnamed(location: str, extras: Sequence[str], base: str) -> str:
-    """`./pkg` or `https://…/x.whl` without a name: `name[extras] @ url`."""
+def _unnamed(location: str, extras: Sequence[str], marker: str | None, base: str) -> str:
+    """`./pkg` or `https://…/x.whl` without a name: `name[extras] @ url ; marker`."""
     suffix = f"[{','.join(extras)}]" if extras else ""
+    when = f" ; {marker}" if marker else ""
     if location.startswith("git+"):
-        return f"{_git_name(location)}{suffix} @ {location}"
+        return f"{_git_name(location)}{suffix} @ {location}{when}"
     if "://" in location and not location.startswith("file:"):
-        return f"{_archive_name(location.rsplit('/', 1)[-1])}{suffix} @ {location}"
+        return f"{_archive_name(location.rsplit('/', 1)[-1])}{suffix} @ {location}{when}"
     path = os.path.normpath(os.path.join(base, strip_file_url(location)))
+    if not os.path.exists(path):
+        raise _not_found(path)
     name = _project_name(path, location) if os.path.isdir(path) else _archive_name(path)
-    return f"{name}{suffix} @ {Path(path).as_uri()}"
+    return f"{name}{suffix} @ {Path(path).as_uri()}{when}"
 
 
 def _git_name(location: str) -> str:
@@ -206,8 +242,11 @@ def _direct(text: str, cwd: str) -> str:
     name, sep, url = text.partition(" @ ")
     if not sep or "://" in url:
         return text
-    path = os.path.normpath(os.path.join(cwd, url.strip()))
-    return f"{name} @ {Path(path).as_uri()}"
+    location, semicolon, marker = url.partition(";")
+    path = os.path.normpath(os.path.join(cwd, location.strip()))
+    if not os.path.exists(path):
+        raise _not_found(path)
+    return f"{name} @ {Path(path).as_uri()}{' ; ' + marker.strip() if semicolon else ''}"
 
 
 def _tree_state(directory: str) -> str:

@@ -350,8 +350,8 @@ def _requirement_entry(
     location: str | None = None
     extras: tuple[str, ...] = ()
     marker: str | None = None
-    if _looks_unnamed(text):
-        location, extras, marker = _split_unnamed(text)
+    if looks_unnamed(text):
+        location, extras, marker = split_unnamed(text)
     else:
         try:
             requirement = Requirement(text)
@@ -375,12 +375,12 @@ def _requirement_entry(
     )
 
 
-def _looks_unnamed(text: str) -> bool:
+def looks_unnamed(text: str) -> bool:
     """A path or URL rather than `name …` (uv's fallback to an unnamed requirement)."""
     return text[0] in "./~\\" or bool(_URL_SCHEME.match(text)) or text[1:3] in (":\\", ":/")
 
 
-def _split_unnamed(text: str) -> tuple[str, tuple[str, ...], str | None]:
+def split_unnamed(text: str) -> tuple[str, tuple[str, ...], str | None]:
     """`./pkg[extra] ; marker` -> (`./pkg`, ("extra",), "marker")."""
     parts = _UNNAMED_MARKER.split(text, maxsplit=1)
     location = parts[0].strip()
