@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -155,6 +156,27 @@ def test_connection_errors_are_translated_with_the_os_error() -> None:
         "Connection refused (os error 111)",
     )
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+def test_a_failed_name_lookup_is_a_dns_error_as_in_uv() -> None:
+    def unknown(request: httpx.Request) -> httpx.Response:
+        try:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        except socket.gaierror as exc:
+            raise httpx.ConnectError("lookup failed", request=request) from exc
+
+    async def main() -> None:
+        async with client_for(unknown, retries=0) as http:
+            await http.get_bytes(WHEEL_URL)
+
+    with pytest.raises(FailureError) as caught:
+        run(main)
+    assert caught.value.causes[1:] == (
+        "client error (Connect)",
+        "dns error",
+        "error resolving DNS",
+        "failed to lookup address information: Name or service not known",
+    )
 
 
 def test_timeouts_hint_at_the_setting() -> None:

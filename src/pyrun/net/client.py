@@ -253,6 +253,9 @@ def _connect_causes(exc: httpx.ConnectError) -> tuple[str, ...]:
     os_error = _find_os_error(exc, depth=0)
     if os_error is None or os_error.errno is None:
         return _root_causes(exc)
+    if isinstance(os_error, socket.gaierror):  # the name lookup failed, not the connection
+        lookup = f"failed to lookup address information: {os_error.strerror}"
+        return ("dns error", "error resolving DNS", lookup)
     return ("tcp connect error", f"{os.strerror(os_error.errno)} (os error {os_error.errno})")
 
 
