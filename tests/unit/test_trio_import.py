@@ -27,7 +27,7 @@ sys.addaudithook(
 import trio._core._thread_cache as cache
 print(spawned)
 print(cache.set_os_thread_name is not None)
-print(any(type(f).__name__ == "_TrioThreadCacheFinder" for f in sys.meta_path))
+print([f.used for f in sys.meta_path if type(f).__name__ == "_TrioThreadCacheFinder"])
 """
 
 
@@ -40,16 +40,17 @@ def probe(imports: str) -> list[str]:
 
 def test_trio_alone_runs_ldconfig_at_import() -> None:
     # What the finder is there to avoid (and what the probe below would see).
-    spawned, _named, _finder = probe("import trio")
+    spawned, _named, finders = probe("import trio")
     assert "ldconfig" in spawned
+    assert finders == "[]"
 
 
 @pytest.mark.parametrize("first", ["import trio", "import httpx", "import pyrun.net.client"])
 def test_trio_through_pyrun_net_spawns_nothing_and_keeps_thread_names(first: str) -> None:
-    spawned, named, finder = probe(f"import pyrun.net\n{first}")
+    spawned, named, finders = probe(f"import pyrun.net\nimport pyrun.net.trust\n{first}")
     assert spawned == "[]"
     assert named == "True"  # `pthread_setname_np` was found without the lookup
-    assert finder == "False"  # used once, then gone
+    assert finders == "[True]"  # one finder (installed once), used once, then inert
 
 
 def test_thread_names_reach_the_os() -> None:

@@ -52,17 +52,20 @@ def _glibc_pthread_soname() -> str | None:
 
 class _TrioThreadCacheFinder:
     """A meta path finder for one module, trio's thread cache: the path finder's spec, with a
-    loader that runs the module with `pthread`'s soname known. Removes itself when used."""
+    loader that runs the module with `pthread`'s soname known. Used once, then inert: it
+    stays in `sys.meta_path`, because removing it while another thread's import walks the
+    list would make that import skip the finder after it."""
 
     def __init__(self, soname: str) -> None:
         self.soname = soname
+        self.used = False
 
     def find_spec(
         self, fullname: str, path: Any, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != _TRIO_THREAD_CACHE:
+        if fullname != _TRIO_THREAD_CACHE or self.used:
             return None
-        sys.meta_path.remove(self)
+        self.used = True
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is not None and spec.loader is not None:
             spec.loader = _PthreadKnownLoader(spec.loader, self.soname)
