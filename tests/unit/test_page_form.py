@@ -84,7 +84,20 @@ def test_stored_groups_come_from_the_form_not_from_the_filenames():
 
 
 @pytest.mark.parametrize(
-    "groups", [None, [("1.0", (0,))], (("1.0", (2,)),), (("1.0", (-1,)),), ((1, (0,)),)]
+    "groups",
+    [
+        None,
+        [("1.0", (0,))],
+        (("1.0", (2,)),),
+        (("1.0", (-1,)),),
+        ((1, (0,)),),
+        (("1.0", [0]),),
+        (("1.0", (0.0,)),),
+        (("1.0", ("0",)),),
+        (("1.0", (0,)), ("2.0", (1,), "extra")),
+        (5,),
+        ("ab",),
+    ],
 )
 def test_a_form_whose_groups_do_not_fit_its_files_is_not_used(groups: object):
     form = list(page_form(parse_json_page(PAGE, url=URL, name="demo"), "k1"))
@@ -107,3 +120,9 @@ def test_stored_files_are_the_files_parsed():
         assert stored == parsed and hash(stored) == hash(parsed) and repr(stored) == repr(parsed)
         with pytest.raises(AttributeError):
             stored.url = "elsewhere"  # type: ignore[misc]  # still frozen
+
+
+def test_a_page_without_files_round_trips():
+    page = parse_json_page(b'{"meta": {"api-version": "1.0"}, "files": []}', url=URL, name="demo")
+    stored = page_from_form(marshal.loads(marshal.dumps(page_form(page, "k1"))), "k1")
+    assert stored == page and stored is not None and stored.groups == ()

@@ -261,7 +261,7 @@ def pinned_indexes(tools: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 def build_requirement_options(settled: Settled, indexes: IndexSettings) -> SyncOptions:
     """Where the build requirements of a metadata build come from: the run's indexes."""
-    from pyrun.net.sync import SyncOptions
+    from pyrun.net.sync_options import SyncOptions
 
     return SyncOptions(
         index_urls=tuple(e.url for e in indexes.searched if not e.default),

@@ -12,12 +12,13 @@ downloading a whole wheel to learn its dependencies.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
 from packaging import utils as packaging_utils
@@ -36,9 +37,15 @@ ACCEPT_HEADER = f"{JSON_CONTENT_TYPE}, {HTML_CONTENT_TYPE};q=0.2, text/html;q=0.
 SDIST_EXTENSIONS = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.lz", ".tgz", ".zip")
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexFile:
-    """One distribution file listed on a project page."""
+class IndexFile(NamedTuple):
+    """One distribution file listed on a project page.
+
+    A named tuple rather than a frozen dataclass, as the other records here: a lock loads
+    thousands of these from stored pages (7,725 for a ~30-package project), and a tuple is
+    built in one C call instead of one `object.__setattr__` per field, at a quarter of the
+    cost; the class itself is built without the ~0.5-1 ms Python 3.12 spends compiling a
+    dataclass's methods. Build it with keywords.
+    """
 
     filename: str
     url: str  # absolute, without fragment
@@ -123,8 +130,7 @@ class ProjectPage:
 VersionGroups = tuple[tuple[str, tuple[int, ...]], ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class DistFilename:
+class DistFilename(NamedTuple):
     """What a distribution's filename says: a wheel has tags, a source archive has none."""
 
     name: NormalizedName
@@ -232,41 +238,30 @@ def page_from_form(form: object, key: str) -> ProjectPage | None:
 def _groups_fit(groups: object, count: int) -> bool:
     """Whether stored groups are `VersionGroups` over `count` files (a form that does not fit
     is ignored, like any other unreadable one)."""
+    # Checked a column at a time (types by set, range by min/max): thousands of groups and
+    # positions per lock, where a `match` per group cost ~2.5 ms.
     if not isinstance(groups, tuple):
         return False
-    for group in groups:
-        match group:
-            case (str(), tuple(positions)) if all(
-                isinstance(i, int) and 0 <= i < count for i in positions
-            ):
-                continue
-            case _:
-                return False
-    return True
-
-
-# The fields of a stored row, in `page_form`'s order.
-_ROW_FIELDS = (
-    "filename",
-    "url",
-    "hashes",
-    "requires_python",
-    "yanked",
-    "size",
-    "upload_time",
-    "core_metadata",
-)
-_new_file = functools.partial(object.__new__, IndexFile)
+    if not groups:
+        return True
+    try:
+        if set(map(len, groups)) != {2}:
+            return False
+        texts, lists = zip(*groups, strict=True)
+    except TypeError:  # a group that is not a pair
+        return False
+    if set(map(type, texts)) != {str} or set(map(type, lists)) != {tuple}:
+        return False
+    positions = tuple(itertools.chain.from_iterable(lists))
+    if not positions:
+        return True
+    return set(map(type, positions)) == {int} and min(positions) >= 0 and max(positions) < count
 
 
 def _stored_file(row: tuple[Any, ...]) -> IndexFile:
-    """The file of a row in `page_form`'s order (stored, or checked by the JSON page parser).
-    Its fields are set directly rather than through the frozen dataclass's `__init__` (one
-    `object.__setattr__` per field): the same object at half the cost, thousands of times per
-    lock."""
-    file = _new_file()
-    file.__dict__.update(zip(_ROW_FIELDS, row, strict=True))
-    return file
+    """The file of a row in `page_form`'s order (stored, or checked by the JSON page parser);
+    a row of another length raises TypeError."""
+    return IndexFile._make(row)
 
 
 def _check_api_version(data: Mapping[str, Any], url: str) -> None:
@@ -489,14 +484,12 @@ class ZipLayoutError(ValueError):
     """The bytes are not the zip structure expected; the caller falls back to a full download."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class CentralDirectory:
+class CentralDirectory(NamedTuple):
     offset: int
     size: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class ZipMember:
+class ZipMember(NamedTuple):
     name: str
     header_offset: int
     compressed_size: int
@@ -586,8 +579,7 @@ def extract_member(chunk: bytes, member: ZipMember) -> bytes:
 # -- several indexes -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class VersionFiles:
+class VersionFiles(NamedTuple):
     """One version of a project and the files that provide it, from one index."""
 
     version: Version

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pyrun.errors import FailureError
 
@@ -187,9 +187,12 @@ class Resolution:
 
 # --- a resolution that failed -----------------------------------------------------------------
 
+# Named tuples, not frozen dataclasses: these are built only when a resolution fails, yet every
+# lock imports them, and Python 3.12 compiles each generated dataclass method separately
+# (~0.5-1 ms per class at import; a named tuple costs ~0.07 ms).
 
-@dataclass(frozen=True, kw_only=True)
-class PackageRef:
+
+class PackageRef(NamedTuple):
     """A package version in a conflict (`version` None for a local project without one)."""
 
     name: str
@@ -215,8 +218,7 @@ class PackageRef:
         return node if self.version is None else f"{node}=={self.version}"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Dependent:
+class Dependent(NamedTuple):
     """Who declared a requirement: `you` (the requirements given), a workspace member
     (`project`) or one of its dependency groups (`group`), with `member` None when it is the
     only project, or a `package`."""
@@ -253,8 +255,7 @@ class Dependent:
         return {"package": 0, "extra": 0, "you": 1, "project": 1}.get(self.kind, 2)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Demand:
+class Demand(NamedTuple):
     """A requirement and who declared it (`requirement` as written, or a name)."""
 
     dependent: Dependent
@@ -271,8 +272,7 @@ class Demand:
         return f"{self.requirement}{{{self.marker}}}" if self.marker else self.requirement
 
 
-@dataclass(frozen=True, kw_only=True)
-class Unavailable:
+class Unavailable(NamedTuple):
     """Why nothing satisfies a lone requirement: `reason` says it about `package` (and about
     `version` when one version was found but cannot be used)."""
 
@@ -281,8 +281,7 @@ class Unavailable:
     version: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Clash:
+class Clash(NamedTuple):
     """Requirements on one package that no available version satisfies together.
 
     `excluded` are the packages that cannot be used because of it; `required_by` how the
@@ -300,16 +299,14 @@ class Clash:
     member: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class PythonDemand:
+class PythonDemand(NamedTuple):
     """A package's `Requires-Python` specifier."""
 
     package: PackageRef
     specifier: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class PythonClash:
+class PythonClash(NamedTuple):
     """Packages whose `Requires-Python` excludes the `requested` range."""
 
     requested: str
@@ -318,8 +315,7 @@ class PythonClash:
     required_chain: tuple[Demand, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Conflict:
+class Conflict(NamedTuple):
     """What the resolver found when no set of versions works: the clashes, the fork it was
     resolving (uv's `markers: …; included: …` text, None when unsplit), and, when it gave up
     instead, after how many rounds."""

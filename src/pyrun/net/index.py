@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import httpx
 import trio
@@ -80,8 +80,9 @@ class IndexStrategy(StrEnum):
     UNSAFE_BEST_MATCH = "unsafe-best-match"
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexConfig:
+# Records here are named tuples, not frozen dataclasses: Python 3.12 compiles each generated
+# dataclass method separately (~0.5-1 ms per class at import, on every command that locks).
+class IndexConfig(NamedTuple):
     """One `[[tool.uv.index]]` entry (or `--index`, `--default-index`, …)."""
 
     url: str
@@ -106,7 +107,7 @@ class IndexPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
-class IndexedPage:
+class IndexedPage:  # not a named tuple: `index` would hide `tuple.index`
     index: IndexConfig
     page: ProjectPage
 

@@ -25,6 +25,7 @@ import io
 import os
 import re
 import tarfile
+import threading
 import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import trio
 from packaging.utils import canonicalize_name
@@ -62,6 +63,9 @@ from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, w
 from pyrun.net.index import IndexClient, IndexPlan, IndexSet, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
+
+if TYPE_CHECKING:
+    from pyrun.local.build import BuildEnv, RequirementsProvider
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -653,12 +657,35 @@ async def _builder(
     if build is None:
         yield None
         return
-    from pyrun.net.sync import build_requirements_provider
+    async with contextlib.AsyncExitStack() as stack:
+        yield MetadataBuilder(build, _provider_on_first_use(build, http, stack))
 
-    async with build_requirements_provider(
-        build.interpreter, build.cache, build.requirements, build.console, http=http
-    ) as provide:
-        yield MetadataBuilder(build, provide)
+
+def _provider_on_first_use(
+    build: BuildSetup, http: HttpClient, stack: contextlib.AsyncExitStack
+) -> RequirementsProvider:
+    """The build-requirements provider, set up (on `stack`) by the first build that asks for
+    requirements: most locks build nothing, and the provider loads the install side
+    (`pyrun.net.sync`, ~7 ms). Called from worker threads, as any provider is."""
+    token = trio.lowlevel.current_trio_token()
+    ready: list[RequirementsProvider] = []
+    lock = threading.Lock()
+
+    async def set_up() -> RequirementsProvider:
+        from pyrun.net.sync import build_requirements_provider
+
+        provider = build_requirements_provider(
+            build.interpreter, build.cache, build.requirements, build.console, http=http
+        )
+        return await stack.enter_async_context(provider)
+
+    def provide(env: BuildEnv, requirements: Sequence[str]) -> None:
+        with lock:
+            if not ready:
+                ready.append(trio.from_thread.run(set_up, trio_token=token))
+        ready[0](env, requirements)
+
+    return provide
 
 
 async def _with_member_versions(

@@ -18,7 +18,7 @@ import hashlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -160,7 +160,7 @@ async def _download_first(client: HttpClient, urls: list[str], dest: Path, label
     """`_download` from the first URL that answers. As uv, a mirror that fails (blocked,
     unreachable, 404) gets one attempt before the next URL; the last gets the retry policy, so
     a failure names it."""
-    single = client.sharing(replace(client.options, retries=0))
+    single = client.sharing(client.options._replace(retries=0))
     for mirror in urls[:-1]:
         with contextlib.suppress(DownloadFailed):
             return await _download(single, mirror, dest, label)

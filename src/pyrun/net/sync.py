@@ -37,12 +37,12 @@ from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
-from pyrun.core.project import normalize_name
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import SDISTS_BUCKET, Cache
+from pyrun.net.sync_options import SyncOptions
 
 # The planning and install side is imported where it is used: a lock imports this module for
-# `SyncOptions` and `build_requirements_provider` and installs nothing.
+# `build_requirements_provider` (when it builds metadata) and installs nothing.
 if TYPE_CHECKING:
     import trio
     from packaging.requirements import Requirement
@@ -52,53 +52,17 @@ if TYPE_CHECKING:
     from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist
     from pyrun.core.selection import Selected, Selection
     from pyrun.local import build as builds
-    from pyrun.local.install import InstallTarget, Linker, LinkMode
+    from pyrun.local.install import InstallTarget, Linker
     from pyrun.local.journal import Journal
     from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
     from pyrun.progress import Reporter
 
-DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
-
 
 # ---------------------------------------------------------------------------------------------
-# Inputs
+# Inputs (`SyncOptions` lives in `pyrun.net.sync_options`, for a lock that builds nothing)
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class SyncOptions:
-    exact: bool = False
-    reinstall: bool | frozenset[str] = False
-    link_mode: LinkMode = "hardlink"
-    compile_bytecode: bool = False
-    concurrent_builds: int = DEFAULT_CONCURRENT_BUILDS
-    concurrent_downloads: int = 50
-    config_settings: Mapping[str, str | list[str]] | None = None
-    no_build: bool = False
-    # Normalised names: `no-build-package` forbids building these; `no-binary-package` names
-    # packages that must come from source, which is why uv exempts them from `no-build`.
-    no_build_package: frozenset[str] = frozenset()
-    no_binary_package: frozenset[str] = frozenset()
-    # Where build requirements come from: extra indexes first, the default index last.
-    index_urls: tuple[str, ...] = ()
-    default_index: str = "https://pypi.org/simple"
-    offline: bool = False
-    # The downloads trust what the lock's requests trust (`--system-certs`,
-    # `--allow-insecure-host`): the wheels often come from the same hosts.
-    system_certs: bool = False
-    insecure_hosts: tuple[str, ...] = ()
-    # Installed names to leave alone even under `exact` (`--no-install-*` skips).
-    keep: frozenset[str] = frozenset()
-
-    def forbids_build(self, name: str) -> bool:
-        """uv's `BuildOptions::no_build_package`: `no-build` covers every package except those
-        listed in `no-binary-package` (so a project that forbids builds can still build itself)."""
-        key = normalize_name(name)
-        if self.no_build:
-            return key not in self.no_binary_package
-        return key in self.no_build_package
 
 
 @dataclass(frozen=True, kw_only=True)
