@@ -1,0 +1,68 @@
+"""Two shapes from autogen's relock after an edit (issue 13), each locked by pyrun and by uv and
+compared byte for byte.
+
+- The old lock lists a fork no environment can reach (`python_version < '0'`, left there by an
+  older uv): uv solves the lock's forks as given, so the empty one is kept, and listed last.
+- `override-dependencies` replace a requirement whole: `httpx>=0.27.0` overriding qdrant-client's
+  `httpx[http2]` drops the `http2` extra (and with it `h2`), and the original requirement's
+  marker, keeping only its top-level `extra == …` condition.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyrunEnv
+from tests.integration.test_lock import PYTHON, pyrun, uv, write
+from tests.support.index_server import IndexServer
+
+pytestmark = [
+    pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
+    pytest.mark.uv,
+]
+
+
+def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer, **pyrun_env: str) -> str:
+    result = pyrun(env, ours, "lock", index=index.index_url, **pyrun_env)
+    assert result.returncode == 0, result
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    return text
+
+
+OVERRIDDEN = """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["client[opt]"]
+
+[tool.uv]
+override-dependencies = ["httpx>=1", "k>=2", "m ; python_version >= '3.12'"]
+"""
+
+
+def test_an_override_replaces_the_requirement_with_its_extras_and_marker_as_uv_does(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    with IndexServer() as index:
+        requires = ["httpx[http2]>=1", "k<2 ; python_version < '3.11'"]
+        index.add_wheel("client", "1.0.0", requires_dist=requires, extras={"opt": ["m"]})
+        index.add_wheel("httpx", "1.0.0", extras={"http2": ["h2"]})
+        index.add_wheel("h2", "1.0.0")
+        for version in ("1.0.0", "2.0.0"):
+            index.add_wheel("k", version)
+        index.add_wheel("m", "1.0.0")
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        for root in (ours, theirs):
+            write(root, OVERRIDDEN)
+        # `--no-config` would drop pyrun's overrides (it reads them as a setting; uv does not).
+        text = lock_both(ours, theirs, pyrun_env, index, PYRUN_NO_CONFIG="false")
+    assert 'name = "h2"' not in text and 'extra = ["http2"]' not in text
+    assert '{ name = "k" },' in text and 'version = "1.0.0"' not in text.split('name = "k"')[1][:30]
+    # The optional dependency stays optional: the override keeps the extra's condition.
+    assert '[package.optional-dependencies]\nopt = [\n    { name = "m", marker' in text
