@@ -23,6 +23,8 @@ pytestmark = [
     pytest.mark.uv,
 ]
 
+EMPTY_FORK = "python_version < '0'"
+
 
 def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer, **pyrun_env: str) -> str:
     result = pyrun(env, ours, "lock", index=index.index_url, **pyrun_env)
@@ -32,6 +34,42 @@ def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer, **pyr
     text = (ours / "uv.lock").read_text()
     assert text == (theirs / "uv.lock").read_text()
     return text
+
+
+def forking_project(extra_requirement: str = "") -> str:
+    requirements = ["a<2 ; python_version < '3.12'", "a>=2 ; python_version >= '3.12'", "b"]
+    if extra_requirement:
+        requirements.append(extra_requirement)
+    listed = ", ".join(f'"{r}"' for r in requirements)
+    return (
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        f"dependencies = [{listed}]\n"
+    )
+
+
+def test_a_relock_keeps_the_old_locks_empty_fork_as_uv_does(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    with IndexServer() as index:
+        for version in ("1.0.0", "2.0.0"):
+            index.add_wheel("a", version)
+        index.add_wheel("b", "1.0.0")
+        index.add_wheel("iniconfig", "1.0.0")
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        for root in (ours, theirs):
+            write(root, forking_project())
+        first = lock_both(ours, theirs, pyrun_env, index)
+        # The empty fork, first, as an older uv left one in autogen's lock.
+        header = "resolution-markers = [\n"
+        assert header in first and EMPTY_FORK not in first
+        tampered = first.replace(header, f'{header}    "{EMPTY_FORK}",\n', 1)
+        for root in (ours, theirs):
+            (root / "uv.lock").write_text(tampered)
+            write(root, forking_project("iniconfig>=1"))
+        relocked = lock_both(ours, theirs, pyrun_env, index)
+    forks = relocked.split(header, 1)[1].split("]\n", 1)[0]
+    assert forks.rstrip().endswith(f'"{EMPTY_FORK}",')  # kept, and solved (listed) last
+    assert relocked.count(EMPTY_FORK) == 1  # no package is locked for it
 
 
 OVERRIDDEN = """\

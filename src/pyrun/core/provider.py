@@ -932,10 +932,11 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
-    """uv starts from the previous lock's forks, in their order (those outside the universe
-    dropped), so a relock keeps its splits; without forks, one resolution of the universe."""
+    """uv starts from the previous lock's forks, in their order, so a relock keeps its splits;
+    without forks, one resolution of the universe. A fork no environment reaches (an older uv
+    wrote `python_version < '0'`) is solved as given, as uv does: it requires nothing, and its
+    marker stays in the lock's header."""
     envs = [dnf_and(universe, parse_marker(text, conflicts=True)) for text in forks if text]
-    envs = [env for env in envs if env]
     return envs or [universe]
 
 
