@@ -104,3 +104,35 @@ def test_an_override_replaces_the_requirement_with_its_extras_and_marker_as_uv_d
     assert '{ name = "k" },' in text and 'version = "1.0.0"' not in text.split('name = "k"')[1][:30]
     # The optional dependency stays optional: the override keeps the extra's condition.
     assert '[package.optional-dependencies]\nopt = [\n    { name = "m", marker' in text
+
+
+ENVIRONMENTS = """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["t"]
+
+[tool.uv]
+environments = ["sys_platform == 'darwin'", "sys_platform == 'linux'"]
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: uv 0.13.9 requires wheel coverage of each `environments` marker "
+    "(it splits on it, and a wheel-only version without one is unusable there); pyrun does not",
+)
+def test_each_declared_environment_needs_a_wheel_as_uv_requires(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    """semantic-kernel's relock fails under uv for this reason: its lock's `python >= 4` darwin
+    fork has no wheel of the pinned `torch==2.13.0` (its newest tag is cp314)."""
+    with IndexServer() as index:
+        index.add_wheel("t", "0.9.0")
+        index.add_wheel("t", "1.0.0", tag="cp312-cp312-manylinux_2_28_x86_64")
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        for root in (ours, theirs):
+            write(root, ENVIRONMENTS)
+        # uv splits on darwin/linux, and 1.0.0 has no darwin wheel: both forks lock 0.9.0.
+        lock_both(ours, theirs, pyrun_env, index)
