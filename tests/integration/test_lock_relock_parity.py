@@ -36,6 +36,14 @@ def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer, **pyr
     return text
 
 
+def projects(tmp_path: Path, pyproject: str) -> tuple[Path, Path]:
+    """Two copies of one project: pyrun's and uv's."""
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for root in (ours, theirs):
+        write(root, pyproject)
+    return ours, theirs
+
+
 def forking_project(extra_requirement: str = "") -> str:
     requirements = ["a<2 ; python_version < '3.12'", "a>=2 ; python_version >= '3.12'", "b"]
     if extra_requirement:
@@ -55,9 +63,7 @@ def test_a_relock_keeps_the_old_locks_empty_fork_as_uv_does(
             index.add_wheel("a", version)
         index.add_wheel("b", "1.0.0")
         index.add_wheel("iniconfig", "1.0.0")
-        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-        for root in (ours, theirs):
-            write(root, forking_project())
+        ours, theirs = projects(tmp_path, forking_project())
         first = lock_both(ours, theirs, pyrun_env, index)
         # The empty fork, first, as an older uv left one in autogen's lock.
         header = "resolution-markers = [\n"
@@ -95,9 +101,7 @@ def test_an_override_replaces_the_requirement_with_its_extras_and_marker_as_uv_d
         for version in ("1.0.0", "2.0.0"):
             index.add_wheel("k", version)
         index.add_wheel("m", "1.0.0")
-        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-        for root in (ours, theirs):
-            write(root, OVERRIDDEN)
+        ours, theirs = projects(tmp_path, OVERRIDDEN)
         # `--no-config` would drop pyrun's overrides (it reads them as a setting; uv does not).
         text = lock_both(ours, theirs, pyrun_env, index, PYRUN_NO_CONFIG="false")
     assert 'name = "h2"' not in text and 'extra = ["http2"]' not in text
@@ -131,8 +135,44 @@ def test_each_declared_environment_needs_a_wheel_as_uv_requires(
     with IndexServer() as index:
         index.add_wheel("t", "0.9.0")
         index.add_wheel("t", "1.0.0", tag="cp312-cp312-manylinux_2_28_x86_64")
-        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-        for root in (ours, theirs):
-            write(root, ENVIRONMENTS)
+        ours, theirs = projects(tmp_path, ENVIRONMENTS)
         # uv splits on darwin/linux, and 1.0.0 has no darwin wheel: both forks lock 0.9.0.
         lock_both(ours, theirs, pyrun_env, index)
+
+
+WHEELS_DISAGREE = """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = [
+    "a<2 ; platform_machine == 'aarch64'",
+    "a>=2 ; platform_machine != 'aarch64'",
+    "w ; platform_machine == 'x86_64' and sys_platform == 'linux'",
+]
+"""
+
+
+@pytest.mark.parametrize("metadata_files", [True, False], ids=["pep658", "range-requests"])
+def test_a_locked_version_is_read_from_a_wheel_the_lock_lists_as_uv_does(
+    metadata_files: bool, tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    """nvidia-cufft-cu12 11.2.1.3's shape in autogen: its wheels disagree on their dependencies,
+    and only the x86_64 one is locked. A fresh lock reads the first wheel (the aarch64 one, with
+    `dep`); a relock reads the locked wheel, so `dep` goes."""
+    with IndexServer(metadata_files=metadata_files) as index:
+        index.add_wheel("w", "1.0.0", tag="py3-none-manylinux2014_aarch64", requires_dist=["dep"])
+        index.add_wheel("w", "1.0.0", tag="py3-none-manylinux2014_x86_64")
+        index.add_wheel("w", "1.0.0", tag="py3-none-win_amd64")
+        index.add_wheel("dep", "1.0.0")
+        for version in ("1.0.0", "2.0.0"):
+            index.add_wheel("a", version)
+        index.add_wheel("iniconfig", "1.0.0")
+        ours, theirs = projects(tmp_path, WHEELS_DISAGREE)
+        first = lock_both(ours, theirs, pyrun_env, index)
+        assert 'name = "dep"' in first and "manylinux2014_aarch64" not in first
+        edited = WHEELS_DISAGREE.replace("dependencies = [", 'dependencies = ["iniconfig>=1",')
+        for root in (ours, theirs):
+            write(root, edited)
+        relocked = lock_both(ours, theirs, pyrun_env, index)
+    assert 'name = "dep"' not in relocked and 'name = "iniconfig"' in relocked
