@@ -310,12 +310,15 @@ def test_wheels_are_pruned_by_uv_architecture_families() -> None:
 def test_lock_preferences_carry_fork_markers() -> None:
     lock = loads((DATA / "fork" / "uv.lock").read_text())
     preferences = lock_preferences(lock)
-    assert preferences["colorama"] == (Preference(version="0.4.6"),)
+    wheel = "colorama-0.4.6-py2.py3-none-any.whl"  # what a relock reads its metadata from
+    assert preferences["colorama"] == (Preference(version="0.4.6", wheels=(wheel,)),)
     forked = [p for p in lock.packages if p.resolution_markers]
     assert forked
     package = forked[0]
+    wheels = tuple(w.file_name for w in package.wheels)
+    assert wheels
     assert (
-        Preference(version=package.version or "", markers=package.resolution_markers)
+        Preference(version=package.version or "", markers=package.resolution_markers, wheels=wheels)
         in (preferences[package.name])
     )
     assert "rich-demo" not in preferences  # the project itself is not a registry package

@@ -224,7 +224,10 @@ def lock_preferences(lock: Lock) -> dict[str, tuple[Preference, ...]]:
     found: dict[str, tuple[Preference, ...]] = {}
     for package in lock.packages:
         if package.version is not None and package.source.kind == "registry":
-            preference = Preference(version=package.version, markers=package.resolution_markers)
+            wheels = tuple(wheel.file_name for wheel in package.wheels)
+            preference = Preference(
+                version=package.version, markers=package.resolution_markers, wheels=wheels
+            )
             found[package.name] = (*found.get(package.name, ()), preference)
     return found
 

@@ -19,8 +19,8 @@ Rules, as uv applies them:
 * Locked versions (`preferences`) come first unless upgraded, those locked for a fork that
   overlaps the current one before the others, then versions by the resolution mode; under
   `if-necessary` pre-releases come only after every stable version.
-* Constraints narrow candidates without adding nodes; overrides replace the specifier of every
-  requirement on their package.
+* Constraints narrow candidates without adding nodes; overrides replace every requirement on
+  their package whole, extras and marker too (`pyrun.core.overrides`).
 
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
@@ -64,6 +64,7 @@ from resolvelib.resolvers import (
 
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.local_pins import pin_locals
+from pyrun.core.overrides import override_applies
 from pyrun.core.resolution import (
     Clash,
     Conflict,
@@ -751,8 +752,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         inherited = self.inherited.get((candidate.key, candidate.version))
         env = self.env if inherited is None else inherited
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
-        reqs = [r for r in (self._requirement(t, extra, env) for t in routed) if r is not None]
-        reqs = [r for req in reqs for r in self._overridden(req, env)]
+        reqs = [r for text in routed for r in self._applied(text, extra, env)]
         # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
         # order: that order decides which package is visited, and splits a fork, first.
         reqs.sort(key=lambda req: req.name)
@@ -802,19 +802,17 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             tuple(sorted(canonicalize_name(e) for e in req.extras)),
         )
 
-    def _overridden(self, req: Req, env: Dnf) -> list[Req]:
-        overrides = self.shared.overrides.get(req.name)
+    def _applied(self, text: str, extra: str | None, env: Dnf) -> list[Req]:
+        """The requirement `text` of the node for `extra`, or the overrides standing in for it:
+        an override replaces it whole, marker and extras too (`pyrun.core.overrides`)."""
+        overrides = self.shared.overrides.get(_name(_parse(text).name))
         if not overrides:
-            return [req]
-        result = []
-        for override in overrides:
-            extra_marker = parse_marker(str(override.marker) if override.marker else None)
-            marker = dnf_and(req.marker, extra_marker)
-            if marker and not is_disjoint(env, marker):
-                text = _requirement_text(override)
-                specifier, url = override.specifier, override.url
-                result.append(Req(req.key, req.name, specifier, text, url, marker, req.extras))
-        return result
+            req = self._requirement(text, extra, env)
+            return [] if req is None else [req]
+        if not override_applies(_marker_text(text), extra):
+            return []
+        found = (self._requirement(str(override), None, env) for override in overrides)
+        return [req for req in found if req is not None]
 
     def _expand(self, req: Req) -> list[Req]:
         """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
@@ -934,10 +932,11 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
-    """uv starts from the previous lock's forks, in their order (those outside the universe
-    dropped), so a relock keeps its splits; without forks, one resolution of the universe."""
+    """uv starts from the previous lock's forks, in their order, so a relock keeps its splits;
+    without forks, one resolution of the universe. A fork no environment reaches (an older uv
+    wrote `python_version < '0'`) is solved as given, as uv does: it requires nothing, and its
+    marker stays in the lock's header."""
     envs = [dnf_and(universe, parse_marker(text, conflicts=True)) for text in forks if text]
-    envs = [env for env in envs if env]
     return envs or [universe]
 
 

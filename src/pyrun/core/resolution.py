@@ -88,6 +88,9 @@ class Preference:
 
     version: str
     markers: tuple[str, ...] = ()
+    # The file names of the wheels the lock lists for it: uv reads a locked version's metadata
+    # from one of those (a version's wheels may disagree on their dependencies).
+    wheels: tuple[str, ...] = ()
 
 
 PreferenceValue = str | Preference | tuple[str | Preference, ...]
@@ -125,6 +128,10 @@ class ResolveRequest:
     def preferred_versions(self, name: str) -> tuple[str, ...]:
         """Locked versions of `name` to try first; none when upgrading it."""
         return tuple(p.version for p in self.preferred(name))
+
+    def locked_wheels(self, name: str, version: str) -> tuple[str, ...]:
+        """The wheels the previous lock lists for `name` at `version`; none when upgrading it."""
+        return next((p.wheels for p in self.preferred(name) if p.version == version), ())
 
     def preferred(self, name: str) -> tuple[Preference, ...]:
         """The locked versions of `name` with their fork markers; none when upgrading it."""

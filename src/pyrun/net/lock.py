@@ -125,6 +125,8 @@ class IndexMetadataSource:
         self.origin: dict[tuple[str, str], str] = {}
         self._files: dict[tuple[str, str], tuple[IndexFile, ...]] = {}
         self._metadata: dict[tuple[str, str], _Metadata] = {}
+        # The previous lock's wheels of a version (`ResolveRequest.locked_wheels`).
+        self.locked_wheels: Callable[[str, str], Sequence[str]] = lambda name, version: ()
 
     async def async_candidates(self, name: str) -> Sequence[CandidateInfo]:
         pages = await self.indexes.find(name, pinned=self.pinned.get(name))
@@ -175,8 +177,7 @@ class IndexMetadataSource:
                 self.on_read(name, version, files)
             wheels = [f for f in files if f.is_wheel]
             if wheels:
-                # A wheel with a PEP 658 metadata file is cheapest; any wheel will do.
-                file = next((w for w in wheels if w.core_metadata), wheels[0])
+                file = _metadata_wheel(wheels, self.locked_wheels(name, version))
                 raw = await self.client.fetch_metadata(file)
             else:
                 raw = await self._sdist_metadata(name, version, files)
@@ -591,6 +592,14 @@ def _admitted(file: IndexFile, cutoff: datetime | None) -> bool:
     return uploaded < cutoff
 
 
+def _metadata_wheel(wheels: Sequence[IndexFile], locked: Sequence[str]) -> IndexFile:
+    """The wheel a version's metadata is read from: one the previous lock lists, as uv does (a
+    version's wheels may disagree: nvidia-cufft-cu12 11.2.1.3's aarch64 wheel alone requires
+    nvidia-nvjitlink-cu12), else any; one with a PEP 658 metadata file is cheapest."""
+    chosen = [w for w in wheels if w.filename in locked] or list(wheels)
+    return next((w for w in chosen if w.core_metadata), chosen[0])
+
+
 async def lock_async(
     request: ResolveRequest,
     facts: WorkspaceFacts,
@@ -619,6 +628,7 @@ async def lock_async(
             on_read=on_read,
             builder=builder,
         )
+        source.locked_wheels = request.locked_wheels
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
         members, built = await _with_member_versions(request.members, root, builder)
