@@ -161,3 +161,37 @@ def test_uv_python_downloads_never_gives_uv_hint(tmp_path: Path, sandbox: PyrunE
     assert done.returncode == 2
     assert result.stderr == done.stderr
     assert "but Python downloads are set to 'never'" in result.stderr
+
+
+@pytest.mark.uv
+@pytest.mark.parametrize("where", ["pyproject with --no-config", "uv.toml"])
+def test_overrides_and_constraints_come_from_the_workspace_alone(
+    tmp_path: Path, sandbox: PyrunEnv, where: str
+) -> None:
+    """uv reads `override-dependencies` and `constraint-dependencies` from the workspace root's
+    `[tool.uv]` only: `--no-config` keeps them, and a `uv.toml` beside it adds nothing."""
+    table = '[tool.uv]\noverride-dependencies = ["a>=2"]\nconstraint-dependencies = ["b<2"]\n'
+    project_text = textwrap.dedent(PROJECT).lstrip().replace('["a"]', '["a<2", "b"]')
+    with IndexServer() as server:
+        for name in ("a", "b"):
+            for version in ("1.0.0", "2.0.0"):
+                server.add_wheel(name, version)
+        locks = []
+        for tool, directory in (("pyrun", tmp_path / "ours"), ("uv", tmp_path / "theirs")):
+            directory.mkdir()
+            if where == "uv.toml":
+                (directory / "pyproject.toml").write_text(project_text)
+                (directory / "uv.toml").write_text(table.replace("[tool.uv]\n", ""))
+                args: tuple[str, ...] = ("lock",)
+            else:
+                (directory / "pyproject.toml").write_text(project_text + "\n" + table)
+                args = ("lock", "--no-config")
+            env = {"UV_DEFAULT_INDEX": server.index_url}
+            done = sandbox.run(*args, cwd=directory, env=env) if tool == "pyrun" else None
+            done = done or uv(directory, *args, **env)
+            assert done.returncode == 0, done
+            locks.append((directory / "uv.lock").read_text())
+    assert locks[0] == locks[1]
+    applied = 'name = "a"\nversion = "2.0.0"' in locks[0]
+    assert applied == (where != "uv.toml")
+    assert ('name = "b"\nversion = "1.0.0"' in locks[0]) == applied

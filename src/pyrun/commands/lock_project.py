@@ -302,10 +302,12 @@ def lock_inputs(
         requires_python=requires_python,
         members=members,
         root_is_project=workspace.root_file.has_project,
-        constraints=requirement_tables(settings.resolver.constraint_dependencies),
-        overrides=requirement_tables(settings.resolver.override_dependencies),
-        excludes=tuple(_normal_names(list(settings.resolver.exclude_dependencies))),
-        build_constraints=requirement_tables(settings.resolver.build_constraint_dependencies),
+        constraints=requirement_tables(workspace_list(workspace, "constraint-dependencies")),
+        overrides=requirement_tables(workspace_list(workspace, "override-dependencies")),
+        excludes=tuple(_normal_names(list(workspace_list(workspace, "exclude-dependencies")))),
+        build_constraints=requirement_tables(
+            workspace_list(workspace, "build-constraint-dependencies")
+        ),
         dependency_groups=group_tables,
         root_groups=group_texts,
         root_locals=virtual_root_locals(
@@ -317,9 +319,9 @@ def lock_inputs(
         ),
         dependency_metadata=_dependency_metadata(settings),
         options=lock_options(settings),
-        environments=_markers("environments", settings.resolver.environments),
+        environments=_markers("environments", workspace_list(workspace, "environments")),
         required_environments=_markers(
-            "required-environments", settings.resolver.required_environments
+            "required-environments", workspace_list(workspace, "required-environments")
         ),
         conflicts=workspace_conflicts(workspace.root_file, workspace.members, display_path),
     )
@@ -634,9 +636,17 @@ def project_request(workspace: Workspace, inputs: LockInputs, settings: Settled)
         run=inputs.run,
         indexes=inputs.indexes,
         pinned=pinned_indexes(_tools(workspace)),
-        constraints=settings.resolver.constraint_dependencies,
-        overrides=settings.resolver.override_dependencies,
+        constraints=workspace_list(workspace, "constraint-dependencies"),
+        overrides=workspace_list(workspace, "override-dependencies"),
     )
+
+
+def workspace_list(workspace: Workspace, key: str) -> tuple[str, ...]:
+    """A list of the workspace root's `[tool.uv]` that uv reads from there alone (its
+    `LockTarget`: overrides, constraints, environments, ...): a `uv.toml` does not add to it
+    and `--no-config` does not remove it, as it does the settings."""
+    value = workspace.root_file.tool.get(key, ())
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
 def _tools(workspace: Workspace) -> list[Mapping[str, Any]]:
