@@ -26,9 +26,8 @@ import re
 import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from packaging.utils import canonicalize_name
 
@@ -53,8 +52,7 @@ LINK_FALLBACK_WARNING = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstallTarget:
+class InstallTarget(NamedTuple):
     """Where each installation scheme of an environment lives, and its interpreter."""
 
     prefix: Path
@@ -502,7 +500,6 @@ def _current_umask() -> int:
 # The destination -----------------------------------------------------------------------------
 
 
-@dataclass
 class Linker:
     """Places cached files in an environment; shared by the installs of one sync.
 
@@ -510,17 +507,21 @@ class Linker:
     linker to copying for the rest of the sync and records why, for one warning.
     """
 
-    mode: LinkMode = "hardlink"
-    fallback_reason: str | None = None
-    linked: int = 0
-    copied: int = 0
-    # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
-    made: set[str] = field(default_factory=set)
-    # Read once: reading the umask sets it, which would race with installs on other threads.
-    umask: int = field(default_factory=lambda: _current_umask())
-    # Everything this linker's installs make, when asked for: a fresh env's recipe
-    # (`pyrun.local.recipe`) is built from it.
-    journal: Journal | None = None
+    __slots__ = ("copied", "fallback_reason", "journal", "linked", "made", "mode", "umask")
+
+    def __init__(self, *, mode: LinkMode = "hardlink", journal: Journal | None = None) -> None:
+        self.mode = mode
+        self.fallback_reason: str | None = None
+        self.linked = 0
+        self.copied = 0
+        # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
+        self.made: set[str] = set()
+        # Read once: reading the umask sets it, which would race with installs on other
+        # threads.
+        self.umask = _current_umask()
+        # Everything this linker's installs make, when asked for: a fresh env's recipe
+        # (`pyrun.local.recipe`) is built from it.
+        self.journal = journal
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
@@ -698,8 +699,7 @@ def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
                 future.cancel()
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstalledWheel:
+class InstalledWheel(NamedTuple):
     name: str
     version: str
     dist_info: Path
@@ -813,8 +813,7 @@ def _key(name: str) -> str:
     return str(canonicalize_name(name))
 
 
-@dataclass(frozen=True, kw_only=True)
-class UninstallResult:
+class UninstallResult(NamedTuple):
     name: str
     version: str
     removed_files: int

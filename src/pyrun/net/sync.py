@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
@@ -67,8 +67,7 @@ DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncOptions:
+class SyncOptions(NamedTuple):
     exact: bool = False
     reinstall: bool | frozenset[str] = False
     link_mode: LinkMode = "hardlink"
@@ -101,8 +100,7 @@ class SyncOptions:
         return key in self.no_build_package
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncTargetEnv:
+class SyncTargetEnv(NamedTuple):
     """The environment being synced."""
 
     prefix: Path
@@ -124,8 +122,7 @@ class SyncTargetEnv:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Item:
+class Item(NamedTuple):
     """One distribution to install: its selection, its final `RequiredDist`, and either the
     cache archive to link from (`archive`) or the work that will produce it."""
 
@@ -141,12 +138,11 @@ class Item:
         return self.archive is None
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncPlan:
+class SyncPlan(NamedTuple):
     plan: InstallPlan
     items: Mapping[str, Item]  # by canonical name, only the distributions to install
     required: int  # how many distributions the selection requires
-    input_files: list[str] = field(default_factory=list)  # what local cache keys read
+    input_files: list[str]  # what local cache keys read
 
     @property
     def work(self) -> tuple[Item, ...]:
@@ -257,7 +253,7 @@ def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item
     if built is None:
         return item
     dist = item.dist if item.dist.version else replace(item.dist, version=built.version)
-    return replace(item, dist=dist, archive=built.archive, archive_sha256=built.sha256)
+    return item._replace(dist=dist, archive=built.archive, archive_sha256=built.sha256)
 
 
 def _explain_rebuild(item: Item, console: Console) -> None:
@@ -276,8 +272,7 @@ def _explain_rebuild(item: Item, console: Console) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Ready:
+class Ready(NamedTuple):
     archive: Path
     sha256: str | None = None
     version: str | None = None  # the built wheel's version (dynamic versions)
@@ -829,8 +824,7 @@ def _download_for(name: str, version: Version, file: IndexFile) -> WheelDownload
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Change:
+class Change(NamedTuple):
     sign: str  # "+", "-" or "~"
     name: str
     version: str
@@ -845,8 +839,7 @@ class Change:
         return console.change(self.sign, self.name, f"=={self.version}{self.source}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncReport:
+class SyncReport(NamedTuple):
     required: int
     prepared: int = 0
     prepare_seconds: float = 0.0
@@ -858,7 +851,7 @@ class SyncReport:
     changes: tuple[Change, ...] = ()
     link_warning: str | None = None
     # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
-    journal: Journal | None = field(default=None, compare=False, repr=False)
+    journal: Journal | None = None
 
     @property
     def is_noop(self) -> bool:
@@ -1032,7 +1025,7 @@ async def sync_environment(
     report = await trio.to_thread.run_sync(
         apply_plan, sync, ready, env, options, console.reporter()
     )
-    return replace(report, prepared=len(sync.work), prepare_seconds=prepared)
+    return report._replace(prepared=len(sync.work), prepare_seconds=prepared)
 
 
 __all__ = [
