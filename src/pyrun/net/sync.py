@@ -29,7 +29,6 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -175,7 +174,7 @@ def plan_sync(
     )
     if options.keep and plan.extraneous:
         kept = tuple(d for d in plan.extraneous if d.key not in options.keep)
-        plan = replace(plan, extraneous=kept)
+        plan = plan._replace(extraneous=kept)
     wanted = {dist.key for dist in plan.to_install}
     by_name = {item.dist.key: item for item in items if item.dist.key in wanted}
     for item in by_name.values():
@@ -230,11 +229,11 @@ def _tree_item(
 
     source_dir = Path(selected.artifact.location)
     key = builds.local_cache_key(source_dir)
-    dist = replace(selected.dist, cache_info=key)
+    dist = selected.dist._replace(cache_info=key)
     if not dist.version and installed is not None and installed.cache_info == key:
         # A dynamic version is known only from a build; the installed copy built under the
         # same key has it.
-        dist = replace(dist, version=installed.version)
+        dist = dist._replace(version=installed.version)
     build_key = builds.local_build_key(source_dir, selected.artifact.editable, key)
     item = Item(
         selected=selected,
@@ -252,7 +251,7 @@ def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item
     built = builds.find_built(cache, item.build_key, priorities)
     if built is None:
         return item
-    dist = item.dist if item.dist.version else replace(item.dist, version=built.version)
+    dist = item.dist if item.dist.version else item.dist._replace(version=built.version)
     return item._replace(dist=dist, archive=built.archive, archive_sha256=built.sha256)
 
 
@@ -278,25 +277,34 @@ class Ready(NamedTuple):
     version: str | None = None  # the built wheel's version (dynamic versions)
 
 
-@dataclass
 class _Preparer:
     """The state of one `prepare` call: the shared client, index search and limits."""
 
-    env: SyncTargetEnv
-    cache: Cache
-    options: SyncOptions
-    console: Console
-    http: HttpClient
-    build_limiter: trio.CapacityLimiter
-    download_limiter: trio.CapacityLimiter
-    reporter: Reporter
-    results: dict[str, Ready] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        env: SyncTargetEnv,
+        cache: Cache,
+        options: SyncOptions,
+        console: Console,
+        http: HttpClient,
+        build_limiter: trio.CapacityLimiter,
+        download_limiter: trio.CapacityLimiter,
+        reporter: Reporter,
+    ) -> None:
+        self.env = env
+        self.cache = cache
+        self.options = options
+        self.console = console
+        self.http = http
+        self.build_limiter = build_limiter
+        self.download_limiter = download_limiter
+        self.reporter = reporter
+        self.results: dict[str, Ready] = {}
         # Wheel URLs come from the lock, without credentials: the client must know every
         # index's credentials before the first download, not only once a page is fetched.
-        for url in (*self.options.index_urls, self.options.default_index):
-            self.http.auth.remember(url)
+        for url in (*options.index_urls, options.default_index):
+            http.auth.remember(url)
 
     @functools.cached_property
     def indexes(self) -> IndexSet:
@@ -549,15 +557,25 @@ def _check_hash(item: Item, path: Path) -> None:
         )
 
 
-@dataclass
 class _BuildJob:
     """One build on a worker thread; requirements are fetched back on the trio side."""
 
-    preparer: _Preparer
-    item: Item
-    sdist: Path | None
-    token: Any
-    tree: Path | None = None  # a git checkout to build from
+    __slots__ = ("item", "preparer", "sdist", "token", "tree")
+
+    def __init__(
+        self,
+        *,
+        preparer: _Preparer,
+        item: Item,
+        sdist: Path | None,
+        token: Any,
+        tree: Path | None = None,  # a git checkout to build from
+    ) -> None:
+        self.preparer = preparer
+        self.item = item
+        self.sdist = sdist
+        self.token = token
+        self.tree = tree
 
     def run(self) -> builds.BuiltWheel:
         from pyrun.local import build as builds
@@ -690,11 +708,15 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
     return [result.archive for result in done]
 
 
-@dataclass
 class _Chosen:
-    version: Version
-    file: IndexFile
-    extras: set[str] = field(default_factory=set)
+    """A build requirement's pick, and the extras whose dependencies were already queued."""
+
+    __slots__ = ("extras", "file", "version")
+
+    def __init__(self, *, version: Version, file: IndexFile) -> None:
+        self.version = version
+        self.file = file
+        self.extras: set[str] = set()
 
 
 async def _resolve_fallback(preparer: _Preparer, requirements: list[str]) -> list[WheelDownload]:
