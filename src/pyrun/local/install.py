@@ -421,8 +421,6 @@ class _Installation:
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
         paths prefixed with their location relative to the root scheme's directory."""
-        import csv
-
         root_scheme = self.archive.root_scheme
         root = self.roots[root_scheme]
         prefixes = {
@@ -430,15 +428,14 @@ class _Installation:
             for scheme, path in self.roots.items()
         }
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n")
         for scheme, path, digest, size in sorted(self.rows, key=lambda row: row[1]):
             row = prefixes[scheme] + path
             if _PLAIN_FIELD(row):
-                # The common case without the csv writer's per-row cost; hashes and sizes
-                # never need quoting.
+                # The common case, without the csv module (its import and its per-row cost);
+                # hashes and sizes never need quoting.
                 buffer.write(f"{row},{digest},{size}\n")
             else:
-                writer.writerow((row, digest, size))
+                _write_quoted_row(buffer, (row, digest, size))
         target = os.path.join(root, self.archive.dist_info, "RECORD")
         content = buffer.getvalue().encode("utf-8")
         commit_file(target, content)
@@ -446,6 +443,14 @@ class _Installation:
 
 
 _UNRECORDED = ("", "")
+
+
+def _write_quoted_row(buffer: io.StringIO, row: tuple[str, str, str]) -> None:
+    """A RECORD row whose path needs the csv module's quoting (a comma, a quote, a newline)."""
+    import csv
+
+    csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n").writerow(row)
+
 
 # Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
 _PLAIN_FIELD = re.compile(r'[^,"\r\n]*').fullmatch
