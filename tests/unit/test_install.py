@@ -6,6 +6,7 @@ import base64
 import csv
 import errno
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -306,6 +307,7 @@ def _rich_wheel(directory: Path, *, purelib: bool) -> Path:
         "rich_demo/run.sh": b"#!/bin/sh\necho hi\n",
         "rich_demo/__pycache__/mod.cpython-312.pyc": b"stale",
         "top_level.py": b"y = 3\n",
+        "rich_demo/odd,name.py": b"q = 6\n",  # RECORD quotes this path
         f"{stem}.data/scripts/raw-python": b"#!python\nprint('raw')\n",
         f"{stem}.data/scripts/pythonw-tool": b"#!pythonw -u\nprint('w')",
         f"{stem}.data/scripts/shell-tool": b"#!/bin/sh\necho shell\n",
@@ -322,12 +324,12 @@ def _rich_wheel(directory: Path, *, purelib: bool) -> Path:
         f"{dist_info}/licenses/LICENSE": b"MIT\n",
     }
     executable = {"rich_demo/run.sh", *(m for m in members if "/scripts/" in m)}
-    record = "".join(
-        f"{name},{_sha256_record(body)},{len(body)}\n"
-        for name, body in members.items()
-        if name != "top_level.py"  # a file RECORD does not list: hashed at install
-    )
-    members[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    record = io.StringIO()
+    rows = csv.writer(record, lineterminator="\n")
+    for name, body in members.items():
+        if name != "top_level.py":  # a file RECORD does not list: hashed at install
+            rows.writerow((name, _sha256_record(body), len(body)))
+    members[f"{dist_info}/RECORD"] = (record.getvalue() + f"{dist_info}/RECORD,,\n").encode()
     path = directory / f"{stem}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as wheel:
         for name, body in members.items():
@@ -397,6 +399,7 @@ def test_same_environment_as_installer(tmp_path: Path, purelib: bool, mode: Link
         assert actual[path] == (content, file_mode), path
     record = "lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"
     assert b"../../../bin/rich-gui,sha256=" in actual[record][0]
+    assert b'\n"rich_demo/odd,name.py",sha256=' in actual[record][0]
     assert "lib/python3.12/site-packages/rich_demo/__pycache__/mod.cpython-312.pyc" not in actual
 
 

@@ -7,16 +7,13 @@ lists concatenate across both (`pyrun.options`). The rule that combines them liv
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pyrun.core.project import normalize_name
 from pyrun.net.sync import SyncOptions
 from pyrun.options import BuildOptions
 
 
 def with_build_settings(options: SyncOptions, build: BuildOptions) -> SyncOptions:
-    return replace(
-        options,
+    return options._replace(
         no_build=build.no_build,
         no_build_package=_names(build.no_build_package),
         no_binary_package=_names(build.no_binary_package),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, plural
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 REQUIREMENTS_GROUP = "<requirements>"
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """Where a step's lines go: shown when `verbose`, else only under `-v` (`detail`)."""
 
     console: Console
@@ -65,8 +64,7 @@ class Output:
             console.warn(LINK_FALLBACK_WARNING)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Installed:
+class Installed(NamedTuple):
     """What the step did: the files local projects' cache keys read (for stamps), and either
     the sync's report or, when nothing had to change, how many packages were checked."""
 
@@ -75,8 +73,7 @@ class Installed:
     checked: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstallMode:
+class InstallMode(NamedTuple):
     """How to sync: `exact` removes what the selection does not name; `dry_run` only says what
     would change, and `check` (a dry run too) fails when anything would."""
 
@@ -137,7 +134,7 @@ def _execute(
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
     report = apply_plan(plan, ready, env, options, session.console.reporter())
-    return replace(report, prepared=len(plan.work) + ahead, prepare_seconds=prepared)
+    return report._replace(prepared=len(plan.work) + ahead, prepare_seconds=prepared)
 
 
 def report_pending(plan: SyncPlan, line: Callable[[str], None], *, check: bool) -> None:

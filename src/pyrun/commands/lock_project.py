@@ -660,13 +660,13 @@ def index_warm_up(
     """What a lock from scratch reads first and needs no interpreter for (the index pages of
     the direct requirements, `pyrun.net.index_warmup`), for a Python download to overlap; None
     when a lock exists (it may well hold), offline, or when there is nothing to read."""
+    if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
+        return None
     from functools import partial
 
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.resolve_step import client_options, index_plan, pinned_indexes
 
-    if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
-        return None
     names = _direct_index_names(workspace)
     try:
         options = client_options(settings, cache)

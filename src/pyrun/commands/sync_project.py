@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from pyrun.commands.install_step import (
     InstallMode,
@@ -46,8 +47,7 @@ from pyrun.net.sync import SyncReport
 from pyrun.options import SelectionOptions
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncResult:
+class SyncResult(NamedTuple):
     """What a sync did, for the stamp and the fresh-env recipe written after it."""
 
     # Files the local projects' cache keys read beyond the `pyproject.toml`s (dynamic-metadata

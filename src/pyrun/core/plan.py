@@ -10,10 +10,9 @@ with its `Plan {cached, remote, reinstalls, extraneous}`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -40,8 +39,7 @@ class SourceKind(Enum):
     GIT = "git"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RequiredDist:
+class RequiredDist(NamedTuple):
     """One distribution the environment must contain after the sync.
 
     `url` is what a `direct_url.json` would record for it: the remote URL, or the `file://`
@@ -72,8 +70,7 @@ class RequiredDist:
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstalledDist:
+class InstalledDist(NamedTuple):
     """A distribution found in a `site-packages` directory (one `*.dist-info`)."""
 
     name: str
@@ -96,8 +93,7 @@ class InstalledDist:
         return isinstance(dir_info, dict) and bool(dir_info.get("editable"))
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstallPlan:
+class InstallPlan(NamedTuple):
     """The decision for one environment. Lists are sorted by name.
 
     `cached` and `remote` together are everything to install (`remote` needs a download or a

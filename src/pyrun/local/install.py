@@ -26,9 +26,8 @@ import re
 import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from packaging.utils import canonicalize_name
 
@@ -53,8 +52,7 @@ LINK_FALLBACK_WARNING = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstallTarget:
+class InstallTarget(NamedTuple):
     """Where each installation scheme of an environment lives, and its interpreter."""
 
     prefix: Path
@@ -423,8 +421,6 @@ class _Installation:
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
         paths prefixed with their location relative to the root scheme's directory."""
-        import csv
-
         root_scheme = self.archive.root_scheme
         root = self.roots[root_scheme]
         prefixes = {
@@ -432,15 +428,14 @@ class _Installation:
             for scheme, path in self.roots.items()
         }
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n")
         for scheme, path, digest, size in sorted(self.rows, key=lambda row: row[1]):
             row = prefixes[scheme] + path
             if _PLAIN_FIELD(row):
-                # The common case without the csv writer's per-row cost; hashes and sizes
-                # never need quoting.
+                # The common case, without the csv module (its import and its per-row cost);
+                # hashes and sizes never need quoting.
                 buffer.write(f"{row},{digest},{size}\n")
             else:
-                writer.writerow((row, digest, size))
+                _write_quoted_row(buffer, (row, digest, size))
         target = os.path.join(root, self.archive.dist_info, "RECORD")
         content = buffer.getvalue().encode("utf-8")
         commit_file(target, content)
@@ -448,6 +443,14 @@ class _Installation:
 
 
 _UNRECORDED = ("", "")
+
+
+def _write_quoted_row(buffer: io.StringIO, row: tuple[str, str, str]) -> None:
+    """A RECORD row whose path needs the csv module's quoting (a comma, a quote, a newline)."""
+    import csv
+
+    csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n").writerow(row)
+
 
 # Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
 _PLAIN_FIELD = re.compile(r'[^,"\r\n]*').fullmatch
@@ -502,7 +505,6 @@ def _current_umask() -> int:
 # The destination -----------------------------------------------------------------------------
 
 
-@dataclass
 class Linker:
     """Places cached files in an environment; shared by the installs of one sync.
 
@@ -510,17 +512,21 @@ class Linker:
     linker to copying for the rest of the sync and records why, for one warning.
     """
 
-    mode: LinkMode = "hardlink"
-    fallback_reason: str | None = None
-    linked: int = 0
-    copied: int = 0
-    # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
-    made: set[str] = field(default_factory=set)
-    # Read once: reading the umask sets it, which would race with installs on other threads.
-    umask: int = field(default_factory=lambda: _current_umask())
-    # Everything this linker's installs make, when asked for: a fresh env's recipe
-    # (`pyrun.local.recipe`) is built from it.
-    journal: Journal | None = None
+    __slots__ = ("copied", "fallback_reason", "journal", "linked", "made", "mode", "umask")
+
+    def __init__(self, *, mode: LinkMode = "hardlink", journal: Journal | None = None) -> None:
+        self.mode = mode
+        self.fallback_reason: str | None = None
+        self.linked = 0
+        self.copied = 0
+        # Directories known to exist, so each is made once per sync (`mkdir` is not cheap).
+        self.made: set[str] = set()
+        # Read once: reading the umask sets it, which would race with installs on other
+        # threads.
+        self.umask = _current_umask()
+        # Everything this linker's installs make, when asked for: a fresh env's recipe
+        # (`pyrun.local.recipe`) is built from it.
+        self.journal = journal
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
@@ -701,8 +707,7 @@ def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
                 future.cancel()
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstalledWheel:
+class InstalledWheel(NamedTuple):
     name: str
     version: str
     dist_info: Path
@@ -816,8 +821,7 @@ def _key(name: str) -> str:
     return str(canonicalize_name(name))
 
 
-@dataclass(frozen=True, kw_only=True)
-class UninstallResult:
+class UninstallResult(NamedTuple):
     name: str
     version: str
     removed_files: int

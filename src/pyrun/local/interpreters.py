@@ -28,8 +28,8 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -235,8 +235,7 @@ def default_managed_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     return [pyrun, uv]
 
 
-@dataclass(frozen=True, kw_only=True)
-class ManagedInstall:
+class ManagedInstall(NamedTuple):
     """One `<pythons>/<key>` directory (pyrun's or uv's)."""
 
     key: str
@@ -344,14 +343,12 @@ def is_managed(interpreter: Interpreter, managed_dirs: Sequence[str]) -> bool:
 # -- candidates ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     source: str
     path: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Search:
+class _Search(NamedTuple):
     """One discovery: the request and everything it may look at."""
 
     request: PythonRequest
@@ -573,13 +570,15 @@ def _minor_executables(directory: str, request: PythonRequest) -> list[str]:
 # -- selection -----------------------------------------------------------------------------
 
 
-@dataclass
 class _Deferred:
     """Interpreters that fit but are used only if nothing better does (uv's order)."""
 
-    managed: Interpreter | None = None
-    debug: Interpreter | None = None
-    prerelease: Interpreter | None = None
+    __slots__ = ("debug", "managed", "prerelease")
+
+    def __init__(self) -> None:
+        self.managed: Interpreter | None = None
+        self.debug: Interpreter | None = None
+        self.prerelease: Interpreter | None = None
 
     def best(self) -> Interpreter | None:
         return self.managed or self.debug or self.prerelease

@@ -9,7 +9,7 @@ or it no longer satisfies the request or `requires-python`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -29,8 +29,7 @@ from pyrun.local.venv import (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnvRequest:
+class EnvRequest(NamedTuple):
     """Everything that decides whether an environment fits."""
 
     path: str
@@ -42,8 +41,7 @@ class EnvRequest:
     kind: str = "project"  # or "script": how uv names the environment in its reasons
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProjectEnv:
+class ProjectEnv(NamedTuple):
     path: str
     interpreter: Interpreter
     created: bool

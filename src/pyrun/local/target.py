@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 
 from pyrun.errors import PyrunError
@@ -67,6 +66,8 @@ def _classify_path(name: str, words: tuple[str, ...]) -> Target:
 
 
 def _is_zipapp(path: str) -> bool:
+    import zipfile  # only for a file argument that is no script: most runs never need it
+
     try:
         with zipfile.ZipFile(path) as archive:
             return "__main__.py" in archive.namelist()

@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyrun import __version__
 from pyrun.core.interpreter import Interpreter
@@ -27,8 +27,7 @@ CACHEDIR_TAG = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class BaseInterpreter:
+class BaseInterpreter(NamedTuple):
     """What a new venv needs to know about the interpreter it is made from."""
 
     executable: str  # the base (non-venv) interpreter binary

@@ -16,9 +16,8 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -35,8 +34,7 @@ DEFAULT_CONCURRENT_DOWNLOADS = 50
 _CHUNK = 1 << 16
 
 
-@dataclass(frozen=True, kw_only=True)
-class WheelDownload:
+class WheelDownload(NamedTuple):
     """A wheel to fetch: where from and the hash it must have (`sha256:<hex>`, optional)."""
 
     name: str
@@ -54,16 +52,14 @@ class WheelDownload:
         return self.filename or unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
 
 
-@dataclass(frozen=True, kw_only=True)
-class DownloadedWheel:
+class DownloadedWheel(NamedTuple):
     wheel: WheelDownload
     archive: Path
     sha256: str
     downloaded: bool  # False when the archive was already in the cache
 
 
-@dataclass(frozen=True, kw_only=True)
-class _ExpectedHash:
+class _ExpectedHash(NamedTuple):
     algorithm: str
     digest: str
 
@@ -214,13 +210,15 @@ async def _stream_to_file(
     return _checked_sha256(wheel, hashers, expected)
 
 
-@dataclass
 class TransferProgress:
     """One transfer's reporting (`download`: the id `download_started` gave), ended however it
     ends: used as a context manager around the transfer."""
 
-    report: DownloadReport | None
-    download: int = 0
+    __slots__ = ("download", "report")
+
+    def __init__(self, report: DownloadReport | None, download: int = 0) -> None:
+        self.report = report
+        self.download = download
 
     @classmethod
     def of_response(

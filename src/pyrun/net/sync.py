@@ -15,6 +15,11 @@ The steps, and why they are split:
 `pyrun.local.build` is imported only where a source tree or an sdist is at hand: a sync of wheels
 from the cache never loads it.
 
+The records here (and in `pyrun.core.plan`, `pyrun.local.install`, `pyrun.net.download`) are
+`NamedTuple`s rather than frozen dataclasses: a dataclass compiles six generated methods when
+its module is imported (~0.5 ms each class), which made up 30% of the instructions of a sync
+from the cache; a `NamedTuple` compiles one.
+
 Nothing is half done: the environment is touched only after every download and build has
 succeeded, so a failure or a Ctrl-C during step 2 leaves it exactly as it was, and the cache
 holds only complete entries (see `pyrun.local.cache`).
@@ -29,10 +34,9 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
@@ -65,8 +69,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncTargetEnv:
+class SyncTargetEnv(NamedTuple):
     """The environment being synced."""
 
     prefix: Path
@@ -88,8 +91,7 @@ class SyncTargetEnv:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Item:
+class Item(NamedTuple):
     """One distribution to install: its selection, its final `RequiredDist`, and either the
     cache archive to link from (`archive`) or the work that will produce it."""
 
@@ -105,12 +107,11 @@ class Item:
         return self.archive is None
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncPlan:
+class SyncPlan(NamedTuple):
     plan: InstallPlan
     items: Mapping[str, Item]  # by canonical name, only the distributions to install
     required: int  # how many distributions the selection requires
-    input_files: list[str] = field(default_factory=list)  # what local cache keys read
+    input_files: list[str]  # what local cache keys read
 
     @property
     def work(self) -> tuple[Item, ...]:
@@ -143,7 +144,7 @@ def plan_sync(
     )
     if options.keep and plan.extraneous:
         kept = tuple(d for d in plan.extraneous if d.key not in options.keep)
-        plan = replace(plan, extraneous=kept)
+        plan = plan._replace(extraneous=kept)
     wanted = {dist.key for dist in plan.to_install}
     by_name = {item.dist.key: item for item in items if item.dist.key in wanted}
     for item in by_name.values():
@@ -198,11 +199,11 @@ def _tree_item(
 
     source_dir = Path(selected.artifact.location)
     key = builds.local_cache_key(source_dir)
-    dist = replace(selected.dist, cache_info=key)
+    dist = selected.dist._replace(cache_info=key)
     if not dist.version and installed is not None and installed.cache_info == key:
         # A dynamic version is known only from a build; the installed copy built under the
         # same key has it.
-        dist = replace(dist, version=installed.version)
+        dist = dist._replace(version=installed.version)
     build_key = builds.local_build_key(source_dir, selected.artifact.editable, key)
     item = Item(
         selected=selected,
@@ -220,8 +221,8 @@ def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item
     built = builds.find_built(cache, item.build_key, priorities)
     if built is None:
         return item
-    dist = item.dist if item.dist.version else replace(item.dist, version=built.version)
-    return replace(item, dist=dist, archive=built.archive, archive_sha256=built.sha256)
+    dist = item.dist if item.dist.version else item.dist._replace(version=built.version)
+    return item._replace(dist=dist, archive=built.archive, archive_sha256=built.sha256)
 
 
 def _explain_rebuild(item: Item, console: Console) -> None:
@@ -240,32 +241,40 @@ def _explain_rebuild(item: Item, console: Console) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Ready:
+class Ready(NamedTuple):
     archive: Path
     sha256: str | None = None
     version: str | None = None  # the built wheel's version (dynamic versions)
 
 
-@dataclass
 class _Preparer:
     """The state of one `prepare` call: the shared client, index search and limits."""
 
-    env: SyncTargetEnv
-    cache: Cache
-    options: SyncOptions
-    console: Console
-    http: HttpClient
-    build_limiter: trio.CapacityLimiter
-    download_limiter: trio.CapacityLimiter
-    reporter: Reporter
-    results: dict[str, Ready] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        env: SyncTargetEnv,
+        cache: Cache,
+        options: SyncOptions,
+        console: Console,
+        http: HttpClient,
+        build_limiter: trio.CapacityLimiter,
+        download_limiter: trio.CapacityLimiter,
+        reporter: Reporter,
+    ) -> None:
+        self.env = env
+        self.cache = cache
+        self.options = options
+        self.console = console
+        self.http = http
+        self.build_limiter = build_limiter
+        self.download_limiter = download_limiter
+        self.reporter = reporter
+        self.results: dict[str, Ready] = {}
         # Wheel URLs come from the lock, without credentials: the client must know every
         # index's credentials before the first download, not only once a page is fetched.
-        for url in (*self.options.index_urls, self.options.default_index):
-            self.http.auth.remember(url)
+        for url in (*options.index_urls, options.default_index):
+            http.auth.remember(url)
 
     @functools.cached_property
     def indexes(self) -> IndexSet:
@@ -518,15 +527,25 @@ def _check_hash(item: Item, path: Path) -> None:
         )
 
 
-@dataclass
 class _BuildJob:
     """One build on a worker thread; requirements are fetched back on the trio side."""
 
-    preparer: _Preparer
-    item: Item
-    sdist: Path | None
-    token: Any
-    tree: Path | None = None  # a git checkout to build from
+    __slots__ = ("item", "preparer", "sdist", "token", "tree")
+
+    def __init__(
+        self,
+        *,
+        preparer: _Preparer,
+        item: Item,
+        sdist: Path | None,
+        token: Any,
+        tree: Path | None = None,  # a git checkout to build from
+    ) -> None:
+        self.preparer = preparer
+        self.item = item
+        self.sdist = sdist
+        self.token = token
+        self.tree = tree
 
     def run(self) -> builds.BuiltWheel:
         from pyrun.local import build as builds
@@ -659,11 +678,15 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
     return [result.archive for result in done]
 
 
-@dataclass
 class _Chosen:
-    version: Version
-    file: IndexFile
-    extras: set[str] = field(default_factory=set)
+    """A build requirement's pick, and the extras whose dependencies were already queued."""
+
+    __slots__ = ("extras", "file", "version")
+
+    def __init__(self, *, version: Version, file: IndexFile) -> None:
+        self.version = version
+        self.file = file
+        self.extras: set[str] = set()
 
 
 async def _resolve_fallback(preparer: _Preparer, requirements: list[str]) -> list[WheelDownload]:
@@ -793,8 +816,7 @@ def _download_for(name: str, version: Version, file: IndexFile) -> WheelDownload
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Change:
+class Change(NamedTuple):
     sign: str  # "+", "-" or "~"
     name: str
     version: str
@@ -809,8 +831,7 @@ class Change:
         return console.change(self.sign, self.name, f"=={self.version}{self.source}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncReport:
+class SyncReport(NamedTuple):
     required: int
     prepared: int = 0
     prepare_seconds: float = 0.0
@@ -822,7 +843,7 @@ class SyncReport:
     changes: tuple[Change, ...] = ()
     link_warning: str | None = None
     # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
-    journal: Journal | None = field(default=None, compare=False, repr=False)
+    journal: Journal | None = None
 
     @property
     def is_noop(self) -> bool:
@@ -996,7 +1017,7 @@ async def sync_environment(
     report = await trio.to_thread.run_sync(
         apply_plan, sync, ready, env, options, console.reporter()
     )
-    return replace(report, prepared=len(sync.work), prepare_seconds=prepared)
+    return report._replace(prepared=len(sync.work), prepare_seconds=prepared)
 
 
 __all__ = [

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyrun.core.project import normalize_name
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncOptions:
+class SyncOptions(NamedTuple):
     exact: bool = False
     reinstall: bool | frozenset[str] = False
     link_mode: LinkMode = "hardlink"

@@ -1,0 +1,53 @@
+"""A new env from a warm cache, with no stamp or recipe to replay (a new checkout, CI): the full
+path, but one that neither resolves nor downloads, so it must not pay for the modules that do."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import pyrun_executable
+from tests.integration import test_replay
+from tests.integration.test_sync import PY312, UV, make_project
+
+pytestmark = pytest.mark.skipif(
+    not (PY312 and UV.exists()), reason="needs CPython 3.12 and uv in the dev environment"
+)
+index = test_replay.index
+env = test_replay.env
+
+# What a lock that holds and wheels that are all in the cache leave unused: the resolver, the
+# network stack and the download/unpack side of the installer.
+UNNEEDED = (
+    "trio",
+    "httpx",
+    "resolvelib",
+    "pyrun.commands.resolve_step",
+    "pyrun.core.universal",
+    "pyrun.net.client",
+    "pyrun.net.download",
+    "pyrun.net.lock",
+    "pyrun.local.unpack",
+)
+
+
+def test_a_new_env_from_a_warm_cache_imports_no_resolver_and_no_network(env, index, tmp_path):
+    project = make_project(tmp_path, index, tail="", packaged=False)
+    assert env.run("sync", cwd=project).returncode == 0
+    shutil.rmtree(project / ".venv")
+    shutil.rmtree(env.cache / "stamps-v1")
+    index.refuse_downloads = True
+    environ = {**env.env}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-X", "importtime", pyrun_executable(), "sync"]
+    result = subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Installed 2 packages in" in result.stderr
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
+    assert "pyrun.local.install" in imported  # the full path really ran
+    unneeded = sorted(m for m in imported if m in UNNEEDED or m.split(".")[0] in UNNEEDED)
+    assert unneeded == [], f"a sync from the cache imported {unneeded}"
