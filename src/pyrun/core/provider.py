@@ -1056,6 +1056,7 @@ def _files(provider: UniversalProvider, candidate: Candidate) -> tuple[Any, ...]
     return tuple(kept)
 
 
+@functools.lru_cache(maxsize=1024)  # one text for every member of a workspace, as a rule
 def _requires_python_low(text: str) -> tuple[Version, bool] | None:
     """The lower bound (version, inclusive) of a `Requires-Python` value; None when it has
     none or cannot be parsed (uv then treats it as no constraint)."""
