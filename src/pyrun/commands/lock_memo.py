@@ -1,18 +1,25 @@
-"""Parsed `uv.lock` files kept between runs (`LockMemo`).
+"""What a relock reads again and again, kept between runs: the old lock's objects (`LockMemo`)
+and each member's declaration (`DeclarationMemo`).
 
 A relock starts by reading the old lock: for a 1,000-member workspace, ~80 ms of TOML and
 object building (more than a quarter of uv's whole relock), for a text that pyrun itself
-wrote or read on the previous run. The memo keeps, per lock path, the `Lock` objects of the
+wrote or read on the previous run. `LockMemo` keeps, per lock path, the `Lock` objects of the
 last two texts a run read or wrote there, pickled, under the SHA-256 of the text; reading one
 back is ~12 ms. Two, because a relock writes a new text while the one it replaced is often
 wanted again (a branch switched back, `git checkout uv.lock`).
 
-A text is the only input of `lockfile.loads`, so an entry is valid as long as the code that
-builds the objects is the same: the entries are tied to pyrun's version, the Python's, the
-`packaging` version and the size and mtime of the module that defines the lock's classes (as
-`CheckMemo` ties its entries to code). Anything unreadable, or from other code, is a miss: the
-text is parsed as before, and parse errors are always reported (only parsed locks are kept).
-Failing to write the memo only costs the next run time.
+Declaring the workspace (lowering each member's requirements through `tool.uv.sources`) is
+~50 ms more, for members that mostly did not change since the last run. `DeclarationMemo`
+keeps, per workspace root, each member's `DeclaredMember` under a digest of everything it is
+made from (`lock_build.declaration_key`): a member edited since is declared afresh, the
+others are read back.
+
+Both are pure functions of their keys as long as the code that computes them is the same:
+entries are tied to pyrun's version, the Python's, the `packaging` version and the size and
+mtime of the modules that decide (as `CheckMemo` ties its entries to code). Anything
+unreadable, or from other code, is a miss: the work is done as before, and errors are always
+reported (only what was computed without one is kept). Failing to write a memo only costs
+the next run time.
 """
 
 from __future__ import annotations
@@ -22,32 +29,57 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyrun.local.cache import LOCKS_BUCKET
 
 if TYPE_CHECKING:
+    from pyrun.core.lock_build import DeclaredMember
     from pyrun.core.lockfile import Lock
 
-KEPT = 2  # entries per lock path, the newest first
+KEPT = 2  # locks per lock path, the newest first
 
 
-def _code_identity() -> tuple[str, ...]:
+def _code_identity() -> tuple[Any, ...]:
     import packaging
 
     import pyrun
-    from pyrun.core import lockfile
+    from pyrun.commands.lock_check_memo import code_identity
 
-    try:
-        info = os.stat(lockfile.__file__)
-        module = f"{info.st_size} {info.st_mtime_ns}"
-    except OSError:
-        module = "unknown"
-    return ("pyrun-locks 1", pyrun.__version__, sys.version, packaging.__version__, module)
+    return ("pyrun-memo 1", pyrun.__version__, sys.version, packaging.__version__, code_identity())
 
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _memo_path(cache_root: str, kind: str, location: str) -> str:
+    name = text_digest(f"{kind}\0{os.path.abspath(location)}")[:32]
+    return os.path.join(cache_root, LOCKS_BUCKET, name[:2], name)
+
+
+def _read(path: str) -> dict[Any, Any]:
+    """The entries of the memo file at `path`; empty when missing, unreadable or made by other
+    code."""
+    import pickle  # here: ~5 ms to import, and most runs never read a lock
+
+    try:
+        with open(path, "rb") as handle:
+            identity, entries = pickle.load(handle)
+    except Exception:  # anything unreadable is a miss, whatever the unpickling raised
+        return {}
+    return entries if identity == _code_identity() and isinstance(entries, dict) else {}
+
+
+def _write(path: str, entries: dict[Any, Any]) -> None:
+    import pickle
+
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.tmp{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            pickle.dump((_code_identity(), entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
 
 
 class LockMemo:
@@ -63,17 +95,8 @@ class LockMemo:
         """The memo of the lock at `lock_path`; one that keeps nothing without a cache."""
         if cache_root is None:
             return cls(None, {})
-        import pickle  # here: ~5 ms to import, and most runs never read a lock
-
-        name = text_digest(os.path.abspath(lock_path))[:32]
-        path = os.path.join(cache_root, LOCKS_BUCKET, name[:2], name)
-        try:
-            with open(path, "rb") as handle:
-                identity, entries = pickle.load(handle)
-        except Exception:  # anything unreadable is a miss, whatever the unpickling raised
-            return cls(path, {})
-        valid = identity == _code_identity() and isinstance(entries, dict)
-        return cls(path, entries if valid else {})
+        path = _memo_path(cache_root, "lock", lock_path)
+        return cls(path, _read(path))
 
     def read(self, text: str, parse: Callable[[], Lock]) -> Lock:
         """The lock `text` holds: the kept objects when there are, else `parse()`'s."""
@@ -111,13 +134,35 @@ class LockMemo:
         for digest, data in self._loaded.items():
             if len(newest) < KEPT and digest not in newest:
                 newest[digest] = data
-        if list(newest) == list(self._loaded)[:KEPT]:
-            return
-        import pickle
+        if list(newest) != list(self._loaded)[:KEPT]:
+            _write(self.path, newest)
 
-        with contextlib.suppress(OSError):
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            temporary = f"{self.path}.tmp{os.getpid()}"
-            with open(temporary, "wb") as handle:
-                pickle.dump((_code_identity(), newest), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
+
+class DeclarationMemo:
+    """The kept member declarations of one workspace (`lock_build.DeclarationMemo`)."""
+
+    def __init__(self, path: str, entries: dict[bytes, DeclaredMember]) -> None:
+        self.path = path
+        self._loaded = entries
+        self._used: dict[bytes, DeclaredMember] = {}
+        self._changed = False
+
+    @classmethod
+    def load(cls, cache_root: str, workspace_root: str) -> DeclarationMemo:
+        path = _memo_path(cache_root, "declarations", workspace_root)
+        return cls(path, _read(path))
+
+    def declared(self, key: bytes) -> DeclaredMember | None:
+        found = self._loaded.get(key)
+        if found is not None:
+            self._used[key] = found
+        return found
+
+    def remember(self, key: bytes, member: DeclaredMember) -> None:
+        self._used[key] = member
+        self._changed = True
+
+    def save(self) -> None:
+        """Keep what this run declared (members gone since are dropped), when it changed."""
+        if self._changed or self._used.keys() != self._loaded.keys():
+            _write(self.path, self._used)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.commands.lock_check_memo import CheckMemo
-from pyrun.commands.lock_memo import LockMemo
+from pyrun.commands.lock_memo import DeclarationMemo, LockMemo
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -305,6 +305,9 @@ def lock_inputs(
     requires_python = _requires_python(workspace, interpreter, console)
     no_sources = settings.resolver.no_sources
     built = {} if session is None else dynamic_metadata(workspace, interpreter, session, indexes)
+    memo = None
+    if session is not None and not session.cache.temporary:
+        memo = DeclarationMemo.load(str(session.cache.root), workspace.root)
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,
@@ -314,7 +317,10 @@ def lock_inputs(
         no_sources=no_sources,
         built=built,
         standalone=workspace.standalone,
+        memo=memo,
     )
+    if memo is not None:
+        memo.save()
     facts = WorkspaceFacts(
         requires_python=requires_python,
         members=members,
