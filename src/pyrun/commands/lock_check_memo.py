@@ -37,6 +37,7 @@ _CHECK_CODE = (
     "commands/lock_project.py",
     "commands/index_settings.py",
     "core/freshness.py",
+    "core/gitref.py",
     "core/lock_build.py",
     "core/lock_compare.py",
     "core/lockfile.py",

@@ -455,6 +455,8 @@ def virtual_root_locals(
 ) -> tuple[LocalDependency, ...]:
     """The non-registry requirements of a virtual root's groups (git, path, URL sources):
     the resolver needs their metadata as it needs the members' own."""
+    if root_file.has_project or not _expanded_groups(root_file):
+        return ()  # no groups to lower: the workspace's lowering is not made for nothing
     lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
     groups = _virtual_root_groups(root_file, lowering)
     return tuple(x.local for lowered in groups.values() for x in lowered if x.local is not None)
