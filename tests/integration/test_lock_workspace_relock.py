@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv
-from tests.integration.test_lock import PYTHON, write
+from tests.integration.test_lock import PYTHON, pyrun, write
 from tests.integration.test_lock_workspace_scale import lock_both
 from tests.support.index_server import IndexServer
 
@@ -206,3 +206,24 @@ def test_a_member_with_dynamic_metadata_relocks_as_in_uv(
     lock_both(ours, theirs, pyrun_env, index)
     after = (ours / "uv.lock").read_text()
     assert '{ name = "base", specifier = ">=2" }' in after  # the rebuilt requirements
+
+
+def test_a_lock_restored_after_an_upgrade_is_relocked_from_as_in_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """`lock -P base` moves `base` to 3.0.0; the old lock is put back (`git checkout uv.lock`)
+    and a member edited: the relock prefers what the restored lock holds (2.0.0), not the
+    upgraded lock pyrun wrote and kept last."""
+    ours = make_workspace(tmp_path / "ours")
+    theirs = make_workspace(tmp_path / "theirs")
+    lock_both(ours, theirs, pyrun_env, index)
+    old = (ours / "uv.lock").read_text()
+    index.add_wheel("base", "3.0.0")
+    upgraded = pyrun(pyrun_env, ours, "lock", "-P", "base", index=index.index_url)
+    assert upgraded.returncode == 0, upgraded
+    assert 'name = "base"\nversion = "3.0.0"' in (ours / "uv.lock").read_text()
+    for root in (ours, theirs):
+        (root / "uv.lock").write_text(old)
+        EDITS["gains a dependency"](root)
+    lock_both(ours, theirs, pyrun_env, index)
+    assert 'name = "base"\nversion = "2.0.0"' in (ours / "uv.lock").read_text()
