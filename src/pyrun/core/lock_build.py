@@ -399,16 +399,11 @@ def declaration_key(
     source sends to a named index (a function of the settings, not of the files)."""
     if {"dependencies", "optional-dependencies", "version"} & set(member.dynamic):
         return None
-    if _names_an_index(_sources(member)):
+    sources = member.tool.get("sources")
+    if isinstance(sources, dict) and _names_an_index(sources):
         return None
-    document = _marshalled(member.raw)
-    if document is None:
-        return None
-    digest = hashlib.sha256(context)
-    for part in (name, member.directory, lowering.paths[name]):
-        digest.update(b"\0" + part.encode("utf-8", "surrogatepass"))
-    digest.update(b"\0" + document)
-    return digest.digest()
+    made_of = _marshalled((name, member.directory, lowering.paths[name], member.raw))
+    return None if made_of is None else hashlib.sha256(context + made_of).digest()
 
 
 def _lowering_identity(lowering: _Lowering) -> bytes | None:
