@@ -524,7 +524,15 @@ def _is_package(member: ProjectFile, referenced: bool) -> bool:
 
 @functools.lru_cache(maxsize=4096)  # each member's path is asked for by every lowering
 def _relative(root: str, directory: str) -> str:
-    rel = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
+    root, directory = root.replace("\\", "/"), directory.replace("\\", "/")
+    # A member's directory is the root's followed by a normal path: that path is the answer,
+    # without `relpath`'s two `abspath`s (~10 µs each time, a thousand times at 1,000 members).
+    prefix = root.rstrip("/") + "/"
+    if directory.startswith(prefix):
+        rest = directory[len(prefix) :]
+        if posixpath.normpath(rest) == rest and not rest.startswith(".."):
+            return rest
+    rel = posixpath.relpath(directory, root)
     return "." if rel in ("", ".") else rel
 
 
