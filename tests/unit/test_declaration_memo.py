@@ -80,6 +80,29 @@ def test_unchanged_members_are_read_back_and_an_edited_one_declared_afresh() -> 
     assert again[1].requires_dist == ("base", "m1", "gained")
 
 
+def test_a_member_gaining_a_sibling_leaves_the_others_declared() -> None:
+    texts = {**TEXTS, "m4": member("m4", "base")}
+    memo = Memo()
+    declare(*workspace(**texts), memo=memo)
+    edited = {**texts, "m1": member("m1", "base", "m4")}  # `m4` is now required by a sibling
+    again = declare(*workspace(**edited), memo=memo)
+    assert memo.hits == ["m2", "m3", "m4"]
+    assert again == declare(*workspace(**edited))
+
+
+def test_a_member_asked_for_as_a_copy_is_declared_afresh_everywhere() -> None:
+    memo = Memo()
+    declare(*workspace(**TEXTS), memo=memo)
+    copy = member("m3", "m2").replace(
+        "{ workspace = true }", "{ workspace = true, editable = false }"
+    )
+    edited = {**TEXTS, "m3": copy}
+    again = declare(*workspace(**edited), memo=memo)
+    assert memo.hits == []
+    assert again == declare(*workspace(**edited))
+    assert not again[1].editable  # `m2` itself is locked as a directory now
+
+
 @pytest.mark.parametrize(
     "change",
     [

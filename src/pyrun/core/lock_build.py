@@ -416,7 +416,9 @@ def _lowering_identity(lowering: _Lowering) -> bytes | None:
         dict(lowering.root_sources),
         sorted(lowering.paths.items()),
         sorted(lowering.packaged.items()),
-        sorted(lowering.editable.items()),
+        # Read as `editable.get(name, True)`: only the members asked for as copies matter (a
+        # member gaining a sibling dependency leaves every other declaration as it was).
+        sorted(name for name, flag in lowering.editable.items() if not flag),
         lowering.no_sources,
         sorted(lowering.standalone),
     )
