@@ -155,3 +155,25 @@ def test_the_memo_file_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     identity = lock_memo._code_identity()
     monkeypatch.setattr(lock_memo, "_code_identity", lambda: (*identity, "lock_build.py edited"))
     assert DeclarationMemo.load(cache, "/ws")._loaded == {}
+
+
+def test_the_file_is_rewritten_when_a_tenth_of_the_members_are_new(tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    texts = {f"m{i}": member(f"m{i}", "base") for i in range(20)}
+
+    def run(edited: dict[str, str]) -> tuple[int, DeclarationMemo]:
+        memo = DeclarationMemo.load(cache, "/ws")
+        declare(*workspace(**edited), memo=memo)
+        memo.save()
+        (entry,) = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+        return entry.stat().st_mtime_ns, memo
+
+    written, _ = run(texts)  # the first run writes every declaration
+    one = {**texts, "m0": member("m0", "gained")}
+    assert run(one)[0] == written  # one of twenty declared afresh: not worth a rewrite
+    unchanged, memo = run(one)
+    assert unchanged == written and memo._fresh == 1  # so it is declared afresh again
+    two = {**one, "m1": member("m1", "gained")}
+    rewritten, _ = run(two)
+    assert rewritten != written
+    assert run(two)[1]._fresh == 0
