@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv
-from tests.integration.test_lock import PYTHON, write
+from tests.integration.test_lock import PYTHON, pyrun, write
 from tests.integration.test_lock_workspace_scale import lock_both
 from tests.support.index_server import IndexServer
 
@@ -97,6 +97,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "gains a dependency": _rewrite(4, "base", "gained"),
     "loses a dependency": _rewrite(4),
     "bumps its version": _rewrite(6, "base", version="0.2.0"),
+    # Member 1 is required by members 2 and 3: what they reach through it changes too.
+    "shared by others gains a dependency": _rewrite(1, "base", "gained"),
     "changes an extra": _rewrite(3, "base", extras='fast = ["tool<2"]\nslow = ["gained"]'),
     "changes a group": _rewrite(5, "base", groups='dev = ["tool>=2"]\nlint = ["gained"]'),
     "is added": _add_member,
@@ -131,3 +133,97 @@ def test_a_relock_after_a_member_edit_matches_uv(
     after = (ours / "uv.lock").read_text()
     assert after != before
     assert 'version = "3.0.0"' not in after
+
+
+def test_a_locked_version_gone_from_the_index_moves_unchanged_members_as_in_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """Every member requires `base`; member 4 is edited, the others are not, and the locked
+    `base` 2.0.0 is no longer served: nothing unchanged may keep it."""
+    ours = make_workspace(tmp_path / "ours")
+    theirs = make_workspace(tmp_path / "theirs")
+    lock_both(ours, theirs, pyrun_env, index)
+    assert 'name = "base"\nversion = "2.0.0"' in (ours / "uv.lock").read_text()
+    index.remove("base-2.0.0-py3-none-any.whl")
+    index.add_wheel("base", "3.0.0")
+    for root in (ours, theirs):
+        EDITS["gains a dependency"](root)
+    lock_both(ours, theirs, pyrun_env, index)
+    after = (ours / "uv.lock").read_text()
+    assert 'name = "base"\nversion = "3.0.0"' in after
+    assert 'name = "base"\nversion = "2.0.0"' not in after
+
+
+DYNAMIC = """
+[project]
+name = "dyn"
+requires-python = ">=3.12"
+dynamic = ["version", "dependencies"]
+
+[tool.setuptools]
+packages = []
+
+[tool.setuptools.dynamic]
+version = { attr = "version.VERSION" }
+dependencies = { file = ["requirements.txt"] }
+
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[tool.uv.sources]
+m1 = { workspace = true }
+"""
+
+
+def _dynamic_workspace(root: Path) -> Path:
+    make_workspace(root)
+    write(root / "packages" / "dyn", DYNAMIC)
+    write(root / "packages" / "dyn", "base<2\nm1\n", name="requirements.txt")
+    write(root / "packages" / "dyn", 'VERSION = "1.0"\n', name="version.py")
+    return root
+
+
+def test_a_member_with_dynamic_metadata_relocks_as_in_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer, setuptools_wheel: Path
+) -> None:
+    """A member whose version and requirements only its build tells: another member's edit
+    keeps its entry, and an edit of the files its metadata is built from changes it, as in uv."""
+    index.add(setuptools_wheel.name, setuptools_wheel.read_bytes())
+    ours = _dynamic_workspace(tmp_path / "ours")
+    theirs = _dynamic_workspace(tmp_path / "theirs")
+    lock_both(ours, theirs, pyrun_env, index)
+    index.add_wheel("base", "3.0.0")
+    for root in (ours, theirs):
+        EDITS["gains a dependency"](root)
+    lock_both(ours, theirs, pyrun_env, index)
+    for root in (ours, theirs):
+        write(root / "packages" / "dyn", "base>=2\ngained\nm1\n", name="requirements.txt")
+        write(root / "packages" / "dyn", 'VERSION = "1.1"\n', name="version.py")
+        # uv keys the built metadata on `pyproject.toml`'s mtime only (pyrun on the files it
+        # is built from too, SPEC §5.1): rewritten, it is rebuilt by both.
+        write(root / "packages" / "dyn", DYNAMIC)
+    lock_both(ours, theirs, pyrun_env, index)
+    after = (ours / "uv.lock").read_text()
+    assert '{ name = "base", specifier = ">=2" }' in after  # the rebuilt requirements
+
+
+def test_a_lock_restored_after_an_upgrade_is_relocked_from_as_in_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """`lock -P base` moves `base` to 3.0.0; the old lock is put back (`git checkout uv.lock`)
+    and a member edited: the relock prefers what the restored lock holds (2.0.0), not the
+    upgraded lock pyrun wrote and kept last."""
+    ours = make_workspace(tmp_path / "ours")
+    theirs = make_workspace(tmp_path / "theirs")
+    lock_both(ours, theirs, pyrun_env, index)
+    old = (ours / "uv.lock").read_text()
+    index.add_wheel("base", "3.0.0")
+    upgraded = pyrun(pyrun_env, ours, "lock", "-P", "base", index=index.index_url)
+    assert upgraded.returncode == 0, upgraded
+    assert 'name = "base"\nversion = "3.0.0"' in (ours / "uv.lock").read_text()
+    for root in (ours, theirs):
+        (root / "uv.lock").write_text(old)
+        EDITS["gains a dependency"](root)
+    lock_both(ours, theirs, pyrun_env, index)
+    assert 'name = "base"\nversion = "2.0.0"' in (ours / "uv.lock").read_text()

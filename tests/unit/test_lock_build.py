@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import textwrap
 import tomllib
 from dataclasses import dataclass, field
@@ -579,3 +580,28 @@ def test_a_path_dependencys_sources_are_relative_to_the_locking_root() -> None:
         ("cp", "directory", "../checkpoint"),
         ("lg", "editable", "."),
     ]
+
+
+@pytest.mark.parametrize(
+    ("root", "directory"),
+    [
+        ("/ws", "/ws/packages/a"),
+        ("/ws", "/ws"),
+        ("/ws/", "/ws/a"),
+        ("/", "/a/b"),
+        ("/ws", "/other/x"),
+        ("/ws", "/wsx/a"),
+        ("/ws", "/ws/../x"),
+        ("/ws", "/ws/a/../b"),
+        ("/ws", "/ws/./a"),
+        ("/ws", "/ws/a/"),
+        ("/ws", "/ws/..a"),
+        ("C:\\ws", "C:\\ws\\a"),
+    ],
+)
+def test_a_members_path_is_relpath_s_answer(root: str, directory: str) -> None:
+    """The short cut for a directory below the root says what `relpath` says."""
+    from pyrun.core.lock_build import _relative
+
+    expected = posixpath.relpath(directory.replace("\\", "/"), root.replace("\\", "/"))
+    assert _relative(root, directory) == ("." if expected == "." else expected)

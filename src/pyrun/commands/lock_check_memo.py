@@ -37,6 +37,7 @@ _CHECK_CODE = (
     "commands/lock_project.py",
     "commands/index_settings.py",
     "core/freshness.py",
+    "core/gitref.py",
     "core/lock_build.py",
     "core/lock_compare.py",
     "core/lockfile.py",
@@ -97,7 +98,7 @@ def _check_inputs(
         if key.startswith(("PYRUN_", "UV_")) and key not in NEUTRAL_VARIABLES
     )
     yield LOCK_CHECKS_BUCKET.encode()
-    yield _text(repr(_code_identity()))
+    yield _text(repr(code_identity()))
     yield _text(text)
     yield from workspace_identity(workspace)
     # A dynamic member's requirements depend on files the parsed workspace doesn't show.
@@ -158,7 +159,7 @@ def _tree_projects(text: str, workspace: Workspace) -> list[tuple[str, str]]:
     return found
 
 
-def _code_identity() -> list[tuple[str, int, int]]:
+def code_identity() -> list[tuple[str, int, int]]:
     """Size and mtime of the deciding modules: a memo made by other code never matches."""
     import pyrun
 

@@ -14,6 +14,7 @@ the lock as it is), Dry run (`--isolated`, `pyrun lock --dry-run`: never write).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.commands.lock_check_memo import CheckMemo
+from pyrun.commands.lock_memo import DeclarationMemo, LockMemo
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -109,7 +111,10 @@ def lock_workspace(
     cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
-    previous = None if text is None else loads(text, filename=display_path(path))
+    kept = LockMemo.load(None if session.cache.temporary else str(session.cache.root), path)
+    previous = None
+    if text is not None:
+        previous = kept.read(text, functools.partial(loads, text, filename=display_path(path)))
     if mode == "frozen":
         return _frozen(previous, workspace, flag or cli.flag_name("frozen"))
     if previous is None and mode == "locked":
@@ -118,7 +123,7 @@ def lock_workspace(
     if text is not None and previous is not None:
         memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
-            return _satisfied(previous, session.console)
+            return _satisfied(previous, session.console, kept, text)
     if previous is None:
         if not session.settled.globals.offline:
             # Loaded off the GIL while the warm-up imports the network stack, not by its client.
@@ -135,7 +140,7 @@ def lock_workspace(
         if isinstance(verdict, Satisfied):
             if memo is not None and not warned and not session.console.warned:
                 memo.record()
-            return _satisfied(previous, session.console)
+            return _satisfied(previous, session.console, kept, text)
         _report(verdict, session.console)
         preferred = preferred_lock(previous, verdict)
     else:
@@ -157,11 +162,19 @@ def lock_workspace(
     if changed and mode == "locked":
         raise LockOutdatedError(len(lock.packages), flag or cli.flag_name("locked"))
     if not changed:
+        _keep(kept, text, previous or lock)
         return LockResult(lock=previous or lock, previous=previous, resolved=True, written=False)
     if mode == "dry-run":
         return LockResult(lock=lock, previous=previous, resolved=True, written=False)
-    write_lock(path, lock)
+    _keep(kept, write_lock(path, lock), lock)
     return LockResult(lock=lock, previous=previous, resolved=True, written=True)
+
+
+def _keep(kept: LockMemo, text: str | None, lock: Lock) -> None:
+    """The lock at the path is `text` now: the next run that reads it starts from `lock`."""
+    if text is not None:
+        kept.keep(text, lock)
+        kept.save()
 
 
 def _start_reading_pages(workspace: Workspace, session: Session) -> None:
@@ -174,8 +187,9 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
         interrupt.start(job)
 
 
-def _satisfied(lock: Lock, console: Console) -> LockResult:
+def _satisfied(lock: Lock, console: Console, kept: LockMemo, text: str | None) -> LockResult:
     console.debug(f"Existing `{LOCK_NAME}` satisfies workspace requirements")
+    _keep(kept, text, lock)
     return LockResult(lock=lock, previous=lock, resolved=False, written=False)
 
 
@@ -238,9 +252,11 @@ def read_lock_text(path: str) -> str | None:
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=(str(exc),)) from exc
 
 
-def write_lock(path: str, lock: Lock) -> None:
-    """Replace the lock atomically: readers see the old file or the new one, never a mix."""
-    data = dumps(lock).encode("utf-8")
+def write_lock(path: str, lock: Lock) -> str:
+    """Replace the lock atomically: readers see the old file or the new one, never a mix.
+    Returns the text written."""
+    text = dumps(lock)
+    data = text.encode("utf-8")
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix=".tmp", suffix=".lock", dir=directory)
     try:
@@ -252,6 +268,7 @@ def write_lock(path: str, lock: Lock) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return text
 
 
 def _umask() -> int:
@@ -288,6 +305,9 @@ def lock_inputs(
     requires_python = _requires_python(workspace, interpreter, console)
     no_sources = settings.resolver.no_sources
     built = {} if session is None else dynamic_metadata(workspace, interpreter, session, indexes)
+    memo = None
+    if session is not None and not session.cache.temporary:
+        memo = DeclarationMemo.load(str(session.cache.root), workspace.root)
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,
@@ -297,7 +317,10 @@ def lock_inputs(
         no_sources=no_sources,
         built=built,
         standalone=workspace.standalone,
+        memo=memo,
     )
+    if memo is not None:
+        memo.save()
     facts = WorkspaceFacts(
         requires_python=requires_python,
         members=members,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,22 +104,39 @@ def parse_project_file(data: dict[str, Any], directory: str, path: str) -> Proje
 def _check_version_fields(project: dict[str, Any], path: str) -> None:
     """`version` and `requires-python` parse (uv refuses the file otherwise); numbers past
     Python's 4,300-digit limit are refused here rather than deep inside the resolver."""
+    version = _optional_str(project, "version", path)
+    requires_python = _optional_str(project, "requires-python", path)
+    problem = None if version is None else _version_problem(version)
+    if problem is not None:
+        raise _field_error(path, f"`project.version` is invalid: {problem}")
+    problem = None if requires_python is None else _requires_python_problem(requires_python)
+    if problem is not None:
+        raise _field_error(path, f"`project.requires-python` is invalid: {problem}")
+
+
+# Checked once per distinct text: a workspace's members mostly share one of each.
+@functools.lru_cache(maxsize=1024)
+def _version_problem(text: str) -> str | None:
+    from packaging.version import Version
+
+    try:
+        Version(text)
+    except ValueError as exc:  # InvalidVersion, or a number past the 4,300-digit limit
+        return str(exc)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _requires_python_problem(text: str) -> str | None:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-    version = _optional_str(project, "version", path)
-    requires_python = _optional_str(project, "requires-python", path)
     try:
-        if version is not None:
-            Version(version)
-    except ValueError as exc:  # InvalidVersion, or a number past the 4,300-digit limit
-        raise _field_error(path, f"`project.version` is invalid: {exc}") from None
-    try:
-        if requires_python is not None:
-            for spec in SpecifierSet(requires_python):
-                Version(spec.version.removesuffix(".*"))
+        for spec in SpecifierSet(text):
+            Version(spec.version.removesuffix(".*"))
     except ValueError as exc:
-        raise _field_error(path, f"`project.requires-python` is invalid: {exc}") from None
+        return str(exc)
+    return None
 
 
 def _tool_table(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -773,7 +773,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         local = extra is None and candidate.group is None
         if requires_python and local and not self._python_admits(requires_python):
             result.append(self._python_req(requires_python))
-        self.shared.source.prefetch(sorted({r.name for r in reqs} - set(self.shared.local)))
+        # Not `set(self.shared.local)`: a copy of every local name per package read was
+        # quadratic in a workspace's size.
+        local_names = self.shared.local
+        self.shared.source.prefetch(sorted({r.name for r in reqs if r.name not in local_names}))
         return result
 
     def _requirement(self, text: str, extra: str | None, env: Dnf | None = None) -> Req | None:
@@ -1055,6 +1058,7 @@ def _files(provider: UniversalProvider, candidate: Candidate) -> tuple[Any, ...]
     return tuple(kept)
 
 
+@functools.lru_cache(maxsize=1024)  # one text for every member of a workspace, as a rule
 def _requires_python_low(text: str) -> tuple[Version, bool] | None:
     """The lower bound (version, inclusive) of a `Requires-Python` value; None when it has
     none or cannot be parsed (uv then treats it as no constraint)."""

@@ -819,8 +819,11 @@ def merge_forks(
     for index, solution in enumerate(solutions):
         for pin in solution.pins.values():
             entries.setdefault((pin.name, pin.version, pin.source), []).append(index)
-    names = [key[0] for key in entries]
-    ambiguous = {name for name in names if names.count(name) > 1}
+    # Counted in one pass: `list.count` per name was quadratic in a workspace's size.
+    counts: dict[str, int] = {}
+    for name, _, _ in entries:
+        counts[name] = counts.get(name, 0) + 1
+    ambiguous = {name for name, count in counts.items() if count > 1}
     merger = _EdgeMerger(solutions, ambiguous, requires_python, conflicts)
     packages = []
     for key, indexes in entries.items():

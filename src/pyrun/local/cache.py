@@ -49,6 +49,8 @@ GIT_BUCKET = "git-v1"
 LOCK_CHECKS_BUCKET = "lock-checks-v1"
 # Parsed `pyproject.toml` files by discovery start (see `pyrun.local.pyproject_memo`).
 PYPROJECTS_BUCKET = "pyprojects-v1"
+# Parsed `uv.lock` files by lock path (see `pyrun.commands.lock_memo`).
+LOCKS_BUCKET = "locks-v1"
 
 # Current version of every bucket pyrun knows; another version of the same name is stale.
 BUCKETS = (
@@ -62,6 +64,7 @@ BUCKETS = (
     GIT_BUCKET,
     LOCK_CHECKS_BUCKET,
     PYPROJECTS_BUCKET,
+    LOCKS_BUCKET,
 )
 
 # What uv writes (the signature only, no trailing newline); https://bford.info/cachedir/.
@@ -285,6 +288,7 @@ class Cache:
             INTERPRETER_BUCKET,
             LOCK_CHECKS_BUCKET,
             PYPROJECTS_BUCKET,
+            LOCKS_BUCKET,
         }
         return [self.root / bucket for bucket in BUCKETS if bucket not in skip]
 
