@@ -22,6 +22,10 @@ Rules, as uv applies them:
 * Constraints narrow candidates without adding nodes; overrides replace every requirement on
   their package whole, extras and marker too (`pyrun.core.overrides`).
 
+The order in which packages are decided also learns, as uv's does: a package whose candidates
+keep being rejected moves ahead of the packages that keep rejecting them, and the decisions on
+those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`).
+
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
 registry packages; when that fails, the full search runs and explains the failure.
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +66,7 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from pyrun.core.conflict_tracker import ConflictTracker
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.local_pins import pin_locals
 from pyrun.core.overrides import override_applies
@@ -83,6 +88,7 @@ from pyrun.core.resolution import (
     Source,
     Unavailable,
 )
+from pyrun.core.search import LearningResolver, Reprioritized
 from pyrun.core.universal import (
     FALSE,
     TRUE,
@@ -254,18 +260,54 @@ Inherited = Mapping[tuple[str, Version | None], Dnf]
 
 class _PinTracker(BaseReporter[Req, Candidate, str]):
     """Remembers resolvelib's pins after each round (the decisions made so far), after those
-    made before the search (`pyrun.core.local_pins`)."""
+    made before the search (`pyrun.core.local_pins`), and feeds each rejected candidate to the
+    fork's `ConflictTracker`, with the packages that made the requirements it clashed with."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, learned: ConflictTracker, clashing: Callable[[Any, Candidate], list[Candidate]]
+    ) -> None:
+        self.learned = learned
+        self.clashing = clashing
         self.mapping: Mapping[str, Candidate] = {}
         self._before: Mapping[str, Candidate] = {}
+        self._criteria: Mapping[str, Any] = {}
 
     def pinned_before(self, mapping: Mapping[str, Candidate]) -> None:
         self._before = dict(mapping)
         self.mapping = dict(mapping)
 
+    def _pinners(self, parents: list[Candidate]) -> list[Candidate]:
+        """`parents`, and for each the packages that pinned it with `==`, transitively: a
+        package pinned exactly had no choice, the decision to change is the one that pinned it
+        (PubGrub derives that along the chain; `litellm==1.100.1` blames `graphrag-llm`, which
+        `graphrag` pins in turn)."""
+        found: dict[str, Candidate] = {}
+        todo = list(parents)
+        while todo:
+            candidate = todo.pop()
+            if candidate.key in found:
+                continue
+            found[candidate.key] = candidate
+            criterion = self._criteria.get(candidate.key)
+            if criterion is not None:
+                todo.extend(
+                    info.parent
+                    for info in criterion.information
+                    if info.parent is not None and _is_exact(info.requirement.specifier)
+                )
+        return list(found.values())
+
     def ending_round(self, index: int, state: Any) -> None:
         self.mapping = {**self._before, **state.mapping}
+        self._criteria = state.criteria
+
+    def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
+        parents = self.clashing(criterion.information, candidate)
+        culprits = [(c.key, c.name) for c in self._pinners(parents)]
+        late = self.learned.record((candidate.key, candidate.name), culprits)
+        decided = {c.name for key, c in self.mapping.items() if key not in self._before}
+        if decided.intersection(late):
+            raise Reprioritized(decided.intersection(late))
 
 
 def _node_key(name: str, extra: str | None = None, group: str | None = None) -> str:
@@ -530,7 +572,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.shared = shared
         self.env = env
         self.inherited: Inherited = inherited or {}
-        self.tracker = _PinTracker()
+        self.learned = ConflictTracker()
+        self.tracker = _PinTracker(self.learned, self.clashing)
         self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
         self.python = Candidate(PYTHON, "Python", self.target)
@@ -564,7 +607,16 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         first_seen = self._order.setdefault(identifier, len(self._order))
         name = _split_key(identifier)[0]
         local = name in self.shared.local
-        return (identifier != PYTHON, not local, name not in causes, not pinned, first_seen)
+        # Learned from rejections (uv's `ConflictEarly`/`ConflictLate`), after exact pins.
+        learned = self.learned.rank(name)
+        return (
+            identifier != PYTHON,
+            not local,
+            name not in causes,
+            not pinned,
+            learned,
+            first_seen,
+        )
 
     def find_matches(
         self,
@@ -606,6 +658,35 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if requires_python and not self._python_admits(requires_python):
             return self._python_mismatch(requires_python)
         return self._dependencies(candidate, texts, None)
+
+    def clashing(
+        self, information: Iterable[RequirementInformation[Req, Candidate]], candidate: Candidate
+    ) -> list[Candidate]:
+        """The packages whose requirement leaves none of the versions `candidate` asks for:
+        the other side of the clash that rejects it (uv's culprits). Requirements that only
+        clash together, or with versions ruled out earlier, name nobody."""
+        infos = list(information)
+        own = [i.requirement for i in infos if i.parent == candidate]
+        if not own or own[0].key == PYTHON or own[0].url is not None or self.is_local(own[0].key):
+            return []
+        contains = self.shared.contains
+        wanted = [
+            version
+            for version, _info in self._ordered(own[0].name)
+            if all(contains(req.specifier, version) for req in own)
+        ]
+        return [
+            i.parent
+            for i in infos
+            if i.parent is not None
+            and i.parent != candidate
+            and i.requirement.url is None
+            and not any(contains(i.requirement.specifier, version) for version in wanted)
+        ]
+
+    def package_of(self, candidate: Candidate) -> str:
+        """The package a node belongs to (`pyrun.core.search` undoes decisions by package)."""
+        return candidate.name
 
     # -- for pinning local nodes before the search (`pyrun.core.local_pins`) --
 
@@ -860,6 +941,10 @@ def _upper_bounded(reqs: Iterable[Req], fork: Dnf) -> int:
     )
 
 
+def _is_exact(specifier: SpecifierSet) -> bool:
+    return any(spec.operator in ("==", "===") and "*" not in spec.version for spec in specifier)
+
+
 def _has_upper_bound(specifier: SpecifierSet) -> bool:
     return any(spec.operator in ("<", "<=", "==", "~=", "===") for spec in specifier)
 
@@ -992,7 +1077,7 @@ def solve_fork(
 
 
 def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, provider.tracker)
+    resolver: Resolver[Req, Candidate, str] = LearningResolver(provider, provider.tracker)
     return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 

@@ -1,0 +1,61 @@
+"""resolvelib's search, taking back a decision the fork has learned to make later.
+
+When the provider's `ConflictTracker` marks a decided package late (it kept rejecting others'
+candidates), its reporter raises `Reprioritized` from inside the pinning round. As uv's
+`backtrack_package`, the search then drops every decision from that package's on, keeping the
+ones made before it, and goes on: the learned order decides what comes next, so the packages the
+culprit kept rejecting are decided before it is again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from resolvelib import Resolver
+from resolvelib.resolvers import Result
+from resolvelib.resolvers.resolution import Resolution, _build_result
+from resolvelib.structs import CT, KT, RT
+
+
+class Reprioritized(Exception):
+    """Raised by the reporter: decisions on `names` are to be undone."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = frozenset(names)
+
+
+class LearningResolver(Resolver[RT, CT, KT]):
+    """resolvelib's resolver whose search can take back a decision (`_LearningResolution`)."""
+
+    def resolve(  # type: ignore[override]
+        self, requirements: Iterable[RT], max_rounds: int = 100
+    ) -> Result[RT, CT, KT]:
+        resolution: _LearningResolution[RT, CT, KT] = _LearningResolution(
+            self.provider, self.reporter
+        )
+        state = resolution.resolve(requirements, max_rounds=max_rounds)
+        return _build_result(state)
+
+
+class _LearningResolution(Resolution[RT, CT, KT]):
+    def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
+        try:
+            return super()._attempt_to_pin_criterion(name)
+        except Reprioritized as exc:
+            self._undo(exc.names)
+            # As a successful pin: resolvelib pushes a copy of the state left on top, the one
+            # before the first undone decision, and picks what to pin next by priority.
+            return []
+
+    def _undo(self, names: frozenset[str]) -> None:
+        """Drop the states from the first that holds a decision on a package of `names`.
+
+        State `i` holds the decisions of rounds up to `i`; the root state (0) holds none and is
+        has none."""
+        provider: Any = self._p
+        for index, state in enumerate(self._states):
+            if any(provider.package_of(c) in names for c in state.mapping.values()):
+                del self._states[index:]
+                return

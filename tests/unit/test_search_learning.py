@@ -1,0 +1,80 @@
+"""The search with learned conflicts (`pyrun.core.search`, `pyrun.core.conflict_tracker`), over
+an in-memory index."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from resolvelib.structs import State
+
+from pyrun.core.conflict_tracker import CONFLICT_THRESHOLD
+from pyrun.core.provider import resolve
+from pyrun.core.search import _LearningResolution
+from tests.unit.test_resolver import Index, MemorySource, request, versions
+
+
+def _chain(sk_versions: int) -> Index:
+    """autogen's shape: every `sk[aws]` needs `boto<2`; `graph 2.0` pins `gllm==2.0`, which
+    pins `lit==2.0`, which needs `boto>=2`. `aaa 1.0` would hold `graph` back too."""
+    sk = {f"1.{minor}": ["boto<2; extra == 'aws'"] for minor in range(sk_versions)}
+    return {
+        "aaa": {"1.0": ["graph<2"], "2.0": []},
+        "graph": {"1.0": ["gllm==1.0"], "2.0": ["gllm==2.0"]},
+        "gllm": {"1.0": ["lit==1.0"], "2.0": ["lit==2.0"]},
+        "lit": {"1.0": ["boto>=1"], "2.0": ["boto>=2"]},
+        "boto": {"1.0": [], "2.0": []},
+        "sk": sk,
+    }
+
+
+def test_the_head_of_an_exact_pin_chain_learns_to_wait() -> None:
+    # Each rejected `sk[aws]` blames `lit` and, up the exact pins, `gllm` and `graph`: past the
+    # threshold `graph` is decided after `sk`, and moves back itself (uv's answer).
+    index = _chain(CONFLICT_THRESHOLD + 3)
+    result = versions(resolve(request("aaa", "graph", "sk[aws]"), MemorySource(index)))
+    newest_sk = f"1.{CONFLICT_THRESHOLD + 2}"
+    assert result == {
+        "aaa": ("2.0",),
+        "boto": ("1.0",),
+        "gllm": ("1.0",),
+        "graph": ("1.0",),
+        "lit": ("1.0",),
+        "sk": (newest_sk,),
+    }
+
+
+def test_below_the_threshold_the_search_is_unchanged() -> None:
+    # Fewer rejections than the threshold learn nothing: resolvelib's backjump still changes
+    # `aaa` (the `exact-pin-chain` scenario, where uv differs).
+    index = _chain(CONFLICT_THRESHOLD - 1)
+    result = versions(resolve(request("aaa", "graph", "sk[aws]"), MemorySource(index)))
+    assert result["aaa"] == ("1.0",)
+
+
+class _Named:
+    def package_of(self, candidate: str) -> str:
+        return candidate.split("[")[0]
+
+
+def _states(*pins: str) -> list[State[Any, Any, Any]]:
+    """The states resolvelib keeps after pinning `pins` in order: state `i` holds `i` pins."""
+    states = []
+    for count in range(len(pins) + 1):
+        mapping = collections.OrderedDict((pin, pin) for pin in pins[:count])
+        states.append(State(mapping=mapping, criteria={}, backtrack_causes=[]))
+    return states
+
+
+def test_undoing_a_package_keeps_the_decisions_before_it() -> None:
+    resolution: _LearningResolution[Any, Any, Any] = _LearningResolution(_Named(), None)
+    resolution._states = _states("aaa", "graph", "sk", "sk[aws]")
+    resolution._undo(frozenset({"graph"}))
+    assert [list(s.mapping) for s in resolution._states] == [[], ["aaa"]]
+
+
+def test_an_extra_is_undone_with_its_package() -> None:
+    resolution: _LearningResolution[Any, Any, Any] = _LearningResolution(_Named(), None)
+    resolution._states = _states("aaa", "sk[aws]", "sk")
+    resolution._undo(frozenset({"sk"}))
+    assert [list(s.mapping) for s in resolution._states] == [[], ["aaa"]]
