@@ -26,8 +26,8 @@ pytestmark = [
 EMPTY_FORK = "python_version < '0'"
 
 
-def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer, **pyrun_env: str) -> str:
-    result = pyrun(env, ours, "lock", index=index.index_url, **pyrun_env)
+def lock_both(ours: Path, theirs: Path, env: PyrunEnv, index: IndexServer) -> str:
+    result = pyrun(env, ours, "lock", index=index.index_url)
     assert result.returncode == 0, result
     done = uv(theirs, "lock", index=index.index_url)
     assert done.returncode == 0, done.stderr
@@ -102,8 +102,7 @@ def test_an_override_replaces_the_requirement_with_its_extras_and_marker_as_uv_d
             index.add_wheel("k", version)
         index.add_wheel("m", "1.0.0")
         ours, theirs = projects(tmp_path, OVERRIDDEN)
-        # `--no-config` would drop pyrun's overrides (it reads them as a setting; uv does not).
-        text = lock_both(ours, theirs, pyrun_env, index, PYRUN_NO_CONFIG="false")
+        text = lock_both(ours, theirs, pyrun_env, index)
     assert 'name = "h2"' not in text and 'extra = ["http2"]' not in text
     assert '{ name = "k" },' in text and 'version = "1.0.0"' not in text.split('name = "k"')[1][:30]
     # The optional dependency stays optional: the override keeps the extra's condition.
