@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pyrun.errors import render_error, render_warning
@@ -39,6 +40,7 @@ class Console:
         self.color = wants_color(color)
         self.progress = progress
         self._warned: set[str] = set()
+        self._held: list[str] = []
         self._start = time.monotonic()
         self._reporter: Reporter | None = None
 
@@ -64,6 +66,20 @@ class Console:
         self._warned.add(message)
         if self.quiet == 0:
             self._emit(render_warning(message, self.color))
+
+    def hold(self, warnings: Iterable[str]) -> None:
+        """Warnings that belong after the next `Resolved N packages` line: uv prints a
+        resolution's diagnostics there, whether or not that line itself is shown."""
+        self._held.extend(warnings)
+
+    def resolved(self, count: int, seconds: float, *, shown: bool = True) -> None:
+        """`Resolved N packages in …` (only under `-v` unless `shown`), then the resolution's
+        held warnings."""
+        line = self.counted("Resolved", count, seconds)
+        self.info(line) if shown else self.detail(line)
+        held, self._held = self._held, []
+        for message in held:
+            self.warn(message)
 
     @property
     def warned(self) -> bool:

@@ -123,7 +123,7 @@ def _lock(workspace: Workspace, session: Session) -> Lock:
 
 
 def _resolved(count: int, elapsed: float, console: Console) -> None:
-    console.info(console.counted("Resolved", count, elapsed))
+    console.resolved(count, elapsed)
 
 
 def project_selection(workspace: Workspace, settled: Settled) -> ExportSelection:

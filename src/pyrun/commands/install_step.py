@@ -42,7 +42,7 @@ class Output(NamedTuple):
         self.console.info(text) if self.verbose else self.console.detail(text)
 
     def resolved(self, count: int, seconds: float) -> None:
-        self.line(self.console.counted("Resolved", count, seconds))
+        self.console.resolved(count, seconds, shown=self.verbose)
 
     def checked(self, count: int, seconds: float) -> None:
         self.line(self.console.counted("Checked", count, seconds))

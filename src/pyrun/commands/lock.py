@@ -136,7 +136,7 @@ def _mode(settled: Settled) -> tuple[Mode, str | None]:
 
 
 def _print_resolved(count: int, elapsed: float, console: Console) -> None:
-    console.info(console.counted("Resolved", count, elapsed))
+    console.resolved(count, elapsed)
 
 
 def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:

@@ -150,6 +150,7 @@ def resolve(
         raise
     if prefetch is not None:
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
+    console.hold(outcome.warnings)
     return outcome.lock
 
 

@@ -113,7 +113,7 @@ def _dry_sync(script: Script, session: Session, path: str, choice: PythonChoice)
     previous = read_lock(lock_path) if lock_path and os.path.exists(lock_path) else None
     lock = script_lock(script, interpreter, session, dry_run=True)
     took = time.monotonic() - started
-    session.console.info(session.console.counted("Resolved", len(lock.packages), took))
+    session.console.resolved(len(lock.packages), took)
     if previous is not None and lock_path is not None:
         from pyrun.core.lockfile import canonical
 

@@ -57,6 +57,7 @@ from pyrun.core.resolution import (
     Source,
     SourceKind,
 )
+from pyrun.core.resolution_warnings import resolution_warnings
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
@@ -203,6 +204,11 @@ class IndexMetadataSource:
         if raw is None:
             raise _needs_build(label, file.filename)
         return raw
+
+    def provides_extras(self, name: str, version: str) -> tuple[str, ...] | None:
+        """The extras a version read during the resolution declares; None if it was not read."""
+        metadata = self._metadata.get((name, version))
+        return None if metadata is None else metadata.provides_extras
 
     def registry_of(self, name: str, version: str | None) -> str | None:
         if version is None:
@@ -580,6 +586,7 @@ def _wheel_metadata(filename: str, data: bytes) -> bytes:
 class LockOutcome:
     lock: Lock
     resolution: Resolution
+    warnings: tuple[str, ...] = ()  # uv's resolution diagnostics (`core.resolution_warnings`)
 
 
 def _admitted(file: IndexFile, cutoff: datetime | None) -> bool:
@@ -641,7 +648,19 @@ async def lock_async(
         except NoSolutionError as exc:
             raise _with_no_build_hint(exc, source, build) from None
     lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
-    return LockOutcome(lock=lock, resolution=resolution)
+    return LockOutcome(
+        lock=lock,
+        resolution=resolution,
+        warnings=resolution_warnings(
+            resolution, source.provides_extras, _local_extras(request), root
+        ),
+    )
+
+
+def _local_extras(request: ResolveRequest) -> dict[str, tuple[str, ...]]:
+    """The extras each local project (member, path, URL or git dependency) declares."""
+    found = (*request.local_packages, *request.members)
+    return {str(canonicalize_name(p.name)): p.provides_extras for p in found}
 
 
 def _has_git(facts: WorkspaceFacts) -> bool:
