@@ -33,7 +33,7 @@ import pytest
 import zstandard
 
 from pyrun.local.host import host_platform
-from tests.conftest import pyrun_executable
+from tests.conftest import find_python, pyrun_executable
 from tests.support.index_server import IndexServer
 from tests.support.terminal import frames, run_in_terminal
 
@@ -778,6 +778,39 @@ def test_pyrun_run_downloads_a_python_for_a_project(
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
     assert "Creating virtual environment" not in second.stderr
+    assert mirror.counts[setup.path] == 1
+
+
+def test_a_project_env_follows_the_python_preference_as_uv(
+    tmp_path: Path, mirror: Mirror, fake_build: FakeBuild
+) -> None:
+    """uv reuses an env only when its interpreter meets `--managed-python`/`--no-managed-python`,
+    and otherwise replaces it. An interpreter named by path stays the user's choice whatever the
+    preference: uv would replace such an env with one of that same interpreter on every run."""
+    system = find_python("3.12")
+    if system is None:
+        pytest.skip("needs a CPython 3.12 on this machine")
+    setup = serve_build(tmp_path, mirror, fake_build, ".tar.zst")
+    project, env = _project_without_python(tmp_path, setup)
+    env["PYRUN_PYTHON_SEARCH_PATH"] = str(Path(system).parent)
+    code = "import sys; print(sys.base_prefix)"
+
+    def run(*options: str) -> tuple[str, str]:
+        command = [sys.executable, "-m", "pyrun", "run", *options, "python", "-c", code]
+        done = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return Path(done.stdout.strip()).resolve().as_posix(), done.stderr
+
+    managed = (setup.pythons / setup.key).resolve().as_posix()
+    base, _ = run("--no-managed-python")
+    assert base != managed
+    base, log = run("--managed-python")
+    assert base == managed and "Removed virtual environment at: .venv" in log
+    assert "Creating virtual environment" not in run("--managed-python")[1]
+    base, log = run("--no-managed-python")
+    assert base != managed and "Removed virtual environment at: .venv" in log
+    base, log = run("--managed-python", "--python", system)
+    assert base != managed and "virtual environment" not in log
     assert mirror.counts[setup.path] == 1
 
 

@@ -184,6 +184,7 @@ def lock_interpreter(workspace: Workspace, session: Session) -> Interpreter:
         requires_python=requires_python,
         requires_python_source=source,
         prompt=workspace.root_file.name or os.path.basename(workspace.root),
+        preference=session.settled.python.preference,
     )
     if read_pyvenv_cfg(path) is not None:
         existing = finder.probe(venv_python(path))

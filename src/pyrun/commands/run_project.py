@@ -49,6 +49,7 @@ def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEn
         requires_python_source=source,
         prompt=_prompt(workspace),
         no_sync=settled.run.no_sync,
+        preference=settled.python.preference,
     )
     with project_lock(workspace.root):
         if settled.lock.dry_run or settled.lock.check:

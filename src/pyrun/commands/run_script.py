@@ -133,7 +133,7 @@ def _fitting_env(
     from pyrun.local.project_env import incompatibility
 
     existing = _probe_env(path, finder)
-    if existing is None or incompatibility(existing, _env_request(path, script, choice)):
+    if existing is None or incompatibility(existing, _env_request(path, script, choice, finder)):
         return None
     return existing
 
@@ -144,7 +144,7 @@ def _probe_env(path: str, finder: Finder) -> Interpreter | None:
     return finder.probe(venv_python(path)) if read_pyvenv_cfg(path) is not None else None
 
 
-def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
+def _env_request(path: str, script: Script, choice: PythonChoice, finder: Finder) -> EnvRequest:
     from pyrun.local.project_env import EnvRequest
 
     return EnvRequest(
@@ -154,6 +154,7 @@ def _env_request(path: str, script: Script, choice: PythonChoice) -> EnvRequest:
         requires_python_source="script",
         prompt="",
         kind="script",
+        preference=finder.python.preference,
     )
 
 
@@ -241,7 +242,7 @@ def ensure_script_env(
 
     existing = _probe_env(path, finder)
     if existing is not None:
-        problem = incompatibility(existing, _env_request(path, script, choice))
+        problem = incompatibility(existing, _env_request(path, script, choice, finder))
         if problem is None or not replace:
             if announce:
                 console.info(f"Using script environment at: {console.path(display_path(path))}")

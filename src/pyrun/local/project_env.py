@@ -39,6 +39,7 @@ class EnvRequest(NamedTuple):
     prompt: str
     no_sync: bool = False
     kind: str = "project"  # or "script": how uv names the environment in its reasons
+    preference: str = "managed"  # the Python preference (`--managed-python`, …)
 
 
 class ProjectEnv(NamedTuple):
@@ -148,7 +149,29 @@ def incompatibility(env: Interpreter, request: EnvRequest) -> str | None:
             f"The {kind} environment's Python version does not meet the Python requirement: "
             f"`{request.requires_python}`"
         )
+    if not _preference_allows(env, request):
+        wanted = request.preference.replace("-", " ")
+        return (
+            f"The {kind} environment's Python interpreter does not meet the Python preference: "
+            f"`{wanted}`"
+        )
     return None
+
+
+def _preference_allows(env: Interpreter, request: EnvRequest) -> bool:
+    """`only-managed` wants an env made from a managed Python, `only-system` one that is not,
+    as uv checks before reusing an env. An interpreter asked for by path is the user's choice
+    whatever the preference (as in discovery): uv would replace such an env with one made from
+    that same interpreter on every run, which only loses what was installed."""
+    if request.preference not in ("only-managed", "only-system"):
+        return True
+    asked = request.choice.request
+    if asked is not None and asked.kind in ("path", "executable") and satisfies(env, asked):
+        return True
+    from pyrun.local.interpreters import default_managed_dirs, is_managed
+
+    managed = is_managed(env, default_managed_dirs(os.environ))
+    return managed == (request.preference == "only-managed")
 
 
 def satisfies(env: Interpreter, request: PythonRequest) -> bool:
