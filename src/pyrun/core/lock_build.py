@@ -1265,6 +1265,13 @@ _ARCH_MARKERS = {
     "or platform_machine == 'AMD64'",
     "x86": "platform_machine == 'i686' or platform_machine == 'i386' "
     "or platform_machine == 'win32' or platform_machine == 'x86'",
+    "ppc64le": "platform_machine == 'ppc64le'",
+    "ppc64": "platform_machine == 'ppc64'",
+    "s390x": "platform_machine == 's390x'",
+    "riscv64": "platform_machine == 'riscv64'",
+    "loongarch64": "platform_machine == 'loongarch64'",
+    "armv7l": "platform_machine == 'armv7l' or platform_machine == 'armv8l'",
+    "armv6l": "platform_machine == 'armv6l'",
 }
 
 
@@ -1274,18 +1281,55 @@ def _common_arch(platforms: set[str]) -> str | None:
 
 
 def _arch(platform: str) -> str | None:
-    """uv's `is_arm` / `is_x86_64` / `is_x86` of one platform tag (None: none of them)."""
+    """uv's `is_arm` / `is_x86_64` / … / `is_armv6l` of one platform tag (None: none of them)."""
     if platform in _WINDOWS_ARCH:
         return _WINDOWS_ARCH[platform]
     if platform.startswith("macosx_"):
         return _MAC_ARCH.get(platform.rsplit("_", 1)[-1])
     if platform.startswith("android_"):
         return "arm" if platform.endswith("_arm64_v8a") or platform.endswith("_aarch64") else None
+    if platform.startswith("ios_"):
+        return _IOS_ARCH.get(platform.split("_", 3)[-1])
     if _is_linux(platform):
-        return next((a for suffix, a in _LINUX_ARCH if platform.endswith(suffix)), None)
+        return _linux_arch(platform)
     return None
+
+
+def _linux_arch(platform: str) -> str | None:
+    """The architecture of a Linux tag (`linux_armv7l`, `manylinux2014_s390x`,
+    `musllinux_1_2_riscv64`), for the tag families uv knows it in: the legacy `manylinux1` and
+    `manylinux2010` only name x86 and ARM machines, and `manylinux2014` has no RISC-V or
+    LoongArch."""
+    family, _, rest = platform.partition("_")
+    if family in ("manylinux", "musllinux"):
+        rest = rest.split("_", 2)[-1]  # past the glibc/musl version
+    arch = _LINUX_MACHINES.get(rest)
+    if arch is None or family not in _LINUX_FAMILIES.get(arch, _ALL_LINUX):
+        return None
+    return arch
 
 
 _WINDOWS_ARCH = {"win32": "x86", "win_amd64": "x86_64", "win_arm64": "arm"}
 _MAC_ARCH = {"arm64": "arm", "x86_64": "x86_64", "i386": "x86"}
-_LINUX_ARCH = (("_aarch64", "arm"), ("_x86_64", "x86_64"), ("_i686", "x86"))
+_IOS_ARCH = {
+    "arm64_iphoneos": "arm",
+    "arm64_iphonesimulator": "arm",
+    "x86_64_iphonesimulator": "x86_64",
+}
+_LINUX_MACHINES = {
+    "aarch64": "arm",
+    "x86_64": "x86_64",
+    "i686": "x86",
+    "ppc64le": "ppc64le",
+    "ppc64": "ppc64",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "loongarch64": "loongarch64",
+    "armv7l": "armv7l",
+    "armv6l": "armv6l",
+}
+_ALL_LINUX = ("linux", "musllinux", "manylinux", "manylinux1", "manylinux2010", "manylinux2014")
+_LINUX_FAMILIES = {
+    arch: ("linux", "musllinux", "manylinux", "manylinux2014")
+    for arch in ("ppc64le", "ppc64", "s390x", "armv7l", "armv6l")
+} | {arch: ("linux", "musllinux", "manylinux") for arch in ("riscv64", "loongarch64")}

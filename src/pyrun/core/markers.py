@@ -9,9 +9,10 @@ the same variable order, the same `python_version` -> `python_full_version` tran
 same edge merging, cover extraction, sorting and factoring. Equal functions
 get the same interned node, which is also what makes `markers_equal` exact.
 
-Not ported: uv's table of known-incompatible pairs (`os_name == 'nt' and sys_platform ==
-'linux'` is `false` to uv, a plain conjunction here), PEP 751 list markers, and version bounds
-with pre-releases beyond uv's release-only semantics.
+uv's known-incompatible pairs are ported too: `os_name == 'nt' and sys_platform == 'linux'` is
+`false`, and `os_name != 'nt' and sys_platform == 'linux'` reads `sys_platform == 'linux'`.
+Not ported: PEP 751 list markers, and version bounds with pre-releases beyond uv's
+release-only semantics.
 """
 
 from __future__ import annotations
@@ -234,6 +235,7 @@ FALSE = 1
 _NODES: list[tuple[Var, tuple[Any, ...]]] = [((), ()), ((), ())]
 _UNIQUE: dict[tuple[Var, tuple[Any, ...]], int] = {}
 _APPLY_CACHE: dict[tuple[str, int, int], int] = {}
+_PLAIN_CACHE: dict[tuple[str, int, int], int] = {}
 _LOCK = threading.RLock()
 
 
@@ -271,22 +273,82 @@ def _merge_adjacent(edges: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _apply(op: str, x: int, y: int) -> int:
+    """`x and y` / `x or y`, with uv's known-incompatible pairs (`_exclusions`)."""
     terminal = _terminal(op, x, y)
     if terminal is not None:
         return terminal
     cached = _APPLY_CACHE.get((op, x, y))
     if cached is not None:
         return cached
+    result = _shannon(op, x, y, _apply)
+    if _is_conflicting(_NODES[x][0]) and _is_conflicting(_NODES[y][0]):
+        # uv checks its conjunctions (a disjunction is the complement of one) at the top,
+        # where these variables live: a conjunction lying wholly within the known
+        # incompatibilities is false, and so a disjunction covering their complement is true.
+        exclusions = _exclusions()
+        if op == "and" and _plain("and", result, _negate(exclusions)) == FALSE:
+            result = FALSE
+        elif op == "or" and _plain("and", _negate(result), _negate(exclusions)) == FALSE:
+            result = TRUE
+    _APPLY_CACHE[(op, x, y)] = result
+    return result
+
+
+def _plain(op: str, x: int, y: int) -> int:
+    """`_apply` without the known-incompatible pairs: what the exclusions are built with, and
+    checked against (uv keeps these results apart from its regular cache)."""
+    terminal = _terminal(op, x, y)
+    if terminal is not None:
+        return terminal
+    cached = _PLAIN_CACHE.get((op, x, y))
+    if cached is None:
+        cached = _PLAIN_CACHE[(op, x, y)] = _shannon(op, x, y, _plain)
+    return cached
+
+
+def _shannon(op: str, x: int, y: int, apply: Callable[[str, int, int], int]) -> int:
+    """One step of Shannon expansion on the higher-order variable of `x` and `y`."""
     xvar, xedges = _NODES[x]
     yvar, yedges = _NODES[y]
     if xvar < yvar:
-        result = _create(xvar, _map(xvar, xedges, lambda c: _apply(op, c, y)))
-    elif yvar < xvar:
-        result = _create(yvar, _map(yvar, yedges, lambda c: _apply(op, x, c)))
-    else:
-        result = _create(xvar, _combine(op, xvar, xedges, yedges))
-    _APPLY_CACHE[(op, x, y)] = result
-    return result
+        return _create(xvar, _map(xvar, xedges, lambda c: apply(op, c, y)))
+    if yvar < xvar:
+        return _create(yvar, _map(yvar, yedges, lambda c: apply(op, x, c)))
+    return _create(xvar, _combine(op, xvar, xedges, yedges, apply))
+
+
+def _is_conflicting(var: Var) -> bool:
+    """uv's `is_conflicting_variable`: `os_name`, `sys_platform` and `platform_system`, the
+    variables of the known-incompatible pairs, which is why they head the variable order."""
+    return bool(var) and var[0] == _STRING and var[1] <= _STRING_VARS.index("platform_system")
+
+
+# uv's known-incompatible pairs (`Interner::exclusions`): `os_name` against `sys_platform`, and
+# `platform_system` against `sys_platform` (an iOS `platform_system` may run `sys_platform ==
+# 'ios'`).
+_OS_PAIRS = (("nt", "linux"), ("nt", "darwin"), ("nt", "ios"), ("posix", "win32"))
+_SYSTEMS = ("FreeBSD", "NetBSD", "OpenBSD", "SunOS", "iOS", "iPadOS")
+_PLATFORMS = ("aix", "android", "emscripten", "ios", "linux", "darwin", "win32", "cygwin", "wasi")
+_EXCLUSIONS: list[int] = []
+
+
+def _exclusions() -> int:
+    if not _EXCLUSIONS:
+        pairs = [
+            (_string_expr("os_name", "==", os), _string_expr("sys_platform", "==", platform))
+            for os, platform in _OS_PAIRS
+        ]
+        pairs += [
+            (_string_expr("platform_system", "==", s), _string_expr("sys_platform", "==", p))
+            for s in _SYSTEMS
+            for p in _PLATFORMS
+            if not (p == "ios" and s in ("iOS", "iPadOS"))
+        ]
+        tree = FALSE
+        for a, b in pairs:
+            tree = _plain("or", tree, _plain("and", a, b))
+        _EXCLUSIONS.append(tree)
+    return _EXCLUSIONS[0]
 
 
 def _terminal(op: str, x: int, y: int) -> int | None:
@@ -306,16 +368,22 @@ def _map(var: Var, edges: tuple[Any, ...], f: Callable[[int], int]) -> tuple[Any
     return (f(edges[0]), f(edges[1]))
 
 
-def _combine(op: str, var: Var, left: tuple[Any, ...], right: tuple[Any, ...]) -> tuple[Any, ...]:
+def _combine(
+    op: str,
+    var: Var,
+    left: tuple[Any, ...],
+    right: tuple[Any, ...],
+    apply: Callable[[str, int, int], int],
+) -> tuple[Any, ...]:
     """uv's `apply_ranges`: split both partitions at every bound and combine the children."""
     if not _is_range_var(var):
-        return (_apply(op, left[0], right[0]), _apply(op, left[1], right[1]))
+        return (apply(op, left[0], right[0]), apply(op, left[1], right[1]))
     out: list[tuple[Interval, int]] = []
     for liv, lchild in left:
         for riv, rchild in right:
             iv = _intersect(liv, riv)
             if iv is not None:
-                out.append((iv, _apply(op, lchild, rchild)))
+                out.append((iv, apply(op, lchild, rchild)))
     return tuple(out)
 
 

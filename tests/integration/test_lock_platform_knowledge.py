@@ -1,0 +1,94 @@
+"""Two pieces of platform knowledge uv writes into a lock, compared with uv byte for byte.
+
+- Which wheels a package keeps: uv drops a wheel whose platform tags all name one architecture
+  (ARM, x86-64, x86, ppc64le, ppc64, s390x, RISC-V, LoongArch, ARMv7, ARMv6), per tag family,
+  when the package is never reachable on it. starlette's lock from scratch differed here:
+  `cffi`'s ppc64le and s390x wheels, needed only where `platform_machine` is neither.
+- uv's known-incompatible pairs: `os_name == 'nt' and sys_platform == 'linux'` is false, and
+  `os_name != 'nt' or sys_platform != 'linux'` is true.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyrunEnv
+from tests.integration.test_lock import PYTHON, pyrun, uv, write
+from tests.support.index_server import IndexServer
+
+pytestmark = [
+    pytest.mark.skipif(PYTHON is None, reason="needs a CPython 3.12 on this machine"),
+    pytest.mark.uv,
+]
+
+TAGS = (
+    "manylinux_2_17_aarch64",
+    "musllinux_1_2_ppc64le",
+    "manylinux1_ppc64le",  # not a ppc64le family to uv: kept wherever Linux is
+    "manylinux2014_s390x",
+    "manylinux1_x86_64",
+    "linux_armv7l",
+    "manylinux_2_31_riscv64",
+    "manylinux2014_ppc64",
+    "manylinux_2_36_loongarch64",
+    "manylinux2014_armv6l",
+    "ios_13_0_arm64_iphoneos",
+    "win_arm64",
+)
+REACHABLE = {
+    "arm": "platform_machine == 'arm64'",
+    "ppc": "platform_machine == 'ppc64le'",
+    "lnx": "sys_platform == 'linux' and platform_machine != 's390x'",
+    "ios": "sys_platform == 'ios'",
+}
+INCOMPATIBLE = {
+    "never": "os_name == 'nt' and sys_platform == 'linux'",
+    "bsd": "platform_system == 'FreeBSD' and sys_platform == 'linux'",
+    "always": "os_name != 'nt' or sys_platform != 'linux'",
+}
+
+
+def project(requirements: dict[str, str]) -> str:
+    listed = ", ".join(json.dumps(f"{name} ; {marker}") for name, marker in requirements.items())
+    return (
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+        f"dependencies = [{listed}]\n"
+    )
+
+
+def lock_both(tmp_path: Path, env: PyrunEnv, index: IndexServer, text: str) -> str:
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for root in (ours, theirs):
+        write(root, text)
+    result = pyrun(env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    lock = (ours / "uv.lock").read_text()
+    assert lock == (theirs / "uv.lock").read_text()
+    return lock
+
+
+def test_wheels_are_kept_per_architecture_family_as_uv_keeps_them(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    with IndexServer() as index:
+        for name in REACHABLE:
+            for tag in TAGS:
+                index.add_wheel(name, "1.0", tag=f"cp312-cp312-{tag}")
+        lock = lock_both(tmp_path, pyrun_env, index, project(REACHABLE))
+    arm = lock.split('[[package]]\nname = "arm"')[1].split("[[package]]")[0]
+    assert "ppc64le.manylinux" not in arm and "musllinux_1_2_ppc64le" not in arm
+    assert "manylinux_2_17_aarch64" in arm and "win_arm64" in arm
+
+
+def test_known_incompatible_platforms_as_uv(tmp_path: Path, pyrun_env: PyrunEnv) -> None:
+    with IndexServer() as index:
+        for name in INCOMPATIBLE:
+            index.add_wheel(name, "1.0")
+        lock = lock_both(tmp_path, pyrun_env, index, project(INCOMPATIBLE))
+    assert '{ name = "never", marker = "python_version < \'0\'" }' in lock
+    assert '{ name = "always" }' in lock
