@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv
-from tests.integration.test_lock import PYTHON, pyrun, uv, write
+from tests.integration.test_lock import PYTHON
+from tests.integration.test_lock_relock_parity import lock_both, projects
 from tests.support.index_server import IndexServer
 
 pytestmark = [
@@ -59,17 +60,9 @@ def project(requirements: dict[str, str]) -> str:
     )
 
 
-def lock_both(tmp_path: Path, env: PyrunEnv, index: IndexServer, text: str) -> str:
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    for root in (ours, theirs):
-        write(root, text)
-    result = pyrun(env, ours, "lock", index=index.index_url)
-    assert result.returncode == 0, result
-    done = uv(theirs, "lock", index=index.index_url)
-    assert done.returncode == 0, done.stderr
-    lock = (ours / "uv.lock").read_text()
-    assert lock == (theirs / "uv.lock").read_text()
-    return lock
+def lock_project(tmp_path: Path, env: PyrunEnv, index: IndexServer, text: str) -> str:
+    ours, theirs = projects(tmp_path, text)
+    return lock_both(ours, theirs, env, index)
 
 
 def test_wheels_are_kept_per_architecture_family_as_uv_keeps_them(
@@ -79,7 +72,7 @@ def test_wheels_are_kept_per_architecture_family_as_uv_keeps_them(
         for name in REACHABLE:
             for tag in TAGS:
                 index.add_wheel(name, "1.0", tag=f"cp312-cp312-{tag}")
-        lock = lock_both(tmp_path, pyrun_env, index, project(REACHABLE))
+        lock = lock_project(tmp_path, pyrun_env, index, project(REACHABLE))
     arm = lock.split('[[package]]\nname = "arm"')[1].split("[[package]]")[0]
     assert "ppc64le.manylinux" not in arm and "musllinux_1_2_ppc64le" not in arm
     assert "manylinux_2_17_aarch64" in arm and "win_arm64" in arm
@@ -89,6 +82,6 @@ def test_known_incompatible_platforms_as_uv(tmp_path: Path, pyrun_env: PyrunEnv)
     with IndexServer() as index:
         for name in INCOMPATIBLE:
             index.add_wheel(name, "1.0")
-        lock = lock_both(tmp_path, pyrun_env, index, project(INCOMPATIBLE))
+        lock = lock_project(tmp_path, pyrun_env, index, project(INCOMPATIBLE))
     assert '{ name = "never", marker = "python_version < \'0\'" }' in lock
     assert '{ name = "always" }' in lock
