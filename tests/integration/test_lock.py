@@ -117,6 +117,7 @@ SCENARIOS = [
     # the exact-pin chain that keeps rejecting it (learned conflicts, as uv's).
     "exact-pin-chain-tracked",
     "extras-declared-order",
+    "extra-implies-base-edge",
     "fork-platform-system",
     # autogen's shape (issue 13): every extra-bearing candidate clashes with an exact pin reached
     # through a chain; uv moves the chain's head back, resolvelib's backjump walks past it.

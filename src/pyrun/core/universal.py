@@ -920,8 +920,12 @@ class _EdgeMerger:
                 if dep.name not in pins:
                     continue
                 target = pins[dep.name].version if dep.name in self.ambiguous else None
-                holders = found.setdefault((dep.name, dep.extras, target), {})
-                holders.setdefault(dep.marker, []).append(index)
+                # `foo[x]` requires `foo` too: uv's edge to the package itself holds wherever
+                # any requirement on it does, with or without extras (`foo ; win32` and
+                # `foo[x] ; not win32` lock as `foo` plus `foo[x] ; not win32`).
+                for extras in (dep.extras, ()) if dep.extras else ((),):
+                    holders = found.setdefault((dep.name, extras, target), {})
+                    holders.setdefault(dep.marker, []).append(index)
         if self.conflicts is not None:
             node = ((pin.name, pin.version, pin.source), *context)
             targets = [n for n, _, _ in found]
