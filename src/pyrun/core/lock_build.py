@@ -881,12 +881,12 @@ class _Lowering:
         text = _marker_text(str(parsed), extra, marker)
         if "index" in entry:
             url = self.index_url_of(str(entry["index"]))
-            return _Lowered(table=replace(table, index=url), text=text)
+            return _Lowered(table=table._replace(index=url), text=text)
         local_text = _local_text(parsed, extra, marker)
         if entry.get("workspace") is True:
             # One `replace` for the whole change: a large workspace lowers thousands of these.
             return self._workspace(name, table, local_text)
-        plain = replace(table, specifier=None, url=None)
+        plain = table._replace(specifier=None, url=None)
         if "path" in entry:
             return self._path(name, plain, local_text, entry, member_path)
         if "url" in entry:
@@ -894,13 +894,13 @@ class _Lowering:
             sub = entry.get("subdirectory")
             local = LocalDependency(name=name, kind="url", location=url, subdirectory=sub)
             return _Lowered(
-                table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
+                table=plain._replace(url=url, subdirectory=sub), text=local_text, local=local
             )
         if "git" in entry:
             source = parse_source_table(name, entry)
             location = source.requirement_url(credentials=True)
             local = LocalDependency(name=name, kind="git", location=location)
-            table = replace(plain, git=source.requirement_url())
+            table = plain._replace(git=source.requirement_url())
             return _Lowered(table=table, text=local_text, local=local)
         raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
 
@@ -911,7 +911,7 @@ class _Lowering:
         source = parse_direct(str(parsed.url))
         location = source.requirement_url(credentials=True)
         local = LocalDependency(name=name, kind="git", location=location)
-        table = replace(base, url=None, git=source.requirement_url())
+        table = base._replace(url=None, git=source.requirement_url())
         return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
     def _workspace(self, name: str, table: Requirement, text: str) -> _Lowered:
@@ -930,7 +930,7 @@ class _Lowering:
         else:
             kind = "editable"
         fields: dict[str, Any] = {kind: path}
-        table = replace(table, specifier=None, url=None, **fields)
+        table = table._replace(specifier=None, url=None, **fields)
         # The member as a local dependency: of no use in its own workspace, whose members the
         # resolver knows, but a path dependency's sibling in another workspace must be read.
         local = LocalDependency(name=name, kind=kind, location=path)
@@ -951,14 +951,14 @@ class _Lowering:
         path = raw if posixpath.isabs(raw) else _relative(self.root, joined)
         if path.lower().endswith(_ARCHIVE_SUFFIXES):
             local = LocalDependency(name=name, kind="path", location=path)
-            return _Lowered(table=replace(plain, path=path), text=text, local=local)
+            return _Lowered(table=plain._replace(path=path), text=text, local=local)
         if entry.get("package") is False:
             kind = "virtual"
         else:
             kind = "editable" if entry.get("editable") is True else "directory"
         local = LocalDependency(name=name, kind=kind, location=path)
         fields: dict[str, Any] = {kind: path}
-        return _Lowered(table=replace(plain, **fields), text=text, local=local)
+        return _Lowered(table=plain._replace(**fields), text=text, local=local)
 
 
 def _applies(entry: object, extra: str | None, group: str | None) -> bool:
@@ -977,7 +977,7 @@ def _and_marker(table: Requirement, marker: str | None) -> Requirement:
     if not marker:
         return table
     combined = f"({table.marker}) and ({marker})" if table.marker else marker
-    return replace(table, marker=normalize_marker(combined) or None)
+    return table._replace(marker=normalize_marker(combined) or None)
 
 
 def _with_extra(text: str, extra: str | None) -> str:

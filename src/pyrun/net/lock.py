@@ -755,10 +755,10 @@ def _metadata_in_order(metadata: PackageMetadata, core: _Metadata) -> PackageMet
             continue
         orders[(table.name, frozenset(table.extras))] = table.extras
     requires = tuple(
-        replace(r, extras=orders.get((r.name, frozenset(r.extras)), r.extras))
+        r._replace(extras=orders.get((r.name, frozenset(r.extras)), r.extras))
         for r in metadata.requires_dist
     )
-    return replace(metadata, provides_extras=extras, requires_dist=requires)
+    return metadata._replace(provides_extras=extras, requires_dist=requires)
 
 
 async def _read_locals(
