@@ -26,7 +26,12 @@ SYNC_PATH = (
 
 # The same for the modules every lock imports (issue 15: ~90 frozen dataclasses, ~1 ms each on
 # Python 3.12, were a third of pyrun's own import time on a lock).
-LOCK_PATH = ("pyrun.core.lockfile",)
+LOCK_PATH = (
+    "pyrun.core.lock_build",
+    "pyrun.core.lockfile",
+    "pyrun.core.resolution",
+    "pyrun.net.index",
+)
 
 
 @pytest.mark.parametrize("name", SYNC_PATH + LOCK_PATH)

@@ -25,10 +25,9 @@ import itertools
 import marshal
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -85,8 +84,7 @@ _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", "
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class LocalDependency:
+class LocalDependency(NamedTuple):
     """A non-registry requirement a member declares: the resolver needs its metadata.
 
     `kind` is `directory`, `editable`, `virtual`, `path` (an archive), `url` or `git`;
@@ -99,8 +97,7 @@ class LocalDependency:
     subdirectory: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class BuiltMetadata:
+class BuiltMetadata(NamedTuple):
     """The requirements of a member whose `[project]` marks them dynamic, as its build backend
     reported them (`Requires-Dist` with extras already in the markers, `Provides-Extra`)."""
 
@@ -127,8 +124,7 @@ def built_local_metadata(built: BuiltMetadata) -> PackageMetadata:
     return PackageMetadata(requires_dist=tables, provides_extras=built.provides_extras)
 
 
-@dataclass(frozen=True, kw_only=True)
-class DeclaredMember:
+class DeclaredMember(NamedTuple):
     """A workspace member as the lock records it and the resolver reads it."""
 
     name: str
@@ -139,7 +135,7 @@ class DeclaredMember:
     editable: bool = True  # False: a `{ workspace = true, editable = false }` asks for a copy
     requires_dist: tuple[str, ...] = ()  # PEP 508, extras folded in as `extra == 'x'`
     provides_extras: tuple[str, ...] = ()
-    dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[str, ...]] = {}
     requires_python: str | None = None
     dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
@@ -153,10 +149,7 @@ class DeclaredMember:
         return "editable" if self.editable else "directory"
 
 
-@dataclass(frozen=True, kw_only=True)
-class WorkspaceFacts:
-    """Everything besides the resolution that decides the lock's content."""
-
+class _WorkspaceFields(NamedTuple):
     requires_python: str
     members: tuple[DeclaredMember, ...]
     root_is_project: bool = True
@@ -165,14 +158,19 @@ class WorkspaceFacts:
     overrides: tuple[Requirement, ...] = ()
     excludes: tuple[str, ...] = ()
     build_constraints: tuple[Requirement, ...] = ()
-    dependency_groups: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
-    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[Requirement, ...]] = {}
+    root_groups: Mapping[str, tuple[str, ...]] = {}
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
-    options: LockOptions = field(default_factory=LockOptions)
+    options: LockOptions = LockOptions()
     environments: tuple[str, ...] = ()
     required_environments: tuple[str, ...] = ()
     conflicts: tuple[tuple[ConflictItem, ...], ...] = ()
     root_locals: tuple[LocalDependency, ...] = ()
+
+
+class WorkspaceFacts(_WorkspaceFields):
+    """Everything besides the resolution that decides the lock's content. (A subclass of its
+    fields' named tuple: it keeps a `__dict__` for its member index.)"""
 
     def member(self, name: str) -> DeclaredMember | None:
         return self._members_by_name.get(name)
@@ -199,8 +197,7 @@ class WorkspaceFacts:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Lowered:
+class _Lowered(NamedTuple):
     table: Requirement
     text: str  # for the resolver
     local: LocalDependency | None = None
@@ -339,7 +336,7 @@ def declare_workspace(
     declarations of members unchanged since an earlier run.
     """
     lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
-    lowering = replace(lowering, standalone=standalone)
+    lowering = lowering._replace(standalone=standalone)
     context = None if memo is None else _lowering_identity(lowering)
     declared = tuple(
         _declared(name, m, lowering, (built or {}).get(name), memo, context)
@@ -759,8 +756,7 @@ class _SourceError(PyrunError):
         self.name = name
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Lowering:
+class _Lowering(NamedTuple):
     """uv's lowering of `tool.uv.sources` into requirement sources (member sources first)."""
 
     root: str
@@ -770,7 +766,7 @@ class _Lowering:
     index_url_of: Callable[[str], str]
     no_sources: bool = False
     # Members some `{ workspace = true, editable = false }` asks for as built copies: False.
-    editable: Mapping[str, bool] = field(default_factory=dict)
+    editable: Mapping[str, bool] = {}
     # Members uv lowers as a workspace of their own (`Workspace.standalone`).
     standalone: frozenset[str] = frozenset()
 
@@ -779,7 +775,7 @@ class _Lowering:
         its own to uv: the root's sources do not apply, and no other member is a member."""
         if project is None or project not in self.standalone:
             return self
-        return replace(self, root_sources={}, paths={project: path}, standalone=frozenset())
+        return self._replace(root_sources={}, paths={project: path}, standalone=frozenset())
 
     def lower(
         self,
@@ -1074,8 +1070,7 @@ def _normal(marker: str) -> str:
         raise PyrunError(f"Failed to parse marker `{marker}`", causes=(str(exc),)) from None
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Context:
+class _Context(NamedTuple):
     sources: Mapping[tuple[str, str | None], Source]
     counts: Mapping[str, int]
     facts: WorkspaceFacts

@@ -29,7 +29,7 @@ import threading
 import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
@@ -68,8 +68,7 @@ if TYPE_CHECKING:
     from pyrun.local.build import BuildEnv, RequirementsProvider
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Metadata:
+class _Metadata(NamedTuple):
     requires_dist: tuple[str, ...]
     requires_python: str | None
     version: str | None = None
@@ -353,13 +352,12 @@ def _top_level(filename: str, data: bytes, basename: str) -> bytes | None:
 # -- local dependencies ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class _LocalFile:
+class _LocalFile(NamedTuple):
     """A file of a local or URL dependency as the lock records it."""
 
     filename: str
     url: str | None = None
-    hashes: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = {}
 
 
 class LocalRead(NamedTuple):
@@ -525,7 +523,7 @@ async def _archive_package(
     dep: LocalDependency, data: bytes, file: _LocalFile, builder: MetadataBuilder | None
 ) -> tuple[LocalPackage, PackageMetadata | None]:
     digest = {"sha256": hashlib.sha256(data).hexdigest()}
-    file = replace(file, hashes=digest)
+    file = file._replace(hashes=digest)
     if file.filename.endswith(".whl"):
         raw = _wheel_metadata(file.filename, data)
     else:
@@ -632,8 +630,8 @@ async def lock_async(
         async with with_builds(git if _has_git(facts) else None, http) as git_ready:
             locals_, metadata = await _read_locals(facts, root, http, builder, git_ready)
         members, built = await _with_member_versions(request.members, root, builder)
-        request = replace(
-            request, members=members, local_packages=(*request.local_packages, *locals_)
+        request = request._replace(
+            members=members, local_packages=(*request.local_packages, *locals_)
         )
         facts = _in_built_order(facts, built)
         try:
@@ -714,7 +712,7 @@ async def _with_member_versions(
         location = member.source.location
         raw = await builder.tree(member.name, Path(os.path.normpath(os.path.join(root, location))))
         core = parse_core_metadata(raw)
-        found[index] = replace(member, dynamic_version=built_version(member.name, location, core))
+        found[index] = member._replace(dynamic_version=built_version(member.name, location, core))
         built[canonicalize_name(member.name)] = core
 
     try:
@@ -738,9 +736,9 @@ def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, _Metadata]) -> Wo
     for member in facts.members:
         core = built.get(canonicalize_name(member.name))
         if core is not None:
-            member = replace(member, metadata=_metadata_in_order(member.metadata, core))
+            member = member._replace(metadata=_metadata_in_order(member.metadata, core))
         members.append(member)
-    return replace(facts, members=tuple(members))
+    return facts._replace(members=tuple(members))
 
 
 def _metadata_in_order(metadata: PackageMetadata, core: _Metadata) -> PackageMetadata:
