@@ -24,12 +24,15 @@ SYNC_PATH = (
     "pyrun.net.sync",
 )
 
-# The same for the modules every lock imports (issue 15: ~90 frozen dataclasses, ~1 ms each on
-# Python 3.12, were a third of pyrun's own import time on a lock).
+# The same for the modules that make a lock or read one (issue 15: ~90 frozen dataclasses, ~1 ms
+# each on Python 3.12, were a third of pyrun's own import time on a lock).
 LOCK_PATH = (
+    "pyrun.core.export",
     "pyrun.core.lock_build",
     "pyrun.core.lockfile",
+    "pyrun.core.requirements_txt",
     "pyrun.core.resolution",
+    "pyrun.core.selection",
     "pyrun.net.index",
 )
 
