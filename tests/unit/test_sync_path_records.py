@@ -27,12 +27,15 @@ SYNC_PATH = (
 # The same for the modules that make a lock or read one (issue 15: ~90 frozen dataclasses, ~1 ms
 # each on Python 3.12, were a third of pyrun's own import time on a lock).
 LOCK_PATH = (
+    "pyrun.commands.index_settings",
+    "pyrun.commands.resolve_step",
     "pyrun.core.export",
     "pyrun.core.lock_build",
     "pyrun.core.lockfile",
     "pyrun.core.requirements_txt",
     "pyrun.core.resolution",
     "pyrun.core.selection",
+    "pyrun.net.git_deps",
     "pyrun.net.index",
 )
 
