@@ -30,11 +30,13 @@ LOCK_PATH = (
     "pyrun.commands.index_settings",
     "pyrun.commands.resolve_step",
     "pyrun.core.export",
+    "pyrun.core.index",
     "pyrun.core.lock_build",
     "pyrun.core.lockfile",
     "pyrun.core.requirements_txt",
     "pyrun.core.resolution",
     "pyrun.core.selection",
+    "pyrun.net.client",
     "pyrun.net.git_deps",
     "pyrun.net.index",
 )
