@@ -57,10 +57,8 @@ DEFAULT_GROUPS_REVISION = 5  # the first revision whose member entries record `d
 # The records are named tuples, not frozen dataclasses: every lock and every sync from a lock
 # imports this module, and Python 3.12 compiles each dataclass's generated methods at import
 # (~1 ms a class). They are built with keywords only and compared only with their own kind.
-
-# The shared default of the mapping fields. Typed as a read-only `Mapping`, so no record
-# changes it; a plain dict, as a lock is pickled (`commands.lock_memo`).
-_NOTHING: Mapping[Any, Any] = {}
+# A mapping field's default is one empty dict shared by all records: typed as a read-only
+# `Mapping`, nothing changes it.
 
 
 class Source(NamedTuple):
@@ -152,7 +150,7 @@ class PackageMetadata(NamedTuple):
 
     requires_dist: tuple[Requirement, ...] = ()
     provides_extras: tuple[str, ...] = ()  # declaration order, as uv keeps it
-    requires_dev: Mapping[str, tuple[Requirement, ...]] = _NOTHING
+    requires_dev: Mapping[str, tuple[Requirement, ...]] = {}
 
     @property
     def is_empty(self) -> bool:
@@ -169,8 +167,8 @@ class Package(NamedTuple):
     dependencies: tuple[Dependency, ...] = ()
     sdist: Sdist | None = None
     wheels: tuple[Wheel, ...] = ()
-    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = _NOTHING
-    dev_dependencies: Mapping[str, tuple[Dependency, ...]] = _NOTHING
+    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = {}
+    dev_dependencies: Mapping[str, tuple[Dependency, ...]] = {}
     metadata: PackageMetadata = PackageMetadata()
 
 
@@ -190,8 +188,8 @@ class LockOptions(NamedTuple):
     fork_strategy: str | None = None
     exclude_newer: str | None = None
     exclude_newer_span: str | None = None
-    prerelease_package: Mapping[str, str] = _NOTHING
-    exclude_newer_package: Mapping[str, ExcludeNewerPackage] = _NOTHING
+    prerelease_package: Mapping[str, str] = {}
+    exclude_newer_package: Mapping[str, ExcludeNewerPackage] = {}
 
 
 class DependencyMetadata(NamedTuple):
@@ -209,7 +207,7 @@ class Manifest(NamedTuple):
     overrides: tuple[Requirement, ...] = ()
     excludes: tuple[str, ...] = ()
     build_constraints: tuple[Requirement, ...] = ()
-    dependency_groups: Mapping[str, tuple[Requirement, ...]] = _NOTHING
+    dependency_groups: Mapping[str, tuple[Requirement, ...]] = {}
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
 
 
