@@ -179,16 +179,13 @@ def test_upgrade_flags() -> None:
 
 def test_missing_member_and_metadata() -> None:
     lock = lock_of("workspace")
-    without_beta = dataclasses.replace(
-        lock, packages=tuple(p for p in lock.packages if p.name != "beta")
-    )
+    without_beta = lock._replace(packages=tuple(p for p in lock.packages if p.name != "beta"))
     result = verdict("workspace", lock=without_beta)
     assert isinstance(result, Stale) and "beta" in result.reason
     plain = lock_of("plain-app")
-    stripped = dataclasses.replace(
-        plain,
+    stripped = plain._replace(
         packages=tuple(
-            dataclasses.replace(p, metadata=type(p.metadata)()) if p.name == "plain-app" else p
+            p._replace(metadata=type(p.metadata)()) if p.name == "plain-app" else p
             for p in plain.packages
         ),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -436,7 +435,7 @@ def test_metadata_difference_names_the_field() -> None:
     )
     # uv 0.13.9 compares `provides-extras` as a set: reordering extras keeps the lock.
     assert metadata_difference(extras_reordered, locked) is None
-    extra_added = replace(extras_reordered, provides_extras=("a", "b", "c"))
+    extra_added = extras_reordered._replace(provides_extras=("a", "b", "c"))
     assert metadata_difference(extra_added, locked) == "provides-extras"
     no_empty_group = PackageMetadata(
         requires_dist=locked.requires_dist,

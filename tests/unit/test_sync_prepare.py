@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import httpx
@@ -22,10 +21,8 @@ def _items(sizes: dict[str, int | None]) -> list[sync.Item]:
     items = []
     for name, size in sizes.items():
         choice = selected[name]
-        artifact = dataclasses.replace(choice.artifact, size=size)
-        items.append(
-            sync.Item(selected=dataclasses.replace(choice, artifact=artifact), dist=choice.dist)
-        )
+        artifact = choice.artifact._replace(size=size)
+        items.append(sync.Item(selected=choice._replace(artifact=artifact), dist=choice.dist))
     return items
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import replace
 from typing import cast
 
 from pyrun.commands.common import load_project, project_start
@@ -149,7 +148,7 @@ def project_selection(workspace: Workspace, settled: Settled) -> ExportSelection
         owners = with_root_groups(owners, root)
         inherited = inherited_groups(root, member, target, owners, options)
     groups = choose_groups(target, owners, options)
-    explicit = choose_groups(target, owners, replace(options, no_default_groups=True)).groups
+    explicit = choose_groups(target, owners, options._replace(no_default_groups=True)).groups
     virtual = workspace.is_virtual_root
     return ExportSelection(
         roots=target.members,

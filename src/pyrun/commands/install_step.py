@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyrun.commands.session import Session
@@ -165,11 +164,11 @@ def select_requirements(lock: Lock, *, root: str, interpreter: Interpreter) -> S
     """
     from pyrun.core.selection import DependencyOptions, GroupChoice, SyncTarget, select
 
-    manifest = replace(
-        lock.manifest, dependency_groups={REQUIREMENTS_GROUP: lock.manifest.requirements}
+    manifest = lock.manifest._replace(
+        dependency_groups={REQUIREMENTS_GROUP: lock.manifest.requirements}
     )
     return select(
-        replace(lock, manifest=manifest),
+        lock._replace(manifest=manifest),
         root=root,
         target=SyncTarget(members=(), virtual_root=True),
         groups=GroupChoice(groups=frozenset({REQUIREMENTS_GROUP}), only=True),

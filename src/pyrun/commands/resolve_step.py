@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
@@ -37,8 +36,7 @@ if TYPE_CHECKING:
     from pyrun.progress import Reporter
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockRequest:
+class LockRequest(NamedTuple):
     """What to resolve: ready for the freshness check (`facts`, `run`) and for the resolver."""
 
     root: str  # relative paths in sources and in the lock are relative to this
@@ -46,7 +44,7 @@ class LockRequest:
     texts: tuple[str, ...]  # the top-level requirements, as the resolver reads them
     run: RunOptions
     indexes: IndexSettings
-    pinned: Mapping[str, str] = field(default_factory=dict)  # package -> index name
+    pinned: Mapping[str, str] = {}  # package -> index name
     constraints: tuple[str, ...] = ()  # PEP 508, for the resolver
     overrides: tuple[str, ...] = ()
     # What the requirements belong to when not a project (`script`, `` `--with` ``): failures
@@ -59,13 +57,12 @@ class LockRequest:
         return True if self.run.upgrade else (self.run.upgrade_packages or False)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Preferred:
+class Preferred(NamedTuple):
     """What a re-resolution starts from: versions to try first, the forks to start split into,
     and the lock whose git commits stay pinned."""
 
     lock: Lock | None = None
-    versions: Mapping[str, PreferenceValue] = field(default_factory=dict)
+    versions: Mapping[str, PreferenceValue] = {}
     forks: tuple[str, ...] = ()
 
     @classmethod

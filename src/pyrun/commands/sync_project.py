@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
 from typing import NamedTuple
 
 from pyrun.commands.install_step import (
@@ -134,10 +133,8 @@ def _dry_lock(
 def dependency_options(selection: SelectionOptions) -> DependencyOptions:
     """The settled selection as `core.selection` reads it: the same fields, by name (the
     settled record is a light twin, since `pyrun.options` may not import the core)."""
-    from dataclasses import fields
-
     return DependencyOptions(
-        **{field.name: getattr(selection, field.name) for field in fields(DependencyOptions)}
+        **{name: getattr(selection, name) for name in DependencyOptions._fields}
     )
 
 
@@ -165,7 +162,7 @@ def select_for(
     groups = choose_groups(target, owners, options)
     extras = choose_extras(owners, options, lock)
     if lock.conflicts:
-        explicit = replace(options, no_default_groups=True)
+        explicit = options._replace(no_default_groups=True)
         named = choose_groups(target, owners, explicit).groups
         _refuse_conflicts(lock, target, groups, named, extras, options)
     return select(

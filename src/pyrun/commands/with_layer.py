@@ -386,21 +386,19 @@ def _lock_request(
     request: WithRequest, artifacts: Sequence[Any], interpreter: Interpreter, settings: Settled
 ) -> LockRequest:
     """The requirements for a resolution for this one interpreter (not a universal one)."""
-    from dataclasses import replace as _replace
-
     from pyrun.commands.resolve_step import loose_request
     from pyrun.core.lock_compare import requirement_from_pep508
 
     tables = [_as_local(requirement_from_pep508(text)) for text in request.requirements]
     texts = [_resolver_text(text) for text in request.requirements]
     for name, directory in request.editables:
-        tables.append(_replace(requirement_from_pep508(name), editable=directory))
+        tables.append(requirement_from_pep508(name)._replace(editable=directory))
         texts.append(name)
     for artifact in artifacts:
         text = _pylock_requirement(artifact)
         table = _as_local(requirement_from_pep508(text))
         if artifact.editable and table.directory:
-            table = _replace(table, directory=None, editable=table.directory)
+            table = table._replace(directory=None, editable=table.directory)
         tables.append(table)
         texts.append(_resolver_text(text))
     return loose_request(
@@ -451,19 +449,17 @@ def _check_pylock_hashes(lock: Any, artifacts: Sequence[Any]) -> None:
 def _as_local(table: Any) -> Any:
     """`name @ file:///dir` is a local directory (or archive) for the resolver, not a URL;
     `name @ git+…` a git source."""
-    from dataclasses import replace as _replace
-
     url = table.url
     if url and url.startswith("git+"):
         from pyrun.core.gitref import parse_direct
 
-        return _replace(table, url=None, git=parse_direct(url).requirement_url())
+        return table._replace(url=None, git=parse_direct(url).requirement_url())
     if not url or not url.startswith("file:"):
         return table
     path = strip_file_url(url)
     if os.path.isdir(path):
-        return _replace(table, url=None, directory=path)
-    return _replace(table, url=None, path=path)
+        return table._replace(url=None, directory=path)
+    return table._replace(url=None, path=path)
 
 
 def _resolver_text(text: str) -> str:

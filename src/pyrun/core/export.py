@@ -23,8 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
@@ -59,8 +58,7 @@ _TRUE_ATOM = "(extra == 'x' or extra != 'x')"  # an empty extra name is no tauto
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExportSelection:
+class ExportSelection(NamedTuple):
     """What to export; names are normalised.
 
     `roots` are the members walked from; `groups` select their `[package.dev-dependencies]`,
@@ -86,8 +84,7 @@ class ExportSelection:
     no_emit_packages: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExportEntry:
+class ExportEntry(NamedTuple):
     """One exported package: its reachability marker (None: always) and its parents."""
 
     package: Package
@@ -111,8 +108,7 @@ def _id(package: Package) -> _Id:
     return (package.name, package.version, package.source.kind, package.source.value)
 
 
-@dataclass(frozen=True)
-class _Edge:
+class _Edge(NamedTuple):
     parent: _Node
     child: _Node
     marker: str | None
@@ -122,14 +118,16 @@ class _Edge:
     member: bool = False
 
 
-@dataclass
 class _Graph:
-    lock: Lock
-    selection: ExportSelection
-    nodes: dict[_Id, Package] = field(default_factory=dict)
-    edges: list[_Edge] = field(default_factory=list)
-    seen: set[tuple[_Id, str | None]] = field(default_factory=set)
-    queue: list[tuple[Package, str | None]] = field(default_factory=list)
+    __slots__ = ("edges", "lock", "nodes", "queue", "seen", "selection")
+
+    def __init__(self, lock: Lock, selection: ExportSelection) -> None:
+        self.lock = lock
+        self.selection = selection
+        self.nodes: dict[_Id, Package] = {}
+        self.edges: list[_Edge] = []
+        self.seen: set[tuple[_Id, str | None]] = set()
+        self.queue: list[tuple[Package, str | None]] = []
 
     def add(
         self,

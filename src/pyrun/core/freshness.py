@@ -9,7 +9,6 @@ the locked versions still satisfy.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,8 +140,8 @@ def preferred_lock(lock: Lock, verdict: Stale) -> Lock | None:
         return None
     if verdict.keep_forks:
         return lock
-    packages = tuple(dataclasses.replace(p, resolution_markers=()) for p in lock.packages)
-    return dataclasses.replace(lock, resolution_markers=(), packages=packages)
+    packages = tuple(p._replace(resolution_markers=()) for p in lock.packages)
+    return lock._replace(resolution_markers=(), packages=packages)
 
 
 def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> frozenset[frozenset[Any]]:

@@ -19,7 +19,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from pyrun.errors import PyrunError
@@ -44,8 +44,7 @@ def is_commit(text: str) -> bool:
     return bool(_COMMIT.fullmatch(text))
 
 
-@dataclass(frozen=True, order=True)
-class GitRef:
+class GitRef(NamedTuple):
     """What a requirement asks for: a `branch`, a `tag`, a `rev` (branch, tag or commit, as
     a PEP 508 `@ref` is), or the repository's default branch."""
 
@@ -62,12 +61,15 @@ class GitRef:
         return self.value if self.kind != "default" else "HEAD"
 
 
+DEFAULT_REF = GitRef("default")
+
+
 @dataclass(frozen=True, kw_only=True)
 class GitUrl:
     """A git source: `repository` is the URL without `git+`, credentials, query or fragment."""
 
     repository: str
-    ref: GitRef = GitRef("default")
+    ref: GitRef = DEFAULT_REF
     subdirectory: str | None = None
     # `user:token@` as written, used to fetch but never written to the lock (uv strips it).
     credentials: str = field(default="", compare=False, repr=False)

@@ -17,7 +17,6 @@ import json
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
@@ -76,16 +75,30 @@ class IndexFile(NamedTuple):
         return parse_dist_filename(self.filename)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProjectPage:
-    """A project's page on one index: its files in page order."""
-
+class _PageFields(NamedTuple):
     name: NormalizedName
     url: str
     files: tuple[IndexFile, ...]
     # The page's own files by version (`VersionGroups`), when already known: kept in the
     # parsed form, so a page loaded from the cache is not grouped again. None: from `files`.
-    groups: VersionGroups | None = field(default=None, compare=False, repr=False)
+    groups: VersionGroups | None = None
+
+
+class ProjectPage(_PageFields):
+    """A project's page on one index: its files in page order.
+
+    A subclass of its fields' named tuple, for the `__dict__` of `version_groups`. Two pages
+    are equal when their name, URL and files are: `groups` only spares the grouping."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProjectPage):
+            return NotImplemented
+        return self[:3] == other[:3]
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, ProjectPage):
+            return NotImplemented
+        return self[:3] != other[:3]
 
     def __hash__(self) -> int:
         return hash((self.name, self.url, len(self.files)))

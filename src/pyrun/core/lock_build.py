@@ -25,10 +25,9 @@ import itertools
 import marshal
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -85,8 +84,7 @@ _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", "
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class LocalDependency:
+class LocalDependency(NamedTuple):
     """A non-registry requirement a member declares: the resolver needs its metadata.
 
     `kind` is `directory`, `editable`, `virtual`, `path` (an archive), `url` or `git`;
@@ -99,8 +97,7 @@ class LocalDependency:
     subdirectory: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class BuiltMetadata:
+class BuiltMetadata(NamedTuple):
     """The requirements of a member whose `[project]` marks them dynamic, as its build backend
     reported them (`Requires-Dist` with extras already in the markers, `Provides-Extra`)."""
 
@@ -127,8 +124,7 @@ def built_local_metadata(built: BuiltMetadata) -> PackageMetadata:
     return PackageMetadata(requires_dist=tables, provides_extras=built.provides_extras)
 
 
-@dataclass(frozen=True, kw_only=True)
-class DeclaredMember:
+class DeclaredMember(NamedTuple):
     """A workspace member as the lock records it and the resolver reads it."""
 
     name: str
@@ -139,7 +135,7 @@ class DeclaredMember:
     editable: bool = True  # False: a `{ workspace = true, editable = false }` asks for a copy
     requires_dist: tuple[str, ...] = ()  # PEP 508, extras folded in as `extra == 'x'`
     provides_extras: tuple[str, ...] = ()
-    dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[str, ...]] = {}
     requires_python: str | None = None
     dynamic_dependencies: bool = False  # dynamic, and no built metadata was given
     locals: tuple[LocalDependency, ...] = ()
@@ -153,10 +149,7 @@ class DeclaredMember:
         return "editable" if self.editable else "directory"
 
 
-@dataclass(frozen=True, kw_only=True)
-class WorkspaceFacts:
-    """Everything besides the resolution that decides the lock's content."""
-
+class _WorkspaceFields(NamedTuple):
     requires_python: str
     members: tuple[DeclaredMember, ...]
     root_is_project: bool = True
@@ -165,14 +158,19 @@ class WorkspaceFacts:
     overrides: tuple[Requirement, ...] = ()
     excludes: tuple[str, ...] = ()
     build_constraints: tuple[Requirement, ...] = ()
-    dependency_groups: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
-    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[Requirement, ...]] = {}
+    root_groups: Mapping[str, tuple[str, ...]] = {}
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
-    options: LockOptions = field(default_factory=LockOptions)
+    options: LockOptions = LockOptions()
     environments: tuple[str, ...] = ()
     required_environments: tuple[str, ...] = ()
     conflicts: tuple[tuple[ConflictItem, ...], ...] = ()
     root_locals: tuple[LocalDependency, ...] = ()
+
+
+class WorkspaceFacts(_WorkspaceFields):
+    """Everything besides the resolution that decides the lock's content. (A subclass of its
+    fields' named tuple: it keeps a `__dict__` for its member index.)"""
 
     def member(self, name: str) -> DeclaredMember | None:
         return self._members_by_name.get(name)
@@ -199,8 +197,7 @@ class WorkspaceFacts:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Lowered:
+class _Lowered(NamedTuple):
     table: Requirement
     text: str  # for the resolver
     local: LocalDependency | None = None
@@ -339,7 +336,7 @@ def declare_workspace(
     declarations of members unchanged since an earlier run.
     """
     lowering = _workspace_lowering(root, root_file, members, index_url_of, no_sources)
-    lowering = replace(lowering, standalone=standalone)
+    lowering = lowering._replace(standalone=standalone)
     context = None if memo is None else _lowering_identity(lowering)
     declared = tuple(
         _declared(name, m, lowering, (built or {}).get(name), memo, context)
@@ -759,8 +756,7 @@ class _SourceError(PyrunError):
         self.name = name
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Lowering:
+class _Lowering(NamedTuple):
     """uv's lowering of `tool.uv.sources` into requirement sources (member sources first)."""
 
     root: str
@@ -770,7 +766,7 @@ class _Lowering:
     index_url_of: Callable[[str], str]
     no_sources: bool = False
     # Members some `{ workspace = true, editable = false }` asks for as built copies: False.
-    editable: Mapping[str, bool] = field(default_factory=dict)
+    editable: Mapping[str, bool] = {}
     # Members uv lowers as a workspace of their own (`Workspace.standalone`).
     standalone: frozenset[str] = frozenset()
 
@@ -779,7 +775,7 @@ class _Lowering:
         its own to uv: the root's sources do not apply, and no other member is a member."""
         if project is None or project not in self.standalone:
             return self
-        return replace(self, root_sources={}, paths={project: path}, standalone=frozenset())
+        return self._replace(root_sources={}, paths={project: path}, standalone=frozenset())
 
     def lower(
         self,
@@ -881,12 +877,12 @@ class _Lowering:
         text = _marker_text(str(parsed), extra, marker)
         if "index" in entry:
             url = self.index_url_of(str(entry["index"]))
-            return _Lowered(table=replace(table, index=url), text=text)
+            return _Lowered(table=table._replace(index=url), text=text)
         local_text = _local_text(parsed, extra, marker)
         if entry.get("workspace") is True:
             # One `replace` for the whole change: a large workspace lowers thousands of these.
             return self._workspace(name, table, local_text)
-        plain = replace(table, specifier=None, url=None)
+        plain = table._replace(specifier=None, url=None)
         if "path" in entry:
             return self._path(name, plain, local_text, entry, member_path)
         if "url" in entry:
@@ -894,13 +890,13 @@ class _Lowering:
             sub = entry.get("subdirectory")
             local = LocalDependency(name=name, kind="url", location=url, subdirectory=sub)
             return _Lowered(
-                table=replace(plain, url=url, subdirectory=sub), text=local_text, local=local
+                table=plain._replace(url=url, subdirectory=sub), text=local_text, local=local
             )
         if "git" in entry:
             source = parse_source_table(name, entry)
             location = source.requirement_url(credentials=True)
             local = LocalDependency(name=name, kind="git", location=location)
-            table = replace(plain, git=source.requirement_url())
+            table = plain._replace(git=source.requirement_url())
             return _Lowered(table=table, text=local_text, local=local)
         raise PyrunError(f"Unsupported `tool.uv.sources` entry for `{name}`: {dict(entry)}")
 
@@ -911,7 +907,7 @@ class _Lowering:
         source = parse_direct(str(parsed.url))
         location = source.requirement_url(credentials=True)
         local = LocalDependency(name=name, kind="git", location=location)
-        table = replace(base, url=None, git=source.requirement_url())
+        table = base._replace(url=None, git=source.requirement_url())
         return _Lowered(table=table, text=_local_text(parsed, extra, None), local=local)
 
     def _workspace(self, name: str, table: Requirement, text: str) -> _Lowered:
@@ -930,7 +926,7 @@ class _Lowering:
         else:
             kind = "editable"
         fields: dict[str, Any] = {kind: path}
-        table = replace(table, specifier=None, url=None, **fields)
+        table = table._replace(specifier=None, url=None, **fields)
         # The member as a local dependency: of no use in its own workspace, whose members the
         # resolver knows, but a path dependency's sibling in another workspace must be read.
         local = LocalDependency(name=name, kind=kind, location=path)
@@ -951,14 +947,14 @@ class _Lowering:
         path = raw if posixpath.isabs(raw) else _relative(self.root, joined)
         if path.lower().endswith(_ARCHIVE_SUFFIXES):
             local = LocalDependency(name=name, kind="path", location=path)
-            return _Lowered(table=replace(plain, path=path), text=text, local=local)
+            return _Lowered(table=plain._replace(path=path), text=text, local=local)
         if entry.get("package") is False:
             kind = "virtual"
         else:
             kind = "editable" if entry.get("editable") is True else "directory"
         local = LocalDependency(name=name, kind=kind, location=path)
         fields: dict[str, Any] = {kind: path}
-        return _Lowered(table=replace(plain, **fields), text=text, local=local)
+        return _Lowered(table=plain._replace(**fields), text=text, local=local)
 
 
 def _applies(entry: object, extra: str | None, group: str | None) -> bool:
@@ -977,7 +973,7 @@ def _and_marker(table: Requirement, marker: str | None) -> Requirement:
     if not marker:
         return table
     combined = f"({table.marker}) and ({marker})" if table.marker else marker
-    return replace(table, marker=normalize_marker(combined) or None)
+    return table._replace(marker=normalize_marker(combined) or None)
 
 
 def _with_extra(text: str, extra: str | None) -> str:
@@ -1074,8 +1070,7 @@ def _normal(marker: str) -> str:
         raise PyrunError(f"Failed to parse marker `{marker}`", causes=(str(exc),)) from None
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Context:
+class _Context(NamedTuple):
     sources: Mapping[tuple[str, str | None], Source]
     counts: Mapping[str, int]
     facts: WorkspaceFacts

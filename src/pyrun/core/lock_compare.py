@@ -9,7 +9,6 @@ So requirement tables are reduced to normalised keys and compared as sets, as uv
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import posixpath
 import re
@@ -164,12 +163,12 @@ def flatten_self_references(
             if guard is None:
                 continue
             combined = _conjoin(marker, guard)
-            expanded = dataclasses.replace(requirement, marker=combined)
+            expanded = requirement._replace(marker=combined)
             if normalize_name(requirement.name) == project:
                 queue.extend((normalize_name(e), requirement.marker) for e in requirement.extras)
             flattened.append(expanded)
     constraints = [
-        dataclasses.replace(r, extras=())
+        r._replace(extras=())
         for r in flattened
         if normalize_name(r.name) == project and r.specifier
     ]

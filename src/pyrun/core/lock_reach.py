@@ -21,7 +21,7 @@ Wheels whose platforms the entry never reaches are pruned from the same reachabi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -57,7 +57,7 @@ class Reachability:
         kept = [p for p in resolution.packages if self.of(p.name, p.version) is not None]
         locked = _Locked(kept)
         packages = tuple(self._package(p, locked) for p in kept)
-        return replace(resolution, packages=packages)
+        return resolution._replace(packages=packages)
 
     def _package(self, package: ResolvedPackage, locked: _Locked) -> ResolvedPackage:
         def edges(items: Sequence[Edge], context: Context) -> tuple[Edge, ...]:
@@ -69,8 +69,7 @@ class Reachability:
                 self._edge(edge, parent, locked) for edge in items if locked.targets(edge)
             )
 
-        return replace(
-            package,
+        return package._replace(
             dependencies=edges(package.dependencies, None),
             optional_dependencies={
                 x: edges(items, ("extra", x)) for x, items in package.optional_dependencies.items()
@@ -94,7 +93,7 @@ class Reachability:
         marker = restrict_marker(edge.marker, parent, self.requires_python) if edge.marker else None
         if extras == edge.extras and marker == edge.marker:
             return edge  # the usual case: no copy
-        return replace(edge, extras=extras, marker=marker)
+        return edge._replace(extras=extras, marker=marker)
 
 
 def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
@@ -105,7 +104,7 @@ def _merged(edges: Iterable[Edge]) -> tuple[Edge, ...]:
         key = (edge.name, edge.version, edge.marker)
         if key in merged:
             extras = tuple(sorted({*merged[key].extras, *edge.extras}))
-            edge = replace(merged[key], extras=extras)
+            edge = merged[key]._replace(extras=extras)
         merged[key] = edge
     return tuple(merged.values())
 

@@ -12,9 +12,8 @@ import functools
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -55,9 +54,14 @@ DEFAULT_GROUPS_REVISION = 5  # the first revision whose member entries record `d
 # Model
 # ---------------------------------------------------------------------------------------------
 
+# The records are named tuples, not frozen dataclasses: every lock and every sync from a lock
+# imports this module, and Python 3.12 compiles each dataclass's generated methods at import
+# (~1 ms a class). They are built with keywords only and compared only with their own kind.
+# A mapping field's default is one empty dict shared by all records: typed as a read-only
+# `Mapping`, nothing changes it.
 
-@dataclass(frozen=True, kw_only=True)
-class Source:
+
+class Source(NamedTuple):
     """Where a package comes from: `kind` is one of SOURCE_KINDS, `value` its URL or path."""
 
     kind: str
@@ -69,8 +73,7 @@ class Source:
         return self.kind in ("virtual", "editable", "directory")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Dependency:
+class Dependency(NamedTuple):
     """An edge: `version`/`source` only disambiguate names locked more than once."""
 
     name: str
@@ -80,8 +83,7 @@ class Dependency:
     marker: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Sdist:
+class Sdist(NamedTuple):
     url: str | None = None
     path: str | None = None
     hash: str | None = None
@@ -89,14 +91,12 @@ class Sdist:
     upload_time: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Zstd:
+class Zstd(NamedTuple):
     hash: str | None = None
     size: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Wheel:
+class Wheel(NamedTuple):
     """One wheel: exactly one of `url`, `path` or `filename` is set."""
 
     url: str | None = None
@@ -113,15 +113,15 @@ class Wheel:
         return location.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Requirement:
+class Requirement(NamedTuple):
     """A requirement table of `requires-dist`, `requires-dev` or `[manifest]`."""
 
     name: str
     extras: tuple[str, ...] = ()
     marker: str | None = None
     specifier: str | None = None
-    index: str | None = None
+    # Hides `tuple.index`, which nothing calls on a requirement; uv's key name is kept.
+    index: str | None = None  # type: ignore[assignment]
     url: str | None = None
     subdirectory: str | None = None
     git: str | None = None
@@ -145,21 +145,19 @@ _REQUIREMENT_SOURCE_KEYS = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class PackageMetadata:
+class PackageMetadata(NamedTuple):
     """`[package.metadata]`: what a local project declared when it was locked."""
 
     requires_dist: tuple[Requirement, ...] = ()
     provides_extras: tuple[str, ...] = ()  # declaration order, as uv keeps it
-    requires_dev: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
+    requires_dev: Mapping[str, tuple[Requirement, ...]] = {}
 
     @property
     def is_empty(self) -> bool:
         return not (self.requires_dist or self.provides_extras or self.requires_dev)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Package:
+class Package(NamedTuple):
     name: str
     version: str | None  # None: a local project with a dynamic version
     source: Source
@@ -169,13 +167,12 @@ class Package:
     dependencies: tuple[Dependency, ...] = ()
     sdist: Sdist | None = None
     wheels: tuple[Wheel, ...] = ()
-    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
-    dev_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
-    metadata: PackageMetadata = field(default_factory=PackageMetadata)
+    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = {}
+    dev_dependencies: Mapping[str, tuple[Dependency, ...]] = {}
+    metadata: PackageMetadata = PackageMetadata()
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExcludeNewerPackage:
+class ExcludeNewerPackage(NamedTuple):
     """A per-package `exclude-newer`: a timestamp, a relative span, or disabled (`false`)."""
 
     timestamp: str | None = None
@@ -183,8 +180,7 @@ class ExcludeNewerPackage:
     disabled: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockOptions:
+class LockOptions(NamedTuple):
     """`[options]`: only non-default values are set."""
 
     resolution_mode: str | None = None
@@ -192,12 +188,11 @@ class LockOptions:
     fork_strategy: str | None = None
     exclude_newer: str | None = None
     exclude_newer_span: str | None = None
-    prerelease_package: Mapping[str, str] = field(default_factory=dict)
-    exclude_newer_package: Mapping[str, ExcludeNewerPackage] = field(default_factory=dict)
+    prerelease_package: Mapping[str, str] = {}
+    exclude_newer_package: Mapping[str, ExcludeNewerPackage] = {}
 
 
-@dataclass(frozen=True, kw_only=True)
-class DependencyMetadata:
+class DependencyMetadata(NamedTuple):
     name: str
     version: str | None = None
     requires_dist: tuple[str, ...] = ()
@@ -205,37 +200,39 @@ class DependencyMetadata:
     provides_extras: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Manifest:
+class Manifest(NamedTuple):
     members: tuple[str, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     constraints: tuple[Requirement, ...] = ()
     overrides: tuple[Requirement, ...] = ()
     excludes: tuple[str, ...] = ()
     build_constraints: tuple[Requirement, ...] = ()
-    dependency_groups: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[Requirement, ...]] = {}
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class ConflictItem:
+class ConflictItem(NamedTuple):
     package: str
     extra: str | None = None
     group: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Lock:
+class _LockFields(NamedTuple):
+    requires_python: str
     version: int = LOCK_VERSION
     revision: int = 0
-    requires_python: str
     resolution_markers: tuple[str, ...] = ()  # fork order, never re-sorted
     supported_markers: tuple[str, ...] = ()
     required_markers: tuple[str, ...] = ()
     conflicts: tuple[tuple[ConflictItem, ...], ...] = ()
-    options: LockOptions = field(default_factory=LockOptions)
-    manifest: Manifest = field(default_factory=Manifest)
+    options: LockOptions = LockOptions()
+    manifest: Manifest = Manifest()
     packages: tuple[Package, ...] = ()
+
+
+class Lock(_LockFields):
+    """A whole lock. A subclass of its fields' named tuple so that it has a `__dict__` for the
+    indexes built once per lock below."""
 
     def find(self, name: str) -> tuple[Package, ...]:
         """Every entry locked under `name` (several when the resolution forked)."""

@@ -21,7 +21,7 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -42,27 +42,25 @@ _UNSUPPORTED = {
 _TERMINAL = "\n\r#"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RequirementEntry:
+class RequirementEntry(NamedTuple):
     """One requirement line."""
 
     # The requirement as written, continuations joined and `${NAME}` expanded.
     text: str
     # The PEP 508 requirement; None for an unnamed path or URL (see `location`).
     requirement: Requirement | None
+    # The file this line came from (as passed or joined from includes) and its line number.
+    source: str
+    line: int
     # For unnamed requirements: the path or URL, its extras and its marker text.
     location: str | None = None
     extras: tuple[str, ...] = ()
     marker: str | None = None
     editable: bool = False
     hashes: tuple[str, ...] = ()
-    # The file this line came from (as passed or joined from includes) and its line number.
-    source: str
-    line: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class RequirementsTxt:
+class RequirementsTxt(NamedTuple):
     """A requirements file with its includes flattened."""
 
     requirements: tuple[RequirementEntry, ...] = ()
@@ -106,21 +104,21 @@ def parse_requirements_txt(
     )
 
 
-@dataclass(kw_only=True)
 class _Collector:
     """What all the files parsed so far contributed."""
 
-    read: Callable[[str], str]
-    environ: Mapping[str, str]
-    visited: set[str] = field(default_factory=set)
-    requirements: list[RequirementEntry] = field(default_factory=list)
-    constraints: list[RequirementEntry] = field(default_factory=list)
-    index_url: str | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    no_index: bool = False
-    require_hashes: bool = False
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, *, read: Callable[[str], str], environ: Mapping[str, str]) -> None:
+        self.read = read
+        self.environ = environ
+        self.visited: set[str] = set()
+        self.requirements: list[RequirementEntry] = []
+        self.constraints: list[RequirementEntry] = []
+        self.index_url: str | None = None
+        self.extra_index_urls: list[str] = []
+        self.find_links: list[str] = []
+        self.no_index = False
+        self.require_hashes = False
+        self.warnings: list[str] = []
 
     def parse(self, text: str, path: str, *, constraint: bool) -> None:
         scanner = _Scanner(text, path)

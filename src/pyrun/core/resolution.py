@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from pyrun.errors import FailureError
@@ -43,8 +42,7 @@ class ForkStrategy(enum.StrEnum):
     FEWEST = "fewest"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Source:
+class Source(NamedTuple):
     """Where a package comes from; `location` is an index URL, a relative path or a URL."""
 
     kind: SourceKind
@@ -52,8 +50,7 @@ class Source:
     subdirectory: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class LocalPackage:
+class LocalPackage(NamedTuple):
     """A package whose metadata is known before resolution: a workspace member, or a path, URL
     or git dependency whose metadata the caller read or built.
 
@@ -71,7 +68,7 @@ class LocalPackage:
     requires_dist: tuple[str, ...] = ()
     requires_python: str | None = None
     provides_extras: tuple[str, ...] = ()
-    dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[str, ...]] = {}
     files: tuple[Any, ...] = ()
 
     @property
@@ -80,8 +77,7 @@ class LocalPackage:
         return self.version if self.version is not None else self.dynamic_version
 
 
-@dataclass(frozen=True, kw_only=True)
-class Preference:
+class Preference(NamedTuple):
     """A locked version to try first; `markers` are the forks (the locked package's
     `resolution-markers`) it was locked for, empty when it serves every environment. As uv,
     a fork tries the preferences whose markers it overlaps before the others."""
@@ -96,8 +92,7 @@ class Preference:
 PreferenceValue = str | Preference | tuple[str | Preference, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class ResolveRequest:
+class ResolveRequest(NamedTuple):
     """Everything the resolver needs; see the module docstring.
 
     `preferences` maps a package name to its locked version(s), tried first unless `upgrade` is
@@ -112,12 +107,12 @@ class ResolveRequest:
     local_packages: tuple[LocalPackage, ...] = ()
     constraints: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
-    preferences: Mapping[str, PreferenceValue] = field(default_factory=dict)
+    preferences: Mapping[str, PreferenceValue] = {}
     forks: tuple[str, ...] = ()
     upgrade: bool | frozenset[str] = False
     prerelease: PrereleaseMode = PrereleaseMode.IF_NECESSARY
     # `prerelease-package`: a mode for one package (normalised name), replacing `prerelease`.
-    prerelease_package: Mapping[str, PrereleaseMode] = field(default_factory=dict)
+    prerelease_package: Mapping[str, PrereleaseMode] = {}
     resolution: ResolutionMode = ResolutionMode.HIGHEST
     fork_strategy: ForkStrategy = ForkStrategy.REQUIRES_PYTHON
     environments: tuple[str, ...] | None = None
@@ -138,12 +133,11 @@ class ResolveRequest:
         if self.upgrade is True or (isinstance(self.upgrade, frozenset) and name in self.upgrade):
             return ()
         value = self.preferences.get(name, ())
-        items = value if isinstance(value, tuple) else (value,)
+        items = (value,) if isinstance(value, (str, Preference)) else value
         return tuple(Preference(version=i) if isinstance(i, str) else i for i in items)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Edge:
+class Edge(NamedTuple):
     """A dependency edge. `version` is set only when several entries share the target's name;
     `marker` (uv's normalised form, simplified against `requires-python`) only when conditional.
     """
@@ -154,8 +148,7 @@ class Edge:
     version: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ResolvedPackage:
+class ResolvedPackage(NamedTuple):
     """One `[[package]]` entry of the lock.
 
     `files` are the candidate's index records (all wheels and the sdist usable somewhere in the
@@ -168,13 +161,12 @@ class ResolvedPackage:
     source: Source
     files: tuple[Any, ...] = ()
     dependencies: tuple[Edge, ...] = ()
-    optional_dependencies: Mapping[str, tuple[Edge, ...]] = field(default_factory=dict)
-    dependency_groups: Mapping[str, tuple[Edge, ...]] = field(default_factory=dict)
+    optional_dependencies: Mapping[str, tuple[Edge, ...]] = {}
+    dependency_groups: Mapping[str, tuple[Edge, ...]] = {}
     resolution_markers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Resolution:
+class Resolution(NamedTuple):
     """The resolved graph; `forks` is empty unless the resolution split (top-level
     `resolution-markers`)."""
 

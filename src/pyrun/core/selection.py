@@ -18,14 +18,12 @@ environment and the tag priorities.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.tags import Tag
@@ -63,8 +61,7 @@ DEV = "dev"
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class DependencyOptions:
+class DependencyOptions(NamedTuple):
     """The dependency-selection options of `run`/`sync` (SPEC §1.3), already merged with env."""
 
     extras: tuple[str, ...] = ()
@@ -86,8 +83,7 @@ class DependencyOptions:
     no_install_packages: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class SyncTarget:
+class SyncTarget(NamedTuple):
     """The members whose packages are the roots of the walk, and who owns the groups."""
 
     members: tuple[str, ...]
@@ -96,8 +92,7 @@ class SyncTarget:
     project: ProjectFile | None = None  # the project whose `default-groups` apply
 
 
-@dataclass(frozen=True, kw_only=True)
-class InheritedGroups:
+class InheritedGroups(NamedTuple):
     """The workspace root's groups a selected member takes; `root` is the root project's
     name, None for a virtual root (whose groups are `[manifest]` requirement tables)."""
 
@@ -105,8 +100,7 @@ class InheritedGroups:
     groups: frozenset[str]
 
 
-@dataclass(frozen=True, kw_only=True)
-class GroupChoice:
+class GroupChoice(NamedTuple):
     groups: frozenset[str]
     only: bool  # `--only-group`: the targets themselves are not installed
     warnings: tuple[str, ...] = ()
@@ -117,8 +111,7 @@ class GroupChoice:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Artifact:
+class Artifact(NamedTuple):
     """Where to install a distribution from.
 
     `wheel`/`sdist`: `location` is an `http(s)://` or `file://` URL; `tree`: an absolute path
@@ -133,8 +126,7 @@ class Artifact:
     size: int | None = None  # in bytes, when the lock records it (wheels)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Selected:
+class Selected(NamedTuple):
     package: Package
     dist: RequiredDist
     artifact: Artifact
@@ -153,12 +145,11 @@ class Selected:
         return f" (from {self.dist.url})"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Selection:
+class Selection(NamedTuple):
     selected: tuple[Selected, ...]
     warnings: tuple[str, ...] = ()
     resolved: int = 0  # number of lock entries, for `Resolved N packages`
-    skipped: tuple[str, ...] = field(default=())  # reached but not installed (`--no-install-*`)
+    skipped: tuple[str, ...] = ()  # reached but not installed (`--no-install-*`)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +211,8 @@ def root_group_owner(
 def with_root_groups(owners: Sequence[ProjectFile], root: ProjectFile) -> tuple[ProjectFile, ...]:
     """The member seeing the root's group names as its own, for checking `--group` and for
     `--all-groups` (uv's wording for an unknown group stays singular)."""
+    import dataclasses
+
     (member,) = owners
     merged = {**root.dependency_groups, **member.dependency_groups}
     return (dataclasses.replace(member, dependency_groups=merged),)
@@ -234,7 +227,7 @@ def inherited_groups(
 ) -> frozenset[str]:
     """The root's groups the member takes (uv's `includes_group`): those named explicitly
     (default groups belong to the member) that the member does not declare itself."""
-    explicit = dataclasses.replace(options, no_default_groups=True)
+    explicit = options._replace(no_default_groups=True)
     chosen = choose_groups(target, owners, explicit).groups
     return frozenset(chosen & set(declared_groups(root)) - set(declared_groups(member)))
 
@@ -369,8 +362,7 @@ def _parse_marker(text: str) -> Marker:
         ) from exc
 
 
-@dataclass(frozen=True)
-class _MarkerEnv:
+class _MarkerEnv(NamedTuple):
     base: Mapping[str, str]
     extras: frozenset[str]
     groups: frozenset[str]
@@ -401,13 +393,15 @@ def _package_id(package: Package) -> _PackageId:
     return (package.name, package.version, package.source.kind, package.source.value)
 
 
-@dataclass
 class _Walk:
-    lock: Lock
-    env: _MarkerEnv
-    reached: dict[_PackageId, Package] = field(default_factory=dict)
-    visited: set[tuple[_PackageId, str | None]] = field(default_factory=set)
-    activated: set[str] = field(default_factory=set)  # encoded (package, extra) pairs
+    __slots__ = ("activated", "env", "lock", "reached", "visited")
+
+    def __init__(self, lock: Lock, env: _MarkerEnv) -> None:
+        self.lock = lock
+        self.env = env
+        self.reached: dict[_PackageId, Package] = {}
+        self.visited: set[tuple[_PackageId, str | None]] = set()
+        self.activated: set[str] = set()  # encoded (package, extra) pairs
 
     def visit(self, package: Package, extras: Iterable[str] = ()) -> None:
         stack: list[tuple[Package, str | None]] = [(package, None)]
@@ -448,7 +442,7 @@ class _Walk:
         if not edge.extra or not edge.marker:
             return self.env.evaluate(edge.marker)
         own = {encode_conflict_item(edge.name, normalize_name(e)) for e in edge.extra}
-        return replace(self.env, extras=self.env.extras | own).evaluate(edge.marker)
+        return self.env._replace(extras=self.env.extras | own).evaluate(edge.marker)
 
     def resolve_edge(self, edge: Dependency) -> Package:
         candidates = [

@@ -35,7 +35,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
@@ -849,7 +849,7 @@ def _merge_extras(edges: list[Edge]) -> list[Edge]:
         key = (edge.name, edge.version, edge.marker)
         if key in merged:
             extras = tuple(sorted({*merged[key].extras, *edge.extras}))
-            merged[key] = replace(merged[key], extras=extras)
+            merged[key] = merged[key]._replace(extras=extras)
         else:
             merged[key] = edge
     return list(merged.values())

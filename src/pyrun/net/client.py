@@ -39,7 +39,6 @@ import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -343,8 +342,7 @@ def _read_netrc(path: Path | None) -> netrc.netrc | None:
 # -- the on-disk page cache ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class CachedResponse:
+class CachedResponse(NamedTuple):
     """An HTTP answer as stored in the cache: the body plus what is needed to revalidate it."""
 
     url: str  # what was requested, without credentials
@@ -356,7 +354,7 @@ class CachedResponse:
     last_modified: str | None = None
     stored_at: float = 0.0
     max_age: float | None = None  # None: must be revalidated before use
-    from_cache: bool = field(default=False, compare=False)
+    from_cache: bool = False  # read back from the cache, not from the network
 
     def is_fresh(self, now: float) -> bool:
         return self.max_age is not None and now < self.stored_at + self.max_age

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packaging.utils import canonicalize_name
 
@@ -37,8 +36,7 @@ __all__ = ["GitBuilds", "GitSources", "git_requirements", "git_sources", "read_g
 _DYNAMIC = frozenset({"version", "dependencies", "optional-dependencies", "requires-python"})
 
 
-@dataclass(frozen=True, kw_only=True)
-class GitBuilds:
+class GitBuilds(NamedTuple):
     """What building a git package's metadata needs: the target interpreter, where build
     requirements come from, and the console builds report to."""
 
@@ -47,13 +45,12 @@ class GitBuilds:
     console: Console
 
 
-@dataclass(frozen=True, kw_only=True)
-class GitSources:
+class GitSources(NamedTuple):
     """How a lock finds git dependencies: the cache, the commits the previous lock pins (by
     requirement URL), and, when builds are possible, how to build metadata."""
 
     cache: GitCache
-    pins: Mapping[str, str] = field(default_factory=dict)
+    pins: Mapping[str, str] = {}
     builds: GitBuilds | None = None
     provide: Any = None  # a `RequirementsProvider`, live inside `with_builds`
 
@@ -86,7 +83,7 @@ async def with_builds(git: GitSources | None, http: HttpClient) -> AsyncIterator
     async with build_requirements_provider(
         builds.interpreter, git.cache.cache, builds.options, builds.console, http=http
     ) as provide:
-        yield replace(git, provide=provide)
+        yield git._replace(provide=provide)
 
 
 def read_git_package(dep: LocalDependency, git: GitSources) -> tuple[LocalPackage, None]:

@@ -20,7 +20,6 @@ import marshal
 import re
 import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
@@ -97,18 +96,16 @@ class IndexConfig(NamedTuple):
         return strip_credentials(self.url).rstrip("/")
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexPlan:
+class IndexPlan(NamedTuple):
     """The indexes of a run, already ordered (first the searched ones, default last)."""
 
     indexes: tuple[IndexConfig, ...]
     strategy: IndexStrategy = IndexStrategy.FIRST_INDEX
-    pinned: Mapping[str, str] = field(default_factory=dict)
+    pinned: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexedPage:  # not a named tuple: `index` would hide `tuple.index`
-    index: IndexConfig
+class IndexedPage(NamedTuple):
+    index: IndexConfig  # type: ignore[assignment]  # hides `tuple.index`, which nothing calls
     page: ProjectPage
 
 
