@@ -101,9 +101,10 @@ class ResolveRequest:
     """Everything the resolver needs; see the module docstring.
 
     `preferences` maps a package name to its locked version(s), tried first unless `upgrade` is
-    True or names the package. `forks` are the previous lock's `resolution-markers`: as uv, the
-    resolution starts split into those forks. `environments` restricts the universe to the
-    union of those markers (`tool.uv.environments`); None means every environment.
+    True or names the package. `forks` are the forks the resolution starts split into: the
+    previous lock's `resolution-markers`, else the declared environments (uv's).
+    `environments` restricts the universe to the union of those markers
+    (`tool.uv.environments`); None means every environment.
     """
 
     requires_python: str
@@ -121,6 +122,10 @@ class ResolveRequest:
     resolution: ResolutionMode = ResolutionMode.HIGHEST
     fork_strategy: ForkStrategy = ForkStrategy.REQUIRES_PYTHON
     environments: tuple[str, ...] | None = None
+    # `[tool.uv] required-environments`: with `environments`, each must get a usable wheel.
+    required_environments: tuple[str, ...] = ()
+    # The running interpreter's marker environment: a failed fork it is not in gets uv's hint.
+    current_markers: Mapping[str, str] | None = None
     index_url: str = DEFAULT_INDEX
     # `[tool.uv] conflicts`, each item in uv's marker encoding (`extra-3-foo-bar`).
     conflicts: tuple[tuple[str, ...], ...] = ()

@@ -35,6 +35,7 @@ from pyrun.core.universal import (
     dnf_and,
     dnf_not,
     dnf_or,
+    env_python,
     is_conflict_variable,
     is_disjoint,
     python_dnf,
@@ -125,7 +126,11 @@ def describe_fork(env: Dnf, universe: Dnf) -> str:
     parts = []
     pep508 = without_conflicts(env)
     if not covers(pep508, universe):
-        parts.append(f"markers: {uv_marker(pep508, ()) or 'true'}")
+        # uv's fork marker is what split it: the `requires-python` range shows only when a
+        # split narrowed it (a fork on a declared environment alone does not).
+        python = env_python(universe)
+        within = python if env_python(pep508) == python else ()
+        parts.append(f"markers: {uv_marker(pep508, within) or 'true'}")
     if len(env) == 1:
         constraints = [s for s in env[0].strings if is_conflict_variable(s[0])]
         included = sorted(_label(n) for n, (allowed, _) in constraints if allowed is not None)
