@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pyrun.core.universal import (
     FALSE,
+    PY_FULL,
     TRUE,
     Cube,
     Dependency,
@@ -127,9 +128,10 @@ def describe_fork(env: Dnf, universe: Dnf) -> str:
     pep508 = without_conflicts(env)
     if not covers(pep508, universe):
         # uv's fork marker is what split it: the `requires-python` range shows only when a
-        # split narrowed it (a fork on a declared environment alone does not).
+        # split narrowed it (a fork on a declared environment alone does not). Simplified
+        # either way, so versions print as uv's (`'4'`, not `'4.0'`).
         python = env_python(universe)
-        within = python if env_python(pep508) == python else ()
+        within = python if env_python(pep508) == python else PY_FULL
         parts.append(f"markers: {uv_marker(pep508, within) or 'true'}")
     if len(env) == 1:
         constraints = [s for s in env[0].strings if is_conflict_variable(s[0])]
