@@ -294,3 +294,23 @@ def test_a_relock_after_the_environments_changed_splits_on_the_new_ones(
         text = lock_both(ours, theirs, pyrun_env, index)
     assert len(split_markers(text)) == 3
     assert locked_versions(text, "t") == ["0.9.0", "1.0.0"]
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["[project.optional-dependencies]\nx", "[dependency-groups]\ndev"],
+    ids=["extra", "group"],
+)
+def test_an_extras_pin_without_a_wheel_fails_as_uv_fails(
+    table: str, tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    """semantic-kernel[hugging-face] pins `torch==2.13.0`: uv blames the extra, then the
+    project that requires it."""
+    text = pyproject("") + f'\n{table} = ["t==1.0.0"]\n'
+    with IndexServer() as index:
+        serve(index, (LINUX_312,))
+        ours, theirs = projects(tmp_path, text)
+        report = fail_both(ours, theirs, pyrun_env, index)
+    node = "app[x]" if "optional" in table else "app:dev"
+    assert f"we can conclude that {node}'s requirements are unsatisfiable." in report
+    assert f"And because your project requires {node}," in report

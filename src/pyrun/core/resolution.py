@@ -409,6 +409,14 @@ class Conflict(NamedTuple):
                     f"{'your project and ' if own.kind == 'group' else ''}{own.node}, we can "
                     f"conclude that {conclusion}."
                 )
+            alone = self._lone_part(demands)
+            if alone is not None:
+                # uv's two steps: the extra (or group) first, then the project requiring it.
+                return (
+                    f"Because {_join(parties)}, we can conclude that {alone.node}'s requirements "
+                    f"are unsatisfiable.\nAnd because your project requires {alone.node}, we "
+                    f"can conclude that {conclusion}."
+                )
             return f"Because {_join(parties)}, we can conclude that {conclusion}."
         labels = _join([ref.label for ref in clash.excluded])
         outcome = f"{labels} cannot be used"
@@ -427,6 +435,14 @@ class Conflict(NamedTuple):
         if not self.single_project or "project" not in kinds:
             return None
         return next((d.dependent for d in demands if d.dependent.kind in ("group", "extra")), None)
+
+    def _lone_part(self, demands: list[Demand]) -> Dependent | None:
+        """The single project's extra or group whose own requirements clash, alone."""
+        dependents = {demand.dependent for demand in demands}
+        if not self.single_project or len(dependents) != 1:
+            return None
+        (dependent,) = dependents
+        return dependent if dependent.kind in ("group", "extra") else None
 
     def _explain_python(self, clash: PythonClash) -> str:
         sentences = []
