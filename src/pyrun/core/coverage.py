@@ -168,10 +168,19 @@ class Missing:
     @property
     def reason(self) -> str:
         """uv's words: `has no macOS-compatible wheels`."""
+        return f"has no {self._wheels}"
+
+    @property
+    def reason_for_all(self) -> str:
+        """uv's words for every version at once: `have no macOS-compatible wheels`."""
+        return f"have no {self._wheels}"
+
+    @property
+    def _wheels(self) -> str:
         platform = _KNOWN_PLATFORMS.get(self.marker)
         if platform is not None:
-            return f"has no {platform}-compatible wheels"
-        return f"has no `{self.marker}`-compatible wheels"
+            return f"{platform}-compatible wheels"
+        return f"`{self.marker}`-compatible wheels"
 
 
 @dataclass(frozen=True, slots=True)

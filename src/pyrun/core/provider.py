@@ -1061,7 +1061,8 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
     while queue:
         env, inherited = queue.popleft()
         try:
-            solution = solve_fork(shared, env, inherited, split=env != universe)
+            split = bool(request.forks) or env != universe  # a lone fork is one too
+            solution = solve_fork(shared, env, inherited, split=split)
         except ForkNeeded as fork:
             queue.extendleft((child, fork.inherited) for child in reversed(fork.forks))
             if len(queue) + len(solutions) > MAX_FORKS:
@@ -1455,8 +1456,7 @@ def _uncovered(
         return None
     name, version = req.name, str(matching[-1][0])
     if known > 1 and len(matching) == known:
-        reason = last.reason.replace("has no", "have no", 1)
-        return Unavailable(package=name, reason=f"all versions of {name} {reason}")
+        return Unavailable(package=name, reason=f"all versions of {name} {last.reason_for_all}")
     reason = f"{name}=={version} {last.reason}"
     if known == 1:
         reason += f" and only {name}=={version} is available"

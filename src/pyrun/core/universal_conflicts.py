@@ -123,10 +123,11 @@ def _split(
 
 def describe_fork(env: Dnf, universe: Dnf) -> str:
     """A fork as uv names it in errors: `markers: …; included: foo[x]; excluded: foo[group:g]`,
-    the markers left out when the fork covers all of `universe` (a conflict fork)."""
+    the markers left out when a conflict fork covers all of `universe` (a lone declared
+    environment is a fork of its own: its marker is named)."""
     parts = []
     pep508 = without_conflicts(env)
-    if not covers(pep508, universe):
+    if pep508 == env or not covers(pep508, universe):
         # uv's fork marker is what split it: the `requires-python` range shows only when a
         # split narrowed it (a fork on a declared environment alone does not). Simplified
         # either way, so versions print as uv's (`'4'`, not `'4.0'`).
