@@ -22,8 +22,7 @@ from __future__ import annotations
 import collections
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
@@ -159,8 +158,7 @@ def _python_marker(tag: str, abi3: bool) -> Dnf:
 # --- The decision in a fork -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Missing:
+class Missing(NamedTuple):
     """The version has no wheel for the declared environment `marker` (uv's text of it)."""
 
     marker: str
@@ -183,8 +181,7 @@ class Missing:
         return f"`{self.marker}`-compatible wheels"
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
+class Split(NamedTuple):
     """The fork must split on a declared environment: `forks` in the order uv solves them."""
 
     forks: tuple[Dnf, Dnf]
