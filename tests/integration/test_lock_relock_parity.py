@@ -121,11 +121,6 @@ environments = ["sys_platform == 'darwin'", "sys_platform == 'linux'"]
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: uv 0.13.9 requires wheel coverage of each `environments` marker "
-    "(it splits on it, and a wheel-only version without one is unusable there); pyrun does not",
-)
 def test_each_declared_environment_needs_a_wheel_as_uv_requires(
     tmp_path: Path, pyrun_env: PyrunEnv
 ) -> None:

@@ -143,8 +143,9 @@ def lock_workspace(
             return _satisfied(previous, session.console, kept, text)
         _report(verdict, session.console)
         preferred = preferred_lock(previous, verdict)
+        keep_forks = verdict.keep_forks
     else:
-        preferred = None
+        preferred, keep_forks = None, True
     if not session.settled.globals.offline:
         from pyrun.net import trust
 
@@ -154,7 +155,7 @@ def lock_workspace(
     lock = resolve(
         session,
         project_request(workspace, inputs, session.settled),
-        Preferred.relock(preferred),
+        Preferred.relock(preferred, keep_forks=keep_forks),
         interpreter=interpreter,
         prefetch_for=interpreter if _syncs_next(session.settled, mode) else None,
     )

@@ -63,16 +63,20 @@ class Preferred(NamedTuple):
 
     lock: Lock | None = None
     versions: Mapping[str, PreferenceValue] = {}
-    forks: tuple[str, ...] = ()
+    # None: no lock's forks to keep, so the resolution starts split on the declared
+    # environments (uv's); a lock's, even none, replace them.
+    forks: tuple[str, ...] | None = None
 
     @classmethod
-    def relock(cls, lock: Lock | None) -> Preferred:
-        """A project relock: each locked version with the forks it was locked for (uv's)."""
+    def relock(cls, lock: Lock | None, *, keep_forks: bool = True) -> Preferred:
+        """A project relock: each locked version with the forks it was locked for (uv's), or
+        without them when the lock's universe changed (uv's `Versions`)."""
         if lock is None:
             return cls()
         from pyrun.core.lock_build import lock_preferences
 
-        return cls(lock=lock, versions=lock_preferences(lock), forks=lock.resolution_markers)
+        forks = lock.resolution_markers if keep_forks else None
+        return cls(lock=lock, versions=lock_preferences(lock), forks=forks)
 
     @classmethod
     def versions_of(cls, previous: Lock | Mapping[str, tuple[str, ...]] | None) -> Preferred:
@@ -127,7 +131,7 @@ def resolve(
         with reporter.resolving():
             outcome = interrupt.run(
                 lambda: lock_async(
-                    resolve_request(request, preferred),
+                    resolve_request(request, preferred, interpreter),
                     facts,
                     plan,
                     root=request.root,
@@ -151,8 +155,11 @@ def resolve(
     return outcome.lock
 
 
-def resolve_request(request: LockRequest, preferred: Preferred) -> ResolveRequest:
-    """The resolver's request: the lock facts with the modes the settings chose."""
+def resolve_request(
+    request: LockRequest, preferred: Preferred, interpreter: Interpreter | None = None
+) -> ResolveRequest:
+    """The resolver's request: the lock facts with the modes the settings chose, and the
+    `interpreter` running the lock (named in a failed fork's hint)."""
     from pyrun.core.conflicts import encode
     from pyrun.core.resolution import (
         ForkStrategy,
@@ -184,13 +191,15 @@ def resolve_request(request: LockRequest, preferred: Preferred) -> ResolveReques
         constraints=request.constraints,
         overrides=request.overrides,
         preferences=preferred.versions,
-        forks=preferred.forks,
+        forks=facts.environments if preferred.forks is None else preferred.forks,
         upgrade=request.upgrade,
         prerelease=PrereleaseMode(options.prerelease_mode or "if-necessary-or-explicit"),
         prerelease_package={k: PrereleaseMode(v) for k, v in options.prerelease_package.items()},
         resolution=ResolutionMode(options.resolution_mode or "highest"),
         fork_strategy=ForkStrategy(options.fork_strategy or "requires-python"),
         environments=facts.environments or None,
+        required_environments=facts.required_environments,
+        current_markers=interpreter.markers if interpreter is not None else None,
         index_url=request.indexes.default_url,
         conflicts=tuple(tuple(encode(item) for item in items) for items in facts.conflicts),
     )

@@ -67,6 +67,8 @@ from resolvelib.resolvers import (
 )
 
 from pyrun.core.conflict_tracker import ConflictTracker
+from pyrun.core.coverage import Coverage, Missing, Split, required_where, version_marker
+from pyrun.core.fork_hint import fork_hint
 from pyrun.core.index import parse_version, wheel_tags
 from pyrun.core.local_pins import pin_locals
 from pyrun.core.overrides import override_applies
@@ -338,6 +340,8 @@ class _Shared:
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
         self._contains: dict[tuple[SpecifierSet, Version], bool] = {}
+        self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
+        self._covered: dict[tuple[str, Version], Dnf] = {}
 
     def _first_party_requirements(self) -> list[Requirement]:
         texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
@@ -373,6 +377,22 @@ class _Shared:
             infos = [(_version(info.version), info) for info in self.source.candidates(name)]
             self._candidates[name] = sorted(infos, key=lambda item: item[0])
         return self._candidates[name]
+
+    def covered(self, name: str, version: Version, info: CandidateInfo) -> Dnf:
+        """Where `name==version` has a usable distribution (`pyrun.core.coverage`): its files
+        not yanked (unless allowed), its wheels within the project's Python range."""
+        key = (name, version)
+        if key not in self._covered:
+            allowed_yank = version in self.allowed_yanks.get(name, ())
+
+            def usable(file: Any) -> bool:
+                if file.yanked and not allowed_yank:
+                    return False
+                wheel = file.filename.endswith(".whl")
+                return not wheel or wheel_fits_range(file.filename, self.requires_python)
+
+            self._covered[key] = version_marker(info.files, usable)
+        return self._covered[key]
 
     def requires(self, name: str, version: str) -> tuple[Sequence[str], str | None]:
         key = (name, version)
@@ -584,6 +604,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
+        self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
 
     # -- resolvelib interface --
 
@@ -653,6 +674,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if info.requires_python and not self._python_admits(info.requires_python):
             # The index already says it cannot be used here: no need to fetch its metadata.
             return self._python_mismatch(info.requires_python)
+        verdict = self.coverage_of(candidate)
+        if isinstance(verdict, Split):
+            raise ForkNeeded(list(verdict.forks), self._inheritance())
         texts, requires_python = self.shared.requires(candidate.name, info.version)
         requires_python = requires_python or info.requires_python
         if requires_python and not self._python_admits(requires_python):
@@ -745,10 +769,39 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return [Candidate(identifier, name, version, extra, group, local)]
         if any(req.url for req in reqs):
             return []
-        return [
+        found = [
             Candidate(identifier, name, version, extra, None, info)
             for version, info in self._ordered(name)
         ]
+        if self.shared.coverage:
+            return [c for c in found if not isinstance(self.coverage_of(c), Missing)]
+        return found
+
+    def coverage_of(self, candidate: Candidate) -> Missing | Split | None:
+        """Whether the declared environments leave `candidate` usable in this fork."""
+        info = candidate.info
+        if not self.shared.coverage or not isinstance(info, CandidateInfo):
+            return None
+        assert candidate.version is not None
+        implied = self.shared.covered(candidate.name, candidate.version, info)
+        return self.shared.coverage.verdict(
+            self.env, implied, lambda: self._required_where(candidate.name)
+        )
+
+    def _required_where(self, name: str) -> Dnf:
+        """Where `name` is required, through every dependency read in this fork so far (uv
+        walks every dependency its solver has seen, kept or not)."""
+        seen, reach = self._reach
+        if seen != len(self.recorded):
+            starts = {member: TRUE for member in self.shared.members}
+            for req in self.roots:
+                starts[req.name] = dnf_or(starts.get(req.name, FALSE), req.marker)
+            edges: dict[str, list[tuple[str, Dnf]]] = collections.defaultdict(list)
+            for parent, dependencies in self.recorded.items():
+                edges[parent.name].extend((dep.name, dep.marker) for dep in dependencies)
+            reach = required_where(starts, edges)
+            self._reach = (len(self.recorded), reach)
+        return reach.get(name, FALSE)
 
     def _ordered(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         """Usable versions, most wanted first: locked, then by mode and pre-release policy."""
@@ -1008,7 +1061,8 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
     while queue:
         env, inherited = queue.popleft()
         try:
-            solution = solve_fork(shared, env, inherited, split=env != universe)
+            split = bool(request.forks) or env != universe  # a lone fork is one too
+            solution = solve_fork(shared, env, inherited, split=split)
         except ForkNeeded as fork:
             queue.extendleft((child, fork.inherited) for child in reversed(fork.forks))
             if len(queue) + len(solutions) > MAX_FORKS:
@@ -1016,7 +1070,8 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
             continue
         solutions.append(solution)
         shared.remember(solution)
-    return merge_forks(solutions, shared.requires_python, _conflict_graph(request))
+    graph = _conflict_graph(request)
+    return merge_forks(solutions, shared.requires_python, graph, started_split=bool(request.forks))
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
@@ -1176,14 +1231,18 @@ def explain(
     by_key: dict[str, list[RequirementInformation[Req, Candidate]]] = {}
     for cause in exc.causes:
         by_key.setdefault(cause.requirement.key, []).append(cause)
-    fork = None
+    fork = hint = None
     if split:
         shared = provider.shared
         universe = root_environment(shared.requires_python, shared.request.environments)
         fork = describe_fork(provider.env, universe) or "markers: true"
+        current = shared.request.current_markers
+        hint = fork_hint(provider.env, current) if current is not None else None
     clashes = tuple(_clash(key, infos, provider) for key, infos in by_key.items())
     single = len(provider.shared.members) == 1
-    return NoSolutionError(Conflict(clashes=clashes, single_project=single, fork=fork))
+    conflict = Conflict(clashes=clashes, single_project=single, fork=fork)
+    # uv puts its `requires-python` hint first.
+    return NoSolutionError(conflict, hint=None if conflict.hint() else hint)
 
 
 def _clash(
@@ -1204,6 +1263,17 @@ def _clash(
     )
     unavailable = _availability(infos[0].requirement, provider) if len(demands) == 1 else None
     culprits = [i.parent for i in infos if i.parent is not None and _is_package(i.parent)]
+    if unavailable is not None and _alone(unavailable, provider):
+        # uv's two steps: the only version cannot be used, so neither can what requires it.
+        chain = (*demands, *_required_chain(culprits, provider))
+        every = PackageRef(name=unavailable.package, version=unavailable.version, every=True)
+        return Clash(
+            package=unavailable.package,
+            demands=(),
+            unavailable=unavailable,
+            excluded=(every,),
+            required_chain=chain,
+        )
     return Clash(
         package=infos[0].requirement.name,
         demands=demands,
@@ -1360,11 +1430,47 @@ def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
             package=name,
             reason=f"only {name}{_available_range(ordered, req.specifier)} is available",
         )
+    uncovered = _uncovered(req, matching, len(versions), provider)
+    if uncovered is not None:
+        return uncovered
     version, info = matching[-1]
     if info.unusable is not None or info.yanked:
         why = info.unusable if info.unusable is not None else "was yanked"
         return Unavailable(package=name, version=str(version), reason=f"{name}=={version} {why}")
     return Unavailable(package=name, reason=_excluded_reason(req, version, provider))
+
+
+def _uncovered(
+    req: Req, matching: list[tuple[Version, CandidateInfo]], known: int, provider: UniversalProvider
+) -> Unavailable | None:
+    """When every version `req` admits lacks a wheel for a declared environment in this fork
+    (`pyrun.core.coverage`), uv's words for it: `all versions of t have no macOS-compatible
+    wheels`, or of the newest version; `and only t==1.0.0 is available` when it is the only
+    one."""
+    verdicts = [
+        provider.coverage_of(Candidate(req.key, req.name, version, None, None, info))
+        for version, info in matching
+    ]
+    last = verdicts[-1]
+    if not isinstance(last, Missing) or not all(isinstance(v, Missing) for v in verdicts):
+        return None
+    name, version = req.name, str(matching[-1][0])
+    if known > 1 and len(matching) == known:
+        return Unavailable(package=name, reason=f"all versions of {name} {last.reason_for_all}")
+    reason = f"{name}=={version} {last.reason}"
+    if known == 1:
+        reason += f" and only {name}=={version} is available"
+    return Unavailable(package=name, version=version, reason=reason)
+
+
+def _alone(unavailable: Unavailable, provider: UniversalProvider) -> bool:
+    """Whether `unavailable` is about a package's only version, which lacks a wheel here."""
+    name = unavailable.package
+    known = provider.shared.candidates(name)
+    if unavailable.version is None or len(known) != 1:
+        return False
+    candidate = Candidate(name, name, known[0][0], None, None, known[0][1])
+    return isinstance(provider.coverage_of(candidate), Missing)
 
 
 # What lies outside a one-sided specifier, as uv prints the range a requirement misses.

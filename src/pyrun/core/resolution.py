@@ -96,9 +96,10 @@ class ResolveRequest(NamedTuple):
     """Everything the resolver needs; see the module docstring.
 
     `preferences` maps a package name to its locked version(s), tried first unless `upgrade` is
-    True or names the package. `forks` are the previous lock's `resolution-markers`: as uv, the
-    resolution starts split into those forks. `environments` restricts the universe to the
-    union of those markers (`tool.uv.environments`); None means every environment.
+    True or names the package. `forks` are the forks the resolution starts split into: the
+    previous lock's `resolution-markers`, else the declared environments (uv's).
+    `environments` restricts the universe to the union of those markers
+    (`tool.uv.environments`); None means every environment.
     """
 
     requires_python: str
@@ -116,6 +117,10 @@ class ResolveRequest(NamedTuple):
     resolution: ResolutionMode = ResolutionMode.HIGHEST
     fork_strategy: ForkStrategy = ForkStrategy.REQUIRES_PYTHON
     environments: tuple[str, ...] | None = None
+    # `[tool.uv] required-environments`: with `environments`, each must get a usable wheel.
+    required_environments: tuple[str, ...] = ()
+    # The running interpreter's marker environment: a failed fork it is not in gets uv's hint.
+    current_markers: Mapping[str, str] | None = None
     index_url: str = DEFAULT_INDEX
     # `[tool.uv] conflicts`, each item in uv's marker encoding (`extra-3-foo-bar`).
     conflicts: tuple[tuple[str, ...], ...] = ()
@@ -396,6 +401,14 @@ class Conflict(NamedTuple):
                     f"{'your project and ' if own.kind == 'group' else ''}{own.node}, we can "
                     f"conclude that {conclusion}."
                 )
+            alone = self._lone_part(demands)
+            if alone is not None:
+                # uv's two steps: the extra (or group) first, then the project requiring it.
+                return (
+                    f"Because {_join(parties)}, we can conclude that {alone.node}'s requirements "
+                    f"are unsatisfiable.\nAnd because your project requires {alone.node}, we "
+                    f"can conclude that {conclusion}."
+                )
             return f"Because {_join(parties)}, we can conclude that {conclusion}."
         labels = _join([ref.label for ref in clash.excluded])
         outcome = f"{labels} cannot be used"
@@ -414,6 +427,14 @@ class Conflict(NamedTuple):
         if not self.single_project or "project" not in kinds:
             return None
         return next((d.dependent for d in demands if d.dependent.kind in ("group", "extra")), None)
+
+    def _lone_part(self, demands: list[Demand]) -> Dependent | None:
+        """The single project's extra or group whose own requirements clash, alone."""
+        dependents = {demand.dependent for demand in demands}
+        if not self.single_project or len(dependents) != 1:
+            return None
+        (dependent,) = dependents
+        return dependent if dependent.kind in ("group", "extra") else None
 
     def _explain_python(self, clash: PythonClash) -> str:
         sentences = []

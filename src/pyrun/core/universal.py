@@ -795,10 +795,14 @@ def merge_forks(
     solutions: Sequence[ForkSolution],
     requires_python: PySet,
     conflicts: ConflictGraph | None = None,
+    *,
+    started_split: bool = False,
 ) -> Resolution:
     """One entry per (name, version, source); edges carry the markers under which they apply.
     With declared `conflicts`, fork and edge markers take uv's conflict-aware form (see
-    `pyrun.core.universal_conflicts`)."""
+    `pyrun.core.universal_conflicts`). One fork is listed only when the resolution
+    `started_split` (on a previous lock's forks or the declared environments), as uv lists
+    a lone fork whose marker is not always true."""
     from pyrun.core.universal_conflicts import canonical_fork_markers
 
     forks = [s.env for s in solutions]
@@ -814,7 +818,8 @@ def merge_forks(
             chosen = [forks[i] for i in indexes]
             return tuple(canonical_fork_markers(chosen, requires_python))
 
-    fork_markers = fork_markers if len(forks) > 1 else []
+    if len(forks) == 1:
+        fork_markers = [marker for marker in fork_markers if marker and started_split]
     entries: dict[EntryKey, list[int]] = {}
     for index, solution in enumerate(solutions):
         for pin in solution.pins.values():

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pyrun.core.universal import (
     FALSE,
+    PY_FULL,
     TRUE,
     Cube,
     Dependency,
@@ -35,6 +36,7 @@ from pyrun.core.universal import (
     dnf_and,
     dnf_not,
     dnf_or,
+    env_python,
     is_conflict_variable,
     is_disjoint,
     python_dnf,
@@ -121,11 +123,17 @@ def _split(
 
 def describe_fork(env: Dnf, universe: Dnf) -> str:
     """A fork as uv names it in errors: `markers: …; included: foo[x]; excluded: foo[group:g]`,
-    the markers left out when the fork covers all of `universe` (a conflict fork)."""
+    the markers left out when a conflict fork covers all of `universe` (a lone declared
+    environment is a fork of its own: its marker is named)."""
     parts = []
     pep508 = without_conflicts(env)
-    if not covers(pep508, universe):
-        parts.append(f"markers: {uv_marker(pep508, ()) or 'true'}")
+    if pep508 == env or not covers(pep508, universe):
+        # uv's fork marker is what split it: the `requires-python` range shows only when a
+        # split narrowed it (a fork on a declared environment alone does not). Simplified
+        # either way, so versions print as uv's (`'4'`, not `'4.0'`).
+        python = env_python(universe)
+        within = python if env_python(pep508) == python else PY_FULL
+        parts.append(f"markers: {uv_marker(pep508, within) or 'true'}")
     if len(env) == 1:
         constraints = [s for s in env[0].strings if is_conflict_variable(s[0])]
         included = sorted(_label(n) for n, (allowed, _) in constraints if allowed is not None)
