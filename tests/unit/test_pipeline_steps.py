@@ -78,7 +78,12 @@ def test_a_relock_prefers_the_locks_versions_with_its_forks() -> None:
 def test_a_script_or_with_layer_prefers_registry_versions_or_a_given_mapping() -> None:
     lock = loads(LOCK)
     from_lock = Preferred.versions_of(lock)
-    assert (from_lock.lock, from_lock.versions, from_lock.forks) == (lock, {"alpha": ("1.0",)}, ())
+    # A script or `--with` layer keeps no lock forks: None, so declared environments would apply.
+    assert (from_lock.lock, from_lock.versions, from_lock.forks) == (
+        lock,
+        {"alpha": ("1.0",)},
+        None,
+    )
     given = Preferred.versions_of({"beta": ("2.0",)})
     assert given.lock is None and given.versions == {"beta": ("2.0",)}
 
