@@ -12,9 +12,8 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging import tags as packaging_tags
 from packaging.tags import Tag
@@ -46,14 +45,18 @@ class ProbeError(ValueError):
 MANAGED_SOURCE = "managed installations"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Interpreter:
+class Interpreter(NamedTuple):
     """One interpreter, as reported by the probe.
 
     `path` is the executable pyrun ran (possibly a symlink or a venv's `bin/python`);
     `executable` is the interpreter's own `sys.executable`. `scheme` holds the install paths of
     the `venv` (else `posix_prefix`/`nt`) scheme relative to the prefix. `source` says where
     discovery found it (`search path`, `managed installations`, ...), empty when probed directly.
+
+    A `NamedTuple`, not a frozen dataclass: every run that syncs creates this class, and a
+    dataclass of 23 fields compiles six methods from source at import (~1 ms). Equality and
+    hashing leave out `markers`, `scheme` (both follow from the rest) and `source` (where it was
+    found is not what it is), as the dataclass did.
     """
 
     path: str
@@ -64,8 +67,8 @@ class Interpreter:
     base_exec_prefix: str
     version_info: tuple[int, int, int, str, int]
     implementation_name: str
-    markers: Mapping[str, str] = field(hash=False, compare=False)
-    scheme: Mapping[str, str] = field(hash=False, compare=False)
+    markers: Mapping[str, str]
+    scheme: Mapping[str, str]
     stdlib: str
     abiflags: str
     gil_disabled: bool
@@ -78,7 +81,22 @@ class Interpreter:
     glibc_version: tuple[int, int] | None
     musl_version: tuple[int, int] | None
     mac_version: tuple[int, int] | None
-    source: str = field(default="", compare=False)
+    source: str = ""
+
+    def _identity(self) -> tuple[Any, ...]:
+        return self[:8] + self[10:22]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interpreter):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
     @classmethod
     def from_probe(cls, data: Mapping[str, Any], *, path: str, source: str = "") -> Interpreter:
@@ -114,8 +132,7 @@ class Interpreter:
     def in_new_venv(self, prefix: str, python: str) -> Interpreter:
         """What probing a venv just made from this interpreter would report, without the
         ~40 ms subprocess: the same build, with the venv's prefix and executable."""
-        return replace(
-            self,
+        return self._replace(
             path=python,
             executable=python,
             base_executable=self.base_executable or self.executable,
@@ -282,8 +299,7 @@ class Interpreter:
         return _tag_priorities(_TagInputs.of(self))
 
 
-@dataclass(frozen=True, kw_only=True)
-class _TagInputs:
+class _TagInputs(NamedTuple):
     """The facts tag computation depends on: the cache key for `_compute_tags`."""
 
     implementation: str
