@@ -31,8 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pyrun.console import DIM, Console, format_size, is_terminal
 
@@ -44,8 +43,7 @@ if TYPE_CHECKING:
 LARGE_DOWNLOAD = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Verbs:
+class Verbs(NamedTuple):
     """How a log names a transfer while it runs and once it is done."""
 
     ongoing: str
@@ -177,11 +175,13 @@ class _Checkouts(Reporter):
         return f"{action} ({self.console.paint(revision, DIM)})"
 
 
-@dataclass
 class _Download:
-    name: str
-    size: int | None
-    done: int = 0
+    __slots__ = ("done", "name", "size")
+
+    def __init__(self, name: str, size: int | None) -> None:
+        self.name = name
+        self.size = size
+        self.done = 0
 
 
 class LineReporter(_Checkouts):

@@ -11,11 +11,14 @@ import inspect
 import pytest
 
 SYNC_PATH = (
+    "pyrun.commands.index_settings",
     "pyrun.commands.install_step",
+    "pyrun.commands.session",
     "pyrun.commands.sync_project",
     "pyrun.core.host",
     "pyrun.core.interpreter",
     "pyrun.core.plan",
+    "pyrun.core.requests",
     "pyrun.local.cache",
     "pyrun.local.childenv",
     "pyrun.local.install",
@@ -28,6 +31,7 @@ SYNC_PATH = (
     "pyrun.local.venv",
     "pyrun.net.download",
     "pyrun.net.sync",
+    "pyrun.progress",
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pyrun.errors import PyrunError
@@ -23,8 +23,7 @@ from pyrun.options import IndexEntry, Settled
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexSettings:
+class IndexSettings(NamedTuple):
     """The indexes of a run, in search order, and how to search them.
 
     `entries` is what was configured (used by the lock freshness check: "are the lock's
