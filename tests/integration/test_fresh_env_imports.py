@@ -32,6 +32,15 @@ UNNEEDED = (
     "pyrun.net.download",
     "pyrun.net.lock",
     "pyrun.local.unpack",
+    # Markers are evaluated by `core.lock_markers`, tags computed by `core.interpreter`, names
+    # normalised by `core.wheelname`, interpreters probed from the cache: packaging's marker
+    # parser, its `tags` (with `logging`'s users `platform` and `subprocess`) stay unloaded.
+    "packaging.markers",
+    "packaging.requirements",
+    "packaging.tags",
+    "packaging.utils",
+    "platform",
+    "subprocess",
 )
 
 

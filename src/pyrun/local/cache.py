@@ -33,8 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from packaging.utils import canonicalize_name
-
+from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 
 ARCHIVE_BUCKET = "archive-v0"

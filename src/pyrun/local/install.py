@@ -29,9 +29,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, NamedTuple, TypeVar
 
-from packaging.utils import canonicalize_name
-
 from pyrun.core.plan import InstalledDist
+from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.journal import Journal
 

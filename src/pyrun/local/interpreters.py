@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -149,6 +148,9 @@ def _probe_uncached(
 
 
 def _run_probe(target: str, timeout: float, console: Console | None) -> dict[str, object] | None:
+    # Imported here: a run whose interpreters are all in the probe cache starts no process.
+    import subprocess
+
     command = [target, "-I", "-c", _probe_source()]
     try:
         proc = subprocess.run(
