@@ -41,6 +41,8 @@ UNNEEDED = (
     "packaging.utils",
     "platform",
     "subprocess",
+    # `entry_points.txt` files of the usual shape are read without it (`local/install.py`).
+    "configparser",
 )
 
 
