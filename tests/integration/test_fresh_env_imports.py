@@ -41,8 +41,11 @@ UNNEEDED = (
     "packaging.utils",
     "platform",
     "subprocess",
-    # `entry_points.txt` files of the usual shape are read without it (`local/install.py`).
+    # `entry_points.txt` files of the usual shape are read without it, and the install
+    # threads are a small pool of their own (`local/install.py`).
     "configparser",
+    "concurrent",
+    "logging",
 )
 
 
