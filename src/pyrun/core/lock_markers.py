@@ -136,7 +136,7 @@ def _evaluate(node: _Node, environment: Mapping[str, str | Set[str]]) -> bool:
     if op == "not in":
         return actual not in value
     if key in _VERSION_KEYS:
-        return Specifier(f"{op}{value}").contains(actual, prereleases=True)
+        return bool(value.contains(actual, prereleases=True))  # `value` is the Specifier
     return actual == value if op == "==" else actual != value
 
 
@@ -193,7 +193,7 @@ class _Parser:
             key, value = left[1], right[1]
             if key in _VERSION_KEYS:
                 if op not in _MEMBERSHIP:
-                    _check_specifier(op, value)
+                    return ("item", key, op, _specifier(op, value))
             elif key not in _STRING_KEYS or op not in ("==", "!=", *_MEMBERSHIP):
                 raise _Delegate
             return ("item", key, op, value)
@@ -214,10 +214,10 @@ class _Parser:
         raise _Delegate
 
 
-def _check_specifier(op: str, value: str) -> None:
+def _specifier(op: str, value: str) -> Specifier:
     # packaging compares as strings when `<op><value>` is no specifier: left to it.
     try:
-        Specifier(f"{op}{value}")
+        return Specifier(f"{op}{value}")
     except InvalidSpecifier:
         raise _Delegate from None
 
