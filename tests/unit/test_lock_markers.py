@@ -71,10 +71,12 @@ MARKERS = [
     "python_version in '3.11 3.12'",
     "  sys_platform=='linux'and(python_version>'3.8'or os_name=='nt')  ",
     "((sys_platform == 'linux'))",
+    "'linux' in sys_platform",
+    "'win' not in sys_platform and '3.12' in python_full_version",
+    "'linux' == sys_platform or 'nt' != os_name",
     # Left to packaging:
     "sys_platform < 'win32'",
     "platform_machine >= 'x86'",
-    "'linux' == sys_platform",
     "'3.8' < python_version",
     "python_version < 'abc'",
     "os.name == 'posix'",

@@ -7,8 +7,8 @@ warm cache. The markers uv writes are few in shape: `and`/`or` and parentheses o
 `extra == '…'`). Those are evaluated here, exactly as `Marker.evaluate(env,
 context="lock_file")` of packaging 26 does: version variables through `Specifier.contains`
 with pre-releases allowed, the others as strings, extras and groups by their normalised names.
-Anything else (a value with a backslash, a comparison of strings by order, a variable on the
-right of a comparison, an environment this module cannot vouch for) goes to `packaging`'s
+Anything else (a value with a backslash, a comparison of strings by order, a version variable
+on the right of `<`, `==`, …, an environment this module cannot vouch for) goes to `packaging`'s
 `Marker` itself, imported then, so every marker means what it meant.
 """
 
@@ -135,6 +135,10 @@ def _evaluate(node: _Node, environment: Mapping[str, str | Set[str]]) -> bool:
         return actual in value
     if op == "not in":
         return actual not in value
+    if op == "has":
+        return value in actual
+    if op == "has not":
+        return value not in actual
     if key in _VERSION_KEYS:
         return bool(value.contains(actual, prereleases=True))  # `value` is the Specifier
     return actual == value if op == "==" else actual != value
@@ -197,10 +201,15 @@ class _Parser:
             elif key not in _STRING_KEYS or op not in ("==", "!=", *_MEMBERSHIP):
                 raise _Delegate
             return ("item", key, op, value)
-        if left[0] == "string" and right[0] == "word" and right[1] in _SET_KEYS:
-            if op not in _MEMBERSHIP:
-                raise _Delegate
-            return ("item", right[1], op, canonicalize_name(left[1]))
+        if left[0] == "string" and right[0] == "word":
+            key, value = right[1], left[1]
+            if key in _SET_KEYS and op in _MEMBERSHIP:
+                return ("item", key, op, canonicalize_name(value))
+            if key in _STRING_KEYS | _VERSION_KEYS and op in _MEMBERSHIP:
+                # `'linux' in sys_platform`: the value is looked for in the variable's.
+                return ("item", key, "has" if op == "in" else "has not", value)
+            if key in _STRING_KEYS and op in ("==", "!="):
+                return ("item", key, op, value)
         raise _Delegate
 
     def _operator(self) -> str:
