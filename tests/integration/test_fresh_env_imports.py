@@ -32,6 +32,20 @@ UNNEEDED = (
     "pyrun.net.download",
     "pyrun.net.lock",
     "pyrun.local.unpack",
+    # Markers are evaluated by `core.lock_markers`, tags computed by `core.interpreter`, names
+    # normalised by `core.wheelname`, interpreters probed from the cache: packaging's marker
+    # parser, its `tags` (with `logging`'s users `platform` and `subprocess`) stay unloaded.
+    "packaging.markers",
+    "packaging.requirements",
+    "packaging.tags",
+    "packaging.utils",
+    "platform",
+    "subprocess",
+    # `entry_points.txt` files of the usual shape are read without it, and the install
+    # threads are a small pool of their own (`local/install.py`).
+    "configparser",
+    "concurrent",
+    "logging",
 )
 
 

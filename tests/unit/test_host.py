@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+
 import pytest
 
 from pyrun.local import host
@@ -21,10 +23,14 @@ def test_libc_override_wins():
     [("AMD64", "x86_64"), ("arm64", "aarch64"), ("i586", "i686"), ("armv7l", "armv7")],
 )
 def test_machine_aliases(monkeypatch, machine, arch):
-    monkeypatch.setattr(host.platform, "machine", lambda: machine)
+    monkeypatch.setattr(host, "_machine", lambda: machine)
     assert host.host_platform().arch == arch
 
 
 def test_armv7_glibc_is_gnueabihf(monkeypatch):
-    monkeypatch.setattr(host.platform, "machine", lambda: "armv7l")
+    monkeypatch.setattr(host, "_machine", lambda: "armv7l")
     assert host.host_platform().libc == "gnueabihf"
+
+
+def test_the_machine_is_platforms_without_importing_it():
+    assert host._machine() == platform.machine()

@@ -799,3 +799,22 @@ def test_search_dirs_are_visited_once(tmp_path: Path) -> None:
         [str(real_dir), "", str(tmp_path / "missing"), str(alias), str(real_dir)]
     )
     assert list(interpreters.search_dirs(value)) == [str(real_dir)]
+
+
+def test_equality_leaves_out_markers_scheme_and_source(template: dict[str, Any]) -> None:
+    # `Interpreter` is a NamedTuple with its own equality: what it is, not where it was found.
+    data = fake_data(template, "3.12.1")
+    base = Interpreter.from_probe(data, path="/x", source="search path")
+    same = Interpreter.from_probe(
+        {**data, "markers": {**data["markers"], "platform_release": "other"}},
+        path="/x",
+        source=interpreters.MANAGED,
+    )
+    assert base == same and (base != same) is False and hash(base) == hash(same)
+    assert {base, same} == {base}
+    moved = base._replace(prefix="/elsewhere")
+    assert base != moved and (base == moved) is False
+    assert base.in_new_venv("/venv", "/venv/bin/python").is_venv
+    # Every other field is compared: a field added to the record must be placed deliberately.
+    compared = {name for name in Interpreter._fields if base._replace(**{name: object()}) != base}
+    assert sorted(set(Interpreter._fields) - compared) == ["markers", "scheme", "source"]

@@ -11,17 +11,27 @@ import inspect
 import pytest
 
 SYNC_PATH = (
+    "pyrun.commands.index_settings",
     "pyrun.commands.install_step",
+    "pyrun.commands.session",
     "pyrun.commands.sync_project",
+    "pyrun.core.host",
+    "pyrun.core.interpreter",
     "pyrun.core.plan",
+    "pyrun.core.requests",
+    "pyrun.local.cache",
+    "pyrun.local.childenv",
     "pyrun.local.install",
     "pyrun.local.interpreters",
     "pyrun.local.journal",
     "pyrun.local.project_env",
+    "pyrun.local.pyselect",
     "pyrun.local.recipe",
+    "pyrun.local.target",
     "pyrun.local.venv",
     "pyrun.net.download",
     "pyrun.net.sync",
+    "pyrun.progress",
 )
 
 # The same for the modules that make a lock or read one (issue 15: ~90 frozen dataclasses, ~1 ms

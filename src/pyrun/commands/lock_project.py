@@ -442,7 +442,9 @@ def dynamic_keys(workspace: Workspace) -> dict[str, str]:
 def dynamic_dirs(workspace: Workspace) -> dict[str, str]:
     """The directories whose requirements only a build can tell, by package name: members, and
     directories outside the workspace that `tool.uv.sources` names by `path`."""
-    from pyrun.core.lock_compare import normalize_name
+    # `core.project`'s, not `core.lock_compare`'s: every sync asks this (the lock-check memo's
+    # key), and `lock_compare` imports `packaging.requirements`.
+    from pyrun.core.project import normalize_name
 
     found = {n: m.directory for n, m in workspace.members.items() if m.has_dynamic_requirements}
     for project in (workspace.root_file, *workspace.members.values()):

@@ -368,12 +368,10 @@ def _download_version_matches(download: Download, request: PythonRequest) -> boo
 def _list_requests(request: PythonRequest) -> list[PythonRequest]:
     """`list` shows every implementation and the default and free-threaded builds unless the
     request names them (downloads for installs default to CPython instead)."""
-    from dataclasses import replace
-
     implementations = [request.implementation] if request.implementation else _IMPLEMENTATIONS
     variants = [request.variant] if request.variant else [None, "freethreaded"]
     return [
-        replace(request, implementation=implementation, variant=variant)
+        request._replace(implementation=implementation, variant=variant)
         for implementation in implementations
         for variant in variants
     ]

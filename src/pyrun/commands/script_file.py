@@ -6,7 +6,7 @@ table ranks among the settings files.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyrun import stamp
@@ -97,7 +97,7 @@ def fetch_remote(target: Target, settings: Settled, cache: Cache) -> tuple[Targe
     path = os.path.join(directory, _remote_file_name(target.name))
     with open(path, "wb") as handle:
         handle.write(data)
-    return replace(target, kind="script", name=path), directory
+    return target._replace(kind="script", name=path), directory
 
 
 def _remote_file_name(url: str) -> str:

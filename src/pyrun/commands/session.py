@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from pyrun.commands.common import make_finder, open_cache
 from pyrun.console import Console
@@ -13,8 +13,7 @@ from pyrun.local.pyfind import Finder
 from pyrun.options import Settled
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     """The settled configuration of a run, its cache, its console and its interpreter finder.
 
     The run's one HTTP client is not here: `pyrun.net.client.run_client` shares it across the
@@ -30,7 +29,7 @@ class Session:
     def resettled(self, settled: Settled) -> Session:
         """The same run under other settings (a script's table over the files): the finder
         follows, since the table may change the Python preference or downloads."""
-        return replace(self, settled=settled, finder=make_finder(settled, self.cache, self.console))
+        return self._replace(settled=settled, finder=make_finder(settled, self.cache, self.console))
 
 
 @contextmanager

@@ -24,8 +24,8 @@ from pyrun.commands.install_step import (
 from pyrun.commands.session import Session
 from pyrun.console import display_path
 from pyrun.core.interpreter import Interpreter
-from pyrun.core.lock_compare import normalize_name
 from pyrun.core.lockfile import Lock
+from pyrun.core.project import normalize_name
 from pyrun.core.selection import (
     DependencyOptions,
     GroupChoice,

@@ -5,11 +5,10 @@ list's parsing code (`pyrun.core.pydownloads`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, kw_only=True)
-class Host:
+class Host(NamedTuple):
     """`linux`, `x86_64`, `gnu`."""
 
     os: str

@@ -12,14 +12,11 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
-
-from packaging import tags as packaging_tags
-from packaging.tags import Tag
+from typing import Any, NamedTuple
 
 from pyrun.core.requests import PRETTY_IMPLEMENTATIONS, PythonRequest
+from pyrun.core.wheelname import Tag
 
 PROBE_VERSION = 1
 
@@ -36,6 +33,7 @@ _MANYLINUX_ARCHS = frozenset(
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _LAST_GLIBC_MINOR = 50  # packaging's guess for a future glibc 3.x
 _INTERPRETER_SHORT_NAMES = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
+_CPYTHON_ABI = re.compile(r"cp\d+(.*)")
 
 
 class ProbeError(ValueError):
@@ -46,14 +44,18 @@ class ProbeError(ValueError):
 MANAGED_SOURCE = "managed installations"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Interpreter:
+class Interpreter(NamedTuple):
     """One interpreter, as reported by the probe.
 
     `path` is the executable pyrun ran (possibly a symlink or a venv's `bin/python`);
     `executable` is the interpreter's own `sys.executable`. `scheme` holds the install paths of
     the `venv` (else `posix_prefix`/`nt`) scheme relative to the prefix. `source` says where
     discovery found it (`search path`, `managed installations`, ...), empty when probed directly.
+
+    A `NamedTuple`, not a frozen dataclass: every run that syncs creates this class, and a
+    dataclass of 23 fields compiles six methods from source at import (~1 ms). Equality and
+    hashing leave out `markers`, `scheme` (both follow from the rest) and `source` (where it was
+    found is not what it is), as the dataclass did.
     """
 
     path: str
@@ -64,8 +66,8 @@ class Interpreter:
     base_exec_prefix: str
     version_info: tuple[int, int, int, str, int]
     implementation_name: str
-    markers: Mapping[str, str] = field(hash=False, compare=False)
-    scheme: Mapping[str, str] = field(hash=False, compare=False)
+    markers: Mapping[str, str]
+    scheme: Mapping[str, str]
     stdlib: str
     abiflags: str
     gil_disabled: bool
@@ -78,7 +80,22 @@ class Interpreter:
     glibc_version: tuple[int, int] | None
     musl_version: tuple[int, int] | None
     mac_version: tuple[int, int] | None
-    source: str = field(default="", compare=False)
+    source: str = ""
+
+    def _identity(self) -> tuple[Any, ...]:
+        return self[:8] + self[10:22]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interpreter):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
     @classmethod
     def from_probe(cls, data: Mapping[str, Any], *, path: str, source: str = "") -> Interpreter:
@@ -114,8 +131,7 @@ class Interpreter:
     def in_new_venv(self, prefix: str, python: str) -> Interpreter:
         """What probing a venv just made from this interpreter would report, without the
         ~40 ms subprocess: the same build, with the venv's prefix and executable."""
-        return replace(
-            self,
+        return self._replace(
             path=python,
             executable=python,
             base_executable=self.base_executable or self.executable,
@@ -274,7 +290,8 @@ class Interpreter:
         return dict(self.markers)
 
     def tags(self) -> tuple[Tag, ...]:
-        """Supported wheel tags, best first, built with `packaging.tags` from the probe's facts."""
+        """Supported wheel tags, best first, from the probe's facts: the list `packaging.tags`
+        gives for such an interpreter, computed here without importing it."""
         return _compute_tags(_TagInputs.of(self))
 
     def tag_priorities(self) -> Mapping[Tag, int]:
@@ -282,8 +299,7 @@ class Interpreter:
         return _tag_priorities(_TagInputs.of(self))
 
 
-@dataclass(frozen=True, kw_only=True)
-class _TagInputs:
+class _TagInputs(NamedTuple):
     """The facts tag computation depends on: the cache key for `_compute_tags`."""
 
     implementation: str
@@ -329,19 +345,111 @@ def _compute_tags(inputs: _TagInputs) -> tuple[Tag, ...]:
     version = (inputs.major, inputs.minor)
     short = _INTERPRETER_SHORT_NAMES.get(inputs.implementation, inputs.implementation)
     if short == "cp":
-        main = packaging_tags.cpython_tags(version, cpython_abis(inputs), platforms)
+        main = cpython_tags(version, cpython_abis(inputs), platforms)
         interpreter: str | None = f"cp{inputs.py_version_nodot or _nodot(version)}"
     else:
         nodot = inputs.py_version_nodot or _nodot(version)
-        main = packaging_tags.generic_tags(f"{short}{nodot}", generic_abis(inputs), platforms)
+        main = generic_tags(f"{short}{nodot}", generic_abis(inputs), platforms)
         interpreter = "pp3" if short == "pp" else None
-    compatible = packaging_tags.compatible_tags(version, interpreter, platforms)
+    compatible = compatible_tags(version, interpreter, platforms)
     return tuple(_unique([*main, *compatible]))
 
 
 @functools.lru_cache(maxsize=32)
 def _tag_priorities(inputs: _TagInputs) -> Mapping[Tag, int]:
     return MappingProxyType({tag: rank for rank, tag in enumerate(_compute_tags(inputs))})
+
+
+def cpython_tags(version: tuple[int, int], abis: list[str], platforms: list[str]) -> list[Tag]:
+    """packaging's `cpython_tags`: the interpreter's own ABIs, then the stable ABI (`abi3`, or
+    `abi3t` for a free-threaded build), `none`, and the stable ABI of every older 3.x."""
+    interpreter = f"cp{_nodot(version)}"
+    threading = _is_threaded_cpython(abis)
+    explicit = ("abi3", "abi3t", "none") if threading else ("abi3", "none")
+    own = [abi for abi in abis if abi not in explicit]
+    stable = "abi3t" if threading else "abi3"
+    tags = [Tag(interpreter, abi, platform) for abi in own for platform in platforms]
+    if version >= (3, 2):
+        tags += [Tag(interpreter, stable, platform) for platform in platforms]
+    tags += [Tag(interpreter, "none", platform) for platform in platforms]
+    if version >= (3, 2):
+        tags += [
+            Tag(f"cp{_nodot((version[0], minor))}", stable, platform)
+            for minor in range(version[1] - 1, 1, -1)
+            for platform in platforms
+        ]
+    return tags
+
+
+def _is_threaded_cpython(abis: list[str]) -> bool:
+    """The first version-specific CPython ABI (or `abi3t`) decides, as in packaging."""
+    for abi in abis:
+        if abi == "abi3t":
+            return True
+        if match := _CPYTHON_ABI.match(abi):
+            return "t" in match[1]
+    return False
+
+
+def generic_tags(interpreter: str, abis: list[str], platforms: list[str]) -> list[Tag]:
+    """packaging's `generic_tags`: each ABI (and `none`) on each platform."""
+    abis = abis if "none" in abis else [*abis, "none"]
+    return [Tag(interpreter, abi, platform) for abi in abis for platform in platforms]
+
+
+def compatible_tags(
+    version: tuple[int, int], interpreter: str | None, platforms: list[str]
+) -> list[Tag]:
+    """packaging's `compatible_tags`: `py*-none-<platform>`, `<interpreter>-none-any`, then
+    `py*-none-any`, the Python versions newest first."""
+    pythons = [f"py{_nodot(version)}", f"py{version[0]}"] + [
+        f"py{_nodot((version[0], minor))}" for minor in range(version[1] - 1, -1, -1)
+    ]
+    tags = [Tag(python, "none", platform) for python in pythons for platform in platforms]
+    if interpreter:
+        tags.append(Tag(interpreter, "none", "any"))
+    return tags + [Tag(python, "none", "any") for python in pythons]
+
+
+def mac_platforms(version: tuple[int, int], arch: str) -> Iterator[str]:
+    """packaging's `mac_platforms` for a given macOS version and architecture."""
+    if (10, 0) <= version < (11, 0):
+        for minor in range(version[1], -1, -1):
+            for binary in _mac_binary_formats((10, minor), arch):
+                yield f"macosx_10_{minor}_{binary}"
+    if version >= (11, 0):
+        for major in range(version[0], 10, -1):
+            for binary in _mac_binary_formats((major, 0), arch):
+                yield f"macosx_{major}_0_{binary}"
+        # x86_64 runs binaries of every 10.x since 10.4; arm64 only universal2 ones.
+        for minor in range(16, 3, -1):
+            if arch == "x86_64":
+                for binary in _mac_binary_formats((10, minor), arch):
+                    yield f"macosx_10_{minor}_{binary}"
+            else:
+                yield f"macosx_10_{minor}_universal2"
+
+
+def _mac_binary_formats(version: tuple[int, int], arch: str) -> list[str]:
+    """packaging's `_mac_binary_formats`: the fat/universal formats that hold `arch`."""
+    formats = [arch]
+    if arch in ("x86_64", "i386"):
+        if version < (10, 4):
+            return []
+        formats += ["intel", "fat64", "fat3"] if arch == "x86_64" else ["intel", "fat3", "fat"]
+    elif arch == "ppc64":
+        if version > (10, 5) or version < (10, 4):
+            return []
+        formats.append("fat64")
+    elif arch == "ppc":
+        if version > (10, 6):
+            return []
+        formats += ["fat3", "fat"]
+    if arch in ("arm64", "x86_64"):
+        formats.append("universal2")
+    if arch in ("x86_64", "i386", "ppc64", "ppc", "intel"):
+        formats.append("universal")
+    return formats
 
 
 def cpython_abis(inputs: _TagInputs) -> list[str]:
@@ -381,7 +489,7 @@ def platform_tags(inputs: _TagInputs) -> Iterator[str]:
     newest first with the legacy aliases, then musllinux)."""
     if inputs.sys_platform == "darwin" and inputs.mac:
         arch = inputs.machine if inputs.pointer_size == 64 else "i386"
-        yield from packaging_tags.mac_platforms(inputs.mac, arch)
+        yield from mac_platforms(inputs.mac, arch)
         return
     plat = _normalize(inputs.sysconfig_platform)
     if inputs.sys_platform != "linux" or not plat.startswith("linux_"):

@@ -14,8 +14,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from pyrun.core.wheelname import canonicalize_name
 
 # Unpacked wheels are content-addressed by the SHA-256 of the wheel file. 32 hex digits (128
 # bits) keep the directory names short while making a collision, accidental or crafted,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.version import InvalidVersion, Version
@@ -92,8 +92,7 @@ _LIBC_NAMES = ("gnu", "gnueabi", "gnueabihf", "musl", "none")
 _VERSION_START = "0123456789<>=!~"
 
 
-@dataclass(frozen=True, kw_only=True)
-class PythonRequest:
+class PythonRequest(NamedTuple):
     """One parsed Python request.
 
     Version fields: `major`/`minor`/`patch`/`prerelease` for an exact request (`3.13rc1` gives
@@ -236,8 +235,7 @@ DEFAULT_REQUEST = PythonRequest(kind="default", text="default")
 ANY_REQUEST = PythonRequest(kind="any", text="any")
 
 
-@dataclass(frozen=True, kw_only=True)
-class _VersionPart:
+class _VersionPart(NamedTuple):
     major: int | None = None
     minor: int | None = None
     patch: int | None = None

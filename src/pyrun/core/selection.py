@@ -25,13 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Literal, NamedTuple
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
+from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
 from pyrun.core.plan import RequiredDist, SourceKind
 from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.wheelname import Tag, is_wheel_filename
 from pyrun.errors import FailureError, PyrunError
 
 __all__ = [
@@ -349,14 +347,14 @@ _EXTRA_TEST = re.compile(r"\bextra\s*(==|!=)\s*(['\"])([^'\"]*)\2")
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_marker(text: str) -> Marker:
+def _parse_marker(text: str) -> LockMarker:
     def rewrite(match: re.Match[str]) -> str:
         negate = "not " if match.group(1) == "!=" else ""
         return f"'{normalize_name(match.group(3))}' {negate}in extras"
 
     try:
-        return Marker(_EXTRA_TEST.sub(rewrite, text))
-    except InvalidMarker as exc:
+        return parse_lock_marker(_EXTRA_TEST.sub(rewrite, text))
+    except InvalidLockMarker as exc:
         raise FailureError(
             "Failed to parse `uv.lock`", causes=(f"invalid marker `{text}`: {exc}",)
         ) from exc
@@ -373,7 +371,7 @@ class _MarkerEnv(NamedTuple):
         env: dict[str, str | frozenset[str]] = dict(self.base)
         env["extras"] = self.extras
         env["dependency_groups"] = self.groups
-        return _parse_marker(marker).evaluate(env, context="lock_file")
+        return _parse_marker(marker).evaluate(env)
 
 
 def encode_conflict_item(package: str, name: str, *, group: bool = False) -> str:
@@ -701,11 +699,8 @@ def best_wheel(wheels: Iterable[Wheel], priorities: Mapping[Tag, int]) -> Wheel 
         if rank is not None:
             ranked.append((rank, index, wheel))
     for _rank, _index, wheel in sorted(ranked, key=lambda item: item[:2]):
-        try:
-            parse_wheel_filename(wheel.file_name)
-        except InvalidWheelFilename:
-            continue
-        return wheel
+        if is_wheel_filename(wheel.file_name):
+            return wheel
     return None
 
 

@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.tomlerror import loads as load_toml
+from pyrun.core.wheelname import Tag, wheel_tags
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.cache import BUILDS_BUCKET, SDISTS_BUCKET, Cache, atomic_write_bytes
 from pyrun.local.cache_globs import is_glob, matching_files
@@ -459,9 +459,8 @@ def _read_built(path: Path, cache: Cache) -> BuiltWheel | None:
 
 
 def _rank(filename: str, priorities: Mapping[Tag, int]) -> int | None:
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+    tags = wheel_tags(filename)
+    if tags is None:
         return None
     ranks = [priorities[tag] for tag in tags if tag in priorities]
     return min(ranks) if ranks else None

@@ -30,11 +30,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from packaging.utils import canonicalize_name
-
+from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 
 ARCHIVE_BUCKET = "archive-v0"
@@ -94,15 +93,15 @@ def default_cache_dir(environ: Mapping[str, str], cache_dir: str | None = None) 
     return Path(home) / ".cache" / "pyrun"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RemovalStats:
+class RemovalStats(NamedTuple):
     """What `clean`/`prune` removed, for `Removed N files (SIZE)` / `Removed N directories`."""
 
     files: int = 0
     directories: int = 0
     bytes: int = 0
 
-    def __add__(self, other: RemovalStats) -> RemovalStats:
+    # `+` sums the counts (a tuple's concatenation means nothing for this record).
+    def __add__(self, other: RemovalStats) -> RemovalStats:  # type: ignore[override]
         return RemovalStats(
             files=self.files + other.files,
             directories=self.directories + other.directories,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyrun.child import ChildSpec, child_environment
 from pyrun.local.target import Target
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunEnv:
+class RunEnv(NamedTuple):
     """The environment the command runs in: a venv prefix (or None) and its interpreter."""
 
     python: str  # the interpreter to run: `<venv>/bin/python` or a base interpreter

@@ -7,7 +7,6 @@ and automatic downloads pick builds with it, so the two can never disagree about
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -31,10 +30,20 @@ def host_platform(libc_override: str | None = None) -> Host:
     os_name = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(
         sys.platform, sys.platform.lower()
     )
-    machine = platform.machine().lower()
+    machine = _machine().lower()
     arch = _ARCH_ALIASES.get(machine, machine)
     libc = libc_override.lower() if libc_override else _host_libc(os_name, arch)
     return Host(os=os_name, arch=arch, libc=libc)
+
+
+def _machine() -> str:
+    # `platform.machine()` is `os.uname().machine` where there is a `uname`; the `platform`
+    # module (and the `subprocess` it imports) is left for where there is not.
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
 
 
 def _host_libc(os_name: str, arch: str) -> str:

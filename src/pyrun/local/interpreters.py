@@ -19,13 +19,11 @@ skipped with a `-v` note, never an error.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -150,6 +148,9 @@ def _probe_uncached(
 
 
 def _run_probe(target: str, timeout: float, console: Console | None) -> dict[str, object] | None:
+    # Imported here: a run whose interpreters are all in the probe cache starts no process.
+    import subprocess
+
     command = [target, "-I", "-c", _probe_source()]
     try:
         proc = subprocess.run(
@@ -694,7 +695,7 @@ def iter_all_interpreters(
         if interpreter is None or (interpreter.is_venv and not allow_venvs):
             continue
         if request is None or interpreter.satisfies(request):
-            yield dataclasses.replace(interpreter, source=candidate.source)
+            yield interpreter._replace(source=candidate.source)
 
 
 def _all_candidates(search: _Search, problems: list[PyrunError]) -> Iterator[_Candidate]:
@@ -714,7 +715,7 @@ def _select(search: _Search, candidates: Iterator[_Candidate]) -> Interpreter | 
         interpreter = search.probe(candidate.path)
         if interpreter is None:
             continue
-        interpreter = dataclasses.replace(interpreter, source=candidate.source)
+        interpreter = interpreter._replace(source=candidate.source)
         search.debug(f"Found `{interpreter.key()}` at `{candidate.path}` ({candidate.source})")
         verdict = _judge(search, interpreter)
         if verdict == "use":
@@ -784,7 +785,7 @@ def _find_path(search: _Search) -> Interpreter | None:
     interpreter = search.probe(executable)
     if interpreter is None:
         return None
-    interpreter = dataclasses.replace(interpreter, source=PROVIDED_PATH)
+    interpreter = interpreter._replace(source=PROVIDED_PATH)
     if interpreter.is_venv and not search.allow_venvs:
         return _base_of(search, interpreter)
     return interpreter
@@ -800,7 +801,7 @@ def _base_of(search: _Search, venv: Interpreter) -> Interpreter | None:
             continue
         interpreter = search.probe(path)
         if interpreter is not None and not interpreter.is_venv:
-            return dataclasses.replace(interpreter, source=PROVIDED_PATH)
+            return interpreter._replace(source=PROVIDED_PATH)
     return None
 
 
@@ -814,7 +815,7 @@ def _find_executable(search: _Search) -> Interpreter | None:
         interpreter = search.probe(path)
         if interpreter is None or (interpreter.is_venv and not search.allow_venvs):
             continue
-        return dataclasses.replace(interpreter, source=SEARCH_PATH)
+        return interpreter._replace(source=SEARCH_PATH)
     return None
 
 

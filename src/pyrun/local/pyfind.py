@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
@@ -82,7 +81,7 @@ class Finder:
                 raise error from None
             probed = interpreters.probe(path, cache_dir=self.cache_dir)
             if probed is not None:
-                return replace(probed, source=interpreters.MANAGED)
+                return probed._replace(source=interpreters.MANAGED)
         error = interpreters.not_found_error(
             request, preference=self.python.preference, allow_venvs=allow_venvs
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyrun.console import Console, display_path
 from pyrun.core.requests import PythonRequest, parse_request, parse_version_file_with_warnings
@@ -13,8 +13,7 @@ from pyrun.settings import user_config_dir
 VERSION_FILES = (".python-version", ".python-versions")
 
 
-@dataclass(frozen=True, kw_only=True)
-class PythonChoice:
+class PythonChoice(NamedTuple):
     """A request and where it came from, for error messages."""
 
     request: PythonRequest | None

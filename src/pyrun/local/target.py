@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyrun.errors import PyrunError
 
 
-@dataclass(frozen=True, kw_only=True)
-class Target:
+class Target(NamedTuple):
     """The command, classified. `kind` is one of the rows of SPEC §2.1."""
 
     kind: str  # none | stdin | url | module | gui | script | python | pyfile | dir | zip | external

@@ -1,0 +1,99 @@
+"""Wheel tags, wheel file names and project names, without `packaging.tags`.
+
+`packaging.utils` imports `packaging.tags`, which imports `logging`, `subprocess`, `platform`
+and `sysconfig` to describe the running interpreter, though pyrun never asks it about the
+running interpreter (the target's tags come from its probe, see `pyrun.core.interpreter`).
+The sync path uses this module instead; it answers as `packaging` 26 does
+(`canonicalize_name`, `parse_wheel_filename`'s checks, `Tag`'s equality and text). The
+resolver side, which imports `packaging` anyway, keeps using `packaging`'s own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from packaging.version import InvalidVersion, Version
+
+# PEP 427's escaped project name, and a build number that starts with a digit (as packaging).
+_WHEEL_NAME = re.compile(r"^[\w._]+\Z")
+_BUILD_TAG = re.compile(r"(\d+)(.*)\Z", re.ASCII)
+
+
+class Tag:
+    """One `interpreter-abi-platform` triple, lower-cased, as `packaging.tags.Tag`.
+
+    It is equal to (and hashes as) a `packaging.tags.Tag` of the same triple, so a mapping
+    keyed by these answers lookups by packaging's tags too (`local/build.py` ranks its cached
+    builds with packaging's parser).
+    """
+
+    __slots__ = ("_hash", "abi", "interpreter", "platform")
+
+    def __init__(self, interpreter: str, abi: str, platform: str) -> None:
+        self.interpreter = interpreter.lower()
+        self.abi = abi.lower()
+        self.platform = platform.lower()
+        self._hash = hash((self.interpreter, self.abi, self.platform))
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return (
+                self._hash == hash(other)
+                and self.platform == other.platform  # type: ignore[attr-defined]
+                and self.abi == other.abi  # type: ignore[attr-defined]
+                and self.interpreter == other.interpreter  # type: ignore[attr-defined]
+            )
+        except (AttributeError, TypeError):
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        return f"{self.interpreter}-{self.abi}-{self.platform}"
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 normalisation: `Foo_Bar.baz` -> `foo-bar-baz` (packaging's, without its import)."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value
+
+
+def is_wheel_filename(filename: str) -> bool:
+    """Whether packaging's `parse_wheel_filename` accepts `filename`: five or six parts, a
+    PEP 427 name, a PEP 440 version, a build number that starts with a digit, and tags whose
+    components are non-empty with interpreters that are identifiers."""
+    if not filename.endswith(".whl"):
+        return False
+    stem = filename[:-4]
+    dashes = stem.count("-")
+    if dashes not in (4, 5):
+        return False
+    parts = stem.split("-", dashes - 2)
+    name = parts[0]
+    if "__" in name or _WHEEL_NAME.match(name) is None:
+        return False
+    try:
+        Version(parts[1])
+    except InvalidVersion:
+        return False
+    if dashes == 5 and _BUILD_TAG.match(parts[2]) is None:
+        return False
+    components = [component.split(".") for component in parts[-1].split("-")]
+    if any("" in pieces for pieces in components):
+        return False
+    return all(interpreter.isidentifier() for interpreter in components[0])
+
+
+def wheel_tags(filename: str) -> frozenset[Tag] | None:
+    """The tags of a wheel file name (a compressed set expanded); None when packaging's
+    `parse_wheel_filename` would refuse the name."""
+    if not is_wheel_filename(filename):
+        return None
+    interpreters, abis, platforms = (part.split(".") for part in filename[:-4].rsplit("-", 3)[1:])
+    return frozenset(Tag(i, a, p) for i in interpreters for a in abis for p in platforms)
