@@ -42,7 +42,8 @@ def record_run(
     if project_dir is None:
         return None
     key = stamp.settings_key(dict(settled.cli.values), os.environ)
-    if settled.subcommand == "lock":
+    locking = settled.subcommand == "lock"
+    if locking:
         key = stamp.lock_key(key)
     path = stamp.stamp_path(str(session.cache.root), project_dir, key)
     site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
@@ -54,7 +55,10 @@ def record_run(
         site_packages=site,
         files=_inputs(workspace, project_dir) + list(extra_inputs or []),
         dirs=_member_dirs(workspace),
-        strict=_build_inputs(workspace),
+        # A lock is made from what the build files say, not from when they were written: a
+        # member saved with the same bytes keeps `pyrun lock`'s stamp (an env's editable
+        # builds are keyed on their mtime, as uv's).
+        strict=None if locking else _build_inputs(workspace),
         records=records,
         notes=notes,
         listings=listings,
