@@ -447,10 +447,12 @@ def dynamic_dirs(workspace: Workspace) -> dict[str, str]:
     for project in (workspace.root_file, *workspace.members.values()):
         table = project.tool.get("sources")
         for name, value in table.items() if isinstance(table, dict) else ():
-            key = normalize_name(name)
             for entry in value if isinstance(value, list) else [value]:
                 path = entry.get("path") if isinstance(entry, dict) else None
-                if key in workspace.members or key in found or not isinstance(path, str):
+                if not isinstance(path, str):
+                    continue  # most sources name members (`workspace = true`): no name to read
+                key = normalize_name(name)
+                if key in workspace.members or key in found:
                     continue
                 directory = os.path.normpath(os.path.join(project.directory, path))
                 if _has_dynamic_requirements(directory):
