@@ -323,11 +323,12 @@ def test_a_member_rewritten_with_its_old_size_and_mtime_is_checked_again(pyrun_e
 PACKAGED = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
 
 
-@pytest.mark.parametrize("rewrite", ["same-bytes", "touched"])
+@pytest.mark.parametrize("rewrite", ["same-bytes", "touched", "renamed-over"])
 def test_a_member_saved_unchanged_keeps_the_lock_warm_path(pyrun_env, workspace, rewrite, tmp_path):
     """A lock is made from what the files say: a member saved with the same bytes (or only
-    touched) is hashed and found unchanged, where an env's stamp counts a touched build file
-    as modified (uv rebuilds the editable)."""
+    touched, or by an editor that writes a new file and renames it over the old one, which
+    moves the member's directory too) is hashed and found unchanged, where an env's stamp
+    counts a touched build file as modified (uv rebuilds the editable)."""
     member = workspace / "packages" / "member" / "pyproject.toml"
     member.write_text(member.read_text() + PACKAGED)
     assert pyrun_env.run("lock", cwd=workspace).returncode == 0
@@ -335,11 +336,27 @@ def test_a_member_saved_unchanged_keeps_the_lock_warm_path(pyrun_env, workspace,
     wait_past(member, probe_dir=tmp_path)  # the member's directory keeps its mtime
     if rewrite == "same-bytes":
         member.write_bytes(member.read_bytes())
-    else:
+    elif rewrite == "touched":
         member.touch()
+    else:
+        saved = member.with_name(".pyproject.toml.swp")
+        saved.write_bytes(member.read_bytes())
+        saved.replace(member)
     code, lines, imported = lock_imports(pyrun_env, workspace, "--check")
     assert code == 0 and "pyrun.commands.lock_project" not in imported, lines
     assert lines[-1].startswith("Resolved 1 package in "), lines
+
+
+def test_a_member_added_takes_the_lock_full_path(pyrun_env, workspace):
+    """Members' own directories are not in `pyrun lock`'s stamp: the one the glob lists is."""
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
+    wait_past(workspace / "packages" / "member" / "pyproject.toml")
+    added = workspace / "packages" / "added"
+    added.mkdir()
+    (added / "pyproject.toml").write_text('[project]\nname = "added"\nversion = "1"\n')
+    stale = pyrun_env.run("lock", "--check", cwd=workspace)
+    assert stale.returncode == 1 and "needs to be updated" in stale.stderr, stale
 
 
 def test_a_python_earlier_on_the_path_is_found_again(pyrun_env, workspace, tmp_path):
