@@ -125,11 +125,6 @@ def lock_workspace(
         if memo.holds():
             return _satisfied(previous, session.console, kept, text)
     if previous is None:
-        if not session.settled.globals.offline:
-            # Loaded off the GIL while the warm-up imports the network stack, not by its client.
-            from pyrun.net import trust
-
-            trust.preload(session.settled.globals.system_certs)
         _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
@@ -142,13 +137,12 @@ def lock_workspace(
                 memo.record()
             return _satisfied(previous, session.console, kept, text)
         _report(verdict, session.console)
+        # The relock's first pages are read (the connection opened, the TLS handshake made)
+        # while the resolver's modules load and the members are pinned.
+        _start_reading_pages(workspace, session)
         preferred = preferred_lock(previous, verdict)
     else:
         preferred = None
-    if not session.settled.globals.offline:
-        from pyrun.net import trust
-
-        trust.preload(session.settled.globals.system_certs)
     from pyrun.commands.resolve_step import Preferred, resolve
 
     lock = resolve(
@@ -178,9 +172,15 @@ def _keep(kept: LockMemo, text: str | None, lock: Lock) -> None:
 
 
 def _start_reading_pages(workspace: Workspace, session: Session) -> None:
-    """A lock from scratch reads the pages of its direct requirements in the background while
-    the rest of it gets ready; its resolution finds them read (`pyrun.net.index`)."""
-    job = index_warm_up(workspace, session.settled, session.cache)
+    """A lock from scratch, or a relock, reads the pages of its direct requirements in the
+    background while the rest of it gets ready; its resolution finds them read
+    (`pyrun.net.index`)."""
+    if not session.settled.globals.offline:
+        # Loaded off the GIL while the warm-up imports the network stack, not by its client.
+        from pyrun.net import trust
+
+        trust.preload(session.settled.globals.system_certs)
+    job = pages_warm_up(workspace, session.settled, session.cache)
     if job is not None:
         from pyrun.net import interrupt
 
@@ -687,6 +687,14 @@ def index_warm_up(
     when a lock exists (it may well hold), offline, or when there is nothing to read."""
     if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
         return None
+    return pages_warm_up(workspace, settings, cache)
+
+
+def pages_warm_up(
+    workspace: Workspace, settings: Settled, cache: Cache
+) -> Callable[[], Awaitable[None]] | None:
+    """The reading of the index pages of the direct requirements (`index_warm_up`), whether
+    or not a lock exists; None offline, refreshing, or when there is nothing to read."""
     from functools import partial
 
     from pyrun.commands.index_settings import index_settings
