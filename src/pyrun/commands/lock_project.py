@@ -725,9 +725,11 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
     from pyrun.core.lock_compare import normalize_name
 
     projects = (workspace.root_file, *workspace.members.values())
-    elsewhere = {normalize_name(n) for p in projects for n in _sources(p.tool)} - set(
-        pinned_indexes(_tools(workspace))
-    )
+    members = workspace.members
+    # A member's name as its siblings' sources spell it is mostly normalised already: those
+    # (left out of the answer anyway) are not normalised again.
+    sourced = {normalize_name(n) for p in projects for n in _sources(p.tool) if n not in members}
+    elsewhere = sourced - set(pinned_indexes(_tools(workspace)))
     names: dict[str, None] = {}
     seen: set[str] = set()
     for project in projects:
@@ -740,7 +742,9 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
             # Every lock from scratch comes here: in a large workspace most requirements name
             # members, which the answer leaves out, so they are not parsed.
             leading = _LEADING_NAME.match(text)
-            if leading is not None and normalize_name(leading[1]) in workspace.members:
+            if leading is not None and (
+                leading[1] in members or normalize_name(leading[1]) in members
+            ):
                 continue
             try:
                 requirement = Requirement(text)
