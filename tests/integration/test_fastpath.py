@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.conftest import find_python, pyrun_executable
+from tests.support.fsclock import wait_past
 
 PY312 = find_python("3.12")
 pytestmark = pytest.mark.skipif(not PY312, reason="needs CPython 3.12")
@@ -314,6 +315,46 @@ def test_a_member_rewritten_with_its_old_size_and_mtime_is_checked_again(pyrun_e
     member.write_text(member.read_text().replace('"0.1.0"', '"0.2.0"'))
     os.utime(member, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert member.stat().st_size == before.st_size
+    stale = pyrun_env.run("lock", "--check", cwd=workspace)
+    assert stale.returncode == 1 and "needs to be updated" in stale.stderr, stale
+
+
+# A member that is built (and so installed as an editable): its `pyproject.toml` is a build file.
+PACKAGED = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+
+
+@pytest.mark.parametrize("rewrite", ["same-bytes", "touched", "renamed-over"])
+def test_a_member_saved_unchanged_keeps_the_lock_warm_path(pyrun_env, workspace, rewrite, tmp_path):
+    """A lock is made from what the files say: a member saved with the same bytes (or only
+    touched, or by an editor that writes a new file and renames it over the old one, which
+    moves the member's directory too) is hashed and found unchanged, where an env's stamp
+    counts a touched build file as modified (uv rebuilds the editable)."""
+    member = workspace / "packages" / "member" / "pyproject.toml"
+    member.write_text(member.read_text() + PACKAGED)
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
+    wait_past(member, probe_dir=tmp_path)  # the member's directory keeps its mtime
+    if rewrite == "same-bytes":
+        member.write_bytes(member.read_bytes())
+    elif rewrite == "touched":
+        member.touch()
+    else:
+        saved = member.with_name(".pyproject.toml.swp")
+        saved.write_bytes(member.read_bytes())
+        saved.replace(member)
+    code, lines, imported = lock_imports(pyrun_env, workspace, "--check")
+    assert code == 0 and "pyrun.commands.lock_project" not in imported, lines
+    assert lines[-1].startswith("Resolved 1 package in "), lines
+
+
+def test_a_member_added_takes_the_lock_full_path(pyrun_env, workspace):
+    """Members' own directories are not in `pyrun lock`'s stamp: the one the glob lists is."""
+    assert pyrun_env.run("lock", cwd=workspace).returncode == 0
+    assert pyrun_env.run("lock", "--check", cwd=workspace).returncode == 0
+    wait_past(workspace / "packages" / "member" / "pyproject.toml")
+    added = workspace / "packages" / "added"
+    added.mkdir()
+    (added / "pyproject.toml").write_text('[project]\nname = "added"\nversion = "1"\n')
     stale = pyrun_env.run("lock", "--check", cwd=workspace)
     assert stale.returncode == 1 and "needs to be updated" in stale.stderr, stale
 

@@ -227,3 +227,21 @@ def test_a_lock_restored_after_an_upgrade_is_relocked_from_as_in_uv(
         EDITS["gains a dependency"](root)
     lock_both(ours, theirs, pyrun_env, index)
     assert 'name = "base"\nversion = "2.0.0"' in (ours / "uv.lock").read_text()
+
+
+def test_a_relock_asks_for_each_page_once(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """A relock starts reading its direct requirements' pages as soon as the lock is found
+    stale, before the resolver is ready: the resolution finds those reads (done or under
+    way) and asks the index for no page twice."""
+    ours = make_workspace(tmp_path / "ours")
+    assert pyrun(pyrun_env, ours, "lock", index=index.index_url).returncode == 0
+    EDITS["gains a dependency"](ours)
+    index.reset_counters()
+    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
+    assert result.returncode == 0, result
+    assert "Added gained v1.0.0" in result.stderr, result
+    pages = {path: n for path, n in index.requests.items() if path.startswith("/simple/")}
+    assert {"/simple/base/", "/simple/gained/"} <= pages.keys()
+    assert set(pages.values()) == {1}, pages

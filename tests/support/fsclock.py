@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 
-def wait_past(path: Path) -> None:
-    """Return once a file written now gets a ctime later than `path`'s."""
+def wait_past(path: Path, probe_dir: Path | None = None) -> None:
+    """Return once a file written now gets a ctime later than `path`'s. The probe file is
+    written in `probe_dir` (default: beside `path`), whose mtime it moves."""
     reference = os.stat(path).st_ctime_ns
-    probe = path.parent / ".fsclock-probe"
+    probe = (probe_dir or path.parent) / ".fsclock-probe"
     try:
         while True:
             probe.write_bytes(b"")

@@ -142,3 +142,44 @@ def test_a_path_dependency_outside_the_workspace_is_read(tmp_path: Path, cache: 
     before = _memo(cache, workspace, text=text).path
     (outside / "pyproject.toml").write_text(PYPROJECT.replace('"app"', '"outside"') + "\n")
     assert _memo(cache, workspace, text=text).path != before
+
+
+def test_the_trees_the_lock_names_are_found_wherever_they_are(tmp_path: Path) -> None:
+    """Every source tree the lock names outside the workspace's projects is read, on its first
+    line or its last (without a newline), however the lock spells a member's path."""
+    from pyrun.commands.lock_check_memo import _tree_projects
+
+    for name in ("alpha", "beta"):
+        _member(tmp_path, name)
+    workspace = _workspace(tmp_path, WORKSPACE_ROOT)
+    text = (
+        'source = { directory = "../first" }\n'
+        'source = { editable = "packages/alpha" }\n'
+        'source = { editable = "./packages/beta" }\n'
+        'source = { virtual = "libs/inside" }\n'
+        'source = { registry = "https://example.invalid/simple" }\n'
+        ' source = { directory = "../indented" }\n'
+        'source = { directory = "../last" }'
+    )
+    found = [location for location, _digest in _tree_projects(text, workspace)]
+    assert found == ["../first", "../last", "libs/inside"]
+
+
+def test_only_path_sources_of_dynamic_projects_are_dynamic(tmp_path: Path) -> None:
+    from pyrun.commands.lock_project import dynamic_dirs
+
+    dynamic = '[project]\nname = "Dyn_Lib"\nversion = "1"\ndynamic = ["dependencies"]\n'
+    (tmp_path / "dyn").mkdir()
+    (tmp_path / "dyn" / "pyproject.toml").write_text(dynamic)
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "pyproject.toml").write_text(PYPROJECT.replace('"app"', '"static"'))
+    _member(tmp_path / "ws", "alpha", '"beta", "dyn-lib", "static"')
+    _member(tmp_path / "ws", "beta")
+    sources = (
+        "\n[tool.uv.sources]\nbeta = { workspace = true }\n"
+        'Dyn_Lib = { path = "../../../dyn" }\nstatic = [{ path = "../../../static" }]\n'
+    )
+    alpha = tmp_path / "ws" / "packages" / "alpha" / "pyproject.toml"
+    alpha.write_text(alpha.read_text() + sources)
+    workspace = _workspace(tmp_path / "ws", WORKSPACE_ROOT)
+    assert dynamic_dirs(workspace) == {"dyn-lib": str(tmp_path / "dyn")}

@@ -118,3 +118,91 @@ def test_a_probe_record_of_a_missing_interpreter_is_an_absence(tmp_path):
     assert record == f"absent\t{tmp_path / 'python3'}"
     make_python(tmp_path)
     assert check(record) is not None
+
+
+# -- rewriting a stamp: records whose file did not move are carried over ----------------------
+
+
+def stamp_files(directory: Path, files: list[Path], dirs: list[Path] = ()) -> Path:
+    """Write (or rewrite) a stamp recording `files` and `dirs`; returns its path."""
+    path = directory / "stamps" / "s"
+    stamp.write_stamp(
+        str(path),
+        key="k",
+        env=str(directory / "env"),
+        python=str(directory / "env" / "bin" / "python"),
+        site_packages=str(directory / "env" / "site"),
+        files=[str(f) for f in files],
+        dirs=[str(d) for d in dirs],
+    )
+    return path
+
+
+def recorded(path: Path, name: Path) -> list[str]:
+    return stamp.recorded_files(str(path))[str(name)]
+
+
+def test_a_file_whose_stat_is_unchanged_keeps_its_recorded_digest(tmp_path):
+    """The digest is not read again: a record that says so is believed, as the warm path
+    believes it (here a made-up digest proves the file was not hashed)."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text("x = 1\n")
+    fields = stamp.file_record(str(path), ctime=True).split("\t")
+    fields[4] = "0" * 64
+    again = stamp.file_record(str(path), ctime=True, known={str(path): fields})
+    assert again.split("\t")[4] == "0" * 64
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda path: rewrite_keeping_stat(path, "x = 2\n"),  # only the ctime moved
+        lambda path: (wait_past(path), path.write_text("x = 22\n")),
+    ],
+    ids=["same-size-and-mtime", "rewritten"],
+)
+def test_a_rewritten_file_is_hashed_again(tmp_path, change):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("x = 1\n")
+    first = stamp_files(tmp_path, [path])
+    change(path)
+    stamp_files(tmp_path, [path])
+    fields = recorded(first, path)
+    assert fields[4] == stamp.sha256_hex(path.read_bytes())
+    assert check("\t".join(fields)) is None
+
+
+@pytest.mark.parametrize(
+    "kind, with_ctime",
+    [("file", False), ("absent", True), ("dir", True)],
+    ids=["without-ctime", "absent", "a-directory"],
+)
+def test_a_record_that_cannot_vouch_for_the_file_is_not_used(tmp_path, kind, with_ctime):
+    path = tmp_path / "f"
+    path.write_text("x")
+    info = path.stat()
+    fields = [kind, str(path), str(info.st_mtime_ns), str(info.st_size), "0" * 64]
+    fields += [str(info.st_ctime_ns)] if with_ctime else []
+    record = stamp.file_record(str(path), ctime=True, known={str(path): fields})
+    assert record.split("\t")[4] == stamp.sha256_hex(b"x")
+
+
+def test_a_directory_at_its_recorded_mtime_keeps_its_listing(tmp_path):
+    members = tmp_path / "packages"
+    (members / "a").mkdir(parents=True)
+    first = stamp_files(tmp_path, [], [members])
+    listing = recorded(first, members)[3]
+    assert listing == stamp.listing_digest(str(members))
+    known = {str(members): ["dir", str(members), recorded(first, members)[2], "L"]}
+    assert stamp.dir_record(str(members), known=known).endswith("\tL")
+    wait_past(members / "a")
+    (members / "b").mkdir()
+    stamp_files(tmp_path, [], [members])
+    assert recorded(first, members)[3] == stamp.listing_digest(str(members)) != listing
+
+
+def test_no_stamp_or_another_format_lends_nothing(tmp_path):
+    assert stamp.recorded_files(str(tmp_path / "missing")) == {}
+    other = tmp_path / "other"
+    other.write_text("pyrun-stamp 0\nkey\tk\nenv\te\npython\tp\nfile\t/x\t1\t1\th\t1\n")
+    assert stamp.recorded_files(str(other)) == {}

@@ -125,11 +125,6 @@ def lock_workspace(
         if memo.holds():
             return _satisfied(previous, session.console, kept, text)
     if previous is None:
-        if not session.settled.globals.offline:
-            # Loaded off the GIL while the warm-up imports the network stack, not by its client.
-            from pyrun.net import trust
-
-            trust.preload(session.settled.globals.system_certs)
         _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
@@ -142,14 +137,13 @@ def lock_workspace(
                 memo.record()
             return _satisfied(previous, session.console, kept, text)
         _report(verdict, session.console)
+        # The relock's first pages are read (the connection opened, the TLS handshake made)
+        # while the resolver's modules load and the members are pinned.
+        _start_reading_pages(workspace, session)
         preferred = preferred_lock(previous, verdict)
         keep_forks = verdict.keep_forks
     else:
         preferred, keep_forks = None, True
-    if not session.settled.globals.offline:
-        from pyrun.net import trust
-
-        trust.preload(session.settled.globals.system_certs)
     from pyrun.commands.resolve_step import Preferred, resolve
 
     lock = resolve(
@@ -179,9 +173,15 @@ def _keep(kept: LockMemo, text: str | None, lock: Lock) -> None:
 
 
 def _start_reading_pages(workspace: Workspace, session: Session) -> None:
-    """A lock from scratch reads the pages of its direct requirements in the background while
-    the rest of it gets ready; its resolution finds them read (`pyrun.net.index`)."""
-    job = index_warm_up(workspace, session.settled, session.cache)
+    """A lock from scratch, or a relock, reads the pages of its direct requirements in the
+    background while the rest of it gets ready; its resolution finds them read
+    (`pyrun.net.index`)."""
+    if not session.settled.globals.offline:
+        # Loaded off the GIL while the warm-up imports the network stack, not by its client.
+        from pyrun.net import trust
+
+        trust.preload(session.settled.globals.system_certs)
+    job = pages_warm_up(workspace, session.settled, session.cache)
     if job is not None:
         from pyrun.net import interrupt
 
@@ -450,10 +450,12 @@ def dynamic_dirs(workspace: Workspace) -> dict[str, str]:
     for project in (workspace.root_file, *workspace.members.values()):
         table = project.tool.get("sources")
         for name, value in table.items() if isinstance(table, dict) else ():
-            key = normalize_name(name)
             for entry in value if isinstance(value, list) else [value]:
                 path = entry.get("path") if isinstance(entry, dict) else None
-                if key in workspace.members or key in found or not isinstance(path, str):
+                if not isinstance(path, str):
+                    continue  # most sources name members (`workspace = true`): no name to read
+                key = normalize_name(name)
+                if key in workspace.members or key in found:
                     continue
                 directory = os.path.normpath(os.path.join(project.directory, path))
                 if _has_dynamic_requirements(directory):
@@ -688,6 +690,14 @@ def index_warm_up(
     when a lock exists (it may well hold), offline, or when there is nothing to read."""
     if read_lock_text(os.path.join(workspace.root, LOCK_NAME)) is not None:
         return None
+    return pages_warm_up(workspace, settings, cache)
+
+
+def pages_warm_up(
+    workspace: Workspace, settings: Settled, cache: Cache
+) -> Callable[[], Awaitable[None]] | None:
+    """The reading of the index pages of the direct requirements (`index_warm_up`), whether
+    or not a lock exists; None offline, refreshing, or when there is nothing to read."""
     from functools import partial
 
     from pyrun.commands.index_settings import index_settings
@@ -718,9 +728,11 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
     from pyrun.core.lock_compare import normalize_name
 
     projects = (workspace.root_file, *workspace.members.values())
-    elsewhere = {normalize_name(n) for p in projects for n in _sources(p.tool)} - set(
-        pinned_indexes(_tools(workspace))
-    )
+    members = workspace.members
+    # A member's name as its siblings' sources spell it is mostly normalised already: those
+    # (left out of the answer anyway) are not normalised again.
+    sourced = {normalize_name(n) for p in projects for n in _sources(p.tool) if n not in members}
+    elsewhere = sourced - set(pinned_indexes(_tools(workspace)))
     names: dict[str, None] = {}
     seen: set[str] = set()
     for project in projects:
@@ -733,7 +745,9 @@ def _direct_index_names(workspace: Workspace) -> list[str]:
             # Every lock from scratch comes here: in a large workspace most requirements name
             # members, which the answer leaves out, so they are not parsed.
             leading = _LEADING_NAME.match(text)
-            if leading is not None and normalize_name(leading[1]) in workspace.members:
+            if leading is not None and (
+                leading[1] in members or normalize_name(leading[1]) in members
+            ):
                 continue
             try:
                 requirement = Requirement(text)

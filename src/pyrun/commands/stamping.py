@@ -42,7 +42,8 @@ def record_run(
     if project_dir is None:
         return None
     key = stamp.settings_key(dict(settled.cli.values), os.environ)
-    if settled.subcommand == "lock":
+    locking = settled.subcommand == "lock"
+    if locking:
         key = stamp.lock_key(key)
     path = stamp.stamp_path(str(session.cache.root), project_dir, key)
     site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
@@ -53,8 +54,11 @@ def record_run(
         python=os.path.join(env_path, "bin", "python"),
         site_packages=site,
         files=_inputs(workspace, project_dir) + list(extra_inputs or []),
-        dirs=_member_dirs(workspace),
-        strict=_build_inputs(workspace),
+        dirs=_member_dirs(workspace, with_members=not locking),
+        # A lock is made from what the build files say, not from when they were written: a
+        # member saved with the same bytes keeps `pyrun lock`'s stamp (an env's editable
+        # builds are keyed on their mtime, as uv's).
+        strict=None if locking else _build_inputs(workspace),
         records=records,
         notes=notes,
         listings=listings,
@@ -91,14 +95,19 @@ def _ancestor_pyprojects(project_dir: str) -> list[str]:
     return files
 
 
-def _member_dirs(workspace: Workspace) -> list[str]:
-    """Directories whose listing decides membership (the fixed part of each member glob)."""
+def _member_dirs(workspace: Workspace, *, with_members: bool) -> list[str]:
+    """Directories whose listing decides membership (the fixed part of each member glob), and
+    those the globs match. A member's own listing matters to its editable build (uv rebuilds
+    when a `src` directory appears), not to a lock: `with_members=False` leaves members out
+    (their `pyproject.toml` is recorded, and an editor's save by rename moves the directory)."""
     table = workspace.root_file.workspace or {}
+    members = set() if with_members else {m.directory for m in workspace.members.values()}
     dirs = []
     for pattern in [*table.get("members", []), *table.get("exclude", [])]:
         fixed = str(pattern).split("*")[0].split("?")[0].split("[")[0]
         dirs.append(os.path.normpath(os.path.join(workspace.root, os.path.dirname(fixed))))
-        dirs += glob.glob(os.path.join(workspace.root, str(pattern)))
+        matches = glob.glob(os.path.join(workspace.root, str(pattern)))
+        dirs += [d for d in matches if os.path.normpath(d) not in members]
     return dirs
 
 

@@ -91,9 +91,10 @@ class _Pinner:
         return self.order[self.cursor] if self.cursor < len(self.order) else None
 
     def _add(self, req: Req) -> None:
-        if req in self.seen:
+        seen = len(self.seen)
+        self.seen.add(req)  # one hash of the requirement, not two (thousands are added)
+        if len(self.seen) == seen:
             return
-        self.seen.add(req)
         provider = self.provider
         if not provider.is_local(req.key):
             self._add_external(req)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -69,11 +70,14 @@ def find_pyproject_dir(start: str) -> str | None:
         current = parent
 
 
-def read_toml(path: str, memo: PyprojectMemo | None = None) -> dict[str, Any]:
+def read_toml(
+    path: str, memo: PyprojectMemo | None = None, info: os.stat_result | None = None
+) -> dict[str, Any]:
     """Parse a TOML file; syntax errors name the file and show the line, as uv does. With a
-    `memo`, a file unchanged since a previous run is not parsed again."""
+    `memo`, a file unchanged since a previous run is not parsed again (`info`: its `stat`,
+    when the caller just took it)."""
     if memo is not None:
-        return memo.read(path, lambda: read_toml(path))
+        return memo.read(path, lambda: read_toml(path), info)
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -95,10 +99,13 @@ class TomlSyntaxError(PyrunError):
 
 
 def load_project_file(
-    directory: str, console: Console | None = None, memo: PyprojectMemo | None = None
+    directory: str,
+    console: Console | None = None,
+    memo: PyprojectMemo | None = None,
+    info: os.stat_result | None = None,
 ) -> ProjectFile:
     path = os.path.join(directory, PYPROJECT)
-    data = read_toml(path, memo)
+    data = read_toml(path, memo, info)
     if console is not None and both_tool_tables(data):
         console.warn(
             f"Both `[tool.pyrun]` and `[tool.uv]` are present in `{display_path(path)}`; "
@@ -159,12 +166,17 @@ def standalone_members(
     looked at is an input (a file created there changes the lock's requirements)."""
     found: set[str] = set()
     inside = root.rstrip(os.sep) + os.sep  # strictly below the root
+    # Whether a directory holds a `pyproject.toml`: members mostly share their parents (a
+    # thousand members below `packages/` are one look, not a thousand).
+    holds: dict[str, bool] = {}
     for name, member in members.items():
         directory = os.path.dirname(member.directory)
         while directory.startswith(inside):
-            candidate = os.path.join(directory, PYPROJECT)
-            inputs.append(candidate)
-            if os.path.isfile(candidate):
+            if directory not in holds:
+                candidate = os.path.join(directory, PYPROJECT)
+                inputs.append(candidate)
+                holds[directory] = os.path.isfile(candidate)
+            if holds[directory]:
                 found.add(name)
                 break
             directory = os.path.dirname(directory)
@@ -200,12 +212,12 @@ def _expand(root: str, members: list[str], exclude: list[str]) -> list[str]:
                 causes=[f"invalid workspace glob {pattern!r}: expected a string without NUL"],
             )
     excluded = {p for pattern in exclude for p in _glob_dirs(root, pattern)}
-    found: list[str] = []
+    found: dict[str, None] = {}  # in order, each once (a thousand members: no list scans)
     for pattern in members:
         for path in _glob_dirs(root, pattern):
-            if path not in excluded and path not in found:
-                found.append(path)
-    return found
+            if path not in excluded:
+                found.setdefault(path)
+    return list(found)
 
 
 def _glob_dirs(root: str, pattern: str) -> list[str]:
@@ -252,7 +264,8 @@ def _load_member(
     memo: PyprojectMemo | None,
 ) -> ProjectFile | None:
     pyproject = os.path.join(path, PYPROJECT)
-    if not os.path.isfile(pyproject):
+    info = _file_stat(pyproject)
+    if info is None:
         if os.path.basename(path).startswith(".") or _only_ignored(path):
             return None
         raise PyrunError(
@@ -260,7 +273,7 @@ def _load_member(
             f"(matches: `{_matching_pattern(root, path, table)}`)"
         )
     inputs.append(pyproject)
-    member = load_project_file(path, console, memo)
+    member = load_project_file(path, console, memo, info)
     if not member.managed:
         return None
     if not member.has_project:
@@ -268,6 +281,15 @@ def _load_member(
             f"Workspace member `{path}` is missing a `[project]` table in its `pyproject.toml`"
         )
     return member
+
+
+def _file_stat(path: str) -> os.stat_result | None:
+    """`path`'s `stat` when it is a file (`os.path.isfile`'s answer, kept for the memo)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
 
 
 def _only_ignored(path: str) -> bool:

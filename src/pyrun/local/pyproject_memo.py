@@ -73,10 +73,13 @@ class PyprojectMemo:
         valid = form == _reader_identity() and isinstance(entries, dict)
         return cls(cache_root, path, entries if valid else {})
 
-    def read(self, path: str, parse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The document at `path`: the memo's when the file is as it was, else `parse()`'s."""
+    def read(
+        self, path: str, parse: Callable[[], dict[str, Any]], info: os.stat_result | None = None
+    ) -> dict[str, Any]:
+        """The document at `path`: the memo's when the file is as it was, else `parse()`'s.
+        `info` is the file's `stat` when the caller just took it."""
         try:
-            identity = _identity(os.stat(path))
+            identity = _identity(info or os.stat(path))
         except OSError:
             return parse()  # it reports the problem
         entry = self._used.get(path) or self._loaded.get(path)
