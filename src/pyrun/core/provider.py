@@ -584,6 +584,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
+        # A registry package with extras: its node and its extras' nodes, as first met.
+        self._family: dict[str, dict[str, None]] = {}
 
     # -- resolvelib interface --
 
@@ -628,7 +630,46 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        found = [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        family = self._family.get(_split_key(identifier)[0])
+        if family is None:
+            return found
+        return self._family_matches(identifier, family, found, requirements, incompatibilities)
+
+    def _family_matches(
+        self,
+        identifier: str,
+        family: dict[str, None],
+        found: list[Candidate],
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        """`found` without the versions found bad for the package's other nodes: a package and
+        its extras share one version, so a version this branch of the search found bad for one
+        is bad for all while they are required (uv's `foo[x]` -> `foo==v` proxy dependencies
+        give PubGrub that). What the other nodes *require* is left to the search: an extra
+        that cannot take the version a sibling pinned its package to must still try others,
+        and those rejections are causes uv counts too (`exact-pin-chain-way-round`)."""
+        for key in family:
+            if key == identifier or key not in requirements:
+                continue
+            if not any(True for _ in requirements[key]):
+                continue  # nothing requires it any more in this branch
+            bad = {c.version for c in incompatibilities[key]}
+            if bad:
+                found = [c for c in found if c.version not in bad]
+        return found
+
+    def package_node(self, identifier: str) -> str | None:
+        """The package's node for one of its extras' (`pyrun.core.search` lets an extra follow
+        its package's decision); None for any other node."""
+        name, extra, _group = _split_key(identifier)
+        if extra is None or name in self.shared.local:
+            return None
+        return name
+
+    def same_version(self, candidate: Candidate, other: Candidate) -> bool:
+        return candidate.version == other.version
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if candidate.group is not None or candidate.version is None:
@@ -905,6 +946,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             nodes.append(
                 Req(_node_key(req.name, extra), req.name, req.specifier, req.text, req.url)
             )
+        if len(nodes) > 1 and req.name not in self.shared.local:
+            family = self._family.setdefault(req.name, {req.name: None})
+            family.update(dict.fromkeys(node.key for node in nodes[1:]))
         return nodes
 
     def _check_forks(self, reqs: list[Req]) -> None:
