@@ -1,5 +1,6 @@
 """A package and its extras as one package in the search (`pyrun.core.search`'s
-`_follow_package`, the provider's `_family_matches`); over an in-memory index."""
+`_follow_package`, the provider's `_family_matches`), and the learned order a fork hands to the
+forks it splits into; over an in-memory index."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from pyrun.core import provider as resolver
-from pyrun.core.provider import Candidate, Req, UniversalProvider, _Shared, resolve
-from pyrun.core.universal import TRUE
+from pyrun.core.conflict_tracker import CONFLICT_THRESHOLD, EARLY, LATE, ConflictTracker
+from pyrun.core.provider import Candidate, ForkNeeded, Req, UniversalProvider, _Shared, resolve
+from pyrun.core.universal import TRUE, parse_marker
 from tests.unit.test_resolver import Index, MemorySource, request, versions
 
 EXTRAS = ("a", "b", "c", "d")
@@ -109,3 +111,59 @@ def test_a_package_without_extras_is_left_alone() -> None:
     assert _found(provider, "sk", requirements, {"sk": ["1.4"]}) == ["1.3", "1.2", "1.1", "1.0"]
     assert provider.package_node("sk") is None
     assert provider.package_node("sk[a]") == "sk"
+
+
+# -- forks inherit the learned order -----------------------------------------------------------
+
+
+def _learn(tracker: ConflictTracker) -> None:
+    for _ in range(CONFLICT_THRESHOLD):
+        tracker.record(("sk[aws]", "sk"), [("lit", "lit")])
+
+
+def test_a_copied_tracker_goes_on_alone() -> None:
+    tracker = ConflictTracker()
+    _learn(tracker)
+    copied = tracker.copy()
+    assert (copied.rank("sk"), copied.rank("lit")) == (EARLY, LATE)
+    copied.record(("x", "x"), [("y", "y")])
+    assert tracker.affected["x"] == 0 and copied.affected["x"] == 1
+    assert copied.affected["sk[aws]"] == tracker.affected["sk[aws]"] == CONFLICT_THRESHOLD
+
+
+def test_a_fork_passes_what_it_learned_to_the_forks_it_splits_into() -> None:
+    index: Index = {"b": {"1.0": [], "2.0": []}}
+    provider = _provider(index)
+    _learn(provider.learned)
+    split = [
+        Req("b", "b", SpecifierSet(">=2"), "b>=2", marker=parse_marker("sys_platform == 'win32'")),
+        Req("b", "b", SpecifierSet("<2"), "b<2", marker=parse_marker("sys_platform != 'win32'")),
+    ]
+    with pytest.raises(ForkNeeded) as raised:
+        provider._check_forks(split)
+    child = UniversalProvider(
+        provider.shared, raised.value.forks[0], raised.value.inherited, raised.value.learned
+    )
+    assert (child.learned.rank("sk"), child.learned.rank("lit")) == (EARLY, LATE)
+    assert child.learned is not provider.learned
+
+
+def test_resolve_hands_each_child_fork_its_parent_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    index: Index = {
+        "a": {"1.0": ["b>=2; sys_platform == 'win32'", "b<2; sys_platform != 'win32'"]},
+        "b": {"1.0": [], "2.0": []},
+    }
+    started: list[ConflictTracker | None] = []
+    solve = resolver.solve_fork
+
+    def recording(
+        shared: Any, env: Any, inherited: Any = None, learned: Any = None, **kw: Any
+    ) -> Any:
+        started.append(learned)
+        return solve(shared, env, inherited, learned, **kw)
+
+    monkeypatch.setattr(resolver, "solve_fork", recording)
+    result = resolve(request("a"), MemorySource(index))
+    assert versions(result)["b"] == ("1.0", "2.0")
+    assert started[0] is None  # the root fork starts from nothing
+    assert len(started) == 3 and all(isinstance(t, ConflictTracker) for t in started[1:])

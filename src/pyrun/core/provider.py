@@ -243,12 +243,15 @@ class Candidate:
 class ForkNeeded(Exception):
     """Raised inside a resolution when the current fork must split; `forks` are in the order
     uv solves them (`split_order`; a `requires-python` version split: the upper range first).
+    `learned` is the splitting fork's learned order, which each fork starts from (uv's forks
+    copy their parent's `ConflictTracker` and priorities).
     """
 
-    def __init__(self, forks: list[Dnf], inherited: Inherited) -> None:
+    def __init__(self, forks: list[Dnf], inherited: Inherited, learned: ConflictTracker) -> None:
         super().__init__(f"{len(forks)} forks")
         self.forks = forks
         self.inherited = inherited
+        self.learned = learned
 
 
 # Candidates pinned when a fork split, with the environment their dependencies were read in.
@@ -568,11 +571,17 @@ def _above(minor: int, high: tuple[Version | None, bool]) -> bool:
 class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     """Resolves one fork: every requirement possible in `env` applies."""
 
-    def __init__(self, shared: _Shared, env: Dnf, inherited: Inherited | None = None) -> None:
+    def __init__(
+        self,
+        shared: _Shared,
+        env: Dnf,
+        inherited: Inherited | None = None,
+        learned: ConflictTracker | None = None,
+    ) -> None:
         self.shared = shared
         self.env = env
         self.inherited: Inherited = inherited or {}
-        self.learned = ConflictTracker()
+        self.learned = ConflictTracker() if learned is None else learned.copy()
         self.tracker = _PinTracker(self.learned, self.clashing)
         self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
@@ -854,7 +863,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             upper = python_dnf(((low[0], low[1], None, False),))
             above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
             if above and below:
-                raise ForkNeeded([above, below], self._inheritance())
+                raise ForkNeeded([above, below], self._inheritance(), self.learned)
         return [self._python_req(requires_python)]
 
     def _python_req(self, requires_python: str) -> Req:
@@ -962,7 +971,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             request = self.shared.request
             bounds = [_upper_bounded(reqs, fork) for fork in forks]
             ordered = split_order(forks, bounds, request.fork_strategy, request.resolution)
-            raise ForkNeeded(ordered, self._inheritance())
+            raise ForkNeeded(ordered, self._inheritance(), self.learned)
 
     def _inheritance(self) -> dict[tuple[str, Version | None], Dnf]:
         """What a fork split now passes on: every pin so far, with its reading environment."""
@@ -1045,16 +1054,17 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
         _initial_forks(universe, request.forks), request.fork_strategy, request.resolution
     )
     initial = split_conflicts(initial, request.conflicts, _root_items(request))
-    queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
-        (env, {}) for env in initial
+    queue: collections.deque[tuple[Dnf, Inherited, ConflictTracker | None]] = collections.deque(
+        (env, {}, None) for env in initial
     )
     solutions: list[ForkSolution] = []
     while queue:
-        env, inherited = queue.popleft()
+        env, inherited, learned = queue.popleft()
         try:
-            solution = solve_fork(shared, env, inherited, split=env != universe)
+            solution = solve_fork(shared, env, inherited, learned, split=env != universe)
         except ForkNeeded as fork:
-            queue.extendleft((child, fork.inherited) for child in reversed(fork.forks))
+            children = reversed(fork.forks)
+            queue.extendleft((child, fork.inherited, fork.learned) for child in children)
             if len(queue) + len(solutions) > MAX_FORKS:
                 raise FailureError("The resolution split into too many forks") from None
             continue
@@ -1091,12 +1101,17 @@ def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
 
 
 def solve_fork(
-    shared: _Shared, env: Dnf, inherited: Inherited | None = None, *, split: bool = False
+    shared: _Shared,
+    env: Dnf,
+    inherited: Inherited | None = None,
+    learned: ConflictTracker | None = None,
+    *,
+    split: bool = False,
 ) -> ForkSolution:
     """Local nodes pinned first without search (`pyrun.core.local_pins`), then resolvelib on
     the registry requirements they make; when that fails, resolvelib on everything, whose
-    failure is explained as it always was."""
-    provider = UniversalProvider(shared, env, inherited)
+    failure is explained as it always was. `learned` is the order the fork starts from."""
+    provider = UniversalProvider(shared, env, inherited, learned)
     roots = provider.root_requirements()
     local = pin_locals(provider, roots)
     if local is not None:
@@ -1107,7 +1122,7 @@ def solve_fork(
         else:
             mapping = {**local.mapping, **mapping}
     if local is None:
-        provider = UniversalProvider(shared, env, inherited)
+        provider = UniversalProvider(shared, env, inherited, learned)
         roots = provider.root_requirements()
         try:
             mapping = _search(provider, roots)
