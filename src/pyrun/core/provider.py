@@ -24,7 +24,10 @@ Rules, as uv applies them:
 
 The order in which packages are decided also learns, as uv's does: a package whose candidates
 keep being rejected moves ahead of the packages that keep rejecting them, and the decisions on
-those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`).
+those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`). A fork that splits
+hands what it learned to its children, as uv's cloned fork states do. A package's extras are
+nodes of their own but one package: an extra is tried at its package's decided version first,
+and a version found bad for one of them is bad for all.
 
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
