@@ -116,6 +116,9 @@ SCENARIOS = [
     # issue 13: rejected often enough, the extra-bearing package is decided before the head of
     # the exact-pin chain that keeps rejecting it (learned conflicts, as uv's).
     "exact-pin-chain-tracked",
+    # issue 13: an extra is tried at its package's decided version first (autogen's
+    # `semantic-kernel` extras, rejected thousands of times against `semantic-kernel`).
+    "extras-follow-package",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",

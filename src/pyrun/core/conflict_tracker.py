@@ -39,6 +39,15 @@ class ConflictTracker:
         self.culprit: collections.Counter[str] = collections.Counter()
         self._rank: dict[str, int] = {}
 
+    def copy(self) -> ConflictTracker:
+        """A tracker that goes on from this one's counts and marks (a fork's children start
+        from what it learned, as uv's fork states are clones)."""
+        copied = ConflictTracker()
+        copied.affected = self.affected.copy()
+        copied.culprit = self.culprit.copy()
+        copied._rank = dict(self._rank)
+        return copied
+
     def rank(self, name: str) -> int:
         """`EARLY`, `LATE` or `UNSPECIFIED`: the package's place in the decision order."""
         return self._rank.get(name, UNSPECIFIED)

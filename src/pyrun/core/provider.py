@@ -24,7 +24,10 @@ Rules, as uv applies them:
 
 The order in which packages are decided also learns, as uv's does: a package whose candidates
 keep being rejected moves ahead of the packages that keep rejecting them, and the decisions on
-those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`).
+those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`). A fork that splits
+hands what it learned to its children, as uv's cloned fork states do. A package's extras are
+nodes of their own but one package: an extra is tried at its package's decided version first,
+and a version found bad for one of them is bad for all.
 
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
@@ -245,12 +248,15 @@ class Candidate:
 class ForkNeeded(Exception):
     """Raised inside a resolution when the current fork must split; `forks` are in the order
     uv solves them (`split_order`; a `requires-python` version split: the upper range first).
+    `learned` is the splitting fork's learned order, which each fork starts from (uv's forks
+    copy their parent's `ConflictTracker` and priorities).
     """
 
-    def __init__(self, forks: list[Dnf], inherited: Inherited) -> None:
+    def __init__(self, forks: list[Dnf], inherited: Inherited, learned: ConflictTracker) -> None:
         super().__init__(f"{len(forks)} forks")
         self.forks = forks
         self.inherited = inherited
+        self.learned = learned
 
 
 # Candidates pinned when a fork split, with the environment their dependencies were read in.
@@ -588,11 +594,17 @@ def _above(minor: int, high: tuple[Version | None, bool]) -> bool:
 class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     """Resolves one fork: every requirement possible in `env` applies."""
 
-    def __init__(self, shared: _Shared, env: Dnf, inherited: Inherited | None = None) -> None:
+    def __init__(
+        self,
+        shared: _Shared,
+        env: Dnf,
+        inherited: Inherited | None = None,
+        learned: ConflictTracker | None = None,
+    ) -> None:
         self.shared = shared
         self.env = env
         self.inherited: Inherited = inherited or {}
-        self.learned = ConflictTracker()
+        self.learned = ConflictTracker() if learned is None else learned.copy()
         self.tracker = _PinTracker(self.learned, self.clashing)
         self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
@@ -605,6 +617,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
         self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
+        # A registry package with extras: its node and its extras' nodes, as first met.
+        self._family: dict[str, dict[str, None]] = {}
 
     # -- resolvelib interface --
 
@@ -649,7 +663,46 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        found = [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        family = self._family.get(_split_key(identifier)[0])
+        if family is None:
+            return found
+        return self._family_matches(identifier, family, found, requirements, incompatibilities)
+
+    def _family_matches(
+        self,
+        identifier: str,
+        family: dict[str, None],
+        found: list[Candidate],
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        """`found` without the versions found bad for the package's other nodes: a package and
+        its extras share one version, so a version this branch of the search found bad for one
+        is bad for all while they are required (uv's `foo[x]` -> `foo==v` proxy dependencies
+        give PubGrub that). What the other nodes *require* is left to the search: an extra
+        that cannot take the version a sibling pinned its package to must still try others,
+        and those rejections are causes uv counts too (`exact-pin-chain-way-round`)."""
+        for key in family:
+            if key == identifier or key not in requirements:
+                continue
+            if not any(True for _ in requirements[key]):
+                continue  # nothing requires it any more in this branch
+            bad = {c.version for c in incompatibilities[key]}
+            if bad:
+                found = [c for c in found if c.version not in bad]
+        return found
+
+    def package_node(self, identifier: str) -> str | None:
+        """The package's node for one of its extras' (`pyrun.core.search` lets an extra follow
+        its package's decision); None for any other node."""
+        name, extra, _group = _split_key(identifier)
+        if extra is None or name in self.shared.local:
+            return None
+        return name
+
+    def same_version(self, candidate: Candidate, other: Candidate) -> bool:
+        return candidate.version == other.version
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if candidate.group is not None or candidate.version is None:
@@ -676,7 +729,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return self._python_mismatch(info.requires_python)
         verdict = self.coverage_of(candidate)
         if isinstance(verdict, Split):
-            raise ForkNeeded(list(verdict.forks), self._inheritance())
+            raise ForkNeeded(list(verdict.forks), self._inheritance(), self.learned)
         texts, requires_python = self.shared.requires(candidate.name, info.version)
         requires_python = requires_python or info.requires_python
         if requires_python and not self._python_admits(requires_python):
@@ -866,7 +919,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             upper = python_dnf(((low[0], low[1], None, False),))
             above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
             if above and below:
-                raise ForkNeeded([above, below], self._inheritance())
+                raise ForkNeeded([above, below], self._inheritance(), self.learned)
         return [self._python_req(requires_python)]
 
     def _python_req(self, requires_python: str) -> Req:
@@ -958,6 +1011,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             nodes.append(
                 Req(_node_key(req.name, extra), req.name, req.specifier, req.text, req.url)
             )
+        if len(nodes) > 1 and req.name not in self.shared.local:
+            family = self._family.setdefault(req.name, {req.name: None})
+            family.update(dict.fromkeys(node.key for node in nodes[1:]))
         return nodes
 
     def _check_forks(self, reqs: list[Req]) -> None:
@@ -971,7 +1027,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             request = self.shared.request
             bounds = [_upper_bounded(reqs, fork) for fork in forks]
             ordered = split_order(forks, bounds, request.fork_strategy, request.resolution)
-            raise ForkNeeded(ordered, self._inheritance())
+            raise ForkNeeded(ordered, self._inheritance(), self.learned)
 
     def _inheritance(self) -> dict[tuple[str, Version | None], Dnf]:
         """What a fork split now passes on: every pin so far, with its reading environment."""
@@ -1054,17 +1110,18 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
         _initial_forks(universe, request.forks), request.fork_strategy, request.resolution
     )
     initial = split_conflicts(initial, request.conflicts, _root_items(request))
-    queue: collections.deque[tuple[Dnf, Inherited]] = collections.deque(
-        (env, {}) for env in initial
+    queue: collections.deque[tuple[Dnf, Inherited, ConflictTracker | None]] = collections.deque(
+        (env, {}, None) for env in initial
     )
     solutions: list[ForkSolution] = []
     while queue:
-        env, inherited = queue.popleft()
+        env, inherited, learned = queue.popleft()
         try:
             split = bool(request.forks) or env != universe  # a lone fork is one too
-            solution = solve_fork(shared, env, inherited, split=split)
+            solution = solve_fork(shared, env, inherited, learned, split=split)
         except ForkNeeded as fork:
-            queue.extendleft((child, fork.inherited) for child in reversed(fork.forks))
+            children = reversed(fork.forks)
+            queue.extendleft((child, fork.inherited, fork.learned) for child in children)
             if len(queue) + len(solutions) > MAX_FORKS:
                 raise FailureError("The resolution split into too many forks") from None
             continue
@@ -1102,12 +1159,17 @@ def _conflict_graph(request: ResolveRequest) -> ConflictGraph | None:
 
 
 def solve_fork(
-    shared: _Shared, env: Dnf, inherited: Inherited | None = None, *, split: bool = False
+    shared: _Shared,
+    env: Dnf,
+    inherited: Inherited | None = None,
+    learned: ConflictTracker | None = None,
+    *,
+    split: bool = False,
 ) -> ForkSolution:
     """Local nodes pinned first without search (`pyrun.core.local_pins`), then resolvelib on
     the registry requirements they make; when that fails, resolvelib on everything, whose
-    failure is explained as it always was."""
-    provider = UniversalProvider(shared, env, inherited)
+    failure is explained as it always was. `learned` is the order the fork starts from."""
+    provider = UniversalProvider(shared, env, inherited, learned)
     roots = provider.root_requirements()
     local = pin_locals(provider, roots)
     if local is not None:
@@ -1118,7 +1180,7 @@ def solve_fork(
         else:
             mapping = {**local.mapping, **mapping}
     if local is None:
-        provider = UniversalProvider(shared, env, inherited)
+        provider = UniversalProvider(shared, env, inherited, learned)
         roots = provider.root_requirements()
         try:
             mapping = _search(provider, roots)

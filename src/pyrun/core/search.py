@@ -5,6 +5,13 @@ candidates), its reporter raises `Reprioritized` from inside the pinning round. 
 `backtrack_package`, the search then drops every decision from that package's on, keeping the
 ones made before it, and goes on: the learned order decides what comes next, so the packages the
 culprit kept rejecting are decided before it is again.
+
+A package's extras are nodes of their own (`foo[x]`, whose every candidate requires `foo` at its
+own version), but they are one package: once `foo` is decided, `foo[x]` can only take that
+version. uv gets this from PubGrub's propagation of its `foo[x]` -> `foo==v` proxy dependencies.
+resolvelib would try every other version of `foo[x]` first, each re-pinning `foo` or clashing
+with what `foo` requires (thousands of rounds for a package with many extras and versions), so
+the search tries an extra at its package's decided version first.
 """
 
 from __future__ import annotations
@@ -13,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from resolvelib import Resolver
-from resolvelib.resolvers import Result
+from resolvelib.resolvers import Criterion, Result
 from resolvelib.resolvers.resolution import Resolution, _build_result
-from resolvelib.structs import CT, KT, RT
+from resolvelib.structs import CT, KT, RT, build_iter_view
 
 
 class Reprioritized(Exception):
@@ -41,6 +48,7 @@ class LearningResolver(Resolver[RT, CT, KT]):
 
 class _LearningResolution(Resolution[RT, CT, KT]):
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
+        self._follow_package(name)
         try:
             return super()._attempt_to_pin_criterion(name)
         except Reprioritized as exc:
@@ -48,6 +56,27 @@ class _LearningResolution(Resolution[RT, CT, KT]):
             # As a successful pin: resolvelib pushes a copy of the state left on top, the one
             # before the first undone decision, and picks what to pin next by priority.
             return []
+
+    def _follow_package(self, name: KT) -> None:
+        """Try an extra's node at its package's decided version first, when the package is
+        decided and its decision still satisfies what it requires. The other versions stay
+        behind it: when the extra cannot take that version, its rejections are what the learned
+        order counts (as uv tries each version of `foo[x]`, the node its dependents require)."""
+        provider: Any = self._p
+        base = provider.package_node(name)
+        if base is None:
+            return
+        decided = self.state.mapping.get(base)
+        if decided is None or not self._is_current_pin_satisfying(base, self.state.criteria[base]):
+            return
+        criterion = self.state.criteria[name]
+        candidates = list(criterion.candidates)
+        first = next((c for c in candidates if provider.same_version(c, decided)), None)
+        if first is not None and candidates[0] is not first:
+            ordered = [first, *(c for c in candidates if c is not first)]
+            self.state.criteria[name] = Criterion(
+                build_iter_view(ordered), criterion.information, criterion.incompatibilities
+            )
 
     def _undo(self, names: frozenset[str]) -> None:
         """Drop the states from the first that holds a decision on a package of `names`.
