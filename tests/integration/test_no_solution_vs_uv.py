@@ -3,9 +3,10 @@ tools against the same local index, and pyrun's error must read exactly as uv's 
 terminal), with the same exit code and no lock written.
 
 Not covered yet (uv's PubGrub report derives them): a yanked version in the way (`only the
-following versions of gone are available:` and a list), a root requirement narrowed to the
-available versions (`client>=1` shown as `client==1.0.0`), and two packages' requirements
-combined before the root's (`all versions of top depend on api>=3`)."""
+following versions of gone are available:` and a list; `t==2.0.0 was yanked (reason: bad)
+and only t<=2.0.0 is available, we can conclude that t>=2.0.0 cannot be used`), a root
+requirement narrowed to the available versions (`client>=1` shown as `client==1.0.0`), and two
+packages' requirements combined before the root's (`all versions of top depend on api>=3`)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("beta", "2.0.0b1")
         server.add_wheel("gone", "1.0.0", yanked="broken")
         server.add_wheel("gone", "2.0.0")
+        server.add_wheel("withdrawn", "1.0.0", yanked=True)
+        for version in ("1.0.0", "2.0.0"):
+            server.add_wheel("recalled", version, yanked="recall")
         yield server
 
 
@@ -60,6 +64,9 @@ SHAPES = {
     "prerelease-only": project(["beta>=3"]),
     "pinned-against-a-package": project(["client", "api==2.0.0"]),
     "markers": project(["api>=2", "client ; sys_platform == 'linux'"]),
+    # uv's two steps: the only version was yanked, so no version of the package can be used.
+    "only-version-yanked": project(["withdrawn"]),
+    "every-version-yanked": project(["recalled"]),
 }
 
 

@@ -1496,10 +1496,27 @@ def _availability(req: Req, provider: UniversalProvider) -> Unavailable:
     if uncovered is not None:
         return uncovered
     version, info = matching[-1]
-    if info.unusable is not None or info.yanked:
-        why = info.unusable if info.unusable is not None else "was yanked"
-        return Unavailable(package=name, version=str(version), reason=f"{name}=={version} {why}")
+    if info.unusable is not None:
+        reason = f"{name}=={version} {info.unusable}"
+        return Unavailable(package=name, version=str(version), reason=reason)
+    if info.yanked:
+        return _yanked(name, matching, len(versions))
     return Unavailable(package=name, reason=_excluded_reason(req, version, provider))
+
+
+def _yanked(name: str, matching: list[tuple[Version, CandidateInfo]], known: int) -> Unavailable:
+    """uv's words when what a requirement admits was yanked: `all versions of t were yanked`,
+    else the newest version with the index's reason, `and only t==1.0.0 is available` when it
+    is the package's only version (uv then concludes in two steps, as `_alone` tells)."""
+    version, info = matching[-1]
+    given = next((f.yanked for f in info.files if isinstance(f.yanked, str)), None)
+    because = f" (reason: {given})" if given else ""
+    if known > 1 and len(matching) == known and all(info.yanked for _, info in matching):
+        return Unavailable(package=name, reason=f"all versions of {name} were yanked{because}")
+    reason = f"{name}=={version} was yanked{because}"
+    if known == 1:
+        reason += f" and only {name}=={version} is available"
+    return Unavailable(package=name, version=str(version), reason=reason)
 
 
 def _uncovered(
@@ -1526,11 +1543,14 @@ def _uncovered(
 
 
 def _alone(unavailable: Unavailable, provider: UniversalProvider) -> bool:
-    """Whether `unavailable` is about a package's only version, which lacks a wheel here."""
+    """Whether `unavailable` is about a package's only version, which was yanked or lacks a
+    wheel here."""
     name = unavailable.package
     known = provider.shared.candidates(name)
     if unavailable.version is None or len(known) != 1:
         return False
+    if known[0][1].yanked and known[0][1].unusable is None:
+        return True
     candidate = Candidate(name, name, known[0][0], None, None, known[0][1])
     return isinstance(provider.coverage_of(candidate), Missing)
 
