@@ -273,7 +273,7 @@ def _merge_adjacent(edges: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _apply(op: str, x: int, y: int) -> int:
-    """`x and y` / `x or y`, with uv's known-incompatible pairs (`_exclusions`)."""
+    """`x and y` / `x or y`, with uv's known-incompatible pairs (`_allowed`)."""
     terminal = _terminal(op, x, y)
     if terminal is not None:
         return terminal
@@ -285,10 +285,10 @@ def _apply(op: str, x: int, y: int) -> int:
         # uv checks its conjunctions (a disjunction is the complement of one) at the top,
         # where these variables live: a conjunction lying wholly within the known
         # incompatibilities is false, and so a disjunction covering their complement is true.
-        exclusions = _exclusions()
-        if op == "and" and _plain("and", result, _negate(exclusions)) == FALSE:
+        allowed = _allowed()
+        if op == "and" and _plain("and", result, allowed) == FALSE:
             result = FALSE
-        elif op == "or" and _plain("and", _negate(result), _negate(exclusions)) == FALSE:
+        elif op == "or" and _plain("and", _negate(result), allowed) == FALSE:
             result = TRUE
     _APPLY_CACHE[(op, x, y)] = result
     return result
@@ -329,26 +329,27 @@ def _is_conflicting(var: Var) -> bool:
 _OS_PAIRS = (("nt", "linux"), ("nt", "darwin"), ("nt", "ios"), ("posix", "win32"))
 _SYSTEMS = ("FreeBSD", "NetBSD", "OpenBSD", "SunOS", "iOS", "iPadOS")
 _PLATFORMS = ("aix", "android", "emscripten", "ios", "linux", "darwin", "win32", "cygwin", "wasi")
-_EXCLUSIONS: list[int] = []
 
 
-def _exclusions() -> int:
-    if not _EXCLUSIONS:
-        pairs = [
-            (_string_expr("os_name", "==", os), _string_expr("sys_platform", "==", platform))
-            for os, platform in _OS_PAIRS
-        ]
-        pairs += [
-            (_string_expr("platform_system", "==", s), _string_expr("sys_platform", "==", p))
-            for s in _SYSTEMS
-            for p in _PLATFORMS
-            if not (p == "ios" and s in ("iOS", "iPadOS"))
-        ]
-        tree = FALSE
-        for a, b in pairs:
-            tree = _plain("or", tree, _plain("and", a, b))
-        _EXCLUSIONS.append(tree)
-    return _EXCLUSIONS[0]
+@functools.cache
+def _allowed() -> int:
+    """Every environment outside the known-incompatible pairs (the complement of uv's
+    `exclusions`), built once: each conjunction of two platform variables is checked
+    against it."""
+    pairs = [
+        (_string_expr("os_name", "==", os), _string_expr("sys_platform", "==", platform))
+        for os, platform in _OS_PAIRS
+    ]
+    pairs += [
+        (_string_expr("platform_system", "==", s), _string_expr("sys_platform", "==", p))
+        for s in _SYSTEMS
+        for p in _PLATFORMS
+        if not (p == "ios" and s in ("iOS", "iPadOS"))
+    ]
+    exclusions = FALSE
+    for a, b in pairs:
+        exclusions = _plain("or", exclusions, _plain("and", a, b))
+    return _negate(exclusions)
 
 
 def _terminal(op: str, x: int, y: int) -> int | None:
