@@ -115,14 +115,10 @@ def _lock(workspace: Workspace, session: Session) -> Lock:
         try:
             lock = lock_workspace(workspace, interpreter, session, mode).lock
         except LockOutdatedError as exc:
-            _resolved(exc.resolved, time.monotonic() - started, session.console)
+            session.console.resolved(exc.resolved, time.monotonic() - started)
             raise
-    _resolved(len(lock.packages), time.monotonic() - started, session.console)
+    session.console.resolved(len(lock.packages), time.monotonic() - started)
     return lock
-
-
-def _resolved(count: int, elapsed: float, console: Console) -> None:
-    console.resolved(count, elapsed)
 
 
 def project_selection(workspace: Workspace, settled: Settled) -> ExportSelection:
@@ -218,5 +214,5 @@ def _script_export(path: str, line: Settled, console: Console) -> tuple[str, Loc
             dry_run=previous is None,
             named=False,
         )
-    _resolved(len(lock.packages), time.monotonic() - started, console)
+    console.resolved(len(lock.packages), time.monotonic() - started)
     return script.directory, lock, ExportSelection()

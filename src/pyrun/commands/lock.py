@@ -58,7 +58,7 @@ def _lock(workspace: Workspace, session: Session) -> int:
         try:
             result = lock_workspace(workspace, interpreter, session, mode, flag=flag)
         except LockOutdatedError as exc:
-            _print_resolved(exc.resolved, time.monotonic() - started, session.console)
+            session.console.resolved(exc.resolved, time.monotonic() - started)
             raise
     _print_result(result, time.monotonic() - started, session.console, dry_run=mode == "dry-run")
     if mode != "dry-run":
@@ -135,12 +135,8 @@ def _mode(settled: Settled) -> tuple[Mode, str | None]:
     return "write", None
 
 
-def _print_resolved(count: int, elapsed: float, console: Console) -> None:
-    console.resolved(count, elapsed)
-
-
 def _print_result(result: LockResult, elapsed: float, console: Console, *, dry_run: bool) -> None:
-    _print_resolved(len(result.lock.packages), elapsed, console)
+    console.resolved(len(result.lock.packages), elapsed)
     lines = change_lines(result.previous, result.lock)
     if dry_run:
         lines = [_dry(line) for line in lines]
