@@ -345,6 +345,11 @@ def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def yank_reason(files: Iterable[IndexFile]) -> str | None:
+    """The first reason the index gave for yanking one of `files` (PEP 592), if any."""
+    return next((f.yanked for f in files if isinstance(f.yanked, str)), None)
+
+
 def _yanked(value: object) -> bool | str:
     if isinstance(value, str):
         # PEP 592: any string means yanked; an empty reason is still a yank.

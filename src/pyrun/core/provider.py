@@ -72,7 +72,7 @@ from resolvelib.resolvers import (
 from pyrun.core.conflict_tracker import ConflictTracker
 from pyrun.core.coverage import Coverage, Missing, Split, required_where, version_marker
 from pyrun.core.fork_hint import fork_hint
-from pyrun.core.index import parse_version, wheel_tags
+from pyrun.core.index import parse_version, wheel_tags, yank_reason
 from pyrun.core.local_pins import pin_locals
 from pyrun.core.overrides import override_applies
 from pyrun.core.resolution import (
@@ -1509,7 +1509,7 @@ def _yanked(name: str, matching: list[tuple[Version, CandidateInfo]], known: int
     else the newest version with the index's reason, `and only t==1.0.0 is available` when it
     is the package's only version (uv then concludes in two steps, as `_alone` tells)."""
     version, info = matching[-1]
-    given = next((f.yanked for f in info.files if isinstance(f.yanked, str)), None)
+    given = yank_reason(info.files)
     because = f" (reason: {given})" if given else ""
     if known > 1 and len(matching) == known and all(info.yanked for _, info in matching):
         return Unavailable(package=name, reason=f"all versions of {name} were yanked{because}")

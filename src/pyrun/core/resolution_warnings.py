@@ -16,11 +16,12 @@ uv lists them in the order of a hash map, with a yanked version repeated once pe
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from pyrun.core.index import IndexFile, yank_reason
 from pyrun.core.resolution import Resolution, ResolvedPackage
 
 # The extras a registry version provides, or None when its metadata was not read.
@@ -76,9 +77,8 @@ def _package_warnings(
             yield f"The package `{label}` does not have an extra named `{extra}`"
 
 
-def _yank(files: Iterable[object]) -> bool | str:
+def _yank(files: Sequence[IndexFile]) -> bool | str:
     """A version is yanked when every file of it is (PEP 592); the first reason given wins."""
-    yanks = [getattr(file, "yanked", False) for file in files]
-    if not yanks or not all(yanks):
+    if not files or not all(file.yanked for file in files):
         return False
-    return next((y for y in yanks if isinstance(y, str)), True)
+    return yank_reason(files) or True
