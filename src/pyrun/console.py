@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pyrun.errors import render_error, render_warning
 
+# `typing` (and the `re` it imports) costs ~10 ms, more than the rest of `pyrun lock`'s stamp
+# check: this module is on that path. mypy treats any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pyrun.progress import Reporter
 
 # SGR on/off pairs as uv writes them.

@@ -269,6 +269,8 @@ def test_unchanged_lock_is_answered_by_the_warm_path(pyrun_env, project):
     code, lines, imported = lock_imports(pyrun_env, project)
     assert code == 0 and len(lines) == 1 and lines[0].startswith("Resolved 1 package in ")
     assert "pyrun.commands.lock_project" not in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    assert heavy == [], f"the lock warm path imported {heavy}"
     check = pyrun_env.run("lock", "--check", cwd=project)
     assert check.returncode == 0, check
     (project / "pyproject.toml").write_text(
