@@ -361,6 +361,42 @@ def test_a_member_added_takes_the_lock_full_path(pyrun_env, workspace):
     assert stale.returncode == 1 and "needs to be updated" in stale.stderr, stale
 
 
+RUN_ARGS = {"run": ("python", "-c", "pass"), "lock": ()}
+
+
+def took_warm_path(pyrun_env, root, command) -> bool:
+    if command == "run":
+        result = verbose_run(pyrun_env, root)
+        assert result.returncode == 0, result
+        return took_fast_path(result)
+    code, lines, imported = lock_imports(pyrun_env, root)
+    assert code == 0, lines
+    return "pyrun.commands.lock_project" not in imported
+
+
+def member(name: str) -> str:
+    return f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+
+
+@pytest.mark.parametrize("command", ["run", "lock"])
+def test_a_member_added_under_a_nested_glob_takes_the_full_path(
+    pyrun_env, make_project, command, tmp_path
+):
+    """`packages/*/python` gains a member when `packages/b/python` appears inside an existing
+    `packages/b`: only `packages/b`'s listing changes, so the stamp records it too."""
+    root = make_project(
+        "nested", pyproject='[tool.uv.workspace]\nmembers = ["packages/*/python"]\n'
+    )
+    make_project("nested/packages/a/python", pyproject=member("a"))
+    (root / "packages" / "b").mkdir()
+    assert pyrun_env.run(command, *RUN_ARGS[command], cwd=root).returncode == 0
+    assert took_warm_path(pyrun_env, root, command)
+    wait_past(root / "packages" / "b", probe_dir=tmp_path)
+    make_project("nested/packages/b/python", pyproject=member("b"))
+    assert not took_warm_path(pyrun_env, root, command)
+    assert 'name = "b"' in (root / "uv.lock").read_text(), "the new member is locked"
+
+
 def test_a_python_earlier_on_the_path_is_found_again(pyrun_env, workspace, tmp_path):
     early = tmp_path / "early"
     early.mkdir()

@@ -13,6 +13,7 @@ from pyrun.settings import system_config_files, user_config_dir, user_config_fil
 
 ROOT_FILES = (".python-version", ".python-versions", "pyrun.toml", "uv.toml", "uv.lock")
 BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+_WILDCARD = frozenset("*?[")
 
 
 def record_run(
@@ -104,11 +105,25 @@ def _member_dirs(workspace: Workspace, *, with_members: bool) -> list[str]:
     members = set() if with_members else {m.directory for m in workspace.members.values()}
     dirs = []
     for pattern in [*table.get("members", []), *table.get("exclude", [])]:
-        fixed = str(pattern).split("*")[0].split("?")[0].split("[")[0]
-        dirs.append(os.path.normpath(os.path.join(workspace.root, os.path.dirname(fixed))))
+        dirs += _glob_walk(workspace.root, str(pattern))
         matches = glob.glob(os.path.join(workspace.root, str(pattern)))
         dirs += [d for d in matches if os.path.normpath(d) not in members]
     return dirs
+
+
+def _glob_walk(root: str, pattern: str) -> list[str]:
+    """The directories a member glob lists on its way to the members: the one above its first
+    wildcard, and those each wildcard part matches before the last. `packages/*/python` gains
+    a member when `packages/new/python` appears, which changes `packages/new`, not `packages`."""
+    parts = pattern.split("/")
+    wild = next((i for i, part in enumerate(parts) if _WILDCARD.intersection(part)), None)
+    if wild is None:
+        return [os.path.normpath(os.path.join(root, os.path.dirname(pattern)))]
+    walked = [os.path.normpath(os.path.join(root, *parts[:wild]))]
+    for end in range(wild + 1, len(parts)):
+        prefix = os.path.join(root, *parts[:end])
+        walked += [os.path.normpath(d) for d in glob.glob(prefix) if os.path.isdir(d)]
+    return walked
 
 
 def _build_inputs(workspace: Workspace) -> list[str]:
