@@ -119,6 +119,9 @@ SCENARIOS = [
     # issue 13: an extra is tried at its package's decided version first (autogen's
     # `semantic-kernel` extras, rejected thousands of times against `semantic-kernel`).
     "extras-follow-package",
+    # issue 13: a failed pin goes back to the decision the conflict names, past unrelated ones,
+    # for the whole search (resolvelib went back one decision at a time after a tenth of it).
+    "backjump-past-free-decisions",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",

@@ -6,10 +6,13 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+import pytest
 from resolvelib.structs import State
 
+from pyrun.core import provider, search
 from pyrun.core.conflict_tracker import CONFLICT_THRESHOLD
 from pyrun.core.provider import resolve
+from pyrun.core.resolution import NoSolutionError
 from pyrun.core.search import _LearningResolution
 from tests.unit.test_resolver import Index, MemorySource, request, versions
 
@@ -50,6 +53,47 @@ def test_below_the_threshold_the_search_is_unchanged() -> None:
     index = _chain(CONFLICT_THRESHOLD - 1)
     result = versions(resolve(request("aaa", "graph", "sk[aws]"), MemorySource(index)))
     assert result["aaa"] == ("1.0",)
+
+
+def _trap(free: int) -> tuple[Index, list[str]]:
+    """`a 2.0` pins `c==2.0`; `z` needs `w`, which needs `c==1.0`: `a` has to move back. Between
+    `a` and `z` the search decides `free` packages of three versions that nothing constrains."""
+    index: Index = {
+        "a": {"1.0": ["c==1.0"], "2.0": ["c==2.0"]},
+        "c": {"1.0": [], "2.0": []},
+        "w": {"1.0": ["c==1.0"]},
+        "z": {"1.0": ["w"]},
+    }
+    roots = ["a", "z"]
+    for number in range(free):
+        index[f"x{number}"] = {"1.0": [], "2.0": [], "3.0": []}
+        roots.append(f"x{number}")
+    return index, roots
+
+
+def test_a_failed_pin_goes_back_to_the_decision_the_conflict_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The clash on `c` names `a`, so the search goes straight back to `a`, past the eight free
+    # decisions made after it (about 24 rounds), as PubGrub's conflict resolution does.
+    monkeypatch.setattr(provider, "MAX_ROUNDS", 100)
+    index, roots = _trap(8)
+    result = versions(resolve(request(*roots), MemorySource(index)))
+    assert result["a"] == ("1.0",)
+    assert result["c"] == ("1.0",)
+    assert {result[f"x{n}"] for n in range(8)} == {("3.0",)}
+
+
+def test_going_back_one_decision_at_a_time_is_what_the_trap_costs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # resolvelib's default: backjumping to the named decision for a tenth of the rounds left,
+    # then one decision at a time through the 3**8 choices of the free packages.
+    monkeypatch.setattr(provider, "MAX_ROUNDS", 100)
+    monkeypatch.setattr(search, "OPTIMISTIC_BACKJUMPING", 0.1)
+    index, roots = _trap(8)
+    with pytest.raises(NoSolutionError):
+        resolve(request(*roots), MemorySource(index))
 
 
 class _Named:

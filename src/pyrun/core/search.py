@@ -12,6 +12,18 @@ version. uv gets this from PubGrub's propagation of its `foo[x]` -> `foo==v` pro
 resolvelib would try every other version of `foo[x]` first, each re-pinning `foo` or clashing
 with what `foo` requires (thousands of rounds for a package with many extras and versions), so
 the search tries an extra at its package's decided version first.
+
+A pin that fails backjumps to the newest decision that the conflict names (one whose
+dependencies include a package of the clash), undoing the unrelated decisions made after it, for
+as long as the search runs. PubGrub never backtracks chronologically: its conflict resolution
+goes back to the decision that caused the conflict. resolvelib does so ("optimistic
+backjumping") only for a tenth of the rounds left when it first skips a decision, then throws
+away what it found since and goes back one decision at a time: on autogen's win32 fork that
+undid `opentelemetry-instrumentation` each time an unrelated `langgraph-prebuilt` failed, and
+walked `semantic-kernel` down from 1.45.0 one version at a time through its ten extras (tens of
+thousands of rejections; uv keeps 1.45.0). Should the optimistic jumps end in no solution,
+resolvelib still goes back to where they began and searches one decision at a time, so a
+solution is not missed.
 """
 
 from __future__ import annotations
@@ -23,6 +35,11 @@ from resolvelib import Resolver
 from resolvelib.resolvers import Criterion, Result
 from resolvelib.resolvers.resolution import Resolution, _build_result
 from resolvelib.structs import CT, KT, RT, build_iter_view
+
+# The share of the rounds left in which a failed pin backjumps to the last decision the conflict
+# names (resolvelib's "optimistic" backjumping); past it, resolvelib falls back to undoing the
+# newest decision. 1.0: for the whole search (see the module's account).
+OPTIMISTIC_BACKJUMPING = 1.0
 
 
 class Reprioritized(Exception):
@@ -47,6 +64,10 @@ class LearningResolver(Resolver[RT, CT, KT]):
 
 
 class _LearningResolution(Resolution[RT, CT, KT]):
+    def __init__(self, provider: Any, reporter: Any) -> None:
+        super().__init__(provider, reporter)
+        self._optimistic_backjumping_ratio = OPTIMISTIC_BACKJUMPING
+
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
         self._follow_package(name)
         try:
