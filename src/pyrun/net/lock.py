@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import trio
 from packaging.utils import canonicalize_name
@@ -63,12 +63,13 @@ from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, w
 from pyrun.net.index import IndexClient, IndexPlan, IndexSet, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
+from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.local.build import BuildEnv, RequirementsProvider
 
 
-class _Metadata(NamedTuple):
+class _Metadata(Record):
     requires_dist: tuple[str, ...]
     requires_python: str | None
     version: str | None = None
@@ -359,7 +360,7 @@ def _top_level(filename: str, data: bytes, basename: str) -> bytes | None:
 # -- local dependencies ------------------------------------------------------------------------
 
 
-class _LocalFile(NamedTuple):
+class _LocalFile(Record):
     """A file of a local or URL dependency as the lock records it."""
 
     filename: str
@@ -367,7 +368,7 @@ class _LocalFile(NamedTuple):
     hashes: Mapping[str, str] = {}
 
 
-class LocalRead(NamedTuple):
+class LocalRead(Record):
     """A non-registry dependency as read: the resolver's package, the `[package.metadata]`
     to record (None: none), and the local dependencies its own sources add."""
 

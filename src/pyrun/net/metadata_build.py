@@ -28,7 +28,7 @@ import shutil
 from collections.abc import Awaitable, Callable
 from email.parser import BytesParser
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import trio
 from packaging.utils import canonicalize_name
@@ -38,6 +38,7 @@ from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError
 from pyrun.local.cache import SDISTS_BUCKET, Cache
+from pyrun.records import Record
 
 # `pyrun.local.build` (and the install side it stands on) is imported by the methods that use
 # it: a lock whose versions all have wheels builds nothing and never loads it.
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 # Named tuples, not frozen dataclasses: every lock imports them, and Python 3.12 compiles each
 # generated dataclass method separately (~0.5-1 ms a class).
-class BuildPolicy(NamedTuple):
+class BuildPolicy(Record):
     """`--no-build` / `--no-build-package`: which packages may not be built from source."""
 
     no_build: bool = False
@@ -66,7 +67,7 @@ class BuildPolicy(NamedTuple):
         )
 
 
-class BuildSetup(NamedTuple):
+class BuildSetup(Record):
     """What a lock needs to build metadata: where, with which interpreter, under which policy;
     `requirements` says where build requirements come from (indexes, offline)."""
 
