@@ -38,6 +38,7 @@ SYNC_PATH = (
 # each on Python 3.12, were a third of pyrun's own import time on a lock).
 LOCK_PATH = (
     "pyrun.commands.index_settings",
+    "pyrun.commands.lock_project",
     "pyrun.commands.resolve_step",
     "pyrun.core.export",
     "pyrun.core.index",
@@ -49,6 +50,7 @@ LOCK_PATH = (
     "pyrun.net.client",
     "pyrun.net.git_deps",
     "pyrun.net.index",
+    "pyrun.net.lock",
 )
 
 
@@ -70,6 +72,7 @@ def test_sync_path_modules_define_no_dataclasses(name: str) -> None:
 # without), for ~90 classes a lock imports.
 RECORD_PATH = (
     "pyrun.commands.index_settings",
+    "pyrun.commands.lock_project",
     "pyrun.commands.resolve_step",
     "pyrun.commands.session",
     "pyrun.core.gitref",

@@ -20,7 +20,6 @@ import os
 import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,6 +41,7 @@ from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import PRERELEASES, Settled
+from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings
@@ -54,8 +54,7 @@ Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockResult:
+class LockResult(Record):
     """What the lock step did: the lock in force, the one before, and whether it resolved."""
 
     lock: Lock
@@ -64,12 +63,11 @@ class LockResult:
     written: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockInputs:
+class LockInputs(Record):
     facts: WorkspaceFacts
     run: RunOptions
     indexes: IndexSettings
-    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    root_groups: Mapping[str, tuple[str, ...]]
 
 
 # -- entry points ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import threading
 import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
@@ -582,8 +582,7 @@ def _wheel_metadata(filename: str, data: bytes) -> bytes:
 # -- the whole step ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockOutcome:
+class LockOutcome(Record):
     lock: Lock
     resolution: Resolution
     warnings: tuple[str, ...] = ()  # uv's resolution diagnostics (`core.resolution_warnings`)
