@@ -19,7 +19,8 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -104,8 +105,11 @@ def lock_workspace(
     mode: Mode,
     *,
     flag: str | None = None,
+    pages_started: bool = False,
 ) -> LockResult:
-    """The lock step itself; `flag` names the option that chose the mode in messages."""
+    """The lock step itself; `flag` names the option that chose the mode in messages.
+    `pages_started`: the caller already started reading the pages of a lock from scratch
+    (`pages_read_meanwhile`)."""
     cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
@@ -122,7 +126,7 @@ def lock_workspace(
         memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console, kept, text)
-    if previous is None:
+    if previous is None and not pages_started:
         _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
@@ -184,6 +188,40 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
         from pyrun.net import interrupt
 
         interrupt.start(job)
+
+
+@contextlib.contextmanager
+def pages_read_meanwhile(workspace: Workspace, session: Session, mode: Mode) -> Iterator[bool]:
+    """A lock from scratch imports the network layer and starts reading its first pages on a
+    thread while the block runs; yields whether it did (`lock_workspace`'s `pages_started`).
+
+    For the interpreter the lock is made for: with an empty cache, finding it runs a probe
+    process (~30 ms, more on a busy machine) during which this process has nothing to do, while
+    the imports it needs next (trio, httpx: ~100 ms of CPU) have to wait. The block's end waits
+    for the thread, which raises what the reading's start raised."""
+    path = os.path.join(workspace.root, LOCK_NAME)
+    if mode not in ("write", "dry-run") or read_lock_text(path) is not None:
+        yield False
+        return
+    from pyrun.local import sigint
+
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            _start_reading_pages(workspace, session)
+        except BaseException as exc:  # raised in the main thread, where it would have been
+            failed.append(exc)
+
+    thread = threading.Thread(target=start, name="pyrun-first-pages", daemon=True)
+    with sigint.kept_for_main():
+        thread.start()
+    try:
+        yield True
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _satisfied(lock: Lock, console: Console, kept: LockMemo, text: str | None) -> LockResult:
