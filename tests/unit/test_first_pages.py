@@ -42,32 +42,25 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return threads
 
 
-@pytest.mark.parametrize("mode", ["write", "dry-run"])
-def test_a_lock_from_scratch_starts_reading_on_a_thread(
-    workspace: Workspace, starts: list[str], mode: Mode
+@pytest.mark.parametrize(
+    ("mode", "lock", "threads"),
+    [
+        ("write", None, ["pyrun-first-pages"]),  # a lock from scratch, on a thread, done by
+        ("dry-run", None, ["pyrun-first-pages"]),  # the block's end
+        ("write", "version = 1\n", []),  # a lock exists: it may well hold
+        ("locked", None, []),  # modes that never lock from scratch
+        ("frozen", None, []),
+    ],
+)
+def test_only_a_lock_from_scratch_starts_reading_on_a_thread(
+    workspace: Workspace, starts: list[str], mode: Mode, lock: str | None, threads: list[str]
 ) -> None:
+    if lock is not None:
+        (Path(workspace.root) / "uv.lock").write_text(lock)
     with pages_read_meanwhile(workspace, SESSION, mode) as started:
         pass
-    assert started is True
-    assert starts == ["pyrun-first-pages"]  # and done once the block has ended
-
-
-def test_an_existing_lock_starts_nothing(workspace: Workspace, starts: list[str]) -> None:
-    (Path(workspace.root) / "uv.lock").write_text("version = 1\n")
-    with pages_read_meanwhile(workspace, SESSION, "write") as started:
-        pass
-    assert started is False
-    assert starts == []
-
-
-@pytest.mark.parametrize("mode", ["locked", "frozen"])
-def test_a_mode_that_never_locks_from_scratch_starts_nothing(
-    workspace: Workspace, starts: list[str], mode: Mode
-) -> None:
-    with pages_read_meanwhile(workspace, SESSION, mode) as started:
-        pass
-    assert started is False
-    assert starts == []
+    assert started is bool(threads)
+    assert starts == threads
 
 
 def test_what_the_start_raises_reaches_the_caller(
