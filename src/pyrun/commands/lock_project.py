@@ -179,10 +179,10 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
     background while the rest of it gets ready; its resolution finds them read
     (`pyrun.net.index`)."""
     if not session.settled.globals.offline:
-        # Loaded off the GIL while the warm-up imports the network stack, not by its client.
+        # Loaded on a thread while the warm-up imports the network stack, not by its client.
         from pyrun.net import trust
 
-        trust.preload(session.settled.globals.system_certs)
+        trust.preload(session.settled.globals.system_certs, session.cache.root)
     job = pages_warm_up(workspace, session.settled, session.cache)
     if job is not None:
         from pyrun.net import interrupt

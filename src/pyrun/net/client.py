@@ -838,7 +838,7 @@ def make_client(
         # or a large sync would fail while long downloads hold every connection.
         timeout=httpx.Timeout(options.timeout, pool=None),
         follow_redirects=True,
-        verify=trust.ssl_context(options.system_certs),
+        verify=trust.ssl_context(options.system_certs, options.cache_dir),
         limits=httpx.Limits(
             max_connections=options.max_connections,
             max_keepalive_connections=options.max_connections,
