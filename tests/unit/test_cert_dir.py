@@ -4,6 +4,7 @@ exactly what it trusts through the bundle."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import ssl
@@ -211,11 +212,23 @@ def fresh_trust_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     trust._load.cache_clear()
 
 
+def _directory_made() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "pyrun-trust-directory":
+            thread.join(30)
+
+
 @pytest.mark.usefixtures("fresh_trust_store")
 def test_with_a_cache_the_context_reads_the_roots_it_needs_only(tmp_path: Path) -> None:
-    context = trust.ssl_context(False, tmp_path)
-    assert context.cert_store_stats()["x509_ca"] == 0  # nothing parsed up front
-    assert (tmp_path / CERTS_BUCKET).is_dir()
+    # The first two runs load the bundle; the second makes the directory on a thread ...
+    for _run in range(2):
+        trust._load.cache_clear()
+        assert trust.ssl_context(False, tmp_path).cert_store_stats()["x509_ca"] > 50
+        _directory_made()
+    assert len([p for p in (tmp_path / CERTS_BUCKET).iterdir() if p.is_dir()]) == 1
+    # ... which the next one reads through: nothing parsed up front.
+    trust._load.cache_clear()
+    assert trust.ssl_context(False, tmp_path).cert_store_stats()["x509_ca"] == 0
     assert trust.ssl_context(False, None).cert_store_stats()["x509_ca"] > 50
 
 
@@ -225,6 +238,11 @@ def test_ssl_cert_file_is_what_is_trusted_through_its_directory(
 ) -> None:
     port, ca = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    for _run in range(2):
+        trust._load.cache_clear()
+        assert _greeting(port, trust.ssl_context(False, tmp_path / "cache")) == b"hello"
+        _directory_made()
+    trust._load.cache_clear()
     context = trust.ssl_context(False, tmp_path / "cache")
     assert context.cert_store_stats()["x509_ca"] == 0  # read through the directory
     assert _greeting(port, context) == b"hello"
@@ -232,6 +250,32 @@ def test_ssl_cert_file_is_what_is_trusted_through_its_directory(
     trust._load.cache_clear()
     with pytest.raises(ssl.SSLCertVerificationError):  # certifi's bundle lacks the test CA
         _greeting(port, trust.ssl_context(False, tmp_path / "cache"))
+
+
+def test_a_directory_left_half_written_long_ago_is_removed(tmp_path: Path) -> None:
+    bucket = tmp_path / "cache" / CERTS_BUCKET
+    old, recent = bucket / ".tmp-old", bucket / ".tmp-recent"
+    for left in (old, recent):
+        left.mkdir(parents=True)
+        (left / "0badcafe.0").write_text("half written")
+    os.utime(old, (1, 1))
+    assert hashed_directory(certifi.where(), tmp_path / "cache") is not None
+    assert not old.exists() and recent.exists()
+
+
+def test_a_bundle_read_from_its_file_a_second_time_gets_its_directory(tmp_path: Path) -> None:
+    cert_dir.make_when_read_again(certifi.where(), tmp_path)
+    assert hashed_directory(certifi.where(), tmp_path, make=False) is None
+    cert_dir.make_when_read_again(certifi.where(), tmp_path)
+    assert hashed_directory(certifi.where(), tmp_path, make=False) is not None
+
+
+def test_without_make_only_an_existing_directory_is_answered(tmp_path: Path) -> None:
+    assert hashed_directory(certifi.where(), tmp_path, make=False) is None
+    assert not (tmp_path / CERTS_BUCKET).exists()
+    made = hashed_directory(certifi.where(), tmp_path)
+    assert made is not None
+    assert hashed_directory(certifi.where(), tmp_path, make=False) == made
 
 
 @pytest.mark.usefixtures("fresh_trust_store")

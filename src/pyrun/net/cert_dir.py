@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 CERTS_BUCKET = "certs-v1"
@@ -43,18 +44,45 @@ _WHITE_SPACE = b" \t\n\x0b\x0c\r"  # `ossl_isspace`: ASCII only
 _WHITE_RUNS = re.compile(rb"[ \t\n\x0b\x0c\r]+")
 
 
-def hashed_directory(bundle: str, cache_root: Path) -> str | None:
+def hashed_directory(bundle: str, cache_root: Path, *, make: bool = True) -> str | None:
     """The hashed directory of the PEM bundle at `bundle` under `cache_root`, made if it is
-    not there yet; None when the bundle cannot be read or named, or the cache not written."""
+    not there yet (unless not `make`); None when there is none: the bundle cannot be read or
+    named, or the cache not written."""
     try:
         data = Path(bundle).read_bytes()
     except OSError:
         return None
-    target = cache_root / CERTS_BUCKET / hashlib.sha256(data).hexdigest()[:16]
+    target = _target(data, cache_root)
     if target.is_dir():
         return str(target)
+    return _make(data, target) if make else None
+
+
+def make_when_read_again(bundle: str, cache_root: Path) -> None:
+    """For a bundle just loaded from its file: make its directory when a run has loaded it
+    from the file before (a mark left then says so), else leave that mark. A cache that one
+    run uses and drops (a CI job's, an empty one each time) then costs an empty file, not the
+    ~20 ms of CPU of a directory no run would read."""
     try:
-        files = hashed_files(data)
+        data = Path(bundle).read_bytes()
+        target = _target(data, cache_root)
+        mark = target.with_name(f"{target.name}.read")
+        if mark.exists():
+            _make(data, target)
+        else:
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.touch()
+    except OSError:
+        pass  # only a speed-up for the next run
+
+
+def _target(bundle: bytes, cache_root: Path) -> Path:
+    return cache_root / CERTS_BUCKET / hashlib.sha256(bundle).hexdigest()[:16]
+
+
+def _make(bundle: bytes, target: Path) -> str | None:
+    try:
+        files = hashed_files(bundle)
     except ValueError:
         return None
     return str(target) if _write_directory(target, files) else None
@@ -174,13 +202,29 @@ def _expect(tag: int, wanted: int) -> None:
         raise ValueError(f"an element of tag {tag:#04x} where {wanted:#04x} belongs")
 
 
+_TEMP_PREFIX = ".tmp-"
+# A directory is written in well under a second: a temporary one older than this was left by
+# a process that ended while writing it (it is made in the background, see `pyrun.net.trust`).
+_ABANDONED_AFTER = 600.0
+
+
+def _remove_abandoned(bucket: Path) -> None:
+    now = time.time()
+    for entry in os.scandir(bucket):
+        if entry.name.startswith(_TEMP_PREFIX):
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime > _ABANDONED_AFTER:
+                    shutil.rmtree(entry.path)
+
+
 def _write_directory(target: Path, files: dict[str, bytes]) -> bool:
     """Write the directory whole under a temporary name, then rename it into place: a reader
     sees all of it or none. Another process that got there first wins."""
     temp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+        _remove_abandoned(target.parent)
+        temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=_TEMP_PREFIX))
         for name, pem in files.items():
             (temp / name).write_bytes(pem)
         os.rename(temp, target)

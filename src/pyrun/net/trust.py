@@ -21,6 +21,7 @@ import functools
 import os
 import ssl
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 _LOCK = threading.Lock()
@@ -34,13 +35,7 @@ def preload(system_certs: bool, cache_dir: Path | None = None) -> None:
         if (system_certs, cache_dir) in _STARTED:
             return
         _STARTED.add((system_certs, cache_dir))
-    from pyrun.local import sigint
-
-    thread = threading.Thread(
-        target=_preload, args=(system_certs, cache_dir), name="pyrun-trust-store", daemon=True
-    )
-    with sigint.kept_for_main():
-        thread.start()
+    _start_thread(_preload, (system_certs, cache_dir), "pyrun-trust-store")
 
 
 def _preload(system_certs: bool, cache_dir: Path | None) -> None:
@@ -72,13 +67,35 @@ def _load(system_certs: bool, cache_dir: Path | None) -> ssl.SSLContext:
 
 
 def _from_bundle(bundle: str, cache_dir: Path | None) -> ssl.SSLContext:
-    """The certificates of the PEM file `bundle`, through their hashed directory in the cache
-    when there is a cache and the directory can be made; else from the file itself (which
-    also raises what is wrong with it)."""
-    if cache_dir is not None:
-        from pyrun.net.cert_dir import hashed_directory
+    """The certificates of the PEM file `bundle`: through their hashed directory in the cache
+    when it has one, else from the file itself (which also raises what is wrong with it).
 
-        directory = hashed_directory(bundle, cache_dir)
-        if directory is not None:
-            return ssl.create_default_context(capath=directory)
-    return ssl.create_default_context(cafile=bundle)
+    Without a directory yet, the file is loaded (by OpenSSL, off the GIL), and the directory
+    is made for the next run (`make_when_read_again`) on a thread of its own that nothing
+    waits for: its ~120 file writes each take the GIL back, which a thread busy with imports
+    makes slow, and this run's first request must not wait behind them."""
+    if cache_dir is None:
+        return ssl.create_default_context(cafile=bundle)
+    from pyrun.net.cert_dir import hashed_directory
+
+    directory = hashed_directory(bundle, cache_dir, make=False)
+    if directory is not None:
+        return ssl.create_default_context(capath=directory)
+    context = ssl.create_default_context(cafile=bundle)
+    _start_thread(_make_directory, (bundle, cache_dir), "pyrun-trust-directory")
+    return context
+
+
+def _make_directory(bundle: str, cache_dir: Path) -> None:
+    from pyrun.net.cert_dir import make_when_read_again
+
+    with contextlib.suppress(Exception):  # only a speed-up for the next run
+        make_when_read_again(bundle, cache_dir)
+
+
+def _start_thread(target: Callable[..., object], args: tuple[object, ...], name: str) -> None:
+    from pyrun.local import sigint
+
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    with sigint.kept_for_main():
+        thread.start()
