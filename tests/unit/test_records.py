@@ -1,4 +1,4 @@
-"""`pyrun.records.Record` builds the class `typing.NamedTuple` builds from the same statement,
+"""`pyrun.core.records.Record` builds the class `typing.NamedTuple` builds from the same statement,
 without checking the annotations (what made a lock's ~90 record classes cost ~3x more)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import typing
 
 import pytest
 
-from pyrun.records import Record
+from pyrun.core.records import Record
 
 
 class Edge(Record):

@@ -67,7 +67,7 @@ def test_sync_path_modules_define_no_dataclasses(name: str) -> None:
     assert found == [], f"{name} defines dataclasses {found}"
 
 
-# The lock path's named tuples are `pyrun.records.Record`s: `typing.NamedTuple` compiles each
+# The lock path's named tuples are `pyrun.core.records.Record`s: `typing.NamedTuple` compiles each
 # field's postponed annotation as it builds the class (~170 µs a class on Python 3.12, ~45 µs
 # without), for ~90 classes a lock imports.
 RECORD_PATH = (
@@ -106,13 +106,13 @@ def test_lock_path_named_tuples_are_records(name: str) -> None:
     ]
     assert records, f"{name} defines no named tuples: the list above is out of date"
     found = [cls.__qualname__ for cls in records if _built_by_typing(cls)]
-    assert found == [], f"{name} builds {found} with typing.NamedTuple (use pyrun.records.Record)"
+    assert found == [], f"{name} builds {found} with typing.NamedTuple, not core.records.Record"
 
 
 def test_a_typing_named_tuple_is_told_from_a_record() -> None:
     from typing import NamedTuple
 
-    from pyrun.records import Record
+    from pyrun.core.records import Record
 
     class Typed(NamedTuple):
         a: int

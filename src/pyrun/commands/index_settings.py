@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 from pyrun.options import IndexEntry, Settled
-from pyrun.records import Record
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 

@@ -38,11 +38,11 @@ from pyrun.core.lockfile import (
     dumps,
     loads,
 )
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import PRERELEASES, Settled
-from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings

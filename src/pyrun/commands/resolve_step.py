@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.records import Record
 from pyrun.options import Settled
-from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.commands.index_settings import IndexSettings

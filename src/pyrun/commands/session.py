@@ -7,10 +7,10 @@ from contextlib import contextmanager
 
 from pyrun.commands.common import make_finder, open_cache
 from pyrun.console import Console
+from pyrun.core.records import Record
 from pyrun.local.cache import Cache
 from pyrun.local.pyfind import Finder
 from pyrun.options import Settled
-from pyrun.records import Record
 
 
 class Session(Record):

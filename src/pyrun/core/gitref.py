@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
-from pyrun.records import Record
 
 __all__ = [
     "GitRef",

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from pyrun.core.records import Record
 from pyrun.core.requests import PRETTY_IMPLEMENTATIONS, PythonRequest
 from pyrun.core.wheelname import Tag
-from pyrun.records import Record
 
 PROBE_VERSION = 1
 

@@ -57,10 +57,10 @@ from pyrun.core.lockfile import (
 )
 from pyrun.core.markers import normalize_marker
 from pyrun.core.project import ProjectFile
+from pyrun.core.records import Record
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage
 from pyrun.core.resolution import Source as ResolvedSource
 from pyrun.errors import FailureError, PyrunError
-from pyrun.records import Record
 
 __all__ = [
     "BuiltMetadata",

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
-from pyrun.records import Record
 
 KINDS = ("any", "default", "version", "implementation", "key", "path", "executable")
 

@@ -15,8 +15,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from pyrun.core.records import Record
 from pyrun.errors import FailureError
-from pyrun.records import Record
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 

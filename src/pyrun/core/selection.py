@@ -29,9 +29,9 @@ from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_ma
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
 from pyrun.core.plan import RequiredDist, SourceKind
 from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.records import Record
 from pyrun.core.wheelname import Tag, is_wheel_filename
 from pyrun.errors import FailureError, PyrunError
-from pyrun.records import Record
 
 __all__ = [
     "Artifact",

@@ -50,9 +50,9 @@ import httpx
 import trio
 
 from pyrun import __version__
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import interrupt, trust
-from pyrun.records import Record
 
 T = TypeVar("T")
 

@@ -19,11 +19,11 @@ from packaging.utils import canonicalize_name
 from pyrun.core.gitref import GitUrl, parse_direct, parse_locked
 from pyrun.core.lock_build import LocalDependency, git_pins
 from pyrun.core.lockfile import Lock
+from pyrun.core.records import Record
 from pyrun.core.resolution import LocalPackage, Source
 from pyrun.errors import FailureError
 from pyrun.local.cache import Cache
 from pyrun.local.git import CheckoutReport, GitCache, GitFailure
-from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.console import Console

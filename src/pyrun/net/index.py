@@ -44,6 +44,7 @@ from pyrun.core.index import (
     parse_project_page,
     parse_wheel_filename,
 )
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net import interrupt
 from pyrun.net.client import (
@@ -54,7 +55,6 @@ from pyrun.net.client import (
     redact_url,
     strip_credentials,
 )
-from pyrun.records import Record
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # Pages live in `simple-v1/<index hash>/<name>.http`; wheel metadata, which is keyed by file URL

@@ -48,6 +48,7 @@ from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
+from pyrun.core.records import Record
 from pyrun.core.resolution import (
     LocalPackage,
     NoSolutionError,
@@ -63,7 +64,6 @@ from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, w
 from pyrun.net.index import IndexClient, IndexPlan, IndexSet, check_wheel_hash
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
-from pyrun.records import Record
 
 if TYPE_CHECKING:
     from pyrun.local.build import BuildEnv, RequirementsProvider

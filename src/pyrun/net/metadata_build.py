@@ -36,9 +36,9 @@ from packaging.version import InvalidVersion, Version
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.records import Record
 from pyrun.errors import FailureError
 from pyrun.local.cache import SDISTS_BUCKET, Cache
-from pyrun.records import Record
 
 # `pyrun.local.build` (and the install side it stands on) is imported by the methods that use
 # it: a lock whose versions all have wheels builds nothing and never loads it.

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pyrun.core.project import normalize_name
-from pyrun.records import Record
+from pyrun.core.records import Record
 
 if TYPE_CHECKING:
     from pyrun.local.install import LinkMode

@@ -71,6 +71,6 @@ else:
             return (_RecordBase,)
 
         def __repr__(self):
-            return "pyrun.records.Record"
+            return "pyrun.core.records.Record"
 
     Record = _RecordEntry()
