@@ -56,7 +56,7 @@ print(json.dumps([*interrupt.run(masks), blocked()]))
 
 def test_the_trust_store_preload_thread_leaves_signals_to_the_main_thread(monkeypatch) -> None:
     seen: list[set[int]] = []
-    monkeypatch.setattr(trust, "_preload", lambda system_certs: seen.append(_blocked()))
+    monkeypatch.setattr(trust, "_preload", lambda *_args: seen.append(_blocked()))
     monkeypatch.setattr(trust, "_STARTED", set())
     trust.preload(system_certs=False)
     for thread in threading.enumerate():

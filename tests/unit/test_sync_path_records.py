@@ -38,6 +38,7 @@ SYNC_PATH = (
 # each on Python 3.12, were a third of pyrun's own import time on a lock).
 LOCK_PATH = (
     "pyrun.commands.index_settings",
+    "pyrun.commands.lock_project",
     "pyrun.commands.resolve_step",
     "pyrun.core.export",
     "pyrun.core.index",
@@ -49,6 +50,7 @@ LOCK_PATH = (
     "pyrun.net.client",
     "pyrun.net.git_deps",
     "pyrun.net.index",
+    "pyrun.net.lock",
 )
 
 
@@ -63,3 +65,59 @@ def test_sync_path_modules_define_no_dataclasses(name: str) -> None:
     assert defined, f"{name} defines no classes: the list above is out of date"
     found = [cls.__qualname__ for cls in defined if dataclasses.is_dataclass(cls)]
     assert found == [], f"{name} defines dataclasses {found}"
+
+
+# The lock path's named tuples are `pyrun.core.records.Record`s: `typing.NamedTuple` compiles each
+# field's postponed annotation as it builds the class (~170 µs a class on Python 3.12, ~45 µs
+# without), for ~90 classes a lock imports.
+RECORD_PATH = (
+    "pyrun.commands.index_settings",
+    "pyrun.commands.lock_project",
+    "pyrun.commands.resolve_step",
+    "pyrun.commands.session",
+    "pyrun.core.gitref",
+    "pyrun.core.index",
+    "pyrun.core.interpreter",
+    "pyrun.core.lock_build",
+    "pyrun.core.requests",
+    "pyrun.core.resolution",
+    "pyrun.core.selection",
+    "pyrun.net.client",
+    "pyrun.net.git_deps",
+    "pyrun.net.index",
+    "pyrun.net.lock",
+    "pyrun.net.metadata_build",
+    "pyrun.net.sync_options",
+)
+
+
+def _built_by_typing(cls: type) -> bool:
+    """`typing.NamedTuple` leaves its checked annotations on the generated `__new__` too."""
+    return bool(getattr(cls.__new__, "__annotations__", None))
+
+
+@pytest.mark.parametrize("name", RECORD_PATH)
+def test_lock_path_named_tuples_are_records(name: str) -> None:
+    module = importlib.import_module(name)
+    records = [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value) and value.__module__ == name and issubclass(value, tuple)
+    ]
+    assert records, f"{name} defines no named tuples: the list above is out of date"
+    found = [cls.__qualname__ for cls in records if _built_by_typing(cls)]
+    assert found == [], f"{name} builds {found} with typing.NamedTuple, not core.records.Record"
+
+
+def test_a_typing_named_tuple_is_told_from_a_record() -> None:
+    from typing import NamedTuple
+
+    from pyrun.core.records import Record
+
+    class Typed(NamedTuple):
+        a: int
+
+    class Cheap(Record):
+        a: int
+
+    assert _built_by_typing(Typed) and not _built_by_typing(Cheap)

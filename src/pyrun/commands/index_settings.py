@@ -14,16 +14,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 from pyrun.options import IndexEntry, Settled
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 
 
-class IndexSettings(NamedTuple):
+class IndexSettings(Record):
     """The indexes of a run, in search order, and how to search them.
 
     `entries` is what was configured (used by the lock freshness check: "are the lock's

@@ -12,7 +12,13 @@ import time
 from typing import TYPE_CHECKING
 
 from pyrun.commands.common import load_project
-from pyrun.commands.lock_project import LockResult, Mode, change_lines, lock_workspace
+from pyrun.commands.lock_project import (
+    LockResult,
+    Mode,
+    change_lines,
+    lock_workspace,
+    pages_read_meanwhile,
+)
 from pyrun.commands.session import Session, open_session
 from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
@@ -53,10 +59,13 @@ def _lock(workspace: Workspace, session: Session) -> int:
 
     mode, flag = _mode(session.settled)
     with project_lock(workspace.root):
-        interpreter = lock_interpreter(workspace, session)
+        with pages_read_meanwhile(workspace, session, mode) as pages_started:
+            interpreter = lock_interpreter(workspace, session)
         started = time.monotonic()
         try:
-            result = lock_workspace(workspace, interpreter, session, mode, flag=flag)
+            result = lock_workspace(
+                workspace, interpreter, session, mode, flag=flag, pages_started=pages_started
+            )
         except LockOutdatedError as exc:
             session.console.resolved(exc.resolved, time.monotonic() - started)
             raise

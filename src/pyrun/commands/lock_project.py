@@ -19,8 +19,8 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,6 +38,7 @@ from pyrun.core.lockfile import (
     dumps,
     loads,
 )
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
@@ -54,8 +55,7 @@ Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockResult:
+class LockResult(Record):
     """What the lock step did: the lock in force, the one before, and whether it resolved."""
 
     lock: Lock
@@ -64,12 +64,11 @@ class LockResult:
     written: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockInputs:
+class LockInputs(Record):
     facts: WorkspaceFacts
     run: RunOptions
     indexes: IndexSettings
-    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    root_groups: Mapping[str, tuple[str, ...]]
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -106,8 +105,11 @@ def lock_workspace(
     mode: Mode,
     *,
     flag: str | None = None,
+    pages_started: bool = False,
 ) -> LockResult:
-    """The lock step itself; `flag` names the option that chose the mode in messages."""
+    """The lock step itself; `flag` names the option that chose the mode in messages.
+    `pages_started`: the caller already started reading the pages of a lock from scratch
+    (`pages_read_meanwhile`)."""
     cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
@@ -124,7 +126,7 @@ def lock_workspace(
         memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console, kept, text)
-    if previous is None:
+    if previous is None and not pages_started:
         _start_reading_pages(workspace, session)
     inputs = lock_inputs(workspace, interpreter, session.settled, session.console, session=session)
     if previous is not None:
@@ -177,15 +179,49 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
     background while the rest of it gets ready; its resolution finds them read
     (`pyrun.net.index`)."""
     if not session.settled.globals.offline:
-        # Loaded off the GIL while the warm-up imports the network stack, not by its client.
+        # Loaded on a thread while the warm-up imports the network stack, not by its client.
         from pyrun.net import trust
 
-        trust.preload(session.settled.globals.system_certs)
+        trust.preload(session.settled.globals.system_certs, session.cache.root)
     job = pages_warm_up(workspace, session.settled, session.cache)
     if job is not None:
         from pyrun.net import interrupt
 
         interrupt.start(job)
+
+
+@contextlib.contextmanager
+def pages_read_meanwhile(workspace: Workspace, session: Session, mode: Mode) -> Iterator[bool]:
+    """A lock from scratch imports the network layer and starts reading its first pages on a
+    thread while the block runs; yields whether it did (`lock_workspace`'s `pages_started`).
+
+    For the interpreter the lock is made for: with an empty cache, finding it runs a probe
+    process (~30 ms, more on a busy machine) during which this process has nothing to do, while
+    the imports it needs next (trio, httpx: ~100 ms of CPU) have to wait. The block's end waits
+    for the thread, which raises what the reading's start raised."""
+    path = os.path.join(workspace.root, LOCK_NAME)
+    if mode not in ("write", "dry-run") or read_lock_text(path) is not None:
+        yield False
+        return
+    from pyrun.local import sigint
+
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            _start_reading_pages(workspace, session)
+        except BaseException as exc:  # raised in the main thread, where it would have been
+            failed.append(exc)
+
+    thread = threading.Thread(target=start, name="pyrun-first-pages", daemon=True)
+    with sigint.kept_for_main():
+        thread.start()
+    try:
+        yield True
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _satisfied(lock: Lock, console: Console, kept: LockMemo, text: str | None) -> LockResult:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.records import Record
 from pyrun.options import Settled
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from pyrun.progress import Reporter
 
 
-class LockRequest(NamedTuple):
+class LockRequest(Record):
     """What to resolve: ready for the freshness check (`facts`, `run`) and for the resolver."""
 
     root: str  # relative paths in sources and in the lock are relative to this
@@ -57,7 +58,7 @@ class LockRequest(NamedTuple):
         return True if self.run.upgrade else (self.run.upgrade_packages or False)
 
 
-class Preferred(NamedTuple):
+class Preferred(Record):
     """What a re-resolution starts from: versions to try first, the forks to start split into,
     and the lock whose git commits stay pinned."""
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
 
 from pyrun.commands.common import make_finder, open_cache
 from pyrun.console import Console
+from pyrun.core.records import Record
 from pyrun.local.cache import Cache
 from pyrun.local.pyfind import Finder
 from pyrun.options import Settled
 
 
-class Session(NamedTuple):
+class Session(Record):
     """The settled configuration of a run, its cache, its console and its interpreter finder.
 
     The run's one HTTP client is not here: `pyrun.net.client.run_client` shares it across the

@@ -19,9 +19,10 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
 __all__ = [
@@ -44,7 +45,7 @@ def is_commit(text: str) -> bool:
     return bool(_COMMIT.fullmatch(text))
 
 
-class GitRef(NamedTuple):
+class GitRef(Record):
     """What a requirement asks for: a `branch`, a `tag`, a `rev` (branch, tag or commit, as
     a PEP 508 `@ref` is), or the repository's default branch."""
 

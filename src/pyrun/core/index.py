@@ -17,7 +17,7 @@ import json
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from packaging import utils as packaging_utils
@@ -25,6 +25,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.records import Record
 from pyrun.errors import FailureError
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -36,7 +37,7 @@ ACCEPT_HEADER = f"{JSON_CONTENT_TYPE}, {HTML_CONTENT_TYPE};q=0.2, text/html;q=0.
 SDIST_EXTENSIONS = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.lz", ".tgz", ".zip")
 
 
-class IndexFile(NamedTuple):
+class IndexFile(Record):
     """One distribution file listed on a project page.
 
     A named tuple rather than a frozen dataclass, as the other records here: a lock loads
@@ -75,7 +76,7 @@ class IndexFile(NamedTuple):
         return parse_dist_filename(self.filename)
 
 
-class _PageFields(NamedTuple):
+class _PageFields(Record):
     name: NormalizedName
     url: str
     files: tuple[IndexFile, ...]
@@ -143,7 +144,7 @@ class ProjectPage(_PageFields):
 VersionGroups = tuple[tuple[str, tuple[int, ...]], ...]
 
 
-class DistFilename(NamedTuple):
+class DistFilename(Record):
     """What a distribution's filename says: a wheel has tags, a source archive has none."""
 
     name: NormalizedName
@@ -502,12 +503,12 @@ class ZipLayoutError(ValueError):
     """The bytes are not the zip structure expected; the caller falls back to a full download."""
 
 
-class CentralDirectory(NamedTuple):
+class CentralDirectory(Record):
     offset: int
     size: int
 
 
-class ZipMember(NamedTuple):
+class ZipMember(Record):
     name: str
     header_offset: int
     compressed_size: int
@@ -597,7 +598,7 @@ def extract_member(chunk: bytes, member: ZipMember) -> bytes:
 # -- several indexes -----------------------------------------------------------------------------
 
 
-class VersionFiles(NamedTuple):
+class VersionFiles(Record):
     """One version of a project and the files that provide it, from one index."""
 
     version: Version

@@ -13,8 +13,9 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
+from pyrun.core.records import Record
 from pyrun.core.requests import PRETTY_IMPLEMENTATIONS, PythonRequest
 from pyrun.core.wheelname import Tag
 
@@ -44,7 +45,7 @@ class ProbeError(ValueError):
 MANAGED_SOURCE = "managed installations"
 
 
-class Interpreter(NamedTuple):
+class Interpreter(Record):
     """One interpreter, as reported by the probe.
 
     `path` is the executable pyrun ran (possibly a symlink or a venv's `bin/python`);
@@ -299,7 +300,7 @@ class Interpreter(NamedTuple):
         return _tag_priorities(_TagInputs.of(self))
 
 
-class _TagInputs(NamedTuple):
+class _TagInputs(Record):
     """The facts tag computation depends on: the cache key for `_compute_tags`."""
 
     implementation: str

@@ -27,7 +27,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -57,6 +57,7 @@ from pyrun.core.lockfile import (
 )
 from pyrun.core.markers import normalize_marker
 from pyrun.core.project import ProjectFile
+from pyrun.core.records import Record
 from pyrun.core.resolution import Edge, Preference, Resolution, ResolvedPackage
 from pyrun.core.resolution import Source as ResolvedSource
 from pyrun.errors import FailureError, PyrunError
@@ -84,7 +85,7 @@ _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", "
 # ---------------------------------------------------------------------------------------------
 
 
-class LocalDependency(NamedTuple):
+class LocalDependency(Record):
     """A non-registry requirement a member declares: the resolver needs its metadata.
 
     `kind` is `directory`, `editable`, `virtual`, `path` (an archive), `url` or `git`;
@@ -97,7 +98,7 @@ class LocalDependency(NamedTuple):
     subdirectory: str | None = None
 
 
-class BuiltMetadata(NamedTuple):
+class BuiltMetadata(Record):
     """The requirements of a member whose `[project]` marks them dynamic, as its build backend
     reported them (`Requires-Dist` with extras already in the markers, `Provides-Extra`)."""
 
@@ -124,7 +125,7 @@ def built_local_metadata(built: BuiltMetadata) -> PackageMetadata:
     return PackageMetadata(requires_dist=tables, provides_extras=built.provides_extras)
 
 
-class DeclaredMember(NamedTuple):
+class DeclaredMember(Record):
     """A workspace member as the lock records it and the resolver reads it."""
 
     name: str
@@ -149,7 +150,7 @@ class DeclaredMember(NamedTuple):
         return "editable" if self.editable else "directory"
 
 
-class _WorkspaceFields(NamedTuple):
+class _WorkspaceFields(Record):
     requires_python: str
     members: tuple[DeclaredMember, ...]
     root_is_project: bool = True
@@ -197,7 +198,7 @@ class WorkspaceFacts(_WorkspaceFields):
         )
 
 
-class _Lowered(NamedTuple):
+class _Lowered(Record):
     table: Requirement
     text: str  # for the resolver
     local: LocalDependency | None = None
@@ -756,7 +757,7 @@ class _SourceError(PyrunError):
         self.name = name
 
 
-class _Lowering(NamedTuple):
+class _Lowering(Record):
     """uv's lowering of `tool.uv.sources` into requirement sources (member sources first)."""
 
     root: str
@@ -1070,7 +1071,7 @@ def _normal(marker: str) -> str:
         raise PyrunError(f"Failed to parse marker `{marker}`", causes=(str(exc),)) from None
 
 
-class _Context(NamedTuple):
+class _Context(Record):
     sources: Mapping[tuple[str, str | None], Source]
     counts: Mapping[str, int]
     facts: WorkspaceFacts

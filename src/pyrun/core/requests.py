@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
 KINDS = ("any", "default", "version", "implementation", "key", "path", "executable")
@@ -92,7 +92,7 @@ _LIBC_NAMES = ("gnu", "gnueabi", "gnueabihf", "musl", "none")
 _VERSION_START = "0123456789<>=!~"
 
 
-class PythonRequest(NamedTuple):
+class PythonRequest(Record):
     """One parsed Python request.
 
     Version fields: `major`/`minor`/`patch`/`prerelease` for an exact request (`3.13rc1` gives
@@ -235,7 +235,7 @@ DEFAULT_REQUEST = PythonRequest(kind="default", text="default")
 ANY_REQUEST = PythonRequest(kind="any", text="any")
 
 
-class _VersionPart(NamedTuple):
+class _VersionPart(Record):
     major: int | None = None
     minor: int | None = None
     patch: int | None = None

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
+from pyrun.core.records import Record
 from pyrun.errors import FailureError
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -42,7 +43,7 @@ class ForkStrategy(enum.StrEnum):
     FEWEST = "fewest"
 
 
-class Source(NamedTuple):
+class Source(Record):
     """Where a package comes from; `location` is an index URL, a relative path or a URL."""
 
     kind: SourceKind
@@ -50,7 +51,7 @@ class Source(NamedTuple):
     subdirectory: str | None = None
 
 
-class LocalPackage(NamedTuple):
+class LocalPackage(Record):
     """A package whose metadata is known before resolution: a workspace member, or a path, URL
     or git dependency whose metadata the caller read or built.
 
@@ -77,7 +78,7 @@ class LocalPackage(NamedTuple):
         return self.version if self.version is not None else self.dynamic_version
 
 
-class Preference(NamedTuple):
+class Preference(Record):
     """A locked version to try first; `markers` are the forks (the locked package's
     `resolution-markers`) it was locked for, empty when it serves every environment. As uv,
     a fork tries the preferences whose markers it overlaps before the others."""
@@ -92,7 +93,7 @@ class Preference(NamedTuple):
 PreferenceValue = str | Preference | tuple[str | Preference, ...]
 
 
-class ResolveRequest(NamedTuple):
+class ResolveRequest(Record):
     """Everything the resolver needs; see the module docstring.
 
     `preferences` maps a package name to its locked version(s), tried first unless `upgrade` is
@@ -142,7 +143,7 @@ class ResolveRequest(NamedTuple):
         return tuple(Preference(version=i) if isinstance(i, str) else i for i in items)
 
 
-class Edge(NamedTuple):
+class Edge(Record):
     """A dependency edge. `version` is set only when several entries share the target's name;
     `marker` (uv's normalised form, simplified against `requires-python`) only when conditional.
     """
@@ -153,7 +154,7 @@ class Edge(NamedTuple):
     version: str | None = None
 
 
-class ResolvedPackage(NamedTuple):
+class ResolvedPackage(Record):
     """One `[[package]]` entry of the lock.
 
     `files` are the candidate's index records (all wheels and the sdist usable somewhere in the
@@ -171,7 +172,7 @@ class ResolvedPackage(NamedTuple):
     resolution_markers: tuple[str, ...] = ()
 
 
-class Resolution(NamedTuple):
+class Resolution(Record):
     """The resolved graph; `forks` is empty unless the resolution split (top-level
     `resolution-markers`)."""
 
@@ -196,7 +197,7 @@ class Resolution(NamedTuple):
 # (~0.5-1 ms per class at import; a named tuple costs ~0.07 ms).
 
 
-class PackageRef(NamedTuple):
+class PackageRef(Record):
     """A package version in a conflict (`version` None for a local project without one)."""
 
     name: str
@@ -222,7 +223,7 @@ class PackageRef(NamedTuple):
         return node if self.version is None else f"{node}=={self.version}"
 
 
-class Dependent(NamedTuple):
+class Dependent(Record):
     """Who declared a requirement: `you` (the requirements given), a workspace member
     (`project`) or one of its dependency groups (`group`), with `member` None when it is the
     only project, or a `package`."""
@@ -259,7 +260,7 @@ class Dependent(NamedTuple):
         return {"package": 0, "extra": 0, "you": 1, "project": 1}.get(self.kind, 2)
 
 
-class Demand(NamedTuple):
+class Demand(Record):
     """A requirement and who declared it (`requirement` as written, or a name)."""
 
     dependent: Dependent
@@ -276,7 +277,7 @@ class Demand(NamedTuple):
         return f"{self.requirement}{{{self.marker}}}" if self.marker else self.requirement
 
 
-class Unavailable(NamedTuple):
+class Unavailable(Record):
     """Why nothing satisfies a lone requirement: `reason` says it about `package` (and about
     `version` when one version was found but cannot be used)."""
 
@@ -285,7 +286,7 @@ class Unavailable(NamedTuple):
     version: str | None = None
 
 
-class Clash(NamedTuple):
+class Clash(Record):
     """Requirements on one package that no available version satisfies together.
 
     `excluded` are the packages that cannot be used because of it; `required_by` how the
@@ -303,14 +304,14 @@ class Clash(NamedTuple):
     member: str | None = None
 
 
-class PythonDemand(NamedTuple):
+class PythonDemand(Record):
     """A package's `Requires-Python` specifier."""
 
     package: PackageRef
     specifier: str
 
 
-class PythonClash(NamedTuple):
+class PythonClash(Record):
     """Packages whose `Requires-Python` excludes the `requested` range."""
 
     requested: str
@@ -319,7 +320,7 @@ class PythonClash(NamedTuple):
     required_chain: tuple[Demand, ...] = ()
 
 
-class Conflict(NamedTuple):
+class Conflict(Record):
     """What the resolver found when no set of versions works: the clashes, the fork it was
     resolving (uv's `markers: …; included: …` text, None when unsplit), and, when it gave up
     instead, after how many rounds."""

@@ -23,12 +23,13 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
 from pyrun.core.plan import RequiredDist, SourceKind
 from pyrun.core.project import ProjectFile, normalize_name
+from pyrun.core.records import Record
 from pyrun.core.wheelname import Tag, is_wheel_filename
 from pyrun.errors import FailureError, PyrunError
 
@@ -59,7 +60,7 @@ DEV = "dev"
 # ---------------------------------------------------------------------------------------------
 
 
-class DependencyOptions(NamedTuple):
+class DependencyOptions(Record):
     """The dependency-selection options of `run`/`sync` (SPEC §1.3), already merged with env."""
 
     extras: tuple[str, ...] = ()
@@ -81,7 +82,7 @@ class DependencyOptions(NamedTuple):
     no_install_packages: tuple[str, ...] = ()
 
 
-class SyncTarget(NamedTuple):
+class SyncTarget(Record):
     """The members whose packages are the roots of the walk, and who owns the groups."""
 
     members: tuple[str, ...]
@@ -90,7 +91,7 @@ class SyncTarget(NamedTuple):
     project: ProjectFile | None = None  # the project whose `default-groups` apply
 
 
-class InheritedGroups(NamedTuple):
+class InheritedGroups(Record):
     """The workspace root's groups a selected member takes; `root` is the root project's
     name, None for a virtual root (whose groups are `[manifest]` requirement tables)."""
 
@@ -98,7 +99,7 @@ class InheritedGroups(NamedTuple):
     groups: frozenset[str]
 
 
-class GroupChoice(NamedTuple):
+class GroupChoice(Record):
     groups: frozenset[str]
     only: bool  # `--only-group`: the targets themselves are not installed
     warnings: tuple[str, ...] = ()
@@ -109,7 +110,7 @@ class GroupChoice(NamedTuple):
 # ---------------------------------------------------------------------------------------------
 
 
-class Artifact(NamedTuple):
+class Artifact(Record):
     """Where to install a distribution from.
 
     `wheel`/`sdist`: `location` is an `http(s)://` or `file://` URL; `tree`: an absolute path
@@ -124,7 +125,7 @@ class Artifact(NamedTuple):
     size: int | None = None  # in bytes, when the lock records it (wheels)
 
 
-class Selected(NamedTuple):
+class Selected(Record):
     package: Package
     dist: RequiredDist
     artifact: Artifact
@@ -143,7 +144,7 @@ class Selected(NamedTuple):
         return f" (from {self.dist.url})"
 
 
-class Selection(NamedTuple):
+class Selection(Record):
     selected: tuple[Selected, ...]
     warnings: tuple[str, ...] = ()
     resolved: int = 0  # number of lock entries, for `Resolved N packages`
@@ -360,7 +361,7 @@ def _parse_marker(text: str) -> LockMarker:
         ) from exc
 
 
-class _MarkerEnv(NamedTuple):
+class _MarkerEnv(Record):
     base: Mapping[str, str]
     extras: frozenset[str]
     groups: frozenset[str]

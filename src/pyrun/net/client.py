@@ -40,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 # httpx imports httpcore only when it builds its first client (~20 ms): that is the start of a
 # command's first request, on the trio thread, where it delays the page reads a lock starts
@@ -50,6 +50,7 @@ import httpx
 import trio
 
 from pyrun import __version__
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import interrupt, trust
 
@@ -77,7 +78,7 @@ _CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
 # -- configuration -------------------------------------------------------------------------------
 
 
-class ClientOptions(NamedTuple):
+class ClientOptions(Record):
     """What shapes the client; built by the settings layer (or `from_env` in tests).
 
     A named tuple, not a frozen dataclass: every command that goes to the network imports it,
@@ -342,7 +343,7 @@ def _read_netrc(path: Path | None) -> netrc.netrc | None:
 # -- the on-disk page cache ----------------------------------------------------------------------
 
 
-class CachedResponse(NamedTuple):
+class CachedResponse(Record):
     """An HTTP answer as stored in the cache: the body plus what is needed to revalidate it."""
 
     url: str  # what was requested, without credentials
@@ -837,7 +838,7 @@ def make_client(
         # or a large sync would fail while long downloads hold every connection.
         timeout=httpx.Timeout(options.timeout, pool=None),
         follow_redirects=True,
-        verify=trust.ssl_context(options.system_certs),
+        verify=trust.ssl_context(options.system_certs, options.cache_dir),
         limits=httpx.Limits(
             max_connections=options.max_connections,
             max_keepalive_connections=options.max_connections,

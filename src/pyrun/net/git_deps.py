@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from pyrun.core.gitref import GitUrl, parse_direct, parse_locked
 from pyrun.core.lock_build import LocalDependency, git_pins
 from pyrun.core.lockfile import Lock
+from pyrun.core.records import Record
 from pyrun.core.resolution import LocalPackage, Source
 from pyrun.errors import FailureError
 from pyrun.local.cache import Cache
@@ -36,7 +37,7 @@ __all__ = ["GitBuilds", "GitSources", "git_requirements", "git_sources", "read_g
 _DYNAMIC = frozenset({"version", "dependencies", "optional-dependencies", "requires-python"})
 
 
-class GitBuilds(NamedTuple):
+class GitBuilds(Record):
     """What building a git package's metadata needs: the target interpreter, where build
     requirements come from, and the console builds report to."""
 
@@ -45,7 +46,7 @@ class GitBuilds(NamedTuple):
     console: Console
 
 
-class GitSources(NamedTuple):
+class GitSources(Record):
     """How a lock finds git dependencies: the cache, the commits the previous lock pins (by
     requirement URL), and, when builds are possible, how to build metadata."""
 

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 import trio
@@ -44,6 +44,7 @@ from pyrun.core.index import (
     parse_project_page,
     parse_wheel_filename,
 )
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net import interrupt
 from pyrun.net.client import (
@@ -81,7 +82,7 @@ class IndexStrategy(StrEnum):
 
 # Records here are named tuples, not frozen dataclasses: Python 3.12 compiles each generated
 # dataclass method separately (~0.5-1 ms per class at import, on every command that locks).
-class IndexConfig(NamedTuple):
+class IndexConfig(Record):
     """One `[[tool.uv.index]]` entry (or `--index`, `--default-index`, …)."""
 
     url: str
@@ -96,7 +97,7 @@ class IndexConfig(NamedTuple):
         return strip_credentials(self.url).rstrip("/")
 
 
-class IndexPlan(NamedTuple):
+class IndexPlan(Record):
     """The indexes of a run, already ordered (first the searched ones, default last)."""
 
     indexes: tuple[IndexConfig, ...]
@@ -104,7 +105,7 @@ class IndexPlan(NamedTuple):
     pinned: Mapping[str, str] = {}
 
 
-class IndexedPage(NamedTuple):
+class IndexedPage(Record):
     index: IndexConfig  # type: ignore[assignment]  # hides `tuple.index`, which nothing calls
     page: ProjectPage
 

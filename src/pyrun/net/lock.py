@@ -28,11 +28,11 @@ import threading
 import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import trio
 from packaging.utils import canonicalize_name
@@ -48,6 +48,7 @@ from pyrun.core.lock_compare import requirement_from_pep508
 from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
+from pyrun.core.records import Record
 from pyrun.core.resolution import (
     LocalPackage,
     NoSolutionError,
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from pyrun.local.build import BuildEnv, RequirementsProvider
 
 
-class _Metadata(NamedTuple):
+class _Metadata(Record):
     requires_dist: tuple[str, ...]
     requires_python: str | None
     version: str | None = None
@@ -359,7 +360,7 @@ def _top_level(filename: str, data: bytes, basename: str) -> bytes | None:
 # -- local dependencies ------------------------------------------------------------------------
 
 
-class _LocalFile(NamedTuple):
+class _LocalFile(Record):
     """A file of a local or URL dependency as the lock records it."""
 
     filename: str
@@ -367,7 +368,7 @@ class _LocalFile(NamedTuple):
     hashes: Mapping[str, str] = {}
 
 
-class LocalRead(NamedTuple):
+class LocalRead(Record):
     """A non-registry dependency as read: the resolver's package, the `[package.metadata]`
     to record (None: none), and the local dependencies its own sources add."""
 
@@ -581,8 +582,7 @@ def _wheel_metadata(filename: str, data: bytes) -> bytes:
 # -- the whole step ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockOutcome:
+class LockOutcome(Record):
     lock: Lock
     resolution: Resolution
     warnings: tuple[str, ...] = ()  # uv's resolution diagnostics (`core.resolution_warnings`)

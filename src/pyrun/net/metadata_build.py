@@ -28,7 +28,7 @@ import shutil
 from collections.abc import Awaitable, Callable
 from email.parser import BytesParser
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import trio
 from packaging.utils import canonicalize_name
@@ -36,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.records import Record
 from pyrun.errors import FailureError
 from pyrun.local.cache import SDISTS_BUCKET, Cache
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 # Named tuples, not frozen dataclasses: every lock imports them, and Python 3.12 compiles each
 # generated dataclass method separately (~0.5-1 ms a class).
-class BuildPolicy(NamedTuple):
+class BuildPolicy(Record):
     """`--no-build` / `--no-build-package`: which packages may not be built from source."""
 
     no_build: bool = False
@@ -66,7 +67,7 @@ class BuildPolicy(NamedTuple):
         )
 
 
-class BuildSetup(NamedTuple):
+class BuildSetup(Record):
     """What a lock needs to build metadata: where, with which interpreter, under which policy;
     `requirements` says where build requirements come from (indexes, offline)."""
 

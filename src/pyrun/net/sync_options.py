@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pyrun.core.project import normalize_name
+from pyrun.core.records import Record
 
 if TYPE_CHECKING:
     from pyrun.local.install import LinkMode
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
 
 
-class SyncOptions(NamedTuple):
+class SyncOptions(Record):
     exact: bool = False
     reinstall: bool | frozenset[str] = False
     link_mode: LinkMode = "hardlink"

@@ -1,0 +1,117 @@
+"""`pyrun.core.records.Record` builds the class `typing.NamedTuple` builds from the same statement,
+without checking the annotations (what made a lock's ~90 record classes cost ~3x more)."""
+
+from __future__ import annotations
+
+import pickle
+import typing
+
+import pytest
+
+from pyrun.core.records import Record
+
+
+class Edge(Record):
+    """An edge of the graph."""
+
+    name: str
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+
+    def shown(self) -> str:
+        return self.name + (f"; {self.marker}" if self.marker else "")
+
+    @property
+    def bare(self) -> bool:
+        return self.marker is None and not self.extras
+
+    @classmethod
+    def of(cls, text: str) -> Edge:
+        return cls(text)
+
+
+class TypedEdge(typing.NamedTuple):
+    """An edge of the graph."""
+
+    name: str
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+
+
+def test_a_record_is_the_named_tuple_typing_builds() -> None:
+    edge = Edge("a", extras=("x",))
+    typed = TypedEdge("a", extras=("x",))
+    assert edge == typed == ("a", None, ("x",))
+    assert hash(edge) == hash(typed)
+    assert Edge._fields == TypedEdge._fields == ("name", "marker", "extras")
+    assert Edge._field_defaults == TypedEdge._field_defaults
+    assert repr(edge) == repr(typed).replace("TypedEdge", "Edge")
+    assert edge._replace(marker="m") == ("a", "m", ("x",))
+    assert edge._asdict() == typed._asdict()
+    assert Edge._make(["b", None, ()]) == Edge("b")
+    assert Edge.__mro__ == (Edge, tuple, object)
+    assert Edge.__doc__ == TypedEdge.__doc__
+    assert Edge.__module__ == __name__
+    assert Edge.__qualname__ == "Edge"
+    assert not hasattr(edge, "__dict__")
+
+
+def test_methods_properties_and_classmethods_are_kept() -> None:
+    edge = Edge.of("a")
+    assert isinstance(edge, Edge)
+    assert edge.shown() == "a"
+    assert Edge("a", "python_version < '4'").shown() == "a; python_version < '4'"
+    assert edge.bare
+    assert not Edge("a", extras=("x",)).bare
+
+
+def test_annotations_are_kept_as_written() -> None:
+    assert Edge.__annotations__ == {
+        "name": "str",
+        "marker": "str | None",
+        "extras": "tuple[str, ...]",
+    }
+    assert typing.get_type_hints(Edge) == typing.get_type_hints(TypedEdge)
+
+
+def test_a_record_pickles_by_its_module_and_name() -> None:
+    edge = Edge("a", "m")
+    assert pickle.loads(pickle.dumps(edge)) == edge
+    assert type(pickle.loads(pickle.dumps(edge))) is Edge
+
+
+def test_a_subclass_of_a_record_keeps_a_dict() -> None:
+    class Fields(Record):
+        name: str
+
+    class Page(Fields):
+        pass
+
+    page = Page("a")
+    page.cached = 1  # type: ignore[attr-defined]
+    assert page == ("a",) and page.cached == 1  # type: ignore[attr-defined]
+
+
+def test_a_field_without_a_default_after_one_with_one_is_refused() -> None:
+    message = "Non-default namedtuple field b cannot follow default field a"
+    with pytest.raises(TypeError, match=message):
+
+        class Broken(Record):
+            a: int = 0
+            b: int
+
+
+@pytest.mark.parametrize("name", ["_replace", "__new__", "_fields"])
+def test_the_named_tuple_machinery_cannot_be_overwritten(name: str) -> None:
+    with pytest.raises(AttributeError, match=f"Cannot overwrite NamedTuple attribute {name}"):
+        exec(
+            f"class Bad(Record):\n    a: int\n    def {name}(self): pass\n",
+            {"Record": Record, "__name__": __name__},
+        )
+
+
+def test_a_record_has_no_other_base() -> None:
+    with pytest.raises(TypeError, match="Mixed: a Record class can only inherit from Record"):
+
+        class Mixed(Record, int):  # type: ignore[misc]
+            a: int
