@@ -1,6 +1,7 @@
 """A helper process that downloads and unpacks wheels into the cache while the parent resolves.
 
-`python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]...` reads requests
+`python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]... [--concurrency N]`
+reads requests
 from stdin, one per line: `auth\\tURL` gives the credentials of an index (`URL` carries them;
 they come through the pipe, never the command line, which any user may read);
 `want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that wheel into the cache at once;
@@ -31,8 +32,11 @@ import trio
 
 from pyrun.local.cache import Cache
 from pyrun.net.client import ClientOptions, HttpClient, make_client
-from pyrun.net.download import WheelDownload, download_wheel
+from pyrun.net.download import WheelDownload, download_wheel, unpack_threads
 
+# Downloads at once while the parent resolves: the resolver needs the CPU that more
+# handshakes and unpacks would take. A sync from a lock, which waits for every wheel, asks for
+# its own `--concurrency`.
 CONCURRENCY = 8
 
 
@@ -67,12 +71,14 @@ class Fetcher:
         nursery: trio.Nursery,
         client: HttpClient,
         report: PipeReport | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.cache = cache
         self.nursery = nursery
         self.client = client
         self.report = report
-        self.limiter = trio.CapacityLimiter(CONCURRENCY)
+        self.limiter = trio.CapacityLimiter(concurrency)
+        self.unpack_limiter = trio.CapacityLimiter(unpack_threads())
         self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
         self.kept: set[tuple[str, str]] = set()
 
@@ -106,7 +112,12 @@ class Fetcher:
         try:
             with self.scopes[key]:
                 await download_wheel(
-                    self.client, self.cache, wheel, limiter=self.limiter, report=self.report
+                    self.client,
+                    self.cache,
+                    wheel,
+                    limiter=self.limiter,
+                    unpack_limiter=self.unpack_limiter,
+                    report=self.report,
                 )
         except Exception:  # a missed head start: the parent's sync fetches it again
             return
@@ -114,12 +125,17 @@ class Fetcher:
             self.report.send("ready", *key)
 
 
-async def serve(cache: Cache, options: ClientOptions, report: PipeReport | None = None) -> None:
+async def serve(
+    cache: Cache,
+    options: ClientOptions,
+    report: PipeReport | None = None,
+    concurrency: int = CONCURRENCY,
+) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
         # A system task: cancelled by trio once the downloads are done, never waited for.
         trio.lowlevel.spawn_system_task(_stop_on_sigterm, nursery.cancel_scope)
-        fetcher = Fetcher(cache, nursery, http, report)
+        fetcher = Fetcher(cache, nursery, http, report, concurrency)
         buffer = b""
         while True:
             chunk = await stdin.receive_some(65536)
@@ -146,7 +162,8 @@ def main(argv: list[str]) -> int:
     # process does then (it sends SIGTERM), and a KeyboardInterrupt here could land anywhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = Cache(Path(argv[0])).init()
-    hosts = tuple(argv[i + 1] for i, arg in enumerate(argv) if arg == "--insecure-host")
+    hosts = tuple(_values(argv, "--insecure-host"))
+    concurrency = next((int(n) for n in _values(argv, "--concurrency") if n.isdigit()), 0)
     options = ClientOptions.from_env(
         os.environ,
         cache_dir=cache.root,
@@ -158,10 +175,15 @@ def main(argv: list[str]) -> int:
         retries=0,
     )
     try:
-        trio.run(serve, cache, options, PipeReport() if "--report" in argv else None)
+        report = PipeReport() if "--report" in argv else None
+        trio.run(serve, cache, options, report, max(1, concurrency or CONCURRENCY))
     except BaseException:  # never an error of its own (see the module docstring)
         return 1
     return 0
+
+
+def _values(argv: list[str], option: str) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == option]
 
 
 if __name__ == "__main__":

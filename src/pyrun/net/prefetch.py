@@ -45,21 +45,27 @@ FINISH_TIMEOUT = 1800.0
 
 
 class WheelPrefetch:
+    """The helper process and what it was asked for. `interpreter` chooses the wheel of each
+    candidate `want` is told of (None when the caller chooses, with `fetch`); `concurrency`
+    bounds the helper's downloads at once (None: its default, sized for a resolution)."""
+
     def __init__(
         self,
         cache: Cache,
-        interpreter: Interpreter,
+        interpreter: Interpreter | None,
         *,
         system_certs: bool = False,
         insecure_hosts: Sequence[str] = (),
         index_urls: Sequence[str] = (),
         reporter: Reporter | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
         self.argv = [sys.executable, "-m", "pyrun.net.fetcher", str(cache.root)]
         self.argv += ["--system-certs"] if system_certs else []
         self.argv += ["--report"] if reporter is not None else []
+        self.argv += ["--concurrency", str(concurrency)] if concurrency else []
         self.reporter = reporter
         self.reports: _Reports | None = None
         for host in insecure_hosts:
@@ -90,18 +96,27 @@ class WheelPrefetch:
 
     def want(self, name: str, version: str, files: Sequence[IndexFile]) -> None:
         """The resolver reads `name==version`: have its wheel for this env fetched."""
-        key = _key(name, version)
-        if self.process is None or key in self.sent:
+        if self.process is None or self.interpreter is None or _key(name, version) in self.sent:
             return
-        self.sent.add(key)
         from pyrun.net.sync import best_file
 
         file = best_file(files, self.interpreter)
         sha256 = file.hashes.get("sha256") if file is not None else None
-        if file is None or not sha256 or self.cache.archive_path(archive_id(sha256)).is_dir():
-            return  # an sdist (the sync builds it), nothing to check against, or cached
+        if file is None or not sha256:
+            self.sent.add(_key(name, version))  # an sdist (the sync builds it), or unchecked
+            return
+        self.fetch(name, version, file.url, sha256, file.filename)
+
+    def fetch(self, name: str, version: str, url: str, sha256: str, filename: str) -> None:
+        """Have this wheel (of hex SHA-256 `sha256`) fetched into the cache, unless it is there."""
+        key = _key(name, version)
+        if self.process is None or key in self.sent:
+            return
+        self.sent.add(key)
+        if self.cache.archive_path(archive_id(sha256)).is_dir():
+            return
         self.fetching.add(key)
-        self._send(["want", *key, file.url, sha256, file.filename])
+        self._send(["want", *key, url, sha256, filename])
 
     def finish(self, kept: Iterable[tuple[str, str | None]]) -> None:
         """The resolution is done: let the helper finish what the lock kept, and wait for it."""
