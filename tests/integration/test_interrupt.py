@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv, find_python
+from tests.support.head_start import without_head_start
 from tests.support.index_server import IndexServer
 
 PYTHON = find_python("3.12")
@@ -134,9 +135,7 @@ def test_ctrl_c_during_sync_downloads(pyrun_env, index, project, empty_cache):
     locked = pyrun_env.run("lock", cwd=project, env=env)
     assert locked.returncode == 0, locked
     if not empty_cache:
-        # Some other wheel unpacked: no head start (`pyrun.commands.wheel_head_start`), the
-        # sync downloads in its own process.
-        (pyrun_env.cache / "archive-v0" / ("0" * 32)).mkdir(parents=True)
+        without_head_start(pyrun_env.cache)
     index.stall_path = "/files/beta-1.0.0-py3-none-any.whl"
     interrupt(pyrun_env, index, project, "sync")
     assert not list((project / ".venv").glob("lib/python3.12/site-packages/*alpha*"))
