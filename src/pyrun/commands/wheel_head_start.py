@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 _HELPER: contextvars.ContextVar[WheelPrefetch | None] = contextvars.ContextVar(
     "pyrun_wheel_head_start", default=None
 )
+# `pyrun.commands.lock_project.LOCK_NAME`, not imported from there: that module and what it
+# imports (the lock's reader) would delay the helper's start by tens of milliseconds.
+LOCK_FILE = "uv.lock"
 # Downloads at once unless `PYRUN_CONCURRENT_DOWNLOADS` says otherwise (uv's default).
 DEFAULT_CONCURRENT_DOWNLOADS = 50
 
@@ -77,8 +80,6 @@ def hand_over(plan: SyncPlan, cache: Cache) -> SyncPlan:
 
 
 def _start(root: str, session: Session) -> WheelPrefetch | None:
-    from pyrun.commands.lock_project import LOCK_NAME
-
     settled, cache = session.settled, session.cache
     concurrency = _concurrent_downloads()
     if (
@@ -86,7 +87,7 @@ def _start(root: str, session: Session) -> WheelPrefetch | None:
         or settled.globals.offline
         or cache.temporary
         or concurrency is None
-        or not os.path.isfile(os.path.join(root, LOCK_NAME))
+        or not os.path.isfile(os.path.join(root, LOCK_FILE))
         or not _no_wheel_unpacked(cache)
     ):
         return None

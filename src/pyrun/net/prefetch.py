@@ -27,15 +27,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyrun.core.index import IndexFile
-from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import archive_id
-from pyrun.local.cache import Cache
+from pyrun.core.wheelname import canonicalize_name
 
+# Only for annotations: a cold sync from a lock imports this module before it starts the
+# helper (`pyrun.commands.wheel_head_start`), so every import here delays the helper's start.
 if TYPE_CHECKING:
+    from pyrun.core.index import IndexFile
+    from pyrun.core.interpreter import Interpreter
+    from pyrun.local.cache import Cache
     from pyrun.progress import Reporter
 
 # How long the end of a run may wait for the helper to finish the wheels the lock kept. The
@@ -243,6 +245,6 @@ def _has_credentials(url: str) -> bool:
 
 def _key(name: str, version: str) -> tuple[str, str]:
     try:
-        return str(canonicalize_name(name)), str(Version(version))
+        return canonicalize_name(name), str(Version(version))
     except InvalidVersion:
-        return str(canonicalize_name(name)), version
+        return canonicalize_name(name), version
