@@ -11,8 +11,8 @@ they come through the pipe, never the command line, which any user may read);
 
 With `--report`, it tells the parent on stdout how its downloads go, one line each, so the
 parent can draw them (`pyrun.net.prefetch`): `start\tID\tNAME\tSIZE` (SIZE empty when not
-announced), `bytes\tID\tCOUNT`, `end\tID\t1|0` (0: failed or cancelled), and
-`ready\tNAME\tVERSION` once a wheel is unpacked in the cache.
+announced), `bytes\tID\tCOUNT` (not with `--no-bytes`), `end\tID\t1|0` (0: failed or
+cancelled), and `ready\tNAME\tVERSION` once a wheel is unpacked in the cache.
 
 Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
 unpacking in threads of the same process only slowed it down. A second process uses the second
@@ -41,10 +41,12 @@ CONCURRENCY = 8
 
 
 class PipeReport:
-    """Download progress as lines on stdout, for the parent to draw (`--report`)."""
+    """Download progress as lines on stdout, for the parent to draw (`--report`); without the
+    `bytes` lines under `--no-bytes` (the parent logs transfers, it draws no bars)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, byte_counts: bool = True) -> None:
         self._ids = itertools.count(1)
+        self.byte_counts = byte_counts
 
     def download_started(self, name: str, size: int | None) -> int:
         download = next(self._ids)
@@ -52,7 +54,8 @@ class PipeReport:
         return download
 
     def downloaded_bytes(self, download: int, count: int) -> None:
-        self.send("bytes", str(download), str(count))
+        if self.byte_counts:
+            self.send("bytes", str(download), str(count))
 
     def download_ended(self, download: int, *, complete: bool = True) -> None:
         self.send("end", str(download), "1" if complete else "0")
@@ -175,7 +178,7 @@ def main(argv: list[str]) -> int:
         retries=0,
     )
     try:
-        report = PipeReport() if "--report" in argv else None
+        report = PipeReport(byte_counts="--no-bytes" not in argv) if "--report" in argv else None
         trio.run(serve, cache, options, report, max(1, concurrency or CONCURRENCY))
     except BaseException:  # never an error of its own (see the module docstring)
         return 1
