@@ -32,8 +32,6 @@ UNNEEDED = (
     "pyrun.net.download",
     "pyrun.net.lock",
     "pyrun.local.unpack",
-    # A cache holding wheels gets no wheel helper (`pyrun.commands.wheel_head_start`).
-    "pyrun.net.prefetch",
     # Markers are evaluated by `core.lock_markers`, tags computed by `core.interpreter`, names
     # normalised by `core.wheelname`, interpreters probed from the cache: packaging's marker
     # parser, its `tags` (with `logging`'s users `platform` and `subprocess`) stay unloaded.

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv, Result, find_python
-from tests.support.head_start import without_head_start
 from tests.support.index_server import IndexServer
 
 PYTHON = find_python("3.12")
@@ -67,7 +66,6 @@ def assert_synced(result: Result, project: Path) -> None:
 
 @pytest.mark.parametrize("failure", [503, "reset", "truncate"])
 def test_a_failed_wheel_download_is_retried(pyrun_env, index, project, failure):
-    without_head_start(pyrun_env.cache)
     fail_next(index, failure)
     result = pyrun(pyrun_env, project, index, "sync")
     assert_synced(result, project)
@@ -76,7 +74,6 @@ def test_a_failed_wheel_download_is_retried(pyrun_env, index, project, failure):
 
 
 def test_retry_after_is_honoured(pyrun_env, index, project):
-    without_head_start(pyrun_env.cache)
     fail_next(index, 429)
     index.retry_after = "2"
     started = time.monotonic()
@@ -86,15 +83,11 @@ def test_retry_after_is_honoured(pyrun_env, index, project):
     assert index.downloads(WHEEL) == 2
 
 
-@pytest.mark.parametrize("empty_cache", [False, True], ids=["in-process", "helper"])
-def test_a_persistent_failure_names_the_url(pyrun_env, index, project, empty_cache):
-    if not empty_cache:
-        without_head_start(pyrun_env.cache)
+def test_a_persistent_failure_names_the_url(pyrun_env, index, project):
     fail_next(index, 503, times=None)
     result = pyrun(pyrun_env, project, index, "sync", PYRUN_HTTP_RETRIES="2")
     assert result.returncode == 1, result
-    # Into an empty cache, the wheel helper that starts with the sync tries once first.
-    assert index.downloads(WHEEL) == 3 + empty_cache
+    assert index.downloads(WHEEL) == 3
     url = index.file_url(WHEEL)
     assert "\nerror: Failed to download `alpha==1.0.0`\n" in result.stderr, result
     assert "  cause: Request failed after 2 retries in " in result.stderr

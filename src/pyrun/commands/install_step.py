@@ -119,10 +119,8 @@ def env_at(prefix: str, interpreter: Interpreter) -> SyncTargetEnv:
 def _execute(
     plan: SyncPlan, env: SyncTargetEnv, session: Session, options: SyncOptions
 ) -> SyncReport:
-    from pyrun.commands.wheel_head_start import hand_over
     from pyrun.net.sync import apply_plan
 
-    plan = hand_over(plan, session.cache)
     # What the prefetch made ready while resolving was prepared for this step: logged from
     # here (after `Resolved`, as uv) and counted in its `Prepared` line.
     ahead, waited = session.console.reporter().release()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
-from pyrun.commands.wheel_head_start import head_start
 from pyrun.console import Console, display_path
 from pyrun.errors import PyrunError
 from pyrun.local.cache import FileLock, lock_timeout_from_env
@@ -55,14 +54,13 @@ def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEn
     with project_lock(workspace.root):
         if settled.lock.dry_run or settled.lock.check:
             return _dry_run(workspace, session, request)
-        with head_start(workspace.root, session):
-            with _overlapping_downloads(workspace, session):
-                env = ensure_project_env(request, finder, session.console)
-            result = None
-            if not settled.run.no_sync:
-                from pyrun.commands.sync_project import sync_into
+        with _overlapping_downloads(workspace, session):
+            env = ensure_project_env(request, finder, session.console)
+        result = None
+        if not settled.run.no_sync:
+            from pyrun.commands.sync_project import sync_into
 
-                result = sync_into(workspace, env.path, env.interpreter, session)
+            result = sync_into(workspace, env.path, env.interpreter, session)
         if not session.cache.temporary:
             _record(session, workspace, start, env, result)
     return RunEnv.of_venv(path)

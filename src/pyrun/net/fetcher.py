@@ -1,7 +1,6 @@
 """A helper process that downloads and unpacks wheels into the cache while the parent resolves.
 
-`python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]... [--concurrency N]`
-reads requests
+`python -m pyrun.net.fetcher CACHE [--system-certs] [--insecure-host HOST]...` reads requests
 from stdin, one per line: `auth\\tURL` gives the credentials of an index (`URL` carries them;
 they come through the pipe, never the command line, which any user may read);
 `want\\tNAME\\tVERSION\\tURL\\tSHA256\\tFILENAME` starts fetching that wheel into the cache at once;
@@ -34,9 +33,6 @@ from pyrun.local.cache import Cache
 from pyrun.net.client import ClientOptions, HttpClient, make_client
 from pyrun.net.download import WheelDownload, download_wheel, unpack_threads
 
-# Downloads at once while the parent resolves: the resolver needs the CPU that more
-# handshakes and unpacks would take. A sync from a lock, which waits for every wheel, asks for
-# its own `--concurrency`.
 CONCURRENCY = 8
 
 
@@ -74,13 +70,14 @@ class Fetcher:
         nursery: trio.Nursery,
         client: HttpClient,
         report: PipeReport | None = None,
-        concurrency: int = CONCURRENCY,
     ) -> None:
         self.cache = cache
         self.nursery = nursery
         self.client = client
         self.report = report
-        self.limiter = trio.CapacityLimiter(concurrency)
+        self.limiter = trio.CapacityLimiter(CONCURRENCY)
+        # As in a sync (`unpack_threads`): trio's default pool would unpack every wheel that
+        # has arrived at once, threads that only contend for the GIL the resolver needs.
         self.unpack_limiter = trio.CapacityLimiter(unpack_threads())
         self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
         self.kept: set[tuple[str, str]] = set()
@@ -128,17 +125,12 @@ class Fetcher:
             self.report.send("ready", *key)
 
 
-async def serve(
-    cache: Cache,
-    options: ClientOptions,
-    report: PipeReport | None = None,
-    concurrency: int = CONCURRENCY,
-) -> None:
+async def serve(cache: Cache, options: ClientOptions, report: PipeReport | None = None) -> None:
     stdin = trio.lowlevel.FdStream(sys.stdin.fileno())
     async with make_client(options) as http, trio.open_nursery() as nursery:
         # A system task: cancelled by trio once the downloads are done, never waited for.
         trio.lowlevel.spawn_system_task(_stop_on_sigterm, nursery.cancel_scope)
-        fetcher = Fetcher(cache, nursery, http, report, concurrency)
+        fetcher = Fetcher(cache, nursery, http, report)
         buffer = b""
         while True:
             chunk = await stdin.receive_some(65536)
@@ -165,8 +157,7 @@ def main(argv: list[str]) -> int:
     # process does then (it sends SIGTERM), and a KeyboardInterrupt here could land anywhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = Cache(Path(argv[0])).init()
-    hosts = tuple(_values(argv, "--insecure-host"))
-    concurrency = next((int(n) for n in _values(argv, "--concurrency") if n.isdigit()), 0)
+    hosts = tuple(argv[i + 1] for i, arg in enumerate(argv) if arg == "--insecure-host")
     options = ClientOptions.from_env(
         os.environ,
         cache_dir=cache.root,
@@ -179,14 +170,10 @@ def main(argv: list[str]) -> int:
     )
     try:
         report = PipeReport(byte_counts="--no-bytes" not in argv) if "--report" in argv else None
-        trio.run(serve, cache, options, report, max(1, concurrency or CONCURRENCY))
+        trio.run(serve, cache, options, report)
     except BaseException:  # never an error of its own (see the module docstring)
         return 1
     return 0
-
-
-def _values(argv: list[str], option: str) -> list[str]:
-    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == option]
 
 
 if __name__ == "__main__":

@@ -27,17 +27,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.index import IndexFile
+from pyrun.core.interpreter import Interpreter
 from pyrun.core.plan import archive_id
-from pyrun.core.wheelname import canonicalize_name
+from pyrun.local.cache import Cache
 
-# Only for annotations: a cold sync from a lock imports this module before it starts the
-# helper (`pyrun.commands.wheel_head_start`), so every import here delays the helper's start.
 if TYPE_CHECKING:
-    from pyrun.core.index import IndexFile
-    from pyrun.core.interpreter import Interpreter
-    from pyrun.local.cache import Cache
     from pyrun.progress import Reporter
 
 # How long the end of a run may wait for the helper to finish the wheels the lock kept. The
@@ -47,20 +45,15 @@ FINISH_TIMEOUT = 1800.0
 
 
 class WheelPrefetch:
-    """The helper process and what it was asked for. `interpreter` chooses the wheel of each
-    candidate `want` is told of (None when the caller chooses, with `fetch`); `concurrency`
-    bounds the helper's downloads at once (None: its default, sized for a resolution)."""
-
     def __init__(
         self,
         cache: Cache,
-        interpreter: Interpreter | None,
+        interpreter: Interpreter,
         *,
         system_certs: bool = False,
         insecure_hosts: Sequence[str] = (),
         index_urls: Sequence[str] = (),
         reporter: Reporter | None = None,
-        concurrency: int | None = None,
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
@@ -68,9 +61,9 @@ class WheelPrefetch:
         self.argv += ["--system-certs"] if system_certs else []
         if reporter is not None:
             # A log shows when a transfer starts and ends: the bytes in between matter only
-            # to a bar, and a line each on the pipe costs both processes.
+            # to a bar, and a line each on the pipe costs both processes (the parent's reading
+            # thread takes the GIL from the resolver for each).
             self.argv += ["--report"] if reporter.shows_bytes else ["--report", "--no-bytes"]
-        self.argv += ["--concurrency", str(concurrency)] if concurrency else []
         self.reporter = reporter
         self.reports: _Reports | None = None
         for host in insecure_hosts:
@@ -101,27 +94,18 @@ class WheelPrefetch:
 
     def want(self, name: str, version: str, files: Sequence[IndexFile]) -> None:
         """The resolver reads `name==version`: have its wheel for this env fetched."""
-        if self.process is None or self.interpreter is None or _key(name, version) in self.sent:
-            return
-        from pyrun.net.sync import best_file
-
-        file = best_file(files, self.interpreter)
-        sha256 = file.hashes.get("sha256") if file is not None else None
-        if file is None or not sha256:
-            self.sent.add(_key(name, version))  # an sdist (the sync builds it), or unchecked
-            return
-        self.fetch(name, version, file.url, sha256, file.filename)
-
-    def fetch(self, name: str, version: str, url: str, sha256: str, filename: str) -> None:
-        """Have this wheel (of hex SHA-256 `sha256`) fetched into the cache, unless it is there."""
         key = _key(name, version)
         if self.process is None or key in self.sent:
             return
         self.sent.add(key)
-        if self.cache.archive_path(archive_id(sha256)).is_dir():
-            return
+        from pyrun.net.sync import best_file
+
+        file = best_file(files, self.interpreter)
+        sha256 = file.hashes.get("sha256") if file is not None else None
+        if file is None or not sha256 or self.cache.archive_path(archive_id(sha256)).is_dir():
+            return  # an sdist (the sync builds it), nothing to check against, or cached
         self.fetching.add(key)
-        self._send(["want", *key, url, sha256, filename])
+        self._send(["want", *key, file.url, sha256, file.filename])
 
     def finish(self, kept: Iterable[tuple[str, str | None]]) -> None:
         """The resolution is done: let the helper finish what the lock kept, and wait for it."""
@@ -248,6 +232,6 @@ def _has_credentials(url: str) -> bool:
 
 def _key(name: str, version: str) -> tuple[str, str]:
     try:
-        return canonicalize_name(name), str(Version(version))
+        return str(canonicalize_name(name)), str(Version(version))
     except InvalidVersion:
-        return canonicalize_name(name), version
+        return str(canonicalize_name(name)), version

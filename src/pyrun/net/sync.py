@@ -152,19 +152,6 @@ def plan_sync(
     return SyncPlan(plan=plan, items=by_name, required=len(items), input_files=_key_files(items))
 
 
-def with_cached_archives(plan: SyncPlan, cache: Cache) -> SyncPlan:
-    """The plan with each wheel it had to fetch that the cache holds by now (the wheel
-    helper fetched it meanwhile) ready to link from."""
-    items = dict(plan.items)
-    for key, item in plan.items.items():
-        cache_id = item.dist.cache_id
-        if item.needs_work and item.selected.artifact.kind == "wheel" and cache_id:
-            archive = cache.archive_path(cache_id)
-            if archive.is_dir():
-                items[key] = item._replace(archive=archive)
-    return plan._replace(items=items)
-
-
 def _key_files(items: Sequence[Item]) -> list[str]:
     files: list[str] = []
     for item in items:
@@ -327,7 +314,7 @@ async def prepare(
         reporter=console.reporter(),
     )
     work = plan.work
-    wheels = largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
+    wheels = _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
     others = [i for i in work if i.selected.artifact.kind != "wheel"]
     try:
         with preparer.reporter.preparing(len(work)):
@@ -344,7 +331,7 @@ async def prepare(
     return preparer.results
 
 
-def largest_first(items: Sequence[Item]) -> list[Item]:
+def _largest_first(items: list[Item]) -> list[Item]:
     """The wheels by size, largest first (those of unknown size keep their order, ahead).
 
     Downloads beyond the connection pool wait for a free connection, and the largest wheels
@@ -1043,9 +1030,7 @@ __all__ = [
     "SyncTargetEnv",
     "apply_plan",
     "direct_url",
-    "largest_first",
     "plan_sync",
     "prepare",
     "sync_environment",
-    "with_cached_archives",
 ]
