@@ -80,6 +80,7 @@ class Reporter:
     """The hooks, each doing nothing: what `-q` gets, and the base of the others."""
 
     shows_downloads = False  # whether download hooks are worth calling at all
+    shows_bytes = False  # whether `downloaded_bytes` is (a bar), or only a transfer's ends
     _ahead: tuple[int, float] = (0, 0.0)  # what was prepared ahead (`prepared_ahead`)
 
     @contextmanager
@@ -270,6 +271,7 @@ class LiveReporter(_Checkouts):
     """A region redrawn in place at the bottom of the terminal (see the module docstring)."""
 
     shows_downloads = True
+    shows_bytes = True
 
     def __init__(self, console: Console, *, draw_after: float = DRAW_AFTER) -> None:
         self.console = console

@@ -114,3 +114,29 @@ def test_the_helper_speaks_its_line_protocol(index, tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert (cache / "archive-v0" / sha256[:32] / "beta" / "__init__.py").is_file()
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("byte_counts", [True, False])
+def test_the_helper_reports_byte_counts_only_for_bars(index, tmp_path, byte_counts):
+    """`--report` tells every transfer's start, bytes and end; `--no-bytes` (the parent logs
+    lines and draws no bar) leaves the bytes out."""
+    import hashlib
+
+    dist = index.dist(WHEELS[1])
+    assert dist is not None
+    sha256 = hashlib.sha256(dist.data).hexdigest()
+    url = f"{index.url}/files/{WHEELS[1]}"
+    lines = [f"want\tbeta\t2.0.0\t{url}\t{sha256}\t{WHEELS[1]}", "keep\tbeta\t2.0.0", "end"]
+    flags = ["--report"] if byte_counts else ["--report", "--no-bytes"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pyrun.net.fetcher", str(tmp_path / "cache"), *flags],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    kinds = [line.split("\t")[0] for line in done.stdout.splitlines()]
+    assert kinds[0] == "start" and kinds[-2:] == ["end", "ready"], kinds
+    assert ("bytes" in kinds) == byte_counts

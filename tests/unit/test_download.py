@@ -59,6 +59,14 @@ def _leftovers(cache: Cache) -> list[str]:
     return found
 
 
+@pytest.fixture(params=["in-memory", "spooled"])
+def spooled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways a download waits for its unpacking: in memory, or in a temporary file."""
+    if request.param == "spooled":
+        monkeypatch.setattr(download, "IN_MEMORY_MAX", 0)
+    return request.param == "spooled"
+
+
 def _client(handler: Handler, retries: int = 0) -> HttpClient:
     options = ClientOptions(retries=retries, retry_delay=0.0)
     return make_client(options, transport=httpx.MockTransport(handler))
@@ -105,19 +113,23 @@ def test_unpacks_run_a_few_at_a_time(
     served = _wheels(tmp_path, 6)
     running = peak = 0
     lock = threading.Lock()
-    real = download.unpack_wheel
 
-    def unpack(*args: Any, **kwargs: Any) -> Path:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.05)
-        with lock:
-            running -= 1
-        return real(*args, **kwargs)
+    def counted(real: Callable[..., Path]) -> Callable[..., Path]:
+        def unpack(*args: Any, **kwargs: Any) -> Path:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(download, "unpack_wheel", unpack)
+        return unpack
+
+    # Small wheels are unpacked from memory, large ones from their temporary file.
+    for name in ("unpack_wheel", "unpack_wheel_data"):
+        monkeypatch.setattr(download, name, counted(getattr(download, name)))
     monkeypatch.setattr(download, "unpack_threads", lambda: 2)
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -136,7 +148,7 @@ def test_unpack_threads_are_a_few_per_core() -> None:
     assert 2 <= download.unpack_threads() <= 8
 
 
-def test_hash_mismatch_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+def test_hash_mismatch_leaves_nothing(tmp_path: Path, cache: Cache, spooled: bool) -> None:
     (url, body), *_ = _wheels(tmp_path, 1).items()
     wrong = "sha256:" + "0" * 64
     computed = hashlib.sha256(body).hexdigest()
@@ -156,6 +168,7 @@ def test_hash_mismatch_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
         f"Hash mismatch for `pkg0==1.0`\n\nExpected:\n  {wrong}\n\nComputed:\n  sha256:{computed}",
     )
     assert _leftovers(cache) == []
+    assert download._IN_MEMORY.room == download.IN_MEMORY_TOTAL
 
 
 def test_other_hash_algorithms_are_checked(tmp_path: Path, cache: Cache) -> None:
@@ -257,18 +270,65 @@ def _fetch_served(cache: Cache, url: str, body: bytes, *, threads_busy: bool = F
     return trio.run(main)
 
 
-def test_cancel_while_waiting_to_unpack_leaves_nothing(tmp_path: Path, cache: Cache) -> None:
+def test_cancel_while_waiting_to_unpack_leaves_nothing(
+    tmp_path: Path, cache: Cache, spooled: bool
+) -> None:
     # The unpacking thread removes the downloaded file; one that never ran cannot.
     (url, body), *_ = _wheels(tmp_path, 1).items()
     assert not _fetch_served(cache, url, body, threads_busy=True)
     assert _leftovers(cache) == []
+    assert download._IN_MEMORY.room == download.IN_MEMORY_TOTAL
 
 
-def test_a_downloaded_wheel_leaves_only_its_archive(tmp_path: Path, cache: Cache) -> None:
+def test_a_downloaded_wheel_leaves_only_its_archive(
+    tmp_path: Path, cache: Cache, spooled: bool
+) -> None:
     (url, body), *_ = _wheels(tmp_path, 1).items()
     assert _fetch_served(cache, url, body)
     assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
     assert len(os.listdir(cache.root / "archive-v0")) == 1
+    assert download._IN_MEMORY.room == download.IN_MEMORY_TOTAL
+
+
+def test_small_wheels_wait_for_their_unpacking_in_memory_within_the_allowance(
+    tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = _wheels(tmp_path, 4)
+    (size,) = {len(body) for body in served.values()}
+    # Room for two of them at once: the others take the temporary file's way.
+    monkeypatch.setattr(download, "_IN_MEMORY", download._Allowance(2 * size))
+    spooled: list[str] = []
+    made = cache.tempdir
+
+    def tempdir(bucket: str) -> Path:
+        spooled.append(bucket)
+        return made(bucket)
+
+    monkeypatch.setattr(cache, "tempdir", tempdir)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=served[str(request.url)])
+
+    async def main() -> None:
+        threads = trio.CapacityLimiter(1)
+        async with _client(handler) as client, trio.open_nursery() as nursery:
+            # Every download is in before any is unpacked, so each holds its bytes meanwhile.
+            await threads.acquire()
+
+            async def fetch(url: str) -> None:
+                request = _request(url, served[url])
+                await download_wheel(client, cache, request, unpack_limiter=threads)
+
+            for url in served:
+                nursery.start_soon(fetch, url)
+            await trio.testing.wait_all_tasks_blocked()
+            threads.release()
+
+    trio.run(main)
+    assert spooled.count("wheels-v1") == 2
+    assert download._IN_MEMORY.room == 2 * size
+    assert len(os.listdir(cache.root / "archive-v0")) == 4
+    assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
 
 
 def test_one_failure_cancels_the_rest(tmp_path: Path, cache: Cache) -> None:

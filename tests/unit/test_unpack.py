@@ -17,7 +17,13 @@ import pytest
 from pyrun.core.plan import archive_id
 from pyrun.errors import FailureError
 from pyrun.local.cache import Cache
-from pyrun.local.unpack import extract_wheel, file_sha256, unpack_wheel, wheel_dist_name
+from pyrun.local.unpack import (
+    extract_wheel,
+    extract_wheel_data,
+    file_sha256,
+    unpack_wheel,
+    wheel_dist_name,
+)
 
 
 def _record_hash(data: bytes) -> str:
@@ -268,3 +274,29 @@ def test_a_full_disk_while_unpacking_leaves_nothing_and_says_so(
     assert info.value.causes == ("No space left on device (os error 28)",)
     assert info.value.hint is not None and info.value.hint.startswith("Free some space")
     assert os.listdir(cache.root / "archive-v0") == []
+
+
+def test_a_wheel_in_memory_unpacks_as_its_file_does(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, files={"demo/__init__.py": b"x = 1\n", "demo/data.txt": b"y"})
+    from_file, from_memory = tmp_path / "file", tmp_path / "memory"
+    from_file.mkdir()
+    from_memory.mkdir()
+    extract_wheel(wheel, from_file)
+    extract_wheel_data(wheel.name, wheel.read_bytes(), from_memory)
+    assert _tree(from_memory) == _tree(from_file)
+
+
+def test_a_corrupt_wheel_in_memory_is_refused_by_name(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    with pytest.raises(FailureError) as info:
+        extract_wheel_data(wheel.name, wheel.read_bytes()[:-40], tmp_path)
+    assert info.value.message == f"Failed to unpack `{wheel.name}`"
+    assert info.value.causes[0].startswith("invalid zip file: ")
+
+
+def _tree(root: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        str(path.relative_to(root)): (path.stat().st_mode, path.read_bytes())
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }

@@ -11,25 +11,31 @@ lets installs trust those hashes instead of hashing every file again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
 import hashlib
+import io
 import mmap
 import os
 import shutil
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from packaging.utils import canonicalize_name
 
 from pyrun.core.plan import archive_id
-from pyrun.errors import EXIT_USAGE, FailureError, disk_write_error, os_error_text
+from pyrun.errors import EXIT_USAGE, disk_write_error, os_error_text
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache, persist_dir
-from pyrun.local.wheel_checks import Limits, RecordCheck, planned_members
+from pyrun.local.wheel_checks import Limits, RecordCheck, planned_members, unpack_error
 
 _COPY_CHUNK = 1 << 20
+# What members are sliced from: the mapped wheel file, or the wheel's bytes.
+Buffer = mmap.mmap | bytes
 
 
 def file_sha256(path: Path) -> str:
@@ -47,11 +53,24 @@ def unpack_wheel(
     while streaming); `built` marks wheels built from source, which `prune --ci` keeps.
     """
     digest = sha256 or _hash_wheel(wheel_path)
+    extract = functools.partial(extract_wheel, wheel_path)
+    return _in_cache(cache, digest, wheel_path.name, extract, built=built)
+
+
+def unpack_wheel_data(name: str, data: bytes, cache: Cache, *, sha256: str) -> Path:
+    """`unpack_wheel` for a wheel held in memory (a small download, hashed as it came): the
+    wheel file `name` whose content is `data` and hex digest `sha256`."""
+    return _in_cache(cache, sha256, name, functools.partial(extract_wheel_data, name, data))
+
+
+def _in_cache(
+    cache: Cache, digest: str, name: str, extract: Callable[[Path], None], *, built: bool = False
+) -> Path:
     key = archive_id(digest)
     final = cache.archive_path(key)
     if not final.is_dir():
-        _extract_into_place(wheel_path, cache, final)
-    cache.link_archive(wheel_dist_name(wheel_path.name), key, built=built)
+        _extract_into_place(extract, cache, final)
+    cache.link_archive(wheel_dist_name(name), key, built=built)
     return final
 
 
@@ -64,13 +83,13 @@ def _hash_wheel(wheel_path: Path) -> str:
     try:
         return file_sha256(wheel_path)
     except OSError as exc:
-        raise _unpack_error(wheel_path, os_error_text(exc)) from exc
+        raise unpack_error(wheel_path.name, os_error_text(exc)) from exc
 
 
-def _extract_into_place(wheel_path: Path, cache: Cache, final: Path) -> None:
+def _extract_into_place(extract: Callable[[Path], None], cache: Cache, final: Path) -> None:
     tmp = cache.tempdir(ARCHIVE_BUCKET)
     try:
-        extract_wheel(wheel_path, tmp)
+        extract(tmp)
         persist_dir(tmp, final)
     except BaseException:
         # Interrupted or failed: nothing but this temp dir was written, and it goes too.
@@ -82,21 +101,48 @@ def extract_wheel(wheel_path: Path, dest: Path, limits: Limits | None = None) ->
     """Extract every member of the wheel into the existing directory `dest`, safely: the
     checks of `pyrun.local.wheel_checks` pass first, and each file is checked against RECORD as
     it is written (the caller removes `dest` if anything fails)."""
-    limits = limits or Limits.from_env()
+    with (
+        _extraction_errors(wheel_path.name, dest),
+        open(wheel_path, "rb") as handle,
+        zipfile.ZipFile(handle) as archive,
+    ):
+        size = os.fstat(handle.fileno()).st_size
+        raw = _mapped(handle)
+        try:
+            _extract_all(archive, raw, wheel_path.name, size, dest, limits)
+        finally:
+            if raw is not None:
+                raw.close()
+
+
+def extract_wheel_data(name: str, data: bytes, dest: Path, limits: Limits | None = None) -> None:
+    """`extract_wheel` for the wheel file `name` held in memory as `data`."""
+    with _extraction_errors(name, dest), zipfile.ZipFile(io.BytesIO(data)) as archive:
+        _extract_all(archive, data, name, len(data), dest, limits)
+
+
+def _extract_all(
+    archive: zipfile.ZipFile,
+    raw: Buffer | None,
+    name: str,
+    size: int,
+    dest: Path,
+    limits: Limits | None,
+) -> None:
+    members = planned_members(archive, name, size, limits or Limits.from_env())
+    _extract_members(archive, raw, members, name, dest)
+
+
+@contextlib.contextmanager
+def _extraction_errors(name: str, dest: Path) -> Iterator[None]:
+    """A corrupt archive or a failed write as `Failed to unpack` (with the disk's hint when a
+    write was refused)."""
     try:
-        with open(wheel_path, "rb") as handle, zipfile.ZipFile(handle) as archive:
-            size = os.fstat(handle.fileno()).st_size
-            members = planned_members(archive, wheel_path.name, size, limits)
-            raw = _mapped(handle)
-            try:
-                _extract_members(archive, raw, members, wheel_path.name, dest)
-            finally:
-                if raw is not None:
-                    raw.close()
+        yield
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as exc:
-        raise _unpack_error(wheel_path, f"invalid zip file: {exc}") from exc
+        raise unpack_error(name, f"invalid zip file: {exc}") from exc
     except OSError as exc:
-        error = _unpack_error(wheel_path, os_error_text(exc))
+        error = unpack_error(name, os_error_text(exc))
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             # Only writes fail so: the disk (the cache's, usually) needs attention, not the wheel.
             refused = disk_write_error(exc, dest)
@@ -113,7 +159,7 @@ def _mapped(handle: BinaryIO) -> mmap.mmap | None:
 
 def _extract_members(
     archive: zipfile.ZipFile,
-    raw: mmap.mmap | None,
+    raw: Buffer | None,
     members: list[tuple[zipfile.ZipInfo, str]],
     wheel_name: str,
     dest: Path,
@@ -132,13 +178,14 @@ def _extract_members(
         _extract_file(archive, raw, info, target, record, relative)
 
 
-def _member_bytes(archive: zipfile.ZipFile, raw: mmap.mmap | None, info: zipfile.ZipInfo) -> bytes:
+def _member_bytes(archive: zipfile.ZipFile, raw: Buffer | None, info: zipfile.ZipInfo) -> bytes:
     """A small member's content. Stored and deflated members are sliced from the mapped file
-    and inflated directly: `ZipFile.read` builds a stream object per member and reads the local
-    header with two system calls, which is most of the cost of a wheel of many small files
-    (tzdata's 600 take half the time). Other methods, encryption and odd headers go through
-    `zipfile`, which also raises its own errors for them. Inflating stops one byte past the
-    declared size, so a member lying about its size cannot balloon in memory."""
+    (or the wheel in memory) and inflated directly: `ZipFile.read` builds a stream object per
+    member and reads the local header with two system calls, which is most of the cost of a
+    wheel of many small files (tzdata's 600 take half the time). Other methods, encryption and
+    odd headers go through `zipfile`, which also raises its own errors for them. Inflating
+    stops one byte past the declared size, so a member lying about its size cannot balloon in
+    memory."""
     offset = info.header_offset
     method = info.compress_type
     if (
@@ -170,7 +217,7 @@ def _makedirs(path: str, made: set[str]) -> None:
 
 def _extract_file(
     archive: zipfile.ZipFile,
-    raw: mmap.mmap | None,
+    raw: Buffer | None,
     info: zipfile.ZipInfo,
     target: str,
     record: RecordCheck,
@@ -207,7 +254,3 @@ def _extract_file(
             os.fchmod(fd, 0o755)
     finally:
         os.close(fd)
-
-
-def _unpack_error(wheel_path: Path, cause: str) -> FailureError:
-    return FailureError(f"Failed to unpack `{wheel_path.name}`", causes=(cause,))

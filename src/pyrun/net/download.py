@@ -1,11 +1,12 @@
 """Download wheels into the cache: concurrent, hash-checked, unpacked, all or nothing per wheel.
 
-Each wheel is streamed into `wheels-v1/.tmp*/<filename>` while being hashed, checked against the
-expected hash, then unpacked (on a worker thread) into `archive-v0/<id>` by `unpack_wheel`, which
-renames a finished directory into place. The downloaded file itself is not kept: the unpacked
-archive is what installs link from. Whatever stops a download, a hash mismatch, an HTTP error,
-cancellation or Ctrl-C, the `finally` clauses remove the temporary files, so no partial entry is
-ever visible under a real name.
+Each wheel is hashed as it streams in, checked against the expected hash, then unpacked (on a
+worker thread) into `archive-v0/<id>` by `unpack_wheel`, which renames a finished directory into
+place. A small wheel waits for its unpacking in memory (`_Spool`), a large one in
+`wheels-v1/.tmp*/<filename>`. The downloaded file itself is not kept: the unpacked archive is
+what installs link from. Whatever stops a download, a hash mismatch, an HTTP error, cancellation
+or Ctrl-C, the `finally` clauses remove the temporary files, so no partial entry is ever visible
+under a real name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import math
 import os
 import shutil
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -27,11 +29,17 @@ import trio
 from pyrun.core.plan import archive_id
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 from pyrun.local.cache import WHEELS_BUCKET, Cache
-from pyrun.local.unpack import unpack_wheel
+from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
 from pyrun.net.client import HttpClient, RetryableError
 
 DEFAULT_CONCURRENT_DOWNLOADS = 50
 _CHUNK = 1 << 16
+# A wheel of at most this size waits for its unpacking in memory, as long as those waiting so
+# together stay within `IN_MEMORY_TOTAL`: no temporary file to create, write, read back and
+# remove, four file-system operations per wheel on the disk that the unpacking itself keeps
+# busy. The bound keeps a cold sync's peak memory near uv's (which unpacks as it downloads).
+IN_MEMORY_MAX = 4 << 20
+IN_MEMORY_TOTAL = 16 << 20
 
 
 class WheelDownload(NamedTuple):
@@ -157,41 +165,98 @@ async def download_wheel(
             )
     if wheel.url.startswith("file:"):
         return await _unpack_local(cache, wheel, expected, unpack_limiter)
-    tmp_dir = cache.tempdir(WHEELS_BUCKET)
+    spool = _Spool(cache, wheel.file_name)
     try:
-        path = tmp_dir / wheel.file_name
         async with limiter or trio.CapacityLimiter(math.inf):
-            sha256 = await _stream_to_file(client, wheel, path, expected, report)
-        # The unpacking thread removes the downloaded file once done with it, off the event
-        # loop that the other downloads need (a directory removal costs ~1 ms on some disks).
-        archive = await _unpack(path, cache, sha256, unpack_limiter, remove=tmp_dir)
+            sha256, data = await _receive(client, wheel, spool, expected, report)
+        if data is not None:
+            job = functools.partial(unpack_wheel_data, spool.name, data, cache, sha256=sha256)
+        else:
+            # The unpacking thread removes the downloaded file once done with it, off the event
+            # loop that the other downloads need (a directory removal costs ~1 ms on some disks).
+            job = functools.partial(_unpack_and_remove, spool.file(), cache, sha256, spool.tmp_dir)
+        archive = await _unpack(job, cache, unpack_limiter)
     finally:
-        if tmp_dir.exists():  # stopped before its unpacking thread ran
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+        spool.close()
     return DownloadedWheel(wheel=wheel, archive=archive, sha256=sha256, downloaded=True)
 
 
-async def _stream_to_file(
+class _Allowance:
+    """How many bytes of downloaded wheels may wait in memory at once, in the whole process."""
+
+    def __init__(self, total: int) -> None:
+        self.room = total
+        self.lock = threading.Lock()  # downloads of two trio runs (a test's and the command's)
+
+    def take(self, size: int) -> bool:
+        with self.lock:
+            if size > self.room:
+                return False
+            self.room -= size
+            return True
+
+    def give(self, size: int) -> None:
+        with self.lock:
+            self.room += size
+
+
+_IN_MEMORY = _Allowance(IN_MEMORY_TOTAL)
+
+
+class _Spool:
+    """Where one download waits for its unpacking: in memory when it is small and the allowance
+    has room (`hold`), else in a temporary file (`file`, made on first use); `close` gives back
+    the memory and removes the file if the unpacking thread did not."""
+
+    def __init__(self, cache: Cache, name: str) -> None:
+        self.cache = cache
+        self.name = name
+        self.tmp_dir: Path | None = None
+        self.held = 0
+
+    def hold(self, size: int | None) -> bool:
+        """Whether a body of `size` bytes (None: not announced) is to be kept in memory."""
+        self._give_back()  # a retry starts over
+        if size is None or size > IN_MEMORY_MAX or not _IN_MEMORY.take(size):
+            return False
+        self.held = size
+        return True
+
+    def file(self) -> Path:
+        if self.tmp_dir is None:
+            self.tmp_dir = self.cache.tempdir(WHEELS_BUCKET)
+        return self.tmp_dir / self.name
+
+    def close(self) -> None:
+        self._give_back()
+        if self.tmp_dir is not None and self.tmp_dir.exists():  # stopped before unpacking
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def _give_back(self) -> None:
+        _IN_MEMORY.give(self.held)
+        self.held = 0
+
+
+async def _receive(
     client: HttpClient,
     wheel: WheelDownload,
-    path: Path,
+    spool: _Spool,
     expected: _ExpectedHash | None,
     report: DownloadReport | None = None,
-) -> str:
-    """Stream the wheel into `path`, returning its SHA-256 once the expected hash matched."""
+) -> tuple[str, bytes | None]:
+    """Stream the wheel into the spool: its SHA-256 once the expected hash matched, and its
+    content when it was kept in memory (None: it is in `spool.file()`)."""
 
-    async def consume(response: httpx.Response) -> dict[str, hashlib._Hash]:
+    async def consume(response: httpx.Response) -> tuple[dict[str, hashlib._Hash], bytes | None]:
         # Called again from scratch when the client retries: a new file, new hashes, a new bar.
         hashers = _hashers(expected)
         progress = TransferProgress.of_response(report, wheel.name, response)
-        # Local file writes are short and buffered: doing them on the event loop costs less
-        # than a thread hop per chunk.
-        with progress, open(path, "wb") as file:
-            async for chunk in response.aiter_bytes(_CHUNK):
-                file.write(chunk)
-                for hasher in hashers.values():
-                    hasher.update(chunk)
-                progress.advance(len(chunk))
+        with progress:
+            data = None
+            if spool.hold(announced_size(response)):
+                data = await _read_body(response, hashers, progress)
+            else:
+                await _write_body(response, spool.file(), hashers, progress)
         if "content-length" not in response.headers:
             # Without an announced length a connection cut short looks like a complete body:
             # a mismatch may be that, and is worth another try.
@@ -199,15 +264,44 @@ async def _stream_to_file(
                 _checked_sha256(wheel, hashers, expected)
             except FailureError as exc:
                 raise RetryableError(exc.message, causes=exc.causes) from None
-        return hashers
+        return hashers, data
 
     try:
-        hashers = await client.stream(wheel.url, consume)
+        hashers, data = await client.stream(wheel.url, consume)
     except OSError as exc:
-        raise (disk_write_error(exc, path) or _download_error(wheel, os_error_text(exc))) from exc
+        refused = disk_write_error(exc, spool.tmp_dir or spool.cache.root)
+        raise (refused or _download_error(wheel, os_error_text(exc))) from exc
     except PyrunError as exc:  # the client's translation of network errors, after retries
         raise _download_error(wheel, exc.message, *exc.causes) from exc
-    return _checked_sha256(wheel, hashers, expected)
+    return _checked_sha256(wheel, hashers, expected), data
+
+
+async def _read_body(
+    response: httpx.Response, hashers: Mapping[str, hashlib._Hash], progress: TransferProgress
+) -> bytes:
+    chunks = []
+    async for chunk in response.aiter_bytes(_CHUNK):
+        chunks.append(chunk)
+        for hasher in hashers.values():
+            hasher.update(chunk)
+        progress.advance(len(chunk))
+    return b"".join(chunks)
+
+
+async def _write_body(
+    response: httpx.Response,
+    path: Path,
+    hashers: Mapping[str, hashlib._Hash],
+    progress: TransferProgress,
+) -> None:
+    # Local file writes are short and buffered: doing them on the event loop costs less than a
+    # thread hop per chunk.
+    with open(path, "wb") as file:
+        async for chunk in response.aiter_bytes(_CHUNK):
+            file.write(chunk)
+            for hasher in hashers.values():
+                hasher.update(chunk)
+            progress.advance(len(chunk))
 
 
 class TransferProgress:
@@ -261,23 +355,17 @@ async def _unpack_local(
     except OSError as exc:
         raise _download_error(wheel, os_error_text(exc)) from exc
     sha256 = _checked_sha256(wheel, hashers, expected)
-    archive = await _unpack(path, cache, sha256, unpack_limiter)
+    job = functools.partial(unpack_wheel, path, cache, sha256=sha256)
+    archive = await _unpack(job, cache, unpack_limiter)
     return DownloadedWheel(wheel=wheel, archive=archive, sha256=sha256, downloaded=False)
 
 
 async def _unpack(
-    path: Path,
-    cache: Cache,
-    sha256: str,
-    limiter: trio.CapacityLimiter | None,
-    *,
-    remove: Path | None = None,
+    job: Callable[[], Path], cache: Cache, limiter: trio.CapacityLimiter | None
 ) -> Path:
-    """`path` unpacked into the cache, on a worker thread; `remove` (the download's temporary
-    directory) goes once the thread is done with it."""
+    """The cache archive `job` unpacks, on a worker thread."""
     # Not abandoned on cancellation: the thread finishes its rename (or cleans its temp dir)
     # before the cancellation propagates, so the cache is never left half-written.
-    job = functools.partial(_unpack_and_remove, path, cache, sha256, remove)
     try:
         return await trio.to_thread.run_sync(job, limiter=limiter)
     except OSError as exc:

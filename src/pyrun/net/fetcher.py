@@ -10,8 +10,8 @@ they come through the pipe, never the command line, which any user may read);
 
 With `--report`, it tells the parent on stdout how its downloads go, one line each, so the
 parent can draw them (`pyrun.net.prefetch`): `start\tID\tNAME\tSIZE` (SIZE empty when not
-announced), `bytes\tID\tCOUNT`, `end\tID\t1|0` (0: failed or cancelled), and
-`ready\tNAME\tVERSION` once a wheel is unpacked in the cache.
+announced), `bytes\tID\tCOUNT` (not with `--no-bytes`), `end\tID\t1|0` (0: failed or
+cancelled), and `ready\tNAME\tVERSION` once a wheel is unpacked in the cache.
 
 Why a process: resolving is CPU-bound Python on one interpreter lock; downloading, hashing and
 unpacking in threads of the same process only slowed it down. A second process uses the second
@@ -31,16 +31,18 @@ import trio
 
 from pyrun.local.cache import Cache
 from pyrun.net.client import ClientOptions, HttpClient, make_client
-from pyrun.net.download import WheelDownload, download_wheel
+from pyrun.net.download import WheelDownload, download_wheel, unpack_threads
 
 CONCURRENCY = 8
 
 
 class PipeReport:
-    """Download progress as lines on stdout, for the parent to draw (`--report`)."""
+    """Download progress as lines on stdout, for the parent to draw (`--report`); without the
+    `bytes` lines under `--no-bytes` (the parent logs transfers, it draws no bars)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, byte_counts: bool = True) -> None:
         self._ids = itertools.count(1)
+        self.byte_counts = byte_counts
 
     def download_started(self, name: str, size: int | None) -> int:
         download = next(self._ids)
@@ -48,7 +50,8 @@ class PipeReport:
         return download
 
     def downloaded_bytes(self, download: int, count: int) -> None:
-        self.send("bytes", str(download), str(count))
+        if self.byte_counts:
+            self.send("bytes", str(download), str(count))
 
     def download_ended(self, download: int, *, complete: bool = True) -> None:
         self.send("end", str(download), "1" if complete else "0")
@@ -73,6 +76,9 @@ class Fetcher:
         self.client = client
         self.report = report
         self.limiter = trio.CapacityLimiter(CONCURRENCY)
+        # As in a sync (`unpack_threads`): trio's default pool would unpack every wheel that
+        # has arrived at once, threads that only contend for the GIL the resolver needs.
+        self.unpack_limiter = trio.CapacityLimiter(unpack_threads())
         self.scopes: dict[tuple[str, str], trio.CancelScope] = {}
         self.kept: set[tuple[str, str]] = set()
 
@@ -106,7 +112,12 @@ class Fetcher:
         try:
             with self.scopes[key]:
                 await download_wheel(
-                    self.client, self.cache, wheel, limiter=self.limiter, report=self.report
+                    self.client,
+                    self.cache,
+                    wheel,
+                    limiter=self.limiter,
+                    unpack_limiter=self.unpack_limiter,
+                    report=self.report,
                 )
         except Exception:  # a missed head start: the parent's sync fetches it again
             return
@@ -158,7 +169,8 @@ def main(argv: list[str]) -> int:
         retries=0,
     )
     try:
-        trio.run(serve, cache, options, PipeReport() if "--report" in argv else None)
+        report = PipeReport(byte_counts="--no-bytes" not in argv) if "--report" in argv else None
+        trio.run(serve, cache, options, report)
     except BaseException:  # never an error of its own (see the module docstring)
         return 1
     return 0

@@ -59,7 +59,11 @@ class WheelPrefetch:
         self.interpreter = interpreter
         self.argv = [sys.executable, "-m", "pyrun.net.fetcher", str(cache.root)]
         self.argv += ["--system-certs"] if system_certs else []
-        self.argv += ["--report"] if reporter is not None else []
+        if reporter is not None:
+            # A log shows when a transfer starts and ends: the bytes in between matter only
+            # to a bar, and a line each on the pipe costs both processes (the parent's reading
+            # thread takes the GIL from the resolver for each).
+            self.argv += ["--report"] if reporter.shows_bytes else ["--report", "--no-bytes"]
         self.reporter = reporter
         self.reports: _Reports | None = None
         for host in insecure_hosts:
