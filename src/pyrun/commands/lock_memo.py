@@ -29,6 +29,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pyrun.local.cache import LOCKS_BUCKET
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 KEPT = 2  # locks per lock path, the newest first
 REWRITE_SHARE = 10  # the declarations are written back when a tenth or more are new
+_PROTOCOL = -1  # pickle's highest protocol (`_pickle` has no `HIGHEST_PROTOCOL`)
 
 
 def _code_identity() -> tuple[Any, ...]:
@@ -59,11 +61,21 @@ def _memo_path(cache_root: str, kind: str, location: str) -> str:
     return os.path.join(cache_root, LOCKS_BUCKET, name[:2], name)
 
 
+def _pickle() -> ModuleType:
+    """pickle's C accelerator alone where there is one: `pickle.py` (its pure-Python picklers and
+    tables, ~1.5 ms to import) is never used by what is read and written here. Imported on use:
+    most runs never read a lock."""
+    try:
+        import _pickle as module
+    except ImportError:  # an interpreter without it
+        import pickle as module  # type: ignore[no-redef]
+    return module
+
+
 def _read(path: str) -> dict[Any, Any]:
     """The entries of the memo file at `path`; empty when missing, unreadable or made by other
     code."""
-    import pickle  # here: ~5 ms to import, and most runs never read a lock
-
+    pickle = _pickle()
     try:
         with open(path, "rb") as handle:
             identity, entries = pickle.load(handle)
@@ -73,13 +85,12 @@ def _read(path: str) -> dict[Any, Any]:
 
 
 def _write(path: str, entries: dict[Any, Any]) -> None:
-    import pickle
-
+    pickle = _pickle()
     with contextlib.suppress(OSError):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temporary = f"{path}.tmp{os.getpid()}"
         with open(temporary, "wb") as handle:
-            pickle.dump((_code_identity(), entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((_code_identity(), entries), handle, protocol=_PROTOCOL)
         os.replace(temporary, path)
 
 
@@ -104,10 +115,8 @@ class LockMemo:
         digest = text_digest(text)
         kept = self._loaded.get(digest)
         if kept is not None:
-            import pickle
-
             with contextlib.suppress(Exception):
-                lock: Lock = pickle.loads(kept)
+                lock: Lock = _pickle().loads(kept)
                 self._kept[digest] = kept
                 return lock
         return parse()
@@ -119,12 +128,10 @@ class LockMemo:
         digest = text_digest(text)
         data = self._kept.pop(digest, None) or self._loaded.get(digest)
         if data is None:
-            import pickle
-
             from pyrun.core.lockfile import canonical
 
             # What `loads` returns is canonical: so is what a hit returns.
-            data = pickle.dumps(canonical(lock), protocol=pickle.HIGHEST_PROTOCOL)
+            data = _pickle().dumps(canonical(lock), protocol=_PROTOCOL)
         self._kept[digest] = data
 
     def save(self) -> None:

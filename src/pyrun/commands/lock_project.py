@@ -18,11 +18,9 @@ import functools
 import itertools
 import os
 import re
-import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pyrun.commands.lock_check_memo import CheckMemo
 from pyrun.commands.lock_memo import DeclarationMemo, LockMemo
@@ -54,8 +52,7 @@ Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockResult:
+class LockResult(NamedTuple):
     """What the lock step did: the lock in force, the one before, and whether it resolved."""
 
     lock: Lock
@@ -64,12 +61,11 @@ class LockResult:
     written: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockInputs:
+class LockInputs(NamedTuple):
     facts: WorkspaceFacts
     run: RunOptions
     indexes: IndexSettings
-    root_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    root_groups: Mapping[str, tuple[str, ...]] = {}
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -259,6 +255,8 @@ def write_lock(path: str, lock: Lock) -> str:
     text = dumps(lock)
     data = text.encode("utf-8")
     directory = os.path.dirname(path) or "."
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp", suffix=".lock", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

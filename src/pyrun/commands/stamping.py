@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 
 from pyrun import stamp
@@ -106,6 +105,8 @@ def _member_dirs(workspace: Workspace, *, with_members: bool) -> list[str]:
     for pattern in [*table.get("members", []), *table.get("exclude", [])]:
         fixed = str(pattern).split("*")[0].split("?")[0].split("[")[0]
         dirs.append(os.path.normpath(os.path.join(workspace.root, os.path.dirname(fixed))))
+        import glob
+
         matches = glob.glob(os.path.join(workspace.root, str(pattern)))
         dirs += [d for d in matches if os.path.normpath(d) not in members]
     return dirs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from typing import NamedTuple
 
 from pyrun.child import ChildSpec, child_environment
@@ -62,5 +61,7 @@ def _which(name: str, path: str) -> str:
     """Look `name` up on the child's PATH only: never in the cwd (SPEC §2.1 row 12)."""
     if os.sep in name:
         return name
+    import shutil
+
     found = shutil.which(name, path=path)
     return found or name

@@ -23,7 +23,6 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -633,6 +632,8 @@ class Linker:
 
     def _copy(self, source: str, target: str, size: int) -> None:
         replaced = _unlink_existing(target)  # never write through a link into another inode
+        import shutil
+
         shutil.copy(source, target)
         self._copied(source, target, size, replaced)
 
@@ -691,6 +692,8 @@ def clone_file(source: str, target: str) -> bool:
             fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
         except OSError:
             _copy_range(src, dst)
+    import shutil
+
     shutil.copymode(source, target)
     return replaced
 
@@ -710,6 +713,8 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
         src.seek(0)
         dst.seek(0)
         dst.truncate()
+        import shutil
+
         shutil.copyfileobj(src, dst)
 
 
@@ -939,6 +944,8 @@ def uninstall(
         os.unlink(dist_info / "RECORD")
     removed = sum(_remove_file(path) for path in paths)
     _remove_pycache(paths)
+    import shutil
+
     shutil.rmtree(dist_info, ignore_errors=True)
     _remove_empty_parents(paths, site_packages=os.path.abspath(site_packages), root=root)
     name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")

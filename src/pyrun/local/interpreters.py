@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -215,6 +214,8 @@ def _write_cache(
     directory = os.path.dirname(entry)
     try:
         os.makedirs(directory, exist_ok=True)
+        import tempfile
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"key": list(key), "probe": data}, handle)

@@ -31,7 +31,6 @@ import contextlib
 import functools
 import json
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
@@ -500,7 +499,7 @@ async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
             await preparer.http.download(artifact.location, path)
         _check_hash(item, path)
     except PyrunError as exc:
-        shutil.rmtree(path.parent, ignore_errors=True)
+        _remove_download(path)
         display = f"{item.dist.name}=={item.dist.version}"
         raise FailureError(
             f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
@@ -508,9 +507,15 @@ async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
     except BaseException:
         # Failed, mismatched or cancelled: the temporary directory goes (the build job
         # removes it on success).
-        shutil.rmtree(path.parent, ignore_errors=True)
+        _remove_download(path)
         raise
     return path
+
+
+def _remove_download(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _check_hash(item: Item, path: Path) -> None:
@@ -582,6 +587,8 @@ class _BuildJob:
             assert self.item.build_key is not None
             return builds.record_built(cache, self.item.build_key, wheel)
         finally:
+            import shutil
+
             shutil.rmtree(workdir, ignore_errors=True)
             if self.sdist is not None and self.sdist.parent.name.startswith(".tmp"):
                 shutil.rmtree(self.sdist.parent, ignore_errors=True)
