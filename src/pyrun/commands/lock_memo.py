@@ -101,6 +101,7 @@ class LockMemo:
         self.path = path  # None: nothing is kept (a temporary cache)
         self._loaded = entries
         self._kept: dict[str, bytes] = {}  # what this run read or wrote, the newest last
+        self._digested: tuple[str, str] | None = None  # the last text digested, and its digest
 
     @classmethod
     def load(cls, cache_root: str | None, lock_path: str) -> LockMemo:
@@ -112,7 +113,7 @@ class LockMemo:
 
     def read(self, text: str, parse: Callable[[], Lock]) -> Lock:
         """The lock `text` holds: the kept objects when there are, else `parse()`'s."""
-        digest = text_digest(text)
+        digest = self._digest(text)
         kept = self._loaded.get(digest)
         if kept is not None:
             with contextlib.suppress(Exception):
@@ -125,7 +126,7 @@ class LockMemo:
         """Remember `lock` as what `text` holds (the newest entry)."""
         if self.path is None:
             return
-        digest = text_digest(text)
+        digest = self._digest(text)
         data = self._kept.pop(digest, None) or self._loaded.get(digest)
         if data is None:
             from pyrun.core.lockfile import canonical
@@ -133,6 +134,12 @@ class LockMemo:
             # What `loads` returns is canonical: so is what a hit returns.
             data = _pickle().dumps(canonical(lock), protocol=_PROTOCOL)
         self._kept[digest] = data
+
+    def _digest(self, text: str) -> str:
+        """`text_digest(text)`, once for the text read and then kept (a whole lock's text)."""
+        if self._digested is None or self._digested[0] is not text:
+            self._digested = (text, text_digest(text))
+        return self._digested[1]
 
     def save(self) -> None:
         """Write the newest kept entries back, when they differ from the file's."""
