@@ -56,6 +56,10 @@ UNNEEDED = (
     "random",
     "shutil",
     "glob",
+    # RECORD hashes are encoded with `binascii` (`pyrun.relocate`), and a lock read from the
+    # memo is not reordered, so the marker algebra stays unloaded.
+    "base64",
+    "pyrun.core.markers",
 )
 
 

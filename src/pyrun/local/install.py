@@ -15,10 +15,8 @@ the install plan needs, and is far cheaper than an `importlib.metadata` scan.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
-import hashlib
 import io
 import json
 import operator
@@ -32,6 +30,7 @@ from pyrun.core.plan import InstalledDist
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.journal import Journal
+from pyrun.relocate import record_digest
 
 LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
@@ -187,15 +186,10 @@ def _is_decimal(size: str) -> bool:
     return size.isdigit() and size.isascii() and (size[0] != "0" or size == "0")
 
 
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
 def _hash_file(path: str) -> tuple[str, str]:
     with open(path, "rb") as file:
         data = file.read()
-    return _record_hash(data), str(len(data))
+    return record_digest(data), str(len(data))
 
 
 # Generated files ---------------------------------------------------------------------------------
@@ -469,7 +463,7 @@ class _Installation:
             if created != mode:
                 os.chmod(target, mode)
         self.linker.wrote(target, mode, content, replaced=replaced, source=source)
-        self.rows.append((scheme, path, _record_hash(content), str(len(content))))
+        self.rows.append((scheme, path, record_digest(content), str(len(content))))
 
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
