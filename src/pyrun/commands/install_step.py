@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, plural
@@ -31,11 +31,16 @@ if TYPE_CHECKING:
 REQUIREMENTS_GROUP = "<requirements>"
 
 
-class Output(NamedTuple):
-    """Where a step's lines go: shown when `verbose`, else only under `-v` (`detail`)."""
+class Output:
+    """Where a step's lines go: shown when `verbose`, else only under `-v` (`detail`). This,
+    `Installed` and `InstallMode` are slotted classes: a `NamedTuple` costs ~0.9 M instructions
+    to create at import (its generated `__new__` is compiled), one of these a seventh."""
 
-    console: Console
-    verbose: bool
+    __slots__ = ("console", "verbose")
+
+    def __init__(self, console: Console, verbose: bool) -> None:
+        self.console = console
+        self.verbose = verbose
 
     def line(self, text: str) -> None:
         self.console.info(text) if self.verbose else self.console.detail(text)
@@ -65,10 +70,7 @@ class Output(NamedTuple):
 
 class Installed:
     """What the step did: the files local projects' cache keys read (for stamps), and either
-    the sync's report or, when nothing had to change, how many packages were checked.
-
-    This and `InstallMode` are slotted classes: a `NamedTuple` costs ~0.9 M instructions to
-    create at import (its generated `__new__` is compiled), one of these a seventh."""
+    the sync's report or, when nothing had to change, how many packages were checked."""
 
     __slots__ = ("checked", "input_files", "report")
 
