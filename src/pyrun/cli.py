@@ -70,6 +70,7 @@ def launch() -> None:
     """
     import os
 
+    _tune_gc()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -77,6 +78,18 @@ def launch() -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def _tune_gc() -> None:
+    """A run allocates objects that mostly live until it ends (parsed options, imported
+    modules, a resolution's pages, metadata and state) and makes little cyclic garbage: the
+    default thresholds collect the young generation every 700 allocations and rescan the old
+    one for nothing, ~5% of a resolution's CPU. Set before anything is imported: the imports
+    of a full run alone made six collections at the defaults, one of the middle generation.
+    Collections still happen, just much less often."""
+    import gc
+
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _dispatch(argv: list[str]) -> int:
