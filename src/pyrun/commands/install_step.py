@@ -150,7 +150,7 @@ def _execute(
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
     report = apply_plan(plan, ready, env, options, session.console.reporter())
-    return report._replace(prepared=len(plan.work) + ahead, prepare_seconds=prepared)
+    return report.with_preparation(len(plan.work) + ahead, prepared)
 
 
 def report_pending(plan: SyncPlan, line: Callable[[str], None], *, check: bool) -> None:

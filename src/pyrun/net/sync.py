@@ -844,11 +844,14 @@ def _download_for(name: str, version: Version, file: IndexFile) -> WheelDownload
 # ---------------------------------------------------------------------------------------------
 
 
-class Change(NamedTuple):
-    sign: str  # "+", "-" or "~"
-    name: str
-    version: str
-    source: str = ""  # " (from …)" for non-registry distributions
+class Change:
+    __slots__ = ("name", "sign", "source", "version")
+
+    def __init__(self, *, sign: str, name: str, version: str, source: str = "") -> None:
+        self.sign = sign  # "+", "-" or "~"
+        self.name = name
+        self.version = version
+        self.source = source  # " (from …)" for non-registry distributions
 
     @property
     def line(self) -> str:
@@ -859,19 +862,56 @@ class Change(NamedTuple):
         return console.change(self.sign, self.name, f"=={self.version}{self.source}")
 
 
-class SyncReport(NamedTuple):
-    required: int
-    prepared: int = 0
-    prepare_seconds: float = 0.0
-    uninstalled: int = 0
-    uninstall_seconds: float = 0.0
-    installed: int = 0
-    install_seconds: float = 0.0
-    check_seconds: float = 0.0
-    changes: tuple[Change, ...] = ()
-    link_warning: str | None = None
-    # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
-    journal: Journal | None = None
+class SyncReport:
+    """What a sync did, each step counted and timed (a slotted class, as `Change`: a
+    `NamedTuple` costs ~0.9 M instructions to create at import, this a seventh)."""
+
+    __slots__ = (
+        "changes",
+        "check_seconds",
+        "install_seconds",
+        "installed",
+        "journal",
+        "link_warning",
+        "prepare_seconds",
+        "prepared",
+        "required",
+        "uninstall_seconds",
+        "uninstalled",
+    )
+
+    def __init__(
+        self,
+        *,
+        required: int,
+        uninstalled: int = 0,
+        uninstall_seconds: float = 0.0,
+        installed: int = 0,
+        install_seconds: float = 0.0,
+        check_seconds: float = 0.0,
+        changes: tuple[Change, ...] = (),
+        link_warning: str | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.required = required
+        self.prepared = 0
+        self.prepare_seconds = 0.0
+        self.uninstalled = uninstalled
+        self.uninstall_seconds = uninstall_seconds
+        self.installed = installed
+        self.install_seconds = install_seconds
+        self.check_seconds = check_seconds
+        self.changes = changes
+        self.link_warning = link_warning
+        # What this sync's installs made, for a new env's recipe (see `Linker.journal`).
+        self.journal = journal
+
+    def with_preparation(self, prepared: int, seconds: float) -> SyncReport:
+        """This report, with what was downloaded or built before the installs (a report is
+        its sync's own: set here once that is known)."""
+        self.prepared = prepared
+        self.prepare_seconds = seconds
+        return self
 
     @property
     def is_noop(self) -> bool:
@@ -1045,7 +1085,7 @@ async def sync_environment(
     report = await trio.to_thread.run_sync(
         apply_plan, sync, ready, env, options, console.reporter()
     )
-    return report._replace(prepared=len(sync.work), prepare_seconds=prepared)
+    return report.with_preparation(len(sync.work), prepared)
 
 
 __all__ = [
