@@ -15,10 +15,10 @@ The steps, and why they are split:
 `pyrun.local.build` is imported only where a source tree or an sdist is at hand: a sync of wheels
 from the cache never loads it.
 
-The records here (and in `pyrun.core.plan`, `pyrun.local.install`, `pyrun.net.download`) are
-`NamedTuple`s rather than frozen dataclasses: a dataclass compiles six generated methods when
-its module is imported (~0.5 ms each class), which made up 30% of the instructions of a sync
-from the cache; a `NamedTuple` compiles one.
+The records here are slotted classes with an `__init__`, not frozen dataclasses or
+`NamedTuple`s: every sync imports this module, and a dataclass compiles six generated methods
+when it is created (~0.5 ms), a `NamedTuple` one (~0.9 M instructions), a slotted class none
+(~0.14 M). Dataclasses were 30% of the instructions of a sync from the cache.
 
 Nothing is half done: the environment is touched only after every download and build has
 succeeded, so a failure or a Ctrl-C during step 2 leaves it exactly as it was, and the cache
@@ -35,7 +35,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
@@ -69,8 +69,7 @@ if TYPE_CHECKING:
 
 
 class SyncTargetEnv:
-    """The environment being synced. This, `SyncPlan` and `Ready` are slotted classes: a
-    `NamedTuple` costs ~0.9 M instructions to create at import, one of these a seventh."""
+    """The environment being synced."""
 
     __slots__ = ("interpreter", "prefix")
 
@@ -94,16 +93,35 @@ class SyncTargetEnv:
 # ---------------------------------------------------------------------------------------------
 
 
-class Item(NamedTuple):
+class Item:
     """One distribution to install: its selection, its final `RequiredDist`, and either the
     cache archive to link from (`archive`) or the work that will produce it."""
 
-    selected: Selected
-    dist: RequiredDist
-    archive: Path | None = None
-    archive_sha256: str | None = None
-    build_key: str | None = None  # where a built wheel is recorded (sdists and trees)
-    previous_cache_info: Mapping[str, Any] | None = None
+    __slots__ = (
+        "archive",
+        "archive_sha256",
+        "build_key",
+        "dist",
+        "previous_cache_info",
+        "selected",
+    )
+
+    def __init__(
+        self,
+        *,
+        selected: Selected,
+        dist: RequiredDist,
+        archive: Path | None = None,
+        archive_sha256: str | None = None,
+        build_key: str | None = None,
+        previous_cache_info: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.selected = selected
+        self.dist = dist
+        self.archive = archive
+        self.archive_sha256 = archive_sha256
+        self.build_key = build_key  # where a built wheel is recorded (sdists and trees)
+        self.previous_cache_info = previous_cache_info
 
     @property
     def needs_work(self) -> bool:
@@ -235,7 +253,14 @@ def _with_build(item: Item, cache: Cache, priorities: Mapping[Any, int]) -> Item
     if built is None:
         return item
     dist = item.dist if item.dist.version else item.dist._replace(version=built.version)
-    return item._replace(dist=dist, archive=built.archive, archive_sha256=built.sha256)
+    return Item(
+        selected=item.selected,
+        dist=dist,
+        archive=built.archive,
+        archive_sha256=built.sha256,
+        build_key=item.build_key,
+        previous_cache_info=item.previous_cache_info,
+    )
 
 
 def _explain_rebuild(item: Item, console: Console) -> None:
@@ -863,8 +888,7 @@ class Change:
 
 
 class SyncReport:
-    """What a sync did, each step counted and timed (a slotted class, as `Change`: a
-    `NamedTuple` costs ~0.9 M instructions to create at import, this a seventh)."""
+    """What a sync did, each step counted and timed."""
 
     __slots__ = (
         "changes",
