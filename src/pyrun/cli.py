@@ -70,6 +70,7 @@ def launch() -> None:
     """
     import os
 
+    _tune_gc()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -77,6 +78,21 @@ def launch() -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def _tune_gc() -> None:
+    """A run allocates objects that mostly live until it ends (parsed options, imported
+    modules, a resolution's pages, metadata and state) and makes little cyclic garbage. A young
+    collection scans every object allocated since the last one, so each survivor is scanned at
+    least once however often it runs: at the default 700 the imports of a full run alone made
+    six collections, and at 20,000 a lock from scratch of ~30 packages (~150,000 objects) spent
+    ~5% of its CPU in 5-8 collections that freed under 3,000 objects. At 200,000 (mypy's
+    choice, for the same reason) such a lock ends before the first; a larger run still collects
+    every 200,000 net allocations, which bounds the cyclic garbage kept meanwhile. Set before
+    anything is imported."""
+    import gc
+
+    gc.set_threshold(200_000, 20, 20)
 
 
 def _dispatch(argv: list[str]) -> int:

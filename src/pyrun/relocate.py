@@ -314,11 +314,15 @@ def _editable_source(entries: list[Entry], dist_info: str) -> str:
 
 def record_hash(data: bytes) -> str:
     """`sha256=<urlsafe base64, unpadded>,<size>`, as a RECORD line ends."""
+    return f"{record_digest(data)},{len(data)}"
+
+
+def record_digest(data: bytes) -> str:
+    """`sha256=<urlsafe base64, unpadded>`, RECORD's hash field (without `base64`'s import)."""
     import binascii
 
     encoded = binascii.b2a_base64(stamp.sha256_digest(data), newline=False).decode()
-    digest = encoded.replace("+", "-").replace("/", "_").rstrip("=")
-    return f"sha256={digest},{len(data)}"
+    return "sha256=" + encoded.replace("+", "-").replace("/", "_").rstrip("=")
 
 
 def rehash(record: str, data: bytes, hashes: dict[str, str]) -> bytes:

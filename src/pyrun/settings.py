@@ -129,7 +129,7 @@ def load_settings(
     config_file: str | None,
     no_config: bool,
     project_root: str | None,
-    project_tool: dict[str, Any] | None,
+    project_tool: Mapping[str, Any] | None,
     read_toml: Callable[[str], dict[str, Any]],
     warn: Callable[[str], None],
     debug: Callable[[str], None] = lambda message: None,
@@ -170,7 +170,7 @@ def _describe_origins(
 
 def _project_layer(
     root: str | None,
-    tool: dict[str, Any] | None,
+    tool: Mapping[str, Any] | None,
     read_toml: Callable[[str], dict[str, Any]],
     warn: Callable[[str], None],
 ) -> tuple[str, dict[str, Any]] | None:
@@ -182,7 +182,7 @@ def _project_layer(
             return path, _checked(read_toml(path), path, warn)
     if tool:
         path = os.path.join(root, "pyproject.toml")
-        return path, _checked(tool, path, warn)
+        return path, _checked(dict(tool), path, warn)  # the layer's own copy
     return None
 
 

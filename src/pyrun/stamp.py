@@ -13,6 +13,7 @@ is a small line-oriented text file (JSON would cost more to import than the chec
 from __future__ import annotations
 
 import os
+import sys
 
 FORMAT = "pyrun-stamp 3"
 BUCKET = "stamps-v1"
@@ -86,7 +87,12 @@ def sha256_hex(data: bytes) -> str:
 
 
 def sha256_digest(data: bytes) -> bytes:
-    # The builtin module avoids hashlib's OpenSSL import (~5 ms): `_sha2` since 3.12.
+    # OpenSSL's SHA-256 is ~9x faster than the builtin one (a 130 kB `uv.lock`: 70 against
+    # 640 us) but its import costs ~5 ms: it is used once something else loaded it (a lock
+    # read), else the builtin `_sha2` (since 3.12).
+    hashlib = sys.modules.get("hashlib")
+    if hashlib is not None:
+        return hashlib.sha256(data).digest()
     try:
         from _sha2 import sha256
     except ImportError:

@@ -46,6 +46,20 @@ UNNEEDED = (
     "configparser",
     "concurrent",
     "logging",
+    # The records of the path are named tuples (`dataclasses` brings `inspect`, `ast`, `dis`),
+    # the lock memo unpickles with `_pickle` alone, and a venv's staging directory is made
+    # without `tempfile` (with `random` and `shutil`, only ever used on failure paths here).
+    "dataclasses",
+    "inspect",
+    "pickle",
+    "tempfile",
+    "random",
+    "shutil",
+    "glob",
+    # RECORD hashes are encoded with `binascii` (`pyrun.relocate`), and a lock read from the
+    # memo is not reordered, so the marker algebra stays unloaded.
+    "base64",
+    "pyrun.core.markers",
 )
 
 

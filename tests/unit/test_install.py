@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -296,9 +297,12 @@ RICH_ENTRY_POINTS = (
 )
 
 
-def _rich_wheel(directory: Path, *, purelib: bool) -> Path:
+def _rich_wheel(
+    directory: Path, *, purelib: bool, odd_name: bool = True, size: Callable[[int], str] = str
+) -> Path:
     """A wheel using every part of the format: both roots, all `.data` schemes, entry points,
-    `#!python` scripts and others, executable files, nested and `__pycache__` directories."""
+    `#!python` scripts and others, executable files, nested and `__pycache__` directories
+    (`odd_name`: a path RECORD quotes; `size` writes RECORD's sizes)."""
     stem = "rich_demo-2.0"
     dist_info = f"{stem}.dist-info"
     members = {
@@ -323,12 +327,14 @@ def _rich_wheel(directory: Path, *, purelib: bool) -> Path:
         f"{dist_info}/entry_points.txt": RICH_ENTRY_POINTS.encode(),
         f"{dist_info}/licenses/LICENSE": b"MIT\n",
     }
+    if not odd_name:
+        del members["rich_demo/odd,name.py"]
     executable = {"rich_demo/run.sh", *(m for m in members if "/scripts/" in m)}
     record = io.StringIO()
     rows = csv.writer(record, lineterminator="\n")
     for name, body in members.items():
         if name != "top_level.py":  # a file RECORD does not list: hashed at install
-            rows.writerow((name, _sha256_record(body), len(body)))
+            rows.writerow((name, _sha256_record(body), size(len(body))))
     members[f"{dist_info}/RECORD"] = (record.getvalue() + f"{dist_info}/RECORD,,\n").encode()
     path = directory / f"{stem}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as wheel:
@@ -373,6 +379,36 @@ def _install_with_installer(wheel: Path, target: InstallTarget, metadata: dict[s
 @pytest.mark.parametrize("mode", ["hardlink", "copy"])
 def test_same_environment_as_installer(tmp_path: Path, purelib: bool, mode: LinkMode) -> None:
     wheel = _rich_wheel(tmp_path, purelib=purelib)
+    actual = _same_as_installer(tmp_path, wheel, mode)
+    record = "lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"
+    assert b"../../../bin/rich-gui,sha256=" in actual[record][0]
+    assert b'\n"rich_demo/odd,name.py",sha256=' in actual[record][0]
+    assert "lib/python3.12/site-packages/rich_demo/__pycache__/mod.cpython-312.pyc" not in actual
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        str,
+        lambda n: f"00{n}",
+        lambda n: f" {n} ",
+        lambda n: "".join(chr(0x660 + int(d)) for d in str(n)),
+    ],
+    ids=["plain", "leading-zeros", "blanks", "arabic-indic-digits"],
+)
+def test_record_without_quoting_and_odd_sizes_as_installer(
+    tmp_path: Path, size: Callable[[int], str]
+) -> None:
+    """RECORD written without the csv module when no path needs quotes, and sizes written back
+    as installer writes them (`str(int(size))`) however the wheel spelled them."""
+    wheel = _rich_wheel(tmp_path, purelib=True, odd_name=False, size=size)
+    actual = _same_as_installer(tmp_path, wheel, "hardlink")
+    record = actual["lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"][0]
+    assert b"\nrich_demo/sub/deep/mod.py,sha256=" in record and b'"' not in record
+
+
+def _same_as_installer(tmp_path: Path, wheel: Path, mode: LinkMode) -> dict[str, tuple[bytes, int]]:
+    """Install `wheel` with installer, then with pyrun: the same files, bytes and modes."""
     archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
     env = tmp_path / "env"
     target = InstallTarget.for_venv(env, (3, 12))
@@ -397,10 +433,7 @@ def test_same_environment_as_installer(tmp_path: Path, purelib: bool, mode: Link
     assert sorted(actual) == sorted(expected)
     for path, (content, file_mode) in expected.items():
         assert actual[path] == (content, file_mode), path
-    record = "lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"
-    assert b"../../../bin/rich-gui,sha256=" in actual[record][0]
-    assert b'\n"rich_demo/odd,name.py",sha256=' in actual[record][0]
-    assert "lib/python3.12/site-packages/rich_demo/__pycache__/mod.cpython-312.pyc" not in actual
+    return actual
 
 
 @pytest.mark.parametrize(

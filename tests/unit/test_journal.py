@@ -217,3 +217,29 @@ def test_run_installs_gives_results_in_order_and_stops_at_a_failure() -> None:
     with pytest.raises(FailureError, match="one"):
         list(run_installs(many))
     assert len(started) < 200  # what had not started when it failed never did
+
+
+def test_installs_run_without_the_cyclic_collector_and_restore_it() -> None:
+    import gc
+
+    seen = list(run_installs([gc.isenabled, gc.isenabled, gc.isenabled]))
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert list(run_installs([gc.isenabled])) == [False]
+        assert not gc.isenabled()  # a caller's choice stays
+    finally:
+        gc.enable()
+
+
+def test_a_new_venv_staging_directory_is_an_ordinary_fresh_directory(tmp_path: Path) -> None:
+    from pyrun.local.venv import new_sibling_dir
+
+    made = {new_sibling_dir(str(tmp_path), ".tmp-venv-") for _ in range(20)}
+    assert len(made) == 20
+    for path in made:
+        assert os.path.basename(path).startswith(".tmp-venv-") and os.listdir(path) == []
+        umask = os.umask(0o022)
+        os.umask(umask)
+        assert os.stat(path).st_mode & 0o777 == 0o777 & ~umask

@@ -123,3 +123,25 @@ def test_an_unchanged_memo_is_not_written_again(tmp_path: Path) -> None:
     memo.keep(APP, memo.read(APP, refuse))
     memo.save()
     assert entry.stat().st_mtime_ns == before - 10**9
+
+
+def test_a_text_read_then_kept_is_digested_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digested: list[str] = []
+    real = lock_memo.text_digest
+
+    def counted(text: str) -> str:
+        digested.append(text)
+        return real(text)
+
+    monkeypatch.setattr(lock_memo, "text_digest", counted)
+    memo = LockMemo.load(str(tmp_path / "cache"), str(tmp_path / "uv.lock"))
+    digested.clear()  # the memo file's own name
+    lock = memo.read(APP, parsed(APP))
+    memo.keep(APP, lock)
+    assert digested == [APP]
+    memo.keep(FORK, loads(FORK))  # another text: digested anew
+    assert digested == [APP, FORK]
+    memo.save()
+    assert LockMemo.load(str(tmp_path / "cache"), str(tmp_path / "uv.lock")).read(APP, refuse)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -267,12 +266,12 @@ def test_unknown_group_is_an_error(option: str) -> None:
 
 def test_default_groups_setting() -> None:
     root = project_file(LOCKS / "groups" / "pyproject.toml", ROOT)
-    every = replace(root, tool={**root.tool, "default-groups": "all"})
+    every = root._replace(tool={**root.tool, "default-groups": "all"})
     assert "mkdocs" in versions(run_select("groups", root_file=every))
-    lint_only = replace(root, tool={**root.tool, "default-groups": ["lint"]})
+    lint_only = root._replace(tool={**root.tool, "default-groups": ["lint"]})
     found = versions(run_select("groups", root_file=lint_only))
     assert "ruff" in found and "pytest" not in found
-    missing = replace(root, tool={**root.tool, "default-groups": ["missing"]})
+    missing = root._replace(tool={**root.tool, "default-groups": ["missing"]})
     with pytest.raises(PyrunError, match=r"Default group `missing` \(from `tool.uv"):
         run_select("groups", root_file=missing)
 
@@ -333,7 +332,7 @@ def test_member_extra_and_no_install_options() -> None:
 
 def test_missing_member_in_lock() -> None:
     root, members = workspace_files()
-    gamma = replace(members["beta"], name="gamma", directory=f"{ROOT}/packages/gamma")
+    gamma = members["beta"]._replace(name="gamma", directory=f"{ROOT}/packages/gamma")
     with pytest.raises(FailureError, match="Missing workspace member `gamma`"):
         run_select(
             "workspace",

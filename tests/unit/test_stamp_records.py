@@ -206,3 +206,16 @@ def test_no_stamp_or_another_format_lends_nothing(tmp_path):
     other = tmp_path / "other"
     other.write_text("pyrun-stamp 0\nkey\tk\nenv\te\npython\tp\nfile\t/x\t1\t1\th\t1\n")
     assert stamp.recorded_files(str(other)) == {}
+
+
+def test_digests_are_the_same_with_or_without_openssl_loaded(monkeypatch):
+    import hashlib
+    import sys
+
+    data = bytes(range(256)) * 600
+    expected = hashlib.sha256(data).digest()
+    assert stamp.sha256_digest(data) == expected  # hashlib loaded: OpenSSL's
+    monkeypatch.delitem(sys.modules, "hashlib")
+    assert stamp.sha256_digest(data) == expected  # the builtin `_sha2` (3.12+)
+    if sys.version_info >= (3, 12):
+        assert "hashlib" not in sys.modules  # and not imported for it

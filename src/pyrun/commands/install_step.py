@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, plural
@@ -31,11 +31,16 @@ if TYPE_CHECKING:
 REQUIREMENTS_GROUP = "<requirements>"
 
 
-class Output(NamedTuple):
-    """Where a step's lines go: shown when `verbose`, else only under `-v` (`detail`)."""
+class Output:
+    """Where a step's lines go: shown when `verbose`, else only under `-v` (`detail`). This,
+    `Installed` and `InstallMode` are slotted classes: a `NamedTuple` costs ~0.9 M instructions
+    to create at import (its generated `__new__` is compiled), one of these a seventh."""
 
-    console: Console
-    verbose: bool
+    __slots__ = ("console", "verbose")
+
+    def __init__(self, console: Console, verbose: bool) -> None:
+        self.console = console
+        self.verbose = verbose
 
     def line(self, text: str) -> None:
         self.console.info(text) if self.verbose else self.console.detail(text)
@@ -63,22 +68,34 @@ class Output(NamedTuple):
             console.warn(LINK_FALLBACK_WARNING)
 
 
-class Installed(NamedTuple):
+class Installed:
     """What the step did: the files local projects' cache keys read (for stamps), and either
     the sync's report or, when nothing had to change, how many packages were checked."""
 
-    input_files: list[str]
-    report: SyncReport | None = None
-    checked: int | None = None
+    __slots__ = ("checked", "input_files", "report")
+
+    def __init__(
+        self,
+        *,
+        input_files: list[str],
+        report: SyncReport | None = None,
+        checked: int | None = None,
+    ) -> None:
+        self.input_files = input_files
+        self.report = report
+        self.checked = checked
 
 
-class InstallMode(NamedTuple):
+class InstallMode:
     """How to sync: `exact` removes what the selection does not name; `dry_run` only says what
     would change, and `check` (a dry run too) fails when anything would."""
 
-    exact: bool
-    dry_run: bool = False
-    check: bool = False
+    __slots__ = ("check", "dry_run", "exact")
+
+    def __init__(self, *, exact: bool, dry_run: bool = False, check: bool = False) -> None:
+        self.exact = exact
+        self.dry_run = dry_run
+        self.check = check
 
     @property
     def pending(self) -> bool:
@@ -133,7 +150,7 @@ def _execute(
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
     report = apply_plan(plan, ready, env, options, session.console.reporter())
-    return report._replace(prepared=len(plan.work) + ahead, prepare_seconds=prepared)
+    return report.with_preparation(len(plan.work) + ahead, prepared)
 
 
 def report_pending(plan: SyncPlan, line: Callable[[str], None], *, check: bool) -> None:

@@ -22,9 +22,8 @@ import hashlib
 import marshal
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from pyrun.core.interpreter import Interpreter
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
@@ -49,8 +48,7 @@ _CHECK_CODE = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class CheckMemo:
+class CheckMemo(NamedTuple):
     """The cache entry that says "this lock, with these inputs, is satisfied"."""
 
     path: str
@@ -129,9 +127,9 @@ def workspace_identity(workspace: Workspace) -> Iterator[bytes]:
         yield _document(project.raw)
 
 
-def _document(raw: dict[str, Any]) -> bytes:
+def _document(raw: Mapping[str, Any]) -> bytes:
     try:
-        return marshal.dumps(raw, 0)
+        return marshal.dumps(dict(raw), 0)  # a parsed document is a dict: a plain copy
     except ValueError:  # a TOML date or time: not marshal-able, its repr is exact
         return _text(repr(raw))
 

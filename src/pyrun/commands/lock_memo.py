@@ -29,6 +29,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pyrun.local.cache import LOCKS_BUCKET
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 KEPT = 2  # locks per lock path, the newest first
 REWRITE_SHARE = 10  # the declarations are written back when a tenth or more are new
+_PROTOCOL = -1  # pickle's highest protocol (`_pickle` has no `HIGHEST_PROTOCOL`)
 
 
 def _code_identity() -> tuple[Any, ...]:
@@ -59,11 +61,21 @@ def _memo_path(cache_root: str, kind: str, location: str) -> str:
     return os.path.join(cache_root, LOCKS_BUCKET, name[:2], name)
 
 
+def _pickle() -> ModuleType:
+    """pickle's C accelerator alone where there is one: `pickle.py` (its pure-Python picklers and
+    tables, ~1.5 ms to import) is never used by what is read and written here. Imported on use:
+    most runs never read a lock."""
+    try:
+        import _pickle as module
+    except ImportError:  # an interpreter without it
+        import pickle as module  # type: ignore[no-redef]
+    return module
+
+
 def _read(path: str) -> dict[Any, Any]:
     """The entries of the memo file at `path`; empty when missing, unreadable or made by other
     code."""
-    import pickle  # here: ~5 ms to import, and most runs never read a lock
-
+    pickle = _pickle()
     try:
         with open(path, "rb") as handle:
             identity, entries = pickle.load(handle)
@@ -73,13 +85,12 @@ def _read(path: str) -> dict[Any, Any]:
 
 
 def _write(path: str, entries: dict[Any, Any]) -> None:
-    import pickle
-
+    pickle = _pickle()
     with contextlib.suppress(OSError):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temporary = f"{path}.tmp{os.getpid()}"
         with open(temporary, "wb") as handle:
-            pickle.dump((_code_identity(), entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((_code_identity(), entries), handle, protocol=_PROTOCOL)
         os.replace(temporary, path)
 
 
@@ -90,6 +101,7 @@ class LockMemo:
         self.path = path  # None: nothing is kept (a temporary cache)
         self._loaded = entries
         self._kept: dict[str, bytes] = {}  # what this run read or wrote, the newest last
+        self._digested: tuple[str, str] | None = None  # the last text digested, and its digest
 
     @classmethod
     def load(cls, cache_root: str | None, lock_path: str) -> LockMemo:
@@ -101,13 +113,11 @@ class LockMemo:
 
     def read(self, text: str, parse: Callable[[], Lock]) -> Lock:
         """The lock `text` holds: the kept objects when there are, else `parse()`'s."""
-        digest = text_digest(text)
+        digest = self._digest(text)
         kept = self._loaded.get(digest)
         if kept is not None:
-            import pickle
-
             with contextlib.suppress(Exception):
-                lock: Lock = pickle.loads(kept)
+                lock: Lock = _pickle().loads(kept)
                 self._kept[digest] = kept
                 return lock
         return parse()
@@ -116,16 +126,20 @@ class LockMemo:
         """Remember `lock` as what `text` holds (the newest entry)."""
         if self.path is None:
             return
-        digest = text_digest(text)
+        digest = self._digest(text)
         data = self._kept.pop(digest, None) or self._loaded.get(digest)
         if data is None:
-            import pickle
-
             from pyrun.core.lockfile import canonical
 
             # What `loads` returns is canonical: so is what a hit returns.
-            data = pickle.dumps(canonical(lock), protocol=pickle.HIGHEST_PROTOCOL)
+            data = _pickle().dumps(canonical(lock), protocol=_PROTOCOL)
         self._kept[digest] = data
+
+    def _digest(self, text: str) -> str:
+        """`text_digest(text)`, once for the text read and then kept (a whole lock's text)."""
+        if self._digested is None or self._digested[0] is not text:
+            self._digested = (text, text_digest(text))
+        return self._digested[1]
 
     def save(self) -> None:
         """Write the newest kept entries back, when they differ from the file's."""

@@ -18,7 +18,6 @@ import functools
 import itertools
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -295,6 +294,8 @@ def write_lock(path: str, lock: Lock) -> str:
     text = dumps(lock)
     data = text.encode("utf-8")
     directory = os.path.dirname(path) or "."
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp", suffix=".lock", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -166,6 +165,8 @@ def _isolated(workspace: Workspace, session: Session, choice: PythonChoice) -> R
             # Under --isolated the lock step runs in dry-run mode: uv.lock is never written.
             sync_into(workspace, env.venv, interpreter, session)
         except BaseException:
+            import shutil
+
             shutil.rmtree(env.venv, ignore_errors=True)
             raise
     return env

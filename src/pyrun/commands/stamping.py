@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 
 from pyrun import stamp
@@ -105,6 +104,8 @@ def _member_dirs(workspace: Workspace, *, with_members: bool) -> list[str]:
     members = set() if with_members else {m.directory for m in workspace.members.values()}
     dirs = []
     for pattern in [*table.get("members", []), *table.get("exclude", [])]:
+        import glob  # only a workspace needs it
+
         dirs += _glob_walk(workspace.root, str(pattern))
         matches = glob.glob(os.path.join(workspace.root, str(pattern)))
         dirs += [d for d in matches if os.path.normpath(d) not in members]
@@ -115,6 +116,8 @@ def _glob_walk(root: str, pattern: str) -> list[str]:
     """The directories a member glob lists on its way to the members: the one above its first
     wildcard, and those each wildcard part matches before the last. `packages/*/python` gains
     a member when `packages/new/python` appears, which changes `packages/new`, not `packages`."""
+    import glob
+
     parts = pattern.split("/")
     wild = next((i for i, part in enumerate(parts) if _WILDCARD.intersection(part)), None)
     if wild is None:

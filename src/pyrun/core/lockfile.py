@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from pyrun.core import _lock_toml
-from pyrun.core.markers import MarkerSyntaxError, marker_sort_key
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
@@ -304,6 +303,10 @@ def _version_key(text: str | None) -> tuple[Any, ...]:
 
 
 def _marker_key(text: str | None) -> tuple[Any, ...]:
+    # Imported here: only ordering a lock needs the marker algebra (~1 ms to import), and a
+    # lock read from the memo is already in order.
+    from pyrun.core.markers import MarkerSyntaxError, marker_sort_key
+
     try:
         return marker_sort_key(text)
     except MarkerSyntaxError:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from pyrun.errors import PyrunError
 
@@ -17,9 +17,13 @@ def normalize_name(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProjectFile:
-    """One `pyproject.toml`: its directory and the tables pyrun reads."""
+class ProjectFile(NamedTuple):
+    """One `pyproject.toml`: its directory and the tables pyrun reads.
+
+    A `NamedTuple`, not a dataclass: every run reads one, and `dataclasses` (with `inspect`,
+    `ast`, `dis`) is ~7 ms of imports a sync from the cache otherwise never needs. The tables
+    are read-only (`Mapping`): an omitted one is a shared empty dict.
+    """
 
     directory: str
     has_project: bool
@@ -28,12 +32,12 @@ class ProjectFile:
     dynamic: tuple[str, ...] = ()
     requires_python: str | None = None
     dependencies: tuple[str, ...] = ()
-    optional_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    dependency_groups: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    optional_dependencies: Mapping[str, tuple[str, ...]] = {}
+    dependency_groups: Mapping[str, tuple[Any, ...]] = {}
     build_system: dict[str, Any] | None = None
-    tool: dict[str, Any] = field(default_factory=dict)
+    tool: Mapping[str, Any] = {}
     tool_name: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = {}
 
     @property
     def workspace(self) -> dict[str, Any] | None:

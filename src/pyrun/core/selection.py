@@ -210,11 +210,9 @@ def root_group_owner(
 def with_root_groups(owners: Sequence[ProjectFile], root: ProjectFile) -> tuple[ProjectFile, ...]:
     """The member seeing the root's group names as its own, for checking `--group` and for
     `--all-groups` (uv's wording for an unknown group stays singular)."""
-    import dataclasses
-
     (member,) = owners
     merged = {**root.dependency_groups, **member.dependency_groups}
-    return (dataclasses.replace(member, dependency_groups=merged),)
+    return (member._replace(dependency_groups=merged),)
 
 
 def inherited_groups(

@@ -24,10 +24,8 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -128,6 +126,8 @@ class Cache:
 
     @classmethod
     def create_temporary(cls) -> Cache:
+        import tempfile
+
         return cls(tempfile.mkdtemp(prefix="pyrun-cache-"), temporary=True).init()
 
     def __enter__(self) -> Cache:
@@ -139,6 +139,8 @@ class Cache:
     def close(self) -> None:
         self.release_shared()
         if self.temporary:
+            import shutil
+
             shutil.rmtree(self.root, ignore_errors=True)
 
     def init(self) -> Cache:
@@ -203,6 +205,8 @@ class Cache:
 
     def tempdir(self, bucket: str) -> Path:
         """A fresh `.tmp*` directory inside `bucket`, on the same file system as its entries."""
+        import tempfile
+
         return Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.bucket(bucket)))
 
     def link_archive(self, name: str, archive_id: str, *, built: bool = False) -> None:
@@ -355,6 +359,8 @@ class Cache:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `path` so that readers see the old content or the new, never a mix."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
     try:
@@ -379,6 +385,8 @@ def persist_dir(tmp: Path, final: Path) -> bool:
     except OSError as exc:
         if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not final.is_dir():
             raise
+        import shutil
+
         shutil.rmtree(tmp, ignore_errors=True)
         return False
 
@@ -516,6 +524,8 @@ def _remove_tree(path: Path) -> RemovalStats:
 
 
 def _rmtree(path: Path) -> None:
+    import shutil
+
     if sys.version_info >= (3, 12):
         shutil.rmtree(path, onexc=_force_remove)
     else:

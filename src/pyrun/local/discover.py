@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import stat
 import tomllib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pyrun.console import Console, display_path
 from pyrun.core.project import (
@@ -26,8 +24,7 @@ if TYPE_CHECKING:
 PYPROJECT = "pyproject.toml"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Workspace:
+class Workspace(NamedTuple):
     """The discovered workspace: its root, its members, and the project the run targets."""
 
     root: str
@@ -35,7 +32,7 @@ class Workspace:
     members: dict[str, ProjectFile]
     current: ProjectFile | None
     # Every file discovery read, so a stamp can tell later whether anything changed.
-    inputs: tuple[str, ...] = field(default=())
+    inputs: tuple[str, ...] = ()
     # Members uv finds no workspace from (`standalone_members`).
     standalone: frozenset[str] = frozenset()
 
@@ -221,6 +218,8 @@ def _expand(root: str, members: list[str], exclude: list[str]) -> list[str]:
 
 
 def _glob_dirs(root: str, pattern: str) -> list[str]:
+    import glob
+
     matches = glob.glob(pattern, root_dir=root)
     return sorted(
         os.path.normpath(os.path.join(root, m))

@@ -15,15 +15,12 @@ the install plan needs, and is far cheaper than an `importlib.metadata` scan.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
-import hashlib
 import io
 import json
+import operator
 import os
-import re
-import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -33,6 +30,7 @@ from pyrun.core.plan import InstalledDist
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.journal import Journal
+from pyrun.relocate import record_digest
 
 LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
@@ -174,21 +172,24 @@ def _parse_record(text: str) -> dict[str, tuple[str, str]]:
         path, digest, size = row
         if digest and "=" not in digest:
             raise ValueError(f"RECORD entry `{path}`: `hash` does not follow the required format")
-        if size and not size.strip().isdigit():
-            raise ValueError(f"RECORD entry `{path}`: `size` cannot be non-integer")
+        if size and not _is_decimal(size):
+            if not size.strip().isdigit():
+                raise ValueError(f"RECORD entry `{path}`: `size` cannot be non-integer")
+            size = str(int(size))  # as installer writes it back: no blanks, no leading zeros
         records[path.replace("\\", "/")] = (digest, size)
     return records
 
 
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+def _is_decimal(size: str) -> bool:
+    """Whether `size` is as installer writes it (`str(int(size))`): ASCII digits, no leading
+    zero (string methods: a regex match per RECORD row costs ten times as much)."""
+    return size.isdigit() and size.isascii() and (size[0] != "0" or size == "0")
 
 
 def _hash_file(path: str) -> tuple[str, str]:
     with open(path, "rb") as file:
         data = file.read()
-    return _record_hash(data), str(len(data))
+    return record_digest(data), str(len(data))
 
 
 # Generated files ---------------------------------------------------------------------------------
@@ -407,19 +408,23 @@ class _Installation:
             for source, name in files:
                 self._place_script(source, scheme_prefix + name)
             return
-        # The loop of a whole install: ~50k files for 300 packages, one `link()` each.
-        base = f"{self.roots[scheme]}/{scheme_prefix}"
-        records, rows, place = self.archive.records, self.rows, self.linker.place
+        # The loop of a whole install: ~50k files for 300 packages, one `link()` each. The
+        # RECORD rows are the wheel's own (sizes normalised when it was read).
+        directory = f"{self.roots[scheme]}/{scheme_prefix}"
+        records, rows = self.archive.records, self.rows
+        recorded = []
         for source, name in files:
-            target = base + name
             digest, size = records.get(wheel_prefix + name, _UNRECORDED)
             if digest and size:
-                place(source, target, int(size))
+                recorded.append((source, name, size))
+                rows.append((scheme, scheme_prefix + name, digest, size))
             else:
                 # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
-                place(source, target, os.path.getsize(source))
+                target = directory + name
+                self.linker.place(source, target, os.path.getsize(source))
                 digest, size = _hash_file(target)
-            rows.append((scheme, scheme_prefix + name, digest, str(int(size))))
+                rows.append((scheme, scheme_prefix + name, digest, size))
+        self.linker.place_all(directory, recorded)
 
     def _place_script(self, source: str, path: str) -> None:
         """A `.data/scripts` file, copied with a `#!python` line made the env's interpreter."""
@@ -458,7 +463,7 @@ class _Installation:
             if created != mode:
                 os.chmod(target, mode)
         self.linker.wrote(target, mode, content, replaced=replaced, source=source)
-        self.rows.append((scheme, path, _record_hash(content), str(len(content))))
+        self.rows.append((scheme, path, record_digest(content), str(len(content))))
 
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
@@ -469,17 +474,18 @@ class _Installation:
             scheme: "" if scheme == root_scheme else os.path.relpath(path, root) + "/"
             for scheme, path in self.roots.items()
         }
-        buffer = io.StringIO()
-        for scheme, path, digest, size in sorted(self.rows, key=lambda row: row[1]):
-            row = prefixes[scheme] + path
-            if _PLAIN_FIELD(row):
-                # The common case, without the csv module (its import and its per-row cost);
-                # hashes and sizes never need quoting.
-                buffer.write(f"{row},{digest},{size}\n")
-            else:
-                _write_quoted_row(buffer, (row, digest, size))
+        rows = [
+            (prefixes[scheme] + path, digest, size)
+            for scheme, path, digest, size in sorted(self.rows, key=_PATH)
+        ]
+        if not _needs_quotes("\0".join([path for path, _, _ in rows])):
+            # The common case, without the csv module (its import and its per-row cost);
+            # hashes and sizes never need quoting.
+            text = "".join([f"{path},{digest},{size}\n" for path, digest, size in rows])
+        else:
+            text = _quoted_rows(rows)
         target = os.path.join(root, self.archive.dist_info, "RECORD")
-        content = buffer.getvalue().encode("utf-8")
+        content = text.encode("utf-8")
         commit_file(target, content)
         self.linker.wrote(target, 0o666 & ~self.umask, content, replaced=False)
 
@@ -487,15 +493,23 @@ class _Installation:
 _UNRECORDED = ("", "")
 
 
-def _write_quoted_row(buffer: io.StringIO, row: tuple[str, str, str]) -> None:
-    """A RECORD row whose path needs the csv module's quoting (a comma, a quote, a newline)."""
+def _quoted_rows(rows: list[tuple[str, str, str]]) -> str:
+    """RECORD rows written by the csv module: some path needs its quoting (a comma, a quote,
+    a newline)."""
     import csv
 
-    csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n").writerow(row)
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
 
 
-# Fields the csv module writes unquoted (QUOTE_MINIMAL): no delimiter, quote or line break.
-_PLAIN_FIELD = re.compile(r'[^,"\r\n]*').fullmatch
+_PATH = operator.itemgetter(1)
+
+
+def _needs_quotes(text: str) -> bool:
+    """Whether the csv module quotes a field holding `text` (QUOTE_MINIMAL): a delimiter, a
+    quote or a line break in it (four scans at memchr speed, not a regex's per character)."""
+    return "," in text or '"' in text or "\n" in text or "\r" in text
 
 
 def write_new_file(target: str, content: bytes, *, mode: int) -> bool:
@@ -511,8 +525,14 @@ def write_new_file(target: str, content: bytes, *, mode: int) -> bool:
         os.unlink(target)
         fd = os.open(target, flags, mode)
         replaced = True
-    with open(fd, "wb") as file:
-        file.write(content)
+    # Straight to the descriptor: a buffered file object per generated file (launchers,
+    # metadata, RECORD: ~4 a wheel) costs more than the write.
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
     return replaced
 
 
@@ -592,6 +612,25 @@ class Linker:
                 self.journal.made_dir(path)
         self.made.add(path)
 
+    def place_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
+        """Put each cache file `source` at `directory + name`, for every `(source, name, size)`
+        (the size in decimal, as RECORD gives it): `place` for each, with the hardlinks of the
+        common case made and journaled in one pass."""
+        index = 0
+        if self.mode == "hardlink":
+            link = os.link
+            try:
+                for source, name, _ in files:
+                    link(source, directory + name)
+                    index += 1
+            except OSError:
+                pass  # this one (an existing file, or no hardlinks here) goes through `place`
+            self.linked += index
+            if self.journal is not None:
+                self.journal.linked_all(directory, files[:index])
+        for source, name, size in files[index:]:
+            self.place(source, directory + name, int(size))
+
     def place(self, source: str, target: str, size: int) -> None:
         """Put the cache file `source` (of `size` bytes) at `target`."""
         journal = self.journal
@@ -633,6 +672,8 @@ class Linker:
 
     def _copy(self, source: str, target: str, size: int) -> None:
         replaced = _unlink_existing(target)  # never write through a link into another inode
+        import shutil
+
         shutil.copy(source, target)
         self._copied(source, target, size, replaced)
 
@@ -691,6 +732,8 @@ def clone_file(source: str, target: str) -> bool:
             fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
         except OSError:
             _copy_range(src, dst)
+    import shutil
+
     shutil.copymode(source, target)
     return replaced
 
@@ -710,6 +753,8 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
         src.seek(0)
         dst.seek(0)
         dst.truncate()
+        import shutil
+
         shutil.copyfileobj(src, dst)
 
 
@@ -730,19 +775,37 @@ def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
     On the first failure the installs not yet started are cancelled, the running ones finish
     (a distribution is never left half-linked by us), and the failure is raised.
     """
-    if len(installs) <= 1:
-        yield from (install() for install in installs)
-        return
-    from pyrun.local import sigint
+    with _collector_paused():
+        if len(installs) <= 1:
+            yield from (install() for install in installs)
+            return
+        from pyrun.local import sigint
 
-    pool = _InstallPool(installs, min(INSTALL_THREADS, len(installs)))
-    with sigint.kept_for_main():
-        pool.start()
+        pool = _InstallPool(installs, min(INSTALL_THREADS, len(installs)))
+        with sigint.kept_for_main():
+            pool.start()
+        try:
+            for index in range(len(installs)):
+                yield pool.result(index)
+        finally:
+            pool.stop()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: an install makes a few records per file (RECORD
+    rows, journal entries) that all live on and no cycles, so each collection only rescanned
+    them (7% of an install's instructions), holding the GIL the other installs wait for."""
+    import gc
+
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
-        for index in range(len(installs)):
-            yield pool.result(index)
+        yield
     finally:
-        pool.stop()
+        gc.enable()
 
 
 class _InstallPool:
@@ -799,10 +862,15 @@ class _InstallPool:
                 self._done[index].set()
 
 
-class InstalledWheel(NamedTuple):
-    name: str
-    version: str
-    dist_info: Path
+class InstalledWheel:
+    # Plain records, here and below: a `NamedTuple` costs ~0.9 M instructions to create at
+    # import (its generated `__new__` is compiled), a slotted class a seventh of that.
+    __slots__ = ("dist_info", "name", "version")
+
+    def __init__(self, *, name: str, version: str, dist_info: Path) -> None:
+        self.name = name
+        self.version = version
+        self.dist_info = dist_info
 
 
 def install_wheel(
@@ -831,9 +899,8 @@ def install_wheel(
         raise FailureError(
             f"Failed to install `{source.distribution}=={source.version}`", causes=(cause,)
         ) from exc
-    dist_info = target.purelib / source.dist_info
-    if not dist_info.is_dir():
-        dist_info = target.platlib / source.dist_info
+    scheme = target.purelib if source.root_scheme == "purelib" else target.platlib
+    dist_info = scheme / source.dist_info
     return InstalledWheel(name=source.distribution, version=source.version, dist_info=dist_info)
 
 
@@ -913,10 +980,13 @@ def _key(name: str) -> str:
     return str(canonicalize_name(name))
 
 
-class UninstallResult(NamedTuple):
-    name: str
-    version: str
-    removed_files: int
+class UninstallResult:
+    __slots__ = ("name", "removed_files", "version")
+
+    def __init__(self, *, name: str, version: str, removed_files: int) -> None:
+        self.name = name
+        self.version = version
+        self.removed_files = removed_files
 
 
 def uninstall(
@@ -939,6 +1009,8 @@ def uninstall(
         os.unlink(dist_info / "RECORD")
     removed = sum(_remove_file(path) for path in paths)
     _remove_pycache(paths)
+    import shutil
+
     shutil.rmtree(dist_info, ignore_errors=True)
     _remove_empty_parents(paths, site_packages=os.path.abspath(site_packages), root=root)
     name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")

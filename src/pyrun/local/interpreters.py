@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -215,6 +214,8 @@ def _write_cache(
     directory = os.path.dirname(entry)
     try:
         os.makedirs(directory, exist_ok=True)
+        import tempfile
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"key": list(key), "probe": data}, handle)
@@ -344,24 +345,56 @@ def is_managed(interpreter: Interpreter, managed_dirs: Sequence[str]) -> bool:
 # -- candidates ----------------------------------------------------------------------------
 
 
-class _Candidate(NamedTuple):
-    source: str
-    path: str
+class _Candidate:
+    # This and `_Search` are slotted classes: a `NamedTuple` costs ~0.9 M instructions to
+    # create at import (its generated `__new__` is compiled), one of these a seventh.
+    __slots__ = ("path", "source")
+
+    def __init__(self, source: str, path: str) -> None:
+        self.source = source
+        self.path = path
 
 
-class _Search(NamedTuple):
+class _Search:
     """One discovery: the request and everything it may look at."""
 
-    request: PythonRequest
-    preference: str
-    cwd: str
-    environ: Mapping[str, str]
-    search_path: str
-    managed_dirs: tuple[str, ...]
-    allow_venvs: bool
-    console: Console | None
-    cache_dir: str | None
-    host: Host
+    __slots__ = (
+        "allow_venvs",
+        "cache_dir",
+        "console",
+        "cwd",
+        "environ",
+        "host",
+        "managed_dirs",
+        "preference",
+        "request",
+        "search_path",
+    )
+
+    def __init__(
+        self,
+        *,
+        request: PythonRequest,
+        preference: str,
+        cwd: str,
+        environ: Mapping[str, str],
+        search_path: str,
+        managed_dirs: tuple[str, ...],
+        allow_venvs: bool,
+        console: Console | None,
+        cache_dir: str | None,
+        host: Host,
+    ) -> None:
+        self.request = request
+        self.preference = preference
+        self.cwd = cwd
+        self.environ = environ
+        self.search_path = search_path
+        self.managed_dirs = managed_dirs
+        self.allow_venvs = allow_venvs
+        self.console = console
+        self.cache_dir = cache_dir
+        self.host = host
 
     def probe(self, path: str) -> Interpreter | None:
         return probe(path, cache_dir=self.cache_dir, console=self.console)

@@ -14,6 +14,7 @@ venv was created; a step that writes files it does not journal (bytecode compila
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 # From this size up, a script the installer copied unchanged from the cache is recorded as a
@@ -64,6 +65,18 @@ class Journal:
         relative = self._relative(target)
         self.entries[relative] = ("l", relative, source)
         self.linked_bytes += size
+
+    def linked_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
+        """`linked` for each `(source, name, size)` hardlinked at `directory + name` (`directory`
+        ends with a separator; sizes in decimal)."""
+        prefix = self._relative(directory)
+        entries = self.entries
+        total = 0
+        for source, name, size in files:
+            relative = prefix + name
+            entries[relative] = ("l", relative, source)
+            total += int(size)
+        self.linked_bytes += total
 
     def symlinked(self, target: str, source: str) -> None:
         relative = self._relative(target)
