@@ -31,9 +31,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pyrun.console import DIM, Console, format_size, is_terminal
+from pyrun.core.records import Record
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 LARGE_DOWNLOAD = 1024 * 1024
 
 
-class Verbs(NamedTuple):
+class Verbs(Record):
     """How a log names a transfer while it runs and once it is done."""
 
     ongoing: str

@@ -125,3 +125,21 @@ def test_a_typing_named_tuple_is_told_from_a_record() -> None:
         a: int
 
     assert _built_by_typing(Typed) and not _built_by_typing(Cheap)
+
+
+def test_no_module_builds_a_typing_named_tuple() -> None:
+    """Every named tuple of pyrun is a `Record` (the sync, export and marker modules too), so no
+    path pays `typing.NamedTuple`'s class-building cost."""
+    import ast
+    from pathlib import Path
+
+    import pyrun
+
+    found = []
+    for path in sorted(Path(pyrun.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                ast.unparse(base) in ("NamedTuple", "typing.NamedTuple") for base in node.bases
+            ):
+                found.append(f"{path.name}:{node.name}")
+    assert found == [], f"typing.NamedTuple classes: {found}"

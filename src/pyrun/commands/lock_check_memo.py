@@ -23,9 +23,10 @@ import marshal
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.records import Record
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import Settled
@@ -48,7 +49,7 @@ _CHECK_CODE = (
 )
 
 
-class CheckMemo(NamedTuple):
+class CheckMemo(Record):
     """The cache entry that says "this lock, with these inputs, is satisfied"."""
 
     path: str

@@ -22,10 +22,11 @@ from __future__ import annotations
 import collections
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from pyrun.core.records import Record
 from pyrun.core.universal import (
     FALSE,
     TRUE,
@@ -158,7 +159,7 @@ def _python_marker(tag: str, abi3: bool) -> Dnf:
 # --- The decision in a fork -----------------------------------------------------------------
 
 
-class Missing(NamedTuple):
+class Missing(Record):
     """The version has no wheel for the declared environment `marker` (uv's text of it)."""
 
     marker: str
@@ -181,7 +182,7 @@ class Missing(NamedTuple):
         return f"`{self.marker}`-compatible wheels"
 
 
-class Split(NamedTuple):
+class Split(Record):
     """The fork must split on a declared environment: `forks` in the order uv solves them."""
 
     forks: tuple[Dnf, Dnf]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement
 from pyrun.core.markers import normalize_marker
 from pyrun.core.project import normalize_name
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 
 __all__ = [
@@ -58,7 +59,7 @@ _TRUE_ATOM = "(extra == 'x' or extra != 'x')"  # an empty extra name is no tauto
 # ---------------------------------------------------------------------------------------------
 
 
-class ExportSelection(NamedTuple):
+class ExportSelection(Record):
     """What to export; names are normalised.
 
     `roots` are the members walked from; `groups` select their `[package.dev-dependencies]`,
@@ -84,7 +85,7 @@ class ExportSelection(NamedTuple):
     no_emit_packages: frozenset[str] = frozenset()
 
 
-class ExportEntry(NamedTuple):
+class ExportEntry(Record):
     """One exported package: its reachability marker (None: always) and its parents."""
 
     package: Package
@@ -108,7 +109,7 @@ def _id(package: Package) -> _Id:
     return (package.name, package.version, package.source.kind, package.source.value)
 
 
-class _Edge(NamedTuple):
+class _Edge(Record):
     parent: _Node
     child: _Node
     marker: str | None

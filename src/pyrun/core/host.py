@@ -5,10 +5,10 @@ list's parsing code (`pyrun.core.pydownloads`)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from pyrun.core.records import Record
 
 
-class Host(NamedTuple):
+class Host(Record):
     """`linux`, `x86_64`, `gnu`."""
 
     os: str

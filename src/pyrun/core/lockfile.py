@@ -13,11 +13,12 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from pyrun.core import _lock_toml
+from pyrun.core.records import Record
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
@@ -60,7 +61,7 @@ DEFAULT_GROUPS_REVISION = 5  # the first revision whose member entries record `d
 # `Mapping`, nothing changes it.
 
 
-class Source(NamedTuple):
+class Source(Record):
     """Where a package comes from: `kind` is one of SOURCE_KINDS, `value` its URL or path."""
 
     kind: str
@@ -72,7 +73,7 @@ class Source(NamedTuple):
         return self.kind in ("virtual", "editable", "directory")
 
 
-class Dependency(NamedTuple):
+class Dependency(Record):
     """An edge: `version`/`source` only disambiguate names locked more than once."""
 
     name: str
@@ -82,7 +83,7 @@ class Dependency(NamedTuple):
     marker: str | None = None
 
 
-class Sdist(NamedTuple):
+class Sdist(Record):
     url: str | None = None
     path: str | None = None
     hash: str | None = None
@@ -90,12 +91,12 @@ class Sdist(NamedTuple):
     upload_time: str | None = None
 
 
-class Zstd(NamedTuple):
+class Zstd(Record):
     hash: str | None = None
     size: int | None = None
 
 
-class Wheel(NamedTuple):
+class Wheel(Record):
     """One wheel: exactly one of `url`, `path` or `filename` is set."""
 
     url: str | None = None
@@ -112,7 +113,7 @@ class Wheel(NamedTuple):
         return location.rsplit("/", 1)[-1]
 
 
-class Requirement(NamedTuple):
+class Requirement(Record):
     """A requirement table of `requires-dist`, `requires-dev` or `[manifest]`."""
 
     name: str
@@ -144,7 +145,7 @@ _REQUIREMENT_SOURCE_KEYS = (
 )
 
 
-class PackageMetadata(NamedTuple):
+class PackageMetadata(Record):
     """`[package.metadata]`: what a local project declared when it was locked."""
 
     requires_dist: tuple[Requirement, ...] = ()
@@ -156,7 +157,7 @@ class PackageMetadata(NamedTuple):
         return not (self.requires_dist or self.provides_extras or self.requires_dev)
 
 
-class Package(NamedTuple):
+class Package(Record):
     name: str
     version: str | None  # None: a local project with a dynamic version
     source: Source
@@ -171,7 +172,7 @@ class Package(NamedTuple):
     metadata: PackageMetadata = PackageMetadata()
 
 
-class ExcludeNewerPackage(NamedTuple):
+class ExcludeNewerPackage(Record):
     """A per-package `exclude-newer`: a timestamp, a relative span, or disabled (`false`)."""
 
     timestamp: str | None = None
@@ -179,7 +180,7 @@ class ExcludeNewerPackage(NamedTuple):
     disabled: bool = False
 
 
-class LockOptions(NamedTuple):
+class LockOptions(Record):
     """`[options]`: only non-default values are set."""
 
     resolution_mode: str | None = None
@@ -191,7 +192,7 @@ class LockOptions(NamedTuple):
     exclude_newer_package: Mapping[str, ExcludeNewerPackage] = {}
 
 
-class DependencyMetadata(NamedTuple):
+class DependencyMetadata(Record):
     name: str
     version: str | None = None
     requires_dist: tuple[str, ...] = ()
@@ -199,7 +200,7 @@ class DependencyMetadata(NamedTuple):
     provides_extras: tuple[str, ...] = ()
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     members: tuple[str, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     constraints: tuple[Requirement, ...] = ()
@@ -210,13 +211,13 @@ class Manifest(NamedTuple):
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
 
 
-class ConflictItem(NamedTuple):
+class ConflictItem(Record):
     package: str
     extra: str | None = None
     group: str | None = None
 
 
-class _LockFields(NamedTuple):
+class _LockFields(Record):
     requires_python: str
     version: int = LOCK_VERSION
     revision: int = 0

@@ -22,10 +22,12 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
+
+from pyrun.core.records import Record
 
 __all__ = [
     "MarkerSyntaxError",
@@ -410,7 +412,7 @@ _TOKEN = re.compile(
 )
 
 
-class _Tok(NamedTuple):
+class _Tok(Record):
     kind: str
     text: str
 
@@ -577,7 +579,7 @@ def _string_range(key: str, op: str, value: str) -> list[Interval] | None:
 # --- versions --------------------------------------------------------------------------------
 
 
-class _Spec(NamedTuple):
+class _Spec(Record):
     op: str
     release: tuple[int, ...]
     star: bool
@@ -710,7 +712,7 @@ def _union_node(var: Var, intervals: list[Interval]) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-class Term(NamedTuple):
+class Term(Record):
     """One marker expression of a DNF clause. Equality ignores `text` and `sort`."""
 
     sort: tuple[int, ...]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 
 # Unpacked wheels are content-addressed by the SHA-256 of the wheel file. 32 hex digits (128
@@ -40,7 +41,7 @@ class SourceKind(Enum):
     GIT = "git"
 
 
-class RequiredDist(NamedTuple):
+class RequiredDist(Record):
     """One distribution the environment must contain after the sync.
 
     `url` is what a `direct_url.json` would record for it: the remote URL, or the `file://`
@@ -71,7 +72,7 @@ class RequiredDist(NamedTuple):
         return None
 
 
-class InstalledDist(NamedTuple):
+class InstalledDist(Record):
     """A distribution found in a `site-packages` directory (one `*.dist-info`)."""
 
     name: str
@@ -94,7 +95,7 @@ class InstalledDist(NamedTuple):
         return isinstance(dir_info, dict) and bool(dir_info.get("editable"))
 
 
-class InstallPlan(NamedTuple):
+class InstallPlan(Record):
     """The decision for one environment. Lists are sorted by name.
 
     `cached` and `remote` together are everything to install (`remote` needs a download or a

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
 _NORMALIZE = re.compile(r"[-_.]+")
@@ -17,7 +18,7 @@ def normalize_name(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-class ProjectFile(NamedTuple):
+class ProjectFile(Record):
     """One `pyproject.toml`: its directory and the tables pyrun reads.
 
     A `NamedTuple`, not a dataclass: every run reads one, and `dataclasses` (with `inspect`,

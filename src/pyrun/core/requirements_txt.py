@@ -21,10 +21,10 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError, os_error_text
 
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
@@ -42,7 +42,7 @@ _UNSUPPORTED = {
 _TERMINAL = "\n\r#"
 
 
-class RequirementEntry(NamedTuple):
+class RequirementEntry(Record):
     """One requirement line."""
 
     # The requirement as written, continuations joined and `${NAME}` expanded.
@@ -60,7 +60,7 @@ class RequirementEntry(NamedTuple):
     hashes: tuple[str, ...] = ()
 
 
-class RequirementsTxt(NamedTuple):
+class RequirementsTxt(Record):
     """A requirements file with its includes flattened."""
 
     requirements: tuple[RequirementEntry, ...] = ()

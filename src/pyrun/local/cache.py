@@ -29,8 +29,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
 
+from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 
@@ -91,7 +91,7 @@ def default_cache_dir(environ: Mapping[str, str], cache_dir: str | None = None) 
     return Path(home) / ".cache" / "pyrun"
 
 
-class RemovalStats(NamedTuple):
+class RemovalStats(Record):
     """What `clean`/`prune` removed, for `Removed N files (SIZE)` / `Removed N directories`."""
 
     files: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pyrun.console import Console, display_path
 from pyrun.core.project import (
@@ -14,6 +14,7 @@ from pyrun.core.project import (
     normalize_name,
     parse_project_file,
 )
+from pyrun.core.records import Record
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 PYPROJECT = "pyproject.toml"
 
 
-class Workspace(NamedTuple):
+class Workspace(Record):
     """The discovered workspace: its root, its members, and the project the run targets."""
 
     root: str

@@ -24,9 +24,10 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, NamedTuple, TypeVar
+from typing import Any, BinaryIO, Literal, TypeVar
 
 from pyrun.core.plan import InstalledDist
+from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.journal import Journal
@@ -49,7 +50,7 @@ LINK_FALLBACK_WARNING = (
 )
 
 
-class InstallTarget(NamedTuple):
+class InstallTarget(Record):
     """Where each installation scheme of an environment lives, and its interpreter."""
 
     prefix: Path

@@ -26,13 +26,13 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from packaging.version import Version
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
 from pyrun.core.interpreter import MANAGED_SOURCE, Interpreter, ProbeError
+from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
@@ -237,7 +237,7 @@ def default_managed_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     return [pyrun, uv]
 
 
-class ManagedInstall(NamedTuple):
+class ManagedInstall(Record):
     """One `<pythons>/<key>` directory (pyrun's or uv's)."""
 
     key: str

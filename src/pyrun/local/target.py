@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
+from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
 
-class Target(NamedTuple):
+class Target(Record):
     """The command, classified. `kind` is one of the rows of SPEC §2.1."""
 
     kind: str  # none | stdin | url | module | gui | script | python | pyfile | dir | zip | external

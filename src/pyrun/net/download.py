@@ -19,7 +19,7 @@ import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -27,6 +27,7 @@ import httpx
 import trio
 
 from pyrun.core.plan import archive_id
+from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 from pyrun.local.cache import WHEELS_BUCKET, Cache
 from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
@@ -42,7 +43,7 @@ IN_MEMORY_MAX = 4 << 20
 IN_MEMORY_TOTAL = 16 << 20
 
 
-class WheelDownload(NamedTuple):
+class WheelDownload(Record):
     """A wheel to fetch: where from and the hash it must have (`sha256:<hex>`, optional)."""
 
     name: str
@@ -60,14 +61,14 @@ class WheelDownload(NamedTuple):
         return self.filename or unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
 
 
-class DownloadedWheel(NamedTuple):
+class DownloadedWheel(Record):
     wheel: WheelDownload
     archive: Path
     sha256: str
     downloaded: bool  # False when the archive was already in the cache
 
 
-class _ExpectedHash(NamedTuple):
+class _ExpectedHash(Record):
     algorithm: str
     digest: str
 
