@@ -111,8 +111,16 @@ def test_a_marker_prints_as_uv_prints_it(
 
 # (the marker of `app`'s requirement on `a<i>`, the marker of `a<i>`'s requirement on `b<i>`):
 # uv writes `b<i>`'s edge and export line restricted to where `a<i>` is reachable, which the
-# pairs narrow further (`os_name != 'nt'` under `sys_platform == 'linux'` goes).
+# pairs narrow further (`os_name != 'nt'` under `sys_platform == 'linux'` goes), and leaves
+# out a `b<i>` the pairs make unreachable, with the edge to it.
 CHAINS = [
+    ("sys_platform == 'linux'", "os_name == 'nt'"),
+    ("platform_system == 'FreeBSD'", "sys_platform == 'darwin'"),
+    (
+        "sys_platform == 'win32' and "
+        "(platform_machine == 'x86_64' or platform_system == 'FreeBSD')",
+        "platform_machine == 'x86_64' and platform_system != 'FreeBSD'",
+    ),
     ("sys_platform == 'linux'", "os_name != 'nt'"),
     ("os_name == 'nt'", "sys_platform != 'linux'"),
     ("sys_platform != 'linux'", "os_name == 'nt' and implementation_name == 'cpython'"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from pyrun.core import universal
 from pyrun.core.markers import (
     marker_sort_key,
     markers_equal,
@@ -79,3 +80,22 @@ def test_a_marker_simplified_against_requires_python_finishes_under_the_pairs() 
         "(os_name != 'nt' and sys_platform == 'linux')"
     )
     assert simplify_marker(written, ">=3.13") == "sys_platform == 'linux'"
+
+
+def test_the_resolvers_algebra_knows_the_pairs() -> None:
+    linux_nt = universal.dnf_and(
+        universal.parse_marker("sys_platform == 'linux'"), universal.parse_marker("os_name == 'nt'")
+    )
+    assert linux_nt == universal.FALSE
+    bsd_darwin = universal.parse_marker(
+        "platform_system == 'FreeBSD' and (sys_platform == 'darwin' or sys_platform == 'win32')"
+    )
+    assert bsd_darwin == universal.FALSE
+    # An `os_name` uv knows nothing about, or a `sys_platform` left open, stays possible.
+    assert universal.parse_marker("os_name == 'java' and sys_platform == 'linux'")
+    assert universal.parse_marker("os_name == 'nt' and sys_platform != 'win32'")
+    # Two cubes equal under the pairs cover each other; simplifying keeps one of them.
+    both = universal.parse_marker(
+        "sys_platform == 'win32' or (sys_platform == 'win32' and platform_system != 'FreeBSD')"
+    )
+    assert len(universal.simplify(both)) == 1

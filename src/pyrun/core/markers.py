@@ -335,6 +335,12 @@ _EXCLUDED: dict[Var, tuple[tuple[str, tuple[str, ...]], ...]] = {
     _OS: (("nt", ("linux", "darwin", "ios")), ("posix", ("win32",))),
     _SYS: tuple((p, _BSDS if p == "ios" else _BSDS_AND_IOS) for p in _PLATFORMS),
 }
+# The same pairs as (os_name, sys_platform) and (platform_system, sys_platform) values, for
+# the resolver's own marker algebra (`pyrun.core.universal`).
+OS_NAME_EXCLUSIONS = frozenset((os, p) for os, platforms in _EXCLUDED[_OS] for p in platforms)
+PLATFORM_SYSTEM_EXCLUSIONS = frozenset(
+    (system, p) for p, systems in _EXCLUDED[_SYS] for system in systems
+)
 _PAIRED = {_OS: _SYS, _SYS: _SYSTEM}  # the variable each one is excluded against
 _VAR_BITS = {_OS: 1, _SYS: 2, _SYSTEM: 4}
 
