@@ -9,8 +9,10 @@ the same variable order, the same `python_version` -> `python_full_version` tran
 same edge merging, cover extraction, sorting and factoring. Equal functions
 get the same interned node, which is also what makes `markers_equal` exact.
 
-uv's known-incompatible pairs are ported too: `os_name == 'nt' and sys_platform == 'linux'` is
-`false`, and `os_name != 'nt' and sys_platform == 'linux'` reads `sys_platform == 'linux'`.
+uv's known-incompatible platform pairs are ported too (`_finish`): `os_name == 'nt' and
+sys_platform == 'linux'` is `false`, `os_name != 'nt' and sys_platform == 'linux'` reads
+`sys_platform == 'linux'`, and a marker is printed as uv decides its value where a pair makes it
+free.
 Not ported: PEP 751 list markers, and version bounds with pre-releases beyond uv's
 release-only semantics.
 """
@@ -275,83 +277,301 @@ def _merge_adjacent(edges: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _apply(op: str, x: int, y: int) -> int:
-    """`x and y` / `x or y`, with uv's known-incompatible pairs (`_allowed`)."""
+    """`x and y` / `x or y` as uv's `MarkerTree::and`/`or`: the plain combination, then
+    `_finish` under the known-incompatible platform pairs."""
     terminal = _terminal(op, x, y)
     if terminal is not None:
         return terminal
     cached = _APPLY_CACHE.get((op, x, y))
-    if cached is not None:
-        return cached
-    result = _shannon(op, x, y, _apply)
-    if _is_conflicting(_NODES[x][0]) and _is_conflicting(_NODES[y][0]):
-        # uv checks its conjunctions (a disjunction is the complement of one) at the top,
-        # where these variables live: a conjunction lying wholly within the known
-        # incompatibilities is false, and so a disjunction covering their complement is true.
-        allowed = _allowed()
-        if op == "and" and _plain("and", result, allowed) == FALSE:
-            result = FALSE
-        elif op == "or" and _plain("and", _negate(result), allowed) == FALSE:
-            result = TRUE
-    _APPLY_CACHE[(op, x, y)] = result
-    return result
+    if cached is None:
+        cached = _APPLY_CACHE[(op, x, y)] = _finish(_plain(op, x, y))
+    return cached
 
 
 def _plain(op: str, x: int, y: int) -> int:
-    """`_apply` without the known-incompatible pairs: what the exclusions are built with, and
-    checked against (uv keeps these results apart from its regular cache)."""
+    """The combination of two diagrams as functions of every environment, the pairs ignored
+    (uv's `and_cached`): what parsing, the cover extraction and `_finish` itself build with."""
     terminal = _terminal(op, x, y)
     if terminal is not None:
         return terminal
     cached = _PLAIN_CACHE.get((op, x, y))
     if cached is None:
-        cached = _PLAIN_CACHE[(op, x, y)] = _shannon(op, x, y, _plain)
+        cached = _PLAIN_CACHE[(op, x, y)] = _shannon(op, x, y)
     return cached
 
 
-def _shannon(op: str, x: int, y: int, apply: Callable[[str, int, int], int]) -> int:
+def _shannon(op: str, x: int, y: int) -> int:
     """One step of Shannon expansion on the higher-order variable of `x` and `y`."""
     xvar, xedges = _NODES[x]
     yvar, yedges = _NODES[y]
     if xvar < yvar:
-        return _create(xvar, _map(xvar, xedges, lambda c: apply(op, c, y)))
+        return _create(xvar, _map(xvar, xedges, lambda c: _plain(op, c, y)))
     if yvar < xvar:
-        return _create(yvar, _map(yvar, yedges, lambda c: apply(op, x, c)))
-    return _create(xvar, _combine(op, xvar, xedges, yedges, apply))
+        return _create(yvar, _map(yvar, yedges, lambda c: _plain(op, x, c)))
+    return _create(xvar, _combine(op, xvar, xedges, yedges, _plain))
+
+
+# ---------------------------------------------------------------------------------------------
+# uv's known-incompatible platform pairs
+# ---------------------------------------------------------------------------------------------
+#
+# uv 0.13.9 treats the environments of its known-incompatible pairs (`os_name == 'nt' and
+# sys_platform == 'linux'`, `platform_system == 'FreeBSD' and sys_platform == 'darwin'`, ...)
+# as impossible: a marker is a function of the other environments only. It marks the
+# impossible ones "don't care" (`_mask`) and then picks, node by node, the simplest Boolean
+# diagram that agrees with the marker wherever it matters (`_project`). That is why
+# `os_name != 'nt' and sys_platform == 'linux'` prints as `sys_platform == 'linux'`, while
+# `(os_name == 'nt' and A) or (sys_platform == 'linux' and B)` gains an `os_name != 'nt'`:
+# under `nt`, `linux` is impossible, so that branch reads `A`, and the two branches differ.
+# Diagrams here always hold that projection, so equal markers stay one node.
+
+# A third terminal, only ever inside `_finish`: an environment that cannot exist.
+DONT_CARE = -1
+
+_OS, _SYS, _SYSTEM = (_STRING, 0), (_STRING, 1), (_STRING, 2)
+_BSDS = ("FreeBSD", "NetBSD", "OpenBSD", "SunOS")
+_BSDS_AND_IOS = (*_BSDS, "iOS", "iPadOS")
+_PLATFORMS = ("aix", "android", "emscripten", "ios", "linux", "darwin", "win32", "cygwin", "wasi")
+# Per variable, each value and the values of the next variable it never runs with.
+_EXCLUDED: dict[Var, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    _OS: (("nt", ("linux", "darwin", "ios")), ("posix", ("win32",))),
+    _SYS: tuple((p, _BSDS if p == "ios" else _BSDS_AND_IOS) for p in _PLATFORMS),
+}
+# The same pairs as (os_name, sys_platform) and (platform_system, sys_platform) values, for
+# the resolver's own marker algebra (`pyrun.core.universal`).
+OS_NAME_EXCLUSIONS = frozenset((os, p) for os, platforms in _EXCLUDED[_OS] for p in platforms)
+PLATFORM_SYSTEM_EXCLUSIONS = frozenset(
+    (system, p) for p, systems in _EXCLUDED[_SYS] for system in systems
+)
+_PAIRED = {_OS: _SYS, _SYS: _SYSTEM}  # the variable each one is excluded against
+_VAR_BITS = {_OS: 1, _SYS: 2, _SYSTEM: 4}
+
+_FINISHED: dict[int, int] = {}
+_PROJECTED: dict[int, int] = {}
+_MASKED: dict[tuple[int, int], int] = {}
+_CAN_CONFLICT: dict[int, bool] = {}
+_VARIABLES: dict[int, int] = {}
 
 
 def _is_conflicting(var: Var) -> bool:
-    """uv's `is_conflicting_variable`: `os_name`, `sys_platform` and `platform_system`, the
-    variables of the known-incompatible pairs, which is why they head the variable order."""
-    return bool(var) and var[0] == _STRING and var[1] <= _STRING_VARS.index("platform_system")
+    """uv's `is_conflicting_variable`: the variables of the pairs, first in the order."""
+    return var in _VAR_BITS
 
 
-# uv's known-incompatible pairs (`Interner::exclusions`): `os_name` against `sys_platform`, and
-# `platform_system` against `sys_platform` (an iOS `platform_system` may run `sys_platform ==
-# 'ios'`).
-_OS_PAIRS = (("nt", "linux"), ("nt", "darwin"), ("nt", "ios"), ("posix", "win32"))
-_SYSTEMS = ("FreeBSD", "NetBSD", "OpenBSD", "SunOS", "iOS", "iPadOS")
-_PLATFORMS = ("aix", "android", "emscripten", "ios", "linux", "darwin", "win32", "cygwin", "wasi")
+def _finish(node: int) -> int:
+    """uv's `finish`: the marker as a function of the possible environments, projected back
+    to the Boolean diagram uv prints (constant where it is constant on them)."""
+    if not _decides(node) or not _is_conflicting(_NODES[node][0]):
+        return node
+    finished = _FINISHED.get(node)
+    if finished is None:
+        finished = node
+        # uv projects again when the projection still meets the pairs; that settles it.
+        for _ in range(2):
+            if not _can_conflict(finished):
+                break
+            finished = _project(_mask(finished, _validity(finished)))
+        _FINISHED[node] = finished
+    return finished
+
+
+def _can_conflict(node: int) -> bool:
+    """uv's `can_conflict`: whether a path of `node` decides a value of a pair and then one
+    of the values it never runs with; only then can the pairs change the diagram."""
+    if not _decides(node):
+        return False
+    cached = _CAN_CONFLICT.get(node)
+    if cached is None:
+        cached = _CAN_CONFLICT[node] = _node_can_conflict(node)
+    return cached
+
+
+def _node_can_conflict(node: int) -> bool:
+    var, edges = _NODES[node]
+    if not _is_conflicting(var):
+        return False
+    excluded = _EXCLUDED.get(var, ())
+    referenced = {parent for parent, _ in excluded if _references(edges, parent)}
+    for iv, child in edges:
+        if not _decides(child) or not _is_conflicting(_NODES[child][0]):
+            continue
+        child_var, child_edges = _NODES[child]
+        if child_var == _PAIRED.get(var) and any(
+            (parent in referenced or _contains(iv, parent))
+            and any(_references(child_edges, value) for value in values)
+            for parent, values in excluded
+        ):
+            return True
+        if _can_conflict(child):
+            return True
+    return False
+
+
+def _references(edges: tuple[Any, ...], value: str) -> bool:
+    """Whether a string node decides at `value` (one of its ranges is bounded by it)."""
+    return any(bound is not None and bound[0] == value for iv, _ in edges for bound in iv)
+
+
+def _contains(iv: Interval, value: str) -> bool:
+    return _intersect(iv, ((value, True), (value, True))) is not None
+
+
+def _variables(node: int) -> int:
+    """The pair variables `node` decides on anywhere (they head the order, so stop below)."""
+    if not _decides(node):
+        return 0
+    cached = _VARIABLES.get(node)
+    if cached is None:
+        var, edges = _NODES[node]
+        cached = _VAR_BITS.get(var, 0)
+        if cached:
+            for _, child in edges:
+                cached |= _variables(child)
+        _VARIABLES[node] = cached
+    return cached
+
+
+def _validity(node: int) -> int:
+    """The possible environments for the pairs `node` can meet (uv's `exclusions_for`)."""
+    found = _variables(node)
+    os_pairs, system_pairs, every = _exclusions()
+    if found & 3 == 3 and found & 6 != 6:
+        return _negate(os_pairs)
+    if found & 6 == 6 and found & 3 != 3:
+        return _negate(system_pairs)
+    return _negate(every)
 
 
 @functools.cache
-def _allowed() -> int:
-    """Every environment outside the known-incompatible pairs (the complement of uv's
-    `exclusions`), built once: each conjunction of two platform variables is checked
-    against it."""
-    pairs = [
-        (_string_expr("os_name", "==", os), _string_expr("sys_platform", "==", platform))
-        for os, platform in _OS_PAIRS
+def _exclusions() -> tuple[int, int, int]:
+    """uv's known-incompatible pairs (`Interner::exclusions`): `os_name` against
+    `sys_platform`, `platform_system` against `sys_platform` (an iOS or iPadOS
+    `platform_system` runs `sys_platform == 'ios'`), and both together."""
+    os_pairs = system_pairs = FALSE
+    for os, platforms in _EXCLUDED[_OS]:
+        for platform in platforms:
+            both = _plain("and", _string_expr("os_name", "==", os), _sys(platform))
+            os_pairs = _plain("or", os_pairs, both)
+    for system in _BSDS_AND_IOS:
+        for platform in _PLATFORMS:
+            if platform == "ios" and system in ("iOS", "iPadOS"):
+                continue
+            both = _plain("and", _string_expr("platform_system", "==", system), _sys(platform))
+            system_pairs = _plain("or", system_pairs, both)
+    return os_pairs, system_pairs, _plain("or", os_pairs, system_pairs)
+
+
+def _sys(platform: str) -> int:
+    return _string_expr("sys_platform", "==", platform)
+
+
+def _mask(value: int, validity: int) -> int:
+    """uv's `mask`: `value` where `validity` holds, DONT_CARE where it does not."""
+    if validity == FALSE or value == DONT_CARE:
+        return DONT_CARE
+    if validity == TRUE:
+        return value
+    cached = _MASKED.get((value, validity))
+    if cached is None:
+        var, pieces = _cofactors(value, validity)
+        children = [(piece, _mask(v, valid)) for piece, v, valid in pieces]
+        cached = _MASKED[(value, validity)] = _create(var, _edges(var, children))
+    return cached
+
+
+def _cofactors(x: int, y: int) -> tuple[Var, list[tuple[Any, int, int]]]:
+    """The higher-order variable of `x` and `y` (at least one a decision node), and their
+    children under it piece by piece: (range or branch, child of x, child of y)."""
+    var = min(_NODES[n][0] for n in (x, y) if _decides(n))
+    xedges = _NODES[x][1] if _decides(x) and _NODES[x][0] == var else None
+    yedges = _NODES[y][1] if _decides(y) and _NODES[y][0] == var else None
+    if not _is_range_var(var):
+        xs = xedges or (x, x)
+        ys = yedges or (y, y)
+        return var, [(0, xs[0], ys[0]), (1, xs[1], ys[1])]
+    xs = xedges or ((FULL, x),)
+    ys = yedges or ((FULL, y),)
+    pieces = [
+        (iv, xc, yc) for xiv, xc in xs for yiv, yc in ys if (iv := _intersect(xiv, yiv)) is not None
     ]
-    pairs += [
-        (_string_expr("platform_system", "==", s), _string_expr("sys_platform", "==", p))
-        for s in _SYSTEMS
-        for p in _PLATFORMS
-        if not (p == "ios" and s in ("iOS", "iPadOS"))
-    ]
-    exclusions = FALSE
-    for a, b in pairs:
-        exclusions = _plain("or", exclusions, _plain("and", a, b))
-    return _negate(exclusions)
+    return var, pieces
+
+
+def _decides(node: int) -> bool:
+    """Whether `node` is a decision node (not TRUE, FALSE or DONT_CARE)."""
+    return node > FALSE
+
+
+def _edges(var: Var, children: list[tuple[Any, int]]) -> tuple[Any, ...]:
+    if _is_range_var(var):
+        return tuple(children)
+    return (children[0][1], children[1][1])
+
+
+def _project(value: int) -> int:
+    """uv's `project`: a Boolean diagram equal to `value` wherever it is not DONT_CARE. At
+    each node, a child merges with the run of its left neighbours when they agree wherever
+    both matter; a single run removes the decision. Only neighbours: uv 0.13.9 keeps
+    `os_name == 'nt' or (os_name == 'java' and sys_platform != 'darwin')` as written, where
+    merging the `nt` branch with the `java` one (they agree once `darwin` is impossible under
+    `nt`) would print `(os_name == 'java' or os_name == 'nt') and sys_platform != 'darwin'`."""
+    if value == DONT_CARE:
+        return FALSE
+    return _project_cached(value, {})
+
+
+def _project_cached(value: int, compatible: dict[tuple[int, int], int | None]) -> int:
+    if value in (TRUE, FALSE):
+        return value
+    if value == DONT_CARE:
+        return FALSE
+    projected = _PROJECTED.get(value)
+    if projected is not None:
+        return projected
+    var, edges = _NODES[value]
+    # Runs of neighbouring children that agree wherever both matter share one function.
+    runs: list[int] = []
+    run_of: list[int] = []
+    for child in _children(edges, var):
+        merged = _merge_compatible(runs[-1], child, compatible) if runs else None
+        if merged is None:
+            runs.append(child)
+        else:
+            runs[-1] = merged
+        run_of.append(len(runs) - 1)
+    if len(runs) == 1:
+        projected = _project_cached(runs[0], compatible)
+    else:
+        results = iter([_project_cached(runs[run], compatible) for run in run_of])
+        projected = _create(var, _map(var, edges, lambda _: next(results)))
+    _PROJECTED[value] = projected
+    return projected
+
+
+def _merge_compatible(
+    left: int, right: int, cache: dict[tuple[int, int], int | None]
+) -> int | None:
+    """uv's `merge_compatible`: one function that is each of `left` and `right` wherever that
+    one matters, or None when they disagree somewhere both matter."""
+    if left == DONT_CARE:
+        return right
+    if right == DONT_CARE or left == right:
+        return left
+    if not _decides(left) and not _decides(right):
+        return None
+    key = (left, right)
+    if key in cache:
+        return cache[key]
+    var, pieces = _cofactors(left, right)
+    children: list[tuple[Any, int]] = []
+    for piece, x, y in pieces:
+        merged = _merge_compatible(x, y, cache)
+        if merged is None:
+            break
+        children.append((piece, merged))
+    result = _create(var, _edges(var, children)) if len(children) == len(pieces) else None
+    cache[key] = result
+    return result
 
 
 def _terminal(op: str, x: int, y: int) -> int | None:
@@ -469,14 +689,14 @@ class _Parser:
         node = self._and()
         while self._peek() == _Tok("word", "or"):
             self.pos += 1
-            node = _apply("or", node, self._and())
+            node = _plain("or", node, self._and())
         return node
 
     def _and(self) -> int:
         node = self._atom()
         while self._peek() == _Tok("word", "and"):
             self.pos += 1
-            node = _apply("and", node, self._atom())
+            node = _plain("and", node, self._atom())
         return node
 
     def _atom(self) -> int:
@@ -780,22 +1000,22 @@ def _isop(
     # A clause can omit this variable only where every branch permits it.
     common_upper = TRUE
     for _, _, up in cofactors:
-        common_upper = _apply("and", common_upper, up)
+        common_upper = _plain("and", common_upper, up)
     common_lower = function = FALSE
     branches: dict[int, tuple[int, Cover]] = {}
     for guard, lo, up in cofactors:
-        specific, cover = _isop(_apply("and", lo, _negate(common_upper)), up, cache)
-        common_lower = _apply("or", common_lower, _apply("and", lo, _negate(specific)))
+        specific, cover = _isop(_plain("and", lo, _negate(common_upper)), up, cache)
+        common_lower = _plain("or", common_lower, _plain("and", lo, _negate(specific)))
         if specific == FALSE:
             continue
         if not exact:
-            function = _apply("or", function, _apply("and", guard, specific))
+            function = _plain("or", function, _plain("and", guard, specific))
         if specific in branches:  # equal suffixes share one guard: the union of the ranges
             other, cover = branches[specific]
-            guard = _apply("or", other, guard)
+            guard = _plain("or", other, guard)
         branches[specific] = (guard, cover)
     common, cover = _isop(common_lower, common_upper, cache)
-    function = lower if exact else _apply("or", function, common)
+    function = lower if exact else _plain("or", function, common)
     if common != FALSE:
         branches[common] = (TRUE, cover)
     result = (function, tuple(branches.values()))
@@ -1083,7 +1303,8 @@ def _clip(var: Var, edges: tuple[Any, ...], py: Interval) -> int:
 @functools.lru_cache(maxsize=4096)
 def _build(text: str) -> int:
     with _LOCK:
-        return _Parser(text).parse()
+        # uv parses with the plain algebra and finishes the whole marker once.
+        return _finish(_Parser(text).parse())
 
 
 def marker_node(text: str | None) -> int:
@@ -1115,7 +1336,7 @@ def simplify_marker(marker: str, requires_python: str) -> str | None:
     node = marker_node(marker)
     with _LOCK:
         py = _requires_python_bounds(requires_python)
-        simplified = _simplify_python(node, py, {})
+        simplified = _finish(_simplify_python(node, py, {}))
         return None if simplified == TRUE else _display(simplified)
 
 
@@ -1128,9 +1349,9 @@ def restrict_marker(marker: str | None, assumption: str | None, requires_python:
     `sys_platform == 'linux'` reads `python_full_version < '3.12'`). None when always true."""
     with _LOCK:
         py = _requires_python_bounds(requires_python)
-        value = _simplify_python(marker_node(marker), py, {})
-        given = _simplify_python(marker_node(assumption), py, {})
-        restricted = _restrict(value, given, {})
+        value = _finish(_simplify_python(marker_node(marker), py, {}))
+        given = _finish(_simplify_python(marker_node(assumption), py, {}))
+        restricted = _finish(_restrict(value, given, {}))
         return None if restricted == TRUE else _display(restricted)
 
 

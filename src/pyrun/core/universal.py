@@ -22,11 +22,11 @@ they cause and the markers' final form are in `pyrun.core.universal_conflicts`.
 Markers leave this module in uv's canonical form (`uv_marker`): rendered from the DNF, then
 normalised and simplified by `pyrun.core.markers`, the port of uv's decision diagrams.
 
-Limits, compared with uv's marker ADDs: string variables are independent of each other (uv
-knows that `sys_platform == 'win32'` implies `os_name == 'nt'`), opaque atoms are only compared
-textually, and a disjunction spanning several variables can produce a fork per disjoint piece
-where uv would keep one fork. Markers are simplified against `requires-python` but not against
-`environments`.
+Limits, compared with uv's marker ADDs: string variables are independent of each other but for
+uv's known-incompatible platform pairs (a cube wholly inside them is empty), opaque atoms are
+only compared textually, and a disjunction spanning several variables can produce a fork per
+disjoint piece where uv would keep one fork. Markers are simplified against `requires-python`
+but not against `environments`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyrun.core.markers import PLATFORM_SYSTEM_AS_SYS_PLATFORM, simplify_marker
+from pyrun.core.markers import (
+    OS_NAME_EXCLUSIONS,
+    PLATFORM_SYSTEM_AS_SYS_PLATFORM,
+    PLATFORM_SYSTEM_EXCLUSIONS,
+    simplify_marker,
+)
 from pyrun.core.resolution import (
     Edge,
     ForkStrategy,
@@ -283,10 +288,33 @@ def cube_and(a: Cube, b: Cube) -> Cube | None:
         if merged is None:
             return None
         strings[name] = merged
+    if _impossible_platform(strings):
+        return None
     opaque = a.opaque | b.opaque
     if any((left, _NEGATED_OP.get(op, ""), right) in opaque for left, op, right in opaque):
         return None
     return Cube(py, tuple(sorted(strings.items())), opaque)
+
+
+def _impossible_platform(strings: Mapping[str, StrConstraint]) -> bool:
+    """Whether every `sys_platform` the cube allows meets an `os_name` or a `platform_system`
+    it never runs with (uv's known-incompatible pairs: `os_name == 'nt' and sys_platform ==
+    'linux'` reaches nothing, so a package required only there is not locked)."""
+    platforms = strings.get("sys_platform", (None, frozenset()))[0]
+    if platforms is None:
+        return False
+    return all(
+        _all_excluded(strings.get("os_name"), OS_NAME_EXCLUSIONS, platform)
+        or _all_excluded(strings.get("platform_system"), PLATFORM_SYSTEM_EXCLUSIONS, platform)
+        for platform in platforms
+    )
+
+
+def _all_excluded(
+    constraint: StrConstraint | None, exclusions: frozenset[tuple[str, str]], platform: str
+) -> bool:
+    allowed = constraint[0] if constraint else None
+    return allowed is not None and all((value, platform) in exclusions for value in allowed)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -499,7 +527,12 @@ def simplify(a: Dnf) -> Dnf:
                 del cubes[j]
                 changed = True
                 break
-    return tuple(c for c in cubes if not any(o is not c and covers((o,), (c,)) for o in cubes))
+    # One at a time: under the platform pairs two different cubes can cover each other
+    # (`sys_platform == 'win32'` and `... and platform_system != 'FreeBSD'`), and one stays.
+    for cube in list(cubes):
+        if any(o is not cube and covers((o,), (cube,)) for o in cubes):
+            cubes.remove(cube)
+    return tuple(cubes)
 
 
 def _merge_cubes(a: Cube, b: Cube) -> Cube | None:
