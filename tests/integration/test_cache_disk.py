@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -78,7 +79,10 @@ def pyrun(sandbox: PyrunEnv, project: Path, index: IndexServer, cache: Path) -> 
 def assert_refused(result: Result, cache: Path, hint: str) -> None:
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
-    assert f"error: Failed to write `{cache}/" in result.stderr, result
+    # Where the disk refused: writing the download, or unpacking it (a small wheel is unpacked
+    # from memory), `Failed to unpack … cause: Failed to write <path>`.
+    wrote = re.search(rf"(error|cause): Failed to write `{re.escape(str(cache))}/", result.stderr)
+    assert wrote, result
     assert f"hint: {hint}" in result.stderr, result
     assert "--cache-dir" in result.stderr and "ran" not in result.stdout
 

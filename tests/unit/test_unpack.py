@@ -271,7 +271,9 @@ def test_a_full_disk_while_unpacking_leaves_nothing_and_says_so(
     with pytest.raises(FailureError) as info:
         unpack_wheel(wheel, cache)
     assert info.value.code == 2
-    assert info.value.causes == ("No space left on device (os error 28)",)
+    written, reason = info.value.causes
+    assert written.startswith(f"Failed to write `{cache.root / 'archive-v0'}/"), written
+    assert reason == "No space left on device (os error 28)"
     assert info.value.hint is not None and info.value.hint.startswith("Free some space")
     assert os.listdir(cache.root / "archive-v0") == []
 

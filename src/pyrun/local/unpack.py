@@ -142,11 +142,15 @@ def _extraction_errors(name: str, dest: Path) -> Iterator[None]:
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as exc:
         raise unpack_error(name, f"invalid zip file: {exc}") from exc
     except OSError as exc:
-        error = unpack_error(name, os_error_text(exc))
+        refused = None
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-            # Only writes fail so: the disk (the cache's, usually) needs attention, not the wheel.
+            # Only writes fail so: the disk (the cache's, usually) needs attention, not the wheel;
+            # the error says where it refused.
             refused = disk_write_error(exc, dest)
-            error.hint, error.code = refused.hint if refused else None, EXIT_USAGE
+        if refused is None:
+            raise unpack_error(name, os_error_text(exc)) from exc
+        error = unpack_error(name, refused.message, hint=refused.hint)
+        error.causes, error.code = (*error.causes, *refused.causes), EXIT_USAGE
         raise error from exc
 
 
