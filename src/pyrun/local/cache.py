@@ -48,6 +48,8 @@ LOCK_CHECKS_BUCKET = "lock-checks-v1"
 PYPROJECTS_BUCKET = "pyprojects-v1"
 # Parsed `uv.lock` files by lock path (see `pyrun.commands.lock_memo`).
 LOCKS_BUCKET = "locks-v1"
+# CA bundles as OpenSSL hashed directories, by the bundle's digest (see `pyrun.net.cert_dir`).
+CERTS_BUCKET = "certs-v1"
 
 # Current version of every bucket pyrun knows; another version of the same name is stale.
 BUCKETS = (
@@ -62,6 +64,7 @@ BUCKETS = (
     LOCK_CHECKS_BUCKET,
     PYPROJECTS_BUCKET,
     LOCKS_BUCKET,
+    CERTS_BUCKET,
 )
 
 # What uv writes (the signature only, no trailing newline); https://bford.info/cachedir/.
@@ -292,6 +295,7 @@ class Cache:
             LOCK_CHECKS_BUCKET,
             PYPROJECTS_BUCKET,
             LOCKS_BUCKET,
+            CERTS_BUCKET,
         }
         return [self.root / bucket for bucket in BUCKETS if bucket not in skip]
 

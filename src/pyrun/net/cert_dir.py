@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-CERTS_BUCKET = "certs-v1"
+from pyrun.local.cache import CERTS_BUCKET
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
