@@ -72,6 +72,9 @@ def launch() -> None:
 
     _tune_gc()
     code = main()
+    trust = sys.modules.get("pyrun.net.trust")  # loaded by a run that used the network
+    if trust is not None:
+        trust.finish_writing()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -82,8 +82,19 @@ def _from_bundle(bundle: str, cache_dir: Path | None) -> ssl.SSLContext:
     if directory is not None:
         return ssl.create_default_context(capath=directory)
     context = ssl.create_default_context(cafile=bundle)
-    _start_thread(_make_directory, (bundle, cache_dir), "pyrun-trust-directory")
+    _WRITERS.append(_start_thread(_make_directory, (bundle, cache_dir), "pyrun-trust-directory"))
     return context
+
+
+# The threads writing a directory: the process ends with `os._exit`, which would stop one
+# mid-write and leave its temporary directory in the cache (`finish_writing`).
+_WRITERS: list[threading.Thread] = []
+
+
+def finish_writing(timeout: float = 2.0) -> None:
+    """Let a directory being written finish (a few milliseconds) before the process ends."""
+    for thread in _WRITERS:
+        thread.join(timeout)
 
 
 def _make_directory(bundle: str, cache_dir: Path) -> None:
@@ -93,9 +104,12 @@ def _make_directory(bundle: str, cache_dir: Path) -> None:
         make_when_read_again(bundle, cache_dir)
 
 
-def _start_thread(target: Callable[..., object], args: tuple[object, ...], name: str) -> None:
+def _start_thread(
+    target: Callable[..., object], args: tuple[object, ...], name: str
+) -> threading.Thread:
     from pyrun.local import sigint
 
     thread = threading.Thread(target=target, args=args, name=name, daemon=True)
     with sigint.kept_for_main():
         thread.start()
+    return thread
