@@ -341,7 +341,8 @@ class _Shared:
         self.direct = {r.name for r in self.first_party}
         self.explicit_pre = {r.name for r in self.first_party if _mentions_prerelease(r)}
         self.allowed_yanks = self._allowed_yanks()
-        self.fork_preferences: dict[str, list[tuple[str, Dnf]]] = {}
+        # Name -> version -> the (PEP 508 part of the) environments of the forks that chose it.
+        self.fork_preferences: dict[str, dict[str, list[Dnf]]] = {}
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
@@ -410,15 +411,21 @@ class _Shared:
     def preferred(self, name: str, env: Dnf) -> list[str]:
         """Locked versions, then versions earlier forks chose; those whose markers overlap
         `env` before the others (uv's `get_preferred`)."""
-        entries = [*self._locked(name), *self.fork_preferences.get(name, [])]
+        # One entry per version: a hundred forks that chose the same version are one
+        # preference, matching `env` when any of their markers does.
+        entries: dict[str, list[Dnf]] = {}
+        for version, marker in self._locked(name):
+            entries.setdefault(version, []).append(without_conflicts(marker))
+        for version, markers in self.fork_preferences.get(name, {}).items():
+            entries.setdefault(version, []).extend(markers)
         if len(entries) < 2:
-            return [v for v, _ in entries]
+            return list(entries)
         # Only the PEP 508 part of a marker counts (every conflict fork "matches"); among equals
         # the version the mode wants comes first.
         pep508 = without_conflicts(env)
-        ordered = sorted(entries, key=lambda e: _version(e[0]), reverse=self.highest_first(name))
-        ordered.sort(key=lambda e: is_disjoint(pep508, without_conflicts(e[1])))
-        return [v for v, _ in ordered]
+        ordered = sorted(entries, key=_version, reverse=self.highest_first(name))
+        ordered.sort(key=lambda v: all(is_disjoint(pep508, m) for m in entries[v]))
+        return ordered
 
     def _locked(self, name: str) -> list[tuple[str, Dnf]]:
         if name not in self._locked_markers:
@@ -436,10 +443,13 @@ class _Shared:
         the `highest` and `lowest` modes only)."""
         if self.request.resolution is ResolutionMode.LOWEST_DIRECT:
             return
+        env = without_conflicts(solution.env)
         for pin in solution.pins.values():
             if pin.version is not None:
-                entry = (pin.version, solution.env)
-                self.fork_preferences.setdefault(pin.name, []).append(entry)
+                versions = self.fork_preferences.setdefault(pin.name, {})
+                markers = versions.setdefault(pin.version, [])
+                if env not in markers:
+                    markers.append(env)
 
     def prerelease_policy(self, name: str) -> str:
         mode = self.request.prerelease_package.get(name, self.request.prerelease)
