@@ -40,6 +40,8 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("omega", "1.0.0", requires_dist=["alpha"])
         server.add_wheel("beta", "1.0.0")
         server.add_wheel("delta", "1.0.0")
+        server.add_sdist("sigma", "1.0.0")
+        server.add_wheel("tau", "1.0.0", requires_dist=["sigma"])
         yield server
 
 
@@ -161,3 +163,13 @@ def test_a_chain_through_an_extra_after_a_404(pyrun_env, index, tmp_path):
     stderr = side_by_side(pyrun_env, index, ours, theirs, "sync", "--extra", "x")
     assert "(404 Not Found)" in stderr
     assert "because `app[x]` (v0.1.0) depends on `alpha` (v1.0.0) which" in stderr
+
+
+def test_hash_mismatch_of_an_sdist_is_the_failure_itself(pyrun_env, index, tmp_path):
+    ours, theirs = locked_pair(tmp_path, index, ["tau"])
+    index.add_sdist("sigma", "1.0.0", files={"other.txt": "not what was locked"})
+    stderr = side_by_side(pyrun_env, index, ours, theirs, "sync")
+    assert stderr.startswith(
+        "error: Failed to download and build `sigma==1.0.0`\n  cause: Hash mismatch for "
+    )
+    assert "because `app` (v0.1.0) depends on `tau` (v1.0.0) which depends on `sigma`" in stderr

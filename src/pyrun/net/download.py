@@ -427,10 +427,13 @@ def _checked_sha256(
     return hashers["sha256"].hexdigest()
 
 
-def hash_mismatch(display: str, expected: str, computed: str) -> FailureError:
-    """uv's error for a wheel whose content does not match the lock (SPEC §3.1)."""
+def hash_mismatch(
+    display: str, expected: str, computed: str, action: str = "download"
+) -> FailureError:
+    """uv's error for a file whose content does not match the lock (SPEC §3.1); `action` is
+    what failed (`download and build` for an sdist)."""
     detail = f"Hash mismatch for `{display}`\n\nExpected:\n  {expected}\n\nComputed:\n  {computed}"
-    return FailureError(f"Failed to download `{display}`", causes=(detail,))
+    return FailureError(f"Failed to {action} `{display}`", causes=(detail,))
 
 
 def _download_error(wheel: WheelDownload, *causes: str) -> FailureError:

@@ -573,15 +573,16 @@ async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
     name = unquote(urlsplit(artifact.location).path.rsplit("/", 1)[-1]) or "source.tar.gz"
     path = preparer.cache.tempdir(SDISTS_BUCKET) / name
     try:
-        async with preparer.download_limiter:
-            await preparer.http.download(artifact.location, path)
-        _check_hash(item, path)
-    except PyrunError as exc:
-        _remove_download(path)
-        display = f"{item.dist.name}=={item.dist.version}"
-        raise FailureError(
-            f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
-        ) from exc
+        try:
+            async with preparer.download_limiter:
+                await preparer.http.download(artifact.location, path)
+        except PyrunError as exc:
+            display = f"{item.dist.name}=={item.dist.version}"
+            raise FailureError(
+                f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
+            ) from exc
+        # uv words a mismatch as the failure itself, not as the cause of one.
+        _check_hash(item, path, action="download and build")
     except BaseException:
         # Failed, mismatched or cancelled: the temporary directory goes (the build job
         # removes it on success).
@@ -596,7 +597,7 @@ def _remove_download(path: Path) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def _check_hash(item: Item, path: Path) -> None:
+def _check_hash(item: Item, path: Path, action: str = "download") -> None:
     expected = item.selected.artifact.hash
     if not expected or not expected.lower().startswith("sha256:"):
         return
@@ -606,7 +607,7 @@ def _check_hash(item: Item, path: Path) -> None:
     computed = file_sha256(path)
     if computed != expected.split(":", 1)[1].lower():
         raise hash_mismatch(
-            f"{item.dist.name}=={item.dist.version}", expected, f"sha256:{computed}"
+            f"{item.dist.name}=={item.dist.version}", expected, f"sha256:{computed}", action
         )
 
 
