@@ -21,6 +21,9 @@ class PyrunError(Exception):
     """An error with everything needed to explain it to a user."""
 
     code = EXIT_USAGE
+    # The hint with colours of its own (uv paints the names in some cyan), shown instead of
+    # `hint` when the output is coloured.
+    styled_hint: str | None = None
 
     def __init__(
         self,
@@ -42,7 +45,8 @@ class PyrunError(Exception):
         return self
 
     def render(self, color: bool = False) -> str:
-        return render_error(self.message, self.causes, self.hint, color)
+        hint = self.styled_hint if color and self.styled_hint else self.hint
+        return render_error(self.message, self.causes, hint, color)
 
 
 class UsageError(PyrunError):

@@ -173,3 +173,23 @@ def test_hash_mismatch_of_an_sdist_is_the_failure_itself(pyrun_env, index, tmp_p
         "error: Failed to download and build `sigma==1.0.0`\n  cause: Hash mismatch for "
     )
     assert "because `app` (v0.1.0) depends on `tau` (v1.0.0) which depends on `sigma`" in stderr
+
+
+def test_coloured_hint_paints_names_and_versions_as_uv(pyrun_env, index, tmp_path):
+    ours, theirs = locked_pair(tmp_path, index, ["alpha"])
+    corrupt(index, "beta")
+    expected = uv(theirs, index, "sync", "--color", "always")
+    result = pyrun_env.run(
+        "sync",
+        "--color",
+        "always",
+        "--python",
+        str(PY312),
+        "--index-url",
+        index.index_url,
+        cwd=ours,
+    )
+    assert expected.returncode == result.returncode == 1, result
+    hint = expected.stderr[expected.stderr.rindex("\n\n") :]
+    assert "`\x1b[36mbeta\x1b[39m` (\x1b[36mv1.0.0\x1b[39m) was included" in hint
+    assert result.stderr.endswith(hint), result

@@ -93,7 +93,8 @@ def why(name: str, **choice: object) -> str | None:
     lock, chosen = selection(**choice)  # type: ignore[arg-type]
     assert chosen.origins is not None
     (package,) = lock.find(name)
-    return why_included(chosen.origins, package)
+    found = why_included(chosen.origins, package)
+    return found[0] if found else None
 
 
 def test_the_shortest_chain_from_the_project():
@@ -136,10 +137,14 @@ def test_the_roots_own_requirements_have_no_chain_and_their_dependencies_one():
     (omega,) = lock.find("omega")
     (beta,) = lock.find("beta")
     assert why_included(chosen.origins, omega) is None
-    assert why_included(chosen.origins, beta) == (
+    found = why_included(chosen.origins, beta)
+    assert found is not None
+    assert found[0] == (
         "`beta` (v1.0.0) was included because `omega` (v1.0.0) depends on `alpha` (v1.0.0) "
         "which depends on `beta`"
     )
+    # uv's colours: every name and version in cyan.
+    assert found[1].startswith("`\x1b[36mbeta\x1b[39m` (\x1b[36mv1.0.0\x1b[39m) was included")
 
 
 class _Linux:

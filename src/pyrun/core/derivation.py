@@ -16,8 +16,9 @@ Imported only when a download or a build has failed.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from pyrun.console import CYAN
 from pyrun.core.lockfile import Dependency, Package
 from pyrun.core.project import normalize_name
 from pyrun.core.records import Record
@@ -51,9 +52,9 @@ class InstallGraph(Record):
     edges: list[GraphEdge]  # in the order uv adds them
 
 
-def why_included(origins: Origins, package: Package) -> str | None:
-    """uv's hint naming why `package` is installed; None when the root requires it directly
-    (or the graph does not reach it)."""
+def why_included(origins: Origins, package: Package) -> tuple[str, str] | None:
+    """uv's hint naming why `package` is installed, plain and with uv's colours (names and
+    versions in cyan); None when the root requires it directly (or nothing reaches it)."""
     graph = install_graph(origins)
     chain = shortest_chain(graph, _package_id(package))
     if not chain:
@@ -61,7 +62,8 @@ def why_included(origins: Origins, package: Package) -> str | None:
     # uv gives the failed distribution's version only for an index's (a `Dist` of a URL, a
     # path or a git source has none).
     version = package.version if package.source.kind == "registry" else None
-    return format_chain(package.name, version, chain)
+    plain = format_chain(package.name, version, chain)
+    return plain, format_chain(package.name, version, chain, _cyan)
 
 
 def install_graph(origins: Origins) -> InstallGraph:
@@ -150,20 +152,32 @@ def shortest_chain(graph: InstallGraph, target: _PackageId) -> list[Step] | None
     return None
 
 
-def format_chain(name: str, version: str | None, chain: Sequence[Step]) -> str:
+def format_chain(
+    name: str, version: str | None, chain: Sequence[Step], paint: Callable[[str], str] = str
+) -> str:
     """`` `b` (v1.0) was included because `app` (v0.1.0) depends on `a` (v1.0) which depends
-    on `b` `` (uv's `format_chain`, without version ranges: an install graph has none)."""
-    shown = f"`{name}` (v{version})" if version is not None else f"`{name}`"
-    parts = [f"{shown} was included because"]
+    on `b` `` (uv's `format_chain`, without version ranges: an install graph has none);
+    `paint` styles each name and version."""
+    parts = [f"{_shown(name, version, paint)} was included because"]
     for index, step in enumerate(chain):
-        parts.append(f"{_step(step)} {'which depends on' if index else 'depends on'}")
-    parts.append(f"`{name}`")
+        shown = _shown(_labelled(step), step.version, paint)
+        parts.append(f"{shown} {'which depends on' if index else 'depends on'}")
+    parts.append(f"`{paint(name)}`")
     return " ".join(parts)
 
 
-def _step(step: Step) -> str:
-    name = step.name
-    if step.label is not None:
-        kind, value = step.label
-        name = f"{name}[{value}]" if kind == "extra" else f"{name}:{value}"
-    return f"`{name}` (v{step.version})" if step.version is not None else f"`{name}`"
+def _labelled(step: Step) -> str:
+    if step.label is None:
+        return step.name
+    kind, value = step.label
+    return f"{step.name}[{value}]" if kind == "extra" else f"{step.name}:{value}"
+
+
+def _shown(name: str, version: str | None, paint: Callable[[str], str]) -> str:
+    return (
+        f"`{paint(name)}` ({paint(f'v{version}')})" if version is not None else f"`{paint(name)}`"
+    )
+
+
+def _cyan(text: str) -> str:
+    return f"{CYAN[0]}{text}{CYAN[1]}"

@@ -475,7 +475,9 @@ def _explain_failures(failures: Sequence[tuple[Exception, Item]], origins: Origi
         if isinstance(exc, PyrunError) and exc.hint is None:
             from pyrun.core.derivation import why_included
 
-            exc.hint = why_included(origins, item.selected.package)
+            found = why_included(origins, item.selected.package)
+            if found is not None:
+                exc.hint, exc.styled_hint = found
 
 
 async def _build_item(preparer: _Preparer, item: Item) -> None:
