@@ -100,15 +100,17 @@ def error_part(stderr: str) -> str:
     return stderr[at:]
 
 
-def side_by_side(env: PyrunEnv, index: IndexServer, ours: Path, theirs: Path, *args: str) -> str:
-    """Run `args` with uv and pyrun; both fail, with the same error: returned."""
+def side_by_side(
+    env: PyrunEnv, index: IndexServer, ours: Path, theirs: Path, *args: str, code: int = 1
+) -> str:
+    """Run `args` with uv and pyrun; both fail with `code` and the same error: returned."""
     expected = uv(theirs, index, *args)
-    assert expected.returncode == 1, expected.stderr
+    assert expected.returncode == code, expected.stderr
     command, *rest = args
     result = env.run(
         command, "--python", str(PY312), "--index-url", index.index_url, *rest, cwd=ours
     )
-    assert result.returncode == 1, result
+    assert result.returncode == code, result
     assert error_part(result.stderr) == error_part(expected.stderr)
     return error_part(result.stderr)
 
@@ -193,3 +195,11 @@ def test_coloured_hint_paints_names_and_versions_as_uv(pyrun_env, index, tmp_pat
     hint = expected.stderr[expected.stderr.rindex("\n\n") :]
     assert "`\x1b[36mbeta\x1b[39m` (\x1b[36mv1.0.0\x1b[39m) was included" in hint
     assert result.stderr.endswith(hint), result
+
+
+def test_a_refused_build_has_no_chain(pyrun_env, index, tmp_path):
+    ours, theirs = locked_pair(tmp_path, index, ["tau"])
+    args = ("sync", "--no-build-package", "sigma")
+    stderr = side_by_side(pyrun_env, index, ours, theirs, *args, code=2)
+    assert "marked as `--no-build`" in stderr
+    assert "hint:" not in stderr

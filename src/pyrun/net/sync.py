@@ -468,11 +468,12 @@ async def _build_one(preparer: _Preparer, item: Item) -> None:
 
 
 def _explain_failures(failures: Sequence[tuple[Exception, Item]], origins: Origins | None) -> None:
-    """Give each failure without a hint uv's: why its package is installed."""
+    """Give each failed download or build (not a refusal such as `--no-build`, which uv
+    raises before preparing anything) uv's hint: why its package is installed."""
     if origins is None:
         return
     for exc, item in failures:
-        if isinstance(exc, PyrunError) and exc.hint is None:
+        if isinstance(exc, FailureError) and exc.hint is None:
             from pyrun.core.derivation import why_included
 
             found = why_included(origins, item.selected.package)
