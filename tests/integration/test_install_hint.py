@@ -203,3 +203,22 @@ def test_a_refused_build_has_no_chain(pyrun_env, index, tmp_path):
     stderr = side_by_side(pyrun_env, index, ours, theirs, *args, code=2)
     assert "marked as `--no-build`" in stderr
     assert "hint:" not in stderr
+
+
+SCRIPT = '# /// script\n# requires-python = ">=3.8"\n# dependencies = ["omega"]\n# ///\nprint(1)\n'
+
+
+def test_a_locked_scripts_chain_starts_at_its_requirement(pyrun_env, index, tmp_path):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for directory in (ours, theirs):
+        directory.mkdir()
+        (directory / "s.py").write_text(SCRIPT)
+    locked = uv(theirs, index, "lock", "--script", "s.py")
+    assert locked.returncode == 0, locked.stderr
+    shutil.copy(theirs / "s.py.lock", ours / "s.py.lock")
+    corrupt(index, "beta")
+    stderr = side_by_side(pyrun_env, index, ours, theirs, "run", "s.py")
+    assert stderr.endswith(
+        "\nhint: `beta` (v1.0.0) was included because `omega` (v1.0.0) depends on `alpha` "
+        "(v1.0.0) which depends on `beta`\n"
+    )
