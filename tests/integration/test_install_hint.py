@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import PyrunEnv, find_python
 from tests.support.index_server import IndexServer
+from tests.support.wheels import INTREE_BACKEND, sdist_archive, source_tree
 
 PY312 = find_python("3.12")
 UV = Path(sys.executable).parent / "uv"
@@ -58,7 +59,8 @@ def write_project(directory: Path, dependencies: list[str], tail: str = "") -> P
 
 def uv(project: Path, index: IndexServer, *args: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
-    environ.pop("VIRTUAL_ENV", None)
+    for key in ("VIRTUAL_ENV", "COLUMNS"):  # uv wraps its error at `COLUMNS` (xdist sets it)
+        environ.pop(key, None)
     environ.update(
         UV_CACHE_DIR=str(project.parent / "uv-cache"),
         UV_NO_CONFIG="1",
@@ -221,4 +223,27 @@ def test_a_locked_scripts_chain_starts_at_its_requirement(pyrun_env, index, tmp_
     assert stderr.endswith(
         "\nhint: `beta` (v1.0.0) was included because `omega` (v1.0.0) depends on `alpha` "
         "(v1.0.0) which depends on `beta`\n"
+    )
+
+
+def test_a_failed_build_has_the_chain_then_uvs_build_note(pyrun_env, index, tmp_path):
+    ours, theirs = locked_pair(tmp_path, index, ["tau"])
+    # An sdist whose backend fails, put in the lock in place of the one locked.
+    tree = source_tree("sigma", "1.0.0")
+    failing = (
+        INTREE_BACKEND + "\n\ndef build_wheel(*args, **kwargs):\n    raise SystemExit('boom')\n"
+    )
+    tree["pyrun_test_backend.py"] = failing.encode()
+    locked = index.dist("sigma-1.0.0.tar.gz")
+    assert locked is not None
+    broken = index.add("sigma-1.0.0.tar.gz", sdist_archive("sigma", "1.0.0", tree))
+    for directory in (ours, theirs):
+        lock = directory / "uv.lock"
+        lock.write_text(lock.read_text().replace(locked.sha256, broken.sha256))
+    stderr = side_by_side(pyrun_env, index, ours, theirs, "sync")
+    assert stderr.startswith("error: Failed to build `sigma==1.0.0`\n")
+    assert stderr.endswith(
+        "which depends on `sigma`\n\n"
+        "hint: Build failures usually indicate a problem with the package or the build "
+        "environment\n"
     )
