@@ -21,6 +21,11 @@ class PyrunError(Exception):
     """An error with everything needed to explain it to a user."""
 
     code = EXIT_USAGE
+    # The hint with colours of its own (uv paints the names in some cyan), shown instead of
+    # `hint` when the output is coloured.
+    styled_hint: str | None = None
+    # A cause's own hints, which uv shows after the error's hint (a failed build's note).
+    cause_hints: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -42,7 +47,8 @@ class PyrunError(Exception):
         return self
 
     def render(self, color: bool = False) -> str:
-        return render_error(self.message, self.causes, self.hint, color)
+        hint = self.styled_hint if color and self.styled_hint else self.hint
+        return render_error(self.message, self.causes, hint, color, self.cause_hints)
 
 
 class UsageError(PyrunError):
@@ -69,7 +75,11 @@ class FailureError(PyrunError):
 
 
 def render_error(
-    message: str, causes: tuple[str, ...] = (), hint: str | None = None, color: bool = False
+    message: str,
+    causes: tuple[str, ...] = (),
+    hint: str | None = None,
+    color: bool = False,
+    more_hints: tuple[str, ...] = (),
 ) -> str:
     lines = [f"{_label('error', _RED, color)} {message}"]
     for cause in causes:
@@ -77,9 +87,10 @@ def render_error(
         first, *rest = cause.split("\n")
         lines.append(f"  {_label('cause', _RED, color)} {first}")
         lines.extend("         " + line if line else "" for line in rest)
-    if hint:
-        lines.append("")
-        lines.append(f"{_label('hint', _CYAN, color)} {hint}")
+    for text in (hint, *more_hints):
+        if text:
+            lines.append("")
+            lines.append(f"{_label('hint', _CYAN, color)} {text}")
     return "\n".join(lines) + "\n"
 
 

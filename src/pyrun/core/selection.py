@@ -38,6 +38,7 @@ __all__ = [
     "DependencyOptions",
     "GroupChoice",
     "InheritedGroups",
+    "Origins",
     "Selected",
     "Selection",
     "SyncTarget",
@@ -149,6 +150,33 @@ class Selection(Record):
     warnings: tuple[str, ...] = ()
     resolved: int = 0  # number of lock entries, for `Resolved N packages`
     skipped: tuple[str, ...] = ()  # reached but not installed (`--no-install-*`)
+    origins: Origins | None = None  # how the walk got there, to explain a failure
+
+
+class Origins(Record):
+    """What the selection was walked from, kept so that a failed download or build can say
+    why its package is installed (`pyrun.core.derivation`, which replays uv's install graph)."""
+
+    walk: _Walk  # the last walk: its marker environment decides which edges hold
+    roots: tuple[Package, ...]  # the target members' lock entries
+    extras: frozenset[str]
+    groups: GroupChoice
+    virtual_root: bool
+
+    def root_requirements(self) -> list[tuple[Package, tuple[str, ...]]]:
+        """The entries a virtual root's chosen groups require, with the extras they name."""
+        if not self.virtual_root:
+            return []
+        walk, found = self.walk, []
+        plain = _MarkerEnv(walk.env.base, frozenset(), frozenset())
+        groups = walk.lock.manifest.dependency_groups
+        for group in sorted(self.groups.groups):
+            for requirement in groups.get(group, ()):
+                candidates = walk.lock.find(normalize_name(requirement.name))
+                if candidates and plain.evaluate(requirement.marker):
+                    package = walk.by_markers(requirement.name, candidates)
+                    found.append((package, requirement.extras))
+        return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,6 +543,7 @@ def select(
         warnings=groups.warnings,
         resolved=len(lock.packages),
         skipped=tuple(skipped),
+        origins=Origins(walk, tuple(roots), extras, groups, target.virtual_root),
     )
 
 

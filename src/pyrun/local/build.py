@@ -339,7 +339,17 @@ def _build_error(
     output = _output_sections(runner)
     if output:
         causes[-1] += "\n\n" + output
-    return FailureError(f"Failed to build `{request.display}`", causes=tuple(causes))
+    error = FailureError(f"Failed to build `{request.display}`", causes=tuple(causes))
+    if isinstance(exc, subprocess.CalledProcessError):
+        error.cause_hints = (BUILD_FAILURE_HINT,)
+    return error
+
+
+# uv's note after a backend that returned an error (after the hint on why the package is
+# installed, when there is one).
+BUILD_FAILURE_HINT = (
+    "Build failures usually indicate a problem with the package or the build environment"
+)
 
 
 def _output_sections(runner: _Runner) -> str:

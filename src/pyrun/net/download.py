@@ -122,10 +122,12 @@ async def download_wheels(
     unpack_limiter: trio.CapacityLimiter | None = None,
     report: DownloadReport | None = None,
     on_done: Callable[[int, DownloadedWheel], None] | None = None,
+    on_failed: Callable[[int, Exception], None] | None = None,
 ) -> list[DownloadedWheel]:
     """Fetch and unpack every wheel, at most `limit` downloads at once and `unpack_limiter`
     unpacks (default: `unpack_threads()`); results in order. `on_done(index, result)` is
-    called as each one is ready (progress counts them).
+    called as each one is ready (progress counts them), `on_failed(index, error)` as one fails
+    (not when cancelled).
 
     The first failure cancels the others (their temporary files are removed) and propagates
     from the nursery.
@@ -135,9 +137,14 @@ async def download_wheels(
     results: list[DownloadedWheel | None] = [None] * len(wheels)
 
     async def fetch(index: int, wheel: WheelDownload) -> None:
-        result = results[index] = await download_wheel(
-            client, cache, wheel, limiter=limiter, unpack_limiter=unpack_limiter, report=report
-        )
+        try:
+            result = results[index] = await download_wheel(
+                client, cache, wheel, limiter=limiter, unpack_limiter=unpack_limiter, report=report
+            )
+        except Exception as exc:
+            if on_failed is not None:
+                on_failed(index, exc)
+            raise
         if on_done is not None:
             on_done(index, result)
 
@@ -420,10 +427,13 @@ def _checked_sha256(
     return hashers["sha256"].hexdigest()
 
 
-def hash_mismatch(display: str, expected: str, computed: str) -> FailureError:
-    """uv's error for a wheel whose content does not match the lock (SPEC §3.1)."""
+def hash_mismatch(
+    display: str, expected: str, computed: str, action: str = "download"
+) -> FailureError:
+    """uv's error for a file whose content does not match the lock (SPEC §3.1); `action` is
+    what failed (`download and build` for an sdist)."""
     detail = f"Hash mismatch for `{display}`\n\nExpected:\n  {expected}\n\nComputed:\n  {computed}"
-    return FailureError(f"Failed to download `{display}`", causes=(detail,))
+    return FailureError(f"Failed to {action} `{display}`", causes=(detail,))
 
 
 def _download_error(wheel: WheelDownload, *causes: str) -> FailureError:

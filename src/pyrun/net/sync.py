@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
     from pyrun.core.index import IndexFile
     from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist
-    from pyrun.core.selection import Selected, Selection
+    from pyrun.core.selection import Origins, Selected, Selection
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker
     from pyrun.local.journal import Journal
@@ -129,7 +129,7 @@ class Item:
 
 
 class SyncPlan:
-    __slots__ = ("input_files", "items", "plan", "required")
+    __slots__ = ("input_files", "items", "origins", "plan", "required")
 
     def __init__(
         self,
@@ -138,11 +138,13 @@ class SyncPlan:
         items: Mapping[str, Item],
         required: int,
         input_files: list[str],
+        origins: Origins | None = None,
     ) -> None:
         self.plan = plan
         self.items = items  # by canonical name, only the distributions to install
         self.required = required  # how many distributions the selection requires
         self.input_files = input_files  # what local cache keys read
+        self.origins = origins  # the selection's, to say why a failed package is installed
 
     @property
     def work(self) -> tuple[Item, ...]:
@@ -180,7 +182,13 @@ def plan_sync(
     by_name = {item.dist.key: item for item in items if item.dist.key in wanted}
     for item in by_name.values():
         _explain_rebuild(item, console)
-    return SyncPlan(plan=plan, items=by_name, required=len(items), input_files=_key_files(items))
+    return SyncPlan(
+        plan=plan,
+        items=by_name,
+        required=len(items),
+        input_files=_key_files(items),
+        origins=selection.origins,
+    )
 
 
 def _key_files(items: Sequence[Item]) -> list[str]:
@@ -316,6 +324,7 @@ class _Preparer:
         self.download_limiter = download_limiter
         self.reporter = reporter
         self.results: dict[str, Ready] = {}
+        self.failures: list[tuple[Exception, Item]] = []  # each failed item, with its error
         # Wheel URLs come from the lock, without credentials: the client must know every
         # index's credentials before the first download, not only once a page is fetched.
         for url in (*options.index_urls, options.default_index):
@@ -368,7 +377,10 @@ async def prepare(
                     downloads = [_wheel_download(item, WheelDownload) for item in wheels]
                     nursery.start_soon(_download_all, preparer, wheels, downloads)
                 for item in others:
-                    nursery.start_soon(_build_item, preparer, item)
+                    nursery.start_soon(_build_one, preparer, item)
+    except BaseException:
+        _explain_failures(preparer.failures, plan.origins)
+        raise
     finally:
         if owned:
             with trio.CancelScope(shield=True):
@@ -443,7 +455,30 @@ async def _download_all(
         limit=preparer.download_limiter,
         report=preparer.reporter,
         on_done=ready,
+        on_failed=lambda index, exc: preparer.failures.append((exc, items[index])),
     )
+
+
+async def _build_one(preparer: _Preparer, item: Item) -> None:
+    try:
+        await _build_item(preparer, item)
+    except Exception as exc:  # a cancellation is no failure of this item
+        preparer.failures.append((exc, item))
+        raise
+
+
+def _explain_failures(failures: Sequence[tuple[Exception, Item]], origins: Origins | None) -> None:
+    """Give each failed download or build (not a refusal such as `--no-build`, which uv
+    raises before preparing anything) uv's hint: why its package is installed."""
+    if origins is None:
+        return
+    for exc, item in failures:
+        if isinstance(exc, FailureError) and exc.hint is None:
+            from pyrun.core.derivation import why_included
+
+            found = why_included(origins, item.selected.package)
+            if found is not None:
+                exc.hint, exc.styled_hint = found
 
 
 async def _build_item(preparer: _Preparer, item: Item) -> None:
@@ -541,15 +576,16 @@ async def _fetch_sdist(preparer: _Preparer, item: Item) -> Path:
     name = unquote(urlsplit(artifact.location).path.rsplit("/", 1)[-1]) or "source.tar.gz"
     path = preparer.cache.tempdir(SDISTS_BUCKET) / name
     try:
-        async with preparer.download_limiter:
-            await preparer.http.download(artifact.location, path)
-        _check_hash(item, path)
-    except PyrunError as exc:
-        _remove_download(path)
-        display = f"{item.dist.name}=={item.dist.version}"
-        raise FailureError(
-            f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
-        ) from exc
+        try:
+            async with preparer.download_limiter:
+                await preparer.http.download(artifact.location, path)
+        except PyrunError as exc:
+            display = f"{item.dist.name}=={item.dist.version}"
+            raise FailureError(
+                f"Failed to download and build `{display}`", causes=(exc.message, *exc.causes)
+            ) from exc
+        # uv words a mismatch as the failure itself, not as the cause of one.
+        _check_hash(item, path, action="download and build")
     except BaseException:
         # Failed, mismatched or cancelled: the temporary directory goes (the build job
         # removes it on success).
@@ -564,7 +600,7 @@ def _remove_download(path: Path) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def _check_hash(item: Item, path: Path) -> None:
+def _check_hash(item: Item, path: Path, action: str = "download") -> None:
     expected = item.selected.artifact.hash
     if not expected or not expected.lower().startswith("sha256:"):
         return
@@ -574,7 +610,7 @@ def _check_hash(item: Item, path: Path) -> None:
     computed = file_sha256(path)
     if computed != expected.split(":", 1)[1].lower():
         raise hash_mismatch(
-            f"{item.dist.name}=={item.dist.version}", expected, f"sha256:{computed}"
+            f"{item.dist.name}=={item.dist.version}", expected, f"sha256:{computed}", action
         )
 
 
