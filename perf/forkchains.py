@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.conftest import find_python
 from tests.support.forkchains import serve_chains
 from tests.support.index_server import IndexServer
 
-PYTHON = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+PYTHON = find_python("3.12")  # as the tests find it
 
 
 def children_cpu() -> float:
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pyrun", default=str(Path(sys.executable).parent / "pyrun"))
     args = parser.parse_args()
+    if PYTHON is None:
+        sys.exit("error: no CPython 3.12 found on this machine")
     scratch = Path(tempfile.mkdtemp(prefix="forkchains-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
     try:
