@@ -74,7 +74,10 @@ def launch() -> None:
     code = main()
     trust = sys.modules.get("pyrun.net.trust")  # loaded by a run that used the network
     if trust is not None:
-        trust.finish_writing()
+        try:
+            trust.finish_writing()
+        except KeyboardInterrupt:  # a second Ctrl-C: end now, as the exit code already says
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
