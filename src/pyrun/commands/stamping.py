@@ -7,7 +7,7 @@ import os
 from pyrun import stamp
 from pyrun.commands.session import Session
 from pyrun.core.interpreter import Interpreter
-from pyrun.local.discover import Workspace, find_pyproject_dir
+from pyrun.local.discover import Workspace, find_pyproject_dir, glob_dirs
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
 ROOT_FILES = (".python-version", ".python-versions", "pyrun.toml", "uv.toml", "uv.lock")
@@ -104,28 +104,23 @@ def _member_dirs(workspace: Workspace, *, with_members: bool) -> list[str]:
     members = set() if with_members else {m.directory for m in workspace.members.values()}
     dirs = []
     for pattern in [*table.get("members", []), *table.get("exclude", [])]:
-        import glob  # only a workspace needs it
-
         dirs += _glob_walk(workspace.root, str(pattern))
-        matches = glob.glob(os.path.join(workspace.root, str(pattern)))
-        dirs += [d for d in matches if os.path.normpath(d) not in members]
+        dirs += [d for d in glob_dirs(workspace.root, str(pattern)) if d not in members]
     return dirs
 
 
 def _glob_walk(root: str, pattern: str) -> list[str]:
     """The directories a member glob lists on its way to the members: the one above its first
     wildcard, and those each wildcard part matches before the last. `packages/*/python` gains
-    a member when `packages/new/python` appears, which changes `packages/new`, not `packages`."""
-    import glob
-
+    a member when `packages/new/python` appears, which changes `packages/new`, not `packages`.
+    Matched as discovery matches them (`glob_dirs`)."""
     parts = pattern.split("/")
     wild = next((i for i, part in enumerate(parts) if _WILDCARD.intersection(part)), None)
     if wild is None:
         return [os.path.normpath(os.path.join(root, os.path.dirname(pattern)))]
     walked = [os.path.normpath(os.path.join(root, *parts[:wild]))]
     for end in range(wild + 1, len(parts)):
-        prefix = os.path.join(root, *parts[:end])
-        walked += [os.path.normpath(d) for d in glob.glob(prefix) if os.path.isdir(d)]
+        walked += glob_dirs(root, "/".join(parts[:end]))
     return walked
 
 

@@ -209,16 +209,18 @@ def _expand(root: str, members: list[str], exclude: list[str]) -> list[str]:
                 f"Failed to parse: `{display_path(os.path.join(root, PYPROJECT))}`",
                 causes=[f"invalid workspace glob {pattern!r}: expected a string without NUL"],
             )
-    excluded = {p for pattern in exclude for p in _glob_dirs(root, pattern)}
+    excluded = {p for pattern in exclude for p in glob_dirs(root, pattern)}
     found: dict[str, None] = {}  # in order, each once (a thousand members: no list scans)
     for pattern in members:
-        for path in _glob_dirs(root, pattern):
+        for path in glob_dirs(root, pattern):
             if path not in excluded:
                 found.setdefault(path)
     return list(found)
 
 
-def _glob_dirs(root: str, pattern: str) -> list[str]:
+def glob_dirs(root: str, pattern: str) -> list[str]:
+    """The directories a workspace glob matches under `root`, sorted (the root itself is never
+    read as a pattern)."""
     import glob
 
     matches = glob.glob(pattern, root_dir=root)
@@ -303,6 +305,6 @@ def _only_ignored(path: str) -> bool:
 
 def _matching_pattern(root: str, path: str, table: dict[str, Any]) -> str:
     for pattern in table.get("members", []):
-        if path in _glob_dirs(root, pattern):
+        if path in glob_dirs(root, pattern):
             return str(pattern)
     return ""
