@@ -247,3 +247,61 @@ def test_a_failed_build_has_the_chain_then_uvs_build_note(pyrun_env, index, tmp_
         "hint: Build failures usually indicate a problem with the package or the build "
         "environment\n"
     )
+
+
+def test_a_with_requirements_chain_starts_at_it_and_a_direct_one_has_none(
+    pyrun_env, index, tmp_path
+):
+    ours, theirs = locked_pair(tmp_path, index, ["delta"])
+    index.fail_with, index.fail_path = 404, "/files/beta-1.0.0-py3-none-any.whl"
+    run = ("run", "--with", "omega", "python", "-c", "pass")
+    stderr = side_by_side(pyrun_env, index, ours, theirs, *run)
+    assert stderr.endswith(
+        "\nhint: `beta` (v1.0.0) was included because `omega` (v1.0.0) depends on `alpha` "
+        "(v1.0.0) which depends on `beta`\n"
+    )
+    stderr = side_by_side(pyrun_env, index, ours, theirs, "run", "--with", "beta", "true")
+    assert "(404 Not Found)" in stderr
+    assert "hint:" not in stderr
+
+
+MEMBER = (
+    '[project]\nname = "m"\nversion = "0.2.0"\nrequires-python = ">=3.8"\n'
+    'dependencies = ["delta"]\n'
+)
+WORKSPACE_TAIL = '[dependency-groups]\nlint = ["alpha"]\n[tool.uv.workspace]\nmembers = ["m"]\n'
+
+
+def workspace_pair(tmp_path: Path, index: IndexServer, root_project: bool) -> tuple[Path, Path]:
+    """A root (a project named `root`, or no project) whose `lint` group a member `m` takes."""
+    head = '[project]\nname = "root"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+    for side in ("theirs", "ours"):
+        (tmp_path / side / "m").mkdir(parents=True)
+        (tmp_path / side / "pyproject.toml").write_text(
+            (head if root_project else "") + WORKSPACE_TAIL
+        )
+        (tmp_path / side / ".python-version").write_text("3.12\n")
+        (tmp_path / side / "m" / "pyproject.toml").write_text(MEMBER)
+    locked = uv(tmp_path / "theirs", index, "lock")
+    assert locked.returncode == 0, locked.stderr
+    shutil.copy(tmp_path / "theirs" / "uv.lock", tmp_path / "ours" / "uv.lock")
+    return tmp_path / "ours", tmp_path / "theirs"
+
+
+@pytest.mark.parametrize(
+    ("root_project", "because"),
+    [
+        (True, "because `root:lint` (v0.1.0) depends on `alpha` (v1.0.0) which depends"),
+        (False, "because `alpha` (v1.0.0) depends on `beta`"),
+    ],
+    ids=["root-project", "virtual-root"],
+)
+def test_a_chain_through_a_group_a_member_takes_from_the_root(
+    pyrun_env, index, tmp_path, root_project, because
+):
+    ours, theirs = workspace_pair(tmp_path, index, root_project)
+    corrupt(index, "beta")
+    stderr = side_by_side(pyrun_env, index, ours / "m", theirs / "m", "sync", "--group", "lint")
+    assert because in stderr
+    args = ("sync", "--package", "m", "--group", "lint")
+    assert because in side_by_side(pyrun_env, index, ours, theirs, *args)

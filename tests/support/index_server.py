@@ -20,10 +20,10 @@ Switches, settable at any time: `refuse_downloads` (403 for every file and metad
 a test uses its cache), `fail_with` (a status such as 404/500 answered with a `Retry-After:
 <retry_after>` header when that is set, `"garbage"`, `"reset"`: the connection is reset before
 any answer, or `"truncate"`: the full `Content-Length` but half the body, then the connection
-closes) optionally limited to paths starting with `fail_prefix` and to the next `fail_times`
-matching requests. `stall_path`: a request for exactly that path gets its headers and the
-first bytes of its body, sets `stalled`, then waits (up to a minute) for `release`. Every
-request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
+closes) optionally limited to paths starting with `fail_prefix` (or to exactly `fail_path`: a
+wheel, not its `.metadata`) and to the next `fail_times` matching requests. `stall_path`: a
+request for exactly that path gets its headers and the first bytes of its body, sets
+`stalled`, then waits (up to a minute) for `release`. Every request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
 Basic credentials on every request.
 
 A slow index, for what a user sees while pyrun waits (progress on a terminal): `delay` seconds
@@ -121,6 +121,7 @@ class IndexServer:
         self.refuse_downloads = False
         self.fail_with: int | str | None = None
         self.fail_prefix = "/"
+        self.fail_path: str | None = None
         self.fail_times: int | None = None
         self.retry_after: str | None = None
         self.stall_path: str | None = None
@@ -277,6 +278,8 @@ class IndexServer:
     def _should_fail(self, path: str) -> int | str | None:
         with self._lock:
             if self.fail_with is None or not path.startswith(self.fail_prefix):
+                return None
+            if self.fail_path is not None and path != self.fail_path:
                 return None
             if self.fail_times is not None:
                 if self.fail_times <= 0:

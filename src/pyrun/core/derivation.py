@@ -83,19 +83,27 @@ class _Builder:
         self.seen: set[tuple[_PackageId, str | None]] = set()
 
     def add_roots(self) -> None:
+        """As uv: every root's node and its edge from the root first, then what each requires;
+        the root project whose groups a member takes comes last, for those groups only."""
         origins = self.origins
+        group_root = origins.group_root()
+        for package in (*origins.roots, *([group_root] if group_root else [])):
+            self.edges.append(GraphEdge(ROOT, self._node(package), None))
         for member in origins.roots:
-            key = self._node(member)
-            self.edges.append(GraphEdge(ROOT, key, None))
             if not origins.groups.only:
                 self.queue.append((member, None))
                 chosen = sorted(origins.extras & set(member.optional_dependencies))
                 self.queue.extend((member, extra) for extra in chosen)
-            for group in sorted(origins.groups.groups & set(member.dev_dependencies)):
-                self._follow(member, member.dev_dependencies[group], ("group", group))
+            self._follow_groups(member, origins.groups.groups)
+        if group_root is not None and origins.inherited is not None:
+            self._follow_groups(group_root, origins.inherited.groups)
         for package, extras in origins.root_requirements():
             self.edges.append(GraphEdge(ROOT, self._node(package), None))
             self._push(package, extras)
+
+    def _follow_groups(self, package: Package, groups: frozenset[str]) -> None:
+        for group in sorted(groups & set(package.dev_dependencies)):
+            self._follow(package, package.dev_dependencies[group], ("group", group))
 
     def run(self) -> None:
         while self.queue:

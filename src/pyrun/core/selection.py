@@ -162,15 +162,27 @@ class Origins(Record):
     extras: frozenset[str]
     groups: GroupChoice
     virtual_root: bool
+    inherited: InheritedGroups | None = None  # the root's groups a selected member takes
+
+    def group_root(self) -> Package | None:
+        """The root project whose groups (only) a selected member takes, as uv's `group_root`."""
+        inherited = self.inherited
+        if inherited is None or inherited.root is None or not inherited.groups:
+            return None
+        return _member_package(self.walk.lock, inherited.root)
 
     def root_requirements(self) -> list[tuple[Package, tuple[str, ...]]]:
-        """The entries a virtual root's chosen groups require, with the extras they name."""
-        if not self.virtual_root:
-            return []
+        """The entries the lock's own requirement tables add: a virtual root's chosen groups,
+        or those a member takes from a virtual root."""
+        chosen: frozenset[str] = frozenset()
+        if self.virtual_root:
+            chosen = self.groups.groups
+        elif self.inherited is not None and self.inherited.root is None:
+            chosen = self.inherited.groups
         walk, found = self.walk, []
         plain = _MarkerEnv(walk.env.base, frozenset(), frozenset())
         groups = walk.lock.manifest.dependency_groups
-        for group in sorted(self.groups.groups):
+        for group in sorted(chosen):
             for requirement in groups.get(group, ()):
                 candidates = walk.lock.find(normalize_name(requirement.name))
                 if candidates and plain.evaluate(requirement.marker):
@@ -543,7 +555,7 @@ def select(
         warnings=groups.warnings,
         resolved=len(lock.packages),
         skipped=tuple(skipped),
-        origins=Origins(walk, tuple(roots), extras, groups, target.virtual_root),
+        origins=Origins(walk, tuple(roots), extras, groups, target.virtual_root, inherited),
     )
 
 
