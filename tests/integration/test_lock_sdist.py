@@ -44,7 +44,8 @@ dependencies = { file = ["requirements.txt"] }
     "requirements.txt": "b>=1\nc ; python_version >= '3.10'\n",
     "PKG-INFO": "Metadata-Version: 2.1\nName: sdyn\nVersion: 1.0\n",
 }
-# hatchling reads the version from the code; no PKG-INFO at all.
+# hatchling reads the version from the code and the requirements from an in-tree metadata hook
+# (so no one can read them without a build); no PKG-INFO at all.
 HATCHLING_PROJECT = {
     "pyproject.toml": """
 [build-system]
@@ -53,18 +54,26 @@ build-backend = "hatchling.build"
 
 [project]
 name = "hdyn"
-dynamic = ["version"]
-dependencies = ["b"]
+dynamic = ["version", "dependencies"]
 
 [project.optional-dependencies]
 extra = ["c"]
 
 [tool.hatch.version]
 path = "hdyn/__init__.py"
+
+[tool.hatch.metadata.hooks.custom]
 """,
+    "hatch_build.py": (
+        "from hatchling.metadata.plugin.interface import MetadataHookInterface\n"
+        "class CustomMetadataHook(MetadataHookInterface):\n"
+        "    def update(self, metadata):\n"
+        "        metadata['dependencies'] = ['b']\n"
+    ),
     "hdyn/__init__.py": "__version__ = '1.0'\n",
 }
-# flit takes the version and the description from the module.
+# flit takes the version and the description from the module: only a build can tell them
+# when the sdist is named by a URL (an index's sdist is named for its version).
 FLIT_PROJECT = {
     "pyproject.toml": """
 [build-system]
@@ -77,6 +86,51 @@ dynamic = ["version", "description"]
 dependencies = ["c"]
 """,
     "fdyn.py": '"""Flit project."""\n__version__ = "1.0"\n',
+}
+# Only the version is dynamic: an index's sdist is named for its version, so uv reads the
+# rest of `[project]` as it stands and builds nothing (the backend would fail).
+VERSION_ONLY_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = []
+build-backend = "broken_backend"
+backend-path = ["."]
+
+[project]
+name = "vdyn"
+dynamic = ["version"]
+dependencies = ["b"]
+
+[project.optional-dependencies]
+extra = ["c"]
+""",
+    "broken_backend.py": "def prepare_metadata_for_build_wheel(*args):\n    raise SystemExit(1)\n",
+}
+# A Poetry project's `[project]` without `dependencies`: its requirements are in Poetry's table.
+POETRY_PROJECT = {
+    "pyproject.toml": """
+[build-system]
+requires = []
+build-backend = "poetry_backend"
+backend-path = ["."]
+
+[project]
+name = "pdyn"
+version = "1.0"
+
+[tool.poetry.dependencies]
+b = "*"
+""",
+    "poetry_backend.py": (
+        "import os\n"
+        "def prepare_metadata_for_build_wheel(directory, settings=None):\n"
+        "    info = os.path.join(directory, 'pdyn-1.0.dist-info')\n"
+        "    os.makedirs(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as f:\n"
+        "        f.write('Metadata-Version: 2.1\\nName: pdyn\\nVersion: 1.0\\n'\n"
+        "                'Requires-Dist: b\\n')\n"
+        "    return 'pdyn-1.0.dist-info'\n"
+    ),
 }
 BROKEN_PROJECT = {
     "pyproject.toml": """
@@ -136,7 +190,8 @@ def index(
         wheels = [setuptools_wheel, *backend_wheels("hatchling"), *backend_wheels("flit-core")]
         for wheel in dict.fromkeys(wheels):
             server.add(wheel.name, wheel.read_bytes())
-        for name, files in {**SDISTS, "broken": BROKEN_PROJECT, "noisy": NOISY_PROJECT}.items():
+        others = {"broken": BROKEN_PROJECT, "noisy": NOISY_PROJECT, "vdyn": VERSION_ONLY_PROJECT}
+        for name, files in {**SDISTS, **others, "pdyn": POETRY_PROJECT}.items():
             server.add(f"{name}-1.0.tar.gz", sdist_archive(name, "1.0", files))
         yield server
 
@@ -170,10 +225,11 @@ def built_entries(env: PyrunEnv) -> list[Path]:
 def test_sdists_of_three_backends_lock_like_uv(
     pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
 ) -> None:
-    ours = project(tmp_path / "ours", "sdyn", "hdyn[extra]", "fdyn")
-    theirs = project(tmp_path / "theirs", "sdyn", "hdyn[extra]", "fdyn")
+    flit = f"fdyn @ {index.file_url('fdyn-1.0.tar.gz')}"
+    ours = project(tmp_path / "ours", "sdyn", "hdyn[extra]", flit)
+    theirs = project(tmp_path / "theirs", "sdyn", "hdyn[extra]", flit)
     result = lock(pyrun_env, ours, index)
-    for label in ("sdyn==1.0", "hdyn==1.0", "fdyn==1.0"):
+    for label in ("sdyn==1.0", "hdyn==1.0", "fdyn"):  # a URL names no version
         assert f"{BUILD_NOTE}{label}`" in result.stderr
     done = uv(theirs, "lock", index=index.index_url)
     assert done.returncode == 0, done.stderr
@@ -186,6 +242,35 @@ def test_sdists_of_three_backends_lock_like_uv(
     assert check.returncode == 0, check.stderr
     mine = pyrun(pyrun_env, theirs, "lock", "--check", index=index.index_url)
     assert mine.returncode == 0, mine
+
+
+@pytest.mark.uv
+def test_an_index_sdist_whose_version_alone_is_dynamic_needs_no_build_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    ours, theirs = (
+        project(tmp_path / "ours", "vdyn[extra]"),
+        project(tmp_path / "theirs", "vdyn[extra]"),
+    )
+    assert BUILD_NOTE not in lock(pyrun_env, ours, index).stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert '{ name = "b" },' in text and 'name = "c"' in text
+
+
+@pytest.mark.uv
+def test_a_poetry_projects_requirements_are_built_like_uv(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    ours, theirs = project(tmp_path / "ours", "pdyn"), project(tmp_path / "theirs", "pdyn")
+    assert f"{BUILD_NOTE}pdyn==1.0`" in lock(pyrun_env, ours, index).stderr
+    done = uv(theirs, "lock", index=index.index_url)
+    assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert '{ name = "b" },' in text
 
 
 @pytest.mark.uv

@@ -23,8 +23,9 @@ any answer, or `"truncate"`: the full `Content-Length` but half the body, then t
 closes) optionally limited to paths starting with `fail_prefix` (or to exactly `fail_path`: a
 wheel, not its `.metadata`) and to the next `fail_times` matching requests. `stall_path`: a
 request for exactly that path gets its headers and the first bytes of its body, sets
-`stalled`, then waits (up to a minute) for `release`. Every request is counted per path (`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP
-Basic credentials on every request.
+`stalled`, then waits (up to a minute) for `release`. Every request is counted per path
+(`count`, `downloads`, `log`). `auth=(user, password)` requires HTTP Basic credentials on
+every request.
 
 A slow index, for what a user sees while pyrun waits (progress on a terminal): `delay` seconds
 before every answer, and `rate` bytes per second at which bodies are sent (in `RATE_CHUNK`

@@ -84,3 +84,24 @@ def test_a_static_source_for_another_version_is_passed_over() -> None:
     assert found is not None and found["Requires-Dist"] == ["other"]
     other_name = pkg_info.replace("Name: pkg", "Name: pkg2")
     assert read({"pyproject.toml": other_version, "PKG-INFO": other_name}) is None
+
+
+def test_an_index_version_stands_in_for_a_dynamic_one() -> None:
+    text = PYPROJECT.format(more='dynamic = ["version"]').replace('version = "1.0"\n', "")
+    data = sdist_archive("pkg", "1.0", {"pyproject.toml": text})
+    assert static_sdist_metadata("pkg-1.0.tar.gz", data) is None  # a URL's: no version known
+    raw = static_sdist_metadata("pkg-1.0.tar.gz", data, "1.0")
+    assert raw is not None
+    message = BytesParser().parsebytes(raw, headersonly=True)
+    assert (message["Name"], message["Version"]) == ("pkg", "1.0")
+    assert message.get_all("Requires-Dist")[0] == "b>=1"
+    # The index's version must still be the sdist's own.
+    assert static_sdist_metadata("pkg-1.0.tar.gz", data, "2.0") is None
+
+
+@pytest.mark.parametrize("dependencies", ["", 'dependencies = ["b"]\n'])
+def test_a_poetry_tables_requirements_are_not_static(dependencies: str) -> None:
+    text = f'[project]\nname = "pkg"\nversion = "1.0"\n{dependencies}'
+    text += '\n[tool.poetry.dependencies]\nb = "*"\n'
+    found = read({"pyproject.toml": text})
+    assert (found is None) == (not dependencies)

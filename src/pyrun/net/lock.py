@@ -199,7 +199,7 @@ class IndexMetadataSource:
         if self.builder is not None:
             sha256 = file.hashes.get("sha256")
             return await self.builder.sdist(name, version, file.filename, sha256, download)
-        raw = static_sdist_metadata(file.filename, await download())
+        raw = static_sdist_metadata(file.filename, await download(), version)
         if raw is None:
             raise _needs_build(label, file.filename)
         return raw
@@ -252,11 +252,15 @@ def _at_least_2_2(version: str) -> bool:
         return False
 
 
-def static_sdist_metadata(filename: str, data: bytes) -> bytes | None:
+def static_sdist_metadata(filename: str, data: bytes, version: str | None = None) -> bytes | None:
     """An sdist's metadata when it is reliable without a build, as uv 0.13.9 reads it: a
     `pyproject.toml` whose `[project]` marks none of the fields the resolver reads `dynamic`
-    (`static_pyproject`, read first where the two disagree), else a static `PKG-INFO`."""
-    for raw in (static_pyproject(filename, data), static_pkg_info(filename, data)):
+    (`static_pyproject`, read first where the two disagree), else a static `PKG-INFO`.
+
+    `version` is the one an index gives the sdist: fixed by its file name, so a `[project]`
+    whose only dynamic field the resolver reads is `version` takes it (as uv does, where most
+    setuptools-scm and hatch-vcs sdists would otherwise need a build)."""
+    for raw in (static_pyproject(filename, data, version), static_pkg_info(filename, data)):
         if raw is not None and _describes(raw, filename):
             return raw
     return None
@@ -286,24 +290,37 @@ _PYPROJECT_FIELDS = frozenset(
 )
 
 
-def static_pyproject(filename: str, data: bytes) -> bytes | None:
-    """Core metadata written from an sdist's static `[project]` table, or None."""
+def static_pyproject(filename: str, data: bytes, version: str | None = None) -> bytes | None:
+    """Core metadata written from an sdist's static `[project]` table, or None; `version` (the
+    index's) stands in for a dynamic one."""
     raw = _top_level(filename, data, "pyproject.toml")
     try:
-        table = tomllib.loads(raw.decode("utf-8")).get("project") if raw else None
+        document = tomllib.loads(raw.decode("utf-8")) if raw else {}
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
+    table = document.get("project")
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         return None
     dynamic = table.get("dynamic", [])
-    if not isinstance(table.get("version"), str) or not isinstance(dynamic, list):
+    if not isinstance(dynamic, list):
         return None
-    if {str(f) for f in dynamic} & _PYPROJECT_FIELDS:
+    dynamic_fields = {str(f) for f in dynamic}
+    if version is not None and "version" in dynamic_fields and "version" not in table:
+        table = {**table, "version": version}
+        dynamic_fields.discard("version")
+    if not isinstance(table.get("version"), str) or dynamic_fields & _PYPROJECT_FIELDS:
         return None
+    if "dependencies" not in table and _poetry(document):
+        return None  # uv: requirements written in Poetry's table are not static
     try:
         return _metadata_text(table).encode("utf-8")
     except (TypeError, ValueError):
         return None  # malformed: the build backend will say what is wrong
+
+
+def _poetry(document: Mapping[str, object]) -> bool:
+    tool = document.get("tool")
+    return isinstance(tool, dict) and "poetry" in tool
 
 
 def _metadata_text(table: Mapping[str, object]) -> str:

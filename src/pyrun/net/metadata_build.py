@@ -107,7 +107,7 @@ class MetadataBuilder:
                 return found
         data = await download()
         key = _sdist_key(sha256 or hashlib.sha256(data).hexdigest())
-        static = static_sdist_metadata(filename, data)
+        static = static_sdist_metadata(filename, data, version)
         if static is not None:
             builds.record_metadata(cache, key, static)
             return static
