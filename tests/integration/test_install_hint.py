@@ -305,3 +305,21 @@ def test_a_chain_through_a_group_a_member_takes_from_the_root(
     assert because in stderr
     args = ("sync", "--package", "m", "--group", "lint")
     assert because in side_by_side(pyrun_env, index, ours, theirs, *args)
+
+
+def test_unresolvable_build_requirements_of_an_index_sdist(pyrun_env, index, tmp_path):
+    ours, theirs = locked_pair(tmp_path, index, ["tau"])
+    tree = source_tree("sigma", "1.0.0", build_requires=["nothere>=1"])
+    locked = index.dist("sigma-1.0.0.tar.gz")
+    assert locked is not None
+    broken = index.add("sigma-1.0.0.tar.gz", sdist_archive("sigma", "1.0.0", tree))
+    for directory in (ours, theirs):
+        lock = directory / "uv.lock"
+        lock.write_text(lock.read_text().replace(locked.sha256, broken.sha256))
+    stderr = side_by_side(pyrun_env, index, ours, theirs, "sync")
+    assert stderr.startswith(
+        "error: Failed to download and build `sigma==1.0.0`\n"
+        "  cause: Failed to resolve requirements from `build-system.requires`\n"
+        "  cause: No solution found when resolving: `nothere>=1`\n"
+        "  cause: Because nothere was not found in the package registry and you require "
+    )

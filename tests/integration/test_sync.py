@@ -259,9 +259,27 @@ def test_failing_build_reports_the_backend_output(env, index, tmp_path):
     )
     result = env.run("run", "python", "-c", "1", cwd=project)
     assert result.returncode == 1, result
-    assert "error: Failed to build `broken==1.0`" in result.stderr
-    assert "setuptools>=9999" in result.stderr
+    # uv's words: an index's sdist whose build requirements cannot be met failed to "download
+    # and build" (a failing backend "build"s).
+    assert "error: Failed to download and build `broken==1.0`" in result.stderr
+    assert "  cause: Failed to resolve requirements from `build-system.requires`\n" in result.stderr
+    assert "  cause: No solution found when resolving: `setuptools>=9999`\n" in result.stderr
     assert not installed(project)
+
+
+def test_build_requirements_are_resolved_with_backtracking(env, index, tmp_path):
+    """The newest `tool-a` needs an older `tool-b` than the newest: a resolution, not a pick."""
+    index.add_wheel("tool-a", "1.0", requires_dist=["tool-b>=1"])
+    index.add_wheel("tool-a", "2.0", requires_dist=["tool-b<2"])
+    index.add_wheel("tool-b", "1.5")
+    index.add_wheel("tool-b", "2.0")
+    index.add_sdist("needy", "1.0", build_requires=["tool-b", "tool-a>=2"])
+    project = make_project(tmp_path, index, dependencies=("needy",))
+    result = env.run("run", "python", "-c", "import needy", cwd=project)
+    assert result.returncode == 0, result
+    assert "      Built needy==1.0" in result.stderr
+    assert index.downloads("tool_b-1.5-py3-none-any.whl") == 1
+    assert index.downloads("tool_b-2.0-py3-none-any.whl") == 0
 
 
 # -- the editable project ----------------------------------------------------------------------

@@ -208,6 +208,10 @@ class BuildRequest:
     display: str
     editable: bool = False
     config_settings: Mapping[str, str | list[str]] | None = None
+    # How uv words a failure around the backend (its build requirements) for this source:
+    # "download and build" for one it fetched (an index's or a URL's sdist, a git checkout),
+    # "build" for a local one. The backend's own failure is always "build".
+    frontend_verb: str = "build"
 
 
 def build_wheel(
@@ -301,6 +305,11 @@ def _silence_backend_warnings() -> None:
     warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
 
+class UnresolvedBuildRequirements(FailureError):
+    """No set of wheels satisfies a build's requirements: uv words it `Failed to resolve
+    requirements from …`, where a failure to fetch or install them is `Failed to install …`."""
+
+
 def _provide(
     request: BuildRequest,
     env: BuildEnv,
@@ -311,9 +320,10 @@ def _provide(
     try:
         provide(env, requirements)
     except FailureError as exc:
+        verb = "resolve" if isinstance(exc, UnresolvedBuildRequirements) else "install"
         raise FailureError(
-            f"Failed to build `{request.display}`",
-            causes=(f"Failed to install requirements from {origin}", exc.message, *exc.causes),
+            f"Failed to {request.frontend_verb} `{request.display}`",
+            causes=(f"Failed to {verb} requirements from {origin}", exc.message, *exc.causes),
         ) from exc
 
 

@@ -48,8 +48,6 @@ from pyrun.net.sync_options import SyncOptions
 # `build_requirements_provider` (when it builds metadata) and installs nothing.
 if TYPE_CHECKING:
     import trio
-    from packaging.requirements import Requirement
-    from packaging.version import Version
 
     from pyrun.core.index import IndexFile
     from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist
@@ -653,11 +651,14 @@ class _BuildJob:
         workdir = cache.tempdir(SDISTS_BUCKET)
         try:
             source_dir = self._source_dir(workdir)
+            local = self.item.selected.artifact.location.startswith("file:")
+            fetched = self.tree is not None or (self.sdist is not None and not local)
             request = builds.BuildRequest(
                 source_dir=source_dir,
                 display=_build_display(self.item),
                 editable=self.item.selected.artifact.editable,
                 config_settings=self.preparer.options.config_settings,
+                frontend_verb="download and build" if fetched else "build",
             )
             wheel = builds.build_wheel(
                 request,
@@ -740,23 +741,18 @@ async def build_requirements_provider(
 
 
 # ---------------------------------------------------------------------------------------------
-# Build requirements: an internal fallback resolver
+# Build requirements
 # ---------------------------------------------------------------------------------------------
-#
-# Build requirements are resolved for the one target interpreter by picking, for each
-# requirement, the newest version that satisfies it and has a wheel for the interpreter, then
-# following its `Requires-Dist` (markers evaluated for the interpreter). There is no
-# backtracking: a later requirement that the chosen version does not satisfy is an error.
-# Build requirements are short, flat lists (setuptools, hatchling, flit-core, ...), for which
-# this gives the same answer as a full resolution; it is a stopgap until the resolver
-# (`pyrun.net.resolve`) is given an index-backed metadata source that sync can use too.
 
 
 async def fetch_build_requirements(preparer: _Preparer, requirements: list[str]) -> list[Path]:
     """Resolve `requirements` for the target interpreter and return their cache archives."""
+    from pyrun.net.build_requirements import resolve_build_requirements
     from pyrun.net.download import download_wheels
 
-    downloads = await _resolve_fallback(preparer, requirements)
+    downloads = await resolve_build_requirements(
+        preparer.indexes, preparer.env.interpreter, requirements, preparer.options.default_index
+    )
     done = await download_wheels(
         preparer.http,
         preparer.cache,
@@ -765,95 +761,6 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
         report=preparer.reporter,
     )
     return [result.archive for result in done]
-
-
-class _Chosen:
-    """A build requirement's pick, and the extras whose dependencies were already queued."""
-
-    __slots__ = ("extras", "file", "version")
-
-    def __init__(self, *, version: Version, file: IndexFile) -> None:
-        self.version = version
-        self.file = file
-        self.extras: set[str] = set()
-
-
-async def _resolve_fallback(preparer: _Preparer, requirements: list[str]) -> list[WheelDownload]:
-    from packaging.utils import canonicalize_name
-
-    markers = preparer.env.interpreter.marker_environment()
-    chosen: dict[str, _Chosen] = {}
-    queue: list[tuple[str, frozenset[str]]] = [(r, frozenset()) for r in requirements]
-    while queue:
-        text, parent_extras = queue.pop(0)
-        requirement = _parse_requirement(text)
-        if not _marker_matches(requirement, markers, parent_extras):
-            continue
-        name = str(canonicalize_name(requirement.name))
-        pick = chosen.get(name)
-        if pick is None:
-            version, file = await _pick(preparer, name, requirement)
-            pick = chosen[name] = _Chosen(version=version, file=file)
-            new_extras = {""} | set(requirement.extras)
-        else:
-            _check_compatible(requirement, pick.version)
-            new_extras = set(requirement.extras) - pick.extras
-        if new_extras - pick.extras:
-            pick.extras |= new_extras
-            metadata = await preparer.indexes.client.fetch_metadata(pick.file)
-            # Dependencies are evaluated with the extras that are new for this package only.
-            queue += [(dep, frozenset(new_extras)) for dep in _requires_dist(metadata)]
-    return [_download_for(name, pick.version, pick.file) for name, pick in chosen.items()]
-
-
-def _parse_requirement(text: str) -> Requirement:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        return Requirement(text)
-    except InvalidRequirement as exc:
-        raise FailureError(f"Invalid build requirement `{text}`", causes=(str(exc),)) from exc
-
-
-def _marker_matches(
-    requirement: Requirement, markers: Mapping[str, str], extras: frozenset[str]
-) -> bool:
-    """Whether a requirement applies; `extras` are the parent's active extras (`""`: none)."""
-    if requirement.marker is None:
-        return True
-    contexts = extras or frozenset({""})
-    return any(requirement.marker.evaluate({**markers, "extra": e}) for e in contexts)
-
-
-def _check_compatible(requirement: Requirement, version: Version) -> None:
-    if not requirement.specifier.contains(version, prereleases=True):
-        raise FailureError(
-            "Failed to resolve the build requirements",
-            causes=(f"`{requirement}` conflicts with the chosen `{requirement.name}=={version}`",),
-        )
-
-
-async def _pick(
-    preparer: _Preparer, name: str, requirement: Requirement
-) -> tuple[Version, IndexFile]:
-    """The newest version satisfying `requirement` with a wheel for the interpreter (stable
-    versions first, pre-releases only when no stable one fits)."""
-    interpreter = preparer.env.interpreter
-    pages = await preparer.indexes.find(name)
-    for allow_pre in (False, True):
-        for page in pages:
-            for version, files in sorted(page.page.by_version().items(), reverse=True):
-                if version.is_prerelease and not allow_pre:
-                    continue
-                if not requirement.specifier.contains(version, prereleases=True):
-                    continue
-                file = best_file([f for _dist, f in files], interpreter)
-                if file is not None:
-                    return version, file
-    raise FailureError(
-        "Failed to resolve the build requirements",
-        causes=(f"No wheel of `{requirement}` found for {interpreter.display()}",),
-    )
 
 
 def best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile | None:
@@ -878,26 +785,6 @@ def _python_ok(requires_python: str | None, interpreter: Interpreter) -> bool:
         return SpecifierSet(requires_python).contains(interpreter.python_full_version)
     except InvalidSpecifier:
         return True
-
-
-def _requires_dist(metadata: bytes) -> list[str]:
-    from email.parser import BytesParser
-
-    message = BytesParser().parsebytes(metadata, headersonly=True)
-    return [str(value) for value in message.get_all("Requires-Dist") or []]
-
-
-def _download_for(name: str, version: Version, file: IndexFile) -> WheelDownload:
-    from pyrun.net.download import WheelDownload
-
-    sha256 = file.hashes.get("sha256")
-    return WheelDownload(
-        name=name,
-        version=str(version),
-        url=file.url,
-        hash=f"sha256:{sha256}" if sha256 else None,
-        filename=file.filename,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
