@@ -226,6 +226,16 @@ def test_a_locked_scripts_chain_starts_at_its_requirement(pyrun_env, index, tmp_
     )
 
 
+def swap_locked_sdist(index: IndexServer, tree: dict[str, bytes], *projects: Path) -> None:
+    """Serve `sigma` 1.0.0 built from `tree` and put its hash in each project's lock."""
+    locked = index.dist("sigma-1.0.0.tar.gz")
+    assert locked is not None
+    swapped = index.add("sigma-1.0.0.tar.gz", sdist_archive("sigma", "1.0.0", tree))
+    for directory in projects:
+        lock = directory / "uv.lock"
+        lock.write_text(lock.read_text().replace(locked.sha256, swapped.sha256))
+
+
 def test_a_failed_build_has_the_chain_then_uvs_build_note(pyrun_env, index, tmp_path):
     ours, theirs = locked_pair(tmp_path, index, ["tau"])
     # An sdist whose backend fails, put in the lock in place of the one locked.
@@ -234,12 +244,7 @@ def test_a_failed_build_has_the_chain_then_uvs_build_note(pyrun_env, index, tmp_
         INTREE_BACKEND + "\n\ndef build_wheel(*args, **kwargs):\n    raise SystemExit('boom')\n"
     )
     tree["pyrun_test_backend.py"] = failing.encode()
-    locked = index.dist("sigma-1.0.0.tar.gz")
-    assert locked is not None
-    broken = index.add("sigma-1.0.0.tar.gz", sdist_archive("sigma", "1.0.0", tree))
-    for directory in (ours, theirs):
-        lock = directory / "uv.lock"
-        lock.write_text(lock.read_text().replace(locked.sha256, broken.sha256))
+    swap_locked_sdist(index, tree, ours, theirs)
     stderr = side_by_side(pyrun_env, index, ours, theirs, "sync")
     assert stderr.startswith("error: Failed to build `sigma==1.0.0`\n")
     assert stderr.endswith(
@@ -309,13 +314,9 @@ def test_a_chain_through_a_group_a_member_takes_from_the_root(
 
 def test_unresolvable_build_requirements_of_an_index_sdist(pyrun_env, index, tmp_path):
     ours, theirs = locked_pair(tmp_path, index, ["tau"])
-    tree = source_tree("sigma", "1.0.0", build_requires=["nothere>=1"])
-    locked = index.dist("sigma-1.0.0.tar.gz")
-    assert locked is not None
-    broken = index.add("sigma-1.0.0.tar.gz", sdist_archive("sigma", "1.0.0", tree))
-    for directory in (ours, theirs):
-        lock = directory / "uv.lock"
-        lock.write_text(lock.read_text().replace(locked.sha256, broken.sha256))
+    swap_locked_sdist(
+        index, source_tree("sigma", "1.0.0", build_requires=["nothere>=1"]), ours, theirs
+    )
     stderr = side_by_side(pyrun_env, index, ours, theirs, "sync")
     assert stderr.startswith(
         "error: Failed to download and build `sigma==1.0.0`\n"
