@@ -122,3 +122,13 @@ def test_a_plan_is_kept_once_and_never_rewritten(tmp_path: Path, archive: Path) 
     placement.save(str(archive), plan(_Archive(archive)))
     assert os.stat(path).st_ino == before.st_ino
     assert not [name for name in os.listdir(archive.parent) if name.startswith(".tmp")]
+
+
+def test_an_archive_missing_a_file_its_plan_lists_installs_what_it_holds(
+    tmp_path: Path, archive: Path
+) -> None:
+    # A cache tampered with: the walk (like uv's) installs what the archive holds.
+    (archive / "rich_demo" / "sub" / "deep" / "mod.py").unlink()
+    expected = _reference(tmp_path, archive)
+    assert "lib/python3.12/site-packages/rich_demo/sub/deep/mod.py" not in expected[0]
+    assert _install(archive, tmp_path / "env")[0] == expected[0]

@@ -942,9 +942,16 @@ def install_wheel(
     """
     metadata = _install_metadata(direct_url, requested, extra_metadata)
     source, kept = _kept_placement(archive)
-    installation = _Installation(source, target, linker or Linker(mode=link_mode))
+    linker = linker or Linker(mode=link_mode)
     try:
-        installation.run(metadata, kept or plan(source))
+        try:
+            _Installation(source, target, linker).run(metadata, kept or plan(source))
+        except FileNotFoundError:
+            if kept is None:
+                raise
+            # The archive lost a file its plan lists (a cache tampered with): install what it
+            # holds, as the walk (and uv) would; what was placed already is replaced.
+            _Installation(source, target, linker).run(metadata, plan(source))
     except (ValueError, OSError) as exc:
         cause = os_error_text(exc) if isinstance(exc, OSError) else str(exc)
         raise FailureError(
