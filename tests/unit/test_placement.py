@@ -81,8 +81,8 @@ def _truncated(archive: Path, data: bytes) -> bytes:
 
 
 def _another_archives(archive: Path, data: bytes) -> bytes:
-    form, _, *rest = marshal.loads(data)
-    return marshal.dumps((form, "0" * 32, *rest))
+    form, _, *rest, _ = marshal.loads(data)
+    return marshal.dumps((form, "0" * 32, *rest, "0" * 32))
 
 
 def _another_format(archive: Path, data: bytes) -> bytes:
@@ -91,9 +91,14 @@ def _another_format(archive: Path, data: bytes) -> bytes:
 
 
 def _garbled_groups(archive: Path, data: bytes) -> bytes:
-    form, archive_id, dist_info, scheme, entry_points, groups = marshal.loads(data)
+    form, archive_id, dist_info, scheme, entry_points, groups, end = marshal.loads(data)
     groups[0] = (groups[0][0], groups[0][1], groups[0][2], [("only-a-name",)])
-    return marshal.dumps((form, archive_id, dist_info, scheme, entry_points, groups))
+    return marshal.dumps((form, archive_id, dist_info, scheme, entry_points, groups, end))
+
+
+def _zeros_at_the_end(archive: Path, data: bytes) -> bytes:
+    # What a crash can leave of a file the disk had not written out: its size, zeros inside.
+    return data[:-40] + b"\0" * 40
 
 
 def _not_marshal(archive: Path, data: bytes) -> bytes:
@@ -101,7 +106,15 @@ def _not_marshal(archive: Path, data: bytes) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "spoil", [_truncated, _another_archives, _another_format, _garbled_groups, _not_marshal]
+    "spoil",
+    [
+        _truncated,
+        _zeros_at_the_end,
+        _another_archives,
+        _another_format,
+        _garbled_groups,
+        _not_marshal,
+    ],
 )
 def test_a_spoilt_plan_is_walked_past(
     tmp_path: Path, archive: Path, spoil: Callable[[Path, bytes], bytes]

@@ -11,9 +11,9 @@ links and its RECORD.
 The manifest is the walk's own output, not a second reading of the format: `plan` in
 `pyrun.local.install` makes it, and an install without one (an archive unpacked by an older
 pyrun, a manifest of another format or archive, one that cannot be read) makes it the same way
-on the spot. It is written whole under a `.tmp*` name and renamed into place, never changed
-after, goes with its archive (`cache clean`, `cache prune`), and is trusted as pyrun wrote it
-(as a recipe is) once its format and archive id match.
+on the spot. It is written once (see `save`), never changed after, goes with its archive
+(`cache clean`, `cache prune`), and is trusted as pyrun wrote it (as a recipe is) once it reads
+whole and its format and archive id match.
 """
 
 from __future__ import annotations
@@ -60,26 +60,35 @@ def manifest_path(archive: str) -> str:
 
 def save(archive: str, placement: Placement) -> None:
     """Keep `placement` as the manifest of the archive directory `archive`, unless one is
-    there (the same archive id is the same wheel: the same plan). Raises `OSError`."""
-    target = manifest_path(archive)
-    if os.path.exists(target):
-        return
+    there (the same archive id is the same wheel: the same plan). Raises `OSError`.
+
+    Created in place, not renamed into it: each cold install writes one per wheel into the
+    bucket every unpacking thread is creating and renaming in, where each directory change
+    waits on the others. A manifest cut short (a writer killed, a full disk) is no manifest:
+    marshal's data declares its own lengths, so `load` refuses it and installs walk."""
+    archive_id = os.path.basename(archive)
     data = marshal.dumps(
         (
             FORMAT,
-            os.path.basename(archive),
+            archive_id,
             placement.dist_info,
             placement.root_scheme,
             placement.entry_points,
             placement.groups,
+            archive_id,  # last: a tail the disk never got (zeros after a crash) cannot match
         )
     )
-    # Here, not at the top: `pyrun.local.cache` reads this module's `SUFFIX`.
-    from pathlib import Path
-
-    from pyrun.local.cache import atomic_write_bytes
-
-    atomic_write_bytes(Path(target), data)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    try:
+        fd = os.open(manifest_path(archive), flags, 0o666)
+    except FileExistsError:
+        return
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def load(archive: str) -> Placement | None:
@@ -88,12 +97,13 @@ def load(archive: str) -> Placement | None:
     try:
         with open(manifest_path(archive), "rb") as handle:
             data = marshal.loads(handle.read())
-        form, archive_id, dist_info, root_scheme, entry_points, groups = data
+        form, archive_id, dist_info, root_scheme, entry_points, groups, end = data
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if (
         form != FORMAT
         or archive_id != os.path.basename(archive)
+        or end != archive_id
         or type(dist_info) is not str
         or root_scheme not in ("purelib", "platlib")
         or not (entry_points is None or _all_triples(entry_points))
