@@ -78,17 +78,11 @@ def save(archive: str, placement: Placement) -> None:
             archive_id,  # last: a tail the disk never got (zeros after a crash) cannot match
         )
     )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
-        fd = os.open(manifest_path(archive), flags, 0o666)
+        with open(manifest_path(archive), "xb") as handle:
+            handle.write(data)
     except FileExistsError:
         return
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
 
 
 def load(archive: str) -> Placement | None:
