@@ -21,6 +21,10 @@ from pyrun import stamp
 from pyrun.child import RECURSION_VAR, apply_rlimit, child_environment
 from pyrun.options import Settled
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` (or the replay) at run time
+    from pyrun import replay
+
 DEFAULT_RECURSION_LIMIT = 100
 # Options that mean "do work" (or a different environment) even when nothing changed.
 FORCING = (
@@ -78,41 +82,61 @@ def _attempt(settled: Settled) -> str | None:
     project_dir = _find_project(start)
     if project_dir is None:
         return "no `pyproject.toml` found"
-    found = _stamp_for(settled, project_dir) or _adopt(settled, project_dir)
+    found = _stamp_for(settled, project_dir)
     if found is None:
-        return "no stamp for these settings"
-    stamp_file, record = found
-    change = stamp.first_change(record)
-    if change is not None:
-        change = _rebuild(settled, stamp_file, record, change, sync=False)
+        adopted = _adopt(settled, project_dir)
+        if adopted is None:
+            return "no stamp for these settings"
+        stamp_file, record, recipe = adopted
+        change = _rebuild(settled, stamp_file, record, MISSING, sync=False, adopted=recipe)
         if change is not None:
             return change
+    else:
+        stamp_file, record = found
+        change = stamp.first_change(record)
+        if change is not None:
+            change = _rebuild(settled, stamp_file, record, change, sync=False)
+            if change is not None:
+                return change
     if settled.run.with_ and not stamp.with_marker_holds(stamp_file, list(settled.run.with_)):
         return "the `--with` requirements are not known to be satisfied"
     return _exec(settled, kind, record)
 
 
+MISSING = "the environment is missing"
+
+
 def _rebuild(
-    settled: Settled, stamp_file: str, record: stamp.Stamp, change: str, *, sync: bool
+    settled: Settled,
+    stamp_file: str,
+    record: stamp.Stamp,
+    change: str,
+    *,
+    sync: bool,
+    adopted: replay.Recipe | None = None,
 ) -> str | None:
     """When the env is gone but every input holds, rebuild it from the recipe of the sync
-    that created it (`pyrun.replay`); returns why not, or None once it is back."""
+    that created it (`pyrun.replay`); returns why not, or None once it is back. An `adopted`
+    recipe comes with a stamp `pyrun.relocate` has just checked input by input, for an env it
+    found absent: neither is checked or read again."""
     import time
 
     started = time.monotonic()
-    if os.path.lexists(record.env):
+    if adopted is None and os.path.lexists(record.env):
         return change
     active = os.environ.get("VIRTUAL_ENV")
     if active and os.path.abspath(active) != record.env:
         return "`VIRTUAL_ENV` names another environment"
-    inputs = stamp.first_change(record, outside_env=True)
-    if inputs is not None:
-        return inputs
     from pyrun import replay
 
-    recipe = replay.load_recipe(stamp_file, record)
+    recipe = adopted
     if recipe is None:
-        return f"{change}, and no recipe for these inputs rebuilds it"
+        inputs = stamp.first_change(record, outside_env=True)
+        if inputs is not None:
+            return inputs
+        recipe = replay.load_recipe(stamp_file, record)
+        if recipe is None:
+            return f"{change}, and no recipe for these inputs rebuilds it"
     checked = time.monotonic()
     reason = replay.recreate(stamp_file, record, recipe)
     if reason is not None:
@@ -143,11 +167,18 @@ def try_sync_fast_path(settled: Settled) -> int | None:
     project_dir = _find_project(_start(settled, os.getcwd()))
     if project_dir is None:
         return None
-    found = _stamp_for(settled, project_dir) or _adopt(settled, project_dir)
-    if found is None or os.path.lexists(found[1].env):
+    found = _stamp_for(settled, project_dir)
+    if found is None:
+        adopted = _adopt(settled, project_dir)
+        if adopted is None:
+            return None
+        stamp_file, record, recipe = adopted
+        decline = _rebuild(settled, stamp_file, record, MISSING, sync=True, adopted=recipe)
+    elif os.path.lexists(found[1].env):
         return None
-    stamp_file, record = found
-    decline = _rebuild(settled, stamp_file, record, "the environment is missing", sync=True)
+    else:
+        stamp_file, record = found
+        decline = _rebuild(settled, stamp_file, record, MISSING, sync=True)
     if decline is None:
         return 0
     if settled.globals.verbose:
@@ -258,8 +289,9 @@ def _stamp_for(
     return stamp_file, record
 
 
-def _adopt(settled: Settled, project_dir: str) -> tuple[str, stamp.Stamp] | None:
-    """A checkout without a stamp: adopt the stamp of another checkout of the same inputs."""
+def _adopt(settled: Settled, project_dir: str) -> tuple[str, stamp.Stamp, replay.Recipe] | None:
+    """A checkout without a stamp: adopt the stamp (and recipe) of another checkout of the
+    same inputs; see `relocate.adopt`."""
     from pyrun import relocate
 
     key = stamp.settings_key(dict(settled.cli.values), os.environ)

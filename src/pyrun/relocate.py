@@ -80,8 +80,12 @@ def write_entry(path: str, root: str, relative: str, stamp_file: str, rewrite: l
     os.replace(temporary, path)
 
 
-def adopt(cache_dir: str, key: str, project_dir: str) -> tuple[str, stamp.Stamp] | str:
-    """The stamp (and recipe) for `project_dir`, made from another checkout's; else why not."""
+def adopt(
+    cache_dir: str, key: str, project_dir: str
+) -> tuple[str, stamp.Stamp, replay.Recipe] | str:
+    """The stamp file, stamp and recipe for `project_dir`, made (and saved) from another
+    checkout's; else why not. Every input of the stamp has just been checked, and its env is
+    known to be absent: the caller may replay the recipe at once."""
     entry = _read_entry(cache_dir, key, project_dir)
     if isinstance(entry, str):
         return entry
@@ -115,11 +119,12 @@ def adopt(cache_dir: str, key: str, project_dir: str) -> tuple[str, stamp.Stamp]
         stamp.write_lines(new_stamp_file, stamp.header(record) + lines)
     except OSError as exc:
         return f"the stamp could not be written ({exc.strerror})"
-    reason = replay.save(new_stamp_file, record, move.facts(recipe), entries)
+    facts = move.facts(recipe)
+    reason = replay.save(new_stamp_file, record, facts, entries)
     if reason is not None:
         stamp.remove_stamp(new_stamp_file)
         return reason
-    return new_stamp_file, record
+    return new_stamp_file, record, replay.Recipe(facts, entries)
 
 
 def _read_entry(
@@ -165,6 +170,45 @@ def enclosing(root: str) -> tuple[list[str], str | None]:
         if parent == current:
             return absent, None
         current = parent
+
+
+def same_bytes_record(path: str, fields: list[str]) -> str | None:
+    """`stamp.file_record(path)` when `path` holds the bytes another checkout's file record
+    (`fields`) hashed, else None. While that file still has the size, mtime (and ctime) it was
+    recorded with, it holds those bytes (what the warm path trusts), so the two files are
+    compared instead of hashing this one: a lock of a few hundred kB is hashed by the builtin
+    SHA-256 here (OpenSSL's import costs more than it saves), the largest piece of an
+    adoption's own work."""
+    try:
+        info = os.stat(path)
+        if str(info.st_size) != fields[3]:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if len(data) != info.st_size:
+            return None
+        digest = fields[4] if _same_as_recorded(fields, data) else stamp.sha256_hex(data)
+    except OSError:
+        return None
+    if digest != fields[4]:
+        return None
+    return f"file\t{path}\t{info.st_mtime_ns}\t{info.st_size}\t{digest}"
+
+
+def _same_as_recorded(fields: list[str], data: bytes) -> bool:
+    """Whether the file `fields` records is unchanged since and holds `data`."""
+    try:
+        info = os.stat(fields[1])
+        if (
+            str(info.st_mtime_ns) != fields[2]
+            or str(info.st_size) != fields[3]
+            or (len(fields) > 5 and str(info.st_ctime_ns) != fields[5])
+        ):
+            return False
+        with open(fields[1], "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
 
 
 def _enclosing_records(recorded: str | None, root: str) -> list[str] | str:
@@ -240,12 +284,12 @@ class Move:
             now = stamp.dir_record(path)
             same = len(fields) > 3 and now.split("\t")[3:] == fields[3:]
             return now if same else f"!the listing of `{path}` differs from the other checkout's"
-        if kind not in ("file", "strict"):
+        if kind not in ("file", "strict") or len(fields) < 5:
             return f"!`{fields[1]}` cannot be compared across checkouts"
-        now = stamp.file_record(path)
-        if now.split("\t")[-1] != fields[4]:
+        moved = same_bytes_record(path, fields)
+        if moved is None:
             return f"!`{path}` differs from the other checkout's"
-        return now.replace("file\t", f"{kind}\t", 1)
+        return moved.replace("file\t", f"{kind}\t", 1)
 
     def facts(self, recipe: replay.Recipe) -> dict[str, object]:
         return {

@@ -157,8 +157,11 @@ THREADS = 4
 
 
 def _build(staging: str, entries: list[Entry]) -> None:
+    # Read once, before any thread starts: reading the umask sets it.
+    umask = os.umask(0o022)
+    os.umask(umask)
     if len(entries) < PARALLEL_FROM:
-        _make(staging, entries)
+        _make(staging, entries, umask)
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -173,11 +176,11 @@ def _build(staging: str, entries: list[Entry]) -> None:
             rest.append(entry)
     with ThreadPoolExecutor(THREADS, thread_name_prefix="pyrun-replay") as pool:
         for depth in sorted(levels):
-            _in_parallel(pool, staging, levels[depth])
-        _in_parallel(pool, staging, rest)
+            _in_parallel(pool, staging, levels[depth], umask)
+        _in_parallel(pool, staging, rest, umask)
 
 
-def _in_parallel(pool: Any, staging: str, entries: list[Entry]) -> None:
+def _in_parallel(pool: Any, staging: str, entries: list[Entry], umask: int) -> None:
     """`_make` over `entries` in chunks on `pool`; the first failure stops what has not
     started and is raised once the running chunks end."""
     from pyrun.local import sigint
@@ -185,7 +188,7 @@ def _in_parallel(pool: Any, staging: str, entries: list[Entry]) -> None:
     size = max(256, len(entries) // (THREADS * 8))
     with sigint.kept_for_main():  # the pool starts its threads in `submit`
         futures = [
-            pool.submit(_make, staging, entries[start : start + size])
+            pool.submit(_make, staging, entries[start : start + size], umask)
             for start in range(0, len(entries), size)
         ]
     try:
@@ -196,9 +199,8 @@ def _in_parallel(pool: Any, staging: str, entries: list[Entry]) -> None:
             future.cancel()
 
 
-def _make(staging: str, entries: list[Entry]) -> None:
+def _make(staging: str, entries: list[Entry], umask: int) -> None:
     link, mkdir, symlink, join = os.link, os.mkdir, os.symlink, os.path.join
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     for entry in entries:
         kind, rel = entry[0], join(staging, entry[1])
         if kind == "l":
@@ -206,29 +208,40 @@ def _make(staging: str, entries: list[Entry]) -> None:
         elif kind == "d":
             mkdir(rel)
         elif kind == "f":
-            fd = os.open(rel, flags, 0o600)
+            fd = _create(rel, entry[2], umask)
             try:
                 _write_all(fd, entry[3])
-                os.fchmod(fd, entry[2])
             finally:
                 os.close(fd)
         elif kind == "s":
             symlink(entry[2], rel)
         elif kind == "c":
-            _copy(entry[3], rel, entry[2])
+            _copy(entry[3], rel, entry[2], umask)
         else:
             raise OSError(f"unknown recipe entry {kind!r}")
 
 
-def _copy(source: str, target: str, mode: int) -> None:
+def _create(path: str, mode: int, umask: int) -> int:
+    """A new file with exactly `mode`: the umask applies at creation, so `fchmod` only when
+    it takes bits the mode has (the usual 022 leaves 0644 and 0755 whole: one system call
+    fewer for each generated file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    if mode & umask:
+        try:
+            os.fchmod(fd, mode)
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+def _copy(source: str, target: str, mode: int, umask: int) -> None:
     """A copy of the cache file `source`, in the kernel where it can (no bytes through Python)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        dst = os.open(target, flags, 0o600)
+        dst = _create(target, mode, umask)
         try:
             _copy_bytes(src, dst, os.fstat(src).st_size)
-            os.fchmod(dst, mode)
         finally:
             os.close(dst)
     finally:

@@ -209,7 +209,9 @@ def test_clean_one_package(populated: Cache) -> None:
     assert stats.files >= 6 and stats.bytes >= 1000
     assert not (populated.wheels / "six").exists()
     assert not (populated.wheels / "six" / six_archive).exists()
-    assert len(os.listdir(populated.archives)) == 1  # idna's
+    assert len(_archives(populated)) == 1  # idna's
+    # Its install plan went with it; idna's stays with idna's archive.
+    assert _placements(populated) == [f"{_archives(populated)[0]}.placement"]
     assert (populated.wheels / "idna").is_dir()
     assert os.listdir(populated.simple / "pypi") == ["sixth.json"]
     assert populated.clean(["absent"]) == RemovalStats()
@@ -223,6 +225,7 @@ def test_prune_removes_unused_entries(populated: Cache) -> None:
     orphan = cache.archives / "orphan"
     (orphan / "pkg").mkdir(parents=True)
     (orphan / "pkg" / "f").write_text("z" * 100)
+    (cache.archives / "orphan.placement").write_bytes(b"plan")
     env_archive = cache.archives / "envarchive"
     env_archive.mkdir()
     (cache.environments / "interp").mkdir()
@@ -235,7 +238,10 @@ def test_prune_removes_unused_entries(populated: Cache) -> None:
     assert not (cache.root / "wheels-v0").exists()
     assert (cache.root / "unknown-v9").exists()
     assert not orphan.exists() and env_archive.exists()
-    assert len(os.listdir(cache.archives)) == 3  # six, idna and the live with-env
+    assert len(_archives(cache)) == 3  # six, idna and the live with-env
+    # The plans of six and idna stay; the orphan's went with it (a file, not a directory).
+    assert stats.files >= 2
+    assert len(_placements(cache)) == 2 and "orphan.placement" not in _placements(cache)
     assert cache.prune() == RemovalStats()
 
 
@@ -249,5 +255,13 @@ def test_prune_ci_keeps_built_wheels(tmp_path: Path) -> None:
 
 
 def test_existing_archives(populated: Cache) -> None:
-    present = os.listdir(populated.archives)
+    present = _archives(populated)
     assert populated.existing_archives([*present, "nope", None]) == set(present)
+
+
+def _archives(cache: Cache) -> list[str]:
+    return sorted(name for name in os.listdir(cache.archives) if not name.endswith(".placement"))
+
+
+def _placements(cache: Cache) -> list[str]:
+    return sorted(name for name in os.listdir(cache.archives) if name.endswith(".placement"))

@@ -51,6 +51,12 @@ def _request(url: str, body: bytes | None, *, hash_: str | None = None) -> Wheel
     return WheelDownload(name=name, version="1.0", url=url, hash=digest)
 
 
+def _archives(cache: Cache) -> list[str]:
+    """The unpacked wheels in the cache (their install plans aside)."""
+    names = os.listdir(cache.root / "archive-v0")
+    return sorted(name for name in names if not name.endswith(".placement"))
+
+
 def _leftovers(cache: Cache) -> list[str]:
     found = []
     for bucket in ("archive-v0", "wheels-v1"):
@@ -286,7 +292,9 @@ def test_a_downloaded_wheel_leaves_only_its_archive(
     (url, body), *_ = _wheels(tmp_path, 1).items()
     assert _fetch_served(cache, url, body)
     assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
-    assert len(os.listdir(cache.root / "archive-v0")) == 1
+    (archive,) = _archives(cache)
+    # And the archive's install plan beside it.
+    assert sorted(os.listdir(cache.root / "archive-v0")) == [archive, f"{archive}.placement"]
     assert download._IN_MEMORY.room == download.IN_MEMORY_TOTAL
 
 
@@ -327,7 +335,7 @@ def test_small_wheels_wait_for_their_unpacking_in_memory_within_the_allowance(
     trio.run(main)
     assert spooled.count("wheels-v1") == 2
     assert download._IN_MEMORY.room == 2 * size
-    assert len(os.listdir(cache.root / "archive-v0")) == 4
+    assert len(_archives(cache)) == 4
     assert not [name for name in os.listdir(cache.wheels) if name.startswith(".tmp")]
 
 

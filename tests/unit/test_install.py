@@ -30,6 +30,7 @@ from pyrun.local.install import (
     uninstall,
 )
 from pyrun.local.journal import Journal
+from pyrun.local.placement import manifest_path
 from pyrun.local.unpack import unpack_wheel
 from tests.unit.test_unpack import make_wheel
 
@@ -458,9 +459,13 @@ def test_invalid_wheels_are_refused(tmp_path: Path, target: InstallTarget) -> No
     assert info.value.causes == (
         "bad-1.0.data/nowhere is not contained in a valid .data subdirectory.",
     )
+    # Unpacking kept no plan for it: every install walks it, and says why it cannot.
+    assert not os.path.exists(manifest_path(str(archive)))
     (tmp_path / "x").mkdir()
     other = unpack_wheel(make_wheel(tmp_path / "x", "other"), cache)
+    # As a wheel declaring that version unpacks: without a plan.
     (other / "other-1.0.dist-info" / "WHEEL").write_text("Wheel-Version: 2.0\n")
+    os.unlink(manifest_path(str(other)))
     with pytest.raises(FailureError, match=r"Failed to install `other==1\.0`") as info:
         install_wheel(other, target)
     assert info.value.causes == (

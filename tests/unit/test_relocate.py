@@ -99,3 +99,51 @@ def test_a_garbled_or_stale_checkout_entry_is_a_reason_not_an_error(tmp_path):
     assert relocate.adopt(cache, "key", str(project)) == (
         "the other checkout's stamp or recipe is gone"
     )
+
+
+def _checkouts(tmp_path, old_bytes, new_bytes):
+    """A file of the old checkout, its stamp record, and the new checkout's file."""
+    from pyrun import stamp
+
+    old, new = tmp_path / "old" / "uv.lock", tmp_path / "new" / "uv.lock"
+    old.parent.mkdir()
+    new.parent.mkdir()
+    old.write_bytes(old_bytes)
+    new.write_bytes(new_bytes)
+    return stamp.file_record(str(old), ctime=True).split("\t"), str(new)
+
+
+def test_an_input_equal_to_the_other_checkouts_unchanged_file_is_compared_not_hashed(
+    tmp_path, monkeypatch
+):
+    from pyrun import stamp
+
+    fields, new = _checkouts(tmp_path, b"lock = 1\n", b"lock = 1\n")
+    digest = fields[4]
+    monkeypatch.setattr(stamp, "sha256_hex", lambda data: pytest.fail("hashed"))
+    info = os.stat(new)
+    assert relocate.same_bytes_record(new, fields) == (
+        f"file\t{new}\t{info.st_mtime_ns}\t{info.st_size}\t{digest}"
+    )
+
+
+def test_an_input_is_hashed_when_the_other_checkouts_file_changed_or_is_gone(tmp_path):
+    from pyrun import stamp
+
+    fields, new = _checkouts(tmp_path, b"lock = 1\n", b"lock = 1\n")
+    old = fields[1]
+    with open(old, "wb") as handle:  # same size, new bytes: the record is stale
+        handle.write(b"lock = 2\n")
+    assert relocate.same_bytes_record(new, fields) == stamp.file_record(new)
+    os.unlink(old)
+    assert relocate.same_bytes_record(new, fields) == stamp.file_record(new)
+
+
+def test_an_input_with_other_bytes_or_missing_is_not_the_same(tmp_path):
+    (tmp_path / "same-size").mkdir()
+    fields, new = _checkouts(tmp_path / "same-size", b"lock = 1\n", b"lock = 2\n")
+    assert relocate.same_bytes_record(new, fields) is None
+    fields, new = _checkouts(tmp_path, b"lock = 1\n", b"lock = 10\n")
+    assert relocate.same_bytes_record(new, fields) is None
+    os.unlink(new)
+    assert relocate.same_bytes_record(new, fields) is None

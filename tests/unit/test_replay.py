@@ -209,3 +209,38 @@ def test_a_walked_env_finds_a_binary_script_copied_from_the_cache(tmp_path):
     copied = env / "bin" / "tool-bin"
     assert copied.read_bytes() == binary and copied.stat().st_mode & 0o777 == 0o755
     assert copied.stat().st_ino != (scripts / "tool-bin").stat().st_ino
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_generated_files_get_exactly_their_recorded_modes_under_any_umask(
+    tmp_path: Path, umask: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "big-tool"
+    source.write_bytes(b"\x7fELF" + b"\0" * 100)
+    entries: list[replay.Entry] = [
+        ("d", "bin"),
+        ("f", "bin/tool", 0o755, b"#!/bin/sh\n"),
+        ("f", "pyvenv.cfg", 0o644, b"home = /usr/bin\n"),
+        ("f", "bin/group-writable", 0o664, b"x"),
+        ("c", "bin/big-tool", 0o755, str(source)),
+    ]
+    fchmods = []
+    fchmod = os.fchmod
+
+    def counted(fd: int, mode: int) -> None:
+        fchmods.append(mode)
+        fchmod(fd, mode)
+
+    monkeypatch.setattr(os, "fchmod", counted)
+    staging = tmp_path / "env"
+    staging.mkdir()
+    old = os.umask(umask)
+    try:
+        replay._build(str(staging), entries)
+    finally:
+        os.umask(old)
+    modes = {entry[1]: entry[2] for entry in entries if entry[0] in ("f", "c")}
+    for relative, mode in modes.items():
+        assert (staging / relative).stat().st_mode & 0o7777 == mode, relative
+    # Only the modes the umask would have cut are set again after creation.
+    assert sorted(fchmods) == sorted(mode for mode in modes.values() if mode & umask)

@@ -188,7 +188,11 @@ def test_concurrent_unpacks_agree(tmp_path: Path, cache: Cache) -> None:
     assert not errors
     assert len(set(results)) == 1
     assert len(os.listdir(results[0] / "demo")) == 200
-    assert os.listdir(cache.root / "archive-v0") == [results[0].name]
+    # One archive, and its install plan beside it.
+    assert sorted(os.listdir(cache.root / "archive-v0")) == [
+        results[0].name,
+        f"{results[0].name}.placement",
+    ]
 
 
 def test_extract_skips_directory_entries(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Layout (SPEC §2.15; the bucket names are part of the on-disk contract):
     <cache>/CACHEDIR.TAG, .gitignore (`*`), .lock
     archive-v0/<id>/            unpacked wheels (id from the wheel's SHA-256) and
                                 materialised with-envs; never modified once renamed into place
+    archive-v0/<id>.placement   an unpacked wheel's install plan (`pyrun.local.placement`)
     wheels-v1/<name>/<id>       symlink -> ../../archive-v0/<id>: which archives belong to a
                                 package (`cache clean NAME`, `prune`); `<id>.built` for wheels
                                 built from source (kept by `prune --ci`)
@@ -33,6 +34,7 @@ from pathlib import Path
 from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
+from pyrun.local.placement import SUFFIX as PLACEMENT_SUFFIX
 
 ARCHIVE_BUCKET = "archive-v0"
 WHEELS_BUCKET = "wheels-v1"
@@ -275,6 +277,8 @@ class Cache:
         stats = RemovalStats()
         for archive_id in self._package_archive_ids(name):
             stats += _remove_tree(self.archive_path(archive_id))
+            with contextlib.suppress(OSError):  # its install plan, if kept
+                os.unlink(f"{self.archive_path(archive_id)}{PLACEMENT_SUFFIX}")
         for bucket in self._package_buckets():
             for entry in _entries_named(bucket, name):
                 stats += _remove_tree(entry)
@@ -341,7 +345,11 @@ class Cache:
         for entry in _listdir(archives):
             # `.tmp*` entries were handled above; `.lock` files belong to `key_lock`.
             internal = entry.startswith(TMP_PREFIX) or entry.endswith(".lock")
-            if entry not in referenced and not internal:
+            if entry.endswith(PLACEMENT_SUFFIX):
+                # An archive's install plan goes with it (not counted: not a directory).
+                if entry.removesuffix(PLACEMENT_SUFFIX) not in referenced:
+                    stats += _remove_tree(archives / entry)
+            elif entry not in referenced and not internal:
                 stats += _count_as_directory(_remove_tree(archives / entry))
         return stats
 

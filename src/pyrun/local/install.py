@@ -24,14 +24,19 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from pyrun.core.plan import InstalledDist
 from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.journal import Journal
+from pyrun.local.placement import SCHEMES, Placement
+from pyrun.local.placement import load as load_placement
 from pyrun.relocate import record_digest
+
+if TYPE_CHECKING:
+    from pyrun.local.placement import Group
 
 LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
@@ -97,15 +102,13 @@ class InstallTarget(Record):
 
 # Reading an unpacked archive -------------------------------------------------------------------
 
-_SCHEME_NAMES = frozenset({"purelib", "platlib", "headers", "scripts", "data"})
-
 
 class _Archive:
     """What installing needs from an unpacked wheel: its names, root scheme and RECORD."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, dist_info: str | None = None) -> None:
         self.root = os.fspath(root)
-        self.dist_info = find_single_dist_info(root)
+        self.dist_info = dist_info or find_single_dist_info(root)
         stem = self.dist_info.removesuffix(".dist-info")
         self.distribution, _, self.version = stem.partition("-")
         self.data_dir = stem + ".data"
@@ -306,6 +309,105 @@ def fix_shebang(data: bytes, interpreter: str) -> bytes:
     return f"#!{interpreter}\n".encode() + rest
 
 
+# Planning an install: the walk --------------------------------------------------------------------
+
+
+def plan(archive: _Archive) -> Placement:
+    """Where every file of `archive` goes, walking it once with `scandir` (children before
+    their directory's own files, the order installs link in); reads `WHEEL`, `RECORD` and the
+    entry points. Raises `ValueError`/`OSError` for an archive installer would refuse."""
+    archive.load()
+    text = archive.entry_points()
+    entry_points = parse_entry_points(text) if text is not None else None
+    groups: list[Group] = []
+    root = archive.root_scheme
+    top = []
+    with os.scandir(archive.root) as entries:
+        for entry in entries:
+            if entry.name == archive.data_dir:
+                _plan_data(archive, entry, groups)
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _plan_dir(archive, entry.path, f"{entry.name}/", root, f"{entry.name}/", groups)
+            else:
+                top.append(entry.name)
+    if top:
+        groups.append((root, "", "", _rows(archive, "", top)))
+    return Placement(archive.dist_info, root, entry_points, groups)
+
+
+def _plan_data(archive: _Archive, data: os.DirEntry[str], groups: list[Group]) -> None:
+    """`<name>.data/<scheme>/...` goes to that scheme's directory."""
+    if not data.is_dir(follow_symlinks=False):
+        raise ValueError(f"{data.name} is not contained in a valid .data subdirectory.")
+    with os.scandir(data.path) as entries:
+        for entry in entries:
+            prefix = f"{data.name}/{entry.name}/"
+            if entry.name in SCHEMES and entry.is_dir(follow_symlinks=False):
+                _plan_dir(archive, entry.path, prefix, entry.name, "", groups)
+            elif not entry.is_dir(follow_symlinks=False) or _has_files(entry.path):
+                path = prefix.rstrip("/")
+                raise ValueError(f"{path} is not contained in a valid .data subdirectory.")
+
+
+def _plan_dir(
+    archive: _Archive,
+    source: str,
+    wheel_prefix: str,
+    scheme: str,
+    scheme_prefix: str,
+    groups: list[Group],
+) -> None:
+    # Files in `__pycache__` directories are never installed (installer refuses them as a
+    # security risk): bytecode is the target interpreter's business.
+    names = []
+    with os.scandir(source) as entries:
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name != "__pycache__":
+                    _plan_dir(
+                        archive,
+                        entry.path,
+                        f"{wheel_prefix}{name}/",
+                        scheme,
+                        f"{scheme_prefix}{name}/",
+                        groups,
+                    )
+            else:
+                names.append(name)
+    if names:
+        groups.append((scheme, scheme_prefix, wheel_prefix, _rows(archive, wheel_prefix, names)))
+
+
+def _rows(archive: _Archive, wheel_prefix: str, names: list[str]) -> list[tuple[str, str, str]]:
+    """`(name, hash, size)` of each file, from the wheel's RECORD (blank where it has none)."""
+    records = archive.records
+    return [(name, *records.get(wheel_prefix + name, _UNRECORDED)) for name in names]
+
+
+_UNRECORDED = ("", "")
+
+
+def unpacked_placement(root: Path) -> Placement | None:
+    """The plan of the wheel just unpacked at `root`, for unpacking to keep beside it; None
+    for an archive the walk refuses (each install then walks it, and says why)."""
+    try:
+        return plan(_Archive(root))
+    except (ValueError, OSError, FailureError):
+        return None
+
+
+def _kept_placement(archive: Path) -> tuple[_Archive, Placement | None]:
+    """The archive, and the plan unpacking kept for it (None: the install walks it)."""
+    kept = load_placement(os.fspath(archive))
+    if kept is None:
+        return _Archive(archive), None
+    source = _Archive(archive, kept.dist_info)
+    source.root_scheme = kept.root_scheme
+    return source, kept
+
+
 # Installing one wheel ----------------------------------------------------------------------------
 
 
@@ -327,102 +429,53 @@ class _Installation:
         # (scheme, path in the scheme, hash, size) for every file written.
         self.rows: list[tuple[str, str, str, str]] = []
         self.umask = linker.umask
+        self.root_scheme = archive.root_scheme
 
-    def run(self, metadata: Mapping[str, bytes]) -> None:
-        archive = self.archive
-        archive.load()
-        entry_points = archive.entry_points()
-        if entry_points is not None:
-            for name, module, attr in parse_entry_points(entry_points):
-                launcher = script_launcher(module, attr, self.interpreter)
-                self._write("scripts", name, launcher, executable=True)
-        dist_info = archive.dist_info
-        skip = {f"{dist_info}/{name}" for name in (*_INSTALL_METADATA, *metadata, "RECORD")}
-        self._place_top(skip)
+    def run(self, metadata: Mapping[str, bytes], placement: Placement) -> None:
+        """Install the archive as `placement` says, with `metadata` as its install metadata."""
+        dist_info = placement.dist_info
+        self.root_scheme = placement.root_scheme
+        for name, module, attr in placement.entry_points or ():
+            launcher = script_launcher(module, attr, self.interpreter)
+            self._write("scripts", name, launcher, executable=True)
+        skip = {*_INSTALL_METADATA, *metadata, "RECORD"}
+        own = f"{dist_info}/"
+        for scheme, scheme_prefix, wheel_prefix, files in placement.groups:
+            if wheel_prefix == own:
+                files = [file for file in files if file[0] not in skip]
+            if files:
+                # Directories are made only for files, as installer does: an empty directory
+                # of the archive is not installed.
+                self.linker.ensure_dir(f"{self.roots[scheme]}/{scheme_prefix}".rstrip("/"))
+                self._place_files(files, wheel_prefix, scheme, scheme_prefix)
         for name, content in metadata.items():
-            self._write(archive.root_scheme, f"{dist_info}/{name}", content, executable=False)
-        self.rows.append((archive.root_scheme, f"{dist_info}/RECORD", "", ""))
+            self._write(self.root_scheme, f"{dist_info}/{name}", content, executable=False)
+        self.rows.append((self.root_scheme, f"{dist_info}/RECORD", "", ""))
         self._write_record()
 
-    def _place_top(self, skip: set[str]) -> None:
-        archive = self.archive
-        root = archive.root_scheme
-        files = []
-        with os.scandir(archive.root) as entries:
-            for entry in entries:
-                if entry.name == archive.data_dir:
-                    self._place_data(entry)
-                elif entry.is_dir(follow_symlinks=False):
-                    if entry.name == "__pycache__":
-                        continue
-                    self._place_dir(entry.path, f"{entry.name}/", root, f"{entry.name}/", skip)
-                elif entry.name not in skip:
-                    files.append((entry.path, entry.name))
-        if files:
-            self.linker.ensure_dir(self.roots[root])
-            self._place_files(files, "", root, "")
-
-    def _place_data(self, data: os.DirEntry[str]) -> None:
-        """`<name>.data/<scheme>/...` goes to that scheme's directory."""
-        if not data.is_dir(follow_symlinks=False):
-            raise ValueError(f"{data.name} is not contained in a valid .data subdirectory.")
-        with os.scandir(data.path) as entries:
-            for entry in entries:
-                prefix = f"{data.name}/{entry.name}/"
-                if entry.name in _SCHEME_NAMES and entry.is_dir(follow_symlinks=False):
-                    self._place_dir(entry.path, prefix, entry.name, "", set())
-                elif not entry.is_dir(follow_symlinks=False) or _has_files(entry.path):
-                    path = prefix.rstrip("/")
-                    raise ValueError(f"{path} is not contained in a valid .data subdirectory.")
-
-    def _place_dir(
-        self, source: str, wheel_prefix: str, scheme: str, scheme_prefix: str, skip: set[str]
-    ) -> None:
-        # Files in `__pycache__` directories are never installed (installer refuses them as a
-        # security risk): bytecode is the target interpreter's business.
-        files = []
-        with os.scandir(source) as entries:
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if name != "__pycache__":
-                        self._place_dir(
-                            entry.path,
-                            f"{wheel_prefix}{name}/",
-                            scheme,
-                            f"{scheme_prefix}{name}/",
-                            skip,
-                        )
-                elif wheel_prefix + name not in skip:
-                    files.append((entry.path, name))
-        if files:
-            # Directories are made only for files, as installer does: an empty directory of
-            # the archive is not installed.
-            self.linker.ensure_dir(f"{self.roots[scheme]}/{scheme_prefix}".rstrip("/"))
-            self._place_files(files, wheel_prefix, scheme, scheme_prefix)
-
     def _place_files(
-        self, files: list[tuple[str, str]], wheel_prefix: str, scheme: str, scheme_prefix: str
+        self, files: list[tuple[str, str, str]], wheel_prefix: str, scheme: str, scheme_prefix: str
     ) -> None:
-        """The files of one directory of the archive, into an existing directory."""
+        """The files `(name, hash, size)` of one directory of the archive, into an existing
+        directory."""
+        base = f"{self.archive.root}/{wheel_prefix}"
         if scheme == "scripts":
-            for source, name in files:
-                self._place_script(source, scheme_prefix + name)
+            for name, _, _ in files:
+                self._place_script(base + name, scheme_prefix + name)
             return
         # The loop of a whole install: ~50k files for 300 packages, one `link()` each. The
         # RECORD rows are the wheel's own (sizes normalised when it was read).
         directory = f"{self.roots[scheme]}/{scheme_prefix}"
-        records, rows = self.archive.records, self.rows
+        rows = self.rows
         recorded = []
-        for source, name in files:
-            digest, size = records.get(wheel_prefix + name, _UNRECORDED)
+        for name, digest, size in files:
             if digest and size:
-                recorded.append((source, name, size))
+                recorded.append((base + name, name, size))
                 rows.append((scheme, scheme_prefix + name, digest, size))
             else:
                 # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
                 target = directory + name
-                self.linker.place(source, target, os.path.getsize(source))
+                self.linker.place(base + name, target, os.path.getsize(base + name))
                 digest, size = _hash_file(target)
                 rows.append((scheme, scheme_prefix + name, digest, size))
         self.linker.place_all(directory, recorded)
@@ -469,7 +522,7 @@ class _Installation:
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
         paths prefixed with their location relative to the root scheme's directory."""
-        root_scheme = self.archive.root_scheme
+        root_scheme = self.root_scheme
         root = self.roots[root_scheme]
         prefixes = {
             scheme: "" if scheme == root_scheme else os.path.relpath(path, root) + "/"
@@ -489,9 +542,6 @@ class _Installation:
         content = text.encode("utf-8")
         commit_file(target, content)
         self.linker.wrote(target, 0o666 & ~self.umask, content, replaced=False)
-
-
-_UNRECORDED = ("", "")
 
 
 def _quoted_rows(rows: list[tuple[str, str, str]]) -> str:
@@ -891,10 +941,17 @@ def install_wheel(
     dist-info files (e.g. `pyrun_cache.json`).
     """
     metadata = _install_metadata(direct_url, requested, extra_metadata)
-    source = _Archive(archive)
-    installation = _Installation(source, target, linker or Linker(mode=link_mode))
+    source, kept = _kept_placement(archive)
+    linker = linker or Linker(mode=link_mode)
     try:
-        installation.run(metadata)
+        try:
+            _Installation(source, target, linker).run(metadata, kept or plan(source))
+        except FileNotFoundError:
+            if kept is None:
+                raise
+            # The archive lost a file its plan lists (a cache tampered with): install what it
+            # holds, as the walk (and uv) would; what was placed already is replaced.
+            _Installation(source, target, linker).run(metadata, plan(source))
     except (ValueError, OSError) as exc:
         cause = os_error_text(exc) if isinstance(exc, OSError) else str(exc)
         raise FailureError(

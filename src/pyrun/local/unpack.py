@@ -2,8 +2,9 @@
 
 An unpacked wheel lives in `archive-v0/<id>/`, the id derived from the wheel's SHA-256, so the
 same wheel downloaded from two indexes or by two processes is unpacked once. The archive is
-extracted into a `.tmp*` directory of the bucket and renamed into place: a reader (or a process
-killed half-way) never sees a partial entry, and when two processes race, the second rename
+extracted into a `.tmp*` directory of the bucket and renamed into place (its install plan kept
+beside it: `pyrun.local.placement`): a reader (or a process killed half-way) never sees a
+partial entry, and when two processes race, the second rename
 fails, its copy is dropped and both use the winner's. Every file is checked against the hash and
 size the wheel's RECORD declares as it is extracted (`pyrun.local.wheel_checks`), which is what
 lets installs trust those hashes instead of hashing every file again.
@@ -31,6 +32,8 @@ from packaging.utils import canonicalize_name
 from pyrun.core.plan import archive_id
 from pyrun.errors import EXIT_USAGE, disk_write_error, os_error_text
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache, persist_dir
+from pyrun.local.install import unpacked_placement
+from pyrun.local.placement import save as save_placement
 from pyrun.local.wheel_checks import Limits, RecordCheck, planned_members, unpack_error
 
 _COPY_CHUNK = 1 << 20
@@ -90,11 +93,17 @@ def _extract_into_place(extract: Callable[[Path], None], cache: Cache, final: Pa
     tmp = cache.tempdir(ARCHIVE_BUCKET)
     try:
         extract(tmp)
+        placement = unpacked_placement(tmp)
         persist_dir(tmp, final)
     except BaseException:
         # Interrupted or failed: nothing but this temp dir was written, and it goes too.
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if placement is not None:
+        # Whoever won a race unpacked the same wheel: this plan is theirs too. Without the
+        # manifest (a full disk) installs walk the archive instead.
+        with contextlib.suppress(OSError):
+            save_placement(os.fspath(final), placement)
 
 
 def extract_wheel(wheel_path: Path, dest: Path, limits: Limits | None = None) -> None:
