@@ -122,6 +122,10 @@ SCENARIOS = [
     # issue 13: a failed pin goes back to the decision the conflict names, past unrelated ones,
     # for the whole search (resolvelib went back one decision at a time after a tenth of it).
     "backjump-past-free-decisions",
+    # issue 13: a package decided under a marker (uv's proxy pins it with `==`) keeps uv's
+    # singleton priority after the search goes back before it (crewAI's `grpcio`).
+    "marker-pin-outlasts-backjump",
+    "extra-pin-outlasts-backjump",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",
