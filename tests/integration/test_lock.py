@@ -126,6 +126,10 @@ SCENARIOS = [
     # singleton priority after the search goes back before it (crewAI's `grpcio`).
     "marker-pin-outlasts-backjump",
     "extra-pin-outlasts-backjump",
+    # issue 13: a decided version stays; a later candidate that excludes it is rejected, as uv
+    # rejects it, rather than the decision made again (and crewAI's shape of it).
+    "decision-kept",
+    "marker-pin-decided-first",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",

@@ -1,6 +1,8 @@
-"""uv's singleton priority and culprits in the search (`pyrun.core.provider`,
-`pyrun.core.conflict_tracker`), over an in-memory index; the same shapes are compared with uv in
-`tests/integration/test_lock.py` (`*-pin-outlasts-backjump`, `extras-follow-package`)."""
+"""How the search decides as uv's PubGrub does: the singleton priority, the culprits of a
+rejection (`pyrun.core.provider`, `pyrun.core.conflict_tracker`) and decisions kept
+(`pyrun.core.search`), over an in-memory index; the same shapes are compared with uv in
+`tests/integration/test_lock.py` (`*-pin-outlasts-backjump`, `extras-follow-package`,
+`decision-kept`, `marker-pin-decided-first`)."""
 
 from __future__ import annotations
 
@@ -68,3 +70,25 @@ def test_a_free_parent_is_no_culprit() -> None:
     }
     result = versions(resolve(request("sk[b]", "p", "q"), MemorySource(index)))
     assert (result["sk"], result["p"], result["q"]) == (("1.2",), ("3.0",), ("2.0",))
+
+
+def test_a_decision_stays_and_what_excludes_it_is_rejected() -> None:
+    # `split 2.0` requires `base<3` after `base 3.0` is decided: uv rejects `split 2.0`;
+    # resolvelib took it and decided `base` again (2.0, without `split`).
+    index: Index = {
+        "base": {"1.0": [], "2.0": [], "3.0": ["split"]},
+        "split": {"1.0": [], "2.0": ["base<3"]},
+    }
+    result = versions(resolve(request("base"), MemorySource(index)))
+    assert result == {"base": ("3.0",), "split": ("1.0",)}
+
+
+def test_when_nothing_fits_the_decisions_the_decided_package_moves() -> None:
+    # Every `split` excludes `base 3.0`: the search still finds `base 2.0` (resolvelib decides
+    # `base` again, where PubGrub goes back to it; the answer is the same).
+    index: Index = {
+        "base": {"1.0": [], "2.0": ["split"], "3.0": ["split"]},
+        "split": {"1.0": ["base<3"], "2.0": ["base<3"]},
+    }
+    result = versions(resolve(request("base"), MemorySource(index)))
+    assert result == {"base": ("2.0",), "split": ("2.0",)}
