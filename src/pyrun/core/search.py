@@ -13,12 +13,6 @@ resolvelib would try every other version of `foo[x]` first, each re-pinning `foo
 with what `foo` requires (thousands of rounds for a package with many extras and versions), so
 the search tries an extra at its package's decided version first.
 
-A decision stays until the search goes back past it, as PubGrub's: a candidate whose requirement
-excludes a decided package's version is rejected, the clash blamed on that package (uv rejects
-`split 2.0` requiring `base<3` once `base 3.0` is decided; resolvelib took it and decided `base`
-again). Only when no candidate fits the decisions made does the search fall back to resolvelib's
-way, deciding that package again, where PubGrub would go back to it.
-
 A pin that fails backjumps to the newest decision that the conflict names (one whose
 dependencies include a package of the clash), undoing the unrelated decisions made after it, for
 as long as the search runs. PubGrub never backtracks chronologically: its conflict resolution
@@ -37,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from resolvelib import BaseReporter, Resolver
-from resolvelib.resolvers import Criterion, RequirementsConflicted, Result
+from resolvelib import Resolver
+from resolvelib.resolvers import Criterion, Result
 from resolvelib.resolvers.resolution import Resolution, _build_result
 from resolvelib.structs import CT, KT, RT, build_iter_view
 
@@ -54,17 +48,6 @@ class Reprioritized(Exception):
     def __init__(self, names: Iterable[str]) -> None:
         super().__init__(", ".join(sorted(names)))
         self.names = frozenset(names)
-
-
-class _Quiet(BaseReporter[RT, CT, KT]):
-    """`reporter`'s pins without its rejections: a second pass over the same candidates
-    reports none of them again."""
-
-    def __init__(self, reporter: BaseReporter[RT, CT, KT]) -> None:
-        self._reporter = reporter
-
-    def pinning(self, candidate: CT) -> None:
-        self._reporter.pinning(candidate)
 
 
 class LearningResolver(Resolver[RT, CT, KT]):
@@ -84,44 +67,16 @@ class _LearningResolution(Resolution[RT, CT, KT]):
     def __init__(self, provider: Any, reporter: Any) -> None:
         super().__init__(provider, reporter)
         self._optimistic_backjumping_ratio = OPTIMISTIC_BACKJUMPING
-        self._keep_decisions = True
 
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
         self._follow_package(name)
         try:
-            self._keep_decisions = True
-            causes = super()._attempt_to_pin_criterion(name)
-            if not causes:
-                return causes
-            # No candidate fits the decisions made: resolvelib's own way, a candidate whose
-            # requirement a decision does not meet takes it and that package is decided again
-            # (its rejections were reported in the first pass).
-            self._keep_decisions = False
-            reporter = self._r
-            self._r = _Quiet(reporter)
-            try:
-                return super()._attempt_to_pin_criterion(name)
-            finally:
-                self._r = reporter
+            return super()._attempt_to_pin_criterion(name)
         except Reprioritized as exc:
             self._undo(exc.names)
             # As a successful pin: resolvelib pushes a copy of the state left on top, the one
             # before the first undone decision, and picks what to pin next by priority.
             return []
-
-    def _get_updated_criteria(self, candidate: CT) -> dict[KT, Criterion[RT, CT]]:
-        """resolvelib's, and while decisions are kept, a candidate whose requirement a decided
-        package's version does not meet is rejected as a clash on that package (PubGrub keeps a
-        decision until it goes back: uv rejects that version, it does not decide again)."""
-        criteria = super()._get_updated_criteria(candidate)
-        if self._keep_decisions:
-            for key, criterion in criteria.items():
-                decided = self.state.mapping.get(key)
-                if decided is not None and not all(
-                    self._p.is_satisfied_by(r, decided) for r in criterion.iter_requirement()
-                ):
-                    raise RequirementsConflicted(criterion)
-        return criteria
 
     def _follow_package(self, name: KT) -> None:
         """Try an extra's node at its package's decided version first, when the package is
