@@ -122,6 +122,25 @@ SCENARIOS = [
     # issue 13: a failed pin goes back to the decision the conflict names, past unrelated ones,
     # for the whole search (resolvelib went back one decision at a time after a tenth of it).
     "backjump-past-free-decisions",
+    # issue 13: a package decided under a marker (uv's proxy pins it with `==`) keeps uv's
+    # singleton priority after the search goes back before it (crewAI's `grpcio`).
+    "marker-pin-outlasts-backjump",
+    "extra-pin-outlasts-backjump",
+    # issue 13: PubGrub keeps a decided version and rejects a later candidate that excludes
+    # it; resolvelib takes the candidate and decides the package again (crewAI's
+    # `weaviate-client` against the decided `grpcio`). Keeping decisions in the search (tried
+    # in session 10) matched these, but re-walked the rejected versions after every backjump
+    # (crewAI: 17,000 `weaviate-client` rejections), slowed dspy's lock ~5x and changed
+    # langgraph's, so it was not kept.
+    *(
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                strict=True, reason="issue 13: resolvelib decides a package again"
+            ),
+        )
+        for name in ("decision-kept", "marker-pin-decided-first")
+    ),
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",

@@ -6,6 +6,7 @@ from pyrun.core.conflict_tracker import (
     CONFLICT_THRESHOLD,
     EARLY,
     LATE,
+    SINGLETON,
     UNSPECIFIED,
     ConflictTracker,
 )
@@ -58,3 +59,31 @@ def test_each_culprit_counts_once_per_rejection() -> None:
     tracker = ConflictTracker()
     tracker.record(("x", "x"), [("lit", "lit"), ("lit", "lit")])
     assert tracker.culprit["lit"] == 1
+
+
+def test_a_package_pinned_exactly_is_decided_before_the_learned_ones() -> None:
+    tracker = ConflictTracker()
+    _reject(tracker, CONFLICT_THRESHOLD, "sk", "lit")
+    tracker.pinned("grpcio")
+    assert tracker.rank("grpcio") == SINGLETON < tracker.rank("sk") == EARLY
+    # The forks of this fork start from it.
+    assert tracker.copy().rank("grpcio") == SINGLETON
+
+
+def test_a_singleton_found_to_be_a_culprit_goes_late_and_back() -> None:
+    # uv's `mark_conflict_late` replaces a singleton's priority and backtracks its decision
+    # (crewAI's `grpcio`, rejecting every newer `weaviate-client`).
+    tracker = ConflictTracker()
+    tracker.pinned("grpcio")
+    assert _reject(tracker, CONFLICT_THRESHOLD, "weaviate-client", "grpcio") == ["grpcio"]
+    assert (tracker.rank("grpcio"), tracker.rank("weaviate-client")) == (LATE, EARLY)
+    # A new exact requirement on it makes it a singleton again.
+    tracker.pinned("grpcio")
+    assert tracker.rank("grpcio") == SINGLETON
+
+
+def test_a_singleton_rejected_often_goes_early() -> None:
+    tracker = ConflictTracker()
+    tracker.pinned("sk")
+    _reject(tracker, CONFLICT_THRESHOLD, "sk[aws]", "lit")
+    assert tracker.rank("sk") == EARLY

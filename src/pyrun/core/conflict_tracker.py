@@ -16,6 +16,12 @@ rejected (`affected`) and how often a decision on it made another package's cand
 Priorities are per package name (a package and its extras move together); counts are per node,
 and a clash between a node and another node of the same name (an extra pinning its package's
 version) counts for neither, as uv's "marker package copying the obligations" rule.
+
+Ahead of both: a package some requirement pinned to one version (uv's `Singleton`). uv records a
+package's priority when a requirement on it is added and never takes it back on backtracking: a
+`foo==1.0`, or the `foo==v` that a decided proxy adds (an extra `foo[x]`, or `foo` required under
+a marker), keeps `foo` first in the fork until it is learned early or late; a package learned so
+becomes a singleton again when a new exact requirement on it is added.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from collections.abc import Iterable
 CONFLICT_THRESHOLD = 5
 
 # The rank a package's priority contributes to the decision order: lower is decided first.
+SINGLETON = -1
 EARLY = 0
 LATE = 1
 UNSPECIFIED = 2
@@ -49,8 +56,14 @@ class ConflictTracker:
         return copied
 
     def rank(self, name: str) -> int:
-        """`EARLY`, `LATE` or `UNSPECIFIED`: the package's place in the decision order."""
+        """`SINGLETON`, `EARLY`, `LATE` or `UNSPECIFIED`: the package's place in the decision
+        order."""
         return self._rank.get(name, UNSPECIFIED)
+
+    def pinned(self, name: str) -> None:
+        """A requirement pinning `name` to one version was added: it is decided first from now
+        on (uv's `Singleton` outranks the learned classes, and stays through backtracking)."""
+        self._rank[name] = SINGLETON
 
     def record(self, affected: tuple[str, str], culprits: Iterable[tuple[str, str]]) -> list[str]:
         """A candidate of `affected` (node, package name) was rejected because of requirements
@@ -72,8 +85,9 @@ class ConflictTracker:
 
     def _mark(self, name: str, rank: int) -> bool:
         """Move `name` to `rank` unless it is there or earlier already (uv never moves a package
-        from early to late, which would let two packages seesaw)."""
-        if self.rank(name) != UNSPECIFIED:
+        from early to late, which would let two packages seesaw). A singleton moves too: what
+        was learned about it replaces the pin's priority, as uv's `mark_conflict_*`."""
+        if self.rank(name) not in (UNSPECIFIED, SINGLETON):
             return False
         self._rank[name] = rank
         return True

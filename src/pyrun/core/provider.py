@@ -25,7 +25,10 @@ Rules, as uv applies them:
 The order in which packages are decided also learns, as uv's does: a package whose candidates
 keep being rejected moves ahead of the packages that keep rejecting them, and the decisions on
 those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`). A fork that splits
-hands what it learned to its children, as uv's cloned fork states do. A package's extras are
+hands what it learned to its children, as uv's cloned fork states do. Ahead of what it learns,
+a package some requirement pins to one version is decided first, and stays so through
+backtracking, as uv's `Singleton` priority: `foo==1.0`, an extra's `foo==v`, and `foo` required
+under a marker once decided (uv's proxy `foo{marker}` requires `foo==v`). A package's extras are
 nodes of their own but one package: an extra is tried at its package's decided version first,
 and a version found bad for one of them is bad for all.
 
@@ -268,14 +271,19 @@ Inherited = Mapping[tuple[str, Version | None], Dnf]
 
 class _PinTracker(BaseReporter[Req, Candidate, str]):
     """Remembers resolvelib's pins after each round (the decisions made so far), after those
-    made before the search (`pyrun.core.local_pins`), and feeds each rejected candidate to the
-    fork's `ConflictTracker`, with the packages that made the requirements it clashed with."""
+    made before the search (`pyrun.core.local_pins`), feeds each rejected candidate to the
+    fork's `ConflictTracker` with uv's culprits (`_culprits`), and tells the provider of each
+    pin (`pinned_now`)."""
 
     def __init__(
-        self, learned: ConflictTracker, clashing: Callable[[Any, Candidate], list[Candidate]]
+        self,
+        learned: ConflictTracker,
+        clashing: Callable[[Any, Candidate], list[Candidate]],
+        pinned_now: Callable[[Candidate, Mapping[str, Candidate]], None],
     ) -> None:
         self.learned = learned
         self.clashing = clashing
+        self.pinned_now = pinned_now
         self.mapping: Mapping[str, Candidate] = {}
         self._before: Mapping[str, Candidate] = {}
         self._criteria: Mapping[str, Any] = {}
@@ -305,13 +313,36 @@ class _PinTracker(BaseReporter[Req, Candidate, str]):
                 )
         return list(found.values())
 
+    def _pinned(self, candidate: Candidate) -> bool:
+        """Whether a decided package requires `candidate`'s node with `==`."""
+        criterion = self._criteria.get(candidate.key)
+        return criterion is not None and any(
+            info.parent is not None and _is_exact(info.requirement.specifier)
+            for info in criterion.information
+        )
+
+    def _culprits(self, criterion: Any, candidate: Candidate) -> list[tuple[str, str]]:
+        """uv's culprits when `candidate` is rejected on `criterion`'s package: that package
+        (uv's dependency conflict names the dependency, not whoever narrowed it) and the
+        packages that pinned a side of the clash exactly, up the chain (PubGrub's derivations
+        through exact pins name those). A parent that chose its requirement freely (`p 3.0`
+        requiring `d1<3`) is not one: blaming it took back decisions uv keeps."""
+        parents = self.clashing(criterion.information, candidate)
+        if not parents:
+            return []
+        own = next(i.requirement for i in criterion.information if i.parent == candidate)
+        chain = [c for c in self._pinners(parents) if c not in parents or self._pinned(c)]
+        return [(own.key, own.name), *((c.key, c.name) for c in chain)]
+
     def ending_round(self, index: int, state: Any) -> None:
         self.mapping = {**self._before, **state.mapping}
         self._criteria = state.criteria
 
+    def pinning(self, candidate: Candidate) -> None:
+        self.pinned_now(candidate, self.mapping)
+
     def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
-        parents = self.clashing(criterion.information, candidate)
-        culprits = [(c.key, c.name) for c in self._pinners(parents)]
+        culprits = self._culprits(criterion, candidate)
         late = self.learned.record((candidate.key, candidate.name), culprits)
         decided = {c.name for key, c in self.mapping.items() if key not in self._before}
         if decided.intersection(late):
@@ -615,7 +646,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.env = env
         self.inherited: Inherited = inherited or {}
         self.learned = ConflictTracker() if learned is None else learned.copy()
-        self.tracker = _PinTracker(self.learned, self.clashing)
+        self.tracker = _PinTracker(self.learned, self.clashing, self.pinned_now)
         self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
         self.python = Candidate(PYTHON, "Python", self.target)
@@ -629,6 +660,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
         # A registry package with extras: its node and its extras' nodes, as first met.
         self._family: dict[str, dict[str, None]] = {}
+        # Package -> the candidates that require it under a marker (uv's marker proxies), and
+        # the packages the requirements of no member do.
+        self._under_marker: dict[str, set[Candidate]] = collections.defaultdict(set)
+        self._roots_under_marker: set[str] = set()
 
     # -- resolvelib interface --
 
@@ -750,8 +785,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self, information: Iterable[RequirementInformation[Req, Candidate]], candidate: Candidate
     ) -> list[Candidate]:
         """The packages whose requirement leaves none of the versions `candidate` asks for:
-        the other side of the clash that rejects it (uv's culprits). Requirements that only
-        clash together, or with versions ruled out earlier, name nobody."""
+        the other side of the clash that rejects it (where `_PinTracker` looks for uv's
+        culprits). Requirements that only clash together, or with versions ruled out earlier,
+        name nobody."""
         infos = list(information)
         own = [i.requirement for i in infos if i.parent == candidate]
         if not own or own[0].key == PYTHON or own[0].url is not None or self.is_local(own[0].key):
@@ -770,6 +806,27 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             and i.requirement.url is None
             and not any(contains(i.requirement.specifier, version) for version in wanted)
         ]
+
+    def pinned_now(self, candidate: Candidate, mapping: Mapping[str, Candidate]) -> None:
+        """uv's singleton priority from its marker proxies. uv reads `foo; <marker>` as a
+        requirement on a proxy package `foo{marker}`, decided beside `foo` at the same version
+        and requiring `foo==v`: from then on `foo` is a singleton, decided first in the fork
+        even after the search goes back before it (`ConflictTracker.pinned`). `mapping` holds
+        the decisions before this one."""
+        if candidate.version is None or candidate.name in self.shared.local:
+            return
+        if candidate.extra is None and candidate.group is None:
+            name = candidate.name
+            parents = self._under_marker.get(name, ())
+            if name in self._roots_under_marker or any(
+                mapping.get(parent.key) == parent for parent in parents
+            ):
+                self.learned.pinned(name)
+        # Its own requirements under a marker on packages decided already: their proxies
+        # follow at the versions decided.
+        for dependency in self.recorded.get(candidate, ()):
+            if dependency.marker != TRUE and dependency.name in mapping:
+                self.learned.pinned(dependency.name)
 
     def package_of(self, candidate: Candidate) -> str:
         """The package a node belongs to (`pyrun.core.search` undoes decisions by package)."""
@@ -811,6 +868,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         applicable = list(dict.fromkeys(req for req in parsed if req is not None))
         self._check_forks(applicable)
         self.roots = [r for req in applicable for r in self._expand(req)]
+        self._roots_under_marker = {req.name for req in self.roots if req.marker != TRUE}
         # Name order, as uv meets a package's requirements (see `_dependencies`).
         return sorted(roots + self.roots, key=lambda req: req.name)
 
@@ -967,6 +1025,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             result.append(Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}"))
         elif extra is not None:
             result.append(Req(candidate.name, candidate.name, SpecifierSet(), candidate.name))
+        self._note_priorities(candidate, unique, result)
         local = extra is None and candidate.group is None
         if requires_python and local and not self._python_admits(requires_python):
             result.append(self._python_req(requires_python))
@@ -975,6 +1034,19 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         local_names = self.shared.local
         self.shared.source.prefetch(sorted({r.name for r in reqs if r.name not in local_names}))
         return result
+
+    def _note_priorities(self, candidate: Candidate, reqs: list[Req], nodes: list[Req]) -> None:
+        """What reading `candidate`'s requirements tells uv's priorities: a package required at
+        one version (`foo==1.0`, or an extra's `foo==v`) becomes a singleton, whether or not
+        `candidate` is then chosen (uv records priorities as it adds the dependencies), and the
+        packages required under a marker are noted for `pinned_now`."""
+        local = self.shared.local
+        for node in nodes:
+            if node.key != PYTHON and node.name not in local and _is_exact(node.specifier):
+                self.learned.pinned(node.name)
+        for req in reqs:
+            if req.marker != TRUE and req.name not in local:
+                self._under_marker[req.name].add(candidate)
 
     def _requirement(self, text: str, extra: str | None, env: Dnf | None = None) -> Req | None:
         """The requirement if it can apply in `env` (the fork's by default), its marker
