@@ -122,6 +122,9 @@ SCENARIOS = [
     # issue 13: a failed pin goes back to the decision the conflict names, past unrelated ones,
     # for the whole search (resolvelib went back one decision at a time after a tenth of it).
     "backjump-past-free-decisions",
+    # issue 13: every leaf of a chain clashes with a sibling decided first; learned no-goods
+    # rule each level out once (the search without them passes the 20,000-round cap).
+    "learned-nogood-chain",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",
