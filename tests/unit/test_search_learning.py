@@ -124,3 +124,12 @@ def test_an_extra_is_undone_with_its_package() -> None:
     resolution._states = _states("aaa", "sk[aws]", "sk")
     resolution._undo(frozenset({"sk"}))
     assert [list(s.mapping) for s in resolution._states] == [[], ["aaa"]]
+
+
+def test_the_first_state_is_kept_when_it_holds_the_decision() -> None:
+    # After resolvelib restores the states it saved for its optimistic backjumps, the first may
+    # hold decisions; undoing one of them keeps it (dropping it emptied the stack: a traceback).
+    resolution: _LearningResolution[Any, Any, Any] = _LearningResolution(_Named(), None)
+    resolution._states = _states("aaa", "graph")[1:]
+    resolution._undo(frozenset({"aaa"}))
+    assert [list(s.mapping) for s in resolution._states] == [["aaa"]]
