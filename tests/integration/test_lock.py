@@ -141,6 +141,9 @@ SCENARIOS = [
         )
         for name in ("decision-kept", "marker-pin-decided-first")
     ),
+    # issue 13: every leaf of a chain clashes with a sibling decided first; learned no-goods
+    # rule each level out once (the search without them passes the 20,000-round cap).
+    "learned-nogood-chain",
     "extras-declared-order",
     "extra-implies-base-edge",
     "fork-platform-system",

@@ -88,9 +88,11 @@ def test_going_back_one_decision_at_a_time_is_what_the_trap_costs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # resolvelib's default: backjumping to the named decision for a tenth of the rounds left,
-    # then one decision at a time through the 3**8 choices of the free packages.
+    # then one decision at a time through the 3**8 choices of the free packages (no learning:
+    # a no-good on `a 2.0` would end it as well).
     monkeypatch.setattr(provider, "MAX_ROUNDS", 100)
     monkeypatch.setattr(search, "OPTIMISTIC_BACKJUMPING", 0.1)
+    monkeypatch.setattr(search, "LEARN_NOGOODS", False)
     index, roots = _trap(8)
     with pytest.raises(NoSolutionError):
         resolve(request(*roots), MemorySource(index))
@@ -122,3 +124,12 @@ def test_an_extra_is_undone_with_its_package() -> None:
     resolution._states = _states("aaa", "sk[aws]", "sk")
     resolution._undo(frozenset({"sk"}))
     assert [list(s.mapping) for s in resolution._states] == [[], ["aaa"]]
+
+
+def test_the_first_state_is_kept_when_it_holds_the_decision() -> None:
+    # After resolvelib restores the states it saved for its optimistic backjumps, the first may
+    # hold decisions; undoing one of them keeps it (dropping it emptied the stack: a traceback).
+    resolution: _LearningResolution[Any, Any, Any] = _LearningResolution(_Named(), None)
+    resolution._states = _states("aaa", "graph")[1:]
+    resolution._undo(frozenset({"aaa"}))
+    assert [list(s.mapping) for s in resolution._states] == [["aaa"]]

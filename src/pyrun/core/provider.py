@@ -96,7 +96,7 @@ from pyrun.core.resolution import (
     Source,
     Unavailable,
 )
-from pyrun.core.search import LearningResolver, Reprioritized
+from pyrun.core.search import LearnedImpossible, LearningResolver, Reprioritized
 from pyrun.core.universal import (
     FALSE,
     TRUE,
@@ -1262,21 +1262,43 @@ def solve_fork(
         else:
             mapping = {**local.mapping, **mapping}
     if local is None:
-        provider = UniversalProvider(shared, env, inherited, learned)
-        roots = provider.root_requirements()
-        try:
-            mapping = _search(provider, roots)
-        except ResolutionImpossible as exc:
-            raise explain(exc, provider, split=split) from None
-        except ResolutionTooDeep as exc:
-            raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
+        provider, mapping = _full_search(shared, env, inherited, learned, split=split)
     pins = _pins(provider, mapping)
     starts = [*shared.members, *(req.name for req in provider.roots)]
     return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
 
 
-def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
-    resolver: Resolver[Req, Candidate, str] = LearningResolver(provider, provider.tracker)
+def _full_search(
+    shared: _Shared,
+    env: Dnf,
+    inherited: Inherited | None,
+    learned: ConflictTracker | None,
+    *,
+    split: bool,
+    learn: bool | None = None,
+) -> tuple[UniversalProvider, dict[str, Candidate]]:
+    """resolvelib on every node of the fork, its failure explained. A failure found with
+    no-goods is searched for again without them, from the same start: a no-good's rejection
+    names no requirement to explain, the search without them finds the failure as it always
+    did (and its requirements)."""
+    provider = UniversalProvider(shared, env, inherited, learned)
+    roots = provider.root_requirements()
+    try:
+        return provider, _search(provider, roots, learn=learn)
+    except LearnedImpossible:
+        return _full_search(shared, env, inherited, learned, split=split, learn=False)
+    except ResolutionImpossible as exc:
+        raise explain(exc, provider, split=split) from None
+    except ResolutionTooDeep as exc:
+        raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
+
+
+def _search(
+    provider: UniversalProvider, roots: list[Req], *, learn: bool | None = None
+) -> dict[str, Candidate]:
+    resolver: Resolver[Req, Candidate, str] = LearningResolver(
+        provider, provider.tracker, learn=learn
+    )
     return dict(resolver.resolve(roots, max_rounds=MAX_ROUNDS).mapping)
 
 

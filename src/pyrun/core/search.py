@@ -24,6 +24,16 @@ walked `semantic-kernel` down from 1.45.0 one version at a time through its ten 
 thousands of rejections; uv keeps 1.45.0). Should the optimistic jumps end in no solution,
 resolvelib still goes back to where they began and searches one decision at a time, so a
 solution is not missed.
+
+The search also learns no-goods (`pyrun.core.nogoods`), as PubGrub learns incompatibilities:
+each time a candidate is rejected, or a node is left with none, the decisions that caused it are
+recorded, and once the search has run `PRUNE_FROM` rounds it prunes with them: a candidate
+that would complete one is skipped, and a candidate whose requirement leaves a
+node nothing but such candidates is rejected without descending. resolvelib alone forgets what
+it found below a decision when it backjumps past it: on autogen's win32 fork it tried every
+`traceloop-sdk` again after each new `opentelemetry-sdk` pin, under every `literalai` under every
+`chainlit` (20,000 rounds without an answer). A failure found while pruning is explained by the
+search without no-goods (`LearnedImpossible`): a no-good's rejection names no requirement.
 """
 
 from __future__ import annotations
@@ -32,14 +42,33 @@ from collections.abc import Iterable
 from typing import Any
 
 from resolvelib import Resolver
-from resolvelib.resolvers import Criterion, Result
+from resolvelib.resolvers import (
+    Criterion,
+    RequirementsConflicted,
+    ResolutionImpossible,
+    Result,
+)
 from resolvelib.resolvers.resolution import Resolution, _build_result
-from resolvelib.structs import CT, KT, RT, build_iter_view
+from resolvelib.structs import CT, KT, RT, RequirementInformation, build_iter_view
+
+from pyrun.core.nogoods import NoGoods, explain
 
 # The share of the rounds left in which a failed pin backjumps to the last decision the conflict
 # names (resolvelib's "optimistic" backjumping); past it, resolvelib falls back to undoing the
 # newest decision. 1.0: for the whole search (see the module's account).
 OPTIMISTIC_BACKJUMPING = 1.0
+
+# Whether the search learns no-goods (`pyrun.core.nogoods`); off only to measure what they save.
+LEARN_NOGOODS = True
+
+# The rounds a fork's search runs before its no-goods prune it. uv's PubGrub learns from the
+# first conflict, and its answers follow from its own decision order; resolvelib's order, with
+# the learned conflicts and backjumps above, agrees with uv's on every small shape we have met
+# (`tests/support/scenarios`), and pruning at once sends it down other branches first (their
+# backjumps follow what a rejection names, and a no-good's names fewer). What no-goods are for
+# is a search that walks the same dead ends again and again: that one runs long. No-goods are
+# derived from the first round, so the search knows everything it found once they prune.
+PRUNE_FROM = 2_000
 
 
 class Reprioritized(Exception):
@@ -50,33 +79,156 @@ class Reprioritized(Exception):
         self.names = frozenset(names)
 
 
+class LearnedImpossible(ResolutionImpossible[RT, CT]):
+    """No solution, found by a search that no-goods pruned: its causes may be a rejection by a
+    no-good rather than requirements that clash. Until a no-good rules something out, the
+    search is resolvelib's own, and so is its `ResolutionImpossible`."""
+
+
 class LearningResolver(Resolver[RT, CT, KT]):
-    """resolvelib's resolver whose search can take back a decision (`_LearningResolution`)."""
+    """resolvelib's resolver whose search can take back a decision and learns no-goods
+    (`_LearningResolution`); `learn=False` searches without them."""
+
+    def __init__(self, provider: Any, reporter: Any, *, learn: bool | None = None) -> None:
+        super().__init__(provider, reporter)
+        self.learn = LEARN_NOGOODS if learn is None else learn
 
     def resolve(  # type: ignore[override]
         self, requirements: Iterable[RT], max_rounds: int = 100
     ) -> Result[RT, CT, KT]:
         resolution: _LearningResolution[RT, CT, KT] = _LearningResolution(
-            self.provider, self.reporter
+            self.provider, self.reporter, learn=self.learn
         )
-        state = resolution.resolve(requirements, max_rounds=max_rounds)
+        try:
+            state = resolution.resolve(requirements, max_rounds=max_rounds)
+        except ResolutionImpossible as exc:
+            if resolution.pruned:
+                raise LearnedImpossible(exc.causes) from exc
+            raise
         return _build_result(state)
 
 
 class _LearningResolution(Resolution[RT, CT, KT]):
-    def __init__(self, provider: Any, reporter: Any) -> None:
+    def __init__(self, provider: Any, reporter: Any, *, learn: bool = True) -> None:
         super().__init__(provider, reporter)
         self._optimistic_backjumping_ratio = OPTIMISTIC_BACKJUMPING
+        self._learn_nogoods = learn
+        self.pruned = False
+        self._nogoods: NoGoods[CT] = NoGoods(lambda candidate: self._p.identify(candidate))
+        # Every candidate a node can take in the fork, before any requirement (static).
+        self._versions: dict[KT, list[CT]] = {}
+        # The candidate whose dependencies are being added: it holds while they are checked.
+        self._trying: CT | None = None
+        self._rounds = 0
 
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
+        self._rounds += 1
         self._follow_package(name)
+        original = self.state.criteria[name]
+        usable = self._unblocked(name)
+        if usable is None:
+            self._learn(name, original.information, None)
+            return [original]
         try:
-            return super()._attempt_to_pin_criterion(name)
+            causes = super()._attempt_to_pin_criterion(name)
         except Reprioritized as exc:
             self._undo(exc.names)
             # As a successful pin: resolvelib pushes a copy of the state left on top, the one
             # before the first undone decision, and picks what to pin next by priority.
             return []
+        finally:
+            # The candidates left out were left out for the decisions holding now only.
+            if self._states and self.state.criteria.get(name) is usable:
+                self.state.criteria[name] = original
+        if causes:
+            self._learn(name, original.information, None)
+        return causes
+
+    def _unblocked(self, name: KT) -> Criterion[RT, CT] | None:
+        """Leave out of `name`'s candidates for this round those a learned no-good rules out
+        with the decisions holding now; None if that leaves none."""
+        criterion = self.state.criteria[name]
+        if not self._nogoods.watches(name):
+            return criterion
+        every = list(criterion.candidates)
+        candidates = [c for c in every if not self._blocked(c)]
+        if len(candidates) == len(every):
+            return criterion
+        self.pruned = True
+        if not candidates:
+            return None
+        narrowed = Criterion(
+            build_iter_view(candidates), criterion.information, criterion.incompatibilities
+        )
+        self.state.criteria[name] = narrowed
+        return narrowed
+
+    def _get_updated_criteria(self, candidate: CT) -> dict[KT, Criterion[RT, CT]]:
+        self._trying = candidate
+        try:
+            return super()._get_updated_criteria(candidate)
+        except RequirementsConflicted as exc:
+            information = list(exc.criterion.information)
+            self._learn(self._p.identify(information[0].requirement), information, candidate)
+            raise
+        finally:
+            self._trying = None
+
+    def _add_to_criteria(
+        self, criteria: dict[KT, Criterion[RT, CT]], requirement: RT, parent: CT | None
+    ) -> None:
+        """resolvelib's, and a requirement whose every candidate a learned no-good rules out
+        (with the decisions holding and `parent`) is a conflict too: `parent` is rejected
+        without descending, as PubGrub's propagation of a learned incompatibility."""
+        super()._add_to_criteria(criteria, requirement, parent)
+        name = self._p.identify(requirement)
+        if not self._nogoods.watches(name):
+            return
+        criterion = criteria[name]
+        if all(self._blocked(candidate) for candidate in criterion.candidates):
+            self.pruned = True
+            raise RequirementsConflicted(criterion)
+
+    def _blocked(self, candidate: CT) -> bool:
+        if self._rounds < PRUNE_FROM:
+            return False
+        return self._nogoods.blocking(candidate, self._holds) is not None
+
+    def _holds(self, candidate: CT) -> bool:
+        """Whether the decision `candidate` is made now: the candidate being tried, or a pin
+        that the requirements made since still admit (a pin they no longer admit is about to
+        be replaced)."""
+        name = self._p.identify(candidate)
+        if self._trying is not None and self._p.identify(self._trying) == name:
+            return bool(candidate == self._trying)
+        if self.state.mapping.get(name) != candidate:
+            return False
+        return self._is_current_pin_satisfying(name, self.state.criteria[name])
+
+    def _learn(
+        self,
+        name: KT,
+        information: Iterable[RequirementInformation[RT, CT]],
+        trying: CT | None,
+    ) -> None:
+        """Record the no-good that explains why `name` has no usable candidate now, if the
+        known ones explain it (`pyrun.core.nogoods.explain`). `trying` is the candidate whose
+        requirement left it none, None when every candidate of `name` was rejected."""
+        if not self._learn_nogoods:
+            return
+        provider: Any = self._p
+        if name not in self._versions:
+            self._versions[name] = list(provider.find_matches_for(name, []))
+        holding = [i for i in information if i.parent is None or self._holds(i.parent)]
+        nogood = explain(
+            self._versions[name],
+            holding,
+            lambda info: info.parent is None or info.parent == trying,
+            lambda requirement, candidate: self._p.is_satisfied_by(requirement, candidate),
+            lambda candidate: self._nogoods.blocking(candidate, self._holds),
+        )
+        if nogood is not None:
+            self._nogoods.add(nogood)
 
     def _follow_package(self, name: KT) -> None:
         """Try an extra's node at its package's decided version first, when the package is
@@ -102,10 +254,12 @@ class _LearningResolution(Resolution[RT, CT, KT]):
     def _undo(self, names: frozenset[str]) -> None:
         """Drop the states from the first that holds a decision on a package of `names`.
 
-        State `i` holds the decisions of rounds up to `i`; the root state (0) holds none and is
-        has none."""
+        State `i` holds the decisions of rounds up to `i`; the first state is always kept. It
+        holds none, except after resolvelib gave up its optimistic backjumps and restored the
+        states it had saved, whose first may hold decisions: those stay (there is nothing
+        earlier to go back to), and the search goes on from them."""
         provider: Any = self._p
         for index, state in enumerate(self._states):
             if any(provider.package_of(c) in names for c in state.mapping.values()):
-                del self._states[index:]
+                del self._states[max(index, 1) :]
                 return
