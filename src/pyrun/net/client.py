@@ -11,11 +11,11 @@ connections are pooled across the whole run. Four concerns live here and nowhere
 * **Errors.** httpx exceptions are translated into `FailureError`s at this boundary, most
   specific first, with `raise … from`, and worded like uv's (`Failed to fetch: <url>`, then the
   chain of causes).
-* **The HTTP cache for index pages.** A page is stored with its validators (ETag,
-  Last-Modified) and its freshness (`Cache-Control: max-age`), written atomically (temporary file
-  + `os.replace`) so a concurrent reader never sees half an entry. A fresh entry is used without
-  a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`; `refresh`
-  revalidates even fresh entries; `offline` uses any entry and fails clearly without one.
+* **The HTTP cache for index pages** (its format: `pyrun.net.page_cache`). A fresh entry is
+  used without a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`;
+  `refresh` revalidates even fresh entries; `offline` uses any entry and fails clearly without
+  one. A page the lock's early requests (`pyrun.net.early_pages`) answered in this run is used
+  as they left it.
 * **Name lookups.** The first request installs a `CachingResolver` for the trio run: each host
   is looked up once however many connections the pool opens, and a lookup the resolver leaves
   unanswered is asked again after `DNS_HEDGE_DELAY` instead of stalling for its full timeout.
@@ -30,13 +30,11 @@ import base64
 import contextlib
 import email.utils
 import functools
-import json
 import netrc
 import os
 import random
 import re
 import socket
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from pathlib import Path
@@ -52,7 +50,17 @@ import trio
 from pyrun import __version__
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
-from pyrun.net import interrupt, trust
+from pyrun.net import early_pages, interrupt, trust
+from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
+    CachedResponse,
+    atomic_write,
+    max_age_of,
+    new_entry,
+    read_cache_entry,
+    refreshed_entry,
+    same_entry,
+    write_cache_entry,
+)
 
 T = TypeVar("T")
 
@@ -72,7 +80,6 @@ DNS_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 # The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.
 MAX_RETRY_AFTER = 60.0
-_CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -340,102 +347,6 @@ def _read_netrc(path: Path | None) -> netrc.netrc | None:
         return None
 
 
-# -- the on-disk page cache ----------------------------------------------------------------------
-
-
-class CachedResponse(Record):
-    """An HTTP answer as stored in the cache: the body plus what is needed to revalidate it."""
-
-    url: str  # what was requested, without credentials
-    body: bytes
-    status: int = 200  # or a status the caller accepts as an answer (404: no such project)
-    location: str = ""  # where the body came from after redirects (base for relative URLs)
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    stored_at: float = 0.0
-    max_age: float | None = None  # None: must be revalidated before use
-    from_cache: bool = False  # read back from the cache, not from the network
-
-    def is_fresh(self, now: float) -> bool:
-        return self.max_age is not None and now < self.stored_at + self.max_age
-
-    def conditional_headers(self) -> dict[str, str]:
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-def read_cache_entry(path: Path) -> CachedResponse | None:
-    """The entry at `path`, or None when absent or unreadable (a bad entry is just a miss)."""
-    try:
-        raw = path.read_bytes()
-        header_line, _sep, body = raw.partition(b"\n")
-        header = json.loads(header_line)
-        if header.get("format") != _CACHE_FORMAT:
-            return None
-        return CachedResponse(
-            url=header["url"],
-            body=body,
-            status=int(header.get("status", 200)),
-            location=header.get("location") or header["url"],
-            content_type=header.get("content_type"),
-            etag=header.get("etag"),
-            last_modified=header.get("last_modified"),
-            stored_at=float(header["stored_at"]),
-            max_age=header.get("max_age"),
-            from_cache=True,
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def write_cache_entry(path: Path, entry: CachedResponse) -> None:
-    """Store an entry atomically: one JSON header line, then the raw body."""
-    header = {
-        "format": _CACHE_FORMAT,
-        "url": entry.url,
-        "status": entry.status,
-        "location": entry.location,
-        "content_type": entry.content_type,
-        "etag": entry.etag,
-        "last_modified": entry.last_modified,
-        "stored_at": entry.stored_at,
-        "max_age": entry.max_age,
-    }
-    atomic_write(path, json.dumps(header).encode() + b"\n" + entry.body)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary sibling and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def max_age_of(headers: httpx.Headers) -> float | None:
-    """Seconds a response stays fresh per `Cache-Control` (less its `Age`), or None."""
-    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
-    if any(d in ("no-cache", "no-store") for d in directives):
-        return None
-    for directive in directives:
-        name, _sep, value = directive.partition("=")
-        if name == "max-age" and value.strip().isdigit():
-            age = headers.get("age", "0")
-            return max(0.0, float(value) - (float(age) if age.isdigit() else 0.0))
-    return None
-
-
 # -- name lookups ------------------------------------------------------------------------------
 
 AddrInfo = list[tuple[Any, ...]]
@@ -602,6 +513,12 @@ class HttpClient:
         A status listed in `allow` (e.g. 404: "no such project") is an answer like a 200 and
         is cached too, so that `--offline` also knows which index lacked a project.
         """
+        early = None if self.options.offline else early_pages.answered(url, cache_path)
+        if early is not None:
+            # Asked before the network stack was loaded, in this run: as new as a request now.
+            answer = early.entry if early.done else await _wait_for(early)
+            if answer is not None:
+                return answer
         entry = None
         if cache_path is not None:
             # A local file read and a one-line JSON header: cheaper on the loop than the
@@ -631,10 +548,10 @@ class HttpClient:
             headers.update(entry.conditional_headers())
         response = await self.get(url, headers=headers, allow=allow | {304})
         if response.status_code == 304 and entry is not None:
-            fresh = _refreshed(entry, response)
+            fresh = refreshed_entry(entry, response.headers)
         else:
             fresh = _entry_from(url, response)
-        if cache_path is not None and not _same_entry(entry, fresh):
+        if cache_path is not None and not same_entry(entry, fresh):
             await trio.to_thread.run_sync(write_cache_entry, cache_path, fresh)
         return fresh
 
@@ -732,6 +649,11 @@ class HttpClient:
         await trio.sleep(max(delay, min(retry.after or 0.0, MAX_RETRY_AFTER)))
 
 
+async def _wait_for(early: early_pages.EarlyRead) -> CachedResponse | None:
+    """The answer of a request sent before the network stack was imported (still in flight)."""
+    return await trio.to_thread.run_sync(early.wait, abandon_on_cancel=True)
+
+
 class _Retry(Exception):
     def __init__(self, error: PyrunError, *, after: float | None = None) -> None:
         super().__init__(error.message)
@@ -772,49 +694,9 @@ async def _stream_to(response: httpx.Response, *, temp: Path, size: int) -> int:
 
 
 def _entry_from(url: str, response: httpx.Response) -> CachedResponse:
-    return CachedResponse(
-        url=strip_credentials(url),
-        body=response.content,
-        status=response.status_code,
-        location=strip_credentials(str(response.url)),
-        content_type=response.headers.get("content-type"),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-        stored_at=time.time(),
-        max_age=max_age_of(response.headers),
-    )
-
-
-def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedResponse:
-    """A 304 confirms the stored body; its headers may renew the validators and freshness."""
-    return CachedResponse(
-        url=entry.url,
-        body=entry.body,
-        status=entry.status,
-        location=entry.location,
-        content_type=entry.content_type,
-        etag=response.headers.get("etag", entry.etag),
-        last_modified=response.headers.get("last-modified", entry.last_modified),
-        stored_at=time.time(),
-        max_age=max_age_of(response.headers),
-        from_cache=True,
-    )
-
-
-def _same_entry(stored: CachedResponse | None, fresh: CachedResponse) -> bool:
-    """Whether rewriting `stored` as `fresh` would change what a later run decides. Indexes
-    that send no caching headers answer every read with the whole page, mostly unchanged:
-    without a `max-age` the time it was stored plays no part, so such a page is not
-    rewritten (megabytes per lock)."""
-    return (
-        stored is not None
-        and stored.max_age is None
-        and fresh.max_age is None
-        and (stored.status, stored.location, stored.content_type, stored.etag)
-        == (fresh.status, fresh.location, fresh.content_type, fresh.etag)
-        and stored.last_modified == fresh.last_modified
-        and stored.url == fresh.url
-        and stored.body == fresh.body
+    location = strip_credentials(str(response.url))
+    return new_entry(
+        strip_credentials(url), response.content, response.status_code, location, response.headers
     )
 
 
