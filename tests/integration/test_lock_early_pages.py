@@ -36,10 +36,17 @@ def index() -> Iterator[IndexServer]:
         yield server
 
 
-def lock_from_scratch(sandbox: PyrunEnv, project: Path, index: IndexServer) -> str:
+def lock_from_scratch(
+    sandbox: PyrunEnv, project: Path, index: IndexServer, imported: set[str] | None = None
+) -> str:
+    """The lock written; `imported` gets the names of the modules the process imported."""
     (project / "uv.lock").unlink(missing_ok=True)
-    result = pyrun(sandbox, project, "lock", index=index.index_url)
+    profile = {"PYTHONPROFILEIMPORTTIME": "1"} if imported is not None else {}
+    result = pyrun(sandbox, project, "lock", index=index.index_url, **profile)
     assert result.returncode == 0, result
+    if imported is not None:
+        lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+        imported.update(line.rsplit("|", 1)[1].strip() for line in lines[1:])
     return (project / "uv.lock").read_text()
 
 
@@ -55,11 +62,14 @@ def test_a_warm_lock_reads_each_page_once_and_locks_as_uv(
         write(tmp_path / "ours", PROJECT).parent,
         write(tmp_path / "theirs", PROJECT).parent,
     )
-    cold = lock_from_scratch(pyrun_env, ours, index)
+    on_cold, on_warm = set[str](), set[str]()
+    cold = lock_from_scratch(pyrun_env, ours, index, on_cold)
     index.reset_counters()
-    warm = lock_from_scratch(pyrun_env, ours, index)
-    # Every page the resolution reads, asked for once (early, from what the cache predicts).
+    warm = lock_from_scratch(pyrun_env, ours, index, on_warm)
+    # Every page the resolution reads, asked for once (early, from what the cache predicts),
+    # and nothing else to fetch: httpx is never imported.
     assert page_requests(index) == {"a": 1, "b": 1, "c": 0, "d": 1, "e": 1}
+    assert "httpx" in on_cold and "trio" in on_warm and "httpx" not in on_warm
     assert warm == cold
     assert uv(theirs, "lock", index=index.index_url).returncode == 0
     assert warm == (theirs / "uv.lock").read_text()

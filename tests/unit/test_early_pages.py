@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +22,11 @@ from pyrun.core.index import ACCEPT_HEADER
 from pyrun.net import early_pages
 from pyrun.net.client import ClientOptions, make_client
 from pyrun.net.early_http import Connection, EarlyHttpError
-from pyrun.net.early_pages import EarlyPlan, plain_index_url, requirement_names, start
+from pyrun.net.early_pages import EarlyPlan, plain_index_url, requires_dist, start
 from pyrun.net.index import IndexClient
 from pyrun.net.page_cache import page_path, read_cache_entry
 from tests.support.index_server import IndexServer
+from tests.unit.test_cert_dir import OPENSSL, make_cert
 from tests.unit.test_index_client import Recorder, client_for
 
 NO_ENVIRONMENT: dict[str, str] = {"NETRC": "/nonexistent/netrc"}
@@ -42,8 +44,15 @@ def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 class ScriptedServer:
     """Answers each request on 127.0.0.1 with the next canned response; counts connections."""
 
-    def __init__(self, answers: list[bytes], *, close_after: int | None = None) -> None:
+    def __init__(
+        self,
+        answers: list[bytes],
+        *,
+        close_after: int | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.answers = list(answers)
+        self.tls = tls
         self.close_after = close_after  # requests a connection serves before the server closes
         self.connections = 0
         self.requests: list[bytes] = []
@@ -58,6 +67,12 @@ class ScriptedServer:
             except OSError:
                 return
             self.connections += 1
+            if self.tls is not None:
+                try:
+                    connection = self.tls.wrap_socket(connection, server_side=True)
+                except (ssl.SSLError, OSError):
+                    connection.close()
+                    continue
             with connection, connection.makefile("rb") as reader:
                 served = 0
                 while self.answers and (self.close_after is None or served < self.close_after):
@@ -139,14 +154,35 @@ def test_answers_it_does_not_handle_are_errors(answer: bytes) -> None:
         server.close()
 
 
-def test_requirement_names_leave_out_what_an_extra_asks_for() -> None:
+def test_https_is_verified_with_the_context_given(tmp_path: Path) -> None:
+    if OPENSSL is None:
+        pytest.skip("the openssl command is not installed")
+    ca = make_cert(tmp_path, "ca", "/CN=pyrun Early Test CA")
+    leaf = make_cert(tmp_path, "leaf", "/CN=127.0.0.1", issuer=ca)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(*leaf)
+    server = ScriptedServer([_answer(b"page")] * 2, close_after=1, tls=server_context)
+    trusting = Connection(
+        "127.0.0.1", server.port, lambda: ssl.create_default_context(cafile=ca[0]), timeout=5
+    )
+    untrusting = Connection("127.0.0.1", server.port, ssl.create_default_context, timeout=5)
+    try:
+        assert trusting.get("/simple/a/", {}).body == b"page"
+        with pytest.raises(EarlyHttpError, match="CERTIFICATE_VERIFY_FAILED"):
+            untrusting.get("/simple/a/", {})
+    finally:
+        trusting.close()
+        untrusting.close()
+        server.close()
+
+
+def test_requires_dist_is_read_from_the_headers_alone() -> None:
     metadata = (
-        b"Metadata-Version: 2.1\nName: a\nRequires-Dist: Foo.Bar>=1\n"
-        b"Requires-Dist: colorama; sys_platform == 'win32'\n"
-        b"Requires-Dist: pytest ; extra == 'test'\nRequires-Dist: foo_bar\n\n"
+        b"Metadata-Version: 2.1\r\nName: a\r\nRequires-Dist: Foo.Bar>=1\r\n"
+        b"requires-dist: pytest ; extra == 'test'\r\n\r\n"
         b"Requires-Dist: in-the-description\n"
     )
-    assert requirement_names(metadata) == ["foo-bar", "colorama"]
+    assert requires_dist(metadata) == ["Foo.Bar>=1", "pytest ; extra == 'test'"]
 
 
 @pytest.mark.parametrize(
@@ -174,9 +210,12 @@ def test_only_urls_sent_as_written_are_asked_early(url: str, plain: bool) -> Non
 def index() -> Iterator[IndexServer]:
     with IndexServer() as server:
         server.add_wheel("a", "1.0.0", requires_dist=["b>=1", "c; extra == 'x'"])
-        server.add_wheel("b", "1.0.0", requires_dist=["d"])
+        server.add_wheel(
+            "b", "1.0.0", requires_dist=["d; sys_platform == 'win32'", "e; python_version < '3.10'"]
+        )
         server.add_wheel("c", "1.0.0")
         server.add_wheel("d", "1.0.0")
+        server.add_wheel("e", "1.0.0")
         yield server
 
 
@@ -240,11 +279,12 @@ def test_pages_are_stored_as_the_client_stores_them_and_not_asked_again(
 def test_the_cache_predicts_the_pages_read_next(index: IndexServer, tmp_path: Path) -> None:
     read_through_client(index, tmp_path, "a", "b")
     index.reset_counters()
-    assert start(plan_for(index, tmp_path), ["a"], NO_ENVIRONMENT)
+    assert start(plan_for(index, tmp_path, requires_python=(">=3.11",)), ["a"], NO_ENVIRONMENT)
     wait_for_all()
-    # b through a's cached metadata, d through b's; c only through an extra.
+    # b through a's cached metadata, d (another platform's) through b's; c only through an
+    # extra, e only for Pythons the project does not support.
     assert sorted(early_pages._READS) == [f"{index.index_url}/{n}/" for n in ("a", "b", "d")]
-    assert [index.page_requests(n) for n in ("a", "b", "c", "d")] == [1, 1, 0, 1]
+    assert [index.page_requests(n) for n in ("a", "b", "c", "d", "e")] == [1, 1, 0, 1, 0]
 
 
 def test_a_page_revalidated_early_keeps_its_body(tmp_path: Path) -> None:

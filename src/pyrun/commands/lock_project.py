@@ -782,7 +782,8 @@ def _send_first_requests(workspace: Workspace, session: Session, names: list[str
 def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPlan | None:
     """Where the early requests go: the index searched first, and those packages are pinned
     to (an unknown index: the empty URL, which they leave alone); None when the settings are
-    the client's to report (a bad timeout, no index)."""
+    the client's to report (a bad timeout, no index) or when an index has credentials (the
+    client sends them to every index on that host)."""
     from pyrun import __version__
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.resolve_step import pinned_indexes
@@ -792,7 +793,9 @@ def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPl
     indexes = index_settings(settled)
     searched = [entry for entry in indexes.searched if not entry.explicit]
     timeout = _http_timeout(os.environ.get("PYRUN_HTTP_TIMEOUT"))
-    if not searched or timeout is None:
+    credentials = any("@" in entry.url for entry in indexes.entries)
+    keyring = settled.index.keyring_provider not in (None, "disabled")
+    if not searched or timeout is None or credentials or keyring:
         return None
     urls = {entry.name: entry.url for entry in reversed(indexes.entries) if entry.name}
     pinned = {
@@ -806,6 +809,9 @@ def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPl
         timeout=timeout,
         user_agent=f"pyrun/{__version__}",
         accept=ACCEPT_HEADER,
+        requires_python=tuple(
+            m.requires_python for m in workspace.members.values() if m.requires_python
+        ),
     )
 
 

@@ -36,15 +36,10 @@ import random
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-# httpx imports httpcore only when it builds its first client (~20 ms): that is the start of a
-# command's first request, on the trio thread, where it delays the page reads a lock starts
-# early. Imported here, it loads with httpx, before any request is under way.
-import httpcore  # noqa: F401
-import httpx
 import trio
 
 from pyrun import __version__
@@ -61,6 +56,9 @@ from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-
     same_entry,
     write_cache_entry,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 
@@ -197,6 +195,8 @@ def strip_credentials(url: str) -> str:
     """The URL without user and password: what may be stored, logged or locked."""
     if "@" not in url:
         return url  # no userinfo (parsing costs more than the rest of a cache lookup)
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -210,6 +210,8 @@ def redact_url(url: str) -> str:
     """The URL with any password replaced by `****`, for messages."""
     if "@" not in url:
         return url
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -228,6 +230,8 @@ def translate_error(
     exc: httpx.HTTPError | httpx.InvalidURL, url: str, timeout: float
 ) -> PyrunError:
     """An httpx exception as a `FailureError` whose causes read like uv's (most specific first)."""
+    import httpx
+
     shown = redact_url(url)
     sending = f"error sending request for url ({shown})"
     if isinstance(exc, httpx.TimeoutException):
@@ -287,12 +291,13 @@ def _find_os_error(exc: BaseException | None, depth: int) -> OSError | None:
 # -- credentials ---------------------------------------------------------------------------------
 
 
-class CredentialsAuth(httpx.Auth):
+class CredentialsAuth:
     """Basic credentials from the URL itself, an earlier URL of the same realm, or netrc.
 
     Index URLs are registered with `remember` before anything is fetched, so a file whose URL
     carries no credentials (they are stripped from everything stored) still authenticates,
-    even when its page came from the cache.
+    even when its page came from the cache. httpx calls it with each request (a function
+    `auth`, which needs no httpx class to exist before httpx is imported).
     """
 
     def __init__(self, netrc_path: Path | None) -> None:
@@ -300,15 +305,17 @@ class CredentialsAuth(httpx.Auth):
         self._netrc_path = netrc_path
         self._netrc: netrc.netrc | bool | None = False  # False: not read yet
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def __call__(self, request: httpx.Request) -> httpx.Request:
         credentials = self._credentials_for(request.url)
         if credentials is not None:
             request.headers["Authorization"] = basic_auth_header(*credentials)
-        yield request
+        return request
 
     def remember(self, url: str | httpx.URL) -> None:
         if isinstance(url, str) and "@" not in url:
             return  # no credentials to remember
+        import httpx
+
         parsed = httpx.URL(url)
         if parsed.username or parsed.password:
             self._by_realm[_realm(parsed)] = (parsed.username, parsed.password)
@@ -451,14 +458,14 @@ class HttpClient:
     def __init__(
         self,
         options: ClientOptions,
-        raw: httpx.AsyncClient,
+        connections: Connections,
         auth: CredentialsAuth,
         *,
         slots: trio.Semaphore | None = None,
         owned: bool = True,
     ) -> None:
         self.options = options
-        self.raw = raw
+        self.connections = connections
         self.auth = auth
         # Requests beyond the pool's size wait here rather than in httpcore's queue, whose
         # bookkeeping scans every queued request against every connection each time one
@@ -473,15 +480,20 @@ class HttpClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def raw(self) -> httpx.AsyncClient:
+        """The httpx client under this one (made, and httpx imported, on first use)."""
+        return self.connections.client()
+
     async def aclose(self) -> None:
         """Close the connections, unless they are shared (`run_client`): the run closes those."""
         if self._owned:
-            await self.raw.aclose()
+            await self.connections.aclose()
 
     def sharing(self, options: ClientOptions) -> HttpClient:
         """A client with `options` for its requests (offline, refresh, cache, retries) over
         this one's connections, name lookups and credentials; closing it closes nothing."""
-        return HttpClient(options, self.raw, self.auth, slots=self._slots, owned=False)
+        return HttpClient(options, self.connections, self.auth, slots=self._slots, owned=False)
 
     async def get(
         self,
@@ -588,6 +600,8 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     async def _stream_once(self, url: str, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        import httpx  # its exception classes (the first request is what imports it)
+
         try:
             async with self._slots, self.raw.stream("GET", url) as response:
                 self._check_status(response, url, allow=frozenset())
@@ -616,6 +630,8 @@ class HttpClient:
     async def _send_once(
         self, url: str, headers: dict[str, str], allow: frozenset[int]
     ) -> httpx.Response:
+        import httpx  # its exception classes (the first request is what imports it)
+
         try:
             async with self._slots:
                 response = await self.raw.get(url, headers=headers)
@@ -634,9 +650,12 @@ class HttpClient:
         raise error
 
     def _retry_or_raise(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> Exception:
+        import httpx  # its exception classes (the first request is what imports it)
+
         error = translate_error(exc, url, self.options.timeout)
         error.__cause__ = exc  # keep the httpx chain for `-v` tracebacks, also after retries
-        if isinstance(exc, httpx.TransportError) and not isinstance(exc, _FINAL_ERRORS):
+        final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
+        if isinstance(exc, httpx.TransportError) and not isinstance(exc, final):
             return _Retry(error)
         return error
 
@@ -677,9 +696,6 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-_FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
-
-
 def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
     return error if retries == 0 else RetriesExhausted(error, retries, elapsed)
 
@@ -700,20 +716,55 @@ def _entry_from(url: str, response: httpx.Response) -> CachedResponse:
     )
 
 
+class Connections:
+    """The httpx client under one or more `HttpClient`s, made on first use.
+
+    A lock whose pages were all answered before the network stack loaded
+    (`pyrun.net.early_pages`) and whose metadata is cached sends no request through httpx, and
+    then never imports it (httpx, httpcore, h11: ~180 M instructions, ~9% of a warm lock).
+    """
+
+    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
+        self._make = make
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = self._make()
+        return self._client
+
+    @property
+    def made(self) -> bool:
+        return self._client is not None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
 def make_client(
     options: ClientOptions, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> HttpClient:
     """A new client the caller closes. `transport` replaces the network (httpx.MockTransport
     in tests); commands use `run_client`."""
-    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-    if transport is None:
-        for host in options.insecure_hosts:
-            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
     auth = CredentialsAuth(options.netrc_path)
     with contextlib.suppress(RuntimeError):  # outside a trio run: installed by the first request
         # Also for callers streaming through `raw` directly (wheel downloads).
         use_caching_resolver()
-    raw = httpx.AsyncClient(
+    make = functools.partial(_httpx_client, options, auth, transport)
+    return HttpClient(options, Connections(make), auth)
+
+
+def _httpx_client(
+    options: ClientOptions, auth: CredentialsAuth, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    import httpx
+
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if transport is None:
+        for host in options.insecure_hosts:
+            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
+    return httpx.AsyncClient(
         auth=auth,
         headers={"User-Agent": f"pyrun/{__version__}"},
         # Waiting for one of the pool's connections is not a network stall: no pool timeout,
@@ -728,7 +779,6 @@ def make_client(
         mounts=mounts or None,
         transport=transport,
     )
-    return HttpClient(options, raw, auth)
 
 
 _RunClients = dict[tuple[Any, ...], "HttpClient"]
@@ -757,7 +807,7 @@ def run_client(options: ClientOptions) -> HttpClient:
     shared = clients.get(key)
     if shared is None:
         shared = clients[key] = make_client(options)
-        resources.push_async_callback(shared.raw.aclose)
+        resources.push_async_callback(shared.connections.aclose)
     return shared.sharing(options)
 
 

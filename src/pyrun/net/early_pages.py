@@ -45,6 +45,7 @@ from pyrun.net.page_cache import (
 if TYPE_CHECKING:
     import ssl
 
+    from pyrun.core.universal import Dnf
     from pyrun.net.early_http import Connection
 
 _Connections = dict[tuple[str, str, int], "Connection"]
@@ -59,9 +60,9 @@ _ANSWERS = frozenset({200, 404, 410})
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 # An index URL read exactly as httpx would send it: nothing to normalise or encode.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
-# A `Requires-Dist` header: the name it starts with, and whether its marker names an extra.
-_REQUIRES_DIST = re.compile(rb"^Requires-Dist:\s*([A-Za-z0-9][A-Za-z0-9._-]*)([^\r\n]*)", re.M)
-_EXTRA_MARKER = re.compile(rb";.*\bextra\b")
+_REQUIRES_DIST = re.compile(rb"^Requires-Dist:([^\r\n]*)", re.M | re.I)
+# The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 
 
 class EarlyRead:
@@ -114,6 +115,9 @@ class EarlyPlan(Record):
     accept: str
     system_certs: bool = False
     timeout: float = 30.0
+    # The members' `requires-python` values: a dependency no Python they admit installs (a
+    # backport) is not predicted.
+    requires_python: tuple[str, ...] = ()
 
 
 def start(plan: EarlyPlan, names: Sequence[str], environ: Mapping[str, str]) -> bool:
@@ -206,13 +210,21 @@ class _Fetcher:
 
     def predict(self, roots: Sequence[str]) -> None:
         """Request the pages the cache says the resolution reads after `roots`' (breadth
-        first, as it asks); then let the workers stop once the queue is empty."""
+        first, as it asks); then let the workers stop once the queue is empty.
+
+        Where the cache has no answer (a page never read, metadata never fetched), the
+        resolution will send requests of its own: then httpx is imported here, in the
+        meantime, rather than by its first request (`pyrun.net.client.Connections`)."""
+        complete = True
         try:
+            universe = _universe(self.plan.requires_python)
             frontier = list(roots)
             seen = set(roots)
             while frontier:
                 name = frontier.pop(0)
-                for dependency in self._cached_dependencies(name):
+                dependencies = self._cached_dependencies(name, universe)
+                complete = complete and dependencies is not None
+                for dependency in dependencies or ():
                     if dependency in seen:
                         continue
                     seen.add(dependency)
@@ -221,26 +233,31 @@ class _Fetcher:
                         self.request(dependency, index_url)
                         frontier.append(dependency)
         except Exception:  # only a speculation: the resolution reads what it needs anyway
-            pass
+            complete = False
         finally:
             for _ in range(WORKERS):
                 self.pending.put(None)
+        if not complete:
+            with contextlib.suppress(Exception):
+                import httpx  # noqa: F401
 
-    def _cached_dependencies(self, name: str) -> list[str]:
+    def _cached_dependencies(self, name: str, universe: Dnf) -> list[str] | None:
+        """What the likely version of `name` requires, per the cache; None when the cache
+        cannot tell."""
         index_url = self.plan.pinned.get(name, self.plan.index_url)
         form = _stored_form(page_path(self.plan.cache_dir, index_url.rstrip("/"), name))
-        if form is None:
-            return []
-        wheel = _likely_wheel(form)
+        wheel = None if form is None else _likely_wheel(form)
         if wheel is None:
-            return []
+            return None
         filename, url = wheel
         project = _normalized(filename.split("-", 1)[0])
         try:
             data = metadata_path(self.plan.cache_dir, project, filename, url).read_bytes()
         except OSError:
-            return []
-        return requirement_names(data)
+            return None
+        from pyrun.core.provider import dependency_names
+
+        return dependency_names(requires_dist(data), universe)
 
     # -- the workers --
 
@@ -347,16 +364,22 @@ def _likely_wheel(form: tuple[object, ...]) -> tuple[str, str] | None:
     return chosen[0], chosen[1]
 
 
-def requirement_names(metadata: bytes) -> list[str]:
-    """The normalised names a METADATA file requires without an extra (markers otherwise not
-    evaluated: a dependency of another platform is read by a universal lock too)."""
-    end = metadata.find(b"\n\n")
-    headers = metadata if end < 0 else metadata[:end]
-    names: dict[str, None] = {}
-    for match in _REQUIRES_DIST.finditer(headers):
-        if _EXTRA_MARKER.search(match[2]) is None:
-            names[_normalized(match[1].decode())] = None
-    return list(names)
+def requires_dist(metadata: bytes) -> list[str]:
+    """The `Requires-Dist` values of a METADATA file (its headers only)."""
+    end = _END_OF_HEADERS.search(metadata)
+    headers = metadata if end is None else metadata[: end.start()]
+    return [m[1].decode("utf-8", "replace").strip() for m in _REQUIRES_DIST.finditer(headers)]
+
+
+def _universe(requires_python: Sequence[str]) -> Dnf:
+    """Where the lock's dependencies may apply, as far as `requires-python` tells (the lock's
+    `environments` can only narrow it: more is predicted, never less)."""
+    from pyrun.core.lock_build import lock_requires_python
+    from pyrun.core.universal import pyset_from_specifiers, root_environment
+
+    return root_environment(
+        pyset_from_specifiers(lock_requires_python(requires_python) or ""), None
+    )
 
 
 def _normalized(name: str) -> str:

@@ -22,9 +22,8 @@ import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import httpx
 import trio
 from packaging.utils import canonicalize_name
 
@@ -65,6 +64,9 @@ PARSED_SUFFIX = ".parsed"
 # 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
 # 401 and 403 are errors, so a misconfigured private index is not silently skipped.
 _NOT_FOUND = frozenset({404, 410})
+
+if TYPE_CHECKING:
+    import httpx
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
