@@ -36,6 +36,7 @@ NO_ENVIRONMENT: dict[str, str] = {"NETRC": "/nonexistent/netrc"}
 def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's early requests are its own (the registry is the process's)."""
     monkeypatch.setattr(early_pages, "_READS", {})
+    monkeypatch.setattr(early_pages, "_FORMS", {})
 
 
 # -- the HTTP/1.1 client -------------------------------------------------------------------------
@@ -285,6 +286,17 @@ def test_the_cache_predicts_the_pages_read_next(index: IndexServer, tmp_path: Pa
     # extra, e only for Pythons the project does not support.
     assert sorted(early_pages._READS) == [f"{index.index_url}/{n}/" for n in ("a", "b", "d")]
     assert [index.page_requests(n) for n in ("a", "b", "c", "d", "e")] == [1, 1, 0, 1, 0]
+    # The parsed pages the walk read are the resolution's next read: loaded once.
+    parsed = page_path(tmp_path, index.index_url, "a").with_suffix(".parsed")
+    assert parsed in early_pages._FORMS
+    recorder = Recorder(lambda request: httpx.Response(500))
+
+    async def read() -> object:
+        async with client_for(recorder, cache_dir=tmp_path) as http:
+            return await IndexClient(http, tmp_path).fetch_page(index.index_url, "a")
+
+    page = trio.run(read)
+    assert page is not None and parsed not in early_pages._FORMS and recorder.requests == []
 
 
 def test_a_page_revalidated_early_keeps_its_body(tmp_path: Path) -> None:

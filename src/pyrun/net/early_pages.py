@@ -326,12 +326,29 @@ class _Fetcher:
 
 def _stored_form(http_path: Path) -> tuple[object, ...] | None:
     """The parsed form kept beside a page's cache entry (`pyrun.net.index`), whatever body it
-    was made from: a guess needs no more."""
+    was made from: a guess needs no more. Kept for the resolution's read (`read_form`)."""
+    parsed = http_path.with_suffix(".parsed")
     try:
-        form = marshal.loads(http_path.with_suffix(".parsed").read_bytes())
+        form = marshal.loads(parsed.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    return form if isinstance(form, tuple) and len(form) == 6 else None
+    if not (isinstance(form, tuple) and len(form) == 6):
+        return None
+    _FORMS[parsed] = form
+    return form
+
+
+# The parsed forms the walk read (megabytes of marshal data for a lock of ~30 packages), which
+# the resolution reads next: loaded once.
+_FORMS: dict[Path, object] = {}
+
+
+def read_form(parsed: Path) -> object:
+    """The parsed form at `parsed` (its body's key still to be checked): the copy the walk
+    read, taken, else the file's (`OSError`, `ValueError`, `EOFError`, `TypeError` as
+    `marshal` raises them)."""
+    form = _FORMS.pop(parsed, None)
+    return form if form is not None else marshal.loads(parsed.read_bytes())
 
 
 def _likely_wheel(form: tuple[object, ...]) -> tuple[str, str] | None:

@@ -45,7 +45,7 @@ from pyrun.core.index import (
 )
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
-from pyrun.net import interrupt
+from pyrun.net import early_pages, interrupt
 from pyrun.net.client import (
     CachedResponse,
     HttpClient,
@@ -310,7 +310,7 @@ def _stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
     if parsed is None:
         return None
     try:
-        return page_from_form(marshal.loads(parsed.read_bytes()), key)
+        return page_from_form(early_pages.read_form(parsed), key)
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
