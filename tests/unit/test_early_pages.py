@@ -133,6 +133,20 @@ def test_a_connection_the_server_closed_is_opened_again() -> None:
     assert server.connections == 2
 
 
+def test_a_kept_connection_closed_while_idle_is_opened_again() -> None:
+    # The server closes after one answer without saying so: the next request finds it closed.
+    server = ScriptedServer([_answer(b"one"), _answer(b"two")], close_after=1)
+    connection = Connection("127.0.0.1", server.port, None, timeout=5)
+    try:
+        assert connection.get("/one", {}).body == b"one"
+        time.sleep(0.1)
+        assert connection.get("/two", {}).body == b"two"
+    finally:
+        connection.close()
+        server.close()
+    assert server.connections == 2
+
+
 @pytest.mark.parametrize(
     "answer",
     [

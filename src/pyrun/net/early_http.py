@@ -52,7 +52,17 @@ class Connection:
         self._reader: BinaryIO | None = None
 
     def get(self, target: str, headers: Mapping[str, str]) -> Answer:
-        """GET `target` (path and query) with `headers` (besides `Host`)."""
+        """GET `target` (path and query) with `headers` (besides `Host`). A kept connection
+        the server closed meanwhile (idle keep-alive connections are) is opened again, once:
+        a GET may be sent twice."""
+        if self._reader is None:
+            return self._exchange(target, headers)
+        try:
+            return self._exchange(target, headers)
+        except EarlyHttpError:
+            return self._exchange(target, headers)
+
+    def _exchange(self, target: str, headers: Mapping[str, str]) -> Answer:
         try:
             reader = self._open()
             assert self._socket is not None
