@@ -6,11 +6,8 @@ trip. Here, before those imports, a few threads of the standard library alone (`
 `pyrun.net.early_http`) revalidate or fetch, concurrently, the pages the cache predicts the
 resolution will read: those of the direct requirements, and through the cached metadata of the
 version the resolution would most likely pick (the newest stable one), those of their
-dependencies, recursively. A page the cache cannot follow (never read, or its metadata never
-fetched) is followed from its answer: parsed, and the likely version's PEP 658 metadata fetched
-and checked against its announced hash. Each answer is stored in the cache as
-`pyrun.net.client` and `pyrun.net.index` store it (`pyrun.net.page_cache`: the page, its parsed
-form, the metadata) and the page kept as read in this run, so the client returns it to the
+dependencies, recursively. Each answer is stored in the page cache as `pyrun.net.client` stores
+it (`pyrun.net.page_cache`) and kept as read in this run, so the client returns it to the
 resolution without a request (`answered`).
 
 It is a speculation: a wrong guess costs one request nobody reads, never a different lock,
@@ -74,8 +71,6 @@ _ANSWERS = frozenset({200, 404, 410})
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 # An index URL read exactly as httpx would send it: nothing to normalise or encode.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
-# A `Requires-Dist` header's value (continuation lines, which no wheel builder writes, are not
-# followed: a prediction needs no more).
 _REQUIRES_DIST = re.compile(rb"^Requires-Dist:([^\r\n]*)", re.M | re.I)
 # The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
