@@ -20,7 +20,6 @@ the client as if nothing had been tried, and it reports what goes wrong.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import queue
@@ -28,20 +27,16 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pyrun.core.records import Record
 from pyrun.net.page_cache import (
-    PARSED_SUFFIX,
     CachedResponse,
-    atomic_write,
-    body_key,
     metadata_path,
     new_entry,
     page_path,
     page_url,
-    parsed_page,
     read_cache_entry,
     refreshed_entry,
     store,
@@ -54,12 +49,6 @@ if TYPE_CHECKING:
     from pyrun.net.early_http import Connection
 
 _Connections = dict[tuple[str, str, int], "Connection"]
-# A worker's task: ("page", name, index URL) reads a page, ("follow", name, "") predicts what
-# its dependencies are from the answer.
-_Task = tuple[str, str, str]
-# A file of a page's parsed form: filename, url, hashes, requires-python, yanked, size, upload
-# time, core metadata (`pyrun.core.index.page_form`).
-_Row = tuple[Any, ...]
 
 # Connections opened at once: each costs a TLS handshake (CPU in this GIL-bound process), and
 # pages all come from one host.
@@ -139,7 +128,7 @@ def start(plan: EarlyPlan, names: Sequence[str], environ: Mapping[str, str]) -> 
     wanted = [(name, url) for name in names if (url := _index_of(plan, name)) is not None]
     if not wanted:
         return False
-    pending: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+    pending: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
     fetcher = _Fetcher(plan, pending)
     for name, index_url in wanted:
         fetcher.request(name, index_url)
@@ -199,18 +188,13 @@ def plain_index_url(url: str) -> bool:
 
 
 class _Fetcher:
-    """The requests of one lock: a queue of tasks for the workers (page reads, and following a
-    page to its dependencies when the cache cannot tell them), and the walk through the cache
-    that adds the pages it predicts."""
+    """The requests of one lock: a queue the workers take pages from, and the walk that adds
+    the predicted ones."""
 
-    def __init__(self, plan: EarlyPlan, pending: queue.SimpleQueue[_Task | None]) -> None:
+    def __init__(self, plan: EarlyPlan, pending: queue.SimpleQueue[tuple[str, str] | None]) -> None:
         self.plan = plan
         self.pending = pending
-        self.requested: set[str] = set()  # names whose page is asked for
-        self.seen: set[str] = set()  # names whose dependencies are (being) predicted
-        self._open = 0  # tasks queued or under way
-        self._walking = True  # the walk through the cache may still add tasks
-        self._universe: Dnf | None = None
+        self.requested: set[str] = set()
 
     def request(self, name: str, index_url: str) -> None:
         url = page_url(index_url, name)
@@ -220,62 +204,44 @@ class _Fetcher:
             self.requested.add(name)
             path = page_path(self.plan.cache_dir, index_url.rstrip("/"), name)
             _READS[url] = EarlyRead(url, path)
-        self._put(("page", name, index_url))
-
-    def _put(self, task: _Task) -> None:
-        with _LOCK:
-            self._open += 1
-        self.pending.put(task)
-
-    def _settle(self, *, finished: int = 0, walked: bool = False) -> None:
-        """Count `finished` tasks done; once nothing is left to do, the workers stop."""
-        with _LOCK:
-            self._open -= finished
-            self._walking = self._walking and not walked
-            stop = self._open == 0 and not self._walking
-        if stop:
-            for _ in range(WORKERS):
-                self.pending.put(None)
-
-    def _predicting(self, name: str) -> bool:
-        """Whether `name`'s dependencies are still to be predicted (and now will be)."""
-        with _LOCK:
-            if name in self.seen:
-                return False
-            self.seen.add(name)
-            return True
-
-    def universe(self) -> Dnf:
-        with _LOCK:
-            if self._universe is None:
-                self._universe = _universe(self.plan.requires_python)
-            return self._universe
+        self.pending.put((name, index_url))
 
     # -- the walk through the cache --
 
     def predict(self, roots: Sequence[str]) -> None:
         """Request the pages the cache says the resolution reads after `roots`' (breadth
-        first, as it asks); a page the cache cannot follow is followed from its answer by a
-        worker (`_follow`)."""
+        first, as it asks); then let the workers stop once the queue is empty.
+
+        Where the cache has no answer (a page never read, metadata never fetched), the
+        resolution will send requests of its own: then httpx is imported here, in the
+        meantime, rather than by its first request (`pyrun.net.client.Connections`)."""
+        complete = True
         try:
-            frontier = [name for name in roots if self._predicting(name)]
+            universe = _universe(self.plan.requires_python)
+            frontier = list(roots)
+            seen = set(roots)
             while frontier:
                 name = frontier.pop(0)
-                dependencies = self._cached_dependencies(name)
-                if dependencies is None:
-                    self._put(("follow", name, ""))
-                    continue
-                for dependency in dependencies:
+                dependencies = self._cached_dependencies(name, universe)
+                complete = complete and dependencies is not None
+                for dependency in dependencies or ():
+                    if dependency in seen:
+                        continue
+                    seen.add(dependency)
                     index_url = _index_of(self.plan, dependency)
-                    if index_url is not None and self._predicting(dependency):
+                    if index_url is not None:
                         self.request(dependency, index_url)
                         frontier.append(dependency)
         except Exception:  # only a speculation: the resolution reads what it needs anyway
-            pass
+            complete = False
         finally:
-            self._settle(walked=True)
+            for _ in range(WORKERS):
+                self.pending.put(None)
+        if not complete:
+            with contextlib.suppress(Exception):
+                import httpx  # noqa: F401
 
-    def _cached_dependencies(self, name: str) -> list[str] | None:
+    def _cached_dependencies(self, name: str, universe: Dnf) -> list[str] | None:
         """What the likely version of `name` requires, per the cache; None when the cache
         cannot tell."""
         index_url = self.plan.pinned.get(name, self.plan.index_url)
@@ -283,28 +249,23 @@ class _Fetcher:
         wheel = None if form is None else _likely_wheel(form)
         if wheel is None:
             return None
-        data = _cached_metadata(self.plan.cache_dir, wheel)
-        return None if data is None else self._dependencies(data)
-
-    def _dependencies(self, metadata: bytes) -> list[str]:
+        filename, url = wheel
+        project = _normalized(filename.split("-", 1)[0])
+        try:
+            data = metadata_path(self.plan.cache_dir, project, filename, url).read_bytes()
+        except OSError:
+            return None
         from pyrun.core.provider import dependency_names
 
-        return dependency_names(requires_dist(metadata), self.universe())
+        return dependency_names(requires_dist(data), universe)
 
     # -- the workers --
 
     def work(self) -> None:
         connections: _Connections = {}
         try:
-            while (task := self.pending.get()) is not None:
-                kind, name, index_url = task
-                try:
-                    if kind == "page":
-                        self._read(name, index_url, connections)
-                    else:
-                        self._follow(name, connections)
-                finally:
-                    self._settle(finished=1)
+            while (item := self.pending.get()) is not None:
+                self._read(*item, connections)
         finally:
             for connection in connections.values():
                 with contextlib.suppress(Exception):
@@ -319,74 +280,6 @@ class _Fetcher:
             entry = None
         finally:
             read.finish(entry)
-
-    def _follow(self, name: str, connections: _Connections) -> None:
-        """Predict `name`'s dependencies from its page as answered (it was asked for before
-        this task was queued) and the metadata of its likely version, fetched when the index
-        serves it as a file of its own (PEP 658); their pages are asked for, and followed."""
-        index_url = _index_of(self.plan, name)
-        read = None if index_url is None else _READS.get(page_url(index_url, name))
-        entry = None if read is None else read.wait()
-        if read is None or entry is None or entry.status != 200:
-            _import_client()
-            return
-        try:
-            dependencies = self._answered_dependencies(name, read.path, entry, connections)
-        except Exception:  # only a speculation
-            dependencies = None
-        if dependencies is None:
-            _import_client()
-            return
-        for dependency in dependencies:
-            url = _index_of(self.plan, dependency)
-            if url is not None and self._predicting(dependency):
-                self.request(dependency, url)
-                self._put(("follow", dependency, ""))
-
-    def _answered_dependencies(
-        self, name: str, path: Path, entry: CachedResponse, connections: _Connections
-    ) -> list[str] | None:
-        key = body_key(entry, name)
-        parsed = path.with_suffix(PARSED_SUFFIX)
-        form = _FORMS.get(parsed)
-        if not (isinstance(form, tuple) and form[1:2] == (key,)):
-            with _WRITING:
-                form = parsed_page(entry, name, parsed, key)[1]
-            _FORMS[parsed] = form
-        wheel = _likely_wheel(form)
-        if wheel is None:
-            return None
-        data = _cached_metadata(self.plan.cache_dir, wheel)
-        if data is None:
-            data = self._fetch_metadata(wheel, connections)
-        return None if data is None else self._dependencies(data)
-
-    def _fetch_metadata(self, wheel: _Row, connections: _Connections) -> bytes | None:
-        """The PEP 658 metadata of `wheel`, checked against its announced hash and stored
-        where the client reads it; None when the client must read it (and say what failed)."""
-        from pyrun.net.early_http import EarlyHttpError
-
-        filename, url, announced = wheel[0], wheel[1], wheel[7]
-        target = f"{url}.metadata"
-        if not announced or not plain_index_url(target):
-            return None
-        parts = urlsplit(target)
-        connection = self._connection(parts.scheme, parts.hostname or "", parts.port, connections)
-        try:
-            answer = connection.get(parts.path, {"User-Agent": self.plan.user_agent})
-        except EarlyHttpError:
-            return None
-        expected = announced.get("sha256") if isinstance(announced, dict) else None
-        if answer.status != 200 or (
-            expected is not None and hashlib.sha256(answer.body).hexdigest() != expected
-        ):
-            return None
-        path = metadata_path(
-            self.plan.cache_dir, _normalized(filename.split("-", 1)[0]), filename, url
-        )
-        with _WRITING:
-            atomic_write(path, answer.body)
-        return answer.body
 
     def _fetch(self, read: EarlyRead, connections: _Connections) -> CachedResponse | None:
         from pyrun.net.early_http import EarlyHttpError
@@ -434,7 +327,7 @@ class _Fetcher:
 def _stored_form(http_path: Path) -> tuple[object, ...] | None:
     """The parsed form kept beside a page's cache entry (`pyrun.net.index`), whatever body it
     was made from: a guess needs no more. Kept for the resolution's read (`read_form`)."""
-    parsed = http_path.with_suffix(PARSED_SUFFIX)
+    parsed = http_path.with_suffix(".parsed")
     try:
         form = marshal.loads(parsed.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
@@ -458,7 +351,7 @@ def read_form(parsed: Path) -> object:
     return form if form is not None else marshal.loads(parsed.read_bytes())
 
 
-def _likely_wheel(form: tuple[object, ...]) -> _Row | None:
+def _likely_wheel(form: tuple[object, ...]) -> tuple[str, str] | None:
     """The wheel whose metadata the resolution most likely reads: of the newest stable version
     with an unyanked file, one with a PEP 658 metadata file if any (`pyrun.net.lock`)."""
     from packaging.version import InvalidVersion
@@ -484,23 +377,8 @@ def _likely_wheel(form: tuple[object, ...]) -> _Row | None:
     wheels = [row for row in best[1] if row[0].endswith(".whl")]
     if not wheels:
         return None
-    return next((row for row in wheels if row[7]), wheels[0])
-
-
-def _cached_metadata(cache_dir: Path, wheel: _Row) -> bytes | None:
-    filename, url = wheel[0], wheel[1]
-    path = metadata_path(cache_dir, _normalized(filename.split("-", 1)[0]), filename, url)
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _import_client() -> None:
-    """The resolution will send requests of its own: httpx is imported now, on this thread,
-    rather than by its first request (`pyrun.net.client.Connections`)."""
-    with contextlib.suppress(Exception):
-        import httpx  # noqa: F401
+    chosen = next((row for row in wheels if row[7]), wheels[0])
+    return chosen[0], chosen[1]
 
 
 def requires_dist(metadata: bytes) -> list[str]:

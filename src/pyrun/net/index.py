@@ -13,8 +13,10 @@ not fetched again by its resolution.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import marshal
 import re
 import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -36,7 +38,9 @@ from pyrun.core.index import (
     find_metadata_member,
     local_member_span,
     metadata_path,
+    page_form,
     page_from_form,
+    parse_project_page,
     parse_wheel_filename,
 )
 from pyrun.core.records import Record
@@ -50,11 +54,13 @@ from pyrun.net.client import (
     redact_url,
     strip_credentials,
 )
-from pyrun.net.page_cache import PARSED_SUFFIX, body_key, page_path, page_url, parsed_page
 from pyrun.net.page_cache import metadata_path as metadata_cache_path
+from pyrun.net.page_cache import page_path, page_url
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # Where pages and metadata live in the cache: `pyrun.net.page_cache`.
+# The compact parsed form of `<name>.http` is `<name>.parsed` (`pyrun.core.index.page_form`).
+PARSED_SUFFIX = ".parsed"
 # 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
 # 401 and 403 are errors, so a misconfigured private index is not silently skipped.
 _NOT_FOUND = frozenset({404, 410})
@@ -184,7 +190,7 @@ class IndexClient:
         if answer.status in _NOT_FOUND:
             return None
         parsed = self._parsed_cache_path(index_url, project)
-        key = body_key(answer, project)
+        key = _body_key(answer, project)
         # The parsed form of this very body, when kept, loads in a fraction of a millisecond
         # per thousand files: on the loop. Parsing (megabytes of JSON for popular projects)
         # runs off it.
@@ -293,6 +299,12 @@ def _run_reads() -> _IndexReads | None:
     return reads
 
 
+def _body_key(answer: CachedResponse, project: str) -> str:
+    """What names the body a parsed form was made from (and how it was read)."""
+    url = answer.location or answer.url
+    return f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
+
+
 def _stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
     """The page kept in parsed form for the body named `key`; None when there is none."""
     if parsed is None:
@@ -307,7 +319,13 @@ def _parsed_page(
     answer: CachedResponse, project: str, parsed: Path | None, key: str
 ) -> ProjectPage:
     """The page the answer holds, parsed, with its parsed form kept for the next read."""
-    return parsed_page(answer, project, parsed, key)[0]
+    url = answer.location or answer.url
+    page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
+    if parsed is not None:
+        # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
+        with contextlib.suppress(OSError):
+            atomic_write(parsed, marshal.dumps(page_form(page, key)))
+    return page
 
 
 def check_metadata_hash(file: IndexFile, metadata: bytes) -> None:

@@ -13,27 +13,19 @@ URL rather than by index, in `simple-v1/<name>.metadata/<filename>-<url hash>`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import marshal
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pyrun.core.records import Record
 from pyrun.local.cache import atomic_write_bytes as atomic_write
-
-if TYPE_CHECKING:
-    from pyrun.core.index import ProjectPage
 
 _CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
 # Both end up named after the project, so `pyrun cache clean <name>` finds them
 # (`pyrun.local.cache`).
 PAGE_BUCKET = "simple-v1"
-# The compact parsed form of `<name>.http` is `<name>.parsed` (`pyrun.core.index.page_form`).
-PARSED_SUFFIX = ".parsed"
 
 
 class CachedResponse(Record):
@@ -198,29 +190,3 @@ def store(path: Path | None, stored: CachedResponse | None, fresh: CachedRespons
     """Keep `fresh` at `path` (None: no disk cache) unless it says what `stored` says."""
     if path is not None and not same_entry(stored, fresh):
         write_cache_entry(path, fresh)
-
-
-# -- parsed pages --------------------------------------------------------------------------------
-
-
-def body_key(answer: CachedResponse, project: str) -> str:
-    """What names the body a parsed form was made from (and how it was read)."""
-    url = answer.location or answer.url
-    return f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
-
-
-def parsed_page(
-    answer: CachedResponse, project: str, parsed: Path | None, key: str
-) -> tuple[ProjectPage, tuple[Any, ...]]:
-    """The page the answer holds, parsed, and its parsed form, kept at `parsed` for the next
-    read (a `ValueError`-like `FailureError` for a page that does not parse)."""
-    from pyrun.core.index import page_form, parse_project_page
-
-    url = answer.location or answer.url
-    page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
-    form = page_form(page, key)
-    if parsed is not None:
-        # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
-        with contextlib.suppress(OSError):
-            atomic_write(parsed, marshal.dumps(form))
-    return page, form
