@@ -72,12 +72,14 @@ def launch() -> None:
 
     _tune_gc()
     code = main()
-    trust = sys.modules.get("pyrun.net.trust")  # loaded by a run that used the network
-    if trust is not None:
-        try:
-            trust.finish_writing()
-        except KeyboardInterrupt:  # a second Ctrl-C: end now, as the exit code already says
-            pass
+    # Loaded by a run that used the network; early page requests may still be answering.
+    for name in ("pyrun.net.trust", "pyrun.net.early_pages"):
+        writer = sys.modules.get(name)
+        if writer is not None:
+            try:
+                writer.finish_writing()
+            except KeyboardInterrupt:  # a second Ctrl-C: end now, as the exit code already says
+                pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -39,8 +39,20 @@ def test_a_different_trust_setting_gets_its_own_connections() -> None:
 def test_outside_the_process_run_the_caller_owns_its_client() -> None:
     async def own() -> tuple[HttpClient, bool]:
         http = run_client(ClientOptions())
+        raw = http.raw  # the httpx client, made on first use
         await http.aclose()
-        return http, http.raw.is_closed
+        return http, raw.is_closed
 
     _http, closed = trio.run(own)  # e.g. the fetcher process, or a test's own run
     assert closed
+
+
+def test_a_client_never_used_makes_no_httpx_client() -> None:
+    """A lock answered by its early requests and the cache sends nothing through httpx."""
+
+    async def unused() -> HttpClient:
+        async with run_client(ClientOptions()) as http:
+            return http
+
+    http = trio.run(unused)
+    assert http.connections.made is False

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, DeclaredMember, WorkspaceFacts
+    from pyrun.net.early_pages import EarlyPlan
     from pyrun.net.metadata_build import BuildSetup
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -182,7 +183,9 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
         from pyrun.net import trust
 
         trust.preload(session.settled.globals.system_certs, session.cache.root)
-    job = pages_warm_up(workspace, session.settled, session.cache)
+    names = _direct_index_names(workspace)
+    _send_first_requests(workspace, session, names)
+    job = pages_warm_up(workspace, session.settled, session.cache, names=names)
     if job is not None:
         from pyrun.net import interrupt
 
@@ -731,16 +734,17 @@ def index_warm_up(
 
 
 def pages_warm_up(
-    workspace: Workspace, settings: Settled, cache: Cache
+    workspace: Workspace, settings: Settled, cache: Cache, *, names: list[str] | None = None
 ) -> Callable[[], Awaitable[None]] | None:
-    """The reading of the index pages of the direct requirements (`index_warm_up`), whether
-    or not a lock exists; None offline, refreshing, or when there is nothing to read."""
+    """The reading of the index pages of the direct requirements (`index_warm_up`; `names`
+    when already known), whether or not a lock exists; None offline, refreshing, or when there
+    is nothing to read."""
     from functools import partial
 
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.resolve_step import client_options, index_plan, pinned_indexes
 
-    names = _direct_index_names(workspace)
+    names = _direct_index_names(workspace) if names is None else names
     try:
         options = client_options(settings, cache)
         plan = index_plan(index_settings(settings), pinned_indexes(_tools(workspace)))
@@ -751,6 +755,76 @@ def pages_warm_up(
     from pyrun.net.index_warmup import read_pages
 
     return partial(read_pages, options, plan, names)
+
+
+def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> None:
+    """Send the page requests of `names` and of what the cache predicts they lead to before
+    the network stack is imported (`pyrun.net.early_pages`), where nothing in the settings
+    asks for more than the early requests do (offline, refreshing, insecure hosts)."""
+    settled = session.settled
+    resolver = settled.resolver
+    if (
+        not names
+        or settled.globals.offline
+        or resolver.refresh
+        or resolver.upgrade
+        or resolver.refresh_package
+        or settled.globals.allow_insecure_host
+    ):
+        return
+    plan = _early_plan(workspace, settled, session.cache)
+    if plan is not None:
+        from pyrun.net import early_pages
+
+        early_pages.start(plan, names, os.environ)
+
+
+def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPlan | None:
+    """Where the early requests go: the index searched first, and those packages are pinned
+    to (an unknown index: the empty URL, which they leave alone); None when the settings are
+    the client's to report (a bad timeout, no index) or when an index has credentials (the
+    client sends them to every index on that host)."""
+    from pyrun import __version__
+    from pyrun.commands.index_settings import index_settings
+    from pyrun.commands.resolve_step import pinned_indexes
+    from pyrun.core.index import ACCEPT_HEADER
+    from pyrun.net.early_pages import EarlyPlan
+
+    indexes = index_settings(settled)
+    searched = [entry for entry in indexes.searched if not entry.explicit]
+    timeout = _http_timeout(os.environ.get("PYRUN_HTTP_TIMEOUT"))
+    credentials = any("@" in entry.url for entry in indexes.entries)
+    keyring = settled.index.keyring_provider not in (None, "disabled")
+    if not searched or timeout is None or credentials or keyring:
+        return None
+    urls = {entry.name: entry.url for entry in reversed(indexes.entries) if entry.name}
+    pinned = {
+        name: urls.get(index, "") for name, index in pinned_indexes(_tools(workspace)).items()
+    }
+    return EarlyPlan(
+        cache_dir=cache.root,
+        index_url=searched[0].url,
+        pinned=pinned,
+        system_certs=settled.globals.system_certs,
+        timeout=timeout,
+        user_agent=f"pyrun/{__version__}",
+        accept=ACCEPT_HEADER,
+        requires_python=tuple(
+            m.requires_python for m in workspace.members.values() if m.requires_python
+        ),
+    )
+
+
+def _http_timeout(text: str | None) -> float | None:
+    """`PYRUN_HTTP_TIMEOUT` as the client reads it (default 30 s); None when it is invalid,
+    which the client reports."""
+    if not text:
+        return 30.0
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 # The name a PEP 508 requirement starts with (as packaging reads it, for a valid one).

@@ -11,11 +11,11 @@ connections are pooled across the whole run. Four concerns live here and nowhere
 * **Errors.** httpx exceptions are translated into `FailureError`s at this boundary, most
   specific first, with `raise … from`, and worded like uv's (`Failed to fetch: <url>`, then the
   chain of causes).
-* **The HTTP cache for index pages.** A page is stored with its validators (ETag,
-  Last-Modified) and its freshness (`Cache-Control: max-age`), written atomically (temporary file
-  + `os.replace`) so a concurrent reader never sees half an entry. A fresh entry is used without
-  a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`; `refresh`
-  revalidates even fresh entries; `offline` uses any entry and fails clearly without one.
+* **The HTTP cache for index pages** (its format: `pyrun.net.page_cache`). A fresh entry is
+  used without a request; a stale one is revalidated with `If-None-Match`/`If-Modified-Since`;
+  `refresh` revalidates even fresh entries; `offline` uses any entry and fails clearly without
+  one. A page the lock's early requests (`pyrun.net.early_pages`) answered in this run is used
+  as they left it.
 * **Name lookups.** The first request installs a `CachingResolver` for the trio run: each host
   is looked up once however many connections the pool opens, and a lookup the resolver leaves
   unanswered is asked again after `DNS_HEDGE_DELAY` instead of stalling for its full timeout.
@@ -30,29 +30,35 @@ import base64
 import contextlib
 import email.utils
 import functools
-import json
 import netrc
 import os
 import random
 import re
 import socket
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-# httpx imports httpcore only when it builds its first client (~20 ms): that is the start of a
-# command's first request, on the trio thread, where it delays the page reads a lock starts
-# early. Imported here, it loads with httpx, before any request is under way.
-import httpcore  # noqa: F401
-import httpx
 import trio
 
 from pyrun import __version__
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
-from pyrun.net import interrupt, trust
+from pyrun.net import early_pages, interrupt, trust
+from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
+    CachedResponse,
+    atomic_write,
+    max_age_of,
+    new_entry,
+    read_cache_entry,
+    refreshed_entry,
+    same_entry,
+    write_cache_entry,
+)
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 
@@ -72,7 +78,6 @@ DNS_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 # The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.
 MAX_RETRY_AFTER = 60.0
-_CACHE_FORMAT = 1  # bump when the on-disk entry layout changes
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -190,6 +195,8 @@ def strip_credentials(url: str) -> str:
     """The URL without user and password: what may be stored, logged or locked."""
     if "@" not in url:
         return url  # no userinfo (parsing costs more than the rest of a cache lookup)
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -203,6 +210,8 @@ def redact_url(url: str) -> str:
     """The URL with any password replaced by `****`, for messages."""
     if "@" not in url:
         return url
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -221,6 +230,8 @@ def translate_error(
     exc: httpx.HTTPError | httpx.InvalidURL, url: str, timeout: float
 ) -> PyrunError:
     """An httpx exception as a `FailureError` whose causes read like uv's (most specific first)."""
+    import httpx
+
     shown = redact_url(url)
     sending = f"error sending request for url ({shown})"
     if isinstance(exc, httpx.TimeoutException):
@@ -280,12 +291,13 @@ def _find_os_error(exc: BaseException | None, depth: int) -> OSError | None:
 # -- credentials ---------------------------------------------------------------------------------
 
 
-class CredentialsAuth(httpx.Auth):
+class CredentialsAuth:
     """Basic credentials from the URL itself, an earlier URL of the same realm, or netrc.
 
     Index URLs are registered with `remember` before anything is fetched, so a file whose URL
     carries no credentials (they are stripped from everything stored) still authenticates,
-    even when its page came from the cache.
+    even when its page came from the cache. httpx calls it with each request (a function
+    `auth`, which needs no httpx class to exist before httpx is imported).
     """
 
     def __init__(self, netrc_path: Path | None) -> None:
@@ -293,15 +305,17 @@ class CredentialsAuth(httpx.Auth):
         self._netrc_path = netrc_path
         self._netrc: netrc.netrc | bool | None = False  # False: not read yet
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def __call__(self, request: httpx.Request) -> httpx.Request:
         credentials = self._credentials_for(request.url)
         if credentials is not None:
             request.headers["Authorization"] = basic_auth_header(*credentials)
-        yield request
+        return request
 
     def remember(self, url: str | httpx.URL) -> None:
         if isinstance(url, str) and "@" not in url:
             return  # no credentials to remember
+        import httpx
+
         parsed = httpx.URL(url)
         if parsed.username or parsed.password:
             self._by_realm[_realm(parsed)] = (parsed.username, parsed.password)
@@ -338,102 +352,6 @@ def _read_netrc(path: Path | None) -> netrc.netrc | None:
     except (OSError, netrc.NetrcParseError):
         # A broken netrc must not stop a run that may not need credentials at all.
         return None
-
-
-# -- the on-disk page cache ----------------------------------------------------------------------
-
-
-class CachedResponse(Record):
-    """An HTTP answer as stored in the cache: the body plus what is needed to revalidate it."""
-
-    url: str  # what was requested, without credentials
-    body: bytes
-    status: int = 200  # or a status the caller accepts as an answer (404: no such project)
-    location: str = ""  # where the body came from after redirects (base for relative URLs)
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    stored_at: float = 0.0
-    max_age: float | None = None  # None: must be revalidated before use
-    from_cache: bool = False  # read back from the cache, not from the network
-
-    def is_fresh(self, now: float) -> bool:
-        return self.max_age is not None and now < self.stored_at + self.max_age
-
-    def conditional_headers(self) -> dict[str, str]:
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-def read_cache_entry(path: Path) -> CachedResponse | None:
-    """The entry at `path`, or None when absent or unreadable (a bad entry is just a miss)."""
-    try:
-        raw = path.read_bytes()
-        header_line, _sep, body = raw.partition(b"\n")
-        header = json.loads(header_line)
-        if header.get("format") != _CACHE_FORMAT:
-            return None
-        return CachedResponse(
-            url=header["url"],
-            body=body,
-            status=int(header.get("status", 200)),
-            location=header.get("location") or header["url"],
-            content_type=header.get("content_type"),
-            etag=header.get("etag"),
-            last_modified=header.get("last_modified"),
-            stored_at=float(header["stored_at"]),
-            max_age=header.get("max_age"),
-            from_cache=True,
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def write_cache_entry(path: Path, entry: CachedResponse) -> None:
-    """Store an entry atomically: one JSON header line, then the raw body."""
-    header = {
-        "format": _CACHE_FORMAT,
-        "url": entry.url,
-        "status": entry.status,
-        "location": entry.location,
-        "content_type": entry.content_type,
-        "etag": entry.etag,
-        "last_modified": entry.last_modified,
-        "stored_at": entry.stored_at,
-        "max_age": entry.max_age,
-    }
-    atomic_write(path, json.dumps(header).encode() + b"\n" + entry.body)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary sibling and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def max_age_of(headers: httpx.Headers) -> float | None:
-    """Seconds a response stays fresh per `Cache-Control` (less its `Age`), or None."""
-    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
-    if any(d in ("no-cache", "no-store") for d in directives):
-        return None
-    for directive in directives:
-        name, _sep, value = directive.partition("=")
-        if name == "max-age" and value.strip().isdigit():
-            age = headers.get("age", "0")
-            return max(0.0, float(value) - (float(age) if age.isdigit() else 0.0))
-    return None
 
 
 # -- name lookups ------------------------------------------------------------------------------
@@ -540,14 +458,14 @@ class HttpClient:
     def __init__(
         self,
         options: ClientOptions,
-        raw: httpx.AsyncClient,
+        connections: Connections,
         auth: CredentialsAuth,
         *,
         slots: trio.Semaphore | None = None,
         owned: bool = True,
     ) -> None:
         self.options = options
-        self.raw = raw
+        self.connections = connections
         self.auth = auth
         # Requests beyond the pool's size wait here rather than in httpcore's queue, whose
         # bookkeeping scans every queued request against every connection each time one
@@ -562,15 +480,20 @@ class HttpClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def raw(self) -> httpx.AsyncClient:
+        """The httpx client under this one (made, and httpx imported, on first use)."""
+        return self.connections.client()
+
     async def aclose(self) -> None:
         """Close the connections, unless they are shared (`run_client`): the run closes those."""
         if self._owned:
-            await self.raw.aclose()
+            await self.connections.aclose()
 
     def sharing(self, options: ClientOptions) -> HttpClient:
         """A client with `options` for its requests (offline, refresh, cache, retries) over
         this one's connections, name lookups and credentials; closing it closes nothing."""
-        return HttpClient(options, self.raw, self.auth, slots=self._slots, owned=False)
+        return HttpClient(options, self.connections, self.auth, slots=self._slots, owned=False)
 
     async def get(
         self,
@@ -602,6 +525,12 @@ class HttpClient:
         A status listed in `allow` (e.g. 404: "no such project") is an answer like a 200 and
         is cached too, so that `--offline` also knows which index lacked a project.
         """
+        early = None if self.options.offline else early_pages.answered(url, cache_path)
+        if early is not None:
+            # Asked before the network stack was loaded, in this run: as new as a request now.
+            answer = early.entry if early.done else await _wait_for(early)
+            if answer is not None:
+                return answer
         entry = None
         if cache_path is not None:
             # A local file read and a one-line JSON header: cheaper on the loop than the
@@ -631,10 +560,10 @@ class HttpClient:
             headers.update(entry.conditional_headers())
         response = await self.get(url, headers=headers, allow=allow | {304})
         if response.status_code == 304 and entry is not None:
-            fresh = _refreshed(entry, response)
+            fresh = refreshed_entry(entry, response.headers)
         else:
             fresh = _entry_from(url, response)
-        if cache_path is not None and not _same_entry(entry, fresh):
+        if cache_path is not None and not same_entry(entry, fresh):
             await trio.to_thread.run_sync(write_cache_entry, cache_path, fresh)
         return fresh
 
@@ -671,6 +600,8 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     async def _stream_once(self, url: str, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        import httpx  # its exception classes (the first request is what imports it)
+
         try:
             async with self._slots, self.raw.stream("GET", url) as response:
                 self._check_status(response, url, allow=frozenset())
@@ -699,6 +630,8 @@ class HttpClient:
     async def _send_once(
         self, url: str, headers: dict[str, str], allow: frozenset[int]
     ) -> httpx.Response:
+        import httpx  # its exception classes (the first request is what imports it)
+
         try:
             async with self._slots:
                 response = await self.raw.get(url, headers=headers)
@@ -717,9 +650,12 @@ class HttpClient:
         raise error
 
     def _retry_or_raise(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> Exception:
+        import httpx  # its exception classes (the first request is what imports it)
+
         error = translate_error(exc, url, self.options.timeout)
         error.__cause__ = exc  # keep the httpx chain for `-v` tracebacks, also after retries
-        if isinstance(exc, httpx.TransportError) and not isinstance(exc, _FINAL_ERRORS):
+        final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
+        if isinstance(exc, httpx.TransportError) and not isinstance(exc, final):
             return _Retry(error)
         return error
 
@@ -730,6 +666,11 @@ class HttpClient:
         # Exponential backoff with jitter, so concurrent failures do not retry in lockstep.
         delay = self.options.retry_delay * (2**attempt) * (1 + random.random() / 2)
         await trio.sleep(max(delay, min(retry.after or 0.0, MAX_RETRY_AFTER)))
+
+
+async def _wait_for(early: early_pages.EarlyRead) -> CachedResponse | None:
+    """The answer of a request sent before the network stack was imported (still in flight)."""
+    return await trio.to_thread.run_sync(early.wait, abandon_on_cancel=True)
 
 
 class _Retry(Exception):
@@ -755,9 +696,6 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-_FINAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
-
-
 def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:
     return error if retries == 0 else RetriesExhausted(error, retries, elapsed)
 
@@ -772,50 +710,36 @@ async def _stream_to(response: httpx.Response, *, temp: Path, size: int) -> int:
 
 
 def _entry_from(url: str, response: httpx.Response) -> CachedResponse:
-    return CachedResponse(
-        url=strip_credentials(url),
-        body=response.content,
-        status=response.status_code,
-        location=strip_credentials(str(response.url)),
-        content_type=response.headers.get("content-type"),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-        stored_at=time.time(),
-        max_age=max_age_of(response.headers),
+    location = strip_credentials(str(response.url))
+    return new_entry(
+        strip_credentials(url), response.content, response.status_code, location, response.headers
     )
 
 
-def _refreshed(entry: CachedResponse, response: httpx.Response) -> CachedResponse:
-    """A 304 confirms the stored body; its headers may renew the validators and freshness."""
-    return CachedResponse(
-        url=entry.url,
-        body=entry.body,
-        status=entry.status,
-        location=entry.location,
-        content_type=entry.content_type,
-        etag=response.headers.get("etag", entry.etag),
-        last_modified=response.headers.get("last-modified", entry.last_modified),
-        stored_at=time.time(),
-        max_age=max_age_of(response.headers),
-        from_cache=True,
-    )
+class Connections:
+    """The httpx client under one or more `HttpClient`s, made on first use.
 
+    A lock whose pages were all answered before the network stack loaded
+    (`pyrun.net.early_pages`) and whose metadata is cached sends no request through httpx, and
+    then never imports it (httpx, httpcore, h11: ~180 M instructions, ~9% of a warm lock).
+    """
 
-def _same_entry(stored: CachedResponse | None, fresh: CachedResponse) -> bool:
-    """Whether rewriting `stored` as `fresh` would change what a later run decides. Indexes
-    that send no caching headers answer every read with the whole page, mostly unchanged:
-    without a `max-age` the time it was stored plays no part, so such a page is not
-    rewritten (megabytes per lock)."""
-    return (
-        stored is not None
-        and stored.max_age is None
-        and fresh.max_age is None
-        and (stored.status, stored.location, stored.content_type, stored.etag)
-        == (fresh.status, fresh.location, fresh.content_type, fresh.etag)
-        and stored.last_modified == fresh.last_modified
-        and stored.url == fresh.url
-        and stored.body == fresh.body
-    )
+    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
+        self._make = make
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = self._make()
+        return self._client
+
+    @property
+    def made(self) -> bool:
+        return self._client is not None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def make_client(
@@ -823,15 +747,24 @@ def make_client(
 ) -> HttpClient:
     """A new client the caller closes. `transport` replaces the network (httpx.MockTransport
     in tests); commands use `run_client`."""
-    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-    if transport is None:
-        for host in options.insecure_hosts:
-            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
     auth = CredentialsAuth(options.netrc_path)
     with contextlib.suppress(RuntimeError):  # outside a trio run: installed by the first request
         # Also for callers streaming through `raw` directly (wheel downloads).
         use_caching_resolver()
-    raw = httpx.AsyncClient(
+    make = functools.partial(_httpx_client, options, auth, transport)
+    return HttpClient(options, Connections(make), auth)
+
+
+def _httpx_client(
+    options: ClientOptions, auth: CredentialsAuth, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    import httpx
+
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if transport is None:
+        for host in options.insecure_hosts:
+            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(verify=False)
+    return httpx.AsyncClient(
         auth=auth,
         headers={"User-Agent": f"pyrun/{__version__}"},
         # Waiting for one of the pool's connections is not a network stall: no pool timeout,
@@ -846,7 +779,6 @@ def make_client(
         mounts=mounts or None,
         transport=transport,
     )
-    return HttpClient(options, raw, auth)
 
 
 _RunClients = dict[tuple[Any, ...], "HttpClient"]
@@ -875,7 +807,7 @@ def run_client(options: ClientOptions) -> HttpClient:
     shared = clients.get(key)
     if shared is None:
         shared = clients[key] = make_client(options)
-        resources.push_async_callback(shared.raw.aclose)
+        resources.push_async_callback(shared.connections.aclose)
     return shared.sharing(options)
 
 

@@ -22,9 +22,8 @@ import zipfile
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import httpx
 import trio
 from packaging.utils import canonicalize_name
 
@@ -46,7 +45,7 @@ from pyrun.core.index import (
 )
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
-from pyrun.net import interrupt
+from pyrun.net import early_pages, interrupt
 from pyrun.net.client import (
     CachedResponse,
     HttpClient,
@@ -55,17 +54,19 @@ from pyrun.net.client import (
     redact_url,
     strip_credentials,
 )
+from pyrun.net.page_cache import metadata_path as metadata_cache_path
+from pyrun.net.page_cache import page_path, page_url
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
-# Pages live in `simple-v1/<index hash>/<name>.http`; wheel metadata, which is keyed by file URL
-# rather than by index, in `simple-v1/<name>.metadata/<filename>-<url hash>`. Both end up named
-# after the project, so `pyrun cache clean <name>` finds them (`pyrun.local.cache`).
-PAGE_BUCKET = "simple-v1"
+# Where pages and metadata live in the cache: `pyrun.net.page_cache`.
 # The compact parsed form of `<name>.http` is `<name>.parsed` (`pyrun.core.index.page_form`).
 PARSED_SUFFIX = ".parsed"
 # 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
 # 401 and 403 are errors, so a misconfigured private index is not silently skipped.
 _NOT_FOUND = frozenset({404, 410})
+
+if TYPE_CHECKING:
+    import httpx
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -108,11 +109,6 @@ class IndexPlan(Record):
 class IndexedPage(Record):
     index: IndexConfig  # type: ignore[assignment]  # hides `tuple.index`, which nothing calls
     page: ProjectPage
-
-
-def short_hash(text: str) -> str:
-    """The first 16 hex digits of the text's SHA-256 (SPEC §1.7)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # -- fetch once per run --------------------------------------------------------------------------
@@ -171,7 +167,7 @@ class IndexClient:
     async def fetch_page(self, index_url: str, name: str) -> ProjectPage | None:
         """The project's page on the index at `index_url`, or None when the index lacks it."""
         project = canonicalize_name(name)
-        url = f"{index_url.rstrip('/')}/{project}/"
+        url = page_url(index_url, project)
         self.http.auth.remember(index_url)
         key = (url, self.cache_dir, self.http.options.offline)
         reads = _run_reads() or self._reads
@@ -206,8 +202,7 @@ class IndexClient:
     def _page_cache_path(self, index_url: str, project: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        index_key = strip_credentials(index_url).rstrip("/")
-        return self.cache_dir / PAGE_BUCKET / short_hash(index_key) / f"{project}.http"
+        return page_path(self.cache_dir, strip_credentials(index_url).rstrip("/"), project)
 
     def _parsed_cache_path(self, index_url: str, project: str) -> Path | None:
         """Where the page's compact parsed form lives, beside its HTTP cache entry."""
@@ -256,8 +251,9 @@ class IndexClient:
         dist = parse_wheel_filename(file.filename)
         if self.cache_dir is None or dist is None:
             return None
-        key = short_hash(strip_credentials(file.url))
-        return self.cache_dir / PAGE_BUCKET / f"{dist.name}.metadata" / f"{file.filename}-{key}"
+        return metadata_cache_path(
+            self.cache_dir, dist.name, file.filename, strip_credentials(file.url)
+        )
 
 
 # A page read by URL, into which cache, whether offline.
@@ -314,7 +310,7 @@ def _stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
     if parsed is None:
         return None
     try:
-        return page_from_form(marshal.loads(parsed.read_bytes()), key)
+        return page_from_form(early_pages.read_form(parsed), key)
     except (OSError, ValueError, EOFError, TypeError):
         return None
 

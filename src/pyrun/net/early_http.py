@@ -1,0 +1,220 @@
+"""A minimal HTTP/1.1 GET over one kept-alive connection, from the standard library alone.
+
+What `pyrun.net.early_pages` sends before the network stack (trio, httpx: ~100 ms of imports)
+is loaded. It knows only what an index page answer needs: `Content-Length` or chunked bodies,
+gzip/deflate content encodings, keep-alive. Anything else (an informational status, another
+encoding, a malformed answer) raises `EarlyHttpError`, and the caller leaves the request to
+`pyrun.net.client`, which then reports whatever is wrong.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import zlib
+from collections.abc import Callable, Mapping
+from typing import BinaryIO
+
+from pyrun.core.records import Record
+
+# A status line or header longer than this is not an index's answer.
+_MAX_LINE = 65536
+_MAX_HEADERS = 200
+
+
+class EarlyHttpError(Exception):
+    """An answer this client does not handle (or a connection that failed)."""
+
+
+class Answer(Record):
+    status: int
+    headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes  # decoded (no content encoding left)
+
+
+class Connection:
+    """One connection to `host:port`, opened on first use and kept open between requests while
+    the server allows it. TLS with the context `tls` returns (asked for once the TCP connection
+    is up, so a trust store still loading loads meanwhile); plain HTTP when `tls` is None."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        tls: Callable[[], ssl.SSLContext] | None,
+        timeout: float,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.timeout = timeout
+        self._socket: socket.socket | None = None
+        self._reader: BinaryIO | None = None
+
+    def get(self, target: str, headers: Mapping[str, str]) -> Answer:
+        """GET `target` (path and query) with `headers` (besides `Host`). A kept connection
+        the server closed meanwhile (idle keep-alive connections are) is opened again, once:
+        a GET may be sent twice."""
+        if self._reader is None:
+            return self._exchange(target, headers)
+        try:
+            return self._exchange(target, headers)
+        except EarlyHttpError:
+            return self._exchange(target, headers)
+
+    def _exchange(self, target: str, headers: Mapping[str, str]) -> Answer:
+        try:
+            reader = self._open()
+            assert self._socket is not None
+            self._socket.sendall(_request(target, self._host_header(), headers))
+            answer, reusable = _read_answer(reader)
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise EarlyHttpError(str(exc)) from exc
+        except EarlyHttpError:
+            self.close()
+            raise
+        if not reusable:
+            self.close()
+        return answer
+
+    def close(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.close()
+            finally:
+                self._socket = None
+                self._reader = None
+
+    def _open(self) -> BinaryIO:
+        if self._reader is not None:
+            return self._reader
+        raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                raw = self.tls().wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+        self._socket = raw
+        self._reader = raw.makefile("rb")
+        return self._reader
+
+    def _host_header(self) -> str:
+        default = 443 if self.tls is not None else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _request(target: str, host: str, headers: Mapping[str, str]) -> bytes:
+    lines = [f"GET {target} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append("Accept-Encoding: gzip, deflate")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
+    """The answer, and whether the connection may carry another request."""
+    version, status = _status_line(_line(reader))
+    if status < 200:
+        raise EarlyHttpError(f"informational status {status}")
+    headers = _headers(reader)
+    body, complete = _body(reader, status, headers)
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
+    return Answer(status, headers, _decoded(body, headers)), keep_alive and complete
+
+
+def _line(reader: BinaryIO) -> bytes:
+    line = reader.readline(_MAX_LINE + 1)
+    if not line:
+        raise EarlyHttpError("the server closed the connection")
+    if len(line) > _MAX_LINE or not line.endswith(b"\n"):
+        raise EarlyHttpError("line too long or cut short")
+    return line.rstrip(b"\r\n")
+
+
+def _status_line(line: bytes) -> tuple[str, int]:
+    version, _sep, rest = line.decode("latin-1").partition(" ")
+    code = rest[:3]
+    if version not in ("HTTP/1.1", "HTTP/1.0") or not code.isdigit():
+        raise EarlyHttpError(f"malformed status line {line[:80]!r}")
+    return version, int(code)
+
+
+def _headers(reader: BinaryIO) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for _ in range(_MAX_HEADERS):
+        line = _line(reader)
+        if not line:
+            return headers
+        name, sep, value = line.decode("latin-1").partition(":")
+        if not sep or not name or name != name.strip():
+            raise EarlyHttpError(f"malformed header line {line[:80]!r}")
+        key, value = name.lower(), value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    raise EarlyHttpError("too many headers")
+
+
+def _body(reader: BinaryIO, status: int, headers: Mapping[str, str]) -> tuple[bytes, bool]:
+    """The raw body, and whether its end was known (else it ran to the connection's end)."""
+    if status in (204, 304):
+        return b"", True
+    if "transfer-encoding" in headers:
+        if headers["transfer-encoding"].strip().lower() != "chunked":
+            raise EarlyHttpError(f"transfer encoding {headers['transfer-encoding']!r}")
+        return _chunked(reader), True
+    length = headers.get("content-length")
+    if length is None:
+        return reader.read(), False
+    if not length.isdigit():
+        raise EarlyHttpError(f"content length {length!r}")
+    return _exactly(reader, int(length)), True
+
+
+def _chunked(reader: BinaryIO) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size_text = _line(reader).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise EarlyHttpError(f"chunk size {size_text[:20]!r}") from None
+        if size == 0:
+            while _line(reader):  # trailers, up to the empty line
+                pass
+            return b"".join(parts)
+        parts.append(_exactly(reader, size))
+        if _line(reader):
+            raise EarlyHttpError("chunk not followed by its line end")
+
+
+def _exactly(reader: BinaryIO, size: int) -> bytes:
+    data = reader.read(size)
+    if len(data) != size:
+        raise EarlyHttpError(f"body cut short ({len(data)} of {size} bytes)")
+    return data
+
+
+def _decoded(body: bytes, headers: Mapping[str, str]) -> bytes:
+    codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+    for coding in reversed([c for c in codings if c and c != "identity"]):
+        try:
+            if coding in ("gzip", "x-gzip"):
+                body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+            elif coding == "deflate":
+                body = _inflate(body)
+            else:
+                raise EarlyHttpError(f"content encoding {coding!r}")
+        except zlib.error as exc:
+            raise EarlyHttpError(f"undecodable {coding} body: {exc}") from exc
+    return body
+
+
+def _inflate(body: bytes) -> bytes:
+    """`deflate` as servers send it: zlib-wrapped as the RFC says, or raw (as httpx accepts)."""
+    try:
+        return zlib.decompress(body)
+    except zlib.error:
+        return zlib.decompress(body, -zlib.MAX_WBITS)

@@ -1,0 +1,403 @@
+"""The first page requests of a lock, sent before the network stack is imported.
+
+A lock from scratch imports trio and httpx (~100 ms of CPU) before its first request, and its
+resolution then asks for pages one level of the dependency graph at a time, each level a round
+trip. Here, before those imports, a few threads of the standard library alone (`socket`, `ssl`,
+`pyrun.net.early_http`) revalidate or fetch, concurrently, the pages the cache predicts the
+resolution will read: those of the direct requirements, and through the cached metadata of the
+version the resolution would most likely pick (the newest stable one), those of their
+dependencies, recursively. Each answer is stored in the page cache as `pyrun.net.client` stores
+it (`pyrun.net.page_cache`) and kept as read in this run, so the client returns it to the
+resolution without a request (`answered`).
+
+It is a speculation: a wrong guess costs one request nobody reads, never a different lock,
+since the resolution reads exactly what it would have read from the network. Whatever the
+client would do differently is left to it: proxies, credentials (URL or netrc), insecure
+hosts, redirects, statuses other than 200/304/404/410, and every error; such a page is read by
+the client as if nothing had been tried, and it reports what goes wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import queue
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from pyrun.core.records import Record
+from pyrun.net.page_cache import (
+    CachedResponse,
+    metadata_path,
+    new_entry,
+    page_path,
+    page_url,
+    read_cache_entry,
+    refreshed_entry,
+    store,
+)
+
+if TYPE_CHECKING:
+    import ssl
+
+    from pyrun.core.universal import Dnf
+    from pyrun.net.early_http import Connection
+
+_Connections = dict[tuple[str, str, int], "Connection"]
+
+# Connections opened at once: each costs a TLS handshake (CPU in this GIL-bound process), and
+# pages all come from one host.
+WORKERS = 6
+# The statuses that are an answer for a page read (`pyrun.net.index`): a page, its revalidation,
+# or "this index does not have the project".
+_ANSWERS = frozenset({200, 404, 410})
+# Variables that send httpx (which trusts the environment) through a proxy.
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+# An index URL read exactly as httpx would send it: nothing to normalise or encode.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
+_REQUIRES_DIST = re.compile(rb"^Requires-Dist:([^\r\n]*)", re.M | re.I)
+# The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
+
+
+class EarlyRead:
+    """One page request: done when `entry` is the answer, or None (left to the client)."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+        self.entry: CachedResponse | None = None
+        self._done = threading.Event()
+
+    def finish(self, entry: CachedResponse | None) -> None:
+        self.entry = entry
+        self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self) -> CachedResponse | None:
+        self._done.wait()
+        return self.entry
+
+
+_LOCK = threading.Lock()
+_READS: dict[str, EarlyRead] = {}
+# Held while an answer is written to the cache; `finish_writing` takes it for good.
+_WRITING = threading.Lock()
+
+
+def answered(url: str, cache_path: Path | None) -> EarlyRead | None:
+    """The early request for `url` whose answer was stored at `cache_path`, if one was made."""
+    read = _READS.get(url)
+    return read if read is not None and read.path == cache_path else None
+
+
+def finish_writing() -> None:
+    """Before the process ends: no more cache writes, and none cut short (a write takes
+    milliseconds; a request still on the network is abandoned)."""
+    _WRITING.acquire()
+
+
+class EarlyPlan(Record):
+    """Where the pages of a lock's requirements are read first, and how."""
+
+    cache_dir: Path
+    index_url: str  # the index searched first for a package not pinned to one
+    pinned: Mapping[str, str]  # package -> the URL of the index it is pinned to
+    user_agent: str  # the headers the client sends with a page request
+    accept: str
+    system_certs: bool = False
+    timeout: float = 30.0
+    # The members' `requires-python` values: a dependency no Python they admit installs (a
+    # backport) is not predicted.
+    requires_python: tuple[str, ...] = ()
+
+
+def start(plan: EarlyPlan, names: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Request the pages of `names` (normalised) and of their predicted dependencies, on
+    threads; False when nothing was started (an environment the client must handle)."""
+    if _uses_proxy(environ) or _has_netrc(environ):
+        return False
+    wanted = [(name, url) for name in names if (url := _index_of(plan, name)) is not None]
+    if not wanted:
+        return False
+    pending: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+    fetcher = _Fetcher(plan, pending)
+    for name, index_url in wanted:
+        fetcher.request(name, index_url)
+    threads = [
+        threading.Thread(target=fetcher.work, name="pyrun-early-page", daemon=True)
+        for _ in range(WORKERS)
+    ]
+    roots = [name for name, _url in wanted]
+    walk = threading.Thread(
+        target=fetcher.predict, args=(roots,), name="pyrun-early-walk", daemon=True
+    )
+    threads.append(walk)
+    from pyrun.local import sigint
+
+    with sigint.kept_for_main():
+        for thread in threads:
+            thread.start()
+    return True
+
+
+def _uses_proxy(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES)
+
+
+def _has_netrc(environ: Mapping[str, str]) -> bool:
+    """Whether credentials may come from a netrc file (the client reads `NETRC`, else
+    `~/.netrc`): their requests are left to it."""
+    location = environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    return os.path.exists(location)
+
+
+def _index_of(plan: EarlyPlan, name: str) -> str | None:
+    url = plan.pinned.get(name, plan.index_url)
+    return url if plain_index_url(url) else None
+
+
+def plain_index_url(url: str) -> bool:
+    """Whether httpx sends `url` as written (so the answer's location is `url` itself): http
+    or https, a lower-case host without credentials or default port, a path with nothing to
+    encode, no query or fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (
+        default is not None
+        and url.startswith(f"{parts.scheme}://{parts.netloc}")
+        and bool(parts.hostname)
+        and parts.netloc == parts.netloc.lower()
+        and "@" not in parts.netloc
+        and port != default
+        and not (parts.query or parts.fragment or "?" in url or "#" in url)
+        and _PLAIN_PATH.fullmatch(parts.path) is not None
+    )
+
+
+class _Fetcher:
+    """The requests of one lock: a queue the workers take pages from, and the walk that adds
+    the predicted ones."""
+
+    def __init__(self, plan: EarlyPlan, pending: queue.SimpleQueue[tuple[str, str] | None]) -> None:
+        self.plan = plan
+        self.pending = pending
+        self.requested: set[str] = set()
+
+    def request(self, name: str, index_url: str) -> None:
+        url = page_url(index_url, name)
+        with _LOCK:
+            if url in _READS or name in self.requested:
+                return
+            self.requested.add(name)
+            path = page_path(self.plan.cache_dir, index_url.rstrip("/"), name)
+            _READS[url] = EarlyRead(url, path)
+        self.pending.put((name, index_url))
+
+    # -- the walk through the cache --
+
+    def predict(self, roots: Sequence[str]) -> None:
+        """Request the pages the cache says the resolution reads after `roots`' (breadth
+        first, as it asks); then let the workers stop once the queue is empty.
+
+        Where the cache has no answer (a page never read, metadata never fetched), the
+        resolution will send requests of its own: then httpx is imported here, in the
+        meantime, rather than by its first request (`pyrun.net.client.Connections`)."""
+        complete = True
+        try:
+            universe = _universe(self.plan.requires_python)
+            frontier = list(roots)
+            seen = set(roots)
+            while frontier:
+                name = frontier.pop(0)
+                dependencies = self._cached_dependencies(name, universe)
+                complete = complete and dependencies is not None
+                for dependency in dependencies or ():
+                    if dependency in seen:
+                        continue
+                    seen.add(dependency)
+                    index_url = _index_of(self.plan, dependency)
+                    if index_url is not None:
+                        self.request(dependency, index_url)
+                        frontier.append(dependency)
+        except Exception:  # only a speculation: the resolution reads what it needs anyway
+            complete = False
+        finally:
+            for _ in range(WORKERS):
+                self.pending.put(None)
+        if not complete:
+            with contextlib.suppress(Exception):
+                import httpx  # noqa: F401
+
+    def _cached_dependencies(self, name: str, universe: Dnf) -> list[str] | None:
+        """What the likely version of `name` requires, per the cache; None when the cache
+        cannot tell."""
+        index_url = self.plan.pinned.get(name, self.plan.index_url)
+        form = _stored_form(page_path(self.plan.cache_dir, index_url.rstrip("/"), name))
+        wheel = None if form is None else _likely_wheel(form)
+        if wheel is None:
+            return None
+        filename, url = wheel
+        project = _normalized(filename.split("-", 1)[0])
+        try:
+            data = metadata_path(self.plan.cache_dir, project, filename, url).read_bytes()
+        except OSError:
+            return None
+        from pyrun.core.provider import dependency_names
+
+        return dependency_names(requires_dist(data), universe)
+
+    # -- the workers --
+
+    def work(self) -> None:
+        connections: _Connections = {}
+        try:
+            while (item := self.pending.get()) is not None:
+                self._read(*item, connections)
+        finally:
+            for connection in connections.values():
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+    def _read(self, name: str, index_url: str, connections: _Connections) -> None:
+        read = _READS[page_url(index_url, name)]
+        entry = None
+        try:
+            entry = self._fetch(read, connections)
+        except Exception:  # left to the client, which reports it
+            entry = None
+        finally:
+            read.finish(entry)
+
+    def _fetch(self, read: EarlyRead, connections: _Connections) -> CachedResponse | None:
+        from pyrun.net.early_http import EarlyHttpError
+
+        parts = urlsplit(read.url)
+        connection = self._connection(parts.scheme, parts.hostname or "", parts.port, connections)
+        stored = read_cache_entry(read.path)
+        headers = {"User-Agent": self.plan.user_agent, "Accept": self.plan.accept}
+        if stored is not None and stored.url == read.url:
+            headers.update(stored.conditional_headers())
+        try:
+            answer = connection.get(parts.path, headers)
+        except EarlyHttpError:
+            return None
+        if answer.status == 304 and stored is not None and stored.url == read.url:
+            fresh = refreshed_entry(stored, answer.headers)
+        elif answer.status in _ANSWERS:
+            fresh = new_entry(read.url, answer.body, answer.status, read.url, answer.headers)
+        else:
+            return None
+        with _WRITING:
+            store(read.path, stored, fresh)
+        return fresh
+
+    def _connection(
+        self, scheme: str, host: str, port: int | None, connections: _Connections
+    ) -> Connection:
+        """This worker's connection to the host (one each: a connection serves one request
+        at a time)."""
+        from pyrun.net.early_http import Connection
+
+        tls = scheme == "https"
+        key = (scheme, host, port or (443 if tls else 80))
+        if key not in connections:
+            context = self._context if tls else None
+            connections[key] = Connection(host, key[2], context, self.plan.timeout)
+        return connections[key]
+
+    def _context(self) -> ssl.SSLContext:
+        from pyrun.net import trust
+
+        return trust.ssl_context(self.plan.system_certs, self.plan.cache_dir)
+
+
+def _stored_form(http_path: Path) -> tuple[object, ...] | None:
+    """The parsed form kept beside a page's cache entry (`pyrun.net.index`), whatever body it
+    was made from: a guess needs no more. Kept for the resolution's read (`read_form`)."""
+    parsed = http_path.with_suffix(".parsed")
+    try:
+        form = marshal.loads(parsed.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(form, tuple) and len(form) == 6):
+        return None
+    _FORMS[parsed] = form
+    return form
+
+
+# The parsed forms the walk read (megabytes of marshal data for a lock of ~30 packages), which
+# the resolution reads next: loaded once.
+_FORMS: dict[Path, object] = {}
+
+
+def read_form(parsed: Path) -> object:
+    """The parsed form at `parsed` (its body's key still to be checked): the copy the walk
+    read, taken, else the file's (`OSError`, `ValueError`, `EOFError`, `TypeError` as
+    `marshal` raises them)."""
+    form = _FORMS.pop(parsed, None)
+    return form if form is not None else marshal.loads(parsed.read_bytes())
+
+
+def _likely_wheel(form: tuple[object, ...]) -> tuple[str, str] | None:
+    """The wheel whose metadata the resolution most likely reads: of the newest stable version
+    with an unyanked file, one with a PEP 658 metadata file if any (`pyrun.net.lock`)."""
+    from packaging.version import InvalidVersion
+
+    from pyrun.core.index import parse_version
+
+    rows, groups = form[4], form[5]
+    if not isinstance(rows, tuple) or not isinstance(groups, tuple):
+        return None
+    best = None
+    for text, positions in groups:
+        try:
+            version = parse_version(text)
+        except InvalidVersion:
+            continue
+        if version.is_prerelease or (best is not None and version <= best[0]):
+            continue
+        files = [rows[i] for i in positions]
+        if any(not row[4] for row in files):
+            best = (version, files)
+    if best is None:
+        return None
+    wheels = [row for row in best[1] if row[0].endswith(".whl")]
+    if not wheels:
+        return None
+    chosen = next((row for row in wheels if row[7]), wheels[0])
+    return chosen[0], chosen[1]
+
+
+def requires_dist(metadata: bytes) -> list[str]:
+    """The `Requires-Dist` values of a METADATA file (its headers only)."""
+    end = _END_OF_HEADERS.search(metadata)
+    headers = metadata if end is None else metadata[: end.start()]
+    return [m[1].decode("utf-8", "replace").strip() for m in _REQUIRES_DIST.finditer(headers)]
+
+
+def _universe(requires_python: Sequence[str]) -> Dnf:
+    """Where the lock's dependencies may apply, as far as `requires-python` tells (the lock's
+    `environments` can only narrow it: more is predicted, never less)."""
+    from pyrun.core.lock_build import lock_requires_python
+    from pyrun.core.universal import pyset_from_specifiers, root_environment
+
+    return root_environment(
+        pyset_from_specifiers(lock_requires_python(requires_python) or ""), None
+    )
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
