@@ -1200,7 +1200,7 @@ def solve_fork(
             raise NoSolutionError(Conflict(gave_up_after=exc.args[0])) from None
     pins = _pins(provider, mapping)
     starts = [*shared.members, *(req.name for req in provider.roots)]
-    return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
+    return ForkSolution(env=env, pins=reachable_pins(pins, env, starts), held=pins)
 
 
 def _search(provider: UniversalProvider, roots: list[Req]) -> dict[str, Candidate]:
