@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -906,7 +906,7 @@ def merge_forks(
     for name, _, _ in entries:
         counts[name] = counts.get(name, 0) + 1
     ambiguous = {name for name, count in counts.items() if count > 1}
-    merger = _EdgeMerger(solutions, ambiguous, requires_python, conflicts)
+    merger = _EdgeMerger(solutions, ambiguous, entries.keys(), requires_python, conflicts)
     packages = []
     for key, indexes in entries.items():
         pin = solutions[indexes[0]].pins[key[0]]
@@ -957,11 +957,13 @@ class _EdgeMerger:
         self,
         solutions: Sequence[ForkSolution],
         ambiguous: set[str],
+        locked: Collection[EntryKey],
         requires_python: PySet,
         conflicts: ConflictGraph | None = None,
     ) -> None:
         self.solutions = solutions
         self.ambiguous = ambiguous
+        self.locked = locked
         self.requires_python = requires_python
         self.conflicts = None if conflicts is None else conflict_merge(solutions, conflicts)
 
@@ -1003,9 +1005,14 @@ class _EdgeMerger:
             for dep in select(pins[name]):
                 # A requirement read before the fork split stays in it, even one the fork's
                 # markers exclude: uv keeps its edge, with a marker that is never true.
-                if dep.name not in pins:
+                held_pin = pins.get(dep.name)
+                if held_pin is None:
                     continue
-                target = pins[dep.name].version if dep.name in self.ambiguous else None
+                # An edge to a version that only forks which cannot reach it hold goes with that
+                # version (uv drops the node, and its edges, reachable nowhere).
+                if (held_pin.name, held_pin.version, held_pin.source) not in self.locked:
+                    continue
+                target = held_pin.version if dep.name in self.ambiguous else None
                 # `foo[x]` requires `foo` too: uv's edge to the package itself holds wherever
                 # any requirement on it does, with or without extras (`foo ; win32` and
                 # `foo[x] ; not win32` lock as `foo` plus `foo[x] ; not win32`).
