@@ -74,6 +74,13 @@ SHAPES = {
         "c0": ["c1; sys_platform == 'linux'"],
         "c1": ["c2>=2; platform_machine == 'aarch64'", "c2<2; platform_machine != 'aarch64'"],
     },
+    # `a2` 2.0.0 is pinned only in the `os_name == 'nt'` fork, which cannot reach `a1`
+    # (`darwin` never runs `nt`): that version and its edge go, and the edge to the 1.0.0
+    # left keeps its `os_name != 'nt'`.
+    "unreached-version-stays-out": {
+        "a0": ["a1; sys_platform == 'darwin'"],
+        "a1": ["a2>=2; os_name == 'nt'", "a2<2; os_name != 'nt'"],
+    },
 }
 
 
