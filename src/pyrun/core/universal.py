@@ -595,9 +595,12 @@ def _or_strings(a: StrConstraint, b: StrConstraint) -> StrConstraint:
     return (None, excluded - (allowed or frozenset()))
 
 
-def render(a: Dnf, requires_python: PySet = PY_FULL) -> str | None:
-    """The marker in uv's normalised form; None when always true within `requires-python`."""
-    simplified = simplify(dnf_and(a, python_dnf(requires_python)))
+def render(a: Dnf, requires_python: PySet = PY_FULL, *, reduce: bool = True) -> str | None:
+    """The marker in uv's normalised form; None when always true within `requires-python`.
+    Without `reduce`, the cubes are written as they are (for text that is canonicalised
+    next, where merging a union of many forks' cubes first only costs time)."""
+    within = dnf_and(a, python_dnf(requires_python))
+    simplified = simplify(within) if reduce else within
     if not simplified:
         return "python_full_version < '0'"
     rendered = [_render_cube(cube, requires_python) for cube in simplified]
@@ -692,10 +695,12 @@ def range_text(pyset: PySet) -> str:
 def uv_marker(a: Dnf, within: PySet) -> str | None:
     """`a` as uv writes it in a lock: its canonical form (`pyrun.core.markers`, uv's decision
     diagram) with the Python bounds `within` implies dropped; None when always true there."""
-    text = render(a)
-    if text is None:
-        return None
-    return simplify_marker(text, range_text(within)) if within else text
+    if not within:
+        return render(a)
+    # `simplify_marker` canonicalises the text (uv's decision diagram): the same function,
+    # however it is written, prints the same.
+    text = render(a, reduce=False)
+    return None if text is None else simplify_marker(text, range_text(within))
 
 
 def env_python(env: Dnf) -> PySet:
