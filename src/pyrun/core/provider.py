@@ -1265,7 +1265,7 @@ def solve_fork(
         provider, mapping = _full_search(shared, env, inherited, learned, split=split)
     pins = _pins(provider, mapping)
     starts = [*shared.members, *(req.name for req in provider.roots)]
-    return ForkSolution(env=env, pins=reachable_pins(pins, env, starts))
+    return ForkSolution(env=env, pins=reachable_pins(pins, env, starts), held=pins)
 
 
 def _full_search(

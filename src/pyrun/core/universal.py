@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -595,9 +595,12 @@ def _or_strings(a: StrConstraint, b: StrConstraint) -> StrConstraint:
     return (None, excluded - (allowed or frozenset()))
 
 
-def render(a: Dnf, requires_python: PySet = PY_FULL) -> str | None:
-    """The marker in uv's normalised form; None when always true within `requires-python`."""
-    simplified = simplify(dnf_and(a, python_dnf(requires_python)))
+def render(a: Dnf, requires_python: PySet = PY_FULL, *, reduce: bool = True) -> str | None:
+    """The marker in uv's normalised form; None when always true within `requires-python`.
+    Without `reduce`, the cubes are written as they are (for text that is canonicalised
+    next, where merging a union of many forks' cubes first only costs time)."""
+    within = dnf_and(a, python_dnf(requires_python))
+    simplified = simplify(within) if reduce else within
     if not simplified:
         return "python_full_version < '0'"
     rendered = [_render_cube(cube, requires_python) for cube in simplified]
@@ -692,10 +695,12 @@ def range_text(pyset: PySet) -> str:
 def uv_marker(a: Dnf, within: PySet) -> str | None:
     """`a` as uv writes it in a lock: its canonical form (`pyrun.core.markers`, uv's decision
     diagram) with the Python bounds `within` implies dropped; None when always true there."""
-    text = render(a)
-    if text is None:
-        return None
-    return simplify_marker(text, range_text(within)) if within else text
+    if not within:
+        return render(a)
+    # `simplify_marker` canonicalises the text (uv's decision diagram): the same function,
+    # however it is written, prints the same.
+    text = render(a, reduce=False)
+    return None if text is None else simplify_marker(text, range_text(within))
 
 
 def env_python(env: Dnf) -> PySet:
@@ -822,8 +827,15 @@ class Pin:
 
 @dataclass(frozen=True, kw_only=True)
 class ForkSolution:
+    """One fork's pins: `pins` those some path reaches in `env`, `held` every pin the fork
+    holds (None: the same), with those it inherited from its parent but cannot reach."""
+
     env: Dnf
     pins: Mapping[str, Pin]
+    held: Mapping[str, Pin] | None = None
+
+    def holding(self) -> Mapping[str, Pin]:
+        return self.pins if self.held is None else self.held
 
 
 def reachable_pins(pins: Mapping[str, Pin], env: Dnf, roots: Iterable[str]) -> dict[str, Pin]:
@@ -888,17 +900,23 @@ def merge_forks(
     for index, solution in enumerate(solutions):
         for pin in solution.pins.values():
             entries.setdefault((pin.name, pin.version, pin.source), []).append(index)
+    # uv's graph has every node and edge of every fork, reachable there or not: an edge of a
+    # pin a fork inherited but cannot reach still adds that fork to the edge's marker.
+    holders: dict[EntryKey, list[int]] = {}
+    for index, solution in enumerate(solutions):
+        for pin in solution.holding().values():
+            holders.setdefault((pin.name, pin.version, pin.source), []).append(index)
     # Counted in one pass: `list.count` per name was quadratic in a workspace's size.
     counts: dict[str, int] = {}
     for name, _, _ in entries:
         counts[name] = counts.get(name, 0) + 1
     ambiguous = {name for name, count in counts.items() if count > 1}
-    merger = _EdgeMerger(solutions, ambiguous, requires_python, conflicts)
+    merger = _EdgeMerger(solutions, ambiguous, entries.keys(), requires_python, conflicts)
     packages = []
     for key, indexes in entries.items():
         pin = solutions[indexes[0]].pins[key[0]]
         markers = package_markers(indexes) if key[0] in ambiguous else ()
-        packages.append(merger.package(pin, indexes, markers))
+        packages.append(merger.package(pin, indexes, holders[key], markers))
     packages.sort(key=lambda p: (p.name, _version_key(p.version)))
     return Resolution(packages=tuple(packages), forks=tuple(fork_markers))
 
@@ -944,15 +962,20 @@ class _EdgeMerger:
         self,
         solutions: Sequence[ForkSolution],
         ambiguous: set[str],
+        locked: Collection[EntryKey],
         requires_python: PySet,
         conflicts: ConflictGraph | None = None,
     ) -> None:
         self.solutions = solutions
         self.ambiguous = ambiguous
+        self.locked = locked
         self.requires_python = requires_python
         self.conflicts = None if conflicts is None else conflict_merge(solutions, conflicts)
 
-    def package(self, pin: Pin, forks: list[int], markers: tuple[str, ...]) -> ResolvedPackage:
+    def package(
+        self, pin: Pin, forks: list[int], held: list[int], markers: tuple[str, ...]
+    ) -> ResolvedPackage:
+        """`pin`'s entry: reachable in `forks`, held (its edges read) in `held`."""
         name = pin.name
         extras = {x for i in forks for x in self.solutions[i].pins[name].optional_dependencies}
         groups = {g for i in forks for g in self.solutions[i].pins[name].dependency_groups}
@@ -961,12 +984,12 @@ class _EdgeMerger:
             version=pin.version,
             source=pin.source,
             files=pin.files,
-            dependencies=self.edges(pin, forks, lambda p: p.dependencies, (None, None)),
+            dependencies=self.edges(pin, forks, held, lambda p: p.dependencies, (None, None)),
             optional_dependencies={
-                x: self.edges(pin, forks, _extra(x), (x, None)) for x in sorted(extras)
+                x: self.edges(pin, forks, held, _extra(x), (x, None)) for x in sorted(extras)
             },
             dependency_groups={
-                g: self.edges(pin, forks, _group(g), (None, g)) for g in sorted(groups)
+                g: self.edges(pin, forks, held, _group(g), (None, g)) for g in sorted(groups)
             },
             resolution_markers=markers,
         )
@@ -975,20 +998,26 @@ class _EdgeMerger:
         self,
         pin: Pin,
         forks: list[int],
+        held: list[int],
         select: Callable[[Pin], tuple[Dependency, ...]],
         context: tuple[str | None, str | None],
     ) -> tuple[Edge, ...]:
         name = pin.name
         # Per edge (target, extras, target version): the forks each requirement marker holds in.
         found: dict[tuple[str, tuple[str, ...], str | None], dict[Dnf, list[int]]] = {}
-        for index in forks:
-            pins = self.solutions[index].pins
+        for index in held:
+            pins = self.solutions[index].holding()
             for dep in select(pins[name]):
                 # A requirement read before the fork split stays in it, even one the fork's
                 # markers exclude: uv keeps its edge, with a marker that is never true.
-                if dep.name not in pins:
+                held_pin = pins.get(dep.name)
+                if held_pin is None:
                     continue
-                target = pins[dep.name].version if dep.name in self.ambiguous else None
+                # An edge to a version that only forks which cannot reach it hold goes with that
+                # version (uv drops the node, and its edges, reachable nowhere).
+                if (held_pin.name, held_pin.version, held_pin.source) not in self.locked:
+                    continue
+                target = held_pin.version if dep.name in self.ambiguous else None
                 # `foo[x]` requires `foo` too: uv's edge to the package itself holds wherever
                 # any requirement on it does, with or without extras (`foo ; win32` and
                 # `foo[x] ; not win32` lock as `foo` plus `foo[x] ; not win32`).
@@ -1017,19 +1046,17 @@ class _EdgeMerger:
         return tuple(edges)
 
     def _marker(self, by_marker: dict[Dnf, list[int]], forks: list[int]) -> str | None:
-        """The union of `marker ∧ fork` over the forks an edge holds in; a fork set equal to the
-        parent's adds nothing, since the parent is only reachable there anyway. uv simplifies
-        the result against the Python range of the parent's forks (an edge of a package locked
-        for `>= '3.9'` only reads `python_full_version < '3.10'`, not `== '3.9.*'`)."""
+        """The union of `marker ∧ fork` over the forks an edge holds in (uv's `add_edge`), the
+        parent's reachability left to restrict it (`pyrun.core.lock_reach`): what the forks
+        add beyond the parent's own markers stays (`sys_platform != 'win32'` under a parent
+        required on `os_name == 'posix'`, from forks split on `sys_platform == 'win32'`). uv
+        simplifies the result against the Python range of the parent's forks (an edge of a
+        package locked for `>= '3.9'` only reads `python_full_version < '3.10'`, not
+        `== '3.9.*'`)."""
         domain = self._envs(forks)
         union = FALSE
         for marker, holders in by_marker.items():
-            if set(holders) == set(forks):
-                union = dnf_or(union, marker)
-            else:
-                union = dnf_or(union, dnf_and(marker, self._envs(holders)))
-        if covers(union, domain):
-            return None
+            union = dnf_or(union, dnf_and(marker, self._envs(holders)))
         within = py_and(self.requires_python, env_python(domain))
         return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
 
