@@ -73,9 +73,9 @@ def test_install_threads_leave_signals_to_the_main_thread() -> None:
 
 def test_replay_threads_leave_signals_to_the_main_thread(monkeypatch, tmp_path) -> None:
     seen: list[set[int]] = []
-    monkeypatch.setattr(replay, "_make", lambda staging, entries: seen.append(_blocked()))
+    monkeypatch.setattr(replay, "_make", lambda staging, entries, umask: seen.append(_blocked()))
     entries = [("d", f"dir{index}", 0o755) for index in range(2000)]
     with ThreadPoolExecutor(replay.THREADS) as pool:
-        replay._in_parallel(pool, str(tmp_path), entries)  # type: ignore[arg-type]
+        replay._in_parallel(pool, str(tmp_path), entries, 0o022)  # type: ignore[arg-type]
     assert len(seen) > 1
     assert all(mask >= HANDLED for mask in seen)
