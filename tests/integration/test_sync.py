@@ -111,19 +111,26 @@ def virtual_pyproject(dependencies: tuple[str, ...], extras: dict[str, list[str]
 
 
 def uv_lock(project: Path, index: IndexServer) -> None:
+    completed = run_uv(project, index, "lock")
+    assert completed.returncode == 0, completed.stderr
+
+
+def run_uv(
+    project: Path, index: IndexServer, command: str, *, config: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """uv in `project`; `config` lets it read `[tool.uv]` settings (`UV_NO_CONFIG` does not)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
-    environ.update(
-        UV_CACHE_DIR=str(project.parent / "uv-cache"), UV_NO_CONFIG="1", UV_PYTHON_DOWNLOADS="never"
-    )
-    completed = subprocess.run(
-        [str(UV), "lock", "--python", str(PY312), "--index-url", index.index_url],
+    environ.update(UV_CACHE_DIR=str(project.parent / "uv-cache"), UV_PYTHON_DOWNLOADS="never")
+    if not config:
+        environ["UV_NO_CONFIG"] = "1"
+    return subprocess.run(
+        [str(UV), command, "--python", str(PY312), "--index-url", index.index_url],
         cwd=project,
         env=environ,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert completed.returncode == 0, completed.stderr
 
 
 def installed(project: Path, env_dir: str = ".venv") -> dict[str, str]:
@@ -723,3 +730,23 @@ def test_no_build_refuses_what_uv_refuses(
         )
         assert message in result.stderr
         assert message in theirs.stderr
+
+
+@pytest.mark.uv
+def test_build_requirements_respect_exclude_newer_like_uv(env, index, tmp_path):
+    """uv resolves build requirements against the settings' `exclude-newer`."""
+    index.add_wheel("tool-c", "1.0", upload_time="2024-01-01T00:00:00.000000Z")
+    index.add_wheel("tool-c", "2.0", upload_time="2025-06-01T00:00:00.000000Z")
+    index.add_sdist("dated", "1.0", build_requires=["tool-c"])
+    tail = '\n[tool.uv]\nexclude-newer = "2025-01-01T00:00:00Z"\n'
+    project = make_project(tmp_path, index, dependencies=("dated",), tail=tail)
+    old, new = "tool_c-1.0-py3-none-any.whl", "tool_c-2.0-py3-none-any.whl"
+    theirs = run_uv(project, index, "sync", config=True)
+    assert theirs.returncode == 0, theirs.stderr
+    assert 'exclude-newer = "2025-01-01T00:00:00Z"' in (project / "uv.lock").read_text()
+    assert (index.downloads(old), index.downloads(new)) == (1, 0)
+    shutil.rmtree(project / ".venv")
+    result = env.run("sync", cwd=project)
+    assert result.returncode == 0, result
+    assert "      Built dated==1.0" in result.stderr
+    assert (index.downloads(old), index.downloads(new)) == (2, 0)

@@ -22,6 +22,8 @@ from pyrun.errors import FailureError, PyrunError
 from pyrun.options import InstallerOptions, Settled
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pyrun.core.lockfile import Lock
     from pyrun.core.selection import Selection
     from pyrun.net.sync import SyncOptions, SyncPlan, SyncReport, SyncTargetEnv
@@ -232,8 +234,17 @@ def sync_options(settled: Settled, selection: Selection, *, exact: bool) -> Sync
         system_certs=settled.globals.system_certs,
         insecure_hosts=settled.globals.allow_insecure_host,
         keep=frozenset(selection.skipped),
+        exclude_newer=_build_exclude_newer(settled),
     )
     return with_build_settings(options, settled.build)
+
+
+def _build_exclude_newer(settled: Settled) -> datetime | None:
+    if not settled.resolver.exclude_newer:  # the common case loads nothing more
+        return None
+    from pyrun.commands.resolve_step import settings_exclude_newer
+
+    return settings_exclude_newer(settled)
 
 
 def _reinstall(installer: InstallerOptions) -> bool | frozenset[str]:

@@ -20,6 +20,8 @@ from pyrun.core.records import Record
 from pyrun.options import Settled
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.console import Console
     from pyrun.core.freshness import RunOptions
@@ -268,7 +270,8 @@ def pinned_indexes(tools: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def build_requirement_options(settled: Settled, indexes: IndexSettings) -> SyncOptions:
-    """Where the build requirements of a metadata build come from: the run's indexes."""
+    """Where the build requirements of a metadata build come from: the run's indexes, files
+    uploaded before `exclude-newer`."""
     from pyrun.net.sync_options import SyncOptions
 
     return SyncOptions(
@@ -276,7 +279,19 @@ def build_requirement_options(settled: Settled, indexes: IndexSettings) -> SyncO
         default_index=indexes.default_url,
         offline=settled.globals.offline,
         no_build=settled.build.no_build,
+        exclude_newer=settings_exclude_newer(settled),
     )
+
+
+def settings_exclude_newer(settled: Settled) -> datetime | None:
+    """The moment the settings' `exclude-newer` names (a date, a timestamp or a span back from
+    now), None without one: uv resolves build requirements against it, in a lock and a sync."""
+    if not settled.resolver.exclude_newer:
+        return None
+    from pyrun.commands.lock_project import lock_options
+
+    moment: datetime | None = _exclude_newer_moment(lock_options(settled))
+    return moment
 
 
 def build_setup(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from packaging.utils import canonicalize_name
 
@@ -29,17 +30,22 @@ __all__ = ["resolve_build_requirements"]
 
 
 async def resolve_build_requirements(
-    indexes: IndexSet, interpreter: Interpreter, requirements: Sequence[str], index_url: str
+    indexes: IndexSet,
+    interpreter: Interpreter,
+    requirements: Sequence[str],
+    index_url: str,
+    exclude_newer: datetime | None = None,
 ) -> list[WheelDownload]:
-    """The wheels that make `requirements` for `interpreter`; a failure is uv's
-    `No solution found when resolving: `a`, `b`` followed by the resolver's account."""
+    """The wheels that make `requirements` for `interpreter` from files uploaded before
+    `exclude_newer`; a failure is uv's `No solution found when resolving: `a`, `b`` followed
+    by the resolver's account."""
     request = ResolveRequest(
         requires_python=f"=={interpreter.python_full_version}",
         requirements=tuple(requirements),
         environments=(point_marker(interpreter.markers),),
         index_url=index_url,
     )
-    source = _WheelsFor(indexes, interpreter)
+    source = _WheelsFor(indexes, interpreter, exclude_newer)
     try:
         resolution = await resolve_async(request, source)
     except NoSolutionError as exc:
@@ -67,8 +73,10 @@ def point_marker(markers: Mapping[str, str]) -> str:
 class _WheelsFor(IndexMetadataSource):
     """The index as the resolver reads it, with only the wheels `interpreter` installs."""
 
-    def __init__(self, indexes: IndexSet, interpreter: Interpreter) -> None:
-        super().__init__(indexes)
+    def __init__(
+        self, indexes: IndexSet, interpreter: Interpreter, exclude_newer: datetime | None
+    ) -> None:
+        super().__init__(indexes, exclude_newer=exclude_newer)
         self.interpreter = interpreter
         self._wheels: dict[tuple[str, str], IndexFile] = {}
 

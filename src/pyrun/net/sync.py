@@ -750,8 +750,13 @@ async def fetch_build_requirements(preparer: _Preparer, requirements: list[str])
     from pyrun.net.build_requirements import resolve_build_requirements
     from pyrun.net.download import download_wheels
 
+    options = preparer.options
     downloads = await resolve_build_requirements(
-        preparer.indexes, preparer.env.interpreter, requirements, preparer.options.default_index
+        preparer.indexes,
+        preparer.env.interpreter,
+        requirements,
+        options.default_index,
+        options.exclude_newer,
     )
     done = await download_wheels(
         preparer.http,

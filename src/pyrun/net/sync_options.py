@@ -14,6 +14,8 @@ from pyrun.core.project import normalize_name
 from pyrun.core.records import Record
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pyrun.local.install import LinkMode
 
 DEFAULT_CONCURRENT_BUILDS = max(1, os.cpu_count() or 1)
@@ -42,6 +44,9 @@ class SyncOptions(Record):
     insecure_hosts: tuple[str, ...] = ()
     # Installed names to leave alone even under `exact` (`--no-install-*` skips).
     keep: frozenset[str] = frozenset()
+    # `exclude-newer`'s moment: build requirements are resolved from files uploaded before it,
+    # as uv resolves them (its build dispatch takes the settings' `exclude-newer`).
+    exclude_newer: datetime | None = None
 
     def forbids_build(self, name: str) -> bool:
         """uv's `BuildOptions::no_build_package`: `no-build` covers every package except those
