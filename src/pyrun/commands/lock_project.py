@@ -792,7 +792,7 @@ def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPl
 
     indexes = index_settings(settled)
     searched = [entry for entry in indexes.searched if not entry.explicit]
-    timeout = _http_timeout(os.environ.get("PYRUN_HTTP_TIMEOUT"))
+    timeout = _http_timeout()
     credentials = any("@" in entry.url for entry in indexes.entries)
     keyring = settled.index.keyring_provider not in (None, "disabled")
     if not searched or timeout is None or credentials or keyring:
@@ -815,16 +815,15 @@ def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPl
     )
 
 
-def _http_timeout(text: str | None) -> float | None:
-    """`PYRUN_HTTP_TIMEOUT` as the client reads it (default 30 s); None when it is invalid,
-    which the client reports."""
-    if not text:
-        return 30.0
+def _http_timeout() -> float | None:
+    """`PYRUN_HTTP_TIMEOUT` as the client reads it; None when it is invalid, which the client
+    reports."""
+    from pyrun.net.http_env import DEFAULT_TIMEOUT, env_number
+
     try:
-        value = float(text)
-    except ValueError:
+        return float(env_number(os.environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT))
+    except PyrunError:
         return None
-    return value if value >= 0 else None
 
 
 # The name a PEP 508 requirement starts with (as packaging reads it, for a valid one).

@@ -46,6 +46,7 @@ from pyrun import __version__
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import early_pages, interrupt, trust
+from pyrun.net.http_env import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
 from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
     CachedResponse,
     atomic_write,
@@ -62,8 +63,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DEFAULT_RETRIES = 3
-DEFAULT_TIMEOUT = 30.0
 # Open connections per client (all hosts together); more requests wait for a free keep-alive
 # connection. Many more simultaneous connections to the index's CDN is slower, not faster: here
 # 28 parallel wheel downloads took 5 s where 8-24 connections took 1.1-1.7 s (handshakes
@@ -107,31 +106,13 @@ class ClientOptions(Record):
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> ClientOptions:
         """Read `PYRUN_HTTP_RETRIES`, `PYRUN_HTTP_TIMEOUT` and `NETRC` from `environ`."""
         values: dict[str, Any] = {
-            "retries": _env_number(environ, "PYRUN_HTTP_RETRIES", int, DEFAULT_RETRIES),
-            "timeout": _env_number(environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT),
+            "retries": env_number(environ, "PYRUN_HTTP_RETRIES", int, DEFAULT_RETRIES),
+            "timeout": env_number(environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT),
         }
         if environ.get("NETRC"):
             values["netrc_path"] = Path(environ["NETRC"])
         values.update(overrides)
         return cls(**values)
-
-
-def _env_number(
-    environ: Mapping[str, str], key: str, kind: Callable[[str], Any], default: Any
-) -> Any:
-    raw = environ.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise PyrunError(
-            f"Failed to parse environment variable `{key}` with invalid value `{raw}`",
-            causes=("expected a non-negative number",),
-        )
-    return value
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -1,0 +1,34 @@
+"""The HTTP client's numbers a run reads from its environment (`PYRUN_HTTP_RETRIES`,
+`PYRUN_HTTP_TIMEOUT`): their own module so that a lock's early page requests
+(`pyrun.commands.lock_project`), sent before the client and trio are imported, read them exactly
+as the client does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyrun.errors import PyrunError
+
+DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT = 30.0
+
+
+def env_number(
+    environ: Mapping[str, str], key: str, kind: Callable[[str], Any], default: Any
+) -> Any:
+    """`environ[key]` read with `kind`, `default` when unset or empty; a value that does not
+    read, or is negative, is an error."""
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise PyrunError(
+            f"Failed to parse environment variable `{key}` with invalid value `{raw}`",
+            causes=("expected a non-negative number",),
+        )
+    return value
