@@ -338,6 +338,7 @@ def lock_inputs(
     from pyrun.core.lock_build import (
         WorkspaceFacts,
         declare_workspace,
+        declared_default_groups,
         requirement_tables,
         virtual_root_locals,
     )
@@ -366,6 +367,7 @@ def lock_inputs(
         requires_python=requires_python,
         members=members,
         root_is_project=workspace.root_file.has_project,
+        root_default_groups=declared_default_groups(workspace.root_file),
         constraints=requirement_tables(workspace_list(workspace, "constraint-dependencies")),
         overrides=requirement_tables(workspace_list(workspace, "override-dependencies")),
         excludes=tuple(_normal_names(list(workspace_list(workspace, "exclude-dependencies")))),

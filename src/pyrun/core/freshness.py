@@ -282,6 +282,10 @@ def _manifest_problem(lock: Lock, facts: WorkspaceFacts) -> str | None:
         return "mismatched excludes"
     if not _groups_equal(locked.dependency_groups, declared.dependency_groups):
         return "mismatched dependency groups"
+    # As a member's entry: uv records a virtual root's `default-groups` from revision 5 on.
+    recorded = lock.revision >= DEFAULT_GROUPS_REVISION
+    if recorded and locked.default_groups != declared.default_groups:
+        return "mismatched default groups"
     if set(locked.dependency_metadata) != set(declared.dependency_metadata):
         return "mismatched dependency metadata"
     return None

@@ -72,6 +72,7 @@ __all__ = [
     "declare_member",
     "declare_path_dependency",
     "declare_workspace",
+    "declared_default_groups",
     "lock_preferences",
     "lock_requires_python",
     "parse_built_metadata",
@@ -154,6 +155,7 @@ class _WorkspaceFields(Record):
     requires_python: str
     members: tuple[DeclaredMember, ...]
     root_is_project: bool = True
+    root_default_groups: tuple[str, ...] | str | None = None  # a virtual root's, as uv records it
     requirements: tuple[Requirement, ...] = ()
     constraints: tuple[Requirement, ...] = ()
     overrides: tuple[Requirement, ...] = ()
@@ -188,6 +190,7 @@ class WorkspaceFacts(_WorkspaceFields):
         single_project = len(self.members) == 1 and self.root_is_project
         return Manifest(
             members=() if single_project else tuple(sorted(m.name for m in self.members)),
+            default_groups=None if self.root_is_project else self.root_default_groups,
             requirements=self.requirements,
             constraints=self.constraints,
             overrides=self.overrides,
@@ -574,7 +577,7 @@ def _own_index_url(project: ProjectFile) -> Callable[[str], str]:
     return url_of
 
 
-def _declared_default_groups(member: ProjectFile) -> tuple[str, ...] | str | None:
+def declared_default_groups(member: ProjectFile) -> tuple[str, ...] | str | None:
     """`tool.uv.default-groups` as uv 0.13.9 records it on the member's entry: sorted and
     deduplicated, and not at all when it is uv's default (`["dev"]`)."""
     raw = member.tool.get("default-groups")
@@ -650,7 +653,7 @@ def declare_member(
                 x.local for xs in (lowered, *groups.values()) for x in xs if x.local is not None
             )
         ),
-        default_groups=_declared_default_groups(member),
+        default_groups=declared_default_groups(member),
     )
 
 

@@ -202,6 +202,9 @@ class DependencyMetadata(Record):
 
 class Manifest(Record):
     members: tuple[str, ...] = ()
+    # A virtual workspace root's `tool.uv.default-groups` when not `["dev"]` (a root that is a
+    # project records it on its package entry instead).
+    default_groups: tuple[str, ...] | str | None = None
     requirements: tuple[Requirement, ...] = ()
     constraints: tuple[Requirement, ...] = ()
     overrides: tuple[Requirement, ...] = ()
@@ -406,6 +409,7 @@ def _sorted_groups(groups: Mapping[str, Any], sort: Callable[[Any], Any]) -> dic
 def _canonical_manifest(m: Manifest) -> Manifest:
     return Manifest(
         members=tuple(sorted(m.members)),
+        default_groups=m.default_groups,
         requirements=_sorted_requirements(m.requirements),
         constraints=_sorted_requirements(m.constraints),
         overrides=_sorted_requirements(m.overrides),
@@ -788,6 +792,7 @@ def _manifest(doc: Mapping[str, Any]) -> Manifest:
     try:
         return Manifest(
             members=_strings(table, "members"),
+            default_groups=_default_groups(table),
             requirements=_requirements(table, "requirements"),
             constraints=_requirements(table, "constraints"),
             overrides=_requirements(table, "overrides"),
@@ -1115,12 +1120,12 @@ def _exclude_newer_value(value: ExcludeNewerPackage) -> str:
 
 
 def _write_manifest(w: _Writer, m: Manifest) -> None:
-    groups = {name: reqs for name, reqs in m.dependency_groups.items() if reqs}
-    if m == Manifest() or (m == Manifest(dependency_groups=m.dependency_groups) and not groups):
+    if m == Manifest():
         return
     w.header("manifest")
     if m.members:
         w.multiline("members", (_string(member) for member in m.members))
+    _write_default_groups(w, m.default_groups)
     for key, reqs in (
         ("requirements", m.requirements),
         ("constraints", m.constraints),
@@ -1132,12 +1137,20 @@ def _write_manifest(w: _Writer, m: Manifest) -> None:
         w.sized("excludes", [_string(name) for name in m.excludes])
     if m.build_constraints:
         w.sized("build-constraints", [_requirement_inline(r) for r in m.build_constraints])
-    if groups:
+    if m.dependency_groups:
+        # A virtual root's empty group is written too (`docs = []`), as uv writes it.
         w.header("manifest", "dependency-groups")
-        for name, reqs in groups.items():
+        for name, reqs in m.dependency_groups.items():
             w.sized(name, [_requirement_inline(r) for r in reqs])
     for meta in m.dependency_metadata:
         _write_dependency_metadata(w, meta)
+
+
+def _write_default_groups(w: _Writer, groups: tuple[str, ...] | str | None) -> None:
+    if isinstance(groups, str):
+        w.value("default-groups", _string(groups))
+    elif groups is not None:
+        w.value("default-groups", _array(_string(g) for g in groups))
 
 
 def _write_dependency_metadata(w: _Writer, meta: DependencyMetadata) -> None:
@@ -1161,10 +1174,7 @@ def _write_package(w: _Writer, p: Package, counts: Mapping[str, int]) -> None:
     w.value("source", _source_inline(p.source))
     if p.resolution_markers:
         w.multiline("resolution-markers", (_string(m) for m in p.resolution_markers))
-    if isinstance(p.default_groups, str):
-        w.value("default-groups", _string(p.default_groups))
-    elif p.default_groups is not None:
-        w.value("default-groups", _array(_string(g) for g in p.default_groups))
+    _write_default_groups(w, p.default_groups)
     if p.dependencies:
         w.multiline("dependencies", (_dependency_inline(d, counts) for d in p.dependencies))
     if p.sdist is not None:
