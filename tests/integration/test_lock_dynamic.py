@@ -127,9 +127,30 @@ def test_metadata_is_built_once_per_cache_key(
     # A run checks the lock the same way: no build either.
     run = pyrun(pyrun_env, project, "run", "python", "-c", "0", index=index.index_url)
     assert run.returncode == 0, run
-    assert metadata_entries(pyrun_env) == [entry]
+    # (The run's editable builds record their wheels' metadata beside it: other keys.)
+    assert entry in metadata_entries(pyrun_env)
     assert entry.stat().st_mtime_ns == built_at
     assert (project / "uv.lock").read_text() == before
+
+
+def test_a_lock_after_a_sync_reads_the_metadata_its_build_made(
+    pyrun_env: PyrunEnv, index: IndexServer, tmp_path: Path
+) -> None:
+    # Found on livekit/agents (73 members with a dynamic version): after `run --frozen` built
+    # and installed them, pyrun's relock built each member's metadata again (219 s; uv, which
+    # keeps a build's metadata beside its wheel, 7 s).
+    first = make_project(tmp_path / "first")
+    lock(pyrun_env, first, index)
+    for entry in metadata_entries(pyrun_env):
+        entry.unlink()
+    project = make_project(tmp_path / "p")
+    (project / "uv.lock").write_text((first / "uv.lock").read_text())
+    synced = pyrun(pyrun_env, project, "sync", "--frozen", index=index.index_url)
+    assert synced.returncode == 0, synced
+    write(project / "lib", LIB.replace('["b"]', '["b", "c"]'))
+    relocked = lock(pyrun_env, project, index, "-v")
+    assert "Resolving despite existing lockfile" in relocked.stderr
+    assert BUILD_NOTE not in relocked.stderr
 
 
 def test_editing_the_requirements_file_relocks_once(

@@ -548,6 +548,22 @@ def cached_metadata(
         return data
 
 
+def record_built_metadata(cache: Cache, key: str, built: BuiltWheel) -> None:
+    """Remember the METADATA of a wheel built from a local tree as that tree's metadata under
+    `key`, unless recorded already: a lock after a sync then reads what the sync's build made
+    instead of building the tree again, as uv keeps a build's metadata beside its wheel."""
+    if find_metadata(cache, key) is not None:
+        return
+    for dist_info in _listdir(built.archive):
+        if dist_info.endswith(".dist-info"):
+            try:
+                data = (built.archive / dist_info / METADATA_FILE).read_bytes()
+            except OSError:
+                return
+            record_metadata(cache, key, data)
+            return
+
+
 def record_metadata(cache: Cache, key: str, data: bytes) -> None:
     """Remember `data` as the metadata under `key` (atomically: never a partial file)."""
     atomic_write_bytes(cache.bucket(SDISTS_BUCKET) / key / METADATA_FILE, data)

@@ -668,7 +668,11 @@ class _BuildJob:
                 out_dir=workdir / "dist",
             )
             assert self.item.build_key is not None
-            return builds.record_built(cache, self.item.build_key, wheel)
+            built = builds.record_built(cache, self.item.build_key, wheel)
+            if self.tree is None and self.sdist is None and self.item.dist.cache_info:
+                key = builds.local_metadata_key(source_dir, self.item.dist.cache_info)
+                builds.record_built_metadata(cache, key, built)
+            return built
         finally:
             import shutil
 
