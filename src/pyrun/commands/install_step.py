@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
@@ -139,23 +138,20 @@ def env_at(prefix: str, interpreter: Interpreter) -> SyncTargetEnv:
 def _execute(
     plan: SyncPlan, env: SyncTargetEnv, session: Session, options: SyncOptions
 ) -> SyncReport:
-    from pyrun.net.sync import apply_plan, new_env_installs
+    from pyrun.net.sync import apply_plan
 
     # What the prefetch made ready while resolving was prepared for this step: logged from
     # here (after `Resolved`, as uv) and counted in its `Prepared` line.
     ahead, waited = session.console.reporter().release()
     started = time.monotonic()
     ready = {}
-    new_env = new_env_installs(plan, env, options)
     if plan.needs_network_or_build:
         from pyrun.net import interrupt
         from pyrun.net.sync import prepare
 
-        ready = interrupt.run(
-            partial(prepare, new_env=new_env), plan, env, session.cache, options, session.console
-        )
+        ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
-    report = apply_plan(plan, ready, env, options, session.console.reporter(), new_env)
+    report = apply_plan(plan, ready, env, options, session.console.reporter())
     return report.with_preparation(len(plan.work) + ahead, prepared)
 
 

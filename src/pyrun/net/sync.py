@@ -22,10 +22,7 @@ when it is created (~0.5 ms), a `NamedTuple` one (~0.9 M instructions), a slotte
 
 Nothing is half done: the environment is touched only after every download and build has
 succeeded, so a failure or a Ctrl-C during step 2 leaves it exactly as it was, and the cache
-holds only complete entries (see `pyrun.local.cache`). The one exception keeps the promise
-another way: an env the run has just created, with nothing installed yet, gets each wheel as
-soon as it is unpacked, while the others download, and a failed preparation removes all of it
-again (`pyrun.local.new_env`).
+holds only complete entries (see `pyrun.local.cache`).
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ import functools
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +55,6 @@ if TYPE_CHECKING:
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker
     from pyrun.local.journal import Journal
-    from pyrun.local.new_env import NewEnv
     from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
@@ -316,7 +312,6 @@ class _Preparer:
         build_limiter: trio.CapacityLimiter,
         download_limiter: trio.CapacityLimiter,
         reporter: Reporter,
-        early: Callable[[Item, Ready], None] | None = None,
     ) -> None:
         self.env = env
         self.cache = cache
@@ -326,8 +321,6 @@ class _Preparer:
         self.build_limiter = build_limiter
         self.download_limiter = download_limiter
         self.reporter = reporter
-        # Called with each wheel as it is ready, to install it at once (a new env only).
-        self.early = early
         self.results: dict[str, Ready] = {}
         self.failures: list[tuple[Exception, Item]] = []  # each failed item, with its error
         # Wheel URLs come from the lock, without credentials: the client must know every
@@ -351,13 +344,10 @@ async def prepare(
     console: Console,
     *,
     http: HttpClient | None = None,
-    new_env: NewEnv | None = None,
 ) -> dict[str, Ready]:
-    """Download and build everything the plan lacks; archives by canonical name. Into a
-    `new_env`, each downloaded wheel is installed as soon as it is ready.
+    """Download and build everything the plan lacks; archives by canonical name.
 
-    The first failure cancels the rest; temporary files are removed on the way out, and
-    whatever was installed into `new_env` is removed again.
+    The first failure cancels the rest; temporary files are removed on the way out.
     """
     import trio
 
@@ -381,16 +371,12 @@ async def prepare(
     try:
         with preparer.reporter.preparing(len(work)):
             async with trio.open_nursery() as nursery:
-                if new_env is not None:
-                    preparer.early = _early_installs(nursery, new_env)
                 if wheels:
                     downloads = [_wheel_download(item, WheelDownload) for item in wheels]
                     nursery.start_soon(_download_all, preparer, wheels, downloads)
                 for item in others:
                     nursery.start_soon(_build_one, preparer, item)
     except BaseException:
-        if new_env is not None:
-            new_env.undo()
         _explain_failures(preparer.failures, plan.origins)
         raise
     finally:
@@ -398,38 +384,6 @@ async def prepare(
             with trio.CancelScope(shield=True):
                 await client.aclose()
     return preparer.results
-
-
-def new_env_installs(sync: SyncPlan, env: SyncTargetEnv, options: SyncOptions) -> NewEnv | None:
-    """The early installs of `sync` when its env has nothing installed yet (see `prepare`)."""
-    if not sync.work or sync.plan.to_uninstall:
-        return None
-    from pyrun.local.new_env import NewEnv
-
-    return NewEnv.open(env.target, options.link_mode)
-
-
-# Early installs at once: the installs after the preparation use `INSTALL_THREADS`; these share
-# the cores with the downloads and unpacking.
-EARLY_INSTALL_THREADS = 2
-
-
-def _early_installs(nursery: trio.Nursery, new_env: NewEnv) -> Callable[[Item, Ready], None]:
-    """Start the install of each wheel handed over in `nursery`, on a worker thread."""
-    import trio
-
-    limiter = trio.CapacityLimiter(EARLY_INSTALL_THREADS)
-
-    def install(item: Item, made: Ready) -> None:
-        if new_env.started is None:
-            new_env.started = time.monotonic()
-        version = _install_one(item, made, new_env.target, new_env.linker)
-        new_env.versions[item.dist.key] = version
-
-    def start(item: Item, made: Ready) -> None:
-        nursery.start_soon(partial(trio.to_thread.run_sync, install, item, made, limiter=limiter))
-
-    return start
 
 
 def _largest_first(items: list[Item]) -> list[Item]:
@@ -487,12 +441,10 @@ async def _download_all(
 
     def ready(index: int, result: DownloadedWheel) -> None:
         # Counted as each one is ready, not once all are: `Preparing packages... (k/N)`.
-        made = preparer.results[items[index].dist.key] = Ready(
+        preparer.results[items[index].dist.key] = Ready(
             archive=result.archive, sha256=result.sha256
         )
         preparer.reporter.prepared_one()
-        if preparer.early is not None:
-            preparer.early(items[index], made)
 
     await download_wheels(
         preparer.http,
@@ -924,11 +876,10 @@ def apply_plan(
     env: SyncTargetEnv,
     options: SyncOptions,
     reporter: Reporter | None = None,
-    new_env: NewEnv | None = None,
 ) -> SyncReport:
     """Uninstall, then link every distribution from the cache (with an install bar when
-    `reporter` draws one), but those `prepare` installed early into `new_env`. Blocking; a
-    Ctrl-C meanwhile takes effect once the environment is consistent again."""
+    `reporter` draws one). Blocking; a Ctrl-C meanwhile takes effect once the environment is
+    consistent again."""
     from pyrun.local import sigint
     from pyrun.local.install import Linker, uninstall
     from pyrun.local.journal import Journal
@@ -938,21 +889,15 @@ def apply_plan(
     removed = sync.plan.to_uninstall
     if not sync.plan.is_noop:
         _mark_changing(target)
-    if new_env is not None:
-        journal, linker = new_env.journal, new_env.linker
-    else:
-        journal = Journal(os.fspath(target.prefix))
-        linker = Linker(mode=options.link_mode, journal=journal)
+    journal = Journal(os.fspath(target.prefix))
+    linker = Linker(mode=options.link_mode, journal=journal)
     with sigint.held():
         for old in removed:
             uninstall(target.site_packages, old.name, prefix=target.prefix)
             journal.mark_untracked("packages were uninstalled from it")
         uninstall_seconds = time.monotonic() - started
         started = time.monotonic()
-        early = new_env.versions if new_env is not None else {}
-        installed = _install_all(sync, ready, target, linker, reporter, early)
-        if new_env is not None and new_env.started is not None:
-            started = min(started, new_env.started)  # the installs began during preparation
+        installed = _install_all(sync, ready, target, linker, reporter)
     if options.compile_bytecode and installed:
         from pyrun.local.compile import compile_bytecode
 
@@ -976,35 +921,22 @@ def _install_all(
     target: InstallTarget,
     linker: Linker,
     reporter: Reporter | None,
-    early: Mapping[str, str],
 ) -> list[tuple[Item, str]]:
-    """Install what the plan installs, but the `early` ones (their versions by key), which are
-    counted as they are; the installs in plan order, each with its version."""
+    installed: list[tuple[Item, str]] = []
     if not sync.plan.to_install:
-        return []
+        return installed
     from pyrun.local.install import run_installs
     from pyrun.progress import Reporter
 
     reporter = reporter or Reporter()
-    versions = dict(early)
     with reporter.installing(len(sync.plan.to_install)):
-        for key, version in early.items():
-            _installed_one(reporter, sync.items[key], version)
-        todo = [
-            (sync.items[dist.key], ready.get(dist.key))
-            for dist in sync.plan.to_install
-            if dist.key not in early
-        ]
+        todo = [(sync.items[dist.key], ready.get(dist.key)) for dist in sync.plan.to_install]
         installs = [partial(_install_one, item, made, target, linker) for item, made in todo]
         for (item, _), version in zip(todo, run_installs(installs), strict=True):
-            versions[item.dist.key] = version
-            _installed_one(reporter, item, version)
-    return [(sync.items[dist.key], versions[dist.key]) for dist in sync.plan.to_install]
-
-
-def _installed_one(reporter: Reporter, item: Item, version: str) -> None:
-    # uv's label: the distribution as its change line names it.
-    reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
+            installed.append((item, version))
+            # uv's label: the distribution as its change line names it.
+            reporter.installed_one(f"{item.dist.name}=={version}{item.selected.display_source}")
+    return installed
 
 
 def _mark_changing(target: InstallTarget) -> None:
@@ -1100,13 +1032,10 @@ async def sync_environment(
     if sync.plan.is_noop:
         return SyncReport(required=sync.required, check_seconds=checked)
     started = time.monotonic()
-    new_env = new_env_installs(sync, env, options)
-    ready = {}
-    if sync.work:
-        ready = await prepare(sync, env, cache, options, console, http=http, new_env=new_env)
+    ready = await prepare(sync, env, cache, options, console, http=http) if sync.work else {}
     prepared = time.monotonic() - started
     report = await trio.to_thread.run_sync(
-        apply_plan, sync, ready, env, options, console.reporter(), new_env
+        apply_plan, sync, ready, env, options, console.reporter()
     )
     return report.with_preparation(len(sync.work), prepared)
 
@@ -1121,7 +1050,6 @@ __all__ = [
     "SyncTargetEnv",
     "apply_plan",
     "direct_url",
-    "new_env_installs",
     "plan_sync",
     "prepare",
     "sync_environment",
