@@ -118,7 +118,8 @@ def _rebuild(
     """When the env is gone but every input holds, rebuild it from the recipe of the sync
     that created it (`pyrun.replay`); returns why not, or None once it is back. An `adopted`
     recipe comes with a stamp `pyrun.relocate` has just checked input by input, for an env it
-    found absent: neither is checked or read again."""
+    found absent: neither is checked or read again, and the stamp is first written when the
+    replay has put the env in place."""
     import time
 
     started = time.monotonic()

@@ -83,9 +83,12 @@ def write_entry(path: str, root: str, relative: str, stamp_file: str, rewrite: l
 def adopt(
     cache_dir: str, key: str, project_dir: str
 ) -> tuple[str, stamp.Stamp, replay.Recipe] | str:
-    """The stamp file, stamp and recipe for `project_dir`, made (and saved) from another
-    checkout's; else why not. Every input of the stamp has just been checked, and its env is
-    known to be absent: the caller may replay the recipe at once."""
+    """The stamp file, stamp and recipe for `project_dir`, made from another checkout's; else
+    why not. Every input of the stamp has just been checked, and its env is known to be
+    absent: the caller may replay the recipe at once. The recipe is saved; the stamp is not:
+    the replay writes it once the env is in place (`replay.recreate`), so a new checkout's
+    stamp is written once, and a replay that does not finish leaves no stamp (the next run
+    adopts again, or the full path decides)."""
     entry = _read_entry(cache_dir, key, project_dir)
     if isinstance(entry, str):
         return entry
@@ -115,14 +118,9 @@ def adopt(
     except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
         return f"the other checkout's environment cannot be moved ({exc})"
     new_stamp_file = stamp.stamp_path(cache_dir, project_dir, key)
-    try:
-        stamp.write_lines(new_stamp_file, stamp.header(record) + lines)
-    except OSError as exc:
-        return f"the stamp could not be written ({exc.strerror})"
     facts = move.facts(recipe)
     reason = replay.save(new_stamp_file, record, facts, entries)
     if reason is not None:
-        stamp.remove_stamp(new_stamp_file)
         return reason
     return new_stamp_file, record, replay.Recipe(facts, entries)
 

@@ -413,13 +413,6 @@ def with_marker_holds(stamp_file: str, requirements: list[str]) -> bool:
         return False
 
 
-def remove_stamp(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 # -- verifying -------------------------------------------------------------------------------
 
 SCRIPT_STAMP_NAME = ".pyrun-script-stamp"

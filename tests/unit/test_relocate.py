@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,59 @@ def test_an_input_with_other_bytes_or_missing_is_not_the_same(tmp_path):
     assert relocate.same_bytes_record(new, fields) is None
     os.unlink(new)
     assert relocate.same_bytes_record(new, fields) is None
+
+
+def _old_checkout(tmp_path):
+    """A synced checkout at `old/app` (its stamp, recipe and checkout entry in `cache`) and a
+    new checkout of the same `pyproject.toml` at `new/app`: (cache, new root, cache file)."""
+    from pyrun import replay, stamp
+    from tests.unit.test_replay import FACTS, make_env, write_stamp
+
+    cache_file = tmp_path / "archive" / "mod.py"
+    cache_file.parent.mkdir()
+    cache_file.write_text("X = 1\n")
+    old, new = tmp_path / "old" / "app", tmp_path / "new" / "app"
+    new.mkdir(parents=True)
+    env, _ = make_env(old, cache_file)
+    for root in (old, new):
+        (root / "pyproject.toml").write_bytes(b'[project]\nname = "app"\n')
+    cache = tmp_path / "cache"
+    old_stamp = stamp.stamp_path(str(cache), str(old), "key")
+    record = write_stamp(Path(old_stamp), env, [old / "pyproject.toml"])
+    entries = [
+        ("d", "bin"),
+        ("s", "bin/python", "/usr/bin/python3"),
+        ("d", "lib"),
+        ("d", "lib/site"),
+        ("f", "pyvenv.cfg", 0o644, b"home = /usr/bin\n"),
+        ("l", "lib/site/mod.py", str(cache_file)),
+    ]
+    assert replay.save(old_stamp, record, {**FACTS, "root": str(old)}, entries) is None
+    path = relocate.entry_path(str(cache), "key", b'[project]\nname = "app"\n')
+    relocate.write_entry(path, str(old), ".", old_stamp, [])
+    return str(cache), new, cache_file
+
+
+def test_an_adopted_stamp_is_first_written_by_the_replay_that_puts_the_env_in_place(tmp_path):
+    from pyrun import replay, stamp
+
+    cache, new, cache_file = _old_checkout(tmp_path)
+    adopted = relocate.adopt(cache, "key", str(new))
+    assert not isinstance(adopted, str), adopted
+    stamp_file, record, moved = adopted
+    assert record.env == str(new / ".venv")
+    # Only the recipe is written before the replay: one stamp write per new checkout.
+    assert not os.path.exists(stamp_file)
+    assert os.path.exists(replay.recipe_path(stamp_file))
+    # A replay that fails leaves neither an env nor a stamp: the next run adopts again.
+    cache_file.rename(cache_file.with_suffix(".gone"))
+    assert "replaying the recipe failed" in (replay.recreate(stamp_file, record, moved) or "")
+    assert not os.path.exists(stamp_file) and not (new / ".venv").exists()
+    cache_file.with_suffix(".gone").rename(cache_file)
+    again = relocate.adopt(cache, "key", str(new))
+    assert not isinstance(again, str), again
+    assert replay.recreate(*again) is None
+    written = stamp.read_stamp(stamp_file)
+    assert written is not None and stamp.first_change(written) is None
+    assert replay.load_recipe(stamp_file, written) is not None
+    assert (new / ".venv/lib/site/mod.py").stat().st_ino == cache_file.stat().st_ino
