@@ -43,6 +43,7 @@ _CHECK_CODE = (
     "core/lockfile.py",
     "core/markers.py",
     "core/project.py",
+    "core/pyversions.py",
     "core/universal.py",
     "local/discover.py",
     "settings.py",

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from pyrun.core import _lock_toml
 from pyrun.core.records import Record
 from pyrun.core.tomlerror import loads as load_toml
@@ -297,6 +295,8 @@ _UNSET = object()
 def _version_key(text: str | None) -> tuple[Any, ...]:
     if text is None:
         return (0,)
+    from packaging.version import InvalidVersion, Version
+
     try:
         return (1, Version(text), text)
     except InvalidVersion:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pyrun.core.pyversions import BadSpecifier, ReleaseSpecifier, is_version, parse_specifier_set
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
@@ -122,6 +123,8 @@ def _check_version_fields(project: dict[str, Any], path: str) -> None:
 # Checked once per distinct text: a workspace's members mostly share one of each.
 @functools.lru_cache(maxsize=1024)
 def _version_problem(text: str) -> str | None:
+    if is_version(text):
+        return None
     from packaging.version import Version
 
     try:
@@ -133,6 +136,11 @@ def _version_problem(text: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def _requires_python_problem(text: str) -> str | None:
+    try:
+        if all(isinstance(spec, ReleaseSpecifier) for spec in parse_specifier_set(text)):
+            return None  # plain versions throughout: each one is a `Version`
+    except BadSpecifier as exc:
+        return str(exc)
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 

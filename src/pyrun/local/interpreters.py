@@ -26,8 +26,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-
-from packaging.version import Version
+from typing import TYPE_CHECKING
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
@@ -36,6 +35,9 @@ from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 PROBE_TIMEOUT = 10.0
 CACHE_BUCKET = "interpreter-v1"
@@ -255,6 +257,8 @@ class ManagedInstall(Record):
     @property
     def release(self) -> Version:
         """`3.13.0rc1` as a comparable version (final > rc > b > a)."""
+        from packaging.version import Version  # only when managed installs are ranked
+
         return Version(".".join(map(str, self.version)) + self.prerelease)
 
     def executable(self) -> str | None:
