@@ -39,6 +39,11 @@ UNNEEDED = (
     "packaging.requirements",
     "packaging.tags",
     "packaging.utils",
+    # Python versions (`requires-python`, the interpreter request, `python_version` markers,
+    # wheel versions) are compared by `core.pyversions`, without packaging's specifiers.
+    "packaging.specifiers",
+    "packaging.version",
+    "packaging._ranges",
     "platform",
     "subprocess",
     # `entry_points.txt` files of the usual shape are read without it, and the install
