@@ -65,6 +65,10 @@ UNNEEDED = (
     # memo is not reordered, so the marker algebra stays unloaded.
     "base64",
     "pyrun.core.markers",
+    # The memo keys and the interpreter cache's names are SHA-256 by the builtin `_sha2`, the
+    # lock text digested once for both memos: OpenSSL is not loaded for them.
+    "hashlib",
+    "_hashlib",
 )
 
 
