@@ -16,6 +16,7 @@ from pyrun.core.pyversions import (
     BadSpecifier,
     PlainVersion,
     ReleaseSpecifier,
+    is_version,
     parse_any_version,
     parse_specifier,
     parse_version,
@@ -151,6 +152,24 @@ def test_plain_versions_have_packagings_parts_and_order() -> None:
         )
 
 
+WHEEL_VERSIONS = [
+    *("2.9.0.post0", "1.0.dev3", "1.0rc1.post1.dev1+abc.1", "2024.1", "1.0+ubuntu.1", "0.0.0"),
+    *("1.0+", "1.0+ABC", "1.0+a-b", "1.0+a..b", "1.0.dev1.post2", "1.0.post", "1.0.post1.post2"),
+    *("1!1.0", ".dev1", "1.0-1", "1.0.rc1", "1.0rc1.post1+", "1.0.dev٣", "1.0+é", "1.0_post1"),
+]
+
+
+def test_is_version_answers_as_packaging() -> None:
+    for text in PLAIN + OTHERS + WHEEL_VERSIONS:
+        try:
+            Version(text)
+        except InvalidVersion:
+            accepted = False
+        else:
+            accepted = True
+        assert is_version(text) == accepted, text
+
+
 def test_other_versions_are_packagings_own() -> None:
     assert isinstance(parse_any_version("3.12.post1"), Version)
     assert isinstance(parse_any_version("3.12"), PlainVersion)
@@ -166,6 +185,7 @@ def test_plain_answers_import_no_packaging() -> None:
         assert p.specifier_set_contains(">=3.11, <3.14, !=3.12.0", "3.12.1")
         assert not p.specifier_contains(p.parse_specifier("<3.13"), "3.13.0rc1")
         assert p.parse_version("3.13t") is None
+        assert p.is_version("2.9.0.post0") and p.is_version("1.0rc1.dev2+local.1")
         print(sorted(m for m in sys.modules if m.split(".")[0] == "packaging"))
         """
     )
