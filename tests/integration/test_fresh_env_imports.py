@@ -82,17 +82,20 @@ def test_a_new_env_from_a_warm_cache_imports_no_resolver_and_no_network(env, ind
     assert unneeded == [], f"a sync from the cache imported {unneeded}"
 
 
+@pytest.mark.parametrize("command", [("sync",), ("run", "python", "-c", "pass")])
 def test_a_new_checkout_of_a_known_project_reads_its_pyproject_without_tomllib(
-    env, index, tmp_path
+    env, index, tmp_path, command
 ):
     # Another path: no stat of its `pyproject.toml` is known, its bytes are. (The lock is
     # checked afresh there: the lock-check memo's key holds the workspace's paths.)
-    imported = _sync_again(env, index, tmp_path, moved=True)
+    imported = _sync_again(env, index, tmp_path, moved=True, command=command)
     assert "tomllib" not in imported
 
 
-def _sync_again(env, index, tmp_path: Path, *, moved: bool) -> set[str]:
-    """The modules a second `sync` imports, into a new env without stamps or recipes."""
+def _sync_again(
+    env, index, tmp_path: Path, *, moved: bool, command: tuple[str, ...] = ("sync",)
+) -> set[str]:
+    """The modules a second `command` imports, into a new env without stamps or recipes."""
     project = make_project(tmp_path, index, tail="", packaged=False)
     assert env.run("sync", cwd=project).returncode == 0
     shutil.rmtree(project / ".venv")
@@ -102,8 +105,8 @@ def _sync_again(env, index, tmp_path: Path, *, moved: bool) -> set[str]:
     index.refuse_downloads = True
     environ = {**env.env}
     environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    command = [sys.executable, "-X", "importtime", pyrun_executable(), "sync"]
-    result = subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True)
+    argv = [sys.executable, "-X", "importtime", pyrun_executable(), *command]
+    result = subprocess.run(argv, cwd=project, env=environ, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Installed 2 packages in" in result.stderr
     imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
