@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,11 @@ UNNEEDED = (
     "packaging.requirements",
     "packaging.tags",
     "packaging.utils",
+    # Python versions (`requires-python`, the interpreter request, `python_version` markers,
+    # wheel versions) are compared by `core.pyversions`, without packaging's specifiers.
+    "packaging.specifiers",
+    "packaging.version",
+    "packaging._ranges",
     "platform",
     "subprocess",
     # `entry_points.txt` files of the usual shape are read without it, and the install
@@ -60,22 +66,49 @@ UNNEEDED = (
     # memo is not reordered, so the marker algebra stays unloaded.
     "base64",
     "pyrun.core.markers",
+    # The memo keys and the interpreter cache's names are SHA-256 by the builtin `_sha2`, the
+    # lock text digested once for both memos: OpenSSL is not loaded for them.
+    "hashlib",
+    "_hashlib",
+    # `pyproject.toml` is read from the memo of parsed files, by its stat in the same checkout
+    # and by its bytes in a new one; `uv.lock` by `core._lock_toml` (or from the lock memo).
+    "tomllib",
 )
 
 
 def test_a_new_env_from_a_warm_cache_imports_no_resolver_and_no_network(env, index, tmp_path):
+    imported = _sync_again(env, index, tmp_path, moved=False)
+    unneeded = sorted(m for m in imported if m in UNNEEDED or m.split(".")[0] in UNNEEDED)
+    assert unneeded == [], f"a sync from the cache imported {unneeded}"
+
+
+@pytest.mark.parametrize("command", [("sync",), ("run", "python", "-c", "pass")])
+def test_a_new_checkout_of_a_known_project_reads_its_pyproject_without_tomllib(
+    env, index, tmp_path, command
+):
+    # Another path: no stat of its `pyproject.toml` is known, its bytes are. (The lock is
+    # checked afresh there: the lock-check memo's key holds the workspace's paths.)
+    imported = _sync_again(env, index, tmp_path, moved=True, command=command)
+    assert "tomllib" not in imported
+
+
+def _sync_again(
+    env, index, tmp_path: Path, *, moved: bool, command: tuple[str, ...] = ("sync",)
+) -> set[str]:
+    """The modules a second `command` imports, into a new env without stamps or recipes."""
     project = make_project(tmp_path, index, tail="", packaged=False)
     assert env.run("sync", cwd=project).returncode == 0
     shutil.rmtree(project / ".venv")
     shutil.rmtree(env.cache / "stamps-v1")
+    if moved:
+        project = Path(shutil.copytree(project, tmp_path / "elsewhere"))
     index.refuse_downloads = True
     environ = {**env.env}
     environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    command = [sys.executable, "-X", "importtime", pyrun_executable(), "sync"]
-    result = subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True)
+    argv = [sys.executable, "-X", "importtime", pyrun_executable(), *command]
+    result = subprocess.run(argv, cwd=project, env=environ, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Installed 2 packages in" in result.stderr
     imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", result.stderr, re.MULTILINE))
     assert "pyrun.local.install" in imported  # the full path really ran
-    unneeded = sorted(m for m in imported if m in UNNEEDED or m.split(".")[0] in UNNEEDED)
-    assert unneeded == [], f"a sync from the cache imported {unneeded}"
+    return imported

@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from pyrun.cliparse import parse_argv
+from pyrun.commands.lock_memo import text_digest
 from pyrun.commands.lock_project import CheckMemo
 from pyrun.console import Console
 from pyrun.core.interpreter import Interpreter
@@ -31,9 +32,11 @@ def _workspace(directory: Path, text: str = PYPROJECT) -> Workspace:
 
 
 def _memo(cache: Cache, workspace: Workspace, *argv: str, **changes: Any) -> CheckMemo:
+    text = changes.get("text", LOCK_TEXT)
     return CheckMemo.of(
         cache,
-        changes.get("text", LOCK_TEXT),
+        text,
+        text_digest(text),
         workspace,
         changes.get("interpreter", PYTHON_312),
         settle(parse_argv(["lock", *argv]).command_line(), changes.get("settings", Settings([]))),
@@ -183,3 +186,45 @@ def test_only_path_sources_of_dynamic_projects_are_dynamic(tmp_path: Path) -> No
     alpha.write_text(alpha.read_text() + sources)
     workspace = _workspace(tmp_path / "ws", WORKSPACE_ROOT)
     assert dynamic_dirs(workspace) == {"dyn-lib": str(tmp_path / "dyn")}
+
+
+APP_LOCK = """version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+"""
+
+
+def test_a_lock_that_holds_is_digested_once_for_both_memos(
+    tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock memo's digest of the text is the check memo's key part: the text (130 kB for
+    # a 30-package app) is hashed once a run, and OpenSSL is not loaded for it.
+    from pyrun.commands import lock_check_memo, lock_memo
+    from pyrun.commands.lock_project import lock_workspace
+    from pyrun.commands.session import Session
+    from pyrun.local.pyfind import Finder
+    from pyrun.stamp import sha256_hex
+
+    workspace = _workspace(tmp_path)
+    (tmp_path / "uv.lock").write_text(APP_LOCK)
+    hashed: list[bytes] = []
+
+    def counted(data: bytes) -> str:
+        hashed.append(data)
+        return sha256_hex(data)
+
+    for module in (lock_memo, lock_check_memo):
+        monkeypatch.setattr(module, "sha256_hex", counted)
+    settled = settle(parse_argv(["sync"]).command_line(), Settings([]))
+    session = Session(settled, cache, Console(quiet=2), cast(Finder, None))
+    interpreter = cast(Interpreter, SimpleNamespace(major=3, minor=12, version=(3, 12, 1)))
+    for _ in range(2):  # the check made, then the check remembered
+        hashed.clear()
+        result = lock_workspace(workspace, interpreter, session, "write")
+        assert not result.resolved and not result.written
+        assert sum(APP_LOCK.encode() in data for data in hashed) == 1

@@ -134,3 +134,90 @@ def test_a_memo_another_toml_reader_wrote_is_ignored(tmp_path, pyproject, monkey
     monkeypatch.setattr(pyproject_memo, "_reader_identity", lambda: ["another reader"])
     again = PyprojectMemo.load(str(cache), str(pyproject.parent))
     assert again.read(str(pyproject), lambda: {"reparsed": True}) == {"reparsed": True}
+
+
+def parsed_bytes(raw: bytes):
+    return tomllib.loads(raw.decode())
+
+
+def refuse_bytes(raw: bytes):
+    raise AssertionError("parsed although a checkout with these bytes was read before")
+
+
+def checkout(tmp_path: Path, name: str, text: str = TEXT) -> Path:
+    path = tmp_path / name / "pyproject.toml"
+    path.parent.mkdir()
+    path.write_text(text)
+    return path
+
+
+def first_read(cache: Path, path: Path, parse=refuse, parse_bytes=refuse_bytes):
+    memo = PyprojectMemo.load(str(cache), str(path.parent))
+    return memo, memo.read(str(path), parse, parse_bytes=parse_bytes)
+
+
+def test_a_new_checkout_finds_its_project_by_content(tmp_path):
+    cache = tmp_path / "cache"
+    memo, document = first_read(cache, checkout(tmp_path, "one"), parse_bytes=parsed_bytes)
+    memo.save()
+    again, found = first_read(cache, checkout(tmp_path, "two"))
+    assert found == document == tomllib.loads(TEXT)
+    found["project"]["name"] = "changed"  # the caller's own copy
+    assert first_read(cache, checkout(tmp_path, "three"))[1]["project"]["name"] == "app"
+    again.save()  # the new path's stat entry: read without its bytes next time
+    assert PyprojectMemo.load(str(cache), str(tmp_path / "two")).read(
+        str(tmp_path / "two" / "pyproject.toml"), refuse
+    ) == tomllib.loads(TEXT)
+
+
+def test_other_bytes_are_parsed(tmp_path):
+    cache = tmp_path / "cache"
+    first_read(cache, checkout(tmp_path, "one"), parse_bytes=parsed_bytes)[0].save()
+    changed = checkout(tmp_path, "two", TEXT.replace("0.1.0", "0.2.0"))
+    assert first_read(cache, changed, parse_bytes=parsed_bytes)[1]["project"]["version"] == "0.2.0"
+
+
+def test_content_is_kept_only_when_the_memo_is_saved(tmp_path):
+    # `save` is skipped when the settings move the cache: nothing is written into the old one.
+    cache = tmp_path / "cache"
+    first_read(cache, checkout(tmp_path, "one"), parse_bytes=parsed_bytes)
+    assert not cache.exists()
+    second = checkout(tmp_path, "two")
+    assert first_read(cache, second, parse_bytes=parsed_bytes)[1] == tomllib.loads(TEXT)
+
+
+def test_only_the_first_file_of_a_new_memo_is_looked_up_by_content(tmp_path):
+    cache = tmp_path / "cache"
+    memo, _ = first_read(cache, checkout(tmp_path, "one"), parse_bytes=parsed_bytes)
+    member = checkout(tmp_path, "member", TEXT.replace("app", "member"))
+    memo.read(str(member), parsed(member), parse_bytes=refuse_bytes)
+    memo.save()
+    # A memo with entries parses a file it does not hold as before (a workspace's members
+    # are many; the stat memo serves them).
+    held = PyprojectMemo.load(str(cache), str(tmp_path / "one"))
+    other = checkout(tmp_path, "two")
+    assert held.read(str(other), parsed(other), parse_bytes=refuse_bytes) == tomllib.loads(TEXT)
+
+
+def test_by_content_a_document_marshal_cannot_hold_or_a_syntax_error_is_never_kept(tmp_path):
+    cache = tmp_path / "cache"
+    dated = 'x = 2024-01-01T00:00:00Z\n[project]\nname = "app"\n'
+    memo, document = first_read(cache, checkout(tmp_path, "one", dated), parse_bytes=parsed_bytes)
+    memo.save()
+    assert document["x"].year == 2024
+    assert list(cache.rglob("content/*/*")) == []
+    again = first_read(cache, checkout(tmp_path, "two", dated), parse_bytes=parsed_bytes)[1]
+    assert again == document
+    broken = checkout(tmp_path, "three", "[project\n")
+    for _ in range(2):
+        with pytest.raises(Exception, match="Failed to parse"):
+            read_toml(str(broken), PyprojectMemo.load(str(cache), str(broken.parent)))
+
+
+def test_a_file_that_cannot_be_read_is_reported_by_the_parser(tmp_path):
+    cache = tmp_path / "cache"
+    missing = tmp_path / "gone" / "pyproject.toml"
+    memo = PyprojectMemo.load(str(cache), str(missing.parent))
+    info = os.stat(tmp_path)  # a stat taken before the file went away
+    with pytest.raises(Exception, match="Failed to read"):
+        memo.read(str(missing), lambda: read_toml(str(missing)), info, parse_bytes=refuse_bytes)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,26 @@ def test_digests_are_the_same_with_or_without_openssl_loaded(monkeypatch):
     assert stamp.sha256_digest(data) == expected  # the builtin `_sha2` (3.12+)
     if sys.version_info >= (3, 12):
         assert "hashlib" not in sys.modules  # and not imported for it
+
+
+def test_large_bytes_digested_again_reuse_the_digest_only_when_equal(monkeypatch):
+    # A run digests the lock's text for its memos, then the file's bytes for its stamp.
+    computed: list[bytes] = []
+
+    class Counted:
+        @staticmethod
+        def sha256(data: bytes):
+            computed.append(bytes(data))
+            return hashlib.sha256(data)
+
+    monkeypatch.setitem(sys.modules, "hashlib", Counted)
+    monkeypatch.setattr(stamp, "_last_digested", None)
+    text = b"[[package]]\n" * 4000
+    assert stamp.sha256_hex(text) == hashlib.sha256(text).hexdigest()
+    assert stamp.sha256_hex(bytes(bytearray(text))) == hashlib.sha256(text).hexdigest()
+    assert len(computed) == 1  # equal bytes, another object: digested once
+    changed = text[:-2] + b"]\n"[::-1]  # the same size, other bytes
+    assert stamp.sha256_hex(changed) == hashlib.sha256(changed).hexdigest()
+    small = b"version = 1\n"
+    assert stamp.sha256_hex(small) == stamp.sha256_hex(small) == hashlib.sha256(small).hexdigest()
+    assert computed == [text, changed, small, small]  # small inputs are not kept

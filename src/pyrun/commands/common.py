@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from pyrun.console import Console
 from pyrun.core.requests import PythonRequest
@@ -12,6 +13,9 @@ from pyrun.local.discover import Workspace
 from pyrun.local.pyfind import Downloader, Finder
 from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import PythonOptions, Settled, settle
+
+if TYPE_CHECKING:
+    from pyrun.commands.session import Session
 
 
 def open_cache(settled: Settled) -> Cache:
@@ -45,6 +49,23 @@ def managed_downloader(python: PythonOptions, console: Console) -> Downloader:
         return download_for_run(request, settings, console)
 
     return download
+
+
+def pyproject_memo(line: Settled, start: str) -> PyprojectMemo | None:
+    """The memo of parsed `pyproject.toml`s in the cache the command line and variables name
+    (the settings files that may move it are among what discovery reads)."""
+    from pyrun.local.cache import default_cache_dir
+
+    if line.globals.no_cache:
+        return None
+    return PyprojectMemo.load(str(default_cache_dir(os.environ, line.globals.cache_dir)), start)
+
+
+def save_pyproject_memo(memo: PyprojectMemo | None, session: Session) -> None:
+    """Keep what discovery parsed, only into the cache the settings chose (not one they moved
+    away from)."""
+    if memo is not None and str(session.cache.root) == memo.cache_root:
+        memo.save()
 
 
 def load_project(

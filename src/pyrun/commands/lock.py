@@ -11,7 +11,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from pyrun.commands.common import load_project
+from pyrun.commands.common import load_project, pyproject_memo, save_pyproject_memo
 from pyrun.commands.lock_project import (
     LockResult,
     Mode,
@@ -23,9 +23,7 @@ from pyrun.commands.session import Session, open_session
 from pyrun.console import BOLD, GREEN, RED, Console, display_path
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
-from pyrun.local.cache import default_cache_dir
 from pyrun.local.discover import Workspace, discover_workspace, read_toml
-from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
@@ -37,20 +35,11 @@ def main(line: Settled, console: Console) -> int:
     if line.lock.script:
         return _lock_script(line.lock.script, line, console)
     start = os.path.abspath(line.globals.project or os.getcwd())
-    memo = _pyproject_memo(line, start)
+    memo = pyproject_memo(line, start)
     workspace, settings = load_project(line, console, start, memo)
     with open_session(settings, console) as session:
-        if memo is not None and str(session.cache.root) == memo.cache_root:
-            memo.save()  # only into the cache the settings chose (not one they moved away from)
+        save_pyproject_memo(memo, session)
         return _lock(workspace, session)
-
-
-def _pyproject_memo(line: Settled, start: str) -> PyprojectMemo | None:
-    """The memo of parsed `pyproject.toml`s in the cache the command line and variables name
-    (the settings files that may move it are among what discovery reads)."""
-    if line.globals.no_cache:
-        return None
-    return PyprojectMemo.load(str(default_cache_dir(os.environ, line.globals.cache_dir)), start)
 
 
 def _lock(workspace: Workspace, session: Session) -> int:

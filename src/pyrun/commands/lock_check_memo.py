@@ -18,7 +18,6 @@ is already in the key as parsed).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import re
@@ -30,6 +29,7 @@ from pyrun.core.records import Record
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import Settled
+from pyrun.stamp import sha256_hex
 
 # The modules whose code decides a check, below the `pyrun` package directory.
 _CHECK_CODE = (
@@ -43,6 +43,7 @@ _CHECK_CODE = (
     "core/lockfile.py",
     "core/markers.py",
     "core/project.py",
+    "core/pyversions.py",
     "core/universal.py",
     "local/discover.py",
     "settings.py",
@@ -59,15 +60,15 @@ class CheckMemo(Record):
         cls,
         cache: Cache,
         text: str,
+        text_digest: str,
         workspace: Workspace,
         interpreter: Interpreter,
         settings: Settled,
     ) -> CheckMemo:
-        digest = hashlib.sha256()
-        for part in _check_inputs(text, workspace, interpreter, settings):
-            digest.update(part)
-            digest.update(b"\0")
-        name = digest.hexdigest()[:32]
+        """The entry for lock `text`; `text_digest` is its `lock_memo.text_digest`, which the
+        lock memo has already taken (the key holds it in place of the whole text)."""
+        parts = _check_inputs(text, text_digest, workspace, interpreter, settings)
+        name = sha256_hex(b"".join(part + b"\0" for part in parts))[:32]
         return cls(path=os.path.join(cache.root, LOCK_CHECKS_BUCKET, name[:2], name))
 
     def holds(self) -> bool:
@@ -82,7 +83,7 @@ class CheckMemo(Record):
 
 
 def _check_inputs(
-    text: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
+    text: str, text_digest: str, workspace: Workspace, interpreter: Interpreter, settings: Settled
 ) -> Iterator[bytes]:
     from pyrun.commands.lock_project import dynamic_keys
     from pyrun.stamp import NEUTRAL_OPTIONS, NEUTRAL_VARIABLES
@@ -98,7 +99,7 @@ def _check_inputs(
     )
     yield LOCK_CHECKS_BUCKET.encode()
     yield _text(repr(code_identity()))
-    yield _text(text)
+    yield _text(text_digest)
     yield from workspace_identity(workspace)
     # A dynamic member's requirements depend on files the parsed workspace doesn't show.
     yield _text(repr(dynamic_keys(workspace)))
@@ -160,7 +161,7 @@ def _tree_projects(text: str, workspace: Workspace) -> list[tuple[str, str]]:
             continue
         try:
             with open(os.path.join(directory, "pyproject.toml"), "rb") as handle:
-                digest = hashlib.sha256(handle.read()).hexdigest()
+                digest = sha256_hex(handle.read())
         except OSError:
             digest = "unreadable"
         found.append((location, digest))

@@ -123,7 +123,8 @@ def lock_workspace(
         raise missing_lock(flag or cli.flag_name("locked"))
     memo = None
     if text is not None and previous is not None:
-        memo = CheckMemo.of(session.cache, text, workspace, interpreter, session.settled)
+        digest = kept.digest(text)
+        memo = CheckMemo.of(session.cache, text, digest, workspace, interpreter, session.settled)
         if memo.holds():
             return _satisfied(previous, session.console, kept, text)
     if previous is None and not pages_started:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
-from pyrun.commands.common import stop_runtime
+from pyrun.commands.common import pyproject_memo, save_pyproject_memo, stop_runtime
 from pyrun.commands.session import Session, open_session
 from pyrun.console import Console
 from pyrun.errors import PyrunError
@@ -47,14 +47,16 @@ def run(line: Settled, console: Console) -> int:
     # Step 5 before discovery: a script with metadata ignores any surrounding project.
     script = _load_script(target, cwd)
     depth = recursion_depth(options)
+    memo = None
     if script is not None or target.kind == "url":
         workspace = _discover_for_settings(start)
     else:
         discovery = not line.globals.no_config
+        memo = None if options.no_project else pyproject_memo(line, start)
         workspace = (
             None
             if options.no_project
-            else discover_workspace(start, console, settings_discovery=discovery)
+            else discover_workspace(start, console, settings_discovery=discovery, memo=memo)
         )
         if workspace is not None:
             workspace.require_member(line.selection.package)
@@ -63,6 +65,7 @@ def run(line: Settled, console: Console) -> int:
     settings = _settings(line, workspace, start, console)
     env_files = load_env_files(options, console)
     with open_session(settings, console) as session:
+        save_pyproject_memo(memo, session)
         ctx = RunContext(cwd=cwd, start=start, workspace=workspace, session=session)
         downloads: list[str] = []
         try:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 
-from pyrun.commands.common import load_project, project_start
+from pyrun.commands.common import (
+    load_project,
+    project_start,
+    pyproject_memo,
+    save_pyproject_memo,
+)
 from pyrun.commands.session import open_session
 from pyrun.console import Console
 from pyrun.options import Settled
@@ -19,7 +24,8 @@ def main(line: Settled, console: Console) -> int:
     if line.lock.script:
         return _sync_script(line.lock.script, line, console)
     start = project_start(line)
-    workspace, settings = load_project(line, console, start)
+    memo = pyproject_memo(line, start)
+    workspace, settings = load_project(line, console, start, memo)
     from pyrun.commands.lock_project import LOCK_NAME, missing_lock
     from pyrun.commands.run_project import project_run_env
 
@@ -28,6 +34,7 @@ def main(line: Settled, console: Console) -> int:
         raise missing_lock("--frozen")
 
     with open_session(settings, console) as session:
+        save_pyproject_memo(memo, session)
         project_run_env(workspace, session, start)
     return 0
 

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Set
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, Specifier
-
+from pyrun.core.pyversions import (
+    BadSpecifier,
+    ReleaseSpecifier,
+    parse_specifier,
+    specifier_contains,
+)
 from pyrun.core.wheelname import canonicalize_name
+
+if TYPE_CHECKING:
+    from packaging.specifiers import Specifier
 
 _TOKEN = re.compile(
     r"""[ \t]*(?:
@@ -140,7 +147,7 @@ def _evaluate(node: _Node, environment: Mapping[str, str | Set[str]]) -> bool:
     if op == "has not":
         return value not in actual
     if key in _VERSION_KEYS:
-        return bool(value.contains(actual, prereleases=True))  # `value` is the Specifier
+        return specifier_contains(value, actual)  # `value` is the specifier
     return actual == value if op == "==" else actual != value
 
 
@@ -223,11 +230,11 @@ class _Parser:
         raise _Delegate
 
 
-def _specifier(op: str, value: str) -> Specifier:
+def _specifier(op: str, value: str) -> ReleaseSpecifier | Specifier:
     # packaging compares as strings when `<op><value>` is no specifier: left to it.
     try:
-        return Specifier(f"{op}{value}")
-    except InvalidSpecifier:
+        return parse_specifier(f"{op}{value}")
+    except BadSpecifier:
         raise _Delegate from None
 
 

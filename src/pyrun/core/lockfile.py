@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from pyrun.core import _lock_toml
 from pyrun.core.records import Record
-from pyrun.core.tomlerror import loads as load_toml
-from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
 __all__ = [
@@ -300,6 +295,8 @@ _UNSET = object()
 def _version_key(text: str | None) -> tuple[Any, ...]:
     if text is None:
         return (0,)
+    from packaging.version import InvalidVersion, Version
+
     try:
         return (1, Version(text), text)
     except InvalidVersion:
@@ -851,22 +848,28 @@ def _lock(doc: Mapping[str, Any]) -> Lock:
     )
 
 
-def _parse_toml(text: str) -> dict[str, Any]:
+def _parse_toml(text: str, message: str) -> dict[str, Any]:
     try:
         return _lock_toml.parse(text)
     except (_lock_toml.Unsupported, RecursionError, ValueError):
         # Outside the fast reader's layout, or input it chokes on (deep nesting, a number past
-        # the 4,300-digit limit): the full parser decides, and reports errors properly.
-        return load_toml(text)
+        # the 4,300-digit limit): the full parser decides, and reports errors properly. Loaded
+        # here: the lock uv writes never needs it.
+        import tomllib
+
+        from pyrun.core.tomlerror import loads as load_toml
+        from pyrun.core.tomlerror import toml_error_text
+
+        try:
+            return load_toml(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise PyrunError(message, causes=(toml_error_text(str(exc), text),)) from None
 
 
 def loads(text: str, *, filename: str = "uv.lock") -> Lock:
     """Parse a lock; a `PyrunError` names the file, the entry and the field that is wrong."""
     message = f"Failed to parse `{filename}`"
-    try:
-        doc = _parse_toml(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PyrunError(message, causes=(toml_error_text(str(exc), text),)) from None
+    doc = _parse_toml(text, message)
     try:
         return canonical(_lock(doc))
     except _Invalid as exc:

@@ -14,8 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
+from pyrun.core.pyversions import parse_version
 from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 
@@ -185,10 +184,17 @@ def satisfies(installed: InstalledDist, required: RequiredDist) -> bool:
 
 
 def _same_version(installed: str, required: str) -> bool:
+    if installed == required:
+        return True
+    plain_installed, plain_required = parse_version(installed), parse_version(required)
+    if plain_installed is not None and plain_required is not None:
+        return plain_installed.key == plain_required.key
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(installed) == Version(required)
     except InvalidVersion:
-        return installed == required
+        return False
 
 
 def _same_source(direct_url: Mapping[str, Any] | None, required: RequiredDist) -> bool:

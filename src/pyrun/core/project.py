@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pyrun.core.pyversions import ReleaseSpecifier, is_version, parse_specifier_set
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
@@ -122,10 +123,11 @@ def _check_version_fields(project: dict[str, Any], path: str) -> None:
 # Checked once per distinct text: a workspace's members mostly share one of each.
 @functools.lru_cache(maxsize=1024)
 def _version_problem(text: str) -> str | None:
-    from packaging.version import Version
-
     try:
-        Version(text)
+        if not is_version(text):
+            from packaging.version import Version
+
+            Version(text)  # raises, with packaging's message
     except ValueError as exc:  # InvalidVersion, or a number past the 4,300-digit limit
         return str(exc)
     return None
@@ -133,13 +135,15 @@ def _version_problem(text: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def _requires_python_problem(text: str) -> str | None:
-    from packaging.specifiers import SpecifierSet
-    from packaging.version import Version
-
     try:
+        if all(isinstance(spec, ReleaseSpecifier) for spec in parse_specifier_set(text)):
+            return None  # plain versions throughout: each one is a `Version`
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
         for spec in SpecifierSet(text):
             Version(spec.version.removesuffix(".*"))
-    except ValueError as exc:
+    except ValueError as exc:  # `BadSpecifier`, `InvalidVersion`, a number past 4,300 digits
         return str(exc)
     return None
 

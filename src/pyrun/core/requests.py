@@ -23,9 +23,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from packaging.specifiers import InvalidSpecifier, Specifier
-from packaging.version import InvalidVersion, Version
-
+from pyrun.core.pyversions import (
+    BadSpecifier,
+    parse_any_version,
+    parse_specifier,
+    specifier_contains,
+    version_or_none,
+)
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
@@ -171,7 +175,7 @@ class PythonRequest(Record):
     def allows_prereleases(self) -> bool:
         """True when the request itself names a pre-release (`3.13rc1`, `>=3.14.0b1`)."""
         if self.specifiers:
-            return any(Specifier(spec).prereleases for spec in self.specifiers)
+            return any(parse_specifier(spec).prereleases for spec in self.specifiers)
         return bool(self.prerelease)
 
     def allows_debug(self) -> bool:
@@ -401,9 +405,8 @@ def _split_variant(value: str) -> tuple[str, str | None]:
 
 def _parse_version(value: str) -> _VersionPart:
     text, variant = _split_variant(value)
-    try:
-        version = Version(text)
-    except InvalidVersion:
+    version = version_or_none(text)
+    if version is None:
         return _from_specifiers([part.strip() for part in text.split(",")], variant)
     if version.epoch or version.post is not None or version.dev is not None or version.local:
         raise _NotAVersion(f"`{text}` is not a plain Python version")
@@ -441,12 +444,12 @@ def _from_specifiers(parts: list[str], variant: str | None) -> _VersionPart:
     specifiers: list[str] = []
     for part in parts:
         try:
-            specifiers.append(str(Specifier(part)))
-        except InvalidSpecifier as exc:
+            specifiers.append(str(parse_specifier(part)))
+        except BadSpecifier as exc:
             raise _NotAVersion(f"`{part}` is not a version or version specifier") from exc
     if not specifiers:
         raise _NotAVersion("no version specifiers")
-    single = Specifier(specifiers[0])
+    single = parse_specifier(specifiers[0])
     if len(specifiers) == 1 and single.operator == "==" and not single.version.endswith(".*"):
         # A single `==X.Y` is the concrete request `X.Y`, as in uv.
         concrete = _parse_version(single.version)
@@ -469,20 +472,20 @@ def _specifiers_contain(
     *,
     lenient: bool = False,
 ) -> bool:
-    names_prerelease = any(Specifier(spec).prereleases for spec in specifiers)
+    names_prerelease = any(parse_specifier(spec).prereleases for spec in specifiers)
     if names_prerelease or lenient:
-        version = Version(f"{major}.{minor}.{patch}{prerelease}")
+        version = f"{major}.{minor}.{patch}{prerelease}"
     else:
         # `>=3.14` matches `3.14.0rc3`: compare the release only, as uv does.
-        version = Version(f"{major}.{minor}.{patch}")
-    return all(Specifier(spec).contains(version, prereleases=True) for spec in specifiers)
+        version = f"{major}.{minor}.{patch}"
+    return all(specifier_contains(parse_specifier(spec), version) for spec in specifiers)
 
 
 def _probe_patches(specifiers: tuple[str, ...], major: int, minor: int) -> list[int]:
     """Patch numbers worth testing for `major.minor`: the ends plus each bound's own patch."""
     patches = {0, 999}
     for spec in specifiers:
-        release = Version(Specifier(spec).version.removesuffix(".*")).release
+        release = parse_any_version(parse_specifier(spec).version.removesuffix(".*")).release
         if release[:2] == (major, minor) and len(release) > 2:
             patches.update({release[2], release[2] + 1, max(release[2] - 1, 0)})
     return sorted(patches)

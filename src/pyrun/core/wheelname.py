@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from packaging.version import InvalidVersion, Version
+from pyrun.core.pyversions import is_version
 
 # PEP 427's escaped project name, and a build number that starts with a digit (as packaging).
 _WHEEL_NAME = re.compile(r"^[\w._]+\Z")
@@ -78,9 +78,7 @@ def is_wheel_filename(filename: str) -> bool:
     name = parts[0]
     if "__" in name or _WHEEL_NAME.match(name) is None:
         return False
-    try:
-        Version(parts[1])
-    except InvalidVersion:
+    if not is_version(parts[1]):
         return False
     if dashes == 5 and _BUILD_TAG.match(parts[2]) is None:
         return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from typing import TYPE_CHECKING, Any
 
 from pyrun.console import Console, display_path
@@ -15,8 +14,6 @@ from pyrun.core.project import (
     parse_project_file,
 )
 from pyrun.core.records import Record
-from pyrun.core.tomlerror import loads as load_toml
-from pyrun.core.tomlerror import toml_error_text
 from pyrun.errors import PyrunError
 
 if TYPE_CHECKING:
@@ -75,12 +72,25 @@ def read_toml(
     `memo`, a file unchanged since a previous run is not parsed again (`info`: its `stat`,
     when the caller just took it)."""
     if memo is not None:
-        return memo.read(path, lambda: read_toml(path), info)
+        return memo.read(
+            path, lambda: read_toml(path), info, parse_bytes=lambda raw: parse_toml(path, raw)
+        )
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise PyrunError(f"Failed to read `{display_path(path)}`", causes=[str(exc)]) from exc
+    return parse_toml(path, raw)
+
+
+def parse_toml(path: str, raw: bytes) -> dict[str, Any]:
+    """The TOML document `raw` (the bytes of `path`); syntax errors as `read_toml`'s.
+    `tomllib` is loaded here, on use: a memo's document needs none of it."""
+    import tomllib
+
+    from pyrun.core.tomlerror import loads as load_toml
+    from pyrun.core.tomlerror import toml_error_text
+
     text = raw.decode("utf-8", errors="replace")
     try:
         return load_toml(text)

@@ -20,14 +20,12 @@ skipped with a `-v` note, never an error.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-
-from packaging.version import Version
+from typing import TYPE_CHECKING
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
@@ -36,6 +34,10 @@ from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
+from pyrun.stamp import sha256_hex
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 PROBE_TIMEOUT = 10.0
 CACHE_BUCKET = "interpreter-v1"
@@ -181,13 +183,13 @@ def _probe_source() -> str:
 
 @functools.cache
 def _probe_digest() -> str:
-    return hashlib.sha256(_probe_source().encode()).hexdigest()[:16]
+    return sha256_hex(_probe_source().encode())[:16]
 
 
 def _cache_entry(cache_dir: str | None, key: tuple[object, ...]) -> str | None:
     if not cache_dir:
         return None
-    digest = hashlib.sha256(json.dumps(list(key)).encode()).hexdigest()[:16]
+    digest = sha256_hex(json.dumps(list(key)).encode())[:16]
     return os.path.join(cache_dir, CACHE_BUCKET, f"{digest}.json")
 
 
@@ -255,6 +257,8 @@ class ManagedInstall(Record):
     @property
     def release(self) -> Version:
         """`3.13.0rc1` as a comparable version (final > rc > b > a)."""
+        from packaging.version import Version  # only when managed installs are ranked
+
         return Version(".".join(map(str, self.version)) + self.prerelease)
 
     def executable(self) -> str | None:

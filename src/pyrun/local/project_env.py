@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from pyrun.console import Console, display_path
 from pyrun.core.interpreter import Interpreter
+from pyrun.core.pyversions import BadSpecifier, specifier_set_contains
 from pyrun.core.requests import PythonRequest
 from pyrun.errors import PyrunError
 from pyrun.local.pyfind import Finder
@@ -233,8 +232,8 @@ def _release(version: str) -> str:
 
 def _in_range(version: str, requires_python: str) -> bool:
     try:
-        return SpecifierSet(requires_python).contains(version, prereleases=True)
-    except InvalidSpecifier:
+        return specifier_set_contains(requires_python, version)
+    except BadSpecifier:
         return True
 
 

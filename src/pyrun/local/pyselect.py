@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from pyrun.console import Console, display_path
+from pyrun.core.pyversions import BadSpecifier, parse_specifier_set, set_contains
 from pyrun.core.requests import PythonRequest, parse_request, parse_version_file_with_warnings
 from pyrun.errors import PyrunError
 from pyrun.settings import user_config_dir
@@ -95,14 +96,12 @@ def choose_python(
 def request_intersects(request: PythonRequest, requires_python: str) -> bool:
     """Whether some CPython 3.x release satisfies both the request and `requires-python`
     (a pin that cannot is skipped, SPEC §2.3/§2.6)."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     try:
-        spec = SpecifierSet(requires_python)
-    except InvalidSpecifier:
+        specifiers = parse_specifier_set(requires_python)
+    except BadSpecifier:
         return True
     return any(
-        request.matches_version(3, minor, patch) and spec.contains(f"3.{minor}.{patch}")
+        request.matches_version(3, minor, patch) and set_contains(specifiers, f"3.{minor}.{patch}")
         for minor in range(0, 20)
         for patch in range(0, 30)
     )
