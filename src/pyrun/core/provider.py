@@ -376,8 +376,9 @@ class _Shared:
         self.fork_preferences: dict[str, dict[str, list[Dnf]]] = {}
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._usable_lists: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
-        self._contains: dict[tuple[SpecifierSet, Version], bool] = {}
+        self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
         self._covered: dict[tuple[str, Version], Dnf] = {}
 
@@ -404,10 +405,16 @@ class _Shared:
     def contains(self, specifier: SpecifierSet, version: Version) -> bool:
         """`specifier.contains(version)`, pre-releases admitted, memoised: resolvelib asks
         for every requirement on a package each time one is added or a pin is checked."""
-        key = (specifier, version)
-        found = self._contains.get(key)
+        # By the specifier's identity: `SpecifierSet.__hash__` sorts its specifiers on every
+        # call, and requirements keep their specifier objects for the whole resolution (the
+        # entry holds it, so its id is not reused).
+        entry = self._contains.get(id(specifier))
+        if entry is None or entry[0] is not specifier:
+            entry = self._contains[id(specifier)] = (specifier, {})
+        answers = entry[1]
+        found = answers.get(version)
         if found is None:
-            found = self._contains[key] = specifier.contains(version, prereleases=True)
+            found = answers[version] = specifier.contains(version, prereleases=True)
         return found
 
     def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
@@ -415,6 +422,19 @@ class _Shared:
             infos = [(_version(info.version), info) for info in self.source.candidates(name)]
             self._candidates[name] = sorted(infos, key=lambda item: item[0])
         return self._candidates[name]
+
+    def usable(
+        self, name: str, check: Callable[[str, Version, CandidateInfo], bool]
+    ) -> list[tuple[Version, CandidateInfo]]:
+        """`candidates(name)` that `check` admits; `check` reads only what every fork shares
+        (yanks, the pre-release policy, the project's Python range), so each fork reuses the
+        first fork's answer."""
+        found = self._usable_lists.get(name)
+        if found is None:
+            found = self._usable_lists[name] = [
+                (v, i) for v, i in self.candidates(name) if check(name, v, i)
+            ]
+        return found
 
     def covered(self, name: str, version: Version, info: CandidateInfo) -> Dnf:
         """Where `name==version` has a usable distribution (`pyrun.core.coverage`): its files
@@ -656,6 +676,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # What `_ordered` returns depends only on the package within one fork, and
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._made: dict[str, list[Candidate]] = {}
+        self._matched: dict[tuple[Any, ...], tuple[tuple[Req, ...], list[Candidate]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
         self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
         # A registry package with extras: its node and its extras' nodes, as first met.
@@ -707,12 +729,33 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # Identical requirements (1,000 members requiring `packaging`) are checked once.
         reqs = list(dict.fromkeys(requirements[identifier]))
         bad = {c.version for c in incompatibilities[identifier]}
-        found = [c for c in self._candidates_for(identifier, reqs) if c.version not in bad]
-        found = [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        found = [c for c in self._satisfying(identifier, reqs) if c.version not in bad]
         family = self._family.get(_split_key(identifier)[0])
         if family is None:
             return found
         return self._family_matches(identifier, family, found, requirements, incompatibilities)
+
+    def _satisfying(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
+        """The node's candidates that every one of `reqs` admits. resolvelib adds a node's
+        requirements one at a time and asks again each time: the answer for all but the last
+        is kept (by the requirements' identity, which the entry keeps alive), so only the new
+        one is checked against what the others left."""
+        candidates = self._candidates_for(identifier, reqs)
+        if self.shared.coverage or not reqs:
+            # Coverage follows the fork's dependencies read so far: the list is not fixed.
+            return [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+        key = (identifier, *map(id, reqs))
+        kept = self._matched.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], reqs, strict=True)):
+            return kept[1]
+        prefix = self._matched.get(key[:-1]) if len(reqs) > 1 else None
+        if prefix is not None and all(a is b for a, b in zip(prefix[0], reqs, strict=False)):
+            last = reqs[-1]
+            found = [c for c in prefix[1] if self.is_satisfied_by(last, c)]
+        else:
+            found = [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+        self._matched[key] = (tuple(reqs), found)
+        return found
 
     def _family_matches(
         self,
@@ -890,10 +933,14 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return [Candidate(identifier, name, version, extra, group, local)]
         if any(req.url for req in reqs):
             return []
-        found = [
-            Candidate(identifier, name, version, extra, None, info)
-            for version, info in self._ordered(name)
-        ]
+        found = self._made.get(identifier)
+        if found is None:
+            # Made once per node: a package with a thousand versions is matched again each
+            # time a requirement on it is added.
+            found = self._made[identifier] = [
+                Candidate(identifier, name, version, extra, None, info)
+                for version, info in self._ordered(name)
+            ]
         if self.shared.coverage:
             return [c for c in found if not isinstance(self.coverage_of(c), Missing)]
         return found
@@ -931,7 +978,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return self._ordered_cache[name]
 
     def _order_candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
-        usable = [(v, i) for v, i in self.shared.candidates(name) if self._usable(name, v, i)]
+        usable = [(v, i) for v, i in self.shared.usable(name, self._usable)]
         usable = [(v, i) for v, i in usable if self._constrained(name, v)]
         if self.shared.highest_first(name):
             usable.reverse()
@@ -945,6 +992,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return list(dict.fromkeys(preferred)) + rest
 
     def _usable(self, name: str, version: Version, info: CandidateInfo) -> bool:
+        # Reads `self.shared` only: `_Shared.usable` keeps its answers for every fork.
         allowed_yank = version in self.shared.allowed_yanks.get(name, ())
         if info.unusable is not None or (info.yanked and not allowed_yank):
             return False
