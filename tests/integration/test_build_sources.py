@@ -1,0 +1,195 @@
+"""Build requirements lowered as uv lowers them (issue 13): a workspace member named by another
+member's `build-system.requires` (or by what its backend's `get_requires_for_build_*` returns) is
+built from its directory into the build environment; a build requirement published only as an
+sdist is built in its own build environment; `{ index = "…" }` pins reach build requirements.
+
+Each test runs uv 0.13.9 on a copy of the same project against the same local index: uv's result
+(the installed set, or its error text) is the reference.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyrunEnv
+from tests.integration.test_sync import PY312, UV, installed, run_uv
+from tests.support.index_server import IndexServer
+from tests.support.wheels import BACKEND_MODULE, write_source_tree
+
+pytestmark = [
+    pytest.mark.uv,
+    pytest.mark.skipif(
+        not (PY312 and UV.exists()), reason="needs CPython 3.12 and uv in the dev environment"
+    ),
+]
+
+# Appended to a member's in-tree backend: the build asks its backend for `hook` requirements
+# and fails unless every module in `needs` imports in the build environment, so a build passes
+# only when its build requirements really were installed there.
+BACKEND_CHECKS = """
+
+_NEEDS = {needs!r}
+_HOOK = {hook!r}
+_wheel, _editable = build_wheel, build_editable
+
+
+def _check():
+    for module in _NEEDS:
+        __import__(module)
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return list(_HOOK)
+
+
+get_requires_for_build_editable = get_requires_for_build_wheel
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _check()
+    return _wheel(wheel_directory, config_settings, metadata_directory)
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    _check()
+    return _editable(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    with IndexServer() as server:
+        server.add_wheel("beta", "1.0.0")
+        yield server
+
+
+@pytest.fixture
+def env(pyrun_env: PyrunEnv, index: IndexServer) -> PyrunEnv:
+    pyrun_env.env["PYRUN_INDEX_URL"] = index.index_url
+    return pyrun_env
+
+
+def member(
+    root: Path,
+    name: str,
+    *,
+    requires: tuple[str, ...] = (),
+    build_requires: tuple[str, ...] = (),
+    hook: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+    tail: str = "",
+) -> Path:
+    """`packages/<name>`: built by the in-tree backend, which asks for `hook` and checks that
+    the modules `needs` import while it builds."""
+    directory = root / "packages" / name
+    write_source_tree(
+        directory,
+        name,
+        "1.0.0",
+        requires_dist=requires,
+        requires_python=">=3.8",
+        files={f"{name.replace('-', '_')}/__init__.py": f"NAME = {name!r}\n"},
+        build_requires=build_requires,
+    )
+    with open(directory / f"{BACKEND_MODULE}.py", "a") as handle:
+        handle.write(BACKEND_CHECKS.format(needs=list(needs), hook=list(hook)))
+    if tail:
+        with open(directory / "pyproject.toml", "a") as handle:
+            handle.write(tail)
+    return directory
+
+
+def workspace(root: Path, dependencies: tuple[str, ...], sources: tuple[str, ...]) -> Path:
+    """A virtual root depending on `dependencies`, every name in `sources` a workspace source."""
+    root.mkdir(parents=True)
+    lines = "".join(f"{name} = {{ workspace = true }}\n" for name in sources)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        f"dependencies = {list(dependencies)!r}\n\n"
+        f"[tool.uv.sources]\n{lines}\n"
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n'.replace("'", '"')
+    )
+    (root / ".python-version").write_text("3.12\n")
+    return root
+
+
+def twin(project: Path) -> Path:
+    """A copy of `project` for uv to work in, so neither tool sees the other's files."""
+    copy = project.parent / f"{project.name}-uv"
+    shutil.copytree(project, copy)
+    return copy
+
+
+def errors(stderr: str, root: Path) -> str:
+    """The error lines of a run, the project's path (the tools' copies differ) made `<root>`."""
+    at = stderr.find("error:")
+    text = stderr[at:] if at >= 0 else ""
+    return text.replace(root.as_uri(), "file://<root>").replace(str(root), "<root>")
+
+
+def test_workspace_members_named_as_build_requirements(env, index, tmp_path):
+    root = workspace(tmp_path / "ws", ("lib",), ("lib", "plugin", "helper"))
+    # `plugin` from `build-system.requires`, `helper` from the backend's hook; `plugin` itself
+    # needs `beta` (from the index) at run time, in the build environment too.
+    member(
+        root,
+        "lib",
+        build_requires=("plugin",),
+        hook=("helper",),
+        needs=("plugin", "helper", "beta"),
+    )
+    member(root, "plugin", requires=("beta",))
+    member(root, "helper")
+    copy = twin(root)
+    uv = run_uv(copy, index, "sync")
+    assert uv.returncode == 0, uv.stderr
+    result = env.run("sync", cwd=root)
+    assert result.returncode == 0, result
+    assert installed(root) == installed(copy)
+
+
+def same_failure(env: PyrunEnv, index: IndexServer, root: Path, command: str) -> str:
+    """Run `command` with both tools on copies of `root`: both fail, with the same error."""
+    copy = twin(root)
+    uv = run_uv(copy, index, command)
+    assert uv.returncode == 1, uv.stderr
+    result = env.run(command, cwd=root)
+    assert result.returncode == 1, result
+    expected = errors(uv.stderr, copy)
+    assert errors(result.stderr, root) == expected
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("lib", "plugin"),
+    [
+        pytest.param({"build_requires": ("plugin",)}, {"build_requires": ("lib",)}, id="static"),
+        # `lib`'s backend asks for `plugin`, whose `build-system.requires` names `lib`.
+        pytest.param({"hook": ("plugin",)}, {"build_requires": ("lib",)}, id="backend-hook"),
+    ],
+)
+def test_a_build_requirement_cycle_through_members_is_uvs_error(env, index, tmp_path, lib, plugin):
+    root = workspace(tmp_path / "ws", ("lib",), ("lib", "plugin"))
+    member(root, "lib", **lib)
+    member(root, "plugin", **plugin)
+    text = same_failure(env, index, root, "sync")
+    assert "  cause: Cyclic build dependency detected for `lib`\n" in text
+
+
+def test_a_member_without_a_workspace_source_is_uvs_error(env, index, tmp_path):
+    root = workspace(tmp_path / "ws", ("lib",), ("lib",))
+    member(root, "lib", build_requires=("plugin",))
+    member(root, "plugin")
+    text = same_failure(env, index, root, "sync")
+    assert "is included as a workspace member, but is missing an entry" in text
+
+
+def test_a_workspace_source_naming_no_member_is_uvs_error(env, index, tmp_path):
+    root = workspace(tmp_path / "ws", ("lib",), ("lib", "ghost"))
+    member(root, "lib", build_requires=("ghost",))
+    text = same_failure(env, index, root, "sync")
+    assert "`ghost` references a workspace in `tool.uv.sources`" in text
