@@ -81,7 +81,7 @@ def member(
     build_requires: tuple[str, ...] = (),
     hook: tuple[str, ...] = (),
     needs: tuple[str, ...] = (),
-    tail: str = "",
+    extras: dict[str, list[str]] | None = None,
 ) -> Path:
     """`packages/<name>`: built by the in-tree backend, which asks for `hook` and checks that
     the modules `needs` import while it builds."""
@@ -91,15 +91,13 @@ def member(
         name,
         "1.0.0",
         requires_dist=requires,
+        extras=extras or {},
         requires_python=">=3.8",
         files={f"{name.replace('-', '_')}/__init__.py": f"NAME = {name!r}\n"},
         build_requires=build_requires,
     )
     with open(directory / f"{BACKEND_MODULE}.py", "a") as handle:
         handle.write(BACKEND_CHECKS.format(needs=list(needs), hook=list(hook)))
-    if tail:
-        with open(directory / "pyproject.toml", "a") as handle:
-            handle.write(tail)
     return directory
 
 
@@ -164,6 +162,21 @@ def same_failure(env: PyrunEnv, index: IndexServer, root: Path, command: str) ->
     return expected
 
 
+def test_a_members_dependency_behind_an_extra_nobody_asks_for_is_not_built(env, index, tmp_path):
+    """`plugin` needs `helper` only with its extra `more`, which `lib`'s build does not ask
+    for: `helper`, whose own build would need `lib` (a cycle), is never built."""
+    root = workspace(tmp_path / "ws", ("lib",), ("lib", "plugin", "helper"))
+    member(root, "lib", build_requires=("plugin",), needs=("plugin",))
+    member(root, "plugin", extras={"more": ["helper"]})
+    member(root, "helper", build_requires=("lib",))
+    copy = twin(root)
+    uv = run_uv(copy, index, "sync")
+    assert uv.returncode == 0, uv.stderr
+    result = env.run("sync", cwd=root)
+    assert result.returncode == 0, result
+    assert installed(root) == installed(copy)
+
+
 @pytest.mark.parametrize(
     ("lib", "plugin"),
     [
@@ -193,3 +206,54 @@ def test_a_workspace_source_naming_no_member_is_uvs_error(env, index, tmp_path):
     member(root, "lib", build_requires=("ghost",))
     text = same_failure(env, index, root, "sync")
     assert "`ghost` references a workspace in `tool.uv.sources`" in text
+
+
+def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp_path):
+    """`tool-s` has no wheel: its sdist is built (in a build environment of its own, which
+    needs `tool-t`, from the index too) before `needy` builds with it."""
+    index.add_sdist("tool-s", "1.0", files={"tool_s/__init__.py": ""}, build_requires=["tool-t"])
+    index.add_wheel("tool-t", "1.0")
+    index.add_sdist("needy", "1.0", build_requires=["tool-s"])
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["needy"]\n'
+    )
+    (root / ".python-version").write_text("3.12\n")
+    copy = twin(root)
+    uv = run_uv(copy, index, "sync")
+    assert uv.returncode == 0, uv.stderr
+    index.reset_counters()
+    result = env.run("sync", cwd=root)
+    assert result.returncode == 0, result
+    assert installed(root) == installed(copy) == {"needy": "1.0"}
+    # Downloaded once: its metadata is read from the wheel built for the environment.
+    assert index.downloads("tool_s-1.0.tar.gz") == 1
+
+
+def test_a_build_requirement_pinned_to_an_explicit_index(env, index, tmp_path):
+    """`tool-x` comes from the explicit index it is pinned to (2.0 there, 1.0 on the default
+    one): the build checks that it can import the module only 2.0 has."""
+    index.add_wheel("tool-x", "1.0")
+    with IndexServer() as pinned:
+        pinned.add_wheel("tool-x", "2.0", files={"tool_x_two/__init__.py": ""})
+        root = tmp_path / "app"
+        write_source_tree(root, "app", "0.1.0", requires_python=">=3.8", build_requires=["tool-x"])
+        with open(root / f"{BACKEND_MODULE}.py", "a") as handle:
+            handle.write(BACKEND_CHECKS.format(needs=["tool_x_two"], hook=[]))
+        with open(root / "pyproject.toml", "a") as handle:
+            handle.write(
+                '\n[tool.uv.sources]\ntool-x = { index = "pinned" }\n\n'
+                f'[[tool.uv.index]]\nname = "pinned"\nurl = "{pinned.index_url}"\n'
+                "explicit = true\n"
+            )
+        (root / ".python-version").write_text("3.12\n")
+        copy = twin(root)
+        uv = run_uv(copy, index, "sync", config=True)
+        assert uv.returncode == 0, uv.stderr
+        pinned.reset_counters()
+        result = env.run("sync", cwd=root)
+        assert result.returncode == 0, result
+        assert installed(root) == installed(copy) == {"app": "0.1.0"}
+        assert pinned.downloads("tool_x-2.0-py3-none-any.whl") == 1

@@ -42,6 +42,7 @@ from pyrun.core.wheelname import Tag, wheel_tags
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.build_sources import (
     BuildRequirements,
+    UnsupportedBuildSource,
     lower_build_requirements,
     plain_requirements,
 )
@@ -229,7 +230,12 @@ class BuildRequest:
         stack = (*self.stack, os.path.abspath(self.source_dir))
         if not self.sources:
             return plain_requirements(texts, stack)
-        return lower_build_requirements(self.source_dir, texts, stack)
+        try:
+            return lower_build_requirements(self.source_dir, texts, stack)
+        except UnsupportedBuildSource as exc:
+            raise FailureError(
+                f"Failed to build `{self.display}`", causes=(exc.message,), hint=exc.hint
+            ) from exc
 
 
 def build_wheel(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pyrun.core.project import ProjectFile, normalize_name
 from pyrun.core.records import Record
+from pyrun.errors import FailureError
 
 if TYPE_CHECKING:
     from pyrun.core.lock_build import LocalDependency
@@ -114,11 +115,21 @@ def _collect(
     )
 
 
+class UnsupportedBuildSource(FailureError):
+    """A build requirement lowered to a source pyrun does not build into a build environment
+    (an archive, a URL, a git repository): said, rather than taken from an index by name."""
+
+
 def _tree(local: LocalDependency | None, root: str) -> BuildTree | None:
-    """A local directory source as a tree to build; None for the rest (archives, URLs and git
-    sources stay requirements by name)."""
-    if local is None or local.kind not in _TREE_KINDS:
+    """A local directory source as a tree to build; None for a requirement from an index."""
+    if local is None:
         return None
+    if local.kind not in _TREE_KINDS:
+        raise UnsupportedBuildSource(
+            f"`{local.name}` comes from a {local.kind} source (`{local.location}`), which pyrun "
+            "does not build into a build environment",
+            hint="build requirements may come from an index, a workspace member or a directory",
+        )
     directory = os.path.normpath(os.path.join(root, local.location))
     return BuildTree(name=local.name, directory=directory, editable=local.kind == "editable")
 

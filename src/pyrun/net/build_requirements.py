@@ -28,11 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.provider import CandidateInfo
-from pyrun.core.resolution import LocalPackage, NoSolutionError, ResolveRequest, Source
+from pyrun.core.resolution import (
+    LocalPackage,
+    NoSolutionError,
+    ResolveRequest,
+    Source,
+    SourceKind,
+)
 from pyrun.errors import FailureError
 from pyrun.local import build as builds
 from pyrun.local.build_sources import BuildRequirements, BuildTree, lower_requires_dist
@@ -71,7 +78,7 @@ async def fetch_build_requirements(
     trees = await _TreeBuilds(preparer, requirements.stack, provide).run(requirements)
     pinned = dict(requirements.pinned)
     for tree in trees.values():
-        pinned.update(tree.pinned)
+        pinned.update(tree.needs.pinned)
     source = _BuildSource(preparer, _with_pins(preparer, pinned), pinned, requirements, provide)
     resolved = await _resolve(source, requirements.texts, [t.package for t in trees.values()])
     archives: list[Path] = []
@@ -113,7 +120,7 @@ async def _resolve(
             f"No solution found when resolving: {listed}", causes=exc.causes
         ) from exc
     return [
-        (str(canonicalize_name(package.name)), package.version or "")
+        (_name(package.name), package.version or "")
         for package in resolution.packages
     ]
 
@@ -144,14 +151,15 @@ def _with_pins(preparer: _Preparer, pinned: Mapping[str, str]) -> IndexSet:
 
 
 class _BuiltTree:
-    """A tree built for a build environment: the resolver's view of it and its archive."""
+    """A tree built for a build environment: the resolver's view of it, its archive, and its
+    own requirements lowered."""
 
-    __slots__ = ("archive", "package", "pinned")
+    __slots__ = ("archive", "needs", "package")
 
-    def __init__(self, package: LocalPackage, archive: Path, pinned: Mapping[str, str]) -> None:
+    def __init__(self, package: LocalPackage, archive: Path, needs: BuildRequirements) -> None:
         self.package = package
         self.archive = archive
-        self.pinned = pinned
+        self.needs = needs
 
 
 class _TreeBuilds:
@@ -166,34 +174,61 @@ class _TreeBuilds:
         self.provide = provide
 
     async def run(self, requirements: BuildRequirements) -> dict[str, _BuiltTree]:
+        """Build the trees the interpreter's environment takes: those required under markers
+        it satisfies, with the extras asked of them (a tree's dependency behind an extra
+        nobody asks for is not built, as uv's resolver never reaches it)."""
         built: dict[str, _BuiltTree] = {}
-        pending = list(requirements.trees)
+        trees = {_name(t.name): t for t in requirements.trees}
+        extras: dict[str, frozenset[str]] = {}
+        pending = self._taken(requirements.texts, trees, frozenset())
         while pending:
-            tree = pending.pop(0)
-            name = str(canonicalize_name(tree.name))
-            if name in built:
+            name, asked = pending.pop(0)
+            if name in built and asked <= extras[name]:
                 continue
-            if os.path.abspath(tree.directory) in self.stack:
-                raise FailureError(f"Cyclic build dependency detected for `{name}`")
-            job = functools.partial(self._build, tree)
-            wheel = await trio.to_thread.run_sync(job)
-            metadata = parse_core_metadata(_metadata_of(wheel.archive))
-            needs = lower_requires_dist(
-                Path(tree.directory), metadata.requires_dist, metadata.provides_extras, self.stack
-            )
-            package = LocalPackage(
-                name=name,
-                version=wheel.version,
-                source=Source(
-                    kind="editable" if tree.editable else "directory", location=tree.directory
-                ),
-                requires_dist=needs.texts,
-                requires_python=metadata.requires_python,
-                provides_extras=metadata.provides_extras,
-            )
-            built[name] = _BuiltTree(package, wheel.archive, needs.pinned)
-            pending.extend(needs.trees)
+            extras[name] = extras.get(name, frozenset()) | asked
+            if name not in built:
+                built[name] = await self._built(trees[name])
+            needs = built[name].needs
+            trees.update((_name(t.name), t) for t in needs.trees)
+            pending += self._taken(needs.texts, trees, extras[name])
         return built
+
+    def _taken(
+        self, texts: Sequence[str], trees: Mapping[str, BuildTree], extras: frozenset[str]
+    ) -> list[tuple[str, frozenset[str]]]:
+        """`(tree, extras asked)` for each of `texts` naming a tree and applying here, to a
+        project whose extras `extras` are asked for."""
+        markers = self.preparer.env.interpreter.markers
+        taken = []
+        for text in texts:
+            requirement = Requirement(text)
+            name = _name(requirement.name)
+            if name not in trees:
+                continue
+            marker = requirement.marker
+            envs = [{**markers, "extra": extra} for extra in (sorted(extras) or [""])]
+            if marker is None or any(marker.evaluate(env) for env in envs):
+                taken.append((name, frozenset(_name(e) for e in requirement.extras)))
+        return taken
+
+    async def _built(self, tree: BuildTree) -> _BuiltTree:
+        if os.path.abspath(tree.directory) in self.stack:
+            raise FailureError(f"Cyclic build dependency detected for `{_name(tree.name)}`")
+        wheel = await trio.to_thread.run_sync(functools.partial(self._build, tree))
+        metadata = parse_core_metadata(_metadata_of(wheel.archive))
+        needs = lower_requires_dist(
+            Path(tree.directory), metadata.requires_dist, metadata.provides_extras, self.stack
+        )
+        kind: SourceKind = "editable" if tree.editable else "directory"
+        package = LocalPackage(
+            name=_name(tree.name),
+            version=wheel.version,
+            source=Source(kind=kind, location=tree.directory),
+            requires_dist=needs.texts,
+            requires_python=metadata.requires_python,
+            provides_extras=metadata.provides_extras,
+        )
+        return _BuiltTree(package, wheel.archive, needs)
 
     def _build(self, tree: BuildTree) -> builds.BuiltWheel:
         """Build `tree` (blocking: on a worker thread) or take its build from the cache."""
@@ -344,7 +379,11 @@ def _sdist(files: Sequence[IndexFile]) -> IndexFile | None:
 
 
 def _key(name: str, version: str) -> tuple[str, str]:
-    return (str(canonicalize_name(name)), version)
+    return (_name(name), version)
+
+
+def _name(name: str) -> str:
+    return str(canonicalize_name(name))
 
 
 def _download_for(name: str, version: str, file: IndexFile) -> WheelDownload:
