@@ -142,12 +142,27 @@ def test_workspace_members_named_as_build_requirements(env, index, tmp_path):
     )
     member(root, "plugin", requires=("beta",))
     member(root, "helper")
+    same_sync(env, index, root)
+
+
+def same_sync(
+    env: PyrunEnv,
+    index: IndexServer,
+    root: Path,
+    *,
+    config: bool = False,
+    served: IndexServer | None = None,
+) -> dict[str, str]:
+    """`sync` with both tools on copies of `root`: both pass and install the same packages,
+    which are returned. `served`'s counters count pyrun's requests only."""
     copy = twin(root)
-    uv = run_uv(copy, index, "sync")
+    uv = run_uv(copy, index, "sync", config=config)
     assert uv.returncode == 0, uv.stderr
+    (served or index).reset_counters()
     result = env.run("sync", cwd=root)
     assert result.returncode == 0, result
     assert installed(root) == installed(copy)
+    return installed(root)
 
 
 def same_failure(env: PyrunEnv, index: IndexServer, root: Path, command: str) -> str:
@@ -169,12 +184,7 @@ def test_a_members_dependency_behind_an_extra_nobody_asks_for_is_not_built(env, 
     member(root, "lib", build_requires=("plugin",), needs=("plugin",))
     member(root, "plugin", extras={"more": ["helper"]})
     member(root, "helper", build_requires=("lib",))
-    copy = twin(root)
-    uv = run_uv(copy, index, "sync")
-    assert uv.returncode == 0, uv.stderr
-    result = env.run("sync", cwd=root)
-    assert result.returncode == 0, result
-    assert installed(root) == installed(copy)
+    same_sync(env, index, root)
 
 
 @pytest.mark.parametrize(
@@ -221,13 +231,7 @@ def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp
         'dependencies = ["needy"]\n'
     )
     (root / ".python-version").write_text("3.12\n")
-    copy = twin(root)
-    uv = run_uv(copy, index, "sync")
-    assert uv.returncode == 0, uv.stderr
-    index.reset_counters()
-    result = env.run("sync", cwd=root)
-    assert result.returncode == 0, result
-    assert installed(root) == installed(copy) == {"needy": "1.0"}
+    assert same_sync(env, index, root) == {"needy": "1.0"}
     # Downloaded once: its metadata is read from the wheel built for the environment.
     assert index.downloads("tool_s-1.0.tar.gz") == 1
 
@@ -249,11 +253,5 @@ def test_a_build_requirement_pinned_to_an_explicit_index(env, index, tmp_path):
                 "explicit = true\n"
             )
         (root / ".python-version").write_text("3.12\n")
-        copy = twin(root)
-        uv = run_uv(copy, index, "sync", config=True)
-        assert uv.returncode == 0, uv.stderr
-        pinned.reset_counters()
-        result = env.run("sync", cwd=root)
-        assert result.returncode == 0, result
-        assert installed(root) == installed(copy) == {"app": "0.1.0"}
+        assert same_sync(env, index, root, config=True, served=pinned) == {"app": "0.1.0"}
         assert pinned.downloads("tool_x-2.0-py3-none-any.whl") == 1
