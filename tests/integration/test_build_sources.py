@@ -236,22 +236,43 @@ def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp
     assert index.downloads("tool_s-1.0.tar.gz") == 1
 
 
+def checked_project(root: Path, build_requires: list[str], needs: list[str], tail: str) -> Path:
+    """A project whose build needs `build_requires` and checks that `needs` import."""
+    write_source_tree(root, "app", "0.1.0", requires_python=">=3.8", build_requires=build_requires)
+    with open(root / f"{BACKEND_MODULE}.py", "a") as handle:
+        handle.write(BACKEND_CHECKS.format(needs=needs, hook=[]))
+    with open(root / "pyproject.toml", "a") as handle:
+        handle.write(tail)
+    (root / ".python-version").write_text("3.12\n")
+    return root
+
+
+def test_exclude_newer_package_reaches_build_requirements(env, index, tmp_path):
+    """`exclude-newer` keeps the newer `tool-y` out, except that `exclude-newer-package`
+    exempts it: the build gets 2.0, whose module it checks for."""
+    index.add_wheel("tool-y", "1.0", upload_time="2023-01-01T00:00:00Z")
+    index.add_wheel(
+        "tool-y", "2.0", files={"tool_y_two/__init__.py": ""}, upload_time="2025-01-01T00:00:00Z"
+    )
+    tail = (
+        '\n[tool.uv]\nexclude-newer = "2024-06-01T00:00:00Z"\n\n'
+        "[tool.uv.exclude-newer-package]\ntool-y = false\n"
+    )
+    root = checked_project(tmp_path / "app", ["tool-y"], ["tool_y_two"], tail)
+    assert same_sync(env, index, root, config=True) == {"app": "0.1.0"}
+    assert index.downloads("tool_y-2.0-py3-none-any.whl") == 1
+
+
 def test_a_build_requirement_pinned_to_an_explicit_index(env, index, tmp_path):
     """`tool-x` comes from the explicit index it is pinned to (2.0 there, 1.0 on the default
     one): the build checks that it can import the module only 2.0 has."""
     index.add_wheel("tool-x", "1.0")
     with IndexServer() as pinned:
         pinned.add_wheel("tool-x", "2.0", files={"tool_x_two/__init__.py": ""})
-        root = tmp_path / "app"
-        write_source_tree(root, "app", "0.1.0", requires_python=">=3.8", build_requires=["tool-x"])
-        with open(root / f"{BACKEND_MODULE}.py", "a") as handle:
-            handle.write(BACKEND_CHECKS.format(needs=["tool_x_two"], hook=[]))
-        with open(root / "pyproject.toml", "a") as handle:
-            handle.write(
-                '\n[tool.uv.sources]\ntool-x = { index = "pinned" }\n\n'
-                f'[[tool.uv.index]]\nname = "pinned"\nurl = "{pinned.index_url}"\n'
-                "explicit = true\n"
-            )
-        (root / ".python-version").write_text("3.12\n")
+        tail = (
+            '\n[tool.uv.sources]\ntool-x = { index = "pinned" }\n\n'
+            f'[[tool.uv.index]]\nname = "pinned"\nurl = "{pinned.index_url}"\nexplicit = true\n'
+        )
+        root = checked_project(tmp_path / "app", ["tool-x"], ["tool_x_two"], tail)
         assert same_sync(env, index, root, config=True, served=pinned) == {"app": "0.1.0"}
         assert pinned.downloads("tool_x-2.0-py3-none-any.whl") == 1

@@ -90,12 +90,10 @@ async def fetch_build_requirements(
             downloads.append(_download_for(name, version, wheel))
         else:
             archives.append(await source.built_sdist(name, version))
+    # Unreported, as uv's build dispatch prepares a build environment without a reporter: the
+    # `Downloading`/`Downloaded` lines are the project environment's.
     done = await download_wheels(
-        preparer.http,
-        preparer.cache,
-        downloads,
-        limit=preparer.download_limiter,
-        report=preparer.reporter,
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
     )
     return [*archives, *(result.archive for result in done)]
 
@@ -119,10 +117,7 @@ async def _resolve(
         raise builds.UnresolvedBuildRequirements(
             f"No solution found when resolving: {listed}", causes=exc.causes
         ) from exc
-    return [
-        (_name(package.name), package.version or "")
-        for package in resolution.packages
-    ]
+    return [(_name(package.name), package.version or "") for package in resolution.packages]
 
 
 def point_marker(markers: Mapping[str, str]) -> str:
@@ -293,8 +288,13 @@ class _BuildSource(IndexMetadataSource):
         requirements: BuildRequirements,
         provide: builds.RequirementsProvider,
     ) -> None:
-        pins = {name: url for name, url in pinned.items()}
-        super().__init__(indexes, pinned=pins, exclude_newer=preparer.options.exclude_newer)
+        options = preparer.options
+        super().__init__(
+            indexes,
+            pinned=pinned,
+            exclude_newer=options.exclude_newer,
+            exclude_newer_package=options.exclude_newer_package,
+        )
         self.preparer = preparer
         self.interpreter: Interpreter = preparer.env.interpreter
         self.stack = requirements.stack
