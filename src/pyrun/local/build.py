@@ -3,10 +3,11 @@
 A build runs the project's backend through `pyproject_hooks` with the *target* interpreter, in
 an isolated build environment pyrun creates (`builds-v0/.tmp*/env`, a venv like any other) and
 removes afterwards. The environment receives `[build-system] requires`, then whatever the
-backend's `get_requires_for_build_*` hook asks for, through a caller-supplied
-`RequirementsProvider`: resolving and downloading requirements is network work, which the async
-sync layer does (and this module, being synchronous, must not), while installing them here is a
-plain link from the cache.
+backend's `get_requires_for_build_*` hook asks for (each lowered through `tool.uv.sources` when
+the source is a local tree or a git checkout: `pyrun.local.build_sources`), through a
+caller-supplied `RequirementsProvider`: resolving and downloading requirements is network
+work, which the async sync layer does (and this module, being synchronous, must not), while
+installing them here is a plain link from the cache.
 
 Built wheels are unpacked into `archive-v0/` like downloaded ones and recorded in `sdists-v1/`:
 
