@@ -57,6 +57,17 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
     _check()
     return _editable(wheel_directory, config_settings, metadata_directory)
+
+
+_metadata = prepare_metadata_for_build_wheel
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _check()
+    return _metadata(metadata_directory, config_settings)
+
+
+prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 """
 
 
@@ -276,3 +287,20 @@ def test_a_build_requirement_pinned_to_an_explicit_index(env, index, tmp_path):
         root = checked_project(tmp_path / "app", ["tool-x"], ["tool_x_two"], tail)
         assert same_sync(env, index, root, config=True, served=pinned) == {"app": "0.1.0"}
         assert pinned.downloads("tool_x-2.0-py3-none-any.whl") == 1
+
+
+def test_a_lock_builds_dynamic_metadata_with_members_as_build_requirements(env, index, tmp_path):
+    """`lib`'s dependencies are dynamic: locking builds its metadata, in a build environment
+    that needs the member `plugin`. Both tools write the same lock."""
+    root = workspace(tmp_path / "ws", ("lib",), ("lib", "plugin"))
+    lib = member(root, "lib", requires=("beta",), build_requires=("plugin",), needs=("plugin",))
+    pyproject = lib / "pyproject.toml"
+    text = pyproject.read_text().replace('dependencies = ["beta"]', 'dynamic = ["dependencies"]')
+    pyproject.write_text(text)
+    member(root, "plugin")
+    copy = twin(root)
+    uv = run_uv(copy, index, "lock")
+    assert uv.returncode == 0, uv.stderr
+    result = env.run("lock", cwd=root)
+    assert result.returncode == 0, result
+    assert (root / "uv.lock").read_text() == (copy / "uv.lock").read_text()
