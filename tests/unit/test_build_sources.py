@@ -10,7 +10,6 @@ from pyrun.local.build_sources import (
     BuildTree,
     UnsupportedBuildSource,
     lower_build_requirements,
-    lower_requires_dist,
 )
 
 ROOT = """\
@@ -74,9 +73,8 @@ def test_a_directory_that_is_no_project_is_not_lowered(tmp_path):
     assert lowered.trees == ()
 
 
-def test_a_trees_own_requirements_are_lowered_with_its_extras(root):
-    lowered = lower_requires_dist(
-        root / "packages" / "lib", ["plugin ; extra == 'more'", "beta>=1"], ["more"], ()
-    )
+def test_built_requirements_keep_their_extra_markers(root):
+    requires_dist = ["plugin ; extra == 'more'", "beta>=1"]
+    lowered = lower_build_requirements(root / "packages" / "lib", requires_dist, ())
     assert lowered.texts == ('plugin ; (extra == "more")', "beta>=1")
     assert [tree.name for tree in lowered.trees] == ["plugin"]

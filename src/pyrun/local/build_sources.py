@@ -25,7 +25,7 @@ from pyrun.errors import FailureError
 if TYPE_CHECKING:
     from pyrun.core.lock_build import LocalDependency
 
-__all__ = ["BuildRequirements", "BuildTree", "lower_build_requirements", "lower_requires_dist"]
+__all__ = ["BuildRequirements", "BuildTree", "lower_build_requirements"]
 
 
 class BuildTree(Record):
@@ -56,9 +56,10 @@ def plain_requirements(texts: Sequence[str], stack: tuple[str, ...] = ()) -> Bui
 def lower_build_requirements(
     source_dir: Path, texts: Sequence[str], stack: tuple[str, ...]
 ) -> BuildRequirements:
-    """`texts`, a build requirement of the project at `source_dir`, lowered; unchanged when
-    `source_dir` is no project (uv lowers only a `[project]`'s). Raises uv's `Failed to build
-    `name @ url`` / `Failed to parse entry` for a source that does not fit."""
+    """`texts`, build requirements of the project at `source_dir` (or the `Requires-Dist` of
+    its build, extras folded into markers), lowered; unchanged when `source_dir` is no project
+    (uv lowers only a `[project]`'s). Raises uv's `Failed to build `name @ url`` / `Failed to
+    parse entry` for a source that does not fit."""
     from pyrun.core.lock_build import lower_build_requirements as lower
 
     place = _place(os.fspath(source_dir))
@@ -67,30 +68,6 @@ def lower_build_requirements(
     project, root, members = place
     lowered = lower(project, texts, workspace_root=root, workspace_members=members)
     return _collect(lowered, root.directory, stack)
-
-
-def lower_requires_dist(
-    source_dir: Path, requires_dist: Sequence[str], extras: Sequence[str], stack: tuple[str, ...]
-) -> BuildRequirements:
-    """The built `Requires-Dist` of the tree at `source_dir`, lowered as uv lowers a directory
-    dependency's metadata (through its own and its workspace's sources)."""
-    from pyrun.core.lock_build import BuiltMetadata, declare_path_dependency
-
-    place = _place(os.fspath(source_dir))
-    if place is None:
-        return plain_requirements(requires_dist, stack)
-    project, root, members = place
-    declared = declare_path_dependency(
-        project,
-        root=root.directory,
-        workspace_root=root,
-        workspace_members=members,
-        built=BuiltMetadata(requires_dist=tuple(requires_dist), provides_extras=tuple(extras)),
-    )
-    trees = tuple(_tree(local, root.directory) for local in declared.locals)
-    return BuildRequirements(
-        texts=declared.requires_dist, trees=tuple(t for t in trees if t), stack=stack
-    )
 
 
 def _collect(

@@ -42,7 +42,7 @@ from pyrun.core.resolution import (
 )
 from pyrun.errors import FailureError
 from pyrun.local import build as builds
-from pyrun.local.build_sources import BuildRequirements, BuildTree, lower_requires_dist
+from pyrun.local.build_sources import BuildRequirements, BuildTree, lower_build_requirements
 from pyrun.local.cache import SDISTS_BUCKET
 from pyrun.net.download import WheelDownload, download_wheels
 from pyrun.net.index import IndexConfig, IndexFile, IndexSet, check_wheel_hash
@@ -211,9 +211,8 @@ class _TreeBuilds:
             raise FailureError(f"Cyclic build dependency detected for `{_name(tree.name)}`")
         wheel = await trio.to_thread.run_sync(functools.partial(self._build, tree))
         metadata = parse_core_metadata(_metadata_of(wheel.archive))
-        needs = lower_requires_dist(
-            Path(tree.directory), metadata.requires_dist, metadata.provides_extras, self.stack
-        )
+        # Its own requirements, lowered as uv lowers a directory dependency's metadata.
+        needs = lower_build_requirements(Path(tree.directory), metadata.requires_dist, self.stack)
         kind: SourceKind = "editable" if tree.editable else "directory"
         package = LocalPackage(
             name=_name(tree.name),
