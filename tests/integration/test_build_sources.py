@@ -247,6 +247,33 @@ def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp
     assert index.downloads("tool_s-1.0.tar.gz") == 1
 
 
+def test_a_build_requirement_only_building_could_give_gets_uvs_wheels_hint(env, index, tmp_path):
+    index.add_sdist("tool-s", "1.0", files={"tool_s/__init__.py": ""})
+    index.add_sdist("needy", "1.0", build_requires=["tool-s"])
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["needy"]\n\n[tool.uv]\nno-build-package = ["tool-s"]\n'
+    )
+    (root / ".python-version").write_text("3.12\n")
+    copy = twin(root)
+    uv = run_uv(copy, index, "sync", config=True)
+    assert uv.returncode == 1, uv.stderr
+    result = env.run("sync", cwd=root)
+    assert result.returncode == 1, result
+    # The account of the conflict is the resolver's own (its wording is not this test's).
+    head = "\n".join(errors(uv.stderr, copy).splitlines()[:3])
+    assert head.endswith("  cause: No solution found when resolving: `tool-s`")
+    assert errors(result.stderr, root).startswith(head)
+    hint = (
+        "\nhint: Wheels are required for `tool-s` because building from source is disabled for "
+        "`tool-s` (i.e., with `--no-build-package tool-s`)\n"
+    )
+    assert uv.stderr.endswith(hint)
+    assert result.stderr.endswith(hint)
+
+
 def checked_project(root: Path, build_requires: list[str], needs: list[str], tail: str) -> Path:
     """A project whose build needs `build_requires` and checks that `needs` import."""
     write_source_tree(root, "app", "0.1.0", requires_python=">=3.8", build_requires=build_requires)

@@ -114,10 +114,24 @@ async def _resolve(
         resolution = await resolve_async(request, source)
     except NoSolutionError as exc:
         listed = ", ".join(f"`{text}`" for text in texts)
-        raise builds.UnresolvedBuildRequirements(
+        error = builds.UnresolvedBuildRequirements(
             f"No solution found when resolving: {listed}", causes=exc.causes
-        ) from exc
+        )
+        error.cause_hints = _wheels_hint(exc, source)
+        raise error from exc
     return [(_name(package.name), package.version or "") for package in resolution.packages]
+
+
+def _wheels_hint(exc: NoSolutionError, source: _BuildSource) -> tuple[str, ...]:
+    """uv's hint when the resolution failed over versions that only building could use."""
+    named = sorted(source.wheels_required & exc.conflict.versioned_names())
+    if not named:
+        return ()
+    from pyrun.net.metadata_build import BuildPolicy
+
+    options = source.preparer.options
+    policy = BuildPolicy(no_build=options.no_build, no_build_packages=options.no_build_package)
+    return (f"Wheels are required for `{named[0]}` because {policy.reason(named[0])}",)
 
 
 def point_marker(markers: Mapping[str, str]) -> str:
@@ -311,6 +325,8 @@ class _BuildSource(IndexMetadataSource):
         sdist = _sdist(files)
         if sdist is not None and not self.preparer.options.forbids_build(name):
             return CandidateInfo.from_files(version, [sdist])
+        if sdist is not None:
+            self.wheels_required.add(_name(name))
         info = CandidateInfo.from_files(version, files)
         return replace(info, unusable="has no usable wheels")
 
