@@ -229,19 +229,24 @@ def test_a_workspace_source_naming_no_member_is_uvs_error(env, index, tmp_path):
     assert "`ghost` references a workspace in `tool.uv.sources`" in text
 
 
+def needing_needy(root: Path, tail: str = "") -> Path:
+    """A virtual project depending on `needy`, an sdist from the index."""
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        f'dependencies = ["needy"]\n{tail}'
+    )
+    (root / ".python-version").write_text("3.12\n")
+    return root
+
+
 def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp_path):
     """`tool-s` has no wheel: its sdist is built (in a build environment of its own, which
     needs `tool-t`, from the index too) before `needy` builds with it."""
     index.add_sdist("tool-s", "1.0", files={"tool_s/__init__.py": ""}, build_requires=["tool-t"])
     index.add_wheel("tool-t", "1.0")
     index.add_sdist("needy", "1.0", build_requires=["tool-s"])
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
-        'dependencies = ["needy"]\n'
-    )
-    (root / ".python-version").write_text("3.12\n")
+    root = needing_needy(tmp_path / "app")
     assert same_sync(env, index, root) == {"needy": "1.0"}
     # Downloaded once: its metadata is read from the wheel built for the environment.
     assert index.downloads("tool_s-1.0.tar.gz") == 1
@@ -250,13 +255,7 @@ def test_a_build_requirement_published_only_as_an_sdist_is_built(env, index, tmp
 def test_a_build_requirement_only_building_could_give_gets_uvs_wheels_hint(env, index, tmp_path):
     index.add_sdist("tool-s", "1.0", files={"tool_s/__init__.py": ""})
     index.add_sdist("needy", "1.0", build_requires=["tool-s"])
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
-        'dependencies = ["needy"]\n\n[tool.uv]\nno-build-package = ["tool-s"]\n'
-    )
-    (root / ".python-version").write_text("3.12\n")
+    root = needing_needy(tmp_path / "app", '\n[tool.uv]\nno-build-package = ["tool-s"]\n')
     copy = twin(root)
     uv = run_uv(copy, index, "sync", config=True)
     assert uv.returncode == 1, uv.stderr
