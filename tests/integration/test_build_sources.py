@@ -71,6 +71,12 @@ prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 """
 
 
+@pytest.fixture(autouse=True)
+def no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv wraps its errors to `COLUMNS` (pytest-xdist sets it); pyrun does not."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture
 def index() -> Iterator[IndexServer]:
     with IndexServer() as server:
