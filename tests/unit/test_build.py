@@ -6,7 +6,6 @@ import os
 import sys
 import textwrap
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError
 from pyrun.local import build
+from pyrun.local.build_sources import BuildRequirements
 from pyrun.local.cache import Cache
 from pyrun.local.interpreters import probe
 from tests.support.fsclock import wait_past
@@ -42,9 +42,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, env: build.BuildEnv, requirements: Sequence[str]) -> None:
+    def __call__(self, env: build.BuildEnv, requirements: BuildRequirements) -> None:
         assert (env.prefix / "pyvenv.cfg").is_file()
-        self.calls.append(list(requirements))
+        self.calls.append(list(requirements.texts))
 
 
 def make_request(source: Path, *, editable: bool = False) -> build.BuildRequest:

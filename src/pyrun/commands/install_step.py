@@ -236,6 +236,10 @@ def sync_options(settled: Settled, selection: Selection, *, exact: bool) -> Sync
         keep=frozenset(selection.skipped),
         exclude_newer=_build_exclude_newer(settled),
     )
+    if settled.resolver.exclude_newer_package:  # the common case loads nothing more
+        from pyrun.commands.resolve_step import settings_exclude_newer_package
+
+        options = options._replace(exclude_newer_package=settings_exclude_newer_package(settled))
     return with_build_settings(options, settled.build)
 
 

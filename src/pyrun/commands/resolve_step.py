@@ -280,7 +280,19 @@ def build_requirement_options(settled: Settled, indexes: IndexSettings) -> SyncO
         offline=settled.globals.offline,
         no_build=settled.build.no_build,
         exclude_newer=settings_exclude_newer(settled),
+        exclude_newer_package=settings_exclude_newer_package(settled),
     )
+
+
+def settings_exclude_newer_package(settled: Settled) -> dict[str, datetime | None]:
+    """`exclude-newer-package`'s moments by package (None: no cutoff), which uv's build
+    dispatch applies to build requirements as its resolver applies them to the lock."""
+    if not settled.resolver.exclude_newer_package:
+        return {}
+    from pyrun.commands.lock_project import lock_options
+
+    cutoffs: dict[str, datetime | None] = _exclude_newer_package_cutoffs(lock_options(settled))
+    return cutoffs
 
 
 def settings_exclude_newer(settled: Settled) -> datetime | None:

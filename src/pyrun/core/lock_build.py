@@ -562,6 +562,43 @@ def declare_path_dependency(
     return declare_member(project, path=path, lowering=lowering, packaged=True, built=built)
 
 
+def lower_build_requirements(
+    project: ProjectFile,
+    texts: Sequence[str],
+    *,
+    workspace_root: ProjectFile,
+    workspace_members: Mapping[str, ProjectFile],
+) -> tuple[tuple[str, LocalDependency | None, str | None], ...]:
+    """A project's build requirements as uv's `BuildRequires::from_project_maybe_workspace`
+    lowers them: through the project's `tool.uv.sources`, then its workspace's. Each is
+    `(resolver text, local source or None, pinned index URL or None)`; local locations are
+    relative to `workspace_root`'s directory."""
+    assert project.name is not None
+    root = workspace_root.directory
+    lowering = _workspace_lowering(
+        root, workspace_root, workspace_members, _project_index_url(project, workspace_root), False
+    )
+    name = normalize_name(project.name)
+    path = lowering.paths.get(name) or _relative(root, project.directory)
+    lowering = lowering.for_member(name, path)
+    sources = _sources(project)
+    lowered = (x for text in texts for x in lowering.lower(text, path, sources, None, project=name))
+    return tuple((x.text, x.local, x.table.index) for x in lowered)
+
+
+def _project_index_url(project: ProjectFile, workspace_root: ProjectFile) -> Callable[[str], str]:
+    """`{ index = "name" }`: one of the project's own indexes, else one of its workspace's."""
+    own, shared = _own_index_url(project), _own_index_url(workspace_root)
+
+    def url_of(name: str) -> str:
+        try:
+            return own(name)
+        except PyrunError:
+            return shared(name)
+
+    return url_of
+
+
 def _own_index_url(project: ProjectFile) -> Callable[[str], str]:
     """`{ index = "name" }` in a project outside the workspace names one of its own indexes."""
 

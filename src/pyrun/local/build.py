@@ -3,10 +3,11 @@
 A build runs the project's backend through `pyproject_hooks` with the *target* interpreter, in
 an isolated build environment pyrun creates (`builds-v0/.tmp*/env`, a venv like any other) and
 removes afterwards. The environment receives `[build-system] requires`, then whatever the
-backend's `get_requires_for_build_*` hook asks for, through a caller-supplied
-`RequirementsProvider`: resolving and downloading requirements is network work, which the async
-sync layer does (and this module, being synchronous, must not), while installing them here is a
-plain link from the cache.
+backend's `get_requires_for_build_*` hook asks for (each lowered through `tool.uv.sources` when
+the source is a local tree or a git checkout: `pyrun.local.build_sources`), through a
+caller-supplied `RequirementsProvider`: resolving and downloading requirements is network
+work, which the async sync layer does (and this module, being synchronous, must not), while
+installing them here is a plain link from the cache.
 
 Built wheels are unpacked into `archive-v0/` like downloaded ones and recorded in `sdists-v1/`:
 
@@ -40,6 +41,12 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.wheelname import Tag, wheel_tags
 from pyrun.errors import FailureError, os_error_text
+from pyrun.local.build_sources import (
+    BuildRequirements,
+    UnsupportedBuildSource,
+    lower_build_requirements,
+    plain_requirements,
+)
 from pyrun.local.cache import BUILDS_BUCKET, SDISTS_BUCKET, Cache, atomic_write_bytes
 from pyrun.local.cache_globs import is_glob, matching_files
 from pyrun.local.cache_key import (
@@ -128,8 +135,9 @@ class BuildEnv:
         return self.target.python_executable
 
 
-# Resolves, fetches and installs requirements (PEP 508 strings) into a build environment.
-RequirementsProvider = Callable[[BuildEnv, Sequence[str]], None]
+# Resolves, fetches and installs requirements into a build environment (building the source
+# trees they were lowered to, `pyrun.local.build_sources`).
+RequirementsProvider = Callable[[BuildEnv, BuildRequirements], None]
 
 
 @contextlib.contextmanager
@@ -212,6 +220,23 @@ class BuildRequest:
     # "download and build" for one it fetched (an index's or a URL's sdist, a git checkout),
     # "build" for a local one. The backend's own failure is always "build".
     frontend_verb: str = "build"
+    # Whether its build requirements are lowered through `tool.uv.sources` (a local tree or a
+    # git checkout; uv disables sources for an index's or a URL's sdist).
+    sources: bool = False
+    # The source trees whose build environments this build is for, outermost first.
+    stack: tuple[str, ...] = ()
+
+    def requirements(self, texts: Sequence[str]) -> BuildRequirements:
+        """`texts` from this build's backend, lowered when its sources apply."""
+        stack = (*self.stack, os.path.abspath(self.source_dir))
+        if not self.sources:
+            return plain_requirements(texts, stack)
+        try:
+            return lower_build_requirements(self.source_dir, texts, stack)
+        except UnsupportedBuildSource as exc:
+            raise FailureError(
+                f"Failed to build `{self.display}`", causes=(exc.message,), hint=exc.hint
+            ) from exc
 
 
 def build_wheel(
@@ -282,10 +307,10 @@ def _backend(
         )
         try:
             if system.requires:
-                _provide(request, env, system.requires, provide, "`build-system.requires`")
+                _provide(request, env, request.requirements(system.requires), provide)
             extra = getattr(hooks, f"get_requires_for_build_{kind}")(settings)
             if extra:
-                _provide(request, env, list(extra), provide, "the build backend")
+                _provide(request, env, request.requirements(list(extra)), provide)
             yield hooks, settings, kind
         except FailureError:
             raise
@@ -313,18 +338,24 @@ class UnresolvedBuildRequirements(FailureError):
 def _provide(
     request: BuildRequest,
     env: BuildEnv,
-    requirements: Sequence[str],
+    requirements: BuildRequirements,
     provide: RequirementsProvider,
-    origin: str,
 ) -> None:
     try:
         provide(env, requirements)
     except FailureError as exc:
+        # uv names `build-system.requires` as the origin of the backend's own requirements too.
         verb = "resolve" if isinstance(exc, UnresolvedBuildRequirements) else "install"
-        raise FailureError(
+        error = FailureError(
             f"Failed to {request.frontend_verb} `{request.display}`",
-            causes=(f"Failed to {verb} requirements from {origin}", exc.message, *exc.causes),
-        ) from exc
+            causes=(
+                f"Failed to {verb} requirements from `build-system.requires`",
+                exc.message,
+                *exc.causes,
+            ),
+        )
+        error.cause_hints = exc.cause_hints  # a build requirement's own failed build
+        raise error from exc
 
 
 def _build_error(

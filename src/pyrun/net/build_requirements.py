@@ -4,61 +4,134 @@ uv resolves `build-system.requires` (and what a backend's `get_requires_for_buil
 its resolver in a "specific" environment: the interpreter's own markers, its tags, its exact
 Python version. pyrun's resolver is universal; restricted to an environment that is a single
 point (every marker variable fixed to the interpreter's value, `requires-python` its exact
-version) it gives the same answer, with uv's backtracking and uv's account of a failure. Only
-wheels that install on the interpreter count: a version without one is unusable, as a build
-environment is made of wheels.
+version) it gives the same answer, with uv's backtracking and uv's account of a failure.
+
+What goes into the environment, as uv's build dispatch puts it there:
+
+- a requirement lowered to a source tree (a workspace member, a `path` source) is built from
+  its directory first, recursively (its own build environment, and the trees its own
+  `Requires-Dist` names); the resolver then knows it by name from its built metadata. A tree
+  already being built further out is uv's `Cyclic build dependency detected for `name``;
+- a version with a wheel for the interpreter installs that wheel; one with only an sdist is
+  built, in a build environment of its own (unless building it is forbidden);
+- a requirement pinned to an index (`{ index = "name" }`) is looked up there only.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import trio
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.provider import CandidateInfo
-from pyrun.core.resolution import NoSolutionError, ResolveRequest
-from pyrun.local.build import UnresolvedBuildRequirements
-from pyrun.net.download import WheelDownload
-from pyrun.net.index import IndexFile, IndexSet
-from pyrun.net.lock import IndexMetadataSource
+from pyrun.core.resolution import (
+    LocalPackage,
+    NoSolutionError,
+    ResolveRequest,
+    Source,
+    SourceKind,
+)
+from pyrun.errors import FailureError
+from pyrun.local import build as builds
+from pyrun.local.build_sources import BuildRequirements, BuildTree, lower_build_requirements
+from pyrun.local.cache import SDISTS_BUCKET
+from pyrun.net.download import WheelDownload, download_wheels
+from pyrun.net.index import IndexConfig, IndexFile, IndexSet, check_wheel_hash
+from pyrun.net.lock import IndexMetadataSource, parse_core_metadata
 from pyrun.net.resolve import resolve_async
 
-__all__ = ["resolve_build_requirements"]
+if TYPE_CHECKING:
+    from pyrun.net.sync import _Preparer
+
+__all__ = ["blocking_provider", "fetch_build_requirements", "point_marker"]
 
 
-async def resolve_build_requirements(
-    indexes: IndexSet,
-    interpreter: Interpreter,
-    requirements: Sequence[str],
-    index_url: str,
-    exclude_newer: datetime | None = None,
-) -> list[WheelDownload]:
-    """The wheels that make `requirements` for `interpreter` from files uploaded before
-    `exclude_newer`; a failure is uv's `No solution found when resolving: `a`, `b`` followed
-    by the resolver's account."""
+def blocking_provider(preparer: _Preparer, token: Any) -> builds.RequirementsProvider:
+    """A `RequirementsProvider` for builds on worker threads of the trio run `token` names:
+    the requirements are fetched (and trees built) on the trio side, installed here."""
+
+    def provide(env: builds.BuildEnv, requirements: BuildRequirements) -> None:
+        archives = trio.from_thread.run(
+            fetch_build_requirements, preparer, requirements, trio_token=token
+        )
+        builds.install_archives(env, archives)
+
+    return provide
+
+
+async def fetch_build_requirements(
+    preparer: _Preparer, requirements: BuildRequirements
+) -> list[Path]:
+    """The cache archives that make `requirements` for the target interpreter: trees built,
+    the rest resolved (uv's `No solution found when resolving: `a`, `b`` when it cannot be)
+    and downloaded or built."""
+    provide = blocking_provider(preparer, trio.lowlevel.current_trio_token())
+    trees = await _TreeBuilds(preparer, requirements.stack, provide).run(requirements)
+    pinned = dict(requirements.pinned)
+    for tree in trees.values():
+        pinned.update(tree.needs.pinned)
+    source = _BuildSource(preparer, _with_pins(preparer, pinned), pinned, requirements, provide)
+    resolved = await _resolve(source, requirements.texts, [t.package for t in trees.values()])
+    archives: list[Path] = []
+    downloads: list[WheelDownload] = []
+    for name, version in resolved:
+        if name in trees:
+            archives.append(trees[name].archive)
+        elif (wheel := source.wheel(name, version)) is not None:
+            downloads.append(_download_for(name, version, wheel))
+        else:
+            archives.append(await source.built_sdist(name, version))
+    # Unreported, as uv's build dispatch prepares a build environment without a reporter: the
+    # `Downloading`/`Downloaded` lines are the project environment's.
+    done = await download_wheels(
+        preparer.http, preparer.cache, downloads, limit=preparer.download_limiter
+    )
+    return [*archives, *(result.archive for result in done)]
+
+
+async def _resolve(
+    source: _BuildSource, texts: Sequence[str], locals_: Sequence[LocalPackage]
+) -> list[tuple[str, str]]:
+    """`(name, version)` of every package the resolution for the build's interpreter takes."""
+    interpreter = source.interpreter
     request = ResolveRequest(
         requires_python=f"=={interpreter.python_full_version}",
-        requirements=tuple(requirements),
+        requirements=tuple(texts),
+        local_packages=tuple(locals_),
         environments=(point_marker(interpreter.markers),),
-        index_url=index_url,
+        index_url=source.preparer.options.default_index,
     )
-    source = _WheelsFor(indexes, interpreter, exclude_newer)
     try:
         resolution = await resolve_async(request, source)
     except NoSolutionError as exc:
-        listed = ", ".join(f"`{text}`" for text in requirements)
-        raise UnresolvedBuildRequirements(
+        listed = ", ".join(f"`{text}`" for text in texts)
+        error = builds.UnresolvedBuildRequirements(
             f"No solution found when resolving: {listed}", causes=exc.causes
-        ) from exc
-    downloads = []
-    for package in resolution.packages:
-        file = source.wheel(package.name, package.version)
-        if file is not None:
-            downloads.append(_download_for(package.name, package.version or "", file))
-    return downloads
+        )
+        error.cause_hints = _wheels_hint(exc, source)
+        raise error from exc
+    return [(_name(package.name), package.version or "") for package in resolution.packages]
+
+
+def _wheels_hint(exc: NoSolutionError, source: _BuildSource) -> tuple[str, ...]:
+    """uv's hint when the resolution failed over versions that only building could use."""
+    named = sorted(source.wheels_required & exc.conflict.versioned_names())
+    if not named:
+        return ()
+    from pyrun.net.metadata_build import BuildPolicy
+
+    options = source.preparer.options
+    policy = BuildPolicy(no_build=options.no_build, no_build_packages=options.no_build_package)
+    return (f"Wheels are required for `{named[0]}` because {policy.reason(named[0])}",)
 
 
 def point_marker(markers: Mapping[str, str]) -> str:
@@ -70,28 +143,262 @@ def point_marker(markers: Mapping[str, str]) -> str:
     return " and ".join(terms)
 
 
-class _WheelsFor(IndexMetadataSource):
-    """The index as the resolver reads it, with only the wheels `interpreter` installs."""
+def _with_pins(preparer: _Preparer, pinned: Mapping[str, str]) -> IndexSet:
+    """The run's indexes, plus each index a build requirement is pinned to (named by its URL,
+    explicit: searched for the pinned packages only)."""
+    indexes = preparer.indexes
+    urls = dict.fromkeys(pinned.values())
+    if not urls:
+        return indexes
+    for url in urls:
+        preparer.http.auth.remember(url)
+    extra = tuple(IndexConfig(url=url, name=url, explicit=True) for url in urls)
+    return IndexSet(indexes.client, (*extra, *indexes.indexes), indexes.strategy)
+
+
+# -- source trees --------------------------------------------------------------------------------
+
+
+class _BuiltTree:
+    """A tree built for a build environment: the resolver's view of it, its archive, and its
+    own requirements lowered."""
+
+    __slots__ = ("archive", "needs", "package")
+
+    def __init__(self, package: LocalPackage, archive: Path, needs: BuildRequirements) -> None:
+        self.package = package
+        self.archive = archive
+        self.needs = needs
+
+
+class _TreeBuilds:
+    """The trees a build environment needs: those its requirements were lowered to, and those
+    their own `Requires-Dist` is lowered to, each built once (from the cache when it can)."""
 
     def __init__(
-        self, indexes: IndexSet, interpreter: Interpreter, exclude_newer: datetime | None
+        self, preparer: _Preparer, stack: tuple[str, ...], provide: builds.RequirementsProvider
     ) -> None:
-        super().__init__(indexes, exclude_newer=exclude_newer)
-        self.interpreter = interpreter
+        self.preparer = preparer
+        self.stack = stack
+        self.provide = provide
+
+    async def run(self, requirements: BuildRequirements) -> dict[str, _BuiltTree]:
+        """Build the trees the interpreter's environment takes: those required under markers
+        it satisfies, with the extras asked of them (a tree's dependency behind an extra
+        nobody asks for is not built, as uv's resolver never reaches it)."""
+        built: dict[str, _BuiltTree] = {}
+        trees = {_name(t.name): t for t in requirements.trees}
+        extras: dict[str, frozenset[str]] = {}
+        pending = self._taken(requirements.texts, trees, frozenset())
+        while pending:
+            name, asked = pending.pop(0)
+            if name in built and asked <= extras[name]:
+                continue
+            extras[name] = extras.get(name, frozenset()) | asked
+            if name not in built:
+                built[name] = await self._built(trees[name])
+            needs = built[name].needs
+            trees.update((_name(t.name), t) for t in needs.trees)
+            pending += self._taken(needs.texts, trees, extras[name])
+        return built
+
+    def _taken(
+        self, texts: Sequence[str], trees: Mapping[str, BuildTree], extras: frozenset[str]
+    ) -> list[tuple[str, frozenset[str]]]:
+        """`(tree, extras asked)` for each of `texts` naming a tree and applying here, to a
+        project whose extras `extras` are asked for."""
+        markers = self.preparer.env.interpreter.markers
+        taken = []
+        for text in texts:
+            requirement = Requirement(text)
+            name = _name(requirement.name)
+            if name not in trees:
+                continue
+            marker = requirement.marker
+            envs = [{**markers, "extra": extra} for extra in (sorted(extras) or [""])]
+            if marker is None or any(marker.evaluate(env) for env in envs):
+                taken.append((name, frozenset(_name(e) for e in requirement.extras)))
+        return taken
+
+    async def _built(self, tree: BuildTree) -> _BuiltTree:
+        if os.path.abspath(tree.directory) in self.stack:
+            raise FailureError(f"Cyclic build dependency detected for `{_name(tree.name)}`")
+        wheel = await trio.to_thread.run_sync(functools.partial(self._build, tree))
+        metadata = parse_core_metadata(_metadata_of(wheel.archive))
+        # Its own requirements, lowered as uv lowers a directory dependency's metadata.
+        needs = lower_build_requirements(Path(tree.directory), metadata.requires_dist, self.stack)
+        kind: SourceKind = "editable" if tree.editable else "directory"
+        package = LocalPackage(
+            name=_name(tree.name),
+            version=wheel.version,
+            source=Source(kind=kind, location=tree.directory),
+            requires_dist=needs.texts,
+            requires_python=metadata.requires_python,
+            provides_extras=metadata.provides_extras,
+        )
+        return _BuiltTree(package, wheel.archive, needs)
+
+    def _build(self, tree: BuildTree) -> builds.BuiltWheel:
+        """Build `tree` (blocking: on a worker thread) or take its build from the cache."""
+        preparer = self.preparer
+        cache = preparer.cache
+        directory = Path(tree.directory)
+        key = builds.local_build_key(directory, tree.editable, builds.local_cache_key(directory))
+        with cache.key_lock(SDISTS_BUCKET, key):
+            found = builds.find_built(cache, key, preparer.env.interpreter.tag_priorities())
+            if found is not None:
+                return found
+            request = builds.BuildRequest(
+                source_dir=directory,
+                display=f"{tree.name} @ {directory.as_uri()}",
+                editable=tree.editable,
+                config_settings=preparer.options.config_settings,
+                sources=True,
+                stack=self.stack,
+            )
+            return _build_into_cache(request, key, preparer, self.provide)
+
+
+def _build_into_cache(
+    request: builds.BuildRequest,
+    key: str,
+    preparer: _Preparer,
+    provide: builds.RequirementsProvider,
+) -> builds.BuiltWheel:
+    workdir = preparer.cache.tempdir(SDISTS_BUCKET)
+    try:
+        wheel = builds.build_wheel(
+            request,
+            interpreter=preparer.env.interpreter,
+            cache=preparer.cache,
+            provide=provide,
+            out_dir=workdir / "dist",
+        )
+        return builds.record_built(preparer.cache, key, wheel)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _metadata_of(archive: Path) -> bytes:
+    """The `METADATA` of an unpacked wheel in the cache."""
+    for entry in sorted(archive.glob("*.dist-info/METADATA")):
+        return entry.read_bytes()
+    raise FailureError(f"Failed to read the metadata of the wheel unpacked at `{archive}`")
+
+
+# -- the index, as the build's interpreter reads it ------------------------------------------------
+
+
+class _BuildSource(IndexMetadataSource):
+    """The index as the resolver reads it for one build environment: a version installs its
+    wheel for the interpreter, else its sdist, built (its metadata read from that build)."""
+
+    def __init__(
+        self,
+        preparer: _Preparer,
+        indexes: IndexSet,
+        pinned: Mapping[str, str],
+        requirements: BuildRequirements,
+        provide: builds.RequirementsProvider,
+    ) -> None:
+        options = preparer.options
+        super().__init__(
+            indexes,
+            pinned=pinned,
+            exclude_newer=options.exclude_newer,
+            exclude_newer_package=options.exclude_newer_package,
+        )
+        self.preparer = preparer
+        self.interpreter: Interpreter = preparer.env.interpreter
+        self.stack = requirements.stack
+        self.provide = provide
         self._wheels: dict[tuple[str, str], IndexFile] = {}
+        self._built: dict[tuple[str, str], Path] = {}
 
     def _candidate(self, name: str, version: str, files: Sequence[IndexFile]) -> CandidateInfo:
         from pyrun.net.sync import best_file
 
         wheel = best_file(files, self.interpreter)
-        if wheel is None:
-            info = CandidateInfo.from_files(version, files)
-            return replace(info, unusable="has no usable wheels")
-        self._wheels[(str(canonicalize_name(name)), version)] = wheel
-        return CandidateInfo.from_files(version, [wheel])
+        if wheel is not None:
+            self._wheels[_key(name, version)] = wheel
+            return CandidateInfo.from_files(version, [wheel])
+        sdist = _sdist(files)
+        if sdist is not None and not self.preparer.options.forbids_build(name):
+            return CandidateInfo.from_files(version, [sdist])
+        if sdist is not None:
+            self.wheels_required.add(_name(name))
+        info = CandidateInfo.from_files(version, files)
+        return replace(info, unusable="has no usable wheels")
 
     def wheel(self, name: str, version: str | None) -> IndexFile | None:
-        return self._wheels.get((str(canonicalize_name(name)), version or ""))
+        return self._wheels.get(_key(name, version or ""))
+
+    async def _sdist_metadata(self, name: str, version: str, files: Sequence[IndexFile]) -> bytes:
+        return _metadata_of(await self.built_sdist(name, version))
+
+    async def built_sdist(self, name: str, version: str) -> Path:
+        """The archive of the wheel built from the sdist of `name==version` (once)."""
+        key = _key(name, version)
+        if key not in self._built:
+            self._built[key] = await self._build_sdist(name, version)
+        return self._built[key]
+
+    async def _build_sdist(self, name: str, version: str) -> Path:
+        file = _sdist(self._files.get((name, version), ()))
+        if file is None:
+            raise FailureError(f"Failed to read metadata of `{name}=={version}`: no files")
+        if file.url in self.stack:
+            raise FailureError(f"Cyclic build dependency detected for `{name}`")
+        sha256 = file.hashes.get("sha256")
+        key = builds.sdist_build_key(f"sha256:{sha256}" if sha256 else None, file.url)
+        cache = self.preparer.cache
+        found = builds.find_built(cache, key, self.interpreter.tag_priorities())
+        if found is not None:
+            return found.archive
+        data = await self.client.http.get_bytes(file.url)
+        check_wheel_hash(file, data)
+        job = functools.partial(self._build_sdist_blocking, name, version, file, data, key)
+        return (await trio.to_thread.run_sync(job)).archive
+
+    def _build_sdist_blocking(
+        self, name: str, version: str, file: IndexFile, data: bytes, key: str
+    ) -> builds.BuiltWheel:
+        cache = self.preparer.cache
+        with cache.key_lock(SDISTS_BUCKET, key):
+            found = builds.find_built(cache, key, self.interpreter.tag_priorities())
+            if found is not None:
+                return found
+            unpacked = cache.tempdir(SDISTS_BUCKET)
+            try:
+                archive = unpacked / file.filename
+                archive.write_bytes(data)
+                request = builds.BuildRequest(
+                    source_dir=builds.unpack_sdist(archive, unpacked / "src", name=file.filename),
+                    display=f"{name}=={version}",
+                    config_settings=self.preparer.options.config_settings,
+                    frontend_verb="download and build",
+                    # The sdist is named by its URL on the stack: its unpacked tree is new
+                    # each time, and a build needing itself must end, not recurse.
+                    stack=(*self.stack, file.url),
+                )
+                return _build_into_cache(request, key, self.preparer, self.provide)
+            finally:
+                shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _sdist(files: Sequence[IndexFile]) -> IndexFile | None:
+    """The sdist uv builds: a `.tar.gz` before any other source archive."""
+    sdists = [f for f in files if not f.is_wheel and not f.yanked]
+    sdists.sort(key=lambda f: 0 if f.filename.endswith(".tar.gz") else 1)
+    return sdists[0] if sdists else None
+
+
+def _key(name: str, version: str) -> tuple[str, str]:
+    return (_name(name), version)
+
+
+def _name(name: str) -> str:
+    return str(canonicalize_name(name))
 
 
 def _download_for(name: str, version: str, file: IndexFile) -> WheelDownload:

@@ -165,7 +165,7 @@ def _built_package(
     from pyrun.net.lock import parse_core_metadata
 
     data = builds.cached_metadata(
-        builds.BuildRequest(source_dir=directory, display=shown),
+        builds.BuildRequest(source_dir=directory, display=shown, sources=True),
         builds.git_metadata_key(source.location),
         interpreter=git.builds.interpreter,
         cache=git.cache.cache,

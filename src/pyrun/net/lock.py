@@ -67,6 +67,7 @@ from pyrun.net.resolve import resolve_async
 
 if TYPE_CHECKING:
     from pyrun.local.build import BuildEnv, RequirementsProvider
+    from pyrun.local.build_sources import BuildRequirements
 
 
 class _Metadata(Record):
@@ -724,7 +725,7 @@ def _provider_on_first_use(
         )
         return await stack.enter_async_context(provider)
 
-    def provide(env: BuildEnv, requirements: Sequence[str]) -> None:
+    def provide(env: BuildEnv, requirements: BuildRequirements) -> None:
         with lock:
             if not ready:
                 ready.append(trio.from_thread.run(set_up, trio_token=token))

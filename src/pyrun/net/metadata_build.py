@@ -130,7 +130,7 @@ class MetadataBuilder:
         display = f"{name} @ {directory.as_uri()}"
         self._check_allowed(name, display)
         self.setup.console.debug(f"Building the metadata of `{name}` (dynamic metadata)")
-        request = builds.BuildRequest(source_dir=directory, display=display)
+        request = builds.BuildRequest(source_dir=directory, display=display, sources=True)
         job = functools.partial(self._cached, request, key)
         return await trio.to_thread.run_sync(job, limiter=self.limiter)
 

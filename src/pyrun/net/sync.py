@@ -659,12 +659,15 @@ class _BuildJob:
                 editable=self.item.selected.artifact.editable,
                 config_settings=self.preparer.options.config_settings,
                 frontend_verb="download and build" if fetched else "build",
+                sources=self.sdist is None,  # a local tree or a git checkout
             )
+            from pyrun.net.build_requirements import blocking_provider
+
             wheel = builds.build_wheel(
                 request,
                 interpreter=self.preparer.env.interpreter,
                 cache=cache,
-                provide=self._provide,
+                provide=blocking_provider(self.preparer, self.token),
                 out_dir=workdir / "dist",
             )
             assert self.item.build_key is not None
@@ -688,17 +691,6 @@ class _BuildJob:
         from pyrun.local import build as builds
 
         return builds.unpack_sdist(self.sdist, workdir / "src", name=self.sdist.name)
-
-    def _provide(self, env: builds.BuildEnv, requirements: Sequence[str]) -> None:
-        import trio
-
-        from pyrun.local import build as builds
-
-        archives = trio.from_thread.run(self._fetch, list(requirements), trio_token=self.token)
-        builds.install_archives(env, archives)
-
-    async def _fetch(self, requirements: list[str]) -> list[Path]:
-        return await fetch_build_requirements(self.preparer, requirements)
 
 
 @contextlib.asynccontextmanager
@@ -726,50 +718,14 @@ async def build_requirements_provider(
         download_limiter=trio.CapacityLimiter(max(1, options.concurrent_downloads)),
         reporter=console.reporter(),
     )
-    token = trio.lowlevel.current_trio_token()
-
-    def provide(env: builds.BuildEnv, requirements: Sequence[str]) -> None:
-        from pyrun.local import build as builds
-
-        archives = trio.from_thread.run(
-            fetch_build_requirements, preparer, list(requirements), trio_token=token
-        )
-        builds.install_archives(env, archives)
+    from pyrun.net.build_requirements import blocking_provider
 
     try:
-        yield provide
+        yield blocking_provider(preparer, trio.lowlevel.current_trio_token())
     finally:
         if owned:
             with trio.CancelScope(shield=True):
                 await client.aclose()
-
-
-# ---------------------------------------------------------------------------------------------
-# Build requirements
-# ---------------------------------------------------------------------------------------------
-
-
-async def fetch_build_requirements(preparer: _Preparer, requirements: list[str]) -> list[Path]:
-    """Resolve `requirements` for the target interpreter and return their cache archives."""
-    from pyrun.net.build_requirements import resolve_build_requirements
-    from pyrun.net.download import download_wheels
-
-    options = preparer.options
-    downloads = await resolve_build_requirements(
-        preparer.indexes,
-        preparer.env.interpreter,
-        requirements,
-        options.default_index,
-        options.exclude_newer,
-    )
-    done = await download_wheels(
-        preparer.http,
-        preparer.cache,
-        downloads,
-        limit=preparer.download_limiter,
-        report=preparer.reporter,
-    )
-    return [result.archive for result in done]
 
 
 def best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile | None:

@@ -47,6 +47,8 @@ class SyncOptions(Record):
     # `exclude-newer`'s moment: build requirements are resolved from files uploaded before it,
     # as uv resolves them (its build dispatch takes the settings' `exclude-newer`).
     exclude_newer: datetime | None = None
+    # `exclude-newer-package`: a package's own moment (None: no cutoff), replacing the above.
+    exclude_newer_package: Mapping[str, datetime | None] = {}
 
     def forbids_build(self, name: str) -> bool:
         """uv's `BuildOptions::no_build_package`: `no-build` covers every package except those
