@@ -108,9 +108,11 @@ def _sha256(data: bytes) -> bytes:
     # OpenSSL's SHA-256 is ~5x faster than the builtin one (a 130 kB `uv.lock`: 73 against
     # 380 us) but loading it costs ~2.5 ms: it is used once something else loaded it (a
     # download's hash check), else the builtin `_sha2` (`_sha256` before 3.12).
-    hashlib = sys.modules.get("hashlib")
-    if hashlib is not None:
-        return hashlib.sha256(data).digest()
+    # Another thread may be importing `hashlib` right now: its module is in `sys.modules`
+    # before `sha256` is defined on it (a lock's build threads hit that).
+    loaded = getattr(sys.modules.get("hashlib"), "sha256", None)
+    if loaded is not None:
+        return bytes(loaded(data).digest())
     try:
         from _sha2 import sha256
     except ImportError:

@@ -244,3 +244,16 @@ def test_large_bytes_digested_again_reuse_the_digest_only_when_equal(monkeypatch
     small = b"version = 1\n"
     assert stamp.sha256_hex(small) == stamp.sha256_hex(small) == hashlib.sha256(small).hexdigest()
     assert computed == [text, changed, small, small]  # small inputs are not kept
+
+
+def test_a_digest_while_another_thread_is_importing_hashlib(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A thread importing `hashlib` puts the module in `sys.modules` before `sha256` exists on
+    # it; a digest taken meanwhile on another thread must not read it (a lock with builds on
+    # threads failed with "partially initialized module 'hashlib'").
+    import types
+
+    expected = hashlib.sha256(b"lock text").digest()
+    monkeypatch.setitem(sys.modules, "hashlib", types.ModuleType("hashlib"))
+    assert stamp.sha256_digest(b"lock text") == expected
