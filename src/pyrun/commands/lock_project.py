@@ -184,7 +184,10 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
 
         trust.preload(session.settled.globals.system_certs, session.cache.root)
     names = _direct_index_names(workspace)
-    _send_first_requests(workspace, session, names)
+    if _send_first_requests(workspace, session, names):
+        # They are in flight already: the trio run (and its ~100 ms of imports) is left to
+        # a lock that needs it (`pyrun.commands.resolve_step`).
+        return
     job = pages_warm_up(workspace, session.settled, session.cache, names=names)
     if job is not None:
         from pyrun.net import interrupt
@@ -757,10 +760,11 @@ def pages_warm_up(
     return partial(read_pages, options, plan, names)
 
 
-def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> None:
+def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> bool:
     """Send the page requests of `names` and of what the cache predicts they lead to before
     the network stack is imported (`pyrun.net.early_pages`), where nothing in the settings
-    asks for more than the early requests do (offline, refreshing, insecure hosts)."""
+    asks for more than the early requests do (offline, refreshing, insecure hosts); whether
+    they were sent."""
     settled = session.settled
     resolver = settled.resolver
     if (
@@ -771,12 +775,13 @@ def _send_first_requests(workspace: Workspace, session: Session, names: list[str
         or resolver.refresh_package
         or settled.globals.allow_insecure_host
     ):
-        return
+        return False
     plan = _early_plan(workspace, settled, session.cache)
-    if plan is not None:
-        from pyrun.net import early_pages
+    if plan is None:
+        return False
+    from pyrun.net import early_pages
 
-        early_pages.start(plan, names, os.environ)
+    return early_pages.start(plan, names, os.environ)
 
 
 def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPlan | None:

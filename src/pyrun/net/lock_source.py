@@ -19,14 +19,17 @@ from email.parser import BytesParser
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from pyrun.core.index import IndexFile, ProjectPage, versions_across
+from pyrun.core.index import IndexFile, ProjectPage, parse_version, versions_across
 from pyrun.core.lock_build import WorkspaceFacts, build_lock
 from pyrun.core.lockfile import Lock, PackageMetadata
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.records import Record
 from pyrun.core.resolution import NoSolutionError, Resolution, ResolveRequest
 from pyrun.core.resolution_warnings import resolution_warnings
+from pyrun.core.universal import Dnf, pyset_from_specifiers, root_environment
+from pyrun.errors import PyrunError
 
 if TYPE_CHECKING:
     from pyrun.net.metadata_build import BuildPolicy, BuildSetup
@@ -161,6 +164,46 @@ def metadata_wheel(wheels: Sequence[IndexFile], locked: Sequence[str]) -> IndexF
     nvidia-nvjitlink-cu12), else any; one with a PEP 658 metadata file is cheapest."""
     chosen = [w for w in wheels if w.filename in locked] or list(wheels)
     return next((w for w in chosen if w.core_metadata), chosen[0])
+
+
+# -- what a prefetch reads ahead of the resolver ------------------------------------------
+
+
+def prefetch_universe(request: ResolveRequest | None) -> Dnf | None:
+    """Where a dependency must be able to apply to be prefetched; None: no deep prefetch
+    (also when the request is invalid, which the resolver itself reports)."""
+    if request is None:
+        return None
+    try:
+        pyset = pyset_from_specifiers(request.requires_python)
+        return root_environment(pyset, request.environments)
+    except (PyrunError, ValueError):
+        return None
+
+
+def local_names(request: ResolveRequest | None) -> frozenset[str]:
+    if request is None:
+        return frozenset()
+    packages = (*request.members, *request.local_packages)
+    return frozenset(str(canonicalize_name(p.name)) for p in packages)
+
+
+def likely_version(page: Sequence[CandidateInfo], locked: Sequence[str] = ()) -> str | None:
+    """What the resolver most likely picks: a locked version the page has, else the newest
+    stable, unyanked one (`highest` resolution)."""
+    listed = {info.version for info in page}
+    for pinned in locked:
+        if pinned in listed:
+            return pinned
+    best: tuple[Version, str] | None = None
+    for info in page:
+        try:
+            version = parse_version(info.version)
+        except InvalidVersion:
+            continue
+        if not info.yanked and not version.is_prerelease and (best is None or version > best[0]):
+            best = (version, info.version)
+    return None if best is None else best[1]
 
 
 # -- the lock of a resolution ----------------------------------------------------------------
