@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, DeclaredMember, WorkspaceFacts
+    from pyrun.net.client_options import ClientOptions
     from pyrun.net.early_pages import EarlyPlan
+    from pyrun.net.index_config import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -742,7 +744,6 @@ def pages_warm_up(
     """The reading of the index pages of the direct requirements (`index_warm_up`; `names`
     when already known), whether or not a lock exists; None offline, refreshing, or when there
     is nothing to read."""
-    from functools import partial
 
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.resolve_step import client_options, index_plan, pinned_indexes
@@ -755,9 +756,14 @@ def pages_warm_up(
         return None  # reported by the lock step, where it always was
     if not names or options.offline or options.refresh:
         return None
+    return functools.partial(_read_pages, options, plan, names)
+
+
+async def _read_pages(options: ClientOptions, plan: IndexPlan, names: list[str]) -> None:
+    # `pyrun.net.index_warmup` (trio) imported when the job runs: most runs download no Python.
     from pyrun.net.index_warmup import read_pages
 
-    return partial(read_pages, options, plan, names)
+    await read_pages(options, plan, names)
 
 
 def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> bool:
