@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from pyrun.core.index import (
@@ -46,13 +48,20 @@ def stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
         return None
 
 
-def parsed_page(answer: CachedResponse, project: str, parsed: Path | None, key: str) -> ProjectPage:
-    """The page the answer holds, parsed, with its parsed form kept for the next read."""
+def parsed_page(
+    answer: CachedResponse,
+    project: str,
+    parsed: Path | None,
+    key: str,
+    writing: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+) -> ProjectPage:
+    """The page the answer holds, parsed, with its parsed form kept for the next read (inside
+    `writing`, for a caller whose process may end while the form is written)."""
     url = answer.location or answer.url
     page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
     if parsed is not None:
         # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
-        with contextlib.suppress(OSError):
+        with writing(), contextlib.suppress(OSError):
             atomic_write(parsed, marshal.dumps(page_form(page, key)))
     return page
 

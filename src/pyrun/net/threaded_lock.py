@@ -337,7 +337,9 @@ class _Fetcher:
             return None
         parsed = path.with_suffix(PARSED_SUFFIX)
         key = body_key(entry, project)
-        return stored_page(parsed, key) or parsed_page(entry, project, parsed, key)
+        page = stored_page(parsed, key)
+        # The parsed form is written whole or not at all, whenever the process ends.
+        return page or parsed_page(entry, project, parsed, key, early_pages.writing)
 
     def _refreshes(self, project: str) -> bool:
         options = self.plan.options
