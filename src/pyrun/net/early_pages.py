@@ -89,6 +89,9 @@ class EarlyRead:
 
 _LOCK = threading.Lock()
 _READS: dict[str, EarlyRead] = {}
+# The workers' connections once they are done, kept open for the lock's threads
+# (`pyrun.net.threaded_lock`): a TLS handshake fewer for each one taken.
+_IDLE: dict[tuple[str, str, int], list[Connection]] = {}
 # Held while an answer is written to the cache; `finish_writing` takes it for good.
 _WRITING = threading.Lock()
 
@@ -258,9 +261,9 @@ class _Fetcher:
             while (item := self.pending.get()) is not None:
                 self._read(*item, connections)
         finally:
-            for connection in connections.values():
-                with contextlib.suppress(Exception):
-                    connection.close()
+            with _LOCK:
+                for key, connection in connections.items():
+                    _IDLE.setdefault(key, []).append(connection)
 
     def _read(self, name: str, index_url: str, connections: _Connections) -> None:
         read = _READS[page_url(index_url, name)]
@@ -322,6 +325,13 @@ def revalidate(
     with _WRITING:
         store(path, stored, fresh)
     return fresh
+
+
+def idle_connection(key: tuple[str, str, int]) -> Connection | None:
+    """A connection to (scheme, host, port) an early worker no longer uses, if one is left."""
+    with _LOCK:
+        kept = _IDLE.get(key)
+        return kept.pop() if kept else None
 
 
 def record(url: str, path: Path, entry: CachedResponse) -> None:

@@ -439,7 +439,9 @@ class _Fetcher:
         connections: dict[tuple[str, str, int], Connection] = self.connections.value
         if key not in connections:
             context = self._context if tls else None
-            connections[key] = Connection(key[1], key[2], context, self.plan.options.timeout)
+            connections[key] = early_pages.idle_connection(key) or Connection(
+                key[1], key[2], context, self.plan.options.timeout
+            )
         return connections[key]
 
     def _context(self) -> ssl.SSLContext:
