@@ -37,6 +37,7 @@ def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's early requests are its own (the registry is the process's)."""
     monkeypatch.setattr(early_pages, "_READS", {})
     monkeypatch.setattr(early_pages, "_FORMS", {})
+    monkeypatch.setattr(early_pages, "_IDLE", {})
 
 
 # -- the HTTP/1.1 client -------------------------------------------------------------------------
@@ -289,6 +290,21 @@ def test_pages_are_stored_as_the_client_stores_them_and_not_asked_again(
     assert index.page_requests("a") == 1
     _method, _path, headers = index.log[0]
     assert headers["Accept"] == ACCEPT_HEADER and headers["User-Agent"] == f"pyrun/{__version__}"
+
+
+def test_a_finished_worker_leaves_its_connection_open_for_the_lock(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    assert start(plan_for(index, tmp_path), ["a"], NO_ENVIRONMENT)
+    wait_for_all()
+    host, port = index.index_url.split("://")[1].split("/")[0].split(":")
+    connection = early_pages.idle_connection(("http", host, int(port)))
+    assert connection is not None and early_pages.idle_connection(("http", host, 1)) is None
+    # Open, and still usable for the next page the lock reads.
+    answer = connection.get("/simple/b/", {"Accept": ACCEPT_HEADER})
+    assert answer.status == 200 and b"b-1.0.0" in answer.body
+    assert early_pages.idle_connection(("http", host, int(port))) is None  # each taken once
+    connection.close()
 
 
 def test_the_cache_predicts_the_pages_read_next(index: IndexServer, tmp_path: Path) -> None:

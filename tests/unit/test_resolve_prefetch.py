@@ -9,7 +9,8 @@ import trio
 from pyrun.core.provider import CandidateInfo, dependency_names
 from pyrun.core.resolution import LocalPackage, ResolveRequest, Source
 from pyrun.core.universal import TRUE, parse_marker
-from pyrun.net.resolve import TrioBridge, _likely_version, resolve_async
+from pyrun.net.lock_source import likely_version as _likely_version
+from pyrun.net.resolve import TrioBridge, resolve_async
 
 # {name: {version: requires-dist}}
 Index = dict[str, dict[str, list[str]]]

@@ -52,9 +52,13 @@ LOCK_PATH = (
     "pyrun.core.resolution",
     "pyrun.core.selection",
     "pyrun.net.client",
+    "pyrun.net.client_options",
     "pyrun.net.git_deps",
     "pyrun.net.index",
+    "pyrun.net.index_config",
     "pyrun.net.lock",
+    "pyrun.net.lock_source",
+    "pyrun.net.threaded_lock",
 )
 
 
@@ -86,12 +90,14 @@ RECORD_PATH = (
     "pyrun.core.requests",
     "pyrun.core.resolution",
     "pyrun.core.selection",
-    "pyrun.net.client",
+    "pyrun.net.client_options",
     "pyrun.net.git_deps",
-    "pyrun.net.index",
+    "pyrun.net.index_config",
     "pyrun.net.lock",
+    "pyrun.net.lock_source",
     "pyrun.net.metadata_build",
     "pyrun.net.sync_options",
+    "pyrun.net.threaded_lock",
 )
 
 

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.freshness import RunOptions, Stale
     from pyrun.core.lock_build import BuiltMetadata, DeclaredMember, WorkspaceFacts
+    from pyrun.net.client_options import ClientOptions
     from pyrun.net.early_pages import EarlyPlan
+    from pyrun.net.index_config import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
 
 Mode = Literal["write", "locked", "frozen", "dry-run"]
@@ -185,7 +187,10 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
 
         trust.preload(session.settled.globals.system_certs, session.cache.root)
     names = _direct_index_names(workspace)
-    _send_first_requests(workspace, session, names)
+    if _send_first_requests(workspace, session, names):
+        # They are in flight already: the trio run (and its ~100 ms of imports) is left to
+        # a lock that needs it (`pyrun.commands.resolve_step`).
+        return
     job = pages_warm_up(workspace, session.settled, session.cache, names=names)
     if job is not None:
         from pyrun.net import interrupt
@@ -742,7 +747,6 @@ def pages_warm_up(
     """The reading of the index pages of the direct requirements (`index_warm_up`; `names`
     when already known), whether or not a lock exists; None offline, refreshing, or when there
     is nothing to read."""
-    from functools import partial
 
     from pyrun.commands.index_settings import index_settings
     from pyrun.commands.resolve_step import client_options, index_plan, pinned_indexes
@@ -755,15 +759,21 @@ def pages_warm_up(
         return None  # reported by the lock step, where it always was
     if not names or options.offline or options.refresh:
         return None
+    return functools.partial(_read_pages, options, plan, names)
+
+
+async def _read_pages(options: ClientOptions, plan: IndexPlan, names: list[str]) -> None:
+    # `pyrun.net.index_warmup` (trio) imported when the job runs: most runs download no Python.
     from pyrun.net.index_warmup import read_pages
 
-    return partial(read_pages, options, plan, names)
+    await read_pages(options, plan, names)
 
 
-def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> None:
+def _send_first_requests(workspace: Workspace, session: Session, names: list[str]) -> bool:
     """Send the page requests of `names` and of what the cache predicts they lead to before
     the network stack is imported (`pyrun.net.early_pages`), where nothing in the settings
-    asks for more than the early requests do (offline, refreshing, insecure hosts)."""
+    asks for more than the early requests do (offline, refreshing, insecure hosts); whether
+    they were sent."""
     settled = session.settled
     resolver = settled.resolver
     if (
@@ -774,12 +784,13 @@ def _send_first_requests(workspace: Workspace, session: Session, names: list[str
         or resolver.refresh_package
         or settled.globals.allow_insecure_host
     ):
-        return
+        return False
     plan = _early_plan(workspace, settled, session.cache)
-    if plan is not None:
-        from pyrun.net import early_pages
+    if plan is None:
+        return False
+    from pyrun.net import early_pages
 
-        early_pages.start(plan, names, os.environ)
+    return early_pages.start(plan, names, os.environ)
 
 
 def _early_plan(workspace: Workspace, settled: Settled, cache: Cache) -> EarlyPlan | None:

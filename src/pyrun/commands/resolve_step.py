@@ -11,7 +11,7 @@ whose lock (or stamp) holds never gets this far.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pyrun.commands.session import Session
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from pyrun.core.lockfile import Lock, LockOptions, Requirement
     from pyrun.core.resolution import PreferenceValue, ResolveRequest
     from pyrun.local.cache import Cache
-    from pyrun.net.client import ClientOptions
+    from pyrun.net.client_options import ClientOptions
     from pyrun.net.git_deps import GitSources
     from pyrun.net.index import IndexPlan
+    from pyrun.net.lock_source import LockOutcome
     from pyrun.net.metadata_build import BuildSetup
     from pyrun.net.prefetch import WheelPrefetch
     from pyrun.net.sync import SyncOptions
@@ -109,8 +110,6 @@ def resolve(
 
         return build_lock(Resolution(packages=()), facts)
     from pyrun.core.resolution import NoSolutionError
-    from pyrun.net import interrupt
-    from pyrun.net.lock import lock_async
 
     _check_static(facts)
     settled, console = session.settled, session.console
@@ -130,22 +129,31 @@ def resolve(
         if prefetch is not None:
             prefetch.want(name, version, files)
 
+    resolving = resolve_request(request, preferred, interpreter)
+    cutoffs = {
+        "exclude_newer": _exclude_newer_moment(facts.options),
+        "exclude_newer_package": _exclude_newer_package_cutoffs(facts.options),
+    }
     try:
         with reporter.resolving():
-            outcome = interrupt.run(
-                lambda: lock_async(
-                    resolve_request(request, preferred, interpreter),
-                    facts,
-                    plan,
-                    root=request.root,
-                    options=client,
-                    exclude_newer=_exclude_newer_moment(facts.options),
-                    exclude_newer_package=_exclude_newer_package_cutoffs(facts.options),
-                    on_read=on_read,
-                    git=git,
-                    build=build,
+            outcome = _lock_threaded(request, resolving, plan, client, build, on_read, cutoffs)
+            if outcome is None:
+                from pyrun.net import interrupt
+                from pyrun.net.lock import lock_async
+
+                outcome = interrupt.run(
+                    lambda: lock_async(
+                        resolving,
+                        facts,
+                        plan,
+                        root=request.root,
+                        options=client,
+                        on_read=on_read,
+                        git=git,
+                        build=build,
+                        **cutoffs,
+                    )
                 )
-            )
     except BaseException as exc:
         if prefetch is not None:
             prefetch.abort()
@@ -156,6 +164,52 @@ def resolve(
         prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
     console.hold(outcome.warnings)
     return outcome.lock
+
+
+def _lock_threaded(
+    request: LockRequest,
+    resolving: ResolveRequest,
+    plan: IndexPlan,
+    client: ClientOptions,
+    build: BuildSetup | None,
+    on_read: Callable[[str, str, Sequence[IndexFile]], None],
+    cutoffs: Mapping[str, Any],
+) -> LockOutcome | None:
+    """The lock read without trio (`pyrun.net.threaded_lock`) when it can be; None when the
+    trio path must read it: a lock it does not serve, one that met something only the trio
+    path handles, or a run whose trio run already works alongside (a Python download, whose
+    client and pages the lock then shares)."""
+    import sys
+
+    from pyrun.net import threaded_lock
+
+    running = sys.modules.get("pyrun.net.interrupt")
+    if (running is not None and running.running()) or not threaded_lock.serves(
+        plan, client, request.facts, resolving, os.environ
+    ):
+        return None
+    from pyrun import __version__
+
+    assert client.cache_dir is not None  # `serves` says so
+    reads = threaded_lock.ThreadedPlan(
+        indexes=plan.indexes,
+        cache_dir=client.cache_dir,
+        user_agent=f"pyrun/{__version__}",
+        options=client,
+    )
+    try:
+        return threaded_lock.lock_threaded(
+            resolving,
+            request.facts,
+            reads,
+            root=request.root,
+            pinned=plan.pinned,
+            on_read=on_read,
+            build=build,
+            **cutoffs,
+        )
+    except threaded_lock.Unserved:
+        return None
 
 
 def resolve_request(
@@ -225,7 +279,7 @@ def _check_static(facts: WorkspaceFacts) -> None:
 def client_options(settled: Settled, cache: Cache | None) -> ClientOptions:
     """The HTTP client's options: offline, refreshes, certificates and insecure hosts."""
     from pyrun.core.lock_compare import normalize_name
-    from pyrun.net.client import ClientOptions
+    from pyrun.net.client_options import ClientOptions
 
     resolver = settled.resolver
     return ClientOptions.from_env(
@@ -241,7 +295,7 @@ def client_options(settled: Settled, cache: Cache | None) -> ClientOptions:
 
 def index_plan(indexes: IndexSettings, pinned: Mapping[str, str]) -> IndexPlan:
     """The indexes in search order, the strategy, and the packages pinned to one index."""
-    from pyrun.net.index import IndexConfig, IndexPlan, IndexStrategy
+    from pyrun.net.index_config import IndexConfig, IndexPlan, IndexStrategy
 
     return IndexPlan(
         indexes=tuple(

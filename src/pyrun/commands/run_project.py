@@ -75,7 +75,7 @@ def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[N
     if job is None:
         yield
         return
-    from pyrun.net.pythons import alongside_downloads
+    from pyrun.net.alongside import alongside_downloads
 
     with alongside_downloads(job):
         yield

@@ -33,7 +33,6 @@ import functools
 import netrc
 import os
 import random
-import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,10 +42,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import trio
 
 from pyrun import __version__
-from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import early_pages, interrupt, trust
-from pyrun.net.http_env import DEFAULT_RETRIES, DEFAULT_TIMEOUT, env_number
+from pyrun.net.client_options import DEFAULT_MAX_CONNECTIONS, ClientOptions  # noqa: F401
 from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
     CachedResponse,
     atomic_write,
@@ -57,17 +55,13 @@ from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-
     same_entry,
     write_cache_entry,
 )
+from pyrun.net.urls import redact_url, strip_credentials
 
 if TYPE_CHECKING:
     import httpx
 
 T = TypeVar("T")
 
-# Open connections per client (all hosts together); more requests wait for a free keep-alive
-# connection. Many more simultaneous connections to the index's CDN is slower, not faster: here
-# 28 parallel wheel downloads took 5 s where 8-24 connections took 1.1-1.7 s (handshakes
-# stall past ~25 at once), and each handshake costs CPU the resolver needs.
-DEFAULT_MAX_CONNECTIONS = 16
 # A name lookup still unanswered after this long is asked again alongside (the first answer
 # wins): a resolver that drops a query otherwise stalls the connection for its full timeout
 # (5 s with glibc), which here hit one lookup in thirty.
@@ -80,39 +74,6 @@ MAX_RETRY_AFTER = 60.0
 
 
 # -- configuration -------------------------------------------------------------------------------
-
-
-class ClientOptions(Record):
-    """What shapes the client; built by the settings layer (or `from_env` in tests).
-
-    A named tuple, not a frozen dataclass: every command that goes to the network imports it,
-    and Python 3.12 compiles each generated dataclass method separately (~0.5-1 ms a class).
-    """
-
-    cache_dir: Path | None = None  # None: no disk cache (offline mode then always fails)
-    offline: bool = False
-    refresh: bool = False
-    refresh_packages: frozenset[str] = frozenset()
-    retries: int = DEFAULT_RETRIES
-    timeout: float = DEFAULT_TIMEOUT
-    netrc_path: Path | None = None  # None: `$NETRC`, else `~/.netrc`
-    system_certs: bool = False
-    insecure_hosts: tuple[str, ...] = ()
-    # First retry delay in seconds; each later one doubles. Tests set 0.
-    retry_delay: float = 1.0
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> ClientOptions:
-        """Read `PYRUN_HTTP_RETRIES`, `PYRUN_HTTP_TIMEOUT` and `NETRC` from `environ`."""
-        values: dict[str, Any] = {
-            "retries": env_number(environ, "PYRUN_HTTP_RETRIES", int, DEFAULT_RETRIES),
-            "timeout": env_number(environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT),
-        }
-        if environ.get("NETRC"):
-            values["netrc_path"] = Path(environ["NETRC"])
-        values.update(overrides)
-        return cls(**values)
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -166,45 +127,6 @@ class RetriesExhausted(FailureError):
 class RetryableError(FailureError):
     """Raised by a `HttpClient.stream` consumer for a body that may just have been cut short
     (e.g. a hash mismatch when the length was not announced): the request is tried again."""
-
-
-# `scheme://user:password@`: what redaction removes from a URL httpx cannot parse.
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
-
-
-def strip_credentials(url: str) -> str:
-    """The URL without user and password: what may be stored, logged or locked."""
-    if "@" not in url:
-        return url  # no userinfo (parsing costs more than the rest of a cache lookup)
-    import httpx
-
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return _USERINFO.sub(r"\g<scheme>", url, count=1)
-    if not (parsed.username or parsed.password):
-        return url
-    return str(parsed.copy_with(username=None, password=None))
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by `****`, for messages."""
-    if "@" not in url:
-        return url
-    import httpx
-
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return _USERINFO.sub(_masked_userinfo, url, count=1)
-    if not parsed.password:
-        return url
-    return str(parsed.copy_with(username=parsed.username, password="****"))
-
-
-def _masked_userinfo(match: re.Match[str]) -> str:
-    user, sep, _password = match["userinfo"].partition(":")
-    return f"{match['scheme']}{user}{':****' if sep else ''}@"
 
 
 def translate_error(

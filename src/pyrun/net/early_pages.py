@@ -25,7 +25,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -89,6 +89,9 @@ class EarlyRead:
 
 _LOCK = threading.Lock()
 _READS: dict[str, EarlyRead] = {}
+# The workers' connections once they are done, kept open for the lock's threads
+# (`pyrun.net.threaded_lock`): a TLS handshake fewer for each one taken.
+_IDLE: dict[tuple[str, str, int], list[Connection]] = {}
 # Held while an answer is written to the cache; `finish_writing` takes it for good.
 _WRITING = threading.Lock()
 
@@ -123,7 +126,7 @@ class EarlyPlan(Record):
 def start(plan: EarlyPlan, names: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Request the pages of `names` (normalised) and of their predicted dependencies, on
     threads; False when nothing was started (an environment the client must handle)."""
-    if _uses_proxy(environ) or _has_netrc(environ):
+    if left_to_client(environ):
         return False
     wanted = [(name, url) for name in names if (url := _index_of(plan, name)) is not None]
     if not wanted:
@@ -210,12 +213,7 @@ class _Fetcher:
 
     def predict(self, roots: Sequence[str]) -> None:
         """Request the pages the cache says the resolution reads after `roots`' (breadth
-        first, as it asks); then let the workers stop once the queue is empty.
-
-        Where the cache has no answer (a page never read, metadata never fetched), the
-        resolution will send requests of its own: then httpx is imported here, in the
-        meantime, rather than by its first request (`pyrun.net.client.Connections`)."""
-        complete = True
+        first, as it asks); then let the workers stop once the queue is empty."""
         try:
             universe = _universe(self.plan.requires_python)
             frontier = list(roots)
@@ -223,7 +221,6 @@ class _Fetcher:
             while frontier:
                 name = frontier.pop(0)
                 dependencies = self._cached_dependencies(name, universe)
-                complete = complete and dependencies is not None
                 for dependency in dependencies or ():
                     if dependency in seen:
                         continue
@@ -233,13 +230,10 @@ class _Fetcher:
                         self.request(dependency, index_url)
                         frontier.append(dependency)
         except Exception:  # only a speculation: the resolution reads what it needs anyway
-            complete = False
+            pass
         finally:
             for _ in range(WORKERS):
                 self.pending.put(None)
-        if not complete:
-            with contextlib.suppress(Exception):
-                import httpx  # noqa: F401
 
     def _cached_dependencies(self, name: str, universe: Dnf) -> list[str] | None:
         """What the likely version of `name` requires, per the cache; None when the cache
@@ -267,9 +261,9 @@ class _Fetcher:
             while (item := self.pending.get()) is not None:
                 self._read(*item, connections)
         finally:
-            for connection in connections.values():
-                with contextlib.suppress(Exception):
-                    connection.close()
+            with _LOCK:
+                for key, connection in connections.items():
+                    _IDLE.setdefault(key, []).append(connection)
 
     def _read(self, name: str, index_url: str, connections: _Connections) -> None:
         read = _READS[page_url(index_url, name)]
@@ -282,27 +276,10 @@ class _Fetcher:
             read.finish(entry)
 
     def _fetch(self, read: EarlyRead, connections: _Connections) -> CachedResponse | None:
-        from pyrun.net.early_http import EarlyHttpError
-
         parts = urlsplit(read.url)
         connection = self._connection(parts.scheme, parts.hostname or "", parts.port, connections)
-        stored = read_cache_entry(read.path)
         headers = {"User-Agent": self.plan.user_agent, "Accept": self.plan.accept}
-        if stored is not None and stored.url == read.url:
-            headers.update(stored.conditional_headers())
-        try:
-            answer = connection.get(parts.path, headers)
-        except EarlyHttpError:
-            return None
-        if answer.status == 304 and stored is not None and stored.url == read.url:
-            fresh = refreshed_entry(stored, answer.headers)
-        elif answer.status in _ANSWERS:
-            fresh = new_entry(read.url, answer.body, answer.status, read.url, answer.headers)
-        else:
-            return None
-        with _WRITING:
-            store(read.path, stored, fresh)
-        return fresh
+        return revalidate(read.url, read.path, connection, headers)
 
     def _connection(
         self, scheme: str, host: str, port: int | None, connections: _Connections
@@ -322,6 +299,61 @@ class _Fetcher:
         from pyrun.net import trust
 
         return trust.ssl_context(self.plan.system_certs, self.plan.cache_dir)
+
+
+def revalidate(
+    url: str, path: Path, connection: Connection, headers: Mapping[str, str]
+) -> CachedResponse | None:
+    """The page at `url` read over `connection` (its stored entry revalidated), stored at
+    `path` as the client stores it; None when the answer is one for the client to handle."""
+    from pyrun.net.early_http import EarlyHttpError
+
+    stored = read_cache_entry(path)
+    sent = dict(headers)
+    if stored is not None and stored.url == url:
+        sent.update(stored.conditional_headers())
+    try:
+        answer = connection.get(urlsplit(url).path, sent)
+    except EarlyHttpError:
+        return None
+    if answer.status == 304 and stored is not None and stored.url == url:
+        fresh = refreshed_entry(stored, answer.headers)
+    elif answer.status in _ANSWERS:
+        fresh = new_entry(url, answer.body, answer.status, url, answer.headers)
+    else:
+        return None
+    with _WRITING:
+        store(path, stored, fresh)
+    return fresh
+
+
+def idle_connection(key: tuple[str, str, int]) -> Connection | None:
+    """A connection to (scheme, host, port) an early worker no longer uses, if one is left."""
+    with _LOCK:
+        kept = _IDLE.get(key)
+        return kept.pop() if kept else None
+
+
+def record(url: str, path: Path, entry: CachedResponse) -> None:
+    """An answer for `url` read in this run by other means than the early requests (the
+    threaded lock, `pyrun.net.threaded_lock`): the client returns it as it returns theirs."""
+    read = EarlyRead(url, path)
+    read.finish(entry)
+    with _LOCK:
+        _READS.setdefault(url, read)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Around a cache write that must not be cut short by the process's end (`finish_writing`)."""
+    with _WRITING:
+        yield
+
+
+def left_to_client(environ: Mapping[str, str]) -> bool:
+    """Whether requests in this environment are the client's alone: a proxy, or a netrc file
+    whose credentials it sends."""
+    return _uses_proxy(environ) or _has_netrc(environ)
 
 
 def _stored_form(http_path: Path) -> tuple[object, ...] | None:

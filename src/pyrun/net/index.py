@@ -13,14 +13,10 @@ not fetched again by its resolution.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import io
-import marshal
 import re
 import zipfile
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -38,29 +34,40 @@ from pyrun.core.index import (
     find_metadata_member,
     local_member_span,
     metadata_path,
-    page_form,
-    page_from_form,
-    parse_project_page,
     parse_wheel_filename,
 )
-from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
-from pyrun.net import early_pages, interrupt
+from pyrun.net import interrupt
 from pyrun.net.client import (
-    CachedResponse,
     HttpClient,
     OfflineError,
     atomic_write,
     redact_url,
     strip_credentials,
 )
-from pyrun.net.page_cache import metadata_path as metadata_cache_path
+from pyrun.net.index_config import (  # noqa: F401  (re-exported)
+    DEFAULT_INDEX_URL,
+    IndexConfig,
+    IndexedPage,
+    IndexPlan,
+    IndexStrategy,
+    named_index,
+    order_indexes,
+    searched_indexes,
+)
+from pyrun.net.index_reads import (
+    PARSED_SUFFIX,
+    body_key,
+    check_metadata_hash,
+    check_wheel_hash,
+    metadata_cache_path,
+    parsed_page,
+    read_verified,
+    stored_page,
+)
 from pyrun.net.page_cache import page_path, page_url
 
-DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # Where pages and metadata live in the cache: `pyrun.net.page_cache`.
-# The compact parsed form of `<name>.http` is `<name>.parsed` (`pyrun.core.index.page_form`).
-PARSED_SUFFIX = ".parsed"
 # 404 and 410 mean "this index does not have the project": the search moves on (as uv does).
 # 401 and 403 are errors, so a misconfigured private index is not silently skipped.
 _NOT_FOUND = frozenset({404, 410})
@@ -70,45 +77,6 @@ if TYPE_CHECKING:
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-
-
-# -- configuration -------------------------------------------------------------------------------
-
-
-class IndexStrategy(StrEnum):
-    FIRST_INDEX = "first-index"
-    UNSAFE_FIRST_MATCH = "unsafe-first-match"
-    UNSAFE_BEST_MATCH = "unsafe-best-match"
-
-
-# Records here are named tuples, not frozen dataclasses: Python 3.12 compiles each generated
-# dataclass method separately (~0.5-1 ms per class at import, on every command that locks).
-class IndexConfig(Record):
-    """One `[[tool.uv.index]]` entry (or `--index`, `--default-index`, …)."""
-
-    url: str
-    name: str | None = None
-    default: bool = False
-    # Used only for packages pinned to it with `sources = { pkg = { index = "<name>" } }`.
-    explicit: bool = False
-
-    @property
-    def key(self) -> str:
-        """The URL without trailing slash or credentials: identity for dedupe and the cache."""
-        return strip_credentials(self.url).rstrip("/")
-
-
-class IndexPlan(Record):
-    """The indexes of a run, already ordered (first the searched ones, default last)."""
-
-    indexes: tuple[IndexConfig, ...]
-    strategy: IndexStrategy = IndexStrategy.FIRST_INDEX
-    pinned: Mapping[str, str] = {}
-
-
-class IndexedPage(Record):
-    index: IndexConfig  # type: ignore[assignment]  # hides `tuple.index`, which nothing calls
-    page: ProjectPage
 
 
 # -- fetch once per run --------------------------------------------------------------------------
@@ -190,14 +158,14 @@ class IndexClient:
         if answer.status in _NOT_FOUND:
             return None
         parsed = self._parsed_cache_path(index_url, project)
-        key = _body_key(answer, project)
+        key = body_key(answer, project)
         # The parsed form of this very body, when kept, loads in a fraction of a millisecond
         # per thousand files: on the loop. Parsing (megabytes of JSON for popular projects)
         # runs off it.
-        page = _stored_page(parsed, key)
+        page = stored_page(parsed, key)
         if page is not None:
             return page
-        return await trio.to_thread.run_sync(_parsed_page, answer, project, parsed, key)
+        return await trio.to_thread.run_sync(parsed_page, answer, project, parsed, key)
 
     def _page_cache_path(self, index_url: str, project: str) -> Path | None:
         if self.cache_dir is None:
@@ -225,11 +193,11 @@ class IndexClient:
         return await self._metadata.run(file.url, lambda: self._fetch_metadata(file))
 
     async def _fetch_metadata(self, file: IndexFile) -> bytes:
-        cache_path = self._metadata_cache_path(file)
+        cache_path = metadata_cache_path(self.cache_dir, file)
         if cache_path is not None:
             # A few kilobytes from a local file: read on the loop, as a worker thread's hop
             # (and its GIL hand-offs) costs more CPU than the read.
-            cached = _read_verified(cache_path, file)
+            cached = read_verified(cache_path, file)
             if cached is not None:
                 return cached
         if self.http.options.offline:
@@ -246,14 +214,6 @@ class IndexClient:
             check_metadata_hash(file, metadata)
             return metadata
         return await WheelMetadataReader(self.http, file).read()
-
-    def _metadata_cache_path(self, file: IndexFile) -> Path | None:
-        dist = parse_wheel_filename(file.filename)
-        if self.cache_dir is None or dist is None:
-            return None
-        return metadata_cache_path(
-            self.cache_dir, dist.name, file.filename, strip_credentials(file.url)
-        )
 
 
 # A page read by URL, into which cache, whether offline.
@@ -297,66 +257,6 @@ def _run_reads() -> _IndexReads | None:
         reads = _IndexReads(keep_errors=False)
         _RUN_READS.set(reads)
     return reads
-
-
-def _body_key(answer: CachedResponse, project: str) -> str:
-    """What names the body a parsed form was made from (and how it was read)."""
-    url = answer.location or answer.url
-    return f"{hashlib.sha256(answer.body).hexdigest()} {answer.content_type} {url} {project}"
-
-
-def _stored_page(parsed: Path | None, key: str) -> ProjectPage | None:
-    """The page kept in parsed form for the body named `key`; None when there is none."""
-    if parsed is None:
-        return None
-    try:
-        return page_from_form(early_pages.read_form(parsed), key)
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-
-
-def _parsed_page(
-    answer: CachedResponse, project: str, parsed: Path | None, key: str
-) -> ProjectPage:
-    """The page the answer holds, parsed, with its parsed form kept for the next read."""
-    url = answer.location or answer.url
-    page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
-    if parsed is not None:
-        # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
-        with contextlib.suppress(OSError):
-            atomic_write(parsed, marshal.dumps(page_form(page, key)))
-    return page
-
-
-def check_metadata_hash(file: IndexFile, metadata: bytes) -> None:
-    """Compare a PEP 658 metadata file with the sha256 the index announced, if it did."""
-    expected = _metadata_sha256(file)
-    if expected is None:
-        return
-    computed = hashlib.sha256(metadata).hexdigest()
-    if computed != expected:
-        raise FailureError(
-            f"Hash mismatch for metadata of `{file.filename}`",
-            causes=(f"Expected: sha256:{expected}", f"Computed: sha256:{computed}"),
-        )
-
-
-def _metadata_sha256(file: IndexFile) -> str | None:
-    if isinstance(file.core_metadata, bool):
-        return None
-    return file.core_metadata.get("sha256")
-
-
-def _read_verified(path: Path, file: IndexFile) -> bytes | None:
-    """A cached metadata file, or None when absent or no longer matching the announced hash."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    expected = _metadata_sha256(file)
-    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-        return None
-    return data
 
 
 # -- METADATA straight from a remote wheel --------------------------------------------------------
@@ -430,18 +330,6 @@ def _range_total(response: httpx.Response) -> int | None:
     return int(match.group(3)) if match else None
 
 
-def check_wheel_hash(file: IndexFile, data: bytes) -> None:
-    expected = file.hashes.get("sha256")
-    if expected is None:
-        return
-    computed = hashlib.sha256(data).hexdigest()
-    if computed != expected:
-        raise FailureError(
-            f"Hash mismatch for `{file.filename}`",
-            causes=(f"Expected: sha256:{expected}", f"Computed: sha256:{computed}"),
-        )
-
-
 # -- several indexes -----------------------------------------------------------------------------
 
 
@@ -476,17 +364,11 @@ class IndexSet:
         return cls(client, order_indexes(configs, default_url, no_index), strategy)
 
     def named(self, name: str) -> IndexConfig:
-        for index in self.indexes:
-            if index.name == name:
-                return index
-        known = ", ".join(f"`{i.name}`" for i in self.indexes if i.name) or "none"
-        raise PyrunError(f"Index `{name}` is not defined (known indexes: {known})")
+        return named_index(self.indexes, name)
 
     def searched(self, pinned: str | None = None) -> tuple[IndexConfig, ...]:
         """The indexes searched for a package (pinned to index `pinned`, if given)."""
-        if pinned is not None:
-            return (self.named(pinned),)
-        return tuple(index for index in self.indexes if not index.explicit)
+        return searched_indexes(self.indexes, pinned)
 
     async def find(self, name: str, *, pinned: str | None = None) -> list[IndexedPage]:
         """The pages to draw versions from, in search order; empty when no index has `name`.
@@ -521,27 +403,3 @@ class IndexSet:
             for index, page in zip(indexes, pages, strict=True)
             if page is not None
         ]
-
-
-def order_indexes(
-    configs: Sequence[IndexConfig], default_url: str, no_index: bool
-) -> tuple[IndexConfig, ...]:
-    """Configured indexes first (duplicates dropped, first wins), then the default index."""
-    if no_index:
-        return ()
-    seen: set[str] = set()
-    ordered: list[IndexConfig] = []
-    default: IndexConfig | None = None
-    for config in configs:
-        if config.key in seen:
-            continue
-        seen.add(config.key)
-        if config.default and default is None:
-            default = config
-        else:
-            ordered.append(config)
-    if default is None and default_url.rstrip("/") not in seen:
-        default = IndexConfig(url=default_url, default=True)
-    if default is not None:
-        ordered.append(default)
-    return tuple(ordered)

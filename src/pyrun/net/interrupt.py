@@ -62,6 +62,11 @@ def stop() -> None:
         runtime.stop()
 
 
+def running() -> bool:
+    """Whether the process's trio run has been started (and not stopped since)."""
+    return _RUNTIME is not None
+
+
 def run_resources() -> contextlib.AsyncExitStack | None:
     """The exit stack the process's run closes when it stops; None in any other trio run (a
     test's own `trio.run`, the wheel-fetching helper process), whose callers close their own."""

@@ -23,12 +23,10 @@ import contextlib
 import hashlib
 import io
 import os
-import re
 import threading
 import tomllib
 import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
@@ -37,31 +35,37 @@ from typing import TYPE_CHECKING
 import trio
 from packaging.utils import canonicalize_name
 
-from pyrun.core.index import IndexFile, metadata_path, versions_across
+from pyrun.core.index import IndexFile, metadata_path
 from pyrun.core.lock_build import (
     LocalDependency,
     WorkspaceFacts,
-    build_lock,
     parse_built_metadata,
 )
 from pyrun.core.lock_compare import requirement_from_pep508
-from pyrun.core.lockfile import Lock, PackageMetadata
+from pyrun.core.lockfile import PackageMetadata
 from pyrun.core.project import ProjectFile
 from pyrun.core.provider import CandidateInfo
 from pyrun.core.records import Record
 from pyrun.core.resolution import (
     LocalPackage,
     NoSolutionError,
-    Resolution,
     ResolveRequest,
     Source,
     SourceKind,
 )
-from pyrun.core.resolution_warnings import resolution_warnings
 from pyrun.errors import FailureError, PyrunError
 from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
-from pyrun.net.index import IndexClient, IndexPlan, IndexSet, check_wheel_hash
+from pyrun.net.index import IndexClient, IndexPlan, IndexSet
+from pyrun.net.index_reads import check_wheel_hash
+from pyrun.net.lock_source import (
+    CandidateBook,
+    CoreMetadata,
+    LockOutcome,
+    lock_outcome,
+    parse_core_metadata,
+    with_no_build_hint,
+)
 from pyrun.net.metadata_build import BuildSetup, MetadataBuilder
 from pyrun.net.resolve import resolve_async
 
@@ -70,36 +74,7 @@ if TYPE_CHECKING:
     from pyrun.local.build_sources import BuildRequirements
 
 
-class _Metadata(Record):
-    requires_dist: tuple[str, ...]
-    requires_python: str | None
-    version: str | None = None
-    provides_extras: tuple[str, ...] = ()
-
-
-# The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
-_END_OF_HEADERS = re.compile(rb"\n\r?\n")
-
-
-def parse_core_metadata(data: bytes) -> _Metadata:
-    """`Requires-Dist`, `Requires-Python`, `Version` and `Provides-Extra` of a METADATA file."""
-    # Only the headers are read: the parser would otherwise still split the long description
-    # (often most of the file) into lines, for nothing.
-    end = _END_OF_HEADERS.search(data)
-    message = BytesParser().parsebytes(data[: end.end()] if end else data, headersonly=True)
-    return _Metadata(
-        requires_dist=tuple(str(v) for v in message.get_all("Requires-Dist") or ()),
-        requires_python=_header(message.get("Requires-Python")),
-        version=_header(message.get("Version")),
-        provides_extras=tuple(str(v) for v in message.get_all("Provides-Extra") or ()),
-    )
-
-
-def _header(value: object) -> str | None:
-    return str(value).strip() or None if value is not None else None
-
-
-class IndexMetadataSource:
+class IndexMetadataSource(CandidateBook):
     """The async metadata source the resolver reads, over the run's indexes."""
 
     def __init__(
@@ -112,57 +87,20 @@ class IndexMetadataSource:
         on_read: Callable[[str, str, Sequence[IndexFile]], None] | None = None,
         builder: MetadataBuilder | None = None,
     ) -> None:
+        super().__init__(
+            pinned=pinned,
+            exclude_newer=exclude_newer,
+            exclude_newer_package=exclude_newer_package,
+            on_read=on_read,
+            policy=builder.setup.policy if builder is not None else None,
+        )
         self.indexes = indexes
         self.builder = builder  # builds what has no static metadata; None: such a read fails
-        self.wheels_required: set[str] = set()  # names with versions unusable for want of wheels
-        self.on_read = on_read  # told of each candidate read (`pyrun.net.prefetch`)
         self.client = indexes.client
-        self.pinned = {str(canonicalize_name(k)): v for k, v in (pinned or {}).items()}
-        self.exclude_newer = exclude_newer
-        # A package's own cutoff replaces the global one; None there means no cutoff at all.
-        self.exclude_newer_package = {
-            str(canonicalize_name(k)): v for k, v in (exclude_newer_package or {}).items()
-        }
-        self.origin: dict[tuple[str, str], str] = {}
-        self._files: dict[tuple[str, str], tuple[IndexFile, ...]] = {}
-        self._metadata: dict[tuple[str, str], _Metadata] = {}
-        # The previous lock's wheels of a version (`ResolveRequest.locked_wheels`).
-        self.locked_wheels: Callable[[str, str], Sequence[str]] = lambda name, version: ()
 
     async def async_candidates(self, name: str) -> Sequence[CandidateInfo]:
         pages = await self.indexes.find(name, pinned=self.pinned.get(name))
-        wanted = canonicalize_name(name)
-        # Files naming another project are strays: `versions_across` keeps a page's own.
-        found = versions_across((p.index.key, p.page) for p in pages if p.page.name == wanted)
-        infos: list[CandidateInfo] = []
-        for entry in found:
-            cutoff = self.exclude_newer_package.get(str(wanted), self.exclude_newer)
-            kept = tuple(f for f in entry.files if _admitted(f, cutoff))
-            version = str(entry.version)
-            self.origin[(name, version)] = entry.index_url
-            self._files[(name, version)] = kept
-            if kept:
-                infos.append(self._candidate(name, version, kept))
-        return infos
-
-    def _candidate(self, name: str, version: str, files: Sequence[IndexFile]) -> CandidateInfo:
-        """uv counts a version without wheels as unusable when building `name` is forbidden
-        (even when its sdist's metadata is static)."""
-        info = CandidateInfo.from_files(version, files)
-        policy = self.builder.setup.policy if self.builder is not None else None
-        if policy is None or not policy.forbids(name) or any(f.is_wheel for f in files):
-            return info
-        self.wheels_required.add(name)
-        return replace(info, unusable="has no usable wheels")
-
-    def _admitted(self, file: IndexFile) -> bool:
-        if self.exclude_newer is None or not file.upload_time:
-            return True
-        try:
-            uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
-        except ValueError:
-            return True
-        return uploaded < self.exclude_newer
+        return self.candidates_of(name, [(p.index.key, p.page) for p in pages])
 
     async def async_requires(self, name: str, version: str) -> Sequence[str]:
         return (await self._read(name, version)).requires_dist
@@ -170,20 +108,16 @@ class IndexMetadataSource:
     async def async_requires_python(self, name: str, version: str) -> str | None:
         return (await self._read(name, version)).requires_python
 
-    async def _read(self, name: str, version: str) -> _Metadata:
-        key = (name, version)
-        if key not in self._metadata:
-            files = self._files.get(key, ())
-            if self.on_read is not None:
-                self.on_read(name, version, files)
-            wheels = [f for f in files if f.is_wheel]
-            if wheels:
-                file = _metadata_wheel(wheels, self.locked_wheels(name, version))
-                raw = await self.client.fetch_metadata(file)
-            else:
-                raw = await self._sdist_metadata(name, version, files)
-            self._metadata[key] = parse_core_metadata(raw)
-        return self._metadata[key]
+    async def _read(self, name: str, version: str) -> CoreMetadata:
+        known = self.known(name, version)
+        if known is not None:
+            return known
+        wheel, files = self.files_to_read(name, version)
+        if wheel is not None:
+            raw = await self.client.fetch_metadata(wheel)
+        else:
+            raw = await self._sdist_metadata(name, version, files)
+        return self.keep(name, version, raw)
 
     async def _sdist_metadata(self, name: str, version: str, files: Sequence[IndexFile]) -> bytes:
         label = f"{name}=={version}"
@@ -204,16 +138,6 @@ class IndexMetadataSource:
         if raw is None:
             raise _needs_build(label, file.filename)
         return raw
-
-    def provides_extras(self, name: str, version: str) -> tuple[str, ...] | None:
-        """The extras a version read during the resolution declares; None if it was not read."""
-        metadata = self._metadata.get((name, version))
-        return None if metadata is None else metadata.provides_extras
-
-    def registry_of(self, name: str, version: str | None) -> str | None:
-        if version is None:
-            return None
-        return self.origin.get((name, version))
 
 
 # The fields the resolver reads: an sdist whose `PKG-INFO` marks one `Dynamic` must be built.
@@ -517,7 +441,7 @@ def _path_package(
     return LocalRead(local, declared.metadata, required_locals(declared))
 
 
-def built_version(name: str, location: str, core: _Metadata | None) -> str | None:
+def built_version(name: str, location: str, core: CoreMetadata | None) -> str | None:
     """The `Version` a build reported for a source tree whose version is dynamic (None when
     nothing was built), checked: the resolver compares it with specifiers."""
     if core is None:
@@ -600,30 +524,6 @@ def _wheel_metadata(filename: str, data: bytes) -> bytes:
 # -- the whole step ----------------------------------------------------------------------------
 
 
-class LockOutcome(Record):
-    lock: Lock
-    resolution: Resolution
-    warnings: tuple[str, ...] = ()  # uv's resolution diagnostics (`core.resolution_warnings`)
-
-
-def _admitted(file: IndexFile, cutoff: datetime | None) -> bool:
-    if cutoff is None or not file.upload_time:
-        return True
-    try:
-        uploaded = datetime.fromisoformat(file.upload_time.replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    return uploaded < cutoff
-
-
-def _metadata_wheel(wheels: Sequence[IndexFile], locked: Sequence[str]) -> IndexFile:
-    """The wheel a version's metadata is read from: one the previous lock lists, as uv does (a
-    version's wheels may disagree: nvidia-cufft-cu12 11.2.1.3's aarch64 wheel alone requires
-    nvidia-nvjitlink-cu12), else any; one with a PEP 658 metadata file is cheapest."""
-    chosen = [w for w in wheels if w.filename in locked] or list(wheels)
-    return next((w for w in chosen if w.core_metadata), chosen[0])
-
-
 async def lock_async(
     request: ResolveRequest,
     facts: WorkspaceFacts,
@@ -663,37 +563,13 @@ async def lock_async(
         try:
             resolution = await resolve_async(request, source)
         except NoSolutionError as exc:
-            raise _with_no_build_hint(exc, source, build) from None
-    lock = build_lock(resolution, facts, registry_of=source.registry_of, local_metadata=metadata)
-    return LockOutcome(
-        lock=lock,
-        resolution=resolution,
-        warnings=resolution_warnings(
-            resolution, source.provides_extras, _local_extras(request), root
-        ),
-    )
-
-
-def _local_extras(request: ResolveRequest) -> dict[str, tuple[str, ...]]:
-    """The extras each local project (member, path, URL or git dependency) declares."""
-    found = (*request.local_packages, *request.members)
-    return {str(canonicalize_name(p.name)): p.provides_extras for p in found}
+            raise with_no_build_hint(exc, source, build) from None
+    return lock_outcome(resolution, facts, request, source, root=root, local_metadata=metadata)
 
 
 def _has_git(facts: WorkspaceFacts) -> bool:
     declared = [d for m in facts.members for d in m.locals] + list(facts.root_locals)
     return any(dep.kind == "git" for dep in declared)
-
-
-def _with_no_build_hint(
-    exc: NoSolutionError, source: IndexMetadataSource, build: BuildSetup | None
-) -> NoSolutionError:
-    """uv's hint when a resolution failed over versions `--no-build` made unusable."""
-    named = sorted(source.wheels_required & exc.conflict.versioned_names())
-    if build is None or not named or exc.hint is not None:
-        return exc
-    name = named[0]
-    return exc.with_hint(f"Wheels are required for `{name}` because {build.policy.reason(name)}")
 
 
 @contextlib.asynccontextmanager
@@ -736,13 +612,13 @@ def _provider_on_first_use(
 
 async def _with_member_versions(
     members: Sequence[LocalPackage], root: str, builder: MetadataBuilder | None
-) -> tuple[tuple[LocalPackage, ...], dict[str, _Metadata]]:
+) -> tuple[tuple[LocalPackage, ...], dict[str, CoreMetadata]]:
     """The members, each whose version is dynamic with the version its build reports (cached
     by its cache key, as a member with dynamic requirements already is), and the metadata each
     such build reported. A virtual member is never installed and no requirement can name it by
     version, so it is left unbuilt."""
     found = list(members)
-    built: dict[str, _Metadata] = {}
+    built: dict[str, CoreMetadata] = {}
     if builder is None:
         return tuple(found), built
 
@@ -763,7 +639,7 @@ async def _with_member_versions(
     return tuple(found), built
 
 
-def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, _Metadata]) -> WorkspaceFacts:
+def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, CoreMetadata]) -> WorkspaceFacts:
     """uv takes the metadata of a member whose version is dynamic from its build, so the lock
     lists its extras in the backend's order (hatchling sorts `provides-extras` and each
     requirement's extras), not the `pyproject.toml`'s. Only orders are taken from the build:
@@ -779,7 +655,7 @@ def _in_built_order(facts: WorkspaceFacts, built: Mapping[str, _Metadata]) -> Wo
     return facts._replace(members=tuple(members))
 
 
-def _metadata_in_order(metadata: PackageMetadata, core: _Metadata) -> PackageMetadata:
+def _metadata_in_order(metadata: PackageMetadata, core: CoreMetadata) -> PackageMetadata:
     extras: tuple[str, ...] = tuple(canonicalize_name(e) for e in core.provides_extras)
     if set(extras) != set(metadata.provides_extras):
         extras = metadata.provides_extras

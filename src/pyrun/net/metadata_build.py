@@ -30,7 +30,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import trio
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -84,6 +83,10 @@ class MetadataBuilder:
     def __init__(self, setup: BuildSetup, provide: builds.RequirementsProvider) -> None:
         self.setup = setup
         self.provide = provide
+        # trio here, not at the module's top: a lock that builds nothing reads `BuildSetup`
+        # on its threaded path (`pyrun.net.threaded_lock`) without loading it.
+        import trio
+
         # As many builds at once as a sync runs (one per core by default).
         self.limiter = trio.CapacityLimiter(max(1, setup.requirements.concurrent_builds))
 
@@ -115,6 +118,8 @@ class MetadataBuilder:
         self._check_allowed(name, label)
         self.setup.console.debug(f"Building the metadata of `{label}` (no static metadata)")
         job = functools.partial(self._build_sdist, label, filename, data, key)
+        import trio
+
         built = await trio.to_thread.run_sync(job, limiter=self.limiter)
         _check_identity(label, built, name, version)
         return built
@@ -132,6 +137,8 @@ class MetadataBuilder:
         self.setup.console.debug(f"Building the metadata of `{name}` (dynamic metadata)")
         request = builds.BuildRequest(source_dir=directory, display=display, sources=True)
         job = functools.partial(self._cached, request, key)
+        import trio
+
         return await trio.to_thread.run_sync(job, limiter=self.limiter)
 
     def _check_allowed(self, name: str, display: str) -> None:

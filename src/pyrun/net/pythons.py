@@ -16,8 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +42,8 @@ from pyrun.local import pythons as local
 from pyrun.local.host import host_platform
 from pyrun.local.pythons import ManagedInstall, PythonSettings
 from pyrun.net import interrupt
+from pyrun.net.alongside import JOBS as _ALONGSIDE
+from pyrun.net.alongside import alongside_downloads  # noqa: F401  (re-exported)
 from pyrun.net.client import (
     ClientOptions,
     FetchError,
@@ -457,25 +458,6 @@ async def choose_download(
 ) -> Download:
     """The build to download for `request`, or the "No download found" error."""
     return require_download(await load_downloads(settings, client), request, host)
-
-
-# Work that needs no interpreter, to run while one downloads (`alongside_downloads`).
-_ALONGSIDE: ContextVar[tuple[Callable[[], Awaitable[None]], ...]] = ContextVar(
-    "pyrun_alongside_downloads", default=()
-)
-
-
-@contextlib.contextmanager
-def alongside_downloads(job: Callable[[], Awaitable[None]]) -> Iterator[None]:
-    """While the block runs, a managed-Python download for the run (`download_for_run`) runs
-    `job` concurrently: work the command would otherwise only start once the interpreter is
-    there. `job` must not fail (its work is redone, and its errors reported, by the step that
-    needs it); the download returns when both are done, or fails at once, cancelling `job`."""
-    token = _ALONGSIDE.set((*_ALONGSIDE.get(), job))
-    try:
-        yield
-    finally:
-        _ALONGSIDE.reset(token)
 
 
 async def _ensure_alongside(

@@ -23,14 +23,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import trio
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
-from pyrun.core.index import parse_version
 from pyrun.core.provider import CandidateInfo, dependency_names, resolve
 from pyrun.core.resolution import Resolution, ResolveRequest
-from pyrun.core.universal import Dnf, pyset_from_specifiers, root_environment
 from pyrun.errors import PyrunError
+from pyrun.net.lock_source import likely_version, local_names, prefetch_universe
 
 T = TypeVar("T")
 Metadata = tuple[Sequence[str], str | None]
@@ -82,9 +79,9 @@ class TrioBridge:
         self.source = source
         self.nursery = nursery
         self.request = request
-        self.universe = _universe(request)
+        self.universe = prefetch_universe(request)
         # Local packages are never looked up on an index (nor their names sent to one).
-        self.local = _local_names(request)
+        self.local = local_names(request)
         self._pages: dict[str, _Slot[Sequence[CandidateInfo]]] = {}
         self._metadata: dict[tuple[str, str], _Slot[Metadata]] = {}
 
@@ -148,7 +145,7 @@ class TrioBridge:
 
     async def _fetch_page(self, name: str) -> Sequence[CandidateInfo]:
         page = await self.source.async_candidates(name)
-        likely = _likely_version(page, self._locked(name))
+        likely = likely_version(page, self._locked(name))
         if likely is not None:
             self._metadata_slot(name, likely)
         return page
@@ -172,43 +169,6 @@ async def _fill(slot: _Slot[T], fetch: Callable[[Any], Awaitable[T]], key: Any) 
         slot.error = exc
     finally:
         slot.event.set()
-
-
-def _universe(request: ResolveRequest | None) -> Dnf | None:
-    """Where a dependency must be able to apply to be prefetched; None: no deep prefetch
-    (also when the request is invalid, which the resolver itself reports)."""
-    if request is None:
-        return None
-    try:
-        pyset = pyset_from_specifiers(request.requires_python)
-        return root_environment(pyset, request.environments)
-    except (PyrunError, ValueError):
-        return None
-
-
-def _local_names(request: ResolveRequest | None) -> frozenset[str]:
-    if request is None:
-        return frozenset()
-    packages = (*request.members, *request.local_packages)
-    return frozenset(str(canonicalize_name(p.name)) for p in packages)
-
-
-def _likely_version(page: Sequence[CandidateInfo], locked: Sequence[str] = ()) -> str | None:
-    """What the resolver most likely picks: a locked version the page has, else the newest
-    stable, unyanked one (`highest` resolution)."""
-    listed = {info.version for info in page}
-    for pinned in locked:
-        if pinned in listed:
-            return pinned
-    best: tuple[Version, str] | None = None
-    for info in page:
-        try:
-            version = parse_version(info.version)
-        except InvalidVersion:
-            continue
-        if not info.yanked and not version.is_prerelease and (best is None or version > best[0]):
-            best = (version, info.version)
-    return None if best is None else best[1]
 
 
 async def resolve_async(request: ResolveRequest, source: AsyncMetadataSource) -> Resolution:
