@@ -290,3 +290,44 @@ def test_the_inferred_order_is_uvs_over_random_projects(
     result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
     assert result.returncode == 0, result
     assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+
+
+@pytest.mark.uv
+def test_a_change_in_conflicts_keeps_the_locked_versions_like_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    # A new includer changes the inferred sets: uv re-resolves but prefers the locked `pyd`
+    # 1.0.0 over the 2.0.0 published since.
+    text = """
+    [project]
+    name = "proj"
+    version = "0.1.0"
+    requires-python = ">=3.12"
+    dependencies = ["pyd"]
+
+    [dependency-groups]
+    a = ["plain"]
+    b = ["plain"]
+
+    [tool.uv]
+    conflicts = [[{ group = "a" }, { group = "b" }]]
+    """
+    with IndexServer() as server:
+        server.add_wheel("pyd", "1.0.0")
+        server.add_wheel("plain", "1.0.0")
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        write(theirs, text)
+        assert uv(theirs, "lock", index=server.index_url).returncode == 0
+        server.add_wheel("pyd", "2.0.0")
+        included = text.replace('b = ["plain"]', 'b = ["plain"]\n    c = [{include-group = "a"}]')
+        for project in (ours, theirs):
+            write(project, included)
+        (ours / "uv.lock").write_text((theirs / "uv.lock").read_text())
+        result = pyrun(pyrun_env, ours, "lock", index=server.index_url)
+        assert result.returncode == 0, result
+        done = uv(theirs, "lock", "--refresh", index=server.index_url)
+        assert done.returncode == 0, done.stderr
+    text = (ours / "uv.lock").read_text()
+    assert text == (theirs / "uv.lock").read_text()
+    assert 'name = "pyd"\nversion = "1.0.0"' in text
+    assert header(text) == [["a", "b"], ["b", "c"]]
