@@ -48,6 +48,7 @@ __all__ = [
     "ConflictGraph",
     "ConflictMerge",
     "canonical_fork_markers",
+    "clash",
     "extra_item",
     "group_item",
     "imbibe",
@@ -190,15 +191,29 @@ def world(sets: Sequence[Sequence[str]]) -> Dnf:
     return result
 
 
-def imbibe(marker: Dnf, knowledge: Dnf) -> Dnf:
+def clash(sets: Sequence[Sequence[str]]) -> Dnf:
+    """`not world(sets)`, built as what it is: two items of some set active together. (Negating
+    the world's DNF instead costs exponential time once a few sets share items, as the sets
+    inferred through `include-group` do.)"""
+    result = FALSE
+    for items in sets:
+        for i, first in enumerate(items):
+            for second in items[i + 1 :]:
+                pair = dnf_and(conflict_dnf(first, True), conflict_dnf(second, True))
+                result = dnf_or(result, pair)
+    return result
+
+
+def imbibe(marker: Dnf, knowledge: Dnf, denial: Dnf | None = None) -> Dnf:
     """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
     knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
     conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
-    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`")."""
+    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`").
+    `denial` is `not knowledge` when the caller has it (`clash`)."""
     pep508 = without_conflicts(marker)
     if covers(marker, dnf_and(pep508, knowledge)):
         return pep508
-    return dnf_or(dnf_not(knowledge), marker)
+    return dnf_or(dnf_not(knowledge) if denial is None else denial, marker)
 
 
 def split_by_conflicts(env: Dnf) -> dict[Cube, Dnf]:
@@ -312,6 +327,7 @@ class ConflictMerge:
     def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
         self.solutions = solutions
         self.world = world(graph.sets)
+        self.clash = clash(graph.sets)
         self._parts = [split_by_conflicts(s.env) for s in solutions]
         self.activation = _activation(solutions, graph)
 
@@ -337,7 +353,7 @@ class ConflictMerge:
             for conflict, pep508 in self.parts(holders).items():
                 piece = TRUE if covers(pep508, parent) else pep508
                 union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
-        union = imbibe(union, self.world)
+        union = imbibe(union, self.world, self.clash)
         if not ambiguous:
             union = simplify_with_inferences(union, self.activation.inferences(node))
         return None if covers(union, parent) else union
