@@ -18,7 +18,7 @@ merged edges do too: `lib==1` under `extra == 'extra-4-proj-v1'`. Three steps of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pyrun.core.universal import (
@@ -183,11 +183,8 @@ def canonical_fork_markers(envs: Sequence[Dnf], requires_python: PySet) -> list[
 def world(sets: Sequence[Sequence[str]]) -> Dnf:
     """What uv knows about any installation: no two items of a set are active together."""
     result = TRUE
-    for items in sets:
-        for i, first in enumerate(items):
-            for second in items[i + 1 :]:
-                pair = dnf_or(conflict_dnf(first, False), conflict_dnf(second, False))
-                result = dnf_and(result, pair)
+    for first, second in _pairs(sets):
+        result = dnf_and(result, dnf_or(conflict_dnf(first, False), conflict_dnf(second, False)))
     return result
 
 
@@ -196,12 +193,16 @@ def clash(sets: Sequence[Sequence[str]]) -> Dnf:
     the world's DNF instead costs exponential time once a few sets share items, as the sets
     inferred through `include-group` do.)"""
     result = FALSE
+    for first, second in _pairs(sets):
+        result = dnf_or(result, dnf_and(conflict_dnf(first, True), conflict_dnf(second, True)))
+    return result
+
+
+def _pairs(sets: Sequence[Sequence[str]]) -> Iterator[tuple[str, str]]:
     for items in sets:
         for i, first in enumerate(items):
             for second in items[i + 1 :]:
-                pair = dnf_and(conflict_dnf(first, True), conflict_dnf(second, True))
-                result = dnf_or(result, pair)
-    return result
+                yield first, second
 
 
 def imbibe(marker: Dnf, knowledge: Dnf, denial: Dnf | None = None) -> Dnf:
