@@ -329,6 +329,9 @@ class ConflictMerge:
         self.solutions = solutions
         self.world = world(graph.sets)
         self.clash = clash(graph.sets)
+        # Many edges share a marker, and imbibing the conflicts is the costly step.
+        self._imbibed: dict[Dnf, Dnf] = {}
+        self._covered: dict[tuple[Dnf, Dnf], bool] = {}
         self._parts = [split_by_conflicts(s.env) for s in solutions]
         self.activation = _activation(solutions, graph)
 
@@ -354,10 +357,15 @@ class ConflictMerge:
             for conflict, pep508 in self.parts(holders).items():
                 piece = TRUE if covers(pep508, parent) else pep508
                 union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
-        union = imbibe(union, self.world, self.clash)
+        imbibed = self._imbibed.get(union)
+        if imbibed is None:
+            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash)
         if not ambiguous:
-            union = simplify_with_inferences(union, self.activation.inferences(node))
-        return None if covers(union, parent) else union
+            imbibed = simplify_with_inferences(imbibed, self.activation.inferences(node))
+        covered = self._covered.get((imbibed, parent))
+        if covered is None:
+            covered = self._covered[(imbibed, parent)] = covers(imbibed, parent)
+        return None if covered else imbibed
 
 
 def _activation(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> Activation:
