@@ -15,6 +15,7 @@ from pyrun.core.conflicts import (
 from pyrun.core.lockfile import ConflictItem
 from pyrun.core.project import ProjectFile
 from pyrun.core.universal import (
+    FALSE,
     TRUE,
     assign_conflicts,
     conflict_dnf,
@@ -22,6 +23,7 @@ from pyrun.core.universal import (
     dnf_and,
     dnf_not,
     dnf_or,
+    is_disjoint,
     parse_marker,
     pyset_from_specifiers,
     render,
@@ -31,6 +33,7 @@ from pyrun.core.universal import (
 from pyrun.core.universal_conflicts import (
     Activation,
     canonical_fork_markers,
+    clash,
     extra_item,
     group_item,
     imbibe,
@@ -275,6 +278,21 @@ def test_imbibe_spells_out_what_the_conflicts_rule_out() -> None:
     # In every conflict fork alike: no conflict part at all.
     win = dnf_and(parse_marker("sys_platform == 'win32'"), knowledge)
     assert uv_marker(imbibe(win, knowledge), PY) == "sys_platform == 'win32'"
+
+
+def test_the_clash_of_the_sets_is_the_worlds_negation() -> None:
+    # Overlapping sets, as `include-group` makes them: the negation is built pair by pair, and
+    # imbibing with it writes what negating the world writes.
+    sets = [(X1, X2, G), (X2, "group-4-proj-h"), (X1, "group-4-proj-h")]
+    knowledge = world(sets)
+    denial = clash(sets)
+    assert covers(denial, dnf_not(knowledge)) and covers(dnf_not(knowledge), denial)
+    assert is_disjoint(denial, knowledge)
+    not_x1 = dnf_or(dnf_and(off(X1), off(G)), dnf_and(off(X1), on(G)))
+    assert uv_marker(imbibe(not_x1, knowledge, denial), PY) == uv_marker(
+        imbibe(not_x1, knowledge), PY
+    )
+    assert clash([(X1,)]) == FALSE
 
 
 def test_edges_below_an_extra_assume_it() -> None:

@@ -393,3 +393,27 @@ def test_an_unknown_prerelease_package_mode_is_an_error() -> None:
     text = edited("prerelease-package", '"allow"', '"sometimes"')
     with pytest.raises(PyrunError, match="Invalid `prerelease-package` mode for `foo-bar`"):
         verdict("prerelease-package", pyproject=text)
+
+
+def test_conflict_sets_compare_in_order_as_uv_compares_them() -> None:
+    # uv 0.13.9 compares its conflicts with the lock's as a list ("Resolving despite existing
+    # lockfile due to change in conflicting groups"), keeping the locked versions; the items of
+    # one set compare as a set.
+    lock = lock_of("conflicts")
+    within = lock._replace(conflicts=tuple(items[::-1] for items in lock.conflicts))
+    assert verdict("conflicts", lock=within) == Satisfied()
+    swapped = lock._replace(conflicts=lock.conflicts[::-1])
+    result = verdict("conflicts", lock=swapped)
+    assert result == Stale(
+        reason="Resolving despite existing lockfile due to change in conflicting groups",
+        keep_preferences=True,
+        keep_forks=False,
+    )
+
+
+def test_sets_inferred_through_include_group_are_expected_in_the_lock() -> None:
+    text = edited(
+        "conflicts", 'g2 = ["six==1.17.0"]', 'g2 = ["six==1.17.0"]\ng3 = [{include-group = "g1"}]'
+    )
+    result = verdict("conflicts", pyproject=text)
+    assert isinstance(result, Stale) and "conflicting groups" in result.reason

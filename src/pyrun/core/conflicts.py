@@ -231,8 +231,10 @@ def workspace_conflicts(
     display: Callable[[str], str] = str,
 ) -> ConflictSets:
     """Every conflict set of a workspace, in uv's order: a virtual root's first (its items must
-    name their package), then each member's, members by name. `display` shortens the paths
-    errors name."""
+    name their package), then each member's, members by name, then those inferred through the
+    root project's `include-group`s. `display` shortens the paths errors name."""
+    from pyrun.core.conflict_includes import expand_group_includes
+
     declared: list[tuple[ProjectFile, str | None]] = []
     if not root.has_project:
         declared.append((root, None))
@@ -243,6 +245,9 @@ def workspace_conflicts(
         if value is not None:
             where = display(os.path.join(project.directory, "pyproject.toml"))
             sets.extend(parse_conflicts(value, owner, where))
+    if root.has_project and root.name is not None:
+        # uv expands with the root project's groups only, not its members'.
+        return expand_group_includes(sets, normalize_name(root.name), root.dependency_groups)
     return tuple(sets)
 
 

@@ -117,7 +117,7 @@ def _universe(lock: Lock, facts: WorkspaceFacts, run: RunOptions) -> Stale | Non
     if not _markers_match(lock.required_markers, facts.required_environments):
         return _versions("change in required environments")
     if _conflict_sets(lock.conflicts) != _conflict_sets(facts.conflicts):
-        return _clean("change in conflicts")
+        return _versions("change in conflicting groups")
     if not _same_python_range(lock.requires_python, facts.requires_python):
         return _versions(
             f"change in Python requirement: `{lock.requires_python}` vs. `{facts.requires_python}`"
@@ -144,8 +144,10 @@ def preferred_lock(lock: Lock, verdict: Stale) -> Lock | None:
     return lock._replace(resolution_markers=(), packages=packages)
 
 
-def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> frozenset[frozenset[Any]]:
-    return frozenset(frozenset(items) for items in sets)
+def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> list[frozenset[ConflictItem]]:
+    # uv compares the lists in order (sets inferred through `include-group` come out of hash
+    # tables, so a lock with them reordered is re-resolved), each set regardless of order.
+    return [frozenset(items) for items in sets]
 
 
 def _clean(what: str) -> Stale:

@@ -18,7 +18,7 @@ merged edges do too: `lib==1` under `extra == 'extra-4-proj-v1'`. Three steps of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pyrun.core.universal import (
@@ -48,6 +48,7 @@ __all__ = [
     "ConflictGraph",
     "ConflictMerge",
     "canonical_fork_markers",
+    "clash",
     "extra_item",
     "group_item",
     "imbibe",
@@ -182,23 +183,38 @@ def canonical_fork_markers(envs: Sequence[Dnf], requires_python: PySet) -> list[
 def world(sets: Sequence[Sequence[str]]) -> Dnf:
     """What uv knows about any installation: no two items of a set are active together."""
     result = TRUE
-    for items in sets:
-        for i, first in enumerate(items):
-            for second in items[i + 1 :]:
-                pair = dnf_or(conflict_dnf(first, False), conflict_dnf(second, False))
-                result = dnf_and(result, pair)
+    for first, second in _pairs(sets):
+        result = dnf_and(result, dnf_or(conflict_dnf(first, False), conflict_dnf(second, False)))
     return result
 
 
-def imbibe(marker: Dnf, knowledge: Dnf) -> Dnf:
+def clash(sets: Sequence[Sequence[str]]) -> Dnf:
+    """`not world(sets)`, built as what it is: two items of some set active together. (Negating
+    the world's DNF instead costs exponential time once a few sets share items, as the sets
+    inferred through `include-group` do.)"""
+    result = FALSE
+    for first, second in _pairs(sets):
+        result = dnf_or(result, dnf_and(conflict_dnf(first, True), conflict_dnf(second, True)))
+    return result
+
+
+def _pairs(sets: Sequence[Sequence[str]]) -> Iterator[tuple[str, str]]:
+    for items in sets:
+        for i, first in enumerate(items):
+            for second in items[i + 1 :]:
+                yield first, second
+
+
+def imbibe(marker: Dnf, knowledge: Dnf, denial: Dnf | None = None) -> Dnf:
     """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
     knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
     conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
-    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`")."""
+    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`").
+    `denial` is `not knowledge` when the caller has it (`clash`)."""
     pep508 = without_conflicts(marker)
     if covers(marker, dnf_and(pep508, knowledge)):
         return pep508
-    return dnf_or(dnf_not(knowledge), marker)
+    return dnf_or(dnf_not(knowledge) if denial is None else denial, marker)
 
 
 def split_by_conflicts(env: Dnf) -> dict[Cube, Dnf]:
@@ -312,6 +328,10 @@ class ConflictMerge:
     def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
         self.solutions = solutions
         self.world = world(graph.sets)
+        self.clash = clash(graph.sets)
+        # Many edges share a marker, and imbibing the conflicts is the costly step.
+        self._imbibed: dict[Dnf, Dnf] = {}
+        self._covered: dict[tuple[Dnf, Dnf], bool] = {}
         self._parts = [split_by_conflicts(s.env) for s in solutions]
         self.activation = _activation(solutions, graph)
 
@@ -337,10 +357,15 @@ class ConflictMerge:
             for conflict, pep508 in self.parts(holders).items():
                 piece = TRUE if covers(pep508, parent) else pep508
                 union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
-        union = imbibe(union, self.world)
+        imbibed = self._imbibed.get(union)
+        if imbibed is None:
+            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash)
         if not ambiguous:
-            union = simplify_with_inferences(union, self.activation.inferences(node))
-        return None if covers(union, parent) else union
+            imbibed = simplify_with_inferences(imbibed, self.activation.inferences(node))
+        covered = self._covered.get((imbibed, parent))
+        if covered is None:
+            covered = self._covered[(imbibed, parent)] = covers(imbibed, parent)
+        return None if covered else imbibed
 
 
 def _activation(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> Activation:
