@@ -148,16 +148,11 @@ SCENARIOS = [
     "extra-implies-base-edge",
     "fork-platform-system",
     # autogen's shape (issue 13): every extra-bearing candidate clashes with an exact pin reached
-    # through a chain; uv moves the chain's head back, resolvelib's backjump walks past it.
-    # Following the chain (tried in session 6) fixed this shape but doubled the rounds of
-    # openai-agents' lock from scratch, so it was not kept. With four `sk` versions the rejections
-    # stay under the learned-conflict threshold (`exact-pin-chain-tracked` has eight).
-    pytest.param(
-        "exact-pin-chain",
-        marks=pytest.mark.xfail(
-            strict=True, reason="issue 13: backjumping does not follow exact-pin chains"
-        ),
-    ),
+    # through a chain; going back from the emptied end of the chain moves its head, as uv.
+    "exact-pin-chain",
+    # autogen's `opentelemetry-sdk` (issue 13): a chain's leaf clashes with a sibling's exact
+    # pin; uv keeps the sibling and moves the chain, resolvelib jumped past it to the sibling.
+    "sibling-pin-kept",
 ]
 
 

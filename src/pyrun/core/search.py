@@ -23,7 +23,9 @@ undid `opentelemetry-instrumentation` each time an unrelated `langgraph-prebuilt
 walked `semantic-kernel` down from 1.45.0 one version at a time through its ten extras (tens of
 thousands of rejections; uv keeps 1.45.0). Should the optimistic jumps end in no solution,
 resolvelib still goes back to where they began and searches one decision at a time, so a
-solution is not missed.
+solution is not missed. Going back, a node left without a candidate joins the conflict, as in
+PubGrub's derivation: the next decision undone is the one that required that node, not one
+further back that only shares a package with the first clash (see `_backjump`).
 
 The search also learns no-goods (`pyrun.core.nogoods`), as PubGrub learns incompatibilities:
 each time a candidate is rejected, or a node is left with none, the decisions that caused it are
@@ -85,6 +87,14 @@ class LearnedImpossible(ResolutionImpossible[RT, CT]):
     search is resolvelib's own, and so is its `ResolutionImpossible`."""
 
 
+class _Exhausted(Exception):
+    """Raised while going back: the candidates ruled out so far leave a node none."""
+
+    def __init__(self, information: list[RequirementInformation[Any, Any]]) -> None:
+        super().__init__()
+        self.information = information
+
+
 class LearningResolver(Resolver[RT, CT, KT]):
     """resolvelib's resolver whose search can take back a decision and learns no-goods
     (`_LearningResolution`); `learn=False` searches without them."""
@@ -143,6 +153,39 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         if causes:
             self._learn(name, original.information, None)
         return causes
+
+    def _backjump(self, causes: list[RequirementInformation[RT, CT]]) -> bool:
+        """resolvelib's backjump, where a node that going back leaves without a candidate
+        joins the conflict.
+
+        resolvelib goes back to the newest decision that requires a package of the conflict,
+        rules that decision out and, if its node has no candidate left, goes on back with the
+        same conflict: past the decision that required the node, as if it had nothing to do
+        with it. PubGrub derives the next conflict through the exhausted node ("`mid 1.8`
+        requires `leaf`, and no `leaf` goes with `semconv 2.0`"), so it next changes the
+        decision that required it: uv keeps a sibling `sdk 2.0` pinning `semconv==2.0` and
+        moves the chain `top` -> `mid` -> `leaf` down, where resolvelib jumped from the last
+        `leaf` past `mid` and `top` (neither requires `semconv`) to `sdk`
+        (`sibling-pin-kept`, `exact-pin-chain`). The conflict that a failure raises
+        (`ResolutionImpossible`) is still the one that started the backjump."""
+        conflict = list(causes)
+        while True:
+            try:
+                return super()._backjump(conflict)
+            except _Exhausted as exc:
+                conflict.extend(exc.information)
+            except ResolutionImpossible as exc:
+                if exc.causes is conflict and len(conflict) > len(causes):
+                    raise ResolutionImpossible(causes) from None
+                raise
+
+    def _patch_criteria(self, incompatibilities_from_broken: list[tuple[KT, list[CT]]]) -> bool:
+        """resolvelib's, one node at a time, raising `_Exhausted` with the requirements on the
+        first node left without a candidate (`_backjump` goes on back from there)."""
+        for key, incompatibilities in incompatibilities_from_broken:
+            if not super()._patch_criteria([(key, incompatibilities)]):
+                raise _Exhausted(list(self.state.criteria[key].information))
+        return True
 
     def _unblocked(self, name: KT) -> Criterion[RT, CT] | None:
         """Leave out of `name`'s candidates for this round those a learned no-good rules out
