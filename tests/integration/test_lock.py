@@ -127,20 +127,10 @@ SCENARIOS = [
     "marker-pin-outlasts-backjump",
     "extra-pin-outlasts-backjump",
     # issue 13: PubGrub keeps a decided version and rejects a later candidate that excludes
-    # it; resolvelib takes the candidate and decides the package again (crewAI's
-    # `weaviate-client` against the decided `grpcio`). Keeping decisions in the search (tried
-    # in session 10) matched these, but re-walked the rejected versions after every backjump
-    # (crewAI: 17,000 `weaviate-client` rejections), slowed dspy's lock ~5x and changed
-    # langgraph's, so it was not kept.
-    *(
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 13: resolvelib decides a package again"
-            ),
-        )
-        for name in ("decision-kept", "marker-pin-decided-first")
-    ),
+    # it; resolvelib took the candidate and decided the package again (crewAI's
+    # `weaviate-client` against the decided `grpcio`).
+    "decision-kept",
+    "marker-pin-decided-first",
     # issue 13: every leaf of a chain clashes with a sibling decided first; learned no-goods
     # rule each level out once (the search without them passes the 20,000-round cap).
     "learned-nogood-chain",

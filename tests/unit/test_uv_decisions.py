@@ -88,7 +88,6 @@ def test_a_sibling_pin_is_kept_and_the_chain_moves() -> None:
     assert result == {"sdk": ("2.0",), "semconv": ("2.0",), "top": ("1.0",)}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: resolvelib decides a package again")
 def test_a_decision_stays_and_what_excludes_it_is_rejected() -> None:
     # `split 2.0` requires `base<3` after `base 3.0` is decided: uv rejects `split 2.0`;
     # resolvelib takes it and decides `base` again (2.0, without `split`).

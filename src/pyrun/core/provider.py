@@ -755,12 +755,16 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     ) -> list[Candidate]:
         """The packages whose requirement leaves none of the versions `candidate` asks for:
         the other side of the clash that rejects it (where `_PinTracker` looks for uv's
-        culprits). Requirements that only clash together, or with versions ruled out earlier,
-        name nobody."""
+        culprits); or the package itself when its decided version is one `candidate` excludes
+        (decisions stay, `pyrun.core.search`). Requirements that only clash together, or with
+        versions ruled out earlier, name nobody."""
         infos = list(information)
         own = [i.requirement for i in infos if i.parent == candidate]
         if not own or own[0].key == PYTHON or own[0].url is not None or self.is_local(own[0].key):
             return []
+        decided = self.tracker.mapping.get(own[0].key)
+        if decided is not None and not all(self.is_satisfied_by(r, decided) for r in own):
+            return [decided]
         contains = self.shared.contains
         wanted = [
             version

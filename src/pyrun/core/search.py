@@ -13,6 +13,16 @@ resolvelib would try every other version of `foo[x]` first, each re-pinning `foo
 with what `foo` requires (thousands of rounds for a package with many extras and versions), so
 the search tries an extra at its package's decided version first.
 
+A decision stays until the search goes back past it, as PubGrub's: a candidate whose requirement
+excludes a decided package's version is rejected, the clash blamed on that package (uv rejects
+`split 2.0` requiring `base<3` once `base 3.0` is decided; resolvelib took it and decided `base`
+again). Only when no candidate fits the decisions made does the search fall back to resolvelib's
+way, deciding that package again, where PubGrub would go back to it. Tried alone (session 10),
+this changed langgraph's lock and made dspy's five times slower; with a rejection blaming only
+the package it clashed on, the backjump below, and an extra's node tried only at its package's
+decided version in the first pass (dspy read and rejected 431 `litellm[proxy]` versions in one
+round), both are uv's locks again at their former cost.
+
 A pin that fails backjumps to the newest decision that the conflict names (one whose
 dependencies include a package of the clash), undoing the unrelated decisions made after it, for
 as long as the search runs. PubGrub never backtracks chronologically: its conflict resolution
@@ -43,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from resolvelib import Resolver
+from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import (
     Criterion,
     RequirementsConflicted,
@@ -59,6 +69,10 @@ from pyrun.core.nogoods import NoGoods, explain
 # names (resolvelib's "optimistic" backjumping); past it, resolvelib falls back to undoing the
 # newest decision. 1.0: for the whole search (see the module's account).
 OPTIMISTIC_BACKJUMPING = 1.0
+
+# Whether a decision stays until the search goes back past it, as PubGrub's (see the module's
+# account); off only to measure it.
+KEEP_DECISIONS = True
 
 # Whether the search learns no-goods (`pyrun.core.nogoods`); off only to measure what they save.
 LEARN_NOGOODS = True
@@ -93,6 +107,17 @@ class _Exhausted(Exception):
     def __init__(self, information: list[RequirementInformation[Any, Any]]) -> None:
         super().__init__()
         self.information = information
+
+
+class _Quiet(BaseReporter[RT, CT, KT]):
+    """`reporter`'s pins without its rejections: a second pass over the same candidates
+    reports none of them again."""
+
+    def __init__(self, reporter: BaseReporter[RT, CT, KT]) -> None:
+        self._reporter = reporter
+
+    def pinning(self, candidate: CT) -> None:
+        self._reporter.pinning(candidate)
 
 
 class LearningResolver(Resolver[RT, CT, KT]):
@@ -130,6 +155,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         # The candidate whose dependencies are being added: it holds while they are checked.
         self._trying: CT | None = None
         self._rounds = 0
+        self._keep_decisions = KEEP_DECISIONS
 
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:
         self._rounds += 1
@@ -140,7 +166,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
             self._learn(name, original.information, None)
             return [original]
         try:
-            causes = super()._attempt_to_pin_criterion(name)
+            causes = self._pin_keeping_decisions(name)
         except Reprioritized as exc:
             self._undo(exc.names)
             # As a successful pin: resolvelib pushes a copy of the state left on top, the one
@@ -187,6 +213,41 @@ class _LearningResolution(Resolution[RT, CT, KT]):
                 raise _Exhausted(list(self.state.criteria[key].information))
         return True
 
+    def _pin_keeping_decisions(self, name: KT) -> list[Any]:
+        """resolvelib's pin, first among the candidates that leave every decision standing; if
+        none does, resolvelib's own way, where a candidate whose requirement a decision does
+        not meet takes it and that package is decided again (its rejections were reported in
+        the first pass). An extra's node whose package is decided can only stand at that
+        version (each `foo[x]` requires `foo` at its own): the first pass tries that one alone
+        rather than reading the dependencies of every other version to reject it (dspy's
+        `litellm[proxy]`, 431 versions)."""
+        if not KEEP_DECISIONS:
+            return super()._attempt_to_pin_criterion(name)
+        self._keep_decisions = True
+        criterion = self.state.criteria[name]
+        follows = self._at_decided_version(name)
+        narrowed = criterion
+        if follows is not None:
+            narrowed = Criterion(
+                build_iter_view([follows]), criterion.information, criterion.incompatibilities
+            )
+            self.state.criteria[name] = narrowed
+        try:
+            causes = super()._attempt_to_pin_criterion(name)
+        finally:
+            if self.state.criteria.get(name) is narrowed:
+                self.state.criteria[name] = criterion
+        if not causes:
+            return causes
+        self._keep_decisions = False
+        reporter = self._r
+        self._r = _Quiet(reporter)
+        try:
+            return super()._attempt_to_pin_criterion(name)
+        finally:
+            self._r = reporter
+            self._keep_decisions = True
+
     def _unblocked(self, name: KT) -> Criterion[RT, CT] | None:
         """Leave out of `name`'s candidates for this round those a learned no-good rules out
         with the decisions holding now; None if that leaves none."""
@@ -209,13 +270,27 @@ class _LearningResolution(Resolution[RT, CT, KT]):
     def _get_updated_criteria(self, candidate: CT) -> dict[KT, Criterion[RT, CT]]:
         self._trying = candidate
         try:
-            return super()._get_updated_criteria(candidate)
+            criteria = super()._get_updated_criteria(candidate)
         except RequirementsConflicted as exc:
             information = list(exc.criterion.information)
             self._learn(self._p.identify(information[0].requirement), information, candidate)
             raise
         finally:
             self._trying = None
+        if self._keep_decisions:
+            self._check_decisions(criteria)
+        return criteria
+
+    def _check_decisions(self, criteria: dict[KT, Criterion[RT, CT]]) -> None:
+        """A candidate whose requirement a decided package's version does not meet clashes on
+        that package (PubGrub keeps a decision until it goes back past it: uv rejects the
+        candidate, it does not decide the package again)."""
+        for key, criterion in criteria.items():
+            decided = self.state.mapping.get(key)
+            if decided is not None and not all(
+                self._p.is_satisfied_by(r, decided) for r in criterion.iter_requirement()
+            ):
+                raise RequirementsConflicted(criterion)
 
     def _add_to_criteria(
         self, criteria: dict[KT, Criterion[RT, CT]], requirement: RT, parent: CT | None
@@ -278,21 +353,27 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         decided and its decision still satisfies what it requires. The other versions stay
         behind it: when the extra cannot take that version, its rejections are what the learned
         order counts (as uv tries each version of `foo[x]`, the node its dependents require)."""
-        provider: Any = self._p
-        base = provider.package_node(name)
-        if base is None:
-            return
-        decided = self.state.mapping.get(base)
-        if decided is None or not self._is_current_pin_satisfying(base, self.state.criteria[base]):
-            return
+        first = self._at_decided_version(name)
         criterion = self.state.criteria[name]
         candidates = list(criterion.candidates)
-        first = next((c for c in candidates if provider.same_version(c, decided)), None)
         if first is not None and candidates[0] is not first:
             ordered = [first, *(c for c in candidates if c is not first)]
             self.state.criteria[name] = Criterion(
                 build_iter_view(ordered), criterion.information, criterion.incompatibilities
             )
+
+    def _at_decided_version(self, name: KT) -> CT | None:
+        """The candidate of an extra's node at its package's decided version, when the package
+        is decided, its decision still satisfies what it requires, and the node can take it."""
+        provider: Any = self._p
+        base = provider.package_node(name)
+        if base is None:
+            return None
+        decided = self.state.mapping.get(base)
+        if decided is None or not self._is_current_pin_satisfying(base, self.state.criteria[base]):
+            return None
+        candidates = self.state.criteria[name].candidates
+        return next((c for c in candidates if provider.same_version(c, decided)), None)
 
     def _undo(self, names: frozenset[str]) -> None:
         """Drop the states from the first that holds a decision on a package of `names`.
