@@ -127,20 +127,10 @@ SCENARIOS = [
     "marker-pin-outlasts-backjump",
     "extra-pin-outlasts-backjump",
     # issue 13: PubGrub keeps a decided version and rejects a later candidate that excludes
-    # it; resolvelib takes the candidate and decides the package again (crewAI's
-    # `weaviate-client` against the decided `grpcio`). Keeping decisions in the search (tried
-    # in session 10) matched these, but re-walked the rejected versions after every backjump
-    # (crewAI: 17,000 `weaviate-client` rejections), slowed dspy's lock ~5x and changed
-    # langgraph's, so it was not kept.
-    *(
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 13: resolvelib decides a package again"
-            ),
-        )
-        for name in ("decision-kept", "marker-pin-decided-first")
-    ),
+    # it; resolvelib took the candidate and decided the package again (crewAI's
+    # `weaviate-client` against the decided `grpcio`).
+    "decision-kept",
+    "marker-pin-decided-first",
     # issue 13: every leaf of a chain clashes with a sibling decided first; learned no-goods
     # rule each level out once (the search without them passes the 20,000-round cap).
     "learned-nogood-chain",
@@ -148,16 +138,11 @@ SCENARIOS = [
     "extra-implies-base-edge",
     "fork-platform-system",
     # autogen's shape (issue 13): every extra-bearing candidate clashes with an exact pin reached
-    # through a chain; uv moves the chain's head back, resolvelib's backjump walks past it.
-    # Following the chain (tried in session 6) fixed this shape but doubled the rounds of
-    # openai-agents' lock from scratch, so it was not kept. With four `sk` versions the rejections
-    # stay under the learned-conflict threshold (`exact-pin-chain-tracked` has eight).
-    pytest.param(
-        "exact-pin-chain",
-        marks=pytest.mark.xfail(
-            strict=True, reason="issue 13: backjumping does not follow exact-pin chains"
-        ),
-    ),
+    # through a chain; going back from the emptied end of the chain moves its head, as uv.
+    "exact-pin-chain",
+    # autogen's `opentelemetry-sdk` (issue 13): a chain's leaf clashes with a sibling's exact
+    # pin; uv keeps the sibling and moves the chain, resolvelib jumped past it to the sibling.
+    "sibling-pin-kept",
 ]
 
 

@@ -31,9 +31,10 @@ def _chain(sk_versions: int) -> Index:
     }
 
 
-def test_the_head_of_an_exact_pin_chain_learns_to_wait() -> None:
-    # Each rejected `sk[aws]` blames `lit` and, up the exact pins, `gllm` and `graph`: past the
-    # threshold `graph` is decided after `sk`, and moves back itself (uv's answer).
+def test_the_head_of_an_exact_pin_chain_moves_once_every_extra_is_rejected() -> None:
+    # Each rejected `sk[aws]` blames `boto` (uv's culprit: the package its requirement clashed
+    # on), which is not decided: `sk` walks down, and once no `sk[aws]` is left, going back
+    # follows the exact pins from `lit` to `graph`, which moves back itself (uv's answer).
     index = _chain(CONFLICT_THRESHOLD + 3)
     result = versions(resolve(request("aaa", "graph", "sk[aws]"), MemorySource(index)))
     newest_sk = f"1.{CONFLICT_THRESHOLD + 2}"
@@ -47,12 +48,13 @@ def test_the_head_of_an_exact_pin_chain_learns_to_wait() -> None:
     }
 
 
-def test_below_the_threshold_the_search_is_unchanged() -> None:
-    # Fewer rejections than the threshold learn nothing: resolvelib's backjump still changes
-    # `aaa` (the `exact-pin-chain` scenario, where uv differs).
+def test_below_the_threshold_going_back_follows_the_exhausted_pins() -> None:
+    # Fewer rejections than the threshold learn nothing; going back from the emptied `lit`
+    # rules out `gllm 2.0`, which empties `gllm`, whose requirement `graph 2.0` made: `graph`
+    # moves back and `aaa` keeps its newest version (the `exact-pin-chain` scenario, as uv).
     index = _chain(CONFLICT_THRESHOLD - 1)
     result = versions(resolve(request("aaa", "graph", "sk[aws]"), MemorySource(index)))
-    assert result["aaa"] == ("1.0",)
+    assert (result["aaa"], result["graph"]) == (("2.0",), ("1.0",))
 
 
 def _trap(free: int) -> tuple[Index, list[str]]:

@@ -72,7 +72,22 @@ def test_a_free_parent_is_no_culprit() -> None:
     assert (result["sk"], result["p"], result["q"]) == (("1.2",), ("3.0",), ("2.0",))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: resolvelib decides a package again")
+def test_a_sibling_pin_is_kept_and_the_chain_moves() -> None:
+    # `sibling-pin-kept`: every `leaf` needs `semconv 1.0` through `instr`, `sdk 2.0` (decided
+    # first) pins `semconv 2.0`. uv goes back from the emptied `leaf` to `mid`, then `top`, and
+    # keeps `sdk 2.0`; resolvelib skipped both (neither requires `semconv`) and took `sdk 1.0`.
+    index: Index = {
+        "sdk": {"1.0": ["semconv==1.0"], "2.0": ["semconv==2.0"]},
+        "semconv": {"1.0": [], "2.0": []},
+        "top": {"1.0": [], **{f"1.{i}": ["mid>=1.1"] for i in range(1, 4)}},
+        "mid": {"1.0": [], **{f"1.{i}": ["leaf"] for i in range(1, 4)}},
+        "leaf": {f"1.{i}": [f"instr==1.{i}"] for i in range(1, 4)},
+        "instr": {f"1.{i}": ["semconv==1.0"] for i in range(1, 4)},
+    }
+    result = versions(resolve(request("sdk", "top"), MemorySource(index)))
+    assert result == {"sdk": ("2.0",), "semconv": ("2.0",), "top": ("1.0",)}
+
+
 def test_a_decision_stays_and_what_excludes_it_is_rejected() -> None:
     # `split 2.0` requires `base<3` after `base 3.0` is decided: uv rejects `split 2.0`;
     # resolvelib takes it and decides `base` again (2.0, without `split`).

@@ -286,57 +286,26 @@ class _PinTracker(BaseReporter[Req, Candidate, str]):
         self.pinned_now = pinned_now
         self.mapping: Mapping[str, Candidate] = {}
         self._before: Mapping[str, Candidate] = {}
-        self._criteria: Mapping[str, Any] = {}
 
     def pinned_before(self, mapping: Mapping[str, Candidate]) -> None:
         self._before = dict(mapping)
         self.mapping = dict(mapping)
 
-    def _pinners(self, parents: list[Candidate]) -> list[Candidate]:
-        """`parents`, and for each the packages that pinned it with `==`, transitively: a
-        package pinned exactly had no choice, the decision to change is the one that pinned it
-        (PubGrub derives that along the chain; `litellm==1.100.1` blames `graphrag-llm`, which
-        `graphrag` pins in turn)."""
-        found: dict[str, Candidate] = {}
-        todo = list(parents)
-        while todo:
-            candidate = todo.pop()
-            if candidate.key in found:
-                continue
-            found[candidate.key] = candidate
-            criterion = self._criteria.get(candidate.key)
-            if criterion is not None:
-                todo.extend(
-                    info.parent
-                    for info in criterion.information
-                    if info.parent is not None and _is_exact(info.requirement.specifier)
-                )
-        return list(found.values())
-
-    def _pinned(self, candidate: Candidate) -> bool:
-        """Whether a decided package requires `candidate`'s node with `==`."""
-        criterion = self._criteria.get(candidate.key)
-        return criterion is not None and any(
-            info.parent is not None and _is_exact(info.requirement.specifier)
-            for info in criterion.information
-        )
-
     def _culprits(self, criterion: Any, candidate: Candidate) -> list[tuple[str, str]]:
-        """uv's culprits when `candidate` is rejected on `criterion`'s package: that package
-        (uv's dependency conflict names the dependency, not whoever narrowed it) and the
-        packages that pinned a side of the clash exactly, up the chain (PubGrub's derivations
-        through exact pins name those). A parent that chose its requirement freely (`p 3.0`
-        requiring `d1<3`) is not one: blaming it took back decisions uv keeps."""
+        """uv's culprit when `candidate` is rejected on `criterion`'s package: that package
+        (uv's dependency conflict names the dependency, not whoever narrowed it). Neither the
+        parent that narrowed it (`p 3.0` requiring `d1<3`: blaming it took back decisions uv
+        keeps) nor the packages that pinned that parent exactly: going back follows those
+        (`pyrun.core.search`), and blaming them too moved the head of an exact-pin chain back
+        where uv takes an older version of the rejected package (`exact-pin-chain-way-round`)."""
         parents = self.clashing(criterion.information, candidate)
         if not parents:
             return []
         own = next(i.requirement for i in criterion.information if i.parent == candidate)
-        chain = [c for c in self._pinners(parents) if c not in parents or self._pinned(c)]
-        return [(own.key, own.name), *((c.key, c.name) for c in chain)]
+        return [(own.key, own.name)]
 
     def ending_round(self, index: int, state: Any) -> None:
         self.mapping = {**self._before, **state.mapping}
-        self._criteria = state.criteria
 
     def pinning(self, candidate: Candidate) -> None:
         self.pinned_now(candidate, self.mapping)
@@ -829,12 +798,16 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     ) -> list[Candidate]:
         """The packages whose requirement leaves none of the versions `candidate` asks for:
         the other side of the clash that rejects it (where `_PinTracker` looks for uv's
-        culprits). Requirements that only clash together, or with versions ruled out earlier,
-        name nobody."""
+        culprits); or the package itself when its decided version is one `candidate` excludes
+        (decisions stay, `pyrun.core.search`). Requirements that only clash together, or with
+        versions ruled out earlier, name nobody."""
         infos = list(information)
         own = [i.requirement for i in infos if i.parent == candidate]
         if not own or own[0].key == PYTHON or own[0].url is not None or self.is_local(own[0].key):
             return []
+        decided = self.tracker.mapping.get(own[0].key)
+        if decided is not None and not all(self.is_satisfied_by(r, decided) for r in own):
+            return [decided]
         contains = self.shared.contains
         wanted = [
             version

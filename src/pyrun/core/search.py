@@ -13,6 +13,17 @@ resolvelib would try every other version of `foo[x]` first, each re-pinning `foo
 with what `foo` requires (thousands of rounds for a package with many extras and versions), so
 the search tries an extra at its package's decided version first.
 
+A decision stays until the search goes back past it, as PubGrub's: a candidate whose requirement
+excludes a decided package's version is rejected, the clash blamed on that package (uv rejects
+`split 2.0` requiring `base<3` once `base 3.0` is decided; resolvelib took it and decided `base`
+again). Only when no candidate fits the decisions made does the search fall back to resolvelib's
+way, deciding that package again, where PubGrub would go back to it. Tried alone (session 10),
+this changed langgraph's lock and made dspy's five times slower; with a rejection blaming only
+the package it clashed on, the backjump below, and an extra's node tried only at its package's
+decided version in the first pass (dspy read and rejected 431 `litellm[proxy]` versions in one
+round), both are uv's locks again: dspy at its former cost, langgraph at 1.8 times its CPU (its
+>=3.15 fork rejects some 5,200 `opentelemetry-exporter-otlp-proto-http` for kept decisions).
+
 A pin that fails backjumps to the newest decision that the conflict names (one whose
 dependencies include a package of the clash), undoing the unrelated decisions made after it, for
 as long as the search runs. PubGrub never backtracks chronologically: its conflict resolution
@@ -23,7 +34,9 @@ undid `opentelemetry-instrumentation` each time an unrelated `langgraph-prebuilt
 walked `semantic-kernel` down from 1.45.0 one version at a time through its ten extras (tens of
 thousands of rejections; uv keeps 1.45.0). Should the optimistic jumps end in no solution,
 resolvelib still goes back to where they began and searches one decision at a time, so a
-solution is not missed.
+solution is not missed. Going back, a node left without a candidate joins the conflict, as in
+PubGrub's derivation: the next decision undone is the one that required that node, not one
+further back that only shares a package with the first clash (see `_backjump`).
 
 The search also learns no-goods (`pyrun.core.nogoods`), as PubGrub learns incompatibilities:
 each time a candidate is rejected, or a node is left with none, the decisions that caused it are
@@ -41,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from resolvelib import Resolver
+from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import (
     Criterion,
     RequirementsConflicted,
@@ -57,6 +70,10 @@ from pyrun.core.nogoods import NoGoods, explain
 # names (resolvelib's "optimistic" backjumping); past it, resolvelib falls back to undoing the
 # newest decision. 1.0: for the whole search (see the module's account).
 OPTIMISTIC_BACKJUMPING = 1.0
+
+# Whether a decision stays until the search goes back past it, as PubGrub's (see the module's
+# account); off only to measure it.
+KEEP_DECISIONS = True
 
 # Whether the search learns no-goods (`pyrun.core.nogoods`); off only to measure what they save.
 LEARN_NOGOODS = True
@@ -83,6 +100,25 @@ class LearnedImpossible(ResolutionImpossible[RT, CT]):
     """No solution, found by a search that no-goods pruned: its causes may be a rejection by a
     no-good rather than requirements that clash. Until a no-good rules something out, the
     search is resolvelib's own, and so is its `ResolutionImpossible`."""
+
+
+class _Exhausted(Exception):
+    """Raised while going back: the candidates ruled out so far leave a node none."""
+
+    def __init__(self, information: list[RequirementInformation[Any, Any]]) -> None:
+        super().__init__()
+        self.information = information
+
+
+class _Quiet(BaseReporter[RT, CT, KT]):
+    """`reporter`'s pins without its rejections: a second pass over the same candidates
+    reports none of them again."""
+
+    def __init__(self, reporter: BaseReporter[RT, CT, KT]) -> None:
+        self._reporter = reporter
+
+    def pinning(self, candidate: CT) -> None:
+        self._reporter.pinning(candidate)
 
 
 class LearningResolver(Resolver[RT, CT, KT]):
@@ -120,6 +156,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         # The candidate whose dependencies are being added: it holds while they are checked.
         self._trying: CT | None = None
         self._rounds = 0
+        self._keep_decisions = KEEP_DECISIONS
         self._satisfying: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
 
     def _is_current_pin_satisfying(self, name: KT, criterion: Criterion[RT, CT]) -> bool:
@@ -148,7 +185,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
             self._learn(name, original.information, None)
             return [original]
         try:
-            causes = super()._attempt_to_pin_criterion(name)
+            causes = self._pin_keeping_decisions(name)
         except Reprioritized as exc:
             self._undo(exc.names)
             # As a successful pin: resolvelib pushes a copy of the state left on top, the one
@@ -161,6 +198,74 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         if causes:
             self._learn(name, original.information, None)
         return causes
+
+    def _backjump(self, causes: list[RequirementInformation[RT, CT]]) -> bool:
+        """resolvelib's backjump, where a node that going back leaves without a candidate
+        joins the conflict.
+
+        resolvelib goes back to the newest decision that requires a package of the conflict,
+        rules that decision out and, if its node has no candidate left, goes on back with the
+        same conflict: past the decision that required the node, as if it had nothing to do
+        with it. PubGrub derives the next conflict through the exhausted node ("`mid 1.8`
+        requires `leaf`, and no `leaf` goes with `semconv 2.0`"), so it next changes the
+        decision that required it: uv keeps a sibling `sdk 2.0` pinning `semconv==2.0` and
+        moves the chain `top` -> `mid` -> `leaf` down, where resolvelib jumped from the last
+        `leaf` past `mid` and `top` (neither requires `semconv`) to `sdk`
+        (`sibling-pin-kept`, `exact-pin-chain`). The conflict that a failure raises
+        (`ResolutionImpossible`) is still the one that started the backjump."""
+        conflict = list(causes)
+        while True:
+            try:
+                return super()._backjump(conflict)
+            except _Exhausted as exc:
+                conflict.extend(exc.information)
+            except ResolutionImpossible as exc:
+                if exc.causes is conflict and len(conflict) > len(causes):
+                    raise ResolutionImpossible(causes) from None
+                raise
+
+    def _patch_criteria(self, incompatibilities_from_broken: list[tuple[KT, list[CT]]]) -> bool:
+        """resolvelib's, one node at a time, raising `_Exhausted` with the requirements on the
+        first node left without a candidate (`_backjump` goes on back from there)."""
+        for key, incompatibilities in incompatibilities_from_broken:
+            if not super()._patch_criteria([(key, incompatibilities)]):
+                raise _Exhausted(list(self.state.criteria[key].information))
+        return True
+
+    def _pin_keeping_decisions(self, name: KT) -> list[Any]:
+        """resolvelib's pin, first among the candidates that leave every decision standing; if
+        none does, resolvelib's own way, where a candidate whose requirement a decision does
+        not meet takes it and that package is decided again (its rejections were reported in
+        the first pass). An extra's node whose package is decided can only stand at that
+        version (each `foo[x]` requires `foo` at its own): the first pass tries that one alone
+        rather than reading the dependencies of every other version to reject it (dspy's
+        `litellm[proxy]`, 431 versions)."""
+        if not KEEP_DECISIONS:
+            return super()._attempt_to_pin_criterion(name)
+        self._keep_decisions = True
+        criterion = self.state.criteria[name]
+        follows = self._at_decided_version(name)
+        narrowed = criterion
+        if follows is not None:
+            narrowed = Criterion(
+                build_iter_view([follows]), criterion.information, criterion.incompatibilities
+            )
+            self.state.criteria[name] = narrowed
+        try:
+            causes = super()._attempt_to_pin_criterion(name)
+        finally:
+            if self.state.criteria.get(name) is narrowed:
+                self.state.criteria[name] = criterion
+        if not causes:
+            return causes
+        self._keep_decisions = False
+        reporter = self._r
+        self._r = _Quiet(reporter)
+        try:
+            return super()._attempt_to_pin_criterion(name)
+        finally:
+            self._r = reporter
+            self._keep_decisions = True
 
     def _unblocked(self, name: KT) -> Criterion[RT, CT] | None:
         """Leave out of `name`'s candidates for this round those a learned no-good rules out
@@ -182,15 +287,43 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         return narrowed
 
     def _get_updated_criteria(self, candidate: CT) -> dict[KT, Criterion[RT, CT]]:
+        """resolvelib's: the criteria with `candidate`'s requirements added. While decisions
+        are kept, a requirement that a decided package's version does not meet is a clash on
+        that package, found before any requirement is merged (PubGrub keeps a decision until
+        it goes back past it: uv rejects the candidate, it does not decide the package again;
+        merging first cost langgraph's lock three times its CPU in rejected candidates)."""
+        dependencies = list(self._p.get_dependencies(candidate=candidate))
+        if self._keep_decisions:
+            self._check_decisions(candidate, dependencies)
         self._trying = candidate
         try:
-            return super()._get_updated_criteria(candidate)
+            criteria = self.state.criteria.copy()
+            for requirement in dependencies:
+                self._add_to_criteria(criteria, requirement, parent=candidate)
+            return criteria
         except RequirementsConflicted as exc:
             information = list(exc.criterion.information)
             self._learn(self._p.identify(information[0].requirement), information, candidate)
             raise
         finally:
             self._trying = None
+
+    def _check_decisions(self, candidate: CT, dependencies: list[RT]) -> None:
+        """Raise the clash of the first of `dependencies` that a decided package's version
+        does not meet, as resolvelib's criterion for that package with the requirement added."""
+        for requirement in dependencies:
+            key = self._p.identify(requirement)
+            decided = self.state.mapping.get(key)
+            if decided is None or self._p.is_satisfied_by(requirement, decided):
+                continue
+            criterion = self.state.criteria[key]
+            raise RequirementsConflicted(
+                Criterion(
+                    build_iter_view([]),
+                    [*criterion.information, RequirementInformation(requirement, candidate)],
+                    list(criterion.incompatibilities),
+                )
+            )
 
     def _add_to_criteria(
         self, criteria: dict[KT, Criterion[RT, CT]], requirement: RT, parent: CT | None
@@ -253,21 +386,27 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         decided and its decision still satisfies what it requires. The other versions stay
         behind it: when the extra cannot take that version, its rejections are what the learned
         order counts (as uv tries each version of `foo[x]`, the node its dependents require)."""
-        provider: Any = self._p
-        base = provider.package_node(name)
-        if base is None:
-            return
-        decided = self.state.mapping.get(base)
-        if decided is None or not self._is_current_pin_satisfying(base, self.state.criteria[base]):
-            return
+        first = self._at_decided_version(name)
         criterion = self.state.criteria[name]
         candidates = list(criterion.candidates)
-        first = next((c for c in candidates if provider.same_version(c, decided)), None)
         if first is not None and candidates[0] is not first:
             ordered = [first, *(c for c in candidates if c is not first)]
             self.state.criteria[name] = Criterion(
                 build_iter_view(ordered), criterion.information, criterion.incompatibilities
             )
+
+    def _at_decided_version(self, name: KT) -> CT | None:
+        """The candidate of an extra's node at its package's decided version, when the package
+        is decided, its decision still satisfies what it requires, and the node can take it."""
+        provider: Any = self._p
+        base = provider.package_node(name)
+        if base is None:
+            return None
+        decided = self.state.mapping.get(base)
+        if decided is None or not self._is_current_pin_satisfying(base, self.state.criteria[base]):
+            return None
+        candidates = self.state.criteria[name].candidates
+        return next((c for c in candidates if provider.same_version(c, decided)), None)
 
     def _undo(self, names: frozenset[str]) -> None:
         """Drop the states from the first that holds a decision on a package of `names`.
