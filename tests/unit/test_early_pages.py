@@ -134,6 +134,51 @@ def test_a_connection_the_server_closed_is_opened_again() -> None:
     assert server.connections == 2
 
 
+def test_a_host_is_looked_up_once_by_every_connection_and_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # This machine's resolver drops ~3% of queries (a 5 s wait): a lock's eight threads each
+    # looking the index up stalled one lock in three.
+    import socket
+    import threading
+
+    from pyrun.net import early_http
+
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def counting(host: str, *args: object, **kwargs: object) -> object:
+        looked_up.append(host)
+        if host == "nowhere.invalid":
+            raise socket.gaierror("no such host")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    monkeypatch.setattr(early_http, "_addresses", {})
+    server = ScriptedServer([_answer(b"%d" % n) for n in range(6)], close_after=1)
+    connections = [Connection("localhost", server.port, None, timeout=5) for _ in range(6)]
+    bodies: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda c=c: bodies.append(c.get("/", {}).body)) for c in connections
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for connection in connections:
+            connection.close()
+        server.close()
+    assert sorted(bodies) == [b"%d" % n for n in range(6)]
+    assert looked_up == ["localhost"]
+    # A failed lookup is not kept: the next connection asks again.
+    for _ in range(2):
+        with pytest.raises(EarlyHttpError):
+            Connection("nowhere.invalid", 80, None, timeout=5).get("/", {})
+    assert looked_up.count("nowhere.invalid") == 2
+
+
 def test_a_kept_connection_closed_while_idle_is_opened_again() -> None:
     # The server closes after one answer without saying so: the next request finds it closed.
     server = ScriptedServer([_answer(b"one"), _answer(b"two")], close_after=1)

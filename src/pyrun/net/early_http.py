@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import zlib
 from collections.abc import Callable, Mapping
 from typing import BinaryIO
@@ -89,7 +90,7 @@ class Connection:
     def _open(self) -> BinaryIO:
         if self._reader is not None:
             return self._reader
-        raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        raw = _connect(self.host, self.port, self.timeout)
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:
@@ -105,6 +106,49 @@ class Connection:
         default = 443 if self.tls is not None else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == default else f"{host}:{self.port}"
+
+
+# Each host is looked up once per process, by the first thread that needs it (the others wait
+# for its answer): a lock opens a connection per thread and host, and a resolver that drops a
+# query now and then (this machine's: ~3% of lookups wait out a 5 s timeout) stalled one lock in
+# three. A failed lookup is not kept.
+_Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[object, ...]]
+_addresses: dict[tuple[str, int], list[_Address]] = {}
+_lookups: dict[tuple[str, int], threading.Lock] = {}
+_lookups_guard = threading.Lock()
+
+
+def _resolve(host: str, port: int) -> list[_Address]:
+    key = (host, port)
+    with _lookups_guard:
+        lookup = _lookups.setdefault(key, threading.Lock())
+    with lookup:
+        found = _addresses.get(key)
+        if found is None:
+            found = [
+                (family, kind, proto, name, tuple(address))
+                for family, kind, proto, name, address in socket.getaddrinfo(
+                    host, port, 0, socket.SOCK_STREAM
+                )
+            ]
+            _addresses[key] = found
+    return found
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    """`socket.create_connection` through the process's lookups (`_resolve`)."""
+    error: OSError | None = None
+    for family, kind, proto, _name, address in _resolve(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError(f"no address found for {host}")
 
 
 def _request(target: str, host: str, headers: Mapping[str, str]) -> bytes:
