@@ -179,6 +179,37 @@ def test_a_host_is_looked_up_once_by_every_connection_and_thread(
     assert looked_up.count("nowhere.invalid") == 2
 
 
+def test_a_lookup_left_unanswered_is_asked_again_alongside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    import threading
+    import time
+
+    from pyrun.net import early_http
+
+    dropped = threading.Event()
+    calls: list[int] = []
+    real = socket.getaddrinfo
+
+    def first_dropped(host: str, *args: object, **kwargs: object) -> object:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            dropped.wait(10)  # a query the resolver dropped: glibc waits out its timeout
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", first_dropped)
+    monkeypatch.setattr(early_http, "_addresses", {})
+    monkeypatch.setattr(early_http, "DNS_HEDGE_DELAY", 0.05)
+    started = time.monotonic()
+    try:
+        found = early_http._resolve("localhost", 80)
+    finally:
+        dropped.set()
+    assert time.monotonic() - started < 5
+    assert found and len(calls) == 2
+
+
 def test_a_kept_connection_closed_while_idle_is_opened_again() -> None:
     # The server closes after one answer without saying so: the next request finds it closed.
     server = ScriptedServer([_answer(b"one"), _answer(b"two")], close_after=1)

@@ -45,6 +45,7 @@ from pyrun import __version__
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import early_pages, interrupt, trust
 from pyrun.net.client_options import DEFAULT_MAX_CONNECTIONS, ClientOptions  # noqa: F401
+from pyrun.net.http_env import DNS_ATTEMPTS, DNS_HEDGE_DELAY
 from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
     CachedResponse,
     atomic_write,
@@ -62,11 +63,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# A name lookup still unanswered after this long is asked again alongside (the first answer
-# wins): a resolver that drops a query otherwise stalls the connection for its full timeout
-# (5 s with glibc), which here hit one lookup in thirty.
-DNS_HEDGE_DELAY = 0.5
-DNS_ATTEMPTS = 3
 # Statuses worth another try: the server may be restarting or shedding load.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 # The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.

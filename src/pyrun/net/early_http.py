@@ -14,9 +14,10 @@ import ssl
 import threading
 import zlib
 from collections.abc import Callable, Mapping
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pyrun.core.records import Record
+from pyrun.net.http_env import DNS_ATTEMPTS, DNS_HEDGE_DELAY
 
 # A status line or header longer than this is not an index's answer.
 _MAX_LINE = 65536
@@ -109,9 +110,10 @@ class Connection:
 
 
 # Each host is looked up once per process, by the first thread that needs it (the others wait
-# for its answer): a lock opens a connection per thread and host, and a resolver that drops a
-# query now and then (this machine's: ~3% of lookups wait out a 5 s timeout) stalled one lock in
-# three. A failed lookup is not kept.
+# for its answer), and hedged as the trio client's lookups are (`http_env.DNS_HEDGE_DELAY`): a
+# lock opens a connection per thread and host, and a resolver that drops a query now and then
+# (this machine's: ~3% of lookups wait out a 5 s timeout) stalled one lock in three. A failed
+# lookup is not kept.
 _Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[object, ...]]
 _addresses: dict[tuple[str, int], list[_Address]] = {}
 _lookups: dict[tuple[str, int], threading.Lock] = {}
@@ -127,12 +129,38 @@ def _resolve(host: str, port: int) -> list[_Address]:
         if found is None:
             found = [
                 (family, kind, proto, name, tuple(address))
-                for family, kind, proto, name, address in socket.getaddrinfo(
-                    host, port, 0, socket.SOCK_STREAM
-                )
+                for family, kind, proto, name, address in _hedged_lookup(host, port)
             ]
             _addresses[key] = found
     return found
+
+
+def _hedged_lookup(host: str, port: int) -> list[Any]:
+    """`socket.getaddrinfo` on a thread, asked again alongside every `DNS_HEDGE_DELAY` seconds
+    while no attempt has answered (at most `DNS_ATTEMPTS`); the first answer, or error, wins.
+    A stalled attempt is left to finish on its own (a daemon thread)."""
+    from pyrun.local import sigint
+
+    answers: list[list[Any] | OSError] = []
+    answered = threading.Event()
+
+    def attempt() -> None:
+        try:
+            answer: list[Any] | OSError = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except OSError as exc:
+            answer = exc
+        answers.append(answer)
+        answered.set()
+
+    for _ in range(DNS_ATTEMPTS):
+        with sigint.kept_for_main():
+            threading.Thread(target=attempt, name="pyrun-lookup", daemon=True).start()
+        if answered.wait(DNS_HEDGE_DELAY):
+            break
+    answered.wait()
+    if isinstance(answers[0], OSError):
+        raise answers[0]
+    return answers[0]
 
 
 def _connect(host: str, port: int, timeout: float) -> socket.socket:

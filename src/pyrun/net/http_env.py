@@ -12,6 +12,12 @@ from pyrun.errors import PyrunError
 
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 30.0
+# A name lookup still unanswered after this long is asked again alongside (the first answer
+# wins): a resolver that drops a query otherwise stalls the connection for its full timeout
+# (5 s with glibc), which here hit one lookup in thirty. Both clients, the trio one
+# (`client.CachingResolver`) and the early one (`early_http`), hedge so.
+DNS_HEDGE_DELAY = 0.5
+DNS_ATTEMPTS = 3
 
 
 def env_number(
