@@ -56,7 +56,7 @@ from pyrun.local.cache_key import (
     dir_identity,
     newest,
 )
-from pyrun.local.install import InstallTarget, Linker, install_wheel
+from pyrun.local.install import InstallTarget, Linker, find_single_dist_info, install_wheel
 from pyrun.local.unpack import file_sha256, unpack_wheel
 from pyrun.local.venv import base_interpreter, create_venv
 
@@ -585,14 +585,12 @@ def record_built_metadata(cache: Cache, key: str, built: BuiltWheel) -> None:
     instead of building the tree again, as uv keeps a build's metadata beside its wheel."""
     if find_metadata(cache, key) is not None:
         return
-    for dist_info in _listdir(built.archive):
-        if dist_info.endswith(".dist-info"):
-            try:
-                data = (built.archive / dist_info / METADATA_FILE).read_bytes()
-            except OSError:
-                return
-            record_metadata(cache, key, data)
-            return
+    try:
+        dist_info = find_single_dist_info(built.archive)
+        data = (built.archive / dist_info / METADATA_FILE).read_bytes()
+    except (OSError, FailureError):
+        return  # the install reports a wheel without one `.dist-info`; a lock builds again
+    record_metadata(cache, key, data)
 
 
 def record_metadata(cache: Cache, key: str, data: bytes) -> None:
