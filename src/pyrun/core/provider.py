@@ -709,22 +709,23 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         requirements one at a time and asks again each time: the answer for all but the last
         is kept (by the requirements' identity, which the entry keeps alive), so only the new
         one is checked against what the others left."""
-        candidates = self._candidates_for(identifier, reqs)
         if self.shared.coverage or not reqs:
             # Coverage follows the fork's dependencies read so far: the list is not fixed.
-            return [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+            return self._admitted(self._candidates_for(identifier, reqs), reqs)
         key = (identifier, *map(id, reqs))
         kept = self._matched.get(key)
         if kept is not None and all(a is b for a, b in zip(kept[0], reqs, strict=True)):
             return kept[1]
         prefix = self._matched.get(key[:-1]) if len(reqs) > 1 else None
         if prefix is not None and all(a is b for a, b in zip(prefix[0], reqs, strict=False)):
-            last = reqs[-1]
-            found = [c for c in prefix[1] if self.is_satisfied_by(last, c)]
+            found = self._admitted(prefix[1], reqs[-1:])
         else:
-            found = [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+            found = self._admitted(self._candidates_for(identifier, reqs), reqs)
         self._matched[key] = (tuple(reqs), found)
         return found
+
+    def _admitted(self, candidates: list[Candidate], reqs: list[Req]) -> list[Candidate]:
+        return [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
 
     def _family_matches(
         self,
