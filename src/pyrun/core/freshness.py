@@ -150,10 +150,6 @@ def _conflict_sets(sets: Collection[Collection[ConflictItem]]) -> list[frozenset
     return [frozenset(items) for items in sets]
 
 
-def _clean(what: str) -> Stale:
-    return Stale(reason=f"Ignoring existing lockfile due to {what}", keep_preferences=False)
-
-
 def _same_python_range(locked: str, declared: str) -> bool:
     """uv compares the bounding ranges only: `>= 3.10` is `>=3.10`, `~=3.10` is `>=3.10, <4`,
     and a hole (`!=3.9.1`) changes nothing it needs to re-resolve for."""
