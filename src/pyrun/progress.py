@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,8 @@ class Reporter:
 
     shows_downloads = False  # whether download hooks are worth calling at all
     shows_bytes = False  # whether `downloaded_bytes` is (a bar), or only a transfer's ends
-    _ahead: tuple[int, float] = (0, 0.0)  # what was prepared ahead (`prepared_ahead`)
+    # What was prepared ahead (`prepared_ahead`): the (name, version) keys and the wait.
+    _ahead: tuple[frozenset[tuple[str, str]], float] = (frozenset(), 0.0)
 
     @contextmanager
     def resolving(self) -> Iterator[None]:
@@ -149,14 +150,15 @@ class Reporter:
         at `release()`."""
         return self
 
-    def prepared_ahead(self, count: int, seconds: float) -> None:
-        """`count` distributions were made ready ahead, the step waited `seconds` for them."""
-        self._ahead = (self._ahead[0] + count, self._ahead[1] + seconds)
+    def prepared_ahead(self, keys: Iterable[tuple[str, str]], seconds: float) -> None:
+        """The distributions `keys` ((name, version)) were made ready ahead; the step waited
+        `seconds` for them."""
+        self._ahead = (self._ahead[0] | frozenset(keys), self._ahead[1] + seconds)
 
-    def release(self) -> tuple[int, float]:
+    def release(self) -> tuple[frozenset[tuple[str, str]], float]:
         """The prepare step has come: log what was held, and take what was prepared ahead
-        (count, seconds) for its `Prepared` line."""
-        ahead, self._ahead = self._ahead, (0, 0.0)
+        (keys, seconds) for its `Prepared` line, which counts those the step installs."""
+        ahead, self._ahead = self._ahead, (frozenset(), 0.0)
         return ahead
 
 
@@ -238,7 +240,7 @@ class LineReporter(_Checkouts):
     def ahead(self) -> Reporter:
         return _HeldLines(self)
 
-    def release(self) -> tuple[int, float]:
+    def release(self) -> tuple[frozenset[tuple[str, str]], float]:
         self._print_held()
         return super().release()
 

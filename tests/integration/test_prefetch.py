@@ -72,6 +72,20 @@ def test_a_cold_run_fetches_each_wheel_once_while_resolving(env, index, tmp_path
     assert fetchers(env.cache) == []
 
 
+def test_prepared_counts_only_what_the_sync_installs(env, index, tmp_path):
+    # The lock keeps a group's package and one for Windows; the helper may fetch their wheels
+    # while resolving, but uv's `Prepared` line counts what this environment gets: alpha, beta.
+    index.add_wheel("gamma", "1.0.0")
+    index.add_wheel("delta", "1.0.0")
+    app = project(tmp_path, '"alpha", "delta; sys_platform == \'win32\'"')
+    with (app / "pyproject.toml").open("a") as handle:
+        handle.write('[dependency-groups]\nother = ["gamma"]\n')
+    result = env.run("sync", cwd=app)
+    assert result.returncode == 0, result
+    prepared = [line for line in result.stderr.splitlines() if line.startswith("Prepared ")]
+    assert len(prepared) == 1 and prepared[0].startswith("Prepared 2 packages in "), result
+
+
 def test_lock_alone_downloads_no_wheel(env, index, tmp_path):
     app = project(tmp_path)
     assert env.run("lock", cwd=app).returncode == 0

@@ -94,15 +94,16 @@ def test_lines_of_transfers_made_ahead_wait_for_release(stderr):
     reporter = console.reporter()
     ahead = reporter.ahead()
     ahead.download_ended(ahead.download_started("numpy", 16_900_000))
-    reporter.prepared_ahead(3, 0.25)
+    reporter.prepared_ahead({("numpy", "2.0.0"), ("six", "1.0")}, 0.25)
+    reporter.prepared_ahead({("six", "1.0")}, 0.5)
     console.info("Resolved 4 packages in 10ms")
-    assert reporter.release() == (3, 0.25)
+    assert reporter.release() == ({("numpy", "2.0.0"), ("six", "1.0")}, 0.75)
     assert fake.getvalue().splitlines() == [
         "Resolved 4 packages in 10ms",
         "Downloading numpy (16.1MiB)",
         " Downloaded numpy",
     ]
-    assert reporter.release() == (0, 0.0)  # taken once
+    assert reporter.release() == (frozenset(), 0.0)  # taken once
 
 
 def test_held_lines_come_at_the_latest_before_the_install(stderr):

@@ -144,6 +144,7 @@ def _execute(
     # here (after `Resolved`, as uv) and counted in its `Prepared` line.
     ahead, waited = session.console.reporter().release()
     started = time.monotonic()
+    prefetched = _installed_among(plan, ahead)
     ready = {}
     if plan.needs_network_or_build:
         from pyrun.net import interrupt
@@ -152,7 +153,22 @@ def _execute(
         ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
     prepared = time.monotonic() - started + waited
     report = apply_plan(plan, ready, env, options, session.console.reporter())
-    return report.with_preparation(len(plan.work) + ahead, prepared)
+    return report.with_preparation(len(plan.work) + prefetched, prepared)
+
+
+def _installed_among(plan: SyncPlan, keys: frozenset[tuple[str, str]]) -> int:
+    """How many of the distributions prefetched while resolving (`keys`) this sync installs:
+    the lock keeps packages of other groups, platforms and forks too, which uv never fetches."""
+    if not keys:
+        return 0
+    from pyrun.net.prefetch import dist_key
+
+    return sum(
+        1
+        for item in plan.items.values()
+        if item.selected.package.version is not None
+        and dist_key(item.selected.package.name, item.selected.package.version) in keys
+    )
 
 
 def report_pending(plan: SyncPlan, line: Callable[[str], None], *, check: bool) -> None:

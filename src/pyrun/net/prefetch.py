@@ -12,7 +12,8 @@ Given a progress reporter, the helper reports its downloads on a pipe (`--report
 here hands them to the reporter: bars while resolving, then `Preparing packages... (k/N)` while
 the end of the run waits for the wheels the lock kept. As uv prepares only after resolving, the
 log lines of these downloads wait for the sync's prepare step (`Reporter.ahead`), and the
-wheels the lock kept count there as prepared (`Reporter.prepared_ahead`).
+wheels the lock kept are handed to it (`Reporter.prepared_ahead`): those it installs count as
+prepared, as uv counts only what it prepares for the environment.
 """
 
 from __future__ import annotations
@@ -94,22 +95,22 @@ class WheelPrefetch:
 
     def want(self, name: str, version: str, files: Sequence[IndexFile]) -> None:
         """The resolver reads `name==version`: have its wheel for this env fetched."""
-        key = _key(name, version)
-        if self.process is None or key in self.sent:
+        wanted = dist_key(name, version)
+        if self.process is None or wanted in self.sent:
             return
-        self.sent.add(key)
+        self.sent.add(wanted)
         from pyrun.net.sync import best_file
 
         file = best_file(files, self.interpreter)
         sha256 = file.hashes.get("sha256") if file is not None else None
         if file is None or not sha256 or self.cache.archive_path(archive_id(sha256)).is_dir():
             return  # an sdist (the sync builds it), nothing to check against, or cached
-        self.fetching.add(key)
-        self._send(["want", *key, file.url, sha256, file.filename])
+        self.fetching.add(wanted)
+        self._send(["want", *wanted, file.url, sha256, file.filename])
 
     def finish(self, kept: Iterable[tuple[str, str | None]]) -> None:
         """The resolution is done: let the helper finish what the lock kept, and wait for it."""
-        keys = {_key(name, version) for name, version in kept if version is not None}
+        keys = {dist_key(name, version) for name, version in kept if version is not None}
         for key in keys:
             self._send(["keep", *key])
         self._send(["end"])
@@ -125,7 +126,7 @@ class WheelPrefetch:
         self.process = None
         if self.reports is not None and self.reporter is not None:
             fetched = keys & self.fetching & self.reports.ready
-            self.reporter.prepared_ahead(len(fetched), time.monotonic() - started)
+            self.reporter.prepared_ahead(fetched, time.monotonic() - started)
 
     @contextlib.contextmanager
     def _preparing(self, pending: set[tuple[str, str]]) -> Iterator[None]:
@@ -230,7 +231,8 @@ def _has_credentials(url: str) -> bool:
     return "@" in netloc
 
 
-def _key(name: str, version: str) -> tuple[str, str]:
+def dist_key(name: str, version: str) -> tuple[str, str]:
+    """(name, version) as the prefetch keys a distribution: both normalised."""
     try:
         return str(canonicalize_name(name)), str(Version(version))
     except InvalidVersion:
