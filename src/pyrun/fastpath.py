@@ -153,6 +153,7 @@ def _rebuild(
             verbose=bool(settled.globals.verbose),
             timings=timings,
             color=settled.globals.color,
+            frozen=settled.lock.frozen,
         )
     return None
 

@@ -288,6 +288,7 @@ def announce(
     verbose: bool,
     timings: tuple[float, float],
     color: str = "auto",
+    frozen: bool = False,
 ) -> None:
     """What the full path prints when it creates the env and installs into it (SPEC §2.14),
     in the same colours."""
@@ -300,7 +301,7 @@ def announce(
         f"Creating virtual environment at: {console.path(display_path(env))}",
     ]
     details = sync or verbose
-    if details:
+    if details and not frozen:  # a frozen lock is read as it is, and uv says nothing of it
         lines.append(console.counted("Resolved", recipe.resolved, checked))
     if recipe.installed:
         lines.append(console.counted("Installed", recipe.installed, installed))

@@ -750,3 +750,36 @@ def test_build_requirements_respect_exclude_newer_like_uv(env, index, tmp_path):
     assert result.returncode == 0, result
     assert "      Built dated==1.0" in result.stderr
     assert (index.downloads(old), index.downloads(new)) == (2, 0)
+
+
+def test_a_frozen_sync_says_what_uv_says(env, index, tmp_path):
+    # uv reads a frozen lock as it is and prints no `Resolved` line, in a new env made by the
+    # full path or (the second time) by replaying the first sync's recipe.
+    ours = make_project(tmp_path / "ours", index, packaged=False, tail="")
+    theirs = make_project(tmp_path / "theirs", index, packaged=False, tail="")
+    for _ in range(2):  # a cold cache, then a warm one
+        shutil.rmtree(theirs / ".venv", ignore_errors=True)
+        expected = _lines(_uv_sync(theirs, index, "--frozen").stderr)
+        assert not any(line.startswith("Resolved") for line in expected), expected
+        shutil.rmtree(ours / ".venv", ignore_errors=True)
+        result = env.run("sync", "--frozen", cwd=ours)
+        assert result.returncode == 0, result
+        assert _lines(result.stderr) == expected
+
+
+def test_a_lock_for_other_pythons_is_refused_as_uv_refuses_it(env, index, tmp_path):
+    # The lock says `requires-python = ">=3.13"`; a sync into a 3.12 env (even `--frozen`, which
+    # reads the lock as it is) would install wheels made for other Pythons, or build them.
+    project = make_project(tmp_path, index, packaged=False, tail="")
+    lock = project / "uv.lock"
+    lock.write_text(
+        lock.read_text().replace('requires-python = ">=3.8"', 'requires-python = ">=3.13"')
+    )
+    theirs = _uv_sync(project, index, "--frozen")
+    shutil.rmtree(project / ".venv", ignore_errors=True)
+    result = env.run("sync", "--frozen", cwd=project)
+    assert (result.returncode, theirs.returncode) == (2, 2), (result, theirs)
+    message = "is not compatible with the locked Python requirement: `>=3.13`"
+    assert message in result.stderr and message in theirs.stderr
+    assert result.stderr.splitlines()[-1] == theirs.stderr.splitlines()[-1].replace("uv", "pyrun")
+    assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ unless `--inexact` and prints everything.
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from pyrun.commands.install_step import (
@@ -86,7 +87,8 @@ def sync_into(
         except LockOutdatedError as exc:
             out.resolved(exc.resolved, time.monotonic() - started)
             raise
-        out.resolved(len(lock.packages), time.monotonic() - started)
+        if not settled.lock.frozen:  # uv reads a frozen lock as it is, and says nothing
+            out.resolved(len(lock.packages), time.monotonic() - started)
     selection = select_for(workspace, lock, interpreter, settled.selection)
     for warning in selection.warnings:
         session.console.warn(warning)
@@ -171,6 +173,7 @@ def select_for(
         inherited = InheritedGroups(root=root.name if root.has_project else None, groups=names)
     groups = choose_groups(target, owners, options)
     extras = choose_extras(owners, options, lock)
+    _refuse_python(lock, interpreter)
     if lock.conflicts:
         explicit = options._replace(no_default_groups=True)
         named = choose_groups(target, owners, explicit).groups
@@ -186,6 +189,23 @@ def select_for(
         tag_priorities=interpreter.tag_priorities(),
         member_names=workspace.members,
         inherited=inherited,
+    )
+
+
+def _refuse_python(lock: Lock, interpreter: Interpreter) -> None:
+    """uv's check before every sync from a lock, `--frozen` included: a lock made for other
+    Pythons has no wheels for this one (its builds would be guesses)."""
+    from pyrun.core.pyversions import specifier_set_contains
+
+    version = interpreter.python_full_version
+    release = re.match(r"[0-9.]*[0-9]", version)  # as uv: `3.13.0rc1` is checked as 3.13.0
+    if specifier_set_contains(lock.requires_python, release.group() if release else version):
+        return
+    from pyrun.errors import PyrunError
+
+    raise PyrunError(
+        f"The current Python version ({version}) is not compatible with the locked Python "
+        f"requirement: `{lock.requires_python}`"
     )
 
 
