@@ -157,6 +157,7 @@ def lock_workspace(
         Preferred.relock(preferred, keep_forks=keep_forks),
         interpreter=interpreter,
         prefetch_for=interpreter if _syncs_next(session.settled, mode) else None,
+        prefetch_keep=functools.partial(_synced_next, workspace, interpreter, session),
     )
     changed = previous is None or canonical(lock) != canonical(previous)
     if changed and mode == "locked":
@@ -699,6 +700,21 @@ def _syncs_next(settled: Settled, mode: Mode) -> bool:
     dry = flags.dry_run or flags.check or settled.run.no_sync
     binary_only = build.no_binary or bool(build.no_binary_package)
     return not (dry or binary_only or options.offline or options.no_cache)
+
+
+def _synced_next(
+    workspace: Workspace, interpreter: Interpreter, session: Session, lock: Lock
+) -> list[tuple[str, str | None]] | None:
+    """What the sync after this lock installs, for the prefetch to finish (a wheel of another
+    group, platform or fork is not waited for, as uv never fetches it); None when the
+    selection refuses (the sync says why) and everything the lock keeps is finished."""
+    from pyrun.commands.sync_project import select_for
+
+    try:
+        selection = select_for(workspace, lock, interpreter, session.settled.selection)
+    except PyrunError:
+        return None
+    return [(chosen.package.name, chosen.package.version) for chosen in selection.selected]
 
 
 def project_request(workspace: Workspace, inputs: LockInputs, settings: Settled) -> LockRequest:

@@ -98,10 +98,12 @@ def resolve(
     *,
     interpreter: Interpreter | None = None,
     prefetch_for: Interpreter | None = None,
+    prefetch_keep: Callable[[Lock], Iterable[tuple[str, str | None]] | None] | None = None,
 ) -> Lock:
     """Resolve `request` into a lock. With an `interpreter`, metadata only a build can tell
     (sdists, dynamic trees) is built; `prefetch_for` fetches the wheels that interpreter will
-    install while the resolver still runs."""
+    install while the resolver still runs, and `prefetch_keep` names which of the lock's
+    packages the sync after it installs (the others are dropped, not waited for)."""
     facts = request.facts
     if not request.texts and not facts.root_locals and not facts.members:
         # Nothing to resolve: no resolver, no client, no network (SPEC §2.3).
@@ -161,7 +163,10 @@ def resolve(
             raise exc.about(request.subject) from exc
         raise
     if prefetch is not None:
-        prefetch.finish((package.name, package.version) for package in outcome.lock.packages)
+        kept = prefetch_keep(outcome.lock) if prefetch_keep is not None else None
+        if kept is None:
+            kept = [(package.name, package.version) for package in outcome.lock.packages]
+        prefetch.finish(kept)
     console.hold(outcome.warnings)
     return outcome.lock
 
