@@ -24,7 +24,6 @@ import marshal
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from pyrun.commands.lock_check_places import Places
 from pyrun.core.interpreter import Interpreter
@@ -33,6 +32,10 @@ from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # The modules whose code decides a check, below the `pyrun` package directory.
 _CHECK_CODE = (

@@ -19,7 +19,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # The marks of a string that may name a place outside the root, searched in a document's
 # `marshal` bytes (version 0: each string is `u`, four length bytes, then its UTF-8; or its

@@ -24,7 +24,6 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from pyrun.core.plan import InstalledDist
 from pyrun.core.records import Record
@@ -35,10 +34,14 @@ from pyrun.local.placement import SCHEMES, Placement
 from pyrun.local.placement import load as load_placement
 from pyrun.relocate import record_digest
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any, BinaryIO, Literal, TypeVar
+
     from pyrun.local.placement import Group
 
-LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
+if TYPE_CHECKING:
+    LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
 INSTALLER_NAME = "pyrun"
 
@@ -817,7 +820,8 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
 # parts serial; a `Linker` is safe to share (see `Linker.ensure_dir`, `Journal`).
 INSTALL_THREADS = 4
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:

@@ -25,7 +25,6 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
@@ -36,7 +35,8 @@ from pyrun.errors import PyrunError
 from pyrun.local.host import host_platform
 from pyrun.stamp import sha256_hex
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from packaging.version import Version
 
 PROBE_TIMEOUT = 10.0

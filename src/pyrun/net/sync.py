@@ -35,7 +35,6 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
@@ -46,7 +45,10 @@ from pyrun.net.sync_options import SyncOptions
 
 # The planning and install side is imported where it is used: a lock imports this module for
 # `build_requirements_provider` (when it builds metadata) and installs nothing.
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     import trio
 
     from pyrun.core.index import IndexFile
