@@ -76,6 +76,9 @@ UNNEEDED = (
     # Annotations are strings and the type-only names are imported under `TYPE_CHECKING`:
     # `typing` (~14 M instructions with its classes) is never needed at run time.
     "typing",
+    # The interpreter cache is `marshal`led; `direct_url.json` and `pyrun_cache.json` are
+    # written for local projects only (this one is virtual).
+    "json",
 )
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
-import json
 import operator
 import os
 import stat
@@ -973,6 +972,8 @@ def _install_metadata(
 ) -> dict[str, bytes]:
     metadata = {"INSTALLER": INSTALLER_NAME.encode()}
     if direct_url is not None:
+        import json  # a local project's install only: not on the path of index wheels
+
         metadata["direct_url.json"] = json.dumps(direct_url, separators=(",", ":")).encode()
     if requested:
         metadata["REQUESTED"] = b""
@@ -1022,6 +1023,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     text = _read_small(path)
     if text is None:
         return None
+    import json
+
     try:
         value = json.loads(text)
     except ValueError:

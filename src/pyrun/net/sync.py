@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -920,6 +919,8 @@ def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker:
     sha256 = (ready.sha256 if ready is not None else None) or item.archive_sha256
     extra = {}
     if item.dist.cache_info is not None:
+        import json  # a local project's install only: not on the path of index wheels
+
         extra["pyrun_cache.json"] = json.dumps(item.dist.cache_info, sort_keys=True).encode()
     result = install_wheel(
         archive,
