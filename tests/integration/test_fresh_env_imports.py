@@ -79,6 +79,8 @@ UNNEEDED = (
     # The interpreter cache is `marshal`led; `direct_url.json` and `pyrun_cache.json` are
     # written for local projects only (this one is virtual).
     "json",
+    # Ctrl-C is held back by `_signal`, without `signal`'s enums.
+    "signal",
 )
 
 
