@@ -31,12 +31,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
 from pyrun.console import DIM, Console, format_size, is_terminal
 from pyrun.core.records import Record
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     from rich.console import RenderableType
     from rich.live import Live
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # Keys valid in `[tool.pyrun]`, `[tool.uv]`, `pyrun.toml` and `uv.toml`.
 PROJECT_KEYS = {

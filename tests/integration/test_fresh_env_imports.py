@@ -73,6 +73,14 @@ UNNEEDED = (
     # `pyproject.toml` is read from the memo of parsed files, by its stat in the same checkout
     # and by its bytes in a new one; `uv.lock` by `core._lock_toml` (or from the lock memo).
     "tomllib",
+    # Annotations are strings and the type-only names are imported under `TYPE_CHECKING`:
+    # `typing` (~14 M instructions with its classes) is never needed at run time.
+    "typing",
+    # The interpreter cache is `marshal`led; `direct_url.json` and `pyrun_cache.json` are
+    # written for local projects only (this one is virtual).
+    "json",
+    # Ctrl-C is held back by `_signal`, without `signal`'s enums.
+    "signal",
 )
 
 
@@ -83,25 +91,47 @@ def test_a_new_env_from_a_warm_cache_imports_no_resolver_and_no_network(env, ind
 
 
 @pytest.mark.parametrize("command", [("sync",), ("run", "python", "-c", "pass")])
-def test_a_new_checkout_of_a_known_project_reads_its_pyproject_without_tomllib(
+def test_a_new_checkout_of_a_known_project_neither_parses_nor_checks_again(
     env, index, tmp_path, command
 ):
-    # Another path: no stat of its `pyproject.toml` is known, its bytes are. (The lock is
-    # checked afresh there: the lock-check memo's key holds the workspace's paths.)
+    # Another path: no stat of its `pyproject.toml` is known, its bytes are. The lock check
+    # is not made again either: the lock-check memo's key names paths relative to the root.
     imported = _sync_again(env, index, tmp_path, moved=True, command=command)
     assert "tomllib" not in imported
+    checking = ("pyrun.core.freshness", "pyrun.core.universal", "packaging.requirements")
+    assert [m for m in checking if m in imported] == []
+    if command == ("sync",):
+        unneeded = sorted(m for m in imported if m in UNNEEDED or m.split(".")[0] in UNNEEDED)
+        assert unneeded == [], f"a sync in a new checkout imported {unneeded}"
+
+
+def test_a_new_checkout_with_an_edited_pyproject_checks_the_lock(env, index, tmp_path):
+    imported = _sync_again(env, index, tmp_path, moved=True, edit='description = "edited"\n')
+    assert "pyrun.core.freshness" in imported
 
 
 def _sync_again(
-    env, index, tmp_path: Path, *, moved: bool, command: tuple[str, ...] = ("sync",)
+    env,
+    index,
+    tmp_path: Path,
+    *,
+    moved: bool,
+    command: tuple[str, ...] = ("sync",),
+    edit: str = "",
 ) -> set[str]:
-    """The modules a second `command` imports, into a new env without stamps or recipes."""
+    """The modules a second `command` imports, into a new env without stamps or recipes;
+    `edit` is added to the `pyproject.toml`'s `[project]` first (a field the lock does not
+    record)."""
     project = make_project(tmp_path, index, tail="", packaged=False)
-    assert env.run("sync", cwd=project).returncode == 0
+    # The same command first: `run` and `sync` have options of their own, in the memo's key.
+    assert env.run(*command, cwd=project).returncode == 0
     shutil.rmtree(project / ".venv")
     shutil.rmtree(env.cache / "stamps-v1")
     if moved:
         project = Path(shutil.copytree(project, tmp_path / "elsewhere"))
+    if edit:
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace("[project]\n", f"[project]\n{edit}", 1))
     index.refuse_downloads = True
     environ = {**env.env}
     environ.pop("PYTHONDONTWRITEBYTECODE", None)

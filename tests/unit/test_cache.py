@@ -54,7 +54,7 @@ def test_buckets_are_created_on_use(tmp_path: Path) -> None:
     assert cache.wheels.name == "wheels-v1"
     assert cache.builds.name == "builds-v0"
     assert cache.environments.name == "environments-v2"
-    assert cache.interpreters.name == "interpreter-v1"
+    assert cache.interpreters.name == "interpreter-v2"
     assert cache.simple.name == "simple-v1"
 
 

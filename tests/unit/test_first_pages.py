@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from pyrun.commands import lock_project
-from pyrun.commands.lock_project import Mode, pages_read_meanwhile
+from pyrun.commands.lock_project import pages_read_meanwhile
 from pyrun.commands.session import Session
 from pyrun.console import Console
 from pyrun.errors import PyrunError
 from pyrun.local.discover import Workspace, discover_workspace
+
+if TYPE_CHECKING:
+    from pyrun.commands.lock_project import Mode
 
 SESSION = cast(Session, object())
 

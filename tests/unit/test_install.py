@@ -15,7 +15,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,7 +24,6 @@ from pyrun.local.cache import Cache
 from pyrun.local.install import (
     InstallTarget,
     Linker,
-    LinkMode,
     install_wheel,
     installed_distributions,
     uninstall,
@@ -33,6 +32,9 @@ from pyrun.local.journal import Journal
 from pyrun.local.placement import manifest_path
 from pyrun.local.unpack import unpack_wheel
 from tests.unit.test_unpack import make_wheel
+
+if TYPE_CHECKING:
+    from pyrun.local.install import LinkMode
 
 BASE_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3")
 pytestmark = pytest.mark.skipif(not BASE_PYTHON.exists(), reason="needs CPython 3.12.1")

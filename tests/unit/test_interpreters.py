@@ -251,8 +251,8 @@ def test_second_probe_uses_the_disk_cache(tmp_path: Path, spawns: list[str]) -> 
     second = probe(target, cache_dir=cache)
     assert spawns == [target], "the second probe must be answered from disk"
     assert first == second
-    entries = os.listdir(Path(cache) / "interpreter-v1")
-    assert len(entries) == 1 and entries[0].endswith(".json") and len(entries[0]) == 21
+    entries = os.listdir(Path(cache) / "interpreter-v2")
+    assert len(entries) == 1 and len(entries[0]) == 16
 
 
 def test_venv_interpreters_use_the_disk_cache_too(tmp_path: Path, spawns: list[str]) -> None:
@@ -297,14 +297,14 @@ def test_wrapper_scripts_are_not_cached_on_disk(tmp_path: Path, spawns: list[str
     interpreters.clear_memory_cache()
     assert probe(str(wrapper), cache_dir=cache) is not None
     assert len(spawns) == 2
-    assert not (Path(cache) / "interpreter-v1").exists()
+    assert not (Path(cache) / "interpreter-v2").exists()
 
 
 def test_corrupt_cache_entry_is_ignored(tmp_path: Path, spawns: list[str]) -> None:
     cache = tmp_path / "cache"
     target = link(tmp_path / "python3", real("3.12"))
     probe(target, cache_dir=str(cache))
-    (entry,) = (cache / "interpreter-v1").iterdir()
+    (entry,) = (cache / "interpreter-v2").iterdir()
     entry.write_text("{not json")
     interpreters.clear_memory_cache()
     assert probe(target, cache_dir=str(cache)) is not None

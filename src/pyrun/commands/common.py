@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from pyrun.console import Console
 from pyrun.core.requests import PythonRequest
@@ -14,7 +13,8 @@ from pyrun.local.pyfind import Downloader, Finder
 from pyrun.local.pyproject_memo import PyprojectMemo
 from pyrun.options import PythonOptions, Settled, settle
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.commands.session import Session
 
 

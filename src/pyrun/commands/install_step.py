@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, plural
@@ -21,7 +20,8 @@ from pyrun.core.interpreter import Interpreter
 from pyrun.errors import FailureError, PyrunError
 from pyrun.options import InstallerOptions, Settled
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from datetime import datetime
 
     from pyrun.core.lockfile import Lock

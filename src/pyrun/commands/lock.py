@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from pyrun.commands.common import load_project, pyproject_memo, save_pyproject_memo
 from pyrun.commands.lock_project import (
     LockResult,
-    Mode,
     change_lines,
     lock_workspace,
     pages_read_meanwhile,
@@ -28,6 +27,7 @@ from pyrun.options import Settled, settle
 from pyrun.settings import load_settings
 
 if TYPE_CHECKING:
+    from pyrun.commands.lock_project import Mode
     from pyrun.commands.script_file import Script
 
 

@@ -7,7 +7,9 @@ default `requires-python`). A `Satisfied` answer is remembered in the cache unde
 all of them and of the code that decides, so the next run with the same inputs (a fresh
 `.venv`, `pyrun lock` with nothing to do) skips building the workspace facts and importing the
 lock builder, ~40 ms. Any doubt (a digest not found) means checking as before; only a check
-that printed nothing is remembered, so a hit never hides a warning.
+that printed nothing is remembered, so a hit never hides a warning. The key names paths
+relative to the workspace root (`lock_check_places`): a new checkout of a project another one
+checked finds its verdict.
 
 Every relock computes the key too (and misses), so it is kept cheap: each project enters as
 its directory and parsed document in `marshal` form, not as the `repr` of the whole workspace,
@@ -22,14 +24,18 @@ import marshal
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 
+from pyrun.commands.lock_check_places import Places
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.records import Record
 from pyrun.local.cache import LOCK_CHECKS_BUCKET, Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import Settled
 from pyrun.stamp import sha256_hex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # The modules whose code decides a check, below the `pyrun` package directory.
 _CHECK_CODE = (
@@ -97,10 +103,13 @@ def _check_inputs(
         for key, value in os.environ.items()
         if key.startswith(("PYRUN_", "UV_")) and key not in NEUTRAL_VARIABLES
     )
+    places = Places(workspace.root)
+    places.screen_lock(text)
+    places.screen_options(options)
     yield LOCK_CHECKS_BUCKET.encode()
     yield _text(repr(code_identity()))
     yield _text(text_digest)
-    yield from workspace_identity(workspace)
+    yield from workspace_identity(workspace, places)
     # A dynamic member's requirements depend on files the parsed workspace doesn't show.
     yield _text(repr(dynamic_keys(workspace)))
     # As do a path dependency's, outside the workspace.
@@ -108,25 +117,41 @@ def _check_inputs(
     yield _text(repr((interpreter.major, interpreter.minor)))
     yield _text(repr(options))
     yield _text(repr(sorted(s for s in settings.cli.sources if s not in NEUTRAL_OPTIONS)))
-    yield _text(repr(settings.layers))
+    for origin, table in settings.layers:
+        yield _text(places.setting(origin))
+        data = _document(table)
+        places.screen_document(data, table, _layer_directory(origin, places))
+        yield data
     yield _text(repr(variables))
+    # Last, once every part has been screened: a key in doubt holds for this checkout alone.
+    yield _text(repr(places.root if places.doubt else None))
+
+
+def _layer_directory(origin: str, places: Places) -> str | None:
+    """Where a settings file's relative paths start: its directory, when inside the root."""
+    directory = os.path.dirname(origin)
+    return directory if places.setting(origin) != origin else None
 
 
 def _text(value: str) -> bytes:
     return value.encode("utf-8", "surrogatepass")
 
 
-def workspace_identity(workspace: Workspace) -> Iterator[bytes]:
+def workspace_identity(workspace: Workspace, places: Places) -> Iterator[bytes]:
     """What the discovered workspace is made of, as bytes: its own fields, and each project's
     directory and parsed document (everything else in a `ProjectFile` is derived from those by
-    `parse_project_file`, whose code is in the key). `marshal` version 0 writes neither
-    references nor interning flags, so equal documents give equal bytes however they were made
-    (parsed now, or loaded from the `pyproject.toml` memo)."""
+    `parse_project_file`, whose code is in the key). Paths are relative to the root
+    (`lock_check_places`). `marshal` version 0 writes neither references nor interning flags,
+    so equal documents give equal bytes however they were made (parsed now, or loaded from the
+    `pyproject.toml` memo)."""
     current = workspace.current.directory if workspace.current is not None else None
-    yield _text(repr((workspace.root, current, workspace.inputs, sorted(workspace.standalone))))
+    inputs = [places.relative(path) for path in workspace.inputs]
+    yield _text(repr((places.relative(current), inputs, sorted(workspace.standalone))))
     for name, project in (("", workspace.root_file), *workspace.members.items()):
-        yield _text(f"{name}\0{project.directory}")
-        yield _document(project.raw)
+        yield _text(f"{name}\0{places.relative(project.directory)}")
+        data = _document(project.raw)
+        places.screen_document(data, project.raw, project.directory)
+        yield data
 
 
 def _document(raw: Mapping[str, Any]) -> bytes:

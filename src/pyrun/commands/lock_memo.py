@@ -29,12 +29,14 @@ import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
 from pyrun.local.cache import LOCKS_BUCKET
 from pyrun.stamp import sha256_hex
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     from pyrun.core.lock_build import DeclaredMember
     from pyrun.core.lockfile import Lock
 

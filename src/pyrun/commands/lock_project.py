@@ -21,7 +21,6 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
 
 from pyrun.commands.lock_check_memo import CheckMemo
 from pyrun.commands.lock_memo import DeclarationMemo, LockMemo
@@ -43,7 +42,10 @@ from pyrun.local.cache import Cache
 from pyrun.local.discover import Workspace
 from pyrun.options import PRERELEASES, Settled
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any, Literal
+
     from pyrun.commands.index_settings import IndexSettings
     from pyrun.commands.resolve_step import LockRequest
     from pyrun.core.freshness import RunOptions, Stale
@@ -53,7 +55,8 @@ if TYPE_CHECKING:
     from pyrun.net.index_config import IndexPlan
     from pyrun.net.metadata_build import BuildSetup
 
-Mode = Literal["write", "locked", "frozen", "dry-run"]
+if TYPE_CHECKING:
+    Mode = Literal["write", "locked", "frozen", "dry-run"]
 LOCK_NAME = "uv.lock"
 
 

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
@@ -24,7 +23,8 @@ from pyrun.local.pyselect import PythonChoice, choose_python, request_intersects
 from pyrun.local.venv import venv_python
 from pyrun.options import Settled
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.commands.sync_project import SyncResult
 
 

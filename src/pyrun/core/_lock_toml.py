@@ -11,7 +11,10 @@ depends on this module.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 __all__ = ["Unsupported", "parse"]
 

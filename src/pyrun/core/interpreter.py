@@ -13,11 +13,14 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from pyrun.core.records import Record
 from pyrun.core.requests import PRETTY_IMPLEMENTATIONS, PythonRequest
 from pyrun.core.wheelname import Tag
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 PROBE_VERSION = 1
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Set
-from typing import TYPE_CHECKING, Any
 
 from pyrun.core.pyversions import (
     BadSpecifier,
@@ -26,7 +25,10 @@ from pyrun.core.pyversions import (
 )
 from pyrun.core.wheelname import canonicalize_name
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     from packaging.specifiers import Specifier
 
 _TOKEN = re.compile(
@@ -67,7 +69,8 @@ class _Delegate(Exception):
 
 
 # A parsed marker: ("or" | "and", [operands]) or a comparison (key, op, value, on_left).
-_Node = tuple[Any, ...]
+if TYPE_CHECKING:
+    _Node = tuple[Any, ...]
 
 
 class LockMarker:

@@ -12,11 +12,14 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from pyrun.core import _lock_toml
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 __all__ = [
     "SOURCE_KINDS",

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 from pyrun.core.pyversions import parse_version
 from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # Unpacked wheels are content-addressed by the SHA-256 of the wheel file. 32 hex digits (128
 # bits) keep the directory names short while making a collision, accidental or crafted,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from pyrun.core.pyversions import ReleaseSpecifier, is_version, parse_specifier_set
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 _NORMALIZE = re.compile(r"[-_.]+")
 

@@ -18,9 +18,8 @@ specifiers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from packaging.specifiers import Specifier
     from packaging.version import Version
 

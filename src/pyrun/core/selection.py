@@ -23,7 +23,6 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Literal
 
 from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
@@ -32,6 +31,10 @@ from pyrun.core.project import ProjectFile, normalize_name
 from pyrun.core.records import Record
 from pyrun.core.wheelname import Tag, is_wheel_filename
 from pyrun.errors import FailureError, PyrunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Literal
 
 __all__ = [
     "Artifact",
@@ -52,7 +55,8 @@ __all__ = [
     "with_root_groups",
 ]
 
-ArtifactKind = Literal["wheel", "sdist", "tree", "git"]
+if TYPE_CHECKING:
+    ArtifactKind = Literal["wheel", "sdist", "tree", "git"]
 DEV = "dev"
 
 

@@ -11,7 +11,7 @@ Layout (SPEC §2.15; the bucket names are part of the on-disk contract):
                                 built from source (kept by `prune --ci`)
     builds-v0/.tmp*             isolated build envs and per-run overlays
     environments-v2/<h>/<h>     script envs and links to with-envs in archive-v0
-    interpreter-v1/, simple-v1/, sdists-v1/, git-v1/   other modules' data
+    interpreter-v2/, simple-v1/, sdists-v1/, git-v1/   other modules' data
 
 Every entry is written under a `.tmp*` name in its bucket and renamed into place, so a reader
 never sees half an entry and an interrupted writer leaves only a `.tmp*` that `prune` removes.
@@ -40,7 +40,7 @@ ARCHIVE_BUCKET = "archive-v0"
 WHEELS_BUCKET = "wheels-v1"
 BUILDS_BUCKET = "builds-v0"
 ENVIRONMENTS_BUCKET = "environments-v2"
-INTERPRETER_BUCKET = "interpreter-v1"
+INTERPRETER_BUCKET = "interpreter-v2"
 SIMPLE_BUCKET = "simple-v1"
 SDISTS_BUCKET = "sdists-v1"
 GIT_BUCKET = "git-v1"

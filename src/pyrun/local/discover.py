@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import TYPE_CHECKING, Any
 
 from pyrun.console import Console, display_path
 from pyrun.core.project import (
@@ -16,7 +15,10 @@ from pyrun.core.project import (
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     from pyrun.local.pyproject_memo import PyprojectMemo
 
 PYPROJECT = "pyproject.toml"

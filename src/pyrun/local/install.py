@@ -18,13 +18,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
-import json
 import operator
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from pyrun.core.plan import InstalledDist
 from pyrun.core.records import Record
@@ -35,10 +33,14 @@ from pyrun.local.placement import SCHEMES, Placement
 from pyrun.local.placement import load as load_placement
 from pyrun.relocate import record_digest
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any, BinaryIO, Literal, TypeVar
+
     from pyrun.local.placement import Group
 
-LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
+if TYPE_CHECKING:
+    LinkMode = Literal["hardlink", "copy", "symlink", "clone"]
 LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink", "clone")
 INSTALLER_NAME = "pyrun"
 
@@ -817,7 +819,8 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
 # parts serial; a `Linker` is safe to share (see `Linker.ensure_dir`, `Journal`).
 INSTALL_THREADS = 4
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
@@ -969,6 +972,8 @@ def _install_metadata(
 ) -> dict[str, bytes]:
     metadata = {"INSTALLER": INSTALLER_NAME.encode()}
     if direct_url is not None:
+        import json  # a local project's install only: not on the path of index wheels
+
         metadata["direct_url.json"] = json.dumps(direct_url, separators=(",", ":")).encode()
     if requested:
         metadata["REQUESTED"] = b""
@@ -1018,6 +1023,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     text = _read_small(path)
     if text is None:
         return None
+    import json
+
     try:
         value = json.loads(text)
     except ValueError:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 # From this size up, a script the installer copied unchanged from the cache is recorded as a
 # copy of the cache file rather than inline bytes (uv's and ruff's binaries are tens of MB).
@@ -24,7 +27,8 @@ COPY_THRESHOLD = 64 * 1024
 # A recipe entry (see `pyrun.replay.Entry`), its path relative to the env:
 # ("d", path) | ("l", path, cache file) | ("s", path, target) | ("f", path, mode, bytes)
 # | ("c", path, mode, cache file)
-Entry = tuple[Any, ...]
+if TYPE_CHECKING:
+    Entry = tuple[Any, ...]
 
 
 class Journal:

@@ -24,10 +24,13 @@ import marshal
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from pyrun.local.cache import PYPROJECTS_BUCKET as BUCKET
 from pyrun.stamp import sha256_hex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 CONTENT = "content"  # documents by the digest of their bytes, for any checkout
 

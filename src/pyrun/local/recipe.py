@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Container, Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from pyrun import relocate, replay, stamp
 from pyrun.local.cache import ARCHIVE_BUCKET
@@ -27,7 +26,8 @@ from pyrun.local.discover import Workspace, find_pyproject_dir
 from pyrun.local.journal import COPY_THRESHOLD, Journal
 from pyrun.settings import system_config_files, user_config_dir, user_config_files
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.replay import Entry
 
 # Inline bytes a recipe may hold: RECORDs and copied scripts grow with the env (~30 MB for 300

@@ -29,13 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from pyrun.console import Console
@@ -46,7 +44,10 @@ from pyrun.net.sync_options import SyncOptions
 
 # The planning and install side is imported where it is used: a lock imports this module for
 # `build_requirements_provider` (when it builds metadata) and installs nothing.
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
+
     import trio
 
     from pyrun.core.index import IndexFile
@@ -918,6 +919,8 @@ def _install_one(item: Item, ready: Ready | None, target: InstallTarget, linker:
     sha256 = (ready.sha256 if ready is not None else None) or item.archive_sha256
     extra = {}
     if item.dist.cache_info is not None:
+        import json  # a local project's install only: not on the path of index wheels
+
         extra["pyrun_cache.json"] = json.dumps(item.dist.cache_info, sort_keys=True).encode()
     result = install_wheel(
         archive,

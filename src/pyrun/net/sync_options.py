@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from pyrun.core.project import normalize_name
 from pyrun.core.records import Record
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from datetime import datetime
 
     from pyrun.local.install import LinkMode
