@@ -481,3 +481,44 @@ def test_a_stalled_answer_is_waited_for_by_the_client(index: IndexServer, tmp_pa
     started = time.monotonic()
     assert trio.run(read) is not None
     assert recorder.requests == [] and time.monotonic() - started < 5
+
+
+def test_cache_writes_go_on_together_and_the_end_waits_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The lock's threads write pages, parsed forms and metadata at once: one write must not
+    # wait for another, while the process's end (`finish_writing`) waits for every one.
+    monkeypatch.setattr(early_pages, "_WRITES", early_pages._WriteGate())
+    first_in, second_done, release = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with early_pages.writing():
+            first_in.set()
+            release.wait(10)
+
+    def second() -> None:
+        first_in.wait(10)
+        with early_pages.writing():
+            pass
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert second_done.wait(5), "a write waited for another to end"
+    ended = threading.Event()
+    finisher = threading.Thread(target=lambda: (early_pages.finish_writing(), ended.set()))
+    finisher.start()
+    assert not ended.wait(0.2), "the end did not wait for the write under way"
+    release.set()
+    assert ended.wait(5)
+    late = threading.Event()
+
+    def after_the_end() -> None:
+        with early_pages.writing():
+            late.set()
+
+    threading.Thread(target=after_the_end, daemon=True).start()
+    assert not late.wait(0.2), "a write began after the end"
+    for thread in [*threads, finisher]:
+        thread.join(5)

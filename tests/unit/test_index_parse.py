@@ -286,3 +286,65 @@ def test_zip_layout_errors() -> None:
     wheel = make_wheel("demo", "1.0")
     with pytest.raises(ZipLayoutError):
         find_central_directory(wheel[-ZIP_TAIL_SIZE:], 10)  # claims a smaller file
+
+
+def test_version_groups_match_the_files_parsed_one_by_one() -> None:
+    # Grouped by the text before the tags first, then by version: texts of one version
+    # (`1.0`, `1.0.0`, `1.0.post0` is another), interleaved, keep page order; strays, other
+    # projects, bad tags and repeated names are left out or kept as a file at a time would be.
+    names = [
+        "demo-1.0.0-py3-none-any.whl",
+        "demo-2.0.tar.gz",
+        "demo-1.0.tar.gz",
+        "demo-1.0-1-py3-none-any.whl",
+        "demo-1.0.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        "demo-1.0.post0.zip",
+        "demo-2.0-py3-none-any.whl",
+        "demo-3.0-py3-none.whl",
+        "demo-3.0-py3-none-any-extra-parts.whl",
+        "other-1.0-py3-none-any.whl",
+        "Demo-4.0.TAR.GZ",
+        "README.txt",
+        "demo-1.0.tar.gz",
+        "demo-01.0-py3-none-any.whl",
+    ]
+    page = ProjectPage(name="demo", url=PAGE_URL, files=tuple(map(_file, names)))  # type: ignore[arg-type]
+    expected: dict[Version, list[int]] = {}
+    for position, file in enumerate(page.files):
+        dist = file.dist()
+        if dist is not None and dist.name == "demo":
+            expected.setdefault(dist.version, []).append(position)
+    assert page.version_groups == tuple((str(v), tuple(p)) for v, p in expected.items())
+    assert page.version_groups == (
+        ("1.0.0", (0, 2, 3, 4, 12, 13)),
+        ("2.0", (1, 6)),
+        ("1.0.post0", (5,)),
+        ("4.0", (10,)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "expected"),
+    [
+        ({"hashes": {"SHA256": "AB", "md5": "CD"}}, "hashes", {"sha256": "ab", "md5": "cd"}),
+        ({"hashes": {"Sha256": "AB"}}, "hashes", {"sha256": "ab"}),
+        ({"requires-python": "  "}, "requires_python", None),
+        ({"requires-python": 3}, "requires_python", None),
+        ({"upload-time": ""}, "upload_time", None),
+        ({"size": True}, "size", True),  # a bool is an int to JSON readers, as before
+        ({"size": "10"}, "size", None),
+        ({"yanked": None}, "yanked", False),
+        ({"core-metadata": None, "dist-info-metadata": True}, "core_metadata", False),
+    ],
+)
+def test_json_file_fields_as_read(entry: dict[str, object], field: str, expected: object) -> None:
+    file = {"filename": "a-1.0.tar.gz", "url": "https://x.invalid/a-1.0.tar.gz", **entry}
+    page = parse_json_page(_json_page([file]), url=PAGE_URL, name="a")
+    assert getattr(page.files[0], field) == expected
+
+
+def test_json_hashes_of_another_type_name_the_file() -> None:
+    file = {"filename": "a-1.0.tar.gz", "url": "https://x.invalid/a", "hashes": {"sha256": 1}}
+    with pytest.raises(FailureError) as error:
+        parse_json_page(_json_page([file]), url=PAGE_URL, name="a")
+    assert error.value.causes == ("`files[0].hashes` is not a table of strings",)

@@ -246,6 +246,8 @@ def test_dumps_writes_revision_and_options() -> None:
             datetime(2026, 11, 1, 13, 20, 7, tzinfo=timezone(timedelta(hours=2))),
             "2026-11-01T11:20:07Z",
         ),
+        (datetime(2026, 1, 2, 3, 4, 5), "2026-01-02T03:04:05Z"),  # naive: taken as UTC
+        (datetime(999, 1, 2, 3, 4, 5, 6000, tzinfo=UTC), "999-01-02T03:04:05.006Z"),  # strftime's
     ],
 )
 def test_format_upload_time(moment: datetime, expected: str) -> None:

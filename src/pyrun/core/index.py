@@ -16,7 +16,7 @@ import itertools
 import json
 import struct
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
@@ -131,17 +131,53 @@ class ProjectPage(_PageFields):
         """The page's own files by version, in the order versions first appear."""
         if self.groups is not None:
             return self.groups
-        grouped: dict[Version, list[int]] = {}
-        for position, file in enumerate(self.files):
-            found = _name_and_version(file.filename)
-            if found is not None and found[0] == self.name:
-                grouped.setdefault(found[1], []).append(position)
-        return tuple((str(version), tuple(positions)) for version, positions in grouped.items())
+        return _group_by_version(self.name, self.files)
 
 
 # A page's versions (normalised text) with the positions of their files in the page: grouping
 # parses every filename, which costs more than loading the page, so it is done once per body.
 VersionGroups = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def _group_by_version(name: NormalizedName, files: Sequence[IndexFile]) -> VersionGroups:
+    """`name`'s files by version, in the order versions first appear (`version_groups`).
+
+    Thousands of files per page, a dozen per version: the wheels are first gathered by the
+    text before their tags (a string key), each text parsed once, and then by version (texts
+    such as `1.0` and `1.0.0` name the same one). The positions of a version stay in page
+    order."""
+    heads: dict[str, list[int]] = {}
+    sdists: dict[str, list[int]] = {}
+    for position, file in enumerate(files):
+        filename = file.filename
+        if not filename.endswith(".whl"):
+            sdists.setdefault(filename, []).append(position)
+            continue
+        stem = filename[:-4]
+        if stem.count("-") not in (4, 5):
+            continue
+        head = stem.rsplit("-", 3)[0]
+        if _wheel_tags(stem[len(head) + 1 :]) is not None:
+            heads.setdefault(head, []).append(position)
+    found: list[tuple[list[int], Version]] = []
+    for head, positions in heads.items():
+        parsed = _wheel_head(head)
+        if parsed is not None and parsed[0] == name:
+            found.append((positions, parsed[1]))
+    for filename, positions in sdists.items():
+        dist = _sdist_parts(filename)
+        if dist is not None and dist[0] == name:
+            found.append((positions, dist[1]))
+    found.sort(key=lambda group: group[0][0])
+    grouped: dict[Version, list[int]] = {}
+    for positions, version in found:
+        kept = grouped.get(version)
+        if kept is None:
+            grouped[version] = positions
+        else:  # another text of a version already seen
+            kept.extend(positions)
+            kept.sort()
+    return tuple((str(version), tuple(positions)) for version, positions in grouped.items())
 
 
 class DistFilename(Record):
@@ -287,27 +323,41 @@ def _check_api_version(data: Mapping[str, Any], url: str) -> None:
 
 
 def _json_file(entry: object, page_url: str, position: int) -> IndexFile:
-    # Called for each of the thousands of files of a popular project's page: error texts are
-    # only formatted when needed.
+    # Called for each of the thousands of files of a popular project's page (7,725 for a
+    # ~30-package lock): error texts are only formatted when needed, and the common values
+    # (one hash, absent or string fields) are read without a call each.
     if not isinstance(entry, dict):
         raise _bad_page(page_url, f"`files[{position}]` is not an object")
-    filename, href = entry.get("filename"), entry.get("url")
+    get = entry.get
+    filename, href = get("filename"), get("url")
     if not isinstance(filename, str) or not isinstance(href, str):
         raise _bad_page(page_url, f"`files[{position}]` needs string `filename` and `url` keys")
-    metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
-    size = entry.get("size")
-    return _stored_file(
+    metadata = get("core-metadata", _ABSENT)
+    if metadata is _ABSENT:
+        metadata = get("dist-info-metadata", False)
+    size = get("size")
+    requires_python, upload_time = get("requires-python"), get("upload-time")
+    yanked = get("yanked", False)
+    return _new_file(
         (
             filename,
             _absolute_url(page_url, href),
-            _str_dict(entry.get("hashes"), page_url, position, "hashes"),
-            _optional_str(entry.get("requires-python")),
-            _yanked(entry.get("yanked", False)),
+            _str_dict(get("hashes"), page_url, position, "hashes"),
+            requires_python if requires_python is None else _optional_str(requires_python),
+            yanked if yanked is False else _yanked(yanked),
             size if isinstance(size, int) else None,
-            _optional_str(entry.get("upload-time")),
-            _json_core_metadata(metadata, page_url, position),
+            upload_time if upload_time is None else _optional_str(upload_time),
+            metadata if metadata is False else _json_core_metadata(metadata, page_url, position),
         )
     )
+
+
+_ABSENT = object()
+
+
+def _new_file(row: tuple[Any, ...]) -> IndexFile:
+    """`IndexFile._make(row)` without its length check (the parser builds all eight)."""
+    return tuple.__new__(IndexFile, row)
 
 
 def _absolute_url(page_url: str, href: str) -> str:
@@ -335,6 +385,10 @@ def _str_dict(value: object, page_url: str, position: int, key: str) -> dict[str
     if value is None:
         return {}
     if isinstance(value, dict):
+        if len(value) == 1:  # the usual `{"sha256": ...}`
+            ((name, text),) = value.items()
+            if isinstance(text, str):
+                return {str(name).lower(): text.lower()}
         table = {str(k).lower(): v.lower() for k, v in value.items() if isinstance(v, str)}
         # (Keys differing only in case collapse; then count the string values again.)
         if len(table) == len(value) or all(isinstance(v, str) for v in value.values()):
@@ -427,15 +481,6 @@ def wheel_tags(filename: str) -> frozenset[Tag] | None:
     return None if parts is None else parts[1]
 
 
-def _name_and_version(filename: str) -> tuple[NormalizedName, Version] | None:
-    """What grouping needs of a distribution's filename (None when it does not parse)."""
-    if filename.endswith(".whl"):
-        parts = _wheel_parts(filename)
-        return None if parts is None else (parts[0][0], parts[0][1])
-    dist = parse_sdist_filename(filename)
-    return None if dist is None else (dist.name, dist.version)
-
-
 _WheelHead = tuple[NormalizedName, Version, tuple[()] | tuple[int, str]]
 
 
@@ -470,15 +515,20 @@ def parse_version(text: str) -> Version:
 
 def parse_sdist_filename(filename: str) -> DistFilename | None:
     """`name-version.<archive extension>`, or None when the name is not valid."""
+    parts = _sdist_parts(filename)
+    return None if parts is None else DistFilename(name=parts[0], version=parts[1])
+
+
+def _sdist_parts(filename: str) -> tuple[NormalizedName, Version] | None:
+    lowered = filename.lower()
     for extension in SDIST_EXTENSIONS:
-        if filename.lower().endswith(extension):
+        if lowered.endswith(extension):
             # packaging knows only `.tar.gz` and `.zip`; the name rule is the same for all.
             stem = filename[: -len(extension)]
             try:
-                name, version = packaging_utils.parse_sdist_filename(stem + ".tar.gz")
+                return packaging_utils.parse_sdist_filename(stem + ".tar.gz")
             except (packaging_utils.InvalidSdistFilename, InvalidVersion):
                 return None
-            return DistFilename(name=name, version=version)
     return None
 
 

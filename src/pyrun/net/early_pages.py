@@ -92,8 +92,39 @@ _READS: dict[str, EarlyRead] = {}
 # The workers' connections once they are done, kept open for the lock's threads
 # (`pyrun.net.threaded_lock`): a TLS handshake fewer for each one taken.
 _IDLE: dict[tuple[str, str, int], list[Connection]] = {}
-# Held while an answer is written to the cache; `finish_writing` takes it for good.
-_WRITING = threading.Lock()
+
+
+class _WriteGate:
+    """The cache writes under way, any number at once: `close` waits for them to end and
+    lets no other begin. (One lock held around every write made the lock's threads queue
+    behind each other's writes, and a page's parsed form behind another's making.)"""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active = 0
+        self._closed = False
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[None]:
+        with self._changed:
+            while self._closed:  # the process is ending: this write never starts
+                self._changed.wait()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            while self._active:
+                self._changed.wait()
+
+
+_WRITES = _WriteGate()
 
 
 def answered(url: str, cache_path: Path | None) -> EarlyRead | None:
@@ -105,7 +136,7 @@ def answered(url: str, cache_path: Path | None) -> EarlyRead | None:
 def finish_writing() -> None:
     """Before the process ends: no more cache writes, and none cut short (a write takes
     milliseconds; a request still on the network is abandoned)."""
-    _WRITING.acquire()
+    _WRITES.close()
 
 
 class EarlyPlan(Record):
@@ -322,7 +353,7 @@ def revalidate(
         fresh = new_entry(url, answer.body, answer.status, url, answer.headers)
     else:
         return None
-    with _WRITING:
+    with _WRITES.entered():
         store(path, stored, fresh)
     return fresh
 
@@ -345,8 +376,9 @@ def record(url: str, path: Path, entry: CachedResponse) -> None:
 
 @contextlib.contextmanager
 def writing() -> Iterator[None]:
-    """Around a cache write that must not be cut short by the process's end (`finish_writing`)."""
-    with _WRITING:
+    """Around a cache write that must not be cut short by the process's end (`finish_writing`);
+    other writes go on meanwhile."""
+    with _WRITES.entered():
         yield
 
 

@@ -60,9 +60,11 @@ def parsed_page(
     url = answer.location or answer.url
     page = parse_project_page(answer.body, url=url, content_type=answer.content_type, name=project)
     if parsed is not None:
+        # Made before the write begins: while `writing` is entered the process's end waits.
+        form = marshal.dumps(page_form(page, key))
         # Only a speed-up: a cache that cannot take it costs the next run a parse, nothing more.
         with writing(), contextlib.suppress(OSError):
-            atomic_write(parsed, marshal.dumps(page_form(page, key)))
+            atomic_write(parsed, form)
     return page
 
 
