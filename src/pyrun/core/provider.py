@@ -350,6 +350,9 @@ class _Shared:
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
         self._covered: dict[tuple[str, Version], Dnf] = {}
+        # The lower parts of forks split on a `Requires-Python`: uv bounds them by
+        # `requires-python`, where its other forks hold below it (`universal_conflicts.widen`).
+        self.python_floors: list[Dnf] = []
 
     def _first_party_requirements(self) -> list[Requirement]:
         texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
@@ -1009,6 +1012,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             upper = python_dnf(((low[0], low[1], None, False),))
             above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
             if above and below:
+                self.shared.python_floors.append(below)
                 raise ForkNeeded([above, below], self._inheritance(), self.learned)
         return [self._python_req(requires_python)]
 
@@ -1232,7 +1236,13 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
         solutions.append(solution)
         shared.remember(solution)
     graph = _conflict_graph(request)
-    return merge_forks(solutions, shared.requires_python, graph, started_split=bool(request.forks))
+    return merge_forks(
+        solutions,
+        shared.requires_python,
+        graph,
+        started_split=bool(request.forks),
+        python_floors=shared.python_floors,
+    )
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
