@@ -7,6 +7,11 @@ fork is left whole beside forks split on a `Requires-Python`. An edge whose pare
 only through a conflicting extra keeps the Python range of that extra's marker. The projects
 are those the generator of issue 13 varied: where `eg` is reached from (the base, an extra, a
 group), which sets are declared, and which of their items are extras.
+
+The same lock from scratch also splits each conflict fork at an exclusive Python bound:
+`cr` 2.0 requires `>=3.9, !=3.9.0` (as cryptography 51.0.1 does), so uv splits at
+`python_full_version > '3.9'` and takes `cr` 2.0 above it; a fork that starts just above a
+bound must admit a version requiring just that.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv
-from tests.integration.test_lock import PYTHON, pyrun, uv, write
+from tests.integration.test_lock import PYTHON
+from tests.integration.test_lock_relock_parity import lock_both, projects
 from tests.support.index_server import IndexServer
 
 pytestmark = [
@@ -39,6 +45,8 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("six", "1.0")
         server.add_wheel("dep", "1.0")
         server.add_wheel("mcp", "1.0", requires_dist=["dep", "te ; sys_platform == 'win32'"])
+        server.add_wheel("cr", "1.0", requires_python=">=3.8")
+        server.add_wheel("cr", "2.0", requires_python=">=3.9,!=3.9.0")
         yield server
 
 
@@ -108,11 +116,12 @@ PROJECTS = {
 def test_conflict_edge_markers_are_uvs(
     name: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    write(ours, PROJECTS[name])
-    write(theirs, PROJECTS[name])
-    result = pyrun(pyrun_env, ours, "lock", index=index.index_url)
-    assert result.returncode == 0, result
-    done = uv(theirs, "lock", index=index.index_url)
-    assert done.returncode == 0, done.stderr
-    assert (ours / "uv.lock").read_text() == (theirs / "uv.lock").read_text()
+    lock_both(*projects(tmp_path, PROJECTS[name]), pyrun_env, index)
+
+
+def test_a_fork_above_an_exclusive_bound_takes_the_version_that_set_it(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = project('["cr"]', 'mcp = ["six"]', PLAIN_GROUPS, f"[{V1_V2}]")
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert "python_full_version > '3.9'" in lock
