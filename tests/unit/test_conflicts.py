@@ -26,6 +26,7 @@ from pyrun.core.universal import (
     is_disjoint,
     parse_marker,
     pyset_from_specifiers,
+    python_dnf,
     render,
     uv_marker,
     without_conflicts,
@@ -39,6 +40,7 @@ from pyrun.core.universal_conflicts import (
     imbibe,
     simplify_with_inferences,
     split_conflicts,
+    widen,
     world,
 )
 from pyrun.errors import PyrunError
@@ -278,6 +280,28 @@ def test_imbibe_spells_out_what_the_conflicts_rule_out() -> None:
     # In every conflict fork alike: no conflict part at all.
     win = dnf_and(parse_marker("sys_platform == 'win32'"), knowledge)
     assert uv_marker(imbibe(win, knowledge), PY) == "sys_platform == 'win32'"
+
+
+def test_a_whole_fork_beside_forks_split_on_requires_python_keeps_the_clash() -> None:
+    # uv bounds the parts of a fork split on a `Requires-Python` by `requires-python` and
+    # leaves a whole fork unbounded: below 3.10 only the whole `x1` fork holds, so an edge
+    # under every fork depends on the conflicts there (issue 13's case g).
+    knowledge = world([(X1, X2)])
+    split = dnf_and(python_dnf(PY), off(X1))
+    whole = dnf_and(python_dnf(PY), dnf_and(on(X1), off(X2)))
+    requirement = parse_marker("python_full_version < '3.13'")
+    edge = dnf_and(requirement, dnf_or(split, whole))
+    raw = dnf_and(requirement, dnf_or(widen(whole, PY), widen(split, PY, [split])))
+    clashing = "(extra == 'extra-4-proj-x1' and extra == 'extra-4-proj-x2')"
+    assert uv_marker(imbibe(edge, knowledge, raw=raw), PY) == (
+        f"python_full_version < '3.13' or {clashing}"
+    )
+    # Every fork whole (or split on a marker), or every fork split: the PEP 508 marker alone.
+    for floors in ([], [split, whole]):
+        raw = dnf_and(requirement, dnf_or(widen(whole, PY, floors), widen(split, PY, floors)))
+        assert uv_marker(imbibe(edge, knowledge, raw=raw), PY) == "python_full_version < '3.13'"
+    low = parse_marker("python_full_version < '3.11'")
+    assert widen(dnf_and(low, python_dnf(PY)), PY) == low
 
 
 def test_the_clash_of_the_sets_is_the_worlds_negation() -> None:

@@ -34,6 +34,7 @@ from packaging.requirements import Requirement as Pep508
 from packaging.version import InvalidVersion, Version
 
 from pyrun.core import universal
+from pyrun.core.conflicts import encode
 from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
 from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
@@ -1244,6 +1245,7 @@ def _reachability(resolution: Resolution, facts: WorkspaceFacts) -> Reachability
         universe,
         roots=(member.name for member in facts.members),
         root_requirements=_root_requirements(facts),
+        conflicts=[[encode(item) for item in items] for items in facts.conflicts],
     )
 
 

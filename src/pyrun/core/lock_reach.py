@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from pyrun.core import universal
 from pyrun.core.markers import restrict_marker
 from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
+from pyrun.core.universal_conflicts import extra_item, group_item, independent, world
 
 __all__ = ["Reachability", "RootRequirement", "reachability"]
 
@@ -46,6 +47,9 @@ class Reachability:
 
     nodes: Mapping[NodeKey, universal.Dnf]
     requires_python: str
+    # What the declared conflicts tell (`universal_conflicts.world`): a parent whose
+    # reachability depends on conflict items restricts nothing.
+    knowledge: universal.Dnf = universal.TRUE
 
     def of(self, name: str, version: str | None) -> universal.Dnf | None:
         """Where the entry is reachable; None when nothing reaches it."""
@@ -81,10 +85,14 @@ class Reachability:
 
     def _parent(self, package: ResolvedPackage, context: Context) -> str | None:
         """The parent node's reachability as marker text (None: everywhere), without the
-        conflict items (uv restricts against its PEP 508 part only)."""
+        conflict items (uv restricts against the PEP 508 part of its imbibed reachability,
+        which is always true when the conflicts do not make the reachability independent of
+        them: `mcp`'s edges keep `python_full_version >= '3.10'` under `anthropic[mcp]`)."""
         found = self.nodes.get((package.name, package.version, context))
         if found is None:
             found = self.nodes.get((package.name, package.version, None), universal.TRUE)
+        if self.knowledge != universal.TRUE and not independent(found, self.knowledge):
+            return None
         return universal.render(universal.without_conflicts(found))
 
     def _edge(self, edge: Edge, parent: str | None, locked: _Locked) -> Edge:
@@ -159,21 +167,39 @@ def reachability(
     universe: universal.Dnf,
     roots: Iterable[str],
     root_requirements: Iterable[RootRequirement] = (),
+    conflicts: Sequence[Sequence[str]] = (),
 ) -> Reachability:
     """Every node's reachability, propagated from the workspace members `roots` (each with all
-    its extras and groups, reachable in all of `universe`) and the root's own requirements."""
+    its extras and groups, reachable in all of `universe`, a conflicting one of `conflicts` (encoded
+    items) only where it is active) and the root's own requirements."""
     walk = _Walk(resolution, universe)
     members = set(roots)
+    items = {item for items in conflicts for item in items}
     for package in resolution.packages:
         if package.name in members:
             for context in _contexts(package):
-                walk.extend((package.name, package.version, context), universe)
+                marker = universe
+                item = _item(package.name, context)
+                # uv's edge from the root to a conflicting extra or group is marked with it,
+                # so what only that extra reaches depends on the conflicts.
+                if item in items:
+                    marker = universal.dnf_and(marker, universal.conflict_dnf(item, True))
+                walk.extend((package.name, package.version, context), marker)
     for requirement in root_requirements:
         marker = universal.dnf_and(universe, universal.parse_marker(requirement.marker))
         for target in walk.by_name.get(requirement.name, []):
             walk.arrive(target, requirement.extras, marker)
     walk.run()
-    return Reachability(nodes=walk.reach, requires_python=requires_python)
+    knowledge = world(conflicts)
+    return Reachability(nodes=walk.reach, requires_python=requires_python, knowledge=knowledge)
+
+
+def _item(name: str, context: Context) -> str | None:
+    """The encoded conflict item of a member's extra or group context."""
+    if context is None:
+        return None
+    kind, value = context
+    return extra_item(name, value) if kind == "extra" else group_item(name, value)
 
 
 def _contexts(package: ResolvedPackage) -> list[Context]:

@@ -350,6 +350,9 @@ class _Shared:
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
         self._covered: dict[tuple[str, Version], Dnf] = {}
+        # The lower parts of forks split on a `Requires-Python`: uv bounds them by
+        # `requires-python`, where its other forks hold below it (`universal_conflicts.widen`).
+        self.python_floors: list[Dnf] = []
 
     def _first_party_requirements(self) -> list[Requirement]:
         texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
@@ -638,6 +641,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.tracker = _PinTracker(self.learned, self.clashing, self.pinned_now)
         self._kept = {k[0]: k[1] for k in self.inherited if k[1] is not None and "[" not in k[0]}
         self.target = dnf_lower_bound(env)
+        # A fork split at an exclusive bound (`python_full_version > '3.9'`, from a version
+        # requiring `> 3.9`) starts just above it: that version's bound then admits it.
+        self.target_open = _lower_bound_open(env, self.target)
         self.python = Candidate(PYTHON, "Python", self.target)
         self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
         self.roots: list[Req] = []
@@ -998,7 +1004,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return True
         if self.target is None:
             return False
-        return self.target > low[0] or (self.target == low[0] and low[1])
+        return self.target > low[0] or (self.target == low[0] and (low[1] or self.target_open))
 
     def _python_mismatch(self, requires_python: str) -> list[Req]:
         """A version whose `Requires-Python` excludes the fork's lowest Python: split the fork at
@@ -1009,6 +1015,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             upper = python_dnf(((low[0], low[1], None, False),))
             above, below = dnf_and(self.env, upper), dnf_and(self.env, dnf_not(upper))
             if above and below:
+                self.shared.python_floors.append(below)
                 raise ForkNeeded([above, below], self._inheritance(), self.learned)
         return [self._python_req(requires_python)]
 
@@ -1232,7 +1239,13 @@ def resolve(request: ResolveRequest, source: MetadataSource) -> Resolution:
         solutions.append(solution)
         shared.remember(solution)
     graph = _conflict_graph(request)
-    return merge_forks(solutions, shared.requires_python, graph, started_split=bool(request.forks))
+    return merge_forks(
+        solutions,
+        shared.requires_python,
+        graph,
+        started_split=bool(request.forks),
+        python_floors=shared.python_floors,
+    )
 
 
 def _initial_forks(universe: Dnf, forks: Sequence[str]) -> list[Dnf]:
@@ -1397,6 +1410,12 @@ def _requires_python_low(text: str) -> tuple[Version, bool] | None:
     if not pyset or pyset[0][0] is None:
         return None
     return pyset[0][0], pyset[0][1]
+
+
+def _lower_bound_open(env: Dnf, target: Version | None) -> bool:
+    """Whether every environment of `env` that starts at `target` excludes it."""
+    starts = [cube.py[0] for cube in env if cube.py and cube.py[0][0] == target]
+    return bool(starts) and not any(start[1] for start in starts)
 
 
 def _lower_admits(file: FileLike, low: Version) -> bool:

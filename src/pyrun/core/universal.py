@@ -873,12 +873,14 @@ def merge_forks(
     conflicts: ConflictGraph | None = None,
     *,
     started_split: bool = False,
+    python_floors: Sequence[Dnf] = (),
 ) -> Resolution:
     """One entry per (name, version, source); edges carry the markers under which they apply.
     With declared `conflicts`, fork and edge markers take uv's conflict-aware form (see
     `pyrun.core.universal_conflicts`). One fork is listed only when the resolution
     `started_split` (on a previous lock's forks or the declared environments), as uv lists
-    a lone fork whose marker is not always true."""
+    a lone fork whose marker is not always true. `python_floors` are the lower parts of the
+    forks split on a `Requires-Python`."""
     from pyrun.core.universal_conflicts import canonical_fork_markers
 
     forks = [s.env for s in solutions]
@@ -911,7 +913,9 @@ def merge_forks(
     for name, _, _ in entries:
         counts[name] = counts.get(name, 0) + 1
     ambiguous = {name for name, count in counts.items() if count > 1}
-    merger = _EdgeMerger(solutions, ambiguous, entries.keys(), requires_python, conflicts)
+    merger = _EdgeMerger(
+        solutions, ambiguous, entries.keys(), requires_python, conflicts, python_floors
+    )
     packages = []
     for key, indexes in entries.items():
         pin = solutions[indexes[0]].pins[key[0]]
@@ -950,11 +954,16 @@ def _group(group: str) -> Callable[[Pin], tuple[Dependency, ...]]:
     return lambda pin: pin.dependency_groups.get(group, ())
 
 
-def conflict_merge(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> ConflictMerge:
+def conflict_merge(
+    solutions: Sequence[ForkSolution],
+    graph: ConflictGraph,
+    requires_python: PySet,
+    python_floors: Sequence[Dnf],
+) -> ConflictMerge:
     # Imported here: `universal_conflicts` builds on this module's algebra.
     from pyrun.core.universal_conflicts import ConflictMerge
 
-    return ConflictMerge(solutions, graph)
+    return ConflictMerge(solutions, graph, requires_python, python_floors)
 
 
 class _EdgeMerger:
@@ -965,12 +974,17 @@ class _EdgeMerger:
         locked: Collection[EntryKey],
         requires_python: PySet,
         conflicts: ConflictGraph | None = None,
+        python_floors: Sequence[Dnf] = (),
     ) -> None:
         self.solutions = solutions
         self.ambiguous = ambiguous
         self.locked = locked
         self.requires_python = requires_python
-        self.conflicts = None if conflicts is None else conflict_merge(solutions, conflicts)
+        self.conflicts = (
+            None
+            if conflicts is None
+            else conflict_merge(solutions, conflicts, requires_python, python_floors)
+        )
 
     def package(
         self, pin: Pin, forks: list[int], held: list[int], markers: tuple[str, ...]
@@ -1068,7 +1082,7 @@ class _EdgeMerger:
         union = self.conflicts.edge_marker(by_marker, domain, node, ambiguous=ambiguous)
         if union is None:
             return None
-        within = py_and(self.requires_python, env_python(domain))
+        within = py_and(self.requires_python, env_python(self.conflicts.parent(domain)))
         return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
 
     def _envs(self, indexes: Iterable[int]) -> Dnf:

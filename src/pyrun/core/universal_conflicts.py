@@ -205,16 +205,47 @@ def _pairs(sets: Sequence[Sequence[str]]) -> Iterator[tuple[str, str]]:
                 yield first, second
 
 
-def imbibe(marker: Dnf, knowledge: Dnf, denial: Dnf | None = None) -> Dnf:
+def imbibe(
+    marker: Dnf, knowledge: Dnf, denial: Dnf | None = None, *, raw: Dnf | None = None
+) -> Dnf:
     """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
     knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
     conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
     combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`").
-    `denial` is `not knowledge` when the caller has it (`clash`)."""
-    pep508 = without_conflicts(marker)
-    if covers(marker, dnf_and(pep508, knowledge)):
-        return pep508
+    `denial` is `not knowledge` when the caller has it (`clash`).
+
+    uv decides independence before it simplifies against `requires-python`, on fork markers
+    in which a fork split on Python is bounded and an unsplit one is not (`widen`): `raw` is
+    `marker` built from such forks, when the caller has them. So `python_full_version < '3.13'`
+    under forks all split at 3.10 (or none split) is independent, but under a `v1` fork left
+    whole beside split ones it is not: below the lower bound only `v1` holds."""
+    if independent(marker if raw is None else raw, knowledge):
+        return without_conflicts(marker)
     return dnf_or(dnf_not(knowledge) if denial is None else denial, marker)
+
+
+def independent(marker: Dnf, knowledge: Dnf) -> bool:
+    """Whether `marker`, given `knowledge`, is its PEP 508 part alone."""
+    return covers(marker, dnf_and(without_conflicts(marker), knowledge))
+
+
+def widen(env: Dnf, requires_python: PySet, floors: Sequence[Dnf] = ()) -> Dnf:
+    """A fork's environment as uv's fork marker holds it: unbounded below, unless the fork lies
+    in one of `floors`, the lower parts of forks split on a `Requires-Python`, which uv bounds
+    by `requires-python` (`python_full_version >= '3.9' and ... < '3.10'`). Forks never split
+    on Python, or split on a marker (`python_version < '3.10'`), hold below it."""
+    if not requires_python or any(covers(floor, env) for floor in floors):
+        return env
+    low = requires_python[0][:2]
+    return tuple(Cube(_unbounded(cube.py, low), cube.strings, cube.opaque) for cube in env)
+
+
+def _unbounded(pyset: PySet, low: tuple[object, bool]) -> PySet:
+    """`pyset` with an interval starting at `low` (the `requires-python` bound) started at no
+    bound instead."""
+    return tuple(
+        (None, False, *interval[2:]) if interval[:2] == low else interval for interval in pyset
+    )
 
 
 def split_by_conflicts(env: Dnf) -> dict[Cube, Dnf]:
@@ -325,8 +356,15 @@ class ConflictMerge:
     """The conflict facts the edge merger needs: the declared world, each fork split by its
     conflict part, and the activation graph of the merged solutions."""
 
-    def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
+    def __init__(
+        self,
+        solutions: Sequence[ForkSolution],
+        graph: ConflictGraph,
+        requires_python: PySet,
+        python_floors: Sequence[Dnf] = (),
+    ) -> None:
         self.solutions = solutions
+        self._raw = [widen(s.env, requires_python, python_floors) for s in solutions]
         self.world = world(graph.sets)
         self.clash = clash(graph.sets)
         # Many edges share a marker, and imbibing the conflicts is the costly step.
@@ -351,21 +389,37 @@ class ConflictMerge:
         are kept (uv restricts an edge by its parent's PEP 508 reachability only), the declared
         conflicts imbibed, and what the graph proves active assumed (not for an edge whose
         target is locked at several versions, as uv skips those)."""
-        parent = without_conflicts(domain)
+        parent = self.parent(domain)
         union = FALSE
+        raw = FALSE
         for marker, holders in by_marker.items():
             for conflict, pep508 in self.parts(holders).items():
                 piece = TRUE if covers(pep508, parent) else pep508
                 union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
+            raw = dnf_or(raw, dnf_and(marker, self._raw_envs(holders)))
         imbibed = self._imbibed.get(union)
         if imbibed is None:
-            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash)
+            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash, raw=raw)
         if not ambiguous:
             imbibed = simplify_with_inferences(imbibed, self.activation.inferences(node))
         covered = self._covered.get((imbibed, parent))
         if covered is None:
             covered = self._covered[(imbibed, parent)] = covers(imbibed, parent)
         return None if covered else imbibed
+
+    def parent(self, domain: Dnf) -> Dnf:
+        """What uv restricts an edge by: the PEP 508 part of its parent's imbibed marker, which
+        is that part when the parent's forks do not depend on conflict items, and always true
+        when they do (`extra == 'a' or <clash>` forgets its items to `true`)."""
+        if independent(domain, self.world):
+            return without_conflicts(domain)
+        return TRUE
+
+    def _raw_envs(self, indexes: Iterable[int]) -> Dnf:
+        union = FALSE
+        for index in indexes:
+            union = dnf_or(union, self._raw[index])
+        return union
 
 
 def _activation(solutions: Sequence[ForkSolution], graph: ConflictGraph) -> Activation:
