@@ -270,14 +270,14 @@ def test_fork_markers_keep_conflict_parts_only_when_the_rest_overlaps() -> None:
 
 
 def test_imbibe_spells_out_what_the_conflicts_rule_out() -> None:
-    knowledge = world([(X1, G)])
+    sets = [(X1, G)]
     not_x1 = dnf_or(dnf_and(off(X1), off(G)), dnf_and(off(X1), on(G)))
-    assert uv_marker(imbibe(not_x1, knowledge), PY) == (
+    assert uv_marker(imbibe(not_x1, sets), PY) == (
         "extra != 'extra-4-proj-x1' or extra == 'group-4-proj-g'"
     )
     # In every conflict fork alike: no conflict part at all.
-    win = dnf_and(parse_marker("sys_platform == 'win32'"), knowledge)
-    assert uv_marker(imbibe(win, knowledge), PY) == "sys_platform == 'win32'"
+    win = dnf_and(parse_marker("sys_platform == 'win32'"), world(sets))
+    assert uv_marker(imbibe(win, sets), PY) == "sys_platform == 'win32'"
 
 
 def test_the_clash_of_the_sets_is_the_worlds_negation() -> None:
@@ -289,9 +289,7 @@ def test_the_clash_of_the_sets_is_the_worlds_negation() -> None:
     assert covers(denial, dnf_not(knowledge)) and covers(dnf_not(knowledge), denial)
     assert is_disjoint(denial, knowledge)
     not_x1 = dnf_or(dnf_and(off(X1), off(G)), dnf_and(off(X1), on(G)))
-    assert uv_marker(imbibe(not_x1, knowledge, denial), PY) == uv_marker(
-        imbibe(not_x1, knowledge), PY
-    )
+    assert uv_marker(imbibe(not_x1, sets, denial), PY) == uv_marker(imbibe(not_x1, sets), PY)
     assert clash([(X1,)]) == FALSE
 
 
@@ -301,7 +299,7 @@ def test_edges_below_an_extra_assume_it() -> None:
     for source, target, item in ((root, base, None), (root, node, X1), (node, lib, None)):
         activation.add_node(target, item)
         activation.add_edge(source, target)
-    marker = imbibe(dnf_and(on(X1), off(X2)), world([(X1, X2)]))
+    marker = imbibe(dnf_and(on(X1), off(X2)), [(X1, X2)])
     # Every path to `proj[x1]` and `lib` activates x1 (and so not x2).
     assert simplify_with_inferences(marker, activation.inferences(node)) == TRUE
     assert simplify_with_inferences(marker, activation.inferences(lib)) == TRUE

@@ -28,6 +28,7 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import canonicalize_name
 
 from pyrun.core import universal
+from pyrun.core.conflict_world import covers_in_world
 from pyrun.core.markers import restrict_marker
 from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
 
@@ -206,9 +207,9 @@ class _Walk:
         if key in self.everywhere:
             return  # `covers` would say so: every marker here lies within the universe
         current = self.reach.get(key, universal.FALSE)
-        if current and universal.covers(current, marker):
+        if current and covers_in_world(current, marker):
             return
-        grown = universal.simplify(universal.dnf_or(current, marker))
+        grown = universal.simplify_into(current, marker)
         self.reach[key] = grown
         if grown == self.universe:
             self.everywhere.add(key)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from pyrun.core.conflict_world import covers_in_world
 from pyrun.core.universal import (
     FALSE,
     PY_FULL,
@@ -34,7 +35,6 @@ from pyrun.core.universal import (
     conflict_dnf,
     covers,
     dnf_and,
-    dnf_not,
     dnf_or,
     env_python,
     is_conflict_variable,
@@ -205,16 +205,19 @@ def _pairs(sets: Sequence[Sequence[str]]) -> Iterator[tuple[str, str]]:
                 yield first, second
 
 
-def imbibe(marker: Dnf, knowledge: Dnf, denial: Dnf | None = None) -> Dnf:
-    """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
-    knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
-    conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
-    combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`").
-    `denial` is `not knowledge` when the caller has it (`clash`)."""
+def imbibe(
+    marker: Dnf, sets: Sequence[Sequence[str]], denial: Dnf | None = None, within: Dnf = TRUE
+) -> Dnf:
+    """`marker` under the declared conflict `sets`, as uv 0.13.9 writes it: when the
+    conflicts make it independent of conflict items within `within` (`requires-python`:
+    `sys_platform == 'win32'` in every conflict fork), that PEP 508 marker alone; else
+    `world -> marker`, which spells out the combinations the conflicts rule out
+    (`extra != 'a' or extra == 'b'` for "not `a`"). `denial` is `clash(sets)` when the caller
+    has it."""
     pep508 = without_conflicts(marker)
-    if covers(marker, dnf_and(pep508, knowledge)):
+    if covers_in_world(marker, dnf_and(pep508, within), sets):
         return pep508
-    return dnf_or(dnf_not(knowledge) if denial is None else denial, marker)
+    return dnf_or(clash(sets) if denial is None else denial, marker)
 
 
 def split_by_conflicts(env: Dnf) -> dict[Cube, Dnf]:
@@ -303,7 +306,7 @@ def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dn
     if not inferences:
         return marker
     satisfied = all(
-        covers(assign_conflicts(marker, _included(values), default=False), TRUE)
+        covers_in_world(assign_conflicts(marker, _included(values), default=False), TRUE)
         for values in inferences
     )
     if satisfied:
@@ -312,7 +315,9 @@ def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dn
         return marker
     candidates = [assign_conflicts(marker, values) for values in inferences]
     first = candidates[0]
-    if all(covers(first, other) and covers(other, first) for other in candidates[1:]):
+    if all(
+        covers_in_world(first, other) and covers_in_world(other, first) for other in candidates[1:]
+    ):
         return first
     return marker
 
@@ -325,9 +330,13 @@ class ConflictMerge:
     """The conflict facts the edge merger needs: the declared world, each fork split by its
     conflict part, and the activation graph of the merged solutions."""
 
-    def __init__(self, solutions: Sequence[ForkSolution], graph: ConflictGraph) -> None:
+    def __init__(
+        self, solutions: Sequence[ForkSolution], graph: ConflictGraph, requires_python: PySet
+    ) -> None:
         self.solutions = solutions
-        self.world = world(graph.sets)
+        # The forks lie within `requires-python`: below it, no fork holds an edge.
+        self.within = python_dnf(requires_python)
+        self.sets = graph.sets
         self.clash = clash(graph.sets)
         # Many edges share a marker, and imbibing the conflicts is the costly step.
         self._imbibed: dict[Dnf, Dnf] = {}
@@ -359,12 +368,12 @@ class ConflictMerge:
                 union = dnf_or(union, dnf_and(marker, dnf_and((conflict,), piece)))
         imbibed = self._imbibed.get(union)
         if imbibed is None:
-            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash)
+            imbibed = self._imbibed[union] = imbibe(union, self.sets, self.clash, self.within)
         if not ambiguous:
             imbibed = simplify_with_inferences(imbibed, self.activation.inferences(node))
         covered = self._covered.get((imbibed, parent))
         if covered is None:
-            covered = self._covered[(imbibed, parent)] = covers(imbibed, parent)
+            covered = self._covered[(imbibed, parent)] = covers_in_world(imbibed, parent)
         return None if covered else imbibed
 
 
