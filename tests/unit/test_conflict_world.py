@@ -1,5 +1,6 @@
 """The covers questions of a resolution with conflicts, answered per conflict assignment
-(`pyrun.core.conflict_world`), and the edge markers that depend on them."""
+(`pyrun.core.conflict_world`), the edge markers that depend on them, and the reachability's
+union of conflict markers grown one edge at a time (`simplify_into`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from pyrun.core.universal import (
     parse_marker,
     pyset_from_specifiers,
     python_dnf,
+    simplify,
+    simplify_into,
     uv_marker,
     without_conflicts,
 )
@@ -70,6 +73,20 @@ def test_the_walk_answers_as_covers_against_the_worlds_dnf() -> None:
         if not within:
             continue  # `covers(outer, FALSE)` answers False for an empty `outer`: no question
         assert covers_in_world(outer, inner, sets) == covers(outer, within), (sets, outer, inner)
+
+
+def test_a_union_grown_cube_by_cube_is_the_union() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        grown = simplify(_marker(rng, 6))
+        more = _marker(rng, 6)
+        union = simplify_into(grown, more)
+        reference = dnf_or(grown, more)
+        if not reference:
+            assert union == FALSE
+            continue
+        assert covers(union, reference) and covers(reference, union), (grown, more)
+        assert len(union) <= len(reference)
 
 
 # narwhals' shape: four declared sets, four more inferred through `include-group` (a group

@@ -53,6 +53,8 @@ def covers_in_world(outer: Dnf, inner: Dnf, sets: Sequence[Sequence[str]] = ()) 
         return True
     parts = (_parts(outer), _parts(inner))
     variables = sorted({item for side in parts for literals, _ in side for item in literals})
+    if not variables:
+        return covers(outer, inner)  # no conflict items: nothing to walk (most locks)
     rivals: dict[str, frozenset[str]] = {}
     for item in variables:
         rivals[item] = frozenset(o for items in sets if item in items for o in items if o != item)
@@ -75,7 +77,8 @@ def _parts(marker: Dnf) -> list[Part]:
             elif excluded:
                 literals.append((item, False))
         key = tuple(literals)
-        grouped[key] = dnf_or(grouped.get(key, FALSE), without_conflicts((cube,)))
+        pep508 = without_conflicts((cube,)) if literals else (cube,)
+        grouped[key] = dnf_or(grouped.get(key, FALSE), pep508)
     return [(dict(key), pep508) for key, pep508 in grouped.items()]
 
 
