@@ -272,34 +272,34 @@ def test_fork_markers_keep_conflict_parts_only_when_the_rest_overlaps() -> None:
 
 
 def test_imbibe_spells_out_what_the_conflicts_rule_out() -> None:
-    knowledge = world([(X1, G)])
+    sets = [(X1, G)]
     not_x1 = dnf_or(dnf_and(off(X1), off(G)), dnf_and(off(X1), on(G)))
-    assert uv_marker(imbibe(not_x1, knowledge), PY) == (
+    assert uv_marker(imbibe(not_x1, sets), PY) == (
         "extra != 'extra-4-proj-x1' or extra == 'group-4-proj-g'"
     )
     # In every conflict fork alike: no conflict part at all.
-    win = dnf_and(parse_marker("sys_platform == 'win32'"), knowledge)
-    assert uv_marker(imbibe(win, knowledge), PY) == "sys_platform == 'win32'"
+    win = dnf_and(parse_marker("sys_platform == 'win32'"), world(sets))
+    assert uv_marker(imbibe(win, sets), PY) == "sys_platform == 'win32'"
 
 
 def test_a_whole_fork_beside_forks_split_on_requires_python_keeps_the_clash() -> None:
     # uv bounds the parts of a fork split on a `Requires-Python` by `requires-python` and
     # leaves a whole fork unbounded: below 3.10 only the whole `x1` fork holds, so an edge
     # under every fork depends on the conflicts there (issue 13's case g).
-    knowledge = world([(X1, X2)])
+    sets = [(X1, X2)]
     split = dnf_and(python_dnf(PY), off(X1))
     whole = dnf_and(python_dnf(PY), dnf_and(on(X1), off(X2)))
     requirement = parse_marker("python_full_version < '3.13'")
     edge = dnf_and(requirement, dnf_or(split, whole))
     raw = dnf_and(requirement, dnf_or(widen(whole, PY), widen(split, PY, [split])))
     clashing = "(extra == 'extra-4-proj-x1' and extra == 'extra-4-proj-x2')"
-    assert uv_marker(imbibe(edge, knowledge, raw=raw), PY) == (
+    assert uv_marker(imbibe(edge, sets, raw=raw), PY) == (
         f"python_full_version < '3.13' or {clashing}"
     )
     # Every fork whole (or split on a marker), or every fork split: the PEP 508 marker alone.
     for floors in ([], [split, whole]):
         raw = dnf_and(requirement, dnf_or(widen(whole, PY, floors), widen(split, PY, floors)))
-        assert uv_marker(imbibe(edge, knowledge, raw=raw), PY) == "python_full_version < '3.13'"
+        assert uv_marker(imbibe(edge, sets, raw=raw), PY) == "python_full_version < '3.13'"
     low = parse_marker("python_full_version < '3.11'")
     assert widen(dnf_and(low, python_dnf(PY)), PY) == low
 
@@ -313,9 +313,7 @@ def test_the_clash_of_the_sets_is_the_worlds_negation() -> None:
     assert covers(denial, dnf_not(knowledge)) and covers(dnf_not(knowledge), denial)
     assert is_disjoint(denial, knowledge)
     not_x1 = dnf_or(dnf_and(off(X1), off(G)), dnf_and(off(X1), on(G)))
-    assert uv_marker(imbibe(not_x1, knowledge, denial), PY) == uv_marker(
-        imbibe(not_x1, knowledge), PY
-    )
+    assert uv_marker(imbibe(not_x1, sets, denial), PY) == uv_marker(imbibe(not_x1, sets), PY)
     assert clash([(X1,)]) == FALSE
 
 
@@ -325,7 +323,7 @@ def test_edges_below_an_extra_assume_it() -> None:
     for source, target, item in ((root, base, None), (root, node, X1), (node, lib, None)):
         activation.add_node(target, item)
         activation.add_edge(source, target)
-    marker = imbibe(dnf_and(on(X1), off(X2)), world([(X1, X2)]))
+    marker = imbibe(dnf_and(on(X1), off(X2)), [(X1, X2)])
     # Every path to `proj[x1]` and `lib` activates x1 (and so not x2).
     assert simplify_with_inferences(marker, activation.inferences(node)) == TRUE
     assert simplify_with_inferences(marker, activation.inferences(lib)) == TRUE

@@ -28,9 +28,10 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import canonicalize_name
 
 from pyrun.core import universal
+from pyrun.core.conflict_world import covers_in_world
 from pyrun.core.markers import restrict_marker
 from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
-from pyrun.core.universal_conflicts import extra_item, group_item, independent, world
+from pyrun.core.universal_conflicts import extra_item, group_item, independent
 
 __all__ = ["Reachability", "RootRequirement", "reachability"]
 
@@ -47,9 +48,9 @@ class Reachability:
 
     nodes: Mapping[NodeKey, universal.Dnf]
     requires_python: str
-    # What the declared conflicts tell (`universal_conflicts.world`): a parent whose
-    # reachability depends on conflict items restricts nothing.
-    knowledge: universal.Dnf = universal.TRUE
+    # The declared conflict sets (encoded items): a parent whose reachability depends on
+    # conflict items restricts nothing.
+    conflicts: Sequence[Sequence[str]] = ()
 
     def of(self, name: str, version: str | None) -> universal.Dnf | None:
         """Where the entry is reachable; None when nothing reaches it."""
@@ -91,7 +92,7 @@ class Reachability:
         found = self.nodes.get((package.name, package.version, context))
         if found is None:
             found = self.nodes.get((package.name, package.version, None), universal.TRUE)
-        if self.knowledge != universal.TRUE and not independent(found, self.knowledge):
+        if self.conflicts and not independent(found, self.conflicts):
             return None
         return universal.render(universal.without_conflicts(found))
 
@@ -190,8 +191,7 @@ def reachability(
         for target in walk.by_name.get(requirement.name, []):
             walk.arrive(target, requirement.extras, marker)
     walk.run()
-    knowledge = world(conflicts)
-    return Reachability(nodes=walk.reach, requires_python=requires_python, knowledge=knowledge)
+    return Reachability(nodes=walk.reach, requires_python=requires_python, conflicts=conflicts)
 
 
 def _item(name: str, context: Context) -> str | None:
@@ -232,9 +232,9 @@ class _Walk:
         if key in self.everywhere:
             return  # `covers` would say so: every marker here lies within the universe
         current = self.reach.get(key, universal.FALSE)
-        if current and universal.covers(current, marker):
+        if current and covers_in_world(current, marker):
             return
-        grown = universal.simplify(universal.dnf_or(current, marker))
+        grown = universal.simplify_into(current, marker)
         self.reach[key] = grown
         if grown == self.universe:
             self.everywhere.add(key)

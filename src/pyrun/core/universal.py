@@ -566,6 +566,49 @@ def simplify(a: Dnf) -> Dnf:
     return tuple(cubes)
 
 
+def simplify_into(simplified: Dnf, more: Dnf) -> Dnf:
+    """`simplified or more` merged and reduced as `simplify` does, for a `simplified` that is
+    already: only pairs with a new cube are tried, where `simplify` tries every pair again
+    after each merge (cubic in the cubes, and a reachability grown edge by edge over a hundred
+    conflict forks asks it a hundred times). The cubes may come out merged in another order."""
+    cubes = list(simplified)
+    pending = list(reversed(more))
+    while pending:
+        cube = pending.pop()
+        if any(_within(cube, other) for other in cubes):
+            continue
+        for index, other in enumerate(cubes):
+            merged = _merge_cubes(other, cube)
+            if merged is not None:
+                del cubes[index]
+                pending.append(merged)
+                break
+        else:
+            cubes = [other for other in cubes if not _within(other, cube)]
+            cubes.append(cube)
+    return tuple(cubes)
+
+
+def _within(inner: Cube, outer: Cube) -> bool:
+    """Whether `inner` is inside `outer` dimension by dimension (what `simplify_into` drops;
+    a containment only the platform pairs make is left, as a redundant cube)."""
+    if not outer.opaque <= inner.opaque or py_and(inner.py, outer.py) != inner.py:
+        return False
+    constraints = dict(inner.strings)
+    for name, (allowed, excluded) in outer.strings:
+        mine = constraints.get(name)
+        if mine is None:
+            return False
+        if allowed is not None:
+            if mine[0] is None or not mine[0] <= allowed:
+                return False
+        elif (mine[0] is None and not excluded <= mine[1]) or (
+            mine[0] is not None and mine[0] & excluded
+        ):
+            return False
+    return True
+
+
 def _merge_cubes(a: Cube, b: Cube) -> Cube | None:
     if a.opaque != b.opaque:
         return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from pyrun.core.conflict_world import covers_in_world
 from pyrun.core.universal import (
     FALSE,
     PY_FULL,
@@ -34,7 +35,6 @@ from pyrun.core.universal import (
     conflict_dnf,
     covers,
     dnf_and,
-    dnf_not,
     dnf_or,
     env_python,
     is_conflict_variable,
@@ -206,27 +206,31 @@ def _pairs(sets: Sequence[Sequence[str]]) -> Iterator[tuple[str, str]]:
 
 
 def imbibe(
-    marker: Dnf, knowledge: Dnf, denial: Dnf | None = None, *, raw: Dnf | None = None
+    marker: Dnf,
+    sets: Sequence[Sequence[str]],
+    denial: Dnf | None = None,
+    *,
+    raw: Dnf | None = None,
 ) -> Dnf:
-    """`marker` under `knowledge` (the declared conflicts), as uv 0.13.9 writes it: when the
-    knowledge makes it independent of conflict items (`sys_platform == 'win32'` in every
-    conflict fork), that PEP 508 marker alone; else `knowledge -> marker`, which spells out the
+    """`marker` under the declared conflict `sets`, as uv 0.13.9 writes it: when the
+    conflicts make it independent of conflict items (`sys_platform == 'win32'` in every
+    conflict fork), that PEP 508 marker alone; else `world -> marker`, which spells out the
     combinations the conflicts rule out (`extra != 'a' or extra == 'b'` for "not `a`").
-    `denial` is `not knowledge` when the caller has it (`clash`).
+    `denial` is `clash(sets)` when the caller has it.
 
     uv decides independence before it simplifies against `requires-python`, on fork markers
     in which a fork split on Python is bounded and an unsplit one is not (`widen`): `raw` is
     `marker` built from such forks, when the caller has them. So `python_full_version < '3.13'`
     under forks all split at 3.10 (or none split) is independent, but under a `v1` fork left
     whole beside split ones it is not: below the lower bound only `v1` holds."""
-    if independent(marker if raw is None else raw, knowledge):
+    if independent(marker if raw is None else raw, sets):
         return without_conflicts(marker)
-    return dnf_or(dnf_not(knowledge) if denial is None else denial, marker)
+    return dnf_or(clash(sets) if denial is None else denial, marker)
 
 
-def independent(marker: Dnf, knowledge: Dnf) -> bool:
-    """Whether `marker`, given `knowledge`, is its PEP 508 part alone."""
-    return covers(marker, dnf_and(without_conflicts(marker), knowledge))
+def independent(marker: Dnf, sets: Sequence[Sequence[str]]) -> bool:
+    """Whether `marker`, given the conflict `sets`, is its PEP 508 part alone."""
+    return covers_in_world(marker, without_conflicts(marker), sets)
 
 
 def widen(env: Dnf, requires_python: PySet, floors: Sequence[Dnf] = ()) -> Dnf:
@@ -334,7 +338,7 @@ def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dn
     if not inferences:
         return marker
     satisfied = all(
-        covers(assign_conflicts(marker, _included(values), default=False), TRUE)
+        covers_in_world(assign_conflicts(marker, _included(values), default=False), TRUE)
         for values in inferences
     )
     if satisfied:
@@ -343,7 +347,9 @@ def simplify_with_inferences(marker: Dnf, inferences: Sequence[Inference]) -> Dn
         return marker
     candidates = [assign_conflicts(marker, values) for values in inferences]
     first = candidates[0]
-    if all(covers(first, other) and covers(other, first) for other in candidates[1:]):
+    if all(
+        covers_in_world(first, other) and covers_in_world(other, first) for other in candidates[1:]
+    ):
         return first
     return marker
 
@@ -365,7 +371,7 @@ class ConflictMerge:
     ) -> None:
         self.solutions = solutions
         self._raw = [widen(s.env, requires_python, python_floors) for s in solutions]
-        self.world = world(graph.sets)
+        self.sets = graph.sets
         self.clash = clash(graph.sets)
         # Many edges share a marker, and imbibing the conflicts is the costly step.
         self._imbibed: dict[Dnf, Dnf] = {}
@@ -399,19 +405,19 @@ class ConflictMerge:
             raw = dnf_or(raw, dnf_and(marker, self._raw_envs(holders)))
         imbibed = self._imbibed.get(union)
         if imbibed is None:
-            imbibed = self._imbibed[union] = imbibe(union, self.world, self.clash, raw=raw)
+            imbibed = self._imbibed[union] = imbibe(union, self.sets, self.clash, raw=raw)
         if not ambiguous:
             imbibed = simplify_with_inferences(imbibed, self.activation.inferences(node))
         covered = self._covered.get((imbibed, parent))
         if covered is None:
-            covered = self._covered[(imbibed, parent)] = covers(imbibed, parent)
+            covered = self._covered[(imbibed, parent)] = covers_in_world(imbibed, parent)
         return None if covered else imbibed
 
     def parent(self, domain: Dnf) -> Dnf:
         """What uv restricts an edge by: the PEP 508 part of its parent's imbibed marker, which
         is that part when the parent's forks do not depend on conflict items, and always true
         when they do (`extra == 'a' or <clash>` forgets its items to `true`)."""
-        if independent(domain, self.world):
+        if independent(domain, self.sets):
             return without_conflicts(domain)
         return TRUE
 
