@@ -1137,7 +1137,11 @@ def _exclude_newer_value(value: ExcludeNewerPackage) -> str:
 def _write_manifest(w: _Writer, m: Manifest) -> None:
     if m == Manifest():
         return
-    w.header("manifest")
+    keyed = (m.members, m.requirements, m.constraints, m.overrides, m.excludes)
+    if any(keyed) or m.build_constraints or m.default_groups is not None:
+        # uv 0.13.9 leaves `[manifest]` implicit when only its sub-tables have something
+        # (`[manifest.dependency-groups]` of a root without `[project]`); older uv wrote it.
+        w.header("manifest")
     if m.members:
         w.multiline("members", (_string(member) for member in m.members))
     _write_default_groups(w, m.default_groups)
