@@ -4,8 +4,10 @@ union of conflict markers grown one edge at a time (`simplify_into`)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
+from collections.abc import Sequence
 
 from pyrun.core.conflict_world import covers_in_world
 from pyrun.core.resolution import Source
@@ -30,7 +32,19 @@ from pyrun.core.universal import (
     uv_marker,
     without_conflicts,
 )
-from pyrun.core.universal_conflicts import ConflictGraph, group_item, imbibe, split_conflicts, world
+from pyrun.core.universal_conflicts import ConflictGraph, group_item, imbibe, split_conflicts
+
+
+def world(sets: Sequence[Sequence[str]]) -> Dnf:
+    """The reference: what uv knows about any installation, as one DNF (no two items of a set
+    active together), exact and exponential in the sets; pyrun itself never builds it."""
+    result = TRUE
+    for items in sets:
+        for first, second in itertools.combinations(items, 2):
+            either = dnf_or(conflict_dnf(first, False), conflict_dnf(second, False))
+            result = dnf_and(result, either)
+    return result
+
 
 ITEMS = ["extra-1-p-a", "extra-1-p-b", "group-1-p-c", "group-1-p-d", "group-1-p-e"]
 PEP508 = [

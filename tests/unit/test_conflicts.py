@@ -41,9 +41,9 @@ from pyrun.core.universal_conflicts import (
     simplify_with_inferences,
     split_conflicts,
     widen,
-    world,
 )
 from pyrun.errors import PyrunError
+from tests.unit.test_conflict_world import world
 
 X1, X2 = "extra-4-proj-x1", "extra-4-proj-x2"
 G = "group-4-proj-g"

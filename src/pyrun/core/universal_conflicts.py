@@ -180,18 +180,11 @@ def canonical_fork_markers(envs: Sequence[Dnf], requires_python: PySet) -> list[
 # -- edge markers ------------------------------------------------------------------------------
 
 
-def world(sets: Sequence[Sequence[str]]) -> Dnf:
-    """What uv knows about any installation: no two items of a set are active together."""
-    result = TRUE
-    for first, second in _pairs(sets):
-        result = dnf_and(result, dnf_or(conflict_dnf(first, False), conflict_dnf(second, False)))
-    return result
-
-
 def clash(sets: Sequence[Sequence[str]]) -> Dnf:
-    """`not world(sets)`, built as what it is: two items of some set active together. (Negating
-    the world's DNF instead costs exponential time once a few sets share items, as the sets
-    inferred through `include-group` do.)"""
+    """What uv's knowledge of the conflicts rules out: two items of some set active together
+    (the negation of its "world", which `conflict_world.covers_in_world` asks about without
+    ever expanding it: its DNF costs exponential time once a few sets share items, as the sets
+    inferred through `include-group` do)."""
     result = FALSE
     for first, second in _pairs(sets):
         result = dnf_or(result, dnf_and(conflict_dnf(first, True), conflict_dnf(second, True)))
