@@ -82,6 +82,8 @@ if TYPE_CHECKING:
     from pyrun.net.metadata_build import BuildSetup
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Threads fetching at once, each with its own connection per host (pages from the index,
 # metadata from its files host): a TLS handshake costs CPU this GIL-bound process shares with
@@ -238,20 +240,18 @@ class ThreadedSource(CandidateBook):
     # -- the reads ahead --
 
     def _page_slot(self, name: str) -> _Slot[Sequence[CandidateInfo]]:
-        with self._lock:
-            slot = self._pages.get(name)
-            if slot is None:
-                slot = self._pages[name] = _Slot()
-                self._submit(lambda: _fill(slot, self._read_page, name))
-        return slot
+        return self._slot(self._pages, name, self._read_page)
 
     def _metadata_slot(self, name: str, version: str) -> _Slot[CoreMetadata]:
-        key = (name, version)
+        return self._slot(self._reads, (name, version), self._read_metadata)
+
+    def _slot(self, slots: dict[K, _Slot[V]], key: K, read: Callable[[K], V]) -> _Slot[V]:
+        """The slot of `key`, its read queued the first time it is asked for."""
         with self._lock:
-            slot = self._reads.get(key)
+            slot = slots.get(key)
             if slot is None:
-                slot = self._reads[key] = _Slot()
-                self._submit(lambda: _fill(slot, self._read_metadata, key))
+                slot = slots[key] = _Slot()
+                self._submit(lambda: _fill(slot, read, key))
         return slot
 
     def _submit(self, job: Callable[[], None]) -> None:
