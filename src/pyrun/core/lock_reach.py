@@ -28,10 +28,10 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import canonicalize_name
 
 from pyrun.core import universal
-from pyrun.core.conflict_world import covers_in_world
+from pyrun.core.conflict_world import covers_in_world, independent_of_conflicts
 from pyrun.core.markers import restrict_marker
 from pyrun.core.resolution import Edge, Resolution, ResolvedPackage
-from pyrun.core.universal_conflicts import extra_item, group_item, independent
+from pyrun.core.universal_conflicts import extra_item, group_item
 
 __all__ = ["Reachability", "RootRequirement", "reachability"]
 
@@ -92,7 +92,7 @@ class Reachability:
         found = self.nodes.get((package.name, package.version, context))
         if found is None:
             found = self.nodes.get((package.name, package.version, None), universal.TRUE)
-        if self.conflicts and not independent(found, self.conflicts):
+        if self.conflicts and not independent_of_conflicts(found, self.conflicts):
             return None
         return universal.render(universal.without_conflicts(found))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from pyrun.core.conflict_world import covers_in_world
+from pyrun.core.conflict_world import covers_in_world, independent_of_conflicts
 from pyrun.core.universal import (
     FALSE,
     PY_FULL,
@@ -216,14 +216,9 @@ def imbibe(
     `marker` built from such forks, when the caller has them. So `python_full_version < '3.13'`
     under forks all split at 3.10 (or none split) is independent, but under a `v1` fork left
     whole beside split ones it is not: below the lower bound only `v1` holds."""
-    if independent(marker if raw is None else raw, sets):
+    if independent_of_conflicts(marker if raw is None else raw, sets):
         return without_conflicts(marker)
     return dnf_or(clash(sets) if denial is None else denial, marker)
-
-
-def independent(marker: Dnf, sets: Sequence[Sequence[str]]) -> bool:
-    """Whether `marker`, given the conflict `sets`, is its PEP 508 part alone."""
-    return covers_in_world(marker, without_conflicts(marker), sets)
 
 
 def widen(env: Dnf, requires_python: PySet, floors: Sequence[Dnf] = ()) -> Dnf:
@@ -410,7 +405,7 @@ class ConflictMerge:
         """What uv restricts an edge by: the PEP 508 part of its parent's imbibed marker, which
         is that part when the parent's forks do not depend on conflict items, and always true
         when they do (`extra == 'a' or <clash>` forgets its items to `true`)."""
-        if independent(domain, self.sets):
+        if independent_of_conflicts(domain, self.sets):
             return without_conflicts(domain)
         return TRUE
 
