@@ -1,7 +1,8 @@
 """Build requirements lowered as uv lowers them (issue 13): a workspace member named by another
 member's `build-system.requires` (or by what its backend's `get_requires_for_build_*` returns) is
 built from its directory into the build environment; a build requirement published only as an
-sdist is built in its own build environment; `{ index = "…" }` pins reach build requirements.
+sdist is built in its own build environment; `{ index = "…" }` pins reach build requirements;
+a git source (or a `name @ git+…` requirement) is checked out and built there.
 
 Each test runs uv 0.13.9 on a copy of the same project against the same local index: uv's result
 (the installed set, or its error text) is the reference.
@@ -17,6 +18,7 @@ import pytest
 
 from tests.conftest import PyrunEnv
 from tests.integration.test_sync import PY312, UV, installed, run_uv
+from tests.support.git_server import commit_all, git, init_repo
 from tests.support.index_server import IndexServer
 from tests.support.wheels import BACKEND_MODULE, write_source_tree
 
@@ -336,3 +338,63 @@ def test_a_lock_builds_dynamic_metadata_with_members_as_build_requirements(env, 
     result = env.run("lock", cwd=root)
     assert result.returncode == 0, result
     assert (root / "uv.lock").read_text() == (copy / "uv.lock").read_text()
+
+
+# -- git sources -----------------------------------------------------------------------------------
+
+
+def git_repos(root: Path) -> tuple[str, str]:
+    """`plugin` (a repository of its own, tag `v1`) and `mono` (`twig` in a subdirectory):
+    their `file://` URLs."""
+    plugin = init_repo(root / "plugin")
+    write_source_tree(plugin, "plugin", "1.0.0", files={"plugin/__init__.py": ""})
+    commit_all(plugin, "plugin 1.0.0")
+    git(plugin, "tag", "v1")
+    mono = init_repo(root / "mono")
+    write_source_tree(mono / "libs" / "twig", "twig", "0.3.0", files={"twig/__init__.py": ""})
+    commit_all(mono, "twig")
+    return plugin.as_uri(), mono.as_uri()
+
+
+def needing(root: Path, build_requires: tuple[str, ...], sources: str = "") -> Path:
+    """A project whose build passes only when `build_requires` import in its build
+    environment, with `sources` as its `[tool.uv.sources]`."""
+    names = tuple(text.split(" ")[0] for text in build_requires)
+    write_source_tree(root, "app", "0.1.0", build_requires=build_requires)
+    with open(root / f"{BACKEND_MODULE}.py", "a") as handle:
+        handle.write(BACKEND_CHECKS.format(needs=list(names), hook=[]))
+    with open(root / "pyproject.toml", "a") as handle:
+        handle.write(f"\n[tool.uv.sources]\n{sources}")
+    (root / ".python-version").write_text("3.12\n")
+    return root
+
+
+def test_git_sources_are_built_into_the_build_environment(env, index, tmp_path):
+    """A `{ git, tag }` source, a `{ git, subdirectory }` source and a `name @ git+…`
+    requirement in `build-system.requires`: each checked out and built there, as uv does."""
+    plugin, mono = git_repos(tmp_path / "repos")
+    sources = (
+        f'plugin = {{ git = "{plugin}", tag = "v1" }}\n'
+        f'twig = {{ git = "{mono}", subdirectory = "libs/twig" }}\n'
+    )
+    root = needing(tmp_path / "app", ("plugin", "twig"), sources)
+    assert same_sync(env, index, root) == {"app": "0.1.0"}
+    direct = needing(tmp_path / "direct", (f"plugin @ git+{plugin}@v1",))
+    assert same_sync(env, index, direct) == {"app": "0.1.0"}
+
+
+def test_a_git_build_requirement_that_cannot_be_fetched_is_uvs_error(env, index, tmp_path):
+    missing = (tmp_path / "repos" / "missing").as_uri()
+    root = needing(tmp_path / "app", ("plugin",), f'plugin = {{ git = "{missing}" }}\n')
+    copy = twin(root)
+    uv = run_uv(copy, index, "sync")
+    result = env.run("sync", cwd=root)
+    assert (result.returncode, uv.returncode) == (1, 1)
+    # The lines after these quote each tool's own git command.
+    head = errors(uv.stderr, copy).splitlines()[:4]
+    assert head[1:] == [
+        "  cause: Failed to resolve requirements from `build-system.requires`",
+        f"  cause: Failed to download and build `plugin @ git+{missing}`",
+        "  cause: Git operation failed",
+    ]
+    assert errors(result.stderr, root).splitlines()[:4] == head

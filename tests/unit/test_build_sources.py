@@ -23,7 +23,8 @@ members = ["packages/*"]
 [tool.uv.sources]
 plugin = { workspace = true }
 tool-x = { index = "extra" }
-tool-git = { git = "https://example.com/tool.git" }
+tool-git = { git = "https://example.com/tool.git", tag = "v1" }
+tool-url = { url = "https://example.com/tool_url-1.0.tar.gz" }
 
 [[tool.uv.index]]
 name = "extra"
@@ -61,9 +62,16 @@ def test_an_index_pin_names_the_index_url(root):
     assert lowered.trees == ()
 
 
-def test_a_git_source_is_said_not_taken_from_an_index(root):
-    with pytest.raises(UnsupportedBuildSource, match="`tool-git` comes from a git source"):
-        lower_build_requirements(root / "packages" / "lib", ["tool-git"], ())
+def test_a_git_source_becomes_a_tree_known_by_its_url(root):
+    lowered = lower_build_requirements(root / "packages" / "lib", ["tool-git>=1"], ())
+    assert lowered.texts == ("tool-git",)
+    git = "https://example.com/tool.git?tag=v1"
+    assert lowered.trees == (BuildTree(name="tool-git", directory="", git=git),)
+
+
+def test_a_url_source_is_said_not_taken_from_an_index(root):
+    with pytest.raises(UnsupportedBuildSource, match="`tool-url` comes from a url source"):
+        lower_build_requirements(root / "packages" / "lib", ["tool-url"], ())
 
 
 def test_a_directory_that_is_no_project_is_not_lowered(tmp_path):

@@ -331,7 +331,8 @@ def _silence_backend_warnings() -> None:
 
 
 class UnresolvedBuildRequirements(FailureError):
-    """No set of wheels satisfies a build's requirements: uv words it `Failed to resolve
+    """A build's requirements do not resolve (no set of wheels satisfies them, or a git source
+    cannot be fetched, which uv meets while resolving): uv words it `Failed to resolve
     requirements from …`, where a failure to fetch or install them is `Failed to install …`."""
 
 

@@ -4,9 +4,10 @@ uv reads a local project's (or a git checkout's) `build-system.requires`, and wh
 `get_requires_for_build_*` returns, through the `tool.uv.sources` of the project and of the
 workspace it belongs to (`BuildRequires::from_project_maybe_workspace`). A requirement naming a
 workspace member (or a `path` source) is then a directory to build into the build environment,
-one pinned to `{ index = "…" }` comes from that index only, and the rest from the indexes. The
-same lowering applies to the requirements of the trees built that way, so a member's own
-dependencies on other members are built too. Index and URL sdists are not lowered (uv disables
+a `git` source (or a `name @ git+…` requirement) the checkout of its commit; one pinned to
+`{ index = "…" }` comes from that index only, and the rest from the indexes. The same lowering
+applies to the requirements of the trees built that way, so a member's own dependencies on
+other members are built too. Index and URL sdists are not lowered (uv disables
 sources for them).
 """
 
@@ -29,11 +30,14 @@ __all__ = ["BuildRequirements", "BuildTree", "lower_build_requirements"]
 
 
 class BuildTree(Record):
-    """A source tree a build requirement was lowered to: built and installed as `name`."""
+    """A source tree a build requirement was lowered to: built and installed as `name`. A git
+    source's tree is known by its URL (`git`, the lowered `repo?rev=…` with credentials) until
+    the build checks it out; then `directory` is the checkout."""
 
     name: str
     directory: str
     editable: bool = False
+    git: str = ""
 
 
 class BuildRequirements(Record):
@@ -94,18 +98,21 @@ def _collect(
 
 class UnsupportedBuildSource(FailureError):
     """A build requirement lowered to a source pyrun does not build into a build environment
-    (an archive, a URL, a git repository): said, rather than taken from an index by name."""
+    (an archive or a URL): said, rather than taken from an index by name."""
 
 
 def _tree(local: LocalDependency | None, root: str) -> BuildTree | None:
-    """A local directory source as a tree to build; None for a requirement from an index."""
+    """A directory or git source as a tree to build; None for a requirement from an index."""
     if local is None:
         return None
+    if local.kind == "git":
+        return BuildTree(name=local.name, directory="", git=local.location)
     if local.kind not in _TREE_KINDS:
         raise UnsupportedBuildSource(
             f"`{local.name}` comes from a {local.kind} source (`{local.location}`), which pyrun "
             "does not build into a build environment",
-            hint="build requirements may come from an index, a workspace member or a directory",
+            hint="build requirements may come from an index, a workspace member, a directory "
+            "or a git repository",
         )
     directory = os.path.normpath(os.path.join(root, local.location))
     return BuildTree(name=local.name, directory=directory, editable=local.kind == "editable")

@@ -8,10 +8,11 @@ version) it gives the same answer, with uv's backtracking and uv's account of a 
 
 What goes into the environment, as uv's build dispatch puts it there:
 
-- a requirement lowered to a source tree (a workspace member, a `path` source) is built from
-  its directory first, recursively (its own build environment, and the trees its own
-  `Requires-Dist` names); the resolver then knows it by name from its built metadata. A tree
-  already being built further out is uv's `Cyclic build dependency detected for `name``;
+- a requirement lowered to a source tree (a workspace member, a `path` source, a `git` source
+  checked out at the commit its reference names now) is built from its directory first,
+  recursively (its own build environment, and the trees its own `Requires-Dist` names); the
+  resolver then knows it by name from its built metadata. A tree already being built further
+  out is uv's `Cyclic build dependency detected for `name``;
 - a version with a wheel for the interpreter installs that wheel; one with only an sdist is
   built, in a build environment of its own (unless building it is forbidden);
 - a requirement pinned to an index (`{ index = "name" }`) is looked up there only.
@@ -221,6 +222,8 @@ class _TreeBuilds:
         return taken
 
     async def _built(self, tree: BuildTree) -> _BuiltTree:
+        if tree.git:
+            tree = await trio.to_thread.run_sync(self._checked_out, tree)
         if os.path.abspath(tree.directory) in self.stack:
             raise FailureError(f"Cyclic build dependency detected for `{_name(tree.name)}`")
         wheel = await trio.to_thread.run_sync(functools.partial(self._build, tree))
@@ -238,6 +241,22 @@ class _TreeBuilds:
         )
         return _BuiltTree(package, wheel.archive, needs)
 
+    def _checked_out(self, tree: BuildTree) -> BuildTree:
+        """A git tree at the commit its reference names now, from the git cache (blocking)."""
+        from pyrun.core.gitref import parse_locked
+        from pyrun.local.git import GitCache, GitFailure
+
+        url, _ = parse_locked(tree.git)
+        git = GitCache(self.preparer.cache, offline=self.preparer.options.offline)
+        try:
+            directory = git.checkout(url, git.resolve(url))
+        except GitFailure as exc:
+            raise builds.UnresolvedBuildRequirements(
+                f"Failed to download and build `{_name(tree.name)} @ {url.pep508()}`",
+                causes=("Git operation failed", *exc.causes),
+            ) from None
+        return tree._replace(directory=str(directory))
+
     def _build(self, tree: BuildTree) -> builds.BuiltWheel:
         """Build `tree` (blocking: on a worker thread) or take its build from the cache."""
         preparer = self.preparer
@@ -250,13 +269,22 @@ class _TreeBuilds:
                 return found
             request = builds.BuildRequest(
                 source_dir=directory,
-                display=f"{tree.name} @ {directory.as_uri()}",
+                display=f"{tree.name} @ {_origin(tree)}",
                 editable=tree.editable,
                 config_settings=preparer.options.config_settings,
                 sources=True,
                 stack=self.stack,
             )
             return _build_into_cache(request, key, preparer, self.provide)
+
+
+def _origin(tree: BuildTree) -> str:
+    """Where a tree comes from, as uv names it: its git URL, else its directory's."""
+    if tree.git:
+        from pyrun.core.gitref import parse_locked
+
+        return parse_locked(tree.git)[0].pep508()
+    return Path(tree.directory).as_uri()
 
 
 def _build_into_cache(
