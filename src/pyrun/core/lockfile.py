@@ -326,6 +326,35 @@ def _marker_key(text: str | None) -> tuple[Any, ...]:
         return (99, text)
 
 
+# uv's `Operator` order (`==`, `==*`, `===`, `!=`, `!=*`, `~=`, `<`, `<=`, `>`, `>=`).
+_OPERATOR_RANK = {"==": 0, "===": 2, "!=": 3, "~=": 5, "<": 6, "<=": 7, ">": 8, ">=": 9}
+_SPECIFIER = re.compile(r"\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+?)\s*")
+
+
+def _specifiers_key(text: str | None) -> tuple[Any, ...]:
+    """A specifier set ordered as uv orders `VersionSpecifiers`: clause by clause as written,
+    each by operator, then version (PEP 440, not as text: `>=1.9` before `>=1.10`), then, for
+    `~=`, the number of release segments."""
+    if not text:
+        return ()
+    from packaging.version import InvalidVersion, Version
+
+    key = []
+    for clause in text.split(","):
+        match = _SPECIFIER.fullmatch(clause)
+        if match is None:
+            return (99, text)
+        operator, version = match.groups()
+        star = version.endswith(".*")
+        rank = _OPERATOR_RANK[operator] + (1 if star and operator in ("==", "!=") else 0)
+        try:
+            parsed = Version(version.removesuffix(".*"))
+        except InvalidVersion:
+            return (99, text)
+        key.append((rank, parsed, len(parsed.release) if operator == "~=" else 0))
+    return (0, tuple(key))
+
+
 _SOURCE_RANK = {kind: rank for rank, kind in enumerate(SOURCE_KINDS)}
 
 
@@ -360,7 +389,7 @@ def _requirement_key(req: Requirement) -> tuple[Any, ...]:
         req.directory or "",
         req.editable or "",
         req.virtual or "",
-        req.specifier or "",
+        _Lazy(req.specifier, _specifiers_key),
         req.index or "",
     )
     # uv's `RequirementSource` order: registry, url, git, path, directory.
