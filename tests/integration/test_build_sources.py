@@ -2,7 +2,8 @@
 member's `build-system.requires` (or by what its backend's `get_requires_for_build_*` returns) is
 built from its directory into the build environment; a build requirement published only as an
 sdist is built in its own build environment; `{ index = "…" }` pins reach build requirements;
-a git source (or a `name @ git+…` requirement) is checked out and built there.
+a git source (or a `name @ git+…` requirement) is checked out and built there, an archive
+(`path`, `url`, `name @ https://…`) installed there, built first when it is an sdist.
 
 Each test runs uv 0.13.9 on a copy of the same project against the same local index: uv's result
 (the installed set, or its error text) is the reference.
@@ -20,7 +21,7 @@ from tests.conftest import PyrunEnv
 from tests.integration.test_sync import PY312, UV, installed, run_uv
 from tests.support.git_server import commit_all, git, init_repo
 from tests.support.index_server import IndexServer
-from tests.support.wheels import BACKEND_MODULE, write_source_tree
+from tests.support.wheels import BACKEND_MODULE, make_sdist, make_wheel, write_source_tree
 
 pytestmark = [
     pytest.mark.uv,
@@ -356,10 +357,12 @@ def git_repos(root: Path) -> tuple[str, str]:
     return plugin.as_uri(), mono.as_uri()
 
 
-def needing(root: Path, build_requires: tuple[str, ...], sources: str = "") -> Path:
-    """A project whose build passes only when `build_requires` import in its build
-    environment, with `sources` as its `[tool.uv.sources]`."""
-    names = tuple(text.split(" ")[0] for text in build_requires)
+def needing(
+    root: Path, build_requires: tuple[str, ...], sources: str = "", also: tuple[str, ...] = ()
+) -> Path:
+    """A project whose build passes only when `build_requires` (and the modules `also`)
+    import in its build environment, with `sources` as its `[tool.uv.sources]`."""
+    names = (*(text.split(" ")[0].replace("-", "_") for text in build_requires), *also)
     write_source_tree(root, "app", "0.1.0", build_requires=build_requires)
     with open(root / f"{BACKEND_MODULE}.py", "a") as handle:
         handle.write(BACKEND_CHECKS.format(needs=list(names), hook=[]))
@@ -398,3 +401,36 @@ def test_a_git_build_requirement_that_cannot_be_fetched_is_uvs_error(env, index,
         "  cause: Git operation failed",
     ]
     assert errors(result.stderr, root).splitlines()[:4] == head
+
+
+# -- archives ------------------------------------------------------------------------------------
+
+
+def test_archive_sources_are_installed_into_the_build_environment(env, index, tmp_path):
+    """A `path` wheel, a `path` sdist, a `url` sdist and a `name @ https://…` wheel (served by
+    the local index, but not on its pages) in `build-system.requires`: each in the build
+    environment, an sdist built there first; a wheel's own requirements come from the index."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "plugin-1.0-py3-none-any.whl").write_bytes(
+        make_wheel("plugin", "1.0", requires_dist=["beta"])
+    )
+    (dist / "helper-2.0.tar.gz").write_bytes(make_sdist("helper", "2.0"))
+    remote = {"remote-s": "remote_s-3.0.tar.gz", "remote-w": "remote_w-4.0-py3-none-any.whl"}
+    index.add("remote_s-3.0.tar.gz", make_sdist("remote-s", "3.0"))
+    index.add("remote_w-4.0-py3-none-any.whl", make_wheel("remote-w", "4.0"))
+    sources = (
+        f'plugin = {{ path = "{dist.as_posix()}/plugin-1.0-py3-none-any.whl" }}\n'
+        f'helper = {{ path = "../dist/helper-2.0.tar.gz" }}\n'
+        f'remote-s = {{ url = "{index.file_url(remote["remote-s"])}" }}\n'
+    )
+    requires = ("plugin", "helper", "remote-s", f"remote-w @ {index.file_url(remote['remote-w'])}")
+    root = needing(tmp_path / "app", requires, sources, also=("beta",))
+    assert same_sync(env, index, root) == {"app": "0.1.0"}
+
+
+def test_a_missing_archive_is_uvs_error(env, index, tmp_path):
+    missing = tmp_path / "dist" / "plugin-1.0.tar.gz"
+    root = needing(tmp_path / "app", ("plugin",), f'plugin = {{ path = "{missing.as_posix()}" }}\n')
+    text = same_failure(env, index, root, "sync")
+    assert f"  cause: Distribution not found at: {missing.as_uri()}\n" in text

@@ -8,7 +8,6 @@ import pytest
 
 from pyrun.local.build_sources import (
     BuildTree,
-    UnsupportedBuildSource,
     lower_build_requirements,
 )
 
@@ -69,9 +68,24 @@ def test_a_git_source_becomes_a_tree_known_by_its_url(root):
     assert lowered.trees == (BuildTree(name="tool-git", directory="", git=git),)
 
 
-def test_a_url_source_is_said_not_taken_from_an_index(root):
-    with pytest.raises(UnsupportedBuildSource, match="`tool-url` comes from a url source"):
-        lower_build_requirements(root / "packages" / "lib", ["tool-url"], ())
+def test_archive_sources_become_trees_known_by_their_archive(root):
+    lib = root / "packages" / "lib"
+    (lib / "pyproject.toml").write_text(
+        '[project]\nname = "lib"\nversion = "1"\n'
+        '[tool.uv.sources]\ntool-path = { path = "../../dist/tool_path-1.0-py3-none-any.whl" }\n'
+    )
+    lowered = lower_build_requirements(
+        lib, ["tool-url", "tool-path", "tool-direct @ https://x.example/tool_direct-2.0.tar.gz"], ()
+    )
+    assert lowered.texts == ("tool-url", "tool-path", "tool-direct")
+    wheel = str(root / "dist" / "tool_path-1.0-py3-none-any.whl")
+    assert lowered.trees == (
+        BuildTree(name="tool-url", directory="", archive="https://example.com/tool_url-1.0.tar.gz"),
+        BuildTree(name="tool-path", directory="", archive=wheel),
+        BuildTree(
+            name="tool-direct", directory="", archive="https://x.example/tool_direct-2.0.tar.gz"
+        ),
+    )
 
 
 def test_a_directory_that_is_no_project_is_not_lowered(tmp_path):

@@ -43,7 +43,6 @@ from pyrun.core.wheelname import Tag, wheel_tags
 from pyrun.errors import FailureError, os_error_text
 from pyrun.local.build_sources import (
     BuildRequirements,
-    UnsupportedBuildSource,
     lower_build_requirements,
     plain_requirements,
 )
@@ -231,12 +230,7 @@ class BuildRequest:
         stack = (*self.stack, os.path.abspath(self.source_dir))
         if not self.sources:
             return plain_requirements(texts, stack)
-        try:
-            return lower_build_requirements(self.source_dir, texts, stack)
-        except UnsupportedBuildSource as exc:
-            raise FailureError(
-                f"Failed to build `{self.display}`", causes=(exc.message,), hint=exc.hint
-            ) from exc
+        return lower_build_requirements(self.source_dir, texts, stack)
 
 
 def build_wheel(

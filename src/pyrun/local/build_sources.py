@@ -3,12 +3,13 @@
 uv reads a local project's (or a git checkout's) `build-system.requires`, and what its backend's
 `get_requires_for_build_*` returns, through the `tool.uv.sources` of the project and of the
 workspace it belongs to (`BuildRequires::from_project_maybe_workspace`). A requirement naming a
-workspace member (or a `path` source) is then a directory to build into the build environment,
-a `git` source (or a `name @ git+…` requirement) the checkout of its commit; one pinned to
-`{ index = "…" }` comes from that index only, and the rest from the indexes. The same lowering
-applies to the requirements of the trees built that way, so a member's own dependencies on
-other members are built too. Index and URL sdists are not lowered (uv disables
-sources for them).
+workspace member (or a directory `path` source) is then a directory to build into the build
+environment, a `git` source (or a `name @ git+…` requirement) the checkout of its commit, a
+`path` or `url` archive (or a `name @ https://…` requirement) a wheel to install or an sdist to
+build; one pinned to `{ index = "…" }` comes from that index only, and the rest from the
+indexes. The same lowering applies to the requirements of the trees built that way, so a
+member's own dependencies on other members are built too. Index and URL sdists are not lowered
+(uv disables sources for them).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from pyrun.core.project import ProjectFile, normalize_name
 from pyrun.core.records import Record
-from pyrun.errors import FailureError
 
 if TYPE_CHECKING:
     from pyrun.core.lock_build import LocalDependency
@@ -30,14 +30,18 @@ __all__ = ["BuildRequirements", "BuildTree", "lower_build_requirements"]
 
 
 class BuildTree(Record):
-    """A source tree a build requirement was lowered to: built and installed as `name`. A git
-    source's tree is known by its URL (`git`, the lowered `repo?rev=…` with credentials) until
-    the build checks it out; then `directory` is the checkout."""
+    """A source a build requirement was lowered to: built (or, a wheel, taken as it is) and
+    installed as `name`. A git source's tree is known by its URL (`git`, the lowered
+    `repo?rev=…` with credentials) until the build checks it out; then `directory` is the
+    checkout. A `path` or `url` source is an `archive` (an absolute path or a URL; `subdirectory`
+    within an sdist)."""
 
     name: str
     directory: str
     editable: bool = False
     git: str = ""
+    archive: str = ""
+    subdirectory: str | None = None
 
 
 class BuildRequirements(Record):
@@ -96,30 +100,22 @@ def _collect(
     )
 
 
-class UnsupportedBuildSource(FailureError):
-    """A build requirement lowered to a source pyrun does not build into a build environment
-    (an archive or a URL): said, rather than taken from an index by name."""
-
-
 def _tree(local: LocalDependency | None, root: str) -> BuildTree | None:
-    """A directory or git source as a tree to build; None for a requirement from an index."""
+    """A directory, archive or git source as a tree to build; None for a requirement from an
+    index."""
     if local is None:
         return None
     if local.kind == "git":
         return BuildTree(name=local.name, directory="", git=local.location)
-    if local.kind not in _TREE_KINDS:
-        raise UnsupportedBuildSource(
-            f"`{local.name}` comes from a {local.kind} source (`{local.location}`), which pyrun "
-            "does not build into a build environment",
-            hint="build requirements may come from an index, a workspace member, a directory "
-            "or a git repository",
+    if local.kind == "url":
+        return BuildTree(
+            name=local.name, directory="", archive=local.location, subdirectory=local.subdirectory
         )
-    directory = os.path.normpath(os.path.join(root, local.location))
-    return BuildTree(name=local.name, directory=directory, editable=local.kind == "editable")
-
-
-# A virtual member is built all the same when another project requires it (as uv does).
-_TREE_KINDS = frozenset({"directory", "editable", "virtual"})
+    location = os.path.normpath(os.path.join(root, local.location))
+    if local.kind == "path":
+        return BuildTree(name=local.name, directory="", archive=location)
+    # A virtual member is built all the same when another project requires it (as uv does).
+    return BuildTree(name=local.name, directory=location, editable=local.kind == "editable")
 
 
 @functools.lru_cache(maxsize=256)

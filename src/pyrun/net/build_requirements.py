@@ -21,12 +21,14 @@ What goes into the environment, as uv's build dispatch puts it there:
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import trio
 from packaging.requirements import Requirement
@@ -34,6 +36,7 @@ from packaging.utils import canonicalize_name
 
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.provider import CandidateInfo
+from pyrun.core.records import Record
 from pyrun.core.resolution import (
     LocalPackage,
     NoSolutionError,
@@ -41,10 +44,16 @@ from pyrun.core.resolution import (
     Source,
     SourceKind,
 )
-from pyrun.errors import FailureError
+from pyrun.errors import FailureError, PyrunError
 from pyrun.local import build as builds
-from pyrun.local.build_sources import BuildRequirements, BuildTree, lower_build_requirements
+from pyrun.local.build_sources import (
+    BuildRequirements,
+    BuildTree,
+    lower_build_requirements,
+    plain_requirements,
+)
 from pyrun.local.cache import SDISTS_BUCKET
+from pyrun.local.unpack import unpack_wheel_data
 from pyrun.net.download import WheelDownload, download_wheels
 from pyrun.net.index import IndexConfig, IndexFile, IndexSet, check_wheel_hash
 from pyrun.net.lock import IndexMetadataSource, parse_core_metadata
@@ -222,6 +231,8 @@ class _TreeBuilds:
         return taken
 
     async def _built(self, tree: BuildTree) -> _BuiltTree:
+        if tree.archive:
+            return await self._from_archive(tree)
         if tree.git:
             tree = await trio.to_thread.run_sync(self._checked_out, tree)
         if os.path.abspath(tree.directory) in self.stack:
@@ -240,6 +251,78 @@ class _TreeBuilds:
             provides_extras=metadata.provides_extras,
         )
         return _BuiltTree(package, wheel.archive, needs)
+
+    async def _from_archive(self, tree: BuildTree) -> _BuiltTree:
+        """A `path` or `url` archive: a wheel as it is, an sdist built (with its requirements
+        as written: uv lowers no archive's)."""
+        if tree.archive in self.stack:
+            raise FailureError(f"Cyclic build dependency detected for `{_name(tree.name)}`")
+        filename, data = await self._archive_bytes(tree)
+        job = functools.partial(self._unpacked_or_built, tree, filename, data)
+        archive = await trio.to_thread.run_sync(job)
+        metadata = parse_core_metadata(_metadata_of(archive))
+        needs = plain_requirements(metadata.requires_dist, self.stack)
+        remote = "://" in tree.archive and not tree.archive.startswith("file:")
+        package = LocalPackage(
+            name=_name(tree.name),
+            version=metadata.version or "",
+            source=Source(kind="url" if remote else "path", location=tree.archive),
+            requires_dist=needs.texts,
+            requires_python=metadata.requires_python,
+            provides_extras=metadata.provides_extras,
+        )
+        return _BuiltTree(package, archive, needs)
+
+    async def _archive_bytes(self, tree: BuildTree) -> tuple[str, bytes]:
+        """The archive's file name and content: read from disk, or downloaded."""
+        location = tree.archive
+        if location.startswith("file:"):
+            from urllib.request import url2pathname
+
+            location = url2pathname(urlsplit(location).path)
+        if "://" not in location:
+            try:
+                return os.path.basename(location), await trio.Path(location).read_bytes()
+            except FileNotFoundError:
+                # uv meets it while resolving.
+                uri = Path(location).as_uri()
+                raise builds.UnresolvedBuildRequirements(
+                    f"Distribution not found at: {uri}"
+                ) from None
+            except OSError as exc:
+                raise FailureError(
+                    f"Failed to read `{_name(tree.name)} @ {Path(location).as_uri()}`",
+                    causes=(f"{exc.strerror}: `{location}`",),
+                ) from None
+        filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+        try:
+            return filename, await self.preparer.http.get_bytes(location)
+        except PyrunError as exc:
+            raise FailureError(
+                f"Failed to download `{_name(tree.name)} @ {location}`",
+                causes=(exc.message, *exc.causes),
+            ) from exc
+
+    def _unpacked_or_built(self, tree: BuildTree, filename: str, data: bytes) -> Path:
+        """The cache archive of the wheel `data` is, or of the wheel built from it (blocking)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if filename.endswith(".whl"):
+            return unpack_wheel_data(filename, data, self.preparer.cache, sha256=sha256)
+        remote = "://" in tree.archive and not tree.archive.startswith("file:")
+        built = build_sdist_bytes(
+            self.preparer,
+            self.provide,
+            _SdistBuild(
+                filename=filename,
+                data=data,
+                key=builds.sdist_build_key(f"sha256:{sha256}", tree.archive),
+                display=f"{_name(tree.name)} @ {_origin(tree)}",
+                stack=(*self.stack, tree.archive),
+                subdirectory=tree.subdirectory,
+                frontend_verb="download and build" if remote else "build",
+            ),
+        )
+        return built.archive
 
     def _checked_out(self, tree: BuildTree) -> BuildTree:
         """A git tree at the commit its reference names now, from the git cache (blocking)."""
@@ -279,12 +362,57 @@ class _TreeBuilds:
 
 
 def _origin(tree: BuildTree) -> str:
-    """Where a tree comes from, as uv names it: its git URL, else its directory's."""
+    """Where a tree comes from, as uv names it: its git URL, its archive's, else its
+    directory's."""
     if tree.git:
         from pyrun.core.gitref import parse_locked
 
         return parse_locked(tree.git)[0].pep508()
+    if tree.archive:
+        return tree.archive if "://" in tree.archive else Path(tree.archive).as_uri()
     return Path(tree.directory).as_uri()
+
+
+class _SdistBuild(Record):
+    """An sdist held in memory to build: its `key` in the build cache, uv's `display` of it,
+    the builds around it (`stack`) and the project's `subdirectory` inside it, if any."""
+
+    filename: str
+    data: bytes
+    key: str
+    display: str
+    stack: tuple[str, ...]
+    subdirectory: str | None = None
+    frontend_verb: str = "download and build"
+
+
+def build_sdist_bytes(
+    preparer: _Preparer, provide: builds.RequirementsProvider, sdist: _SdistBuild
+) -> builds.BuiltWheel:
+    """The wheel built from `sdist`, from the cache when built before (blocking)."""
+    cache = preparer.cache
+    priorities = preparer.env.interpreter.tag_priorities()
+    with cache.key_lock(SDISTS_BUCKET, sdist.key):
+        found = builds.find_built(cache, sdist.key, priorities)
+        if found is not None:
+            return found
+        unpacked = cache.tempdir(SDISTS_BUCKET)
+        try:
+            archive = unpacked / sdist.filename
+            archive.write_bytes(sdist.data)
+            source_dir = builds.unpack_sdist(archive, unpacked / "src", name=sdist.filename)
+            if sdist.subdirectory:
+                source_dir = source_dir / sdist.subdirectory
+            request = builds.BuildRequest(
+                source_dir=source_dir,
+                display=sdist.display,
+                config_settings=preparer.options.config_settings,
+                frontend_verb=sdist.frontend_verb,
+                stack=sdist.stack,
+            )
+            return _build_into_cache(request, sdist.key, preparer, provide)
+        finally:
+            shutil.rmtree(unpacked, ignore_errors=True)
 
 
 def _build_into_cache(
@@ -385,33 +513,17 @@ class _BuildSource(IndexMetadataSource):
             return found.archive
         data = await self.client.http.get_bytes(file.url)
         check_wheel_hash(file, data)
-        job = functools.partial(self._build_sdist_blocking, name, version, file, data, key)
+        sdist = _SdistBuild(
+            filename=file.filename,
+            data=data,
+            key=key,
+            display=f"{name}=={version}",
+            # The sdist is named by its URL on the stack: its unpacked tree is new each time,
+            # and a build needing itself must end, not recurse.
+            stack=(*self.stack, file.url),
+        )
+        job = functools.partial(build_sdist_bytes, self.preparer, self.provide, sdist)
         return (await trio.to_thread.run_sync(job)).archive
-
-    def _build_sdist_blocking(
-        self, name: str, version: str, file: IndexFile, data: bytes, key: str
-    ) -> builds.BuiltWheel:
-        cache = self.preparer.cache
-        with cache.key_lock(SDISTS_BUCKET, key):
-            found = builds.find_built(cache, key, self.interpreter.tag_priorities())
-            if found is not None:
-                return found
-            unpacked = cache.tempdir(SDISTS_BUCKET)
-            try:
-                archive = unpacked / file.filename
-                archive.write_bytes(data)
-                request = builds.BuildRequest(
-                    source_dir=builds.unpack_sdist(archive, unpacked / "src", name=file.filename),
-                    display=f"{name}=={version}",
-                    config_settings=self.preparer.options.config_settings,
-                    frontend_verb="download and build",
-                    # The sdist is named by its URL on the stack: its unpacked tree is new
-                    # each time, and a build needing itself must end, not recurse.
-                    stack=(*self.stack, file.url),
-                )
-                return _build_into_cache(request, key, self.preparer, self.provide)
-            finally:
-                shutil.rmtree(unpacked, ignore_errors=True)
 
 
 def _sdist(files: Sequence[IndexFile]) -> IndexFile | None:
