@@ -1,0 +1,107 @@
+"""`network_loaded_meanwhile`: a run into an empty cache imports the network layer on a thread
+while its interpreter is found; a warm cache, `--offline` and `--no-sync` leave it alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from pyrun.commands import network_ahead, run_project
+from pyrun.commands.network_ahead import cache_is_empty
+from pyrun.commands.session import Session
+from pyrun.local.cache import ARCHIVE_BUCKET, Cache
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache").init()
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, bool]]:
+    """The loads started: (cache root, system certs)."""
+    started: list[tuple[Path, bool]] = []
+    monkeypatch.setattr(
+        network_ahead, "_start", lambda cache, certs: started.append((cache.root, certs))
+    )
+    return started
+
+
+def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None:
+    assert cache_is_empty(cache)  # no bucket yet
+    (cache.root / ARCHIVE_BUCKET / ".tmp-unpacking").mkdir(parents=True)
+    assert cache_is_empty(cache)  # an unpacking under way (or abandoned) is not an entry
+    (cache.root / ARCHIVE_BUCKET / "0123abcd").mkdir()
+    assert not cache_is_empty(cache)
+
+
+@pytest.mark.parametrize(
+    ("warm", "offline", "no_sync", "started"),
+    [
+        (False, False, False, True),
+        (True, False, False, False),  # a warm cache: most runs never go online
+        (False, True, False, False),  # --offline
+        (False, False, True, False),  # --no-sync
+    ],
+)
+def test_a_run_loads_the_network_only_into_an_empty_cache_online(
+    cache: Cache,
+    starts: list[tuple[Path, bool]],
+    *,
+    warm: bool,
+    offline: bool,
+    no_sync: bool,
+    started: bool,
+) -> None:
+    if warm:
+        (cache.root / ARCHIVE_BUCKET / "0123abcd").mkdir(parents=True)
+    settled = SimpleNamespace(
+        run=SimpleNamespace(no_sync=no_sync),
+        globals=SimpleNamespace(offline=offline, system_certs=True),
+    )
+    session = cast(Session, SimpleNamespace(settled=settled, cache=cache))
+    with run_project._network_meanwhile(session):
+        pass
+    assert starts == ([(cache.root, True)] if started else [])
+
+
+def test_the_thread_imports_trio_and_httpx_while_the_block_waits(cache: Cache) -> None:
+    # A fresh interpreter: this one imported the network layer long ago.
+    script = textwrap.dedent(
+        f"""
+        import sys, threading, time
+        from pyrun.local.cache import Cache
+        from pyrun.commands.network_ahead import network_loaded_meanwhile
+        assert "trio" not in sys.modules and "httpx" not in sys.modules
+        with network_loaded_meanwhile(Cache({str(cache.root)!r}), system_certs=False,
+                                      offline=False):
+            time.sleep(0)  # the probe's wait
+        ahead = [t for t in threading.enumerate() if t.name == "pyrun-network-ahead"]
+        for thread in ahead:
+            thread.join()
+        print(len(ahead) + ("trio" in sys.modules) + ("httpx" in sys.modules))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "3"
+
+
+def test_a_failed_import_is_left_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def fail(name: str, *_args: Any) -> None:
+        seen.append(name)
+        raise ImportError(name)
+
+    monkeypatch.setattr("builtins.__import__", fail)
+    network_ahead._import_all()  # no exception: the command's own import reports it
+    assert seen == [network_ahead.NETWORK_MODULES[0]]
