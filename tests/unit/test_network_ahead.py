@@ -16,6 +16,7 @@ from pyrun.commands import network_ahead, run_project
 from pyrun.commands.network_ahead import cache_is_empty
 from pyrun.commands.session import Session
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache
+from pyrun.local.discover import Workspace
 
 
 @pytest.fixture
@@ -42,23 +43,29 @@ def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None
 
 
 @pytest.mark.parametrize(
-    ("warm", "offline", "no_sync", "started"),
+    ("warm", "offline", "no_sync", "locked", "started"),
     [
-        (False, False, False, True),
-        (True, False, False, False),  # a warm cache: most runs never go online
-        (False, True, False, False),  # --offline
-        (False, False, True, False),  # --no-sync
+        (False, False, False, True, True),
+        (True, False, False, True, False),  # a warm cache: most runs never go online
+        (False, True, False, True, False),  # --offline
+        (False, False, True, True, False),  # --no-sync
+        (False, False, False, False, False),  # no lock: its first pages go out first
     ],
 )
-def test_a_run_loads_the_network_only_into_an_empty_cache_online(
+def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     cache: Cache,
     starts: list[tuple[Path, bool]],
+    tmp_path: Path,
     *,
     warm: bool,
     offline: bool,
     no_sync: bool,
+    locked: bool,
     started: bool,
 ) -> None:
+    if locked:
+        (tmp_path / "uv.lock").write_text("version = 1\n")
+    workspace = cast(Workspace, SimpleNamespace(root=str(tmp_path)))
     if warm:
         (cache.root / ARCHIVE_BUCKET / "0123abcd").mkdir(parents=True)
     settled = SimpleNamespace(
@@ -66,12 +73,12 @@ def test_a_run_loads_the_network_only_into_an_empty_cache_online(
         globals=SimpleNamespace(offline=offline, system_certs=True),
     )
     session = cast(Session, SimpleNamespace(settled=settled, cache=cache))
-    with run_project._network_meanwhile(session):
+    with run_project._network_meanwhile(workspace, session):
         pass
     assert starts == ([(cache.root, True)] if started else [])
 
 
-def test_the_thread_imports_trio_and_httpx_while_the_block_waits(cache: Cache) -> None:
+def test_the_thread_imports_trio_and_httpx_by_the_end_of_the_block(cache: Cache) -> None:
     # A fresh interpreter: this one imported the network layer long ago.
     script = textwrap.dedent(
         f"""
@@ -81,18 +88,17 @@ def test_the_thread_imports_trio_and_httpx_while_the_block_waits(cache: Cache) -
         assert "trio" not in sys.modules and "httpx" not in sys.modules
         with network_loaded_meanwhile(Cache({str(cache.root)!r}), system_certs=False,
                                       offline=False):
-            time.sleep(0)  # the probe's wait
-        ahead = [t for t in threading.enumerate() if t.name == "pyrun-network-ahead"]
-        for thread in ahead:
-            thread.join()
-        print(len(ahead) + ("trio" in sys.modules) + ("httpx" in sys.modules))
+            ahead = [t.name for t in threading.enumerate() if t.name == "pyrun-network-ahead"]
+        # Waited for: nothing imports beside the main thread after the block.
+        gone = not any(t.name == "pyrun-network-ahead" for t in threading.enumerate())
+        print(len(ahead) + gone + ("trio" in sys.modules) + ("httpx" in sys.modules))
         """
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "3"
+    assert done.stdout.strip() == "4"
 
 
 def test_a_failed_import_is_left_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:

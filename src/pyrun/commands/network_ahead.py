@@ -1,12 +1,12 @@
 """The network layer loaded while a run finds its interpreter, when its cache is empty.
 
-A run into an empty cache will go to the network (to download its wheels, or to resolve and
-then download): after the interpreter is found, the lock read and the plan made, it imports
-trio, httpx and pyrun's download modules (~150 ms of CPU, more on a loaded machine) and loads
-the TLS trust store before its first request. Finding the interpreter runs a probe process
-(~30-150 ms) while this process waits with nothing to do; the imports made on a thread meanwhile
-use that wait instead of following it. A warm cache is left alone: most of its runs never go to
-the network, and pay nothing here (a look at one directory).
+A run that syncs its lock into an empty cache will download every wheel: after the interpreter
+is found, the lock read and the plan made, it imports trio, httpx and pyrun's download modules
+(~150 ms of CPU, more on a loaded machine) and loads the TLS trust store before its first
+request. Finding the interpreter runs a probe process (~30-150 ms) while this process waits
+with nothing to do; the imports made on a thread meanwhile use that wait instead of following
+it. A warm cache is left alone: most of its runs never go to the network, and pay nothing here
+(a look at one directory).
 
 Nothing is reported from here: an import that fails fails again, with its error, where the
 command imports the module itself (which then waits for a load under way instead of starting
@@ -22,9 +22,12 @@ from collections.abc import Iterator
 
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache
 
-# What a sync's downloads import on their way to the first request (trio comes with
-# `interrupt`, httpx with `download`).
-NETWORK_MODULES = ("pyrun.net.interrupt", "pyrun.net.sync", "pyrun.net.download")
+# The third-party part of what a sync's downloads import before their first request (trio,
+# httpx and theirs: most of the cost). pyrun's own network modules are left to the command:
+# they import pyrun modules the block may be importing too, and two threads importing modules
+# that import each other can hand one of them a module half run (Python breaks the deadlock
+# so), with names still missing.
+NETWORK_MODULES = ("trio", "httpx")
 
 
 def cache_is_empty(cache: Cache) -> bool:
@@ -41,15 +44,22 @@ def cache_is_empty(cache: Cache) -> bool:
 @contextlib.contextmanager
 def network_loaded_meanwhile(cache: Cache, *, system_certs: bool, offline: bool) -> Iterator[None]:
     """Load the network layer on a thread while the block runs, if the cache is empty and the
-    run may go online; the block does not wait for it (nor does its end)."""
+    run may go online. The block's end waits for the imports: from then on only the main
+    thread imports, whatever it does next (an error's exit path imports too). The wait costs
+    nothing: what is left of the imports would take the GIL from the main thread anyway."""
+    thread = None
     if not offline and cache_is_empty(cache):
-        _start(cache, system_certs)
-    yield
+        thread = _start(cache, system_certs)
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.join()
 
 
-def _start(cache: Cache, system_certs: bool) -> None:
+def _start(cache: Cache, system_certs: bool) -> threading.Thread:
     from pyrun.local import sigint
-    from pyrun.net import trust
+    from pyrun.net import trust  # (`pyrun.net` puts `trio_import` in place before trio loads)
 
     # The trust store loads on a thread of its own: OpenSSL parses it without the GIL, beside
     # the imports below. Keyed as the sync's client asks for it (`ClientOptions.cache_dir`).
@@ -57,6 +67,7 @@ def _start(cache: Cache, system_certs: bool) -> None:
     thread = threading.Thread(target=_import_all, name="pyrun-network-ahead", daemon=True)
     with sigint.kept_for_main():  # Ctrl-C stays the main thread's
         thread.start()
+    return thread
 
 
 def _import_all() -> None:

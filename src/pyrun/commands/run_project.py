@@ -53,7 +53,7 @@ def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEn
     with project_lock(workspace.root):
         if settled.lock.dry_run or settled.lock.check:
             return _dry_run(workspace, session, request)
-        with _overlapping_downloads(workspace, session), _network_meanwhile(session):
+        with _overlapping_downloads(workspace, session), _network_meanwhile(workspace, session):
             env = ensure_project_env(request, finder, session.console)
         result = None
         if not settled.run.no_sync:
@@ -81,11 +81,15 @@ def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[N
         yield
 
 
-def _network_meanwhile(session: Session) -> AbstractContextManager[None]:
-    """A run that will sync into an empty cache loads the network layer while its interpreter
-    is found (`pyrun.commands.network_ahead`)."""
+def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContextManager[None]:
+    """A run that will sync a lock into an empty cache loads the network layer while its
+    interpreter is found (`pyrun.commands.network_ahead`). Not without a lock: a lock from
+    scratch sends its first requests before that layer is loaded (`pyrun.net.early_pages`),
+    and imports on another thread meanwhile would only compete with them."""
+    from pyrun.commands.lock_project import LOCK_NAME
+
     settled = session.settled
-    if settled.run.no_sync:
+    if settled.run.no_sync or not os.path.exists(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
     from pyrun.commands.network_ahead import network_loaded_meanwhile
 
