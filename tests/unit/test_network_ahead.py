@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from pyrun.commands import network_ahead, run_project
-from pyrun.commands.network_ahead import cache_is_empty
+from pyrun.commands.network_ahead import cache_is_empty, lock_downloads
 from pyrun.commands.session import Session
 from pyrun.local.cache import ARCHIVE_BUCKET, Cache
 from pyrun.local.discover import Workspace
@@ -34,6 +34,36 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, bool]]:
     return started
 
 
+# A lock's package with a wheel to download (as uv writes it).
+LOCK = """version = 1
+
+[[package]]
+name = "iniconfig"
+version = "2.0.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.example/iniconfig-2.0.0-py3-none-any.whl", hash = "sha256:00" },
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "downloads"),
+    [
+        (LOCK, True),
+        (LOCK.split("wheels")[0] + 'sdist = { url = "https://files.example/i.tar.gz" }\n', True),
+        ('version = 1\n\n[[package]]\nname = "app"\nsource = { virtual = "." }\n', False),
+        (None, False),  # no lock
+    ],
+)
+def test_a_lock_downloads_when_it_names_a_wheel_or_sdist_to_fetch(
+    tmp_path: Path, text: str | None, *, downloads: bool
+) -> None:
+    if text is not None:
+        (tmp_path / "uv.lock").write_text(text)
+    assert lock_downloads(str(tmp_path / "uv.lock")) is downloads
+
+
 def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None:
     assert cache_is_empty(cache)  # no bucket yet
     (cache.root / ARCHIVE_BUCKET / ".tmp-unpacking").mkdir(parents=True)
@@ -49,7 +79,8 @@ def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None
         (True, False, False, True, False),  # a warm cache: most runs never go online
         (False, True, False, True, False),  # --offline
         (False, False, True, True, False),  # --no-sync
-        (False, False, False, False, False),  # no lock: its first pages go out first
+        (False, False, False, False, False),  # no lock: its first pages go out first (or a
+        # lock with nothing to download)
     ],
 )
 def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
@@ -64,7 +95,7 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     started: bool,
 ) -> None:
     if locked:
-        (tmp_path / "uv.lock").write_text("version = 1\n")
+        (tmp_path / "uv.lock").write_text(LOCK)
     workspace = cast(Workspace, SimpleNamespace(root=str(tmp_path)))
     if warm:
         (cache.root / ARCHIVE_BUCKET / "0123abcd").mkdir(parents=True)

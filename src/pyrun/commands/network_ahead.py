@@ -30,6 +30,18 @@ from pyrun.local.cache import ARCHIVE_BUCKET, Cache
 NETWORK_MODULES = ("trio", "httpx")
 
 
+def lock_downloads(lock_path: str) -> bool:
+    """Whether the lock at `lock_path` names a file to download (a wheel or an sdist from an
+    index or URL): a lock of local projects only has nothing to fetch. A look at the text, not
+    a parse: a wrong guess costs only imports made early, or made later."""
+    try:
+        with open(lock_path, "rb") as handle:
+            text = handle.read()
+    except OSError:  # no lock (one from scratch sends its first requests its own way)
+        return False
+    return b"\nwheels = [" in text or b"\nsdist = { url = " in text
+
+
 def cache_is_empty(cache: Cache) -> bool:
     """Whether the cache holds no unpacked wheel yet (a new cache, or one just cleaned)."""
     if cache.temporary:  # `--no-cache`: everything comes from the network

@@ -82,16 +82,16 @@ def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[N
 
 
 def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContextManager[None]:
-    """A run that will sync a lock into an empty cache loads the network layer while its
-    interpreter is found (`pyrun.commands.network_ahead`). Not without a lock: a lock from
-    scratch sends its first requests before that layer is loaded (`pyrun.net.early_pages`),
-    and imports on another thread meanwhile would only compete with them."""
+    """A run that will sync a lock with files to download into an empty cache loads the
+    network layer while its interpreter is found (`pyrun.commands.network_ahead`). Not
+    without a lock: a lock from scratch sends its first requests before that layer is loaded
+    (`pyrun.net.early_pages`), and imports on another thread meanwhile would only compete."""
     from pyrun.commands.lock_project import LOCK_NAME
+    from pyrun.commands.network_ahead import lock_downloads, network_loaded_meanwhile
 
     settled = session.settled
-    if settled.run.no_sync or not os.path.exists(os.path.join(workspace.root, LOCK_NAME)):
+    if settled.run.no_sync or not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
-    from pyrun.commands.network_ahead import network_loaded_meanwhile
 
     return network_loaded_meanwhile(
         session.cache,
