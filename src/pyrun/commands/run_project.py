@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from pyrun.commands.session import Session
@@ -53,7 +53,7 @@ def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEn
     with project_lock(workspace.root):
         if settled.lock.dry_run or settled.lock.check:
             return _dry_run(workspace, session, request)
-        with _overlapping_downloads(workspace, session):
+        with _overlapping_downloads(workspace, session), _network_meanwhile(workspace, session):
             env = ensure_project_env(request, finder, session.console)
         result = None
         if not settled.run.no_sync:
@@ -79,6 +79,25 @@ def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[N
 
     with alongside_downloads(job):
         yield
+
+
+def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContextManager[None]:
+    """A run that will sync a lock with files to download into an empty cache loads the
+    network layer while its interpreter is found (`pyrun.commands.network_ahead`). Not
+    without a lock: a lock from scratch sends its first requests before that layer is loaded
+    (`pyrun.net.early_pages`), and imports on another thread meanwhile would only compete."""
+    from pyrun.commands.lock_project import LOCK_NAME
+    from pyrun.commands.network_ahead import lock_downloads, network_loaded_meanwhile
+
+    settled = session.settled
+    if settled.run.no_sync or not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
+        return nullcontext()
+
+    return network_loaded_meanwhile(
+        session.cache,
+        system_certs=settled.globals.system_certs,
+        offline=settled.globals.offline,
+    )
 
 
 def _dry_run(workspace: Workspace, session: Session, request: EnvRequest) -> RunEnv:
