@@ -87,10 +87,17 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
     without a lock: a lock from scratch sends its first requests before that layer is loaded
     (`pyrun.net.early_pages`), and imports on another thread meanwhile would only compete."""
     from pyrun.commands.lock_project import LOCK_NAME
-    from pyrun.commands.network_ahead import lock_downloads, network_loaded_meanwhile
+    from pyrun.commands.network_ahead import (
+        cache_is_empty,
+        lock_downloads,
+        network_loaded_meanwhile,
+    )
 
     settled = session.settled
-    if settled.run.no_sync or not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
+    # The cache first: one directory listed, where the lock's text may be megabytes.
+    if settled.run.no_sync or not cache_is_empty(session.cache):
+        return nullcontext()
+    if not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
 
     return network_loaded_meanwhile(
