@@ -76,6 +76,10 @@ OPTIMISTIC_BACKJUMPING = 1.0
 # account); off only to measure it.
 KEEP_DECISIONS = True
 
+# Whether a failed pin goes back to the decisions its conflict names (`pyrun.core.blame`) rather
+# than to resolvelib's (any whose dependencies include a package of it); off only to measure it.
+NAMED_BACKJUMP = True
+
 # Whether the search learns no-goods (`pyrun.core.nogoods`); off only to measure what they save.
 LEARN_NOGOODS = True
 
@@ -248,7 +252,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         named_nodes = {self._p.identify(c) for c in named}
         while len(self._states) >= 3:
             del self._states[-1]
-            by_name = self._names_a_decision(named, named_nodes)
+            by_name = NAMED_BACKJUMP and self._names_a_decision(named, named_nodes)
             broken_state = self.state
             while True:
                 try:
