@@ -31,6 +31,7 @@ from typing import Generic, Protocol, TypeVar
 
 C = TypeVar("C", bound=Hashable)
 R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
 C_co = TypeVar("C_co", covariant=True)
 R_co = TypeVar("R_co", covariant=True)
 
@@ -46,24 +47,24 @@ class Cause(Protocol[R_co, C_co]):
     def parent(self) -> C_co | None: ...
 
 
-class Blame(Generic[R, C]):
+class Blame(Generic[R, C, K]):
     """The fork's view of a conflict: what each node can be, what is decided, and how a
     requirement and a candidate relate."""
 
     def __init__(
         self,
-        identify: Callable[[R | C], Hashable],
-        versions: Callable[[Hashable], Sequence[C]],
+        identify: Callable[[R | C], K],
+        versions: Callable[[K], Sequence[C]],
         satisfies: Callable[[R, C], bool],
     ) -> None:
         self._identify = identify
         self._versions = versions
         self._satisfies = satisfies
 
-    def named(self, causes: Iterable[Cause[R, C]], decided: Mapping[Hashable, C]) -> set[C]:
+    def named(self, causes: Iterable[Cause[R, C]], decided: Mapping[K, C]) -> set[C]:
         """The decisions and tried candidates that `causes` name (see the module's account);
         `decided` maps each node to its decision when the conflict was met."""
-        by_node: dict[Hashable, list[Cause[R, C]]] = {}
+        by_node: dict[K, list[Cause[R, C]]] = {}
         for cause in causes:
             by_node.setdefault(self._identify(cause.requirement), []).append(cause)
         found: set[C] = set()
@@ -71,19 +72,13 @@ class Blame(Generic[R, C]):
             found.update(self._named_on(node, group, decided))
         return found
 
-    def _named_on(
-        self, node: Hashable, causes: list[Cause[R, C]], decided: Mapping[Hashable, C]
-    ) -> set[C]:
+    def _named_on(self, node: K, causes: list[Cause[R, C]], decided: Mapping[K, C]) -> set[C]:
         versions = self._versions(node)
-        tried = {
-            c.parent
-            for c in causes
-            if c.parent is not None and decided.get(self._identify(c.parent)) != c.parent
-        }
+        makers = [(c, c.parent) for c in causes if c.parent is not None]
+        tried = {parent for _c, parent in makers if decided.get(self._identify(parent)) != parent}
         if not tried:
-            makers = [c for c in causes if c.parent is not None]
-            narrowing = {c.parent for c in makers if self._narrows(c, versions)}
-            return narrowing or {c.parent for c in makers}
+            narrowing = {parent for c, parent in makers if self._narrows(c, versions)}
+            return narrowing or {parent for _c, parent in makers}
         found: set[C] = set()
         for candidate in tried:
             own = [c for c in causes if c.parent == candidate]
@@ -93,9 +88,7 @@ class Blame(Generic[R, C]):
             found.update(self._decision(node, causes, tried, wanted, decided))
         return found
 
-    def _clashing(
-        self, causes: list[Cause[R, C]], tried: set[C], wanted: list[C]
-    ) -> Iterable[C]:
+    def _clashing(self, causes: list[Cause[R, C]], tried: set[C], wanted: list[C]) -> Iterable[C]:
         """The makers of the other requirements that leave out a version `wanted` holds."""
         for cause in causes:
             if cause.parent is None or cause.parent in tried:
@@ -105,11 +98,11 @@ class Blame(Generic[R, C]):
 
     def _decision(
         self,
-        node: Hashable,
+        node: K,
         causes: list[Cause[R, C]],
         tried: set[C],
         wanted: list[C],
-        decided: Mapping[Hashable, C],
+        decided: Mapping[K, C],
     ) -> Iterable[C]:
         """The node's decision, when it is not one the tried candidate wants though the other
         requirements leave it one."""

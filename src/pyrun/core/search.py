@@ -163,7 +163,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         self._rounds = 0
         self._keep_decisions = KEEP_DECISIONS
         self._satisfying: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
-        self._blame: Blame[RT, CT] = Blame(
+        self._blame: Blame[RT, CT, KT] = Blame(
             lambda item: self._p.identify(item),
             self._every_version,
             lambda requirement, candidate: self._p.is_satisfied_by(requirement, candidate),
@@ -242,13 +242,8 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         whose dependencies include a node of it (the decision that required a candidate being
         tried); at resolvelib's (one whose dependencies include any package of the conflict)
         when no decision left is so named."""
-        incompatible_deps = {
-            self._p.identify(r)
-            for r in (
-                *(c.parent for c in causes if c.parent is not None),
-                *(c.requirement for c in causes),
-            )
-        }
+        incompatible_deps = {self._p.identify(c.parent) for c in causes if c.parent is not None}
+        incompatible_deps.update(self._p.identify(c.requirement) for c in causes)
         named_nodes = {self._p.identify(c) for c in named}
         while len(self._states) >= 3:
             del self._states[-1]
