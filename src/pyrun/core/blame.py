@@ -14,10 +14,11 @@ met while trying a candidate `v` (a requirement of `v` that `D`'s other requirem
 decided version do not admit):
 
 * `v` is named: going back, the decision that required `v`'s node is the one to change;
-* so is each other requirement's maker whose specifier leaves out a version `v`'s admits (a
-  requirement admitting them all has no part in the clash);
-* and `D`'s decided version, when the others leave `v` a version of `D` and the decision took
-  another: the decision clashes, not the requirements (PubGrub's satisfier is the decision).
+* so is each requirement's maker (and `D`'s decision), taken in the order they were decided,
+  that leaves out a version `v`'s admits, up to the first after which none is left: PubGrub's
+  satisfier and the earlier assignments it needs. A requirement admitting every version has no
+  part in the clash; one decided after the versions were all left out has none either; and
+  `D`'s decided version is named when the requirements before it left `v` a version.
 
 A clash met without a candidate being tried (a node that going back left without a version)
 names the maker of each requirement on it that leaves out some version; when none does, each
@@ -84,34 +85,47 @@ class Blame(Generic[R, C, K]):
             own = [c for c in causes if c.parent == candidate]
             wanted = [v for v in versions if all(self._satisfies(c.requirement, v) for c in own)]
             found.add(candidate)
-            found.update(self._clashing(causes, tried, wanted))
-            found.update(self._decision(node, causes, tried, wanted, decided))
+            found.update(self._satisfiers(node, causes, tried, wanted, decided))
         return found
 
-    def _clashing(self, causes: list[Cause[R, C]], tried: set[C], wanted: list[C]) -> Iterable[C]:
-        """The makers of the other requirements that leave out a version `wanted` holds."""
-        for cause in causes:
-            if cause.parent is None or cause.parent in tried:
-                continue
-            if self._narrows(cause, wanted):
-                yield cause.parent
-
-    def _decision(
+    def _satisfiers(
         self,
         node: K,
         causes: list[Cause[R, C]],
         tried: set[C],
         wanted: list[C],
         decided: Mapping[K, C],
-    ) -> Iterable[C]:
-        """The node's decision, when it is not one the tried candidate wants though the other
-        requirements leave it one."""
+    ) -> set[C]:
+        """What leaves `wanted` nothing, in the order it was decided: the project's requirements,
+        then each decision's requirements on the node, and the node's own decision, in the order
+        of the decisions, until no version of `wanted` is left. Those that left out a version
+        are named; a later one that clashes too is not (uv's PubGrub stops at the first
+        assignment that satisfies the conflict's term: crewAI's `litellm 1.106.2` requires
+        `packaging>=24`, and so does a `commitizen` decided earlier; ruling `litellm` out walked
+        it down to 1.103.7)."""
+        position = {key: index for index, key in enumerate(decided)}
+        steps: list[tuple[int, C | None, Callable[[C], bool]]] = []
+        for cause in causes:
+            if cause.parent in tried:
+                continue
+            at = -1 if cause.parent is None else position.get(self._identify(cause.parent), -1)
+            steps.append((at, cause.parent, self._admits(cause)))
         decision = decided.get(node)
-        if decision is None or decision in wanted:
-            return
-        others = [c for c in causes if c.parent not in tried]
-        if any(all(self._satisfies(c.requirement, v) for c in others) for v in wanted):
-            yield decision
+        if decision is not None:
+            steps.append((position[node], decision, lambda version: version == decision))
+        found: set[C] = set()
+        left = wanted
+        for _at, who, admits in sorted(steps, key=lambda step: step[0]):
+            narrowed = [version for version in left if admits(version)]
+            if len(narrowed) < len(left) and who is not None:
+                found.add(who)
+            left = narrowed
+            if not left:
+                break
+        return found
+
+    def _admits(self, cause: Cause[R, C]) -> Callable[[C], bool]:
+        return lambda version: self._satisfies(cause.requirement, version)
 
     def _narrows(self, cause: Cause[R, C], versions: Iterable[C]) -> bool:
         return not all(self._satisfies(cause.requirement, v) for v in versions)
