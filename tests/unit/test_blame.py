@@ -42,6 +42,14 @@ def test_a_requirement_admitting_every_version_is_a_bystander() -> None:
     assert BLAME.named(causes, decided) == {"a==1", "c==1"}
 
 
+def test_a_clash_decided_after_the_versions_were_left_out_is_not_named() -> None:
+    # `c==1` (decided first) leaves `a==1` no `p`; `l==1` requires p>=2 too, but later: PubGrub's
+    # satisfier is `c==1`'s requirement (crewAI's `commitizen` and `litellm` on `packaging`).
+    causes = [Info("p>=2", "l==1"), Info("p>=2", "c==1"), Info("p==1", "a==1")]
+    decided = {"c": "c==1", "l": "l==1", "p": "p==2"}
+    assert BLAME.named(causes, decided) == {"a==1", "c==1"}
+
+
 def test_a_decision_the_requirements_did_not_force_is_named() -> None:
     # Only `t==2`'s bystander requirement is on `p`: the decision `p==2` took a version the
     # tried `a==1` excludes though `p==1` was left, so the decision clashes.
