@@ -143,14 +143,10 @@ SCENARIOS = [
     # autogen's `opentelemetry-sdk` (issue 13): a chain's leaf clashes with a sibling's exact
     # pin; uv keeps the sibling and moves the chain, resolvelib jumped past it to the sibling.
     "sibling-pin-kept",
-    # crewAI's `transformers` (issue 13): a node's every candidate clashes with decisions, and
-    # resolvelib's backjump blames a bystander that requires the package too. Known to differ:
-    # going back only to the decisions the conflict names fixes it, but moved openai-agents'
-    # `wrapt` off uv's version (session 12), so it is not in yet.
-    pytest.param(
-        "bystander-not-blamed",
-        marks=pytest.mark.xfail(strict=True, reason="issue 13: bystander blamed on backjump"),
-    ),
+    # crewAI's `transformers` (issue 13): a node's every candidate clashes with decisions;
+    # resolvelib's backjump blamed a bystander that requires the package too, uv moves the
+    # decision that required the node.
+    "bystander-not-blamed",
 ]
 
 

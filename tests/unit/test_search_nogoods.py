@@ -145,14 +145,15 @@ def test_a_chain_whose_every_leaf_clashes_is_learned_level_by_level(
 
 def test_no_goods_prune_only_a_long_search(monkeypatch: pytest.MonkeyPatch) -> None:
     # Below `PRUNE_FROM` rounds the search is resolvelib's own; past it, what was learned
-    # before prunes too.
+    # before prunes too. (Without no-goods, going back to the decisions a conflict names
+    # tries every `leaf` under every `mid`: some 900 rounds at this width.)
     monkeypatch.setattr(provider, "MAX_ROUNDS", 400)
     monkeypatch.setattr(search, "PRUNE_FROM", 150)
-    result = versions(resolve(request("aaa-sdk", "top"), MemorySource(_chain(10))))
+    result = versions(resolve(request("aaa-sdk", "top"), MemorySource(_chain(20))))
     assert result == CHAIN_RESULT
     monkeypatch.setattr(search, "PRUNE_FROM", 400)
     with pytest.raises(NoSolutionError):
-        resolve(request("aaa-sdk", "top"), MemorySource(_chain(10)))
+        resolve(request("aaa-sdk", "top"), MemorySource(_chain(20)))
 
 
 def test_without_nogoods_the_chain_outlasts_the_round_cap(

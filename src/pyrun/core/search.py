@@ -64,6 +64,7 @@ from resolvelib.resolvers import (
 from resolvelib.resolvers.resolution import Resolution, _build_result
 from resolvelib.structs import CT, KT, RT, RequirementInformation, build_iter_view
 
+from pyrun.core.blame import Blame
 from pyrun.core.nogoods import NoGoods, explain
 
 # The share of the rounds left in which a failed pin backjumps to the last decision the conflict
@@ -74,6 +75,10 @@ OPTIMISTIC_BACKJUMPING = 1.0
 # Whether a decision stays until the search goes back past it, as PubGrub's (see the module's
 # account); off only to measure it.
 KEEP_DECISIONS = True
+
+# Whether a failed pin goes back to the decisions its conflict names (`pyrun.core.blame`) rather
+# than to resolvelib's (any whose dependencies include a package of it); off only to measure it.
+NAMED_BACKJUMP = True
 
 # Whether the search learns no-goods (`pyrun.core.nogoods`); off only to measure what they save.
 LEARN_NOGOODS = True
@@ -158,6 +163,11 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         self._rounds = 0
         self._keep_decisions = KEEP_DECISIONS
         self._satisfying: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
+        self._blame: Blame[RT, CT, KT] = Blame(
+            lambda item: self._p.identify(item),
+            self._every_version,
+            lambda requirement, candidate: self._p.is_satisfied_by(requirement, candidate),
+        )
 
     def _is_current_pin_satisfying(self, name: KT, criterion: Criterion[RT, CT]) -> bool:
         # resolvelib asks this of every criterion twice a round; a criterion is never changed
@@ -200,8 +210,9 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         return causes
 
     def _backjump(self, causes: list[RequirementInformation[RT, CT]]) -> bool:
-        """resolvelib's backjump, where a node that going back leaves without a candidate
-        joins the conflict.
+        """resolvelib's backjump, going back to the decisions the conflict names
+        (`pyrun.core.blame`), where a node that going back leaves without a candidate joins the
+        conflict.
 
         resolvelib goes back to the newest decision that requires a package of the conflict,
         rules that decision out and, if its node has no candidate left, goes on back with the
@@ -214,15 +225,76 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         (`sibling-pin-kept`, `exact-pin-chain`). The conflict that a failure raises
         (`ResolutionImpossible`) is still the one that started the backjump."""
         conflict = list(causes)
+        named = self._blame.named(conflict, self.state.mapping)
         while True:
             try:
-                return super()._backjump(conflict)
+                return self._jump(conflict, named)
             except _Exhausted as exc:
                 conflict.extend(exc.information)
+                named |= self._blame.named(exc.information, self.state.mapping)
             except ResolutionImpossible as exc:
                 if exc.causes is conflict and len(conflict) > len(causes):
                     raise ResolutionImpossible(causes) from None
                 raise
+
+    def _jump(self, causes: list[RequirementInformation[RT, CT]], named: set[CT]) -> bool:
+        """resolvelib's `_backjump`, stopping at the newest decision that `named` holds or
+        whose dependencies include a node of it (the decision that required a candidate being
+        tried); at resolvelib's (one whose dependencies include any package of the conflict)
+        when no decision left is so named."""
+        incompatible_deps = {self._p.identify(c.parent) for c in causes if c.parent is not None}
+        incompatible_deps.update(self._p.identify(c.requirement) for c in causes)
+        named_nodes = {self._p.identify(c) for c in named}
+        while len(self._states) >= 3:
+            del self._states[-1]
+            by_name = NAMED_BACKJUMP and self._names_a_decision(named, named_nodes)
+            broken_state = self.state
+            while True:
+                try:
+                    broken_state = self._states.pop()
+                    name, candidate = broken_state.mapping.popitem()
+                except (IndexError, KeyError):
+                    raise ResolutionImpossible(causes) from None
+                if not self._optimistic_backjumping_ratio and name not in incompatible_deps:
+                    break
+                if (
+                    self._optimistic_backjumping_ratio
+                    and self._save_states is None
+                    and name not in incompatible_deps
+                ):
+                    self._save_state()
+                dependencies = {self._p.identify(d) for d in self._p.get_dependencies(candidate)}
+                if by_name:
+                    if candidate in named or not dependencies.isdisjoint(named_nodes):
+                        break
+                elif not dependencies.isdisjoint(incompatible_deps):
+                    break
+                if not broken_state.mapping:
+                    break
+                if len(self._states) <= 1:
+                    raise ResolutionImpossible(causes)
+            incompatibilities_from_broken = [
+                (k, list(v.incompatibilities)) for k, v in broken_state.criteria.items()
+            ]
+            incompatibilities_from_broken.append((name, [candidate]))
+            self._push_new_state()
+            if self._patch_criteria(incompatibilities_from_broken):
+                return True
+        return False
+
+    def _names_a_decision(self, named: set[CT], named_nodes: set[KT]) -> bool:
+        """Whether a decision still made is one `named` holds, or one whose dependencies
+        include a node of it."""
+        for state in self._states[1:]:
+            if not state.mapping:
+                continue
+            candidate = next(reversed(state.mapping.values()))
+            if candidate in named:
+                return True
+            dependencies = self._p.get_dependencies(candidate)
+            if any(self._p.identify(d) in named_nodes for d in dependencies):
+                return True
+        return False
 
     def _patch_criteria(self, incompatibilities_from_broken: list[tuple[KT, list[CT]]]) -> bool:
         """resolvelib's, one node at a time, raising `_Exhausted` with the requirements on the
@@ -367,12 +439,9 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         requirement left it none, None when every candidate of `name` was rejected."""
         if not self._learn_nogoods:
             return
-        provider: Any = self._p
-        if name not in self._versions:
-            self._versions[name] = list(provider.find_matches_for(name, []))
         holding = [i for i in information if i.parent is None or self._holds(i.parent)]
         nogood = explain(
-            self._versions[name],
+            self._every_version(name),
             holding,
             lambda info: info.parent is None or info.parent == trying,
             lambda requirement, candidate: self._p.is_satisfied_by(requirement, candidate),
@@ -380,6 +449,13 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         )
         if nogood is not None:
             self._nogoods.add(nogood)
+
+    def _every_version(self, name: KT) -> list[CT]:
+        """Every candidate `name` can take in the fork, before any requirement."""
+        if name not in self._versions:
+            provider: Any = self._p
+            self._versions[name] = list(provider.find_matches_for(name, []))
+        return self._versions[name]
 
     def _follow_package(self, name: KT) -> None:
         """Try an extra's node at its package's decided version first, when the package is
