@@ -51,7 +51,7 @@ from __future__ import annotations
 import collections
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -1037,6 +1037,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         env = self.env if inherited is None else inherited
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
         reqs = [r for text in routed for r in self._applied(text, extra, env)]
+        if any(r.name == candidate.name and r.extras for r in reqs):
+            reqs = self._flattened(candidate.name, texts, reqs, env)
         # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
         # order: that order decides which package is visited, and splits a fork, first.
         reqs.sort(key=lambda req: req.name)
@@ -1045,8 +1047,11 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         unique = list(dict.fromkeys(reqs))
         if inherited is None:
             self._check_forks(unique)
+        # uv's graph has no edge from a package (or its extra) to itself; a group's is kept.
         self.recorded[candidate] = tuple(
-            Dependency(name=r.name, extras=r.extras, marker=r.marker) for r in reqs
+            Dependency(name=r.name, extras=r.extras, marker=r.marker)
+            for r in reqs
+            if r.name != candidate.name or candidate.group is not None
         )
         result = [r for req in unique for r in self._expand(req)]
         if extra is not None and candidate.version is not None:
@@ -1063,6 +1068,37 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         local_names = self.shared.local
         self.shared.source.prefetch(sorted({r.name for r in reqs if r.name not in local_names}))
         return result
+
+    def _flattened(self, name: str, texts: Sequence[str], reqs: list[Req], env: Dnf) -> list[Req]:
+        """`reqs` with the package's requirements on its own extras replaced by what those
+        extras require, under both markers, transitively (uv's `flatten_requirements`: dask's
+        `dataframe` extra requiring `dask[array]` locks `numpy` under `dataframe`, and no
+        `array` table)."""
+        extra_texts = [t for t in texts if mentions_extra(_marker_text(t))]
+        flat = list(reqs)
+        queue = collections.deque((x, r.marker) for r in reqs if r.name == name for x in r.extras)
+        seen: set[tuple[str, Dnf]] = set()
+        while queue:
+            extra, marker = queue.popleft()
+            if (extra, marker) in seen:
+                continue
+            seen.add((extra, marker))
+            for req in (r for text in extra_texts for r in self._applied(text, extra, env)):
+                combined = dnf_and(marker, req.marker)
+                if is_disjoint(env, combined):
+                    continue
+                if req.name == name:
+                    queue.extend((x, combined) for x in req.extras)
+                flat.append(replace(req, marker=combined))
+        # A self-reference with a version (`dask[array]==2024.10.0`) still constrains the
+        # package; one without is dropped whole.
+        kept = [r for r in flat if r.name != name or not r.extras]
+        kept += [
+            replace(r, extras=())
+            for r in flat
+            if r.name == name and r.extras and (r.specifier or r.url is not None)
+        ]
+        return kept
 
     def _note_priorities(self, candidate: Candidate, reqs: list[Req], nodes: list[Req]) -> None:
         """What reading `candidate`'s requirements tells uv's priorities: a package required at
