@@ -4,7 +4,9 @@ dask's `dataframe` extra requires `dask[array]`, whose extra requires `numpy`: u
 reference (its resolver's `flatten_requirements`), so the lock lists `numpy` under `dataframe`
 with both markers joined, has no `array` table and no edge from dask to itself. A reference
 with a version (`d[array]==2.0`) still constrains the package, and one reached through a
-marker (`python_version < '3.12'`) forks nothing. Found in narwhals' lock (issue 13).
+marker (`python_version < '3.12'`) forks nothing. A dependency group requiring its own
+project with extras is not flattened: its edge to `t[b]` stays. Found in narwhals' lock
+(issue 13).
 """
 
 from __future__ import annotations
@@ -69,3 +71,28 @@ def test_an_extra_requiring_its_own_package_locks_as_uvs(
 ) -> None:
     lock = lock_both(*projects(tmp_path, project(requirement)), pyrun_env, index)
     assert "array = [" not in lock
+
+
+def test_a_group_requiring_its_own_project_keeps_the_edge(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = """
+[project]
+name = "t"
+version = "0.1"
+requires-python = ">=3.9"
+dependencies = []
+
+[project.optional-dependencies]
+a = ["np"]
+b = ["t[a]", "pd"]
+
+[dependency-groups]
+dev = ["t[b]", "pd"]
+
+[build-system]
+requires = ["uv_build>=0.9,<0.10"]
+build-backend = "uv_build"
+"""
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert '{ name = "t", extra = ["b"] }' in lock

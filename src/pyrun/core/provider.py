@@ -1037,7 +1037,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         env = self.env if inherited is None else inherited
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
         reqs = [r for text in routed for r in self._applied(text, extra, env)]
-        if any(r.name == candidate.name and r.extras for r in reqs):
+        # A group may require its own project with extras: an edge of its own, not flattened.
+        if candidate.group is None and any(r.name == candidate.name and r.extras for r in reqs):
             reqs = self._flattened(candidate.name, texts, reqs, env)
         # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
         # order: that order decides which package is visited, and splits a fork, first.
