@@ -661,6 +661,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # the packages the requirements of no member do.
         self._under_marker: dict[str, set[Candidate]] = collections.defaultdict(set)
         self._roots_under_marker: set[str] = set()
+        # Each node's requirements when resolvelib last asked for its candidates: those the
+        # version it then pins was chosen under.
+        self._asked: dict[str, list[Req]] = {}
 
     # -- resolvelib interface --
 
@@ -703,6 +706,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     ) -> list[Candidate]:
         # Identical requirements (1,000 members requiring `packaging`) are checked once.
         reqs = list(dict.fromkeys(requirements[identifier]))
+        self._asked[identifier] = reqs
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._satisfying(identifier, reqs) if c.version not in bad]
         family = self._family.get(_split_key(identifier)[0])
@@ -794,6 +798,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         verdict = self.coverage_of(candidate)
         if isinstance(verdict, Split):
             raise ForkNeeded(list(verdict.forks), self._inheritance(), self.learned)
+        if candidate.extra is None:
+            self._visit_marker_proxies(candidate, self._asked.get(candidate.key, ()))
         texts, requires_python = self.shared.requires(candidate.name, info.version)
         requires_python = requires_python or info.requires_python
         if requires_python and not self._python_admits(requires_python):
@@ -1010,6 +1016,12 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         """A version whose `Requires-Python` excludes the fork's lowest Python: split the fork at
         its lower bound when both sides hold some Python (uv's
         `fork_version_by_python_requirement`), else make the version unusable here."""
+        self._split_on_python(requires_python)
+        return [self._python_req(requires_python)]
+
+    def _split_on_python(self, requires_python: str) -> None:
+        """Raise `ForkNeeded` at the lower bound of `requires_python` when both sides of it
+        hold some Python of this fork."""
         low = _requires_python_low(requires_python)
         if low is not None and self.shared.request.fork_strategy is ForkStrategy.REQUIRES_PYTHON:
             upper = python_dnf(((low[0], low[1], None, False),))
@@ -1017,7 +1029,31 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             if above and below:
                 self.shared.python_floors.append(below)
                 raise ForkNeeded([above, below], self._inheritance(), self.learned)
-        return [self._python_req(requires_python)]
+
+    def _visit_marker_proxies(self, candidate: Candidate, reqs: Iterable[Req]) -> None:
+        """uv's versions of a package required under a marker (`numpy ; python_version >=
+        '3.10'`), as it tries them once the package itself is pinned. uv gives such
+        requirements a node of their own (`numpy{marker}`), whose versions only they narrow:
+        it tries the most wanted first even when the package is pinned to another
+        (`numpy==1.22.0` from a group), and a version whose `Requires-Python` excludes the
+        fork's lowest Python splits the fork there, as the package's own would, before the
+        search comes down to the pinned one. `reqs` are requirements on `candidate`'s node,
+        read before or after it was pinned."""
+        if candidate.version is None or not isinstance(candidate.info, CandidateInfo):
+            return
+        proxies: dict[Dnf, list[Req]] = {}
+        for req in reqs:
+            if req.marker != TRUE and req.url is None:
+                proxies.setdefault(req.marker, []).append(req)
+        contains = self.shared.contains
+        for reqs in proxies.values():
+            for version, info in self._ordered(candidate.name):
+                if version == candidate.version:
+                    break
+                if not all(contains(req.specifier, version) for req in reqs):
+                    continue
+                if info.requires_python and not self._python_admits(info.requires_python):
+                    self._split_on_python(info.requires_python)
 
     def _python_req(self, requires_python: str) -> Req:
         try:
@@ -1048,6 +1084,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         unique = list(dict.fromkeys(reqs))
         if inherited is None:
             self._check_forks(unique)
+        for req in unique:
+            pinned = self.tracker.mapping.get(req.key) if req.marker != TRUE else None
+            if pinned is not None and pinned.extra is None:
+                self._visit_marker_proxies(pinned, [*self._asked.get(req.key, ()), req])
         # uv's graph has no edge from a package (or its extra) to itself; a group's is kept.
         self.recorded[candidate] = tuple(
             Dependency(name=r.name, extras=r.extras, marker=r.marker)
