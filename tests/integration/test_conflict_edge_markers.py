@@ -8,6 +8,10 @@ only through a conflicting extra keeps the Python range of that extra's marker. 
 are those the generator of issue 13 varied: where `eg` is reached from (the base, an extra, a
 group), which sets are declared, and which of their items are extras.
 
+A group requiring its own project's extras (narwhals' `typing` requires `narwhals[dask,...]`)
+has an edge per extra: a conflict fork that excludes an extra drops the edge to it, so the
+edge to a conflicting extra holds only where that extra is active, while the others' stay.
+
 The same lock from scratch also splits each conflict fork at an exclusive Python bound:
 `cr` 2.0 requires `>=3.9, !=3.9.0` (as cryptography 51.0.1 does), so uv splits at
 `python_full_version > '3.9'` and takes `cr` 2.0 above it; a fork that starts just above a
@@ -125,3 +129,43 @@ def test_a_fork_above_an_exclusive_bound_takes_the_version_that_set_it(
     text = project('["cr"]', 'mcp = ["six"]', PLAIN_GROUPS, f"[{V1_V2}]")
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert "python_full_version > '3.9'" in lock
+
+
+SELF_EXTRAS = """
+[project]
+name = "t"
+version = "0.1"
+requires-python = ">=3.9"
+dependencies = []
+
+[project.optional-dependencies]
+a = ["six"]
+b = ["dep"]
+c = ["te"]
+m = ["pkg"]
+
+[dependency-groups]
+g = ["t[a,b,c]"]
+
+[tool.uv]
+conflicts = CONFLICTS
+
+[build-system]
+requires = ["uv_build>=0.9,<0.10"]
+build-backend = "uv_build"
+"""
+
+
+@pytest.mark.parametrize(
+    "conflicts",
+    [
+        '[[{extra = "a"}, {extra = "m"}]]',
+        '[[{extra = "a"}, {extra = "m"}], [{group = "g"}, {extra = "c"}]]',
+    ],
+)
+def test_a_groups_edges_to_its_own_conflicting_extras_are_uvs(
+    conflicts: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = SELF_EXTRAS.replace("CONFLICTS", conflicts)
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert '{ name = "t", extra = ["a"], marker = ' in lock

@@ -1076,6 +1076,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # A group may require its own project with extras: an edge of its own, not flattened.
         if candidate.group is None and any(r.name == candidate.name and r.extras for r in reqs):
             reqs = self._flattened(candidate.name, texts, reqs, env)
+        reqs = [self._without_excluded_extras(r) for r in reqs]
         # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
         # order: that order decides which package is visited, and splits a fork, first.
         reqs.sort(key=lambda req: req.name)
@@ -1109,6 +1110,16 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         local_names = self.shared.local
         self.shared.source.prefetch(sorted({r.name for r in reqs if r.name not in local_names}))
         return result
+
+    def _without_excluded_extras(self, req: Req) -> Req:
+        """`req` without the extras this conflict fork excludes: uv's `Fork::filter` drops the
+        dependency on such an extra's node from every package (a group requiring its own
+        project's conflicting extra, as narwhals' `typing` requires `narwhals[dask]`), keeping
+        the one on the package itself."""
+        if not req.extras:
+            return req
+        kept = tuple(x for x in req.extras if self._allowed(extra_item(req.name, x)))
+        return req if kept == req.extras else replace(req, extras=kept)
 
     def _flattened(self, name: str, texts: Sequence[str], reqs: list[Req], env: Dnf) -> list[Req]:
         """`reqs` with the package's requirements on its own extras replaced by what those
