@@ -8,6 +8,20 @@ only through a conflicting extra keeps the Python range of that extra's marker. 
 are those the generator of issue 13 varied: where `eg` is reached from (the base, an extra, a
 group), which sets are declared, and which of their items are extras.
 
+A package's extra requiring another of its own extras (dask's `dataframe` requires
+`dask[array]`) is flattened, as uv's resolver does: the lock lists `six` under `dataframe` with
+both markers joined, no `array` table and no edge to itself; a reference with a version
+(`d[array]==2.0`) still constrains the package, and one under a marker forks nothing.
+
+A requirement under a marker (`n>=1 ; python_version >= '3.10'`) is a node of its own in uv,
+which tries `n` 2.0 (`Requires-Python >=3.12`) first even once `n==1.0` is pinned: uv splits at
+3.12, both forks locking `n` 1.0 (narwhals' `extreme-*` groups pin numpy, which pandas requires
+under `python_version >= '3.10'`).
+
+A group requiring its own project's extras (narwhals' `typing` requires `narwhals[dask,...]`)
+has an edge per extra: a conflict fork that excludes an extra drops the edge to it, so the
+edge to a conflicting extra holds only where that extra is active, while the others' stay.
+
 The same lock from scratch also splits each conflict fork at an exclusive Python bound:
 `cr` 2.0 requires `>=3.9, !=3.9.0` (as cryptography 51.0.1 does), so uv splits at
 `python_full_version > '3.9'` and takes `cr` 2.0 above it; a fork that starts just above a
@@ -47,6 +61,29 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("mcp", "1.0", requires_dist=["dep", "te ; sys_platform == 'win32'"])
         server.add_wheel("cr", "1.0", requires_python=">=3.8")
         server.add_wheel("cr", "2.0", requires_python=">=3.9,!=3.9.0")
+        # `d`'s extras require its own (`dataframe` -> `d[array]`), as dask's do.
+        server.add_wheel(
+            "d",
+            "1.0",
+            requires_dist=[
+                "six ; extra == 'array'",
+                "dep ; extra == 'array' and sys_platform == 'win32'",
+                "d[array] ; extra == 'dataframe' and python_version < '3.12'",
+                "pkg ; extra == 'dataframe'",
+                "d[dataframe] ; extra == 'complete'",
+                "d[array] ; sys_platform == 'linux'",
+            ],
+        )
+        server.add_wheel(
+            "d",
+            "2.0",
+            requires_dist=["six ; extra == 'array'", "d[array]==2.0 ; extra == 'dataframe'"],
+            requires_python=">=3.10",
+        )
+        # `n` 2.0 needs Python 3.12; `p` requires `n` under a marker.
+        server.add_wheel("n", "1.0")
+        server.add_wheel("n", "2.0", requires_python=">=3.12")
+        server.add_wheel("p", "1.0", requires_dist=["n>=1 ; python_version >= '3.10'"])
         yield server
 
 
@@ -125,3 +162,70 @@ def test_a_fork_above_an_exclusive_bound_takes_the_version_that_set_it(
     text = project('["cr"]', 'mcp = ["six"]', PLAIN_GROUPS, f"[{V1_V2}]")
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert "python_full_version > '3.9'" in lock
+
+
+SELF_EXTRAS = """
+[project]
+name = "t"
+version = "0.1"
+requires-python = ">=3.9"
+dependencies = []
+
+[project.optional-dependencies]
+a = ["six"]
+b = ["dep"]
+c = ["te"]
+m = ["pkg"]
+
+[dependency-groups]
+g = ["t[a,b,c]"]
+
+[tool.uv]
+conflicts = CONFLICTS
+
+[build-system]
+requires = ["uv_build>=0.9,<0.10"]
+build-backend = "uv_build"
+"""
+
+
+@pytest.mark.parametrize(
+    "conflicts",
+    [
+        '[[{extra = "a"}, {extra = "m"}]]',
+        '[[{extra = "a"}, {extra = "m"}], [{group = "g"}, {extra = "c"}]]',
+    ],
+)
+def test_a_groups_edges_to_its_own_conflicting_extras_are_uvs(
+    conflicts: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = SELF_EXTRAS.replace("CONFLICTS", conflicts)
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert '{ name = "t", extra = ["a"], marker = ' in lock
+
+
+def plain(dependencies: str, requires_python: str = ">=3.9") -> str:
+    return f"""
+[project]
+name = "t"
+version = "0.1"
+requires-python = "{requires_python}"
+dependencies = {dependencies}
+"""
+
+
+@pytest.mark.parametrize("requirement", ["d[dataframe]", "d[complete]<2", "d<2"])
+def test_an_extra_requiring_its_own_package_is_flattened_as_uv_does(
+    requirement: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    text = plain(f'["{requirement}"]')
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert "array = [" not in lock
+
+
+@pytest.mark.parametrize("dependencies", ['["p", "n==1.0"]', '["n==1.0", "p==1.0"]'])
+def test_a_marker_requirement_on_a_pinned_package_forks_as_uvs(
+    dependencies: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    lock = lock_both(*projects(tmp_path, plain(dependencies, ">=3.10")), pyrun_env, index)
+    assert "python_full_version >= '3.12'" in lock

@@ -51,7 +51,7 @@ from __future__ import annotations
 import collections
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -661,6 +661,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # the packages the requirements of no member do.
         self._under_marker: dict[str, set[Candidate]] = collections.defaultdict(set)
         self._roots_under_marker: set[str] = set()
+        # Each node's requirements when resolvelib last asked for its candidates: those the
+        # version it then pins was chosen under.
+        self._asked: dict[str, list[Req]] = {}
 
     # -- resolvelib interface --
 
@@ -703,6 +706,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
     ) -> list[Candidate]:
         # Identical requirements (1,000 members requiring `packaging`) are checked once.
         reqs = list(dict.fromkeys(requirements[identifier]))
+        self._asked[identifier] = reqs
         bad = {c.version for c in incompatibilities[identifier]}
         found = [c for c in self._satisfying(identifier, reqs) if c.version not in bad]
         family = self._family.get(_split_key(identifier)[0])
@@ -794,6 +798,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         verdict = self.coverage_of(candidate)
         if isinstance(verdict, Split):
             raise ForkNeeded(list(verdict.forks), self._inheritance(), self.learned)
+        if candidate.extra is None:
+            self._visit_marker_proxies(candidate, self._asked.get(candidate.key, ()))
         texts, requires_python = self.shared.requires(candidate.name, info.version)
         requires_python = requires_python or info.requires_python
         if requires_python and not self._python_admits(requires_python):
@@ -1010,6 +1016,12 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         """A version whose `Requires-Python` excludes the fork's lowest Python: split the fork at
         its lower bound when both sides hold some Python (uv's
         `fork_version_by_python_requirement`), else make the version unusable here."""
+        self._split_on_python(requires_python)
+        return [self._python_req(requires_python)]
+
+    def _split_on_python(self, requires_python: str) -> None:
+        """Raise `ForkNeeded` at the lower bound of `requires_python` when both sides of it
+        hold some Python of this fork."""
         low = _requires_python_low(requires_python)
         if low is not None and self.shared.request.fork_strategy is ForkStrategy.REQUIRES_PYTHON:
             upper = python_dnf(((low[0], low[1], None, False),))
@@ -1017,7 +1029,31 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             if above and below:
                 self.shared.python_floors.append(below)
                 raise ForkNeeded([above, below], self._inheritance(), self.learned)
-        return [self._python_req(requires_python)]
+
+    def _visit_marker_proxies(self, candidate: Candidate, reqs: Iterable[Req]) -> None:
+        """uv's versions of a package required under a marker (`numpy ; python_version >=
+        '3.10'`), as it tries them once the package itself is pinned. uv gives such
+        requirements a node of their own (`numpy{marker}`), whose versions only they narrow:
+        it tries the most wanted first even when the package is pinned to another
+        (`numpy==1.22.0` from a group), and a version whose `Requires-Python` excludes the
+        fork's lowest Python splits the fork there, as the package's own would, before the
+        search comes down to the pinned one. `reqs` are requirements on `candidate`'s node,
+        read before or after it was pinned."""
+        if candidate.version is None or not isinstance(candidate.info, CandidateInfo):
+            return
+        proxies: dict[Dnf, list[Req]] = {}
+        for req in reqs:
+            if req.marker != TRUE and req.url is None:
+                proxies.setdefault(req.marker, []).append(req)
+        contains = self.shared.contains
+        for reqs in proxies.values():
+            for version, info in self._ordered(candidate.name):
+                if version == candidate.version:
+                    break
+                if not all(contains(req.specifier, version) for req in reqs):
+                    continue
+                if info.requires_python and not self._python_admits(info.requires_python):
+                    self._split_on_python(info.requires_python)
 
     def _python_req(self, requires_python: str) -> Req:
         try:
@@ -1037,6 +1073,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         env = self.env if inherited is None else inherited
         routed = [t for t in texts if extra is None or mentions_extra(_marker_text(t))]
         reqs = [r for text in routed for r in self._applied(text, extra, env)]
+        # A group may require its own project with extras: an edge of its own, not flattened.
+        if candidate.group is None and any(r.name == candidate.name and r.extras for r in reqs):
+            reqs = self._flattened(candidate.name, texts, reqs, env)
+        reqs = [self._without_excluded_extras(r) for r in reqs]
         # uv groups a package's requirements by name (a `BTreeMap`), so it meets them in name
         # order: that order decides which package is visited, and splits a fork, first.
         reqs.sort(key=lambda req: req.name)
@@ -1045,8 +1085,15 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         unique = list(dict.fromkeys(reqs))
         if inherited is None:
             self._check_forks(unique)
+        for req in unique:
+            pinned = self.tracker.mapping.get(req.key) if req.marker != TRUE else None
+            if pinned is not None and pinned.extra is None:
+                self._visit_marker_proxies(pinned, [*self._asked.get(req.key, ()), req])
+        # uv's graph has no edge from a package (or its extra) to itself; a group's is kept.
         self.recorded[candidate] = tuple(
-            Dependency(name=r.name, extras=r.extras, marker=r.marker) for r in reqs
+            Dependency(name=r.name, extras=r.extras, marker=r.marker)
+            for r in reqs
+            if r.name != candidate.name or candidate.group is not None
         )
         result = [r for req in unique for r in self._expand(req)]
         if extra is not None and candidate.version is not None:
@@ -1063,6 +1110,47 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         local_names = self.shared.local
         self.shared.source.prefetch(sorted({r.name for r in reqs if r.name not in local_names}))
         return result
+
+    def _without_excluded_extras(self, req: Req) -> Req:
+        """`req` without the extras this conflict fork excludes: uv's `Fork::filter` drops the
+        dependency on such an extra's node from every package (a group requiring its own
+        project's conflicting extra, as narwhals' `typing` requires `narwhals[dask]`), keeping
+        the one on the package itself."""
+        if not req.extras:
+            return req
+        kept = tuple(x for x in req.extras if self._allowed(extra_item(req.name, x)))
+        return req if kept == req.extras else replace(req, extras=kept)
+
+    def _flattened(self, name: str, texts: Sequence[str], reqs: list[Req], env: Dnf) -> list[Req]:
+        """`reqs` with the package's requirements on its own extras replaced by what those
+        extras require, under both markers, transitively (uv's `flatten_requirements`: dask's
+        `dataframe` extra requiring `dask[array]` locks `numpy` under `dataframe`, and no
+        `array` table)."""
+        extra_texts = [t for t in texts if mentions_extra(_marker_text(t))]
+        flat = list(reqs)
+        queue = collections.deque((x, r.marker) for r in reqs if r.name == name for x in r.extras)
+        seen: set[tuple[str, Dnf]] = set()
+        while queue:
+            extra, marker = queue.popleft()
+            if (extra, marker) in seen:
+                continue
+            seen.add((extra, marker))
+            for req in (r for text in extra_texts for r in self._applied(text, extra, env)):
+                combined = dnf_and(marker, req.marker)
+                if is_disjoint(env, combined):
+                    continue
+                if req.name == name:
+                    queue.extend((x, combined) for x in req.extras)
+                flat.append(replace(req, marker=combined))
+        # A self-reference with a version (`dask[array]==2024.10.0`) still constrains the
+        # package; one without is dropped whole.
+        kept = [r for r in flat if r.name != name or not r.extras]
+        kept += [
+            replace(r, extras=())
+            for r in flat
+            if r.name == name and r.extras and (r.specifier or r.url is not None)
+        ]
+        return kept
 
     def _note_priorities(self, candidate: Candidate, reqs: list[Req], nodes: list[Req]) -> None:
         """What reading `candidate`'s requirements tells uv's priorities: a package required at

@@ -1077,8 +1077,11 @@ class _EdgeMerger:
                 target = held_pin.version if dep.name in self.ambiguous else None
                 # `foo[x]` requires `foo` too: uv's edge to the package itself holds wherever
                 # any requirement on it does, with or without extras (`foo ; win32` and
-                # `foo[x] ; not win32` lock as `foo` plus `foo[x] ; not win32`).
-                for extras in (dep.extras, ()) if dep.extras else ((),):
+                # `foo[x] ; not win32` lock as `foo` plus `foo[x] ; not win32`). Each extra
+                # is an edge of its own, as uv's graph has one node per extra: a conflict fork
+                # that drops one (`pyrun.core.provider`) leaves the others' markers alone;
+                # edges under one marker are merged again (`_merge_extras`).
+                for extras in [*((x,) for x in dep.extras), ()]:
                     holders = found.setdefault((dep.name, extras, target), {})
                     holders.setdefault(dep.marker, []).append(index)
         if self.conflicts is not None:
