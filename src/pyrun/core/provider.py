@@ -232,6 +232,12 @@ class Req:
     marker: Dnf = TRUE
     extras: tuple[str, ...] = ()
 
+    def __hash__(self) -> int:
+        # Two strings, whose hashes Python keeps: the generated hash also hashed the specifier
+        # and the marker, every time resolvelib's requirements on a node were deduplicated.
+        # Equal requirements have equal keys and texts, so this agrees with `==`.
+        return hash((self.key, self.text))
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -346,8 +352,17 @@ class _Shared:
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._usable_lists: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._ordered: dict[
+            str, tuple[list[tuple[Version, CandidateInfo]], dict[Version, list[int]]]
+        ] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
+        self._admitting: dict[tuple[int, str], tuple[SpecifierSet, set[int]]] = {}
+        self._exact: dict[int, tuple[SpecifierSet, bool]] = {}
+        self._made: dict[str, dict[int, Candidate]] = {}
+        self._read: dict[tuple[str, str | None], Req] = {}
+        self._made_lists: dict[str, dict[int, tuple[list[Any], list[Candidate]]]] = {}
+        self._reordered: dict[tuple[str, tuple[int, ...]], list[tuple[Version, CandidateInfo]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
         self._covered: dict[tuple[str, Version], Dnf] = {}
         # The lower parts of forks split on a `Requires-Python`: uv bounds them by
@@ -389,6 +404,83 @@ class _Shared:
             found = answers[version] = specifier.contains(version, prereleases=True)
         return found
 
+    def requirement(self, text: str, extra: str | None) -> Req:
+        """`text` as the node for `extra` requires it, its marker stripped of extras: the same
+        in every fork (whether it applies is the fork's question), so read once."""
+        key = (text, extra)
+        found = self._read.get(key)
+        if found is None:
+            req = _parse(text)
+            found = self._read[key] = Req(
+                req.name,
+                req.name,
+                req.specifier,
+                _requirement_text(req),
+                req.url,
+                parse_marker(str(req.marker) if req.marker else None, extra),
+                tuple(sorted(canonicalize_name(e) for e in req.extras)),
+            )
+        return found
+
+    def registry_candidates(
+        self, identifier: str, extra: str | None, ordered: list[tuple[Version, CandidateInfo]]
+    ) -> list[Candidate]:
+        """The candidates of a registry node in the fork's order `ordered`, each made once for
+        every fork (a fork makes hundreds of nodes, some with a thousand versions)."""
+        # Forks mostly share their order too (`reordered`): the list for one is made once.
+        # By the order's identity; the entry keeps it alive.
+        lists = self._made_lists.setdefault(identifier, {})
+        kept = lists.get(id(ordered))
+        if kept is not None and kept[0] is ordered:
+            return kept[1]
+        made = self._made.setdefault(identifier, {})
+        found = []
+        for version, info in ordered:
+            candidate = made.get(id(info))  # `info` is kept alive by `candidates(name)`
+            if candidate is None:
+                name = _split_key(identifier)[0]
+                candidate = made[id(info)] = Candidate(identifier, name, version, extra, None, info)
+            found.append(candidate)
+        lists[id(ordered)] = (ordered, found)
+        return found
+
+    def reordered(self, name: str, picked: tuple[int, ...]) -> list[tuple[Version, CandidateInfo]]:
+        """`ordered(name)` with the versions at positions `picked` moved ahead, in that order:
+        a fork's preferences, which most forks share."""
+        key = (name, picked)
+        found = self._reordered.get(key)
+        if found is None:
+            base = self._ordered[name][0]
+            chosen = set(picked)
+            rest = [item for index, item in enumerate(base) if index not in chosen]
+            found = self._reordered[key] = [base[index] for index in picked] + rest
+        return found
+
+    def exact(self, specifier: SpecifierSet) -> bool:
+        """Whether `specifier` has an `==` or `===` clause (what ranks a node as pinned),
+        memoised by identity as `contains`: asked of every requirement on every node a
+        round."""
+        entry = self._exact.get(id(specifier))
+        if entry is None or entry[0] is not specifier:
+            pinned = any(spec.operator in ("==", "===") for spec in specifier)
+            entry = self._exact[id(specifier)] = (specifier, pinned)
+        return entry[1]
+
+    def admitting(self, specifier: SpecifierSet, name: str) -> set[int]:
+        """The identities of the versions of `name` (`candidates(name)`, whose `Version`
+        objects every fork's candidates share) that `specifier` admits, pre-releases too."""
+        # By the specifier's identity, as `contains`: the entry keeps it alive.
+        key = (id(specifier), name)
+        entry = self._admitting.get(key)
+        if entry is None or entry[0] is not specifier:
+            admitted = {
+                id(version)
+                for version, _info in self.candidates(name)
+                if specifier.contains(version, prereleases=True)
+            }
+            entry = self._admitting[key] = (specifier, admitted)
+        return entry[1]
+
     def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         if name not in self._candidates:
             infos = [(_version(info.version), info) for info in self.source.candidates(name)]
@@ -406,6 +498,26 @@ class _Shared:
             found = self._usable_lists[name] = [
                 (v, i) for v, i in self.candidates(name) if check(name, v, i)
             ]
+        return found
+
+    def ordered(
+        self, name: str, check: Callable[[str, Version, CandidateInfo], bool]
+    ) -> tuple[list[tuple[Version, CandidateInfo]], dict[Version, list[int]]]:
+        """`usable(name, check)` most wanted first by the resolution mode and the pre-release
+        policy (the same in every fork), and where each version stands in that list: a fork
+        moves its preferred versions ahead by looking them up, not by comparing every
+        version with each (a package with a thousand versions, in every fork)."""
+        found = self._ordered.get(name)
+        if found is None:
+            order = list(self.usable(name, check))
+            if self.highest_first(name):
+                order.reverse()
+            if self.prerelease_policy(name) == "prefer-stable":
+                order.sort(key=lambda item: item[0].is_prerelease)
+            positions: dict[Version, list[int]] = {}
+            for index, (version, _info) in enumerate(order):
+                positions.setdefault(version, []).append(index)
+            found = self._ordered[name] = (order, positions)
         return found
 
     def covered(self, name: str, version: Version, info: CandidateInfo) -> Dnf:
@@ -648,6 +760,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
         self.roots: list[Req] = []
         self._order: dict[str, int] = {}
+        self._fixed_rank: dict[str, tuple[bool, bool, str]] = {}
         # What `_ordered` returns depends only on the package within one fork, and
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
@@ -676,24 +789,43 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
     ) -> Any:
         causes = {cause.requirement.name for cause in backtrack_causes}
-        pinned = any(
-            spec.operator in ("==", "===")
-            for info in information[identifier]
-            for spec in info.requirement.specifier
-        )
+        return self._preference(identifier, information, causes)
+
+    def narrow_requirement_selection(
+        self,
+        identifiers: Iterable[str],
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
+    ) -> Iterable[str]:
+        """The node `get_preference` ranks first, chosen here in one pass (resolvelib then asks
+        no preference): the backtrack causes are read once a round, not once per node."""
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        return [min(identifiers, key=lambda key: self._preference(key, information, causes))]
+
+    def _preference(
+        self,
+        identifier: str,
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        causes: set[str],
+    ) -> Any:
+        exact = self.shared.exact
+        pinned = any(exact(info.requirement.specifier) for info in information[identifier])
         first_seen = self._order.setdefault(identifier, len(self._order))
-        name = _split_key(identifier)[0]
-        local = name in self.shared.local
+        # What does not change in the fork, read once per node.
+        fixed = self._fixed_rank.get(identifier)
+        if fixed is None:
+            name = _split_key(identifier)[0]
+            fixed = self._fixed_rank[identifier] = (
+                identifier != PYTHON,
+                name not in self.shared.local,
+                name,
+            )
+        python_last, registry, name = fixed
         # Learned from rejections (uv's `ConflictEarly`/`ConflictLate`), after exact pins.
         learned = self.learned.rank(name)
-        return (
-            identifier != PYTHON,
-            not local,
-            name not in causes,
-            not pinned,
-            learned,
-            first_seen,
-        )
+        return (python_last, registry, name not in causes, not pinned, learned, first_seen)
 
     def find_matches(
         self,
@@ -718,12 +850,15 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if self.shared.coverage or not reqs:
             # Coverage follows the fork's dependencies read so far: the list is not fixed.
             return self._admitted(self._candidates_for(identifier, reqs), reqs)
+        # An entry holds the requirements whose ids make its key, so no live object shares
+        # those ids: a key found is the same requirements (no need to compare them again, a
+        # node that a hundred packages require is looked up each time one more does).
         key = (identifier, *map(id, reqs))
         kept = self._matched.get(key)
-        if kept is not None and all(a is b for a, b in zip(kept[0], reqs, strict=True)):
+        if kept is not None:
             return kept[1]
         prefix = self._matched.get(key[:-1]) if len(reqs) > 1 else None
-        if prefix is not None and all(a is b for a, b in zip(prefix[0], reqs, strict=False)):
+        if prefix is not None:
             found = self._admitted(prefix[1], reqs[-1:])
         else:
             found = self._admitted(self._candidates_for(identifier, reqs), reqs)
@@ -731,7 +866,24 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return found
 
     def _admitted(self, candidates: list[Candidate], reqs: list[Req]) -> list[Candidate]:
-        return [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+        """`candidates` (one node's) that every one of `reqs` admits."""
+        found = list(candidates)
+        for req in reqs:
+            found = self.admitted_by(found, req)
+        return found
+
+    def admitted_by(self, candidates: list[Candidate], req: Req) -> list[Candidate]:
+        """`is_satisfied_by` over one node's candidates. A registry node's versions are
+        checked by the set of versions `req`'s specifier admits, found once for every fork
+        (`_Shared.admitting`), not one specifier check per candidate in each fork."""
+        if not candidates or not isinstance(candidates[0].info, CandidateInfo):
+            return [c for c in candidates if self.is_satisfied_by(req, c)]
+        if req.url is not None:
+            return []
+        if not req.specifier:
+            return candidates
+        admitted = self.shared.admitting(req.specifier, candidates[0].name)
+        return [c for c in candidates if id(c.version) in admitted]
 
     def _family_matches(
         self,
@@ -869,8 +1021,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def find_matches_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
         """`find_matches` with nothing ruled out yet."""
-        found = self._candidates_for(identifier, reqs)
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        return self._admitted(self._candidates_for(identifier, reqs), reqs)
 
     # -- roots --
 
@@ -917,10 +1068,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if found is None:
             # Made once per node: a package with a thousand versions is matched again each
             # time a requirement on it is added.
-            found = self._made[identifier] = [
-                Candidate(identifier, name, version, extra, None, info)
-                for version, info in self._ordered(name)
-            ]
+            found = self._made[identifier] = self.shared.registry_candidates(
+                identifier, extra, self._ordered(name)
+            )
         if self.shared.coverage:
             return [c for c in found if not isinstance(self.coverage_of(c), Missing)]
         return found
@@ -958,18 +1108,17 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return self._ordered_cache[name]
 
     def _order_candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
-        usable = [(v, i) for v, i in self.shared.usable(name, self._usable)]
-        usable = [(v, i) for v, i in usable if self._constrained(name, v)]
-        if self.shared.highest_first(name):
-            usable.reverse()
-        policy = self.shared.prerelease_policy(name)
-        if policy == "prefer-stable":
-            usable.sort(key=lambda item: item[0].is_prerelease)
-        preferred = [item for item in usable if item[0] == self._kept.get(name)]
-        for text in self.shared.preferred(name, self.env):
-            preferred.extend(item for item in usable if item[0] == _version(text))
-        rest = [item for item in usable if item not in preferred]
-        return list(dict.fromkeys(preferred)) + rest
+        """The shared order (`_Shared.ordered`) with this fork's preferences moved ahead: the
+        version kept from the parent fork, then locked and earlier forks' versions; then the
+        constraints that apply in the fork (filtering keeps the order, so it can come last)."""
+        base, positions = self.shared.ordered(name, self._usable)
+        wanted = [self._kept[name]] if name in self._kept else []
+        wanted.extend(_version(text) for text in self.shared.preferred(name, self.env))
+        picked = tuple(dict.fromkeys(i for v in wanted for i in positions.get(v, ())))
+        ordered = self.shared.reordered(name, picked) if picked else base
+        if self.shared.constraints.get(name):
+            ordered = [item for item in ordered if self._constrained(name, item[0])]
+        return ordered
 
     def _usable(self, name: str, version: Version, info: CandidateInfo) -> bool:
         # Reads `self.shared` only: `_Shared.usable` keeps its answers for every fork.
@@ -1089,19 +1238,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return self._requirements[key]
 
     def _read_requirement(self, text: str, extra: str | None, env: Dnf) -> Req | None:
-        req = _parse(text)
-        marker = parse_marker(str(req.marker) if req.marker else None, extra)
-        if is_disjoint(env, marker):
-            return None
-        return Req(
-            req.name,
-            req.name,
-            req.specifier,
-            _requirement_text(req),
-            req.url,
-            marker,
-            tuple(sorted(canonicalize_name(e) for e in req.extras)),
-        )
+        req = self.shared.requirement(text, extra)
+        return None if is_disjoint(env, req.marker) else req
 
     def _applied(self, text: str, extra: str | None, env: Dnf) -> list[Req]:
         """The requirement `text` of the node for `extra`, or the overrides standing in for it:
@@ -1169,6 +1307,7 @@ def _has_upper_bound(specifier: SpecifierSet) -> bool:
     return any(spec.operator in ("<", "<=", "==", "~=", "===") for spec in specifier)
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every node each round
 def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
     if ":" in identifier:
         name, group = identifier.split(":", 1)
@@ -1420,11 +1559,19 @@ def _lower_bound_open(env: Dnf, target: Version | None) -> bool:
 
 def _lower_admits(file: FileLike, low: Version) -> bool:
     """uv's `is_contained_by`: the file's lowest Python is at most the range's."""
+    floor = _python_floor(file.requires_python or "")
+    return floor is None or floor <= low
+
+
+@functools.lru_cache(maxsize=4096)
+def _python_floor(text: str) -> Version | None:
+    """The lowest Python a `Requires-Python` admits; None when unbounded or unparseable.
+    Memoised: every fork lists the files of its pins, and a page repeats a few texts."""
     try:
-        file_low = pyset_from_specifiers(file.requires_python or "")
+        pyset = pyset_from_specifiers(text)
     except FailureError:
-        return True
-    return not file_low or file_low[0][0] is None or file_low[0][0] <= low
+        return None
+    return pyset[0][0] if pyset else None
 
 
 # --- Explaining a failure -------------------------------------------------------------------
