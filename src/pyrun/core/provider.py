@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -134,6 +135,7 @@ from pyrun.core.universal_conflicts import (
 from pyrun.errors import FailureError
 
 PYTHON = "<python>"
+_SPECIFIER = operator.attrgetter("requirement.specifier")
 MAX_ROUNDS = 20_000
 MAX_FORKS = 256
 
@@ -358,9 +360,11 @@ class _Shared:
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self._admitting: dict[tuple[int, str], tuple[SpecifierSet, set[int]]] = {}
-        self._exact: dict[int, tuple[SpecifierSet, bool]] = {}
+        self._exact: dict[int, bool] = {}
+        self._exact_held: list[SpecifierSet] = []
         self._made: dict[str, dict[int, Candidate]] = {}
         self._read: dict[tuple[str, str | None], Req] = {}
+        self._applied: dict[tuple[str, str | None], list[Req]] = {}
         self._made_lists: dict[str, dict[int, tuple[list[Any], list[Candidate]]]] = {}
         self._reordered: dict[tuple[str, tuple[int, ...]], list[tuple[Version, CandidateInfo]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
@@ -402,6 +406,23 @@ class _Shared:
         found = answers.get(version)
         if found is None:
             found = answers[version] = specifier.contains(version, prereleases=True)
+        return found
+
+    def applied(self, text: str, extra: str | None) -> list[Req]:
+        """The requirement `text` of the node for `extra`, or the overrides standing in for it:
+        an override replaces it whole, marker and extras too (`pyrun.core.overrides`). The
+        same in every fork (which of them apply is the fork's question), so read once."""
+        key = (text, extra)
+        found = self._applied.get(key)
+        if found is None:
+            overrides = self.overrides.get(_name(_parse(text).name))
+            if not overrides:
+                found = [self.requirement(text, extra)]
+            elif not override_applies(_marker_text(text), extra):
+                found = []
+            else:
+                found = [self.requirement(str(override), None) for override in overrides]
+            self._applied[key] = found
         return found
 
     def requirement(self, text: str, extra: str | None) -> Req:
@@ -456,15 +477,21 @@ class _Shared:
             found = self._reordered[key] = [base[index] for index in picked] + rest
         return found
 
-    def exact(self, specifier: SpecifierSet) -> bool:
-        """Whether `specifier` has an `==` or `===` clause (what ranks a node as pinned),
-        memoised by identity as `contains`: asked of every requirement on every node a
-        round."""
-        entry = self._exact.get(id(specifier))
-        if entry is None or entry[0] is not specifier:
-            pinned = any(spec.operator in ("==", "===") for spec in specifier)
-            entry = self._exact[id(specifier)] = (specifier, pinned)
-        return entry[1]
+    def any_exact(self, specifiers: Iterable[SpecifierSet]) -> bool:
+        """Whether one of `specifiers` has an `==` or `===` clause (what ranks a node as
+        pinned): asked of every requirement on every node a round, so the answers are kept by
+        the specifier's identity and looked up without a Python call per requirement."""
+        specifiers = list(specifiers)
+        flags = list(map(self._exact.get, map(id, specifiers)))
+        if None in flags:
+            for specifier in specifiers:
+                if id(specifier) not in self._exact:
+                    self._exact_held.append(specifier)  # so that its id stays its own
+                    self._exact[id(specifier)] = any(
+                        spec.operator in ("==", "===") for spec in specifier
+                    )
+            flags = list(map(self._exact.__getitem__, map(id, specifiers)))
+        return any(flags)
 
     def admitting(self, specifier: SpecifierSet, name: str) -> set[int]:
         """The identities of the versions of `name` (`candidates(name)`, whose `Version`
@@ -476,7 +503,7 @@ class _Shared:
             admitted = {
                 id(version)
                 for version, _info in self.candidates(name)
-                if specifier.contains(version, prereleases=True)
+                if self.contains(specifier, version)  # the pin checks ask again
             }
             entry = self._admitting[key] = (specifier, admitted)
         return entry[1]
@@ -767,6 +794,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self._made: dict[str, list[Candidate]] = {}
         self._matched: dict[tuple[Any, ...], tuple[tuple[Req, ...], list[Candidate]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
+        self._possible: dict[int, bool] = {}
         self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
         # A registry package with extras: its node and its extras' nodes, as first met.
         self._family: dict[str, dict[str, None]] = {}
@@ -810,8 +838,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
         causes: set[str],
     ) -> Any:
-        exact = self.shared.exact
-        pinned = any(exact(info.requirement.specifier) for info in information[identifier])
+        pinned = self.shared.any_exact(map(_SPECIFIER, information[identifier]))
         first_seen = self._order.setdefault(identifier, len(self._order))
         # What does not change in the fork, read once per node.
         fixed = self._fixed_rank.get(identifier)
@@ -1242,16 +1269,20 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return None if is_disjoint(env, req.marker) else req
 
     def _applied(self, text: str, extra: str | None, env: Dnf) -> list[Req]:
-        """The requirement `text` of the node for `extra`, or the overrides standing in for it:
-        an override replaces it whole, marker and extras too (`pyrun.core.overrides`)."""
-        overrides = self.shared.overrides.get(_name(_parse(text).name))
-        if not overrides:
-            req = self._requirement(text, extra, env)
-            return [] if req is None else [req]
-        if not override_applies(_marker_text(text), extra):
-            return []
-        found = (self._requirement(str(override), None, env) for override in overrides)
-        return [req for req in found if req is not None]
+        """The requirement `text` of the node for `extra`, or the overrides standing in for it
+        (`_Shared.applied`), those possible in `env`."""
+        return [req for req in self.shared.applied(text, extra) if self._applies(req, env)]
+
+    def _applies(self, req: Req, env: Dnf) -> bool:
+        """Whether `req`'s marker is possible in `env`; memoised in the fork's own environment
+        (members repeat the same requirements, every version of a package most of its own).
+        By identity: `_Shared.applied` keeps every such requirement alive."""
+        if env is not self.env:
+            return not is_disjoint(env, req.marker)
+        known = self._possible.get(id(req))
+        if known is None:
+            known = self._possible[id(req)] = not is_disjoint(env, req.marker)
+        return known
 
     def _expand(self, req: Req) -> list[Req]:
         """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
@@ -1318,6 +1349,7 @@ def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
     return identifier, None, None
 
 
+@functools.lru_cache(maxsize=8192)  # every fork routes the same texts to each extra
 def _marker_text(text: str) -> str | None:
     req = _parse(text)
     return str(req.marker) if req.marker else None
