@@ -15,7 +15,7 @@ from tests.unit.test_resolver import Index, MemorySource, request
 
 # One package with many versions, required in three forks (three platforms).
 VERSIONS = [f"1.{minor}" for minor in range(40)]
-INDEX: Index = {"many": dict.fromkeys(VERSIONS, []), "leaf": {"1.0": [], "2.0": []}}
+INDEX: Index = {"many": {version: [] for version in VERSIONS}, "leaf": {"1.0": [], "2.0": []}}
 DEPS = (
     "many>=1.5 ; sys_platform == 'linux'",
     "many<1.30 ; sys_platform == 'darwin'",
@@ -101,3 +101,24 @@ def test_the_next_node_is_chosen_in_one_pass(monkeypatch: pytest.MonkeyPatch) ->
     assert result.get("many")[0].version == "1.19"
     assert result.get("leaf")[0].version == "1.0"
     assert asked == []
+
+
+def test_edges_alike_share_one_marker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merging the forks, an edge's marker comes from the forks it holds in and its markers
+    there: edges alike (required everywhere, in every fork) make it once."""
+    from pyrun.core import universal
+
+    made: list[object] = []
+    real = universal.uv_marker
+
+    def uv_marker(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(universal, "uv_marker", uv_marker)
+    index: Index = {**INDEX, **{f"dep{n}": {"1.0": []} for n in range(6)}}
+    result = resolve(request(*DEPS, *(f"dep{n}" for n in range(6))), MemorySource(index))
+    assert len(result.forks) == 3
+    # One per shape (edges to `many` at each version, the seven required everywhere...), not
+    # one per edge (11).
+    assert len(made) <= 5

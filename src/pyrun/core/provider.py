@@ -321,6 +321,8 @@ class _PinTracker(BaseReporter[Req, Candidate, str]):
     def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
         culprits = self._culprits(criterion, candidate)
         late = self.learned.record((candidate.key, candidate.name), culprits)
+        if not late:
+            return  # as a rule: no need to list the decisions of every rejection
         decided = {c.name for key, c in self.mapping.items() if key not in self._before}
         if decided.intersection(late):
             raise Reprioritized(decided.intersection(late))
