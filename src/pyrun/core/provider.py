@@ -356,9 +356,8 @@ class _Shared:
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._usable_lists: dict[str, list[tuple[Version, CandidateInfo]]] = {}
-        self._ordered: dict[
-            str, tuple[list[tuple[Version, CandidateInfo]], dict[Version, list[int]]]
-        ] = {}
+        self._ordered: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._positions: dict[str, dict[Version, list[int]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self._admitting: dict[tuple[int, str], tuple[SpecifierSet, set[int]]] = {}
@@ -473,7 +472,7 @@ class _Shared:
         key = (name, picked)
         found = self._reordered.get(key)
         if found is None:
-            base = self._ordered[name][0]
+            base = self._ordered[name]
             chosen = set(picked)
             rest = [item for index, item in enumerate(base) if index not in chosen]
             found = self._reordered[key] = [base[index] for index in picked] + rest
@@ -531,22 +530,28 @@ class _Shared:
 
     def ordered(
         self, name: str, check: Callable[[str, Version, CandidateInfo], bool]
-    ) -> tuple[list[tuple[Version, CandidateInfo]], dict[Version, list[int]]]:
+    ) -> list[tuple[Version, CandidateInfo]]:
         """`usable(name, check)` most wanted first by the resolution mode and the pre-release
-        policy (the same in every fork), and where each version stands in that list: a fork
-        moves its preferred versions ahead by looking them up, not by comparing every
-        version with each (a package with a thousand versions, in every fork)."""
+        policy: the same in every fork."""
         found = self._ordered.get(name)
         if found is None:
-            order = list(self.usable(name, check))
+            found = list(self.usable(name, check))
             if self.highest_first(name):
-                order.reverse()
+                found.reverse()
             if self.prerelease_policy(name) == "prefer-stable":
-                order.sort(key=lambda item: item[0].is_prerelease)
-            positions: dict[Version, list[int]] = {}
-            for index, (version, _info) in enumerate(order):
-                positions.setdefault(version, []).append(index)
-            found = self._ordered[name] = (order, positions)
+                found.sort(key=lambda item: item[0].is_prerelease)
+            self._ordered[name] = found
+        return found
+
+    def positions(self, name: str) -> dict[Version, list[int]]:
+        """Where each version stands in `ordered(name)`: a fork moves its preferred versions
+        ahead by looking them up, not by comparing every version with each (a package with a
+        thousand versions, in every fork). Made when a fork first has preferences for it."""
+        found = self._positions.get(name)
+        if found is None:
+            found = self._positions[name] = {}
+            for index, (version, _info) in enumerate(self._ordered[name]):
+                found.setdefault(version, []).append(index)
         return found
 
     def covered(self, name: str, version: Version, info: CandidateInfo) -> Dnf:
@@ -1140,9 +1145,10 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         """The shared order (`_Shared.ordered`) with this fork's preferences moved ahead: the
         version kept from the parent fork, then locked and earlier forks' versions; then the
         constraints that apply in the fork (filtering keeps the order, so it can come last)."""
-        base, positions = self.shared.ordered(name, self._usable)
+        base = self.shared.ordered(name, self._usable)
         wanted = [self._kept[name]] if name in self._kept else []
         wanted.extend(_version(text) for text in self.shared.preferred(name, self.env))
+        positions = self.shared.positions(name) if wanted else {}
         picked = tuple(dict.fromkeys(i for v in wanted for i in positions.get(v, ())))
         ordered = self.shared.reordered(name, picked) if picked else base
         if self.shared.constraints.get(name):
