@@ -117,7 +117,7 @@ class _Pinner:
             self.matching[req.key] = provider.find_matches_for(req.key, [req])
         else:
             left = self.matching[req.key]
-            self.matching[req.key] = [c for c in left if provider.is_satisfied_by(req, c)]
+            self.matching[req.key] = provider.admitted_by(left, req)
         if not self.matching[req.key]:
             raise _Unresolvable(req.text)
         self.pins.external.append(req)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -134,6 +135,7 @@ from pyrun.core.universal_conflicts import (
 from pyrun.errors import FailureError
 
 PYTHON = "<python>"
+_SPECIFIER = operator.attrgetter("requirement.specifier")
 MAX_ROUNDS = 20_000
 MAX_FORKS = 256
 
@@ -232,6 +234,12 @@ class Req:
     marker: Dnf = TRUE
     extras: tuple[str, ...] = ()
 
+    def __hash__(self) -> int:
+        # Two strings, whose hashes Python keeps: the generated hash also hashed the specifier
+        # and the marker, every time resolvelib's requirements on a node were deduplicated.
+        # Equal requirements have equal keys and texts, so this agrees with `==`.
+        return hash((self.key, self.text))
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -313,6 +321,8 @@ class _PinTracker(BaseReporter[Req, Candidate, str]):
     def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
         culprits = self._culprits(criterion, candidate)
         late = self.learned.record((candidate.key, candidate.name), culprits)
+        if not late:
+            return  # as a rule: no need to list the decisions of every rejection
         decided = {c.name for key, c in self.mapping.items() if key not in self._before}
         if decided.intersection(late):
             raise Reprioritized(decided.intersection(late))
@@ -346,8 +356,18 @@ class _Shared:
         self._locked_markers: dict[str, list[tuple[str, Dnf]]] = {}
         self._candidates: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._usable_lists: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._ordered: dict[str, list[tuple[Version, CandidateInfo]]] = {}
+        self._positions: dict[str, dict[Version, list[int]]] = {}
         self._requires: dict[tuple[str, str], tuple[Sequence[str], str | None]] = {}
         self._contains: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
+        self._admitting: dict[tuple[int, str], tuple[SpecifierSet, set[int]]] = {}
+        self._exact: dict[int, bool] = {}
+        self._exact_held: list[SpecifierSet] = []
+        self._made: dict[str, dict[int, Candidate]] = {}
+        self._read: dict[tuple[str, str | None], Req] = {}
+        self._applied: dict[tuple[str, str | None], list[Req]] = {}
+        self._made_lists: dict[str, dict[int, tuple[list[Any], list[Candidate]]]] = {}
+        self._reordered: dict[tuple[str, tuple[int, ...]], list[tuple[Version, CandidateInfo]]] = {}
         self.coverage = Coverage((*(request.environments or ()), *request.required_environments))
         self._covered: dict[tuple[str, Version], Dnf] = {}
         # The lower parts of forks split on a `Requires-Python`: uv bounds them by
@@ -389,6 +409,106 @@ class _Shared:
             found = answers[version] = specifier.contains(version, prereleases=True)
         return found
 
+    def applied(self, text: str, extra: str | None) -> list[Req]:
+        """The requirement `text` of the node for `extra`, or the overrides standing in for it:
+        an override replaces it whole, marker and extras too (`pyrun.core.overrides`). The
+        same in every fork (which of them apply is the fork's question), so read once."""
+        key = (text, extra)
+        found = self._applied.get(key)
+        if found is None:
+            overrides = self.overrides.get(_name(_parse(text).name))
+            if not overrides:
+                found = [self.requirement(text, extra)]
+            elif not override_applies(_marker_text(text), extra):
+                found = []
+            else:
+                found = [self.requirement(str(override), None) for override in overrides]
+            self._applied[key] = found
+        return found
+
+    def requirement(self, text: str, extra: str | None) -> Req:
+        """`text` as the node for `extra` requires it, its marker stripped of extras: the same
+        in every fork (whether it applies is the fork's question), so read once."""
+        key = (text, extra)
+        found = self._read.get(key)
+        if found is None:
+            req = _parse(text)
+            found = self._read[key] = Req(
+                req.name,
+                req.name,
+                req.specifier,
+                _requirement_text(req),
+                req.url,
+                parse_marker(str(req.marker) if req.marker else None, extra),
+                tuple(sorted(canonicalize_name(e) for e in req.extras)),
+            )
+        return found
+
+    def registry_candidates(
+        self, identifier: str, extra: str | None, ordered: list[tuple[Version, CandidateInfo]]
+    ) -> list[Candidate]:
+        """The candidates of a registry node in the fork's order `ordered`, each made once for
+        every fork (a fork makes hundreds of nodes, some with a thousand versions)."""
+        # Forks mostly share their order too (`reordered`): the list for one is made once.
+        # By the order's identity; the entry keeps it alive.
+        lists = self._made_lists.setdefault(identifier, {})
+        kept = lists.get(id(ordered))
+        if kept is not None and kept[0] is ordered:
+            return kept[1]
+        made = self._made.setdefault(identifier, {})
+        found = []
+        for version, info in ordered:
+            candidate = made.get(id(info))  # `info` is kept alive by `candidates(name)`
+            if candidate is None:
+                name = _split_key(identifier)[0]
+                candidate = made[id(info)] = Candidate(identifier, name, version, extra, None, info)
+            found.append(candidate)
+        lists[id(ordered)] = (ordered, found)
+        return found
+
+    def reordered(self, name: str, picked: tuple[int, ...]) -> list[tuple[Version, CandidateInfo]]:
+        """`ordered(name)` with the versions at positions `picked` moved ahead, in that order:
+        a fork's preferences, which most forks share."""
+        key = (name, picked)
+        found = self._reordered.get(key)
+        if found is None:
+            base = self._ordered[name]
+            chosen = set(picked)
+            rest = [item for index, item in enumerate(base) if index not in chosen]
+            found = self._reordered[key] = [base[index] for index in picked] + rest
+        return found
+
+    def any_exact(self, specifiers: Iterable[SpecifierSet]) -> bool:
+        """Whether one of `specifiers` has an `==` or `===` clause (what ranks a node as
+        pinned): asked of every requirement on every node a round, so the answers are kept by
+        the specifier's identity and looked up without a Python call per requirement."""
+        specifiers = list(specifiers)
+        flags = list(map(self._exact.get, map(id, specifiers)))
+        if None in flags:
+            for specifier in specifiers:
+                if id(specifier) not in self._exact:
+                    self._exact_held.append(specifier)  # so that its id stays its own
+                    self._exact[id(specifier)] = any(
+                        spec.operator in ("==", "===") for spec in specifier
+                    )
+            flags = list(map(self._exact.__getitem__, map(id, specifiers)))
+        return any(flags)
+
+    def admitting(self, specifier: SpecifierSet, name: str) -> set[int]:
+        """The identities of the versions of `name` (`candidates(name)`, whose `Version`
+        objects every fork's candidates share) that `specifier` admits, pre-releases too."""
+        # By the specifier's identity, as `contains`: the entry keeps it alive.
+        key = (id(specifier), name)
+        entry = self._admitting.get(key)
+        if entry is None or entry[0] is not specifier:
+            admitted = {
+                id(version)
+                for version, _info in self.candidates(name)
+                if self.contains(specifier, version)  # the pin checks ask again
+            }
+            entry = self._admitting[key] = (specifier, admitted)
+        return entry[1]
+
     def candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
         if name not in self._candidates:
             infos = [(_version(info.version), info) for info in self.source.candidates(name)]
@@ -406,6 +526,32 @@ class _Shared:
             found = self._usable_lists[name] = [
                 (v, i) for v, i in self.candidates(name) if check(name, v, i)
             ]
+        return found
+
+    def ordered(
+        self, name: str, check: Callable[[str, Version, CandidateInfo], bool]
+    ) -> list[tuple[Version, CandidateInfo]]:
+        """`usable(name, check)` most wanted first by the resolution mode and the pre-release
+        policy: the same in every fork."""
+        found = self._ordered.get(name)
+        if found is None:
+            found = list(self.usable(name, check))
+            if self.highest_first(name):
+                found.reverse()
+            if self.prerelease_policy(name) == "prefer-stable":
+                found.sort(key=lambda item: item[0].is_prerelease)
+            self._ordered[name] = found
+        return found
+
+    def positions(self, name: str) -> dict[Version, list[int]]:
+        """Where each version stands in `ordered(name)`: a fork moves its preferred versions
+        ahead by looking them up, not by comparing every version with each (a package with a
+        thousand versions, in every fork). Made when a fork first has preferences for it."""
+        found = self._positions.get(name)
+        if found is None:
+            found = self._positions[name] = {}
+            for index, (version, _info) in enumerate(self._ordered[name]):
+                found.setdefault(version, []).append(index)
         return found
 
     def covered(self, name: str, version: Version, info: CandidateInfo) -> Dnf:
@@ -648,12 +794,14 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         self.recorded: dict[Candidate, tuple[Dependency, ...]] = {}
         self.roots: list[Req] = []
         self._order: dict[str, int] = {}
+        self._fixed_rank: dict[str, tuple[bool, bool, str]] = {}
         # What `_ordered` returns depends only on the package within one fork, and
         # resolvelib asks again each time a requirement on it is added or backtracked.
         self._ordered_cache: dict[str, list[tuple[Version, CandidateInfo]]] = {}
         self._made: dict[str, list[Candidate]] = {}
         self._matched: dict[tuple[Any, ...], tuple[tuple[Req, ...], list[Candidate]]] = {}
         self._requirements: dict[tuple[str, str | None], Req | None] = {}
+        self._possible: dict[int, bool] = {}
         self._reach: tuple[int, dict[str, Dnf]] = (-1, {})
         # A registry package with extras: its node and its extras' nodes, as first met.
         self._family: dict[str, dict[str, None]] = {}
@@ -679,24 +827,42 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
     ) -> Any:
         causes = {cause.requirement.name for cause in backtrack_causes}
-        pinned = any(
-            spec.operator in ("==", "===")
-            for info in information[identifier]
-            for spec in info.requirement.specifier
-        )
+        return self._preference(identifier, information, causes)
+
+    def narrow_requirement_selection(
+        self,
+        identifiers: Iterable[str],
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
+    ) -> Iterable[str]:
+        """The node `get_preference` ranks first, chosen here in one pass (resolvelib then asks
+        no preference): the backtrack causes are read once a round, not once per node."""
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        return [min(identifiers, key=lambda key: self._preference(key, information, causes))]
+
+    def _preference(
+        self,
+        identifier: str,
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        causes: set[str],
+    ) -> Any:
+        pinned = self.shared.any_exact(map(_SPECIFIER, information[identifier]))
         first_seen = self._order.setdefault(identifier, len(self._order))
-        name = _split_key(identifier)[0]
-        local = name in self.shared.local
+        # What does not change in the fork, read once per node.
+        fixed = self._fixed_rank.get(identifier)
+        if fixed is None:
+            name = _split_key(identifier)[0]
+            fixed = self._fixed_rank[identifier] = (
+                identifier != PYTHON,
+                name not in self.shared.local,
+                name,
+            )
+        python_last, registry, name = fixed
         # Learned from rejections (uv's `ConflictEarly`/`ConflictLate`), after exact pins.
         learned = self.learned.rank(name)
-        return (
-            identifier != PYTHON,
-            not local,
-            name not in causes,
-            not pinned,
-            learned,
-            first_seen,
-        )
+        return (python_last, registry, name not in causes, not pinned, learned, first_seen)
 
     def find_matches(
         self,
@@ -722,12 +888,15 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if self.shared.coverage or not reqs:
             # Coverage follows the fork's dependencies read so far: the list is not fixed.
             return self._admitted(self._candidates_for(identifier, reqs), reqs)
+        # An entry holds the requirements whose ids make its key, so no live object shares
+        # those ids: a key found is the same requirements (no need to compare them again, a
+        # node that a hundred packages require is looked up each time one more does).
         key = (identifier, *map(id, reqs))
         kept = self._matched.get(key)
-        if kept is not None and all(a is b for a, b in zip(kept[0], reqs, strict=True)):
+        if kept is not None:
             return kept[1]
         prefix = self._matched.get(key[:-1]) if len(reqs) > 1 else None
-        if prefix is not None and all(a is b for a, b in zip(prefix[0], reqs, strict=False)):
+        if prefix is not None:
             found = self._admitted(prefix[1], reqs[-1:])
         else:
             found = self._admitted(self._candidates_for(identifier, reqs), reqs)
@@ -735,7 +904,24 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return found
 
     def _admitted(self, candidates: list[Candidate], reqs: list[Req]) -> list[Candidate]:
-        return [c for c in candidates if all(self.is_satisfied_by(r, c) for r in reqs)]
+        """`candidates` (one node's) that every one of `reqs` admits."""
+        found = list(candidates)
+        for req in reqs:
+            found = self.admitted_by(found, req)
+        return found
+
+    def admitted_by(self, candidates: list[Candidate], req: Req) -> list[Candidate]:
+        """`is_satisfied_by` over one node's candidates. A registry node's versions are
+        checked by the set of versions `req`'s specifier admits, found once for every fork
+        (`_Shared.admitting`), not one specifier check per candidate in each fork."""
+        if not candidates or not isinstance(candidates[0].info, CandidateInfo):
+            return [c for c in candidates if self.is_satisfied_by(req, c)]
+        if req.url is not None:
+            return []
+        if not req.specifier:
+            return candidates
+        admitted = self.shared.admitting(req.specifier, candidates[0].name)
+        return [c for c in candidates if id(c.version) in admitted]
 
     def _family_matches(
         self,
@@ -875,8 +1061,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
 
     def find_matches_for(self, identifier: str, reqs: list[Req]) -> list[Candidate]:
         """`find_matches` with nothing ruled out yet."""
-        found = self._candidates_for(identifier, reqs)
-        return [c for c in found if all(self.is_satisfied_by(r, c) for r in reqs)]
+        return self._admitted(self._candidates_for(identifier, reqs), reqs)
 
     # -- roots --
 
@@ -923,10 +1108,9 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         if found is None:
             # Made once per node: a package with a thousand versions is matched again each
             # time a requirement on it is added.
-            found = self._made[identifier] = [
-                Candidate(identifier, name, version, extra, None, info)
-                for version, info in self._ordered(name)
-            ]
+            found = self._made[identifier] = self.shared.registry_candidates(
+                identifier, extra, self._ordered(name)
+            )
         if self.shared.coverage:
             return [c for c in found if not isinstance(self.coverage_of(c), Missing)]
         return found
@@ -964,18 +1148,18 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return self._ordered_cache[name]
 
     def _order_candidates(self, name: str) -> list[tuple[Version, CandidateInfo]]:
-        usable = [(v, i) for v, i in self.shared.usable(name, self._usable)]
-        usable = [(v, i) for v, i in usable if self._constrained(name, v)]
-        if self.shared.highest_first(name):
-            usable.reverse()
-        policy = self.shared.prerelease_policy(name)
-        if policy == "prefer-stable":
-            usable.sort(key=lambda item: item[0].is_prerelease)
-        preferred = [item for item in usable if item[0] == self._kept.get(name)]
-        for text in self.shared.preferred(name, self.env):
-            preferred.extend(item for item in usable if item[0] == _version(text))
-        rest = [item for item in usable if item not in preferred]
-        return list(dict.fromkeys(preferred)) + rest
+        """The shared order (`_Shared.ordered`) with this fork's preferences moved ahead: the
+        version kept from the parent fork, then locked and earlier forks' versions; then the
+        constraints that apply in the fork (filtering keeps the order, so it can come last)."""
+        base = self.shared.ordered(name, self._usable)
+        wanted = [self._kept[name]] if name in self._kept else []
+        wanted.extend(_version(text) for text in self.shared.preferred(name, self.env))
+        positions = self.shared.positions(name) if wanted else {}
+        picked = tuple(dict.fromkeys(i for v in wanted for i in positions.get(v, ())))
+        ordered = self.shared.reordered(name, picked) if picked else base
+        if self.shared.constraints.get(name):
+            ordered = [item for item in ordered if self._constrained(name, item[0])]
+        return ordered
 
     def _usable(self, name: str, version: Version, info: CandidateInfo) -> bool:
         # Reads `self.shared` only: `_Shared.usable` keeps its answers for every fork.
@@ -1177,31 +1361,24 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         return self._requirements[key]
 
     def _read_requirement(self, text: str, extra: str | None, env: Dnf) -> Req | None:
-        req = _parse(text)
-        marker = parse_marker(str(req.marker) if req.marker else None, extra)
-        if is_disjoint(env, marker):
-            return None
-        return Req(
-            req.name,
-            req.name,
-            req.specifier,
-            _requirement_text(req),
-            req.url,
-            marker,
-            tuple(sorted(canonicalize_name(e) for e in req.extras)),
-        )
+        req = self.shared.requirement(text, extra)
+        return None if is_disjoint(env, req.marker) else req
 
     def _applied(self, text: str, extra: str | None, env: Dnf) -> list[Req]:
-        """The requirement `text` of the node for `extra`, or the overrides standing in for it:
-        an override replaces it whole, marker and extras too (`pyrun.core.overrides`)."""
-        overrides = self.shared.overrides.get(_name(_parse(text).name))
-        if not overrides:
-            req = self._requirement(text, extra, env)
-            return [] if req is None else [req]
-        if not override_applies(_marker_text(text), extra):
-            return []
-        found = (self._requirement(str(override), None, env) for override in overrides)
-        return [req for req in found if req is not None]
+        """The requirement `text` of the node for `extra`, or the overrides standing in for it
+        (`_Shared.applied`), those possible in `env`."""
+        return [req for req in self.shared.applied(text, extra) if self._applies(req, env)]
+
+    def _applies(self, req: Req, env: Dnf) -> bool:
+        """Whether `req`'s marker is possible in `env`; memoised in the fork's own environment
+        (members repeat the same requirements, every version of a package most of its own).
+        By identity: `_Shared.applied` keeps every such requirement alive."""
+        if env is not self.env:
+            return not is_disjoint(env, req.marker)
+        known = self._possible.get(id(req))
+        if known is None:
+            known = self._possible[id(req)] = not is_disjoint(env, req.marker)
+        return known
 
     def _expand(self, req: Req) -> list[Req]:
         """`foo[x,y]>=1` is three nodes: `foo`, `foo[x]` and `foo[y]`, all `>=1`."""
@@ -1257,6 +1434,7 @@ def _has_upper_bound(specifier: SpecifierSet) -> bool:
     return any(spec.operator in ("<", "<=", "==", "~=", "===") for spec in specifier)
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every node each round
 def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
     if ":" in identifier:
         name, group = identifier.split(":", 1)
@@ -1267,6 +1445,7 @@ def _split_key(identifier: str) -> tuple[str, str | None, str | None]:
     return identifier, None, None
 
 
+@functools.lru_cache(maxsize=8192)  # every fork routes the same texts to each extra
 def _marker_text(text: str) -> str | None:
     req = _parse(text)
     return str(req.marker) if req.marker else None
@@ -1508,11 +1687,19 @@ def _lower_bound_open(env: Dnf, target: Version | None) -> bool:
 
 def _lower_admits(file: FileLike, low: Version) -> bool:
     """uv's `is_contained_by`: the file's lowest Python is at most the range's."""
+    floor = _python_floor(file.requires_python or "")
+    return floor is None or floor <= low
+
+
+@functools.lru_cache(maxsize=4096)
+def _python_floor(text: str) -> Version | None:
+    """The lowest Python a `Requires-Python` admits; None when unbounded or unparseable.
+    Memoised: every fork lists the files of its pins, and a page repeats a few texts."""
     try:
-        file_low = pyset_from_specifiers(file.requires_python or "")
+        pyset = pyset_from_specifiers(text)
     except FailureError:
-        return True
-    return not file_low or file_low[0][0] is None or file_low[0][0] <= low
+        return None
+    return pyset[0][0] if pyset else None
 
 
 # --- Explaining a failure -------------------------------------------------------------------

@@ -162,7 +162,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         self._trying: CT | None = None
         self._rounds = 0
         self._keep_decisions = KEEP_DECISIONS
-        self._satisfying: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
+        self._satisfying: dict[int, tuple[Any, Any, bool]] = {}
         self._blame: Blame[RT, CT, KT] = Blame(
             lambda item: self._p.identify(item),
             self._every_version,
@@ -172,18 +172,19 @@ class _LearningResolution(Resolution[RT, CT, KT]):
     def _is_current_pin_satisfying(self, name: KT, criterion: Criterion[RT, CT]) -> bool:
         # resolvelib asks this of every criterion twice a round; a criterion is never changed
         # in place (an update makes a new one), so the answer for a (criterion, pin) pair holds.
-        pin = self.state.mapping.get(name)
+        # Keyed by the criterion alone (an int, no tuple to build and hash: this runs millions
+        # of times), for its latest pin; the entry keeps the criterion alive.
+        pin = self._states[-1].mapping.get(name)
         if pin is None:
             return False
-        key = (id(criterion), id(pin))
-        known = self._satisfying.get(key)
+        known = self._satisfying.get(id(criterion))
         if known is not None and known[0] is criterion and known[1] is pin:
             return known[2]
         holds = all(
             self._p.is_satisfied_by(requirement=r, candidate=pin)
             for r in criterion.iter_requirement()
         )
-        self._satisfying[key] = (criterion, pin, holds)
+        self._satisfying[id(criterion)] = (criterion, pin, holds)
         return holds
 
     def _attempt_to_pin_criterion(self, name: KT) -> list[Any]:

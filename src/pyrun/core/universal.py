@@ -1023,6 +1023,7 @@ class _EdgeMerger:
         self.ambiguous = ambiguous
         self.locked = locked
         self.requires_python = requires_python
+        self._markers: dict[tuple[Any, ...], str | None] = {}
         self.conflicts = (
             None
             if conflicts is None
@@ -1113,12 +1114,20 @@ class _EdgeMerger:
         simplifies the result against the Python range of the parent's forks (an edge of a
         package locked for `>= '3.9'` only reads `python_full_version < '3.10'`, not
         `== '3.9.*'`)."""
+        # Memoised: most edges of a lock hold in the same forks under the same markers (a
+        # dependency required everywhere, in every fork), and a lock of thirty forks has
+        # thousands of edges.
+        key = (tuple((marker, tuple(holders)) for marker, holders in by_marker.items()), *forks)
+        if key in self._markers:
+            return self._markers[key]
         domain = self._envs(forks)
         union = FALSE
         for marker, holders in by_marker.items():
             union = dnf_or(union, dnf_and(marker, self._envs(holders)))
         within = py_and(self.requires_python, env_python(domain))
-        return uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
+        found = uv_marker(dnf_and(union, python_dnf(self.requires_python)), within)
+        self._markers[key] = found
+        return found
 
     def _conflict_marker(
         self, by_marker: dict[Dnf, list[int]], forks: list[int], node: Any, ambiguous: bool
