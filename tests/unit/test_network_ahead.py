@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -28,9 +29,14 @@ def cache(tmp_path: Path) -> Cache:
 def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, bool]]:
     """The loads started: (cache root, system certs)."""
     started: list[tuple[Path, bool]] = []
-    monkeypatch.setattr(
-        network_ahead, "_start", lambda cache, certs: started.append((cache.root, certs))
-    )
+
+    def start(cache: Cache, certs: bool) -> threading.Thread:
+        started.append((cache.root, certs))
+        thread = threading.Thread(target=lambda: None)  # nothing to import: ends at once
+        thread.start()
+        return thread
+
+    monkeypatch.setattr(network_ahead, "_start", start)
     return started
 
 
@@ -117,8 +123,7 @@ def test_the_thread_imports_trio_and_httpx_by_the_end_of_the_block(cache: Cache)
         from pyrun.local.cache import Cache
         from pyrun.commands.network_ahead import network_loaded_meanwhile
         assert "trio" not in sys.modules and "httpx" not in sys.modules
-        with network_loaded_meanwhile(Cache({str(cache.root)!r}), system_certs=False,
-                                      offline=False):
+        with network_loaded_meanwhile(Cache({str(cache.root)!r}), system_certs=False):
             ahead = [t.name for t in threading.enumerate() if t.name == "pyrun-network-ahead"]
         # Waited for: nothing imports beside the main thread after the block.
         gone = not any(t.name == "pyrun-network-ahead" for t in threading.enumerate())

@@ -54,19 +54,17 @@ def cache_is_empty(cache: Cache) -> bool:
 
 
 @contextlib.contextmanager
-def network_loaded_meanwhile(cache: Cache, *, system_certs: bool, offline: bool) -> Iterator[None]:
-    """Load the network layer on a thread while the block runs, if the cache is empty and the
-    run may go online. The block's end waits for the imports: from then on only the main
-    thread imports, whatever it does next (an error's exit path imports too). The wait costs
-    nothing: what is left of the imports would take the GIL from the main thread anyway."""
-    thread = None
-    if not offline and cache_is_empty(cache):
-        thread = _start(cache, system_certs)
+def network_loaded_meanwhile(cache: Cache, *, system_certs: bool) -> Iterator[None]:
+    """Load the network layer on a thread while the block runs (the caller decides when it is
+    worth it: an empty cache, online). The block's end waits for the imports: from then on
+    only the main thread imports, whatever it does next (an error's exit path imports too).
+    The wait costs nothing: what is left of the imports would take the GIL from the main
+    thread anyway."""
+    thread = _start(cache, system_certs)
     try:
         yield
     finally:
-        if thread is not None:
-            thread.join()
+        thread.join()
 
 
 def _start(cache: Cache, system_certs: bool) -> threading.Thread:

@@ -94,17 +94,14 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
     )
 
     settled = session.settled
+    if settled.run.no_sync or settled.globals.offline:
+        return nullcontext()
     # The cache first: one directory listed, where the lock's text may be megabytes.
-    if settled.run.no_sync or not cache_is_empty(session.cache):
+    if not cache_is_empty(session.cache):
         return nullcontext()
     if not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
-
-    return network_loaded_meanwhile(
-        session.cache,
-        system_certs=settled.globals.system_certs,
-        offline=settled.globals.offline,
-    )
+    return network_loaded_meanwhile(session.cache, system_certs=settled.globals.system_certs)
 
 
 def _dry_run(workspace: Workspace, session: Session, request: EnvRequest) -> RunEnv:
