@@ -43,6 +43,11 @@ class BuildTree(Record):
     archive: str = ""
     subdirectory: str | None = None
 
+    @property
+    def remote(self) -> bool:
+        """Whether the archive is downloaded (a URL other than `file:`), not read from disk."""
+        return "://" in self.archive and not self.archive.startswith("file:")
+
 
 class BuildRequirements(Record):
     """What a build environment needs: `texts` for the resolver (a tree's by name, without

@@ -262,11 +262,10 @@ class _TreeBuilds:
         archive = await trio.to_thread.run_sync(job)
         metadata = parse_core_metadata(_metadata_of(archive))
         needs = plain_requirements(metadata.requires_dist, self.stack)
-        remote = "://" in tree.archive and not tree.archive.startswith("file:")
         package = LocalPackage(
             name=_name(tree.name),
             version=metadata.version or "",
-            source=Source(kind="url" if remote else "path", location=tree.archive),
+            source=Source(kind="url" if tree.remote else "path", location=tree.archive),
             requires_dist=needs.texts,
             requires_python=metadata.requires_python,
             provides_extras=metadata.provides_extras,
@@ -276,11 +275,11 @@ class _TreeBuilds:
     async def _archive_bytes(self, tree: BuildTree) -> tuple[str, bytes]:
         """The archive's file name and content: read from disk, or downloaded."""
         location = tree.archive
-        if location.startswith("file:"):
-            from urllib.request import url2pathname
+        if not tree.remote:
+            if location.startswith("file:"):
+                from urllib.request import url2pathname
 
-            location = url2pathname(urlsplit(location).path)
-        if "://" not in location:
+                location = url2pathname(urlsplit(location).path)
             try:
                 return os.path.basename(location), await trio.Path(location).read_bytes()
             except FileNotFoundError:
@@ -308,7 +307,6 @@ class _TreeBuilds:
         sha256 = hashlib.sha256(data).hexdigest()
         if filename.endswith(".whl"):
             return unpack_wheel_data(filename, data, self.preparer.cache, sha256=sha256)
-        remote = "://" in tree.archive and not tree.archive.startswith("file:")
         built = build_sdist_bytes(
             self.preparer,
             self.provide,
@@ -319,7 +317,7 @@ class _TreeBuilds:
                 display=f"{_name(tree.name)} @ {_origin(tree)}",
                 stack=(*self.stack, tree.archive),
                 subdirectory=tree.subdirectory,
-                frontend_verb="download and build" if remote else "build",
+                frontend_verb="download and build" if tree.remote else "build",
             ),
         )
         return built.archive
