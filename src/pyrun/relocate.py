@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 
-from pyrun import replay, stamp
+from pyrun import __version__, replay, stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.replay import Entry
 
-FORMAT = "pyrun-checkout 1"
+FORMAT = f"pyrun-checkout 1 {__version__}"
 CHECKOUTS = "checkouts"
 # Characters a root may hold: written the same way in a shebang, a shell script, a `file:` URL
 # and a RECORD, so a plain byte replacement is exact (anything else takes the full path).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from pyrun import stamp
+from pyrun import __version__, stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
@@ -28,8 +28,9 @@ if TYPE_CHECKING:  # without importing `typing` at run time
     Entry = tuple[Any, ...]
 
 # Raised whenever what pyrun writes into a new env changes (3: uv's activation scripts), so a
-# recipe recorded by an older pyrun is not replayed with the old files.
-FORMAT = "pyrun-recipe 3"
+# recipe recorded by an older pyrun is not replayed with the old files; another release's
+# recipe is never replayed either.
+FORMAT = f"pyrun-recipe 3 {__version__}"
 SUFFIX = ".recipe"
 
 

@@ -15,7 +15,11 @@ from __future__ import annotations
 import os
 import sys
 
-FORMAT = "pyrun-stamp 3"
+from pyrun import __version__
+
+# A stamp, a recipe or a checkout record written by another pyrun release never holds: that
+# release may have resolved or installed differently (uv re-resolves on every run after an upgrade).
+FORMAT = f"pyrun-stamp 3 {__version__}"
 BUCKET = "stamps-v1"
 
 # Options that never change the environment: output, the target and the child's variables.
@@ -439,7 +443,7 @@ def with_marker_holds(stamp_file: str, requirements: list[str]) -> bool:
 # -- verifying -------------------------------------------------------------------------------
 
 SCRIPT_STAMP_NAME = ".pyrun-script-stamp"
-SCRIPT_STAMP_FORMAT = "pyrun-script-stamp 1"
+SCRIPT_STAMP_FORMAT = f"pyrun-script-stamp 1 {__version__}"
 
 
 def script_stamp_change(prefix: str, options_key: str, block: str) -> str | None:

@@ -103,6 +103,16 @@ def test_a_recipe_for_other_inputs_is_refused(recorded, tmp_path):
     assert replay.load_recipe(str(stamp_file), record) is None
 
 
+def test_a_recipe_of_another_pyrun_release_is_not_replayed(recorded, monkeypatch):
+    env, stamp_file, cache_file = recorded
+    journal = journal_of(env, {str(env / "lib/site/mod.py"): str(cache_file)})
+    monkeypatch.setattr(replay, "FORMAT", replay.FORMAT + "+older")
+    assert recipe.write_recipe(str(stamp_file), journal, FACTS) is None
+    monkeypatch.undo()
+    record = stamp.read_stamp(str(stamp_file))
+    assert record is not None and replay.load_recipe(str(stamp_file), record) is None
+
+
 def test_a_garbled_recipe_is_ignored(recorded):
     _, stamp_file, _ = recorded
     Path(replay.recipe_path(str(stamp_file))).write_bytes(b"\x00garbage")

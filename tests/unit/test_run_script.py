@@ -23,7 +23,7 @@ from pyrun.core.pep723 import parse_metadata_toml
 from pyrun.errors import PyrunError
 from pyrun.local.target import Target
 from pyrun.options import settle
-from pyrun.stamp import file_record, python_record
+from pyrun.stamp import SCRIPT_STAMP_FORMAT, file_record, python_record
 
 META = parse_metadata_toml('dependencies = ["alpha"]\n', path="s.py")
 
@@ -110,7 +110,7 @@ def test_stamp_holds_for_the_same_key_and_files(tmp_path):
     assert stamp_holds(str(prefix), "key-1")
     assert not stamp_holds(str(prefix), "key-2")
     text = (prefix / STAMP_NAME).read_text().splitlines()
-    assert text[:3] == ["pyrun-script-stamp 1", "key\tkey-1", "options\tabc"]
+    assert text[:3] == [SCRIPT_STAMP_FORMAT, "key\tkey-1", "options\tabc"]
     assert text[-1] == f"input\t{tmp_path / 'src.py'}\t-"
 
 

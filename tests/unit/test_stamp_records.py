@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import pyrun
 from pyrun import stamp
 from tests.support.fsclock import rewrite_keeping_stat, wait_past
 
@@ -208,6 +209,24 @@ def test_no_stamp_or_another_format_lends_nothing(tmp_path):
     other = tmp_path / "other"
     other.write_text("pyrun-stamp 0\nkey\tk\nenv\te\npython\tp\nfile\t/x\t1\t1\th\t1\n")
     assert stamp.recorded_files(str(other)) == {}
+
+
+def test_a_stamp_of_another_pyrun_release_never_holds(tmp_path):
+    # That release may have resolved or installed otherwise: the full path decides again.
+    path = tmp_path / "s"
+    lines = [stamp.FORMAT, "key\tk", "env\te", "python\tp"]
+    path.write_text("\n".join(lines) + "\n")
+    assert stamp.read_stamp(str(path)) is not None
+    lines[0] = stamp.FORMAT.replace(pyrun.__version__, "0.0.0+older")
+    path.write_text("\n".join(lines) + "\n")
+    assert stamp.read_stamp(str(path)) is None
+
+
+def test_every_warm_path_record_names_the_pyrun_release():
+    from pyrun import relocate, replay
+
+    formats = (stamp.FORMAT, stamp.SCRIPT_STAMP_FORMAT, replay.FORMAT, relocate.FORMAT)
+    assert all(form.endswith(f" {pyrun.__version__}") for form in formats)
 
 
 def test_digests_are_the_same_with_or_without_openssl_loaded(monkeypatch):
