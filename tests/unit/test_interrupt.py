@@ -71,6 +71,36 @@ def test_sigint_reaches_a_worker_thread_at_its_next_check() -> None:
         interrupt.run(work)
 
 
+def test_sigint_handed_to_another_thread_still_reaches_the_wait() -> None:
+    # The kernel gives a process's SIGINT to any thread not blocking it: here a thread of
+    # someone else's, parked on a lock. The main thread must notice it all the same.
+    parked = threading.Event()
+    bystander = threading.Thread(target=parked.wait, daemon=True)
+    bystander.start()
+
+    def busy() -> None:
+        assert bystander.ident is not None
+        signal.pthread_kill(bystander.ident, signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            trio.from_thread.check_cancelled()
+        raise TimeoutError("the Ctrl-C was never seen")
+
+    async def work() -> None:
+        await trio.to_thread.run_sync(busy)
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.run(work)
+        # Not once the work ended on its own: the handler runs as soon as it can.
+        assert time.monotonic() - started < 2.0
+    finally:
+        parked.set()
+        bystander.join(5)
+
+
 def test_results_and_errors_pass_through_unchanged() -> None:
     async def answer(value: int) -> int:
         await trio.sleep(0)

@@ -132,10 +132,18 @@ class Pending(Generic[T]):
 
         previous = signal.signal(signal.SIGINT, on_sigint)
         try:
-            self._done.wait()
+            # In slices: the kernel may hand SIGINT to any thread that does not block it (one
+            # a library started), and then nothing wakes a plain wait; Python runs the handler
+            # here, in the main thread, between two slices.
+            while not self._done.wait(_SIGNAL_SLICE):
+                pass
         finally:
             signal.signal(signal.SIGINT, previous)
         return bool(interrupted)
+
+
+# How long a wait for the trio run may leave a Ctrl-C unnoticed (see `_wait_or_interrupt`).
+_SIGNAL_SLICE = 0.05
 
 
 def _interruptible() -> bool:
