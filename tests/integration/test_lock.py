@@ -147,6 +147,9 @@ SCENARIOS = [
     # resolvelib's backjump blamed a bystander that requires the package too, uv moves the
     # decision that required the node.
     "bystander-not-blamed",
+    # crewAI's `transformers` (issue 13): uv decides a package required only under a marker on
+    # its proxy first; a clash with a decided package goes back to just after it.
+    "proxy-clash-goes-back",
 ]
 
 

@@ -100,6 +100,46 @@ def test_going_back_one_decision_at_a_time_is_what_the_trap_costs(
         resolve(request(*roots), MemorySource(index))
 
 
+def test_going_back_reads_no_decision_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `m 2.0` pins `c==2.0`, which `z`'s `w` cannot take: each backjump asks which decisions
+    # still made the conflict names, from the oldest (`f0`..`f3`, decided before `m`, free).
+    # Their dependencies were read when they were tried; the provider builds them anew at
+    # each ask, so asking again at every backjump cost a lock of hundreds of decisions dearly.
+    monkeypatch.setattr(provider, "MAX_ROUNDS", 100)
+    index: Index = {
+        "m": {"1.0": ["c==1.0"], "2.0": ["c==2.0"]},
+        "c": {"1.0": [], "2.0": []},
+        "w": {"1.0": ["c==1.0"]},
+        "z": {"1.0": ["w"]},
+    }
+    for number in range(4):
+        index[f"f{number}"] = {"1.0": [], "2.0": []}
+    scanning: list[bool] = []
+    scan = _LearningResolution._names_a_decision
+
+    def counted_scan(self: Any, *args: Any) -> bool:
+        scanning.append(True)
+        try:
+            return scan(self, *args)
+        finally:
+            scanning.pop()
+
+    read_again: list[str] = []
+    dependencies = provider.UniversalProvider.get_dependencies
+
+    def counted_dependencies(self: Any, candidate: Any) -> Any:
+        if scanning:
+            read_again.append(candidate.key)
+        return dependencies(self, candidate)
+
+    monkeypatch.setattr(_LearningResolution, "_names_a_decision", counted_scan)
+    monkeypatch.setattr(provider.UniversalProvider, "get_dependencies", counted_dependencies)
+    roots = ["m", "z", *(f"f{number}" for number in range(4))]
+    result = versions(resolve(request(*roots), MemorySource(index)))
+    assert (result["m"], result["c"]) == (("1.0",), ("1.0",))
+    assert read_again == []
+
+
 class _Named:
     def package_of(self, candidate: str) -> str:
         return candidate.split("[")[0]

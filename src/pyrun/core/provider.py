@@ -1022,6 +1022,22 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             and not any(contains(i.requirement.specifier, version) for version in wanted)
         ]
 
+    def decided_on_proxy(
+        self, candidate: Candidate, information: Iterable[RequirementInformation[Req, Candidate]]
+    ) -> bool:
+        """Whether uv decides `candidate`'s version on a marker proxy (`foo{marker}`) before
+        the package: a registry package every requirement on which is under a marker. If so,
+        `foo` is now a singleton: the proxy decided at that version required `foo==v`."""
+        if candidate.extra is not None or candidate.group is not None or candidate.version is None:
+            return False
+        if candidate.name in self.shared.local:
+            return False
+        requirements = [info.requirement for info in information]
+        if not requirements or any(req.marker == TRUE for req in requirements):
+            return False
+        self.learned.pinned(candidate.name)
+        return True
+
     def pinned_now(self, candidate: Candidate, mapping: Mapping[str, Candidate]) -> None:
         """uv's singleton priority from its marker proxies. uv reads `foo; <marker>` as a
         requirement on a proxy package `foo{marker}`, decided beside `foo` at the same version
