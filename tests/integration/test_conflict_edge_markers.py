@@ -229,3 +229,14 @@ def test_a_marker_requirement_on_a_pinned_package_forks_as_uvs(
 ) -> None:
     lock = lock_both(*projects(tmp_path, plain(dependencies, ">=3.10")), pyrun_env, index)
     assert "python_full_version >= '3.12'" in lock
+
+
+def test_clauses_on_extras_print_in_uvs_order(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv prints `extra != 'b' and ...` before `extra == 'b' and ...` whatever follows (its
+    cover's order; narwhals' edges to dask's dependencies), as the lock's constraints show."""
+    marker = "extra == 'b' and extra == 'c' or extra != 'b' and extra == 'd'"
+    text = plain('["six"]') + f'\n[tool.uv]\nconstraint-dependencies = ["six ; {marker}"]\n'
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert "(extra != 'b' and extra == 'd') or (extra == 'b' and extra == 'c')" in lock
