@@ -84,6 +84,18 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("n", "1.0")
         server.add_wheel("n", "2.0", requires_python=">=3.12")
         server.add_wheel("p", "1.0", requires_dist=["n>=1 ; python_version >= '3.10'"])
+        # `pdx` requires `nm` under `>= '3.10'` and `>= '3.11'` (as pandas 2.0.3 requires
+        # numpy); `cv` 2.0 needs Python 3.11 and `cd` requires `cv`.
+        server.add_wheel("nm", "1.0")
+        server.add_wheel("nm", "2.0")
+        server.add_wheel(
+            "pdx",
+            "1.0",
+            requires_dist=["nm>=1 ; python_version >= '3.10'", "nm>=2 ; python_version >= '3.11'"],
+        )
+        server.add_wheel("cv", "1.0")
+        server.add_wheel("cv", "2.0", requires_python=">=3.11")
+        server.add_wheel("cd", "1.0", requires_dist=["cv"])
         yield server
 
 
@@ -240,3 +252,29 @@ def test_clauses_on_extras_print_in_uvs_order(
     text = plain('["six"]') + f'\n[tool.uv]\nconstraint-dependencies = ["six ; {marker}"]\n'
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert "(extra != 'b' and extra == 'd') or (extra == 'b' and extra == 'c')" in lock
+
+
+def test_a_fork_split_on_a_marker_at_requires_python_is_bounded_as_uvs(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """`v1`'s fork splits at 3.11 on `pdx`'s markers, the others on `cv`'s `Requires-Python`:
+    uv's lower forks are all bounded at 3.10 (one by the marker `python_version >= '3.10'`),
+    so the edge to `cv` 1.0 holds wherever its Python does and reads without the clashes
+    (narwhals' `extreme-not-so-old-versions` pins pandas 2.0.3)."""
+    text = f"""
+[project]
+name = "t"
+version = "0.1"
+requires-python = ">=3.10"
+dependencies = ["cd"]
+
+[dependency-groups]
+v1 = ["pdx"]
+v2 = ["six"]
+
+[tool.uv]
+conflicts = [{V1_V2}]
+"""
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert 'version = "1.0", source = { registry = ' in lock
+    assert "marker = \"python_full_version < '3.11'\" }" in lock
