@@ -96,6 +96,9 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("cv", "1.0")
         server.add_wheel("cv", "2.0", requires_python=">=3.11")
         server.add_wheel("cd", "1.0", requires_dist=["cv"])
+        # `nb` has a wheel for Windows and one for Linux (as numba has).
+        for tag in ("py3-none-win_amd64", "py3-none-manylinux_2_17_x86_64"):
+            server.add_wheel("nb", "1.0", tag=tag)
         yield server
 
 
@@ -278,3 +281,20 @@ conflicts = [{V1_V2}]
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert 'version = "1.0", source = { registry = ' in lock
     assert "marker = \"python_full_version < '3.11'\" }" in lock
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "windows"),
+    [("[]", True), ("[\"nb ; sys_platform == 'linux'\"]", False)],
+)
+def test_wheels_of_a_package_reached_through_a_conflicting_extra_are_uvs(
+    dependencies: str, windows: bool, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv prunes a package's wheels against its imbibed reachability: `nb`, required on
+    Linux under the conflicting extra `cu` only, keeps its Windows wheel (narwhals' `cudf`
+    extra and numba); required on Linux by the project itself, it does not."""
+    extras = 'cu = ["nb ; sys_platform == \'linux\'"]\nmcp = ["six"]'
+    conflicts = '[[{extra = "cu"}, {extra = "mcp"}]]'
+    text = project(dependencies, extras, "", conflicts)
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert ("nb-1.0-py3-none-win_amd64.whl" in lock) is windows
