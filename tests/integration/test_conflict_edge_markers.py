@@ -84,6 +84,21 @@ def index() -> Iterator[IndexServer]:
         server.add_wheel("n", "1.0")
         server.add_wheel("n", "2.0", requires_python=">=3.12")
         server.add_wheel("p", "1.0", requires_dist=["n>=1 ; python_version >= '3.10'"])
+        # `pdx` requires `nm` under `>= '3.10'` and `>= '3.11'` (as pandas 2.0.3 requires
+        # numpy); `cv` 2.0 needs Python 3.11 and `cd` requires `cv`.
+        server.add_wheel("nm", "1.0")
+        server.add_wheel("nm", "2.0")
+        server.add_wheel(
+            "pdx",
+            "1.0",
+            requires_dist=["nm>=1 ; python_version >= '3.10'", "nm>=2 ; python_version >= '3.11'"],
+        )
+        server.add_wheel("cv", "1.0")
+        server.add_wheel("cv", "2.0", requires_python=">=3.11")
+        server.add_wheel("cd", "1.0", requires_dist=["cv"])
+        # `nb` has a wheel for Windows and one for Linux (as numba has).
+        for tag in ("py3-none-win_amd64", "py3-none-manylinux_2_17_x86_64"):
+            server.add_wheel("nb", "1.0", tag=tag)
         yield server
 
 
@@ -229,3 +244,57 @@ def test_a_marker_requirement_on_a_pinned_package_forks_as_uvs(
 ) -> None:
     lock = lock_both(*projects(tmp_path, plain(dependencies, ">=3.10")), pyrun_env, index)
     assert "python_full_version >= '3.12'" in lock
+
+
+def test_clauses_on_extras_print_in_uvs_order(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv prints `extra != 'b' and ...` before `extra == 'b' and ...` whatever follows (its
+    cover's order; narwhals' edges to dask's dependencies), as the lock's constraints show."""
+    marker = "extra == 'b' and extra == 'c' or extra != 'b' and extra == 'd'"
+    text = plain('["six"]') + f'\n[tool.uv]\nconstraint-dependencies = ["six ; {marker}"]\n'
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert "(extra != 'b' and extra == 'd') or (extra == 'b' and extra == 'c')" in lock
+
+
+def test_a_fork_split_on_a_marker_at_requires_python_is_bounded_as_uvs(
+    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """`v1`'s fork splits at 3.11 on `pdx`'s markers, the others on `cv`'s `Requires-Python`:
+    uv's lower forks are all bounded at 3.10 (one by the marker `python_version >= '3.10'`),
+    so the edge to `cv` 1.0 holds wherever its Python does and reads without the clashes
+    (narwhals' `extreme-not-so-old-versions` pins pandas 2.0.3)."""
+    text = f"""
+[project]
+name = "t"
+version = "0.1"
+requires-python = ">=3.10"
+dependencies = ["cd"]
+
+[dependency-groups]
+v1 = ["pdx"]
+v2 = ["six"]
+
+[tool.uv]
+conflicts = [{V1_V2}]
+"""
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert 'version = "1.0", source = { registry = ' in lock
+    assert "marker = \"python_full_version < '3.11'\" }" in lock
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "windows"),
+    [("[]", True), ("[\"nb ; sys_platform == 'linux'\"]", False)],
+)
+def test_wheels_of_a_package_reached_through_a_conflicting_extra_are_uvs(
+    dependencies: str, windows: bool, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv prunes a package's wheels against its imbibed reachability: `nb`, required on
+    Linux under the conflicting extra `cu` only, keeps its Windows wheel (narwhals' `cudf`
+    extra and numba); required on Linux by the project itself, it does not."""
+    extras = 'cu = ["nb ; sys_platform == \'linux\'"]\nmcp = ["six"]'
+    conflicts = '[[{extra = "cu"}, {extra = "mcp"}]]'
+    text = project(dependencies, extras, "", conflicts)
+    lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
+    assert ("nb-1.0-py3-none-win_amd64.whl" in lock) is windows

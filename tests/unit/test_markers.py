@@ -181,6 +181,12 @@ def test_invalid_markers_raise(bad: str) -> None:
             "python_full_version < '3.11' or extra != 'group-4-proj-a' "
             "or extra == 'group-4-proj-b'",
         ),
+        # Clauses of one kind keep the order of uv's cover, which walks each extra's `!=`
+        # branch before its `==` branch: not sorted by the next extra's name (narwhals).
+        (
+            "extra == 'b' and extra == 'c' or extra != 'b' and extra == 'd'",
+            "(extra != 'b' and extra == 'd') or (extra == 'b' and extra == 'c')",
+        ),
         # Clauses of one kind are ordered by the extra's name, shorter clauses first.
         (
             "extra == 'extra-4-proj-bb' or extra != 'extra-4-proj-aa'",

@@ -1091,7 +1091,9 @@ def build_lock(
     for p in resolution.packages:
         counts[p.name] = counts.get(p.name, 0) + 1
     context = _Context(sources=sources, counts=counts, facts=facts, local=local_metadata or {})
-    packages = tuple(_package(p, context, reach.of(p.name, p.version)) for p in resolution.packages)
+    packages = tuple(
+        _package(p, context, reach.wheels_of(p.name, p.version)) for p in resolution.packages
+    )
     return Lock(
         revision=LOCK_REVISION,
         requires_python=facts.requires_python,

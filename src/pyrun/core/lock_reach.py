@@ -56,6 +56,19 @@ class Reachability:
         """Where the entry is reachable; None when nothing reaches it."""
         return self.nodes.get((name, version, None))
 
+    def wheels_of(self, name: str, version: str | None) -> universal.Dnf | None:
+        """Where the entry's wheels are needed (None: keep every wheel). uv prunes wheels
+        against the imbibed reachability, which holds on every platform (through the clashes
+        of the conflicts) unless the conflicts make it independent of their items: a package
+        reached only through a conflicting extra keeps its Windows wheels even when it is
+        required on `sys_platform == 'linux'` (narwhals' cudf)."""
+        found = self.of(name, version)
+        if found is None or (
+            self.conflicts and not independent_of_conflicts(found, self.conflicts)
+        ):
+            return None
+        return found
+
     def prune(self, resolution: Resolution) -> Resolution:
         """`resolution` without its unreachable entries, edges to them, and edge extras the
         target does not lock; edge markers restricted to where their parent is reachable."""

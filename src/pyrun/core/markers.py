@@ -967,9 +967,10 @@ def _to_dnf(node: int) -> list[list[Term]]:
 
 
 def _tie(term: Term) -> str:
-    """uv 0.13.9 breaks ties between expressions of one kind by name for `extra` and
-    containment expressions (`extra == 'a'` before `extra != 'b'`); others keep their order."""
-    if term.key == "extra" or term.op in ("in", "not in", "cin", "cnot in"):
+    """uv 0.13.9 breaks ties between containment expressions by name; others, `extra` ones
+    too, keep the cover's order, which already walks extras by name, each `!=` branch before
+    its `==` one (`extra != 'b' and extra == 'd'` before `extra == 'b' and extra == 'c'`)."""
+    if term.op in ("in", "not in", "cin", "cnot in"):
         return str(term.value)
     return ""
 

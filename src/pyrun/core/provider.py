@@ -113,6 +113,7 @@ from pyrun.core.universal import (
     dnf_or,
     fork_order,
     is_disjoint,
+    marker_floors,
     mentions_extra,
     merge_forks,
     parse_marker,
@@ -1416,6 +1417,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             markers[req.name].append(req.marker)
         forks = split_forks(self.env, markers)
         if len(forks) > 1:
+            floors = marker_floors(forks, markers, self.shared.requires_python)
+            self.shared.python_floors.extend(floors)
             request = self.shared.request
             bounds = [_upper_bounded(reqs, fork) for fork in forks]
             ordered = split_order(forks, bounds, request.fork_strategy, request.resolution)

@@ -788,6 +788,27 @@ def split_forks(env: Dnf, markers_by_name: Mapping[str, Sequence[Dnf]]) -> list[
     return forks
 
 
+def marker_floors(
+    forks: Sequence[Dnf], markers_by_name: Mapping[str, Sequence[Dnf]], requires_python: PySet
+) -> list[Dnf]:
+    """The forks of a split on markers that uv's fork markers bound at `requires-python`'s
+    lower bound: uv narrows a fork by the marker or its negation as written, so a fork inside
+    `python_version >= '3.10'` (or outside `python_version < '3.10'`) under `>=3.10` carries
+    that bound (narwhals: pandas 2.0.3 requires numpy under `>= '3.10'` and `>= '3.11'`), as
+    the lower part of a split on a `Requires-Python` does (see `universal_conflicts.widen`)."""
+    if not requires_python or requires_python[0][0] is None:
+        return []
+    low = requires_python[0][:2]
+    pieces = [
+        piece
+        for markers in markers_by_name.values()
+        for marker in markers
+        for piece in (marker, dnf_not(marker))
+        if piece and all(cube.py and cube.py[0][:2] == low for cube in piece)
+    ]
+    return [fork for fork in forks if any(covers(piece, fork) for piece in pieces)]
+
+
 def _raises_python(fork: Dnf, marker: Dnf) -> bool:
     """uv's `python_requirement.raises(requires_python(marker))`: the marker's own lowest Python
     is above the fork's (`python_version < '3.11' or python_version >= '3.13'` has none, so it

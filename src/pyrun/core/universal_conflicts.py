@@ -223,9 +223,11 @@ def imbibe(
 
 def widen(env: Dnf, requires_python: PySet, floors: Sequence[Dnf] = ()) -> Dnf:
     """A fork's environment as uv's fork marker holds it: unbounded below, unless the fork lies
-    in one of `floors`, the lower parts of forks split on a `Requires-Python`, which uv bounds
-    by `requires-python` (`python_full_version >= '3.9' and ... < '3.10'`). Forks never split
-    on Python, or split on a marker (`python_version < '3.10'`), hold below it."""
+    in one of `floors`: the lower parts of forks split on a `Requires-Python`, which uv bounds
+    by `requires-python` (`python_full_version >= '3.9' and ... < '3.10'`), and the forks split
+    on a marker bounded there (`python_version >= '3.9'`, `universal.marker_floors`). Forks
+    never split on Python, or split on a marker without that bound (`python_version <
+    '3.10'`), hold below it."""
     if not requires_python or any(covers(floor, env) for floor in floors):
         return env
     low = requires_python[0][:2]
