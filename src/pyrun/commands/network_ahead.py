@@ -54,6 +54,17 @@ def cache_is_empty(cache: Cache) -> bool:
 
 
 @contextlib.contextmanager
+def trust_loaded_meanwhile(cache: Cache, *, system_certs: bool) -> Iterator[None]:
+    """Only the TLS trust store, on a thread of its own while the block runs: for a sync whose
+    wheels the standard library's threads fetch (`pyrun.net.early_wheels`), which need no
+    trio nor httpx. The first connection waits for it if it is not done by then."""
+    from pyrun.net import trust
+
+    trust.preload(system_certs, cache.root)
+    yield
+
+
+@contextlib.contextmanager
 def network_loaded_meanwhile(cache: Cache, *, system_certs: bool) -> Iterator[None]:
     """Load the network layer on a thread while the block runs (the caller decides when it is
     worth it: an empty cache, online). The block's end waits for the imports: from then on
