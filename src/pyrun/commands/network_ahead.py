@@ -8,6 +8,10 @@ with nothing to do; the imports made on a thread meanwhile use that wait instead
 it. A warm cache is left alone: most of its runs never go to the network, and pay nothing here
 (a look at one directory).
 
+When the wheels will come over the standard library's threads instead
+(`pyrun.net.early_wheels`: no proxy, no netrc), only the TLS trust store loads meanwhile
+(`trust_loaded_meanwhile`): trio and httpx are then not needed at all.
+
 Nothing is reported from here: an import that fails fails again, with its error, where the
 command imports the module itself (which then waits for a load under way instead of starting
 another).
