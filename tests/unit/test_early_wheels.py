@@ -43,6 +43,7 @@ def test_a_plain_body_streams_in_pieces_over_one_kept_connection() -> None:
         (_answer(b"busy", "Retry-After: 3", status="503 Service Unavailable"), 503),
         (_answer(b"gone", status="404 Not Found"), 404),
     ],
+    ids=["redirect", "unavailable", "not-found"],
 )
 def test_another_status_is_refused_with_its_headers(answer: bytes, status: int) -> None:
     server = ScriptedServer([answer])
@@ -66,6 +67,7 @@ def test_another_status_is_refused_with_its_headers(answer: bytes, status: int) 
         b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nno length",
         b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut short",
     ],
+    ids=["chunked", "gzip", "no-length", "cut-short"],
 )
 def test_a_body_it_cannot_check_as_a_whole_file_is_refused(answer: bytes) -> None:
     server = ScriptedServer([answer])

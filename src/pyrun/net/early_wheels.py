@@ -111,13 +111,13 @@ def fetch(
     for wheel in wheels:
         run.pending.put(wheel)
     run.running = min(WORKERS, len(wheels))
-    with sigint.kept_for_main():
-        for _ in range(run.running):
-            threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
     # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
     # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
-    # not wait for the clean-up.
+    # not wait for the clean-up. A Ctrl-C while they start is held until all are running.
     try:
+        with sigint.held(), sigint.kept_for_main():
+            for _ in range(run.running):
+                threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
         run.finished.wait()
     except BaseException:
         run.cancel()
