@@ -11,6 +11,7 @@ Routes:
 * `/simple/`: the project list; `/simple/<name>/`: a project page, PEP 691 JSON or PEP 503 HTML
   as the `Accept` header asks (`html_only=True` forces HTML). Pages carry an ETag and answer
   `If-None-Match` with 304; `max_age` sets `Cache-Control`.
+* `/moved/<filename>`: a redirect (302) to `/files/<filename>`.
 * `/files/<filename>`: the distribution (single `Range` requests honoured unless
   `ranges=False`); `/files/<filename>.metadata`: a wheel's METADATA (PEP 658), announced on
   the page with its sha256 (`core-metadata`, `data-core-metadata` and the older
@@ -446,6 +447,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._project(path[len("/simple/") :].strip("/"))
         elif path.startswith("/files/"):
             self._file(path[len("/files/") :])
+        elif path.startswith("/moved/"):
+            location = f"{self.index.url}/files/{path[len('/moved/') :]}"
+            self._reply(302, b"", None, {"Location": location})
         else:
             self._reply(404, b"Not Found", "text/plain")
 

@@ -79,27 +79,42 @@ def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None
 
 
 @pytest.mark.parametrize(
-    ("warm", "offline", "no_sync", "locked", "started"),
+    ("warm", "offline", "no_sync", "locked", "proxy", "started"),
     [
-        (False, False, False, True, True),
-        (True, False, False, True, False),  # a warm cache: most runs never go online
-        (False, True, False, True, False),  # --offline
-        (False, False, True, True, False),  # --no-sync
-        (False, False, False, False, False),  # no lock: its first pages go out first (or a
-        # lock with nothing to download)
+        # The wheels come over the standard library's threads (`pyrun.net.early_wheels`):
+        # only the trust store loads meanwhile, no trio or httpx.
+        (False, False, False, True, False, "trust"),
+        # Through a proxy the client fetches them: its layer loads meanwhile.
+        (False, False, False, True, True, "network"),
+        (True, False, False, True, False, None),  # a warm cache: most runs never go online
+        (False, True, False, True, False, None),  # --offline
+        (False, False, True, True, False, None),  # --no-sync
+        (False, False, False, False, False, None),  # no lock: its first pages go out first (or
+        # a lock with nothing to download)
     ],
 )
 def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     cache: Cache,
     starts: list[tuple[Path, bool]],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     *,
     warm: bool,
     offline: bool,
     no_sync: bool,
     locked: bool,
-    started: bool,
+    proxy: bool,
+    started: str | None,
 ) -> None:
+    from pyrun.net import trust
+
+    preloads: list[tuple[bool, Path | None]] = []
+    monkeypatch.setattr(trust, "preload", lambda certs, root=None: preloads.append((certs, root)))
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     if locked:
         (tmp_path / "uv.lock").write_text(LOCK)
     workspace = cast(Workspace, SimpleNamespace(root=str(tmp_path)))
@@ -112,7 +127,8 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     session = cast(Session, SimpleNamespace(settled=settled, cache=cache))
     with run_project._network_meanwhile(workspace, session):
         pass
-    assert starts == ([(cache.root, True)] if started else [])
+    assert starts == ([(cache.root, True)] if started == "network" else [])
+    assert preloads == ([(True, cache.root)] if started == "trust" else [])
 
 
 def test_the_thread_imports_trio_and_httpx_by_the_end_of_the_block(cache: Cache) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # without importing `typing` at run time
 
     from pyrun.core.lockfile import Lock
     from pyrun.core.selection import Selection
-    from pyrun.net.sync import SyncOptions, SyncPlan, SyncReport, SyncTargetEnv
+    from pyrun.net.sync import Ready, SyncOptions, SyncPlan, SyncReport, SyncTargetEnv
 
 # A group name no project can declare (names are normalised): the key under which a lock's
 # top-level requirements are handed to `select` (see `select_requirements`).
@@ -145,12 +145,18 @@ def _execute(
     ahead, waited = session.console.reporter().release()
     started = time.monotonic()
     prefetched = _installed_among(plan, ahead)
-    ready = {}
+    ready: dict[str, Ready] = {}
     if plan.needs_network_or_build:
-        from pyrun.net import interrupt
-        from pyrun.net.sync import prepare
+        from pyrun.net.sync import fetch_early
 
-        ready = interrupt.run(prepare, plan, env, session.cache, options, session.console)
+        # Plain wheel downloads first, without trio and httpx; what they leave, the client.
+        ready, rest = fetch_early(plan, session.cache, options, session.console.reporter())
+        if rest.needs_network_or_build:
+            from pyrun.net import interrupt
+            from pyrun.net.sync import prepare
+
+            cache, console = session.cache, session.console
+            ready |= interrupt.run(prepare, rest, env, cache, options, console)
     prepared = time.monotonic() - started + waited
     report = apply_plan(plan, ready, env, options, session.console.reporter())
     return report.with_preparation(len(plan.work) + prefetched, prepared)

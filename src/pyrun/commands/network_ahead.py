@@ -8,6 +8,10 @@ with nothing to do; the imports made on a thread meanwhile use that wait instead
 it. A warm cache is left alone: most of its runs never go to the network, and pay nothing here
 (a look at one directory).
 
+When the wheels will come over the standard library's threads instead
+(`pyrun.net.early_wheels`: no proxy, no netrc), only the TLS trust store loads meanwhile
+(`trust_loaded_meanwhile`): trio and httpx are then not needed at all.
+
 Nothing is reported from here: an import that fails fails again, with its error, where the
 command imports the module itself (which then waits for a load under way instead of starting
 another).
@@ -51,6 +55,17 @@ def cache_is_empty(cache: Cache) -> bool:
             return not any(not entry.name.startswith(".") for entry in entries)
     except OSError:  # no bucket yet
         return True
+
+
+@contextlib.contextmanager
+def trust_loaded_meanwhile(cache: Cache, *, system_certs: bool) -> Iterator[None]:
+    """Only the TLS trust store, on a thread of its own while the block runs: for a sync whose
+    wheels the standard library's threads fetch (`pyrun.net.early_wheels`), which need no
+    trio nor httpx. The first connection waits for it if it is not done by then."""
+    from pyrun.net import trust
+
+    trust.preload(system_certs, cache.root)
+    yield
 
 
 @contextlib.contextmanager

@@ -91,7 +91,9 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
         cache_is_empty,
         lock_downloads,
         network_loaded_meanwhile,
+        trust_loaded_meanwhile,
     )
+    from pyrun.net.early_pages import left_to_client
 
     settled = session.settled
     if settled.run.no_sync or settled.globals.offline:
@@ -101,7 +103,10 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
         return nullcontext()
     if not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
-    return network_loaded_meanwhile(session.cache, system_certs=settled.globals.system_certs)
+    system_certs = settled.globals.system_certs
+    if not left_to_client(os.environ):  # the wheels come without trio (`early_wheels`)
+        return trust_loaded_meanwhile(session.cache, system_certs=system_certs)
+    return network_loaded_meanwhile(session.cache, system_certs=system_certs)
 
 
 def _dry_run(workspace: Workspace, session: Session, request: EnvRequest) -> RunEnv:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import email.utils
 import functools
 import netrc
 import os
@@ -45,7 +44,13 @@ from pyrun import __version__
 from pyrun.errors import FailureError, PyrunError, os_error_text
 from pyrun.net import early_pages, interrupt, trust
 from pyrun.net.client_options import DEFAULT_MAX_CONNECTIONS, ClientOptions  # noqa: F401
-from pyrun.net.http_env import DNS_ATTEMPTS, DNS_HEDGE_DELAY
+from pyrun.net.http_env import (
+    DNS_ATTEMPTS,
+    DNS_HEDGE_DELAY,
+    MAX_RETRY_AFTER,
+    RETRY_STATUSES,
+    retry_after,
+)
 from pyrun.net.page_cache import (  # noqa: F401  (atomic_write, max_age_of: re-exported)
     CachedResponse,
     atomic_write,
@@ -62,11 +67,6 @@ if TYPE_CHECKING:
     import httpx
 
 T = TypeVar("T")
-
-# Statuses worth another try: the server may be restarting or shedding load.
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
-# The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.
-MAX_RETRY_AFTER = 60.0
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -577,22 +577,6 @@ class _Retry(Exception):
         super().__init__(error.message)
         self.error = error
         self.after = after  # seconds the server asked for (`Retry-After`)
-
-
-def retry_after(value: str | None) -> float | None:
-    """A `Retry-After` header in seconds: delta-seconds or an HTTP date; None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _give_up(error: PyrunError, retries: int, elapsed: float) -> PyrunError:

@@ -28,6 +28,15 @@ class EarlyHttpError(Exception):
     """An answer this client does not handle (or a connection that failed)."""
 
 
+class EarlyStatusError(EarlyHttpError):
+    """An answer with another status than the one expected, and its headers."""
+
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        super().__init__(f"status {status}")
+        self.status = status
+        self.headers = headers
+
+
 class Answer(Record):
     status: int
     headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
@@ -79,6 +88,46 @@ class Connection:
         if not reusable:
             self.close()
         return answer
+
+    def fetch(self, target: str, headers: Mapping[str, str], sink: Callable[[bytes], None]) -> int:
+        """GET `target` and hand its body to `sink` piece by piece as it arrives, without
+        holding it whole: for a `200` whose body has a `Content-Length` and no encoding (a
+        file), the only answer handled; anything else raises `EarlyHttpError`. The body's
+        size is returned. An exception from `sink` closes the connection and propagates."""
+        try:
+            reader = self._open()
+            assert self._socket is not None
+            self._socket.sendall(_request(target, self._host_header(), headers))
+            version, status = _status_line(_line(reader))
+            answer_headers = _headers(reader)
+            length = _plain_length(status, answer_headers)
+            sink_size = _stream(reader, length, sink)
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise EarlyHttpError(str(exc)) from exc
+        except BaseException:
+            self.close()
+            raise
+        tokens = {t.strip().lower() for t in answer_headers.get("connection", "").split(",")}
+        if "close" in tokens or not (version == "HTTP/1.1" or "keep-alive" in tokens):
+            self.close()
+        return sink_size
+
+    @property
+    def kept(self) -> bool:
+        """Whether a connection from an earlier request is open (the server may have closed
+        it meanwhile: a request that fails on it before any answer is worth sending again)."""
+        return self._reader is not None
+
+    def abort(self) -> None:
+        """Stop a transfer under way on another thread: its next read fails (`fetch` then
+        raises `EarlyHttpError`). Safe to call at any time, from any thread."""
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # not connected, or already closed
+                pass
 
     def close(self) -> None:
         if self._socket is not None:
@@ -182,7 +231,8 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
 def _request(target: str, host: str, headers: Mapping[str, str]) -> bytes:
     lines = [f"GET {target} HTTP/1.1", f"Host: {host}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    lines.append("Accept-Encoding: gzip, deflate")
+    if not any(name.lower() == "accept-encoding" for name in headers):
+        lines.append("Accept-Encoding: gzip, deflate")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -243,6 +293,36 @@ def _body(reader: BinaryIO, status: int, headers: Mapping[str, str]) -> tuple[by
     if not length.isdigit():
         raise EarlyHttpError(f"content length {length!r}")
     return _exactly(reader, int(length)), True
+
+
+def _plain_length(status: int, headers: Mapping[str, str]) -> int:
+    """The length of a `200` answer's body sent as is: what `Connection.fetch` handles."""
+    if status != 200:
+        raise EarlyStatusError(status, headers)
+    if "transfer-encoding" in headers:
+        raise EarlyHttpError(f"transfer encoding {headers['transfer-encoding']!r}")
+    if headers.get("content-encoding", "identity").strip().lower() != "identity":
+        raise EarlyHttpError(f"content encoding {headers['content-encoding']!r}")
+    length = headers.get("content-length", "")
+    if not length.isdigit():
+        raise EarlyHttpError(f"content length {length!r}")
+    return int(length)
+
+
+# Pieces of a streamed body: large enough that hashing them releases the GIL (hashlib does
+# above 2 KiB) and that a wheel takes few Python-level steps.
+_PIECE = 1 << 18
+
+
+def _stream(reader: BinaryIO, length: int, sink: Callable[[bytes], None]) -> int:
+    left = length
+    while left:
+        piece = reader.read(min(left, _PIECE))
+        if not piece:
+            raise EarlyHttpError(f"body cut short ({length - left} of {length} bytes)")
+        sink(piece)
+        left -= len(piece)
+    return length
 
 
 def _chunked(reader: BinaryIO) -> bytes:

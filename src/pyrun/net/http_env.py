@@ -5,6 +5,7 @@ as the client does."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,6 +13,10 @@ from pyrun.errors import PyrunError
 
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 30.0
+# Statuses worth another try: the server may be restarting or shedding load.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+# The longest wait a `Retry-After` header gets: a server asking for an hour is better reported.
+MAX_RETRY_AFTER = 60.0
 # A name lookup still unanswered after this long is asked again alongside (the first answer
 # wins): a resolver that drops a query otherwise stalls the connection for its full timeout
 # (5 s with glibc), which here hit one lookup in thirty. Both clients, the trio one
@@ -38,3 +43,21 @@ def env_number(
             causes=("expected a non-negative number",),
         )
     return value
+
+
+def retry_after(value: str | None) -> float | None:
+    """A `Retry-After` header in seconds: delta-seconds or an HTTP date; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    import email.utils  # an HTTP date is rare: not imported by every run
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

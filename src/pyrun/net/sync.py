@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker
     from pyrun.local.journal import Journal
+    from pyrun.net import early_wheels
     from pyrun.net.client import ClientOptions, HttpClient
     from pyrun.net.download import WheelDownload
     from pyrun.net.index import IndexSet
@@ -385,6 +386,63 @@ async def prepare(
             with trio.CancelScope(shield=True):
                 await client.aclose()
     return preparer.results
+
+
+def fetch_early(
+    plan: SyncPlan, cache: Cache, options: SyncOptions, reporter: Reporter
+) -> tuple[dict[str, Ready], SyncPlan]:
+    """The plan's plain wheel downloads made with the standard library's threads
+    (`pyrun.net.early_wheels`), before trio and httpx are loaded; with the plan of what is
+    left (for `prepare`: every other item, and each wheel these threads left to the client)."""
+    from pyrun.net import early_wheels
+
+    work = plan.work
+    if options.offline or not work:
+        return {}, plan
+    if not early_wheels.allowed(os.environ, (*options.index_urls, options.default_index)):
+        return {}, plan
+    try:
+        timeout = early_wheels.default_timeout()
+    except PyrunError:  # the client reports it
+        return {}, plan
+    wheels = [
+        wheel
+        for item in _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
+        if (wheel := _early_wheel(item, options)) is not None
+    ]
+    if not wheels:
+        return {}, plan
+    with reporter.preparing(len(wheels)):
+        fetched = early_wheels.fetch(
+            wheels, cache, reporter, system_certs=options.system_certs, timeout=timeout
+        )
+    ready = {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
+    left = {name: item for name, item in plan.items.items() if item.dist.key not in ready}
+    rest = SyncPlan(
+        plan=plan.plan,
+        items=left,
+        required=plan.required,
+        input_files=plan.input_files,
+        origins=plan.origins,
+    )
+    return ready, rest
+
+
+def _early_wheel(item: Item, options: SyncOptions) -> early_wheels.EarlyWheel | None:
+    from pyrun.net import early_wheels
+
+    artifact = item.selected.artifact
+    digest = early_wheels.takes(artifact.location, artifact.hash, options.insecure_hosts)
+    if digest is None:
+        return None
+    return early_wheels.EarlyWheel(
+        key=item.dist.key,
+        name=item.dist.name,
+        url=artifact.location,
+        sha256=digest,
+        filename=artifact.filename or unquote(urlsplit(artifact.location).path.rsplit("/")[-1]),
+        size=artifact.size,
+    )
 
 
 def _largest_first(items: list[Item]) -> list[Item]:

@@ -1,0 +1,328 @@
+"""A sync's wheels fetched with the standard library's threads, before trio and httpx load.
+
+A `--locked` run into an empty cache downloads every wheel of its lock. Through the trio client
+that costs the network stack's imports (~100 ms of CPU) before the first request and trio's
+and httpx's per-chunk work after it (most of pyrun's user CPU on such a run). Here a few
+threads (`socket`, `ssl`, `pyrun.net.early_http`) fetch the wheels instead, each hashing its
+wheel as it arrives, checking the hash, then unpacking it into the cache on the same thread
+(`pyrun.local.unpack`: the same checks of hostile content, the same rename into place), so
+one wheel unpacks while others still arrive.
+
+It only ever takes the plain case: a wheel with a sha256 in the lock at an http(s) URL that
+httpx sends as written, answered `200` with a `Content-Length` and no encoding, outside any
+proxy or credentials. Whatever else happens (a redirect, an error status, a cut or failed
+connection, a hash that does not match, a wheel that does not unpack, a disk error) leaves
+that wheel to the trio client as if nothing had been tried: it retries, follows, and reports
+exactly as before (uv's errors). Nothing is cached before its hash matched and its unpacking
+finished. Ctrl-C stops the transfers (their connections are shut down), lets an unpacking under
+way finish or clean up, and is raised from the main thread's wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import queue
+import random
+import shutil
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from pyrun.core.records import Record
+from pyrun.local.cache import WHEELS_BUCKET, Cache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+
+    from pyrun.net.early_http import Connection, EarlyStatusError
+    from pyrun.progress import Reporter
+
+# Transfers at once, as many as the client's pool (`DEFAULT_MAX_CONNECTIONS`): each costs a
+# TLS handshake (CPU in this GIL-bound process), but a wheel request waits ~50 ms for its first
+# byte whatever its size, so a cold `run --locked` of 27 wheels was latency-bound at 2-4
+# (1.2 s, 0.76 s) and ~5% faster at 16 than at 8; 28 gained nothing more.
+WORKERS = 16
+# A wheel of at most this size is kept in memory until unpacked (at most one per worker), a
+# larger one goes through a temporary file in the cache.
+IN_MEMORY_MAX = 4 << 20
+# The client's first wait before a retry (`ClientOptions.retry_delay`), jittered as it does.
+RETRY_DELAY = 1.0
+
+
+class EarlyWheel(Record):
+    """A wheel to fetch: `key` names it to the caller, `name` in progress lines."""
+
+    key: str
+    name: str
+    url: str
+    sha256: str  # hex digest the lock gives
+    filename: str
+    size: int | None = None
+
+
+class Fetched(Record):
+    archive: Path
+    sha256: str
+
+
+def takes(url: str, hash_text: str | None, insecure_hosts: Sequence[str]) -> str | None:
+    """The expected sha256 hex digest when the wheel at `url` with the lock's `hash_text` is
+    one for these threads, else None (the client's)."""
+    from pyrun.net.early_pages import plain_index_url
+
+    if not hash_text or not hash_text.startswith("sha256:"):
+        return None
+    if not plain_index_url(url):
+        return None
+    host = urlsplit(url).hostname or ""
+    if any(host == h or host == h.split(":", 1)[0] for h in insecure_hosts):
+        return None
+    return hash_text.removeprefix("sha256:").lower()
+
+
+def allowed(environ: Mapping[str, str], index_urls: Sequence[str]) -> bool:
+    """Whether wheels may be fetched here at all: not through a proxy, nor where credentials
+    may apply (a netrc file, an index URL that carries them), which the client sends."""
+    from pyrun.net.early_pages import left_to_client
+
+    if left_to_client(environ):
+        return False
+    return not any("@" in urlsplit(url).netloc for url in index_urls)
+
+
+def fetch(
+    wheels: Sequence[EarlyWheel],
+    cache: Cache,
+    reporter: Reporter,
+    *,
+    system_certs: bool,
+    timeout: float,
+) -> dict[str, Fetched]:
+    """The wheels that were fetched, hash-checked and unpacked, by key (the others are left
+    to the client). Waits for every thread; Ctrl-C stops them first, then propagates."""
+    from pyrun.local import sigint
+
+    run = _Run(cache, reporter, system_certs=system_certs, timeout=timeout)
+    for wheel in wheels:
+        run.pending.put(wheel)
+    run.running = min(WORKERS, len(wheels))
+    # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
+    # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
+    # not wait for the clean-up. A Ctrl-C while they start is held until all are running.
+    try:
+        with sigint.held(), sigint.kept_for_main():
+            for _ in range(run.running):
+                threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
+        run.finished.wait()
+    except BaseException:
+        run.cancel()
+        run.finished.wait()
+        raise
+    return run.results
+
+
+class _LeftToClient(Exception):
+    pass
+
+
+class _Run:
+    """The state the worker threads share: what is left, what is done, and how to stop."""
+
+    def __init__(
+        self, cache: Cache, reporter: Reporter, *, system_certs: bool, timeout: float
+    ) -> None:
+        self.cache = cache
+        self.reporter = reporter
+        self.system_certs = system_certs
+        self.timeout = timeout
+        self.pending: queue.SimpleQueue[EarlyWheel] = queue.SimpleQueue()
+        self.results: dict[str, Fetched] = {}
+        self.cancelled = threading.Event()
+        self.running = 0  # workers not yet done
+        self.finished = threading.Event()  # set by the last one
+        self._lock = threading.Lock()
+        self._open: set[Connection] = set()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self._lock:
+            for connection in self._open:
+                connection.abort()
+
+    def work(self) -> None:
+        connections: dict[tuple[str, str, int], Connection] = {}
+        try:
+            while not self.cancelled.is_set():
+                try:
+                    wheel = self.pending.get_nowait()
+                except queue.Empty:
+                    return
+                fetched = self._attempt(wheel, connections)
+                if fetched is not None:
+                    with self._lock:
+                        self.results[wheel.key] = fetched
+                    self.reporter.prepared_one()
+        finally:
+            for connection in connections.values():
+                connection.close()
+            with self._lock:
+                self.running -= 1
+                if not self.running:
+                    self.finished.set()
+
+    def _attempt(
+        self, wheel: EarlyWheel, connections: dict[tuple[str, str, int], Connection]
+    ) -> Fetched | None:
+        """`wheel` in the cache, or None: left to the client (which reports what is wrong)."""
+        from pyrun.net.early_http import EarlyHttpError, EarlyStatusError
+
+        connection = self._connection(wheel.url, connections)
+        for _ in range(2):  # once more when a kept connection turns out closed
+            kept = connection.kept
+            spool = _Spool(self.cache, wheel)
+            try:
+                return self._fetch(wheel, connection, spool)
+            except EarlyStatusError as exc:
+                self._wait_as_client(exc)
+                return None
+            except EarlyHttpError:
+                if self.cancelled.is_set() or not kept or spool.received:
+                    return None
+            except Exception:  # a mismatch, a refused wheel, the disk: the client's to report
+                return None
+            finally:
+                spool.close()
+        return None
+
+    def _wait_as_client(self, answer: EarlyStatusError) -> None:
+        """After an answer the client would try again, the wait it would make before its next
+        try (at least what a `Retry-After` asks), so that the server gets the same respite:
+        the client's own tries then follow."""
+        from pyrun.net.http_env import MAX_RETRY_AFTER, RETRY_STATUSES, retry_after
+
+        if answer.status not in RETRY_STATUSES:
+            return
+        asked = min(retry_after(answer.headers.get("retry-after")) or 0.0, MAX_RETRY_AFTER)
+        self.cancelled.wait(max(RETRY_DELAY * (1 + random.random() / 2), asked))
+
+    def _fetch(self, wheel: EarlyWheel, connection: Connection, spool: _Spool) -> Fetched:
+        from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
+
+        headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
+        download = self.reporter.download_started(wheel.name, wheel.size)
+        complete = False
+
+        def received(piece: bytes) -> None:
+            spool.write(piece)
+            self.reporter.downloaded_bytes(download, len(piece))
+
+        with self._registered(connection):
+            try:
+                connection.fetch(urlsplit(wheel.url).path, headers, received)
+                complete = True
+            finally:
+                self.reporter.download_ended(download, complete=complete)
+        if spool.sha256() != wheel.sha256 or self.cancelled.is_set():
+            # A mismatch: the client downloads it again and reports it (uv's error).
+            raise _LeftToClient
+        digest = wheel.sha256
+        if spool.path is None:
+            archive = unpack_wheel_data(wheel.filename, spool.data(), self.cache, sha256=digest)
+        else:
+            spool.finish()
+            archive = unpack_wheel(spool.path, self.cache, sha256=digest)
+        return Fetched(archive=archive, sha256=digest)
+
+    @contextlib.contextmanager
+    def _registered(self, connection: Connection) -> Iterator[None]:
+        with self._lock:
+            if self.cancelled.is_set():
+                raise _LeftToClient
+            self._open.add(connection)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open.discard(connection)
+
+    def _connection(
+        self, url: str, connections: dict[tuple[str, str, int], Connection]
+    ) -> Connection:
+        from pyrun.net.early_http import Connection
+
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        key = (parts.scheme, parts.hostname or "", parts.port or (443 if tls else 80))
+        if key not in connections:
+            context = self._context if tls else None
+            connections[key] = Connection(key[1], key[2], context, self.timeout)
+        return connections[key]
+
+    def _context(self) -> ssl.SSLContext:
+        from pyrun.net import trust
+
+        return trust.ssl_context(self.system_certs, self.cache.root)
+
+
+class _Spool:
+    """One wheel's body as it arrives, hashed: in memory while it is small, else in a temporary
+    file (removed by `close`, whatever happened)."""
+
+    def __init__(self, cache: Cache, wheel: EarlyWheel) -> None:
+        self.cache = cache
+        self.wheel = wheel
+        self.hasher = hashlib.sha256()
+        self.received = 0
+        self.pieces: list[bytes] = []
+        self.path: Path | None = None
+        self._file: BinaryIO | None = None
+        self._progress: int | None = None
+
+    def write(self, piece: bytes) -> None:
+        self.hasher.update(piece)
+        self.received += len(piece)
+        if self.path is None and self.received <= IN_MEMORY_MAX:
+            self.pieces.append(piece)
+            return
+        if self.path is None:
+            self.path = self.cache.tempdir(WHEELS_BUCKET) / self.wheel.filename
+            self._file = file = open(self.path, "wb")  # noqa: SIM115 (closed by `finish`)
+            file.write(b"".join(self.pieces))
+            self.pieces = []
+        assert self._file is not None
+        self._file.write(piece)
+
+    def sha256(self) -> str:
+        return self.hasher.hexdigest()
+
+    def data(self) -> bytes:
+        return b"".join(self.pieces)
+
+    def finish(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def close(self) -> None:
+        self.finish()
+        self.pieces = []
+        if self.path is not None:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def _user_agent() -> str:
+    from pyrun import __version__
+
+    return f"pyrun/{__version__}"
+
+
+def default_timeout(environ: Mapping[str, str] = os.environ) -> float:
+    """The client's timeout (`PYRUN_HTTP_TIMEOUT`): a stalled server waits as long here."""
+    from pyrun.net.http_env import DEFAULT_TIMEOUT, env_number
+
+    return env_number(environ, "PYRUN_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT)
