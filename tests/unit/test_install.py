@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -526,3 +526,57 @@ def test_record_rows_read_the_same_with_and_without_quotes() -> None:
     for broken in ("pkg/a.py,sha256=abc,3\n\n", "pkg/a.py,sha256=abc\n"):
         with pytest.raises(ValueError, match="expected 3 elements"):
             _parse_record(broken)
+
+
+BINARY_TOOL = b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 4  # no `#!python` line to rewrite
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_script_without_a_python_line_is_linked_with_the_wheels_record_row(
+    tmp_path: Path, target: InstallTarget, venv: Path
+) -> None:
+    wheel = make_wheel(
+        tmp_path,
+        data={"scripts/tool": BINARY_TOOL, "scripts/plain": b"#!/bin/sh\necho plain\n"},
+        executable=frozenset({"demo-1.0.data/scripts/tool"}),
+    )
+    archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
+    cached = archive / "demo-1.0.data" / "scripts"
+    assert (cached / "tool").stat().st_mode & 0o777 == 0o755
+    journal = Journal(str(venv))
+    install_wheel(archive, target, linker=Linker(journal=journal))
+    tool, plain = venv / "bin" / "tool", venv / "bin" / "plain"
+    # As uv: the cache file itself (its mode is a script's already), never read or hashed.
+    assert os.stat(tool).st_ino == os.stat(cached / "tool").st_ino
+    assert journal.entries["bin/tool"] == ("l", "bin/tool", str(cached / "tool"))
+    # Not executable in the wheel: a copy made executable, the cache file left as it was.
+    assert plain.read_bytes() == b"#!/bin/sh\necho plain\n"
+    assert os.stat(plain).st_nlink == 1 and plain.stat().st_mode & 0o777 == 0o755
+    assert (cached / "plain").stat().st_mode & 0o777 == 0o644
+    record = (target.site_packages / "demo-1.0.dist-info" / "RECORD").read_text()
+    assert f"../../../bin/tool,{_sha256_record(BINARY_TOOL)},{len(BINARY_TOOL)}\n" in record
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_linked_script_is_copied_under_the_copy_mode(
+    tmp_path: Path, target: InstallTarget, venv: Path
+) -> None:
+    wheel = make_wheel(
+        tmp_path,
+        data={"scripts/tool": BINARY_TOOL},
+        executable=frozenset({"demo-1.0.data/scripts/tool"}),
+    )
+    archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
+    install_wheel(archive, target, linker=Linker(mode="copy"))
+    tool = venv / "bin" / "tool"
+    assert tool.read_bytes() == BINARY_TOOL and os.stat(tool).st_nlink == 1
+    assert tool.stat().st_mode & 0o777 == 0o755

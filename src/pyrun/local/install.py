@@ -302,9 +302,12 @@ def _shebang(executable: str) -> bytes:
     return b"#!/bin/sh\n'''exec' " + quoted + b' "$0" "$@"\n' + b"' '''"
 
 
+_PLACEHOLDER = b"#!python"
+
+
 def fix_shebang(data: bytes, interpreter: str) -> bytes:
     """A `#!python` first line becomes the environment's interpreter (as installer does)."""
-    if not data.startswith(b"#!python"):
+    if not data.startswith(_PLACEHOLDER):
         return data
     newline = data.find(b"\n")
     rest = data[newline + 1 :] if newline >= 0 else b""
@@ -462,8 +465,8 @@ class _Installation:
         directory."""
         base = f"{self.archive.root}/{wheel_prefix}"
         if scheme == "scripts":
-            for name, _, _ in files:
-                self._place_script(base + name, scheme_prefix + name)
+            for name, digest, size in files:
+                self._place_script(base + name, scheme_prefix + name, digest, size)
             return
         # The loop of a whole install: ~50k files for 300 packages, one `link()` each. The
         # RECORD rows are the wheel's own (sizes normalised when it was read).
@@ -482,15 +485,36 @@ class _Installation:
                 rows.append((scheme, scheme_prefix + name, digest, size))
         self.linker.place_all(directory, recorded)
 
-    def _place_script(self, source: str, path: str) -> None:
-        """A `.data/scripts` file, copied with a `#!python` line made the env's interpreter."""
+    def _place_script(self, source: str, path: str, digest: str, size: str) -> None:
+        """A `.data/scripts` file, copied with a `#!python` line made the env's interpreter.
+
+        One without that line that already has the mode a copy would get is linked like any
+        other file, with the wheel's RECORD row (checked when it was unpacked), as uv does:
+        a binary tool (ruff's is 24 MB) was otherwise read, copied and hashed on every install.
+        """
+        target = f"{self.roots['scripts']}/{path}"
+        if digest and size and self._links_script(source):
+            self.linker.place(source, target, int(size))
+            self.rows.append(("scripts", path, digest, size))
+            return
         with open(source, "rb") as file:
             data = file.read()
         content = fix_shebang(data, self.interpreter)
         # `fix_shebang` hands back its input when it leaves it alone: the cache file's bytes.
         unchanged = source if content is data else None
-        target = f"{self.roots['scripts']}/{path}"
         self._write_to(target, "scripts", path, content, executable=True, source=unchanged)
+
+    def _links_script(self, source: str) -> bool:
+        """Whether the script at `source` can be the cache file itself: hardlinks are the mode,
+        it has no `#!python` line to rewrite, and its mode is the one `_write_to` gives a
+        script (a link shares the cache file's inode: its mode may not be changed)."""
+        if self.linker.mode != "hardlink":
+            return False
+        with open(source, "rb") as file:
+            if file.read(len(_PLACEHOLDER)) == _PLACEHOLDER:
+                return False
+            mode = stat.S_IMODE(os.fstat(file.fileno()).st_mode)
+        return mode == (0o777 & ~self.umask) | 0o111
 
     def _write(self, scheme: str, path: str, content: bytes, *, executable: bool) -> None:
         root = self.roots[scheme]
