@@ -93,7 +93,6 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
         network_loaded_meanwhile,
         trust_loaded_meanwhile,
     )
-    from pyrun.net.early_pages import left_to_client
 
     settled = session.settled
     if settled.run.no_sync or settled.globals.offline:
@@ -103,6 +102,8 @@ def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContex
         return nullcontext()
     if not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
         return nullcontext()
+    from pyrun.net.early_pages import left_to_client  # past the checks: ~8 ms of imports
+
     system_certs = settled.globals.system_certs
     if not left_to_client(os.environ):  # the wheels come without trio (`early_wheels`)
         return trust_loaded_meanwhile(session.cache, system_certs=system_certs)
