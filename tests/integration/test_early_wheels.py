@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyrunEnv, Result
+from tests.integration.test_interrupt import sigint_and_wait
 from tests.integration.test_sync import PY312, SITE, UV, installed, run_uv, virtual_pyproject
 from tests.integration.test_sync import uv_lock as lock_with_uv
 from tests.support.index_server import IndexServer
@@ -166,15 +166,7 @@ def test_ctrl_c_mid_download_stops_at_once_and_leaves_no_temporary_file(
     pyrun_env, index, project, filename
 ):
     process = mid_download(pyrun_env, project, index, filename)
-    try:
-        sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=60)
-        elapsed = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    err, elapsed = sigint_and_wait(process)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert elapsed < 3.0, elapsed

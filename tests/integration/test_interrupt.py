@@ -63,18 +63,29 @@ def interrupt(sandbox: PyrunEnv, index: IndexServer, project: Path, *args: str) 
     )
     try:
         assert index.stalled.wait(60), "the stalled request never came"
-        sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=60)
-        elapsed = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    err, elapsed = sigint_and_wait(process)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert elapsed < PROMPT, elapsed
     return str(err)
+
+
+def sigint_and_wait(process: subprocess.Popen[str]) -> tuple[str, float]:
+    """Ctrl-C for `process`, then its stderr and the seconds it took to exit (killed if it
+    does not within a minute)."""
+    try:
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+        return str(err), time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def assert_nothing_half_written(sandbox: PyrunEnv, project: Path) -> None:
