@@ -75,10 +75,7 @@ class Connection:
 
     def _exchange(self, target: str, headers: Mapping[str, str]) -> Answer:
         try:
-            reader = self._open()
-            assert self._socket is not None
-            self._socket.sendall(_request(target, self._host_header(), headers))
-            answer, reusable = _read_answer(reader)
+            answer, reusable = _read_answer(self._send(target, headers))
         except (OSError, ValueError) as exc:
             self.close()
             raise EarlyHttpError(str(exc)) from exc
@@ -95,9 +92,7 @@ class Connection:
         file), the only answer handled; anything else raises `EarlyHttpError`. The body's
         size is returned. An exception from `sink` closes the connection and propagates."""
         try:
-            reader = self._open()
-            assert self._socket is not None
-            self._socket.sendall(_request(target, self._host_header(), headers))
+            reader = self._send(target, headers)
             version, status = _status_line(_line(reader))
             answer_headers = _headers(reader)
             length = _plain_length(status, answer_headers)
@@ -108,10 +103,16 @@ class Connection:
         except BaseException:
             self.close()
             raise
-        tokens = {t.strip().lower() for t in answer_headers.get("connection", "").split(",")}
-        if "close" in tokens or not (version == "HTTP/1.1" or "keep-alive" in tokens):
+        if not _keeps_alive(version, answer_headers):
             self.close()
         return sink_size
+
+    def _send(self, target: str, headers: Mapping[str, str]) -> BinaryIO:
+        """The request sent (on a connection opened if need be); the reader of its answer."""
+        reader = self._open()
+        assert self._socket is not None
+        self._socket.sendall(_request(target, self._host_header(), headers))
+        return reader
 
     @property
     def kept(self) -> bool:
@@ -243,9 +244,15 @@ def _read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
         raise EarlyHttpError(f"informational status {status}")
     headers = _headers(reader)
     body, complete = _body(reader, status, headers)
+    return Answer(status, headers, _decoded(body, headers)), _keeps_alive(
+        version, headers
+    ) and complete
+
+
+def _keeps_alive(version: str, headers: Mapping[str, str]) -> bool:
+    """Whether the server keeps the connection open after this answer."""
     tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-    keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
-    return Answer(status, headers, _decoded(body, headers)), keep_alive and complete
+    return "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
 
 
 def _line(reader: BinaryIO) -> bytes:
