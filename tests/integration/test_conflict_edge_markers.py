@@ -298,3 +298,25 @@ def test_wheels_of_a_package_reached_through_a_conflicting_extra_are_uvs(
     text = project(dependencies, extras, "", conflicts)
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert ("nb-1.0-py3-none-win_amd64.whl" in lock) is windows
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "'x86' in platform_machine and python_version < '3.12'"
+        " or 'arm' in platform_machine and python_version >= '3.12'",
+        "'linux' in sys_platform and 'arm' not in platform_machine"
+        " or 'arm' in platform_machine and 'darwin' in sys_platform",
+        "'b' not in platform_release or 'a' in platform_release and sys_platform == 'linux'",
+        "'zz' in platform_version and 'aa' in platform_version"
+        " or 'mm' not in platform_version and os_name == 'nt'",
+    ],
+)
+def test_containment_clauses_print_in_uvs_order(
+    marker: str, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+) -> None:
+    """uv sorts a marker's clauses and terms by kind and key only: clauses that tie keep the
+    cover's order (`python_full_version < '3.12'` first), whatever values their `in`
+    expressions test. pyrun sorted such ties by the value (`'arm'` before `'x86'`)."""
+    text = plain('["six"]') + f'\n[tool.uv]\nconstraint-dependencies = ["six ; {marker}"]\n'
+    lock_both(*projects(tmp_path, text), pyrun_env, index)

@@ -961,18 +961,9 @@ def _to_dnf(node: int) -> list[list[Term]]:
     dnf: list[list[Term]] = []
     _collect_cover(_isop(node, node, {})[1], dnf, [])
     for clause in dnf:
-        clause.sort(key=lambda term: (term.sort, _tie(term)))
-    dnf.sort(key=lambda clause: ([t.sort for t in clause], [_tie(t) for t in clause]))
+        clause.sort(key=lambda term: term.sort)
+    dnf.sort(key=lambda clause: [t.sort for t in clause])
     return dnf
-
-
-def _tie(term: Term) -> str:
-    """uv 0.13.9 breaks ties between containment expressions by name; others, `extra` ones
-    too, keep the cover's order, which already walks extras by name, each `!=` branch before
-    its `==` one (`extra != 'b' and extra == 'd'` before `extra == 'b' and extra == 'c'`)."""
-    if term.op in ("in", "not in", "cin", "cnot in"):
-        return str(term.value)
-    return ""
 
 
 # A cover (uv's `isop::Cover`) is `True`, `False`, a guard node whose accepting ranges are
