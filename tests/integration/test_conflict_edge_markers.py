@@ -93,6 +93,12 @@ def index() -> Iterator[IndexServer]:
             "1.0",
             requires_dist=["nm>=1 ; python_version >= '3.10'", "nm>=2 ; python_version >= '3.11'"],
         )
+        # `pdy` the same with its lower marker below the project's `requires-python`.
+        server.add_wheel(
+            "pdy",
+            "1.0",
+            requires_dist=["nm>=1 ; python_version >= '3.8'", "nm>=2 ; python_version >= '3.11'"],
+        )
         server.add_wheel("cv", "1.0")
         server.add_wheel("cv", "2.0", requires_python=">=3.11")
         server.add_wheel("cd", "1.0", requires_dist=["cv"])
@@ -257,13 +263,15 @@ def test_clauses_on_extras_print_in_uvs_order(
     assert "(extra != 'b' and extra == 'd') or (extra == 'b' and extra == 'c')" in lock
 
 
+@pytest.mark.parametrize(("package", "bounded"), [("pdx", True), ("pdy", False)])
 def test_a_fork_split_on_a_marker_at_requires_python_is_bounded_as_uvs(
-    tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
+    package: str, bounded: bool, tmp_path: Path, pyrun_env: PyrunEnv, index: IndexServer
 ) -> None:
     """`v1`'s fork splits at 3.11 on `pdx`'s markers, the others on `cv`'s `Requires-Python`:
     uv's lower forks are all bounded at 3.10 (one by the marker `python_version >= '3.10'`),
     so the edge to `cv` 1.0 holds wherever its Python does and reads without the clashes
-    (narwhals' `extreme-not-so-old-versions` pins pandas 2.0.3)."""
+    (narwhals' `extreme-not-so-old-versions` pins pandas 2.0.3). `pdy`'s lower marker is
+    below `requires-python` (`>= '3.8'`): uv leaves that fork unbounded, and so the edge."""
     text = f"""
 [project]
 name = "t"
@@ -272,7 +280,7 @@ requires-python = ">=3.10"
 dependencies = ["cd"]
 
 [dependency-groups]
-v1 = ["pdx"]
+v1 = ["{package}"]
 v2 = ["six"]
 
 [tool.uv]
@@ -280,7 +288,7 @@ conflicts = [{V1_V2}]
 """
     lock = lock_both(*projects(tmp_path, text), pyrun_env, index)
     assert 'version = "1.0", source = { registry = ' in lock
-    assert "marker = \"python_full_version < '3.11'\" }" in lock
+    assert ("marker = \"python_full_version < '3.11'\" }" in lock) is bounded
 
 
 @pytest.mark.parametrize(

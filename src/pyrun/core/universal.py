@@ -795,7 +795,9 @@ def marker_floors(
     lower bound: uv narrows a fork by the marker or its negation as written, so a fork inside
     `python_version >= '3.10'` (or outside `python_version < '3.10'`) under `>=3.10` carries
     that bound (narwhals: pandas 2.0.3 requires numpy under `>= '3.10'` and `>= '3.11'`), as
-    the lower part of a split on a `Requires-Python` does (see `universal_conflicts.widen`)."""
+    the lower part of a split on a `Requires-Python` does (see `universal_conflicts.widen`).
+    A marker whose bound is below `requires-python` (`>= '3.8'` under `>=3.10`) bounds no
+    fork, in uv either: its negation is empty there, and the marker itself reads as true."""
     if not requires_python or requires_python[0][0] is None:
         return []
     low = requires_python[0][:2]
