@@ -186,7 +186,7 @@ def select_for(
         extras=extras,
         options=options,
         markers=interpreter.markers,
-        tag_priorities=interpreter.tag_priorities(),
+        tag_ranks=interpreter.tag_ranks(),
         member_names=workspace.members,
         inherited=inherited,
     )

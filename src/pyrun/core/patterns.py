@@ -34,7 +34,7 @@ _BOUND = (
 
 class _LazyPattern:
     def __init__(self, pattern: str | bytes, flags: int) -> None:
-        self._source = (pattern, flags)
+        self._source: tuple[Any, int] = (pattern, flags)  # str or bytes: `re` checks
 
     def __getattr__(self, name: str) -> Any:
         # Reached only while the pattern is uncompiled (or for a name no pattern has).
