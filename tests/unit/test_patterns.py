@@ -40,7 +40,7 @@ def test_a_lazy_pattern_compiles_once_on_first_use(monkeypatch) -> None:
 
 # The modules a sync from a lock that holds loads, and whose patterns it never uses (the lock
 # writer's escapes, the TOML reader of a lock not in the memo, `exclude-newer` dates, managed
-# installs' directory names, places outside the root).
+# installs' directory names, places outside the root); the lock's markers are read by hand.
 SYNC_PATH = (
     "pyrun.commands.sync",
     "pyrun.commands.lock_project",
@@ -50,7 +50,6 @@ SYNC_PATH = (
 )
 # Modules whose patterns that sync does use: compiled at import, as they would be anyway.
 USED_ON_THE_PATH = {
-    "pyrun/core/lock_markers.py",
     "pyrun/core/selection.py",
     "pyrun/core/project.py",
     "pyrun/core/interpreter.py",
