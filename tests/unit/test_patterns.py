@@ -7,6 +7,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+from pyrun.commands.sync_project import release_part
+from pyrun.core import interpreter
 from pyrun.core.patterns import lazy
 
 
@@ -50,9 +54,7 @@ SYNC_PATH = (
 )
 # Modules whose patterns that sync does use: compiled at import, as they would be anyway.
 USED_ON_THE_PATH = {
-    "pyrun/core/selection.py",
     "pyrun/core/project.py",
-    "pyrun/core/interpreter.py",
     "pyrun/core/wheelname.py",
     "pyrun/commands/lock_check_memo.py",
 }
@@ -80,3 +82,27 @@ def test_the_sync_paths_modules_compile_only_the_patterns_it_uses() -> None:
     )
     compiled = {line for line in result.stdout.splitlines() if line}
     assert compiled - USED_ON_THE_PATH == set()
+
+
+# Patterns a sync used once, now read with string methods: each answers as its pattern did.
+_VERSIONS = ["3.12.1", "3.13.0rc1", "3.12.1+", "3.", "..3", ".5", "3..", "", "rc1", "3a.1"]
+_VERSIONS += ["3.1\u0663"]  # an Arabic-Indic digit: not in `[0-9]`
+_ABIS = ["cp312", "cp313t", "cp313td", "cp", "cpx", "abi3", "cp3\nt", "pp310", "CP312t"]
+_ABIS += ["cp\u0663\u0661t"]  # Arabic-Indic digits: in `\d`
+
+
+@pytest.mark.parametrize("version", _VERSIONS)
+def test_the_release_part_of_a_python_version_is_the_patterns(version: str) -> None:
+    match = re.match(r"[0-9.]*[0-9]", version)
+    assert release_part(version) == (match.group() if match else version)
+
+
+@pytest.mark.parametrize("abi", _ABIS)
+def test_the_flags_of_a_cpython_abi_are_the_patterns(abi: str) -> None:
+    match = re.match(r"cp\d+(.*)", abi)
+    assert interpreter._cpython_abi_flags(abi) == (match[1] if match else None)
+
+
+@pytest.mark.parametrize("platform", ["linux-x86_64", "macosx-10.9-universal2", "a b.c-d", ""])
+def test_a_platform_is_normalised_as_by_the_pattern(platform: str) -> None:
+    assert interpreter._normalize(platform) == re.sub(r"[.\- ]", "_", platform)

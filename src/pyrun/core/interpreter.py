@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
@@ -37,7 +36,6 @@ _MANYLINUX_ARCHS = frozenset(
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _LAST_GLIBC_MINOR = 50  # packaging's guess for a future glibc 3.x
 _INTERPRETER_SHORT_NAMES = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
-_CPYTHON_ABI = re.compile(r"cp\d+(.*)")
 
 
 class ProbeError(ValueError):
@@ -434,8 +432,9 @@ def _is_threaded_cpython(abis: list[str]) -> bool:
     for abi in abis:
         if abi == "abi3t":
             return True
-        if match := _CPYTHON_ABI.match(abi):
-            return "t" in match[1]
+        flags = _cpython_abi_flags(abi)
+        if flags is not None:
+            return "t" in flags
     return False
 
 
@@ -583,7 +582,18 @@ def _nodot(version: tuple[int, int]) -> str:
 
 
 def _normalize(text: str) -> str:
-    return re.sub(r"[.\- ]", "_", text)
+    return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def _cpython_abi_flags(abi: str) -> str | None:
+    """What follows `cp<digits>` in `abi` (to its first line's end), or None for another ABI:
+    `re.match(r"cp\\d+(.*)", abi)[1]`, without compiling it for the one time a sync asks."""
+    end = 2
+    while end < len(abi) and abi[end].isdecimal():  # as `\d`: any decimal digit
+        end += 1
+    if not abi.startswith("cp") or end == 2:
+        return None
+    return abi[end:].split("\n", 1)[0]
 
 
 # -- probe field validation ----------------------------------------------------------------

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import functools
 import posixpath
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
+from pyrun.core.patterns import lazy
 from pyrun.core.plan import RequiredDist, SourceKind
 from pyrun.core.project import ProjectFile, normalize_name
 from pyrun.core.records import Record
@@ -34,6 +34,7 @@ from pyrun.errors import FailureError, PyrunError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
+    import re
     from typing import Literal
 
 __all__ = [
@@ -388,7 +389,7 @@ def _unknown_extra(name: str, owners: Sequence[ProjectFile]) -> PyrunError:
 # uv writes extras (and conflict items, encoded as `extra-<len>-<package>-<name>`) as
 # `extra == '…'`. packaging's lock-file context can test a *set* of extras, but only with the
 # PEP 751 spelling `'…' in extras`, so the uv spelling is rewritten into it before parsing.
-_EXTRA_TEST = re.compile(r"\bextra\s*(==|!=)\s*(['\"])([^'\"]*)\2")
+_EXTRA_TEST = lazy(r"\bextra\s*(==|!=)\s*(['\"])([^'\"]*)\2")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -398,7 +399,9 @@ def _parse_marker(text: str) -> LockMarker:
         return f"'{normalize_name(match.group(3))}' {negate}in extras"
 
     try:
-        return parse_lock_marker(_EXTRA_TEST.sub(rewrite, text))
+        # (Most markers name no extra: the expression is compiled only for one that may.)
+        rewritten = _EXTRA_TEST.sub(rewrite, text) if "extra" in text else text
+        return parse_lock_marker(rewritten)
     except InvalidLockMarker as exc:
         raise FailureError(
             "Failed to parse `uv.lock`", causes=(f"invalid marker `{text}`: {exc}",)
