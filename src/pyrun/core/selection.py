@@ -757,16 +757,19 @@ def best_wheel(wheels: Iterable[Wheel], ranks: Mapping[TagTriple, int]) -> Wheel
 def _tags_rank(filename: str, ranks: Mapping[TagTriple, int]) -> int | None:
     """The rank of a wheel file name's best tag (packaging's `parse_tag` on its last three
     fields), or None when no tag fits or the name has no tags where a wheel's are."""
-    parts = filename.removesuffix(".whl").split("-")
-    if not filename.endswith(".whl") or len(parts) not in (5, 6):
+    if not filename.endswith(".whl"):
         return None
-    # Lower-cased as `Tag` lower-cases each part (the keys of `ranks` are).
-    interpreters, abis, platforms = (part.lower().split(".") for part in parts[-3:])
+    parts = filename[:-4].lower().split("-")  # as `Tag` lower-cases (the keys of `ranks` are)
+    if len(parts) not in (5, 6):
+        return None
+    interpreters, abis, platforms = parts[-3:]
+    if "." not in interpreters and "." not in abis and "." not in platforms:
+        return ranks.get((interpreters, abis, platforms))  # one tag, as most wheels have
     found = [
         rank
-        for interpreter in interpreters
-        for abi in abis
-        for platform in platforms
+        for interpreter in interpreters.split(".")
+        for abi in abis.split(".")
+        for platform in platforms.split(".")
         if (rank := ranks.get((interpreter, abi, platform))) is not None
     ]
     return min(found) if found else None
