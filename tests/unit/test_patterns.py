@@ -12,6 +12,7 @@ import pytest
 from pyrun.commands.sync_project import release_part
 from pyrun.core import interpreter
 from pyrun.core.patterns import lazy
+from pyrun.core.project import normalize_name
 
 
 def test_a_lazy_pattern_answers_as_the_compiled_one() -> None:
@@ -54,7 +55,6 @@ SYNC_PATH = (
 )
 # Modules whose patterns that sync does use: compiled at import, as they would be anyway.
 USED_ON_THE_PATH = {
-    "pyrun/core/project.py",
     "pyrun/core/wheelname.py",
     "pyrun/commands/lock_check_memo.py",
 }
@@ -106,3 +106,10 @@ def test_the_flags_of_a_cpython_abi_are_the_patterns(abi: str) -> None:
 @pytest.mark.parametrize("platform", ["linux-x86_64", "macosx-10.9-universal2", "a b.c-d", ""])
 def test_a_platform_is_normalised_as_by_the_pattern(platform: str) -> None:
     assert interpreter._normalize(platform) == re.sub(r"[.\- ]", "_", platform)
+
+
+@pytest.mark.parametrize(
+    "name", ["Foo_Bar.baz", "a--b", "a-_.-b", "-x-", "A..B__C", "", "__", "İstanbul_x", "a-.b"]
+)
+def test_a_name_is_normalised_as_by_the_pattern(name: str) -> None:
+    assert normalize_name(name) == re.sub(r"[-_.]+", "-", name).lower()
