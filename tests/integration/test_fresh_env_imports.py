@@ -81,6 +81,8 @@ UNNEEDED = (
     "json",
     # Ctrl-C is held back by `_signal`, without `signal`'s enums.
     "signal",
+    # Dates are made only where a lock is resolved or written (`upload-time`, `exclude-newer`).
+    "datetime",
 )
 
 

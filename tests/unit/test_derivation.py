@@ -83,7 +83,7 @@ def selection(
         extras=frozenset(extras),
         options=DependencyOptions(),
         markers=markers(),
-        tag_priorities=priorities(),
+        tag_ranks=priorities(),
         member_names=("app",),
     )
     return lock, chosen
@@ -152,7 +152,7 @@ class _Linux:
 
     markers = markers()
 
-    def tag_priorities(self) -> object:
+    def tag_ranks(self) -> object:
         return priorities()
 
 

@@ -192,6 +192,21 @@ def test_probe_real_interpreters(minor: str, shared_cache: str) -> None:
     assert Tag(f"cp{nodot}", "abi3", "manylinux_2_17_x86_64") in interpreter.tag_priorities()
 
 
+def test_tag_ranks_and_priorities_agree_with_the_tags(shared_cache: str) -> None:
+    interpreter = probe(sys.executable, cache_dir=shared_cache)
+    assert interpreter is not None
+    found = interpreter.tags()
+    ranks = interpreter.tag_ranks()
+    assert list(ranks) == [(t.interpreter, t.abi, t.platform) for t in found]
+    assert list(ranks.values()) == list(range(len(found)))
+    priorities = interpreter.tag_priorities()
+    assert len(priorities) == len(found) and list(priorities) == list(found)
+    best = next(iter(sys_tags()))  # packaging's tags are looked up as pyrun's
+    assert priorities[best] == priorities.get(found[0]) == 0
+    assert Tag("py3", "none", "any") in priorities and "py3-none-any" not in priorities
+    assert priorities.get(Tag("cp99", "cp99", "win_amd64")) is None
+
+
 def test_probe_agrees_with_packaging_for_the_running_interpreter(shared_cache: str) -> None:
     interpreter = probe(sys.executable, cache_dir=shared_cache)
     assert interpreter is not None

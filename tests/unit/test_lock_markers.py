@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from packaging.markers import InvalidMarker, Marker
 
+from pyrun.core import lock_markers
 from pyrun.core.lock_markers import InvalidLockMarker, parse_lock_marker
 
 LINUX_312 = {
@@ -128,3 +130,74 @@ def test_the_shapes_uv_writes_need_no_packaging_markers() -> None:
         marker = parse_lock_marker(text)
         marker.evaluate({**LINUX_312, "extras": frozenset(), "dependency_groups": frozenset()})
         assert marker._delegate is None, text
+
+
+# The tokenizer as it was, one regular expression: the hand-written one must read every text
+# as it did (the same tokens, or the same refusal).
+_REGEX_TOKEN = re.compile(
+    r"""[ \t]*(?:
+        (?P<paren>[()])
+      | '(?P<single>[^']*)'
+      | "(?P<double>[^"]*)"
+      | (?P<op>===|==|~=|!=|<=|>=|<|>)
+      | (?P<word>[A-Za-z_]\w*)
+    )""",
+    re.VERBOSE | re.ASCII,
+)
+
+
+def _regex_tokens(text: str) -> list[tuple[str, str]] | None:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while not re.match(r"[ \t]*\Z", text[position:]):
+        match = _REGEX_TOKEN.match(text, position)
+        if match is None:
+            return None
+        kind = match.lastgroup or ""
+        value = match[kind]
+        if kind in ("single", "double"):
+            if "\\" in value or not value.isprintable():
+                return None
+            kind = "string"
+        tokens.append((kind, value))
+        position = match.end()
+    return tokens
+
+
+def _hand_tokens(text: str) -> list[tuple[str, str]] | None:
+    try:
+        return lock_markers._tokens(text)
+    except lock_markers._Delegate:
+        return None
+
+
+_PIECES = [" ", "\t", "(", ")", "'", '"', "=", "==", "===", "~", "!", "<", ">", "a", "Z", "_"]
+_PIECES += ["9", "é", "\\", "\n", "in", "not", "and", "extra", "'3.12'", '"x y"', "٣", "-", "."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "python_version >= '3.9' and (sys_platform == \"linux\" or os_name != 'nt')",
+        "'linux' in sys_platform and extra not in 'a b'\t",
+        "platform_machine ===\t'x86_64'",
+        "a<=b>c~=d!=e",
+        "x == 'unterminated",
+        "x == '\\n'",
+        "x9_ == 'é'",
+        "9x == '1'",
+        "x == 'a\nb'",
+        "x = '1'",
+    ],
+)
+def test_the_tokens_are_the_regular_expressions(text: str) -> None:
+    assert _hand_tokens(text) == _regex_tokens(text)
+
+
+def test_the_tokens_are_the_regular_expressions_for_any_short_text() -> None:
+    for count in (1, 2, 3):
+        for pieces in itertools.product(_PIECES, repeat=count):
+            text = "".join(pieces)
+            assert _hand_tokens(text) == _regex_tokens(text), text

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pyrun.core import records
 from pyrun.core.records import Record
 
 
@@ -181,3 +182,34 @@ def test_a_record_class_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
 
     assert compiled == []
     assert Point(1, y=2) == (1, 2, 0) and repr(Point(1, 2)) == "Point(x=1, y=2, z=0)"
+
+
+@pytest.mark.parametrize("count", [14, 18, 23, 24, 25])
+def test_records_up_to_24_fields_compile_nothing_larger_ones_once(
+    monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """The sync path's largest records (`Interpreter`: 23 fields) reuse compiled code too."""
+    compiled: list[str] = []
+    original = builtins.eval
+
+    def counting(source: Any, *args: Any) -> Any:
+        compiled.append(source)
+        return original(source, *args)
+
+    monkeypatch.setattr(builtins, "eval", counting)
+    monkeypatch.setattr(records, "_LARGER_NEW_CODE", {})  # none compiled by an earlier test
+    fields = ", ".join(f"f{index}" for index in range(count - 1)) + ", last=7"
+    scope: dict[str, object] = {"Record": Record, "__name__": __name__}
+    exec(
+        "class Wide(Record):\n"
+        + "".join(f"    f{i}: int\n" for i in range(count - 1))
+        + "    last: int = 7\n",
+        scope,
+    )
+    assert len(compiled) == (0 if count <= 24 else 1)
+    record, model = _twins(fields)
+    assert inspect.signature(record) == inspect.signature(model)
+    assert scope["Wide"]._fields == model._fields  # type: ignore[attr-defined]
+    values = tuple(range(count - 1))
+    assert record(*values) == model(*values) == (*values, 7)
+    assert record(*values, last=1)._replace(f0=5) == (5, *values[1:], 1)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from packaging.tags import Tag
 
 from pyrun.cliparse import parse_argv
 from pyrun.commands.install_step import select_requirements
@@ -216,8 +215,8 @@ wheels = [{ url = "https://files.invalid/winonly-1.0.0-py3-none-any.whl", hash =
 class StubInterpreter:
     markers: dict[str, str]
 
-    def tag_priorities(self) -> dict[Tag, int]:
-        return {Tag("py3", "none", "any"): 0}
+    def tag_ranks(self) -> dict[tuple[str, str, str], int]:
+        return {("py3", "none", "any"): 0}
 
 
 LINUX = {

@@ -48,7 +48,8 @@ def markers(python: str = "3.11.7", platform: str = "linux") -> dict[str, str]:
     }
 
 
-def priorities(python: str = "3.11.7", platform: str = "linux") -> dict[tags.Tag, int]:
+def priorities(python: str = "3.11.7", platform: str = "linux") -> dict[tuple[str, str, str], int]:
+    """packaging's tags for such an interpreter, ranked and keyed as `Interpreter.tag_ranks`."""
     version = tuple(int(part) for part in python.split(".")[:2])
     if platform == "win32":
         platforms = ["win_amd64"]
@@ -58,7 +59,8 @@ def priorities(python: str = "3.11.7", platform: str = "linux") -> dict[tags.Tag
         *tags.cpython_tags(version, platforms=platforms),
         *tags.compatible_tags(version, f"cp{version[0]}{version[1]}", platforms),
     ]
-    return {tag: rank for rank, tag in enumerate(dict.fromkeys(found))}
+    ordered = dict.fromkeys(found)
+    return {(tag.interpreter, tag.abi, tag.platform): rank for rank, tag in enumerate(ordered)}
 
 
 def project_file(path: Path, directory: str) -> ProjectFile:
@@ -106,7 +108,7 @@ def run_select(
         extras=choose_extras(owners, opts),
         options=opts,
         markers=markers(python, platform),
-        tag_priorities=priorities(python, tag_platform or platform),
+        tag_ranks=priorities(python, tag_platform or platform),
         member_names=members,
     )
 

@@ -71,3 +71,12 @@ def test_thread_names_reach_the_os() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "pyrun-probe"
+
+
+def test_the_finder_loads_nothing_until_trio_is_imported() -> None:
+    # Most commands load the network layer and never import trio: the finder costs them
+    # nothing more than its install (`importlib.machinery` alone is ~2 M instructions).
+    code = "import sys, pyrun.net.sync_options; print('importlib.machinery' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]

@@ -216,7 +216,7 @@ def select_requirements(lock: Lock, *, root: str, interpreter: Interpreter) -> S
         extras=frozenset(),
         options=DependencyOptions(),
         markers=interpreter.markers,
-        tag_priorities=interpreter.tag_priorities(),
+        tag_ranks=interpreter.tag_ranks(),
     )
 
 

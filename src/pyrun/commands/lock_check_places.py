@@ -17,8 +17,9 @@ that holds a relative path (resolved against the working directory, not the root
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
+
+from pyrun.core.patterns import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # without importing `typing` at run time
 # `marshal` bytes (version 0: each string is `u`, four length bytes, then its UTF-8; or its
 # `repr`, quoted) before any string is looked at: most documents have none, and are not walked.
 # Plain `in` tests first: one regular expression for all of them is ~7x slower.
-_ABSOLUTE = re.compile(rb"(?:u[\x00-\xff]{4}|['\"])/")
+_ABSOLUTE = lazy(rb"(?:u[\x00-\xff]{4}|['\"])/")
 # The same, in the lock's text: every path the lock spells is a quoted string.
 _SUSPECT_LOCK = ('"..', '"/', '"~', "file:")
 

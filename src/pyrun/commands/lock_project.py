@@ -17,10 +17,8 @@ import contextlib
 import functools
 import itertools
 import os
-import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
 
 from pyrun.commands.lock_check_memo import CheckMemo
 from pyrun.commands.lock_memo import DeclarationMemo, LockMemo
@@ -36,6 +34,7 @@ from pyrun.core.lockfile import (
     dumps,
     loads,
 )
+from pyrun.core.patterns import lazy
 from pyrun.core.records import Record
 from pyrun.errors import FailureError, PyrunError
 from pyrun.local.cache import Cache
@@ -662,11 +661,13 @@ def _invalid_exclude_newer(text: str) -> str:
     return f"invalid value '{text}' for '--exclude-newer <EXCLUDE_NEWER>'"
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = lazy(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _timestamp(text: str) -> str:
     """`exclude-newer` as uv records it: an RFC 3339 UTC timestamp (`2025-06-01T00:00:00Z`)."""
+    from datetime import UTC, datetime, timedelta
+
     raw = text.strip()
     try:
         if _DATE.match(raw):
@@ -860,7 +861,7 @@ def _http_timeout() -> float | None:
 
 
 # The name a PEP 508 requirement starts with (as packaging reads it, for a valid one).
-_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_LEADING_NAME = lazy(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def _direct_index_names(workspace: Workspace) -> list[str]:

@@ -10,7 +10,6 @@ unless `--inexact` and prints everything.
 from __future__ import annotations
 
 import os
-import re
 import time
 
 from pyrun.commands.install_step import (
@@ -186,7 +185,7 @@ def select_for(
         extras=extras,
         options=options,
         markers=interpreter.markers,
-        tag_priorities=interpreter.tag_priorities(),
+        tag_ranks=interpreter.tag_ranks(),
         member_names=workspace.members,
         inherited=inherited,
     )
@@ -198,8 +197,7 @@ def _refuse_python(lock: Lock, interpreter: Interpreter) -> None:
     from pyrun.core.pyversions import specifier_set_contains
 
     version = interpreter.python_full_version
-    release = re.match(r"[0-9.]*[0-9]", version)  # as uv: `3.13.0rc1` is checked as 3.13.0
-    if specifier_set_contains(lock.requires_python, release.group() if release else version):
+    if specifier_set_contains(lock.requires_python, release_part(version)):
         return
     from pyrun.errors import PyrunError
 
@@ -207,6 +205,13 @@ def _refuse_python(lock: Lock, interpreter: Interpreter) -> None:
         f"The current Python version ({version}) is not compatible with the locked Python "
         f"requirement: `{lock.requires_python}`"
     )
+
+
+def release_part(version: str) -> str:
+    """As uv checks a Python version against a lock: `3.13.0rc1` as 3.13.0, the longest
+    leading run of digits and dots that ends with a digit (`[0-9.]*[0-9]`), else `version`."""
+    leading = version[: len(version) - len(version.lstrip("0123456789."))]
+    return leading.rstrip(".") or version
 
 
 def _refuse_conflicts(

@@ -10,7 +10,7 @@ depends on this module.
 
 from __future__ import annotations
 
-import re
+from pyrun.core.patterns import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
@@ -24,7 +24,7 @@ class Unsupported(Exception):
 
 
 # Escapes and control characters inside a basic string: leave those to `tomllib`.
-_NEEDS_TOMLLIB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\\]")
+_NEEDS_TOMLLIB = lazy(r"[\x00-\x08\x0a-\x1f\x7f\\]")
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -153,7 +153,7 @@ def _scalar(text: str, pos: int) -> tuple[Any, int]:
 
 # One `key = value` pair of an inline table: a plain string, an integer, a boolean, or the
 # opening bracket of a nested table or array (parsed recursively).
-_PAIR = re.compile(
+_PAIR = lazy(
     r"([A-Za-z0-9_-]+) = (?:"
     r'"([^"\\\x00-\x08\x0a-\x1f\x7f]+)"'
     r"|(0|[1-9][0-9]*)\b|(true|false)\b|([{\[]))"

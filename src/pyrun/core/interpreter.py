@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
@@ -37,7 +36,6 @@ _MANYLINUX_ARCHS = frozenset(
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 _LAST_GLIBC_MINOR = 50  # packaging's guess for a future glibc 3.x
 _INTERPRETER_SHORT_NAMES = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
-_CPYTHON_ABI = re.compile(r"cp\d+(.*)")
 
 
 class ProbeError(ValueError):
@@ -298,9 +296,39 @@ class Interpreter(Record):
         gives for such an interpreter, computed here without importing it."""
         return _compute_tags(_TagInputs.of(self))
 
+    def tag_ranks(self) -> Mapping[tuple[str, str, str], int]:
+        """`{(interpreter, abi, platform): rank}`, lower-cased, 0 the most preferred: what
+        choosing among a lock's wheels looks up (`core.selection`), made without a `Tag` for
+        each of the ~1,000 supported tags."""
+        return _tag_ranks(_TagInputs.of(self))
+
     def tag_priorities(self) -> Mapping[Tag, int]:
-        """`{tag: rank}` with 0 the most preferred, for choosing among wheels."""
-        return _tag_priorities(_TagInputs.of(self))
+        """`{tag: rank}` with 0 the most preferred, for choosing among wheels by their tags
+        (pyrun's or packaging's)."""
+        return TagPriorities(self.tag_ranks())
+
+
+class TagPriorities(Mapping[Tag, int]):
+    """`tag_ranks` keyed by tags: any tag with lower-cased `interpreter`, `abi` and `platform`
+    (pyrun's `Tag`, packaging's) is looked up by that triple; a `Tag` is made only for the
+    keys iterated."""
+
+    __slots__ = ("ranks",)
+
+    def __init__(self, ranks: Mapping[tuple[str, str, str], int]) -> None:
+        self.ranks = ranks
+
+    def __getitem__(self, tag: Tag) -> int:
+        try:
+            return self.ranks[(tag.interpreter, tag.abi, tag.platform)]
+        except AttributeError:
+            raise KeyError(tag) from None
+
+    def __iter__(self) -> Iterator[Tag]:
+        return (Tag(*triple) for triple in self.ranks)
+
+    def __len__(self) -> int:
+        return len(self.ranks)
 
 
 class _TagInputs(Record):
@@ -345,7 +373,14 @@ class _TagInputs(Record):
 
 @functools.lru_cache(maxsize=32)
 def _compute_tags(inputs: _TagInputs) -> tuple[Tag, ...]:
-    platforms = list(platform_tags(inputs))
+    return tuple(Tag(*triple) for triple in _tag_ranks(inputs))
+
+
+@functools.lru_cache(maxsize=32)
+def _tag_ranks(inputs: _TagInputs) -> Mapping[tuple[str, str, str], int]:
+    """packaging's `sys_tags()` order, each tag once (its first place), as lower-cased
+    triples (what `Tag` makes of each part)."""
+    platforms = [platform.lower() for platform in platform_tags(inputs)]
     version = (inputs.major, inputs.minor)
     short = _INTERPRETER_SHORT_NAMES.get(inputs.implementation, inputs.implementation)
     if short == "cp":
@@ -355,30 +390,37 @@ def _compute_tags(inputs: _TagInputs) -> tuple[Tag, ...]:
         nodot = inputs.py_version_nodot or _nodot(version)
         main = generic_tags(f"{short}{nodot}", generic_abis(inputs), platforms)
         interpreter = "pp3" if short == "pp" else None
-    compatible = compatible_tags(version, interpreter, platforms)
-    return tuple(_unique([*main, *compatible]))
+    compatible = compatible_tags(version, interpreter and interpreter.lower(), platforms)
+    ranks: dict[tuple[str, str, str], int] = {}
+    for triple in main:
+        ranks.setdefault(triple, len(ranks))
+    for triple in compatible:
+        ranks.setdefault(triple, len(ranks))
+    return MappingProxyType(ranks)
 
 
-@functools.lru_cache(maxsize=32)
-def _tag_priorities(inputs: _TagInputs) -> Mapping[Tag, int]:
-    return MappingProxyType({tag: rank for rank, tag in enumerate(_compute_tags(inputs))})
+# The tags below are (interpreter, abi, platform) triples, each part lower-cased as `Tag` would
+# (the platforms are given lower-cased): ~1,000 of them for a manylinux interpreter, where a
+# `Tag` each cost a sync ~1 ms.
 
 
-def cpython_tags(version: tuple[int, int], abis: list[str], platforms: list[str]) -> list[Tag]:
+def cpython_tags(
+    version: tuple[int, int], abis: list[str], platforms: list[str]
+) -> list[tuple[str, str, str]]:
     """packaging's `cpython_tags`: the interpreter's own ABIs, then the stable ABI (`abi3`, or
     `abi3t` for a free-threaded build), `none`, and the stable ABI of every older 3.x."""
     interpreter = f"cp{_nodot(version)}"
     threading = _is_threaded_cpython(abis)
     explicit = ("abi3", "abi3t", "none") if threading else ("abi3", "none")
-    own = [abi for abi in abis if abi not in explicit]
+    own = [abi.lower() for abi in abis if abi not in explicit]
     stable = "abi3t" if threading else "abi3"
-    tags = [Tag(interpreter, abi, platform) for abi in own for platform in platforms]
+    tags = [(interpreter, abi, platform) for abi in own for platform in platforms]
     if version >= (3, 2):
-        tags += [Tag(interpreter, stable, platform) for platform in platforms]
-    tags += [Tag(interpreter, "none", platform) for platform in platforms]
+        tags += [(interpreter, stable, platform) for platform in platforms]
+    tags += [(interpreter, "none", platform) for platform in platforms]
     if version >= (3, 2):
         tags += [
-            Tag(f"cp{_nodot((version[0], minor))}", stable, platform)
+            (f"cp{_nodot((version[0], minor))}", stable, platform)
             for minor in range(version[1] - 1, 1, -1)
             for platform in platforms
         ]
@@ -390,29 +432,34 @@ def _is_threaded_cpython(abis: list[str]) -> bool:
     for abi in abis:
         if abi == "abi3t":
             return True
-        if match := _CPYTHON_ABI.match(abi):
-            return "t" in match[1]
+        flags = _cpython_abi_flags(abi)
+        if flags is not None:
+            return "t" in flags
     return False
 
 
-def generic_tags(interpreter: str, abis: list[str], platforms: list[str]) -> list[Tag]:
+def generic_tags(
+    interpreter: str, abis: list[str], platforms: list[str]
+) -> list[tuple[str, str, str]]:
     """packaging's `generic_tags`: each ABI (and `none`) on each platform."""
     abis = abis if "none" in abis else [*abis, "none"]
-    return [Tag(interpreter, abi, platform) for abi in abis for platform in platforms]
+    interpreter = interpreter.lower()
+    lowered = [abi.lower() for abi in abis]
+    return [(interpreter, abi, platform) for abi in lowered for platform in platforms]
 
 
 def compatible_tags(
     version: tuple[int, int], interpreter: str | None, platforms: list[str]
-) -> list[Tag]:
+) -> list[tuple[str, str, str]]:
     """packaging's `compatible_tags`: `py*-none-<platform>`, `<interpreter>-none-any`, then
     `py*-none-any`, the Python versions newest first."""
     pythons = [f"py{_nodot(version)}", f"py{version[0]}"] + [
         f"py{_nodot((version[0], minor))}" for minor in range(version[1] - 1, -1, -1)
     ]
-    tags = [Tag(python, "none", platform) for python in pythons for platform in platforms]
+    tags = [(python, "none", platform) for python in pythons for platform in platforms]
     if interpreter:
-        tags.append(Tag(interpreter, "none", "any"))
-    return tags + [Tag(python, "none", "any") for python in pythons]
+        tags.append((interpreter, "none", "any"))
+    return tags + [(python, "none", "any") for python in pythons]
 
 
 def mac_platforms(version: tuple[int, int], arch: str) -> Iterator[str]:
@@ -530,20 +577,23 @@ def manylinux_tags(archs: list[str], glibc: tuple[int, int]) -> Iterator[str]:
                     yield f"{legacy}_{arch}"
 
 
-def _unique(tags: list[Tag]) -> Iterator[Tag]:
-    seen: set[Tag] = set()
-    for tag in tags:
-        if tag not in seen:
-            seen.add(tag)
-            yield tag
-
-
 def _nodot(version: tuple[int, int]) -> str:
     return f"{version[0]}{version[1]}"
 
 
 def _normalize(text: str) -> str:
-    return re.sub(r"[.\- ]", "_", text)
+    return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def _cpython_abi_flags(abi: str) -> str | None:
+    """What follows `cp<digits>` in `abi` (to its first line's end), or None for another ABI:
+    `re.match(r"cp\\d+(.*)", abi)[1]`, without compiling it for the one time a sync asks."""
+    end = 2
+    while end < len(abi) and abi[end].isdecimal():  # as `\d`: any decimal digit
+        end += 1
+    if not abi.startswith("cp") or end == 2:
+        return None
+    return abi[end:].split("\n", 1)[0]
 
 
 # -- probe field validation ----------------------------------------------------------------

@@ -9,16 +9,17 @@ model (they are only parsed when an ordering needs them), which keeps `loads` ch
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 
 from pyrun.core import _lock_toml
+from pyrun.core.patterns import lazy
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
+    import re
+    from datetime import datetime
     from typing import Any
 
 __all__ = [
@@ -255,6 +256,8 @@ class Lock(_LockFields):
 
 def format_upload_time(moment: datetime) -> str:
     """uv's `upload-time`: UTC, milliseconds, trailing fraction zeros dropped (SPEC §3.6)."""
+    from datetime import UTC  # loaded already by whoever made `moment`
+
     if moment.tzinfo is not UTC:  # (upload times parse to UTC itself: nothing to convert)
         moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     # Formatted by hand: `strftime` costs ~10 us, once per file of a lock (hundreds). Years
@@ -328,7 +331,7 @@ def _marker_key(text: str | None) -> tuple[Any, ...]:
 
 # uv's `Operator` order (`==`, `==*`, `===`, `!=`, `!=*`, `~=`, `<`, `<=`, `>`, `>=`).
 _OPERATOR_RANK = {"==": 0, "===": 2, "!=": 3, "~=": 5, "<": 6, "<=": 7, ">": 8, ">=": 9}
-_SPECIFIER = re.compile(r"\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+?)\s*")
+_SPECIFIER = lazy(r"\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+?)\s*")
 
 
 def _specifiers_key(text: str | None) -> tuple[Any, ...]:
@@ -619,8 +622,13 @@ def _sdist(table: dict[str, Any]) -> Sdist:
 
 def _upload_time(table: Mapping[str, Any]) -> str | None:
     value = table.get("upload-time")
-    if isinstance(value, datetime):  # a bare TOML datetime instead of uv's string
-        return format_upload_time(value)
+    if value is not None and type(value) is not str:
+        # Only `tomllib` makes any other type, and it has imported `datetime`: a lock read
+        # by `_lock_toml` (or from the memo) does not load it.
+        from datetime import datetime
+
+        if isinstance(value, datetime):  # a bare TOML datetime instead of uv's string
+            return format_upload_time(value)
     return _str(table, "upload-time")
 
 
@@ -932,9 +940,9 @@ def _key(key: str) -> str:
 
 
 # Characters a basic string must escape; most values (URLs, hashes) contain none.
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+_NEEDS_ESCAPE = lazy(r'[\x00-\x1f\x7f"\\]')
 # Control characters (other than tab and newline) that rule out a literal string.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = lazy(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _string(value: str) -> str:
@@ -981,7 +989,7 @@ def _basic_string(value: str, *, multiline: bool) -> str:
     return '"' + _NEEDS_ESCAPE.sub(_escape, value) + '"'
 
 
-_NEEDS_ESCAPE_NO_NL = re.compile(r'[\x00-\x09\x0b-\x1f\x7f"\\]')
+_NEEDS_ESCAPE_NO_NL = lazy(r'[\x00-\x09\x0b-\x1f\x7f"\\]')
 
 
 def _inline(pairs: Iterable[tuple[str, str | None]]) -> str:

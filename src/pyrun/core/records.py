@@ -76,7 +76,8 @@ else:
     # `lambda` for every class (`eval`: ~40% of its cost, 17 M instructions for the ~45 record
     # classes of a sync); the code differs from class to class only in its argument names, so
     # the code for the class's number of fields, compiled with this module, is renamed
-    # (`replace(co_varnames=...)`). Larger records (~10 of ~110) compile theirs once per size.
+    # (`replace(co_varnames=...)`), up to 24 fields (the path of a sync has records of 15 to
+    # 23: compiling each of their sizes cost it ~0.5 ms). Larger records compile theirs once.
     _tuple_new = tuple.__new__
     _NEW_CODE = [
         function.__code__
@@ -102,6 +103,43 @@ else:
             ),
             lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p: _tuple_new(
                 _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x: _tuple_new(
+                _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x)
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y: (
+                _tuple_new(_cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y))
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y, z: (
+                _tuple_new(
+                    _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y, z)
+                )
+            ),
+            lambda _cls, a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y, z, aa: (
+                _tuple_new(
+                    _cls, (a, b, c, d, e, f, g, h, j, k, m, n, p, q, r, s, t, u, v, w, x, y, z, aa)
+                )
             ),
         )
     ]

@@ -13,27 +13,28 @@ uv's precedence: `--only-group` replaces the defaults and drops the project itse
 defines are errors (exit 2) worded as uv words them.
 
 Pure: the caller passes the parsed lock, the parsed `pyproject.toml` files, the marker
-environment and the tag priorities.
+environment and the interpreter's tag ranks.
 """
 
 from __future__ import annotations
 
 import functools
 import posixpath
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
+from pyrun.core.patterns import lazy
 from pyrun.core.plan import RequiredDist, SourceKind
 from pyrun.core.project import ProjectFile, normalize_name
 from pyrun.core.records import Record
-from pyrun.core.wheelname import Tag, is_wheel_filename
+from pyrun.core.wheelname import is_wheel_filename
 from pyrun.errors import FailureError, PyrunError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
+    import re
     from typing import Literal
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     ArtifactKind = Literal["wheel", "sdist", "tree", "git"]
+    # A wheel tag as `Interpreter.tag_ranks` keys it: (interpreter, abi, platform), lower-cased.
+    TagTriple = tuple[str, str, str]
 DEV = "dev"
 
 
@@ -386,7 +389,7 @@ def _unknown_extra(name: str, owners: Sequence[ProjectFile]) -> PyrunError:
 # uv writes extras (and conflict items, encoded as `extra-<len>-<package>-<name>`) as
 # `extra == '…'`. packaging's lock-file context can test a *set* of extras, but only with the
 # PEP 751 spelling `'…' in extras`, so the uv spelling is rewritten into it before parsing.
-_EXTRA_TEST = re.compile(r"\bextra\s*(==|!=)\s*(['\"])([^'\"]*)\2")
+_EXTRA_TEST = lazy(r"\bextra\s*(==|!=)\s*(['\"])([^'\"]*)\2")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -396,7 +399,9 @@ def _parse_marker(text: str) -> LockMarker:
         return f"'{normalize_name(match.group(3))}' {negate}in extras"
 
     try:
-        return parse_lock_marker(_EXTRA_TEST.sub(rewrite, text))
+        # (Most markers name no extra: the expression is compiled only for one that may.)
+        rewritten = _EXTRA_TEST.sub(rewrite, text) if "extra" in text else text
+        return parse_lock_marker(rewritten)
     except InvalidLockMarker as exc:
         raise FailureError(
             "Failed to parse `uv.lock`", causes=(f"invalid marker `{text}`: {exc}",)
@@ -522,7 +527,7 @@ def select(
     extras: frozenset[str],
     options: DependencyOptions,
     markers: Mapping[str, str],
-    tag_priorities: Mapping[Tag, int],
+    tag_ranks: Mapping[TagTriple, int],
     member_names: Iterable[str] = (),
     inherited: InheritedGroups | None = None,
 ) -> Selection:
@@ -553,7 +558,7 @@ def select(
         if package.name in skip:
             skipped.append(package.name)
             continue
-        selected.append(_selected(package, root, options, tag_priorities, package.name in members))
+        selected.append(_selected(package, root, options, tag_ranks, package.name in members))
     return Selection(
         selected=tuple(selected),
         warnings=groups.warnings,
@@ -653,7 +658,7 @@ def _selected(
     package: Package,
     root: str,
     options: DependencyOptions,
-    priorities: Mapping[Tag, int],
+    ranks: Mapping[TagTriple, int],
     member: bool,
 ) -> Selected:
     kind = package.source.kind
@@ -665,8 +670,8 @@ def _selected(
         dist = _dist(package, SourceKind.GIT, url=_git_url(value), commit=_git_commit(value))
         return Selected(package=package, dist=dist, artifact=artifact, member=member)
     if kind == "registry":
-        return _registry(package, root, priorities)
-    return _archive(package, root, priorities)
+        return _registry(package, root, ranks)
+    return _archive(package, root, ranks)
 
 
 def _dist(package: Package, source: SourceKind, **extra: object) -> RequiredDist:
@@ -690,8 +695,8 @@ def _tree(package: Package, root: str, options: DependencyOptions, member: bool)
     return Selected(package=package, dist=dist, artifact=artifact, member=member)
 
 
-def _registry(package: Package, root: str, priorities: Mapping[Tag, int]) -> Selected:
-    wheel = best_wheel(package.wheels, priorities)
+def _registry(package: Package, root: str, ranks: Mapping[TagTriple, int]) -> Selected:
+    wheel = best_wheel(package.wheels, ranks)
     if wheel is not None:
         location = _wheel_location(wheel, root, package)
         dist = _dist(package, SourceKind.REGISTRY, hash=wheel.hash, filename=wheel.file_name)
@@ -711,7 +716,7 @@ def _registry(package: Package, root: str, priorities: Mapping[Tag, int]) -> Sel
     return Selected(package=package, dist=_dist(package, SourceKind.REGISTRY), artifact=artifact)
 
 
-def _archive(package: Package, root: str, priorities: Mapping[Tag, int]) -> Selected:
+def _archive(package: Package, root: str, ranks: Mapping[TagTriple, int]) -> Selected:
     """A `url` or `path` source: one wheel or one sdist, at the source's own location."""
     source = package.source
     if source.kind == "url":
@@ -721,7 +726,7 @@ def _archive(package: Package, root: str, priorities: Mapping[Tag, int]) -> Sele
     filename = location.rsplit("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
     if filename.endswith(".whl"):
         wheel = package.wheels[0] if package.wheels else None
-        if wheel is not None and best_wheel((wheel,), priorities) is None:
+        if wheel is not None and best_wheel((wheel,), ranks) is None:
             raise _no_distribution(package)
         digest = wheel.hash if wheel is not None else None
         dist = _dist(package, kind, url=location, hash=digest, filename=filename)
@@ -733,13 +738,14 @@ def _archive(package: Package, root: str, priorities: Mapping[Tag, int]) -> Sele
     return Selected(package=package, dist=dist, artifact=artifact)
 
 
-def best_wheel(wheels: Iterable[Wheel], priorities: Mapping[Tag, int]) -> Wheel | None:
-    """The wheel whose best tag ranks highest for the interpreter; None when none fits."""
+def best_wheel(wheels: Iterable[Wheel], ranks: Mapping[TagTriple, int]) -> Wheel | None:
+    """The wheel whose best tag ranks highest for the interpreter (`ranks`: its
+    `Interpreter.tag_ranks()`); None when none fits."""
     # Ranked by their tags alone (a lock lists ~10 wheels a package, 3,000 for a big app), then
     # the best is checked whole: a name or version that does not parse drops it for the next.
     ranked = []
     for index, wheel in enumerate(wheels):
-        rank = _tags_rank(wheel.file_name, priorities)
+        rank = _tags_rank(wheel.file_name, ranks)
         if rank is not None:
             ranked.append((rank, index, wheel))
     for _rank, _index, wheel in sorted(ranked, key=lambda item: item[:2]):
@@ -748,21 +754,25 @@ def best_wheel(wheels: Iterable[Wheel], priorities: Mapping[Tag, int]) -> Wheel 
     return None
 
 
-def _tags_rank(filename: str, priorities: Mapping[Tag, int]) -> int | None:
+def _tags_rank(filename: str, ranks: Mapping[TagTriple, int]) -> int | None:
     """The rank of a wheel file name's best tag (packaging's `parse_tag` on its last three
     fields), or None when no tag fits or the name has no tags where a wheel's are."""
-    parts = filename.removesuffix(".whl").split("-")
-    if not filename.endswith(".whl") or len(parts) not in (5, 6):
+    if not filename.endswith(".whl"):
+        return None
+    parts = filename[:-4].lower().split("-")  # as `Tag` lower-cases (the keys of `ranks` are)
+    if len(parts) not in (5, 6):
         return None
     interpreters, abis, platforms = parts[-3:]
-    ranks = [
+    if "." not in interpreters and "." not in abis and "." not in platforms:
+        return ranks.get((interpreters, abis, platforms))  # one tag, as most wheels have
+    found = [
         rank
         for interpreter in interpreters.split(".")
         for abi in abis.split(".")
         for platform in platforms.split(".")
-        if (rank := priorities.get(Tag(interpreter, abi, platform))) is not None
+        if (rank := ranks.get((interpreter, abi, platform))) is not None
     ]
-    return min(ranks) if ranks else None
+    return min(found) if found else None
 
 
 def _wheel_location(wheel: Wheel, root: str, package: Package) -> str:

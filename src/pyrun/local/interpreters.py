@@ -22,13 +22,13 @@ from __future__ import annotations
 import functools
 import marshal
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
 from pyrun.core.interpreter import MANAGED_SOURCE, Interpreter, ProbeError
+from pyrun.core.patterns import lazy
 from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
@@ -58,12 +58,12 @@ PROVIDED_PATH = "provided path"
 _EXPLICIT_SOURCES = frozenset({ACTIVE_VENV, CONDA_PREFIX, PROVIDED_PATH})
 _ENVIRONMENT_SOURCES = _EXPLICIT_SOURCES | {DISCOVERED_VENV, BASE_CONDA}
 
-_MANAGED_KEY = re.compile(
+_MANAGED_KEY = lazy(
     r"^(?P<implementation>cpython|pypy|graalpy)-(?P<version>\d+\.\d+\.\d+)"
     r"(?P<prerelease>(?:a|b|rc)\d+)?(?P<variant>\+[a-z+]+)?"
     r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
 )
-_MINOR_EXECUTABLE = re.compile(r"^python3\.(?P<minor>\d\d?)(?P<t>t?)$")
+_MINOR_EXECUTABLE = lazy(r"^python3\.(?P<minor>\d\d?)(?P<t>t?)$")
 _VARIANT_EXE_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 
 

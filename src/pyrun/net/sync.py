@@ -796,7 +796,7 @@ def best_file(files: Sequence[IndexFile], interpreter: Interpreter) -> IndexFile
         for f in files
         if f.is_wheel and not f.yanked and _python_ok(f.requires_python, interpreter)
     }
-    wheel = best_wheel([Wheel(filename=n) for n in usable], interpreter.tag_priorities())
+    wheel = best_wheel([Wheel(filename=n) for n in usable], interpreter.tag_ranks())
     return usable[wheel.file_name] if wheel is not None else None
 
 

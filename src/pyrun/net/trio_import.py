@@ -15,13 +15,13 @@ trio's module runs, `find_library` answers it directly. Threads keep their names
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import sys
 
 # `typing` is not imported: this module loads before anything that needs it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import importlib.machinery
     from importlib.abc import Loader as _LoaderBase
     from types import ModuleType
     from typing import Any
@@ -66,7 +66,11 @@ class _TrioThreadCacheFinder:
         if fullname != _TRIO_THREAD_CACHE or self.used:
             return None
         self.used = True
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        # Imported here, for trio: every command that loads the network layer installs the
+        # finder, and most never import trio (~2 M instructions for `importlib.machinery`).
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(fullname, path, target)
         if spec is not None and spec.loader is not None:
             spec.loader = _PthreadKnownLoader(spec.loader, self.soname)
         return spec
