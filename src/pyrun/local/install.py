@@ -393,6 +393,19 @@ def _rows(archive: _Archive, wheel_prefix: str, names: list[str]) -> list[tuple[
 
 _UNRECORDED = ("", "")
 
+if TYPE_CHECKING:
+    _Row = tuple[str, str, str, str]
+    _LinkedGroup = tuple[str, str, list[tuple[str, str, str]]]
+
+
+def _all_recorded(files: list[tuple[str, str, str]]) -> bool:
+    """Whether RECORD gives every file's hash and size (two passes at C speed)."""
+    return all(map(_HASH, files)) and all(map(_SIZE, files))
+
+
+_HASH = operator.itemgetter(1)
+_SIZE = operator.itemgetter(2)
+
 
 def unpacked_placement(root: Path) -> Placement | None:
     """The plan of the wheel just unpacked at `root`, for unpacking to keep beside it; None
@@ -431,8 +444,9 @@ class _Installation:
         self.interpreter = os.fspath(target.python_executable)
         scheme_dict = target.scheme_dict(archive.distribution)
         self.roots = {name: os.path.abspath(path) for name, path in scheme_dict.items()}
-        # (scheme, path in the scheme, hash, size) for every file written.
-        self.rows: list[tuple[str, str, str, str]] = []
+        # (scheme, path in the scheme, hash, size) for every file written, or for the files of
+        # a directory linked whole, (scheme, its path in the scheme, the placement's files).
+        self.rows: list[_Row | _LinkedGroup] = []
         self.umask = linker.umask
         self.root_scheme = archive.root_scheme
 
@@ -468,22 +482,23 @@ class _Installation:
             for name, digest, size in files:
                 self._place_script(base + name, scheme_prefix + name, digest, size)
             return
-        # The loop of a whole install: ~50k files for 300 packages, one `link()` each. The
-        # RECORD rows are the wheel's own (sizes normalised when it was read).
         directory = f"{self.roots[scheme]}/{scheme_prefix}"
-        rows = self.rows
-        recorded = []
+        if _all_recorded(files):
+            # The whole install, nearly: ~50k files for 300 packages, one `link()` each, and
+            # their RECORD rows are the wheel's own (sizes normalised when it was read), kept
+            # as the group until RECORD is written.
+            self.linker.place_all(base, directory, files)
+            self.rows.append((scheme, scheme_prefix, files))
+            return
         for name, digest, size in files:
+            source, target = base + name, directory + name
             if digest and size:
-                recorded.append((base + name, name, size))
-                rows.append((scheme, scheme_prefix + name, digest, size))
+                self.linker.place(source, target, int(size))
             else:
                 # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
-                target = directory + name
-                self.linker.place(base + name, target, os.path.getsize(base + name))
+                self.linker.place(source, target, os.path.getsize(source))
                 digest, size = _hash_file(target)
-                rows.append((scheme, scheme_prefix + name, digest, size))
-        self.linker.place_all(directory, recorded)
+            self.rows.append((scheme, scheme_prefix + name, digest, size))
 
     def _place_script(self, source: str, path: str, digest: str, size: str) -> None:
         """A `.data/scripts` file, copied with a `#!python` line made the env's interpreter.
@@ -545,6 +560,18 @@ class _Installation:
         self.linker.wrote(target, mode, content, replaced=replaced, source=source)
         self.rows.append((scheme, path, record_digest(content), str(len(content))))
 
+    def _flat_rows(self) -> list[tuple[str, str, str, str]]:
+        """Every RECORD row `(scheme, path in the scheme, hash, size)`, in the order the files
+        were made (a path in two schemes keeps that order through the sort)."""
+        rows: list[tuple[str, str, str, str]] = []
+        for part in self.rows:
+            if len(part) == 4:
+                rows.append(part)
+            else:
+                scheme, scheme_prefix, files = part
+                rows += [(scheme, scheme_prefix + name, hash_, size) for name, hash_, size in files]
+        return rows
+
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
         paths prefixed with their location relative to the root scheme's directory."""
@@ -554,16 +581,15 @@ class _Installation:
             scheme: "" if scheme == root_scheme else os.path.relpath(path, root) + "/"
             for scheme, path in self.roots.items()
         }
-        rows = [
-            (prefixes[scheme] + path, digest, size)
-            for scheme, path, digest, size in sorted(self.rows, key=_PATH)
-        ]
-        if not _needs_quotes("\0".join([path for path, _, _ in rows])):
+        rows = sorted(self._flat_rows(), key=_PATH)
+        # A field needs quoting where a prefix or a path does (checking every scheme's prefix
+        # may send a RECORD to the csv module needlessly, which writes the same text then).
+        if not _needs_quotes("\0".join([*prefixes.values(), *[row[1] for row in rows]])):
             # The common case, without the csv module (its import and its per-row cost);
             # hashes and sizes never need quoting.
-            text = "".join([f"{path},{digest},{size}\n" for path, digest, size in rows])
+            text = "".join([f"{prefixes[s]}{path},{h},{size}\n" for s, path, h, size in rows])
         else:
-            text = _quoted_rows(rows)
+            text = _quoted_rows([(prefixes[s] + path, h, size) for s, path, h, size in rows])
         target = os.path.join(root, self.archive.dist_info, "RECORD")
         content = text.encode("utf-8")
         commit_file(target, content)
@@ -670,7 +696,8 @@ class Linker:
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
             return
-        parent = os.path.dirname(path)
+        # `path` is absolute and has no trailing separator (as `os.path.dirname` of it gives).
+        parent = path[: path.rfind("/")] or "/"
         if parent not in self.made and parent != path:
             # Parents first: a package's subdirectory can come before its files, and a
             # `mkdir` that fails for want of a parent costs as much as one that succeeds.
@@ -689,24 +716,36 @@ class Linker:
                 self.journal.made_dir(path)
         self.made.add(path)
 
-    def place_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
-        """Put each cache file `source` at `directory + name`, for every `(source, name, size)`
+    def place_all(self, base: str, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
+        """Put the cache file `base + name` at `directory + name` for every `(name, hash, size)`
         (the size in decimal, as RECORD gives it): `place` for each, with the hardlinks of the
-        common case made and journaled in one pass."""
+        common case made and journaled in one pass (a few string operations a file: it runs
+        for every file of an install)."""
         index = 0
         if self.mode == "hardlink":
             link = os.link
+            journal = self.journal
             try:
-                for source, name, _ in files:
-                    link(source, directory + name)
-                    index += 1
+                if journal is None:
+                    for name, _, _ in files:
+                        link(base + name, directory + name)
+                        index += 1
+                else:
+                    entries = journal.entries
+                    prefix = journal.relative(directory)
+                    for name, _, _ in files:
+                        source = base + name
+                        link(source, directory + name)
+                        relative = prefix + name
+                        entries[relative] = ("l", relative, source)
+                        index += 1
             except OSError:
                 pass  # this one (an existing file, or no hardlinks here) goes through `place`
             self.linked += index
-            if self.journal is not None:
-                self.journal.linked_all(directory, files[:index])
-        for source, name, size in files[index:]:
-            self.place(source, directory + name, int(size))
+            if journal is not None:
+                journal.linked_bytes += sum(map(int, map(_SIZE, files[:index])))
+        for name, _, size in files[index:]:
+            self.place(base + name, directory + name, int(size))
 
     def place(self, source: str, target: str, size: int) -> None:
         """Put the cache file `source` (of `size` bytes) at `target`."""

@@ -14,7 +14,6 @@ venv was created; a step that writes files it does not journal (bytecode compila
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
@@ -70,17 +69,11 @@ class Journal:
         self.entries[relative] = ("l", relative, source)
         self.linked_bytes += size
 
-    def linked_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
-        """`linked` for each `(source, name, size)` hardlinked at `directory + name` (`directory`
-        ends with a separator; sizes in decimal)."""
-        prefix = self._relative(directory)
-        entries = self.entries
-        total = 0
-        for source, name, size in files:
-            relative = prefix + name
-            entries[relative] = ("l", relative, source)
-            total += int(size)
-        self.linked_bytes += total
+    def relative(self, directory: str) -> str:
+        """`directory` (absolute, ending with a separator) relative to the root, for an installer
+        that records the files it links there itself: `entries[relative + name] = ("l",
+        relative + name, cache file)` each, and their sizes added to `linked_bytes`."""
+        return self._relative(directory)
 
     def symlinked(self, target: str, source: str) -> None:
         relative = self._relative(target)
