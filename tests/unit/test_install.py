@@ -410,11 +410,24 @@ def test_record_without_quoting_and_odd_sizes_as_installer(
     assert b"\nrich_demo/sub/deep/mod.py,sha256=" in record and b'"' not in record
 
 
-def _same_as_installer(tmp_path: Path, wheel: Path, mode: LinkMode) -> dict[str, tuple[bytes, int]]:
-    """Install `wheel` with installer, then with pyrun: the same files, bytes and modes."""
+def test_a_scheme_directory_that_needs_quotes_as_installer(tmp_path: Path) -> None:
+    """RECORD quotes the rows of a scheme whose directory, relative to the root scheme's, needs
+    it, though no path inside the wheel does."""
+    wheel = _rich_wheel(tmp_path, purelib=True, odd_name=False)
+    actual = _same_as_installer(tmp_path, wheel, "hardlink", scripts="odd,bin")
+    record = actual["lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"][0]
+    assert b'\n"../../../odd,bin/rich-gui",sha256=' in record
+    assert b"\nrich_demo/sub/deep/mod.py,sha256=" in record
+
+
+def _same_as_installer(
+    tmp_path: Path, wheel: Path, mode: LinkMode, *, scripts: str = "bin"
+) -> dict[str, tuple[bytes, int]]:
+    """Install `wheel` with installer, then with pyrun: the same files, bytes and modes
+    (`scripts`: the scripts directory's name in the env)."""
     archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
     env = tmp_path / "env"
-    target = InstallTarget.for_venv(env, (3, 12))
+    target = InstallTarget.for_venv(env, (3, 12))._replace(scripts=env / scripts)
     direct_url = {"url": "file:///src/rich.whl", "archive_info": {}}
     extra = {"pyrun_cache.json": b'{"key": 1}'}
     _install_with_installer(

@@ -107,6 +107,19 @@ def test_the_replaced_file_is_journaled_with_the_wheel_that_replaced_it(
     assert os.path.samefile(source, path)
 
 
+def test_the_journal_counts_the_bytes_of_every_file_taken_from_the_cache(
+    installed: tuple[Path, Journal],
+) -> None:
+    """Links counted as they are made (a directory's in one pass, a replaced file's on its own),
+    plus the binary script copied from the cache; the recipe weighs inline bytes against this."""
+    venv, journal = installed
+    links = [entry[1] for entry in journal.entries.values() if entry[0] == "l"]
+    assert len(links) > 5
+    linked = sum((venv / path).stat().st_size for path in links)
+    replaced_first = len(b"X = 2\n")  # `demo`'s mod.py, linked, then replaced by `other`'s
+    assert journal.linked_bytes == linked + len(BINARY) + replaced_first
+
+
 def test_parents_come_before_children(installed: tuple[Path, Journal]) -> None:
     venv, journal = installed
     entries = recipe.journal_entries(str(venv), journal)
