@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -117,7 +118,24 @@ def test_the_journal_counts_the_bytes_of_every_file_taken_from_the_cache(
     assert len(links) > 5
     linked = sum((venv / path).stat().st_size for path in links)
     replaced_first = len(b"X = 2\n")  # `demo`'s mod.py, linked, then replaced by `other`'s
-    assert journal.linked_bytes == linked + len(BINARY) + replaced_first
+    expected = linked + len(BINARY) + replaced_first
+    assert journal.linked_groups  # most links were made a directory at a time
+    assert journal.linked_at_least(expected) and not journal.linked_at_least(expected + 1)
+
+
+class _Unread(list[tuple[str, str, str]]):
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        raise AssertionError("summed past the amount asked for")
+
+
+def test_linked_bytes_are_added_up_only_as_far_as_asked() -> None:
+    journal = Journal("/env")
+    journal.linked("/env/one.py", "/cache/one.py", 10)
+    journal.linked_groups += [[("a.py", "sha256=x", "5"), ("b.py", "sha256=y", "7")]]
+    journal.linked_groups.append(_Unread([("c.py", "sha256=z", "1000")]))
+    assert journal.linked_at_least(10) and journal.linked_at_least(22)
+    with pytest.raises(AssertionError, match="summed past"):
+        journal.linked_at_least(23)
 
 
 def test_parents_come_before_children(installed: tuple[Path, Journal]) -> None:

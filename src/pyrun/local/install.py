@@ -743,7 +743,7 @@ class Linker:
                 pass  # this one (an existing file, or no hardlinks here) goes through `place`
             self.linked += index
             if journal is not None:
-                journal.linked_bytes += sum(map(int, map(_SIZE, files[:index])))
+                journal.linked_groups.append(files if index == len(files) else files[:index])
         for name, _, size in files[index:]:
             self.place(base + name, directory + name, int(size))
 
