@@ -593,3 +593,26 @@ def test_a_linked_script_is_copied_under_the_copy_mode(
     tool = venv / "bin" / "tool"
     assert tool.read_bytes() == BINARY_TOOL and os.stat(tool).st_nlink == 1
     assert tool.stat().st_mode & 0o777 == 0o755
+
+
+def test_installs_sharing_a_linker_keep_their_own_headers_and_targets(tmp_path: Path) -> None:
+    """The scheme directories a linker works out once a sync: the headers directory is each
+    distribution's own, and another target (another env) is another set of directories."""
+    cache = Cache(tmp_path / "cache").init()
+    archives = []
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        wheel = make_wheel(tmp_path / name, name, data={f"headers/{name}.h": b"int x;\n"})
+        archives.append(unpack_wheel(wheel, cache))
+    linker = Linker()
+    for env in ("one", "two"):
+        target = InstallTarget.for_venv(tmp_path / env, (3, 12))
+        for archive in archives:
+            install_wheel(archive, target, linker=linker)
+        headers = tmp_path / env / "include" / "site" / "python3.12"
+        assert sorted(str(p.relative_to(headers)) for p in headers.rglob("*.h")) == [
+            "alpha/alpha.h",
+            "beta/beta.h",
+        ]
+        record = (target.site_packages / "beta-1.0.dist-info" / "RECORD").read_text()
+        assert "../../../include/site/python3.12/beta/beta.h," in record

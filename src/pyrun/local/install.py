@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
 import operator
 import os
@@ -442,8 +443,7 @@ class _Installation:
         self.archive = archive
         self.linker = linker
         self.interpreter = os.fspath(target.python_executable)
-        scheme_dict = target.scheme_dict(archive.distribution)
-        self.roots = {name: os.path.abspath(path) for name, path in scheme_dict.items()}
+        self.roots = linker.scheme_roots(target, archive.distribution)
         # (scheme, path in the scheme, hash, size) for every file written, or for the files of
         # a directory linked whole, (scheme, its path in the scheme, the placement's files).
         self.rows: list[_Row | _LinkedGroup] = []
@@ -558,7 +558,7 @@ class _Installation:
             if created != mode:
                 os.chmod(target, mode)
         self.linker.wrote(target, mode, content, replaced=replaced, source=source)
-        self.rows.append((scheme, path, record_digest(content), str(len(content))))
+        self.rows.append((scheme, path, _digest(content), str(len(content))))
 
     def _flat_rows(self) -> list[tuple[str, str, str, str]]:
         """Every RECORD row `(scheme, path in the scheme, hash, size)`, in the order the files
@@ -577,9 +577,8 @@ class _Installation:
         paths prefixed with their location relative to the root scheme's directory."""
         root_scheme = self.root_scheme
         root = self.roots[root_scheme]
-        # Only the schemes with files in them (`relpath` is ~5 us a call, four a wheel).
         prefixes = {
-            scheme: "" if scheme == root_scheme else os.path.relpath(self.roots[scheme], root) + "/"
+            scheme: "" if scheme == root_scheme else _relative_dir(self.roots[scheme], root)
             for scheme in {part[0] for part in self.rows}
         }
         rows = sorted(self._flat_rows(), key=_PATH)
@@ -594,6 +593,25 @@ class _Installation:
         content = text.encode("utf-8")
         commit_file(target, content)
         self.linker.wrote(target, 0o666 & ~self.umask, content, replaced=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _relative_dir(path: str, root: str) -> str:
+    """`path` relative to `root`, with a trailing separator: the prefix RECORD gives the files
+    of a scheme other than the root one (`relpath` is ~5 us; every wheel of a sync asks the
+    same few)."""
+    return os.path.relpath(path, root) + "/"
+
+
+@functools.lru_cache(maxsize=32)
+def _small_digest(content: bytes) -> str:
+    return record_digest(content)
+
+
+def _digest(content: bytes) -> str:
+    """RECORD's hash of a generated file; those of a few bytes (INSTALLER, REQUESTED: the same
+    in every wheel of a sync) hashed once."""
+    return _small_digest(content) if len(content) <= 64 else record_digest(content)
 
 
 def _quoted_rows(rows: list[tuple[str, str, str]]) -> str:
@@ -677,7 +695,16 @@ class Linker:
     linker to copying for the rest of the sync and records why, for one warning.
     """
 
-    __slots__ = ("copied", "fallback_reason", "journal", "linked", "made", "mode", "umask")
+    __slots__ = (
+        "_roots",
+        "copied",
+        "fallback_reason",
+        "journal",
+        "linked",
+        "made",
+        "mode",
+        "umask",
+    )
 
     def __init__(self, *, mode: LinkMode = "hardlink", journal: Journal | None = None) -> None:
         self.mode = mode
@@ -692,6 +719,20 @@ class Linker:
         # Everything this linker's installs make, when asked for: a fresh env's recipe
         # (`pyrun.local.recipe`) is built from it.
         self.journal = journal
+        # The target last installed into, and its schemes' absolute directories.
+        self._roots: tuple[InstallTarget, dict[str, str]] | None = None
+
+    def scheme_roots(self, target: InstallTarget, distribution: str) -> dict[str, str]:
+        """Each scheme's absolute directory in `target` for `distribution`, as `scheme_dict`
+        gives them: worked out once for the installs of a sync, but for the headers directory,
+        which is the distribution's own (`Path` joins and `abspath`s: ~15 us a wheel)."""
+        known = self._roots
+        if known is None or known[0] is not target:
+            roots = {name: os.path.abspath(path) for name, path in target.scheme_dict("").items()}
+            known = self._roots = (target, roots)
+        roots = dict(known[1])
+        roots["headers"] = os.path.abspath(os.path.join(os.fspath(target.headers), distribution))
+        return roots
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
