@@ -410,11 +410,24 @@ def test_record_without_quoting_and_odd_sizes_as_installer(
     assert b"\nrich_demo/sub/deep/mod.py,sha256=" in record and b'"' not in record
 
 
-def _same_as_installer(tmp_path: Path, wheel: Path, mode: LinkMode) -> dict[str, tuple[bytes, int]]:
-    """Install `wheel` with installer, then with pyrun: the same files, bytes and modes."""
+def test_a_scheme_directory_that_needs_quotes_as_installer(tmp_path: Path) -> None:
+    """RECORD quotes the rows of a scheme whose directory, relative to the root scheme's, needs
+    it, though no path inside the wheel does."""
+    wheel = _rich_wheel(tmp_path, purelib=True, odd_name=False)
+    actual = _same_as_installer(tmp_path, wheel, "hardlink", scripts="odd,bin")
+    record = actual["lib/python3.12/site-packages/rich_demo-2.0.dist-info/RECORD"][0]
+    assert b'\n"../../../odd,bin/rich-gui",sha256=' in record
+    assert b"\nrich_demo/sub/deep/mod.py,sha256=" in record
+
+
+def _same_as_installer(
+    tmp_path: Path, wheel: Path, mode: LinkMode, *, scripts: str = "bin"
+) -> dict[str, tuple[bytes, int]]:
+    """Install `wheel` with installer, then with pyrun: the same files, bytes and modes
+    (`scripts`: the scripts directory's name in the env)."""
     archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
     env = tmp_path / "env"
-    target = InstallTarget.for_venv(env, (3, 12))
+    target = InstallTarget.for_venv(env, (3, 12))._replace(scripts=env / scripts)
     direct_url = {"url": "file:///src/rich.whl", "archive_info": {}}
     extra = {"pyrun_cache.json": b'{"key": 1}'}
     _install_with_installer(
@@ -580,3 +593,26 @@ def test_a_linked_script_is_copied_under_the_copy_mode(
     tool = venv / "bin" / "tool"
     assert tool.read_bytes() == BINARY_TOOL and os.stat(tool).st_nlink == 1
     assert tool.stat().st_mode & 0o777 == 0o755
+
+
+def test_installs_sharing_a_linker_keep_their_own_headers_and_targets(tmp_path: Path) -> None:
+    """The scheme directories a linker works out once a sync: the headers directory is each
+    distribution's own, and another target (another env) is another set of directories."""
+    cache = Cache(tmp_path / "cache").init()
+    archives = []
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        wheel = make_wheel(tmp_path / name, name, data={f"headers/{name}.h": b"int x;\n"})
+        archives.append(unpack_wheel(wheel, cache))
+    linker = Linker()
+    for env in ("one", "two"):
+        target = InstallTarget.for_venv(tmp_path / env, (3, 12))
+        for archive in archives:
+            install_wheel(archive, target, linker=linker)
+        headers = tmp_path / env / "include" / "site" / "python3.12"
+        assert sorted(str(p.relative_to(headers)) for p in headers.rglob("*.h")) == [
+            "alpha/alpha.h",
+            "beta/beta.h",
+        ]
+        record = (target.site_packages / "beta-1.0.dist-info" / "RECORD").read_text()
+        assert "../../../include/site/python3.12/beta/beta.h," in record

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -105,6 +106,36 @@ def test_the_replaced_file_is_journaled_with_the_wheel_that_replaced_it(
     source = journal.entries[str(path.relative_to(venv))][2]
     assert Path(source).read_bytes() == b"X = 3\n"
     assert os.path.samefile(source, path)
+
+
+def test_the_journal_counts_the_bytes_of_every_file_taken_from_the_cache(
+    installed: tuple[Path, Journal],
+) -> None:
+    """Links counted as they are made (a directory's in one pass, a replaced file's on its own),
+    plus the binary script copied from the cache; the recipe weighs inline bytes against this."""
+    venv, journal = installed
+    links = [entry[1] for entry in journal.entries.values() if entry[0] == "l"]
+    assert len(links) > 5
+    linked = sum((venv / path).stat().st_size for path in links)
+    replaced_first = len(b"X = 2\n")  # `demo`'s mod.py, linked, then replaced by `other`'s
+    expected = linked + len(BINARY) + replaced_first
+    assert journal.linked_groups  # most links were made a directory at a time
+    assert journal.linked_at_least(expected) and not journal.linked_at_least(expected + 1)
+
+
+class _Unread(list[tuple[str, str, str]]):
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        raise AssertionError("summed past the amount asked for")
+
+
+def test_linked_bytes_are_added_up_only_as_far_as_asked() -> None:
+    journal = Journal("/env")
+    journal.linked("/env/one.py", "/cache/one.py", 10)
+    journal.linked_groups += [[("a.py", "sha256=x", "5"), ("b.py", "sha256=y", "7")]]
+    journal.linked_groups.append(_Unread([("c.py", "sha256=z", "1000")]))
+    assert journal.linked_at_least(10) and journal.linked_at_least(22)
+    with pytest.raises(AssertionError, match="summed past"):
+        journal.linked_at_least(23)
 
 
 def test_parents_come_before_children(installed: tuple[Path, Journal]) -> None:

@@ -145,3 +145,20 @@ def test_an_archive_missing_a_file_its_plan_lists_installs_what_it_holds(
     expected = _reference(tmp_path, archive)
     assert "lib/python3.12/site-packages/rich_demo/sub/deep/mod.py" not in expected[0]
     assert _install(archive, tmp_path / "env")[0] == expected[0]
+
+
+@pytest.mark.parametrize("files", [0, 1, 9000], ids=["empty-dir", "small", "past-one-read"])
+def test_a_plan_of_any_size_reads_back_whole(tmp_path: Path, files: int) -> None:
+    """A manifest is read in chunks until one comes back short: one that fills the first
+    (thousands of files) is read on, not cut off (which would send every install walking)."""
+    archive = tmp_path / "archive-v0" / "abc123"
+    archive.mkdir(parents=True)
+    rows = [(f"module_{n:05}.py", f"sha256={'x' * 43}", str(n)) for n in range(files)]
+    kept = placement.Placement(
+        "pkg-1.0.dist-info", "purelib", None, [("purelib", "pkg/", "pkg/", rows)]
+    )
+    placement.save(str(archive), kept)
+    size = os.path.getsize(placement.manifest_path(str(archive)))
+    assert (size > placement._CHUNK) == (files == 9000)
+    loaded = placement.load(str(archive))
+    assert loaded is not None and loaded.groups == kept.groups

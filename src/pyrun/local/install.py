@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
 import operator
 import os
@@ -393,6 +394,19 @@ def _rows(archive: _Archive, wheel_prefix: str, names: list[str]) -> list[tuple[
 
 _UNRECORDED = ("", "")
 
+if TYPE_CHECKING:
+    _Row = tuple[str, str, str, str]
+    _LinkedGroup = tuple[str, str, list[tuple[str, str, str]]]
+
+
+def _all_recorded(files: list[tuple[str, str, str]]) -> bool:
+    """Whether RECORD gives every file's hash and size (two passes at C speed)."""
+    return all(map(_HASH, files)) and all(map(_SIZE, files))
+
+
+_HASH = operator.itemgetter(1)
+_SIZE = operator.itemgetter(2)
+
 
 def unpacked_placement(root: Path) -> Placement | None:
     """The plan of the wheel just unpacked at `root`, for unpacking to keep beside it; None
@@ -429,10 +443,10 @@ class _Installation:
         self.archive = archive
         self.linker = linker
         self.interpreter = os.fspath(target.python_executable)
-        scheme_dict = target.scheme_dict(archive.distribution)
-        self.roots = {name: os.path.abspath(path) for name, path in scheme_dict.items()}
-        # (scheme, path in the scheme, hash, size) for every file written.
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.roots = linker.scheme_roots(target, archive.distribution)
+        # (scheme, path in the scheme, hash, size) for every file written, or for the files of
+        # a directory linked whole, (scheme, its path in the scheme, the placement's files).
+        self.rows: list[_Row | _LinkedGroup] = []
         self.umask = linker.umask
         self.root_scheme = archive.root_scheme
 
@@ -468,22 +482,23 @@ class _Installation:
             for name, digest, size in files:
                 self._place_script(base + name, scheme_prefix + name, digest, size)
             return
-        # The loop of a whole install: ~50k files for 300 packages, one `link()` each. The
-        # RECORD rows are the wheel's own (sizes normalised when it was read).
         directory = f"{self.roots[scheme]}/{scheme_prefix}"
-        rows = self.rows
-        recorded = []
+        if _all_recorded(files):
+            # The whole install, nearly: ~50k files for 300 packages, one `link()` each, and
+            # their RECORD rows are the wheel's own (sizes normalised when it was read), kept
+            # as the group until RECORD is written.
+            self.linker.place_all(base, directory, files)
+            self.rows.append((scheme, scheme_prefix, files))
+            return
         for name, digest, size in files:
+            source, target = base + name, directory + name
             if digest and size:
-                recorded.append((base + name, name, size))
-                rows.append((scheme, scheme_prefix + name, digest, size))
+                self.linker.place(source, target, int(size))
             else:
                 # Files the wheel's RECORD does not hash (rare): hash the placed copy once.
-                target = directory + name
-                self.linker.place(base + name, target, os.path.getsize(base + name))
+                self.linker.place(source, target, os.path.getsize(source))
                 digest, size = _hash_file(target)
-                rows.append((scheme, scheme_prefix + name, digest, size))
-        self.linker.place_all(directory, recorded)
+            self.rows.append((scheme, scheme_prefix + name, digest, size))
 
     def _place_script(self, source: str, path: str, digest: str, size: str) -> None:
         """A `.data/scripts` file, copied with a `#!python` line made the env's interpreter.
@@ -543,7 +558,19 @@ class _Installation:
             if created != mode:
                 os.chmod(target, mode)
         self.linker.wrote(target, mode, content, replaced=replaced, source=source)
-        self.rows.append((scheme, path, record_digest(content), str(len(content))))
+        self.rows.append((scheme, path, _digest(content), str(len(content))))
+
+    def _flat_rows(self) -> list[tuple[str, str, str, str]]:
+        """Every RECORD row `(scheme, path in the scheme, hash, size)`, in the order the files
+        were made (a path in two schemes keeps that order through the sort)."""
+        rows: list[tuple[str, str, str, str]] = []
+        for part in self.rows:
+            if len(part) == 4:
+                rows.append(part)
+            else:
+                scheme, scheme_prefix, files = part
+                rows += [(scheme, scheme_prefix + name, hash_, size) for name, hash_, size in files]
+        return rows
 
     def _write_record(self) -> None:
         """RECORD as installer writes it: sorted by path within each scheme, other schemes'
@@ -551,23 +578,40 @@ class _Installation:
         root_scheme = self.root_scheme
         root = self.roots[root_scheme]
         prefixes = {
-            scheme: "" if scheme == root_scheme else os.path.relpath(path, root) + "/"
-            for scheme, path in self.roots.items()
+            scheme: "" if scheme == root_scheme else _relative_dir(self.roots[scheme], root)
+            for scheme in {part[0] for part in self.rows}
         }
-        rows = [
-            (prefixes[scheme] + path, digest, size)
-            for scheme, path, digest, size in sorted(self.rows, key=_PATH)
-        ]
-        if not _needs_quotes("\0".join([path for path, _, _ in rows])):
+        rows = sorted(self._flat_rows(), key=_PATH)
+        # A field needs quoting where its prefix or its path does.
+        if not _needs_quotes("\0".join([*prefixes.values(), *[row[1] for row in rows]])):
             # The common case, without the csv module (its import and its per-row cost);
             # hashes and sizes never need quoting.
-            text = "".join([f"{path},{digest},{size}\n" for path, digest, size in rows])
+            text = "".join([f"{prefixes[s]}{path},{h},{size}\n" for s, path, h, size in rows])
         else:
-            text = _quoted_rows(rows)
+            text = _quoted_rows([(prefixes[s] + path, h, size) for s, path, h, size in rows])
         target = os.path.join(root, self.archive.dist_info, "RECORD")
         content = text.encode("utf-8")
         commit_file(target, content)
         self.linker.wrote(target, 0o666 & ~self.umask, content, replaced=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _relative_dir(path: str, root: str) -> str:
+    """`path` relative to `root`, with a trailing separator: the prefix RECORD gives the files
+    of a scheme other than the root one (`relpath` is ~5 us; every wheel of a sync asks the
+    same few)."""
+    return os.path.relpath(path, root) + "/"
+
+
+@functools.lru_cache(maxsize=32)
+def _small_digest(content: bytes) -> str:
+    return record_digest(content)
+
+
+def _digest(content: bytes) -> str:
+    """RECORD's hash of a generated file; those of a few bytes (INSTALLER, REQUESTED: the same
+    in every wheel of a sync) hashed once."""
+    return _small_digest(content) if len(content) <= 64 else record_digest(content)
 
 
 def _quoted_rows(rows: list[tuple[str, str, str]]) -> str:
@@ -651,7 +695,16 @@ class Linker:
     linker to copying for the rest of the sync and records why, for one warning.
     """
 
-    __slots__ = ("copied", "fallback_reason", "journal", "linked", "made", "mode", "umask")
+    __slots__ = (
+        "_roots",
+        "copied",
+        "fallback_reason",
+        "journal",
+        "linked",
+        "made",
+        "mode",
+        "umask",
+    )
 
     def __init__(self, *, mode: LinkMode = "hardlink", journal: Journal | None = None) -> None:
         self.mode = mode
@@ -666,11 +719,26 @@ class Linker:
         # Everything this linker's installs make, when asked for: a fresh env's recipe
         # (`pyrun.local.recipe`) is built from it.
         self.journal = journal
+        # The target last installed into, and its schemes' absolute directories.
+        self._roots: tuple[InstallTarget, dict[str, str]] | None = None
+
+    def scheme_roots(self, target: InstallTarget, distribution: str) -> dict[str, str]:
+        """Each scheme's absolute directory in `target` for `distribution`, as `scheme_dict`
+        gives them: worked out once for the installs of a sync, but for the headers directory,
+        which is the distribution's own (`Path` joins and `abspath`s: ~15 us a wheel)."""
+        known = self._roots
+        if known is None or known[0] is not target:
+            roots = {name: os.path.abspath(path) for name, path in target.scheme_dict("").items()}
+            known = self._roots = (target, roots)
+        roots = dict(known[1])
+        roots["headers"] = os.path.abspath(os.path.join(os.fspath(target.headers), distribution))
+        return roots
 
     def ensure_dir(self, path: str) -> None:
         if path in self.made:
             return
-        parent = os.path.dirname(path)
+        # `path` is absolute and has no trailing separator (as `os.path.dirname` of it gives).
+        parent = path[: path.rfind("/")] or "/"
         if parent not in self.made and parent != path:
             # Parents first: a package's subdirectory can come before its files, and a
             # `mkdir` that fails for want of a parent costs as much as one that succeeds.
@@ -689,24 +757,36 @@ class Linker:
                 self.journal.made_dir(path)
         self.made.add(path)
 
-    def place_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
-        """Put each cache file `source` at `directory + name`, for every `(source, name, size)`
+    def place_all(self, base: str, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
+        """Put the cache file `base + name` at `directory + name` for every `(name, hash, size)`
         (the size in decimal, as RECORD gives it): `place` for each, with the hardlinks of the
-        common case made and journaled in one pass."""
+        common case made and journaled in one pass (a few string operations a file: it runs
+        for every file of an install)."""
         index = 0
         if self.mode == "hardlink":
             link = os.link
+            journal = self.journal
             try:
-                for source, name, _ in files:
-                    link(source, directory + name)
-                    index += 1
+                if journal is None:
+                    for name, _, _ in files:
+                        link(base + name, directory + name)
+                        index += 1
+                else:
+                    entries = journal.entries
+                    prefix = journal.relative(directory)
+                    for name, _, _ in files:
+                        source = base + name
+                        link(source, directory + name)
+                        relative = prefix + name
+                        entries[relative] = ("l", relative, source)
+                        index += 1
             except OSError:
                 pass  # this one (an existing file, or no hardlinks here) goes through `place`
             self.linked += index
-            if self.journal is not None:
-                self.journal.linked_all(directory, files[:index])
-        for source, name, size in files[index:]:
-            self.place(source, directory + name, int(size))
+            if journal is not None:
+                journal.linked_groups.append(files if index == len(files) else files[:index])
+        for name, _, size in files[index:]:
+            self.place(base + name, directory + name, int(size))
 
     def place(self, source: str, target: str, size: int) -> None:
         """Put the cache file `source` (of `size` bytes) at `target`."""

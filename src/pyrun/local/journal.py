@@ -13,12 +13,15 @@ venv was created; a step that writes files it does not journal (bytecode compila
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # without importing `typing` at run time
     from typing import Any
+
+_SIZE = operator.itemgetter(2)
 
 # From this size up, a script the installer copied unchanged from the cache is recorded as a
 # copy of the cache file rather than inline bytes (uv's and ruff's binaries are tens of MB).
@@ -45,6 +48,7 @@ class Journal:
         "entries",
         "inline_bytes",
         "linked_bytes",
+        "linked_groups",
         "replacements",
         "root",
         "untracked",
@@ -55,6 +59,9 @@ class Journal:
         self._start = len(self.root) + len(os.sep)
         self.entries: dict[str, Entry] = {}
         self.linked_bytes = 0
+        # Files linked a directory at a time, `(name, hash, size)` (see `relative`), whose sizes
+        # are added up only as far as a recipe asks (`linked_at_least`): an `int()` a file.
+        self.linked_groups: list[Sequence[tuple[str, str, str]]] = []
         self.inline_bytes = 0
         self.untracked: str | None = None  # why the journal is not the whole env, if it is not
         # Paths where an install replaced another's file: with installs on several threads the
@@ -70,17 +77,20 @@ class Journal:
         self.entries[relative] = ("l", relative, source)
         self.linked_bytes += size
 
-    def linked_all(self, directory: str, files: Sequence[tuple[str, str, str]]) -> None:
-        """`linked` for each `(source, name, size)` hardlinked at `directory + name` (`directory`
-        ends with a separator; sizes in decimal)."""
-        prefix = self._relative(directory)
-        entries = self.entries
-        total = 0
-        for source, name, size in files:
-            relative = prefix + name
-            entries[relative] = ("l", relative, source)
-            total += int(size)
-        self.linked_bytes += total
+    def relative(self, directory: str) -> str:
+        """`directory` (absolute, ending with a separator) relative to the root, for an installer
+        that records the files it links there itself: `entries[relative + name] = ("l",
+        relative + name, cache file)` each, and their `(name, hash, size)` in `linked_groups`."""
+        return self._relative(directory)
+
+    def linked_at_least(self, amount: int) -> bool:
+        """Whether the files taken from the cache hold at least `amount` bytes."""
+        total = self.linked_bytes
+        for files in self.linked_groups:
+            if total >= amount:
+                break
+            total += sum(map(int, map(_SIZE, files)))
+        return total >= amount
 
     def symlinked(self, target: str, source: str) -> None:
         relative = self._relative(target)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 from pyrun import relocate, replay, stamp
 from pyrun.local.cache import ARCHIVE_BUCKET
@@ -83,7 +83,7 @@ def journal_entries(env: str, journal: Journal) -> list[Entry]:
     if os.path.abspath(env) != journal.root:
         raise _Unreplayable("the installs journaled another environment")
     walked = _Walk(env, linked={}, known=journal.entries)
-    _check_share(walked.inline + journal.inline_bytes, journal.linked_bytes)
+    _check_share(walked.inline + journal.inline_bytes, journal.linked_at_least)
     for relative in journal.replacements:
         if not _holds(os.path.join(env, relative), journal.entries[relative]):
             raise _Unreplayable(f"`{relative}` was installed by two distributions at once")
@@ -107,12 +107,14 @@ def _holds(path: str, entry: Entry) -> bool:
 def env_entries(env: str, linked: Mapping[str, str]) -> list[Entry]:
     """Every directory, symlink and file under `env`, parents before children."""
     walked = _Walk(env, linked=linked, known={})
-    _check_share(walked.inline, walked.linked_bytes)
+    _check_share(walked.inline, lambda amount: walked.linked_bytes >= amount)
     return walked.entries
 
 
-def _check_share(inline: int, linked_bytes: int) -> None:
-    if inline > max(INLINE_LIMIT, linked_bytes // INLINE_SHARE):
+def _check_share(inline: int, linked_at_least: Callable[[int], bool]) -> None:
+    """Refuse `inline` bytes past both `INLINE_LIMIT` and an `INLINE_SHARE`-th of the linked
+    bytes (`linked_at_least(n)`: whether they are `n` or more; asked only past the limit)."""
+    if inline > INLINE_LIMIT and not linked_at_least(inline * INLINE_SHARE):
         raise _Unreplayable("too many of its files are not links into the cache")
 
 
