@@ -105,25 +105,89 @@ def fetch(
 ) -> dict[str, Fetched]:
     """The wheels that were fetched, hash-checked and unpacked, by key (the others are left
     to the client). Waits for every thread; Ctrl-C stops them first, then propagates."""
-    from pyrun.local import sigint
+    return start(wheels, cache, reporter, system_certs=system_certs, timeout=timeout).wait()
+
+
+def start(
+    wheels: Sequence[EarlyWheel],
+    cache: Cache,
+    reporter: Reporter,
+    *,
+    system_certs: bool,
+    timeout: float,
+) -> Batch:
+    """`fetch` started, not waited for: the threads work while the caller does something else.
+    The caller must end it, with `Batch.wait` or `Batch.stop`. Everything the threads import
+    is imported here, on the caller's thread: two threads importing modules that import each
+    other can hand one a module half run."""
+    import configparser  # noqa: F401 (`pyrun.local.install`'s, for an unpacked wheel's plan)
+    import csv  # noqa: F401
+    import tempfile  # noqa: F401 (`Cache.tempdir`'s)
+
+    import pyrun.local.unpack
+    import pyrun.net.early_http
+    import pyrun.net.http_env
+    import pyrun.net.trust  # noqa: F401
 
     run = _Run(cache, reporter, system_certs=system_certs, timeout=timeout)
     for wheel in wheels:
         run.pending.put(wheel)
     run.running = min(WORKERS, len(wheels))
-    # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
-    # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
-    # not wait for the clean-up. A Ctrl-C while they start is held until all are running.
+    if not run.running:
+        run.finished.set()
+    batch = Batch(run, frozenset(wheel.sha256 for wheel in wheels))
+    from pyrun.local import sigint
+
     try:
+        # A Ctrl-C while they start is held until all are running.
         with sigint.held(), sigint.kept_for_main():
             for _ in range(run.running):
                 threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
-        run.finished.wait()
     except BaseException:
-        run.cancel()
-        run.finished.wait()
+        batch.stop()
         raise
-    return run.results
+    return batch
+
+
+class Batch:
+    """Wheels being fetched by the threads of `start`; `sha256s`: the digests asked for."""
+
+    def __init__(self, run: _Run, sha256s: frozenset[str]) -> None:
+        self._run = run
+        self.sha256s = sha256s
+
+    def wait(self) -> dict[str, Fetched]:
+        """The wheels fetched, by key, once every thread is done. Ctrl-C stops them first,
+        then propagates."""
+        # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
+        # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
+        # not wait for the clean-up.
+        try:
+            self._run.finished.wait()
+        except BaseException:
+            self.stop()
+            raise
+        return self._run.results
+
+    def stop(self) -> None:
+        """Stop the transfers and wait for the threads (an unpacking under way finishes or
+        is cleaned up): nothing is left half-written."""
+        self._run.cancel()
+        self._run.finished.wait()
+
+
+# A batch started ahead of its sync (`pyrun.commands.network_ahead.wheels_fetched_meanwhile`),
+# for the sync's `pyrun.net.sync.fetch_early` to take.
+_ahead: list[Batch] = []
+
+
+def hand_over(batch: Batch) -> None:
+    _ahead.append(batch)
+
+
+def take_ahead() -> Batch | None:
+    """The batch started ahead of this sync, if any (taken once)."""
+    return _ahead.pop() if _ahead else None
 
 
 class _LeftToClient(Exception):
