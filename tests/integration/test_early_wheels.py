@@ -313,3 +313,47 @@ def test_ctrl_c_while_the_wheels_ahead_download_stops_at_once(pyrun_env, index, 
     again = locked_run(pyrun_env, project, index)
     assert again.returncode == 0, again
     assert (project / SITE / "beta/__init__.py").is_file()
+
+
+def test_no_more_wheels_unpack_at_once_than_there_are_unpackers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from pyrun.local import unpack
+    from pyrun.local.cache import Cache
+    from pyrun.net import early_wheels
+    from pyrun.progress import Reporter
+
+    busy, most = [0], [0]
+    guard = threading.Lock()
+
+    def slow_unpack(name: str, data: bytes, cache: Cache, *, sha256: str) -> Path:
+        with guard:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.1)  # every wheel has arrived before the first is unpacked
+        with guard:
+            busy[0] -= 1
+        return tmp_path / sha256
+
+    monkeypatch.setattr(unpack, "unpack_wheel_data", slow_unpack)
+    with IndexServer() as server:
+        wheels = []
+        for number in range(early_wheels.UNPACKERS + 4):
+            name = f"w{number}"
+            dist = server.add_wheel(name, "1.0.0", files={f"{name}/__init__.py": f"N = {number}\n"})
+            wheels.append(
+                early_wheels.EarlyWheel(
+                    key=name,
+                    name=name,
+                    url=server.file_url(dist.filename),
+                    sha256=dist.sha256,
+                    filename=dist.filename,
+                )
+            )
+        fetched = early_wheels.fetch(
+            wheels, Cache(tmp_path / "cache"), Reporter(), system_certs=False, timeout=30
+        )
+    assert sorted(fetched) == sorted(wheel.key for wheel in wheels)
+    assert most[0] == early_wheels.UNPACKERS
