@@ -124,14 +124,12 @@ def start(
     timeout: float,
 ) -> Batch:
     """`fetch` started, not waited for: the threads work while the caller does something else.
-    The caller must end it, with `Batch.wait` or `Batch.stop`. Everything the threads import
-    is imported here, on the caller's thread: two threads importing modules that import each
-    other can hand one a module half run."""
-    import configparser  # noqa: F401 (`pyrun.local.install`'s, for an unpacked wheel's plan)
-    import csv  # noqa: F401
-    import tempfile  # noqa: F401 (`Cache.tempdir`'s)
-
-    import pyrun.local.unpack
+    The caller must end it, with `Batch.wait` or `Batch.stop`."""
+    # What the threads import is imported here, on the caller's thread, before it goes on: two
+    # threads importing modules that import each other can hand one a module half run. The
+    # downloads' modules come first; unpacking's (~20 ms) once the threads are started,
+    # while their first requests wait for an answer. A thread that comes to unpacking first
+    # waits for that import to finish (it holds no other import lock meanwhile).
     import pyrun.net.early_http
     import pyrun.net.http_env
     import pyrun.net.trust  # noqa: F401
@@ -150,10 +148,19 @@ def start(
         with sigint.held(), sigint.kept_for_main():
             for _ in range(run.running):
                 threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
+        _import_unpacking()
     except BaseException:
         batch.stop()
         raise
     return batch
+
+
+def _import_unpacking() -> None:
+    import configparser  # noqa: F401 (`pyrun.local.install`'s, for an unpacked wheel's plan)
+    import csv  # noqa: F401
+    import tempfile  # noqa: F401 (`Cache.tempdir`'s)
+
+    import pyrun.local.unpack  # noqa: F401
 
 
 class Batch:
@@ -283,8 +290,6 @@ class _Run:
         self.cancelled.wait(max(RETRY_DELAY * (1 + random.random() / 2), asked))
 
     def _fetch(self, wheel: EarlyWheel, connection: Connection, spool: _Spool) -> Fetched:
-        from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
-
         headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
         download = self.reporter.download_started(wheel.name, wheel.size)
         complete = False
@@ -303,6 +308,9 @@ class _Run:
             # A mismatch: the client downloads it again and reports it (uv's error).
             raise _LeftToClient
         digest = wheel.sha256
+        # Imported once the wheel is here: `start` imports it meanwhile.
+        from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
+
         with self._unpacking:
             if self.cancelled.is_set():
                 raise _LeftToClient
