@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pyrun.core.interpreter import Interpreter
     from pyrun.local.discover import Workspace
     from pyrun.local.project_env import EnvRequest
-    from pyrun.net.early_wheels import Batch
+    from pyrun.net.early_wheels import EarlyWheel
 
 # The third-party part of what a sync's downloads import before their first request (trio,
 # httpx and theirs: most of the cost). pyrun's own network modules are left to the command:
@@ -126,29 +126,42 @@ def wheels_fetched_meanwhile(
     empty cache, online, the lock's `lock_text` naming downloads, `early_wheels` allowed, no
     env there yet). Whatever the sync did not take is stopped at the block's end (a failed
     check of the lock, Ctrl-C): nothing is left half-written."""
+    from pyrun.local import sigint
     from pyrun.net import early_wheels, trust
 
     # First: its load (~50 ms) is what the first connections would wait for.
     trust.preload(session.settled.globals.system_certs, session.cache.root)
-    batch = _start_wheels(workspace, session, request, lock_text)
-    if batch is None:
-        session.console.debug("Not fetching the lock's wheels ahead: no guess of what it needs")
-        yield
-        return
-    session.console.debug(f"Fetching {len(batch.sha256s)} wheels of the lock ahead")
-    early_wheels.hand_over(batch)
+    wanted = _wanted_wheels(workspace, session, request, lock_text)
+    batch = None
     try:
+        if wanted is not None:
+            wheels, system_certs, timeout = wanted
+            with sigint.held():  # a Ctrl-C waits until the batch is in hand, to be stopped
+                batch = early_wheels.start(
+                    wheels,
+                    session.cache,
+                    session.console.reporter().ahead(),  # logged later
+                    system_certs=system_certs,
+                    timeout=timeout,
+                )
+                early_wheels.hand_over(batch)
+        if batch is None:
+            session.console.debug("Not fetching the lock's wheels ahead")
+        else:
+            session.console.debug(f"Fetching {len(batch.sha256s)} wheels of the lock ahead")
         yield
     finally:
-        if early_wheels.take_ahead() is batch:  # not taken by the sync
+        early_wheels.take_ahead()  # if the sync never took it
+        if batch is not None:  # waited for already if the sync took it
             batch.stop()
 
 
-def _start_wheels(
+def _wanted_wheels(
     workspace: Workspace, session: Session, request: EnvRequest, lock_text: bytes
-) -> Batch | None:
-    """The batch started, or None: no interpreter found without a download, a lock that does
-    not parse or select for it (the run reports all that itself, as it would anyway)."""
+) -> tuple[list[EarlyWheel], bool, float] | None:
+    """The lock's wheels for `early_wheels` (largest first), with the trust and timeout they
+    are fetched with; None when there are none, or no interpreter is found without a download,
+    or the lock does not parse or select for it (the run reports all that itself)."""
     from pyrun.commands.install_step import sync_options
     from pyrun.commands.sync_project import select_for
     from pyrun.core.lockfile import loads
@@ -173,13 +186,7 @@ def _start_wheels(
         if (wheel := early_wheel(selected.dist, selected.artifact, options.insecure_hosts))
         is not None
     ]
-    if not wheels:
-        return None
-    reporter = session.console.reporter().ahead()  # logged once the sync comes
-    system_certs = options.system_certs
-    return early_wheels.start(
-        wheels, session.cache, reporter, system_certs=system_certs, timeout=timeout
-    )
+    return (wheels, options.system_certs, timeout) if wheels else None
 
 
 def base_interpreter(request: EnvRequest, session: Session) -> Interpreter | None:
