@@ -114,9 +114,12 @@ def _cold_sync(workspace: Workspace, session: Session) -> _ColdSync | None:
     from pyrun.commands.index_settings import index_settings
     from pyrun.net import early_wheels  # past the checks: ~8 ms of imports
 
-    indexes = index_settings(settled)
+    try:
+        indexes = index_settings(settled)
+    except PyrunError:  # reported by the sync, in its place
+        return _ColdSync(text, early=False)
     urls = [*(entry.url for entry in indexes.searched), indexes.default_url]
-    # The same rule as the sync's own `pyrun.net.sync.early_wheels_allowed`.
+    # The sync's own rule (`pyrun.net.sync.early_wheels_allowed`), before its options exist.
     return _ColdSync(text, early=early_wheels.allowed(os.environ, urls))
 
 

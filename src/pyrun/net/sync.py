@@ -457,8 +457,9 @@ def _early_wheels(plan: SyncPlan, options: SyncOptions) -> list[early_wheels.Ear
 
 
 def early_wheels_allowed(options: SyncOptions) -> bool:
-    """Whether `early_wheels` may fetch this sync's wheels at all (the one decision, shared
-    by the batch started ahead and `pyrun.commands.network_ahead`'s choice of what to load)."""
+    """Whether `early_wheels` may fetch this sync's wheels at all: the one rule, which
+    `pyrun.commands.run_project._cold_sync` applies too (to start them ahead, or else to load
+    the client meanwhile)."""
     from pyrun.net import early_wheels
 
     return early_wheels.allowed(os.environ, (*options.index_urls, options.default_index))
