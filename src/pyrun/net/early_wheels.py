@@ -197,6 +197,18 @@ class Batch:
         self._ended()
         return self._run.results
 
+    def count_into(self, reporter: Reporter) -> None:
+        """Count each wheel done (`Reporter.prepared_one`) into `reporter` from now on, those
+        done already included: for a sync's progress, which begins after the batch did."""
+        run = self._run
+        with run._lock:
+            for _ in run.results:
+                reporter.prepared_one()
+            run.counted = reporter
+
+    def asked_for(self, sha256: str) -> bool:
+        return sha256 in self.sha256s
+
     def stop(self) -> None:
         """Stop the transfers and wait for the threads (an unpacking under way finishes or
         is cleaned up): nothing is left half-written."""
@@ -226,6 +238,14 @@ def take_ahead() -> Batch | None:
     return _ahead.pop() if _ahead else None
 
 
+def asked_ahead(hash_text: str | None) -> bool:
+    """Whether the batch started ahead of this sync asked for the wheel of the lock's
+    `hash_text` (`sha256:<hex>`): one in the cache already came from this run."""
+    if not _ahead or not hash_text or not hash_text.startswith("sha256:"):
+        return False
+    return _ahead[-1].asked_for(hash_text.removeprefix("sha256:").lower())
+
+
 class _LeftToClient(Exception):
     pass
 
@@ -242,6 +262,7 @@ class _Run:
         self.timeout = timeout
         self.pending: queue.SimpleQueue[EarlyWheel] = queue.SimpleQueue()
         self.results: dict[str, Fetched] = {}
+        self.counted = reporter  # where each wheel done is counted (`Batch.count_into`)
         self.cancelled = threading.Event()
         self.running = 0  # workers not yet done
         self.finished = threading.Event()  # set by the last one
@@ -267,7 +288,7 @@ class _Run:
                 if fetched is not None:
                     with self._lock:
                         self.results[wheel.key] = fetched
-                    self.reporter.prepared_one()
+                        self.counted.prepared_one()
         finally:
             for connection in connections.values():
                 connection.close()

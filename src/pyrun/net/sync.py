@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
@@ -213,6 +214,8 @@ def _item(
     if artifact.kind == "wheel":
         archive = cache.archive_path(dist.cache_id) if dist.cache_id else None
         ready = archive if archive is not None and archive.is_dir() else None
+        if ready is not None and _fetched_ahead(artifact.hash):
+            ready = None  # this sync's download (uv counts it prepared): `fetch_early` has it
         return Item(selected=selected, dist=dist, archive=ready)
     if artifact.kind == "sdist":
         from pyrun.local import build as builds
@@ -399,26 +402,33 @@ def fetch_early(
     from pyrun.net import early_wheels
 
     ahead = early_wheels.take_ahead()
-    fetched_ahead = _by_sha256(ahead.wait()) if ahead is not None else {}
     wheels = _early_wheels(plan, options)
-    ready = {
-        wheel.key: Ready(archive=fetched_ahead[wheel.sha256].archive, sha256=wheel.sha256)
-        for wheel in wheels
-        if wheel.sha256 in fetched_ahead
-    }
+    if not wheels:
+        if ahead is not None:
+            ahead.wait()
+        return {}, plan
     # What the batch ahead tried and left to the client is the client's here too.
     tried = ahead.sha256s if ahead is not None else frozenset()
-    wheels = [wheel for wheel in wheels if wheel.sha256 not in tried]
-    if wheels:
-        with reporter.preparing(len(wheels)):
+    to_fetch = [wheel for wheel in wheels if wheel.sha256 not in tried]
+    ready: dict[str, Ready] = {}
+    with reporter.preparing(len(wheels)):
+        if ahead is not None:
+            ahead.count_into(reporter)
+            fetched_ahead = _by_sha256(ahead.wait())
+            ready = {
+                wheel.key: Ready(archive=fetched_ahead[wheel.sha256].archive, sha256=wheel.sha256)
+                for wheel in wheels
+                if wheel.sha256 in fetched_ahead
+            }
+        if to_fetch:
             fetched = early_wheels.fetch(
-                wheels,
+                to_fetch,
                 cache,
                 reporter,
                 system_certs=options.system_certs,
                 timeout=early_wheels.default_timeout(),
             )
-        ready |= {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
+            ready |= {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
     if not ready:
         return {}, plan
     left = {name: item for name, item in plan.items.items() if item.dist.key not in ready}
@@ -484,6 +494,13 @@ def early_wheel(
         filename=artifact.filename or unquote(urlsplit(artifact.location).path.rsplit("/")[-1]),
         size=artifact.size,
     )
+
+
+def _fetched_ahead(hash_text: str | None) -> bool:
+    """Whether this run's batch ahead (`early_wheels.take_ahead`) asked for this wheel. Looked
+    up only if that module is loaded: a sync that fetches nothing does not load it."""
+    early = sys.modules.get("pyrun.net.early_wheels")
+    return early is not None and bool(early.asked_ahead(hash_text))
 
 
 def _largest_first(items: list[Item]) -> list[Item]:
