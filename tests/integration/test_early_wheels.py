@@ -198,3 +198,163 @@ def test_sigkill_mid_download_leaves_no_entry_the_next_sync_trusts(
         check=False,
     )
     assert check.stdout == "1\n", check
+
+
+# -- a locked run starts its wheels before its interpreter is found ------------------------
+
+
+def locked_run(env: PyrunEnv, project: Path, index: IndexServer) -> Result:
+    return env.run(
+        "run",
+        "-v",
+        "--locked",
+        "python",
+        "-c",
+        "pass",
+        cwd=project,
+        env={"PYRUN_INDEX_URL": index.index_url},
+    )
+
+
+def uv_locked_run(project: Path, index: IndexServer) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYRUN_"))}
+    environ.update(
+        UV_CACHE_DIR=str(project.parent / "uv-cache"), UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1"
+    )
+    command = [str(UV), "run", "--locked", "--python", str(PY312), "--index-url", index.index_url]
+    return subprocess.run(
+        [*command, "python", "-c", "pass"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_cold_locked_run_asks_for_its_wheels_before_its_env_exists(pyrun_env, index, project):
+    # Whether `.venv` was there when each wheel request came (the server notes it on arrival).
+    env_made: list[bool] = []
+    record = index._record
+
+    def noting(method: str, path: str, headers: dict[str, str]) -> None:
+        if path.endswith(".whl"):
+            env_made.append((project / ".venv" / "pyvenv.cfg").exists())
+        record(method, path, headers)
+
+    index._record = noting  # type: ignore[method-assign]
+    result = locked_run(pyrun_env, project, index)
+    assert result.returncode == 0, result
+    assert len(env_made) == 3 and not env_made[0], env_made
+    # Each fetched once, by the threads (the sync took them all from the batch ahead).
+    for name in (ALPHA, BETA, BIG):
+        assert encodings(index, name) == ["identity"]
+    assert "Installed 3 packages" in result.stderr
+    assert (project / SITE / "big/__init__.py").stat().st_size > 10_000_000
+    assert no_temporary_files(pyrun_env.cache)
+
+
+def test_a_wrong_hash_in_a_locked_run_fails_as_uv_fails_and_caches_nothing(
+    pyrun_env, index, project
+):
+    lock = project / "uv.lock"
+    digest = index.dist(BETA).sha256
+    lock.write_text(lock.read_text().replace(digest, "0" * 64))
+    result = locked_run(pyrun_env, project, index)
+    assert result.returncode == 1, result
+    # Tried ahead once, then (not again by the threads) by the client, which reports it.
+    assert encodings(index, BETA) == ["identity", "gzip"]
+    assert "Hash mismatch for `beta==1.0.0`" in result.stderr
+    assert f"sha256:{'0' * 64}" in result.stderr and f"sha256:{digest}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((pyrun_env.cache / "archive-v0").glob("*/beta"))
+    assert no_temporary_files(pyrun_env.cache)
+
+
+def test_an_outdated_lock_stops_the_wheels_ahead_and_fails_as_uv_fails(pyrun_env, index, project):
+    index.rate = 2_000_000  # BIG still arriving when the check of the lock fails
+    (project / "pyproject.toml").write_text(virtual_pyproject(("alpha",), {}))
+    started = time.monotonic()
+    result = locked_run(pyrun_env, project, index)
+    elapsed = time.monotonic() - started
+    uv = uv_locked_run(project, index)
+    assert result.returncode == uv.returncode == 1, (result, uv)
+    # uv's error (its hint names our command instead of `uv lock`).
+    ours = " ".join(result.stderr.replace("`pyrun lock`", "`uv lock`").split())
+    assert ours.endswith(" ".join(uv.stderr.split()))  # (uv wraps to the terminal's width)
+    assert "Traceback" not in result.stderr
+    # BIG was on its way (~5 s at this rate): stopped, not waited for.
+    assert encodings(index, BIG) == ["identity"]
+    assert elapsed < 3.0, elapsed
+    assert no_temporary_files(pyrun_env.cache)
+    assert not (project / SITE / "alpha").exists()
+
+
+def test_ctrl_c_while_the_wheels_ahead_download_stops_at_once(pyrun_env, index, project):
+    index.stall_path = f"/files/{BETA}"
+    process = pyrun_env.popen(
+        "run",
+        "--locked",
+        "python",
+        "-c",
+        "pass",
+        cwd=project,
+        env={"PYRUN_INDEX_URL": index.index_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert index.stalled.wait(60), "the stalled request never came"
+    err, elapsed = sigint_and_wait(process)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert elapsed < 3.0, elapsed
+    assert no_temporary_files(pyrun_env.cache)
+    assert not (project / SITE / "alpha").exists()
+    index.stall_path = None
+    again = locked_run(pyrun_env, project, index)
+    assert again.returncode == 0, again
+    assert (project / SITE / "beta/__init__.py").is_file()
+
+
+def test_no_more_wheels_unpack_at_once_than_there_are_unpackers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from pyrun.local import unpack
+    from pyrun.local.cache import Cache
+    from pyrun.net import early_wheels
+    from pyrun.progress import Reporter
+
+    busy, most = [0], [0]
+    guard = threading.Lock()
+
+    def slow_unpack(name: str, data: bytes, cache: Cache, *, sha256: str) -> Path:
+        with guard:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.1)  # every wheel has arrived before the first is unpacked
+        with guard:
+            busy[0] -= 1
+        return tmp_path / sha256
+
+    monkeypatch.setattr(unpack, "unpack_wheel_data", slow_unpack)
+    with IndexServer() as server:
+        wheels = []
+        for number in range(early_wheels.UNPACKERS + 4):
+            name = f"w{number}"
+            dist = server.add_wheel(name, "1.0.0", files={f"{name}/__init__.py": f"N = {number}\n"})
+            wheels.append(
+                early_wheels.EarlyWheel(
+                    key=name,
+                    name=name,
+                    url=server.file_url(dist.filename),
+                    sha256=dist.sha256,
+                    filename=dist.filename,
+                )
+            )
+        fetched = early_wheels.fetch(
+            wheels, Cache(tmp_path / "cache"), Reporter(), system_certs=False, timeout=30
+        )
+    assert sorted(fetched) == sorted(wheel.key for wheel in wheels)
+    assert most[0] == early_wheels.UNPACKERS

@@ -100,3 +100,29 @@ def test_where_the_threads_do_not_go() -> None:
     assert not allowed({**quiet, "all_proxy": "socks5://proxy"}, index)
     assert not allowed({"NETRC": __file__}, index)  # a netrc file exists
     assert not allowed(quiet, ("https://user:secret@private.example/simple", *index))
+
+
+def test_garbage_collection_pauses_while_a_batch_runs(tmp_path) -> None:
+    import gc
+
+    from pyrun.local.cache import Cache
+    from pyrun.net import early_wheels
+    from pyrun.progress import Reporter
+
+    assert gc.isenabled()
+    cache = Cache(tmp_path)
+    batch = early_wheels.start([], cache, Reporter(), system_certs=False, timeout=1)
+    assert not gc.isenabled()
+    assert batch.wait() == {}
+    assert gc.isenabled()
+    stopped = early_wheels.start([], cache, Reporter(), system_certs=False, timeout=1)
+    assert not gc.isenabled()
+    stopped.stop()
+    stopped.stop()  # a second stop leaves it as it is
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else: left paused
+    try:
+        early_wheels.start([], cache, Reporter(), system_certs=False, timeout=1).wait()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -67,7 +67,9 @@ def test_a_lock_downloads_when_it_names_a_wheel_or_sdist_to_fetch(
 ) -> None:
     if text is not None:
         (tmp_path / "uv.lock").write_text(text)
-    assert lock_downloads(str(tmp_path / "uv.lock")) is downloads
+    text_read = lock_downloads(str(tmp_path / "uv.lock"))
+    assert (text_read is not None) is downloads
+    assert text_read is None or text_read.decode() == text
 
 
 def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None:
@@ -86,6 +88,8 @@ def test_a_cache_is_empty_until_it_holds_an_unpacked_wheel(cache: Cache) -> None
         (False, False, False, True, False, "trust"),
         # Through a proxy the client fetches them: its layer loads meanwhile.
         (False, False, False, True, True, "network"),
+        # So does an index whose URL carries credentials (`early_wheels.allowed` refuses it).
+        (False, False, False, True, "credentials", "network"),
         (True, False, False, True, False, None),  # a warm cache: most runs never go online
         (False, True, False, True, False, None),  # --offline
         (False, False, True, True, False, None),  # --no-sync
@@ -103,18 +107,22 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     offline: bool,
     no_sync: bool,
     locked: bool,
-    proxy: bool,
+    proxy: bool | str,
     started: str | None,
 ) -> None:
     from pyrun.net import trust
+    from pyrun.options import IndexEntry
 
     preloads: list[tuple[bool, Path | None]] = []
     monkeypatch.setattr(trust, "preload", lambda certs, root=None: preloads.append((certs, root)))
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
-    if proxy:
+    if proxy is True:
         monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    entries = ()
+    if proxy == "credentials":
+        entries = (IndexEntry(url="https://user:secret@index.example/simple", name="private"),)
     if locked:
         (tmp_path / "uv.lock").write_text(LOCK)
     workspace = cast(Workspace, SimpleNamespace(root=str(tmp_path)))
@@ -123,9 +131,13 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     settled = SimpleNamespace(
         run=SimpleNamespace(no_sync=no_sync),
         globals=SimpleNamespace(offline=offline, system_certs=True),
+        index=SimpleNamespace(
+            cli_entries=entries, file_entries=(), no_index=False, strategy="", find_links=()
+        ),
     )
     session = cast(Session, SimpleNamespace(settled=settled, cache=cache))
-    with run_project._network_meanwhile(workspace, session):
+    cold = run_project._cold_sync(workspace, session)
+    with run_project._network_meanwhile(cold, session):
         pass
     assert starts == ([(cache.root, True)] if started == "network" else [])
     assert preloads == ([(True, cache.root)] if started == "trust" else [])
@@ -163,3 +175,32 @@ def test_a_failed_import_is_left_to_the_command(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr("builtins.__import__", fail)
     network_ahead._import_all()  # no exception: the command's own import reports it
     assert seen == [network_ahead.NETWORK_MODULES[0]]
+
+
+def test_wheels_go_ahead_only_for_a_cold_sync_of_early_wheels_into_a_new_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import nullcontext
+
+    started: list[bytes] = []
+
+    def fetched_meanwhile(_workspace: object, _session: object, _request: object, text: bytes):
+        started.append(text)
+        return nullcontext()
+
+    monkeypatch.setattr(network_ahead, "wheels_fetched_meanwhile", fetched_meanwhile)
+    workspace = cast(Workspace, SimpleNamespace(root=str(tmp_path)))
+    session = cast(Session, SimpleNamespace())
+    request = cast(Any, SimpleNamespace(path=str(tmp_path / ".venv")))
+    early, client = (
+        run_project._ColdSync(b"a", early=True),
+        run_project._ColdSync(b"b", early=False),
+    )
+    for cold in (early, client, None):
+        with run_project._wheels_meanwhile(cold, workspace, session, request):
+            pass
+    assert started == [b"a"]  # not for the client's wheels, nor for a warm cache
+    (tmp_path / ".venv").mkdir()  # an env there: its own interpreter decides what it needs
+    with run_project._wheels_meanwhile(early, workspace, session, request):
+        pass
+    assert started == [b"a"]

@@ -53,13 +53,15 @@ def project_run_env(workspace: Workspace, session: Session, start: str) -> RunEn
     with project_lock(workspace.root):
         if settled.lock.dry_run or settled.lock.check:
             return _dry_run(workspace, session, request)
-        with _overlapping_downloads(workspace, session), _network_meanwhile(workspace, session):
-            env = ensure_project_env(request, finder, session.console)
-        result = None
-        if not settled.run.no_sync:
-            from pyrun.commands.sync_project import sync_into
+        cold = _cold_sync(workspace, session)
+        with _wheels_meanwhile(cold, workspace, session, request):
+            with _overlapping_downloads(workspace, session), _network_meanwhile(cold, session):
+                env = ensure_project_env(request, finder, session.console)
+            result = None
+            if not settled.run.no_sync:
+                from pyrun.commands.sync_project import sync_into
 
-            result = sync_into(workspace, env.path, env.interpreter, session)
+                result = sync_into(workspace, env.path, env.interpreter, session)
         if not session.cache.temporary:
             _record(session, workspace, start, env, result)
     return RunEnv.of_venv(path)
@@ -81,33 +83,72 @@ def _overlapping_downloads(workspace: Workspace, session: Session) -> Iterator[N
         yield
 
 
-def _network_meanwhile(workspace: Workspace, session: Session) -> AbstractContextManager[None]:
-    """A run that will sync a lock with files to download into an empty cache loads the
-    network layer while its interpreter is found (`pyrun.commands.network_ahead`). Not
-    without a lock: a lock from scratch sends its first requests before that layer is loaded
-    (`pyrun.net.early_pages`), and imports on another thread meanwhile would only compete."""
+class _ColdSync:
+    """A run that will sync a lock with files to download into an empty cache: the lock's
+    text, and whether its wheels may come over `early_wheels`' threads."""
+
+    __slots__ = ("early", "lock_text")
+
+    def __init__(self, lock_text: bytes, *, early: bool) -> None:
+        self.lock_text = lock_text
+        self.early = early
+
+
+def _cold_sync(workspace: Workspace, session: Session) -> _ColdSync | None:
+    """The run's `_ColdSync`, or None for any other run (a warm cache pays one directory
+    listed). Not without a lock: a lock from scratch sends its first requests before the
+    network layer is loaded (`pyrun.net.early_pages`), and work on other threads meanwhile
+    would only compete."""
     from pyrun.commands.lock_project import LOCK_NAME
-    from pyrun.commands.network_ahead import (
-        cache_is_empty,
-        lock_downloads,
-        network_loaded_meanwhile,
-        trust_loaded_meanwhile,
-    )
+    from pyrun.commands.network_ahead import cache_is_empty, lock_downloads
 
     settled = session.settled
     if settled.run.no_sync or settled.globals.offline:
-        return nullcontext()
+        return None
     # The cache first: one directory listed, where the lock's text may be megabytes.
     if not cache_is_empty(session.cache):
-        return nullcontext()
-    if not lock_downloads(os.path.join(workspace.root, LOCK_NAME)):
-        return nullcontext()
-    from pyrun.net.early_pages import left_to_client  # past the checks: ~8 ms of imports
+        return None
+    text = lock_downloads(os.path.join(workspace.root, LOCK_NAME))
+    if text is None:
+        return None
+    from pyrun.commands.index_settings import index_settings
+    from pyrun.net import early_wheels  # past the checks: ~8 ms of imports
 
-    system_certs = settled.globals.system_certs
-    if not left_to_client(os.environ):  # the wheels come without trio (`early_wheels`)
+    try:
+        indexes = index_settings(settled)
+    except PyrunError:  # reported by the sync, in its place
+        return _ColdSync(text, early=False)
+    urls = [*(entry.url for entry in indexes.searched), indexes.default_url]
+    # The sync's own rule (`pyrun.net.sync.early_wheels_allowed`), before its options exist.
+    return _ColdSync(text, early=early_wheels.allowed(os.environ, urls))
+
+
+def _network_meanwhile(cold: _ColdSync | None, session: Session) -> AbstractContextManager[None]:
+    """A cold sync loads the network layer while its interpreter is found
+    (`pyrun.commands.network_ahead`): only the TLS trust store when its wheels come without
+    trio (`early_wheels`)."""
+    from pyrun.commands.network_ahead import network_loaded_meanwhile, trust_loaded_meanwhile
+
+    if cold is None:
+        return nullcontext()
+    system_certs = session.settled.globals.system_certs
+    if cold.early:
         return trust_loaded_meanwhile(session.cache, system_certs=system_certs)
     return network_loaded_meanwhile(session.cache, system_certs=system_certs)
+
+
+def _wheels_meanwhile(
+    cold: _ColdSync | None, workspace: Workspace, session: Session, request: EnvRequest
+) -> AbstractContextManager[None]:
+    """A cold sync whose wheels come over `early_wheels` into a new env starts them once its
+    interpreter is found, before the env is made and the lock checked
+    (`network_ahead.wheels_fetched_meanwhile`). Not for an env already there: its own
+    interpreter decides, and it may need nothing."""
+    if cold is None or not cold.early or os.path.lexists(request.path):
+        return nullcontext()
+    from pyrun.commands.network_ahead import wheels_fetched_meanwhile
+
+    return wheels_fetched_meanwhile(workspace, session, request, cold.lock_text)
 
 
 def _dry_run(workspace: Workspace, session: Session, request: EnvRequest) -> RunEnv:

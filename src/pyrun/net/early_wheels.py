@@ -6,7 +6,8 @@ and httpx's per-chunk work after it (most of pyrun's user CPU on such a run). He
 threads (`socket`, `ssl`, `pyrun.net.early_http`) fetch the wheels instead, each hashing its
 wheel as it arrives, checking the hash, then unpacking it into the cache on the same thread
 (`pyrun.local.unpack`: the same checks of hostile content, the same rename into place), so
-one wheel unpacks while others still arrive.
+one wheel unpacks while others still arrive; no more unpack at once than there are cores
+(`UNPACKERS`).
 
 It only ever takes the plain case: a wheel with a sha256 in the lock at an http(s) URL that
 httpx sends as written, answered `200` with a `Content-Length` and no encoding, outside any
@@ -47,6 +48,12 @@ if TYPE_CHECKING:
 # byte whatever its size, so a cold `run --locked` of 27 wheels was latency-bound at 2-4
 # (1.2 s, 0.76 s) and ~5% faster at 16 than at 8; 28 gained nothing more.
 WORKERS = 16
+# Wheels unpacked at once. Unpacking is CPU work (inflating, hashing, creating files) whose
+# Python part holds the GIL: more unpackers than cores only hand the GIL back and forth (a cold
+# `run --locked` of 27 wheels made 35-40% fewer context switches and used 5-15% less CPU with
+# 2 than with all 16 on a 2-core machine). A thread waiting for its turn has its wheel whole
+# (in memory, or in its temporary file); the others go on downloading.
+UNPACKERS = max(2, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
 # A wheel of at most this size is kept in memory until unpacked (at most one per worker), a
 # larger one goes through a temporary file in the cache.
 IN_MEMORY_MAX = 4 << 20
@@ -105,25 +112,138 @@ def fetch(
 ) -> dict[str, Fetched]:
     """The wheels that were fetched, hash-checked and unpacked, by key (the others are left
     to the client). Waits for every thread; Ctrl-C stops them first, then propagates."""
-    from pyrun.local import sigint
+    return start(wheels, cache, reporter, system_certs=system_certs, timeout=timeout).wait()
+
+
+def start(
+    wheels: Sequence[EarlyWheel],
+    cache: Cache,
+    reporter: Reporter,
+    *,
+    system_certs: bool,
+    timeout: float,
+) -> Batch:
+    """`fetch` started, not waited for: the threads work while the caller does something else.
+    The caller must end it, with `Batch.wait` or `Batch.stop`."""
+    # What the threads import is imported here, on the caller's thread, before it goes on: two
+    # threads importing modules that import each other can hand one a module half run. The
+    # downloads' modules come first; unpacking's (~20 ms) once the threads are started,
+    # while their first requests wait for an answer. A thread that comes to unpacking first
+    # waits for that import to finish (it holds no other import lock meanwhile).
+    import pyrun.net.early_http
+    import pyrun.net.http_env
+    import pyrun.net.trust  # noqa: F401
 
     run = _Run(cache, reporter, system_certs=system_certs, timeout=timeout)
     for wheel in wheels:
         run.pending.put(wheel)
     run.running = min(WORKERS, len(wheels))
-    # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
-    # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
-    # not wait for the clean-up. A Ctrl-C while they start is held until all are running.
+    if not run.running:
+        run.finished.set()
+    batch = Batch(run, frozenset(wheel.sha256 for wheel in wheels), _collector_paused())
+    from pyrun.local import sigint
+
     try:
+        # A Ctrl-C while they start is held until all are running.
         with sigint.held(), sigint.kept_for_main():
             for _ in range(run.running):
                 threading.Thread(target=run.work, name="pyrun-early-wheel", daemon=True).start()
-        run.finished.wait()
+        _import_unpacking()
     except BaseException:
-        run.cancel()
-        run.finished.wait()
+        batch.stop()
         raise
-    return run.results
+    return batch
+
+
+def _import_unpacking() -> None:
+    import configparser  # noqa: F401 (`pyrun.local.install`'s, for an unpacked wheel's plan)
+    import csv  # noqa: F401
+    import tempfile  # noqa: F401 (`Cache.tempdir`'s)
+
+    import pyrun.local.unpack  # noqa: F401
+
+
+def _collector_paused() -> bool:
+    """Cyclic garbage collection paused while a batch runs; whether it was on (`Batch._ended`
+    turns it back on). Unpacking makes a few objects per file (zip entries, RECORD rows, the
+    placement plan) that make no cycles, and each collection rescanned them and everything
+    the run had made, holding the GIL (~5% of a cold `run --locked`'s user CPU)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
+
+
+class Batch:
+    """Wheels being fetched by the threads of `start`; `sha256s`: the digests asked for."""
+
+    def __init__(self, run: _Run, sha256s: frozenset[str], collecting: bool) -> None:
+        self._run = run
+        self.sha256s = sha256s
+        self._collecting = collecting
+
+    def wait(self) -> dict[str, Fetched]:
+        """The wheels fetched, by key, once every thread is done. Ctrl-C stops them first,
+        then propagates."""
+        # Waited for with an event, not `Thread.join`: a join that Ctrl-C interrupts marks a
+        # thread still running as stopped (CPython bpo-45274), so the join after `cancel` would
+        # not wait for the clean-up.
+        try:
+            self._run.finished.wait()
+        except BaseException:
+            self.stop()
+            raise
+        self._ended()
+        return self._run.results
+
+    def count_into(self, reporter: Reporter) -> None:
+        """Count each wheel done (`Reporter.prepared_one`) into `reporter` from now on, those
+        done already included: for a sync's progress, which begins after the batch did."""
+        run = self._run
+        with run._lock:
+            for _ in run.results:
+                reporter.prepared_one()
+            run.counted = reporter
+
+    def asked_for(self, sha256: str) -> bool:
+        return sha256 in self.sha256s
+
+    def stop(self) -> None:
+        """Stop the transfers and wait for the threads (an unpacking under way finishes or
+        is cleaned up): nothing is left half-written."""
+        self._run.cancel()
+        self._run.finished.wait()
+        self._ended()
+
+    def _ended(self) -> None:
+        if self._collecting:
+            import gc
+
+            self._collecting = False
+            gc.enable()
+
+
+# A batch started ahead of its sync (`pyrun.commands.network_ahead.wheels_fetched_meanwhile`),
+# for the sync's `pyrun.net.sync.fetch_early` to take.
+_ahead: list[Batch] = []
+
+
+def hand_over(batch: Batch) -> None:
+    _ahead.append(batch)
+
+
+def take_ahead() -> Batch | None:
+    """The batch started ahead of this sync, if any (taken once)."""
+    return _ahead.pop() if _ahead else None
+
+
+def asked_ahead(hash_text: str | None) -> bool:
+    """Whether the batch started ahead of this sync asked for the wheel of the lock's
+    `hash_text` (`sha256:<hex>`): one in the cache already came from this run."""
+    if not _ahead or not hash_text or not hash_text.startswith("sha256:"):
+        return False
+    return _ahead[-1].asked_for(hash_text.removeprefix("sha256:").lower())
 
 
 class _LeftToClient(Exception):
@@ -142,11 +262,13 @@ class _Run:
         self.timeout = timeout
         self.pending: queue.SimpleQueue[EarlyWheel] = queue.SimpleQueue()
         self.results: dict[str, Fetched] = {}
+        self.counted = reporter  # where each wheel done is counted (`Batch.count_into`)
         self.cancelled = threading.Event()
         self.running = 0  # workers not yet done
         self.finished = threading.Event()  # set by the last one
         self._lock = threading.Lock()
         self._open: set[Connection] = set()
+        self._unpacking = threading.BoundedSemaphore(UNPACKERS)
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -166,7 +288,7 @@ class _Run:
                 if fetched is not None:
                     with self._lock:
                         self.results[wheel.key] = fetched
-                    self.reporter.prepared_one()
+                        self.counted.prepared_one()
         finally:
             for connection in connections.values():
                 connection.close()
@@ -211,8 +333,6 @@ class _Run:
         self.cancelled.wait(max(RETRY_DELAY * (1 + random.random() / 2), asked))
 
     def _fetch(self, wheel: EarlyWheel, connection: Connection, spool: _Spool) -> Fetched:
-        from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
-
         headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
         download = self.reporter.download_started(wheel.name, wheel.size)
         complete = False
@@ -227,15 +347,22 @@ class _Run:
                 complete = True
             finally:
                 self.reporter.download_ended(download, complete=complete)
-        if spool.sha256() != wheel.sha256 or self.cancelled.is_set():
+        if spool.sha256() != wheel.sha256:
             # A mismatch: the client downloads it again and reports it (uv's error).
             raise _LeftToClient
         digest = wheel.sha256
-        if spool.path is None:
-            archive = unpack_wheel_data(wheel.filename, spool.data(), self.cache, sha256=digest)
-        else:
-            spool.finish()
-            archive = unpack_wheel(spool.path, self.cache, sha256=digest)
+        # Imported once the wheel is here: `start` imports it meanwhile.
+        from pyrun.local.unpack import unpack_wheel, unpack_wheel_data
+
+        with self._unpacking:
+            if self.cancelled.is_set():
+                raise _LeftToClient
+            if spool.path is None:
+                data = spool.data()
+                archive = unpack_wheel_data(wheel.filename, data, self.cache, sha256=digest)
+            else:
+                spool.finish()
+                archive = unpack_wheel(spool.path, self.cache, sha256=digest)
         return Fetched(archive=archive, sha256=digest)
 
     @contextlib.contextmanager

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
@@ -52,7 +53,7 @@ if TYPE_CHECKING:  # without importing `typing` at run time
 
     from pyrun.core.index import IndexFile
     from pyrun.core.plan import InstalledDist, InstallPlan, RequiredDist
-    from pyrun.core.selection import Origins, Selected, Selection
+    from pyrun.core.selection import Artifact, Origins, Selected, Selection
     from pyrun.local import build as builds
     from pyrun.local.install import InstallTarget, Linker
     from pyrun.local.journal import Journal
@@ -213,6 +214,8 @@ def _item(
     if artifact.kind == "wheel":
         archive = cache.archive_path(dist.cache_id) if dist.cache_id else None
         ready = archive if archive is not None and archive.is_dir() else None
+        if ready is not None and _fetched_ahead(artifact.hash):
+            ready = None  # this sync's download (uv counts it prepared): `fetch_early` has it
         return Item(selected=selected, dist=dist, archive=ready)
     if artifact.kind == "sdist":
         from pyrun.local import build as builds
@@ -393,30 +396,41 @@ def fetch_early(
 ) -> tuple[dict[str, Ready], SyncPlan]:
     """The plan's plain wheel downloads made with the standard library's threads
     (`pyrun.net.early_wheels`), before trio and httpx are loaded; with the plan of what is
-    left (for `prepare`: every other item, and each wheel these threads left to the client)."""
+    left (for `prepare`: every other item, and each wheel these threads left to the client).
+    Wheels a batch started ahead of the plan fetched (`early_wheels.take_ahead`) are taken
+    from it by their digest; only those it did not ask for are fetched here."""
     from pyrun.net import early_wheels
 
-    work = plan.work
-    if options.offline or not work:
-        return {}, plan
-    if not early_wheels.allowed(os.environ, (*options.index_urls, options.default_index)):
-        return {}, plan
-    try:
-        timeout = early_wheels.default_timeout()
-    except PyrunError:  # the client reports it
-        return {}, plan
-    wheels = [
-        wheel
-        for item in _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
-        if (wheel := _early_wheel(item, options)) is not None
-    ]
+    ahead = early_wheels.take_ahead()
+    wheels = _early_wheels(plan, options)
     if not wheels:
+        if ahead is not None:
+            ahead.wait()
         return {}, plan
+    # What the batch ahead tried and left to the client is the client's here too.
+    tried = ahead.sha256s if ahead is not None else frozenset()
+    to_fetch = [wheel for wheel in wheels if wheel.sha256 not in tried]
+    ready: dict[str, Ready] = {}
     with reporter.preparing(len(wheels)):
-        fetched = early_wheels.fetch(
-            wheels, cache, reporter, system_certs=options.system_certs, timeout=timeout
-        )
-    ready = {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
+        if ahead is not None:
+            ahead.count_into(reporter)
+            fetched_ahead = _by_sha256(ahead.wait())
+            ready = {
+                wheel.key: Ready(archive=fetched_ahead[wheel.sha256].archive, sha256=wheel.sha256)
+                for wheel in wheels
+                if wheel.sha256 in fetched_ahead
+            }
+        if to_fetch:
+            fetched = early_wheels.fetch(
+                to_fetch,
+                cache,
+                reporter,
+                system_certs=options.system_certs,
+                timeout=early_wheels.default_timeout(),
+            )
+            ready |= {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
+    if not ready:
+        return {}, plan
     left = {name: item for name, item in plan.items.items() if item.dist.key not in ready}
     rest = SyncPlan(
         plan=plan.plan,
@@ -428,21 +442,65 @@ def fetch_early(
     return ready, rest
 
 
-def _early_wheel(item: Item, options: SyncOptions) -> early_wheels.EarlyWheel | None:
+def _by_sha256(fetched: Mapping[str, early_wheels.Fetched]) -> dict[str, early_wheels.Fetched]:
+    return {f.sha256: f for f in fetched.values()}
+
+
+def _early_wheels(plan: SyncPlan, options: SyncOptions) -> list[early_wheels.EarlyWheel]:
+    """The plan's wheels for `early_wheels`, largest first; none when it may not take any."""
     from pyrun.net import early_wheels
 
-    artifact = item.selected.artifact
-    digest = early_wheels.takes(artifact.location, artifact.hash, options.insecure_hosts)
+    work = plan.work
+    if options.offline or not work or not early_wheels_allowed(options):
+        return []
+    try:
+        early_wheels.default_timeout()
+    except PyrunError:  # the client reports it
+        return []
+    wheel_items = _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
+    return [
+        wheel
+        for item in wheel_items
+        if (wheel := early_wheel(item.dist, item.selected.artifact, options.insecure_hosts))
+        is not None
+    ]
+
+
+def early_wheels_allowed(options: SyncOptions) -> bool:
+    """Whether `early_wheels` may fetch this sync's wheels at all: the one rule, which
+    `pyrun.commands.run_project._cold_sync` applies too (to start them ahead, or else to load
+    the client meanwhile)."""
+    from pyrun.net import early_wheels
+
+    return early_wheels.allowed(os.environ, (*options.index_urls, options.default_index))
+
+
+def early_wheel(
+    dist: RequiredDist, artifact: Artifact, insecure_hosts: Sequence[str]
+) -> early_wheels.EarlyWheel | None:
+    """`dist`'s `artifact` as a wheel for `early_wheels`, or None when it is the client's."""
+    from pyrun.net import early_wheels
+
+    if artifact.kind != "wheel":
+        return None
+    digest = early_wheels.takes(artifact.location, artifact.hash, insecure_hosts)
     if digest is None:
         return None
     return early_wheels.EarlyWheel(
-        key=item.dist.key,
-        name=item.dist.name,
+        key=dist.key,
+        name=dist.name,
         url=artifact.location,
         sha256=digest,
         filename=artifact.filename or unquote(urlsplit(artifact.location).path.rsplit("/")[-1]),
         size=artifact.size,
     )
+
+
+def _fetched_ahead(hash_text: str | None) -> bool:
+    """Whether this run's batch ahead (`early_wheels.take_ahead`) asked for this wheel. Looked
+    up only if that module is loaded: a sync that fetches nothing does not load it."""
+    early = sys.modules.get("pyrun.net.early_wheels")
+    return early is not None and bool(early.asked_ahead(hash_text))
 
 
 def _largest_first(items: list[Item]) -> list[Item]:
