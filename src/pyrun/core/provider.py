@@ -28,9 +28,11 @@ those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`). A for
 hands what it learned to its children, as uv's cloned fork states do. Ahead of what it learns,
 a package some requirement pins to one version is decided first, and stays so through
 backtracking, as uv's `Singleton` priority: `foo==1.0`, an extra's `foo==v`, and `foo` required
-under a marker once decided (uv's proxy `foo{marker}` requires `foo==v`). A package's extras are
-nodes of their own but one package: an extra is tried at its package's decided version first,
-and a version found bad for one of them is bad for all.
+under a marker once decided (uv's proxy `foo{marker}` requires `foo==v`). A package left one
+version whose dependencies were read is decided first too: PubGrub derives what it requires
+before deciding it (`_known_single`). A package's extras are nodes of their own but one
+package: an extra is tried at its package's decided version first, and a version found bad for
+one of them is bad for all.
 
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
