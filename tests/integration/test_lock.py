@@ -150,6 +150,11 @@ SCENARIOS = [
     # crewAI's `transformers` (issue 13): uv decides a package required only under a marker on
     # its proxy first; a clash with a decided package goes back to just after it.
     "proxy-clash-goes-back",
+    # ... and no further back than the decision that first required it.
+    "proxy-clash-keeps-later-decisions",
+    # crewAI's `docling~=2.97.0`: a package left one version whose dependencies were read is
+    # decided first, as PubGrub derives what it requires before deciding it.
+    "single-version-requirements-first",
 ]
 
 

@@ -59,12 +59,15 @@ def test_below_the_threshold_going_back_follows_the_exhausted_pins() -> None:
 
 def _trap(free: int) -> tuple[Index, list[str]]:
     """`a 2.0` pins `c==2.0`; `z` needs `w`, which needs `c==1.0`: `a` has to move back. Between
-    `a` and `z` the search decides `free` packages of three versions that nothing constrains."""
+    `a` and `z` the search decides `free` packages of three versions that nothing constrains.
+    `z` and `w` have two versions each: a package left one version whose dependencies were read
+    is decided first (`provider._known_single`), which would find the clash before the free
+    packages."""
     index: Index = {
         "a": {"1.0": ["c==1.0"], "2.0": ["c==2.0"]},
         "c": {"1.0": [], "2.0": []},
-        "w": {"1.0": ["c==1.0"]},
-        "z": {"1.0": ["w"]},
+        "w": {"1.0": ["c==1.0"], "1.1": ["c==1.0"]},
+        "z": {"1.0": ["w"], "1.1": ["w"]},
     }
     roots = ["a", "z"]
     for number in range(free):

@@ -28,9 +28,11 @@ those are taken back (`pyrun.core.conflict_tracker`, `pyrun.core.search`). A for
 hands what it learned to its children, as uv's cloned fork states do. Ahead of what it learns,
 a package some requirement pins to one version is decided first, and stays so through
 backtracking, as uv's `Singleton` priority: `foo==1.0`, an extra's `foo==v`, and `foo` required
-under a marker once decided (uv's proxy `foo{marker}` requires `foo==v`). A package's extras are
-nodes of their own but one package: an extra is tried at its package's decided version first,
-and a version found bad for one of them is bad for all.
+under a marker once decided (uv's proxy `foo{marker}` requires `foo==v`). A package left one
+version whose dependencies were read is decided first too: PubGrub derives what it requires
+before deciding it (`_known_single`). A package's extras are nodes of their own but one
+package: an extra is tried at its package's decided version first, and a version found bad for
+one of them is bad for all.
 
 Each fork pins its local nodes (members, path dependencies: one candidate each) before the
 search, in resolvelib's order (`pyrun.core.local_pins`), so a workspace costs resolvelib only its
@@ -828,7 +830,7 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
     ) -> Any:
         causes = {cause.requirement.name for cause in backtrack_causes}
-        return self._preference(identifier, information, causes)
+        return self._preference(identifier, information, causes, candidates)
 
     def narrow_requirement_selection(
         self,
@@ -841,15 +843,23 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         """The node `get_preference` ranks first, chosen here in one pass (resolvelib then asks
         no preference): the backtrack causes are read once a round, not once per node."""
         causes = {cause.requirement.name for cause in backtrack_causes}
-        return [min(identifiers, key=lambda key: self._preference(key, information, causes))]
+        return [
+            min(
+                identifiers,
+                key=lambda key: self._preference(key, information, causes, candidates),
+            )
+        ]
 
     def _preference(
         self,
         identifier: str,
         information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
         causes: set[str],
+        candidates: Mapping[str, Iterator[Candidate]],
     ) -> Any:
         pinned = self.shared.any_exact(map(_SPECIFIER, information[identifier]))
+        if not pinned:
+            pinned = self._known_single(candidates[identifier])
         first_seen = self._order.setdefault(identifier, len(self._order))
         # What does not change in the fork, read once per node.
         fixed = self._fixed_rank.get(identifier)
@@ -864,6 +874,23 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
         # Learned from rejections (uv's `ConflictEarly`/`ConflictLate`), after exact pins.
         learned = self.learned.rank(name)
         return (python_last, registry, name not in causes, not pinned, learned, first_seen)
+
+    def _known_single(self, candidates: Iterable[Candidate]) -> bool:
+        """Whether a package's node is left one version whose dependencies were read in this
+        fork: it ranks as pinned. uv widens a version's dependencies to the gap up to the next
+        version it knows (`widen_to_gap`), so once `docling 2.97.0` was read, "docling in
+        [2.97.0, next) depends on docling-slim[standard]" holds; when `docling~=2.97.0`
+        leaves no other version, PubGrub's propagation derives what it requires before
+        `docling` is decided, and those come up for decision by their own priority. Deciding
+        the package first adds the same requirements (crewAI: `docling-slim[standard]`, and
+        with it `huggingface-hub<2`, is decided before `transformers`, which then stays at
+        5.24.0 and leaves `litellm` 1.106.2). An extra's node or a group is left alone: only
+        a package's own node was seen to behave so."""
+        found = iter(candidates)
+        first = next(found, None)
+        if first is None or next(found, None) is not None:
+            return False
+        return first.extra is None and first.group is None and first in self.recorded
 
     def find_matches(
         self,

@@ -117,7 +117,8 @@ class _Exhausted(Exception):
 
 class _BackTo(Exception):
     """Raised while a candidate's dependencies are checked: go back to just after `decision`
-    (the decided package the candidate clashed with) before deciding anything else."""
+    (the decided package the candidate clashed with, or the later decision that first required
+    the candidate's package) before deciding anything else."""
 
     def __init__(self, decision: Any) -> None:
         super().__init__()
@@ -412,9 +413,10 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         A package required only under markers is decided in uv on its marker proxy first
         (`foo{marker}`, which then requires `foo==v`): there the clash contradicts a decision
         already made, and PubGrub's conflict resolution goes back to just after the decided
-        package the version clashed with, `foo` a singleton from then on, decided first
-        (crewAI's `transformers 5.25.0` against `huggingface-hub`; a plain package's version is
-        only rejected). `_BackTo` asks for that, once per clash: tried again, it is rejected."""
+        package the version clashed with, or after the decision that first required `foo` when
+        that one is later (`_back_to`), `foo` a singleton from then on, decided first (crewAI's
+        `transformers 5.25.0` against `huggingface-hub`; a plain package's version is only
+        rejected). `_BackTo` asks for that, once per clash: tried again, it is rejected."""
         for requirement in dependencies:
             key = self._p.identify(requirement)
             decided = self.state.mapping.get(key)
@@ -422,7 +424,7 @@ class _LearningResolution(Resolution[RT, CT, KT]):
                 continue
             if (candidate, decided) not in self._gone_back and self._decided_on_proxy(candidate):
                 self._gone_back.add((candidate, decided))
-                raise _BackTo(decided)
+                raise _BackTo(self._back_to(candidate, decided))
             criterion = self.state.criteria[key]
             raise RequirementsConflicted(
                 Criterion(
@@ -523,6 +525,37 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         provider: Any = self._p
         information = self.state.criteria[self._p.identify(candidate)].information
         return bool(provider.decided_on_proxy(candidate, information))
+
+    def _back_to(self, candidate: CT, decided: CT) -> CT:
+        """The decision a proxy clash goes back to just after: the later of `decided` (the
+        package the candidate clashed with) and the first decision that required the
+        candidate's package. PubGrub goes back to the newest level among the conflict's other
+        satisfiers: the clashing decision, and for the package itself the level where it was
+        first required (its proxy's requirement derives the package from there on). uv keeps
+        what was decided between the clashing package and that requirer: going back to just
+        after the clashing package, then deciding them again in another order, could take
+        other versions (`proxy-clash-keeps-later-decisions`)."""
+        information = self.state.criteria[self._p.identify(candidate)].information
+        target, target_at = decided, self._made_at(decided)
+        first: tuple[int, CT] | None = None
+        for info in information:
+            parent = info.parent
+            made = None if parent is None else self._made_at(parent)
+            if parent is None or made is None:
+                return decided  # required by the root, or by no decision: from the start
+            if first is None or made < first[0]:
+                first = (made, parent)
+        if first is not None and target_at is not None and first[0] > target_at:
+            target = first[1]
+        return target
+
+    def _made_at(self, decision: CT) -> int | None:
+        """The index of the state that made `decision`, if it is made."""
+        key = self._p.identify(decision)
+        for index, state in enumerate(self._states):
+            if state.mapping.get(key) == decision:
+                return index
+        return None
 
     def _after(self, decision: CT) -> None:
         """Drop the states after the one that made `decision` (it stays made)."""
