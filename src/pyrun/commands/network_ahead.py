@@ -194,17 +194,8 @@ def base_interpreter(request: EnvRequest, session: Session) -> Interpreter | Non
     search, without its messages (its probes are kept, so that search repeats none), or None
     when it finds none here (a Python to download, an error: the run's own search reports)."""
     from pyrun.core.requests import request_from_requires_python
-    from pyrun.local.interpreters import find_interpreter
 
     python_request = request.choice.request
     if python_request is None and request.requires_python:
         python_request = request_from_requires_python(request.requires_python)
-    finder = session.finder
-    return find_interpreter(
-        python_request,
-        preference=finder.python.preference,
-        cwd=finder.cwd,
-        environ=os.environ,
-        allow_venvs=False,
-        cache_dir=finder.cache_dir,
-    )
+    return session.finder.search(python_request, allow_venvs=False, console=None)

@@ -41,20 +41,27 @@ class Finder:
         self.download = download
 
     def find(self, request: PythonRequest | None, *, allow_venvs: bool) -> Interpreter:
+        found = self.search(request, allow_venvs=allow_venvs, console=self.console)
+        if found is not None:
+            return found
+        return self._download_or_fail(request, allow_venvs)
+
+    def search(
+        self, request: PythonRequest | None, *, allow_venvs: bool, console: Console | None
+    ) -> Interpreter | None:
+        """The interpreter on this machine that fits `request` (None: none does; nothing is
+        downloaded), its search's messages to `console` when given."""
         from pyrun.local import interpreters
 
-        found = interpreters.find_interpreter(
+        return interpreters.find_interpreter(
             request,
             preference=self.python.preference,
             cwd=self.cwd,
             environ=os.environ,
             allow_venvs=allow_venvs,
             cache_dir=self.cache_dir,
-            console=self.console,
+            console=console,
         )
-        if found is not None:
-            return found
-        return self._download_or_fail(request, allow_venvs)
 
     def find_base(self, request: PythonRequest | None) -> Interpreter:
         return self.find(request, allow_venvs=False)
