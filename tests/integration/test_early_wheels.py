@@ -93,23 +93,24 @@ def test_a_locked_run_fetches_its_wheels_without_trio(pyrun_env, index, project)
     assert no_temporary_files(pyrun_env.cache)
 
 
-def test_a_wrong_hash_fails_as_uv_fails_and_caches_nothing(pyrun_env, index, project):
+@pytest.mark.parametrize("ahead", [False, True], ids=["sync", "locked run"])
+def test_a_wrong_hash_fails_as_uv_fails_and_caches_nothing(ahead, pyrun_env, index, project):
+    """Tried once by the threads (in a locked run, ahead of the plan, and not again by them
+    once the plan takes the batch), then by the client, which reports it as uv does."""
     lock = project / "uv.lock"
     digest = index.dist(BETA).sha256
     lock.write_text(lock.read_text().replace(digest, "0" * 64))
-    result = sync(pyrun_env, project, index)
+    result = (locked_run if ahead else sync)(pyrun_env, project, index)
     assert result.returncode == 1, result
-    # Tried here once, then by the client, which reports it.
     assert encodings(index, BETA) == ["identity", "gzip"]
-    uv = run_uv(project, index, "sync")
+    uv = uv_locked_run(project, index) if ahead else run_uv(project, index, "sync")
     # Both name the package and show the expected and computed hashes (uv's error).
     assert "Failed to download `beta==1.0.0`" in result.stderr
     for text in (result.stderr, uv.stderr):
         assert "Hash mismatch for `beta==1.0.0`" in text
         assert f"sha256:{'0' * 64}" in text and f"sha256:{digest}" in text
     assert "Traceback" not in result.stderr
-    unpacked = [p for p in (pyrun_env.cache / "archive-v0").glob("*/beta")]
-    assert not unpacked
+    assert not list((pyrun_env.cache / "archive-v0").glob("*/beta"))
     assert no_temporary_files(pyrun_env.cache)
 
 
@@ -251,23 +252,6 @@ def test_a_cold_locked_run_asks_for_its_wheels_before_its_env_exists(pyrun_env, 
         assert encodings(index, name) == ["identity"]
     assert "Installed 3 packages" in result.stderr
     assert (project / SITE / "big/__init__.py").stat().st_size > 10_000_000
-    assert no_temporary_files(pyrun_env.cache)
-
-
-def test_a_wrong_hash_in_a_locked_run_fails_as_uv_fails_and_caches_nothing(
-    pyrun_env, index, project
-):
-    lock = project / "uv.lock"
-    digest = index.dist(BETA).sha256
-    lock.write_text(lock.read_text().replace(digest, "0" * 64))
-    result = locked_run(pyrun_env, project, index)
-    assert result.returncode == 1, result
-    # Tried ahead once, then (not again by the threads) by the client, which reports it.
-    assert encodings(index, BETA) == ["identity", "gzip"]
-    assert "Hash mismatch for `beta==1.0.0`" in result.stderr
-    assert f"sha256:{'0' * 64}" in result.stderr and f"sha256:{digest}" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not list((pyrun_env.cache / "archive-v0").glob("*/beta"))
     assert no_temporary_files(pyrun_env.cache)
 
 
