@@ -166,14 +166,7 @@ def test_a_record_has_the_signature_and_messages_of_collections_named_tuple(fiel
 def test_a_record_class_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """`collections.namedtuple` compiles a `lambda` for each class (~40% of its cost); a record
     class renames the code compiled with `records` for its number of fields."""
-    compiled: list[str] = []
-    original = builtins.eval
-
-    def counting(source: Any, *args: Any) -> Any:
-        compiled.append(source)
-        return original(source, *args)
-
-    monkeypatch.setattr(builtins, "eval", counting)
+    compiled = _compiled_sources(monkeypatch)
 
     class Point(Record):
         x: int
@@ -189,14 +182,7 @@ def test_records_up_to_24_fields_compile_nothing_larger_ones_once(
     monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     """The sync path's largest records (`Interpreter`: 23 fields) reuse compiled code too."""
-    compiled: list[str] = []
-    original = builtins.eval
-
-    def counting(source: Any, *args: Any) -> Any:
-        compiled.append(source)
-        return original(source, *args)
-
-    monkeypatch.setattr(builtins, "eval", counting)
+    compiled = _compiled_sources(monkeypatch)
     monkeypatch.setattr(records, "_LARGER_NEW_CODE", {})  # none compiled by an earlier test
     fields = ", ".join(f"f{index}" for index in range(count - 1)) + ", last=7"
     scope: dict[str, object] = {"Record": Record, "__name__": __name__}
@@ -213,3 +199,16 @@ def test_records_up_to_24_fields_compile_nothing_larger_ones_once(
     values = tuple(range(count - 1))
     assert record(*values) == model(*values) == (*values, 7)
     assert record(*values, last=1)._replace(f0=5) == (5, *values[1:], 1)
+
+
+def _compiled_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources `eval` is given from now on (how `collections.namedtuple` compiles)."""
+    compiled: list[str] = []
+    original = builtins.eval
+
+    def counting(source: Any, *args: Any) -> Any:
+        compiled.append(source)
+        return original(source, *args)
+
+    monkeypatch.setattr(builtins, "eval", counting)
+    return compiled
