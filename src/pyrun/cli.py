@@ -17,6 +17,7 @@ from pyrun.errors import (
     PyrunError,
     UsageError,
     disk_write_error,
+    first_pyrun_error,
     render_error,
 )
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseExceptionGroup as group:  # errors raised inside trio nurseries
         if group.subgroup(KeyboardInterrupt) is not None:
             return EXIT_INTERRUPTED  # Ctrl-C wins over the errors it caused
-        inner = _first_pyrun_error(group) or _first_disk_error(group)
+        inner = first_pyrun_error(group) or _first_disk_error(group)
         if inner is None:
             if not _only_exceptions(group):
                 raise
@@ -237,17 +238,6 @@ def _color(argv: list[str]) -> bool:
         elif token == "--color" and index + 1 < len(argv):
             mode = argv[index + 1]
     return wants_color(mode)
-
-
-def _first_pyrun_error(group: BaseExceptionGroup) -> PyrunError | None:
-    for exc in group.exceptions:
-        if isinstance(exc, PyrunError):
-            return exc
-        if isinstance(exc, BaseExceptionGroup):
-            found = _first_pyrun_error(exc)
-            if found is not None:
-                return found
-    return None
 
 
 def _first_disk_error(group: BaseExceptionGroup) -> PyrunError | None:

@@ -100,6 +100,19 @@ def render_warning(message: str, color: bool = False) -> str:
     return f"{_label('warning', _YELLOW, color)} {message}\n"
 
 
+def first_pyrun_error(group: BaseExceptionGroup) -> PyrunError | None:
+    """The first `PyrunError` inside `group` (a trio nursery's), nested groups searched in
+    order: what the user is told, rather than the group's own text."""
+    for exc in group.exceptions:
+        if isinstance(exc, PyrunError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = first_pyrun_error(exc)
+            if found is not None:
+                return found
+    return None
+
+
 def os_error_text(exc: OSError) -> str:
     """Format an OSError as uv does: `No such file or directory (os error 2)`."""
     text = exc.strerror or os.strerror(exc.errno or 0)

@@ -177,6 +177,52 @@ def test_missing_backend_is_a_build_failure(
     assert "no_such_backend" in info.value.causes[0]
 
 
+class FailingProvider:
+    """A `RequirementsProvider` whose install fails inside a nursery, as the network's does."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __call__(self, env: build.BuildEnv, requirements: BuildRequirements) -> None:
+        raise ExceptionGroup("Exceptions from Trio nursery (1 sub-exception)", [self.error])
+
+
+@pytest.mark.parametrize(
+    ("error", "causes"),
+    [
+        (
+            FailureError("Failed to download `flit-core==3.9.0`", causes=("connection reset",)),
+            (
+                "Failed to install requirements from `build-system.requires`",
+                "Failed to download `flit-core==3.9.0`",
+                "connection reset",
+            ),
+        ),
+        (ValueError("an unexpected answer"), ("an unexpected answer",)),
+    ],
+)
+def test_a_failure_inside_a_nursery_is_reported_by_what_it_holds(
+    error: Exception,
+    causes: tuple[str, ...],
+    tmp_path: Path,
+    interpreter: Interpreter,
+    cache: Cache,
+) -> None:
+    """Not as "Exceptions from Trio nursery (1 sub-exception)" (seen on crewAI's members)."""
+    source = write_source_tree(tmp_path / "demo", "demo", "1.2.0", build_requires=["flit-core"])
+    with pytest.raises(FailureError) as info:
+        build.build_wheel(
+            make_request(source),
+            interpreter=interpreter,
+            cache=cache,
+            provide=FailingProvider(error),
+            out_dir=tmp_path / "out",
+        )
+    assert info.value.message == f"Failed to build `demo @ {source.as_uri()}`"
+    assert info.value.causes[: len(causes)] == causes
+    assert "Trio nursery" not in info.value.render()
+
+
 def test_build_system_defaults() -> None:
     legacy = build.build_system({})
     assert legacy.backend == "setuptools.build_meta:__legacy__"

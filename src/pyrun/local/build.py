@@ -40,7 +40,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from pyrun.core.interpreter import Interpreter
 from pyrun.core.tomlerror import loads as load_toml
 from pyrun.core.wheelname import Tag, wheel_tags
-from pyrun.errors import FailureError, os_error_text
+from pyrun.errors import FailureError, first_pyrun_error, os_error_text
 from pyrun.local.build_sources import (
     BuildRequirements,
     lower_build_requirements,
@@ -337,7 +337,13 @@ def _provide(
     provide: RequirementsProvider,
 ) -> None:
     try:
-        provide(env, requirements)
+        try:
+            provide(env, requirements)
+        except ExceptionGroup as group:  # the nursery that fetched and installed them
+            inner = first_pyrun_error(group)
+            if not isinstance(inner, FailureError):
+                raise
+            raise inner from group
     except FailureError as exc:
         # uv names `build-system.requires` as the origin of the backend's own requirements too.
         verb = "resolve" if isinstance(exc, UnresolvedBuildRequirements) else "install"
@@ -371,7 +377,7 @@ def _build_error(
             f"Call to `{call}` failed (exit status: {exc.returncode})",
         ]
     else:
-        causes = [str(exc) or type(exc).__name__]
+        causes = [_described(exc)]
     output = _output_sections(runner)
     if output:
         causes[-1] += "\n\n" + output
@@ -379,6 +385,17 @@ def _build_error(
     if isinstance(exc, subprocess.CalledProcessError):
         error.cause_hints = (BUILD_FAILURE_HINT,)
     return error
+
+
+def _described(exc: BaseException) -> str:
+    """An unexpected exception as a cause line: a nursery's group by what it holds (its first
+    pyrun error, else its first exception), never "Exceptions from Trio nursery"."""
+    if isinstance(exc, BaseExceptionGroup):
+        inner = first_pyrun_error(exc)
+        if inner is not None:
+            return "\n".join((inner.message, *inner.causes))
+        return _described(exc.exceptions[0])
+    return str(exc) or type(exc).__name__
 
 
 # uv's note after a backend that returned an error (after the hint on why the package is

@@ -53,7 +53,7 @@ from pyrun.core.resolution import (
     Source,
     SourceKind,
 )
-from pyrun.errors import FailureError, PyrunError
+from pyrun.errors import FailureError, first_pyrun_error
 from pyrun.net.client import ClientOptions, HttpClient, run_client
 from pyrun.net.git_deps import GitSources, git_requirements, read_git_package, with_builds
 from pyrun.net.index import IndexClient, IndexPlan, IndexSet
@@ -709,9 +709,11 @@ async def _read_locals(
 
 
 def _first_pyrun_error(group: BaseExceptionGroup) -> BaseException:
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            return _first_pyrun_error(exc)
-        if isinstance(exc, PyrunError):
-            return exc
-    return group.exceptions[0]
+    """The error a failed nursery of reads reports: its first `PyrunError`, else the first
+    exception it holds."""
+    found: BaseException | None = first_pyrun_error(group)
+    if found is None:
+        found = group.exceptions[0]
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+    return found
