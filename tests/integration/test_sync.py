@@ -520,7 +520,10 @@ def run_on_tty(env: PyrunEnv, args: list[str], cwd: Path, extra: dict[str, str])
 
 def test_progress_only_on_a_tty_and_not_with_no_progress(env, index, tmp_path):
     project = make_project(tmp_path, index, packaged=False)
-    index.delay = 0.3  # progress is drawn once a phase lasts 0.1 s: make the downloads last
+    # Progress is drawn once a phase lasts 0.1 s: make the downloads last, past the env's
+    # creation and the lock's check that a cold run's wheels fetched ahead overlap (under load
+    # those took most of 0.3 s, and the sync found its wheels almost all in).
+    index.delay = 1.0
     try:
         on_tty = run_on_tty(env, ["run", "python", "-c", "1"], project, {})
     finally:
