@@ -204,17 +204,11 @@ def test_sigkill_mid_download_leaves_no_entry_the_next_sync_trusts(
 # -- a locked run starts its wheels before its interpreter is found ------------------------
 
 
+LOCKED_RUN = ("--locked", "python", "-c", "pass")  # after `run` and its options
+
+
 def locked_run(env: PyrunEnv, project: Path, index: IndexServer) -> Result:
-    return env.run(
-        "run",
-        "-v",
-        "--locked",
-        "python",
-        "-c",
-        "pass",
-        cwd=project,
-        env={"PYRUN_INDEX_URL": index.index_url},
-    )
+    return env.run("run", "-v", *LOCKED_RUN, cwd=project, env={"PYRUN_INDEX_URL": index.index_url})
 
 
 def uv_locked_run(project: Path, index: IndexServer) -> subprocess.CompletedProcess[str]:
@@ -278,10 +272,7 @@ def test_ctrl_c_while_the_wheels_ahead_download_stops_at_once(pyrun_env, index, 
     index.stall_path = f"/files/{BETA}"
     process = pyrun_env.popen(
         "run",
-        "--locked",
-        "python",
-        "-c",
-        "pass",
+        *LOCKED_RUN,
         cwd=project,
         env={"PYRUN_INDEX_URL": index.index_url},
         stdout=subprocess.PIPE,
