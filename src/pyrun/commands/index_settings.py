@@ -49,6 +49,11 @@ class IndexSettings(Record):
         return (*ordered, default)
 
     @property
+    def index_urls(self) -> tuple[str, ...]:
+        """The searched indexes' URLs but the default one's (`--index`, `[[tool.uv.index]]`)."""
+        return tuple(e.url for e in self.searched if not e.default)
+
+    @property
     def default_url(self) -> str:
         return next((e.url for e in self.searched if e.default), DEFAULT_INDEX_URL)
 

@@ -250,7 +250,7 @@ def sync_options(settled: Settled, selection: Selection, *, exact: bool) -> Sync
         concurrent_builds=_positive_env("PYRUN_CONCURRENT_BUILDS", os.cpu_count() or 1),
         concurrent_downloads=_positive_env("PYRUN_CONCURRENT_DOWNLOADS", 50),
         config_settings=_config_settings(list(settled.build.config_setting)),
-        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        index_urls=indexes.index_urls,
         default_index=indexes.default_url,
         offline=settled.globals.offline,
         system_certs=settled.globals.system_certs,

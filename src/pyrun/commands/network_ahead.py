@@ -166,7 +166,7 @@ def _wanted_wheels(
     from pyrun.commands.sync_project import select_for
     from pyrun.core.lockfile import loads
     from pyrun.net import early_wheels
-    from pyrun.net.sync import early_wheel
+    from pyrun.net.sync import early_wheels_of
 
     settled = session.settled
     try:
@@ -179,13 +179,7 @@ def _wanted_wheels(
         timeout = early_wheels.default_timeout()
     except Exception:  # the sync reports whatever is wrong, as it would anyway
         return None
-    chosen = sorted(selection.selected, key=lambda s: -(s.artifact.size or 1 << 62))
-    wheels = [
-        wheel
-        for selected in chosen
-        if (wheel := early_wheel(selected.dist, selected.artifact, options.insecure_hosts))
-        is not None
-    ]
+    wheels = early_wheels_of(selection.selected, options.insecure_hosts)
     return (wheels, options.system_certs, timeout) if wheels else None
 
 

@@ -334,7 +334,7 @@ def build_requirement_options(settled: Settled, indexes: IndexSettings) -> SyncO
     from pyrun.net.sync_options import SyncOptions
 
     return SyncOptions(
-        index_urls=tuple(e.url for e in indexes.searched if not e.default),
+        index_urls=indexes.index_urls,
         default_index=indexes.default_url,
         offline=settled.globals.offline,
         no_build=settled.build.no_build,

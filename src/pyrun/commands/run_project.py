@@ -118,8 +118,9 @@ def _cold_sync(workspace: Workspace, session: Session) -> _ColdSync | None:
         indexes = index_settings(settled)
     except PyrunError:  # reported by the sync, in its place
         return _ColdSync(text, early=False)
-    urls = [*(entry.url for entry in indexes.searched), indexes.default_url]
-    # The sync's own rule (`pyrun.net.sync.early_wheels_allowed`), before its options exist.
+    # The sync's own rule on the URLs it is given (`pyrun.net.sync.early_wheels_allowed`),
+    # before its options exist.
+    urls = (*indexes.index_urls, indexes.default_url)
     return _ColdSync(text, early=early_wheels.allowed(os.environ, urls))
 
 

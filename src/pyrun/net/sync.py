@@ -32,7 +32,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -402,7 +402,7 @@ def fetch_early(
     from pyrun.net import early_wheels
 
     ahead = early_wheels.take_ahead()
-    wheels = _early_wheels(plan, options)
+    wheels, timeout = _early_wheels(plan, options)
     if not wheels:
         if ahead is not None:
             ahead.wait()
@@ -426,7 +426,7 @@ def fetch_early(
                 cache,
                 reporter,
                 system_certs=options.system_certs,
-                timeout=early_wheels.default_timeout(),
+                timeout=timeout,
             )
             ready |= {key: Ready(archive=f.archive, sha256=f.sha256) for key, f in fetched.items()}
     if not ready:
@@ -446,23 +446,33 @@ def _by_sha256(fetched: Mapping[str, early_wheels.Fetched]) -> dict[str, early_w
     return {f.sha256: f for f in fetched.values()}
 
 
-def _early_wheels(plan: SyncPlan, options: SyncOptions) -> list[early_wheels.EarlyWheel]:
-    """The plan's wheels for `early_wheels`, largest first; none when it may not take any."""
+def _early_wheels(
+    plan: SyncPlan, options: SyncOptions
+) -> tuple[list[early_wheels.EarlyWheel], float]:
+    """The plan's wheels for `early_wheels`, largest first, and the timeout they are fetched
+    with; none when it may not take any."""
     from pyrun.net import early_wheels
 
     work = plan.work
     if options.offline or not work or not early_wheels_allowed(options):
-        return []
+        return [], 0.0
     try:
-        early_wheels.default_timeout()
+        timeout = early_wheels.default_timeout()
     except PyrunError:  # the client reports it
-        return []
-    wheel_items = _largest_first([i for i in work if i.selected.artifact.kind == "wheel"])
+        return [], 0.0
+    return early_wheels_of([item.selected for item in work], options.insecure_hosts), timeout
+
+
+def early_wheels_of(
+    chosen: Iterable[Selected], insecure_hosts: Sequence[str]
+) -> list[early_wheels.EarlyWheel]:
+    """The wheels among `chosen` that `early_wheels` takes, largest first (`_largest_first`
+    says why); a cold run's batch ahead of its plan picks them the same way."""
+    ordered = sorted(chosen, key=lambda selected: _larger_first(selected.artifact))
     return [
         wheel
-        for item in wheel_items
-        if (wheel := early_wheel(item.dist, item.selected.artifact, options.insecure_hosts))
-        is not None
+        for selected in ordered
+        if (wheel := _early_wheel(selected.dist, selected.artifact, insecure_hosts)) is not None
     ]
 
 
@@ -475,7 +485,7 @@ def early_wheels_allowed(options: SyncOptions) -> bool:
     return early_wheels.allowed(os.environ, (*options.index_urls, options.default_index))
 
 
-def early_wheel(
+def _early_wheel(
     dist: RequiredDist, artifact: Artifact, insecure_hosts: Sequence[str]
 ) -> early_wheels.EarlyWheel | None:
     """`dist`'s `artifact` as a wheel for `early_wheels`, or None when it is the client's."""
@@ -509,7 +519,11 @@ def _largest_first(items: list[Item]) -> list[Item]:
     Downloads beyond the connection pool wait for a free connection, and the largest wheels
     take longest both to arrive and to unpack (the most files): started last, they would end
     the sync alone, long after the small ones."""
-    return sorted(items, key=lambda item: -(item.selected.artifact.size or 1 << 62))
+    return sorted(items, key=lambda item: _larger_first(item.selected.artifact))
+
+
+def _larger_first(artifact: Artifact) -> int:
+    return -(artifact.size or 1 << 62)
 
 
 def _run_client(cache: Cache, options: SyncOptions) -> HttpClient:
