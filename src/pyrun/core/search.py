@@ -559,11 +559,9 @@ class _LearningResolution(Resolution[RT, CT, KT]):
 
     def _after(self, decision: CT) -> None:
         """Drop the states after the one that made `decision` (it stays made)."""
-        key = self._p.identify(decision)
-        for index, state in enumerate(self._states):
-            if state.mapping.get(key) == decision:
-                del self._states[index + 1 :]
-                return
+        index = self._made_at(decision)
+        if index is not None:
+            del self._states[index + 1 :]
 
     def _undo(self, names: frozenset[str]) -> None:
         """Drop the states from the first that holds a decision on a package of `names`.
