@@ -82,12 +82,18 @@ def takes(url: str, hash_text: str | None, insecure_hosts: Sequence[str]) -> str
     one for these threads, else None (the client's)."""
     from pyrun.net.early_pages import plain_index_url
 
-    if not hash_text or not hash_text.startswith("sha256:"):
-        return None
-    if not plain_index_url(url):
+    digest = _sha256_of(hash_text)
+    if digest is None or not plain_index_url(url):
         return None
     host = urlsplit(url).hostname or ""
     if any(host == h or host == h.split(":", 1)[0] for h in insecure_hosts):
+        return None
+    return digest
+
+
+def _sha256_of(hash_text: str | None) -> str | None:
+    """The hex digest of the lock's `sha256:<hex>`, lower-cased; None for any other hash."""
+    if not hash_text or not hash_text.startswith("sha256:"):
         return None
     return hash_text.removeprefix("sha256:").lower()
 
@@ -241,9 +247,10 @@ def take_ahead() -> Batch | None:
 def asked_ahead(hash_text: str | None) -> bool:
     """Whether the batch started ahead of this sync asked for the wheel of the lock's
     `hash_text` (`sha256:<hex>`): one in the cache already came from this run."""
-    if not _ahead or not hash_text or not hash_text.startswith("sha256:"):
+    if not _ahead:
         return False
-    return _ahead[-1].asked_for(hash_text.removeprefix("sha256:").lower())
+    digest = _sha256_of(hash_text)
+    return digest is not None and _ahead[-1].asked_for(digest)
 
 
 class _LeftToClient(Exception):
