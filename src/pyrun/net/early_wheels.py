@@ -206,11 +206,7 @@ class Batch:
     def count_into(self, reporter: Reporter) -> None:
         """Count each wheel done (`Reporter.prepared_one`) into `reporter` from now on, those
         done already included: for a sync's progress, which begins after the batch did."""
-        run = self._run
-        with run._lock:
-            for _ in run.results:
-                reporter.prepared_one()
-            run.counted = reporter
+        self._run.count_into(reporter)
 
     def asked_for(self, sha256: str) -> bool:
         return sha256 in self.sha256s
@@ -276,6 +272,13 @@ class _Run:
         self._lock = threading.Lock()
         self._open: set[Connection] = set()
         self._unpacking = threading.BoundedSemaphore(UNPACKERS)
+
+    def count_into(self, reporter: Reporter) -> None:
+        """`Batch.count_into`: under the lock a wheel done is counted with."""
+        with self._lock:
+            for _ in self.results:
+                reporter.prepared_one()
+            self.counted = reporter
 
     def cancel(self) -> None:
         self.cancelled.set()
