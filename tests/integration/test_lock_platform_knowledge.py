@@ -38,12 +38,17 @@ TAGS = (
     "manylinux2014_armv6l",
     "ios_13_0_arm64_iphoneos",
     "win_arm64",
+    "macosx_10_12_x86_64",  # the binary format holds an underscore (docling's lock differed)
+    "macosx_11_0_arm64",
+    "macosx_10_9_i386",
+    "macosx_10_9_universal2",
 )
 REACHABLE = {
     "arm": "platform_machine == 'arm64'",
     "ppc": "platform_machine == 'ppc64le'",
     "lnx": "sys_platform == 'linux' and platform_machine != 's390x'",
     "ios": "sys_platform == 'ios'",
+    "mac": "platform_machine == 'arm64' and sys_platform == 'darwin'",
 }
 INCOMPATIBLE = {
     "never": "os_name == 'nt' and sys_platform == 'linux'",
@@ -76,6 +81,9 @@ def test_wheels_are_kept_per_architecture_family_as_uv_keeps_them(
     arm = lock.split('[[package]]\nname = "arm"')[1].split("[[package]]")[0]
     assert "ppc64le.manylinux" not in arm and "musllinux_1_2_ppc64le" not in arm
     assert "manylinux_2_17_aarch64" in arm and "win_arm64" in arm
+    mac = lock.split('[[package]]\nname = "mac"')[1].split("[[package]]")[0]
+    assert "macosx_10_12_x86_64" not in mac and "macosx_10_9_i386" not in mac
+    assert "macosx_11_0_arm64" in mac and "universal2" in mac
 
 
 def test_known_incompatible_platforms_as_uv(tmp_path: Path, pyrun_env: PyrunEnv) -> None:

@@ -295,6 +295,7 @@ def test_wheels_are_pruned_by_uv_architecture_families() -> None:
         "{}-1-cp312-cp312-win32.whl",
         "{}-1-cp312-cp312-macosx_11_0_universal2.whl",
         "{}-1-cp312-cp312-musllinux_1_2_ppc64le.whl",
+        "{}-1-cp312-cp312-macosx_10_12_x86_64.whl",
     )
     arm = registry("armonly", "1", *(wheel(n.format("armonly")) for n in names))
     pypy = registry("pypyonly", "1", *(wheel(n.format("pypyonly")) for n in names))

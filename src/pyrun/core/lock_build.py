@@ -1325,7 +1325,9 @@ def _arch(platform: str) -> str | None:
     if platform in _WINDOWS_ARCH:
         return _WINDOWS_ARCH[platform]
     if platform.startswith("macosx_"):
-        return _MAC_ARCH.get(platform.rsplit("_", 1)[-1])
+        # `macosx_10_12_x86_64`: the binary format follows the two version numbers, and may
+        # itself hold an underscore.
+        return _MAC_ARCH.get(platform.split("_", 3)[-1])
     if platform.startswith("android_"):
         return "arm" if platform.endswith("_arm64_v8a") or platform.endswith("_aarch64") else None
     if platform.startswith("ios_"):
