@@ -1,4 +1,4 @@
-"""Two pieces of platform knowledge uv writes into a lock, compared with uv byte for byte.
+"""Pieces of platform knowledge uv writes into a lock, compared with uv byte for byte.
 
 - Which wheels a package keeps: uv drops a wheel whose platform tags all name one architecture
   (ARM, x86-64, x86, ppc64le, ppc64, s390x, RISC-V, LoongArch, ARMv7, ARMv6), per tag family,
@@ -6,6 +6,7 @@
   `cffi`'s ppc64le and s390x wheels, needed only where `platform_machine` is neither.
 - uv's known-incompatible pairs: `os_name == 'nt' and sys_platform == 'linux'` is false, and
   `os_name != 'nt' or sys_platform != 'linux'` is true.
+- A marker's version is its release: `python_full_version <= '3.11.0a6'` is `<= '3.11'`.
 """
 
 from __future__ import annotations
@@ -93,3 +94,20 @@ def test_known_incompatible_platforms_as_uv(tmp_path: Path, pyrun_env: PyrunEnv)
         lock = lock_project(tmp_path, pyrun_env, index, project(INCOMPATIBLE))
     assert '{ name = "never", marker = "python_version < \'0\'" }' in lock
     assert '{ name = "always" }' in lock
+
+
+def test_a_pre_release_bound_in_a_marker_is_read_as_its_release_as_uv(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    # coverage's `toml` extra needs `tomli ; python_full_version <= "3.11.0a6"`: under
+    # `requires-python >= 3.11` uv keeps it (as `<= '3.11'`); quart's relock dropped it.
+    with IndexServer() as index:
+        index.add_wheel(
+            "cov",
+            "1.0",
+            extras={"toml": ['tomli ; python_full_version <= "3.11.0a6"']},
+        )
+        index.add_wheel("tomli", "2.0")
+        text = project({"cov[toml]": "python_version >= '3'"}).replace(">=3.12", ">=3.11")
+        lock = lock_project(tmp_path, pyrun_env, index, text)
+    assert '{ name = "tomli", marker = "python_full_version <= \'3.11\'" }' in lock

@@ -166,10 +166,20 @@ def _full_version_set(op: str, text: str) -> PySet | None:
             prefix = Version(text[:-2]).release
             span: PySet = ((Version(text[:-2]), True, _bump(prefix), False),)
             return span if op == "==" else py_not(span)
-        version = Version(text)
+        version = _release_only(Version(text))
     except InvalidVersion:
         return None
     return _compare_set(op, version)
+
+
+def _release_only(version: Version) -> Version:
+    """uv's algebra keeps a marker version's release only (`<= '3.11.0a6'` is `<= '3.11'`): a
+    bound among 3.11's pre-releases must not make a requirement unreachable under
+    `requires-python >= 3.11`."""
+    parts = (version.epoch, version.pre, version.post, version.dev, version.local)
+    if parts == (0, None, None, None, None):
+        return version
+    return Version(".".join(map(str, version.release)))
 
 
 def _compare_set(op: str, version: Version) -> PySet | None:
@@ -194,7 +204,7 @@ def _python_version_set(op: str, text: str) -> PySet | None:
     """`python_version` compares `X.Y` strings; map it onto full versions (`<= '3.11'` is
     `< 3.12`)."""
     try:
-        version = Version(text)
+        version = _release_only(Version(text))
     except InvalidVersion:
         return None
     if len(version.release) != 2 or text.endswith(".*"):
