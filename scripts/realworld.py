@@ -55,9 +55,9 @@ MEMBER_COMMAND = ("python", "-c", "print('ok')")
 # The checks, in the order they run; extras, groups, packages and members add one check each.
 # `lock --check --offline` catches a lock that is re-resolved to the same content: uv trusts a
 # fresh lock without the index, so a tool that needs the network there did not trust it.
+LOCK_CHECKS = ("lock --check", "lock --check --offline")
 BASE_CHECKS = (
-    "lock --check",
-    "lock --check --offline",
+    *LOCK_CHECKS,
     "run --frozen",
     "installed",
     "run (warm)",
@@ -93,6 +93,7 @@ PROJECT_KEYS = {
     "notes",
     "git_tag",
     "shape",
+    "locks_only",
 }
 LOCK_FIELD = re.compile(r'^(name|version) = "([^"]*)"$', re.MULTILINE)
 DURATION = re.compile(r" in \d+(?:\.\d+)?m?s\b")
@@ -125,12 +126,15 @@ class Project:
     shape: tuple[str, ...] = ()
     notes: str = ""
     git_tag: str | None = None
+    locks_only: bool = False
 
     @property
     def mirror(self) -> Path:
         return MIRROR / self.repo.replace("/", "+") / "repo"
 
     def checks(self) -> list[str]:
+        if self.locks_only:  # its environment is gigabytes (CUDA wheels, say)
+            return [*LOCK_CHECKS, RELOCK_CHECK, SCRATCH_CHECK]
         return [
             *BASE_CHECKS,
             *(f"extra {name}" for name in self.extras),
@@ -179,7 +183,11 @@ def _project(entry: dict[str, object], path: Path) -> Project:
     if not isinstance(syncs, list):
         raise ConfigError(f"{where}: `syncs` must be a list of argument lists")
     lists["syncs"] = tuple(tuple(_strings(args, f"{where}: `syncs` entry")) for args in syncs)
+    locks_only = entry.get("locks_only", False)
+    if not isinstance(locks_only, bool):
+        raise ConfigError(f"{where}: `locks_only` must be true or false")
     return Project(
+        locks_only=locks_only,
         name=str(entry["name"]),
         repo=str(entry["repo"]),
         subdir=str(entry.get("subdir", "")),

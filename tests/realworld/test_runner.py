@@ -55,6 +55,14 @@ def test_a_project_lists_its_checks_in_order(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_a_project_judged_by_its_locks_alone_runs_only_the_lock_checks(tmp_path: Path) -> None:
+    body = '[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\nlocks_only = true\n'
+    [project] = realworld.load_projects(write_projects(tmp_path, body))
+    assert project.checks() == [
+        "lock --check", "lock --check --offline", "relock (after an edit)", "lock (from scratch)",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("pyproject", "expected"),
     [
@@ -90,6 +98,7 @@ def test_the_relock_edit_adds_one_dependency_to_the_project_table(
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\n' * 2, "duplicate"),
         ("[[project]\n", "cannot read"),
         ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\nsyncs = ["--group"]\n', "syncs"),
+        ('[[project]]\nname = "a"\nrepo = "o/a"\ncommand = ["x"]\nlocks_only = 1\n', "locks_only"),
     ],
 )
 def test_a_bad_project_list_is_an_error(tmp_path: Path, body: str, message: str) -> None:
