@@ -983,6 +983,14 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             return None
         return name
 
+    def base_requirement(self, candidate: Candidate) -> Req:
+        """What an extra's node requires of its package: the same version (uv's proxy
+        `foo[x]==v` requires `foo==v`), known without reading the metadata."""
+        if candidate.version is None:
+            return Req(candidate.name, candidate.name, SpecifierSet(), candidate.name)
+        pin = SpecifierSet(f"=={candidate.version}")
+        return Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}")
+
     def same_version(self, candidate: Candidate, other: Candidate) -> bool:
         return candidate.version == other.version
 
@@ -1324,11 +1332,8 @@ class UniversalProvider(AbstractProvider[Req, Candidate, str]):
             if r.name != candidate.name or candidate.group is not None
         )
         result = [r for req in unique for r in self._expand(req)]
-        if extra is not None and candidate.version is not None:
-            pin = SpecifierSet(f"=={candidate.version}")
-            result.append(Req(candidate.name, candidate.name, pin, f"{candidate.name}{pin}"))
-        elif extra is not None:
-            result.append(Req(candidate.name, candidate.name, SpecifierSet(), candidate.name))
+        if extra is not None:
+            result.append(self.base_requirement(candidate))
         self._note_priorities(candidate, unique, result)
         local = extra is None and candidate.group is None
         if requires_python and local and not self._python_admits(requires_python):

@@ -389,6 +389,11 @@ class _LearningResolution(Resolution[RT, CT, KT]):
         that package, found before any requirement is merged (PubGrub keeps a decision until
         it goes back past it: uv rejects the candidate, it does not decide the package again;
         merging first cost langgraph's lock three times its CPU in rejected candidates)."""
+        self._trying = candidate
+        try:
+            self._check_base(candidate)
+        finally:
+            self._trying = None
         dependencies = list(self._p.get_dependencies(candidate=candidate))
         self._read[candidate] = dependencies
         if self._keep_decisions:
@@ -405,6 +410,27 @@ class _LearningResolution(Resolution[RT, CT, KT]):
             raise
         finally:
             self._trying = None
+
+    def _check_base(self, candidate: CT) -> None:
+        """Reject an extra's node at a version its package cannot take before reading that
+        version's metadata. uv's proxy `foo[x]==v` requires `foo==v` and nothing else until
+        `foo[x]` itself is decided, so when `foo`'s requirements (or its decision, while
+        decisions are kept) leave out `v`, uv rejects it unread; reading it walked saleor's
+        `kombu[redis]` through 200 versions down to a 2013 sdist that no longer builds."""
+        provider: Any = self._p
+        if provider.package_node(provider.identify(candidate)) is None:
+            return
+        base = provider.base_requirement(candidate)
+        if self._keep_decisions:
+            self._check_decisions(candidate, [base])
+        name = provider.identify(base)
+        probe = {name: self.state.criteria[name]} if name in self.state.criteria else {}
+        try:
+            self._add_to_criteria(probe, base, parent=candidate)
+        except RequirementsConflicted as exc:
+            information = list(exc.criterion.information)
+            self._learn(provider.identify(information[0].requirement), information, candidate)
+            raise
 
     def _check_decisions(self, candidate: CT, dependencies: list[RT]) -> None:
         """Raise the clash of the first of `dependencies` that a decided package's version
