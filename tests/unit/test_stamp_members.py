@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pyrun import stamp
+from tests.support.fsclock import rewrite_keeping_stat
 
 MEMBERS = ("m0", "m1", "m2")
 BUILD_FILES = ("setup.py", "setup.cfg")
@@ -186,3 +187,11 @@ def test_a_stamp_without_its_written_time_is_not_trusted(root):
     assert lines[4] == f"written\t{record.written}"
     path.write_text("\n".join(lines[:4] + lines[5:]) + "\n")
     assert stamp.read_stamp(str(path)) is None
+
+
+def test_a_member_pyproject_rewritten_with_its_old_size_and_mtime_is_caught(root):
+    settle(root)
+    record = write(root)
+    pyproject = member(root) / "pyproject.toml"
+    rewrite_keeping_stat(pyproject, pyproject.read_text().replace("m1", "n1"))
+    assert stamp.first_change(record) == f"`{pyproject}` changed"
