@@ -277,20 +277,23 @@ def write_stamp(
     strict: list[str] | None = None,
     records: list[str] | None = None,
     notes: list[str] | None = None,
+    observed: int | None = None,
     listings: bool = True,
 ) -> None:
     """Record the state after a successful sync; written atomically (temp file + rename).
 
     `strict` files count as changed when their mtime changes even if their bytes do not: uv keys
     an editable build on `pyproject.toml`'s mtime, so `touch pyproject.toml` must rebuild.
-    `records` are made by their owners (`var_record`, `probe_record`, ...); without
-    `listings`, `dirs` are recorded by mtime alone (see `dir_record`).
+    `records` are made by their owners (`var_record`, `probe_record`, ...), none of them before
+    `observed` (`time.time_ns()`, default now: see `Stamp`); without `listings`, `dirs` are
+    recorded by mtime alone (see `dir_record`).
     """
     import time
 
+    written = time.time_ns() if observed is None else observed
     known = recorded_files(path)
     # Read before any directory is: see `first_change` for what it vouches for.
-    lines = header(Stamp(key, env, python, [], time.time_ns()))
+    lines = header(Stamp(key, env, python, [], written))
     # Directories before the files in them: an absence observed after the directory's mtime
     # was read is one that mtime still vouches for (`first_change`).
     lines += [dir_record(d, listing=listings, known=known) for d in dict.fromkeys(dirs)]

@@ -198,3 +198,31 @@ def test_a_member_pyproject_rewritten_with_its_old_size_and_mtime_is_caught(root
     pyproject.write_text(pyproject.read_text().replace("m1", "n1"))
     os.utime(pyproject, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert stamp.first_change(record) == f"`{pyproject}` changed"
+
+
+def test_records_made_before_the_stamp_count_from_when_they_were_made(root):
+    """A caller's own records (`pyrun lock`'s interpreter discovery: directories, then the
+    interpreters probed in them) were read before `write_stamp` began: the stamp is written as
+    of the time the caller gives, against which the directory is not yet settled."""
+    settle(root, seconds=5)
+    observed = time.time_ns()
+    directory = member(root)
+    records = [stamp.dir_record(str(directory), listing=False), f"absent\t{directory}/python3"]
+    env = root / ".venv"
+    stamp.write_stamp(
+        str(root / "stamp"),
+        key="k",
+        env=str(env),
+        python=str(env / "bin" / "python"),
+        site_packages=str(env / "site-packages"),
+        files=[],
+        dirs=[],
+        records=records,
+        observed=observed - 3 * stamp.SETTLED_NS,
+    )
+    record = stamp.read_stamp(str(root / "stamp"))
+    assert record is not None and record.written == observed - 3 * stamp.SETTLED_NS
+    before = directory.stat()
+    (directory / "python3").write_text("")
+    os.utime(directory, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert stamp.first_change(record) == f"`{directory}/python3` was created"
