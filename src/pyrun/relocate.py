@@ -19,6 +19,7 @@ Standard library only (its cheapest corner): this runs on the warm path.
 from __future__ import annotations
 
 import os
+import time
 
 from pyrun import __version__, replay, stamp
 
@@ -109,10 +110,11 @@ def adopt(
         reason = f"`{env}` exists"
     if reason is not None:
         return reason
+    observed = time.time_ns()  # before `records` reads the new checkout's directories
     lines = move.records(old)
     if isinstance(lines, str):
         return lines
-    record = stamp.Stamp(key, env, os.path.join(env, "bin", "python"), lines)
+    record = stamp.Stamp(key, env, os.path.join(env, "bin", "python"), lines, observed)
     try:
         entries = move.entries(recipe.entries, rewrite)
     except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:

@@ -19,8 +19,15 @@ from pyrun import __version__
 
 # A stamp, a recipe or a checkout record written by another pyrun release never holds: that
 # release may have resolved or installed differently (uv re-resolves on every run after an upgrade).
-FORMAT = f"pyrun-stamp 3 {__version__}"
+FORMAT = f"pyrun-stamp 4 {__version__}"
 BUCKET = "stamps-v1"
+# How much older than a stamp's observations a directory's mtime must be before it vouches for
+# the directory's listing: an entry created in the tick the directory was last changed in
+# leaves its mtime as it was. Linux stamps files from a coarse clock (a few ms behind), some
+# file systems keep whole (FAT: even) seconds, and a network file system's server clock may
+# drift from ours: two seconds covers all of them at no cost worth measuring (a directory
+# changed within two seconds of a sync is checked entry by entry, as every one was before).
+SETTLED_NS = 2_000_000_000
 
 # Options that never change the environment: output, the target and the child's variables.
 NEUTRAL_OPTIONS = {
@@ -270,17 +277,26 @@ def write_stamp(
     strict: list[str] | None = None,
     records: list[str] | None = None,
     notes: list[str] | None = None,
+    observed: int | None = None,
     listings: bool = True,
 ) -> None:
     """Record the state after a successful sync; written atomically (temp file + rename).
 
     `strict` files count as changed when their mtime changes even if their bytes do not: uv keys
     an editable build on `pyproject.toml`'s mtime, so `touch pyproject.toml` must rebuild.
-    `records` are made by their owners (`var_record`, `probe_record`, ...); without
-    `listings`, `dirs` are recorded by mtime alone (see `dir_record`).
+    `records` are made by their owners (`var_record`, `probe_record`, ...), none of them before
+    `observed` (`time.time_ns()`, default now: see `Stamp`); without `listings`, `dirs` are
+    recorded by mtime alone (see `dir_record`).
     """
+    import time
+
+    written = time.time_ns() if observed is None else observed
     known = recorded_files(path)
-    lines = header(Stamp(key, env, python, []))
+    # Read before any directory is: see `first_change` for what it vouches for.
+    lines = header(Stamp(key, env, python, [], written))
+    # Directories before the files in them: an absence observed after the directory's mtime
+    # was read is one that mtime still vouches for (`first_change`).
+    lines += [dir_record(d, listing=listings, known=known) for d in dict.fromkeys(dirs)]
     strict = strict or []
     strict_set = set(strict)  # a workspace's thousand members: no list scan per file
     lines += [
@@ -290,7 +306,6 @@ def write_stamp(
         file_record(f, ctime=True, known=known).replace("file\t", "strict\t", 1)
         for f in dict.fromkeys(strict)
     ]
-    lines += [dir_record(d, listing=listings, known=known) for d in dict.fromkeys(dirs)]
     lines += records or []
     lines += [dir_record(site_packages), file_record(os.path.join(env, "pyvenv.cfg"))]
     lines.append(_link_record(python))
@@ -301,8 +316,15 @@ def write_stamp(
 
 
 def header(record: Stamp) -> list[str]:
-    """The stamp file's first lines: its format, key, env and interpreter."""
-    return [FORMAT, f"key\t{record.key}", f"env\t{record.env}", f"python\t{record.python}"]
+    """The stamp file's first lines: its format, key, env, interpreter and when its records
+    began to be observed."""
+    return [
+        FORMAT,
+        f"key\t{record.key}",
+        f"env\t{record.env}",
+        f"python\t{record.python}",
+        f"written\t{record.written}",
+    ]
 
 
 def write_lines(path: str, lines: list[str]) -> None:
@@ -491,45 +513,93 @@ def script_record_holds(kind: str, rest: str, prefix: str) -> bool:
 
 
 class Stamp:
-    __slots__ = ("env", "key", "lines", "python")
+    """A stamp's header and records; `written` is the time (ns since the epoch) before the
+    first of its records was observed (0: unknown, no directory vouches for its listing)."""
+
+    __slots__ = ("env", "key", "lines", "python", "written")
 
     def notes(self) -> list[str]:
         return [line.split("\t", 1)[1] for line in self.lines if line.startswith("note\t")]
 
-    def __init__(self, key: str, env: str, python: str, lines: list[str]) -> None:
+    def __init__(self, key: str, env: str, python: str, lines: list[str], written: int = 0) -> None:
         self.key = key
         self.env = env
         self.python = python
         self.lines = lines
+        self.written = written
 
 
 def read_stamp(path: str) -> Stamp | None:
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+            # Not `splitlines`, which looks for every kind of line break: a thousand members'
+            # records are split several times faster on the one kind written.
+            lines = handle.read().split("\n")
     except OSError:
         return None
-    if len(lines) < 4 or lines[0] != FORMAT:
+    if lines[-1] == "":
+        lines.pop()
+    if len(lines) < 5 or lines[0] != FORMAT:
         return None
-    fields = dict(line.split("\t", 1) for line in lines[1:4] if "\t" in line)
-    if set(fields) != {"key", "env", "python"}:
+    fields = dict(line.split("\t", 1) for line in lines[1:5] if "\t" in line)
+    if set(fields) != {"key", "env", "python", "written"} or not fields["written"].isdigit():
         return None
-    return Stamp(fields["key"], fields["env"], fields["python"], lines[4:])
+    written = int(fields["written"])
+    return Stamp(fields["key"], fields["env"], fields["python"], lines[5:], written)
 
 
 def first_change(stamp: Stamp, *, outside_env: bool = False) -> str | None:
     """The first recorded input that no longer holds (a path and what changed), or None.
 
     With `outside_env`, the env's own records are skipped: do the inputs alone still hold?
+
+    A directory at its recorded mtime has had no entry created or removed since that mtime was
+    read, unless one was in the very tick the directory had last changed in: a directory whose
+    mtime is older than `stamp.written` by at least any tick (`SETTLED_NS`) vouches for the
+    absences recorded after it in it (a workspace member's `setup.py` and `setup.cfg`), which
+    are then not looked up one by one.
     """
+    settled = str(stamp.written - SETTLED_NS) if stamp.written > SETTLED_NS else ""
+    vouched: set[str] = set()
     for line in stamp.lines:
         fields = line.split("\t")
+        kind = fields[0]
+        if kind == "absent" and fields[1].rpartition(os.sep)[0] in vouched:
+            continue
         if outside_env and len(fields) > 1 and under(fields[1], stamp.env):
             continue
-        reason = check_record(fields)
-        if reason is not None:
-            return reason
+        if not _same_stat(kind, fields):
+            reason = check_record(fields)
+            if reason is not None:
+                return reason
+        if kind == "dir" and _not_after(fields[2], settled):
+            vouched.add(fields[1])
     return None
+
+
+def _same_stat(kind: str, fields: list[str]) -> bool:
+    """Whether a member's directory or build file (the commonest records: a thousand members
+    make thousands) holds by its stat alone, checked without `check_record`'s dispatch; False
+    also when unsure (`check_record` then decides, and says why)."""
+    try:
+        if kind == "dir" and len(fields) > 2:
+            return str(os.stat(fields[1]).st_mtime_ns) == fields[2]
+        if kind == "strict" and len(fields) == 6:
+            info = os.stat(fields[1])
+            return (
+                str(info.st_mtime_ns) == fields[2]
+                and str(info.st_size) == fields[3]
+                and str(info.st_ctime_ns) == fields[5]
+            )
+    except OSError:
+        pass
+    return False
+
+
+def _not_after(ns: str, than: str) -> bool:
+    """Whether one time in ns is at or before another, both in decimal (no `int()` per record;
+    an empty `than` is before every time)."""
+    return len(ns) < len(than) or (len(ns) == len(than) and ns <= than)
 
 
 def check_record(fields: list[str]) -> str | None:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -442,3 +443,23 @@ def test_another_search_path_takes_the_full_path(pyrun_env, workspace):
     env = {"PATH": f"/nonexistent{os.pathsep}{pyrun_env.env['PATH']}"}
     code, _lines, imported = lock_imports(pyrun_env, workspace, "--check", env=env)
     assert code == 0 and "pyrun.commands.lock_project" in imported
+
+
+@pytest.mark.parametrize("name", ["setup.py", "setup.cfg"])
+def test_a_build_file_created_in_a_settled_member_takes_the_full_path(pyrun_env, workspace, name):
+    """A member directory older than the stamp answers for its absent build files without
+    their lookups (`stamp.first_change`); creating one moves it, and the run is full again."""
+    directory = workspace / "packages" / "member"
+    (directory / "pyproject.toml").write_text(member("member") + PACKAGED)
+    (directory / "src" / "member").mkdir(parents=True)
+    (directory / "src" / "member" / "__init__.py").write_text("")
+    past = time.time_ns() - 60 * 1_000_000_000
+    for path in (workspace / "packages", directory):
+        os.utime(path, ns=(past, past))
+    assert verbose_run(pyrun_env, workspace).returncode == 0
+    warm = verbose_run(pyrun_env, workspace)
+    assert took_fast_path(warm), warm.stderr
+    (directory / name).write_text("")
+    changed = verbose_run(pyrun_env, workspace)
+    assert not took_fast_path(changed)
+    assert f"Taking the full path: `{directory}` changed" in changed.stderr, changed.stderr

@@ -204,3 +204,20 @@ def test_an_adopted_stamp_is_first_written_by_the_replay_that_puts_the_env_in_pl
     assert written is not None and stamp.first_change(written) is None
     assert replay.load_recipe(stamp_file, written) is not None
     assert (new / ".venv/lib/site/mod.py").stat().st_ino == cache_file.stat().st_ino
+
+
+def test_an_adopted_stamp_is_written_as_of_when_the_new_checkout_was_read(tmp_path):
+    """Its member directories were read by the adoption, not by the other checkout's sync:
+    their mtimes vouch for their listings only against the adoption's own time."""
+    import time
+
+    from pyrun import replay, stamp
+
+    cache, new, _ = _old_checkout(tmp_path)
+    before = time.time_ns()
+    adopted = relocate.adopt(cache, "key", str(new))
+    assert not isinstance(adopted, str), adopted
+    assert before <= adopted[1].written <= time.time_ns()
+    assert replay.recreate(*adopted) is None
+    written = stamp.read_stamp(adopted[0])
+    assert written is not None and written.written == adopted[1].written

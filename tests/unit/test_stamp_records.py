@@ -214,7 +214,7 @@ def test_no_stamp_or_another_format_lends_nothing(tmp_path):
 def test_a_stamp_of_another_pyrun_release_never_holds(tmp_path):
     # That release may have resolved or installed otherwise: the full path decides again.
     path = tmp_path / "s"
-    lines = [stamp.FORMAT, "key\tk", "env\te", "python\tp"]
+    lines = [stamp.FORMAT, "key\tk", "env\te", "python\tp", "written\t0"]
     path.write_text("\n".join(lines) + "\n")
     assert stamp.read_stamp(str(path)) is not None
     lines[0] = stamp.FORMAT.replace(pyrun.__version__, "0.0.0+older")

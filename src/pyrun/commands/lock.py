@@ -78,6 +78,7 @@ def _record(
     if session.cache.temporary or (interpreter.is_venv and interpreter.prefix != env):
         return
     notes = [f"resolved\t{len(result.lock.packages)}"]
+    observed = time.time_ns()  # before the discovery's directories are read (`stamp.Stamp`)
     records: list[str] | None = None
     if not interpreter.is_venv:
         from pyrun.local.python_inputs import discovery_records
@@ -97,6 +98,7 @@ def _record(
         extra_inputs=inputs,
         notes=notes,
         records=records,
+        observed=observed,
         listings=False,
     )
 

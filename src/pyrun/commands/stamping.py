@@ -25,13 +25,15 @@ def record_run(
     extra_inputs: list[str] | None = None,
     notes: list[str] | None = None,
     records: list[str] | None = None,
+    observed: int | None = None,
     listings: bool = True,
 ) -> str | None:
     """Stamp the environment unless this run said something a silent fast path would not;
     returns the stamp's path when one was written.
 
     `notes` say what the fast path prints in place of the run (`pyrun lock`'s report);
-    `records` are further stamp records the caller made (`pyrun.stamp`); `listings=False` for
+    `records` are further stamp records the caller made (`pyrun.stamp`), from `observed` on
+    (`time.time_ns()`; see `stamp.write_stamp`); `listings=False` for
     a stamp no other checkout adopts (`stamp.dir_record`).
     """
     console, settled = session.console, session.settled
@@ -60,6 +62,7 @@ def record_run(
         # builds are keyed on their mtime, as uv's).
         strict=None if locking else _build_inputs(workspace),
         records=records,
+        observed=observed,
         notes=notes,
         listings=listings,
     )
