@@ -170,3 +170,19 @@ def test_a_locked_version_is_read_from_a_wheel_the_lock_lists_as_uv_does(
             write(root, edited)
         relocked = lock_both(ours, theirs, pyrun_env, index)
     assert 'name = "dep"' not in relocked and 'name = "iniconfig"' in relocked
+
+
+def test_a_specifier_version_is_written_normalised_as_uv_writes_it(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    # multi-storage-client's `xarray>=2024.07.0`: uv writes `>=2024.7.0` in `requires-dist`.
+    with IndexServer() as index:
+        index.add_wheel("a", "2024.7.1")
+        index.add_wheel("b", "1.0a1")
+        text = (
+            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+            'dependencies = ["a>=2024.07.0", "b==1.0-alpha1"]\n'
+        )
+        ours, theirs = projects(tmp_path, text)
+        lock = lock_both(ours, theirs, pyrun_env, index)
+    assert 'specifier = ">=2024.7.0"' in lock and 'specifier = "==1.0a1"' in lock
