@@ -13,7 +13,7 @@ from pyrun.core.conflicts import (
     workspace_conflicts,
 )
 from pyrun.core.lockfile import ConflictItem
-from pyrun.core.project import ProjectFile
+from pyrun.core.project import ProjectFile, parse_project_file
 from pyrun.core.universal import (
     FALSE,
     TRUE,
@@ -127,6 +127,26 @@ def test_invalid_conflicts_are_parse_errors(value: object, place: str, reason: s
     assert info.value.message == "Failed to parse: `app/pyproject.toml`"
     assert info.value.causes == (f"{place}: {reason}",)
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ([[{"group": "docs", "name": "colorama"}, {"extra": "b"}]], "unknown field `name`"),
+        ([[{"extra": 1}, {"extra": "c"}]], "`extra` must be a string"),
+        ("x", "expected a list"),
+    ],
+)
+def test_a_conflict_entry_uv_cannot_read_fails_when_the_file_is_read(
+    value: object, reason: str
+) -> None:
+    # NeMo-Run's `{ group = "docs", name = "colorama" }`: uv refuses the file itself, so
+    # every command fails on it (pyrun's `export --frozen` went on without a look at it).
+    data = {"project": {"name": "app"}, "tool": {"uv": {"conflicts": value}}}
+    with pytest.raises(PyrunError) as info:
+        parse_project_file(data, "/app", "pyproject.toml")
+    assert info.value.message == "Failed to parse: `pyproject.toml`"
+    assert reason in info.value.causes[0]
 
 
 def test_a_virtual_root_must_name_the_package() -> None:

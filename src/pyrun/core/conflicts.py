@@ -68,13 +68,9 @@ def parse_conflicts(value: object, owner: str | None, where: str) -> ConflictSet
     `owner` is the declaring project's normalized name (None for a virtual workspace root, whose
     items must then name their `package`); `where` names the file in error messages.
     """
-    if not isinstance(value, list):
-        raise _invalid(where, "`tool.uv.conflicts`", f"expected a list, found {_kind(value)}")
     sets = []
-    for index, raw_set in enumerate(value):
+    for index, raw_set in enumerate(check_fields(value, where)):
         place = f"`tool.uv.conflicts[{index}]`"
-        if not isinstance(raw_set, list):
-            raise _invalid(where, place, f"expected a list, found {_kind(raw_set)}")
         items = []
         for position, raw in enumerate(raw_set):
             items.append(_item(raw, owner, where, f"`tool.uv.conflicts[{index}][{position}]`"))
@@ -90,16 +86,31 @@ def parse_conflicts(value: object, owner: str | None, where: str) -> ConflictSet
     return tuple(sets)
 
 
-def _item(raw: object, owner: str | None, where: str, place: str) -> ConflictItem:
-    if not isinstance(raw, dict):
-        raise _invalid(where, place, f"expected a table, found {_kind(raw)}")
-    for key, field_value in raw.items():
-        if key not in _FIELDS:
-            raise _invalid(
-                where, place, f"unknown field `{key}`, expected one of `package`, `extra`, `group`"
-            )
-        if not isinstance(field_value, str):
-            raise _invalid(where, place, f"`{key}` must be a string, found {_kind(field_value)}")
+def check_fields(value: object, where: str) -> list[list[dict[str, str]]]:
+    """What uv's deserializer refuses in a `conflicts` value: anything but lists of tables of
+    `package`, `extra` and `group` strings. uv refuses it when it reads the file, so every
+    command fails on it (`export --frozen` too), before an interpreter is looked for."""
+    if not isinstance(value, list):
+        raise _invalid(where, "`tool.uv.conflicts`", f"expected a list, found {_kind(value)}")
+    for index, raw_set in enumerate(value):
+        if not isinstance(raw_set, list):
+            place = f"`tool.uv.conflicts[{index}]`"
+            raise _invalid(where, place, f"expected a list, found {_kind(raw_set)}")
+        for position, raw in enumerate(raw_set):
+            place = f"`tool.uv.conflicts[{index}][{position}]`"
+            if not isinstance(raw, dict):
+                raise _invalid(where, place, f"expected a table, found {_kind(raw)}")
+            for key, field_value in raw.items():
+                if key not in _FIELDS:
+                    expected = "expected one of `package`, `extra`, `group`"
+                    raise _invalid(where, place, f"unknown field `{key}`, {expected}")
+                if not isinstance(field_value, str):
+                    found = _kind(field_value)
+                    raise _invalid(where, place, f"`{key}` must be a string, found {found}")
+    return value
+
+
+def _item(raw: dict[str, str], owner: str | None, where: str, place: str) -> ConflictItem:
     package, extra, group = (raw.get(key) for key in _FIELDS)
     if extra is not None and group is not None:
         raise _invalid(

@@ -71,6 +71,10 @@ class ProjectFile(Record):
 def parse_project_file(data: dict[str, Any], directory: str, path: str) -> ProjectFile:
     """Build a `ProjectFile` from parsed TOML; `path` names the file in error messages."""
     tool_name, tool = _tool_table(data)
+    if "conflicts" in tool:
+        from pyrun.core.conflicts import check_fields
+
+        check_fields(tool["conflicts"], path)
     project = data.get("project")
     if project is None:
         return ProjectFile(
