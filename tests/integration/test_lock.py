@@ -155,6 +155,15 @@ SCENARIOS = [
     # crewAI's `docling~=2.97.0`: a package left one version whose dependencies were read is
     # decided first, as PubGrub derives what it requires before deciding it.
     "single-version-requirements-first",
+    # chonkie's `boto3`: a node none of whose versions fits a decision moves its requirer when
+    # that was decided last (PubGrub changes the newer side of the clash), else the decision.
+    # pyrun still decides the clashing package again in both (session 16: moving the requirer
+    # alone sent autogen's `pydantic` round a backjump loop past the 600 s bed timeout).
+    pytest.param(
+        "requirer-decided-last",
+        marks=pytest.mark.xfail(strict=True, reason="pyrun decides the clashing package again"),
+    ),
+    "requirer-decided-first",
 ]
 
 
