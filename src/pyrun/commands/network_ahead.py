@@ -65,7 +65,7 @@ def cache_is_empty(cache: Cache) -> bool:
     if cache.temporary:  # `--no-cache`: everything comes from the network
         return True
     try:
-        with os.scandir(cache.root / ARCHIVE_BUCKET) as entries:
+        with os.scandir(os.path.join(cache.directory, ARCHIVE_BUCKET)) as entries:
             return not any(not entry.name.startswith(".") for entry in entries)
     except OSError:  # no bucket yet
         return True
