@@ -29,16 +29,16 @@ import random
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from pyrun.core.records import Record
 from pyrun.local.cache import WHEELS_BUCKET, Cache
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `pathlib` loads with the first wheel too large for memory, if any
     import ssl
+    from pathlib import Path
+    from typing import BinaryIO
 
     from pyrun.net.early_http import Connection, EarlyStatusError
     from pyrun.progress import Reporter
