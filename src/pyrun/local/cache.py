@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import os
 import stat
 import sys
@@ -391,11 +392,9 @@ class Cache:
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `path` so that readers see the old content or the new, never a mix."""
-    import tempfile
-
     parent = os.path.dirname(os.fspath(path)) or "."
     os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=parent)
+    fd, tmp = _new_temporary(parent)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -404,6 +403,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_TEMPORARY_NUMBERS = itertools.count()
+
+
+def _new_temporary(directory: str) -> tuple[int, str]:
+    """A new `.tmp*` file in `directory`, open for writing and private, as `tempfile.mkstemp`
+    makes one: an empty cache's first files (`CACHEDIR.TAG`) are written before a cold run's
+    first request, which must not wait for `tempfile` (with `shutil`, `random`, `bz2`, `lzma`)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        name = f"{TMP_PREFIX}{os.getpid()}-{next(_TEMPORARY_NUMBERS)}"
+        path = os.path.join(directory, name)
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:  # left by an earlier process of the same id
+            continue
 
 
 def persist_dir(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> bool:

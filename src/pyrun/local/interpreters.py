@@ -31,6 +31,7 @@ from pyrun.core.patterns import lazy
 from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
+from pyrun.local.cache import atomic_write_bytes
 from pyrun.local.host import host_platform
 from pyrun.stamp import sha256_hex
 
@@ -219,19 +220,13 @@ def _write_cache(
     entry: str, key: tuple[object, ...], data: dict[str, object], console: Console | None
 ) -> None:
     """Write via a temporary file and rename, so a reader never sees half an entry."""
-    directory = os.path.dirname(entry)
     try:
         payload = marshal.dumps({"key": key, "probe": data}, _MARSHAL_VERSION)
     except ValueError:  # not marshal-able (a probe of another shape): not kept
         return
     try:
-        os.makedirs(directory, exist_ok=True)
-        import tempfile
-
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(temp, entry)
+        # Without `tempfile`: a cold run probes before its first request.
+        atomic_write_bytes(entry, payload)
     except OSError as exc:
         _debug(console, f"Could not cache interpreter information at `{entry}`: {exc}")
 
