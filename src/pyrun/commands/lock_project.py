@@ -188,7 +188,7 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
         # Loaded on a thread while the warm-up imports the network stack, not by its client.
         from pyrun.net import trust
 
-        trust.preload(session.settled.globals.system_certs, session.cache.root)
+        trust.preload(session.settled.globals.system_certs, session.cache.directory)
     names = _direct_index_names(workspace)
     if _send_first_requests(workspace, session, names):
         # They are in flight already: the trio run (and its ~100 ms of imports) is left to
