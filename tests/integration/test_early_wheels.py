@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyrunEnv, Result
+from tests.conftest import PyrunEnv, Result, pyrun_executable
 from tests.integration.test_interrupt import sigint_and_wait
 from tests.integration.test_sync import PY312, SITE, UV, installed, run_uv, virtual_pyproject
 from tests.integration.test_sync import uv_lock as lock_with_uv
@@ -199,6 +200,53 @@ def test_sigkill_mid_download_leaves_no_entry_the_next_sync_trusts(
         check=False,
     )
     assert check.stdout == "1\n", check
+
+
+# What a cold locked run needs only once its wheels are on their way, if at all: loading it
+# before would delay the first request (the unpacking side is imported while they download).
+NOT_BEFORE_THE_WHEELS = (
+    "dataclasses",  # `run`'s context is a plain class
+    "inspect",
+    "ast",
+    "tempfile",  # the cache's first files and the probe's entry are written without it
+    "shutil",
+    "random",
+    "bz2",
+    "lzma",
+    "pyrun.net.early_pages",  # the proxy/netrc check and plain URLs live apart from it
+    "pyrun.net.page_cache",
+)
+# Runs the `pyrun` launcher (argv[1]) and writes the modules loaded when the first early-wheel
+# thread is started to $MODULES_OUT.
+_MODULES_AT_FIRST_WHEEL = """
+import os, runpy, sys, threading
+start = threading.Thread.start
+def noting(thread):
+    out = os.environ["MODULES_OUT"]
+    if thread.name == "pyrun-early-wheel" and not os.path.exists(out):
+        with open(out, "w") as file:
+            file.write("\\n".join(sorted(sys.modules)))
+    return start(thread)
+threading.Thread.start = noting
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_cold_locked_run_asks_for_its_wheels_before_loading_what_comes_after(
+    pyrun_env, index, project
+):
+    out = project.parent / "modules.txt"
+    environ = {**pyrun_env.env, "PYRUN_INDEX_URL": index.index_url, "MODULES_OUT": str(out)}
+    command = [sys.executable, "-c", _MODULES_AT_FIRST_WHEEL, pyrun_executable(), "run"]
+    result = subprocess.run(
+        [*command, *LOCKED_RUN], cwd=project, env=environ, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(out.read_text().split())
+    assert "pyrun.net.early_wheels" in loaded  # the threads did start
+    assert sorted(m for m in NOT_BEFORE_THE_WHEELS if m in loaded) == []
+    assert encodings(index, BIG) == ["identity"]
 
 
 # -- a locked run starts its wheels before its interpreter is found ------------------------

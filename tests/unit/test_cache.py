@@ -28,15 +28,16 @@ from tests.unit.test_unpack import make_wheel
 
 
 def test_default_cache_dir_precedence(tmp_path: Path) -> None:
+    # Strings: the sync path joins the cache's paths without loading `pathlib`.
     home = {"HOME": "/home/u"}
-    assert default_cache_dir(home) == Path("/home/u/.cache/pyrun")
-    assert default_cache_dir({**home, "XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/pyrun")
-    assert default_cache_dir({**home, "XDG_CACHE_HOME": "relative"}) == Path("/home/u/.cache/pyrun")
+    assert default_cache_dir(home) == "/home/u/.cache/pyrun"
+    assert default_cache_dir({**home, "XDG_CACHE_HOME": "/xdg"}) == "/xdg/pyrun"
+    assert default_cache_dir({**home, "XDG_CACHE_HOME": "relative"}) == "/home/u/.cache/pyrun"
     env = {**home, "XDG_CACHE_HOME": "/xdg", "PYRUN_CACHE_DIR": "/env"}
-    assert default_cache_dir(env) == Path("/env")
-    assert default_cache_dir(env, cache_dir="/opt") == Path("/opt")
-    assert default_cache_dir({"UV_CACHE_DIR": "/uv", **home}) == Path("/home/u/.cache/pyrun")
-    assert default_cache_dir(home, cache_dir="rel") == Path(os.getcwd(), "rel")
+    assert default_cache_dir(env) == "/env"
+    assert default_cache_dir(env, cache_dir="/opt") == "/opt"
+    assert default_cache_dir({"UV_CACHE_DIR": "/uv", **home}) == "/home/u/.cache/pyrun"
+    assert default_cache_dir(home, cache_dir="rel") == os.path.join(os.getcwd(), "rel")
 
 
 def test_init_writes_tag_files(tmp_path: Path) -> None:

@@ -76,16 +76,17 @@ def archive(tmp_path: Path) -> Path:
 def _run(venv: Path, *args: str) -> str:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     result = subprocess.run(
-        [venv / "bin" / "python", *args], check=True, capture_output=True, text=True, env=env
+        [Path(venv) / "bin" / "python", *args], check=True, capture_output=True, text=True, env=env
     )
     return result.stdout
 
 
 def test_target_for_venv(venv: Path) -> None:
     target = InstallTarget.for_venv(venv, (3, 12, 1))
-    assert target.site_packages == venv / "lib" / "python3.12" / "site-packages"
-    assert target.scripts == venv / "bin"
-    assert target.python_executable == venv / "bin" / "python"
+    # Strings: the sync path joins them without loading `pathlib`.
+    assert target.site_packages == str(venv / "lib" / "python3.12" / "site-packages")
+    assert target.scripts == str(venv / "bin")
+    assert target.python_executable == str(venv / "bin" / "python")
     assert target.scheme_dict("demo")["headers"] == str(
         venv / "include" / "site" / "python3.12" / "demo"
     )
@@ -96,8 +97,8 @@ def test_install_hardlinks_files_from_the_cache(
 ) -> None:
     linker = Linker()
     installed = install_wheel(archive, target, linker=linker)
-    site = target.site_packages
-    assert installed.dist_info == site / "demo-1.0.dist-info"
+    site = Path(target.site_packages)
+    assert installed.dist_info == str(site / "demo-1.0.dist-info")
     for relative in ("demo/__init__.py", "demo/cli.py", "demo-1.0.dist-info/METADATA"):
         assert os.stat(site / relative).st_ino == os.stat(archive / relative).st_ino
     assert linker.fallback_reason is None and linker.linked >= 4
@@ -133,7 +134,7 @@ def test_record_installer_and_direct_url(archive: Path, target: InstallTarget) -
         requested=True,
         extra_metadata={"pyrun_cache.json": b'{"key": "abc"}'},
     )
-    dist_info = target.site_packages / "demo-1.0.dist-info"
+    dist_info = Path(target.site_packages) / "demo-1.0.dist-info"
     assert (dist_info / "INSTALLER").read_bytes() == b"pyrun"
     assert (dist_info / "direct_url.json").read_text() == (
         '{"url":"file:///src/demo","dir_info":{"editable":true}}'
@@ -166,20 +167,20 @@ def test_installed_distributions_reads_dist_info(archive: Path, target: InstallT
     dist = found["demo"]
     assert (dist.name, dist.version, dist.installer) == ("demo", "1.0", "pyrun")
     assert dist.direct_url == {"url": "https://x/demo.whl", "archive_info": {}}
-    assert dist.dist_info_path == target.site_packages / "demo-1.0.dist-info"
-    assert installed_distributions(target.site_packages / "missing") == {}
+    assert dist.dist_info_path == str(Path(target.site_packages) / "demo-1.0.dist-info")
+    assert installed_distributions(str(Path(target.site_packages) / "missing")) == {}
 
 
 def test_uninstall_removes_everything(archive: Path, target: InstallTarget, venv: Path) -> None:
     before = _files(venv)
     install_wheel(archive, target)
     _run(venv, "-c", "import demo.cli")  # leaves __pycache__ entries behind
-    assert (target.site_packages / "demo" / "__pycache__").is_dir()
+    assert (Path(target.site_packages) / "demo" / "__pycache__").is_dir()
     result = uninstall(target.site_packages, "Demo")
     assert result is not None and (result.name, result.version) == ("demo", "1.0")
     assert result.removed_files >= 6
     assert _files(venv) == before
-    assert not (target.site_packages / "demo").exists()
+    assert not (Path(target.site_packages) / "demo").exists()
     assert not (venv / "share" / "demo").exists()
     assert not (venv / "include" / "site").exists()
     assert (venv / "bin").is_dir() and (venv / "include").is_dir()
@@ -190,15 +191,15 @@ def test_uninstall_tolerates_missing_files_and_stays_in_prefix(
     archive: Path, target: InstallTarget, tmp_path: Path
 ) -> None:
     install_wheel(archive, target)
-    (target.site_packages / "demo" / "cli.py").unlink()
+    (Path(target.site_packages) / "demo" / "cli.py").unlink()
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
-    record = target.site_packages / "demo-1.0.dist-info" / "RECORD"
+    record = Path(target.site_packages) / "demo-1.0.dist-info" / "RECORD"
     relative = os.path.relpath(outside, target.site_packages)
     record.write_text(record.read_text() + f"{relative},,\n")
     assert uninstall(target.site_packages, "demo") is not None
     assert outside.read_text() == "keep me"
-    assert not (target.site_packages / "demo").exists()
+    assert not (Path(target.site_packages) / "demo").exists()
 
 
 def test_copy_fallback_when_hardlinks_fail(
@@ -210,7 +211,7 @@ def test_copy_fallback_when_hardlinks_fail(
     monkeypatch.setattr(os, "link", cross_device)
     linker = Linker()
     install_wheel(archive, target, linker=linker)
-    init = target.site_packages / "demo" / "__init__.py"
+    init = Path(target.site_packages) / "demo" / "__init__.py"
     assert init.read_bytes() == b"VALUE = 42\n"
     assert os.stat(init).st_ino != os.stat(archive / "demo" / "__init__.py").st_ino
     assert linker.mode == "copy"
@@ -221,7 +222,7 @@ def test_copy_fallback_when_hardlinks_fail(
 @pytest.mark.parametrize("mode", ["copy", "clone", "symlink"])
 def test_link_modes(archive: Path, target: InstallTarget, venv: Path, mode: LinkMode) -> None:
     install_wheel(archive, target, link_mode=mode)
-    init = target.site_packages / "demo" / "__init__.py"
+    init = Path(target.site_packages) / "demo" / "__init__.py"
     cached = archive / "demo" / "__init__.py"
     assert init.is_symlink() == (mode == "symlink")
     if mode != "symlink":
@@ -240,7 +241,7 @@ def test_path_traversal_in_entry_point_is_refused(tmp_path: Path, target: Instal
     archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
     with pytest.raises(FailureError, match=r"Failed to install `demo==1\.0`"):
         install_wheel(archive, target)
-    assert not (target.prefix.parent / "evil").exists()
+    assert not (Path(target.prefix).parent / "evil").exists()
 
 
 def test_invalid_archive_without_dist_info(tmp_path: Path, target: InstallTarget) -> None:
@@ -271,9 +272,9 @@ def test_compile_bytecode(archive: Path, target: InstallTarget) -> None:
     from pyrun.local.compile import compile_bytecode
 
     install_wheel(archive, target)
-    (target.site_packages / "broken.py").write_text("print 'python 2'\n")
+    (Path(target.site_packages) / "broken.py").write_text("print 'python 2'\n")
     assert compile_bytecode(target.python_executable, target.site_packages) == 3
-    pycache = sorted(os.listdir(target.site_packages / "demo" / "__pycache__"))
+    pycache = sorted(os.listdir(Path(target.site_packages) / "demo" / "__pycache__"))
     assert pycache == ["__init__.cpython-312.pyc", "cli.cpython-312.pyc"]
     cached = archive / "demo" / "__pycache__"
     assert not cached.exists()  # the cache itself stays untouched
@@ -427,7 +428,7 @@ def _same_as_installer(
     (`scripts`: the scripts directory's name in the env)."""
     archive = unpack_wheel(wheel, Cache(tmp_path / "cache").init())
     env = tmp_path / "env"
-    target = InstallTarget.for_venv(env, (3, 12))._replace(scripts=env / scripts)
+    target = InstallTarget.for_venv(env, (3, 12))._replace(scripts=str(env / scripts))
     direct_url = {"url": "file:///src/rich.whl", "archive_info": {}}
     extra = {"pyrun_cache.json": b'{"key": 1}'}
     _install_with_installer(
@@ -492,7 +493,7 @@ def test_install_metadata_in_the_wheel_is_replaced(tmp_path: Path, target: Insta
     files = {"demo/__init__.py": b"", "demo-1.0.dist-info/INSTALLER": b"someone-else"}
     archive = unpack_wheel(make_wheel(tmp_path, files=files), Cache(tmp_path / "cache").init())
     install_wheel(archive, target)
-    dist_info = target.site_packages / "demo-1.0.dist-info"
+    dist_info = Path(target.site_packages) / "demo-1.0.dist-info"
     assert (dist_info / "INSTALLER").read_bytes() == b"pyrun"
     rows = (dist_info / "RECORD").read_text().splitlines()
     assert [row for row in rows if "INSTALLER" in row] == [
@@ -575,7 +576,7 @@ def test_a_script_without_a_python_line_is_linked_with_the_wheels_record_row(
     assert plain.read_bytes() == b"#!/bin/sh\necho plain\n"
     assert os.stat(plain).st_nlink == 1 and plain.stat().st_mode & 0o777 == 0o755
     assert (cached / "plain").stat().st_mode & 0o777 == 0o644
-    record = (target.site_packages / "demo-1.0.dist-info" / "RECORD").read_text()
+    record = (Path(target.site_packages) / "demo-1.0.dist-info" / "RECORD").read_text()
     assert f"../../../bin/tool,{_sha256_record(BINARY_TOOL)},{len(BINARY_TOOL)}\n" in record
 
 
@@ -614,5 +615,5 @@ def test_installs_sharing_a_linker_keep_their_own_headers_and_targets(tmp_path: 
             "alpha/alpha.h",
             "beta/beta.h",
         ]
-        record = (target.site_packages / "beta-1.0.dist-info" / "RECORD").read_text()
+        record = (Path(target.site_packages) / "beta-1.0.dist-info" / "RECORD").read_text()
         assert "../../../include/site/python3.12/beta/beta.h," in record

@@ -48,7 +48,7 @@ def archive(tmp_path: Path) -> Path:
 
 def _target(root: Path) -> InstallTarget:
     target = InstallTarget.for_venv(root, (3, 12))
-    target.site_packages.mkdir(parents=True)
+    os.makedirs(target.site_packages)
     return target
 
 
@@ -71,11 +71,11 @@ def _counting(
     return wrapper
 
 
-def _files(root: Path) -> dict[str, bytes]:
+def _files(root: str | Path) -> dict[str, bytes]:
     """Every file and its content; RECORD by its list of paths (it hashes the launchers,
     which name each environment's own interpreter)."""
     files = {}
-    for path in sorted(root.rglob("*")):
+    for path in sorted(Path(root).rglob("*")):
         if path.is_file():
             body = path.read_bytes()
             if path.name == "RECORD":
@@ -120,7 +120,7 @@ def test_interrupted_install_is_never_trusted_and_is_repaired(
         found = installed_distributions(target.site_packages)
         assert "demo" not in found or not found["demo"].complete, f"trusted after step {step}"
         _repair(target, archive)
-        assert not list(target.site_packages.rglob("RECORD.tmp*"))
+        assert not list(Path(target.site_packages).rglob("RECORD.tmp*"))
         assert installed_distributions(target.site_packages)["demo"].complete
         assert _files(target.prefix) == _rewrite(expected, tmp_path / "reference", target.prefix)
     assert steps >= 10  # every link, file and the RECORD rename was a stopping point
@@ -151,9 +151,9 @@ def test_interrupted_uninstall_is_never_trusted(
     assert steps >= 5
 
 
-def _rewrite(files: dict[str, bytes], old: Path, new: Path) -> dict[str, bytes]:
+def _rewrite(files: dict[str, bytes], old: str | Path, new: str | Path) -> dict[str, bytes]:
     """Generated files name the environment's interpreter: expect this environment's."""
-    old_python, new_python = str(old / "bin" / "python"), str(new / "bin" / "python")
+    old_python, new_python = (os.path.join(root, "bin", "python") for root in (old, new))
     return {
         name: body.replace(old_python.encode(), new_python.encode()) for name, body in files.items()
     }
@@ -166,7 +166,7 @@ def test_a_sync_that_starts_changing_the_env_voids_its_stamp(tmp_path: Path) -> 
     from pyrun.stamp import first_change, read_stamp, write_stamp
 
     target = _target(tmp_path / "venv")
-    (target.prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (Path(target.prefix) / "pyvenv.cfg").write_text("home = /usr/bin\n")
     path = str(tmp_path / "stamp")
     write_stamp(
         path,

@@ -113,7 +113,7 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     from pyrun.net import trust
     from pyrun.options import IndexEntry
 
-    preloads: list[tuple[bool, Path | None]] = []
+    preloads: list[tuple[bool, str | None]] = []
     monkeypatch.setattr(trust, "preload", lambda certs, root=None: preloads.append((certs, root)))
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
@@ -140,7 +140,7 @@ def test_a_run_loads_the_network_only_for_a_lock_into_an_empty_cache_online(
     with run_project._network_meanwhile(cold, session):
         pass
     assert starts == ([(cache.root, True)] if started == "network" else [])
-    assert preloads == ([(True, cache.root)] if started == "trust" else [])
+    assert preloads == ([(True, cache.directory)] if started == "trust" else [])
 
 
 def test_the_thread_imports_trio_and_httpx_by_the_end_of_the_block(cache: Cache) -> None:

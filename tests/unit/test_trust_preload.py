@@ -38,6 +38,16 @@ def test_the_client_uses_the_preloaded_context() -> None:
     assert trust.ssl_context(False) is loaded
 
 
+def test_a_cache_named_by_a_path_or_its_string_is_one_store(tmp_path: Path) -> None:
+    # The sync path names the cache by its string (`Cache.directory`), the client by a `Path`.
+    trust.preload(system_certs=False, cache_dir=str(tmp_path))
+    _join_preloads()
+    loaded = trust.ssl_context(False, tmp_path)
+    assert trust._load.cache_info().misses == 1
+    assert trust.ssl_context(False, str(tmp_path)) is loaded
+    trust.finish_writing()
+
+
 def test_a_second_preload_starts_no_second_load(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[threading.Thread] = []
     original = threading.Thread.start

@@ -28,7 +28,7 @@ def make_finder(settled: Settled, cache: Cache, console: Console) -> Finder:
     download = None if settled.globals.offline else managed_downloader(settled.python, console)
     return Finder(
         settled.python,
-        cache_dir=str(cache.root),
+        cache_dir=cache.directory,
         console=console,
         cwd=os.getcwd(),
         download=download,
@@ -64,7 +64,7 @@ def pyproject_memo(line: Settled, start: str) -> PyprojectMemo | None:
 def save_pyproject_memo(memo: PyprojectMemo | None, session: Session) -> None:
     """Keep what discovery parsed, only into the cache the settings chose (not one they moved
     away from)."""
-    if memo is not None and str(session.cache.root) == memo.cache_root:
+    if memo is not None and session.cache.directory == memo.cache_root:
         memo.save()
 
 

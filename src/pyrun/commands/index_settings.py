@@ -12,9 +12,7 @@ does; `--no-index` drops every index that is not explicit.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from pyrun.core.records import Record
 from pyrun.errors import PyrunError
@@ -72,9 +70,31 @@ class IndexSettings(Record):
 
 def registry_key(url: str) -> str:
     """A registry URL as uv writes it in a lock: credentials and trailing slash removed."""
-    text = url.strip()
-    text = re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", text)
-    return text.rstrip("/")
+    return _without_userinfo(url.strip()).rstrip("/")
+
+
+_SCHEME_START = "abcdefghijklmnopqrstuvwxyz"
+_SCHEME_CHARS = _SCHEME_START + "0123456789+.-"
+
+
+def _without_userinfo(text: str) -> str:
+    """`text` with the `user:password@` after its `scheme://` removed, as
+    `re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\\1", text)` (without loading `re` on the
+    sync path, which reads every index URL of a run through here)."""
+    colon = text.find(":")
+    scheme = text[:colon]
+    if colon < 1 or scheme[0] not in _SCHEME_START or not text.startswith("://", colon):
+        return text
+    if any(char not in _SCHEME_CHARS for char in scheme):
+        return text
+    authority = colon + 3
+    stop = min(
+        (at for at in (text.find("/", authority), text.find("@", authority)) if at != -1),
+        default=-1,
+    )
+    if stop == -1 or text[stop] != "@":
+        return text
+    return text[:authority] + text[stop + 1 :]
 
 
 def index_settings(settled: Settled) -> IndexSettings:
@@ -107,6 +127,8 @@ def _with_env_credentials(entry: IndexEntry, environ: Mapping[str, str]) -> Inde
     user, password = environ.get(user_key), environ.get(password_key)
     if not user and not password:
         return entry
+    from urllib.parse import quote, urlsplit, urlunsplit  # named indexes with credentials only
+
     parts = urlsplit(entry.url)
     host = parts.netloc.rpartition("@")[2]
     user = quote(user if user else parts.username or "", safe="")

@@ -128,11 +128,9 @@ def install(
 
 def env_at(prefix: str, interpreter: Interpreter) -> SyncTargetEnv:
     """The environment at `prefix`, run by `interpreter`, as the installer targets it."""
-    from pathlib import Path
-
     from pyrun.net.sync import SyncTargetEnv
 
-    return SyncTargetEnv(prefix=Path(prefix), interpreter=interpreter)
+    return SyncTargetEnv(prefix=prefix, interpreter=interpreter)
 
 
 def _execute(

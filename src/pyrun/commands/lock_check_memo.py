@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import re
 from collections.abc import Iterator, Mapping
 
 from pyrun.commands.lock_check_places import Places
@@ -75,7 +74,7 @@ class CheckMemo(Record):
         lock memo has already taken (the key holds it in place of the whole text)."""
         parts = _check_inputs(text, text_digest, workspace, interpreter, settings)
         name = sha256_hex(b"".join(part + b"\0" for part in parts))[:32]
-        return cls(path=os.path.join(cache.root, LOCK_CHECKS_BUCKET, name[:2], name))
+        return cls(path=os.path.join(cache.directory, LOCK_CHECKS_BUCKET, name[:2], name))
 
     def holds(self) -> bool:
         return os.path.isfile(self.path)
@@ -161,10 +160,31 @@ def _document(raw: Mapping[str, Any]) -> bytes:
         return _text(repr(raw))
 
 
-# A source tree's line, after the newline that starts it: anchored on a literal `\n`, the scan
-# looks for the text itself (a `^` in multi-line mode is tried at every position, ~6x slower
-# over a 1,000-member lock). Searched in the text with a newline put before it.
-_TREE_SOURCE = re.compile(r'\nsource = \{ (?:directory|editable|virtual) = "([^"]*)" \}(?=\n|\Z)')
+# A source tree's line, after the newline that starts it: found with `str.find` on the literal
+# start (a `^` in multi-line mode is tried at every position, ~6x slower over a 1,000-member
+# lock), and without `re`, which the sync path does not load otherwise.
+_SOURCE_LINE = "\nsource = { "
+_TREE_KINDS = ('directory = "', 'editable = "', 'virtual = "')
+
+
+def _tree_sources(text: str) -> list[str]:
+    """The locations of `source = { directory|editable|virtual = "..." }` lines of `text`
+    (a newline is put before it), as `re.findall` of that line (anchored on `\n`) finds them."""
+    found = []
+    start = 0
+    while (at := text.find(_SOURCE_LINE, start)) != -1:
+        start = at + 1
+        value = at + len(_SOURCE_LINE)
+        kind = next((k for k in _TREE_KINDS if text.startswith(k, value)), None)
+        if kind is None:
+            continue
+        value += len(kind)
+        end = text.find('"', value)
+        after = end + 3
+        if end != -1 and text.startswith(" }", end + 1) and text[after : after + 1] in ("", "\n"):
+            found.append(text[value:end])
+            start = after
+    return found
 
 
 def _tree_projects(text: str, workspace: Workspace) -> list[tuple[str, str]]:
@@ -178,7 +198,7 @@ def _tree_projects(text: str, workspace: Workspace) -> list[tuple[str, str]]:
     inside = os.path.join(root, "")
     spelled = {p[len(inside) :].replace(os.sep, "/") for p in projects if p.startswith(inside)}
     found = []
-    for location in sorted(set(_TREE_SOURCE.findall("\n" + text))):
+    for location in sorted(set(_tree_sources("\n" + text))):
         if location in spelled:
             continue
         directory = os.path.normpath(os.path.join(root, location))

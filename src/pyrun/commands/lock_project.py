@@ -117,7 +117,7 @@ def lock_workspace(
     cli = session.settled.cli
     path = os.path.join(workspace.root, LOCK_NAME)
     text = read_lock_text(path)
-    kept = LockMemo.load(None if session.cache.temporary else str(session.cache.root), path)
+    kept = LockMemo.load(None if session.cache.temporary else session.cache.directory, path)
     previous = None
     if text is not None:
         previous = kept.read(text, functools.partial(loads, text, filename=display_path(path)))
@@ -188,7 +188,7 @@ def _start_reading_pages(workspace: Workspace, session: Session) -> None:
         # Loaded on a thread while the warm-up imports the network stack, not by its client.
         from pyrun.net import trust
 
-        trust.preload(session.settled.globals.system_certs, session.cache.root)
+        trust.preload(session.settled.globals.system_certs, session.cache.directory)
     names = _direct_index_names(workspace)
     if _send_first_requests(workspace, session, names):
         # They are in flight already: the trio run (and its ~100 ms of imports) is left to
@@ -358,7 +358,7 @@ def lock_inputs(
     built = {} if session is None else dynamic_metadata(workspace, interpreter, session, indexes)
     memo = None
     if session is not None and not session.cache.temporary:
-        memo = DeclarationMemo.load(str(session.cache.root), workspace.root)
+        memo = DeclarationMemo.load(session.cache.directory, workspace.root)
     members, group_tables, group_texts = declare_workspace(
         root=workspace.root,
         root_file=workspace.root_file,

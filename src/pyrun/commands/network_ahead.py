@@ -65,7 +65,7 @@ def cache_is_empty(cache: Cache) -> bool:
     if cache.temporary:  # `--no-cache`: everything comes from the network
         return True
     try:
-        with os.scandir(cache.root / ARCHIVE_BUCKET) as entries:
+        with os.scandir(os.path.join(cache.directory, ARCHIVE_BUCKET)) as entries:
             return not any(not entry.name.startswith(".") for entry in entries)
     except OSError:  # no bucket yet
         return True
@@ -78,7 +78,7 @@ def trust_loaded_meanwhile(cache: Cache, *, system_certs: bool) -> Iterator[None
     trio nor httpx. The first connection waits for it if it is not done by then."""
     from pyrun.net import trust
 
-    trust.preload(system_certs, cache.root)
+    trust.preload(system_certs, cache.directory)
     yield
 
 
@@ -102,7 +102,7 @@ def _start(cache: Cache, system_certs: bool) -> threading.Thread:
 
     # The trust store loads on a thread of its own: OpenSSL parses it without the GIL, beside
     # the imports below. Keyed as the sync's client asks for it (`ClientOptions.cache_dir`).
-    trust.preload(system_certs, cache.root)
+    trust.preload(system_certs, cache.directory)
     thread = threading.Thread(target=_import_all, name="pyrun-network-ahead", daemon=True)
     with sigint.kept_for_main():  # Ctrl-C stays the main thread's
         thread.start()
@@ -130,7 +130,7 @@ def wheels_fetched_meanwhile(
     from pyrun.net import early_wheels, trust
 
     # First: its load (~50 ms) is what the first connections would wait for.
-    trust.preload(session.settled.globals.system_certs, session.cache.root)
+    trust.preload(session.settled.globals.system_certs, session.cache.directory)
     wanted = _wanted_wheels(workspace, session, request, lock_text)
     batch = None
     try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pyrun.child import RECURSION_VAR, run_child
 from pyrun.commands.common import pyproject_memo, save_pyproject_memo, stop_runtime
@@ -19,19 +17,27 @@ from pyrun.local.target import Target, classify, start_directory
 from pyrun.options import RunOptions, Settled, settle
 from pyrun.settings import Settings, load_settings
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
     from pyrun.commands.script_file import Script
     from pyrun.commands.with_request import WithRequest
 
 DEFAULT_RECURSION_LIMIT = 100
 
 
-@dataclass
 class RunContext:
-    cwd: str
-    start: str  # where discovery started (the project's or the script's directory, or cwd)
-    workspace: Workspace | None
-    session: Session
+    """What every kind of run shares. A plain class: `dataclasses` brings `inspect`, `ast`,
+    `dis` and `typing` (~15 M instructions) onto every `pyrun run` that is not warm."""
+
+    __slots__ = ("cwd", "session", "start", "workspace")
+
+    def __init__(
+        self, *, cwd: str, start: str, workspace: Workspace | None, session: Session
+    ) -> None:
+        self.cwd = cwd
+        self.start = start  # where discovery started (the project's or script's directory, or cwd)
+        self.workspace = workspace
+        self.session = session
 
 
 def run(line: Settled, console: Console) -> int:
@@ -352,6 +358,8 @@ def _cleanup(env: RunEnv) -> None:
 
 
 def _cleanup_paths(paths: Sequence[str]) -> None:
+    if not paths:  # most runs: `shutil` (with `fnmatch` and the compressors) stays unloaded
+        return
     import shutil
 
     for path in paths:

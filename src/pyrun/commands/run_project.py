@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 
 from pyrun.commands.session import Session
 from pyrun.console import Console, display_path
@@ -204,7 +203,7 @@ def _record(
     why_not, entries = save_recipe(stamp_file, report.journal if report else None, facts)
     console.debug(f"Not recording a recipe: {why_not}" if why_not else "Recorded a recipe")
     if why_not is None:
-        why_not = record_checkout(stamp_file, str(cache.root), workspace, start, entries)
+        why_not = record_checkout(stamp_file, cache.directory, workspace, start, entries)
         console.debug(f"Not filing for other checkouts: {why_not}" if why_not else "Filed it")
 
 
@@ -283,7 +282,5 @@ def project_lock(root: str) -> Iterator[None]:
     from pyrun.replay import project_lock_path
 
     path = project_lock_path(root)
-    with FileLock(Path(path)).held(
-        timeout=lock_timeout_from_env(os.environ), what=display_path(root)
-    ):
+    with FileLock(path).held(timeout=lock_timeout_from_env(os.environ), what=display_path(root)):
         yield

@@ -47,7 +47,7 @@ def record_run(
     locking = settled.subcommand == "lock"
     if locking:
         key = stamp.lock_key(key)
-    path = stamp.stamp_path(str(session.cache.root), project_dir, key)
+    path = stamp.stamp_path(session.cache.directory, project_dir, key)
     site = os.path.join(interpreter.prefix, interpreter.scheme.get("purelib", ""))
     stamp.write_stamp(
         path,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
 
 from pyrun.core.lock_markers import InvalidLockMarker, LockMarker, parse_lock_marker
 from pyrun.core.lockfile import Dependency, Lock, Package, Requirement, Wheel
@@ -804,6 +803,8 @@ def _absolute(root: str, path: str) -> str:
 
 
 def _file_url(path: str) -> str:
+    from pathlib import PurePosixPath  # local sources only: a lock of index wheels never needs it
+
     return PurePosixPath(path).as_uri()
 
 

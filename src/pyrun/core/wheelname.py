@@ -10,13 +10,9 @@ resolver side, which imports `packaging` anyway, keeps using `packaging`'s own.
 
 from __future__ import annotations
 
-import re
-
 from pyrun.core.pyversions import is_version
 
-# PEP 427's escaped project name, and a build number that starts with a digit (as packaging).
-_WHEEL_NAME = re.compile(r"^[\w._]+\Z")
-_BUILD_TAG = re.compile(r"(\d+)(.*)\Z", re.ASCII)
+_ASCII_DIGITS = "0123456789"
 
 
 class Tag:
@@ -75,17 +71,28 @@ def is_wheel_filename(filename: str) -> bool:
     if dashes not in (4, 5):
         return False
     parts = stem.split("-", dashes - 2)
-    name = parts[0]
-    if "__" in name or _WHEEL_NAME.match(name) is None:
+    if "__" in parts[0] or not _is_escaped_name(parts[0]) or not is_version(parts[1]):
         return False
-    if not is_version(parts[1]):
-        return False
-    if dashes == 5 and _BUILD_TAG.match(parts[2]) is None:
+    if dashes == 5 and not _is_build_tag(parts[2]):
         return False
     components = [component.split(".") for component in parts[-1].split("-")]
     if any("" in pieces for pieces in components):
         return False
     return all(interpreter.isidentifier() for interpreter in components[0])
+
+
+def _is_escaped_name(name: str) -> bool:
+    """PEP 427's escaped project name, as packaging's `^[\\w._]+\\Z`, without loading `re`
+    (the sync path checks every wheel of the lock): `\\w` is what `str.isalnum` accepts, and
+    the underscore."""
+    letters = name.replace(".", "").replace("_", "")
+    return bool(name) and (not letters or letters.isalnum())
+
+
+def _is_build_tag(build: str) -> bool:
+    """A build number that starts with an ASCII digit, as packaging's `(\\d+)(.*)\\Z` (ASCII):
+    `.` stops at a line feed, so one anywhere refuses the tag."""
+    return build[:1] != "" and build[0] in _ASCII_DIGITS and "\n" not in build
 
 
 def wheel_tags(filename: str) -> frozenset[Tag] | None:

@@ -130,7 +130,7 @@ class BuildEnv:
     target: InstallTarget
 
     @property
-    def python(self) -> Path:
+    def python(self) -> str:
         return self.target.python_executable
 
 

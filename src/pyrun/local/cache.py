@@ -24,17 +24,21 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import os
 import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
 
 from pyrun.core.records import Record
 from pyrun.core.wheelname import canonicalize_name
 from pyrun.errors import FailureError, PyrunError, disk_write_error, os_error_text
 from pyrun.local.placement import SUFFIX as PLACEMENT_SUFFIX
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ARCHIVE_BUCKET = "archive-v0"
 WHEELS_BUCKET = "wheels-v1"
@@ -81,19 +85,19 @@ CACHE_IN_USE_MESSAGE = (
 )
 
 
-def default_cache_dir(environ: Mapping[str, str], cache_dir: str | None = None) -> Path:
+def default_cache_dir(environ: Mapping[str, str], cache_dir: str | None = None) -> str:
     """`<cache>` per SPEC §1.7: option, `PYRUN_CACHE_DIR`, XDG, then the home default."""
     explicit = cache_dir or environ.get("PYRUN_CACHE_DIR")
     if explicit:
-        return Path(os.path.abspath(os.path.expanduser(explicit)))
+        return os.path.abspath(os.path.expanduser(explicit))
     if os.name == "nt" and environ.get("LOCALAPPDATA"):
-        return Path(environ["LOCALAPPDATA"]) / "pyrun" / "cache"
+        return os.path.join(environ["LOCALAPPDATA"], "pyrun", "cache")
     xdg = environ.get("XDG_CACHE_HOME")
     # The XDG spec says relative values are invalid and must be ignored.
     if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "pyrun"
+        return os.path.join(xdg, "pyrun")
     home = environ.get("HOME") or os.path.expanduser("~")
-    return Path(home) / ".cache" / "pyrun"
+    return os.path.join(home, ".cache", "pyrun")
 
 
 class RemovalStats(Record):
@@ -115,10 +119,22 @@ class RemovalStats(Record):
 class Cache:
     """A cache root. `Cache.temporary()` is the `--no-cache` variant, removed by `close()`."""
 
-    def __init__(self, root: Path | str, *, temporary: bool = False) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike[str], *, temporary: bool = False) -> None:
+        # The root as a string: the sync path joins it with `os.path` and never loads
+        # `pathlib` (with `re`, `fnmatch`, `urllib.parse`, `ipaddress`: ~7 ms of imports).
+        self.directory = os.fspath(root)
         self.temporary = temporary
         self._shared_lock: FileLock | None = None
+        self._root: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        """The root as a `Path`, for the commands that work with paths (loads `pathlib`)."""
+        if self._root is None:
+            from pathlib import Path
+
+            self._root = Path(self.directory)
+        return self._root
 
     @classmethod
     def open(
@@ -146,20 +162,20 @@ class Cache:
         if self.temporary:
             import shutil
 
-            shutil.rmtree(self.root, ignore_errors=True)
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def init(self) -> Cache:
         """Create the root with `CACHEDIR.TAG` and `.gitignore` if they are missing."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            _write_if_missing(self.root / "CACHEDIR.TAG", CACHEDIR_TAG.encode())
-            _write_if_missing(self.root / ".gitignore", b"*")
+            os.makedirs(self.directory, exist_ok=True)
+            _write_if_missing(os.path.join(self.directory, "CACHEDIR.TAG"), CACHEDIR_TAG.encode())
+            _write_if_missing(os.path.join(self.directory, ".gitignore"), b"*")
         except OSError as exc:
             # uv's wording and exit status (2: the cache is part of the run's configuration).
-            action = "create directory" if exc.filename == str(self.root) else "write"
+            action = "create directory" if exc.filename == self.directory else "write"
             refused = disk_write_error(exc)
             raise PyrunError(
-                f"Failed to initialize cache at `{self.root}`",
+                f"Failed to initialize cache at `{self.directory}`",
                 causes=(f"failed to {action} `{exc.filename}`: {os_error_text(exc)}",),
                 hint=refused.hint if refused is not None else None,
             ) from exc
@@ -201,8 +217,12 @@ class Cache:
         """Where the archive with this id lives (whether or not it exists yet)."""
         return self.root / ARCHIVE_BUCKET / archive_id
 
+    def archive_dir(self, archive_id: str) -> str:
+        """`archive_path` as a string, for the sync path (which never loads `pathlib`)."""
+        return os.path.join(self.directory, ARCHIVE_BUCKET, archive_id)
+
     def has_archive(self, archive_id: str) -> bool:
-        return os.path.isdir(self.archive_path(archive_id))
+        return os.path.isdir(self.archive_dir(archive_id))
 
     def existing_archives(self, archive_ids: Iterable[str | None]) -> set[str]:
         """The subset of `archive_ids` present: the `cached` argument of `make_plan`."""
@@ -211,6 +231,7 @@ class Cache:
     def tempdir(self, bucket: str) -> Path:
         """A fresh `.tmp*` directory inside `bucket`, on the same file system as its entries."""
         import tempfile
+        from pathlib import Path
 
         return Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.bucket(bucket)))
 
@@ -228,8 +249,8 @@ class Cache:
     def acquire_shared(self, *, timeout: float | None = DEFAULT_LOCK_TIMEOUT) -> None:
         """Hold the shared cache lock until `release_shared()`/`close()` (a running process)."""
         if self._shared_lock is None:
-            lock = FileLock(self.root / ".lock")
-            lock.acquire(shared=True, timeout=timeout, what=str(self.root))
+            lock = FileLock(os.path.join(self.directory, ".lock"))
+            lock.acquire(shared=True, timeout=timeout, what=self.directory)
             self._shared_lock = lock
 
     def release_shared(self) -> None:
@@ -369,12 +390,11 @@ class Cache:
 # Atomic persistence ---------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `path` so that readers see the old content or the new, never a mix."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    parent = os.path.dirname(os.fspath(path)) or "."
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = _new_temporary(parent)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -385,7 +405,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def persist_dir(tmp: Path, final: Path) -> bool:
+_TEMPORARY_NUMBERS = itertools.count()
+
+
+def _new_temporary(directory: str) -> tuple[int, str]:
+    """A new `.tmp*` file in `directory`, open for writing and private, as `tempfile.mkstemp`
+    makes one: an empty cache's first files (`CACHEDIR.TAG`) are written before a cold run's
+    first request, which must not wait for `tempfile` (with `shutil`, `random`, `bz2`, `lzma`)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        name = f"{TMP_PREFIX}{os.getpid()}-{next(_TEMPORARY_NUMBERS)}"
+        path = os.path.join(directory, name)
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:  # left by an earlier process of the same id
+            continue
+
+
+def persist_dir(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> bool:
     """Rename the finished directory `tmp` to `final`; `False` if another writer won.
 
     Directory entries are immutable once in place, so when two processes build the same entry
@@ -395,7 +432,7 @@ def persist_dir(tmp: Path, final: Path) -> bool:
         os.rename(tmp, final)
         return True
     except OSError as exc:
-        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not final.is_dir():
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not os.path.isdir(final):
             raise
         import shutil
 
@@ -403,8 +440,8 @@ def persist_dir(tmp: Path, final: Path) -> bool:
         return False
 
 
-def _write_if_missing(path: Path, data: bytes) -> None:
-    if not path.exists():
+def _write_if_missing(path: str, data: bytes) -> None:
+    if not os.path.exists(path):
         atomic_write_bytes(path, data)
 
 
@@ -421,8 +458,8 @@ class FileLock:
 
     POLL_INTERVAL = 0.05
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
         self._fd: int | None = None
 
     def acquire(
@@ -433,7 +470,7 @@ class FileLock:
         on_wait: Callable[[], None] | None = None,
         what: str = "",
     ) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
             self._wait_for(fd, shared, timeout, on_wait, what)
@@ -505,7 +542,7 @@ def lock_timeout_from_env(environ: Mapping[str, str]) -> float:
         ) from None
 
 
-def _lock_timeout(timeout: float, what: str, path: Path) -> FailureError:
+def _lock_timeout(timeout: float, what: str, path: str) -> FailureError:
     return FailureError(
         f"Timeout ({timeout:g}s) when waiting for lock on `{what}` at `{path}`, is another "
         "pyrun process running? You can set `PYRUN_LOCK_TIMEOUT` to increase the timeout."

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 from pyrun.errors import FailureError, os_error_text
 
@@ -29,7 +28,7 @@ sys.stdout.write(str(count))
 """
 
 
-def compile_bytecode(python: Path, site_packages: Path) -> int:
+def compile_bytecode(python: str | os.PathLike[str], site_packages: str | os.PathLike[str]) -> int:
     """Compile every module under `site_packages` with `python`; the number of modules."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     try:
@@ -48,5 +47,5 @@ def compile_bytecode(python: Path, site_packages: Path) -> int:
     return int(result.stdout)
 
 
-def _compile_error(site_packages: Path, cause: str) -> FailureError:
+def _compile_error(site_packages: str | os.PathLike[str], cause: str) -> FailureError:
     return FailureError(f"Failed to bytecode-compile `{site_packages}`", causes=(cause,))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from pyrun.core.host import Host
 
@@ -54,6 +53,14 @@ def _host_libc(os_name: str, arch: str) -> str:
         glibc = os.confstr("CS_GNU_LIBC_VERSION")
     except (AttributeError, OSError, ValueError):
         glibc = None
-    if not glibc and any(Path("/lib").glob("ld-musl-*")):
+    if not glibc and _has_musl_loader("/lib"):
         return "musl"
     return "gnueabihf" if arch == "armv7" else "gnu"
+
+
+def _has_musl_loader(directory: str) -> bool:
+    """Whether `directory` holds musl's dynamic loader (`ld-musl-*`)."""
+    try:
+        return any(name.startswith("ld-musl-") for name in os.listdir(directory))
+    except OSError:
+        return False

@@ -23,7 +23,6 @@ import operator
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 
 from pyrun.core.plan import InstalledDist
 from pyrun.core.records import Record
@@ -61,45 +60,51 @@ LINK_FALLBACK_WARNING = (
 class InstallTarget(Record):
     """Where each installation scheme of an environment lives, and its interpreter."""
 
-    prefix: Path
-    purelib: Path
-    platlib: Path
-    scripts: Path
-    data: Path
-    headers: Path  # the per-distribution directory is appended at install time
-    python_executable: Path
+    # Strings, not `Path`s: the sync path never loads `pathlib`.
+    prefix: str
+    purelib: str
+    platlib: str
+    scripts: str
+    data: str
+    headers: str  # the per-distribution directory is appended at install time
+    python_executable: str
     python_version: tuple[int, int]
 
     @classmethod
     def for_venv(
-        cls, venv: Path, python_version: Sequence[int], *, implementation: str = "cpython"
+        cls,
+        venv: str | os.PathLike[str],
+        python_version: Sequence[int],
+        *,
+        implementation: str = "cpython",
     ) -> InstallTarget:
         """The POSIX virtual environment layout (`lib/pythonX.Y/site-packages`, `bin`)."""
         major, minor = python_version[0], python_version[1]
         lib = "pypy" if implementation.lower() == "pypy" else "python"
-        site_packages = venv / "lib" / f"{lib}{major}.{minor}" / "site-packages"
+        prefix = os.fspath(venv)
+        site_packages = os.path.join(prefix, "lib", f"{lib}{major}.{minor}", "site-packages")
         return cls(
-            prefix=venv,
+            prefix=prefix,
             purelib=site_packages,
             platlib=site_packages,
-            scripts=venv / "bin",
-            data=venv,
-            headers=venv / "include" / "site" / f"python{major}.{minor}",
-            python_executable=venv / "bin" / "python",
+            scripts=os.path.join(prefix, "bin"),
+            data=prefix,
+            headers=os.path.join(prefix, "include", "site", f"python{major}.{minor}"),
+            python_executable=os.path.join(prefix, "bin", "python"),
             python_version=(major, minor),
         )
 
     @property
-    def site_packages(self) -> Path:
+    def site_packages(self) -> str:
         return self.purelib
 
     def scheme_dict(self, distribution: str) -> dict[str, str]:
         return {
-            "purelib": os.fspath(self.purelib),
-            "platlib": os.fspath(self.platlib),
-            "scripts": os.fspath(self.scripts),
-            "data": os.fspath(self.data),
-            "headers": os.fspath(self.headers / distribution),
+            "purelib": self.purelib,
+            "platlib": self.platlib,
+            "scripts": self.scripts,
+            "data": self.data,
+            "headers": os.path.join(self.headers, distribution),
         }
 
 
@@ -109,7 +114,7 @@ class InstallTarget(Record):
 class _Archive:
     """What installing needs from an unpacked wheel: its names, root scheme and RECORD."""
 
-    def __init__(self, root: Path, dist_info: str | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str], dist_info: str | None = None) -> None:
         self.root = os.fspath(root)
         self.dist_info = dist_info or find_single_dist_info(root)
         stem = self.dist_info.removesuffix(".dist-info")
@@ -135,7 +140,7 @@ class _Archive:
             return None
 
 
-def find_single_dist_info(root: Path) -> str:
+def find_single_dist_info(root: str | os.PathLike[str]) -> str:
     """The one `*.dist-info` directory at the top of an unpacked wheel."""
     names = [name for name in os.listdir(root) if name.endswith(".dist-info")]
     if len(names) != 1:
@@ -408,7 +413,7 @@ _HASH = operator.itemgetter(1)
 _SIZE = operator.itemgetter(2)
 
 
-def unpacked_placement(root: Path) -> Placement | None:
+def unpacked_placement(root: str | os.PathLike[str]) -> Placement | None:
     """The plan of the wheel just unpacked at `root`, for unpacking to keep beside it; None
     for an archive the walk refuses (each install then walks it, and says why)."""
     try:
@@ -417,7 +422,7 @@ def unpacked_placement(root: Path) -> Placement | None:
         return None
 
 
-def _kept_placement(archive: Path) -> tuple[_Archive, Placement | None]:
+def _kept_placement(archive: str | os.PathLike[str]) -> tuple[_Archive, Placement | None]:
     """The archive, and the plan unpacking kept for it (None: the install walks it)."""
     kept = load_placement(os.fspath(archive))
     if kept is None:
@@ -1025,14 +1030,14 @@ class InstalledWheel:
     # import (its generated `__new__` is compiled), a slotted class a seventh of that.
     __slots__ = ("dist_info", "name", "version")
 
-    def __init__(self, *, name: str, version: str, dist_info: Path) -> None:
+    def __init__(self, *, name: str, version: str, dist_info: str) -> None:
         self.name = name
         self.version = version
         self.dist_info = dist_info
 
 
 def install_wheel(
-    archive: Path,
+    archive: str | os.PathLike[str],
     target: InstallTarget,
     *,
     linker: Linker | None = None,
@@ -1065,7 +1070,7 @@ def install_wheel(
             f"Failed to install `{source.distribution}=={source.version}`", causes=(cause,)
         ) from exc
     scheme = target.purelib if source.root_scheme == "purelib" else target.platlib
-    dist_info = scheme / source.dist_info
+    dist_info = os.path.join(scheme, source.dist_info)
     return InstalledWheel(name=source.distribution, version=source.version, dist_info=dist_info)
 
 
@@ -1088,7 +1093,7 @@ def _install_metadata(
 # Reading and uninstalling ----------------------------------------------------------------------
 
 
-def installed_distributions(site_packages: Path) -> dict[str, InstalledDist]:
+def installed_distributions(site_packages: str) -> dict[str, InstalledDist]:
     """Every `*.dist-info` in `site_packages`, keyed by canonical name."""
     found: dict[str, InstalledDist] = {}
     try:
@@ -1097,33 +1102,34 @@ def installed_distributions(site_packages: Path) -> dict[str, InstalledDist]:
         return found
     for entry in sorted(entries):
         if entry.endswith(".dist-info") and "-" in entry:
-            dist = _read_installed(site_packages / entry)
+            dist = _read_installed(os.path.join(site_packages, entry))
             found[dist.key] = dist
     return found
 
 
-def _read_installed(dist_info: Path) -> InstalledDist:
-    name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
-    installer_text = _read_small(dist_info / "INSTALLER")
+def _read_installed(dist_info: str) -> InstalledDist:
+    name, _, version = os.path.basename(dist_info).removesuffix(".dist-info").partition("-")
+    installer_text = _read_small(os.path.join(dist_info, "INSTALLER"))
     return InstalledDist(
-        complete=os.path.isfile(dist_info / "RECORD"),
+        complete=os.path.isfile(os.path.join(dist_info, "RECORD")),
         name=name,
         version=version,
         dist_info_path=dist_info,
-        direct_url=_read_json(dist_info / "direct_url.json"),
+        direct_url=_read_json(os.path.join(dist_info, "direct_url.json")),
         installer=installer_text.strip() if installer_text is not None else None,
-        cache_info=_read_json(dist_info / "pyrun_cache.json"),
+        cache_info=_read_json(os.path.join(dist_info, "pyrun_cache.json")),
     )
 
 
-def _read_small(path: Path) -> str | None:
+def _read_small(path: str) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            return file.read()
     except (OSError, UnicodeDecodeError):
         return None
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: str) -> dict[str, Any] | None:
     text = _read_small(path)
     if text is None:
         return None
@@ -1136,12 +1142,13 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def find_dist_info(site_packages: Path, dist_name: str) -> Path | None:
+def find_dist_info(site_packages: str | os.PathLike[str], dist_name: str) -> str | None:
     """The dist-info directory of `dist_name` in `site_packages`, if installed."""
     key = _key(dist_name)
-    for entry in _listdir(os.fspath(site_packages)):
+    directory = os.fspath(site_packages)
+    for entry in _listdir(directory):
         if entry.endswith(".dist-info") and _key(entry.partition("-")[0]) == key:
-            return site_packages / entry
+            return os.path.join(directory, entry)
     return None
 
 
@@ -1159,7 +1166,10 @@ class UninstallResult:
 
 
 def uninstall(
-    site_packages: Path, dist_name: str, *, prefix: Path | None = None
+    site_packages: str | os.PathLike[str],
+    dist_name: str,
+    *,
+    prefix: str | os.PathLike[str] | None = None,
 ) -> UninstallResult | None:
     """Remove an installed distribution by its RECORD; `None` if it is not installed.
 
@@ -1170,32 +1180,35 @@ def uninstall(
     dist_info = find_dist_info(site_packages, dist_name)
     if dist_info is None:
         return None
-    root = os.path.abspath(prefix or _prefix_of(site_packages))
+    root = os.path.abspath(prefix or _prefix_of(os.fspath(site_packages)))
     paths = _record_paths(dist_info, os.path.abspath(site_packages), root)
     # RECORD goes first: if the removal is interrupted, the distribution is already incomplete
     # (and reinstalled by the next sync) rather than installed with files missing.
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(dist_info / "RECORD")
+        os.unlink(os.path.join(dist_info, "RECORD"))
     removed = sum(_remove_file(path) for path in paths)
     _remove_pycache(paths)
     import shutil
 
     shutil.rmtree(dist_info, ignore_errors=True)
     _remove_empty_parents(paths, site_packages=os.path.abspath(site_packages), root=root)
-    name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
+    name, _, version = os.path.basename(dist_info).removesuffix(".dist-info").partition("-")
     return UninstallResult(name=name, version=version, removed_files=removed)
 
 
-def _prefix_of(site_packages: Path) -> Path:
-    parts = site_packages.parts
+def _prefix_of(site_packages: str) -> str:
+    # `Path.parts` drops empty and `.` components: so does this split.
+    parts = [part for part in site_packages.split(os.sep) if part not in ("", ".")]
     if len(parts) >= 3 and parts[-1] == "site-packages" and parts[-3] in ("lib", "lib64"):
-        return site_packages.parent.parent.parent
+        rest = os.sep.join(parts[:-3])
+        return os.sep + rest if site_packages.startswith(os.sep) else rest or "."
     return site_packages
 
 
-def _record_paths(dist_info: Path, site_packages: str, root: str) -> list[str]:
+def _record_paths(dist_info: str, site_packages: str, root: str) -> list[str]:
     try:
-        lines = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8") as file:
+            lines = file.read().splitlines()
     except FileNotFoundError:
         return []
     paths = []

@@ -23,7 +23,6 @@ import functools
 import marshal
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 from pyrun.console import Console, display_path
 from pyrun.core.host import Host
@@ -32,6 +31,7 @@ from pyrun.core.patterns import lazy
 from pyrun.core.records import Record
 from pyrun.core.requests import DEFAULT_REQUEST, PythonRequest
 from pyrun.errors import PyrunError
+from pyrun.local.cache import atomic_write_bytes
 from pyrun.local.host import host_platform
 from pyrun.stamp import sha256_hex
 
@@ -63,7 +63,6 @@ _MANAGED_KEY = lazy(
     r"(?P<prerelease>(?:a|b|rc)\d+)?(?P<variant>\+[a-z+]+)?"
     r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
 )
-_MINOR_EXECUTABLE = lazy(r"^python3\.(?P<minor>\d\d?)(?P<t>t?)$")
 _VARIANT_EXE_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 
 
@@ -180,7 +179,8 @@ def _run_probe(target: str, timeout: float, console: Console | None) -> dict[str
 
 @functools.cache
 def _probe_source() -> str:
-    return Path(__file__).with_name("_probe.py").read_text(encoding="utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "_probe.py"), encoding="utf-8") as file:
+        return file.read()
 
 
 @functools.cache
@@ -220,19 +220,13 @@ def _write_cache(
     entry: str, key: tuple[object, ...], data: dict[str, object], console: Console | None
 ) -> None:
     """Write via a temporary file and rename, so a reader never sees half an entry."""
-    directory = os.path.dirname(entry)
     try:
         payload = marshal.dumps({"key": key, "probe": data}, _MARSHAL_VERSION)
     except ValueError:  # not marshal-able (a probe of another shape): not kept
         return
     try:
-        os.makedirs(directory, exist_ok=True)
-        import tempfile
-
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(temp, entry)
+        # Without `tempfile`: a cold run probes before its first request.
+        atomic_write_bytes(entry, payload)
     except OSError as exc:
         _debug(console, f"Could not cache interpreter information at `{entry}`: {exc}")
 
@@ -493,23 +487,34 @@ def _is_base_conda(prefix: str, environ: Mapping[str, str]) -> bool:
     `CONDA_DEFAULT_ENV=base` (or `root`) is taken as base too."""
     if environ.get("CONDA_DEFAULT_ENV") in ("base", "root"):
         return True
-    return "envs" not in Path(prefix).parts
+    return "envs" not in prefix.split(os.sep)
 
 
 def _venv_from_working_dir(cwd: str, problems: list[PyrunError]) -> str | None:
     """The cwd or an ancestor that is a venv, else the nearest `.venv`. A `.venv` without
     `pyvenv.cfg` stops the walk and is reported if nothing else is found."""
-    directory = Path(cwd)
-    for candidate in (directory, *directory.parents):
-        if (candidate / "pyvenv.cfg").is_file():
-            return str(candidate)
-        dot_venv = candidate / ".venv"
-        if dot_venv.is_dir():
-            if (dot_venv / "pyvenv.cfg").is_file():
-                return str(dot_venv)
-            problems.append(broken_venv_error(str(dot_venv)))
+    for candidate in _self_and_parents(cwd):
+        if os.path.isfile(os.path.join(candidate, "pyvenv.cfg")):
+            return candidate
+        dot_venv = os.path.join(candidate, ".venv")
+        if os.path.isdir(dot_venv):
+            if os.path.isfile(os.path.join(dot_venv, "pyvenv.cfg")):
+                return dot_venv
+            problems.append(broken_venv_error(dot_venv))
             return None
     return None
+
+
+def _self_and_parents(directory: str) -> Iterator[str]:
+    """`directory` and its ancestors, as `Path(directory)` and its `parents` spell them."""
+    absolute = directory.startswith(os.sep)
+    parts = [part for part in directory.split(os.sep) if part not in ("", ".")]
+    while True:
+        joined = os.sep.join(parts)
+        yield os.sep + joined if absolute else joined or "."
+        if not parts:
+            return
+        parts.pop()
 
 
 def _base_conda_candidates(search: _Search) -> Iterator[_Candidate]:
@@ -606,14 +611,27 @@ def _minor_executables(directory: str, request: PythonRequest) -> list[str]:
         return []
     found: list[tuple[int, bool, str]] = []
     for name in names:
-        match = _MINOR_EXECUTABLE.match(name)
-        if match is None:
+        parsed = _minor_executable(name)
+        if parsed is None:
             continue
-        minor = int(match["minor"])
+        minor, free_threaded = parsed
         if minor >= 6 and request.matches_major_minor(3, minor):
-            found.append((minor, bool(match["t"]), os.path.join(directory, name)))
+            found.append((minor, free_threaded, os.path.join(directory, name)))
     found.sort(key=lambda item: (-item[0], item[1]))
     return [path for _, _, path in found if _is_executable(path)]
+
+
+def _minor_executable(name: str) -> tuple[int, bool] | None:
+    """The minor version of a `python3.X[t]` name and whether it is free-threaded, as
+    `^python3\\.(?P<minor>\\d\\d?)(?P<t>t?)$` reads it (`$` allows one final newline), without
+    loading `re` on the path of every run that searches `PATH`."""
+    if not name.startswith("python3."):
+        return None
+    rest = name[len("python3.") :].removesuffix("\n")
+    digits = rest.removesuffix("t")
+    if not 1 <= len(digits) <= 2 or not digits.isdecimal():
+        return None
+    return int(digits), digits != rest
 
 
 # -- selection -----------------------------------------------------------------------------

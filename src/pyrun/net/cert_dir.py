@@ -24,8 +24,6 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +42,9 @@ _WHITE_SPACE = b" \t\n\x0b\x0c\r"  # `ossl_isspace`: ASCII only
 _WHITE_RUNS = re.compile(rb"[ \t\n\x0b\x0c\r]+")
 
 
-def hashed_directory(bundle: str, cache_root: Path, *, make: bool = True) -> str | None:
+def hashed_directory(
+    bundle: str, cache_root: str | os.PathLike[str], *, make: bool = True
+) -> str | None:
     """The hashed directory of the PEM bundle at `bundle` under `cache_root`, made if it is
     not there yet (unless not `make`); None when there is none: the bundle cannot be read or
     named, or the cache not written."""
@@ -58,7 +58,7 @@ def hashed_directory(bundle: str, cache_root: Path, *, make: bool = True) -> str
     return _make(data, target) if make else None
 
 
-def make_when_read_again(bundle: str, cache_root: Path) -> None:
+def make_when_read_again(bundle: str, cache_root: str | os.PathLike[str]) -> None:
     """For a bundle just loaded from its file: make its directory when a run has loaded it
     from the file before (a mark left then says so), else leave that mark. A cache that one
     run uses and drops (a CI job's, an empty one each time) then costs an empty file, not the
@@ -76,8 +76,8 @@ def make_when_read_again(bundle: str, cache_root: Path) -> None:
         pass  # only a speed-up for the next run
 
 
-def _target(bundle: bytes, cache_root: Path) -> Path:
-    return cache_root / CERTS_BUCKET / hashlib.sha256(bundle).hexdigest()[:16]
+def _target(bundle: bytes, cache_root: str | os.PathLike[str]) -> Path:
+    return Path(cache_root, CERTS_BUCKET, hashlib.sha256(bundle).hexdigest()[:16])
 
 
 def _make(bundle: bytes, target: Path) -> str | None:
@@ -209,6 +209,8 @@ _ABANDONED_AFTER = 600.0
 
 
 def _remove_abandoned(bucket: Path) -> None:
+    import shutil  # here, as `tempfile` below: only the writer thread needs them
+
     now = time.time()
     for entry in os.scandir(bucket):
         if entry.name.startswith(_TEMP_PREFIX):
@@ -220,6 +222,9 @@ def _remove_abandoned(bucket: Path) -> None:
 def _write_directory(target: Path, files: dict[str, bytes]) -> bool:
     """Write the directory whole under a temporary name, then rename it into place: a reader
     sees all of it or none. Another process that got there first wins."""
+    import shutil
+    import tempfile
+
     temp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import marshal
-import os
 import queue
 import re
 import threading
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pyrun.core.records import Record
+from pyrun.net.http_env import left_to_client
 from pyrun.net.page_cache import (
     CachedResponse,
     metadata_path,
@@ -41,6 +41,7 @@ from pyrun.net.page_cache import (
     refreshed_entry,
     store,
 )
+from pyrun.net.urls import plain_index_url
 
 if TYPE_CHECKING:
     import ssl
@@ -57,9 +58,6 @@ WORKERS = 6
 # or "this index does not have the project".
 _ANSWERS = frozenset({200, 404, 410})
 # Variables that send httpx (which trusts the environment) through a proxy.
-_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
-# An index URL read exactly as httpx would send it: nothing to normalise or encode.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
 _REQUIRES_DIST = re.compile(rb"^Requires-Dist:([^\r\n]*)", re.M | re.I)
 # The empty line that ends the headers of a METADATA file (LF or CRLF line endings).
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
@@ -183,42 +181,9 @@ def start(plan: EarlyPlan, names: Sequence[str], environ: Mapping[str, str]) -> 
     return True
 
 
-def _uses_proxy(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES)
-
-
-def _has_netrc(environ: Mapping[str, str]) -> bool:
-    """Whether credentials may come from a netrc file (the client reads `NETRC`, else
-    `~/.netrc`): their requests are left to it."""
-    location = environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    return os.path.exists(location)
-
-
 def _index_of(plan: EarlyPlan, name: str) -> str | None:
     url = plan.pinned.get(name, plan.index_url)
     return url if plain_index_url(url) else None
-
-
-def plain_index_url(url: str) -> bool:
-    """Whether httpx sends `url` as written (so the answer's location is `url` itself): http
-    or https, a lower-case host without credentials or default port, a path with nothing to
-    encode, no query or fragment."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return False
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return (
-        default is not None
-        and url.startswith(f"{parts.scheme}://{parts.netloc}")
-        and bool(parts.hostname)
-        and parts.netloc == parts.netloc.lower()
-        and "@" not in parts.netloc
-        and port != default
-        and not (parts.query or parts.fragment or "?" in url or "#" in url)
-        and _PLAIN_PATH.fullmatch(parts.path) is not None
-    )
 
 
 class _Fetcher:
@@ -380,12 +345,6 @@ def writing() -> Iterator[None]:
     other writes go on meanwhile."""
     with _WRITES.entered():
         yield
-
-
-def left_to_client(environ: Mapping[str, str]) -> bool:
-    """Whether requests in this environment are the client's alone: a proxy, or a netrc file
-    whose credentials it sends."""
-    return _uses_proxy(environ) or _has_netrc(environ)
 
 
 def _stored_form(http_path: Path) -> tuple[object, ...] | None:

@@ -25,20 +25,18 @@ import contextlib
 import hashlib
 import os
 import queue
-import random
-import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from pyrun.core.records import Record
 from pyrun.local.cache import WHEELS_BUCKET, Cache
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `pathlib` loads with the first wheel too large for memory, if any
     import ssl
+    from pathlib import Path
+    from typing import BinaryIO
 
     from pyrun.net.early_http import Connection, EarlyStatusError
     from pyrun.progress import Reporter
@@ -80,7 +78,7 @@ class Fetched(Record):
 def takes(url: str, hash_text: str | None, insecure_hosts: Sequence[str]) -> str | None:
     """The expected sha256 hex digest when the wheel at `url` with the lock's `hash_text` is
     one for these threads, else None (the client's)."""
-    from pyrun.net.early_pages import plain_index_url
+    from pyrun.net.urls import plain_index_url
 
     digest = _sha256_of(hash_text)
     if digest is None or not plain_index_url(url):
@@ -101,7 +99,7 @@ def _sha256_of(hash_text: str | None) -> str | None:
 def allowed(environ: Mapping[str, str], index_urls: Sequence[str]) -> bool:
     """Whether wheels may be fetched here at all: not through a proxy, nor where credentials
     may apply (a netrc file, an index URL that carries them), which the client sends."""
-    from pyrun.net.early_pages import left_to_client
+    from pyrun.net.http_env import left_to_client
 
     if left_to_client(environ):
         return False
@@ -340,6 +338,8 @@ class _Run:
         if answer.status not in RETRY_STATUSES:
             return
         asked = min(retry_after(answer.headers.get("retry-after")) or 0.0, MAX_RETRY_AFTER)
+        import random  # a retry only: not before a cold run's first request
+
         self.cancelled.wait(max(RETRY_DELAY * (1 + random.random() / 2), asked))
 
     def _fetch(self, wheel: EarlyWheel, connection: Connection, spool: _Spool) -> Fetched:
@@ -403,7 +403,7 @@ class _Run:
     def _context(self) -> ssl.SSLContext:
         from pyrun.net import trust
 
-        return trust.ssl_context(self.system_certs, self.cache.root)
+        return trust.ssl_context(self.system_certs, self.cache.directory)
 
 
 class _Spool:
@@ -449,6 +449,8 @@ class _Spool:
         self.finish()
         self.pieces = []
         if self.path is not None:
+            import shutil  # a wheel too large for memory only
+
             shutil.rmtree(self.path.parent, ignore_errors=True)
 
 

@@ -1,15 +1,19 @@
 """The HTTP client's numbers a run reads from its environment (`PYRUN_HTTP_RETRIES`,
 `PYRUN_HTTP_TIMEOUT`): their own module so that a lock's early page requests
 (`pyrun.commands.lock_project`), sent before the client and trio are imported, read them exactly
-as the client does."""
+as the client does, and whether the environment leaves requests to the client alone."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from pyrun.errors import PyrunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing `typing` at run time
+    from typing import Any
 
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 30.0
@@ -23,6 +27,25 @@ MAX_RETRY_AFTER = 60.0
 # (`client.CachingResolver`) and the early one (`early_http`), hedge so.
 DNS_HEDGE_DELAY = 0.5
 DNS_ATTEMPTS = 3
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def left_to_client(environ: Mapping[str, str]) -> bool:
+    """Whether requests in this environment are the client's alone: a proxy, or a netrc file
+    whose credentials it sends. Here, not in `early_pages`: a cold locked run asks it before
+    its wheels and needs nothing else of the page side (`json`, `pathlib`)."""
+    return _uses_proxy(environ) or _has_netrc(environ)
+
+
+def _uses_proxy(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES)
+
+
+def _has_netrc(environ: Mapping[str, str]) -> bool:
+    """Whether credentials may come from a netrc file (the client reads `NETRC`, else
+    `~/.netrc`): their requests are left to it."""
+    location = environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    return os.path.exists(location)
 
 
 def env_number(

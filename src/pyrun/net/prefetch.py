@@ -58,7 +58,7 @@ class WheelPrefetch:
     ) -> None:
         self.cache = cache
         self.interpreter = interpreter
-        self.argv = [sys.executable, "-m", "pyrun.net.fetcher", str(cache.root)]
+        self.argv = [sys.executable, "-m", "pyrun.net.fetcher", cache.directory]
         self.argv += ["--system-certs"] if system_certs else []
         if reporter is not None:
             # A log shows when a transfer starts and ends: the bytes in between matter only

@@ -22,15 +22,15 @@ import os
 import ssl
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 _LOCK = threading.Lock()
-_STARTED: set[tuple[bool, Path | None]] = set()
+_STARTED: set[tuple[bool, str | None]] = set()
 
 
-def preload(system_certs: bool, cache_dir: Path | None = None) -> None:
+def preload(system_certs: bool, cache_dir: str | os.PathLike[str] | None = None) -> None:
     """Start loading the trust store the first client will need, on a thread (once per kind
     of store). A failure is not reported here: the client's own load raises it again."""
+    cache_dir = _key(cache_dir)
     with _LOCK:
         if (system_certs, cache_dir) in _STARTED:
             return
@@ -38,7 +38,7 @@ def preload(system_certs: bool, cache_dir: Path | None = None) -> None:
     _start_thread(_preload, (system_certs, cache_dir), "pyrun-trust-store")
 
 
-def _preload(system_certs: bool, cache_dir: Path | None) -> None:
+def _preload(system_certs: bool, cache_dir: str | None) -> None:
     with contextlib.suppress(Exception):
         ssl_context(system_certs, cache_dir)
 
@@ -46,15 +46,23 @@ def _preload(system_certs: bool, cache_dir: Path | None) -> None:
 _TRUST_LOCK = threading.Lock()
 
 
-def ssl_context(system_certs: bool, cache_dir: Path | None = None) -> ssl.SSLContext:
+def ssl_context(
+    system_certs: bool, cache_dir: str | os.PathLike[str] | None = None
+) -> ssl.SSLContext:
     """The process's context for `system_certs` (certifi's hashed directory in the cache at
     `cache_dir`, if any); waits for a preload that is under way instead of loading again."""
     with _TRUST_LOCK:
-        return _load(system_certs, cache_dir)
+        return _load(system_certs, _key(cache_dir))
+
+
+def _key(cache_dir: str | os.PathLike[str] | None) -> str | None:
+    """The cache directory as a string, whichever form a caller has: one store per cache
+    (a `Path` and its string must not load it twice)."""
+    return None if cache_dir is None else os.fspath(cache_dir)
 
 
 @functools.cache
-def _load(system_certs: bool, cache_dir: Path | None) -> ssl.SSLContext:
+def _load(system_certs: bool, cache_dir: str | None) -> ssl.SSLContext:
     if system_certs:
         return ssl.create_default_context()
     if os.environ.get("SSL_CERT_FILE"):
@@ -66,7 +74,7 @@ def _load(system_certs: bool, cache_dir: Path | None) -> ssl.SSLContext:
     return _from_bundle(certifi.where(), cache_dir)
 
 
-def _from_bundle(bundle: str, cache_dir: Path | None) -> ssl.SSLContext:
+def _from_bundle(bundle: str, cache_dir: str | None) -> ssl.SSLContext:
     """The certificates of the PEM file `bundle`: through their hashed directory in the cache
     when it has one, else from the file itself (which also raises what is wrong with it).
 
@@ -97,7 +105,7 @@ def finish_writing(timeout: float = 2.0) -> None:
         thread.join(timeout)
 
 
-def _make_directory(bundle: str, cache_dir: Path) -> None:
+def _make_directory(bundle: str, cache_dir: str) -> None:
     from pyrun.net.cert_dir import make_when_read_again
 
     with contextlib.suppress(Exception):  # only a speed-up for the next run

@@ -1,4 +1,5 @@
-"""Credentials in URLs: removed from what is stored or locked, masked in messages.
+"""Credentials in URLs: removed from what is stored or locked, masked in messages; and which
+index URLs httpx sends as written (`plain_index_url`, for the standard-library requests).
 
 httpx parses a URL carrying credentials (and is imported only then); one without any, by far
 the most common, is returned as it is without loading it.
@@ -7,7 +8,10 @@ the most common, is returned as it is without loading it.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+# An index URL read exactly as httpx would send it: nothing to normalise or encode.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
 # `scheme://user:password@`: what redaction removes from a URL httpx cannot parse.
 _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
 
@@ -45,3 +49,25 @@ def redact_url(url: str) -> str:
 def _masked_userinfo(match: re.Match[str]) -> str:
     user, sep, _password = match["userinfo"].partition(":")
     return f"{match['scheme']}{user}{':****' if sep else ''}@"
+
+
+def plain_index_url(url: str) -> bool:
+    """Whether httpx sends `url` as written (so the answer's location is `url` itself): http
+    or https, a lower-case host without credentials or default port, a path with nothing to
+    encode, no query or fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (
+        default is not None
+        and url.startswith(f"{parts.scheme}://{parts.netloc}")
+        and bool(parts.hostname)
+        and parts.netloc == parts.netloc.lower()
+        and "@" not in parts.netloc
+        and port != default
+        and not (parts.query or parts.fragment or "?" in url or "#" in url)
+        and _PLAIN_PATH.fullmatch(parts.path) is not None
+    )
