@@ -173,8 +173,11 @@ def _build(staging: str, entries: list[Entry]) -> None:
 
 
 def _threads(count: int) -> int:
-    if count < PARALLEL_FROM:
-        return 1
+    return 1 if count < PARALLEL_FROM else usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the host's)."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
