@@ -168,8 +168,8 @@ def _build(staging: str, entries: list[Entry]) -> None:
     if threads < 2:
         _make(staging, entries, umask, shared=False)
         return
-    chunks = iter([entries[start : start + CHUNK] for start in range(0, len(entries), CHUNK)])
-    _Crew(staging, chunks, umask).run(threads)
+    chunks = [entries[start : start + CHUNK] for start in range(0, len(entries), CHUNK)]
+    _Crew(staging, iter(chunks), umask).run(min(threads, len(chunks)))
 
 
 def _threads(count: int) -> int:

@@ -369,3 +369,20 @@ def test_a_failed_parallel_replay_stops_every_thread_before_it_discards(
         replay._assemble(str(project / ".venv"), entries)
     time.sleep(0.2)
     assert os.listdir(project) == []
+
+
+def test_no_more_threads_start_than_there_are_chunks(tmp_path, monkeypatch):
+    started: list[int] = []
+    run = replay._Crew.run
+
+    def counted(self: replay._Crew, threads: int) -> None:
+        started.append(threads)
+        run(self, threads)
+
+    monkeypatch.setattr(replay._Crew, "run", counted)
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 2)
+    monkeypatch.setattr(replay, "usable_cores", lambda: 64)
+    build_into(tmp_path / "env", [("d", "a"), ("d", "a/b"), ("d", "c")])
+    assert started == [2]
+    assert sorted(os.listdir(tmp_path / "env")) == ["a", "c"]
