@@ -617,3 +617,26 @@ def test_installs_sharing_a_linker_keep_their_own_headers_and_targets(tmp_path: 
         ]
         record = (Path(target.site_packages) / "beta-1.0.dist-info" / "RECORD").read_text()
         assert "../../../include/site/python3.12/beta/beta.h," in record
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 2), (2, 2), (3, 3), (16, 6)])
+def test_installs_run_on_a_thread_a_usable_core_and_at_least_two(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    # A thread more than the cores only hands the GIL around between `link` calls.
+    import threading
+
+    from pyrun import replay
+    from pyrun.local import install
+
+    monkeypatch.setattr(replay, "usable_cores", lambda: cores)
+    # Rounds of `threads` installs that each wait until the round's others run: fewer threads
+    # never fill a round (the barrier times out), more take part in several rounds.
+    barrier = threading.Barrier(threads, timeout=10)
+
+    def install_one() -> int:
+        barrier.wait()
+        return threading.get_ident()
+
+    seen = set(install.run_installs([install_one] * 6))
+    assert len(seen) == threads

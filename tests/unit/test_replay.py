@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,6 +125,7 @@ def test_a_garbled_recipe_is_ignored(recorded):
 @pytest.mark.parametrize("parallel_from", [replay.PARALLEL_FROM, 1])
 def test_a_missing_cache_file_leaves_nothing_behind(recorded, monkeypatch, parallel_from):
     monkeypatch.setattr(replay, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(replay, "_load", lambda: 0.0)  # on threads however busy the machine
     env, stamp_file, cache_file = recorded
     shutil.rmtree(env)
     cache_file.unlink()
@@ -254,3 +257,145 @@ def test_generated_files_get_exactly_their_recorded_modes_under_any_umask(
         assert (staging / relative).stat().st_mode & 0o7777 == mode, relative
     # Only the modes the umask would have cut are set again after creation.
     assert sorted(fchmods) == sorted(mode for mode in modes.values() if mode & umask)
+
+
+def synthetic_entries(cache: Path, packages: int = 12, files: int = 20) -> list[replay.Entry]:
+    """A recipe in creation order, as a sync writes one: per package a few nested directories,
+    links into the cache, generated and copied files and a symlink."""
+    cache.mkdir()
+    entries: list[replay.Entry] = [("d", "lib"), ("d", "lib/site"), ("d", "bin")]
+    for package in range(packages):
+        top = f"lib/site/pkg{package}"
+        entries += [("d", top), ("d", f"{top}/sub"), ("d", f"{top}/sub/deep")]
+        for index in range(files):
+            source = cache / f"{package}-{index}.py"
+            source.write_text(f"X = {package, index}\n")
+            place = ("", "/sub", "/sub/deep")[index % 3]
+            entries.append(("l", f"{top}{place}/m{index}.py", str(source)))
+        entries.append(("f", f"{top}/RECORD", 0o644, b"record\n"))
+        entries.append(("c", f"bin/tool{package}", 0o755, str(cache / f"{package}-0.py")))
+        entries.append(("s", f"{top}/sub/link", "deep"))
+    return entries
+
+
+def tree(root: Path) -> list[tuple[object, ...]]:
+    """Every entry under `root`: its kind, mode, and what it holds or links to (the inode of a
+    hardlink into the cache)."""
+    found: list[tuple[object, ...]] = []
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        relative = str(path.relative_to(root))
+        if path.is_symlink():
+            found.append((relative, "s", os.readlink(path)))
+        elif path.is_dir():
+            found.append((relative, "d", info.st_mode))
+        else:
+            linked = info.st_nlink > 1
+            held = info.st_ino if linked else path.read_bytes()
+            found.append((relative, "l" if linked else "f", info.st_mode, held))
+    return found
+
+
+def build_into(root: Path, entries: list[replay.Entry]) -> Path:
+    root.mkdir()
+    replay._build(str(root), entries)
+    return root
+
+
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_a_parallel_replay_makes_the_env_a_sequential_one_makes(tmp_path, monkeypatch, threads):
+    entries = synthetic_entries(tmp_path / "cache")
+    sequential = tree(build_into(tmp_path / "one", entries))
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 3)  # many chunks start in a directory not made yet
+    monkeypatch.setattr(replay, "_threads", lambda count: threads)
+    assert tree(build_into(tmp_path / "many", entries)) == sequential
+
+
+def test_an_entry_whose_directory_another_thread_is_still_making_makes_it_itself(
+    tmp_path, monkeypatch
+):
+    # One thread is held in the `mkdir` of `lib`; the other takes the next chunk, a link into
+    # `lib`, makes `lib` itself and links; the held `mkdir` then finds `lib` made: no error.
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "m.py").write_text("")
+    entries: list[replay.Entry] = [("d", "lib"), ("l", "lib/m.py", str(cache / "m.py"))]
+    mkdir = os.mkdir
+    held: list[str] = []
+
+    def slow_first(path: str, mode: int = 0o777) -> None:
+        if not held:
+            held.append(path)
+            time.sleep(0.5)
+        mkdir(path, mode)
+
+    root = tmp_path / "env"
+    root.mkdir()
+    monkeypatch.setattr(os, "mkdir", slow_first)
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 1)
+    monkeypatch.setattr(replay, "_threads", lambda count: 2)
+    started = time.monotonic()
+    replay._build(str(root), entries)
+    assert held == [str(root / "lib")]
+    assert (root / "lib/m.py").stat().st_ino == (cache / "m.py").stat().st_ino
+    assert time.monotonic() - started >= 0.5  # the held thread was waited for
+
+
+@pytest.mark.parametrize("failing_thread", ["main", "helper"])
+def test_a_failed_parallel_replay_stops_every_thread_before_it_discards(
+    tmp_path, monkeypatch, failing_thread
+):
+    # The thread that did not fail is slow; were the staging directory discarded before it
+    # stopped, what it made afterwards would stay behind.
+    entries = synthetic_entries(tmp_path / "cache", packages=4, files=6)
+    main = threading.get_ident()
+    make_one = replay._make_one
+
+    def failing(entry: replay.Entry, path: str, umask: int) -> None:
+        in_main = threading.get_ident() == main
+        if in_main == (failing_thread == "main"):
+            raise KeyboardInterrupt
+        time.sleep(0.02)
+        make_one(entry, path, umask)
+
+    monkeypatch.setattr(replay, "_make_one", failing)
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 1)
+    monkeypatch.setattr(replay, "_threads", lambda count: 2)
+    project = tmp_path / "project"
+    project.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        replay._assemble(str(project / ".venv"), entries)
+    time.sleep(0.2)
+    assert os.listdir(project) == []
+
+
+def test_no_more_threads_start_than_there_are_chunks(tmp_path, monkeypatch):
+    started: list[int] = []
+    run = replay._Crew.run
+
+    def counted(self: replay._Crew, threads: int) -> None:
+        started.append(threads)
+        run(self, threads)
+
+    monkeypatch.setattr(replay._Crew, "run", counted)
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(replay, "CHUNK", 2)
+    monkeypatch.setattr(replay, "usable_cores", lambda: 64)
+    monkeypatch.setattr(replay, "_load", lambda: 0.0)
+    build_into(tmp_path / "env", [("d", "a"), ("d", "a/b"), ("d", "c")])
+    assert started == [2]
+    assert sorted(os.listdir(tmp_path / "env")) == ["a", "c"]
+
+
+@pytest.mark.parametrize(("load", "threads"), [(0.3, 4), (3.9, 4), (4.0, 1), (11.0, 1)])
+def test_a_large_recipe_takes_every_core_only_while_the_machine_has_one_to_spare(
+    monkeypatch, load, threads
+):
+    # On a busy machine a thread back from `link` waits in the run queue for the GIL.
+    monkeypatch.setattr(replay, "usable_cores", lambda: 4)
+    monkeypatch.setattr(replay, "_load", lambda: load)
+    assert replay._threads(replay.PARALLEL_FROM) == threads
+    assert replay._threads(replay.PARALLEL_FROM - 1) == 1

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 
 from pyrun import replay
 from pyrun.local import install, sigint
@@ -72,10 +72,14 @@ def test_install_threads_leave_signals_to_the_main_thread() -> None:
 
 
 def test_replay_threads_leave_signals_to_the_main_thread(monkeypatch, tmp_path) -> None:
-    seen: list[set[int]] = []
-    monkeypatch.setattr(replay, "_make", lambda staging, entries, umask: seen.append(_blocked()))
-    entries = [("d", f"dir{index}", 0o755) for index in range(2000)]
-    with ThreadPoolExecutor(replay.THREADS) as pool:
-        replay._in_parallel(pool, str(tmp_path), entries, 0o022)  # type: ignore[arg-type]
-    assert len(seen) > 1
-    assert all(mask >= HANDLED for mask in seen)
+    seen: dict[int, set[int]] = {}
+
+    def make(staging: str, entries: list[object], umask: int, *, shared: bool) -> None:
+        seen.setdefault(threading.get_ident(), _blocked())
+        time.sleep(0.001)
+
+    monkeypatch.setattr(replay, "_make", make)
+    chunks = iter([[("d", f"dir{index}")] for index in range(200)])
+    replay._Crew(str(tmp_path), chunks, 0o022).run(3)
+    helpers = [mask for ident, mask in seen.items() if ident != threading.get_ident()]
+    assert helpers and all(mask >= HANDLED for mask in helpers)

@@ -924,16 +924,27 @@ def _copy_range(src: BinaryIO, dst: BinaryIO) -> None:
 
 # Linking waits on the file system (`mkdir`, `link`, `open`: ~2 s of CPU for 300 packages, but
 # 15 s of waiting on a loaded disk), so a few installs at once overlap those waits: 4 threads
-# took 300 packages from 15.9 s to 8.8 s on a loaded 2-core machine. The GIL keeps the Python
-# parts serial; a `Linker` is safe to share (see `Linker.ensure_dir`, `Journal`).
-INSTALL_THREADS = 4
+# took 300 packages from 15.9 s to 8.8 s on a loaded 2-core machine. With the files in the page
+# cache the waits are the kernel's CPU time, and a thread more than the cores only hands the GIL
+# around: each `link` releases it, and a thread coming back finds another holding it (27
+# packages: 2,579 futex calls on 4 threads, 386 on 2, on 2 cores). So one thread a usable core,
+# at least 2 to overlap a disk's waits. The GIL keeps the Python parts serial; a `Linker` is
+# safe to share (see `Linker.ensure_dir`, `Journal`).
+MIN_INSTALL_THREADS = 2
+
+
+def _install_threads(count: int) -> int:
+    from pyrun.replay import usable_cores
+
+    return min(count, max(MIN_INSTALL_THREADS, usable_cores()))
+
 
 if TYPE_CHECKING:
     T = TypeVar("T")
 
 
 def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
-    """The results of `installs`, in order, run on up to `INSTALL_THREADS` threads.
+    """The results of `installs`, in order, run on a thread a core (`_install_threads`).
 
     On the first failure the installs not yet started are cancelled, the running ones finish
     (a distribution is never left half-linked by us), and the failure is raised.
@@ -944,7 +955,7 @@ def run_installs(installs: Sequence[Callable[[], T]]) -> Iterator[T]:
             return
         from pyrun.local import sigint
 
-        pool = _InstallPool(installs, min(INSTALL_THREADS, len(installs)))
+        pool = _InstallPool(installs, _install_threads(len(installs)))
         with sigint.kept_for_main():
             pool.start()
         try:

@@ -14,11 +14,13 @@ ended (seen as a rare hang of `sync` after Ctrl-C, more often under load).
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
-from types import FrameType
 
 from pyrun.child import FORWARDED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # a replay blocks signals for its threads without importing these
+    from collections.abc import Iterator
+    from types import FrameType
 
 # The C module `signal` wraps: `signal`'s own import builds its `Signals`, `Handlers` and
 # `Sigmasks` enums (~3.7 M instructions, 1% of a sync into a new env), for names and numbers
@@ -52,6 +54,8 @@ def kept_for_main() -> Iterator[None]:
 def held() -> Iterator[None]:
     """Defer SIGINT until the block ends: in the main thread (signals land nowhere else), and
     only where Ctrl-C would raise KeyboardInterrupt (not where it is ignored)."""
+    import threading
+
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
