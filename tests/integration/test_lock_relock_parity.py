@@ -186,3 +186,29 @@ def test_a_specifier_version_is_written_normalised_as_uv_writes_it(
         ours, theirs = projects(tmp_path, text)
         lock = lock_both(ours, theirs, pyrun_env, index)
     assert 'specifier = ">=2024.7.0"' in lock and 'specifier = "==1.0a1"' in lock
+
+
+def test_lowest_direct_leaves_an_overridden_or_constrained_package_at_its_highest(
+    tmp_path: Path, pyrun_env: PyrunEnv
+) -> None:
+    # multi-storage-client's `protobuf>=7.35.1` override under `resolution = "lowest-direct"`:
+    # uv lowers the project's own requirements only (`user_requirements`).
+    with IndexServer() as index:
+        for version in ("1.0", "2.0"):
+            index.add_wheel("a", version, requires_dist=["b", "c"])
+        for version in ("1.0", "1.1", "1.2"):
+            index.add_wheel("b", version)
+            index.add_wheel("c", version)
+        text = (
+            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+            'dependencies = ["a"]\n\n[tool.uv]\n'
+            'override-dependencies = ["b>=1.1"]\nconstraint-dependencies = ["c>=1.1"]\n'
+        )
+        ours, theirs = projects(tmp_path, text)
+        mode = ("--resolution", "lowest-direct")
+        assert pyrun(pyrun_env, ours, "lock", *mode, index=index.index_url).returncode == 0
+        assert uv(theirs, "lock", *mode, index=index.index_url).returncode == 0
+    lock = (ours / "uv.lock").read_text()
+    assert lock == (theirs / "uv.lock").read_text()
+    for name, version in (("a", "1.0"), ("b", "1.2"), ("c", "1.2")):
+        assert f'name = "{name}"\nversion = "{version}"' in lock

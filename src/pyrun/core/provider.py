@@ -350,8 +350,12 @@ class _Shared:
         self.members = [_name(m.name) for m in request.members]
         self.constraints = _by_name(_parse(text) for text in request.constraints)
         self.overrides = _by_name(_parse(text) for text in request.overrides)
-        self.first_party = self._first_party_requirements()
-        self.direct = {r.name for r in self.first_party}
+        direct = self._direct_requirements()
+        self.first_party = [*direct, *map(_parse, (*request.constraints, *request.overrides))]
+        # uv's `user_requirements` (what `lowest-direct` lowers): the project's and its
+        # members' own requirements, an override applied in place; a package only constrained
+        # or overridden is not direct (multi-storage-client's `protobuf>=7.35.1` override).
+        self.direct = {r.name for r in direct}
         self.explicit_pre = {r.name for r in self.first_party if _mentions_prerelease(r)}
         self.allowed_yanks = self._allowed_yanks()
         # Name -> version -> the (PEP 508 part of the) environments of the forks that chose it.
@@ -377,8 +381,8 @@ class _Shared:
         # `requires-python`, where its other forks hold below it (`universal_conflicts.widen`).
         self.python_floors: list[Dnf] = []
 
-    def _first_party_requirements(self) -> list[Requirement]:
-        texts = [*self.request.requirements, *self.request.constraints, *self.request.overrides]
+    def _direct_requirements(self) -> list[Requirement]:
+        texts = list(self.request.requirements)
         for member in self.request.members:
             texts.extend(member.requires_dist)
             for group in member.dependency_groups.values():
