@@ -405,6 +405,22 @@ def test_the_cache_predicts_the_pages_read_next(index: IndexServer, tmp_path: Pa
     assert page is not None and parsed not in early_pages._FORMS and recorder.requests == []
 
 
+def test_a_page_the_lock_claimed_is_not_predicted_again(index: IndexServer, tmp_path: Path) -> None:
+    # The threaded lock reads `b` itself before the walk through the cache reaches it: one
+    # claim, so the walk finds it taken (a warm lock once asked for a page twice, in CI).
+    read_through_client(index, tmp_path, "a", "b")
+    index.reset_counters()
+    url, path = f"{index.index_url}/b/", page_path(tmp_path, index.index_url, "b")
+    read, mine = early_pages.claim(url, path)
+    assert mine and not read.done
+    assert start(plan_for(index, tmp_path, requires_python=(">=3.11",)), ["a"], NO_ENVIRONMENT)
+    wait_for_all()
+    assert [index.page_requests(n) for n in ("a", "b", "d")] == [1, 0, 1]  # d through b's cache
+    assert early_pages.claim(url, path) == (read, False)  # anyone else waits for the lock's
+    read.finish(None)
+    assert early_pages.answered(url, path) is read and read.entry is None
+
+
 def test_a_page_revalidated_early_keeps_its_body(tmp_path: Path) -> None:
     with IndexServer(max_age=0) as server:
         server.add_wheel("a", "1.0.0")

@@ -330,13 +330,20 @@ def idle_connection(key: tuple[str, str, int]) -> Connection | None:
         return kept.pop() if kept else None
 
 
-def record(url: str, path: Path, entry: CachedResponse) -> None:
-    """An answer for `url` read in this run by other means than the early requests (the
-    threaded lock, `pyrun.net.threaded_lock`): the client returns it as it returns theirs."""
-    read = EarlyRead(url, path)
-    read.finish(entry)
+def claim(url: str, path: Path) -> tuple[EarlyRead, bool]:
+    """The read of `url` into `path` in this run: one already made or under way (False: wait
+    for it), else a new one the caller makes and `finish`es (True). Claimed in one step, so the
+    walk's prediction of the same page (`_Fetcher.request`) finds it taken and asks no second
+    time; the client then returns its answer as it returns an early request's. A read of the
+    URL into another path is left alone: the caller's is its own."""
     with _LOCK:
-        _READS.setdefault(url, read)
+        read = _READS.get(url)
+        if read is None:
+            read = _READS[url] = EarlyRead(url, path)
+            return read, True
+    if read.path == path:
+        return read, False
+    return EarlyRead(url, path), True
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ the trio path (`Unserved`): a status other than 200/304/404/410 (401, 403, 5xx: 
 retries and words), a failed or timed-out connection, a redirect, a hash mismatch, a wheel
 whose zip layout is unusual, a version with only an sdist (a build or an sdist download).
 The caller then locks through `pyrun.net.lock.lock_async`, which finds what was read here
-already read (`pyrun.net.early_pages.record`) and reports whatever is wrong in its own words.
+already read (`pyrun.net.early_pages.claim`) and reports whatever is wrong in its own words.
 Which locks come here at all is `serves`.
 """
 
@@ -346,20 +346,25 @@ class _Fetcher:
         return options.refresh or project in options.refresh_packages
 
     def _page_entry(self, url: str, path: Path, *, refresh: bool) -> early_pages.CachedResponse:
-        early = early_pages.answered(url, path)
-        if early is not None:
-            entry = early.wait()
+        read, mine = early_pages.claim(url, path)
+        if not mine:
+            entry = read.wait()
             if entry is None:  # what the early request met is the client's to retry and report
                 raise Unserved(f"the early request for {url}")
             return entry
-        stored = read_cache_entry(path)
-        if stored is not None and not refresh and stored.is_fresh(time.time()):
-            return stored
-        entry = early_pages.revalidate(url, path, self._connection(url), self._page_headers)
-        if entry is None or entry.status not in _PAGE_ANSWERS:
-            raise Unserved(f"the page at {url}")
-        early_pages.record(url, path, entry)
-        return entry
+        entry = None
+        try:
+            stored = read_cache_entry(path)
+            if stored is not None and not refresh and stored.is_fresh(time.time()):
+                entry = stored
+            else:
+                entry = early_pages.revalidate(url, path, self._connection(url), self._page_headers)
+                if entry is None or entry.status not in _PAGE_ANSWERS:
+                    entry = None
+                    raise Unserved(f"the page at {url}")
+            return entry
+        finally:
+            read.finish(entry)  # None: the client makes the request again, and reports it
 
     def metadata(self, wheel: IndexFile) -> bytes:
         """A wheel's core metadata: the cache, else its PEP 658 file, else range requests."""
