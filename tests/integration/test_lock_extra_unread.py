@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PyrunEnv
 from tests.integration.test_lock import PYTHON
-from tests.integration.test_lock_relock_parity import lock_both, projects
+from tests.integration.test_lock_relock_parity import app, lock_both, projects
 from tests.support.index_server import IndexServer
 from tests.support.wheels import sdist_archive, sdist_filename
 
@@ -39,10 +39,6 @@ def test_an_extra_its_package_cannot_follow_is_rejected_unread(
         index.add(sdist_filename("k", "0.5"), sdist_archive("k", "0.5", BROKEN_BACKEND))
         index.add_wheel("rd", "1.0")
         index.add_wheel("rd", "2.0")
-        text = (
-            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
-            'dependencies = ["c[r]", "rd<2"]\n'
-        )
-        ours, theirs = projects(tmp_path, text)
+        ours, theirs = projects(tmp_path, app("c[r]", "rd<2"))
         lock = lock_both(ours, theirs, env=pyrun_env, index=index)
     assert 'name = "c"\nversion = "1.0"' in lock and 'name = "k"\nversion = "1.0"' in lock

@@ -44,6 +44,17 @@ def projects(tmp_path: Path, pyproject: str) -> tuple[Path, Path]:
     return ours, theirs
 
 
+def app(*dependencies: str, tool: str = "") -> str:
+    """The `pyproject.toml` of a project `app` (Python >= 3.12) requiring `dependencies`, and a
+    `[tool.uv]` table holding `tool` when given."""
+    listed = ", ".join(f'"{d}"' for d in dependencies)
+    text = (
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+        f"dependencies = [{listed}]\n"
+    )
+    return text + (f"\n[tool.uv]\n{tool}" if tool else "")
+
+
 def forking_project(extra_requirement: str = "") -> str:
     requirements = ["a<2 ; python_version < '3.12'", "a>=2 ; python_version >= '3.12'", "b"]
     if extra_requirement:
@@ -179,11 +190,7 @@ def test_a_specifier_version_is_written_normalised_as_uv_writes_it(
     with IndexServer() as index:
         index.add_wheel("a", "2024.7.1")
         index.add_wheel("b", "1.0a1")
-        text = (
-            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
-            'dependencies = ["a>=2024.07.0", "b==1.0-alpha1"]\n'
-        )
-        ours, theirs = projects(tmp_path, text)
+        ours, theirs = projects(tmp_path, app("a>=2024.07.0", "b==1.0-alpha1"))
         lock = lock_both(ours, theirs, pyrun_env, index)
     assert 'specifier = ">=2024.7.0"' in lock and 'specifier = "==1.0a1"' in lock
 
@@ -199,12 +206,8 @@ def test_lowest_direct_leaves_an_overridden_or_constrained_package_at_its_highes
         for version in ("1.0", "1.1", "1.2"):
             index.add_wheel("b", version)
             index.add_wheel("c", version)
-        text = (
-            '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
-            'dependencies = ["a"]\n\n[tool.uv]\n'
-            'override-dependencies = ["b>=1.1"]\nconstraint-dependencies = ["c>=1.1"]\n'
-        )
-        ours, theirs = projects(tmp_path, text)
+        tool = 'override-dependencies = ["b>=1.1"]\nconstraint-dependencies = ["c>=1.1"]\n'
+        ours, theirs = projects(tmp_path, app("a", tool=tool))
         mode = ("--resolution", "lowest-direct")
         assert pyrun(pyrun_env, ours, "lock", *mode, index=index.index_url).returncode == 0
         assert uv(theirs, "lock", *mode, index=index.index_url).returncode == 0
