@@ -31,13 +31,13 @@ from typing import Any, Literal, Protocol
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from pyrun.core import universal
 from pyrun.core.conflicts import encode
 from pyrun.core.gitref import parse_direct, parse_source_table
 from pyrun.core.index import wheel_tags
-from pyrun.core.lock_compare import normalize_name, requirement_from_pep508
+from pyrun.core.lock_compare import normal_version, normalize_name, requirement_from_pep508
 from pyrun.core.lock_compare import read_only_pep508 as _read_only_pep508
 from pyrun.core.lock_reach import Reachability, RootRequirement, reachability
 from pyrun.core.lockfile import (
@@ -670,7 +670,7 @@ def declare_member(
     assert member.name is not None
     return DeclaredMember(
         name=member.name,
-        version=None if "version" in member.dynamic else _normal_version(member.version),
+        version=None if "version" in member.dynamic else _member_version(member.version),
         path=path,
         virtual=not (member.is_package if packaged is None else packaged),
         editable=editable,
@@ -741,15 +741,9 @@ def _flat(
     return out
 
 
-@functools.lru_cache(maxsize=1024)  # a workspace's members mostly share one version
-def _normal_version(text: str | None) -> str | None:
-    """The version as uv records it (`3.2.0.dev` is locked as `3.2.0.dev0`)."""
-    if text is None:
-        return None
-    try:
-        return str(Version(text))
-    except InvalidVersion:
-        return text  # not a PEP 440 version: compared and written as declared
+def _member_version(text: str | None) -> str | None:
+    """A member's version as uv locks it (`3.2.0.dev` is `3.2.0.dev0`)."""
+    return None if text is None else normal_version(text)
 
 
 def _sources(project: ProjectFile) -> dict[str, Any]:

@@ -249,12 +249,14 @@ def _uv_specifier(specifiers: SpecifierSet) -> str:
     """uv 0.13.9 writes specifiers sorted by version, then operator, joined by `,` (`>=1.0,<2`)."""
 
     ordered = sorted(specifiers, key=_specifier_order)
-    return ",".join(f"{spec.operator}{_normal_version(spec.version)}" for spec in ordered)
+    return ",".join(f"{spec.operator}{normal_version(spec.version)}" for spec in ordered)
 
 
-def _normal_version(text: str) -> str:
-    """A specifier's version as uv displays it, normalised (`2024.07.0` is `2024.7.0`,
-    `1.0-alpha1` is `1.0a1`), its `.*` kept; as written when it is no version."""
+@functools.lru_cache(maxsize=1024)  # a workspace's members mostly share one version
+def normal_version(text: str) -> str:
+    """A version as uv displays it, normalised (`2024.07.0` is `2024.7.0`, `1.0-alpha1` is
+    `1.0a1`, `3.2.0.dev` is `3.2.0.dev0`), a specifier's `.*` kept; as written when it is no
+    PEP 440 version."""
     star = text.endswith(".*")
     try:
         version = str(Version(text.removesuffix(".*")))
